@@ -1,0 +1,24 @@
+using System.CommandLine;
+using NicBypass.Cli.Commands;
+
+namespace NicBypass.Cli;
+
+/// <summary>
+/// The <c>nicbypass</c> command line (DESIGN.md §5). Output goes to the writers passed in, so
+/// tests run the real commands in-process and compare exact text and exit codes.
+/// </summary>
+public static class NicBypassCli
+{
+    /// <summary>Exit code when the input has errors (or a file cannot be read).</summary>
+    public const int ErrorExitCode = 1;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("NicBypass: compile .nicdsl host descriptions into virtualized host networking.")
+        {
+            CheckCommand.Create(output, error),
+            PlanCommand.Create(output, error),
+        };
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+}

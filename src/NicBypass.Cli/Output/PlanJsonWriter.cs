@@ -1,0 +1,73 @@
+using System.Text;
+using System.Text.Json;
+using NicBypass.Dsl;
+using NicBypass.Dsl.Planning;
+
+namespace NicBypass.Cli.Output;
+
+/// <summary>
+/// <c>plan --format json</c>. The field names are a contract (DESIGN.md §5): hosts → nics →
+/// hardwareRings, each ring with <c>vnic</c> or a nested <c>softwareRing</c>. Extensions only
+/// add fields: <c>driver</c>, <c>id</c> of a software ring, <c>idle</c> for a ring that serves nothing.
+/// </summary>
+public static class PlanJsonWriter
+{
+    public static void Write(DslCompilation compilation, TextWriter output)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("hosts");
+            foreach (var host in compilation.Plans)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", host.Name);
+                json.WriteStartArray("nics");
+                foreach (var nic in host.Nics)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", nic.Name);
+                    json.WriteString("model", nic.Model.Name);
+                    json.WriteString("driver", nic.Model.Driver);
+                    json.WritePropertyName("hardwareRings");
+                    WriteRings(json, nic.HardwareRings);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        output.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    private static void WriteRings(Utf8JsonWriter json, EquatableArray<RingBinding> rings)
+    {
+        json.WriteStartArray();
+        foreach (var ring in rings)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("index", ring.Index);
+            if (ring.Vnic is { } vnic)
+            {
+                json.WriteString("vnic", vnic);
+            }
+            else if (ring.SoftwareRing is { } software)
+            {
+                json.WriteStartObject("softwareRing");
+                json.WriteString("id", software.Id);
+                json.WritePropertyName("rings");
+                WriteRings(json, software.Rings);
+                json.WriteEndObject();
+            }
+            else
+            {
+                json.WriteBoolean("idle", true);
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+}

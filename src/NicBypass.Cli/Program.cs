@@ -1,0 +1,1 @@
+return NicBypass.Cli.NicBypassCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,60 @@
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Syntax;
+using NicBypass.Dsl.Text;
+
+namespace NicBypass.Dsl.Binding;
+
+/// <summary>
+/// Binds syntax trees to checked host definitions: gives every word its meaning, fills in
+/// defaults and reports every misconfiguration that does not depend on placement (DESIGN.md §4).
+/// Placement-dependent checks (NB0017, NB0022, NB0027) are the planner's.
+///
+/// Binding is best effort: a bad property is reported and skipped, and the rest of the host is
+/// still checked, so one build shows all the problems at once.
+/// </summary>
+public static class Binder
+{
+    public static BindResult Bind(IEnumerable<DocumentSyntax> documents)
+    {
+        var diagnostics = new List<Diagnostic>();
+        var hosts = new List<HostDefinition>();
+        var names = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+        var identifiers = new Dictionary<string, (string Name, SourceLocation Location)>(StringComparer.Ordinal);
+
+        foreach (var document in documents)
+        {
+            foreach (var hostSyntax in document.Hosts)
+            {
+                var location = new SourceLocation(document.Path, hostSyntax.Name.Span);
+                var name = hostSyntax.Name.Text;
+                if (!Identifiers.IsValidName(name))
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.SyntaxError, location, null, InvalidNameMessage(name)));
+                }
+                else if (names.TryGetValue(name, out var first))
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, location, new[] { first }, "host", name, "this project"));
+                }
+                else
+                {
+                    names.Add(name, location);
+                    var identifier = Identifiers.ToPascalCase(name);
+                    if (identifiers.TryGetValue(identifier, out var other))
+                    {
+                        diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.IdentifierCollision, location, new[] { other.Location }, "host", other.Name, name, identifier));
+                    }
+                    else
+                    {
+                        identifiers.Add(identifier, (name, location));
+                    }
+                }
+                hosts.Add(new HostBinder(document.Path, diagnostics).Bind(hostSyntax));
+            }
+        }
+        return new BindResult(hosts.ToEquatableArray(), diagnostics.ToEquatableArray());
+    }
+
+    internal static string InvalidNameMessage(string name) =>
+        $"'{name}' is not a valid name: a name starts with a letter, then letters, digits and '-'";
+}

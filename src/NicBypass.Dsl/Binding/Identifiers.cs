@@ -1,0 +1,40 @@
+using System.Text;
+
+namespace NicBypass.Dsl.Binding;
+
+/// <summary>
+/// How .nicdsl names become C# identifiers in generated code: PascalCase, '-' removed
+/// (<c>web-01</c> → <c>Web01</c>). Two names that map to one identifier are NB0024.
+/// </summary>
+public static class Identifiers
+{
+    public static string ToPascalCase(string name)
+    {
+        var builder = new StringBuilder(name.Length);
+        var upper = true;
+        foreach (var c in name)
+        {
+            if (c == '-')
+            {
+                upper = true;
+                continue;
+            }
+            builder.Append(upper ? char.ToUpperInvariant(c) : c);
+            upper = false;
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>A name: a letter, then letters, digits and '-'.</summary>
+    public static bool IsValidName(string text)
+    {
+        if (text.Length == 0 || !IsAsciiLetter(text[0])) return false;
+        foreach (var c in text)
+        {
+            if (!(IsAsciiLetter(c) || c is >= '0' and <= '9' || c == '-')) return false;
+        }
+        return true;
+    }
+
+    private static bool IsAsciiLetter(char c) => c is >= 'a' and <= 'z' or >= 'A' and <= 'Z';
+}

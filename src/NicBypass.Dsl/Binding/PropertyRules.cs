@@ -1,0 +1,38 @@
+namespace NicBypass.Dsl.Binding;
+
+/// <summary>The property table of the language (docs/dsl.md lists the same).</summary>
+public static class PropertyRules
+{
+    public static IReadOnlyList<PropertyRule> All { get; } = new[]
+    {
+        new PropertyRule("cpus", BlockKind.Host, false, "cpus 8"),
+
+        new PropertyRule("model", BlockKind.Nic, false, "model simnic-10g"),
+        new PropertyRule("rx-rings", BlockKind.Nic, false, "rx-rings 4"),
+        new PropertyRule("tx-rings", BlockKind.Nic, false, "tx-rings 2"),
+        new PropertyRule("ring-size", BlockKind.Nic, false, "ring-size 1024"),
+        new PropertyRule("speed", BlockKind.Nic, false, "speed 10G"),
+        new PropertyRule("msi", BlockKind.Nic, false, "msi 4"),
+        new PropertyRule("soft-ring-width", BlockKind.Nic, false, "soft-ring-width 64"),
+        new PropertyRule("mtu", BlockKind.Nic, false, "mtu 1500"),
+
+        new PropertyRule("mac", BlockKind.AnyVnic, true, "mac 02:08:20:ac:00:01"),
+        new PropertyRule("ip", BlockKind.AnyVnic, true, "ip 192.168.10.11/24"),
+        new PropertyRule("vlan", BlockKind.AnyVnic, false, "vlan 10"),
+        new PropertyRule("bandwidth", BlockKind.AnyVnic, false, "bandwidth 500M"),
+        new PropertyRule("outbound-bandwidth", BlockKind.AnyVnic, false, "outbound-bandwidth 200M"),
+        new PropertyRule("cpu", BlockKind.AnyVnic, false, "cpu 2"),
+        new PropertyRule("ring", BlockKind.AnyVnic, false, "ring hardware"),
+        new PropertyRule("transform", BlockKind.Vm, false, "transform reverse-bits"),
+        new PropertyRule("protocols", BlockKind.Destination, false, "protocols tcp udp"),
+        new PropertyRule("ports", BlockKind.Destination, false, "ports 80 443"),
+        new PropertyRule("mode", BlockKind.Destination, false, "mode polling"),
+    };
+
+    /// <summary>The rule for <paramref name="name"/> in <paramref name="block"/>, or null.</summary>
+    public static PropertyRule? Find(string name, BlockKind block) =>
+        All.FirstOrDefault(r => r.Name == name && (r.Blocks & block) != 0);
+
+    /// <summary>The property names valid in <paramref name="block"/>.</summary>
+    public static IEnumerable<string> NamesFor(BlockKind block) => All.Where(r => (r.Blocks & block) != 0).Select(r => r.Name);
+}

@@ -1,0 +1,106 @@
+namespace NicBypass.Dsl.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the language reports, in one place. The IDs are a contract (DESIGN.md §4):
+/// tools and users filter on them. Each is documented in docs/diagnostics.md under its ID.
+/// </summary>
+public static class DiagnosticDescriptors
+{
+    public static readonly DiagnosticDescriptor SyntaxError = new("NB0001", DiagnosticSeverity.Error,
+        "Syntax error", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownProperty = new("NB0002", DiagnosticSeverity.Error,
+        "Unknown property", "'{0}' is not a property of {1}{2}");
+
+    public static readonly DiagnosticDescriptor DuplicateName = new("NB0003", DiagnosticSeverity.Error,
+        "Duplicate declaration name", "{0} '{1}' is already declared in {2}; give each declaration its own name");
+
+    public static readonly DiagnosticDescriptor DuplicateProperty = new("NB0004", DiagnosticSeverity.Error,
+        "Property given twice", "'{0}' is already set for {1}; only 'mac' and 'ip' may repeat — remove one of them");
+
+    public static readonly DiagnosticDescriptor MalformedMac = new("NB0005", DiagnosticSeverity.Error,
+        "Malformed MAC address", "'{0}' is not a MAC address; write six two-digit hex bytes separated by ':' (e.g. 02:08:20:ac:00:01)");
+
+    public static readonly DiagnosticDescriptor MacNotAssignable = new("NB0006", DiagnosticSeverity.Error,
+        "MAC address not assignable", "MAC {0} cannot be a VNIC's address: {1}; use a unicast address such as 02:xx:xx:xx:xx:xx (locally administered)");
+
+    public static readonly DiagnosticDescriptor DuplicateMac = new("NB0007", DiagnosticSeverity.Error,
+        "MAC address used twice on a NIC", "MAC {0} is already used by {1} on NIC '{2}'; every VNIC on a NIC needs its own MAC");
+
+    public static readonly DiagnosticDescriptor MalformedIp = new("NB0008", DiagnosticSeverity.Error,
+        "Malformed IP address or prefix", "'{0}' is not an IP address: {1}; write an IPv4 (192.168.10.11/24) or IPv6 (fd00::11/64) address, or 'dhcp'");
+
+    public static readonly DiagnosticDescriptor DuplicateIp = new("NB0009", DiagnosticSeverity.Error,
+        "IP address used twice on a NIC and VLAN", "IP {0} is already used by {1} on NIC '{2}' {3}; give each VNIC its own address or put them in different VLANs");
+
+    public static readonly DiagnosticDescriptor UnknownNic = new("NB0010", DiagnosticSeverity.Error,
+        "Unknown NIC", "{0} is on NIC '{1}', but host '{2}' declares no such NIC{3}");
+
+    public static readonly DiagnosticDescriptor MissingProperty = new("NB0011", DiagnosticSeverity.Error,
+        "Required property missing", "{0} has no '{1}'; add a line such as '{2}'");
+
+    public static readonly DiagnosticDescriptor RingCountOutOfRange = new("NB0012", DiagnosticSeverity.Error,
+        "Count outside the model's range", "{0} {1} is outside 1..{2}, the most model {3} has; use a value in that range");
+
+    public static readonly DiagnosticDescriptor RingSizeInvalid = new("NB0013", DiagnosticSeverity.Error,
+        "Ring size not a power of two in 16..65536", "ring-size {0} is not a power of two in 16..65536; use e.g. {1}");
+
+    public static readonly DiagnosticDescriptor MalformedNumber = new("NB0014", DiagnosticSeverity.Error,
+        "Malformed or non-positive rate or number", "{0}");
+
+    public static readonly DiagnosticDescriptor AllocationExceedsLink = new("NB0015", DiagnosticSeverity.Error,
+        "Allocation exceeds the link speed", "{0} exceeds the {1} link speed of NIC '{2}'; lower it to at most {1}");
+
+    public static readonly DiagnosticDescriptor Oversubscribed = new("NB0016", DiagnosticSeverity.Warning,
+        "NIC oversubscribed", "{0} allocations on NIC '{1}' add up to {2}, more than its {3} link speed; under load some VNICs will get less than they were given");
+
+    public static readonly DiagnosticDescriptor NoHardwareRingLeft = new("NB0017", DiagnosticSeverity.Error,
+        "Hardware ring policy cannot be honoured", "{0} asks for 'ring hardware', but NIC '{1}' has no hardware ring left: {2}; raise rx-rings (the model allows {3}) or change this VNIC to 'ring any'");
+
+    public static readonly DiagnosticDescriptor ClassifierFull = new("NB0018", DiagnosticSeverity.Error,
+        "Hardware classifier too small", "NIC '{0}' needs {1} hardware classifier entries (one per VNIC MAC) but model {2} has {3}; move VNICs to another NIC or use a larger model");
+
+    public static readonly DiagnosticDescriptor BandwidthNotEnforced = new("NB0019", DiagnosticSeverity.Warning,
+        "Bandwidth not enforced in interrupt mode", "{0} has a bandwidth of {1} but 'mode interrupt': only polling mode enforces it; use 'mode polling' or drop 'bandwidth'");
+
+    public static readonly DiagnosticDescriptor CpuOutOfRange = new("NB0020", DiagnosticSeverity.Error,
+        "CPU outside the host", "cpu {0} is outside 0..{1}: host '{2}' has {3}; use a CPU in that range or raise 'cpus'");
+
+    public static readonly DiagnosticDescriptor InvalidPort = new("NB0021", DiagnosticSeverity.Error,
+        "Invalid port or ports without protocols", "{0}");
+
+    public static readonly DiagnosticDescriptor MsiShared = new("NB0022", DiagnosticSeverity.Warning,
+        "Hardware rings share MSI vectors", "NIC '{0}' uses {1} hardware receive rings but only {2} MSI vectors, so rings share vectors; raise 'msi' (the model allows {3}) for one vector per ring");
+
+    public static readonly DiagnosticDescriptor NicUnused = new("NB0023", DiagnosticSeverity.Warning,
+        "NIC with no VNICs", "NIC '{0}' has no VNICs on it; put a vm, container or service 'on {0}', or remove the NIC");
+
+    public static readonly DiagnosticDescriptor IdentifierCollision = new("NB0024", DiagnosticSeverity.Error,
+        "Names collide in generated code", "{0} '{1}' and '{2}' both become the C# identifier '{3}'; rename one of them");
+
+    public static readonly DiagnosticDescriptor UnknownModel = new("NB0025", DiagnosticSeverity.Error,
+        "Unknown NIC model", "unknown NIC model '{0}'{1}; the known models are {2}");
+
+    public static readonly DiagnosticDescriptor VlanOutOfRange = new("NB0026", DiagnosticSeverity.Error,
+        "VLAN id out of range", "vlan {0} is outside 1..4094; use a VLAN id in that range");
+
+    public static readonly DiagnosticDescriptor PlacementSummary = new("NB0027", DiagnosticSeverity.Info,
+        "Placement summary", "{0}");
+
+    public static readonly DiagnosticDescriptor MtuOutOfRange = new("NB0028", DiagnosticSeverity.Error,
+        "MTU out of range", "mtu {0} is outside 576..{1}, the range model {2} allows; use a value in that range");
+
+    /// <summary>An extension of the DESIGN.md table: a keyword value that is not one of the allowed words.</summary>
+    public static readonly DiagnosticDescriptor InvalidValue = new("NB0029", DiagnosticSeverity.Error,
+        "Invalid property value", "{0}");
+
+    /// <summary>All descriptors, in ID order.</summary>
+    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
+    {
+        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac,
+        MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber,
+        AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
+        InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
+        InvalidValue,
+    };
+}

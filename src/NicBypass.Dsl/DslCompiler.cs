@@ -1,0 +1,49 @@
+using NicBypass.Dsl.Binding;
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Parsing;
+using NicBypass.Dsl.Planning;
+using NicBypass.Dsl.Text;
+
+namespace NicBypass.Dsl;
+
+/// <summary>
+/// The language pipeline in one call: parse each file → bind and validate all hosts → plan each
+/// host. The CLI, the source generator and the interpreted host all go through here, so every
+/// shell reports the same diagnostics at the same places.
+/// </summary>
+public static class DslCompiler
+{
+    public static DslCompilation Compile(IEnumerable<SourceFile> files)
+    {
+        var diagnostics = new List<Diagnostic>();
+        var documents = new List<Syntax.DocumentSyntax>();
+        foreach (var file in files)
+        {
+            var parsed = DslParser.Parse(file);
+            documents.Add(parsed.Document);
+            diagnostics.AddRange(parsed.Diagnostics);
+        }
+
+        var bound = Binder.Bind(documents);
+        diagnostics.AddRange(bound.Diagnostics);
+
+        var plans = new List<HostPlan>();
+        foreach (var host in bound.Hosts)
+        {
+            var planned = Planner.Plan(host);
+            plans.Add(planned.Plan);
+            diagnostics.AddRange(planned.Diagnostics);
+        }
+
+        var sorted = diagnostics
+            .OrderBy(d => d.Location.Path, StringComparer.Ordinal)
+            .ThenBy(d => d.Location.Span.Start)
+            .ThenBy(d => d.Id, StringComparer.Ordinal)
+            .ThenBy(d => d.Message, StringComparer.Ordinal)
+            .ToEquatableArray();
+        return new DslCompilation(documents.ToEquatableArray(), bound.Hosts, plans.ToEquatableArray(), sorted);
+    }
+
+    /// <summary>Compiles a single text, named <paramref name="path"/> in diagnostics.</summary>
+    public static DslCompilation Compile(string path, string text) => Compile(new[] { new SourceFile(path, text) });
+}

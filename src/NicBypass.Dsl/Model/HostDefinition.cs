@@ -1,0 +1,17 @@
+using NicBypass.Dsl.Text;
+
+namespace NicBypass.Dsl.Model;
+
+/// <summary>A checked host: its processors, NICs and VNICs in declaration order.</summary>
+public sealed record HostDefinition(
+    string Name,
+    int Cpus,
+    EquatableArray<NicDefinition> Nics,
+    EquatableArray<VnicDefinition> Vnics,
+    SourceLocation Location)
+{
+    public const int DefaultCpus = 1;
+
+    /// <summary>The VNICs on <paramref name="nic"/>, in declaration order.</summary>
+    public IEnumerable<VnicDefinition> VnicsOn(string nic) => Vnics.Where(v => v.Nic == nic);
+}

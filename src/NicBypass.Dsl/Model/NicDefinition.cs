@@ -1,0 +1,26 @@
+using NicBypass.Dsl.Hardware;
+using NicBypass.Dsl.Text;
+using NicBypass.Dsl.Values;
+
+namespace NicBypass.Dsl.Model;
+
+/// <summary>A checked <c>nic</c> declaration with every default filled in.</summary>
+/// <param name="Speed">Link speed: the <c>speed</c> property, else the model's.</param>
+/// <param name="Msi">MSI vectors in use: the <c>msi</c> property, else as many as rings (up to the model's).</param>
+public sealed record NicDefinition(
+    string Name,
+    NicModel Model,
+    int RxRings,
+    int TxRings,
+    int RingSize,
+    BitRate Speed,
+    int Msi,
+    int SoftRingWidth,
+    int Mtu,
+    SourceLocation Location)
+{
+    public const int DefaultTxRings = 1;
+    public const int DefaultRingSize = 1024;
+    public const int DefaultSoftRingWidth = 64;
+    public const int DefaultMtu = 1500;
+}

@@ -1,0 +1,144 @@
+using NicBypass.Dsl.Syntax;
+using NicBypass.Dsl.Text;
+using Sprache;
+
+namespace NicBypass.Dsl.Parsing;
+
+/// <summary>
+/// The Sprache grammar of .nicdsl, built per file so spans come from that file's line map.
+///
+/// The language is line-oriented: a property ends at a new line, at ';' or before '}'.
+/// Whitespace and comments ('#' anywhere, '//' at the start of a word) after a token are
+/// consumed with it (the local Token helper), but new lines are not: they are statement
+/// separators. Repetitions use XMany so that an item that started and then failed reports its
+/// own error (at the right place) instead of being silently skipped.
+///
+/// <code>
+/// document := gap (host gap)* END
+/// host     := 'host' word '{' gap (item gap)* '}'
+/// item     := word+ (block | terminator)          — a declaration or a host property
+/// block    := '{' gap (property gap)* '}'
+/// property := word+ terminator
+/// </code>
+/// Word meaning (names, kinds, values) is the binder's job, so a bad value is reported on its
+/// own token with its own diagnostic ID.
+/// </summary>
+internal sealed class DslGrammar
+{
+    private readonly LineMap _lines;
+
+    public DslGrammar(LineMap lines)
+    {
+        _lines = lines;
+
+        var inlineSpace = Parse.Chars(' ', '\t', '\f', '\v', '\uFEFF').Return(0);
+        var comment = (from start in Parse.String("//").Or(Parse.Char('#').Once())
+                       from body in Parse.CharExcept("\r\n").Many()
+                       select 0).Named("comment");
+        var newline = Parse.String("\r\n").Or(Parse.String("\n")).Or(Parse.String("\r")).Return(0).Named("new line");
+        var semicolon = Parse.Char(';').Return(0);
+
+        var trivia = inlineSpace.Or(comment).Many();
+        var gap = inlineSpace.Or(comment).Or(newline).Or(semicolon).Many();
+
+        Parser<T> Token<T>(Parser<T> parser) => from value in parser from _ in trivia select value;
+
+        var word = Token(Spanned((Parser<string>)WordText));
+        var open = Token(Spanned(Parse.Char('{').Once().Text())).Named("'{'");
+        var close = Token(Spanned(Parse.Char('}').Once().Text())).Named("'}'");
+        var terminator = Token(newline.Or(semicolon)).Or((Parser<int>)BeforeCloseOrEnd).Named("new line or ';'");
+
+        var property =
+            from name in word
+            from values in word.Many()
+            from _ in terminator
+            select new PropertySyntax(name, values.ToEquatableArray(), Union(name.Span, values.LastOrDefault()?.Span));
+
+        var block =
+            from o in open
+            from _ in gap
+            from properties in property.Then(p => gap.Return(p)).XMany()
+            from c in close
+            select new BlockBody(o.Span, properties.ToEquatableArray(), c.Span);
+
+        // A host item is a declaration if a block follows its words, else a host property.
+        var item =
+            from words in word.AtLeastOnce()
+            from body in block.Select(b => (BlockBody?)b).XOr(terminator.Return((BlockBody?)null))
+            select body is { } b
+                ? (object)new BlockSyntax(words.ToEquatableArray(), b.Properties, b.Open, words.First().Span.Union(b.Close))
+                : new PropertySyntax(words.First(), words.Skip(1).ToEquatableArray(), Union(words.First().Span, words.Last().Span));
+
+        var host =
+            from keyword in Keyword("host", word)
+            from name in word.Named("host name")
+            from o in open
+            from _ in gap
+            from items in item.Then(i => gap.Return(i)).XMany()
+            from c in close
+            select new HostSyntax(keyword, name,
+                items.OfType<PropertySyntax>().ToEquatableArray(),
+                items.OfType<BlockSyntax>().ToEquatableArray(),
+                keyword.Span.Union(c.Span));
+
+        Document =
+            from _ in gap
+            from hosts in host.Then(h => gap.Return(h)).XMany()
+            from end in (Parser<int>)EndOfDocument
+            select hosts.ToEquatableArray();
+    }
+
+    /// <summary>The whole-file parser: the hosts of a document.</summary>
+    public Parser<EquatableArray<HostSyntax>> Document { get; }
+
+    internal static bool IsWordChar(char c) => !char.IsWhiteSpace(c) && c != ';' && c != '{' && c != '}' && c != '#' && c != '\uFEFF';
+
+    // A word: a run of characters that are not space, ';', braces or '#'; "//" starts a comment.
+    private static IResult<string> WordText(IInput input)
+    {
+        var source = input.Source;
+        var start = input.Position;
+        var end = start;
+        while (end < source.Length && IsWordChar(source[end]) && !(end == start && IsCommentStart(source, end))) end++;
+        if (end == start)
+        {
+            return Result.Failure<string>(input, "expected a word", new[] { "a word" });
+        }
+        var rest = input;
+        for (var i = start; i < end; i++) rest = rest.Advance();
+        return Result.Success(source.Substring(start, end - start), rest);
+    }
+
+    private static bool IsCommentStart(string source, int index) =>
+        source[index] == '/' && index + 1 < source.Length && source[index + 1] == '/';
+
+    // A property also ends right before '}' (`vm a on n { mac 02:… }`) or at the end of the text.
+    private static IResult<int> BeforeCloseOrEnd(IInput input) =>
+        input.AtEnd || input.Current == '}'
+            ? Result.Success(0, input)
+            : Result.Failure<int>(input, "expected a new line or ';'", new[] { "new line or ';'" });
+
+    private static IResult<int> EndOfDocument(IInput input) =>
+        input.AtEnd
+            ? Result.Success(0, input)
+            : Result.Failure<int>(input, "expected 'host' or the end of the file", new[] { "'host'", "end of file" });
+
+    private static Parser<SyntaxToken> Keyword(string keyword, Parser<SyntaxToken> word) => input =>
+    {
+        var result = word(input);
+        if (result.WasSuccessful && result.Value.Text == keyword) return result;
+        return Result.Failure<SyntaxToken>(input, $"expected '{keyword}'", new[] { $"'{keyword}'" });
+    };
+
+    private Parser<SyntaxToken> Spanned(Parser<string> parser) => input =>
+    {
+        var result = parser(input);
+        if (!result.WasSuccessful) return Result.Failure<SyntaxToken>(result.Remainder, result.Message, result.Expectations);
+        var span = _lines.Span(input.Position, result.Remainder.Position - input.Position);
+        return Result.Success(new SyntaxToken(result.Value, span), result.Remainder);
+    };
+
+    private sealed record BlockBody(TextSpan Open, EquatableArray<PropertySyntax> Properties, TextSpan Close);
+
+    private static TextSpan Union(TextSpan first, TextSpan? last) => last is { } l ? first.Union(l) : first;
+}

@@ -1,0 +1,112 @@
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Syntax;
+using NicBypass.Dsl.Text;
+using Sprache;
+
+namespace NicBypass.Dsl.Parsing;
+
+/// <summary>
+/// Parses one .nicdsl file into a <see cref="DocumentSyntax"/>. Never throws: a syntax error
+/// becomes an NB0001 diagnostic on the offending token, saying what was expected. A file with a
+/// syntax error yields an empty document, so later stages see only what was understood.
+/// </summary>
+public static class DslParser
+{
+    public static ParseResult Parse(SourceFile file)
+    {
+        var grammar = new DslGrammar(file.Lines);
+        IResult<EquatableArray<HostSyntax>> result;
+        try
+        {
+            result = grammar.Document.TryParse(file.Text);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Sprache is not expected to throw from TryParse; if it ever does, the user still
+            // gets a located error instead of a crashed build.
+            var error = Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(0, 0), null, "the parser failed: " + ex.Message);
+            return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), new[] { error }.ToEquatableArray());
+        }
+
+        if (result.WasSuccessful)
+        {
+            return new ParseResult(new DocumentSyntax(file.Path, result.Value), EquatableArray<Diagnostic>.Empty);
+        }
+
+        var diagnostic = Describe(file, result.Remainder.Position, result.Expectations);
+        return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), new[] { diagnostic }.ToEquatableArray());
+    }
+
+    // "unexpected X; expected Y", located on X. At the end of the file with a block still open,
+    // point at the '{' that was never closed: that is where the user has to look.
+    private static Diagnostic Describe(SourceFile file, int position, IEnumerable<string> expectations)
+    {
+        var text = file.Text;
+        var expected = string.Join(" or ", expectations.Where(e => !string.IsNullOrEmpty(e)).Distinct());
+        if (expected.Length == 0) expected = "something else";
+
+        if (position >= text.Length)
+        {
+            var unclosed = FindUnclosedBrace(text);
+            if (unclosed >= 0)
+            {
+                var header = HeaderBefore(text, unclosed);
+                return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(unclosed, 1), new[] { file.Location(text.Length, 0) },
+                    $"unterminated block: '{header}{{' opened here has no matching '}}' before the end of the file; add '}}'");
+            }
+            return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(text.Length, 0), null,
+                $"unexpected end of file; expected {expected}");
+        }
+
+        var length = 1;
+        string unexpected;
+        var c = text[position];
+        if (c is '\r' or '\n')
+        {
+            unexpected = "end of line";
+            length = 0;
+        }
+        else if (DslGrammar.IsWordChar(c))
+        {
+            while (position + length < text.Length && DslGrammar.IsWordChar(text[position + length])) length++;
+            unexpected = $"'{text.Substring(position, length)}'";
+        }
+        else
+        {
+            unexpected = $"'{c}'";
+        }
+        return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
+            $"unexpected {unexpected}; expected {expected}");
+    }
+
+    private static int FindUnclosedBrace(string text)
+    {
+        var open = new Stack<int>();
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var startsComment = c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/' && (i == 0 || !DslGrammar.IsWordChar(text[i - 1])));
+            if (startsComment)
+            {
+                while (i < text.Length && text[i] is not ('\r' or '\n')) i++;
+            }
+            else if (c == '{')
+            {
+                open.Push(i);
+            }
+            else if (c == '}' && open.Count > 0)
+            {
+                open.Pop();
+            }
+        }
+        return open.Count > 0 ? open.Peek() : -1;
+    }
+
+    private static string HeaderBefore(string text, int brace)
+    {
+        var start = brace;
+        while (start > 0 && text[start - 1] is not ('\r' or '\n' or ';' or '{' or '}')) start--;
+        var header = text.Substring(start, brace - start).Trim();
+        return header.Length == 0 ? "" : header + " ";
+    }
+}

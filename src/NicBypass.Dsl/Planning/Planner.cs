@@ -1,0 +1,167 @@
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Hardware;
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Text;
+
+namespace NicBypass.Dsl.Planning;
+
+/// <summary>
+/// Decides which receive ring serves which VNIC — the seed's method, made deterministic
+/// (DESIGN.md §6). Per NIC, with k hardware receive rings (HRRs) and n VNICs:
+/// <list type="number">
+/// <item>n ≤ k: VNIC i in placement order gets HRR i; the rest stay idle.</item>
+/// <item>n &gt; k: the first k−1 get HRRs 0..k−2; HRR k−1 carries a software ring whose software
+/// receive rings (SRRs) serve the rest, one each. Past soft-ring-width, the last SRR carries a
+/// nested software ring, and so on.</item>
+/// <item>Placement order: <c>ring hardware</c> first, then higher inbound bandwidth (none is
+/// lowest), then declaration order.</item>
+/// <item>The hardware classifier sends each VNIC's MACs (with IP/VLAN/port where the model
+/// matches them) to its HRR or to the HRR carrying its software ring; each software classifier
+/// is programmed with the same criteria for its SRRs.</item>
+/// </list>
+/// Pure: the same host always gives the same plan.
+/// </summary>
+public static class Planner
+{
+    public static PlanResult Plan(HostDefinition host)
+    {
+        var diagnostics = new List<Diagnostic>();
+        var nics = host.Nics.Select(nic => PlanNic(nic, host.VnicsOn(nic.Name).ToList(), diagnostics)).ToEquatableArray();
+        return new PlanResult(new HostPlan(host.Name, nics), diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>The placement order of DESIGN.md §6 rule 3.</summary>
+    public static IReadOnlyList<VnicDefinition> PlacementOrder(IEnumerable<VnicDefinition> vnics) =>
+        vnics.OrderBy(v => v.Ring == RingPolicy.Hardware ? 0 : 1)
+             .ThenByDescending(v => v.Bandwidth?.BitsPerSecond ?? 0UL)
+             .ThenBy(v => v.DeclarationIndex)
+             .ToList();
+
+    private static NicPlan PlanNic(NicDefinition nic, List<VnicDefinition> vnics, List<Diagnostic> diagnostics)
+    {
+        var order = PlacementOrder(vnics);
+        var k = nic.RxRings;
+        var n = order.Count;
+        var dedicated = n <= k ? n : k - 1;
+
+        var hardwareRings = new List<RingBinding>(k);
+        var ringOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < dedicated; i++)
+        {
+            hardwareRings.Add(new RingBinding(i, order[i].Name, null));
+            ringOf[order[i].Name] = i;
+        }
+
+        var softwareRings = new List<SoftwareRingPlan>();
+        if (n > k)
+        {
+            var rest = order.Skip(dedicated).ToList();
+            var counter = 0;
+            var softwareRing = BuildSoftwareRing(nic, rest, ref counter);
+            hardwareRings.Add(new RingBinding(k - 1, null, softwareRing));
+            foreach (var vnic in rest) ringOf[vnic.Name] = k - 1;
+            for (var ring = softwareRing; ring is not null; ring = ring.Rings[ring.Rings.Count - 1].SoftwareRing) softwareRings.Add(ring);
+        }
+        for (var i = hardwareRings.Count; i < k; i++) hardwareRings.Add(new RingBinding(i, null, null));
+
+        var classifier = Program(nic.Model.ClassifierFields, order, v => ringOf[v.Name]);
+        var plan = new NicPlan(nic.Name, nic.Model, nic.TxRings, nic.Msi, order.Select(v => v.Name).ToEquatableArray(),
+            hardwareRings.ToEquatableArray(), classifier);
+
+        ReportHardwarePolicy(nic, order, dedicated, diagnostics);
+        var inUse = plan.HardwareRingsInUse;
+        if (inUse > nic.Msi)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.MsiShared, nic.Location, null, nic.Name, inUse, nic.Msi, nic.Model.MsiVectors));
+        }
+        if (softwareRings.Count > 0)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.PlacementSummary, nic.Location,
+                softwareRings.SelectMany(s => s.Rings).Where(r => r.Vnic is not null).Select(r => vnics.First(v => v.Name == r.Vnic).Location),
+                Summarize(nic, order, dedicated, softwareRings)));
+        }
+        return plan;
+    }
+
+    // Builds the software ring for `vnics`, nesting on its last SRR when they exceed the width.
+    private static SoftwareRingPlan BuildSoftwareRing(NicDefinition nic, List<VnicDefinition> vnics, ref int counter)
+    {
+        var id = "sr" + counter++;
+        var width = nic.SoftRingWidth;
+        var rings = new List<RingBinding>();
+        var ringOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (vnics.Count <= width)
+        {
+            for (var i = 0; i < vnics.Count; i++)
+            {
+                rings.Add(new RingBinding(i, vnics[i].Name, null));
+                ringOf[vnics[i].Name] = i;
+            }
+        }
+        else
+        {
+            for (var i = 0; i < width - 1; i++)
+            {
+                rings.Add(new RingBinding(i, vnics[i].Name, null));
+                ringOf[vnics[i].Name] = i;
+            }
+            var nested = vnics.Skip(width - 1).ToList();
+            rings.Add(new RingBinding(width - 1, null, BuildSoftwareRing(nic, nested, ref counter)));
+            foreach (var vnic in nested) ringOf[vnic.Name] = width - 1;
+        }
+        return new SoftwareRingPlan(id, rings.ToEquatableArray(), Program(nic.Model.ClassifierFields, vnics, v => ringOf[v.Name]));
+    }
+
+    private static ClassifierProgram Program(ClassifierFields fields, IEnumerable<VnicDefinition> vnics, Func<VnicDefinition, int> ring)
+    {
+        var matchIp = (fields & ClassifierFields.DestinationIp) != 0;
+        var matchVlan = (fields & ClassifierFields.Vlan) != 0;
+        var matchPort = (fields & ClassifierFields.Port) != 0;
+        var entries = new List<ClassifierEntry>();
+        foreach (var vnic in vnics)
+        {
+            // With `ip dhcp` the address is learned at run time: classify on the MAC alone.
+            var ips = matchIp && !vnic.Dhcp ? vnic.Ips.Select(p => p.Address).ToEquatableArray() : EquatableArray<Values.IpAddress>.Empty;
+            var ports = matchPort ? vnic.Ports : EquatableArray<int>.Empty;
+            foreach (var mac in vnic.Macs)
+            {
+                entries.Add(new ClassifierEntry(mac, matchVlan ? vnic.Vlan : 0, ips, ports,
+                    matchPort ? vnic.Protocols : TransportProtocols.None, ring(vnic), vnic.Name));
+            }
+        }
+        return new ClassifierProgram(fields, entries.ToEquatableArray());
+    }
+
+    private static void ReportHardwarePolicy(NicDefinition nic, IReadOnlyList<VnicDefinition> order, int dedicated, List<Diagnostic> diagnostics)
+    {
+        var wanting = order.Where(v => v.Ring == RingPolicy.Hardware).ToList();
+        if (wanting.Count <= dedicated) return;
+        var holders = order.Take(dedicated).ToList();
+        var reason = dedicated == 0
+            ? $"its only ring, hrr{nic.RxRings - 1}, carries the software ring the other VNICs share"
+            : $"{(dedicated == 1 ? "its one dedicated ring is" : $"its {dedicated} dedicated rings are")} held by {string.Join(", ", holders.Select(h => "'" + h.Name + "'"))}" +
+              (order.Count > nic.RxRings ? $" and hrr{nic.RxRings - 1} carries the software ring" : "");
+        foreach (var vnic in wanting.Skip(dedicated))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NoHardwareRingLeft, vnic.RingLocation ?? vnic.Location,
+                holders.Select(h => h.Location), vnic.ToString(), nic.Name, reason, nic.Model.MaxRxRings));
+        }
+    }
+
+    private static string Summarize(NicDefinition nic, IReadOnlyList<VnicDefinition> order, int dedicated, List<SoftwareRingPlan> softwareRings)
+    {
+        var shared = order.Skip(dedicated).Select(v => v.Name).ToList();
+        var text = $"NIC '{nic.Name}': {order.Count} VNICs outnumber its {nic.RxRings} hardware receive rings, so {shared.Count} of them " +
+                   $"({string.Join(", ", shared)}) share hrr{nic.RxRings - 1} through software ring {softwareRings[0].Id}";
+        if (dedicated > 0)
+        {
+            text += $"; dedicated rings went to {string.Join(", ", order.Take(dedicated).Select(v => v.Name))} " +
+                    "('ring hardware' first, then higher bandwidth, then declaration order)";
+        }
+        if (softwareRings.Count > 1)
+        {
+            text += $"; beyond soft-ring-width {nic.SoftRingWidth} the software rings nest {softwareRings.Count} deep ({string.Join(" → ", softwareRings.Select(s => s.Id))})";
+        }
+        return text;
+    }
+}

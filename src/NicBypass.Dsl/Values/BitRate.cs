@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace NicBypass.Dsl.Values;
+
+/// <summary>
+/// A rate in bits per second. Written as a number with K, M or G (decimal, 1K = 1,000),
+/// optionally followed by "bps": <c>64K</c>, <c>500M</c>, <c>2.5G</c>, <c>10Gbps</c>.
+/// </summary>
+public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate>
+{
+    public int CompareTo(BitRate other) => BitsPerSecond.CompareTo(other.BitsPerSecond);
+
+    public static bool operator >(BitRate a, BitRate b) => a.BitsPerSecond > b.BitsPerSecond;
+
+    public static bool operator <(BitRate a, BitRate b) => a.BitsPerSecond < b.BitsPerSecond;
+
+    /// <summary>Parses a rate; <paramref name="error"/> says what is wrong when it fails.</summary>
+    public static bool TryParse(string text, out BitRate rate, out string error)
+    {
+        rate = default;
+        error = "";
+        var body = text;
+        if (body.EndsWith("bps", StringComparison.OrdinalIgnoreCase)) body = body.Substring(0, body.Length - 3);
+        if (body.Length == 0) { error = "a rate needs a number"; return false; }
+        ulong multiplier;
+        switch (char.ToUpperInvariant(body[body.Length - 1]))
+        {
+            case 'K': multiplier = 1_000UL; break;
+            case 'M': multiplier = 1_000_000UL; break;
+            case 'G': multiplier = 1_000_000_000UL; break;
+            default:
+                error = "a rate needs a unit: K, M or G (bits per second), e.g. 500M";
+                return false;
+        }
+        var number = body.Substring(0, body.Length - 1);
+        if (number.Length == 0 || number.Length > 20 || !number.All(c => c is >= '0' and <= '9' or '.') || number.Count(c => c == '.') > 1
+            || number[0] == '.' || number[number.Length - 1] == '.')
+        {
+            error = "a rate is a number followed by K, M or G, e.g. 2.5G";
+            return false;
+        }
+        if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+        {
+            error = "the number is too large";
+            return false;
+        }
+        decimal bits;
+        try { bits = value * multiplier; }
+        catch (OverflowException) { error = "the rate is too large"; return false; }
+        if (bits > 1_000_000_000_000_000m) { error = "the rate is too large (at most 1,000,000G)"; return false; }
+        if (bits != decimal.Truncate(bits)) { error = "a rate must be a whole number of bits per second"; return false; }
+        if (bits <= 0) { error = "a rate must be positive"; return false; }
+        rate = new BitRate((ulong)bits);
+        return true;
+    }
+
+    /// <summary>The shortest exact form: 2.5G, 500M, 64K, or plain bits per second.</summary>
+    public override string ToString()
+    {
+        var v = BitsPerSecond;
+        if (v == 0) return "0";
+        foreach (var (unit, size) in new[] { ("G", 1_000_000_000UL), ("M", 1_000_000UL), ("K", 1_000UL) })
+        {
+            if (v >= size)
+            {
+                var scaled = (decimal)v / size;
+                return scaled.ToString("0.#########", CultureInfo.InvariantCulture) + unit;
+            }
+        }
+        return v.ToString(CultureInfo.InvariantCulture) + "bps";
+    }
+}

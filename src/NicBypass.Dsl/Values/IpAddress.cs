@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace NicBypass.Dsl.Values;
+
+/// <summary>
+/// An IPv4 or IPv6 address as two integers (IPv4 in the low 32 bits of <see cref="Low"/>), so
+/// it compares and hashes by value and can be emitted as constants.
+/// </summary>
+public readonly record struct IpAddress(bool IsV6, ulong High, ulong Low)
+{
+    public int MaxPrefixLength => IsV6 ? 128 : 32;
+
+    /// <summary>
+    /// Parses a dotted-quad IPv4 address (four decimal bytes, no leading '+', no shortened forms)
+    /// or an IPv6 address without a zone. <paramref name="error"/> says what is wrong.
+    /// </summary>
+    public static bool TryParse(string text, out IpAddress address, out string error)
+    {
+        address = default;
+        error = "";
+        if (text.IndexOf(':') >= 0)
+        {
+            if (text.IndexOf('%') >= 0) { error = "zone indexes ('%') are not allowed"; return false; }
+            if (!System.Net.IPAddress.TryParse(text, out var parsed) || parsed.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                error = "not a valid IPv6 address";
+                return false;
+            }
+            var bytes = parsed.GetAddressBytes();
+            ulong high = 0, low = 0;
+            for (var i = 0; i < 8; i++) high = (high << 8) | bytes[i];
+            for (var i = 8; i < 16; i++) low = (low << 8) | bytes[i];
+            address = new IpAddress(true, high, low);
+            return true;
+        }
+
+        var parts = text.Split('.');
+        if (parts.Length != 4) { error = "an IPv4 address has four parts separated by '.'"; return false; }
+        ulong value = 0;
+        foreach (var part in parts)
+        {
+            if (part.Length is < 1 or > 3 || !part.All(c => c is >= '0' and <= '9'))
+            {
+                error = $"'{part}' is not a number 0..255";
+                return false;
+            }
+            var n = int.Parse(part, CultureInfo.InvariantCulture);
+            if (n > 255) { error = $"{n} is more than 255"; return false; }
+            value = (value << 8) | (uint)n;
+        }
+        address = new IpAddress(false, 0, value);
+        return true;
+    }
+
+    public override string ToString()
+    {
+        if (!IsV6)
+        {
+            return string.Format(CultureInfo.InvariantCulture, "{0}.{1}.{2}.{3}", (Low >> 24) & 0xFF, (Low >> 16) & 0xFF, (Low >> 8) & 0xFF, Low & 0xFF);
+        }
+        var bytes = new byte[16];
+        for (var i = 0; i < 8; i++) bytes[i] = (byte)(High >> (56 - 8 * i));
+        for (var i = 0; i < 8; i++) bytes[8 + i] = (byte)(Low >> (56 - 8 * i));
+        return new System.Net.IPAddress(bytes).ToString();
+    }
+}

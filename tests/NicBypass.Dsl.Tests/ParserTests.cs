@@ -1,0 +1,180 @@
+using NicBypass.Dsl.Parsing;
+using NicBypass.Dsl.Text;
+
+namespace NicBypass.Dsl.Tests;
+
+public class ParserTests
+{
+    private static ParseResult Parse(string text) => DslParser.Parse(new SourceFile("p.nicdsl", text));
+
+    [Fact]
+    public void Full_example_parses_every_construct()
+    {
+        var result = Parse(TestSources.FullExample);
+
+        Assert.Empty(result.Diagnostics);
+        var host = Assert.Single(result.Document.Hosts);
+        Assert.Equal("web01", host.Name.Text);
+        Assert.Equal("cpus", Assert.Single(host.Properties).Name.Text);
+        Assert.Equal(new[] { "nic", "vm", "vm", "container", "service" }, host.Blocks.Select(b => b.Keyword.Text));
+        var nic = host.Blocks[0];
+        Assert.Equal(new[] { "model", "rx-rings", "tx-rings", "ring-size", "speed", "msi", "soft-ring-width", "mtu" }, nic.Properties.Select(p => p.Name.Text));
+        var guest2 = host.Blocks[2];
+        Assert.Equal(new[] { "vm", "guest2", "on", "nge0" }, guest2.Header.Select(t => t.Text));
+        Assert.Equal(new[] { "mac", "ip" }, guest2.Properties.Select(p => p.Name.Text));
+        var web = host.Blocks[3];
+        Assert.Equal(new[] { "tcp", "udp" }, web.Properties.Single(p => p.Name.Text == "protocols").Values.Select(v => v.Text));
+        Assert.Equal(new[] { "80", "443" }, web.Properties.Single(p => p.Name.Text == "ports").Values.Select(v => v.Text));
+    }
+
+    [Fact]
+    public void Tokens_keep_line_and_column()
+    {
+        var result = Parse("host a {\n  nic n0 {\n    model simnic-1g\n  }\n}\n");
+
+        var model = result.Document.Hosts[0].Blocks[0].Properties[0];
+        Assert.Equal((3, 5, 3, 10), (model.Name.Span.Line, model.Name.Span.Column, model.Name.Span.EndLine, model.Name.Span.EndColumn));
+        Assert.Equal((3, 11), (model.Values[0].Span.Line, model.Values[0].Span.Column));
+        Assert.Equal(9, model.Values[0].Span.Length);
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\r")]
+    public void Line_endings_LF_CRLF_and_CR_give_the_same_tree_and_lines(string newline)
+    {
+        var text = TestSources.FullExample.Replace("\r\n", "\n").Replace("\n", newline);
+        var result = Parse(text);
+
+        Assert.Empty(result.Diagnostics);
+        var web = result.Document.Hosts[0].Blocks[3];
+        Assert.Equal(28, web.Name!.Span.Line);
+        Assert.Equal(15, web.Name.Span.Column);
+        Assert.Equal(9, web.Properties.Count);
+    }
+
+    [Fact]
+    public void Tabs_separate_words_and_count_as_one_column()
+    {
+        var result = Parse("host\ta\t{\n\tnic\tn0\t{\tmodel\tsimnic-1g;\trx-rings\t2\t}\n}");
+
+        Assert.Empty(result.Diagnostics);
+        var nic = result.Document.Hosts[0].Blocks[0];
+        Assert.Equal(2, nic.Properties.Count);
+        Assert.Equal((2, 2), (nic.Keyword.Span.Line, nic.Keyword.Span.Column));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   \n\n\t")]
+    [InlineData("# only a comment")]
+    [InlineData("// only a comment\n# and another\n")]
+    public void Empty_files_and_comment_only_files_have_no_hosts_and_no_errors(string text)
+    {
+        var result = Parse(text);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.Document.Hosts);
+    }
+
+    [Fact]
+    public void Comments_are_allowed_everywhere()
+    {
+        const string text = """
+            # before
+            host a { # after the brace
+              // a line comment
+              cpus 2 // after a value
+              nic n0 { # here too
+                model simnic-1g# glued to a value
+                rx-rings 2 ; # after a separator
+              } // after a closing brace
+            } # at the end
+            # after everything
+            """;
+        var result = Parse(text);
+
+        Assert.Empty(result.Diagnostics);
+        var nic = result.Document.Hosts[0].Blocks[0];
+        Assert.Equal("simnic-1g", nic.Properties[0].Values[0].Text);
+        Assert.Equal("2", nic.Properties[1].Values[0].Text);
+    }
+
+    [Fact]
+    public void Semicolons_and_newlines_both_end_properties()
+    {
+        var result = Parse("host a { cpus 2; nic n0 { model simnic-1g; rx-rings 2 }\n vm v on n0 { mac 02:00:00:00:00:01\nip 10.0.0.1;;; }\n}");
+
+        Assert.Empty(result.Diagnostics);
+        var vm = result.Document.Hosts[0].Blocks[1];
+        Assert.Equal(new[] { "mac", "ip" }, vm.Properties.Select(p => p.Name.Text));
+    }
+
+    [Fact]
+    public void Several_hosts_per_file()
+    {
+        var result = Parse("host a { }\nhost b { cpus 2 }\n\nhost c {\n}\n");
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(new[] { "a", "b", "c" }, result.Document.Hosts.Select(h => h.Name.Text));
+    }
+
+    [Fact]
+    public void A_byte_order_mark_is_ignored()
+    {
+        var result = Parse("\uFEFFhost a { }");
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.Document.Hosts);
+    }
+
+    [Theory]
+    [InlineData("host a { cpus 8 }}", 1, 18, "unexpected '}'")]
+    [InlineData("host { }", 1, 6, "expected host name")]
+    [InlineData("nic a { }", 1, 1, "unexpected 'nic'; expected 'host'")]
+    [InlineData("host a {\n  nic n { model simnic-1g { }\n}\n", 2, 27, "unexpected '{'; expected new line or ';'")]
+    [InlineData("host a b {\n}", 1, 8, "unexpected 'b'; expected '{'")]
+    [InlineData("host a {\n  cpus 2 {\n    x 1 { }\n  }\n}", 3, 9, "unexpected '{'")]
+    [InlineData("host a\n{ }", 1, 7, "expected '{'")]
+    public void Syntax_errors_say_what_was_expected_at_the_right_place(string text, int line, int column, string message)
+    {
+        var result = Parse(text);
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("NB0001", error.Id);
+        Assert.Equal((line, column), (error.Location.Span.Line, error.Location.Span.Column));
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void Unterminated_block_points_at_the_brace_that_was_never_closed()
+    {
+        var result = Parse("host a {\n  nic n0 {\n    model simnic-1g\n\n");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("NB0001", error.Id);
+        Assert.Equal((2, 10), (error.Location.Span.Line, error.Location.Span.Column));
+        Assert.Contains("unterminated block: 'nic n0 {'", error.Message);
+        Assert.Single(error.RelatedLocations);
+    }
+
+    [Fact]
+    public void Unterminated_host_reports_the_host_brace()
+    {
+        var result = Parse("host a {\n  nic n0 { model simnic-1g }\n");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal((1, 8), (error.Location.Span.Line, error.Location.Span.Column));
+        Assert.Contains("'host a {'", error.Message);
+    }
+
+    [Fact]
+    public void A_double_slash_inside_a_word_is_not_a_comment()
+    {
+        var result = Parse("host a { cpus a//b }");
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal("a//b", result.Document.Hosts[0].Properties[0].Values[0].Text);
+    }
+}
