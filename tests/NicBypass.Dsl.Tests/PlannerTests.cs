@@ -1,0 +1,170 @@
+using NicBypass.Dsl.Hardware;
+using NicBypass.Dsl.Planning;
+
+namespace NicBypass.Dsl.Tests;
+
+public class PlannerTests
+{
+    private static NicPlan PlanOf(string text, int nic = 0)
+    {
+        var compilation = TestSources.Compile(text);
+        Assert.Empty(compilation.Errors());
+        return compilation.Plans[0].Nics[nic];
+    }
+
+    private static string Vms(int count, Func<int, string>? extra = null) =>
+        string.Concat(Enumerable.Range(0, count).Select(i => TestSources.Vm("v" + i, i + 1, extra?.Invoke(i) ?? "")));
+
+    [Fact]
+    public void Fewer_vnics_than_rings_each_get_a_dedicated_ring_and_the_rest_idle()
+    {
+        var nic = PlanOf(TestSources.Host(Vms(3), rings: 4));
+
+        Assert.Equal(new[] { "v0", "v1", "v2", null }, nic.HardwareRings.Select(r => r.Vnic));
+        Assert.True(nic.HardwareRings[3].IsIdle);
+        Assert.Equal(new[] { 0, 1, 2, 3 }, nic.HardwareRings.Select(r => r.Index));
+    }
+
+    [Fact]
+    public void As_many_vnics_as_rings_use_every_ring()
+    {
+        var nic = PlanOf(TestSources.Host(Vms(4), rings: 4));
+
+        Assert.Equal(new[] { "v0", "v1", "v2", "v3" }, nic.HardwareRings.Select(r => r.Vnic));
+        Assert.All(nic.HardwareRings, r => Assert.Null(r.SoftwareRing));
+    }
+
+    [Fact]
+    public void More_vnics_than_rings_share_the_last_ring_through_a_software_ring()
+    {
+        var nic = PlanOf(TestSources.Host(Vms(6), rings: 4));
+
+        Assert.Equal(new[] { "v0", "v1", "v2", null }, nic.HardwareRings.Select(r => r.Vnic));
+        var software = nic.HardwareRings[3].SoftwareRing!;
+        Assert.Equal("sr0", software.Id);
+        Assert.Equal(new[] { "v3", "v4", "v5" }, software.Rings.Select(r => r.Vnic));
+        Assert.Equal(new[] { 0, 1, 2 }, software.Rings.Select(r => r.Index));
+    }
+
+    [Fact]
+    public void One_ring_and_several_vnics_put_every_vnic_behind_the_software_ring()
+    {
+        var nic = PlanOf(TestSources.Host(Vms(3), rings: 1));
+
+        var software = nic.HardwareRings.Single().SoftwareRing!;
+        Assert.Equal(new[] { "v0", "v1", "v2" }, software.Rings.Select(r => r.Vnic));
+    }
+
+    [Fact]
+    public void Software_rings_nest_on_their_last_srr_beyond_soft_ring_width()
+    {
+        var nic = PlanOf(TestSources.Host(Vms(7), rings: 2, nicExtra: "soft-ring-width 3"));
+
+        Assert.Equal("v0", nic.HardwareRings[0].Vnic);
+        var sr0 = nic.HardwareRings[1].SoftwareRing!;
+        Assert.Equal(new[] { "v1", "v2", null }, sr0.Rings.Select(r => r.Vnic));
+        var sr1 = sr0.Rings[2].SoftwareRing!;
+        Assert.Equal("sr1", sr1.Id);
+        Assert.Equal(new[] { "v3", "v4", null }, sr1.Rings.Select(r => r.Vnic));
+        var sr2 = sr1.Rings[2].SoftwareRing!;
+        Assert.Equal("sr2", sr2.Id);
+        Assert.Equal(new[] { "v5", "v6" }, sr2.Rings.Select(r => r.Vnic));
+    }
+
+    [Fact]
+    public void Placement_order_is_ring_hardware_then_bandwidth_then_declaration()
+    {
+        var body = TestSources.Vm("low", 1, "bandwidth 10M") +
+                   TestSources.Vm("none1", 2) +
+                   TestSources.Vm("high", 3, "bandwidth 1G") +
+                   TestSources.Vm("pinned", 4, "ring hardware") +
+                   TestSources.Vm("none2", 5) +
+                   TestSources.Vm("mid", 6, "bandwidth 100M");
+        var nic = PlanOf(TestSources.Host(body, rings: 3));
+
+        Assert.Equal(new[] { "pinned", "high", "mid", "low", "none1", "none2" }, nic.PlacementOrder);
+        Assert.Equal(new[] { "pinned", "high", null }, nic.HardwareRings.Select(r => r.Vnic));
+        Assert.Equal(new[] { "mid", "low", "none1", "none2" }, nic.HardwareRings[2].SoftwareRing!.Rings.Select(r => r.Vnic));
+    }
+
+    [Fact]
+    public void Several_nics_are_planned_independently()
+    {
+        const string text = """
+            host h {
+                nic a { model simnic-1g; rx-rings 1 }
+                nic b { model simnic-100g; rx-rings 8 }
+                vm x on a { mac 02:00:00:00:00:01 }
+                vm y on b { mac 02:00:00:00:00:02 }
+                vm z on a { mac 02:00:00:00:00:03 }
+            }
+            """;
+        var compilation = TestSources.Compile(text);
+        var plan = compilation.Plans[0];
+
+        Assert.Equal(new[] { "x", "z" }, plan.Nics[0].HardwareRings[0].SoftwareRing!.Rings.Select(r => r.Vnic));
+        Assert.Equal("y", plan.Nics[1].HardwareRings[0].Vnic);
+        Assert.Equal(7, plan.Nics[1].HardwareRings.Count(r => r.IsIdle));
+    }
+
+    [Fact]
+    public void Hardware_classifier_sends_each_mac_to_its_ring_or_the_ring_carrying_its_software_ring()
+    {
+        var nic = PlanOf(TestSources.Host(Vms(5), rings: 3));
+
+        var entries = nic.HardwareClassifier.Entries.ToDictionary(e => e.Vnic, e => e.Ring);
+        Assert.Equal(new Dictionary<string, int> { ["v0"] = 0, ["v1"] = 1, ["v2"] = 2, ["v3"] = 2, ["v4"] = 2 }, entries);
+        var software = nic.HardwareRings[2].SoftwareRing!;
+        Assert.Equal(new[] { ("v2", 0), ("v3", 1), ("v4", 2) }, software.Classifier.Entries.Select(e => (e.Vnic, e.Ring)));
+        Assert.Equal(nic.HardwareClassifier.Fields, software.Classifier.Fields);
+    }
+
+    [Theory]
+    [InlineData("simnic-1g", 0, 0, 0)]
+    [InlineData("simnic-10g", 1, 0, 0)]
+    [InlineData("simnic-100g", 1, 10, 1)]
+    public void Classifier_entries_carry_only_the_fields_the_model_matches(string model, int ips, int vlan, int ports)
+    {
+        var body = "    container c on n0 { mac 02:00:00:00:00:01; ip 10.0.0.1; vlan 10; protocols tcp; ports 80 }\n";
+        var nic = PlanOf(TestSources.Host(body, model: model, rings: 2));
+
+        var entry = Assert.Single(nic.HardwareClassifier.Entries);
+        Assert.Equal(ips, entry.Ips.Count);
+        Assert.Equal(vlan, entry.Vlan);
+        Assert.Equal(ports, entry.Ports.Count);
+        Assert.Equal(NicModelCatalogue.Find(model)!.ClassifierFields, nic.HardwareClassifier.Fields);
+    }
+
+    [Fact]
+    public void Dhcp_vnics_are_classified_on_the_mac_alone()
+    {
+        var nic = PlanOf(TestSources.Host(TestSources.Vm("v", 1, "ip dhcp; ip 10.0.0.5"), model: "simnic-100g", rings: 2));
+
+        Assert.Empty(Assert.Single(nic.HardwareClassifier.Entries).Ips);
+    }
+
+    [Fact]
+    public void Every_mac_of_a_vnic_gets_an_entry()
+    {
+        var nic = PlanOf(TestSources.Host("    vm v on n0 { mac 02:00:00:00:00:01; mac 02:00:00:00:00:02 02:00:00:00:00:03 }\n", rings: 2));
+
+        Assert.Equal(3, nic.HardwareClassifier.Entries.Count);
+        Assert.All(nic.HardwareClassifier.Entries, e => Assert.Equal(0, e.Ring));
+    }
+
+    [Fact]
+    public void Msi_vectors_are_shared_round_robin_when_fewer_than_rings()
+    {
+        var nic = PlanOf(TestSources.Host(Vms(4), rings: 4, nicExtra: "msi 2"));
+
+        Assert.Equal(new[] { 0, 1, 0, 1 }, nic.HardwareRings.Select(r => nic.MsiVectorOf(r.Index)));
+    }
+
+    [Fact]
+    public void Planning_is_deterministic()
+    {
+        var text = TestSources.Host(Vms(40, i => i % 3 == 0 ? "bandwidth 10M" : ""), rings: 4, nicExtra: "soft-ring-width 8");
+
+        Assert.Equal(TestSources.Compile(text).Plans, TestSources.Compile(text).Plans);
+    }
+}

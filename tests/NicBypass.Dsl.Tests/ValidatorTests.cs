@@ -1,0 +1,204 @@
+using NicBypass.Dsl.Diagnostics;
+
+namespace NicBypass.Dsl.Tests;
+
+/// <summary>
+/// Every diagnostic ID of DESIGN.md §4: triggered by a minimal file at the exact line and column,
+/// and not triggered once the file is corrected.
+/// </summary>
+public class ValidatorTests
+{
+    private static readonly string[] BaseLines =
+    {
+        "host h {",                       // 1
+        "    cpus 4",                     // 2
+        "    nic n0 {",                   // 3
+        "        model simnic-10g",       // 4
+        "        rx-rings 4",             // 5
+        "    }",                          // 6
+        "    vm a on n0 {",               // 7
+        "        mac 02:00:00:00:00:01",  // 8
+        "    }",                          // 9
+        "}",                              // 10
+    };
+
+    private const string Mac1 = "        mac 02:00:00:00:00:01";
+    private const string VmB = "    }\n    vm b on n0 { mac 02:00:00:00:00:02 }";
+    private const string VmC = "    }\n    vm b on n0 { mac 02:00:00:00:00:02 }\n    vm c on n0 { mac 02:00:00:00:00:03 }";
+
+    private static string With(params (int Line, string Text)[] replacements)
+    {
+        var lines = BaseLines.ToArray();
+        foreach (var (line, text) in replacements) lines[line - 1] = text;
+        return string.Join("\n", lines) + "\n";
+    }
+
+    private static string SeventeenMacs(int count) =>
+        "        mac " + string.Join(" ", Enumerable.Range(1, count).Select(i => $"02:00:00:00:01:{i:x2}"));
+
+    public static TheoryData<string, string, int, int, string> Cases => new()
+    {
+        { "NB0001", With((8, Mac1 + " {")), 8, 31, With() },
+        { "NB0002", With((5, "        rx-ring 4")), 5, 9, With() },
+        { "NB0003", With((9, "    }\n    vm a on n0 { mac 02:00:00:00:00:02 }")), 10, 8, With((9, VmB)) },
+        { "NB0004", With((4, "        model simnic-10g; model simnic-1g")), 4, 27, With() },
+        { "NB0005", With((8, "        mac 02:00:00:00:00")), 8, 13, With() },
+        { "NB0006", With((8, "        mac 01:00:5e:00:00:01")), 8, 13, With() },
+        { "NB0007", With((9, "    }\n    vm b on n0 { mac 02:00:00:00:00:01 }")), 10, 22, With((9, VmB)) },
+        { "NB0008", With((8, Mac1 + "; ip 10.0.0.1/33")), 8, 35, With((8, Mac1 + "; ip 10.0.0.1/24")) },
+        { "NB0009", With((8, Mac1 + "; ip 10.0.0.1"), (9, "    }\n    vm b on n0 { mac 02:00:00:00:00:02; ip 10.0.0.1 }")), 10, 44,
+                    With((8, Mac1 + "; ip 10.0.0.1"), (9, "    }\n    vm b on n0 { mac 02:00:00:00:00:02; ip 10.0.0.2 }")) },
+        { "NB0010", With((7, "    vm a on n1 {")), 7, 13, With() },
+        { "NB0011", With((8, "        ip 10.0.0.1")), 7, 8, With((8, Mac1 + "; ip 10.0.0.1")) },
+        { "NB0012", With((5, "        rx-rings 9")), 5, 18, With((5, "        rx-rings 8")) },
+        { "NB0013", With((5, "        rx-rings 4; ring-size 1000")), 5, 31, With((5, "        rx-rings 4; ring-size 1024")) },
+        { "NB0014", With((8, Mac1 + "; bandwidth 0M")), 8, 42, With((8, Mac1 + "; bandwidth 10M")) },
+        { "NB0015", With((8, Mac1 + "; bandwidth 20G")), 8, 42, With((8, Mac1 + "; bandwidth 2G")) },
+        { "NB0016", With((8, Mac1 + "; bandwidth 6G"), (9, "    }\n    vm b on n0 { mac 02:00:00:00:00:02; bandwidth 6G }")), 3, 9,
+                    With((8, Mac1 + "; bandwidth 4G"), (9, "    }\n    vm b on n0 { mac 02:00:00:00:00:02; bandwidth 6G }")) },
+        { "NB0017", With((5, "        rx-rings 1"), (8, Mac1 + "; ring hardware"), (9, VmB)), 8, 37,
+                    With((5, "        rx-rings 2"), (8, Mac1 + "; ring hardware"), (9, VmB)) },
+        { "NB0018", With((4, "        model simnic-1g"), (5, "        rx-rings 2"), (8, SeventeenMacs(17))), 3, 9,
+                    With((4, "        model simnic-1g"), (5, "        rx-rings 2"), (8, SeventeenMacs(16))) },
+        { "NB0019", With((7, "    container a on n0 {"), (8, Mac1 + "; bandwidth 1G; mode interrupt")), 8, 51,
+                    With((7, "    container a on n0 {"), (8, Mac1 + "; bandwidth 1G; mode polling")) },
+        { "NB0020", With((8, Mac1 + "; cpu 4")), 8, 36, With((8, Mac1 + "; cpu 3")) },
+        { "NB0021", With((7, "    container a on n0 {"), (8, Mac1 + "; ports 80")), 8, 32,
+                    With((7, "    container a on n0 {"), (8, Mac1 + "; protocols tcp; ports 80")) },
+        { "NB0022", With((5, "        rx-rings 4; msi 2"), (9, VmC)), 3, 9, With((5, "        rx-rings 4; msi 4"), (9, VmC)) },
+        { "NB0023", With((7, ""), (8, ""), (9, "")), 3, 9, With() },
+        { "NB0024", With((9, "    }\n    vm A on n0 { mac 02:00:00:00:00:02 }")), 10, 8, With((9, VmB)) },
+        { "NB0025", With((4, "        model simnic-5g")), 4, 15, With() },
+        { "NB0026", With((8, Mac1 + "; vlan 4095")), 8, 37, With((8, Mac1 + "; vlan 4094")) },
+        { "NB0027", With((5, "        rx-rings 1"), (9, VmB)), 3, 9, With((5, "        rx-rings 2"), (9, VmB)) },
+        { "NB0028", With((5, "        rx-rings 4; mtu 9001")), 5, 25, With((5, "        rx-rings 4; mtu 9000")) },
+        { "NB0029", With((8, Mac1 + "; ring dedicated")), 8, 37, With((8, Mac1 + "; ring hardware")) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Each_id_is_reported_at_its_token_and_gone_once_fixed(string id, string bad, int line, int column, string good)
+    {
+        var reported = TestSources.Compile(bad).Diagnostics;
+        var hit = reported.Where(d => d.Id == id).ToList();
+        Assert.True(hit.Count > 0, $"{id} not reported; got:\n{string.Join("\n", reported)}");
+        Assert.Contains(hit, d => d.Location.Span.Line == line && d.Location.Span.Column == column);
+
+        var severity = DiagnosticDescriptors.All.Single(d => d.Id == id).Severity;
+        Assert.All(hit, d => Assert.Equal(severity, d.Severity));
+
+        var fixedReport = TestSources.Compile(good).Diagnostics;
+        Assert.DoesNotContain(fixedReport, d => d.Id == id);
+        Assert.DoesNotContain(fixedReport, d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
+    public void Every_descriptor_has_a_test_case()
+    {
+        var tested = Cases.Select(row => (string)row[0]).ToHashSet();
+        Assert.All(DiagnosticDescriptors.All, d => Assert.Contains(d.Id, tested));
+    }
+
+    [Fact]
+    public void The_full_example_has_no_errors()
+    {
+        var compilation = TestSources.Compile(TestSources.FullExample);
+
+        Assert.Empty(compilation.Errors());
+        Assert.False(compilation.HasErrors);
+    }
+
+    [Fact]
+    public void Duplicates_point_back_at_the_first_declaration()
+    {
+        var diagnostics = TestSources.Compile(With((9, "    }\n    vm b on n0 { mac 02:00:00:00:00:01 }"))).Diagnostics;
+
+        var duplicate = diagnostics.Single(d => d.Id == "NB0007");
+        var related = Assert.Single(duplicate.RelatedLocations);
+        Assert.Equal((8, 13), (related.Span.Line, related.Span.Column));
+        Assert.Contains("vm 'a'", duplicate.Message);
+    }
+
+    [Fact]
+    public void Hardware_ring_conflict_names_the_vnics_that_hold_the_rings()
+    {
+        var text = With((5, "        rx-rings 2"), (8, Mac1 + "; ring hardware"),
+            (9, "    }\n    vm b on n0 { mac 02:00:00:00:00:02; ring hardware }\n    vm c on n0 { mac 02:00:00:00:00:03; ring hardware }"));
+        var diagnostics = TestSources.Compile(text).Diagnostics.Where(d => d.Id == "NB0017").ToList();
+
+        // 3 VNICs, 2 rings: one dedicated ring (a), the other carries the software ring.
+        Assert.Equal(2, diagnostics.Count);
+        Assert.All(diagnostics, d => Assert.Contains("held by 'a'", d.Message));
+        Assert.All(diagnostics, d => Assert.Equal(7, Assert.Single(d.RelatedLocations).Span.Line));
+    }
+
+    [Theory]
+    [InlineData("        modle simnic-10g", "did you mean 'model'?")]
+    [InlineData("        model simnic-10", "did you mean 'simnic-10g'?")]
+    [InlineData("        model nonsense", "the known models are simnic-1g, simnic-10g, simnic-100g")]
+    public void Misspellings_offer_the_closest_valid_name(string line4, string expected)
+    {
+        var diagnostics = TestSources.Compile(With((4, line4))).Diagnostics;
+
+        Assert.Contains(diagnostics, d => d.Message.Contains(expected));
+    }
+
+    [Fact]
+    public void A_property_of_another_block_says_where_it_belongs()
+    {
+        var diagnostics = TestSources.Compile(With((8, Mac1 + "; ports 80"))).Diagnostics;
+
+        var unknown = diagnostics.Single(d => d.Id == "NB0002");
+        Assert.Contains("belongs in container, service blocks", unknown.Message);
+    }
+
+    [Theory]
+    [InlineData("vm a on n0 { mac 02:00:00:00:00:01 }")]
+    [InlineData("container a on n0 { mac 02:00:00:00:00:01; protocols udp; ports 53 }")]
+    [InlineData("service a on n0 { mac 02:00:00:00:00:01; protocols tcp; ports 80 443 }")]
+    public void Vms_containers_and_services_bind_to_vnics(string line)
+    {
+        var compilation = TestSources.Compile(With((7, "    " + line), (8, ""), (9, "")));
+
+        Assert.Empty(compilation.Errors());
+        Assert.Single(compilation.Hosts[0].Vnics);
+    }
+
+    [Fact]
+    public void Defaults_are_filled_in()
+    {
+        var compilation = TestSources.Compile("host h { nic n { model simnic-100g; rx-rings 3 }\n container c on n { mac 02:00:00:00:00:01; bandwidth 1G }\n vm v on n { mac 02:00:00:00:00:02 } }");
+
+        var host = compilation.Hosts[0];
+        Assert.Equal(1, host.Cpus);
+        var nic = host.Nics[0];
+        Assert.Equal((1, 1024, 64, 1500, 64), (nic.TxRings, nic.RingSize, nic.SoftRingWidth, nic.Mtu, nic.Msi));
+        Assert.Equal(100_000_000_000UL, nic.Speed.BitsPerSecond);
+        Assert.Equal(Model.ProcessingMode.Polling, host.Vnics[0].Mode);
+        Assert.Equal(Model.ProcessingMode.Interrupt, host.Vnics[1].Mode);
+        Assert.Equal(Model.RingPolicy.Any, host.Vnics[1].Ring);
+    }
+
+    [Fact]
+    public void Several_files_and_hosts_bind_together_and_host_names_are_unique_across_files()
+    {
+        var compilation = DslCompiler.Compile(new[]
+        {
+            new Text.SourceFile("a.nicdsl", "host one { }\nhost two { }"),
+            new Text.SourceFile("b.nicdsl", "host one { }"),
+        });
+
+        Assert.Equal(3, compilation.Hosts.Count);
+        var duplicate = Assert.Single(compilation.Diagnostics, d => d.Id == "NB0003");
+        Assert.Equal("b.nicdsl", duplicate.Location.Path);
+        Assert.Equal("a.nicdsl", Assert.Single(duplicate.RelatedLocations).Path);
+    }
+
+    [Fact]
+    public void Diagnostics_format_like_compiler_output()
+    {
+        var diagnostic = TestSources.Compile(With((5, "        rx-ring 4")), "samples/x.nicdsl").Diagnostics.First(d => d.Id == "NB0002");
+
+        Assert.Equal("samples/x.nicdsl(5,9): error NB0002: 'rx-ring' is not a property of nic 'n0' (did you mean 'rx-rings'?)", diagnostic.ToString());
+    }
+}

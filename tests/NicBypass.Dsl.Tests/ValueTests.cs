@@ -1,0 +1,95 @@
+using NicBypass.Dsl.Values;
+
+namespace NicBypass.Dsl.Tests;
+
+public class ValueTests
+{
+    [Theory]
+    [InlineData("64K", 64_000UL)]
+    [InlineData("500M", 500_000_000UL)]
+    [InlineData("2.5G", 2_500_000_000UL)]
+    [InlineData("10Gbps", 10_000_000_000UL)]
+    [InlineData("1.5kbps", 1_500UL)]
+    [InlineData("100G", 100_000_000_000UL)]
+    public void Rates_parse_with_decimal_units(string text, ulong bits)
+    {
+        Assert.True(BitRate.TryParse(text, out var rate, out _));
+        Assert.Equal(bits, rate.BitsPerSecond);
+    }
+
+    [Theory]
+    [InlineData("100", "unit")]
+    [InlineData("0M", "positive")]
+    [InlineData("G", "number")]
+    [InlineData("1.2.3G", "number")]
+    [InlineData("-5M", "number")]
+    [InlineData("0.0001K", "whole number")]
+    [InlineData("99999999999999999999G", "too large")]
+    [InlineData("bps", "number")]
+    public void Bad_rates_say_why(string text, string reason)
+    {
+        Assert.False(BitRate.TryParse(text, out _, out var error));
+        Assert.Contains(reason, error);
+    }
+
+    [Theory]
+    [InlineData(2_500_000_000UL, "2.5G")]
+    [InlineData(64_000UL, "64K")]
+    [InlineData(500_000_000UL, "500M")]
+    [InlineData(999UL, "999bps")]
+    public void Rates_print_in_their_shortest_exact_form(ulong bits, string text) =>
+        Assert.Equal(text, new BitRate(bits).ToString());
+
+    [Theory]
+    [InlineData("02:08:20:ac:00:01", 0x020820AC0001UL)]
+    [InlineData("02-08-20-AC-00-01", 0x020820AC0001UL)]
+    [InlineData("ff:ff:ff:ff:ff:ff", 0xFFFFFFFFFFFFUL)]
+    public void Macs_parse_to_one_48_bit_integer(string text, ulong value)
+    {
+        Assert.True(MacAddress.TryParse(text, out var mac));
+        Assert.Equal(value, mac.Value);
+    }
+
+    [Theory]
+    [InlineData("02:08:20:ac:00")]
+    [InlineData("02:08:20:ac:00:01:02")]
+    [InlineData("02:08:20:ac:00:g1")]
+    [InlineData("02:08:20:ac:00:123")]
+    [InlineData("02:08:20:ac::01")]
+    public void Malformed_macs_are_rejected(string text) => Assert.False(MacAddress.TryParse(text, out _));
+
+    [Fact]
+    public void Group_bit_and_broadcast_are_recognised()
+    {
+        Assert.True(new MacAddress(0x01005E000001UL).IsGroup);
+        Assert.True(MacAddress.Broadcast.IsGroup);
+        Assert.False(new MacAddress(0x020820AC0001UL).IsGroup);
+        Assert.Equal("02:08:20:ac:00:01", new MacAddress(0x020820AC0001UL).ToString());
+    }
+
+    [Theory]
+    [InlineData("192.168.10.11/24", false, 24, "192.168.10.11/24")]
+    [InlineData("10.0.0.1", false, 32, "10.0.0.1/32")]
+    [InlineData("fd00::11", true, 128, "fd00::11/128")]
+    [InlineData("fd00::11/64", true, 64, "fd00::11/64")]
+    [InlineData("::ffff:1.2.3.4", true, 128, "::ffff:1.2.3.4/128")]
+    public void Ip_prefixes_parse(string text, bool v6, int length, string printed)
+    {
+        Assert.True(IpPrefix.TryParse(text, out var prefix, out _));
+        Assert.Equal(v6, prefix.Address.IsV6);
+        Assert.Equal(length, prefix.PrefixLength);
+        Assert.Equal(printed, prefix.ToString());
+    }
+
+    [Theory]
+    [InlineData("10.0.0.256")]
+    [InlineData("10.0.0")]
+    [InlineData("10.0.0.1/33")]
+    [InlineData("10.0.0.1/")]
+    [InlineData("1")]
+    [InlineData("fd00::11/129")]
+    [InlineData("fe80::1%eth0")]
+    [InlineData("fd00:::1")]
+    [InlineData("+1.2.3.4")]
+    public void Malformed_ips_are_rejected(string text) => Assert.False(IpPrefix.TryParse(text, out _, out _));
+}
