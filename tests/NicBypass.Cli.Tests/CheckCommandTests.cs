@@ -1,0 +1,83 @@
+namespace NicBypass.Cli.Tests;
+
+public class CheckCommandTests
+{
+    [Fact]
+    public void A_valid_file_prints_nothing_and_exits_zero()
+    {
+        var (exit, output, error) = CliRunner.Run("check", CliRunner.Sample("QuickStart/web01.nicdsl"));
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", output);
+        Assert.Equal("", error);
+    }
+
+    [Fact]
+    public void Errors_print_like_the_build_and_exit_one()
+    {
+        var path = CliRunner.TempFile("host h {\n  nic n0 {\n    model simnic-1g\n    rx-rings 3\n  }\n  vm a on n0 { mac 01:00:00:00:00:01 }\n}\n");
+
+        var (exit, output, _) = CliRunner.Run("check", path);
+
+        Assert.Equal(1, exit);
+        var lines = output.TrimEnd('\n').Split('\n');
+        Assert.Equal(new[]
+        {
+            $"{path}(4,14): error NB0012: rx-rings 3 is outside 1..2, the most model simnic-1g has; use a value in that range",
+            $"{path}(6,20): error NB0006: MAC 01:00:00:00:00:01 cannot be a VNIC's address: its group (multicast) bit is set (lowest bit of the first byte); use a unicast address such as 02:xx:xx:xx:xx:xx (locally administered)",
+        }, lines);
+    }
+
+    [Fact]
+    public void Warnings_alone_exit_zero()
+    {
+        var path = CliRunner.TempFile("host h { nic n0 { model simnic-1g; rx-rings 1 } }\n");
+
+        var (exit, output, _) = CliRunner.Run("check", path);
+
+        Assert.Equal(0, exit);
+        Assert.Equal($"{path}(1,14): warning NB0023: NIC 'n0' has no VNICs on it; put a vm, container or service 'on n0', or remove the NIC\n", output);
+    }
+
+    [Fact]
+    public void Several_files_are_checked_together_in_path_order()
+    {
+        var a = CliRunner.TempFile("host same { }\n", "a.nicdsl");
+        var b = CliRunner.TempFile("host same { }\n", "b.nicdsl");
+
+        var (exit, output, _) = CliRunner.Run("check", a, b);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"{b}(1,6): error NB0003: host 'same' is already declared in this project", output);
+    }
+
+    [Fact]
+    public void A_missing_file_is_a_clear_error_not_a_crash()
+    {
+        var (exit, output, error) = CliRunner.Run("check", "/nonexistent/x.nicdsl");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith("/nonexistent/x.nicdsl: error: cannot read the file:", error);
+    }
+
+    [Fact]
+    public void Check_without_files_is_a_usage_error()
+    {
+        var (exit, _, error) = CliRunner.Run("check");
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("files", error);
+    }
+
+    [Fact]
+    public void Syntax_errors_keep_crlf_files_on_the_right_line()
+    {
+        var path = CliRunner.TempFile("host h {\r\n  nic n0 {\r\n    model simnic-1g {\r\n  }\r\n}\r\n");
+
+        var (exit, output, _) = CliRunner.Run("check", path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"{path}(3,21): error NB0001: unexpected '{{'", output);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+
+namespace NicBypass.Cli.Tests;
+
+public class PlanCommandTests
+{
+    [Fact]
+    public void Text_plan_lists_each_ring_like_dladm_show_phys()
+    {
+        var (exit, output, error) = CliRunner.Run("plan", CliRunner.Sample("QuickStart/web01.nicdsl"));
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        Assert.Equal("""
+            HOST web01: 8 cpus, 1 nics, 3 vnics
+            LINK  MODEL       RINGTYPE  RINGS   MSI  CLIENTS
+            nge0  simnic-10g  RX        hrr0    0    guest1 (vm)
+            nge0  simnic-10g  RX        hrr1    1    web (container)
+            nge0  simnic-10g  RX        hrr2    2    guest2 (vm)
+            nge0  simnic-10g  RX        hrr3    3    <idle>
+            nge0  simnic-10g  TX        trr0-1  -    <shared by all VNICs>
+
+            """.Replace("\r\n", "\n"), output);
+    }
+
+    [Fact]
+    public void Text_plan_indents_nested_software_rings_under_their_ring()
+    {
+        var (exit, output, error) = CliRunner.Run("plan", CliRunner.Sample("Oversubscribed/edge.nicdsl"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("info NB0027", error);
+        Assert.Contains("e1000g0  simnic-1g  RX        hrr1          1    <software ring sr0: 4 SRRs>\n", output);
+        Assert.Contains("e1000g0  simnic-1g  SRX         sr0/srr3    -    <software ring sr1: 3 SRRs>\n", output);
+        Assert.Contains("e1000g0  simnic-1g  SRX           sr1/srr2  -    scratch (vm)\n", output);
+    }
+
+    [Fact]
+    public void Json_plan_follows_the_contract_shape()
+    {
+        var (exit, output, _) = CliRunner.Run("plan", CliRunner.Sample("Oversubscribed/edge.nicdsl"), "--format", "json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var host = json.RootElement.GetProperty("hosts")[0];
+        Assert.Equal("edge", host.GetProperty("name").GetString());
+        var nic = host.GetProperty("nics")[0];
+        Assert.Equal("e1000g0", nic.GetProperty("name").GetString());
+        Assert.Equal("simnic-1g", nic.GetProperty("model").GetString());
+        var rings = nic.GetProperty("hardwareRings");
+        Assert.Equal(0, rings[0].GetProperty("index").GetInt32());
+        Assert.Equal("db", rings[0].GetProperty("vnic").GetString());
+        Assert.Equal(1, rings[1].GetProperty("index").GetInt32());
+        var sr0 = rings[1].GetProperty("softwareRing").GetProperty("rings");
+        Assert.Equal(new[] { "web", "api", "dns" }, Enumerable.Range(0, 3).Select(i => sr0[i].GetProperty("vnic").GetString()));
+        Assert.Equal(3, sr0[3].GetProperty("index").GetInt32());
+        var sr1 = sr0[3].GetProperty("softwareRing").GetProperty("rings");
+        Assert.Equal(new[] { "build", "ci", "scratch" }, Enumerable.Range(0, 3).Select(i => sr1[i].GetProperty("vnic").GetString()));
+    }
+
+    [Fact]
+    public void Json_plan_marks_idle_rings()
+    {
+        var (_, output, _) = CliRunner.Run("plan", CliRunner.Sample("QuickStart/web01.nicdsl"), "--format", "json");
+
+        using var json = JsonDocument.Parse(output);
+        var ring = json.RootElement.GetProperty("hosts")[0].GetProperty("nics")[0].GetProperty("hardwareRings")[3];
+        Assert.Equal(3, ring.GetProperty("index").GetInt32());
+        Assert.True(ring.GetProperty("idle").GetBoolean());
+        Assert.False(ring.TryGetProperty("vnic", out _));
+    }
+
+    [Fact]
+    public void A_file_with_errors_prints_no_plan_and_exits_one()
+    {
+        var path = CliRunner.TempFile("host h { nic n0 { model simnic-1g } }\n");
+
+        var (exit, output, error) = CliRunner.Run("plan", path, "--format", "json");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Contains("error NB0011", error);
+    }
+
+    [Fact]
+    public void An_unknown_format_is_a_usage_error()
+    {
+        var (exit, output, error) = CliRunner.Run("plan", CliRunner.Sample("QuickStart/web01.nicdsl"), "--format", "xml");
+
+        Assert.NotEqual(0, exit);
+        Assert.DoesNotContain("HOST", output);
+        Assert.Contains("xml", error);
+    }
+
+    [Fact]
+    public void A_file_without_hosts_says_so()
+    {
+        var (exit, output, _) = CliRunner.Run("plan", CliRunner.TempFile("# nothing yet\n"));
+
+        Assert.Equal(0, exit);
+        Assert.Equal("no hosts declared\n", output);
+    }
+}
