@@ -31,22 +31,18 @@ internal sealed class DslGrammar
     {
         _lines = lines;
 
-        var inlineSpace = Parse.Chars(' ', '\t', '\f', '\v', '\uFEFF').Return(0);
-        var comment = (from start in Parse.String("//").Or(Parse.Char('#').Once())
-                       from body in Parse.CharExcept("\r\n").Many()
-                       select 0).Named("comment");
-        var newline = Parse.String("\r\n").Or(Parse.String("\n")).Or(Parse.String("\r")).Return(0).Named("new line");
-        var semicolon = Parse.Char(';').Return(0);
 
-        var trivia = inlineSpace.Or(comment).Many();
-        var gap = inlineSpace.Or(comment).Or(newline).Or(semicolon).Many();
+        // Trivia (same line) and gaps (between statements) are scanned directly: they run on
+        // every token, and a per-character combinator loop dominated the parse time.
+        Parser<int> trivia = input => Skip(input, newlines: false);
+        Parser<int> gap = input => Skip(input, newlines: true);
 
         Parser<T> Token<T>(Parser<T> parser) => from value in parser from _ in trivia select value;
 
         var word = Token(Spanned((Parser<string>)WordText));
         var open = Token(Spanned(Parse.Char('{').Once().Text())).Named("'{'");
         var close = Token(Spanned(Parse.Char('}').Once().Text())).Named("'}'");
-        var terminator = Token(newline.Or(semicolon)).Or((Parser<int>)BeforeCloseOrEnd).Named("new line or ';'");
+        var terminator = Token((Parser<int>)Terminator);
 
         var property =
             from name in word
@@ -91,6 +87,38 @@ internal sealed class DslGrammar
     /// <summary>The whole-file parser: the hosts of a document.</summary>
     public Parser<EquatableArray<HostSyntax>> Document { get; }
 
+    // Skips spaces, tabs and comments (and, for gaps, new lines and ';'); never fails.
+    private static IResult<int> Skip(IInput input, bool newlines)
+    {
+        var source = input.Source;
+        var end = input.Position;
+        while (end < source.Length)
+        {
+            var c = source[end];
+            if (c is ' ' or '\t' or '\f' or '\v' or '\uFEFF' || (newlines && c is '\r' or '\n' or ';'))
+            {
+                end++;
+            }
+            else if (c == '#' || IsCommentStart(source, end))
+            {
+                while (end < source.Length && source[end] is not ('\r' or '\n')) end++;
+            }
+            else
+            {
+                break;
+            }
+        }
+        return Result.Success(0, Jump(input, end));
+    }
+
+    // Moves to `position` in one step on our own input, else character by character.
+    private static IInput Jump(IInput input, int position)
+    {
+        if (input is TextInput text) return text.At(position);
+        while (input.Position < position) input = input.Advance();
+        return input;
+    }
+
     internal static bool IsWordChar(char c) => !char.IsWhiteSpace(c) && c != ';' && c != '{' && c != '}' && c != '#' && c != '\uFEFF';
 
     // A word: a run of characters that are not space, ';', braces or '#'; "//" starts a comment.
@@ -104,19 +132,30 @@ internal sealed class DslGrammar
         {
             return Result.Failure<string>(input, "expected a word", new[] { "a word" });
         }
-        var rest = input;
-        for (var i = start; i < end; i++) rest = rest.Advance();
-        return Result.Success(source.Substring(start, end - start), rest);
+        return Result.Success(source.Substring(start, end - start), Jump(input, end));
     }
 
     private static bool IsCommentStart(string source, int index) =>
         source[index] == '/' && index + 1 < source.Length && source[index + 1] == '/';
 
-    // A property also ends right before '}' (`vm a on n { mac 02:… }`) or at the end of the text.
-    private static IResult<int> BeforeCloseOrEnd(IInput input) =>
-        input.AtEnd || input.Current == '}'
-            ? Result.Success(0, input)
-            : Result.Failure<int>(input, "expected a new line or ';'", new[] { "new line or ';'" });
+    // A statement ends at a new line (LF, CRLF or CR) or ';', or right before '}'
+    // (`vm a on n { mac 02:… }`) or the end of the text, which are left for the block to take.
+    private static IResult<int> Terminator(IInput input)
+    {
+        if (input.AtEnd || input.Current == '}') return Result.Success(0, input);
+        var source = input.Source;
+        var position = input.Position;
+        switch (source[position])
+        {
+            case ';':
+            case '\n':
+                return Result.Success(0, Jump(input, position + 1));
+            case '\r':
+                return Result.Success(0, Jump(input, position + (position + 1 < source.Length && source[position + 1] == '\n' ? 2 : 1)));
+            default:
+                return Result.Failure<int>(input, "expected a new line or ';'", new[] { "new line or ';'" });
+        }
+    }
 
     private static IResult<int> EndOfDocument(IInput input) =>
         input.AtEnd

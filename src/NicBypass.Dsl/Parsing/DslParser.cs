@@ -18,7 +18,7 @@ public static class DslParser
         IResult<EquatableArray<HostSyntax>> result;
         try
         {
-            result = grammar.Document.TryParse(file.Text);
+            result = grammar.Document(TextInput.Start(file.Text, file.Lines));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(NicBypass.Benchmarks.LanguageBenchmarks).Assembly).Run(args);
