@@ -144,6 +144,15 @@ public class ValidatorTests
     }
 
     [Fact]
+    public void A_misspelt_required_property_is_reported_once_not_also_as_missing()
+    {
+        var diagnostics = TestSources.Compile(With((5, "        rx-ring 4"))).Diagnostics;
+
+        Assert.Single(diagnostics, d => d.Id == "NB0002");
+        Assert.DoesNotContain(diagnostics, d => d.Id == "NB0011");
+    }
+
+    [Fact]
     public void A_property_of_another_block_says_where_it_belongs()
     {
         var diagnostics = TestSources.Compile(With((8, Mac1 + "; ports 80"))).Diagnostics;

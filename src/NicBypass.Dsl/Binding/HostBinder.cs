@@ -208,8 +208,8 @@ internal sealed class HostBinder
             }
         }
 
-        if (!seen.ContainsKey("model")) Report(DiagnosticDescriptors.MissingProperty, name.Span, null, owner, "model", "model simnic-10g");
-        if (!seen.ContainsKey("rx-rings")) Report(DiagnosticDescriptors.MissingProperty, name.Span, null, owner, "rx-rings", "rx-rings 4");
+        Require(block, BlockKind.Nic, seen, name, owner, "model", "model simnic-10g");
+        Require(block, BlockKind.Nic, seen, name, owner, "rx-rings", "rx-rings 4");
         if (!modelKnown || model is null) return null;
 
         rxRings = InModelRange(rxRings, rxToken, "rx-rings", model.MaxRxRings, model);
@@ -339,7 +339,7 @@ internal sealed class HostBinder
             }
         }
 
-        if (!seen.ContainsKey("mac")) Report(DiagnosticDescriptors.MissingProperty, name.Span, null, owner, "mac", "mac 02:08:20:ac:00:01");
+        Require(block, blockKind, seen, name, owner, "mac", "mac 02:08:20:ac:00:01");
         if (draft.PortsName is { } portsName && draft.Protocols == TransportProtocols.None && !seen.ContainsKey("protocols"))
         {
             Report(DiagnosticDescriptors.InvalidPort, portsName.Span, null,
@@ -475,6 +475,15 @@ internal sealed class HostBinder
             return null;
         }
         return rule;
+    }
+
+    // NB0011, unless a misspelling of the property was already reported (NB0002 suggested it).
+    private void Require(BlockSyntax block, BlockKind kind, Dictionary<string, PropertySyntax> seen, SyntaxToken name, string owner, string property, string example)
+    {
+        if (seen.ContainsKey(property)) return;
+        var misspelt = block.Properties.Any(p => PropertyRules.Find(p.Name.Text, kind) is null
+                                                 && NameSuggestions.Closest(p.Name.Text, PropertyRules.NamesFor(kind)) == property);
+        if (!misspelt) Report(DiagnosticDescriptors.MissingProperty, name.Span, null, owner, property, example);
     }
 
     private static string DescribeBlocks(BlockKind blocks)
