@@ -1,0 +1,80 @@
+using System.Buffers.Binary;
+
+namespace NicBypass.Runtime.Packets;
+
+/// <summary>
+/// The layer-2 facts the classifiers need, read straight from the frame bytes: destination and
+/// source MAC as 48-bit integers, the outer VLAN id (0 when untagged), the EtherType after the
+/// tag, and where the payload starts.
+/// </summary>
+public readonly struct EthernetHeader
+{
+    public const int Length = 14;
+    public const int TagLength = 4;
+    public const ushort Vlan8021Q = 0x8100;
+    public const ushort Vlan8021AD = 0x88A8;
+
+    public EthernetHeader(ulong destination, ulong source, int vlan, ushort etherType, int payloadOffset)
+    {
+        Destination = destination;
+        Source = source;
+        Vlan = vlan;
+        EtherType = etherType;
+        PayloadOffset = payloadOffset;
+    }
+
+    public ulong Destination { get; }
+
+    public ulong Source { get; }
+
+    /// <summary>The outer VLAN id, or 0 for an untagged frame.</summary>
+    public int Vlan { get; }
+
+    public ushort EtherType { get; }
+
+    public int PayloadOffset { get; }
+
+    public bool IsTagged => PayloadOffset > Length;
+
+    /// <summary>Broadcast or multicast: the group bit of the destination is set.</summary>
+    public bool IsGroup => (Destination & 0x0100_0000_0000UL) != 0;
+
+    /// <summary>
+    /// Reads the header; false when the frame cannot be classified at layer 2 (shorter than an
+    /// Ethernet header, or a VLAN tag cut off).
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> frame, out EthernetHeader header)
+    {
+        if (frame.Length < Length)
+        {
+            header = default;
+            return false;
+        }
+        var destination = ReadMac(frame);
+        var source = ReadMac(frame.Slice(6));
+        var etherType = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12));
+        if (etherType is Vlan8021Q or Vlan8021AD)
+        {
+            if (frame.Length < Length + TagLength)
+            {
+                header = default;
+                return false;
+            }
+            var vlan = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(14)) & 0x0FFF;
+            header = new EthernetHeader(destination, source, vlan, BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)), Length + TagLength);
+            return true;
+        }
+        header = new EthernetHeader(destination, source, 0, etherType, Length);
+        return true;
+    }
+
+    /// <summary>A MAC address (6 bytes, network order) as one 48-bit integer.</summary>
+    public static ulong ReadMac(ReadOnlySpan<byte> bytes) =>
+        ((ulong)BinaryPrimitives.ReadUInt32BigEndian(bytes) << 16) | BinaryPrimitives.ReadUInt16BigEndian(bytes.Slice(4));
+
+    public static void WriteMac(Span<byte> bytes, ulong mac)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)(mac >> 16));
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.Slice(4), (ushort)mac);
+    }
+}

@@ -1,0 +1,81 @@
+namespace NicBypass.Runtime.Packets;
+
+/// <summary>
+/// A slab of fixed-size slots where frames live while they are in the datapath. Renting and
+/// returning a slot is a push or pop on an index stack: no allocation per packet. The NIC rents a
+/// slot when a frame arrives from the wire; whoever consumes the frame last returns it.
+/// </summary>
+public sealed class PacketBufferPool
+{
+    private readonly byte[] _slab;
+    private readonly int[] _free;
+    private int _freeCount;
+    private readonly Lock _lock = new();
+
+    public PacketBufferPool(int slots, int slotSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 64);
+        SlotCount = slots;
+        SlotSize = slotSize;
+        _slab = GC.AllocateUninitializedArray<byte>(checked(slots * slotSize), pinned: true);
+        _free = new int[slots];
+        for (var i = 0; i < slots; i++) _free[i] = slots - 1 - i;
+        _freeCount = slots;
+    }
+
+    public int SlotCount { get; }
+
+    public int SlotSize { get; }
+
+    /// <summary>Slots not rented right now.</summary>
+    public int Available => Volatile.Read(ref _freeCount);
+
+    /// <summary>
+    /// When true (threaded mode) rent and return take a lock, since producers and consumers run
+    /// on different threads; the deterministic mode runs everything on one thread without it.
+    /// </summary>
+    public bool Concurrent { get; set; }
+
+    public bool TryRent(out int slot)
+    {
+        if (Concurrent)
+        {
+            lock (_lock) return TryRentCore(out slot);
+        }
+        return TryRentCore(out slot);
+    }
+
+    public void Return(int slot)
+    {
+        if (Concurrent)
+        {
+            lock (_lock) ReturnCore(slot);
+            return;
+        }
+        ReturnCore(slot);
+    }
+
+    /// <summary>The bytes of <paramref name="slot"/> (the whole slot).</summary>
+    public Span<byte> Slot(int slot) => _slab.AsSpan(slot * SlotSize, SlotSize);
+
+    /// <summary>The frame a descriptor points at.</summary>
+    public Span<byte> Frame(in PacketDescriptor descriptor) => _slab.AsSpan(descriptor.Slot * SlotSize, descriptor.Length);
+
+    private bool TryRentCore(out int slot)
+    {
+        if (_freeCount == 0)
+        {
+            slot = -1;
+            return false;
+        }
+        slot = _free[--_freeCount];
+        return true;
+    }
+
+    private void ReturnCore(int slot)
+    {
+        System.Diagnostics.Debug.Assert(_freeCount < _free.Length, "a slot was returned twice");
+        _free[_freeCount++] = slot;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Rings;
+
+/// <summary>
+/// A bounded single-producer/single-consumer FIFO of packet descriptors (the Disruptor/DPDK
+/// shape): power-of-two capacity, head and tail on separate cache lines so the producer and
+/// consumer never write the same line, batch dequeue. Safe across two threads; never allocates.
+/// </summary>
+public sealed class DescriptorRing
+{
+    private readonly PacketDescriptor[] _slots;
+    private readonly int _mask;
+    private Indexes _indexes;
+
+    public DescriptorRing(int capacity)
+    {
+        if (capacity < 2 || (capacity & (capacity - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "ring capacity must be a power of two, at least 2");
+        }
+        _slots = new PacketDescriptor[capacity];
+        _mask = capacity - 1;
+    }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>Descriptors waiting to be dequeued.</summary>
+    public int Count => (int)(Volatile.Read(ref _indexes.Tail) - Volatile.Read(ref _indexes.Head));
+
+    public bool IsEmpty => Count == 0;
+
+    /// <summary>Adds one descriptor; false (and nothing changes) when the ring is full.</summary>
+    public bool TryEnqueue(in PacketDescriptor descriptor)
+    {
+        var tail = _indexes.Tail;
+        if (tail - Volatile.Read(ref _indexes.Head) >= _slots.Length) return false;
+        _slots[(int)tail & _mask] = descriptor;
+        Volatile.Write(ref _indexes.Tail, tail + 1);
+        return true;
+    }
+
+    /// <summary>Moves up to <c>into.Length</c> descriptors out, oldest first; returns how many.</summary>
+    public int Dequeue(Span<PacketDescriptor> into)
+    {
+        var head = _indexes.Head;
+        var available = (int)(Volatile.Read(ref _indexes.Tail) - head);
+        var count = Math.Min(available, into.Length);
+        for (var i = 0; i < count; i++) into[i] = _slots[(int)(head + i) & _mask];
+        Volatile.Write(ref _indexes.Head, head + count);
+        return count;
+    }
+
+    // Head (consumer) and tail (producer) 64 bytes apart, each on its own cache line.
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct Indexes
+    {
+        [FieldOffset(64)] public long Head;
+        [FieldOffset(128)] public long Tail;
+    }
+}

@@ -1,0 +1,107 @@
+using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Rings;
+
+/// <summary>
+/// A receive ring — hardware (HRR, on the NIC) or software (SRR, in a software ring): a bounded
+/// FIFO of descriptors with the two ways out the seed describes.
+/// <list type="bullet">
+/// <item><b>Interrupt mode</b> (interrupts enabled): the first frame into an empty ring raises an
+/// interrupt on the bound processor, which drains the ring into its client in batches.</item>
+/// <item><b>Polling mode</b> (interrupts disabled): frames stay in the ring until the consumer
+/// takes them through <see cref="Poll"/>, the ring's poll entry point.</item>
+/// </list>
+/// A full ring drops the new frame and counts it (<c>ring-full</c>) — on the ring, and on the
+/// VNIC the classifier had picked for it.
+/// </summary>
+public abstract class ReceiveRing
+{
+    private int _interruptPending;
+
+    protected ReceiveRing(string name, int capacity)
+    {
+        Name = name;
+        Queue = new DescriptorRing(capacity);
+    }
+
+    /// <summary>hrr0, sr0/srr2, …</summary>
+    public string Name { get; }
+
+    public abstract InterruptKind InterruptKind { get; }
+
+    public int Capacity => Queue.Capacity;
+
+    /// <summary>Frames waiting in the ring.</summary>
+    public int Count => Queue.Count;
+
+    /// <summary>Frames offered to the ring (accepted or dropped because it was full).</summary>
+    public TrafficCounters Counters { get; } = new();
+
+    /// <summary>Interrupts this ring raised.</summary>
+    public long Interrupts { get; private set; }
+
+    public bool InterruptsEnabled { get; private set; } = true;
+
+    /// <summary>The VNIC or software ring this ring serves, once bound.</summary>
+    public IReceiveRingClient? Client { get; private set; }
+
+    /// <summary>Where interrupts go, once bound.</summary>
+    public IInterruptTarget? InterruptTarget { get; private set; }
+
+    internal DescriptorRing Queue { get; }
+
+    /// <summary>Binds the ring to its client and the processor its interrupts go to.</summary>
+    public void Bind(IReceiveRingClient client, IInterruptTarget interrupts)
+    {
+        if (Client is not null) throw new InvalidOperationException($"{Name} is already bound");
+        Client = client;
+        InterruptTarget = interrupts;
+    }
+
+    /// <summary>The poll entry point: takes up to <c>into.Length</c> frames, oldest first.</summary>
+    public int Poll(Span<PacketDescriptor> into) => Queue.Dequeue(into);
+
+    /// <summary>Switches to polling mode: no more interrupts until <see cref="EnableInterrupts"/>.</summary>
+    public void DisableInterrupts() => InterruptsEnabled = false;
+
+    /// <summary>Back to interrupt mode; frames already waiting raise an interrupt at once.</summary>
+    public void EnableInterrupts()
+    {
+        InterruptsEnabled = true;
+        if (!Queue.IsEmpty) Raise();
+    }
+
+    /// <summary>Offers a frame; false when the ring is full (the frame was counted as dropped and is the caller's to free).</summary>
+    public bool Enqueue(in PacketDescriptor descriptor)
+    {
+        Counters.Received++;
+        if (!Queue.TryEnqueue(descriptor))
+        {
+            Counters.Drop(DropReason.RingFull);
+            return false;
+        }
+        Counters.Delivered++;
+        if (InterruptsEnabled && Volatile.Read(ref _interruptPending) == 0) Raise();
+        return true;
+    }
+
+    /// <summary>
+    /// Called by the processor when it has drained the ring: clears the pending interrupt and,
+    /// if frames slipped in meanwhile, raises a new one so none is stranded.
+    /// </summary>
+    internal void InterruptServiced()
+    {
+        Volatile.Write(ref _interruptPending, 0);
+        if (InterruptsEnabled && !Queue.IsEmpty) Raise();
+    }
+
+    private void Raise()
+    {
+        if (Interlocked.Exchange(ref _interruptPending, 1) != 0) return;
+        Interrupts++;
+        InterruptTarget?.RaiseInterrupt(this);
+    }
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,96 @@
+using NicBypass.Runtime.Classification;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Rings;
+
+namespace NicBypass.Runtime.Virtualization;
+
+/// <summary>
+/// A NIC as the host knows it after registration: its driver, the host's copy of the hardware
+/// information the driver advertised, and what the host bound to its rings. Everything the host
+/// does to the hardware goes through that information: ring indexes, poll entry points,
+/// interrupt controls and the classifier's programming API.
+/// </summary>
+public sealed class HostNic
+{
+    private readonly List<SoftwareRing> _softwareRings = new();
+    private readonly NetworkHost _host;
+
+    internal HostNic(NetworkHost host, INicDriver driver)
+    {
+        _host = host;
+        Driver = driver;
+        Info = HardwareInfo.Query(driver);
+    }
+
+    public string Name => Device.Name;
+
+    public INicDriver Driver { get; }
+
+    public SimulatedNic Device => Driver.Device;
+
+    /// <summary>The host's copy of the driver's hardware information.</summary>
+    public HardwareInfo Info { get; }
+
+    /// <summary>Every software ring on this NIC, outermost first.</summary>
+    public IReadOnlyList<SoftwareRing> SoftwareRings => _softwareRings;
+
+    public IReadOnlyList<HardwareReceiveRing> ReceiveRings => Device.ReceiveRings;
+
+    public IReadOnlyList<TransmitRing> TransmitRings => Device.TransmitRings;
+
+    /// <summary>
+    /// Fails with a clear message when what the driver advertised cannot carry a plan that needs
+    /// these resources (the start-up check generated code makes).
+    /// </summary>
+    public void EnsureCanCarry(int receiveRings, int transmitRings, int classifierRules, ClassifierMatch fields)
+    {
+        var problems = new List<string>();
+        if (Info.ReceiveRings.Count < receiveRings) problems.Add($"the plan uses {receiveRings} receive rings but the driver advertises {Info.ReceiveRings.Count}");
+        if (Info.TransmitRings.Count < transmitRings) problems.Add($"the plan uses {transmitRings} transmit rings but the driver advertises {Info.TransmitRings.Count}");
+        if (Info.Classifier.Entries < classifierRules) problems.Add($"the plan needs {classifierRules} classifier entries but the driver advertises {Info.Classifier.Entries}");
+        if ((Info.Classifier.Fields & fields) != fields) problems.Add($"the plan matches {fields} but the classifier matches only {Info.Classifier.Fields}");
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"NIC '{Name}' ({Info.Model}, driver {Info.Driver}) cannot carry the plan: {string.Join("; ", problems)}");
+        }
+    }
+
+    /// <summary>Binds HRR <paramref name="index"/> to <paramref name="vnic"/>; its interrupts go to the VNIC's processor.</summary>
+    public void BindHardwareRing(int index, Vnic vnic)
+    {
+        var ring = HardwareRing(index);
+        ring.Bind(vnic, vnic.Processor);
+        vnic.Ring = ring;
+    }
+
+    /// <summary>Stacks a software ring with <paramref name="rings"/> SRRs on HRR <paramref name="index"/>.</summary>
+    public SoftwareRing BindSoftwareRing(int index, string id, int rings)
+    {
+        var ring = HardwareRing(index);
+        var software = new SoftwareRing(_host, this, id, rings, ring.Capacity);
+        ring.Bind(software, _host.Processors[index % _host.Processors.Count]);
+        _softwareRings.Add(software);
+        return software;
+    }
+
+    /// <summary>Programs the hardware classifier through the driver's API: <paramref name="mac"/> in <paramref name="vlan"/> → HRR <paramref name="ring"/>, for <paramref name="vnic"/>.</summary>
+    public void Program(ulong mac, int vlan, int ring, Vnic vnic) =>
+        Info.Classifier.Program.Add(new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray()));
+
+    internal void AddSoftwareRing(SoftwareRing ring) => _softwareRings.Add(ring);
+
+    // Every receive ring fed by this NIC: its HRRs and the SRRs of its software rings.
+    internal IEnumerable<ReceiveRing> AllReceiveRings() =>
+        Device.ReceiveRings.Cast<ReceiveRing>().Concat(_softwareRings.SelectMany(s => s.Rings));
+
+    private HardwareReceiveRing HardwareRing(int index)
+    {
+        if (index < 0 || index >= Info.ReceiveRings.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"NIC '{Name}' advertises receive rings 0..{Info.ReceiveRings.Count - 1}, not {index}");
+        }
+        return Device.ReceiveRings[index];
+    }
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,260 @@
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Virtualization;
+
+/// <summary>
+/// A virtualized host: processors, registered NICs, VNICs and what is behind them. This is the
+/// public API both ways of building a host go through — the interpreted host (built at run time
+/// from a checked .nicdsl model and its placement) and the code the source generator emits:
+/// <list type="number">
+/// <item>add NICs (<see cref="AddNic"/>: the device, its driver, registration and the driver's hardware information);</item>
+/// <item>add VMs and packet destinations (<see cref="AddVirtualMachine"/>, <see cref="AddDestination"/>);</item>
+/// <item>bind rings (<see cref="HostNic.BindHardwareRing"/>, <see cref="HostNic.BindSoftwareRing"/>) and program the classifiers;</item>
+/// <item><see cref="Start"/>, then feed frames to a NIC (<see cref="SimulatedNic.Receive"/>) and <see cref="Pump"/>.</item>
+/// </list>
+/// The deterministic mode (default) runs every stage on the caller's thread: <see cref="Pump"/>
+/// services interrupts and pollers until nothing moves, and all timing goes through
+/// <see cref="Time"/> (a fake clock in tests). The threaded mode (<see cref="StartThreads"/>)
+/// gives each processor a thread of its own.
+/// </summary>
+public sealed class NetworkHost
+{
+    private readonly List<HostNic> _nics = new();
+    private readonly List<Vnic> _vnics = new();
+    private readonly List<VirtualMachine> _vms = new();
+    private readonly List<RingPoller> _pollers = new();
+    private readonly Processor[] _processors;
+    private List<Thread>? _threads;
+    private CancellationTokenSource? _stop;
+
+    public NetworkHost(string name, int cpus = 1, TimeProvider? time = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
+        Name = name;
+        Time = time ?? TimeProvider.System;
+        _processors = Enumerable.Range(0, cpus).Select(i => new Processor(i)).ToArray();
+    }
+
+    public string Name { get; }
+
+    /// <summary>The clock every timed decision uses.</summary>
+    public TimeProvider Time { get; }
+
+    public IReadOnlyList<Processor> Processors => _processors;
+
+    public IReadOnlyList<HostNic> Nics => _nics;
+
+    public IReadOnlyList<Vnic> Vnics => _vnics;
+
+    public IReadOnlyList<VirtualMachine> VirtualMachines => _vms;
+
+    public bool Started { get; private set; }
+
+    /// <summary>Creates a simulated NIC of <paramref name="model"/>, attaches its driver and registers it.</summary>
+    public HostNic AddNic(string name, SimNicModel model, SimNicSettings settings)
+    {
+        var device = new SimulatedNic(name, model, settings);
+        return RegisterNic(SimNicModels.CreateDriver(device));
+    }
+
+    /// <summary>
+    /// Registers a discovered NIC: the host asks its driver for the hardware information (rings,
+    /// then transmit rings, then the classifier) and keeps a copy.
+    /// </summary>
+    public HostNic RegisterNic(INicDriver driver)
+    {
+        EnsureNotStarted();
+        if (_nics.Any(n => n.Name == driver.Device.Name)) throw new ArgumentException($"a NIC named '{driver.Device.Name}' is already registered");
+        var nic = new HostNic(this, driver);
+        _nics.Add(nic);
+        return nic;
+    }
+
+    public HostNic Nic(string name) => _nics.FirstOrDefault(n => n.Name == name) ?? throw new ArgumentException($"no NIC named '{name}'");
+
+    public Vnic Vnic(string name) => _vnics.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no VNIC named '{name}'");
+
+    public VirtualMachine VirtualMachine(string name) => _vms.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no VM named '{name}'");
+
+    /// <summary>Adds a VM: its VNIC, the interface (with <paramref name="transform"/>) and the VM with its guest stack.</summary>
+    public VirtualMachine AddVirtualMachine(VnicSettings settings, PacketTransform transform = PacketTransform.None)
+    {
+        var vnic = CreateVnic(VnicRole.VirtualMachine, settings);
+        var vm = new VirtualMachine(vnic, transform);
+        vnic.Attach(vm.Interface);
+        _vms.Add(vm);
+        return vm;
+    }
+
+    /// <summary>Adds a packet destination's VNIC (a container or service); attach its stack with <see cref="Virtualization.Vnic.Attach(IVnicConsumer)"/>.</summary>
+    public Vnic AddDestination(VnicRole role, VnicSettings settings, IVnicConsumer consumer)
+    {
+        if (role == VnicRole.VirtualMachine) throw new ArgumentException("use AddVirtualMachine for VMs", nameof(role));
+        var vnic = CreateVnic(role, settings);
+        vnic.Attach(consumer);
+        return vnic;
+    }
+
+    /// <summary>
+    /// Puts <paramref name="vnic"/>'s ring in polling mode: interrupts off, frames pulled through
+    /// the ring's poll entry point (for an HRR, the one its driver advertised) by a poller that
+    /// runs on the VNIC's processor.
+    /// </summary>
+    public RingPoller Poll(Vnic vnic)
+    {
+        var ring = vnic.Ring ?? throw new InvalidOperationException($"VNIC '{vnic.Name}' is not bound to a ring yet");
+        RingPoller poller = ring is Rings.HardwareReceiveRing hrr
+            ? new RingPoller(vnic, vnic.Nic.Info.ReceiveRings[hrr.Index].Poll, vnic.Nic.Info.ReceiveRings[hrr.Index].Interrupts)
+            : new RingPoller(vnic, ring.Poll, enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); });
+        vnic.Processor.AddPoller(poller);
+        _pollers.Add(poller);
+        return poller;
+    }
+
+    /// <summary>
+    /// Checks the wiring (every VNIC bound to a ring and reachable through the classifier) and
+    /// enables the NICs with buffer pools large enough for every ring they feed.
+    /// </summary>
+    public void Start()
+    {
+        EnsureNotStarted();
+        var problems = new List<string>();
+        foreach (var vnic in _vnics)
+        {
+            if (vnic.Ring is null) problems.Add($"VNIC '{vnic.Name}' is not bound to a receive ring");
+            if (!vnic.Nic.Info.Classifier.Program.Rules.Any(r => ReferenceEquals(r.Counters, vnic.Counters)))
+            {
+                problems.Add($"no hardware classifier rule leads to VNIC '{vnic.Name}'");
+            }
+        }
+        foreach (var nic in _nics)
+        {
+            foreach (var rule in nic.Info.Classifier.Program.Rules)
+            {
+                if (nic.ReceiveRings[rule.Ring].Client is null) problems.Add($"NIC '{nic.Name}': a classifier rule leads to unbound ring hrr{rule.Ring}");
+            }
+        }
+        if (problems.Count > 0) throw new InvalidOperationException($"host '{Name}' cannot start: {string.Join("; ", problems)}");
+
+        foreach (var nic in _nics)
+        {
+            // Every frame in the datapath sits in exactly one ring (or is being handed over), so
+            // the pool never runs dry before a ring fills.
+            var slots = nic.AllReceiveRings().Sum(r => r.Capacity) + nic.TransmitRings.Sum(r => r.Capacity) + 2 * Processor.BatchSize;
+            nic.Device.Enable(slots);
+        }
+        Started = true;
+    }
+
+    /// <summary>
+    /// Deterministic mode: services interrupts and pollers on every processor, in processor
+    /// order, and moves transmit rings to the wire, until nothing moves. Returns the rounds run.
+    /// </summary>
+    public int Pump()
+    {
+        EnsureStarted();
+        if (_threads is not null) throw new InvalidOperationException("Pump is for the deterministic mode; the threaded mode runs by itself");
+        var rounds = 0;
+        bool progress;
+        do
+        {
+            progress = false;
+            foreach (var processor in _processors) progress |= processor.RunOnce();
+            foreach (var nic in _nics) progress |= nic.Device.DrainTransmitRings() > 0;
+            rounds++;
+        }
+        while (progress);
+        return rounds;
+    }
+
+    /// <summary>
+    /// Threaded mode: one thread per processor, each servicing its interrupts as they arrive and
+    /// its pollers every <paramref name="pollInterval"/>. Stop with <see cref="StopThreads"/>.
+    /// </summary>
+    public void StartThreads(TimeSpan? pollInterval = null)
+    {
+        EnsureStarted();
+        if (_threads is not null) throw new InvalidOperationException("threads are already running");
+        var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
+        _stop = new CancellationTokenSource();
+        var token = _stop.Token;
+        foreach (var nic in _nics) nic.Device.Pool.Concurrent = true;
+        _threads = new List<Thread>();
+        foreach (var processor in _processors)
+        {
+            processor.Threaded = true;
+            var thread = new Thread(() =>
+            {
+                while (!token.IsCancellationRequested)
+                {
+                    processor.Wait(interval, token);
+                    while (processor.RunOnce() && !token.IsCancellationRequested) { }
+                    if (processor.Id == 0) foreach (var nic in _nics) nic.Device.DrainTransmitRings();
+                }
+            })
+            { IsBackground = true, Name = $"{Name} {processor}" };
+            _threads.Add(thread);
+            thread.Start();
+        }
+    }
+
+    /// <summary>Waits until every ring is empty (or <paramref name="timeout"/> passes), then stops the threads.</summary>
+    public void StopThreads(TimeSpan? timeout = null)
+    {
+        if (_threads is null || _stop is null) return;
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (DateTime.UtcNow < deadline && (_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending)))
+        {
+            foreach (var processor in _processors) processor.Wake();
+            Thread.Sleep(1);
+        }
+        _stop.Cancel();
+        foreach (var processor in _processors) processor.Wake();
+        foreach (var thread in _threads) thread.Join();
+        foreach (var processor in _processors) processor.Threaded = false;
+        foreach (var nic in _nics)
+        {
+            nic.Device.DrainTransmitRings();
+            nic.Device.Pool.Concurrent = false;
+        }
+        _threads = null;
+        _stop.Dispose();
+        _stop = null;
+    }
+
+    /// <summary>The counters of every NIC and VNIC, in the report shape of DESIGN.md §5.</summary>
+    public TrafficReport Report(double seconds = 0)
+    {
+        var nics = _nics.Select(nic => new NicTrafficReport(
+            nic.Name,
+            nic.Device.Counters.Received,
+            nic.Device.Counters.Drops().Concat(nic.SoftwareRings.SelectMany(s => s.Counters.Drops())).GroupBy(d => d.Key).Select(g => new KeyValuePair<string, long>(g.Key, g.Sum(x => x.Value))).ToList(),
+            _vnics.Where(v => v.Nic == nic).Select(v => new VnicTrafficReport(
+                v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops())).ToList())).ToList();
+        return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds);
+    }
+
+    private Vnic CreateVnic(VnicRole role, VnicSettings settings)
+    {
+        EnsureNotStarted();
+        if (_vnics.Any(v => v.Name == settings.Name)) throw new ArgumentException($"a VNIC named '{settings.Name}' already exists");
+        if (settings.Macs.Count == 0) throw new ArgumentException($"VNIC '{settings.Name}' needs at least one MAC");
+        if (settings.Vlan is < 0 or > 4094) throw new ArgumentException($"VNIC '{settings.Name}': VLAN {settings.Vlan} is outside 1..4094");
+        var nic = Nic(settings.Nic);
+        var processor = _processors[(settings.Cpu ?? _vnics.Count) % _processors.Length];
+        var vnic = new Vnic(_vnics.Count, role, settings, nic, processor);
+        _vnics.Add(vnic);
+        return vnic;
+    }
+
+    private void EnsureNotStarted()
+    {
+        if (Started) throw new InvalidOperationException($"host '{Name}' is already started");
+    }
+
+    private void EnsureStarted()
+    {
+        if (!Started) throw new InvalidOperationException($"host '{Name}' is not started");
+    }
+}

@@ -1,0 +1,14 @@
+namespace NicBypass.Runtime.Virtualization;
+
+/// <summary>
+/// The report of a run (DESIGN.md §5; the JSON field names are a contract). Every count is a
+/// number of frames; a VNIC's <c>Received</c> counts frames classified to it, before any later
+/// drop, so <c>Received = Delivered + dropped</c> once the datapath is idle.
+/// </summary>
+public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> Nics, double Seconds);
+
+/// <summary>One NIC: frames off its wire and the drops no VNIC owns.</summary>
+public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics);
+
+/// <summary>One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops by reason.</summary>
+public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped);
