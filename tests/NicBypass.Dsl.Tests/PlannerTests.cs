@@ -120,8 +120,8 @@ public class PlannerTests
     }
 
     [Theory]
-    [InlineData("simnic-1g", 0, 0, 0)]
-    [InlineData("simnic-10g", 1, 0, 0)]
+    [InlineData("simnic-1g", 0, 10, 0)]
+    [InlineData("simnic-10g", 1, 10, 0)]
     [InlineData("simnic-100g", 1, 10, 1)]
     public void Classifier_entries_carry_only_the_fields_the_model_matches(string model, int ips, int vlan, int ports)
     {

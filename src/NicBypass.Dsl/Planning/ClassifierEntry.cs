@@ -9,7 +9,7 @@ namespace NicBypass.Dsl.Planning;
 /// receive ring <see cref="Ring"/>, on the way to <see cref="Vnic"/>.
 /// Fields the classifier does not match are left empty.
 /// </summary>
-/// <param name="Vlan">VLAN id, or 0 for untagged; 0 also when the classifier does not match VLANs.</param>
+/// <param name="Vlan">VLAN id, or 0 for untagged. Always set: where the hardware cannot match VLANs, the driver's receive path checks it.</param>
 public sealed record ClassifierEntry(
     MacAddress Mac,
     int Vlan,

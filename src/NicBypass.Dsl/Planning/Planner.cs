@@ -115,7 +115,6 @@ public static class Planner
     private static ClassifierProgram Program(ClassifierFields fields, IEnumerable<VnicDefinition> vnics, Func<VnicDefinition, int> ring)
     {
         var matchIp = (fields & ClassifierFields.DestinationIp) != 0;
-        var matchVlan = (fields & ClassifierFields.Vlan) != 0;
         var matchPort = (fields & ClassifierFields.Port) != 0;
         var entries = new List<ClassifierEntry>();
         foreach (var vnic in vnics)
@@ -125,7 +124,9 @@ public static class Planner
             var ports = matchPort ? vnic.Ports : EquatableArray<int>.Empty;
             foreach (var mac in vnic.Macs)
             {
-                entries.Add(new ClassifierEntry(mac, matchVlan ? vnic.Vlan : 0, ips, ports,
+                // VLAN membership is always part of the rule (DESIGN.md §6 rule 5): parts whose
+                // hardware cannot match VLANs have it checked by the driver's receive path.
+                entries.Add(new ClassifierEntry(mac, vnic.Vlan, ips, ports,
                     matchPort ? vnic.Protocols : TransportProtocols.None, ring(vnic), vnic.Name));
             }
         }
