@@ -1,0 +1,42 @@
+using NicBypass.Runtime.Accounting;
+
+namespace NicBypass.Hosting.Tests;
+
+/// <summary>The threaded mode: each processor on a thread of its own, the NIC fed from the test thread.</summary>
+public class ThreadedModeTests
+{
+    [Fact]
+    public void Frames_cross_real_threads_and_the_counters_still_add_up()
+    {
+        const string topology = """
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2; ring-size 4096 }
+                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
+                vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; cpu 1 }
+                vm c on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3; cpu 1 }
+            }
+            """;
+        var (host, wires) = TestHost.Build(topology);
+        var device = host.Nic("e0").Device;
+        var frames = Enumerable.Range(1, 3).Select(i => TestFrames.Ping($"02:00:00:00:00:0{i}", $"10.0.0.{i}")).ToArray();
+
+        host.StartThreads();
+        for (var i = 0; i < 3000; i++)
+        {
+            device.Receive(frames[i % 3]);
+            if (i % 64 == 0) Thread.Yield();
+        }
+        host.StopThreads();
+
+        foreach (var vnic in host.Vnics)
+        {
+            Assert.Equal(1000, vnic.Counters.Received);
+            Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal);
+        }
+        var delivered = host.Vnics.Sum(v => v.Counters.Delivered);
+        Assert.Equal(delivered, host.VirtualMachines.Sum(vm => vm.Counters.EchoReplies + vm.Counters.SendFailures));
+        Assert.Equal(host.VirtualMachines.Sum(vm => vm.Counters.EchoReplies), wires["e0"].Frames.Count);
+        Assert.Equal(0, device.Counters.Dropped(DropReason.NoMatch));
+    }
+}
