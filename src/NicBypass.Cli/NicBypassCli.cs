@@ -18,6 +18,8 @@ public static class NicBypassCli
         {
             CheckCommand.Create(output, error),
             PlanCommand.Create(output, error),
+            ReplayCommand.Create(output, error),
+            SimulateCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

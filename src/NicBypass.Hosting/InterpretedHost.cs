@@ -30,7 +30,8 @@ public static class InterpretedHost
         foreach (var vnic in definition.Vnics)
         {
             var settings = new VnicSettings(vnic.Name, vnic.Nic, vnic.Macs.Select(m => m.Value).ToArray(),
-                vnic.Ips.Select(p => ToIpAddress(p.Address)).ToArray(), vnic.Vlan, vnic.Cpu);
+                vnic.Ips.Select(p => ToIpAddress(p.Address)).ToArray(), vnic.Vlan, vnic.Cpu,
+                (long?)vnic.Bandwidth?.BitsPerSecond, (long?)vnic.OutboundBandwidth?.BitsPerSecond);
             vnics[vnic.Name] = vnic.Kind == VnicKind.Vm
                 ? host.AddVirtualMachine(settings, vnic.Transform == Dsl.Model.PacketTransform.ReverseBits ? Runtime.Packets.PacketTransform.ReverseBits : Runtime.Packets.PacketTransform.None).Vnic
                 : host.AddDestination(vnic.Kind == VnicKind.Container ? VnicRole.Container : VnicRole.Service, settings, new PacketDestination());

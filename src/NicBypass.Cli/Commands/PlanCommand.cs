@@ -13,8 +13,7 @@ internal static class PlanCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var files = new Argument<string[]>("files") { Description = ".nicdsl files to plan", Arity = ArgumentArity.OneOrMore };
-        var format = new Option<string>("--format") { Description = "text (like dladm show-phys -H) or json", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = FormatOption.Create();
         var command = new Command("plan", "Show which receive ring serves which VNIC.") { files, format };
         command.SetAction(parse =>
         {

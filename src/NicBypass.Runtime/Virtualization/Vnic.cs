@@ -55,6 +55,9 @@ public sealed class Vnic : IReceiveRingClient
     /// <summary>Outbound: frames sent (<c>Received</c>) and queued on a transmit ring (<c>Delivered</c>).</summary>
     public TrafficCounters TransmitCounters { get; } = new();
 
+    /// <summary>Sees every frame as it is delivered (VLAN tag removed) — for captures; null costs nothing.</summary>
+    public FrameHandler? Tap { get; set; }
+
     /// <summary>The ring that serves it, once bound.</summary>
     public ReceiveRing? Ring { get; internal set; }
 
@@ -84,6 +87,7 @@ public sealed class Vnic : IReceiveRingClient
                 frame.Slice(0, 12).CopyTo(frame.Slice(EthernetHeader.TagLength));
                 frame = frame.Slice(EthernetHeader.TagLength);
             }
+            Tap?.Invoke(this, frame);
             if (guest is not null) guest.Deliver(frame);
             else consumer?.Deliver(this, frame);
             Counters.Delivered++;

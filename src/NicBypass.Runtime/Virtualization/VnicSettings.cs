@@ -5,10 +5,14 @@ namespace NicBypass.Runtime.Virtualization;
 /// <summary>How a VNIC is set up: its NIC, addresses, VLAN and the processor its interrupts go to.</summary>
 /// <param name="Vlan">VLAN id 1..4094, or 0 for untagged.</param>
 /// <param name="Cpu">Processor bound to its interrupts; none = spread by VNIC number.</param>
+/// <param name="Bandwidth">Inbound allocation in bits per second, if any.</param>
+/// <param name="OutboundBandwidth">Outbound allocation in bits per second, if any.</param>
 public sealed record VnicSettings(
     string Name,
     string Nic,
     IReadOnlyList<ulong> Macs,
     IReadOnlyList<IPAddress>? Ips = null,
     int Vlan = 0,
-    int? Cpu = null);
+    int? Cpu = null,
+    long? Bandwidth = null,
+    long? OutboundBandwidth = null);

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using NicBypass.Cli.Output;
+using NicBypass.Dsl.Values;
+using NicBypass.Hosting;
+using NicBypass.Runtime;
+using Spectre.Console;
+
+namespace NicBypass.Cli.Commands;
+
+/// <summary>
+/// <c>nicbypass simulate TOPOLOGY [--seconds S] [--rate RATE] [--frame-size B] [--mix all|unicast]
+/// [--seed S] [--format text|json]</c>: synthetic traffic on virtual time (DESIGN.md §5), with a
+/// progress bar when standard error is a terminal.
+/// </summary>
+internal static class SimulateCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var topology = new Argument<string>("topology") { Description = "the .nicdsl file (its first host is built)" };
+        var seconds = new Option<double>("--seconds") { Description = "virtual seconds to simulate", DefaultValueFactory = _ => 1 };
+        var rate = new Option<string?>("--rate") { Description = "rate offered to every VNIC, e.g. 500M (default: twice its allocation, else the link split evenly)" };
+        var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame", DefaultValueFactory = _ => 1000 };
+        var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
+        mix.AcceptOnlyFromAmong("all", "unicast");
+        var seed = new Option<int>("--seed") { Description = "seed for the random parts of the mix", DefaultValueFactory = _ => 1 };
+        var format = FormatOption.Create();
+        var command = new Command("simulate", "Offer synthetic traffic to every VNIC on virtual time and report what was delivered.")
+        {
+            topology, seconds, rate, frameSize, mix, seed, format,
+        };
+        command.SetAction(parse =>
+        {
+            long? bitsPerSecond = null;
+            if (parse.GetValue(rate) is { } rateText)
+            {
+                if (!BitRate.TryParse(rateText, out var parsed, out var problem))
+                {
+                    error.WriteLine($"error: --rate '{rateText}': {problem}");
+                    return NicBypassCli.ErrorExitCode;
+                }
+                bitsPerSecond = (long)parsed.BitsPerSecond;
+            }
+            var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed));
+            if (options.Seconds <= 0 || options.Seconds > 3600)
+            {
+                error.WriteLine("error: --seconds must be in (0, 3600]");
+                return NicBypassCli.ErrorExitCode;
+            }
+            if (options.FrameSize < 60)
+            {
+                error.WriteLine("error: --frame-size must be at least 60 bytes");
+                return NicBypassCli.ErrorExitCode;
+            }
+            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", output, error);
+        });
+        return command;
+    }
+
+    private static int Run(string topologyPath, SimulationOptions options, bool json, TextWriter output, TextWriter error)
+    {
+        var clock = new VirtualClock();
+        var host = TopologyLoader.Load(topologyPath, error, clock);
+        if (host is null) return NicBypassCli.ErrorExitCode;
+
+        Runtime.Virtualization.TrafficReport report;
+        if (ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected)
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            report = null!;
+            console.Progress().Start(context =>
+            {
+                var task = context.AddTask($"simulating {options.Seconds} s of host '{host.Name}'", maxValue: 1);
+                report = TrafficSimulation.Run(host, clock, options, done => task.Value = done);
+            });
+        }
+        else
+        {
+            report = TrafficSimulation.Run(host, clock, options);
+        }
+
+        if (json) TrafficReportWriter.WriteJson(report, output);
+        else TrafficReportWriter.WriteText(report, "simulated", output);
+        return 0;
+    }
+}

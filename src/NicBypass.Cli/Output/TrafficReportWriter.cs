@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Cli.Output;
+
+/// <summary>
+/// The report of <c>replay</c> and <c>simulate</c>: text for people, JSON with the contract's
+/// field names (DESIGN.md §5): frames, nics[name, received, dropped, vnics[name, ring, received,
+/// delivered, deliveredBytes, dropped]], seconds.
+/// </summary>
+public static class TrafficReportWriter
+{
+    public static void WriteJson(TrafficReport report, TextWriter output)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("frames", report.Frames);
+            json.WriteStartArray("nics");
+            foreach (var nic in report.Nics)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", nic.Name);
+                json.WriteNumber("received", nic.Received);
+                WriteDrops(json, nic.Dropped);
+                json.WriteStartArray("vnics");
+                foreach (var vnic in nic.Vnics)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", vnic.Name);
+                    json.WriteString("ring", vnic.Ring);
+                    json.WriteNumber("received", vnic.Received);
+                    json.WriteNumber("delivered", vnic.Delivered);
+                    json.WriteNumber("deliveredBytes", vnic.DeliveredBytes);
+                    WriteDrops(json, vnic.Dropped);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteNumber("seconds", report.Seconds);
+            json.WriteEndObject();
+        }
+        output.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    public static void WriteText(TrafficReport report, string verb, TextWriter output)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Format(culture, "{0} {1:N0} frames over {2:0.######} s", verb, report.Frames, report.Seconds));
+        foreach (var nic in report.Nics)
+        {
+            output.WriteLine();
+            output.WriteLine(string.Format(culture, "NIC {0}: received {1:N0}, dropped {2}", nic.Name, nic.Received, Drops(nic.Dropped)));
+            var rows = new List<string[]> { new[] { "VNIC", "RING", "RECEIVED", "DELIVERED", "BYTES", "DROPPED" } };
+            rows.AddRange(nic.Vnics.Select(v => new[]
+            {
+                v.Name, v.Ring, v.Received.ToString("N0", culture), v.Delivered.ToString("N0", culture), v.DeliveredBytes.ToString("N0", culture), Drops(v.Dropped),
+            }));
+            var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+            foreach (var row in rows)
+            {
+                output.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : i >= 2 && row != rows[0] ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
+            }
+        }
+    }
+
+    private static string Drops(IReadOnlyList<KeyValuePair<string, long>> drops) =>
+        drops.Count == 0 ? "-" : string.Join(", ", drops.Select(d => $"{d.Key} {d.Value.ToString("N0", CultureInfo.InvariantCulture)}"));
+
+    private static void WriteDrops(Utf8JsonWriter json, IReadOnlyList<KeyValuePair<string, long>> drops)
+    {
+        json.WriteStartObject("dropped");
+        foreach (var (reason, count) in drops) json.WriteNumber(reason, count);
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,10 @@
+namespace NicBypass.Hosting;
+
+/// <summary>
+/// Synthetic traffic for <see cref="TrafficSimulation"/>: every VNIC is offered
+/// <see cref="RateBitsPerSecond"/> (default: twice its inbound allocation, else the link speed
+/// split evenly between the NIC's VNICs) of <see cref="FrameSize"/>-byte frames for
+/// <see cref="Seconds"/> of virtual time. <see cref="Mix"/> adds unknown unicast, broadcast and
+/// malformed frames (1% of the NIC's offered frames).
+/// </summary>
+public sealed record SimulationOptions(double Seconds = 1, long? RateBitsPerSecond = null, int FrameSize = 1000, bool Mix = true, int Seed = 1);

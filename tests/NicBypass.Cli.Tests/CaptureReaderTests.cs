@@ -1,0 +1,121 @@
+using System.Buffers.Binary;
+using NicBypass.Cli.Captures;
+
+namespace NicBypass.Cli.Tests;
+
+public class CaptureReaderTests
+{
+    private static byte[] Frame(byte fill, int length = 60) => Enumerable.Repeat(fill, length).ToArray();
+
+    private static byte[] Pcap(bool bigEndian, bool nano, int linkType, params (uint Seconds, uint Fraction, byte[] Data)[] frames)
+    {
+        var bytes = new List<byte>();
+        void U32(uint v) { var b = new byte[4]; if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(b, v); else BinaryPrimitives.WriteUInt32LittleEndian(b, v); bytes.AddRange(b); }
+        void U16(ushort v) { var b = new byte[2]; if (bigEndian) BinaryPrimitives.WriteUInt16BigEndian(b, v); else BinaryPrimitives.WriteUInt16LittleEndian(b, v); bytes.AddRange(b); }
+        U32(nano ? 0xA1B23C4D : 0xA1B2C3D4);
+        U16(2); U16(4); U32(0); U32(0); U32(65535); U32((uint)linkType);
+        foreach (var (s, f, data) in frames)
+        {
+            U32(s); U32(f); U32((uint)data.Length); U32((uint)data.Length + 4);
+            bytes.AddRange(data);
+        }
+        return bytes.ToArray();
+    }
+
+    private static List<CaptureFrame> Read(byte[] file) => CaptureReader.Read(new MemoryStream(file)).ToList();
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Pcap_in_either_byte_order_and_resolution(bool bigEndian, bool nano)
+    {
+        var frames = Read(Pcap(bigEndian, nano, 1, (10, 500, Frame(1)), (11, 7, Frame(2, 70))));
+
+        Assert.Equal(2, frames.Count);
+        Assert.Equal(10_000_000_000L + (nano ? 500 : 500_000), frames[0].TimestampNanoseconds);
+        Assert.Equal(Frame(2, 70), frames[1].Data);
+        Assert.Equal(74, frames[1].OriginalLength);
+        Assert.Equal(1, frames[1].LinkType);
+    }
+
+    [Fact]
+    public void Pcapng_with_section_interface_enhanced_and_simple_blocks()
+    {
+        var bytes = new List<byte>();
+        void Block(uint type, byte[] body)
+        {
+            var total = (uint)(12 + body.Length);
+            var b = new byte[total];
+            BinaryPrimitives.WriteUInt32LittleEndian(b, type);
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), total);
+            body.CopyTo(b, 8);
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)total - 4), total);
+            bytes.AddRange(b);
+        }
+        var shb = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
+        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
+        Block(0x0A0D0D0A, shb);
+        var idb = new byte[16]; // link type 1, snaplen, option if_tsresol = 9 (nanoseconds), end of options
+        BinaryPrimitives.WriteUInt16LittleEndian(idb, 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(idb.AsSpan(8), 9);
+        BinaryPrimitives.WriteUInt16LittleEndian(idb.AsSpan(10), 1);
+        idb[12] = 9;
+        Block(1, idb);
+        var data = Frame(7, 62);
+        var epb = new byte[20 + 64];
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(4), 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(8), 1_500_000_000);
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(12), 62);
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(16), 62);
+        data.CopyTo(epb, 20);
+        Block(6, epb);
+        var spb = new byte[4 + 60];
+        BinaryPrimitives.WriteUInt32LittleEndian(spb, 60);
+        Frame(8).CopyTo(spb, 4);
+        Block(3, spb);
+        Block(5, new byte[8]); // an interface statistics block: skipped
+
+        var frames = Read(bytes.ToArray());
+
+        Assert.Equal(2, frames.Count);
+        Assert.Equal(1_500_000_000L, frames[0].TimestampNanoseconds);
+        Assert.Equal(data, frames[0].Data);
+        Assert.Equal(Frame(8), frames[1].Data);
+    }
+
+    [Fact]
+    public void A_cut_short_capture_says_where()
+    {
+        var file = Pcap(false, false, 1, (1, 0, Frame(1)), (2, 0, Frame(2)));
+
+        var error = Assert.Throws<CaptureFormatException>(() => Read(file[..^10]));
+
+        Assert.Equal("pcap: frame 2 at byte 100: the frame data is cut short", error.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 1, 2 }, "too short")]
+    [InlineData(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 }, "unknown capture format")]
+    public void Not_a_capture_is_a_clear_error(byte[] file, string message) =>
+        Assert.Contains(message, Assert.Throws<CaptureFormatException>(() => Read(file)).Message);
+
+    [Fact]
+    public void The_writer_round_trips_through_the_reader()
+    {
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream))
+        {
+            writer.Write(1_000_000_123, Frame(3, 64));
+            writer.Write(2_000_000_000, Frame(4, 1514));
+        }
+
+        var frames = Read(stream.ToArray());
+
+        Assert.Equal(new[] { 1_000_000_123L, 2_000_000_000L }, frames.Select(f => f.TimestampNanoseconds));
+        Assert.Equal(Frame(4, 1514), frames[1].Data);
+    }
+}

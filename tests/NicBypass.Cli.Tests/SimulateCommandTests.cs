@@ -1,0 +1,65 @@
+using System.Text.Json;
+
+namespace NicBypass.Cli.Tests;
+
+public class SimulateCommandTests
+{
+    private const string Topology = """
+        host s {
+            nic e0 { model simnic-1g; rx-rings 2 }
+            vm a on e0 { mac 02:00:00:00:00:01; bandwidth 100M }
+            vm b on e0 { mac 02:00:00:00:00:02 }
+        }
+        """;
+
+    [Fact]
+    public void Json_report_has_the_contract_fields_and_covers_the_virtual_seconds()
+    {
+        var (exit, output, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--seconds", "0.5", "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("error", error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(0.5, json.RootElement.GetProperty("seconds").GetDouble());
+        var nic = json.RootElement.GetProperty("nics")[0];
+        Assert.Equal(json.RootElement.GetProperty("frames").GetInt64(), nic.GetProperty("received").GetInt64());
+        Assert.True(nic.GetProperty("dropped").GetProperty("no-match").GetInt64() > 0);
+        Assert.True(nic.GetProperty("dropped").GetProperty("malformed").GetInt64() > 0);
+        foreach (var vnic in nic.GetProperty("vnics").EnumerateArray())
+        {
+            foreach (var field in new[] { "name", "ring", "received", "delivered", "deliveredBytes", "dropped" }) Assert.True(vnic.TryGetProperty(field, out _), field);
+        }
+        // a is offered twice its 100M allocation: 200 Mbit/s of 1000-byte frames for 0.5 s = 12,500 frames, plus broadcasts.
+        var a = nic.GetProperty("vnics")[0];
+        var broadcasts = a.GetProperty("received").GetInt64() - 12_500;
+        Assert.InRange(broadcasts, 1, 1000);
+    }
+
+    [Fact]
+    public void Unicast_mix_sends_only_frames_for_the_vnics_at_the_given_rate()
+    {
+        var (exit, output, _) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--mix", "unicast", "--rate", "8M", "--frame-size", "100", "--format", "json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var nic = json.RootElement.GetProperty("nics")[0];
+        Assert.Empty(nic.GetProperty("dropped").EnumerateObject());
+        foreach (var vnic in nic.GetProperty("vnics").EnumerateArray())
+        {
+            Assert.Equal(10_000, vnic.GetProperty("delivered").GetInt64()); // 8 Mbit/s / 800 bits
+            Assert.Equal(1_000_000, vnic.GetProperty("deliveredBytes").GetInt64());
+        }
+    }
+
+    [Theory]
+    [InlineData("--rate", "fast", "--rate 'fast'")]
+    [InlineData("--seconds", "0", "--seconds must be")]
+    [InlineData("--frame-size", "20", "--frame-size must be")]
+    public void Bad_options_are_clear_errors(string option, string value, string message)
+    {
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), option, value);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error);
+    }
+}
