@@ -56,6 +56,17 @@ public sealed class PacketBufferPool
         ReturnCore(slot);
     }
 
+    /// <summary>Returns the slots of a whole batch of descriptors at once.</summary>
+    public void Return(ReadOnlySpan<PacketDescriptor> batch)
+    {
+        if (Concurrent)
+        {
+            lock (_lock) ReturnBatchCore(batch);
+            return;
+        }
+        ReturnBatchCore(batch);
+    }
+
     /// <summary>The bytes of <paramref name="slot"/> (the whole slot).</summary>
     public Span<byte> Slot(int slot) => _slab.AsSpan(slot * SlotSize, SlotSize);
 
@@ -71,6 +82,15 @@ public sealed class PacketBufferPool
         }
         slot = _free[--_freeCount];
         return true;
+    }
+
+    private void ReturnBatchCore(ReadOnlySpan<PacketDescriptor> batch)
+    {
+        System.Diagnostics.Debug.Assert(_freeCount + batch.Length <= _free.Length, "a slot was returned twice");
+        var free = _free;
+        var count = _freeCount;
+        foreach (var descriptor in batch) free[count++] = descriptor.Slot;
+        _freeCount = count;
     }
 
     private void ReturnCore(int slot)

@@ -10,12 +10,14 @@ namespace NicBypass.Runtime.Virtualization;
 public sealed class GuestInterface
 {
     private readonly byte[] _outbound;
+    private readonly bool _reverse;
 
     internal GuestInterface(Vnic vnic, VirtualMachine vm, PacketTransform transform)
     {
         Vnic = vnic;
         VirtualMachine = vm;
         Transform = transform;
+        _reverse = transform == PacketTransform.ReverseBits;
         _outbound = new byte[vnic.Nic.Device.MaxFrameLength];
     }
 
@@ -29,7 +31,7 @@ public sealed class GuestInterface
     public void Deliver(ReadOnlySpan<byte> frame)
     {
         var memory = VirtualMachine.Memory.Place(frame.Length);
-        if (Transform == PacketTransform.ReverseBits) BitReversal.Apply(frame, memory);
+        if (_reverse) BitReversal.Apply(frame, memory);
         else frame.CopyTo(memory);
         VirtualMachine.OnFrame(memory);
     }

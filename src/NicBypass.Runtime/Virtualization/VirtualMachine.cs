@@ -25,6 +25,7 @@ public sealed class VirtualMachine
     private readonly byte[] _in;
     private readonly byte[] _out;
     private readonly byte[] _wire;
+    private readonly bool _reverse;
     private ushort _ipId;
 
     internal VirtualMachine(Vnic vnic, PacketTransform transform)
@@ -37,6 +38,7 @@ public sealed class VirtualMachine
         _wire = new byte[size];
         Memory = new GuestMemory(64, (size + 63) & ~63);
         Interface = new GuestInterface(vnic, this, transform);
+        _reverse = transform == PacketTransform.ReverseBits;
         foreach (var ip in vnic.Ips) AssignAddress(ip);
     }
 
@@ -86,7 +88,7 @@ public sealed class VirtualMachine
     {
         Counters.Received++;
         var frame = memory;
-        if (Interface.Transform == PacketTransform.ReverseBits)
+        if (_reverse)
         {
             var plain = _in.AsSpan(0, memory.Length);
             BitReversal.Apply(memory, plain);

@@ -16,6 +16,7 @@ namespace NicBypass.Runtime.Virtualization;
 public sealed class Vnic : IReceiveRingClient
 {
     private readonly byte[] _transmitScratch;
+    private readonly int _vlan;
     private GuestInterface? _interface;
     private IVnicConsumer? _consumer;
 
@@ -27,6 +28,7 @@ public sealed class Vnic : IReceiveRingClient
         Nic = nic;
         Processor = processor;
         Macs = settings.Macs.ToArray();
+        _vlan = settings.Vlan;
         _transmitScratch = new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
     }
 
@@ -77,23 +79,28 @@ public sealed class Vnic : IReceiveRingClient
         var pool = Nic.Device.Pool;
         var guest = _interface;
         var consumer = _consumer;
+        var tap = Tap;
+        var tagged = _vlan != 0;
+        long bytes = 0;
         foreach (var descriptor in batch)
         {
             var frame = pool.Frame(descriptor);
             // The classifier only let through frames tagged with our VLAN (or untagged if we have
             // none); remove the tag in place by sliding the two MACs over it.
-            if (Settings.Vlan != 0)
+            if (tagged)
             {
                 frame.Slice(0, 12).CopyTo(frame.Slice(EthernetHeader.TagLength));
                 frame = frame.Slice(EthernetHeader.TagLength);
             }
-            Tap?.Invoke(this, frame);
+            tap?.Invoke(this, frame);
             if (guest is not null) guest.Deliver(frame);
             else consumer?.Deliver(this, frame);
-            Counters.Delivered++;
-            Counters.DeliveredBytes += frame.Length;
-            pool.Return(descriptor.Slot);
+            bytes += frame.Length;
         }
+        // Counters and buffer returns are settled once per batch, not once per frame.
+        Counters.Delivered += batch.Length;
+        Counters.DeliveredBytes += bytes;
+        pool.Return(batch);
     }
 
     /// <summary>
