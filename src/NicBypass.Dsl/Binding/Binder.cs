@@ -42,7 +42,7 @@ public static class Binder
                     var identifier = Identifiers.ToPascalCase(name);
                     if (identifiers.TryGetValue(identifier, out var other))
                     {
-                        diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.IdentifierCollision, location, new[] { other.Location }, "host", other.Name, name, identifier));
+                        diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.IdentifierCollision, location, new[] { other.Location }, "host", other.Name, $"'{name}'", identifier));
                     }
                     else
                     {

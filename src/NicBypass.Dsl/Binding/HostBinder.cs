@@ -43,6 +43,7 @@ internal sealed class HostBinder
 
         var names = new Dictionary<string, (string Kind, SourceLocation Location)>(StringComparer.Ordinal);
         var identifiers = new Dictionary<string, (string Name, SourceLocation Location)>(StringComparer.Ordinal);
+        var className = Identifiers.ToPascalCase(host.Name.Text);
         var declaredNics = new HashSet<string>(StringComparer.Ordinal);
         var nics = new List<NicDefinition>();
         var vnics = new List<VnicDraft>();
@@ -67,9 +68,14 @@ internal sealed class HostBinder
             }
             names.Add(name.Text, (keyword, location));
             var identifier = Identifiers.ToPascalCase(name.Text);
-            if (identifiers.TryGetValue(identifier, out var clash))
+            if (identifier == className || Identifiers.Reserved.Contains(identifier))
             {
-                Report(DiagnosticDescriptors.IdentifierCollision, name.Span, new[] { clash.Location }, keyword, clash.Name, name.Text, identifier);
+                Report(DiagnosticDescriptors.IdentifierCollision, name.Span, null, keyword, name.Text,
+                    identifier == className ? $"host '{host.Name.Text}' (the generated class)" : "a member every generated host class has", identifier);
+            }
+            else if (identifiers.TryGetValue(identifier, out var clash))
+            {
+                Report(DiagnosticDescriptors.IdentifierCollision, name.Span, new[] { clash.Location }, keyword, clash.Name, $"'{name.Text}'", identifier);
             }
             else
             {

@@ -76,7 +76,7 @@ public static class DiagnosticDescriptors
         "NIC with no VNICs", "NIC '{0}' has no VNICs on it; put a vm, container or service 'on {0}', or remove the NIC");
 
     public static readonly DiagnosticDescriptor IdentifierCollision = new("NB0024", DiagnosticSeverity.Error,
-        "Names collide in generated code", "{0} '{1}' and '{2}' both become the C# identifier '{3}'; rename one of them");
+        "Names collide in generated code", "{0} '{1}' and {2} both become the C# identifier '{3}'; rename one of them");
 
     public static readonly DiagnosticDescriptor UnknownModel = new("NB0025", DiagnosticSeverity.Error,
         "Unknown NIC model", "unknown NIC model '{0}'{1}; the known models are {2}");
@@ -94,6 +94,10 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidValue = new("NB0029", DiagnosticSeverity.Error,
         "Invalid property value", "{0}");
 
+    /// <summary>An extension: the generator failed on a file; reported on the file instead of crashing the build.</summary>
+    public static readonly DiagnosticDescriptor InternalError = new("NB0030", DiagnosticSeverity.Error,
+        "Internal error", "NicBypass could not process this file: {0}; please report it with the file attached");
+
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
@@ -101,6 +105,6 @@ public static class DiagnosticDescriptors
         MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber,
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
-        InvalidValue,
+        InvalidValue, InternalError,
     };
 }

@@ -1,0 +1,13 @@
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Planning;
+
+namespace NicBypass.Generators.Models;
+
+/// <summary>
+/// Everything the emitter needs for one host, and nothing else: value-equatable, without source
+/// locations, so an edit that only moves lines or changes comments compares equal and the
+/// source output stays cached.
+/// </summary>
+/// <param name="FilePath">The file as the compiler knows it, for a diagnostic if emitting fails.</param>
+/// <param name="SourcePath">The file relative to the project, for the generated header.</param>
+internal sealed record HostEmitModel(string Namespace, string HintName, string FilePath, string SourcePath, HostDefinition Host, HostPlan Plan);

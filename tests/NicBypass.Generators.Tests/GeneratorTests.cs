@@ -1,0 +1,130 @@
+using Microsoft.CodeAnalysis;
+
+namespace NicBypass.Generators.Tests;
+
+public class GeneratorTests
+{
+    public static TheoryData<string> Samples => new()
+    {
+        "QuickStart/web01.nicdsl",
+        "Oversubscribed/edge.nicdsl",
+    };
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Generated_code_compiles_without_warnings(string sample)
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run((Path.GetFileName(sample), GeneratorHarness.Sample(sample)));
+
+        Assert.DoesNotContain(diagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Generated_code_matches_its_snapshot(string sample)
+    {
+        var (_, output, _) = GeneratorHarness.Run((Path.GetFileName(sample), GeneratorHarness.Sample(sample)));
+        var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal)).ToString();
+        var snapshot = Path.Combine(SnapshotDirectory(), sample.Replace('/', '.').Replace(".nicdsl", ".g.cs"));
+
+        if (!File.Exists(snapshot) || Environment.GetEnvironmentVariable("UPDATE_SNAPSHOTS") == "1")
+        {
+            File.WriteAllText(snapshot, generated);
+            Assert.Fail($"snapshot {snapshot} written; review and commit it, then run again");
+        }
+        Assert.Equal(File.ReadAllText(snapshot), generated);
+    }
+
+    [Fact]
+    public void Identical_input_gives_identical_output()
+    {
+        var text = GeneratorHarness.Sample("Oversubscribed/edge.nicdsl");
+
+        var first = GeneratorHarness.Run(("edge.nicdsl", text)).Output.SyntaxTrees.Last().ToString();
+        var second = GeneratorHarness.Run(("edge.nicdsl", text)).Output.SyntaxTrees.Last().ToString();
+
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void The_namespace_is_the_root_namespace_plus_the_files_folder()
+    {
+        var (_, output, _) = GeneratorHarness.Run(("hosts/lab-1/web01.nicdsl", GeneratorHarness.Sample("QuickStart/web01.nicdsl")));
+
+        var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+        Assert.Contains("namespace Consumer.hosts.lab_1", generated.ToString());
+        Assert.EndsWith("hosts.lab-1.web01.Web01.g.cs", generated.FilePath);
+    }
+
+    [Fact]
+    public void Errors_are_build_diagnostics_at_the_line_and_column_of_check()
+    {
+        const string text = "host h {\n    nic n0 {\n        model simnic-10g\n        rx-ring 4\n    }\n}\n";
+
+        var (_, output, diagnostics) = GeneratorHarness.Run(("bad.nicdsl", text));
+
+        var error = Assert.Single(diagnostics, d => d.Id == "NB0002");
+        Assert.Equal(DiagnosticSeverity.Error, error.Severity);
+        var span = error.Location.GetLineSpan();
+        Assert.Equal(GeneratorHarness.ProjectDir + "bad.nicdsl", span.Path);
+        Assert.Equal((3, 8), (span.StartLinePosition.Line, span.StartLinePosition.Character)); // 0-based: line 4, column 9
+        Assert.Equal("'rx-ring' is not a property of nic 'n0' (did you mean 'rx-rings'?)", error.GetMessage());
+        Assert.Equal("docs/diagnostics.md#nb0002", error.Descriptor.HelpLinkUri);
+        Assert.DoesNotContain(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Related_locations_travel_with_the_diagnostic()
+    {
+        const string text = "host h {\n nic n0 { model simnic-1g; rx-rings 2 }\n vm a on n0 { mac 02:00:00:00:00:01 }\n vm b on n0 { mac 02:00:00:00:00:01 }\n}\n";
+
+        var (_, _, diagnostics) = GeneratorHarness.Run(("dup.nicdsl", text));
+
+        var duplicate = Assert.Single(diagnostics, d => d.Id == "NB0007");
+        Assert.Equal(3, duplicate.Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Equal(2, Assert.Single(duplicate.AdditionalLocations).GetLineSpan().StartLinePosition.Line);
+    }
+
+    [Fact]
+    public void Warnings_do_not_stop_generation()
+    {
+        const string text = "host h {\n nic n0 { model simnic-1g; rx-rings 2 }\n nic n1 { model simnic-1g; rx-rings 1 }\n vm a on n0 { mac 02:00:00:00:00:01 }\n}\n";
+
+        var (_, output, diagnostics) = GeneratorHarness.Run(("warn.nicdsl", text));
+
+        Assert.Contains(diagnostics, d => d.Id == "NB0023" && d.Severity == DiagnosticSeverity.Warning);
+        Assert.Contains(output.SyntaxTrees, t => t.FilePath.EndsWith("warn.H.g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Several_hosts_and_files_each_get_a_class()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(
+            ("a.nicdsl", "host one { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }\nhost two { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:02 } }"),
+            ("b/c.nicdsl", "host three { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:03 } }"));
+
+        Assert.Empty(diagnostics);
+        var names = output.SyntaxTrees.Select(t => Path.GetFileName(t.FilePath)).Where(n => n.EndsWith(".g.cs", StringComparison.Ordinal)).OrderBy(n => n).ToList();
+        Assert.Equal(new[] { "a.One.g.cs", "a.Two.g.cs", "b.c.Three.g.cs" }, names);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
+    public void A_large_host_uses_a_baked_hash_table_and_still_compiles()
+    {
+        var body = string.Concat(Enumerable.Range(1, 40).Select(i => $" vm v{i} on e0 {{ mac 02:00:00:00:{i / 256:x2}:{i % 256:x2} }}\n"));
+        var (_, output, diagnostics) = GeneratorHarness.Run(("big.nicdsl", "host big {\n nic e0 { model simnic-10g; rx-rings 4; soft-ring-width 8 }\n" + body + "}\n"));
+
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("private static readonly ulong[] Keys", generated);
+        Assert.Contains("Straight-line compares", generated); // small software rings
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    internal static string SnapshotDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+        Path.Combine(Path.GetDirectoryName(path)!, "Snapshots");
+}
