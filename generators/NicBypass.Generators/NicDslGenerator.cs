@@ -67,14 +67,29 @@ public sealed partial class NicDslGenerator : IIncrementalGenerator
         return new NicDslFile(text.Path, RelativePath(text.Path, options.ProjectDirectory), content);
     }
 
-    private static string RelativePath(string path, string projectDirectory)
+    // The path below the project folder (a linked file outside it counts as being at its root).
+    internal static string RelativePath(string path, string projectDirectory)
     {
-        var normalized = path.Replace('\\', '/');
-        var directory = projectDirectory.Replace('\\', '/');
+        var normalized = Normalize(path);
+        var directory = Normalize(projectDirectory);
         if (directory.Length > 0 && !directory.EndsWith("/", StringComparison.Ordinal)) directory += "/";
         return directory.Length > 0 && normalized.StartsWith(directory, StringComparison.OrdinalIgnoreCase)
             ? normalized.Substring(directory.Length)
             : normalized.Substring(normalized.LastIndexOf('/') + 1);
+    }
+
+    // Resolves "." and ".." segments without touching the file system (generators may not).
+    private static string Normalize(string path)
+    {
+        var rooted = path.StartsWith("/", StringComparison.Ordinal);
+        var parts = new List<string>();
+        foreach (var part in path.Replace('\\', '/').Split('/'))
+        {
+            if (part.Length == 0 || part == ".") continue;
+            if (part == ".." && parts.Count > 0 && parts[parts.Count - 1] != "..") parts.RemoveAt(parts.Count - 1);
+            else parts.Add(part);
+        }
+        return (rooted ? "/" : "") + string.Join("/", parts);
     }
 
     private static ProjectOptions ReadOptions(Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options)

@@ -1,0 +1,68 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.NetworkInformation;
+using NicBypass.Runtime;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Virtualization;
+using PacketDotNet;
+using PacketDotNet.Utils;
+
+namespace NicBypass.EndToEnd.Tests;
+
+/// <summary>A user's view: a generated host class, used from a test.</summary>
+public class GeneratedHostTests
+{
+    private sealed class Wire : IWire
+    {
+        public List<byte[]> Frames { get; } = new();
+
+        public void Transmit(ReadOnlySpan<byte> frame) => Frames.Add(frame.ToArray());
+    }
+
+    [Fact]
+    public void A_generated_vm_answers_a_ping_across_its_reverse_bits_interface()
+    {
+        var web01 = new Web01(new VirtualClock());
+        var wire = new Wire();
+        web01.Nge0.Device.Wire = wire;
+
+        var icmp = new byte[16];
+        icmp[0] = 8;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(4), 77);
+        var echo = new IcmpV4Packet(new ByteArraySegment(icmp));
+        var ip = new IPv4Packet(IPAddress.Parse("192.168.10.1"), IPAddress.Parse("192.168.10.11")) { PayloadPacket = echo };
+        var ether = new EthernetPacket(PhysicalAddress.Parse("02-AA-00-00-00-01"), PhysicalAddress.Parse("02-08-20-AC-00-01"), EthernetType.IPv4) { PayloadPacket = ip };
+        echo.UpdateIcmpChecksum();
+        ip.UpdateCalculatedValues();
+        ip.UpdateIPChecksum();
+
+        web01.Nge0.Device.Receive(ether.Bytes);
+        web01.Host.Pump();
+
+        var reply = Packet.ParsePacket(LinkLayers.Ethernet, Assert.Single(wire.Frames)).Extract<IcmpV4Packet>();
+        Assert.Equal(IcmpV4TypeCode.EchoReply, reply.TypeCode);
+        Assert.Equal(77, reply.Id);
+        Assert.Equal(ether.Bytes.Select(BitReversal.Reverse), web01.Guest1.Memory.LastFrame.ToArray());
+    }
+
+    [Fact]
+    public void Frames_reach_the_right_vms_and_destinations()
+    {
+        var lab = new Lab(new VirtualClock());
+        var storage = (PacketDestination)lab.Storage.Consumer!;
+        var frame = new byte[64];
+        EthernetHeader.WriteMac(frame, 0x022000000010UL);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x8100);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14), 20);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), 0x88B5);
+
+        lab.Data0.Device.Receive(frame);
+        lab.Host.Pump();
+
+        Assert.Equal(1, storage.Frames);
+        Assert.Equal(0, lab.Compute1.Counters.Received);
+        Assert.Equal(0, lab.Console.Counters.Received);
+        Assert.Equal("hrr2", lab.Storage.Ring!.Name);
+    }
+}
