@@ -21,9 +21,9 @@ internal static class Emitter
     private const int StraightLineLimit = 8;
     private static readonly Template HostTemplate = LoadTemplate("Host.scriban");
 
-    public static string Emit(HostEmitModel model)
+    public static string Emit(HostEmitModel emit)
     {
-        var host = model.Host;
+        var host = emit.Host;
         var className = Identifiers.ToPascalCase(host.Name);
         var members = new List<object>();
         var constructor = new List<string>();
@@ -62,7 +62,7 @@ internal static class Emitter
             }
         }
 
-        foreach (var nic in model.Plan.Nics)
+        foreach (var nic in emit.Plan.Nics)
         {
             var nicName = Identifiers.ToPascalCase(nic.Name);
             constructor.Add($"{nicName}.EnsureCanCarry({nic.HardwareRings.Count}, {nic.TransmitRings}, {nic.HardwareClassifier.Entries.Count}, {Fields(nic.HardwareClassifier.Fields)});");
@@ -95,18 +95,24 @@ internal static class Emitter
         constructor.Add("Host.Start();");
 
         var summary = $"{Count(host.Nics.Count, "NIC")}, {Count(host.Vnics.Count, "VNIC")}, {host.Cpus} processors";
-        return HostTemplate.Render(new
+        var model = new
         {
-            model.SourcePath,
+            emit.SourcePath,
             HostName = host.Name,
-            model.Namespace,
+            emit.Namespace,
             ClassName = className,
             Summary = Xml(summary),
             Members = members,
             Constructor = constructor,
             Lookups = lookups,
             Placement = placement,
-        }, member => member.Name).Replace("\r\n", "\n");
+        };
+        // No loop limit: a host may have thousands of VNICs and classifier rules.
+        var context = new TemplateContext { LoopLimit = 0, MemberRenamer = member => member.Name };
+        var globals = new Scriban.Runtime.ScriptObject();
+        Scriban.Runtime.ScriptObjectExtensions.Import(globals, model, null, member => member.Name);
+        context.PushGlobal(globals);
+        return HostTemplate.Render(context).Replace("\r\n", "\n");
     }
 
     private static void EmitSoftwareRing(List<string> constructor, List<object> placement, List<object> lookups, Dictionary<string, string> vnicExpression,

@@ -128,3 +128,30 @@ public class GeneratorTests
     internal static string SnapshotDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.Combine(Path.GetDirectoryName(path)!, "Snapshots");
 }
+
+public class LargeFileTests
+{
+    [Fact]
+    public void A_thousand_vnic_file_generates_code_that_compiles()
+    {
+        var text = new System.Text.StringBuilder("host big {\n cpus 64\n");
+        for (var n = 0; n < 4; n++) text.Append($" nic e{n} {{ model simnic-100g; rx-rings 64; tx-rings 16; ring-size 4096 }}\n");
+        for (var i = 0; i < 1000; i++)
+        {
+            var kind = (i % 3) switch { 0 => "vm", 1 => "container", _ => "service" };
+            text.Append($" {kind} t{i} on e{i / 250} {{ mac 02:00:00:{i >> 8 & 0xff:x2}:{i & 0xff:x2}:01; ip 10.0.{i >> 8 & 0xff}.{i & 0xff}/8; cpu {i % 64}");
+            if (i % 7 == 0) text.Append("; ring hardware");
+            if (i % 2 == 0) text.Append($"; bandwidth {10 + i % 90}M");
+            if (kind != "vm") text.Append("; protocols tcp udp; ports 80 443");
+            text.Append(" }\n");
+        }
+        text.Append("}\n");
+
+        var (_, output, diagnostics) = GeneratorHarness.Run(("big.nicdsl", text.ToString()));
+
+        Assert.True(!diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error), string.Join("\n", diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(3)));
+        Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+        var errors = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Take(3).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+}
