@@ -37,6 +37,9 @@ public sealed class PacketClassifier : IClassifierProgramming
 
     public IReadOnlyList<ClassifierRule> Rules => _rules;
 
+    /// <summary>The lookup in use: the generic table, or the specialised one loaded by <see cref="LoadLookup"/>.</summary>
+    public IMacLookup ActiveLookup => _lookup;
+
     public void Add(ClassifierRule rule)
     {
         if (_rules.Count >= Capacity)

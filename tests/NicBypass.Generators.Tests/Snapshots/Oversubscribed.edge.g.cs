@@ -103,46 +103,105 @@ namespace Consumer
         /// <summary>NIC 'e1000g0' software ring sr1 classifier: destination MAC → rule.</summary>
         private sealed class E1000g0Sr1Classifier : global::NicBypass.Runtime.Classification.IMacLookup
         {
-            // Straight-line compares: few enough MACs that branches beat any table.
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+            private readonly ulong[] _keys = (ulong[])Keys.Clone();
+            private readonly int[] _values = (int[])Values.Clone();
+            private static readonly ulong[] Keys =
+            {
+                0x800002005E100006UL, 0UL, 0UL, 0UL,
+                0UL, 0UL, 0x800002005E100005UL, 0UL,
+                0UL, 0UL, 0x800002005E100007UL, 0UL,
+                0UL, 0UL, 0UL, 0UL,
+            };
+            private static readonly int[] Values =
+            {
+                1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0,
+            };
+
             public int Lookup(ulong mac)
             {
-                if (mac == 0x02005E100005UL) return 0;
-                if (mac == 0x02005E100006UL) return 1;
-                if (mac == 0x02005E100007UL) return 2;
-                return -1;
+                // Instance copies of the baked arrays: the hot loop then reads them like any field.
+                var keys = _keys;
+                var key = mac | Occupied;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                while (true)
+                {
+                    var k = keys[i];
+                    if (k == key) return _values[i];
+                    if (k == 0) return -1;
+                    i = (i + 1) & 15;
+                }
             }
         }
 
         /// <summary>NIC 'e1000g0' software ring sr0 classifier: destination MAC → rule.</summary>
         private sealed class E1000g0Sr0Classifier : global::NicBypass.Runtime.Classification.IMacLookup
         {
-            // Straight-line compares: few enough MACs that branches beat any table.
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 6 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+            private readonly ulong[] _keys = (ulong[])Keys.Clone();
+            private readonly int[] _values = (int[])Values.Clone();
+            private static readonly ulong[] Keys =
+            {
+                0x800002005E100006UL, 0UL, 0x800002005E100003UL, 0UL,
+                0UL, 0UL, 0x800002005E100005UL, 0UL,
+                0x800002005E100002UL, 0UL, 0x800002005E100007UL, 0UL,
+                0x800002005E100004UL, 0UL, 0UL, 0UL,
+            };
+            private static readonly int[] Values =
+            {
+                4, 0, 1, 0, 0, 0, 3, 0, 0, 0, 5, 0, 2, 0, 0, 0,
+            };
+
             public int Lookup(ulong mac)
             {
-                if (mac == 0x02005E100002UL) return 0;
-                if (mac == 0x02005E100003UL) return 1;
-                if (mac == 0x02005E100004UL) return 2;
-                if (mac == 0x02005E100005UL) return 3;
-                if (mac == 0x02005E100006UL) return 4;
-                if (mac == 0x02005E100007UL) return 5;
-                return -1;
+                // Instance copies of the baked arrays: the hot loop then reads them like any field.
+                var keys = _keys;
+                var key = mac | Occupied;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                while (true)
+                {
+                    var k = keys[i];
+                    if (k == key) return _values[i];
+                    if (k == 0) return -1;
+                    i = (i + 1) & 15;
+                }
             }
         }
 
         /// <summary>NIC 'e1000g0' hardware classifier: destination MAC → rule.</summary>
         private sealed class E1000g0HardwareClassifier : global::NicBypass.Runtime.Classification.IMacLookup
         {
-            // Straight-line compares: few enough MACs that branches beat any table.
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 7 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+            private readonly ulong[] _keys = (ulong[])Keys.Clone();
+            private readonly int[] _values = (int[])Values.Clone();
+            private static readonly ulong[] Keys =
+            {
+                0x800002005E100006UL, 0UL, 0x800002005E100003UL, 0UL,
+                0UL, 0UL, 0x800002005E100005UL, 0UL,
+                0x800002005E100002UL, 0UL, 0x800002005E100007UL, 0UL,
+                0x800002005E100004UL, 0UL, 0x800002005E100001UL, 0UL,
+            };
+            private static readonly int[] Values =
+            {
+                5, 0, 2, 0, 0, 0, 4, 0, 1, 0, 6, 0, 3, 0, 0, 0,
+            };
+
             public int Lookup(ulong mac)
             {
-                if (mac == 0x02005E100001UL) return 0;
-                if (mac == 0x02005E100002UL) return 1;
-                if (mac == 0x02005E100003UL) return 2;
-                if (mac == 0x02005E100004UL) return 3;
-                if (mac == 0x02005E100005UL) return 4;
-                if (mac == 0x02005E100006UL) return 5;
-                if (mac == 0x02005E100007UL) return 6;
-                return -1;
+                // Instance copies of the baked arrays: the hot loop then reads them like any field.
+                var keys = _keys;
+                var key = mac | Occupied;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                while (true)
+                {
+                    var k = keys[i];
+                    if (k == key) return _values[i];
+                    if (k == 0) return -1;
+                    i = (i + 1) & 15;
+                }
             }
         }
     }

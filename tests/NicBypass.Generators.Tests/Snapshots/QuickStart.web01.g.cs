@@ -59,13 +59,35 @@ namespace Consumer
         /// <summary>NIC 'nge0' hardware classifier: destination MAC → rule.</summary>
         private sealed class Nge0HardwareClassifier : global::NicBypass.Runtime.Classification.IMacLookup
         {
-            // Straight-line compares: few enough MACs that branches beat any table.
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+            private readonly ulong[] _keys = (ulong[])Keys.Clone();
+            private readonly int[] _values = (int[])Values.Clone();
+            private static readonly ulong[] Keys =
+            {
+                0UL, 0UL, 0x8000020820AC0001UL, 0UL,
+                0UL, 0UL, 0x8000020820AC0010UL, 0UL,
+                0UL, 0UL, 0UL, 0UL,
+                0x8000020820AC0002UL, 0UL, 0UL, 0UL,
+            };
+            private static readonly int[] Values =
+            {
+                0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+            };
+
             public int Lookup(ulong mac)
             {
-                if (mac == 0x020820AC0001UL) return 0;
-                if (mac == 0x020820AC0010UL) return 1;
-                if (mac == 0x020820AC0002UL) return 2;
-                return -1;
+                // Instance copies of the baked arrays: the hot loop then reads them like any field.
+                var keys = _keys;
+                var key = mac | Occupied;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                while (true)
+                {
+                    var k = keys[i];
+                    if (k == key) return _values[i];
+                    if (k == 0) return -1;
+                    i = (i + 1) & 15;
+                }
             }
         }
     }
