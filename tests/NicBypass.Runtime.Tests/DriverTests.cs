@@ -118,3 +118,25 @@ public class DriverTests
     public void A_device_rejects_settings_its_model_cannot_have(int rx, int tx, int mtu) =>
         Assert.Throws<ArgumentException>(() => new SimulatedNic("n", SimNicModels.SimNic1G, new SimNicSettings(rx, tx, 64, mtu)));
 }
+
+public class PoolBudgetTests
+{
+    [Fact]
+    public void A_host_with_thousands_of_software_rings_gets_a_pool_within_the_memory_budget()
+    {
+        var host = new NetworkHost("big");
+        var nic = host.AddNic("e0", SimNicModels.SimNic100G, new SimNicSettings(1, RingSize: 65536));
+        var vnics = Enumerable.Range(0, 300).Select(i => host.AddVirtualMachine(new VnicSettings("v" + i, "e0", new[] { 0x020000000000UL + (ulong)i + 1 })).Vnic).ToList();
+        var software = nic.BindSoftwareRing(0, "sr0", vnics.Count);
+        for (var i = 0; i < vnics.Count; i++)
+        {
+            software.BindRing(i, vnics[i]);
+            software.Program(vnics[i].Macs[0], 0, i, vnics[i]);
+            nic.Program(vnics[i].Macs[0], 0, 0, vnics[i]);
+        }
+
+        host.Start(); // 301 rings of 65,536 descriptors would need 19.7 million slots
+
+        Assert.Equal(NetworkHost.MaxPoolBytes / nic.Device.SlotSize, nic.Device.Pool.SlotCount);
+    }
+}

@@ -20,6 +20,9 @@ namespace NicBypass.Runtime.Virtualization;
 /// </summary>
 public sealed class NetworkHost
 {
+    /// <summary>The most memory one NIC's buffer pool takes.</summary>
+    public const long MaxPoolBytes = 256L * 1024 * 1024;
+
     private readonly List<HostNic> _nics = new();
     private readonly List<Vnic> _vnics = new();
     private readonly List<VirtualMachine> _vms = new();
@@ -140,9 +143,11 @@ public sealed class NetworkHost
         foreach (var nic in _nics)
         {
             // Every frame in the datapath sits in exactly one ring (or is being handed over), so
-            // the pool never runs dry before a ring fills.
-            var slots = nic.AllReceiveRings().Sum(r => r.Capacity) + nic.TransmitRings.Sum(r => r.Capacity) + 2 * Processor.BatchSize;
-            nic.Device.Enable(slots);
+            // one slot per descriptor means the pool never runs dry before a ring fills. Hosts
+            // with thousands of software receive rings are capped at a memory budget instead:
+            // past it, frames are dropped and counted as no-buffer.
+            var needed = nic.AllReceiveRings().Sum(r => (long)r.Capacity) + nic.TransmitRings.Sum(r => (long)r.Capacity) + 2 * Processor.BatchSize;
+            nic.Device.Enable((int)Math.Min(needed, MaxPoolBytes / nic.Device.SlotSize));
         }
         Started = true;
     }
