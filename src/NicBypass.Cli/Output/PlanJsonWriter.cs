@@ -14,8 +14,7 @@ public static class PlanJsonWriter
 {
     public static void Write(DslCompilation compilation, TextWriter output)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonText.Write(output, json =>
         {
             json.WriteStartObject();
             json.WriteStartArray("hosts");
@@ -39,8 +38,7 @@ public static class PlanJsonWriter
             }
             json.WriteEndArray();
             json.WriteEndObject();
-        }
-        output.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 
     private static void WriteRings(Utf8JsonWriter json, EquatableArray<RingBinding> rings)

@@ -14,8 +14,7 @@ public static class TrafficReportWriter
 {
     public static void WriteJson(TrafficReport report, TextWriter output)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonText.Write(output, json =>
         {
             json.WriteStartObject();
             json.WriteNumber("frames", report.Frames);
@@ -44,8 +43,7 @@ public static class TrafficReportWriter
             json.WriteEndArray();
             json.WriteNumber("seconds", report.Seconds);
             json.WriteEndObject();
-        }
-        output.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 
     public static void WriteText(TrafficReport report, string verb, TextWriter output)
