@@ -46,6 +46,7 @@ public static class TrafficSimulation
         for (var i = 0; i < streams.Count; i++) queue.Enqueue(i, streams[i].Interval * (i + 1) / (streams.Count + 1));
         var sinceProgress = 0L;
         var sincePump = 0;
+        var lastPump = 0L;
         while (queue.TryDequeue(out var index, out var at))
         {
             if (at >= end) continue;
@@ -53,10 +54,13 @@ public static class TrafficSimulation
             var stream = streams[index];
             stream.Nic.Device.Receive(stream.Next());
             queue.Enqueue(index, at + stream.Interval);
-            if (++sincePump == 16)
+            // Run the host every 16 frames, and at least every millisecond of virtual time, so
+            // pollers poll at a rate their allocation can follow (a limiter holds 1 ms of credit).
+            if (++sincePump == 16 || (long)at - lastPump >= 1_000_000)
             {
                 host.Pump();
                 sincePump = 0;
+                lastPump = (long)at;
             }
             if (progress is not null && (long)at - sinceProgress > end / 100)
             {

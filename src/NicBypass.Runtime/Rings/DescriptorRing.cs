@@ -41,6 +41,19 @@ public sealed class DescriptorRing
         return true;
     }
 
+    /// <summary>The oldest descriptor without taking it (consumer side only).</summary>
+    public bool TryPeek(out PacketDescriptor descriptor)
+    {
+        var head = _indexes.Head;
+        if (Volatile.Read(ref _indexes.Tail) == head)
+        {
+            descriptor = default;
+            return false;
+        }
+        descriptor = _slots[(int)head & _mask];
+        return true;
+    }
+
     /// <summary>Moves up to <c>into.Length</c> descriptors out, oldest first; returns how many.</summary>
     public int Dequeue(Span<PacketDescriptor> into)
     {

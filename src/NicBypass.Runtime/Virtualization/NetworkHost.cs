@@ -84,6 +84,7 @@ public sealed class NetworkHost
     public VirtualMachine AddVirtualMachine(VnicSettings settings, PacketTransform transform = PacketTransform.None)
     {
         var vnic = CreateVnic(VnicRole.VirtualMachine, settings);
+        if (settings.Bandwidth is { } bandwidth) vnic.Policer = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         var vm = new VirtualMachine(vnic, transform);
         vnic.Attach(vm.Interface);
         _vms.Add(vm);
@@ -110,6 +111,7 @@ public sealed class NetworkHost
         RingPoller poller = ring is Rings.HardwareReceiveRing hrr
             ? new RingPoller(vnic, vnic.Nic.Info.ReceiveRings[hrr.Index].Poll, vnic.Nic.Info.ReceiveRings[hrr.Index].Interrupts)
             : new RingPoller(vnic, ring.Poll, enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); });
+        if (vnic.Settings.Bandwidth is { } bandwidth) poller.Limiter = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         vnic.Processor.AddPoller(poller);
         _pollers.Add(poller);
         return poller;

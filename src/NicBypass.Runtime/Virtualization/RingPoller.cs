@@ -28,6 +28,13 @@ public sealed class RingPoller : IPollingConsumer
     /// <summary>Most frames one <see cref="Poll"/> may take.</summary>
     public int Budget { get; set; } = int.MaxValue;
 
+    /// <summary>
+    /// The destination's inbound allocation: each poll takes only the frames the allocation allows
+    /// by now, so the rate of taking follows the allocation; the rest wait in the ring (which drops
+    /// when full). Null: take everything.
+    /// </summary>
+    public BandwidthLimiter? Limiter { get; set; }
+
     /// <summary>Polls made, and polls that found frames.</summary>
     public long Polls { get; private set; }
 
@@ -37,6 +44,18 @@ public sealed class RingPoller : IPollingConsumer
         var ring = Vnic.Ring!;
         var budget = Budget;
         var moved = 0;
+        if (Limiter is { } limiter)
+        {
+            // One frame at a time: the next frame's length decides whether the allocation allows it.
+            while (budget > 0 && ring.Queue.TryPeek(out var next) && limiter.TryConsume(next.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0)))
+            {
+                _poll(_batch.AsSpan(0, 1));
+                Vnic.Receive(ring, _batch.AsSpan(0, 1));
+                budget--;
+                moved++;
+            }
+            return moved > 0;
+        }
         while (budget > 0)
         {
             var n = _poll(_batch.AsSpan(0, Math.Min(budget, _batch.Length)));

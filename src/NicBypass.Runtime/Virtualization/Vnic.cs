@@ -60,6 +60,9 @@ public sealed class Vnic : IReceiveRingClient
     /// <summary>Sees every frame as it is delivered (VLAN tag removed) — for captures; null costs nothing.</summary>
     public FrameHandler? Tap { get; set; }
 
+    /// <summary>A VM's inbound allocation, policed here (VMs are interrupt-driven): excess is dropped as <c>bandwidth</c>.</summary>
+    public BandwidthLimiter? Policer { get; internal set; }
+
     /// <summary>The ring that serves it, once bound.</summary>
     public ReceiveRing? Ring { get; internal set; }
 
@@ -81,10 +84,17 @@ public sealed class Vnic : IReceiveRingClient
         var consumer = _consumer;
         var tap = Tap;
         var tagged = _vlan != 0;
+        var policer = Policer;
         long bytes = 0;
+        var delivered = 0;
         foreach (var descriptor in batch)
         {
             var frame = pool.Frame(descriptor);
+            if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length))
+            {
+                Counters.Drop(Accounting.DropReason.Bandwidth);
+                continue;
+            }
             // The classifier only let through frames tagged with our VLAN (or untagged if we have
             // none); remove the tag in place by sliding the two MACs over it.
             if (tagged)
@@ -96,9 +106,10 @@ public sealed class Vnic : IReceiveRingClient
             if (guest is not null) guest.Deliver(frame);
             else consumer?.Deliver(this, frame);
             bytes += frame.Length;
+            delivered++;
         }
         // Counters and buffer returns are settled once per batch, not once per frame.
-        Counters.Delivered += batch.Length;
+        Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;
         pool.Return(batch);
     }

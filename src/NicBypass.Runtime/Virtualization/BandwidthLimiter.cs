@@ -1,0 +1,63 @@
+namespace NicBypass.Runtime.Virtualization;
+
+/// <summary>
+/// A token bucket on the host's clock, exact in integers: credit accrues at the allocation in
+/// bit·nanoseconds per nanosecond and a frame costs its bits × 10⁹. The bucket starts with one
+/// longest frame's credit (or ten milliseconds', if less — so a VM answers its first ping) and
+/// holds ten milliseconds of the allocation — or, while a larger frame waits, exactly that frame's
+/// cost — so a burst is at most 1% of a second's allocation, late polls lose nothing, and a slow
+/// allocation is never rounded up to a whole MTU per tick (Crossbow's per-tick floor): 64 Kbps
+/// is as exact as 100 Gbps, to the granularity of the frames themselves.
+/// </summary>
+public sealed class BandwidthLimiter
+{
+    private const long NanosecondsPerSecond = 1_000_000_000;
+    private readonly TimeProvider _time;
+    private readonly long _depth;
+    private long _credit;
+    private long _last;
+
+    public BandwidthLimiter(long bitsPerSecond, int maxFrameBytes, TimeProvider time)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bitsPerSecond, 1);
+        BitsPerSecond = bitsPerSecond;
+        _time = time;
+        // Credit is kept in bit·ns: ten milliseconds of 100 Gbps is 10^18, inside a long.
+        _depth = checked(bitsPerSecond * (NanosecondsPerSecond / 100));
+        MaxFrameBytes = maxFrameBytes;
+        _credit = Math.Min(_depth, checked((long)maxFrameBytes * 8 * NanosecondsPerSecond));
+        _last = Now();
+    }
+
+    public long BitsPerSecond { get; }
+
+    /// <summary>The longest frame it will be asked about (a frame's cost may exceed one millisecond of credit).</summary>
+    public int MaxFrameBytes { get; }
+
+    /// <summary>Takes credit for a frame of <paramref name="bytes"/> if there is enough; false (nothing taken) otherwise.</summary>
+    public bool TryConsume(int bytes)
+    {
+        var cost = (long)bytes * 8 * NanosecondsPerSecond;
+        Refill(Math.Max(_depth, cost));
+        if (_credit < cost) return false;
+        _credit -= cost;
+        return true;
+    }
+
+    private void Refill(long cap)
+    {
+        var now = Now();
+        var elapsed = now - _last;
+        if (elapsed <= 0) return;
+        _last = now;
+        // elapsed × rate could overflow for long idle gaps: the bucket is full long before.
+        _credit = elapsed >= cap / BitsPerSecond + 1 ? cap : Math.Min(cap, _credit + elapsed * BitsPerSecond);
+    }
+
+    private long Now()
+    {
+        var timestamp = _time.GetTimestamp();
+        var frequency = _time.TimestampFrequency;
+        return frequency == NanosecondsPerSecond ? timestamp : (long)(timestamp * (NanosecondsPerSecond / (double)frequency));
+    }
+}
