@@ -59,7 +59,7 @@ public class BandwidthTests
         var clock = new VirtualClock();
         var limiter = new BandwidthLimiter(64_000, 1000, clock);
 
-        Assert.True(limiter.TryConsume(80));         // it starts with 10 ms of credit (640 bits) at 64 Kbps
+        Assert.True(limiter.TryConsume(8));          // it starts with 1 ms of credit (64 bits) at 64 Kbps
         Assert.False(limiter.TryConsume(1000));      // 8,000 bits: 125 ms of 64 Kbps
         clock.Advance(TimeSpan.FromMilliseconds(124));
         Assert.False(limiter.TryConsume(1000));

@@ -3,8 +3,8 @@ namespace NicBypass.Runtime.Virtualization;
 /// <summary>
 /// A token bucket on the host's clock, exact in integers: credit accrues at the allocation in
 /// bit·nanoseconds per nanosecond and a frame costs its bits × 10⁹. The bucket starts with one
-/// longest frame's credit (or ten milliseconds', if less — so a VM answers its first ping) and
-/// holds ten milliseconds of the allocation — or, while a larger frame waits, exactly that frame's
+/// millisecond's credit (at most one longest frame's — so a VM of any useful allocation answers
+/// its first ping, at ≤ 0.1% extra over a second) and holds ten milliseconds of the allocation — or, while a larger frame waits, exactly that frame's
 /// cost — so a burst is at most 1% of a second's allocation, late polls lose nothing, and a slow
 /// allocation is never rounded up to a whole MTU per tick (Crossbow's per-tick floor): 64 Kbps
 /// is as exact as 100 Gbps, to the granularity of the frames themselves.
@@ -25,7 +25,7 @@ public sealed class BandwidthLimiter
         // Credit is kept in bit·ns: ten milliseconds of 100 Gbps is 10^18, inside a long.
         _depth = checked(bitsPerSecond * (NanosecondsPerSecond / 100));
         MaxFrameBytes = maxFrameBytes;
-        _credit = Math.Min(_depth, checked((long)maxFrameBytes * 8 * NanosecondsPerSecond));
+        _credit = Math.Min(_depth / 10, checked((long)maxFrameBytes * 8 * NanosecondsPerSecond));
         _last = Now();
     }
 
