@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Virtualization;
 
@@ -17,6 +18,32 @@ public static class SampleTraffic
         {
             for (var v = 0; v < frames.Length; v++) host.Vnics[v].Nic.Device.Receive(frames[v]);
             foreach (var nic in host.Nics) nic.Device.Receive(broadcast);
+            host.Pump();
+        }
+    }
+
+    /// <summary>
+    /// Offers every VNIC with an allocation twice that rate for <paramref name="seconds"/> of
+    /// virtual time, frames evenly spaced, running the host every millisecond.
+    /// </summary>
+    public static void OfferTwiceTheAllocation(NetworkHost host, VirtualClock clock, double seconds, int frameSize)
+    {
+        var streams = host.Vnics.Where(v => v.Settings.Bandwidth is not null)
+            .Select(v => (Vnic: v, Frame: Frame(v.Macs[0], v.Vlan, frameSize), Interval: 8e9 * frameSize / (2.0 * v.Settings.Bandwidth!.Value), Next: 0.0))
+            .ToArray();
+        var end = seconds * 1e9;
+        for (var now = 0.0; now < end; now += 1_000_000)
+        {
+            for (var i = 0; i < streams.Length; i++)
+            {
+                while (streams[i].Next < now + 1_000_000 && streams[i].Next < end)
+                {
+                    clock.AdvanceTo(Math.Max(clock.Nanoseconds, (long)streams[i].Next));
+                    streams[i].Vnic.Nic.Device.Receive(streams[i].Frame);
+                    streams[i].Next += streams[i].Interval;
+                }
+            }
+            clock.AdvanceTo(Math.Max(clock.Nanoseconds, (long)Math.Min(now + 1_000_000, end)));
             host.Pump();
         }
     }

@@ -12,13 +12,14 @@ namespace NicBypass.EndToEnd.Tests;
 /// </summary>
 public class GeneratedVersusInterpretedTests
 {
-    public static TheoryData<string> Samples => new() { "QuickStart/web01.nicdsl", "Oversubscribed/edge.nicdsl", "MultiNic/lab.nicdsl" };
+    public static TheoryData<string> Samples => new() { "QuickStart/web01.nicdsl", "Oversubscribed/edge.nicdsl", "MultiNic/lab.nicdsl", "Bandwidth/limits.nicdsl" };
 
     private static NetworkHost Generated(string sample, TimeProvider time) => sample switch
     {
         "QuickStart/web01.nicdsl" => new Web01(time).Host,
         "Oversubscribed/edge.nicdsl" => new Edge(time).Host,
         "MultiNic/lab.nicdsl" => new Lab(time).Host,
+        "Bandwidth/limits.nicdsl" => new Limits(time).Host,
         _ => throw new ArgumentException(sample),
     };
 

@@ -8,6 +8,8 @@ public class GeneratorTests
     {
         "QuickStart/web01.nicdsl",
         "Oversubscribed/edge.nicdsl",
+        "MultiNic/lab.nicdsl",
+        "Bandwidth/limits.nicdsl",
     };
 
     [Theory]
