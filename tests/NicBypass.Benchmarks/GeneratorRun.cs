@@ -4,7 +4,6 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
-using NicBypass.Generators;
 using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Benchmarks;
@@ -12,8 +11,16 @@ namespace NicBypass.Benchmarks;
 /// <summary>Runs the source generator in-process (as the compiler does) and, when asked, compiles and loads its output.</summary>
 public static class GeneratorRun
 {
+    // The generator as the analyzer reference built it, loaded once.
+    private static readonly Lazy<IIncrementalGenerator> Generator = new(() =>
+    {
+        var path = typeof(GeneratorRun).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "NicBypassGenerator").Value!;
+        var type = Assembly.LoadFrom(path).GetType("NicBypass.Generators.NicDslGenerator", throwOnError: true)!;
+        return (IIncrementalGenerator)Activator.CreateInstance(type)!;
+    });
+
     public static GeneratorDriver Driver(string path, string text) => CSharpGeneratorDriver.Create(
-        new[] { new NicDslGenerator().AsSourceGenerator() },
+        new[] { Generator.Value.AsSourceGenerator() },
         new AdditionalText[] { new Text(path, text) },
         new CSharpParseOptions(LanguageVersion.Latest),
         new Options());
