@@ -29,7 +29,7 @@ public static class TrafficSimulation
             foreach (var vnic in vnics)
             {
                 var rate = options.RateBitsPerSecond
-                           ?? (Allocation(vnic) is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / vnics.Count);
+                           ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / vnics.Count);
                 var interval = 8e9 * size / rate;
                 total += 1e9 / interval;
                 streams.Add(new Stream(nic, Frame(vnic, size), interval));
@@ -73,9 +73,6 @@ public static class TrafficSimulation
         progress?.Invoke(1);
         return host.Report(options.Seconds);
     }
-
-    /// <summary>The inbound allocation the host enforces for <paramref name="vnic"/>, if any.</summary>
-    private static long? Allocation(Vnic vnic) => vnic.Settings.Bandwidth;
 
     private static byte[][] Frame(Vnic vnic, int size)
     {

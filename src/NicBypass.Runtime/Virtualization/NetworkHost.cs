@@ -26,7 +26,6 @@ public sealed class NetworkHost
     private readonly List<HostNic> _nics = new();
     private readonly List<Vnic> _vnics = new();
     private readonly List<VirtualMachine> _vms = new();
-    private readonly List<RingPoller> _pollers = new();
     private readonly Processor[] _processors;
     private List<Thread>? _threads;
     private CancellationTokenSource? _stop;
@@ -113,7 +112,6 @@ public sealed class NetworkHost
             : new RingPoller(vnic, ring.Poll, enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); });
         if (vnic.Settings.Bandwidth is { } bandwidth) poller.Limiter = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         vnic.Processor.AddPoller(poller);
-        _pollers.Add(poller);
         return poller;
     }
 

@@ -8,8 +8,8 @@ namespace NicBypass.Runtime.Virtualization;
 /// Polling mode for one VNIC: disables its ring's interrupts (through the ring's interrupt
 /// control) and pulls frames through the ring's poll entry point when the processor runs it.
 /// Frames stay in the ring until then; if they arrive faster than they are polled, the ring
-/// fills and drops. <see cref="Budget"/> limits how many frames one poll may take (the
-/// bandwidth controller of a VSQ sets it; unlimited by default).
+/// fills and drops. With a <see cref="Limiter"/> (the destination's allocation) a poll takes only
+/// what the allocation allows by then.
 /// </summary>
 public sealed class RingPoller : IPollingConsumer
 {
@@ -25,9 +25,6 @@ public sealed class RingPoller : IPollingConsumer
 
     public Vnic Vnic { get; }
 
-    /// <summary>Most frames one <see cref="Poll"/> may take.</summary>
-    public int Budget { get; set; } = int.MaxValue;
-
     /// <summary>
     /// The destination's inbound allocation: each poll takes only the frames the allocation allows
     /// by now, so the rate of taking follows the allocation; the rest wait in the ring (which drops
@@ -42,26 +39,22 @@ public sealed class RingPoller : IPollingConsumer
     {
         Polls++;
         var ring = Vnic.Ring!;
-        var budget = Budget;
         var moved = 0;
         if (Limiter is { } limiter)
         {
             // One frame at a time: the next frame's length decides whether the allocation allows it.
-            while (budget > 0 && ring.Queue.TryPeek(out var next) && limiter.TryConsume(next.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0)))
+            while (ring.Queue.TryPeek(out var next) && limiter.TryConsume(next.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0)))
             {
                 _poll(_batch.AsSpan(0, 1));
                 Vnic.Receive(ring, _batch.AsSpan(0, 1));
-                budget--;
                 moved++;
             }
             return moved > 0;
         }
-        while (budget > 0)
+        int n;
+        while ((n = _poll(_batch)) > 0)
         {
-            var n = _poll(_batch.AsSpan(0, Math.Min(budget, _batch.Length)));
-            if (n == 0) break;
             Vnic.Receive(ring, _batch.AsSpan(0, n));
-            budget -= n;
             moved += n;
         }
         return moved > 0;
