@@ -61,9 +61,13 @@ internal static class Emitter
             else
             {
                 var role = vnic.Kind == VnicKind.Container ? "Container" : "Service";
-                members.Add(new { Type = $"{Runtime}.Virtualization.Vnic", Name = name, Summary = Xml($"{vnic.KindKeyword} '{vnic.Name}' on NIC '{vnic.Nic}' (its VNIC).") });
-                constructor.Add($"{name} = Host.AddDestination({Runtime}.Virtualization.VnicRole.{role}, {settings}, new {Runtime}.Virtualization.PacketDestination());");
-                vnicExpression[vnic.Name] = name;
+                members.Add(new { Type = $"{Runtime}.Stacks.VirtualNetworkStack", Name = name, Summary = Xml($"{vnic.KindKeyword} '{vnic.Name}' on NIC '{vnic.Nic}': its virtual network stack (and, through it, its VNIC).") });
+                var protocols = vnic.Protocols == TransportProtocols.None
+                    ? $"{Runtime}.Stacks.StackProtocols.None"
+                    : string.Join(" | ", new[] { (TransportProtocols.Tcp, "Tcp"), (TransportProtocols.Udp, "Udp") }.Where(p => (vnic.Protocols & p.Item1) != 0).Select(p => $"{Runtime}.Stacks.StackProtocols.{p.Item2}"));
+                var ports = vnic.Ports.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", vnic.Ports.Select(p => p.ToString(CultureInfo.InvariantCulture)))} }}";
+                constructor.Add($"{name} = Host.AddNetworkStack({Runtime}.Virtualization.VnicRole.{role}, {settings}, new {Runtime}.Stacks.StackSettings(Protocols: {protocols}, Ports: {ports}));");
+                vnicExpression[vnic.Name] = name + ".Vnic";
             }
         }
 

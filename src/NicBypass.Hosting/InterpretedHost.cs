@@ -4,6 +4,7 @@ using NicBypass.Dsl.Planning;
 using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Hosting;
@@ -34,7 +35,7 @@ public static class InterpretedHost
                 (long?)vnic.Bandwidth?.BitsPerSecond, (long?)vnic.OutboundBandwidth?.BitsPerSecond);
             vnics[vnic.Name] = vnic.Kind == VnicKind.Vm
                 ? host.AddVirtualMachine(settings, vnic.Transform == Dsl.Model.PacketTransform.ReverseBits ? Runtime.Packets.PacketTransform.ReverseBits : Runtime.Packets.PacketTransform.None).Vnic
-                : host.AddDestination(vnic.Kind == VnicKind.Container ? VnicRole.Container : VnicRole.Service, settings, new PacketDestination());
+                : host.AddNetworkStack(vnic.Kind == VnicKind.Container ? VnicRole.Container : VnicRole.Service, settings, StackSettingsOf(vnic)).Vnic;
         }
 
         foreach (var nicPlan in plan.Nics)
@@ -68,6 +69,11 @@ public static class InterpretedHost
         }
         foreach (var entry in plan.Classifier.Entries) ring.Program(entry.Mac.Value, entry.Vlan, entry.Ring, vnics[entry.Vnic]);
     }
+
+    /// <summary>A destination's VNS: its declared protocols (TCP → mutual exclusion) and ports (the only ones it binds).</summary>
+    public static StackSettings StackSettingsOf(VnicDefinition vnic) => new(
+        Protocols: ((vnic.Protocols & TransportProtocols.Tcp) != 0 ? StackProtocols.Tcp : StackProtocols.None) | ((vnic.Protocols & TransportProtocols.Udp) != 0 ? StackProtocols.Udp : StackProtocols.None),
+        Ports: vnic.Ports.ToArray());
 
     internal static IPAddress ToIpAddress(Dsl.Values.IpAddress address)
     {

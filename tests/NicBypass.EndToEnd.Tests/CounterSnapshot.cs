@@ -27,6 +27,11 @@ internal static class CounterSnapshot
             var c = vm.Counters;
             lines.Add($"vm {vm.Name} received {c.Received} arp {c.ArpReplies} echo {c.EchoReplies} udp {c.UdpEchoes} na {c.NeighborAdvertisements} ignored {c.Ignored} malformed {c.Malformed} failures {c.SendFailures}");
         }
+        foreach (var vns in host.NetworkStacks)
+        {
+            var c = vns.Counters;
+            lines.Add($"vns {vns.Name} received {c.Received} delivered {c.Delivered} answered {c.Answered} sent {c.Sent} dropped [{string.Join(", ", c.Drops().Select(d => $"{d.Key} {d.Value}"))}] inbound {vns.Inbound.Queued}/{vns.Inbound.HighWater} backlogs {vns.Backlogs}");
+        }
         return lines;
     }
 

@@ -106,12 +106,12 @@ public class ReceivePathTests
     public void Broadcast_is_replicated_to_every_vnic_in_its_vlan_only()
     {
         var (host, _) = TestHost.Build(Topology);
-        var d = (PacketDestination)host.Vnic("d").Consumer!;
+        var d = host.NetworkStack("d");
 
         host.Send("e0", TestFrames.ArpRequest("192.168.10.99"));
 
         Assert.Equal(new long[] { 1, 1, 1, 0 }, host.Vnics.Select(v => v.Counters.Delivered));
-        Assert.Equal(0, d.Frames);
+        Assert.Equal(0, d.Counters.Received);
 
         host.Send("e0", TestFrames.Tag(TestFrames.ArpRequest("192.168.10.99"), 5));
         Assert.Equal(new long[] { 1, 1, 1, 1 }, host.Vnics.Select(v => v.Counters.Delivered));
@@ -122,16 +122,15 @@ public class ReceivePathTests
     public void A_vlan_vnic_takes_frames_tagged_with_its_vlan_with_the_tag_removed()
     {
         var (host, _) = TestHost.Build(Topology);
-        var d = (PacketDestination)host.Vnic("d").Consumer!;
         byte[]? seen = null;
-        d.Handler = (_, frame) => seen = frame.ToArray();
+        host.Vnic("d").Tap = (_, frame) => seen = frame.ToArray();
         var frame = TestFrames.Udp("02:00:00:00:00:0d", "192.168.10.13", 53, new byte[10]);
 
         host.Send("e0", TestFrames.Tag(frame, 5));
         Assert.Equal(frame, seen);
 
         host.Send("e0", frame, TestFrames.Tag(frame, 6), TestFrames.Tag(TestFrames.Ping("02:00:00:00:00:0a", "192.168.10.10"), 5));
-        Assert.Equal(1, d.Frames);
+        Assert.Equal(1, host.Vnic("d").Counters.Delivered);
         Assert.Equal(3, host.Nic("e0").Device.Counters.Dropped(DropReason.NoMatch));
     }
 
@@ -233,11 +232,11 @@ public class ReceivePathTests
         Assert.False(web.Ring!.InterruptsEnabled);
         Assert.Equal(5, web.Ring.Count);
         Assert.Equal(0, web.Ring.Interrupts);
-        Assert.Equal(0, ((PacketDestination)web.Consumer!).Frames);
+        Assert.Equal(0, host.NetworkStack("web").Counters.Received);
 
         host.Pump();
         Assert.Equal(0, web.Ring.Count);
-        Assert.Equal(5, ((PacketDestination)web.Consumer!).Frames);
+        Assert.Equal(5, host.NetworkStack("web").Counters.Received);
         Assert.True(host.Vnic("db").Ring!.InterruptsEnabled);
     }
 

@@ -9,4 +9,10 @@ namespace NicBypass.Runtime.Rings;
 public interface IReceiveRingClient
 {
     void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch);
+
+    /// <summary>How many more frames it takes now; the ring keeps the rest (a software ring or a VM takes everything).</summary>
+    int Room => int.MaxValue;
+
+    /// <summary>Told when its ring was switched to polling because it was full.</summary>
+    void Backlogged() { }
 }

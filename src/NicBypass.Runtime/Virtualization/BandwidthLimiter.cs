@@ -44,6 +44,17 @@ public sealed class BandwidthLimiter
         return true;
     }
 
+    /// <summary>Whether there is credit for a frame of <paramref name="bytes"/> now (nothing taken).</summary>
+    public bool CanConsume(int bytes)
+    {
+        var cost = (long)bytes * 8 * NanosecondsPerSecond;
+        Refill(Math.Max(_depth, cost));
+        return _credit >= cost;
+    }
+
+    /// <summary>Takes credit for a frame already sent (after <see cref="CanConsume"/> said yes).</summary>
+    public void Consume(int bytes) => _credit -= (long)bytes * 8 * NanosecondsPerSecond;
+
     private void Refill(long cap)
     {
         var now = Now();

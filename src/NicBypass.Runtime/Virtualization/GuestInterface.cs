@@ -37,10 +37,10 @@ public sealed class GuestInterface
     }
 
     /// <summary>Outbound: a frame in the VM's representation, on its way to the VNIC.</summary>
-    internal bool Send(ReadOnlySpan<byte> frame)
+    internal TransmitStatus Send(ReadOnlySpan<byte> frame)
     {
         if (Transform == PacketTransform.None) return Vnic.Transmit(frame);
-        if (frame.Length > _outbound.Length) return false;
+        if (frame.Length > _outbound.Length) return Vnic.Transmit(frame);
         var plain = _outbound.AsSpan(0, frame.Length);
         BitReversal.Apply(frame, plain);
         return Vnic.Transmit(plain);

@@ -1,5 +1,6 @@
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
 
 namespace NicBypass.Runtime.Virtualization;
 
@@ -26,6 +27,7 @@ public sealed class NetworkHost
     private readonly List<HostNic> _nics = new();
     private readonly List<Vnic> _vnics = new();
     private readonly List<VirtualMachine> _vms = new();
+    private readonly List<VirtualNetworkStack> _stacks = new();
     private readonly Processor[] _processors;
     private List<Thread>? _threads;
     private CancellationTokenSource? _stop;
@@ -50,6 +52,9 @@ public sealed class NetworkHost
     public IReadOnlyList<Vnic> Vnics => _vnics;
 
     public IReadOnlyList<VirtualMachine> VirtualMachines => _vms;
+
+    /// <summary>The virtual network stacks of its containers and services.</summary>
+    public IReadOnlyList<VirtualNetworkStack> NetworkStacks => _stacks;
 
     public bool Started { get; private set; }
 
@@ -79,18 +84,37 @@ public sealed class NetworkHost
 
     public VirtualMachine VirtualMachine(string name) => _vms.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no VM named '{name}'");
 
+    public VirtualNetworkStack NetworkStack(string name) => _stacks.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no container or service named '{name}'");
+
     /// <summary>Adds a VM: its VNIC, the interface (with <paramref name="transform"/>) and the VM with its guest stack.</summary>
     public VirtualMachine AddVirtualMachine(VnicSettings settings, PacketTransform transform = PacketTransform.None)
     {
         var vnic = CreateVnic(VnicRole.VirtualMachine, settings);
         if (settings.Bandwidth is { } bandwidth) vnic.Policer = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
-        var vm = new VirtualMachine(vnic, transform);
+        var vm = new VirtualMachine(vnic, transform, Time);
         vnic.Attach(vm.Interface);
+        vnic.Processor.AddPoller(vm);
         _vms.Add(vm);
         return vm;
     }
 
-    /// <summary>Adds a packet destination's VNIC (a container or service); attach its stack with <see cref="Virtualization.Vnic.Attach(IVnicConsumer)"/>.</summary>
+    /// <summary>
+    /// Adds a container or service with its virtual network stack: the VNIC, the VNS behind it
+    /// (inbound and outbound serialization queues, IP and transport layers) run by the VNIC's
+    /// processor, and the outbound allocation from <see cref="VnicSettings.OutboundBandwidth"/>.
+    /// </summary>
+    public VirtualNetworkStack AddNetworkStack(VnicRole role, VnicSettings settings, StackSettings stack)
+    {
+        if (role == VnicRole.VirtualMachine) throw new ArgumentException("use AddVirtualMachine for VMs", nameof(role));
+        var vnic = CreateVnic(role, settings);
+        var vns = new VirtualNetworkStack(vnic, stack, Time);
+        vnic.Attach(vns);
+        vnic.Processor.AddPoller(vns);
+        _stacks.Add(vns);
+        return vns;
+    }
+
+    /// <summary>Adds a packet destination's VNIC (a container or service) with a consumer of its own instead of a VNS (see <see cref="AddNetworkStack"/>).</summary>
     public Vnic AddDestination(VnicRole role, VnicSettings settings, IVnicConsumer consumer)
     {
         if (role == VnicRole.VirtualMachine) throw new ArgumentException("use AddVirtualMachine for VMs", nameof(role));
@@ -111,7 +135,9 @@ public sealed class NetworkHost
             ? new RingPoller(vnic, vnic.Nic.Info.ReceiveRings[hrr.Index].Poll, vnic.Nic.Info.ReceiveRings[hrr.Index].Interrupts)
             : new RingPoller(vnic, ring.Poll, enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); });
         if (vnic.Settings.Bandwidth is { } bandwidth) poller.Limiter = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
-        vnic.Processor.AddPoller(poller);
+        // A VNS polls its ring itself, and only when its inbound VSQ is empty.
+        if (vnic.Consumer is VirtualNetworkStack stack) stack.UsePoller(poller);
+        else vnic.Processor.AddPoller(poller);
         return poller;
     }
 

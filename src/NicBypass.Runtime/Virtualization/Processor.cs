@@ -55,8 +55,18 @@ public sealed class Processor : IInterruptTarget
         while (_pending.TryDequeue(out var ring))
         {
             var client = ring.Client!;
-            int n;
-            while ((n = ring.Queue.Dequeue(batch)) > 0) client.Receive(ring, batch.Slice(0, n));
+            int n, room;
+            while ((room = client.Room) > 0 && (n = ring.Queue.Dequeue(room >= batch.Length ? batch : batch.Slice(0, room))) > 0)
+            {
+                client.Receive(ring, batch.Slice(0, n));
+            }
+            if (room <= 0 && !ring.Queue.IsEmpty)
+            {
+                // The client is full (a VNS's inbound VSQ at its threshold): the ring switches to
+                // polling and keeps the rest until the client drains and takes them.
+                ring.DisableInterrupts();
+                client.Backlogged();
+            }
             ring.InterruptServiced();
             progress = true;
         }

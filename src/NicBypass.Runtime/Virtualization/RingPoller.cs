@@ -35,7 +35,10 @@ public sealed class RingPoller : IPollingConsumer
     /// <summary>Polls made, and polls that found frames.</summary>
     public long Polls { get; private set; }
 
-    public bool Poll()
+    public bool Poll() => Poll(int.MaxValue);
+
+    /// <summary>Polls once, taking at most <paramref name="maxFrames"/> (what the consumer has room for).</summary>
+    public bool Poll(int maxFrames)
     {
         Polls++;
         var ring = Vnic.Ring!;
@@ -43,7 +46,7 @@ public sealed class RingPoller : IPollingConsumer
         if (Limiter is { } limiter)
         {
             // One frame at a time: the next frame's length decides whether the allocation allows it.
-            while (ring.Queue.TryPeek(out var next) && limiter.TryConsume(next.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0)))
+            while (moved < maxFrames && ring.Queue.TryPeek(out var next) && limiter.TryConsume(next.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0)))
             {
                 _poll(_batch.AsSpan(0, 1));
                 Vnic.Receive(ring, _batch.AsSpan(0, 1));
@@ -52,7 +55,7 @@ public sealed class RingPoller : IPollingConsumer
             return moved > 0;
         }
         int n;
-        while ((n = _poll(_batch)) > 0)
+        while (moved < maxFrames && (n = _poll(_batch.AsSpan(0, Math.Min(_batch.Length, maxFrames - moved)))) > 0)
         {
             Vnic.Receive(ring, _batch.AsSpan(0, n));
             moved += n;

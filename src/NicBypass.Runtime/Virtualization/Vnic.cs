@@ -3,6 +3,7 @@ using System.Net;
 using NicBypass.Runtime.Accounting;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Rings;
+using NicBypass.Runtime.Stacks;
 
 namespace NicBypass.Runtime.Virtualization;
 
@@ -30,7 +31,15 @@ public sealed class Vnic : IReceiveRingClient
         Macs = settings.Macs.ToArray();
         _vlan = settings.Vlan;
         _transmitScratch = new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
+        var ips = (settings.Ips ?? Array.Empty<IPAddress>()).Select(NetworkAddress.From).ToArray();
+        _allowedV4 = ips.Where(a => !a.IsV6).Select(a => (uint)a.Value).ToArray();
+        _allowedV6 = ips.Where(a => a.IsV6).Select(a => a.Value).ToArray();
+        _checkIps = ips.Length > 0;
     }
+
+    private readonly uint[] _allowedV4;
+    private readonly UInt128[] _allowedV6;
+    private readonly bool _checkIps;
 
     public int Id { get; }
 
@@ -54,8 +63,26 @@ public sealed class Vnic : IReceiveRingClient
     /// <summary>Inbound: received (classified to it), delivered, delivered bytes, drops by reason.</summary>
     public TrafficCounters Counters { get; } = new();
 
-    /// <summary>Outbound: frames sent (<c>Received</c>) and queued on a transmit ring (<c>Delivered</c>).</summary>
+    /// <summary>
+    /// Outbound: frames sent (<c>Received</c>), queued on a transmit ring (<c>Delivered</c>) and
+    /// dropped (<c>spoofed</c>, <c>malformed</c>, <c>oversize</c>). A frame refused for a full transmit
+    /// ring is not counted here (the sender keeps it and retries; see <see cref="BackPressured"/>).
+    /// </summary>
     public TrafficCounters TransmitCounters { get; } = new();
+
+    /// <summary>Sends refused because the transmit ring was full (back-pressure, not loss).</summary>
+    public long BackPressured { get; private set; }
+
+    /// <summary>
+    /// Spoofing protection (Crossbow's <c>protection</c>): frames whose source MAC is not one of
+    /// the VNIC's, or whose source IP (IPv4, IPv6, ARP sender) is not one of its declared
+    /// addresses, are dropped and counted as <c>spoofed</c>. VNICs without declared addresses
+    /// (<c>ip dhcp</c>) are checked by MAC only. On by default.
+    /// </summary>
+    public bool Protection { get; set; } = true;
+
+    /// <summary>How many more frames what is behind it takes now (the inbound VSQ's room); the ring keeps the rest.</summary>
+    public int Room => _consumer is IFlowControlledConsumer flow ? flow.Room : int.MaxValue;
 
     /// <summary>Sees every frame as it is delivered (VLAN tag removed) — for captures; null costs nothing.</summary>
     public FrameHandler? Tap { get; set; }
@@ -73,6 +100,11 @@ public sealed class Vnic : IReceiveRingClient
     public IVnicConsumer? Consumer => _consumer;
 
     internal void Attach(GuestInterface guestInterface) => _interface = guestInterface;
+
+    void IReceiveRingClient.Backlogged()
+    {
+        if (_consumer is VirtualNetworkStack stack) stack.Backlogged();
+    }
 
     /// <summary>Connects the packet destination's stack (or any consumer) behind this VNIC.</summary>
     public void Attach(IVnicConsumer consumer) => _consumer = consumer;
@@ -116,14 +148,24 @@ public sealed class Vnic : IReceiveRingClient
 
     /// <summary>
     /// Sends an (untagged) frame towards the wire through a transmit ring; the VLAN tag is added
-    /// here. False when the frame is too long or the transmit ring is full (back-pressure: the
-    /// caller still has the frame).
+    /// here. Spoofed, too short and too long frames are dropped and counted; a full transmit
+    /// ring pushes back (<see cref="TransmitStatus.RingFull"/>: the caller still has the frame).
     /// </summary>
-    public bool Transmit(ReadOnlySpan<byte> frame)
+    public TransmitStatus Transmit(ReadOnlySpan<byte> frame)
     {
-        TransmitCounters.Received++;
-        if (frame.Length < EthernetHeader.Length) return false;
         var device = Nic.Device;
+        if (frame.Length < EthernetHeader.Length || frame.Length > device.MaxFrameLength)
+        {
+            TransmitCounters.Received++;
+            TransmitCounters.Drop(frame.Length < EthernetHeader.Length ? Accounting.DropReason.Malformed : Accounting.DropReason.Oversize);
+            return TransmitStatus.Invalid;
+        }
+        if (Protection && IsSpoofed(frame))
+        {
+            TransmitCounters.Received++;
+            TransmitCounters.Drop(Accounting.DropReason.Spoofed);
+            return TransmitStatus.Spoofed;
+        }
         var ring = Id % device.Settings.TxRings;
         bool queued;
         if (Settings.Vlan == 0)
@@ -139,8 +181,57 @@ public sealed class Vnic : IReceiveRingClient
             frame.Slice(12).CopyTo(tagged.Slice(16));
             queued = device.Transmit(ring, tagged);
         }
-        if (queued) TransmitCounters.Delivered++;
-        return queued;
+        if (!queued)
+        {
+            BackPressured++;
+            return TransmitStatus.RingFull;
+        }
+        TransmitCounters.Received++;
+        TransmitCounters.Delivered++;
+        return TransmitStatus.Queued;
+    }
+
+    private bool IsSpoofed(ReadOnlySpan<byte> frame)
+    {
+        if (!OwnsMac(EthernetHeader.ReadMac(frame.Slice(6)))) return true;
+        if (!_checkIps) return false;
+        var payload = frame.Slice(EthernetHeader.Length);
+        switch (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)))
+        {
+            case 0x0800 when payload.Length >= 20:
+                return !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(12)));
+            case 0x0806 when payload.Length >= 28:
+                return !OwnsMac(EthernetHeader.ReadMac(payload.Slice(8))) || !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(14)));
+            case 0x86DD when payload.Length >= 40:
+                var source = BinaryPrimitives.ReadUInt128BigEndian(payload.Slice(8));
+                if (source == 0) return false; // duplicate address detection
+                foreach (var own in _allowedV6)
+                {
+                    if (own == source) return false;
+                }
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private bool AllowedV4(uint source)
+    {
+        if (source == 0) return true; // DHCP discover / ARP probe
+        foreach (var own in _allowedV4)
+        {
+            if (own == source) return true;
+        }
+        return false;
+    }
+
+    private bool OwnsMac(ulong mac)
+    {
+        foreach (var own in Macs)
+        {
+            if (own == mac) return true;
+        }
+        return false;
     }
 
     public override string ToString() => Name;

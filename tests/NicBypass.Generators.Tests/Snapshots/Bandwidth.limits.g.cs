@@ -29,8 +29,8 @@ namespace Consumer
         /// <summary>VM 'tenant' on NIC 'e0'.</summary>
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Tenant { get; }
 
-        /// <summary>service 'backup' on NIC 'e0' (its VNIC).</summary>
-        public global::NicBypass.Runtime.Virtualization.Vnic Backup { get; }
+        /// <summary>service 'backup' on NIC 'e0': its virtual network stack (and, through it, its VNIC).</summary>
+        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Backup { get; }
 
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Limits(global::System.TimeProvider? time = null)
@@ -38,14 +38,14 @@ namespace Consumer
             Host = new global::NicBypass.Runtime.Virtualization.NetworkHost("limits", 2, time);
             E0 = Host.AddNic("e0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-10g"), new global::NicBypass.Runtime.Devices.SimNicSettings(2, 1, 256, 1500, 8, 10000000000L));
             Tenant = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("tenant", "e0", new ulong[] { 0x023000000001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.3.0.1") }, 0, 0, 200000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Backup = Host.AddDestination(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("backup", "e0", new ulong[] { 0x023000000002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.3.0.2") }, 0, 1, 50000000L, null), new global::NicBypass.Runtime.Virtualization.PacketDestination());
+            Backup = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("backup", "e0", new ulong[] { 0x023000000002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.3.0.2") }, 0, 1, 50000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 873 }));
             E0.EnsureCanCarry(2, 1, 2, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
             E0.BindHardwareRing(0, Tenant.Vnic);
-            E0.BindHardwareRing(1, Backup);
+            E0.BindHardwareRing(1, Backup.Vnic);
             E0.Program(0x023000000001UL, 0, 0, Tenant.Vnic); // 02:30:00:00:00:01 → hrr0
-            E0.Program(0x023000000002UL, 0, 1, Backup); // 02:30:00:00:00:02 → hrr1
+            E0.Program(0x023000000002UL, 0, 1, Backup.Vnic); // 02:30:00:00:00:02 → hrr1
             E0.Info.Classifier.Program.LoadLookup(new E0HardwareClassifier());
-            Host.Poll(Backup);
+            Host.Poll(Backup.Vnic);
             Host.Start();
         }
 

@@ -44,8 +44,8 @@ namespace Consumer
         /// <summary>VM 'compute2' on NIC 'data0'.</summary>
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Compute2 { get; }
 
-        /// <summary>service 'storage' on NIC 'data0' (its VNIC).</summary>
-        public global::NicBypass.Runtime.Virtualization.Vnic Storage { get; }
+        /// <summary>service 'storage' on NIC 'data0': its virtual network stack (and, through it, its VNIC).</summary>
+        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Storage { get; }
 
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Lab(global::System.TimeProvider? time = null)
@@ -57,7 +57,7 @@ namespace Consumer
             Bastion = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("bastion", "mgmt0", new ulong[] { 0x021000000002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.0.0.11") }, 0, 0, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
             Compute1 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("compute1", "data0", new ulong[] { 0x022000000001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("172.16.0.11") }, 0, 1, 40000000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
             Compute2 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("compute2", "data0", new ulong[] { 0x022000000002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("172.16.0.12") }, 0, 2, 40000000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Storage = Host.AddDestination(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("storage", "data0", new ulong[] { 0x022000000010UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("172.16.0.100") }, 20, 3, null, null), new global::NicBypass.Runtime.Virtualization.PacketDestination());
+            Storage = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("storage", "data0", new ulong[] { 0x022000000010UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("172.16.0.100") }, 20, 3, null, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 3260 }));
             Mgmt0.EnsureCanCarry(2, 1, 2, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac);
             Mgmt0.BindHardwareRing(0, Console.Vnic);
             Mgmt0.BindHardwareRing(1, Bastion.Vnic);
@@ -67,10 +67,10 @@ namespace Consumer
             Data0.EnsureCanCarry(8, 4, 3, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp | global::NicBypass.Runtime.Classification.ClassifierMatch.Vlan | global::NicBypass.Runtime.Classification.ClassifierMatch.Port);
             Data0.BindHardwareRing(0, Compute1.Vnic);
             Data0.BindHardwareRing(1, Compute2.Vnic);
-            Data0.BindHardwareRing(2, Storage);
+            Data0.BindHardwareRing(2, Storage.Vnic);
             Data0.Program(0x022000000001UL, 0, 0, Compute1.Vnic); // 02:20:00:00:00:01 → hrr0
             Data0.Program(0x022000000002UL, 0, 1, Compute2.Vnic); // 02:20:00:00:00:02 → hrr1
-            Data0.Program(0x022000000010UL, 20, 2, Storage); // 02:20:00:00:00:10 → hrr2
+            Data0.Program(0x022000000010UL, 20, 2, Storage.Vnic); // 02:20:00:00:00:10 → hrr2
             Data0.Info.Classifier.Program.LoadLookup(new Data0HardwareClassifier());
             Host.Start();
         }

@@ -31,17 +31,17 @@ namespace Consumer
         /// <summary>NIC 'e1000g0': simnic-1g (driver simnic-basic), 2 receive and 1 transmit rings of 256.</summary>
         public global::NicBypass.Runtime.Virtualization.HostNic E1000g0 { get; }
 
-        /// <summary>service 'db' on NIC 'e1000g0' (its VNIC).</summary>
-        public global::NicBypass.Runtime.Virtualization.Vnic Db { get; }
+        /// <summary>service 'db' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
+        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Db { get; }
 
-        /// <summary>container 'web' on NIC 'e1000g0' (its VNIC).</summary>
-        public global::NicBypass.Runtime.Virtualization.Vnic Web { get; }
+        /// <summary>container 'web' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
+        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Web { get; }
 
-        /// <summary>container 'api' on NIC 'e1000g0' (its VNIC).</summary>
-        public global::NicBypass.Runtime.Virtualization.Vnic Api { get; }
+        /// <summary>container 'api' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
+        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Api { get; }
 
-        /// <summary>container 'dns' on NIC 'e1000g0' (its VNIC).</summary>
-        public global::NicBypass.Runtime.Virtualization.Vnic Dns { get; }
+        /// <summary>container 'dns' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
+        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Dns { get; }
 
         /// <summary>VM 'build' on NIC 'e1000g0'.</summary>
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Build { get; }
@@ -57,19 +57,19 @@ namespace Consumer
         {
             Host = new global::NicBypass.Runtime.Virtualization.NetworkHost("edge", 4, time);
             E1000g0 = Host.AddNic("e1000g0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-1g"), new global::NicBypass.Runtime.Devices.SimNicSettings(2, 1, 256, 1500, 2, 1000000000L));
-            Db = Host.AddDestination(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("db", "e1000g0", new ulong[] { 0x02005E100001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.10") }, 0, 1, 300000000L, null), new global::NicBypass.Runtime.Virtualization.PacketDestination());
-            Web = Host.AddDestination(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("web", "e1000g0", new ulong[] { 0x02005E100002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.20") }, 0, null, 200000000L, null), new global::NicBypass.Runtime.Virtualization.PacketDestination());
-            Api = Host.AddDestination(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("api", "e1000g0", new ulong[] { 0x02005E100003UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.21") }, 0, null, 100000000L, null), new global::NicBypass.Runtime.Virtualization.PacketDestination());
-            Dns = Host.AddDestination(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("dns", "e1000g0", new ulong[] { 0x02005E100004UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.53") }, 0, null, 10000000L, null), new global::NicBypass.Runtime.Virtualization.PacketDestination());
+            Db = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("db", "e1000g0", new ulong[] { 0x02005E100001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.10") }, 0, 1, 300000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 5432 }));
+            Web = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("web", "e1000g0", new ulong[] { 0x02005E100002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.20") }, 0, null, 200000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 80, 443 }));
+            Api = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("api", "e1000g0", new ulong[] { 0x02005E100003UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.21") }, 0, null, 100000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 8080 }));
+            Dns = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("dns", "e1000g0", new ulong[] { 0x02005E100004UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.53") }, 0, null, 10000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 53 }));
             Build = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("build", "e1000g0", new ulong[] { 0x02005E100005UL }, global::System.Array.Empty<global::System.Net.IPAddress>(), 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
             Ci = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("ci", "e1000g0", new ulong[] { 0x02005E100006UL }, global::System.Array.Empty<global::System.Net.IPAddress>(), 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
             Scratch = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("scratch", "e1000g0", new ulong[] { 0x02005E100007UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.99") }, 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
             E1000g0.EnsureCanCarry(2, 1, 7, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac);
-            E1000g0.BindHardwareRing(0, Db);
+            E1000g0.BindHardwareRing(0, Db.Vnic);
             var e1000g0Sr0 = E1000g0.BindSoftwareRing(1, "sr0", 4);
-            e1000g0Sr0.BindRing(0, Web);
-            e1000g0Sr0.BindRing(1, Api);
-            e1000g0Sr0.BindRing(2, Dns);
+            e1000g0Sr0.BindRing(0, Web.Vnic);
+            e1000g0Sr0.BindRing(1, Api.Vnic);
+            e1000g0Sr0.BindRing(2, Dns.Vnic);
             var e1000g0Sr1 = e1000g0Sr0.BindSoftwareRing(3, "sr1", 3);
             e1000g0Sr1.BindRing(0, Build.Vnic);
             e1000g0Sr1.BindRing(1, Ci.Vnic);
@@ -78,25 +78,25 @@ namespace Consumer
             e1000g0Sr1.Program(0x02005E100006UL, 0, 1, Ci.Vnic); // 02:00:5e:10:00:06 → sr1/srr1
             e1000g0Sr1.Program(0x02005E100007UL, 0, 2, Scratch.Vnic); // 02:00:5e:10:00:07 → sr1/srr2
             e1000g0Sr1.Classifier.LoadLookup(new E1000g0Sr1Classifier());
-            e1000g0Sr0.Program(0x02005E100002UL, 0, 0, Web); // 02:00:5e:10:00:02 → sr0/srr0
-            e1000g0Sr0.Program(0x02005E100003UL, 0, 1, Api); // 02:00:5e:10:00:03 → sr0/srr1
-            e1000g0Sr0.Program(0x02005E100004UL, 0, 2, Dns); // 02:00:5e:10:00:04 → sr0/srr2
+            e1000g0Sr0.Program(0x02005E100002UL, 0, 0, Web.Vnic); // 02:00:5e:10:00:02 → sr0/srr0
+            e1000g0Sr0.Program(0x02005E100003UL, 0, 1, Api.Vnic); // 02:00:5e:10:00:03 → sr0/srr1
+            e1000g0Sr0.Program(0x02005E100004UL, 0, 2, Dns.Vnic); // 02:00:5e:10:00:04 → sr0/srr2
             e1000g0Sr0.Program(0x02005E100005UL, 0, 3, Build.Vnic); // 02:00:5e:10:00:05 → sr0/srr3
             e1000g0Sr0.Program(0x02005E100006UL, 0, 3, Ci.Vnic); // 02:00:5e:10:00:06 → sr0/srr3
             e1000g0Sr0.Program(0x02005E100007UL, 0, 3, Scratch.Vnic); // 02:00:5e:10:00:07 → sr0/srr3
             e1000g0Sr0.Classifier.LoadLookup(new E1000g0Sr0Classifier());
-            E1000g0.Program(0x02005E100001UL, 0, 0, Db); // 02:00:5e:10:00:01 → hrr0
-            E1000g0.Program(0x02005E100002UL, 0, 1, Web); // 02:00:5e:10:00:02 → hrr1
-            E1000g0.Program(0x02005E100003UL, 0, 1, Api); // 02:00:5e:10:00:03 → hrr1
-            E1000g0.Program(0x02005E100004UL, 0, 1, Dns); // 02:00:5e:10:00:04 → hrr1
+            E1000g0.Program(0x02005E100001UL, 0, 0, Db.Vnic); // 02:00:5e:10:00:01 → hrr0
+            E1000g0.Program(0x02005E100002UL, 0, 1, Web.Vnic); // 02:00:5e:10:00:02 → hrr1
+            E1000g0.Program(0x02005E100003UL, 0, 1, Api.Vnic); // 02:00:5e:10:00:03 → hrr1
+            E1000g0.Program(0x02005E100004UL, 0, 1, Dns.Vnic); // 02:00:5e:10:00:04 → hrr1
             E1000g0.Program(0x02005E100005UL, 0, 1, Build.Vnic); // 02:00:5e:10:00:05 → hrr1
             E1000g0.Program(0x02005E100006UL, 0, 1, Ci.Vnic); // 02:00:5e:10:00:06 → hrr1
             E1000g0.Program(0x02005E100007UL, 0, 1, Scratch.Vnic); // 02:00:5e:10:00:07 → hrr1
             E1000g0.Info.Classifier.Program.LoadLookup(new E1000g0HardwareClassifier());
-            Host.Poll(Db);
-            Host.Poll(Web);
-            Host.Poll(Api);
-            Host.Poll(Dns);
+            Host.Poll(Db.Vnic);
+            Host.Poll(Web.Vnic);
+            Host.Poll(Api.Vnic);
+            Host.Poll(Dns.Vnic);
             Host.Start();
         }
 

@@ -33,8 +33,8 @@ namespace Consumer
         /// <summary>VM 'guest2' on NIC 'nge0'.</summary>
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Guest2 { get; }
 
-        /// <summary>container 'web' on NIC 'nge0' (its VNIC).</summary>
-        public global::NicBypass.Runtime.Virtualization.Vnic Web { get; }
+        /// <summary>container 'web' on NIC 'nge0': its virtual network stack (and, through it, its VNIC).</summary>
+        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Web { get; }
 
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Web01(global::System.TimeProvider? time = null)
@@ -43,16 +43,16 @@ namespace Consumer
             Nge0 = Host.AddNic("nge0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-10g"), new global::NicBypass.Runtime.Devices.SimNicSettings(4, 2, 1024, 1500, 4, 10000000000L));
             Guest1 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("guest1", "nge0", new ulong[] { 0x020820AC0001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("192.168.10.11"), global::System.Net.IPAddress.Parse("fd00::11") }, 0, 2, 2000000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.ReverseBits);
             Guest2 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("guest2", "nge0", new ulong[] { 0x020820AC0002UL }, global::System.Array.Empty<global::System.Net.IPAddress>(), 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Web = Host.AddDestination(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("web", "nge0", new ulong[] { 0x020820AC0010UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("192.168.10.20") }, 10, 3, 500000000L, 200000000L), new global::NicBypass.Runtime.Virtualization.PacketDestination());
+            Web = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("web", "nge0", new ulong[] { 0x020820AC0010UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("192.168.10.20") }, 10, 3, 500000000L, 200000000L), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 80, 443 }));
             Nge0.EnsureCanCarry(4, 2, 3, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
             Nge0.BindHardwareRing(0, Guest1.Vnic);
-            Nge0.BindHardwareRing(1, Web);
+            Nge0.BindHardwareRing(1, Web.Vnic);
             Nge0.BindHardwareRing(2, Guest2.Vnic);
             Nge0.Program(0x020820AC0001UL, 0, 0, Guest1.Vnic); // 02:08:20:ac:00:01 → hrr0
-            Nge0.Program(0x020820AC0010UL, 10, 1, Web); // 02:08:20:ac:00:10 → hrr1
+            Nge0.Program(0x020820AC0010UL, 10, 1, Web.Vnic); // 02:08:20:ac:00:10 → hrr1
             Nge0.Program(0x020820AC0002UL, 0, 2, Guest2.Vnic); // 02:08:20:ac:00:02 → hrr2
             Nge0.Info.Classifier.Program.LoadLookup(new Nge0HardwareClassifier());
-            Host.Poll(Web);
+            Host.Poll(Web.Vnic);
             Host.Start();
         }
 

@@ -1,0 +1,45 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// An IPv4 or IPv6 address as a value (no allocation): IPv4 in the low 32 bits. The stack keys
+/// its sockets, connections and neighbours on it.
+/// </summary>
+public readonly record struct NetworkAddress(UInt128 Value, bool IsV6)
+{
+    public int Length => IsV6 ? 16 : 4;
+
+    public static NetworkAddress Read(ReadOnlySpan<byte> bytes) => bytes.Length == 16
+        ? new NetworkAddress(BinaryPrimitives.ReadUInt128BigEndian(bytes), true)
+        : new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(bytes), false);
+
+    public static NetworkAddress From(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out var written);
+        return Read(bytes.Slice(0, written));
+    }
+
+    public static NetworkAddress Parse(string text) => From(IPAddress.Parse(text));
+
+    public void Write(Span<byte> into)
+    {
+        if (IsV6) BinaryPrimitives.WriteUInt128BigEndian(into, Value);
+        else BinaryPrimitives.WriteUInt32BigEndian(into, (uint)Value);
+    }
+
+    public IPAddress ToIPAddress()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Write(bytes);
+        return new IPAddress(bytes.Slice(0, Length));
+    }
+
+    public AddressFamily Family => IsV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+
+    public override string ToString() => ToIPAddress().ToString();
+}

@@ -1,0 +1,120 @@
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// A virtual serialization queue (VSQ): the seed's per-stack queue between a VNIC and the
+/// stack, one for each direction (or one gate for both). It holds frames that cannot be
+/// processed at once — copied into a fixed slab, so nothing is allocated per frame — up to its
+/// <see cref="Capacity"/> (the inbound threshold: at it the VNS takes nothing more from its
+/// ring until the queue drains), and it admits threads by its <see cref="Policy"/>: one at a
+/// time when TCP is present, any number for UDP only.
+/// </summary>
+public sealed class SerializationQueue
+{
+    private readonly SerializationGate _gate;
+    private readonly Lock _sync = new();
+    private readonly byte[] _slab;
+    private readonly int[] _lengths;
+    private readonly int _slot;
+    private int _head, _count;
+
+    internal SerializationQueue(string name, int capacity, int frameSize, SerializationGate gate)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Name = name;
+        _gate = gate;
+        _slot = frameSize;
+        _slab = new byte[(long)capacity * frameSize <= int.MaxValue ? capacity * frameSize : throw new ArgumentOutOfRangeException(nameof(capacity))];
+        _lengths = new int[capacity];
+    }
+
+    /// <summary>inbound or outbound.</summary>
+    public string Name { get; }
+
+    public SerializationPolicy Policy => _gate.Policy;
+
+    /// <summary>Most frames it holds (for the inbound VSQ, its threshold).</summary>
+    public int Capacity => _lengths.Length;
+
+    /// <summary>Frames waiting.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The most frames it has held at once.</summary>
+    public int HighWater { get; private set; }
+
+    /// <summary>Frames that had to wait in it.</summary>
+    public long Queued { get; private set; }
+
+    /// <summary>Threads inside now, the most ever seen inside at once, and entries so far.</summary>
+    public int Inside => _gate.Inside;
+
+    public int MaxInside => _gate.MaxInside;
+
+    public long Entries => _gate.Entries;
+
+    /// <summary>Whether the other direction shares this queue's gate (a bidirectional VSQ).</summary>
+    public bool SharesGateWith(SerializationQueue other) => ReferenceEquals(_gate, other._gate);
+
+    /// <summary>Enters by the policy: waits for the lock under mutual exclusion, at once otherwise. Dispose to leave.</summary>
+    public Scope Enter() => new(_gate, _gate.Enter());
+
+    internal bool TryEnter() => _gate.TryEnter();
+
+    internal void Exit() => _gate.Exit();
+
+    internal bool TryEnqueue(ReadOnlySpan<byte> frame)
+    {
+        lock (_sync)
+        {
+            if (_count == _lengths.Length || frame.Length > _slot) return false;
+            var index = (_head + _count) % _lengths.Length;
+            frame.CopyTo(_slab.AsSpan(index * _slot));
+            _lengths[index] = frame.Length;
+            _count++;
+            Queued++;
+            if (_count > HighWater) HighWater = _count;
+            return true;
+        }
+    }
+
+    /// <summary>Copies the oldest frame into <paramref name="into"/> and removes it.</summary>
+    internal bool TryDequeue(Span<byte> into, out int length)
+    {
+        lock (_sync)
+        {
+            if (_count == 0)
+            {
+                length = 0;
+                return false;
+            }
+            length = _lengths[_head];
+            _slab.AsSpan(_head * _slot, length).CopyTo(into);
+            _head = (_head + 1) % _lengths.Length;
+            _count--;
+            return true;
+        }
+    }
+
+    /// <summary>The oldest frame, in place (the caller holds the queue's owner lock so nobody dequeues meanwhile).</summary>
+    internal ReadOnlySpan<byte> Peek() => _count == 0 ? default : _slab.AsSpan(_head * _slot, _lengths[_head]);
+
+    internal void DropHead()
+    {
+        lock (_sync)
+        {
+            _head = (_head + 1) % _lengths.Length;
+            _count--;
+        }
+    }
+
+    public override string ToString() => $"{Name} VSQ ({Policy}, {Count}/{Capacity})";
+
+    /// <summary>Being inside the queue's gate; dispose to leave.</summary>
+    public readonly struct Scope : IDisposable
+    {
+        private readonly SerializationGate? _gate;
+
+        internal Scope(SerializationGate gate, bool entered) => _gate = entered ? gate : null;
+
+        public void Dispose() => _gate?.Exit();
+    }
+}

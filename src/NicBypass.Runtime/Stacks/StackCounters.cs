@@ -1,0 +1,71 @@
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// What a stack did with the frames it received and sent. Every received frame ends in exactly
+/// one of <see cref="Delivered"/> (to a socket or connection), <see cref="Answered"/> (ARP,
+/// neighbour solicitation, echo) or a drop reason: Received = Delivered + Answered + dropped.
+/// Counted with interlocked adds, since a UDP-only stack runs on several threads at once.
+/// </summary>
+public sealed class StackCounters
+{
+    private readonly long[] _dropped = new long[StackDropReasons.All.Length];
+    private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions;
+
+    public long Received => Volatile.Read(ref _received);
+
+    /// <summary>Datagrams and segments handed to sockets and connections.</summary>
+    public long Delivered => Volatile.Read(ref _delivered);
+
+    /// <summary>Frames the stack answered itself: ARP, neighbour solicitations, echo requests, (VMs) UDP echo.</summary>
+    public long Answered => Volatile.Read(ref _answered);
+
+    /// <summary>Frames handed to the output (sent or queued).</summary>
+    public long Sent => Volatile.Read(ref _sent);
+
+    public long ArpReplies => Volatile.Read(ref _arpReplies);
+
+    public long EchoReplies => Volatile.Read(ref _echoReplies);
+
+    public long UdpEchoes => Volatile.Read(ref _udpEchoes);
+
+    public long NeighborAdvertisements => Volatile.Read(ref _neighborAdvertisements);
+
+    /// <summary>ICMP / ICMPv6 port unreachable messages sent.</summary>
+    public long PortUnreachables => Volatile.Read(ref _portUnreachables);
+
+    /// <summary>TCP RSTs sent (closed ports, aborts).</summary>
+    public long Resets => Volatile.Read(ref _resets);
+
+    /// <summary>TCP segments sent again after a timeout or three duplicate ACKs.</summary>
+    public long Retransmissions => Volatile.Read(ref _retransmissions);
+
+    /// <summary>Received frames dropped for <paramref name="reason"/>.</summary>
+    public long Dropped(StackDropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
+
+    public long DroppedTotal => _dropped.Sum();
+
+    /// <summary>Frames the stack meant to send but could not, for <paramref name="reason"/>.</summary>
+    public long SendDropped(StackDropReason reason) => Volatile.Read(ref _sendDropped[(int)reason]);
+
+    public long SendDroppedTotal => _sendDropped.Sum();
+
+    /// <summary>Frames for other addresses or of kinds the stack does not handle.</summary>
+    public long Ignored => Dropped(StackDropReason.NotForUs) + Dropped(StackDropReason.Unsupported);
+
+    /// <summary>Frames with a damaged header.</summary>
+    public long Malformed => Dropped(StackDropReason.Malformed);
+
+    /// <summary>Frames the stack could not send (blocked output, spoofing, unresolved neighbour).</summary>
+    public long SendFailures => SendDroppedTotal;
+
+    /// <summary>Non-zero drop counts by report name.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> Drops() =>
+        StackDropReasons.All.Where(r => Dropped(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), Dropped(r))).ToList();
+
+    internal void Drop(StackDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+
+    internal void DropSend(StackDropReason reason) => Interlocked.Increment(ref _sendDropped[(int)reason]);
+
+    internal static void Add(ref long counter) => Interlocked.Increment(ref counter);
+}

@@ -1,0 +1,64 @@
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>Why a stack dropped a frame it received, or one it was asked to send. Each is counted.</summary>
+public enum StackDropReason
+{
+    /// <summary>A damaged ARP, IP, ICMP, UDP or TCP header: bad version, length or checksum.</summary>
+    Malformed,
+
+    /// <summary>An IP packet (or ARP request) for an address the stack does not own.</summary>
+    NotForUs,
+
+    /// <summary>TTL or hop limit of zero.</summary>
+    TtlExpired,
+
+    /// <summary>An IP fragment (the stack does not reassemble).</summary>
+    Fragment,
+
+    /// <summary>An EtherType, IP protocol or ICMP type the stack does not handle.</summary>
+    Unsupported,
+
+    /// <summary>UDP to a port with no socket (answered with ICMP port unreachable), or TCP to one with no listener (answered with RST).</summary>
+    PortUnreachable,
+
+    /// <summary>A socket's receive queue (or a listener's backlog) was full.</summary>
+    SocketFull,
+
+    /// <summary>A TCP segment that does not start at the next expected byte (answered with a duplicate ACK; the sender retransmits).</summary>
+    OutOfOrder,
+
+    /// <summary>The inbound VSQ was full.</summary>
+    QueueFull,
+
+    /// <summary>Outbound: the neighbour's MAC was not known in time (ARP / neighbour discovery unanswered).</summary>
+    Unresolved,
+
+    /// <summary>Outbound: the VNIC refused the frame as spoofed (source MAC or IP not the sender's own).</summary>
+    Spoofed,
+
+    /// <summary>Outbound: a reply (ARP, ICMP, RST) that found the output blocked or the transmit ring full.</summary>
+    OutputBlocked,
+}
+
+/// <summary>Report names of <see cref="StackDropReason"/>.</summary>
+public static class StackDropReasons
+{
+    public static readonly StackDropReason[] All = Enum.GetValues<StackDropReason>();
+
+    public static string Name(StackDropReason reason) => reason switch
+    {
+        StackDropReason.Malformed => "malformed",
+        StackDropReason.NotForUs => "not-for-us",
+        StackDropReason.TtlExpired => "ttl-expired",
+        StackDropReason.Fragment => "fragment",
+        StackDropReason.Unsupported => "unsupported",
+        StackDropReason.PortUnreachable => "port-unreachable",
+        StackDropReason.SocketFull => "socket-full",
+        StackDropReason.OutOfOrder => "out-of-order",
+        StackDropReason.QueueFull => "queue-full",
+        StackDropReason.Unresolved => "unresolved",
+        StackDropReason.Spoofed => "spoofed",
+        StackDropReason.OutputBlocked => "output-blocked",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,33 @@
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// How a network stack (a destination's VNS, or a VM's own guest stack) is set up.
+/// </summary>
+/// <param name="Protocols">Transports served; TCP present makes a VNS's serialization queues mutually exclusive.</param>
+/// <param name="Ports">Ports sockets and listeners may bind (a destination's <c>ports</c>); null: any port (a VM's own OS).</param>
+/// <param name="InboundThreshold">Most frames the inbound VSQ holds; at the threshold it stops taking frames from its ring until it drains.</param>
+/// <param name="OutboundCapacity">Most frames the outbound VSQ holds while they wait for bandwidth or a transmit ring; past it, senders block.</param>
+/// <param name="Bidirectional">One serialization queue policy (and one gate) for both directions instead of one per direction.</param>
+/// <param name="EchoUdp">Echo datagrams to ports without a socket (the VM guest's echo service) instead of answering port unreachable.</param>
+/// <param name="SocketQueue">Datagrams a UDP socket (or connections a listener) holds until read.</param>
+/// <param name="TcpBuffer">Bytes of each TCP connection's send and receive buffer (the receive buffer is the advertised window).</param>
+/// <param name="RetransmissionTimeout">TCP's first retransmission timeout; doubled on each further timeout.</param>
+/// <param name="TimeWait">How long a TCP connection stays in TIME-WAIT (2 MSL).</param>
+public sealed record StackSettings(
+    StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
+    IReadOnlyList<int>? Ports = null,
+    int InboundThreshold = 256,
+    int OutboundCapacity = 64,
+    bool Bidirectional = false,
+    bool EchoUdp = false,
+    int SocketQueue = 256,
+    int TcpBuffer = 65535,
+    TimeSpan? RetransmissionTimeout = null,
+    TimeSpan? TimeWait = null)
+{
+    /// <summary>The default first retransmission timeout: 200 ms.</summary>
+    public static readonly TimeSpan DefaultRetransmissionTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>TCP present → mutual exclusion; UDP only (or no transport) → concurrent access.</summary>
+    public SerializationPolicy Policy => (Protocols & StackProtocols.Tcp) != 0 ? SerializationPolicy.MutualExclusion : SerializationPolicy.Concurrent;
+}

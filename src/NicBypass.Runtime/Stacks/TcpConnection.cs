@@ -1,0 +1,552 @@
+using System.Buffers.Binary;
+
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// One TCP connection and its state machine: active or passive open with the three-way
+/// handshake, in-order delivery into a receive buffer whose free space is the advertised window,
+/// cumulative ACKs for every segment, retransmission from the oldest unacknowledged byte on a
+/// timeout (doubling, on the stack's clock) or after three duplicate ACKs, a congestion window
+/// that halves on loss, zero-window probes, FIN in both directions through FIN-WAIT, CLOSING,
+/// LAST-ACK and TIME-WAIT, and RST. Out-of-order segments are dropped and answered with a
+/// duplicate ACK (no SACK): the sender's retransmission fills the gap.
+///
+/// Application calls (<see cref="Send"/>, <see cref="Read"/>, <see cref="Close"/>) and the
+/// stack's calls (segments, timers) are serialised by one lock per connection; a TCP stack's VSQ
+/// already lets one thread at a time through.
+/// </summary>
+public sealed class TcpConnection
+{
+    private const int MaxRetries = 12;
+    private static readonly TimeSpan MaxRetransmissionTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly NetworkStack _stack;
+    private readonly Lock _sync = new();
+    private readonly TcpListener? _listener;
+    private readonly ByteRing _send;
+    private readonly ByteRing _receive;
+    private readonly NetworkAddress _local;
+    private readonly uint _iss;
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _writable;
+    private TaskCompletionSource? _readable;
+    private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
+    private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
+    private bool _finQueued, _finSent, _finReceived;
+    private TimeSpan _rto;
+    private long _retransmitAt, _timeWaitUntil;
+
+    internal TcpConnection(NetworkStack stack, ushort localPort, NetworkEndpoint remote, uint iss, TcpListener? listener = null)
+    {
+        _stack = stack;
+        LocalPort = localPort;
+        Remote = remote;
+        _listener = listener;
+        _local = stack.SourceFor(remote.Address);
+        _iss = iss;
+        _sndUna = _sndNxt = _sndMax = iss;
+        _bufferSeq = iss + 1;
+        _send = new ByteRing(stack.Settings.TcpBuffer);
+        _receive = new ByteRing(stack.Settings.TcpBuffer);
+        _mss = stack.Mtu - (remote.Address.IsV6 ? 60 : 40);
+        _cwnd = 10 * _mss;
+        _sndWnd = _mss;
+        _rto = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
+        Key = new TcpKey(remote.Address, remote.Port, localPort);
+    }
+
+    public ushort LocalPort { get; }
+
+    public NetworkEndpoint Remote { get; }
+
+    public TcpState State { get; private set; }
+
+    /// <summary>Why the connection ended abnormally (refused, reset, timed out, aborted); null otherwise.</summary>
+    public TcpError? Error { get; private set; }
+
+    /// <summary>Completes when the handshake does; faults with <see cref="TcpException"/> if the connection fails first.</summary>
+    public Task Connected => _connected.Task;
+
+    /// <summary>Bytes received in order and not yet read.</summary>
+    public int Available
+    {
+        get { lock (_sync) return _receive.Count; }
+    }
+
+    /// <summary>Bytes the application has written that the peer has not acknowledged yet.</summary>
+    public int Unacknowledged
+    {
+        get { lock (_sync) return _send.Count; }
+    }
+
+    /// <summary>The peer has closed its side and everything it sent has been read.</summary>
+    public bool EndOfStream
+    {
+        get { lock (_sync) return (_finReceived || State == TcpState.Closed) && _receive.Count == 0; }
+    }
+
+    /// <summary>Segments sent again (timeouts and fast retransmits).</summary>
+    public long Retransmissions { get; private set; }
+
+    internal TcpKey Key { get; }
+
+    public override string ToString() => $"{_local}:{LocalPort} ↔ {Remote} {State}";
+
+    // ---- application side ----------------------------------------------------------------------
+
+    /// <summary>Queues as much of <paramref name="data"/> as the send buffer takes and sends what the windows allow; returns how much it took.</summary>
+    public int Send(ReadOnlySpan<byte> data)
+    {
+        lock (_sync)
+        {
+            if (_finQueued || State is TcpState.Closed or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait)
+            {
+                throw new TcpException(Error ?? TcpError.Closed, $"cannot send on {this}: {(Error is { } error ? "the connection " + Describe(error) : "it is closed for sending")}");
+            }
+            var taken = _send.Write(data);
+            Output();
+            return taken;
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>, waiting for the peer's acknowledgments to free buffer space.</summary>
+    public async Task SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellation = default)
+    {
+        while (!data.IsEmpty)
+        {
+            Task wait;
+            lock (_sync)
+            {
+                var taken = Send(data.Span);
+                data = data.Slice(taken);
+                if (data.IsEmpty) return;
+                _writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _writable.Task;
+            }
+            await wait.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes up to <c>into.Length</c> received bytes; 0 when none are waiting (see <see cref="EndOfStream"/>).</summary>
+    public int Read(Span<byte> into)
+    {
+        lock (_sync)
+        {
+            var closedWindow = _receive.Free < _mss;
+            var n = _receive.Read(into);
+            // Tell the peer the window opened again, or it would wait for its persist timer.
+            if (n > 0 && closedWindow && _receive.Free >= _mss && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+            return n;
+        }
+    }
+
+    /// <summary>Waits until received bytes are waiting (or the stream ended), then reads them.</summary>
+    public async Task<int> ReadAsync(Memory<byte> into, CancellationToken cancellation = default)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_sync)
+            {
+                var n = Read(into.Span);
+                if (n > 0 || _finReceived || State == TcpState.Closed) return n;
+                _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readable.Task;
+            }
+            await wait.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes the sending side: a FIN follows the data already written.</summary>
+    public void Close()
+    {
+        lock (_sync)
+        {
+            if (State is TcpState.SynSent or TcpState.Closed)
+            {
+                Finish(State == TcpState.SynSent ? TcpError.Aborted : null);
+                return;
+            }
+            _finQueued = true;
+            Output();
+        }
+    }
+
+    /// <summary>Resets the connection at once (RST), dropping anything unsent.</summary>
+    public void Abort()
+    {
+        lock (_sync)
+        {
+            if (State == TcpState.Closed) return;
+            if (State != TcpState.SynSent) SendSegment(_sndNxt, TcpFlags.Rst | TcpFlags.Ack, 0, 0);
+            Finish(TcpError.Aborted);
+        }
+    }
+
+    // ---- stack side ----------------------------------------------------------------------------
+
+    internal void Open()
+    {
+        lock (_sync)
+        {
+            State = TcpState.SynSent;
+            Output();
+        }
+    }
+
+    internal void Accept(in TcpSegment syn)
+    {
+        lock (_sync)
+        {
+            _rcvNxt = syn.Sequence + 1;
+            if (syn.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
+            _sndWnd = syn.Window;
+            State = TcpState.SynReceived;
+            Output();
+        }
+    }
+
+    /// <summary>Processes a segment for this connection; false when it was out of order (dropped, duplicate ACK sent).</summary>
+    internal bool OnSegment(in TcpSegment segment)
+    {
+        lock (_sync)
+        {
+            switch (State)
+            {
+                case TcpState.Closed:
+                    return true;
+                case TcpState.SynSent:
+                    OnSegmentInSynSent(segment);
+                    return true;
+            }
+
+            if (segment.Has(TcpFlags.Rst))
+            {
+                // Only a reset inside the window counts (RFC 5961's blind-reset defence, simplified).
+                if (InReceiveWindow(segment.Sequence)) Finish(TcpError.Reset);
+                return true;
+            }
+            if (segment.Has(TcpFlags.Syn))
+            {
+                if (State == TcpState.SynReceived && segment.Sequence + 1 == _rcvNxt) RetransmitFromUna(); // our SYN-ACK was lost
+                else SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+                return true;
+            }
+            if (!segment.Has(TcpFlags.Ack)) return true;
+
+            if (State == TcpState.SynReceived)
+            {
+                if (!After(segment.Acknowledgment, _sndUna) || After(segment.Acknowledgment, _sndMax))
+                {
+                    _stack.SendReset(Remote.Address, _local, segment);
+                    return true;
+                }
+                State = TcpState.Established;
+                _connected.TrySetResult();
+                _listener?.Enqueue(this);
+            }
+            OnAcknowledgment(segment);
+            if (State == TcpState.Closed) return true;
+
+            var accepted = true;
+            if (segment.Payload.Length > 0 || segment.Has(TcpFlags.Fin)) accepted = OnData(segment);
+            Output();
+            return accepted;
+        }
+    }
+
+    /// <summary>Runs the connection's timers; true if it sent anything.</summary>
+    internal bool OnTimer(long now)
+    {
+        lock (_sync)
+        {
+            if (State == TcpState.TimeWait)
+            {
+                if (now < _timeWaitUntil) return false;
+                Finish(null);
+                return false;
+            }
+            if (_retransmitAt == 0 || now < _retransmitAt || State == TcpState.Closed) return false;
+            var probing = _sndWnd == 0 && _sndNxt == _sndUna;
+            if (!probing && ++_retries > MaxRetries)
+            {
+                SendSegment(_sndNxt, TcpFlags.Rst | TcpFlags.Ack, 0, 0);
+                Finish(TcpError.TimedOut);
+                return true;
+            }
+            _rto = _rto * 2 > MaxRetransmissionTimeout ? MaxRetransmissionTimeout : _rto * 2;
+            _cwnd = _mss;
+            _retransmitAt = 0;
+            if (probing)
+            {
+                // Zero-window probe: one byte beyond the window makes the peer say its window again.
+                if (_send.Count > 0 && SendSegment(_sndNxt, TcpFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued) _sndNxt += 1;
+                _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+                Arm();
+                return true;
+            }
+            RetransmitFromUna();
+            return true;
+        }
+    }
+
+    private void OnSegmentInSynSent(in TcpSegment segment)
+    {
+        var ackAcceptable = segment.Has(TcpFlags.Ack) && segment.Acknowledgment == _iss + 1;
+        if (segment.Has(TcpFlags.Ack) && !ackAcceptable)
+        {
+            if (!segment.Has(TcpFlags.Rst)) _stack.SendReset(Remote.Address, _local, segment);
+            return;
+        }
+        if (segment.Has(TcpFlags.Rst))
+        {
+            if (ackAcceptable) Finish(TcpError.Refused);
+            return;
+        }
+        if (!segment.Has(TcpFlags.Syn)) return;
+        _rcvNxt = segment.Sequence + 1;
+        if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
+        _sndWnd = segment.Window;
+        if (ackAcceptable)
+        {
+            _sndUna = _iss + 1;
+            if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna;
+            State = TcpState.Established;
+            _retries = 0;
+            _retransmitAt = 0;
+            _connected.TrySetResult();
+            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+            Output();
+        }
+        else
+        {
+            // Simultaneous open.
+            State = TcpState.SynReceived;
+            RetransmitFromUna();
+        }
+    }
+
+    private void OnAcknowledgment(in TcpSegment segment)
+    {
+        var ack = segment.Acknowledgment;
+        if (After(ack, _sndMax))
+        {
+            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // acknowledges something never sent
+            return;
+        }
+        if (After(ack, _sndUna))
+        {
+            var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
+            _send.Discard(dataAcked);
+            _bufferSeq += (uint)dataAcked;
+            _sndUna = ack;
+            if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna; // acknowledged beyond a go-back point
+            _sndWnd = segment.Window;
+            _dupAcks = 0;
+            _retries = 0;
+            _rto = _stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
+            _cwnd = Math.Min(_cwnd + _mss, 1 << 22);
+            _retransmitAt = 0;
+            Arm();
+            if (dataAcked > 0) Signal(ref _writable);
+            if (_finSent && ack == _finSeq + 1)
+            {
+                switch (State)
+                {
+                    case TcpState.FinWait1: State = TcpState.FinWait2; break;
+                    case TcpState.Closing: EnterTimeWait(); break;
+                    case TcpState.LastAck: Finish(null); return;
+                }
+            }
+            return;
+        }
+        var windowChanged = segment.Window != _sndWnd;
+        _sndWnd = segment.Window;
+        if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpFlags.Fin) && !windowChanged && _sndMax != _sndUna && ++_dupAcks == 3)
+        {
+            // Fast retransmit: three duplicate ACKs say a segment was lost.
+            _cwnd = Math.Max(_cwnd / 2, 2 * _mss);
+            RetransmitFromUna();
+        }
+    }
+
+    private bool OnData(in TcpSegment segment)
+    {
+        var payload = segment.Payload;
+        var sequence = segment.Sequence;
+        if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
+        {
+            // Data or FIN after the peer's FIN (a retransmission): acknowledge again.
+            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+            return true;
+        }
+        if (After(sequence, _rcvNxt))
+        {
+            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // duplicate ACK: the sender fills the gap
+            return false;
+        }
+        var skip = (int)(_rcvNxt - sequence);
+        if (skip > payload.Length || (skip == payload.Length && !segment.Has(TcpFlags.Fin)))
+        {
+            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // an old duplicate
+            return true;
+        }
+        var fresh = payload.Slice(skip);
+        var accepted = _receive.Write(fresh);
+        _rcvNxt += (uint)accepted;
+        if (accepted > 0) Signal(ref _readable);
+        if (segment.Has(TcpFlags.Fin) && accepted == fresh.Length)
+        {
+            _rcvNxt += 1;
+            _finReceived = true;
+            Signal(ref _readable);
+            switch (State)
+            {
+                case TcpState.Established: State = TcpState.CloseWait; break;
+                case TcpState.FinWait1: State = _finSent && _sndUna == _finSeq + 1 ? TcpState.TimeWait : TcpState.Closing; break;
+                case TcpState.FinWait2: EnterTimeWait(); break;
+            }
+            if (State == TcpState.TimeWait) EnterTimeWait();
+        }
+        SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+        return true;
+    }
+
+    // Sends what the state, the peer's window and the congestion window allow.
+    private void Output()
+    {
+        switch (State)
+        {
+            case TcpState.SynSent or TcpState.SynReceived:
+                if (_sndNxt == _iss)
+                {
+                    if (SendSegment(_iss, State == TcpState.SynSent ? TcpFlags.Syn : TcpFlags.Syn | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) return;
+                    _sndNxt = _iss + 1;
+                    _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+                    Arm();
+                }
+                return;
+            case TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck:
+                break;
+            default:
+                return;
+        }
+        var window = Math.Min(_sndWnd, _cwnd);
+        while (true)
+        {
+            var offset = (int)(_sndNxt - _bufferSeq);
+            var pending = _send.Count - offset;
+            if (pending <= 0) break;
+            var room = window - (int)(_sndNxt - _sndUna);
+            if (room <= 0) break;
+            var length = Math.Min(Math.Min(pending, _mss), room);
+            if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) return;
+            _sndNxt += (uint)length;
+            _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+            Arm();
+        }
+        var allSent = _sndNxt == _bufferSeq + (uint)_send.Count;
+        if (_finQueued && allSent && (!_finSent || !After(_sndNxt, _finSeq)))
+        {
+            if (!_finSent)
+            {
+                _finSeq = _sndNxt;
+                _finSent = true;
+                State = State == TcpState.CloseWait ? TcpState.LastAck : TcpState.FinWait1;
+            }
+            if (SendSegment(_finSeq, TcpFlags.Fin | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) return;
+            _sndNxt = _finSeq + 1;
+            _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+            Arm();
+        }
+        else if (_sndWnd == 0 && _send.Count > (int)(_sndNxt - _bufferSeq) && _sndNxt == _sndUna)
+        {
+            Arm(); // the persist timer
+        }
+    }
+
+    private void RetransmitFromUna()
+    {
+        _sndNxt = _sndUna;
+        _retransmitAt = 0;
+        Retransmissions++;
+        StackCounters.Add(ref _stack.Counters._retransmissions);
+        Output();
+    }
+
+    private void Arm()
+    {
+        if (_retransmitAt == 0 && (_sndMax != _sndUna || (_sndWnd == 0 && _send.Count > 0)))
+        {
+            _retransmitAt = _stack.Time.GetTimestamp() + (long)(_rto.TotalSeconds * _stack.Time.TimestampFrequency);
+        }
+    }
+
+    private SendStatus SendSegment(uint sequence, TcpFlags flags, int offset, int length)
+    {
+        var syn = (flags & TcpFlags.Syn) != 0;
+        var headerLength = syn ? 24 : 20;
+        var frame = _stack.BuildIp(_local, Remote.Address, NetworkStack.ProtocolTcp, headerLength + length, out var tcp);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), (flags & TcpFlags.Ack) != 0 ? _rcvNxt : 0);
+        tcp[12] = (byte)(headerLength / 4 << 4);
+        tcp[13] = (byte)flags;
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), (ushort)Math.Min(_receive.Free, 65535));
+        BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(16), 0);
+        if (syn)
+        {
+            tcp[20] = 2;
+            tcp[21] = 4;
+            BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(22), (ushort)(_stack.Mtu - (Remote.Address.IsV6 ? 60 : 40)));
+        }
+        if (length > 0) _send.Peek(offset, tcp.Slice(headerLength, length));
+        NetworkStack.SealTransport(frame, 16);
+        var pure = length == 0 && (flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0;
+        var status = _stack.Send(frame, Remote.Address, reply: pure);
+        if ((flags & TcpFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.Add(ref _stack.Counters._resets);
+        return status;
+    }
+
+    private void EnterTimeWait()
+    {
+        State = TcpState.TimeWait;
+        _retransmitAt = 0;
+        _timeWaitUntil = _stack.Time.GetTimestamp() + (long)((_stack.Settings.TimeWait ?? TimeSpan.FromSeconds(1)).TotalSeconds * _stack.Time.TimestampFrequency);
+    }
+
+    private void Finish(TcpError? error)
+    {
+        State = TcpState.Closed;
+        Error ??= error;
+        _retransmitAt = 0;
+        _stack.Forget(this);
+        if (error is { } e) _connected.TrySetException(new TcpException(e, $"{this}: the connection {Describe(e)}"));
+        else _connected.TrySetResult();
+        Signal(ref _writable);
+        Signal(ref _readable);
+    }
+
+    private bool InReceiveWindow(uint sequence) => !Before(sequence, _rcvNxt) && Before(sequence, _rcvNxt + (uint)Math.Max(_receive.Free, 1));
+
+    private static void Signal(ref TaskCompletionSource? waiter)
+    {
+        var signal = waiter;
+        waiter = null;
+        signal?.TrySetResult();
+    }
+
+    private static string Describe(TcpError error) => error switch
+    {
+        TcpError.Refused => "was refused (RST)",
+        TcpError.Reset => "was reset by the peer",
+        TcpError.TimedOut => "timed out (no acknowledgment after repeated retransmissions)",
+        TcpError.Aborted => "was aborted",
+        _ => "is closed",
+    };
+
+    private static bool Before(uint a, uint b) => (int)(a - b) < 0;
+
+    private static bool After(uint a, uint b) => (int)(a - b) > 0;
+}

@@ -1,0 +1,62 @@
+using System.Buffers.Binary;
+
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>A received TCP segment's header fields and payload (a view over the frame; valid during the call).</summary>
+internal readonly ref struct TcpSegment
+{
+    public TcpSegment(ReadOnlySpan<byte> tcp)
+    {
+        SourcePort = BinaryPrimitives.ReadUInt16BigEndian(tcp);
+        DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2));
+        Sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
+        Acknowledgment = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(8));
+        var headerLength = (tcp[12] >> 4) * 4;
+        Flags = (TcpFlags)(tcp[13] & 0x3F);
+        Window = BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(14));
+        Options = tcp.Slice(20, headerLength - 20);
+        Payload = tcp.Slice(headerLength);
+    }
+
+    public ushort SourcePort { get; }
+
+    public ushort DestinationPort { get; }
+
+    public uint Sequence { get; }
+
+    public uint Acknowledgment { get; }
+
+    public TcpFlags Flags { get; }
+
+    public ushort Window { get; }
+
+    public ReadOnlySpan<byte> Options { get; }
+
+    public ReadOnlySpan<byte> Payload { get; }
+
+    public bool Has(TcpFlags flag) => (Flags & flag) != 0;
+
+    /// <summary>Sequence space it occupies: payload, plus one each for SYN and FIN.</summary>
+    public int SequenceLength => Payload.Length + (Has(TcpFlags.Syn) ? 1 : 0) + (Has(TcpFlags.Fin) ? 1 : 0);
+
+    /// <summary>The MSS option, if present.</summary>
+    public int? MaximumSegmentSize
+    {
+        get
+        {
+            var options = Options;
+            while (options.Length > 0)
+            {
+                switch (options[0])
+                {
+                    case 0: return null;
+                    case 1: options = options.Slice(1); continue;
+                }
+                if (options.Length < 2 || options[1] < 2 || options[1] > options.Length) return null;
+                if (options[0] == 2 && options[1] == 4) return BinaryPrimitives.ReadUInt16BigEndian(options.Slice(2));
+                options = options.Slice(options[1]);
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// A UDP socket bound to a port: received datagrams wait in a fixed queue (copied into a slab,
+/// no allocation per datagram) until read; a full queue drops and counts (socket-full).
+/// Thread-safe: a UDP-only stack delivers from several threads at once.
+/// </summary>
+public sealed class UdpSocket
+{
+    private readonly NetworkStack _stack;
+    private readonly Lock _sync = new();
+    private readonly byte[] _slab;
+    private readonly int _slot;
+    private readonly (NetworkEndpoint From, int Length)[] _entries;
+    private int _head, _count;
+    private TaskCompletionSource? _readable;
+
+    internal UdpSocket(NetworkStack stack, ushort port, int capacity, int mtu)
+    {
+        _stack = stack;
+        Port = port;
+        _slot = mtu;
+        _slab = new byte[capacity * mtu];
+        _entries = new (NetworkEndpoint, int)[capacity];
+    }
+
+    public ushort Port { get; }
+
+    /// <summary>Datagrams waiting to be read.</summary>
+    public int Pending
+    {
+        get { lock (_sync) return _count; }
+    }
+
+    /// <summary>Datagrams received into the queue.</summary>
+    public long Received { get; private set; }
+
+    /// <summary>Takes the oldest datagram: its payload into <paramref name="buffer"/> (cut to fit), its sender and full length.</summary>
+    public bool TryReceive(Span<byte> buffer, out NetworkEndpoint from, out int length)
+    {
+        lock (_sync)
+        {
+            if (_count == 0)
+            {
+                from = default;
+                length = 0;
+                return false;
+            }
+            (from, length) = _entries[_head];
+            _slab.AsSpan(_head * _slot, Math.Min(length, buffer.Length)).CopyTo(buffer);
+            _head = (_head + 1) % _entries.Length;
+            _count--;
+            return true;
+        }
+    }
+
+    /// <summary>Waits for a datagram and takes it.</summary>
+    public async Task<(NetworkEndpoint From, int Length)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation = default)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_sync)
+            {
+                if (TryReceive(buffer.Span, out var from, out var length)) return (from, length);
+                _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readable.Task;
+            }
+            await wait.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends a datagram now if the output takes it: <see cref="SendStatus.Blocked"/> means the
+    /// outbound VSQ is full (the stack exceeds its outbound bandwidth) — wait with
+    /// <see cref="SendToAsync"/> instead of spinning.
+    /// </summary>
+    public SendStatus TrySendTo(NetworkEndpoint to, ReadOnlySpan<byte> payload)
+    {
+        var maxPayload = _stack.Mtu - (to.Address.IsV6 ? 40 : 20) - 8;
+        if (payload.Length > maxPayload) throw new ArgumentException($"a {payload.Length}-byte datagram does not fit the MTU ({maxPayload} bytes at most; the stack does not fragment)", nameof(payload));
+        var frame = _stack.BuildIp(_stack.SourceFor(to.Address), to.Address, NetworkStack.ProtocolUdp, 8 + payload.Length, out var udp);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp, Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), to.Port);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(4), (ushort)(8 + payload.Length));
+        payload.CopyTo(udp.Slice(8));
+        NetworkStack.SealTransport(frame, 6);
+        return _stack.Send(frame, to.Address);
+    }
+
+    /// <summary>
+    /// Sends a datagram, waiting while the outbound VSQ holds the stack back: the task completes
+    /// when the datagram has been accepted (sent, or queued to go). False if it was dropped.
+    /// </summary>
+    public async Task<bool> SendToAsync(NetworkEndpoint to, ReadOnlyMemory<byte> payload, CancellationToken cancellation = default)
+    {
+        while (true)
+        {
+            var writable = _stack.Output.WhenWritable();
+            switch (TrySendTo(to, payload.Span))
+            {
+                case SendStatus.Sent or SendStatus.Queued: return true;
+                case SendStatus.Dropped: return false;
+            }
+            await writable.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes the socket: later datagrams to its port are answered with port unreachable.</summary>
+    public void Close() => _stack.Unbind(this);
+
+    internal bool Enqueue(NetworkEndpoint from, ReadOnlySpan<byte> payload)
+    {
+        TaskCompletionSource? readable;
+        lock (_sync)
+        {
+            if (_count == _entries.Length || payload.Length > _slot) return false;
+            var index = (_head + _count) % _entries.Length;
+            payload.CopyTo(_slab.AsSpan(index * _slot));
+            _entries[index] = (from, payload.Length);
+            _count++;
+            Received++;
+            readable = _readable;
+            _readable = null;
+        }
+        readable?.TrySetResult();
+        return true;
+    }
+}
