@@ -119,15 +119,21 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     private bool DrainInbound()
     {
-        if (Inbound.Count == 0) return false;
+        // Someone else inside a mutually exclusive VSQ drains it (or the next poll will).
+        if (Inbound.Count == 0 || !Inbound.TryEnter()) return false;
         var buffer = t_inbound ??= new byte[16 * 1024];
         var moved = false;
-        while (true)
+        try
         {
-            using var scope = Inbound.Enter();
-            if (!Inbound.TryDequeue(buffer, out var length)) break;
-            Stack.Receive(buffer.AsSpan(0, length));
-            moved = true;
+            while (Inbound.TryDequeue(buffer, out var length))
+            {
+                Stack.Receive(buffer.AsSpan(0, length));
+                moved = true;
+            }
+        }
+        finally
+        {
+            Inbound.Exit();
         }
         return moved;
     }

@@ -4,8 +4,9 @@ namespace NicBypass.Runtime.Virtualization;
 /// A token bucket on the host's clock, exact in integers: credit accrues at the allocation in
 /// bit·nanoseconds per nanosecond and a frame costs its bits × 10⁹. The bucket starts with one
 /// millisecond's credit (at most one longest frame's — so a VM of any useful allocation answers
-/// its first ping, at ≤ 0.1% extra over a second) and holds ten milliseconds of the allocation — or, while a larger frame waits, exactly that frame's
-/// cost — so a burst is at most 1% of a second's allocation, late polls lose nothing, and a slow
+/// its first ping, at ≤ 0.1% extra over a second) and holds ten milliseconds of the allocation —
+/// plus, while a larger frame waits, that frame's cost — so a burst is at most 1% of a second's
+/// allocation (or one frame beyond it), late polls lose nothing, and a slow
 /// allocation is never rounded up to a whole MTU per tick (Crossbow's per-tick floor): 64 Kbps
 /// is as exact as 100 Gbps, to the granularity of the frames themselves.
 /// </summary>
@@ -38,7 +39,7 @@ public sealed class BandwidthLimiter
     public bool TryConsume(int bytes)
     {
         var cost = (long)bytes * 8 * NanosecondsPerSecond;
-        Refill(Math.Max(_depth, cost));
+        Refill(Cap(cost));
         if (_credit < cost) return false;
         _credit -= cost;
         return true;
@@ -48,12 +49,17 @@ public sealed class BandwidthLimiter
     public bool CanConsume(int bytes)
     {
         var cost = (long)bytes * 8 * NanosecondsPerSecond;
-        Refill(Math.Max(_depth, cost));
+        Refill(Cap(cost));
         return _credit >= cost;
     }
 
     /// <summary>Takes credit for a frame already sent (after <see cref="CanConsume"/> said yes).</summary>
     public void Consume(int bytes) => _credit -= (long)bytes * 8 * NanosecondsPerSecond;
+
+    // Ten milliseconds of the allocation; while a frame larger than that waits, that frame's cost
+    // on top, so the credit that accrues past the frame's cost while it waits for the next poll
+    // is not thrown away (at 64 Kbps a 1,000-byte frame is 125 ms of credit).
+    private long Cap(long cost) => cost > _depth ? cost + _depth : _depth;
 
     private void Refill(long cap)
     {

@@ -230,12 +230,12 @@ public sealed class NetworkHost
         }
     }
 
-    /// <summary>Waits until every ring is empty (or <paramref name="timeout"/> passes), then stops the threads.</summary>
+    /// <summary>Waits until every ring and inbound VSQ is empty (or <paramref name="timeout"/> passes), then stops the threads.</summary>
     public void StopThreads(TimeSpan? timeout = null)
     {
         if (_threads is null || _stop is null) return;
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < deadline && (_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending)))
+        while (DateTime.UtcNow < deadline && (_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending) || _stacks.Any(s => s.Inbound.Count > 0)))
         {
             foreach (var processor in _processors) processor.Wake();
             Thread.Sleep(1);

@@ -1,0 +1,195 @@
+using NicBypass.Runtime.Stacks;
+using Xunit.Abstractions;
+
+namespace NicBypass.Hosting.Tests;
+
+/// <summary>
+/// UDP and TCP between a container and a VM, and between two containers, across the simulated
+/// cable — with and without loss. Under loss TCP must still deliver the exact byte stream (its
+/// retransmissions fill the gaps) and every counter must still add up.
+/// </summary>
+public class TransportExchangeTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("guest", false)]
+    [InlineData("guest", true)]
+    [InlineData("db", false)]
+    [InlineData("db", true)]
+    public void A_udp_datagram_goes_there_and_back(string peer, bool v6)
+    {
+        var harness = new StackHarness();
+        var server = peer == "guest" ? harness.Guest.Stack.BindUdp(7000) : harness.Db.Stack.BindUdp(5353);
+        var client = harness.Web.Stack.BindUdp(53);
+        var serverAddress = NetworkAddress.Parse(peer == "guest" ? (v6 ? "fd00::2" : "10.0.0.2") : (v6 ? "fd00::3" : "10.0.0.3"));
+        var request = StackHarness.Pattern(700, 1);
+
+        Assert.Equal(SendStatus.Queued, client.TrySendTo(new NetworkEndpoint(serverAddress, server.Port), request)); // waits for ARP / ND
+        var buffer = new byte[2048];
+        NetworkEndpoint from = default;
+        var length = 0;
+        Assert.True(harness.RunUntil(() => server.TryReceive(buffer, out from, out length)));
+        Assert.Equal(request, buffer[..length]);
+        Assert.Equal(NetworkAddress.Parse(v6 ? "fd00::1" : "10.0.0.1"), from.Address);
+        Assert.Equal(53, from.Port);
+
+        var reply = StackHarness.Pattern(300, 2);
+        Assert.Equal(SendStatus.Sent, server.TrySendTo(from, reply)); // the server learned the client's MAC from the request
+        Assert.True(harness.RunUntil(() => client.TryReceive(buffer, out from, out length)));
+        Assert.Equal(reply, buffer[..length]);
+        Assert.Equal(new NetworkEndpoint(serverAddress, server.Port), from);
+        harness.AssertBalanced();
+    }
+
+    [Theory]
+    [InlineData("guest", 0.0, 1)]
+    [InlineData("guest", 0.05, 2)]
+    [InlineData("db", 0.0, 3)]
+    [InlineData("db", 0.05, 4)]
+    [InlineData("db", 0.2, 5)]
+    public void A_tcp_byte_stream_arrives_whole_and_in_order_both_ways(string peer, double loss, int seed)
+    {
+        var harness = new StackHarness(loss, seed);
+        var serverStack = peer == "guest" ? harness.Guest.Stack : harness.Db.Stack;
+        var listener = serverStack.ListenTcp(peer == "guest" ? 8080 : 5432);
+        var client = harness.Web.Stack.ConnectTcp(new NetworkEndpoint(NetworkAddress.Parse(peer == "guest" ? "10.0.0.2" : "10.0.0.3"), listener.Port));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)), "the handshake completes");
+        Assert.Equal(TcpState.Established, client.State);
+        Assert.True(client.Connected.IsCompletedSuccessfully);
+
+        var upstream = StackHarness.Pattern(300_000, seed);
+        var downstream = StackHarness.Pattern(120_000, seed + 100);
+        var (atServer, atClient) = Exchange(harness, client, server!, upstream, downstream);
+
+        Assert.Equal(upstream, atServer);
+        Assert.Equal(downstream, atClient);
+        // Both sides close: FIN each way, then TIME-WAIT ends and both connections are gone.
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Closed && server!.State == TcpState.Closed && harness.Web.Stack.ConnectionCount == 0 && serverStack.ConnectionCount == 0));
+        Assert.Null(client.Error);
+        Assert.Null(server!.Error);
+        output.WriteLine($"{harness.Cable.Frames} frames on the cable, {harness.Cable.Lost} lost; retransmissions client {client.Retransmissions} server {server.Retransmissions}; {harness.Clock.Nanoseconds / 1e9:0.###} s of virtual time");
+        if (loss > 0)
+        {
+            Assert.True(harness.Cable.Lost > 0);
+            Assert.True(client.Retransmissions + server.Retransmissions > 0, "lost segments were sent again");
+        }
+        harness.AssertBalanced();
+    }
+
+    [Fact]
+    public void A_lost_syn_is_retransmitted_after_the_timeout()
+    {
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        harness.Db.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.1"), 0x02_00_00_00_00_01);
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        harness.Cable.Lose = frame => frame == 0; // the SYN
+
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        harness.Host.Pump();
+        Assert.Equal(TcpState.SynSent, client.State);
+        harness.Clock.Advance(TimeSpan.FromMilliseconds(199));
+        harness.Host.Pump();
+        Assert.Equal(1, harness.Cable.Frames); // nothing sent again before the 200 ms timeout
+        harness.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        harness.Host.Pump();
+        Assert.Equal(TcpState.Established, client.State);
+        Assert.Equal(1, client.Retransmissions);
+        Assert.Equal(1, listener.Pending);
+    }
+
+    [Fact]
+    public void Connecting_to_a_port_nobody_listens_on_is_refused_with_rst()
+    {
+        var harness = new StackHarness();
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432)); // declared, but no listener
+
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Closed));
+        Assert.Equal(TcpError.Refused, client.Error);
+        var error = Assert.Throws<AggregateException>(() => client.Connected.Wait()).InnerException;
+        Assert.Equal(TcpError.Refused, Assert.IsType<TcpException>(error).Error);
+        Assert.Equal(1, harness.Db.Counters.Resets);
+        Assert.Equal(1, harness.Db.Counters.Dropped(StackDropReason.PortUnreachable));
+    }
+
+    [Fact]
+    public void A_reset_closes_the_peer_and_sending_afterwards_says_why()
+    {
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
+
+        server!.Abort();
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Closed));
+        Assert.Equal(TcpError.Reset, client.Error);
+        var failure = Assert.Throws<TcpException>(() => client.Send(new byte[10]));
+        Assert.Contains("reset by the peer", failure.Message);
+    }
+
+    [Fact]
+    public void A_peer_that_stops_answering_times_the_connection_out()
+    {
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        Assert.True(harness.RunUntil(() => listener.Pending == 1));
+
+        harness.Cable.LossRate = 1.0; // the cable is cut
+        client.Send(new byte[1000]);
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Closed, seconds: 300));
+        Assert.Equal(TcpError.TimedOut, client.Error);
+        Assert.True(client.Retransmissions >= 12);
+    }
+
+    [Fact]
+    public void A_receiver_that_does_not_read_closes_its_window_and_the_sender_waits_without_loss()
+    {
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
+
+        var data = StackHarness.Pattern(200_000, 9);
+        var sent = client.Send(data);
+        Assert.True(harness.RunUntil(() => server!.Available == 65535, seconds: 5), "the receive buffer fills");
+        harness.RunUntil(() => false, seconds: 3); // nobody reads: zero window, persist probes, no abort
+        Assert.Equal(TcpState.Established, client.State);
+        Assert.Equal(65535, server!.Available);
+
+        var received = new List<byte>();
+        var buffer = new byte[8192];
+        Assert.True(harness.RunUntil(() =>
+        {
+            int n;
+            while ((n = server.Read(buffer)) > 0) received.AddRange(buffer[..n]);
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            return received.Count == data.Length;
+        }));
+        Assert.Equal(data, received.ToArray());
+    }
+
+    // Drives both directions until each side has what the other sent, then closes both.
+    internal static (byte[] AtServer, byte[] AtClient) Exchange(StackHarness harness, TcpConnection client, TcpConnection server, byte[] upstream, byte[] downstream)
+    {
+        var atServer = new MemoryStream();
+        var atClient = new MemoryStream();
+        int up = 0, down = 0;
+        var buffer = new byte[16384];
+        var finished = harness.RunUntil(() =>
+        {
+            if (up < upstream.Length) up += client.Send(upstream.AsSpan(up));
+            else if (client.State == TcpState.Established && client.Unacknowledged == 0) client.Close();
+            if (down < downstream.Length) down += server.Send(downstream.AsSpan(down));
+            else if (server.State == TcpState.CloseWait && server.Unacknowledged == 0) server.Close();
+            int n;
+            while ((n = server.Read(buffer)) > 0) atServer.Write(buffer, 0, n);
+            while ((n = client.Read(buffer)) > 0) atClient.Write(buffer, 0, n);
+            return atServer.Length == upstream.Length && atClient.Length == downstream.Length && server.EndOfStream && client.EndOfStream;
+        }, seconds: 600);
+        Assert.True(finished, $"exchange stalled: server has {atServer.Length}/{upstream.Length}, client {atClient.Length}/{downstream.Length}; client {client.State}, server {server.State}");
+        return (atServer.ToArray(), atClient.ToArray());
+    }
+}

@@ -1,0 +1,403 @@
+using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime;
+using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+using PacketDotNet;
+
+namespace NicBypass.Hosting.Tests;
+
+/// <summary>The VNS's mechanisms one by one: IP layer, serialization queues, threshold, outbound, spoofing protection.</summary>
+public class VirtualNetworkStackTests
+{
+    private const string Single = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip 192.168.10.20; ip fd00::20; protocols udp; ports 53 }
+            vm other on e0 { mac 02:00:00:00:00:02; ip 192.168.10.30 }
+        }
+        """;
+
+    // ---- IP layer ------------------------------------------------------------------------------
+
+    [Fact]
+    public void The_vns_answers_arp_ping_and_neighbour_solicitation_for_its_own_addresses()
+    {
+        var (host, wires) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+
+        host.Send("e0", TestFrames.ArpRequest("192.168.10.20"), TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20", id: 5), TestFrames.NeighborSolicitation("fd00::20"),
+            TestFrames.Ping6("02:00:00:00:00:01", "fd00::20"));
+
+        var replies = wires["e0"].Frames.Select(TestFrames.Parse).ToList();
+        Assert.Equal(4, replies.Count);
+        var arp = replies[0].Extract<ArpPacket>();
+        Assert.Equal(ArpOperation.Response, arp.Operation);
+        Assert.Equal(IPAddress.Parse("192.168.10.20"), arp.SenderProtocolAddress);
+        Assert.Equal(TestFrames.Mac("02:00:00:00:00:01"), arp.SenderHardwareAddress);
+        var echo = replies[1].Extract<IcmpV4Packet>();
+        Assert.Equal(IcmpV4TypeCode.EchoReply, echo.TypeCode);
+        Assert.Equal(5, echo.Id);
+        Assert.True(replies[1].Extract<IPv4Packet>().ValidIPChecksum);
+        Assert.Equal(IcmpV6Type.NeighborAdvertisement, replies[2].Extract<IcmpV6Packet>().Type);
+        Assert.Equal(IcmpV6Type.EchoReply, replies[3].Extract<IcmpV6Packet>().Type);
+        Assert.Equal(4, web.Counters.Answered);
+        Assert.Equal(1, web.Counters.ArpReplies);
+        Assert.Equal(2, web.Counters.EchoReplies);
+        Assert.Equal(1, web.Counters.NeighborAdvertisements);
+    }
+
+    [Fact]
+    public void Damaged_and_foreign_packets_are_dropped_and_counted_by_reason()
+    {
+        var (host, wires) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        var good = TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20");
+
+        var badChecksum = (byte[])good.Clone();
+        badChecksum[14 + 10] ^= 0xFF;
+        var badVersion = (byte[])good.Clone();
+        badVersion[14] = 0x55;
+        var tooLong = Reseal(good, ip => BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(2), 1400));
+        var unknownType = new byte[60];
+        EthernetHeaderOf(unknownType, 0x02_00_00_00_00_01UL, 0x88B5);
+        var ttlZero = Reseal(good, ip => ip[8] = 0);
+        var fragment = Reseal(good, ip => ip[6] = 0x20); // more fragments
+        var otherAddress = TestFrames.Ping("02:00:00:00:00:01", "192.168.10.99");
+        var otherProtocol = Reseal(good, ip => ip[9] = 47); // GRE
+        var badUdp = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[8]);
+        badUdp[^1] ^= 0xFF; // payload changed under its checksum
+
+        host.Send("e0", badChecksum, badVersion, tooLong, ttlZero, fragment, otherAddress, otherProtocol, badUdp, unknownType);
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(9, web.Counters.Received);
+        Assert.Equal(4, web.Counters.Dropped(StackDropReason.Malformed));
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.TtlExpired));
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Fragment));
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.NotForUs));
+        Assert.Equal(2, web.Counters.Dropped(StackDropReason.Unsupported)); // GRE, and an Ethernet frame of no known type
+        Assert.Equal(web.Counters.Received, web.Counters.Delivered + web.Counters.Answered + web.Counters.DroppedTotal);
+    }
+
+    [Fact]
+    public void Udp_to_a_port_without_a_socket_is_answered_with_port_unreachable()
+    {
+        var (host, wires) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        var probe = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 9999, new byte[20]); // undeclared
+        var declaredUnbound = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[20]);
+
+        host.Send("e0", probe, declaredUnbound);
+
+        Assert.Equal(2, wires["e0"].Frames.Count);
+        var icmp = TestFrames.Parse(wires["e0"].Frames[0]).Extract<IcmpV4Packet>();
+        Assert.Equal(IcmpV4TypeCode.UnreachablePort, icmp.TypeCode);
+        // It quotes the offending IP header and the first 8 bytes (the UDP header) of its payload.
+        Assert.Equal(probe.AsSpan(14, 28).ToArray(), icmp.Bytes.AsSpan(8, 28).ToArray());
+        Assert.Equal(2, web.Counters.PortUnreachables);
+        Assert.Equal(2, web.Counters.Dropped(StackDropReason.PortUnreachable));
+
+        var socket = web.Stack.BindUdp(53);
+        host.Send("e0", declaredUnbound);
+        Assert.Equal(1, socket.Pending);
+        Assert.Equal(2, wires["e0"].Frames.Count);
+    }
+
+    [Fact]
+    public void Tcp_to_a_closed_port_is_answered_with_rst()
+    {
+        var (host, wires) = TestHost.Build(StackHarness.Topology.Replace("nic e1", "nic e9").Replace("on e1", "on e9"));
+        var syn = new TcpPacket(40000, 80) { Synchronize = true, SequenceNumber = 1000, WindowSize = 1000 };
+        var ip = new IPv4Packet(TestFrames.PeerIp, IPAddress.Parse("10.0.0.1")) { PayloadPacket = syn };
+        var ether = new EthernetPacket(TestFrames.Peer, TestFrames.Mac("02:00:00:00:00:01"), EthernetType.IPv4) { PayloadPacket = ip };
+        syn.UpdateTcpChecksum();
+        ip.UpdateIPChecksum();
+
+        host.Send("e0", ether.Bytes);
+
+        var rst = TestFrames.Parse(Assert.Single(wires["e0"].Frames)).Extract<TcpPacket>();
+        Assert.True(rst.Reset);
+        Assert.True(rst.Acknowledgment);
+        Assert.Equal(1001u, rst.AcknowledgmentNumber);
+        Assert.True(rst.ValidTcpChecksum);
+        Assert.Equal(1, host.NetworkStack("web").Counters.Resets);
+    }
+
+    [Fact]
+    public void Sockets_bind_only_declared_ports_and_declared_protocols()
+    {
+        var (host, _) = TestHost.Build(Single);
+        var stack = host.NetworkStack("web").Stack;
+
+        var undeclared = Assert.Throws<InvalidOperationException>(() => stack.BindUdp(80));
+        Assert.Contains("UDP port 80 is not declared (declared: 53)", undeclared.Message);
+        Assert.Contains("does not serve TCP", Assert.Throws<InvalidOperationException>(() => stack.ListenTcp(53)).Message);
+        Assert.Equal(53, stack.BindUdp(53).Port);
+        Assert.True(stack.BindUdp().Port >= 49152); // a client's ephemeral port needs no declaration
+    }
+
+    // ---- serialization queues ------------------------------------------------------------------
+
+    [Fact]
+    public void Tcp_present_makes_the_vsqs_mutually_exclusive_udp_only_concurrent_and_bidirectional_shares_one_gate()
+    {
+        Assert.Equal(SerializationPolicy.MutualExclusion, new StackSettings(StackProtocols.Tcp | StackProtocols.Udp).Policy);
+        Assert.Equal(SerializationPolicy.MutualExclusion, new StackSettings(StackProtocols.Tcp).Policy);
+        Assert.Equal(SerializationPolicy.Concurrent, new StackSettings(StackProtocols.Udp).Policy);
+
+        var one = BuildHost(new StackSettings(StackProtocols.Tcp, Bidirectional: true)).Vns;
+        var two = BuildHost(new StackSettings(StackProtocols.Tcp)).Vns;
+        Assert.True(one.Inbound.SharesGateWith(one.Outbound));
+        Assert.False(two.Inbound.SharesGateWith(two.Outbound));
+    }
+
+    [Fact]
+    public void Eight_threads_hammering_a_tcp_vsq_are_never_two_inside_at_once()
+    {
+        var (_, _, vns) = BuildHost(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp));
+        var inside = 0;
+        var overlaps = 0;
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                using (vns.Inbound.Enter())
+                {
+                    if (Interlocked.Increment(ref inside) != 1) Interlocked.Increment(ref overlaps);
+                    Thread.SpinWait(20);
+                    Interlocked.Decrement(ref inside);
+                }
+            }
+        });
+        Assert.Equal(0, overlaps);
+        Assert.Equal(1, vns.Inbound.MaxInside);
+        Assert.Equal(160_000, vns.Inbound.Entries);
+    }
+
+    [Fact]
+    public void Eight_threads_delivering_to_a_tcp_stack_are_serialised_and_nothing_is_lost()
+    {
+        var (_, nic, vns) = BuildHost(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, Ports: new[] { 53 }, SocketQueue: 16_384, InboundThreshold: 16_384));
+        var socket = vns.Stack.BindUdp(53);
+        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[32]);
+
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
+        {
+            for (var i = 0; i < 1000; i++) vns.Deliver(vns.Vnic, frame);
+        });
+        while (vns.Poll()) { }
+
+        Assert.Equal(1, vns.Inbound.MaxInside);
+        Assert.Equal(8000, socket.Received);
+        Assert.Equal(8000, vns.Counters.Delivered);
+    }
+
+    [Fact]
+    public void A_udp_only_vsq_lets_threads_in_together()
+    {
+        var (_, _, vns) = BuildHost(new StackSettings(StackProtocols.Udp));
+        using var together = new Barrier(4);
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            using (vns.Inbound.Enter())
+            {
+                // Under mutual exclusion this would time out: only one thread could be here.
+                Assert.True(together.SignalAndWait(TimeSpan.FromSeconds(30)), "all four threads are inside at once");
+            }
+        });
+        Assert.Equal(4, vns.Inbound.MaxInside);
+    }
+
+    [Fact]
+    public void At_its_threshold_the_inbound_vsq_leaves_frames_in_the_ring_until_it_drains()
+    {
+        var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, InboundThreshold: 4));
+        var ring = vns.Vnic.Ring!;
+        var ping = TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1");
+
+        using (vns.Inbound.Enter()) // a thread is busy inside the stack: new frames must wait
+        {
+            for (var i = 0; i < 10; i++) nic.Device.Receive(ping);
+            host.Pump();
+            Assert.Equal(4, vns.Inbound.Count);            // the VSQ holds its threshold…
+            Assert.Equal(6, ring.Count);                   // …the ring keeps the rest…
+            Assert.False(ring.InterruptsEnabled);          // …switched to polling
+            Assert.Equal(1, vns.Backlogs);
+            Assert.Equal(0, vns.Counters.Received);
+        }
+
+        host.Pump();
+        Assert.Equal(0, vns.Inbound.Count);
+        Assert.Equal(0, ring.Count);
+        Assert.True(ring.InterruptsEnabled);               // back to interrupts once the ring is empty
+        Assert.Equal(10, vns.Counters.EchoReplies);
+        Assert.Equal(10, vns.Vnic.Counters.Delivered);
+        Assert.Equal(0, vns.Vnic.Counters.DroppedTotal);   // nothing was lost on the way
+    }
+
+    // ---- outbound ------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task A_sender_over_its_outbound_bandwidth_is_blocked_and_told_when_it_may_send_again()
+    {
+        var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Udp, OutboundCapacity: 4), outbound: 1_000_000);
+        var clock = (VirtualClock)host.Time;
+        var wire = new CapturingWire();
+        nic.Device.Wire = wire;
+        var peer = NetworkEndpoint.Parse("10.0.0.9", 9);
+        vns.Stack.AddNeighbor(peer.Address, 0x02_00_00_00_00_09);
+        var socket = vns.Stack.BindUdp();
+        var payload = new byte[1000];
+
+        // 1 Mbit/s starts with 1 ms of credit (1,000 bits): not even one 1,042-byte frame. Four wait in the outbound VSQ…
+        var sends = Enumerable.Range(0, 4).Select(_ => socket.SendToAsync(peer, payload)).ToList();
+        Assert.All(sends, s => Assert.True(s.IsCompletedSuccessfully));
+        // …and the fifth sender is blocked: its task waits, it does not spin.
+        var blocked = socket.SendToAsync(peer, payload);
+        host.Pump();
+        Assert.False(blocked.IsCompleted);
+        Assert.Equal(1, vns.BlockedSends);
+        Assert.Empty(wire.Frames);
+
+        clock.Advance(TimeSpan.FromMilliseconds(9)); // 10 ms of credit: one frame (8,336 bits)
+        host.Pump();
+        Assert.Single(wire.Frames);
+        Assert.True(await blocked.WaitAsync(TimeSpan.FromSeconds(10))); // notified: it may send again, and did
+
+        for (var i = 0; i < 100; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(10));
+            host.Pump();
+        }
+        Assert.Equal(5, wire.Frames.Count);
+        Assert.Equal(5, vns.Vnic.TransmitCounters.Delivered);
+    }
+
+    [Theory]
+    [InlineData(64_000L, 64)]
+    [InlineData(1_000_000L, 200)]
+    [InlineData(100_000_000L, 1000)]
+    [InlineData(1_000_000_000L, 1000)]
+    public void Outbound_bandwidth_holds_a_greedy_sender_to_its_allocation_within_one_percent(long bitsPerSecond, int payload)
+    {
+        var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Udp), outbound: bitsPerSecond, ringSize: 4096);
+        var clock = (VirtualClock)host.Time;
+        long bytes = 0;
+        var counting = new CountingWire(frame => bytes += frame.Length);
+        nic.Device.Wire = counting;
+        var peer = NetworkEndpoint.Parse("10.0.0.9", 9);
+        vns.Stack.AddNeighbor(peer.Address, 0x02_00_00_00_00_09);
+        var socket = vns.Stack.BindUdp();
+        var data = new byte[payload];
+
+        for (var ms = 0; ms < 1000; ms++)
+        {
+            while (socket.TrySendTo(peer, data) != SendStatus.Blocked) { }
+            host.Pump();
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+        Assert.InRange(bytes * 8.0 / bitsPerSecond, 0.99, 1.01);
+    }
+
+    [Fact]
+    public void A_full_transmit_ring_pushes_back_and_nothing_is_lost()
+    {
+        var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Udp, OutboundCapacity: 64), ringSize: 16);
+        var wire = new CapturingWire();
+        nic.Device.Wire = wire;
+        var peer = NetworkEndpoint.Parse("10.0.0.9", 9);
+        vns.Stack.AddNeighbor(peer.Address, 0x02_00_00_00_00_09);
+        var socket = vns.Stack.BindUdp();
+
+        var accepted = 0;
+        while (socket.TrySendTo(peer, BitConverter.GetBytes(accepted)) != SendStatus.Blocked) accepted++;
+        Assert.Equal(16 + 64, accepted);                   // 16 on the transmit ring, 64 waiting in the outbound VSQ
+        Assert.True(vns.Vnic.BackPressured > 0);
+
+        host.Pump();
+        Assert.Equal(accepted, wire.Frames.Count);         // every accepted datagram reached the wire, in order
+        Assert.Equal(Enumerable.Range(0, accepted), wire.Frames.Select(f => BitConverter.ToInt32(f, 14 + 20 + 8)));
+    }
+
+    // ---- spoofing protection -------------------------------------------------------------------
+
+    [Fact]
+    public void Frames_sent_with_a_source_mac_or_ip_that_is_not_the_senders_own_are_dropped_and_counted()
+    {
+        var (host, wires) = TestHost.Build(Single);
+        var vm = host.VirtualMachine("other");
+        var own = TestFrames.Udp("02:aa:00:00:00:01", "192.168.10.1", 9, new byte[8], srcIp: "192.168.10.30");
+        Array.Copy(new byte[] { 2, 0, 0, 0, 0, 2 }, 0, own, 6, 6);
+        var foreignMac = (byte[])own.Clone();
+        foreignMac[11] = 0x77;
+        var foreignIp = TestFrames.Udp("02:aa:00:00:00:01", "192.168.10.1", 9, new byte[8], srcIp: "192.168.10.20"); // web's address
+        Array.Copy(new byte[] { 2, 0, 0, 0, 0, 2 }, 0, foreignIp, 6, 6);
+
+        Assert.Equal(TransmitStatus.Queued, vm.Send(own));
+        Assert.Equal(TransmitStatus.Spoofed, vm.Send(foreignMac));
+        Assert.Equal(TransmitStatus.Spoofed, vm.Send(foreignIp));
+        host.Pump();
+
+        Assert.Single(wires["e0"].Frames);
+        var counters = vm.Vnic.TransmitCounters;
+        Assert.Equal(2, counters.Dropped(DropReason.Spoofed));
+        Assert.Equal(counters.Received, counters.Delivered + counters.DroppedTotal);
+    }
+
+    [Fact]
+    public void A_stack_whose_address_is_not_its_vnics_cannot_send_from_it()
+    {
+        var (host, wires) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        web.Stack.AddAddress(NetworkAddress.Parse("192.168.10.77")); // not declared for the VNIC
+        web.Stack.AddNeighbor(NetworkAddress.Parse("192.168.10.1"), 0x02_AA_00_00_00_01);
+
+        Assert.Equal(SendStatus.Sent, web.Stack.SendEchoRequest(NetworkAddress.Parse("192.168.10.1"), 1, 1));
+        host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.77")); // its reply would come from .77
+
+        Assert.Single(wires["e0"].Frames);
+        Assert.Equal(1, web.Vnic.TransmitCounters.Dropped(DropReason.Spoofed));
+        Assert.Equal(1, web.Counters.SendDropped(StackDropReason.Spoofed));
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static (NetworkHost Host, HostNic Nic, VirtualNetworkStack Vns) BuildHost(StackSettings settings, long? outbound = null, int ringSize = 256)
+    {
+        var host = new NetworkHost("h", 2, new VirtualClock());
+        var nic = host.AddNic("e0", SimNicModels.Get("simnic-10g"), new SimNicSettings(1, 1, ringSize));
+        var vns = host.AddNetworkStack(VnicRole.Container,
+            new VnicSettings("web", "e0", new[] { 0x02_00_00_00_00_01UL }, new[] { IPAddress.Parse("10.0.0.1") }, OutboundBandwidth: outbound), settings);
+        nic.BindHardwareRing(0, vns.Vnic);
+        nic.Program(0x02_00_00_00_00_01UL, 0, 0, vns.Vnic);
+        host.Start();
+        return (host, nic, vns);
+    }
+
+    private static byte[] Reseal(byte[] frame, Action<byte[]> change)
+    {
+        var copy = (byte[])frame.Clone();
+        var ip = new byte[20];
+        Array.Copy(copy, 14, ip, 0, 20);
+        change(ip);
+        ip[10] = ip[11] = 0;
+        var checksum = Runtime.Packets.InternetChecksum.Compute(ip);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.AsSpan(10), checksum);
+        Array.Copy(ip, 0, copy, 14, 20);
+        return copy;
+    }
+
+    private static void EthernetHeaderOf(byte[] frame, ulong destination, ushort etherType)
+    {
+        Runtime.Packets.EthernetHeader.WriteMac(frame, destination);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), etherType);
+    }
+
+    private sealed class CountingWire(Action<byte[]> seen) : IWire
+    {
+        public void Transmit(ReadOnlySpan<byte> frame) => seen(frame.ToArray());
+    }
+}
