@@ -51,6 +51,33 @@ public class SimulateCommandTests
         }
     }
 
+    [Fact]
+    public void A_container_reports_what_its_network_stack_did_with_every_frame()
+    {
+        const string topology = """
+            host s {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container c on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53; bandwidth 10M; mode polling }
+                vm v on e0 { mac 02:00:00:00:00:02 }
+            }
+            """;
+        var (exit, output, _) = CliRunner.Run("simulate", CliRunner.TempFile(topology), "--seconds", "0.2", "--format", "json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var vnics = json.RootElement.GetProperty("nics")[0].GetProperty("vnics");
+        var container = vnics[0];
+        var stack = container.GetProperty("stack");
+        Assert.Equal(container.GetProperty("delivered").GetInt64(), stack.GetProperty("received").GetInt64());
+        var dropped = stack.GetProperty("dropped").EnumerateObject().Sum(d => d.Value.GetInt64());
+        Assert.True(dropped > 0, "synthetic frames are not IP packets for the container: its stack drops and counts them");
+        Assert.Equal(stack.GetProperty("received").GetInt64(), stack.GetProperty("delivered").GetInt64() + stack.GetProperty("answered").GetInt64() + dropped);
+        Assert.False(vnics[1].TryGetProperty("stack", out _)); // a VM runs its own stack, not a VNS
+
+        var (_, text, _) = CliRunner.Run("simulate", CliRunner.TempFile(topology), "--seconds", "0.2");
+        Assert.Contains("VNS c: received", text);
+    }
+
     [Theory]
     [InlineData("--rate", "fast", "--rate 'fast'")]
     [InlineData("--seconds", "0", "--seconds must be")]

@@ -53,6 +53,29 @@ public class BandwidthTests
         Assert.Equal(counters.Received, counters.Delivered + counters.DroppedTotal + queued);
     }
 
+    [Theory]
+    [InlineData("1M", 125)]    // 1,000-byte frames: 125 a second
+    [InlineData("4M", 500)]
+    public void A_polling_destination_polls_at_a_rate_that_follows_its_allocation(string rate, int framesPerSecond)
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build($$"""
+            host b {
+                nic e0 { model simnic-10g; rx-rings 1 }
+                container x on e0 { mac 02:00:00:00:00:01; bandwidth {{rate}}; mode polling }
+            }
+            """, clock);
+
+        TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: 1, FrameSize: 1000, Mix: false));
+
+        var poller = host.NetworkStack("x").Poller!;
+        Assert.False(host.Vnic("x").Ring!.InterruptsEnabled);
+        // The simulation runs the processor every millisecond or so; the VNS polls its ring only
+        // when the allocation will allow the next frame, about once per frame, not on every turn.
+        Assert.InRange(poller.Polls, framesPerSecond * 0.9, framesPerSecond * 1.1);
+        Assert.True(poller.Deferred > poller.Polls, $"{poller.Deferred} turns deferred, {poller.Polls} polls");
+    }
+
     [Fact]
     public void The_limiter_holds_back_a_frame_until_its_credit_has_accrued()
     {

@@ -8,7 +8,8 @@ namespace NicBypass.Cli.Output;
 /// <summary>
 /// The report of <c>replay</c> and <c>simulate</c>: text for people, JSON with the contract's
 /// field names (DESIGN.md §5): frames, nics[name, received, dropped, vnics[name, ring, received,
-/// delivered, deliveredBytes, dropped]], seconds.
+/// delivered, deliveredBytes, dropped, and for containers and services stack{received, delivered,
+/// answered, sent, dropped}]], seconds.
 /// </summary>
 public static class TrafficReportWriter
 {
@@ -35,6 +36,16 @@ public static class TrafficReportWriter
                     json.WriteNumber("delivered", vnic.Delivered);
                     json.WriteNumber("deliveredBytes", vnic.DeliveredBytes);
                     WriteDrops(json, vnic.Dropped);
+                    if (vnic.Stack is { } stack)
+                    {
+                        json.WriteStartObject("stack");
+                        json.WriteNumber("received", stack.Received);
+                        json.WriteNumber("delivered", stack.Delivered);
+                        json.WriteNumber("answered", stack.Answered);
+                        json.WriteNumber("sent", stack.Sent);
+                        WriteDrops(json, stack.Dropped);
+                        json.WriteEndObject();
+                    }
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
@@ -63,6 +74,12 @@ public static class TrafficReportWriter
             foreach (var row in rows)
             {
                 output.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : i >= 2 && row != rows[0] ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
+            }
+            foreach (var vnic in nic.Vnics.Where(v => v.Stack is not null))
+            {
+                var stack = vnic.Stack!;
+                output.WriteLine(string.Format(culture, "  VNS {0}: received {1:N0}, to sockets {2:N0}, answered {3:N0}, sent {4:N0}, dropped {5}",
+                    vnic.Name, stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped)));
             }
         }
     }

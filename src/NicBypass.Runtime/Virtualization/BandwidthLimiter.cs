@@ -53,6 +53,18 @@ public sealed class BandwidthLimiter
         return _credit >= cost;
     }
 
+    /// <summary>The host-clock timestamp (in nanoseconds) at which a frame of <paramref name="bytes"/> will have enough credit; now if it has.</summary>
+    public long ReadyAt(int bytes)
+    {
+        var cost = (long)bytes * 8 * NanosecondsPerSecond;
+        Refill(Cap(cost));
+        var now = _last;
+        return _credit >= cost ? now : now + (cost - _credit + BitsPerSecond - 1) / BitsPerSecond;
+    }
+
+    /// <summary>The host clock, in nanoseconds.</summary>
+    public long Timestamp => Now();
+
     /// <summary>Takes credit for a frame already sent (after <see cref="CanConsume"/> said yes).</summary>
     public void Consume(int bytes) => _credit -= (long)bytes * 8 * NanosecondsPerSecond;
 

@@ -262,7 +262,10 @@ public sealed class NetworkHost
             nic.Device.Counters.Received,
             nic.Device.Counters.Drops().Concat(nic.SoftwareRings.SelectMany(s => s.Counters.Drops())).GroupBy(d => d.Key).Select(g => new KeyValuePair<string, long>(g.Key, g.Sum(x => x.Value))).ToList(),
             _vnics.Where(v => v.Nic == nic).Select(v => new VnicTrafficReport(
-                v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops())).ToList())).ToList();
+                v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
+                v.Consumer is VirtualNetworkStack vns
+                    ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops())
+                    : null)).ToList())).ToList();
         return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds);
     }
 

@@ -15,6 +15,7 @@ public sealed class RingPoller : IPollingConsumer
 {
     private readonly RingPoll _poll;
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[Processor.BatchSize];
+    private long _notBefore;
 
     public RingPoller(Vnic vnic, RingPoll poll, RingInterruptControl interrupts)
     {
@@ -32,14 +33,30 @@ public sealed class RingPoller : IPollingConsumer
     /// </summary>
     public BandwidthLimiter? Limiter { get; set; }
 
-    /// <summary>Polls made, and polls that found frames.</summary>
+    /// <summary>Polls made through the ring's poll entry point.</summary>
     public long Polls { get; private set; }
+
+    /// <summary>
+    /// Turns at which the poller did not poll because the allocation will not allow the next
+    /// frame before a known time: with a limiter, the rate of polling follows the allocation.
+    /// </summary>
+    public long Deferred { get; private set; }
 
     public bool Poll() => Poll(int.MaxValue);
 
     /// <summary>Polls once, taking at most <paramref name="maxFrames"/> (what the consumer has room for).</summary>
     public bool Poll(int maxFrames)
     {
+        if (maxFrames <= 0) return false;
+        if (_notBefore != 0)
+        {
+            if (Limiter!.Timestamp < _notBefore)
+            {
+                Deferred++;
+                return false;
+            }
+            _notBefore = 0;
+        }
         Polls++;
         var ring = Vnic.Ring!;
         var moved = 0;
@@ -52,6 +69,8 @@ public sealed class RingPoller : IPollingConsumer
                 Vnic.Receive(ring, _batch.AsSpan(0, 1));
                 moved++;
             }
+            // The next frame waits for credit: do not poll again before the allocation allows it.
+            if (moved < maxFrames && ring.Queue.TryPeek(out var waiting)) _notBefore = limiter.ReadyAt(waiting.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0));
             return moved > 0;
         }
         int n;
