@@ -42,10 +42,13 @@ public sealed class DescriptorRing
     }
 
     /// <summary>The oldest descriptor without taking it (consumer side only).</summary>
-    public bool TryPeek(out PacketDescriptor descriptor)
+    public bool TryPeek(out PacketDescriptor descriptor) => TryPeek(0, out descriptor);
+
+    /// <summary>The descriptor <paramref name="offset"/> places behind the oldest, without taking anything (consumer side only).</summary>
+    public bool TryPeek(int offset, out PacketDescriptor descriptor)
     {
-        var head = _indexes.Head;
-        if (Volatile.Read(ref _indexes.Tail) == head)
+        var head = _indexes.Head + offset;
+        if (Volatile.Read(ref _indexes.Tail) - head <= 0)
         {
             descriptor = default;
             return false;

@@ -32,17 +32,18 @@ public sealed class NetworkStack
 
     private readonly IStackOutput _output;
     private readonly ConcurrentDictionary<NetworkAddress, Neighbor> _neighbors = new();
-    private readonly ConcurrentDictionary<ushort, UdpSocket> _udp = new();
-    private readonly ConcurrentDictionary<ushort, TcpListener> _listeners = new();
+    private readonly PortTable<UdpSocket> _udp = new();
+    private readonly PortTable<TcpListener> _listeners = new();
     private readonly ConcurrentDictionary<TcpKey, TcpConnection> _connections = new();
     private readonly HashSet<int>? _ports;
     private readonly Lock _bind = new();
     private NetworkAddress[] _addresses;
     private int _nextEphemeral = EphemeralFirst;
+    private int _timed; // connections plus neighbours being resolved: Tick has nothing to do at 0
     private int _ipId;
     private uint _issCounter;
 
-    public NetworkStack(ulong mac, IEnumerable<IPAddress> addresses, int mtu, TimeProvider time, IStackOutput output, StackSettings? settings = null)
+    public NetworkStack(ulong mac, IEnumerable<IPAddress> addresses, int mtu, TimeProvider time, IStackOutput output, StackSettings? settings = null, bool concurrentReceive = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 576);
         Mac = mac;
@@ -52,6 +53,7 @@ public sealed class NetworkStack
         Settings = settings ?? new StackSettings();
         _ports = Settings.Ports is { } ports ? new HashSet<int>(ports) : null;
         _addresses = addresses.Select(NetworkAddress.From).Distinct().ToArray();
+        Counters = new StackCounters(concurrentReceive);
     }
 
     /// <summary>The MAC it answers ARP and neighbour solicitations with, and sends from.</summary>
@@ -63,7 +65,7 @@ public sealed class NetworkStack
 
     public StackSettings Settings { get; }
 
-    public StackCounters Counters { get; } = new();
+    public StackCounters Counters { get; }
 
     /// <summary>Where its frames go.</summary>
     public IStackOutput Output => _output;
@@ -128,16 +130,20 @@ public sealed class NetworkStack
             var local = NextEphemeral(p => _listeners.ContainsKey(p) || _connections.ContainsKey(new TcpKey(remote.Address, remote.Port, p)));
             connection = new TcpConnection(this, local, remote, NextIss());
             _connections[connection.Key] = connection;
+            Interlocked.Increment(ref _timed);
         }
         connection.Open();
         return connection;
     }
 
-    internal void Unbind(UdpSocket socket) => _udp.TryRemove(new KeyValuePair<ushort, UdpSocket>(socket.Port, socket));
+    internal void Unbind(UdpSocket socket) => _udp.TryRemove(socket.Port, socket);
 
-    internal void Unbind(TcpListener listener) => _listeners.TryRemove(new KeyValuePair<ushort, TcpListener>(listener.Port, listener));
+    internal void Unbind(TcpListener listener) => _listeners.TryRemove(listener.Port, listener);
 
-    internal void Forget(TcpConnection connection) => _connections.TryRemove(new KeyValuePair<TcpKey, TcpConnection>(connection.Key, connection));
+    internal void Forget(TcpConnection connection)
+    {
+        if (_connections.TryRemove(new KeyValuePair<TcpKey, TcpConnection>(connection.Key, connection))) Interlocked.Decrement(ref _timed);
+    }
 
     internal uint NextIss() => (uint)Interlocked.Increment(ref _issCounter) * 0x01000193u + (uint)(Time.GetTimestamp() >> 12);
 
@@ -172,7 +178,7 @@ public sealed class NetworkStack
     /// <summary>Processes one received Ethernet frame (untagged). The span is only read during the call.</summary>
     public void Receive(ReadOnlySpan<byte> frame)
     {
-        StackCounters.Add(ref Counters._received);
+        Counters.Add(ref Counters._received);
         if (frame.Length < EthernetHeader.Length)
         {
             Counters.Drop(StackDropReason.Malformed);
@@ -190,13 +196,14 @@ public sealed class NetworkStack
     /// <summary>Counts a frame that reached the stack's VNS but could not be processed (a full inbound VSQ).</summary>
     internal void CountUnprocessed(StackDropReason reason)
     {
-        StackCounters.Add(ref Counters._received);
+        Counters.Add(ref Counters._received);
         Counters.Drop(reason);
     }
 
     /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>
     public bool Tick()
     {
+        if (Volatile.Read(ref _timed) == 0) return false;
         var progress = false;
         var now = Time.GetTimestamp();
         foreach (var pair in _connections) progress |= pair.Value.OnTimer(now);
@@ -225,7 +232,7 @@ public sealed class NetworkStack
             Counters.Drop(StackDropReason.NotForUs);
             return;
         }
-        StackCounters.Add(ref Counters._answered);
+        Counters.Add(ref Counters._answered);
         if (sender.Value != 0) Learn(sender, senderMac);
         if (operation != 1) return;
 
@@ -240,7 +247,7 @@ public sealed class NetworkStack
         EthernetHeader.WriteMac(body.Slice(8), Mac);
         arp.Slice(24, 4).CopyTo(body.Slice(14));
         arp.Slice(8, 10).CopyTo(body.Slice(18));
-        if (SendReply(reply)) StackCounters.Add(ref Counters._arpReplies);
+        if (SendReply(reply)) Counters.Add(ref Counters._arpReplies);
     }
 
     private void ReceiveIpv4(ReadOnlySpan<byte> frame)
@@ -282,7 +289,7 @@ public sealed class NetworkStack
         {
             case ProtocolIcmp: ReceiveIcmpV4(frame, packet, payload, source, destination); break;
             case ProtocolUdp: ReceiveUdp(packet, payload, source, destination); break;
-            case ProtocolTcp: ReceiveTcp(payload, source, destination); break;
+            case ProtocolTcp: ReceiveTcp(packet, payload, source, destination); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }
@@ -297,17 +304,17 @@ public sealed class NetworkStack
         switch (icmp[0])
         {
             case 8:
-                StackCounters.Add(ref Counters._answered);
+                Counters.Add(ref Counters._answered);
                 var reply = BuildIp(destination, source, ProtocolIcmp, icmp.Length, out var body);
                 icmp.CopyTo(body);
                 body[0] = 0;
                 BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), 0);
                 BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), InternetChecksum.Compute(body));
                 EthernetHeader.WriteMac(reply, EthernetHeader.ReadMac(frame.Slice(6)));
-                if (SendReply(reply)) StackCounters.Add(ref Counters._echoReplies);
+                if (SendReply(reply)) Counters.Add(ref Counters._echoReplies);
                 return;
             case 0:
-                StackCounters.Add(ref Counters._delivered);
+                Counters.Add(ref Counters._delivered);
                 Interlocked.Increment(ref _echoRepliesReceived);
                 return;
             default:
@@ -356,7 +363,7 @@ public sealed class NetworkStack
                 return;
             case ProtocolTcp when unicast:
                 Glean(source, frame);
-                ReceiveTcp(payload, source, destination);
+                ReceiveTcp(packet, payload, source, destination);
                 return;
             case 44:
                 Counters.Drop(StackDropReason.Fragment);
@@ -382,16 +389,16 @@ public sealed class NetworkStack
         switch (icmp[0])
         {
             case 135 when icmp.Length >= 24 && Owns(NetworkAddress.Read(icmp.Slice(8, 16))):
-                StackCounters.Add(ref Counters._answered);
+                Counters.Add(ref Counters._answered);
                 if (source.Value != 0) Learn(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
                 AdvertiseNeighbor(solicitorMac, source, NetworkAddress.Read(icmp.Slice(8, 16)));
                 return;
             case 136 when icmp.Length >= 24:
-                StackCounters.Add(ref Counters._answered);
+                Counters.Add(ref Counters._answered);
                 Learn(NetworkAddress.Read(icmp.Slice(8, 16)), LinkLayerOption(icmp.Slice(24), 2) ?? solicitorMac);
                 return;
             case 128 when unicast:
-                StackCounters.Add(ref Counters._answered);
+                Counters.Add(ref Counters._answered);
                 Glean(source, frame);
                 var reply = BuildIp(destination, source, ProtocolIcmpV6, icmp.Length, out var body);
                 icmp.CopyTo(body);
@@ -399,10 +406,10 @@ public sealed class NetworkStack
                 BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), 0);
                 SealTransport(reply, 2);
                 EthernetHeader.WriteMac(reply, solicitorMac);
-                if (SendReply(reply)) StackCounters.Add(ref Counters._echoReplies);
+                if (SendReply(reply)) Counters.Add(ref Counters._echoReplies);
                 return;
             case 129 when unicast:
-                StackCounters.Add(ref Counters._delivered);
+                Counters.Add(ref Counters._delivered);
                 Interlocked.Increment(ref _echoRepliesReceived);
                 return;
             default:
@@ -414,7 +421,7 @@ public sealed class NetworkStack
     private void ReceiveUdp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> udp, NetworkAddress source, NetworkAddress destination)
     {
         var length = udp.Length >= 8 ? BinaryPrimitives.ReadUInt16BigEndian(udp.Slice(4)) : 0;
-        if (udp.Length < 8 || length < 8 || length > udp.Length || !ChecksumValid(udp.Slice(0, length), source, destination, ProtocolUdp, allowZero: !source.IsV6))
+        if (udp.Length < 8 || length < 8 || length > udp.Length || !ChecksumValid(packet, udp.Slice(0, length), ProtocolUdp, allowZero: !source.IsV6))
         {
             Counters.Drop(StackDropReason.Malformed);
             return;
@@ -424,29 +431,29 @@ public sealed class NetworkStack
         var destinationPort = BinaryPrimitives.ReadUInt16BigEndian(udp.Slice(2));
         if (_udp.TryGetValue(destinationPort, out var socket))
         {
-            if (socket.Enqueue(new NetworkEndpoint(source, sourcePort), udp.Slice(8))) StackCounters.Add(ref Counters._delivered);
+            if (socket.Enqueue(new NetworkEndpoint(source, sourcePort), udp.Slice(8))) Counters.Add(ref Counters._delivered);
             else Counters.Drop(StackDropReason.SocketFull);
             return;
         }
         if (Settings.EchoUdp)
         {
-            StackCounters.Add(ref Counters._answered);
+            Counters.Add(ref Counters._answered);
             var reply = BuildIp(destination, source, ProtocolUdp, udp.Length, out var body);
             udp.CopyTo(body);
             BinaryPrimitives.WriteUInt16BigEndian(body, destinationPort);
             BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), sourcePort);
             BinaryPrimitives.WriteUInt16BigEndian(body.Slice(6), 0);
             SealTransport(reply, 6);
-            if (Send(reply, source, reply: true) is SendStatus.Sent or SendStatus.Queued) StackCounters.Add(ref Counters._udpEchoes);
+            if (Send(reply, source, reply: true) is SendStatus.Sent or SendStatus.Queued) Counters.Add(ref Counters._udpEchoes);
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);
         SendPortUnreachable(packet, source, destination);
     }
 
-    private void ReceiveTcp(ReadOnlySpan<byte> tcp, NetworkAddress source, NetworkAddress destination)
+    private void ReceiveTcp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> tcp, NetworkAddress source, NetworkAddress destination)
     {
-        if (tcp.Length < 20 || (tcp[12] >> 4) * 4 < 20 || (tcp[12] >> 4) * 4 > tcp.Length || !ChecksumValid(tcp, source, destination, ProtocolTcp, allowZero: false))
+        if (tcp.Length < 20 || (tcp[12] >> 4) * 4 < 20 || (tcp[12] >> 4) * 4 > tcp.Length || !ChecksumValid(packet, tcp, ProtocolTcp, allowZero: false))
         {
             Counters.Drop(StackDropReason.Malformed);
             return;
@@ -454,7 +461,7 @@ public sealed class NetworkStack
         var segment = new TcpSegment(tcp);
         if (_connections.TryGetValue(new TcpKey(source, segment.SourcePort, segment.DestinationPort), out var connection))
         {
-            if (connection.OnSegment(segment)) StackCounters.Add(ref Counters._delivered);
+            if (connection.OnSegment(segment)) Counters.Add(ref Counters._delivered);
             else Counters.Drop(StackDropReason.OutOfOrder);
             return;
         }
@@ -470,9 +477,10 @@ public sealed class NetworkStack
             {
                 connection = new TcpConnection(this, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
                 _connections[connection.Key] = connection;
+                Interlocked.Increment(ref _timed);
             }
             connection.Accept(segment);
-            StackCounters.Add(ref Counters._delivered);
+            Counters.Add(ref Counters._delivered);
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);
@@ -496,7 +504,7 @@ public sealed class NetworkStack
         EthernetHeader.WriteMac(icmp.Slice(26), Mac);
         SealTransport(reply, 2);
         EthernetHeader.WriteMac(reply, unspecified ? 0x3333_0000_0001UL : solicitorMac);
-        if (SendReply(reply)) StackCounters.Add(ref Counters._neighborAdvertisements);
+        if (SendReply(reply)) Counters.Add(ref Counters._neighborAdvertisements);
     }
 
     private void SendPortUnreachable(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination)
@@ -511,7 +519,7 @@ public sealed class NetworkStack
         quoted.CopyTo(icmp.Slice(8));
         if (source.IsV6) SealTransport(frame, 2);
         else BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(2), InternetChecksum.Compute(icmp));
-        if (Send(frame, source, reply: true) is SendStatus.Sent or SendStatus.Queued) StackCounters.Add(ref Counters._portUnreachables);
+        if (Send(frame, source, reply: true) is SendStatus.Sent or SendStatus.Queued) Counters.Add(ref Counters._portUnreachables);
     }
 
     internal void SendReset(NetworkAddress remote, NetworkAddress local, in TcpSegment cause)
@@ -534,7 +542,7 @@ public sealed class NetworkStack
             tcp[13] = (byte)(TcpFlags.Rst | TcpFlags.Ack);
         }
         SealTransport(frame, 16);
-        if (Send(frame, remote, reply: true) is SendStatus.Sent or SendStatus.Queued) StackCounters.Add(ref Counters._resets);
+        if (Send(frame, remote, reply: true) is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref Counters._resets);
     }
 
     /// <summary>Sends an ICMP (or ICMPv6) echo request; replies are counted in <see cref="EchoRepliesReceived"/>.</summary>
@@ -649,10 +657,11 @@ public sealed class NetworkStack
             {
                 neighbor.Attempts = 1;
                 neighbor.SolicitedAt = Time.GetTimestamp();
+                Interlocked.Increment(ref _timed);
             }
             if (first) Solicit(nextHop);
         }
-        StackCounters.Add(ref Counters._sent);
+        StackCounters.AddShared(ref Counters._sent);
         return SendStatus.Queued;
     }
 
@@ -662,7 +671,7 @@ public sealed class NetworkStack
         switch (status)
         {
             case SendStatus.Sent or SendStatus.Queued:
-                StackCounters.Add(ref Counters._sent);
+                StackCounters.AddShared(ref Counters._sent);
                 break;
             case SendStatus.Blocked when reply:
                 Counters.DropSend(StackDropReason.OutputBlocked);
@@ -723,6 +732,7 @@ public sealed class NetworkStack
                 if (neighbor.ParkedLength > 0) Counters.DropSend(StackDropReason.Unresolved);
                 neighbor.ParkedLength = 0;
                 neighbor.Attempts = 0;
+                Interlocked.Decrement(ref _timed);
                 return false;
             }
             neighbor.Attempts++;
@@ -739,6 +749,7 @@ public sealed class NetworkStack
         lock (neighbor)
         {
             Volatile.Write(ref neighbor.Mac, mac);
+            if (neighbor.Attempts > 0) Interlocked.Decrement(ref _timed);
             neighbor.Attempts = 0;
             if (neighbor.ParkedLength == 0) return;
             var parked = neighbor.Parked.AsSpan(0, neighbor.ParkedLength);
@@ -769,16 +780,13 @@ public sealed class NetworkStack
         return null;
     }
 
-    private static bool ChecksumValid(ReadOnlySpan<byte> segment, NetworkAddress source, NetworkAddress destination, byte protocol, bool allowZero)
+    // The pseudo-header's addresses are read from the packet's own IP header.
+    private static bool ChecksumValid(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> segment, byte protocol, bool allowZero)
     {
         if (allowZero && BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(6)) == 0) return true;
-        Span<byte> src = stackalloc byte[16];
-        Span<byte> dst = stackalloc byte[16];
-        source.Write(src);
-        destination.Write(dst);
-        return (source.IsV6
-            ? InternetChecksum.ComputeV6(src, dst, protocol, segment)
-            : InternetChecksum.ComputeV4(src.Slice(0, 4), dst.Slice(0, 4), protocol, segment)) == 0;
+        return (packet[0] >> 4 == 6
+            ? InternetChecksum.ComputeV6(packet.Slice(8, 16), packet.Slice(24, 16), protocol, segment)
+            : InternetChecksum.ComputeV4(packet.Slice(12, 4), packet.Slice(16, 4), protocol, segment)) == 0;
     }
 
     private bool Owns(NetworkAddress address)

@@ -42,12 +42,25 @@ internal sealed class SerializationGate(SerializationPolicy policy)
 
     public void Exit()
     {
+        if (Policy == SerializationPolicy.MutualExclusion)
+        {
+            _inside--;
+            _lock.Exit();
+            return;
+        }
         Interlocked.Decrement(ref _inside);
-        if (Policy == SerializationPolicy.MutualExclusion) _lock.Exit();
     }
 
     private void Track()
     {
+        if (Policy == SerializationPolicy.MutualExclusion)
+        {
+            // Inside the lock: one thread, plain counts.
+            var alone = ++_inside;
+            _entries++;
+            if (alone > _maxInside) _maxInside = alone;
+            return;
+        }
         var inside = Interlocked.Increment(ref _inside);
         Interlocked.Increment(ref _entries);
         var max = Volatile.Read(ref _maxInside);

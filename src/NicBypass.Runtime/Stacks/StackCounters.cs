@@ -4,10 +4,16 @@ namespace NicBypass.Runtime.Stacks;
 /// What a stack did with the frames it received and sent. Every received frame ends in exactly
 /// one of <see cref="Delivered"/> (to a socket or connection), <see cref="Answered"/> (ARP,
 /// neighbour solicitation, echo) or a drop reason: Received = Delivered + Answered + dropped.
-/// Counted with interlocked adds, since a UDP-only stack runs on several threads at once.
+/// The receive side is counted with plain adds where one thread at a time processes (a TCP
+/// stack's mutually exclusive VSQ, a VM's guest), with interlocked adds where several may (a
+/// UDP-only stack); the send side, which application threads reach, always with interlocked adds.
 /// </summary>
 public sealed class StackCounters
 {
+    private readonly bool _atomic;
+
+    internal StackCounters(bool concurrentReceive) => _atomic = concurrentReceive;
+
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
     internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions;
@@ -63,9 +69,17 @@ public sealed class StackCounters
     public IReadOnlyList<KeyValuePair<string, long>> Drops() =>
         StackDropReasons.All.Where(r => Dropped(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), Dropped(r))).ToList();
 
-    internal void Drop(StackDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+    internal void Drop(StackDropReason reason) => Add(ref _dropped[(int)reason]);
 
     internal void DropSend(StackDropReason reason) => Interlocked.Increment(ref _sendDropped[(int)reason]);
 
-    internal static void Add(ref long counter) => Interlocked.Increment(ref counter);
+    /// <summary>A receive-side count.</summary>
+    internal void Add(ref long counter)
+    {
+        if (_atomic) Interlocked.Increment(ref counter);
+        else counter++;
+    }
+
+    /// <summary>A send-side count (application threads send).</summary>
+    internal static void AddShared(ref long counter) => Interlocked.Increment(ref counter);
 }

@@ -470,7 +470,7 @@ public sealed class TcpConnection
         _sndNxt = _sndUna;
         _retransmitAt = 0;
         Retransmissions++;
-        StackCounters.Add(ref _stack.Counters._retransmissions);
+        StackCounters.AddShared(ref _stack.Counters._retransmissions);
         Output();
     }
 
@@ -505,7 +505,7 @@ public sealed class TcpConnection
         NetworkStack.SealTransport(frame, 16);
         var pure = length == 0 && (flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
-        if ((flags & TcpFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.Add(ref _stack.Counters._resets);
+        if ((flags & TcpFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
         return status;
     }
 

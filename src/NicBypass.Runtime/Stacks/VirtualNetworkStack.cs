@@ -30,6 +30,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 {
     [ThreadStatic] private static byte[]? t_inbound;
     [ThreadStatic] private static PacketDescriptor[]? t_batch;
+    [ThreadStatic] private static VirtualNetworkStack? t_entered;
 
     private readonly Lock _transmit = new();
     private RingPoller? _poller;
@@ -44,7 +45,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         Inbound = new SerializationQueue("inbound", settings.InboundThreshold, frameSize, inbound);
         Outbound = new SerializationQueue("outbound", settings.OutboundCapacity, frameSize, settings.Bidirectional ? inbound : new SerializationGate(settings.Policy));
         if (vnic.Settings.OutboundBandwidth is { } outbound) OutboundLimiter = new BandwidthLimiter(outbound, frameSize, time);
-        Stack = new NetworkStack(vnic.Macs[0], vnic.Ips, frameSize - 18, time, this, settings);
+        Stack = new NetworkStack(vnic.Macs[0], vnic.Ips, frameSize - 18, time, this, settings, concurrentReceive: settings.Policy == SerializationPolicy.Concurrent);
     }
 
     public string Name => Vnic.Name;
@@ -83,9 +84,28 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     // ---- inbound -------------------------------------------------------------------------------
 
+    /// <summary>A batch of frames is coming: enter the inbound VSQ once for all of them if it is idle.</summary>
+    public void BeginBatch()
+    {
+        if (Inbound.Count == 0 && Inbound.TryEnter()) t_entered = this;
+    }
+
+    /// <summary>The batch is over: leave the inbound VSQ if <see cref="BeginBatch"/> entered it.</summary>
+    public void EndBatch()
+    {
+        if (t_entered != this) return;
+        t_entered = null;
+        Inbound.Exit();
+    }
+
     /// <summary>A frame from the VNIC: processed at once if the inbound VSQ is idle, queued otherwise.</summary>
     public void Deliver(Vnic vnic, ReadOnlySpan<byte> frame)
     {
+        if (t_entered == this)
+        {
+            Stack.Receive(frame);
+            return;
+        }
         if (Inbound.Count == 0 && Inbound.TryEnter())
         {
             try

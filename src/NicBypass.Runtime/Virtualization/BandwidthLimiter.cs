@@ -36,10 +36,16 @@ public sealed class BandwidthLimiter
     public int MaxFrameBytes { get; }
 
     /// <summary>Takes credit for a frame of <paramref name="bytes"/> if there is enough; false (nothing taken) otherwise.</summary>
-    public bool TryConsume(int bytes)
+    public bool TryConsume(int bytes) => TryConsume(bytes, Now());
+
+    /// <summary>
+    /// <see cref="TryConsume(int)"/> at a time the caller read once for a whole batch
+    /// (<see cref="Timestamp"/>): reading the clock costs more than the rest of the decision.
+    /// </summary>
+    public bool TryConsume(int bytes, long now)
     {
         var cost = (long)bytes * 8 * NanosecondsPerSecond;
-        Refill(Cap(cost));
+        Refill(Cap(cost), now);
         if (_credit < cost) return false;
         _credit -= cost;
         return true;
@@ -73,9 +79,10 @@ public sealed class BandwidthLimiter
     // is not thrown away (at 64 Kbps a 1,000-byte frame is 125 ms of credit).
     private long Cap(long cost) => cost > _depth ? cost + _depth : _depth;
 
-    private void Refill(long cap)
+    private void Refill(long cap) => Refill(cap, Now());
+
+    private void Refill(long cap, long now)
     {
-        var now = Now();
         var elapsed = now - _last;
         if (elapsed <= 0) return;
         _last = now;

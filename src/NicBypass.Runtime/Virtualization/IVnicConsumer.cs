@@ -4,4 +4,10 @@ namespace NicBypass.Runtime.Virtualization;
 public interface IVnicConsumer
 {
     void Deliver(Vnic vnic, ReadOnlySpan<byte> frame);
+
+    /// <summary>Before a batch of <see cref="Deliver"/> calls (a stack enters its serialization queue once per batch).</summary>
+    void BeginBatch() { }
+
+    /// <summary>After the batch.</summary>
+    void EndBatch() { }
 }

@@ -62,15 +62,23 @@ public sealed class RingPoller : IPollingConsumer
         var moved = 0;
         if (Limiter is { } limiter)
         {
-            // One frame at a time: the next frame's length decides whether the allocation allows it.
-            while (moved < maxFrames && ring.Queue.TryPeek(out var next) && limiter.TryConsume(next.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0)))
+            // The allocation decides frame by frame (each frame's length against the credit),
+            // reading ahead in the ring; what it allows moves as one batch. The clock is read
+            // once per poll.
+            var now = limiter.Timestamp;
+            var tag = Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0;
+            var allowed = 0;
+            var limit = Math.Min(maxFrames, ring.Queue.Count);
+            while (allowed < limit && ring.Queue.TryPeek(allowed, out var next) && limiter.TryConsume(next.Length - tag, now)) allowed++;
+            while (moved < allowed)
             {
-                _poll(_batch.AsSpan(0, 1));
-                Vnic.Receive(ring, _batch.AsSpan(0, 1));
-                moved++;
+                var taken = _poll(_batch.AsSpan(0, Math.Min(_batch.Length, allowed - moved)));
+                if (taken == 0) break;
+                Vnic.Receive(ring, _batch.AsSpan(0, taken));
+                moved += taken;
             }
             // The next frame waits for credit: do not poll again before the allocation allows it.
-            if (moved < maxFrames && ring.Queue.TryPeek(out var waiting)) _notBefore = limiter.ReadyAt(waiting.Length - (Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0));
+            if (moved < maxFrames && ring.Queue.TryPeek(out var waiting)) _notBefore = limiter.ReadyAt(waiting.Length - tag);
             return moved > 0;
         }
         int n;

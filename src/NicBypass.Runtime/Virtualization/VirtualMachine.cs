@@ -34,7 +34,7 @@ public sealed class VirtualMachine : IPollingConsumer
         Interface = new GuestInterface(vnic, this, transform);
         _reverse = transform == PacketTransform.ReverseBits;
         _output = new GuestOutput(this);
-        Stack = new NetworkStack(Mac, vnic.Ips, size - 18, time, _output, new StackSettings(EchoUdp: true));
+        Stack = new NetworkStack(Mac, vnic.Ips, size - 18, time, _output, new StackSettings(EchoUdp: true), concurrentReceive: false);
     }
 
     public string Name => Vnic.Name;
@@ -75,6 +75,7 @@ public sealed class VirtualMachine : IPollingConsumer
         return Stack.Tick();
     }
 
+
     // A frame has been placed in memory by the interface: the guest reads and handles it.
     internal void OnFrame(ReadOnlySpan<byte> memory)
     {
@@ -109,6 +110,7 @@ public sealed class VirtualMachine : IPollingConsumer
 
         public void Signal()
         {
+            if (Volatile.Read(ref _writable) is null) return;
             TaskCompletionSource? writable;
             lock (this)
             {

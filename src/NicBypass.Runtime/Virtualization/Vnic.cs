@@ -117,12 +117,16 @@ public sealed class Vnic : IReceiveRingClient
         var tap = Tap;
         var tagged = _vlan != 0;
         var policer = Policer;
+        var now = policer?.Timestamp ?? 0; // the clock is read once per batch
         long bytes = 0;
         var delivered = 0;
+        consumer?.BeginBatch();
+        try
+        {
         foreach (var descriptor in batch)
         {
             var frame = pool.Frame(descriptor);
-            if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length))
+            if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
                 continue;
@@ -139,6 +143,11 @@ public sealed class Vnic : IReceiveRingClient
             else consumer?.Deliver(this, frame);
             bytes += frame.Length;
             delivered++;
+        }
+        }
+        finally
+        {
+            consumer?.EndBatch();
         }
         // Counters and buffer returns are settled once per batch, not once per frame.
         Counters.Delivered += delivered;
