@@ -10,6 +10,7 @@ public class GeneratorTests
         "Oversubscribed/edge.nicdsl",
         "MultiNic/lab.nicdsl",
         "Bandwidth/limits.nicdsl",
+        "Stacks/services.nicdsl",
     };
 
     [Theory]

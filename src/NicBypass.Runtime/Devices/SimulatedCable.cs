@@ -11,6 +11,8 @@ public sealed class SimulatedCable
 
     private SimulatedCable(SimulatedNic a, SimulatedNic b, double lossRate, int seed)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         ArgumentOutOfRangeException.ThrowIfLessThan(lossRate, 0.0);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lossRate, 1.0);
         A = a;
@@ -18,11 +20,17 @@ public sealed class SimulatedCable
         LossRate = lossRate;
         _random = new Random(seed);
         a.Wire = new End(this, b);
-        b.Wire = new End(this, a);
+        if (!ReferenceEquals(a, b)) b.Wire = new End(this, a);
     }
 
     /// <summary>Plugs a cable between <paramref name="a"/> and <paramref name="b"/> (replacing their wires).</summary>
     public static SimulatedCable Connect(SimulatedNic a, SimulatedNic b, double lossRate = 0, int seed = 1) => new(a, b, lossRate, seed);
+
+    /// <summary>
+    /// Plugs <paramref name="nic"/> into a switch port in hairpin (VEPA) mode: every frame it
+    /// transmits comes straight back into it, so its VNICs reach one another through the wire.
+    /// </summary>
+    public static SimulatedCable Hairpin(SimulatedNic nic, double lossRate = 0, int seed = 1) => new(nic, nic, lossRate, seed);
 
     public SimulatedNic A { get; }
 
