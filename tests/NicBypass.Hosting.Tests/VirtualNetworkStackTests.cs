@@ -10,7 +10,7 @@ using PacketDotNet;
 namespace NicBypass.Hosting.Tests;
 
 /// <summary>The VNS's mechanisms one by one: IP layer, serialization queues, threshold, outbound, spoofing protection.</summary>
-public class VirtualNetworkStackTests
+public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Single = """
         host s {
@@ -281,9 +281,11 @@ public class VirtualNetworkStackTests
     [InlineData(1_000_000L, 200)]
     [InlineData(100_000_000L, 1000)]
     [InlineData(1_000_000_000L, 1000)]
+    [InlineData(10_000_000_000L, 8000)]
+    [InlineData(100_000_000_000L, 8000)]
     public void Outbound_bandwidth_holds_a_greedy_sender_to_its_allocation_within_one_percent(long bitsPerSecond, int payload)
     {
-        var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Udp), outbound: bitsPerSecond, ringSize: 4096);
+        var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Udp), outbound: bitsPerSecond, ringSize: 4096, mtu: 9000);
         var clock = (VirtualClock)host.Time;
         long bytes = 0;
         var counting = new CountingWire(frame => bytes += frame.Length);
@@ -299,6 +301,7 @@ public class VirtualNetworkStackTests
             host.Pump();
             clock.Advance(TimeSpan.FromMilliseconds(1));
         }
+        output.WriteLine($"{bitsPerSecond:N0} bit/s, {payload}-byte datagrams: {bytes:N0} bytes on the wire, ratio {bytes * 8.0 / bitsPerSecond:0.00000}");
         Assert.InRange(bytes * 8.0 / bitsPerSecond, 0.99, 1.01);
     }
 
@@ -365,10 +368,10 @@ public class VirtualNetworkStackTests
 
     // ---- helpers -------------------------------------------------------------------------------
 
-    private static (NetworkHost Host, HostNic Nic, VirtualNetworkStack Vns) BuildHost(StackSettings settings, long? outbound = null, int ringSize = 256)
+    private static (NetworkHost Host, HostNic Nic, VirtualNetworkStack Vns) BuildHost(StackSettings settings, long? outbound = null, int ringSize = 256, int mtu = 1500)
     {
         var host = new NetworkHost("h", 2, new VirtualClock());
-        var nic = host.AddNic("e0", SimNicModels.Get("simnic-10g"), new SimNicSettings(1, 1, ringSize));
+        var nic = host.AddNic("e0", SimNicModels.Get("simnic-100g"), new SimNicSettings(1, 1, ringSize, mtu));
         var vns = host.AddNetworkStack(VnicRole.Container,
             new VnicSettings("web", "e0", new[] { 0x02_00_00_00_00_01UL }, new[] { IPAddress.Parse("10.0.0.1") }, OutboundBandwidth: outbound), settings);
         nic.BindHardwareRing(0, vns.Vnic);
