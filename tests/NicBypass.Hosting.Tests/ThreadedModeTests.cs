@@ -39,4 +39,38 @@ public class ThreadedModeTests
         Assert.Equal(host.VirtualMachines.Sum(vm => vm.Counters.EchoReplies), wires["e0"].Frames.Count);
         Assert.Equal(0, device.Counters.Dropped(DropReason.NoMatch));
     }
+
+    [Fact]
+    public async Task A_tcp_byte_stream_crosses_real_threads_and_a_lossy_cable_intact()
+    {
+        var (host, _) = TestHost.Build(StackHarness.Topology); // the system clock: real timers
+        var cable = Runtime.Devices.SimulatedCable.Connect(host.Nic("e0").Device, host.Nic("e1").Device, lossRate: 0.01, seed: 11);
+        var listener = host.NetworkStack("db").Stack.ListenTcp(5432);
+        var timeout = TimeSpan.FromSeconds(60);
+        host.StartThreads();
+        try
+        {
+            var client = host.NetworkStack("web").Stack.ConnectTcp(Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.3", 5432));
+            var server = await listener.AcceptAsync().WaitAsync(timeout);
+            await client.Connected.WaitAsync(timeout);
+
+            var data = StackHarness.Pattern(1_000_000, 3);
+            var sending = client.SendAsync(data); // the application's thread, while the processors run theirs
+            var received = new MemoryStream();
+            var buffer = new byte[8192];
+            while (received.Length < data.Length)
+            {
+                var n = await server.ReadAsync(buffer).WaitAsync(timeout);
+                Assert.True(n > 0, "the stream ended early");
+                received.Write(buffer, 0, n);
+            }
+            await sending.WaitAsync(timeout);
+            Assert.Equal(data, received.ToArray());
+            Assert.True(cable.Lost > 0);
+        }
+        finally
+        {
+            host.StopThreads();
+        }
+    }
 }
