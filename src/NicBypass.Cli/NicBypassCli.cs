@@ -20,6 +20,7 @@ public static class NicBypassCli
             PlanCommand.Create(output, error),
             ReplayCommand.Create(output, error),
             SimulateCommand.Create(output, error),
+            GraphCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -1,0 +1,88 @@
+using System.Text.RegularExpressions;
+
+namespace NicBypass.Cli.Tests;
+
+public class GraphCommandTests
+{
+    private const string Topology = """
+        host g {
+            cpus 2
+            nic e0 { model simnic-1g; rx-rings 2; soft-ring-width 2 }
+            vm a on e0 { mac 02:00:00:00:00:01; ring hardware; transform reverse-bits }
+            vm b on e0 { mac 02:00:00:00:00:02 }
+            container c on e0 { mac 02:00:00:00:00:03; protocols udp; ports 53 }
+            service d on e0 { mac 02:00:00:00:00:04; protocols tcp; ports 80; bandwidth 10M }
+        }
+        """;
+
+    [Fact]
+    public void The_graph_leads_from_the_nic_through_its_rings_to_every_vnic_and_what_is_behind_it()
+    {
+        var (exit, output, _) = CliRunner.Run("graph", CliRunner.TempFile(Topology));
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith("digraph nicbypass {", output);
+        Assert.Equal(output.Count(c => c == '{'), output.Count(c => c == '}'));
+        var edges = Regex.Matches(output, "\"([^\"]+)\" -> \"([^\"]+)\"").Select(m => (From: m.Groups[1].Value, To: m.Groups[2].Value)).ToList();
+        // a has hrr0 to itself; b, c and d share hrr1 through software rings (width 2: nested).
+        Assert.Contains(("g/e0", "g/e0/hrr0"), edges);
+        Assert.Contains(("g/e0/hrr0", "g/vnic/a"), edges);
+        Assert.Contains(("g/e0/hrr1", "g/e0/sr0"), edges);
+        Assert.Contains(("g/vnic/a", "g/vm/a"), edges);
+        Assert.Contains(("g/vnic/c", "g/container/c"), edges);
+        Assert.Contains(("g/vnic/d", "g/service/d"), edges);
+        foreach (var (vnic, behind) in new[] { ("a", "g/vm/a"), ("b", "g/vm/b"), ("c", "g/container/c"), ("d", "g/service/d") })
+        {
+            Assert.True(Reachable(edges, "g/e0", behind), $"no path from the NIC to {behind}");
+        }
+        Assert.Contains("interface: reverse-bits", output);
+        Assert.Contains("VNS: udp, ports 53\\nVSQs concurrent", output);
+        Assert.Contains("VNS: tcp, ports 80\\nVSQs mutually exclusive", output);
+    }
+
+    [Fact]
+    public void Dot_goes_to_a_file_and_svg_is_rendered_where_graphviz_is_installed()
+    {
+        var input = CliRunner.TempFile(Topology);
+        var dotPath = Path.ChangeExtension(input, ".dot");
+        Assert.Equal(0, CliRunner.Run("graph", input, "--out", dotPath).ExitCode);
+        Assert.StartsWith("digraph nicbypass {", File.ReadAllText(dotPath));
+
+        var svgPath = Path.ChangeExtension(input, ".svg");
+        var (exit, _, error) = CliRunner.Run("graph", input, "--out", svgPath);
+        var graphviz = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "dot")));
+        if (graphviz)
+        {
+            Assert.Equal(0, exit);
+            Assert.Contains("<svg", File.ReadAllText(svgPath));
+        }
+        else
+        {
+            Assert.Equal(1, exit);
+            Assert.Contains("Graphviz 'dot' is not installed", error);
+        }
+    }
+
+    [Fact]
+    public void A_broken_file_gives_its_diagnostics_and_no_graph()
+    {
+        var (exit, output, error) = CliRunner.Run("graph", CliRunner.TempFile("host x { nic e0 { model simnic-9g } }"));
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Contains("error NB", error);
+    }
+
+    private static bool Reachable(List<(string From, string To)> edges, string from, string to)
+    {
+        var seen = new HashSet<string> { from };
+        var queue = new Queue<string>(new[] { from });
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            if (node == to) return true;
+            foreach (var edge in edges.Where(e => e.From == node && seen.Add(e.To))) queue.Enqueue(edge.To);
+        }
+        return false;
+    }
+}
