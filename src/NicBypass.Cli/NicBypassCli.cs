@@ -21,6 +21,7 @@ public static class NicBypassCli
             ReplayCommand.Create(output, error),
             SimulateCommand.Create(output, error),
             GraphCommand.Create(output, error),
+            TraceCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -1,0 +1,272 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Hosting;
+
+/// <summary>One stage a traced frame passed and what was decided there.</summary>
+public sealed record TraceStep(string Stage, string Decision)
+{
+    public override string ToString() => $"{Stage}: {Decision}";
+}
+
+/// <summary>
+/// <c>nicbypass trace</c>: sends one frame into a NIC of a running host and reports its path —
+/// the frame as parsed, the hardware classifier's decision, each ring, software ring and VNIC it
+/// went through, what the VM or VNS did with it, and what went back out on the wire. Nothing is
+/// instrumented: the frame runs through the real datapath, and each stage's decision is read from
+/// its own counters (before and after), in the order a frame meets them.
+/// </summary>
+public static class FrameTrace
+{
+    public static IReadOnlyList<TraceStep> Run(NetworkHost host, string nicName, byte[] frame)
+    {
+        var nic = host.Nic(nicName);
+        var steps = new List<TraceStep> { new("frame", Describe(frame)) };
+        var wires = host.Nics.ToDictionary(n => n, n => new CapturingWire(n.Device.Wire));
+        foreach (var (n, wire) in wires) n.Device.Wire = wire;
+        var before = Snapshot.Take(host);
+        nic.Device.Receive(frame);
+        host.Pump();
+        var after = Snapshot.Take(host);
+        foreach (var (n, wire) in wires) n.Device.Wire = wire.Inner;
+
+        var nicDelta = after.Nics[nic] - before.Nics[nic];
+        var fields = nic.Info.Classifier.Fields;
+        if (nicDelta.DroppedTotal > 0)
+        {
+            steps.Add(new($"{nic.Name}", $"dropped ({Reasons(nicDelta)}) {NicDropWhy(nicDelta, frame)}"));
+        }
+        var reached = nic.ReceiveRings.Where(r => after.Rings[r].Received > before.Rings[r].Received).ToList();
+        if (reached.Count > 0)
+        {
+            var targets = string.Join(", ", reached.Select(r => $"{r.Name} ({Client(r.Client)})"));
+            steps.Add(new($"{nic.Name} hardware classifier ({Fields(fields)})", reached.Count == 1
+                ? $"destination {Mac(frame)}{VlanText(frame)} → {targets}"
+                : $"group destination {Mac(frame)}{VlanText(frame)}: copied to every ring serving a VNIC in its VLAN: {targets}"));
+        }
+        foreach (var ring in reached)
+        {
+            steps.Add(new($"{nic.Name} {ring.Name}", RingText(after.Rings[ring] - before.Rings[ring], after.Interrupts[ring] - before.Interrupts[ring], ring)));
+        }
+        foreach (var software in nic.SoftwareRings)
+        {
+            var delta = after.Software[software] - before.Software[software];
+            if (delta.Received == 0) continue;
+            var delivered = software.Rings.Where(r => after.Rings[r].Received > before.Rings[r].Received).ToList();
+            steps.Add(new($"{nic.Name} software ring {software.Id} (software classifier)",
+                delivered.Count == 0 ? $"dropped ({Reasons(delta)})" : $"destination {Mac(frame)} → {string.Join(", ", delivered.Select(r => $"{r.Name} ({Client(r.Client)})"))}"));
+            foreach (var ring in delivered)
+            {
+                steps.Add(new($"{nic.Name} {ring.Name}", RingText(after.Rings[ring] - before.Rings[ring], after.Interrupts[ring] - before.Interrupts[ring], ring)));
+            }
+        }
+        foreach (var vnic in host.Vnics.Where(v => v.Nic == nic))
+        {
+            var delta = after.Vnics[vnic] - before.Vnics[vnic];
+            if (delta.Received == 0) continue;
+            var text = $"received; {(delta.Delivered > 0 ? $"delivered {delta.DeliveredBytes} bytes{(vnic.Vlan != 0 ? $" (VLAN {vnic.Vlan} tag removed)" : "")}" : "not delivered")}";
+            if (delta.DroppedTotal > 0) text += $"; dropped ({Reasons(delta)})";
+            steps.Add(new($"VNIC {vnic.Name}", text));
+            if (delta.Delivered == 0) continue;
+            if (vnic.Interface is { } guest)
+            {
+                steps.Add(new($"interface {vnic.Name}", guest.Transform == PacketTransform.ReverseBits ? "reverse-bits: each byte's bit order flipped into VM memory" : "copied into VM memory"));
+                steps.Add(new($"VM {vnic.Name} guest stack", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
+            }
+            else if (vnic.Consumer is VirtualNetworkStack vns)
+            {
+                steps.Add(new($"VNS {vnic.Name} ({vns.Policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
+            }
+            else
+            {
+                steps.Add(new($"destination {vnic.Name}", "handed to its consumer"));
+            }
+        }
+        foreach (var (n, wire) in wires)
+        {
+            foreach (var sent in wire.Frames) steps.Add(new($"{n.Name} wire", "out: " + Describe(sent)));
+        }
+        foreach (var vnic in host.Vnics)
+        {
+            var spoofed = vnic.TransmitCounters.Dropped(DropReason.Spoofed) - before.Spoofed[vnic];
+            if (spoofed > 0) steps.Add(new($"VNIC {vnic.Name}", $"{spoofed} outgoing frame(s) dropped as spoofed"));
+        }
+        return steps;
+    }
+
+    /// <summary>Parses a frame written in hexadecimal (spaces, colons, dashes and a 0x prefix allowed).</summary>
+    public static bool TryParseHex(string text, out byte[] frame, out string error)
+    {
+        var digits = text.Trim();
+        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) digits = digits.Substring(2);
+        digits = new string(digits.Where(c => !char.IsWhiteSpace(c) && c is not (':' or '-' or '.')).ToArray());
+        frame = Array.Empty<byte>();
+        var bad = digits.FirstOrDefault(c => !Uri.IsHexDigit(c));
+        if (bad != default)
+        {
+            error = $"'{bad}' is not a hexadecimal digit";
+            return false;
+        }
+        if (digits.Length == 0 || digits.Length % 2 != 0)
+        {
+            error = digits.Length == 0 ? "the frame is empty" : $"an odd number of hexadecimal digits ({digits.Length}): each byte takes two";
+            return false;
+        }
+        frame = Convert.FromHexString(digits);
+        error = "";
+        return true;
+    }
+
+    // ---- describing ----------------------------------------------------------------------------
+
+    private static string Describe(byte[] frame)
+    {
+        if (frame.Length < EthernetHeader.Length) return $"{frame.Length} byte{(frame.Length == 1 ? "" : "s")}, shorter than an Ethernet header";
+        if (!EthernetHeader.TryRead(frame, out var header)) return $"{frame.Length} bytes, a cut-off VLAN tag";
+        var text = $"{frame.Length} bytes, {MacText(header.Source)} → {MacText(header.Destination)}{(header.IsTagged ? $", VLAN {header.Vlan}" : ", untagged")}, EtherType 0x{header.EtherType:X4}";
+        var payload = frame.AsSpan(header.PayloadOffset);
+        return header.EtherType switch
+        {
+            0x0806 when payload.Length >= 28 => text + (BinaryPrimitives.ReadUInt16BigEndian(payload.Slice(6)) == 1
+                ? $" (ARP request: who has {new IPAddress(payload.Slice(24, 4))}, tell {new IPAddress(payload.Slice(14, 4))})"
+                : $" (ARP reply: {new IPAddress(payload.Slice(14, 4))} is at {MacText(EthernetHeader.ReadMac(payload.Slice(8)))})"),
+            0x0800 when payload.Length >= 20 => text + $" (IPv4 {new IPAddress(payload.Slice(12, 4))} → {new IPAddress(payload.Slice(16, 4))}, {Transport(payload[9], payload.Slice(Math.Min(payload.Length, (payload[0] & 0x0F) * 4)))})",
+            0x86DD when payload.Length >= 40 => text + $" (IPv6 {new IPAddress(payload.Slice(8, 16))} → {new IPAddress(payload.Slice(24, 16))}, {Transport(payload[6], payload.Slice(40))})",
+            _ => text,
+        };
+    }
+
+    private static string Transport(byte protocol, ReadOnlySpan<byte> segment) => protocol switch
+    {
+        1 when segment.Length >= 1 => segment[0] switch { 8 => "ICMP echo request", 0 => "ICMP echo reply", 3 => "ICMP destination unreachable", var t => $"ICMP type {t}" },
+        58 when segment.Length >= 1 => segment[0] switch { 128 => "ICMPv6 echo request", 129 => "ICMPv6 echo reply", 135 => "neighbour solicitation", 136 => "neighbour advertisement", 1 => "ICMPv6 destination unreachable", var t => $"ICMPv6 type {t}" },
+        17 when segment.Length >= 8 => $"UDP {BinaryPrimitives.ReadUInt16BigEndian(segment)} → {BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(2))}",
+        6 when segment.Length >= 14 => $"TCP {BinaryPrimitives.ReadUInt16BigEndian(segment)} → {BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(2))} [{TcpFlagsText(segment[13])}]",
+        _ => $"protocol {protocol}",
+    };
+
+    private static string TcpFlagsText(byte flags)
+    {
+        var names = new[] { (0x02, "SYN"), (0x10, "ACK"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH") }.Where(f => (flags & f.Item1) != 0).Select(f => f.Item2).ToList();
+        return names.Count == 0 ? "no flags" : string.Join(" ", names);
+    }
+
+    private static string StackText(StackDelta delta)
+    {
+        var parts = new List<string>();
+        if (delta.ArpReplies > 0) parts.Add("answered the ARP request");
+        if (delta.NeighborAdvertisements > 0) parts.Add("answered with a neighbour advertisement");
+        if (delta.EchoReplies > 0) parts.Add("answered with an echo reply");
+        if (delta.UdpEchoes > 0) parts.Add("echoed the datagram (the guest's echo service)");
+        if (delta.PortUnreachables > 0) parts.Add("answered with port unreachable");
+        if (delta.Resets > 0) parts.Add("answered with RST");
+        if (delta.Delivered > 0) parts.Add("delivered to a socket or connection");
+        if (delta.Answered > 0 && parts.Count == 0) parts.Add("handled by the stack");
+        foreach (var (reason, count) in delta.Drops) parts.Add($"dropped ({reason}{(count > 1 ? " ×" + count : "")})");
+        return parts.Count == 0 ? "nothing yet (waiting in its queue)" : string.Join("; ", parts);
+    }
+
+    private static string RingText(Counts delta, long interrupts, Runtime.Rings.ReceiveRing ring)
+    {
+        if (delta.Delivered == 0) return $"dropped ({Reasons(delta)})";
+        var how = ring.InterruptsEnabled
+            ? interrupts > 0 ? $"{(ring.InterruptKind == Runtime.Rings.InterruptKind.Hardware ? "hardware" : "software")} interrupt on {ring.InterruptTarget}" : "drained with frames already pending"
+            : "polling mode: taken through its poll entry point";
+        return $"queued; {how}";
+    }
+
+    private static string NicDropWhy(Counts delta, byte[] frame) =>
+        delta.Dropped.ContainsKey("no-match") ? $"— no classifier rule for destination {Mac(frame)}{VlanText(frame)}"
+        : delta.Dropped.ContainsKey("oversize") ? $"— {frame.Length} bytes is longer than the MTU allows"
+        : delta.Dropped.ContainsKey("malformed") ? "— not a whole Ethernet header" : "";
+
+    private static string Fields(Runtime.Classification.ClassifierMatch fields)
+    {
+        var names = new List<string>();
+        if ((fields & Runtime.Classification.ClassifierMatch.DestinationMac) != 0) names.Add("MAC");
+        if ((fields & Runtime.Classification.ClassifierMatch.DestinationIp) != 0) names.Add("IP");
+        if ((fields & Runtime.Classification.ClassifierMatch.Vlan) != 0) names.Add("VLAN");
+        if ((fields & Runtime.Classification.ClassifierMatch.Port) != 0) names.Add("port");
+        return "matches " + string.Join(" + ", names);
+    }
+
+    private static string Client(Runtime.Rings.IReceiveRingClient? client) => client switch
+    {
+        Vnic vnic => $"VNIC {vnic.Name}",
+        SoftwareRing software => $"software ring {software.Id}",
+        _ => "unbound",
+    };
+
+    private static string Reasons(Counts delta) => string.Join(", ", delta.Dropped.Select(d => d.Value > 1 ? $"{d.Key} ×{d.Value}" : d.Key));
+
+    private static string Mac(byte[] frame) => frame.Length >= 6 ? MacText(EthernetHeader.ReadMac(frame)) : "?";
+
+    private static string VlanText(byte[] frame) => EthernetHeader.TryRead(frame, out var header) && header.IsTagged ? $" in VLAN {header.Vlan}" : "";
+
+    private static string MacText(ulong mac) => string.Join(":", Enumerable.Range(0, 6).Select(i => ((byte)(mac >> (40 - 8 * i))).ToString("x2", CultureInfo.InvariantCulture)));
+
+    // ---- counters ------------------------------------------------------------------------------
+
+    private sealed record Counts(long Received, long Delivered, long DeliveredBytes, Dictionary<string, long> Dropped)
+    {
+        public long DroppedTotal => Dropped.Values.Sum();
+
+        public static Counts Of(TrafficCounters c) => new(c.Received, c.Delivered, c.DeliveredBytes, c.Drops().ToDictionary(d => d.Key, d => d.Value));
+
+        public static Counts operator -(Counts a, Counts b) => new(a.Received - b.Received, a.Delivered - b.Delivered, a.DeliveredBytes - b.DeliveredBytes,
+            a.Dropped.Select(d => (d.Key, Value: d.Value - b.Dropped.GetValueOrDefault(d.Key))).Where(d => d.Value != 0).ToDictionary(d => d.Key, d => d.Value));
+    }
+
+    private sealed record StackDelta(long Delivered, long Answered, long ArpReplies, long EchoReplies, long UdpEchoes, long NeighborAdvertisements, long PortUnreachables, long Resets, Dictionary<string, long> Drops)
+    {
+        public static StackDelta Of(StackCounters c) => new(c.Delivered, c.Answered, c.ArpReplies, c.EchoReplies, c.UdpEchoes, c.NeighborAdvertisements, c.PortUnreachables, c.Resets,
+            c.Drops().ToDictionary(d => d.Key, d => d.Value));
+
+        public static StackDelta operator -(StackDelta a, StackDelta b) => new(a.Delivered - b.Delivered, a.Answered - b.Answered, a.ArpReplies - b.ArpReplies, a.EchoReplies - b.EchoReplies,
+            a.UdpEchoes - b.UdpEchoes, a.NeighborAdvertisements - b.NeighborAdvertisements, a.PortUnreachables - b.PortUnreachables, a.Resets - b.Resets,
+            a.Drops.Select(d => (d.Key, Value: d.Value - b.Drops.GetValueOrDefault(d.Key))).Where(d => d.Value != 0).ToDictionary(d => d.Key, d => d.Value));
+    }
+
+    private sealed record Snapshot(
+        Dictionary<HostNic, Counts> Nics,
+        Dictionary<Runtime.Rings.ReceiveRing, Counts> Rings,
+        Dictionary<Runtime.Rings.ReceiveRing, long> Interrupts,
+        Dictionary<SoftwareRing, Counts> Software,
+        Dictionary<Vnic, Counts> Vnics,
+        Dictionary<Vnic, StackDelta> Stacks,
+        Dictionary<Vnic, long> Spoofed)
+    {
+        public static Snapshot Take(NetworkHost host)
+        {
+            // A NIC lists all its software rings, nested ones included.
+            var rings = host.Nics.SelectMany(n => n.ReceiveRings.Cast<Runtime.Rings.ReceiveRing>().Concat(n.SoftwareRings.SelectMany(s => s.Rings))).ToList();
+            return new Snapshot(
+                host.Nics.ToDictionary(n => n, n => Counts.Of(n.Device.Counters)),
+                rings.ToDictionary(r => r, r => Counts.Of(r.Counters)),
+                rings.ToDictionary(r => r, r => r.Interrupts),
+                host.Nics.SelectMany(n => n.SoftwareRings).ToDictionary(s => s, s => Counts.Of(s.Counters)),
+                host.Vnics.ToDictionary(v => v, v => Counts.Of(v.Counters)),
+                host.Vnics.Where(v => v.Interface is not null || v.Consumer is VirtualNetworkStack).ToDictionary(v => v, v => StackDelta.Of(v.Interface is { } i ? i.VirtualMachine.Counters : ((VirtualNetworkStack)v.Consumer!).Counters)),
+                host.Vnics.ToDictionary(v => v, v => v.TransmitCounters.Dropped(DropReason.Spoofed)));
+        }
+    }
+
+    private sealed class CapturingWire(IWire? inner) : IWire
+    {
+        public IWire? Inner { get; } = inner;
+
+        public List<byte[]> Frames { get; } = new();
+
+        public void Transmit(ReadOnlySpan<byte> frame)
+        {
+            Frames.Add(frame.ToArray());
+            Inner?.Transmit(frame);
+        }
+    }
+}

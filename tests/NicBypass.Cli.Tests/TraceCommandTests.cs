@@ -1,0 +1,81 @@
+namespace NicBypass.Cli.Tests;
+
+public class TraceCommandTests
+{
+    private const string Topology = """
+        host t {
+            nic e0 { model simnic-1g; rx-rings 2; soft-ring-width 2 }
+            vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; ring hardware; transform reverse-bits }
+            vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2 }
+            container c on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3; protocols udp; ports 53 }
+        }
+        """;
+
+    // An ICMP echo request 10.0.0.9 → 10.0.0.1 (checksums right), to a's MAC.
+    private const string PingA = "020000000001 02aa00000009 0800 4500002400010000400166cf0a0000090a000001 0800ebe7000700010001020304050607";
+
+    [Fact]
+    public void A_ping_is_followed_from_the_classifier_to_the_vm_and_its_reply_to_the_wire()
+    {
+        var (exit, output, error) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", PingA);
+
+        Assert.True(exit == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
+        Assert.Equal("trace of one frame into e0 of host t", lines[0]);
+        Assert.StartsWith("frame: 50 bytes, 02:aa:00:00:00:09 → 02:00:00:00:00:01, untagged, EtherType 0x0800 (IPv4 10.0.0.9 → 10.0.0.1, ICMP echo request)", lines[1]);
+        Assert.Equal("e0 hardware classifier (matches MAC): destination 02:00:00:00:00:01 → hrr0 (VNIC a)", lines[2]);
+        Assert.StartsWith("e0 hrr0: queued; hardware interrupt on cpu", lines[3]);
+        Assert.Equal("VNIC a: received; delivered 50 bytes", lines[4]);
+        Assert.Equal("interface a: reverse-bits: each byte's bit order flipped into VM memory", lines[5]);
+        Assert.Equal("VM a guest stack: answered with an echo reply", lines[6]);
+        Assert.Contains("e0 wire: out: 50 bytes, 02:00:00:00:00:01 → 02:aa:00:00:00:09", lines[7]);
+        Assert.Contains("ICMP echo reply", lines[7]);
+    }
+
+    [Fact]
+    public void A_frame_behind_a_software_ring_shows_every_classification_and_what_the_vns_decided()
+    {
+        // UDP 10.0.0.9:40000 → 10.0.0.3:9999 (undeclared port), checksum zero (none), to c's MAC.
+        var udp = "020000000003 02aa00000009 0800 4500002000010000401166c10a0000090a000003 9c40270f000c0000 01020304";
+
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", udp);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("e0 hardware classifier (matches MAC): destination 02:00:00:00:00:03 → hrr1 (software ring sr0)", output);
+        Assert.Contains("e0 software ring sr0 (software classifier): destination 02:00:00:00:00:03 →", output);
+        Assert.Contains("software interrupt on cpu", output);
+        Assert.Contains("VNS c (Concurrent): answered with port unreachable; dropped (port-unreachable)", output);
+        Assert.Contains("ICMP destination unreachable", output);
+    }
+
+    [Fact]
+    public void A_frame_nobody_owns_is_dropped_at_the_nic_with_the_reason()
+    {
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", "0200000000ff02aa0000000988b5" + new string('0', 92));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("e0: dropped (no-match) — no classifier rule for destination 02:00:00:00:00:ff", output);
+        Assert.DoesNotContain("VNIC", output);
+    }
+
+    [Theory]
+    [InlineData("zz", "--frame: 'z' is not a hexadecimal digit")]
+    [InlineData("abc", "an odd number of hexadecimal digits")]
+    [InlineData("", "the frame is empty")]
+    public void Bad_frames_are_clear_errors(string frame, string message)
+    {
+        var (exit, _, error) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", frame);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public void An_unknown_nic_names_the_ones_there_are()
+    {
+        var (exit, _, error) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", PingA, "--nic", "e9");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("host 't' has no NIC named 'e9'; it has e0", error);
+    }
+}
