@@ -17,7 +17,7 @@ namespace NicBypass.Runtime.Stacks;
 /// </summary>
 public sealed class TcpConnection
 {
-    private const int MaxRetries = 12;
+    private const int MaxRetries = 15; // as Linux's tcp_retries2
     private static readonly TimeSpan MaxRetransmissionTimeout = TimeSpan.FromSeconds(10);
 
     private readonly NetworkStack _stack;

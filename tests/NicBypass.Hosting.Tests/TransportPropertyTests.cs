@@ -1,0 +1,37 @@
+using CsCheck;
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Hosting.Tests;
+
+/// <summary>
+/// TCP's promise as a property: whatever the loss (0–25%, seeded; far beyond that a peer may legitimately give up after 15 unanswered retransmissions), the address family, the
+/// peer (a VM or another container) and the amount of data each way, both byte streams arrive
+/// whole and in order, both connections close, and every counter adds up.
+/// </summary>
+public class TransportPropertyTests
+{
+    [Fact]
+    public void Tcp_delivers_both_byte_streams_exactly_under_any_loss()
+    {
+        Gen.Select(Gen.Int[0, 25], Gen.Int[1, 1_000_000], Gen.Bool, Gen.Bool, Gen.Int[0, 60_000], Gen.Int[0, 60_000])
+            .Sample((lossPercent, seed, v6, toVm, up, down) =>
+            {
+                var harness = new StackHarness(lossPercent / 100.0, seed);
+                var server = toVm ? harness.Guest.Stack : harness.Db.Stack;
+                var listener = server.ListenTcp(toVm ? 8080 : 5432);
+                var address = toVm ? (v6 ? "fd00::2" : "10.0.0.2") : (v6 ? "fd00::3" : "10.0.0.3");
+                var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse(address, listener.Port));
+                TcpConnection? accepted = null;
+                Assert.True(harness.RunUntil(() => listener.TryAccept(out accepted), seconds: 120), "the handshake completes");
+
+                var upstream = StackHarness.Pattern(up, seed);
+                var downstream = StackHarness.Pattern(down, seed + 1);
+                var (atServer, atClient) = TransportExchangeTests.Exchange(harness, client, accepted!, upstream, downstream);
+
+                Assert.Equal(upstream, atServer);
+                Assert.Equal(downstream, atClient);
+                Assert.True(harness.RunUntil(() => client.State == TcpState.Closed && accepted!.State == TcpState.Closed, seconds: 120), $"both close (client {client.State}, server {accepted!.State})");
+                harness.AssertBalanced();
+            }, iter: 200);
+    }
+}
