@@ -183,12 +183,17 @@ public sealed class Vnic : IReceiveRingClient
         }
         else
         {
-            var tagged = _transmitScratch.AsSpan(0, frame.Length + EthernetHeader.TagLength);
-            frame.Slice(0, 12).CopyTo(tagged);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), EthernetHeader.Vlan8021Q);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), (ushort)Settings.Vlan);
-            frame.Slice(12).CopyTo(tagged.Slice(16));
-            queued = device.Transmit(ring, tagged);
+            // One tagging buffer per VNIC: senders on several threads (a guest's replies, an
+            // application's sends) take turns.
+            lock (_transmitScratch)
+            {
+                var tagged = _transmitScratch.AsSpan(0, frame.Length + EthernetHeader.TagLength);
+                frame.Slice(0, 12).CopyTo(tagged);
+                BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), EthernetHeader.Vlan8021Q);
+                BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), (ushort)Settings.Vlan);
+                frame.Slice(12).CopyTo(tagged.Slice(16));
+                queued = device.Transmit(ring, tagged);
+            }
         }
         if (!queued)
         {
