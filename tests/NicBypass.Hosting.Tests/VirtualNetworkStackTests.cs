@@ -366,6 +366,24 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(1, web.Counters.SendDropped(StackDropReason.Spoofed));
     }
 
+    [Fact]
+    public void Stacks_cost_little_memory_until_they_have_to_queue()
+    {
+        var host = new NetworkHost("big", 1, new VirtualClock());
+        host.AddNic("e0", SimNicModels.Get("simnic-100g"), new SimNicSettings(64, 1, 64, Mtu: 9000));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        for (var i = 0; i < 500; i++)
+        {
+            host.AddNetworkStack(VnicRole.Container, new VnicSettings($"c{i}", "e0", new[] { 0x0200_0000_0000UL + (ulong)i }, new[] { IPAddress.Parse("10.0.0.1") }),
+                new StackSettings(Ports: new[] { 80 }));
+        }
+
+        // Jumbo frames: inbound and outbound VSQ slabs allocated up front would be 2.9 MB a stack.
+        var megabytes = (GC.GetAllocatedBytesForCurrentThread() - before) / 1e6;
+        Assert.True(megabytes < 25, $"500 stacks allocated {megabytes:0.#} MB");
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     private static (NetworkHost Host, HostNic Nic, VirtualNetworkStack Vns) BuildHost(StackSettings settings, long? outbound = null, int ringSize = 256, int mtu = 1500)

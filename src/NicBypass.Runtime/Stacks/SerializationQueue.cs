@@ -3,7 +3,8 @@ namespace NicBypass.Runtime.Stacks;
 /// <summary>
 /// A virtual serialization queue (VSQ): the seed's per-stack queue between a VNIC and the
 /// stack, one for each direction (or one gate for both). It holds frames that cannot be
-/// processed at once — copied into a fixed slab, so nothing is allocated per frame — up to its
+/// processed at once — copied into a fixed slab (allocated the first time a frame has to wait),
+/// so nothing is allocated per frame — up to its
 /// <see cref="Capacity"/> (the inbound threshold: at it the VNS takes nothing more from its
 /// ring until the queue drains), and it admits threads by its <see cref="Policy"/>: one at a
 /// time when TCP is present, any number for UDP only.
@@ -12,7 +13,7 @@ public sealed class SerializationQueue
 {
     private readonly SerializationGate _gate;
     private readonly Lock _sync = new();
-    private readonly byte[] _slab;
+    private byte[]? _slab; // allocated when a frame first has to wait: most queues never hold one
     private readonly int[] _lengths;
     private readonly int _slot;
     private int _head, _count;
@@ -23,7 +24,7 @@ public sealed class SerializationQueue
         Name = name;
         _gate = gate;
         _slot = frameSize;
-        _slab = new byte[(long)capacity * frameSize <= int.MaxValue ? capacity * frameSize : throw new ArgumentOutOfRangeException(nameof(capacity))];
+        if ((long)capacity * frameSize > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(capacity), $"{capacity} frames of {frameSize} bytes do not fit one buffer");
         _lengths = new int[capacity];
     }
 
@@ -66,6 +67,7 @@ public sealed class SerializationQueue
         lock (_sync)
         {
             if (_count == _lengths.Length || frame.Length > _slot) return false;
+            _slab ??= new byte[_lengths.Length * _slot];
             var index = (_head + _count) % _lengths.Length;
             frame.CopyTo(_slab.AsSpan(index * _slot));
             _lengths[index] = frame.Length;
@@ -87,7 +89,7 @@ public sealed class SerializationQueue
                 return false;
             }
             length = _lengths[_head];
-            _slab.AsSpan(_head * _slot, length).CopyTo(into);
+            _slab!.AsSpan(_head * _slot, length).CopyTo(into);
             _head = (_head + 1) % _lengths.Length;
             _count--;
             return true;
@@ -95,7 +97,7 @@ public sealed class SerializationQueue
     }
 
     /// <summary>The oldest frame, in place (the caller holds the queue's owner lock so nobody dequeues meanwhile).</summary>
-    internal ReadOnlySpan<byte> Peek() => _count == 0 ? default : _slab.AsSpan(_head * _slot, _lengths[_head]);
+    internal ReadOnlySpan<byte> Peek() => _count == 0 ? default : _slab!.AsSpan(_head * _slot, _lengths[_head]);
 
     internal void DropHead()
     {
