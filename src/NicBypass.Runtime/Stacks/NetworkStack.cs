@@ -128,7 +128,7 @@ public sealed class NetworkStack
         lock (_bind)
         {
             var local = NextEphemeral(p => _listeners.ContainsKey(p) || _connections.ContainsKey(new TcpKey(remote.Address, remote.Port, p)));
-            connection = new TcpConnection(this, local, remote, NextIss());
+            connection = new TcpConnection(this, SourceFor(remote.Address), local, remote, NextIss());
             _connections[connection.Key] = connection;
             Interlocked.Increment(ref _timed);
         }
@@ -475,7 +475,7 @@ public sealed class NetworkStack
             }
             lock (_bind)
             {
-                connection = new TcpConnection(this, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
+                connection = new TcpConnection(this, destination, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
                 _connections[connection.Key] = connection;
                 Interlocked.Increment(ref _timed);
             }

@@ -36,13 +36,14 @@ public sealed class TcpConnection
     private TimeSpan _rto;
     private long _retransmitAt, _timeWaitUntil;
 
-    internal TcpConnection(NetworkStack stack, ushort localPort, NetworkEndpoint remote, uint iss, TcpListener? listener = null)
+    /// <param name="local">The address it speaks from: the one the SYN was sent to (passive open), or the stack's first of the family (active).</param>
+    internal TcpConnection(NetworkStack stack, NetworkAddress local, ushort localPort, NetworkEndpoint remote, uint iss, TcpListener? listener = null)
     {
         _stack = stack;
         LocalPort = localPort;
         Remote = remote;
         _listener = listener;
-        _local = stack.SourceFor(remote.Address);
+        _local = local;
         _iss = iss;
         _sndUna = _sndNxt = _sndMax = iss;
         _bufferSeq = iss + 1;
@@ -56,6 +57,9 @@ public sealed class TcpConnection
     }
 
     public ushort LocalPort { get; }
+
+    /// <summary>The local address the connection speaks from.</summary>
+    public NetworkAddress LocalAddress => _local;
 
     public NetworkEndpoint Remote { get; }
 
