@@ -128,6 +128,21 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_segment_the_full_outbound_vsq_refused_goes_out_once_it_drains()
+    {
+        var harness = new StackHarness(topology: StackHarness.Topology.Replace("ports 80 53 }", "ports 80 53; outbound-bandwidth 1M }"));
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        var udp = harness.Web.Stack.BindUdp(53);
+        while (udp.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[1000]) != SendStatus.Blocked) { } // 1 Mbit/s: the VSQ fills at once
+
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432)); // its SYN finds the VSQ full
+        Assert.Equal(0, harness.Web.Counters.SendDroppedTotal);
+
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Established && listener.Pending == 1, seconds: 5), $"client {client.State}");
+    }
+
+    [Fact]
     public void Connecting_to_a_port_nobody_listens_on_is_refused_with_rst()
     {
         var harness = new StackHarness();

@@ -33,6 +33,7 @@ public sealed class TcpConnection
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
     private bool _finQueued, _finSent, _finReceived;
+    private bool _outputBlocked; // the outbound VSQ was full: try again on the next tick
     private TimeSpan _rto;
     private long _retransmitAt, _timeWaitUntil;
 
@@ -270,6 +271,15 @@ public sealed class TcpConnection
                 Finish(null);
                 return false;
             }
+            if (_outputBlocked && State != TcpState.Closed)
+            {
+                // The outbound VSQ refused a segment; nothing may be in flight to time out, so
+                // each tick tries again until it takes it.
+                _outputBlocked = false;
+                var sent = _sndNxt;
+                Output();
+                if (_sndNxt != sent) return true;
+            }
             if (_retransmitAt == 0 || now < _retransmitAt || State == TcpState.Closed) return false;
             var probing = _sndWnd == 0 && _sndNxt == _sndUna;
             if (!probing && ++_retries > MaxRetries)
@@ -424,7 +434,7 @@ public sealed class TcpConnection
             case TcpState.SynSent or TcpState.SynReceived:
                 if (_sndNxt == _iss)
                 {
-                    if (SendSegment(_iss, State == TcpState.SynSent ? TcpFlags.Syn : TcpFlags.Syn | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) return;
+                    if (SendSegment(_iss, State == TcpState.SynSent ? TcpFlags.Syn : TcpFlags.Syn | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
                     _sndNxt = _iss + 1;
                     _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
                     Arm();
@@ -444,7 +454,7 @@ public sealed class TcpConnection
             var room = window - (int)(_sndNxt - _sndUna);
             if (room <= 0) break;
             var length = Math.Min(Math.Min(pending, _mss), room);
-            if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) return;
+            if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
             Arm();
@@ -458,7 +468,7 @@ public sealed class TcpConnection
                 _finSent = true;
                 State = State == TcpState.CloseWait ? TcpState.LastAck : TcpState.FinWait1;
             }
-            if (SendSegment(_finSeq, TcpFlags.Fin | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) return;
+            if (SendSegment(_finSeq, TcpFlags.Fin | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
             _sndNxt = _finSeq + 1;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
             Arm();
