@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Hosting;
@@ -9,6 +10,11 @@ namespace NicBypass.Hosting;
 /// Drives a host with synthetic traffic on virtual time: each VNIC's frames arrive evenly spaced
 /// at its offered rate, all streams merged in time order; the host runs to idle every few frames,
 /// so pollers see the virtual time advance as the frames arrive.
+///
+/// A VM gets frames of an EtherType its guest ignores. A container or service gets UDP datagrams
+/// to its address from a simulated peer: where it serves UDP on a declared port, the simulation
+/// plays its application — a socket bound to the first such port, read as datagrams arrive — so
+/// its VNS delivers them; otherwise its VNS answers them as a stack would (port unreachable).
 /// </summary>
 public static class TrafficSimulation
 {
@@ -20,6 +26,7 @@ public static class TrafficSimulation
         var end = (long)(options.Seconds * 1e9);
         var streams = new List<Stream>();
         var random = new Random(options.Seed);
+        var applications = new List<UdpSocket>();
         foreach (var nic in host.Nics)
         {
             var vnics = host.Vnics.Where(v => v.Nic == nic).ToList();
@@ -32,7 +39,7 @@ public static class TrafficSimulation
                            ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / vnics.Count);
                 var interval = 8e9 * size / rate;
                 total += 1e9 / interval;
-                streams.Add(new Stream(nic, Frame(vnic, size), interval));
+                streams.Add(new Stream(nic, vnic.Consumer is VirtualNetworkStack vns ? Datagram(vns, size, applications) : Frame(vnic, size), interval));
             }
             if (options.Mix)
             {
@@ -59,6 +66,7 @@ public static class TrafficSimulation
             if (++sincePump == 16 || (long)at - lastPump >= 1_000_000)
             {
                 host.Pump();
+                Read(applications);
                 sincePump = 0;
                 lastPump = (long)at;
             }
@@ -70,6 +78,7 @@ public static class TrafficSimulation
         }
         clock.AdvanceTo(Math.Max(clock.Nanoseconds, end));
         host.Pump();
+        Read(applications);
         progress?.Invoke(1);
         return host.Report(options.Seconds);
     }
@@ -80,13 +89,94 @@ public static class TrafficSimulation
         EthernetHeader.WriteMac(frame, vnic.Macs[0]);
         EthernetHeader.WriteMac(frame.AsSpan(6), 0x02AA_0000_0001UL);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x88B5); // local experimental EtherType
-        if (vnic.Vlan == 0) return new[] { frame };
-        var tagged = new byte[size + 4];
+        return new[] { Tag(frame, vnic.Vlan) };
+    }
+
+    // A UDP datagram of `size` bytes (Ethernet frame) from 198.18.0.1:40000 (or 2001:db8::1) to the
+    // stack's first address, on the first declared port it serves UDP on (bound here as its
+    // application), else port 9 (discard), which nobody serves.
+    private static byte[][] Datagram(VirtualNetworkStack vns, int size, List<UdpSocket> applications)
+    {
+        var stack = vns.Stack;
+        if (stack.Addresses.Count == 0) return Frame(vns.Vnic, size);
+        var destination = stack.Addresses[0];
+        var headers = EthernetHeader.Length + (destination.IsV6 ? 40 : 20) + 8;
+        if (size < headers) return Frame(vns.Vnic, size);
+        ushort port = 9;
+        if ((stack.Settings.Protocols & StackProtocols.Udp) != 0 && stack.Settings.Ports is { Count: > 0 } ports)
+        {
+            try
+            {
+                applications.Add(stack.BindUdp(ports[0]));
+                port = (ushort)ports[0];
+            }
+            catch (InvalidOperationException)
+            {
+                // The port is bound already (by whoever built the host): its owner reads it.
+                port = (ushort)ports[0];
+            }
+        }
+        var frame = new byte[size];
+        EthernetHeader.WriteMac(frame, vns.Vnic.Macs[0]);
+        EthernetHeader.WriteMac(frame.AsSpan(6), 0x02AA_0000_0001UL);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), destination.IsV6 ? (ushort)0x86DD : (ushort)0x0800);
+        var ip = frame.AsSpan(EthernetHeader.Length);
+        var source = destination.IsV6 ? NetworkAddress.Parse("2001:db8::1") : NetworkAddress.Parse("198.18.0.1");
+        var udpLength = size - headers + 8;
+        Span<byte> pseudoSource = stackalloc byte[16];
+        Span<byte> pseudoDestination = stackalloc byte[16];
+        source.Write(pseudoSource);
+        destination.Write(pseudoDestination);
+        Span<byte> udp;
+        if (destination.IsV6)
+        {
+            ip[0] = 0x60;
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)udpLength);
+            ip[6] = 17;
+            ip[7] = 64;
+            source.Write(ip.Slice(8));
+            destination.Write(ip.Slice(24));
+            udp = ip.Slice(40, udpLength);
+        }
+        else
+        {
+            ip[0] = 0x45;
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + udpLength));
+            ip[8] = 64;
+            ip[9] = 17;
+            source.Write(ip.Slice(12));
+            destination.Write(ip.Slice(16));
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), InternetChecksum.Compute(ip.Slice(0, 20)));
+            udp = ip.Slice(20, udpLength);
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(udp, 40000);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), port);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(4), (ushort)udpLength);
+        var checksum = destination.IsV6
+            ? InternetChecksum.ComputeV6(pseudoSource, pseudoDestination, 17, udp)
+            : InternetChecksum.ComputeV4(pseudoSource.Slice(0, 4), pseudoDestination.Slice(0, 4), 17, udp);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(6), checksum == 0 ? (ushort)0xFFFF : checksum);
+        return new[] { Tag(frame, vns.Vnic.Vlan) };
+    }
+
+    private static void Read(List<UdpSocket> applications)
+    {
+        Span<byte> buffer = stackalloc byte[16];
+        foreach (var socket in applications)
+        {
+            while (socket.TryReceive(buffer, out _, out _)) { }
+        }
+    }
+
+    private static byte[] Tag(byte[] frame, int vlan)
+    {
+        if (vlan == 0) return frame;
+        var tagged = new byte[frame.Length + 4];
         frame.AsSpan(0, 12).CopyTo(tagged);
         BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), EthernetHeader.Vlan8021Q);
-        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), (ushort)vnic.Vlan);
+        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), (ushort)vlan);
         frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
-        return new[] { tagged };
+        return tagged;
     }
 
     private static byte[] Unknown(int size, Random random)
