@@ -15,7 +15,8 @@ namespace NicBypass.Benchmarks;
 /// ending in a counting sink instead of a stack:
 /// <list type="bullet">
 /// <item><b>sink</b> (baseline): wire → NIC → HRR → VNIC → counting sink;</item>
-/// <item><b>VNS, interrupt</b>: … → VNIC → inbound VSQ → IP → UDP → socket → read;</item>
+/// <item><b>VNS, interrupt</b>: … → VNIC → inbound VSQ → IP → UDP → socket → read (a UDP-only stack: concurrent VSQs);</item>
+/// <item><b>VNS, interrupt, TCP+UDP</b>: the same through a stack whose VSQs are mutually exclusive;</item>
 /// <item><b>VNS, polling</b>: the same with the ring polled by the VNS, no allocation;</item>
 /// <item><b>VNS, polling, 100G allocation</b>: the same with the bandwidth limiter consulted for every frame (it never bites) — the difference to the previous row is the limiter's cost per packet.</item>
 /// </list>
@@ -29,8 +30,8 @@ public class VirtualNetworkStackBenchmarks
 
     private readonly byte[] _datagram = Datagram();
     private readonly byte[] _read = new byte[2048];
-    private NetworkHost _sink = null!, _interrupt = null!, _polling = null!, _limited = null!;
-    private UdpSocket _interruptSocket = null!, _pollingSocket = null!, _limitedSocket = null!;
+    private NetworkHost _sink = null!, _interrupt = null!, _exclusive = null!, _polling = null!, _limited = null!;
+    private UdpSocket _interruptSocket = null!, _exclusiveSocket = null!, _pollingSocket = null!, _limitedSocket = null!;
     private BandwidthLimiter _limiter = null!;
 
     [GlobalSetup]
@@ -38,9 +39,10 @@ public class VirtualNetworkStackBenchmarks
     {
         (_sink, _) = Build(stack: false, polling: false, bandwidth: null);
         (_interrupt, var interruptSocket) = Build(stack: true, polling: false, bandwidth: null);
+        (_exclusive, var exclusiveSocket) = Build(stack: true, polling: false, bandwidth: null, StackProtocols.Tcp | StackProtocols.Udp);
         (_polling, var pollingSocket) = Build(stack: true, polling: true, bandwidth: null);
         (_limited, var limitedSocket) = Build(stack: true, polling: true, bandwidth: 100_000_000_000);
-        (_interruptSocket, _pollingSocket, _limitedSocket) = (interruptSocket!, pollingSocket!, limitedSocket!);
+        (_interruptSocket, _exclusiveSocket, _pollingSocket, _limitedSocket) = (interruptSocket!, exclusiveSocket!, pollingSocket!, limitedSocket!);
         _limiter = new BandwidthLimiter(100_000_000_000, 1518, TimeProvider.System);
     }
 
@@ -49,6 +51,9 @@ public class VirtualNetworkStackBenchmarks
 
     [Benchmark(OperationsPerInvoke = Frames, Description = "VNS, interrupt: wire → VNS → UDP socket")]
     public long Interrupt() => Run(_interrupt, _interruptSocket);
+
+    [Benchmark(OperationsPerInvoke = Frames, Description = "VNS, interrupt, TCP+UDP stack (mutual exclusion)")]
+    public long Exclusive() => Run(_exclusive, _exclusiveSocket);
 
     [Benchmark(OperationsPerInvoke = Frames, Description = "VNS, polling: wire → VNS → UDP socket")]
     public long Polling() => Run(_polling, _pollingSocket);
@@ -90,7 +95,7 @@ public class VirtualNetworkStackBenchmarks
         return bytes + device.Counters.Received;
     }
 
-    private static (NetworkHost, UdpSocket?) Build(bool stack, bool polling, long? bandwidth)
+    private static (NetworkHost, UdpSocket?) Build(bool stack, bool polling, long? bandwidth, StackProtocols protocols = StackProtocols.Udp)
     {
         var host = new NetworkHost("bench", 1);
         var nic = host.AddNic("e0", SimNicModels.Get("simnic-10g"), new SimNicSettings(1, 1, 1024));
@@ -99,7 +104,7 @@ public class VirtualNetworkStackBenchmarks
         UdpSocket? socket = null;
         if (stack)
         {
-            var vns = host.AddNetworkStack(VnicRole.Container, settings, new StackSettings(StackProtocols.Udp, Ports: new[] { 53 }));
+            var vns = host.AddNetworkStack(VnicRole.Container, settings, new StackSettings(protocols, Ports: new[] { 53 }));
             socket = vns.Stack.BindUdp(53);
             vnic = vns.Vnic;
         }
