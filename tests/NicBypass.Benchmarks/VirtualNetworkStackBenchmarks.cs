@@ -17,6 +17,7 @@ namespace NicBypass.Benchmarks;
 /// <item><b>sink</b> (baseline): wire → NIC → HRR → VNIC → counting sink;</item>
 /// <item><b>VNS, interrupt</b>: … → VNIC → inbound VSQ → IP → UDP → socket → read (a UDP-only stack: concurrent VSQs);</item>
 /// <item><b>VNS, interrupt, TCP+UDP</b>: the same through a stack whose VSQs are mutually exclusive;</item>
+/// <item><b>VNS, socket handler</b>: the datagram handed to the application in place (<c>UdpSocket.Handler</c>) instead of queued and read;</item>
 /// <item><b>VNS, polling</b>: the same with the ring polled by the VNS, no allocation;</item>
 /// <item><b>VNS, polling, 100G allocation</b>: the same with the bandwidth limiter consulted for every frame (it never bites) — the difference to the previous row is the limiter's cost per packet.</item>
 /// </list>
@@ -30,7 +31,8 @@ public class VirtualNetworkStackBenchmarks
 
     private readonly byte[] _datagram = Datagram();
     private readonly byte[] _read = new byte[2048];
-    private NetworkHost _sink = null!, _interrupt = null!, _exclusive = null!, _polling = null!, _limited = null!;
+    private NetworkHost _sink = null!, _interrupt = null!, _exclusive = null!, _polling = null!, _limited = null!, _handled = null!;
+    private long _handledBytes;
     private UdpSocket _interruptSocket = null!, _exclusiveSocket = null!, _pollingSocket = null!, _limitedSocket = null!;
     private BandwidthLimiter _limiter = null!;
 
@@ -43,6 +45,8 @@ public class VirtualNetworkStackBenchmarks
         (_polling, var pollingSocket) = Build(stack: true, polling: true, bandwidth: null);
         (_limited, var limitedSocket) = Build(stack: true, polling: true, bandwidth: 100_000_000_000);
         (_interruptSocket, _exclusiveSocket, _pollingSocket, _limitedSocket) = (interruptSocket!, exclusiveSocket!, pollingSocket!, limitedSocket!);
+        (_handled, var handledSocket) = Build(stack: true, polling: false, bandwidth: null);
+        handledSocket!.Handler = (_, payload) => _handledBytes += payload.Length;
         _limiter = new BandwidthLimiter(100_000_000_000, 1518, TimeProvider.System);
     }
 
@@ -54,6 +58,9 @@ public class VirtualNetworkStackBenchmarks
 
     [Benchmark(OperationsPerInvoke = Frames, Description = "VNS, interrupt, TCP+UDP stack (mutual exclusion)")]
     public long Exclusive() => Run(_exclusive, _exclusiveSocket);
+
+    [Benchmark(OperationsPerInvoke = Frames, Description = "VNS, interrupt: wire → VNS → socket handler (in place)")]
+    public long Handled() => Run(_handled, null) + _handledBytes;
 
     [Benchmark(OperationsPerInvoke = Frames, Description = "VNS, polling: wire → VNS → UDP socket")]
     public long Polling() => Run(_polling, _pollingSocket);

@@ -40,6 +40,43 @@ public class TransportExchangeTests(ITestOutputHelper output)
         harness.AssertBalanced();
     }
 
+    [Fact]
+    public void Up_to_eight_frames_wait_for_a_neighbours_mac_and_the_rest_are_counted()
+    {
+        var harness = new StackHarness();
+        var server = harness.Db.Stack.BindUdp(5353);
+        var client = harness.Web.Stack.BindUdp(53);
+
+        for (var i = 0; i < 10; i++) Assert.Equal(SendStatus.Queued, client.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new[] { (byte)i }));
+        Assert.True(harness.RunUntil(() => server.Pending == 8));
+
+        var buffer = new byte[4];
+        var arrived = new List<byte>();
+        while (server.TryReceive(buffer, out _, out _)) arrived.Add(buffer[0]);
+        Assert.Equal(new byte[] { 2, 3, 4, 5, 6, 7, 8, 9 }, arrived); // the two oldest were pushed out…
+        Assert.Equal(2, harness.Web.Counters.SendDropped(StackDropReason.Unresolved)); // …and counted
+    }
+
+    [Fact]
+    public void A_socket_handler_gets_each_datagram_in_place_instead_of_a_queue()
+    {
+        var harness = new StackHarness();
+        var server = harness.Db.Stack.BindUdp(5353);
+        var seen = new List<(NetworkEndpoint From, byte[] Payload)>();
+        server.Handler = (from, payload) => seen.Add((from, payload.ToArray()));
+        var client = harness.Web.Stack.BindUdp(53);
+
+        client.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 1, 2, 3 });
+        client.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 4, 5 });
+        Assert.True(harness.RunUntil(() => seen.Count == 2));
+
+        Assert.Equal(new byte[] { 1, 2, 3 }, seen[0].Payload);
+        Assert.Equal(new byte[] { 4, 5 }, seen[1].Payload);
+        Assert.Equal(NetworkEndpoint.Parse("10.0.0.1", 53), seen[0].From);
+        Assert.Equal(0, server.Pending);
+        Assert.Equal(2, server.Received);
+    }
+
     [Theory]
     [InlineData("guest")]
     [InlineData("db")]

@@ -28,6 +28,9 @@ public sealed class NetworkStack
     internal const byte ProtocolIcmpV6 = 58;
     private const int EphemeralFirst = 49152;
 
+    /// <summary>Frames that may wait for one neighbour's MAC to be resolved.</summary>
+    public const int ParkedPerNeighbor = 8;
+
     [ThreadStatic] private static byte[]? t_frame;
 
     private readonly IStackOutput _output;
@@ -647,11 +650,15 @@ public sealed class NetworkStack
                 EthernetHeader.WriteMac(frame, neighbor.Mac);
                 return Transmit(frame, reply);
             }
-            // One frame waits per neighbour; a newer one replaces it (TCP retransmits what is lost).
-            if (neighbor.ParkedLength > 0) Counters.DropSend(StackDropReason.Unresolved);
-            if (neighbor.Parked is null || neighbor.Parked.Length < frame.Length) neighbor.Parked = new byte[Math.Max(frame.Length, Mtu + EthernetHeader.Length)];
-            frame.CopyTo(neighbor.Parked);
-            neighbor.ParkedLength = frame.Length;
+            // Up to ParkedPerNeighbor frames wait for the neighbour's MAC (as Linux's unresolved
+            // queue); past that the oldest is dropped and counted (TCP retransmits what is lost).
+            neighbor.Parked ??= new Queue<byte[]>();
+            if (neighbor.Parked.Count == ParkedPerNeighbor)
+            {
+                neighbor.Parked.Dequeue();
+                Counters.DropSend(StackDropReason.Unresolved);
+            }
+            neighbor.Parked.Enqueue(frame.ToArray());
             var first = neighbor.Attempts == 0;
             if (first)
             {
@@ -729,8 +736,11 @@ public sealed class NetworkStack
             if (Time.GetElapsedTime(neighbor.SolicitedAt, now) < TimeSpan.FromSeconds(1)) return false;
             if (neighbor.Attempts >= 3)
             {
-                if (neighbor.ParkedLength > 0) Counters.DropSend(StackDropReason.Unresolved);
-                neighbor.ParkedLength = 0;
+                while (neighbor.Parked is { Count: > 0 } parked)
+                {
+                    parked.Dequeue();
+                    Counters.DropSend(StackDropReason.Unresolved);
+                }
                 neighbor.Attempts = 0;
                 Interlocked.Decrement(ref _timed);
                 return false;
@@ -751,11 +761,12 @@ public sealed class NetworkStack
             Volatile.Write(ref neighbor.Mac, mac);
             if (neighbor.Attempts > 0) Interlocked.Decrement(ref _timed);
             neighbor.Attempts = 0;
-            if (neighbor.ParkedLength == 0) return;
-            var parked = neighbor.Parked.AsSpan(0, neighbor.ParkedLength);
-            neighbor.ParkedLength = 0;
-            EthernetHeader.WriteMac(parked, mac);
-            if (_output.Send(parked) is not (SendStatus.Sent or SendStatus.Queued)) Counters.DropSend(StackDropReason.OutputBlocked);
+            while (neighbor.Parked is { Count: > 0 } waiting)
+            {
+                var parked = waiting.Dequeue();
+                EthernetHeader.WriteMac(parked, mac);
+                if (_output.Send(parked) is not (SendStatus.Sent or SendStatus.Queued)) Counters.DropSend(StackDropReason.OutputBlocked);
+            }
         }
     }
 
@@ -814,8 +825,7 @@ public sealed class NetworkStack
     private sealed class Neighbor
     {
         public ulong Mac;
-        public byte[]? Parked;
-        public int ParkedLength;
+        public Queue<byte[]>? Parked;
         public int Attempts;
         public long SolicitedAt;
     }

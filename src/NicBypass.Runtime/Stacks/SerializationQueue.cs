@@ -68,7 +68,8 @@ public sealed class SerializationQueue
         {
             if (_count == _lengths.Length || frame.Length > _slot) return false;
             _slab ??= new byte[_lengths.Length * _slot];
-            var index = (_head + _count) % _lengths.Length;
+            var index = _head + _count;
+            if (index >= _lengths.Length) index -= _lengths.Length;
             frame.CopyTo(_slab.AsSpan(index * _slot));
             _lengths[index] = frame.Length;
             _count++;
@@ -90,7 +91,7 @@ public sealed class SerializationQueue
             }
             length = _lengths[_head];
             _slab!.AsSpan(_head * _slot, length).CopyTo(into);
-            _head = (_head + 1) % _lengths.Length;
+            if (++_head == _lengths.Length) _head = 0;
             _count--;
             return true;
         }
@@ -103,7 +104,7 @@ public sealed class SerializationQueue
     {
         lock (_sync)
         {
-            _head = (_head + 1) % _lengths.Length;
+            if (++_head == _lengths.Length) _head = 0;
             _count--;
         }
     }

@@ -32,8 +32,17 @@ public sealed class UdpSocket
         get { lock (_sync) return _count; }
     }
 
-    /// <summary>Datagrams received into the queue.</summary>
-    public long Received { get; private set; }
+    /// <summary>Datagrams received (queued, or handed to <see cref="Handler"/>).</summary>
+    public long Received => Volatile.Read(ref _received);
+
+    private long _received;
+
+    /// <summary>
+    /// Zero-copy receive: when set, each datagram is handed to it as it arrives, in place — the
+    /// payload span is valid only during the call — instead of being queued for
+    /// <see cref="TryReceive"/>. On a UDP-only stack it may run on several threads at once.
+    /// </summary>
+    public DatagramHandler? Handler { get; set; }
 
     /// <summary>Takes the oldest datagram: its payload into <paramref name="buffer"/> (cut to fit), its sender and full length.</summary>
     public bool TryReceive(Span<byte> buffer, out NetworkEndpoint from, out int length)
@@ -48,7 +57,7 @@ public sealed class UdpSocket
             }
             (from, length) = _entries[_head];
             _slab.AsSpan(_head * _slot, Math.Min(length, buffer.Length)).CopyTo(buffer);
-            _head = (_head + 1) % _entries.Length;
+            if (++_head == _entries.Length) _head = 0;
             _count--;
             return true;
         }
@@ -111,15 +120,22 @@ public sealed class UdpSocket
 
     internal bool Enqueue(NetworkEndpoint from, ReadOnlySpan<byte> payload)
     {
+        if (Handler is { } handler)
+        {
+            Interlocked.Increment(ref _received);
+            handler(from, payload);
+            return true;
+        }
         TaskCompletionSource? readable;
         lock (_sync)
         {
             if (_count == _entries.Length || payload.Length > _slot) return false;
-            var index = (_head + _count) % _entries.Length;
+            var index = _head + _count;
+            if (index >= _entries.Length) index -= _entries.Length;
             payload.CopyTo(_slab.AsSpan(index * _slot));
             _entries[index] = (from, payload.Length);
             _count++;
-            Received++;
+            _received++;
             readable = _readable;
             _readable = null;
         }
