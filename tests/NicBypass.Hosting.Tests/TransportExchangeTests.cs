@@ -142,6 +142,33 @@ public class TransportExchangeTests(ITestOutputHelper output)
         harness.AssertBalanced();
     }
 
+    [Theory]
+    [InlineData("guest")] // a VM: its allocation is policed at its VNIC, excess dropped as bandwidth
+    [InlineData("db")]    // a polling container: excess waits in a 16-slot ring, which drops when full
+    public void Tcp_recovers_what_the_bandwidth_limiter_or_a_full_ring_drops(string peer)
+    {
+        var topology = StackHarness.Topology
+            .Replace("nic e1 { model simnic-10g; rx-rings 2; tx-rings 1; ring-size 256 }", "nic e1 { model simnic-10g; rx-rings 2; tx-rings 1; ring-size 16 }")
+            .Replace("ip 10.0.0.2; ip fd00::2 }", "ip 10.0.0.2; ip fd00::2; bandwidth 5M }")
+            .Replace("ports 5432 5353 }", "ports 5432 5353; bandwidth 5M; mode polling }");
+        var harness = new StackHarness(topology: topology);
+        var server = peer == "guest" ? harness.Guest.Stack : harness.Db.Stack;
+        var listener = server.ListenTcp(peer == "guest" ? 8080 : 5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse(peer == "guest" ? "10.0.0.2" : "10.0.0.3", listener.Port));
+        TcpConnection? accepted = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out accepted)));
+
+        var upstream = StackHarness.Pattern(400_000, 8);
+        var (atServer, _) = Exchange(harness, client, accepted!, upstream, Array.Empty<byte>());
+
+        Assert.Equal(upstream, atServer);
+        var vnic = harness.Host.Vnic(peer);
+        var dropped = peer == "guest" ? vnic.Counters.Dropped(Runtime.Accounting.DropReason.Bandwidth) : vnic.Counters.Dropped(Runtime.Accounting.DropReason.RingFull);
+        Assert.True(dropped > 0, "segments were dropped on the way");
+        Assert.True(client.Retransmissions > 0);
+        harness.AssertBalanced();
+    }
+
     [Fact]
     public void A_lost_syn_is_retransmitted_after_the_timeout()
     {
