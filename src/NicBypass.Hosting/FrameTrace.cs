@@ -9,12 +9,6 @@ using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Hosting;
 
-/// <summary>One stage a traced frame passed and what was decided there.</summary>
-public sealed record TraceStep(string Stage, string Decision)
-{
-    public override string ToString() => $"{Stage}: {Decision}";
-}
-
 /// <summary>
 /// <c>nicbypass trace</c>: sends one frame into a NIC of a running host and reports its path —
 /// the frame as parsed, the hardware classifier's decision, each ring, software ring and VNIC it

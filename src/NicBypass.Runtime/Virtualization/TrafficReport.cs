@@ -12,6 +12,3 @@ public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<
 
 /// <summary>One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops by reason; for a container or service, what its VNS did with what it was delivered.</summary>
 public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped, StackTrafficReport? Stack = null);
-
-/// <summary>A VNS: frames it received (its VNIC's delivered), handed to sockets, answered itself (ARP, echo), sent, and dropped by reason.</summary>
-public sealed record StackTrafficReport(long Received, long Delivered, long Answered, long Sent, IReadOnlyList<KeyValuePair<string, long>> Dropped);
