@@ -238,6 +238,23 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(0, vns.Vnic.Counters.DroppedTotal);   // nothing was lost on the way
     }
 
+    [Fact]
+    public void Frames_handed_to_a_full_inbound_vsq_are_counted_not_lost()
+    {
+        var (_, _, vns) = BuildHost(new StackSettings(StackProtocols.Tcp, InboundThreshold: 4));
+        var ping = TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1");
+
+        using (vns.Inbound.Enter())
+        {
+            for (var i = 0; i < 6; i++) vns.Deliver(vns.Vnic, ping); // not through the ring, which would have kept them
+        }
+        while (vns.Poll()) { }
+
+        Assert.Equal(6, vns.Counters.Received);
+        Assert.Equal(4, vns.Counters.EchoReplies);
+        Assert.Equal(2, vns.Counters.Dropped(StackDropReason.QueueFull));
+    }
+
     // ---- outbound ------------------------------------------------------------------------------
 
     [Fact]

@@ -199,8 +199,9 @@ public sealed class NetworkStack
     /// <summary>Counts a frame that reached the stack's VNS but could not be processed (a full inbound VSQ).</summary>
     internal void CountUnprocessed(StackDropReason reason)
     {
-        Counters.Add(ref Counters._received);
-        Counters.Drop(reason);
+        // Outside the VSQ's gate, so always with interlocked adds.
+        StackCounters.AddShared(ref Counters._received);
+        Counters.DropShared(reason);
     }
 
     /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>

@@ -71,6 +71,8 @@ public sealed class StackCounters
 
     internal void Drop(StackDropReason reason) => Add(ref _dropped[(int)reason]);
 
+    internal void DropShared(StackDropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+
     internal void DropSend(StackDropReason reason) => Interlocked.Increment(ref _sendDropped[(int)reason]);
 
     /// <summary>A receive-side count.</summary>
