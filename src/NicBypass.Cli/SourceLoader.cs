@@ -1,3 +1,4 @@
+using NicBypass.Dsl;
 using NicBypass.Dsl.Text;
 
 namespace NicBypass.Cli;
@@ -23,5 +24,18 @@ internal static class SourceLoader
             }
         }
         return files;
+    }
+
+    /// <summary>
+    /// Reads and compiles the files, printing every diagnostic to <paramref name="error"/>; the
+    /// compilation when it has no errors, otherwise null (for commands that need a plan).
+    /// </summary>
+    public static DslCompilation? CompileOrReport(IEnumerable<string> paths, TextWriter error)
+    {
+        var sources = Load(paths, error);
+        if (sources is null) return null;
+        var compilation = DslCompiler.Compile(sources);
+        foreach (var diagnostic in compilation.Diagnostics) error.WriteLine(diagnostic.ToString());
+        return compilation.HasErrors ? null : compilation;
     }
 }

@@ -20,11 +20,8 @@ internal static class GraphCommand
         var command = new Command("graph", "Draw the placement as a Graphviz graph (DOT; SVG where dot is installed).") { files, outPath };
         command.SetAction(parse =>
         {
-            var sources = SourceLoader.Load(parse.GetValue(files) ?? Array.Empty<string>(), error);
-            if (sources is null) return NicBypassCli.ErrorExitCode;
-            var compilation = DslCompiler.Compile(sources);
-            foreach (var diagnostic in compilation.Diagnostics) error.WriteLine(diagnostic.ToString());
-            if (compilation.HasErrors) return NicBypassCli.ErrorExitCode;
+            var compilation = SourceLoader.CompileOrReport(parse.GetValue(files) ?? Array.Empty<string>(), error);
+            if (compilation is null) return NicBypassCli.ErrorExitCode;
 
             var dot = new StringWriter();
             PlanGraphWriter.Write(compilation, dot);

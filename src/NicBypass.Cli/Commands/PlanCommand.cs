@@ -17,11 +17,8 @@ internal static class PlanCommand
         var command = new Command("plan", "Show which receive ring serves which VNIC.") { files, format };
         command.SetAction(parse =>
         {
-            var sources = SourceLoader.Load(parse.GetValue(files) ?? Array.Empty<string>(), error);
-            if (sources is null) return NicBypassCli.ErrorExitCode;
-            var compilation = DslCompiler.Compile(sources);
-            foreach (var diagnostic in compilation.Diagnostics) error.WriteLine(diagnostic.ToString());
-            if (compilation.HasErrors) return NicBypassCli.ErrorExitCode;
+            var compilation = SourceLoader.CompileOrReport(parse.GetValue(files) ?? Array.Empty<string>(), error);
+            if (compilation is null) return NicBypassCli.ErrorExitCode;
             if (parse.GetValue(format) == "json") PlanJsonWriter.Write(compilation, output);
             else PlanTextWriter.Write(compilation, output);
             return 0;
