@@ -170,6 +170,29 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Over_a_long_link_the_byte_stream_still_arrives_exactly()
+    {
+        // 150 ms each way: a 300 ms round trip, longer than the 200 ms retransmission timeout.
+        // Without RTT estimation (not built) the sender times out before each ACK can arrive and
+        // sends again; the receiver drops the duplicates and the stream is still exact.
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(150), harness.Clock));
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server), seconds: 10));
+        Assert.True(harness.Clock.Nanoseconds >= 300_000_000, "the handshake took a round trip");
+
+        var upstream = StackHarness.Pattern(200_000, 4);
+        var (atServer, _) = Exchange(harness, client, server!, upstream, Array.Empty<byte>());
+
+        Assert.Equal(upstream, atServer);
+        Assert.Equal(0, harness.Cable.Lost);
+        Assert.True(harness.RunUntil(() => harness.Cable.InFlight == 0, seconds: 5), "the last ACKs land");
+        harness.AssertBalanced();
+    }
+
+    [Fact]
     public void A_lost_syn_is_retransmitted_after_the_timeout()
     {
         var harness = new StackHarness();

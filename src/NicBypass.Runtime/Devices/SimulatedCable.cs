@@ -3,11 +3,16 @@ namespace NicBypass.Runtime.Devices;
 /// <summary>
 /// A cable between two simulated NICs (of one host or of two): what one transmits, the other
 /// receives. It can lose frames — at a seeded random rate, or as a test decides frame by frame —
-/// and counts what it carried and lost, so loss is never silent.
+/// and counts what it carried and lost, so loss is never silent. With a <see cref="Latency"/> it
+/// is a delay line: a frame reaches the far end that long after it left, on the host's clock,
+/// delivered by <see cref="DeliverDue"/> (which <c>NetworkHost.Pump</c> runs for cables added
+/// with <c>NetworkHost.AddCable</c>).
 /// </summary>
 public sealed class SimulatedCable
 {
     private readonly Random _random;
+    private readonly Queue<(long Due, SimulatedNic To, byte[] Frame)> _inFlight = new();
+    private TimeProvider? _time;
 
     private SimulatedCable(SimulatedNic a, SimulatedNic b, double lossRate, int seed)
     {
@@ -36,6 +41,36 @@ public sealed class SimulatedCable
 
     public SimulatedNic B { get; }
 
+    /// <summary>One-way delay; zero (the default) delivers at once.</summary>
+    public TimeSpan Latency { get; private set; }
+
+    /// <summary>Frames on their way (with a latency).</summary>
+    public int InFlight => _inFlight.Count;
+
+    /// <summary>Gives the cable a one-way delay on <paramref name="time"/>; its frames then arrive through <see cref="DeliverDue"/>.</summary>
+    public SimulatedCable WithLatency(TimeSpan latency, TimeProvider time)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(latency, TimeSpan.Zero);
+        Latency = latency;
+        _time = time;
+        return this;
+    }
+
+    /// <summary>Delivers the frames whose delay has passed; true if it delivered any.</summary>
+    public bool DeliverDue()
+    {
+        if (_inFlight.Count == 0) return false;
+        var now = _time!.GetTimestamp();
+        var delivered = false;
+        while (_inFlight.TryPeek(out var next) && next.Due <= now)
+        {
+            _inFlight.Dequeue();
+            next.To.Receive(next.Frame);
+            delivered = true;
+        }
+        return delivered;
+    }
+
     /// <summary>The share of frames lost at random (seeded, so runs repeat).</summary>
     public double LossRate { get; set; }
 
@@ -59,6 +94,11 @@ public sealed class SimulatedCable
             return;
         }
         Tap?.Invoke(to, frame.ToArray());
+        if (Latency > TimeSpan.Zero && _time is { } time)
+        {
+            _inFlight.Enqueue((time.GetTimestamp() + (long)(Latency.TotalSeconds * time.TimestampFrequency), to, frame.ToArray()));
+            return;
+        }
         to.Receive(frame);
     }
 

@@ -28,6 +28,7 @@ public sealed class NetworkHost
     private readonly List<Vnic> _vnics = new();
     private readonly List<VirtualMachine> _vms = new();
     private readonly List<VirtualNetworkStack> _stacks = new();
+    private readonly List<SimulatedCable> _cables = new();
     private readonly Processor[] _processors;
     private List<Thread>? _threads;
     private CancellationTokenSource? _stop;
@@ -76,6 +77,13 @@ public sealed class NetworkHost
         var nic = new HostNic(this, driver);
         _nics.Add(nic);
         return nic;
+    }
+
+    /// <summary>A cable (with a latency) whose delayed frames <see cref="Pump"/> delivers as they fall due.</summary>
+    public SimulatedCable AddCable(SimulatedCable cable)
+    {
+        if (!_cables.Contains(cable)) _cables.Add(cable);
+        return cable;
     }
 
     public HostNic Nic(string name) => _nics.FirstOrDefault(n => n.Name == name) ?? throw new ArgumentException($"no NIC named '{name}'");
@@ -193,6 +201,7 @@ public sealed class NetworkHost
             progress = false;
             foreach (var processor in _processors) progress |= processor.RunOnce();
             foreach (var nic in _nics) progress |= nic.Device.DrainTransmitRings() > 0;
+            foreach (var cable in _cables) progress |= cable.DeliverDue();
             rounds++;
         }
         while (progress);
@@ -221,7 +230,11 @@ public sealed class NetworkHost
                 {
                     processor.Wait(interval, token);
                     while (processor.RunOnce() && !token.IsCancellationRequested) { }
-                    if (processor.Id == 0) foreach (var nic in _nics) nic.Device.DrainTransmitRings();
+                    if (processor.Id == 0)
+                    {
+                        foreach (var nic in _nics) nic.Device.DrainTransmitRings();
+                        foreach (var cable in _cables) cable.DeliverDue();
+                    }
                 }
             })
             { IsBackground = true, Name = $"{Name} {processor}" };
