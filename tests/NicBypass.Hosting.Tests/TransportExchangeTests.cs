@@ -170,11 +170,11 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Over_a_long_link_the_byte_stream_still_arrives_exactly()
+    public void Over_a_long_link_the_timeout_follows_the_measured_round_trip()
     {
-        // 150 ms each way: a 300 ms round trip, longer than the 200 ms retransmission timeout.
-        // Without RTT estimation (not built) the sender times out before each ACK can arrive and
-        // sends again; the receiver drops the duplicates and the stream is still exact.
+        // 150 ms each way: a 300 ms round trip, longer than the 200 ms first timeout. The SYN may
+        // go more than once (nothing is measured yet); after that the echoed timestamps give the
+        // round trip and the timeout follows it.
         var harness = new StackHarness();
         harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(150), harness.Clock));
         var listener = harness.Db.Stack.ListenTcp(5432);
@@ -182,11 +182,17 @@ public class TransportExchangeTests(ITestOutputHelper output)
         TcpConnection? server = null;
         Assert.True(harness.RunUntil(() => listener.TryAccept(out server), seconds: 10));
         Assert.True(harness.Clock.Nanoseconds >= 300_000_000, "the handshake took a round trip");
+        var handshake = client.Retransmissions;
 
         var upstream = StackHarness.Pattern(200_000, 4);
         var (atServer, _) = Exchange(harness, client, server!, upstream, Array.Empty<byte>());
 
         Assert.Equal(upstream, atServer);
+        Assert.InRange(client.SmoothedRoundTripTime!.Value.TotalMilliseconds, 290, 340);
+        Assert.True(client.RetransmissionTimeout > TimeSpan.FromMilliseconds(300), $"RTO {client.RetransmissionTimeout}");
+        // At most a fast retransmit that the duplicate SYNs' ACKs set off; with a fixed 200 ms
+        // timeout every one of the ~140 segments' flights would go twice.
+        Assert.InRange(client.Retransmissions - handshake, 0, 2);
         Assert.Equal(0, harness.Cable.Lost);
         Assert.True(harness.RunUntil(() => harness.Cable.InFlight == 0, seconds: 5), "the last ACKs land");
         harness.AssertBalanced();

@@ -19,6 +19,8 @@ public sealed class TcpConnection
 {
     private const int MaxRetries = 15; // as Linux's tcp_retries2
     private static readonly TimeSpan MaxRetransmissionTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MinRetransmissionTimeout = TimeSpan.FromMilliseconds(200); // as Linux
+    private const int TimestampsLength = 12; // NOP, NOP, kind 8, length 10, value, echo
 
     private readonly NetworkStack _stack;
     private readonly Lock _sync = new();
@@ -35,6 +37,10 @@ public sealed class TcpConnection
     private bool _finQueued, _finSent, _finReceived;
     private bool _outputBlocked; // the outbound VSQ was full: try again on the next tick
     private TimeSpan _rto;
+    private readonly TimeSpan _minRto;
+    private bool _timestamps;   // both sides send the timestamps option (RFC 7323)
+    private uint _tsRecent;     // the peer's latest timestamp, echoed back
+    private double _srtt, _rttvar; // seconds (RFC 6298); _srtt == 0: no sample yet
     private long _retransmitAt, _timeWaitUntil;
 
     /// <param name="local">The address it speaks from: the one the SYN was sent to (passive open), or the stack's first of the family (active).</param>
@@ -54,6 +60,7 @@ public sealed class TcpConnection
         _cwnd = 10 * _mss;
         _sndWnd = _mss;
         _rto = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
+        _minRto = _rto < MinRetransmissionTimeout ? _rto : MinRetransmissionTimeout;
         Key = new TcpKey(remote.Address, remote.Port, localPort);
     }
 
@@ -88,6 +95,18 @@ public sealed class TcpConnection
     public bool EndOfStream
     {
         get { lock (_sync) return (_finReceived || State == TcpState.Closed) && _receive.Count == 0; }
+    }
+
+    /// <summary>The smoothed round-trip time (RFC 6298), measured from echoed timestamps.</summary>
+    public TimeSpan? SmoothedRoundTripTime
+    {
+        get { lock (_sync) return _srtt > 0 ? TimeSpan.FromSeconds(_srtt) : null; }
+    }
+
+    /// <summary>The current retransmission timeout: from the measured round trip, doubled on each timeout.</summary>
+    public TimeSpan RetransmissionTimeout
+    {
+        get { lock (_sync) return _rto; }
     }
 
     /// <summary>Segments sent again (timeouts and fast retransmits).</summary>
@@ -205,6 +224,11 @@ public sealed class TcpConnection
         {
             _rcvNxt = syn.Sequence + 1;
             if (syn.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
+            if (syn.TryGetTimestamps(out var value, out _))
+            {
+                _timestamps = true;
+                _tsRecent = value;
+            }
             _sndWnd = syn.Window;
             State = TcpState.SynReceived;
             Output();
@@ -321,6 +345,12 @@ public sealed class TcpConnection
         _rcvNxt = segment.Sequence + 1;
         if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
         _sndWnd = segment.Window;
+        if (segment.TryGetTimestamps(out var value, out var echo))
+        {
+            _timestamps = true;
+            _tsRecent = value;
+            if (ackAcceptable) SampleRoundTrip(echo);
+        }
         if (ackAcceptable)
         {
             _sndUna = _iss + 1;
@@ -358,7 +388,8 @@ public sealed class TcpConnection
             _sndWnd = segment.Window;
             _dupAcks = 0;
             _retries = 0;
-            _rto = _stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
+            if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
+            else _rto = _srtt > 0 ? Computed() : _stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
             _cwnd = Math.Min(_cwnd + _mss, 1 << 22);
             _retransmitAt = 0;
             Arm();
@@ -405,6 +436,7 @@ public sealed class TcpConnection
             SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // an old duplicate
             return true;
         }
+        if (_timestamps && segment.TryGetTimestamps(out var peerClock, out _)) _tsRecent = peerClock;
         var fresh = payload.Slice(skip);
         var accepted = _receive.Write(fresh);
         _rcvNxt += (uint)accepted;
@@ -453,7 +485,7 @@ public sealed class TcpConnection
             if (pending <= 0) break;
             var room = window - (int)(_sndNxt - _sndUna);
             if (room <= 0) break;
-            var length = Math.Min(Math.Min(pending, _mss), room);
+            var length = Math.Min(Math.Min(pending, _mss - (_timestamps ? TimestampsLength : 0)), room);
             if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
@@ -499,7 +531,9 @@ public sealed class TcpConnection
     private SendStatus SendSegment(uint sequence, TcpFlags flags, int offset, int length)
     {
         var syn = (flags & TcpFlags.Syn) != 0;
-        var headerLength = syn ? 24 : 20;
+        // A SYN offers MSS and timestamps; once both sides did, every segment carries them.
+        var stamped = syn || _timestamps;
+        var headerLength = 20 + (syn ? 4 : 0) + (stamped ? TimestampsLength : 0);
         var frame = _stack.BuildIp(_local, Remote.Address, NetworkStack.ProtocolTcp, headerLength + length, out var tcp);
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);
@@ -515,12 +549,53 @@ public sealed class TcpConnection
             tcp[21] = 4;
             BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(22), (ushort)(_stack.Mtu - (Remote.Address.IsV6 ? 60 : 40)));
         }
+        if (stamped)
+        {
+            var at = syn ? 24 : 20;
+            tcp[at] = 1;
+            tcp[at + 1] = 1;
+            tcp[at + 2] = 8;
+            tcp[at + 3] = 10;
+            BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 4), Clock());
+            BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 8), (flags & TcpFlags.Ack) != 0 ? _tsRecent : 0);
+        }
         if (length > 0) _send.Peek(offset, tcp.Slice(headerLength, length));
         NetworkStack.SealTransport(frame, 16);
         var pure = length == 0 && (flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
         if ((flags & TcpFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
         return status;
+    }
+
+    // The timestamp clock: milliseconds on the host's clock (RFC 7323 allows 1 ms to 1 s a tick).
+    // Plus one, so a clock that starts at zero never sends the "no echo" value.
+    private uint Clock() => (uint)(_stack.Time.GetTimestamp() * 1000 / _stack.Time.TimestampFrequency) + 1;
+
+    // RFC 6298 from an echoed timestamp: SRTT and RTTVAR, RTO = SRTT + max(G, 4·RTTVAR) within
+    // [200 ms, 10 s]. An echo identifies the segment it answers, so even a segment sent again is
+    // measured correctly (Karn's rule alone would leave go-back-N without samples).
+    private void SampleRoundTrip(uint echo)
+    {
+        if (echo == 0) return;
+        var sample = (uint)(Clock() - echo) / 1000.0;
+        if (sample > 60) return; // a wrapped or bogus echo
+        if (_srtt == 0)
+        {
+            _srtt = Math.Max(sample, 0.0005);
+            _rttvar = sample / 2;
+        }
+        else
+        {
+            _rttvar = 0.75 * _rttvar + 0.25 * Math.Abs(_srtt - sample);
+            _srtt = 0.875 * _srtt + 0.125 * sample;
+        }
+        _rto = Computed();
+    }
+
+    private TimeSpan Computed()
+    {
+        var rto = TimeSpan.FromSeconds(_srtt + Math.Max(0.001, 4 * _rttvar));
+        return rto < _minRto ? _minRto : rto > MaxRetransmissionTimeout ? MaxRetransmissionTimeout : rto;
     }
 
     private void EnterTimeWait()

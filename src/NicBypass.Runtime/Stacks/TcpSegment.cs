@@ -39,6 +39,30 @@ internal readonly ref struct TcpSegment
     /// <summary>Sequence space it occupies: payload, plus one each for SYN and FIN.</summary>
     public int SequenceLength => Payload.Length + (Has(TcpFlags.Syn) ? 1 : 0) + (Has(TcpFlags.Fin) ? 1 : 0);
 
+    /// <summary>The timestamps option (RFC 7323), if present: the sender's clock and the echo of ours.</summary>
+    public bool TryGetTimestamps(out uint value, out uint echo)
+    {
+        var options = Options;
+        while (options.Length > 0)
+        {
+            switch (options[0])
+            {
+                case 0: value = echo = 0; return false;
+                case 1: options = options.Slice(1); continue;
+            }
+            if (options.Length < 2 || options[1] < 2 || options[1] > options.Length) break;
+            if (options[0] == 8 && options[1] == 10)
+            {
+                value = BinaryPrimitives.ReadUInt32BigEndian(options.Slice(2));
+                echo = BinaryPrimitives.ReadUInt32BigEndian(options.Slice(6));
+                return true;
+            }
+            options = options.Slice(options[1]);
+        }
+        value = echo = 0;
+        return false;
+    }
+
     /// <summary>The MSS option, if present.</summary>
     public int? MaximumSegmentSize
     {
