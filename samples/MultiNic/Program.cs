@@ -2,7 +2,8 @@ using NicBypass.Runtime;
 using NicBypass.Samples;
 
 // Lab is generated at build time from lab.nicdsl.
-var lab = new MultiNic.Lab(new VirtualClock());
+var clock = new VirtualClock();
+var lab = new MultiNic.Lab(clock);
 
 foreach (var nic in lab.Host.Nics)
 {
@@ -11,5 +12,5 @@ foreach (var nic in lab.Host.Nics)
                       $"classifier {info.Classifier.Fields} with {info.Classifier.Entries} entries, frames up to {info.MaxFrameLength} bytes");
 }
 SampleTraffic.PrintPlacement(MultiNic.Lab.Placement, Console.Out);
-SampleTraffic.SendToEveryVnic(lab.Host, count: 500);
+SampleTraffic.SendToEveryVnic(lab.Host, count: 500, clock: clock);
 SampleTraffic.PrintDeliveries(lab.Host, Console.Out);

@@ -9,8 +9,12 @@ namespace NicBypass.Samples;
 /// <summary>What the samples share: frames to send and the tables they print.</summary>
 public static class SampleTraffic
 {
-    /// <summary>Sends <paramref name="count"/> frames of <paramref name="size"/> bytes to every VNIC (tagged with its VLAN), plus a broadcast each round.</summary>
-    public static void SendToEveryVnic(NetworkHost host, int count, int size = 512)
+    /// <summary>
+    /// Sends <paramref name="count"/> frames of <paramref name="size"/> bytes to every VNIC (tagged
+    /// with its VLAN), plus a broadcast each round; with a <paramref name="clock"/>, one round per
+    /// millisecond of virtual time (so allocations see a steady rate, not one burst).
+    /// </summary>
+    public static void SendToEveryVnic(NetworkHost host, int count, int size = 512, VirtualClock? clock = null)
     {
         var frames = host.Vnics.Select(v => Frame(v.Macs[0], v.Vlan, size)).ToArray();
         var broadcast = Frame(0xFFFF_FFFF_FFFFUL, 0, size);
@@ -19,7 +23,9 @@ public static class SampleTraffic
             for (var v = 0; v < frames.Length; v++) host.Vnics[v].Nic.Device.Receive(frames[v]);
             foreach (var nic in host.Nics) nic.Device.Receive(broadcast);
             host.Pump();
+            clock?.Advance(TimeSpan.FromMilliseconds(1));
         }
+        host.Pump();
     }
 
     /// <summary>
