@@ -49,11 +49,5 @@ Console.WriteLine($"dns's VNS: policy {services.Dns.Policy}");
 
 void RunUntil(Func<bool> done)
 {
-    for (var ms = 0; ms < 60_000 && !done(); ms++)
-    {
-        services.Host.Pump();
-        if (done()) return;
-        clock.Advance(TimeSpan.FromMilliseconds(1));
-    }
-    if (!done()) throw new TimeoutException("the exchange did not finish within 60 s of virtual time");
+    if (!services.Host.RunUntil(done, TimeSpan.FromSeconds(60))) throw new TimeoutException("the exchange did not finish within 60 s of virtual time");
 }

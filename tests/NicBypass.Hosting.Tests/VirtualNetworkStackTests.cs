@@ -401,6 +401,21 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.True(megabytes < 25, $"500 stacks allocated {megabytes:0.#} MB");
     }
 
+    [Fact]
+    public void Run_until_moves_virtual_time_and_refuses_a_real_clock()
+    {
+        var (host, _, _) = BuildHost(new StackSettings(StackProtocols.Udp));
+        var clock = (VirtualClock)host.Time;
+
+        Assert.True(host.RunUntil(() => clock.Nanoseconds >= 5_000_000, TimeSpan.FromSeconds(1)));
+        Assert.Equal(5_000_000, clock.Nanoseconds);
+        Assert.False(host.RunUntil(() => false, TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(15_000_000, clock.Nanoseconds);
+
+        var real = new NetworkHost("r", 1);
+        Assert.Contains("VirtualClock", Assert.Throws<InvalidOperationException>(() => real.RunUntil(() => true, TimeSpan.FromSeconds(1))).Message);
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     private static (NetworkHost Host, HostNic Nic, VirtualNetworkStack Vns) BuildHost(StackSettings settings, long? outbound = null, int ringSize = 256, int mtu = 1500)

@@ -209,6 +209,28 @@ public sealed class NetworkHost
     }
 
     /// <summary>
+    /// Deterministic mode on virtual time: pumps, and while <paramref name="done"/> is false moves
+    /// the host's <see cref="VirtualClock"/> on by <paramref name="step"/> (default 1 ms) and pumps
+    /// again — so timers (TCP retransmission, bandwidth credit, cable latency) run — for at most
+    /// <paramref name="within"/> of virtual time. True when <paramref name="done"/> became true.
+    /// </summary>
+    public bool RunUntil(Func<bool> done, TimeSpan within, TimeSpan? step = null)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntil moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
+        var tick = step ?? TimeSpan.FromMilliseconds(1);
+        if (tick <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(step), "the step must be positive");
+        var limit = clock.Nanoseconds + (long)(within.TotalSeconds * 1e9);
+        while (true)
+        {
+            Pump();
+            if (done()) return true;
+            if (clock.Nanoseconds >= limit) return false;
+            clock.Advance(tick);
+        }
+    }
+
+    /// <summary>
     /// Threaded mode: one thread per processor, each servicing its interrupts as they arrive and
     /// its pollers every <paramref name="pollInterval"/>. Stop with <see cref="StopThreads"/>.
     /// </summary>
