@@ -123,13 +123,13 @@ public static class FrameTrace
     {
         if (frame.Length < EthernetHeader.Length) return $"{frame.Length} byte{(frame.Length == 1 ? "" : "s")}, shorter than an Ethernet header";
         if (!EthernetHeader.TryRead(frame, out var header)) return $"{frame.Length} bytes, a cut-off VLAN tag";
-        var text = $"{frame.Length} bytes, {MacText(header.Source)} → {MacText(header.Destination)}{(header.IsTagged ? $", VLAN {header.Vlan}" : ", untagged")}, EtherType 0x{header.EtherType:X4}";
+        var text = $"{frame.Length} bytes, {EthernetHeader.FormatMac(header.Source)} → {EthernetHeader.FormatMac(header.Destination)}{(header.IsTagged ? $", VLAN {header.Vlan}" : ", untagged")}, EtherType 0x{header.EtherType:X4}";
         var payload = frame.AsSpan(header.PayloadOffset);
         return header.EtherType switch
         {
             0x0806 when payload.Length >= 28 => text + (BinaryPrimitives.ReadUInt16BigEndian(payload.Slice(6)) == 1
                 ? $" (ARP request: who has {new IPAddress(payload.Slice(24, 4))}, tell {new IPAddress(payload.Slice(14, 4))})"
-                : $" (ARP reply: {new IPAddress(payload.Slice(14, 4))} is at {MacText(EthernetHeader.ReadMac(payload.Slice(8)))})"),
+                : $" (ARP reply: {new IPAddress(payload.Slice(14, 4))} is at {EthernetHeader.FormatMac(EthernetHeader.ReadMac(payload.Slice(8)))})"),
             0x0800 when payload.Length >= 20 => text + $" (IPv4 {new IPAddress(payload.Slice(12, 4))} → {new IPAddress(payload.Slice(16, 4))}, {Transport(payload[9], payload.Slice(Math.Min(payload.Length, (payload[0] & 0x0F) * 4)))})",
             0x86DD when payload.Length >= 40 => text + $" (IPv6 {new IPAddress(payload.Slice(8, 16))} → {new IPAddress(payload.Slice(24, 16))}, {Transport(payload[6], payload.Slice(40))})",
             _ => text,
@@ -199,11 +199,9 @@ public static class FrameTrace
 
     private static string Reasons(Counts delta) => string.Join(", ", delta.Dropped.Select(d => d.Value > 1 ? $"{d.Key} ×{d.Value}" : d.Key));
 
-    private static string Mac(byte[] frame) => frame.Length >= 6 ? MacText(EthernetHeader.ReadMac(frame)) : "?";
+    private static string Mac(byte[] frame) => frame.Length >= 6 ? EthernetHeader.FormatMac(EthernetHeader.ReadMac(frame)) : "?";
 
     private static string VlanText(byte[] frame) => EthernetHeader.TryRead(frame, out var header) && header.IsTagged ? $" in VLAN {header.Vlan}" : "";
-
-    private static string MacText(ulong mac) => string.Join(":", Enumerable.Range(0, 6).Select(i => ((byte)(mac >> (40 - 8 * i))).ToString("x2", CultureInfo.InvariantCulture)));
 
     // ---- counters ------------------------------------------------------------------------------
 

@@ -44,11 +44,11 @@ public sealed class PacketClassifier : IClassifierProgramming
     {
         if (_rules.Count >= Capacity)
         {
-            throw new ClassifierFullException($"{Name}: cannot add a rule for {MacText(rule.Mac)}: all {Capacity} classifier entries are in use");
+            throw new ClassifierFullException($"{Name}: cannot add a rule for {Packets.EthernetHeader.FormatMac(rule.Mac)}: all {Capacity} classifier entries are in use");
         }
         if (_table.Lookup(rule.Mac) >= 0)
         {
-            throw new ArgumentException($"{Name}: {MacText(rule.Mac)} is already programmed", nameof(rule));
+            throw new ArgumentException($"{Name}: {Packets.EthernetHeader.FormatMac(rule.Mac)} is already programmed", nameof(rule));
         }
         _rules.Add(rule);
         _table.Set(rule.Mac, _rules.Count - 1);
@@ -73,7 +73,7 @@ public sealed class PacketClassifier : IClassifierProgramming
         {
             if (lookup.Lookup(_rules[i].Mac) != i)
             {
-                throw new InvalidOperationException($"{Name}: the specialised lookup does not send {MacText(_rules[i].Mac)} to rule {i}");
+                throw new InvalidOperationException($"{Name}: the specialised lookup does not send {Packets.EthernetHeader.FormatMac(_rules[i].Mac)} to rule {i}");
             }
         }
         _lookup = lookup;
@@ -120,7 +120,4 @@ public sealed class PacketClassifier : IClassifierProgramming
         }
         _groups = groups;
     }
-
-    internal static string MacText(ulong mac) =>
-        string.Join(":", Enumerable.Range(0, 6).Select(i => ((mac >> (40 - 8 * i)) & 0xFF).ToString("x2")));
 }

@@ -72,6 +72,10 @@ public readonly struct EthernetHeader
     public static ulong ReadMac(ReadOnlySpan<byte> bytes) =>
         ((ulong)BinaryPrimitives.ReadUInt32BigEndian(bytes) << 16) | BinaryPrimitives.ReadUInt16BigEndian(bytes.Slice(4));
 
+    /// <summary>A 48-bit MAC as text: 02:08:20:ac:00:01.</summary>
+    public static string FormatMac(ulong mac) =>
+        string.Join(":", Enumerable.Range(0, 6).Select(i => ((mac >> (40 - 8 * i)) & 0xFF).ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+
     public static void WriteMac(Span<byte> bytes, ulong mac)
     {
         BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)(mac >> 16));
