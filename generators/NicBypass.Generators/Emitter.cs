@@ -1,19 +1,20 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text;
-using NicBypass.Dsl.Binding;
-using NicBypass.Dsl.Model;
-using NicBypass.Dsl.Planning;
+using NicBypass.Dsl.Lowering;
 using NicBypass.Generators.Models;
 using Scriban;
 
 namespace NicBypass.Generators;
 
 /// <summary>
-/// Models → C#: computes what the host class says (members, construction statements, the
-/// specialised classifier lookups) and renders it with the embedded Scriban template. The
-/// construction goes through the same public runtime API as the interpreted host, in the same
-/// order, so both behave identically. Pure and deterministic.
+/// Models → C#. The host's build steps (<see cref="HostLowering"/>, the same steps the
+/// interpreted host executes) are printed one statement each, calling the runtime's
+/// <c>HostBuilder</c> method for that step with the step's arguments passed by name; the
+/// classifier lookups are baked from the MACs each <see cref="LoadLookupStep"/> names. Only
+/// formatting happens here: every decision was made by the planner and the lowering. Rendered
+/// with the embedded Scriban template, through typed models, in the invariant culture. Pure and
+/// deterministic.
 /// </summary>
 internal static class Emitter
 {
@@ -25,98 +26,52 @@ internal static class Emitter
     // members that are assigned): seen at 4,096 VNICs, not at 1,024.
     private const int LargeHostMembers = 1024;
     private static readonly Template HostTemplate = LoadTemplate("Host.scriban");
+    private static readonly string Version = typeof(Emitter).GetTypeInfo().Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
 
     public static string Emit(HostEmitModel emit)
     {
-        var host = emit.Host;
-        var className = Identifiers.ToPascalCase(host.Name);
-        var members = new List<object>();
-        var constructor = new List<string>();
-        var lookups = new List<object>();
-        var placement = new List<object>();
-        var vnicExpression = new Dictionary<string, string>(StringComparer.Ordinal);
-
-        constructor.Add($"Host = new {Runtime}.Virtualization.NetworkHost({Literal(host.Name)}, {host.Cpus}, time);");
-        foreach (var nic in host.Nics)
+        var build = emit.Build;
+        var model = new HostTemplateModel
         {
-            var name = Identifiers.ToPascalCase(nic.Name);
-            members.Add(new { Type = $"{Runtime}.Virtualization.HostNic", Name = name, Summary = Xml($"NIC '{nic.Name}': {nic.Model.Name} (driver {nic.Model.Driver}), {nic.RxRings} receive and {nic.TxRings} transmit rings of {nic.RingSize}.") });
-            constructor.Add($"{name} = Host.AddNic({Literal(nic.Name)}, {Runtime}.Devices.SimNicModels.Get({Literal(nic.Model.Name)}), new {Runtime}.Devices.SimNicSettings({nic.RxRings}, {nic.TxRings}, {nic.RingSize}, {nic.Mtu}, {nic.Msi}, {nic.Speed.BitsPerSecond}L));");
-        }
-        foreach (var vnic in host.Vnics)
-        {
-            var name = Identifiers.ToPascalCase(vnic.Name);
-            var ips = vnic.Ips.Count == 0
-                ? "global::System.Array.Empty<global::System.Net.IPAddress>()"
-                : $"new global::System.Net.IPAddress[] {{ {string.Join(", ", vnic.Ips.Select(ip => $"global::System.Net.IPAddress.Parse({Literal(ip.Address.ToString())})"))} }}";
-            var settings = $"new {Runtime}.Virtualization.VnicSettings({Literal(vnic.Name)}, {Literal(vnic.Nic)}, new ulong[] {{ {string.Join(", ", vnic.Macs.Select(m => Mac(m.Value)))} }}, {ips}, " +
-                           $"{vnic.Vlan}, {Nullable(vnic.Cpu)}, {Nullable(vnic.Bandwidth?.BitsPerSecond)}, {Nullable(vnic.OutboundBandwidth?.BitsPerSecond)})";
-            if (vnic.Kind == VnicKind.Vm)
-            {
-                members.Add(new { Type = $"{Runtime}.Virtualization.VirtualMachine", Name = name, Summary = Xml($"VM '{vnic.Name}' on NIC '{vnic.Nic}'.") });
-                var transform = vnic.Transform == PacketTransform.ReverseBits ? "ReverseBits" : "None";
-                constructor.Add($"{name} = Host.AddVirtualMachine({settings}, {Runtime}.Packets.PacketTransform.{transform});");
-                vnicExpression[vnic.Name] = name + ".Vnic";
-            }
-            else
-            {
-                var role = vnic.Kind == VnicKind.Container ? "Container" : "Service";
-                members.Add(new { Type = $"{Runtime}.Stacks.VirtualNetworkStack", Name = name, Summary = Xml($"{vnic.KindKeyword} '{vnic.Name}' on NIC '{vnic.Nic}': its virtual network stack (and, through it, its VNIC).") });
-                var protocols = vnic.Protocols == TransportProtocols.None
-                    ? $"{Runtime}.Stacks.StackProtocols.None"
-                    : string.Join(" | ", new[] { (TransportProtocols.Tcp, "Tcp"), (TransportProtocols.Udp, "Udp") }.Where(p => (vnic.Protocols & p.Item1) != 0).Select(p => $"{Runtime}.Stacks.StackProtocols.{p.Item2}"));
-                var ports = vnic.Ports.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", vnic.Ports.Select(p => p.ToString(CultureInfo.InvariantCulture)))} }}";
-                constructor.Add($"{name} = Host.AddNetworkStack({Runtime}.Virtualization.VnicRole.{role}, {settings}, new {Runtime}.Stacks.StackSettings(Protocols: {protocols}, Ports: {ports}));");
-                vnicExpression[vnic.Name] = name + ".Vnic";
-            }
-        }
-
-        foreach (var nic in emit.Plan.Nics)
-        {
-            var nicName = Identifiers.ToPascalCase(nic.Name);
-            constructor.Add($"{nicName}.EnsureCanCarry({nic.HardwareRings.Count}, {nic.TransmitRings}, {nic.HardwareClassifier.Entries.Count}, {Fields(nic.HardwareClassifier.Fields)});");
-            foreach (var ring in nic.HardwareRings)
-            {
-                if (ring.Vnic is { } vnic)
-                {
-                    constructor.Add($"{nicName}.BindHardwareRing({ring.Index}, {vnicExpression[vnic]});");
-                    placement.Add(new { Nic = nic.Name, Ring = "hrr" + ring.Index, Vnic = vnic });
-                }
-                else if (ring.SoftwareRing is { } software)
-                {
-                    var local = Local(nicName, software.Id);
-                    constructor.Add($"var {local} = {nicName}.BindSoftwareRing({ring.Index}, {Literal(software.Id)}, {software.Rings.Count});");
-                    EmitSoftwareRing(constructor, placement, lookups, vnicExpression, nic.Name, nicName, local, software);
-                }
-            }
-            foreach (var entry in nic.HardwareClassifier.Entries)
-            {
-                constructor.Add($"{nicName}.Program({Mac(entry.Mac.Value)}, {entry.Vlan}, {entry.Ring}, {vnicExpression[entry.Vnic]}); // {entry.Mac} → hrr{entry.Ring}");
-            }
-            var lookupName = nicName + "HardwareClassifier";
-            constructor.Add($"{nicName}.Info.Classifier.Program.LoadLookup(new {lookupName}());");
-            lookups.Add(Lookup(lookupName, $"NIC '{nic.Name}' hardware classifier: destination MAC → rule.", nic.HardwareClassifier));
-        }
-        foreach (var vnic in host.Vnics.Where(v => v.Kind != VnicKind.Vm && v.Mode == ProcessingMode.Polling))
-        {
-            constructor.Add($"Host.Poll({vnicExpression[vnic.Name]});");
-        }
-        constructor.Add("Host.Start();");
-
-        var summary = $"{Count(host.Nics.Count, "NIC")}, {Count(host.Vnics.Count, "VNIC")}, {host.Cpus} processors";
-        var model = new
-        {
-            emit.SourcePath,
-            HostName = host.Name,
-            emit.Namespace,
-            ClassName = className,
-            Summary = Xml(summary),
-            Members = members,
-            LargeHost = members.Count > LargeHostMembers,
-            Constructor = constructor,
-            Lookups = lookups,
-            Placement = placement,
+            SourcePath = emit.SourcePath,
+            HostName = build.Name,
+            Namespace = emit.Namespace,
+            ClassName = build.ClassName,
+            Cpus = build.Cpus,
+            GeneratorVersion = Version,
         };
+        var nics = build.StepsOf<AddNicStep>().ToList();
+        var vnics = build.Steps.Count(s => s is AddVirtualMachineStep or AddNetworkStackStep);
+        model.Summary = Xml($"{Count(nics.Count, "NIC")}, {Count(vnics, "VNIC")}, {build.Cpus} processors");
+        foreach (var row in build.Placement)
+        {
+            model.Placement.Add(new PlacementTemplateModel { Nic = Literal(row.Nic), Ring = Literal(row.Ring), Vnic = Literal(row.Vnic) });
+        }
+        foreach (var step in build.Steps)
+        {
+            model.Steps.Add(Statement(step));
+            switch (step)
+            {
+                case AddNicStep nic:
+                    model.Members.Add(new MemberTemplateModel { Type = $"{Runtime}.Virtualization.HostNic", Name = nic.Member, Summary = Xml(nic.Describe() + ".") });
+                    break;
+                case AddVirtualMachineStep vm:
+                    model.Members.Add(new MemberTemplateModel { Type = $"{Runtime}.Virtualization.VirtualMachine", Name = vm.Vnic.Member, Summary = Xml($"VM '{vm.Vnic.Name}' on NIC '{vm.Vnic.Nic}'.") });
+                    break;
+                case AddNetworkStackStep stack:
+                    model.Members.Add(new MemberTemplateModel
+                    {
+                        Type = $"{Runtime}.Virtualization.VirtualNetworkStack", Name = stack.Vnic.Member,
+                        Summary = Xml($"{stack.Vnic.Kind} '{stack.Vnic.Name}' on NIC '{stack.Vnic.Nic}': its virtual network stack (and, through it, its VNIC)."),
+                    });
+                    break;
+                case LoadLookupStep lookup:
+                    model.Lookups.Add(Lookup(lookup));
+                    break;
+            }
+        }
+        model.LargeHost = model.Members.Count > LargeHostMembers;
+
         // No loop or string limits: a host may have thousands of VNICs and classifier rules.
         var context = new TemplateContext { LoopLimit = 0, LimitToString = 0, MemberRenamer = member => member.Name };
         var globals = new Scriban.Runtime.ScriptObject();
@@ -125,55 +80,107 @@ internal static class Emitter
         return HostTemplate.Render(context).Replace("\r\n", "\n");
     }
 
-    private static void EmitSoftwareRing(List<string> constructor, List<object> placement, List<object> lookups, Dictionary<string, string> vnicExpression,
-        string nic, string nicName, string local, SoftwareRingPlan software)
+    // One build step → one statement calling the HostBuilder method of the same name.
+    private static StepTemplateModel Statement(HostBuildStep step)
     {
-        foreach (var ring in software.Rings)
+        // Multi-line statements get their description on a line of its own; one-line statements
+        // (most of a large host) at the end of the line.
+        var statement = new StepTemplateModel { Comment = step.Describe() };
+        var lines = statement.Lines;
+        switch (step)
         {
-            if (ring.Vnic is { } vnic)
-            {
-                constructor.Add($"{local}.BindRing({ring.Index}, {vnicExpression[vnic]});");
-                placement.Add(new { Nic = nic, Ring = software.Id + "/srr" + ring.Index, Vnic = vnic });
-            }
-            else if (ring.SoftwareRing is { } nested)
-            {
-                var nestedLocal = Local(nicName, nested.Id);
-                constructor.Add($"var {nestedLocal} = {local}.BindSoftwareRing({ring.Index}, {Literal(nested.Id)}, {nested.Rings.Count});");
-                EmitSoftwareRing(constructor, placement, lookups, vnicExpression, nic, nicName, nestedLocal, nested);
-            }
+            case AddNicStep nic:
+                lines.Add($"{nic.Member} = build.AddNic({Literal(nic.Nic)}, {Literal(nic.Model)}, new {Runtime}.Devices.SimNicSettings(");
+                lines.Add($"    RxRings: {Number(nic.RxRings)}, TxRings: {Number(nic.TxRings)}, RingSize: {Number(nic.RingSize)}, Mtu: {Number(nic.Mtu)}, MsiVectors: {Number(nic.Msi)}, LinkSpeedBitsPerSecond: {Number(nic.Speed)}L));");
+                break;
+            case AddVirtualMachineStep vm:
+                lines.Add($"{vm.Vnic.Member} = build.AddVirtualMachine(");
+                AddSettings(lines, vm.Vnic, ",");
+                lines.Add($"    {Runtime}.Packets.PacketTransform.{vm.Transform});");
+                break;
+            case AddNetworkStackStep stack:
+                var protocols = stack.Protocols.Count == 0
+                    ? $"{Runtime}.Stacks.StackProtocols.None"
+                    : string.Join(" | ", stack.Protocols.Select(p => $"{Runtime}.Stacks.StackProtocols.{p}"));
+                var ports = stack.Ports.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", stack.Ports.Select(Number))} }}";
+                lines.Add($"{stack.Vnic.Member} = build.AddNetworkStack(");
+                lines.Add($"    {Runtime}.Virtualization.VnicRole.{stack.Role},");
+                AddSettings(lines, stack.Vnic, ",");
+                lines.Add($"    new {Runtime}.Stacks.StackSettings(Protocols: {protocols}, Ports: {ports}));");
+                break;
+            case CheckHardwareStep check:
+                var fields = check.Fields.Count == 0
+                    ? $"{Runtime}.Classification.ClassifierMatch.None"
+                    : string.Join(" | ", check.Fields.Select(f => $"{Runtime}.Classification.ClassifierMatch.{f}"));
+                lines.Add($"build.CheckHardware({Literal(check.Nic)}, receiveRings: {Number(check.ReceiveRings)}, transmitRings: {Number(check.TransmitRings)}, classifierEntries: {Number(check.ClassifierEntries)},");
+                lines.Add($"    fields: {fields});");
+                break;
+            case BindHardwareRingStep bind:
+                statement.Comment = "";
+                lines.Add($"build.BindHardwareRing({Literal(bind.Nic)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
+                break;
+            case BindSoftwareRingStep bind:
+                lines.Add($"build.BindSoftwareRing({Literal(bind.Nic)}, parent: {Optional(bind.Parent)}, ring: {Number(bind.Ring)}, id: {Literal(bind.Id)}, rings: {Number(bind.Rings)});");
+                break;
+            case BindSoftwareReceiveRingStep bind:
+                statement.Comment = "";
+                lines.Add($"build.BindSoftwareReceiveRing({Literal(bind.Nic)}, softwareRing: {Literal(bind.SoftwareRing)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
+                break;
+            case ProgramClassifierStep program:
+                statement.Comment = "";
+                var ips = program.Ips.Count == 0 ? "null" : Addresses(program.Ips);
+                var programPorts = program.Ports.Count == 0 ? "null" : $"new int[] {{ {string.Join(", ", program.Ports.Select(Number))} }}";
+                lines.Add($"build.Program({Literal(program.Nic)}, softwareRing: {Optional(program.SoftwareRing)}, mac: {Mac(program.Mac)}, vlan: {Number(program.Vlan)}, ring: {Number(program.Ring)}, " +
+                          $"vnic: {Literal(program.Vnic)}, ips: {ips}, ports: {programPorts}); // {program.Describe()}");
+                break;
+            case LoadLookupStep lookup:
+                lines.Add($"build.LoadLookup({Literal(lookup.Nic)}, softwareRing: {Optional(lookup.SoftwareRing)}, new {lookup.Name}());");
+                break;
+            case PollStep poll:
+                statement.Comment = "";
+                lines.Add($"build.Poll({Literal(poll.Vnic)}); // {poll.Describe()}");
+                break;
+            case StartStep:
+                lines.Add("build.Start();");
+                break;
+            default:
+                throw new InvalidOperationException($"the emitter does not know the build step {step.GetType().Name}");
         }
-        foreach (var entry in software.Classifier.Entries)
-        {
-            constructor.Add($"{local}.Program({Mac(entry.Mac.Value)}, {entry.Vlan}, {entry.Ring}, {vnicExpression[entry.Vnic]}); // {entry.Mac} → {software.Id}/srr{entry.Ring}");
-        }
-        var lookupName = char.ToUpperInvariant(local[0]) + local.Substring(1) + "Classifier";
-        constructor.Add($"{local}.Classifier.LoadLookup(new {lookupName}());");
-        lookups.Add(Lookup(lookupName, $"NIC '{nic}' software ring {software.Id} classifier: destination MAC → rule.", software.Classifier));
+        return statement;
     }
 
-    // The specialised lookup: rule i of the program is returned for its MAC.
-    private static object Lookup(string name, string summary, ClassifierProgram program)
+    private static void AddSettings(List<string> lines, VnicBuild vnic, string end)
     {
-        var macs = program.Entries.Select(e => e.Mac.Value).ToArray();
-        if (macs.Length <= StraightLineLimit)
+        lines.Add($"    new {Runtime}.Virtualization.VnicSettings(Name: {Literal(vnic.Name)}, Nic: {Literal(vnic.Nic)}, Vlan: {Number(vnic.Vlan)}, Cpu: {Optional(vnic.Cpu)},");
+        lines.Add($"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
+        lines.Add($"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}){end}");
+    }
+
+    private static string Addresses(IEnumerable<string> ips) =>
+        $"build.Addresses({string.Join(", ", ips.Select(Literal))})";
+
+    // The specialised lookup: rule i of the classifier is returned for MAC i.
+    private static LookupTemplateModel Lookup(LoadLookupStep step)
+    {
+        var summary = step.SoftwareRing is null
+            ? $"NIC '{step.Nic}' hardware classifier: destination MAC → rule."
+            : $"NIC '{step.Nic}' software ring {step.SoftwareRing} classifier: destination MAC → rule.";
+        var lookup = new LookupTemplateModel { Name = step.Name, Summary = Xml(summary), Count = step.Macs.Count };
+        if (step.Macs.Count <= StraightLineLimit)
         {
-            return new
-            {
-                Name = name, Summary = Xml(summary), Hashed = false,
-                Entries = macs.Select((m, i) => new { Mac = Mac(m), Index = i }).ToList(),
-                Multiplier = "", Probes = 0, Count = macs.Length, Size = 0, Shift = 0, Mask = 0,
-                KeyLines = new List<string>(), ValueLines = new List<string>(),
-            };
+            for (var i = 0; i < step.Macs.Count; i++) lookup.Entries.Add(new LookupEntryTemplateModel { Mac = Mac(step.Macs[i]), Index = i });
+            return lookup;
         }
-        var table = BakedMacTable.Build(macs);
-        return new
-        {
-            Name = name, Summary = Xml(summary), Hashed = true,
-            Entries = new List<object>(),
-            Multiplier = Hex(table.Multiplier), table.Probes, Count = macs.Length, Size = table.Keys.Length, table.Shift, Mask = table.Keys.Length - 1,
-            KeyLines = Chunk(table.Keys.Select(k => k == 0 ? "0UL" : Hex(k)), 4),
-            ValueLines = Chunk(table.Values.Select(v => v.ToString(CultureInfo.InvariantCulture)), 16),
-        };
+        var table = BakedMacTable.Build(step.Macs);
+        lookup.Hashed = true;
+        lookup.Multiplier = Hex(table.Multiplier);
+        lookup.Probes = table.Probes;
+        lookup.Size = table.Keys.Length;
+        lookup.Shift = table.Shift;
+        lookup.Mask = table.Keys.Length - 1;
+        lookup.KeyLines.AddRange(Chunk(table.Keys.Select(k => k == 0 ? "0UL" : Hex(k)), 4));
+        lookup.ValueLines.AddRange(Chunk(table.Values.Select(v => v.ToString(CultureInfo.InvariantCulture)), 16));
+        return lookup;
     }
 
     private static List<string> Chunk(IEnumerable<string> items, int perLine)
@@ -193,28 +200,37 @@ internal static class Emitter
         return lines;
     }
 
-    private static string Local(string nicName, string softwareRingId) =>
-        char.ToLowerInvariant(nicName[0]) + nicName.Substring(1) + Identifiers.ToPascalCase(softwareRingId);
-
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 
     // A MAC as a 12-digit constant, so it reads like the address it is.
     private static string Mac(ulong value) => "0x" + value.ToString("X12", CultureInfo.InvariantCulture) + "UL";
 
-    private static string Fields(Dsl.Hardware.ClassifierFields fields)
-    {
-        var names = Enum.GetValues(typeof(Dsl.Hardware.ClassifierFields)).Cast<Dsl.Hardware.ClassifierFields>()
-            .Where(f => f != 0 && (fields & f) == f)
-            .Select(f => $"{Runtime}.Classification.ClassifierMatch.{f}");
-        var list = string.Join(" | ", names);
-        return list.Length == 0 ? $"{Runtime}.Classification.ClassifierMatch.None" : list;
-    }
-
     private static string Hex(ulong value) => "0x" + value.ToString("X", CultureInfo.InvariantCulture) + "UL";
 
-    private static string Nullable(int? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) : "null";
+    // Digit separators past four digits: 10_000_000_000, 1500.
+    private static string Number(long value)
+    {
+        var text = value.ToString(CultureInfo.InvariantCulture);
+        if (Math.Abs(value) < 10_000) return text;
+        var builder = new StringBuilder();
+        var digits = value < 0 ? text.Substring(1) : text;
+        for (var i = 0; i < digits.Length; i++)
+        {
+            if (i > 0 && (digits.Length - i) % 3 == 0) builder.Append('_');
+            builder.Append(digits[i]);
+        }
+        return (value < 0 ? "-" : "") + builder;
+    }
 
-    private static string Nullable(ulong? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) + "L" : "null";
+    private static string Number(ulong value) => Number((long)value);
+
+    private static string Number(int value) => Number((long)value);
+
+    private static string Optional(int? value) => value is { } v ? Number(v) : "null";
+
+    private static string Optional(ulong? value) => value is { } v ? Number(v) + "L" : "null";
+
+    private static string Optional(string? value) => value is null ? "null" : Literal(value);
 
     private static string Literal(string text)
     {

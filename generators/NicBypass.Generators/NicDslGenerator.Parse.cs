@@ -3,8 +3,7 @@ using System.Text;
 using NicBypass.Dsl;
 using NicBypass.Dsl.Binding;
 using NicBypass.Dsl.Diagnostics;
-using NicBypass.Dsl.Model;
-using NicBypass.Dsl.Planning;
+using NicBypass.Dsl.Lowering;
 using NicBypass.Dsl.Text;
 using NicBypass.Generators.Models;
 
@@ -35,30 +34,16 @@ public sealed partial class NicDslGenerator
         if (compilation.HasErrors) return new GeneratorResult(EquatableArray<HostEmitModel>.Empty, compilation.Diagnostics);
 
         var hosts = new List<HostEmitModel>();
-        for (var i = 0; i < compilation.Hosts.Count; i++)
+        foreach (var host in compilation.Hosts)
         {
-            var host = compilation.Hosts[i];
-            var file = ordered.First(f => f.Path == host.Location.Path);
+            var file = ordered.First(f => f.Path == host.Definition.Location.Path);
             var folder = file.RelativePath.Contains("/") ? file.RelativePath.Substring(0, file.RelativePath.LastIndexOf('/')) : "";
-            var className = Identifiers.ToPascalCase(host.Name);
-            hosts.Add(new HostEmitModel(
-                Namespace(options.RootNamespace, folder),
-                HintName(file.RelativePath, className),
-                file.Path,
-                file.RelativePath,
-                WithoutLocations(host),
-                compilation.Plans[i]));
+            // The lowered build carries no source locations: moving lines leaves it equal.
+            var build = HostLowering.Lower(host.Definition, host.Plan);
+            hosts.Add(new HostEmitModel(Namespace(options.RootNamespace, folder), HintName(file.RelativePath, build.ClassName), file.Path, file.RelativePath, build));
         }
         return new GeneratorResult(hosts.ToEquatableArray(), compilation.Diagnostics);
     }
-
-    // Locations change when lines move; the generated code does not depend on them.
-    private static HostDefinition WithoutLocations(HostDefinition host) => host with
-    {
-        Location = default,
-        Nics = host.Nics.Select(n => n with { Location = default }).ToEquatableArray(),
-        Vnics = host.Vnics.Select(v => v with { Location = default, RingLocation = null }).ToEquatableArray(),
-    };
 
     // RootNamespace plus the file's folders, each made a valid identifier.
     private static string Namespace(string root, string folder)

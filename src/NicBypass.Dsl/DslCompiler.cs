@@ -27,11 +27,11 @@ public static class DslCompiler
         var bound = Binder.Bind(documents);
         diagnostics.AddRange(bound.Diagnostics);
 
-        var plans = new List<HostPlan>();
+        var hosts = new List<CompiledHost>();
         foreach (var host in bound.Hosts)
         {
             var planned = Planner.Plan(host);
-            plans.Add(planned.Plan);
+            hosts.Add(new CompiledHost(host, planned.Plan));
             diagnostics.AddRange(planned.Diagnostics);
         }
 
@@ -41,7 +41,7 @@ public static class DslCompiler
             .ThenBy(d => d.Id, StringComparer.Ordinal)
             .ThenBy(d => d.Message, StringComparer.Ordinal)
             .ToEquatableArray();
-        return new DslCompilation(documents.ToEquatableArray(), bound.Hosts, plans.ToEquatableArray(), sorted);
+        return new DslCompilation(documents.ToEquatableArray(), hosts.ToEquatableArray(), sorted);
     }
 
     /// <summary>Compiles a single text, named <paramref name="path"/> in diagnostics.</summary>

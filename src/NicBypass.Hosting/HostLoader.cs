@@ -13,20 +13,10 @@ public static class HostLoader
     {
         var compilation = DslCompiler.Compile(files);
         if (compilation.HasErrors || compilation.Hosts.Count == 0) return (compilation, null);
-        var index = hostName is null ? 0 : IndexOf(compilation, hostName);
-        if (index < 0) return (compilation, null);
-        return (compilation, InterpretedHost.Build(compilation.Hosts[index], compilation.Plans[index], time));
+        var host = hostName is null ? compilation.Hosts[0] : compilation.Host(hostName);
+        return (compilation, host is null ? null : InterpretedHost.Build(host, time));
     }
 
     public static IEnumerable<Diagnostic> Errors(DslCompilation compilation) =>
         compilation.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
-
-    private static int IndexOf(DslCompilation compilation, string name)
-    {
-        for (var i = 0; i < compilation.Hosts.Count; i++)
-        {
-            if (compilation.Hosts[i].Name == name) return i;
-        }
-        return -1;
-    }
 }

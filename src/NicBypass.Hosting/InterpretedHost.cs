@@ -1,6 +1,6 @@
 using System.Net;
-using NicBypass.Dsl.Model;
-using NicBypass.Dsl.Planning;
+using NicBypass.Dsl;
+using NicBypass.Dsl.Lowering;
 using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
@@ -10,77 +10,73 @@ using NicBypass.Runtime.Virtualization;
 namespace NicBypass.Hosting;
 
 /// <summary>
-/// Builds a running host from a checked host definition and its placement — the interpreter
-/// of the two ways to run a host (like Regex's interpreter next to its source generator). Every
-/// step goes through the public runtime API the generated code calls: NICs are registered and
-/// their drivers queried, VMs and destinations added, rings bound as the plan says, the hardware
-/// and software classifiers programmed from the plan's classifier programs, polling set up.
+/// Builds a running host from a checked host and its placement — the interpreter of the two
+/// ways to run a host (like Regex's interpreter next to its source generator). It executes the
+/// steps <see cref="HostLowering"/> computed, each through the <see cref="HostBuilder"/> method
+/// the generated code calls for the same step with the same arguments, so both build the same
+/// host. The one difference: generated code loads classifier lookups baked at build time, where
+/// the interpreter keeps the classifiers' generic tables (same answers, tested).
 /// </summary>
 public static class InterpretedHost
 {
-    public static NetworkHost Build(HostDefinition definition, HostPlan plan, TimeProvider? time = null)
+    public static NetworkHost Build(CompiledHost host, TimeProvider? time = null) => Execute(HostLowering.Lower(host.Definition, host.Plan), time);
+
+    /// <summary>Runs every step of <paramref name="build"/> and returns the started host.</summary>
+    public static NetworkHost Execute(HostBuild build, TimeProvider? time = null)
     {
-        var host = new NetworkHost(definition.Name, definition.Cpus, time);
-        foreach (var nic in definition.Nics)
+        var builder = new HostBuilder(build.Name, build.Cpus, time);
+        foreach (var step in build.Steps)
         {
-            host.AddNic(nic.Name, SimNicModels.Get(nic.Model.Name),
-                new SimNicSettings(nic.RxRings, nic.TxRings, nic.RingSize, nic.Mtu, nic.Msi, (long)nic.Speed.BitsPerSecond));
-        }
-
-        var vnics = new Dictionary<string, Vnic>(StringComparer.Ordinal);
-        foreach (var vnic in definition.Vnics)
-        {
-            var settings = new VnicSettings(vnic.Name, vnic.Nic, vnic.Macs.Select(m => m.Value).ToArray(),
-                vnic.Ips.Select(p => ToIpAddress(p.Address)).ToArray(), vnic.Vlan, vnic.Cpu,
-                (long?)vnic.Bandwidth?.BitsPerSecond, (long?)vnic.OutboundBandwidth?.BitsPerSecond);
-            vnics[vnic.Name] = vnic.Kind == VnicKind.Vm
-                ? host.AddVirtualMachine(settings, vnic.Transform == Dsl.Model.PacketTransform.ReverseBits ? Runtime.Packets.PacketTransform.ReverseBits : Runtime.Packets.PacketTransform.None).Vnic
-                : host.AddNetworkStack(vnic.Kind == VnicKind.Container ? VnicRole.Container : VnicRole.Service, settings, StackSettingsOf(vnic)).Vnic;
-        }
-
-        foreach (var nicPlan in plan.Nics)
-        {
-            var nic = host.Nic(nicPlan.Name);
-            nic.EnsureCanCarry(nicPlan.HardwareRings.Count, nicPlan.TransmitRings, nicPlan.HardwareClassifier.Entries.Count,
-                (ClassifierMatch)(int)nicPlan.HardwareClassifier.Fields);
-            foreach (var ring in nicPlan.HardwareRings)
+            switch (step)
             {
-                if (ring.Vnic is { } name) nic.BindHardwareRing(ring.Index, vnics[name]);
-                else if (ring.SoftwareRing is { } software) BindSoftwareRing(nic.BindSoftwareRing(ring.Index, software.Id, software.Rings.Count), software, vnics);
+                case AddNicStep nic:
+                    builder.AddNic(nic.Nic, nic.Model, new SimNicSettings(nic.RxRings, nic.TxRings, nic.RingSize, nic.Mtu, nic.Msi, (long)nic.Speed));
+                    break;
+                case AddVirtualMachineStep vm:
+                    builder.AddVirtualMachine(Settings(vm.Vnic), Enum.Parse<PacketTransform>(vm.Transform));
+                    break;
+                case AddNetworkStackStep stack:
+                    builder.AddNetworkStack(Enum.Parse<VnicRole>(stack.Role), Settings(stack.Vnic), StackSettings(stack));
+                    break;
+                case CheckHardwareStep check:
+                    builder.CheckHardware(check.Nic, check.ReceiveRings, check.TransmitRings, check.ClassifierEntries, Flags<ClassifierMatch>(check.Fields));
+                    break;
+                case BindHardwareRingStep bind:
+                    builder.BindHardwareRing(bind.Nic, bind.Ring, bind.Vnic);
+                    break;
+                case BindSoftwareRingStep bind:
+                    builder.BindSoftwareRing(bind.Nic, bind.Parent, bind.Ring, bind.Id, bind.Rings);
+                    break;
+                case BindSoftwareReceiveRingStep bind:
+                    builder.BindSoftwareReceiveRing(bind.Nic, bind.SoftwareRing, bind.Ring, bind.Vnic);
+                    break;
+                case ProgramClassifierStep program:
+                    builder.Program(program.Nic, program.SoftwareRing, program.Mac, program.Vlan, program.Ring, program.Vnic,
+                        program.Ips.Select(IPAddress.Parse).ToArray(), program.Ports.ToArray());
+                    break;
+                case LoadLookupStep:
+                    break; // the classifier's generic table already answers for exactly these rules
+                case PollStep poll:
+                    builder.Poll(poll.Vnic);
+                    break;
+                case StartStep:
+                    builder.Start();
+                    break;
+                default:
+                    throw new InvalidOperationException($"the interpreter does not know the build step {step.GetType().Name}");
             }
-            foreach (var entry in nicPlan.HardwareClassifier.Entries) nic.Program(entry.Mac.Value, entry.Vlan, entry.Ring, vnics[entry.Vnic]);
         }
-
-        foreach (var vnic in definition.Vnics.Where(v => v.Kind != VnicKind.Vm && v.Mode == ProcessingMode.Polling))
-        {
-            host.Poll(vnics[vnic.Name]);
-        }
-
-        host.Start();
-        return host;
+        return builder.Host;
     }
 
-    private static void BindSoftwareRing(SoftwareRing ring, SoftwareRingPlan plan, Dictionary<string, Vnic> vnics)
-    {
-        foreach (var srr in plan.Rings)
-        {
-            if (srr.Vnic is { } name) ring.BindRing(srr.Index, vnics[name]);
-            else if (srr.SoftwareRing is { } nested) BindSoftwareRing(ring.BindSoftwareRing(srr.Index, nested.Id, nested.Rings.Count), nested, vnics);
-        }
-        foreach (var entry in plan.Classifier.Entries) ring.Program(entry.Mac.Value, entry.Vlan, entry.Ring, vnics[entry.Vnic]);
-    }
+    /// <summary>A destination's VNS settings from its build step: declared protocols (TCP → mutual exclusion) and ports (the only ones it binds).</summary>
+    public static StackSettings StackSettings(AddNetworkStackStep step) =>
+        new(Protocols: Flags<StackProtocols>(step.Protocols), Ports: step.Ports.ToArray());
 
-    /// <summary>A destination's VNS: its declared protocols (TCP → mutual exclusion) and ports (the only ones it binds).</summary>
-    public static StackSettings StackSettingsOf(VnicDefinition vnic) => new(
-        Protocols: ((vnic.Protocols & TransportProtocols.Tcp) != 0 ? StackProtocols.Tcp : StackProtocols.None) | ((vnic.Protocols & TransportProtocols.Udp) != 0 ? StackProtocols.Udp : StackProtocols.None),
-        Ports: vnic.Ports.ToArray());
+    private static VnicSettings Settings(VnicBuild vnic) => new(
+        vnic.Name, vnic.Nic, vnic.Macs.ToArray(), vnic.Ips.Select(IPAddress.Parse).ToArray(), vnic.Vlan, vnic.Cpu,
+        (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth);
 
-    internal static IPAddress ToIpAddress(Dsl.Values.IpAddress address)
-    {
-        if (!address.IsV6) return new IPAddress(new[] { (byte)(address.Low >> 24), (byte)(address.Low >> 16), (byte)(address.Low >> 8), (byte)address.Low });
-        var bytes = new byte[16];
-        for (var i = 0; i < 8; i++) bytes[i] = (byte)(address.High >> (56 - 8 * i));
-        for (var i = 0; i < 8; i++) bytes[8 + i] = (byte)(address.Low >> (56 - 8 * i));
-        return new IPAddress(bytes);
-    }
+    private static T Flags<T>(IEnumerable<string> names) where T : struct, Enum =>
+        (T)Enum.ToObject(typeof(T), names.Aggregate(0L, (all, name) => all | Convert.ToInt64(Enum.Parse<T>(name))));
 }

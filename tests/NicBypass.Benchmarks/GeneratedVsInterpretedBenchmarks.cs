@@ -29,7 +29,7 @@ public class GeneratedVsInterpretedBenchmarks
         var path = Path.Combine(AppContext.BaseDirectory, "Hosts", "classifier-64.nicdsl");
         var text = File.Exists(path) ? File.ReadAllText(path) : throw new FileNotFoundException(path);
         var compilation = DslCompiler.Compile(path, text);
-        _interpreted = InterpretedHost.Build(compilation.Hosts[0], compilation.Plans[0], new VirtualClock());
+        _interpreted = InterpretedHost.Build(compilation.Hosts[0], new VirtualClock());
         _generated = new Classifier64(new VirtualClock()).Host;
         _frames = _generated.Vnics.Select(v =>
         {

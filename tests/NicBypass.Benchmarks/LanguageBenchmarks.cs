@@ -23,7 +23,7 @@ public class LanguageBenchmarks
     {
         _file = new SourceFile("big.nicdsl", LargeHostFile.Create(Vnics));
         var compilation = DslCompiler.Compile(new[] { _file });
-        if (compilation.HasErrors || compilation.Hosts[0].Vnics.Count != Vnics)
+        if (compilation.HasErrors || compilation.Hosts[0].Definition.Vnics.Count != Vnics)
         {
             throw new InvalidOperationException("the generated file must be valid:\n" + string.Join("\n", compilation.Diagnostics.Take(5)));
         }
@@ -36,5 +36,5 @@ public class LanguageBenchmarks
     public int ParseAndBind() => Binder.Bind(new[] { DslParser.Parse(_file).Document }).Hosts.Count;
 
     [Benchmark(Description = "parse + validate + plan")]
-    public int Compile() => DslCompiler.Compile(new[] { _file }).Plans.Count;
+    public int Compile() => DslCompiler.Compile(new[] { _file }).Hosts.Count;
 }

@@ -112,7 +112,7 @@ public class ReceivePathBenchmarks
             }
             """;
         var compilation = DslCompiler.Compile("bench.nicdsl", text);
-        return InterpretedHost.Build(compilation.Hosts[0], compilation.Plans[0]);
+        return InterpretedHost.Build(compilation.Hosts[0]);
     }
 
     private static byte[] Frame(ulong destination)

@@ -42,8 +42,8 @@ public class PlannerPropertyTests
         Nics.Sample(spec =>
         {
             var compilation = TestSources.Compile(spec.ToText());
-            var nic = compilation.Plans[0].Nics[0];
-            var vnics = compilation.Hosts[0].Vnics;
+            var nic = compilation.Hosts[0].Plan.Nics[0];
+            var vnics = compilation.Hosts[0].Definition.Vnics;
             int n = vnics.Count, k = spec.Rings;
 
             // Every VNIC is placed exactly once.
@@ -94,8 +94,8 @@ public class PlannerPropertyTests
         Nics.Sample(spec =>
         {
             var compilation = TestSources.Compile(spec.ToText());
-            var byName = compilation.Hosts[0].Vnics.ToDictionary(v => v.Name);
-            var order = compilation.Plans[0].Nics[0].PlacementOrder.Select(name => byName[name]).ToList();
+            var byName = compilation.Hosts[0].Definition.Vnics.ToDictionary(v => v.Name);
+            var order = compilation.Hosts[0].Plan.Nics[0].PlacementOrder.Select(name => byName[name]).ToList();
             for (var i = 1; i < order.Count; i++)
             {
                 var (a, b) = (order[i - 1], order[i]);

@@ -9,7 +9,7 @@ public class PlannerTests
     {
         var compilation = TestSources.Compile(text);
         Assert.Empty(compilation.Errors());
-        return compilation.Plans[0].Nics[nic];
+        return compilation.Hosts[0].Plan.Nics[nic];
     }
 
     private static string Vms(int count, Func<int, string>? extra = null) =>
@@ -100,7 +100,7 @@ public class PlannerTests
             }
             """;
         var compilation = TestSources.Compile(text);
-        var plan = compilation.Plans[0];
+        var plan = compilation.Hosts[0].Plan;
 
         Assert.Equal(new[] { "x", "z" }, plan.Nics[0].HardwareRings[0].SoftwareRing!.Rings.Select(r => r.Vnic));
         Assert.Equal("y", plan.Nics[1].HardwareRings[0].Vnic);
@@ -165,6 +165,6 @@ public class PlannerTests
     {
         var text = TestSources.Host(Vms(40, i => i % 3 == 0 ? "bandwidth 10M" : ""), rings: 4, nicExtra: "soft-ring-width 8");
 
-        Assert.Equal(TestSources.Compile(text).Plans, TestSources.Compile(text).Plans);
+        Assert.Equal(TestSources.Compile(text).Hosts, TestSources.Compile(text).Hosts);
     }
 }

@@ -183,7 +183,7 @@ public class ValidatorTests
         var compilation = TestSources.Compile(With((7, "    " + line), (8, ""), (9, "")));
 
         Assert.Empty(compilation.Errors());
-        Assert.Single(compilation.Hosts[0].Vnics);
+        Assert.Single(compilation.Hosts[0].Definition.Vnics);
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public class ValidatorTests
     {
         var compilation = TestSources.Compile("host h { nic n { model simnic-100g; rx-rings 3 }\n container c on n { mac 02:00:00:00:00:01; bandwidth 1G }\n vm v on n { mac 02:00:00:00:00:02 } }");
 
-        var host = compilation.Hosts[0];
+        var host = compilation.Hosts[0].Definition;
         Assert.Equal(1, host.Cpus);
         var nic = host.Nics[0];
         Assert.Equal((1, 1024, 64, 1500, 64), (nic.TxRings, nic.RingSize, nic.SoftRingWidth, nic.Mtu, nic.Msi));

@@ -62,6 +62,6 @@ public class IncrementalTests
         var result = driver.RunGenerators(compilation).GetRunResult().Results.Single();
 
         Assert.Contains(result.TrackedSteps[TrackingNames.Hosts].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
-        Assert.Contains("NetworkHost(\"web01\", 6, time)", result.GeneratedSources.Single().SourceText.ToString());
+        Assert.Contains("HostBuilder(\"web01\", cpus: 6, time)", result.GeneratedSources.Single().SourceText.ToString());
     }
 }

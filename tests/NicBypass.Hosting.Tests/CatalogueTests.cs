@@ -3,6 +3,7 @@ using NicBypass.Runtime.Devices;
 
 namespace NicBypass.Hosting.Tests;
 
+/// <summary>Both catalogues are read from one table (NicModelTable); this checks the two projections of it.</summary>
 public class CatalogueTests
 {
     [Fact]

@@ -1,5 +1,4 @@
-using NicBypass.Dsl.Model;
-using NicBypass.Dsl.Planning;
+using NicBypass.Dsl.Lowering;
 
 namespace NicBypass.Generators.Models;
 
@@ -10,4 +9,5 @@ namespace NicBypass.Generators.Models;
 /// </summary>
 /// <param name="FilePath">The file as the compiler knows it, for a diagnostic if emitting fails.</param>
 /// <param name="SourcePath">The file relative to the project, for the generated header.</param>
-internal sealed record HostEmitModel(string Namespace, string HintName, string FilePath, string SourcePath, HostDefinition Host, HostPlan Plan);
+/// <param name="Build">The host lowered to build steps (the same steps the interpreter executes).</param>
+internal sealed record HostEmitModel(string Namespace, string HintName, string FilePath, string SourcePath, HostBuild Build);

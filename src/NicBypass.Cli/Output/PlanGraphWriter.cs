@@ -20,9 +20,8 @@ public static class PlanGraphWriter
         output.WriteLine("    rankdir=LR;");
         output.WriteLine("    node [fontname=\"Helvetica\", fontsize=10];");
         output.WriteLine("    edge [fontname=\"Helvetica\", fontsize=9];");
-        foreach (var plan in compilation.Plans)
+        foreach (var (host, plan) in compilation.Hosts)
         {
-            var host = compilation.Hosts.First(h => h.Name == plan.Name);
             output.WriteLine($"    subgraph {Id("cluster_" + host.Name)} {{");
             output.WriteLine($"        label={Quote($"host {host.Name} ({host.Cpus} cpus)")};");
             foreach (var nic in plan.Nics)

@@ -18,7 +18,7 @@ public static class PlanJsonWriter
         {
             json.WriteStartObject();
             json.WriteStartArray("hosts");
-            foreach (var host in compilation.Plans)
+            foreach (var host in compilation.Hosts.Select(h => h.Plan))
             {
                 json.WriteStartObject();
                 json.WriteString("name", host.Name);

@@ -13,15 +13,14 @@ public static class PlanTextWriter
 {
     public static void Write(DslCompilation compilation, TextWriter output)
     {
-        if (compilation.Plans.Count == 0)
+        if (compilation.Hosts.Count == 0)
         {
             output.WriteLine("no hosts declared");
             return;
         }
-        for (var h = 0; h < compilation.Plans.Count; h++)
+        for (var h = 0; h < compilation.Hosts.Count; h++)
         {
-            var plan = compilation.Plans[h];
-            var host = compilation.Hosts.First(x => x.Name == plan.Name);
+            var (host, plan) = compilation.Hosts[h];
             if (h > 0) output.WriteLine();
             output.WriteLine($"HOST {host.Name}: {host.Cpus} cpus, {host.Nics.Count} nics, {host.Vnics.Count} vnics");
 

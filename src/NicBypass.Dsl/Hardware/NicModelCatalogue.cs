@@ -9,16 +9,10 @@ namespace NicBypass.Dsl.Hardware;
 /// </summary>
 public static class NicModelCatalogue
 {
-    private const ClassifierFields MacOnly = ClassifierFields.DestinationMac;
-    private const ClassifierFields MacIp = ClassifierFields.DestinationMac | ClassifierFields.DestinationIp;
-    private const ClassifierFields Full = MacIp | ClassifierFields.Vlan | ClassifierFields.Port;
-
-    public static IReadOnlyList<NicModel> Models { get; } = new[]
-    {
-        new NicModel("simnic-1g", "simnic-basic", new BitRate(1_000_000_000UL), 2, 2, MacOnly, 16, 2, 1500),
-        new NicModel("simnic-10g", "simnic-flow", new BitRate(10_000_000_000UL), 8, 8, MacIp, 128, 8, 9000),
-        new NicModel("simnic-100g", "simnic-flow", new BitRate(100_000_000_000UL), 64, 64, Full, 4096, 64, 9000),
-    };
+    public static IReadOnlyList<NicModel> Models { get; } = NicBypass.Hardware.NicModelTable.Rows
+        .Select(r => new NicModel(r.Name, r.Driver, new BitRate((ulong)r.LinkSpeed), r.MaxRxRings, r.MaxTxRings,
+            (ClassifierFields)r.ClassifierFields, r.ClassifierEntries, r.MsiVectors, r.MaxMtu))
+        .ToArray();
 
     /// <summary>The model called <paramref name="name"/> (exact, case-sensitive), or null.</summary>
     public static NicModel? Find(string name)

@@ -8,7 +8,7 @@ namespace NicBypass.Runtime.Devices;
 /// </summary>
 public sealed class SimNicBasicDriver : INicDriver
 {
-    public const string DriverName = "simnic-basic";
+    public const string DriverName = NicBypass.Hardware.NicModelTable.BasicDriver;
 
     public SimNicBasicDriver(SimulatedNic device)
     {

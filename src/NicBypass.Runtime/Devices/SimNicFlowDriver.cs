@@ -9,7 +9,7 @@ namespace NicBypass.Runtime.Devices;
 /// </summary>
 public sealed class SimNicFlowDriver : INicDriver
 {
-    public const string DriverName = "simnic-flow";
+    public const string DriverName = NicBypass.Hardware.NicModelTable.FlowDriver;
 
     public SimNicFlowDriver(SimulatedNic device)
     {

@@ -2,18 +2,19 @@ using NicBypass.Runtime.Classification;
 
 namespace NicBypass.Runtime.Devices;
 
-/// <summary>The simulated NIC parts and the driver each needs.</summary>
+/// <summary>The simulated NIC parts (from the one model table the language shares) and the driver each needs.</summary>
 public static class SimNicModels
 {
-    private const ClassifierMatch MacOnly = ClassifierMatch.DestinationMac;
-    private const ClassifierMatch MacIp = MacOnly | ClassifierMatch.DestinationIp;
-    private const ClassifierMatch Full = MacIp | ClassifierMatch.Vlan | ClassifierMatch.Port;
+    public static IReadOnlyList<SimNicModel> All { get; } = NicBypass.Hardware.NicModelTable.Rows
+        .Select(r => new SimNicModel(r.Name, r.Driver, r.LinkSpeed, r.MaxRxRings, r.MaxTxRings,
+            (ClassifierMatch)r.ClassifierFields, r.ClassifierEntries, r.MsiVectors, r.MaxMtu))
+        .ToArray();
 
-    public static readonly SimNicModel SimNic1G = new("simnic-1g", SimNicBasicDriver.DriverName, 1_000_000_000L, 2, 2, MacOnly, 16, 2, 1500);
-    public static readonly SimNicModel SimNic10G = new("simnic-10g", SimNicFlowDriver.DriverName, 10_000_000_000L, 8, 8, MacIp, 128, 8, 9000);
-    public static readonly SimNicModel SimNic100G = new("simnic-100g", SimNicFlowDriver.DriverName, 100_000_000_000L, 64, 64, Full, 4096, 64, 9000);
+    public static SimNicModel SimNic1G { get; } = Get("simnic-1g");
 
-    public static IReadOnlyList<SimNicModel> All { get; } = new[] { SimNic1G, SimNic10G, SimNic100G };
+    public static SimNicModel SimNic10G { get; } = Get("simnic-10g");
+
+    public static SimNicModel SimNic100G { get; } = Get("simnic-100g");
 
     public static SimNicModel Get(string name) =>
         All.FirstOrDefault(m => m.Name == name)

@@ -9,7 +9,7 @@ namespace NicBypass.Runtime.Stacks;
 /// The IP and transport layers of a network stack: header checks (version, lengths, checksums,
 /// TTL / hop limit, fragments), ARP and IPv6 neighbour discovery for its own addresses, ICMP and
 /// ICMPv6 echo, UDP sockets and TCP connections, with port unreachable / RST for ports nobody
-/// serves. A destination's virtual network stack (<see cref="VirtualNetworkStack"/>) runs it
+/// serves. A destination's virtual network stack (<see cref="Virtualization.VirtualNetworkStack"/>) runs it
 /// behind its serialization queues; a VM runs one as its own guest OS stack.
 ///
 /// Frames arrive untagged (the VNIC removed the VLAN tag) through <see cref="Receive"/>; frames

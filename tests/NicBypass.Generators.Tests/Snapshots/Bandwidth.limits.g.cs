@@ -10,7 +10,7 @@ namespace Consumer
     /// can carry the placement, binds the rings, loads the classifiers specialised to this host's
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0.0.0")]
     public sealed partial class Limits
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>
@@ -30,23 +30,48 @@ namespace Consumer
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Tenant { get; }
 
         /// <summary>service 'backup' on NIC 'e0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Backup { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Backup { get; }
 
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Limits(global::System.TimeProvider? time = null)
         {
-            Host = new global::NicBypass.Runtime.Virtualization.NetworkHost("limits", 2, time);
-            E0 = Host.AddNic("e0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-10g"), new global::NicBypass.Runtime.Devices.SimNicSettings(2, 1, 256, 1500, 8, 10000000000L));
-            Tenant = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("tenant", "e0", new ulong[] { 0x023000000001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.3.0.1") }, 0, 0, 200000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Backup = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("backup", "e0", new ulong[] { 0x023000000002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.3.0.2") }, 0, 1, 50000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 873 }));
-            E0.EnsureCanCarry(2, 1, 2, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
-            E0.BindHardwareRing(0, Tenant.Vnic);
-            E0.BindHardwareRing(1, Backup.Vnic);
-            E0.Program(0x023000000001UL, 0, 0, Tenant.Vnic); // 02:30:00:00:00:01 → hrr0
-            E0.Program(0x023000000002UL, 0, 1, Backup.Vnic); // 02:30:00:00:00:02 → hrr1
-            E0.Info.Classifier.Program.LoadLookup(new E0HardwareClassifier());
-            Host.Poll(Backup.Vnic);
-            Host.Start();
+            // Every step goes through the runtime's HostBuilder, as the interpreted host's do.
+            var build = new global::NicBypass.Runtime.Virtualization.HostBuilder("limits", cpus: 2, time);
+            Host = build.Host;
+
+            // NIC 'e0': simnic-10g (driver simnic-flow), 2 receive and 1 transmit rings of 256
+            E0 = build.AddNic("e0", "simnic-10g", new global::NicBypass.Runtime.Devices.SimNicSettings(
+                RxRings: 2, TxRings: 1, RingSize: 256, Mtu: 1500, MsiVectors: 8, LinkSpeedBitsPerSecond: 10_000_000_000L));
+
+            // VM 'tenant': VNIC → interface → guest stack
+            Tenant = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "tenant", Nic: "e0", Vlan: 0, Cpu: 0,
+                    Macs: new ulong[] { 0x023000000001UL }, Ips: build.Addresses("10.3.0.1"),
+                    Bandwidth: 200_000_000L, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // service 'backup': VNIC → virtual network stack (TCP, mutually exclusive VSQs)
+            Backup = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Service,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "backup", Nic: "e0", Vlan: 0, Cpu: 1,
+                    Macs: new ulong[] { 0x023000000002UL }, Ips: build.Addresses("10.3.0.2"),
+                    Bandwidth: 50_000_000L, OutboundBandwidth: null),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 873 }));
+
+            // the driver must advertise 2 receive rings, 1 transmit ring and 2 classifier entries matching DestinationMac + DestinationIp
+            build.CheckHardware("e0", receiveRings: 2, transmitRings: 1, classifierEntries: 2,
+                fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
+            build.BindHardwareRing("e0", ring: 0, vnic: "tenant"); // hrr0 → tenant
+            build.BindHardwareRing("e0", ring: 1, vnic: "backup"); // hrr1 → backup
+            build.Program("e0", softwareRing: null, mac: 0x023000000001UL, vlan: 0, ring: 0, vnic: "tenant", ips: build.Addresses("10.3.0.1"), ports: null); // 02:30:00:00:00:01 → hrr0
+            build.Program("e0", softwareRing: null, mac: 0x023000000002UL, vlan: 0, ring: 1, vnic: "backup", ips: build.Addresses("10.3.0.2"), ports: null); // 02:30:00:00:00:02 → hrr1
+
+            // hardware classifier: lookup specialised to its 2 MACs
+            build.LoadLookup("e0", softwareRing: null, new E0HardwareClassifier());
+            build.Poll("backup"); // backup: polling mode (bandwidth enforced by the rate of polling)
+
+            // check the wiring and enable the NICs
+            build.Start();
         }
 
         /// <summary>NIC 'e0' hardware classifier: destination MAC → rule.</summary>

@@ -10,7 +10,7 @@ namespace Consumer
     /// can carry the placement, binds the rings, loads the classifiers specialised to this host's
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0.0.0")]
     public sealed partial class Lab
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>
@@ -45,34 +45,85 @@ namespace Consumer
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Compute2 { get; }
 
         /// <summary>service 'storage' on NIC 'data0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Storage { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Storage { get; }
 
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Lab(global::System.TimeProvider? time = null)
         {
-            Host = new global::NicBypass.Runtime.Virtualization.NetworkHost("lab", 4, time);
-            Mgmt0 = Host.AddNic("mgmt0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-1g"), new global::NicBypass.Runtime.Devices.SimNicSettings(2, 1, 1024, 1500, 2, 1000000000L));
-            Data0 = Host.AddNic("data0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-100g"), new global::NicBypass.Runtime.Devices.SimNicSettings(8, 4, 1024, 9000, 64, 100000000000L));
-            Console = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("console", "mgmt0", new ulong[] { 0x021000000001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.0.0.10") }, 0, 0, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Bastion = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("bastion", "mgmt0", new ulong[] { 0x021000000002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.0.0.11") }, 0, 0, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Compute1 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("compute1", "data0", new ulong[] { 0x022000000001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("172.16.0.11") }, 0, 1, 40000000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Compute2 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("compute2", "data0", new ulong[] { 0x022000000002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("172.16.0.12") }, 0, 2, 40000000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Storage = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("storage", "data0", new ulong[] { 0x022000000010UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("172.16.0.100") }, 20, 3, null, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 3260 }));
-            Mgmt0.EnsureCanCarry(2, 1, 2, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac);
-            Mgmt0.BindHardwareRing(0, Console.Vnic);
-            Mgmt0.BindHardwareRing(1, Bastion.Vnic);
-            Mgmt0.Program(0x021000000001UL, 0, 0, Console.Vnic); // 02:10:00:00:00:01 → hrr0
-            Mgmt0.Program(0x021000000002UL, 0, 1, Bastion.Vnic); // 02:10:00:00:00:02 → hrr1
-            Mgmt0.Info.Classifier.Program.LoadLookup(new Mgmt0HardwareClassifier());
-            Data0.EnsureCanCarry(8, 4, 3, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp | global::NicBypass.Runtime.Classification.ClassifierMatch.Vlan | global::NicBypass.Runtime.Classification.ClassifierMatch.Port);
-            Data0.BindHardwareRing(0, Compute1.Vnic);
-            Data0.BindHardwareRing(1, Compute2.Vnic);
-            Data0.BindHardwareRing(2, Storage.Vnic);
-            Data0.Program(0x022000000001UL, 0, 0, Compute1.Vnic); // 02:20:00:00:00:01 → hrr0
-            Data0.Program(0x022000000002UL, 0, 1, Compute2.Vnic); // 02:20:00:00:00:02 → hrr1
-            Data0.Program(0x022000000010UL, 20, 2, Storage.Vnic); // 02:20:00:00:00:10 → hrr2
-            Data0.Info.Classifier.Program.LoadLookup(new Data0HardwareClassifier());
-            Host.Start();
+            // Every step goes through the runtime's HostBuilder, as the interpreted host's do.
+            var build = new global::NicBypass.Runtime.Virtualization.HostBuilder("lab", cpus: 4, time);
+            Host = build.Host;
+
+            // NIC 'mgmt0': simnic-1g (driver simnic-basic), 2 receive and 1 transmit rings of 1024
+            Mgmt0 = build.AddNic("mgmt0", "simnic-1g", new global::NicBypass.Runtime.Devices.SimNicSettings(
+                RxRings: 2, TxRings: 1, RingSize: 1024, Mtu: 1500, MsiVectors: 2, LinkSpeedBitsPerSecond: 1_000_000_000L));
+
+            // NIC 'data0': simnic-100g (driver simnic-flow), 8 receive and 4 transmit rings of 1024
+            Data0 = build.AddNic("data0", "simnic-100g", new global::NicBypass.Runtime.Devices.SimNicSettings(
+                RxRings: 8, TxRings: 4, RingSize: 1024, Mtu: 9000, MsiVectors: 64, LinkSpeedBitsPerSecond: 100_000_000_000L));
+
+            // VM 'console': VNIC → interface → guest stack
+            Console = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "console", Nic: "mgmt0", Vlan: 0, Cpu: 0,
+                    Macs: new ulong[] { 0x021000000001UL }, Ips: build.Addresses("10.0.0.10"),
+                    Bandwidth: null, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // VM 'bastion': VNIC → interface → guest stack
+            Bastion = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "bastion", Nic: "mgmt0", Vlan: 0, Cpu: 0,
+                    Macs: new ulong[] { 0x021000000002UL }, Ips: build.Addresses("10.0.0.11"),
+                    Bandwidth: null, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // VM 'compute1': VNIC → interface → guest stack
+            Compute1 = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "compute1", Nic: "data0", Vlan: 0, Cpu: 1,
+                    Macs: new ulong[] { 0x022000000001UL }, Ips: build.Addresses("172.16.0.11"),
+                    Bandwidth: 40_000_000_000L, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // VM 'compute2': VNIC → interface → guest stack
+            Compute2 = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "compute2", Nic: "data0", Vlan: 0, Cpu: 2,
+                    Macs: new ulong[] { 0x022000000002UL }, Ips: build.Addresses("172.16.0.12"),
+                    Bandwidth: 40_000_000_000L, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // service 'storage': VNIC → virtual network stack (TCP, mutually exclusive VSQs)
+            Storage = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Service,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "storage", Nic: "data0", Vlan: 20, Cpu: 3,
+                    Macs: new ulong[] { 0x022000000010UL }, Ips: build.Addresses("172.16.0.100"),
+                    Bandwidth: null, OutboundBandwidth: null),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 3260 }));
+
+            // the driver must advertise 2 receive rings, 1 transmit ring and 2 classifier entries matching DestinationMac
+            build.CheckHardware("mgmt0", receiveRings: 2, transmitRings: 1, classifierEntries: 2,
+                fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac);
+            build.BindHardwareRing("mgmt0", ring: 0, vnic: "console"); // hrr0 → console
+            build.BindHardwareRing("mgmt0", ring: 1, vnic: "bastion"); // hrr1 → bastion
+            build.Program("mgmt0", softwareRing: null, mac: 0x021000000001UL, vlan: 0, ring: 0, vnic: "console", ips: null, ports: null); // 02:10:00:00:00:01 → hrr0
+            build.Program("mgmt0", softwareRing: null, mac: 0x021000000002UL, vlan: 0, ring: 1, vnic: "bastion", ips: null, ports: null); // 02:10:00:00:00:02 → hrr1
+
+            // hardware classifier: lookup specialised to its 2 MACs
+            build.LoadLookup("mgmt0", softwareRing: null, new Mgmt0HardwareClassifier());
+
+            // the driver must advertise 8 receive rings, 4 transmit rings and 3 classifier entries matching DestinationMac + DestinationIp + Vlan + Port
+            build.CheckHardware("data0", receiveRings: 8, transmitRings: 4, classifierEntries: 3,
+                fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp | global::NicBypass.Runtime.Classification.ClassifierMatch.Vlan | global::NicBypass.Runtime.Classification.ClassifierMatch.Port);
+            build.BindHardwareRing("data0", ring: 0, vnic: "compute1"); // hrr0 → compute1
+            build.BindHardwareRing("data0", ring: 1, vnic: "compute2"); // hrr1 → compute2
+            build.BindHardwareRing("data0", ring: 2, vnic: "storage"); // hrr2 → storage
+            build.Program("data0", softwareRing: null, mac: 0x022000000001UL, vlan: 0, ring: 0, vnic: "compute1", ips: build.Addresses("172.16.0.11"), ports: null); // 02:20:00:00:00:01 → hrr0
+            build.Program("data0", softwareRing: null, mac: 0x022000000002UL, vlan: 0, ring: 1, vnic: "compute2", ips: build.Addresses("172.16.0.12"), ports: null); // 02:20:00:00:00:02 → hrr1
+            build.Program("data0", softwareRing: null, mac: 0x022000000010UL, vlan: 20, ring: 2, vnic: "storage", ips: build.Addresses("172.16.0.100"), ports: new int[] { 3260 }); // 02:20:00:00:00:10 vlan 20 → hrr2
+
+            // hardware classifier: lookup specialised to its 3 MACs
+            build.LoadLookup("data0", softwareRing: null, new Data0HardwareClassifier());
+
+            // check the wiring and enable the NICs
+            build.Start();
         }
 
         /// <summary>NIC 'mgmt0' hardware classifier: destination MAC → rule.</summary>

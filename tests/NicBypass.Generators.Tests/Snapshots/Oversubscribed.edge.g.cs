@@ -10,7 +10,7 @@ namespace Consumer
     /// can carry the placement, binds the rings, loads the classifiers specialised to this host's
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0.0.0")]
     public sealed partial class Edge
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>
@@ -32,16 +32,16 @@ namespace Consumer
         public global::NicBypass.Runtime.Virtualization.HostNic E1000g0 { get; }
 
         /// <summary>service 'db' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Db { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Db { get; }
 
         /// <summary>container 'web' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Web { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Web { get; }
 
         /// <summary>container 'api' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Api { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Api { get; }
 
         /// <summary>container 'dns' on NIC 'e1000g0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Dns { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Dns { get; }
 
         /// <summary>VM 'build' on NIC 'e1000g0'.</summary>
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Build { get; }
@@ -55,49 +55,115 @@ namespace Consumer
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Edge(global::System.TimeProvider? time = null)
         {
-            Host = new global::NicBypass.Runtime.Virtualization.NetworkHost("edge", 4, time);
-            E1000g0 = Host.AddNic("e1000g0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-1g"), new global::NicBypass.Runtime.Devices.SimNicSettings(2, 1, 256, 1500, 2, 1000000000L));
-            Db = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("db", "e1000g0", new ulong[] { 0x02005E100001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.10") }, 0, 1, 300000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 5432 }));
-            Web = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("web", "e1000g0", new ulong[] { 0x02005E100002UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.20") }, 0, null, 200000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 80, 443 }));
-            Api = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("api", "e1000g0", new ulong[] { 0x02005E100003UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.21") }, 0, null, 100000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 8080 }));
-            Dns = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("dns", "e1000g0", new ulong[] { 0x02005E100004UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.53") }, 0, null, 10000000L, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 53 }));
-            Build = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("build", "e1000g0", new ulong[] { 0x02005E100005UL }, global::System.Array.Empty<global::System.Net.IPAddress>(), 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Ci = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("ci", "e1000g0", new ulong[] { 0x02005E100006UL }, global::System.Array.Empty<global::System.Net.IPAddress>(), 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Scratch = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("scratch", "e1000g0", new ulong[] { 0x02005E100007UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.99") }, 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            E1000g0.EnsureCanCarry(2, 1, 7, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac);
-            E1000g0.BindHardwareRing(0, Db.Vnic);
-            var e1000g0Sr0 = E1000g0.BindSoftwareRing(1, "sr0", 4);
-            e1000g0Sr0.BindRing(0, Web.Vnic);
-            e1000g0Sr0.BindRing(1, Api.Vnic);
-            e1000g0Sr0.BindRing(2, Dns.Vnic);
-            var e1000g0Sr1 = e1000g0Sr0.BindSoftwareRing(3, "sr1", 3);
-            e1000g0Sr1.BindRing(0, Build.Vnic);
-            e1000g0Sr1.BindRing(1, Ci.Vnic);
-            e1000g0Sr1.BindRing(2, Scratch.Vnic);
-            e1000g0Sr1.Program(0x02005E100005UL, 0, 0, Build.Vnic); // 02:00:5e:10:00:05 → sr1/srr0
-            e1000g0Sr1.Program(0x02005E100006UL, 0, 1, Ci.Vnic); // 02:00:5e:10:00:06 → sr1/srr1
-            e1000g0Sr1.Program(0x02005E100007UL, 0, 2, Scratch.Vnic); // 02:00:5e:10:00:07 → sr1/srr2
-            e1000g0Sr1.Classifier.LoadLookup(new E1000g0Sr1Classifier());
-            e1000g0Sr0.Program(0x02005E100002UL, 0, 0, Web.Vnic); // 02:00:5e:10:00:02 → sr0/srr0
-            e1000g0Sr0.Program(0x02005E100003UL, 0, 1, Api.Vnic); // 02:00:5e:10:00:03 → sr0/srr1
-            e1000g0Sr0.Program(0x02005E100004UL, 0, 2, Dns.Vnic); // 02:00:5e:10:00:04 → sr0/srr2
-            e1000g0Sr0.Program(0x02005E100005UL, 0, 3, Build.Vnic); // 02:00:5e:10:00:05 → sr0/srr3
-            e1000g0Sr0.Program(0x02005E100006UL, 0, 3, Ci.Vnic); // 02:00:5e:10:00:06 → sr0/srr3
-            e1000g0Sr0.Program(0x02005E100007UL, 0, 3, Scratch.Vnic); // 02:00:5e:10:00:07 → sr0/srr3
-            e1000g0Sr0.Classifier.LoadLookup(new E1000g0Sr0Classifier());
-            E1000g0.Program(0x02005E100001UL, 0, 0, Db.Vnic); // 02:00:5e:10:00:01 → hrr0
-            E1000g0.Program(0x02005E100002UL, 0, 1, Web.Vnic); // 02:00:5e:10:00:02 → hrr1
-            E1000g0.Program(0x02005E100003UL, 0, 1, Api.Vnic); // 02:00:5e:10:00:03 → hrr1
-            E1000g0.Program(0x02005E100004UL, 0, 1, Dns.Vnic); // 02:00:5e:10:00:04 → hrr1
-            E1000g0.Program(0x02005E100005UL, 0, 1, Build.Vnic); // 02:00:5e:10:00:05 → hrr1
-            E1000g0.Program(0x02005E100006UL, 0, 1, Ci.Vnic); // 02:00:5e:10:00:06 → hrr1
-            E1000g0.Program(0x02005E100007UL, 0, 1, Scratch.Vnic); // 02:00:5e:10:00:07 → hrr1
-            E1000g0.Info.Classifier.Program.LoadLookup(new E1000g0HardwareClassifier());
-            Host.Poll(Db.Vnic);
-            Host.Poll(Web.Vnic);
-            Host.Poll(Api.Vnic);
-            Host.Poll(Dns.Vnic);
-            Host.Start();
+            // Every step goes through the runtime's HostBuilder, as the interpreted host's do.
+            var build = new global::NicBypass.Runtime.Virtualization.HostBuilder("edge", cpus: 4, time);
+            Host = build.Host;
+
+            // NIC 'e1000g0': simnic-1g (driver simnic-basic), 2 receive and 1 transmit rings of 256
+            E1000g0 = build.AddNic("e1000g0", "simnic-1g", new global::NicBypass.Runtime.Devices.SimNicSettings(
+                RxRings: 2, TxRings: 1, RingSize: 256, Mtu: 1500, MsiVectors: 2, LinkSpeedBitsPerSecond: 1_000_000_000L));
+
+            // service 'db': VNIC → virtual network stack (TCP, mutually exclusive VSQs)
+            Db = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Service,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "db", Nic: "e1000g0", Vlan: 0, Cpu: 1,
+                    Macs: new ulong[] { 0x02005E100001UL }, Ips: build.Addresses("10.1.0.10"),
+                    Bandwidth: 300_000_000L, OutboundBandwidth: null),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 5432 }));
+
+            // container 'web': VNIC → virtual network stack (TCP, mutually exclusive VSQs)
+            Web = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Container,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "web", Nic: "e1000g0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E100002UL }, Ips: build.Addresses("10.1.0.20"),
+                    Bandwidth: 200_000_000L, OutboundBandwidth: null),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 80, 443 }));
+
+            // container 'api': VNIC → virtual network stack (TCP + UDP, mutually exclusive VSQs)
+            Api = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Container,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "api", Nic: "e1000g0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E100003UL }, Ips: build.Addresses("10.1.0.21"),
+                    Bandwidth: 100_000_000L, OutboundBandwidth: null),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 8080 }));
+
+            // container 'dns': VNIC → virtual network stack (UDP, concurrent VSQs)
+            Dns = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Container,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "dns", Nic: "e1000g0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E100004UL }, Ips: build.Addresses("10.1.0.53"),
+                    Bandwidth: 10_000_000L, OutboundBandwidth: null),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 53 }));
+
+            // VM 'build': VNIC → interface → guest stack
+            Build = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "build", Nic: "e1000g0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E100005UL }, Ips: null,
+                    Bandwidth: null, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // VM 'ci': VNIC → interface → guest stack
+            Ci = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "ci", Nic: "e1000g0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E100006UL }, Ips: null,
+                    Bandwidth: null, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // VM 'scratch': VNIC → interface → guest stack
+            Scratch = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "scratch", Nic: "e1000g0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E100007UL }, Ips: build.Addresses("10.1.0.99"),
+                    Bandwidth: null, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // the driver must advertise 2 receive rings, 1 transmit ring and 7 classifier entries matching DestinationMac
+            build.CheckHardware("e1000g0", receiveRings: 2, transmitRings: 1, classifierEntries: 7,
+                fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac);
+            build.BindHardwareRing("e1000g0", ring: 0, vnic: "db"); // hrr0 → db
+
+            // hrr1 → software ring sr0 (4 software receive rings)
+            build.BindSoftwareRing("e1000g0", parent: null, ring: 1, id: "sr0", rings: 4);
+            build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr0", ring: 0, vnic: "web"); // sr0/srr0 → web
+            build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr0", ring: 1, vnic: "api"); // sr0/srr1 → api
+            build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr0", ring: 2, vnic: "dns"); // sr0/srr2 → dns
+
+            // sr0/srr3 → software ring sr1 (3 software receive rings)
+            build.BindSoftwareRing("e1000g0", parent: "sr0", ring: 3, id: "sr1", rings: 3);
+            build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr1", ring: 0, vnic: "build"); // sr1/srr0 → build
+            build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr1", ring: 1, vnic: "ci"); // sr1/srr1 → ci
+            build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr1", ring: 2, vnic: "scratch"); // sr1/srr2 → scratch
+            build.Program("e1000g0", softwareRing: "sr1", mac: 0x02005E100005UL, vlan: 0, ring: 0, vnic: "build", ips: null, ports: null); // 02:00:5e:10:00:05 → sr1/srr0
+            build.Program("e1000g0", softwareRing: "sr1", mac: 0x02005E100006UL, vlan: 0, ring: 1, vnic: "ci", ips: null, ports: null); // 02:00:5e:10:00:06 → sr1/srr1
+            build.Program("e1000g0", softwareRing: "sr1", mac: 0x02005E100007UL, vlan: 0, ring: 2, vnic: "scratch", ips: null, ports: null); // 02:00:5e:10:00:07 → sr1/srr2
+
+            // software ring sr1 classifier: lookup specialised to its 3 MACs
+            build.LoadLookup("e1000g0", softwareRing: "sr1", new E1000g0Sr1Classifier());
+            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100002UL, vlan: 0, ring: 0, vnic: "web", ips: null, ports: null); // 02:00:5e:10:00:02 → sr0/srr0
+            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api", ips: null, ports: null); // 02:00:5e:10:00:03 → sr0/srr1
+            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100004UL, vlan: 0, ring: 2, vnic: "dns", ips: null, ports: null); // 02:00:5e:10:00:04 → sr0/srr2
+            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100005UL, vlan: 0, ring: 3, vnic: "build", ips: null, ports: null); // 02:00:5e:10:00:05 → sr0/srr3
+            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100006UL, vlan: 0, ring: 3, vnic: "ci", ips: null, ports: null); // 02:00:5e:10:00:06 → sr0/srr3
+            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100007UL, vlan: 0, ring: 3, vnic: "scratch", ips: null, ports: null); // 02:00:5e:10:00:07 → sr0/srr3
+
+            // software ring sr0 classifier: lookup specialised to its 6 MACs
+            build.LoadLookup("e1000g0", softwareRing: "sr0", new E1000g0Sr0Classifier());
+            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100001UL, vlan: 0, ring: 0, vnic: "db", ips: null, ports: null); // 02:00:5e:10:00:01 → hrr0
+            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100002UL, vlan: 0, ring: 1, vnic: "web", ips: null, ports: null); // 02:00:5e:10:00:02 → hrr1
+            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api", ips: null, ports: null); // 02:00:5e:10:00:03 → hrr1
+            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100004UL, vlan: 0, ring: 1, vnic: "dns", ips: null, ports: null); // 02:00:5e:10:00:04 → hrr1
+            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100005UL, vlan: 0, ring: 1, vnic: "build", ips: null, ports: null); // 02:00:5e:10:00:05 → hrr1
+            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100006UL, vlan: 0, ring: 1, vnic: "ci", ips: null, ports: null); // 02:00:5e:10:00:06 → hrr1
+            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100007UL, vlan: 0, ring: 1, vnic: "scratch", ips: null, ports: null); // 02:00:5e:10:00:07 → hrr1
+
+            // hardware classifier: lookup specialised to its 7 MACs
+            build.LoadLookup("e1000g0", softwareRing: null, new E1000g0HardwareClassifier());
+            build.Poll("db"); // db: polling mode (bandwidth enforced by the rate of polling)
+            build.Poll("web"); // web: polling mode (bandwidth enforced by the rate of polling)
+            build.Poll("api"); // api: polling mode (bandwidth enforced by the rate of polling)
+            build.Poll("dns"); // dns: polling mode (bandwidth enforced by the rate of polling)
+
+            // check the wiring and enable the NICs
+            build.Start();
         }
 
         /// <summary>NIC 'e1000g0' software ring sr1 classifier: destination MAC → rule.</summary>

@@ -10,7 +10,7 @@ namespace Consumer
     /// can carry the placement, binds the rings, loads the classifiers specialised to this host's
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0.0.0")]
     public sealed partial class Web01
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>
@@ -34,26 +34,57 @@ namespace Consumer
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Guest2 { get; }
 
         /// <summary>container 'web' on NIC 'nge0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Web { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Web { get; }
 
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Web01(global::System.TimeProvider? time = null)
         {
-            Host = new global::NicBypass.Runtime.Virtualization.NetworkHost("web01", 8, time);
-            Nge0 = Host.AddNic("nge0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-10g"), new global::NicBypass.Runtime.Devices.SimNicSettings(4, 2, 1024, 1500, 4, 10000000000L));
-            Guest1 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("guest1", "nge0", new ulong[] { 0x020820AC0001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("192.168.10.11"), global::System.Net.IPAddress.Parse("fd00::11") }, 0, 2, 2000000000L, null), global::NicBypass.Runtime.Packets.PacketTransform.ReverseBits);
-            Guest2 = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("guest2", "nge0", new ulong[] { 0x020820AC0002UL }, global::System.Array.Empty<global::System.Net.IPAddress>(), 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Web = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("web", "nge0", new ulong[] { 0x020820AC0010UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("192.168.10.20") }, 10, 3, 500000000L, 200000000L), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 80, 443 }));
-            Nge0.EnsureCanCarry(4, 2, 3, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
-            Nge0.BindHardwareRing(0, Guest1.Vnic);
-            Nge0.BindHardwareRing(1, Web.Vnic);
-            Nge0.BindHardwareRing(2, Guest2.Vnic);
-            Nge0.Program(0x020820AC0001UL, 0, 0, Guest1.Vnic); // 02:08:20:ac:00:01 → hrr0
-            Nge0.Program(0x020820AC0010UL, 10, 1, Web.Vnic); // 02:08:20:ac:00:10 → hrr1
-            Nge0.Program(0x020820AC0002UL, 0, 2, Guest2.Vnic); // 02:08:20:ac:00:02 → hrr2
-            Nge0.Info.Classifier.Program.LoadLookup(new Nge0HardwareClassifier());
-            Host.Poll(Web.Vnic);
-            Host.Start();
+            // Every step goes through the runtime's HostBuilder, as the interpreted host's do.
+            var build = new global::NicBypass.Runtime.Virtualization.HostBuilder("web01", cpus: 8, time);
+            Host = build.Host;
+
+            // NIC 'nge0': simnic-10g (driver simnic-flow), 4 receive and 2 transmit rings of 1024
+            Nge0 = build.AddNic("nge0", "simnic-10g", new global::NicBypass.Runtime.Devices.SimNicSettings(
+                RxRings: 4, TxRings: 2, RingSize: 1024, Mtu: 1500, MsiVectors: 4, LinkSpeedBitsPerSecond: 10_000_000_000L));
+
+            // VM 'guest1': VNIC → interface (ReverseBits) → guest stack
+            Guest1 = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "guest1", Nic: "nge0", Vlan: 0, Cpu: 2,
+                    Macs: new ulong[] { 0x020820AC0001UL }, Ips: build.Addresses("192.168.10.11", "fd00::11"),
+                    Bandwidth: 2_000_000_000L, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.ReverseBits);
+
+            // VM 'guest2': VNIC → interface → guest stack
+            Guest2 = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "guest2", Nic: "nge0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x020820AC0002UL }, Ips: null,
+                    Bandwidth: null, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // container 'web': VNIC → virtual network stack (TCP + UDP, mutually exclusive VSQs)
+            Web = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Container,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "web", Nic: "nge0", Vlan: 10, Cpu: 3,
+                    Macs: new ulong[] { 0x020820AC0010UL }, Ips: build.Addresses("192.168.10.20"),
+                    Bandwidth: 500_000_000L, OutboundBandwidth: 200_000_000L),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 80, 443 }));
+
+            // the driver must advertise 4 receive rings, 2 transmit rings and 3 classifier entries matching DestinationMac + DestinationIp
+            build.CheckHardware("nge0", receiveRings: 4, transmitRings: 2, classifierEntries: 3,
+                fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
+            build.BindHardwareRing("nge0", ring: 0, vnic: "guest1"); // hrr0 → guest1
+            build.BindHardwareRing("nge0", ring: 1, vnic: "web"); // hrr1 → web
+            build.BindHardwareRing("nge0", ring: 2, vnic: "guest2"); // hrr2 → guest2
+            build.Program("nge0", softwareRing: null, mac: 0x020820AC0001UL, vlan: 0, ring: 0, vnic: "guest1", ips: build.Addresses("192.168.10.11", "fd00::11"), ports: null); // 02:08:20:ac:00:01 → hrr0
+            build.Program("nge0", softwareRing: null, mac: 0x020820AC0010UL, vlan: 10, ring: 1, vnic: "web", ips: build.Addresses("192.168.10.20"), ports: null); // 02:08:20:ac:00:10 vlan 10 → hrr1
+            build.Program("nge0", softwareRing: null, mac: 0x020820AC0002UL, vlan: 0, ring: 2, vnic: "guest2", ips: null, ports: null); // 02:08:20:ac:00:02 → hrr2
+
+            // hardware classifier: lookup specialised to its 3 MACs
+            build.LoadLookup("nge0", softwareRing: null, new Nge0HardwareClassifier());
+            build.Poll("web"); // web: polling mode (bandwidth enforced by the rate of polling)
+
+            // check the wiring and enable the NICs
+            build.Start();
         }
 
         /// <summary>NIC 'nge0' hardware classifier: destination MAC → rule.</summary>

@@ -10,7 +10,7 @@ namespace Consumer
     /// can carry the placement, binds the rings, loads the classifiers specialised to this host's
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0.0.0")]
     public sealed partial class Services
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>
@@ -31,29 +31,61 @@ namespace Consumer
         public global::NicBypass.Runtime.Virtualization.VirtualMachine Client { get; }
 
         /// <summary>container 'web' on NIC 'e0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Web { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Web { get; }
 
         /// <summary>service 'dns' on NIC 'e0': its virtual network stack (and, through it, its VNIC).</summary>
-        public global::NicBypass.Runtime.Stacks.VirtualNetworkStack Dns { get; }
+        public global::NicBypass.Runtime.Virtualization.VirtualNetworkStack Dns { get; }
 
         /// <param name="time">The clock (a virtual one in tests); the system clock by default.</param>
         public Services(global::System.TimeProvider? time = null)
         {
-            Host = new global::NicBypass.Runtime.Virtualization.NetworkHost("services", 2, time);
-            E0 = Host.AddNic("e0", global::NicBypass.Runtime.Devices.SimNicModels.Get("simnic-10g"), new global::NicBypass.Runtime.Devices.SimNicSettings(4, 2, 512, 1500, 8, 10000000000L));
-            Client = Host.AddVirtualMachine(new global::NicBypass.Runtime.Virtualization.VnicSettings("client", "e0", new ulong[] { 0x02005E000001UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.1"), global::System.Net.IPAddress.Parse("fd01::1") }, 0, null, null, null), global::NicBypass.Runtime.Packets.PacketTransform.None);
-            Web = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Container, new global::NicBypass.Runtime.Virtualization.VnicSettings("web", "e0", new ulong[] { 0x02005E000010UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.10") }, 0, 1, 100000000L, 50000000L), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 80 }));
-            Dns = Host.AddNetworkStack(global::NicBypass.Runtime.Virtualization.VnicRole.Service, new global::NicBypass.Runtime.Virtualization.VnicSettings("dns", "e0", new ulong[] { 0x02005E000020UL }, new global::System.Net.IPAddress[] { global::System.Net.IPAddress.Parse("10.1.0.20"), global::System.Net.IPAddress.Parse("fd01::20") }, 0, null, null, null), new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 53 }));
-            E0.EnsureCanCarry(4, 2, 3, global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
-            E0.BindHardwareRing(0, Web.Vnic);
-            E0.BindHardwareRing(1, Client.Vnic);
-            E0.BindHardwareRing(2, Dns.Vnic);
-            E0.Program(0x02005E000010UL, 0, 0, Web.Vnic); // 02:00:5e:00:00:10 → hrr0
-            E0.Program(0x02005E000001UL, 0, 1, Client.Vnic); // 02:00:5e:00:00:01 → hrr1
-            E0.Program(0x02005E000020UL, 0, 2, Dns.Vnic); // 02:00:5e:00:00:20 → hrr2
-            E0.Info.Classifier.Program.LoadLookup(new E0HardwareClassifier());
-            Host.Poll(Web.Vnic);
-            Host.Start();
+            // Every step goes through the runtime's HostBuilder, as the interpreted host's do.
+            var build = new global::NicBypass.Runtime.Virtualization.HostBuilder("services", cpus: 2, time);
+            Host = build.Host;
+
+            // NIC 'e0': simnic-10g (driver simnic-flow), 4 receive and 2 transmit rings of 512
+            E0 = build.AddNic("e0", "simnic-10g", new global::NicBypass.Runtime.Devices.SimNicSettings(
+                RxRings: 4, TxRings: 2, RingSize: 512, Mtu: 1500, MsiVectors: 8, LinkSpeedBitsPerSecond: 10_000_000_000L));
+
+            // VM 'client': VNIC → interface → guest stack
+            Client = build.AddVirtualMachine(
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "client", Nic: "e0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E000001UL }, Ips: build.Addresses("10.1.0.1", "fd01::1"),
+                    Bandwidth: null, OutboundBandwidth: null),
+                global::NicBypass.Runtime.Packets.PacketTransform.None);
+
+            // container 'web': VNIC → virtual network stack (TCP, mutually exclusive VSQs)
+            Web = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Container,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "web", Nic: "e0", Vlan: 0, Cpu: 1,
+                    Macs: new ulong[] { 0x02005E000010UL }, Ips: build.Addresses("10.1.0.10"),
+                    Bandwidth: 100_000_000L, OutboundBandwidth: 50_000_000L),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 80 }));
+
+            // service 'dns': VNIC → virtual network stack (UDP, concurrent VSQs)
+            Dns = build.AddNetworkStack(
+                global::NicBypass.Runtime.Virtualization.VnicRole.Service,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "dns", Nic: "e0", Vlan: 0, Cpu: null,
+                    Macs: new ulong[] { 0x02005E000020UL }, Ips: build.Addresses("10.1.0.20", "fd01::20"),
+                    Bandwidth: null, OutboundBandwidth: null),
+                new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 53 }));
+
+            // the driver must advertise 4 receive rings, 2 transmit rings and 3 classifier entries matching DestinationMac + DestinationIp
+            build.CheckHardware("e0", receiveRings: 4, transmitRings: 2, classifierEntries: 3,
+                fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
+            build.BindHardwareRing("e0", ring: 0, vnic: "web"); // hrr0 → web
+            build.BindHardwareRing("e0", ring: 1, vnic: "client"); // hrr1 → client
+            build.BindHardwareRing("e0", ring: 2, vnic: "dns"); // hrr2 → dns
+            build.Program("e0", softwareRing: null, mac: 0x02005E000010UL, vlan: 0, ring: 0, vnic: "web", ips: build.Addresses("10.1.0.10"), ports: null); // 02:00:5e:00:00:10 → hrr0
+            build.Program("e0", softwareRing: null, mac: 0x02005E000001UL, vlan: 0, ring: 1, vnic: "client", ips: build.Addresses("10.1.0.1", "fd01::1"), ports: null); // 02:00:5e:00:00:01 → hrr1
+            build.Program("e0", softwareRing: null, mac: 0x02005E000020UL, vlan: 0, ring: 2, vnic: "dns", ips: build.Addresses("10.1.0.20", "fd01::20"), ports: null); // 02:00:5e:00:00:20 → hrr2
+
+            // hardware classifier: lookup specialised to its 3 MACs
+            build.LoadLookup("e0", softwareRing: null, new E0HardwareClassifier());
+            build.Poll("web"); // web: polling mode (bandwidth enforced by the rate of polling)
+
+            // check the wiring and enable the NICs
+            build.Start();
         }
 
         /// <summary>NIC 'e0' hardware classifier: destination MAC → rule.</summary>

@@ -1,7 +1,7 @@
 using NicBypass.Runtime.Packets;
-using NicBypass.Runtime.Virtualization;
+using NicBypass.Runtime.Stacks;
 
-namespace NicBypass.Runtime.Stacks;
+namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
 /// A virtual network stack (VNS): the stack a container or service has behind its VNIC. Inbound,

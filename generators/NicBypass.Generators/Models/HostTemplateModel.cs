@@ -1,0 +1,18 @@
+namespace NicBypass.Generators.Models;
+
+/// <summary>What Host.scriban prints for one host: every value already formatted as C#.</summary>
+internal sealed class HostTemplateModel
+{
+    public string SourcePath { get; set; } = "";
+    public string HostName { get; set; } = "";
+    public string Namespace { get; set; } = "";
+    public string ClassName { get; set; } = "";
+    public string Summary { get; set; } = "";
+    public int Cpus { get; set; }
+    public string GeneratorVersion { get; set; } = "";
+    public bool LargeHost { get; set; }
+    public List<PlacementTemplateModel> Placement { get; } = new();
+    public List<MemberTemplateModel> Members { get; } = new();
+    public List<StepTemplateModel> Steps { get; } = new();
+    public List<LookupTemplateModel> Lookups { get; } = new();
+}

@@ -1,0 +1,21 @@
+namespace NicBypass.Generators.Models;
+
+/// <summary>
+/// A classifier lookup specialised to one classifier's MACs: straight-line compares for one or
+/// two MACs, else a hash table laid out at build time (<see cref="BakedMacTable"/>).
+/// </summary>
+internal sealed class LookupTemplateModel
+{
+    public string Name { get; set; } = "";
+    public string Summary { get; set; } = "";
+    public bool Hashed { get; set; }
+    public List<LookupEntryTemplateModel> Entries { get; } = new();
+    public string Multiplier { get; set; } = "";
+    public int Probes { get; set; }
+    public int Count { get; set; }
+    public int Size { get; set; }
+    public int Shift { get; set; }
+    public int Mask { get; set; }
+    public List<string> KeyLines { get; } = new();
+    public List<string> ValueLines { get; } = new();
+}

@@ -1,0 +1,134 @@
+using NicBypass.Dsl.Binding;
+using NicBypass.Dsl.Hardware;
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Planning;
+
+namespace NicBypass.Dsl.Lowering;
+
+/// <summary>
+/// Checked host + placement → the steps that build it (<see cref="HostBuild"/>). The one place
+/// that walks a plan for building: the only software-ring recursion, and the only mapping from
+/// the language's vocabulary (enums, addresses, rates) to the runtime's. The interpreted host
+/// executes the result; the source generator prints it. Pure and deterministic.
+/// </summary>
+public static class HostLowering
+{
+    public static HostBuild Lower(HostDefinition host, HostPlan plan)
+    {
+        var steps = new List<HostBuildStep>();
+        var placement = new List<PlacementRow>();
+        var nicMembers = host.Nics.ToDictionary(n => n.Name, n => Identifiers.ToPascalCase(n.Name), StringComparer.Ordinal);
+
+        foreach (var nic in host.Nics)
+        {
+            steps.Add(new AddNicStep(nic.Name, nicMembers[nic.Name], nic.Model.Name, nic.Model.Driver, nic.RxRings, nic.TxRings,
+                nic.RingSize, nic.Mtu, nic.Msi, nic.Speed.BitsPerSecond));
+        }
+
+        foreach (var vnic in host.Vnics)
+        {
+            var build = Vnic(vnic);
+            steps.Add(vnic.Kind == VnicKind.Vm
+                ? new AddVirtualMachineStep(build, TransformName(vnic.Transform))
+                : new AddNetworkStackStep(build, vnic.Kind == VnicKind.Container ? "Container" : "Service", ProtocolNames(vnic.Protocols),
+                    vnic.Ports, vnic.Mode == ProcessingMode.Polling));
+        }
+
+        foreach (var nic in plan.Nics)
+        {
+            var member = nicMembers[nic.Name];
+            steps.Add(new CheckHardwareStep(nic.Name, nic.HardwareRings.Count, nic.TransmitRings, nic.HardwareClassifier.Entries.Count,
+                FieldNames(nic.HardwareClassifier.Fields)));
+            foreach (var ring in nic.HardwareRings)
+            {
+                if (ring.Vnic is { } vnic)
+                {
+                    steps.Add(new BindHardwareRingStep(nic.Name, ring.Index, vnic));
+                    placement.Add(new PlacementRow(nic.Name, "hrr" + ring.Index, vnic));
+                }
+                else if (ring.SoftwareRing is { } software)
+                {
+                    LowerSoftwareRing(steps, placement, nic.Name, member, parent: null, ring.Index, software);
+                }
+            }
+            Program(steps, nic.Name, member, softwareRing: null, nic.HardwareClassifier);
+        }
+
+        foreach (var vnic in host.Vnics)
+        {
+            if (vnic.Kind != VnicKind.Vm && vnic.Mode == ProcessingMode.Polling) steps.Add(new PollStep(vnic.Name));
+        }
+        steps.Add(new StartStep());
+        return new HostBuild(host.Name, Identifiers.ToPascalCase(host.Name), host.Cpus, steps.ToEquatableArray(), placement.ToEquatableArray());
+    }
+
+    // A software ring, its SRRs (nested software rings depth first), then its classifier.
+    private static void LowerSoftwareRing(List<HostBuildStep> steps, List<PlacementRow> placement, string nic, string nicMember,
+        string? parent, int ring, SoftwareRingPlan software)
+    {
+        steps.Add(new BindSoftwareRingStep(nic, parent, ring, software.Id, software.Rings.Count));
+        foreach (var srr in software.Rings)
+        {
+            if (srr.Vnic is { } vnic)
+            {
+                steps.Add(new BindSoftwareReceiveRingStep(nic, software.Id, srr.Index, vnic));
+                placement.Add(new PlacementRow(nic, software.Id + "/srr" + srr.Index, vnic));
+            }
+            else if (srr.SoftwareRing is { } nested)
+            {
+                LowerSoftwareRing(steps, placement, nic, nicMember, software.Id, srr.Index, nested);
+            }
+        }
+        Program(steps, nic, nicMember, software.Id, software.Classifier);
+    }
+
+    // The planned entries, exactly, then the lookup specialised to them (rule i ↔ entry i).
+    private static void Program(List<HostBuildStep> steps, string nic, string nicMember, string? softwareRing, ClassifierProgram program)
+    {
+        foreach (var entry in program.Entries)
+        {
+            steps.Add(new ProgramClassifierStep(nic, softwareRing, entry.Mac.Value, entry.Mac.ToString(), entry.Vlan,
+                entry.Ips.Select(ip => ip.ToString()).ToEquatableArray(), entry.Ports, entry.Ring, entry.Vnic));
+        }
+        var name = nicMember + (softwareRing is null ? "Hardware" : Identifiers.ToPascalCase(softwareRing)) + "Classifier";
+        steps.Add(new LoadLookupStep(nic, softwareRing, name, program.Entries.Select(e => e.Mac.Value).ToEquatableArray()));
+    }
+
+    private static VnicBuild Vnic(VnicDefinition vnic) => new(
+        vnic.Name,
+        Identifiers.ToPascalCase(vnic.Name),
+        vnic.KindKeyword,
+        vnic.Nic,
+        vnic.Macs.Select(m => m.Value).ToEquatableArray(),
+        vnic.Ips.Select(p => p.Address.ToString()).ToEquatableArray(),
+        vnic.Vlan,
+        vnic.Cpu,
+        vnic.Bandwidth?.BitsPerSecond,
+        vnic.OutboundBandwidth?.BitsPerSecond);
+
+    // The language → runtime vocabulary. The runtime's enums have these members; a test parses
+    // every name this can produce into them.
+    private static string TransformName(PacketTransform transform) => transform switch
+    {
+        PacketTransform.ReverseBits => "ReverseBits",
+        _ => "None",
+    };
+
+    private static EquatableArray<string> ProtocolNames(TransportProtocols protocols)
+    {
+        var names = new List<string>();
+        if ((protocols & TransportProtocols.Tcp) != 0) names.Add("Tcp");
+        if ((protocols & TransportProtocols.Udp) != 0) names.Add("Udp");
+        return names.ToEquatableArray();
+    }
+
+    private static EquatableArray<string> FieldNames(ClassifierFields fields)
+    {
+        var names = new List<string>();
+        if ((fields & ClassifierFields.DestinationMac) != 0) names.Add("DestinationMac");
+        if ((fields & ClassifierFields.DestinationIp) != 0) names.Add("DestinationIp");
+        if ((fields & ClassifierFields.Vlan) != 0) names.Add("Vlan");
+        if ((fields & ClassifierFields.Port) != 0) names.Add("Port");
+        return names.ToEquatableArray();
+    }
+}

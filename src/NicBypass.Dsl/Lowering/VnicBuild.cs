@@ -1,0 +1,21 @@
+namespace NicBypass.Dsl.Lowering;
+
+/// <summary>A VNIC's settings in the runtime's terms.</summary>
+/// <param name="Member">The generated class's property for what is behind it (the VM, container or service).</param>
+/// <param name="Kind">The keyword that declared it: vm, container or service.</param>
+/// <param name="Macs">48-bit MAC values.</param>
+/// <param name="Ips">Addresses in canonical text (<c>10.0.0.1</c>, <c>fd00::1</c>); empty with <c>ip dhcp</c> alone.</param>
+/// <param name="Vlan">VLAN id, 0 for untagged.</param>
+/// <param name="Bandwidth">Inbound allocation in bits per second.</param>
+/// <param name="OutboundBandwidth">Outbound allocation in bits per second.</param>
+public sealed record VnicBuild(
+    string Name,
+    string Member,
+    string Kind,
+    string Nic,
+    EquatableArray<ulong> Macs,
+    EquatableArray<string> Ips,
+    int Vlan,
+    int? Cpu,
+    ulong? Bandwidth,
+    ulong? OutboundBandwidth);
