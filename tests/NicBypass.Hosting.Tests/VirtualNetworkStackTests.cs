@@ -356,15 +356,34 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         var foreignIp = TestFrames.Udp("02:aa:00:00:00:01", "192.168.10.1", 9, new byte[8], srcIp: "192.168.10.20"); // web's address
         Array.Copy(new byte[] { 2, 0, 0, 0, 0, 2 }, 0, foreignIp, 6, 6);
 
-        Assert.Equal(TransmitStatus.Queued, vm.Send(own));
-        Assert.Equal(TransmitStatus.Spoofed, vm.Send(foreignMac));
-        Assert.Equal(TransmitStatus.Spoofed, vm.Send(foreignIp));
+        Assert.Equal(SendStatus.Sent, vm.Send(own));
+        Assert.Equal(SendStatus.Spoofed, vm.Send(foreignMac));
+        Assert.Equal(SendStatus.Spoofed, vm.Send(foreignIp));
         host.Pump();
 
         Assert.Single(wires["e0"].Frames);
         var counters = vm.Vnic.TransmitCounters;
         Assert.Equal(2, counters.Dropped(DropReason.Spoofed));
         Assert.Equal(counters.Received, counters.Delivered + counters.DroppedTotal);
+    }
+
+    [Fact]
+    public void A_frame_too_long_for_the_nic_is_dropped_as_oversize_not_as_spoofed()
+    {
+        var (host, wires) = TestHost.Build(Single);
+        var vm = host.VirtualMachine("other");
+        var web = host.NetworkStack("web");
+        var big = TestFrames.Udp("02:aa:00:00:00:01", "192.168.10.1", 9, new byte[1600], srcIp: "192.168.10.30");
+        Array.Copy(new byte[] { 2, 0, 0, 0, 0, 2 }, 0, big, 6, 6);
+
+        Assert.Equal(SendStatus.Oversize, vm.Send(big));
+        Assert.Equal(SendStatus.Oversize, web.Send(big));
+        host.Pump();
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(1, vm.Vnic.TransmitCounters.Dropped(DropReason.Oversize));
+        Assert.Equal(0, vm.Vnic.TransmitCounters.Dropped(DropReason.Spoofed));
+        Assert.Equal(1, web.Vnic.TransmitCounters.Dropped(DropReason.Oversize));
     }
 
     [Fact]

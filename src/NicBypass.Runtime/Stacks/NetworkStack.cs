@@ -684,8 +684,8 @@ public sealed class NetworkStack
             case SendStatus.Blocked when reply:
                 Counters.DropSend(StackDropReason.OutputBlocked);
                 break;
-            case SendStatus.Dropped:
-                Counters.DropSend(StackDropReason.Spoofed);
+            default:
+                if (StackDropReasons.Of(status) is { } reason) Counters.DropSend(reason);
                 break;
         }
         return status;

@@ -38,12 +38,24 @@ public enum StackDropReason
 
     /// <summary>Outbound: a reply (ARP, ICMP, RST) that found the output blocked or the transmit ring full.</summary>
     OutputBlocked,
+
+    /// <summary>A frame it sent was longer than the NIC's MTU allows.</summary>
+    Oversize,
 }
 
 /// <summary>Report names of <see cref="StackDropReason"/>.</summary>
 public static class StackDropReasons
 {
     public static readonly StackDropReason[] All = Enum.GetValues<StackDropReason>();
+
+    /// <summary>The drop reason a refused send is counted under; null when the frame was not dropped.</summary>
+    internal static StackDropReason? Of(SendStatus status) => status switch
+    {
+        SendStatus.Spoofed => StackDropReason.Spoofed,
+        SendStatus.Malformed => StackDropReason.Malformed,
+        SendStatus.Oversize => StackDropReason.Oversize,
+        _ => null,
+    };
 
     public static string Name(StackDropReason reason) => reason switch
     {
@@ -59,6 +71,7 @@ public static class StackDropReasons
         StackDropReason.Unresolved => "unresolved",
         StackDropReason.Spoofed => "spoofed",
         StackDropReason.OutputBlocked => "output-blocked",
+        StackDropReason.Oversize => "oversize",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

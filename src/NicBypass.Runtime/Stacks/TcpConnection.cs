@@ -36,11 +36,9 @@ public sealed class TcpConnection
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
     private bool _finQueued, _finSent, _finReceived;
     private bool _outputBlocked; // the outbound VSQ was full: try again on the next tick
-    private TimeSpan _rto;
-    private readonly TimeSpan _minRto;
+    private readonly RoundTripEstimator _rtt;
     private bool _timestamps;   // both sides send the timestamps option (RFC 7323)
     private uint _tsRecent;     // the peer's latest timestamp, echoed back
-    private double _srtt, _rttvar; // seconds (RFC 6298); _srtt == 0: no sample yet
     private long _retransmitAt, _timeWaitUntil;
 
     /// <param name="local">The address it speaks from: the one the SYN was sent to (passive open), or the stack's first of the family (active).</param>
@@ -59,8 +57,8 @@ public sealed class TcpConnection
         _mss = stack.Mtu - (remote.Address.IsV6 ? 60 : 40);
         _cwnd = 10 * _mss;
         _sndWnd = _mss;
-        _rto = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
-        _minRto = _rto < MinRetransmissionTimeout ? _rto : MinRetransmissionTimeout;
+        _rtt = new RoundTripEstimator(stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout,
+            MinRetransmissionTimeout, MaxRetransmissionTimeout);
         Key = new TcpKey(remote.Address, remote.Port, localPort);
     }
 
@@ -100,13 +98,13 @@ public sealed class TcpConnection
     /// <summary>The smoothed round-trip time (RFC 6298), measured from echoed timestamps.</summary>
     public TimeSpan? SmoothedRoundTripTime
     {
-        get { lock (_sync) return _srtt > 0 ? TimeSpan.FromSeconds(_srtt) : null; }
+        get { lock (_sync) return _rtt.Smoothed; }
     }
 
     /// <summary>The current retransmission timeout: from the measured round trip, doubled on each timeout.</summary>
     public TimeSpan RetransmissionTimeout
     {
-        get { lock (_sync) return _rto; }
+        get { lock (_sync) return _rtt.Timeout; }
     }
 
     /// <summary>Segments sent again (timeouts and fast retransmits).</summary>
@@ -312,7 +310,7 @@ public sealed class TcpConnection
                 Finish(TcpError.TimedOut);
                 return true;
             }
-            _rto = _rto * 2 > MaxRetransmissionTimeout ? MaxRetransmissionTimeout : _rto * 2;
+            _rtt.BackOff();
             _cwnd = _mss;
             _retransmitAt = 0;
             if (probing)
@@ -389,7 +387,7 @@ public sealed class TcpConnection
             _dupAcks = 0;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
-            else _rto = _srtt > 0 ? Computed() : _stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
+            else _rtt.Reset();
             _cwnd = Math.Min(_cwnd + _mss, 1 << 22);
             _retransmitAt = 0;
             Arm();
@@ -524,7 +522,7 @@ public sealed class TcpConnection
     {
         if (_retransmitAt == 0 && (_sndMax != _sndUna || (_sndWnd == 0 && _send.Count > 0)))
         {
-            _retransmitAt = _stack.Time.GetTimestamp() + (long)(_rto.TotalSeconds * _stack.Time.TimestampFrequency);
+            _retransmitAt = _stack.Time.GetTimestamp() + (long)(_rtt.Timeout.TotalSeconds * _stack.Time.TimestampFrequency);
         }
     }
 
@@ -571,31 +569,12 @@ public sealed class TcpConnection
     // Plus one, so a clock that starts at zero never sends the "no echo" value.
     private uint Clock() => (uint)(_stack.Time.GetTimestamp() * 1000 / _stack.Time.TimestampFrequency) + 1;
 
-    // RFC 6298 from an echoed timestamp: SRTT and RTTVAR, RTO = SRTT + max(G, 4·RTTVAR) within
-    // [200 ms, 10 s]. An echo identifies the segment it answers, so even a segment sent again is
-    // measured correctly (Karn's rule alone would leave go-back-N without samples).
+    // An echo identifies the segment it answers, so even a segment sent again is measured
+    // correctly (Karn's rule alone would leave go-back-N without samples).
     private void SampleRoundTrip(uint echo)
     {
         if (echo == 0) return;
-        var sample = (uint)(Clock() - echo) / 1000.0;
-        if (sample > 60) return; // a wrapped or bogus echo
-        if (_srtt == 0)
-        {
-            _srtt = Math.Max(sample, 0.0005);
-            _rttvar = sample / 2;
-        }
-        else
-        {
-            _rttvar = 0.75 * _rttvar + 0.25 * Math.Abs(_srtt - sample);
-            _srtt = 0.875 * _srtt + 0.125 * sample;
-        }
-        _rto = Computed();
-    }
-
-    private TimeSpan Computed()
-    {
-        var rto = TimeSpan.FromSeconds(_srtt + Math.Max(0.001, 4 * _rttvar));
-        return rto < _minRto ? _minRto : rto > MaxRetransmissionTimeout ? MaxRetransmissionTimeout : rto;
+        _rtt.Sample((uint)(Clock() - echo) / 1000.0);
     }
 
     private void EnterTimeWait()

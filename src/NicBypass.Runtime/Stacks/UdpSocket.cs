@@ -109,7 +109,7 @@ public sealed class UdpSocket
             switch (TrySendTo(to, payload.Span))
             {
                 case SendStatus.Sent or SendStatus.Queued: return true;
-                case SendStatus.Dropped: return false;
+                case SendStatus.Spoofed or SendStatus.Malformed or SendStatus.Oversize: return false;
             }
             await writable.WaitAsync(cancellation).ConfigureAwait(false);
         }

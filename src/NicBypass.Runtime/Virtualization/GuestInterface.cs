@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Packets;
 
 namespace NicBypass.Runtime.Virtualization;
@@ -37,7 +38,7 @@ public sealed class GuestInterface
     }
 
     /// <summary>Outbound: a frame in the VM's representation, on its way to the VNIC.</summary>
-    internal TransmitStatus Send(ReadOnlySpan<byte> frame)
+    internal SendStatus Send(ReadOnlySpan<byte> frame)
     {
         if (Transform == PacketTransform.None) return Vnic.Transmit(frame);
         if (frame.Length > _outbound.Length) return Vnic.Transmit(frame);

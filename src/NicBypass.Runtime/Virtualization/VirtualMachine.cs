@@ -60,7 +60,7 @@ public sealed class VirtualMachine : IPollingConsumer
     public void AssignAddress(IPAddress address) => Stack.AddAddress(NetworkAddress.From(address));
 
     /// <summary>Sends a plain frame from the guest as it is (through its driver, interface and VNIC) — any frame, even a forged one.</summary>
-    public TransmitStatus Send(ReadOnlySpan<byte> frame)
+    public SendStatus Send(ReadOnlySpan<byte> frame)
     {
         if (!_reverse) return Interface.Send(frame);
         var memory = _wire.AsSpan(0, Math.Min(frame.Length, _wire.Length));
@@ -96,12 +96,7 @@ public sealed class VirtualMachine : IPollingConsumer
     {
         private TaskCompletionSource? _writable;
 
-        public SendStatus Send(ReadOnlySpan<byte> frame) => vm.Send(frame) switch
-        {
-            TransmitStatus.Queued => SendStatus.Sent,
-            TransmitStatus.RingFull => SendStatus.Blocked,
-            _ => SendStatus.Dropped,
-        };
+        public SendStatus Send(ReadOnlySpan<byte> frame) => vm.Send(frame);
 
         public Task WhenWritable()
         {

@@ -188,11 +188,8 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         {
             if (Outbound.Count == 0)
             {
-                switch (TryTransmit(frame))
-                {
-                    case TransmitOutcome.Sent: return SendStatus.Sent;
-                    case TransmitOutcome.Dropped: return SendStatus.Dropped;
-                }
+                var status = TryTransmit(frame);
+                if (status != SendStatus.Blocked) return status; // sent, or dropped with its reason
             }
             if (Outbound.TryEnqueue(frame)) return SendStatus.Queued;
             BlockedSends++;
@@ -221,9 +218,9 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             {
                 while (Outbound.Count > 0)
                 {
-                    var outcome = TryTransmit(Outbound.Peek());
-                    if (outcome == TransmitOutcome.Held) break;
-                    if (outcome == TransmitOutcome.Dropped) Stack.Counters.DropSend(StackDropReason.Spoofed);
+                    var status = TryTransmit(Outbound.Peek());
+                    if (status == SendStatus.Blocked) break;
+                    if (StackDropReasons.Of(status) is { } reason) Stack.Counters.DropSend(reason);
                     Outbound.DropHead();
                     moved++;
                 }
@@ -238,28 +235,16 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         return moved > 0;
     }
 
-    private TransmitOutcome TryTransmit(ReadOnlySpan<byte> frame)
+    // Sent, Blocked (held back by the allocation or a full transmit ring: it waits), or dropped
+    // by the VNIC with its reason.
+    private SendStatus TryTransmit(ReadOnlySpan<byte> frame)
     {
         var limiter = OutboundLimiter;
-        if (limiter is not null && !limiter.CanConsume(frame.Length)) return TransmitOutcome.Held;
-        switch (Vnic.Transmit(frame))
-        {
-            case TransmitStatus.Queued:
-                limiter?.Consume(frame.Length);
-                return TransmitOutcome.Sent;
-            case TransmitStatus.RingFull:
-                return TransmitOutcome.Held;
-            default:
-                return TransmitOutcome.Dropped;
-        }
+        if (limiter is not null && !limiter.CanConsume(frame.Length)) return SendStatus.Blocked;
+        var status = Vnic.Transmit(frame);
+        if (status == SendStatus.Sent) limiter?.Consume(frame.Length);
+        return status;
     }
 
     public override string ToString() => $"VNS '{Name}' ({Policy})";
-
-    private enum TransmitOutcome
-    {
-        Sent,
-        Held,
-        Dropped,
-    }
 }

@@ -158,22 +158,23 @@ public sealed class Vnic : IReceiveRingClient
     /// <summary>
     /// Sends an (untagged) frame towards the wire through a transmit ring; the VLAN tag is added
     /// here. Spoofed, too short and too long frames are dropped and counted; a full transmit
-    /// ring pushes back (<see cref="TransmitStatus.RingFull"/>: the caller still has the frame).
+    /// ring pushes back (<see cref="SendStatus.Blocked"/>: the caller still has the frame).
     /// </summary>
-    public TransmitStatus Transmit(ReadOnlySpan<byte> frame)
+    public SendStatus Transmit(ReadOnlySpan<byte> frame)
     {
         var device = Nic.Device;
         if (frame.Length < EthernetHeader.Length || frame.Length > device.MaxFrameLength)
         {
             TransmitCounters.Received++;
-            TransmitCounters.Drop(frame.Length < EthernetHeader.Length ? Accounting.DropReason.Malformed : Accounting.DropReason.Oversize);
-            return TransmitStatus.Invalid;
+            var shortFrame = frame.Length < EthernetHeader.Length;
+            TransmitCounters.Drop(shortFrame ? Accounting.DropReason.Malformed : Accounting.DropReason.Oversize);
+            return shortFrame ? SendStatus.Malformed : SendStatus.Oversize;
         }
         if (Protection && IsSpoofed(frame))
         {
             TransmitCounters.Received++;
             TransmitCounters.Drop(Accounting.DropReason.Spoofed);
-            return TransmitStatus.Spoofed;
+            return SendStatus.Spoofed;
         }
         var ring = Id % device.Settings.TxRings;
         bool queued;
@@ -198,11 +199,11 @@ public sealed class Vnic : IReceiveRingClient
         if (!queued)
         {
             BackPressured++;
-            return TransmitStatus.RingFull;
+            return SendStatus.Blocked;
         }
         TransmitCounters.Received++;
         TransmitCounters.Delivered++;
-        return TransmitStatus.Queued;
+        return SendStatus.Sent;
     }
 
     private bool IsSpoofed(ReadOnlySpan<byte> frame)
