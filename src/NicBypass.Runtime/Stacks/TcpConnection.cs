@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Packets;
 using System.Buffers.Binary;
 
 namespace NicBypass.Runtime.Stacks;
@@ -532,7 +533,7 @@ public sealed class TcpConnection
         // A SYN offers MSS and timestamps; once both sides did, every segment carries them.
         var stamped = syn || _timestamps;
         var headerLength = 20 + (syn ? 4 : 0) + (stamped ? TimestampsLength : 0);
-        var frame = _stack.BuildIp(_local, Remote.Address, NetworkStack.ProtocolTcp, headerLength + length, out var tcp);
+        var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp);
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), sequence);

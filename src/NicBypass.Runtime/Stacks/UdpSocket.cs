@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Packets;
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
@@ -88,7 +89,7 @@ public sealed class UdpSocket
     {
         var maxPayload = _stack.Mtu - (to.Address.IsV6 ? 40 : 20) - 8;
         if (payload.Length > maxPayload) throw new ArgumentException($"a {payload.Length}-byte datagram does not fit the MTU ({maxPayload} bytes at most; the stack does not fragment)", nameof(payload));
-        var frame = _stack.BuildIp(_stack.SourceFor(to.Address), to.Address, NetworkStack.ProtocolUdp, 8 + payload.Length, out var udp);
+        var frame = _stack.BuildIp(_stack.SourceFor(to.Address), to.Address, IpProtocol.Udp, 8 + payload.Length, out var udp);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp, Port);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), to.Port);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(4), (ushort)(8 + payload.Length));

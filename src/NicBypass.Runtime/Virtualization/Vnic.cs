@@ -213,11 +213,11 @@ public sealed class Vnic : IReceiveRingClient
         var payload = frame.Slice(EthernetHeader.Length);
         switch (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)))
         {
-            case 0x0800 when payload.Length >= 20:
-                return !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(12)));
-            case 0x0806 when payload.Length >= 28:
-                return !OwnsMac(EthernetHeader.ReadMac(payload.Slice(8))) || !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(14)));
-            case 0x86DD when payload.Length >= 40:
+            case EtherType.Ipv4 when payload.Length >= Ipv4Header.MinLength:
+                return !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(12))); // the source, even in a damaged header
+            case EtherType.Arp when ArpHeader.TryRead(payload, out var arp):
+                return !OwnsMac(arp.SenderMac) || !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(arp.SenderAddress));
+            case EtherType.Ipv6 when payload.Length >= Ipv6Header.Length:
                 var source = BinaryPrimitives.ReadUInt128BigEndian(payload.Slice(8));
                 if (source == 0) return false; // duplicate address detection
                 foreach (var own in _allowedV6)

@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Stacks;
+
+// ARP (RFC 826): answering requests for its own IPv4 addresses, learning from them, and asking for a neighbour's MAC (ARP request, or neighbour solicitation for IPv6).
+public sealed partial class NetworkStack
+{
+    private void ReceiveArp(ReadOnlySpan<byte> frame)
+    {
+        if (!ArpHeader.TryRead(frame.Slice(EthernetHeader.Length), out var arp))
+        {
+            Counters.Drop(StackDropReason.Malformed);
+            return;
+        }
+        var operation = arp.Operation;
+        var senderMac = arp.SenderMac;
+        var sender = NetworkAddress.Read(arp.SenderAddress);
+        if (!Owns(NetworkAddress.Read(arp.TargetAddress)) || operation is not (ArpHeader.Request or ArpHeader.Reply))
+        {
+            Counters.Drop(StackDropReason.NotForUs);
+            return;
+        }
+        Counters.Add(ref Counters._answered);
+        if (sender.Value != 0) Learn(sender, senderMac);
+        if (operation != ArpHeader.Request) return;
+
+        var reply = Scratch().AsSpan(0, 60);
+        reply.Clear();
+        EthernetHeader.WriteMac(reply, senderMac);
+        EthernetHeader.WriteMac(reply.Slice(6), Mac);
+        BinaryPrimitives.WriteUInt16BigEndian(reply.Slice(12), EtherType.Arp);
+        var body = reply.Slice(EthernetHeader.Length);
+        arp.Packet.Slice(0, 6).CopyTo(body);
+        BinaryPrimitives.WriteUInt16BigEndian(body.Slice(6), ArpHeader.Reply);
+        EthernetHeader.WriteMac(body.Slice(8), Mac);
+        arp.TargetAddress.CopyTo(body.Slice(14));
+        arp.Packet.Slice(8, 10).CopyTo(body.Slice(18)); // the requester's MAC and IP become the target
+        if (SendReply(reply)) Counters.Add(ref Counters._arpReplies);
+    }
+
+    /// <summary>Asks for <paramref name="target"/>'s MAC: an ARP request, or a neighbour solicitation to its solicited-node group.</summary>
+    internal void Solicit(NetworkAddress target)
+    {
+        if (!target.IsV6)
+        {
+            var request = Scratch().AsSpan(0, 60);
+            request.Clear();
+            EthernetHeader.WriteMac(request, 0xFFFF_FFFF_FFFFUL);
+            EthernetHeader.WriteMac(request.Slice(6), Mac);
+            BinaryPrimitives.WriteUInt16BigEndian(request.Slice(12), EtherType.Arp);
+            var arp = request.Slice(EthernetHeader.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(arp, 1);
+            BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(2), EtherType.Ipv4);
+            arp[4] = 6;
+            arp[5] = 4;
+            BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(6), 1);
+            EthernetHeader.WriteMac(arp.Slice(8), Mac);
+            SourceFor(target).Write(arp.Slice(14));
+            target.Write(arp.Slice(24));
+            Transmit(request, reply: true);
+            return;
+        }
+        // Neighbour solicitation to the target's solicited-node multicast address.
+        var low24 = (uint)(target.Value & 0xFF_FFFF);
+        var group = new NetworkAddress(((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24) | low24, true);
+        var frame = BuildIp(SourceFor(target), group, IpProtocol.IcmpV6, 32, out var icmp, hopLimit: 255);
+        icmp.Clear();
+        icmp[0] = 135;
+        target.Write(icmp.Slice(8));
+        icmp[24] = 1; // source link-layer address option
+        icmp[25] = 1;
+        EthernetHeader.WriteMac(icmp.Slice(26), Mac);
+        SealTransport(frame, 2);
+        EthernetHeader.WriteMac(frame, 0x3333_FF00_0000UL | low24);
+        Transmit(frame, reply: true);
+    }
+}

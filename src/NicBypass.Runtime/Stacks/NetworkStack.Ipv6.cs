@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Stacks;
+
+// IPv6 (RFC 8200) input and neighbour discovery (RFC 4861): solicitations for its own addresses, advertisements, ICMPv6 echo.
+public sealed partial class NetworkStack
+{
+    private void ReceiveIpv6(ReadOnlySpan<byte> frame)
+    {
+        if (!Ipv6Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip))
+        {
+            Counters.Drop(StackDropReason.Malformed);
+            return;
+        }
+        var destination = NetworkAddress.Read(ip.Destination);
+        var unicast = Owns(destination);
+        if (!unicast && !IsSolicitedNodeOrAllNodes(destination))
+        {
+            Counters.Drop(StackDropReason.NotForUs);
+            return;
+        }
+        if (ip.HopLimit == 0)
+        {
+            Counters.Drop(StackDropReason.TtlExpired);
+            return;
+        }
+        var source = NetworkAddress.Read(ip.Source);
+        switch (ip.NextHeader)
+        {
+            case IpProtocol.IcmpV6:
+                ReceiveIcmpV6(frame, ip.Payload, source, destination, unicast);
+                return;
+            case IpProtocol.Udp when unicast:
+                Glean(source, frame);
+                ReceiveUdp(ip.Packet, ip.Payload, source, destination);
+                return;
+            case IpProtocol.Tcp when unicast:
+                Glean(source, frame);
+                ReceiveTcp(ip.Packet, ip.Payload, source, destination);
+                return;
+            case IpProtocol.Ipv6Fragment:
+                Counters.Drop(StackDropReason.Fragment);
+                return;
+            default:
+                Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);
+                return;
+        }
+    }
+
+    private void ReceiveIcmpV6(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> icmp, NetworkAddress source, NetworkAddress destination, bool unicast)
+    {
+        Span<byte> src = stackalloc byte[16];
+        Span<byte> dst = stackalloc byte[16];
+        source.Write(src);
+        destination.Write(dst);
+        if (icmp.Length < 8 || InternetChecksum.ComputeV6(src, dst, IpProtocol.IcmpV6, icmp) != 0)
+        {
+            Counters.Drop(StackDropReason.Malformed);
+            return;
+        }
+        var solicitorMac = EthernetHeader.ReadMac(frame.Slice(6));
+        switch (icmp[0])
+        {
+            case 135 when icmp.Length >= 24 && Owns(NetworkAddress.Read(icmp.Slice(8, 16))):
+                Counters.Add(ref Counters._answered);
+                if (source.Value != 0) Learn(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
+                AdvertiseNeighbor(solicitorMac, source, NetworkAddress.Read(icmp.Slice(8, 16)));
+                return;
+            case 136 when icmp.Length >= 24:
+                Counters.Add(ref Counters._answered);
+                Learn(NetworkAddress.Read(icmp.Slice(8, 16)), LinkLayerOption(icmp.Slice(24), 2) ?? solicitorMac);
+                return;
+            case 128 when unicast:
+                Counters.Add(ref Counters._answered);
+                Glean(source, frame);
+                var reply = BuildIp(destination, source, IpProtocol.IcmpV6, icmp.Length, out var body);
+                icmp.CopyTo(body);
+                body[0] = 129;
+                BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), 0);
+                SealTransport(reply, 2);
+                EthernetHeader.WriteMac(reply, solicitorMac);
+                if (SendReply(reply)) Counters.Add(ref Counters._echoReplies);
+                return;
+            case 129 when unicast:
+                Counters.Add(ref Counters._delivered);
+                Interlocked.Increment(ref _echoRepliesReceived);
+                return;
+            default:
+                Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);
+                return;
+        }
+    }
+
+    private void AdvertiseNeighbor(ulong solicitorMac, NetworkAddress solicitor, NetworkAddress target)
+    {
+        // An unspecified solicitor (duplicate address detection) is answered to all nodes.
+        var unspecified = solicitor.Value == 0;
+        var destination = unspecified ? new NetworkAddress((UInt128)0xFF02 << 112 | 1, true) : solicitor;
+        var reply = BuildIp(target, destination, IpProtocol.IcmpV6, 32, out var icmp, hopLimit: 255);
+        icmp.Clear();
+        icmp[0] = 136;
+        BinaryPrimitives.WriteUInt32BigEndian(icmp.Slice(4), unspecified ? 0x2000_0000u : 0x6000_0000u); // (solicited,) override
+        target.Write(icmp.Slice(8));
+        icmp[24] = 2; // target link-layer address option
+        icmp[25] = 1;
+        EthernetHeader.WriteMac(icmp.Slice(26), Mac);
+        SealTransport(reply, 2);
+        EthernetHeader.WriteMac(reply, unspecified ? 0x3333_0000_0001UL : solicitorMac);
+        if (SendReply(reply)) Counters.Add(ref Counters._neighborAdvertisements);
+    }
+
+    private static ulong? LinkLayerOption(ReadOnlySpan<byte> options, byte type)
+    {
+        while (options.Length >= 8)
+        {
+            var length = options[1] * 8;
+            if (length == 0 || length > options.Length) return null;
+            if (options[0] == type) return EthernetHeader.ReadMac(options.Slice(2));
+            options = options.Slice(length);
+        }
+        return null;
+    }
+
+    private bool IsSolicitedNodeOrAllNodes(NetworkAddress address)
+    {
+        if (!address.IsV6) return false;
+        if (address.Value == ((UInt128)0xFF02 << 112 | 1)) return true;
+        var prefix = ((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24);
+        if ((address.Value & ~(UInt128)0xFF_FFFF) != prefix) return false;
+        foreach (var own in Volatile.Read(ref _addresses))
+        {
+            if (own.IsV6 && (own.Value & 0xFF_FFFF) == (address.Value & 0xFF_FFFF)) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Stacks;
+
+// Building and sending frames: Ethernet and IP headers in a per-thread buffer, transport checksums, and the way out through the neighbour cache to the stack's output.
+public sealed partial class NetworkStack
+{
+    /// <summary>This thread's frame-building buffer (a frame is built, sent and forgotten before the next).</summary>
+    internal static byte[] Scratch() => t_frame ??= new byte[16 * 1024];
+
+    /// <summary>The address it sends from towards <paramref name="destination"/>: its first of the same family.</summary>
+    internal NetworkAddress SourceFor(NetworkAddress destination)
+    {
+        foreach (var address in Addresses)
+        {
+            if (address.IsV6 == destination.IsV6) return address;
+        }
+        throw new InvalidOperationException($"the stack has no {(destination.IsV6 ? "IPv6" : "IPv4")} address to send to {destination} from");
+    }
+
+    /// <summary>
+    /// Writes the Ethernet (destination MAC left for <see cref="Send"/>) and IP headers of a
+    /// packet into this thread's buffer; returns the frame, with <paramref name="payload"/> its
+    /// transport part.
+    /// </summary>
+    internal Span<byte> BuildIp(NetworkAddress source, NetworkAddress destination, byte protocol, int payloadLength, out Span<byte> payload, byte hopLimit = 64)
+    {
+        var headerLength = destination.IsV6 ? 40 : 20;
+        var frame = Scratch().AsSpan(0, EthernetHeader.Length + headerLength + payloadLength);
+        EthernetHeader.WriteMac(frame.Slice(6), Mac);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(12), destination.IsV6 ? EtherType.Ipv6 : EtherType.Ipv4);
+        var ip = frame.Slice(EthernetHeader.Length, headerLength);
+        ip.Clear();
+        if (destination.IsV6)
+        {
+            ip[0] = 0x60;
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)payloadLength);
+            ip[6] = protocol;
+            ip[7] = hopLimit;
+            source.Write(ip.Slice(8));
+            destination.Write(ip.Slice(24));
+        }
+        else
+        {
+            ip[0] = 0x45;
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + payloadLength));
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)Interlocked.Increment(ref _ipId));
+            ip[6] = 0x40; // don't fragment
+            ip[8] = hopLimit;
+            ip[9] = protocol;
+            source.Write(ip.Slice(12));
+            destination.Write(ip.Slice(16));
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), InternetChecksum.Compute(ip));
+        }
+        payload = frame.Slice(EthernetHeader.Length + headerLength);
+        return frame;
+    }
+
+    /// <summary>Fills in the transport checksum at <paramref name="checksumOffset"/> of the payload, over the pseudo-header.</summary>
+    internal static void SealTransport(Span<byte> frame, int checksumOffset)
+    {
+        var ip = frame.Slice(EthernetHeader.Length);
+        var v6 = ip[0] >> 4 == 6;
+        var segment = v6 ? ip.Slice(40) : ip.Slice((ip[0] & 0x0F) * 4);
+        BinaryPrimitives.WriteUInt16BigEndian(segment.Slice(checksumOffset), 0);
+        var checksum = v6
+            ? InternetChecksum.ComputeV6(ip.Slice(8, 16), ip.Slice(24, 16), ip[6], segment)
+            : InternetChecksum.ComputeV4(ip.Slice(12, 4), ip.Slice(16, 4), ip[9], segment);
+        // UDP sends a computed zero as all ones (zero means "no checksum").
+        BinaryPrimitives.WriteUInt16BigEndian(segment.Slice(checksumOffset), checksum == 0 ? (ushort)0xFFFF : checksum);
+    }
+
+    /// <summary>
+    /// Sends a built IP frame to <paramref name="nextHop"/>: fills in its MAC from the neighbour
+    /// cache, or parks the frame and solicits the MAC (ARP / neighbour solicitation).
+    /// </summary>
+    internal SendStatus Send(Span<byte> frame, NetworkAddress nextHop, bool reply = false) => _neighbors.Send(frame, nextHop, reply);
+
+    /// <summary>Hands a finished frame to the output and counts it as sent, or dropped with the output's reason.</summary>
+    internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply)
+    {
+        var status = _output.Send(frame);
+        switch (status)
+        {
+            case SendStatus.Sent or SendStatus.Queued:
+                StackCounters.AddShared(ref Counters._sent);
+                break;
+            case SendStatus.Blocked when reply:
+                Counters.DropSend(StackDropReason.OutputBlocked);
+                break;
+            default:
+                if (StackDropReasons.Of(status) is { } reason) Counters.DropSend(reason);
+                break;
+        }
+        return status;
+    }
+
+    private bool SendReply(ReadOnlySpan<byte> frame) => Transmit(frame, reply: true) is SendStatus.Sent or SendStatus.Queued;
+
+    /// <summary>Sends an ICMP (or ICMPv6) echo request; replies are counted in <see cref="EchoRepliesReceived"/>.</summary>
+    public SendStatus SendEchoRequest(NetworkAddress destination, ushort identifier, ushort sequence, int payloadLength = 32)
+    {
+        var source = SourceFor(destination);
+        var frame = BuildIp(source, destination, destination.IsV6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp, 8 + payloadLength, out var icmp);
+        icmp.Clear();
+        icmp[0] = destination.IsV6 ? (byte)128 : (byte)8;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(4), identifier);
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(6), sequence);
+        for (var i = 0; i < payloadLength; i++) icmp[8 + i] = (byte)i;
+        if (destination.IsV6) SealTransport(frame, 2);
+        else BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(2), InternetChecksum.Compute(icmp));
+        return Send(frame, destination);
+    }
+}

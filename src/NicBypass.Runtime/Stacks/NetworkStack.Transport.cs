@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Stacks;
+
+// UDP and TCP demultiplexing to sockets and connections; port unreachable and RST for ports nobody serves.
+public sealed partial class NetworkStack
+{
+    private void ReceiveUdp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> udp, NetworkAddress source, NetworkAddress destination)
+    {
+        var length = udp.Length >= 8 ? BinaryPrimitives.ReadUInt16BigEndian(udp.Slice(4)) : 0;
+        if (udp.Length < 8 || length < 8 || length > udp.Length || !ChecksumValid(packet, udp.Slice(0, length), IpProtocol.Udp, allowZero: !source.IsV6))
+        {
+            Counters.Drop(StackDropReason.Malformed);
+            return;
+        }
+        udp = udp.Slice(0, length);
+        var sourcePort = BinaryPrimitives.ReadUInt16BigEndian(udp);
+        var destinationPort = BinaryPrimitives.ReadUInt16BigEndian(udp.Slice(2));
+        if (_udp.TryGetValue(destinationPort, out var socket))
+        {
+            if (socket.Enqueue(new NetworkEndpoint(source, sourcePort), udp.Slice(8))) Counters.Add(ref Counters._delivered);
+            else Counters.Drop(StackDropReason.SocketFull);
+            return;
+        }
+        if (Settings.EchoUdp)
+        {
+            Counters.Add(ref Counters._answered);
+            var reply = BuildIp(destination, source, IpProtocol.Udp, udp.Length, out var body);
+            udp.CopyTo(body);
+            BinaryPrimitives.WriteUInt16BigEndian(body, destinationPort);
+            BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), sourcePort);
+            BinaryPrimitives.WriteUInt16BigEndian(body.Slice(6), 0);
+            SealTransport(reply, 6);
+            if (Send(reply, source, reply: true) is SendStatus.Sent or SendStatus.Queued) Counters.Add(ref Counters._udpEchoes);
+            return;
+        }
+        Counters.Drop(StackDropReason.PortUnreachable);
+        SendPortUnreachable(packet, source, destination);
+    }
+
+    private void ReceiveTcp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> tcp, NetworkAddress source, NetworkAddress destination)
+    {
+        if (tcp.Length < 20 || (tcp[12] >> 4) * 4 < 20 || (tcp[12] >> 4) * 4 > tcp.Length || !ChecksumValid(packet, tcp, IpProtocol.Tcp, allowZero: false))
+        {
+            Counters.Drop(StackDropReason.Malformed);
+            return;
+        }
+        var segment = new TcpSegment(tcp);
+        if (_connections.TryGetValue(new TcpKey(source, segment.SourcePort, segment.DestinationPort), out var connection))
+        {
+            if (connection.OnSegment(segment)) Counters.Add(ref Counters._delivered);
+            else Counters.Drop(StackDropReason.OutOfOrder);
+            return;
+        }
+        if (segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack) && !segment.Has(TcpFlags.Rst)
+            && _listeners.TryGetValue(segment.DestinationPort, out var listener))
+        {
+            if (!listener.HasRoom)
+            {
+                Counters.Drop(StackDropReason.SocketFull);
+                return;
+            }
+            lock (_bind)
+            {
+                connection = new TcpConnection(this, destination, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
+                _connections[connection.Key] = connection;
+                Interlocked.Increment(ref _timed);
+            }
+            connection.Accept(segment);
+            Counters.Add(ref Counters._delivered);
+            return;
+        }
+        Counters.Drop(StackDropReason.PortUnreachable);
+        if (!segment.Has(TcpFlags.Rst)) SendReset(source, destination, segment);
+    }
+
+    private void SendPortUnreachable(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination)
+    {
+        // ICMP carries the offending IP header and the first 8 bytes of its payload; ICMPv6 as
+        // much of the packet as fits in the minimum IPv6 MTU.
+        var quoted = source.IsV6 ? packet.Slice(0, Math.Min(packet.Length, 1280 - 48)) : packet.Slice(0, Math.Min(packet.Length, (packet[0] & 0x0F) * 4 + 8));
+        var frame = BuildIp(destination, source, source.IsV6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp, 8 + quoted.Length, out var icmp);
+        icmp.Slice(0, 8).Clear();
+        icmp[0] = source.IsV6 ? (byte)1 : (byte)3;
+        icmp[1] = source.IsV6 ? (byte)4 : (byte)3;
+        quoted.CopyTo(icmp.Slice(8));
+        if (source.IsV6) SealTransport(frame, 2);
+        else BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(2), InternetChecksum.Compute(icmp));
+        if (Send(frame, source, reply: true) is SendStatus.Sent or SendStatus.Queued) Counters.Add(ref Counters._portUnreachables);
+    }
+
+    internal void SendReset(NetworkAddress remote, NetworkAddress local, in TcpSegment cause)
+    {
+        // RFC 793: if the offending segment has an ACK, the RST takes its sequence number from it;
+        // otherwise it acknowledges everything the segment occupied.
+        var frame = BuildIp(local, remote, IpProtocol.Tcp, 20, out var tcp);
+        tcp.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, cause.DestinationPort);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), cause.SourcePort);
+        tcp[12] = 5 << 4;
+        if (cause.Has(TcpFlags.Ack))
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), cause.Acknowledgment);
+            tcp[13] = (byte)TcpFlags.Rst;
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), cause.Sequence + (uint)cause.SequenceLength);
+            tcp[13] = (byte)(TcpFlags.Rst | TcpFlags.Ack);
+        }
+        SealTransport(frame, 16);
+        if (Send(frame, remote, reply: true) is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref Counters._resets);
+    }
+
+    // The pseudo-header's addresses are read from the packet's own IP header.
+    private static bool ChecksumValid(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> segment, byte protocol, bool allowZero)
+    {
+        if (allowZero && BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(6)) == 0) return true;
+        return (packet[0] >> 4 == 6
+            ? InternetChecksum.ComputeV6(packet.Slice(8, 16), packet.Slice(24, 16), protocol, segment)
+            : InternetChecksum.ComputeV4(packet.Slice(12, 4), packet.Slice(16, 4), protocol, segment)) == 0;
+    }
+}
