@@ -44,7 +44,7 @@ RunUntil(() =>
 });
 var seconds = (clock.Nanoseconds - start) / 1e9;
 Console.WriteLine($"web: {received:N0} bytes in {seconds:0.###} s of virtual time = {received * 8 / seconds / 1e6:0.#} Mbit/s (outbound-bandwidth 50M), intact");
-Console.WriteLine($"web's VNS: {services.Web.Counters.Received:N0} frames in, {services.Web.Counters.Sent:N0} out, policy {services.Web.Policy}, outbound VSQ high water {services.Web.Outbound.HighWater}");
+Console.WriteLine($"web's VNS: {services.Web.Counters.Received:N0} frames in, {services.Web.Counters.Sent:N0} out, policy {services.Web.Policy}, outbound VSQ high water {services.Web.OutboundHighWater}");
 Console.WriteLine($"dns's VNS: policy {services.Dns.Policy}");
 
 void RunUntil(Func<bool> done)

@@ -4,6 +4,7 @@ using System.Net;
 using NicBypass.Runtime.Accounting;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Rings;
 using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 
@@ -73,7 +74,7 @@ public static class FrameTrace
                 steps.Add(new($"interface {vnic.Name}", guest.Transform == PacketTransform.ReverseBits ? "reverse-bits: each byte's bit order flipped into VM memory" : "copied into VM memory"));
                 steps.Add(new($"VM {vnic.Name} guest stack", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
             }
-            else if (vnic.Consumer is VirtualNetworkStack vns)
+            else if (host.NetworkStackOf(vnic) is { } vns)
             {
                 steps.Add(new($"VNS {vnic.Name} ({vns.Policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
             }
@@ -244,7 +245,7 @@ public static class FrameTrace
                 rings.ToDictionary(r => r, r => r.Interrupts),
                 host.Nics.SelectMany(n => n.SoftwareRings).ToDictionary(s => s, s => Counts.Of(s.Counters)),
                 host.Vnics.ToDictionary(v => v, v => Counts.Of(v.Counters)),
-                host.Vnics.Where(v => v.Interface is not null || v.Consumer is VirtualNetworkStack).ToDictionary(v => v, v => StackDelta.Of(v.Interface is { } i ? i.VirtualMachine.Counters : ((VirtualNetworkStack)v.Consumer!).Counters)),
+                host.Vnics.Where(v => v.Interface is not null || host.NetworkStackOf(v) is not null).ToDictionary(v => v, v => StackDelta.Of(v.Interface is { } i ? i.VirtualMachine.Counters : host.NetworkStackOf(v)!.Counters)),
                 host.Vnics.ToDictionary(v => v, v => v.TransmitCounters.Dropped(DropReason.Spoofed)));
         }
     }

@@ -39,7 +39,7 @@ public static class TrafficSimulation
                            ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / vnics.Count);
                 var interval = 8e9 * size / rate;
                 total += 1e9 / interval;
-                streams.Add(new Stream(nic, vnic.Consumer is VirtualNetworkStack vns ? Datagram(vns, size, applications) : Frame(vnic, size), interval));
+                streams.Add(new Stream(nic, host.NetworkStackOf(vnic) is { } vns ? Datagram(vns, size, applications) : Frame(vnic, size), interval));
             }
             if (options.Mix)
             {

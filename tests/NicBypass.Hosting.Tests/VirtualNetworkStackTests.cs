@@ -186,7 +186,7 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
 
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
         {
-            for (var i = 0; i < 1000; i++) vns.Deliver(vns.Vnic, frame);
+            for (var i = 0; i < 1000; i++) ((IVnicConsumer)vns).Deliver(vns.Vnic, frame);
         });
         while (vns.Poll()) { }
 
@@ -246,7 +246,7 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
 
         using (vns.Inbound.Enter())
         {
-            for (var i = 0; i < 6; i++) vns.Deliver(vns.Vnic, ping); // not through the ring, which would have kept them
+            for (var i = 0; i < 6; i++) ((IVnicConsumer)vns).Deliver(vns.Vnic, ping); // not through the ring, which would have kept them
         }
         while (vns.Poll()) { }
 

@@ -124,18 +124,18 @@ public class PoolBudgetTests
     [Fact]
     public void A_host_with_thousands_of_software_rings_gets_a_pool_within_the_memory_budget()
     {
-        var host = new NetworkHost("big");
-        var nic = host.AddNic("e0", SimNicModels.SimNic100G, new SimNicSettings(1, RingSize: 65536));
-        var vnics = Enumerable.Range(0, 300).Select(i => host.AddVirtualMachine(new VnicSettings("v" + i, "e0", new[] { 0x020000000000UL + (ulong)i + 1 })).Vnic).ToList();
-        var software = nic.BindSoftwareRing(0, "sr0", vnics.Count);
+        var build = new HostBuilder("big");
+        var nic = build.AddNic("e0", "simnic-100g", new SimNicSettings(1, RingSize: 65536));
+        var vnics = Enumerable.Range(0, 300).Select(i => build.AddVirtualMachine(new VnicSettings("v" + i, "e0", new[] { 0x020000000000UL + (ulong)i + 1 })).Vnic).ToList();
+        build.BindSoftwareRing("e0", null, 0, "sr0", vnics.Count);
         for (var i = 0; i < vnics.Count; i++)
         {
-            software.BindRing(i, vnics[i]);
-            software.Program(vnics[i].Macs[0], 0, i, vnics[i]);
-            nic.Program(vnics[i].Macs[0], 0, 0, vnics[i]);
+            build.BindSoftwareReceiveRing("e0", "sr0", i, vnics[i].Name);
+            build.Program("e0", "sr0", vnics[i].Macs[0], 0, i, vnics[i].Name);
+            build.Program("e0", null, vnics[i].Macs[0], 0, 0, vnics[i].Name);
         }
 
-        host.Start(); // 301 rings of 65,536 descriptors would need 19.7 million slots
+        build.Start(); // 301 rings of 65,536 descriptors would need 19.7 million slots
 
         Assert.Equal(NetworkHost.MaxPoolBytes / nic.Device.SlotSize, nic.Device.Pool.SlotCount);
     }

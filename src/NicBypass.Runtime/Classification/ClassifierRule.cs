@@ -11,7 +11,7 @@ namespace NicBypass.Runtime.Classification;
 /// IPs and ports qualify the rule where the classifier matches them; with unique MACs per NIC
 /// they never change which ring a frame goes to, and the VNS judges layer-3 addressing.
 /// </summary>
-public sealed record ClassifierRule(
+internal sealed record ClassifierRule(
     ulong Mac,
     int Vlan,
     int Ring,

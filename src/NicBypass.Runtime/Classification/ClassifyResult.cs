@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Classification;
 
 /// <summary>What a classifier decided for one frame.</summary>
-public enum ClassifyResult
+internal enum ClassifyResult
 {
     /// <summary>A unicast frame owned by one rule.</summary>
     Match,

@@ -6,7 +6,7 @@ namespace NicBypass.Runtime.Classification;
 /// Where a group-addressed frame in one VLAN goes: one copy per receive ring that serves a VNIC
 /// in that VLAN, and for each ring the VNICs behind it (whose counters the copy is charged to).
 /// </summary>
-public sealed class GroupRoute(int[] rings, TrafficCounters[][] targets)
+internal sealed class GroupRoute(int[] rings, TrafficCounters[][] targets)
 {
     public int[] Rings { get; } = rings;
 

@@ -4,7 +4,7 @@ namespace NicBypass.Runtime.Classification;
 /// The API a driver advertises for programming a classifier (the seed's "control function to
 /// program the hardware classifier"): the host adds and removes rules through it and nothing else.
 /// </summary>
-public interface IClassifierProgramming
+internal interface IClassifierProgramming
 {
     ClassifierMatch Fields { get; }
 

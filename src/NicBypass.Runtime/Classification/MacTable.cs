@@ -5,7 +5,7 @@ namespace NicBypass.Runtime.Classification;
 /// probing, a load factor of at most one half. A lookup is a multiply, a shift and (almost
 /// always) one compare; it never allocates, hashes strings or walks a list.
 /// </summary>
-public sealed class MacTable : IMacLookup
+internal sealed class MacTable : IMacLookup
 {
     // Keys carry an occupancy bit above the 48 MAC bits, so MAC 0 is not mistaken for "empty".
     private const ulong Occupied = 1UL << 63;

@@ -11,7 +11,7 @@ namespace NicBypass.Runtime.Classification;
 /// Rules change on the control path (allocating is fine there); <see cref="Classify"/> is the
 /// per-frame hot path: one table lookup and a VLAN compare.
 /// </summary>
-public sealed class PacketClassifier : IClassifierProgramming
+internal sealed class PacketClassifier : IClassifierProgramming
 {
     private readonly List<ClassifierRule> _rules = new();
     private readonly MacTable _table = new();

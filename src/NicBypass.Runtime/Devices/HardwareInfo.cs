@@ -15,7 +15,7 @@ public sealed record HardwareInfo(
     ClassifierInfo Classifier)
 {
     /// <summary>Asks <paramref name="driver"/> to advertise its hardware, enforcing the standard order.</summary>
-    public static HardwareInfo Query(INicDriver driver)
+    internal static HardwareInfo Query(INicDriver driver)
     {
         var collector = new HardwareInfoCollector();
         driver.Advertise(collector);

@@ -4,7 +4,7 @@ namespace NicBypass.Runtime.Devices;
 /// Where a driver advertises its hardware. The standard fixes the order: every receive ring,
 /// then every transmit ring, then the classifier, once.
 /// </summary>
-public interface IHardwareAdvertisement
+internal interface IHardwareAdvertisement
 {
     void Link(long speedBitsPerSecond, int maxFrameLength);
 

@@ -4,7 +4,7 @@ namespace NicBypass.Runtime.Devices;
 /// A device driver: discovers its NIC's hardware resources and advertises them to the host in
 /// the standardized format (<see cref="HardwareInfo"/>), whatever the part underneath.
 /// </summary>
-public interface INicDriver
+internal interface INicDriver
 {
     string Name { get; }
 

@@ -3,10 +3,10 @@ using NicBypass.Runtime.Packets;
 namespace NicBypass.Runtime.Devices;
 
 /// <summary>A ring's poll entry point: takes up to <c>into.Length</c> frames, returns how many.</summary>
-public delegate int RingPoll(Span<PacketDescriptor> into);
+internal delegate int RingPoll(Span<PacketDescriptor> into);
 
 /// <summary>A ring's interrupt control: enables (true) or disables (false) interrupt mode.</summary>
-public delegate void RingInterruptControl(bool enable);
+internal delegate void RingInterruptControl(bool enable);
 
 /// <summary>A ring's MSI control: assigns the ring to a vector.</summary>
-public delegate void RingMsiControl(int vector);
+internal delegate void RingMsiControl(int vector);

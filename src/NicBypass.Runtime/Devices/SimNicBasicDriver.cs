@@ -6,7 +6,7 @@ namespace NicBypass.Runtime.Devices;
 /// Driver for the basic part (simnic-1g): reads the register file ring by ring. Its classifier
 /// matches destination MACs only.
 /// </summary>
-public sealed class SimNicBasicDriver : INicDriver
+internal sealed class SimNicBasicDriver : INicDriver
 {
     public const string DriverName = NicBypass.Hardware.NicModelTable.BasicDriver;
 

@@ -7,7 +7,7 @@ namespace NicBypass.Runtime.Devices;
 /// and sorts it into the standard order. Their flow classifier matches MAC and IP (and VLAN and
 /// port on the 100G part).
 /// </summary>
-public sealed class SimNicFlowDriver : INicDriver
+internal sealed class SimNicFlowDriver : INicDriver
 {
     public const string DriverName = NicBypass.Hardware.NicModelTable.FlowDriver;
 

@@ -21,7 +21,7 @@ public static class SimNicModels
         ?? throw new ArgumentException($"unknown NIC model '{name}'; known models: {string.Join(", ", All.Select(m => m.Name))}", nameof(name));
 
     /// <summary>A driver instance for a device of this model.</summary>
-    public static INicDriver CreateDriver(SimulatedNic device) => device.Model.Driver switch
+    internal static INicDriver CreateDriver(SimulatedNic device) => device.Model.Driver switch
     {
         SimNicBasicDriver.DriverName => new SimNicBasicDriver(device),
         SimNicFlowDriver.DriverName => new SimNicFlowDriver(device),

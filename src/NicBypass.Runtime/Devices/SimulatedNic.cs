@@ -70,7 +70,7 @@ public sealed class SimulatedNic
     public bool Enabled => _pool is not null;
 
     /// <summary>The buffer pool (exists once the NIC is enabled).</summary>
-    public PacketBufferPool Pool => _pool ?? throw new InvalidOperationException($"{Name} is not enabled");
+    internal PacketBufferPool Pool => _pool ?? throw new InvalidOperationException($"{Name} is not enabled");
 
     internal HardwareReceiveRing[] ReceiveRings { get; }
 
@@ -79,7 +79,7 @@ public sealed class SimulatedNic
     internal PacketClassifier Classifier { get; }
 
     /// <summary>Allocates the buffer pool and starts taking frames from the wire.</summary>
-    public void Enable(int bufferSlots)
+    internal void Enable(int bufferSlots)
     {
         if (_pool is not null) throw new InvalidOperationException($"{Name} is already enabled");
         _pool = new PacketBufferPool(bufferSlots, SlotSize);
@@ -114,7 +114,7 @@ public sealed class SimulatedNic
     }
 
     /// <summary>Queues a frame on transmit ring <paramref name="ring"/>; false when it is too long or the ring is full.</summary>
-    public bool Transmit(int ring, ReadOnlySpan<byte> frame)
+    internal bool Transmit(int ring, ReadOnlySpan<byte> frame)
     {
         var pool = Pool;
         if (frame.Length > MaxFrameLength || frame.Length < EthernetHeader.Length) return false;
@@ -126,7 +126,7 @@ public sealed class SimulatedNic
     }
 
     /// <summary>Puts every queued transmit frame on the wire, ring by ring; returns how many.</summary>
-    public int DrainTransmitRings()
+    internal int DrainTransmitRings()
     {
         var pool = Pool;
         Span<PacketDescriptor> batch = stackalloc PacketDescriptor[32];

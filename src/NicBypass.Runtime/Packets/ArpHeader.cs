@@ -7,7 +7,7 @@ namespace NicBypass.Runtime.Packets;
 /// answer. <see cref="TryRead"/> accepts hardware type 1, protocol IPv4, 6-byte and 4-byte
 /// address lengths; fields are views of the packet's own bytes.
 /// </summary>
-public readonly ref struct ArpHeader
+internal readonly ref struct ArpHeader
 {
     public const int Length = 28;
     public const ushort Request = 1;

@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Packets;
 
 /// <summary>The <c>reverse-bits</c> transform: flips the bit order of every byte through a 256-entry table.</summary>
-public static class BitReversal
+internal static class BitReversal
 {
     private static readonly byte[] Table = Build();
 

@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Packets;
 
 /// <summary>The EtherTypes the datapath and the stacks read (IEEE registry values).</summary>
-public static class EtherType
+internal static class EtherType
 {
     public const ushort Ipv4 = 0x0800;
     public const ushort Arp = 0x0806;

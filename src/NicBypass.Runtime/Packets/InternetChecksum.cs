@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace NicBypass.Runtime.Packets;
 
 /// <summary>The one's-complement Internet checksum (RFC 1071), with the IPv4/IPv6 pseudo-headers.</summary>
-public static class InternetChecksum
+internal static class InternetChecksum
 {
     /// <summary>Adds <paramref name="data"/> to a running 32-bit sum of 16-bit words.</summary>
     public static uint Add(uint sum, ReadOnlySpan<byte> data)

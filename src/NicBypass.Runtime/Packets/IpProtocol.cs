@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Packets;
 
 /// <summary>IP protocol numbers (IPv4's protocol field, IPv6's next header) the stacks handle.</summary>
-public static class IpProtocol
+internal static class IpProtocol
 {
     public const byte Icmp = 1;
     public const byte Tcp = 6;

@@ -9,7 +9,7 @@ namespace NicBypass.Runtime.Packets;
 /// length (Ethernet padding removed). The header checksum is checked separately
 /// (<see cref="HeaderChecksumValid"/>).
 /// </summary>
-public readonly ref struct Ipv4Header
+internal readonly ref struct Ipv4Header
 {
     public const int MinLength = 20;
 

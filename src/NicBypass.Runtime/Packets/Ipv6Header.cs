@@ -7,7 +7,7 @@ namespace NicBypass.Runtime.Packets;
 /// that the payload length fits the bytes at hand, and cuts <see cref="Packet"/> to it.
 /// Extension headers are not walked: <see cref="NextHeader"/> is the fixed header's.
 /// </summary>
-public readonly ref struct Ipv6Header
+internal readonly ref struct Ipv6Header
 {
     public const int Length = 40;
 

@@ -5,7 +5,7 @@ namespace NicBypass.Runtime.Packets;
 /// returning a slot is a push or pop on an index stack: no allocation per packet. The NIC rents a
 /// slot when a frame arrives from the wire; whoever consumes the frame last returns it.
 /// </summary>
-public sealed class PacketBufferPool
+internal sealed class PacketBufferPool
 {
     private readonly byte[] _slab;
     private readonly int[] _free;

@@ -8,7 +8,7 @@ namespace NicBypass.Runtime.Rings;
 /// shape): power-of-two capacity, head and tail on separate cache lines so the producer and
 /// consumer never write the same line, batch dequeue. Safe across two threads; never allocates.
 /// </summary>
-public sealed class DescriptorRing
+internal sealed class DescriptorRing
 {
     private readonly PacketDescriptor[] _slots;
     private readonly int _mask;

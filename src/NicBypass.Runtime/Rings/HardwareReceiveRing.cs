@@ -8,5 +8,5 @@ public sealed class HardwareReceiveRing(int index, int capacity, int msiVector) 
     /// <summary>The MSI vector this ring raises (rings share vectors when there are fewer vectors than rings).</summary>
     public int MsiVector { get; internal set; } = msiVector;
 
-    public override InterruptKind InterruptKind => InterruptKind.Hardware;
+    internal override InterruptKind InterruptKind => InterruptKind.Hardware;
 }

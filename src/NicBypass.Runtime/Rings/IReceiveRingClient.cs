@@ -6,7 +6,7 @@ namespace NicBypass.Runtime.Rings;
 /// What a receive ring is bound to: a VNIC, or a software ring. It gets frames a batch at a
 /// time (one call per batch, not per frame) and owns their buffer slots from then on.
 /// </summary>
-public interface IReceiveRingClient
+internal interface IReceiveRingClient
 {
     void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch);
 

@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Rings;
 
 /// <summary>An HRR raises a (simulated) hardware interrupt; an SRR a software interrupt.</summary>
-public enum InterruptKind
+internal enum InterruptKind
 {
     Hardware,
     Software,

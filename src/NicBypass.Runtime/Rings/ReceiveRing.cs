@@ -28,7 +28,7 @@ public abstract class ReceiveRing
     /// <summary>hrr0, sr0/srr2, …</summary>
     public string Name { get; }
 
-    public abstract InterruptKind InterruptKind { get; }
+    internal abstract InterruptKind InterruptKind { get; }
 
     public int Capacity => Queue.Capacity;
 
@@ -44,15 +44,15 @@ public abstract class ReceiveRing
     public bool InterruptsEnabled { get; private set; } = true;
 
     /// <summary>The VNIC or software ring this ring serves, once bound.</summary>
-    public IReceiveRingClient? Client { get; private set; }
+    internal IReceiveRingClient? Client { get; private set; }
 
     /// <summary>Where interrupts go, once bound.</summary>
-    public IInterruptTarget? InterruptTarget { get; private set; }
+    internal IInterruptTarget? InterruptTarget { get; private set; }
 
     internal DescriptorRing Queue { get; }
 
     /// <summary>Binds the ring to its client and the processor its interrupts go to.</summary>
-    public void Bind(IReceiveRingClient client, IInterruptTarget interrupts)
+    internal void Bind(IReceiveRingClient client, IInterruptTarget interrupts)
     {
         if (Client is not null) throw new InvalidOperationException($"{Name} is already bound");
         Client = client;

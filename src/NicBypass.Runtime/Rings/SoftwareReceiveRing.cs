@@ -5,5 +5,5 @@ public sealed class SoftwareReceiveRing(string softwareRing, int index, int capa
 {
     public int Index { get; } = index;
 
-    public override InterruptKind InterruptKind => InterruptKind.Software;
+    internal override InterruptKind InterruptKind => InterruptKind.Software;
 }

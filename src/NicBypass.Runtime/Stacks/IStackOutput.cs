@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>Where a <see cref="NetworkStack"/> sends its frames: a VNS's outbound VSQ, or a VM's interface.</summary>
-public interface IStackOutput
+internal interface IStackOutput
 {
     /// <summary>Hands a complete Ethernet frame (untagged) towards the wire.</summary>
     SendStatus Send(ReadOnlySpan<byte> frame);

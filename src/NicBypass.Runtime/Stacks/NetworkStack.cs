@@ -39,7 +39,7 @@ public sealed partial class NetworkStack
     private int _ipId;
     private uint _issCounter;
 
-    public NetworkStack(ulong mac, IEnumerable<IPAddress> addresses, int mtu, TimeProvider time, IStackOutput output, StackSettings? settings = null, bool concurrentReceive = true)
+    internal NetworkStack(ulong mac, IEnumerable<IPAddress> addresses, int mtu, TimeProvider time, IStackOutput output, StackSettings? settings = null, bool concurrentReceive = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 576);
         Mac = mac;
@@ -65,7 +65,7 @@ public sealed partial class NetworkStack
     public StackCounters Counters { get; }
 
     /// <summary>Where its frames go.</summary>
-    public IStackOutput Output => _output;
+    internal IStackOutput Output => _output;
 
     public IReadOnlyList<NetworkAddress> Addresses => Volatile.Read(ref _addresses);
 
@@ -169,7 +169,7 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>Processes one received Ethernet frame (untagged). The span is only read during the call.</summary>
-    public void Receive(ReadOnlySpan<byte> frame)
+    internal void Receive(ReadOnlySpan<byte> frame)
     {
         Counters.Add(ref Counters._received);
         if (frame.Length < EthernetHeader.Length)
@@ -195,7 +195,7 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>
-    public bool Tick()
+    internal bool Tick()
     {
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving) return false;
         var progress = false;

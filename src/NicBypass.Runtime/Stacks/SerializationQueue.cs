@@ -9,7 +9,7 @@ namespace NicBypass.Runtime.Stacks;
 /// ring until the queue drains), and it admits threads by its <see cref="Policy"/>: one at a
 /// time when TCP is present, any number for UDP only.
 /// </summary>
-public sealed class SerializationQueue
+internal sealed class SerializationQueue
 {
     private readonly SerializationGate _gate;
     private readonly Lock _sync = new();

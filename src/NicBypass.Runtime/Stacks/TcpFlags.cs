@@ -2,7 +2,7 @@ namespace NicBypass.Runtime.Stacks;
 
 /// <summary>The TCP header's control bits.</summary>
 [Flags]
-public enum TcpFlags : byte
+internal enum TcpFlags : byte
 {
     None = 0,
     Fin = 0x01,

@@ -10,7 +10,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// allocation is never rounded up to a whole MTU per tick (Crossbow's per-tick floor): 64 Kbps
 /// is as exact as 100 Gbps, to the granularity of the frames themselves.
 /// </summary>
-public sealed class BandwidthLimiter
+internal sealed class BandwidthLimiter
 {
     private const long NanosecondsPerSecond = 1_000_000_000;
     private readonly TimeProvider _time;

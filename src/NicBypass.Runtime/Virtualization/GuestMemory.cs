@@ -5,7 +5,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// fixed-size slots, reused in turn. <see cref="LastFrame"/> is the most recent frame as placed
 /// (after the interface's transform).
 /// </summary>
-public sealed class GuestMemory
+internal sealed class GuestMemory
 {
     private readonly byte[] _memory;
     private readonly int _slotSize;

@@ -2,6 +2,7 @@ using System.Net;
 using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Rings;
 using NicBypass.Runtime.Stacks;
 
 namespace NicBypass.Runtime.Virtualization;
@@ -80,14 +81,15 @@ public sealed class HostBuilder
         var host = Host.Nic(nic);
         if (host.SoftwareRings.Any(s => s.Id == id)) throw new ArgumentException($"NIC '{nic}' already has a software ring '{id}'", nameof(id));
         if (parent is null) host.BindSoftwareRing(ring, id, rings);
-        else SoftwareRing(host, parent).BindSoftwareRing(ring, id, rings);
+        else host.BindSoftwareRing(SoftwareRing(host, parent), ring, id, rings);
     }
 
     /// <summary>Binds software receive ring <paramref name="ring"/> of software ring <paramref name="softwareRing"/> to VNIC <paramref name="vnic"/>.</summary>
     public void BindSoftwareReceiveRing(string nic, string softwareRing, int ring, string vnic)
     {
         EnsureBuilding();
-        SoftwareRing(Host.Nic(nic), softwareRing).BindRing(ring, Host.Vnic(vnic));
+        var host = Host.Nic(nic);
+        host.BindSoftwareReceiveRing(SoftwareRing(host, softwareRing), ring, Host.Vnic(vnic));
     }
 
     /// <summary>

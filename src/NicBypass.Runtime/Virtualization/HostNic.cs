@@ -24,7 +24,7 @@ public sealed class HostNic
 
     public string Name => Device.Name;
 
-    public INicDriver Driver { get; }
+    internal INicDriver Driver { get; }
 
     public SimulatedNic Device => Driver.Device;
 
@@ -42,7 +42,7 @@ public sealed class HostNic
     /// Fails with a clear message when what the driver advertised cannot carry a plan that needs
     /// these resources (the start-up check generated code makes).
     /// </summary>
-    public void EnsureCanCarry(int receiveRings, int transmitRings, int classifierRules, ClassifierMatch fields)
+    internal void EnsureCanCarry(int receiveRings, int transmitRings, int classifierRules, ClassifierMatch fields)
     {
         var problems = new List<string>();
         if (Info.ReceiveRings.Count < receiveRings) problems.Add($"the plan uses {receiveRings} receive rings but the driver advertises {Info.ReceiveRings.Count}");
@@ -56,28 +56,38 @@ public sealed class HostNic
     }
 
     /// <summary>Binds HRR <paramref name="index"/> to <paramref name="vnic"/>; its interrupts go to the VNIC's processor.</summary>
-    public void BindHardwareRing(int index, Vnic vnic)
+    internal void BindHardwareRing(int index, Vnic vnic)
     {
         var ring = HardwareRing(index);
         ring.Bind(vnic, vnic.Processor);
         vnic.Ring = ring;
     }
 
-    /// <summary>Stacks a software ring with <paramref name="rings"/> SRRs on HRR <paramref name="index"/>.</summary>
-    public SoftwareRing BindSoftwareRing(int index, string id, int rings)
+    /// <summary>Stacks a software ring with <paramref name="rings"/> SRRs on HRR <paramref name="index"/>; the HRR's interrupts go to processor <c>index mod cpus</c>.</summary>
+    internal SoftwareRing BindSoftwareRing(int index, string id, int rings)
     {
         var ring = HardwareRing(index);
-        var software = new SoftwareRing(_host, this, id, rings, ring.Capacity);
+        var software = new SoftwareRing(Name, () => Device.Pool, Info.Classifier.Fields, id, rings, ring.Capacity);
         ring.Bind(software, _host.Processors[index % _host.Processors.Count]);
         _softwareRings.Add(software);
         return software;
     }
 
-    /// <summary>Programs the hardware classifier through the driver's API: <paramref name="mac"/> in <paramref name="vlan"/> → HRR <paramref name="ring"/>, for <paramref name="vnic"/>.</summary>
-    public void Program(ulong mac, int vlan, int ring, Vnic vnic) =>
-        Info.Classifier.Program.Add(new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray()));
+    /// <summary>Stacks a software ring on SRR <paramref name="index"/> of <paramref name="parent"/>; that SRR's software interrupts go to processor 0.</summary>
+    internal SoftwareRing BindSoftwareRing(SoftwareRing parent, int index, string id, int rings)
+    {
+        var nested = parent.BindSoftwareRing(Name, index, id, rings, _host.Processors[0]);
+        _softwareRings.Add(nested);
+        return nested;
+    }
 
-    internal void AddSoftwareRing(SoftwareRing ring) => _softwareRings.Add(ring);
+    /// <summary>Binds SRR <paramref name="index"/> of <paramref name="software"/> to <paramref name="vnic"/>; its software interrupts go to the VNIC's processor.</summary>
+    internal void BindSoftwareReceiveRing(SoftwareRing software, int index, Vnic vnic) =>
+        vnic.Ring = software.BindRing(index, vnic, vnic.Processor);
+
+    /// <summary>Programs the hardware classifier through the driver's API: <paramref name="mac"/> in <paramref name="vlan"/> → HRR <paramref name="ring"/>, for <paramref name="vnic"/>.</summary>
+    internal void Program(ulong mac, int vlan, int ring, Vnic vnic) =>
+        Info.Classifier.Program.Add(new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray()));
 
     // Every receive ring fed by this NIC: its HRRs and the SRRs of its software rings.
     internal IEnumerable<ReceiveRing> AllReceiveRings() =>

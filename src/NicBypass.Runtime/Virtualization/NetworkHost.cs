@@ -5,19 +5,16 @@ using NicBypass.Runtime.Stacks;
 namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
-/// A virtualized host: processors, registered NICs, VNICs and what is behind them. This is the
-/// public API both ways of building a host go through — the interpreted host (built at run time
-/// from a checked .nicdsl model and its placement) and the code the source generator emits:
-/// <list type="number">
-/// <item>add NICs (<see cref="AddNic"/>: the device, its driver, registration and the driver's hardware information);</item>
-/// <item>add VMs and packet destinations (<see cref="AddVirtualMachine"/>, <see cref="AddDestination"/>);</item>
-/// <item>bind rings (<see cref="HostNic.BindHardwareRing"/>, <see cref="HostNic.BindSoftwareRing"/>) and program the classifiers;</item>
-/// <item><see cref="Start"/>, then feed frames to a NIC (<see cref="SimulatedNic.Receive"/>) and <see cref="Pump"/>.</item>
+/// A virtualized host: processors, registered NICs, VNICs and what is behind them (VMs, and the
+/// virtual network stacks of containers and services). It is built through
+/// <see cref="HostBuilder"/> (by generated host classes and by the interpreted host alike) and
+/// then run:
+/// <list type="bullet">
+/// <item>deterministic mode (default): feed frames to a NIC (<see cref="SimulatedNic.Receive"/>)
+/// and <see cref="Pump"/>; every stage runs on the caller's thread, all timing goes through
+/// <see cref="Time"/> (a <see cref="VirtualClock"/> in tests; <see cref="RunUntil"/> moves it);</item>
+/// <item>threaded mode (<see cref="StartThreads"/>): each processor gets a thread of its own.</item>
 /// </list>
-/// The deterministic mode (default) runs every stage on the caller's thread: <see cref="Pump"/>
-/// services interrupts and pollers until nothing moves, and all timing goes through
-/// <see cref="Time"/> (a fake clock in tests). The threaded mode (<see cref="StartThreads"/>)
-/// gives each processor a thread of its own.
 /// </summary>
 public sealed class NetworkHost
 {
@@ -28,12 +25,13 @@ public sealed class NetworkHost
     private readonly List<Vnic> _vnics = new();
     private readonly List<VirtualMachine> _vms = new();
     private readonly List<VirtualNetworkStack> _stacks = new();
+    private readonly Dictionary<Vnic, VirtualNetworkStack> _stackOf = new();
     private readonly List<SimulatedCable> _cables = new();
     private readonly Processor[] _processors;
     private List<Thread>? _threads;
     private CancellationTokenSource? _stop;
 
-    public NetworkHost(string name, int cpus = 1, TimeProvider? time = null)
+    internal NetworkHost(string name, int cpus = 1, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
         Name = name;
@@ -60,7 +58,7 @@ public sealed class NetworkHost
     public bool Started { get; private set; }
 
     /// <summary>Creates a simulated NIC of <paramref name="model"/>, attaches its driver and registers it.</summary>
-    public HostNic AddNic(string name, SimNicModel model, SimNicSettings settings)
+    internal HostNic AddNic(string name, SimNicModel model, SimNicSettings settings)
     {
         var device = new SimulatedNic(name, model, settings);
         return RegisterNic(SimNicModels.CreateDriver(device));
@@ -70,7 +68,7 @@ public sealed class NetworkHost
     /// Registers a discovered NIC: the host asks its driver for the hardware information (rings,
     /// then transmit rings, then the classifier) and keeps a copy.
     /// </summary>
-    public HostNic RegisterNic(INicDriver driver)
+    internal HostNic RegisterNic(INicDriver driver)
     {
         EnsureNotStarted();
         if (_nics.Any(n => n.Name == driver.Device.Name)) throw new ArgumentException($"a NIC named '{driver.Device.Name}' is already registered");
@@ -94,8 +92,11 @@ public sealed class NetworkHost
 
     public VirtualNetworkStack NetworkStack(string name) => _stacks.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no container or service named '{name}'");
 
+    /// <summary>The virtual network stack behind <paramref name="vnic"/> (a container's or service's), or null.</summary>
+    public VirtualNetworkStack? NetworkStackOf(Vnic vnic) => _stackOf.GetValueOrDefault(vnic);
+
     /// <summary>Adds a VM: its VNIC, the interface (with <paramref name="transform"/>) and the VM with its guest stack.</summary>
-    public VirtualMachine AddVirtualMachine(VnicSettings settings, PacketTransform transform = PacketTransform.None)
+    internal VirtualMachine AddVirtualMachine(VnicSettings settings, PacketTransform transform = PacketTransform.None)
     {
         var vnic = CreateVnic(VnicRole.VirtualMachine, settings);
         if (settings.Bandwidth is { } bandwidth) vnic.Policer = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
@@ -111,7 +112,7 @@ public sealed class NetworkHost
     /// (inbound and outbound serialization queues, IP and transport layers) run by the VNIC's
     /// processor, and the outbound allocation from <see cref="VnicSettings.OutboundBandwidth"/>.
     /// </summary>
-    public VirtualNetworkStack AddNetworkStack(VnicRole role, VnicSettings settings, StackSettings stack)
+    internal VirtualNetworkStack AddNetworkStack(VnicRole role, VnicSettings settings, StackSettings stack)
     {
         if (role == VnicRole.VirtualMachine) throw new ArgumentException("use AddVirtualMachine for VMs", nameof(role));
         var vnic = CreateVnic(role, settings);
@@ -119,11 +120,12 @@ public sealed class NetworkHost
         vnic.Attach(vns);
         vnic.Processor.AddPoller(vns);
         _stacks.Add(vns);
+        _stackOf[vnic] = vns;
         return vns;
     }
 
     /// <summary>Adds a packet destination's VNIC (a container or service) with a consumer of its own instead of a VNS (see <see cref="AddNetworkStack"/>).</summary>
-    public Vnic AddDestination(VnicRole role, VnicSettings settings, IVnicConsumer consumer)
+    internal Vnic AddDestination(VnicRole role, VnicSettings settings, IVnicConsumer consumer)
     {
         if (role == VnicRole.VirtualMachine) throw new ArgumentException("use AddVirtualMachine for VMs", nameof(role));
         var vnic = CreateVnic(role, settings);
@@ -136,7 +138,7 @@ public sealed class NetworkHost
     /// the ring's poll entry point (for an HRR, the one its driver advertised) by a poller that
     /// runs on the VNIC's processor.
     /// </summary>
-    public RingPoller Poll(Vnic vnic)
+    internal RingPoller Poll(Vnic vnic)
     {
         var ring = vnic.Ring ?? throw new InvalidOperationException($"VNIC '{vnic.Name}' is not bound to a ring yet");
         RingPoller poller = ring is Rings.HardwareReceiveRing hrr
@@ -144,7 +146,7 @@ public sealed class NetworkHost
             : new RingPoller(vnic, ring.Poll, enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); });
         if (vnic.Settings.Bandwidth is { } bandwidth) poller.Limiter = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         // A VNS polls its ring itself, and only when its inbound VSQ is empty.
-        if (vnic.Consumer is VirtualNetworkStack stack) stack.UsePoller(poller);
+        if (vnic.Consumer is IFlowControlledConsumer owner) owner.UsePoller(poller);
         else vnic.Processor.AddPoller(poller);
         return poller;
     }
@@ -153,7 +155,7 @@ public sealed class NetworkHost
     /// Checks the wiring (every VNIC bound to a ring and reachable through the classifier) and
     /// enables the NICs with buffer pools large enough for every ring they feed.
     /// </summary>
-    public void Start()
+    internal void Start()
     {
         EnsureNotStarted();
         var problems = new List<string>();
@@ -298,7 +300,7 @@ public sealed class NetworkHost
             nic.Device.Counters.Drops().Concat(nic.SoftwareRings.SelectMany(s => s.Counters.Drops())).GroupBy(d => d.Key).Select(g => new KeyValuePair<string, long>(g.Key, g.Sum(x => x.Value))).ToList(),
             _vnics.Where(v => v.Nic == nic).Select(v => new VnicTrafficReport(
                 v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
-                v.Consumer is VirtualNetworkStack vns
+                NetworkStackOf(v) is { } vns
                     ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops())
                     : null)).ToList())).ToList();
         return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds);

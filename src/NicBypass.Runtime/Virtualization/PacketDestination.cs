@@ -7,7 +7,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// passes each frame to an optional handler. The virtual network stack replaces it where a
 /// destination needs IP, transport and bandwidth processing.
 /// </summary>
-public sealed class PacketDestination : IVnicConsumer
+internal sealed class PacketDestination : IVnicConsumer
 {
     public long Frames { get; private set; }
 

@@ -32,7 +32,7 @@ public sealed class Processor : IInterruptTarget
 
     public long SoftwareInterrupts { get; private set; }
 
-    public IReadOnlyList<IPollingConsumer> Pollers => _pollers;
+    internal IReadOnlyList<IPollingConsumer> Pollers => _pollers;
 
     /// <summary>Set while a thread of the threaded mode owns this processor.</summary>
     internal bool Threaded { get; set; }
@@ -45,7 +45,7 @@ public sealed class Processor : IInterruptTarget
         if (Threaded) _signal.Release();
     }
 
-    public void AddPoller(IPollingConsumer poller) => _pollers.Add(poller);
+    internal void AddPoller(IPollingConsumer poller) => _pollers.Add(poller);
 
     /// <summary>Services every pending interrupt and runs every poller once; true if anything moved.</summary>
     public bool RunOnce()

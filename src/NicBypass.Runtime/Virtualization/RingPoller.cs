@@ -11,7 +11,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// fills and drops. With a <see cref="Limiter"/> (the destination's allocation) a poll takes only
 /// what the allocation allows by then.
 /// </summary>
-public sealed class RingPoller : IPollingConsumer
+internal sealed class RingPoller : IPollingConsumer
 {
     private readonly RingPoll _poll;
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[Processor.BatchSize];

@@ -43,7 +43,7 @@ public sealed class VirtualMachine : IPollingConsumer
 
     public GuestInterface Interface { get; }
 
-    public GuestMemory Memory { get; }
+    internal GuestMemory Memory { get; }
 
     /// <summary>The guest OS's network stack: open sockets and connections here.</summary>
     public NetworkStack Stack { get; }
@@ -69,7 +69,9 @@ public sealed class VirtualMachine : IPollingConsumer
     }
 
     /// <summary>Runs the guest stack's timers (TCP retransmission) and wakes blocked senders.</summary>
-    public bool Poll()
+    bool IPollingConsumer.Poll() => Poll();
+
+    internal bool Poll()
     {
         _output.Signal();
         return Stack.Tick();

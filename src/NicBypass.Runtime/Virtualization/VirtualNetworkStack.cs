@@ -62,36 +62,44 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     /// <summary>TCP present → mutual exclusion; UDP only → concurrent.</summary>
     public SerializationPolicy Policy => Settings.Policy;
 
-    public SerializationQueue Inbound { get; }
+    internal SerializationQueue Inbound { get; }
 
-    public SerializationQueue Outbound { get; }
+    internal SerializationQueue Outbound { get; }
 
     /// <summary>The <c>outbound-bandwidth</c> allocation, if any.</summary>
-    public BandwidthLimiter? OutboundLimiter { get; }
+    internal BandwidthLimiter? OutboundLimiter { get; }
 
     /// <summary>The ring poller, in polling mode.</summary>
-    public RingPoller? Poller => _poller;
+    internal RingPoller? Poller => _poller;
 
     /// <summary>Times the ring was switched to polling because the inbound VSQ reached its threshold.</summary>
     public long Backlogs { get; private set; }
 
+    /// <summary>The most frames its inbound VSQ has held.</summary>
+    public int InboundHighWater => Inbound.HighWater;
+
+    /// <summary>The most frames its outbound VSQ has held.</summary>
+    public int OutboundHighWater => Outbound.HighWater;
+
     /// <summary>Senders told to wait because the outbound VSQ was full.</summary>
     public long BlockedSends { get; private set; }
 
-    public int Room => Math.Max(0, Inbound.Capacity - Inbound.Count);
+    internal int Room => Math.Max(0, Inbound.Capacity - Inbound.Count);
 
-    internal void UsePoller(RingPoller poller) => _poller = poller;
+    int IFlowControlledConsumer.Room => Room;
+
+    void IFlowControlledConsumer.UsePoller(RingPoller poller) => _poller = poller;
 
     // ---- inbound -------------------------------------------------------------------------------
 
     /// <summary>A batch of frames is coming: enter the inbound VSQ once for all of them if it is idle.</summary>
-    public void BeginBatch()
+    void IVnicConsumer.BeginBatch()
     {
         if (Inbound.Count == 0 && Inbound.TryEnter()) t_entered = this;
     }
 
-    /// <summary>The batch is over: leave the inbound VSQ if <see cref="BeginBatch"/> entered it.</summary>
-    public void EndBatch()
+    /// <summary>The batch is over: leave the inbound VSQ if BeginBatch entered it.</summary>
+    void IVnicConsumer.EndBatch()
     {
         if (t_entered != this) return;
         t_entered = null;
@@ -99,7 +107,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     }
 
     /// <summary>A frame from the VNIC: processed at once if the inbound VSQ is idle, queued otherwise.</summary>
-    public void Deliver(Vnic vnic, ReadOnlySpan<byte> frame)
+    void IVnicConsumer.Deliver(Vnic vnic, ReadOnlySpan<byte> frame)
     {
         if (t_entered == this)
         {
@@ -126,7 +134,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     /// more from the ring (polling mode, or a ring switched to polling at the threshold); runs
     /// the timers; sends what waits in the outbound VSQ. True if anything moved.
     /// </summary>
-    public bool Poll()
+    internal bool Poll()
     {
         var progress = DrainInbound();
         if (Inbound.Count == 0) progress |= PullFromRing();
@@ -135,7 +143,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         return progress;
     }
 
-    internal void Backlogged() => Backlogs++;
+    void IFlowControlledConsumer.Backlogged() => Backlogs++;
 
     private bool DrainInbound()
     {
@@ -245,6 +253,8 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         if (status == SendStatus.Sent) limiter?.Consume(frame.Length);
         return status;
     }
+
+    bool IPollingConsumer.Poll() => Poll();
 
     public override string ToString() => $"VNS '{Name}' ({Policy})";
 }

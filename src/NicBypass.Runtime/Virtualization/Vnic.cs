@@ -17,6 +17,7 @@ namespace NicBypass.Runtime.Virtualization;
 public sealed class Vnic : IReceiveRingClient
 {
     private readonly byte[] _transmitScratch;
+    private readonly ulong[] _macs;
     private readonly int _vlan;
     private GuestInterface? _interface;
     private IVnicConsumer? _consumer;
@@ -28,7 +29,7 @@ public sealed class Vnic : IReceiveRingClient
         Settings = settings;
         Nic = nic;
         Processor = processor;
-        Macs = settings.Macs.ToArray();
+        _macs = settings.Macs.ToArray();
         _vlan = settings.Vlan;
         _transmitScratch = new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
         var ips = (settings.Ips ?? Array.Empty<IPAddress>()).Select(NetworkAddress.From).ToArray();
@@ -54,7 +55,8 @@ public sealed class Vnic : IReceiveRingClient
     /// <summary>The processor its ring's interrupts (and its polling) run on.</summary>
     public Processor Processor { get; }
 
-    public ulong[] Macs { get; }
+    /// <summary>Its MACs (the first is the one its stack sends from).</summary>
+    public IReadOnlyList<ulong> Macs => _macs;
 
     public IReadOnlyList<IPAddress> Ips => Settings.Ips ?? Array.Empty<IPAddress>();
 
@@ -82,13 +84,15 @@ public sealed class Vnic : IReceiveRingClient
     public bool Protection { get; set; } = true;
 
     /// <summary>How many more frames what is behind it takes now (the inbound VSQ's room); the ring keeps the rest.</summary>
-    public int Room => _consumer is IFlowControlledConsumer flow ? flow.Room : int.MaxValue;
+    internal int Room => _consumer is IFlowControlledConsumer flow ? flow.Room : int.MaxValue;
+
+    int IReceiveRingClient.Room => Room;
 
     /// <summary>Sees every frame as it is delivered (VLAN tag removed) — for captures; null costs nothing.</summary>
     public FrameHandler? Tap { get; set; }
 
     /// <summary>A VM's inbound allocation, policed here (VMs are interrupt-driven): excess is dropped as <c>bandwidth</c>.</summary>
-    public BandwidthLimiter? Policer { get; internal set; }
+    internal BandwidthLimiter? Policer { get; set; }
 
     /// <summary>The ring that serves it, once bound.</summary>
     public ReceiveRing? Ring { get; internal set; }
@@ -97,19 +101,21 @@ public sealed class Vnic : IReceiveRingClient
     public GuestInterface? Interface => _interface;
 
     /// <summary>The stack or sink behind it, for a container's or service's VNIC.</summary>
-    public IVnicConsumer? Consumer => _consumer;
+    internal IVnicConsumer? Consumer => _consumer;
 
     internal void Attach(GuestInterface guestInterface) => _interface = guestInterface;
 
     void IReceiveRingClient.Backlogged()
     {
-        if (_consumer is VirtualNetworkStack stack) stack.Backlogged();
+        (_consumer as IFlowControlledConsumer)?.Backlogged();
     }
 
     /// <summary>Connects the packet destination's stack (or any consumer) behind this VNIC.</summary>
-    public void Attach(IVnicConsumer consumer) => _consumer = consumer;
+    internal void Attach(IVnicConsumer consumer) => _consumer = consumer;
 
-    public void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
+    void IReceiveRingClient.Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch) => Receive(ring, batch);
+
+    internal void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
     {
         var pool = Nic.Device.Pool;
         var guest = _interface;
@@ -242,7 +248,7 @@ public sealed class Vnic : IReceiveRingClient
 
     private bool OwnsMac(ulong mac)
     {
-        foreach (var own in Macs)
+        foreach (var own in _macs)
         {
             if (own == mac) return true;
         }

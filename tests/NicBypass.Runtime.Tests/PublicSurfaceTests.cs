@@ -1,0 +1,44 @@
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// The runtime's public surface is what users and generated code touch; everything else is
+/// internal plumbing. A type appearing here or leaving is a deliberate API change: update the
+/// list and docs/architecture.md together.
+/// </summary>
+public class PublicSurfaceTests
+{
+    private static readonly string[] Expected =
+    {
+        // building (HostBuilder and its settings; IMacLookup is what generated lookups implement)
+        "HostBuilder", "VnicSettings", "SimNicSettings", "StackSettings", "StackProtocols", "SerializationPolicy", "VnicRole",
+        "PacketTransform", "ClassifierMatch", "IMacLookup", "SimNicModel", "SimNicModels", "ClassifierFullException",
+        // running: the host, its NICs, VNICs, VMs and stacks, wires and time
+        "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
+        "VirtualNetworkStack", "NetworkStack", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
+        "TcpException", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
+        // observing: counters, reports, the hardware information, rings and processors as read-only views
+        "TrafficCounters", "DropReason", "DropReasons", "StackCounters", "StackDropReason", "StackDropReasons", "TrafficReport",
+        "NicTrafficReport", "VnicTrafficReport", "StackTrafficReport", "HardwareInfo", "ReceiveRingInfo", "TransmitRingInfo",
+        "ClassifierInfo", "ReceiveRing", "HardwareReceiveRing", "SoftwareReceiveRing", "SoftwareRing", "TransmitRing", "Processor",
+    };
+
+    [Fact]
+    public void Only_what_users_and_generated_code_touch_is_public()
+    {
+        var actual = typeof(NetworkHost).Assembly.GetExportedTypes().Select(t => t.Name).Order().ToArray();
+        Assert.Equal(Expected.Order().ToArray(), actual);
+    }
+
+    [Fact]
+    public void Wiring_is_not_on_the_public_surface()
+    {
+        var wiring = new[] { "Deliver", "BeginBatch", "EndBatch", "Poll", "Program", "BindHardwareRing", "BindSoftwareRing", "Attach", "EnsureCanCarry", "Tick" };
+        foreach (var type in new[] { typeof(VirtualNetworkStack), typeof(VirtualMachine), typeof(HostNic), typeof(Vnic), typeof(NetworkHost), typeof(Stacks.NetworkStack) })
+        {
+            var exposed = type.GetMethods().Select(m => m.Name).Intersect(wiring).ToList();
+            Assert.True(exposed.Count == 0, $"{type.Name} exposes {string.Join(", ", exposed)}");
+        }
+    }
+}
