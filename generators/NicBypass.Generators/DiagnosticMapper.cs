@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 using NicBypass.Dsl.Diagnostics;
@@ -16,16 +15,11 @@ namespace NicBypass.Generators;
 /// </summary>
 internal static class DiagnosticMapper
 {
-    private static readonly ConcurrentDictionary<string, RoslynDescriptor> Descriptors = new();
+    private static readonly Dictionary<string, RoslynDescriptor> ById = RoslynDescriptors.All.ToDictionary(d => d.Id);
 
     public static RoslynDiagnostic ToRoslyn(DslDiagnostic diagnostic)
     {
-        var descriptor = Descriptors.GetOrAdd(diagnostic.Id, id =>
-        {
-            var source = DiagnosticDescriptors.All.First(d => d.Id == id);
-            return new RoslynDescriptor(id, source.Title, "{0}", "NicBypass", ToRoslyn(source.Severity), isEnabledByDefault: true,
-                helpLinkUri: source.HelpLink);
-        });
+        var descriptor = ById[diagnostic.Id];
         return RoslynDiagnostic.Create(descriptor, ToLocation(diagnostic.Location), diagnostic.RelatedLocations.Select(ToLocation), diagnostic.Message);
     }
 
@@ -42,10 +36,4 @@ internal static class DiagnosticMapper
         return Location.Create(location.Path, new TextSpan(span.Start, span.Length), lines);
     }
 
-    private static RoslynSeverity ToRoslyn(DslSeverity severity) => severity switch
-    {
-        DslSeverity.Error => RoslynSeverity.Error,
-        DslSeverity.Warning => RoslynSeverity.Warning,
-        _ => RoslynSeverity.Info,
-    };
 }

@@ -75,7 +75,8 @@ public class GeneratorTests
         Assert.Equal(GeneratorHarness.ProjectDir + "bad.nicdsl", span.Path);
         Assert.Equal((3, 8), (span.StartLinePosition.Line, span.StartLinePosition.Character)); // 0-based: line 4, column 9
         Assert.Equal("'rx-ring' is not a property of nic 'n0' (did you mean 'rx-rings'?)", error.GetMessage());
-        Assert.Equal("docs/diagnostics.md#nb0002", error.Descriptor.HelpLinkUri);
+        Assert.Equal("https://github.com/nicbypass/nicbypass/blob/main/docs/diagnostics.md#nb0002", error.Descriptor.HelpLinkUri);
+        Assert.False(string.IsNullOrWhiteSpace(error.Descriptor.Description.ToString()));
         Assert.DoesNotContain(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
     }
 
@@ -156,5 +157,26 @@ public class LargeFileTests
         Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
         var errors = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Take(3).ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+}
+
+public class RoslynDescriptorTests
+{
+    [Fact]
+    public void The_build_reports_every_language_diagnostic_with_its_id_and_severity()
+    {
+        var language = NicBypass.Dsl.Diagnostics.DiagnosticDescriptors.All;
+        Assert.Equal(language.Select(d => d.Id), RoslynDescriptors.All.Select(d => d.Id));
+        foreach (var (dsl, roslyn) in language.Zip(RoslynDescriptors.All))
+        {
+            var expected = dsl.Severity switch
+            {
+                NicBypass.Dsl.Diagnostics.DiagnosticSeverity.Error => DiagnosticSeverity.Error,
+                NicBypass.Dsl.Diagnostics.DiagnosticSeverity.Warning => DiagnosticSeverity.Warning,
+                _ => DiagnosticSeverity.Info,
+            };
+            Assert.Equal(expected, roslyn.DefaultSeverity);
+            Assert.Equal(dsl.HelpLink, roslyn.HelpLinkUri);
+        }
     }
 }

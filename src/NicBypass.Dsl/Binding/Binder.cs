@@ -30,7 +30,7 @@ public static class Binder
                 var name = hostSyntax.Name.Text;
                 if (!Identifiers.IsValidName(name))
                 {
-                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.SyntaxError, location, null, InvalidNameMessage(name)));
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.SyntaxError, location, null, InvalidName(name), ValidName));
                 }
                 else if (names.TryGetValue(name, out var first))
                 {
@@ -55,6 +55,8 @@ public static class Binder
         return new BindResult(hosts.ToEquatableArray(), diagnostics.ToEquatableArray());
     }
 
-    internal static string InvalidNameMessage(string name) =>
-        $"'{name}' is not a valid name: a name starts with a letter, then letters, digits and '-'";
+    // NB0001's two parts for a name that breaks the naming rule.
+    internal static string InvalidName(string name) => $"'{name}' is not a valid name";
+
+    internal const string ValidName = "a name: a letter, then letters, digits and '-'";
 }

@@ -54,7 +54,7 @@ internal sealed class HostBinder
             if (Array.IndexOf(BlockKeywords, keyword) < 0)
             {
                 Report(DiagnosticDescriptors.SyntaxError, block.Keyword.Span, null,
-                    $"unexpected '{keyword}': a host declares nic, vm, container or service blocks{NameSuggestions.Hint(keyword, BlockKeywords)}");
+                    $"unexpected '{keyword}'", $"a nic, vm, container or service block{NameSuggestions.Hint(keyword, BlockKeywords)}");
                 continue;
             }
             if (!CheckHeader(block, keyword)) continue;
@@ -124,41 +124,41 @@ internal sealed class HostBinder
         var header = block.Header;
         if (header.Count < 2)
         {
-            Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"expected a name after '{keyword}', e.g. '{keyword} {(keyword == "nic" ? "nge0" : "guest1 on nge0")} {{'");
+            Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"no name after '{keyword}'", $"a name, e.g. '{keyword} {(keyword == "nic" ? "nge0" : "guest1 on nge0")} {{'");
             return false;
         }
         if (!Identifiers.IsValidName(header[1].Text))
         {
-            Report(DiagnosticDescriptors.SyntaxError, header[1].Span, null, Binder.InvalidNameMessage(header[1].Text));
+            Report(DiagnosticDescriptors.SyntaxError, header[1].Span, null, Binder.InvalidName(header[1].Text), Binder.ValidName);
             return false;
         }
         if (keyword == "nic")
         {
             if (header.Count > 2)
             {
-                Report(DiagnosticDescriptors.SyntaxError, header[2].Span, null, $"unexpected '{header[2].Text}'; expected '{{': a NIC is declared as 'nic {header[1].Text} {{'");
+                Report(DiagnosticDescriptors.SyntaxError, header[2].Span, null, $"unexpected '{header[2].Text}'", $"'{{': a NIC is declared as 'nic {header[1].Text} {{'");
                 return false;
             }
             return true;
         }
         if (header.Count == 2)
         {
-            Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"expected 'on' and a NIC name before '{{': write '{keyword} {header[1].Text} on <nic> {{'");
+            Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"no 'on' and NIC name before '{{'", $"'on <nic>': write '{keyword} {header[1].Text} on <nic> {{'");
             return false;
         }
         if (header[2].Text != "on")
         {
-            Report(DiagnosticDescriptors.SyntaxError, header[2].Span, null, $"unexpected '{header[2].Text}'; expected 'on': write '{keyword} {header[1].Text} on <nic> {{'");
+            Report(DiagnosticDescriptors.SyntaxError, header[2].Span, null, $"unexpected '{header[2].Text}'", $"'on': write '{keyword} {header[1].Text} on <nic> {{'");
             return false;
         }
         if (header.Count == 3)
         {
-            Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"expected a NIC name after 'on'");
+            Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, "no NIC name after 'on'", "the name of one of the host's NICs");
             return false;
         }
         if (header.Count > 4)
         {
-            Report(DiagnosticDescriptors.SyntaxError, header[4].Span, null, $"unexpected '{header[4].Text}'; expected '{{'");
+            Report(DiagnosticDescriptors.SyntaxError, header[4].Span, null, $"unexpected '{header[4].Text}'", "'{'");
             return false;
         }
         return true;
@@ -206,8 +206,8 @@ internal sealed class HostBinder
                     softRingWidth = Count(value, "soft-ring-width");
                     if (softRingWidth is 1)
                     {
-                        Report(DiagnosticDescriptors.MalformedNumber, value.Span, null,
-                            "soft-ring-width must be at least 2: a software ring needs one SRR for a VNIC and one to carry the next software ring");
+                        Report(DiagnosticDescriptors.MalformedNumber, value.Span, null, value.Text, "soft-ring-width",
+                            "it must be at least 2: a software ring needs one SRR for a VNIC and one to carry the next software ring");
                         softRingWidth = null;
                     }
                     break;
@@ -330,11 +330,11 @@ internal sealed class HostBinder
                         if (Integer(token, "a port") is not { } port) continue;
                         if (port is < 1 or > 65535)
                         {
-                            Report(DiagnosticDescriptors.InvalidPort, token.Span, null, $"port {port} is outside 1..65535; use a port in that range");
+                            Report(DiagnosticDescriptors.InvalidPort, token.Span, null, owner, $"port {port} is outside 1..65535", "use a port in that range");
                         }
                         else if (draft.Ports.Contains(port))
                         {
-                            Report(DiagnosticDescriptors.InvalidPort, token.Span, null, $"port {port} is listed twice; remove one");
+                            Report(DiagnosticDescriptors.InvalidPort, token.Span, null, owner, $"port {port} is listed twice", "remove one");
                         }
                         else
                         {
@@ -348,8 +348,8 @@ internal sealed class HostBinder
         Require(block, blockKind, seen, name, owner, "mac", "mac 02:08:20:ac:00:01");
         if (draft.PortsName is { } portsName && draft.Protocols == TransportProtocols.None && !seen.ContainsKey("protocols"))
         {
-            Report(DiagnosticDescriptors.InvalidPort, portsName.Span, null,
-                $"'ports' needs 'protocols': say which transports the ports are for, e.g. 'protocols tcp'");
+            Report(DiagnosticDescriptors.InvalidPort, portsName.Span, null, owner,
+                "'ports' needs 'protocols'", "say which transports the ports are for, e.g. 'protocols tcp'");
         }
         if (kind != VnicKind.Vm && draft.Mode == ProcessingMode.Interrupt && draft.ModeToken is { } modeToken && draft.Bandwidth is { } bandwidth)
         {
@@ -477,7 +477,7 @@ internal sealed class HostBinder
         seen[name] = property;
         if (property.Values.Count == 0)
         {
-            Report(DiagnosticDescriptors.SyntaxError, property.Name.Span, null, $"'{name}' needs a value, e.g. '{rule.Example}'");
+            Report(DiagnosticDescriptors.SyntaxError, property.Name.Span, null, $"'{name}' has no value", $"a value, e.g. '{rule.Example}'");
             return null;
         }
         return rule;
@@ -509,7 +509,7 @@ internal sealed class HostBinder
         if (property.Values.Count > 1)
         {
             var extra = property.Values[1].Span.Union(property.Values[property.Values.Count - 1].Span);
-            Report(DiagnosticDescriptors.InvalidValue, extra, null, $"'{property.Name.Text}' takes one value; remove '{property.Values[1].Text}'");
+            Report(DiagnosticDescriptors.InvalidValue, extra, null, property.Values[1].Text, property.Name.Text, $"'{property.Name.Text}' takes one value; remove it");
         }
         return property.Values[0];
     }
@@ -517,7 +517,7 @@ internal sealed class HostBinder
     private int? Integer(SyntaxToken token, string what)
     {
         if (int.TryParse(token.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)) return value;
-        Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, $"'{token.Text}' is not a whole number; {what} takes a number such as 4");
+        Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, "write a whole number such as 4");
         return null;
     }
 
@@ -525,22 +525,22 @@ internal sealed class HostBinder
     {
         if (Integer(token, what) is not { } value) return null;
         if (value > 0) return value;
-        Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, $"{what} must be positive, not {value}");
+        Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, "it must be positive");
         return null;
     }
 
     private BitRate? Rate(SyntaxToken token, string what)
     {
         if (BitRate.TryParse(token.Text, out var rate, out var error)) return rate;
-        Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, $"'{token.Text}' is not a valid {what}: {error}");
+        Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, error);
         return null;
     }
 
     private string? Keyword(SyntaxToken token, string property, string what, string[] allowed)
     {
         if (Array.IndexOf(allowed, token.Text) >= 0) return token.Text;
-        Report(DiagnosticDescriptors.InvalidValue, token.Span, null,
-            $"'{token.Text}' is not {what}; '{property}' takes {string.Join(" or ", allowed.Select(a => "'" + a + "'"))}{NameSuggestions.Hint(token.Text, allowed)}");
+        Report(DiagnosticDescriptors.InvalidValue, token.Span, null, token.Text, property,
+            $"'{property}' takes {what}: {string.Join(" or ", allowed.Select(a => "'" + a + "'"))}{NameSuggestions.Hint(token.Text, allowed)}");
         return null;
     }
 

@@ -1,11 +1,15 @@
 namespace NicBypass.Dsl.Diagnostics;
 
 /// <summary>
-/// The fixed facts about one diagnostic ID: severity, title, message template and where the
-/// documentation explains it. Instances live in <see cref="DiagnosticDescriptors"/> only.
+/// The fixed facts about one diagnostic ID: severity, title, message template, a description of
+/// when it fires and why it matters, and where the documentation explains it. Instances live in
+/// <see cref="DiagnosticDescriptors"/> only.
 /// </summary>
-public sealed record DiagnosticDescriptor(string Id, DiagnosticSeverity Severity, string Title, string MessageFormat)
+public sealed record DiagnosticDescriptor(string Id, DiagnosticSeverity Severity, string Title, string MessageFormat, string Description)
 {
-    /// <summary>Link to this ID's section of docs/diagnostics.md.</summary>
-    public string HelpLink => "docs/diagnostics.md#" + Id.ToLowerInvariant();
+    /// <summary>Where docs/diagnostics.md is published: the project's repository.</summary>
+    public const string DocumentationUri = "https://github.com/nicbypass/nicbypass/blob/main/docs/diagnostics.md";
+
+    /// <summary>Absolute link to this ID's section of docs/diagnostics.md (IDEs open it from the error list).</summary>
+    public string HelpLink => DocumentationUri + "#" + Id.ToLowerInvariant();
 }

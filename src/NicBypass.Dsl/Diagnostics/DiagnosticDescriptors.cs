@@ -7,96 +7,126 @@ namespace NicBypass.Dsl.Diagnostics;
 public static class DiagnosticDescriptors
 {
     public static readonly DiagnosticDescriptor SyntaxError = new("NB0001", DiagnosticSeverity.Error,
-        "Syntax error", "{0}");
+        "Syntax error", "{0}; expected {1}",
+        "The file does not follow the grammar of .nicdsl: a token is missing or out of place, or a block is never closed. The file is dropped until it parses; other files are still checked.");
 
     public static readonly DiagnosticDescriptor UnknownProperty = new("NB0002", DiagnosticSeverity.Error,
-        "Unknown property", "'{0}' is not a property of {1}{2}");
+        "Unknown property", "'{0}' is not a property of {1}{2}",
+        "A property line names a property this kind of block does not have. The closest valid name is suggested, or the block where the property belongs.");
 
     public static readonly DiagnosticDescriptor DuplicateName = new("NB0003", DiagnosticSeverity.Error,
-        "Duplicate declaration name", "{0} '{1}' is already declared in {2}; give each declaration its own name");
+        "Duplicate declaration name", "{0} '{1}' is already declared in {2}; give each declaration its own name",
+        "Two declarations in one host (NICs, VMs, containers, services) share a name; names are one namespace per host.");
 
     public static readonly DiagnosticDescriptor DuplicateProperty = new("NB0004", DiagnosticSeverity.Error,
-        "Property given twice", "'{0}' is already set for {1}; only 'mac' and 'ip' may repeat — remove one of them");
+        "Property given twice", "'{0}' is already set for {1}; only 'mac' and 'ip' may repeat — remove one of them",
+        "A property that takes one value is given twice in one block; only 'mac' and 'ip' may repeat.");
 
     public static readonly DiagnosticDescriptor MalformedMac = new("NB0005", DiagnosticSeverity.Error,
-        "Malformed MAC address", "'{0}' is not a MAC address; write six two-digit hex bytes separated by ':' (e.g. 02:08:20:ac:00:01)");
+        "Malformed MAC address", "'{0}' is not a MAC address; write six two-digit hex bytes separated by ':' (e.g. 02:08:20:ac:00:01)",
+        "A 'mac' value is not six two-digit hexadecimal bytes separated by ':'.");
 
     public static readonly DiagnosticDescriptor MacNotAssignable = new("NB0006", DiagnosticSeverity.Error,
-        "MAC address not assignable", "MAC {0} cannot be a VNIC's address: {1}; use a unicast address such as 02:xx:xx:xx:xx:xx (locally administered)");
+        "MAC address not assignable", "MAC {0} cannot be a VNIC's address: {1}; use a unicast address such as 02:xx:xx:xx:xx:xx (locally administered)",
+        "A MAC that cannot be a VNIC's own address: all zeros, broadcast, or with the group (multicast) bit set.");
 
     public static readonly DiagnosticDescriptor DuplicateMac = new("NB0007", DiagnosticSeverity.Error,
-        "MAC address used twice on a NIC", "MAC {0} is already used by {1} on NIC '{2}'; every VNIC on a NIC needs its own MAC");
+        "MAC address used twice on a NIC", "MAC {0} is already used by {1} on NIC '{2}'; every VNIC on a NIC needs its own MAC",
+        "Two VNICs on one NIC claim the same MAC, so the classifier could not tell their frames apart.");
 
     public static readonly DiagnosticDescriptor MalformedIp = new("NB0008", DiagnosticSeverity.Error,
-        "Malformed IP address or prefix", "'{0}' is not an IP address: {1}; write an IPv4 (192.168.10.11/24) or IPv6 (fd00::11/64) address, or 'dhcp'");
+        "Malformed IP address or prefix", "'{0}' is not an IP address: {1}; write an IPv4 (192.168.10.11/24) or IPv6 (fd00::11/64) address, or 'dhcp'",
+        "An 'ip' value is neither an IPv4 or IPv6 address (with an optional prefix length) nor 'dhcp'.");
 
     public static readonly DiagnosticDescriptor DuplicateIp = new("NB0009", DiagnosticSeverity.Error,
-        "IP address used twice on a NIC and VLAN", "IP {0} is already used by {1} on NIC '{2}' {3}; give each VNIC its own address or put them in different VLANs");
+        "IP address used twice on a NIC and VLAN", "IP {0} is already used by {1} on NIC '{2}' {3}; give each VNIC its own address or put them in different VLANs",
+        "Two VNICs on one NIC and VLAN claim the same IP address.");
 
     public static readonly DiagnosticDescriptor UnknownNic = new("NB0010", DiagnosticSeverity.Error,
-        "Unknown NIC", "{0} is on NIC '{1}', but host '{2}' declares no such NIC{3}");
+        "Unknown NIC", "{0} is on NIC '{1}', but host '{2}' declares no such NIC{3}",
+        "A VM, container or service is placed 'on' a NIC that its host does not declare.");
 
     public static readonly DiagnosticDescriptor MissingProperty = new("NB0011", DiagnosticSeverity.Error,
-        "Required property missing", "{0} has no '{1}'; add a line such as '{2}'");
+        "Required property missing", "{0} has no '{1}'; add a line such as '{2}'",
+        "A block lacks a property it cannot do without: a NIC's 'model' or 'rx-rings', a VNIC's 'mac'.");
 
     public static readonly DiagnosticDescriptor RingCountOutOfRange = new("NB0012", DiagnosticSeverity.Error,
-        "Count outside the model's range", "{0} {1} is outside 1..{2}, the most model {3} has; use a value in that range");
+        "Count outside the model's range", "{0} {1} is outside 1..{2}, the most model {3} has; use a value in that range",
+        "A ring or MSI-vector count is more than the NIC model has.");
 
     public static readonly DiagnosticDescriptor RingSizeInvalid = new("NB0013", DiagnosticSeverity.Error,
-        "Ring size not a power of two in 16..65536", "ring-size {0} is not a power of two in 16..65536; use e.g. {1}");
+        "Ring size not a power of two in 16..65536", "ring-size {0} is not a power of two in 16..65536; use e.g. {1}",
+        "A NIC's 'ring-size' is not a power of two between 16 and 65536 (rings index with a mask).");
 
     public static readonly DiagnosticDescriptor MalformedNumber = new("NB0014", DiagnosticSeverity.Error,
-        "Malformed or non-positive rate or number", "{0}");
+        "Malformed or non-positive rate or number", "'{0}' is not a valid {1}: {2}",
+        "A number or rate is malformed, zero or negative where it must be positive, or below the least the property allows.");
 
     public static readonly DiagnosticDescriptor AllocationExceedsLink = new("NB0015", DiagnosticSeverity.Error,
-        "Allocation exceeds the link speed", "{0} exceeds the {1} link speed of NIC '{2}'; lower it to at most {1}");
+        "Allocation exceeds the link speed", "{0} exceeds the {1} link speed of NIC '{2}'; lower it to at most {1}",
+        "One allocation (or a NIC's 'speed') is larger than the NIC's link can ever carry.");
 
     public static readonly DiagnosticDescriptor Oversubscribed = new("NB0016", DiagnosticSeverity.Warning,
-        "NIC oversubscribed", "{0} allocations on NIC '{1}' add up to {2}, more than its {3} link speed; under load some VNICs will get less than they were given");
+        "NIC oversubscribed", "{0} allocations on NIC '{1}' add up to {2}, more than its {3} link speed; under load some VNICs will get less than they were given",
+        "The allocations on one NIC add up to more than its link speed: under load some VNICs will get less than they were given.");
 
     public static readonly DiagnosticDescriptor NoHardwareRingLeft = new("NB0017", DiagnosticSeverity.Error,
-        "Hardware ring policy cannot be honoured", "{0} asks for 'ring hardware', but NIC '{1}' has no hardware ring left: {2}; raise rx-rings (the model allows {3}) or change this VNIC to 'ring any'");
+        "Hardware ring policy cannot be honoured", "{0} asks for 'ring hardware', but NIC '{1}' has no hardware ring left: {2}; raise rx-rings (the model allows {3}) or change this VNIC to 'ring any'",
+        "A VNIC insists on a hardware receive ring of its own ('ring hardware'), but the NIC has none left for it.");
 
     public static readonly DiagnosticDescriptor ClassifierFull = new("NB0018", DiagnosticSeverity.Error,
-        "Hardware classifier too small", "NIC '{0}' needs {1} hardware classifier entries (one per VNIC MAC) but model {2} has {3}; move VNICs to another NIC or use a larger model");
+        "Hardware classifier too small", "NIC '{0}' needs {1} hardware classifier entries (one per VNIC MAC) but model {2} has {3}; move VNICs to another NIC or use a larger model",
+        "A NIC has more VNIC MACs than its hardware classifier has entries.");
 
     public static readonly DiagnosticDescriptor BandwidthNotEnforced = new("NB0019", DiagnosticSeverity.Warning,
-        "Bandwidth not enforced in interrupt mode", "{0} has a bandwidth of {1} but 'mode interrupt': only polling mode enforces it; use 'mode polling' or drop 'bandwidth'");
+        "Bandwidth not enforced in interrupt mode", "{0} has a bandwidth of {1} but 'mode interrupt': only polling mode enforces it; use 'mode polling' or drop 'bandwidth'",
+        "A container or service has an inbound 'bandwidth' but 'mode interrupt': only polling mode enforces an allocation.");
 
     public static readonly DiagnosticDescriptor CpuOutOfRange = new("NB0020", DiagnosticSeverity.Error,
-        "CPU outside the host", "cpu {0} is outside 0..{1}: host '{2}' has {3}; use a CPU in that range or raise 'cpus'");
+        "CPU outside the host", "cpu {0} is outside 0..{1}: host '{2}' has {3}; use a CPU in that range or raise 'cpus'",
+        "A VNIC's 'cpu' is not one of its host's processors (0..cpus-1).");
 
     public static readonly DiagnosticDescriptor InvalidPort = new("NB0021", DiagnosticSeverity.Error,
-        "Invalid port or ports without protocols", "{0}");
+        "Invalid port or ports without protocols", "{0}'s ports: {1}; {2}",
+        "A port is outside 1..65535 or listed twice, or 'ports' is given without 'protocols' to say which transports they are for.");
 
     public static readonly DiagnosticDescriptor MsiShared = new("NB0022", DiagnosticSeverity.Warning,
-        "Hardware rings share MSI vectors", "NIC '{0}' uses {1} hardware receive rings but only {2} MSI vectors, so rings share vectors; raise 'msi' (the model allows {3}) for one vector per ring");
+        "Hardware rings share MSI vectors", "NIC '{0}' uses {1} hardware receive rings but only {2} MSI vectors, so rings share vectors; raise 'msi' (the model allows {3}) for one vector per ring",
+        "A NIC uses more hardware receive rings than MSI vectors, so some rings share an interrupt vector.");
 
     public static readonly DiagnosticDescriptor NicUnused = new("NB0023", DiagnosticSeverity.Warning,
-        "NIC with no VNICs", "NIC '{0}' has no VNICs on it; put a vm, container or service 'on {0}', or remove the NIC");
+        "NIC with no VNICs", "NIC '{0}' has no VNICs on it; put a vm, container or service 'on {0}', or remove the NIC",
+        "A NIC has no VNICs on it: it will receive frames nobody takes.");
 
     public static readonly DiagnosticDescriptor IdentifierCollision = new("NB0024", DiagnosticSeverity.Error,
-        "Names collide in generated code", "{0} '{1}' and {2} both become the C# identifier '{3}'; rename one of them");
+        "Names collide in generated code", "{0} '{1}' and {2} both become the C# identifier '{3}'; rename one of them",
+        "Two names map to the same C# identifier in the generated host class (names are PascalCased and '-' removed), or a name takes one the class already has.");
 
     public static readonly DiagnosticDescriptor UnknownModel = new("NB0025", DiagnosticSeverity.Error,
-        "Unknown NIC model", "unknown NIC model '{0}'{1}; the known models are {2}");
+        "Unknown NIC model", "unknown NIC model '{0}'{1}; the known models are {2}",
+        "A NIC's 'model' is not in the NIC model catalogue.");
 
     public static readonly DiagnosticDescriptor VlanOutOfRange = new("NB0026", DiagnosticSeverity.Error,
-        "VLAN id out of range", "vlan {0} is outside 1..4094; use a VLAN id in that range");
+        "VLAN id out of range", "vlan {0} is outside 1..4094; use a VLAN id in that range",
+        "A 'vlan' is outside 1..4094.");
 
     public static readonly DiagnosticDescriptor PlacementSummary = new("NB0027", DiagnosticSeverity.Info,
-        "Placement summary", "{0}");
+        "Placement summary", "NIC '{0}': {1}",
+        "The placement needed software rings: which VNICs share a hardware ring through a software ring, and why the others got dedicated rings.");
 
     public static readonly DiagnosticDescriptor MtuOutOfRange = new("NB0028", DiagnosticSeverity.Error,
-        "MTU out of range", "mtu {0} is outside 576..{1}, the range model {2} allows; use a value in that range");
+        "MTU out of range", "mtu {0} is outside 576..{1}, the range model {2} allows; use a value in that range",
+        "A NIC's 'mtu' is outside 576..the model's largest.");
 
     /// <summary>An extension of the DESIGN.md table: a keyword value that is not one of the allowed words.</summary>
     public static readonly DiagnosticDescriptor InvalidValue = new("NB0029", DiagnosticSeverity.Error,
-        "Invalid property value", "{0}");
+        "Invalid property value", "'{0}' is not a valid value for '{1}': {2}",
+        "A property that takes a keyword got another word, or more values than it takes.");
 
     /// <summary>An extension: the generator failed on a file; reported on the file instead of crashing the build.</summary>
     public static readonly DiagnosticDescriptor InternalError = new("NB0030", DiagnosticSeverity.Error,
-        "Internal error", "NicBypass could not process this file: {0}; please report it with the file attached");
+        "Internal error", "NicBypass could not process this file: {0}; please report it with the file attached",
+        "The generator failed on a file in a way it did not expect; the build reports it on the file instead of crashing.");
 
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]

@@ -24,7 +24,7 @@ public static class DslParser
         {
             // Sprache is not expected to throw from TryParse; if it ever does, the user still
             // gets a located error instead of a crashed build.
-            var error = Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(0, 0), null, "the parser failed: " + ex.Message);
+            var error = Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(0, 0), null, "the parser failed: " + ex.Message, "a well-formed .nicdsl file");
             return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), new[] { error }.ToEquatableArray());
         }
 
@@ -52,10 +52,10 @@ public static class DslParser
             {
                 var header = HeaderBefore(text, unclosed);
                 return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(unclosed, 1), new[] { file.Location(text.Length, 0) },
-                    $"unterminated block: '{header}{{' opened here has no matching '}}' before the end of the file; add '}}'");
+                    $"unterminated block: '{header}{{' opened here has no matching '}}' before the end of the file", "'}'");
             }
             return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(text.Length, 0), null,
-                $"unexpected end of file; expected {expected}");
+                "unexpected end of file", expected);
         }
 
         var length = 1;
@@ -76,7 +76,7 @@ public static class DslParser
             unexpected = $"'{c}'";
         }
         return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
-            $"unexpected {unexpected}; expected {expected}");
+            $"unexpected {unexpected}", expected);
     }
 
     private static int FindUnclosedBrace(string text)

@@ -78,7 +78,7 @@ public static class Planner
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.PlacementSummary, nic.Location,
                 softwareRings.SelectMany(s => s.Rings).Where(r => r.Vnic is not null).Select(r => vnics.First(v => v.Name == r.Vnic).Location),
-                Summarize(nic, order, dedicated, softwareRings)));
+                nic.Name, Summarize(nic, order, dedicated, softwareRings)));
         }
         return plan;
     }
@@ -152,7 +152,7 @@ public static class Planner
     private static string Summarize(NicDefinition nic, IReadOnlyList<VnicDefinition> order, int dedicated, List<SoftwareRingPlan> softwareRings)
     {
         var shared = order.Skip(dedicated).Select(v => v.Name).ToList();
-        var text = $"NIC '{nic.Name}': {order.Count} VNICs outnumber its {nic.RxRings} hardware receive rings, so {shared.Count} of them " +
+        var text = $"{order.Count} VNICs outnumber its {nic.RxRings} hardware receive rings, so {shared.Count} of them " +
                    $"({string.Join(", ", shared)}) share hrr{nic.RxRings - 1} through software ring {softwareRings[0].Id}";
         if (dedicated > 0)
         {
