@@ -1,0 +1,31 @@
+using System.Globalization;
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Hardware;
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Syntax;
+using NicBypass.Dsl.Text;
+using NicBypass.Dsl.Values;
+
+namespace NicBypass.Dsl.Binding;
+
+/// <summary>
+/// What every part of binding one file shares: where diagnostics go and how a span becomes a
+/// location in the file.
+/// </summary>
+internal sealed class BindingContext
+{
+    private readonly List<Diagnostic> _diagnostics;
+
+    public BindingContext(string path, List<Diagnostic> diagnostics)
+    {
+        Path = path;
+        _diagnostics = diagnostics;
+    }
+
+    public string Path { get; }
+
+    public SourceLocation Location(TextSpan span) => new(Path, span);
+
+    public void Report(DiagnosticDescriptor descriptor, TextSpan span, IEnumerable<SourceLocation>? related, params object[] args) =>
+        _diagnostics.Add(Diagnostic.Create(descriptor, Location(span), related, args));
+}

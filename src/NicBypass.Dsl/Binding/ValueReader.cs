@@ -1,0 +1,57 @@
+using System.Globalization;
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Hardware;
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Syntax;
+using NicBypass.Dsl.Text;
+using NicBypass.Dsl.Values;
+
+namespace NicBypass.Dsl.Binding;
+
+/// <summary>
+/// Reads property values — one value, whole numbers, counts, rates, keywords — reporting what
+/// is wrong with a value (NB0014, NB0029) on the value itself and returning null for it.
+/// </summary>
+internal sealed class ValueReader(BindingContext context)
+{
+    // The value of a one-value property; extra words are reported and ignored.
+    public SyntaxToken Single(PropertySyntax property)
+    {
+        if (property.Values.Count > 1)
+        {
+            var extra = property.Values[1].Span.Union(property.Values[property.Values.Count - 1].Span);
+            context.Report(DiagnosticDescriptors.InvalidValue, extra, null, property.Values[1].Text, property.Name.Text, $"'{property.Name.Text}' takes one value; remove it");
+        }
+        return property.Values[0];
+    }
+
+    public int? Integer(SyntaxToken token, string what)
+    {
+        if (int.TryParse(token.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)) return value;
+        context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, "write a whole number such as 4");
+        return null;
+    }
+
+    public int? Count(SyntaxToken token, string what)
+    {
+        if (Integer(token, what) is not { } value) return null;
+        if (value > 0) return value;
+        context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, "it must be positive");
+        return null;
+    }
+
+    public BitRate? Rate(SyntaxToken token, string what)
+    {
+        if (BitRate.TryParse(token.Text, out var rate, out var error)) return rate;
+        context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, error);
+        return null;
+    }
+
+    public string? Keyword(SyntaxToken token, string property, string what, string[] allowed)
+    {
+        if (Array.IndexOf(allowed, token.Text) >= 0) return token.Text;
+        context.Report(DiagnosticDescriptors.InvalidValue, token.Span, null, token.Text, property,
+            $"'{property}' takes {what}: {string.Join(" or ", allowed.Select(a => "'" + a + "'"))}{NameSuggestions.Hint(token.Text, allowed)}");
+        return null;
+    }
+}

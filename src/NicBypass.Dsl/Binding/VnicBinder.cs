@@ -1,0 +1,138 @@
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Syntax;
+using NicBypass.Dsl.Values;
+
+namespace NicBypass.Dsl.Binding;
+
+/// <summary>
+/// Binds a <c>vm</c>, <c>container</c> or <c>service</c> block into a <see cref="VnicDraft"/>.
+/// Each property of the language's table (<see cref="PropertyRules"/>) is bound by its entry in
+/// <see cref="Binders"/>; then the checks within the block (NB0011, NB0019, NB0021) run. Checks
+/// across VNICs wait for <see cref="NicChecks"/>.
+/// </summary>
+internal sealed class VnicBinder(BindingContext context, ValueReader values, PropertyChecks properties)
+{
+    private ValueReader Values => values;
+
+    /// <summary>How each VNIC property is bound, keyed by the property's rule name.</summary>
+    internal static readonly IReadOnlyDictionary<string, Action<VnicBinder, VnicDraft, PropertySyntax>> Binders =
+        new Dictionary<string, Action<VnicBinder, VnicDraft, PropertySyntax>>(StringComparer.Ordinal)
+        {
+            ["mac"] = (b, d, p) => { foreach (var token in p.Values) b.BindMac(d, token); },
+            ["ip"] = (b, d, p) => { foreach (var token in p.Values) b.BindIp(d, token); },
+            ["vlan"] = (b, d, p) => b.BindVlan(d, b.Values.Single(p)),
+            ["bandwidth"] = (b, d, p) => { d.BandwidthToken = b.Values.Single(p); d.Bandwidth = b.Values.Rate(d.BandwidthToken, "bandwidth"); },
+            ["outbound-bandwidth"] = (b, d, p) => { d.OutboundToken = b.Values.Single(p); d.OutboundBandwidth = b.Values.Rate(d.OutboundToken, "outbound-bandwidth"); },
+            ["cpu"] = (b, d, p) => { d.CpuToken = b.Values.Single(p); d.Cpu = b.Values.Integer(d.CpuToken, "cpu"); },
+            ["ring"] = (b, d, p) =>
+            {
+                if (b.Values.Keyword(b.Values.Single(p), "ring", "a ring policy", new[] { "hardware", "any" }) is not { } ring) return;
+                d.Ring = ring == "hardware" ? RingPolicy.Hardware : RingPolicy.Any;
+                d.RingToken = p.Values[0];
+            },
+            ["transform"] = (b, d, p) =>
+            {
+                if (b.Values.Keyword(b.Values.Single(p), "transform", "a transform", new[] { "none", "reverse-bits" }) is not { } transform) return;
+                d.Transform = transform == "reverse-bits" ? PacketTransform.ReverseBits : PacketTransform.None;
+            },
+            ["mode"] = (b, d, p) =>
+            {
+                if (b.Values.Keyword(b.Values.Single(p), "mode", "a processing mode", new[] { "polling", "interrupt" }) is not { } mode) return;
+                d.Mode = mode == "polling" ? ProcessingMode.Polling : ProcessingMode.Interrupt;
+                d.ModeToken = p.Values[0];
+            },
+            ["protocols"] = (b, d, p) =>
+            {
+                foreach (var token in p.Values)
+                {
+                    var protocol = b.Values.Keyword(token, "protocols", "a transport protocol", new[] { "tcp", "udp" });
+                    if (protocol == "tcp") d.Protocols |= TransportProtocols.Tcp;
+                    else if (protocol == "udp") d.Protocols |= TransportProtocols.Udp;
+                }
+            },
+            ["ports"] = (b, d, p) => b.BindPorts(d, p),
+        };
+
+    public VnicDraft Bind(BlockSyntax block, string keyword, SyntaxToken name, int index)
+    {
+        var kind = keyword switch { "vm" => VnicKind.Vm, "container" => VnicKind.Container, _ => VnicKind.Service };
+        var blockKind = kind switch { VnicKind.Vm => BlockKind.Vm, VnicKind.Container => BlockKind.Container, _ => BlockKind.Service };
+        var draft = new VnicDraft(keyword, kind, name.Text, index, context.Location(name.Span)) { NicToken = block.Header[3] };
+        var owner = draft.Owner;
+        var seen = new Dictionary<string, PropertySyntax>(StringComparer.Ordinal);
+        foreach (var property in block.Properties)
+        {
+            if (properties.Check(property, blockKind, owner, seen) is not { } rule) continue;
+            Binders[rule.Name](this, draft, property);
+        }
+
+        properties.Require(block, blockKind, seen, name, owner, "mac", "mac 02:08:20:ac:00:01");
+        if (draft.PortsName is { } portsName && draft.Protocols == TransportProtocols.None && !seen.ContainsKey("protocols"))
+        {
+            context.Report(DiagnosticDescriptors.InvalidPort, portsName.Span, null, owner,
+                "'ports' needs 'protocols'", "say which transports the ports are for, e.g. 'protocols tcp'");
+        }
+        if (kind != VnicKind.Vm && draft.Mode == ProcessingMode.Interrupt && draft.ModeToken is { } modeToken && draft.Bandwidth is { } bandwidth)
+        {
+            context.Report(DiagnosticDescriptors.BandwidthNotEnforced, modeToken.Span, null, owner, bandwidth);
+        }
+        return draft;
+    }
+
+    private void BindMac(VnicDraft draft, SyntaxToken token)
+    {
+        if (!MacAddress.TryParse(token.Text, out var mac))
+        {
+            context.Report(DiagnosticDescriptors.MalformedMac, token.Span, null, token.Text);
+        }
+        else if (mac.IsZero)
+        {
+            context.Report(DiagnosticDescriptors.MacNotAssignable, token.Span, null, mac, "it is all zeros");
+        }
+        else if (mac.IsGroup)
+        {
+            context.Report(DiagnosticDescriptors.MacNotAssignable, token.Span, null, mac,
+                mac == MacAddress.Broadcast ? "it is the broadcast address" : "its group (multicast) bit is set (lowest bit of the first byte)");
+        }
+        else
+        {
+            draft.Macs.Add((mac, token));
+        }
+    }
+
+    private void BindIp(VnicDraft draft, SyntaxToken token)
+    {
+        if (token.Text == "dhcp") draft.Dhcp = true;
+        else if (IpPrefix.TryParse(token.Text, out var prefix, out var error)) draft.Ips.Add((prefix, token));
+        else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+    }
+
+    private void BindVlan(VnicDraft draft, SyntaxToken token)
+    {
+        if (values.Integer(token, "vlan") is not { } vlan) return;
+        if (vlan is < 1 or > 4094) context.Report(DiagnosticDescriptors.VlanOutOfRange, token.Span, null, vlan);
+        else draft.Vlan = vlan;
+    }
+
+    private void BindPorts(VnicDraft draft, PropertySyntax property)
+    {
+        draft.PortsName = property.Name;
+        foreach (var token in property.Values)
+        {
+            if (values.Integer(token, "a port") is not { } port) continue;
+            if (port is < 1 or > 65535)
+            {
+                context.Report(DiagnosticDescriptors.InvalidPort, token.Span, null, draft.Owner, $"port {port} is outside 1..65535", "use a port in that range");
+            }
+            else if (draft.Ports.Contains(port))
+            {
+                context.Report(DiagnosticDescriptors.InvalidPort, token.Span, null, draft.Owner, $"port {port} is listed twice", "remove one");
+            }
+            else
+            {
+                draft.Ports.Add(port);
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using NicBypass.Dsl.Binding;
+
+namespace NicBypass.Dsl.Tests;
+
+/// <summary>Properties are bound through their rule: the binders and the language's property table name the same properties.</summary>
+public class BinderTableTests
+{
+    [Fact]
+    public void Every_nic_property_in_the_table_has_a_binder_and_no_binder_is_without_a_rule()
+    {
+        Assert.Equal(PropertyRules.NamesFor(BlockKind.Nic).Order(), NicBinder.Binders.Keys.Order());
+    }
+
+    [Fact]
+    public void Every_vnic_property_in_the_table_has_a_binder_and_no_binder_is_without_a_rule()
+    {
+        Assert.Equal(PropertyRules.NamesFor(BlockKind.AnyVnic).Order(), VnicBinder.Binders.Keys.Order());
+    }
+}
