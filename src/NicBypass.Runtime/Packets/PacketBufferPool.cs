@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace NicBypass.Runtime.Packets;
 
 /// <summary>
@@ -81,21 +83,27 @@ internal sealed class PacketBufferPool
             return false;
         }
         slot = _free[--_freeCount];
+        Debug.Assert((uint)slot < (uint)SlotCount, "a free-list entry names a slot outside the slab");
         return true;
     }
 
     private void ReturnBatchCore(ReadOnlySpan<PacketDescriptor> batch)
     {
-        System.Diagnostics.Debug.Assert(_freeCount + batch.Length <= _free.Length, "a slot was returned twice");
+        Debug.Assert(_freeCount + batch.Length <= _free.Length, "a slot was returned twice");
         var free = _free;
         var count = _freeCount;
-        foreach (var descriptor in batch) free[count++] = descriptor.Slot;
+        foreach (var descriptor in batch)
+        {
+            Debug.Assert((uint)descriptor.Slot < (uint)SlotCount && descriptor.Length <= SlotSize, "a descriptor names a slot outside the slab");
+            free[count++] = descriptor.Slot;
+        }
         _freeCount = count;
     }
 
     private void ReturnCore(int slot)
     {
-        System.Diagnostics.Debug.Assert(_freeCount < _free.Length, "a slot was returned twice");
+        Debug.Assert(_freeCount < _free.Length, "a slot was returned twice");
+        Debug.Assert((uint)slot < (uint)SlotCount, "a slot outside the slab was returned");
         _free[_freeCount++] = slot;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using NicBypass.Runtime.Packets;
 
@@ -36,8 +37,11 @@ internal sealed class DescriptorRing
     {
         var tail = _indexes.Tail;
         if (tail - Volatile.Read(ref _indexes.Head) >= _slots.Length) return false;
+        Debug.Assert(descriptor.Length >= 0, "a descriptor's length is never negative");
         _slots[(int)tail & _mask] = descriptor;
         Volatile.Write(ref _indexes.Tail, tail + 1);
+        // Invariant: 0 <= tail - head <= capacity (only the producer moves tail, only the consumer head).
+        Debug.Assert(tail + 1 - Volatile.Read(ref _indexes.Head) is >= 0 and var n && n <= _slots.Length, "ring overfilled");
         return true;
     }
 
@@ -62,6 +66,7 @@ internal sealed class DescriptorRing
     {
         var head = _indexes.Head;
         var available = (int)(Volatile.Read(ref _indexes.Tail) - head);
+        Debug.Assert(available >= 0 && available <= _slots.Length, "ring indexes crossed");
         var count = Math.Min(available, into.Length);
         for (var i = 0; i < count; i++) into[i] = _slots[(int)(head + i) & _mask];
         Volatile.Write(ref _indexes.Head, head + count);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
@@ -44,11 +46,13 @@ internal sealed class SerializationGate(SerializationPolicy policy)
     {
         if (Policy == SerializationPolicy.MutualExclusion)
         {
+            Debug.Assert(_lock.IsHeldByCurrentThread && _inside == 1, "a mutually exclusive gate is left by the one thread inside it");
             _inside--;
             _lock.Exit();
             return;
         }
-        Interlocked.Decrement(ref _inside);
+        var left = Interlocked.Decrement(ref _inside);
+        Debug.Assert(left >= 0, "a gate was left more often than entered");
     }
 
     private void Track()
@@ -57,6 +61,7 @@ internal sealed class SerializationGate(SerializationPolicy policy)
         {
             // Inside the lock: one thread, plain counts.
             var alone = ++_inside;
+            Debug.Assert(alone == 1, "two threads inside a mutually exclusive gate");
             _entries++;
             if (alone > _maxInside) _maxInside = alone;
             return;
