@@ -1,8 +1,9 @@
+using NicBypass.Hosting;
 using NicBypass.Runtime;
 using NicBypass.Runtime.Accounting;
 using NicBypass.Runtime.Virtualization;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>
 /// Bandwidth on virtual time: offered twice its allocation for one second, a VNIC delivers its

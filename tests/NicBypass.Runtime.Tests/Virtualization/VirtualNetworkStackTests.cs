@@ -7,7 +7,7 @@ using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 using PacketDotNet;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>The VNS's mechanisms one by one: IP layer, serialization queues, threshold, outbound, spoofing protection.</summary>
 public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper output)

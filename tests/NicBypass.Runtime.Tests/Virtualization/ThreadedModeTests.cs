@@ -1,6 +1,6 @@
 using NicBypass.Runtime.Accounting;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>The threaded mode: each processor on a thread of its own, the NIC fed from the test thread.</summary>
 public class ThreadedModeTests

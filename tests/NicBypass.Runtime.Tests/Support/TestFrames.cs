@@ -4,7 +4,7 @@ using System.Net.NetworkInformation;
 using PacketDotNet;
 using PacketDotNet.Utils;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>Frames built with PacketDotNet — an independent implementation — for the tests to send.</summary>
 internal static class TestFrames

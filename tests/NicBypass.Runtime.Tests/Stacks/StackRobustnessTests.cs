@@ -4,7 +4,7 @@ using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Stacks;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>
 /// Whatever arrives — valid frames of every kind the stack handles, with bytes flipped and ends

@@ -3,7 +3,7 @@ using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>
 /// A host with two NICs joined by a (lossy) simulated cable: a container on e0, and a VM and a

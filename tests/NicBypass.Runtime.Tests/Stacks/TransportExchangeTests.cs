@@ -1,7 +1,7 @@
 using NicBypass.Runtime.Stacks;
 using Xunit.Abstractions;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>
 /// UDP and TCP between a container and a VM, and between two containers, across the simulated

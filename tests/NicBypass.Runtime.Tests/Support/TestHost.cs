@@ -1,8 +1,9 @@
+using NicBypass.Hosting;
 using NicBypass.Dsl.Text;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Virtualization;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>Captures what a NIC puts on the wire.</summary>
 internal sealed class CapturingWire : IWire

@@ -1,7 +1,7 @@
 using CsCheck;
 using NicBypass.Runtime.Accounting;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>
 /// Nothing is lost silently: under random traffic (unicast, wrong VLANs, unknown MACs,

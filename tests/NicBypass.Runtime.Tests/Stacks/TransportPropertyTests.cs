@@ -1,7 +1,7 @@
 using CsCheck;
 using NicBypass.Runtime.Stacks;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>
 /// TCP's promise as a property: whatever the loss (0–25%, seeded; far beyond that a peer may legitimately give up after 15 unanswered retransmissions), the address family, the

@@ -6,7 +6,7 @@ using NicBypass.Runtime.Rings;
 using NicBypass.Runtime.Virtualization;
 using PacketDotNet;
 
-namespace NicBypass.Hosting.Tests;
+namespace NicBypass.Runtime.Tests;
 
 /// <summary>The receive path end to end, on the interpreted host of a .nicdsl topology.</summary>
 public class ReceivePathTests
