@@ -1,10 +1,5 @@
-using System.Globalization;
 using NicBypass.Dsl.Diagnostics;
-using NicBypass.Dsl.Hardware;
-using NicBypass.Dsl.Model;
 using NicBypass.Dsl.Syntax;
-using NicBypass.Dsl.Text;
-using NicBypass.Dsl.Values;
 
 namespace NicBypass.Dsl.Binding;
 

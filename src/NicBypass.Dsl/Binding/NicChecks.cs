@@ -1,6 +1,4 @@
-using System.Globalization;
 using NicBypass.Dsl.Diagnostics;
-using NicBypass.Dsl.Hardware;
 using NicBypass.Dsl.Model;
 using NicBypass.Dsl.Syntax;
 using NicBypass.Dsl.Text;
