@@ -5,6 +5,9 @@ namespace NicBypass.Hosting;
 /// <see cref="RateBitsPerSecond"/> (default: twice its inbound allocation, else the link speed
 /// split evenly between the NIC's VNICs) of <see cref="FrameSize"/>-byte frames for
 /// <see cref="Seconds"/> of virtual time. <see cref="Mix"/> adds unknown unicast, broadcast and
-/// malformed frames (1% of the NIC's offered frames).
+/// malformed frames (1% of the NIC's offered frames). <see cref="Offers"/> sets the rate offered
+/// to named VNICs, overriding the rest. Frames are offered to each NIC's link, which carries them
+/// at its rate and drops the excess.
 /// </summary>
-public sealed record SimulationOptions(double Seconds = 1, long? RateBitsPerSecond = null, int FrameSize = 1000, bool Mix = true, int Seed = 1);
+public sealed record SimulationOptions(double Seconds = 1, long? RateBitsPerSecond = null, int FrameSize = 1000, bool Mix = true, int Seed = 1,
+    IReadOnlyDictionary<string, long>? Offers = null);

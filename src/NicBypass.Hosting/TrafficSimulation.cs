@@ -7,9 +7,10 @@ using NicBypass.Runtime.Virtualization;
 namespace NicBypass.Hosting;
 
 /// <summary>
-/// Drives a host with synthetic traffic on virtual time: each VNIC's frames arrive evenly spaced
-/// at its offered rate, all streams merged in time order; the host runs to idle every few frames,
-/// so pollers see the virtual time advance as the frames arrive.
+/// Drives a host with synthetic traffic on virtual time: each VNIC's frames are offered to its
+/// NIC's link evenly spaced at its offered rate, all streams merged in time order; the link
+/// carries what fits its rate and drops the rest; the host runs to idle every few frames, so
+/// pollers see the virtual time advance as the frames arrive.
 ///
 /// A VM gets frames of an EtherType its guest ignores. A container or service gets UDP datagrams
 /// to its address from a simulated peer: where it serves UDP on a declared port, the simulation
@@ -24,6 +25,14 @@ public static class TrafficSimulation
         if (options.Seconds <= 0) throw new ArgumentOutOfRangeException(nameof(options), "seconds must be positive");
         if (options.FrameSize < 60) throw new ArgumentOutOfRangeException(nameof(options), "frames are at least 60 bytes");
         var end = (long)(options.Seconds * 1e9);
+        foreach (var (name, offered) in options.Offers ?? new Dictionary<string, long>())
+        {
+            if (!host.Vnics.Any(v => v.Name == name))
+            {
+                throw new ArgumentException($"no VNIC named '{name}' to offer traffic to; the host has {string.Join(", ", host.Vnics.Select(v => v.Name))}", nameof(options));
+            }
+            if (offered <= 0) throw new ArgumentException($"the rate offered to '{name}' must be positive", nameof(options));
+        }
         var streams = new List<Stream>();
         var random = new Random(options.Seed);
         var applications = new List<UdpSocket>();
@@ -35,7 +44,8 @@ public static class TrafficSimulation
             double total = 0;
             foreach (var vnic in vnics)
             {
-                var rate = options.RateBitsPerSecond
+                var rate = options.Offers is { } offers && offers.TryGetValue(vnic.Name, out var offered) ? offered
+                           : options.RateBitsPerSecond
                            ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / vnics.Count);
                 var interval = 8e9 * size / rate;
                 total += 1e9 / interval;
@@ -59,7 +69,7 @@ public static class TrafficSimulation
             if (at >= end) continue;
             clock.AdvanceTo((long)at);
             var stream = streams[index];
-            stream.Nic.Device.Receive(stream.Next());
+            stream.Nic.Device.Offer(stream.Next());
             queue.Enqueue(index, at + stream.Interval);
             // Run the host every 16 frames, and at least every millisecond of virtual time, so
             // pollers poll at a rate their allocation can follow (a limiter holds 1 ms of credit).

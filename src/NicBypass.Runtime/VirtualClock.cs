@@ -19,6 +19,10 @@ public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
     /// <summary>Nanoseconds since the clock started.</summary>
     public long Nanoseconds => Volatile.Read(ref _nanoseconds);
 
+    /// <summary>A timestamp of <paramref name="clock"/> in nanoseconds (exact for a virtual clock).</summary>
+    internal static long ToNanoseconds(TimeProvider clock, long timestamp) =>
+        clock.TimestampFrequency == 1_000_000_000 ? timestamp : (long)((Int128)timestamp * 1_000_000_000 / clock.TimestampFrequency);
+
     public void Advance(TimeSpan by) => AdvanceTo(Nanoseconds + by.Ticks * 100);
 
     /// <summary>Moves to <paramref name="nanoseconds"/> since the start; time never goes back.</summary>

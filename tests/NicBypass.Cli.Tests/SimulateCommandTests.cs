@@ -36,6 +36,36 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void Offered_beyond_the_link_the_report_shows_the_wire_carrying_the_link_rate()
+    {
+        var (exit, output, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--seconds", "0.2", "--mix", "unicast",
+            "--offer", "a=3G", "--offer", "b=2G", "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("error", error);
+        using var json = JsonDocument.Parse(output);
+        var nic = json.RootElement.GetProperty("nics")[0];
+        var wire = nic.GetProperty("wire");
+        var (offered, carried, dropped) = (wire.GetProperty("offered").GetInt64(), wire.GetProperty("carried").GetInt64(), wire.GetProperty("dropped").GetInt64());
+        Assert.Equal(offered, carried + dropped);
+        Assert.Equal(carried, nic.GetProperty("received").GetInt64());
+        Assert.InRange(offered, 124_000, 126_000);       // 5 Gbit/s of 1,000-byte frames for 0.2 s
+        Assert.InRange(carried * 1024 * 8, 0.199e9, 0.2e9 + 64 * 1024 * 8 + 8192); // 1 Gbit/s for 0.2 s, with the far end's buffer
+    }
+
+    [Theory]
+    [InlineData("a", "write VNIC=RATE")]
+    [InlineData("a=fast", "write VNIC=RATE")]
+    [InlineData("zz=1G", "has no VNIC 'zz'; its VNICs are a, b")]
+    public void A_bad_offer_is_a_clear_error(string offer, string message)
+    {
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--offer", offer);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
     public void Unicast_mix_sends_only_frames_for_the_vnics_at_the_given_rate()
     {
         var (exit, output, _) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--mix", "unicast", "--rate", "8M", "--frame-size", "100", "--format", "json");

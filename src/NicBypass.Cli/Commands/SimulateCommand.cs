@@ -23,10 +23,11 @@ internal static class SimulateCommand
         var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
         mix.AcceptOnlyFromAmong("all", "unicast");
         var seed = new Option<int>("--seed") { Description = "seed for the random parts of the mix", DefaultValueFactory = _ => 1 };
+        var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
         var command = new Command("simulate", "Offer synthetic traffic to every VNIC on virtual time and report what was delivered.")
         {
-            topology, seconds, rate, frameSize, mix, seed, format,
+            topology, seconds, rate, frameSize, mix, seed, offer, format,
         };
         command.SetAction(parse =>
         {
@@ -40,7 +41,19 @@ internal static class SimulateCommand
                 }
                 bitsPerSecond = (long)parsed.BitsPerSecond;
             }
-            var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed));
+            var offers = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var item in parse.GetValue(offer) ?? Array.Empty<string>())
+            {
+                var equals = item.IndexOf('=');
+                if (equals <= 0 || !BitRate.TryParse(item.Substring(equals + 1), out var offered, out var why))
+                {
+                    error.WriteLine($"error: --offer '{item}': write VNIC=RATE, e.g. --offer web=2G{(equals > 0 ? "; " + BitRateProblem(item.Substring(equals + 1)) : "")}");
+                    return NicBypassCli.ErrorExitCode;
+                }
+                offers[item.Substring(0, equals)] = (long)offered.BitsPerSecond;
+            }
+            var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed),
+                offers.Count == 0 ? null : offers);
             if (options.Seconds <= 0 || options.Seconds > 3600)
             {
                 error.WriteLine("error: --seconds must be in (0, 3600]");
@@ -56,11 +69,21 @@ internal static class SimulateCommand
         return command;
     }
 
+    private static string BitRateProblem(string text) => BitRate.TryParse(text, out _, out var problem) ? "" : problem;
+
     private static int Run(string topologyPath, SimulationOptions options, bool json, TextWriter output, TextWriter error)
     {
         var clock = new VirtualClock();
         var host = TopologyLoader.Load(topologyPath, error, clock);
         if (host is null) return NicBypassCli.ErrorExitCode;
+        foreach (var name in options.Offers?.Keys ?? Enumerable.Empty<string>())
+        {
+            if (!host.Vnics.Any(v => v.Name == name))
+            {
+                error.WriteLine($"error: --offer: host '{host.Name}' has no VNIC '{name}'; its VNICs are {string.Join(", ", host.Vnics.Select(v => v.Name))}");
+                return NicBypassCli.ErrorExitCode;
+            }
+        }
 
         Runtime.Virtualization.TrafficReport report;
         if (ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected)

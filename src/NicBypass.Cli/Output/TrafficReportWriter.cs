@@ -7,7 +7,7 @@ namespace NicBypass.Cli.Output;
 
 /// <summary>
 /// The report of <c>replay</c> and <c>simulate</c>: text for people, JSON with the contract's
-/// field names (DESIGN.md §5): frames, nics[name, received, dropped, vnics[name, ring, received,
+/// field names (DESIGN.md §5): frames, nics[name, wire{offered, carried, dropped}, received, dropped, vnics[name, ring, received,
 /// delivered, deliveredBytes, dropped, and for containers and services stack{received, delivered,
 /// answered, sent, dropped}]], seconds.
 /// </summary>
@@ -24,6 +24,14 @@ public static class TrafficReportWriter
             {
                 json.WriteStartObject();
                 json.WriteString("name", nic.Name);
+                if (nic.Wire is { } wire)
+                {
+                    json.WriteStartObject("wire");
+                    json.WriteNumber("offered", wire.Offered);
+                    json.WriteNumber("carried", wire.Carried);
+                    json.WriteNumber("dropped", wire.Dropped);
+                    json.WriteEndObject();
+                }
                 json.WriteNumber("received", nic.Received);
                 WriteDrops(json, nic.Dropped);
                 json.WriteStartArray("vnics");
@@ -65,6 +73,10 @@ public static class TrafficReportWriter
         {
             output.WriteLine();
             output.WriteLine(string.Format(culture, "NIC {0}: received {1:N0}, dropped {2}", nic.Name, nic.Received, Drops(nic.Dropped)));
+            if (nic.Wire is { Dropped: > 0 } wire)
+            {
+                output.WriteLine(string.Format(culture, "  wire: offered {0:N0}, carried {1:N0}, dropped {2:N0} (beyond the link rate)", wire.Offered, wire.Carried, wire.Dropped));
+            }
             var rows = new List<string[]> { new[] { "VNIC", "RING", "RECEIVED", "DELIVERED", "BYTES", "DROPPED" } };
             rows.AddRange(nic.Vnics.Select(v => new[]
             {

@@ -11,8 +11,11 @@ namespace NicBypass.Runtime.Devices;
 public sealed class SimulatedCable
 {
     private readonly Random _random;
-    private readonly Queue<(long Due, SimulatedNic To, byte[] Frame)> _inFlight = new();
+    // Frames on their way, by due time (then by order sent: frames due together stay in order).
+    private readonly PriorityQueue<(SimulatedNic To, byte[] Frame), (long Due, long Sequence)> _inFlight = new();
+    private readonly Dictionary<SimulatedNic, long> _freeAt = new(); // per direction: when the cable finishes serializing what it has taken
     private TimeProvider? _time;
+    private long _sequence;
 
     private SimulatedCable(SimulatedNic a, SimulatedNic b, double lossRate, int seed)
     {
@@ -62,13 +65,41 @@ public sealed class SimulatedCable
         if (_inFlight.Count == 0) return false;
         var now = _time!.GetTimestamp();
         var delivered = false;
-        while (_inFlight.TryPeek(out var next) && next.Due <= now)
+        while (_inFlight.TryPeek(out var next, out var due) && due.Due <= now)
         {
             _inFlight.Dequeue();
             next.To.Receive(next.Frame);
             delivered = true;
         }
         return delivered;
+    }
+
+    /// <summary>When the next frame in flight arrives, in the clock's timestamps; <see cref="long.MaxValue"/> when none is.</summary>
+    public long NextDue() => _inFlight.TryPeek(out _, out var due) ? due.Due : long.MaxValue;
+
+    /// <summary>The cable's rate in bits per second (netem's <c>rate</c>), or 0 for an ideal cable that takes no time to carry a frame.</summary>
+    public long RateBitsPerSecond { get; private set; }
+
+    /// <summary>Most frames waiting to be serialized in one direction (netem's <c>limit</c>); more are dropped and counted in <see cref="Overflowed"/>.</summary>
+    public int QueueLimit { get; private set; } = 1000;
+
+    /// <summary>Frames dropped because the cable's queue was full.</summary>
+    public long Overflowed { get; private set; }
+
+    /// <summary>
+    /// Gives the cable a rate (netem's <c>rate</c>): each frame takes its length + 24 bytes
+    /// (FCS, preamble, inter-frame gap) of time on the cable, one after another in each
+    /// direction, before <see cref="Latency"/> is added; up to <paramref name="queueLimit"/> frames
+    /// wait their turn, more are dropped (<see cref="Overflowed"/>). Frames arrive in order.
+    /// </summary>
+    public SimulatedCable WithRate(long bitsPerSecond, TimeProvider time, int queueLimit = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bitsPerSecond, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueLimit, 1);
+        RateBitsPerSecond = bitsPerSecond;
+        QueueLimit = queueLimit;
+        _time = time;
+        return this;
     }
 
     /// <summary>The share of frames lost at random (seeded, so runs repeat).</summary>
@@ -80,6 +111,9 @@ public sealed class SimulatedCable
     /// <summary>Frames offered to the cable, and frames it lost.</summary>
     public long Frames { get; private set; }
 
+    /// <summary>Ethernet bytes of the frames put on the cable (lost ones included).</summary>
+    public long Bytes { get; private set; }
+
     public long Lost { get; private set; }
 
     /// <summary>Sees every frame that made it across (for captures).</summary>
@@ -88,15 +122,33 @@ public sealed class SimulatedCable
     private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame)
     {
         var index = Frames++;
+        Bytes += frame.Length;
         if ((Lose?.Invoke(index) ?? false) || (LossRate > 0 && _random.NextDouble() < LossRate))
         {
             Lost++;
             return;
         }
         Tap?.Invoke(to, frame.ToArray());
-        if (Latency > TimeSpan.Zero && _time is { } time)
+        if ((Latency > TimeSpan.Zero || RateBitsPerSecond > 0) && _time is { } time)
         {
-            _inFlight.Enqueue((time.GetTimestamp() + (long)(Latency.TotalSeconds * time.TimestampFrequency), to, frame.ToArray()));
+            var now = time.GetTimestamp();
+            var arrives = now;
+            if (RateBitsPerSecond > 0)
+            {
+                // Serialized behind what this direction already carries; its last bit leaves at `done`.
+                var start = Math.Max(now, _freeAt.GetValueOrDefault(to));
+                var serialize = (long)((frame.Length + SimulatedNic.WireOverhead) * 8.0 * time.TimestampFrequency / RateBitsPerSecond);
+                var waiting = RateBitsPerSecond > 0 ? (start - now) / Math.Max(1, serialize) : 0;
+                if (waiting >= QueueLimit)
+                {
+                    Overflowed++;
+                    return;
+                }
+                _freeAt[to] = start + serialize;
+                arrives = start + serialize;
+            }
+            arrives += (long)(Latency.TotalSeconds * time.TimestampFrequency);
+            _inFlight.Enqueue((to, frame.ToArray()), (arrives, _sequence++));
             return;
         }
         to.Receive(frame);

@@ -7,8 +7,11 @@ namespace NicBypass.Runtime.Devices;
 
 /// <summary>
 /// The simulated NIC hardware: hardware receive rings (HRRs), transmit rings (TRRs), a hardware
-/// classifier and a buffer pool its "DMA" writes frames into. Frames arrive from the wire through
-/// <see cref="Receive"/>; transmitted frames leave through <see cref="Wire"/>.
+/// classifier and a buffer pool its "DMA" writes frames into. Frames are offered to its link
+/// through <see cref="Offer"/>, which carries them at the link's rate (each frame occupies its
+/// length + 4 bytes of FCS + 20 of preamble and inter-frame gap) and drops what does not fit;
+/// <see cref="Receive"/> takes a frame that has already come off the wire. Transmitted frames
+/// leave through <see cref="Wire"/>.
 ///
 /// The host never touches this object's rings or classifier directly: it learns about them from
 /// the device's driver (<see cref="INicDriver"/>), which reads them off the hardware — registers
@@ -17,8 +20,13 @@ namespace NicBypass.Runtime.Devices;
 /// </summary>
 public sealed class SimulatedNic
 {
+    /// <summary>Bytes a frame occupies on the wire beyond its own: FCS (4), preamble and start delimiter (8), inter-frame gap (12).</summary>
+    public const int WireOverhead = 24;
+
     private readonly ReceiveRing[] _receiveRings;
     private PacketBufferPool? _pool;
+    private long _linkFreeAtPicoseconds; // when the link finishes carrying what it has taken
+    private long _linkBufferPicoseconds;
 
     public SimulatedNic(string name, SimNicModel model, SimNicSettings settings)
     {
@@ -41,6 +49,7 @@ public sealed class SimulatedNic
         TransmitRings = Enumerable.Range(0, settings.TxRings).Select(i => new TransmitRing(i, settings.RingSize)).ToArray();
         Classifier = new PacketClassifier($"{name} hardware classifier", model.ClassifierFields, model.ClassifierEntries);
         MaxFrameLength = settings.Mtu + 18;
+        LinkBufferBytes = DefaultLinkBufferBytes;
         SlotSize = (MaxFrameLength + 63) & ~63;
     }
 
@@ -60,6 +69,31 @@ public sealed class SimulatedNic
 
     /// <summary>Frames from the wire (<c>Received</c>) and the NIC-level drops: no-match, malformed, oversize, no-buffer.</summary>
     public TrafficCounters Counters { get; } = new();
+
+    /// <summary>The receive side of the link: offered, carried, dropped.</summary>
+    public LinkCounters Link { get; } = new();
+
+    /// <summary>The default of <see cref="LinkBufferBytes"/>: a switch port's share of buffer.</summary>
+    public const int DefaultLinkBufferBytes = 64 * 1024;
+
+    /// <summary>
+    /// How many bytes the far end of the link (a switch port) may hold while the link is busy:
+    /// a frame offered when more than this is still waiting to be carried is dropped
+    /// (<see cref="LinkCounters.Dropped"/>). Over a run, at most this much beyond the link rate
+    /// is carried.
+    /// </summary>
+    public int LinkBufferBytes
+    {
+        get => (int)(_linkBufferPicoseconds * LinkSpeedBitsPerSecond / 8_000_000_000_000L);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _linkBufferPicoseconds = WirePicoseconds(value - WireOverhead);
+        }
+    }
+
+    /// <summary>The host's clock, which the link's rate is kept on (set when the NIC is registered).</summary>
+    internal TimeProvider? Clock { get; set; }
 
     /// <summary>Frames put on the wire.</summary>
     public long Transmitted { get; private set; }
@@ -91,6 +125,40 @@ public sealed class SimulatedNic
     /// counted (<c>malformed</c>, <c>oversize</c>, <c>no-match</c>).
     /// </summary>
     public void Receive(ReadOnlySpan<byte> frame)
+    {
+        Link.Offered++;
+        Arrive(frame);
+    }
+
+    /// <summary>
+    /// Offers a frame to the link now (on the host's clock): carried to the NIC
+    /// (<see cref="Receive"/>'s path) when the link, with the far end's buffer
+    /// (<see cref="LinkBufferBytes"/>), can take it at its rate; otherwise dropped and counted on
+    /// <see cref="Link"/>. True when carried.
+    /// </summary>
+    public bool Offer(ReadOnlySpan<byte> frame)
+    {
+        Link.Offered++;
+        if (Clock is { } clock)
+        {
+            var now = VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) * 1000;
+            var start = Math.Max(now, _linkFreeAtPicoseconds);
+            if (start - now > _linkBufferPicoseconds)
+            {
+                Link.Dropped++;
+                return false;
+            }
+            _linkFreeAtPicoseconds = start + WirePicoseconds(frame.Length);
+        }
+        Arrive(frame);
+        return true;
+    }
+
+    /// <summary>How long <paramref name="frameLength"/> bytes occupy the link, overhead included, in picoseconds.</summary>
+    public long WirePicoseconds(int frameLength) => (frameLength + WireOverhead) * 8_000_000_000_000L / LinkSpeedBitsPerSecond;
+
+    // A frame that came off the wire: into a buffer slot, classified, onto its HRR(s).
+    private void Arrive(ReadOnlySpan<byte> frame)
     {
         var pool = Pool;
         Counters.Received++;

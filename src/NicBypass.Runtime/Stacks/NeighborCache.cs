@@ -101,6 +101,20 @@ internal sealed class NeighborCache
         Learn(source, mac);
     }
 
+    /// <summary>When the next solicitation falls due, in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
+    public long NextDue()
+    {
+        if (!Resolving) return long.MaxValue;
+        var due = long.MaxValue;
+        var interval = (long)(RetryInterval.TotalSeconds * _stack.Time.TimestampFrequency);
+        foreach (var pair in _entries)
+        {
+            var entry = pair.Value;
+            if (Volatile.Read(ref entry.Mac) == 0 && entry.Attempts > 0) due = Math.Min(due, entry.SolicitedAt + interval);
+        }
+        return due;
+    }
+
     /// <summary>Solicits again the neighbours whose answer is overdue; gives up (dropping what waits) after three tries. True if it sent anything.</summary>
     public bool RetryDue(long now)
     {

@@ -195,6 +195,15 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>
+    /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
+    internal long NextDue()
+    {
+        var due = _neighbors.NextDue();
+        if (Volatile.Read(ref _timed) == 0) return due;
+        foreach (var pair in _connections) due = Math.Min(due, pair.Value.NextDue());
+        return due;
+    }
+
     internal bool Tick()
     {
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving) return false;

@@ -284,6 +284,17 @@ public sealed class TcpConnection
     }
 
     /// <summary>Runs the connection's timers; true if it sent anything.</summary>
+    /// <summary>When its next timer falls due (retransmission, persist, TIME-WAIT), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
+    internal long NextDue()
+    {
+        lock (_sync)
+        {
+            if (State == TcpState.Closed) return long.MaxValue;
+            if (State == TcpState.TimeWait) return _timeWaitUntil;
+            return _retransmitAt == 0 ? long.MaxValue : _retransmitAt;
+        }
+    }
+
     internal bool OnTimer(long now)
     {
         lock (_sync)

@@ -5,4 +5,7 @@ internal interface IPollingConsumer
 {
     /// <summary>Polls once; true if it did any work (so the processor keeps going).</summary>
     bool Poll();
+
+    /// <summary>When it next has work that only time brings (a timer, credit for a waiting frame), in the host clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
+    long NextDue() => long.MaxValue;
 }

@@ -73,6 +73,7 @@ public sealed class NetworkHost
         EnsureNotStarted();
         if (_nics.Any(n => n.Name == driver.Device.Name)) throw new ArgumentException($"a NIC named '{driver.Device.Name}' is already registered");
         var nic = new HostNic(this, driver);
+        driver.Device.Clock = Time; // the link keeps its rate on the host's clock
         _nics.Add(nic);
         return nic;
     }
@@ -211,24 +212,50 @@ public sealed class NetworkHost
     }
 
     /// <summary>
-    /// Deterministic mode on virtual time: pumps, and while <paramref name="done"/> is false moves
-    /// the host's <see cref="VirtualClock"/> on by <paramref name="step"/> (default 1 ms) and pumps
-    /// again — so timers (TCP retransmission, bandwidth credit, cable latency) run — for at most
-    /// <paramref name="within"/> of virtual time. True when <paramref name="done"/> became true.
+    /// When the host next has work that only time brings — a frame arriving off a cable, a
+    /// stack's timer, a poll deadline, credit for a waiting frame — in the clock's timestamps;
+    /// <see cref="long.MaxValue"/> when nothing is scheduled.
     /// </summary>
-    public bool RunUntil(Func<bool> done, TimeSpan within, TimeSpan? step = null)
+    public long NextDue()
+    {
+        var due = long.MaxValue;
+        foreach (var processor in _processors) due = Math.Min(due, processor.NextDue());
+        foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
+        return due;
+    }
+
+    /// <summary>
+    /// Deterministic mode on virtual time, event by event: pumps until idle, and while
+    /// <paramref name="done"/> is false moves the host's <see cref="VirtualClock"/> straight to
+    /// the next time something is due (<see cref="NextDue"/>: a frame off a cable, a TCP or
+    /// neighbour timer, a poll deadline, credit for a waiting frame) and pumps again — no fixed
+    /// tick, so rates and round trips come out of the model — for at most
+    /// <paramref name="within"/> of virtual time. <paramref name="done"/> may act (an application
+    /// reading and sending): what it queues runs before time moves on. True when
+    /// <paramref name="done"/> became true.
+    /// </summary>
+    public bool RunUntil(Func<bool> done, TimeSpan within)
     {
         ArgumentNullException.ThrowIfNull(done);
         if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntil moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
-        var tick = step ?? TimeSpan.FromMilliseconds(1);
-        if (tick <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(step), "the step must be positive");
         var limit = clock.Nanoseconds + (long)(within.TotalSeconds * 1e9);
         while (true)
         {
             Pump();
             if (done()) return true;
-            if (clock.Nanoseconds >= limit) return false;
-            clock.Advance(tick);
+            if (Pump() > 1) continue; // `done` queued work (an application sent): run it before time moves
+            var next = NextDue();
+            if (next > limit)
+            {
+                // Nothing more happens within the span: spend what is left of it and look once more.
+                if (clock.Nanoseconds < limit)
+                {
+                    clock.AdvanceTo(limit);
+                    continue;
+                }
+                return false;
+            }
+            clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
         }
     }
 
@@ -302,7 +329,8 @@ public sealed class NetworkHost
                 v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
                 NetworkStackOf(v) is { } vns
                     ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops())
-                    : null)).ToList())).ToList();
+                    : null)).ToList(),
+            new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped))).ToList();
         return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds);
     }
 

@@ -74,6 +74,14 @@ public sealed class Processor : IInterruptTarget
         return progress;
     }
 
+    /// <summary>When something it runs next has work that only time brings; <see cref="long.MaxValue"/> for none.</summary>
+    internal long NextDue()
+    {
+        var due = long.MaxValue;
+        foreach (var poller in _pollers) due = Math.Min(due, poller.NextDue());
+        return due;
+    }
+
     /// <summary>Threaded mode: waits until an interrupt arrives or <paramref name="timeout"/> passes.</summary>
     internal bool Wait(TimeSpan timeout, CancellationToken cancellation)
     {

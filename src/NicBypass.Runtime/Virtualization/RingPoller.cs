@@ -42,6 +42,9 @@ internal sealed class RingPoller : IPollingConsumer
     /// </summary>
     public long Deferred { get; private set; }
 
+    /// <summary>When it will poll again for a frame waiting for credit (ns on the limiter's clock); <see cref="long.MaxValue"/> when nothing waits for time.</summary>
+    public long NextDue() => _notBefore != 0 && Vnic.Ring is { Count: > 0 } ? _notBefore : long.MaxValue;
+
     public bool Poll() => Poll(int.MaxValue);
 
     /// <summary>Polls once, taking at most <paramref name="maxFrames"/> (what the consumer has room for).</summary>

@@ -7,8 +7,8 @@ namespace NicBypass.Runtime.Virtualization;
 /// </summary>
 public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> Nics, double Seconds);
 
-/// <summary>One NIC: frames off its wire and the drops no VNIC owns.</summary>
-public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics);
+/// <summary>One NIC: what its link was offered and carried, frames off its wire and the drops no VNIC owns.</summary>
+public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null);
 
 /// <summary>One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops by reason; for a container or service, what its VNS did with what it was delivered.</summary>
 public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped, StackTrafficReport? Stack = null);

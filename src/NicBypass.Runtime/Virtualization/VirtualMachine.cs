@@ -71,6 +71,8 @@ public sealed class VirtualMachine : IPollingConsumer
     /// <summary>Runs the guest stack's timers (TCP retransmission) and wakes blocked senders.</summary>
     bool IPollingConsumer.Poll() => Poll();
 
+    long IPollingConsumer.NextDue() => Stack.NextDue();
+
     internal bool Poll()
     {
         _output.Signal();

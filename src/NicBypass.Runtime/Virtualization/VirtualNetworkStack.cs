@@ -256,5 +256,16 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     bool IPollingConsumer.Poll() => Poll();
 
+    /// <summary>When the VNS next has work that only time brings: a stack timer, credit for a frame waiting in its ring (polling) or in its outbound VSQ.</summary>
+    internal long NextDue()
+    {
+        var due = Stack.NextDue();
+        if (_poller is { } poller) due = Math.Min(due, poller.NextDue());
+        if (OutboundLimiter is { } limiter && Outbound.Count > 0) due = Math.Min(due, limiter.ReadyAt(Outbound.Peek().Length));
+        return due;
+    }
+
+    long IPollingConsumer.NextDue() => NextDue();
+
     public override string ToString() => $"VNS '{Name}' ({Policy})";
 }

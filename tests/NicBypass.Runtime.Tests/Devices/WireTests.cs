@@ -1,0 +1,103 @@
+using NicBypass.Hosting;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>The link in front of a NIC carries frames at its rate (frame + 24 bytes of FCS, preamble and gap); what does not fit is wire.dropped.</summary>
+public class WireTests
+{
+    private const string OneGig = """
+        host h {
+            nic e0 { model simnic-1g; rx-rings 2; ring-size 4096 }
+            vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+            vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2 }
+        }
+        """;
+
+    // Offers `frameBytes` frames to VM a at `offeredBitsPerSecond` for `seconds` of virtual time, pumping as it goes.
+    private static (NetworkHost Host, SimulatedNic Nic) Offer(long offeredBitsPerSecond, double seconds, int frameBytes = 1000)
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(OneGig, clock);
+        var nic = host.Nic("e0").Device;
+        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[frameBytes - 42]);
+        var interval = 8e9 * frameBytes / offeredBitsPerSecond;
+        var end = (long)(seconds * 1e9);
+        var n = 0;
+        for (var at = 0.0; at < end; at += interval)
+        {
+            clock.AdvanceTo((long)at);
+            nic.Offer(frame);
+            if (++n % 64 == 0) host.Pump();
+        }
+        clock.AdvanceTo(end);
+        host.Pump();
+        return (host, nic);
+    }
+
+    [Fact]
+    public void Offered_twice_the_link_rate_a_link_carries_the_link_rate_within_a_tenth_of_a_percent()
+    {
+        var (host, nic) = Offer(2_000_000_000, seconds: 1);
+
+        // At most the link rate plus what the far end buffered at the start (64 KiB: 0.05% of a second at 1G).
+        var carriedBits = nic.Link.Carried * (1000 + SimulatedNic.WireOverhead) * 8.0;
+        Assert.InRange(carriedBits / 1e9, 0.999, 1.001);
+        Assert.InRange(carriedBits, 1e9 - 8192, 1e9 + SimulatedNic.DefaultLinkBufferBytes * 8 + 8192);
+        Assert.Equal(nic.Link.Offered, nic.Link.Carried + nic.Link.Dropped);
+        Assert.True(nic.Link.Dropped > nic.Link.Offered * 0.45, $"about half is dropped: {nic.Link.Dropped} of {nic.Link.Offered}");
+        Assert.Equal(nic.Link.Carried, nic.Counters.Received);
+        var report = host.Report(1).Nics[0].Wire!;
+        Assert.Equal((nic.Link.Offered, nic.Link.Carried, nic.Link.Dropped), (report.Offered, report.Carried, report.Dropped));
+    }
+
+    [Fact]
+    public void Within_its_rate_a_link_carries_every_frame()
+    {
+        var (_, nic) = Offer(900_000_000, seconds: 0.1);
+
+        Assert.Equal(0, nic.Link.Dropped);
+        Assert.Equal(nic.Link.Offered, nic.Counters.Received);
+    }
+
+    [Fact]
+    public void A_burst_beyond_the_far_ends_buffer_is_dropped_on_the_wire()
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(OneGig, clock);
+        var nic = host.Nic("e0").Device;
+        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[958]); // 1,000 bytes
+        for (var i = 0; i < 200; i++) nic.Offer(frame);
+
+        // The link takes one frame now and the far end holds 64 KiB of the rest: 66 frames in all.
+        Assert.Equal(1 + SimulatedNic.DefaultLinkBufferBytes / (1000 + SimulatedNic.WireOverhead), nic.Link.Carried);
+        Assert.Equal(200 - nic.Link.Carried, nic.Link.Dropped);
+        // A frame that has come off the wire already (Receive) is carried as it is.
+        nic.Receive(frame);
+        Assert.Equal(nic.Link.Carried, nic.Counters.Received);
+    }
+
+    [Fact]
+    public void Simulate_offers_named_vnics_their_rate_and_the_link_caps_the_sum()
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(OneGig, clock);
+
+        var report = TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: 0.2, Mix: false,
+            Offers: new Dictionary<string, long> { ["a"] = 3_000_000_000, ["b"] = 2_000_000_000 }));
+
+        var wire = report.Nics[0].Wire!;
+        // The link rate for 0.2 s, plus at most the far end's buffer.
+        Assert.InRange(wire.Carried * (1000 + SimulatedNic.WireOverhead) * 8.0, 0.2e9 - 8192, 0.2e9 + SimulatedNic.DefaultLinkBufferBytes * 8 + 8192);
+        Assert.InRange(wire.Offered * 1000 * 8.0 / 0.2 / 1e9, 4.99, 5.01);
+        var a = report.Nics[0].Vnics.Single(v => v.Name == "a").Received;
+        var b = report.Nics[0].Vnics.Single(v => v.Name == "b").Received;
+        // Tail drop at the far end: the stream offered more gets more, and together they get what the link carried.
+        Assert.True(a > b, $"a {a}, b {b}");
+        Assert.Equal(wire.Carried, a + b);
+        Assert.Contains("no VNIC named 'zz'", Assert.Throws<ArgumentException>(() =>
+            TrafficSimulation.Run(host, clock, new SimulationOptions(Offers: new Dictionary<string, long> { ["zz"] = 1 }))).Message);
+    }
+}

@@ -1,0 +1,84 @@
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>Virtual time moves from event to event (DESIGN.md §11): rates and round trips come out of the model, not out of a tick.</summary>
+public class EventTimeTests
+{
+    [Fact]
+    public void A_ping_across_a_cable_takes_exactly_its_round_trips()
+    {
+        // 150.3 ms each way: ARP there and back, then the echo there and back. A 1 ms tick would
+        // have rounded every step up to the next millisecond.
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMicroseconds(150_300), harness.Clock));
+
+        harness.Web.Stack.SendEchoRequest(NetworkAddress.Parse("10.0.0.2"), 1, 1);
+        Assert.True(harness.RunUntil(() => harness.Web.Stack.EchoRepliesReceived == 1, seconds: 5));
+
+        Assert.Equal(4 * 150_300_000L, harness.Clock.Nanoseconds);
+    }
+
+    [Fact]
+    public void A_cable_with_a_rate_serializes_frames_one_after_another()
+    {
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithRate(1_000_000_000, harness.Clock));
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp();
+        var payload = new byte[1000 - 42];
+        for (var i = 0; i < 10; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), payload));
+
+        Assert.True(harness.RunUntil(() => socket.Pending == 10, seconds: 1));
+
+        // Ten 1,000-byte frames, each 1,024 bytes of time at 1 Gbit/s: the last lands at 81.92 µs.
+        Assert.Equal(10 * 1024 * 8, harness.Clock.Nanoseconds);
+        Assert.Equal(0, harness.Cable.Overflowed);
+    }
+
+    [Fact]
+    public void Tcp_over_a_10g_hairpin_runs_at_the_link_rate_in_virtual_time()
+    {
+        const string topology = """
+            host h {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
+                vm client on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                container server on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }
+            }
+            """;
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(topology, clock);
+        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(10_000_000_000, clock));
+        var listener = host.NetworkStack("server").Stack.ListenTcp(80);
+        var client = host.VirtualMachine("client").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+
+        var data = new byte[20_000_000];
+        var sent = 0;
+        var received = 0L;
+        var buffer = new byte[256 * 1024];
+        var start = clock.Nanoseconds;
+        var (bytesBefore, framesBefore) = (cable.Bytes, cable.Frames);
+        Assert.True(host.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            int n;
+            while ((n = server!.Read(buffer)) > 0) received += n;
+            return received == data.Length;
+        }, TimeSpan.FromSeconds(5)));
+
+        // The hairpin's one direction carries the data and the ACKs: the link is busy ≥ 90% of the
+        // time. The payload alone is less: 1,448 bytes (MSS less the timestamps option) of every
+        // 1,538-byte segment on the wire, plus an ACK (90 bytes on the wire) for every segment and
+        // window updates as the application reads (no delayed ACKs): ≥ 80% of the link rate.
+        var seconds = (clock.Nanoseconds - start) / 1e9;
+        var busy = (cable.Bytes - bytesBefore + (cable.Frames - framesBefore) * (double)SimulatedNic.WireOverhead) * 8 / seconds / 10e9;
+        var payload = data.Length * 8 / seconds / 10e9;
+        Assert.True(busy >= 0.9 && payload >= 0.8, $"the link was busy {busy:P1} of the time; payload {payload:P1} of 10 Gbit/s; {client.Retransmissions} retransmissions; {cable.Overflowed} overflowed; server ring drops {host.Vnic("server").Counters.DroppedTotal}");
+    }
+}
