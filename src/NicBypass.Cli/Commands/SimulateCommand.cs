@@ -76,6 +76,7 @@ internal static class SimulateCommand
         var clock = new VirtualClock();
         var host = TopologyLoader.Load(topologyPath, error, clock);
         if (host is null) return NicBypassCli.ErrorExitCode;
+        host.Costs = Runtime.Virtualization.CostTable.Default; // processors that take time: the report says how busy each was
         foreach (var name in options.Offers?.Keys ?? Enumerable.Empty<string>())
         {
             if (!host.Vnics.Any(v => v.Name == name))

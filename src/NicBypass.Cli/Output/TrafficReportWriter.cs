@@ -19,6 +19,21 @@ public static class TrafficReportWriter
         {
             json.WriteStartObject();
             json.WriteNumber("frames", report.Frames);
+            if (report.Cpus is { } cpus)
+            {
+                json.WriteStartArray("cpus");
+                foreach (var cpu in cpus)
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("id", cpu.Id);
+                    json.WriteNumber("busy", Math.Round(cpu.Busy, 6));
+                    json.WriteNumber("hardwareInterrupts", cpu.HardwareInterrupts);
+                    json.WriteNumber("softwareInterrupts", cpu.SoftwareInterrupts);
+                    json.WriteNumber("polls", cpu.Polls);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }
             json.WriteStartArray("nics");
             foreach (var nic in report.Nics)
             {
@@ -69,6 +84,11 @@ public static class TrafficReportWriter
     {
         var culture = CultureInfo.InvariantCulture;
         output.WriteLine(string.Format(culture, "{0} {1:N0} frames over {2:0.######} s", verb, report.Frames, report.Seconds));
+        foreach (var cpu in report.Cpus ?? Array.Empty<ProcessorTrafficReport>())
+        {
+            output.WriteLine(string.Format(culture, "cpu{0}: busy {1:P1}, {2:N0} hardware and {3:N0} software interrupts, {4:N0} polls",
+                cpu.Id, cpu.Busy, cpu.HardwareInterrupts, cpu.SoftwareInterrupts, cpu.Polls));
+        }
         foreach (var nic in report.Nics)
         {
             output.WriteLine();

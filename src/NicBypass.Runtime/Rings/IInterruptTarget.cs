@@ -4,4 +4,7 @@ namespace NicBypass.Runtime.Rings;
 internal interface IInterruptTarget
 {
     void RaiseInterrupt(ReceiveRing ring);
+
+    /// <summary>Charges the software classification of <paramref name="frames"/> frames to the processor (the cost model).</summary>
+    void ChargeClassification(int frames) { }
 }

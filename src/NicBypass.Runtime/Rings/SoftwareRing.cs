@@ -56,6 +56,7 @@ public sealed class SoftwareRing : IReceiveRingClient
     public void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
     {
         var pool = _pool();
+        ring.InterruptTarget?.ChargeClassification(batch.Length);
         foreach (var descriptor in batch)
         {
             Counters.Received++;

@@ -36,7 +36,7 @@ public sealed class NetworkHost
         ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
         Name = name;
         Time = time ?? TimeProvider.System;
-        _processors = Enumerable.Range(0, cpus).Select(i => new Processor(i)).ToArray();
+        _processors = Enumerable.Range(0, cpus).Select(i => new Processor(i) { Clock = Time }).ToArray();
     }
 
     public string Name { get; }
@@ -56,6 +56,24 @@ public sealed class NetworkHost
     public IReadOnlyList<VirtualNetworkStack> NetworkStacks => _stacks;
 
     public bool Started { get; private set; }
+
+    /// <summary>
+    /// What each datapath stage costs the processor that runs it (DESIGN.md §11).
+    /// <see cref="CostTable.Free"/> (the default) runs every stage at once; with costs, busy
+    /// processors make work wait, and each reports how busy it was. Set before traffic flows.
+    /// </summary>
+    public CostTable Costs
+    {
+        get => _costs;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _costs = value;
+            foreach (var processor in _processors) processor.Costs = value;
+        }
+    }
+
+    private CostTable _costs = CostTable.Free;
 
     /// <summary>Creates a simulated NIC of <paramref name="model"/>, attaches its driver and registers it.</summary>
     internal HostNic AddNic(string name, SimNicModel model, SimNicSettings settings)
@@ -219,7 +237,8 @@ public sealed class NetworkHost
     public long NextDue()
     {
         var due = long.MaxValue;
-        foreach (var processor in _processors) due = Math.Min(due, processor.NextDue());
+        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+        foreach (var processor in _processors) due = Math.Min(due, processor.NextDue(now));
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         return due;
     }
@@ -331,7 +350,10 @@ public sealed class NetworkHost
                     ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops())
                     : null)).ToList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped))).ToList();
-        return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds);
+        // Processors are reported when the cost model is on (their busy time means something then).
+        var cpus = _costs.IsFree ? null : _processors.Select(p => new ProcessorTrafficReport(p.Id,
+            seconds > 0 ? p.BusyNanoseconds / (seconds * 1e9) : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();
+        return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds, cpus);
     }
 
     private Vnic CreateVnic(VnicRole role, VnicSettings settings)

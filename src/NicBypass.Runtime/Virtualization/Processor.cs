@@ -24,7 +24,36 @@ public sealed class Processor : IInterruptTarget
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[BatchSize];
     private readonly SemaphoreSlim _signal = new(0);
 
+    private long _busyUntil; // ns: the processor is running what it took on until then (cost model)
+    private double _charged;  // ns charged to the work in progress
+
     internal Processor(int id) => Id = id;
+
+    /// <summary>What each stage costs this processor; <see cref="CostTable.Free"/> runs everything at once.</summary>
+    internal CostTable Costs { get; set; } = CostTable.Free;
+
+    /// <summary>The host's clock (for the cost model's busy time).</summary>
+    internal TimeProvider? Clock { get; set; }
+
+    /// <summary>Nanoseconds of datapath work charged to this processor under the cost model.</summary>
+    public long BusyNanoseconds { get; private set; }
+
+    /// <summary>Polls of a ring's poll entry point run on this processor.</summary>
+    public long Polls { get; private set; }
+
+    /// <summary>Until when (ns on the host's clock) the processor is busy with work it has taken on.</summary>
+    internal long BusyUntil => _busyUntil;
+
+    internal void ChargeFrames(int frames, long bytes) =>
+        _charged += frames * (Costs.FrameNanoseconds + Costs.StackNanoseconds) + bytes * Costs.CopyNanosecondsPerByte;
+
+    internal void ChargePoll()
+    {
+        Polls++;
+        _charged += Costs.PollNanoseconds;
+    }
+
+    void IInterruptTarget.ChargeClassification(int frames) => _charged += frames * (double)Costs.ClassifyNanoseconds;
 
     public int Id { get; }
 
@@ -47,8 +76,65 @@ public sealed class Processor : IInterruptTarget
 
     internal void AddPoller(IPollingConsumer poller) => _pollers.Add(poller);
 
-    /// <summary>Services every pending interrupt and runs every poller once; true if anything moved.</summary>
+    /// <summary>
+    /// Services pending interrupts and runs the pollers; true if anything moved. Without costs it
+    /// services every pending interrupt and runs every poller once. With costs it takes one step
+    /// — a batch of one pending interrupt (interrupts come first), else one round of its pollers —
+    /// charges what the step cost and is then busy until that much time has passed: work that
+    /// arrives meanwhile waits in its ring.
+    /// </summary>
     public bool RunOnce()
+    {
+        if (Costs.IsFree) return RunAll();
+        var now = Clock is { } clock ? VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) : 0;
+        if (now < _busyUntil) return false;
+        _charged = 0;
+        var progress = _pending.TryDequeue(out var ring) ? ServiceBatch(ring) : RunPollers();
+        if (_charged > 0)
+        {
+            var busy = (long)Math.Ceiling(_charged);
+            _busyUntil = now + busy;
+            BusyNanoseconds += busy;
+        }
+        return progress;
+    }
+
+    /// <summary>When the processor is free again, if it is busy now (ns); <see cref="long.MaxValue"/> otherwise.</summary>
+    internal long FreeAt(long now) => _busyUntil > now ? _busyUntil : long.MaxValue;
+
+    // One batch of an interrupting ring: the interrupt stays asserted while frames remain
+    // (interrupt blanking), so the rest comes in the next step without another interrupt.
+    private bool ServiceBatch(ReceiveRing ring)
+    {
+        _charged += Costs.InterruptNanoseconds;
+        var client = ring.Client!;
+        var room = client.Room;
+        var batch = _batch.AsSpan(0, Math.Min(_batch.Length, Math.Max(room, 0)));
+        var n = batch.Length > 0 ? ring.Queue.Dequeue(batch) : 0;
+        if (n > 0) client.Receive(ring, batch.Slice(0, n));
+        if (!ring.Queue.IsEmpty && client.Room > 0)
+        {
+            _pending.Enqueue(ring);
+            return true;
+        }
+        if (client.Room <= 0 && !ring.Queue.IsEmpty)
+        {
+            ring.DisableInterrupts();
+            client.Backlogged();
+        }
+        ring.InterruptServiced();
+        return true;
+    }
+
+    private bool RunPollers()
+    {
+        var progress = false;
+        foreach (var poller in _pollers) progress |= poller.Poll();
+        return progress;
+    }
+
+    // Without costs: every pending interrupt drained, every poller run once.
+    private bool RunAll()
     {
         var progress = false;
         var batch = _batch.AsSpan();
@@ -75,9 +161,9 @@ public sealed class Processor : IInterruptTarget
     }
 
     /// <summary>When something it runs next has work that only time brings; <see cref="long.MaxValue"/> for none.</summary>
-    internal long NextDue()
+    internal long NextDue(long now)
     {
-        var due = long.MaxValue;
+        var due = _busyUntil > now ? _busyUntil : long.MaxValue;
         foreach (var poller in _pollers) due = Math.Min(due, poller.NextDue());
         return due;
     }

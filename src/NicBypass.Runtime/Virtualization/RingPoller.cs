@@ -61,6 +61,7 @@ internal sealed class RingPoller : IPollingConsumer
             _notBefore = 0;
         }
         Polls++;
+        Vnic.Processor.ChargePoll();
         var ring = Vnic.Ring!;
         var moved = 0;
         if (Limiter is { } limiter)

@@ -5,7 +5,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// number of frames; a VNIC's <c>Received</c> counts frames classified to it, before any later
 /// drop, so <c>Received = Delivered + dropped</c> once the datapath is idle.
 /// </summary>
-public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> Nics, double Seconds);
+public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> Nics, double Seconds, IReadOnlyList<ProcessorTrafficReport>? Cpus = null);
 
 /// <summary>One NIC: what its link was offered and carried, frames off its wire and the drops no VNIC owns.</summary>
 public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null);

@@ -155,7 +155,8 @@ public sealed class Vnic : IReceiveRingClient
         {
             consumer?.EndBatch();
         }
-        // Counters and buffer returns are settled once per batch, not once per frame.
+        // Counters, costs and buffer returns are settled once per batch, not once per frame.
+        Processor.ChargeFrames(delivered, bytes);
         Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;
         pool.Return(batch);
