@@ -53,6 +53,24 @@ public class SimulateCommandTests
         Assert.InRange(carried * 1024 * 8, 0.199e9, 0.2e9 + 64 * 1024 * 8 + 8192); // 1 Gbit/s for 0.2 s, with the far end's buffer
     }
 
+    [Fact]
+    public void The_report_has_every_processor_and_interrupts_only_takes_more_interrupts()
+    {
+        var path = CliRunner.TempFile(Topology);
+        var (exit, output, _) = CliRunner.Run("simulate", path, "--seconds", "0.1", "--mix", "unicast", "--format", "json");
+        var (exitOnly, outputOnly, _) = CliRunner.Run("simulate", path, "--seconds", "0.1", "--mix", "unicast", "--interrupts-only", "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(0, exitOnly);
+        using var json = JsonDocument.Parse(output);
+        using var jsonOnly = JsonDocument.Parse(outputOnly);
+        var cpu = json.RootElement.GetProperty("cpus")[0];
+        foreach (var field in new[] { "id", "busy", "hardwareInterrupts", "softwareInterrupts", "polls" }) Assert.True(cpu.TryGetProperty(field, out _), field);
+        Assert.InRange(cpu.GetProperty("busy").GetDouble(), 0.0001, 1.0);
+        long Interrupts(JsonDocument d) => d.RootElement.GetProperty("cpus").EnumerateArray().Sum(c => c.GetProperty("hardwareInterrupts").GetInt64());
+        Assert.True(Interrupts(jsonOnly) >= Interrupts(json), $"{Interrupts(jsonOnly)} vs {Interrupts(json)}");
+    }
+
     [Theory]
     [InlineData("a", "write VNIC=RATE")]
     [InlineData("a=fast", "write VNIC=RATE")]

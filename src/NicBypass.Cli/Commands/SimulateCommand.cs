@@ -8,9 +8,10 @@ using Spectre.Console;
 namespace NicBypass.Cli.Commands;
 
 /// <summary>
-/// <c>nicbypass simulate TOPOLOGY [--seconds S] [--rate RATE] [--frame-size B] [--mix all|unicast]
-/// [--seed S] [--format text|json]</c>: synthetic traffic on virtual time (DESIGN.md §5), with a
-/// progress bar when standard error is a terminal.
+/// <c>nicbypass simulate TOPOLOGY [--seconds S] [--rate RATE] [--offer VNIC=RATE]… [--frame-size B]
+/// [--mix all|unicast] [--seed S] [--interrupts-only] [--format text|json]</c>: synthetic traffic
+/// on virtual time through each NIC's link, on processors with the default cost table
+/// (DESIGN.md §5, §11), with a progress bar when standard error is a terminal.
 /// </summary>
 internal static class SimulateCommand
 {
@@ -23,11 +24,12 @@ internal static class SimulateCommand
         var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
         mix.AcceptOnlyFromAmong("all", "unicast");
         var seed = new Option<int>("--seed") { Description = "seed for the random parts of the mix", DefaultValueFactory = _ => 1 };
+        var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
         var command = new Command("simulate", "Offer synthetic traffic to every VNIC on virtual time and report what was delivered.")
         {
-            topology, seconds, rate, frameSize, mix, seed, offer, format,
+            topology, seconds, rate, frameSize, mix, seed, offer, interruptsOnly, format,
         };
         command.SetAction(parse =>
         {
@@ -64,19 +66,20 @@ internal static class SimulateCommand
                 error.WriteLine("error: --frame-size must be at least 60 bytes");
                 return NicBypassCli.ErrorExitCode;
             }
-            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", output, error);
+            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", parse.GetValue(interruptsOnly), output, error);
         });
         return command;
     }
 
     private static string BitRateProblem(string text) => BitRate.TryParse(text, out _, out var problem) ? "" : problem;
 
-    private static int Run(string topologyPath, SimulationOptions options, bool json, TextWriter output, TextWriter error)
+    private static int Run(string topologyPath, SimulationOptions options, bool json, bool interruptsOnly, TextWriter output, TextWriter error)
     {
         var clock = new VirtualClock();
         var host = TopologyLoader.Load(topologyPath, error, clock);
         if (host is null) return NicBypassCli.ErrorExitCode;
         host.Costs = Runtime.Virtualization.CostTable.Default; // processors that take time: the report says how busy each was
+        host.DynamicPolling = !interruptsOnly;
         foreach (var name in options.Offers?.Keys ?? Enumerable.Empty<string>())
         {
             if (!host.Vnics.Any(v => v.Name == name))

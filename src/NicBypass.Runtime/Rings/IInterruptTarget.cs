@@ -7,4 +7,7 @@ internal interface IInterruptTarget
 
     /// <summary>Charges the software classification of <paramref name="frames"/> frames to the processor (the cost model).</summary>
     void ChargeClassification(int frames) { }
+
+    /// <summary>A frame arrived on <paramref name="ring"/> while its interrupt was already pending (interrupts only: each arrival interrupts again).</summary>
+    void FrameArrived(ReceiveRing ring) { }
 }

@@ -41,6 +41,9 @@ public abstract class ReceiveRing
     /// <summary>Interrupts this ring raised.</summary>
     public long Interrupts { get; private set; }
 
+    /// <summary>Times its processor switched it to polling because it could not keep up (dynamic polling).</summary>
+    public long PollingSwitches { get; internal set; }
+
     public bool InterruptsEnabled { get; private set; } = true;
 
     /// <summary>The VNIC or software ring this ring serves, once bound.</summary>
@@ -60,20 +63,20 @@ public abstract class ReceiveRing
     }
 
     /// <summary>The poll entry point: takes up to <c>into.Length</c> frames, oldest first.</summary>
-    public int Poll(Span<PacketDescriptor> into) => Queue.Dequeue(into);
+    internal int Poll(Span<PacketDescriptor> into) => Queue.Dequeue(into);
 
     /// <summary>Switches to polling mode: no more interrupts until <see cref="EnableInterrupts"/>.</summary>
-    public void DisableInterrupts() => InterruptsEnabled = false;
+    internal void DisableInterrupts() => InterruptsEnabled = false;
 
     /// <summary>Back to interrupt mode; frames already waiting raise an interrupt at once.</summary>
-    public void EnableInterrupts()
+    internal void EnableInterrupts()
     {
         InterruptsEnabled = true;
         if (!Queue.IsEmpty) Raise();
     }
 
     /// <summary>Offers a frame; false when the ring is full (the frame was counted as dropped and is the caller's to free).</summary>
-    public bool Enqueue(in PacketDescriptor descriptor)
+    internal bool Enqueue(in PacketDescriptor descriptor)
     {
         Counters.Received++;
         if (!Queue.TryEnqueue(descriptor))
@@ -82,7 +85,11 @@ public abstract class ReceiveRing
             return false;
         }
         Counters.Delivered++;
-        if (InterruptsEnabled && Volatile.Read(ref _interruptPending) == 0) Raise();
+        if (InterruptsEnabled)
+        {
+            if (Volatile.Read(ref _interruptPending) == 0) Raise();
+            else InterruptTarget?.FrameArrived(this);
+        }
         return true;
     }
 

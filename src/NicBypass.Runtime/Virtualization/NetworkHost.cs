@@ -75,6 +75,16 @@ public sealed class NetworkHost
 
     private CostTable _costs = CostTable.Free;
 
+    /// <summary>Dynamic polling (on by default): under the cost model a ring its processor cannot keep up with switches to polling until it drains. Off: interrupts only, one per batch.</summary>
+    public bool DynamicPolling
+    {
+        get => _processors[0].DynamicPolling;
+        set
+        {
+            foreach (var processor in _processors) processor.DynamicPolling = value;
+        }
+    }
+
     /// <summary>Creates a simulated NIC of <paramref name="model"/>, attaches its driver and registers it.</summary>
     internal HostNic AddNic(string name, SimNicModel model, SimNicSettings settings)
     {

@@ -24,6 +24,8 @@ public sealed class Processor : IInterruptTarget
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[BatchSize];
     private readonly SemaphoreSlim _signal = new(0);
 
+    private readonly List<ReceiveRing> _polled = new(); // rings switched to polling (dynamic polling)
+    private int _nextPolled;
     private long _busyUntil; // ns: the processor is running what it took on until then (cost model)
     private double _charged;  // ns charged to the work in progress
 
@@ -31,6 +33,14 @@ public sealed class Processor : IInterruptTarget
 
     /// <summary>What each stage costs this processor; <see cref="CostTable.Free"/> runs everything at once.</summary>
     internal CostTable Costs { get; set; } = CostTable.Free;
+
+    /// <summary>
+    /// Dynamic polling (Crossbow): under the cost model, a ring that still holds frames after its
+    /// processor took a batch is switched to polling — its interrupt off, the processor taking
+    /// batches on its own schedule — and back to interrupts once it is drained. Off
+    /// (<c>--interrupts-only</c>), every batch is taken in answer to an interrupt of its own.
+    /// </summary>
+    internal bool DynamicPolling { get; set; } = true;
 
     /// <summary>The host's clock (for the cost model's busy time).</summary>
     internal TimeProvider? Clock { get; set; }
@@ -54,6 +64,18 @@ public sealed class Processor : IInterruptTarget
     }
 
     void IInterruptTarget.ChargeClassification(int frames) => _charged += frames * (double)Costs.ClassifyNanoseconds;
+
+    // Interrupts only, under the cost model: a NIC without moderation interrupts for every frame,
+    // and the interrupt preempts whatever the processor is doing — the time it takes is lost to
+    // the work under way (receive livelock, Mogul & Ramakrishnan 1997).
+    void IInterruptTarget.FrameArrived(ReceiveRing ring)
+    {
+        if (DynamicPolling || Costs.IsFree || ring.InterruptKind != InterruptKind.Hardware) return;
+        HardwareInterrupts++;
+        var now = Clock is { } clock ? VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) : 0;
+        _busyUntil = Math.Max(_busyUntil, now) + Costs.InterruptNanoseconds;
+        BusyNanoseconds += Costs.InterruptNanoseconds;
+    }
 
     public int Id { get; }
 
@@ -89,7 +111,8 @@ public sealed class Processor : IInterruptTarget
         var now = Clock is { } clock ? VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) : 0;
         if (now < _busyUntil) return false;
         _charged = 0;
-        var progress = _pending.TryDequeue(out var ring) ? ServiceBatch(ring) : RunPollers();
+        // Interrupts first, then the rings it polls because they backed up, then its pollers.
+        var progress = _pending.TryDequeue(out var ring) ? ServiceBatch(ring) : _polled.Count > 0 ? PollBacklogged() : RunPollers();
         if (_charged > 0)
         {
             var busy = (long)Math.Ceiling(_charged);
@@ -114,7 +137,16 @@ public sealed class Processor : IInterruptTarget
         if (n > 0) client.Receive(ring, batch.Slice(0, n));
         if (!ring.Queue.IsEmpty && client.Room > 0)
         {
-            _pending.Enqueue(ring);
+            if (DynamicPolling && ring.InterruptsEnabled)
+            {
+                // It could not keep up: poll the ring until it drains, with its interrupt off.
+                ring.DisableInterrupts();
+                ring.PollingSwitches++;
+                _polled.Add(ring);
+                ring.InterruptServiced();
+                return true;
+            }
+            ring.InterruptServiced(); // interrupts only: what is left raises the next interrupt
             return true;
         }
         if (client.Room <= 0 && !ring.Queue.IsEmpty)
@@ -124,6 +156,29 @@ public sealed class Processor : IInterruptTarget
         }
         ring.InterruptServiced();
         return true;
+    }
+
+    // One batch from the next backlogged ring; a drained ring goes back to interrupt mode.
+    private bool PollBacklogged()
+    {
+        if (_nextPolled >= _polled.Count) _nextPolled = 0;
+        var ring = _polled[_nextPolled];
+        ChargePoll();
+        var client = ring.Client!;
+        var room = Math.Max(client.Room, 0);
+        var n = room > 0 ? ring.Queue.Dequeue(_batch.AsSpan(0, Math.Min(_batch.Length, room))) : 0;
+        if (n > 0) client.Receive(ring, _batch.AsSpan(0, n));
+        if (ring.Queue.IsEmpty || room == 0)
+        {
+            _polled.RemoveAt(_nextPolled);
+            if (ring.Queue.IsEmpty) ring.EnableInterrupts();
+            else client.Backlogged(); // its client is full: it takes the ring over (a VNS at its threshold)
+        }
+        else
+        {
+            _nextPolled++;
+        }
+        return n > 0;
     }
 
     private bool RunPollers()
