@@ -171,7 +171,7 @@ public static class FrameTrace
     {
         if (delta.Delivered == 0) return $"dropped ({Reasons(delta)})";
         var how = ring.InterruptsEnabled
-            ? interrupts > 0 ? $"{(ring.InterruptKind == Runtime.Rings.InterruptKind.Hardware ? "hardware" : "software")} interrupt on {ring.InterruptTarget}" : "drained with frames already pending"
+            ? interrupts > 0 ? $"{(ring.InterruptKind == Runtime.Rings.InterruptKind.Hardware ? "hardware" : "software")} interrupt on {Target(ring.InterruptTarget)}" : "drained with frames already pending"
             : "polling mode: taken through its poll entry point";
         return $"queued; {how}";
     }
@@ -262,4 +262,12 @@ public static class FrameTrace
             Inner?.Transmit(frame);
         }
     }
+
+    // Where an interrupt landed: the processor, and for an HRR the MSI vector it came through.
+    private static string Target(Runtime.Rings.IInterruptTarget? target) => target switch
+    {
+        MsiVector vector => $"{vector.Processor} (MSI vector {vector.Index})",
+        null => "-",
+        _ => target.ToString() ?? "-",
+    };
 }

@@ -10,4 +10,7 @@ internal interface IInterruptTarget
 
     /// <summary>A frame arrived on <paramref name="ring"/> while its interrupt was already pending (interrupts only: each arrival interrupts again).</summary>
     void FrameArrived(ReceiveRing ring) { }
+
+    /// <summary>The processor has serviced <paramref name="ring"/>'s interrupt (an MSI vector shared by several rings counts them out).</summary>
+    void InterruptServiced(ReceiveRing ring) { }
 }

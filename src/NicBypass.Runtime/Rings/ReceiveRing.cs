@@ -100,6 +100,7 @@ public abstract class ReceiveRing
     internal void InterruptServiced()
     {
         Volatile.Write(ref _interruptPending, 0);
+        InterruptTarget?.InterruptServiced(this);
         if (InterruptsEnabled && !Queue.IsEmpty) Raise();
     }
 

@@ -13,6 +13,7 @@ namespace NicBypass.Runtime.Virtualization;
 public sealed class HostNic
 {
     private readonly List<SoftwareRing> _softwareRings = new();
+    private readonly Dictionary<int, MsiVector> _vectors = new();
     private readonly NetworkHost _host;
 
     internal HostNic(NetworkHost host, INicDriver driver)
@@ -59,8 +60,27 @@ public sealed class HostNic
     internal void BindHardwareRing(int index, Vnic vnic)
     {
         var ring = HardwareRing(index);
-        ring.Bind(vnic, vnic.Processor);
+        ring.Bind(vnic, Vector(ring, vnic.Processor));
         vnic.Ring = ring;
+    }
+
+    /// <summary>The MSI vectors in use, each with the processor its interrupts go to.</summary>
+    public IReadOnlyCollection<MsiVector> Vectors => _vectors.Values;
+
+    /// <summary>Assigns MSI vector <paramref name="vector"/> to processor <paramref name="cpu"/>: the interrupts of every ring that raises it go there from now on.</summary>
+    public void AssignVector(int vector, int cpu)
+    {
+        if (!_vectors.TryGetValue(vector, out var msi)) throw new ArgumentException($"NIC '{Name}' has no ring on MSI vector {vector}", nameof(vector));
+        if (cpu < 0 || cpu >= _host.Processors.Count) throw new ArgumentOutOfRangeException(nameof(cpu), $"host '{_host.Name}' has processors 0..{_host.Processors.Count - 1}");
+        msi.Processor = (Processor)_host.Processors[cpu];
+    }
+
+    // Interrupts go ring → its MSI vector → the processor the vector is assigned to: the first
+    // ring bound on a vector decides (from its VNIC's cpu); rings that share it share that processor.
+    private MsiVector Vector(HardwareReceiveRing ring, Processor processor)
+    {
+        if (!_vectors.TryGetValue(ring.MsiVector, out var vector)) _vectors[ring.MsiVector] = vector = new MsiVector(ring.MsiVector, processor);
+        return vector;
     }
 
     /// <summary>Stacks a software ring with <paramref name="rings"/> SRRs on HRR <paramref name="index"/>; the HRR's interrupts go to processor <c>index mod cpus</c>.</summary>
@@ -68,7 +88,7 @@ public sealed class HostNic
     {
         var ring = HardwareRing(index);
         var software = new SoftwareRing(Name, () => Device.Pool, Info.Classifier.Fields, id, rings, ring.Capacity);
-        ring.Bind(software, _host.Processors[index % _host.Processors.Count]);
+        ring.Bind(software, Vector(ring, _host.Processors[index % _host.Processors.Count]));
         _softwareRings.Add(software);
         return software;
     }

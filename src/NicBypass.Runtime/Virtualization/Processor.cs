@@ -24,6 +24,7 @@ public sealed class Processor : IInterruptTarget
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[BatchSize];
     private readonly SemaphoreSlim _signal = new(0);
 
+    [ThreadStatic] private static Processor? t_running;
     private readonly List<ReceiveRing> _polled = new(); // rings switched to polling (dynamic polling)
     private int _nextPolled;
     private long _busyUntil; // ns: the processor is running what it took on until then (cost model)
@@ -53,6 +54,9 @@ public sealed class Processor : IInterruptTarget
 
     /// <summary>Until when (ns on the host's clock) the processor is busy with work it has taken on.</summary>
     internal long BusyUntil => _busyUntil;
+
+    /// <summary>The processor running datapath work on this thread now (costs are charged to it), if any.</summary>
+    internal static Processor? Running => t_running;
 
     internal void ChargeFrames(int frames, long bytes) =>
         _charged += frames * (Costs.FrameNanoseconds + Costs.StackNanoseconds) + bytes * Costs.CopyNanosecondsPerByte;
@@ -96,6 +100,13 @@ public sealed class Processor : IInterruptTarget
         if (Threaded) _signal.Release();
     }
 
+    /// <summary>A ring whose MSI vector is already raised on this processor joins the handler pass: serviced, with no interrupt of its own.</summary>
+    internal void JoinInterrupt(ReceiveRing ring)
+    {
+        _pending.Enqueue(ring);
+        if (Threaded) _signal.Release();
+    }
+
     internal void AddPoller(IPollingConsumer poller) => _pollers.Add(poller);
 
     /// <summary>
@@ -107,7 +118,20 @@ public sealed class Processor : IInterruptTarget
     /// </summary>
     public bool RunOnce()
     {
-        if (Costs.IsFree) return RunAll();
+        var outer = t_running;
+        t_running = this;
+        try
+        {
+            return Costs.IsFree ? RunAll() : RunStep();
+        }
+        finally
+        {
+            t_running = outer;
+        }
+    }
+
+    private bool RunStep()
+    {
         var now = Clock is { } clock ? VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) : 0;
         if (now < _busyUntil) return false;
         _charged = 0;

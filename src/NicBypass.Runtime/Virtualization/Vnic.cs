@@ -156,7 +156,7 @@ public sealed class Vnic : IReceiveRingClient
             consumer?.EndBatch();
         }
         // Counters, costs and buffer returns are settled once per batch, not once per frame.
-        Processor.ChargeFrames(delivered, bytes);
+        (Processor.Running ?? Processor).ChargeFrames(delivered, bytes); // whoever runs it: an MSI vector may be shared
         Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;
         pool.Return(batch);

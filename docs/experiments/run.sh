@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Regenerates the tables of docs/experiments.md: bash docs/experiments/run.sh (from the repository root).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dotnet build -c Release src/NicBypass.Cli >/dev/null
+cli() { dotnet src/NicBypass.Cli/bin/Release/net10.0/nicbypass.dll "$@"; }
+here=docs/experiments
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+echo "## Link truth (1G NIC offered 5G)"
+echo "| offered | carried | wire dropped | carried rate (frame + 24 B) |"
+echo "|---:|---:|---:|---:|"
+cli simulate $here/link-truth.nicdsl --seconds 1 --mix unicast --offer a=3G --offer b=2G --format json \
+  | field '"| {:,} | {:,} | {:,} | {:.4f} Gbit/s |".format(d["nics"][0]["wire"]["offered"], d["nics"][0]["wire"]["carried"], d["nics"][0]["wire"]["dropped"], d["nics"][0]["wire"]["carried"]*1024*8/1e9)'
+
+echo
+echo "## Dynamic polling vs interrupts only (one VM, one processor, 64-byte frames, default costs)"
+echo "| offered (Mpps) | delivered, dynamic polling (Mpps) | interrupts per frame | delivered, interrupts only (Mpps) | interrupts per frame |"
+echo "|---:|---:|---:|---:|---:|"
+for mpps in 1 2 4 6 8 10 12 14 16 20 24; do
+  rate=$(python3 -c "print(f'{$mpps*64*8/1000:.3f}G')")
+  row=""
+  for mode in "" "--interrupts-only"; do
+    out=$(cli simulate $here/one-processor.nicdsl --seconds 0.01 --mix unicast --frame-size 64 --rate $rate $mode --format json)
+    row="$row$(echo "$out" | field '"{:.2f} | {:.3f}".format(d["nics"][0]["vnics"][0]["delivered"]/0.01/1e6, d["cpus"][0]["hardwareInterrupts"]/max(1,d["nics"][0]["vnics"][0]["delivered"]))') | "
+  done
+  echo "| $mpps | $row"
+done
+
+echo
+echo "## Noisy neighbour (noisy offered 20 Mpps of 64-byte frames, quiet 100 Mbit/s)"
+echo "| placement | quiet delivered / offered | noisy delivered (Mpps) | cpu0 busy | cpu1 busy |"
+echo "|---|---:|---:|---:|---:|"
+for topology in neighbours-dedicated neighbours-shared; do
+  cli simulate $here/$topology.nicdsl --seconds 0.01 --mix unicast --frame-size 64 --offer noisy=10.24G --offer quiet=100M --format json \
+    | field '"| '$topology' | {:.4f} | {:.2f} | {:.1%} | {:.1%} |".format(d["nics"][0]["vnics"][1]["delivered"]/max(1,d["nics"][0]["vnics"][1]["received"]), d["nics"][0]["vnics"][0]["delivered"]/0.01/1e6, d["cpus"][0]["busy"], d["cpus"][1]["busy"])'
+done
