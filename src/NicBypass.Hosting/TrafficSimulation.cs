@@ -67,7 +67,7 @@ public static class TrafficSimulation
         while (queue.TryDequeue(out var index, out var at))
         {
             if (at >= end) continue;
-            clock.AdvanceTo((long)at);
+            if (clock.Nanoseconds < (long)at) clock.AdvanceTo((long)at);
             var stream = streams[index];
             stream.Nic.Device.Offer(stream.Next());
             queue.Enqueue(index, at + stream.Interval);
@@ -75,7 +75,7 @@ public static class TrafficSimulation
             // pollers poll at a rate their allocation can follow (a limiter holds 1 ms of credit).
             if (++sincePump == 16 || (long)at - lastPump >= 1_000_000)
             {
-                host.Pump();
+                host.RunTo((long)at); // every event due by now, each at its time
                 Read(applications);
                 sincePump = 0;
                 lastPump = (long)at;
@@ -86,8 +86,9 @@ public static class TrafficSimulation
                 progress(at / end);
             }
         }
-        clock.AdvanceTo(Math.Max(clock.Nanoseconds, end));
-        host.Pump();
+        host.RunTo(Math.Max(clock.Nanoseconds, end));
+        // What the link carried before the end lands after it: let it land (it was carried).
+        while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunTo(host.NextDue());
         Read(applications);
         progress?.Invoke(1);
         return host.Report(options.Seconds);

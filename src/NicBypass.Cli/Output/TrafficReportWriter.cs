@@ -59,6 +59,14 @@ public static class TrafficReportWriter
                     json.WriteNumber("delivered", vnic.Delivered);
                     json.WriteNumber("deliveredBytes", vnic.DeliveredBytes);
                     WriteDrops(json, vnic.Dropped);
+                    if (vnic.Latency is { } latency)
+                    {
+                        json.WriteStartObject("latencyMicroseconds");
+                        json.WriteNumber("p50", Math.Round(latency.P50, 3));
+                        json.WriteNumber("p99", Math.Round(latency.P99, 3));
+                        json.WriteNumber("max", Math.Round(latency.Max, 3));
+                        json.WriteEndObject();
+                    }
                     if (vnic.Stack is { } stack)
                     {
                         json.WriteStartObject("stack");
@@ -106,6 +114,11 @@ public static class TrafficReportWriter
             foreach (var row in rows)
             {
                 output.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : i >= 2 && row != rows[0] ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
+            }
+            foreach (var vnic in nic.Vnics.Where(v => v.Latency is not null))
+            {
+                output.WriteLine(string.Format(culture, "  latency {0}: p50 {1:0.###} µs, p99 {2:0.###} µs, max {3:0.###} µs (last bit on the wire → delivery)",
+                    vnic.Name, vnic.Latency!.P50, vnic.Latency.P99, vnic.Latency.Max));
             }
             foreach (var vnic in nic.Vnics.Where(v => v.Stack is not null))
             {

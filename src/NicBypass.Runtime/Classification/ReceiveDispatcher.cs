@@ -68,6 +68,7 @@ internal static class ReceiveDispatcher
                     continue;
                 }
                 pool.Frame(descriptor).CopyTo(pool.Slot(slot));
+                if (pool.ArrivedAt is { } arrived) arrived[slot] = arrived[descriptor.Slot];
                 copy = new PacketDescriptor(slot, descriptor.Length);
             }
             if (!rings[route.Rings[i]].Enqueue(copy))

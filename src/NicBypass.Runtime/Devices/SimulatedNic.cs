@@ -27,6 +27,7 @@ public sealed class SimulatedNic
     private PacketBufferPool? _pool;
     private long _linkFreeAtPicoseconds; // when the link finishes carrying what it has taken
     private long _linkBufferPicoseconds;
+    private readonly Queue<(int Slot, int Length, long LastBitAt)> _onWire = new(); // offered frames, in order, until their last bit lands
 
     public SimulatedNic(string name, SimNicModel model, SimNicSettings settings)
     {
@@ -117,6 +118,7 @@ public sealed class SimulatedNic
     {
         if (_pool is not null) throw new InvalidOperationException($"{Name} is already enabled");
         _pool = new PacketBufferPool(bufferSlots, SlotSize);
+        if (MeasureLatency) _pool.ArrivedAt = new long[bufferSlots];
     }
 
     /// <summary>
@@ -139,20 +141,66 @@ public sealed class SimulatedNic
     public bool Offer(ReadOnlySpan<byte> frame)
     {
         Link.Offered++;
-        if (Clock is { } clock)
+        if (Clock is not { } clock)
         {
-            var now = VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) * 1000;
-            var start = Math.Max(now, _linkFreeAtPicoseconds);
-            if (start - now > _linkBufferPicoseconds)
-            {
-                Link.Dropped++;
-                return false;
-            }
-            _linkFreeAtPicoseconds = start + WirePicoseconds(frame.Length);
+            Arrive(frame);
+            return true;
         }
-        Arrive(frame);
+        var now = VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) * 1000;
+        var start = Math.Max(now, _linkFreeAtPicoseconds);
+        if (start - now > _linkBufferPicoseconds)
+        {
+            Link.Dropped++;
+            return false;
+        }
+        _linkFreeAtPicoseconds = start + WirePicoseconds(frame.Length);
+        // On the wire until its last bit lands (Land, run by the host as time passes); the
+        // NIC's DMA writes it into a buffer slot as it comes in.
+        if (frame.Length > MaxFrameLength || frame.Length < EthernetHeader.Length || !Pool.TryRent(out var slot))
+        {
+            Arrive(frame); // counted (oversize, malformed, no-buffer) as it lands
+            return true;
+        }
+        frame.CopyTo(Pool.Slot(slot));
+        _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
         return true;
     }
+
+    /// <summary>Frames on the wire whose last bit has not landed yet.</summary>
+    public int OnWire => _onWire.Count;
+
+    /// <summary>When the next frame on the wire lands (ns on the host's clock); <see cref="long.MaxValue"/> when none is on it.</summary>
+    internal long NextLanding => _onWire.TryPeek(out var next) ? next.LastBitAt : long.MaxValue;
+
+    /// <summary>Frames whose last bit has landed by now go to the hardware classifier and their rings; true if any did.</summary>
+    internal bool Land()
+    {
+        if (_onWire.Count == 0) return false;
+        var now = Now();
+        var landed = false;
+        while (_onWire.TryPeek(out var next) && next.LastBitAt <= now)
+        {
+            _onWire.Dequeue();
+            Classify(next.Slot, next.Length, next.LastBitAt);
+            landed = true;
+        }
+        return landed;
+    }
+
+    private long Now() => Clock is { } clock ? VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) : 0;
+
+    /// <summary>Measure latency (stamp each frame's arrival); set by the host with the cost model.</summary>
+    internal bool MeasureLatency
+    {
+        get => _measureLatency;
+        set
+        {
+            _measureLatency = value;
+            if (_pool is { } pool) pool.ArrivedAt = value ? pool.ArrivedAt ?? new long[pool.SlotCount] : null;
+        }
+    }
+
+    private bool _measureLatency;
 
     /// <summary>How long <paramref name="frameLength"/> bytes occupy the link, overhead included, in picoseconds.</summary>
     public long WirePicoseconds(int frameLength) => (frameLength + WireOverhead) * 8_000_000_000_000L / LinkSpeedBitsPerSecond;
@@ -161,24 +209,41 @@ public sealed class SimulatedNic
     private void Arrive(ReadOnlySpan<byte> frame)
     {
         var pool = Pool;
-        Counters.Received++;
         if (frame.Length > MaxFrameLength)
         {
+            Counters.Received++;
             Counters.Drop(DropReason.Oversize);
             return;
         }
-        if (!EthernetHeader.TryRead(frame, out var header))
+        if (frame.Length < EthernetHeader.Length)
         {
+            Counters.Received++;
             Counters.Drop(DropReason.Malformed);
             return;
         }
         if (!pool.TryRent(out var slot))
         {
+            Counters.Received++;
             Counters.Drop(DropReason.NoBuffer);
             return;
         }
         frame.CopyTo(pool.Slot(slot));
-        ReceiveDispatcher.Dispatch(Classifier, _receiveRings, pool, new PacketDescriptor(slot, frame.Length), header, Counters, countReceipt: true);
+        Classify(slot, frame.Length, Now());
+    }
+
+    // A frame in a buffer slot, off the wire: read at layer 2, classified, onto its HRR(s).
+    private void Classify(int slot, int length, long arrivedAt)
+    {
+        var pool = Pool;
+        Counters.Received++;
+        if (!EthernetHeader.TryRead(pool.Slot(slot).Slice(0, length), out var header))
+        {
+            pool.Return(slot);
+            Counters.Drop(DropReason.Malformed);
+            return;
+        }
+        if (pool.ArrivedAt is { } arrived) arrived[slot] = arrivedAt;
+        ReceiveDispatcher.Dispatch(Classifier, _receiveRings, pool, new PacketDescriptor(slot, length), header, Counters, countReceipt: true);
     }
 
     /// <summary>Queues a frame on transmit ring <paramref name="ring"/>; false when it is too long or the ring is full.</summary>

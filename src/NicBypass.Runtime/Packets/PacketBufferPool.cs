@@ -28,6 +28,12 @@ internal sealed class PacketBufferPool
 
     public int SlotCount { get; }
 
+    /// <summary>
+    /// When each slot's frame arrived (its last bit off the wire, ns on the host's clock), for
+    /// latency measurement; null while latency is not measured (the cost model is off).
+    /// </summary>
+    public long[]? ArrivedAt { get; set; }
+
     public int SlotSize { get; }
 
     /// <summary>Slots not rented right now.</summary>

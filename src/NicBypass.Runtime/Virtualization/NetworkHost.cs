@@ -70,6 +70,7 @@ public sealed class NetworkHost
             ArgumentNullException.ThrowIfNull(value);
             _costs = value;
             foreach (var processor in _processors) processor.Costs = value;
+            foreach (var nic in _nics) nic.Device.MeasureLatency = !value.IsFree;
         }
     }
 
@@ -102,6 +103,7 @@ public sealed class NetworkHost
         if (_nics.Any(n => n.Name == driver.Device.Name)) throw new ArgumentException($"a NIC named '{driver.Device.Name}' is already registered");
         var nic = new HostNic(this, driver);
         driver.Device.Clock = Time; // the link keeps its rate on the host's clock
+        driver.Device.MeasureLatency = !_costs.IsFree;
         _nics.Add(nic);
         return nic;
     }
@@ -230,6 +232,7 @@ public sealed class NetworkHost
         do
         {
             progress = false;
+            foreach (var nic in _nics) progress |= nic.Device.Land();
             foreach (var processor in _processors) progress |= processor.RunOnce();
             foreach (var nic in _nics) progress |= nic.Device.DrainTransmitRings() > 0;
             foreach (var cable in _cables) progress |= cable.DeliverDue();
@@ -250,7 +253,27 @@ public sealed class NetworkHost
         var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
         foreach (var processor in _processors) due = Math.Min(due, processor.NextDue(now));
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
+        foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
         return due;
+    }
+
+    /// <summary>
+    /// Deterministic mode on virtual time: runs every event due up to <paramref name="nanoseconds"/>
+    /// on the host's <see cref="VirtualClock"/>, each at its time (frames landing off a wire, busy
+    /// processors freeing up, timers), then leaves the clock there.
+    /// </summary>
+    public void RunTo(long nanoseconds)
+    {
+        if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunTo moves virtual time: build host '{Name}' with a VirtualClock");
+        Pump();
+        long next;
+        while ((next = NextDue()) <= nanoseconds)
+        {
+            clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
+            Pump();
+        }
+        if (clock.Nanoseconds < nanoseconds) clock.AdvanceTo(nanoseconds);
+        Pump();
     }
 
     /// <summary>
@@ -358,6 +381,9 @@ public sealed class NetworkHost
                 v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
                 NetworkStackOf(v) is { } vns
                     ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops())
+                    : null,
+                v.Latency.Count > 0
+                    ? new LatencyReport(v.Latency.Percentile(0.5) / 1e3, v.Latency.Percentile(0.99) / 1e3, v.Latency.Max / 1e3)
                     : null)).ToList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped))).ToList();
         // Processors are reported when the cost model is on (their busy time means something then).

@@ -52,6 +52,11 @@ public sealed class Processor : IInterruptTarget
     /// <summary>Polls of a ring's poll entry point run on this processor.</summary>
     public long Polls { get; private set; }
 
+    /// <summary>Where the processor is in its current step (ns): the step's start plus what it has charged so far — when the frame it is handling now is done.</summary>
+    internal long Now => _stepStart + (long)_charged;
+
+    private long _stepStart;
+
     /// <summary>Until when (ns on the host's clock) the processor is busy with work it has taken on.</summary>
     internal long BusyUntil => _busyUntil;
 
@@ -135,6 +140,7 @@ public sealed class Processor : IInterruptTarget
         var now = Clock is { } clock ? VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) : 0;
         if (now < _busyUntil) return false;
         _charged = 0;
+        _stepStart = now;
         // Interrupts first, then the rings it polls because they backed up, then its pollers.
         var progress = _pending.TryDequeue(out var ring) ? ServiceBatch(ring) : _polled.Count > 0 ? PollBacklogged() : RunPollers();
         if (_charged > 0)

@@ -11,4 +11,5 @@ public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> 
 public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null);
 
 /// <summary>One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops by reason; for a container or service, what its VNS did with what it was delivered.</summary>
-public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped, StackTrafficReport? Stack = null);
+public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped, StackTrafficReport? Stack = null,
+    LatencyReport? Latency = null);

@@ -62,6 +62,9 @@ public sealed class Vnic : IReceiveRingClient
 
     public int Vlan => Settings.Vlan;
 
+    /// <summary>From each delivered frame's last bit on the wire to its delivery to the VM or VNS (measured under the cost model).</summary>
+    public LatencyHistogram Latency { get; } = new();
+
     /// <summary>Inbound: received (classified to it), delivered, delivered bytes, drops by reason.</summary>
     public TrafficCounters Counters { get; } = new();
 
@@ -124,6 +127,9 @@ public sealed class Vnic : IReceiveRingClient
         var tagged = _vlan != 0;
         var policer = Policer;
         var now = policer?.Timestamp ?? 0; // the clock is read once per batch
+        var running = Processor.Running ?? Processor; // whoever runs it: an MSI vector may be shared
+        var arrived = pool.ArrivedAt;
+        var takenAt = running.Now; // latency: from the frame's last bit on the wire to the processor taking its batch
         long bytes = 0;
         var delivered = 0;
         consumer?.BeginBatch();
@@ -149,6 +155,7 @@ public sealed class Vnic : IReceiveRingClient
             else consumer?.Deliver(this, frame);
             bytes += frame.Length;
             delivered++;
+            if (arrived is not null) Latency.Record(takenAt - arrived[descriptor.Slot]);
         }
         }
         finally
@@ -156,7 +163,7 @@ public sealed class Vnic : IReceiveRingClient
             consumer?.EndBatch();
         }
         // Counters, costs and buffer returns are settled once per batch, not once per frame.
-        (Processor.Running ?? Processor).ChargeFrames(delivered, bytes); // whoever runs it: an MSI vector may be shared
+        running.ChargeFrames(delivered, bytes);
         Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;
         pool.Return(batch);

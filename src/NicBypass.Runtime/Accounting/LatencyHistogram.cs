@@ -1,0 +1,58 @@
+namespace NicBypass.Runtime.Accounting;
+
+/// <summary>
+/// Latencies in nanoseconds, kept as a log-linear histogram (each power of two split into 16
+/// buckets: within 6.25% of the true value) so recording is an index and an add, with no
+/// allocation; percentiles and the maximum are read from it. Written by one stage only.
+/// </summary>
+public sealed class LatencyHistogram
+{
+    private const int SubBuckets = 16;
+    private const int SubBits = 4;
+    private readonly long[] _counts = new long[64 * SubBuckets];
+
+    public long Count { get; private set; }
+
+    /// <summary>The largest latency recorded, in nanoseconds.</summary>
+    public long Max { get; private set; }
+
+    internal void Record(long nanoseconds)
+    {
+        if (nanoseconds < 0) nanoseconds = 0;
+        _counts[Bucket(nanoseconds)]++;
+        Count++;
+        if (nanoseconds > Max) Max = nanoseconds;
+    }
+
+    /// <summary>The latency (ns) at or below which <paramref name="fraction"/> of the recorded ones fall (the bucket's upper edge, capped at the maximum).</summary>
+    public long Percentile(double fraction)
+    {
+        if (Count == 0) return 0;
+        var rank = (long)Math.Ceiling(Math.Clamp(fraction, 0, 1) * Count);
+        if (rank < 1) rank = 1;
+        long seen = 0;
+        for (var i = 0; i < _counts.Length; i++)
+        {
+            seen += _counts[i];
+            if (seen >= rank) return Math.Min(UpperEdge(i), Max);
+        }
+        return Max;
+    }
+
+    // Values below 16 get a bucket each; above, bucket = (exponent, top four bits after the leading one).
+    private static int Bucket(long value)
+    {
+        if (value < SubBuckets) return (int)value;
+        var exponent = 63 - (int)long.LeadingZeroCount(value);
+        var sub = (int)((value >> (exponent - SubBits)) & (SubBuckets - 1));
+        return (exponent - SubBits + 1) * SubBuckets + sub;
+    }
+
+    private static long UpperEdge(int bucket)
+    {
+        if (bucket < SubBuckets) return bucket;
+        var exponent = bucket / SubBuckets + SubBits - 1;
+        var sub = bucket % SubBuckets;
+        return ((long)(SubBuckets + sub + 1) << (exponent - SubBits)) - 1;
+    }
+}
