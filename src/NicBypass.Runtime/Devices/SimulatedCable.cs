@@ -128,7 +128,6 @@ public sealed class SimulatedCable
             Lost++;
             return;
         }
-        Tap?.Invoke(to, frame.ToArray());
         if ((Latency > TimeSpan.Zero || RateBitsPerSecond > 0) && _time is { } time)
         {
             var now = time.GetTimestamp();
@@ -148,9 +147,11 @@ public sealed class SimulatedCable
                 arrives = start + serialize;
             }
             arrives += (long)(Latency.TotalSeconds * time.TimestampFrequency);
+            Tap?.Invoke(to, frame.ToArray());
             _inFlight.Enqueue((to, frame.ToArray()), (arrives, _sequence++));
             return;
         }
+        Tap?.Invoke(to, frame.ToArray());
         to.Receive(frame);
     }
 

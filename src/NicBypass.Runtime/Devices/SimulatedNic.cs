@@ -85,10 +85,11 @@ public sealed class SimulatedNic
     /// </summary>
     public int LinkBufferBytes
     {
-        get => (int)(_linkBufferPicoseconds * LinkSpeedBitsPerSecond / 8_000_000_000_000L);
+        get => (int)((Int128)_linkBufferPicoseconds * LinkSpeedBitsPerSecond / 8_000_000_000_000L) + WireOverhead;
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1 << 30);
             _linkBufferPicoseconds = WirePicoseconds(value - WireOverhead);
         }
     }
@@ -162,7 +163,7 @@ public sealed class SimulatedNic
             return true;
         }
         frame.CopyTo(Pool.Slot(slot));
-        _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
+        lock (_onWire) _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
         return true;
     }
 
@@ -170,7 +171,13 @@ public sealed class SimulatedNic
     public int OnWire => _onWire.Count;
 
     /// <summary>When the next frame on the wire lands (ns on the host's clock); <see cref="long.MaxValue"/> when none is on it.</summary>
-    internal long NextLanding => _onWire.TryPeek(out var next) ? next.LastBitAt : long.MaxValue;
+    internal long NextLanding
+    {
+        get
+        {
+            lock (_onWire) return _onWire.TryPeek(out var next) ? next.LastBitAt : long.MaxValue;
+        }
+    }
 
     /// <summary>Frames whose last bit has landed by now go to the hardware classifier and their rings; true if any did.</summary>
     internal bool Land()
@@ -178,9 +185,15 @@ public sealed class SimulatedNic
         if (_onWire.Count == 0) return false;
         var now = Now();
         var landed = false;
-        while (_onWire.TryPeek(out var next) && next.LastBitAt <= now)
+        while (true)
         {
-            _onWire.Dequeue();
+            (int Slot, int Length, long LastBitAt) next;
+            // The feeding thread offers while the host lands (threaded mode): the queue is locked, classification is not.
+            lock (_onWire)
+            {
+                if (!_onWire.TryPeek(out next) || next.LastBitAt > now) break;
+                _onWire.Dequeue();
+            }
             Classify(next.Slot, next.Length, next.LastBitAt);
             landed = true;
         }
@@ -203,7 +216,7 @@ public sealed class SimulatedNic
     private bool _measureLatency;
 
     /// <summary>How long <paramref name="frameLength"/> bytes occupy the link, overhead included, in picoseconds.</summary>
-    public long WirePicoseconds(int frameLength) => (frameLength + WireOverhead) * 8_000_000_000_000L / LinkSpeedBitsPerSecond;
+    public long WirePicoseconds(int frameLength) => (long)((Int128)(frameLength + WireOverhead) * 8_000_000_000_000L / LinkSpeedBitsPerSecond);
 
     // A frame that came off the wire: into a buffer slot, classified, onto its HRR(s).
     private void Arrive(ReadOnlySpan<byte> frame)
@@ -228,7 +241,8 @@ public sealed class SimulatedNic
             return;
         }
         frame.CopyTo(pool.Slot(slot));
-        Classify(slot, frame.Length, Now());
+        // The clock is read only while latency is measured: the hot path takes no timestamp.
+        Classify(slot, frame.Length, pool.ArrivedAt is null ? 0 : Now());
     }
 
     // A frame in a buffer slot, off the wire: read at layer 2, classified, onto its HRR(s).

@@ -213,7 +213,9 @@ public sealed class NetworkHost
             // one slot per descriptor means the pool never runs dry before a ring fills. Hosts
             // with thousands of software receive rings are capped at a memory budget instead:
             // past it, frames are dropped and counted as no-buffer.
-            var needed = nic.AllReceiveRings().Sum(r => (long)r.Capacity) + nic.TransmitRings.Sum(r => (long)r.Capacity) + 2 * Processor.BatchSize;
+            // Frames the far end buffers on the link hold slots too (rented as they come in).
+            var needed = nic.AllReceiveRings().Sum(r => (long)r.Capacity) + nic.TransmitRings.Sum(r => (long)r.Capacity) + 2 * Processor.BatchSize
+                         + nic.Device.LinkBufferBytes / (EthernetHeader.Length + SimulatedNic.WireOverhead) + 1;
             nic.Device.Enable((int)Math.Min(needed, MaxPoolBytes / nic.Device.SlotSize));
         }
         Started = true;
@@ -255,6 +257,8 @@ public sealed class NetworkHost
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
         return due;
+        // Every component reports a time still to come or none (cables and wires hold only what
+        // is due later, after a pump): time never creeps forward a nanosecond at a time.
     }
 
     /// <summary>
@@ -335,6 +339,7 @@ public sealed class NetworkHost
                     while (processor.RunOnce() && !token.IsCancellationRequested) { }
                     if (processor.Id == 0)
                     {
+                        foreach (var nic in _nics) nic.Device.Land();
                         foreach (var nic in _nics) nic.Device.DrainTransmitRings();
                         foreach (var cable in _cables) cable.DeliverDue();
                     }

@@ -56,6 +56,7 @@ public sealed class Processor : IInterruptTarget
     internal long Now => _stepStart + (long)_charged;
 
     private long _stepStart;
+    private bool _pollersTurn;
 
     /// <summary>Until when (ns on the host's clock) the processor is busy with work it has taken on.</summary>
     internal long BusyUntil => _busyUntil;
@@ -142,7 +143,12 @@ public sealed class Processor : IInterruptTarget
         _charged = 0;
         _stepStart = now;
         // Interrupts first, then the rings it polls because they backed up, then its pollers.
-        var progress = _pending.TryDequeue(out var ring) ? ServiceBatch(ring) : _polled.Count > 0 ? PollBacklogged() : RunPollers();
+        // Backlogged rings and the pollers take turns, so a flooded ring cannot starve the timers
+        // and outbound queues of the other tenants on this processor.
+        bool progress;
+        if (_pending.TryDequeue(out var ring)) progress = ServiceBatch(ring);
+        else if (_polled.Count > 0 && (_pollers.Count == 0 || (_pollersTurn = !_pollersTurn))) progress = PollBacklogged();
+        else progress = RunPollers();
         if (_charged > 0)
         {
             var busy = (long)Math.Ceiling(_charged);
@@ -172,7 +178,7 @@ public sealed class Processor : IInterruptTarget
                 // It could not keep up: poll the ring until it drains, with its interrupt off.
                 ring.DisableInterrupts();
                 ring.PollingSwitches++;
-                _polled.Add(ring);
+                if (!_polled.Contains(ring)) _polled.Add(ring);
                 ring.InterruptServiced();
                 return true;
             }
@@ -193,6 +199,12 @@ public sealed class Processor : IInterruptTarget
     {
         if (_nextPolled >= _polled.Count) _nextPolled = 0;
         var ring = _polled[_nextPolled];
+        if (ring.InterruptsEnabled)
+        {
+            // Its owner (a VNS that drained it) switched it back to interrupts already.
+            _polled.RemoveAt(_nextPolled);
+            return false;
+        }
         ChargePoll();
         var client = ring.Client!;
         var room = Math.Max(client.Room, 0);
@@ -248,8 +260,15 @@ public sealed class Processor : IInterruptTarget
     /// <summary>When something it runs next has work that only time brings; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue(long now)
     {
-        var due = _busyUntil > now ? _busyUntil : long.MaxValue;
-        foreach (var poller in _pollers) due = Math.Min(due, poller.NextDue());
+        // Busy: nothing it runs can happen before it is free. Free: the earliest of its pollers'
+        // times still to come (one already due has been run by the pump, or cannot run yet).
+        if (_busyUntil > now) return _busyUntil;
+        var due = long.MaxValue;
+        foreach (var poller in _pollers)
+        {
+            var next = poller.NextDue();
+            if (next > now && next < due) due = next;
+        }
         return due;
     }
 

@@ -60,9 +60,10 @@ internal sealed class RingPoller : IPollingConsumer
             }
             _notBefore = 0;
         }
-        Polls++;
-        Vnic.Processor.ChargePoll();
         var ring = Vnic.Ring!;
+        if (ring.Queue.IsEmpty) return false; // nothing to take: no poll (and nothing charged)
+        Polls++;
+        (Processor.Running ?? Vnic.Processor).ChargePoll();
         var moved = 0;
         if (Limiter is { } limiter)
         {

@@ -177,7 +177,8 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         int room;
         while ((room = Room) > 0)
         {
-            Vnic.Processor.ChargePoll();
+            if (ring.Count == 0) break;
+            (Virtualization.Processor.Running ?? Vnic.Processor).ChargePoll();
             var n = ring.Poll(batch.AsSpan(0, Math.Min(room, batch.Length)));
             if (n == 0) break;
             Vnic.Receive(ring, batch.AsSpan(0, n));

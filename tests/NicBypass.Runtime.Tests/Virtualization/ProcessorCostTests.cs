@@ -192,3 +192,29 @@ public class LatencyTests
         Assert.Equal(1_000_000, histogram.Percentile(1));
     }
 }
+
+/// <summary>Regressions from review: idle work costs nothing and time never creeps.</summary>
+public class IdleCostTests
+{
+    [Fact]
+    public void An_idle_polling_destination_costs_its_processor_nothing_and_time_jumps_to_the_end()
+    {
+        const string topology = """
+            host h {
+                cpus 1
+                nic e0 { model simnic-10g; rx-rings 1 }
+                container c on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53; bandwidth 10M; mode polling }
+            }
+            """;
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(topology, clock);
+        host.Costs = CostTable.Default;
+        var pumps = 0;
+
+        Assert.False(host.RunUntil(() => { pumps++; return false; }, TimeSpan.FromSeconds(1)));
+
+        Assert.Equal(1_000_000_000, clock.Nanoseconds);
+        Assert.Equal(0, host.Processors[0].BusyNanoseconds);
+        Assert.InRange(pumps, 1, 3); // straight to the end: no tick, no 100 ns steps of empty polls
+    }
+}
