@@ -71,6 +71,7 @@ internal static class Emitter
             }
         }
         model.LargeHost = model.Members.Count > LargeHostMembers;
+        model.ConstructorBody = Layout(model.Steps);
 
         // No loop or string limits: a host may have thousands of VNICs and classifier rules.
         var context = new TemplateContext { LoopLimit = 0, LimitToString = 0, MemberRenamer = member => member.Name };
@@ -147,6 +148,18 @@ internal static class Emitter
                 throw new InvalidOperationException($"the emitter does not know the build step {step.GetType().Name}");
         }
         return statement;
+    }
+
+    // One statement per step, twelve spaces in; a multi-line statement after a blank line and its comment.
+    private static string Layout(List<StepTemplateModel> steps)
+    {
+        var body = new StringBuilder();
+        foreach (var step in steps)
+        {
+            if (step.Comment.Length > 0) body.Append('\n').Append(' ', 12).Append("// ").Append(step.Comment).Append('\n');
+            foreach (var line in step.Lines) body.Append(' ', 12).Append(line).Append('\n');
+        }
+        return body.ToString().TrimEnd('\n');
     }
 
     private static void AddSettings(List<string> lines, VnicBuild vnic, string end)

@@ -46,6 +46,9 @@ public abstract class ReceiveRing
 
     public bool InterruptsEnabled { get; private set; } = true;
 
+    /// <summary>Interrupts only, under the cost model: every arriving frame interrupts (set by the host; off, the hot path makes no call for it).</summary>
+    internal bool InterruptEveryFrame { get; set; }
+
     /// <summary>The VNIC or software ring this ring serves, once bound.</summary>
     internal IReceiveRingClient? Client { get; private set; }
 
@@ -88,7 +91,7 @@ public abstract class ReceiveRing
         if (InterruptsEnabled)
         {
             if (Volatile.Read(ref _interruptPending) == 0) Raise();
-            else InterruptTarget?.FrameArrived(this);
+            else if (InterruptEveryFrame) InterruptTarget?.FrameArrived(this);
         }
         return true;
     }

@@ -71,6 +71,7 @@ public sealed class NetworkHost
             _costs = value;
             foreach (var processor in _processors) processor.Costs = value;
             foreach (var nic in _nics) nic.Device.MeasureLatency = !value.IsFree;
+            UpdateInterruptModel();
         }
     }
 
@@ -83,6 +84,7 @@ public sealed class NetworkHost
         set
         {
             foreach (var processor in _processors) processor.DynamicPolling = value;
+            UpdateInterruptModel();
         }
     }
 
@@ -122,6 +124,16 @@ public sealed class NetworkHost
     public VirtualMachine VirtualMachine(string name) => _vms.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no VM named '{name}'");
 
     public VirtualNetworkStack NetworkStack(string name) => _stacks.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no container or service named '{name}'");
+
+    // Interrupts only, under the cost model: hardware rings interrupt for every arriving frame.
+    private void UpdateInterruptModel()
+    {
+        var everyFrame = !DynamicPolling && !_costs.IsFree;
+        foreach (var nic in _nics)
+        {
+            foreach (var ring in nic.ReceiveRings) ring.InterruptEveryFrame = everyFrame;
+        }
+    }
 
     /// <summary>The virtual network stack behind <paramref name="vnic"/> (a container's or service's), or null.</summary>
     public VirtualNetworkStack? NetworkStackOf(Vnic vnic) => _stackOf.GetValueOrDefault(vnic);
