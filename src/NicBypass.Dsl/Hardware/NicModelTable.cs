@@ -20,29 +20,6 @@ internal static class NicModelTable
     };
 }
 
-/// <summary>One row of <see cref="NicModelTable"/>.</summary>
-internal sealed class NicModelRow
-{
-    internal NicModelRow(string name, string driver, long linkSpeed, int maxRxRings, int maxTxRings, int classifierFields, int classifierEntries, int msiVectors, int maxMtu)
-    {
-        Name = name;
-        Driver = driver;
-        LinkSpeed = linkSpeed;
-        MaxRxRings = maxRxRings;
-        MaxTxRings = maxTxRings;
-        ClassifierFields = classifierFields;
-        ClassifierEntries = classifierEntries;
-        MsiVectors = msiVectors;
-        MaxMtu = maxMtu;
-    }
-
-    internal string Name { get; }
-    internal string Driver { get; }
-    internal long LinkSpeed { get; }
-    internal int MaxRxRings { get; }
-    internal int MaxTxRings { get; }
-    internal int ClassifierFields { get; }
-    internal int ClassifierEntries { get; }
-    internal int MsiVectors { get; }
-    internal int MaxMtu { get; }
-}
+/// <summary>One row of <see cref="NicModelTable"/>: link speed in bits per second, classifier fields as the flag bits above.</summary>
+internal sealed record NicModelRow(string Name, string Driver, long LinkSpeed, int MaxRxRings, int MaxTxRings, int ClassifierFields,
+    int ClassifierEntries, int MsiVectors, int MaxMtu);

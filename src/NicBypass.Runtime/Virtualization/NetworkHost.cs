@@ -263,14 +263,14 @@ public sealed class NetworkHost
     /// </summary>
     public long NextDue()
     {
+        // Every component reports a time still to come, or none (cables and wires hold only what
+        // is due later after a pump): time never creeps forward a nanosecond at a time.
         var due = long.MaxValue;
         var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
         foreach (var processor in _processors) due = Math.Min(due, processor.NextDue(now));
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
         return due;
-        // Every component reports a time still to come or none (cables and wires hold only what
-        // is due later, after a pump): time never creeps forward a nanosecond at a time.
     }
 
     /// <summary>

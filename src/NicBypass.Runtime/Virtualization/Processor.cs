@@ -158,9 +158,6 @@ public sealed class Processor : IInterruptTarget
         return progress;
     }
 
-    /// <summary>When the processor is free again, if it is busy now (ns); <see cref="long.MaxValue"/> otherwise.</summary>
-    internal long FreeAt(long now) => _busyUntil > now ? _busyUntil : long.MaxValue;
-
     // One batch of an interrupting ring: the interrupt stays asserted while frames remain
     // (interrupt blanking), so the rest comes in the next step without another interrupt.
     private bool ServiceBatch(ReceiveRing ring)

@@ -41,7 +41,7 @@ internal sealed class StackHarness
 
     public VirtualMachine Guest => Host.VirtualMachine("guest");
 
-    /// <summary>Pumps and moves virtual time a millisecond at a time until <paramref name="done"/> (or the time limit).</summary>
+    /// <summary>Pumps and moves virtual time from event to event until <paramref name="done"/> (or the time limit).</summary>
     public bool RunUntil(Func<bool> done, double seconds = 60) => Host.RunUntil(done, TimeSpan.FromSeconds(seconds));
 
     /// <summary>Every stack's counters add up: received = delivered + answered + dropped.</summary>

@@ -6,39 +6,22 @@ namespace NicBypass.Runtime.Tests;
 /// <summary>The cost model (DESIGN.md §11): a busy processor makes work wait; rings fill and drop; each processor reports how busy it was.</summary>
 public class ProcessorCostTests
 {
-    private const string OneVm = """
-        host h {
-            cpus 1
-            nic e0 { model simnic-10g; rx-rings 1; ring-size 256 }
-            vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
-        }
-        """;
-
     // One microsecond of work per frame: the processor can take 1 Mpps.
     private static readonly CostTable MicrosecondPerFrame = new(InterruptNanoseconds: 0, PollNanoseconds: 0, FrameNanoseconds: 1_000,
         CopyNanosecondsPerByte: 0, ClassifyNanoseconds: 0, StackNanoseconds: 0);
 
-    private static (NetworkHost Host, VirtualClock Clock) Offer(CostTable costs, double framesPerSecond, double seconds)
+    private static NetworkHost Offer(CostTable costs, double framesPerSecond, double seconds)
     {
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build(OneVm, clock);
-        host.Costs = costs;
-        var nic = host.Nic("e0").Device;
-        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]); // 60 bytes
-        var interval = 1e9 / framesPerSecond;
-        for (var at = 0.0; at < seconds * 1e9; at += interval)
-        {
-            host.RunTo((long)at);
-            nic.Offer(frame);
-        }
-        Assert.True(host.RunUntil(() => host.Nic("e0").ReceiveRings[0].Count == 0 && host.Nic("e0").Device.OnWire == 0, TimeSpan.FromSeconds(1)));
-        return (host, clock);
+        var host = OneVmLoad.Build(costs);
+        OneVmLoad.Offer(host, framesPerSecond, seconds);
+        OneVmLoad.Drain(host);
+        return host;
     }
 
     [Fact]
     public void Offered_twice_what_its_processor_can_do_a_vm_gets_what_the_processor_can_do_and_the_ring_drops_the_rest()
     {
-        var (host, _) = Offer(MicrosecondPerFrame, framesPerSecond: 2_000_000, seconds: 0.01);
+        var host = Offer(MicrosecondPerFrame, framesPerSecond: 2_000_000, seconds: 0.01);
 
         var vnic = host.Vnic("a");
         Assert.Equal(20_000, vnic.Counters.Received);
@@ -52,7 +35,7 @@ public class ProcessorCostTests
     [Fact]
     public void Within_what_its_processor_can_do_nothing_is_dropped_and_the_processor_is_as_busy_as_the_load()
     {
-        var (host, _) = Offer(MicrosecondPerFrame, framesPerSecond: 500_000, seconds: 0.01);
+        var host = Offer(MicrosecondPerFrame, framesPerSecond: 500_000, seconds: 0.01);
 
         var vnic = host.Vnic("a");
         Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered);
@@ -62,7 +45,7 @@ public class ProcessorCostTests
     [Fact]
     public void Without_costs_every_stage_runs_at_once_and_no_processor_is_reported()
     {
-        var (host, clock) = Offer(CostTable.Free, framesPerSecond: 2_000_000, seconds: 0.001);
+        var host = Offer(CostTable.Free, framesPerSecond: 2_000_000, seconds: 0.001);
 
         Assert.Equal(host.Vnic("a").Counters.Received, host.Vnic("a").Counters.Delivered);
         Assert.Null(host.Report(0.001).Cpus);
@@ -74,32 +57,14 @@ public class ProcessorCostTests
 /// <summary>Dynamic polling against interrupts only (Mogul and Ramakrishnan's receive livelock), on the cost model.</summary>
 public class DynamicPollingTests
 {
-    private const string OneVm = """
-        host h {
-            cpus 1
-            nic e0 { model simnic-10g; rx-rings 1; ring-size 256 }
-            vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
-        }
-        """;
-
     // A microsecond per interrupt and per frame: without interrupts the processor takes 1 Mpps.
     private static readonly CostTable Costs = new(InterruptNanoseconds: 1_000, PollNanoseconds: 100, FrameNanoseconds: 1_000,
         CopyNanosecondsPerByte: 0, ClassifyNanoseconds: 0, StackNanoseconds: 0);
 
     internal static (long Delivered, long Interrupts, ReceiveRingView Ring) Run(bool dynamicPolling, double framesPerSecond, double seconds = 0.01)
     {
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build(OneVm, clock);
-        host.Costs = Costs;
-        host.DynamicPolling = dynamicPolling;
-        var nic = host.Nic("e0").Device;
-        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]);
-        var interval = 1e9 / framesPerSecond;
-        for (var at = 0.0; at < seconds * 1e9; at += interval)
-        {
-            host.RunTo((long)at);
-            nic.Offer(frame);
-        }
+        var host = OneVmLoad.Build(Costs, dynamicPolling: dynamicPolling);
+        OneVmLoad.Offer(host, framesPerSecond, seconds);
         var ring = host.Nic("e0").ReceiveRings[0];
         return (host.Vnic("a").Counters.Delivered, host.Processors[0].HardwareInterrupts, new ReceiveRingView(ring.PollingSwitches));
     }
@@ -141,27 +106,12 @@ public class LatencyTests
     [Fact]
     public void Latency_is_the_wait_behind_a_busy_processor_and_grows_with_the_load()
     {
-        const string topology = """
-            host h {
-                cpus 1
-                nic e0 { model simnic-10g; rx-rings 1; ring-size 1024 }
-                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
-            }
-            """;
         var costs = new CostTable(InterruptNanoseconds: 0, PollNanoseconds: 0, FrameNanoseconds: 1_000, CopyNanosecondsPerByte: 0, ClassifyNanoseconds: 0, StackNanoseconds: 0);
         LatencyHistogram Run(double framesPerSecond, int burst)
         {
-            var clock = new VirtualClock();
-            var (host, _) = TestHost.Build(topology, clock);
-            host.Costs = costs;
-            var nic = host.Nic("e0").Device;
-            var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]);
-            for (var at = 0.0; at < 5e6; at += burst * 1e9 / framesPerSecond)
-            {
-                host.RunTo((long)at);
-                for (var i = 0; i < burst; i++) nic.Offer(frame);
-            }
-            Assert.True(host.RunUntil(() => host.Nic("e0").ReceiveRings[0].Count == 0 && host.Nic("e0").Device.OnWire == 0, TimeSpan.FromSeconds(1)));
+            var host = OneVmLoad.Build(costs, ringSize: 1024);
+            OneVmLoad.Offer(host, framesPerSecond, seconds: 0.005, burst);
+            OneVmLoad.Drain(host);
             var report = host.Report(0.005).Nics[0].Vnics[0].Latency!;
             var latency = host.Vnic("a").Latency;
             Assert.Equal(latency.Max / 1e3, report.Max);
