@@ -9,8 +9,9 @@ namespace NicBypass.Hosting;
 /// <summary>
 /// Drives a host with synthetic traffic on virtual time: each VNIC's frames are offered to its
 /// NIC's link evenly spaced at its offered rate, all streams merged in time order; the link
-/// carries what fits its rate and drops the rest; the host runs to idle every few frames, so
-/// pollers see the virtual time advance as the frames arrive.
+/// carries what fits its rate and drops the rest; before each frame is offered, everything that
+/// falls due by then runs at its own time (event-driven: frames landing, processors finishing
+/// their steps, timers).
 ///
 /// A VM gets frames of an EtherType its guest ignores. A container or service gets UDP datagrams
 /// to its address from a simulated peer: where it serves UDP on a declared port, the simulation
@@ -64,22 +65,30 @@ public static class TrafficSimulation
         var sinceProgress = 0L;
         var sincePump = 0;
         var lastPump = 0L;
+        var due = host.NextDue();
         while (queue.TryDequeue(out var index, out var at))
         {
             if (at >= end) continue;
-            if (clock.Nanoseconds < (long)at) clock.AdvanceTo((long)at);
-            var stream = streams[index];
-            stream.Nic.Device.Offer(stream.Next());
-            queue.Enqueue(index, at + stream.Interval);
-            // Run the host every 16 frames, and at least every millisecond of virtual time, so
-            // pollers poll at a rate their allocation can follow (a limiter holds 1 ms of credit).
-            if (++sincePump == 16 || (long)at - lastPump >= 1_000_000)
+            // Whatever falls due before this frame is offered (a frame landing off the wire, a
+            // processor finishing a step, a timer) runs first, each at its time; otherwise the
+            // clock just moves. The host is also run every 16 frames, and at least every
+            // millisecond, so the applications read as they go.
+            if (due <= (long)at || ++sincePump == 16 || (long)at - lastPump >= 1_000_000)
             {
-                host.RunTo((long)at); // every event due by now, each at its time
+                host.RunTo((long)at);
                 Read(applications);
                 sincePump = 0;
                 lastPump = (long)at;
+                due = host.NextDue();
             }
+            else if (clock.Nanoseconds < (long)at)
+            {
+                clock.AdvanceTo((long)at);
+            }
+            var stream = streams[index];
+            stream.Nic.Device.Offer(stream.Next());
+            due = Math.Min(due, stream.Nic.Device.NextLanding);
+            queue.Enqueue(index, at + stream.Interval);
             if (progress is not null && (long)at - sinceProgress > end / 100)
             {
                 sinceProgress = (long)at;

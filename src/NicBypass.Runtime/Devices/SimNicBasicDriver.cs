@@ -32,7 +32,7 @@ internal sealed class SimNicBasicDriver : INicDriver
             advertisement.ReceiveRing(new ReceiveRingInfo(i, (int)nic.ReadRegister(SimNicRegister.RxRingSize, i),
                 (int)nic.ReadRegister(SimNicRegister.RxRingMsiVector, i), msi,
                 ring.Poll,
-                enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); },
+                ring.SetInterrupts,
                 vector => ring.MsiVector = vector >= 0 && vector < msi ? vector : throw new ArgumentOutOfRangeException(nameof(vector))));
         }
         var tx = (int)nic.ReadRegister(SimNicRegister.TxRingCount);

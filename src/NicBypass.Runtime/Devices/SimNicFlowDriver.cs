@@ -33,7 +33,7 @@ internal sealed class SimNicFlowDriver : INicDriver
             var ring = Device.ReceiveRings[row.Index];
             advertisement.ReceiveRing(new ReceiveRingInfo(row.Index, (int)row.Value, (int)row.Extra, msi,
                 ring.Poll,
-                enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); },
+                ring.SetInterrupts,
                 vector => ring.MsiVector = vector >= 0 && vector < msi ? vector : throw new ArgumentOutOfRangeException(nameof(vector))));
         }
         foreach (var row in table.Where(c => c.Kind == "tx-ring").OrderBy(c => c.Index))

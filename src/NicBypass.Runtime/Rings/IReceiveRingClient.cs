@@ -13,6 +13,9 @@ internal interface IReceiveRingClient
     /// <summary>How many more frames it takes now; the ring keeps the rest (a software ring or a VM takes everything).</summary>
     int Room => int.MaxValue;
 
-    /// <summary>Told when its ring was switched to polling because it was full.</summary>
+    /// <summary>Told when its ring was switched to polling because it was full or could not keep up.</summary>
     void Backlogged() { }
+
+    /// <summary>Whether it polls its ring itself once switched to polling (a VNS, from its worker) rather than leaving it to the processor.</summary>
+    bool PollsItself => false;
 }

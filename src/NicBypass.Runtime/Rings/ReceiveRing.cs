@@ -1,4 +1,5 @@
 using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
 
 namespace NicBypass.Runtime.Rings;
@@ -12,12 +13,16 @@ namespace NicBypass.Runtime.Rings;
 /// <item><b>Polling mode</b> (interrupts disabled): frames stay in the ring until the consumer
 /// takes them through <see cref="Poll"/>, the ring's poll entry point.</item>
 /// </list>
+/// Whoever consumes the ring — the processor servicing its interrupt, a poller, a VNS that took
+/// it over — goes through the entry points it was bound with (<see cref="PollEntry"/>,
+/// <see cref="InterruptControl"/>): for an HRR, the ones its driver advertised.
 /// A full ring drops the new frame and counts it (<c>ring-full</c>) — on the ring, and on the
 /// VNIC the classifier had picked for it.
 /// </summary>
 public abstract class ReceiveRing
 {
     private int _interruptPending;
+    private int _consuming; // a poll in progress: the entry point is safe to call from several threads
 
     protected ReceiveRing(string name, int capacity)
     {
@@ -57,16 +62,64 @@ public abstract class ReceiveRing
 
     internal DescriptorRing Queue { get; }
 
-    /// <summary>Binds the ring to its client and the processor its interrupts go to.</summary>
-    internal void Bind(IReceiveRingClient client, IInterruptTarget interrupts)
+    /// <summary>The poll entry point its consumers use (for an HRR, the one its driver advertised).</summary>
+    internal RingPoll PollEntry { get; private set; } = null!;
+
+    /// <summary>The interrupt control its consumers use (for an HRR, the one its driver advertised).</summary>
+    internal RingInterruptControl InterruptControl { get; private set; } = null!;
+
+    /// <summary>Binds the ring to its client and the processor its interrupts go to; consumers reach it through <paramref name="poll"/> and <paramref name="control"/> (its own, if not given).</summary>
+    internal void Bind(IReceiveRingClient client, IInterruptTarget interrupts, RingPoll? poll = null, RingInterruptControl? control = null)
     {
         if (Client is not null) throw new InvalidOperationException($"{Name} is already bound");
         Client = client;
         InterruptTarget = interrupts;
+        PollEntry = poll ?? Poll;
+        InterruptControl = control ?? SetInterrupts;
     }
 
-    /// <summary>The poll entry point: takes up to <c>into.Length</c> frames, oldest first.</summary>
-    internal int Poll(Span<PacketDescriptor> into) => Queue.Dequeue(into);
+    /// <summary>
+    /// The poll entry point (Crossbow's <c>mri_poll(ring, bytes_to_pickup)</c>): takes frames,
+    /// oldest first, up to <c>into.Length</c> of them and at most <paramref name="byteBudget"/>
+    /// bytes in all — a frame that would overrun the budget stays, and so does everything behind
+    /// it. <paramref name="waitingBytes"/> is the length of the frame now at the head (0: the ring
+    /// is empty), so a caller short of budget knows how much it needs. Safe to call from several
+    /// threads: a call made while another is in progress takes nothing.
+    /// </summary>
+    internal int Poll(Span<PacketDescriptor> into, long byteBudget, out int waitingBytes)
+    {
+        if (Interlocked.Exchange(ref _consuming, 1) != 0)
+        {
+            waitingBytes = 0;
+            return 0;
+        }
+        int taken;
+        if (byteBudget == long.MaxValue)
+        {
+            taken = Queue.Dequeue(into);
+        }
+        else
+        {
+            var count = 0;
+            long bytes = 0;
+            while (count < into.Length && Queue.TryPeek(count, out var next) && bytes + next.Length <= byteBudget)
+            {
+                bytes += next.Length;
+                count++;
+            }
+            taken = count > 0 ? Queue.Dequeue(into.Slice(0, count)) : 0;
+        }
+        waitingBytes = Queue.TryPeek(out var head) ? head.Length : 0;
+        Volatile.Write(ref _consuming, 0);
+        return taken;
+    }
+
+    /// <summary>The interrupt control: enables (true) or disables (false) interrupt mode.</summary>
+    internal void SetInterrupts(bool enable)
+    {
+        if (enable) EnableInterrupts();
+        else DisableInterrupts();
+    }
 
     /// <summary>Switches to polling mode: no more interrupts until <see cref="EnableInterrupts"/>.</summary>
     internal void DisableInterrupts() => InterruptsEnabled = false;

@@ -31,6 +31,10 @@ public sealed partial class NetworkStack
             case IpProtocol.IcmpV6:
                 ReceiveIcmpV6(frame, ip.Payload, source, destination, unicast);
                 return;
+            case IpProtocol.Udp or IpProtocol.Tcp when unicast && TransportEntry is { } entry:
+                Glean(source, frame);
+                entry.Submit(frame);
+                return;
             case IpProtocol.Udp when unicast:
                 Glean(source, frame);
                 ReceiveUdp(ip.Packet, ip.Payload, source, destination);

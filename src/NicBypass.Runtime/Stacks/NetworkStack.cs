@@ -127,7 +127,7 @@ public sealed partial class NetworkStack
             _connections[connection.Key] = connection;
             Interlocked.Increment(ref _timed);
         }
-        connection.Open();
+        using (EnterTransport()) connection.Open();
         return connection;
     }
 
@@ -186,13 +186,48 @@ public sealed partial class NetworkStack
         }
     }
 
-    /// <summary>Counts a frame that reached the stack's VNS but could not be processed (a full inbound VSQ).</summary>
-    internal void CountUnprocessed(StackDropReason reason)
+    /// <summary>
+    /// Where IP hands UDP and TCP packets to the transport layer: a VNS's inbound serialization
+    /// queue, which sits between the two (null: straight on, as in a VM's guest stack).
+    /// </summary>
+    internal ITransportEntry? TransportEntry { get; set; }
+
+    /// <summary>The gate of the serialization queue the transport layer runs in (a VNS's inbound VSQ); application calls enter it too.</summary>
+    internal SerializationGate? TransportGate { get; set; }
+
+    /// <summary>Enters the transport layer's serialization gate (if it has one) for an application call; dispose to leave.</summary>
+    internal SerializationQueue.Scope EnterTransport() => TransportGate is { } gate ? new SerializationQueue.Scope(gate, gate.Enter()) : default;
+
+    /// <summary>
+    /// The transport half of <see cref="Receive"/>, for a frame IP has checked already and handed
+    /// to <see cref="TransportEntry"/>: UDP to sockets, TCP segments to connections.
+    /// </summary>
+    internal void ReceiveTransport(ReadOnlySpan<byte> frame)
     {
-        // Outside the VSQ's gate, so always with interlocked adds.
-        StackCounters.AddShared(ref Counters._received);
-        Counters.DropShared(reason);
+        var packet = frame.Slice(EthernetHeader.Length);
+        if (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv4)
+        {
+            Ipv4Header.TryRead(packet, out var ip);
+            var source = NetworkAddress.Read(ip.Source);
+            var destination = NetworkAddress.Read(ip.Destination);
+            if (ip.Protocol == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination);
+            else ReceiveTcp(ip.Packet, ip.Payload, source, destination);
+        }
+        else
+        {
+            Ipv6Header.TryRead(packet, out var ip);
+            var source = NetworkAddress.Read(ip.Source);
+            var destination = NetworkAddress.Read(ip.Destination);
+            if (ip.NextHeader == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination);
+            else ReceiveTcp(ip.Packet, ip.Payload, source, destination);
+        }
     }
+
+    /// <summary>Counts a packet IP passed on that the transport layer could not take (a full inbound VSQ).</summary>
+    internal void CountUnprocessed(StackDropReason reason) => Counters.DropShared(reason);
+
+    /// <summary>Whether <see cref="Tick"/> has anything to look at (open connections, neighbours being resolved).</summary>
+    internal bool TimersPending => Volatile.Read(ref _timed) != 0 || _neighbors.Resolving;
 
     /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>
     /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>

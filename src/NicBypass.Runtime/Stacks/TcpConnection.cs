@@ -120,6 +120,11 @@ public sealed class TcpConnection
     /// <summary>Queues as much of <paramref name="data"/> as the send buffer takes and sends what the windows allow; returns how much it took.</summary>
     public int Send(ReadOnlySpan<byte> data)
     {
+        using (_stack.EnterTransport()) return SendLocked(data);
+    }
+
+    private int SendLocked(ReadOnlySpan<byte> data)
+    {
         lock (_sync)
         {
             if (_finQueued || State is TcpState.Closed or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait)
@@ -138,9 +143,10 @@ public sealed class TcpConnection
         while (!data.IsEmpty)
         {
             Task wait;
+            using (_stack.EnterTransport())
             lock (_sync)
             {
-                var taken = Send(data.Span);
+                var taken = SendLocked(data.Span);
                 data = data.Slice(taken);
                 if (data.IsEmpty) return;
                 _writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -152,6 +158,11 @@ public sealed class TcpConnection
 
     /// <summary>Takes up to <c>into.Length</c> received bytes; 0 when none are waiting (see <see cref="EndOfStream"/>).</summary>
     public int Read(Span<byte> into)
+    {
+        using (_stack.EnterTransport()) return ReadLocked(into);
+    }
+
+    private int ReadLocked(Span<byte> into)
     {
         lock (_sync)
         {
@@ -169,9 +180,10 @@ public sealed class TcpConnection
         while (true)
         {
             Task wait;
+            using (_stack.EnterTransport())
             lock (_sync)
             {
-                var n = Read(into.Span);
+                var n = ReadLocked(into.Span);
                 if (n > 0 || _finReceived || State == TcpState.Closed) return n;
                 _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _readable.Task;
@@ -183,6 +195,7 @@ public sealed class TcpConnection
     /// <summary>Closes the sending side: a FIN follows the data already written.</summary>
     public void Close()
     {
+        using var serialized = _stack.EnterTransport();
         lock (_sync)
         {
             if (State is TcpState.SynSent or TcpState.Closed)
@@ -198,6 +211,7 @@ public sealed class TcpConnection
     /// <summary>Resets the connection at once (RST), dropping anything unsent.</summary>
     public void Abort()
     {
+        using var serialized = _stack.EnterTransport();
         lock (_sync)
         {
             if (State == TcpState.Closed) return;

@@ -95,7 +95,7 @@ public sealed class UdpSocket
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(4), (ushort)(8 + payload.Length));
         payload.CopyTo(udp.Slice(8));
         NetworkStack.SealTransport(frame, 6);
-        return _stack.Send(frame, to.Address);
+        using (_stack.EnterTransport()) return _stack.Send(frame, to.Address);
     }
 
     /// <summary>

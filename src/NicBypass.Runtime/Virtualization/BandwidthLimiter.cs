@@ -51,6 +51,17 @@ internal sealed class BandwidthLimiter
         return true;
     }
 
+    /// <summary>
+    /// The bytes of credit there are at <paramref name="now"/> (nothing taken) — the budget a poll
+    /// may ask its ring for. <paramref name="waitingBytes"/> is the frame the caller knows is next
+    /// (it lets the bucket hold that frame's cost, as <see cref="TryConsume(int, long)"/> does).
+    /// </summary>
+    public long AvailableBytes(long now, int waitingBytes)
+    {
+        Refill(Cap((long)waitingBytes * 8 * NanosecondsPerSecond), now);
+        return _credit <= 0 ? 0 : _credit / (8 * NanosecondsPerSecond);
+    }
+
     /// <summary>Whether there is credit for a frame of <paramref name="bytes"/> now (nothing taken).</summary>
     public bool CanConsume(int bytes)
     {

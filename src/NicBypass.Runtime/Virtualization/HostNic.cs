@@ -60,7 +60,8 @@ public sealed class HostNic
     internal void BindHardwareRing(int index, Vnic vnic)
     {
         var ring = HardwareRing(index);
-        ring.Bind(vnic, Vector(ring, vnic.Processor));
+        var info = Info.ReceiveRings[index];
+        ring.Bind(vnic, Vector(ring, vnic.Processor), info.Poll, info.Interrupts);
         vnic.Ring = ring;
     }
 
@@ -88,7 +89,8 @@ public sealed class HostNic
     {
         var ring = HardwareRing(index);
         var software = new SoftwareRing(Name, () => Device.Pool, Info.Classifier.Fields, id, rings, ring.Capacity);
-        ring.Bind(software, Vector(ring, _host.Processors[index % _host.Processors.Count]));
+        var info = Info.ReceiveRings[index];
+        ring.Bind(software, Vector(ring, _host.Processors[index % _host.Processors.Count]), info.Poll, info.Interrupts);
         _softwareRings.Add(software);
         return software;
     }

@@ -5,9 +5,9 @@ internal interface IVnicConsumer
 {
     void Deliver(Vnic vnic, ReadOnlySpan<byte> frame);
 
-    /// <summary>Before a batch of <see cref="Deliver"/> calls (a stack enters its serialization queue once per batch).</summary>
-    void BeginBatch() { }
+    /// <summary>Before a batch of <see cref="Deliver"/> calls on <paramref name="running"/> (a VNS enters its serialization queue once per batch, if it may process inline).</summary>
+    void BeginBatch(Processor running) { }
 
-    /// <summary>After the batch.</summary>
-    void EndBatch() { }
+    /// <summary>After the batch of <paramref name="frames"/> delivered frames (a VNS charges the stack work it did inline).</summary>
+    void EndBatch(Processor running, int frames) { }
 }

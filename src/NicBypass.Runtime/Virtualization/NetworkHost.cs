@@ -161,7 +161,7 @@ public sealed class NetworkHost
         var vnic = CreateVnic(role, settings);
         var vns = new VirtualNetworkStack(vnic, stack, Time);
         vnic.Attach(vns);
-        vnic.Processor.AddPoller(vns);
+        for (var i = 0; i < Math.Max(1, settings.Cpus); i++) vns.AddWorker(_processors[(vnic.Processor.Id + i) % _processors.Length]);
         _stacks.Add(vns);
         _stackOf[vnic] = vns;
         return vns;
@@ -184,9 +184,7 @@ public sealed class NetworkHost
     internal RingPoller Poll(Vnic vnic)
     {
         var ring = vnic.Ring ?? throw new InvalidOperationException($"VNIC '{vnic.Name}' is not bound to a ring yet");
-        RingPoller poller = ring is Rings.HardwareReceiveRing hrr
-            ? new RingPoller(vnic, vnic.Nic.Info.ReceiveRings[hrr.Index].Poll, vnic.Nic.Info.ReceiveRings[hrr.Index].Interrupts)
-            : new RingPoller(vnic, ring.Poll, enable => { if (enable) ring.EnableInterrupts(); else ring.DisableInterrupts(); });
+        var poller = new RingPoller(vnic, ring.PollEntry, ring.InterruptControl);
         if (vnic.Settings.Bandwidth is { } bandwidth) poller.Limiter = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         // A VNS polls its ring itself, and only when its inbound VSQ is empty.
         if (vnic.Consumer is IFlowControlledConsumer owner) owner.UsePoller(poller);

@@ -64,8 +64,12 @@ public sealed class Processor : IInterruptTarget
     /// <summary>The processor running datapath work on this thread now (costs are charged to it), if any.</summary>
     internal static Processor? Running => t_running;
 
+    /// <summary>Moving frames from a ring to a VNIC and on (the hand-off and the copy).</summary>
     internal void ChargeFrames(int frames, long bytes) =>
-        _charged += frames * (Costs.FrameNanoseconds + Costs.StackNanoseconds) + bytes * Costs.CopyNanosecondsPerByte;
+        _charged += frames * Costs.FrameNanoseconds + bytes * Costs.CopyNanosecondsPerByte;
+
+    /// <summary>A stack's IP and transport work for <paramref name="frames"/> frames (a VNS's, or a VM's guest stack on its vCPU).</summary>
+    internal void ChargeStack(int frames) => _charged += frames * (double)Costs.StackNanoseconds;
 
     internal void ChargePoll()
     {
@@ -158,38 +162,65 @@ public sealed class Processor : IInterruptTarget
         return progress;
     }
 
-    // One batch of an interrupting ring: the interrupt stays asserted while frames remain
-    // (interrupt blanking), so the rest comes in the next step without another interrupt.
+    // One batch of an interrupting ring, through its poll entry point: the interrupt stays
+    // asserted while frames remain (interrupt blanking), so the rest comes in the next step
+    // without another interrupt.
     private bool ServiceBatch(ReceiveRing ring)
     {
         _charged += Costs.InterruptNanoseconds;
         var client = ring.Client!;
         var room = client.Room;
         var batch = _batch.AsSpan(0, Math.Min(_batch.Length, Math.Max(room, 0)));
-        var n = batch.Length > 0 ? ring.Queue.Dequeue(batch) : 0;
-        if (n > 0) client.Receive(ring, batch.Slice(0, n));
-        if (!ring.Queue.IsEmpty && client.Room > 0)
+        var waiting = 1;
+        var n = batch.Length > 0 ? ring.PollEntry(batch, long.MaxValue, out waiting) : 0;
+        if (n > 0) Hand(client, ring, batch.Slice(0, n), saturated: waiting > 0 || !_pending.IsEmpty);
+        if (waiting > 0 && client.Room > 0)
         {
             if (DynamicPolling && ring.InterruptsEnabled)
             {
-                // It could not keep up: poll the ring until it drains, with its interrupt off.
-                ring.DisableInterrupts();
+                // It could not keep up: poll the ring until it drains, with its interrupt off —
+                // by its client, if that polls for itself (a VNS: when its VSQ has drained), or
+                // by this processor.
+                ring.InterruptControl(false);
                 ring.PollingSwitches++;
-                if (!_polled.Contains(ring)) _polled.Add(ring);
+                if (client.PollsItself) client.Backlogged();
+                else if (!_polled.Contains(ring)) _polled.Add(ring);
                 ring.InterruptServiced();
                 return true;
             }
             ring.InterruptServiced(); // interrupts only: what is left raises the next interrupt
             return true;
         }
-        if (client.Room <= 0 && !ring.Queue.IsEmpty)
+        if (client.Room <= 0 && waiting > 0)
         {
-            ring.DisableInterrupts();
+            // Its client is full (a VNS's inbound VSQ at its threshold): the ring switches to
+            // polling and keeps the rest until the client drains and takes them.
+            ring.InterruptControl(false);
+            ring.PollingSwitches++;
             client.Backlogged();
         }
         ring.InterruptServiced();
         return true;
     }
+
+    // Hands a batch to the ring's client; `saturated` says this processor has more work waiting
+    // (the ring holds more, or other interrupts are pending), so a VNS should queue rather than
+    // process inline (its worker drains the queue when the processor gets to it).
+    private void Hand(IReceiveRingClient client, ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch, bool saturated)
+    {
+        Saturated = saturated && !Costs.IsFree;
+        try
+        {
+            client.Receive(ring, batch);
+        }
+        finally
+        {
+            Saturated = false;
+        }
+    }
+
+    /// <summary>Set while this processor hands a batch on with more work waiting behind it: a serialization queue then queues instead of processing inline.</summary>
+    internal bool Saturated { get; private set; }
 
     // One batch from the next backlogged ring; a drained ring goes back to interrupt mode.
     private bool PollBacklogged()
@@ -205,12 +236,13 @@ public sealed class Processor : IInterruptTarget
         ChargePoll();
         var client = ring.Client!;
         var room = Math.Max(client.Room, 0);
-        var n = room > 0 ? ring.Queue.Dequeue(_batch.AsSpan(0, Math.Min(_batch.Length, room))) : 0;
-        if (n > 0) client.Receive(ring, _batch.AsSpan(0, n));
-        if (ring.Queue.IsEmpty || room == 0)
+        var waiting = 1;
+        var n = room > 0 ? ring.PollEntry(_batch.AsSpan(0, Math.Min(_batch.Length, room)), long.MaxValue, out waiting) : 0;
+        if (n > 0) Hand(client, ring, _batch.AsSpan(0, n), saturated: waiting > 0);
+        if (waiting == 0 || room == 0)
         {
             _polled.RemoveAt(_nextPolled);
-            if (ring.Queue.IsEmpty) ring.EnableInterrupts();
+            if (waiting == 0) ring.InterruptControl(true);
             else client.Backlogged(); // its client is full: it takes the ring over (a VNS at its threshold)
         }
         else
@@ -235,16 +267,18 @@ public sealed class Processor : IInterruptTarget
         while (_pending.TryDequeue(out var ring))
         {
             var client = ring.Client!;
-            int n, room;
-            while ((room = client.Room) > 0 && (n = ring.Queue.Dequeue(room >= batch.Length ? batch : batch.Slice(0, room))) > 0)
+            var poll = ring.PollEntry;
+            int n, room, waiting = 0;
+            while ((room = client.Room) > 0 && (n = poll(room >= batch.Length ? batch : batch.Slice(0, room), long.MaxValue, out waiting)) > 0)
             {
                 client.Receive(ring, batch.Slice(0, n));
             }
-            if (room <= 0 && !ring.Queue.IsEmpty)
+            if (room <= 0 && (waiting > 0 || ring.Count > 0))
             {
                 // The client is full (a VNS's inbound VSQ at its threshold): the ring switches to
                 // polling and keeps the rest until the client drains and takes them.
-                ring.DisableInterrupts();
+                ring.InterruptControl(false);
+                ring.PollingSwitches++;
                 client.Backlogged();
             }
             ring.InterruptServiced();

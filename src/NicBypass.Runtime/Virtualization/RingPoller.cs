@@ -47,7 +47,12 @@ internal sealed class RingPoller : IPollingConsumer
 
     public bool Poll() => Poll(int.MaxValue);
 
-    /// <summary>Polls once, taking at most <paramref name="maxFrames"/> (what the consumer has room for).</summary>
+    /// <summary>
+    /// Polls once, taking at most <paramref name="maxFrames"/> (what the consumer has room for).
+    /// With a limiter, each call of the ring's poll entry point asks for the bytes the allocation
+    /// allows by now; the driver returns at most that and says how long the frame it left is,
+    /// which tells when to poll again.
+    /// </summary>
     public bool Poll(int maxFrames)
     {
         if (maxFrames <= 0) return false;
@@ -61,36 +66,42 @@ internal sealed class RingPoller : IPollingConsumer
             _notBefore = 0;
         }
         var ring = Vnic.Ring!;
-        if (ring.Queue.IsEmpty) return false; // nothing to take: no poll (and nothing charged)
+        if (ring.Count == 0) return false; // nothing to take: no poll (and nothing charged)
         Polls++;
         (Processor.Running ?? Vnic.Processor).ChargePoll();
         var moved = 0;
+        int n, waiting;
         if (Limiter is { } limiter)
         {
-            // The allocation decides frame by frame (each frame's length against the credit),
-            // reading ahead in the ring; what it allows moves as one batch. The clock is read
-            // once per poll.
+            // The allocation is in untagged frame bytes and the ring holds tagged ones: asking for
+            // the credit plus one tag's bytes can never take more than the credit (n frames of
+            // Σ length ≤ credit + tag carry Σ (length − tag) ≤ credit for n ≥ 1). What the tags
+            // leave over is asked for again. The clock is read once per poll.
             var now = limiter.Timestamp;
             var tag = Vnic.Vlan != 0 ? Packets.EthernetHeader.TagLength : 0;
-            var allowed = 0;
-            var limit = Math.Min(maxFrames, ring.Queue.Count);
-            while (allowed < limit && ring.Queue.TryPeek(allowed, out var next) && limiter.TryConsume(next.Length - tag, now)) allowed++;
-            while (moved < allowed)
+            _poll(default, 0, out waiting); // a zero budget takes nothing: it tells the head's length
+            while (moved < maxFrames && waiting > 0)
             {
-                var taken = _poll(_batch.AsSpan(0, Math.Min(_batch.Length, allowed - moved)));
-                if (taken == 0) break;
-                Vnic.Receive(ring, _batch.AsSpan(0, taken));
-                moved += taken;
+                var budget = limiter.AvailableBytes(now, waiting - tag) + tag;
+                n = _poll(_batch.AsSpan(0, Math.Min(_batch.Length, maxFrames - moved)), budget, out waiting);
+                if (n == 0) break;
+                foreach (var frame in _batch.AsSpan(0, n))
+                {
+                    var allowed = limiter.TryConsume(frame.Length - tag, now);
+                    System.Diagnostics.Debug.Assert(allowed, "the driver returned more bytes than the budget asked for");
+                }
+                Vnic.Receive(ring, _batch.AsSpan(0, n));
+                moved += n;
             }
             // The next frame waits for credit: do not poll again before the allocation allows it.
-            if (moved < maxFrames && ring.Queue.TryPeek(out var waiting)) _notBefore = limiter.ReadyAt(waiting.Length - tag);
+            if (moved < maxFrames && waiting > 0) _notBefore = limiter.ReadyAt(waiting - tag);
             return moved > 0;
         }
-        int n;
-        while (moved < maxFrames && (n = _poll(_batch.AsSpan(0, Math.Min(_batch.Length, maxFrames - moved)))) > 0)
+        while (moved < maxFrames && (n = _poll(_batch.AsSpan(0, Math.Min(_batch.Length, maxFrames - moved)), long.MaxValue, out waiting)) > 0)
         {
             Vnic.Receive(ring, _batch.AsSpan(0, n));
             moved += n;
+            if (waiting == 0) break;
         }
         return moved > 0;
     }

@@ -5,36 +5,46 @@ namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
 /// A virtual network stack (VNS): the stack a container or service has behind its VNIC. Inbound,
-/// frames pass the inbound serialization queue into the IP and transport layers
-/// (<see cref="Stack"/>) and on to sockets; outbound, frames pass the outbound serialization
-/// queue, which enforces <c>outbound-bandwidth</c>, to the VNIC, a transmit ring and the wire.
+/// frames pass the IP layer (<see cref="Stack"/>: header checks, ARP, neighbour discovery, ICMP),
+/// then the inbound serialization queue into the transport layer (UDP to sockets, TCP segments to
+/// connections); outbound, frames pass the outbound serialization queue, which enforces
+/// <c>outbound-bandwidth</c>, to the VNIC, a transmit ring and the wire.
 ///
 /// <list type="bullet">
-/// <item><b>Interrupt mode</b>: a frame the ring's interrupt delivers is processed at once when
-/// the inbound VSQ is idle, and waits in it otherwise. At the VSQ's threshold the ring is
-/// switched to polling (its interrupt disabled) and keeps further frames; as the VSQ drains, the
-/// VNS takes them through the ring's poll entry point and re-enables the interrupt once the ring
-/// is empty.</item>
+/// <item><b>Serialization queues</b> (FireEngine's squeue): the processor delivering a batch runs
+/// the transport layer inline only when the inbound VSQ is idle and the processor free (nothing
+/// more waits for it); otherwise the packets wait in the VSQ and its <b>worker</b> — the VNS run
+/// by the processors it is bound to (<see cref="Workers"/>) — drains them a batch at a time. TCP
+/// present: one thread at a time inside, application calls (sends, reads, connects, closes) and
+/// timers included. UDP only: any number, so workers on several processors run at once.</item>
+/// <item><b>Interrupt mode</b>: when the processor servicing the ring's interrupt cannot keep up
+/// (frames remain behind the batch it took) or the VSQ reaches its threshold, the ring is
+/// switched to polling (interrupt off, a <see cref="Backlogs"/> and polling switch counted) and
+/// the worker takes what waits through the ring's poll entry point once the VSQ has drained,
+/// switching the ring back to interrupts when it is empty.</item>
 /// <item><b>Polling mode</b>: the ring's interrupt stays off; the VNS polls the ring only when its
-/// inbound VSQ is empty, taking what is there up to what the bandwidth allocation allows by now
-/// (and what the VSQ has room for), so the rate of polling follows the allocation.</item>
+/// inbound VSQ is empty, asking the poll entry point for the bytes its bandwidth allocation allows
+/// by now (and no more frames than the VSQ has room for), so the rate of polling follows the
+/// allocation.</item>
 /// <item><b>Outbound</b>: a frame goes straight to the VNIC when nothing waits and the
 /// allocation allows it; otherwise it waits in the outbound VSQ, which sends as credit accrues
 /// and the transmit ring has room (a full ring pushes back; nothing is lost). When the outbound
 /// VSQ is full, senders are blocked (<see cref="SendStatus.Blocked"/>) and
 /// <see cref="WhenWritable"/> tells them when they may send again.</item>
 /// </list>
-/// The processor its VNIC is bound to runs it (<see cref="Poll"/>): backlog, ring, timers, outbound.
 /// </summary>
-public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsumer, IStackOutput
+public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsumer, IStackOutput, ITransportEntry
 {
     [ThreadStatic] private static byte[]? t_inbound;
     [ThreadStatic] private static PacketDescriptor[]? t_batch;
     [ThreadStatic] private static VirtualNetworkStack? t_entered;
+    [ThreadStatic] private static int t_queued; // packets of the batch in hand that went to the VSQ
 
     private readonly Lock _transmit = new();
+    private readonly List<Processor> _workers = new();
     private RingPoller? _poller;
     private TaskCompletionSource? _writable;
+    private long _backlogs;
 
     internal VirtualNetworkStack(Vnic vnic, StackSettings settings, TimeProvider time)
     {
@@ -45,7 +55,13 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         Inbound = new SerializationQueue("inbound", settings.InboundThreshold, frameSize, inbound);
         Outbound = new SerializationQueue("outbound", settings.OutboundCapacity, frameSize, settings.Bidirectional ? inbound : new SerializationGate(settings.Policy));
         if (vnic.Settings.OutboundBandwidth is { } outbound) OutboundLimiter = new BandwidthLimiter(outbound, frameSize, time);
-        Stack = new NetworkStack(vnic.Macs[0], vnic.Ips, frameSize - 18, time, this, settings, concurrentReceive: settings.Policy == SerializationPolicy.Concurrent);
+        // IP runs on whichever processor delivers, the transport layer inside the VSQ: counts
+        // are shared between them.
+        Stack = new NetworkStack(vnic.Macs[0], vnic.Ips, frameSize - 18, time, this, settings, concurrentReceive: true)
+        {
+            TransportEntry = this,
+            TransportGate = inbound,
+        };
     }
 
     public string Name => Vnic.Name;
@@ -62,6 +78,9 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     /// <summary>TCP present → mutual exclusion; UDP only → concurrent.</summary>
     public SerializationPolicy Policy => Settings.Policy;
 
+    /// <summary>The processors its VSQ worker runs on (the VNIC's, then any more it spreads over).</summary>
+    public IReadOnlyList<Processor> Workers => _workers;
+
     internal SerializationQueue Inbound { get; }
 
     internal SerializationQueue Outbound { get; }
@@ -72,14 +91,29 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     /// <summary>The ring poller, in polling mode.</summary>
     internal RingPoller? Poller => _poller;
 
-    /// <summary>Times the ring was switched to polling because the inbound VSQ reached its threshold.</summary>
-    public long Backlogs { get; private set; }
+    /// <summary>Times a backlog formed: packets had to wait in the inbound VSQ, or its ring was switched to polling because the VNS could not take what arrived.</summary>
+    public long Backlogs => Interlocked.Read(ref _backlogs);
 
-    /// <summary>The most frames its inbound VSQ has held.</summary>
+    /// <summary>The most packets its inbound VSQ has held.</summary>
     public int InboundHighWater => Inbound.HighWater;
+
+    /// <summary>Packets that had to wait in the inbound VSQ.</summary>
+    public long InboundQueued => Inbound.Queued;
+
+    /// <summary>The most threads seen inside the inbound VSQ at once (1 under mutual exclusion).</summary>
+    public int InboundMaxInside => Inbound.MaxInside;
+
+    /// <summary>Entries into the inbound VSQ's gate: deliveries, worker drains, timers and application calls.</summary>
+    public long InboundEntries => Inbound.Entries;
 
     /// <summary>The most frames its outbound VSQ has held.</summary>
     public int OutboundHighWater => Outbound.HighWater;
+
+    /// <summary>Frames that had to wait in the outbound VSQ.</summary>
+    public long OutboundQueued => Outbound.Queued;
+
+    /// <summary>Times its ring was switched from interrupts to polling.</summary>
+    public long PollingSwitches => Vnic.Ring?.PollingSwitches ?? 0;
 
     /// <summary>Senders told to wait because the outbound VSQ was full.</summary>
     public long BlockedSends { get; private set; }
@@ -90,103 +124,128 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     void IFlowControlledConsumer.UsePoller(RingPoller poller) => _poller = poller;
 
+    /// <summary>Runs its worker on <paramref name="processor"/> too (the first is the VNIC's).</summary>
+    internal void AddWorker(Processor processor)
+    {
+        if (_workers.Contains(processor)) return;
+        _workers.Add(processor);
+        processor.AddPoller(this);
+    }
+
     // ---- inbound -------------------------------------------------------------------------------
 
-    /// <summary>A batch of frames is coming: enter the inbound VSQ once for all of them if it is idle.</summary>
-    void IVnicConsumer.BeginBatch()
+    /// <summary>A batch of frames is coming: if the VSQ is idle and the processor free, enter it once for the whole batch (the transport layer then runs inline).</summary>
+    void IVnicConsumer.BeginBatch(Processor running)
     {
-        if (Inbound.Count == 0 && Inbound.TryEnter()) t_entered = this;
+        t_queued = 0;
+        if (!running.Saturated && Inbound.Count == 0 && Inbound.TryEnter()) t_entered = this;
     }
 
-    /// <summary>The batch is over: leave the inbound VSQ if BeginBatch entered it.</summary>
-    void IVnicConsumer.EndBatch()
-    {
-        if (t_entered != this) return;
-        t_entered = null;
-        Inbound.Exit();
-    }
-
-    /// <summary>A frame from the VNIC: processed at once if the inbound VSQ is idle, queued otherwise.</summary>
-    void IVnicConsumer.Deliver(Vnic vnic, ReadOnlySpan<byte> frame)
+    /// <summary>The batch is over: leave the VSQ if BeginBatch entered it, charge the stack work done inline, wake the workers if packets wait.</summary>
+    void IVnicConsumer.EndBatch(Processor running, int frames)
     {
         if (t_entered == this)
         {
-            Stack.Receive(frame);
-            return;
+            t_entered = null;
+            Inbound.Exit();
         }
-        if (Inbound.Count == 0 && Inbound.TryEnter())
+        running.ChargeStack(frames - t_queued);
+        if (t_queued > 0)
         {
-            try
+            foreach (var worker in _workers)
             {
-                Stack.Receive(frame);
+                if (worker.Threaded) worker.Wake();
             }
-            finally
-            {
-                Inbound.Exit();
-            }
+        }
+    }
+
+    /// <summary>A frame from the VNIC: into the IP layer, which hands UDP and TCP on through <see cref="ITransportEntry.Submit"/>.</summary>
+    void IVnicConsumer.Deliver(Vnic vnic, ReadOnlySpan<byte> frame) => Stack.Receive(frame);
+
+    /// <summary>A packet IP has checked: to the transport layer at once if this thread is inside the idle VSQ; into the VSQ otherwise.</summary>
+    void ITransportEntry.Submit(ReadOnlySpan<byte> frame)
+    {
+        if (t_entered == this)
+        {
+            Stack.ReceiveTransport(frame);
             return;
         }
-        if (!Inbound.TryEnqueue(frame)) Stack.CountUnprocessed(StackDropReason.QueueFull);
+        var wasIdle = Inbound.Count == 0;
+        if (!Inbound.TryEnqueue(frame))
+        {
+            Stack.CountUnprocessed(StackDropReason.QueueFull);
+            return;
+        }
+        t_queued++;
+        if (wasIdle) Interlocked.Increment(ref _backlogs);
     }
 
     /// <summary>
-    /// Runs the VNS once on its processor: processes the inbound backlog; when it is empty takes
-    /// more from the ring (polling mode, or a ring switched to polling at the threshold); runs
-    /// the timers; sends what waits in the outbound VSQ. True if anything moved.
+    /// The VSQ's worker, once on a processor it is bound to: processes a batch of the inbound
+    /// backlog; when it is empty takes more from the ring (polling mode, or a ring switched to
+    /// polling); runs the timers; sends what waits in the outbound VSQ. True if anything moved.
     /// </summary>
     internal bool Poll()
     {
         var progress = DrainInbound();
         if (Inbound.Count == 0) progress |= PullFromRing();
-        progress |= Stack.Tick();
+        if (Stack.TimersPending)
+        {
+            using (Inbound.Enter()) progress |= Stack.Tick();
+        }
         progress |= FlushOutbound();
         return progress;
     }
 
-    void IFlowControlledConsumer.Backlogged() => Backlogs++;
+    // Its ring was switched to polling (it could not keep up, or the VSQ is at its threshold): a
+    // backlog, unless the VSQ already held one.
+    void IFlowControlledConsumer.Backlogged()
+    {
+        if (Inbound.Count == 0) Interlocked.Increment(ref _backlogs);
+    }
 
+    // One batch of the backlog, inside the VSQ (under mutual exclusion, a worker finding another
+    // thread inside leaves the backlog to it or to its next turn).
     private bool DrainInbound()
     {
-        // Someone else inside a mutually exclusive VSQ drains it (or the next poll will).
         if (Inbound.Count == 0 || !Inbound.TryEnter()) return false;
         var buffer = t_inbound ??= new byte[16 * 1024];
-        var moved = false;
+        var moved = 0;
         try
         {
-            while (Inbound.TryDequeue(buffer, out var length))
+            while (moved < Virtualization.Processor.BatchSize && Inbound.TryDequeue(buffer, out var length))
             {
-                Stack.Receive(buffer.AsSpan(0, length));
-                moved = true;
+                Stack.ReceiveTransport(buffer.AsSpan(0, length));
+                moved++;
             }
         }
         finally
         {
             Inbound.Exit();
         }
-        return moved;
+        (Virtualization.Processor.Running ?? Vnic.Processor).ChargeStack(moved);
+        return moved > 0;
     }
 
+    // The ring is in polling mode (a poller, or switched at a backlog): one batch through the
+    // ring's poll entry point, up to the VSQ's room; a drained ring goes back to interrupts.
     private bool PullFromRing()
     {
         if (_poller is { } poller) return poller.Poll(Room);
         var ring = Vnic.Ring;
-        if (ring is null || ring.InterruptsEnabled) return false;
-        // The ring was switched to polling at the threshold: take what waits, up to the room.
-        var batch = t_batch ??= new PacketDescriptor[Virtualization.Processor.BatchSize];
-        var moved = 0;
-        int room;
-        while ((room = Room) > 0)
+        if (ring is null || ring.InterruptsEnabled || ring.Count == 0)
         {
-            if (ring.Count == 0) break;
-            (Virtualization.Processor.Running ?? Vnic.Processor).ChargePoll();
-            var n = ring.Poll(batch.AsSpan(0, Math.Min(room, batch.Length)));
-            if (n == 0) break;
-            Vnic.Receive(ring, batch.AsSpan(0, n));
-            moved += n;
-            DrainInbound();
+            if (ring is { InterruptsEnabled: false, Count: 0 }) ring.InterruptControl(true);
+            return false;
         }
-        if (ring.Count == 0) ring.EnableInterrupts();
-        return moved > 0;
+        var room = Room;
+        if (room == 0) return false;
+        var batch = t_batch ??= new PacketDescriptor[Virtualization.Processor.BatchSize];
+        (Virtualization.Processor.Running ?? Vnic.Processor).ChargePoll();
+        var n = ring.PollEntry(batch.AsSpan(0, Math.Min(room, batch.Length)), long.MaxValue, out var waiting);
+        if (n > 0) Vnic.Receive(ring, batch.AsSpan(0, n));
+        if (waiting == 0) ring.InterruptControl(true);
+        return n > 0;
     }
 
     // ---- outbound ------------------------------------------------------------------------------

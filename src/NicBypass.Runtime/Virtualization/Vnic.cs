@@ -113,6 +113,8 @@ public sealed class Vnic : IReceiveRingClient
         (_consumer as IFlowControlledConsumer)?.Backlogged();
     }
 
+    bool IReceiveRingClient.PollsItself => _consumer is IFlowControlledConsumer;
+
     /// <summary>Connects the packet destination's stack (or any consumer) behind this VNIC.</summary>
     internal void Attach(IVnicConsumer consumer) => _consumer = consumer;
 
@@ -132,7 +134,7 @@ public sealed class Vnic : IReceiveRingClient
         var takenAt = running.Now; // latency: from the frame's last bit on the wire to the processor taking its batch
         long bytes = 0;
         var delivered = 0;
-        consumer?.BeginBatch();
+        consumer?.BeginBatch(running);
         try
         {
         foreach (var descriptor in batch)
@@ -160,7 +162,7 @@ public sealed class Vnic : IReceiveRingClient
         }
         finally
         {
-            consumer?.EndBatch();
+            consumer?.EndBatch(running, delivered);
         }
         // Counters, costs and buffer returns are settled once per batch, not once per frame.
         running.ChargeFrames(delivered, bytes);

@@ -1,3 +1,4 @@
+using CsCheck;
 using NicBypass.Runtime.Accounting;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Rings;
@@ -67,7 +68,7 @@ public class RingTests
         Assert.Equal(1, target.Raised);
         Assert.Equal(InterruptKind.Software, ring.InterruptKind);
 
-        ring.Poll(new PacketDescriptor[16]);
+        ring.Poll(new PacketDescriptor[16], long.MaxValue, out _);
         ring.InterruptServiced();
         ring.Enqueue(new PacketDescriptor(2, 60));
         Assert.Equal(2, target.Raised);
@@ -99,11 +100,48 @@ public class RingTests
         Assert.Equal(5, ring.Count);
 
         var batch = new PacketDescriptor[3];
-        Assert.Equal(3, ring.Poll(batch));
+        Assert.Equal(3, ring.Poll(batch, long.MaxValue, out var waiting));
         Assert.Equal(2, ring.Count);
+        Assert.Equal(60, waiting);
 
         ring.EnableInterrupts();
         Assert.Equal(1, target.Raised);
+    }
+
+    [Fact]
+    public void The_poll_entry_point_never_returns_more_bytes_than_asked()
+    {
+        // Any ring contents, any budget, any batch size: what comes out fits the budget, is the
+        // oldest frames in order, and stops only at the batch size, the budget or an empty ring;
+        // the length it reports is the frame it left at the head.
+        Gen.Select(Gen.Int[60, 1518].Array[0, 40], Gen.Long[0, 20_000], Gen.Int[1, 32]).Sample((lengths, budget, size) =>
+        {
+            var ring = new HardwareReceiveRing(0, 64, 0);
+            ring.Bind(new NullClient(), new CountingTarget());
+            for (var i = 0; i < lengths.Length; i++) ring.Enqueue(new PacketDescriptor(i, lengths[i]));
+            var into = new PacketDescriptor[size];
+            var n = ring.Poll(into, budget, out var waiting);
+            var bytes = 0L;
+            for (var i = 0; i < n; i++)
+            {
+                Assert.Equal(i, into[i].Slot);
+                bytes += into[i].Length;
+            }
+            Assert.True(bytes <= budget, $"{bytes} bytes returned for a budget of {budget}");
+            Assert.Equal(n < lengths.Length ? lengths[n] : 0, waiting);
+            if (n < lengths.Length && n < size) Assert.True(bytes + lengths[n] > budget, "stopped with budget left for the next frame");
+        });
+    }
+
+    [Fact]
+    public void A_zero_budget_takes_nothing_and_tells_the_head()
+    {
+        var ring = new HardwareReceiveRing(0, 16, 0);
+        ring.Bind(new NullClient(), new CountingTarget());
+        ring.Enqueue(new PacketDescriptor(0, 1000));
+        Assert.Equal(0, ring.Poll(new PacketDescriptor[4], 0, out var waiting));
+        Assert.Equal(1000, waiting);
+        Assert.Equal(1, ring.Count);
     }
 
     [Fact]

@@ -216,42 +216,66 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
     {
         var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, InboundThreshold: 4));
         var ring = vns.Vnic.Ring!;
-        var ping = TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1");
+        var socket = vns.Stack.BindUdp(53);
+        var datagram = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[32]);
 
-        using (vns.Inbound.Enter()) // a thread is busy inside the stack: new frames must wait
+        using (vns.Inbound.Enter()) // a thread is busy inside the transport layer: new packets must wait
         {
-            for (var i = 0; i < 10; i++) nic.Device.Receive(ping);
+            for (var i = 0; i < 10; i++) nic.Device.Receive(datagram);
             host.Pump();
             Assert.Equal(4, vns.Inbound.Count);            // the VSQ holds its threshold…
             Assert.Equal(6, ring.Count);                   // …the ring keeps the rest…
             Assert.False(ring.InterruptsEnabled);          // …switched to polling
             Assert.Equal(1, vns.Backlogs);
-            Assert.Equal(0, vns.Counters.Received);
+            Assert.Equal(1, vns.PollingSwitches);
+            Assert.Equal(4, vns.Counters.Received);        // IP has seen them (it runs before the VSQ)…
+            Assert.Equal(0, socket.Received);              // …the transport layer has not
         }
 
         host.Pump();
         Assert.Equal(0, vns.Inbound.Count);
         Assert.Equal(0, ring.Count);
         Assert.True(ring.InterruptsEnabled);               // back to interrupts once the ring is empty
-        Assert.Equal(10, vns.Counters.EchoReplies);
+        Assert.Equal(10, socket.Received);
         Assert.Equal(10, vns.Vnic.Counters.Delivered);
         Assert.Equal(0, vns.Vnic.Counters.DroppedTotal);   // nothing was lost on the way
     }
 
     [Fact]
+    public void Ip_runs_before_the_inbound_vsq_and_transport_after_it()
+    {
+        var (host, nic, vns) = BuildHost(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp));
+        var socket = vns.Stack.BindUdp(53);
+
+        using (vns.Inbound.Enter()) // the transport layer is busy
+        {
+            nic.Device.Receive(TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1"));
+            nic.Device.Receive(TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[8]));
+            host.Pump();
+            Assert.Equal(1, vns.Counters.EchoReplies);     // ICMP is IP's: answered at once
+            Assert.Equal(1, vns.Inbound.Count);            // the datagram waits for the transport layer
+            Assert.Equal(0, socket.Received);
+        }
+        host.Pump();
+        Assert.Equal(1, socket.Received);
+        Assert.Equal(1, vns.InboundQueued);
+    }
+
+    [Fact]
     public void Frames_handed_to_a_full_inbound_vsq_are_counted_not_lost()
     {
-        var (_, _, vns) = BuildHost(new StackSettings(StackProtocols.Tcp, InboundThreshold: 4));
-        var ping = TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1");
+        var (_, _, vns) = BuildHost(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, InboundThreshold: 4));
+        var socket = vns.Stack.BindUdp(53);
+        var datagram = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[32]);
 
         using (vns.Inbound.Enter())
         {
-            for (var i = 0; i < 6; i++) ((IVnicConsumer)vns).Deliver(vns.Vnic, ping); // not through the ring, which would have kept them
+            for (var i = 0; i < 6; i++) ((IVnicConsumer)vns).Deliver(vns.Vnic, datagram); // not through the ring, which would have kept them
         }
         while (vns.Poll()) { }
 
         Assert.Equal(6, vns.Counters.Received);
-        Assert.Equal(4, vns.Counters.EchoReplies);
+        Assert.Equal(4, socket.Received);
         Assert.Equal(2, vns.Counters.Dropped(StackDropReason.QueueFull));
     }
 
