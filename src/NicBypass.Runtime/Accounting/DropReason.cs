@@ -26,6 +26,9 @@ public enum DropReason
 
     /// <summary>A frame sent with a source MAC or IP that is not the sender's own.</summary>
     Spoofed,
+
+    /// <summary>A VM's guest receive ring was full: the guest had not taken what was placed before.</summary>
+    GuestRingFull,
 }
 
 /// <summary>Names and enumeration of <see cref="DropReason"/>.</summary>
@@ -46,6 +49,7 @@ public static class DropReasons
         DropReason.NoBuffer => "no-buffer",
         DropReason.Bandwidth => "bandwidth",
         DropReason.Spoofed => "spoofed",
+        DropReason.GuestRingFull => "guest-ring-full",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

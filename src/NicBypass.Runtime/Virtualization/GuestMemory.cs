@@ -1,38 +1,87 @@
 namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
-/// The part of a VM's address space its interface writes received frames into: a ring of
-/// fixed-size slots, reused in turn. <see cref="LastFrame"/> is the most recent frame as placed
-/// (after the interface's transform).
+/// The guest receive ring in a VM's memory (a Xen/virtio-style shared ring): fixed-size slots the
+/// interface writes received frames into, a producer index the interface advances and a
+/// consumer index the guest driver advances as it takes them. One producer (the host side) and
+/// one consumer (the guest's vCPU), safe across their two threads; a full ring refuses the frame
+/// (the interface counts it as <c>guest-ring-full</c>). <see cref="LastFrame"/> is the most recent
+/// frame as placed (after the interface's transform).
 /// </summary>
 internal sealed class GuestMemory
 {
     private readonly byte[] _memory;
+    private readonly int[] _lengths;
     private readonly int _slotSize;
-    private readonly int _slots;
-    private int _next;
+    private long _producer; // written by the host side only
+    private long _consumer; // written by the guest only
     private int _lastOffset;
     private int _lastLength;
 
     public GuestMemory(int slots, int slotSize)
     {
-        _slots = slots;
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         _slotSize = slotSize;
+        _lengths = new int[slots];
         _memory = new byte[slots * slotSize];
     }
 
+    /// <summary>Slots in the ring.</summary>
+    public int Capacity => _lengths.Length;
+
+    /// <summary>Frames placed and not yet taken by the guest.</summary>
+    public int Count => (int)(Volatile.Read(ref _producer) - Volatile.Read(ref _consumer));
+
     /// <summary>Frames placed so far.</summary>
-    public long Frames { get; private set; }
+    public long Frames => Volatile.Read(ref _producer);
+
+    /// <summary>The most frames it has held at once.</summary>
+    public int HighWater { get; private set; }
 
     /// <summary>The most recent frame, as it sits in memory.</summary>
     public ReadOnlySpan<byte> LastFrame => _memory.AsSpan(_lastOffset, _lastLength);
 
-    internal Span<byte> Place(int length)
+    /// <summary>Host side: the slot for the next frame of <paramref name="length"/> bytes; false when the ring is full. <see cref="Publish"/> makes it visible.</summary>
+    public bool TryReserve(int length, out Span<byte> slot)
     {
-        _lastOffset = _next * _slotSize;
+        var producer = _producer;
+        if (producer - Volatile.Read(ref _consumer) >= _lengths.Length)
+        {
+            slot = default;
+            return false;
+        }
+        var index = (int)(producer % _lengths.Length);
+        _lastOffset = index * _slotSize;
         _lastLength = Math.Min(length, _slotSize);
-        _next = _next + 1 == _slots ? 0 : _next + 1;
-        Frames++;
-        return _memory.AsSpan(_lastOffset, _lastLength);
+        _lengths[index] = _lastLength;
+        slot = _memory.AsSpan(_lastOffset, _lastLength);
+        return true;
     }
+
+    /// <summary>Host side: the reserved frame is written; the guest may take it. True if the ring was empty (the guest needs an interrupt).</summary>
+    public bool Publish()
+    {
+        var producer = _producer + 1;
+        Volatile.Write(ref _producer, producer);
+        var count = (int)(producer - Volatile.Read(ref _consumer));
+        if (count > HighWater) HighWater = count;
+        return count == 1;
+    }
+
+    /// <summary>Guest side: the oldest frame placed, in place; false when there is none.</summary>
+    public bool TryPeek(out ReadOnlySpan<byte> frame)
+    {
+        var consumer = _consumer;
+        if (Volatile.Read(ref _producer) == consumer)
+        {
+            frame = default;
+            return false;
+        }
+        var index = (int)(consumer % _lengths.Length);
+        frame = _memory.AsSpan(index * _slotSize, _lengths[index]);
+        return true;
+    }
+
+    /// <summary>Guest side: done with the frame <see cref="TryPeek"/> gave; its slot is free again.</summary>
+    public void Release() => Volatile.Write(ref _consumer, _consumer + 1);
 }

@@ -28,6 +28,7 @@ public sealed class NetworkHost
     private readonly Dictionary<Vnic, VirtualNetworkStack> _stackOf = new();
     private readonly List<SimulatedCable> _cables = new();
     private readonly Processor[] _processors;
+    private readonly List<Processor> _vcpus = new(); // the VMs' own processors
     private List<Thread>? _threads;
     private CancellationTokenSource? _stop;
 
@@ -45,6 +46,12 @@ public sealed class NetworkHost
     public TimeProvider Time { get; }
 
     public IReadOnlyList<Processor> Processors => _processors;
+
+    /// <summary>The VMs' own processors (one vCPU each), where their guest drivers and stacks run.</summary>
+    public IReadOnlyList<Processor> VirtualProcessors => _vcpus;
+
+    // Host processors, then the VMs' vCPUs: everything that runs datapath work.
+    private IEnumerable<Processor> AllProcessors => _processors.Concat(_vcpus);
 
     public IReadOnlyList<HostNic> Nics => _nics;
 
@@ -69,7 +76,7 @@ public sealed class NetworkHost
         {
             ArgumentNullException.ThrowIfNull(value);
             _costs = value;
-            foreach (var processor in _processors) processor.Costs = value;
+            foreach (var processor in AllProcessors) processor.Costs = value;
             foreach (var nic in _nics) nic.Device.MeasureLatency = !value.IsFree;
             UpdateInterruptModel();
         }
@@ -143,9 +150,12 @@ public sealed class NetworkHost
     {
         var vnic = CreateVnic(VnicRole.VirtualMachine, settings);
         if (settings.Bandwidth is { } bandwidth) vnic.Policer = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
-        var vm = new VirtualMachine(vnic, transform, Time);
+        var vcpu = new Processor(_vcpus.Count, $"vcpu:{settings.Name}") { Clock = Time, Costs = _costs };
+        var vm = new VirtualMachine(vnic, transform, Time, vcpu);
+        if (settings.OutboundBandwidth is { } outbound) vm.Interface.OutboundLimiter = new BandwidthLimiter(outbound, vnic.Nic.Device.MaxFrameLength, Time);
         vnic.Attach(vm.Interface);
-        vnic.Processor.AddPoller(vm);
+        vcpu.AddPoller(vm);
+        _vcpus.Add(vcpu);
         _vms.Add(vm);
         return vm;
     }
@@ -246,6 +256,7 @@ public sealed class NetworkHost
             progress = false;
             foreach (var nic in _nics) progress |= nic.Device.Land();
             foreach (var processor in _processors) progress |= processor.RunOnce();
+            foreach (var vcpu in _vcpus) progress |= vcpu.RunOnce();
             foreach (var nic in _nics) progress |= nic.Device.DrainTransmitRings() > 0;
             foreach (var cable in _cables) progress |= cable.DeliverDue();
             rounds++;
@@ -266,6 +277,7 @@ public sealed class NetworkHost
         var due = long.MaxValue;
         var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
         foreach (var processor in _processors) due = Math.Min(due, processor.NextDue(now));
+        foreach (var vcpu in _vcpus) due = Math.Min(due, vcpu.NextDue(now));
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
         return due;
@@ -338,7 +350,7 @@ public sealed class NetworkHost
         var token = _stop.Token;
         foreach (var nic in _nics) nic.Device.Pool.Concurrent = true;
         _threads = new List<Thread>();
-        foreach (var processor in _processors)
+        foreach (var processor in AllProcessors)
         {
             processor.Threaded = true;
             var thread = new Thread(() =>
@@ -347,7 +359,7 @@ public sealed class NetworkHost
                 {
                     processor.Wait(interval, token);
                     while (processor.RunOnce() && !token.IsCancellationRequested) { }
-                    if (processor.Id == 0)
+                    if (ReferenceEquals(processor, _processors[0]))
                     {
                         foreach (var nic in _nics) nic.Device.Land();
                         foreach (var nic in _nics) nic.Device.DrainTransmitRings();
@@ -366,15 +378,16 @@ public sealed class NetworkHost
     {
         if (_threads is null || _stop is null) return;
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < deadline && (_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending) || _stacks.Any(s => s.Inbound.Count > 0)))
+        while (DateTime.UtcNow < deadline && (_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending)
+                                               || _stacks.Any(s => s.Inbound.Count > 0) || _vms.Any(vm => vm.GuestRingCount > 0)))
         {
-            foreach (var processor in _processors) processor.Wake();
+            foreach (var processor in AllProcessors) processor.Wake();
             Thread.Sleep(1);
         }
         _stop.Cancel();
-        foreach (var processor in _processors) processor.Wake();
+        foreach (var processor in AllProcessors) processor.Wake();
         foreach (var thread in _threads) thread.Join();
-        foreach (var processor in _processors) processor.Threaded = false;
+        foreach (var processor in AllProcessors) processor.Threaded = false;
         foreach (var nic in _nics)
         {
             nic.Device.DrainTransmitRings();

@@ -30,7 +30,13 @@ public sealed class Processor : IInterruptTarget
     private long _busyUntil; // ns: the processor is running what it took on until then (cost model)
     private double _charged;  // ns charged to the work in progress
 
-    internal Processor(int id) => Id = id;
+    private readonly string? _name;
+
+    internal Processor(int id, string? name = null)
+    {
+        Id = id;
+        _name = name;
+    }
 
     /// <summary>What each stage costs this processor; <see cref="CostTable.Free"/> runs everything at once.</summary>
     internal CostTable Costs { get; set; } = CostTable.Free;
@@ -70,6 +76,13 @@ public sealed class Processor : IInterruptTarget
 
     /// <summary>A stack's IP and transport work for <paramref name="frames"/> frames (a VNS's, or a VM's guest stack on its vCPU).</summary>
     internal void ChargeStack(int frames) => _charged += frames * (double)Costs.StackNanoseconds;
+
+    /// <summary>Taking an interrupt (a VM's virtual interrupt on its vCPU).</summary>
+    internal void ChargeInterrupt()
+    {
+        SoftwareInterrupts++;
+        _charged += Costs.InterruptNanoseconds;
+    }
 
     internal void ChargePoll()
     {
@@ -322,5 +335,5 @@ public sealed class Processor : IInterruptTarget
     /// <summary>Wakes the processor's thread (threaded mode) so it re-checks its work.</summary>
     internal void Wake() => _signal.Release();
 
-    public override string ToString() => "cpu" + Id;
+    public override string ToString() => _name ?? "cpu" + Id;
 }

@@ -13,8 +13,14 @@ namespace NicBypass.Runtime.Virtualization;
 /// connections a test opens on <see cref="Stack"/> — so a test can ping a VM, or exchange a
 /// byte stream with it, end to end across the simulated wire.
 ///
-/// The guest's driver knows its interface's transform: it undoes it when reading a frame from
-/// memory and applies it when writing one, so the stack itself always sees plain frames.
+/// The VM boundary: the interface places received frames in the guest receive ring in the VM's
+/// memory (<see cref="GuestRingSize"/> slots) and raises a virtual interrupt; the guest driver
+/// takes them on the VM's own processor (<see cref="Vcpu"/>, which the guest stack's work is
+/// charged to under the cost model), a batch at a time. The guest's driver knows its
+/// interface's transform: it undoes it when reading a frame from memory and applies it when
+/// writing one, so the stack itself always sees plain frames. Sends over the VM's
+/// <c>outbound-bandwidth</c> are refused (<see cref="SendStatus.Blocked"/>) and the guest is
+/// notified when it may send again (<see cref="IStackOutput.WhenWritable"/>).
 /// </summary>
 public sealed class VirtualMachine : IPollingConsumer
 {
@@ -23,14 +29,20 @@ public sealed class VirtualMachine : IPollingConsumer
     private readonly bool _reverse;
     private readonly GuestOutput _output;
 
-    internal VirtualMachine(Vnic vnic, PacketTransform transform, TimeProvider time)
+    /// <summary>Slots in a VM's guest receive ring.</summary>
+    public const int GuestRingSize = 256;
+
+    private int _notified; // a virtual interrupt is pending
+
+    internal VirtualMachine(Vnic vnic, PacketTransform transform, TimeProvider time, Processor vcpu)
     {
         Vnic = vnic;
+        Vcpu = vcpu;
         Mac = vnic.Macs[0];
         var size = vnic.Nic.Device.MaxFrameLength;
         _in = new byte[size];
         _wire = new byte[size];
-        Memory = new GuestMemory(64, (size + 63) & ~63);
+        Memory = new GuestMemory(GuestRingSize, (size + 63) & ~63);
         Interface = new GuestInterface(vnic, this, transform);
         _reverse = transform == PacketTransform.ReverseBits;
         _output = new GuestOutput(this);
@@ -44,6 +56,17 @@ public sealed class VirtualMachine : IPollingConsumer
     public GuestInterface Interface { get; }
 
     internal GuestMemory Memory { get; }
+
+    /// <summary>The VM's own processor: the guest driver and stack run here.</summary>
+    public Processor Vcpu { get; }
+
+    /// <summary>Virtual interrupts raised: a frame placed in an empty guest receive ring.</summary>
+    public long VirtualInterrupts { get; private set; }
+
+    /// <summary>Frames waiting in the guest receive ring, and the most it has held.</summary>
+    public int GuestRingCount => Memory.Count;
+
+    public int GuestRingHighWater => Memory.HighWater;
 
     /// <summary>The guest OS's network stack: open sockets and connections here.</summary>
     public NetworkStack Stack { get; }
@@ -68,20 +91,45 @@ public sealed class VirtualMachine : IPollingConsumer
         return Interface.Send(memory);
     }
 
-    /// <summary>Runs the guest stack's timers (TCP retransmission) and wakes blocked senders.</summary>
+    /// <summary>The guest on its vCPU: takes a batch from the guest receive ring, runs its stack's timers, wakes blocked senders.</summary>
     bool IPollingConsumer.Poll() => Poll();
 
-    long IPollingConsumer.NextDue() => Stack.NextDue();
+    long IPollingConsumer.NextDue()
+    {
+        var due = Stack.NextDue();
+        return _output.Waiting && Interface.OutboundLimiter is not null ? Math.Min(due, Interface.SendableAt) : due;
+    }
+
+    // The interface placed a frame in the empty guest ring: a virtual interrupt for the vCPU.
+    internal void Notify()
+    {
+        if (Interlocked.Exchange(ref _notified, 1) != 0) return;
+        VirtualInterrupts++;
+        if (Vcpu.Threaded) Vcpu.Wake();
+    }
 
     internal bool Poll()
     {
-        _output.Signal();
-        return Stack.Tick();
+        var running = Processor.Running ?? Vcpu;
+        if (Volatile.Read(ref _notified) != 0)
+        {
+            Volatile.Write(ref _notified, 0);
+            running.ChargeInterrupt();
+        }
+        var taken = 0;
+        while (taken < Processor.BatchSize && Memory.TryPeek(out var frame))
+        {
+            OnFrame(frame);
+            Memory.Release();
+            taken++;
+        }
+        running.ChargeStack(taken);
+        if (_output.Waiting && Interface.MaySendAgain) _output.Signal();
+        return Stack.Tick() | taken > 0;
     }
 
-
-    // A frame has been placed in memory by the interface: the guest reads and handles it.
-    internal void OnFrame(ReadOnlySpan<byte> memory)
+    // The guest driver reads a frame from its memory and hands it to the stack.
+    private void OnFrame(ReadOnlySpan<byte> memory)
     {
         var frame = memory;
         if (_reverse)
@@ -106,6 +154,8 @@ public sealed class VirtualMachine : IPollingConsumer
         {
             lock (this) return (_writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
+
+        public bool Waiting => Volatile.Read(ref _writable) is not null;
 
         public void Signal()
         {

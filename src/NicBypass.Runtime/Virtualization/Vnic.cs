@@ -152,9 +152,19 @@ public sealed class Vnic : IReceiveRingClient
                 frame.Slice(0, 12).CopyTo(frame.Slice(EthernetHeader.TagLength));
                 frame = frame.Slice(EthernetHeader.TagLength);
             }
+            if (guest is not null)
+            {
+                if (!guest.Deliver(frame))
+                {
+                    Counters.Drop(Accounting.DropReason.GuestRingFull);
+                    continue;
+                }
+            }
+            else
+            {
+                consumer?.Deliver(this, frame);
+            }
             tap?.Invoke(this, frame);
-            if (guest is not null) guest.Deliver(frame);
-            else consumer?.Deliver(this, frame);
             bytes += frame.Length;
             delivered++;
             if (arrived is not null) Latency.Record(takenAt - arrived[descriptor.Slot]);

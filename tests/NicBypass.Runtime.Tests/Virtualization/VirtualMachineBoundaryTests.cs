@@ -1,0 +1,132 @@
+using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// The VM boundary: a guest receive ring in VM memory with a virtual interrupt, the guest stack on
+/// the VM's own processor, and the outbound allocation enforced on transmit by blocking the guest.
+/// </summary>
+public class VirtualMachineBoundaryTests
+{
+    private static readonly NetworkEndpoint Peer = NetworkEndpoint.Parse("10.0.0.9", 9);
+
+    [Theory]
+    [InlineData("64K", 64_000, 1500, 64)]
+    [InlineData("1M", 1_000_000, 1500, 1042)]
+    [InlineData("100M", 100_000_000, 9000, 9014)]
+    [InlineData("1G", 1_000_000_000, 9000, 9014)]
+    [InlineData("10G", 10_000_000_000, 9000, 9014)]
+    public void A_vm_flooding_its_outbound_allocation_sends_the_allocation_and_loses_nothing(string rate, long bitsPerSecond, int mtu, int frameBytes)
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build($$"""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1; mtu {{mtu}} }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; outbound-bandwidth {{rate}} }
+            }
+            """, clock);
+        var wire = new CountingWire();
+        host.Nic("e0").Device.Wire = wire;
+        var vm = host.VirtualMachine("v");
+        vm.Stack.AddNeighbor(Peer.Address, 0x02_00_00_00_00_09);
+        var socket = vm.Stack.BindUdp(5000);
+        var payload = new byte[frameBytes - 42];
+
+        // The guest sends as fast as it is let: refused, it waits to be told it may send again.
+        long sent = 0, refused = 0;
+        while (clock.Nanoseconds < 1_000_000_000)
+        {
+            var writable = vm.Stack.Output.WhenWritable();
+            var status = socket.TrySendTo(Peer, payload);
+            if (status == SendStatus.Sent)
+            {
+                sent++;
+                continue;
+            }
+            Assert.Equal(SendStatus.Blocked, status);
+            refused++;
+            host.RunUntil(() => writable.IsCompleted, TimeSpan.FromSeconds(2));
+        }
+        host.Pump();
+
+        var expected = bitsPerSecond / 8.0;
+        Assert.InRange(wire.Bytes, expected * 0.99, expected * 1.01);
+        Assert.Equal(sent, wire.Frames);                         // every send that was taken went out
+        Assert.True(refused > 0 && vm.Interface.Blocked > 0, "the guest was held back");
+        Assert.Equal(0, vm.Counters.SendFailures);               // blocked, never dropped
+        Assert.Equal(0, vm.Vnic.TransmitCounters.DroppedTotal);
+    }
+
+    [Fact]
+    public void A_guest_that_falls_behind_overflows_its_receive_ring_and_the_overflow_is_counted()
+    {
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1; ring-size 4096 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+            }
+            """, new VirtualClock());
+        host.Costs = CostTable.Default with { StackNanoseconds = 20_000 }; // a slow guest: 20 µs a frame
+        var vm = host.VirtualMachine("v");
+        var nic = host.Nic("e0").Device;
+        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]);
+        for (var i = 0; i < 2000; i++) nic.Offer(frame);
+        Assert.True(host.RunUntil(() => nic.OnWire == 0 && host.Nic("e0").ReceiveRings[0].Count == 0 && vm.GuestRingCount == 0, TimeSpan.FromSeconds(1)));
+
+        var counters = vm.Vnic.Counters;
+        Assert.True(counters.Dropped(DropReason.GuestRingFull) > 0, "the guest ring overflowed");
+        Assert.Equal(VirtualMachine.GuestRingSize, vm.GuestRingHighWater);
+        Assert.Equal(counters.Received, counters.Delivered + counters.DroppedTotal);
+        Assert.Equal(counters.Delivered, vm.Counters.Received);   // what was placed, the guest took
+        Assert.True(vm.VirtualInterrupts < counters.Delivered / 10, $"one virtual interrupt serves many frames ({vm.VirtualInterrupts} for {counters.Delivered})");
+    }
+
+    [Fact]
+    public void The_guest_stack_runs_on_the_vms_own_processor()
+    {
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
+            }
+            """, new VirtualClock());
+        var costs = CostTable.Default;
+        host.Costs = costs;
+        var vm = host.VirtualMachine("v");
+        var nic = host.Nic("e0").Device;
+        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]);
+        for (var i = 0; i < 100; i++)
+        {
+            host.RunTo(i * 20_000L);
+            nic.Offer(frame);
+        }
+        host.RunTo(3_000_000);
+
+        Assert.Equal(100, vm.Counters.Received);
+        Assert.Same(vm.Vcpu, host.VirtualProcessors.Single());
+        // The guest's stack work and its virtual interrupts are the vCPU's…
+        var vcpu = vm.Vcpu.BusyNanoseconds;
+        Assert.InRange(vcpu, 100 * costs.StackNanoseconds + vm.VirtualInterrupts * costs.InterruptNanoseconds,
+                             100 * (costs.StackNanoseconds + 1) + vm.VirtualInterrupts * (costs.InterruptNanoseconds + 1));
+        // …the host processor only took the interrupts and handed the frames over.
+        var cpu = host.Processors[0];
+        var handOff = cpu.HardwareInterrupts * costs.InterruptNanoseconds + 100 * (costs.FrameNanoseconds + 60 * costs.CopyNanosecondsPerByte);
+        Assert.InRange(cpu.BusyNanoseconds, handOff, handOff + 100);
+    }
+
+    private sealed class CountingWire : IWire
+    {
+        public long Frames { get; private set; }
+
+        public long Bytes { get; private set; }
+
+        public void Transmit(ReadOnlySpan<byte> frame)
+        {
+            Frames++;
+            Bytes += frame.Length;
+        }
+    }
+}
