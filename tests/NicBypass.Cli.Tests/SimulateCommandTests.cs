@@ -131,6 +131,45 @@ public class SimulateCommandTests
         Assert.Contains("VNS c: received", text);
     }
 
+    [Fact]
+    public void An_overloaded_container_reports_its_vsq_and_every_vnic_adds_up_with_what_is_still_queued()
+    {
+        const string topology = """
+            host s {
+                nic e0 { model simnic-10g; rx-rings 4 }
+                container c on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53 }
+                container p on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3; protocols udp; ports 53; bandwidth 10M; mode polling }
+                vm v on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; outbound-bandwidth 1M }
+            }
+            """;
+        // c is offered 60-byte datagrams at 5 Gbit/s: more than one processor can take one at a time.
+        var (exit, output, _) = CliRunner.Run("simulate", CliRunner.TempFile(topology), "--seconds", "0.01", "--frame-size", "60",
+            "--offer", "c=5G", "--offer", "p=20M", "--offer", "v=10M", "--format", "json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var vnics = json.RootElement.GetProperty("nics")[0].GetProperty("vnics");
+        foreach (var vnic in vnics.EnumerateArray())
+        {
+            var dropped = vnic.GetProperty("dropped").EnumerateObject().Sum(d => d.Value.GetInt64());
+            Assert.Equal(vnic.GetProperty("received").GetInt64(), vnic.GetProperty("delivered").GetInt64() + dropped + vnic.GetProperty("queued").GetInt64());
+        }
+        var vsq = vnics[0].GetProperty("vsq");
+        Assert.True(vsq.GetProperty("backlogs").GetInt64() > 0);
+        Assert.True(vsq.GetProperty("pollingSwitches").GetInt64() > 0);
+        Assert.True(vsq.GetProperty("inboundHighWater").GetInt32() > 0);
+        Assert.True(vnics[1].GetProperty("queued").GetInt64() > 0); // polling at its allocation leaves the excess in the ring
+        var guest = vnics[2].GetProperty("guest");
+        Assert.True(guest.GetProperty("virtualInterrupts").GetInt64() > 0);
+        Assert.True(guest.GetProperty("busy").GetDouble() > 0);
+        Assert.False(vnics[2].TryGetProperty("vsq", out _));
+
+        var (_, text, _) = CliRunner.Run("simulate", CliRunner.TempFile(topology), "--seconds", "0.01", "--frame-size", "60", "--offer", "c=5G");
+        Assert.Contains("VSQ: inbound high water", text);
+        Assert.Contains("QUEUED", text);
+        Assert.Contains("VM v: vCPU busy", text);
+    }
+
     [Theory]
     [InlineData("--rate", "fast", "--rate 'fast'")]
     [InlineData("--seconds", "0", "--seconds must be")]

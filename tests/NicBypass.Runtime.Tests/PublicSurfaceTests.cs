@@ -21,7 +21,7 @@ public class PublicSurfaceTests
         // observing: counters, reports, the hardware information, rings and processors as read-only views
         "TrafficCounters", "DropReason", "DropReasons", "StackCounters", "StackDropReason", "StackDropReasons", "TrafficReport",
         "NicTrafficReport", "VnicTrafficReport", "StackTrafficReport", "HardwareInfo", "ReceiveRingInfo", "TransmitRingInfo",
-        "ClassifierInfo", "LinkCounters", "WireTrafficReport", "CostTable", "ProcessorTrafficReport", "MsiVector", "LatencyHistogram", "LatencyReport", "ReceiveRing", "HardwareReceiveRing", "SoftwareReceiveRing", "SoftwareRing", "TransmitRing", "Processor",
+        "ClassifierInfo", "LinkCounters", "WireTrafficReport", "CostTable", "ProcessorTrafficReport", "SerializationQueueReport", "GuestTrafficReport", "MsiVector", "LatencyHistogram", "LatencyReport", "ReceiveRing", "HardwareReceiveRing", "SoftwareReceiveRing", "SoftwareRing", "TransmitRing", "Processor",
     };
 
     [Fact]

@@ -7,9 +7,10 @@ namespace NicBypass.Cli.Output;
 
 /// <summary>
 /// The report of <c>replay</c> and <c>simulate</c>: text for people, JSON with the contract's
-/// field names (DESIGN.md §5): frames, nics[name, wire{offered, carried, dropped}, received, dropped, vnics[name, ring, received,
-/// delivered, deliveredBytes, dropped, and for containers and services stack{received, delivered,
-/// answered, sent, dropped}]], seconds.
+/// field names (DESIGN.md §5): frames, cpus[…], nics[name, wire{offered, carried, dropped}, received, dropped, vnics[name, ring, received,
+/// delivered, deliveredBytes, dropped, queued, latencyMicroseconds{…}, for containers and services vsq{inboundHighWater,
+/// backlogs, pollingSwitches, …} and stack{received, delivered, answered, sent, dropped}, for VMs under the cost model
+/// guest{busy, virtualInterrupts, guestRingHighWater, blocked}]], seconds.
 /// </summary>
 public static class TrafficReportWriter
 {
@@ -59,12 +60,34 @@ public static class TrafficReportWriter
                     json.WriteNumber("delivered", vnic.Delivered);
                     json.WriteNumber("deliveredBytes", vnic.DeliveredBytes);
                     WriteDrops(json, vnic.Dropped);
+                    json.WriteNumber("queued", vnic.Queued);
                     if (vnic.Latency is { } latency)
                     {
                         json.WriteStartObject("latencyMicroseconds");
                         json.WriteNumber("p50", Math.Round(latency.P50, 3));
                         json.WriteNumber("p99", Math.Round(latency.P99, 3));
                         json.WriteNumber("max", Math.Round(latency.Max, 3));
+                        json.WriteEndObject();
+                    }
+                    if (vnic.Vsq is { } vsq)
+                    {
+                        json.WriteStartObject("vsq");
+                        json.WriteNumber("inboundHighWater", vsq.InboundHighWater);
+                        json.WriteNumber("backlogs", vsq.Backlogs);
+                        json.WriteNumber("pollingSwitches", vsq.PollingSwitches);
+                        json.WriteNumber("inboundQueued", vsq.InboundQueued);
+                        json.WriteNumber("outboundHighWater", vsq.OutboundHighWater);
+                        json.WriteNumber("outboundQueued", vsq.OutboundQueued);
+                        json.WriteNumber("blockedSends", vsq.BlockedSends);
+                        json.WriteEndObject();
+                    }
+                    if (vnic.Guest is { } guest)
+                    {
+                        json.WriteStartObject("guest");
+                        json.WriteNumber("busy", Math.Round(guest.Busy, 6));
+                        json.WriteNumber("virtualInterrupts", guest.VirtualInterrupts);
+                        json.WriteNumber("guestRingHighWater", guest.GuestRingHighWater);
+                        json.WriteNumber("blocked", guest.Blocked);
                         json.WriteEndObject();
                     }
                     if (vnic.Stack is { } stack)
@@ -105,11 +128,12 @@ public static class TrafficReportWriter
             {
                 output.WriteLine(string.Format(culture, "  wire: offered {0:N0}, carried {1:N0}, dropped {2:N0} (beyond the link rate)", wire.Offered, wire.Carried, wire.Dropped));
             }
-            var rows = new List<string[]> { new[] { "VNIC", "RING", "RECEIVED", "DELIVERED", "BYTES", "DROPPED" } };
-            rows.AddRange(nic.Vnics.Select(v => new[]
-            {
-                v.Name, v.Ring, v.Received.ToString("N0", culture), v.Delivered.ToString("N0", culture), v.DeliveredBytes.ToString("N0", culture), Drops(v.Dropped),
-            }));
+            // QUEUED (still in the ring at the end) only when something is.
+            var queued = nic.Vnics.Any(v => v.Queued > 0);
+            var rows = new List<string[]> { queued ? new[] { "VNIC", "RING", "RECEIVED", "DELIVERED", "BYTES", "QUEUED", "DROPPED" } : new[] { "VNIC", "RING", "RECEIVED", "DELIVERED", "BYTES", "DROPPED" } };
+            rows.AddRange(nic.Vnics.Select(v => queued
+                ? new[] { v.Name, v.Ring, v.Received.ToString("N0", culture), v.Delivered.ToString("N0", culture), v.DeliveredBytes.ToString("N0", culture), v.Queued.ToString("N0", culture), Drops(v.Dropped) }
+                : new[] { v.Name, v.Ring, v.Received.ToString("N0", culture), v.Delivered.ToString("N0", culture), v.DeliveredBytes.ToString("N0", culture), Drops(v.Dropped) }));
             var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
             foreach (var row in rows)
             {
@@ -125,6 +149,17 @@ public static class TrafficReportWriter
                 var stack = vnic.Stack!;
                 output.WriteLine(string.Format(culture, "  VNS {0}: received {1:N0}, to sockets {2:N0}, answered {3:N0}, sent {4:N0}, dropped {5}",
                     vnic.Name, stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped)));
+                if (vnic.Vsq is { } vsq && (vsq.InboundQueued > 0 || vsq.PollingSwitches > 0 || vsq.OutboundQueued > 0))
+                {
+                    output.WriteLine(string.Format(culture, "    VSQ: inbound high water {0:N0}, {1:N0} waited, {2:N0} backlogs, {3:N0} switches to polling; outbound high water {4:N0}, {5:N0} waited, {6:N0} senders blocked",
+                        vsq.InboundHighWater, vsq.InboundQueued, vsq.Backlogs, vsq.PollingSwitches, vsq.OutboundHighWater, vsq.OutboundQueued, vsq.BlockedSends));
+                }
+            }
+            foreach (var vnic in nic.Vnics.Where(v => v.Guest is not null))
+            {
+                var guest = vnic.Guest!;
+                output.WriteLine(string.Format(culture, "  VM {0}: vCPU busy {1:P1}, {2:N0} virtual interrupts, guest ring high water {3:N0}, {4:N0} sends held back",
+                    vnic.Name, guest.Busy, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Blocked));
             }
         }
     }

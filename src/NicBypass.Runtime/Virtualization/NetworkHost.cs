@@ -412,6 +412,13 @@ public sealed class NetworkHost
                     : null,
                 v.Latency.Count > 0
                     ? new LatencyReport(v.Latency.Percentile(0.5) / 1e3, v.Latency.Percentile(0.99) / 1e3, v.Latency.Max / 1e3)
+                    : null,
+                v.Ring?.Count ?? 0,
+                NetworkStackOf(v) is { } stack
+                    ? new SerializationQueueReport(stack.InboundHighWater, stack.Backlogs, stack.PollingSwitches, stack.InboundQueued, stack.OutboundHighWater, stack.OutboundQueued, stack.BlockedSends)
+                    : null,
+                !_costs.IsFree && _vms.FirstOrDefault(vm => vm.Vnic == v) is { } guest
+                    ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyNanoseconds / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
                     : null)).ToList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped))).ToList();
         // Processors are reported when the cost model is on (their busy time means something then).

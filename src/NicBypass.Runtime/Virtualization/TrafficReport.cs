@@ -10,6 +10,11 @@ public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> 
 /// <summary>One NIC: what its link was offered and carried, frames off its wire and the drops no VNIC owns.</summary>
 public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null);
 
-/// <summary>One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops by reason; for a container or service, what its VNS did with what it was delivered.</summary>
+/// <summary>
+/// One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops
+/// by reason, frames still in its ring (<c>Received = Delivered + dropped + Queued</c>); for a
+/// container or service, what its VNS did with what it was delivered and its serialization
+/// queues; for a VM under the cost model, its guest side.
+/// </summary>
 public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped, StackTrafficReport? Stack = null,
-    LatencyReport? Latency = null);
+    LatencyReport? Latency = null, long Queued = 0, SerializationQueueReport? Vsq = null, GuestTrafficReport? Guest = null);
