@@ -166,7 +166,7 @@ internal static class Emitter
     {
         lines.Add($"    new {Runtime}.Virtualization.VnicSettings(Name: {Literal(vnic.Name)}, Nic: {Literal(vnic.Nic)}, Vlan: {Number(vnic.Vlan)}, Cpu: {Optional(vnic.Cpu)},");
         lines.Add($"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
-        lines.Add($"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}){end}");
+        lines.Add($"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}){end}");
     }
 
     private static string Addresses(IEnumerable<string> ips) =>

@@ -75,7 +75,7 @@ public static class InterpretedHost
 
     private static VnicSettings Settings(VnicBuild vnic) => new(
         vnic.Name, vnic.Nic, vnic.Macs.ToArray(), vnic.Ips.Select(IPAddress.Parse).ToArray(), vnic.Vlan, vnic.Cpu,
-        (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth);
+        (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth, vnic.Cpus);
 
     private static T Flags<T>(IEnumerable<string> names) where T : struct, Enum =>
         (T)Enum.ToObject(typeof(T), names.Aggregate(0L, (all, name) => all | Convert.ToInt64(Enum.Parse<T>(name))));

@@ -187,6 +187,34 @@ public class ValidatorTests
     }
 
     [Fact]
+    public void A_cpu_range_spreads_a_destinations_vsq_workers_and_reaches_the_build_steps()
+    {
+        var compilation = TestSources.Compile("host h { cpus 4\n nic n { model simnic-10g; rx-rings 2 }\n container c on n { mac 02:00:00:00:00:01; protocols udp; ports 53; cpu 2-3 } }");
+
+        Assert.Empty(compilation.Errors());
+        var vnic = compilation.Hosts[0].Definition.Vnics[0];
+        Assert.Equal((2, 2), (vnic.Cpu, vnic.CpuCount));
+        var step = Lowering.HostLowering.Lower(compilation.Hosts[0].Definition, compilation.Hosts[0].Plan).Steps.OfType<Lowering.AddNetworkStackStep>().Single();
+        Assert.Equal((2, 2), (step.Vnic.Cpu, step.Vnic.Cpus));
+    }
+
+    [Theory]
+    [InlineData("container c on n { mac 02:00:00:00:00:01; protocols udp; cpu 3-4 }", "NB0020", "cpu 4 is outside 0..3")]
+    [InlineData("container c on n { mac 02:00:00:00:00:01; protocols udp; cpu 3-2 }", "NB0029", "a range runs from low to high: write 2-3")]
+    [InlineData("container c on n { mac 02:00:00:00:00:01; protocols udp; cpu 2-x }", "NB0014", "a range such as 2-3")]
+    [InlineData("vm c on n { mac 02:00:00:00:00:01; cpu 2-3 }", "NB0029", "a range is for a container's or service's VSQ workers")]
+    public void A_bad_cpu_range_is_reported_on_its_value(string line, string id, string message)
+    {
+        var compilation = TestSources.Compile("host h { cpus 4\n nic n { model simnic-10g; rx-rings 2 }\n " + line + " }");
+
+        var diagnostic = Assert.Single(compilation.Errors());
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Contains(message, diagnostic.Message);
+        Assert.Equal(3, diagnostic.Location.Span.Line);
+        Assert.Equal(line.IndexOf("cpu ", StringComparison.Ordinal) + 6, diagnostic.Location.Span.Column);
+    }
+
+    [Fact]
     public void Defaults_are_filled_in()
     {
         var compilation = TestSources.Compile("host h { nic n { model simnic-100g; rx-rings 3 }\n container c on n { mac 02:00:00:00:00:01; bandwidth 1G }\n vm v on n { mac 02:00:00:00:00:02 } }");

@@ -109,9 +109,9 @@ internal sealed class HostBinder
                 _context.Report(DiagnosticDescriptors.UnknownNic, target.Span, null,
                     $"{vnic.Keyword} '{vnic.Name}'", target.Text, host.Name.Text, NameSuggestions.Hint(target.Text, declaredNics));
             }
-            if (vnic.Cpu is { } cpu && vnic.CpuToken is { } cpuToken && (cpu < 0 || cpu >= cpus))
+            if (vnic.Cpu is { } cpu && vnic.CpuToken is { } cpuToken && (cpu < 0 || cpu + vnic.CpuCount - 1 >= cpus))
             {
-                _context.Report(DiagnosticDescriptors.CpuOutOfRange, cpuToken.Span, null, cpu, cpus - 1, host.Name.Text,
+                _context.Report(DiagnosticDescriptors.CpuOutOfRange, cpuToken.Span, null, cpu < 0 || cpu >= cpus ? cpu : cpu + vnic.CpuCount - 1, cpus - 1, host.Name.Text,
                     cpusGiven ? $"cpus {cpus}" : $"cpus {cpus} (the default; set 'cpus')");
             }
         }

@@ -29,6 +29,35 @@ internal sealed class ValueReader(BindingContext context)
         return null;
     }
 
+    /// <summary>
+    /// A <c>cpu</c> value: one processor (<c>2</c>), or for a container or service a range its VSQ
+    /// worker spreads over (<c>2-3</c>, low to high). Returns the first processor and how many.
+    /// </summary>
+    public (int? First, int Count) CpuRange(SyntaxToken token, string keyword)
+    {
+        var text = token.Text;
+        var dash = text.IndexOf('-', 1);
+        if (dash < 0) return (Integer(token, "cpu"), 1);
+        if (!int.TryParse(text.Substring(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+            || !int.TryParse(text.Substring(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var last))
+        {
+            context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, text, "cpu", "write a processor such as 2, or a range such as 2-3");
+            return (null, 1);
+        }
+        if (keyword == "vm")
+        {
+            context.Report(DiagnosticDescriptors.InvalidValue, token.Span, null, text, "cpu",
+                "a VM's interrupts go to one processor (its guest runs on a vCPU of its own); a range is for a container's or service's VSQ workers");
+            return (first, 1);
+        }
+        if (last < first)
+        {
+            context.Report(DiagnosticDescriptors.InvalidValue, token.Span, null, text, "cpu", $"a range runs from low to high: write {last}-{first}");
+            return (last, first - last + 1);
+        }
+        return (first, last - first + 1);
+    }
+
     public int? Count(SyntaxToken token, string what)
     {
         if (Integer(token, what) is not { } value) return null;

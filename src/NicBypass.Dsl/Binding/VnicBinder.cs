@@ -24,7 +24,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             ["vlan"] = (b, d, p) => b.BindVlan(d, b.Values.Single(p)),
             ["bandwidth"] = (b, d, p) => { d.BandwidthToken = b.Values.Single(p); d.Bandwidth = b.Values.Rate(d.BandwidthToken, "bandwidth"); },
             ["outbound-bandwidth"] = (b, d, p) => { d.OutboundToken = b.Values.Single(p); d.OutboundBandwidth = b.Values.Rate(d.OutboundToken, "outbound-bandwidth"); },
-            ["cpu"] = (b, d, p) => { d.CpuToken = b.Values.Single(p); d.Cpu = b.Values.Integer(d.CpuToken, "cpu"); },
+            ["cpu"] = (b, d, p) => { d.CpuToken = b.Values.Single(p); (d.Cpu, d.CpuCount) = b.Values.CpuRange(d.CpuToken, d.Keyword); },
             ["ring"] = (b, d, p) =>
             {
                 if (b.Values.Keyword(b.Values.Single(p), "ring", "a ring policy", new[] { "hardware", "any" }) is not { } ring) return;

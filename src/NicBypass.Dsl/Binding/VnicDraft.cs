@@ -29,6 +29,7 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public ProcessingMode? Mode { get; set; }
     public SyntaxToken? ModeToken { get; set; }
     public int? Cpu { get; set; }
+    public int CpuCount { get; set; } = 1;
     public SyntaxToken? CpuToken { get; set; }
     public RingPolicy Ring { get; set; }
     public SyntaxToken? RingToken { get; set; }
@@ -43,5 +44,5 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
         Dhcp, Vlan, Protocols, Ports.ToEquatableArray(), Bandwidth, OutboundBandwidth,
         kind == VnicKind.Vm ? ProcessingMode.Interrupt : Mode ?? (Bandwidth is null ? ProcessingMode.Interrupt : ProcessingMode.Polling),
         Cpu is { } c && c >= 0 ? c : null, Ring, Transform, index, location,
-        RingToken is { } r ? new SourceLocation(location.Path, r.Span) : null);
+        RingToken is { } r ? new SourceLocation(location.Path, r.Span) : null, CpuCount);
 }

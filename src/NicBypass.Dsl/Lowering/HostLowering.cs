@@ -104,7 +104,8 @@ public static class HostLowering
         vnic.Vlan,
         vnic.Cpu,
         vnic.Bandwidth?.BitsPerSecond,
-        vnic.OutboundBandwidth?.BitsPerSecond);
+        vnic.OutboundBandwidth?.BitsPerSecond,
+        vnic.CpuCount);
 
     // The language → runtime vocabulary. The runtime's enums have these members; a test parses
     // every name this can produce into them.

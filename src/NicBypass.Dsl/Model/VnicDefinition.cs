@@ -29,7 +29,8 @@ public sealed record VnicDefinition(
     PacketTransform Transform,
     int DeclarationIndex,
     SourceLocation Location,
-    SourceLocation? RingLocation)
+    SourceLocation? RingLocation,
+    int CpuCount = 1)
 {
     /// <summary>The keyword that declared it: vm, container or service.</summary>
     public string KindKeyword => Kind switch

@@ -106,7 +106,9 @@ public sealed class SimulatedNic
     public bool Enabled => _pool is not null;
 
     /// <summary>The buffer pool (exists once the NIC is enabled).</summary>
-    internal PacketBufferPool Pool => _pool ?? throw new InvalidOperationException($"{Name} is not enabled");
+    internal PacketBufferPool Pool => _pool ?? NotEnabled();
+
+    private PacketBufferPool NotEnabled() => throw new InvalidOperationException($"{Name} is not enabled");
 
     internal HardwareReceiveRing[] ReceiveRings { get; }
 

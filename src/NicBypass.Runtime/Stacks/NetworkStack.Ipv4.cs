@@ -34,7 +34,7 @@ public sealed partial class NetworkStack
         switch (ip.Protocol)
         {
             case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
-            case IpProtocol.Udp or IpProtocol.Tcp when TransportEntry is { } entry: entry.Submit(frame); break;
+            case IpProtocol.Udp or IpProtocol.Tcp when TransportEntry is { } entry && !entry.Submit(frame): break; // waits in the VSQ
             case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination); break;
             case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;

@@ -31,10 +31,9 @@ public sealed partial class NetworkStack
             case IpProtocol.IcmpV6:
                 ReceiveIcmpV6(frame, ip.Payload, source, destination, unicast);
                 return;
-            case IpProtocol.Udp or IpProtocol.Tcp when unicast && TransportEntry is { } entry:
+            case IpProtocol.Udp or IpProtocol.Tcp when unicast && TransportEntry is { } entry && !entry.Submit(frame):
                 Glean(source, frame);
-                entry.Submit(frame);
-                return;
+                return; // waits in the VSQ
             case IpProtocol.Udp when unicast:
                 Glean(source, frame);
                 ReceiveUdp(ip.Packet, ip.Payload, source, destination);

@@ -10,9 +10,16 @@ namespace NicBypass.Runtime.Stacks;
 /// </summary>
 public sealed class StackCounters
 {
-    private readonly bool _atomic;
+    private bool _atomic;
 
     internal StackCounters(bool concurrentReceive) => _atomic = concurrentReceive;
+
+    /// <summary>Receive-side counts with interlocked adds (several threads may count at once) or plain ones.</summary>
+    internal bool Shared
+    {
+        get => _atomic;
+        set => _atomic = value;
+    }
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];

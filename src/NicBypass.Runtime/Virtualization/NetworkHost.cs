@@ -349,6 +349,8 @@ public sealed class NetworkHost
         _stop = new CancellationTokenSource();
         var token = _stop.Token;
         foreach (var nic in _nics) nic.Device.Pool.Concurrent = true;
+        // IP and transport (and several workers) may count at once now.
+        foreach (var stack in _stacks) stack.Counters.Shared = true;
         _threads = new List<Thread>();
         foreach (var processor in AllProcessors)
         {
@@ -388,6 +390,7 @@ public sealed class NetworkHost
         foreach (var processor in AllProcessors) processor.Wake();
         foreach (var thread in _threads) thread.Join();
         foreach (var processor in AllProcessors) processor.Threaded = false;
+        foreach (var stack in _stacks) stack.Counters.Shared = stack.Policy == SerializationPolicy.Concurrent;
         foreach (var nic in _nics)
         {
             nic.Device.DrainTransmitRings();

@@ -39,7 +39,18 @@ public sealed class Processor : IInterruptTarget
     }
 
     /// <summary>What each stage costs this processor; <see cref="CostTable.Free"/> runs everything at once.</summary>
-    internal CostTable Costs { get; set; } = CostTable.Free;
+    internal CostTable Costs
+    {
+        get => _costs;
+        set
+        {
+            _costs = value;
+            _free = value.IsFree;
+        }
+    }
+
+    private CostTable _costs = CostTable.Free;
+    private bool _free = true;
 
     /// <summary>
     /// Dynamic polling (Crossbow): under the cost model, a ring that still holds frames after its
@@ -141,11 +152,13 @@ public sealed class Processor : IInterruptTarget
     /// </summary>
     public bool RunOnce()
     {
+        // Deterministic and free: nothing is charged and nothing queues, so nobody asks who runs.
+        if (!Threaded && _free) return RunAll();
         var outer = t_running;
         t_running = this;
         try
         {
-            return Costs.IsFree ? RunAll() : RunStep();
+            return _free ? RunAll() : RunStep();
         }
         finally
         {
@@ -222,7 +235,7 @@ public sealed class Processor : IInterruptTarget
     private void Hand(IReceiveRingClient client, ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch, bool saturated)
     {
         // Deterministic and free, everything runs at once anyway: inline is the same and cheaper.
-        Saturated = saturated && (Threaded || !Costs.IsFree);
+        Saturated = saturated && (Threaded || !_free);
         try
         {
             client.Receive(ring, batch);
@@ -286,6 +299,7 @@ public sealed class Processor : IInterruptTarget
             while ((room = client.Room) > 0 && (n = poll(room >= batch.Length ? batch : batch.Slice(0, room), long.MaxValue, out waiting)) > 0)
             {
                 Hand(client, ring, batch.Slice(0, n), saturated: waiting > 0);
+                if (waiting == 0) break;
             }
             if (room <= 0 && (waiting > 0 || ring.Count > 0))
             {

@@ -55,9 +55,10 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         Inbound = new SerializationQueue("inbound", settings.InboundThreshold, frameSize, inbound);
         Outbound = new SerializationQueue("outbound", settings.OutboundCapacity, frameSize, settings.Bidirectional ? inbound : new SerializationGate(settings.Policy));
         if (vnic.Settings.OutboundBandwidth is { } outbound) OutboundLimiter = new BandwidthLimiter(outbound, frameSize, time);
-        // IP runs on whichever processor delivers, the transport layer inside the VSQ: counts
-        // are shared between them.
-        Stack = new NetworkStack(vnic.Macs[0], vnic.Ips, frameSize - 18, time, this, settings, concurrentReceive: true)
+        // UDP only: several threads count at once. In the threaded mode IP (on whichever processor
+        // delivers) and transport (inside the VSQ) may also count at once: the host makes the
+        // counts shared then (NetworkHost.StartThreads).
+        Stack = new NetworkStack(vnic.Macs[0], vnic.Ips, frameSize - 18, time, this, settings, concurrentReceive: settings.Policy == SerializationPolicy.Concurrent)
         {
             TransportEntry = this,
             TransportGate = inbound,
@@ -162,22 +163,19 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     /// <summary>A frame from the VNIC: into the IP layer, which hands UDP and TCP on through <see cref="ITransportEntry.Submit"/>.</summary>
     void IVnicConsumer.Deliver(Vnic vnic, ReadOnlySpan<byte> frame) => Stack.Receive(frame);
 
-    /// <summary>A packet IP has checked: to the transport layer at once if this thread is inside the idle VSQ; into the VSQ otherwise.</summary>
-    void ITransportEntry.Submit(ReadOnlySpan<byte> frame)
+    /// <summary>A packet IP has checked: on to the transport layer at once if this thread is inside the idle VSQ (true); into the VSQ otherwise.</summary>
+    bool ITransportEntry.Submit(ReadOnlySpan<byte> frame)
     {
-        if (t_entered == this)
-        {
-            Stack.ReceiveTransport(frame);
-            return;
-        }
+        if (t_entered == this) return true;
         var wasIdle = Inbound.Count == 0;
         if (!Inbound.TryEnqueue(frame))
         {
             Stack.CountUnprocessed(StackDropReason.QueueFull);
-            return;
+            return false;
         }
         t_queued++;
         if (wasIdle) Interlocked.Increment(ref _backlogs);
+        return false;
     }
 
     /// <summary>
