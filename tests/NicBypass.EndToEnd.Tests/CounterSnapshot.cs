@@ -9,7 +9,10 @@ internal static class CounterSnapshot
     public static List<string> Of(NetworkHost host)
     {
         var lines = new List<string>();
-        foreach (var processor in host.Processors) lines.Add($"{processor} interrupts hw {processor.HardwareInterrupts} sw {processor.SoftwareInterrupts}");
+        foreach (var processor in host.Processors.Concat(host.VirtualProcessors))
+        {
+            lines.Add($"{processor} interrupts hw {processor.HardwareInterrupts} sw {processor.SoftwareInterrupts} busy {processor.BusyNanoseconds} polls {processor.Polls}");
+        }
         foreach (var nic in host.Nics)
         {
             lines.Add($"nic {nic.Name} {Counters(nic.Device.Counters)} transmitted {nic.Device.Transmitted}");
@@ -21,16 +24,22 @@ internal static class CounterSnapshot
                 foreach (var ring in software.Rings) lines.Add($"nic {nic.Name} {ring.Name} {Counters(ring.Counters)} interrupts {ring.Interrupts}");
             }
         }
-        foreach (var vnic in host.Vnics) lines.Add($"vnic {vnic.Name} on {vnic.Ring?.Name} in {Counters(vnic.Counters)} out {Counters(vnic.TransmitCounters)}");
+        foreach (var vnic in host.Vnics)
+        {
+            lines.Add($"vnic {vnic.Name} on {vnic.Ring?.Name} in {Counters(vnic.Counters)} out {Counters(vnic.TransmitCounters)} switches {vnic.Ring?.PollingSwitches}"
+                      + $" latency {vnic.Latency.Count}/{vnic.Latency.Percentile(0.5)}/{vnic.Latency.Max}");
+        }
         foreach (var vm in host.VirtualMachines)
         {
             var c = vm.Counters;
-            lines.Add($"vm {vm.Name} received {c.Received} arp {c.ArpReplies} echo {c.EchoReplies} udp {c.UdpEchoes} na {c.NeighborAdvertisements} ignored {c.Ignored} malformed {c.Malformed} failures {c.SendFailures}");
+            lines.Add($"vm {vm.Name} received {c.Received} arp {c.ArpReplies} echo {c.EchoReplies} udp {c.UdpEchoes} na {c.NeighborAdvertisements} ignored {c.Ignored} malformed {c.Malformed} failures {c.SendFailures}"
+                      + $" virtual interrupts {vm.VirtualInterrupts} guest ring {vm.GuestRingHighWater} held back {vm.Interface.Blocked}");
         }
         foreach (var vns in host.NetworkStacks)
         {
             var c = vns.Counters;
-            lines.Add($"vns {vns.Name} received {c.Received} delivered {c.Delivered} answered {c.Answered} sent {c.Sent} dropped [{string.Join(", ", c.Drops().Select(d => $"{d.Key} {d.Value}"))}] inbound {vns.Inbound.Queued}/{vns.Inbound.HighWater} backlogs {vns.Backlogs}");
+            lines.Add($"vns {vns.Name} received {c.Received} delivered {c.Delivered} answered {c.Answered} sent {c.Sent} dropped [{string.Join(", ", c.Drops().Select(d => $"{d.Key} {d.Value}"))}] inbound {vns.Inbound.Queued}/{vns.Inbound.HighWater} backlogs {vns.Backlogs}"
+                      + $" switches {vns.PollingSwitches} outbound {vns.OutboundQueued}/{vns.OutboundHighWater} blocked {vns.BlockedSends} workers {string.Join(",", vns.Workers)}");
         }
         return lines;
     }

@@ -52,6 +52,24 @@ public class GeneratedVersusInterpretedTests
         Assert.Equal(b.Frames, a.Frames);
     }
 
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void The_same_traffic_under_the_cost_model_gives_identical_counters_busy_times_and_latencies(string sample)
+    {
+        var generatedClock = new VirtualClock();
+        var interpretedClock = new VirtualClock();
+        var generated = Generated(sample, generatedClock);
+        var interpreted = Interpreted(sample, interpretedClock);
+        generated.Costs = interpreted.Costs = CostTable.Default;
+        var options = new SimulationOptions(Seconds: 0.01, FrameSize: 300, Seed: 7);
+
+        TrafficSimulation.Run(generated, generatedClock, options);
+        TrafficSimulation.Run(interpreted, interpretedClock, options);
+
+        Assert.True(generated.Processors.Sum(p => p.BusyNanoseconds) > 0);
+        Assert.Equal(CounterSnapshot.Of(interpreted), CounterSnapshot.Of(generated));
+    }
+
     [Fact]
     public void A_tcp_and_udp_exchange_through_generated_and_interpreted_hosts_leaves_identical_counters()
     {

@@ -65,9 +65,9 @@ namespace Consumer
             // service 'dns': VNIC → virtual network stack (UDP, concurrent VSQs)
             Dns = build.AddNetworkStack(
                 global::NicBypass.Runtime.Virtualization.VnicRole.Service,
-                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "dns", Nic: "e0", Vlan: 0, Cpu: null,
+                new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "dns", Nic: "e0", Vlan: 0, Cpu: 0,
                     Macs: new ulong[] { 0x02005E000020UL }, Ips: build.Addresses("10.1.0.20", "fd01::20"),
-                    Bandwidth: null, OutboundBandwidth: null),
+                    Bandwidth: null, OutboundBandwidth: null, Cpus: 2),
                 new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp, Ports: new int[] { 53 }));
 
             // the driver must advertise 4 receive rings, 2 transmit rings and 3 classifier entries matching DestinationMac + DestinationIp
