@@ -49,7 +49,6 @@ internal static class Emitter
         }
         foreach (var step in build.Steps)
         {
-            model.Steps.Add(Statement(step));
             switch (step)
             {
                 case AddNicStep nic:
@@ -71,102 +70,107 @@ internal static class Emitter
             }
         }
         model.LargeHost = model.Members.Count > LargeHostMembers;
-        model.ConstructorBody = Layout(model.Steps);
+        // The constructor body is most of a large host's text (2.5 MB at 1,000 VNICs): it is
+        // written once, straight into the output, where the template leaves its place.
+        model.ConstructorBody = BodyMarker;
 
         // No loop or string limits: a host may have thousands of VNICs and classifier rules.
         var context = new TemplateContext { LoopLimit = 0, LimitToString = 0, MemberRenamer = member => member.Name };
         var globals = new Scriban.Runtime.ScriptObject();
         Scriban.Runtime.ScriptObjectExtensions.Import(globals, model, null, member => member.Name);
         context.PushGlobal(globals);
-        return HostTemplate.Render(context).Replace("\r\n", "\n");
+        var rendered = HostTemplate.Render(context).Replace("\r\n", "\n");
+        var at = rendered.IndexOf(BodyMarker, StringComparison.Ordinal);
+        var output = new StringBuilder(rendered.Length + build.Steps.Count * 280);
+        output.Append(rendered, 0, at);
+        foreach (var step in build.Steps) Statement(output, step);
+        if (output.Length > at && output[output.Length - 1] == '\n') output.Length--;
+        output.Append(rendered, at + BodyMarker.Length, rendered.Length - at - BodyMarker.Length);
+        return output.ToString();
     }
 
-    // One build step → one statement calling the HostBuilder method of the same name.
-    private static StepTemplateModel Statement(HostBuildStep step)
+    private const string BodyMarker = "/*NicBypass: constructor body*/";
+
+    // A statement of the constructor body, twelve spaces in.
+    private static void Line(StringBuilder body, string text) => body.Append(' ', 12).Append(text).Append('\n');
+
+    // A multi-line statement's description, after a blank line, on a line of its own.
+    private static void Comment(StringBuilder body, HostBuildStep step) => body.Append('\n').Append(' ', 12).Append("// ").Append(step.Describe()).Append('\n');
+
+    // One build step → one statement calling the HostBuilder method of the same name. Multi-line
+    // statements get their description on a line of its own; one-line statements (most of a
+    // large host) at the end of the line.
+    private static void Statement(StringBuilder lines, HostBuildStep step)
     {
-        // Multi-line statements get their description on a line of its own; one-line statements
-        // (most of a large host) at the end of the line.
-        var statement = new StepTemplateModel { Comment = step.Describe() };
-        var lines = statement.Lines;
         switch (step)
         {
             case AddNicStep nic:
-                lines.Add($"{nic.Member} = build.AddNic({Literal(nic.Nic)}, {Literal(nic.Model)}, new {Runtime}.Devices.SimNicSettings(");
-                lines.Add($"    RxRings: {Number(nic.RxRings)}, TxRings: {Number(nic.TxRings)}, RingSize: {Number(nic.RingSize)}, Mtu: {Number(nic.Mtu)}, MsiVectors: {Number(nic.Msi)}, LinkSpeedBitsPerSecond: {Number(nic.Speed)}L));");
+                Comment(lines, step);
+                Line(lines, $"{nic.Member} = build.AddNic({Literal(nic.Nic)}, {Literal(nic.Model)}, new {Runtime}.Devices.SimNicSettings(");
+                Line(lines, $"    RxRings: {Number(nic.RxRings)}, TxRings: {Number(nic.TxRings)}, RingSize: {Number(nic.RingSize)}, Mtu: {Number(nic.Mtu)}, MsiVectors: {Number(nic.Msi)}, LinkSpeedBitsPerSecond: {Number(nic.Speed)}L));");
                 break;
             case AddVirtualMachineStep vm:
-                lines.Add($"{vm.Vnic.Member} = build.AddVirtualMachine(");
+                Comment(lines, step);
+                Line(lines, $"{vm.Vnic.Member} = build.AddVirtualMachine(");
                 AddSettings(lines, vm.Vnic, ",");
-                lines.Add($"    {Runtime}.Packets.PacketTransform.{vm.Transform});");
+                Line(lines, $"    {Runtime}.Packets.PacketTransform.{vm.Transform});");
                 break;
             case AddNetworkStackStep stack:
+                Comment(lines, step);
                 var protocols = stack.Protocols.Count == 0
                     ? $"{Runtime}.Stacks.StackProtocols.None"
                     : string.Join(" | ", stack.Protocols.Select(p => $"{Runtime}.Stacks.StackProtocols.{p}"));
                 var ports = stack.Ports.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", stack.Ports.Select(Number))} }}";
-                lines.Add($"{stack.Vnic.Member} = build.AddNetworkStack(");
-                lines.Add($"    {Runtime}.Virtualization.VnicRole.{stack.Role},");
+                Line(lines, $"{stack.Vnic.Member} = build.AddNetworkStack(");
+                Line(lines, $"    {Runtime}.Virtualization.VnicRole.{stack.Role},");
                 AddSettings(lines, stack.Vnic, ",");
-                lines.Add($"    new {Runtime}.Stacks.StackSettings(Protocols: {protocols}, Ports: {ports}));");
+                Line(lines, $"    new {Runtime}.Stacks.StackSettings(Protocols: {protocols}, Ports: {ports}));");
                 break;
             case CheckHardwareStep check:
+                Comment(lines, step);
                 var fields = check.Fields.Count == 0
                     ? $"{Runtime}.Classification.ClassifierMatch.None"
                     : string.Join(" | ", check.Fields.Select(f => $"{Runtime}.Classification.ClassifierMatch.{f}"));
-                lines.Add($"build.CheckHardware({Literal(check.Nic)}, receiveRings: {Number(check.ReceiveRings)}, transmitRings: {Number(check.TransmitRings)}, classifierEntries: {Number(check.ClassifierEntries)},");
-                lines.Add($"    fields: {fields});");
+                Line(lines, $"build.CheckHardware({Literal(check.Nic)}, receiveRings: {Number(check.ReceiveRings)}, transmitRings: {Number(check.TransmitRings)}, classifierEntries: {Number(check.ClassifierEntries)},");
+                Line(lines, $"    fields: {fields});");
                 break;
             case BindHardwareRingStep bind:
-                statement.Comment = "";
-                lines.Add($"build.BindHardwareRing({Literal(bind.Nic)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
+                Line(lines, $"build.BindHardwareRing({Literal(bind.Nic)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
                 break;
             case BindSoftwareRingStep bind:
-                lines.Add($"build.BindSoftwareRing({Literal(bind.Nic)}, parent: {Optional(bind.Parent)}, ring: {Number(bind.Ring)}, id: {Literal(bind.Id)}, rings: {Number(bind.Rings)});");
+                Comment(lines, step);
+                Line(lines, $"build.BindSoftwareRing({Literal(bind.Nic)}, parent: {Optional(bind.Parent)}, ring: {Number(bind.Ring)}, id: {Literal(bind.Id)}, rings: {Number(bind.Rings)});");
                 break;
             case BindSoftwareReceiveRingStep bind:
-                statement.Comment = "";
-                lines.Add($"build.BindSoftwareReceiveRing({Literal(bind.Nic)}, softwareRing: {Literal(bind.SoftwareRing)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
+                Line(lines, $"build.BindSoftwareReceiveRing({Literal(bind.Nic)}, softwareRing: {Literal(bind.SoftwareRing)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
                 break;
             case ProgramClassifierStep program:
-                statement.Comment = "";
                 var ips = program.Ips.Count == 0 ? "null" : Addresses(program.Ips);
                 var programPorts = program.Ports.Count == 0 ? "null" : $"new int[] {{ {string.Join(", ", program.Ports.Select(Number))} }}";
-                lines.Add($"build.Program({Literal(program.Nic)}, softwareRing: {Optional(program.SoftwareRing)}, mac: {Mac(program.Mac)}, vlan: {Number(program.Vlan)}, ring: {Number(program.Ring)}, " +
+                Line(lines, $"build.Program({Literal(program.Nic)}, softwareRing: {Optional(program.SoftwareRing)}, mac: {Mac(program.Mac)}, vlan: {Number(program.Vlan)}, ring: {Number(program.Ring)}, " +
                           $"vnic: {Literal(program.Vnic)}, ips: {ips}, ports: {programPorts}); // {program.Describe()}");
                 break;
             case LoadLookupStep lookup:
-                lines.Add($"build.LoadLookup({Literal(lookup.Nic)}, softwareRing: {Optional(lookup.SoftwareRing)}, new {lookup.Name}());");
+                Comment(lines, step);
+                Line(lines, $"build.LoadLookup({Literal(lookup.Nic)}, softwareRing: {Optional(lookup.SoftwareRing)}, new {lookup.Name}());");
                 break;
             case PollStep poll:
-                statement.Comment = "";
-                lines.Add($"build.Poll({Literal(poll.Vnic)}); // {poll.Describe()}");
+                Line(lines, $"build.Poll({Literal(poll.Vnic)}); // {poll.Describe()}");
                 break;
             case StartStep:
-                lines.Add("build.Start();");
+                Comment(lines, step);
+                Line(lines, "build.Start();");
                 break;
             default:
                 throw new InvalidOperationException($"the emitter does not know the build step {step.GetType().Name}");
         }
-        return statement;
     }
 
-    // One statement per step, twelve spaces in; a multi-line statement after a blank line and its comment.
-    private static string Layout(List<StepTemplateModel> steps)
+    private static void AddSettings(StringBuilder lines, VnicBuild vnic, string end)
     {
-        var body = new StringBuilder();
-        foreach (var step in steps)
-        {
-            if (step.Comment.Length > 0) body.Append('\n').Append(' ', 12).Append("// ").Append(step.Comment).Append('\n');
-            foreach (var line in step.Lines) body.Append(' ', 12).Append(line).Append('\n');
-        }
-        return body.ToString().TrimEnd('\n');
-    }
-
-    private static void AddSettings(List<string> lines, VnicBuild vnic, string end)
-    {
-        lines.Add($"    new {Runtime}.Virtualization.VnicSettings(Name: {Literal(vnic.Name)}, Nic: {Literal(vnic.Nic)}, Vlan: {Number(vnic.Vlan)}, Cpu: {Optional(vnic.Cpu)},");
-        lines.Add($"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
-        lines.Add($"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}){end}");
+        Line(lines, $"    new {Runtime}.Virtualization.VnicSettings(Name: {Literal(vnic.Name)}, Nic: {Literal(vnic.Nic)}, Vlan: {Number(vnic.Vlan)}, Cpu: {Optional(vnic.Cpu)},");
+        Line(lines, $"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
+        Line(lines, $"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}){end}");
     }
 
     private static string Addresses(IEnumerable<string> ips) =>
@@ -247,6 +251,7 @@ internal static class Emitter
 
     private static string Literal(string text)
     {
+        if (text.IndexOf('"') < 0 && text.IndexOf('\\') < 0) return "\"" + text + "\"";
         var builder = new StringBuilder("\"");
         foreach (var c in text)
         {

@@ -13,7 +13,6 @@ internal sealed class HostTemplateModel
     public bool LargeHost { get; set; }
     public List<PlacementTemplateModel> Placement { get; } = new();
     public List<MemberTemplateModel> Members { get; } = new();
-    public List<StepTemplateModel> Steps { get; } = new();
 
     /// <summary>The steps laid out as the constructor's statements (assembled in C#: a host may have thousands, and a template loop per line is what made emitting slow).</summary>
     public string ConstructorBody { get; set; } = "";
