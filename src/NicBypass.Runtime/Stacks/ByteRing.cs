@@ -1,21 +1,30 @@
 namespace NicBypass.Runtime.Stacks;
 
-/// <summary>A fixed circular byte buffer: a TCP connection's send or receive buffer.</summary>
+/// <summary>
+/// A fixed circular byte buffer: a TCP connection's send or receive buffer. Its memory is taken
+/// when the first byte is written, so a connection that never carries data (a half-open one a
+/// SYN flood made) costs none.
+/// </summary>
 internal sealed class ByteRing(int capacity)
 {
-    private readonly byte[] _bytes = new byte[capacity];
+    private byte[] _bytes = Array.Empty<byte>();
     private int _start;
 
-    public int Capacity => _bytes.Length;
+    public int Capacity => capacity;
 
     public int Count { get; private set; }
 
-    public int Free => _bytes.Length - Count;
+    public int Free => capacity - Count;
+
+    /// <summary>Whether its memory has been taken.</summary>
+    public bool Allocated => _bytes.Length > 0;
 
     /// <summary>Appends as much of <paramref name="data"/> as fits; returns how much.</summary>
     public int Write(ReadOnlySpan<byte> data)
     {
         var n = Math.Min(data.Length, Free);
+        if (n == 0) return 0;
+        if (_bytes.Length == 0) _bytes = new byte[capacity];
         var end = (_start + Count) % _bytes.Length;
         var first = Math.Min(n, _bytes.Length - end);
         data.Slice(0, first).CopyTo(_bytes.AsSpan(end));
@@ -27,6 +36,7 @@ internal sealed class ByteRing(int capacity)
     /// <summary>Copies bytes starting <paramref name="offset"/> bytes in, without removing them.</summary>
     public void Peek(int offset, Span<byte> into)
     {
+        if (into.IsEmpty) return;
         var start = (_start + offset) % _bytes.Length;
         var first = Math.Min(into.Length, _bytes.Length - start);
         _bytes.AsSpan(start, first).CopyTo(into);
@@ -44,6 +54,7 @@ internal sealed class ByteRing(int capacity)
 
     public void Discard(int count)
     {
+        if (count == 0) return;
         _start = (_start + count) % _bytes.Length;
         Count -= count;
     }

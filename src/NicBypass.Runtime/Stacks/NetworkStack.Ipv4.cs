@@ -30,16 +30,30 @@ public sealed partial class NetworkStack
             return;
         }
         var source = NetworkAddress.Read(ip.Source);
+        if (!IsValidSourceV4((uint)source.Value) || Owns(source))
+        {
+            // Broadcast, multicast, unspecified or class E, or ours (a LAND attack): no sender
+            // has that address, so nothing is learned from it and nothing answers it.
+            Counters.Drop(StackDropReason.InvalidSource);
+            return;
+        }
         Glean(source, frame);
         switch (ip.Protocol)
         {
             case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
             case IpProtocol.Udp or IpProtocol.Tcp when TransportEntry is { } entry && !entry.Submit(frame): break; // waits in the VSQ
-            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination); break;
-            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination); break;
+            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
+            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }
+
+    // RFC 1122 3.2.1.3: 0.0.0.0, 255.255.255.255, 224.0.0.0/4 (multicast) and 240.0.0.0/4 (class E) are never a sender's address.
+    private static bool IsValidSourceV4(uint source) => source != 0 && source >> 28 is not (0xE or 0xF);
+
+    // The frame came to a link-layer group address (broadcast or multicast): RFC 1122 3.2.2 and
+    // 4.2.3.10 forbid answering it with an ICMP error or a RST (a smurf or fraggle amplifier).
+    private static bool LinkGroup(ReadOnlySpan<byte> frame) => (frame[0] & 1) != 0;
 
     private void ReceiveIcmpV4(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> icmp, NetworkAddress source, NetworkAddress destination)
     {

@@ -26,6 +26,13 @@ public sealed partial class NetworkStack
             return;
         }
         var source = NetworkAddress.Read(ip.Source);
+        // A multicast source is never valid (RFC 4291 2.7); the unspecified one only in neighbour
+        // discovery (duplicate address detection); our own only from ourselves (LAND).
+        if (source.Value >> 120 == 0xFF || Owns(source) || source.Value == 0 && ip.NextHeader != IpProtocol.IcmpV6)
+        {
+            Counters.Drop(StackDropReason.InvalidSource);
+            return;
+        }
         switch (ip.NextHeader)
         {
             case IpProtocol.IcmpV6:
@@ -36,11 +43,11 @@ public sealed partial class NetworkStack
                 return; // waits in the VSQ
             case IpProtocol.Udp when unicast:
                 Glean(source, frame);
-                ReceiveUdp(ip.Packet, ip.Payload, source, destination);
+                ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
                 return;
             case IpProtocol.Tcp when unicast:
                 Glean(source, frame);
-                ReceiveTcp(ip.Packet, ip.Payload, source, destination);
+                ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
                 return;
             case IpProtocol.Ipv6Fragment:
                 Counters.Drop(StackDropReason.Fragment);

@@ -6,7 +6,7 @@ namespace NicBypass.Runtime.Stacks;
 // UDP and TCP demultiplexing to sockets and connections; port unreachable and RST for ports nobody serves.
 public sealed partial class NetworkStack
 {
-    private void ReceiveUdp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> udp, NetworkAddress source, NetworkAddress destination)
+    private void ReceiveUdp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> udp, NetworkAddress source, NetworkAddress destination, bool linkGroup)
     {
         var length = udp.Length >= 8 ? BinaryPrimitives.ReadUInt16BigEndian(udp.Slice(4)) : 0;
         if (udp.Length < 8 || length < 8 || length > udp.Length || !ChecksumValid(packet, udp.Slice(0, length), IpProtocol.Udp, allowZero: !source.IsV6))
@@ -23,7 +23,7 @@ public sealed partial class NetworkStack
             else Counters.Drop(StackDropReason.SocketFull);
             return;
         }
-        if (Settings.EchoUdp)
+        if (Settings.EchoUdp && !linkGroup) // echoing a link-layer broadcast would amplify it (fraggle)
         {
             Counters.Add(ref Counters._answered);
             var reply = BuildIp(destination, source, IpProtocol.Udp, udp.Length, out var body);
@@ -36,10 +36,10 @@ public sealed partial class NetworkStack
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);
-        SendPortUnreachable(packet, source, destination);
+        if (!linkGroup) SendPortUnreachable(packet, source, destination);
     }
 
-    private void ReceiveTcp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> tcp, NetworkAddress source, NetworkAddress destination)
+    private void ReceiveTcp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> tcp, NetworkAddress source, NetworkAddress destination, bool linkGroup)
     {
         if (tcp.Length < 20 || (tcp[12] >> 4) * 4 < 20 || (tcp[12] >> 4) * 4 > tcp.Length || !ChecksumValid(packet, tcp, IpProtocol.Tcp, allowZero: false))
         {
@@ -69,14 +69,20 @@ public sealed partial class NetworkStack
             }
             connection.Accept(segment);
             Counters.Add(ref Counters._delivered);
+            listener.AdmitHalfOpen(connection, Math.Max(1, Settings.SynBacklog))?.Abandon();
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);
-        if (!segment.Has(TcpFlags.Rst)) SendReset(source, destination, segment);
+        if (!segment.Has(TcpFlags.Rst) && !linkGroup) SendReset(source, destination, segment);
     }
 
     private void SendPortUnreachable(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination)
     {
+        if (!TakeErrorToken())
+        {
+            Counters.DropSend(StackDropReason.RateLimited);
+            return;
+        }
         // ICMP carries the offending IP header and the first 8 bytes of its payload; ICMPv6 as
         // much of the packet as fits in the minimum IPv6 MTU.
         var quoted = source.IsV6 ? packet.Slice(0, Math.Min(packet.Length, 1280 - 48)) : packet.Slice(0, Math.Min(packet.Length, (packet[0] & 0x0F) * 4 + 8));
@@ -111,6 +117,30 @@ public sealed partial class NetworkStack
         }
         SealTransport(frame, 16);
         if (Send(frame, remote, reply: true) is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref Counters._resets);
+    }
+
+    // ICMP errors are rate-limited as Linux does (icmp_msgs_per_sec 1,000, burst 50): a flood of
+    // packets to closed ports cannot make the stack a traffic source.
+    private const long ErrorsPerSecond = 1000, ErrorBurst = 50;
+    private readonly Lock _errorBucket = new();
+    private long _errorCredit = ErrorBurst * 1_000_000_000L; // in error·ns
+    private long _errorLast = long.MinValue;
+
+    private bool TakeErrorToken()
+    {
+        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+        lock (_errorBucket)
+        {
+            if (_errorLast != long.MinValue && now > _errorLast)
+            {
+                var elapsed = now - _errorLast;
+                _errorCredit = elapsed >= ErrorBurst * 1_000_000L ? ErrorBurst * 1_000_000_000L : Math.Min(ErrorBurst * 1_000_000_000L, _errorCredit + elapsed * ErrorsPerSecond);
+            }
+            _errorLast = Math.Max(_errorLast, now);
+            if (_errorCredit < 1_000_000_000L) return false;
+            _errorCredit -= 1_000_000_000L;
+            return true;
+        }
     }
 
     // The pseudo-header's addresses are read from the packet's own IP header.

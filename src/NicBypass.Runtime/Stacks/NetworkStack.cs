@@ -72,6 +72,9 @@ public sealed partial class NetworkStack
     /// <summary>Open TCP connections (any state but closed).</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>Its TCP connections now (any state).</summary>
+    internal IEnumerable<TcpConnection> Connections => _connections.Values;
+
     /// <summary>Echo replies received for <see cref="SendEchoRequest"/>.</summary>
     public long EchoRepliesReceived => Volatile.Read(ref _echoRepliesReceived);
 
@@ -210,16 +213,16 @@ public sealed partial class NetworkStack
             Ipv4Header.TryRead(packet, out var ip);
             var source = NetworkAddress.Read(ip.Source);
             var destination = NetworkAddress.Read(ip.Destination);
-            if (ip.Protocol == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination);
-            else ReceiveTcp(ip.Packet, ip.Payload, source, destination);
+            if (ip.Protocol == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
+            else ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
         }
         else
         {
             Ipv6Header.TryRead(packet, out var ip);
             var source = NetworkAddress.Read(ip.Source);
             var destination = NetworkAddress.Read(ip.Destination);
-            if (ip.NextHeader == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination);
-            else ReceiveTcp(ip.Packet, ip.Payload, source, destination);
+            if (ip.NextHeader == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
+            else ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
         }
     }
 

@@ -41,6 +41,12 @@ public enum StackDropReason
 
     /// <summary>A frame it sent was longer than the NIC's MTU allows.</summary>
     Oversize,
+
+    /// <summary>A packet whose source cannot be a sender (unspecified, broadcast, multicast, class E, or the stack's own address): RFC 1122 3.2.1.3 says discard it silently.</summary>
+    InvalidSource,
+
+    /// <summary>Outbound: an ICMP error the rate limit held back (RFC 1812 4.3.2.8, RFC 4443 2.4(f)).</summary>
+    RateLimited,
 }
 
 /// <summary>Report names of <see cref="StackDropReason"/>.</summary>
@@ -72,6 +78,8 @@ public static class StackDropReasons
         StackDropReason.Spoofed => "spoofed",
         StackDropReason.OutputBlocked => "output-blocked",
         StackDropReason.Oversize => "oversize",
+        StackDropReason.InvalidSource => "invalid-source",
+        StackDropReason.RateLimited => "rate-limited",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

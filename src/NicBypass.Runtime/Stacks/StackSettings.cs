@@ -13,6 +13,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="TcpBuffer">Bytes of each TCP connection's send and receive buffer (the receive buffer is the advertised window).</param>
 /// <param name="RetransmissionTimeout">TCP's first retransmission timeout; doubled on each further timeout.</param>
 /// <param name="TimeWait">How long a TCP connection stays in TIME-WAIT (2 MSL).</param>
+/// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it pushes out the oldest.</param>
 public sealed record StackSettings(
     StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
     IReadOnlyList<int>? Ports = null,
@@ -23,7 +24,8 @@ public sealed record StackSettings(
     int SocketQueue = 256,
     int TcpBuffer = 65535,
     TimeSpan? RetransmissionTimeout = null,
-    TimeSpan? TimeWait = null)
+    TimeSpan? TimeWait = null,
+    int SynBacklog = 256)
 {
     /// <summary>The default first retransmission timeout: 200 ms.</summary>
     public static readonly TimeSpan DefaultRetransmissionTimeout = TimeSpan.FromMilliseconds(200);

@@ -603,6 +603,18 @@ public sealed class TcpConnection
         _rtt.Sample((uint)(Clock() - echo) / 1000.0);
     }
 
+    /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>
+    internal void Abandon()
+    {
+        lock (_sync)
+        {
+            if (State == TcpState.SynReceived) Finish(null);
+        }
+    }
+
+    /// <summary>Whether its send and receive buffers have taken memory yet (they do on the first byte).</summary>
+    internal bool BuffersAllocated => _send.Allocated || _receive.Allocated;
+
     private void EnterTimeWait()
     {
         State = TcpState.TimeWait;

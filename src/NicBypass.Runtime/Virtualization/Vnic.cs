@@ -196,7 +196,10 @@ public sealed class Vnic : IReceiveRingClient
             TransmitCounters.Drop(shortFrame ? Accounting.DropReason.Malformed : Accounting.DropReason.Oversize);
             return shortFrame ? SendStatus.Malformed : SendStatus.Oversize;
         }
-        if (Protection && IsSpoofed(frame))
+        // VLAN isolation (always on): the VNIC puts its frames in its VLAN itself; a tag the sender
+        // supplies — a second VLAN inside ours, QinQ, or a tag around a forged header the checks
+        // below would not look into — is refused and counted as spoofed.
+        if (IsTagged(frame) || Protection && IsSpoofed(frame))
         {
             TransmitCounters.Received++;
             TransmitCounters.Drop(Accounting.DropReason.Spoofed);
@@ -231,6 +234,9 @@ public sealed class Vnic : IReceiveRingClient
         TransmitCounters.Delivered++;
         return SendStatus.Sent;
     }
+
+    private static bool IsTagged(ReadOnlySpan<byte> frame) =>
+        BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) is EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD or 0x9100;
 
     private bool IsSpoofed(ReadOnlySpan<byte> frame)
     {

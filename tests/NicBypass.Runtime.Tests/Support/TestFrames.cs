@@ -29,6 +29,23 @@ internal static class TestFrames
         return ether.Bytes;
     }
 
+    /// <summary>A TCP segment from <paramref name="srcIp"/> (IPv4), with the flags of a SYN unless told otherwise.</summary>
+    public static byte[] Tcp(string dstMac, string dstIp, ushort dstPort, string srcIp, ushort srcPort = 40000, bool syn = true, bool ack = false, bool rst = false,
+        uint sequence = 1000, uint acknowledgment = 0, byte[]? payload = null, string? srcMac = null)
+    {
+        var tcp = new TcpPacket(srcPort, dstPort)
+        {
+            Synchronize = syn, Acknowledgment = ack, Reset = rst, SequenceNumber = sequence, AcknowledgmentNumber = acknowledgment, WindowSize = 65535,
+            PayloadData = payload ?? Array.Empty<byte>(),
+        };
+        var ip = new IPv4Packet(IPAddress.Parse(srcIp), IPAddress.Parse(dstIp)) { PayloadPacket = tcp };
+        var ether = new EthernetPacket(srcMac is null ? Peer : Mac(srcMac), Mac(dstMac), EthernetType.IPv4) { PayloadPacket = ip };
+        ether.UpdateCalculatedValues();
+        tcp.UpdateTcpChecksum();
+        ip.UpdateIPChecksum();
+        return ether.Bytes;
+    }
+
     public static byte[] ArpRequest(string targetIp, IPAddress? senderIp = null)
     {
         var arp = new ArpPacket(ArpOperation.Request, PhysicalAddress.Parse("00-00-00-00-00-00"), IPAddress.Parse(targetIp), Peer, senderIp ?? PeerIp);

@@ -1,0 +1,163 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+using PacketDotNet;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// A VNIC's owner, and anyone on the wire, is untrusted: each test is an attack, named after it,
+/// and what the host must do about it.
+/// </summary>
+public class TenantAttackTests
+{
+    private const string Topology = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 4 }
+            container web on e0 { mac 02:00:00:00:00:01; ip 192.168.10.20; protocols tcp udp; ports 80 53 }
+            vm guest on e0 { mac 02:00:00:00:00:02; ip 192.168.10.30; vlan 10 }
+            vm echo on e0 { mac 02:00:00:00:00:03; ip 192.168.10.40 }
+        }
+        """;
+
+    [Fact]
+    public void Vlan_hopping_a_guest_supplied_tag_or_a_forged_source_inside_one_is_refused()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var guest = host.VirtualMachine("guest"); // on VLAN 10
+        var own = Own(TestFrames.Udp("02:aa:00:00:00:01", "192.168.10.1", 9, new byte[8], srcIp: "192.168.10.30"));
+        var forged = Own(TestFrames.Udp("02:aa:00:00:00:01", "192.168.10.1", 9, new byte[8], srcIp: "192.168.10.20")); // web's address
+
+        Assert.Equal(SendStatus.Spoofed, guest.Send(TestFrames.Tag(own, 20)));      // into another VLAN
+        Assert.Equal(SendStatus.Spoofed, guest.Send(TestFrames.Tag(forged, 20)));   // a forged source the check would not have looked into
+        Assert.Equal(SendStatus.Spoofed, guest.Send(QinQ(own, 20)));                 // an 802.1ad tag: QinQ on the wire
+        Assert.Equal(SendStatus.Spoofed, guest.Send(TestFrames.Tag(own, 0)));       // even a priority tag
+        Assert.Equal(SendStatus.Sent, guest.Send(own));
+        host.Pump();
+
+        // What left is the one honest frame, in the guest's own VLAN, tagged once by its VNIC.
+        var frame = Assert.Single(wires["e0"].Frames);
+        Assert.Equal(EthernetHeaderTag(frame), (0x8100, 10));
+        Assert.Equal(0x0800, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(16)));
+        var counters = guest.Vnic.TransmitCounters;
+        Assert.Equal(4, counters.Dropped(DropReason.Spoofed));
+        Assert.Equal(counters.Received, counters.Delivered + counters.DroppedTotal);
+    }
+
+    [Fact]
+    public void A_syn_flood_from_5000_sources_holds_at_most_the_syn_backlog_half_open_and_no_buffers()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        var listener = web.Stack.ListenTcp(80);
+        var backlog = web.Settings.SynBacklog;
+
+        for (var i = 0; i < 5000; i++)
+        {
+            host.Nic("e0").Device.Receive(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, $"10.0.{i / 250}.{i % 250 + 1}"));
+            if (i % 64 == 0) host.Pump();
+        }
+        host.Pump();
+
+        Assert.Equal(backlog, web.Stack.ConnectionCount);
+        Assert.Equal(backlog, listener.HalfOpen);
+        Assert.Equal(5000 - backlog, listener.SynQueueDrops);
+        Assert.DoesNotContain(web.Stack.Connections, c => c.BuffersAllocated);
+
+        // A real client's SYN, after the flood, is still admitted: it gets its SYN-ACK.
+        wires["e0"].Frames.Clear();
+        host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, "192.168.10.1", srcPort: 50000));
+        var synAck = TestFrames.Parse(wires["e0"].Frames.Last()).Extract<TcpPacket>();
+        Assert.True(synAck.Synchronize && synAck.Acknowledgment);
+        Assert.Equal(50000, synAck.DestinationPort);
+    }
+
+    [Theory]
+    [InlineData("255.255.255.255")]
+    [InlineData("224.0.0.1")]
+    [InlineData("0.0.0.0")]
+    [InlineData("240.0.0.9")]
+    public void A_smurf_with_a_broadcast_or_multicast_source_gets_no_answer(string source)
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+
+        host.Send("e0", TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 9, new byte[8], srcIp: source), // a closed port: would be port unreachable
+            TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 81, source));                          // a closed port: would be RST
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(2, web.Counters.Dropped(StackDropReason.InvalidSource));
+    }
+
+    [Fact]
+    public void A_fraggle_sent_as_link_layer_broadcast_gets_no_error_no_reset_and_no_echo()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        const string broadcast = "ff:ff:ff:ff:ff:ff";
+
+        host.Send("e0", TestFrames.Udp(broadcast, "192.168.10.20", 9, new byte[8]),   // web: closed UDP port
+            TestFrames.Tcp(broadcast, "192.168.10.20", 81, "192.168.10.1"),               // web: closed TCP port
+            TestFrames.Udp(broadcast, "192.168.10.40", 7, new byte[8]));                  // echo: the guest's UDP echo service
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(2, host.NetworkStack("web").Counters.Dropped(StackDropReason.PortUnreachable)); // counted, not answered
+        Assert.Equal(0, host.VirtualMachine("echo").Counters.UdpEchoes);
+    }
+
+    [Fact]
+    public void Icmp_errors_are_rate_limited_to_a_burst_of_50_then_1000_a_second()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        web.Stack.AddNeighbor(NetworkAddress.Parse("192.168.10.1"), 0x02_AA_00_00_00_01);
+        var closed = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 9, new byte[8]);
+
+        for (var i = 0; i < 500; i++) host.Nic("e0").Device.Receive(closed); // all at one instant
+        host.Pump();
+        Assert.Equal(50, wires["e0"].Frames.Count);
+        Assert.Equal(450, web.Counters.SendDropped(StackDropReason.RateLimited));
+        Assert.Equal(500, web.Counters.Dropped(StackDropReason.PortUnreachable));
+
+        clock.Advance(TimeSpan.FromMilliseconds(10)); // ten more tokens
+        for (var i = 0; i < 100; i++) host.Nic("e0").Device.Receive(closed);
+        host.Pump();
+        Assert.Equal(60, wires["e0"].Frames.Count);
+    }
+
+    [Fact]
+    public void A_land_syn_from_the_stacks_own_address_is_dropped_and_teaches_it_nothing()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        web.Stack.ListenTcp(80);
+
+        host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, "192.168.10.20", srcPort: 80, srcMac: "02:66:66:66:66:66"));
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(0, web.Stack.ConnectionCount);
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.InvalidSource));
+        // It did not learn its own address at the attacker's MAC: a ping to itself is not sent there.
+        web.Stack.SendEchoRequest(NetworkAddress.Parse("192.168.10.20"), 1, 1);
+        host.Pump();
+        Assert.DoesNotContain(wires["e0"].Frames, f => f[0] == 0x02 && f[1] == 0x66);
+    }
+
+    // The guest's MAC as source (the helpers send from the peer's).
+    private static byte[] Own(byte[] frame)
+    {
+        Array.Copy(new byte[] { 2, 0, 0, 0, 0, 2 }, 0, frame, 6, 6);
+        return frame;
+    }
+
+    private static byte[] QinQ(byte[] frame, int vlan)
+    {
+        var tagged = TestFrames.Tag(frame, vlan);
+        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), 0x88A8);
+        return tagged;
+    }
+
+    private static (int, int) EthernetHeaderTag(byte[] frame) =>
+        (BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)), BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(14)) & 0x0FFF);
+}
