@@ -4,12 +4,28 @@ using NicBypass.Runtime.Packets;
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
-/// A stack's neighbour cache (ARP for IPv4, neighbour discovery for IPv6): IP address → MAC,
-/// learned from answers, solicitations and the unicast packets the stack accepts (gleaned, as
-/// Solaris' IP does on input). A frame to a neighbour whose MAC is not known yet waits — up to
-/// <see cref="ParkedPerNeighbor"/> per neighbour, as Linux's unresolved queue; past that the
-/// oldest is dropped and counted — while the stack solicits the MAC, once a second, three times,
-/// before the waiting frames are dropped as <c>unresolved</c>.
+/// A stack's neighbour cache (ARP for IPv4, neighbour discovery for IPv6): IP address → MAC. A
+/// frame to a neighbour whose MAC is not known yet waits — up to <see cref="ParkedPerNeighbor"/>
+/// per neighbour, as Linux's unresolved queue; past that the oldest is dropped and counted —
+/// while the stack solicits the MAC, once a second, three times, before the waiting frames are
+/// dropped as <c>unresolved</c>.
+///
+/// Hardened against a hostile link (RFC 4861's states, Linux's bounds):
+/// <list type="bullet">
+/// <item>An entry is <b>reachable</b> for <see cref="ReachableTime"/> after a <i>solicited</i>
+/// answer confirmed it (an ARP reply or a neighbour advertisement with the S flag, to a
+/// solicitation of ours) and <b>stale</b> otherwise. Nothing unsolicited — a gleaned packet, an
+/// ARP request, a neighbour solicitation, an unsolicited ARP reply or advertisement — changes a
+/// reachable entry's MAC; gleaning only ever creates entries; unsolicited answers only update
+/// entries that exist (RFC 4861 7.2.5: with no entry, an advertisement is ignored).</item>
+/// <item>Nothing is learned for a group or zero MAC, or for the stack's own addresses.</item>
+/// <item>At most <see cref="MaxEntries"/> entries: a new one first pushes out a stale entry with
+/// nothing waiting; when none can go, nothing new is learned and a frame to a new neighbour is
+/// dropped as <c>unresolved</c>.</item>
+/// <item>Solicitations are rate-limited per stack (a burst of 20, then 100 a second); one held
+/// back is sent by the retry timer.</item>
+/// </list>
+/// Static entries (<see cref="NetworkStack.AddNeighbor"/>) are never replaced or pushed out.
 ///
 /// Locking: an entry's lock is held while a frame for it is sent or parked and while parked
 /// frames are flushed, so frames to one neighbour leave in the order they were sent. It nests
@@ -20,11 +36,22 @@ internal sealed class NeighborCache
     /// <summary>Frames that may wait for one neighbour's MAC to be resolved.</summary>
     public const int ParkedPerNeighbor = 8;
 
+    /// <summary>Most entries (Linux's gc_thresh3).</summary>
+    public const int MaxEntries = 1024;
+
+    /// <summary>How long a solicited answer keeps an entry reachable (RFC 4861's REACHABLE_TIME).</summary>
+    public static readonly TimeSpan ReachableTime = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
     private const int MaxSolicitations = 3;
+    private const long SolicitationsPerSecond = 100, SolicitationBurst = 20;
 
     private readonly NetworkStack _stack;
     private readonly ConcurrentDictionary<NetworkAddress, Entry> _entries = new();
+    private readonly Lock _admission = new(); // adding an entry to a full cache
+    private readonly Lock _solicitBucket = new();
+    private long _solicitCredit = SolicitationBurst * 1_000_000_000L;
+    private long _solicitLast = long.MinValue;
     private int _resolving; // entries being solicited: the timer has nothing to do at 0
 
     public NeighborCache(NetworkStack stack) => _stack = stack;
@@ -32,14 +59,29 @@ internal sealed class NeighborCache
     /// <summary>True while some neighbour is being solicited (its timer must run).</summary>
     public bool Resolving => Volatile.Read(ref _resolving) > 0;
 
+    /// <summary>Entries now.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>The MAC known for <paramref name="address"/> (0: none), and whether the entry is reachable now.</summary>
+    public (ulong Mac, bool Reachable) Lookup(NetworkAddress address) =>
+        _entries.TryGetValue(address, out var entry) ? (Volatile.Read(ref entry.Mac), IsReachable(entry)) : (0, false);
+
     /// <summary>
     /// Sends a built frame to <paramref name="nextHop"/>: fills in its MAC and transmits, or
     /// parks the frame and solicits the MAC. Returns what the output said, or
-    /// <see cref="SendStatus.Queued"/> for a parked frame.
+    /// <see cref="SendStatus.Queued"/> for a parked frame (or one dropped because the cache is full).
     /// </summary>
     public SendStatus Send(Span<byte> frame, NetworkAddress nextHop, bool reply)
     {
-        var entry = _entries.GetOrAdd(nextHop, static _ => new Entry());
+        if (!_entries.TryGetValue(nextHop, out var entry))
+        {
+            entry = Admit(nextHop);
+            if (entry is null)
+            {
+                _stack.Counters.DropSend(StackDropReason.Unresolved);
+                return SendStatus.Queued;
+            }
+        }
         var mac = Volatile.Read(ref entry.Mac);
         if (mac != 0)
         {
@@ -69,19 +111,100 @@ internal sealed class NeighborCache
                 Interlocked.Increment(ref _resolving);
             }
         }
-        if (first) _stack.Solicit(nextHop);
+        if (first) Solicit(nextHop);
         StackCounters.AddShared(ref _stack.Counters._sent);
         return SendStatus.Queued;
     }
 
-    /// <summary>Learns (or overrides) a neighbour's MAC and sends what waited for it. Group and zero MACs are ignored.</summary>
-    public void Learn(NetworkAddress address, ulong mac)
+    /// <summary>A static entry (configuration, tests): always used, never replaced or pushed out.</summary>
+    public void AddStatic(NetworkAddress address, ulong mac)
     {
-        if (mac == 0 || (mac & 0x0100_0000_0000UL) != 0) return;
+        if (!Learnable(address, mac)) return;
         var entry = _entries.GetOrAdd(address, static _ => new Entry());
+        entry.Static = true;
+        Update(entry, mac, confirmed: true);
+    }
+
+    /// <summary>A solicited answer (an ARP reply, a neighbour advertisement with the S flag): confirms an entry we asked about; ignored otherwise.</summary>
+    public void Confirm(NetworkAddress address, ulong mac)
+    {
+        if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return;
+        lock (entry)
+        {
+            // Answers only what we asked: an entry being resolved, or one we know (re-confirmed).
+            if (entry.Attempts == 0 && entry.Mac == 0) return;
+            if (entry.Mac != 0 && entry.Mac != mac && IsReachable(entry)) return; // a second answer with another MAC does not win
+        }
+        Update(entry, mac, confirmed: true);
+    }
+
+    /// <summary>A neighbour told us its MAC unasked (an ARP request or neighbour solicitation for us): a stale entry, new or updated — never over a reachable one.</summary>
+    public void Observe(NetworkAddress address, ulong mac)
+    {
+        if (!Learnable(address, mac)) return;
+        var entry = _entries.TryGetValue(address, out var known) ? known : Admit(address);
+        if (entry is null || entry.Static) return;
+        if (Volatile.Read(ref entry.Mac) == mac) return;
+        if (IsReachable(entry)) return;
+        Update(entry, mac, confirmed: false);
+    }
+
+    /// <summary>An unsolicited answer (an ARP reply or advertisement nobody asked for): updates an existing stale entry only.</summary>
+    public void Unsolicited(NetworkAddress address, ulong mac)
+    {
+        if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return;
+        if (Volatile.Read(ref entry.Mac) == 0 || Volatile.Read(ref entry.Mac) == mac || IsReachable(entry)) return;
+        Update(entry, mac, confirmed: false);
+    }
+
+    /// <summary>A unicast packet from <paramref name="source"/> came from <paramref name="mac"/>: a new stale entry if it has none; an existing entry is never changed by it.</summary>
+    public void Glean(NetworkAddress source, ulong mac)
+    {
+        if (_entries.TryGetValue(source, out var known))
+        {
+            // A packet answers a resolution in progress as well as a reply would not: leave it to the solicitation.
+            return;
+        }
+        if (!Learnable(source, mac)) return;
+        var entry = Admit(source);
+        if (entry is null || Volatile.Read(ref entry.Mac) != 0) return;
+        Update(entry, mac, confirmed: false);
+    }
+
+    private bool Learnable(NetworkAddress address, ulong mac) =>
+        mac != 0 && (mac & 0x0100_0000_0000UL) == 0 && address.Value != 0 && !_stack.OwnsAddress(address);
+
+    private bool IsReachable(Entry entry) =>
+        entry.Static || entry.ConfirmedAt != 0 && _stack.Time.GetElapsedTime(entry.ConfirmedAt) < ReachableTime;
+
+    // A new entry for `address`, if the cache has room (pushing out a stale entry with nothing waiting if it must).
+    private Entry? Admit(NetworkAddress address)
+    {
+        if (_entries.Count < MaxEntries) return _entries.GetOrAdd(address, static _ => new Entry());
+        lock (_admission)
+        {
+            if (_entries.TryGetValue(address, out var existing)) return existing;
+            if (_entries.Count >= MaxEntries)
+            {
+                foreach (var pair in _entries)
+                {
+                    var candidate = pair.Value;
+                    if (candidate.Static || candidate.Attempts > 0 || candidate.Parked is { Count: > 0 } || IsReachable(candidate)) continue;
+                    if (_entries.TryRemove(pair)) break;
+                }
+                if (_entries.Count >= MaxEntries) return null;
+            }
+            return _entries.GetOrAdd(address, static _ => new Entry());
+        }
+    }
+
+    private void Update(Entry entry, ulong mac, bool confirmed)
+    {
         lock (entry)
         {
             Volatile.Write(ref entry.Mac, mac);
+            if (confirmed) entry.ConfirmedAt = Math.Max(1, _stack.Time.GetTimestamp());
+            else if (entry.ConfirmedAt != 0 && !IsReachable(entry)) entry.ConfirmedAt = 0;
             if (entry.Attempts > 0) Interlocked.Decrement(ref _resolving);
             entry.Attempts = 0;
             while (entry.Parked is { Count: > 0 } waiting)
@@ -93,12 +216,24 @@ internal sealed class NeighborCache
         }
     }
 
-    /// <summary>A unicast packet from <paramref name="source"/> came from <paramref name="mac"/>: learn it unless already known.</summary>
-    public void Glean(NetworkAddress source, ulong mac)
+    // Solicitations are rate-limited per stack; one held back is left to the retry timer.
+    private bool Solicit(NetworkAddress address)
     {
-        if (source.Value == 0) return;
-        if (_entries.TryGetValue(source, out var known) && Volatile.Read(ref known.Mac) == mac) return;
-        Learn(source, mac);
+        var now = VirtualClock.ToNanoseconds(_stack.Time, _stack.Time.GetTimestamp());
+        lock (_solicitBucket)
+        {
+            if (_solicitLast != long.MinValue && now > _solicitLast)
+            {
+                var elapsed = now - _solicitLast;
+                _solicitCredit = elapsed >= SolicitationBurst * 10_000_000L ? SolicitationBurst * 1_000_000_000L
+                    : Math.Min(SolicitationBurst * 1_000_000_000L, _solicitCredit + elapsed * SolicitationsPerSecond);
+            }
+            _solicitLast = Math.Max(_solicitLast, now);
+            if (_solicitCredit < 1_000_000_000L) return false;
+            _solicitCredit -= 1_000_000_000L;
+        }
+        _stack.Solicit(address);
+        return true;
     }
 
     /// <summary>When the next solicitation falls due, in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
@@ -146,8 +281,7 @@ internal sealed class NeighborCache
             entry.Attempts++;
             entry.SolicitedAt = now;
         }
-        _stack.Solicit(address);
-        return true;
+        return Solicit(address);
     }
 
     private sealed class Entry
@@ -156,5 +290,7 @@ internal sealed class NeighborCache
         public Queue<byte[]>? Parked;
         public int Attempts;
         public long SolicitedAt;
+        public long ConfirmedAt; // timestamp of the last solicited answer; 0: never (stale)
+        public bool Static;
     }
 }

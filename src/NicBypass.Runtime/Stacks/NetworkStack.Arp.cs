@@ -22,8 +22,18 @@ public sealed partial class NetworkStack
             return;
         }
         Counters.Add(ref Counters._answered);
-        if (sender.Value != 0) Learn(sender, senderMac);
-        if (operation != ArpHeader.Request) return;
+        if (operation == ArpHeader.Request)
+        {
+            Neighbors.Observe(sender, senderMac); // it asked for us: a stale entry, never over a reachable one
+        }
+        else
+        {
+            // A reply: it confirms what we solicited; an unsolicited one only updates a stale entry.
+            var (known, _) = Neighbors.Lookup(sender);
+            if (known == 0) Neighbors.Confirm(sender, senderMac);
+            else Neighbors.Unsolicited(sender, senderMac);
+            return;
+        }
 
         var reply = Scratch().AsSpan(0, 60);
         reply.Clear();

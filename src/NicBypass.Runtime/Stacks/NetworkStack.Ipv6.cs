@@ -36,7 +36,7 @@ public sealed partial class NetworkStack
         switch (ip.NextHeader)
         {
             case IpProtocol.IcmpV6:
-                ReceiveIcmpV6(frame, ip.Payload, source, destination, unicast);
+                ReceiveIcmpV6(frame, ip.Payload, source, destination, unicast, ip.HopLimit);
                 return;
             case IpProtocol.Udp or IpProtocol.Tcp when unicast && TransportEntry is { } entry && !entry.Submit(frame):
                 Glean(source, frame);
@@ -58,7 +58,7 @@ public sealed partial class NetworkStack
         }
     }
 
-    private void ReceiveIcmpV6(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> icmp, NetworkAddress source, NetworkAddress destination, bool unicast)
+    private void ReceiveIcmpV6(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> icmp, NetworkAddress source, NetworkAddress destination, bool unicast, int hopLimit)
     {
         Span<byte> src = stackalloc byte[16];
         Span<byte> dst = stackalloc byte[16];
@@ -74,12 +74,21 @@ public sealed partial class NetworkStack
         {
             case 135 when icmp.Length >= 24 && Owns(NetworkAddress.Read(icmp.Slice(8, 16))):
                 Counters.Add(ref Counters._answered);
-                if (source.Value != 0) Learn(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
+                if (source.Value != 0 && hopLimit == 255) Neighbors.Observe(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
                 AdvertiseNeighbor(solicitorMac, source, NetworkAddress.Read(icmp.Slice(8, 16)));
                 return;
             case 136 when icmp.Length >= 24:
+                if (hopLimit != 255)
+                {
+                    // RFC 4861 7.1.2: an advertisement that was routed (hop limit below 255) is off-link: forged.
+                    Counters.Drop(StackDropReason.InvalidSource);
+                    return;
+                }
                 Counters.Add(ref Counters._answered);
-                Learn(NetworkAddress.Read(icmp.Slice(8, 16)), LinkLayerOption(icmp.Slice(24), 2) ?? solicitorMac);
+                var target = NetworkAddress.Read(icmp.Slice(8, 16));
+                var advertised = LinkLayerOption(icmp.Slice(24), 2) ?? solicitorMac;
+                if ((icmp[4] & 0x40) != 0) Neighbors.Confirm(target, advertised);     // solicited: it answers our solicitation
+                else if ((icmp[4] & 0x20) != 0) Neighbors.Unsolicited(target, advertised); // override, unasked: a stale entry only
                 return;
             case 128 when unicast:
                 Counters.Add(ref Counters._answered);

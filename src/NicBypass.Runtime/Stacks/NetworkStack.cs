@@ -90,7 +90,15 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>Learns (or overrides) a neighbour's MAC, as a static ARP / neighbour cache entry.</summary>
-    public void AddNeighbor(NetworkAddress address, ulong mac) => _neighbors.Learn(address, mac);
+    public void AddNeighbor(NetworkAddress address, ulong mac) => _neighbors.AddStatic(address, mac);
+
+    /// <summary>Neighbour cache entries now (bounded: at most 1,024).</summary>
+    public int NeighborCount => _neighbors.Count;
+
+    /// <summary>The MAC the stack would send to <paramref name="address"/> now (0: none known).</summary>
+    public ulong NeighborMac(NetworkAddress address) => _neighbors.Lookup(address).Mac;
+
+    internal bool OwnsAddress(NetworkAddress address) => Owns(address);
 
     /// <summary>Binds a UDP socket to <paramref name="port"/> (0: an ephemeral port). The port must be declared.</summary>
     public UdpSocket BindUdp(int port = 0)
@@ -180,6 +188,11 @@ public sealed partial class NetworkStack
             Counters.Drop(StackDropReason.Malformed);
             return;
         }
+        if ((frame[6] & 1) != 0)
+        {
+            Counters.Drop(StackDropReason.InvalidSource); // a group MAC is never a sender's (IEEE 802)
+            return;
+        }
         switch (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)))
         {
             case EtherType.Arp: ReceiveArp(frame); break;
@@ -252,10 +265,11 @@ public sealed partial class NetworkStack
         return progress;
     }
 
-    private void Learn(NetworkAddress address, ulong mac) => _neighbors.Learn(address, mac);
 
     // A unicast IP packet from a neighbour tells us its MAC.
     private void Glean(NetworkAddress source, ReadOnlySpan<byte> frame) => _neighbors.Glean(source, EthernetHeader.ReadMac(frame.Slice(6)));
+
+    private NeighborCache Neighbors => _neighbors;
 
     private bool Owns(NetworkAddress address)
     {

@@ -53,6 +53,25 @@ internal static class TestFrames
         return ether.Bytes;
     }
 
+    /// <summary>An ARP reply: <paramref name="senderIp"/> is at <paramref name="senderMac"/> (sent from that MAC), to the target.</summary>
+    public static byte[] ArpReply(string senderIp, string senderMac, string targetIp, string targetMac)
+    {
+        var arp = new ArpPacket(ArpOperation.Response, Mac(targetMac), IPAddress.Parse(targetIp), Mac(senderMac), IPAddress.Parse(senderIp));
+        var ether = new EthernetPacket(Mac(senderMac), Mac(targetMac), EthernetType.Arp) { PayloadPacket = arp };
+        return ether.Bytes;
+    }
+
+    /// <summary>A neighbour advertisement from the peer: <paramref name="targetIp"/> is at <paramref name="mac"/>, to <paramref name="dstIp"/>.</summary>
+    public static byte[] NeighborAdvertisement(string dstMac, string dstIp, string targetIp, string mac, bool solicited, int hopLimit = 255) =>
+        Icmp6(Mac(dstMac), IPAddress.Parse(dstIp), 136, w =>
+        {
+            w[4] = (byte)((solicited ? 0x40 : 0) | 0x20); // (S), O
+            IPAddress.Parse(targetIp).GetAddressBytes().CopyTo(w, 8);
+            w[24] = 2; // target link-layer address option
+            w[25] = 1;
+            Mac(mac).GetAddressBytes().CopyTo(w, 26);
+        }, 32, hopLimit);
+
     public static byte[] Ping(string dstMac, string dstIp, ushort id = 7, ushort sequence = 1, int dataLength = 32)
     {
         var bytes = new byte[8 + dataLength];

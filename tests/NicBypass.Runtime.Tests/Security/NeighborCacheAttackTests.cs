@@ -1,0 +1,148 @@
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>Attacks on a stack's neighbour cache from the link: flooding it, poisoning it, making it shout.</summary>
+public class NeighborCacheAttackTests
+{
+    private const string Topology = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip 192.168.10.20; ip fd00::20; protocols udp; ports 53 }
+        }
+        """;
+
+    private const string Gateway = "192.168.10.1";
+    private const string GatewayMac = "02:aa:00:00:00:01";
+    private const string AttackerMac = "02:66:66:66:66:66";
+
+    [Fact]
+    public void A_neighbour_cache_flood_from_3000_sources_stays_within_its_bound()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        web.Stack.BindUdp(53);
+
+        for (var i = 0; i < 3000; i++)
+        {
+            host.Nic("e0").Device.Receive(TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[8], srcIp: $"10.0.{i / 250}.{i % 250 + 1}"));
+            if (i % 64 == 0) host.Pump();
+        }
+        host.Pump();
+
+        Assert.Equal(NeighborCache.MaxEntries, web.Stack.NeighborCount);
+        // The stack still resolves a new neighbour it needs: a stale entry makes room.
+        web.Stack.SendEchoRequest(NetworkAddress.Parse("192.168.10.99"), 1, 1);
+        Assert.Equal(NeighborCache.MaxEntries, web.Stack.NeighborCount);
+    }
+
+    [Fact]
+    public void Frames_from_a_multicast_source_mac_teach_nothing_and_make_no_arp_broadcast()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        for (var i = 0; i < 100; i++)
+        {
+            var frame = TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20");
+            Array.Copy(new byte[] { 0x01, 0x00, 0x5E, 0, 0, (byte)i }, 0, frame, 6, 6);
+            host.Nic("e0").Device.Receive(frame);
+        }
+        host.Pump();
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(100, web.Counters.Dropped(StackDropReason.InvalidSource));
+        Assert.Equal(0, web.Stack.NeighborCount);
+    }
+
+    [Fact]
+    public void Poisoning_a_resolved_gateway_by_spoofed_datagram_arp_or_advertisement_fails()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        var gateway = NetworkAddress.Parse(Gateway);
+
+        // The stack resolves its gateway: it asks, the gateway answers.
+        web.Stack.SendEchoRequest(gateway, 1, 1);
+        host.Pump();
+        Assert.Single(wires["e0"].Frames); // the ARP request
+        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        Assert.Equal(0x02_AA_00_00_00_01UL, web.Stack.NeighborMac(gateway));
+
+        // A spoofed datagram, an ARP request and an unsolicited ARP reply, all claiming the gateway from the attacker's MAC.
+        var spoofed = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[8], srcIp: Gateway);
+        Array.Copy(new byte[] { 2, 0x66, 0x66, 0x66, 0x66, 0x66 }, 0, spoofed, 6, 6);
+        host.Send("e0", spoofed,
+            ArpRequestFrom(Gateway, AttackerMac, "192.168.10.20"),
+            TestFrames.ArpReply(Gateway, AttackerMac, "192.168.10.20", "02:00:00:00:00:01"));
+        Assert.Equal(0x02_AA_00_00_00_01UL, web.Stack.NeighborMac(gateway));
+    }
+
+    [Fact]
+    public void An_unsolicited_arp_reply_for_an_address_never_asked_about_teaches_nothing()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+
+        host.Send("e0", TestFrames.ArpReply("192.168.10.77", AttackerMac, "192.168.10.20", "02:00:00:00:00:01"));
+
+        Assert.Equal(0UL, web.Stack.NeighborMac(NetworkAddress.Parse("192.168.10.77")));
+    }
+
+    [Fact]
+    public void A_routed_neighbour_advertisement_with_hop_limit_64_is_refused()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        var peer = NetworkAddress.Parse("fd00::1");
+        web.Stack.SendEchoRequest(peer, 1, 1); // being resolved: an advertisement would answer it
+        host.Pump();
+
+        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", AttackerMac, solicited: true, hopLimit: 64));
+        Assert.Equal(0UL, web.Stack.NeighborMac(peer));
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.InvalidSource));
+
+        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", GatewayMac, solicited: true));
+        Assert.Equal(0x02_AA_00_00_00_01UL, web.Stack.NeighborMac(peer));
+    }
+
+    [Fact]
+    public void An_unsolicited_advertisement_does_not_override_a_reachable_entry()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        var peer = NetworkAddress.Parse("fd00::1");
+        web.Stack.SendEchoRequest(peer, 1, 1);
+        host.Pump();
+        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", GatewayMac, solicited: true));
+
+        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", AttackerMac, solicited: false));
+
+        Assert.Equal(0x02_AA_00_00_00_01UL, web.Stack.NeighborMac(peer));
+    }
+
+    [Fact]
+    public void Sending_to_500_unknown_neighbours_at_once_makes_at_most_a_burst_of_20_solicitations()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+
+        for (var i = 0; i < 500; i++) web.Stack.SendEchoRequest(NetworkAddress.Parse($"192.168.{11 + i / 250}.{i % 250 + 1}"), 1, 1);
+        host.Pump();
+        Assert.Equal(20, wires["e0"].Frames.Count);
+
+        // The retry timer sends the rest at 100 a second, not all at once.
+        host.RunTo(clock.Nanoseconds + 1_100_000_000);
+        Assert.InRange(wires["e0"].Frames.Count, 21, 20 + 130);
+    }
+
+    private static byte[] ArpRequestFrom(string senderIp, string senderMac, string targetIp)
+    {
+        var frame = TestFrames.ArpRequest(targetIp, System.Net.IPAddress.Parse(senderIp));
+        var mac = TestFrames.Mac(senderMac).GetAddressBytes();
+        mac.CopyTo(frame, 6);
+        mac.CopyTo(frame, 14 + 8);
+        return frame;
+    }
+}
