@@ -49,12 +49,14 @@ internal sealed class NeighborCache
     private readonly NetworkStack _stack;
     private readonly ConcurrentDictionary<NetworkAddress, Entry> _entries = new();
     private readonly Lock _admission = new(); // adding an entry to a full cache
-    private readonly Lock _solicitBucket = new();
-    private long _solicitCredit = SolicitationBurst * 1_000_000_000L;
-    private long _solicitLast = long.MinValue;
+    private readonly RateLimit _solicitations;
     private int _resolving; // entries being solicited: the timer has nothing to do at 0
 
-    public NeighborCache(NetworkStack stack) => _stack = stack;
+    public NeighborCache(NetworkStack stack)
+    {
+        _stack = stack;
+        _solicitations = new RateLimit(stack.Time, SolicitationsPerSecond, SolicitationBurst);
+    }
 
     /// <summary>True while some neighbour is being solicited (its timer must run).</summary>
     public bool Resolving => Volatile.Read(ref _resolving) > 0;
@@ -219,19 +221,7 @@ internal sealed class NeighborCache
     // Solicitations are rate-limited per stack; one held back is left to the retry timer.
     private bool Solicit(NetworkAddress address)
     {
-        var now = VirtualClock.ToNanoseconds(_stack.Time, _stack.Time.GetTimestamp());
-        lock (_solicitBucket)
-        {
-            if (_solicitLast != long.MinValue && now > _solicitLast)
-            {
-                var elapsed = now - _solicitLast;
-                _solicitCredit = elapsed >= SolicitationBurst * 10_000_000L ? SolicitationBurst * 1_000_000_000L
-                    : Math.Min(SolicitationBurst * 1_000_000_000L, _solicitCredit + elapsed * SolicitationsPerSecond);
-            }
-            _solicitLast = Math.Max(_solicitLast, now);
-            if (_solicitCredit < 1_000_000_000L) return false;
-            _solicitCredit -= 1_000_000_000L;
-        }
+        if (!_solicitations.TryTake()) return false;
         _stack.Solicit(address);
         return true;
     }

@@ -121,27 +121,14 @@ public sealed partial class NetworkStack
 
     // ICMP errors are rate-limited as Linux does (icmp_msgs_per_sec 1,000, burst 50): a flood of
     // packets to closed ports cannot make the stack a traffic source.
-    private const long ErrorsPerSecond = 1000, ErrorBurst = 50;
-    private readonly Lock _errorBucket = new();
-    private long _errorCredit = ErrorBurst * 1_000_000_000L; // in error·ns
-    private long _errorLast = long.MinValue;
+    private RateLimit? _errors;
 
-    private bool TakeErrorToken()
-    {
-        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
-        lock (_errorBucket)
-        {
-            if (_errorLast != long.MinValue && now > _errorLast)
-            {
-                var elapsed = now - _errorLast;
-                _errorCredit = elapsed >= ErrorBurst * 1_000_000L ? ErrorBurst * 1_000_000_000L : Math.Min(ErrorBurst * 1_000_000_000L, _errorCredit + elapsed * ErrorsPerSecond);
-            }
-            _errorLast = Math.Max(_errorLast, now);
-            if (_errorCredit < 1_000_000_000L) return false;
-            _errorCredit -= 1_000_000_000L;
-            return true;
-        }
-    }
+    private bool TakeErrorToken() => (_errors ??= new RateLimit(Time, 1000, 50)).TryTake();
+
+    // Challenge ACKs (RFC 5961 7): at most 1,000 a second, a burst of 100.
+    private RateLimit? _challenges;
+
+    internal bool TakeChallengeToken() => (_challenges ??= new RateLimit(Time, 1000, 100)).TryTake();
 
     // The pseudo-header's addresses are read from the packet's own IP header.
     private static bool ChecksumValid(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> segment, byte protocol, bool allowZero)

@@ -35,6 +35,7 @@ public sealed class TcpConnection
     private TaskCompletionSource? _readable;
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
+    private int _maxSndWnd; // the largest window the peer has offered (RFC 5961's MAX.SND.WND)
     private bool _finQueued, _finSent, _finReceived;
     private bool _outputBlocked; // the outbound VSQ was full: try again on the next tick
     private readonly RoundTripEstimator _rtt;
@@ -243,6 +244,7 @@ public sealed class TcpConnection
                 _tsRecent = value;
             }
             _sndWnd = syn.Window;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             State = TcpState.SynReceived;
             Output();
         }
@@ -264,17 +266,28 @@ public sealed class TcpConnection
 
             if (segment.Has(TcpFlags.Rst))
             {
-                // Only a reset inside the window counts (RFC 5961's blind-reset defence, simplified).
-                if (InReceiveWindow(segment.Sequence)) Finish(TcpError.Reset);
+                // RFC 5961 3: only a reset at exactly the next expected sequence number resets; one
+                // elsewhere in the window gets a challenge ACK (a real peer answers it with an exact
+                // reset, a blind attacker cannot); outside the window it is dropped.
+                if (segment.Sequence == _rcvNxt) Finish(TcpError.Reset);
+                else if (InReceiveWindow(segment.Sequence)) ChallengeAck();
                 return true;
             }
             if (segment.Has(TcpFlags.Syn))
             {
+                // RFC 5961 4: a SYN in a synchronized state never resets; it gets a challenge ACK.
                 if (State == TcpState.SynReceived && segment.Sequence + 1 == _rcvNxt) RetransmitFromUna(); // our SYN-ACK was lost
-                else SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+                else ChallengeAck();
                 return true;
             }
             if (!segment.Has(TcpFlags.Ack)) return true;
+            // RFC 5961 5: an ACK below SND.UNA − MAX.SND.WND acknowledges nothing a peer could
+            // have seen: drop the segment, data and all, and challenge.
+            if (State != TcpState.SynReceived && Before(segment.Acknowledgment, _sndUna - (uint)Math.Max(_maxSndWnd, 1)))
+            {
+                ChallengeAck();
+                return false;
+            }
 
             if (State == TcpState.SynReceived)
             {
@@ -369,6 +382,7 @@ public sealed class TcpConnection
         _rcvNxt = segment.Sequence + 1;
         if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
         _sndWnd = segment.Window;
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         if (segment.TryGetTimestamps(out var value, out var echo))
         {
             _timestamps = true;
@@ -410,6 +424,8 @@ public sealed class TcpConnection
             _sndUna = ack;
             if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna; // acknowledged beyond a go-back point
             _sndWnd = segment.Window;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _dupAcks = 0;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
@@ -431,6 +447,7 @@ public sealed class TcpConnection
         }
         var windowChanged = segment.Window != _sndWnd;
         _sndWnd = segment.Window;
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpFlags.Fin) && !windowChanged && _sndMax != _sndUna && ++_dupAcks == 3)
         {
             // Fast retransmit: three duplicate ACKs say a segment was lost.
@@ -601,6 +618,17 @@ public sealed class TcpConnection
     {
         if (echo == 0) return;
         _rtt.Sample((uint)(Clock() - echo) / 1000.0);
+    }
+
+    /// <summary>Challenge ACKs sent (RFC 5961), and those the stack's rate limit held back.</summary>
+    internal long ChallengeAcks { get; private set; }
+
+    // The peer's view of us, rate-limited per stack (RFC 5961 7).
+    private void ChallengeAck()
+    {
+        if (!_stack.TakeChallengeToken()) return;
+        ChallengeAcks++;
+        SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
     }
 
     /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>

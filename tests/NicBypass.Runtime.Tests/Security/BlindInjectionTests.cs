@@ -1,0 +1,85 @@
+using NicBypass.Runtime.Stacks;
+using PacketDotNet;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// RFC 5961's blind-injection defences on an established connection, against an attacker who
+/// can guess the four-tuple but not the exact sequence numbers.
+/// </summary>
+public class BlindInjectionTests
+{
+    private const string Topology = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip 192.168.10.20; protocols tcp; ports 80 }
+        }
+        """;
+
+    private const string Peer = "192.168.10.1";
+    private const uint PeerIss = 1000;
+
+    [Fact]
+    public void A_blind_reset_inside_the_window_but_not_exact_gets_a_challenge_ack_not_a_reset()
+    {
+        var (host, wires, connection, ourNext) = Established();
+
+        host.Send("e0", Segment(PeerIss + 1 + 500, ourNext, rst: true, ack: false));
+
+        Assert.Equal(TcpState.Established, connection.State);
+        var challenge = LastSegment(wires);
+        Assert.True(challenge.Acknowledgment && !challenge.Reset);
+        Assert.Equal(PeerIss + 1, challenge.AcknowledgmentNumber); // it tells the true next sequence number
+
+        host.Send("e0", Segment(PeerIss + 1, ourNext, rst: true, ack: false)); // the exact one: a real reset
+        Assert.Equal(TcpState.Closed, connection.State);
+        Assert.Equal(TcpError.Reset, connection.Error);
+    }
+
+    [Fact]
+    public void A_syn_on_an_established_connection_gets_a_challenge_ack_and_resets_nothing()
+    {
+        var (host, wires, connection, _) = Established();
+
+        host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: 7777));
+
+        Assert.Equal(TcpState.Established, connection.State);
+        var challenge = LastSegment(wires);
+        Assert.True(challenge.Acknowledgment && !challenge.Synchronize && !challenge.Reset);
+    }
+
+    [Fact]
+    public void Data_carrying_an_ack_far_below_snd_una_is_dropped_and_challenged()
+    {
+        var (host, wires, connection, ourNext) = Established();
+        var frames = wires["e0"].Frames.Count;
+
+        host.Send("e0", Segment(PeerIss + 1, ourNext - 200_000, ack: true, payload: "injected"u8.ToArray()));
+
+        Assert.Equal(0, connection.Read(new byte[64]));              // nothing delivered
+        Assert.Equal(frames + 1, wires["e0"].Frames.Count);          // one challenge ACK
+        host.Send("e0", Segment(PeerIss + 1, ourNext, ack: true, payload: "honest"u8.ToArray()));
+        var buffer = new byte[64];
+        Assert.Equal("honest", System.Text.Encoding.ASCII.GetString(buffer, 0, connection.Read(buffer)));
+    }
+
+    // A connection the peer opened with a hand-made handshake; returns our next sequence number.
+    private static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint OurNext) Established()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var listener = host.NetworkStack("web").Stack.ListenTcp(80);
+        host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss));
+        var synAck = LastSegment(wires);
+        Assert.True(synAck.Synchronize && synAck.Acknowledgment);
+        var ourNext = synAck.SequenceNumber + 1;
+        host.Send("e0", Segment(PeerIss + 1, ourNext, ack: true));
+        Assert.True(listener.TryAccept(out var connection));
+        Assert.Equal(TcpState.Established, connection.State);
+        return (host, wires, connection, ourNext);
+    }
+
+    private static byte[] Segment(uint sequence, uint acknowledgment, bool ack = true, bool rst = false, byte[]? payload = null) =>
+        TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, syn: false, ack: ack, rst: rst, sequence: sequence, acknowledgment: acknowledgment, payload: payload);
+
+    private static TcpPacket LastSegment(Dictionary<string, CapturingWire> wires) => TestFrames.Parse(wires["e0"].Frames.Last()).Extract<TcpPacket>();
+}
