@@ -36,6 +36,8 @@ public sealed class TcpConnection
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
     private int _maxSndWnd; // the largest window the peer has offered (RFC 5961's MAX.SND.WND)
+    private bool _probeOut;  // a zero-window probe's byte is outstanding
+    private int _probesUnanswered;
     private bool _finQueued, _finSent, _finReceived;
     private bool _outputBlocked; // the outbound VSQ was full: try again on the next tick
     private readonly RoundTripEstimator _rtt;
@@ -342,8 +344,12 @@ public sealed class TcpConnection
                 if (_sndNxt != sent) return true;
             }
             if (_retransmitAt == 0 || now < _retransmitAt || State == TcpState.Closed) return false;
-            var probing = _sndWnd == 0 && _sndNxt == _sndUna;
-            if (!probing && ++_retries > MaxRetries)
+            // The persist timer (RFC 9293 3.8.6.1): while the peer's window is zero, a probe (the
+            // next byte, beyond the window) goes out on each timeout; probes are not
+            // retransmissions — a peer that answers them, even with window zero forever, is alive.
+            // Only probes that get no answer at all count towards giving up.
+            var probing = _sndWnd == 0 && (_sndNxt == _sndUna || _probeOut && _sndNxt == _sndUna + 1);
+            if (probing ? ++_probesUnanswered > MaxRetries : ++_retries > MaxRetries)
             {
                 SendSegment(_sndNxt, TcpFlags.Rst | TcpFlags.Ack, 0, 0);
                 Finish(TcpError.TimedOut);
@@ -354,8 +360,11 @@ public sealed class TcpConnection
             _retransmitAt = 0;
             if (probing)
             {
-                // Zero-window probe: one byte beyond the window makes the peer say its window again.
-                if (_send.Count > 0 && SendSegment(_sndNxt, TcpFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued) _sndNxt += 1;
+                if (_send.Count > 0 && SendSegment(_sndUna, TcpFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued && !_probeOut)
+                {
+                    _sndNxt = _sndUna + 1;
+                    _probeOut = true;
+                }
                 _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
                 Arm();
                 return true;
@@ -411,6 +420,13 @@ public sealed class TcpConnection
     private void OnAcknowledgment(in TcpSegment segment)
     {
         var ack = segment.Acknowledgment;
+        _probesUnanswered = 0; // the peer is there
+        if (_probeOut && (segment.Window > 0 || After(ack, _sndUna)))
+        {
+            // The window opened: a probe byte the peer did not take goes again, with what follows it.
+            if (ack == _sndUna && _sndNxt == _sndUna + 1) _sndNxt = _sndUna;
+            _probeOut = false;
+        }
         if (After(ack, _sndMax))
         {
             SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // acknowledges something never sent
@@ -425,7 +441,6 @@ public sealed class TcpConnection
             if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna; // acknowledged beyond a go-back point
             _sndWnd = segment.Window;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _dupAcks = 0;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);

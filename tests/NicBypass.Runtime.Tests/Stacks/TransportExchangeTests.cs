@@ -281,6 +281,40 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_peer_that_answers_every_zero_window_probe_with_window_zero_is_never_timed_out()
+    {
+        // Before the persist timer kept probes apart from retransmissions, this connection was
+        // aborted as TimedOut after about 286 s: each probe after the first counted as a retry.
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
+        var data = StackHarness.Pattern(65535 + 30_000, 4);
+        var sent = client.Send(data);
+        Assert.True(harness.RunUntil(() => server!.Available == 65535, seconds: 5));
+        sent += client.Send(data.AsSpan(sent)); // waits behind a shut window
+        Assert.True(client.Unacknowledged > 0);
+
+        harness.RunUntil(() => false, seconds: 900); // fifteen minutes of a window that stays shut
+        Assert.True(client.Retransmissions < 5, $"probes are not retransmissions ({client.Retransmissions})");
+
+        Assert.Equal(TcpState.Established, client.State);
+        Assert.Null(client.Error);
+        var buffer = new byte[65535];
+        Assert.Equal(65535, server!.Read(buffer));
+        var received = new List<byte>(buffer);
+        Assert.True(harness.RunUntil(() =>
+        {
+            int n;
+            while ((n = server.Read(buffer)) > 0) received.AddRange(buffer[..n]);
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            return received.Count == data.Length;
+        }, seconds: 60), "the window opened and the rest flowed");
+        Assert.Equal(data, received.ToArray());
+    }
+
+    [Fact]
     public void A_receiver_that_does_not_read_closes_its_window_and_the_sender_waits_without_loss()
     {
         var harness = new StackHarness();
