@@ -89,4 +89,30 @@ public class RobustnessTests
         Assert.True(failures.Count == 0, string.Join("\n----\n", failures.Take(5)));
         Assert.True(withDiagnostics > 5_000, $"only {withDiagnostics} mutations produced diagnostics: the mutator is too gentle");
     }
+
+    [Fact]
+    public void A_name_with_terminal_escape_sequences_is_shown_escaped_never_raw()
+    {
+        // ESC ] 0 ; title BEL would retitle the user's terminal; ESC [ 2 J would clear it.
+        var text = "host h {\n nic n { model simnic-10g; rx-rings 1 }\n vm a\u001b]0;pwned\u0007\u001b[2J on n { mac 02:00:00:00:00:01 }\n}\n";
+
+        var compilation = TestSources.Compile(text);
+
+        Assert.NotEmpty(compilation.Diagnostics);
+        foreach (var d in compilation.Diagnostics) Assert.DoesNotContain(d.ToString(), c => char.IsControl(c));
+        Assert.Contains(compilation.Diagnostics, d => d.Message.Contains("\\u001B", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_ten_megabyte_word_does_not_become_a_ten_megabyte_message()
+    {
+        var word = new string('x', 10_000_000);
+        var text = "host h {\n nic n { model " + word + "; rx-rings 1 }\n}\n";
+
+        var compilation = TestSources.Compile(text);
+
+        var diagnostic = Assert.Single(compilation.Errors(), d => d.Message.Contains("xxxx", StringComparison.Ordinal));
+        Assert.True(diagnostic.Message.Length < 1_000, $"{diagnostic.Message.Length} characters");
+        Assert.Contains("10,000,000 characters", diagnostic.Message);
+    }
 }

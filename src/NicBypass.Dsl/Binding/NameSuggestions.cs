@@ -3,15 +3,23 @@ namespace NicBypass.Dsl.Binding;
 /// <summary>Finds the closest valid name for a misspelt one ("did you mean 'rx-rings'?").</summary>
 public static class NameSuggestions
 {
+    /// <summary>The longest name a suggestion is looked for (or offered).</summary>
+    public const int MaxLength = 64;
+
     /// <summary>The candidate nearest to <paramref name="input"/> by edit distance, if near enough to be a typo.</summary>
     public static string? Closest(string input, IEnumerable<string> candidates)
     {
         string? best = null;
         var bestDistance = int.MaxValue;
+        // Names are short: a typo of one is too. Past this, no suggestion (and no cost).
+        if (input.Length > MaxLength) return null;
         var limit = Math.Max(2, input.Length / 3);
+        var lower = input.ToLowerInvariant();
         foreach (var candidate in candidates)
         {
-            var distance = Distance(input.ToLowerInvariant(), candidate.ToLowerInvariant());
+            // The distance is at least the difference in length: skip what cannot be near.
+            if (candidate.Length > MaxLength || Math.Abs(candidate.Length - input.Length) > limit) continue;
+            var distance = Distance(lower, candidate.ToLowerInvariant());
             // Ties go to the candidate that shares the longer prefix ("simnic-10" → "simnic-10g").
             if (distance < bestDistance || (distance == bestDistance && best is not null && CommonPrefix(input, candidate) > CommonPrefix(input, best)))
             {

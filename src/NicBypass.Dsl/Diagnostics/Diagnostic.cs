@@ -12,8 +12,37 @@ public sealed record Diagnostic(string Id, DiagnosticSeverity Severity, string M
 {
     /// <summary>Creates a diagnostic from its descriptor, filling the message template.</summary>
     public static Diagnostic Create(DiagnosticDescriptor descriptor, SourceLocation location, IEnumerable<SourceLocation>? related, params object[] args) =>
-        new(descriptor.Id, descriptor.Severity, string.Format(CultureInfo.InvariantCulture, descriptor.MessageFormat, args), location,
+        new(descriptor.Id, descriptor.Severity, string.Format(CultureInfo.InvariantCulture, descriptor.MessageFormat, args.Select(Safe).ToArray()), location,
             (related ?? Array.Empty<SourceLocation>()).ToEquatableArray());
+
+    /// <summary>The most characters of one value a message repeats (a 10 MB word is not a 10 MB message).</summary>
+    public const int MaxValueLength = 400;
+
+    // A value from the file goes into a message that terminals and IDEs print: control
+    // characters (an ESC sequence in a name would retitle or clear the user's terminal) are
+    // shown as \uXXXX escapes, and long values are cut.
+    private static object Safe(object argument)
+    {
+        if (argument is not string text) return argument;
+        var cut = text.Length > MaxValueLength;
+        var shown = cut ? text.Substring(0, MaxValueLength) : text;
+        var needsEscape = false;
+        foreach (var c in shown)
+        {
+            if (char.IsControl(c)) { needsEscape = true; break; }
+        }
+        if (needsEscape)
+        {
+            var builder = new System.Text.StringBuilder(shown.Length + 16);
+            foreach (var c in shown)
+            {
+                if (char.IsControl(c)) builder.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+                else builder.Append(c);
+            }
+            shown = builder.ToString();
+        }
+        return cut ? shown + "… (" + text.Length.ToString("N0", CultureInfo.InvariantCulture) + " characters)" : shown;
+    }
 
     /// <summary><c>error</c>, <c>warning</c> or <c>info</c>, as MSBuild prints it.</summary>
     public string SeverityText => Severity switch
