@@ -20,6 +20,28 @@ namespace NicBypass.Hosting;
 /// </summary>
 public static class TrafficSimulation
 {
+    /// <summary>The most frames one run may offer (about a minute of wall time on a small machine): past it, shorten <c>--seconds</c> or lower the rates.</summary>
+    public const long MaxFrames = 100_000_000;
+
+    /// <summary>How many frames a run of <paramref name="options"/> on <paramref name="host"/> will offer (the same rates the run uses), noise included.</summary>
+    public static double EstimateFrames(NetworkHost host, SimulationOptions options)
+    {
+        double total = 0;
+        foreach (var nic in host.Nics)
+        {
+            var vnics = host.Vnics.Where(v => v.Nic == nic).ToList();
+            var size = Math.Min(options.FrameSize, nic.Device.MaxFrameLength - 4);
+            foreach (var vnic in vnics)
+            {
+                var rate = options.Offers is { } offers && offers.TryGetValue(vnic.Name, out var offered) ? offered
+                           : options.RateBitsPerSecond
+                           ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / Math.Max(1, vnics.Count));
+                total += rate * options.Seconds / (8.0 * size);
+            }
+        }
+        return total * (options.Mix ? 1.01 : 1);
+    }
+
     /// <summary>Runs the simulation; <paramref name="progress"/> gets the fraction of virtual time done.</summary>
     public static TrafficReport Run(NetworkHost host, VirtualClock clock, SimulationOptions options, Action<double>? progress = null)
     {

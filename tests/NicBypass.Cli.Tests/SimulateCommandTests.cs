@@ -174,6 +174,7 @@ public class SimulateCommandTests
     [Theory]
     [InlineData("--rate", "fast", "--rate 'fast'")]
     [InlineData("--seconds", "0", "--seconds must be")]
+    [InlineData("--seconds", "NaN", "--seconds must be a number in (0, 3600], not NaN")]
     [InlineData("--frame-size", "20", "--frame-size must be")]
     public void Bad_options_are_clear_errors(string option, string value, string message)
     {
@@ -181,5 +182,15 @@ public class SimulateCommandTests
 
         Assert.Equal(1, exit);
         Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public void A_run_that_would_take_days_is_refused_with_an_estimate_before_it_starts()
+    {
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--rate", "1000000G", "--frame-size", "60");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("would offer about", error);
+        Assert.Contains("lower --seconds, --rate or --offer", error);
     }
 }

@@ -214,6 +214,19 @@ public class ValidatorTests
         Assert.Equal(line.IndexOf("cpu ", StringComparison.Ordinal) + 6, diagnostic.Location.Span.Column);
     }
 
+    [Theory]
+    [InlineData("2000000000")]
+    [InlineData("1025")]
+    public void A_host_with_billions_of_processors_is_refused_on_its_value(string cpus)
+    {
+        var compilation = TestSources.Compile("host h { cpus " + cpus + "\n nic n { model simnic-10g; rx-rings 1 }\n vm v on n { mac 02:00:00:00:00:01 } }");
+
+        var diagnostic = Assert.Single(compilation.Errors());
+        Assert.Equal("NB0014", diagnostic.Id);
+        Assert.Contains("at most 1024 processors", diagnostic.Message);
+        Assert.Equal((1, 15), (diagnostic.Location.Span.Line, diagnostic.Location.Span.Column));
+    }
+
     [Fact]
     public void Defaults_are_filled_in()
     {

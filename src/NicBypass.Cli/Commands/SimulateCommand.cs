@@ -56,9 +56,9 @@ internal static class SimulateCommand
             }
             var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed),
                 offers.Count == 0 ? null : offers);
-            if (options.Seconds <= 0 || options.Seconds > 3600)
+            if (!(options.Seconds > 0 && options.Seconds <= 3600)) // NaN too
             {
-                error.WriteLine("error: --seconds must be in (0, 3600]");
+                error.WriteLine($"error: --seconds must be a number in (0, 3600], not {parse.GetValue(seconds).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
                 return NicBypassCli.ErrorExitCode;
             }
             if (options.FrameSize < 60)
@@ -87,6 +87,15 @@ internal static class SimulateCommand
                 error.WriteLine($"error: --offer: host '{host.Name}' has no VNIC '{name}'; its VNICs are {string.Join(", ", host.Vnics.Select(v => v.Name))}");
                 return NicBypassCli.ErrorExitCode;
             }
+        }
+
+        var frames = TrafficSimulation.EstimateFrames(host, options);
+        if (frames > TrafficSimulation.MaxFrames)
+        {
+            error.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "error: this run would offer about {0:N0} frames ({1} s at these rates with {2}-byte frames); at most {3:N0} are simulated in one run: lower --seconds, --rate or --offer, or raise --frame-size",
+                frames, options.Seconds, options.FrameSize, TrafficSimulation.MaxFrames));
+            return NicBypassCli.ErrorExitCode;
         }
 
         Runtime.Virtualization.TrafficReport report;

@@ -43,8 +43,13 @@ internal sealed class HostBinder
         foreach (var property in host.Properties)
         {
             if (_properties.Check(property, BlockKind.Host, owner, seen) is not { } rule) continue;
-            if (rule.Name == "cpus" && _values.Count(_values.Single(property), "cpus") is { } n)
+            if (rule.Name == "cpus" && _values.Single(property) is var token && _values.Count(token, "cpus") is { } n)
             {
+                if (n > HostDefinition.MaxCpus)
+                {
+                    _context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, "cpus", $"a host has at most {HostDefinition.MaxCpus} processors");
+                    continue;
+                }
                 cpus = n;
                 cpusGiven = true;
             }

@@ -12,6 +12,9 @@ public sealed record HostDefinition(
 {
     public const int DefaultCpus = 1;
 
+    /// <summary>The most processors a host may declare (each is a simulated processor with a thread in the threaded mode).</summary>
+    public const int MaxCpus = 1024;
+
     /// <summary>The VNICs on <paramref name="nic"/>, in declaration order.</summary>
     public IEnumerable<VnicDefinition> VnicsOn(string nic) => Vnics.Where(v => v.Nic == nic);
 }
