@@ -155,6 +155,12 @@ public class SimulateCommandTests
             var dropped = vnic.GetProperty("dropped").EnumerateObject().Sum(d => d.Value.GetInt64());
             Assert.Equal(vnic.GetProperty("received").GetInt64(), vnic.GetProperty("delivered").GetInt64() + dropped + vnic.GetProperty("queued").GetInt64());
         }
+        // Per NIC: Σ vnics.received = received − Σ dropped + replicated (the broadcast noise of --mix reaches all three).
+        var nic = json.RootElement.GetProperty("nics")[0];
+        var nicDropped = nic.GetProperty("dropped").EnumerateObject().Sum(d => d.Value.GetInt64());
+        Assert.True(nic.GetProperty("replicated").GetInt64() > 0);
+        Assert.Equal(vnics.EnumerateArray().Sum(v => v.GetProperty("received").GetInt64()),
+            nic.GetProperty("received").GetInt64() - nicDropped + nic.GetProperty("replicated").GetInt64());
         var vsq = vnics[0].GetProperty("vsq");
         Assert.True(vsq.GetProperty("backlogs").GetInt64() > 0);
         Assert.True(vsq.GetProperty("pollingSwitches").GetInt64() > 0);

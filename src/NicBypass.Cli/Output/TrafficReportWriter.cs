@@ -50,6 +50,7 @@ public static class TrafficReportWriter
                 }
                 json.WriteNumber("received", nic.Received);
                 WriteDrops(json, nic.Dropped);
+                json.WriteNumber("replicated", nic.Replicated);
                 json.WriteStartArray("vnics");
                 foreach (var vnic in nic.Vnics)
                 {
@@ -123,7 +124,8 @@ public static class TrafficReportWriter
         foreach (var nic in report.Nics)
         {
             output.WriteLine();
-            output.WriteLine(string.Format(culture, "NIC {0}: received {1:N0}, dropped {2}", nic.Name, nic.Received, Drops(nic.Dropped)));
+            output.WriteLine(string.Format(culture, "NIC {0}: received {1:N0}, dropped {2}{3}", nic.Name, nic.Received, Drops(nic.Dropped),
+                nic.Replicated > 0 ? string.Format(culture, ", replicated {0:N0} (extra copies of group frames)", nic.Replicated) : ""));
             if (nic.Wire is { Dropped: > 0 } wire)
             {
                 output.WriteLine(string.Format(culture, "  wire: offered {0:N0}, carried {1:N0}, dropped {2:N0} (beyond the link rate)", wire.Offered, wire.Carried, wire.Dropped));

@@ -18,6 +18,9 @@ public sealed class TrafficCounters
     /// <summary>Ethernet bytes (header and payload, no preamble or FCS) of the delivered frames.</summary>
     public long DeliveredBytes;
 
+    /// <summary>On a NIC: extra copies made of group frames (a frame for three VNICs counts two), so that the VNICs' received add up to the NIC's.</summary>
+    public long Replicated;
+
     public void Drop(DropReason reason) => _dropped[(int)reason]++;
 
     public void Drop(DropReason reason, long count) => _dropped[(int)reason] += count;

@@ -423,7 +423,8 @@ public sealed class NetworkHost
                 !_costs.IsFree && _vms.FirstOrDefault(vm => vm.Vnic == v) is { } guest
                     ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyNanoseconds / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
                     : null)).ToList(),
-            new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped))).ToList();
+            new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
+            nic.Device.Counters.Replicated)).ToList();
         // Processors are reported when the cost model is on (their busy time means something then).
         var cpus = _costs.IsFree ? null : _processors.Select(p => new ProcessorTrafficReport(p.Id,
             seconds > 0 ? p.BusyNanoseconds / (seconds * 1e9) : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();

@@ -8,7 +8,8 @@ namespace NicBypass.Runtime.Virtualization;
 public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> Nics, double Seconds, IReadOnlyList<ProcessorTrafficReport>? Cpus = null);
 
 /// <summary>One NIC: what its link was offered and carried, frames off its wire and the drops no VNIC owns.</summary>
-public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null);
+/// <remarks><c>Σ Vnics.Received = Received − Σ Dropped + Replicated</c> (extra copies of group frames).</remarks>
+public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null, long Replicated = 0);
 
 /// <summary>
 /// One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops
