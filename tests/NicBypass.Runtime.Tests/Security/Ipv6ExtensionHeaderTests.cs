@@ -1,0 +1,79 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Stacks;
+using PacketDotNet;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>IPv6 extension headers a host walks in passing (RFC 8200 4), and those it must not accept.</summary>
+public class Ipv6ExtensionHeaderTests
+{
+    private const string Topology = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip fd00::20; protocols udp; ports 53 }
+        }
+        """;
+
+    [Fact]
+    public void An_echo_request_behind_a_hop_by_hop_header_is_answered()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        host.Send("e0", WithExtension(TestFrames.Ping6("02:00:00:00:00:01", "fd00::20"), type: 0));
+
+        var reply = TestFrames.Parse(Assert.Single(wires["e0"].Frames)).Extract<IcmpV6Packet>();
+        Assert.Equal(IcmpV6Type.EchoReply, reply.Type);
+    }
+
+    [Fact]
+    public void A_datagram_behind_destination_options_and_a_finished_routing_header_reaches_its_socket()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var socket = host.NetworkStack("web").Stack.BindUdp(53);
+        var datagram = TestFrames.Udp("02:00:00:00:00:01", "fd00::20", 53, new byte[16]);
+
+        host.Send("e0", WithExtension(datagram, type: 60), WithExtension(datagram, type: 43, segmentsLeft: 0), WithExtension(WithExtension(datagram, type: 60), type: 0));
+
+        Assert.Equal(3, socket.Received);
+    }
+
+    [Fact]
+    public void A_routing_header_with_segments_left_or_a_truncated_extension_header_is_not_accepted()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        var socket = web.Stack.BindUdp(53);
+        var datagram = TestFrames.Udp("02:00:00:00:00:01", "fd00::20", 53, new byte[16]);
+        var truncated = WithExtension(datagram, type: 60);
+        truncated[14 + 40 + 1] = 200; // claims 1,608 bytes of options
+
+        host.Send("e0", WithExtension(datagram, type: 43, segmentsLeft: 2), truncated, WithExtension(WithExtension(datagram, type: 0), type: 0)); // hop-by-hop twice
+
+        Assert.Equal(0, socket.Received);
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Unsupported));
+        Assert.Equal(2, web.Counters.Dropped(StackDropReason.Malformed));
+        Assert.Empty(wires["e0"].Frames);
+    }
+
+    // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
+    private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0)
+    {
+        var result = new byte[frame.Length + 8];
+        frame.AsSpan(0, 54).CopyTo(result);
+        frame.AsSpan(54).CopyTo(result.AsSpan(62));
+        result[54] = frame[20];                     // its next header: what followed the fixed header
+        result[55] = 0;                              // 8 bytes
+        if (type == 43)
+        {
+            result[56] = 0;                          // routing type 0 (deprecated, but the walk only reads the header)
+            result[57] = segmentsLeft;
+        }
+        else
+        {
+            result[56] = 1;                          // PadN option covering the rest
+            result[57] = 4;
+        }
+        result[20] = type;
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(18), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(18)) + 8));
+        return result;
+    }
+}
