@@ -118,4 +118,83 @@ public class CaptureReaderTests
         Assert.Equal(new[] { 1_000_000_123L, 2_000_000_000L }, frames.Select(f => f.TimestampNanoseconds));
         Assert.Equal(Frame(4, 1514), frames[1].Data);
     }
+
+    // A valid pcapng — section header, interface, one enhanced packet — with one field overwritten
+    // at `at` (an offset into the file) by `value`.
+    private static byte[] CraftedPcapng(int at = -1, uint value = 0)
+    {
+        var bytes = new List<byte>();
+        void Block(uint type, byte[] body)
+        {
+            var total = (uint)(12 + body.Length);
+            var b = new byte[total];
+            BinaryPrimitives.WriteUInt32LittleEndian(b, type);
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), total);
+            body.CopyTo(b, 8);
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)total - 4), total);
+            bytes.AddRange(b);
+        }
+        var shb = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
+        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
+        Block(0x0A0D0D0A, shb);       // bytes 0..27
+        Block(1, new byte[8]);         // bytes 28..47: link type 0 → patched to 1 below
+        bytes[28 + 8] = 1;
+        var epb = new byte[20 + 60];
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(12), 60);
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(16), 60);
+        Block(6, epb);                 // bytes 48..: id at 56, captured length at 68
+        var file = bytes.ToArray();
+        if (at >= 0) BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(at), value);
+        return file;
+    }
+
+    [Theory]
+    [InlineData(4, 0x8000_0000u, "bad section header length 2147483648")]   // a 2 GB section header
+    [InlineData(4, 0xFFFF_FFFCu, "bad section header length 4294967292")]   // a 4 GB one
+    [InlineData(52, 0x8000_0000u, "bad block length 2147483648")]           // a 2 GB packet block
+    [InlineData(68, 0x7FFF_FFF0u, "captured length 2147483632 runs past the block")] // caplen beyond the block (and int overflow)
+    [InlineData(68, 0xFFFF_FFFFu, "captured length 4294967295 runs past the block")]
+    [InlineData(56, 0xFFFF_FFFFu, "packet for undeclared interface 4294967295")]    // a "negative" interface id
+    public void A_crafted_pcapng_is_a_clear_error_at_its_offset_and_allocates_nothing_from_its_lengths(int at, uint value, string message)
+    {
+        Assert.Single(Read(CraftedPcapng())); // the file is valid before the one field is changed
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var error = Assert.Throws<CaptureFormatException>(() => Read(CraftedPcapng(at, value)));
+
+        Assert.Contains(message, error.Message);
+        Assert.Contains("at byte", error.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a length from the file was allocated");
+    }
+
+    [Fact]
+    public void Twenty_thousand_mutated_captures_only_ever_fail_with_a_capture_format_error()
+    {
+        var valid = CraftedPcapng();
+        var random = new Random(1234);
+        var failures = new List<string>();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var file = (byte[])valid.Clone();
+            for (var m = random.Next(1, 4); m > 0; m--)
+            {
+                var at = random.Next(file.Length);
+                file[at] = random.Next(3) switch { 0 => 0xFF, 1 => 0x00, _ => (byte)random.Next(256) };
+            }
+            try
+            {
+                Read(file);
+            }
+            catch (CaptureFormatException)
+            {
+            }
+            catch (Exception ex)
+            {
+                failures.Add($"{ex.GetType().Name}: {ex.Message} on {Convert.ToHexString(file)}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(3)));
+    }
 }

@@ -12,6 +12,9 @@ public static class CaptureReader
 {
     public const int LinkTypeEthernet = 1;
 
+    /// <summary>The longest pcapng block read (16 MB): no length read from the file allocates more.</summary>
+    public const uint MaxBlockLength = 16 * 1024 * 1024;
+
     public static IEnumerable<CaptureFrame> Read(Stream stream)
     {
         var head = new byte[4];
@@ -88,7 +91,7 @@ public static class CaptureReader
                     var other => throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: unknown byte-order magic {other:x8}"),
                 };
                 var total = U32(blockHead.AsSpan(4), little);
-                if (total < 28 || total % 4 != 0) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad section header length {total}");
+                if (total < 28 || total % 4 != 0 || total > MaxBlockLength) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad section header length {total}");
                 body = new byte[total - 12];
                 if (ReadExactly(stream, body) < body.Length) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the section header is cut short");
                 interfaces.Clear();
@@ -96,7 +99,7 @@ public static class CaptureReader
                 continue;
             }
             var length = U32(blockHead.AsSpan(4), little);
-            if (length < 12 || length % 4 != 0 || length > 16 * 1024 * 1024) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad block length {length}");
+            if (length < 12 || length % 4 != 0 || length > MaxBlockLength) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad block length {length}");
             body = new byte[length - 8];
             if (ReadExactly(stream, body) < body.Length) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the block is cut short");
             type = U32(blockHead, little);
@@ -110,13 +113,16 @@ public static class CaptureReader
                 case 6: // enhanced packet
                 {
                     if (content.Length < 20) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: enhanced packet block is cut short");
-                    var id = (int)U32(content, little);
-                    if (id >= interfaces.Count) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: packet for undeclared interface {id}");
+                    var id = U32(content, little); // unsigned: a "negative" id is just a large one
+                    if (id >= (uint)interfaces.Count) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: packet for undeclared interface {id}");
                     var stamp = ((ulong)U32(content.Slice(4), little) << 32) | U32(content.Slice(8), little);
-                    var captured = (int)U32(content.Slice(12), little);
+                    var capturedLength = U32(content.Slice(12), little);
                     var original = (int)Math.Min(U32(content.Slice(16), little), int.MaxValue);
-                    if (captured < 0 || 20 + captured > content.Length) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: captured length {captured} runs past the block");
-                    var (linkType, units) = interfaces[id];
+                    // Compared without adding, so no length (up to 4 GB) can overflow past the check.
+                    if (capturedLength > (uint)(content.Length - 20)) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: captured length {capturedLength} runs past the block");
+                    var captured = (int)capturedLength;
+                    if (captured < 0) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: captured length {captured} runs past the block");
+                    var (linkType, units) = interfaces[(int)id];
                     yield return new CaptureFrame(ToNanoseconds(stamp, units), content.Slice(20, captured).ToArray(), original, linkType);
                     break;
                 }
