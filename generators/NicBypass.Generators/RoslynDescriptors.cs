@@ -47,10 +47,12 @@ internal static class RoslynDescriptors
     public static readonly RoslynDescriptor InvalidValue = Create("NB0029", DiagnosticSeverity.Error, Language.InvalidValue);
     public static readonly RoslynDescriptor InternalError = Create("NB0030", DiagnosticSeverity.Error, Language.InternalError);
 
+    public static readonly RoslynDescriptor SoftwareRingsTooDeep = Create("NB0031", DiagnosticSeverity.Error, Language.SoftwareRingsTooDeep);
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static IReadOnlyList<RoslynDescriptor> All { get; } = new[]
     {
-        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError,
+        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError, SoftwareRingsTooDeep,
     };
 
     private static RoslynDescriptor Create(string id, DiagnosticSeverity severity, DslDescriptor source) =>

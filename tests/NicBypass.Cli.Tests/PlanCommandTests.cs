@@ -100,4 +100,29 @@ public class PlanCommandTests
         Assert.Equal(0, exit);
         Assert.Equal("no hosts declared\n", output);
     }
+
+    private static string DeepHost(int vnics, int width) =>
+        "host big {\n    nic e0 { model simnic-100g; rx-rings 1; soft-ring-width " + width + " }\n"
+        + string.Concat(Enumerable.Range(0, vnics).Select(i => $"    vm v{i} on e0 {{ mac 02:00:00:{i >> 8 & 255:x2}:{i & 255:x2}:01 }}\n")) + "}\n";
+
+    [Fact]
+    public void Thirty_thousand_vnics_in_software_rings_two_wide_are_a_located_error_not_a_stack_overflow()
+    {
+        var (exit, output, _) = CliRunner.Run("check", CliRunner.TempFile(DeepHost(30_000, 2)));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error NB0031", output);
+        Assert.Contains("soft-ring-width 301", output);
+    }
+
+    [Fact]
+    public void A_plan_nested_as_deep_as_allowed_writes_its_json()
+    {
+        // 101 VNICs behind one hardware ring, two SRRs a level: 100 levels, the most allowed.
+        var (exit, output, error) = CliRunner.Run("plan", CliRunner.TempFile(DeepHost(101, 2)), "--format", "json");
+
+        Assert.True(exit == 0, error);
+        using var json = System.Text.Json.JsonDocument.Parse(output, new System.Text.Json.JsonDocumentOptions { MaxDepth = 2048 });
+        Assert.Equal("big", json.RootElement.GetProperty("hosts")[0].GetProperty("name").GetString());
+    }
 }

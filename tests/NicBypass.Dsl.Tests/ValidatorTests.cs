@@ -26,6 +26,9 @@ public class ValidatorTests
     private const string VmB = "    }\n    vm b on n0 { mac 02:00:00:00:00:02 }";
     private const string VmC = "    }\n    vm b on n0 { mac 02:00:00:00:00:02 }\n    vm c on n0 { mac 02:00:00:00:00:03 }";
 
+    // 101 more VMs: 102 VNICs behind one hardware ring.
+    private static readonly string HundredMoreVms = "    }\n" + string.Join("\n", Enumerable.Range(0, 101).Select(i => $"    vm m{i} on n0 {{ mac 02:00:00:00:{i / 256 + 1:x2}:{i % 256:x2} }}"));
+
     private static string With(params (int Line, string Text)[] replacements)
     {
         var lines = BaseLines.ToArray();
@@ -72,6 +75,7 @@ public class ValidatorTests
         { "NB0026", With((8, Mac1 + "; vlan 4095")), 8, 37, With((8, Mac1 + "; vlan 4094")) },
         { "NB0027", With((5, "        rx-rings 1"), (9, VmB)), 3, 9, With((5, "        rx-rings 2"), (9, VmB)) },
         { "NB0028", With((5, "        rx-rings 4; mtu 9001")), 5, 25, With((5, "        rx-rings 4; mtu 9000")) },
+        { "NB0031", With((5, "        rx-rings 1; soft-ring-width 2"), (9, HundredMoreVms)), 3, 9, With((5, "        rx-rings 1; soft-ring-width 3"), (9, HundredMoreVms)) },
         { "NB0029", With((8, Mac1 + "; ring dedicated")), 8, 37, With((8, Mac1 + "; ring hardware")) },
     };
 

@@ -128,6 +128,11 @@ public static class DiagnosticDescriptors
         "Internal error", "NicBypass could not process this file: {0}; please report it with the file attached",
         "The generator failed on a file in a way it did not expect; the build reports it on the file instead of crashing.");
 
+    /// <summary>An extension: software rings would nest deeper than the runtime, the generated code and the plan's JSON can carry.</summary>
+    public static readonly DiagnosticDescriptor SoftwareRingsTooDeep = new("NB0031", DiagnosticSeverity.Error,
+        "Software rings nest too deep", "NIC '{0}': {1} VNICs share its last hardware ring through software rings {2} wide, nested {3} deep; at most {4} levels: set 'soft-ring-width {5}' or more, or give it more rx-rings",
+        "Past a NIC's hardware rings, VNICs share software rings of soft-ring-width SRRs, nesting on the last one; each level classifies every VNIC below it, so depth is bounded.");
+
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
@@ -135,6 +140,6 @@ public static class DiagnosticDescriptors
         MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber,
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
-        InvalidValue, InternalError,
+        InvalidValue, InternalError, SoftwareRingsTooDeep,
     };
 }

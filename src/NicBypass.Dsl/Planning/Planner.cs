@@ -53,6 +53,18 @@ public static class Planner
         }
 
         var softwareRings = new List<SoftwareRingPlan>();
+        if (n > k && SoftwareRingDepth(n - (k - 1), nic.SoftRingWidth) is var depth && depth > MaxSoftwareRingDepth)
+        {
+            // Bounded before anything is built: the nesting would recurse that deep here, in the
+            // lowering and at run time, and each level's classifier covers every VNIC below it.
+            var rest = n - (k - 1);
+            var width = (int)Math.Min(int.MaxValue, (rest - 2L) / MaxSoftwareRingDepth + 2);
+            while (SoftwareRingDepth(rest, width) > MaxSoftwareRingDepth) width++;
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.SoftwareRingsTooDeep, nic.Location, null,
+                nic.Name, rest, nic.SoftRingWidth, depth, MaxSoftwareRingDepth, width));
+            return new NicPlan(nic.Name, nic.Model, nic.TxRings, nic.Msi, order.Select(v => v.Name).ToEquatableArray(),
+                Enumerable.Range(0, k).Select(i => new RingBinding(i, null, null)).ToEquatableArray(), new ClassifierProgram(nic.Model.ClassifierFields, EquatableArray<ClassifierEntry>.Empty));
+        }
         if (n > k)
         {
             var rest = order.Skip(dedicated).ToList();
@@ -82,6 +94,13 @@ public static class Planner
         }
         return plan;
     }
+
+    /// <summary>The deepest software-ring nesting a plan may have.</summary>
+    public const int MaxSoftwareRingDepth = 100;
+
+    // Levels of software rings `count` VNICs need at `width`: each level but the last serves width − 1.
+    private static long SoftwareRingDepth(long count, int width) =>
+        count <= width ? 1 : 1 + (count - width + width - 2) / (width - 1);
 
     // Builds the software ring for `vnics`, nesting on its last SRR when they exceed the width.
     private static SoftwareRingPlan BuildSoftwareRing(NicDefinition nic, List<VnicDefinition> vnics, ref int counter)
