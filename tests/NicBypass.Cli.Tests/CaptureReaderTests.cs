@@ -22,6 +22,18 @@ public class CaptureReaderTests
         return bytes.ToArray();
     }
 
+    // One little-endian pcapng block: type, total length, body, total length again.
+    private static void PcapngBlock(List<byte> bytes, uint type, byte[] body)
+    {
+        var total = (uint)(12 + body.Length);
+        var b = new byte[total];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, type);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), total);
+        body.CopyTo(b, 8);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)total - 4), total);
+        bytes.AddRange(b);
+    }
+
     private static List<CaptureFrame> Read(byte[] file) => CaptureReader.Read(new MemoryStream(file)).ToList();
 
     [Theory]
@@ -44,16 +56,7 @@ public class CaptureReaderTests
     public void Pcapng_with_section_interface_enhanced_and_simple_blocks()
     {
         var bytes = new List<byte>();
-        void Block(uint type, byte[] body)
-        {
-            var total = (uint)(12 + body.Length);
-            var b = new byte[total];
-            BinaryPrimitives.WriteUInt32LittleEndian(b, type);
-            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), total);
-            body.CopyTo(b, 8);
-            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)total - 4), total);
-            bytes.AddRange(b);
-        }
+        void Block(uint type, byte[] body) => PcapngBlock(bytes, type, body);
         var shb = new byte[16];
         BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
         BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
@@ -124,16 +127,7 @@ public class CaptureReaderTests
     private static byte[] CraftedPcapng(int at = -1, uint value = 0)
     {
         var bytes = new List<byte>();
-        void Block(uint type, byte[] body)
-        {
-            var total = (uint)(12 + body.Length);
-            var b = new byte[total];
-            BinaryPrimitives.WriteUInt32LittleEndian(b, type);
-            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), total);
-            body.CopyTo(b, 8);
-            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)total - 4), total);
-            bytes.AddRange(b);
-        }
+        void Block(uint type, byte[] body) => PcapngBlock(bytes, type, body);
         var shb = new byte[16];
         BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
         BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
