@@ -30,17 +30,19 @@ public static class TrafficSimulation
         foreach (var nic in host.Nics)
         {
             var vnics = host.Vnics.Where(v => v.Nic == nic).ToList();
-            var size = Math.Min(options.FrameSize, nic.Device.MaxFrameLength - 4);
-            foreach (var vnic in vnics)
-            {
-                var rate = options.Offers is { } offers && offers.TryGetValue(vnic.Name, out var offered) ? offered
-                           : options.RateBitsPerSecond
-                           ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / Math.Max(1, vnics.Count));
-                total += rate * options.Seconds / (8.0 * size);
-            }
+            foreach (var vnic in vnics) total += RateOf(vnic, vnics.Count, options) * options.Seconds / (8.0 * FrameSizeOf(nic, options));
         }
         return total * (options.Mix ? 1.01 : 1);
     }
+
+    // The bits per second offered to a VNIC: its --offer, else --rate, else twice its allocation,
+    // else its share of the link.
+    private static double RateOf(Vnic vnic, int vnicsOnNic, SimulationOptions options) =>
+        options.Offers is { } offers && offers.TryGetValue(vnic.Name, out var offered) ? offered
+        : options.RateBitsPerSecond
+          ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : vnic.Nic.Device.LinkSpeedBitsPerSecond / vnicsOnNic);
+
+    private static int FrameSizeOf(HostNic nic, SimulationOptions options) => Math.Min(options.FrameSize, nic.Device.MaxFrameLength - 4);
 
     /// <summary>Runs the simulation; <paramref name="progress"/> gets the fraction of virtual time done.</summary>
     public static TrafficReport Run(NetworkHost host, VirtualClock clock, SimulationOptions options, Action<double>? progress = null)
@@ -63,14 +65,11 @@ public static class TrafficSimulation
         {
             var vnics = host.Vnics.Where(v => v.Nic == nic).ToList();
             if (vnics.Count == 0) continue;
-            var size = Math.Min(options.FrameSize, nic.Device.MaxFrameLength - 4);
+            var size = FrameSizeOf(nic, options);
             double total = 0;
             foreach (var vnic in vnics)
             {
-                var rate = options.Offers is { } offers && offers.TryGetValue(vnic.Name, out var offered) ? offered
-                           : options.RateBitsPerSecond
-                           ?? (vnic.Settings.Bandwidth is { } allocation ? 2 * allocation : nic.Device.LinkSpeedBitsPerSecond / vnics.Count);
-                var interval = 8e9 * size / rate;
+                var interval = 8e9 * size / RateOf(vnic, vnics.Count, options);
                 total += 1e9 / interval;
                 streams.Add(new Stream(nic, host.NetworkStackOf(vnic) is { } vns ? Datagram(vns, size, applications) : Frame(vnic, size), interval));
             }

@@ -162,12 +162,8 @@ internal sealed class NeighborCache
     /// <summary>A unicast packet from <paramref name="source"/> came from <paramref name="mac"/>: a new stale entry if it has none; an existing entry is never changed by it.</summary>
     public void Glean(NetworkAddress source, ulong mac)
     {
-        if (_entries.TryGetValue(source, out var known))
-        {
-            // A packet answers a resolution in progress as well as a reply would not: leave it to the solicitation.
-            return;
-        }
-        if (!Learnable(source, mac)) return;
+        // An existing entry — known, or being resolved (left to the solicitation's answer) — is never changed by it.
+        if (_entries.ContainsKey(source) || !Learnable(source, mac)) return;
         var entry = Admit(source);
         if (entry is null || Volatile.Read(ref entry.Mac) != 0) return;
         Update(entry, mac, confirmed: false);

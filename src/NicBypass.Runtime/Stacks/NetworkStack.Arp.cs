@@ -24,14 +24,14 @@ public sealed partial class NetworkStack
         Counters.Add(ref Counters._answered);
         if (operation == ArpHeader.Request)
         {
-            Neighbors.Observe(sender, senderMac); // it asked for us: a stale entry, never over a reachable one
+            _neighbors.Observe(sender, senderMac); // it asked for us: a stale entry, never over a reachable one
         }
         else
         {
             // A reply: it confirms what we solicited; an unsolicited one only updates a stale entry.
-            var (known, _) = Neighbors.Lookup(sender);
-            if (known == 0) Neighbors.Confirm(sender, senderMac);
-            else Neighbors.Unsolicited(sender, senderMac);
+            var (known, _) = _neighbors.Lookup(sender);
+            if (known == 0) _neighbors.Confirm(sender, senderMac);
+            else _neighbors.Unsolicited(sender, senderMac);
             return;
         }
 

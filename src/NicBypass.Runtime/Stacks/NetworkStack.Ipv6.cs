@@ -74,7 +74,7 @@ public sealed partial class NetworkStack
         {
             case 135 when icmp.Length >= 24 && Owns(NetworkAddress.Read(icmp.Slice(8, 16))):
                 Counters.Add(ref Counters._answered);
-                if (source.Value != 0 && hopLimit == 255) Neighbors.Observe(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
+                if (source.Value != 0 && hopLimit == 255) _neighbors.Observe(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
                 AdvertiseNeighbor(solicitorMac, source, NetworkAddress.Read(icmp.Slice(8, 16)));
                 return;
             case 136 when icmp.Length >= 24:
@@ -87,8 +87,8 @@ public sealed partial class NetworkStack
                 Counters.Add(ref Counters._answered);
                 var target = NetworkAddress.Read(icmp.Slice(8, 16));
                 var advertised = LinkLayerOption(icmp.Slice(24), 2) ?? solicitorMac;
-                if ((icmp[4] & 0x40) != 0) Neighbors.Confirm(target, advertised);     // solicited: it answers our solicitation
-                else if ((icmp[4] & 0x20) != 0) Neighbors.Unsolicited(target, advertised); // override, unasked: a stale entry only
+                if ((icmp[4] & 0x40) != 0) _neighbors.Confirm(target, advertised);     // solicited: it answers our solicitation
+                else if ((icmp[4] & 0x20) != 0) _neighbors.Unsolicited(target, advertised); // override, unasked: a stale entry only
                 return;
             case 128 when unicast:
                 Counters.Add(ref Counters._answered);

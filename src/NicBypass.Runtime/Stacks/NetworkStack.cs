@@ -220,23 +220,29 @@ public sealed partial class NetworkStack
     /// </summary>
     internal void ReceiveTransport(ReadOnlySpan<byte> frame)
     {
-        var packet = frame.Slice(EthernetHeader.Length);
+        // IP checked the headers already: they are read again, not checked.
+        ReadOnlySpan<byte> packet, payload, source, destination;
+        byte protocol;
         if (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv4)
         {
-            Ipv4Header.TryRead(packet, out var ip);
-            var source = NetworkAddress.Read(ip.Source);
-            var destination = NetworkAddress.Read(ip.Destination);
-            if (ip.Protocol == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
-            else ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
+            Ipv4Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
+            packet = ip.Packet;
+            payload = ip.Payload;
+            source = ip.Source;
+            destination = ip.Destination;
+            protocol = ip.Protocol;
         }
         else
         {
-            Ipv6Header.TryRead(packet, out var ip);
-            var source = NetworkAddress.Read(ip.Source);
-            var destination = NetworkAddress.Read(ip.Destination);
-            if (ip.NextHeader == IpProtocol.Udp) ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
-            else ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
+            Ipv6Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
+            packet = ip.Packet;
+            payload = ip.Payload;
+            source = ip.Source;
+            destination = ip.Destination;
+            protocol = ip.NextHeader;
         }
+        if (protocol == IpProtocol.Udp) ReceiveUdp(packet, payload, NetworkAddress.Read(source), NetworkAddress.Read(destination), LinkGroup(frame));
+        else ReceiveTcp(packet, payload, NetworkAddress.Read(source), NetworkAddress.Read(destination), LinkGroup(frame));
     }
 
     /// <summary>Counts a packet IP passed on that the transport layer could not take (a full inbound VSQ).</summary>
@@ -268,8 +274,6 @@ public sealed partial class NetworkStack
 
     // A unicast IP packet from a neighbour tells us its MAC.
     private void Glean(NetworkAddress source, ReadOnlySpan<byte> frame) => _neighbors.Glean(source, EthernetHeader.ReadMac(frame.Slice(6)));
-
-    private NeighborCache Neighbors => _neighbors;
 
     private bool Owns(NetworkAddress address)
     {

@@ -231,13 +231,13 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     {
         if (_poller is { } poller) return poller.Poll(Room);
         var ring = Vnic.Ring;
-        if (ring is null || ring.InterruptsEnabled || ring.Count == 0)
+        if (ring is null || ring.InterruptsEnabled) return false; // not ours to poll
+        var room = Room;
+        if (ring.Count == 0 || room == 0)
         {
-            if (ring is { InterruptsEnabled: false, Count: 0 }) ring.InterruptControl(true);
+            if (ring.Count == 0) ring.InterruptControl(true); // drained meanwhile: back to interrupts
             return false;
         }
-        var room = Room;
-        if (room == 0) return false;
         var batch = t_batch ??= new PacketDescriptor[Virtualization.Processor.BatchSize];
         (Virtualization.Processor.Running ?? Vnic.Processor).ChargePoll();
         var n = ring.PollEntry(batch.AsSpan(0, Math.Min(room, batch.Length)), long.MaxValue, out var waiting);
