@@ -56,6 +56,22 @@ internal sealed class StackHarness
         }
     }
 
+    /// <summary>Threaded mode: sends <paramref name="data"/> from the application's thread while reading it at the other end; returns what arrived.</summary>
+    public static async Task<byte[]> TransferAsync(TcpConnection client, TcpConnection server, byte[] data, TimeSpan timeout)
+    {
+        var sending = client.SendAsync(data);
+        var received = new MemoryStream();
+        var buffer = new byte[16384];
+        while (received.Length < data.Length)
+        {
+            var n = await server.ReadAsync(buffer).WaitAsync(timeout);
+            Assert.True(n > 0, "the stream ended early");
+            received.Write(buffer, 0, n);
+        }
+        await sending.WaitAsync(timeout);
+        return received.ToArray();
+    }
+
     public static byte[] Pattern(int length, int seed)
     {
         var data = new byte[length];

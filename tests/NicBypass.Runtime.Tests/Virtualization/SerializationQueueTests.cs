@@ -103,17 +103,8 @@ public class SerializationQueueTests
             await client.Connected.WaitAsync(timeout);
             var entries = web.InboundEntries;
             var data = StackHarness.Pattern(2_000_000, 5);
-            var sending = client.SendAsync(data); // the application's thread: its sends enter the VSQ too
-            var received = new MemoryStream();
-            var buffer = new byte[16384];
-            while (received.Length < data.Length)
-            {
-                var n = await server.ReadAsync(buffer).WaitAsync(timeout);
-                Assert.True(n > 0, "the stream ended early");
-                received.Write(buffer, 0, n);
-            }
-            await sending.WaitAsync(timeout);
-            Assert.Equal(data, received.ToArray());
+            // The application's thread sends: its sends enter the VSQ too.
+            Assert.Equal(data, await StackHarness.TransferAsync(client, server, data, timeout));
             Assert.True(web.InboundEntries > entries, "application sends entered the VSQ");
         }
         finally

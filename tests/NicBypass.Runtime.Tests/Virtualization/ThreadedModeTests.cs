@@ -55,17 +55,8 @@ public class ThreadedModeTests
             await client.Connected.WaitAsync(timeout);
 
             var data = StackHarness.Pattern(1_000_000, 3);
-            var sending = client.SendAsync(data); // the application's thread, while the processors run theirs
-            var received = new MemoryStream();
-            var buffer = new byte[8192];
-            while (received.Length < data.Length)
-            {
-                var n = await server.ReadAsync(buffer).WaitAsync(timeout);
-                Assert.True(n > 0, "the stream ended early");
-                received.Write(buffer, 0, n);
-            }
-            await sending.WaitAsync(timeout);
-            Assert.Equal(data, received.ToArray());
+            // The application's thread sends while the processors run theirs.
+            Assert.Equal(data, await StackHarness.TransferAsync(client, server, data, timeout));
             Assert.True(cable.Lost > 0);
         }
         finally
