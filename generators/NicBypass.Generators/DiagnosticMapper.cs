@@ -20,12 +20,21 @@ internal static class DiagnosticMapper
     public static RoslynDiagnostic ToRoslyn(DslDiagnostic diagnostic)
     {
         var descriptor = ById[diagnostic.Id];
-        return RoslynDiagnostic.Create(descriptor, ToLocation(diagnostic.Location), diagnostic.RelatedLocations.Select(ToLocation), diagnostic.Message);
+        // The severity is the diagnostic's: one ID may be a warning or an error (NB0018).
+        return RoslynDiagnostic.Create(descriptor, ToLocation(diagnostic.Location), Severity(diagnostic.Severity),
+            diagnostic.RelatedLocations.Select(ToLocation), properties: null, diagnostic.Message);
     }
 
     public static RoslynDiagnostic InternalError(string path, Exception exception) =>
         ToRoslyn(DslDiagnostic.Create(DiagnosticDescriptors.InternalError, new Dsl.Text.SourceLocation(path, default), null,
             exception.GetType().Name + ": " + exception.Message));
+
+    private static RoslynSeverity Severity(DslSeverity severity) => severity switch
+    {
+        DslSeverity.Error => RoslynSeverity.Error,
+        DslSeverity.Warning => RoslynSeverity.Warning,
+        _ => RoslynSeverity.Info,
+    };
 
     private static Location ToLocation(Dsl.Text.SourceLocation location)
     {

@@ -147,8 +147,12 @@ internal static class Emitter
             case ProgramClassifierStep program:
                 var ips = program.Ips.Count == 0 ? "null" : Addresses(program.Ips);
                 var programPorts = program.Ports.Count == 0 ? "null" : $"new int[] {{ {string.Join(", ", program.Ports.Select(Number))} }}";
+                var programProtocols = program.Protocols.Count == 0 ? "" : ", protocols: " + string.Join(" | ", program.Protocols.Select(p => $"{Runtime}.Stacks.StackProtocols.{p}"));
                 Line(lines, $"build.Program({Literal(program.Nic)}, softwareRing: {Optional(program.SoftwareRing)}, mac: {Mac(program.Mac)}, vlan: {Number(program.Vlan)}, ring: {Number(program.Ring)}, " +
-                          $"vnic: {Literal(program.Vnic)}, ips: {ips}, ports: {programPorts}); // {program.Describe()}");
+                          $"vnic: {Literal(program.Vnic)}, ips: {ips}, ports: {programPorts}{programProtocols}); // {program.Describe()}");
+                break;
+            case ClassifyInSoftwareStep fallback:
+                Line(lines, $"build.ClassifyInSoftware({Literal(fallback.Nic)}, ring: {Number(fallback.Ring)}); // {fallback.Describe()}");
                 break;
             case LoadLookupStep lookup:
                 Comment(lines, step);
@@ -170,7 +174,8 @@ internal static class Emitter
     {
         Line(lines, $"    new {Runtime}.Virtualization.VnicSettings(Name: {Literal(vnic.Name)}, Nic: {Literal(vnic.Nic)}, Vlan: {Number(vnic.Vlan)}, Cpu: {Optional(vnic.Cpu)},");
         Line(lines, $"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
-        Line(lines, $"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}){end}");
+        Line(lines, $"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}" +
+                    $"{(vnic.Multicast.Count > 0 ? ", Multicast: " + Addresses(vnic.Multicast) : "")}){end}");
     }
 
     private static string Addresses(IEnumerable<string> ips) =>

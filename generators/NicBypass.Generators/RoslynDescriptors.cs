@@ -33,7 +33,7 @@ internal static class RoslynDescriptors
     public static readonly RoslynDescriptor AllocationExceedsLink = Create("NB0015", DiagnosticSeverity.Error, Language.AllocationExceedsLink);
     public static readonly RoslynDescriptor Oversubscribed = Create("NB0016", DiagnosticSeverity.Warning, Language.Oversubscribed);
     public static readonly RoslynDescriptor NoHardwareRingLeft = Create("NB0017", DiagnosticSeverity.Error, Language.NoHardwareRingLeft);
-    public static readonly RoslynDescriptor ClassifierFull = Create("NB0018", DiagnosticSeverity.Error, Language.ClassifierFull);
+    public static readonly RoslynDescriptor ClassifierFull = Create("NB0018", DiagnosticSeverity.Warning, Language.ClassifierFull);
     public static readonly RoslynDescriptor BandwidthNotEnforced = Create("NB0019", DiagnosticSeverity.Warning, Language.BandwidthNotEnforced);
     public static readonly RoslynDescriptor CpuOutOfRange = Create("NB0020", DiagnosticSeverity.Error, Language.CpuOutOfRange);
     public static readonly RoslynDescriptor InvalidPort = Create("NB0021", DiagnosticSeverity.Error, Language.InvalidPort);
@@ -48,11 +48,12 @@ internal static class RoslynDescriptors
     public static readonly RoslynDescriptor InternalError = Create("NB0030", DiagnosticSeverity.Error, Language.InternalError);
 
     public static readonly RoslynDescriptor SoftwareRingsTooDeep = Create("NB0031", DiagnosticSeverity.Error, Language.SoftwareRingsTooDeep);
+    public static readonly RoslynDescriptor NotAMulticastGroup = Create("NB0032", DiagnosticSeverity.Error, Language.NotAMulticastGroup);
 
     /// <summary>Every descriptor, in ID order.</summary>
     public static IReadOnlyList<RoslynDescriptor> All { get; } = new[]
     {
-        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError, SoftwareRingsTooDeep,
+        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup,
     };
 
     private static RoslynDescriptor Create(string id, DiagnosticSeverity severity, DslDescriptor source) =>

@@ -35,15 +35,20 @@ public static class FrameTrace
         var fields = nic.Info.Classifier.Fields;
         if (nicDelta.DroppedTotal > 0)
         {
-            steps.Add(new($"{nic.Name}", $"dropped ({Reasons(nicDelta)}) {NicDropWhy(nicDelta, frame)}"));
+            steps.Add(new($"{nic.Name}", $"dropped ({Reasons(nicDelta)}) {NicDropWhy(host, nic, nicDelta, frame)}"));
         }
         var reached = nic.ReceiveRings.Where(r => after.Rings[r].Received > before.Rings[r].Received).ToList();
         if (reached.Count > 0)
         {
             var targets = string.Join(", ", reached.Select(r => $"{r.Name} ({Client(r.Client)})"));
-            steps.Add(new($"{nic.Name} hardware classifier ({Fields(fields)})", reached.Count == 1
-                ? $"destination {Mac(frame)}{VlanText(frame)} → {targets}"
-                : $"group destination {Mac(frame)}{VlanText(frame)}: copied to every ring serving a VNIC in its VLAN: {targets}"));
+            var group = EthernetHeader.TryRead(frame, out var header) && header.IsGroup;
+            var known = nic.Info.Classifier.Program.Rules.Any(r => r.Mac == EthernetHeader.ReadMac(frame));
+            steps.Add(new($"{nic.Name} hardware classifier ({Fields(fields)})",
+                !group && !known && nic.DefaultRing is { } defaultRing
+                    ? $"destination {Mac(frame)}{VlanText(frame)} matches no entry → default ring hrr{defaultRing}, classified in software ({targets})"
+                    : reached.Count == 1 && !group
+                        ? $"destination {Mac(frame)}{VlanText(frame)} → {targets}"
+                        : $"group destination {Mac(frame)}{VlanText(frame)}: copied to every ring serving a member of the group{(nic.DefaultRing is not null ? " and to the default ring" : "")}: {targets}"));
         }
         foreach (var ring in reached)
         {
@@ -67,6 +72,10 @@ public static class FrameTrace
             if (delta.Received == 0) continue;
             var text = $"received; {(delta.Delivered > 0 ? $"delivered {delta.DeliveredBytes} bytes{(vnic.Vlan != 0 ? $" (VLAN {vnic.Vlan} tag removed)" : "")}" : "not delivered")}";
             if (delta.DroppedTotal > 0) text += $"; dropped ({Reasons(delta)})";
+            if (delta.Dropped.ContainsKey("no-match") && vnic.SoftwareCheck is { } check)
+            {
+                text += $" — its {FieldNames(check.Fields)}, checked in software (the hardware classifier cannot match them), does not match";
+            }
             steps.Add(new($"VNIC {vnic.Name}", text));
             if (delta.Delivered == 0) continue;
             if (vnic.Interface is { } guest)
@@ -176,10 +185,26 @@ public static class FrameTrace
         return $"queued; {how}";
     }
 
-    private static string NicDropWhy(Counts delta, byte[] frame) =>
-        delta.Dropped.ContainsKey("no-match") ? $"— no classifier rule for destination {Mac(frame)}{VlanText(frame)}"
+    private static string NicDropWhy(NetworkHost host, HostNic nic, Counts delta, byte[] frame) =>
+        delta.Dropped.ContainsKey("no-match") && frame.Length >= 6 && (frame[0] & 1) != 0 ? $"— no VNIC is a member of group {Mac(frame)}{VlanText(frame)}"
+        : delta.Dropped.ContainsKey("no-match") && frame.Length >= 6 && Owner(host, nic, EthernetHeader.ReadMac(frame)) is { } owner
+            ? $"— destination {Mac(frame)} is VNIC {owner.Name}'s, but the frame's {FieldNames(nic.Info.Classifier.Fields & ~Runtime.Classification.ClassifierMatch.DestinationMac)} does not match its rule"
+        : delta.Dropped.ContainsKey("no-match") ? $"— no classifier rule for destination {Mac(frame)}{VlanText(frame)}"
         : delta.Dropped.ContainsKey("oversize") ? $"— {frame.Length} bytes is longer than the MTU allows"
         : delta.Dropped.ContainsKey("malformed") ? "— not a whole Ethernet header" : "";
+
+    // The VNIC a NIC's hardware classifier has a rule for the MAC of.
+    private static Vnic? Owner(NetworkHost host, HostNic nic, ulong mac) =>
+        nic.Info.Classifier.Program.Rules.FirstOrDefault(r => r.Mac == mac) is { } rule ? host.Vnics.FirstOrDefault(v => ReferenceEquals(v.Counters, rule.Counters)) : null;
+
+    private static string FieldNames(Runtime.Classification.ClassifierMatch fields)
+    {
+        var names = new List<string>();
+        if ((fields & Runtime.Classification.ClassifierMatch.Vlan) != 0) names.Add("VLAN");
+        if ((fields & Runtime.Classification.ClassifierMatch.DestinationIp) != 0) names.Add("destination IP");
+        if ((fields & Runtime.Classification.ClassifierMatch.Port) != 0) names.Add("port");
+        return names.Count == 0 ? "header" : string.Join(", ", names);
+    }
 
     private static string Fields(Runtime.Classification.ClassifierMatch fields)
     {

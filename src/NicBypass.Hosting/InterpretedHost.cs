@@ -52,7 +52,10 @@ public static class InterpretedHost
                     break;
                 case ProgramClassifierStep program:
                     builder.Program(program.Nic, program.SoftwareRing, program.Mac, program.Vlan, program.Ring, program.Vnic,
-                        program.Ips.Select(IPAddress.Parse).ToArray(), program.Ports.ToArray());
+                        program.Ips.Select(IPAddress.Parse).ToArray(), program.Ports.ToArray(), Flags<StackProtocols>(program.Protocols));
+                    break;
+                case ClassifyInSoftwareStep fallback:
+                    builder.ClassifyInSoftware(fallback.Nic, fallback.Ring);
                     break;
                 case LoadLookupStep:
                     break; // the classifier's generic table already answers for exactly these rules
@@ -75,7 +78,8 @@ public static class InterpretedHost
 
     private static VnicSettings Settings(VnicBuild vnic) => new(
         vnic.Name, vnic.Nic, vnic.Macs.ToArray(), vnic.Ips.Select(IPAddress.Parse).ToArray(), vnic.Vlan, vnic.Cpu,
-        (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth, vnic.Cpus);
+        (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth, vnic.Cpus,
+        vnic.Multicast.Count == 0 ? null : vnic.Multicast.Select(IPAddress.Parse).ToArray());
 
     private static T Flags<T>(IEnumerable<string> names) where T : struct, Enum =>
         (T)Enum.ToObject(typeof(T), names.Aggregate(0L, (all, name) => all | Convert.ToInt64(Enum.Parse<T>(name))));

@@ -44,8 +44,35 @@ public class TraceCommandTests
         Assert.Contains("e0 hardware classifier (matches MAC): destination 02:00:00:00:00:03 → hrr1 (software ring sr0)", output);
         Assert.Contains("e0 software ring sr0 (software classifier): destination 02:00:00:00:00:03 →", output);
         Assert.Contains("software interrupt on cpu", output);
+        // simnic-1g matches MACs only: c checks its VLAN, IP and ports in software, and 9999 is not one of its ports.
+        Assert.Contains("VNIC c: received; not delivered; dropped (no-match) — its VLAN, destination IP, port, checked in software (the hardware classifier cannot match them), does not match", output);
+        Assert.DoesNotContain("VNS c", output);
+    }
+
+    [Fact]
+    public void A_frame_to_a_declared_port_without_a_socket_is_answered_by_the_vns()
+    {
+        // UDP 10.0.0.9:40000 → 10.0.0.3:53 (declared, no socket), checksum zero (none), to c's MAC.
+        var udp = "020000000003 02aa00000009 0800 4500002000010000401166c10a0000090a000003 9c400035000c0000 01020304";
+
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", udp);
+
+        Assert.Equal(0, exit);
         Assert.Contains("VNS c (Concurrent): answered with port unreachable; dropped (port-unreachable)", output);
         Assert.Contains("ICMP destination unreachable", output);
+    }
+
+    [Fact]
+    public void A_frame_to_a_vnics_mac_but_another_ip_is_dropped_by_a_classifier_that_matches_ips()
+    {
+        // The ping to a, addressed to 10.0.0.77 instead of 10.0.0.1, on simnic-10g (matches MAC + IP).
+        var ping = "020000000001 02aa00000009 0800 4500002400010000400166830a0000090a00004d 0800ebe7000700010001020304050607";
+
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology.Replace("simnic-1g", "simnic-10g")), "--frame", ping);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("e0: dropped (no-match) — destination 02:00:00:00:00:01 is VNIC a's, but the frame's destination IP does not match its rule", output);
+        Assert.DoesNotContain("VNIC a:", output);
     }
 
     [Fact]

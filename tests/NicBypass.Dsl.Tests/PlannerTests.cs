@@ -1,4 +1,6 @@
+using NicBypass.Dsl.Diagnostics;
 using NicBypass.Dsl.Hardware;
+using NicBypass.Dsl.Model;
 using NicBypass.Dsl.Planning;
 
 namespace NicBypass.Dsl.Tests;
@@ -120,19 +122,55 @@ public class PlannerTests
     }
 
     [Theory]
-    [InlineData("simnic-1g", 0, 10, 0)]
-    [InlineData("simnic-10g", 1, 10, 0)]
-    [InlineData("simnic-100g", 1, 10, 1)]
-    public void Classifier_entries_carry_only_the_fields_the_model_matches(string model, int ips, int vlan, int ports)
+    [InlineData("simnic-1g")]
+    [InlineData("simnic-10g")]
+    [InlineData("simnic-100g")]
+    public void Classifier_entries_carry_every_declared_field_and_the_program_says_which_the_hardware_matches(string model)
     {
         var body = "    container c on n0 { mac 02:00:00:00:00:01; ip 10.0.0.1; vlan 10; protocols tcp; ports 80 }\n";
         var nic = PlanOf(TestSources.Host(body, model: model, rings: 2));
 
         var entry = Assert.Single(nic.HardwareClassifier.Entries);
-        Assert.Equal(ips, entry.Ips.Count);
-        Assert.Equal(vlan, entry.Vlan);
-        Assert.Equal(ports, entry.Ports.Count);
+        Assert.Equal("10.0.0.1", Assert.Single(entry.Ips).ToString());
+        Assert.Equal(10, entry.Vlan);
+        Assert.Equal(80, Assert.Single(entry.Ports));
+        Assert.Equal(TransportProtocols.Tcp, entry.Protocols);
         Assert.Equal(NicModelCatalogue.Find(model)!.ClassifierFields, nic.HardwareClassifier.Fields);
+    }
+
+    [Fact]
+    public void Vnics_beyond_the_classifiers_entries_are_classified_in_software_on_the_last_ring()
+    {
+        // simnic-1g holds 16 entries: 20 one-MAC VMs leave 4 to software, on hrr1's software ring.
+        var vms = string.Concat(Enumerable.Range(1, 20).Select(i => TestSources.Vm("v" + i, i)));
+        var result = TestSources.Compile(TestSources.Host(vms, model: "simnic-1g", rings: 2));
+        var nic = Assert.Single(result.Hosts[0].Plan.Nics);
+
+        Assert.Equal(16, nic.HardwareClassifier.Entries.Count);
+        Assert.Equal(1, nic.DefaultRing);
+        Assert.Equal(new[] { "v17", "v18", "v19", "v20" }, nic.SoftwareClassified);
+        Assert.Equal("v1", nic.HardwareRings[0].Vnic);
+        var software = nic.HardwareRings[1].SoftwareRing!;
+        Assert.Equal(19, software.Classifier.Entries.Count); // v2..v20: the software classifier holds them all
+        var warning = Assert.Single(result.Diagnostics, d => d.Id == "NB0018");
+        Assert.Equal(DiagnosticSeverity.Warning, warning.Severity);
+        Assert.Contains("4 VNICs (v17, v18, v19, v20) are classified in software on the default ring hrr1", warning.Message);
+    }
+
+    [Fact]
+    public void A_vnic_that_must_have_a_hardware_ring_but_finds_no_classifier_entry_is_an_error()
+    {
+        // 17 MACs: more than simnic-1g's 16 entries on their own.
+        var macs = "mac " + string.Join(" ", Enumerable.Range(2, 16).Select(i => $"02:00:00:00:01:{i:x2}"));
+        var fine = TestSources.Compile(TestSources.Host(TestSources.Vm("big", 1, macs), model: "simnic-1g", rings: 2));
+        Assert.Equal(DiagnosticSeverity.Warning, Assert.Single(fine.Diagnostics, d => d.Id == "NB0018").Severity);
+        Assert.Empty(fine.Errors());
+
+        var text = TestSources.Host(TestSources.Vm("big", 1, macs + "; ring hardware"), model: "simnic-1g", rings: 2);
+        var error = Assert.Single(TestSources.Compile(text).Errors());
+        Assert.Equal("NB0018", error.Id);
+        Assert.Contains("vm 'big' asks for 'ring hardware' but has no classifier entry left", error.Message);
+        Assert.Equal("hardware", text.Split('\n')[error.Location.Span.Line - 1].Substring(error.Location.Span.Column - 1, 8));
     }
 
     [Fact]

@@ -77,6 +77,7 @@ public class ValidatorTests
         { "NB0028", With((5, "        rx-rings 4; mtu 9001")), 5, 25, With((5, "        rx-rings 4; mtu 9000")) },
         { "NB0031", With((5, "        rx-rings 1; soft-ring-width 2"), (9, HundredMoreVms)), 3, 9, With((5, "        rx-rings 1; soft-ring-width 3"), (9, HundredMoreVms)) },
         { "NB0029", With((8, Mac1 + "; ring dedicated")), 8, 37, With((8, Mac1 + "; ring hardware")) },
+        { "NB0032", With((8, Mac1 + "; multicast 10.0.0.1")), 8, 42, With((8, Mac1 + "; multicast 224.0.0.251")) },
     };
 
     [Theory]

@@ -84,9 +84,14 @@ public class LoweringTests
                 Assert.Equal(entry.Ports, rules[i].Ports!);
             }
         }
-        // simnic-1g matches MACs only: no IPs reach its rules; simnic-100g's carry IPs and ports.
-        Assert.All(running.Nic("e0").Info.Classifier.Program.Rules, r => Assert.Empty(r.Ips!));
+        // Rules carry what the VNICs declare; simnic-1g matches MACs only, so its VNICs check the
+        // VLAN and their IPs in software, while simnic-100g matches everything in hardware.
         Assert.All(running.Nic("e1").Info.Classifier.Program.Rules, r => Assert.Equal(new[] { 443 }, r.Ports!));
+        foreach (var vnic in running.Vnics)
+        {
+            if (vnic.Nic.Name == "e1") Assert.Null(vnic.SoftwareCheck);
+            else Assert.Equal(ClassifierMatch.Vlan | (vnic.Ips.Count > 0 ? ClassifierMatch.DestinationIp : 0), vnic.SoftwareCheck!.Fields & ~ClassifierMatch.Port);
+        }
     }
 
     [Fact]

@@ -51,12 +51,6 @@ internal sealed class NicChecks(BindingContext context)
             }
         }
 
-        var entries = vnics.Sum(v => Math.Max(1, v.Macs.Count));
-        if (entries > nic.Model.ClassifierEntries)
-        {
-            context.Report(DiagnosticDescriptors.ClassifierFull, nic.Location.Span, null, nic.Name, entries, nic.Model.Name, nic.Model.ClassifierEntries);
-        }
-
         CheckAllocations(nic, vnics, "inbound", v => v.Bandwidth, v => v.BandwidthToken, "bandwidth");
         CheckAllocations(nic, vnics, "outbound", v => v.OutboundBandwidth, v => v.OutboundToken, "outbound-bandwidth");
     }

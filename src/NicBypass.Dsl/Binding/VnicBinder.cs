@@ -21,6 +21,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         {
             ["mac"] = (b, d, p) => { foreach (var token in p.Values) b.BindMac(d, token); },
             ["ip"] = (b, d, p) => { foreach (var token in p.Values) b.BindIp(d, token); },
+            ["multicast"] = (b, d, p) => { foreach (var token in p.Values) b.BindGroup(d, token); },
             ["vlan"] = (b, d, p) => b.BindVlan(d, b.Values.Single(p)),
             ["bandwidth"] = (b, d, p) => { d.BandwidthToken = b.Values.Single(p); d.Bandwidth = b.Values.Rate(d.BandwidthToken, "bandwidth"); },
             ["outbound-bandwidth"] = (b, d, p) => { d.OutboundToken = b.Values.Single(p); d.OutboundBandwidth = b.Values.Rate(d.OutboundToken, "outbound-bandwidth"); },
@@ -106,6 +107,23 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         if (token.Text == "dhcp") draft.Dhcp = true;
         else if (IpPrefix.TryParse(token.Text, out var prefix, out var error)) draft.Ips.Add((prefix, token));
         else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+    }
+
+    private void BindGroup(VnicDraft draft, SyntaxToken token)
+    {
+        if (!IpAddress.TryParse(token.Text, out var group, out var error))
+        {
+            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+        }
+        else if (!group.IsMulticast)
+        {
+            context.Report(DiagnosticDescriptors.NotAMulticastGroup, token.Span, null, draft.Owner, token.Text,
+                group.IsV6 ? "IPv6 groups are in ff00::/8, e.g. ff02::fb" : "IPv4 groups are in 224.0.0.0/4, e.g. 224.0.0.251");
+        }
+        else if (!draft.Groups.Contains(group))
+        {
+            draft.Groups.Add(group);
+        }
     }
 
     private void BindVlan(VnicDraft draft, SyntaxToken token)

@@ -18,6 +18,7 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public List<(MacAddress Mac, SyntaxToken Token)> Macs { get; } = new();
     public List<(IpPrefix Prefix, SyntaxToken Token)> Ips { get; } = new();
     public bool Dhcp { get; set; }
+    public List<IpAddress> Groups { get; } = new();
     public int Vlan { get; set; }
     public TransportProtocols Protocols { get; set; }
     public List<int> Ports { get; } = new();
@@ -44,5 +45,5 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
         Dhcp, Vlan, Protocols, Ports.ToEquatableArray(), Bandwidth, OutboundBandwidth,
         kind == VnicKind.Vm ? ProcessingMode.Interrupt : Mode ?? (Bandwidth is null ? ProcessingMode.Interrupt : ProcessingMode.Polling),
         Cpu is { } c && c >= 0 ? c : null, Ring, Transform, index, location,
-        RingToken is { } r ? new SourceLocation(location.Path, r.Span) : null, CpuCount);
+        RingToken is { } r ? new SourceLocation(location.Path, r.Span) : null, CpuCount, Groups.ToEquatableArray());
 }

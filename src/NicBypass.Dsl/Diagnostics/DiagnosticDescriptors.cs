@@ -74,9 +74,9 @@ public static class DiagnosticDescriptors
         "Hardware ring policy cannot be honoured", "{0} asks for 'ring hardware', but NIC '{1}' has no hardware ring left: {2}; raise rx-rings (the model allows {3}) or change this VNIC to 'ring any'",
         "A VNIC insists on a hardware receive ring of its own ('ring hardware'), but the NIC has none left for it.");
 
-    public static readonly DiagnosticDescriptor ClassifierFull = new("NB0018", DiagnosticSeverity.Error,
-        "Hardware classifier too small", "NIC '{0}' needs {1} hardware classifier entries (one per VNIC MAC) but model {2} has {3}; move VNICs to another NIC or use a larger model",
-        "A NIC has more VNIC MACs than its hardware classifier has entries.");
+    public static readonly DiagnosticDescriptor ClassifierFull = new("NB0018", DiagnosticSeverity.Warning,
+        "Hardware classifier too small", "NIC '{0}' needs {1} hardware classifier entries (one per VNIC MAC) but model {2} has {3}: {4}",
+        "A NIC has more VNIC MACs than its hardware classifier has entries: the VNICs that do not fit are classified in software on the default ring (a warning), which a VNIC with 'ring hardware' cannot accept (an error).");
 
     public static readonly DiagnosticDescriptor BandwidthNotEnforced = new("NB0019", DiagnosticSeverity.Warning,
         "Bandwidth not enforced in interrupt mode", "{0} has a bandwidth of {1} but 'mode interrupt': only polling mode enforces it; use 'mode polling' or drop 'bandwidth'",
@@ -129,6 +129,10 @@ public static class DiagnosticDescriptors
         "The generator failed on a file in a way it did not expect; the build reports it on the file instead of crashing.");
 
     /// <summary>An extension: software rings would nest deeper than the runtime, the generated code and the plan's JSON can carry.</summary>
+    public static readonly DiagnosticDescriptor NotAMulticastGroup = new("NB0032", DiagnosticSeverity.Error,
+        "Not a multicast group", "{0}: 'multicast {1}' is not a multicast group address; {2}",
+        "A 'multicast' line names an address outside the multicast ranges (224.0.0.0/4, ff00::/8).");
+
     public static readonly DiagnosticDescriptor SoftwareRingsTooDeep = new("NB0031", DiagnosticSeverity.Error,
         "Software rings nest too deep", "NIC '{0}': {1} VNICs share its last hardware ring through software rings {2} wide, nested {3} deep; at most {4} levels: set 'soft-ring-width {5}' or more, or give it more rx-rings",
         "Past a NIC's hardware rings, VNICs share software rings of soft-ring-width SRRs, nesting on the last one; each level classifies every VNIC below it, so depth is bounded.");
@@ -140,6 +144,6 @@ public static class DiagnosticDescriptors
         MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber,
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
-        InvalidValue, InternalError, SoftwareRingsTooDeep,
+        InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup,
     };
 }

@@ -52,6 +52,7 @@ public static class HostLowering
                 }
             }
             Program(steps, nic.Name, member, softwareRing: null, nic.HardwareClassifier);
+            if (nic.DefaultRing is { } defaultRing) steps.Add(new ClassifyInSoftwareStep(nic.Name, defaultRing));
         }
 
         foreach (var vnic in host.Vnics)
@@ -88,7 +89,8 @@ public static class HostLowering
         foreach (var entry in program.Entries)
         {
             steps.Add(new ProgramClassifierStep(nic, softwareRing, entry.Mac.Value, entry.Mac.ToString(), entry.Vlan,
-                entry.Ips.Select(ip => ip.ToString()).ToEquatableArray(), entry.Ports, entry.Ring, entry.Vnic));
+                entry.Ips.Select(ip => ip.ToString()).ToEquatableArray(), entry.Ports, entry.Ring, entry.Vnic,
+                entry.Ports.Count > 0 ? ProtocolNames(entry.Protocols) : EquatableArray<string>.Empty));
         }
         var name = nicMember + (softwareRing is null ? "Hardware" : Identifiers.ToPascalCase(softwareRing)) + "Classifier";
         steps.Add(new LoadLookupStep(nic, softwareRing, name, program.Entries.Select(e => e.Mac.Value).ToEquatableArray()));
@@ -105,7 +107,8 @@ public static class HostLowering
         vnic.Cpu,
         vnic.Bandwidth?.BitsPerSecond,
         vnic.OutboundBandwidth?.BitsPerSecond,
-        vnic.CpuCount);
+        vnic.CpuCount,
+        vnic.Multicast.Select(g => g.ToString()).ToEquatableArray());
 
     // The language → runtime vocabulary. The runtime's enums have these members; a test parses
     // every name this can produce into them.

@@ -4,11 +4,14 @@ namespace NicBypass.Dsl.Lowering;
 /// Program one classifier rule from the plan: NIC <paramref name="Nic"/>'s hardware classifier
 /// (through the driver's API) when <paramref name="SoftwareRing"/> is null, else that software
 /// ring's classifier (same functionality, same criteria). Frames to <paramref name="Mac"/> in
-/// <paramref name="Vlan"/> — and to <paramref name="Ips"/> and <paramref name="Ports"/> where the
-/// classifier matches them — go to ring <paramref name="Ring"/> on their way to <paramref name="Vnic"/>.
+/// <paramref name="Vlan"/>, to <paramref name="Ips"/> and to <paramref name="Ports"/> of
+/// <paramref name="Protocols"/> go to ring <paramref name="Ring"/> on their way to
+/// <paramref name="Vnic"/>: the classifier matches the fields its model advertises, the VNIC
+/// checks the rest in software.
 /// </summary>
-/// <param name="Ips">Canonical address text; empty where the classifier does not match IPs.</param>
-/// <param name="Ports">Empty where the classifier does not match ports.</param>
+/// <param name="Ips">Canonical address text; empty: any (<c>ip dhcp</c>).</param>
+/// <param name="Ports">Empty: any.</param>
+/// <param name="Protocols">The runtime's <c>StackProtocols</c> names the ports are for.</param>
 public sealed record ProgramClassifierStep(
     string Nic,
     string? SoftwareRing,
@@ -18,7 +21,8 @@ public sealed record ProgramClassifierStep(
     EquatableArray<string> Ips,
     EquatableArray<int> Ports,
     int Ring,
-    string Vnic) : HostBuildStep
+    string Vnic,
+    EquatableArray<string> Protocols = default) : HostBuildStep
 {
     public override string Describe() =>
         $"{MacText}{(Vlan != 0 ? " vlan " + Vlan : "")} → {(SoftwareRing is null ? "hrr" : SoftwareRing + "/srr")}{Ring}";

@@ -8,6 +8,7 @@ namespace NicBypass.Dsl.Lowering;
 /// <param name="Vlan">VLAN id, 0 for untagged.</param>
 /// <param name="Bandwidth">Inbound allocation in bits per second.</param>
 /// <param name="OutboundBandwidth">Outbound allocation in bits per second.</param>
+/// <param name="Multicast">Multicast groups it joins, in canonical text.</param>
 /// <param name="Cpus">Processors a destination's VSQ worker runs on, from <paramref name="Cpu"/> on (<c>cpu 2-3</c>: 2).</param>
 public sealed record VnicBuild(
     string Name,
@@ -20,4 +21,5 @@ public sealed record VnicBuild(
     int? Cpu,
     ulong? Bandwidth,
     ulong? OutboundBandwidth,
-    int Cpus = 1);
+    int Cpus = 1,
+    EquatableArray<string> Multicast = default);

@@ -11,6 +11,7 @@ namespace NicBypass.Dsl.Model;
 /// <param name="Dhcp">True when one of its <c>ip</c> lines is <c>dhcp</c>: the address is learned at run time.</param>
 /// <param name="DeclarationIndex">Position among the host's VNICs, the last placement tie-breaker.</param>
 /// <param name="RingLocation">Where <c>ring hardware</c> was written, for NB0017.</param>
+/// <param name="Multicast">Multicast groups it joins (<c>multicast 224.0.0.251</c>), beyond the ones every VNIC is in (DESIGN.md §12).</param>
 public sealed record VnicDefinition(
     string Name,
     VnicKind Kind,
@@ -30,7 +31,8 @@ public sealed record VnicDefinition(
     int DeclarationIndex,
     SourceLocation Location,
     SourceLocation? RingLocation,
-    int CpuCount = 1)
+    int CpuCount = 1,
+    EquatableArray<IpAddress> Multicast = default)
 {
     /// <summary>The keyword that declared it: vm, container or service.</summary>
     public string KindKeyword => Kind switch

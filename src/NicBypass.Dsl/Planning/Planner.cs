@@ -42,7 +42,11 @@ public static class Planner
         var order = PlacementOrder(vnics);
         var k = nic.RxRings;
         var n = order.Count;
-        var dedicated = n <= k ? n : k - 1;
+        // The hardware classifier holds one entry per MAC; the VNICs that do not fit (the tail of
+        // the placement order) are classified in software on the default ring, hrr k−1, whose
+        // software ring serves them — so they share it even when rings are left.
+        var fallback = SoftwareClassified(nic, order, diagnostics);
+        var dedicated = n <= k && fallback.Count == 0 ? n : Math.Min(k - 1, n - fallback.Count);
 
         var hardwareRings = new List<RingBinding>(k);
         var ringOf = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -53,11 +57,11 @@ public static class Planner
         }
 
         var softwareRings = new List<SoftwareRingPlan>();
-        if (n > k && SoftwareRingDepth(n - (k - 1), nic.SoftRingWidth) is var depth && depth > MaxSoftwareRingDepth)
+        if ((n > k || fallback.Count > 0) && SoftwareRingDepth(n - dedicated, nic.SoftRingWidth) is var depth && depth > MaxSoftwareRingDepth)
         {
             // Bounded before anything is built: the nesting would recurse that deep here, in the
             // lowering and at run time, and each level's classifier covers every VNIC below it.
-            var rest = n - (k - 1);
+            var rest = n - dedicated;
             var width = (int)Math.Min(int.MaxValue, (rest - 2L) / MaxSoftwareRingDepth + 2);
             while (SoftwareRingDepth(rest, width) > MaxSoftwareRingDepth) width++;
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.SoftwareRingsTooDeep, nic.Location, null,
@@ -65,7 +69,7 @@ public static class Planner
             return new NicPlan(nic.Name, nic.Model, nic.TxRings, nic.Msi, order.Select(v => v.Name).ToEquatableArray(),
                 Enumerable.Range(0, k).Select(i => new RingBinding(i, null, null)).ToEquatableArray(), new ClassifierProgram(nic.Model.ClassifierFields, EquatableArray<ClassifierEntry>.Empty));
         }
-        if (n > k)
+        if (n > k || fallback.Count > 0)
         {
             var rest = order.Skip(dedicated).ToList();
             var counter = 0;
@@ -76,11 +80,12 @@ public static class Planner
         }
         for (var i = hardwareRings.Count; i < k; i++) hardwareRings.Add(new RingBinding(i, null, null));
 
-        var classifier = Program(nic.Model.ClassifierFields, order, v => ringOf[v.Name]);
+        var classifier = Program(nic.Model.ClassifierFields, order.Where(v => !fallback.Contains(v)), v => ringOf[v.Name]);
         var plan = new NicPlan(nic.Name, nic.Model, nic.TxRings, nic.Msi, order.Select(v => v.Name).ToEquatableArray(),
-            hardwareRings.ToEquatableArray(), classifier);
+            hardwareRings.ToEquatableArray(), classifier,
+            fallback.Count > 0 ? k - 1 : null, order.Where(fallback.Contains).Select(v => v.Name).ToEquatableArray());
 
-        ReportHardwarePolicy(nic, order, dedicated, diagnostics);
+        ReportHardwarePolicy(nic, order.Where(v => !fallback.Contains(v)).ToList(), dedicated, diagnostics);
         var inUse = plan.HardwareRingsInUse;
         if (inUse > nic.Msi)
         {
@@ -93,6 +98,34 @@ public static class Planner
                 nic.Name, Summarize(nic, order, dedicated, softwareRings)));
         }
         return plan;
+    }
+
+    // NB0018: the VNICs, in placement order, whose MACs no longer fit the hardware classifier's
+    // entries; a warning (they are classified in software), an error for those with `ring hardware`.
+    private static HashSet<VnicDefinition> SoftwareClassified(NicDefinition nic, IReadOnlyList<VnicDefinition> order, List<Diagnostic> diagnostics)
+    {
+        var capacity = nic.Model.ClassifierEntries;
+        var used = 0;
+        var fallback = new HashSet<VnicDefinition>();
+        foreach (var vnic in order)
+        {
+            var entries = Math.Max(1, vnic.Macs.Count);
+            if (fallback.Count == 0 && used + entries <= capacity) used += entries;
+            else fallback.Add(vnic);
+        }
+        if (fallback.Count == 0) return fallback;
+        var needed = order.Sum(v => Math.Max(1, v.Macs.Count));
+        var names = order.Where(fallback.Contains).Select(v => v.Name).ToList();
+        var listed = string.Join(", ", names.Take(8)) + (names.Count > 8 ? $" and {names.Count - 8} more" : "");
+        diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ClassifierFull, nic.Location, null, nic.Name, needed, nic.Model.Name, capacity,
+            $"{names.Count} VNIC{(names.Count == 1 ? "" : "s")} ({listed}) {(names.Count == 1 ? "is" : "are")} classified in software on the default ring hrr{nic.RxRings - 1}, at a processor cost per frame; move VNICs to another NIC or use a larger model to keep them in hardware"));
+        foreach (var vnic in order.Where(v => v.Ring == RingPolicy.Hardware && fallback.Contains(v)))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ClassifierFull, vnic.RingLocation ?? vnic.Location, new[] { nic.Location }, nic.Name, needed, nic.Model.Name, capacity,
+                $"{vnic} asks for 'ring hardware' but has no classifier entry left, so it cannot have a ring of its own; give it fewer MACs, move VNICs to another NIC or use a larger model")
+                with { Severity = DiagnosticSeverity.Error });
+        }
+        return fallback;
     }
 
     /// <summary>The deepest software-ring nesting a plan may have.</summary>
@@ -133,20 +166,16 @@ public static class Planner
 
     private static ClassifierProgram Program(ClassifierFields fields, IEnumerable<VnicDefinition> vnics, Func<VnicDefinition, int> ring)
     {
-        var matchIp = (fields & ClassifierFields.DestinationIp) != 0;
-        var matchPort = (fields & ClassifierFields.Port) != 0;
         var entries = new List<ClassifierEntry>();
         foreach (var vnic in vnics)
         {
             // With `ip dhcp` the address is learned at run time: classify on the MAC alone.
-            var ips = matchIp && !vnic.Dhcp ? vnic.Ips.Select(p => p.Address).ToEquatableArray() : EquatableArray<Values.IpAddress>.Empty;
-            var ports = matchPort ? vnic.Ports : EquatableArray<int>.Empty;
+            var ips = !vnic.Dhcp ? vnic.Ips.Select(p => p.Address).ToEquatableArray() : EquatableArray<Values.IpAddress>.Empty;
             foreach (var mac in vnic.Macs)
             {
-                // VLAN membership is always part of the rule (DESIGN.md §6 rule 5): parts whose
-                // hardware cannot match VLANs have it checked by the driver's receive path.
-                entries.Add(new ClassifierEntry(mac, vnic.Vlan, ips, ports,
-                    matchPort ? vnic.Protocols : TransportProtocols.None, ring(vnic), vnic.Name));
+                // Every field the VNIC declares is part of its rule (DESIGN.md §12): the classifier
+                // matches those of `fields`, the VNIC checks the rest in software.
+                entries.Add(new ClassifierEntry(mac, vnic.Vlan, ips, vnic.Ports, vnic.Protocols, ring(vnic), vnic.Name));
             }
         }
         return new ClassifierProgram(fields, entries.ToEquatableArray());

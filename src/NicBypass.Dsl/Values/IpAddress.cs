@@ -11,6 +11,9 @@ public readonly record struct IpAddress(bool IsV6, ulong High, ulong Low)
 {
     public int MaxPrefixLength => IsV6 ? 128 : 32;
 
+    /// <summary>A multicast group: 224.0.0.0/4 or ff00::/8.</summary>
+    public bool IsMulticast => IsV6 ? High >> 56 == 0xFF : (Low >> 28) == 0xE;
+
     /// <summary>
     /// Parses a dotted-quad IPv4 address (four decimal bytes, no leading '+', no shortened forms)
     /// or an IPv6 address without a zone. <paramref name="error"/> says what is wrong.

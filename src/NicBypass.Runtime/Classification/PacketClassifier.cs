@@ -4,28 +4,36 @@ using NicBypass.Runtime.Packets;
 namespace NicBypass.Runtime.Classification;
 
 /// <summary>
-/// A classifier: destination MAC (and VLAN) → receive ring. The NIC's hardware classifier and
-/// every software ring's classifier are instances of this one class — the seed's software
+/// A classifier: destination MAC → rule → receive ring, then the fields of the rule its model
+/// matches (VLAN, destination IP, transport port; DESIGN.md §12). The NIC's hardware classifier
+/// and every software ring's classifier are instances of this one class — the seed's software
 /// classifier "has the same functionality as the hardware classifier and is programmed using
-/// the same criteria". Group-addressed frames get a <see cref="GroupRoute"/> per VLAN.
+/// the same criteria". Group-addressed frames go to the members of their group, per VLAN
+/// (<see cref="GroupRoute"/>). A NIC whose hardware classifier cannot hold every VNIC sends what
+/// it does not match to a <see cref="DefaultRing"/>, where a software ring classifies it.
 /// Rules change on the control path (allocating is fine there); <see cref="Classify"/> is the
-/// per-frame hot path: one table lookup and a VLAN compare.
+/// per-frame hot path: one table lookup, a VLAN compare, and the IP/port checks a rule has.
 /// </summary>
 internal sealed class PacketClassifier : IClassifierProgramming
 {
     private readonly List<ClassifierRule> _rules = new();
     private readonly MacTable _table = new();
+    private readonly bool _matchVlan;
     private IMacLookup _lookup;
     private int[] _ring = Array.Empty<int>();
     private int[] _vlan = Array.Empty<int>();
+    private DestinationFilter?[] _filters = Array.Empty<DestinationFilter?>();
     private TrafficCounters[] _counters = Array.Empty<TrafficCounters>();
-    private Dictionary<int, GroupRoute> _groups = new();
+    private Dictionary<ulong, GroupRoute> _groups = new();
+    private GroupRoute? _defaultRoute;
+    private int _defaultRing = -1;
 
     public PacketClassifier(string name, ClassifierMatch fields, int capacity)
     {
         Name = name;
         Fields = fields;
         Capacity = capacity;
+        _matchVlan = (fields & ClassifierMatch.Vlan) != 0;
         _lookup = _table;
     }
 
@@ -39,6 +47,25 @@ internal sealed class PacketClassifier : IClassifierProgramming
 
     /// <summary>The lookup in use: the generic table, or the specialised one loaded by <see cref="LoadLookup"/>.</summary>
     public IMacLookup ActiveLookup => _lookup;
+
+    /// <summary>
+    /// The ring that takes what no rule matches (unknown unicast, and a copy of every group
+    /// frame), for a software classifier behind it to judge; -1 (the default) drops it as
+    /// <c>no-match</c>. Frames sent there are not counted as any VNIC's yet: the software
+    /// classifier that judges them counts them (<see cref="CountsReceipts"/>).
+    /// </summary>
+    public int DefaultRing
+    {
+        get => _defaultRing;
+        set
+        {
+            _defaultRing = value;
+            Rebuild();
+        }
+    }
+
+    /// <summary>True for the software classifier behind a <see cref="DefaultRing"/>: it counts what it classifies as received by the VNIC.</summary>
+    public bool CountsReceipts { get; set; }
 
     public void Add(ClassifierRule rule)
     {
@@ -79,20 +106,26 @@ internal sealed class PacketClassifier : IClassifierProgramming
         _lookup = lookup;
     }
 
-    /// <summary>Classifies one frame by its layer-2 header; <paramref name="rule"/> is set for <see cref="ClassifyResult.Match"/>.</summary>
-    public ClassifyResult Classify(in EthernetHeader header, out int rule)
+    /// <summary>
+    /// Classifies one frame; <paramref name="rule"/> is set for <see cref="ClassifyResult.Match"/>.
+    /// A frame whose header is too damaged to read a field is matched on the fields it could read.
+    /// </summary>
+    public ClassifyResult Classify(ReadOnlySpan<byte> frame, in EthernetHeader header, out int rule)
     {
         if (header.IsGroup)
         {
             rule = -1;
-            return ClassifyResult.Group;
+            // A tag inside the tag (QinQ) is no VNIC's, where the classifier reads VLANs at all.
+            return _matchVlan && !DestinationFilter.VlanMatches(header, header.Vlan) ? ClassifyResult.NoMatch : ClassifyResult.Group;
         }
         rule = _lookup.Lookup(header.Destination);
-        // A VNIC with `vlan N` takes frames tagged N; without, untagged frames only.
-        if (rule < 0 || _vlan[rule] != header.Vlan)
+        // A VNIC with `vlan N` takes frames tagged N; without, untagged (or priority-tagged) frames only.
+        if (rule < 0
+            || _matchVlan && !DestinationFilter.VlanMatches(header, _vlan[rule])
+            || _filters[rule] is { } filter && !filter.Accepts(frame, header))
         {
             rule = -1;
-            return ClassifyResult.NoMatch;
+            return _defaultRing >= 0 ? ClassifyResult.Default : ClassifyResult.NoMatch;
         }
         return ClassifyResult.Match;
     }
@@ -101,23 +134,46 @@ internal sealed class PacketClassifier : IClassifierProgramming
 
     public TrafficCounters CountersOf(int rule) => _counters[rule];
 
-    /// <summary>The replication route for group frames in <paramref name="vlan"/>, if any VNIC is in it.</summary>
-    public bool TryGetGroupRoute(int vlan, out GroupRoute route) => _groups.TryGetValue(vlan, out route!);
+    /// <summary>The replication route for group frame <paramref name="header"/>: its group's members in its VLAN, and the default ring.</summary>
+    public bool TryGetGroupRoute(in EthernetHeader header, out GroupRoute route)
+    {
+        if (_groups.TryGetValue(GroupKey(header), out route!)) return true;
+        route = _defaultRoute!;
+        return route is not null;
+    }
 
-    // Flattens the rules into the arrays the hot path reads, and the per-VLAN group routes.
+    // Group routes are keyed by group MAC and VLAN; a classifier that cannot match VLANs keys
+    // every VLAN as one (the VNIC then checks the VLAN in software).
+    private ulong GroupKey(in EthernetHeader header) => header.Destination | (ulong)(_matchVlan ? header.Vlan : 0) << 48;
+
+    // Flattens the rules into the arrays the hot path reads, and the group routes.
     private void Rebuild()
     {
         _ring = _rules.Select(r => r.Ring).ToArray();
         _vlan = _rules.Select(r => r.Vlan).ToArray();
+        // The hardware checks VLANs with the arrays above; the filters hold IPs and ports.
+        _filters = _rules.Select(r => DestinationFilter.Create(r, Fields & ~ClassifierMatch.Vlan)).ToArray();
         _counters = _rules.Select(r => r.Counters).ToArray();
-        var groups = new Dictionary<int, GroupRoute>();
-        foreach (var byVlan in _rules.GroupBy(r => r.Vlan))
+        var members = new Dictionary<ulong, List<ClassifierRule>>();
+        foreach (var rule in _rules)
         {
-            var byRing = byVlan.GroupBy(r => r.Ring).OrderBy(g => g.Key).ToList();
-            groups[byVlan.Key] = new GroupRoute(
-                byRing.Select(g => g.Key).ToArray(),
-                byRing.Select(g => g.Select(r => r.Counters).Distinct().ToArray()).ToArray());
+            foreach (var group in rule.GroupMacs().Distinct())
+            {
+                var key = group | (ulong)(_matchVlan ? rule.Vlan : 0) << 48;
+                if (!members.TryGetValue(key, out var list)) members[key] = list = new List<ClassifierRule>();
+                list.Add(rule);
+            }
+        }
+        var groups = new Dictionary<ulong, GroupRoute>();
+        foreach (var (key, rules) in members)
+        {
+            var byRing = rules.GroupBy(r => r.Ring).ToDictionary(g => g.Key, g => g.Select(r => r.Counters).Distinct().ToArray());
+            // The default ring takes a copy of every group frame, for the VNICs the hardware does not hold.
+            if (_defaultRing >= 0) byRing.TryAdd(_defaultRing, Array.Empty<TrafficCounters>());
+            var rings = byRing.Keys.Order().ToArray();
+            groups[key] = new GroupRoute(rings, rings.Select(r => byRing[r]).ToArray());
         }
         _groups = groups;
+        _defaultRoute = _defaultRing >= 0 ? new GroupRoute(new[] { _defaultRing }, new[] { Array.Empty<TrafficCounters>() }) : null;
     }
 }

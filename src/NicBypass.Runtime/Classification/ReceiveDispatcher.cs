@@ -7,30 +7,51 @@ namespace NicBypass.Runtime.Classification;
 /// <summary>
 /// Puts a classified frame on its receive ring(s): the step after the hardware classifier (on
 /// the NIC) and after every software classifier (in a software ring). Unicast frames go to the
-/// rule's ring; group frames are copied to every ring that serves a VNIC in their VLAN. Every
-/// frame that does not make it onto a ring is counted with its reason and its slot freed.
+/// rule's ring; group frames are copied to every ring that serves a member of their group in
+/// their VLAN; what the hardware does not match goes to the classifier's default ring, if it
+/// has one. Every frame that does not make it onto a ring is counted with its reason and its
+/// slot freed.
 /// </summary>
+/// <remarks>
+/// Counting keeps DESIGN.md §5's equation (Σ VNIC received = received − Σ dropped + replicated):
+/// a frame is counted as received by a VNIC once, at the first classifier that picks that VNIC
+/// — the NIC's, or, for frames that went to a default ring, the software classifier behind it.
+/// A copy on its way to the default ring stands for the receipts to come: the software
+/// classifier either counts at least one (the extra ones are <c>replicated</c>) or drops it as
+/// <c>no-match</c>.
+/// </remarks>
 internal static class ReceiveDispatcher
 {
     /// <param name="stage">Counters of the NIC or software ring, for frames no VNIC owns.</param>
-    /// <param name="countReceipt">True at the hardware classifier: a frame is counted as received by
-    /// the VNIC it is classified to once, at the first classification.</param>
+    /// <param name="countReceipt">True where frames are counted as received by the VNIC they are classified to: the hardware
+    /// classifier, and the software classifier behind a default ring.</param>
     public static void Dispatch(PacketClassifier classifier, ReceiveRing[] rings, PacketBufferPool pool,
         in PacketDescriptor descriptor, in EthernetHeader header, TrafficCounters stage, bool countReceipt)
     {
-        switch (classifier.Classify(header, out var rule))
+        switch (classifier.Classify(pool.Frame(descriptor), header, out var rule))
         {
             case ClassifyResult.Match:
             {
-                var counters = classifier.CountersOf(rule);
-                if (countReceipt) counters.Received++;
-                if (!rings[classifier.RingOf(rule)].Enqueue(descriptor))
+                var ring = classifier.RingOf(rule);
+                if (countReceipt && ring != classifier.DefaultRing)
                 {
-                    counters.Drop(DropReason.RingFull);
-                    pool.Return(descriptor.Slot);
+                    var counters = classifier.CountersOf(rule);
+                    counters.Received++;
+                    if (!rings[ring].Enqueue(descriptor))
+                    {
+                        counters.Drop(DropReason.RingFull);
+                        pool.Return(descriptor.Slot);
+                    }
+                }
+                else
+                {
+                    Enqueue(rings[ring], pool, descriptor, stage);
                 }
                 return;
             }
+            case ClassifyResult.Default:
+                Enqueue(rings[classifier.DefaultRing], pool, descriptor, stage);
+                return;
             case ClassifyResult.NoMatch:
                 stage.Drop(DropReason.NoMatch);
                 pool.Return(descriptor.Slot);
@@ -41,10 +62,18 @@ internal static class ReceiveDispatcher
         }
     }
 
+    // A frame not counted as any VNIC's yet: a full ring is the stage's drop.
+    private static void Enqueue(ReceiveRing ring, PacketBufferPool pool, in PacketDescriptor descriptor, TrafficCounters stage)
+    {
+        if (ring.Enqueue(descriptor)) return;
+        stage.Drop(DropReason.RingFull);
+        pool.Return(descriptor.Slot);
+    }
+
     private static void DispatchGroup(PacketClassifier classifier, ReceiveRing[] rings, PacketBufferPool pool,
         in PacketDescriptor descriptor, in EthernetHeader header, TrafficCounters stage, bool countReceipt)
     {
-        if (!classifier.TryGetGroupRoute(header.Vlan, out var route))
+        if (!classifier.TryGetGroupRoute(header, out var route))
         {
             stage.Drop(DropReason.NoMatch);
             pool.Return(descriptor.Slot);
@@ -52,10 +81,16 @@ internal static class ReceiveDispatcher
         }
         var last = route.Rings.Length - 1;
         var receipts = 0;
+        var defaultRing = classifier.DefaultRing;
         for (var i = 0; i <= last; i++)
         {
             var targets = route.Targets[i];
-            if (countReceipt)
+            var pending = route.Rings[i] == defaultRing; // judged (and counted) by the software classifier behind it
+            if (pending)
+            {
+                receipts++;
+            }
+            else if (countReceipt)
             {
                 foreach (var target in targets) target.Received++;
                 receipts += targets.Length;
@@ -66,7 +101,7 @@ internal static class ReceiveDispatcher
             {
                 if (!pool.TryRent(out var slot))
                 {
-                    foreach (var target in targets) target.Drop(DropReason.NoBuffer);
+                    Drop(pending, targets, stage, DropReason.NoBuffer);
                     continue;
                 }
                 pool.Frame(descriptor).CopyTo(pool.Slot(slot));
@@ -75,11 +110,17 @@ internal static class ReceiveDispatcher
             }
             if (!rings[route.Rings[i]].Enqueue(copy))
             {
-                foreach (var target in targets) target.Drop(DropReason.RingFull);
+                Drop(pending, targets, stage, DropReason.RingFull);
                 pool.Return(copy.Slot);
             }
         }
-        // One frame in, `receipts` VNICs counted it: the NIC's report explains the difference.
+        // One frame in, `receipts` VNICs counted it (or will): the report explains the difference.
         if (receipts > 1) stage.Replicated += receipts - 1;
+    }
+
+    private static void Drop(bool pending, TrafficCounters[] targets, TrafficCounters stage, DropReason reason)
+    {
+        if (pending) stage.Drop(reason);
+        else foreach (var target in targets) target.Drop(reason);
     }
 }

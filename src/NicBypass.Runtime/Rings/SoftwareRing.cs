@@ -62,7 +62,7 @@ public sealed class SoftwareRing : IReceiveRingClient
             Counters.Received++;
             // Frames on a ring were read at layer 2 by the NIC already, so this cannot fail.
             EthernetHeader.TryRead(pool.Frame(descriptor), out var header);
-            ReceiveDispatcher.Dispatch(Classifier, _rings, pool, descriptor, header, Counters, countReceipt: false);
+            ReceiveDispatcher.Dispatch(Classifier, _rings, pool, descriptor, header, Counters, Classifier.CountsReceipts);
         }
     }
 

@@ -14,8 +14,10 @@ public sealed partial class NetworkStack
             return;
         }
         var destination = NetworkAddress.Read(ip.Destination);
-        if (!Owns(destination))
+        var joined = !Owns(destination) && Joined(destination);
+        if (!joined && !Owns(destination) || joined && ip.Protocol != IpProtocol.Udp)
         {
+            // Not ours, or a group of ours carrying anything but UDP (nothing here answers a group over TCP or ICMP).
             Counters.Drop(StackDropReason.NotForUs);
             return;
         }

@@ -15,7 +15,8 @@ public sealed partial class NetworkStack
         }
         var destination = NetworkAddress.Read(ip.Destination);
         var unicast = Owns(destination);
-        if (!unicast && !IsSolicitedNodeOrAllNodes(destination))
+        var joined = !unicast && Joined(destination);
+        if (!unicast && !joined && !IsSolicitedNodeOrAllNodes(destination))
         {
             Counters.Drop(StackDropReason.NotForUs);
             return;
@@ -38,10 +39,10 @@ public sealed partial class NetworkStack
             case IpProtocol.IcmpV6:
                 ReceiveIcmpV6(frame, ip.Payload, source, destination, unicast, ip.HopLimit);
                 return;
-            case IpProtocol.Udp or IpProtocol.Tcp when unicast && TransportEntry is { } entry && !entry.Submit(frame):
+            case IpProtocol.Udp or IpProtocol.Tcp when (unicast || joined && ip.NextHeader == IpProtocol.Udp) && TransportEntry is { } entry && !entry.Submit(frame):
                 Glean(source, frame);
                 return; // waits in the VSQ
-            case IpProtocol.Udp when unicast:
+            case IpProtocol.Udp when unicast || joined:
                 Glean(source, frame);
                 ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
                 return;

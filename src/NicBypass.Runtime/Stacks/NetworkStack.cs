@@ -89,6 +89,31 @@ public sealed partial class NetworkStack
         }
     }
 
+    /// <summary>Multicast groups it has joined: UDP datagrams sent to them are delivered like its own.</summary>
+    public IReadOnlyList<NetworkAddress> Groups => Volatile.Read(ref _groups);
+
+    private NetworkAddress[] _groups = Array.Empty<NetworkAddress>();
+
+    /// <summary>Joins multicast group <paramref name="group"/> (224.0.0.0/4 or ff00::/8): UDP datagrams to it reach its sockets.</summary>
+    public void JoinGroup(NetworkAddress group)
+    {
+        var multicast = group.IsV6 ? group.Value >> 120 == 0xFF : (uint)group.Value >> 28 == 0xE;
+        if (!multicast) throw new ArgumentException($"{group} is not a multicast group", nameof(group));
+        lock (_bind)
+        {
+            if (!_groups.Contains(group)) Volatile.Write(ref _groups, _groups.Append(group).ToArray());
+        }
+    }
+
+    private bool Joined(NetworkAddress address)
+    {
+        foreach (var group in Volatile.Read(ref _groups))
+        {
+            if (group == address) return true;
+        }
+        return false;
+    }
+
     /// <summary>Learns (or overrides) a neighbour's MAC, as a static ARP / neighbour cache entry.</summary>
     public void AddNeighbor(NetworkAddress address, ulong mac) => _neighbors.AddStatic(address, mac);
 

@@ -95,18 +95,34 @@ public sealed class HostBuilder
     /// <summary>
     /// Programs one classifier rule: NIC <paramref name="nic"/>'s hardware classifier through its
     /// driver's API (when <paramref name="softwareRing"/> is null) or that software ring's
-    /// classifier. Frames to <paramref name="mac"/> in <paramref name="vlan"/> (and, where the
-    /// classifier matches them, to <paramref name="ips"/> and <paramref name="ports"/>) go to ring
-    /// <paramref name="ring"/> on their way to <paramref name="vnic"/>.
+    /// classifier. Frames to <paramref name="mac"/> in <paramref name="vlan"/>, to
+    /// <paramref name="ips"/> (none: any) and to <paramref name="ports"/> of
+    /// <paramref name="protocols"/> (none: any) go to ring <paramref name="ring"/> on their way to
+    /// <paramref name="vnic"/>, and so do the group frames of its multicast groups. The classifier
+    /// matches the fields its model advertises; the VNIC checks the rest in software.
     /// </summary>
     public void Program(string nic, string? softwareRing, ulong mac, int vlan, int ring, string vnic,
-        IReadOnlyList<IPAddress>? ips = null, IReadOnlyList<int>? ports = null)
+        IReadOnlyList<IPAddress>? ips = null, IReadOnlyList<int>? ports = null, StackProtocols protocols = StackProtocols.None)
     {
         EnsureBuilding();
-        var rule = new ClassifierRule(mac, vlan, ring, Host.Vnic(vnic).Counters, ips ?? Array.Empty<IPAddress>(), ports ?? Array.Empty<int>());
+        var target = Host.Vnic(vnic);
+        var rule = new ClassifierRule(mac, vlan, ring, target.Counters, ips ?? Array.Empty<IPAddress>(), ports ?? Array.Empty<int>(), protocols,
+            target.Settings.Multicast);
         var host = Host.Nic(nic);
-        if (softwareRing is null) host.Info.Classifier.Program.Add(rule);
-        else SoftwareRing(host, softwareRing).Classifier.Add(rule);
+        var classifier = softwareRing is null ? host.Info.Classifier.Program : SoftwareRing(host, softwareRing).Classifier;
+        classifier.Add(rule);
+        target.CheckInSoftware(rule, classifier.Fields);
+    }
+
+    /// <summary>
+    /// Crossbow's fallback when the hardware classifier cannot hold every VNIC: NIC
+    /// <paramref name="nic"/>'s hardware classifier sends what it does not match to hardware
+    /// receive ring <paramref name="ring"/>, whose software ring classifies it (and counts it).
+    /// </summary>
+    public void ClassifyInSoftware(string nic, int ring)
+    {
+        EnsureBuilding();
+        Host.Nic(nic).ClassifyInSoftware(ring);
     }
 
     /// <summary>Replaces a classifier's generic lookup with one specialised to its rules (checked against them).</summary>

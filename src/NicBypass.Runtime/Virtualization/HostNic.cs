@@ -108,8 +108,31 @@ public sealed class HostNic
         vnic.Ring = software.BindRing(index, vnic, vnic.Processor);
 
     /// <summary>Programs the hardware classifier through the driver's API: <paramref name="mac"/> in <paramref name="vlan"/> → HRR <paramref name="ring"/>, for <paramref name="vnic"/>.</summary>
-    internal void Program(ulong mac, int vlan, int ring, Vnic vnic) =>
-        Info.Classifier.Program.Add(new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray()));
+    internal void Program(ulong mac, int vlan, int ring, Vnic vnic)
+    {
+        var rule = new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray(), Groups: vnic.Settings.Multicast);
+        Info.Classifier.Program.Add(rule);
+        vnic.CheckInSoftware(rule, Info.Classifier.Fields);
+    }
+
+    /// <summary>
+    /// What the hardware classifier does not match goes to HRR <paramref name="ring"/>: its
+    /// software ring classifies it in software (promiscuous mode, Crossbow's fallback when the
+    /// classifier has too few entries) and counts what it takes.
+    /// </summary>
+    internal void ClassifyInSoftware(int ring)
+    {
+        if (HardwareRing(ring).Client is not SoftwareRing software)
+        {
+            throw new InvalidOperationException($"NIC '{Name}': hrr{ring} carries no software ring to classify unmatched frames in software");
+        }
+        Device.Classifier.DefaultRing = ring;
+        software.Classifier.CountsReceipts = true;
+        DefaultRing = ring;
+    }
+
+    /// <summary>The hardware ring that takes what the hardware classifier does not match, or null (dropped as no-match).</summary>
+    public int? DefaultRing { get; private set; }
 
     // Every receive ring fed by this NIC: its HRRs and the SRRs of its software rings.
     internal IEnumerable<ReceiveRing> AllReceiveRings() =>

@@ -213,9 +213,10 @@ public sealed class NetworkHost
         foreach (var vnic in _vnics)
         {
             if (vnic.Ring is null) problems.Add($"VNIC '{vnic.Name}' is not bound to a receive ring");
-            if (!vnic.Nic.Info.Classifier.Program.Rules.Any(r => ReferenceEquals(r.Counters, vnic.Counters)))
+            if (!vnic.Nic.Info.Classifier.Program.Rules.Any(r => ReferenceEquals(r.Counters, vnic.Counters))
+                && !(vnic.Nic.DefaultRing is not null && vnic.Nic.SoftwareRings.Any(s => s.Classifier.Rules.Any(r => ReferenceEquals(r.Counters, vnic.Counters)))))
             {
-                problems.Add($"no hardware classifier rule leads to VNIC '{vnic.Name}'");
+                problems.Add($"no hardware classifier rule leads to VNIC '{vnic.Name}' (nor does the NIC classify in software)");
             }
         }
         foreach (var nic in _nics)
@@ -424,7 +425,7 @@ public sealed class NetworkHost
                     ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyNanoseconds / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
                     : null)).ToList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
-            nic.Device.Counters.Replicated)).ToList();
+            nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated))).ToList();
         // Processors are reported when the cost model is on (their busy time means something then).
         var cpus = _costs.IsFree ? null : _processors.Select(p => new ProcessorTrafficReport(p.Id,
             seconds > 0 ? p.BusyNanoseconds / (seconds * 1e9) : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();

@@ -47,6 +47,7 @@ public sealed class VirtualMachine : IPollingConsumer
         _reverse = transform == PacketTransform.ReverseBits;
         _output = new GuestOutput(this);
         Stack = new NetworkStack(Mac, vnic.Ips, size - 18, time, _output, new StackSettings(EchoUdp: true), concurrentReceive: false);
+        foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
     }
 
     public string Name => Vnic.Name;

@@ -63,6 +63,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             TransportEntry = this,
             TransportGate = inbound,
         };
+        foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
     }
 
     public string Name => Vnic.Name;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Rings;
 using NicBypass.Runtime.Stacks;
@@ -18,7 +19,6 @@ public sealed class Vnic : IReceiveRingClient
 {
     private readonly byte[] _transmitScratch;
     private readonly ulong[] _macs;
-    private readonly int _vlan;
     private GuestInterface? _interface;
     private IVnicConsumer? _consumer;
 
@@ -30,7 +30,6 @@ public sealed class Vnic : IReceiveRingClient
         Nic = nic;
         Processor = processor;
         _macs = settings.Macs.ToArray();
-        _vlan = settings.Vlan;
         _transmitScratch = new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
         var ips = (settings.Ips ?? Array.Empty<IPAddress>()).Select(NetworkAddress.From).ToArray();
         _allowedV4 = ips.Where(a => !a.IsV6).Select(a => (uint)a.Value).ToArray();
@@ -108,6 +107,17 @@ public sealed class Vnic : IReceiveRingClient
 
     internal void Attach(GuestInterface guestInterface) => _interface = guestInterface;
 
+    /// <summary>
+    /// The fields it declares that the classifier serving it cannot match (DESIGN.md §12): checked
+    /// here, in software, before delivery — counted (<c>no-match</c>) and costed (a
+    /// classification on its processor). Null when the classifier matches everything it declares.
+    /// </summary>
+    internal DestinationFilter? SoftwareCheck { get; private set; }
+
+    // The rule a classifier was programmed with for this VNIC, and the fields that classifier matches.
+    internal void CheckInSoftware(ClassifierRule rule, ClassifierMatch classifierFields) =>
+        SoftwareCheck = DestinationFilter.Create(rule, (ClassifierMatch.Vlan | ClassifierMatch.DestinationIp | ClassifierMatch.Port) & ~classifierFields);
+
     void IReceiveRingClient.Backlogged()
     {
         (_consumer as IFlowControlledConsumer)?.Backlogged();
@@ -126,7 +136,7 @@ public sealed class Vnic : IReceiveRingClient
         var guest = _interface;
         var consumer = _consumer;
         var tap = Tap;
-        var tagged = _vlan != 0;
+        var check = SoftwareCheck;
         var policer = Policer;
         var now = policer?.Timestamp ?? 0; // the clock is read once per batch
         var running = Processor.Running ?? Processor; // whoever runs it: an MSI vector may be shared
@@ -140,13 +150,19 @@ public sealed class Vnic : IReceiveRingClient
         foreach (var descriptor in batch)
         {
             var frame = pool.Frame(descriptor);
+            if (check is not null && EthernetHeader.TryRead(frame, out var header) && !check.Accepts(frame, header))
+            {
+                Counters.Drop(Accounting.DropReason.NoMatch);
+                continue;
+            }
+            // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
+            var tagged = IsTagged(frame);
             if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
                 continue;
             }
-            // The classifier only let through frames tagged with our VLAN (or untagged if we have
-            // none); remove the tag in place by sliding the two MACs over it.
+            // Remove the tag in place by sliding the two MACs over it.
             if (tagged)
             {
                 frame.Slice(0, 12).CopyTo(frame.Slice(EthernetHeader.TagLength));
@@ -175,6 +191,7 @@ public sealed class Vnic : IReceiveRingClient
             consumer?.EndBatch(running, delivered);
         }
         // Counters, costs and buffer returns are settled once per batch, not once per frame.
+        if (check is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
         running.ChargeFrames(delivered, bytes);
         Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;

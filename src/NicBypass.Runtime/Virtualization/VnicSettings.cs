@@ -7,6 +7,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// <param name="Cpu">Processor bound to its interrupts; none = spread by VNIC number.</param>
 /// <param name="Bandwidth">Inbound allocation in bits per second, if any.</param>
 /// <param name="OutboundBandwidth">Outbound allocation in bits per second, if any.</param>
+/// <param name="Multicast">Multicast groups it joins (224.0.0.0/4, ff00::/8), beyond broadcast, all-hosts, all-nodes and its solicited-node groups.</param>
 /// <param name="Cpus">Processors a container's or service's VSQ worker runs on, from its <paramref name="Cpu"/> on (<c>cpu 2-3</c> is 2 from 2): a UDP-only VNS spreads its work over them, a TCP one runs on one at a time.</param>
 public sealed record VnicSettings(
     string Name,
@@ -17,4 +18,5 @@ public sealed record VnicSettings(
     int? Cpu = null,
     long? Bandwidth = null,
     long? OutboundBandwidth = null,
-    int Cpus = 1);
+    int Cpus = 1,
+    IReadOnlyList<IPAddress>? Multicast = null);

@@ -22,20 +22,20 @@ public class ClassifierTests
     [Fact]
     public void Rules_added_and_removed_through_the_api_decide_the_ring()
     {
-        var classifier = new PacketClassifier("c", ClassifierMatch.DestinationMac, 16);
+        var classifier = new PacketClassifier("c", ClassifierMatch.DestinationMac | ClassifierMatch.Vlan, 16);
         classifier.Add(new ClassifierRule(0x020000000001, 0, 3, new TrafficCounters()));
         classifier.Add(new ClassifierRule(0x020000000002, 7, 1, new TrafficCounters()));
 
-        Assert.Equal(ClassifyResult.Match, classifier.Classify(Header(0x020000000001), out var rule));
+        Assert.Equal(ClassifyResult.Match, classifier.Classify(default, Header(0x020000000001), out var rule));
         Assert.Equal(3, classifier.RingOf(rule));
-        Assert.Equal(ClassifyResult.Match, classifier.Classify(Header(0x020000000002, 7), out rule));
+        Assert.Equal(ClassifyResult.Match, classifier.Classify(default, Header(0x020000000002, 7), out rule));
         Assert.Equal(1, classifier.RingOf(rule));
-        Assert.Equal(ClassifyResult.NoMatch, classifier.Classify(Header(0x020000000002), out _));
-        Assert.Equal(ClassifyResult.Group, classifier.Classify(Header(0xFFFFFFFFFFFF), out _));
+        Assert.Equal(ClassifyResult.NoMatch, classifier.Classify(default, Header(0x020000000002), out _));
+        Assert.Equal(ClassifyResult.Group, classifier.Classify(default, Header(0xFFFFFFFFFFFF), out _));
 
         Assert.True(classifier.Remove(0x020000000001));
-        Assert.Equal(ClassifyResult.NoMatch, classifier.Classify(Header(0x020000000001), out _));
-        Assert.Equal(ClassifyResult.Match, classifier.Classify(Header(0x020000000002, 7), out rule));
+        Assert.Equal(ClassifyResult.NoMatch, classifier.Classify(default, Header(0x020000000001), out _));
+        Assert.Equal(ClassifyResult.Match, classifier.Classify(default, Header(0x020000000002, 7), out rule));
         Assert.Equal(1, classifier.RingOf(rule));
         Assert.False(classifier.Remove(0x020000000001));
     }
@@ -55,18 +55,19 @@ public class ClassifierTests
         var a = new TrafficCounters();
         var b = new TrafficCounters();
         var c = new TrafficCounters();
-        var classifier = new PacketClassifier("c", ClassifierMatch.DestinationMac, 16);
+        var classifier = new PacketClassifier("c", ClassifierMatch.DestinationMac | ClassifierMatch.Vlan, 16);
         classifier.Add(new ClassifierRule(1, 0, 0, a));
         classifier.Add(new ClassifierRule(2, 0, 1, b));
         classifier.Add(new ClassifierRule(3, 0, 1, c));
         classifier.Add(new ClassifierRule(4, 0, 1, c)); // a second MAC of c
         classifier.Add(new ClassifierRule(5, 9, 0, new TrafficCounters()));
 
-        Assert.True(classifier.TryGetGroupRoute(0, out var route));
+        Assert.True(classifier.TryGetGroupRoute(Header(GroupAddress.Broadcast), out var route));
         Assert.Equal(new[] { 0, 1 }, route.Rings);
         Assert.Equal(new[] { a }, route.Targets[0]);
         Assert.Equal(new[] { b, c }, route.Targets[1]);
-        Assert.False(classifier.TryGetGroupRoute(8, out _));
+        Assert.False(classifier.TryGetGroupRoute(Header(GroupAddress.Broadcast, 8), out _));
+        Assert.False(classifier.TryGetGroupRoute(Header(0x01005E0000FB), out _)); // a group nobody joined
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public class ClassifierTests
 
         Assert.Throws<InvalidOperationException>(() => classifier.LoadLookup(new ConstantLookup(0)));
         classifier.LoadLookup(new SwitchLookup());
-        Assert.Equal(ClassifyResult.Match, classifier.Classify(Header(20), out var rule));
+        Assert.Equal(ClassifyResult.Match, classifier.Classify(default, Header(20), out var rule));
         Assert.Equal(1, rule);
     }
 

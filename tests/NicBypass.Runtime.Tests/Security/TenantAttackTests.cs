@@ -83,8 +83,8 @@ public class TenantAttackTests
         var (host, wires) = TestHost.Build(Topology);
         var web = host.NetworkStack("web");
 
-        host.Send("e0", TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 9, new byte[8], srcIp: source), // a closed port: would be port unreachable
-            TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 81, source));                          // a closed port: would be RST
+        host.Send("e0", TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[8], srcIp: source), // a closed port: would be port unreachable
+            TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, source));                          // a closed port: would be RST
 
         Assert.Empty(wires["e0"].Frames);
         Assert.Equal(2, web.Counters.Dropped(StackDropReason.InvalidSource));
@@ -96,8 +96,8 @@ public class TenantAttackTests
         var (host, wires) = TestHost.Build(Topology);
         const string broadcast = "ff:ff:ff:ff:ff:ff";
 
-        host.Send("e0", TestFrames.Udp(broadcast, "192.168.10.20", 9, new byte[8]),   // web: closed UDP port
-            TestFrames.Tcp(broadcast, "192.168.10.20", 81, "192.168.10.1"),               // web: closed TCP port
+        host.Send("e0", TestFrames.Udp(broadcast, "192.168.10.20", 53, new byte[8]),  // web: closed UDP port
+            TestFrames.Tcp(broadcast, "192.168.10.20", 80, "192.168.10.1"),               // web: closed TCP port
             TestFrames.Udp(broadcast, "192.168.10.40", 7, new byte[8]));                  // echo: the guest's UDP echo service
 
         Assert.Empty(wires["e0"].Frames);
@@ -112,7 +112,7 @@ public class TenantAttackTests
         var (host, wires) = TestHost.Build(Topology, clock);
         var web = host.NetworkStack("web");
         web.Stack.AddNeighbor(NetworkAddress.Parse("192.168.10.1"), 0x02_AA_00_00_00_01);
-        var closed = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 9, new byte[8]);
+        var closed = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[8]); // declared, no socket
 
         for (var i = 0; i < 500; i++) host.Nic("e0").Device.Receive(closed); // all at one instant
         host.Pump();

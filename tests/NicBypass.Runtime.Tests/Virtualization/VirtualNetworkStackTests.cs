@@ -73,6 +73,10 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         host.Send("e0", badChecksum, badVersion, tooLong, ttlZero, fragment, otherAddress, otherProtocol, badUdp, unknownType);
 
         Assert.Empty(wires["e0"].Frames);
+        // simnic-10g matches destination IPs: the ping to another address never reaches the stack.
+        Assert.Equal(1, host.Nic("e0").Device.Counters.Dropped(DropReason.NoMatch));
+        web.Stack.Receive(otherAddress);
+        host.Pump();
         Assert.Equal(9, web.Counters.Received);
         Assert.Equal(4, web.Counters.Dropped(StackDropReason.Malformed));
         Assert.Equal(1, web.Counters.Dropped(StackDropReason.TtlExpired));
@@ -92,11 +96,14 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
 
         host.Send("e0", probe, declaredUnbound);
 
-        Assert.Equal(2, wires["e0"].Frames.Count);
-        var icmp = TestFrames.Parse(wires["e0"].Frames[0]).Extract<IcmpV4Packet>();
+        // An undeclared port never reaches the stack: simnic-10g cannot match ports, so the VNIC checks them in software.
+        Assert.Equal(1, web.Vnic.Counters.Dropped(DropReason.NoMatch));
+        var icmp = TestFrames.Parse(Assert.Single(wires["e0"].Frames)).Extract<IcmpV4Packet>();
         Assert.Equal(IcmpV4TypeCode.UnreachablePort, icmp.TypeCode);
         // It quotes the offending IP header and the first 8 bytes (the UDP header) of its payload.
-        Assert.Equal(probe.AsSpan(14, 28).ToArray(), icmp.Bytes.AsSpan(8, 28).ToArray());
+        Assert.Equal(declaredUnbound.AsSpan(14, 28).ToArray(), icmp.Bytes.AsSpan(8, 28).ToArray());
+        web.Stack.Receive(probe); // the stack itself answers an unbound undeclared port the same way
+        host.Pump();
         Assert.Equal(2, web.Counters.PortUnreachables);
         Assert.Equal(2, web.Counters.Dropped(StackDropReason.PortUnreachable));
 
@@ -419,7 +426,8 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         web.Stack.AddNeighbor(NetworkAddress.Parse("192.168.10.1"), 0x02_AA_00_00_00_01);
 
         Assert.Equal(SendStatus.Sent, web.Stack.SendEchoRequest(NetworkAddress.Parse("192.168.10.1"), 1, 1));
-        host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.77")); // its reply would come from .77
+        web.Stack.Receive(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.77")); // its reply would come from .77 (the classifier would not let the ping in)
+        host.Pump();
 
         Assert.Single(wires["e0"].Frames);
         Assert.Equal(1, web.Vnic.TransmitCounters.Dropped(DropReason.Spoofed));

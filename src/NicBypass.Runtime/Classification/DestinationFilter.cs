@@ -1,0 +1,144 @@
+using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Classification;
+
+/// <summary>
+/// The part of a classifier rule beyond the destination MAC: the VLAN, the destination IPs and
+/// the transport ports a VNIC declares (DESIGN.md §12), restricted to the fields one matcher
+/// checks. The hardware classifier checks the fields its model advertises; whatever the VNIC
+/// declares and the hardware cannot match is checked by the same code in software before the
+/// VNIC (<see cref="Virtualization.Vnic"/>), counted and costed.
+/// <list type="bullet">
+/// <item>VLAN: the frame's outer VLAN id must be the VNIC's (0: untagged or priority-tagged);
+/// a second tag inside the first (802.1ad QinQ) belongs to no VNIC.</item>
+/// <item>IP: an IPv4 or IPv6 frame must be addressed to one of its IPs; ARP and other
+/// EtherTypes pass, and so does a header too short to read (the stack judges it).</item>
+/// <item>Port: a TCP or UDP packet must use a declared protocol and a declared port, or one of
+/// the ephemeral ports the stack's own connections use; other IP protocols (ICMP) and
+/// non-first fragments pass.</item>
+/// </list>
+/// Group-addressed frames are checked on the VLAN only: membership decides the rest.
+/// Allocation-free.
+/// </summary>
+internal sealed class DestinationFilter
+{
+    /// <summary>The first port the stacks hand out for their own connections (the IANA dynamic range).</summary>
+    public const int FirstEphemeralPort = 49152;
+
+    private readonly int _vlan;
+    private readonly bool _checkVlan;
+    private readonly uint[]? _v4;
+    private readonly UInt128[]? _v6;
+    private readonly ulong[]? _ports; // a 65536-bit set, null when ports are not checked
+    private readonly StackProtocols _protocols;
+
+    private DestinationFilter(int vlan, bool checkVlan, uint[]? v4, UInt128[]? v6, ulong[]? ports, StackProtocols protocols)
+    {
+        _vlan = vlan;
+        _checkVlan = checkVlan;
+        _v4 = v4;
+        _v6 = v6;
+        _ports = ports;
+        _protocols = protocols;
+        Fields = (checkVlan ? ClassifierMatch.Vlan : 0) | (v4 is not null ? ClassifierMatch.DestinationIp : 0) | (ports is not null ? ClassifierMatch.Port : 0);
+    }
+
+    /// <summary>What it checks.</summary>
+    public ClassifierMatch Fields { get; }
+
+    /// <summary>
+    /// The check of <paramref name="rule"/>'s declared fields among <paramref name="fields"/>, or
+    /// null when there is nothing to check (no IPs declared, no ports declared, VLAN not asked).
+    /// </summary>
+    public static DestinationFilter? Create(ClassifierRule rule, ClassifierMatch fields)
+    {
+        var checkVlan = (fields & ClassifierMatch.Vlan) != 0;
+        uint[]? v4 = null;
+        UInt128[]? v6 = null;
+        if ((fields & ClassifierMatch.DestinationIp) != 0 && rule.Ips is { Count: > 0 } ips)
+        {
+            var addresses = ips.Select(NetworkAddress.From).ToArray();
+            v4 = addresses.Where(a => !a.IsV6).Select(a => (uint)a.Value).ToArray();
+            v6 = addresses.Where(a => a.IsV6).Select(a => a.Value).ToArray();
+        }
+        ulong[]? ports = null;
+        if ((fields & ClassifierMatch.Port) != 0 && rule.Ports is { Count: > 0 } declared)
+        {
+            ports = new ulong[65536 / 64];
+            foreach (var port in declared) ports[port >> 6] |= 1UL << (port & 63);
+            for (var port = FirstEphemeralPort; port < 65536; port++) ports[port >> 6] |= 1UL << (port & 63);
+        }
+        if (!checkVlan && v4 is null && ports is null) return null;
+        return new DestinationFilter(rule.Vlan, checkVlan, v4, v6, ports, rule.Protocols);
+    }
+
+    /// <summary>True when <paramref name="frame"/> (whose layer-2 header is <paramref name="header"/>) passes every field checked.</summary>
+    public bool Accepts(ReadOnlySpan<byte> frame, in EthernetHeader header)
+    {
+        if (_checkVlan && !VlanMatches(header, _vlan)) return false;
+        if (header.IsGroup) return true;
+        if (_v4 is null && _ports is null) return true;
+        var packet = frame.Slice(header.PayloadOffset);
+        switch (header.EtherType)
+        {
+            case EtherType.Ipv4:
+                if (packet.Length < Ipv4Header.MinLength || packet[0] >> 4 != 4) return true; // the stack judges it
+                if (_v4 is { } v4 && !Contains(v4, BinaryPrimitives.ReadUInt32BigEndian(packet.Slice(16)))) return false;
+                if (_ports is null) return true;
+                var ihl = (packet[0] & 0x0F) * 4;
+                if ((BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(6)) & 0x1FFF) != 0) return true; // a later fragment: no ports in it
+                return PortAccepted(packet[9], ihl >= Ipv4Header.MinLength && packet.Length >= ihl + 4 ? packet.Slice(ihl) : default);
+            case EtherType.Ipv6:
+                if (packet.Length < Ipv6Header.Length || packet[0] >> 4 != 6) return true;
+                if (_v6 is { } v6 && !Contains(v6, BinaryPrimitives.ReadUInt128BigEndian(packet.Slice(24)))) return false;
+                if (_ports is null) return true;
+                var next = packet[6];
+                if (next is IpProtocol.Tcp or IpProtocol.Udp) return PortAccepted(next, packet.Length >= Ipv6Header.Length + 4 ? packet.Slice(Ipv6Header.Length) : default);
+                // Extension headers first: walked as the stack walks them (a hop-by-hop header must not hide a port).
+                return !Ipv6Header.TryRead(packet, out var ip) || PortAccepted(ip.NextHeader, ip.Payload.Length >= 4 ? ip.Payload : default);
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>The VLAN rule of DESIGN.md §6 and §12: tagged <paramref name="vlan"/> (0: untagged or priority-tagged), never a tag inside the tag.</summary>
+    public static bool VlanMatches(in EthernetHeader header, int vlan) =>
+        header.Vlan == vlan && header.EtherType is not (EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD or 0x9100);
+
+    // `transport` is empty when the header was too short to hold the ports: matched on what could be read.
+    private bool PortAccepted(byte protocol, ReadOnlySpan<byte> transport)
+    {
+        var declared = protocol switch
+        {
+            IpProtocol.Tcp => StackProtocols.Tcp,
+            IpProtocol.Udp => StackProtocols.Udp,
+            _ => StackProtocols.None,
+        };
+        if (declared == StackProtocols.None) return true; // ICMP and the rest carry no ports
+        if ((_protocols & declared) == 0) return false;
+        if (transport.Length < 4) return true;
+        int port = BinaryPrimitives.ReadUInt16BigEndian(transport.Slice(2));
+        return (_ports![port >> 6] & (1UL << (port & 63))) != 0;
+    }
+
+    private static bool Contains(uint[] set, uint value)
+    {
+        foreach (var item in set)
+        {
+            if (item == value) return true;
+        }
+        return false;
+    }
+
+    private static bool Contains(UInt128[] set, UInt128 value)
+    {
+        foreach (var item in set)
+        {
+            if (item == value) return true;
+        }
+        return false;
+    }
+}
