@@ -4,6 +4,37 @@ namespace NicBypass.Cli.Tests;
 
 public class PlanCommandTests
 {
+    // 17 MACs on simnic-1g (16 entries): v3 is classified in software on the default ring.
+    private const string Fallback = """
+        host h {
+            nic e0 { model simnic-1g; rx-rings 2 }
+            vm v1 on e0 { mac 02:00:00:00:00:01; mac 02:00:00:00:00:11 02:00:00:00:00:12 02:00:00:00:00:13 02:00:00:00:00:14 02:00:00:00:00:15 02:00:00:00:00:16 02:00:00:00:00:17 }
+            vm v2 on e0 { mac 02:00:00:00:00:02; mac 02:00:00:00:00:21 02:00:00:00:00:22 02:00:00:00:00:23 02:00:00:00:00:24 02:00:00:00:00:25 02:00:00:00:00:26 02:00:00:00:00:27 }
+            vm v3 on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3 }
+        }
+        """;
+
+    [Fact]
+    public void A_plan_shows_the_default_ring_and_the_vnics_classified_in_software()
+    {
+        var file = CliRunner.TempFile(Fallback);
+
+        var (exit, text, _) = CliRunner.Run("plan", file);
+        Assert.Equal(0, exit);
+        Assert.Contains("<default ring: classifies in software what the hardware does not hold>", text);
+        Assert.Contains("v3 (vm, classified in software)", text);
+        Assert.DoesNotContain("v2 (vm, classified", text);
+
+        var (_, json, _) = CliRunner.Run("plan", file, "--format", "json");
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var nic = document.RootElement.GetProperty("hosts")[0].GetProperty("nics")[0];
+        Assert.Equal(1, nic.GetProperty("defaultRing").GetInt32());
+        Assert.Equal("v3", Assert.Single(nic.GetProperty("softwareClassified").EnumerateArray()).GetString());
+
+        var (_, dot, _) = CliRunner.Run("graph", file);
+        Assert.Contains("1 VNICs classified in software on hrr1", dot);
+    }
+
     [Fact]
     public void Text_plan_lists_each_ring_like_dladm_show_phys()
     {

@@ -30,7 +30,8 @@ public static class PlanGraphWriter
                 var nicId = host.Name + "/" + nic.Name;
                 output.WriteLine($"        subgraph {Id("cluster_" + nicId)} {{");
                 output.WriteLine($"            label={Quote($"{nic.Name}: {nic.Model.Name} ({nic.Model.Driver}), {definition.Speed}")};");
-                output.WriteLine($"            {Id(nicId)} [shape=box3d, label={Quote($"{nic.Name}\nhardware classifier: {Fields(nic.Model.ClassifierFields)}\n{nic.HardwareClassifier.Entries.Count}/{nic.Model.ClassifierEntries} entries")}];");
+                output.WriteLine($"            {Id(nicId)} [shape=box3d, label={Quote($"{nic.Name}\nhardware classifier: {Fields(nic.Model.ClassifierFields)}\n{nic.HardwareClassifier.Entries.Count}/{nic.Model.ClassifierEntries} entries" +
+                    (nic.DefaultRing is { } defaultRing ? $"\n{nic.SoftwareClassified.Count} VNICs classified in software on hrr{defaultRing}" : ""))}];");
                 foreach (var vnic in host.Vnics.Where(v => v.Nic == nic.Name))
                 {
                     output.WriteLine($"            {Id(host.Name + "/vnic/" + vnic.Name)} [shape=ellipse, label={Quote(VnicLabel(vnic))}];");

@@ -31,6 +31,14 @@ public static class PlanJsonWriter
                     json.WriteString("driver", nic.Model.Driver);
                     json.WritePropertyName("hardwareRings");
                     WriteRings(json, nic.HardwareRings);
+                    if (nic.DefaultRing is { } defaultRing)
+                    {
+                        // Extension (DESIGN.md §12): the classifier's fallback, present only when it is in use.
+                        json.WriteNumber("defaultRing", defaultRing);
+                        json.WriteStartArray("softwareClassified");
+                        foreach (var vnic in nic.SoftwareClassified) json.WriteStringValue(vnic);
+                        json.WriteEndArray();
+                    }
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();

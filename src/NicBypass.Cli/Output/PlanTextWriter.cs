@@ -29,7 +29,8 @@ public static class PlanTextWriter
             {
                 foreach (var ring in nic.HardwareRings)
                 {
-                    rows.Add(new[] { nic.Name, nic.Model.Name, "RX", "hrr" + ring.Index, nic.MsiVectorOf(ring.Index).ToString(), Client(host, ring) });
+                    rows.Add(new[] { nic.Name, nic.Model.Name, "RX", "hrr" + ring.Index, nic.MsiVectorOf(ring.Index).ToString(),
+                        Client(host, nic, ring) + (nic.DefaultRing == ring.Index ? " <default ring: classifies in software what the hardware does not hold>" : "") });
                     if (ring.SoftwareRing is { } software) AddSoftwareRows(rows, host, nic, software, 1);
                 }
                 var tx = nic.TransmitRings == 1 ? "trr0" : $"trr0-{nic.TransmitRings - 1}";
@@ -44,17 +45,18 @@ public static class PlanTextWriter
         var indent = new string(' ', 2 * depth);
         foreach (var ring in software.Rings)
         {
-            rows.Add(new[] { nic.Name, nic.Model.Name, "SRX", indent + software.Id + "/srr" + ring.Index, "-", Client(host, ring) });
+            rows.Add(new[] { nic.Name, nic.Model.Name, "SRX", indent + software.Id + "/srr" + ring.Index, "-", Client(host, nic, ring) });
             if (ring.SoftwareRing is { } nested) AddSoftwareRows(rows, host, nic, nested, depth + 1);
         }
     }
 
-    private static string Client(HostDefinition host, RingBinding ring)
+    private static string Client(HostDefinition host, NicPlan nic, RingBinding ring)
     {
         if (ring.Vnic is { } name)
         {
             var vnic = host.Vnics.First(v => v.Name == name);
-            return $"{name} ({vnic.KindKeyword})";
+            // NB0018's fallback: the hardware classifier holds no entry for it.
+            return $"{name} ({vnic.KindKeyword}{(nic.SoftwareClassified.Contains(name) ? ", classified in software" : "")})";
         }
         if (ring.SoftwareRing is { } software)
         {
