@@ -151,6 +151,11 @@ internal static class Emitter
                 Line(lines, $"build.Program({Literal(program.Nic)}, softwareRing: {Optional(program.SoftwareRing)}, mac: {Mac(program.Mac)}, vlan: {Number(program.Vlan)}, ring: {Number(program.Ring)}, " +
                           $"vnic: {Literal(program.Vnic)}, ips: {ips}, ports: {programPorts}{programProtocols}); // {program.Describe()}");
                 break;
+            case AddFlowStep flow:
+                Line(lines, $"build.AddFlow({Literal(flow.Vnic)}, new {Runtime}.Classification.FlowSettings({Literal(flow.Name)}, {Runtime}.Stacks.StackProtocols.{flow.Transport}, " +
+                            $"LocalPort: {Optional(flow.LocalPort)}, RemoteIp: {(flow.RemoteIp is { } remote ? $"build.Addresses({Literal(remote)})[0]" : "null")}, RemotePrefixLength: {Number(flow.RemotePrefixLength)}, " +
+                            $"RemotePort: {Optional(flow.RemotePort)}, Bandwidth: {(flow.Bandwidth is { } b ? Number(b) + "L" : "null")}, Priority: {Literal(flow.Priority)})); // {flow.Describe()}");
+                break;
             case ClassifyInSoftwareStep fallback:
                 Line(lines, $"build.ClassifyInSoftware({Literal(fallback.Nic)}, ring: {Number(fallback.Ring)}); // {fallback.Describe()}");
                 break;

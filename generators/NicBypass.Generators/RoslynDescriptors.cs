@@ -49,11 +49,14 @@ internal static class RoslynDescriptors
 
     public static readonly RoslynDescriptor SoftwareRingsTooDeep = Create("NB0031", DiagnosticSeverity.Error, Language.SoftwareRingsTooDeep);
     public static readonly RoslynDescriptor NotAMulticastGroup = Create("NB0032", DiagnosticSeverity.Error, Language.NotAMulticastGroup);
+    public static readonly RoslynDescriptor FlowOnUnknownVnic = Create("NB0033", DiagnosticSeverity.Error, Language.FlowOnUnknownVnic);
+    public static readonly RoslynDescriptor FlowsOverlap = Create("NB0034", DiagnosticSeverity.Error, Language.FlowsOverlap);
+    public static readonly RoslynDescriptor FlowFieldWithoutTransport = Create("NB0035", DiagnosticSeverity.Error, Language.FlowFieldWithoutTransport);
 
     /// <summary>Every descriptor, in ID order.</summary>
     public static IReadOnlyList<RoslynDescriptor> All { get; } = new[]
     {
-        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup,
+        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport,
     };
 
     private static RoslynDescriptor Create(string id, DiagnosticSeverity severity, DslDescriptor source) =>

@@ -68,13 +68,25 @@ public static class FrameTrace
         }
         foreach (var vnic in host.Vnics.Where(v => v.Nic == nic))
         {
+            foreach (var flow in vnic.Flows)
+            {
+                var flowDelta = after.Flows[flow] - before.Flows[flow];
+                if (flowDelta.Received == 0) continue;
+                var where = flowDelta.Dropped.ContainsKey("blocked")
+                    ? after.Vnics[vnic].Received > before.Vnics[vnic].Received && after.Rings.Where(r => r.Key.Client == vnic).All(r => r.Value.Received == before.Rings[r.Key].Received)
+                        ? " by the hardware classifier, before any ring" : " by the VNIC, in software"
+                    : "";
+                steps.Add(new($"flow {flow.Name} on {vnic.Name}", $"selected; {(flowDelta.Delivered > 0 ? "delivered" : $"dropped ({Reasons(flowDelta)}){where}")}"));
+            }
             var delta = after.Vnics[vnic] - before.Vnics[vnic];
             if (delta.Received == 0) continue;
             var text = $"received; {(delta.Delivered > 0 ? $"delivered {delta.DeliveredBytes} bytes{(vnic.Vlan != 0 ? $" (VLAN {vnic.Vlan} tag removed)" : "")}" : "not delivered")}";
             if (delta.DroppedTotal > 0) text += $"; dropped ({Reasons(delta)})";
-            if (delta.Dropped.ContainsKey("no-match") && vnic.SoftwareCheck is { } check)
+            if (delta.Dropped.ContainsKey("no-match") && vnic.SoftwareCheck is { } check && EthernetHeader.TryRead(frame, out var read))
             {
-                text += $" — its {FieldNames(check.Fields)}, checked in software (the hardware classifier cannot match them), does not match";
+                var field = check.Rejected(frame, read);
+                text += $" — the frame's {FieldNames(field == Runtime.Classification.ClassifierMatch.None ? check.Fields : field)} is not one of its own; " +
+                        "checked in software (the hardware classifier cannot match it)";
             }
             steps.Add(new($"VNIC {vnic.Name}", text));
             if (delta.Delivered == 0) continue;
@@ -258,7 +270,8 @@ public static class FrameTrace
         Dictionary<SoftwareRing, Counts> Software,
         Dictionary<Vnic, Counts> Vnics,
         Dictionary<Vnic, StackDelta> Stacks,
-        Dictionary<Vnic, long> Spoofed)
+        Dictionary<Vnic, long> Spoofed,
+        Dictionary<Runtime.Classification.Flow, Counts> Flows)
     {
         public static Snapshot Take(NetworkHost host)
         {
@@ -271,7 +284,8 @@ public static class FrameTrace
                 host.Nics.SelectMany(n => n.SoftwareRings).ToDictionary(s => s, s => Counts.Of(s.Counters)),
                 host.Vnics.ToDictionary(v => v, v => Counts.Of(v.Counters)),
                 host.Vnics.Where(v => v.Interface is not null || host.NetworkStackOf(v) is not null).ToDictionary(v => v, v => StackDelta.Of(v.Interface is { } i ? i.VirtualMachine.Counters : host.NetworkStackOf(v)!.Counters)),
-                host.Vnics.ToDictionary(v => v, v => v.TransmitCounters.Dropped(DropReason.Spoofed)));
+                host.Vnics.ToDictionary(v => v, v => v.TransmitCounters.Dropped(DropReason.Spoofed)),
+                host.Vnics.SelectMany(v => v.Flows).ToDictionary(f => f, f => Counts.Of(f.Counters)));
         }
     }
 

@@ -54,6 +54,10 @@ public static class InterpretedHost
                     builder.Program(program.Nic, program.SoftwareRing, program.Mac, program.Vlan, program.Ring, program.Vnic,
                         program.Ips.Select(IPAddress.Parse).ToArray(), program.Ports.ToArray(), Flags<StackProtocols>(program.Protocols));
                     break;
+                case AddFlowStep flow:
+                    builder.AddFlow(flow.Vnic, new FlowSettings(flow.Name, Enum.Parse<StackProtocols>(flow.Transport), flow.LocalPort,
+                        flow.RemoteIp is { } remote ? IPAddress.Parse(remote) : null, flow.RemotePrefixLength, flow.RemotePort, (long?)flow.Bandwidth, flow.Priority));
+                    break;
                 case ClassifyInSoftwareStep fallback:
                     builder.ClassifyInSoftware(fallback.Nic, fallback.Ring);
                     break;

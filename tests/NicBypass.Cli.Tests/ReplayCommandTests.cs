@@ -144,6 +144,52 @@ public class ReplayCommandTests
         return tagged;
     }
 
+    [Fact]
+    public void Replay_reports_each_flow_with_its_counters_as_the_contract_says()
+    {
+        const string topology = """
+            host h {
+                nic e0 { model simnic-100g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:0a; ip 10.0.0.10; protocols tcp udp; ports 53 80 }
+                flow dns on web { transport udp; local-port 53; bandwidth 0 }
+                flow other on web { transport tcp; remote-port 7 }
+            }
+            """;
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var udp = new UdpPacket((ushort)(i < 4 ? 7 : 40000), 53) { PayloadData = new byte[10] };
+                var ip = new IPv4Packet(IPAddress.Parse("10.0.0.1"), IPAddress.Parse("10.0.0.10")) { PayloadPacket = udp };
+                var ether = new EthernetPacket(PhysicalAddress.Parse("02-AA-00-00-00-01"), PhysicalAddress.Parse("02-00-00-00-00-0A"), EthernetType.IPv4) { PayloadPacket = ip };
+                ether.UpdateCalculatedValues();
+                writer.Write(1_000_000_000L + i * 1000L, ether.Bytes);
+            }
+        }
+        var capturePath = CliRunner.TempFile("", "flows.pcap");
+        File.WriteAllBytes(capturePath, stream.ToArray());
+
+        var (exit, output, _) = CliRunner.Run("replay", CliRunner.TempFile(topology), capturePath, "--format", "json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var vnic = json.RootElement.GetProperty("nics")[0].GetProperty("vnics")[0];
+        var flows = vnic.GetProperty("flows").EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!);
+        // Every datagram is to port 53: dns (first) takes all ten and blocks them in hardware; 'other' gets none.
+        Assert.Equal(10, flows["dns"].GetProperty("received").GetInt64());
+        Assert.Equal(0, flows["dns"].GetProperty("delivered").GetInt64());
+        Assert.Equal(10, flows["dns"].GetProperty("dropped").GetProperty("blocked").GetInt64());
+        Assert.Equal(0, flows["other"].GetProperty("received").GetInt64());
+        Assert.Equal(10, vnic.GetProperty("dropped").GetProperty("blocked").GetInt64());
+
+        var (_, plan, _) = CliRunner.Run("plan", CliRunner.TempFile(topology));
+        Assert.Contains("FLOW dns on web: udp local-port 53; blocked in hardware; priority medium", plan);
+        var (_, planJson, _) = CliRunner.Run("plan", CliRunner.TempFile(topology), "--format", "json");
+        using var planDocument = JsonDocument.Parse(planJson);
+        Assert.Equal(2, planDocument.RootElement.GetProperty("hosts")[0].GetProperty("flows").GetArrayLength());
+    }
+
     /// <summary>
     /// Wrong IP, wrong port, ICMP, ARP, priority tags, multicast groups joined and not, unknown
     /// MACs and wrong VLANs, replayed on each model: the counts equal the test's own model of

@@ -78,6 +78,10 @@ public class ValidatorTests
         { "NB0031", With((5, "        rx-rings 1; soft-ring-width 2"), (9, HundredMoreVms)), 3, 9, With((5, "        rx-rings 1; soft-ring-width 3"), (9, HundredMoreVms)) },
         { "NB0029", With((8, Mac1 + "; ring dedicated")), 8, 37, With((8, Mac1 + "; ring hardware")) },
         { "NB0032", With((8, Mac1 + "; multicast 10.0.0.1")), 8, 42, With((8, Mac1 + "; multicast 224.0.0.251")) },
+        { "NB0033", With((9, "    }\n    flow f on b { transport tcp }")), 10, 15, With((9, "    }\n    flow f on a { transport tcp }")) },
+        { "NB0034", With((9, "    }\n    flow f on a { transport tcp; local-port 80 }\n    flow g on a { transport tcp }")), 11, 10,
+                    With((9, "    }\n    flow f on a { transport tcp; local-port 80 }\n    flow g on a { transport udp }")) },
+        { "NB0035", With((9, "    }\n    flow f on a { local-port 80 }")), 10, 19, With((9, "    }\n    flow f on a { transport tcp; local-port 80 }")) },
     };
 
     [Theory]

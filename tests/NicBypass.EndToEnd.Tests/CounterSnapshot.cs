@@ -28,6 +28,7 @@ internal static class CounterSnapshot
         {
             lines.Add($"vnic {vnic.Name} on {vnic.Ring?.Name} in {Counters(vnic.Counters)} out {Counters(vnic.TransmitCounters)} switches {vnic.Ring?.PollingSwitches}"
                       + $" latency {vnic.Latency.Count}/{vnic.Latency.Percentile(0.5)}/{vnic.Latency.Max}");
+            foreach (var flow in vnic.Flows) lines.Add($"flow {flow.Name} on {vnic.Name} {Counters(flow.Counters)}");
         }
         foreach (var vm in host.VirtualMachines)
         {

@@ -13,15 +13,15 @@ public class PublicSurfaceTests
     {
         // building (HostBuilder and its settings; IMacLookup is what generated lookups implement)
         "HostBuilder", "VnicSettings", "SimNicSettings", "StackSettings", "StackProtocols", "SerializationPolicy", "VnicRole",
-        "PacketTransform", "ClassifierMatch", "IMacLookup", "SimNicModel", "SimNicModels", "ClassifierFullException",
+        "PacketTransform", "ClassifierMatch", "IMacLookup", "SimNicModel", "SimNicModels", "ClassifierFullException", "FlowSettings",
         // running: the host, its NICs, VNICs, VMs and stacks, wires and time
         "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
-        "VirtualNetworkStack", "NetworkStack", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
+        "VirtualNetworkStack", "NetworkStack", "Flow", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
         "TcpException", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
         // observing: counters, reports, the hardware information, rings and processors as read-only views
         "TrafficCounters", "DropReason", "DropReasons", "StackCounters", "StackDropReason", "StackDropReasons", "TrafficReport",
         "NicTrafficReport", "VnicTrafficReport", "StackTrafficReport", "HardwareInfo", "ReceiveRingInfo", "TransmitRingInfo",
-        "ClassifierInfo", "LinkCounters", "WireTrafficReport", "CostTable", "ProcessorTrafficReport", "SerializationQueueReport", "GuestTrafficReport", "MsiVector", "LatencyHistogram", "LatencyReport", "ReceiveRing", "HardwareReceiveRing", "SoftwareReceiveRing", "SoftwareRing", "TransmitRing", "Processor",
+        "ClassifierInfo", "LinkCounters", "WireTrafficReport", "CostTable", "ProcessorTrafficReport", "SerializationQueueReport", "GuestTrafficReport", "FlowTrafficReport", "MsiVector", "LatencyHistogram", "LatencyReport", "ReceiveRing", "HardwareReceiveRing", "SoftwareReceiveRing", "SoftwareRing", "TransmitRing", "Processor",
     };
 
     [Fact]

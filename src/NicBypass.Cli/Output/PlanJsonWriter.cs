@@ -18,7 +18,7 @@ public static class PlanJsonWriter
         {
             json.WriteStartObject();
             json.WriteStartArray("hosts");
-            foreach (var host in compilation.Hosts.Select(h => h.Plan))
+            foreach (var (definition, host) in compilation.Hosts)
             {
                 json.WriteStartObject();
                 json.WriteString("name", host.Name);
@@ -42,6 +42,25 @@ public static class PlanJsonWriter
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
+                if (definition.Flows.Count > 0)
+                {
+                    // Extension (DESIGN.md §12): the host's flows, when it declares any.
+                    json.WriteStartArray("flows");
+                    foreach (var flow in definition.Flows)
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("name", flow.Name);
+                        json.WriteString("vnic", flow.Vnic);
+                        if (flow.Transport != Dsl.Model.TransportProtocols.None) json.WriteString("transport", flow.Transport == Dsl.Model.TransportProtocols.Tcp ? "tcp" : "udp");
+                        if (flow.LocalPort is { } local) json.WriteNumber("localPort", local);
+                        if (flow.RemoteIp is { } remote) json.WriteString("remoteIp", remote.ToString());
+                        if (flow.RemotePort is { } port) json.WriteNumber("remotePort", port);
+                        if (flow.Bandwidth is { } bandwidth) json.WriteNumber("bandwidth", bandwidth.BitsPerSecond);
+                        json.WriteString("priority", flow.Priority.ToString().ToLowerInvariant());
+                        json.WriteEndObject();
+                    }
+                    json.WriteEndArray();
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();

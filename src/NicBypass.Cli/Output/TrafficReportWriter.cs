@@ -91,6 +91,21 @@ public static class TrafficReportWriter
                         json.WriteNumber("blocked", guest.Blocked);
                         json.WriteEndObject();
                     }
+                    if (vnic.Flows is { } flows)
+                    {
+                        json.WriteStartArray("flows");
+                        foreach (var flow in flows)
+                        {
+                            json.WriteStartObject();
+                            json.WriteString("name", flow.Name);
+                            json.WriteNumber("received", flow.Received);
+                            json.WriteNumber("delivered", flow.Delivered);
+                            json.WriteNumber("deliveredBytes", flow.DeliveredBytes);
+                            WriteDrops(json, flow.Dropped);
+                            json.WriteEndObject();
+                        }
+                        json.WriteEndArray();
+                    }
                     if (vnic.Stack is { } stack)
                     {
                         json.WriteStartObject("stack");
@@ -155,6 +170,14 @@ public static class TrafficReportWriter
                 {
                     output.WriteLine(string.Format(culture, "    VSQ: inbound high water {0:N0}, {1:N0} waited, {2:N0} backlogs, {3:N0} switches to polling; outbound high water {4:N0}, {5:N0} waited, {6:N0} senders blocked",
                         vsq.InboundHighWater, vsq.InboundQueued, vsq.Backlogs, vsq.PollingSwitches, vsq.OutboundHighWater, vsq.OutboundQueued, vsq.BlockedSends));
+                }
+            }
+            foreach (var vnic in nic.Vnics.Where(v => v.Flows is not null))
+            {
+                foreach (var flow in vnic.Flows!)
+                {
+                    output.WriteLine(string.Format(culture, "  flow {0} on {1}: received {2:N0}, delivered {3:N0} ({4:N0} bytes), dropped {5}",
+                        flow.Name, vnic.Name, flow.Received, flow.Delivered, flow.DeliveredBytes, Drops(flow.Dropped)));
                 }
             }
             foreach (var vnic in nic.Vnics.Where(v => v.Guest is not null))

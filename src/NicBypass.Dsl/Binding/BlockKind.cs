@@ -11,4 +11,5 @@ public enum BlockKind
     Service = 16,
     Destination = Container | Service,
     AnyVnic = Vm | Destination,
+    Flow = 32,
 }

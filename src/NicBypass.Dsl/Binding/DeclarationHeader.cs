@@ -29,19 +29,21 @@ internal static class DeclarationHeader
             }
             return true;
         }
+        var target = keyword == "flow" ? "vnic" : "nic";
         if (header.Count == 2)
         {
-            context.Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"no 'on' and NIC name before '{{'", $"'on <nic>': write '{keyword} {header[1].Text} on <nic> {{'");
+            context.Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"no 'on' and {target.ToUpperInvariant()} name before '{{'", $"'on <{target}>': write '{keyword} {header[1].Text} on <{target}> {{'");
             return false;
         }
         if (header[2].Text != "on")
         {
-            context.Report(DiagnosticDescriptors.SyntaxError, header[2].Span, null, $"unexpected '{header[2].Text}'", $"'on': write '{keyword} {header[1].Text} on <nic> {{'");
+            context.Report(DiagnosticDescriptors.SyntaxError, header[2].Span, null, $"unexpected '{header[2].Text}'", $"'on': write '{keyword} {header[1].Text} on <{target}> {{'");
             return false;
         }
         if (header.Count == 3)
         {
-            context.Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, "no NIC name after 'on'", "the name of one of the host's NICs");
+            context.Report(DiagnosticDescriptors.SyntaxError, block.OpenBrace, null, $"no {target.ToUpperInvariant()} name after 'on'",
+                keyword == "flow" ? "the name of one of the host's VMs, containers or services" : "the name of one of the host's NICs");
             return false;
         }
         if (header.Count > 4)

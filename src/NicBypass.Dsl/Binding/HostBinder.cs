@@ -15,13 +15,14 @@ namespace NicBypass.Dsl.Binding;
 /// </summary>
 internal sealed class HostBinder
 {
-    private static readonly string[] BlockKeywords = { "nic", "vm", "container", "service" };
+    private static readonly string[] BlockKeywords = { "nic", "vm", "container", "service", "flow" };
 
     private readonly BindingContext _context;
     private readonly ValueReader _values;
     private readonly PropertyChecks _properties;
     private readonly NicBinder _nics;
     private readonly VnicBinder _vnics;
+    private readonly FlowBinder _flows;
     private readonly NicChecks _nicChecks;
 
     public HostBinder(string path, List<Diagnostic> diagnostics)
@@ -31,6 +32,7 @@ internal sealed class HostBinder
         _properties = new PropertyChecks(_context);
         _nics = new NicBinder(_context, _values, _properties);
         _vnics = new VnicBinder(_context, _values, _properties);
+        _flows = new FlowBinder(_context, _values, _properties);
         _nicChecks = new NicChecks(_context);
     }
 
@@ -61,6 +63,7 @@ internal sealed class HostBinder
         var declaredNics = new HashSet<string>(StringComparer.Ordinal);
         var nics = new List<NicDefinition>();
         var vnics = new List<VnicDraft>();
+        var flows = new List<(FlowDefinition Flow, SyntaxToken Target)>();
 
         foreach (var block in host.Blocks)
         {
@@ -68,7 +71,7 @@ internal sealed class HostBinder
             if (Array.IndexOf(BlockKeywords, keyword) < 0)
             {
                 _context.Report(DiagnosticDescriptors.SyntaxError, block.Keyword.Span, null,
-                    $"unexpected '{keyword}'", $"a nic, vm, container or service block{NameSuggestions.Hint(keyword, BlockKeywords)}");
+                    $"unexpected '{keyword}'", $"a nic, vm, container, service or flow block{NameSuggestions.Hint(keyword, BlockKeywords)}");
                 continue;
             }
             if (!DeclarationHeader.Check(_context, block, keyword)) continue;
@@ -101,6 +104,10 @@ internal sealed class HostBinder
                 declaredNics.Add(name.Text);
                 if (_nics.Bind(block, name) is { } nic) nics.Add(nic);
             }
+            else if (keyword == "flow")
+            {
+                if (_flows.Bind(block, name, flows.Count) is { } flow) flows.Add((flow, block.Header[3]));
+            }
             else
             {
                 vnics.Add(_vnics.Bind(block, keyword, name, vnics.Count));
@@ -125,8 +132,11 @@ internal sealed class HostBinder
         {
             _nicChecks.Check(nic, vnics.Where(v => v.NicToken?.Text == nic.Name).ToList());
         }
+        _flows.Check(flows, vnics.Select(v => v.Name).ToList(), host.Name.Text);
 
         var definitions = vnics.Where(v => v.NicToken is not null).Select(v => v.ToDefinition()).ToEquatableArray();
-        return new HostDefinition(host.Name.Text, cpus, nics.ToEquatableArray(), definitions, _context.Location(host.Name.Span));
+        var vnicNames = new HashSet<string>(vnics.Select(v => v.Name), StringComparer.Ordinal);
+        return new HostDefinition(host.Name.Text, cpus, nics.ToEquatableArray(), definitions, _context.Location(host.Name.Span),
+            flows.Select(f => f.Flow).Where(f => vnicNames.Contains(f.Vnic)).ToEquatableArray());
     }
 }

@@ -20,7 +20,7 @@ public static class PropertyRules
         new PropertyRule("ip", BlockKind.AnyVnic, true, "ip 192.168.10.11/24"),
         new PropertyRule("multicast", BlockKind.AnyVnic, true, "multicast 224.0.0.251"),
         new PropertyRule("vlan", BlockKind.AnyVnic, false, "vlan 10"),
-        new PropertyRule("bandwidth", BlockKind.AnyVnic, false, "bandwidth 500M"),
+        new PropertyRule("bandwidth", BlockKind.AnyVnic | BlockKind.Flow, false, "bandwidth 500M"),
         new PropertyRule("outbound-bandwidth", BlockKind.AnyVnic, false, "outbound-bandwidth 200M"),
         new PropertyRule("cpu", BlockKind.AnyVnic, false, "cpu 2"),
         new PropertyRule("ring", BlockKind.AnyVnic, false, "ring hardware"),
@@ -28,6 +28,12 @@ public static class PropertyRules
         new PropertyRule("protocols", BlockKind.Destination, false, "protocols tcp udp"),
         new PropertyRule("ports", BlockKind.Destination, false, "ports 80 443"),
         new PropertyRule("mode", BlockKind.Destination, false, "mode polling"),
+
+        new PropertyRule("transport", BlockKind.Flow, false, "transport tcp"),
+        new PropertyRule("local-port", BlockKind.Flow, false, "local-port 80"),
+        new PropertyRule("remote-ip", BlockKind.Flow, false, "remote-ip 10.0.0.0/8"),
+        new PropertyRule("remote-port", BlockKind.Flow, false, "remote-port 53"),
+        new PropertyRule("priority", BlockKind.Flow, false, "priority high"),
     };
 
     /// <summary>The rule for <paramref name="name"/> in <paramref name="block"/>, or null.</summary>

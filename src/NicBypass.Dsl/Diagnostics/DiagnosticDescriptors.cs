@@ -133,6 +133,18 @@ public static class DiagnosticDescriptors
         "Not a multicast group", "{0}: 'multicast {1}' is not a multicast group address; {2}",
         "A 'multicast' line names an address outside the multicast ranges (224.0.0.0/4, ff00::/8).");
 
+    public static readonly DiagnosticDescriptor FlowOnUnknownVnic = new("NB0033", DiagnosticSeverity.Error,
+        "Flow on an unknown VNIC", "flow '{0}' is on '{1}', which host '{2}' does not declare as a vm, container or service{3}",
+        "A flow's 'on' names no VNIC of the host: a flow selects part of one VNIC's traffic.");
+
+    public static readonly DiagnosticDescriptor FlowsOverlap = new("NB0034", DiagnosticSeverity.Error,
+        "Flows overlap", "flows '{0}' and '{1}' on '{2}' overlap: a frame could belong to both; give them different transports, ports or remote addresses",
+        "Two flows on one VNIC could both match one frame (each field is absent in one of them or overlaps), so which one counts and limits it would be a matter of order.");
+
+    public static readonly DiagnosticDescriptor FlowFieldWithoutTransport = new("NB0035", DiagnosticSeverity.Error,
+        "Flow port without a transport", "{0}: '{1}' needs 'transport tcp' or 'transport udp' (a port means nothing without one)",
+        "A flow selects a local or remote port but no transport: ports belong to TCP or UDP.");
+
     public static readonly DiagnosticDescriptor SoftwareRingsTooDeep = new("NB0031", DiagnosticSeverity.Error,
         "Software rings nest too deep", "NIC '{0}': {1} VNICs share its last hardware ring through software rings {2} wide, nested {3} deep; at most {4} levels: set 'soft-ring-width {5}' or more, or give it more rx-rings",
         "Past a NIC's hardware rings, VNICs share software rings of soft-ring-width SRRs, nesting on the last one; each level classifies every VNIC below it, so depth is bounded.");
@@ -144,6 +156,6 @@ public static class DiagnosticDescriptors
         MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber,
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
-        InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup,
+        InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport,
     };
 }

@@ -34,6 +34,13 @@ public static class HostLowering
                     vnic.Ports, vnic.Mode == ProcessingMode.Polling));
         }
 
+        foreach (var flow in host.Flows)
+        {
+            steps.Add(new AddFlowStep(flow.Vnic, flow.Name, flow.Transport switch { TransportProtocols.Tcp => "Tcp", TransportProtocols.Udp => "Udp", _ => "None" },
+                flow.LocalPort, flow.RemoteIp?.Address.ToString(), flow.RemoteIp?.PrefixLength ?? 0, flow.RemotePort, flow.Bandwidth?.BitsPerSecond,
+                flow.Priority.ToString().ToLowerInvariant()));
+        }
+
         foreach (var nic in plan.Nics)
         {
             var member = nicMembers[nic.Name];

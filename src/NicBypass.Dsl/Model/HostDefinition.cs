@@ -2,13 +2,14 @@ using NicBypass.Dsl.Text;
 
 namespace NicBypass.Dsl.Model;
 
-/// <summary>A checked host: its processors, NICs and VNICs in declaration order.</summary>
+/// <summary>A checked host: its processors, NICs, VNICs and flows in declaration order.</summary>
 public sealed record HostDefinition(
     string Name,
     int Cpus,
     EquatableArray<NicDefinition> Nics,
     EquatableArray<VnicDefinition> Vnics,
-    SourceLocation Location)
+    SourceLocation Location,
+    EquatableArray<FlowDefinition> Flows = default)
 {
     public const int DefaultCpus = 1;
 

@@ -27,5 +27,26 @@ public readonly record struct IpPrefix(IpAddress Address, int PrefixLength)
         return true;
     }
 
+    /// <summary>True when <paramref name="address"/> is in this prefix.</summary>
+    public bool Contains(IpAddress address)
+    {
+        if (address.IsV6 != Address.IsV6) return false;
+        if (!Address.IsV6)
+        {
+            var mask4 = PrefixLength == 0 ? 0UL : (0xFFFF_FFFFUL << (32 - PrefixLength)) & 0xFFFF_FFFFUL;
+            return (Address.Low & mask4) == (address.Low & mask4);
+        }
+        // IPv6 as two 64-bit halves: the prefix covers the high half first.
+        var highBits = Math.Min(PrefixLength, 64);
+        var lowBits = PrefixLength - highBits;
+        var highMask = highBits == 0 ? 0UL : ulong.MaxValue << (64 - highBits);
+        var lowMask = lowBits == 0 ? 0UL : ulong.MaxValue << (64 - lowBits);
+        return (Address.High & highMask) == (address.High & highMask) && (Address.Low & lowMask) == (address.Low & lowMask);
+    }
+
+    /// <summary>True when some address is in both prefixes (one contains the other).</summary>
+    public bool Overlaps(IpPrefix other) =>
+        Address.IsV6 == other.Address.IsV6 && (PrefixLength <= other.PrefixLength ? Contains(other.Address) : other.Contains(Address));
+
     public override string ToString() => Address + "/" + PrefixLength.ToString(CultureInfo.InvariantCulture);
 }

@@ -29,6 +29,9 @@ public enum DropReason
 
     /// <summary>A VM's guest receive ring was full: the guest had not taken what was placed before.</summary>
     GuestRingFull,
+
+    /// <summary>The frame belongs to a flow with <c>bandwidth 0</c>: blocked.</summary>
+    Blocked,
 }
 
 /// <summary>Names and enumeration of <see cref="DropReason"/>.</summary>

@@ -11,7 +11,8 @@ namespace NicBypass.Runtime.Classification;
 /// The rest is what the VNIC declares — <see cref="Vlan"/> (0 = untagged), <see cref="Ips"/>,
 /// <see cref="Ports"/> for <see cref="Protocols"/>, multicast <see cref="Groups"/> — and a
 /// classifier matches the part its fields cover (<see cref="DestinationFilter"/>); the VNIC
-/// checks the rest in software.
+/// checks the rest in software. <see cref="Flows"/> are the VNIC's: a classifier that matches
+/// ports drops the blocked ones it can match.
 /// </summary>
 internal sealed record ClassifierRule(
     ulong Mac,
@@ -21,7 +22,8 @@ internal sealed record ClassifierRule(
     IReadOnlyList<IPAddress>? Ips = null,
     IReadOnlyList<int>? Ports = null,
     StackProtocols Protocols = StackProtocols.None,
-    IReadOnlyList<IPAddress>? Groups = null)
+    IReadOnlyList<IPAddress>? Groups = null,
+    IReadOnlyList<Flow>? Flows = null)
 {
     /// <summary>
     /// The group MACs frames reach this rule's VNIC on (DESIGN.md §12): broadcast, all-hosts,

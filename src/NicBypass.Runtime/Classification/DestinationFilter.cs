@@ -144,6 +144,21 @@ internal sealed class DestinationFilter
         }
     }
 
+    /// <summary>Which field a frame fails (for explaining a drop): VLAN, destination IP, port, or none.</summary>
+    public ClassifierMatch Rejected(ReadOnlySpan<byte> frame, in EthernetHeader header)
+    {
+        if (_checkVlan && !VlanMatches(header, _vlan)) return ClassifierMatch.Vlan;
+        if (Accepts(frame, header)) return ClassifierMatch.None;
+        var packet = frame.Slice(header.PayloadOffset);
+        var wrongIp = header.EtherType switch
+        {
+            EtherType.Ipv4 => _v4 is { } v4 && packet.Length >= Ipv4Header.MinLength && !Contains(v4, BinaryPrimitives.ReadUInt32BigEndian(packet.Slice(16))),
+            EtherType.Ipv6 => _v6 is { } v6 && packet.Length >= Ipv6Header.Length && !Contains(v6, BinaryPrimitives.ReadUInt128BigEndian(packet.Slice(24))),
+            _ => false,
+        };
+        return wrongIp ? ClassifierMatch.DestinationIp : ClassifierMatch.Port;
+    }
+
     // Is `port` one of the (at most four) packed ports, or ephemeral? A zero 16-bit lane in
     // lanes XOR port, found without a branch per port (which port a frame uses is unpredictable).
     private bool PortListed(ushort port)

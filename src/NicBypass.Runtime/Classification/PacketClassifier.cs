@@ -23,6 +23,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
     private int[] _ring = Array.Empty<int>();
     private int[] _vlan = Array.Empty<int>();
     private DestinationFilter?[] _filters = Array.Empty<DestinationFilter?>();
+    private Flow[]?[] _blocked = Array.Empty<Flow[]?>();
     private TrafficCounters[] _counters = Array.Empty<TrafficCounters>();
     private Dictionary<ulong, GroupRoute> _groups = new();
     private GroupRoute? _defaultRoute;
@@ -132,6 +133,20 @@ internal sealed class PacketClassifier : IClassifierProgramming
 
     public int RingOf(int rule) => _ring[rule];
 
+    /// <summary>True when some rule has blocked flows this classifier drops itself.</summary>
+    public bool BlocksFlows { get; private set; }
+
+    /// <summary>The blocked flow of rule <paramref name="rule"/>'s VNIC that the frame belongs to, if this classifier can tell; else null.</summary>
+    public Flow? BlockedFlow(int rule, ReadOnlySpan<byte> frame, in EthernetHeader header)
+    {
+        if (_blocked[rule] is not { } flows) return null;
+        foreach (var flow in flows)
+        {
+            if (flow.Matches(frame, header)) return flow;
+        }
+        return null;
+    }
+
     public TrafficCounters CountersOf(int rule) => _counters[rule];
 
     /// <summary>The replication route for group frame <paramref name="header"/>: its group's members in its VLAN, and the default ring.</summary>
@@ -154,6 +169,11 @@ internal sealed class PacketClassifier : IClassifierProgramming
         // The hardware checks VLANs with the arrays above; the filters hold IPs and ports.
         _filters = _rules.Select(r => DestinationFilter.Create(r, Fields & ~ClassifierMatch.Vlan)).ToArray();
         _counters = _rules.Select(r => r.Counters).ToArray();
+        // Blocked flows this classifier can match (transport and local port: a classifier that
+        // matches ports) are dropped here, before any ring or processor sees them.
+        _blocked = _rules.Select(r => (Fields & ClassifierMatch.Port) != 0 && r.Flows is { } flows && flows.Any(f => f.Settings.Blocked && f.Settings.DestinationOnly)
+            ? flows.Where(f => f.Settings.Blocked && f.Settings.DestinationOnly).ToArray() : null).ToArray();
+        BlocksFlows = _blocked.Any(b => b is not null);
         var members = new Dictionary<ulong, List<ClassifierRule>>();
         foreach (var rule in _rules)
         {

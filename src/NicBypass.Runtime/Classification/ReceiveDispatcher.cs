@@ -37,6 +37,15 @@ internal static class ReceiveDispatcher
                 {
                     var counters = classifier.CountersOf(rule);
                     counters.Received++;
+                    if (classifier.BlocksFlows && classifier.BlockedFlow(rule, pool.Frame(descriptor), header) is { } blocked)
+                    {
+                        // Crossbow's answer to a flood: the hardware drops the blocked flow, no processor sees it.
+                        counters.Drop(DropReason.Blocked);
+                        blocked.Counters.Received++;
+                        blocked.Counters.Drop(DropReason.Blocked);
+                        pool.Return(descriptor.Slot);
+                        return;
+                    }
                     if (!rings[ring].Enqueue(descriptor))
                     {
                         counters.Drop(DropReason.RingFull);

@@ -35,6 +35,9 @@ internal readonly ref struct Ipv4Header
     /// <summary>A fragment: more-fragments set or a non-zero offset.</summary>
     public bool IsFragment => (BinaryPrimitives.ReadUInt16BigEndian(_packet.Slice(6)) & 0x3FFF) != 0;
 
+    /// <summary>Where this fragment's data starts in the datagram, in 8-byte units (0 for the first or only fragment).</summary>
+    public int FragmentOffset => BinaryPrimitives.ReadUInt16BigEndian(_packet.Slice(6)) & 0x1FFF;
+
     public ReadOnlySpan<byte> Source => _packet.Slice(12, 4);
 
     public ReadOnlySpan<byte> Destination => _packet.Slice(16, 4);

@@ -107,11 +107,22 @@ public sealed class HostBuilder
         EnsureBuilding();
         var target = Host.Vnic(vnic);
         var rule = new ClassifierRule(mac, vlan, ring, target.Counters, ips ?? Array.Empty<IPAddress>(), ports ?? Array.Empty<int>(), protocols,
-            target.Settings.Multicast);
+            target.Settings.Multicast, target.Flows);
         var host = Host.Nic(nic);
         var classifier = softwareRing is null ? host.Info.Classifier.Program : SoftwareRing(host, softwareRing).Classifier;
         classifier.Add(rule);
         target.CheckInSoftware(rule, classifier.Fields);
+    }
+
+    /// <summary>
+    /// Adds flow <paramref name="settings"/> to VNIC <paramref name="vnic"/> (flowadm's add-flow):
+    /// its frames get their own counters and allocation; <c>Bandwidth: 0</c> blocks them. Before
+    /// <see cref="Program"/>, so the hardware classifier can drop a blocked flow it can match.
+    /// </summary>
+    public Flow AddFlow(string vnic, FlowSettings settings)
+    {
+        EnsureBuilding();
+        return Host.AddFlow(Host.Vnic(vnic), settings);
     }
 
     /// <summary>

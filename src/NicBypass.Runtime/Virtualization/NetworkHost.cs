@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Stacks;
@@ -140,6 +141,17 @@ public sealed class NetworkHost
         {
             foreach (var ring in nic.ReceiveRings) ring.InterruptEveryFrame = everyFrame;
         }
+    }
+
+    /// <summary>Adds a flow to <paramref name="vnic"/>'s inbound traffic (before the host starts).</summary>
+    internal Flow AddFlow(Vnic vnic, FlowSettings settings)
+    {
+        EnsureNotStarted();
+        if (_vnics.Any(v => v.Flows.Any(f => f.Name == settings.Name))) throw new ArgumentException($"a flow named '{settings.Name}' already exists");
+        var flow = new Flow(settings, vnic.Name);
+        if (settings.Bandwidth is { } bandwidth && bandwidth > 0) flow.Policer = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
+        vnic.AddFlow(flow);
+        return flow;
     }
 
     /// <summary>The virtual network stack behind <paramref name="vnic"/> (a container's or service's), or null.</summary>
@@ -423,6 +435,9 @@ public sealed class NetworkHost
                     : null,
                 !_costs.IsFree && _vms.FirstOrDefault(vm => vm.Vnic == v) is { } guest
                     ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyNanoseconds / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
+                    : null,
+                v.Flows.Count > 0
+                    ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops())).ToList()
                     : null)).ToList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
             nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated))).ToList();

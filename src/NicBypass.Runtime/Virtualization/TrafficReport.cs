@@ -18,4 +18,5 @@ public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<
 /// queues; for a VM under the cost model, its guest side.
 /// </summary>
 public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped, StackTrafficReport? Stack = null,
-    LatencyReport? Latency = null, long Queued = 0, SerializationQueueReport? Vsq = null, GuestTrafficReport? Guest = null);
+    LatencyReport? Latency = null, long Queued = 0, SerializationQueueReport? Vsq = null, GuestTrafficReport? Guest = null,
+    IReadOnlyList<FlowTrafficReport>? Flows = null);

@@ -114,6 +114,13 @@ public sealed class Vnic : IReceiveRingClient
     /// </summary>
     internal DestinationFilter? SoftwareCheck { get; private set; }
 
+    private Flow[] _flows = Array.Empty<Flow>();
+
+    /// <summary>Its flows, in declaration order: a frame belongs to the first it matches.</summary>
+    public IReadOnlyList<Flow> Flows => _flows;
+
+    internal void AddFlow(Flow flow) => _flows = _flows.Append(flow).ToArray();
+
     // The rule a classifier was programmed with for this VNIC, and the fields that classifier matches.
     internal void CheckInSoftware(ClassifierRule rule, ClassifierMatch classifierFields) =>
         SoftwareCheck = DestinationFilter.Create(rule, (ClassifierMatch.Vlan | ClassifierMatch.DestinationIp | ClassifierMatch.Port) & ~classifierFields);
@@ -137,6 +144,7 @@ public sealed class Vnic : IReceiveRingClient
         var consumer = _consumer;
         var tap = Tap;
         var check = SoftwareCheck;
+        var flows = _flows;
         var policer = Policer;
         var now = policer?.Timestamp ?? 0; // the clock is read once per batch
         var running = Processor.Running ?? Processor; // whoever runs it: an MSI vector may be shared
@@ -150,16 +158,27 @@ public sealed class Vnic : IReceiveRingClient
         foreach (var descriptor in batch)
         {
             var frame = pool.Frame(descriptor);
-            if (check is not null && EthernetHeader.TryRead(frame, out var header) && !check.Accepts(frame, header))
+            Flow? flow = null;
+            if (check is not null || flows.Length > 0)
             {
-                Counters.Drop(Accounting.DropReason.NoMatch);
-                continue;
+                EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
+                if (check is not null && !check.Accepts(frame, header))
+                {
+                    Counters.Drop(Accounting.DropReason.NoMatch);
+                    continue;
+                }
+                flow = FlowOf(flows, frame, header);
+                if (flow is not null && !AdmitToFlow(flow, frame.Length))
+                {
+                    continue;
+                }
             }
             // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
             var tagged = IsTagged(frame);
             if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
+                flow?.Counters.Drop(Accounting.DropReason.Bandwidth);
                 continue;
             }
             // Remove the tag in place by sliding the two MACs over it.
@@ -173,6 +192,7 @@ public sealed class Vnic : IReceiveRingClient
                 if (!guest.Deliver(frame))
                 {
                     Counters.Drop(Accounting.DropReason.GuestRingFull);
+                    flow?.Counters.Drop(Accounting.DropReason.GuestRingFull);
                     continue;
                 }
             }
@@ -183,6 +203,11 @@ public sealed class Vnic : IReceiveRingClient
             tap?.Invoke(this, frame);
             bytes += frame.Length;
             delivered++;
+            if (flow is not null)
+            {
+                flow.Counters.Delivered++;
+                flow.Counters.DeliveredBytes += frame.Length;
+            }
             if (arrived is not null) Latency.Record(takenAt - arrived[descriptor.Slot]);
         }
         }
@@ -196,6 +221,29 @@ public sealed class Vnic : IReceiveRingClient
         Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;
         pool.Return(batch);
+    }
+
+    // The first of its flows the frame matches, or null.
+    private static Flow? FlowOf(Flow[] flows, ReadOnlySpan<byte> frame, in EthernetHeader header)
+    {
+        foreach (var flow in flows)
+        {
+            if (flow.Matches(frame, header)) return flow;
+        }
+        return null;
+    }
+
+    // Counts a frame into its flow; false when the flow blocks it or its allocation is spent (counted on both).
+    private bool AdmitToFlow(Flow flow, int length)
+    {
+        flow.Counters.Received++;
+        var reason = flow.Settings.Blocked ? Accounting.DropReason.Blocked
+            : flow.Policer is { } limiter && !limiter.TryConsume(Settings.Vlan != 0 ? length - EthernetHeader.TagLength : length) ? Accounting.DropReason.Bandwidth
+            : (Accounting.DropReason?)null;
+        if (reason is not { } drop) return true;
+        Counters.Drop(drop);
+        flow.Counters.Drop(drop);
+        return false;
     }
 
     /// <summary>

@@ -66,7 +66,7 @@ namespace Consumer
             Console = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "console", Nic: "mgmt0", Vlan: 0, Cpu: 0,
                     Macs: new ulong[] { 0x021000000001UL }, Ips: build.Addresses("10.0.0.10"),
-                    Bandwidth: null, OutboundBandwidth: null),
+                    Bandwidth: null, OutboundBandwidth: null, Multicast: build.Addresses("224.0.0.251")),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // VM 'bastion': VNIC → interface → guest stack
@@ -97,6 +97,9 @@ namespace Consumer
                     Macs: new ulong[] { 0x022000000010UL }, Ips: build.Addresses("172.16.0.100"),
                     Bandwidth: null, OutboundBandwidth: null),
                 new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 3260 }));
+            build.AddFlow("storage", new global::NicBypass.Runtime.Classification.FlowSettings("iscsi", global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, LocalPort: 3260, RemoteIp: build.Addresses("172.16.0.0")[0], RemotePrefixLength: 24, RemotePort: null, Bandwidth: 10_000_000_000L, Priority: "high")); // flow iscsi on storage: tcp local-port 3260 remote-ip 172.16.0.0/24, 10G, priority high
+            build.AddFlow("compute1", new global::NicBypass.Runtime.Classification.FlowSettings("telnet", global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, LocalPort: 23, RemoteIp: null, RemotePrefixLength: 0, RemotePort: null, Bandwidth: 0L, Priority: "medium")); // flow telnet on compute1: tcp local-port 23, blocked, priority medium
+            build.AddFlow("compute2", new global::NicBypass.Runtime.Classification.FlowSettings("discard", global::NicBypass.Runtime.Stacks.StackProtocols.Udp, LocalPort: 9, RemoteIp: null, RemotePrefixLength: 0, RemotePort: null, Bandwidth: 100_000_000L, Priority: "medium")); // flow discard on compute2: udp local-port 9, 100M, priority medium
 
             // the driver must advertise 2 receive rings, 1 transmit ring and 2 classifier entries matching DestinationMac
             build.CheckHardware("mgmt0", receiveRings: 2, transmitRings: 1, classifierEntries: 2,

@@ -1,0 +1,109 @@
+using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Model;
+using NicBypass.Dsl.Syntax;
+using NicBypass.Dsl.Text;
+using NicBypass.Dsl.Values;
+
+namespace NicBypass.Dsl.Binding;
+
+/// <summary>
+/// Binds a <c>flow NAME on VNIC { … }</c> block (flowadm's add-flow): its selectors
+/// (<c>transport</c>, <c>local-port</c>, <c>remote-ip</c>, <c>remote-port</c>), <c>bandwidth</c>
+/// (0 blocks it) and <c>priority</c>. The checks across flows and VNICs (NB0033, NB0034) run in
+/// <see cref="Check"/> once every VNIC is bound.
+/// </summary>
+internal sealed class FlowBinder(BindingContext context, ValueReader values, PropertyChecks properties)
+{
+    public FlowDefinition? Bind(BlockSyntax block, SyntaxToken name, int index)
+    {
+        var owner = $"flow '{name.Text}'";
+        var seen = new Dictionary<string, PropertySyntax>(StringComparer.Ordinal);
+        var transport = TransportProtocols.None;
+        int? localPort = null, remotePort = null;
+        IpPrefix? remoteIp = null;
+        BitRate? bandwidth = null;
+        var priority = FlowPriority.Medium;
+        foreach (var property in block.Properties)
+        {
+            if (properties.Check(property, BlockKind.Flow, owner, seen) is not { } rule) continue;
+            var token = values.Single(property);
+            switch (rule.Name)
+            {
+                case "transport":
+                    transport = values.Keyword(token, "transport", "a transport protocol", new[] { "tcp", "udp" }) switch
+                    {
+                        "tcp" => TransportProtocols.Tcp,
+                        "udp" => TransportProtocols.Udp,
+                        _ => transport,
+                    };
+                    break;
+                case "local-port":
+                    localPort = Port(token, owner);
+                    break;
+                case "remote-port":
+                    remotePort = Port(token, owner);
+                    break;
+                case "remote-ip":
+                    if (IpPrefix.TryParse(token.Text, out var prefix, out var error)) remoteIp = prefix;
+                    else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+                    break;
+                case "bandwidth":
+                    // 0 is a flow's way to say "block it" (Crossbow's answer to a flood).
+                    bandwidth = token.Text == "0" ? new BitRate(0) : values.Rate(token, "bandwidth");
+                    break;
+                case "priority":
+                    priority = values.Keyword(token, "priority", "a priority", new[] { "low", "medium", "high" }) switch
+                    {
+                        "low" => FlowPriority.Low,
+                        "high" => FlowPriority.High,
+                        _ => FlowPriority.Medium,
+                    };
+                    break;
+            }
+        }
+        if (transport == TransportProtocols.None)
+        {
+            foreach (var field in new[] { "local-port", "remote-port" })
+            {
+                if (seen.TryGetValue(field, out var property))
+                {
+                    context.Report(DiagnosticDescriptors.FlowFieldWithoutTransport, property.Name.Span, null, owner, field);
+                }
+            }
+        }
+        return new FlowDefinition(name.Text, block.Header[3].Text, transport, localPort, remoteIp, remotePort, bandwidth, priority, index,
+            context.Location(name.Span));
+    }
+
+    /// <summary>NB0033 (a flow on no declared VNIC) and NB0034 (two flows a frame could match both of).</summary>
+    public void Check(IReadOnlyList<(FlowDefinition Flow, SyntaxToken Target)> flows, IReadOnlyCollection<string> vnics, string host)
+    {
+        foreach (var (flow, target) in flows)
+        {
+            if (!vnics.Contains(target.Text))
+            {
+                context.Report(DiagnosticDescriptors.FlowOnUnknownVnic, target.Span, null, flow.Name, target.Text, host, NameSuggestions.Hint(target.Text, vnics));
+            }
+        }
+        for (var i = 0; i < flows.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (flows[i].Flow.Overlaps(flows[j].Flow))
+                {
+                    context.Report(DiagnosticDescriptors.FlowsOverlap, flows[i].Flow.Location.Span, new[] { flows[j].Flow.Location },
+                        flows[i].Flow.Name, flows[j].Flow.Name, flows[i].Flow.Vnic);
+                    break;
+                }
+            }
+        }
+    }
+
+    private int? Port(SyntaxToken token, string owner)
+    {
+        if (values.Integer(token, "a port") is not { } port) return null;
+        if (port is >= 1 and <= 65535) return port;
+        context.Report(DiagnosticDescriptors.InvalidPort, token.Span, null, owner, $"port {port} is outside 1..65535", "use a port in that range");
+        return null;
+    }
+}

@@ -1,0 +1,29 @@
+using System.Net;
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Classification;
+
+/// <summary>
+/// A flow (flowadm's add-flow): part of one VNIC's inbound traffic, selected by transport, local
+/// (destination) port, remote (source) address prefix and remote port — each optional.
+/// </summary>
+/// <param name="Transport">TCP or UDP; <see cref="StackProtocols.None"/>: any traffic (then no ports).</param>
+/// <param name="RemoteIp">With <paramref name="RemotePrefixLength"/>: the senders it selects.</param>
+/// <param name="Bandwidth">Its allocation in bits per second; 0 blocks it; null: no limit of its own.</param>
+/// <param name="Priority">low, medium or high (recorded and reported; the processors do not schedule by it yet).</param>
+public sealed record FlowSettings(
+    string Name,
+    StackProtocols Transport = StackProtocols.None,
+    int? LocalPort = null,
+    IPAddress? RemoteIp = null,
+    int RemotePrefixLength = 0,
+    int? RemotePort = null,
+    long? Bandwidth = null,
+    string Priority = "medium")
+{
+    /// <summary><c>bandwidth 0</c>: every frame of the flow is dropped.</summary>
+    public bool Blocked => Bandwidth == 0;
+
+    /// <summary>True when it selects on the frame's destination only (transport, local port): what a classifier matching ports can do.</summary>
+    public bool DestinationOnly => RemoteIp is null && RemotePort is null;
+}

@@ -1,0 +1,56 @@
+using NicBypass.Dsl.Model;
+
+namespace NicBypass.Dsl.Tests;
+
+/// <summary>The <c>flow</c> block (flowadm's add-flow): what it binds to, and when two flows overlap.</summary>
+public class FlowTests
+{
+    private static string Host(string flows) => TestSources.Host(
+        "    container web on n0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols tcp udp; ports 80 53 }\n" + flows, model: "simnic-100g");
+
+    [Fact]
+    public void A_flow_binds_its_selectors_bandwidth_and_priority_and_bandwidth_zero_blocks_it()
+    {
+        var compilation = TestSources.Compile(Host("""
+                flow http on web { transport tcp; local-port 80; remote-ip 10.0.0.0/8; remote-port 40000; bandwidth 100M; priority high }
+                flow dns on web { transport udp; local-port 53; bandwidth 0 }
+                flow rest on web { transport tcp; local-port 443; remote-ip fd00::/16 }
+
+            """));
+
+        Assert.Empty(compilation.Errors());
+        var flows = compilation.Hosts[0].Definition.Flows;
+        Assert.Equal(new[] { "http", "dns", "rest" }, flows.Select(f => f.Name));
+        var http = flows[0];
+        Assert.Equal(("web", TransportProtocols.Tcp, 80, "10.0.0.0/8", 40000, 100_000_000UL, FlowPriority.High),
+            (http.Vnic, http.Transport, http.LocalPort, http.RemoteIp.ToString(), http.RemotePort, http.Bandwidth!.Value.BitsPerSecond, http.Priority));
+        Assert.True(flows[1].Blocked);
+        Assert.False(http.Blocked);
+        Assert.Equal(FlowPriority.Medium, flows[2].Priority);
+        Assert.Null(flows[2].Bandwidth);
+    }
+
+    [Theory]
+    [InlineData("transport tcp; local-port 80", "transport tcp; local-port 81", false)]
+    [InlineData("transport tcp; local-port 80", "transport udp; local-port 80", false)]
+    [InlineData("transport tcp; local-port 80", "transport tcp", true)]
+    [InlineData("remote-ip 10.0.0.0/8", "remote-ip 10.1.0.0/16", true)]
+    [InlineData("remote-ip 10.0.0.0/16", "remote-ip 10.1.0.0/16", false)]
+    [InlineData("remote-ip 10.0.0.0/8", "remote-ip fd00::/8", false)]
+    [InlineData("remote-ip fd00::/16", "remote-ip fd00:1::/32", true)]
+    [InlineData("transport udp; remote-port 53", "transport udp; local-port 53", true)]
+    public void Two_flows_on_one_vnic_overlap_when_one_frame_could_match_both(string first, string second, bool overlap)
+    {
+        var compilation = TestSources.Compile(Host($"    flow f on web {{ {first} }}\n    flow g on web {{ {second} }}\n"));
+
+        Assert.Equal(overlap, compilation.Diagnostics.Any(d => d.Id == "NB0034"));
+    }
+
+    [Fact]
+    public void A_flow_header_names_its_vnic()
+    {
+        var diagnostics = TestSources.Compile(Host("    flow f { transport tcp }\n")).Errors();
+
+        Assert.Contains(diagnostics, d => d.Id == "NB0001" && d.Message.Contains("'on <vnic>'"));
+    }
+}

@@ -1,0 +1,95 @@
+using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>Flows (flowadm's add-flow, DESIGN.md §12): selection, own counters, allocation, blocking.</summary>
+public class FlowTests
+{
+    private static string Topology(string model) => $$"""
+        host h {
+            nic e0 { model {{model}}; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols tcp udp; ports 80 53 }
+            flow dns on web { transport udp; local-port 53; bandwidth 0 }
+            flow http on web { transport tcp; local-port 80; remote-ip 10.9.0.0/16 }
+        }
+        """;
+
+    [Theory]
+    [InlineData("simnic-100g", true)]
+    [InlineData("simnic-10g", false)]
+    [InlineData("simnic-1g", false)]
+    public void A_blocked_flow_costs_no_processor_time_where_the_hardware_matches_its_fields_and_some_elsewhere(string model, bool inHardware)
+    {
+        var (host, _) = TestHost.Build(Topology(model), new VirtualClock());
+        host.Costs = CostTable.Default;
+        var flood = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[64]);
+        for (var i = 0; i < 200; i++)
+        {
+            host.RunTo(i * 10_000L);
+            host.Nic("e0").Device.Offer(flood);
+        }
+        host.RunTo(10_000_000);
+
+        var web = host.Vnic("web");
+        var dns = web.Flows.Single(f => f.Name == "dns");
+        Assert.Equal(200, dns.Counters.Received);
+        Assert.Equal(200, dns.Counters.Dropped(DropReason.Blocked));
+        Assert.Equal(200, web.Counters.Dropped(DropReason.Blocked));
+        Assert.Equal(0, host.NetworkStack("web").Counters.Received);
+        var busy = host.Processors.Sum(p => p.BusyNanoseconds);
+        if (inHardware) Assert.Equal(0, busy);
+        else Assert.True(busy >= 200 * CostTable.Default.FrameNanoseconds, $"busy {busy} ns");
+        var nic = Assert.Single(host.Report().Nics);
+        var report = Assert.Single(nic.Vnics);
+        Assert.Equal(report.Received, report.Delivered + report.Dropped.Sum(d => d.Value) + report.Queued);
+        Assert.Equal(200, report.Flows!.Single(f => f.Name == "dns").Dropped.Single(d => d.Key == "blocked").Value);
+    }
+
+    [Fact]
+    public void A_flow_selects_by_remote_address_and_port_and_counts_what_it_delivers()
+    {
+        var (host, _) = TestHost.Build(Topology("simnic-100g"));
+        var listener = host.NetworkStack("web").Stack.ListenTcp(80);
+
+        host.Send("e0",
+            TestFrames.Tcp("02:00:00:00:00:01", "10.0.0.1", 80, "10.9.1.2"),    // http: from 10.9.0.0/16
+            TestFrames.Tcp("02:00:00:00:00:01", "10.0.0.1", 80, "10.8.1.2"),    // port 80, but from elsewhere: no flow
+            TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[8]));  // dns: blocked
+
+        var http = host.Vnic("web").Flows.Single(f => f.Name == "http");
+        Assert.Equal(1, http.Counters.Received);
+        Assert.Equal(1, http.Counters.Delivered);
+        Assert.Equal(TestFrames.Tcp("02:00:00:00:00:01", "10.0.0.1", 80, "10.9.1.2").Length, http.Counters.DeliveredBytes);
+        Assert.Equal(2, host.Vnic("web").Counters.Delivered);
+        Assert.NotNull(listener);
+    }
+
+    [Fact]
+    public void A_flow_is_held_to_its_allocation_and_the_rest_of_the_vnics_traffic_is_not()
+    {
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                flow bulk on v { transport udp; local-port 9; bandwidth 8M }
+            }
+            """, new VirtualClock());
+        var bulk = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[958]);   // 1,000-byte frames
+        var other = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 7, new byte[958]);
+        // 0.1 s at 80 Mbit/s of each: the flow is allowed 8 Mbit/s, 100 frames (plus its burst).
+        for (var i = 0; i < 1000; i++)
+        {
+            host.RunTo(i * 100_000L);
+            host.Nic("e0").Device.Offer(bulk);
+            host.Nic("e0").Device.Offer(other);
+        }
+        host.RunTo(100_000_000);
+
+        var flow = host.Vnic("v").Flows.Single();
+        Assert.Equal(1000, flow.Counters.Received);
+        Assert.InRange(flow.Counters.Delivered, 100, 100 + 20);
+        Assert.Equal(flow.Counters.Received - flow.Counters.Delivered, flow.Counters.Dropped(DropReason.Bandwidth));
+        Assert.Equal(1000 + flow.Counters.Delivered, host.Vnic("v").Counters.Delivered); // everything else got through
+    }
+}
