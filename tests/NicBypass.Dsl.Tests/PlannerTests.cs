@@ -174,6 +174,20 @@ public class PlannerTests
     }
 
     [Fact]
+    public void Classifier_entries_go_first_fit_so_a_vnic_with_too_many_macs_does_not_push_out_the_ones_after_it()
+    {
+        var macs = "mac " + string.Join(" ", Enumerable.Range(2, 19).Select(i => $"02:00:00:00:01:{i:x2}")); // 20 MACs
+        var result = TestSources.Compile(TestSources.Host(TestSources.Vm("big", 1, macs + "; ring hardware") + TestSources.Vm("small", 2, "ring hardware"),
+            model: "simnic-1g", rings: 2));
+
+        var error = Assert.Single(result.Errors());
+        Assert.Contains("vm 'big'", error.Message);
+        var nic = result.Hosts[0].Plan.Nics[0];
+        Assert.Equal(new[] { "big" }, nic.SoftwareClassified);
+        Assert.Equal("small", nic.HardwareRings[0].Vnic); // the one that fits gets the dedicated ring
+    }
+
+    [Fact]
     public void Dhcp_vnics_are_classified_on_the_mac_alone()
     {
         var nic = PlanOf(TestSources.Host(TestSources.Vm("v", 1, "ip dhcp; ip 10.0.0.5"), model: "simnic-100g", rings: 2));

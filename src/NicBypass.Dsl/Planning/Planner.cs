@@ -42,10 +42,12 @@ public static class Planner
         var order = PlacementOrder(vnics);
         var k = nic.RxRings;
         var n = order.Count;
-        // The hardware classifier holds one entry per MAC; the VNICs that do not fit (the tail of
-        // the placement order) are classified in software on the default ring, hrr k−1, whose
+        // The hardware classifier holds one entry per MAC; the VNICs that do not fit (first fit in
+        // placement order) are classified in software on the default ring, hrr k−1, whose
         // software ring serves them — so they share it even when rings are left.
         var fallback = SoftwareClassified(nic, order, diagnostics);
+        // The VNICs classified in software cannot have a ring of their own: they go last.
+        if (fallback.Count > 0) order = order.Where(v => !fallback.Contains(v)).Concat(order.Where(fallback.Contains)).ToList();
         var dedicated = n <= k && fallback.Count == 0 ? n : Math.Min(k - 1, n - fallback.Count);
 
         var hardwareRings = new List<RingBinding>(k);
@@ -110,7 +112,9 @@ public static class Planner
         foreach (var vnic in order)
         {
             var entries = Math.Max(1, vnic.Macs.Count);
-            if (fallback.Count == 0 && used + entries <= capacity) used += entries;
+            // First fit, in placement order: a VNIC with many MACs that does not fit leaves its
+            // entries to the VNICs after it.
+            if (used + entries <= capacity) used += entries;
             else fallback.Add(vnic);
         }
         if (fallback.Count == 0) return fallback;

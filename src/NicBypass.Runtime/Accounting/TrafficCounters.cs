@@ -25,6 +25,9 @@ public sealed class TrafficCounters
 
     public void Drop(DropReason reason, long count) => _dropped[(int)reason] += count;
 
+    /// <summary>A drop counted by two stages that may run on different threads (a flow blocked by the hardware and by its VNIC).</summary>
+    public void DropShared(DropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
+
     public long Dropped(DropReason reason) => _dropped[(int)reason];
 
     /// <summary>All drops, whatever the reason.</summary>

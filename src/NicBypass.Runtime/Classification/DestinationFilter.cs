@@ -54,6 +54,10 @@ internal sealed class DestinationFilter
         {
             for (var lane = 0; lane < 4; lane++) _portLanes |= (ulong)ports[Math.Min(lane, ports.Length - 1)] << (16 * lane);
         }
+        else if (ports is not null)
+        {
+            _portLanes = ulong.MaxValue; // every declared port is ephemeral: lanes of 65535 match nothing the ephemeral test would not
+        }
         _tcp = (protocols & StackProtocols.Tcp) != 0;
         _udp = (protocols & StackProtocols.Udp) != 0;
     }
@@ -93,6 +97,24 @@ internal sealed class DestinationFilter
         return new DestinationFilter(rule.Vlan, checkVlan, v4, v6, ports, rule.Protocols);
     }
 
+    /// <summary>
+    /// True when <paramref name="frame"/> (read at layer 2 by the NIC already) passes every field
+    /// checked. A VLAN-only check — every VNIC behind a classifier that cannot match VLANs —
+    /// reads the two or three words it needs instead of the whole header.
+    /// </summary>
+    public bool Accepts(ReadOnlySpan<byte> frame)
+    {
+        if (_v4 is null && _ports is null)
+        {
+            if (!_checkVlan) return true;
+            var type = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12));
+            if (type is not (EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD)) return _vlan == 0;
+            return (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(14)) & 0x0FFF) == _vlan
+                   && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) is not (EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD or 0x9100);
+        }
+        return EthernetHeader.TryRead(frame, out var header) && Accepts(frame, header);
+    }
+
     /// <summary>True when <paramref name="frame"/> (whose layer-2 header is <paramref name="header"/>) passes every field checked.</summary>
     public bool Accepts(ReadOnlySpan<byte> frame, in EthernetHeader header)
     {
@@ -107,6 +129,8 @@ internal sealed class DestinationFilter
             ref var ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(frame), offset);
             if (_v4 is not null && BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16))) != _ip4) return false;
             if (_ports is null || (Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 6)) & BitConverter.IsLittleEndian switch { true => 0xFF1F, false => 0x1FFF }) != 0) return true;
+            // The ports must be inside the datagram (its total length), not in the frame's padding.
+            if (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 2))) < Ipv4Header.MinLength + 4) return true;
             var protocol = Unsafe.Add(ref ip, 9);
             var port = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 22)));
             if (protocol == IpProtocol.Tcp) return _tcp && PortListed(port);
@@ -128,6 +152,8 @@ internal sealed class DestinationFilter
                 if (packet.Length < Ipv4Header.MinLength || packet[0] >> 4 != 4) return true; // the stack judges it
                 if (_v4 is { } v4 && !Contains(v4, BinaryPrimitives.ReadUInt32BigEndian(packet.Slice(16)))) return false;
                 if (_ports is null) return true;
+                // Read the ports inside the datagram, not in the frame's padding after it.
+                packet = packet.Slice(0, Math.Clamp(BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(2)), Ipv4Header.MinLength, packet.Length));
                 var ihl = (packet[0] & 0x0F) * 4;
                 if ((BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(6)) & 0x1FFF) != 0) return true; // a later fragment: no ports in it
                 return PortAccepted(packet[9], ihl >= Ipv4Header.MinLength && packet.Length >= ihl + 4 ? packet.Slice(ihl) : default);
@@ -135,6 +161,7 @@ internal sealed class DestinationFilter
                 if (packet.Length < Ipv6Header.Length || packet[0] >> 4 != 6) return true;
                 if (_v6 is { } v6 && !Contains(v6, BinaryPrimitives.ReadUInt128BigEndian(packet.Slice(24)))) return false;
                 if (_ports is null) return true;
+                packet = packet.Slice(0, Math.Min(packet.Length, Ipv6Header.Length + BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4))));
                 var next = packet[6];
                 if (next is IpProtocol.Tcp or IpProtocol.Udp) return PortAccepted(next, packet.Length >= Ipv6Header.Length + 4 ? packet.Slice(Ipv6Header.Length) : default);
                 // Extension headers first: walked as the stack walks them (a hop-by-hop header must not hide a port).

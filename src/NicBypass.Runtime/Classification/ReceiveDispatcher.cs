@@ -33,28 +33,31 @@ internal static class ReceiveDispatcher
             case ClassifyResult.Match:
             {
                 var ring = classifier.RingOf(rule);
-                if (countReceipt && ring != classifier.DefaultRing)
+                if (ring == classifier.DefaultRing)
                 {
-                    var counters = classifier.CountersOf(rule);
+                    // Not counted as the VNIC's yet: the software classifier behind the default ring will.
+                    Enqueue(rings[ring], pool, descriptor, stage);
+                    return;
+                }
+                var counters = classifier.CountersOf(rule);
+                if (countReceipt)
+                {
                     counters.Received++;
                     if (classifier.BlocksFlows && classifier.BlockedFlow(rule, pool.Frame(descriptor), header) is { } blocked)
                     {
                         // Crossbow's answer to a flood: the hardware drops the blocked flow, no processor sees it.
-                        counters.Drop(DropReason.Blocked);
-                        blocked.Counters.Received++;
-                        blocked.Counters.Drop(DropReason.Blocked);
+                        counters.DropShared(DropReason.Blocked);
+                        Interlocked.Increment(ref blocked.Counters.Received);
+                        blocked.Counters.DropShared(DropReason.Blocked);
                         pool.Return(descriptor.Slot);
                         return;
                     }
-                    if (!rings[ring].Enqueue(descriptor))
-                    {
-                        counters.Drop(DropReason.RingFull);
-                        pool.Return(descriptor.Slot);
-                    }
                 }
-                else
+                // Counted as the VNIC's (here or by an earlier classifier): a full ring is its drop.
+                if (!rings[ring].Enqueue(descriptor))
                 {
-                    Enqueue(rings[ring], pool, descriptor, stage);
+                    counters.Drop(DropReason.RingFull);
+                    pool.Return(descriptor.Slot);
                 }
                 return;
             }

@@ -159,22 +159,22 @@ public sealed class Vnic : IReceiveRingClient
         {
             var frame = pool.Frame(descriptor);
             Flow? flow = null;
-            if (check is not null || flows.Length > 0)
+            // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
+            var tagged = IsTagged(frame);
+            if (check is not null && !check.Accepts(frame))
+            {
+                Counters.Drop(Accounting.DropReason.NoMatch);
+                continue;
+            }
+            if (flows.Length > 0)
             {
                 EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
-                if (check is not null && !check.Accepts(frame, header))
-                {
-                    Counters.Drop(Accounting.DropReason.NoMatch);
-                    continue;
-                }
                 flow = FlowOf(flows, frame, header);
-                if (flow is not null && !AdmitToFlow(flow, frame.Length))
+                if (flow is not null && !AdmitToFlow(flow, tagged ? frame.Length - EthernetHeader.TagLength : frame.Length))
                 {
                     continue;
                 }
             }
-            // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
-            var tagged = IsTagged(frame);
             if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
@@ -233,17 +233,25 @@ public sealed class Vnic : IReceiveRingClient
         return null;
     }
 
-    // Counts a frame into its flow; false when the flow blocks it or its allocation is spent (counted on both).
+    // Counts a frame (`length` bytes without a tag) into its flow; false when the flow blocks it
+    // or its allocation is spent (counted on both). A classifier that matches ports counts its
+    // own blocked frames on another thread: those counts are shared.
     private bool AdmitToFlow(Flow flow, int length)
     {
-        flow.Counters.Received++;
-        var reason = flow.Settings.Blocked ? Accounting.DropReason.Blocked
-            : flow.Policer is { } limiter && !limiter.TryConsume(Settings.Vlan != 0 ? length - EthernetHeader.TagLength : length) ? Accounting.DropReason.Bandwidth
-            : (Accounting.DropReason?)null;
-        if (reason is not { } drop) return true;
-        Counters.Drop(drop);
-        flow.Counters.Drop(drop);
-        return false;
+        Interlocked.Increment(ref flow.Counters.Received);
+        if (flow.Settings.Blocked)
+        {
+            Counters.DropShared(Accounting.DropReason.Blocked);
+            flow.Counters.DropShared(Accounting.DropReason.Blocked);
+            return false;
+        }
+        if (flow.Policer is { } limiter && !limiter.TryConsume(length))
+        {
+            Counters.Drop(Accounting.DropReason.Bandwidth);
+            flow.Counters.Drop(Accounting.DropReason.Bandwidth);
+            return false;
+        }
+        return true;
     }
 
     /// <summary>

@@ -54,6 +54,31 @@ public class DestinationFilterTests
         Assert.False(Accepts(filter, TestFrames.Udp("02:00:00:00:00:01", "fd00::5", 54, new byte[8])));
     }
 
+    [Fact]
+    public void Ports_are_read_inside_the_datagram_not_in_the_frames_padding()
+    {
+        var filter = Filter(new[] { 53 }, "10.0.0.1");
+        // A UDP header cut to 2 bytes (IP total length 22) in a frame padded to 60 bytes: the
+        // padding is not a port, so the frame is matched on what could be read and the stack judges it.
+        var frame = new byte[60];
+        TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, Array.Empty<byte>()).AsSpan(0, 14 + 22).CopyTo(frame);
+        frame[14 + 2] = 0;
+        frame[14 + 3] = 22;
+
+        Assert.True(Accepts(filter, frame));
+        Assert.True(Accepts(Filter(new[] { 53, 67, 68, 123, 161 }, "10.0.0.1"), frame)); // the general path too
+    }
+
+    [Fact]
+    public void Only_ephemeral_ports_declared_still_refuses_the_others()
+    {
+        var filter = Filter(new[] { 50000 }, "10.0.0.1");
+
+        Assert.False(Accepts(filter, TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 0, new byte[8])));
+        Assert.False(Accepts(filter, TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[8])));
+        Assert.True(Accepts(filter, TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 50000, new byte[8])));
+    }
+
     // The same IPv4 datagram with a 4-byte options field (a NOP and an end-of-options, padded).
     private static byte[] WithOptions(byte[] frame)
     {

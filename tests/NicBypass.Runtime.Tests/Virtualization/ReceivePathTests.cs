@@ -175,6 +175,32 @@ public class ReceivePathTests
     }
 
     [Fact]
+    public void A_full_software_receive_ring_behind_nested_software_rings_is_the_vnics_drop_not_the_software_rings()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var device = host.Nic("e0").Device;
+        var frame = TestFrames.Udp("02:00:00:00:00:0c", "192.168.10.12", 9, new byte[18]);
+
+        // hrr1 → sr0 (cpu 1) → sr1 (cpu 0) → c's SRR; c's own processor (cpu 3) does not run, so
+        // the second 16 find c's 16-slot SRR full.
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < 16; i++) device.Receive(frame);
+            host.Processors[1].RunOnce();
+            host.Processors[0].RunOnce();
+        }
+        host.Pump();
+
+        var c = host.Vnic("c");
+        Assert.Equal(32, c.Counters.Received);
+        Assert.Equal(16, c.Counters.Delivered);
+        Assert.Equal(16, c.Counters.Dropped(DropReason.RingFull));
+        Assert.All(host.Nic("e0").SoftwareRings, s => Assert.Equal(0, s.Counters.DroppedTotal));
+        var nic = Assert.Single(host.Report().Nics);
+        Assert.Equal(nic.Vnics.Sum(v => v.Received), nic.Received - nic.Dropped.Sum(d => d.Value) + nic.Replicated);
+    }
+
+    [Fact]
     public void Runts_cut_vlan_tags_and_oversize_frames_are_counted_never_thrown()
     {
         var (host, _) = TestHost.Build(Topology);
