@@ -31,11 +31,13 @@ public sealed partial class NicDslGenerator
         }
         cancellation.ThrowIfCancellationRequested();
 
-        if (compilation.HasErrors) return new GeneratorResult(EquatableArray<HostEmitModel>.Empty, compilation.Diagnostics);
-
+        // Each valid host is generated; a host with an error of its own is skipped (its errors fail
+        // the build), so one bad file does not take every other host away with it.
+        var hostErrors = compilation.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         var hosts = new List<HostEmitModel>();
         foreach (var host in compilation.Hosts)
         {
+            if (hostErrors.Any(host.Definition.Encloses)) continue;
             var file = ordered.First(f => f.Path == host.Definition.Location.Path);
             var folder = file.RelativePath.Contains("/") ? file.RelativePath.Substring(0, file.RelativePath.LastIndexOf('/')) : "";
             // The lowered build carries no source locations: moving lines leaves it equal.

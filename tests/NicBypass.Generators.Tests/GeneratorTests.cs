@@ -81,6 +81,20 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void An_error_in_one_host_leaves_every_valid_host_generated()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(
+            ("good.nicdsl", "host good { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }"),
+            ("bad.nicdsl", "host bad { nic e0 { model simnic-1g; rx-ring 1 }\n vm v on e0 { mac 02:00:00:00:00:02 } }\n" +
+                           "host fine { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:03 } }"));
+
+        Assert.Contains(diagnostics, d => d.Id == "NB0002");
+        var names = output.SyntaxTrees.Select(t => Path.GetFileName(t.FilePath)).Where(n => n.EndsWith(".g.cs", StringComparison.Ordinal)).OrderBy(n => n).ToList();
+        Assert.Equal(new[] { "bad.Fine.g.cs", "good.Good.g.cs" }, names); // the host with the error, and only it, is skipped
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning)); // no follow-on C# errors
+    }
+
+    [Fact]
     public void Related_locations_travel_with_the_diagnostic()
     {
         const string text = "host h {\n nic n0 { model simnic-1g; rx-rings 2 }\n vm a on n0 { mac 02:00:00:00:00:01 }\n vm b on n0 { mac 02:00:00:00:00:01 }\n}\n";

@@ -137,6 +137,6 @@ internal sealed class HostBinder
         var definitions = vnics.Where(v => v.NicToken is not null).Select(v => v.ToDefinition()).ToEquatableArray();
         var vnicNames = new HashSet<string>(vnics.Select(v => v.Name), StringComparer.Ordinal);
         return new HostDefinition(host.Name.Text, cpus, nics.ToEquatableArray(), definitions, _context.Location(host.Name.Span),
-            flows.Select(f => f.Flow).Where(f => vnicNames.Contains(f.Vnic)).ToEquatableArray());
+            flows.Select(f => f.Flow).Where(f => vnicNames.Contains(f.Vnic)).ToEquatableArray(), _context.Location(host.Span));
     }
 }
