@@ -21,6 +21,17 @@ public class GeneratedHostTests
     }
 
     [Fact]
+    public void The_readmes_snippet_works_as_written()
+    {
+        var web01 = new Web01(new VirtualClock());
+        web01.Nge0.Device.Wire = new Wire();
+        web01.Nge0.Device.Receive(Frames.EchoRequest(
+            "02:aa:00:00:00:01", "02:08:20:ac:00:01", "192.168.10.1", "192.168.10.11"));
+        web01.Host.Pump();
+        Assert.Equal(1, web01.Guest1.Counters.EchoReplies);
+    }
+
+    [Fact]
     public void A_generated_vm_answers_a_ping_across_its_reverse_bits_interface()
     {
         var web01 = new Web01(new VirtualClock());

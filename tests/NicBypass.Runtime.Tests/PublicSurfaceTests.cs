@@ -18,6 +18,8 @@ public class PublicSurfaceTests
         "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
         "VirtualNetworkStack", "NetworkStack", "Flow", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
         "TcpException", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
+        // testing: ready-made frames and captures (DESIGN.md §14)
+        "Frames", "VnicCapture",
         // observing: counters, reports, the hardware information, rings and processors as read-only views
         "TrafficCounters", "DropReason", "DropReasons", "StackCounters", "StackDropReason", "StackDropReasons", "TrafficReport",
         "NicTrafficReport", "VnicTrafficReport", "StackTrafficReport", "HardwareInfo", "ReceiveRingInfo", "TransmitRingInfo",

@@ -143,6 +143,12 @@ public sealed class NetworkHost
         }
     }
 
+    /// <summary>
+    /// Writes what VNIC <paramref name="vnic"/> delivers to <paramref name="pcapPath"/> as pcap
+    /// until the returned capture is disposed (<c>using var capture = host.Capture("web", "web.pcap");</c>).
+    /// </summary>
+    public VnicCapture Capture(string vnic, string pcapPath) => new(Vnic(vnic), Time, pcapPath);
+
     /// <summary>Adds a flow to <paramref name="vnic"/>'s inbound traffic (before the host starts).</summary>
     internal Flow AddFlow(Vnic vnic, FlowSettings settings)
     {

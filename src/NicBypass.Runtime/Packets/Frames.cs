@@ -1,0 +1,177 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace NicBypass.Runtime.Packets;
+
+/// <summary>
+/// Ready-made frames for tests (DESIGN.md §14): ARP requests, ICMP echo requests, UDP datagrams
+/// and TCP SYNs, IPv4 or IPv6 as the addresses say, with correct checksums and an optional 802.1Q
+/// tag. Every builder takes MACs and addresses as text (<c>"02:00:00:00:00:01"</c>,
+/// <c>"10.0.0.1"</c>, <c>"10.0.0.1:5000"</c>, <c>"[fd00::1]:5000"</c>) or typed
+/// (<see cref="ulong"/> MACs as 48-bit integers, <see cref="IPAddress"/>, <see cref="IPEndPoint"/>).
+/// Frames are padded to Ethernet's 60-byte minimum.
+/// </summary>
+public static class Frames
+{
+    /// <summary>An ARP request broadcast from <paramref name="senderMac"/>/<paramref name="senderIp"/>: who has <paramref name="targetIp"/>?</summary>
+    public static byte[] ArpRequest(string senderMac, string senderIp, string targetIp, int vlan = 0) =>
+        ArpRequest(Mac(senderMac), IPAddress.Parse(senderIp), IPAddress.Parse(targetIp), vlan);
+
+    /// <inheritdoc cref="ArpRequest(string, string, string, int)"/>
+    public static byte[] ArpRequest(ulong senderMac, IPAddress senderIp, IPAddress targetIp, int vlan = 0)
+    {
+        if (senderIp.AddressFamily != AddressFamily.InterNetwork || targetIp.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ArgumentException("ARP resolves IPv4 addresses; IPv6 uses neighbour discovery");
+        }
+        var arp = new byte[28];
+        BinaryPrimitives.WriteUInt16BigEndian(arp, 1);            // Ethernet
+        BinaryPrimitives.WriteUInt16BigEndian(arp.AsSpan(2), EtherType.Ipv4);
+        arp[4] = 6;
+        arp[5] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(arp.AsSpan(6), 1);  // request
+        EthernetHeader.WriteMac(arp.AsSpan(8), senderMac);
+        senderIp.TryWriteBytes(arp.AsSpan(14), out _);
+        targetIp.TryWriteBytes(arp.AsSpan(24), out _);
+        return Ethernet(senderMac, Broadcast, EtherType.Arp, arp, vlan);
+    }
+
+    /// <summary>An ICMP (IPv4) or ICMPv6 echo request with <paramref name="id"/>, <paramref name="sequence"/> and 32 bytes of data.</summary>
+    public static byte[] EchoRequest(string srcMac, string dstMac, string srcIp, string dstIp, ushort id = 1, ushort sequence = 1, int vlan = 0) =>
+        EchoRequest(Mac(srcMac), Mac(dstMac), IPAddress.Parse(srcIp), IPAddress.Parse(dstIp), id, sequence, vlan);
+
+    /// <inheritdoc cref="EchoRequest(string, string, string, string, ushort, ushort, int)"/>
+    public static byte[] EchoRequest(ulong srcMac, ulong dstMac, IPAddress srcIp, IPAddress dstIp, ushort id = 1, ushort sequence = 1, int vlan = 0)
+    {
+        var v6 = SameFamily(srcIp, dstIp);
+        var icmp = new byte[8 + 32];
+        icmp[0] = v6 ? (byte)128 : (byte)8;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(4), id);
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), sequence);
+        for (var i = 8; i < icmp.Length; i++) icmp[i] = (byte)i;
+        var protocol = v6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp;
+        return Ethernet(srcMac, dstMac, v6 ? EtherType.Ipv6 : EtherType.Ipv4, Ip(srcIp, dstIp, protocol, icmp, checksumAt: 2, pseudoHeader: v6), vlan);
+    }
+
+    /// <summary>A UDP datagram from <paramref name="source"/> to <paramref name="destination"/> (<c>"10.0.0.1:5000"</c>, <c>"[fd00::1]:5000"</c>).</summary>
+    public static byte[] Udp(string srcMac, string dstMac, string source, string destination, ReadOnlySpan<byte> payload, int vlan = 0) =>
+        Udp(Mac(srcMac), Mac(dstMac), Endpoint(source), Endpoint(destination), payload, vlan);
+
+    /// <inheritdoc cref="Udp(string, string, string, string, ReadOnlySpan{byte}, int)"/>
+    public static byte[] Udp(ulong srcMac, ulong dstMac, IPEndPoint source, IPEndPoint destination, ReadOnlySpan<byte> payload, int vlan = 0)
+    {
+        var v6 = SameFamily(source.Address, destination.Address);
+        var udp = new byte[8 + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(udp, (ushort)source.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(2), (ushort)destination.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(4), checked((ushort)udp.Length));
+        payload.CopyTo(udp.AsSpan(8));
+        return Ethernet(srcMac, dstMac, v6 ? EtherType.Ipv6 : EtherType.Ipv4, Ip(source.Address, destination.Address, IpProtocol.Udp, udp, checksumAt: 6, pseudoHeader: true), vlan);
+    }
+
+    /// <summary>A TCP SYN from <paramref name="source"/> to <paramref name="destination"/> (initial sequence number <paramref name="sequence"/>, window 65,535, MSS 1460).</summary>
+    public static byte[] TcpSyn(string srcMac, string dstMac, string source, string destination, uint sequence = 1000, int vlan = 0) =>
+        TcpSyn(Mac(srcMac), Mac(dstMac), Endpoint(source), Endpoint(destination), sequence, vlan);
+
+    /// <inheritdoc cref="TcpSyn(string, string, string, string, uint, int)"/>
+    public static byte[] TcpSyn(ulong srcMac, ulong dstMac, IPEndPoint source, IPEndPoint destination, uint sequence = 1000, int vlan = 0)
+    {
+        var v6 = SameFamily(source.Address, destination.Address);
+        var tcp = new byte[24];
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, (ushort)source.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(2), (ushort)destination.Port);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(4), sequence);
+        tcp[12] = 6 << 4;  // 24-byte header
+        tcp[13] = 0x02;    // SYN
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(14), 65535);
+        tcp[20] = 2;       // MSS option
+        tcp[21] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(22), 1460);
+        return Ethernet(srcMac, dstMac, v6 ? EtherType.Ipv6 : EtherType.Ipv4, Ip(source.Address, destination.Address, IpProtocol.Tcp, tcp, checksumAt: 16, pseudoHeader: true), vlan);
+    }
+
+    /// <summary>A MAC written <c>02:00:00:00:00:01</c> (or with <c>-</c>) as a 48-bit integer.</summary>
+    public static ulong Mac(string text)
+    {
+        var parts = text.Split(':', '-');
+        if (parts.Length != 6) throw new FormatException($"'{text}' is not a MAC address (six hexadecimal bytes, e.g. 02:00:00:00:00:01)");
+        ulong mac = 0;
+        foreach (var part in parts)
+        {
+            if (part.Length is < 1 or > 2 || !byte.TryParse(part, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value))
+            {
+                throw new FormatException($"'{text}' is not a MAC address (six hexadecimal bytes, e.g. 02:00:00:00:00:01)");
+            }
+            mac = (mac << 8) | value;
+        }
+        return mac;
+    }
+
+    private const ulong Broadcast = 0xFFFF_FFFF_FFFFUL;
+
+    private static IPEndPoint Endpoint(string text) =>
+        IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0
+            ? endpoint
+            : throw new FormatException($"'{text}' is not an address and port (e.g. 10.0.0.1:5000 or [fd00::1]:5000)");
+
+    private static bool SameFamily(IPAddress source, IPAddress destination)
+    {
+        if (source.AddressFamily != destination.AddressFamily) throw new ArgumentException($"{source} and {destination} are not of one address family");
+        return source.AddressFamily == AddressFamily.InterNetworkV6;
+    }
+
+    // The IP header around `payload`, whose checksum (at `checksumAt`) is filled in: over the
+    // pseudo-header for UDP, TCP and ICMPv6, over the message alone for ICMP.
+    private static byte[] Ip(IPAddress source, IPAddress destination, byte protocol, byte[] payload, int checksumAt, bool pseudoHeader)
+    {
+        Span<byte> src = stackalloc byte[16];
+        Span<byte> dst = stackalloc byte[16];
+        source.TryWriteBytes(src, out var length);
+        destination.TryWriteBytes(dst, out _);
+        if (length == 16)
+        {
+            var v6 = new byte[Ipv6Header.Length + payload.Length];
+            v6[0] = 0x60;
+            BinaryPrimitives.WriteUInt16BigEndian(v6.AsSpan(4), checked((ushort)payload.Length));
+            v6[6] = protocol;
+            v6[7] = 64;
+            src.CopyTo(v6.AsSpan(8));
+            dst.CopyTo(v6.AsSpan(24));
+            var checksum = InternetChecksum.ComputeV6(src, dst, protocol, payload);
+            BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(checksumAt), protocol == IpProtocol.Udp && checksum == 0 ? (ushort)0xFFFF : checksum);
+            payload.CopyTo(v6.AsSpan(Ipv6Header.Length));
+            return v6;
+        }
+        var v4 = new byte[Ipv4Header.MinLength + payload.Length];
+        v4[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(v4.AsSpan(2), checked((ushort)v4.Length));
+        v4[8] = 64;
+        v4[9] = protocol;
+        src.Slice(0, 4).CopyTo(v4.AsSpan(12));
+        dst.Slice(0, 4).CopyTo(v4.AsSpan(16));
+        BinaryPrimitives.WriteUInt16BigEndian(v4.AsSpan(10), InternetChecksum.Compute(v4.AsSpan(0, Ipv4Header.MinLength)));
+        var sum = pseudoHeader ? InternetChecksum.ComputeV4(src.Slice(0, 4), dst.Slice(0, 4), protocol, payload) : InternetChecksum.Compute(payload);
+        BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(checksumAt), protocol == IpProtocol.Udp && sum == 0 ? (ushort)0xFFFF : sum);
+        payload.CopyTo(v4.AsSpan(Ipv4Header.MinLength));
+        return v4;
+    }
+
+    private static byte[] Ethernet(ulong source, ulong destination, ushort etherType, ReadOnlySpan<byte> payload, int vlan)
+    {
+        if (vlan is < 0 or > 4094) throw new ArgumentOutOfRangeException(nameof(vlan), vlan, "a VLAN id is 1..4094 (0: untagged)");
+        var header = vlan == 0 ? EthernetHeader.Length : EthernetHeader.Length + EthernetHeader.TagLength;
+        var frame = new byte[Math.Max(60, header + payload.Length)];
+        EthernetHeader.WriteMac(frame, destination);
+        EthernetHeader.WriteMac(frame.AsSpan(6), source);
+        if (vlan != 0)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EthernetHeader.Vlan8021Q);
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14), (ushort)vlan);
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(header - 2), etherType);
+        payload.CopyTo(frame.AsSpan(header));
+        return frame;
+    }
+}

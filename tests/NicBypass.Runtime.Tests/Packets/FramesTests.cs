@@ -1,0 +1,77 @@
+using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
+using PacketDotNet;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>The test author's frame builders and captures (DESIGN.md §14), checked by PacketDotNet and by a host's own stacks.</summary>
+public class FramesTests
+{
+    private const string Topology = """
+        host h {
+            nic e0 { model simnic-100g; rx-rings 4 }
+            vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; ip fd00::1 }
+            container web on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; vlan 7; protocols tcp udp; ports 53 80 }
+        }
+        """;
+
+    [Fact]
+    public void Each_builder_makes_a_frame_packetdotnet_reads_with_valid_checksums()
+    {
+        var udp = TestFrames.Parse(Frames.Udp("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9:5000", "10.0.0.2:53", new byte[] { 1, 2, 3 }));
+        var udpPacket = udp.Extract<UdpPacket>();
+        Assert.Equal((5000, 53), (udpPacket.SourcePort, udpPacket.DestinationPort));
+        Assert.True(udpPacket.ValidUdpChecksum);
+        Assert.True(udp.Extract<IPv4Packet>().ValidIPChecksum);
+
+        var syn6 = TestFrames.Parse(Frames.TcpSyn("02:aa:00:00:00:01", "02:00:00:00:00:01", "[fd00::9]:40000", "[fd00::1]:80"));
+        var tcp = syn6.Extract<TcpPacket>();
+        Assert.True(tcp.Synchronize && !tcp.Acknowledgment);
+        Assert.True(tcp.ValidTcpChecksum);
+        Assert.Equal(IPAddress.Parse("fd00::1"), syn6.Extract<IPv6Packet>().DestinationAddress);
+
+        var arp = TestFrames.Parse(Frames.ArpRequest("02:aa:00:00:00:01", "10.0.0.9", "10.0.0.1")).Extract<ArpPacket>();
+        Assert.Equal(IPAddress.Parse("10.0.0.1"), arp.TargetProtocolAddress);
+
+        var tagged = Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9", "10.0.0.2", vlan: 7);
+        Assert.Equal(0x8100, BinaryPrimitives.ReadUInt16BigEndian(tagged.AsSpan(12)));
+        Assert.Equal(7, BinaryPrimitives.ReadUInt16BigEndian(tagged.AsSpan(14)));
+        Assert.Throws<FormatException>(() => Frames.Udp("02:aa:00:00:00:01", "02:00", "10.0.0.9:1", "10.0.0.2:53", default));
+        Assert.Throws<ArgumentException>(() => Frames.Udp("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9:1", "[fd00::2]:53", default));
+    }
+
+    [Fact]
+    public void A_host_answers_the_built_frames_and_a_capture_holds_what_the_vnic_delivered()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var path = Path.Combine(Path.GetTempPath(), $"nicbypass-capture-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            var listener = host.NetworkStack("web").Stack.ListenTcp(80);
+            using (var capture = host.Capture("web", path))
+            {
+                host.Send("e0",
+                    Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1", id: 3, sequence: 4),
+                    Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:01", "fd00::9", "fd00::1"),
+                    Frames.TcpSyn("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9:40000", "10.0.0.2:80", vlan: 7));
+                Assert.Equal(1, capture.Frames);
+            }
+            Assert.Equal(2, host.VirtualMachine("v").Counters.EchoReplies);
+            Assert.Contains(wires["e0"].Frames, f => TestFrames.Parse(f).Extract<TcpPacket>() is { Synchronize: true, Acknowledgment: true });
+
+            // The capture: a pcap header, then the SYN as the VNS saw it (tag removed).
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal(0xA1B2C3D4, BinaryPrimitives.ReadUInt32LittleEndian(bytes));
+            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(24 + 8));
+            Assert.Equal(24 + 16 + length, bytes.Length);
+            Assert.Equal(0x0800, BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(24 + 16 + 12)));
+            Assert.NotNull(listener);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
