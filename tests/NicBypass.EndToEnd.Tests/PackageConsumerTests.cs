@@ -55,17 +55,16 @@ public class PackageConsumerTests
         const string topology = "host demo {\n    nic eth0 { model simnic-1g; rx-rings 2 }\n    vm guest on eth0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }\n}\n";
         File.WriteAllText(Path.Combine(project, "demo.nicdsl"), topology);
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
-            var demo = new App.Demo();
-            var frame = new byte[60];
-            frame[0] = 0x02; frame[5] = 0x01; frame[12] = 0x88; frame[13] = 0xB5;
-            demo.Eth0.Device.Receive(frame);
+            // No usings: the package's props make its namespaces global usings (Frames, VirtualClock, …).
+            var demo = new App.Demo(new VirtualClock());
+            demo.Eth0.Device.Receive(Frames.EchoRequest("02:aa:00:00:00:09", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1"));
             demo.Host.Pump();
-            Console.WriteLine($"delivered {demo.Guest.Vnic.Counters.Delivered} via {demo.Guest.Vnic.Ring!.Name}");
+            Console.WriteLine($"delivered {demo.Guest.Vnic.Counters.Delivered} via {demo.Guest.Vnic.Ring!.Name}, echo replies {demo.Guest.Counters.EchoReplies}");
             """);
 
         Run("dotnet", "build", project);
         var output = Run("dotnet", "run --no-build", project);
-        Assert.Contains("delivered 1 via hrr0", output);
+        Assert.Contains("delivered 1 via hrr0, echo replies 1", output);
 
         File.WriteAllText(Path.Combine(project, "demo.nicdsl"), topology.Replace("rx-rings 2", "rx-ring 2"));
         var (exit, failed) = TryRun("dotnet", "build", project);
