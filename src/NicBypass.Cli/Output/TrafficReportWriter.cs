@@ -51,6 +51,7 @@ public static class TrafficReportWriter
                 json.WriteNumber("received", nic.Received);
                 WriteDrops(json, nic.Dropped);
                 json.WriteNumber("replicated", nic.Replicated);
+                if (nic.Queued > 0) json.WriteNumber("queued", nic.Queued); // extension: frames on a default ring, not yet any VNIC's
                 json.WriteStartArray("vnics");
                 foreach (var vnic in nic.Vnics)
                 {

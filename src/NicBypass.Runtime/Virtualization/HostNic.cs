@@ -134,6 +134,48 @@ public sealed class HostNic
     /// <summary>The hardware ring that takes what the hardware classifier does not match, or null (dropped as no-match).</summary>
     public int? DefaultRing { get; private set; }
 
+    /// <summary>
+    /// Frames waiting on rings that carry a software ring, not yet classified to their VNIC's own
+    /// ring (read when the datapath is quiet, for the report): per VNIC (by its counters) those
+    /// already counted as its received, and the frames on the default ring no VNIC has counted yet.
+    /// </summary>
+    internal (Dictionary<Accounting.TrafficCounters, long> ByVnic, long Pending) WaitingAboveVnicRings()
+    {
+        var byVnic = new Dictionary<Accounting.TrafficCounters, long>(ReferenceEqualityComparer.Instance);
+        long pending = 0;
+        if (!Device.Enabled) return (byVnic, 0);
+        var pool = Device.Pool;
+        foreach (var ring in AllReceiveRings())
+        {
+            if (ring.Client is not SoftwareRing software) continue;
+            var isDefault = ring is HardwareReceiveRing hardware && hardware.Index == DefaultRing;
+            for (var i = 0; ring.Queue.TryPeek(i, out var descriptor); i++)
+            {
+                if (isDefault)
+                {
+                    pending++;
+                    continue;
+                }
+                var frame = pool.Frame(descriptor);
+                if (!Packets.EthernetHeader.TryRead(frame, out var header)) continue;
+                if (header.IsGroup)
+                {
+                    if (!software.Classifier.TryGetGroupRoute(header, out var route)) continue;
+                    foreach (var targets in route.Targets)
+                    {
+                        foreach (var target in targets) byVnic[target] = byVnic.GetValueOrDefault(target) + 1;
+                    }
+                }
+                else if (software.Classifier.Classify(frame, header, out var rule) == ClassifyResult.Match)
+                {
+                    var target = software.Classifier.CountersOf(rule);
+                    byVnic[target] = byVnic.GetValueOrDefault(target) + 1;
+                }
+            }
+        }
+        return (byVnic, pending);
+    }
+
     // Every receive ring fed by this NIC: its HRRs and the SRRs of its software rings.
     internal IEnumerable<ReceiveRing> AllReceiveRings() =>
         Device.ReceiveRings.Cast<ReceiveRing>().Concat(_softwareRings.SelectMany(s => s.Rings));

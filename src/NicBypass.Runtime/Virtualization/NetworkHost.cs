@@ -423,6 +423,7 @@ public sealed class NetworkHost
     /// <summary>The counters of every NIC and VNIC, in the report shape of DESIGN.md §5.</summary>
     public TrafficReport Report(double seconds = 0)
     {
+        var waiting = _nics.ToDictionary(n => n, n => n.WaitingAboveVnicRings());
         var nics = _nics.Select(nic => new NicTrafficReport(
             nic.Name,
             nic.Device.Counters.Received,
@@ -435,7 +436,7 @@ public sealed class NetworkHost
                 v.Latency.Count > 0
                     ? new LatencyReport(v.Latency.Percentile(0.5) / 1e3, v.Latency.Percentile(0.99) / 1e3, v.Latency.Max / 1e3)
                     : null,
-                v.Ring?.Count ?? 0,
+                (v.Ring?.Count ?? 0) + waiting[nic].ByVnic.GetValueOrDefault(v.Counters), // in its ring, or still above it (software rings)
                 NetworkStackOf(v) is { } stack
                     ? new SerializationQueueReport(stack.InboundHighWater, stack.Backlogs, stack.PollingSwitches, stack.InboundQueued, stack.OutboundHighWater, stack.OutboundQueued, stack.BlockedSends)
                     : null,
@@ -446,7 +447,8 @@ public sealed class NetworkHost
                     ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops())).ToList()
                     : null)).ToList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
-            nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated))).ToList();
+            nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated),
+            waiting[nic].Pending)).ToList();
         // Processors are reported when the cost model is on (their busy time means something then).
         var cpus = _costs.IsFree ? null : _processors.Select(p => new ProcessorTrafficReport(p.Id,
             seconds > 0 ? p.BusyNanoseconds / (seconds * 1e9) : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();

@@ -8,8 +8,10 @@ namespace NicBypass.Runtime.Virtualization;
 public sealed record TrafficReport(long Frames, IReadOnlyList<NicTrafficReport> Nics, double Seconds, IReadOnlyList<ProcessorTrafficReport>? Cpus = null);
 
 /// <summary>One NIC: what its link was offered and carried, frames off its wire and the drops no VNIC owns.</summary>
-/// <remarks><c>Σ Vnics.Received = Received − Σ Dropped + Replicated</c> (extra copies of group frames).</remarks>
-public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null, long Replicated = 0);
+/// <remarks><c>Σ Vnics.Received = Received − Σ Dropped + Replicated − Queued</c> (extra copies of group
+/// frames; <c>Queued</c>: frames still on the default ring of a NIC that classifies in software, not
+/// yet any VNIC's — 0 otherwise, and 0 once the datapath is idle).</remarks>
+public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<KeyValuePair<string, long>> Dropped, IReadOnlyList<VnicTrafficReport> Vnics, WireTrafficReport? Wire = null, long Replicated = 0, long Queued = 0);
 
 /// <summary>
 /// One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops

@@ -177,6 +177,26 @@ public class ClassificationAsAdvertisedTests
     }
 
     [Fact]
+    public void Frames_waiting_on_the_default_ring_are_the_nics_queued_until_the_software_classifier_takes_them()
+    {
+        var vms = string.Concat(Enumerable.Range(1, 20).Select(i => $"    vm v{i} on e0 {{ mac 02:00:00:00:00:{i:x2}; ip 10.0.0.{i} }}\n"));
+        var (host, _) = TestHost.Build("host h {\n    nic e0 { model simnic-1g; rx-rings 2 }\n" + vms + "}\n");
+        var device = host.Nic("e0").Device;
+
+        device.Receive(TestFrames.Udp("02:00:00:00:00:14", "10.0.0.20", 9, new byte[8])); // v20: classified in software
+        device.Receive(TestFrames.ArpRequest("10.0.0.20"));                                   // a copy to every ring, the default one included
+        var nic = Assert.Single(host.Report().Nics);
+        Assert.Equal(2, nic.Queued);
+        Assert.Equal(nic.Vnics.Sum(v => v.Received), nic.Received - nic.Dropped.Sum(d => d.Value) + nic.Replicated - nic.Queued);
+        foreach (var v in nic.Vnics) Assert.Equal(v.Received, v.Delivered + v.Dropped.Sum(d => d.Value) + v.Queued);
+
+        host.Pump();
+        nic = Assert.Single(host.Report().Nics);
+        Assert.Equal(0, nic.Queued);
+        Assert.Equal(nic.Vnics.Sum(v => v.Received), nic.Received - nic.Dropped.Sum(d => d.Value) + nic.Replicated);
+    }
+
+    [Fact]
     public void A_host_with_more_vnics_than_entries_delivers_to_every_vnic_including_those_classified_in_software()
     {
         var vms = string.Concat(Enumerable.Range(1, 20).Select(i => $"    vm v{i} on e0 {{ mac 02:00:00:00:00:{i:x2}; ip 10.0.0.{i} }}\n"));

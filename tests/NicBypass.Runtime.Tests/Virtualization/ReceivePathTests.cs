@@ -201,6 +201,24 @@ public class ReceivePathTests
     }
 
     [Fact]
+    public void Frames_still_above_a_vnics_ring_count_as_queued_so_a_report_mid_run_adds_up()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var device = host.Nic("e0").Device;
+
+        // Nothing runs: c's frames wait on hrr1, above sr0 and sr1; a broadcast waits there too.
+        for (var i = 0; i < 5; i++) device.Receive(TestFrames.Udp("02:00:00:00:00:0c", "192.168.10.12", 9, new byte[18]));
+        device.Receive(TestFrames.ArpRequest("192.168.10.99"));
+
+        var nic = Assert.Single(host.Report().Nics);
+        var c = nic.Vnics.Single(v => v.Name == "c");
+        Assert.Equal(6, c.Received);
+        Assert.Equal(6, c.Queued);
+        foreach (var v in nic.Vnics) Assert.Equal(v.Received, v.Delivered + v.Dropped.Sum(d => d.Value) + v.Queued);
+        Assert.Equal(nic.Vnics.Sum(v => v.Received), nic.Received - nic.Dropped.Sum(d => d.Value) + nic.Replicated - nic.Queued);
+    }
+
+    [Fact]
     public void Runts_cut_vlan_tags_and_oversize_frames_are_counted_never_thrown()
     {
         var (host, _) = TestHost.Build(Topology);
