@@ -144,6 +144,42 @@ public sealed class NetworkHost
     }
 
     /// <summary>
+    /// Offers VNIC <paramref name="vnic"/> UDP traffic at <paramref name="bitsPerSecond"/> (frames
+    /// of <paramref name="frameSize"/> bytes, evenly spaced, counted in frame bytes as allocations
+    /// are) for <paramref name="span"/> of virtual time from now, through its NIC's link (which
+    /// carries what fits its rate), running the host as time passes. The datagrams go from a peer
+    /// (02:aa:00:00:00:01, 10.255.255.1 or fd00:ffff::1) to the VNIC's first MAC and address, in
+    /// its VLAN, on its first declared UDP port or else port 9. Returns the frames offered.
+    /// </summary>
+    public long Offer(string vnic, long bitsPerSecond, TimeSpan span, int frameSize = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bitsPerSecond);
+        ArgumentOutOfRangeException.ThrowIfLessThan(frameSize, 64);
+        if (Time is not VirtualClock clock) throw new InvalidOperationException($"Offer runs on virtual time: build host '{Name}' with a VirtualClock");
+        var target = Vnic(vnic);
+        if (target.Ips.FirstOrDefault() is not { } address) throw new InvalidOperationException($"VNIC '{vnic}' has no declared address to send to");
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var stack = NetworkStackOf(target)?.Stack.Settings;
+        var port = stack is { Ports: { Count: > 0 } ports } && (stack.Protocols & StackProtocols.Udp) != 0 ? ports[0] : 9;
+        var overhead = (v6 ? 14 + 40 + 8 : 14 + 20 + 8);
+        var frame = Frames.Udp(0x02AA_0000_0001UL, target.Macs[0],
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse(v6 ? "fd00:ffff::1" : "10.255.255.1"), 40000), new System.Net.IPEndPoint(address, port),
+            new byte[Math.Max(0, frameSize - overhead)], target.Vlan);
+        var interval = 8e9 * frameSize / bitsPerSecond;
+        var start = clock.Nanoseconds;
+        var end = start + span.Ticks * 100;
+        long offered = 0;
+        for (var next = (double)start; next < end; next += interval)
+        {
+            RunTo((long)next);
+            target.Nic.Device.Offer(frame);
+            offered++;
+        }
+        RunTo(end);
+        return offered;
+    }
+
+    /// <summary>
     /// Writes what VNIC <paramref name="vnic"/> delivers to <paramref name="pcapPath"/> as pcap
     /// until the returned capture is disposed (<c>using var capture = host.Capture("web", "web.pcap");</c>).
     /// </summary>
