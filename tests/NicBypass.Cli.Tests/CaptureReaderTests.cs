@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Packets;
 using System.Buffers.Binary;
 using NicBypass.Cli.Captures;
 

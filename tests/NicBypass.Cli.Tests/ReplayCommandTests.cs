@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Packets;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Text.Json;

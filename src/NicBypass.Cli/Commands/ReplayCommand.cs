@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Packets;
 using System.CommandLine;
 using NicBypass.Cli.Captures;
 using NicBypass.Cli.Output;

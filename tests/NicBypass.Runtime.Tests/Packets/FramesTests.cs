@@ -63,7 +63,7 @@ public class FramesTests
 
             // The capture: a pcap header, then the SYN as the VNS saw it (tag removed).
             var bytes = File.ReadAllBytes(path);
-            Assert.Equal(0xA1B2C3D4, BinaryPrimitives.ReadUInt32LittleEndian(bytes));
+            Assert.Equal(0xA1B23C4D, BinaryPrimitives.ReadUInt32LittleEndian(bytes)); // pcap, nanosecond timestamps
             var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(24 + 8));
             Assert.Equal(24 + 16 + length, bytes.Length);
             Assert.Equal(0x0800, BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(24 + 16 + 12)));

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 
-namespace NicBypass.Cli.Captures;
+namespace NicBypass.Runtime.Packets;
 
-/// <summary>Writes a classic little-endian pcap file (nanosecond timestamps, Ethernet link type).</summary>
-public sealed class PcapWriter : IDisposable
+/// <summary>Writes a classic little-endian pcap file (nanosecond timestamps, Ethernet link type): replay's per-VNIC captures and <see cref="Virtualization.VnicCapture"/>.</summary>
+internal sealed class PcapWriter : IDisposable
 {
     private readonly Stream _stream;
     private readonly byte[] _record = new byte[16];
@@ -16,7 +16,7 @@ public sealed class PcapWriter : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), 2);
         BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(6), 4);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), 262_144);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(20), CaptureReader.LinkTypeEthernet);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(20), 1 /* LINKTYPE_ETHERNET */);
         _stream.Write(header);
     }
 
