@@ -165,19 +165,25 @@ public sealed class NetworkHost
         var frame = Frames.Udp(0x02AA_0000_0001UL, target.Macs[0],
             new System.Net.IPEndPoint(System.Net.IPAddress.Parse(v6 ? "fd00:ffff::1" : "10.255.255.1"), 40000), new System.Net.IPEndPoint(address, port),
             new byte[Math.Max(0, frameSize - overhead)], target.Vlan);
-        var interval = 8e9 * frameSize / bitsPerSecond;
+        ArgumentOutOfRangeException.ThrowIfNegative(span.Ticks, nameof(span));
+        var spanNanoseconds = checked(span.Ticks * 100);
+        // Frame i leaves at start + i·8·frameSize/rate, computed exactly (no accumulated rounding).
+        var count = (long)(((Int128)spanNanoseconds * bitsPerSecond + (Int128)8_000_000_000L * frameSize - 1) / ((Int128)8_000_000_000L * frameSize));
+        if (count > MaxOfferedFrames) throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), $"{count:N0} frames: more than {MaxOfferedFrames:N0} in one offer; lower the rate or the span");
         var start = clock.Nanoseconds;
-        var end = start + span.Ticks * 100;
-        long offered = 0;
-        for (var next = (double)start; next < end; next += interval)
+        for (long i = 0; i < count; i++)
         {
-            RunTo((long)next);
+            RunTo(start + (long)((Int128)i * 8_000_000_000L * frameSize / bitsPerSecond));
             target.Nic.Device.Offer(frame);
-            offered++;
         }
-        RunTo(end);
-        return offered;
+        RunTo(start + spanNanoseconds);
+        // What the link carried lands before the report is read: a report now adds up.
+        while (target.Nic.Device.OnWire > 0) RunTo(Math.Max(target.Nic.Device.NextLanding, clock.Nanoseconds));
+        return count;
     }
+
+    /// <summary>The most frames one <see cref="Offer"/> sends (100 million).</summary>
+    public const long MaxOfferedFrames = 100_000_000;
 
     /// <summary>
     /// Writes what VNIC <paramref name="vnic"/> delivers to <paramref name="pcapPath"/> as pcap
@@ -459,7 +465,11 @@ public sealed class NetworkHost
     /// <summary>The counters of every NIC and VNIC, in the report shape of DESIGN.md §5.</summary>
     public TrafficReport Report(double seconds = 0)
     {
-        var waiting = _nics.ToDictionary(n => n, n => n.WaitingAboveVnicRings());
+        // Frames above a VNIC's ring are read from the rings themselves, which only a quiet
+        // datapath allows; while threads run they are left out (call Report after StopThreads).
+        var waiting = _nics.ToDictionary(n => n, n => _threads is null
+            ? n.WaitingAboveVnicRings()
+            : (ByVnic: new Dictionary<Accounting.TrafficCounters, long>(ReferenceEqualityComparer.Instance), Pending: 0L));
         var nics = _nics.Select(nic => new NicTrafficReport(
             nic.Name,
             nic.Device.Counters.Received,

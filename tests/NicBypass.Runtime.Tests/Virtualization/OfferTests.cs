@@ -30,6 +30,50 @@ public class OfferTests
         Assert.Equal(200_000_000, ((VirtualClock)host.Time).Nanoseconds);
     }
 
+    [Theory]
+    [InlineData(3_000_000, 1000, 1000, 375)]
+    [InlineData(7_000_000, 1000, 333, 292)]
+    [InlineData(1_000_000, 500, 8, 2)]
+    public void It_offers_exactly_rate_times_span_frames_rounded_up(long rate, int frameSize, int milliseconds, long expected)
+    {
+        var (host, _) = TestHost.Build(Topology, new VirtualClock());
+
+        Assert.Equal(expected, host.Offer("v", rate, TimeSpan.FromMilliseconds(milliseconds), frameSize));
+        Assert.Equal(expected, host.Vnic("v").Counters.Received);
+    }
+
+    [Fact]
+    public void After_an_offer_beyond_the_link_rate_the_report_adds_up_and_a_capture_keeps_virtual_nanoseconds()
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(Topology.Replace("bandwidth 10M", ""), clock);
+        var path = Path.Combine(Path.GetTempPath(), $"nicbypass-offer-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            using (host.Capture("v", path))
+            {
+                host.Offer("v", 20_000_000_000, TimeSpan.FromMilliseconds(1), frameSize: 1000); // twice simnic-10g's link
+            }
+            var nic = Assert.Single(host.Report().Nics);
+            Assert.True(nic.Wire!.Dropped > 0);
+            Assert.Equal(nic.Wire.Carried, nic.Received);
+            Assert.Equal(nic.Vnics.Sum(v => v.Received), nic.Received - nic.Dropped.Sum(d => d.Value) + nic.Replicated - nic.Queued);
+            foreach (var v in nic.Vnics) Assert.Equal(v.Received, v.Delivered + v.Dropped.Sum(d => d.Value) + v.Queued);
+
+            // Back-to-back 1,000-byte frames at 10 Gbit/s land 819.2 ns apart: the capture keeps the nanoseconds.
+            var bytes = File.ReadAllBytes(path);
+            long Timestamp(int offset) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset)) * 1_000_000_000L
+                                          + System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 4));
+            var first = Timestamp(24);
+            var second = Timestamp(24 + 16 + 1000);
+            Assert.InRange(second - first, 819, 820);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void A_destination_gets_datagrams_on_its_declared_port_in_its_vlan()
     {
