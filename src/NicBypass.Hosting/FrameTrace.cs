@@ -209,24 +209,18 @@ public static class FrameTrace
     private static Vnic? Owner(NetworkHost host, HostNic nic, ulong mac) =>
         nic.Info.Classifier.Program.Rules.FirstOrDefault(r => r.Mac == mac) is { } rule ? host.Vnics.FirstOrDefault(v => ReferenceEquals(v.Counters, rule.Counters)) : null;
 
-    private static string FieldNames(Runtime.Classification.ClassifierMatch fields)
+    private static string FieldNames(Runtime.Classification.ClassifierMatch fields, string separator = ", ", bool brief = false)
     {
         var names = new List<string>();
+        if ((fields & Runtime.Classification.ClassifierMatch.DestinationIp) != 0) names.Add(brief ? "IP" : "destination IP");
         if ((fields & Runtime.Classification.ClassifierMatch.Vlan) != 0) names.Add("VLAN");
-        if ((fields & Runtime.Classification.ClassifierMatch.DestinationIp) != 0) names.Add("destination IP");
         if ((fields & Runtime.Classification.ClassifierMatch.Port) != 0) names.Add("port");
-        return names.Count == 0 ? "header" : string.Join(", ", names);
+        return names.Count == 0 ? "header" : string.Join(separator, names);
     }
 
-    private static string Fields(Runtime.Classification.ClassifierMatch fields)
-    {
-        var names = new List<string>();
-        if ((fields & Runtime.Classification.ClassifierMatch.DestinationMac) != 0) names.Add("MAC");
-        if ((fields & Runtime.Classification.ClassifierMatch.DestinationIp) != 0) names.Add("IP");
-        if ((fields & Runtime.Classification.ClassifierMatch.Vlan) != 0) names.Add("VLAN");
-        if ((fields & Runtime.Classification.ClassifierMatch.Port) != 0) names.Add("port");
-        return "matches " + string.Join(" + ", names);
-    }
+    // The hardware classifier's fields as `trace` names them: "matches MAC + IP + VLAN + port".
+    private static string Fields(Runtime.Classification.ClassifierMatch fields) =>
+        "matches MAC" + ((fields & ~Runtime.Classification.ClassifierMatch.DestinationMac) is var rest and not 0 ? " + " + FieldNames(rest, " + ", brief: true) : "");
 
     private static string Client(Runtime.Rings.IReceiveRingClient? client) => client switch
     {

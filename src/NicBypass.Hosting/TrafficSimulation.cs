@@ -1,3 +1,4 @@
+using System.Net;
 using System.Buffers.Binary;
 using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
@@ -143,61 +144,24 @@ public static class TrafficSimulation
         var destination = stack.Addresses[0];
         var headers = EthernetHeader.Length + (destination.IsV6 ? 40 : 20) + 8;
         if (size < headers) return Frame(vns.Vnic, size);
-        ushort port = 9;
-        if ((stack.Settings.Protocols & StackProtocols.Udp) != 0 && stack.Settings.Ports is { Count: > 0 } ports)
+        var port = stack.Settings.FirstUdpPort;
+        if (port is { } application)
         {
             try
             {
-                applications.Add(stack.BindUdp(ports[0]));
-                port = (ushort)ports[0];
+                applications.Add(stack.BindUdp(application));
             }
             catch (InvalidOperationException)
             {
                 // The port is bound already (by whoever built the host): its owner reads it.
-                port = (ushort)ports[0];
             }
         }
-        var frame = new byte[size];
-        EthernetHeader.WriteMac(frame, vns.Vnic.Macs[0]);
-        EthernetHeader.WriteMac(frame.AsSpan(6), 0x02AA_0000_0001UL);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), destination.IsV6 ? (ushort)0x86DD : (ushort)0x0800);
-        var ip = frame.AsSpan(EthernetHeader.Length);
-        var source = destination.IsV6 ? NetworkAddress.Parse("2001:db8::1") : NetworkAddress.Parse("198.18.0.1");
-        var udpLength = size - headers + 8;
-        Span<byte> pseudoSource = stackalloc byte[16];
-        Span<byte> pseudoDestination = stackalloc byte[16];
-        source.Write(pseudoSource);
-        destination.Write(pseudoDestination);
-        Span<byte> udp;
-        if (destination.IsV6)
+        var source = NetworkAddress.Parse(destination.IsV6 ? "2001:db8::1" : "198.18.0.1");
+        return new[]
         {
-            ip[0] = 0x60;
-            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)udpLength);
-            ip[6] = 17;
-            ip[7] = 64;
-            source.Write(ip.Slice(8));
-            destination.Write(ip.Slice(24));
-            udp = ip.Slice(40, udpLength);
-        }
-        else
-        {
-            ip[0] = 0x45;
-            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + udpLength));
-            ip[8] = 64;
-            ip[9] = 17;
-            source.Write(ip.Slice(12));
-            destination.Write(ip.Slice(16));
-            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), InternetChecksum.Compute(ip.Slice(0, 20)));
-            udp = ip.Slice(20, udpLength);
-        }
-        BinaryPrimitives.WriteUInt16BigEndian(udp, 40000);
-        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), port);
-        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(4), (ushort)udpLength);
-        var checksum = destination.IsV6
-            ? InternetChecksum.ComputeV6(pseudoSource, pseudoDestination, 17, udp)
-            : InternetChecksum.ComputeV4(pseudoSource.Slice(0, 4), pseudoDestination.Slice(0, 4), 17, udp);
-        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(6), checksum == 0 ? (ushort)0xFFFF : checksum);
-        return new[] { Tag(frame, vns.Vnic.Vlan) };
+            Frames.Udp(0x02AA_0000_0001UL, vns.Vnic.Macs[0], new IPEndPoint(source.ToIPAddress(), 40000), new IPEndPoint(destination.ToIPAddress(), port ?? 9),
+                new byte[size - headers], vns.Vnic.Vlan),
+        };
     }
 
     private static void Read(List<UdpSocket> applications)

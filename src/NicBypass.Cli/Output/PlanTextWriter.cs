@@ -40,8 +40,8 @@ public static class PlanTextWriter
             foreach (var flow in host.Flows)
             {
                 var nic = plan.Nics.First(n => host.Vnics.Any(v => v.Name == flow.Vnic && v.Nic == n.Name));
-                var inHardware = flow.Blocked && flow.RemoteIp is null && flow.RemotePort is null && (nic.Model.ClassifierFields & Dsl.Hardware.ClassifierFields.Port) != 0;
-                output.WriteLine($"FLOW {flow.Name} on {flow.Vnic}: {Selector(flow)}; {(flow.Blocked ? inHardware ? "blocked in hardware" : "blocked in software" : flow.Bandwidth is { } b ? "bandwidth " + b : "no limit")}; priority {flow.Priority.ToString().ToLowerInvariant()}");
+                var inHardware = flow.Blocked && flow.DestinationOnly && (nic.Model.ClassifierFields & Dsl.Hardware.ClassifierFields.Port) != 0;
+                output.WriteLine($"FLOW {flow.Name} on {flow.Vnic}: {flow.Selector}; {(flow.Blocked ? inHardware ? "blocked in hardware" : "blocked in software" : flow.Bandwidth is { } b ? "bandwidth " + b : "no limit")}; priority {flow.Priority.ToString().ToLowerInvariant()}");
             }
         }
     }
@@ -69,16 +69,6 @@ public static class PlanTextWriter
             return $"<software ring {software.Id}: {software.Rings.Count} SRRs>";
         }
         return "<idle>";
-    }
-
-    private static string Selector(FlowDefinition flow)
-    {
-        var parts = new List<string>();
-        if (flow.Transport != TransportProtocols.None) parts.Add(flow.Transport == TransportProtocols.Tcp ? "tcp" : "udp");
-        if (flow.LocalPort is { } local) parts.Add("local-port " + local);
-        if (flow.RemoteIp is { } remote) parts.Add("remote-ip " + remote);
-        if (flow.RemotePort is { } port) parts.Add("remote-port " + port);
-        return parts.Count == 0 ? "all traffic" : string.Join(" ", parts);
     }
 
     private static void WriteTable(List<string[]> rows, TextWriter output)

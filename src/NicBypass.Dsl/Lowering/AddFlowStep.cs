@@ -17,15 +17,12 @@ public sealed record AddFlowStep(
     ulong? Bandwidth,
     string Priority) : HostBuildStep
 {
+    /// <summary>What it selects, as the language says it (for the generated comment).</summary>
+    public string Selector { get; init; } = "all its traffic";
+
     public override string Describe()
     {
-        var parts = new List<string>();
-        if (Transport != "None") parts.Add(Transport.ToLowerInvariant());
-        if (LocalPort is { } local) parts.Add("local-port " + local);
-        if (RemoteIp is { } remote) parts.Add($"remote-ip {remote}/{RemotePrefixLength}");
-        if (RemotePort is { } port) parts.Add("remote-port " + port);
-        var selector = parts.Count == 0 ? "all its traffic" : string.Join(" ", parts);
         var limit = Bandwidth switch { 0 => ", blocked", { } b => $", {new Values.BitRate(b)}", null => "" };
-        return $"flow {Name} on {Vnic}: {selector}{limit}, priority {Priority}";
+        return $"flow {Name} on {Vnic}: {Selector}{limit}, priority {Priority}";
     }
 }

@@ -38,7 +38,7 @@ public static class HostLowering
         {
             steps.Add(new AddFlowStep(flow.Vnic, flow.Name, flow.Transport switch { TransportProtocols.Tcp => "Tcp", TransportProtocols.Udp => "Udp", _ => "None" },
                 flow.LocalPort, flow.RemoteIp?.Address.ToString(), flow.RemoteIp?.PrefixLength ?? 0, flow.RemotePort, flow.Bandwidth?.BitsPerSecond,
-                flow.Priority.ToString().ToLowerInvariant()));
+                flow.Priority.ToString().ToLowerInvariant()) { Selector = flow.Selector });
         }
 
         foreach (var nic in plan.Nics)

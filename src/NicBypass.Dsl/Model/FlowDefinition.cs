@@ -26,6 +26,23 @@ public sealed record FlowDefinition(
     /// <summary><c>bandwidth 0</c>: every frame of the flow is dropped.</summary>
     public bool Blocked => Bandwidth is { BitsPerSecond: 0 };
 
+    /// <summary>True when it selects on the frame's destination only (transport, local port): what a classifier matching ports can drop for it.</summary>
+    public bool DestinationOnly => RemoteIp is null && RemotePort is null;
+
+    /// <summary>What it selects, in the language's words: <c>tcp local-port 80 remote-ip 10.0.0.0/8</c>, or <c>all traffic</c>.</summary>
+    public string Selector
+    {
+        get
+        {
+            var parts = new List<string>();
+            if (Transport != TransportProtocols.None) parts.Add(Transport == TransportProtocols.Tcp ? "tcp" : "udp");
+            if (LocalPort is { } local) parts.Add("local-port " + local);
+            if (RemoteIp is { } remote) parts.Add("remote-ip " + remote);
+            if (RemotePort is { } port) parts.Add("remote-port " + port);
+            return parts.Count == 0 ? "all traffic" : string.Join(" ", parts);
+        }
+    }
+
     /// <summary>True when a frame could match both flows (each field absent in one of them, or overlapping).</summary>
     public bool Overlaps(FlowDefinition other) =>
         Vnic == other.Vnic

@@ -27,8 +27,7 @@ namespace NicBypass.Runtime.Classification;
 /// </summary>
 internal sealed class DestinationFilter
 {
-    /// <summary>The first port the stacks hand out for their own connections (the IANA dynamic range).</summary>
-    public const int FirstEphemeralPort = 49152;
+    private const int FirstEphemeralPort = NetworkStack.FirstEphemeralPort;
 
     private readonly int _vlan;
     private readonly bool _checkVlan;
@@ -110,7 +109,7 @@ internal sealed class DestinationFilter
             var type = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12));
             if (type is not (EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD)) return _vlan == 0;
             return (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(14)) & 0x0FFF) == _vlan
-                   && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) is not (EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD or 0x9100);
+                   && !EthernetHeader.IsTagType(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)));
         }
         return EthernetHeader.TryRead(frame, out var header) && Accepts(frame, header);
     }
@@ -196,7 +195,7 @@ internal sealed class DestinationFilter
 
     /// <summary>The VLAN rule of DESIGN.md §6 and §12: tagged <paramref name="vlan"/> (0: untagged or priority-tagged), never a tag inside the tag.</summary>
     public static bool VlanMatches(in EthernetHeader header, int vlan) =>
-        header.Vlan == vlan && header.EtherType is not (EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD or 0x9100);
+        header.Vlan == vlan && !EthernetHeader.IsTagType(header.EtherType);
 
     // `transport` is empty when the header was too short to hold the ports: matched on what could be read.
     private bool PortAccepted(byte protocol, ReadOnlySpan<byte> transport)

@@ -36,6 +36,9 @@ public readonly struct EthernetHeader
 
     public bool IsTagged => PayloadOffset > Length;
 
+    /// <summary>An EtherType that is a VLAN tag: 802.1Q, 802.1ad, or the older 0x9100 QinQ tag.</summary>
+    public static bool IsTagType(ushort etherType) => etherType is Vlan8021Q or Vlan8021AD or 0x9100;
+
     /// <summary>Broadcast or multicast: the group bit of the destination is set.</summary>
     public bool IsGroup => (Destination & 0x0100_0000_0000UL) != 0;
 

@@ -19,7 +19,8 @@ namespace NicBypass.Runtime.Stacks;
 /// </summary>
 public sealed partial class NetworkStack
 {
-    private const int EphemeralFirst = 49152;
+    /// <summary>The first port the stack hands out for its own connections (the IANA dynamic range, to 65535); classifiers let these through.</summary>
+    internal const int FirstEphemeralPort = 49152;
 
     /// <summary>Frames that may wait for one neighbour's MAC to be resolved.</summary>
     public const int ParkedPerNeighbor = NeighborCache.ParkedPerNeighbor;
@@ -34,7 +35,7 @@ public sealed partial class NetworkStack
     private readonly HashSet<int>? _ports;
     private readonly Lock _bind = new();
     private NetworkAddress[] _addresses;
-    private int _nextEphemeral = EphemeralFirst;
+    private int _nextEphemeral = FirstEphemeralPort;
     private int _timed; // open connections: Tick has nothing to do at 0 (nor while no neighbour is solicited)
     private int _ipId;
     private uint _issCounter;
@@ -190,10 +191,10 @@ public sealed partial class NetworkStack
 
     private ushort NextEphemeral(Func<ushort, bool> taken)
     {
-        for (var i = 0; i < 65536 - EphemeralFirst; i++)
+        for (var i = 0; i < 65536 - FirstEphemeralPort; i++)
         {
             var port = (ushort)_nextEphemeral;
-            _nextEphemeral = _nextEphemeral == 65535 ? EphemeralFirst : _nextEphemeral + 1;
+            _nextEphemeral = _nextEphemeral == 65535 ? FirstEphemeralPort : _nextEphemeral + 1;
             if (!taken(port)) return port;
         }
         throw new InvalidOperationException("no ephemeral port is free");

@@ -30,6 +30,9 @@ public sealed record StackSettings(
     /// <summary>The default first retransmission timeout: 200 ms.</summary>
     public static readonly TimeSpan DefaultRetransmissionTimeout = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The first declared port it serves UDP on (where generated traffic goes: the application's port), or null.</summary>
+    internal int? FirstUdpPort => (Protocols & StackProtocols.Udp) != 0 && Ports is { Count: > 0 } ports ? ports[0] : null;
+
     /// <summary>TCP present → mutual exclusion; UDP only (or no transport) → concurrent access.</summary>
     public SerializationPolicy Policy => (Protocols & StackProtocols.Tcp) != 0 ? SerializationPolicy.MutualExclusion : SerializationPolicy.Concurrent;
 }

@@ -109,9 +109,7 @@ public sealed class HostBuilder
         var rule = new ClassifierRule(mac, vlan, ring, target.Counters, ips ?? Array.Empty<IPAddress>(), ports ?? Array.Empty<int>(), protocols,
             target.Settings.Multicast, target.Flows);
         var host = Host.Nic(nic);
-        var classifier = softwareRing is null ? host.Info.Classifier.Program : SoftwareRing(host, softwareRing).Classifier;
-        classifier.Add(rule);
-        target.CheckInSoftware(rule, classifier.Fields);
+        HostNic.Program(softwareRing is null ? host.Info.Classifier.Program : SoftwareRing(host, softwareRing).Classifier, rule, target);
     }
 
     /// <summary>

@@ -108,11 +108,14 @@ public sealed class HostNic
         vnic.Ring = software.BindRing(index, vnic, vnic.Processor);
 
     /// <summary>Programs the hardware classifier through the driver's API: <paramref name="mac"/> in <paramref name="vlan"/> → HRR <paramref name="ring"/>, for <paramref name="vnic"/>.</summary>
-    internal void Program(ulong mac, int vlan, int ring, Vnic vnic)
+    internal void Program(ulong mac, int vlan, int ring, Vnic vnic) =>
+        Program(Info.Classifier.Program, new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray(), Groups: vnic.Settings.Multicast, Flows: vnic.Flows), vnic);
+
+    /// <summary>Adds <paramref name="rule"/> for <paramref name="vnic"/> to <paramref name="classifier"/> (hardware, through the driver's API, or a software ring's); the VNIC checks in software what that classifier cannot match.</summary>
+    internal static void Program(IClassifierProgramming classifier, ClassifierRule rule, Vnic vnic)
     {
-        var rule = new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray(), Groups: vnic.Settings.Multicast);
-        Info.Classifier.Program.Add(rule);
-        vnic.CheckInSoftware(rule, Info.Classifier.Fields);
+        classifier.Add(rule);
+        vnic.CheckInSoftware(rule, classifier.Fields);
     }
 
     /// <summary>
@@ -128,11 +131,10 @@ public sealed class HostNic
         }
         Device.Classifier.DefaultRing = ring;
         software.Classifier.CountsReceipts = true;
-        DefaultRing = ring;
     }
 
     /// <summary>The hardware ring that takes what the hardware classifier does not match, or null (dropped as no-match).</summary>
-    public int? DefaultRing { get; private set; }
+    public int? DefaultRing => Device.Classifier.DefaultRing is var ring and >= 0 ? ring : null;
 
     /// <summary>
     /// Frames waiting on rings that carry a software ring, not yet classified to their VNIC's own

@@ -159,8 +159,7 @@ public sealed class NetworkHost
         var target = Vnic(vnic);
         if (target.Ips.FirstOrDefault() is not { } address) throw new InvalidOperationException($"VNIC '{vnic}' has no declared address to send to");
         var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        var stack = NetworkStackOf(target)?.Stack.Settings;
-        var port = stack is { Ports: { Count: > 0 } ports } && (stack.Protocols & StackProtocols.Udp) != 0 ? ports[0] : 9;
+        var port = NetworkStackOf(target)?.Stack.Settings.FirstUdpPort ?? 9;
         var overhead = (v6 ? 14 + 40 + 8 : 14 + 20 + 8);
         var frame = Frames.Udp(0x02AA_0000_0001UL, target.Macs[0],
             new System.Net.IPEndPoint(System.Net.IPAddress.Parse(v6 ? "fd00:ffff::1" : "10.255.255.1"), 40000), new System.Net.IPEndPoint(address, port),

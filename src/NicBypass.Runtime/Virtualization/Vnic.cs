@@ -308,8 +308,7 @@ public sealed class Vnic : IReceiveRingClient
         return SendStatus.Sent;
     }
 
-    private static bool IsTagged(ReadOnlySpan<byte> frame) =>
-        BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) is EthernetHeader.Vlan8021Q or EthernetHeader.Vlan8021AD or 0x9100;
+    private static bool IsTagged(ReadOnlySpan<byte> frame) => EthernetHeader.IsTagType(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)));
 
     private bool IsSpoofed(ReadOnlySpan<byte> frame)
     {
