@@ -190,9 +190,14 @@ internal static class Emitter
     private static LookupTemplateModel Lookup(LoadLookupStep step)
     {
         var summary = step.SoftwareRing is null
-            ? $"NIC '{step.Nic}' hardware classifier: destination MAC → rule."
-            : $"NIC '{step.Nic}' software ring {step.SoftwareRing} classifier: destination MAC → rule.";
+            ? $"NIC '{step.Nic}' hardware classifier: destination MAC → rule, then the rule's field checks."
+            : $"NIC '{step.Nic}' software ring {step.SoftwareRing} classifier: destination MAC → rule, then the rule's field checks.";
         var lookup = new LookupTemplateModel { Name = step.Name, Summary = Xml(summary), Count = step.Macs.Count };
+        lookup.Checked = step.Checks.Any(c => !c.IsEmpty);
+        if (lookup.Checked)
+        {
+            for (var i = 0; i < step.Checks.Count; i++) lookup.CheckLines.Add(Check(step.Checks[i], FormatMac(step.Macs[i])));
+        }
         if (step.Macs.Count <= StraightLineLimit)
         {
             for (var i = 0; i < step.Macs.Count; i++) lookup.Entries.Add(new LookupEntryTemplateModel { Mac = Mac(step.Macs[i]), Index = i });
@@ -209,6 +214,19 @@ internal static class Emitter
         lookup.ValueLines.AddRange(Chunk(table.Values.Select(v => v.ToString(CultureInfo.InvariantCulture)), 16));
         return lookup;
     }
+
+    // new(options, vlan, ipv4, portLanes), // 02:00:00:00:00:01: vlan 10, 10.0.0.1, ports 80 443
+    private static string Check(LookupCheck check, string mac)
+    {
+        // The option names are constants of the generated class (Vlan, Ipv4, Ports, Tcp, Udp, Overflow).
+        var options = check.IsEmpty ? "None" : string.Join(" | ", check.Options);
+        var ipv4 = check.Ipv4 == 0 ? "0" : "0x" + check.Ipv4.ToString("X8", CultureInfo.InvariantCulture);
+        var lanes = check.PortLanes == 0 ? "0" : "0x" + check.PortLanes.ToString("X16", CultureInfo.InvariantCulture);
+        return $"new({options}, {Number(check.Vlan)}, {ipv4}, {lanes}), // {mac}{(check.Summary.Length > 0 ? ": " + check.Summary : "")}";
+    }
+
+    private static string FormatMac(ulong value) =>
+        string.Join(":", Enumerable.Range(0, 6).Select(i => ((value >> (8 * (5 - i))) & 0xFF).ToString("x2", CultureInfo.InvariantCulture)));
 
     private static List<string> Chunk(IEnumerable<string> items, int perLine)
     {

@@ -61,8 +61,9 @@ public static class InterpretedHost
                 case ClassifyInSoftwareStep fallback:
                     builder.ClassifyInSoftware(fallback.Nic, fallback.Ring);
                     break;
-                case LoadLookupStep:
-                    break; // the classifier's generic table already answers for exactly these rules
+                case LoadLookupStep lookup:
+                    builder.LoadLookup(lookup.Nic, lookup.SoftwareRing, new SteppedLookup(lookup));
+                    break;
                 case PollStep poll:
                     builder.Poll(poll.Vnic);
                     break;

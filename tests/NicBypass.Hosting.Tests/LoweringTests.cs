@@ -44,6 +44,8 @@ public class LoweringTests
             Assert.All(step.Protocols, p => Assert.True(Enum.TryParse<StackProtocols>(p, out _), p));
         }
         Assert.All(build.StepsOf<CheckHardwareStep>().SelectMany(s => s.Fields), f => Assert.True(Enum.TryParse<ClassifierMatch>(f, out _), f));
+        Assert.All(build.StepsOf<LoadLookupStep>().SelectMany(s => s.Checks).SelectMany(c => c.Options), o => Assert.True(Enum.TryParse<FieldCheckOptions>(o, out _), o));
+        Assert.Contains(build.StepsOf<LoadLookupStep>().SelectMany(s => s.Checks), c => c.Options.SequenceEqual(new[] { "Vlan", "Ipv4", "Ports", "Tcp" }) && c.Vlan == 7);
         Assert.Contains(build.StepsOf<AddVirtualMachineStep>(), s => s.Transform == "ReverseBits");
         Assert.Contains(build.StepsOf<CheckHardwareStep>(), s => s.Fields.SequenceEqual(new[] { "DestinationMac", "DestinationIp", "Vlan", "Port" }));
     }

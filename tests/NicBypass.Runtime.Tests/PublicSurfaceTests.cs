@@ -11,9 +11,9 @@ public class PublicSurfaceTests
 {
     private static readonly string[] Expected =
     {
-        // building (HostBuilder and its settings; IMacLookup is what generated lookups implement)
+        // building (HostBuilder and its settings; IMacLookup/IFieldLookup and FieldCheck are what generated lookups implement and bake)
         "HostBuilder", "VnicSettings", "SimNicSettings", "StackSettings", "StackProtocols", "SerializationPolicy", "VnicRole",
-        "PacketTransform", "ClassifierMatch", "IMacLookup", "SimNicModel", "SimNicModels", "ClassifierFullException", "FlowSettings",
+        "PacketTransform", "ClassifierMatch", "IMacLookup", "IFieldLookup", "FieldCheck", "FieldCheckOptions", "FieldVerdict", "SimNicModel", "SimNicModels", "ClassifierFullException", "FlowSettings",
         // running: the host, its NICs, VNICs, VMs and stacks, wires and time
         "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
         "VirtualNetworkStack", "NetworkStack", "Flow", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",

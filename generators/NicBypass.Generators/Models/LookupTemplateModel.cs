@@ -2,7 +2,8 @@ namespace NicBypass.Generators.Models;
 
 /// <summary>
 /// A classifier lookup specialised to one classifier's MACs: straight-line compares for one or
-/// two MACs, else a hash table laid out at build time (<see cref="BakedMacTable"/>).
+/// two MACs, else a hash table laid out at build time (<see cref="BakedMacTable"/>); then the
+/// rule's VLAN, IP and port checks, baked (<see cref="NicBypass.Dsl.Lowering.LookupCheck"/>).
 /// </summary>
 internal sealed class LookupTemplateModel
 {
@@ -18,4 +19,10 @@ internal sealed class LookupTemplateModel
     public int Mask { get; set; }
     public List<string> KeyLines { get; } = new();
     public List<string> ValueLines { get; } = new();
+
+    /// <summary>True when some rule checks a field beyond its MAC: the lookup then carries <see cref="CheckLines"/>.</summary>
+    public bool Checked { get; set; }
+
+    /// <summary>One line per rule: its <c>FieldCheck</c> constructor and a comment naming the fields.</summary>
+    public List<string> CheckLines { get; } = new();
 }

@@ -100,7 +100,8 @@ public static class HostLowering
                 entry.Ports.Count > 0 ? ProtocolNames(entry.Protocols) : EquatableArray<string>.Empty));
         }
         var name = nicMember + (softwareRing is null ? "Hardware" : Identifiers.ToPascalCase(softwareRing)) + "Classifier";
-        steps.Add(new LoadLookupStep(nic, softwareRing, name, program.Entries.Select(e => e.Mac.Value).ToEquatableArray()));
+        steps.Add(new LoadLookupStep(nic, softwareRing, name, program.Entries.Select(e => e.Mac.Value).ToEquatableArray(),
+            program.Entries.Select(e => LookupCheck.For(e, program.Fields)).ToEquatableArray()));
     }
 
     private static VnicBuild Vnic(VnicDefinition vnic) => new(

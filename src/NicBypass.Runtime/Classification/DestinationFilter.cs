@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Net;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Stacks;
@@ -45,27 +44,22 @@ internal sealed class DestinationFilter
         _ports = ports;
         _protocols = protocols;
         Fields = (checkVlan ? ClassifierMatch.Vlan : 0) | (v4 is not null ? ClassifierMatch.DestinationIp : 0) | (ports is not null ? ClassifierMatch.Port : 0);
-        // The common case gets a fast path: at most one IPv4 address and at most four ports,
-        // packed into one word as 16-bit lanes (unused lanes repeat a declared port).
-        _fast = (v4 is null || v4.Length == 1) && (ports is null || ports.Length <= 4);
-        _ip4 = v4 is { Length: 1 } ? v4[0] : 0;
-        if (ports is { Length: > 0 })
-        {
-            for (var lane = 0; lane < 4; lane++) _portLanes |= (ulong)ports[Math.Min(lane, ports.Length - 1)] << (16 * lane);
-        }
-        else if (ports is not null)
-        {
-            _portLanes = ulong.MaxValue; // every declared port is ephemeral: lanes of 65535 match nothing the ephemeral test would not
-        }
-        _tcp = (protocols & StackProtocols.Tcp) != 0;
-        _udp = (protocols & StackProtocols.Udp) != 0;
+        // The common case — at most one IPv4 address, at most four ports — is decided for
+        // option-less IPv4 by a 16-byte check the classifier keeps per rule (and a generated
+        // lookup bakes); the rest, here.
+        var options = (checkVlan ? FieldCheckOptions.Vlan : 0)
+                      | (v4 is null ? 0 : v4.Length == 1 ? FieldCheckOptions.Ipv4 : FieldCheckOptions.Overflow)
+                      | (ports is null ? 0 : FieldCheckOptions.Ports | (ports.Length > FieldCheck.MaxPorts ? FieldCheckOptions.Overflow : 0)
+                          | ((protocols & StackProtocols.Tcp) != 0 ? FieldCheckOptions.Tcp : 0) | ((protocols & StackProtocols.Udp) != 0 ? FieldCheckOptions.Udp : 0));
+        Check = new FieldCheck(options, checkVlan ? vlan : 0, v4 is { Length: 1 } ? v4[0] : 0,
+            ports is null || ports.Length > FieldCheck.MaxPorts ? 0 : FieldCheck.PackPorts(ports));
     }
 
-    private readonly bool _fast;
-    private readonly uint _ip4;
-    private readonly ulong _portLanes;
-    private readonly bool _tcp;
-    private readonly bool _udp;
+    /// <summary>The part of this filter that decides option-less IPv4 in 16 bytes (<see cref="FieldCheck"/>).</summary>
+    public FieldCheck Check { get; }
+
+    /// <summary>The <see cref="FieldCheck"/> of <paramref name="rule"/> under <paramref name="fields"/> (nothing to check: <see cref="FieldCheckOptions.None"/>).</summary>
+    public static FieldCheck CheckOf(ClassifierRule rule, ClassifierMatch fields) => Create(rule, fields)?.Check ?? default;
 
     /// <summary>What it checks.</summary>
     public ClassifierMatch Fields { get; }
@@ -120,23 +114,8 @@ internal sealed class DestinationFilter
         if (_checkVlan && !VlanMatches(header, _vlan)) return false;
         if (header.IsGroup) return true;
         if (_v4 is null && _ports is null) return true;
-        var offset = header.PayloadOffset;
-        // IPv4 without options (version 4, IHL 5), in one straight run: one length check, then
-        // unchecked reads of the fields (this is the classifier's per-frame cost).
-        if (_fast && header.EtherType == EtherType.Ipv4 && frame.Length >= offset + Ipv4Header.MinLength + 4 && frame[offset] == 0x45)
-        {
-            ref var ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(frame), offset);
-            if (_v4 is not null && BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16))) != _ip4) return false;
-            if (_ports is null || (Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 6)) & BitConverter.IsLittleEndian switch { true => 0xFF1F, false => 0x1FFF }) != 0) return true;
-            // The ports must be inside the datagram (its total length), not in the frame's padding.
-            if (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 2))) < Ipv4Header.MinLength + 4) return true;
-            var protocol = Unsafe.Add(ref ip, 9);
-            var port = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 22)));
-            if (protocol == IpProtocol.Tcp) return _tcp && PortListed(port);
-            if (protocol == IpProtocol.Udp) return _udp && PortListed(port);
-            return true;
-        }
-        return AcceptsSlow(frame.Slice(offset), header.EtherType);
+        var verdict = Check.Check(frame, header);
+        return verdict == FieldVerdict.CheckFields ? AcceptsSlow(frame.Slice(header.PayloadOffset), header.EtherType) : verdict == FieldVerdict.Match;
     }
 
     // Everything but option-less IPv4 with one address: IPv6 (extension headers walked), IPv4
@@ -183,14 +162,6 @@ internal sealed class DestinationFilter
             _ => false,
         };
         return wrongIp ? ClassifierMatch.DestinationIp : ClassifierMatch.Port;
-    }
-
-    // Is `port` one of the (at most four) packed ports, or ephemeral? A zero 16-bit lane in
-    // lanes XOR port, found without a branch per port (which port a frame uses is unpredictable).
-    private bool PortListed(ushort port)
-    {
-        var x = _portLanes ^ (port * 0x0001_0001_0001_0001UL);
-        return ((x - 0x0001_0001_0001_0001UL) & ~x & 0x8000_8000_8000_8000UL) != 0 | port >= FirstEphemeralPort;
     }
 
     /// <summary>The VLAN rule of DESIGN.md §6 and §12: tagged <paramref name="vlan"/> (0: untagged or priority-tagged), never a tag inside the tag.</summary>

@@ -20,8 +20,9 @@ internal sealed class PacketClassifier : IClassifierProgramming
     private readonly MacTable _table = new();
     private readonly bool _matchVlan;
     private IMacLookup _lookup;
+    private IFieldLookup? _fieldLookup;
     private int[] _ring = Array.Empty<int>();
-    private int[] _vlan = Array.Empty<int>();
+    private FieldCheck[] _checks = Array.Empty<FieldCheck>();
     private DestinationFilter?[] _filters = Array.Empty<DestinationFilter?>();
     private Flow[]?[] _blocked = Array.Empty<Flow[]?>();
     private TrafficCounters[] _counters = Array.Empty<TrafficCounters>();
@@ -81,6 +82,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         _rules.Add(rule);
         _table.Set(rule.Mac, _rules.Count - 1);
         _lookup = _table;
+        _fieldLookup = null;
         Rebuild();
     }
 
@@ -91,6 +93,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         _rules.RemoveAt(index);
         _table.Rebuild(_rules.Select((r, i) => (r.Mac, i)));
         _lookup = _table;
+        _fieldLookup = null;
         Rebuild();
         return true;
     }
@@ -103,8 +106,13 @@ internal sealed class PacketClassifier : IClassifierProgramming
             {
                 throw new InvalidOperationException($"{Name}: the specialised lookup does not send {Packets.EthernetHeader.FormatMac(_rules[i].Mac)} to rule {i}");
             }
+            if (lookup is IFieldLookup baked && baked.CheckOf(i) != _checks[i])
+            {
+                throw new InvalidOperationException($"{Name}: the specialised lookup checks {Packets.EthernetHeader.FormatMac(_rules[i].Mac)} as {baked.CheckOf(i)}, the rule as {_checks[i]}");
+            }
         }
         _lookup = lookup;
+        _fieldLookup = lookup as IFieldLookup;
     }
 
     /// <summary>
@@ -119,16 +127,26 @@ internal sealed class PacketClassifier : IClassifierProgramming
             // A tag inside the tag (QinQ) is no VNIC's, where the classifier reads VLANs at all.
             return _matchVlan && !DestinationFilter.VlanMatches(header, header.Vlan) ? ClassifyResult.NoMatch : ClassifyResult.Group;
         }
-        rule = _lookup.Lookup(header.Destination);
-        // A VNIC with `vlan N` takes frames tagged N; without, untagged (or priority-tagged) frames only.
-        if (rule < 0
-            || _matchVlan && !DestinationFilter.VlanMatches(header, _vlan[rule])
-            || _filters[rule] is { } filter && !filter.Accepts(frame, header))
+        // A VNIC with `vlan N` takes frames tagged N; without, untagged (or priority-tagged)
+        // frames only. Then its IP and port, where this classifier matches them: decided by the
+        // rule's 16-byte check for option-less IPv4 (baked into a generated lookup), by its
+        // filter for the rest.
+        FieldVerdict verdict;
+        if (_fieldLookup is { } fused)
         {
-            rule = -1;
-            return _defaultRing >= 0 ? ClassifyResult.Default : ClassifyResult.NoMatch;
+            verdict = fused.Match(frame, header, out rule);
         }
-        return ClassifyResult.Match;
+        else
+        {
+            rule = _lookup.Lookup(header.Destination);
+            verdict = rule >= 0 ? _checks[rule].Check(frame, header) : FieldVerdict.NoMatch;
+        }
+        if (verdict == FieldVerdict.Match || verdict == FieldVerdict.CheckFields && (_filters[rule] is not { } filter || filter.Accepts(frame, header)))
+        {
+            return ClassifyResult.Match;
+        }
+        rule = -1;
+        return _defaultRing >= 0 ? ClassifyResult.Default : ClassifyResult.NoMatch;
     }
 
     public int RingOf(int rule) => _ring[rule];
@@ -165,8 +183,8 @@ internal sealed class PacketClassifier : IClassifierProgramming
     private void Rebuild()
     {
         _ring = _rules.Select(r => r.Ring).ToArray();
-        _vlan = _rules.Select(r => r.Vlan).ToArray();
-        // The hardware checks VLANs with the arrays above; the filters hold IPs and ports.
+        _checks = _rules.Select(r => DestinationFilter.CheckOf(r, Fields)).ToArray();
+        // The checks above hold the VLAN; the filters hold the IPs and ports they cannot decide.
         _filters = _rules.Select(r => DestinationFilter.Create(r, Fields & ~ClassifierMatch.Vlan)).ToArray();
         _counters = _rules.Select(r => r.Counters).ToArray();
         // Blocked flows this classifier can match (transport and local port: a classifier that

@@ -74,9 +74,31 @@ namespace Consumer
             build.Start();
         }
 
-        /// <summary>NIC 'e0' hardware classifier: destination MAC → rule.</summary>
-        private sealed class E0HardwareClassifier : global::NicBypass.Runtime.Classification.IMacLookup
+        /// <summary>NIC 'e0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
+        private sealed class E0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
+            private const global::NicBypass.Runtime.Classification.FieldCheckOptions None = global::NicBypass.Runtime.Classification.FieldCheckOptions.None,
+                Vlan = global::NicBypass.Runtime.Classification.FieldCheckOptions.Vlan, Ipv4 = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ipv4,
+                Ports = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ports, Tcp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Tcp,
+                Udp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Udp, Overflow = global::NicBypass.Runtime.Classification.FieldCheckOptions.Overflow;
+
+            // Rule i's fields beyond its MAC, as this classifier matches them (DESIGN.md §12):
+            // new(options, VLAN, IPv4 address, ports in 16-bit lanes).
+            private readonly global::NicBypass.Runtime.Classification.FieldCheck[] _checks = (global::NicBypass.Runtime.Classification.FieldCheck[])Checks.Clone();
+            private static readonly global::NicBypass.Runtime.Classification.FieldCheck[] Checks =
+            {
+                new(Ipv4, 0, 0x0A030001, 0), // 02:30:00:00:00:01: 10.3.0.1
+                new(Ipv4, 0, 0x0A030002, 0), // 02:30:00:00:00:02: 10.3.0.2
+            };
+
+            public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => _checks[rule];
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? _checks[rule].Check(frame, header) : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
+            }
+
             // Straight-line compares: one or two MACs, where compares beat any table.
             public int Lookup(ulong mac)
             {

@@ -129,9 +129,18 @@ namespace Consumer
             build.Start();
         }
 
-        /// <summary>NIC 'mgmt0' hardware classifier: destination MAC → rule.</summary>
-        private sealed class Mgmt0HardwareClassifier : global::NicBypass.Runtime.Classification.IMacLookup
+        /// <summary>NIC 'mgmt0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
+        private sealed class Mgmt0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
+            // This classifier matches the destination MAC only: nothing else to check.
+            public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
+            }
+
             // Straight-line compares: one or two MACs, where compares beat any table.
             public int Lookup(ulong mac)
             {
@@ -141,9 +150,32 @@ namespace Consumer
             }
         }
 
-        /// <summary>NIC 'data0' hardware classifier: destination MAC → rule.</summary>
-        private sealed class Data0HardwareClassifier : global::NicBypass.Runtime.Classification.IMacLookup
+        /// <summary>NIC 'data0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
+        private sealed class Data0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
+            private const global::NicBypass.Runtime.Classification.FieldCheckOptions None = global::NicBypass.Runtime.Classification.FieldCheckOptions.None,
+                Vlan = global::NicBypass.Runtime.Classification.FieldCheckOptions.Vlan, Ipv4 = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ipv4,
+                Ports = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ports, Tcp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Tcp,
+                Udp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Udp, Overflow = global::NicBypass.Runtime.Classification.FieldCheckOptions.Overflow;
+
+            // Rule i's fields beyond its MAC, as this classifier matches them (DESIGN.md §12):
+            // new(options, VLAN, IPv4 address, ports in 16-bit lanes).
+            private readonly global::NicBypass.Runtime.Classification.FieldCheck[] _checks = (global::NicBypass.Runtime.Classification.FieldCheck[])Checks.Clone();
+            private static readonly global::NicBypass.Runtime.Classification.FieldCheck[] Checks =
+            {
+                new(Vlan | Ipv4, 0, 0xAC10000B, 0), // 02:20:00:00:00:01: untagged, 172.16.0.11
+                new(Vlan | Ipv4, 0, 0xAC10000C, 0), // 02:20:00:00:00:02: untagged, 172.16.0.12
+                new(Vlan | Ipv4 | Ports | Tcp, 20, 0xAC100064, 0x0CBC0CBC0CBC0CBC), // 02:20:00:00:00:10: vlan 20, 172.16.0.100, ports 3260
+            };
+
+            public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => _checks[rule];
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? _checks[rule].Check(frame, header) : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
+            }
+
             // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
             private const ulong Occupied = 1UL << 63;
             private readonly ulong[] _keys = (ulong[])Keys.Clone();

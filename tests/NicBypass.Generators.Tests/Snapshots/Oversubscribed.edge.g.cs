@@ -166,9 +166,18 @@ namespace Consumer
             build.Start();
         }
 
-        /// <summary>NIC 'e1000g0' software ring sr1 classifier: destination MAC → rule.</summary>
-        private sealed class E1000g0Sr1Classifier : global::NicBypass.Runtime.Classification.IMacLookup
+        /// <summary>NIC 'e1000g0' software ring sr1 classifier: destination MAC → rule, then the rule's field checks.</summary>
+        private sealed class E1000g0Sr1Classifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
+            // This classifier matches the destination MAC only: nothing else to check.
+            public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
+            }
+
             // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
             private const ulong Occupied = 1UL << 63;
             private readonly ulong[] _keys = (ulong[])Keys.Clone();
@@ -201,9 +210,18 @@ namespace Consumer
             }
         }
 
-        /// <summary>NIC 'e1000g0' software ring sr0 classifier: destination MAC → rule.</summary>
-        private sealed class E1000g0Sr0Classifier : global::NicBypass.Runtime.Classification.IMacLookup
+        /// <summary>NIC 'e1000g0' software ring sr0 classifier: destination MAC → rule, then the rule's field checks.</summary>
+        private sealed class E1000g0Sr0Classifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
+            // This classifier matches the destination MAC only: nothing else to check.
+            public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
+            }
+
             // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 6 MACs in 16 slots.
             private const ulong Occupied = 1UL << 63;
             private readonly ulong[] _keys = (ulong[])Keys.Clone();
@@ -236,9 +254,18 @@ namespace Consumer
             }
         }
 
-        /// <summary>NIC 'e1000g0' hardware classifier: destination MAC → rule.</summary>
-        private sealed class E1000g0HardwareClassifier : global::NicBypass.Runtime.Classification.IMacLookup
+        /// <summary>NIC 'e1000g0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
+        private sealed class E1000g0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
+            // This classifier matches the destination MAC only: nothing else to check.
+            public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
+            }
+
             // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 7 MACs in 16 slots.
             private const ulong Occupied = 1UL << 63;
             private readonly ulong[] _keys = (ulong[])Keys.Clone();

@@ -88,9 +88,32 @@ namespace Consumer
             build.Start();
         }
 
-        /// <summary>NIC 'e0' hardware classifier: destination MAC → rule.</summary>
-        private sealed class E0HardwareClassifier : global::NicBypass.Runtime.Classification.IMacLookup
+        /// <summary>NIC 'e0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
+        private sealed class E0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
+            private const global::NicBypass.Runtime.Classification.FieldCheckOptions None = global::NicBypass.Runtime.Classification.FieldCheckOptions.None,
+                Vlan = global::NicBypass.Runtime.Classification.FieldCheckOptions.Vlan, Ipv4 = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ipv4,
+                Ports = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ports, Tcp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Tcp,
+                Udp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Udp, Overflow = global::NicBypass.Runtime.Classification.FieldCheckOptions.Overflow;
+
+            // Rule i's fields beyond its MAC, as this classifier matches them (DESIGN.md §12):
+            // new(options, VLAN, IPv4 address, ports in 16-bit lanes).
+            private readonly global::NicBypass.Runtime.Classification.FieldCheck[] _checks = (global::NicBypass.Runtime.Classification.FieldCheck[])Checks.Clone();
+            private static readonly global::NicBypass.Runtime.Classification.FieldCheck[] Checks =
+            {
+                new(Ipv4, 0, 0x0A01000A, 0), // 02:00:5e:00:00:10: 10.1.0.10
+                new(Ipv4, 0, 0x0A010001, 0), // 02:00:5e:00:00:01: 10.1.0.1
+                new(Ipv4, 0, 0x0A010014, 0), // 02:00:5e:00:00:20: 10.1.0.20
+            };
+
+            public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => _checks[rule];
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? _checks[rule].Check(frame, header) : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
+            }
+
             // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
             private const ulong Occupied = 1UL << 63;
             private readonly ulong[] _keys = (ulong[])Keys.Clone();

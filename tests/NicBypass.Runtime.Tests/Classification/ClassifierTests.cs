@@ -84,6 +84,33 @@ public class ClassifierTests
     }
 
     [Fact]
+    public void A_specialised_lookup_whose_baked_checks_differ_from_the_rules_is_refused()
+    {
+        var classifier = new PacketClassifier("c", ClassifierMatch.DestinationMac | ClassifierMatch.DestinationIp, 16);
+        classifier.Add(new ClassifierRule(10, 0, 0, new TrafficCounters(), new[] { System.Net.IPAddress.Parse("10.0.0.1") }));
+        var right = new FieldCheck(FieldCheckOptions.Ipv4, 0, 0x0A000001, 0);
+
+        var error = Assert.Throws<InvalidOperationException>(() => classifier.LoadLookup(new FieldLookup(new FieldCheck(FieldCheckOptions.Ipv4, 0, 0x0A000002, 0))));
+        Assert.Contains("checks 00:00:00:00:00:0a", error.Message);
+        Assert.Throws<InvalidOperationException>(() => classifier.LoadLookup(new FieldLookup(default))); // checks nothing: it would let every IP through
+        classifier.LoadLookup(new FieldLookup(right));
+        Assert.Same(typeof(FieldLookup), classifier.ActiveLookup.GetType());
+    }
+
+    private sealed class FieldLookup(FieldCheck check) : IFieldLookup
+    {
+        public int Lookup(ulong mac) => mac == 10 ? 0 : -1;
+
+        public FieldCheck CheckOf(int rule) => check;
+
+        public FieldVerdict Match(ReadOnlySpan<byte> frame, in EthernetHeader header, out int rule)
+        {
+            rule = Lookup(header.Destination);
+            return rule >= 0 ? check.Check(frame, header) : FieldVerdict.NoMatch;
+        }
+    }
+
+    [Fact]
     public void The_mac_table_finds_every_key_and_nothing_else()
     {
         var table = new MacTable();

@@ -1,0 +1,22 @@
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Classification;
+
+/// <summary>
+/// A classifier lookup that also decides the fields beyond the MAC (DESIGN.md §12): the
+/// generator emits one per classifier with the rules' <see cref="FieldCheck"/>s baked in next to
+/// its MAC table, so one call finds the rule and checks its VLAN, IP and port. The classifier
+/// compares every baked check with the one it derives from its own rules when the lookup is
+/// loaded, and refuses a lookup that disagrees.
+/// </summary>
+public interface IFieldLookup : IMacLookup
+{
+    /// <summary>The check baked for rule <paramref name="rule"/>.</summary>
+    FieldCheck CheckOf(int rule);
+
+    /// <summary>
+    /// The rule a unicast frame's destination MAC selects (<paramref name="rule"/>, -1 for none)
+    /// and its check's verdict (<see cref="FieldVerdict.NoMatch"/> when no rule owns the MAC).
+    /// </summary>
+    FieldVerdict Match(ReadOnlySpan<byte> frame, in EthernetHeader header, out int rule);
+}
