@@ -15,7 +15,7 @@ public class PublicSurfaceTests
         "HostBuilder", "VnicSettings", "SimNicSettings", "StackSettings", "StackProtocols", "SerializationPolicy", "VnicRole",
         "PacketTransform", "ClassifierMatch", "IMacLookup", "IFieldLookup", "FieldCheck", "FieldCheckOptions", "FieldVerdict", "SimNicModel", "SimNicModels", "ClassifierFullException", "FlowSettings",
         // running: the host, its NICs, VNICs, VMs and stacks, wires and time
-        "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
+        "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "TapDevice", "TapWire", "TapDeviceException", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
         "VirtualNetworkStack", "NetworkStack", "Flow", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
         "TcpException", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
         // testing: ready-made frames and captures (DESIGN.md §14)

@@ -269,10 +269,17 @@ public sealed class SimulatedNic
         if (frame.Length > MaxFrameLength || frame.Length < EthernetHeader.Length) return false;
         if (!pool.TryRent(out var slot)) return false;
         frame.CopyTo(pool.Slot(slot));
-        if (TransmitRings[ring].TryEnqueue(new PacketDescriptor(slot, frame.Length))) return true;
+        if (TransmitRings[ring].TryEnqueue(new PacketDescriptor(slot, frame.Length)))
+        {
+            TransmitQueued?.Invoke();
+            return true;
+        }
         pool.Return(slot);
         return false;
     }
+
+    /// <summary>Called when a frame is queued for transmission (threaded mode: wakes the thread that drains the transmit rings).</summary>
+    internal Action? TransmitQueued { get; set; }
 
     /// <summary>Puts every queued transmit frame on the wire, ring by ring; returns how many.</summary>
     internal int DrainTransmitRings()

@@ -118,6 +118,38 @@ public sealed class NetworkHost
         return nic;
     }
 
+    /// <summary>
+    /// Makes Linux TAP device <paramref name="device"/> NIC <paramref name="nic"/>'s wire (DESIGN.md
+    /// §13): what Linux sends into it reaches the NIC's classifier, what the host transmits goes
+    /// out through it. Run the host in threaded mode on the system clock; dispose the wire to
+    /// unplug it (it closes the device).
+    /// </summary>
+    public TapWire AttachTap(string nic, TapDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var host = Nic(nic);
+        if (host.Device.Wire is TapWire existing) throw new InvalidOperationException($"NIC '{nic}' is already on TAP device '{existing.Device.Name}'");
+        EnsureStarted();
+        return new TapWire(host.Device, device);
+    }
+
+    /// <summary>Opens (or creates) TAP device <paramref name="interfaceName"/> and makes it NIC <paramref name="nic"/>'s wire.</summary>
+    /// <exception cref="TapDeviceException">The device cannot be opened (the message says why).</exception>
+    public TapWire AttachTap(string nic, string interfaceName)
+    {
+        Nic(nic); // an unknown NIC is the caller's mistake before any device is touched
+        var device = TapDevice.Open(interfaceName);
+        try
+        {
+            return AttachTap(nic, device);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A cable (with a latency) whose delayed frames <see cref="Pump"/> delivers as they fall due.</summary>
     public SimulatedCable AddCable(SimulatedCable cable)
     {
@@ -408,7 +440,13 @@ public sealed class NetworkHost
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
         _stop = new CancellationTokenSource();
         var token = _stop.Token;
-        foreach (var nic in _nics) nic.Device.Pool.Concurrent = true;
+        foreach (var nic in _nics)
+        {
+            nic.Device.Pool.Concurrent = true;
+            // The first processor drains the transmit rings: a queued frame wakes it, so a reply
+            // leaves at once instead of at its next poll.
+            nic.Device.TransmitQueued = _processors[0].Wake;
+        }
         // IP and transport (and several workers) may count at once now.
         foreach (var stack in _stacks) stack.Counters.Shared = true;
         _threads = new List<Thread>();
@@ -453,6 +491,7 @@ public sealed class NetworkHost
         foreach (var stack in _stacks) stack.Counters.Shared = stack.Policy == SerializationPolicy.Concurrent;
         foreach (var nic in _nics)
         {
+            nic.Device.TransmitQueued = null;
             nic.Device.DrainTransmitRings();
             nic.Device.Pool.Concurrent = false;
         }

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Sockets;
+using NicBypass.Dsl.Text;
+using NicBypass.Hosting;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Linux.Tests;
+
+/// <summary>
+/// A NicBypass host whose NIC e0 is a TAP device inside a namespace of the test's own, with the
+/// Linux side at 10.77.0.254/24 and fd77::fe/64; the host runs threaded on the system clock with
+/// echo servers on its containers' ports. Everything is taken down on dispose, in order.
+/// </summary>
+internal sealed class TapPeer : IAsyncDisposable
+{
+    public const string Topology = """
+        host peer {
+            cpus 2
+            nic e0 { model simnic-10g; rx-rings 4; ring-size 1024 }
+            vm vm1 on e0 { mac 02:00:00:00:77:01; ip 10.77.0.1/24; ip fd77::1; cpu 0 }
+            container c1 on e0 { mac 02:00:00:00:77:02; ip 10.77.0.2/24; ip fd77::2; protocols tcp udp; ports 7 }
+        }
+        """;
+
+    public static readonly IPAddress LinuxIp = IPAddress.Parse("10.77.0.254");
+    public static readonly IPAddress Vm = IPAddress.Parse("10.77.0.1");
+    public static readonly IPAddress Vm6 = IPAddress.Parse("fd77::1");
+    public static readonly IPAddress Container = IPAddress.Parse("10.77.0.2");
+    public static readonly IPAddress Container6 = IPAddress.Parse("fd77::2");
+    public const string Tap = "nbtap0";
+
+    private TapPeer(NetNamespace ns, NetworkHost host, TapWire wire, EchoServices echo)
+    {
+        Namespace = ns;
+        Host = host;
+        Wire = wire;
+        Echo = echo;
+    }
+
+    public NetNamespace Namespace { get; }
+
+    public NetworkHost Host { get; }
+
+    public TapWire Wire { get; }
+
+    public EchoServices Echo { get; }
+
+    public static TapPeer Start(string topology = Topology)
+    {
+        var ns = NetNamespace.Create();
+        NetworkHost? host = null;
+        TapWire? wire = null;
+        try
+        {
+            var (compilation, built) = HostLoader.Load(new[] { new SourceFile("peer.nicdsl", topology) }, time: TimeProvider.System);
+            Assert.True(built is not null, string.Join("\n", compilation.Diagnostics));
+            host = built!;
+            // Created inside the namespace: it lives there, and goes when its descriptor closes.
+            var device = ns.Run(() => TapDevice.Open(Tap));
+            wire = host.AttachTap("e0", device);
+            ns.Ip($"addr add {LinuxIp}/24 dev {Tap}");
+            ns.Ip($"-6 addr add fd77::fe/64 dev {Tap} nodad");
+            host.StartThreads();
+            return new TapPeer(ns, host, wire, EchoServices.Start(host));
+        }
+        catch
+        {
+            host?.StopThreads();
+            wire?.Dispose();
+            ns.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A socket made inside the namespace (the Linux side), connected to <paramref name="to"/>.</summary>
+    public Socket ConnectTcp(IPEndPoint to, TimeSpan timeout) => Namespace.Run(() =>
+    {
+        var socket = new Socket(to.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            var connect = socket.ConnectAsync(to);
+            if (!connect.Wait(timeout)) throw new TimeoutException($"connect to {to} took over {timeout.TotalSeconds} s");
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Echo.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            Host.StopThreads(TimeSpan.FromSeconds(5));
+            Wire.Dispose();
+            Namespace.Dispose();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using NicBypass.Runtime.Devices;
+
+namespace NicBypass.Linux.Tests;
+
+/// <summary>
+/// The stacks and the TAP wire against Linux as the peer (DESIGN.md §13): Linux's own ping,
+/// neighbour discovery, TCP and UDP, from a namespace of the test's own.
+/// </summary>
+[Collection(LinuxCollection.Name)]
+public class TapLinuxPeerTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Linux_pings_a_vm_and_a_container_over_ipv4_and_ipv6()
+    {
+        await using var peer = TapPeer.Start();
+
+        foreach (var target in new[] { TapPeer.Vm, TapPeer.Container, TapPeer.Vm6, TapPeer.Container6 })
+        {
+            var status = peer.Namespace.Run(() =>
+            {
+                using var ping = new Ping();
+                var reply = IPStatus.Unknown;
+                // The first may wait for neighbour discovery: a few tries, each bounded.
+                for (var i = 0; i < 5 && reply != IPStatus.Success; i++) reply = ping.Send(target, 2000).Status;
+                return reply;
+            });
+            Assert.True(status == IPStatus.Success, $"ping {target}: {status}");
+        }
+        Assert.True(peer.Wire.FramesIn > 0 && peer.Wire.FramesOut > 0);
+        Assert.Equal(0, peer.Wire.WriteFailures);
+    }
+
+    [Fact]
+    public async Task Twenty_megabytes_sent_by_linux_over_tcp_come_back_from_the_containers_echo_byte_identical()
+    {
+        await using var peer = TapPeer.Start();
+        var data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
+
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        var received = await Exchange(socket, data, Timeout);
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        Assert.Equal(data.Length, peer.Echo.BytesEchoed);
+    }
+
+    [Fact]
+    public async Task A_thousand_udp_datagrams_from_linux_are_echoed()
+    {
+        await using var peer = TapPeer.Start();
+        using var socket = peer.Namespace.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        socket.Connect(new IPEndPoint(TapPeer.Container, 7));
+        socket.ReceiveTimeout = 2000;
+        var buffer = new byte[2048];
+        var echoed = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            var payload = BitConverter.GetBytes(i).Concat(new byte[60]).ToArray();
+            socket.Send(payload);
+            try
+            {
+                var n = socket.Receive(buffer);
+                if (n == payload.Length && buffer.AsSpan(0, n).SequenceEqual(payload)) echoed++;
+            }
+            catch (SocketException)
+            {
+                // a datagram lost: counted below as not echoed
+            }
+        }
+
+        // UDP may lose the first datagrams while Linux resolves the neighbour; nothing else.
+        Assert.True(echoed >= 995, $"{echoed} of 1000 echoed");
+    }
+
+    [Fact]
+    public void A_tap_device_that_cannot_be_opened_says_why()
+    {
+        var tooLong = Assert.Throws<TapDeviceException>(() => TapDevice.Open("a-name-longer-than-15"));
+        Assert.Contains("1 to 15", tooLong.Message);
+        using var ns = NetNamespace.Create();
+        // A name in use by an interface that is not a TAP device (the namespace's loopback).
+        var taken = Assert.Throws<InvalidOperationException>(() => ns.Run(() => TapDevice.Open("lo")));
+        Assert.Contains("taken", taken.InnerException!.Message);
+    }
+
+    // Sends everything while reading what comes back (a sender alone would fill the windows).
+    internal static async Task<byte[]> Exchange(Socket socket, byte[] data, TimeSpan timeout)
+    {
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        var send = Task.Run(async () =>
+        {
+            await stream.WriteAsync(data);
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        var received = new MemoryStream(data.Length);
+        var read = Task.Run(async () =>
+        {
+            var buffer = new byte[256 * 1024];
+            int n;
+            while ((n = await stream.ReadAsync(buffer)) > 0) received.Write(buffer, 0, n);
+        });
+        await Task.WhenAll(send, read).WaitAsync(timeout);
+        return received.ToArray();
+    }
+}
