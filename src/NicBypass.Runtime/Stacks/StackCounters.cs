@@ -23,7 +23,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -52,6 +52,9 @@ public sealed class StackCounters
 
     /// <summary>TCP segments sent again after a timeout or three duplicate ACKs.</summary>
     public long Retransmissions => Volatile.Read(ref _retransmissions);
+
+    /// <summary>TCP segments ahead of a gap held in a connection's out-of-order queue until the gap filled (each is also delivered).</summary>
+    public long OutOfOrderHeld => Volatile.Read(ref _outOfOrderHeld);
 
     /// <summary>Received frames dropped for <paramref name="reason"/>.</summary>
     public long Dropped(StackDropReason reason) => Volatile.Read(ref _dropped[(int)reason]);

@@ -24,7 +24,7 @@ public enum StackDropReason
     /// <summary>A socket's receive queue (or a listener's backlog) was full.</summary>
     SocketFull,
 
-    /// <summary>A TCP segment that does not start at the next expected byte (answered with a duplicate ACK; the sender retransmits).</summary>
+    /// <summary>A TCP segment ahead of the next expected byte that the out-of-order queue could not hold — beyond the receive window, or one gap more than it keeps (answered with a duplicate ACK; the sender retransmits).</summary>
     OutOfOrder,
 
     /// <summary>The inbound VSQ was full.</summary>

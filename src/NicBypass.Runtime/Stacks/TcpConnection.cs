@@ -9,8 +9,10 @@ namespace NicBypass.Runtime.Stacks;
 /// cumulative ACKs for every segment, retransmission from the oldest unacknowledged byte on a
 /// timeout (doubling, on the stack's clock) or after three duplicate ACKs, a congestion window
 /// that halves on loss, zero-window probes, FIN in both directions through FIN-WAIT, CLOSING,
-/// LAST-ACK and TIME-WAIT, and RST. Out-of-order segments are dropped and answered with a
-/// duplicate ACK (no SACK): the sender's retransmission fills the gap.
+/// LAST-ACK and TIME-WAIT, and RST. A segment ahead of a gap is held in an out-of-order queue
+/// (inside the receive window, up to <see cref="MaxOutOfOrderRanges"/> separate ranges) and
+/// answered with a duplicate ACK; when the sender's retransmission fills the gap, everything
+/// held behind it is delivered and acknowledged at once.
 ///
 /// Application calls (<see cref="Send"/>, <see cref="Read"/>, <see cref="Close"/>) and the
 /// stack's calls (segments, timers) are serialised by one lock per connection; a TCP stack's VSQ
@@ -22,6 +24,9 @@ public sealed class TcpConnection
     private static readonly TimeSpan MaxRetransmissionTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MinRetransmissionTimeout = TimeSpan.FromMilliseconds(200); // as Linux
     private const int TimestampsLength = 12; // NOP, NOP, kind 8, length 10, value, echo
+
+    /// <summary>Separate ranges of data the out-of-order queue holds ahead of a gap; a segment that would make one more is dropped.</summary>
+    public const int MaxOutOfOrderRanges = 16;
 
     private readonly NetworkStack _stack;
     private readonly Lock _sync = new();
@@ -44,6 +49,14 @@ public sealed class TcpConnection
     private bool _timestamps;   // both sides send the timestamps option (RFC 7323)
     private uint _tsRecent;     // the peer's latest timestamp, echoed back
     private long _retransmitAt, _timeWaitUntil;
+    // The out-of-order queue: data ahead of _rcvNxt, inside the window, at sequence & mask of a
+    // buffer the size of the receive window (allocated at the first gap), and the ranges held
+    // (absolute sequence numbers, sorted, disjoint); a FIN seen ahead of the gap.
+    private byte[]? _reassembly;
+    private List<(uint Start, uint End)>? _held;
+    private uint? _heldFin;
+    private uint _lastHeld;   // a sequence number inside the range held most recently (reported first in SACK blocks)
+    private bool _sack;       // both SYNs carried SACK-permitted (RFC 2018): duplicate ACKs report the held ranges
 
     /// <param name="local">The address it speaks from: the one the SYN was sent to (passive open), or the stack's first of the family (active).</param>
     internal TcpConnection(NetworkStack stack, NetworkAddress local, ushort localPort, NetworkEndpoint remote, uint iss, TcpListener? listener = null)
@@ -240,6 +253,7 @@ public sealed class TcpConnection
         {
             _rcvNxt = syn.Sequence + 1;
             if (syn.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
+            _sack = syn.SackPermitted;
             if (syn.TryGetTimestamps(out var value, out _))
             {
                 _timestamps = true;
@@ -390,6 +404,7 @@ public sealed class TcpConnection
         if (!segment.Has(TcpFlags.Syn)) return;
         _rcvNxt = segment.Sequence + 1;
         if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
+        _sack = segment.SackPermitted;
         _sndWnd = segment.Window;
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         if (segment.TryGetTimestamps(out var value, out var echo))
@@ -483,8 +498,9 @@ public sealed class TcpConnection
         }
         if (After(sequence, _rcvNxt))
         {
-            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // duplicate ACK: the sender fills the gap
-            return false;
+            var held = Hold(sequence, payload, segment.Has(TcpFlags.Fin));
+            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // duplicate ACK at once (RFC 5681 4.2): the sender fills the gap
+            return held;
         }
         var skip = (int)(_rcvNxt - sequence);
         if (skip > payload.Length || (skip == payload.Length && !segment.Has(TcpFlags.Fin)))
@@ -496,22 +512,97 @@ public sealed class TcpConnection
         var fresh = payload.Slice(skip);
         var accepted = _receive.Write(fresh);
         _rcvNxt += (uint)accepted;
-        if (accepted > 0) Signal(ref _readable);
-        if (segment.Has(TcpFlags.Fin) && accepted == fresh.Length)
+        if (accepted == fresh.Length)
         {
-            _rcvNxt += 1;
-            _finReceived = true;
-            Signal(ref _readable);
-            switch (State)
-            {
-                case TcpState.Established: State = TcpState.CloseWait; break;
-                case TcpState.FinWait1: State = _finSent && _sndUna == _finSeq + 1 ? TcpState.TimeWait : TcpState.Closing; break;
-                case TcpState.FinWait2: EnterTimeWait(); break;
-            }
-            if (State == TcpState.TimeWait) EnterTimeWait();
+            if (segment.Has(TcpFlags.Fin)) _heldFin = _rcvNxt;
+            else Release();
         }
+        if (_rcvNxt != sequence + (uint)skip) Signal(ref _readable);
+        if (_heldFin == _rcvNxt) ReceiveFin();
         SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
         return true;
+    }
+
+    private void ReceiveFin()
+    {
+        _heldFin = null;
+        _held?.Clear();
+        _rcvNxt += 1;
+        _finReceived = true;
+        Signal(ref _readable);
+        switch (State)
+        {
+            case TcpState.Established: State = TcpState.CloseWait; break;
+            case TcpState.FinWait1: State = _finSent && _sndUna == _finSeq + 1 ? TcpState.TimeWait : TcpState.Closing; break;
+            case TcpState.FinWait2: EnterTimeWait(); break;
+        }
+        if (State == TcpState.TimeWait) EnterTimeWait();
+    }
+
+    // Holds a segment that starts beyond _rcvNxt: the part inside the receive window, merged with
+    // the ranges already held; false (dropped) when none of it fits or it would make one range
+    // too many.
+    private bool Hold(uint sequence, ReadOnlySpan<byte> payload, bool fin)
+    {
+        var window = (uint)_receive.Free;
+        var offset = sequence - _rcvNxt;
+        if (offset >= window) return false;
+        var length = (int)Math.Min((uint)payload.Length, window - offset);
+        if (length == 0 && !fin) return false;
+        _held ??= new List<(uint Start, uint End)>();
+        var start = sequence;
+        var end = sequence + (uint)length;
+        // Merge with every range it overlaps or touches; insert in order.
+        var at = 0;
+        var merged = false;
+        for (var i = 0; i < _held.Count;)
+        {
+            var (s, e) = _held[i];
+            if (Before(e, start)) { at = i + 1; i++; continue; }
+            if (After(s, end)) break;
+            start = Before(s, start) ? s : start;
+            end = After(e, end) ? e : end;
+            _held.RemoveAt(i);
+            merged = true;
+        }
+        if (!merged && _held.Count >= MaxOutOfOrderRanges) return false;
+        if (length > 0 || merged) _held.Insert(at, (start, end));
+        _lastHeld = sequence;
+        if (length > 0)
+        {
+            _reassembly ??= new byte[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_receive.Capacity)];
+            var mask = (uint)_reassembly.Length - 1;
+            var first = Math.Min(length, _reassembly.Length - (int)(sequence & mask));
+            payload.Slice(0, first).CopyTo(_reassembly.AsSpan((int)(sequence & mask)));
+            payload.Slice(first, length - first).CopyTo(_reassembly);
+        }
+        if (fin && length == payload.Length) _heldFin = sequence + (uint)length;
+        StackCounters.AddShared(ref _stack.Counters._outOfOrderHeld);
+        return true;
+    }
+
+    // Moves the held data that now continues the stream into the receive buffer.
+    private void Release()
+    {
+        if (_held is not { Count: > 0 } held) return;
+        var mask = (uint)_reassembly!.Length - 1;
+        while (held.Count > 0 && !After(held[0].Start, _rcvNxt))
+        {
+            var end = held[0].End;
+            while (After(end, _rcvNxt))
+            {
+                var from = (int)(_rcvNxt & mask);
+                var chunk = Math.Min((int)(end - _rcvNxt), _reassembly.Length - from);
+                var written = _receive.Write(_reassembly.AsSpan(from, chunk));
+                _rcvNxt += (uint)written;
+                if (written < chunk)
+                {
+                    held[0] = (_rcvNxt, end); // the buffer is full: the rest waits
+                    return;
+                }
+            }
+            held.RemoveAt(0);
+        }
     }
 
     // Sends what the state, the peer's window and the congestion window allow.
@@ -587,9 +678,13 @@ public sealed class TcpConnection
     private SendStatus SendSegment(uint sequence, TcpFlags flags, int offset, int length)
     {
         var syn = (flags & TcpFlags.Syn) != 0;
-        // A SYN offers MSS and timestamps; once both sides did, every segment carries them.
+        // A SYN offers MSS, SACK and timestamps (a SYN-ACK what the peer's SYN offered); once
+        // both sides did, every segment carries timestamps, and a pure ACK the held ranges.
         var stamped = syn || _timestamps;
-        var headerLength = 20 + (syn ? 4 : 0) + (stamped ? TimestampsLength : 0);
+        var offerSack = syn && (State == TcpState.SynSent || _sack);
+        var sackBlocks = !syn && _sack && length == 0 && (flags & TcpFlags.Rst) == 0 && _held is { Count: > 0 } held
+            ? Math.Min(held.Count, _timestamps ? 3 : 4) : 0;
+        var headerLength = 20 + (syn ? 4 : 0) + (offerSack ? 4 : 0) + (stamped ? TimestampsLength : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
         var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp);
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);
@@ -615,12 +710,46 @@ public sealed class TcpConnection
             BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 4), Clock());
             BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 8), (flags & TcpFlags.Ack) != 0 ? _tsRecent : 0);
         }
+        var next = 20 + (syn ? 4 : 0) + (stamped ? TimestampsLength : 0);
+        if (offerSack)
+        {
+            tcp[next] = 1;
+            tcp[next + 1] = 1;
+            tcp[next + 2] = 4; // SACK-permitted
+            tcp[next + 3] = 2;
+        }
+        if (sackBlocks > 0) WriteSackBlocks(tcp.Slice(next), sackBlocks);
         if (length > 0) _send.Peek(offset, tcp.Slice(headerLength, length));
         NetworkStack.SealTransport(frame, 16);
         var pure = length == 0 && (flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
         if ((flags & TcpFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
         return status;
+    }
+
+    // NOP, NOP, kind 5, length, then the held ranges: the most recent first (RFC 2018 4), then
+    // the others in sequence order.
+    private void WriteSackBlocks(Span<byte> into, int count)
+    {
+        var held = _held!;
+        into[0] = 1;
+        into[1] = 1;
+        into[2] = 5;
+        into[3] = (byte)(2 + 8 * count);
+        var first = 0;
+        for (var i = 0; i < held.Count; i++)
+        {
+            if (!Before(_lastHeld, held[i].Start) && Before(_lastHeld, held[i].End)) first = i;
+        }
+        var written = 0;
+        for (var i = -1; i < held.Count && written < count; i++)
+        {
+            var index = i < 0 ? first : i;
+            if (i >= 0 && i == first) continue;
+            BinaryPrimitives.WriteUInt32BigEndian(into.Slice(4 + 8 * written), held[index].Start);
+            BinaryPrimitives.WriteUInt32BigEndian(into.Slice(8 + 8 * written), held[index].End);
+            written++;
+        }
     }
 
     // The timestamp clock: milliseconds on the host's clock (RFC 7323 allows 1 ms to 1 s a tick).

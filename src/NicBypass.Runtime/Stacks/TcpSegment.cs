@@ -63,6 +63,32 @@ internal readonly ref struct TcpSegment
         return false;
     }
 
+    /// <summary>The SACK-permitted option (RFC 2018): the sender of this SYN can read SACK blocks.</summary>
+    public bool SackPermitted => TryFindOption(4, out var value) && value.IsEmpty;
+
+    // Walks the options for `kind`; its value (after kind and length) when found.
+    private bool TryFindOption(byte kind, out ReadOnlySpan<byte> value)
+    {
+        var options = Options;
+        while (options.Length > 0)
+        {
+            switch (options[0])
+            {
+                case 0: value = default; return false;
+                case 1: options = options.Slice(1); continue;
+            }
+            if (options.Length < 2 || options[1] < 2 || options[1] > options.Length) break;
+            if (options[0] == kind)
+            {
+                value = options.Slice(2, options[1] - 2);
+                return true;
+            }
+            options = options.Slice(options[1]);
+        }
+        value = default;
+        return false;
+    }
+
     /// <summary>The MSS option, if present.</summary>
     public int? MaximumSegmentSize
     {
