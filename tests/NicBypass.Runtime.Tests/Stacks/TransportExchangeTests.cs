@@ -234,6 +234,57 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void With_sack_negotiated_a_duplicate_ack_reports_the_range_held_behind_the_gap()
+    {
+        var harness = new StackHarness();
+        var syns = new List<bool>();
+        var sackBlocks = new List<(uint Left, uint Right)>();
+        harness.Cable.Tap = (_, frame) =>
+        {
+            var tcp = frame.Span.Slice(14 + 20);
+            if (frame.Span[14 + 9] != 6) return;
+            var options = tcp.Slice(20, (tcp[12] >> 4) * 4 - 20);
+            if ((tcp[13] & 0x02) != 0) syns.Add(FindOption(options, 4) >= 0); // SACK-permitted on each SYN
+            if (FindOption(options, 5) is var at and >= 0)
+            {
+                sackBlocks.Add((System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(options.Slice(at + 2)),
+                    System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(options.Slice(at + 6))));
+            }
+        };
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Established));
+        harness.Host.Pump();
+        Assert.Equal(new[] { true, true }, syns); // SYN and SYN-ACK both offer it
+
+        var first = harness.Cable.Frames;
+        harness.Cable.Lose = frame => frame == first; // the first data segment
+        client.Send(StackHarness.Pattern(4 * 1000, 2));
+        harness.RunUntil(() => sackBlocks.Count > 0, seconds: 1);
+
+        Assert.NotEmpty(sackBlocks);
+        // The block starts after the lost segment and holds what arrived behind it.
+        var (left, right) = sackBlocks[0];
+        Assert.True(right - left > 0 && right - left <= 3 * 1000, $"block {left}-{right}");
+    }
+
+    // The offset of TCP option `kind` in `options`, or -1.
+    private static int FindOption(ReadOnlySpan<byte> options, byte kind)
+    {
+        for (var i = 0; i < options.Length;)
+        {
+            if (options[i] == 0) return -1;
+            if (options[i] == 1) { i++; continue; }
+            if (options[i] == kind) return i;
+            if (i + 1 >= options.Length || options[i + 1] < 2) return -1;
+            i += options[i + 1];
+        }
+        return -1;
+    }
+
+    [Fact]
     public void A_lost_syn_is_retransmitted_after_the_timeout()
     {
         var harness = new StackHarness();
