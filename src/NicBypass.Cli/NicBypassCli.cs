@@ -22,6 +22,7 @@ public static class NicBypassCli
             SimulateCommand.Create(output, error),
             GraphCommand.Create(output, error),
             TraceCommand.Create(output, error),
+            RunCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

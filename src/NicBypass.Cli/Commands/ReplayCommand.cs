@@ -16,19 +16,20 @@ internal static class ReplayCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var topology = new Argument<string>("topology") { Description = "the .nicdsl file (its first host is built)" };
+        var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var capture = new Argument<string>("capture") { Description = "a pcap or pcapng capture of Ethernet frames" };
         var nicOption = new Option<string?>("--nic") { Description = "the NIC whose wire the frames enter (default: the first)" };
         var outOption = new Option<string?>("--out") { Description = "a folder for per-VNIC pcap files of what each VNIC received" };
         var format = FormatOption.Create();
-        var command = new Command("replay", "Replay a capture into a NIC and report what each VNIC received.") { topology, capture, nicOption, outOption, format };
-        command.SetAction(parse => Run(parse.GetValue(topology)!, parse.GetValue(capture)!, parse.GetValue(nicOption), parse.GetValue(outOption), parse.GetValue(format) == "json", output, error));
+        var hostOption = HostOption.Create();
+        var command = new Command("replay", "Replay a capture into a NIC and report what each VNIC received.") { topology, capture, nicOption, outOption, format, hostOption };
+        command.SetAction(parse => Run(parse.GetValue(topology)!, parse.GetValue(capture)!, parse.GetValue(nicOption), parse.GetValue(outOption), parse.GetValue(format) == "json", output, error, parse.GetValue(hostOption)));
         return command;
     }
 
-    private static int Run(string topologyPath, string capturePath, string? nicName, string? outDirectory, bool json, TextWriter output, TextWriter error)
+    private static int Run(string topologyPath, string capturePath, string? nicName, string? outDirectory, bool json, TextWriter output, TextWriter error, string? hostName)
     {
-        var host = TopologyLoader.Load(topologyPath, error);
+        var host = TopologyLoader.Load(topologyPath, error, hostName: hostName);
         if (host is null) return NicBypassCli.ErrorExitCode;
         var nic = nicName is null ? host.Nics.FirstOrDefault() : host.Nics.FirstOrDefault(n => n.Name == nicName);
         if (nic is null)

@@ -17,7 +17,7 @@ internal static class SimulateCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var topology = new Argument<string>("topology") { Description = "the .nicdsl file (its first host is built)" };
+        var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var seconds = new Option<double>("--seconds") { Description = "virtual seconds to simulate", DefaultValueFactory = _ => 1 };
         var rate = new Option<string?>("--rate") { Description = "rate offered to every VNIC, e.g. 500M (default: twice its allocation, else the link split evenly)" };
         var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame", DefaultValueFactory = _ => 1000 };
@@ -27,9 +27,10 @@ internal static class SimulateCommand
         var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
+        var hostOption = HostOption.Create();
         var command = new Command("simulate", "Offer synthetic traffic to every VNIC on virtual time and report what was delivered.")
         {
-            topology, seconds, rate, frameSize, mix, seed, offer, interruptsOnly, format,
+            topology, seconds, rate, frameSize, mix, seed, offer, interruptsOnly, format, hostOption,
         };
         command.SetAction(parse =>
         {
@@ -66,17 +67,17 @@ internal static class SimulateCommand
                 error.WriteLine("error: --frame-size must be at least 60 bytes");
                 return NicBypassCli.ErrorExitCode;
             }
-            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", parse.GetValue(interruptsOnly), output, error);
+            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", parse.GetValue(interruptsOnly), output, error, parse.GetValue(hostOption));
         });
         return command;
     }
 
     private static string BitRateProblem(string text) => BitRate.TryParse(text, out _, out var problem) ? "" : problem;
 
-    private static int Run(string topologyPath, SimulationOptions options, bool json, bool interruptsOnly, TextWriter output, TextWriter error)
+    private static int Run(string topologyPath, SimulationOptions options, bool json, bool interruptsOnly, TextWriter output, TextWriter error, string? hostName)
     {
         var clock = new VirtualClock();
-        var host = TopologyLoader.Load(topologyPath, error, clock);
+        var host = TopologyLoader.Load(topologyPath, error, clock, hostName);
         if (host is null) return NicBypassCli.ErrorExitCode;
         host.Costs = Runtime.Virtualization.CostTable.Default; // processors that take time: the report says how busy each was
         host.DynamicPolling = !interruptsOnly;

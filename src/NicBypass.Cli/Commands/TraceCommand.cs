@@ -12,10 +12,11 @@ internal static class TraceCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var topology = new Argument<string>("topology") { Description = "the .nicdsl file (its first host is built)" };
+        var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var frameOption = new Option<string>("--frame") { Description = "the Ethernet frame in hexadecimal (spaces and colons allowed)", Required = true };
         var nicOption = new Option<string?>("--nic") { Description = "the NIC whose wire the frame enters (default: the first)" };
-        var command = new Command("trace", "Follow one frame through the host, with every decision on the way.") { topology, frameOption, nicOption };
+        var hostOption = HostOption.Create();
+        var command = new Command("trace", "Follow one frame through the host, with every decision on the way.") { topology, frameOption, nicOption, hostOption };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(topology)!;
@@ -24,7 +25,7 @@ internal static class TraceCommand
                 error.WriteLine($"error: --frame: {problem}");
                 return NicBypassCli.ErrorExitCode;
             }
-            var host = TopologyLoader.Load(path, error, new VirtualClock());
+            var host = TopologyLoader.Load(path, error, new VirtualClock(), parse.GetValue(hostOption));
             if (host is null) return NicBypassCli.ErrorExitCode;
             var nicName = parse.GetValue(nicOption);
             var nic = nicName is null ? host.Nics.FirstOrDefault() : host.Nics.FirstOrDefault(n => n.Name == nicName);

@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using NicBypass.Cli.Output;
+using NicBypass.Hosting;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Cli.Commands;
+
+/// <summary>
+/// <c>nicbypass run TOPOLOGY --tap NIC=IFNAME [--tap …] [--host H] [--seconds S] [--capture DIR]
+/// [--format text|json]</c> (DESIGN.md §13): the host on real time, one thread per processor, each
+/// named NIC's wire a Linux TAP device. VMs answer ARP, neighbour discovery, ping and echo UDP;
+/// every container and service echoes on each declared TCP and UDP port. A one-line status on a
+/// terminal; the report when it stops (SIGINT, SIGTERM, or after S seconds).
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
+        var taps = new Option<string[]>("--tap") { Description = "NIC=IFNAME: NIC's wire is Linux TAP device IFNAME, opened or created (repeatable; at least one)", Required = true };
+        var seconds = new Option<double?>("--seconds") { Description = "stop after this many seconds (default: at SIGINT or SIGTERM)" };
+        var capture = new Option<string?>("--capture") { Description = "a folder for per-VNIC pcap files of what each VNIC received" };
+        var format = FormatOption.Create();
+        var hostOption = HostOption.Create();
+        var command = new Command("run", "Run the host on real time with NICs on Linux TAP devices; echo servers on every declared port.")
+        {
+            topology, taps, seconds, capture, format, hostOption,
+        };
+        command.SetAction(parse =>
+        {
+            var wires = new List<(string Nic, string Interface)>();
+            foreach (var item in parse.GetValue(taps) ?? Array.Empty<string>())
+            {
+                var equals = item.IndexOf('=');
+                if (equals <= 0 || equals == item.Length - 1)
+                {
+                    error.WriteLine($"error: --tap '{item}': write NIC=IFNAME, e.g. --tap e0=nb0");
+                    return NicBypassCli.ErrorExitCode;
+                }
+                wires.Add((item.Substring(0, equals), item.Substring(equals + 1)));
+            }
+            foreach (var twice in wires.GroupBy(w => w.Nic).Where(g => g.Count() > 1))
+            {
+                error.WriteLine($"error: --tap: NIC '{twice.Key}' is given {twice.Count()} TAP devices; a NIC has one wire");
+                return NicBypassCli.ErrorExitCode;
+            }
+            var limit = parse.GetValue(seconds);
+            if (limit is { } s && !(s > 0 && s <= 30 * 24 * 3600))
+            {
+                error.WriteLine($"error: --seconds must be a number in (0, 2592000], not {s.ToString(CultureInfo.InvariantCulture)}");
+                return NicBypassCli.ErrorExitCode;
+            }
+            return Run(parse.GetValue(topology)!, wires, limit, parse.GetValue(capture), parse.GetValue(format) == "json", parse.GetValue(hostOption), output, error);
+        });
+        return command;
+    }
+
+    private static int Run(string topologyPath, List<(string Nic, string Interface)> wires, double? seconds, string? captureDirectory, bool json,
+        string? hostName, TextWriter output, TextWriter error)
+    {
+        var host = TopologyLoader.Load(topologyPath, error, TimeProvider.System, hostName);
+        if (host is null) return NicBypassCli.ErrorExitCode;
+        foreach (var (nic, _) in wires)
+        {
+            if (host.Nics.All(n => n.Name != nic))
+            {
+                error.WriteLine($"error: --tap: host '{host.Name}' has no NIC '{nic}'; its NICs are {string.Join(", ", host.Nics.Select(n => n.Name))}");
+                return NicBypassCli.ErrorExitCode;
+            }
+        }
+
+        var attached = new List<TapWire>();
+        var captures = new List<VnicCapture>();
+        EchoServices? echo = null;
+        using var stop = new CancellationTokenSource();
+        var signals = new List<PosixSignalRegistration>();
+        try
+        {
+            foreach (var (nic, name) in wires)
+            {
+                try
+                {
+                    attached.Add(host.AttachTap(nic, name));
+                }
+                catch (TapDeviceException e)
+                {
+                    error.WriteLine($"error: --tap {nic}={name}: {e.Message}");
+                    return NicBypassCli.ErrorExitCode;
+                }
+            }
+            if (captureDirectory is not null)
+            {
+                try
+                {
+                    Directory.CreateDirectory(captureDirectory);
+                    foreach (var vnic in host.Vnics) captures.Add(host.Capture(vnic.Name, Path.Combine(captureDirectory, vnic.Name + ".pcap")));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    error.WriteLine($"error: --capture {captureDirectory}: {e.Message}");
+                    return NicBypassCli.ErrorExitCode;
+                }
+            }
+            foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
+            {
+                signals.Add(PosixSignalRegistration.Create(signal, context =>
+                {
+                    context.Cancel = true; // stop cleanly: the report still prints
+                    stop.Cancel();
+                }));
+            }
+
+            host.StartThreads();
+            echo = EchoServices.Start(host);
+            error.WriteLine($"running host '{host.Name}': {string.Join(", ", attached.Select(w => $"{w} (tap)"))}; " +
+                            (echo.Endpoints.Count > 0 ? $"echo on {string.Join(", ", echo.Endpoints)}" : "no container or service ports to echo on") +
+                            (seconds is { } s ? $"; for {s.ToString(CultureInfo.InvariantCulture)} s" : "; stop with Ctrl-C"));
+            var clock = Stopwatch.StartNew();
+            var live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+            while (!stop.IsCancellationRequested && (seconds is not { } limit || clock.Elapsed.TotalSeconds < limit))
+            {
+                var wait = seconds is { } l ? Math.Min(1.0, l - clock.Elapsed.TotalSeconds) : 1.0;
+                stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Max(wait, 0)));
+                if (live) error.Write("\r" + Status(host, attached, echo, clock.Elapsed) + "\u001b[K");
+                if (attached.FirstOrDefault(w => w.ReadError is not null) is { } failed)
+                {
+                    if (live) error.WriteLine();
+                    error.WriteLine($"error: {failed}: {failed.ReadError!.Message}; stopping");
+                    break;
+                }
+            }
+            if (live) error.WriteLine();
+            var elapsed = clock.Elapsed.TotalSeconds;
+
+            echo.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            echo = null;
+            host.StopThreads(TimeSpan.FromSeconds(5));
+            var report = host.Report(elapsed);
+            if (json) TrafficReportWriter.WriteJson(report, output);
+            else
+            {
+                TrafficReportWriter.WriteText(report, "ran", output);
+                output.WriteLine();
+                foreach (var wire in attached)
+                {
+                    output.WriteLine(string.Format(CultureInfo.InvariantCulture, "tap {0}: {1:N0} frames in, {2:N0} out, {3:N0} Linux refused", wire, wire.FramesIn, wire.FramesOut, wire.WriteFailures));
+                }
+            }
+            return attached.Any(w => w.ReadError is not null) ? NicBypassCli.ErrorExitCode : 0;
+        }
+        finally
+        {
+            foreach (var signal in signals) signal.Dispose();
+            if (echo is not null) echo.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            host.StopThreads(TimeSpan.FromSeconds(5));
+            foreach (var wire in attached) wire.Dispose();
+            foreach (var capture in captures)
+            {
+                if (capture.Error is { } failure) error.WriteLine($"error: capture {capture.Path}: {failure.Message}");
+                capture.Dispose();
+            }
+        }
+    }
+
+    // One line: time, per TAP frames in and out, what the VNICs delivered and dropped, what the echo servers did.
+    private static string Status(NetworkHost host, List<TapWire> wires, EchoServices echo, TimeSpan elapsed)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        var taps = string.Join(" · ", wires.Select(w => string.Format(culture, "{0}: {1:N0} in / {2:N0} out", w.Device.Name, w.FramesIn, w.FramesOut)));
+        return string.Format(culture, "{0:0}s · {1} · delivered {2:N0} · dropped {3:N0} · tcp {4:N0} conn, {5:N0} B echoed · udp {6:N0} echoed",
+            elapsed.TotalSeconds, taps, host.Vnics.Sum(v => v.Counters.Delivered), host.Vnics.Sum(v => v.Counters.DroppedTotal),
+            echo.Connections, echo.BytesEchoed, echo.DatagramsEchoed);
+    }
+}
