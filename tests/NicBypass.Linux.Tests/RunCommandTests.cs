@@ -50,7 +50,15 @@ public class RunCommandTests : IDisposable
             pinged |= ns.Run(() =>
             {
                 using var ping = new Ping();
-                return ping.Send(TapPeer.Vm, 200).Status == IPStatus.Success;
+                try
+                {
+                    return ping.Send(TapPeer.Vm, 200).Status == IPStatus.Success;
+                }
+                catch (PingException)
+                {
+                    Thread.Sleep(50); // the link is not up yet (run sets it up when it opens the device)
+                    return false;
+                }
             });
             try
             {
