@@ -12,7 +12,9 @@ namespace NicBypass.Runtime.Stacks;
 /// LAST-ACK and TIME-WAIT, and RST. A segment ahead of a gap is held in an out-of-order queue
 /// (inside the receive window, up to <see cref="MaxOutOfOrderRanges"/> separate ranges) and
 /// answered with a duplicate ACK; when the sender's retransmission fills the gap, everything
-/// held behind it is delivered and acknowledged at once.
+/// held behind it is delivered and acknowledged at once. SACK (RFC 2018) and window scaling
+/// (RFC 7323) are negotiated when the peer's SYN offers them: duplicate ACKs then report the held
+/// ranges, and windows beyond 64 KB (a <see cref="StackSettings.TcpBuffer"/> above 65,535) work.
 ///
 /// Application calls (<see cref="Send"/>, <see cref="Read"/>, <see cref="Close"/>) and the
 /// stack's calls (segments, timers) are serialised by one lock per connection; a TCP stack's VSQ
@@ -57,6 +59,9 @@ public sealed class TcpConnection
     private uint? _heldFin;
     private uint _lastHeld;   // a sequence number inside the range held most recently (reported first in SACK blocks)
     private bool _sack;       // both SYNs carried SACK-permitted (RFC 2018): duplicate ACKs report the held ranges
+    private bool _scaling;    // both SYNs offered window scaling (RFC 7323)
+    private int _sndScale;    // then: the peer's shift,
+    private int _rcvScale;    // and ours (the smallest that fits our receive buffer in 16 bits)
 
     /// <param name="local">The address it speaks from: the one the SYN was sent to (passive open), or the stack's first of the family (active).</param>
     internal TcpConnection(NetworkStack stack, NetworkAddress local, ushort localPort, NetworkEndpoint remote, uint iss, TcpListener? listener = null)
@@ -254,6 +259,12 @@ public sealed class TcpConnection
             _rcvNxt = syn.Sequence + 1;
             if (syn.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
             _sack = syn.SackPermitted;
+            if (syn.WindowScale is { } scale)
+            {
+                _scaling = true;
+                _sndScale = scale;
+                _rcvScale = OwnWindowScale;
+            }
             if (syn.TryGetTimestamps(out var value, out _))
             {
                 _timestamps = true;
@@ -405,7 +416,13 @@ public sealed class TcpConnection
         _rcvNxt = segment.Sequence + 1;
         if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
         _sack = segment.SackPermitted;
-        _sndWnd = segment.Window;
+        if (segment.WindowScale is { } scale)
+        {
+            _scaling = true;
+            _sndScale = scale;
+            _rcvScale = OwnWindowScale;
+        }
+        _sndWnd = segment.Window; // a SYN's window is never scaled
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         if (segment.TryGetTimestamps(out var value, out var echo))
         {
@@ -436,7 +453,8 @@ public sealed class TcpConnection
     {
         var ack = segment.Acknowledgment;
         _probesUnanswered = 0; // the peer is there
-        if (_probeOut && (segment.Window > 0 || After(ack, _sndUna)))
+        var window = PeerWindow(segment);
+        if (_probeOut && (window > 0 || After(ack, _sndUna)))
         {
             // The window opened: a probe byte the peer did not take goes again, with what follows it.
             if (ack == _sndUna && _sndNxt == _sndUna + 1) _sndNxt = _sndUna;
@@ -454,7 +472,7 @@ public sealed class TcpConnection
             _bufferSeq += (uint)dataAcked;
             _sndUna = ack;
             if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna; // acknowledged beyond a go-back point
-            _sndWnd = segment.Window;
+            _sndWnd = window;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _dupAcks = 0;
             _retries = 0;
@@ -475,8 +493,8 @@ public sealed class TcpConnection
             }
             return;
         }
-        var windowChanged = segment.Window != _sndWnd;
-        _sndWnd = segment.Window;
+        var windowChanged = window != _sndWnd;
+        _sndWnd = window;
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpFlags.Fin) && !windowChanged && _sndMax != _sndUna && ++_dupAcks == 3)
         {
@@ -675,16 +693,34 @@ public sealed class TcpConnection
         }
     }
 
+    // The peer's window in bytes: scaled, except on a SYN (RFC 7323 2.2).
+    private int PeerWindow(in TcpSegment segment) =>
+        segment.Has(TcpFlags.Syn) ? segment.Window : (int)Math.Min((long)segment.Window << _sndScale, int.MaxValue);
+
+    /// <summary>The shift this side offers: the smallest that fits the receive buffer in the 16-bit window field.</summary>
+    private int OwnWindowScale
+    {
+        get
+        {
+            var shift = 0;
+            while (shift < 14 && _receive.Capacity >> shift > 65535) shift++;
+            return shift;
+        }
+    }
+
     private SendStatus SendSegment(uint sequence, TcpFlags flags, int offset, int length)
     {
         var syn = (flags & TcpFlags.Syn) != 0;
-        // A SYN offers MSS, SACK and timestamps (a SYN-ACK what the peer's SYN offered); once
-        // both sides did, every segment carries timestamps, and a pure ACK the held ranges.
+        // A SYN offers MSS, window scaling, SACK and timestamps (a SYN-ACK what the peer's SYN
+        // offered); once both sides did, every segment carries timestamps, and a pure ACK the
+        // held ranges.
         var stamped = syn || _timestamps;
-        var offerSack = syn && (State == TcpState.SynSent || _sack);
+        var active = State == TcpState.SynSent;
+        var offerSack = syn && (active || _sack);
+        var offerScale = syn && (active || _scaling);
         var sackBlocks = !syn && _sack && length == 0 && (flags & TcpFlags.Rst) == 0 && _held is { Count: > 0 } held
             ? Math.Min(held.Count, _timestamps ? 3 : 4) : 0;
-        var headerLength = 20 + (syn ? 4 : 0) + (offerSack ? 4 : 0) + (stamped ? TimestampsLength : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
+        var headerLength = 20 + (syn ? 4 : 0) + (offerScale ? 4 : 0) + (offerSack ? 4 : 0) + (stamped ? TimestampsLength : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
         var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp);
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);
@@ -692,7 +728,7 @@ public sealed class TcpConnection
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), (flags & TcpFlags.Ack) != 0 ? _rcvNxt : 0);
         tcp[12] = (byte)(headerLength / 4 << 4);
         tcp[13] = (byte)flags;
-        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), (ushort)Math.Min(_receive.Free, 65535));
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), (ushort)Math.Min(syn ? _receive.Free : _receive.Free >> _rcvScale, 65535));
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(16), 0);
         if (syn)
         {
@@ -711,6 +747,14 @@ public sealed class TcpConnection
             BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 8), (flags & TcpFlags.Ack) != 0 ? _tsRecent : 0);
         }
         var next = 20 + (syn ? 4 : 0) + (stamped ? TimestampsLength : 0);
+        if (offerScale)
+        {
+            tcp[next] = 1;
+            tcp[next + 1] = 3; // window scale
+            tcp[next + 2] = 3;
+            tcp[next + 3] = (byte)OwnWindowScale;
+            next += 4;
+        }
         if (offerSack)
         {
             tcp[next] = 1;

@@ -63,6 +63,9 @@ internal readonly ref struct TcpSegment
         return false;
     }
 
+    /// <summary>The window-scale option (RFC 7323 2.2), if present: the shift the sender of this SYN applies to its window (at most 14).</summary>
+    public int? WindowScale => TryFindOption(3, out var value) && value.Length == 1 ? Math.Min((int)value[0], 14) : null;
+
     /// <summary>The SACK-permitted option (RFC 2018): the sender of this SYN can read SACK blocks.</summary>
     public bool SackPermitted => TryFindOption(4, out var value) && value.IsEmpty;
 

@@ -40,6 +40,48 @@ public class EventTimeTests
     }
 
     [Fact]
+    public void With_window_scaling_a_megabyte_window_fills_a_long_fat_pipe_that_64_kb_could_not()
+    {
+        // Two containers with 1 MiB TCP buffers on a 10G hairpin 1 ms away each way: a 64 KB
+        // window allows at most 64 KB per 2 ms round trip (262 Mbit/s); scaled (RFC 7323), the
+        // window is the buffer.
+        var clock = new VirtualClock();
+        var build = new HostBuilder("lfn", 2, clock);
+        build.AddNic("e0", "simnic-10g", new SimNicSettings(2, RingSize: 4096));
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, OutboundCapacity: 1024, TcpBuffer: 1 << 20);
+        foreach (var (name, mac, ip, ring) in new[] { ("a", 0x020000000001UL, "10.0.0.1", 0), ("b", 0x020000000002UL, "10.0.0.2", 1) })
+        {
+            build.AddNetworkStack(VnicRole.Container, new VnicSettings(name, "e0", new[] { mac }, build.Addresses(ip)), settings);
+            build.BindHardwareRing("e0", ring, name);
+            build.Program("e0", null, mac, 0, ring, name, build.Addresses(ip), new[] { 80 }, StackProtocols.Tcp);
+        }
+        var host = build.Start();
+        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(10_000_000_000, clock, queueLimit: 10_000).WithLatency(TimeSpan.FromMilliseconds(1), clock));
+        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
+        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+
+        var data = new byte[20_000_000];
+        var sent = 0;
+        var received = 0L;
+        var buffer = new byte[1 << 20];
+        var start = clock.Nanoseconds;
+        Assert.True(host.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            int n;
+            while ((n = server!.Read(buffer)) > 0) received += n;
+            return received == data.Length;
+        }, TimeSpan.FromSeconds(10)));
+
+        var rate = data.Length * 8 / ((clock.Nanoseconds - start) / 1e9);
+        Assert.True(rate > 1e9, $"{rate / 1e6:N0} Mbit/s (64 KB a round trip allows 262); {client.Retransmissions} retransmissions; cable lost {cable.Lost}, overflowed {cable.Overflowed}; " +
+            string.Join("; ", host.Vnics.Select(v => v.Name + " " + string.Join(",", v.Counters.Drops().Select(d => d.Key + "=" + d.Value)))) + "; " +
+            string.Join("; ", host.NetworkStacks.Select(v => v.Name + " stack drops " + v.Counters.DroppedTotal + " send drops " + v.Counters.SendDroppedTotal)));
+    }
+
+    [Fact]
     public void Tcp_over_a_10g_hairpin_runs_at_the_link_rate_in_virtual_time()
     {
         const string topology = """
