@@ -118,6 +118,87 @@ public class TapLinuxPeerTests
         Assert.True(echoed >= 995, $"{echoed} of 1000 echoed");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Linux_with_sack_window_scaling_and_timestamps_on_or_off_gets_its_bytes_back(bool on)
+    {
+        await using var peer = TapPeer.Start();
+        peer.Namespace.Run(() =>
+        {
+            foreach (var knob in new[] { "tcp_sack", "tcp_window_scaling", "tcp_timestamps" }) File.WriteAllText($"/proc/sys/net/ipv4/{knob}", on ? "1" : "0");
+            return 0;
+        });
+        var data = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        var received = await Exchange(socket, data, Timeout);
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+    }
+
+    [Fact]
+    public async Task A_container_connects_out_to_a_linux_server_and_gets_its_bytes_back()
+    {
+        await using var peer = TapPeer.Start();
+        using var listener = peer.Namespace.Run(() =>
+        {
+            var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            l.Bind(new IPEndPoint(TapPeer.LinuxIp, 9000));
+            l.Listen();
+            return l;
+        });
+        var server = Task.Run(async () =>
+        {
+            using var accepted = await listener.AcceptAsync();
+            using var stream = new NetworkStream(accepted);
+            await stream.CopyToAsync(stream); // Linux echoes
+            accepted.Shutdown(SocketShutdown.Send);
+        });
+        var stack = peer.Host.NetworkStack("c1").Stack;
+        var connection = stack.ConnectTcp(new Runtime.Stacks.NetworkEndpoint(Runtime.Stacks.NetworkAddress.From(TapPeer.LinuxIp), 9000));
+        await connection.Connected.WaitAsync(Timeout);
+        var data = RandomNumberGenerator.GetBytes(1024 * 1024);
+
+        var sending = Task.Run(async () =>
+        {
+            await connection.SendAsync(data);
+            connection.Close();
+        });
+        var back = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var n = await connection.ReadAsync(buffer).WaitAsync(Timeout);
+            if (n == 0) break;
+            back.Write(buffer, 0, n);
+        }
+        await sending.WaitAsync(Timeout);
+        await server.WaitAsync(Timeout);
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(back.ToArray()));
+    }
+
+    [Fact]
+    public async Task Linuxs_keepalive_probes_are_answered_so_an_idle_connection_stays_up()
+    {
+        await using var peer = TapPeer.Start();
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        // Probe after 1 s idle, every second, give up after 2 unanswered: 3 s of silence kills it.
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 1);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 1);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 2);
+
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        socket.Send(new byte[] { 42 });
+        var buffer = new byte[1];
+        socket.ReceiveTimeout = 5000;
+
+        Assert.Equal(1, socket.Receive(buffer)); // a connection Linux had given up on would throw (timed out / reset)
+        Assert.Equal(42, buffer[0]);
+    }
+
     [Fact]
     public void A_tap_device_that_cannot_be_opened_says_why()
     {

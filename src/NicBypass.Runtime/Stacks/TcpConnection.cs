@@ -332,6 +332,12 @@ public sealed class TcpConnection
 
             var accepted = true;
             if (segment.Payload.Length > 0 || segment.Has(TcpFlags.Fin)) accepted = OnData(segment);
+            else if (segment.Sequence == _rcvNxt - 1 && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
+            {
+                // A keepalive probe (RFC 9293 3.8.4: an empty segment at the byte before the next
+                // expected, not acceptable): answered with an ACK, or the prober gives up on us.
+                SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+            }
             Output();
             return accepted;
         }
