@@ -180,7 +180,8 @@ internal static class Emitter
         Line(lines, $"    new {Runtime}.Virtualization.VnicSettings(Name: {Literal(vnic.Name)}, Nic: {Literal(vnic.Nic)}, Vlan: {Number(vnic.Vlan)}, Cpu: {Optional(vnic.Cpu)},");
         Line(lines, $"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
         Line(lines, $"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}" +
-                    $"{(vnic.Multicast.Count > 0 ? ", Multicast: " + Addresses(vnic.Multicast) : "")}){end}");
+                    $"{(vnic.Multicast.Count > 0 ? ", Multicast: " + Addresses(vnic.Multicast) : "")}" +
+                    $"{(vnic.Gateways.Count > 0 ? $", PrefixLengths: new[] {{ {string.Join(", ", vnic.PrefixLengths.Select(Number))} }}, Gateways: " + Addresses(vnic.Gateways) : "")}){end}");
     }
 
     private static string Addresses(IEnumerable<string> ips) =>

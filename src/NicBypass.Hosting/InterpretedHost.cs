@@ -84,7 +84,10 @@ public static class InterpretedHost
     private static VnicSettings Settings(VnicBuild vnic) => new(
         vnic.Name, vnic.Nic, vnic.Macs.ToArray(), vnic.Ips.Select(IPAddress.Parse).ToArray(), vnic.Vlan, vnic.Cpu,
         (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth, vnic.Cpus,
-        vnic.Multicast.Count == 0 ? null : vnic.Multicast.Select(IPAddress.Parse).ToArray());
+        vnic.Multicast.Count == 0 ? null : vnic.Multicast.Select(IPAddress.Parse).ToArray(),
+        // Subnets matter only to routing, which a router turns on.
+        vnic.Gateways.Count == 0 ? null : vnic.PrefixLengths.ToArray(),
+        vnic.Gateways.Count == 0 ? null : vnic.Gateways.Select(IPAddress.Parse).ToArray());
 
     private static T Flags<T>(IEnumerable<string> names) where T : struct, Enum =>
         (T)Enum.ToObject(typeof(T), names.Aggregate(0L, (all, name) => all | Convert.ToInt64(Enum.Parse<T>(name))));

@@ -82,6 +82,7 @@ public class ValidatorTests
         { "NB0034", With((9, "    }\n    flow f on a { transport tcp; local-port 80 }\n    flow g on a { transport tcp }")), 11, 10,
                     With((9, "    }\n    flow f on a { transport tcp; local-port 80 }\n    flow g on a { transport udp }")) },
         { "NB0035", With((9, "    }\n    flow f on a { local-port 80 }")), 10, 19, With((9, "    }\n    flow f on a { transport tcp; local-port 80 }")) },
+        { "NB0036", With((8, Mac1 + "; ip 10.0.0.2; gateway 10.0.0.1")), 8, 53, With((8, Mac1 + "; ip 10.0.0.2/24; gateway 10.0.0.1")) },
     };
 
     [Theory]

@@ -19,6 +19,7 @@ public static class PropertyRules
         new PropertyRule("mac", BlockKind.AnyVnic, true, "mac 02:08:20:ac:00:01"),
         new PropertyRule("ip", BlockKind.AnyVnic, true, "ip 192.168.10.11/24"),
         new PropertyRule("multicast", BlockKind.AnyVnic, true, "multicast 224.0.0.251"),
+        new PropertyRule("gateway", BlockKind.AnyVnic, true, "gateway 192.168.10.1"),
         new PropertyRule("vlan", BlockKind.AnyVnic, false, "vlan 10"),
         new PropertyRule("bandwidth", BlockKind.AnyVnic | BlockKind.Flow, false, "bandwidth 500M"),
         new PropertyRule("outbound-bandwidth", BlockKind.AnyVnic, false, "outbound-bandwidth 200M"),

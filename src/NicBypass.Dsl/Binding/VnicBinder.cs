@@ -22,6 +22,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             ["mac"] = (b, d, p) => { foreach (var token in p.Values) b.BindMac(d, token); },
             ["ip"] = (b, d, p) => { foreach (var token in p.Values) b.BindIp(d, token); },
             ["multicast"] = (b, d, p) => { foreach (var token in p.Values) b.BindGroup(d, token); },
+            ["gateway"] = (b, d, p) => { foreach (var token in p.Values) b.BindGateway(d, token); },
             ["vlan"] = (b, d, p) => b.BindVlan(d, b.Values.Single(p)),
             ["bandwidth"] = (b, d, p) => { d.BandwidthToken = b.Values.Single(p); d.Bandwidth = b.Values.Rate(d.BandwidthToken, "bandwidth"); },
             ["outbound-bandwidth"] = (b, d, p) => { d.OutboundToken = b.Values.Single(p); d.OutboundBandwidth = b.Values.Rate(d.OutboundToken, "outbound-bandwidth"); },
@@ -74,6 +75,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             context.Report(DiagnosticDescriptors.InvalidPort, portsName.Span, null, owner,
                 "'ports' needs 'protocols'", "say which transports the ports are for, e.g. 'protocols tcp'");
         }
+        CheckGateways(draft);
         if (kind != VnicKind.Vm && draft.Mode == ProcessingMode.Interrupt && draft.ModeToken is { } modeToken && draft.Bandwidth is { } bandwidth)
         {
             context.Report(DiagnosticDescriptors.BandwidthNotEnforced, modeToken.Span, null, owner, bandwidth);
@@ -123,6 +125,50 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         else if (!draft.Groups.Contains(group))
         {
             draft.Groups.Add(group);
+        }
+    }
+
+    private void BindGateway(VnicDraft draft, SyntaxToken token)
+    {
+        if (!IpAddress.TryParse(token.Text, out var gateway, out var error))
+        {
+            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+        }
+        else if (draft.Gateways.FirstOrDefault(g => g.Gateway.IsV6 == gateway.IsV6) is { Token: not null } other)
+        {
+            context.Report(DiagnosticDescriptors.GatewayUnreachable, token.Span, null, draft.Owner, token.Text,
+                $"it already has the {(gateway.IsV6 ? "IPv6" : "IPv4")} gateway {other.Gateway}; one router per family");
+        }
+        else
+        {
+            draft.Gateways.Add((gateway, token));
+        }
+    }
+
+    // Each gateway must be on-link: inside one of the VNIC's own subnets (ip ADDRESS/LENGTH), not
+    // one of its own addresses, not a group address.
+    private void CheckGateways(VnicDraft draft)
+    {
+        foreach (var (gateway, token) in draft.Gateways.ToList())
+        {
+            var family = gateway.IsV6 ? "IPv6" : "IPv4";
+            string? problem = null;
+            if (gateway.IsMulticast) problem = "a multicast group cannot route";
+            else if (draft.Ips.Any(i => i.Prefix.Address == gateway)) problem = "that is its own address";
+            else if (!draft.Ips.Any(i => i.Prefix.Address.IsV6 == gateway.IsV6))
+            {
+                problem = draft.Dhcp ? $"its {family} address is learned by DHCP, which brings its own router" : $"it has no {family} address";
+            }
+            else if (!draft.Ips.Any(i => i.Prefix.Contains(gateway)))
+            {
+                var own = draft.Ips.First(i => i.Prefix.Address.IsV6 == gateway.IsV6).Prefix;
+                problem = own.PrefixLength == own.Address.MaxPrefixLength
+                    ? $"it is not on any of its subnets: 'ip {own.Address}' is a single address; give it a prefix length, e.g. 'ip {own.Address}/{(gateway.IsV6 ? 64 : 24)}'"
+                    : $"it is not on any of its subnets ({string.Join(", ", draft.Ips.Where(i => i.Prefix.Address.IsV6 == gateway.IsV6).Select(i => i.Prefix.Address + "/" + i.Prefix.PrefixLength))})";
+            }
+            if (problem is null) continue;
+            context.Report(DiagnosticDescriptors.GatewayUnreachable, token.Span, null, draft.Owner, token.Text, problem);
+            draft.Gateways.RemoveAll(g => g.Token == token);
         }
     }
 

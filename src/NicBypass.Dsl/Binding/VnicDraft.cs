@@ -19,6 +19,9 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public List<(IpPrefix Prefix, SyntaxToken Token)> Ips { get; } = new();
     public bool Dhcp { get; set; }
     public List<IpAddress> Groups { get; } = new();
+
+    /// <summary>The routers it sends off-link traffic to, one per family, with where each was written.</summary>
+    public List<(IpAddress Gateway, SyntaxToken Token)> Gateways { get; } = new();
     public int Vlan { get; set; }
     public TransportProtocols Protocols { get; set; }
     public List<int> Ports { get; } = new();
@@ -45,5 +48,6 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
         Dhcp, Vlan, Protocols, Ports.ToEquatableArray(), Bandwidth, OutboundBandwidth,
         kind == VnicKind.Vm ? ProcessingMode.Interrupt : Mode ?? (Bandwidth is null ? ProcessingMode.Interrupt : ProcessingMode.Polling),
         Cpu is { } c && c >= 0 ? c : null, Ring, Transform, index, location,
-        RingToken is { } r ? new SourceLocation(location.Path, r.Span) : null, CpuCount, Groups.ToEquatableArray());
+        RingToken is { } r ? new SourceLocation(location.Path, r.Span) : null, CpuCount, Groups.ToEquatableArray(),
+        Gateways.Select(g => g.Gateway).ToEquatableArray());
 }

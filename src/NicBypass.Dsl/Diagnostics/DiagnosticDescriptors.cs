@@ -145,6 +145,10 @@ public static class DiagnosticDescriptors
         "Flow port without a transport", "{0}: '{1}' needs 'transport tcp' or 'transport udp' (a port means nothing without one)",
         "A flow selects a local or remote port but no transport: ports belong to TCP or UDP.");
 
+    public static readonly DiagnosticDescriptor GatewayUnreachable = new("NB0036", DiagnosticSeverity.Error,
+        "Gateway not on a subnet of the VNIC", "{0}: 'gateway {1}': {2}",
+        "A VNIC's router must be reachable on its own link: an address inside one of its subnets (ip ADDRESS/LENGTH), one per family.");
+
     public static readonly DiagnosticDescriptor SoftwareRingsTooDeep = new("NB0031", DiagnosticSeverity.Error,
         "Software rings nest too deep", "NIC '{0}': {1} VNICs share its last hardware ring through software rings {2} wide, nested {3} deep; at most {4} levels: set 'soft-ring-width {5}' or more, or give it more rx-rings",
         "Past a NIC's hardware rings, VNICs share software rings of soft-ring-width SRRs, nesting on the last one; each level classifies every VNIC below it, so depth is bounded.");
@@ -156,6 +160,6 @@ public static class DiagnosticDescriptors
         MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber,
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
-        InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport,
+        InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport, GatewayUnreachable,
     };
 }

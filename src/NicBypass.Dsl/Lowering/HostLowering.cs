@@ -116,7 +116,9 @@ public static class HostLowering
         vnic.Bandwidth?.BitsPerSecond,
         vnic.OutboundBandwidth?.BitsPerSecond,
         vnic.CpuCount,
-        vnic.Multicast.Select(g => g.ToString()).ToEquatableArray());
+        vnic.Multicast.Select(g => g.ToString()).ToEquatableArray(),
+        vnic.Ips.Select(p => p.PrefixLength).ToEquatableArray(),
+        vnic.Gateways.Select(g => g.ToString()).ToEquatableArray());
 
     // The language → runtime vocabulary. The runtime's enums have these members; a test parses
     // every name this can produce into them.

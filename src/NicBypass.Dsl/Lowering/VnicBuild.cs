@@ -9,6 +9,8 @@ namespace NicBypass.Dsl.Lowering;
 /// <param name="Bandwidth">Inbound allocation in bits per second.</param>
 /// <param name="OutboundBandwidth">Outbound allocation in bits per second.</param>
 /// <param name="Multicast">Multicast groups it joins, in canonical text.</param>
+/// <param name="PrefixLengths">The prefix length of each of <paramref name="Ips"/>.</param>
+/// <param name="Gateways">Its routers (one per family), in canonical text.</param>
 /// <param name="Cpus">Processors a destination's VSQ worker runs on, from <paramref name="Cpu"/> on (<c>cpu 2-3</c>: 2).</param>
 public sealed record VnicBuild(
     string Name,
@@ -22,4 +24,6 @@ public sealed record VnicBuild(
     ulong? Bandwidth,
     ulong? OutboundBandwidth,
     int Cpus = 1,
-    EquatableArray<string> Multicast = default);
+    EquatableArray<string> Multicast = default,
+    EquatableArray<int> PrefixLengths = default,
+    EquatableArray<string> Gateways = default);

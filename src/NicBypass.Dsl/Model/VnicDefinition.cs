@@ -12,6 +12,7 @@ namespace NicBypass.Dsl.Model;
 /// <param name="DeclarationIndex">Position among the host's VNICs, the last placement tie-breaker.</param>
 /// <param name="RingLocation">Where <c>ring hardware</c> was written, for NB0017.</param>
 /// <param name="Multicast">Multicast groups it joins (<c>multicast 224.0.0.251</c>), beyond the ones every VNIC is in (DESIGN.md §12).</param>
+/// <param name="Gateways">Its routers (<c>gateway 192.168.10.1</c>), at most one per family, each inside one of its subnets: off-link traffic goes to them.</param>
 public sealed record VnicDefinition(
     string Name,
     VnicKind Kind,
@@ -32,7 +33,8 @@ public sealed record VnicDefinition(
     SourceLocation Location,
     SourceLocation? RingLocation,
     int CpuCount = 1,
-    EquatableArray<IpAddress> Multicast = default)
+    EquatableArray<IpAddress> Multicast = default,
+    EquatableArray<IpAddress> Gateways = default)
 {
     /// <summary>The keyword that declared it: vm, container or service.</summary>
     public string KindKeyword => Kind switch

@@ -41,5 +41,8 @@ public readonly record struct NetworkAddress(UInt128 Value, bool IsV6)
 
     public AddressFamily Family => IsV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
 
+    /// <summary>A multicast group or the IPv4 limited broadcast: no router forwards it.</summary>
+    public bool IsGroup => IsV6 ? Value >> 120 == 0xFF : ((uint)Value >> 28) == 0xE || (uint)Value == 0xFFFF_FFFF;
+
     public override string ToString() => ToIPAddress().ToString();
 }

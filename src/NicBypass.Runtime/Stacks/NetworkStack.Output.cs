@@ -72,10 +72,12 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>
-    /// Sends a built IP frame to <paramref name="nextHop"/>: fills in its MAC from the neighbour
-    /// cache, or parks the frame and solicits the MAC (ARP / neighbour solicitation).
+    /// Sends a built IP frame for <paramref name="destination"/> to its next hop (the destination
+    /// itself, or the router when it is off-link: <see cref="NextHop"/>): fills in the next hop's
+    /// MAC from the neighbour cache, or parks the frame and solicits the MAC (ARP / neighbour
+    /// solicitation).
     /// </summary>
-    internal SendStatus Send(Span<byte> frame, NetworkAddress nextHop, bool reply = false) => _neighbors.Send(frame, nextHop, reply);
+    internal SendStatus Send(Span<byte> frame, NetworkAddress destination, bool reply = false) => _neighbors.Send(frame, NextHop(destination), reply);
 
     /// <summary>Hands a finished frame to the output and counts it as sent, or dropped with the output's reason.</summary>
     internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply)

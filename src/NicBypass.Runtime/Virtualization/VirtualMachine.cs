@@ -48,6 +48,7 @@ public sealed class VirtualMachine : IPollingConsumer
         _output = new GuestOutput(this);
         Stack = new NetworkStack(Mac, vnic.Ips, size - 18, time, _output, new StackSettings(EchoUdp: true), concurrentReceive: false);
         foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
+        Stack.SetRoutes(vnic.Settings.Ips ?? Array.Empty<System.Net.IPAddress>(), vnic.Settings.PrefixLengths, vnic.Settings.Gateways);
     }
 
     public string Name => Vnic.Name;

@@ -64,6 +64,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             TransportGate = inbound,
         };
         foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
+        Stack.SetRoutes(vnic.Settings.Ips ?? Array.Empty<System.Net.IPAddress>(), vnic.Settings.PrefixLengths, vnic.Settings.Gateways);
     }
 
     public string Name => Vnic.Name;

@@ -9,6 +9,8 @@ namespace NicBypass.Runtime.Virtualization;
 /// <param name="OutboundBandwidth">Outbound allocation in bits per second, if any.</param>
 /// <param name="Multicast">Multicast groups it joins (224.0.0.0/4, ff00::/8), beyond broadcast, all-hosts, all-nodes and its solicited-node groups.</param>
 /// <param name="Cpus">Processors a container's or service's VSQ worker runs on, from its <paramref name="Cpu"/> on (<c>cpu 2-3</c> is 2 from 2): a UDP-only VNS spreads its work over them, a TCP one runs on one at a time.</param>
+/// <param name="PrefixLengths">The prefix length of each of <paramref name="Ips"/> (its subnet); null: host routes. Only routing reads them.</param>
+/// <param name="Gateways">Its routers, at most one per family, each on one of its subnets: off-link traffic goes to them. None: every destination is on-link.</param>
 public sealed record VnicSettings(
     string Name,
     string Nic,
@@ -19,4 +21,6 @@ public sealed record VnicSettings(
     long? Bandwidth = null,
     long? OutboundBandwidth = null,
     int Cpus = 1,
-    IReadOnlyList<IPAddress>? Multicast = null);
+    IReadOnlyList<IPAddress>? Multicast = null,
+    IReadOnlyList<int>? PrefixLengths = null,
+    IReadOnlyList<IPAddress>? Gateways = null);

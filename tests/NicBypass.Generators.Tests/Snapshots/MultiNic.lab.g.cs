@@ -73,7 +73,7 @@ namespace Consumer
             Bastion = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "bastion", Nic: "mgmt0", Vlan: 0, Cpu: 0,
                     Macs: new ulong[] { 0x021000000002UL }, Ips: build.Addresses("10.0.0.11"),
-                    Bandwidth: null, OutboundBandwidth: null),
+                    Bandwidth: null, OutboundBandwidth: null, PrefixLengths: new[] { 24 }, Gateways: build.Addresses("10.0.0.1")),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // VM 'compute1': VNIC → interface → guest stack

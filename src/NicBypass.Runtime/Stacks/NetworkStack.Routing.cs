@@ -1,0 +1,69 @@
+using System.Net;
+
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// Routing: the subnets the stack's addresses are on (their prefix lengths) and one router per
+/// family (<c>gateway</c>, DESIGN.md §3). A unicast destination outside every subnet of its family
+/// goes to that family's router — the frame to the router's MAC, resolved by ARP or neighbour
+/// discovery like any neighbour — instead of being resolved itself. Without a router of its family,
+/// every destination is on-link, as before routes existed.
+/// </summary>
+public sealed partial class NetworkStack
+{
+    private (NetworkAddress Network, UInt128 Mask)[] _subnets = Array.Empty<(NetworkAddress, UInt128)>();
+    private NetworkAddress? _gateway4;
+    private NetworkAddress? _gateway6;
+
+    /// <summary>Its routers (at most one IPv4 and one IPv6).</summary>
+    public IReadOnlyList<NetworkAddress> Gateways => new[] { _gateway4, _gateway6 }.OfType<NetworkAddress>().ToArray();
+
+    /// <summary>
+    /// Sets the subnets — <paramref name="addresses"/>[i] with prefix length
+    /// <paramref name="prefixLengths"/>[i] (null or missing: a host route) — and its routers, which
+    /// must be on one of those subnets.
+    /// </summary>
+    internal void SetRoutes(IReadOnlyList<IPAddress> addresses, IReadOnlyList<int>? prefixLengths, IReadOnlyList<IPAddress>? gateways)
+    {
+        var subnets = new List<(NetworkAddress, UInt128)>();
+        for (var i = 0; i < addresses.Count; i++)
+        {
+            var address = NetworkAddress.From(addresses[i]);
+            var width = address.IsV6 ? 128 : 32;
+            var length = prefixLengths is { } lengths && i < lengths.Count ? lengths[i] : width;
+            if (length < 0 || length > width) throw new ArgumentOutOfRangeException(nameof(prefixLengths), $"prefix length {length} for {address}");
+            var mask = Mask(length, width);
+            subnets.Add((new NetworkAddress(address.Value & mask, address.IsV6), mask));
+        }
+        _subnets = subnets.ToArray();
+        _gateway4 = _gateway6 = null;
+        foreach (var gateway in gateways ?? Array.Empty<IPAddress>())
+        {
+            var address = NetworkAddress.From(gateway);
+            if (!OnLink(address)) throw new ArgumentException($"gateway {address} is not on any subnet of the stack ({string.Join(", ", addresses)} with prefix lengths {string.Join(", ", prefixLengths ?? Array.Empty<int>())})", nameof(gateways));
+            if (address.IsV6) _gateway6 = address;
+            else _gateway4 = address;
+        }
+    }
+
+    /// <summary>True when <paramref name="address"/> is on one of the stack's subnets.</summary>
+    public bool OnLink(NetworkAddress address)
+    {
+        foreach (var (network, mask) in _subnets)
+        {
+            if (network.IsV6 == address.IsV6 && (address.Value & mask) == network.Value) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Where a packet to <paramref name="destination"/> goes next: itself when on-link (or group-addressed, or no router of its family), else the router.</summary>
+    public NetworkAddress NextHop(NetworkAddress destination)
+    {
+        var gateway = destination.IsV6 ? _gateway6 : _gateway4;
+        if (gateway is not { } router || destination.IsGroup || OnLink(destination)) return destination;
+        return router;
+    }
+
+    private static UInt128 Mask(int length, int width) =>
+        length == 0 ? UInt128.Zero : (UInt128.MaxValue << (128 - length)) >> (128 - width);
+}

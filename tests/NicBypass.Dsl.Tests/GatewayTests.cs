@@ -1,0 +1,38 @@
+namespace NicBypass.Dsl.Tests;
+
+/// <summary>The <c>gateway</c> property: one router per family, on one of the VNIC's own subnets (NB0036).</summary>
+public class GatewayTests
+{
+    private static string Host(string vnicProperties) => $$"""
+        host h {
+            nic n0 { model simnic-10g; rx-rings 2 }
+            container c on n0 { mac 02:00:00:00:00:01; {{vnicProperties}} }
+        }
+        """;
+
+    [Theory]
+    [InlineData("ip 10.0.0.2; gateway 10.0.0.1", "'ip 10.0.0.2' is a single address; give it a prefix length, e.g. 'ip 10.0.0.2/24'")]
+    [InlineData("ip 10.0.0.2/24; gateway 10.0.1.1", "it is not on any of its subnets (10.0.0.2/24)")]
+    [InlineData("ip 10.0.0.2/24; gateway 10.0.0.2", "that is its own address")]
+    [InlineData("ip fd00::2/64; gateway 10.0.0.1", "it has no IPv4 address")]
+    [InlineData("ip dhcp; gateway 10.0.0.1", "learned by DHCP")]
+    [InlineData("ip 10.0.0.2/24; gateway 224.0.0.1", "a multicast group cannot route")]
+    [InlineData("ip 10.0.0.2/24; gateway 10.0.0.1; gateway 10.0.0.3", "it already has the IPv4 gateway 10.0.0.1; one router per family")]
+    public void A_router_that_is_not_reachable_on_the_link_is_NB0036_with_the_reason(string properties, string reason)
+    {
+        var diagnostics = TestSources.Compile(Host(properties)).Diagnostics;
+
+        var hit = Assert.Single(diagnostics, d => d.Id == "NB0036");
+        Assert.Contains(reason, hit.Message);
+    }
+
+    [Fact]
+    public void One_router_per_family_on_its_subnets_is_carried_to_the_definition()
+    {
+        var compilation = TestSources.Compile(Host("ip 10.0.0.2/24; ip fd00::2/64; gateway 10.0.0.1 fd00::1"));
+
+        Assert.False(compilation.HasErrors, string.Join("\n", compilation.Diagnostics));
+        var vnic = compilation.Hosts[0].Definition.Vnics.Single();
+        Assert.Equal(new[] { "10.0.0.1", "fd00::1" }, vnic.Gateways.Select(g => g.ToString()));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>A stack's subnets and router (<c>ip A/LEN</c>, <c>gateway</c>): off-link traffic goes to the router's MAC.</summary>
+public class RoutingTests
+{
+    private const string Topology = """
+        host r {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container c on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; ip fd00::2/64; gateway 10.0.0.1 fd00::1; protocols udp; ports 53 }
+            vm v on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3/24; gateway 10.0.0.1 }
+        }
+        """;
+
+    // The target of an ARP request on the wire (its target protocol address), or null.
+    private static string? ArpTarget(byte[] frame) =>
+        BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)) == 0x0806 ? new System.Net.IPAddress(frame.AsSpan(14 + 24, 4)).ToString() : null;
+
+    [Fact]
+    public void Off_link_datagrams_resolve_and_go_to_the_router_and_on_link_ones_to_the_neighbour()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var socket = host.NetworkStack("c").Stack.BindUdp(53);
+
+        socket.TrySendTo(NetworkEndpoint.Parse("192.0.2.9", 53), new byte[] { 1 });
+        socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.7", 53), new byte[] { 2 });
+        host.Pump();
+
+        var asked = wires["e0"].Frames.Select(ArpTarget).OfType<string>().ToList();
+        Assert.Equal(new[] { "10.0.0.1", "10.0.0.7" }, asked); // the router, not 192.0.2.9
+
+        // The router answers: the parked datagram leaves for its MAC, still addressed to 192.0.2.9.
+        wires["e0"].Frames.Clear();
+        host.Send("e0", TestFrames.ArpReply("10.0.0.1", "02:aa:00:00:00:01", "10.0.0.2", "02:00:00:00:00:02"));
+        var datagram = Assert.Single(wires["e0"].Frames);
+        Assert.Equal(0x02AA_0000_0001UL, Packets.EthernetHeader.ReadMac(datagram));
+        Assert.Equal("192.0.2.9", new System.Net.IPAddress(datagram.AsSpan(14 + 16, 4)).ToString());
+    }
+
+    [Fact]
+    public void Group_addresses_and_families_without_a_router_are_never_routed()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var stack = host.NetworkStack("c").Stack;
+        var vm = host.VirtualMachine("v").Stack;
+
+        Assert.Equal(NetworkAddress.Parse("10.0.0.1"), stack.NextHop(NetworkAddress.Parse("8.8.8.8")));
+        Assert.Equal(NetworkAddress.Parse("fd00::1"), stack.NextHop(NetworkAddress.Parse("2001:db8::1")));
+        Assert.Equal(NetworkAddress.Parse("10.0.0.200"), stack.NextHop(NetworkAddress.Parse("10.0.0.200")));
+        Assert.Equal(NetworkAddress.Parse("224.0.0.251"), stack.NextHop(NetworkAddress.Parse("224.0.0.251")));
+        Assert.Equal(NetworkAddress.Parse("255.255.255.255"), stack.NextHop(NetworkAddress.Parse("255.255.255.255")));
+        Assert.Equal(NetworkAddress.Parse("10.0.0.1"), vm.NextHop(NetworkAddress.Parse("8.8.8.8"))); // a VM's guest routes too
+        Assert.Equal(NetworkAddress.Parse("2001:db8::1"), vm.NextHop(NetworkAddress.Parse("2001:db8::1"))); // no IPv6 router: on-link
+    }
+}
