@@ -180,6 +180,36 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
+    public async Task A_container_reaches_an_address_off_its_subnet_through_its_gateway()
+    {
+        // Linux is the router (10.77.0.254) and owns 10.99.0.1 on its loopback; with arp_ignore 1
+        // it answers ARP only for addresses of the asking interface, so only a stack that sends
+        // 10.99.0.1's traffic to the router's MAC gets through.
+        await using var peer = TapPeer.Start(TapPeer.Topology.Replace("ip 10.77.0.2/24; ip fd77::2;", "ip 10.77.0.2/24; ip fd77::2; gateway 10.77.0.254;"));
+        peer.Namespace.Ip("addr add 10.99.0.1/32 dev lo");
+        peer.Namespace.Run(() =>
+        {
+            File.WriteAllText("/proc/sys/net/ipv4/conf/all/arp_ignore", "1");
+            return 0;
+        });
+        using var listener = peer.Namespace.Run(() =>
+        {
+            var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            l.Bind(new IPEndPoint(IPAddress.Parse("10.99.0.1"), 9000));
+            l.Listen();
+            return l;
+        });
+        var accept = listener.AcceptAsync();
+
+        var connection = peer.Host.NetworkStack("c1").Stack.ConnectTcp(Runtime.Stacks.NetworkEndpoint.Parse("10.99.0.1", 9000));
+        await connection.Connected.WaitAsync(Timeout);
+        using var accepted = await accept.WaitAsync(Timeout);
+
+        Assert.Equal(IPAddress.Parse("10.77.0.2"), ((IPEndPoint)accepted.RemoteEndPoint!).Address);
+        Assert.Equal(Runtime.Stacks.NetworkAddress.Parse("10.77.0.254"), peer.Host.NetworkStack("c1").Stack.NextHop(Runtime.Stacks.NetworkAddress.Parse("10.99.0.1")));
+    }
+
+    [Fact]
     public async Task Linuxs_keepalive_probes_are_answered_so_an_idle_connection_stays_up()
     {
         await using var peer = TapPeer.Start();
