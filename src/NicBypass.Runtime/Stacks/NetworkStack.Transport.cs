@@ -49,8 +49,8 @@ public sealed partial class NetworkStack
         var segment = new TcpSegment(tcp);
         if (_connections.TryGetValue(new TcpKey(source, segment.SourcePort, segment.DestinationPort), out var connection))
         {
-            if (connection.OnSegment(segment)) Counters.Add(ref Counters._delivered);
-            else Counters.Drop(StackDropReason.OutOfOrder);
+            if (connection.OnSegment(segment) is { } dropped) Counters.Drop(dropped);
+            else Counters.Add(ref Counters._delivered);
             return;
         }
         if (segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack) && !segment.Has(TcpFlags.Rst)

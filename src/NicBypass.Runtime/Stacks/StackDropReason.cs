@@ -47,6 +47,9 @@ public enum StackDropReason
 
     /// <summary>Outbound: an ICMP error the rate limit held back (RFC 1812 4.3.2.8, RFC 4443 2.4(f)).</summary>
     RateLimited,
+
+    /// <summary>A TCP segment that is an old duplicate — its timestamp older than the connection's latest (PAWS, RFC 7323 5), or acknowledging data far behind what was sent (RFC 5961 5): answered with an ACK.</summary>
+    Stale,
 }
 
 /// <summary>Report names of <see cref="StackDropReason"/>.</summary>
@@ -73,6 +76,7 @@ public static class StackDropReasons
         StackDropReason.PortUnreachable => "port-unreachable",
         StackDropReason.SocketFull => "socket-full",
         StackDropReason.OutOfOrder => "out-of-order",
+        StackDropReason.Stale => "stale",
         StackDropReason.QueueFull => "queue-full",
         StackDropReason.Unresolved => "unresolved",
         StackDropReason.Spoofed => "spoofed",

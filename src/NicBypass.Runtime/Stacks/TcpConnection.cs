@@ -277,18 +277,29 @@ public sealed class TcpConnection
         }
     }
 
-    /// <summary>Processes a segment for this connection; false when it was out of order (dropped, duplicate ACK sent).</summary>
-    internal bool OnSegment(in TcpSegment segment)
+    /// <summary>
+    /// Processes a segment for this connection; null when it was taken, else why it was dropped
+    /// (an ACK went back): out of order past what the queue holds, or stale (PAWS, RFC 5961 5).
+    /// </summary>
+    internal StackDropReason? OnSegment(in TcpSegment segment)
     {
         lock (_sync)
         {
             switch (State)
             {
                 case TcpState.Closed:
-                    return true;
+                    return null;
                 case TcpState.SynSent:
                     OnSegmentInSynSent(segment);
-                    return true;
+                    return null;
+            }
+            // PAWS (RFC 7323 5.3): a segment whose timestamp is older than the latest one taken
+            // in order is an old duplicate (from a wrapped sequence space, or replayed): dropped
+            // and acknowledged. Resets are judged by sequence number alone.
+            if (_timestamps && !segment.Has(TcpFlags.Rst) && segment.TryGetTimestamps(out var stamp, out _) && (int)(stamp - _tsRecent) < 0)
+            {
+                SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+                return StackDropReason.Stale;
             }
 
             if (segment.Has(TcpFlags.Rst))
@@ -298,22 +309,22 @@ public sealed class TcpConnection
                 // reset, a blind attacker cannot); outside the window it is dropped.
                 if (segment.Sequence == _rcvNxt) Finish(TcpError.Reset);
                 else if (InReceiveWindow(segment.Sequence)) ChallengeAck();
-                return true;
+                return null;
             }
             if (segment.Has(TcpFlags.Syn))
             {
                 // RFC 5961 4: a SYN in a synchronized state never resets; it gets a challenge ACK.
                 if (State == TcpState.SynReceived && segment.Sequence + 1 == _rcvNxt) RetransmitFromUna(); // our SYN-ACK was lost
                 else ChallengeAck();
-                return true;
+                return null;
             }
-            if (!segment.Has(TcpFlags.Ack)) return true;
+            if (!segment.Has(TcpFlags.Ack)) return null;
             // RFC 5961 5: an ACK below SND.UNA − MAX.SND.WND acknowledges nothing a peer could
             // have seen: drop the segment, data and all, and challenge.
             if (State != TcpState.SynReceived && Before(segment.Acknowledgment, _sndUna - (uint)Math.Max(_maxSndWnd, 1)))
             {
                 ChallengeAck();
-                return false;
+                return StackDropReason.Stale;
             }
 
             if (State == TcpState.SynReceived)
@@ -321,14 +332,14 @@ public sealed class TcpConnection
                 if (!After(segment.Acknowledgment, _sndUna) || After(segment.Acknowledgment, _sndMax))
                 {
                     _stack.SendReset(Remote.Address, _local, segment);
-                    return true;
+                    return null;
                 }
                 State = TcpState.Established;
                 _connected.TrySetResult();
                 _listener?.Enqueue(this);
             }
             OnAcknowledgment(segment);
-            if (State == TcpState.Closed) return true;
+            if (State == TcpState.Closed) return null;
 
             var accepted = true;
             if (segment.Payload.Length > 0 || segment.Has(TcpFlags.Fin)) accepted = OnData(segment);
@@ -339,7 +350,7 @@ public sealed class TcpConnection
                 SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
             }
             Output();
-            return accepted;
+            return accepted ? null : StackDropReason.OutOfOrder;
         }
     }
 

@@ -285,6 +285,36 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_replayed_segment_with_an_old_timestamp_is_dropped_as_stale_by_paws()
+    {
+        var harness = new StackHarness();
+        byte[]? firstData = null;
+        harness.Cable.Tap = (to, frame) =>
+        {
+            var f = frame.Span;
+            // The first data segment towards db (e1): TCP with a payload.
+            if (firstData is null && to == harness.Host.Nic("e1").Device && f.Length > 14 + 20 + 32 && f[14 + 9] == 6
+                && System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f.Slice(14 + 2)) > 20 + 32 + 12) firstData = f.ToArray();
+        };
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
+        client.Send(new byte[100]);
+        Assert.True(harness.RunUntil(() => server!.Available == 100));
+        harness.Clock.Advance(TimeSpan.FromMilliseconds(50));
+        client.Send(new byte[100]); // a later segment, a later timestamp: the connection's TS.Recent moves on
+        Assert.True(harness.RunUntil(() => server!.Available == 200));
+        Assert.NotNull(firstData);
+
+        harness.Host.Send("e1", firstData!); // the first segment again, 50 ms of timestamps late
+
+        Assert.Equal(1, harness.Db.Counters.Dropped(StackDropReason.Stale));
+        Assert.Equal(200, server!.Available); // nothing delivered twice
+        harness.AssertBalanced();
+    }
+
+    [Fact]
     public void A_lost_syn_is_retransmitted_after_the_timeout()
     {
         var harness = new StackHarness();
