@@ -537,12 +537,15 @@ public sealed class TcpConnection
             SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // duplicate ACK at once (RFC 5681 4.2): the sender fills the gap
             return held;
         }
-        var skip = (int)(_rcvNxt - sequence);
-        if (skip > payload.Length || (skip == payload.Length && !segment.Has(TcpFlags.Fin)))
+        // Unsigned: a sequence number exactly half the space away is neither after nor (as a
+        // signed difference) before; it is no byte of this window either.
+        var behind = _rcvNxt - sequence;
+        if (behind > (uint)payload.Length || (behind == (uint)payload.Length && !segment.Has(TcpFlags.Fin)))
         {
             SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // an old duplicate
             return true;
         }
+        var skip = (int)behind;
         if (_timestamps && segment.TryGetTimestamps(out var peerClock, out _)) _tsRecent = peerClock;
         var fresh = payload.Slice(skip);
         var accepted = _receive.Write(fresh);

@@ -63,6 +63,20 @@ public class BlindInjectionTests
         Assert.Equal("honest", System.Text.Encoding.ASCII.GetString(buffer, 0, connection.Read(buffer)));
     }
 
+    [Fact]
+    public void Data_exactly_half_the_sequence_space_away_is_an_old_duplicate_not_a_crash()
+    {
+        var (host, wires, connection, ourNext) = Established();
+        var frames = wires["e0"].Frames.Count;
+
+        host.Send("e0", Segment(PeerIss + 1 + 0x8000_0000, ourNext, ack: true, payload: new byte[] { 1 }));
+
+        Assert.Equal(TcpState.Established, connection.State);
+        Assert.Equal(0, connection.Read(new byte[64]));     // nothing delivered
+        Assert.Equal(frames + 1, wires["e0"].Frames.Count); // acknowledged: RCV.NXT stays where it was
+        Assert.Equal(PeerIss + 1, LastSegment(wires).AcknowledgmentNumber);
+    }
+
     // A connection the peer opened with a hand-made handshake; returns our next sequence number.
     private static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint OurNext) Established()
     {
