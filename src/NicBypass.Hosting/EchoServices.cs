@@ -40,10 +40,30 @@ public sealed class EchoServices : IAsyncDisposable
     /// <summary>Echoes that could not be sent (a datagram the output dropped, a connection reset mid-echo).</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
+    /// <summary>Datagrams not echoed because they came from a service port (below 1024): two echo services would bounce one datagram forever.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    private long _refused;
+
     /// <summary>Starts the echo servers of <paramref name="host"/>'s containers and services.</summary>
     public static EchoServices Start(NetworkHost host)
     {
         var services = new EchoServices();
+        try
+        {
+            services.Listen(host);
+        }
+        catch
+        {
+            services.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
+        return services;
+    }
+
+    private void Listen(NetworkHost host)
+    {
+        var services = this;
         var endpoints = new List<string>();
         foreach (var vns in host.NetworkStacks)
         {
@@ -66,7 +86,6 @@ public sealed class EchoServices : IAsyncDisposable
             }
         }
         services.Endpoints = endpoints;
-        return services;
     }
 
     private async Task AcceptLoop(TcpListener listener)
@@ -106,7 +125,7 @@ public sealed class EchoServices : IAsyncDisposable
         {
             connection.Abort();
         }
-        catch (TcpException)
+        catch (Exception e) when (e is TcpException or InvalidOperationException or ObjectDisposedException)
         {
             Interlocked.Increment(ref _failures);
         }
@@ -120,6 +139,11 @@ public sealed class EchoServices : IAsyncDisposable
             while (true)
             {
                 var (from, length) = await socket.ReceiveAsync(buffer, _stop.Token).ConfigureAwait(false);
+                if (from.Port < 1024)
+                {
+                    Interlocked.Increment(ref _refused);
+                    continue;
+                }
                 bool sent;
                 try
                 {
@@ -141,9 +165,15 @@ public sealed class EchoServices : IAsyncDisposable
     {
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
-        foreach (var listener in _listeners) listener.Stop();
-        await Task.WhenAll(_tasks).ConfigureAwait(false);
-        foreach (var socket in _sockets) socket.Close();
-        _stop.Dispose();
+        try
+        {
+            foreach (var listener in _listeners) listener.Stop();
+            await Task.WhenAll(_tasks).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var socket in _sockets) socket.Close();
+            _stop.Dispose();
+        }
     }
 }

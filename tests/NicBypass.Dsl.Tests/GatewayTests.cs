@@ -27,6 +27,15 @@ public class GatewayTests
     }
 
     [Fact]
+    public void An_ipv4_mapped_ipv6_address_is_refused_with_its_ipv4_spelling()
+    {
+        var diagnostics = TestSources.Compile(Host("ip ::ffff:10.0.0.5/120")).Diagnostics;
+
+        var hit = Assert.Single(diagnostics, d => d.Id == "NB0008");
+        Assert.Contains("an IPv4-mapped IPv6 address; write the IPv4 address itself (10.0.0.5)", hit.Message);
+    }
+
+    [Fact]
     public void One_router_per_family_on_its_subnets_is_carried_to_the_definition()
     {
         var compilation = TestSources.Compile(Host("ip 10.0.0.2/24; ip fd00::2/64; gateway 10.0.0.1 fd00::1"));

@@ -136,6 +136,8 @@ internal static class RunCommand
             if (live) error.WriteLine();
             var elapsed = clock.Elapsed.TotalSeconds;
 
+            // In order: the echo servers end their connections while the processors still run;
+            // StopThreads stops the TAP readers, then drains; the report then sees a quiet host.
             echo.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             echo = null;
             host.StopThreads(TimeSpan.FromSeconds(5));
@@ -150,7 +152,9 @@ internal static class RunCommand
                     output.WriteLine(string.Format(CultureInfo.InvariantCulture, "tap {0}: {1:N0} frames in, {2:N0} out, {3:N0} Linux refused", wire, wire.FramesIn, wire.FramesOut, wire.WriteFailures));
                 }
             }
-            return attached.Any(w => w.ReadError is not null) ? NicBypassCli.ErrorExitCode : 0;
+            var failedCaptures = captures.Where(c => c.Error is not null).ToList();
+            foreach (var capture in failedCaptures) error.WriteLine($"error: capture {capture.Path}: {capture.Error!.Message}");
+            return attached.Any(w => w.ReadError is not null) || failedCaptures.Count > 0 ? NicBypassCli.ErrorExitCode : 0;
         }
         finally
         {
@@ -158,11 +162,7 @@ internal static class RunCommand
             if (echo is not null) echo.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             host.StopThreads(TimeSpan.FromSeconds(5));
             foreach (var wire in attached) wire.Dispose();
-            foreach (var capture in captures)
-            {
-                if (capture.Error is { } failure) error.WriteLine($"error: capture {capture.Path}: {failure.Message}");
-                capture.Dispose();
-            }
+            foreach (var capture in captures) capture.Dispose();
         }
     }
 

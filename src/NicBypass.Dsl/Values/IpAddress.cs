@@ -30,6 +30,12 @@ public readonly record struct IpAddress(bool IsV6, ulong High, ulong Low)
                 error = "not a valid IPv6 address";
                 return false;
             }
+            if (parsed.IsIPv4MappedToIPv6)
+            {
+                // The runtime (like the wire) treats ::ffff:a.b.c.d as IPv4; one spelling per address.
+                error = $"an IPv4-mapped IPv6 address; write the IPv4 address itself ({parsed.MapToIPv4()})";
+                return false;
+            }
             var bytes = parsed.GetAddressBytes();
             ulong high = 0, low = 0;
             for (var i = 0; i < 8; i++) high = (high << 8) | bytes[i];

@@ -13,12 +13,23 @@ namespace NicBypass.Runtime.Devices;
 /// </summary>
 public sealed class TapDevice : IDisposable
 {
-    private int _fd;
+    // The descriptor, reference-counted: a read or write in flight keeps it open, so closing the
+    // device from another thread never lets a call reach a closed (or reused) descriptor number.
+    private readonly Descriptor _fd;
 
     private TapDevice(int fd, string name)
     {
-        _fd = fd;
+        _fd = new Descriptor(fd);
         Name = name;
+    }
+
+    private sealed class Descriptor : Microsoft.Win32.SafeHandles.SafeHandleZeroOrMinusOneIsInvalid
+    {
+        public Descriptor(int fd) : base(ownsHandle: true) => SetHandle(fd);
+
+        public int Fd => (int)handle;
+
+        protected override bool ReleaseHandle() => LinuxTap.Close((int)handle) == 0;
     }
 
     /// <summary>The interface's name (as Linux knows it: ip link show NAME).</summary>
@@ -59,7 +70,7 @@ public sealed class TapDevice : IDisposable
             throw new TapDeviceException(errno switch
             {
                 LinuxTap.EBUSY => $"TAP device '{name}': the name is taken: another process has the device open",
-                LinuxTap.EINVAL => $"TAP device '{name}': the name is taken by an interface that is not a TAP device, or one made without IFF_NO_PI (ip tuntap add dev {name} mode tap makes the right kind)",
+                LinuxTap.EINVAL => $"TAP device '{name}': the name is taken by an interface that is not a TAP device (a TUN device, another kind of link, or a multi-queue TAP; ip tuntap add dev {name} mode tap makes the right kind)",
                 LinuxTap.EPERM or LinuxTap.EACCES => $"TAP device '{name}': no permission to create or attach it (run as root, or with CAP_NET_ADMIN; a persistent device may belong to another user)",
                 _ => $"TAP device '{name}': TUNSETIFF failed: {LinuxTap.Describe(errno)}",
             }, errno);
@@ -114,7 +125,20 @@ public sealed class TapDevice : IDisposable
     /// </summary>
     public int Read(Span<byte> buffer, TimeSpan timeout)
     {
-        var fd = Descriptor();
+        var added = false;
+        _fd.DangerousAddRef(ref added); // ObjectDisposedException once closed
+        try
+        {
+            return Read(_fd.Fd, buffer, timeout);
+        }
+        finally
+        {
+            if (added) _fd.DangerousRelease();
+        }
+    }
+
+    private int Read(int fd, Span<byte> buffer, TimeSpan timeout)
+    {
         var poll = new LinuxTap.PollFd { Fd = fd, Events = LinuxTap.POLLIN };
         var ready = LinuxTap.Poll(ref poll, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
         if (ready < 0)
@@ -139,25 +163,23 @@ public sealed class TapDevice : IDisposable
     {
         errno = 0;
         if (frame.IsEmpty) return true;
-        var written = LinuxTap.Write(Descriptor(), ref MemoryMarshal.GetReference(frame), frame.Length);
-        if (written == frame.Length) return true;
-        errno = written < 0 ? Marshal.GetLastPInvokeError() : LinuxTap.EAGAIN;
-        return false;
+        var added = false;
+        _fd.DangerousAddRef(ref added); // ObjectDisposedException once closed
+        try
+        {
+            var written = LinuxTap.Write(_fd.Fd, ref MemoryMarshal.GetReference(frame), frame.Length);
+            if (written == frame.Length) return true;
+            errno = written < 0 ? Marshal.GetLastPInvokeError() : LinuxTap.EAGAIN;
+            return false;
+        }
+        finally
+        {
+            if (added) _fd.DangerousRelease();
+        }
     }
 
-    private int Descriptor()
-    {
-        var fd = Volatile.Read(ref _fd);
-        ObjectDisposedException.ThrowIf(fd < 0, this);
-        return fd;
-    }
-
-    /// <summary>Closes the device (one this opened by creating it disappears).</summary>
-    public void Dispose()
-    {
-        var fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) LinuxTap.Close(fd);
-    }
+    /// <summary>Closes the device (one this opened by creating it disappears) once no read or write is using it.</summary>
+    public void Dispose() => _fd.Dispose();
 
     public override string ToString() => Name;
 }

@@ -3,28 +3,31 @@ namespace NicBypass.Runtime.Devices;
 /// <summary>
 /// A NIC's wire on a Linux TAP device (DESIGN.md §13): frames Linux sends into the device enter
 /// the NIC's hardware classifier (read on a thread of the wire's own, the NIC's one feeder);
-/// frames the host transmits are written to the device. Use it with the host's threaded mode
-/// (<c>NetworkHost.StartThreads</c>) and the system clock. Nothing is allocated per frame; every
-/// frame Linux refused is counted. <see cref="Dispose"/> stops the reader, unplugs the NIC and
-/// closes the device.
+/// frames the host transmits are written to the device. The host reads it while its threads run
+/// (<c>NetworkHost.StartThreads</c> starts the reader after the processors, <c>StopThreads</c> stops
+/// it before draining, so a report after it sees a quiet datapath); use the system clock. Nothing
+/// is allocated per frame; every frame Linux refused is counted. <see cref="Dispose"/> stops the
+/// reader, unplugs the NIC and closes the device.
 /// </summary>
 public sealed class TapWire : IWire, IDisposable
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromMilliseconds(50);
     private readonly SimulatedNic _nic;
-    private readonly Thread _reader;
-    private volatile bool _stopping;
+    private readonly Action<TapWire> _detached;
+    private readonly Lock _reading = new();
+    private Thread? _reader;
+    private volatile bool _stopReading;
+    private volatile bool _disposed;
     private long _framesIn;
     private long _framesOut;
     private long _writeFailures;
 
-    internal TapWire(SimulatedNic nic, TapDevice device)
+    internal TapWire(SimulatedNic nic, TapDevice device, Action<TapWire> detached)
     {
         _nic = nic;
+        _detached = detached;
         Device = device;
         nic.Wire = this;
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"{nic.Name} tap {device.Name}" };
-        _reader.Start();
     }
 
     public TapDevice Device { get; }
@@ -35,17 +38,51 @@ public sealed class TapWire : IWire, IDisposable
     /// <summary>Frames the host transmitted that Linux took.</summary>
     public long FramesOut => Interlocked.Read(ref _framesOut);
 
-    /// <summary>Frames the host transmitted that Linux refused (its queue full, the link down).</summary>
+    /// <summary>Frames the host transmitted that Linux refused (its queue full, the link down, the device closed).</summary>
     public long WriteFailures => Interlocked.Read(ref _writeFailures);
 
     /// <summary>Why the reader stopped early (the device went away), or null while it runs or after a clean stop.</summary>
     public Exception? ReadError { get; private set; }
 
+    /// <summary>True while frames from Linux are being read into the NIC.</summary>
+    public bool Reading => _reader is not null;
+
     public void Transmit(ReadOnlySpan<byte> frame)
     {
-        if (_stopping) return;
-        if (Device.TryWrite(frame, out _)) Interlocked.Increment(ref _framesOut);
-        else Interlocked.Increment(ref _writeFailures);
+        bool written;
+        try
+        {
+            written = !_disposed && Device.TryWrite(frame, out _);
+        }
+        catch (ObjectDisposedException)
+        {
+            written = false; // unplugged while this frame was on its way
+        }
+        Interlocked.Increment(ref written ? ref _framesOut : ref _writeFailures);
+    }
+
+    /// <summary>Starts feeding the NIC what Linux sends (the host calls it once its processors run).</summary>
+    internal void StartReading()
+    {
+        lock (_reading)
+        {
+            if (_reader is not null || _disposed) return;
+            _stopReading = false;
+            _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"{_nic.Name} tap {Device.Name}" };
+            _reader.Start();
+        }
+    }
+
+    /// <summary>Stops feeding the NIC and waits for the reader to finish its frame.</summary>
+    internal void StopReading()
+    {
+        lock (_reading)
+        {
+            if (_reader is not { } reader) return;
+            _stopReading = true;
+            reader.Join();
+            _reader = null;
+        }
     }
 
     private void ReadLoop()
@@ -53,26 +90,27 @@ public sealed class TapWire : IWire, IDisposable
         var buffer = new byte[TapDevice.MaxFrameLength];
         try
         {
-            while (!_stopping)
+            while (!_stopReading)
             {
                 var length = Device.Read(buffer, ReadTimeout);
-                if (length == 0 || _stopping) continue;
+                if (length == 0 || _stopReading) continue;
                 _nic.Receive(buffer.AsSpan(0, length));
                 Interlocked.Increment(ref _framesIn);
             }
         }
         catch (Exception e) when (e is TapDeviceException or ObjectDisposedException)
         {
-            if (!_stopping) ReadError = e;
+            if (!_stopReading) ReadError = e;
         }
     }
 
     public void Dispose()
     {
-        if (_stopping) return;
-        _stopping = true;
-        _reader.Join();
+        if (_disposed) return;
+        StopReading();
+        _disposed = true;
         if (ReferenceEquals(_nic.Wire, this)) _nic.Wire = null;
+        _detached(this);
         Device.Dispose();
     }
 

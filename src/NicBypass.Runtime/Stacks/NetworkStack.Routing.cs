@@ -60,7 +60,8 @@ public sealed partial class NetworkStack
     public NetworkAddress NextHop(NetworkAddress destination)
     {
         var gateway = destination.IsV6 ? _gateway6 : _gateway4;
-        if (gateway is not { } router || destination.IsGroup || OnLink(destination)) return destination;
+        // IPv6 link-local (fe80::/10) is on every link, whatever the prefixes say.
+        if (gateway is not { } router || destination.IsGroup || destination.IsV6 && destination.Value >> 118 == 0x3FA || OnLink(destination)) return destination;
         return router;
     }
 

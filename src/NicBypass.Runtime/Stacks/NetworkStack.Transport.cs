@@ -23,7 +23,10 @@ public sealed partial class NetworkStack
             else Counters.Drop(StackDropReason.SocketFull);
             return;
         }
-        if (Settings.EchoUdp && !linkGroup) // echoing a link-layer broadcast would amplify it (fraggle)
+        // Echoing a link-layer broadcast would amplify it (fraggle); echoing a datagram from a
+        // service port (below 1024: another echo, chargen…) could bounce between two services
+        // forever, as inetd knew: those get port unreachable instead.
+        if (Settings.EchoUdp && !linkGroup && sourcePort >= 1024)
         {
             Counters.Add(ref Counters._answered);
             var reply = BuildIp(destination, source, IpProtocol.Udp, udp.Length, out var body);

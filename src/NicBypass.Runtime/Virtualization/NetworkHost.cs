@@ -130,7 +130,10 @@ public sealed class NetworkHost
         var host = Nic(nic);
         if (host.Device.Wire is TapWire existing) throw new InvalidOperationException($"NIC '{nic}' is already on TAP device '{existing.Device.Name}'");
         EnsureStarted();
-        return new TapWire(host.Device, device);
+        var wire = new TapWire(host.Device, device, detached => { lock (_taps) _taps.Remove(detached); });
+        lock (_taps) _taps.Add(wire);
+        if (_threads is not null) wire.StartReading();
+        return wire;
     }
 
     /// <summary>Opens (or creates) TAP device <paramref name="interfaceName"/> and makes it NIC <paramref name="nic"/>'s wire.</summary>
@@ -148,6 +151,16 @@ public sealed class NetworkHost
             device.Dispose();
             throw;
         }
+    }
+
+    private readonly List<TapWire> _taps = new();
+    private int _transmitWake;
+
+    // One wake per batch of queued transmissions, not one per frame: the first frame after a
+    // drain wakes the first processor; the ones after it find the wake pending.
+    private void WakeTransmit()
+    {
+        if (Interlocked.Exchange(ref _transmitWake, 1) == 0) _processors[0].Wake();
     }
 
     /// <summary>A cable (with a latency) whose delayed frames <see cref="Pump"/> delivers as they fall due.</summary>
@@ -445,7 +458,7 @@ public sealed class NetworkHost
             nic.Device.Pool.Concurrent = true;
             // The first processor drains the transmit rings: a queued frame wakes it, so a reply
             // leaves at once instead of at its next poll.
-            nic.Device.TransmitQueued = _processors[0].Wake;
+            nic.Device.TransmitQueued = WakeTransmit;
         }
         // IP and transport (and several workers) may count at once now.
         foreach (var stack in _stacks) stack.Counters.Shared = true;
@@ -462,6 +475,8 @@ public sealed class NetworkHost
                     if (ReferenceEquals(processor, _processors[0]))
                     {
                         foreach (var nic in _nics) nic.Device.Land();
+                        // Cleared before draining: a frame queued from here on wakes it again.
+                        Volatile.Write(ref _transmitWake, 0);
                         foreach (var nic in _nics) nic.Device.DrainTransmitRings();
                         foreach (var cable in _cables) cable.DeliverDue();
                     }
@@ -471,12 +486,21 @@ public sealed class NetworkHost
             _threads.Add(thread);
             thread.Start();
         }
+        // Real wires last: their frames find the processors running.
+        lock (_taps)
+        {
+            foreach (var tap in _taps) tap.StartReading();
+        }
     }
 
     /// <summary>Waits until every ring and inbound VSQ is empty (or <paramref name="timeout"/> passes), then stops the threads.</summary>
     public void StopThreads(TimeSpan? timeout = null)
     {
         if (_threads is null || _stop is null) return;
+        // Real wires first: nothing new comes in while the host drains.
+        TapWire[] taps;
+        lock (_taps) taps = _taps.ToArray();
+        foreach (var tap in taps) tap.StopReading();
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (DateTime.UtcNow < deadline && (_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending)
                                                || _stacks.Any(s => s.Inbound.Count > 0) || _vms.Any(vm => vm.GuestRingCount > 0)))

@@ -106,6 +106,19 @@ public class TenantAttackTests
     }
 
     [Fact]
+    public void An_echo_loop_between_two_echo_services_is_refused_at_the_guest()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+
+        // A spoofed datagram "from" another host's echo port (7) to the guest's echo service.
+        host.Send("e0", TestFrames.Udp("02:00:00:00:00:03", "192.168.10.40", 7, new byte[8], srcPort: 7));
+
+        Assert.Equal(0, host.VirtualMachine("echo").Counters.UdpEchoes); // not bounced back to port 7
+        host.Send("e0", TestFrames.Udp("02:00:00:00:00:03", "192.168.10.40", 7, new byte[8], srcPort: 40000));
+        Assert.Equal(1, host.VirtualMachine("echo").Counters.UdpEchoes); // an ordinary client still is
+    }
+
+    [Fact]
     public void Icmp_errors_are_rate_limited_to_a_burst_of_50_then_1000_a_second()
     {
         var clock = new VirtualClock();

@@ -51,6 +51,8 @@ public class RoutingTests
         Assert.Equal(NetworkAddress.Parse("10.0.0.200"), stack.NextHop(NetworkAddress.Parse("10.0.0.200")));
         Assert.Equal(NetworkAddress.Parse("224.0.0.251"), stack.NextHop(NetworkAddress.Parse("224.0.0.251")));
         Assert.Equal(NetworkAddress.Parse("255.255.255.255"), stack.NextHop(NetworkAddress.Parse("255.255.255.255")));
+        Assert.Equal(NetworkAddress.Parse("fe80::1234"), stack.NextHop(NetworkAddress.Parse("fe80::1234"))); // link-local: on every link
+        Assert.Equal(NetworkAddress.Parse("fd00::1"), stack.NextHop(NetworkAddress.Parse("fec0::1")));        // just past fe80::/10: routed
         Assert.Equal(NetworkAddress.Parse("10.0.0.1"), vm.NextHop(NetworkAddress.Parse("8.8.8.8"))); // a VM's guest routes too
         Assert.Equal(NetworkAddress.Parse("2001:db8::1"), vm.NextHop(NetworkAddress.Parse("2001:db8::1"))); // no IPv6 router: on-link
     }
