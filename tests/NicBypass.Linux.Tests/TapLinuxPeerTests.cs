@@ -118,6 +118,22 @@ public class TapLinuxPeerTests
         Assert.True(echoed >= 995, $"{echoed} of 1000 echoed");
     }
 
+    [Fact]
+    public async Task Four_megabytes_over_a_tap_that_loses_two_percent_each_way_come_back_intact()
+    {
+        await using var peer = TapPeer.Start();
+        peer.Wire.LossSeed = 5;
+        peer.Wire.LossRate = 0.02; // the project's own impairment between Linux and the NIC: both stacks recover
+        var data = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        var received = await Exchange(socket, data, TimeSpan.FromSeconds(120));
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        Assert.True(peer.Wire.Lost > 0);
+        Assert.True(peer.Host.NetworkStack("c1").Stack.Counters.Retransmissions > 0, "the container's own sends were lost and sent again");
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -41,6 +41,40 @@ public sealed class TapWire : IWire, IDisposable
     /// <summary>Frames the host transmitted that Linux refused (its queue full, the link down, the device closed).</summary>
     public long WriteFailures => Interlocked.Read(ref _writeFailures);
 
+    /// <summary>
+    /// The share of frames the wire loses in each direction, at random (seeded by
+    /// <see cref="LossSeed"/>, so a run repeats its choices): an impaired link between Linux and
+    /// the NIC, counted in <see cref="Lost"/> — never silent.
+    /// </summary>
+    public double LossRate
+    {
+        get => _lossRate;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0.0);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1.0);
+            _lossRate = value;
+        }
+    }
+
+    /// <summary>Seed of the loss decisions.</summary>
+    public int LossSeed
+    {
+        set
+        {
+            _inLoss = new Random(value);
+            _outLoss = new Random(value + 1);
+        }
+    }
+
+    /// <summary>Frames lost on purpose (<see cref="LossRate"/>), both directions.</summary>
+    public long Lost => Interlocked.Read(ref _lost);
+
+    private double _lossRate;
+    private Random _inLoss = new(1);
+    private Random _outLoss = new(2);
+    private long _lost;
+
     /// <summary>Why the reader stopped early (the device went away), or null while it runs or after a clean stop.</summary>
     public Exception? ReadError { get; private set; }
 
@@ -49,6 +83,11 @@ public sealed class TapWire : IWire, IDisposable
 
     public void Transmit(ReadOnlySpan<byte> frame)
     {
+        if (_lossRate > 0 && _outLoss.NextDouble() < _lossRate)
+        {
+            Interlocked.Increment(ref _lost);
+            return;
+        }
         bool written;
         try
         {
@@ -94,6 +133,11 @@ public sealed class TapWire : IWire, IDisposable
             {
                 var length = Device.Read(buffer, ReadTimeout);
                 if (length == 0 || _stopReading) continue;
+                if (_lossRate > 0 && _inLoss.NextDouble() < _lossRate)
+                {
+                    Interlocked.Increment(ref _lost);
+                    continue;
+                }
                 _nic.Receive(buffer.AsSpan(0, length));
                 Interlocked.Increment(ref _framesIn);
             }
