@@ -226,6 +226,53 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
+    public async Task A_nic_with_a_smaller_mtu_than_linuxs_clamps_the_mss_so_nothing_is_oversize()
+    {
+        // Linux's side has MTU 1500; the NIC 1400: the container's SYN-ACK offers MSS 1360 and
+        // Linux's segments fit (one larger than MTU + 18 would be dropped as oversize).
+        await using var peer = TapPeer.Start(TapPeer.Topology.Replace("ring-size 1024 }", "ring-size 1024; mtu 1400 }"));
+        var data = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        var received = await Exchange(socket, data, Timeout);
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        Assert.Equal(0, peer.Host.Nic("e0").Device.Counters.Dropped(Runtime.Accounting.DropReason.Oversize));
+    }
+
+    [Fact]
+    public async Task Linux_probes_a_closed_window_until_the_container_reads_and_then_finishes()
+    {
+        // A container application that does not read for 3 s: its window closes, Linux probes
+        // (and must not give up, nor lose a byte), then everything arrives once it reads.
+        await using var peer = TapPeer.Start(echo: false); // the test is the container's application
+        var listener = peer.Host.NetworkStack("c1").Stack.ListenTcp(7);
+        var data = RandomNumberGenerator.GetBytes(8 * 1024 * 1024); // more than Linux's largest send buffer (4 MB) and our window
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        var connection = await listener.AcceptAsync().WaitAsync(Timeout);
+
+        var sending = Task.Run(() =>
+        {
+            socket.Send(data);
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(sending.IsCompleted, "8 MB cannot fit a closed window and Linux's buffers");
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var n = await connection.ReadAsync(buffer).WaitAsync(Timeout);
+            if (n == 0) break;
+            received.Write(buffer, 0, n);
+        }
+        await sending.WaitAsync(Timeout);
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received.ToArray()));
+        Assert.Null(connection.Error);
+    }
+
+    [Fact]
     public async Task Linuxs_keepalive_probes_are_answered_so_an_idle_connection_stays_up()
     {
         await using var peer = TapPeer.Start();

@@ -30,12 +30,12 @@ internal sealed class TapPeer : IAsyncDisposable
     public static readonly IPAddress Container6 = IPAddress.Parse("fd77::2");
     public const string Tap = "nbtap0";
 
-    private TapPeer(NetNamespace ns, NetworkHost host, TapWire wire, EchoServices echo)
+    private TapPeer(NetNamespace ns, NetworkHost host, TapWire wire, EchoServices? echo)
     {
         Namespace = ns;
         Host = host;
         Wire = wire;
-        Echo = echo;
+        _echo = echo;
     }
 
     public NetNamespace Namespace { get; }
@@ -44,9 +44,12 @@ internal sealed class TapPeer : IAsyncDisposable
 
     public TapWire Wire { get; }
 
-    public EchoServices Echo { get; }
+    /// <summary>The echo servers (absent when the test is the application itself).</summary>
+    public EchoServices Echo => _echo ?? throw new InvalidOperationException("started without echo servers");
 
-    public static TapPeer Start(string topology = Topology)
+    private readonly EchoServices? _echo;
+
+    public static TapPeer Start(string topology = Topology, bool echo = true)
     {
         var ns = NetNamespace.Create();
         NetworkHost? host = null;
@@ -62,7 +65,7 @@ internal sealed class TapPeer : IAsyncDisposable
             ns.Ip($"addr add {LinuxIp}/24 dev {Tap}");
             ns.Ip($"-6 addr add fd77::fe/64 dev {Tap} nodad");
             host.StartThreads();
-            return new TapPeer(ns, host, wire, EchoServices.Start(host));
+            return new TapPeer(ns, host, wire, echo ? EchoServices.Start(host) : null);
         }
         catch
         {
@@ -94,7 +97,7 @@ internal sealed class TapPeer : IAsyncDisposable
     {
         try
         {
-            await Echo.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            if (_echo is not null) await _echo.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         }
         finally
         {
