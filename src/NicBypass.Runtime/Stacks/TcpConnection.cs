@@ -12,7 +12,9 @@ namespace NicBypass.Runtime.Stacks;
 /// LAST-ACK and TIME-WAIT, and RST. A segment ahead of a gap is held in an out-of-order queue
 /// (inside the receive window, up to <see cref="MaxOutOfOrderRanges"/> separate ranges) and
 /// answered with a duplicate ACK; when the sender's retransmission fills the gap, everything
-/// held behind it is delivered and acknowledged at once. SACK (RFC 2018) and window scaling
+/// held behind it is delivered and acknowledged at once. As a sender with SACK, three duplicate
+/// ACKs resend only the holes the peer's SACK blocks show (RFC 6675, simplified); without SACK, or
+/// after a timeout, it goes back to SND.UNA. SACK (RFC 2018) and window scaling
 /// (RFC 7323) are negotiated when the peer's SYN offers them: duplicate ACKs then report the held
 /// ranges, and windows beyond 64 KB (a <see cref="StackSettings.TcpBuffer"/> above 65,535) work.
 ///
@@ -59,6 +61,13 @@ public sealed class TcpConnection
     private uint? _heldFin;
     private uint _lastHeld;   // a sequence number inside the range held most recently (reported first in SACK blocks)
     private bool _sack;       // both SYNs carried SACK-permitted (RFC 2018): duplicate ACKs report the held ranges
+    // SACK-based loss recovery as the sender (RFC 6675, simplified): what the peer reported
+    // holding above SND.UNA, and, once three duplicate ACKs start a recovery, the holes below the
+    // highest SACKed byte are sent again one per duplicate or partial ACK, not everything after
+    // SND.UNA. A timeout forgets the scoreboard (RFC 2018: the peer may renege) and goes back.
+    private List<(uint Start, uint End)>? _scoreboard;
+    private bool _inRecovery;
+    private uint _recoveryPoint, _rexmitNext;
     private bool _scaling;    // both SYNs offered window scaling (RFC 7323)
     private int _sndScale;    // then: the peer's shift,
     private int _rcvScale;    // and ours (the smallest that fits our receive buffer in 16 bits)
@@ -482,6 +491,7 @@ public sealed class TcpConnection
             SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // acknowledges something never sent
             return;
         }
+        if (_sack) Score(segment, ack);
         if (After(ack, _sndUna))
         {
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
@@ -498,6 +508,12 @@ public sealed class TcpConnection
             _cwnd = Math.Min(_cwnd + _mss, 1 << 22);
             _retransmitAt = 0;
             Arm();
+            if (_inRecovery)
+            {
+                // A partial ACK: the next hole goes at once; an ACK past the recovery point ends it.
+                if (Before(ack, _recoveryPoint)) RetransmitNextHole();
+                else _inRecovery = false;
+            }
             if (dataAcked > 0) Signal(ref _writable);
             if (_finSent && ack == _finSeq + 1)
             {
@@ -513,12 +529,92 @@ public sealed class TcpConnection
         var windowChanged = window != _sndWnd;
         _sndWnd = window;
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-        if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpFlags.Fin) && !windowChanged && _sndMax != _sndUna && ++_dupAcks == 3)
+        if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpFlags.Fin) && !windowChanged && _sndMax != _sndUna)
         {
-            // Fast retransmit: three duplicate ACKs say a segment was lost.
-            _cwnd = Math.Max(_cwnd / 2, 2 * _mss);
-            RetransmitFromUna();
+            ++_dupAcks;
+            if (_dupAcks == 3)
+            {
+                // Fast retransmit: three duplicate ACKs say a segment was lost. With the peer's
+                // SACK blocks, only the holes go again; without, everything from SND.UNA.
+                _cwnd = Math.Max(_cwnd / 2, 2 * _mss);
+                if (_scoreboard is { Count: > 0 })
+                {
+                    _inRecovery = true;
+                    _recoveryPoint = _sndMax;
+                    _rexmitNext = _sndUna;
+                    RetransmitNextHole();
+                }
+                else
+                {
+                    RetransmitFromUna();
+                }
+            }
+            else if (_dupAcks > 3 && _inRecovery)
+            {
+                RetransmitNextHole();
+            }
         }
+    }
+
+    // Merges the segment's SACK blocks (those above SND.UNA and within what was sent) into the
+    // scoreboard, and forgets what the cumulative ACK now covers.
+    private void Score(in TcpSegment segment, uint ack)
+    {
+        Span<(uint Left, uint Right)> blocks = stackalloc (uint, uint)[4];
+        var count = segment.ReadSackBlocks(blocks);
+        if (count == 0 && _scoreboard is not { Count: > 0 }) return;
+        _scoreboard ??= new List<(uint Start, uint End)>();
+        var board = _scoreboard;
+        for (var i = 0; i < count; i++)
+        {
+            var (left, right) = blocks[i];
+            if (!After(right, left) || !After(right, ack) || After(right, _sndMax) || Before(left, _sndUna)) continue; // stale or forged
+            var start = left;
+            var end = right;
+            var at = 0;
+            for (var j = 0; j < board.Count;)
+            {
+                var (s, e) = board[j];
+                if (Before(e, start)) { at = j + 1; j++; continue; }
+                if (After(s, end)) break;
+                start = Before(s, start) ? s : start;
+                end = After(e, end) ? e : end;
+                board.RemoveAt(j);
+            }
+            if (board.Count < MaxOutOfOrderRanges) board.Insert(at, (start, end));
+        }
+        // What the cumulative ACK covers is no longer on the board.
+        while (board.Count > 0 && !After(board[0].End, ack)) board.RemoveAt(0);
+        if (board.Count > 0 && Before(board[0].Start, ack)) board[0] = (ack, board[0].End);
+    }
+
+    // Sends the first segment's worth of a hole at or after _rexmitNext: bytes below the highest
+    // SACKed byte that the peer has not reported holding.
+    private void RetransmitNextHole()
+    {
+        if (_scoreboard is not { Count: > 0 } board) return;
+        var next = After(_rexmitNext, _sndUna) ? _rexmitNext : _sndUna;
+        var highest = board[^1].End;
+        foreach (var (start, end) in board)
+        {
+            if (!After(end, next)) continue;
+            if (!Before(next, start)) { next = end; continue; } // inside a SACKed range: skip past it
+            break;
+        }
+        if (!Before(next, highest)) return; // no hole left below what the peer holds
+        var holeEnd = highest;
+        foreach (var (start, _) in board)
+        {
+            if (After(start, next)) { holeEnd = start; break; }
+        }
+        var offset = (int)(next - _bufferSeq);
+        var length = Math.Min(Math.Min((int)(holeEnd - next), _mss - (_timestamps ? TimestampsLength : 0)), _send.Count - offset);
+        if (offset < 0 || length <= 0) return;
+        if (SendSegment(next, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) return;
+        _rexmitNext = next + (uint)length;
+        Retransmissions++;
+        StackCounters.AddShared(ref _stack.Counters._retransmissions);
+        Arm();
     }
 
     private bool OnData(in TcpSegment segment)
@@ -698,6 +794,9 @@ public sealed class TcpConnection
 
     private void RetransmitFromUna()
     {
+        // Going back forgets the scoreboard: the peer may have discarded what it SACKed (RFC 2018 8).
+        _scoreboard?.Clear();
+        _inRecovery = false;
         _sndNxt = _sndUna;
         _retransmitAt = 0;
         Retransmissions++;

@@ -66,6 +66,18 @@ internal readonly ref struct TcpSegment
     /// <summary>The window-scale option (RFC 7323 2.2), if present: the shift the sender of this SYN applies to its window (at most 14).</summary>
     public int? WindowScale => TryFindOption(3, out var value) && value.Length == 1 ? Math.Min((int)value[0], 14) : null;
 
+    /// <summary>Reads up to <c>into.Length</c> SACK blocks (RFC 2018: left edge, right edge); how many there were.</summary>
+    public int ReadSackBlocks(Span<(uint Left, uint Right)> into)
+    {
+        if (!TryFindOption(5, out var value)) return 0;
+        var count = Math.Min(value.Length / 8, into.Length);
+        for (var i = 0; i < count; i++)
+        {
+            into[i] = (BinaryPrimitives.ReadUInt32BigEndian(value.Slice(8 * i)), BinaryPrimitives.ReadUInt32BigEndian(value.Slice(8 * i + 4)));
+        }
+        return count;
+    }
+
     /// <summary>The SACK-permitted option (RFC 2018): the sender of this SYN can read SACK blocks.</summary>
     public bool SackPermitted => TryFindOption(4, out var value) && value.IsEmpty;
 

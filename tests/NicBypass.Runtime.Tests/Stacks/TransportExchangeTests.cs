@@ -285,6 +285,41 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void With_sack_only_the_lost_segment_is_sent_again_not_everything_after_it()
+    {
+        var harness = new StackHarness();
+        var dataSegments = 0;
+        harness.Cable.Tap = (to, frame) =>
+        {
+            var f = frame.Span;
+            if (to == harness.Host.Nic("e1").Device && f[14 + 9] == 6 && System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f.Slice(14 + 2)) > 20 + 32 + 12) dataSegments++;
+        };
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Established));
+        harness.Host.Pump();
+        var first = harness.Cable.Frames;
+        harness.Cable.Lose = frame => frame == first + 2; // the third data segment
+
+        var data = StackHarness.Pattern(20 * 1448, 9); // twenty full segments in the first window
+        Assert.Equal(data.Length, client.Send(data));
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        Assert.True(harness.RunUntil(() =>
+        {
+            int n;
+            while ((n = server!.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            return received.Length == data.Length;
+        }, seconds: 5));
+
+        Assert.Equal(data, received.ToArray());
+        Assert.Equal(21, dataSegments); // twenty, and the lost one once more (going back would resend 18)
+        Assert.Equal(1, client.Retransmissions);
+    }
+
+    [Fact]
     public void A_replayed_segment_with_an_old_timestamp_is_dropped_as_stale_by_paws()
     {
         var harness = new StackHarness();
