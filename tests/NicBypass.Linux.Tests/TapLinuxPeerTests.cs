@@ -42,21 +42,29 @@ public class TapLinuxPeerTests
         await using var peer = TapPeer.Start();
         var data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
 
-        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var received = await Exchange(socket, data, Timeout);
-        var ours = watch.Elapsed;
+        // Three connections one after another, the best counting (the first runs tier-0 code), and
+        // Linux ↔ Linux over a veth pair the same way: the ratio docs/benchmarks.md records.
+        var ours = TimeSpan.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var received = await Exchange(socket, data, Timeout);
+            if (watch.Elapsed < ours) ours = watch.Elapsed;
+            Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        }
+        Assert.Equal(3L * data.Length, peer.Echo.BytesEchoed);
 
-        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
-        Assert.Equal(data.Length, peer.Echo.BytesEchoed);
-
-        // Linux ↔ Linux over a veth pair, the same bytes: the ratio docs/benchmarks.md records.
-        using var pair = VethPair.Create();
-        using var linux = pair.Connect();
-        watch.Restart();
-        var linuxReceived = await Exchange(linux, data, Timeout);
-        var theirs = watch.Elapsed;
-        Assert.Equal(data.Length, linuxReceived.Length);
+        var theirs = TimeSpan.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            using var pair = VethPair.Create();
+            using var linux = pair.Connect();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var linuxReceived = await Exchange(linux, data, Timeout);
+            if (watch.Elapsed < theirs) theirs = watch.Elapsed;
+            Assert.Equal(data.Length, linuxReceived.Length);
+        }
         Console.WriteLine($"20 MB TCP echo: NicBypass container over the TAP {ours.TotalSeconds:0.000} s ({data.Length * 8 / ours.TotalSeconds / 1e6:0} Mbit/s each way), " +
                           $"Linux ↔ Linux over veth {theirs.TotalSeconds:0.000} s ({data.Length * 8 / theirs.TotalSeconds / 1e6:0} Mbit/s): {theirs / ours:0.00}× Linux's rate");
     }
