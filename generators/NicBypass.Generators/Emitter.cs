@@ -181,7 +181,8 @@ internal static class Emitter
         Line(lines, $"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
         Line(lines, $"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}" +
                     $"{(vnic.Multicast.Count > 0 ? ", Multicast: " + Addresses(vnic.Multicast) : "")}" +
-                    $"{(vnic.Gateways.Count > 0 ? $", PrefixLengths: new[] {{ {string.Join(", ", vnic.PrefixLengths.Select(Number))} }}, Gateways: " + Addresses(vnic.Gateways) : "")}){end}");
+                    $"{(vnic.HasSubnets ? $", PrefixLengths: new[] {{ {string.Join(", ", vnic.PrefixLengths.Select(Number))} }}" : "")}" +
+                    $"{(vnic.Gateways.Count > 0 ? ", Gateways: " + Addresses(vnic.Gateways) : "")}){end}");
     }
 
     private static string Addresses(IEnumerable<string> ips) =>

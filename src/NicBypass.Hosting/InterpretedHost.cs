@@ -85,8 +85,7 @@ public static class InterpretedHost
         vnic.Name, vnic.Nic, vnic.Macs.ToArray(), vnic.Ips.Select(IPAddress.Parse).ToArray(), vnic.Vlan, vnic.Cpu,
         (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth, vnic.Cpus,
         vnic.Multicast.Count == 0 ? null : vnic.Multicast.Select(IPAddress.Parse).ToArray(),
-        // Subnets matter only to routing, which a router turns on.
-        vnic.Gateways.Count == 0 ? null : vnic.PrefixLengths.ToArray(),
+        vnic.HasSubnets ? vnic.PrefixLengths.ToArray() : null,
         vnic.Gateways.Count == 0 ? null : vnic.Gateways.Select(IPAddress.Parse).ToArray());
 
     private static T Flags<T>(IEnumerable<string> names) where T : struct, Enum =>

@@ -26,4 +26,8 @@ public sealed record VnicBuild(
     int Cpus = 1,
     EquatableArray<string> Multicast = default,
     EquatableArray<int> PrefixLengths = default,
-    EquatableArray<string> Gateways = default);
+    EquatableArray<string> Gateways = default)
+{
+    /// <summary>True when some address has a prefix shorter than its family's width: the stack then knows its subnets (routing, subnet broadcast).</summary>
+    public bool HasSubnets => PrefixLengths.Select((length, i) => length < (Ips[i].IndexOf(':') >= 0 ? 128 : 32)).Any(shorter => shorter);
+}

@@ -32,10 +32,11 @@ public sealed partial class NetworkStack
             return;
         }
         var source = NetworkAddress.Read(ip.Source);
-        if (!IsValidSourceV4((uint)source.Value) || Owns(source))
+        if (!IsValidSourceV4((uint)source.Value) || Owns(source) || IsSubnetBroadcast(source))
         {
-            // Broadcast, multicast, unspecified or class E, or ours (a LAND attack): no sender
-            // has that address, so nothing is learned from it and nothing answers it.
+            // Broadcast (limited or of one of its subnets), multicast, unspecified or class E, or
+            // ours (a LAND attack): no sender has that address, so nothing is learned from it and
+            // nothing answers it.
             Counters.Drop(StackDropReason.InvalidSource);
             return;
         }

@@ -46,6 +46,20 @@ public sealed partial class NetworkStack
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="address"/> is the broadcast address of one of its IPv4 subnets
+    /// (prefix up to /30): no host sends from it, so nothing answers it (a smurf's reflector).
+    /// </summary>
+    public bool IsSubnetBroadcast(NetworkAddress address)
+    {
+        if (address.IsV6) return false;
+        foreach (var (network, mask) in _subnets)
+        {
+            if (!network.IsV6 && (uint)mask != 0 && (uint)~mask > 2 && (address.Value & mask) == network.Value && ((uint)address.Value | (uint)mask) == uint.MaxValue) return true;
+        }
+        return false;
+    }
+
     /// <summary>True when <paramref name="address"/> is on one of the stack's subnets.</summary>
     public bool OnLink(NetworkAddress address)
     {

@@ -47,7 +47,7 @@ namespace Consumer
             Tenant = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "tenant", Nic: "e0", Vlan: 0, Cpu: 0,
                     Macs: new ulong[] { 0x023000000001UL }, Ips: build.Addresses("10.3.0.1"),
-                    Bandwidth: 200_000_000L, OutboundBandwidth: null),
+                    Bandwidth: 200_000_000L, OutboundBandwidth: null, PrefixLengths: new[] { 24 }),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // service 'backup': VNIC → virtual network stack (TCP, mutually exclusive VSQs)
@@ -55,7 +55,7 @@ namespace Consumer
                 global::NicBypass.Runtime.Virtualization.VnicRole.Service,
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "backup", Nic: "e0", Vlan: 0, Cpu: 1,
                     Macs: new ulong[] { 0x023000000002UL }, Ips: build.Addresses("10.3.0.2"),
-                    Bandwidth: 50_000_000L, OutboundBandwidth: null),
+                    Bandwidth: 50_000_000L, OutboundBandwidth: null, PrefixLengths: new[] { 24 }),
                 new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 873 }));
 
             // the driver must advertise 2 receive rings, 1 transmit ring and 2 classifier entries matching DestinationMac + DestinationIp

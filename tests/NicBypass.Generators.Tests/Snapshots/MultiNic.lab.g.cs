@@ -66,7 +66,7 @@ namespace Consumer
             Console = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "console", Nic: "mgmt0", Vlan: 0, Cpu: 0,
                     Macs: new ulong[] { 0x021000000001UL }, Ips: build.Addresses("10.0.0.10"),
-                    Bandwidth: null, OutboundBandwidth: null, Multicast: build.Addresses("224.0.0.251")),
+                    Bandwidth: null, OutboundBandwidth: null, Multicast: build.Addresses("224.0.0.251"), PrefixLengths: new[] { 24 }),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // VM 'bastion': VNIC → interface → guest stack
@@ -80,14 +80,14 @@ namespace Consumer
             Compute1 = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "compute1", Nic: "data0", Vlan: 0, Cpu: 1,
                     Macs: new ulong[] { 0x022000000001UL }, Ips: build.Addresses("172.16.0.11"),
-                    Bandwidth: 40_000_000_000L, OutboundBandwidth: null),
+                    Bandwidth: 40_000_000_000L, OutboundBandwidth: null, PrefixLengths: new[] { 16 }),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // VM 'compute2': VNIC → interface → guest stack
             Compute2 = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "compute2", Nic: "data0", Vlan: 0, Cpu: 2,
                     Macs: new ulong[] { 0x022000000002UL }, Ips: build.Addresses("172.16.0.12"),
-                    Bandwidth: 40_000_000_000L, OutboundBandwidth: null),
+                    Bandwidth: 40_000_000_000L, OutboundBandwidth: null, PrefixLengths: new[] { 16 }),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // service 'storage': VNIC → virtual network stack (TCP, mutually exclusive VSQs)

@@ -68,7 +68,7 @@ namespace Consumer
                 global::NicBypass.Runtime.Virtualization.VnicRole.Service,
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "db", Nic: "e1000g0", Vlan: 0, Cpu: 1,
                     Macs: new ulong[] { 0x02005E100001UL }, Ips: build.Addresses("10.1.0.10"),
-                    Bandwidth: 300_000_000L, OutboundBandwidth: null),
+                    Bandwidth: 300_000_000L, OutboundBandwidth: null, PrefixLengths: new[] { 24 }),
                 new global::NicBypass.Runtime.Stacks.StackSettings(Protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp, Ports: new int[] { 5432 }));
 
             // container 'web': VNIC → virtual network stack (TCP, mutually exclusive VSQs)

@@ -51,7 +51,7 @@ namespace Consumer
             Guest1 = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "guest1", Nic: "nge0", Vlan: 0, Cpu: 2,
                     Macs: new ulong[] { 0x020820AC0001UL }, Ips: build.Addresses("192.168.10.11", "fd00::11"),
-                    Bandwidth: 2_000_000_000L, OutboundBandwidth: null),
+                    Bandwidth: 2_000_000_000L, OutboundBandwidth: null, PrefixLengths: new[] { 24, 128 }),
                 global::NicBypass.Runtime.Packets.PacketTransform.ReverseBits);
 
             // VM 'guest2': VNIC → interface → guest stack

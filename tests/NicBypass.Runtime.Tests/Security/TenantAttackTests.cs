@@ -106,6 +106,26 @@ public class TenantAttackTests
     }
 
     [Fact]
+    public void A_packet_from_its_subnets_broadcast_address_is_never_answered()
+    {
+        var (host, wires) = TestHost.Build("""
+            host b {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.2/24; protocols tcp udp; ports 80 }
+            }
+            """);
+        var web = host.NetworkStack("web");
+
+        host.Send("e0", TestFrames.Udp("02:00:00:00:00:01", "10.0.0.2", 80, new byte[8], srcIp: "10.0.0.255"), // no socket: would be port unreachable
+            TestFrames.Tcp("02:00:00:00:00:01", "10.0.0.2", 80, "10.0.0.255"));                               // no listener: would be RST
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(2, web.Counters.Dropped(StackDropReason.InvalidSource));
+        host.Send("e0", TestFrames.Udp("02:00:00:00:00:01", "10.0.0.2", 80, new byte[8], srcIp: "10.0.0.254")); // an ordinary neighbour is answered
+        Assert.NotEmpty(wires["e0"].Frames);
+    }
+
+    [Fact]
     public void An_echo_loop_between_two_echo_services_is_refused_at_the_guest()
     {
         var (host, wires) = TestHost.Build(Topology);
