@@ -12,6 +12,9 @@ public static class NicBypassCli
     /// <summary>Exit code when the input has errors (or a file cannot be read).</summary>
     public const int ErrorExitCode = 1;
 
+    /// <summary>Exit code when a capture is damaged or crafted (its format is wrong at a byte offset the message names).</summary>
+    public const int BadCaptureExitCode = 2;
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("NicBypass: compile .nicdsl host descriptions into virtualized host networking.")

@@ -78,7 +78,7 @@ internal static class ReplayCommand
         catch (CaptureFormatException ex)
         {
             error.WriteLine($"{capturePath}: error: {ex.Message}");
-            return NicBypassCli.ErrorExitCode;
+            return NicBypassCli.BadCaptureExitCode;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
