@@ -34,6 +34,12 @@ public class TapLinuxPeerTests
         }
         Assert.True(peer.Wire.FramesIn > 0 && peer.Wire.FramesOut > 0);
         Assert.Equal(0, peer.Wire.WriteFailures);
+        // Linux's own ARP and neighbour discovery learned each VNIC's MAC from our answers.
+        var neighbours = NetNamespace.Tool("ip", $"-n {peer.Namespace.Name} neigh show dev {TapPeer.Tap}");
+        foreach (var (ip, mac) in new[] { ("10.77.0.1", "02:00:00:00:77:01"), ("10.77.0.2", "02:00:00:00:77:02"), ("fd77::1", "02:00:00:00:77:01"), ("fd77::2", "02:00:00:00:77:02") })
+        {
+            Assert.Matches($@"(?m)^{System.Text.RegularExpressions.Regex.Escape(ip)} lladdr {mac} ", neighbours);
+        }
     }
 
     [Fact]
