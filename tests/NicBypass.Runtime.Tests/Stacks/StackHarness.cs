@@ -44,6 +44,33 @@ internal sealed class StackHarness
     /// <summary>Pumps and moves virtual time from event to event until <paramref name="done"/> (or the time limit).</summary>
     public bool RunUntil(Func<bool> done, double seconds = 60) => Host.RunUntil(done, TimeSpan.FromSeconds(seconds));
 
+    /// <summary>web connects to db's port 5432; runs until both ends are established and the handshake's frames have landed.</summary>
+    public (TcpConnection Client, TcpConnection Server) Connect()
+    {
+        var listener = Db.Stack.ListenTcp(5432);
+        var client = Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        Assert.True(RunUntil(() => listener.TryAccept(out server)), "the handshake completes");
+        Assert.True(RunUntil(() => client.State == TcpState.Established));
+        Host.Pump();
+        return (client, server!);
+    }
+
+    /// <summary>Sends <paramref name="data"/> from <paramref name="client"/> (it must fit its buffer) and runs until <paramref name="server"/> has read it all; what it read.</summary>
+    public byte[] SendAndReceive(TcpConnection client, TcpConnection server, byte[] data, double seconds = 5)
+    {
+        Assert.Equal(data.Length, client.Send(data));
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        Assert.True(RunUntil(() =>
+        {
+            int n;
+            while ((n = server.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            return received.Length == data.Length;
+        }, seconds), $"{received.Length} of {data.Length} bytes arrived");
+        return received.ToArray();
+    }
+
     /// <summary>Every stack's counters add up: received = delivered + answered + dropped.</summary>
     public void AssertBalanced()
     {

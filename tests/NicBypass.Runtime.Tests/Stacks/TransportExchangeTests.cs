@@ -205,27 +205,12 @@ public class TransportExchangeTests(ITestOutputHelper output)
     public void Segments_behind_a_lost_one_are_held_out_of_order_and_delivered_when_the_gap_fills()
     {
         var harness = new StackHarness();
-        var listener = harness.Db.Stack.ListenTcp(5432);
-        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
-        TcpConnection? server = null;
-        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)), "the handshake completes");
-        Assert.True(harness.RunUntil(() => client.State == TcpState.Established));
-        harness.Host.Pump();
+        var (client, server) = harness.Connect();
         var first = harness.Cable.Frames;
         harness.Cable.Lose = frame => frame == first; // the first data segment, and only it
 
         var data = StackHarness.Pattern(20 * 1400, 7); // about twenty segments, all inside the first window
-        Assert.Equal(data.Length, client.Send(data));
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        Assert.True(harness.RunUntil(() =>
-        {
-            int n;
-            while ((n = server!.Read(buffer)) > 0) received.Write(buffer, 0, n);
-            return received.Length == data.Length;
-        }, seconds: 5), $"{received.Length} of {data.Length} bytes arrived");
-
-        Assert.Equal(data, received.ToArray());
+        Assert.Equal(data, harness.SendAndReceive(client, server, data));
         Assert.Equal(1, harness.Cable.Lost);
         var db = harness.Db.Counters;
         Assert.True(db.OutOfOrderHeld >= 10, $"held {db.OutOfOrderHeld}"); // what arrived behind the gap was kept, not dropped
@@ -294,27 +279,12 @@ public class TransportExchangeTests(ITestOutputHelper output)
             var f = frame.Span;
             if (to == harness.Host.Nic("e1").Device && f[14 + 9] == 6 && System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f.Slice(14 + 2)) > 20 + 32 + 12) dataSegments++;
         };
-        var listener = harness.Db.Stack.ListenTcp(5432);
-        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
-        TcpConnection? server = null;
-        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
-        Assert.True(harness.RunUntil(() => client.State == TcpState.Established));
-        harness.Host.Pump();
+        var (client, server) = harness.Connect();
         var first = harness.Cable.Frames;
         harness.Cable.Lose = frame => frame == first + 2; // the third data segment
 
         var data = StackHarness.Pattern(20 * 1448, 9); // twenty full segments in the first window
-        Assert.Equal(data.Length, client.Send(data));
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        Assert.True(harness.RunUntil(() =>
-        {
-            int n;
-            while ((n = server!.Read(buffer)) > 0) received.Write(buffer, 0, n);
-            return received.Length == data.Length;
-        }, seconds: 5));
-
-        Assert.Equal(data, received.ToArray());
+        Assert.Equal(data, harness.SendAndReceive(client, server, data));
         Assert.Equal(21, dataSegments); // twenty, and the lost one once more (going back would resend 18)
         Assert.Equal(1, client.Retransmissions);
     }
