@@ -74,6 +74,70 @@ public class PackageConsumerTests
         Directory.Delete(work, recursive: true);
     }
 
+    [Fact]
+    [Trait("Category", "Package")]
+    public void A_fresh_project_loads_a_nicdsl_file_at_run_time_through_the_hosting_package()
+    {
+        var repository = RepositoryRoot();
+        var work = Directory.CreateTempSubdirectory("nicbypass-hosting-consumer-").FullName;
+        var feed = Path.Combine(work, "feed");
+        var project = Path.Combine(work, "app");
+        Directory.CreateDirectory(project);
+        var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
+        foreach (var packed in new[] { Path.Combine("src", "NicBypass", "NicBypass.csproj"), Path.Combine("src", "NicBypass.Hosting", "NicBypass.Hosting.csproj") })
+        {
+            Run("dotnet", $"pack \"{Path.Combine(repository, packed)}\" --no-build -c {Configuration} -o \"{feed}\" -p:Version={version}", repository);
+        }
+        File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="nicbypass-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        // Only the hosting package: the runtime comes with it (its dependency).
+        File.WriteAllText(Path.Combine(project, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="NicBypass.Hosting" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using NicBypass.Dsl.Text;
+            using NicBypass.Hosting;
+
+            var text = args[0] == "bad" ? "host demo { nic eth0 { model simnic-1g; rx-ring 2 } }"
+                                        : "host demo { nic eth0 { model simnic-1g; rx-rings 2 } vm guest on eth0 { mac 02:00:00:00:00:01; ip 10.0.0.1 } }";
+            var (compilation, host) = HostLoader.Load(new[] { new SourceFile("demo.nicdsl", text) });
+            if (host is null)
+            {
+                foreach (var diagnostic in compilation.Diagnostics) Console.WriteLine(diagnostic);
+                return 1;
+            }
+            host.Nic("eth0").Device.Receive(Frames.EchoRequest("02:aa:00:00:00:09", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1"));
+            host.Pump();
+            Console.WriteLine($"echo replies {host.VirtualMachine("guest").Counters.EchoReplies}");
+            return 0;
+            """);
+
+        Run("dotnet", "build", project);
+        Assert.Contains("echo replies 1", Run("dotnet", "run --no-build -- good", project));
+        var (exit, output) = TryRun("dotnet", "run --no-build -- bad", project);
+        Assert.Equal(1, exit);
+        Assert.Contains("demo.nicdsl(1,41): error NB0002: 'rx-ring' is not a property of nic 'eth0'", output);
+
+        Directory.Delete(work, recursive: true);
+    }
+
     private static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
