@@ -10,7 +10,7 @@ namespace NicBypass.Runtime.Classification;
 /// <param name="Transport">TCP or UDP; <see cref="StackProtocols.None"/>: any traffic (then no ports).</param>
 /// <param name="RemoteIp">With <paramref name="RemotePrefixLength"/>: the senders it selects.</param>
 /// <param name="Bandwidth">Its allocation in bits per second; 0 blocks it; null: no limit of its own.</param>
-/// <param name="Priority">low, medium or high (recorded and reported; the processors do not schedule by it yet).</param>
+/// <param name="Priority">low, medium or high: each batch its VNIC takes is delivered high first, then medium (and no flow), then low.</param>
 public sealed record FlowSettings(
     string Name,
     StackProtocols Transport = StackProtocols.None,

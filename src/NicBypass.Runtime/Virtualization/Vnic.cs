@@ -119,7 +119,11 @@ public sealed class Vnic : IReceiveRingClient
     /// <summary>Its flows, in declaration order: a frame belongs to the first it matches.</summary>
     public IReadOnlyList<Flow> Flows => _flows;
 
-    internal void AddFlow(Flow flow) => _flows = _flows.Append(flow).ToArray();
+    internal void AddFlow(Flow flow)
+    {
+        _flows = _flows.Append(flow).ToArray();
+        _prioritized = _flows.Any(f => RankOf(f) != 1);
+    }
 
     // The rule a classifier was programmed with for this VNIC, and the fields that classifier matches.
     internal void CheckInSoftware(ClassifierRule rule, ClassifierMatch classifierFields) =>
@@ -155,31 +159,70 @@ public sealed class Vnic : IReceiveRingClient
         consumer?.BeginBatch(running);
         try
         {
-        foreach (var descriptor in batch)
-        {
-            var frame = pool.Frame(descriptor);
-            Flow? flow = null;
-            // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
-            var tagged = IsTagged(frame);
-            if (check is not null && !check.Accepts(frame))
+            // With flows of more than one priority, a batch is delivered high first, then medium
+            // (frames of no flow), then low: a busy or full consumer (a full guest ring) meets the
+            // low-priority frames last. Two passes over the batch: match, then deliver by rank.
+            if (_prioritized && batch.Length <= MaxRankedBatch)
             {
-                Counters.Drop(Accounting.DropReason.NoMatch);
-                continue;
-            }
-            if (flows.Length > 0)
-            {
-                EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
-                flow = FlowOf(flows, frame, header);
-                if (flow is not null && !AdmitToFlow(flow, tagged ? frame.Length - EthernetHeader.TagLength : frame.Length))
+                Span<short> flowOf = stackalloc short[batch.Length];
+                for (var i = 0; i < batch.Length; i++)
                 {
-                    continue;
+                    var frame = pool.Frame(batch[i]);
+                    flowOf[i] = -2; // dropped by the software check
+                    if (check is not null && !check.Accepts(frame))
+                    {
+                        Counters.Drop(Accounting.DropReason.NoMatch);
+                        continue;
+                    }
+                    EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
+                    flowOf[i] = (short)IndexOfFlow(flows, frame, header);
+                }
+                for (var rank = 0; rank < 3; rank++)
+                {
+                    for (var i = 0; i < batch.Length; i++)
+                    {
+                        if (flowOf[i] == -2 || RankOf(flowOf[i] >= 0 ? flows[flowOf[i]] : null) != rank) continue;
+                        DeliverOne(batch[i], flowOf[i] >= 0 ? flows[flowOf[i]] : null);
+                    }
                 }
             }
+            else
+            {
+                foreach (var descriptor in batch)
+                {
+                    var frame = pool.Frame(descriptor);
+                    if (check is not null && !check.Accepts(frame))
+                    {
+                        Counters.Drop(Accounting.DropReason.NoMatch);
+                        continue;
+                    }
+                    Flow? flow = null;
+                    if (flows.Length > 0)
+                    {
+                        EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
+                        var index = IndexOfFlow(flows, frame, header);
+                        flow = index >= 0 ? flows[index] : null;
+                    }
+                    DeliverOne(descriptor, flow);
+                }
+            }
+        }
+        finally
+        {
+            consumer?.EndBatch(running, delivered);
+        }
+
+        // Everything after matching: the flow's admission, the VNIC's allocation, the tag, delivery.
+        void DeliverOne(PacketDescriptor descriptor, Flow? flow)
+        {
+            var frame = pool.Frame(descriptor);
+            var tagged = IsTagged(frame);
+            if (flow is not null && !AdmitToFlow(flow, tagged ? frame.Length - EthernetHeader.TagLength : frame.Length)) return;
             if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
                 flow?.Counters.Drop(Accounting.DropReason.Bandwidth);
-                continue;
+                return;
             }
             // Remove the tag in place by sliding the two MACs over it.
             if (tagged)
@@ -193,7 +236,7 @@ public sealed class Vnic : IReceiveRingClient
                 {
                     Counters.Drop(Accounting.DropReason.GuestRingFull);
                     flow?.Counters.Drop(Accounting.DropReason.GuestRingFull);
-                    continue;
+                    return;
                 }
             }
             else
@@ -210,11 +253,6 @@ public sealed class Vnic : IReceiveRingClient
             }
             if (arrived is not null) Latency.Record(takenAt - arrived[descriptor.Slot]);
         }
-        }
-        finally
-        {
-            consumer?.EndBatch(running, delivered);
-        }
         // Counters, costs and buffer returns are settled once per batch, not once per frame.
         if (check is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
         running.ChargeFrames(delivered, bytes);
@@ -223,15 +261,29 @@ public sealed class Vnic : IReceiveRingClient
         pool.Return(batch);
     }
 
-    // The first of its flows the frame matches, or null.
-    private static Flow? FlowOf(Flow[] flows, ReadOnlySpan<byte> frame, in EthernetHeader header)
+    // The index of the first of its flows the frame matches, or -1.
+    private static int IndexOfFlow(Flow[] flows, ReadOnlySpan<byte> frame, in EthernetHeader header)
     {
-        foreach (var flow in flows)
+        for (var i = 0; i < flows.Length; i++)
         {
-            if (flow.Matches(frame, header)) return flow;
+            if (flows[i].Matches(frame, header)) return i;
         }
-        return null;
+        return -1;
     }
+
+    // Delivery order within a batch: high 0, medium (and no flow) 1, low 2.
+    private static int RankOf(Flow? flow) => flow?.Settings.Priority switch
+    {
+        "high" => 0,
+        "low" => 2,
+        _ => 1,
+    };
+
+    // Batches up to this many frames are ranked by priority (a stack buffer of one short a frame).
+    private const int MaxRankedBatch = 4096;
+
+    // Some flow has a priority other than medium: batches are delivered by rank.
+    private bool _prioritized;
 
     // Counts a frame (`length` bytes without a tag) into its flow; false when the flow blocks it
     // or its allocation is spent (counted on both). A classifier that matches ports counts its

@@ -92,4 +92,45 @@ public class FlowTests
         Assert.Equal(flow.Counters.Received - flow.Counters.Delivered, flow.Counters.Dropped(DropReason.Bandwidth));
         Assert.Equal(1000 + flow.Counters.Delivered, host.Vnic("v").Counters.Delivered); // everything else got through
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Under_a_full_guest_ring_a_high_priority_flow_is_delivered_first_and_the_low_one_loses(bool ranked)
+    {
+        // The NIC's processor hands the VM batches of 32 faster than the guest drains its ring of
+        // 256. 8 blocked frames, then 240 of no flow, then 32 alternating between a high and a
+        // low flow: the last batch (24 of them) finds room for 8. Ranked, those 8 are the high
+        // flow's; in arrival order, half and half.
+        var (host, _) = TestHost.Build($$"""
+            host p {
+                nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
+                vm g on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                flow dns on g { transport udp; local-port 53; priority {{(ranked ? "high" : "medium")}} }
+                flow bulk on g { transport udp; local-port 9; priority {{(ranked ? "low" : "medium")}} }
+                flow off on g { transport udp; local-port 19; bandwidth 0 }
+            }
+            """);
+        var device = host.Nic("e0").Device;
+        byte[] To(int port) => TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", (ushort)port, new byte[16]);
+        for (var i = 0; i < 8; i++) device.Receive(To(19));
+        for (var i = 0; i < 240; i++) device.Receive(To(7));
+        for (var i = 0; i < 32; i++) device.Receive(To(i % 2 == 0 ? 9 : 53));
+        host.Pump();
+
+        var vnic = host.Vnic("g");
+        var dns = vnic.Flows.Single(f => f.Name == "dns").Counters;
+        var bulk = vnic.Flows.Single(f => f.Name == "bulk").Counters;
+        Assert.Equal(16, vnic.Counters.Dropped(DropReason.GuestRingFull));
+        if (ranked)
+        {
+            Assert.Equal(4, dns.Dropped(DropReason.GuestRingFull));   // 12 of the last batch's were high: 8 fit
+            Assert.Equal(12, bulk.Dropped(DropReason.GuestRingFull)); // the low flow's all lost
+        }
+        else
+        {
+            Assert.Equal(8, dns.Dropped(DropReason.GuestRingFull));
+            Assert.Equal(8, bulk.Dropped(DropReason.GuestRingFull));
+        }
+    }
 }
