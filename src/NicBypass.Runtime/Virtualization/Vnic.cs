@@ -143,6 +143,26 @@ public sealed class Vnic : IReceiveRingClient
 
     internal void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
     {
+        if (_prioritized && batch.Length <= MaxRankedBatch) ReceiveRanked(batch);
+        else Deliver(batch, batch, default, ranked: false);
+    }
+
+    // With flows of more than one priority, the batch is delivered high first, then medium (and
+    // frames of no flow), then low: a busy or full consumer (a full guest ring) meets the
+    // low-priority frames last. The frames are matched first and put in that order (out of the
+    // common path, which then carries no stack buffers).
+    private void ReceiveRanked(ReadOnlySpan<PacketDescriptor> batch)
+    {
+        Span<PacketDescriptor> ordered = stackalloc PacketDescriptor[batch.Length];
+        Span<short> flowOf = stackalloc short[batch.Length];
+        var count = Rank(batch, Nic.Device.Pool, SoftwareCheck, _flows, ordered, flowOf);
+        Deliver(batch, ordered.Slice(0, count), flowOf, ranked: true);
+    }
+
+    // Delivers `source` (the batch, or its ranked order with each frame's flow in `flowOf`), then
+    // settles counters, costs and every buffer of `batch`.
+    private void Deliver(ReadOnlySpan<PacketDescriptor> batch, ReadOnlySpan<PacketDescriptor> source, ReadOnlySpan<short> flowOf, bool ranked)
+    {
         var pool = Nic.Device.Pool;
         var guest = _interface;
         var consumer = _consumer;
@@ -159,70 +179,39 @@ public sealed class Vnic : IReceiveRingClient
         consumer?.BeginBatch(running);
         try
         {
-            // With flows of more than one priority, a batch is delivered high first, then medium
-            // (frames of no flow), then low: a busy or full consumer (a full guest ring) meets the
-            // low-priority frames last. Two passes over the batch: match, then deliver by rank.
-            if (_prioritized && batch.Length <= MaxRankedBatch)
+        for (var i = 0; i < source.Length; i++)
+        {
+            var descriptor = source[i];
+            var frame = pool.Frame(descriptor);
+            Flow? flow = null;
+            // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
+            var tagged = IsTagged(frame);
+            if (ranked)
             {
-                Span<short> flowOf = stackalloc short[batch.Length];
-                for (var i = 0; i < batch.Length; i++)
-                {
-                    var frame = pool.Frame(batch[i]);
-                    flowOf[i] = -2; // dropped by the software check
-                    if (check is not null && !check.Accepts(frame))
-                    {
-                        Counters.Drop(Accounting.DropReason.NoMatch);
-                        continue;
-                    }
-                    EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
-                    flowOf[i] = (short)IndexOfFlow(flows, frame, header);
-                }
-                for (var rank = 0; rank < 3; rank++)
-                {
-                    for (var i = 0; i < batch.Length; i++)
-                    {
-                        if (flowOf[i] == -2 || RankOf(flowOf[i] >= 0 ? flows[flowOf[i]] : null) != rank) continue;
-                        DeliverOne(batch[i], flowOf[i] >= 0 ? flows[flowOf[i]] : null);
-                    }
-                }
+                if (flowOf[i] >= 0) flow = flows[flowOf[i]];
             }
             else
             {
-                foreach (var descriptor in batch)
+                if (check is not null && !check.Accepts(frame))
                 {
-                    var frame = pool.Frame(descriptor);
-                    if (check is not null && !check.Accepts(frame))
-                    {
-                        Counters.Drop(Accounting.DropReason.NoMatch);
-                        continue;
-                    }
-                    Flow? flow = null;
-                    if (flows.Length > 0)
-                    {
-                        EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
-                        var index = IndexOfFlow(flows, frame, header);
-                        flow = index >= 0 ? flows[index] : null;
-                    }
-                    DeliverOne(descriptor, flow);
+                    Counters.Drop(Accounting.DropReason.NoMatch);
+                    continue;
+                }
+                if (flows.Length > 0)
+                {
+                    EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
+                    flow = FlowOf(flows, frame, header);
                 }
             }
-        }
-        finally
-        {
-            consumer?.EndBatch(running, delivered);
-        }
-
-        // Everything after matching: the flow's admission, the VNIC's allocation, the tag, delivery.
-        void DeliverOne(PacketDescriptor descriptor, Flow? flow)
-        {
-            var frame = pool.Frame(descriptor);
-            var tagged = IsTagged(frame);
-            if (flow is not null && !AdmitToFlow(flow, tagged ? frame.Length - EthernetHeader.TagLength : frame.Length)) return;
+            if (flow is not null && !AdmitToFlow(flow, tagged ? frame.Length - EthernetHeader.TagLength : frame.Length))
+            {
+                continue;
+            }
             if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
                 flow?.Counters.Drop(Accounting.DropReason.Bandwidth);
-                return;
+                continue;
             }
             // Remove the tag in place by sliding the two MACs over it.
             if (tagged)
@@ -236,7 +225,7 @@ public sealed class Vnic : IReceiveRingClient
                 {
                     Counters.Drop(Accounting.DropReason.GuestRingFull);
                     flow?.Counters.Drop(Accounting.DropReason.GuestRingFull);
-                    return;
+                    continue;
                 }
             }
             else
@@ -253,12 +242,24 @@ public sealed class Vnic : IReceiveRingClient
             }
             if (arrived is not null) Latency.Record(takenAt - arrived[descriptor.Slot]);
         }
+        }
+        finally
+        {
+            consumer?.EndBatch(running, delivered);
+        }
         // Counters, costs and buffer returns are settled once per batch, not once per frame.
         if (check is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
         running.ChargeFrames(delivered, bytes);
         Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;
         pool.Return(batch);
+    }
+
+    // The first of its flows the frame matches, or null.
+    private static Flow? FlowOf(Flow[] flows, ReadOnlySpan<byte> frame, in EthernetHeader header)
+    {
+        var index = IndexOfFlow(flows, frame, header);
+        return index >= 0 ? flows[index] : null;
     }
 
     // The index of the first of its flows the frame matches, or -1.
@@ -271,6 +272,37 @@ public sealed class Vnic : IReceiveRingClient
         return -1;
     }
 
+    // Puts `batch` into `ordered` by priority (high, medium and no flow, low), each frame's flow
+    // index beside it; frames the software check refuses are counted and left out. How many remain.
+    private int Rank(ReadOnlySpan<PacketDescriptor> batch, PacketBufferPool pool, DestinationFilter? check, Flow[] flows,
+        Span<PacketDescriptor> ordered, Span<short> flowOf)
+    {
+        Span<short> matched = stackalloc short[batch.Length];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var frame = pool.Frame(batch[i]);
+            if (check is not null && !check.Accepts(frame))
+            {
+                Counters.Drop(Accounting.DropReason.NoMatch);
+                matched[i] = -2;
+                continue;
+            }
+            EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
+            matched[i] = (short)IndexOfFlow(flows, frame, header);
+        }
+        var count = 0;
+        for (var rank = 0; rank < 3; rank++)
+        {
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (matched[i] == -2 || RankOf(matched[i] >= 0 ? flows[matched[i]] : null) != rank) continue;
+                ordered[count] = batch[i];
+                flowOf[count++] = matched[i];
+            }
+        }
+        return count;
+    }
+
     // Delivery order within a batch: high 0, medium (and no flow) 1, low 2.
     private static int RankOf(Flow? flow) => flow?.Settings.Priority switch
     {
@@ -279,8 +311,8 @@ public sealed class Vnic : IReceiveRingClient
         _ => 1,
     };
 
-    // Batches up to this many frames are ranked by priority (a stack buffer of one short a frame).
-    private const int MaxRankedBatch = 4096;
+    // Batches up to this many frames are ranked by priority (they are Processor.BatchSize, 32, or smaller).
+    private const int MaxRankedBatch = 256;
 
     // Some flow has a priority other than medium: batches are delivered by rank.
     private bool _prioritized;
