@@ -148,6 +148,24 @@ public class TapLinuxPeerTests
         Assert.True(peer.Host.NetworkStack("c1").Stack.Counters.Retransmissions > 0, "the container's own sends were lost and sent again");
     }
 
+    [Fact]
+    public async Task Four_megabytes_over_a_tap_that_reorders_five_percent_come_back_intact_and_held_not_dropped()
+    {
+        await using var peer = TapPeer.Start();
+        peer.Wire.LossSeed = 6;
+        peer.Wire.ReorderRate = 0.05; // one frame in twenty from Linux arrives after the next one
+        var data = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        var received = await Exchange(socket, data, TimeSpan.FromSeconds(120));
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        Assert.True(peer.Wire.Reordered > 0);
+        var stack = peer.Host.NetworkStack("c1").Stack.Counters;
+        Assert.True(stack.OutOfOrderHeld > 0, "the segments that overtook were held");
+        Assert.Equal(0, stack.Dropped(Runtime.Stacks.StackDropReason.OutOfOrder));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

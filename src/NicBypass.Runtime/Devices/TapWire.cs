@@ -67,6 +67,28 @@ public sealed class TapWire : IWire, IDisposable
         }
     }
 
+    /// <summary>
+    /// The share of frames from Linux the wire holds back and hands the NIC after the next one
+    /// (netem's reorder, one frame at a time; seeded by <see cref="LossSeed"/>): counted in
+    /// <see cref="Reordered"/>. A held frame goes in at the next read timeout if nothing follows it.
+    /// </summary>
+    public double ReorderRate
+    {
+        get => _reorderRate;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0.0);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1.0);
+            _reorderRate = value;
+        }
+    }
+
+    /// <summary>Frames from Linux delivered after the frame that followed them (<see cref="ReorderRate"/>).</summary>
+    public long Reordered => Interlocked.Read(ref _reordered);
+
+    private double _reorderRate;
+    private long _reordered;
+
     /// <summary>Frames lost on purpose (<see cref="LossRate"/>), both directions.</summary>
     public long Lost => Interlocked.Read(ref _lost);
 
@@ -127,25 +149,51 @@ public sealed class TapWire : IWire, IDisposable
     private void ReadLoop()
     {
         var buffer = new byte[TapDevice.MaxFrameLength];
+        var held = new byte[TapDevice.MaxFrameLength]; // a frame held back to arrive after the next one
+        var heldLength = 0;
         try
         {
             while (!_stopReading)
             {
                 var length = Device.Read(buffer, ReadTimeout);
-                if (length == 0 || _stopReading) continue;
+                if (_stopReading) break;
+                if (length == 0)
+                {
+                    if (heldLength > 0) Release(held, ref heldLength); // nothing followed it
+                    continue;
+                }
                 if (_lossRate > 0 && _inLoss.NextDouble() < _lossRate)
                 {
                     Interlocked.Increment(ref _lost);
                     continue;
                 }
+                if (heldLength == 0 && _reorderRate > 0 && _inLoss.NextDouble() < _reorderRate)
+                {
+                    buffer.AsSpan(0, length).CopyTo(held);
+                    heldLength = length;
+                    continue;
+                }
                 _nic.Receive(buffer.AsSpan(0, length));
                 Interlocked.Increment(ref _framesIn);
+                if (heldLength > 0)
+                {
+                    Interlocked.Increment(ref _reordered);
+                    Release(held, ref heldLength);
+                }
             }
+            if (heldLength > 0) Release(held, ref heldLength);
         }
         catch (Exception e) when (e is TapDeviceException or ObjectDisposedException)
         {
             if (!_stopReading) ReadError = e;
         }
+    }
+
+    private void Release(byte[] held, ref int length)
+    {
+        _nic.Receive(held.AsSpan(0, length));
+        Interlocked.Increment(ref _framesIn);
+        length = 0;
     }
 
     public void Dispose()
