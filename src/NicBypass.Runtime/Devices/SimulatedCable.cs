@@ -59,6 +59,24 @@ public sealed class SimulatedCable
         return this;
     }
 
+    /// <summary>Extra one-way delay drawn per frame, uniformly in [0, <see cref="Jitter"/>] (netem's delay jitter), seeded.</summary>
+    public TimeSpan Jitter { get; private set; }
+
+    private readonly Dictionary<SimulatedNic, long> _lastArrival = new(); // per direction: frames never overtake
+
+    /// <summary>
+    /// Adds jitter to the cable's delay (netem's <c>delay LATENCY JITTER</c>): each frame waits a
+    /// further random span in [0, <paramref name="jitter"/>] (from the cable's seed), but never
+    /// arrives before a frame sent ahead of it in its direction — a cable delivers in order.
+    /// </summary>
+    public SimulatedCable WithJitter(TimeSpan jitter, TimeProvider time)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(jitter, TimeSpan.Zero);
+        Jitter = jitter;
+        _time = time;
+        return this;
+    }
+
     /// <summary>Delivers the frames whose delay has passed; true if it delivered any.</summary>
     public bool DeliverDue()
     {
@@ -128,7 +146,7 @@ public sealed class SimulatedCable
             Lost++;
             return;
         }
-        if ((Latency > TimeSpan.Zero || RateBitsPerSecond > 0) && _time is { } time)
+        if ((Latency > TimeSpan.Zero || RateBitsPerSecond > 0 || Jitter > TimeSpan.Zero) && _time is { } time)
         {
             var now = time.GetTimestamp();
             var arrives = now;
@@ -147,6 +165,12 @@ public sealed class SimulatedCable
                 arrives = start + serialize;
             }
             arrives += (long)(Latency.TotalSeconds * time.TimestampFrequency);
+            if (Jitter > TimeSpan.Zero)
+            {
+                arrives += (long)(_random.NextDouble() * Jitter.TotalSeconds * time.TimestampFrequency);
+                arrives = Math.Max(arrives, _lastArrival.GetValueOrDefault(to)); // in order, as a cable is
+                _lastArrival[to] = arrives;
+            }
             Tap?.Invoke(to, frame.ToArray());
             _inFlight.Enqueue((to, frame.ToArray()), (arrives, _sequence++));
             return;

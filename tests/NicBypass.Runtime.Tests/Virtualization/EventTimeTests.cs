@@ -22,6 +22,44 @@ public class EventTimeTests
     }
 
     [Fact]
+    public void A_cable_with_jitter_spreads_arrivals_keeps_their_order_and_repeats_with_its_seed()
+    {
+        // 50 datagrams, one a millisecond, over a cable 1 ms + up to 2 ms of jitter away: each
+        // takes between 1 and 3 ms, they arrive in the order sent, and the same seed gives the
+        // same delays.
+        long[] Delays(int seed)
+        {
+            var harness = new StackHarness(seed: seed);
+            harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(1), harness.Clock).WithJitter(TimeSpan.FromMilliseconds(2), harness.Clock));
+            harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+            var socket = harness.Db.Stack.BindUdp(5353);
+            var sender = harness.Web.Stack.BindUdp();
+            var delays = new List<long>();
+            var order = new List<byte>();
+            var buffer = new byte[4];
+            // Time in steps of 0.1 ms: a datagram goes out every 10th step; arrivals are read at each.
+            for (var step = 0; step <= 600 && order.Count < 50; step++)
+            {
+                harness.Host.RunTo(step * 100_000L);
+                if (step % 10 == 0 && step / 10 < 50) sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new[] { (byte)(step / 10) });
+                while (socket.TryReceive(buffer, out _, out _))
+                {
+                    delays.Add(harness.Clock.Nanoseconds - buffer[0] * 1_000_000L);
+                    order.Add(buffer[0]);
+                }
+            }
+            Assert.Equal(Enumerable.Range(0, 50).Select(i => (byte)i), order); // in order, as a cable delivers
+            Assert.All(delays, d => Assert.InRange(d, 1_000_000, 3_100_000)); // read within 0.1 ms of arriving
+            return delays.ToArray();
+        }
+
+        var first = Delays(seed: 3);
+        Assert.True(first.Distinct().Count() > 10, $"the delays are spread, not all 1 ms: {string.Join(", ", first)}");
+        Assert.Equal(first, Delays(seed: 3));
+        Assert.NotEqual(first, Delays(seed: 4));
+    }
+
+    [Fact]
     public void A_cable_with_a_rate_serializes_frames_one_after_another()
     {
         var harness = new StackHarness();
