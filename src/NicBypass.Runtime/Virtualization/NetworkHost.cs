@@ -463,11 +463,18 @@ public sealed class NetworkHost
         // IP and transport (and several workers) may count at once now.
         foreach (var stack in _stacks) stack.Counters.Shared = true;
         _threads = new List<Thread>();
+        var cores = ThreadPinning.AllowedCpus();
+        if (cores.Length == 0) cores = new[] { 0 };
+        var pinned = 0;
         foreach (var processor in AllProcessors)
         {
             processor.Threaded = true;
+            // Each processor's thread on a core of its own, round robin over the cores the process
+            // may use (the host's processors may outnumber the machine's).
+            var core = cores[pinned++ % cores.Length];
             var thread = new Thread(() =>
             {
+                processor.PinnedCpu = ThreadPinning.PinCurrentThread(core);
                 while (!token.IsCancellationRequested)
                 {
                     processor.Wait(interval, token);

@@ -117,6 +117,9 @@ public sealed class Processor : IInterruptTarget
 
     public int Id { get; }
 
+    /// <summary>In threaded mode, the machine CPU its thread is pinned to (null: not pinned — not Linux, or refused).</summary>
+    public int? PinnedCpu { get; internal set; }
+
     public long HardwareInterrupts { get; private set; }
 
     public long SoftwareInterrupts { get; private set; }

@@ -41,6 +41,33 @@ public class ThreadedModeTests
     }
 
     [Fact]
+    public void In_threaded_mode_each_processors_thread_is_pinned_to_a_core_round_robin()
+    {
+        var (host, _) = TestHost.Build("""
+            host t {
+                cpus 3
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+            }
+            """);
+        host.StartThreads();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (host.Processors.Any(p => p.PinnedCpu is null) && DateTime.UtcNow < deadline) Thread.Sleep(5);
+        host.StopThreads();
+
+        if (!OperatingSystem.IsLinux()) return; // pinning is Linux's sched_setaffinity
+        var cores = Runtime.Virtualization.ThreadPinning.AllowedCpus(); // the CPUs this process may run on
+        foreach (var processor in host.Processors)
+        {
+            Assert.NotNull(processor.PinnedCpu);
+            Assert.Contains(processor.PinnedCpu!.Value, cores);
+        }
+        // Three host processors on this machine's cores in turn: no two on one core while there are cores to spare.
+        var distinct = host.Processors.Select(p => p.PinnedCpu).Distinct().Count();
+        Assert.Equal(Math.Min(3, cores.Length), distinct);
+    }
+
+    [Fact]
     public async Task A_tcp_byte_stream_crosses_real_threads_and_a_lossy_cable_intact()
     {
         var (host, _) = TestHost.Build(StackHarness.Topology); // the system clock: real timers
