@@ -19,39 +19,7 @@ public class PackageConsumerTests
     [Trait("Category", "Package")]
     public void A_fresh_project_consumes_the_package_builds_runs_and_gets_located_errors()
     {
-        var repository = RepositoryRoot();
-        var work = Directory.CreateTempSubdirectory("nicbypass-consumer-").FullName;
-        var feed = Path.Combine(work, "feed");
-        var project = Path.Combine(work, "app");
-        Directory.CreateDirectory(project);
-        // A version of its own, so the global package cache never serves an older pack.
-        var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
-
-        // The solution build has already compiled everything the package holds.
-        Run("dotnet", $"pack \"{Path.Combine(repository, "src", "NicBypass", "NicBypass.csproj")}\" --no-build -c {Configuration} -o \"{feed}\" -p:Version={version}", repository);
-
-        File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="nicbypass-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(project, "App.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="NicBypass" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        var (work, project) = Consumer("nicbypass-consumer-", "NicBypass", Path.Combine("src", "NicBypass", "NicBypass.csproj"));
         const string topology = "host demo {\n    nic eth0 { model simnic-1g; rx-rings 2 }\n    vm guest on eth0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }\n}\n";
         File.WriteAllText(Path.Combine(project, "demo.nicdsl"), topology);
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
@@ -78,39 +46,9 @@ public class PackageConsumerTests
     [Trait("Category", "Package")]
     public void A_fresh_project_loads_a_nicdsl_file_at_run_time_through_the_hosting_package()
     {
-        var repository = RepositoryRoot();
-        var work = Directory.CreateTempSubdirectory("nicbypass-hosting-consumer-").FullName;
-        var feed = Path.Combine(work, "feed");
-        var project = Path.Combine(work, "app");
-        Directory.CreateDirectory(project);
-        var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
-        foreach (var packed in new[] { Path.Combine("src", "NicBypass", "NicBypass.csproj"), Path.Combine("src", "NicBypass.Hosting", "NicBypass.Hosting.csproj") })
-        {
-            Run("dotnet", $"pack \"{Path.Combine(repository, packed)}\" --no-build -c {Configuration} -o \"{feed}\" -p:Version={version}", repository);
-        }
-        File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="nicbypass-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        // Only the hosting package: the runtime comes with it (its dependency).
-        File.WriteAllText(Path.Combine(project, "App.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="NicBypass.Hosting" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        // Only the hosting package is referenced: the runtime comes with it (its dependency).
+        var (work, project) = Consumer("nicbypass-hosting-consumer-", "NicBypass.Hosting",
+            Path.Combine("src", "NicBypass", "NicBypass.csproj"), Path.Combine("src", "NicBypass.Hosting", "NicBypass.Hosting.csproj"));
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using NicBypass.Dsl.Text;
             using NicBypass.Hosting;
@@ -136,6 +74,46 @@ public class PackageConsumerTests
         Assert.Contains("demo.nicdsl(1,41): error NB0002: 'rx-ring' is not a property of nic 'eth0'", output);
 
         Directory.Delete(work, recursive: true);
+    }
+
+    // A fresh console project in a temporary folder that references `reference` from a local
+    // folder feed holding `packed` (packed here, from the solution's build), at a version of its
+    // own so the global package cache never serves an older pack.
+    private static (string Work, string Project) Consumer(string prefix, string reference, params string[] packed)
+    {
+        var repository = RepositoryRoot();
+        var work = Directory.CreateTempSubdirectory(prefix).FullName;
+        var feed = Path.Combine(work, "feed");
+        var project = Path.Combine(work, "app");
+        Directory.CreateDirectory(project);
+        var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
+        foreach (var file in packed)
+        {
+            Run("dotnet", $"pack \"{Path.Combine(repository, file)}\" --no-build -c {Configuration} -o \"{feed}\" -p:Version={version}", repository);
+        }
+        File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="nicbypass-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(project, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="{reference}" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        return (work, project);
     }
 
     private static string RepositoryRoot()

@@ -192,20 +192,8 @@ public class TapLinuxPeerTests
     public async Task A_container_connects_out_to_a_linux_server_and_gets_its_bytes_back()
     {
         await using var peer = TapPeer.Start();
-        using var listener = peer.Namespace.Run(() =>
-        {
-            var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            l.Bind(new IPEndPoint(TapPeer.LinuxIp, 9000));
-            l.Listen();
-            return l;
-        });
-        var server = Task.Run(async () =>
-        {
-            using var accepted = await listener.AcceptAsync();
-            using var stream = new NetworkStream(accepted);
-            await stream.CopyToAsync(stream); // Linux echoes
-            accepted.Shutdown(SocketShutdown.Send);
-        });
+        using var listener = peer.Namespace.ListenTcp(new IPEndPoint(TapPeer.LinuxIp, 9000));
+        var server = NetNamespace.EchoOnce(listener); // Linux echoes
         var stack = peer.Host.NetworkStack("c1").Stack;
         var connection = stack.ConnectTcp(new Runtime.Stacks.NetworkEndpoint(Runtime.Stacks.NetworkAddress.From(TapPeer.LinuxIp), 9000));
         await connection.Connected.WaitAsync(Timeout);
@@ -243,13 +231,7 @@ public class TapLinuxPeerTests
             File.WriteAllText("/proc/sys/net/ipv4/conf/all/arp_ignore", "1");
             return 0;
         });
-        using var listener = peer.Namespace.Run(() =>
-        {
-            var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            l.Bind(new IPEndPoint(IPAddress.Parse("10.99.0.1"), 9000));
-            l.Listen();
-            return l;
-        });
+        using var listener = peer.Namespace.ListenTcp(new IPEndPoint(IPAddress.Parse("10.99.0.1"), 9000));
         var accept = listener.AcceptAsync();
 
         var connection = peer.Host.NetworkStack("c1").Stack.ConnectTcp(Runtime.Stacks.NetworkEndpoint.Parse("10.99.0.1", 9000));

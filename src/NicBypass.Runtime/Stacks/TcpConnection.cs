@@ -569,19 +569,7 @@ public sealed class TcpConnection
         {
             var (left, right) = blocks[i];
             if (!After(right, left) || !After(right, ack) || After(right, _sndMax) || Before(left, _sndUna)) continue; // stale or forged
-            var start = left;
-            var end = right;
-            var at = 0;
-            for (var j = 0; j < board.Count;)
-            {
-                var (s, e) = board[j];
-                if (Before(e, start)) { at = j + 1; j++; continue; }
-                if (After(s, end)) break;
-                start = Before(s, start) ? s : start;
-                end = After(e, end) ? e : end;
-                board.RemoveAt(j);
-            }
-            if (board.Count < MaxOutOfOrderRanges) board.Insert(at, (start, end));
+            AddRange(board, left, right);
         }
         // What the cumulative ACK covers is no longer on the board.
         while (board.Count > 0 && !After(board[0].End, ack)) board.RemoveAt(0);
@@ -684,23 +672,8 @@ public sealed class TcpConnection
         var length = (int)Math.Min((uint)payload.Length, window - offset);
         if (length == 0 && !fin) return false;
         _held ??= new List<(uint Start, uint End)>();
-        var start = sequence;
-        var end = sequence + (uint)length;
-        // Merge with every range it overlaps or touches; insert in order.
-        var at = 0;
-        var merged = false;
-        for (var i = 0; i < _held.Count;)
-        {
-            var (s, e) = _held[i];
-            if (Before(e, start)) { at = i + 1; i++; continue; }
-            if (After(s, end)) break;
-            start = Before(s, start) ? s : start;
-            end = After(e, end) ? e : end;
-            _held.RemoveAt(i);
-            merged = true;
-        }
-        if (!merged && _held.Count >= MaxOutOfOrderRanges) return false;
-        if (length > 0 || merged) _held.Insert(at, (start, end));
+        // A FIN alone needs no range; data does, and one range too many is refused.
+        if (length > 0 && !AddRange(_held, sequence, sequence + (uint)length)) return false;
         _lastHeld = sequence;
         if (length > 0)
         {
@@ -712,6 +685,28 @@ public sealed class TcpConnection
         }
         if (fin && length == payload.Length) _heldFin = sequence + (uint)length;
         StackCounters.AddShared(ref _stack.Counters._outOfOrderHeld);
+        return true;
+    }
+
+    // Merges [start, end) into `ranges` (sorted, disjoint, compared modulo 2^32) together with
+    // every range it overlaps or touches; false when it touches none and the list already holds
+    // MaxOutOfOrderRanges. The out-of-order queue and the SACK scoreboard keep their ranges so.
+    private static bool AddRange(List<(uint Start, uint End)> ranges, uint start, uint end)
+    {
+        var at = 0;
+        var merged = false;
+        for (var i = 0; i < ranges.Count;)
+        {
+            var (s, e) = ranges[i];
+            if (Before(e, start)) { at = i + 1; i++; continue; }
+            if (After(s, end)) break;
+            start = Before(s, start) ? s : start;
+            end = After(e, end) ? e : end;
+            ranges.RemoveAt(i);
+            merged = true;
+        }
+        if (!merged && ranges.Count >= MaxOutOfOrderRanges) return false;
+        ranges.Insert(at, (start, end));
         return true;
     }
 

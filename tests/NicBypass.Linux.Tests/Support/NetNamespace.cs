@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace NicBypass.Linux.Tests;
@@ -64,6 +66,40 @@ internal sealed class NetNamespace : IDisposable
         thread.Join();
         if (failure is not null) throw new InvalidOperationException($"inside namespace {Name}: {failure.Message}", failure);
         return result;
+    }
+
+    /// <summary>A TCP socket listening on <paramref name="at"/> inside the namespace (Linux's side of a test).</summary>
+    public Socket ListenTcp(IPEndPoint at) => Run(() =>
+    {
+        var listener = new Socket(at.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(at);
+        listener.Listen();
+        return listener;
+    });
+
+    /// <summary>A TCP socket made inside the namespace, connected to <paramref name="to"/> within <paramref name="timeout"/>.</summary>
+    public Socket ConnectTcp(IPEndPoint to, TimeSpan timeout) => Run(() =>
+    {
+        var socket = new Socket(to.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (!socket.ConnectAsync(to).Wait(timeout)) throw new TimeoutException($"connect to {to} took over {timeout.TotalSeconds} s");
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    });
+
+    /// <summary>Linux as an echo server: accepts one connection on <paramref name="listener"/>, sends back every byte, then its FIN after the peer's.</summary>
+    public static async Task EchoOnce(Socket listener)
+    {
+        using var accepted = await listener.AcceptAsync();
+        using var stream = new NetworkStream(accepted);
+        await stream.CopyToAsync(stream);
+        accepted.Shutdown(SocketShutdown.Send);
     }
 
     private void Enter()

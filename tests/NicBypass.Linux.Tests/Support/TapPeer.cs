@@ -77,21 +77,7 @@ internal sealed class TapPeer : IAsyncDisposable
     }
 
     /// <summary>A socket made inside the namespace (the Linux side), connected to <paramref name="to"/>.</summary>
-    public Socket ConnectTcp(IPEndPoint to, TimeSpan timeout) => Namespace.Run(() =>
-    {
-        var socket = new Socket(to.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            var connect = socket.ConnectAsync(to);
-            if (!connect.Wait(timeout)) throw new TimeoutException($"connect to {to} took over {timeout.TotalSeconds} s");
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    });
+    public Socket ConnectTcp(IPEndPoint to, TimeSpan timeout) => Namespace.ConnectTcp(to, timeout);
 
     public async ValueTask DisposeAsync()
     {

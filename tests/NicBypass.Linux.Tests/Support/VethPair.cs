@@ -24,20 +24,8 @@ internal sealed class VethPair : IDisposable
         right.Ip("addr add 10.78.0.2/24 dev nbvb");
         left.Ip("link set nbva up");
         right.Ip("link set nbvb up");
-        _listener = right.Run(() =>
-        {
-            var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(Server);
-            listener.Listen();
-            return listener;
-        });
-        _echo = Task.Run(async () =>
-        {
-            using var accepted = await _listener.AcceptAsync();
-            using var stream = new NetworkStream(accepted);
-            await stream.CopyToAsync(stream);
-            accepted.Shutdown(SocketShutdown.Send);
-        });
+        _listener = right.ListenTcp(Server);
+        _echo = NetNamespace.EchoOnce(_listener);
     }
 
     public NetNamespace Left { get; }
@@ -64,12 +52,7 @@ internal sealed class VethPair : IDisposable
     }
 
     /// <summary>A client socket on the left, connected to the echo server.</summary>
-    public Socket Connect() => Left.Run(() =>
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Connect(Server);
-        return socket;
-    });
+    public Socket Connect() => Left.ConnectTcp(Server, TimeSpan.FromSeconds(30));
 
     public void Dispose()
     {
