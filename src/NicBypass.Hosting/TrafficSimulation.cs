@@ -61,7 +61,6 @@ public static class TrafficSimulation
         }
         var streams = new List<Stream>();
         var random = new Random(options.Seed);
-        var applications = new List<UdpSocket>();
         foreach (var nic in host.Nics)
         {
             var vnics = host.Vnics.Where(v => v.Nic == nic).ToList();
@@ -72,7 +71,7 @@ public static class TrafficSimulation
             {
                 var interval = 8e9 * size / RateOf(vnic, vnics.Count, options);
                 total += 1e9 / interval;
-                streams.Add(new Stream(nic, host.NetworkStackOf(vnic) is { } vns ? Datagram(vns, size, applications) : Frame(vnic, size), interval));
+                streams.Add(new Stream(nic, host.NetworkStackOf(vnic) is { } vns ? Datagram(vns, size) : Frame(vnic, size), interval));
             }
             if (options.Mix)
             {
@@ -85,22 +84,17 @@ public static class TrafficSimulation
         var queue = new PriorityQueue<int, double>();
         for (var i = 0; i < streams.Count; i++) queue.Enqueue(i, streams[i].Interval * (i + 1) / (streams.Count + 1));
         var sinceProgress = 0L;
-        var sincePump = 0;
-        var lastPump = 0L;
+        host.RunTo(clock.Nanoseconds); // the whole host looks once; from here on only offers happen between runs
         var due = host.NextDue();
         while (queue.TryDequeue(out var index, out var at))
         {
             if (at >= end) continue;
             // Whatever falls due before this frame is offered (a frame landing off the wire, a
             // processor finishing a step, a timer) runs first, each at its time; otherwise the
-            // clock just moves. The host is also run every 16 frames, and at least every
-            // millisecond, so the applications read as they go.
-            if (due <= (long)at || ++sincePump == 16 || (long)at - lastPump >= 1_000_000)
+            // clock just moves. Only what has work runs (the host's scheduler).
+            if (due <= (long)at)
             {
-                host.RunTo((long)at);
-                Read(applications);
-                sincePump = 0;
-                lastPump = (long)at;
+                host.RunAwakeTo((long)at);
                 due = host.NextDue();
             }
             else if (clock.Nanoseconds < (long)at)
@@ -117,10 +111,9 @@ public static class TrafficSimulation
                 progress(at / end);
             }
         }
-        host.RunTo(Math.Max(clock.Nanoseconds, end));
+        host.RunAwakeTo(Math.Max(clock.Nanoseconds, end));
         // What the link carried before the end lands after it: let it land (it was carried).
-        while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunTo(host.NextDue());
-        Read(applications);
+        while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunAwakeTo(host.NextDue());
         progress?.Invoke(1);
         return host.Report(options.Seconds);
     }
@@ -137,7 +130,7 @@ public static class TrafficSimulation
     // A UDP datagram of `size` bytes (Ethernet frame) from 198.18.0.1:40000 (or 2001:db8::1) to the
     // stack's first address, on the first declared port it serves UDP on (bound here as its
     // application), else port 9 (discard), which nobody serves.
-    private static byte[][] Datagram(VirtualNetworkStack vns, int size, List<UdpSocket> applications)
+    private static byte[][] Datagram(VirtualNetworkStack vns, int size)
     {
         var stack = vns.Stack;
         if (stack.Addresses.Count == 0) return Frame(vns.Vnic, size);
@@ -149,7 +142,8 @@ public static class TrafficSimulation
         {
             try
             {
-                applications.Add(stack.BindUdp(application));
+                // The application reads each datagram as it arrives (in place, on the stack's processor).
+                stack.BindUdp(application).Handler = static (_, _) => { };
             }
             catch (InvalidOperationException)
             {
@@ -162,15 +156,6 @@ public static class TrafficSimulation
             Frames.Udp(0x02AA_0000_0001UL, vns.Vnic.Macs[0], new IPEndPoint(source.ToIPAddress(), 40000), new IPEndPoint(destination.ToIPAddress(), port ?? 9),
                 new byte[size - headers], vns.Vnic.Vlan),
         };
-    }
-
-    private static void Read(List<UdpSocket> applications)
-    {
-        Span<byte> buffer = stackalloc byte[16];
-        foreach (var socket in applications)
-        {
-            while (socket.TryReceive(buffer, out _, out _)) { }
-        }
     }
 
     private static byte[] Tag(byte[] frame, int vlan)

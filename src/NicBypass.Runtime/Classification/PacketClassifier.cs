@@ -62,7 +62,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         set
         {
             _defaultRing = value;
-            Rebuild();
+            _stale = true;
         }
     }
 
@@ -83,7 +83,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         _table.Set(rule.Mac, _rules.Count - 1);
         _lookup = _table;
         _fieldLookup = null;
-        Rebuild();
+        _stale = true;
     }
 
     public bool Remove(ulong mac)
@@ -94,12 +94,13 @@ internal sealed class PacketClassifier : IClassifierProgramming
         _table.Rebuild(_rules.Select((r, i) => (r.Mac, i)));
         _lookup = _table;
         _fieldLookup = null;
-        Rebuild();
+        _stale = true;
         return true;
     }
 
     public void LoadLookup(IMacLookup lookup)
     {
+        EnsureBuilt();
         for (var i = 0; i < _rules.Count; i++)
         {
             if (lookup.Lookup(_rules[i].Mac) != i)
@@ -121,6 +122,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
     /// </summary>
     public ClassifyResult Classify(ReadOnlySpan<byte> frame, in EthernetHeader header, out int rule)
     {
+        if (_stale) Rebuild();
         if (header.IsGroup)
         {
             rule = -1;
@@ -149,14 +151,28 @@ internal sealed class PacketClassifier : IClassifierProgramming
         return _defaultRing >= 0 ? ClassifyResult.Default : ClassifyResult.NoMatch;
     }
 
-    public int RingOf(int rule) => _ring[rule];
+    public int RingOf(int rule)
+    {
+        EnsureBuilt();
+        return _ring[rule];
+    }
 
     /// <summary>True when some rule has blocked flows this classifier drops itself.</summary>
-    public bool BlocksFlows { get; private set; }
+    public bool BlocksFlows
+    {
+        get
+        {
+            EnsureBuilt();
+            return _blocksFlows;
+        }
+    }
+
+    private bool _blocksFlows;
 
     /// <summary>The blocked flow of rule <paramref name="rule"/>'s VNIC that the frame belongs to, if this classifier can tell; else null.</summary>
     public Flow? BlockedFlow(int rule, ReadOnlySpan<byte> frame, in EthernetHeader header)
     {
+        EnsureBuilt();
         if (_blocked[rule] is not { } flows) return null;
         foreach (var flow in flows)
         {
@@ -165,11 +181,16 @@ internal sealed class PacketClassifier : IClassifierProgramming
         return null;
     }
 
-    public TrafficCounters CountersOf(int rule) => _counters[rule];
+    public TrafficCounters CountersOf(int rule)
+    {
+        EnsureBuilt();
+        return _counters[rule];
+    }
 
     /// <summary>The replication route for group frame <paramref name="header"/>: its group's members in its VLAN, and the default ring.</summary>
     public bool TryGetGroupRoute(in EthernetHeader header, out GroupRoute route)
     {
+        EnsureBuilt();
         if (_groups.TryGetValue(GroupKey(header), out route!)) return true;
         route = _defaultRoute!;
         return route is not null;
@@ -178,6 +199,15 @@ internal sealed class PacketClassifier : IClassifierProgramming
     // Group routes are keyed by group MAC and VLAN; a classifier that cannot match VLANs keys
     // every VLAN as one (the VNIC then checks the VLAN in software).
     private ulong GroupKey(in EthernetHeader header) => header.Destination | (ulong)(_matchVlan ? header.Vlan : 0) << 48;
+
+    private void EnsureBuilt()
+    {
+        if (_stale) Rebuild();
+    }
+
+    // Rules changed since the arrays were built: they are rebuilt once, when next read — a host
+    // of thousands of VNICs programs its classifier rule by rule without rebuilding each time.
+    private bool _stale;
 
     // Flattens the rules into the arrays the hot path reads, and the group routes.
     private void Rebuild()
@@ -191,7 +221,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         // matches ports) are dropped here, before any ring or processor sees them.
         _blocked = _rules.Select(r => (Fields & ClassifierMatch.Port) != 0 && r.Flows is { } flows && flows.Any(f => f.Settings.Blocked && f.Settings.DestinationOnly)
             ? flows.Where(f => f.Settings.Blocked && f.Settings.DestinationOnly).ToArray() : null).ToArray();
-        BlocksFlows = _blocked.Any(b => b is not null);
+        _blocksFlows = _blocked.Any(b => b is not null);
         var members = new Dictionary<ulong, List<ClassifierRule>>();
         foreach (var rule in _rules)
         {
@@ -213,5 +243,6 @@ internal sealed class PacketClassifier : IClassifierProgramming
         }
         _groups = groups;
         _defaultRoute = _defaultRing >= 0 ? new GroupRoute(new[] { _defaultRing }, new[] { Array.Empty<TrafficCounters>() }) : null;
+        _stale = false;
     }
 }

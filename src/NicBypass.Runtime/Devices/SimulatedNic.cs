@@ -28,6 +28,7 @@ public sealed class SimulatedNic
     private long _linkFreeAtPicoseconds; // when the link finishes carrying what it has taken
     private long _linkBufferPicoseconds;
     private readonly Queue<(int Slot, int Length, long LastBitAt)> _onWire = new(); // offered frames, in order, until their last bit lands
+    private readonly Lock _onWireLock = new(); // the feeding thread offers while the host lands (threaded mode)
 
     public SimulatedNic(string name, SimNicModel model, SimNicSettings settings)
     {
@@ -165,7 +166,7 @@ public sealed class SimulatedNic
             return true;
         }
         frame.CopyTo(Pool.Slot(slot));
-        lock (_onWire) _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
+        lock (_onWireLock) _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
         return true;
     }
 
@@ -177,7 +178,7 @@ public sealed class SimulatedNic
     {
         get
         {
-            lock (_onWire) return _onWire.TryPeek(out var next) ? next.LastBitAt : long.MaxValue;
+            lock (_onWireLock) return _onWire.TryPeek(out var next) ? next.LastBitAt : long.MaxValue;
         }
     }
 
@@ -191,7 +192,7 @@ public sealed class SimulatedNic
         {
             (int Slot, int Length, long LastBitAt) next;
             // The feeding thread offers while the host lands (threaded mode): the queue is locked, classification is not.
-            lock (_onWire)
+            lock (_onWireLock)
             {
                 if (!_onWire.TryPeek(out next) || next.LastBitAt > now) break;
                 _onWire.Dequeue();
@@ -267,16 +268,27 @@ public sealed class SimulatedNic
     {
         var pool = Pool;
         if (frame.Length > MaxFrameLength || frame.Length < EthernetHeader.Length) return false;
-        if (!pool.TryRent(out var slot)) return false;
+        if (!pool.TryRent(out var slot))
+        {
+            TransmitBlocked = true;
+            return false;
+        }
         frame.CopyTo(pool.Slot(slot));
         if (TransmitRings[ring].TryEnqueue(new PacketDescriptor(slot, frame.Length)))
         {
+            Interlocked.Increment(ref _queuedForTransmit);
             TransmitQueued?.Invoke();
             return true;
         }
         pool.Return(slot);
+        TransmitBlocked = true;
         return false;
     }
+
+    private int _queuedForTransmit;
+
+    /// <summary>A sender was pushed back (a full transmit ring, or no buffer) since the host last looked: it retries once room is made (the host clears it).</summary>
+    internal bool TransmitBlocked { get; set; }
 
     /// <summary>Called when a frame is queued for transmission (threaded mode: wakes the thread that drains the transmit rings).</summary>
     internal Action? TransmitQueued { get; set; }
@@ -284,6 +296,10 @@ public sealed class SimulatedNic
     /// <summary>Puts every queued transmit frame on the wire, ring by ring; returns how many.</summary>
     internal int DrainTransmitRings()
     {
+        // Nothing queued since the last drain: no ring to look at. (A frame counted after this
+        // drain took it is looked for once more, in vain, next time.)
+        if (Volatile.Read(ref _queuedForTransmit) == 0) return 0;
+        Interlocked.Exchange(ref _queuedForTransmit, 0);
         var pool = Pool;
         Span<PacketDescriptor> batch = stackalloc PacketDescriptor[32];
         var total = 0;

@@ -57,6 +57,9 @@ public abstract class ReceiveRing
     /// <summary>The VNIC or software ring this ring serves, once bound.</summary>
     internal IReceiveRingClient? Client { get; private set; }
 
+    /// <summary>Deterministic mode: tells the host's scheduler that a frame arrived while the ring is polled, so whoever polls it runs (set by the host; null in the threaded mode, whose pollers run on their own schedule).</summary>
+    internal Action? PollWake { get; set; }
+
     /// <summary>Where interrupts go, once bound.</summary>
     internal IInterruptTarget? InterruptTarget { get; private set; }
 
@@ -145,6 +148,10 @@ public abstract class ReceiveRing
         {
             if (Volatile.Read(ref _interruptPending) == 0) Raise();
             else if (InterruptEveryFrame) InterruptTarget?.FrameArrived(this);
+        }
+        else
+        {
+            PollWake?.Invoke();
         }
         return true;
     }

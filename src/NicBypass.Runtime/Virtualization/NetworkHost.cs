@@ -1,6 +1,7 @@
 using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Rings;
 using NicBypass.Runtime.Stacks;
 
 namespace NicBypass.Runtime.Virtualization;
@@ -24,6 +25,7 @@ public sealed class NetworkHost
 
     private readonly List<HostNic> _nics = new();
     private readonly List<Vnic> _vnics = new();
+    private readonly Dictionary<string, Vnic> _vnicByName = new(StringComparer.Ordinal);
     private readonly List<VirtualMachine> _vms = new();
     private readonly List<VirtualNetworkStack> _stacks = new();
     private readonly Dictionary<Vnic, VirtualNetworkStack> _stackOf = new();
@@ -172,7 +174,7 @@ public sealed class NetworkHost
 
     public HostNic Nic(string name) => _nics.FirstOrDefault(n => n.Name == name) ?? throw new ArgumentException($"no NIC named '{name}'");
 
-    public Vnic Vnic(string name) => _vnics.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no VNIC named '{name}'");
+    public Vnic Vnic(string name) => _vnicByName.GetValueOrDefault(name) ?? throw new ArgumentException($"no VNIC named '{name}'");
 
     public VirtualMachine VirtualMachine(string name) => _vms.FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"no VM named '{name}'");
 
@@ -215,14 +217,16 @@ public sealed class NetworkHost
         var count = (long)(((Int128)spanNanoseconds * bitsPerSecond + (Int128)8_000_000_000L * frameSize - 1) / ((Int128)8_000_000_000L * frameSize));
         if (count > MaxOfferedFrames) throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), $"{count:N0} frames: more than {MaxOfferedFrames:N0} in one offer; lower the rate or the span");
         var start = clock.Nanoseconds;
+        RunTo(start);
         for (long i = 0; i < count; i++)
         {
-            RunTo(start + (long)((Int128)i * 8_000_000_000L * frameSize / bitsPerSecond));
+            // Only frames were offered since: the host need not look at what has nothing to do.
+            RunAwakeTo(start + (long)((Int128)i * 8_000_000_000L * frameSize / bitsPerSecond));
             target.Nic.Device.Offer(frame);
         }
-        RunTo(start + spanNanoseconds);
+        RunAwakeTo(start + spanNanoseconds);
         // What the link carried lands before the report is read: a report now adds up.
-        while (target.Nic.Device.OnWire > 0) RunTo(Math.Max(target.Nic.Device.NextLanding, clock.Nanoseconds));
+        while (target.Nic.Device.OnWire > 0) RunAwakeTo(Math.Max(target.Nic.Device.NextLanding, clock.Nanoseconds));
         return count;
     }
 
@@ -343,7 +347,38 @@ public sealed class NetworkHost
                          + nic.Device.LinkBufferBytes / (EthernetHeader.Length + SimulatedNic.WireOverhead) + 1;
             nic.Device.Enable((int)Math.Min(needed, MaxPoolBytes / nic.Device.SlotSize));
         }
+        _runQueue = new RunQueue(AllProcessors.ToList(), Time);
+        foreach (var nic in _nics)
+        {
+            foreach (var ring in nic.AllReceiveRings()) ring.PollWake = PollWakeOf(ring);
+        }
         Started = true;
+    }
+
+    private RunQueue? _runQueue;
+
+    // Who may poll a ring whose interrupts are off: the processor its interrupts go to (dynamic
+    // polling), the VNIC's processor (a ring poller) and the workers of the VNS behind it (a ring
+    // it took over). All are woken: a frame never waits for a poll nobody will make.
+    private Action PollWakeOf(ReceiveRing ring)
+    {
+        var target = ring.InterruptTarget;
+        var others = new List<Processor>();
+        if (ring.Client is Vnic vnic)
+        {
+            others.Add(vnic.Processor);
+            if (_stackOf.TryGetValue(vnic, out var vns)) others.AddRange(vns.Workers);
+        }
+        var wake = others.Distinct().ToArray();
+        return () =>
+        {
+            switch (target)
+            {
+                case Processor processor: processor.Awaken(); break;
+                case MsiVector vector: vector.Processor.Awaken(); break;
+            }
+            foreach (var processor in wake) processor.Awaken();
+        };
     }
 
     /// <summary>
@@ -354,19 +389,39 @@ public sealed class NetworkHost
     {
         EnsureStarted();
         if (_threads is not null) throw new InvalidOperationException("Pump is for the deterministic mode; the threaded mode runs by itself");
+        // The caller may have done anything since the last pump (sent, read, connected): every
+        // processor looks once.
+        _runQueue!.WakeAll();
+        return PumpAwake();
+    }
+
+    // Rounds of the processors with work (RunQueue), until nothing moves.
+    private int PumpAwake()
+    {
+        var queue = _runQueue!;
         var rounds = 0;
         bool progress;
         do
         {
             progress = false;
             foreach (var nic in _nics) progress |= nic.Device.Land();
-            foreach (var processor in _processors) progress |= processor.RunOnce();
-            foreach (var vcpu in _vcpus) progress |= vcpu.RunOnce();
-            foreach (var nic in _nics) progress |= nic.Device.DrainTransmitRings() > 0;
+            progress |= queue.RunRound();
+            foreach (var nic in _nics)
+            {
+                var device = nic.Device;
+                progress |= device.DrainTransmitRings() > 0;
+                if (device.TransmitBlocked)
+                {
+                    // A sender was pushed back: whoever it was retries now that the rings moved.
+                    device.TransmitBlocked = false;
+                    queue.WakeAll();
+                }
+            }
             foreach (var cable in _cables) progress |= cable.DeliverDue();
             rounds++;
         }
         while (progress);
+        queue.CheckSleepers();
         return rounds;
     }
 
@@ -380,9 +435,15 @@ public sealed class NetworkHost
         // Every component reports a time still to come, or none (cables and wires hold only what
         // is due later after a pump): time never creeps forward a nanosecond at a time.
         var due = long.MaxValue;
-        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
-        foreach (var processor in _processors) due = Math.Min(due, processor.NextDue(now));
-        foreach (var vcpu in _vcpus) due = Math.Min(due, vcpu.NextDue(now));
+        if (_runQueue is { } queue && _threads is null)
+        {
+            due = queue.NextDue();
+        }
+        else
+        {
+            var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+            foreach (var processor in AllProcessors) due = Math.Min(due, processor.NextDue(now));
+        }
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
         return due;
@@ -395,16 +456,30 @@ public sealed class NetworkHost
     /// </summary>
     public void RunTo(long nanoseconds)
     {
-        if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunTo moves virtual time: build host '{Name}' with a VirtualClock");
+        if (Time is not VirtualClock) throw new InvalidOperationException($"RunTo moves virtual time: build host '{Name}' with a VirtualClock");
         Pump();
+        RunAwakeTo(nanoseconds);
+    }
+
+    /// <summary>
+    /// <see cref="RunTo"/> for a driver that has only offered frames to links since it last ran
+    /// the host (the traffic simulation, <see cref="Offer"/>): the processors with nothing to do
+    /// stay asleep, so an event costs what it touches, not the size of the host.
+    /// </summary>
+    internal void RunAwakeTo(long nanoseconds)
+    {
+        if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunTo moves virtual time: build host '{Name}' with a VirtualClock");
+        EnsureStarted();
+        if (_threads is not null) throw new InvalidOperationException("RunTo is for the deterministic mode; the threaded mode runs by itself");
+        PumpAwake();
         long next;
         while ((next = NextDue()) <= nanoseconds)
         {
             clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
-            Pump();
+            PumpAwake();
         }
+        // Nothing falls due by then (the loop ran everything that did): the clock just moves.
         if (clock.Nanoseconds < nanoseconds) clock.AdvanceTo(nanoseconds);
-        Pump();
     }
 
     /// <summary>
@@ -573,13 +648,14 @@ public sealed class NetworkHost
     private Vnic CreateVnic(VnicRole role, VnicSettings settings)
     {
         EnsureNotStarted();
-        if (_vnics.Any(v => v.Name == settings.Name)) throw new ArgumentException($"a VNIC named '{settings.Name}' already exists");
+        if (_vnicByName.ContainsKey(settings.Name)) throw new ArgumentException($"a VNIC named '{settings.Name}' already exists");
         if (settings.Macs.Count == 0) throw new ArgumentException($"VNIC '{settings.Name}' needs at least one MAC");
         if (settings.Vlan is < 0 or > 4094) throw new ArgumentException($"VNIC '{settings.Name}': VLAN {settings.Vlan} is outside 1..4094");
         var nic = Nic(settings.Nic);
         var processor = _processors[(settings.Cpu ?? _vnics.Count) % _processors.Length];
         var vnic = new Vnic(_vnics.Count, role, settings, nic, processor);
         _vnics.Add(vnic);
+        _vnicByName.Add(vnic.Name, vnic);
         return vnic;
     }
 

@@ -66,6 +66,9 @@ public sealed class Processor : IInterruptTarget
     /// <summary>Nanoseconds of datapath work charged to this processor under the cost model.</summary>
     public long BusyNanoseconds { get; private set; }
 
+    /// <summary>Times the deterministic mode's scheduler ran it: only a processor with work, or whose deadline came, is run.</summary>
+    internal long Runs { get; set; }
+
     /// <summary>Polls of a ring's poll entry point run on this processor.</summary>
     public long Polls { get; private set; }
 
@@ -135,6 +138,7 @@ public sealed class Processor : IInterruptTarget
         else SoftwareInterrupts++;
         _pending.Enqueue(ring);
         if (Threaded) _signal.Release();
+        else Awaken();
     }
 
     /// <summary>A ring whose MSI vector is already raised on this processor joins the handler pass: serviced, with no interrupt of its own.</summary>
@@ -142,7 +146,31 @@ public sealed class Processor : IInterruptTarget
     {
         _pending.Enqueue(ring);
         if (Threaded) _signal.Release();
+        else Awaken();
     }
+
+    private RunQueue? _runQueue;
+    private int _runIndex;
+
+    /// <summary>Deterministic mode: the host's scheduler runs this processor as number <paramref name="index"/>.</summary>
+    internal void Schedule(RunQueue queue, int index)
+    {
+        _runQueue = queue;
+        _runIndex = index;
+    }
+
+    /// <summary>
+    /// Deterministic mode: it has work now (an interrupt, a frame in a ring it polls, a packet in
+    /// a VSQ it works for, a send): the host's scheduler runs it in the next round. The threaded
+    /// mode wakes threads instead (<see cref="Wake"/>).
+    /// </summary>
+    internal void Awaken()
+    {
+        if (!Threaded) _runQueue?.Wake(_runIndex);
+    }
+
+    /// <summary>It has work it can do now but did not take in its last step (free, with interrupts pending or backlogged rings to poll).</summary>
+    internal bool HasWorkNow(long now) => now >= _busyUntil && (!_pending.IsEmpty || _polled.Count > 0);
 
     internal void AddPoller(IPollingConsumer poller) => _pollers.Add(poller);
 

@@ -108,6 +108,7 @@ public sealed class VirtualMachine : IPollingConsumer
         if (Interlocked.Exchange(ref _notified, 1) != 0) return;
         VirtualInterrupts++;
         if (Vcpu.Threaded) Vcpu.Wake();
+        else Vcpu.Awaken();
     }
 
     internal bool Poll()

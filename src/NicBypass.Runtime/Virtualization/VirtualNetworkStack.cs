@@ -153,12 +153,12 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             Inbound.Exit();
         }
         running.ChargeStack(frames - t_queued);
-        if (t_queued > 0)
+        foreach (var worker in _workers)
         {
-            foreach (var worker in _workers)
-            {
-                if (worker.Threaded) worker.Wake();
-            }
+            // Threaded: its thread drains what was queued. Deterministic: it runs in the next
+            // round — the batch may have queued packets, armed timers or queued replies it owns.
+            if (!worker.Threaded) worker.Awaken();
+            else if (t_queued > 0) worker.Wake();
         }
     }
 
@@ -260,7 +260,11 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
                 var status = TryTransmit(frame);
                 if (status != SendStatus.Blocked) return status; // sent, or dropped with its reason
             }
-            if (Outbound.TryEnqueue(frame)) return SendStatus.Queued;
+            if (Outbound.TryEnqueue(frame))
+            {
+                foreach (var worker in _workers) worker.Awaken(); // its worker sends it as credit and ring room allow
+                return SendStatus.Queued;
+            }
             BlockedSends++;
             return SendStatus.Blocked;
         }

@@ -1,0 +1,172 @@
+using System.Numerics;
+
+namespace NicBypass.Runtime.Virtualization;
+
+/// <summary>
+/// The deterministic mode's scheduler: which processors (host processors, then the VMs' vCPUs)
+/// have something to do now, and when each of the others next will. A pump runs only the awake
+/// ones, in processor order, round after round until none moves; a processor with nothing to do
+/// goes to sleep with the time its pollers next need it (<see cref="Processor.NextDue"/>), kept in
+/// a heap. It wakes when that time comes, or when someone gives it work: an interrupt, a virtual
+/// interrupt, a frame into a ring it polls, a batch queued in a VSQ it works for, a send — so a
+/// host of thousands of VNICs costs per event what the event touches, not what the host holds.
+///
+/// The public entry points of the deterministic mode (<see cref="NetworkHost.Pump"/>,
+/// <see cref="NetworkHost.RunTo"/>, <see cref="NetworkHost.RunUntil"/>) wake every processor
+/// first, since an application may have changed anything between calls; the simulation's own
+/// loop does not. Debug builds check, at the end of every pump, that no sleeping processor had
+/// work or a different deadline (a lost wake-up fails loudly instead of stalling a stack).
+/// </summary>
+internal sealed class RunQueue
+{
+    private readonly Processor[] _processors;
+    private readonly ulong[] _awake;
+    private readonly long[] _sleepingUntil; // long.MaxValue: nothing due; valid while asleep
+    private readonly long[] _lastQueued;    // the deadline last put in the heap for each processor
+    private readonly PriorityQueue<int, long> _deadlines = new(); // an entry counts while its processor sleeps until exactly then
+    private readonly TimeProvider _clock;
+
+    public RunQueue(IReadOnlyList<Processor> processors, TimeProvider clock)
+    {
+        _processors = processors.ToArray();
+        _clock = clock;
+        _awake = new ulong[(_processors.Length + 63) / 64];
+        _sleepingUntil = new long[_processors.Length];
+        _lastQueued = new long[_processors.Length];
+        Array.Fill(_lastQueued, long.MaxValue);
+        for (var i = 0; i < _processors.Length; i++) _processors[i].Schedule(this, i);
+        WakeAll();
+    }
+
+    public int Count => _processors.Length;
+
+    private long Now => VirtualClock.ToNanoseconds(_clock, _clock.GetTimestamp());
+
+    public bool IsAwake(int index) => (_awake[index >> 6] & 1UL << index) != 0;
+
+    public void Wake(int index)
+    {
+        ref var word = ref _awake[index >> 6];
+        var bit = 1UL << index;
+        word |= bit; // its deadline in the heap (if any) no longer counts: it is awake
+    }
+
+    public void WakeAll()
+    {
+        for (var i = 0; i < _processors.Length; i++) Wake(i);
+    }
+
+    // Processors whose deadline has come.
+    private void WakeDue(long now)
+    {
+        while (_deadlines.TryPeek(out var index, out var due) && due <= now)
+        {
+            _deadlines.Dequeue();
+            if (_lastQueued[index] == due) _lastQueued[index] = long.MaxValue;
+            if (Counts(index, due)) Wake(index);
+        }
+    }
+
+    private bool Counts(int index, long due) => !IsAwake(index) && _sleepingUntil[index] == due;
+
+    private void Sleep(int index, long now)
+    {
+        _awake[index >> 6] &= ~(1UL << index);
+        var due = _processors[index].NextDue(now);
+        _sleepingUntil[index] = due;
+        // A processor that sleeps again and again until the same deadline (a stack timer far
+        // ahead) has one entry for it, not one per sleep.
+        if (due == long.MaxValue || due == _lastQueued[index]) return;
+        _deadlines.Enqueue(index, due);
+        _lastQueued[index] = due;
+        if (_deadlines.Count > 4 * _processors.Length + 64) Compact();
+    }
+
+    // Too many entries no longer count (deadlines that moved): keep one per sleeping processor.
+    private void Compact()
+    {
+        _deadlines.Clear();
+        for (var i = 0; i < _processors.Length; i++)
+        {
+            _lastQueued[i] = long.MaxValue;
+            if (IsAwake(i) || _sleepingUntil[i] == long.MaxValue) continue;
+            _deadlines.Enqueue(i, _sleepingUntil[i]);
+            _lastQueued[i] = _sleepingUntil[i];
+        }
+    }
+
+    // The next awake processor at or after `from`, in processor order; -1 for none. Read afresh
+    // each time: a processor woken during a round runs in it if it comes later in the order (as a
+    // full round would have run it), else in the next round.
+    private int NextAwake(int from)
+    {
+        for (var w = from >> 6; w < _awake.Length; w++)
+        {
+            var bits = _awake[w];
+            if (w == from >> 6) bits &= ~0UL << (from & 63);
+            if (bits != 0) return (w << 6) + BitOperations.TrailingZeroCount(bits);
+        }
+        return -1;
+    }
+
+    /// <summary>One round: every awake processor once, in order. True if any moved (or still has work it could not take this round).</summary>
+    public bool RunRound()
+    {
+        var now = Now;
+        WakeDue(now);
+        var progress = false;
+        for (var i = NextAwake(0); i >= 0; i = NextAwake(i + 1))
+        {
+            var processor = _processors[i];
+            processor.Runs++;
+            if (processor.RunOnce() || processor.HasWorkNow(now)) progress = true;
+            else Sleep(i, now);
+        }
+        return progress;
+    }
+
+    /// <summary>When the next sleeping processor is due (or an awake one's pollers next need it); <see cref="long.MaxValue"/> for none.</summary>
+    public long NextDue()
+    {
+        var now = Now;
+        var due = long.MaxValue;
+        while (_deadlines.TryPeek(out var index, out var at))
+        {
+            if (Counts(index, at))
+            {
+                due = at;
+                break;
+            }
+            // Stale: the processor woke since (and sleeps again with a deadline of its own).
+            _deadlines.Dequeue();
+            if (_lastQueued[index] == at) _lastQueued[index] = long.MaxValue;
+        }
+        for (var i = NextAwake(0); i >= 0; i = NextAwake(i + 1)) due = Math.Min(due, _processors[i].NextDue(now));
+        return due;
+    }
+
+    /// <summary>
+    /// Debug builds: no sleeping processor may have work now, a deadline earlier than the one it
+    /// went to sleep with, or move when run. Each would be a wake-up the datapath forgot.
+    /// </summary>
+    [System.Diagnostics.Conditional("DEBUG")]
+    public void CheckSleepers()
+    {
+        var now = Now;
+        for (var i = 0; i < _processors.Length; i++)
+        {
+            if (IsAwake(i)) continue;
+            var processor = _processors[i];
+            var recorded = _sleepingUntil[i];
+            if (recorded <= now) continue; // due now: the next pump wakes it
+            var due = processor.NextDue(now);
+            // A later deadline than recorded is harmless (it wakes early and sleeps again: an
+            // interrupt that preempts a busy processor pushes its end back); an earlier one is missed.
+            if (processor.HasWorkNow(now) || due < recorded || processor.RunOnce())
+            {
+                throw new InvalidOperationException(
+                    $"scheduler: {processor} was asleep (due {recorded}, now {now}) but has work (due {due}, work now {processor.HasWorkNow(now)}): a wake-up was lost");
+            }
+        }
+    }
+}
