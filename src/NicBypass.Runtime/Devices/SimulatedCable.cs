@@ -14,6 +14,7 @@ public sealed class SimulatedCable
     // Frames on their way, by due time (then by order sent: frames due together stay in order).
     private readonly PriorityQueue<(SimulatedNic To, byte[] Frame), (long Due, long Sequence)> _inFlight = new();
     private readonly Dictionary<SimulatedNic, long> _freeAt = new(); // per direction: when the cable finishes serializing what it has taken
+    private readonly Dictionary<SimulatedNic, Queue<long>> _serializing = new(); // per direction: when each frame taken and not yet sent finishes
     private TimeProvider? _time;
     private long _sequence;
 
@@ -155,13 +156,18 @@ public sealed class SimulatedCable
                 // Serialized behind what this direction already carries; its last bit leaves at `done`.
                 var start = Math.Max(now, _freeAt.GetValueOrDefault(to));
                 var serialize = (long)((frame.Length + SimulatedNic.WireOverhead) * 8.0 * time.TimestampFrequency / RateBitsPerSecond);
-                var waiting = RateBitsPerSecond > 0 ? (start - now) / Math.Max(1, serialize) : 0;
-                if (waiting >= QueueLimit)
+                // The queue is counted in frames, as netem's limit is: those whose last bit has
+                // not left yet (not the backlog's time over this frame's, which made a small ACK
+                // behind full-size segments look like thousands of frames).
+                if (!_serializing.TryGetValue(to, out var queue)) _serializing[to] = queue = new Queue<long>();
+                while (queue.TryPeek(out var done) && done <= now) queue.Dequeue();
+                if (queue.Count >= QueueLimit)
                 {
                     Overflowed++;
                     return;
                 }
                 _freeAt[to] = start + serialize;
+                queue.Enqueue(start + serialize);
                 arrives = start + serialize;
             }
             arrives += (long)(Latency.TotalSeconds * time.TimestampFrequency);
