@@ -52,3 +52,15 @@ for mpps in 0.1 0.5 1 5 10 20; do
   done
   echo "| $mpps | $row$(python3 -c "print(f'{${per[0]}/${per[1]}:.2f}')") |"
 done
+
+echo
+echo "## Noisy neighbour: the quiet VM's latency (quiet offered 100 Mbit/s; noisy 1 Mbit/s, then 20 Mpps)"
+echo "| placement | quiet p99, noisy idle (µs) | quiet p99, noisy flooding (µs) | flooded ÷ idle |"
+echo "|---|---:|---:|---:|"
+for topology in neighbours-dedicated neighbours-shared; do
+  p=()
+  for noisy in 1M 10.24G; do
+    p+=("$(cli simulate $here/$topology.nicdsl --seconds 0.01 --mix unicast --frame-size 64 --offer noisy=$noisy --offer quiet=100M --format json | field 'd["nics"][0]["vnics"][1]["latencyMicroseconds"]["p99"]')")
+  done
+  echo "| $topology | ${p[0]} | ${p[1]} | $(python3 -c "print(f'{${p[1]}/${p[0]}:.1f}')") |"
+done
