@@ -761,7 +761,14 @@ public sealed class TcpConnection
             if (pending <= 0) break;
             var room = window - (int)(_sndNxt - _sndUna);
             if (room <= 0) break;
-            var length = Math.Min(Math.Min(pending, _mss - (_timestamps ? TimestampsLength : 0)), room);
+            var full = _mss - (_timestamps ? TimestampsLength : 0);
+            var length = Math.Min(Math.Min(pending, full), room);
+            // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): a piece smaller than a full
+            // segment, with more data behind it, waits while data is in flight (its ACK will open
+            // more room) — unless it is half the largest window the peer has offered (a peer with
+            // a small buffer). Without it a congestion window that is not a multiple of the
+            // segment size cut the stream into a 12-byte and a 1,436-byte segment, each acked.
+            if (length < full && length < pending && _sndNxt != _sndUna && length < _maxSndWnd / 2) break;
             if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
