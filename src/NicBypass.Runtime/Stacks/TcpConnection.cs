@@ -53,6 +53,8 @@ public sealed class TcpConnection
     private bool _timestamps;   // both sides send the timestamps option (RFC 7323)
     private uint _tsRecent;     // the peer's latest timestamp, echoed back
     private long _retransmitAt, _timeWaitUntil;
+    private long _pacedUntil;   // pacing: the next new segment leaves no earlier (clock timestamps)
+    private bool _pacingWait;   // a segment is held for the pacing timer
     // The out-of-order queue: data ahead of _rcvNxt, inside the window, at sequence & mask of a
     // buffer the size of the receive window (allocated at the first gap), and the ranges held
     // (absolute sequence numbers, sorted, disjoint); a FIN seen ahead of the gap.
@@ -371,7 +373,8 @@ public sealed class TcpConnection
         {
             if (State == TcpState.Closed) return long.MaxValue;
             if (State == TcpState.TimeWait) return _timeWaitUntil;
-            return _retransmitAt == 0 ? long.MaxValue : _retransmitAt;
+            var due = _retransmitAt == 0 ? long.MaxValue : _retransmitAt;
+            return _pacingWait ? Math.Min(due, _pacedUntil) : due;
         }
     }
 
@@ -384,6 +387,13 @@ public sealed class TcpConnection
                 if (now < _timeWaitUntil) return false;
                 Finish(null);
                 return false;
+            }
+            if (_pacingWait && now >= _pacedUntil && State != TcpState.Closed)
+            {
+                _pacingWait = false;
+                var sent = _sndNxt;
+                Output();
+                if (_sndNxt != sent) return true;
             }
             if (_outputBlocked && State != TcpState.Closed)
             {
@@ -769,7 +779,25 @@ public sealed class TcpConnection
             // a small buffer). Without it a congestion window that is not a multiple of the
             // segment size cut the stream into a 12-byte and a 1,436-byte segment, each acked.
             if (length < full && length < pending && _sndNxt != _sndUna && length < _maxSndWnd / 2) break;
+            // Pacing (as Linux paces its flows): new segments leave at twice the window per round
+            // trip, not in one burst per round trip — a burst makes its own ACKs queue behind it
+            // on a shared link, and the link idles while they come back.
+            var now = _stack.Time.GetTimestamp();
+            if (_pacingWait || (_pacedUntil > now && _sndNxt != _sndUna))
+            {
+                _pacingWait = true;
+                break;
+            }
             if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
+            // Paced on virtual time only: the threaded mode's workers wake once a poll interval
+            // (a millisecond), far coarser than a segment's turn, so a paced sender there would
+            // send one segment a wake-up.
+            if (_stack.Time is VirtualClock && _rtt.Smoothed is { } srtt && srtt > TimeSpan.Zero)
+            {
+                // Bytes per timestamp tick at 2 × cwnd / srtt.
+                var ticks = (length + 66) * srtt.TotalSeconds * _stack.Time.TimestampFrequency / (2.0 * _cwnd);
+                _pacedUntil = Math.Max(now, _pacedUntil) + (long)ticks;
+            }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
             Arm();

@@ -132,7 +132,12 @@ public class TransportExchangeTests(ITestOutputHelper output)
         // Both sides close: FIN each way, then TIME-WAIT ends and both connections are gone.
         Assert.True(harness.RunUntil(() => client.State == TcpState.Closed && server!.State == TcpState.Closed && harness.Web.Stack.ConnectionCount == 0 && serverStack.ConnectionCount == 0));
         Assert.Null(client.Error);
-        Assert.Null(server!.Error);
+        // At 20% loss the side that closes last may see its FIN retransmitted (after backed-off
+        // timeouts) only once the other side's TIME-WAIT — one second here — is over; that side
+        // then answers with RST, as RFC 9293 says. Everything was delivered and acknowledged
+        // first (asserted above), so the reset is of a finished connection.
+        if (loss < 0.2) Assert.Null(server!.Error);
+        else Assert.True(server!.Error is null or TcpError.Reset, $"server error {server.Error}");
         output.WriteLine($"{harness.Cable.Frames} frames on the cable, {harness.Cable.Lost} lost; retransmissions client {client.Retransmissions} server {server.Retransmissions}; {harness.Clock.Nanoseconds / 1e9:0.###} s of virtual time");
         if (loss > 0)
         {
@@ -213,9 +218,9 @@ public class TransportExchangeTests(ITestOutputHelper output)
         Assert.Equal(data, harness.SendAndReceive(client, server, data));
         Assert.Equal(1, harness.Cable.Lost);
         var db = harness.Db.Counters;
-        // What arrived behind the gap was kept, not dropped: the rest of the first window, nine
-        // full segments (the window's last 120 bytes wait for an ACK: no silly small segment).
-        Assert.True(db.OutOfOrderHeld >= 9, $"held {db.OutOfOrderHeld}");
+        // What arrived behind the gap was kept, not dropped: the segments the sender's pacing let
+        // out before the duplicate ACKs brought the lost one back.
+        Assert.True(db.OutOfOrderHeld >= 3, $"held {db.OutOfOrderHeld}");
         Assert.Equal(0, db.Dropped(StackDropReason.OutOfOrder));
         harness.AssertBalanced();
     }
