@@ -609,6 +609,9 @@ public sealed class NetworkHost
     /// <summary>The counters of every NIC and VNIC, in the report shape of DESIGN.md §5.</summary>
     public TrafficReport Report(double seconds = 0)
     {
+        // Busy time counts what was done by now: a step (or an interrupt that preempted it) that
+        // runs on past the clock is not done yet.
+        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
         // Frames above a VNIC's ring are read from the rings themselves, which only a quiet
         // datapath allows; while threads run they are left out (call Report after StopThreads).
         var waiting = _nics.ToDictionary(n => n, n => _threads is null
@@ -631,7 +634,7 @@ public sealed class NetworkHost
                     ? new SerializationQueueReport(stack.InboundHighWater, stack.Backlogs, stack.PollingSwitches, stack.InboundQueued, stack.OutboundHighWater, stack.OutboundQueued, stack.BlockedSends)
                     : null,
                 !_costs.IsFree && _vms.FirstOrDefault(vm => vm.Vnic == v) is { } guest
-                    ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyNanoseconds / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
+                    ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyBy(now) / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
                     : null,
                 v.Flows.Count > 0
                     ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops())).ToList()
@@ -641,7 +644,7 @@ public sealed class NetworkHost
             waiting[nic].Pending)).ToList();
         // Processors are reported when the cost model is on (their busy time means something then).
         var cpus = _costs.IsFree ? null : _processors.Select(p => new ProcessorTrafficReport(p.Id,
-            seconds > 0 ? p.BusyNanoseconds / (seconds * 1e9) : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();
+            seconds > 0 ? p.BusyBy(now) / (seconds * 1e9) : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();
         return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds, cpus);
     }
 

@@ -69,6 +69,9 @@ public sealed class Processor : IInterruptTarget
     /// <summary>Times the deterministic mode's scheduler ran it: only a processor with work, or whose deadline came, is run.</summary>
     internal long Runs { get; set; }
 
+    /// <summary>Busy time done by <paramref name="now"/>: what it has taken on, less the part of its current step (or a preempting interrupt) that still lies ahead.</summary>
+    internal long BusyBy(long now) => BusyNanoseconds - Math.Max(0, _busyUntil - now);
+
     /// <summary>Polls of a ring's poll entry point run on this processor.</summary>
     public long Polls { get; private set; }
 
@@ -226,7 +229,10 @@ public sealed class Processor : IInterruptTarget
     {
         _charged += Costs.InterruptNanoseconds;
         var client = ring.Client!;
-        var room = client.Room;
+        // Interrupts only, nothing switches to polling: the handler takes a batch whether or not
+        // its client has room (a VNS whose VSQ is full drops what does not fit, counted), as an
+        // interrupt-driven kernel drops at a full backlog queue — the receive livelock.
+        var room = DynamicPolling ? client.Room : _batch.Length;
         var batch = _batch.AsSpan(0, Math.Min(_batch.Length, Math.Max(room, 0)));
         var waiting = 1;
         var n = batch.Length > 0 ? ring.PollEntry(batch, long.MaxValue, out waiting) : 0;
@@ -248,7 +254,7 @@ public sealed class Processor : IInterruptTarget
             ring.InterruptServiced(); // interrupts only: what is left raises the next interrupt
             return true;
         }
-        if (client.Room <= 0 && waiting > 0)
+        if (client.Room <= 0 && waiting > 0 && DynamicPolling)
         {
             // Its client is full (a VNS's inbound VSQ at its threshold): the ring switches to
             // polling and keeps the rest until the client drains and takes them.

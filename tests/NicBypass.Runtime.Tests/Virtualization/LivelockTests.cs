@@ -1,0 +1,55 @@
+using NicBypass.Hosting;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// Receive livelock (Mogul and Ramakrishnan 1997), docs/experiments.md: a container on one
+/// processor, offered 64-byte frames. With interrupts only, every frame's interrupt preempts the
+/// VSQ worker, so past saturation the worker never runs and deliveries collapse; with dynamic
+/// polling the ring switches to polling and delivery stays at what the processor can do.
+/// </summary>
+public class LivelockTests
+{
+    private const string Topology = """
+        host one {
+            cpus 1
+            nic e0 { model simnic-100g; rx-rings 1; ring-size 1024 }
+            container c on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7; cpu 0 }
+        }
+        """;
+
+    // Datagrams delivered to the application per second (millions), interrupts per datagram, busy fraction.
+    private static (double Mpps, double InterruptsPerFrame, double Busy) Run(double offeredMpps, bool dynamicPolling)
+    {
+        const double seconds = 0.005;
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(Topology, clock);
+        host.Costs = CostTable.Default;
+        host.DynamicPolling = dynamicPolling;
+        var report = TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: seconds, FrameSize: 64, Mix: false, RateBitsPerSecond: (long)(offeredMpps * 1e6 * 64 * 8)));
+        var delivered = report.Nics[0].Vnics[0].Stack!.Delivered;
+        return (delivered / seconds / 1e6, report.Cpus![0].HardwareInterrupts / (double)Math.Max(1, delivered), report.Cpus[0].Busy);
+    }
+
+    [Fact]
+    public void With_interrupts_only_deliveries_collapse_past_saturation()
+    {
+        var below = Run(0.8, dynamicPolling: false);
+        var above = Run(2, dynamicPolling: false);
+        Assert.InRange(below.Mpps, 0.79, 0.81);
+        Assert.True(above.Mpps < 0.1 * below.Mpps, $"{above.Mpps:F3} Mpps delivered offered 2 Mpps, {below.Mpps:F3} offered 0.8");
+        // Busy is what was done by the end of the run: never more than all of it.
+        Assert.InRange(above.Busy, 0.99, 1.0);
+    }
+
+    [Fact]
+    public void With_dynamic_polling_deliveries_stay_at_the_processors_maximum_with_few_interrupts()
+    {
+        var saturated = Run(16, dynamicPolling: true);
+        var twice = Run(32, dynamicPolling: true);
+        Assert.True(saturated.Mpps > 10, $"{saturated.Mpps:F2} Mpps");
+        Assert.InRange(twice.Mpps, 0.95 * saturated.Mpps, 1.05 * saturated.Mpps);
+        Assert.True(twice.InterruptsPerFrame < 0.05, $"{twice.InterruptsPerFrame:F3} interrupts a frame");
+    }
+}
