@@ -12,7 +12,9 @@ public sealed partial class NetworkStack
     /// <summary>The address it sends from towards <paramref name="destination"/>: its first of the same family.</summary>
     internal NetworkAddress SourceFor(NetworkAddress destination)
     {
-        foreach (var address in Addresses)
+        // The array itself, not the interface: enumerating an IReadOnlyList boxes its enumerator
+        // (32 bytes a datagram on the send path).
+        foreach (var address in Volatile.Read(ref _addresses))
         {
             if (address.IsV6 == destination.IsV6) return address;
         }

@@ -101,6 +101,9 @@ public sealed class Processor : IInterruptTarget
         _charged += Costs.InterruptNanoseconds;
     }
 
+    /// <summary>Sending a frame a stack built while this processor runs it.</summary>
+    internal void ChargeTransmit() => _charged += Costs.TransmitNanoseconds;
+
     internal void ChargePoll()
     {
         Polls++;

@@ -151,7 +151,11 @@ public sealed class VirtualMachine : IPollingConsumer
     {
         private TaskCompletionSource? _writable;
 
-        public SendStatus Send(ReadOnlySpan<byte> frame) => vm.Send(frame);
+        public SendStatus Send(ReadOnlySpan<byte> frame)
+        {
+            Processor.Running?.ChargeTransmit(); // the guest stack's send, on the VM's vCPU
+            return vm.Send(frame);
+        }
 
         public Task WhenWritable()
         {

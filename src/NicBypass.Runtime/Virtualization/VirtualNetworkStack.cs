@@ -253,6 +253,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     /// <summary>A frame from the stack: sent now if nothing waits and the allocation allows; queued if there is room; blocked otherwise.</summary>
     public SendStatus Send(ReadOnlySpan<byte> frame)
     {
+        Virtualization.Processor.Running?.ChargeTransmit(); // built on a processor (a reply, a segment): its cost is that processor's
         lock (_transmit)
         {
             if (Outbound.Count == 0)

@@ -168,3 +168,36 @@ public class IdleCostTests
         Assert.InRange(pumps, 1, 3); // straight to the end: no tick, no 100 ns steps of empty polls
     }
 }
+
+/// <summary>The transmit side of the cost model: a frame a stack builds on a processor costs that processor.</summary>
+public class TransmitCostTests
+{
+    [Fact]
+    public void Each_echo_reply_a_container_sends_costs_its_processor_the_transmit_cost_and_an_applications_own_send_costs_none()
+    {
+        var (host, _) = TestHost.Build("""
+            host h {
+                cpus 1
+                nic e0 { model simnic-10g; rx-rings 1 }
+                container c on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53; cpu 0 }
+            }
+            """, new VirtualClock());
+        host.Costs = new CostTable(InterruptNanoseconds: 0, PollNanoseconds: 0, FrameNanoseconds: 0, CopyNanosecondsPerByte: 0, ClassifyNanoseconds: 0, StackNanoseconds: 0, TransmitNanoseconds: 5_000);
+        var stack = host.NetworkStack("c").Stack;
+        stack.AddNeighbor(Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
+        var cpu = host.Processors[0];
+
+        // Ten pings, each answered by the VNS on cpu0: ten transmissions, 50 µs.
+        for (ushort i = 1; i <= 10; i++)
+        {
+            host.Nic("e0").Device.Receive(NicBypass.Runtime.Packets.Frames.EchoRequest("02:00:00:00:00:09", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1", sequence: i));
+            Assert.True(host.RunUntil(() => stack.Counters.Answered == i, TimeSpan.FromMilliseconds(1)));
+        }
+        Assert.Equal(10 * 5_000, cpu.BusyNanoseconds);
+
+        // The application sends from its own thread: no modelled processor runs it.
+        Assert.Equal(Stacks.SendStatus.Sent, stack.BindUdp(53).TrySendTo(Stacks.NetworkEndpoint.Parse("10.0.0.9", 53), new byte[10]));
+        host.Pump();
+        Assert.Equal(10 * 5_000, cpu.BusyNanoseconds);
+    }
+}
