@@ -10,9 +10,10 @@ public sealed class UdpSocket
 {
     private readonly NetworkStack _stack;
     private readonly Lock _sync = new();
-    private readonly byte[] _slab;
+    private byte[]? _slab; // allocated with the first datagram queued: a socket read in place (Handler) never needs it
     private readonly int _slot;
-    private readonly (NetworkEndpoint From, int Length)[] _entries;
+    private readonly int _capacity;
+    private (NetworkEndpoint From, int Length)[] _entries = Array.Empty<(NetworkEndpoint, int)>();
     private int _head, _count;
     private TaskCompletionSource? _readable;
 
@@ -21,8 +22,7 @@ public sealed class UdpSocket
         _stack = stack;
         Port = port;
         _slot = mtu;
-        _slab = new byte[capacity * mtu];
-        _entries = new (NetworkEndpoint, int)[capacity];
+        _capacity = capacity;
     }
 
     public ushort Port { get; }
@@ -57,7 +57,7 @@ public sealed class UdpSocket
                 return false;
             }
             (from, length) = _entries[_head];
-            _slab.AsSpan(_head * _slot, Math.Min(length, buffer.Length)).CopyTo(buffer);
+            _slab!.AsSpan(_head * _slot, Math.Min(length, buffer.Length)).CopyTo(buffer);
             if (++_head == _entries.Length) _head = 0;
             _count--;
             return true;
@@ -130,6 +130,11 @@ public sealed class UdpSocket
         TaskCompletionSource? readable;
         lock (_sync)
         {
+            if (_slab is null)
+            {
+                _slab = new byte[_capacity * _slot];
+                _entries = new (NetworkEndpoint, int)[_capacity];
+            }
             if (_count == _entries.Length || payload.Length > _slot) return false;
             var index = _head + _count;
             if (index >= _entries.Length) index -= _entries.Length;
