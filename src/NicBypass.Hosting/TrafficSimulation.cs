@@ -85,7 +85,7 @@ public static class TrafficSimulation
         for (var i = 0; i < streams.Count; i++) queue.Enqueue(i, streams[i].Interval * (i + 1) / (streams.Count + 1));
         var sinceProgress = 0L;
         host.RunTo(clock.Nanoseconds); // the whole host looks once; from here on only offers happen between runs
-        var due = host.NextDue();
+        var due = host.NextDueAwake();
         while (queue.TryDequeue(out var index, out var at))
         {
             if (at >= end) continue;
@@ -95,7 +95,7 @@ public static class TrafficSimulation
             if (due <= (long)at)
             {
                 host.RunAwakeTo((long)at);
-                due = host.NextDue();
+                due = host.NextDueAwake();
             }
             else if (clock.Nanoseconds < (long)at)
             {
@@ -113,7 +113,7 @@ public static class TrafficSimulation
         }
         host.RunAwakeTo(Math.Max(clock.Nanoseconds, end));
         // What the link carried before the end lands after it: let it land (it was carried).
-        while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunAwakeTo(host.NextDue());
+        while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunAwakeTo(host.NextDueAwake());
         progress?.Invoke(1);
         return host.Report(options.Seconds);
     }

@@ -200,6 +200,9 @@ internal sealed class PacketClassifier : IClassifierProgramming
     // every VLAN as one (the VNIC then checks the VLAN in software).
     private ulong GroupKey(in EthernetHeader header) => header.Destination | (ulong)(_matchVlan ? header.Vlan : 0) << 48;
 
+    /// <summary>Builds the flat tables now (the host does at start, so no datapath thread builds them on its first frame).</summary>
+    internal void Prepare() => EnsureBuilt();
+
     private void EnsureBuilt()
     {
         if (_stale) Rebuild();

@@ -111,6 +111,7 @@ internal sealed class NeighborCache
                 entry.Attempts = 1;
                 entry.SolicitedAt = _stack.Time.GetTimestamp();
                 Interlocked.Increment(ref _resolving);
+                _stack.TimerArmed?.Invoke();
             }
         }
         if (first) Solicit(nextHop);

@@ -236,6 +236,14 @@ public sealed partial class NetworkStack
     /// </summary>
     internal ITransportEntry? TransportEntry { get; set; }
 
+    /// <summary>
+    /// Told when one of its timers is armed (a retransmission, a pacing turn, TIME-WAIT, a
+    /// neighbour solicitation): whoever runs the stack's timers (a VNS's workers, a VM's vCPU) is
+    /// woken, whichever thread or processor armed it — an application's send, another stack's
+    /// handler, a continuation.
+    /// </summary>
+    internal Action? TimerArmed { get; set; }
+
     /// <summary>The gate of the serialization queue the transport layer runs in (a VNS's inbound VSQ); application calls enter it too.</summary>
     internal SerializationGate? TransportGate { get; set; }
 

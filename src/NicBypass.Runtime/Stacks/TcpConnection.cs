@@ -783,11 +783,18 @@ public sealed class TcpConnection
             // trip, not in one burst per round trip — a burst makes its own ACKs queue behind it
             // on a shared link, and the link idles while they come back.
             var now = _stack.Time.GetTimestamp();
-            if (_pacingWait || (_pacedUntil > now && _sndNxt != _sndUna))
+            // Held only while data is in flight: with nothing out, the segment goes now (an ACK
+            // that cleared the flight, a go-back after a timeout).
+            if (now < _pacedUntil && _sndNxt != _sndUna)
             {
-                _pacingWait = true;
+                if (!_pacingWait)
+                {
+                    _pacingWait = true;
+                    _stack.TimerArmed?.Invoke();
+                }
                 break;
             }
+            _pacingWait = false;
             if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
             // Paced on virtual time only: the threaded mode's workers wake once a poll interval
             // (a millisecond), far coarser than a segment's turn, so a paced sender there would
@@ -839,6 +846,7 @@ public sealed class TcpConnection
         if (_retransmitAt == 0 && (_sndMax != _sndUna || (_sndWnd == 0 && _send.Count > 0)))
         {
             _retransmitAt = _stack.Time.GetTimestamp() + (long)(_rtt.Timeout.TotalSeconds * _stack.Time.TimestampFrequency);
+            _stack.TimerArmed?.Invoke();
         }
     }
 
@@ -985,6 +993,7 @@ public sealed class TcpConnection
         State = TcpState.TimeWait;
         _retransmitAt = 0;
         _timeWaitUntil = _stack.Time.GetTimestamp() + (long)((_stack.Settings.TimeWait ?? TimeSpan.FromSeconds(1)).TotalSeconds * _stack.Time.TimestampFrequency);
+        _stack.TimerArmed?.Invoke();
     }
 
     private void Finish(TcpError? error)

@@ -351,6 +351,8 @@ public sealed class NetworkHost
         foreach (var nic in _nics)
         {
             foreach (var ring in nic.AllReceiveRings()) ring.PollWake = PollWakeOf(ring);
+            if (nic.Info.Classifier.Program is PacketClassifier hardware) hardware.Prepare();
+            foreach (var software in nic.SoftwareRings) software.Classifier.Prepare();
         }
         Started = true;
     }
@@ -432,18 +434,30 @@ public sealed class NetworkHost
     /// </summary>
     public long NextDue()
     {
+        // Asked from outside, after the caller may have changed anything: every processor is
+        // asked afresh (the scheduler's heap holds what its own loop knows).
+        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+        var due = long.MaxValue;
+        foreach (var processor in AllProcessors) due = Math.Min(due, processor.NextDue(now));
+        return Math.Min(due, NextArrival());
+    }
+
+    /// <summary>
+    /// <see cref="NextDue"/> for the host's own event loop (<see cref="RunAwakeTo"/>, the traffic
+    /// simulation): sleeping processors' deadlines from the scheduler's heap, awake ones asked.
+    /// </summary>
+    internal long NextDueAwake()
+    {
         // Every component reports a time still to come, or none (cables and wires hold only what
         // is due later after a pump): time never creeps forward a nanosecond at a time.
+        if (_runQueue is not { } queue || _threads is not null) return NextDue();
+        return Math.Min(queue.NextDue(), NextArrival());
+    }
+
+    // The next frame off a cable or a NIC's wire.
+    private long NextArrival()
+    {
         var due = long.MaxValue;
-        if (_runQueue is { } queue && _threads is null)
-        {
-            due = queue.NextDue();
-        }
-        else
-        {
-            var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
-            foreach (var processor in AllProcessors) due = Math.Min(due, processor.NextDue(now));
-        }
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
         return due;
@@ -473,13 +487,18 @@ public sealed class NetworkHost
         if (_threads is not null) throw new InvalidOperationException("RunTo is for the deterministic mode; the threaded mode runs by itself");
         PumpAwake();
         long next;
-        while ((next = NextDue()) <= nanoseconds)
+        while ((next = NextDueAwake()) <= nanoseconds)
         {
             clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
             PumpAwake();
         }
-        // Nothing falls due by then (the loop ran everything that did): the clock just moves.
-        if (clock.Nanoseconds < nanoseconds) clock.AdvanceTo(nanoseconds);
+        if (clock.Nanoseconds < nanoseconds)
+        {
+            // Nothing reported falls due by then; what waits on time without saying when (a
+            // sender held back by its allocation) gets a look at the new time.
+            clock.AdvanceTo(nanoseconds);
+            PumpAwake();
+        }
     }
 
     /// <summary>

@@ -8,14 +8,17 @@ namespace NicBypass.Runtime.Virtualization;
 /// ones, in processor order, round after round until none moves; a processor with nothing to do
 /// goes to sleep with the time its pollers next need it (<see cref="Processor.NextDue"/>), kept in
 /// a heap. It wakes when that time comes, or when someone gives it work: an interrupt, a virtual
-/// interrupt, a frame into a ring it polls, a batch queued in a VSQ it works for, a send — so a
-/// host of thousands of VNICs costs per event what the event touches, not what the host holds.
+/// interrupt, a frame into a ring it polls, a batch queued in a VSQ it works for, a send, a timer
+/// armed in a stack it runs (from whichever thread or processor armed it) — so a host of
+/// thousands of VNICs costs per event what the event touches, not what the host holds.
 ///
 /// The public entry points of the deterministic mode (<see cref="NetworkHost.Pump"/>,
 /// <see cref="NetworkHost.RunTo"/>, <see cref="NetworkHost.RunUntil"/>) wake every processor
 /// first, since an application may have changed anything between calls; the simulation's own
 /// loop does not. Debug builds check, at the end of every pump, that no sleeping processor had
-/// work or a different deadline (a lost wake-up fails loudly instead of stalling a stack).
+/// work or an earlier deadline (a lost wake-up fails loudly instead of stalling a stack); the
+/// check runs each sleeper once, so counters of turns that did nothing (a poller's deferrals, a
+/// VSQ's entries) read higher in Debug builds than in Release ones.
 /// </summary>
 internal sealed class RunQueue
 {
@@ -48,7 +51,10 @@ internal sealed class RunQueue
     {
         ref var word = ref _awake[index >> 6];
         var bit = 1UL << index;
-        word |= bit; // its deadline in the heap (if any) no longer counts: it is awake
+        if ((Volatile.Read(ref word) & bit) != 0) return;
+        // Atomic: an application's continuation may wake a stack's processor from another thread
+        // while the pump puts others to sleep. Its deadline in the heap no longer counts.
+        Interlocked.Or(ref word, bit);
     }
 
     public void WakeAll()
@@ -71,7 +77,7 @@ internal sealed class RunQueue
 
     private void Sleep(int index, long now)
     {
-        _awake[index >> 6] &= ~(1UL << index);
+        Interlocked.And(ref _awake[index >> 6], ~(1UL << index));
         var due = _processors[index].NextDue(now);
         _sleepingUntil[index] = due;
         // A processor that sleeps again and again until the same deadline (a stack timer far

@@ -49,6 +49,7 @@ public sealed class VirtualMachine : IPollingConsumer
         Stack = new NetworkStack(Mac, vnic.Ips, size - 18, time, _output, new StackSettings(EchoUdp: true), concurrentReceive: false);
         foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
         Stack.SetRoutes(vnic.Settings.Ips ?? Array.Empty<System.Net.IPAddress>(), vnic.Settings.PrefixLengths, vnic.Settings.Gateways);
+        Stack.TimerArmed = Vcpu.Awaken; // the guest's timers run on its vCPU
     }
 
     public string Name => Vnic.Name;

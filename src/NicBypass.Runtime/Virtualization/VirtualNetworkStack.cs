@@ -65,6 +65,13 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         };
         foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
         Stack.SetRoutes(vnic.Settings.Ips ?? Array.Empty<System.Net.IPAddress>(), vnic.Settings.PrefixLengths, vnic.Settings.Gateways);
+        Stack.TimerArmed = WakeWorkers;
+    }
+
+    // Its timers run in its workers' polls: a timer armed from anywhere wakes them (deterministic mode).
+    private void WakeWorkers()
+    {
+        foreach (var worker in _workers) worker.Awaken();
     }
 
     public string Name => Vnic.Name;

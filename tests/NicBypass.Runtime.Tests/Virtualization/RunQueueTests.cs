@@ -87,3 +87,43 @@ public class RunQueueTests
     }
 #endif
 }
+
+/// <summary>Wake-ups the datapath owes when one stack acts on another's behalf (found by review).</summary>
+public class CrossStackWakeTests
+{
+    [Fact]
+    public void A_segment_sent_from_another_stacks_handler_and_lost_is_retransmitted()
+    {
+        // db's UDP handler (run on db's processor) sends on web's TCP connection: web's
+        // retransmission timer is armed from a processor that is not web's, while web's
+        // processor sleeps with nothing due. The armed timer must wake it.
+        var harness = new StackHarness(topology: StackHarness.Topology
+            .Replace("ports 80 53 }", "ports 80 53; cpu 0 }")
+            .Replace("ports 5432 5353 }", "ports 5432 5353; cpu 1 }")
+            .Replace("ip fd00::2 }", "ip fd00::2; cpu 1 }"));
+        Assert.NotSame(harness.Web.Vnic.Processor, harness.Db.Vnic.Processor);
+        var (client, server) = harness.Connect();
+        var trigger = harness.Db.Stack.BindUdp(5353);
+        trigger.Handler = (_, _) => client.Send(new byte[100]);
+        var first = harness.Cable.Frames;
+        harness.Cable.Lose = frame => frame == first + 1; // the datagram goes through, the segment it sets off is lost
+
+        Assert.Equal(SendStatus.Sent, harness.Web.Stack.BindUdp(53).TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[8]));
+        harness.Host.RunTo(harness.Clock.Nanoseconds + 3_000_000_000L);
+
+        Assert.Equal(1, harness.Cable.Lost);
+        Assert.True(client.Retransmissions >= 1, "the lost segment was never sent again");
+        var buffer = new byte[256];
+        Assert.Equal(100, server.Read(buffer));
+    }
+
+    [Fact]
+    public void The_public_next_due_sees_a_timer_the_application_armed_after_the_last_pump()
+    {
+        var harness = new StackHarness();
+        harness.Host.Pump();
+        var before = harness.Host.NextDue();
+        _ = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.99", 80)); // unresolved: an ARP solicitation and its retry timer
+        Assert.True(harness.Host.NextDue() < before, $"next due {harness.Host.NextDue()} (before {before})");
+    }
+}
