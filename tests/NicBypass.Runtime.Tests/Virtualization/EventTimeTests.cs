@@ -77,16 +77,14 @@ public class EventTimeTests
         Assert.Equal(0, harness.Cable.Overflowed);
     }
 
-    [Fact]
-    public void With_window_scaling_a_megabyte_window_fills_a_long_fat_pipe_that_64_kb_could_not()
+    // Two containers, a (client) and b (server, listening on 80), with `tcpBuffer`-byte TCP
+    // buffers on a 10G hairpin 1 ms away each way, connected.
+    private static (NetworkHost Host, VirtualClock Clock, SimulatedCable Cable, TcpConnection Client, TcpConnection Server) LongFatPipe(int tcpBuffer, int outboundCapacity)
     {
-        // Two containers with 1 MiB TCP buffers on a 10G hairpin 1 ms away each way: a 64 KB
-        // window allows at most 64 KB per 2 ms round trip (262 Mbit/s); scaled (RFC 7323), the
-        // window is the buffer.
         var clock = new VirtualClock();
         var build = new HostBuilder("lfn", 2, clock);
         build.AddNic("e0", "simnic-10g", new SimNicSettings(2, RingSize: 4096));
-        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, OutboundCapacity: 1024, TcpBuffer: 1 << 20);
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, OutboundCapacity: outboundCapacity, TcpBuffer: tcpBuffer);
         foreach (var (name, mac, ip, ring) in new[] { ("a", 0x020000000001UL, "10.0.0.1", 0), ("b", 0x020000000002UL, "10.0.0.2", 1) })
         {
             build.AddNetworkStack(VnicRole.Container, new VnicSettings(name, "e0", new[] { mac }, build.Addresses(ip)), settings);
@@ -99,21 +97,37 @@ public class EventTimeTests
         var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
         TcpConnection? server = null;
         Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        return (host, clock, cable, client, server!);
+    }
 
-        var data = new byte[20_000_000];
+    // Sends `length` bytes from client to server, the server reading as they come; `step` sees
+    // the bytes received so far after each step.
+    private static void Transfer(NetworkHost host, TcpConnection client, TcpConnection server, int length, Action<long>? step = null)
+    {
+        var data = new byte[length];
         var sent = 0;
         var received = 0L;
         var buffer = new byte[1 << 20];
-        var start = clock.Nanoseconds;
         Assert.True(host.RunUntil(() =>
         {
             if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
             int n;
-            while ((n = server!.Read(buffer)) > 0) received += n;
+            while ((n = server.Read(buffer)) > 0) received += n;
+            step?.Invoke(received);
             return received == data.Length;
         }, TimeSpan.FromSeconds(10)));
+    }
 
-        var rate = data.Length * 8 / ((clock.Nanoseconds - start) / 1e9);
+    [Fact]
+    public void With_window_scaling_a_megabyte_window_fills_a_long_fat_pipe_that_64_kb_could_not()
+    {
+        // 1 MiB TCP buffers on the 2 ms round trip: a 64 KB window allows at most 64 KB per
+        // round trip (262 Mbit/s); scaled (RFC 7323), the window is the buffer.
+        var (host, clock, cable, client, server) = LongFatPipe(tcpBuffer: 1 << 20, outboundCapacity: 1024);
+        var start = clock.Nanoseconds;
+        Transfer(host, client, server, 20_000_000);
+
+        var rate = 20_000_000 * 8 / ((clock.Nanoseconds - start) / 1e9);
         Assert.True(rate > 1e9, $"{rate / 1e6:N0} Mbit/s (64 KB a round trip allows 262); {client.Retransmissions} retransmissions; cable lost {cable.Lost}, overflowed {cable.Overflowed}; " +
             string.Join("; ", host.Vnics.Select(v => v.Name + " " + string.Join(",", v.Counters.Drops().Select(d => d.Key + "=" + d.Value)))) + "; " +
             string.Join("; ", host.NetworkStacks.Select(v => v.Name + " stack drops " + v.Counters.DroppedTotal + " send drops " + v.Counters.SendDroppedTotal)));
@@ -122,47 +136,24 @@ public class EventTimeTests
     [Fact]
     public void With_1_ms_of_latency_scaled_windows_and_pacing_tcp_keeps_a_10g_hairpin_busy()
     {
-        // Two containers with 8 MiB TCP buffers (window scaling, RFC 7323) on a 10G hairpin 1 ms
-        // away each way: the bandwidth-delay product is 2.5 MB, and the sender's 4 MiB congestion
-        // window covers it. Measured over the second half of 100 MB: the link busy 96.8%, the
-        // payload 89.0% of 10 Gbit/s. Unpaced, the window left in one burst a round trip, its
-        // ACKs queued behind it (a hairpin carries data and ACKs in one direction) and the link
-        // idled while they crossed the 1 ms back: 76.8% busy. A 64 KB window allows 262 Mbit/s;
-        // before the cable counted its queue in frames, ACKs were dropped as overflow (2.8%).
-        var clock = new VirtualClock();
-        var build = new HostBuilder("lfn", 2, clock);
-        build.AddNic("e0", "simnic-10g", new SimNicSettings(2, RingSize: 4096));
-        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, OutboundCapacity: 4096, TcpBuffer: 8 << 20);
-        foreach (var (name, mac, ip, ring) in new[] { ("a", 0x020000000001UL, "10.0.0.1", 0), ("b", 0x020000000002UL, "10.0.0.2", 1) })
-        {
-            build.AddNetworkStack(VnicRole.Container, new VnicSettings(name, "e0", new[] { mac }, build.Addresses(ip)), settings);
-            build.BindHardwareRing("e0", ring, name);
-            build.Program("e0", null, mac, 0, ring, name, build.Addresses(ip), new[] { 80 }, StackProtocols.Tcp);
-        }
-        var host = build.Start();
-        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(10_000_000_000, clock, queueLimit: 10_000).WithLatency(TimeSpan.FromMilliseconds(1), clock));
-        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
-        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
-
-        var data = new byte[100_000_000];
-        var sent = 0;
-        var received = 0L;
-        var buffer = new byte[1 << 20];
+        // 8 MiB TCP buffers (window scaling, RFC 7323) on the 2 ms round trip: the
+        // bandwidth-delay product is 2.5 MB, and the sender's 4 MiB congestion window covers it.
+        // Measured over the second half of 100 MB: the link busy 96.8%, the payload 89.0% of
+        // 10 Gbit/s. Unpaced, the window left in one burst a round trip, its ACKs queued behind
+        // it (a hairpin carries data and ACKs in one direction) and the link idled while they
+        // crossed the 1 ms back: 76.8% busy. Before the cable counted its queue in frames, ACKs
+        // were dropped as overflow (2.8%).
+        const int length = 100_000_000;
+        var (host, clock, cable, client, server) = LongFatPipe(tcpBuffer: 8 << 20, outboundCapacity: 4096);
         long halfAt = 0, bytesAtHalf = 0, framesAtHalf = 0;
-        Assert.True(host.RunUntil(() =>
+        Transfer(host, client, server, length, received =>
         {
-            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
-            int n;
-            while ((n = server!.Read(buffer)) > 0) received += n;
-            if (halfAt == 0 && received >= data.Length / 2) (halfAt, bytesAtHalf, framesAtHalf) = (clock.Nanoseconds, cable.Bytes, cable.Frames);
-            return received == data.Length;
-        }, TimeSpan.FromSeconds(10)));
+            if (halfAt == 0 && received >= length / 2) (halfAt, bytesAtHalf, framesAtHalf) = (clock.Nanoseconds, cable.Bytes, cable.Frames);
+        });
 
         var seconds = (clock.Nanoseconds - halfAt) / 1e9;
         var busy = (cable.Bytes - bytesAtHalf + (cable.Frames - framesAtHalf) * (double)SimulatedNic.WireOverhead) * 8 / seconds / 10e9;
-        var payload = (data.Length - data.Length / 2) * 8 / seconds / 10e9;
+        var payload = (length - length / 2) * 8 / seconds / 10e9;
         Assert.True(busy >= 0.9 && payload >= 0.85, $"the link was busy {busy:P1} of the second half; payload {payload:P1} of 10 Gbit/s; {client.Retransmissions} retransmissions; cable lost {cable.Lost}, overflowed {cable.Overflowed}");
     }
 
