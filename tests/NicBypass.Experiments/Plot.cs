@@ -18,8 +18,8 @@ public static class Plot
         };
         model.Legends.Add(new Legend
         {
-            LegendPlacement = LegendPlacement.Outside, LegendPosition = LegendPosition.BottomCenter, LegendOrientation = LegendOrientation.Horizontal,
-            LegendFont = "Arial", LegendFontSize = 12, LegendItemSpacing = 24,
+            LegendPlacement = LegendPlacement.Outside, LegendPosition = LegendPosition.BottomLeft, LegendOrientation = LegendOrientation.Vertical,
+            LegendFont = "Arial", LegendFontSize = 12,
         });
         model.Axes.Add(logX
             ? new LogarithmicAxis { Position = AxisPosition.Bottom, Title = x, MajorGridlineStyle = LineStyle.Dot }
@@ -32,6 +32,6 @@ public static class Plot
             model.Series.Add(line);
         }
         using var stream = File.Create(path);
-        new SvgExporter { Width = 720, Height = 460 }.Export(model, stream);
+        new SvgExporter { Width = 720, Height = 500 }.Export(model, stream);
     }
 }

@@ -18,7 +18,7 @@ namespace NicBypass.Runtime.Devices;
 /// for the basic part, a capability table for the flow parts — and advertises them in the
 /// standardized <see cref="HardwareInfo"/>.
 /// </summary>
-public sealed class SimulatedNic
+public sealed class SimulatedNic : IInterruptModerator
 {
     /// <summary>Bytes a frame occupies on the wire beyond its own: FCS (4), preamble and start delimiter (8), inter-frame gap (12).</summary>
     public const int WireOverhead = 24;
@@ -97,6 +97,54 @@ public sealed class SimulatedNic
 
     /// <summary>The host's clock, which the link's rate is kept on (set when the NIC is registered).</summary>
     internal TimeProvider? Clock { get; set; }
+
+    /// <summary>
+    /// Interrupt moderation (<c>ethtool -C rx-usecs</c>): a hardware receive ring whose interrupt
+    /// is not pending waits this long after a frame arrives before it interrupts, so frames that
+    /// follow share the interrupt. Zero (the default): the first frame interrupts at once. On
+    /// virtual time only (the threaded mode's NIC has no timer that fine).
+    /// </summary>
+    public TimeSpan InterruptModeration
+    {
+        get => TimeSpan.FromTicks(_moderationNanoseconds / 100);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromSeconds(1));
+            _moderationNanoseconds = value.Ticks * 100;
+            foreach (var ring in ReceiveRings) ring.Moderator = _moderationNanoseconds > 0 ? this : null;
+        }
+    }
+
+    private long _moderationNanoseconds;
+    private readonly Queue<(ReceiveRing Ring, long At)> _moderated = new(); // deadlines in arrival order (one delay for all)
+
+    // A frame came to a ring whose interrupt is not pending: the interrupt waits for its deadline.
+    bool IInterruptModerator.Defer(ReceiveRing ring)
+    {
+        if (Clock is not VirtualClock clock) return false;
+        if (ring.ModerationArmed) return true;
+        ring.ModerationArmed = true;
+        _moderated.Enqueue((ring, clock.Nanoseconds + _moderationNanoseconds));
+        return true;
+    }
+
+    /// <summary>When the next moderated interrupt is due (ns); <see cref="long.MaxValue"/> for none.</summary>
+    internal long NextModeratedInterrupt => _moderated.TryPeek(out var next) ? next.At : long.MaxValue;
+
+    /// <summary>Raises the moderated interrupts whose time has come; true if any did.</summary>
+    internal bool RaiseModerated()
+    {
+        if (_moderated.Count == 0) return false;
+        var now = Now();
+        var raised = false;
+        while (_moderated.TryPeek(out var next) && next.At <= now)
+        {
+            _moderated.Dequeue();
+            raised |= next.Ring.RaiseModerated();
+        }
+        return raised;
+    }
 
     /// <summary>Frames put on the wire.</summary>
     public long Transmitted { get; private set; }

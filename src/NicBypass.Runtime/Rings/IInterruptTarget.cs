@@ -1,5 +1,12 @@
 namespace NicBypass.Runtime.Rings;
 
+/// <summary>Interrupt moderation: decides whether a ring's interrupt waits (the NIC raises it later).</summary>
+internal interface IInterruptModerator
+{
+    /// <summary>True when the interrupt for <paramref name="ring"/> is deferred (its deadline armed or already armed).</summary>
+    bool Defer(ReceiveRing ring);
+}
+
 /// <summary>Where a ring's interrupts go: the processor bound to the VM, VSQ or software ring it serves.</summary>
 internal interface IInterruptTarget
 {

@@ -57,6 +57,21 @@ public abstract class ReceiveRing
     /// <summary>The VNIC or software ring this ring serves, once bound.</summary>
     internal IReceiveRingClient? Client { get; private set; }
 
+    /// <summary>Interrupt moderation (hardware rings of a NIC with <c>InterruptModeration</c>): the first frame's interrupt waits for its deadline.</summary>
+    internal IInterruptModerator? Moderator { get; set; }
+
+    /// <summary>A moderated interrupt's deadline is armed.</summary>
+    internal bool ModerationArmed { get; set; }
+
+    /// <summary>The moderation deadline came: the interrupt is raised if the ring still wants one (frames waiting, interrupts on).</summary>
+    internal bool RaiseModerated()
+    {
+        ModerationArmed = false;
+        if (!InterruptsEnabled || Queue.IsEmpty || Volatile.Read(ref _interruptPending) != 0) return false;
+        Raise();
+        return true;
+    }
+
     /// <summary>Deterministic mode: tells the host's scheduler that a frame arrived while the ring is polled, so whoever polls it runs (set by the host; null in the threaded mode, whose pollers run on their own schedule).</summary>
     internal Action? PollWake { get; set; }
 
@@ -146,8 +161,14 @@ public abstract class ReceiveRing
         Counters.Delivered++;
         if (InterruptsEnabled)
         {
-            if (Volatile.Read(ref _interruptPending) == 0) Raise();
-            else if (InterruptEveryFrame) InterruptTarget?.FrameArrived(this);
+            if (Volatile.Read(ref _interruptPending) == 0)
+            {
+                if (Moderator is not { } moderator || !moderator.Defer(this)) Raise();
+            }
+            else if (InterruptEveryFrame)
+            {
+                InterruptTarget?.FrameArrived(this);
+            }
         }
         else
         {

@@ -406,7 +406,7 @@ public sealed class NetworkHost
         do
         {
             progress = false;
-            foreach (var nic in _nics) progress |= nic.Device.Land();
+            foreach (var nic in _nics) progress |= nic.Device.Land() | nic.Device.RaiseModerated();
             progress |= queue.RunRound();
             foreach (var nic in _nics)
             {
@@ -459,7 +459,7 @@ public sealed class NetworkHost
     {
         var due = long.MaxValue;
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
-        foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
+        foreach (var nic in _nics) due = Math.Min(due, Math.Min(nic.Device.NextLanding, nic.Device.NextModeratedInterrupt));
         return due;
     }
 
