@@ -71,6 +71,28 @@ public class SimulateCommandTests
         Assert.True(Interrupts(jsonOnly) >= Interrupts(json), $"{Interrupts(jsonOnly)} vs {Interrupts(json)}");
     }
 
+    [Fact]
+    public void Interrupt_moderation_makes_frames_share_interrupts_and_a_bad_value_is_a_clear_error()
+    {
+        var path = CliRunner.TempFile(Topology);
+        long Interrupts(string output)
+        {
+            using var json = JsonDocument.Parse(output);
+            return json.RootElement.GetProperty("cpus").EnumerateArray().Sum(c => c.GetProperty("hardwareInterrupts").GetInt64());
+        }
+        // 20 Mbit/s of 1,000-byte frames to each VM: one every 400 µs, each its own interrupt;
+        // with 1 ms of moderation two or three frames share one.
+        var (exit, output, _) = CliRunner.Run("simulate", path, "--seconds", "0.1", "--mix", "unicast", "--rate", "20M", "--format", "json");
+        var (exitModerated, moderated, _) = CliRunner.Run("simulate", path, "--seconds", "0.1", "--mix", "unicast", "--rate", "20M", "--interrupt-moderation", "1000", "--format", "json");
+        Assert.Equal(0, exit);
+        Assert.Equal(0, exitModerated);
+        Assert.True(Interrupts(moderated) * 2 <= Interrupts(output), $"{Interrupts(moderated)} interrupts moderated, {Interrupts(output)} not");
+
+        var (exitBad, _, error) = CliRunner.Run("simulate", path, "--interrupt-moderation", "-5");
+        Assert.Equal(1, exitBad);
+        Assert.Contains("--interrupt-moderation must be a number of microseconds in [0, 1000000], not -5", error);
+    }
+
     [Theory]
     [InlineData("a", "write VNIC=RATE")]
     [InlineData("a=fast", "write VNIC=RATE")]

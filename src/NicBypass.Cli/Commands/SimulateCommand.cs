@@ -9,7 +9,7 @@ namespace NicBypass.Cli.Commands;
 
 /// <summary>
 /// <c>nicbypass simulate TOPOLOGY [--seconds S] [--rate RATE] [--offer VNIC=RATE]… [--frame-size B]
-/// [--mix all|unicast] [--seed S] [--interrupts-only] [--format text|json]</c>: synthetic traffic
+/// [--mix all|unicast] [--seed S] [--interrupts-only] [--interrupt-moderation US] [--format text|json]</c>: synthetic traffic
 /// on virtual time through each NIC's link, on processors with the default cost table
 /// (DESIGN.md §5, §11), with a progress bar when standard error is a terminal.
 /// </summary>
@@ -25,12 +25,13 @@ internal static class SimulateCommand
         mix.AcceptOnlyFromAmong("all", "unicast");
         var seed = new Option<int>("--seed") { Description = "seed for the random parts of the mix", DefaultValueFactory = _ => 1 };
         var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
+        var moderation = new Option<double>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs; default 0: at once)" };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();
         var command = new Command("simulate", "Offer synthetic traffic to every VNIC on virtual time and report what was delivered.")
         {
-            topology, seconds, rate, frameSize, mix, seed, offer, interruptsOnly, format, hostOption,
+            topology, seconds, rate, frameSize, mix, seed, offer, interruptsOnly, moderation, format, hostOption,
         };
         command.SetAction(parse =>
         {
@@ -67,20 +68,28 @@ internal static class SimulateCommand
                 error.WriteLine("error: --frame-size must be at least 60 bytes");
                 return NicBypassCli.ErrorExitCode;
             }
-            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", parse.GetValue(interruptsOnly), output, error, parse.GetValue(hostOption));
+            var moderationMicroseconds = parse.GetValue(moderation);
+            if (!(moderationMicroseconds >= 0 && moderationMicroseconds <= 1_000_000)) // NaN too
+            {
+                error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000], not {moderationMicroseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                return NicBypassCli.ErrorExitCode;
+            }
+            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", parse.GetValue(interruptsOnly), TimeSpan.FromMicroseconds(moderationMicroseconds),
+                output, error, parse.GetValue(hostOption));
         });
         return command;
     }
 
     private static string BitRateProblem(string text) => BitRate.TryParse(text, out _, out var problem) ? "" : problem;
 
-    private static int Run(string topologyPath, SimulationOptions options, bool json, bool interruptsOnly, TextWriter output, TextWriter error, string? hostName)
+    private static int Run(string topologyPath, SimulationOptions options, bool json, bool interruptsOnly, TimeSpan moderation, TextWriter output, TextWriter error, string? hostName)
     {
         var clock = new VirtualClock();
         var host = TopologyLoader.Load(topologyPath, error, clock, hostName);
         if (host is null) return NicBypassCli.ErrorExitCode;
         host.Costs = Runtime.Virtualization.CostTable.Default; // processors that take time: the report says how busy each was
         host.DynamicPolling = !interruptsOnly;
+        foreach (var nic in host.Nics) nic.Device.InterruptModeration = moderation;
         foreach (var name in options.Offers?.Keys ?? Enumerable.Empty<string>())
         {
             if (!host.Vnics.Any(v => v.Name == name))
