@@ -28,8 +28,8 @@ public static class BypassSweep
             foreach (var mpps in offered)
             {
                 const double seconds = 0.005;
-                var (host, report) = Simulation.Run(Path.Combine(directory, file), new SimulationOptions(Seconds: seconds, FrameSize: 64, Mix: false, RateBitsPerSecond: Simulation.Rate(mpps, 64)),
-                    moderation: moderation);
+                var (host, report) = Simulation.Run(Path.Combine(directory, file), new SimulationOptions(Seconds: seconds, FrameSize: 64, Mix: false, RateBitsPerSecond: Simulation.Rate(mpps, 64),
+                    InterruptModeration: moderation));
                 var delivered = report.Nics[0].Vnics.Sum(v => v.Delivered);
                 var perFrame = host.Processors.Sum(p => p.BusyNanoseconds) / (double)Math.Max(1, delivered);
                 points.Add((mpps, perFrame));

@@ -44,7 +44,7 @@ public static class LivelockSweep
     private static (double Mpps, double InterruptsPerFrame) Delivered(string topology, double mpps, bool dynamicPolling, bool guest)
     {
         const double seconds = 0.005;
-        var (_, report) = Simulation.Run(topology, new SimulationOptions(Seconds: seconds, FrameSize: 64, Mix: false, RateBitsPerSecond: Simulation.Rate(mpps, 64)), dynamicPolling);
+        var (_, report) = Simulation.Run(topology, new SimulationOptions(Seconds: seconds, FrameSize: 64, Mix: false, RateBitsPerSecond: Simulation.Rate(mpps, 64), InterruptsOnly: !dynamicPolling));
         var vnic = report.Nics[0].Vnics[0];
         var delivered = guest ? vnic.Delivered : vnic.Stack!.Delivered;
         return (delivered / seconds / 1e6, report.Cpus![0].HardwareInterrupts / (double)Math.Max(1, delivered));

@@ -8,14 +8,12 @@ namespace NicBypass.Experiments;
 /// <summary>One simulation run of a topology under the default cost table, as <c>nicbypass simulate</c> runs it.</summary>
 public static class Simulation
 {
-    public static (NetworkHost Host, TrafficReport Report) Run(string topology, SimulationOptions options, bool dynamicPolling = true, TimeSpan moderation = default)
+    public static (NetworkHost Host, TrafficReport Report) Run(string topology, SimulationOptions options)
     {
         var clock = new VirtualClock();
         var (compilation, host) = HostLoader.Load(new[] { new SourceFile(topology, File.ReadAllText(topology)) }, time: clock);
         if (host is null) throw new InvalidOperationException($"{topology}: {string.Join("; ", HostLoader.Errors(compilation))}");
         host.Costs = CostTable.Default;
-        host.DynamicPolling = dynamicPolling;
-        foreach (var nic in host.Nics) nic.Device.InterruptModeration = moderation;
         return (host, TrafficSimulation.Run(host, clock, options));
     }
 

@@ -56,8 +56,14 @@ internal static class SimulateCommand
                 }
                 offers[item.Substring(0, equals)] = (long)offered.BitsPerSecond;
             }
+            var moderationMicroseconds = parse.GetValue(moderation);
+            if (!(moderationMicroseconds >= 0 && moderationMicroseconds <= 1_000_000)) // NaN too
+            {
+                error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000], not {moderationMicroseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                return NicBypassCli.ErrorExitCode;
+            }
             var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed),
-                offers.Count == 0 ? null : offers);
+                offers.Count == 0 ? null : offers, parse.GetValue(interruptsOnly), TimeSpan.FromMicroseconds(moderationMicroseconds));
             if (!(options.Seconds > 0 && options.Seconds <= 3600)) // NaN too
             {
                 error.WriteLine($"error: --seconds must be a number in (0, 3600], not {parse.GetValue(seconds).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
@@ -68,28 +74,19 @@ internal static class SimulateCommand
                 error.WriteLine("error: --frame-size must be at least 60 bytes");
                 return NicBypassCli.ErrorExitCode;
             }
-            var moderationMicroseconds = parse.GetValue(moderation);
-            if (!(moderationMicroseconds >= 0 && moderationMicroseconds <= 1_000_000)) // NaN too
-            {
-                error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000], not {moderationMicroseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-                return NicBypassCli.ErrorExitCode;
-            }
-            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", parse.GetValue(interruptsOnly), TimeSpan.FromMicroseconds(moderationMicroseconds),
-                output, error, parse.GetValue(hostOption));
+            return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", output, error, parse.GetValue(hostOption));
         });
         return command;
     }
 
     private static string BitRateProblem(string text) => BitRate.TryParse(text, out _, out var problem) ? "" : problem;
 
-    private static int Run(string topologyPath, SimulationOptions options, bool json, bool interruptsOnly, TimeSpan moderation, TextWriter output, TextWriter error, string? hostName)
+    private static int Run(string topologyPath, SimulationOptions options, bool json, TextWriter output, TextWriter error, string? hostName)
     {
         var clock = new VirtualClock();
         var host = TopologyLoader.Load(topologyPath, error, clock, hostName);
         if (host is null) return NicBypassCli.ErrorExitCode;
         host.Costs = Runtime.Virtualization.CostTable.Default; // processors that take time: the report says how busy each was
-        host.DynamicPolling = !interruptsOnly;
-        foreach (var nic in host.Nics) nic.Device.InterruptModeration = moderation;
         foreach (var name in options.Offers?.Keys ?? Enumerable.Empty<string>())
         {
             if (!host.Vnics.Any(v => v.Name == name))

@@ -151,28 +151,16 @@ internal sealed class PacketClassifier : IClassifierProgramming
         return _defaultRing >= 0 ? ClassifyResult.Default : ClassifyResult.NoMatch;
     }
 
-    public int RingOf(int rule)
-    {
-        EnsureBuilt();
-        return _ring[rule];
-    }
+    // The per-rule reads below take a rule Classify returned: Classify has built the tables.
+
+    public int RingOf(int rule) => _ring[rule];
 
     /// <summary>True when some rule has blocked flows this classifier drops itself.</summary>
-    public bool BlocksFlows
-    {
-        get
-        {
-            EnsureBuilt();
-            return _blocksFlows;
-        }
-    }
-
-    private bool _blocksFlows;
+    public bool BlocksFlows { get; private set; }
 
     /// <summary>The blocked flow of rule <paramref name="rule"/>'s VNIC that the frame belongs to, if this classifier can tell; else null.</summary>
     public Flow? BlockedFlow(int rule, ReadOnlySpan<byte> frame, in EthernetHeader header)
     {
-        EnsureBuilt();
         if (_blocked[rule] is not { } flows) return null;
         foreach (var flow in flows)
         {
@@ -181,11 +169,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         return null;
     }
 
-    public TrafficCounters CountersOf(int rule)
-    {
-        EnsureBuilt();
-        return _counters[rule];
-    }
+    public TrafficCounters CountersOf(int rule) => _counters[rule];
 
     /// <summary>The replication route for group frame <paramref name="header"/>: its group's members in its VLAN, and the default ring.</summary>
     public bool TryGetGroupRoute(in EthernetHeader header, out GroupRoute route)
@@ -224,7 +208,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         // matches ports) are dropped here, before any ring or processor sees them.
         _blocked = _rules.Select(r => (Fields & ClassifierMatch.Port) != 0 && r.Flows is { } flows && flows.Any(f => f.Settings.Blocked && f.Settings.DestinationOnly)
             ? flows.Where(f => f.Settings.Blocked && f.Settings.DestinationOnly).ToArray() : null).ToArray();
-        _blocksFlows = _blocked.Any(b => b is not null);
+        BlocksFlows = _blocked.Any(b => b is not null);
         var members = new Dictionary<ulong, List<ClassifierRule>>();
         foreach (var rule in _rules)
         {

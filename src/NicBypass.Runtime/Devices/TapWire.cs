@@ -49,12 +49,7 @@ public sealed class TapWire : IWire, IDisposable
     public double LossRate
     {
         get => _lossRate;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0.0);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1.0);
-            _lossRate = value;
-        }
+        set => _lossRate = Share(value);
     }
 
     /// <summary>Seed of the loss decisions.</summary>
@@ -75,12 +70,15 @@ public sealed class TapWire : IWire, IDisposable
     public double ReorderRate
     {
         get => _reorderRate;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0.0);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1.0);
-            _reorderRate = value;
-        }
+        set => _reorderRate = Share(value);
+    }
+
+    // A share of frames: 0 (none) to 1 (all).
+    private static double Share(double value)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 0.0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1.0);
+        return value;
     }
 
     /// <summary>Frames from Linux delivered after the frame that followed them (<see cref="ReorderRate"/>).</summary>

@@ -41,8 +41,6 @@ internal sealed class RunQueue
         WakeAll();
     }
 
-    public int Count => _processors.Length;
-
     private long Now => VirtualClock.ToNanoseconds(_clock, _clock.GetTimestamp());
 
     public bool IsAwake(int index) => (_awake[index >> 6] & 1UL << index) != 0;

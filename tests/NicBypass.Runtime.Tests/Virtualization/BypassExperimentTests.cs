@@ -20,11 +20,8 @@ public class BypassExperimentTests
     // Host processors' busy nanoseconds per frame delivered, and the frames delivered.
     private static (double HostNanosecondsPerFrame, long Delivered) Run(int rings, double mppsPerVm, TimeSpan moderation = default)
     {
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build(Topology(rings), clock);
-        host.Costs = CostTable.Default;
-        host.Nic("e0").Device.InterruptModeration = moderation;
-        var report = TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: 0.002, FrameSize: 64, Mix: false, RateBitsPerSecond: (long)(mppsPerVm * 1e6 * 64 * 8)));
+        var (host, report) = CostModelSimulation.Run(Topology(rings), new SimulationOptions(Seconds: 0.002, FrameSize: 64, Mix: false,
+            RateBitsPerSecond: (long)(mppsPerVm * 1e6 * 64 * 8), InterruptModeration: moderation));
         var delivered = report.Nics[0].Vnics.Sum(v => v.Delivered);
         return (host.Processors.Sum(p => p.BusyNanoseconds) / (double)delivered, delivered);
     }

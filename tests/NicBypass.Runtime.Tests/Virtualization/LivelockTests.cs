@@ -23,11 +23,8 @@ public class LivelockTests
     private static (double Mpps, double InterruptsPerFrame, double Busy) Run(double offeredMpps, bool dynamicPolling)
     {
         const double seconds = 0.005;
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build(Topology, clock);
-        host.Costs = CostTable.Default;
-        host.DynamicPolling = dynamicPolling;
-        var report = TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: seconds, FrameSize: 64, Mix: false, RateBitsPerSecond: (long)(offeredMpps * 1e6 * 64 * 8)));
+        var (_, report) = CostModelSimulation.Run(Topology, new SimulationOptions(Seconds: seconds, FrameSize: 64, Mix: false,
+            RateBitsPerSecond: (long)(offeredMpps * 1e6 * 64 * 8), InterruptsOnly: !dynamicPolling));
         var delivered = report.Nics[0].Vnics[0].Stack!.Delivered;
         return (delivered / seconds / 1e6, report.Cpus![0].HardwareInterrupts / (double)Math.Max(1, delivered), report.Cpus[0].Busy);
     }

@@ -18,10 +18,7 @@ public class NoisyNeighbourExperimentTests
     // The quiet VM offered 100 Mbit/s next to the noisy one offered `noisy`: its share delivered and its p99 latency (µs).
     private static (double Delivered, double P99) Quiet(int rings, long noisy)
     {
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build(Topology(rings), clock);
-        host.Costs = CostTable.Default;
-        var report = TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: 0.005, FrameSize: 64, Mix: false,
+        var (_, report) = CostModelSimulation.Run(Topology(rings), new SimulationOptions(Seconds: 0.005, FrameSize: 64, Mix: false,
             Offers: new Dictionary<string, long> { ["noisy"] = noisy, ["quiet"] = 100_000_000 }));
         var quiet = report.Nics[0].Vnics.Single(v => v.Name == "quiet");
         return (quiet.Delivered / (double)quiet.Received, quiet.Latency!.P99);
