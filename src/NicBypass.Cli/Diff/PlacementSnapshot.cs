@@ -1,0 +1,144 @@
+using System.Text.Json;
+using NicBypass.Cli.Output;
+using NicBypass.Dsl;
+
+namespace NicBypass.Cli.Diff;
+
+/// <summary>
+/// Where every VNIC sits, read from the <c>plan --format json</c> contract: the shape a reviewer
+/// saves as a baseline and the shape a compilation prints are read by the same code, so a saved
+/// plan and a live one compare like for like.
+/// </summary>
+public sealed class PlacementSnapshot
+{
+    private PlacementSnapshot(IReadOnlyList<Host> hosts) => Hosts = hosts;
+
+    /// <summary>The hosts, in file order.</summary>
+    public IReadOnlyList<Host> Hosts { get; }
+
+    /// <summary>One host's NICs.</summary>
+    public sealed record Host(string Name, IReadOnlyList<Nic> Nics);
+
+    /// <summary>One NIC: each VNIC's place, each software ring's size, and the classifier's fallback.</summary>
+    public sealed record Nic(
+        string Name,
+        string Model,
+        int HardwareRings,
+        int? DefaultRing,
+        IReadOnlyDictionary<string, Place> Vnics,
+        IReadOnlyDictionary<string, int> SoftwareRings,
+        IReadOnlySet<string> SoftwareClassified);
+
+    /// <summary>
+    /// A VNIC's place: the hardware ring that carries it and, when it shares that ring, the
+    /// innermost software ring and SRR that serve it.
+    /// </summary>
+    public sealed record Place(int HardwareRing, string? SoftwareRing, int SoftwareRingIndex)
+    {
+        /// <summary>Whether the VNIC has a hardware ring of its own.</summary>
+        public bool Dedicated => SoftwareRing is null;
+
+        public override string ToString() => Dedicated ? $"hrr{HardwareRing}" : $"{SoftwareRing}/srr{SoftwareRingIndex} on hrr{HardwareRing}";
+    }
+
+    /// <summary>The placement of a compilation without errors, through the same JSON a saved plan holds.</summary>
+    public static PlacementSnapshot Of(DslCompilation compilation)
+    {
+        var json = new StringWriter();
+        PlanJsonWriter.Write(compilation, json);
+        return Parse(json.ToString(), "plan");
+    }
+
+    /// <summary>Reads a saved <c>plan --format json</c>; a document of another shape is a <see cref="FormatException"/> naming where.</summary>
+    public static PlacementSnapshot Parse(string json, string source)
+    {
+        JsonDocument document;
+        try
+        {
+            // Nested software rings are bounded by NB0031 (100 levels, two JSON levels each).
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 1024 });
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"{source}: not JSON ({ex.Message})");
+        }
+        using (document)
+        {
+            var hosts = new List<Host>();
+            foreach (var (host, h) in Array(document.RootElement, "hosts", source, "$").Select((e, i) => (e, i)))
+            {
+                var path = $"$.hosts[{h}]";
+                var nics = new List<Nic>();
+                foreach (var (nic, n) in Array(host, "nics", source, path).Select((e, i) => (e, i)))
+                {
+                    nics.Add(ReadNic(nic, source, $"{path}.nics[{n}]"));
+                }
+                hosts.Add(new Host(String(host, "name", source, path), nics));
+            }
+            return new PlacementSnapshot(hosts);
+        }
+    }
+
+    private static Nic ReadNic(JsonElement nic, string source, string path)
+    {
+        var vnics = new Dictionary<string, Place>(StringComparer.Ordinal);
+        var softwareRings = new Dictionary<string, int>(StringComparer.Ordinal);
+        var rings = Array(nic, "hardwareRings", source, path);
+        for (var r = 0; r < rings.Count; r++)
+        {
+            var ring = rings[r];
+            var ringPath = $"{path}.hardwareRings[{r}]";
+            var index = Int(ring, "index", source, ringPath);
+            // Walk the nesting with an explicit stack: a baseline is input like any other.
+            var pending = new Stack<(JsonElement Ring, string? SoftwareRing, string Path)>();
+            pending.Push((ring, null, ringPath));
+            while (pending.Count > 0)
+            {
+                var (current, owner, currentPath) = pending.Pop();
+                var position = owner is null ? 0 : Int(current, "index", source, currentPath);
+                if (current.TryGetProperty("vnic", out _))
+                {
+                    vnics[String(current, "vnic", source, currentPath)] = new Place(index, owner, position);
+                }
+                else if (current.TryGetProperty("softwareRing", out var software))
+                {
+                    var softwarePath = currentPath + ".softwareRing";
+                    var id = String(software, "id", source, softwarePath);
+                    var members = Array(software, "rings", source, softwarePath);
+                    softwareRings[id] = members.Count;
+                    for (var m = members.Count - 1; m >= 0; m--) pending.Push((members[m], id, $"{softwarePath}.rings[{m}]"));
+                }
+            }
+        }
+        var classified = new HashSet<string>(StringComparer.Ordinal);
+        if (nic.TryGetProperty("softwareClassified", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var name in list.EnumerateArray())
+            {
+                if (name.ValueKind != JsonValueKind.String) throw new FormatException($"{source}: {path}.softwareClassified holds a {name.ValueKind}, not a VNIC name");
+                classified.Add(name.GetString()!);
+            }
+        }
+        int? defaultRing = nic.TryGetProperty("defaultRing", out _) ? Int(nic, "defaultRing", source, path) : null;
+        return new Nic(String(nic, "name", source, path), String(nic, "model", source, path), rings.Count, defaultRing, vnics, softwareRings, classified);
+    }
+
+    private static List<JsonElement> Array(JsonElement element, string name, string source, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException($"{source}: {path} has no array '{name}' (is it the output of 'nicbypass plan --format json'?)");
+        }
+        return value.EnumerateArray().ToList();
+    }
+
+    private static string String(JsonElement element, string name, string source, string path) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()!
+            : throw new FormatException($"{source}: {path} has no string '{name}'");
+
+    private static int Int(JsonElement element, string name, string source, string path) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
+            ? number
+            : throw new FormatException($"{source}: {path} has no whole number '{name}'");
+}
