@@ -37,7 +37,7 @@ public sealed class EchoServices : IAsyncDisposable
     /// <summary>UDP datagrams echoed.</summary>
     public long DatagramsEchoed => Interlocked.Read(ref _datagrams);
 
-    /// <summary>Echoes that could not be sent (a datagram the output dropped, a connection reset mid-echo).</summary>
+    /// <summary>Echoes that could not be sent (a datagram the full output refused or dropped, a connection reset mid-echo).</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>Datagrams not echoed because they came from a service port (below 1024): two echo services would bounce one datagram forever.</summary>
@@ -80,7 +80,9 @@ public sealed class EchoServices : IAsyncDisposable
                 {
                     var socket = vns.Stack.BindUdp(port);
                     services._sockets.Add(socket);
-                    services._tasks.Add(services.EchoDatagrams(socket));
+                    // Echoed in place as each datagram arrives, on the stack's processor: no hop
+                    // through a task, and `trace` sees the echo leave within the frame's own pump.
+                    socket.Handler = (from, payload) => services.EchoDatagram(socket, from, payload);
                     endpoints.Add($"{vns.Name} udp/{port}");
                 }
             }
@@ -131,34 +133,25 @@ public sealed class EchoServices : IAsyncDisposable
         }
     }
 
-    private async Task EchoDatagrams(UdpSocket socket)
+    private void EchoDatagram(UdpSocket socket, NetworkEndpoint from, ReadOnlySpan<byte> payload)
     {
-        var buffer = new byte[64 * 1024];
+        if (from.Port < 1024)
+        {
+            Interlocked.Increment(ref _refused);
+            return;
+        }
+        bool sent;
         try
         {
-            while (true)
-            {
-                var (from, length) = await socket.ReceiveAsync(buffer, _stop.Token).ConfigureAwait(false);
-                if (from.Port < 1024)
-                {
-                    Interlocked.Increment(ref _refused);
-                    continue;
-                }
-                bool sent;
-                try
-                {
-                    sent = await socket.SendToAsync(from, buffer.AsMemory(0, length), _stop.Token).ConfigureAwait(false);
-                }
-                catch (ArgumentException)
-                {
-                    sent = false; // larger than the MTU allows back (the stack does not fragment)
-                }
-                Interlocked.Increment(ref sent ? ref _datagrams : ref _failures);
-            }
+            // Blocked: the outbound VSQ is full (the stack is over its outbound bandwidth); a
+            // handler cannot wait, so the echo is lost and counted, as a loaded UDP server's would be.
+            sent = socket.TrySendTo(from, payload) is SendStatus.Sent or SendStatus.Queued;
         }
-        catch (OperationCanceledException)
+        catch (ArgumentException)
         {
+            sent = false; // larger than the MTU allows back (the stack does not fragment)
         }
+        Interlocked.Increment(ref sent ? ref _datagrams : ref _failures);
     }
 
     public async ValueTask DisposeAsync()

@@ -64,6 +64,35 @@ public class GraphCommandTests
     }
 
     [Fact]
+    public void Png_and_pdf_are_rendered_by_graphviz_and_an_unknown_extension_is_refused_not_filled_with_dot()
+    {
+        var input = CliRunner.TempFile(Topology);
+        var graphviz = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "dot")));
+        foreach (var (extension, magic) in new[] { (".png", new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }), (".pdf", "%PDF"u8.ToArray()) })
+        {
+            var path = Path.ChangeExtension(input, extension);
+            var (exit, _, error) = CliRunner.Run("graph", input, "--out", path);
+            if (graphviz)
+            {
+                Assert.Equal(0, exit);
+                Assert.Equal(magic, File.ReadAllBytes(path).Take(magic.Length));
+            }
+            else
+            {
+                Assert.Equal(1, exit);
+                Assert.Contains($"Graphviz 'dot' is not installed (or not on PATH), so no {extension.TrimStart('.').ToUpperInvariant()}", error);
+            }
+        }
+
+        var wrong = Path.ChangeExtension(input, ".docx");
+        var (code, _, message) = CliRunner.Run("graph", input, "--out", wrong);
+        Assert.Equal(1, code);
+        Assert.Contains("unknown extension '.docx'", message);
+        Assert.Contains(".dot or .gv for DOT text", message);
+        Assert.False(File.Exists(wrong));
+    }
+
+    [Fact]
     public void A_broken_file_gives_its_diagnostics_and_no_graph()
     {
         var (exit, output, error) = CliRunner.Run("graph", CliRunner.TempFile("host x { nic e0 { model simnic-9g } }"));

@@ -49,17 +49,62 @@ public class TraceCommandTests
         Assert.DoesNotContain("VNS c", output);
     }
 
-    [Fact]
-    public void A_frame_to_a_declared_port_without_a_socket_is_answered_by_the_vns()
-    {
-        // UDP 10.0.0.9:40000 → 10.0.0.3:53 (declared, no socket), checksum zero (none), to c's MAC.
-        var udp = "020000000003 02aa00000009 0800 4500002000010000401166c10a0000090a000003 9c400035000c0000 01020304";
+    // UDP 10.0.0.9:40000 → 10.0.0.3:53 (declared), checksum zero (none), to c's MAC.
+    private const string UdpTo53 = "020000000003 02aa00000009 0800 4500002000010000401166c10a0000090a000003 9c400035000c0000 01020304";
 
-        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", udp);
+    [Fact]
+    public void A_datagram_to_a_declared_port_reaches_the_echo_service_a_running_host_serves_there()
+    {
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", UdpTo53);
 
         Assert.Equal(0, exit);
-        Assert.Contains("VNS c (Concurrent): answered with port unreachable; dropped (port-unreachable)", output);
-        Assert.Contains("ICMP destination unreachable", output);
+        Assert.Contains("VNS c (Concurrent): delivered to a socket or connection", output);
+        Assert.Contains("e0 wire: out: 46 bytes, 02:00:00:00:00:03 → 02:aa:00:00:00:09, untagged, EtherType 0x0800 (IPv4 10.0.0.3 → 10.0.0.9, UDP 53 → 40000)", output);
+        Assert.DoesNotContain("unreachable", output);
+    }
+
+    [Fact]
+    public void A_datagram_to_an_undeclared_port_is_refused_by_the_vnics_software_check()
+    {
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", UdpTo53.Replace("9c400035000c0000", "9c400036000c0000"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("VNIC c: received; not delivered; dropped (no-match) — the frame's port is not one of its own", output);
+        Assert.DoesNotContain("wire: out", output);
+    }
+
+    [Fact]
+    public void A_frame_is_taken_from_a_capture_by_its_number_counting_from_one()
+    {
+        var capture = Path.Combine(Path.GetDirectoryName(CliRunner.TempFile(""))!, "two.pcap");
+        using (var writer = new NicBypass.Runtime.Packets.PcapWriter(File.Create(capture)))
+        {
+            writer.Write(0, Convert.FromHexString(PingA.Replace(" ", "")));
+            writer.Write(1000, Convert.FromHexString(UdpTo53.Replace(" ", "")));
+        }
+        var topology = CliRunner.TempFile(Topology);
+
+        var (exit, output, error) = CliRunner.Run("trace", topology, "--capture", capture, "--frame-number", "2");
+        Assert.True(exit == 0, error);
+        Assert.Contains("(IPv4 10.0.0.9 → 10.0.0.3, UDP 40000 → 53)", output);
+        Assert.Equal(output, CliRunner.Run("trace", topology, "--frame", UdpTo53).Output);
+
+        (exit, _, error) = CliRunner.Run("trace", topology, "--capture", capture, "--frame-number", "3");
+        Assert.Equal(1, exit);
+        Assert.Contains("two.pcap: error: no frame 3: the capture holds 2", error);
+
+        (exit, _, error) = CliRunner.Run("trace", topology, "--capture", capture);
+        Assert.Equal(1, exit);
+        Assert.Contains("--capture needs --frame-number N, counting from 1", error);
+
+        (exit, _, error) = CliRunner.Run("trace", topology, "--capture", capture, "--frame", PingA);
+        Assert.Equal(1, exit);
+        Assert.Contains("give the frame with --frame HEX or --capture FILE --frame-number N (one of them)", error);
+
+        File.WriteAllBytes(capture, [0xd4, 0xc3, 0xb2, 0xa1, 0x02]);
+        (exit, _, error) = CliRunner.Run("trace", topology, "--capture", capture, "--frame-number", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("two.pcap: error:", error);
     }
 
     [Fact]

@@ -8,16 +8,24 @@ namespace NicBypass.Cli.Commands;
 
 /// <summary>
 /// <c>nicbypass graph FILE… [--out PATH]</c>: the placement as Graphviz DOT — on standard output,
-/// or into PATH; a PATH ending in <c>.svg</c> is rendered by Graphviz's <c>dot</c> where it is
-/// installed (a clear error where it is not).
+/// or into PATH. PATH's extension picks the format: <c>.dot</c> and <c>.gv</c> are DOT text; any
+/// output format Graphviz's <c>dot</c> knows (<c>.svg</c>, <c>.png</c>, <c>.pdf</c>, …) is rendered
+/// by it where it is installed (a clear error where it is not); any other extension is refused
+/// rather than filled with text of another format.
 /// </summary>
 internal static class GraphCommand
 {
+    /// <summary>The extensions written as DOT text.</summary>
+    private static readonly string[] DotText = [".dot", ".gv"];
+
+    /// <summary>Graphviz's output formats (<c>dot -T</c>) a file extension can name.</summary>
+    private static readonly string[] Rendered = ["svg", "png", "pdf", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "ps", "eps", "json", "xdot", "plain", "imap", "cmapx"];
+
     public static Command Create(TextWriter output, TextWriter error)
     {
         var files = new Argument<string[]>("files") { Description = ".nicdsl files to draw", Arity = ArgumentArity.OneOrMore };
-        var outPath = new Option<string?>("--out") { Description = "write the DOT (or, for a .svg path, the SVG rendered by Graphviz) to this file" };
-        var command = new Command("graph", "Draw the placement as a Graphviz graph (DOT; SVG where dot is installed).") { files, outPath };
+        var outPath = new Option<string?>("--out") { Description = "write to this file: DOT for .dot/.gv, or rendered by Graphviz for .svg, .png, .pdf and the other formats dot knows" };
+        var command = new Command("graph", "Draw the placement as a Graphviz graph (DOT; SVG, PNG, PDF… where dot is installed).") { files, outPath };
         command.SetAction(parse =>
         {
             var compilation = SourceLoader.CompileOrReport(parse.GetValue(files) ?? Array.Empty<string>(), error);
@@ -33,12 +41,19 @@ internal static class GraphCommand
             }
             try
             {
-                if (!path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+                var extension = Path.GetExtension(path).ToLowerInvariant();
+                if (DotText.Contains(extension))
                 {
                     File.WriteAllText(path, dot.ToString());
                     return 0;
                 }
-                return RenderSvg(dot.ToString(), path, error);
+                var format = extension.TrimStart('.');
+                if (!Rendered.Contains(format))
+                {
+                    error.WriteLine($"{path}: error: {(extension.Length == 0 ? "no extension" : $"unknown extension '{extension}'")} to pick a format from: use .dot or .gv for DOT text, or one Graphviz renders ({string.Join(", ", Rendered.Select(r => "." + r))})");
+                    return NicBypassCli.ErrorExitCode;
+                }
+                return Render(dot.ToString(), format, path, error);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -49,9 +64,9 @@ internal static class GraphCommand
         return command;
     }
 
-    private static int RenderSvg(string dot, string path, TextWriter error)
+    private static int Render(string dot, string format, string path, TextWriter error)
     {
-        var start = new ProcessStartInfo("dot", new[] { "-Tsvg", "-o", path })
+        var start = new ProcessStartInfo("dot", new[] { "-T" + format, "-o", path })
         {
             RedirectStandardInput = true,
             RedirectStandardError = true,
@@ -68,7 +83,7 @@ internal static class GraphCommand
         }
         if (process is null)
         {
-            error.WriteLine($"{path}: error: Graphviz 'dot' is not installed (or not on PATH), so no SVG; write DOT with --out FILE.dot, or install graphviz");
+            error.WriteLine($"{path}: error: Graphviz 'dot' is not installed (or not on PATH), so no {format.ToUpperInvariant()}; write DOT with --out FILE.dot, or install graphviz");
             return NicBypassCli.ErrorExitCode;
         }
         using (process)
