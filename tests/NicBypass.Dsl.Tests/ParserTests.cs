@@ -160,6 +160,27 @@ public class ParserTests
     }
 
     [Fact]
+    public void A_missing_brace_in_the_middle_of_a_file_names_the_block_left_open()
+    {
+        var result = Parse("host h {\n    nic e0 { model simnic-1g\n    vm a on e0 { mac 02:00:00:00:00:01 }\n}\n");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("NB0001", error.Id);
+        Assert.Equal((3, 16), (error.Location.Span.Line, error.Location.Span.Column));
+        Assert.Equal("unexpected '{': the block 'nic e0 {' opened on line 2 is not closed before it; expected '}' to close 'nic e0 {'", error.Message);
+        Assert.Equal((2, 12), (error.RelatedLocations[0].Span.Line, error.RelatedLocations[0].Span.Column));
+    }
+
+    [Fact]
+    public void A_host_missing_its_brace_before_the_next_host_is_named()
+    {
+        var result = Parse("host a {\n    nic e0 { model simnic-1g }\n\nhost b {\n    nic e0 { model simnic-1g }\n}\n");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Contains("the block 'host a {' opened on line 1 is not closed before it", error.Message);
+    }
+
+    [Fact]
     public void Unterminated_host_reports_the_host_brace()
     {
         var result = Parse("host a {\n  nic n0 { model simnic-1g }\n");

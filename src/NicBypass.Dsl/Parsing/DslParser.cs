@@ -58,6 +58,15 @@ public static class DslParser
                 "unexpected end of file", expected);
         }
 
+        // Only for a block opened on an earlier line: a stray '{' on the block's own line is just that.
+        if (UnclosedBlockAt(text, position) is { } unclosedBlock && file.Location(unclosedBlock, 1).Span.Line < file.Location(position, 1).Span.Line)
+        {
+            var header = HeaderBefore(text, unclosedBlock);
+            var line = file.Location(unclosedBlock, 1).Span.Line;
+            return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, 1), new[] { file.Location(unclosedBlock, 1) },
+                $"unexpected '{text[position]}': the block '{header}{{' opened on line {line} is not closed before it", $"'}}' to close '{header}{{'");
+        }
+
         var length = 1;
         string unexpected;
         var c = text[position];
@@ -79,10 +88,31 @@ public static class DslParser
             $"unexpected {unexpected}", expected);
     }
 
+    // A '{' (or a 'host' block) where no block may open, with a block left open before it: a
+    // host holds blocks one level deep, so a block opened inside a NIC, VM, container or service,
+    // or a host inside a host, means the block around it lost its '}'. Returns that block's brace.
+    private static int? UnclosedBlockAt(string text, int position)
+    {
+        if (text[position] != '{') return null;
+        var open = OpenBraces(text, position);
+        for (var depth = 1; depth < open.Count; depth++)
+        {
+            if (HeaderBefore(text, open[depth]).StartsWith("host ", StringComparison.Ordinal)) return open[depth - 1];
+        }
+        return open.Count >= 2 ? open[open.Count - 1] : null;
+    }
+
     private static int FindUnclosedBrace(string text)
     {
-        var open = new Stack<int>();
-        for (var i = 0; i < text.Length; i++)
+        var open = OpenBraces(text, text.Length);
+        return open.Count > 0 ? open[open.Count - 1] : -1;
+    }
+
+    // The braces still open at <paramref name="end"/>, outermost first (comments skipped).
+    private static List<int> OpenBraces(string text, int end)
+    {
+        var open = new List<int>();
+        for (var i = 0; i < end; i++)
         {
             var c = text[i];
             var startsComment = c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/' && (i == 0 || !DslGrammar.IsWordChar(text[i - 1])));
@@ -92,14 +122,14 @@ public static class DslParser
             }
             else if (c == '{')
             {
-                open.Push(i);
+                open.Add(i);
             }
             else if (c == '}' && open.Count > 0)
             {
-                open.Pop();
+                open.RemoveAt(open.Count - 1);
             }
         }
-        return open.Count > 0 ? open.Peek() : -1;
+        return open;
     }
 
     private static string HeaderBefore(string text, int brace)

@@ -19,22 +19,25 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
     {
         rate = default;
         error = "";
-        var body = text;
-        if (body.EndsWith("bps", StringComparison.OrdinalIgnoreCase)) body = body.Substring(0, body.Length - 3);
-        if (body.Length == 0) { error = "a rate needs a number"; return false; }
+        // A number, then a unit: K, M or G, optionally followed by "bps".
+        var split = 0;
+        while (split < text.Length && text[split] is >= '0' and <= '9' or '.') split++;
+        var number = text.Substring(0, split);
+        var unit = text.Substring(split);
+        if (number.Length == 0) { error = text.Length == 0 ? "a rate needs a number" : "a rate is a number followed by K, M or G, e.g. 2.5G"; return false; }
+        if (unit.Length == 0) { error = "a rate needs a unit: K, M or G (bits per second), e.g. 500M"; return false; }
+        var prefix = unit.EndsWith("bps", StringComparison.OrdinalIgnoreCase) ? unit.Substring(0, unit.Length - 3) : unit;
         ulong multiplier;
-        switch (char.ToUpperInvariant(body[body.Length - 1]))
+        switch (prefix.Length == 1 ? char.ToUpperInvariant(prefix[0]) : '\0')
         {
             case 'K': multiplier = 1_000UL; break;
             case 'M': multiplier = 1_000_000UL; break;
             case 'G': multiplier = 1_000_000_000UL; break;
             default:
-                error = "a rate needs a unit: K, M or G (bits per second), e.g. 500M";
+                error = $"the unit '{(unit.Length > 16 ? unit.Substring(0, 16) + "…" : unit)}' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. {number}M or {number}Mbps";
                 return false;
         }
-        var number = body.Substring(0, body.Length - 1);
-        if (number.Length == 0 || number.Length > 20 || !number.All(c => c is >= '0' and <= '9' or '.') || number.Count(c => c == '.') > 1
-            || number[0] == '.' || number[number.Length - 1] == '.')
+        if (number.Length > 20 || number.Count(c => c == '.') > 1 || number[0] == '.' || number[number.Length - 1] == '.')
         {
             error = "a rate is a number followed by K, M or G, e.g. 2.5G";
             return false;
