@@ -4,7 +4,7 @@ using NicBypass.Cli.Commands;
 namespace NicBypass.Cli;
 
 /// <summary>
-/// The <c>nicbypass</c> command line (DESIGN.md §5). Output goes to the writers passed in, so
+/// The <c>nicbypass</c> command line (README.md § A short tour). Output goes to the writers passed in, so
 /// tests run the real commands in-process and compare exact text and exit codes.
 /// </summary>
 public static class NicBypassCli

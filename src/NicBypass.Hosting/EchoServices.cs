@@ -4,7 +4,7 @@ using NicBypass.Runtime.Virtualization;
 namespace NicBypass.Hosting;
 
 /// <summary>
-/// An echo server on every declared port of every container and service (DESIGN.md §13): TCP
+/// An echo server on every declared port of every container and service (README.md § Real peers): TCP
 /// connections get back every byte they send, then a FIN after theirs; UDP datagrams are sent
 /// back to their sender. What <c>nicbypass run</c> serves, and what a test of the stacks against a
 /// real peer talks to. Runs on the host's threads (threaded mode); <see cref="DisposeAsync"/>

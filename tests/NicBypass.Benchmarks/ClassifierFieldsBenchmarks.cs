@@ -9,7 +9,7 @@ namespace NicBypass.Benchmarks;
 
 /// <summary>
 /// The whole hardware-classifier decision of simnic-100g (destination MAC through the lookup the
-/// generator emitted, then VLAN, destination IP, protocol and port: DESIGN.md §12) for 1,024 TCP
+/// generator emitted, then VLAN, destination IP, protocol and port: docs/architecture.md § Classification as advertised) for 1,024 TCP
 /// frames to 64 containers in scrambled order, against the baseline the issue names: reading the
 /// MAC and IP out of the same frames and looking them up in a <c>Dictionary&lt;(ulong, uint), int&gt;</c>.
 /// </summary>

@@ -69,7 +69,7 @@ public class ReplayCommandTests
         ("c", "02-00-00-00-00-0C", "10.0.0.12", 3, true),
     };
 
-    // One frame of each kind the classifier decides on (DESIGN.md §12), built with PacketDotNet,
+    // One frame of each kind the classifier decides on (docs/architecture.md § Classification as advertised), built with PacketDotNet,
     // and the test's own model of where it goes on a model matching IPs, VLANs and ports or not:
     // (VNICs that count it received, those of them that deliver it; no-match at the NIC).
     private static (byte[] Frame, string[] Received, string[] Delivered, bool NicNoMatch) Frame(int kind, int target, int vlan, bool hwIp, bool hwVlanPort)

@@ -6,7 +6,7 @@ namespace NicBypass.Dsl.Tests;
 /// <summary>Shared inputs and helpers for the language tests.</summary>
 internal static class TestSources
 {
-    /// <summary>The full example of DESIGN.md §3 / docs/dsl.md: every construct of the language.</summary>
+    /// <summary>The full example of docs/dsl.md: every construct of the language.</summary>
     public const string FullExample = """
         # a comment; // also starts a comment
         host web01 {

@@ -3,7 +3,7 @@ using NicBypass.Dsl.Diagnostics;
 namespace NicBypass.Dsl.Tests;
 
 /// <summary>
-/// Every diagnostic ID of DESIGN.md §4: triggered by a minimal file at the exact line and column,
+/// Every diagnostic ID of docs/diagnostics.md: triggered by a minimal file at the exact line and column,
 /// and not triggered once the file is corrected.
 /// </summary>
 public class ValidatorTests

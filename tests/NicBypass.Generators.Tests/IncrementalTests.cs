@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis.CSharp;
 
 namespace NicBypass.Generators.Tests;
 
-/// <summary>The pipeline stays cached when nothing it reads has changed (DESIGN.md §10).</summary>
+/// <summary>The pipeline stays cached when nothing it reads has changed (docs/architecture.md § The source generator).</summary>
 public class IncrementalTests
 {
     private static readonly string QuickStart = GeneratorHarness.Sample("QuickStart/web01.nicdsl");

@@ -6,7 +6,7 @@ using NicBypass.Cli;
 
 namespace NicBypass.Linux.Tests;
 
-/// <summary><c>nicbypass run</c> (DESIGN.md §13) with a TAP device in a namespace of the test's own.</summary>
+/// <summary><c>nicbypass run</c> (README.md § Real peers) with a TAP device in a namespace of the test's own.</summary>
 [Collection(LinuxCollection.Name)]
 public class RunCommandTests : IDisposable
 {

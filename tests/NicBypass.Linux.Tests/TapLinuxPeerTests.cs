@@ -7,7 +7,7 @@ using NicBypass.Runtime.Devices;
 namespace NicBypass.Linux.Tests;
 
 /// <summary>
-/// The stacks and the TAP wire against Linux as the peer (DESIGN.md §13): Linux's own ping,
+/// The stacks and the TAP wire against Linux as the peer (README.md § Real peers): Linux's own ping,
 /// neighbour discovery, TCP and UDP, from a namespace of the test's own.
 /// </summary>
 [Collection(LinuxCollection.Name)]

@@ -18,7 +18,7 @@ public class PublicSurfaceTests
         "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "TapDevice", "TapWire", "TapDeviceException", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
         "VirtualNetworkStack", "NetworkStack", "Flow", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
         "TcpException", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
-        // testing: ready-made frames and captures (DESIGN.md §14)
+        // testing: ready-made frames and captures (README.md § Use it in a project)
         "Frames", "VnicCapture",
         // observing: counters, reports, the hardware information, rings and processors as read-only views
         "TrafficCounters", "DropReason", "DropReasons", "StackCounters", "StackDropReason", "StackDropReasons", "TrafficReport",

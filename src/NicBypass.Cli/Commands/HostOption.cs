@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace NicBypass.Cli.Commands;
 
-/// <summary>The <c>--host NAME</c> option every command that takes a TOPOLOGY takes (DESIGN.md §5).</summary>
+/// <summary>The <c>--host NAME</c> option every command that takes a TOPOLOGY takes (README.md § A short tour).</summary>
 internal static class HostOption
 {
     public static Option<string?> Create() =>

@@ -11,7 +11,7 @@ namespace NicBypass.Cli.Commands;
 
 /// <summary>
 /// <c>nicbypass run TOPOLOGY --tap NIC=IFNAME [--tap …] [--host H] [--seconds S] [--capture DIR]
-/// [--format text|json]</c> (DESIGN.md §13): the host on real time, one thread per processor, each
+/// [--format text|json]</c> (README.md § Real peers): the host on real time, one thread per processor, each
 /// named NIC's wire a Linux TAP device. VMs answer ARP, neighbour discovery, ping and echo UDP;
 /// every container and service echoes on each declared TCP and UDP port. A one-line status on a
 /// terminal; the report when it stops (SIGINT, SIGTERM, or after S seconds).

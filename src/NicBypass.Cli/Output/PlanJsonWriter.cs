@@ -6,7 +6,7 @@ using NicBypass.Dsl.Planning;
 namespace NicBypass.Cli.Output;
 
 /// <summary>
-/// <c>plan --format json</c>. The field names are a contract (DESIGN.md §5): hosts → nics →
+/// <c>plan --format json</c>. The field names are a contract (README.md § A short tour): hosts → nics →
 /// hardwareRings, each ring with <c>vnic</c> or a nested <c>softwareRing</c>. Extensions only
 /// add fields: <c>driver</c>, <c>id</c> of a software ring, <c>idle</c> for a ring that serves nothing.
 /// </summary>
@@ -33,7 +33,7 @@ public static class PlanJsonWriter
                     WriteRings(json, nic.HardwareRings);
                     if (nic.DefaultRing is { } defaultRing)
                     {
-                        // Extension (DESIGN.md §12): the classifier's fallback, present only when it is in use.
+                        // Extension (docs/architecture.md § Classification as advertised): the classifier's fallback, present only when it is in use.
                         json.WriteNumber("defaultRing", defaultRing);
                         json.WriteStartArray("softwareClassified");
                         foreach (var vnic in nic.SoftwareClassified) json.WriteStringValue(vnic);
@@ -44,7 +44,7 @@ public static class PlanJsonWriter
                 json.WriteEndArray();
                 if (definition.Flows.Count > 0)
                 {
-                    // Extension (DESIGN.md §12): the host's flows, when it declares any.
+                    // Extension (docs/architecture.md § Classification as advertised): the host's flows, when it declares any.
                     json.WriteStartArray("flows");
                     foreach (var flow in definition.Flows)
                     {

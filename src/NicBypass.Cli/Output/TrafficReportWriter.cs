@@ -7,7 +7,7 @@ namespace NicBypass.Cli.Output;
 
 /// <summary>
 /// The report of <c>replay</c> and <c>simulate</c>: text for people, JSON with the contract's
-/// field names (DESIGN.md §5): frames, cpus[…], nics[name, wire{offered, carried, dropped}, received, dropped, vnics[name, ring, received,
+/// field names (README.md § A short tour): frames, cpus[…], nics[name, wire{offered, carried, dropped}, received, dropped, vnics[name, ring, received,
 /// delivered, deliveredBytes, dropped, queued, latencyMicroseconds{…}, for containers and services vsq{inboundHighWater,
 /// backlogs, pollingSwitches, …} and stack{received, delivered, answered, sent, dropped}, for VMs under the cost model
 /// guest{busy, virtualInterrupts, guestRingHighWater, blocked}]], seconds.

@@ -7,7 +7,7 @@ namespace NicBypass.Dsl.Binding;
 
 /// <summary>
 /// Binds syntax trees to checked host definitions: gives every word its meaning, fills in
-/// defaults and reports every misconfiguration that does not depend on placement (DESIGN.md §4).
+/// defaults and reports every misconfiguration that does not depend on placement (docs/diagnostics.md).
 /// Placement-dependent checks (NB0017, NB0022, NB0027) are the planner's.
 ///
 /// Binding is best effort: a bad property is reported and skipped, and the rest of the host is

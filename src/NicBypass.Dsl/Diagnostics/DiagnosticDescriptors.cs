@@ -1,7 +1,7 @@
 namespace NicBypass.Dsl.Diagnostics;
 
 /// <summary>
-/// Every diagnostic the language reports, in one place. The IDs are a contract (DESIGN.md §4):
+/// Every diagnostic the language reports, in one place. The IDs are a contract (docs/diagnostics.md):
 /// tools and users filter on them. Each is documented in docs/diagnostics.md under its ID.
 /// </summary>
 public static class DiagnosticDescriptors
@@ -118,7 +118,7 @@ public static class DiagnosticDescriptors
         "MTU out of range", "mtu {0} is outside 576..{1}, the range model {2} allows; use a value in that range",
         "A NIC's 'mtu' is outside 576..the model's largest.");
 
-    /// <summary>An extension of the DESIGN.md table: a keyword value that is not one of the allowed words.</summary>
+    /// <summary>An extension of the original table of diagnostics: a keyword value that is not one of the allowed words.</summary>
     public static readonly DiagnosticDescriptor InvalidValue = new("NB0029", DiagnosticSeverity.Error,
         "Invalid property value", "'{0}' is not a valid value for '{1}': {2}",
         "A property that takes a keyword got another word, or more values than it takes.");

@@ -3,7 +3,7 @@ using NicBypass.Dsl.Values;
 namespace NicBypass.Dsl.Hardware;
 
 /// <summary>
-/// The NIC models the language knows (DESIGN.md §3). Two drivers implement them in the runtime:
+/// The NIC models the language knows (docs/dsl.md). Two drivers implement them in the runtime:
 /// <c>simnic-basic</c> (the 1G part: MAC-only classifier) and <c>simnic-flow</c> (the 10G and
 /// 100G parts: flow classifier on MAC, IP, VLAN and port).
 /// </summary>

@@ -3,7 +3,7 @@
 // runtime ships without the language, and the language runs inside the compiler.
 namespace NicBypass.Hardware;
 
-/// <summary>Every simulated NIC part (DESIGN.md §3): the data behind both catalogues.</summary>
+/// <summary>Every simulated NIC part (docs/dsl.md): the data behind both catalogues.</summary>
 internal static class NicModelTable
 {
     // Classifier field bits, the same in both assemblies' flag enums.

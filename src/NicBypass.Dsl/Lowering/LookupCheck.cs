@@ -6,7 +6,7 @@ namespace NicBypass.Dsl.Lowering;
 
 /// <summary>
 /// What a generated lookup bakes for one classifier rule beyond its MAC: the runtime's
-/// <c>FieldCheck</c> (DESIGN.md §12) — which fields it compares (<see cref="Options"/>, names of
+/// <c>FieldCheck</c> (docs/architecture.md § Classification as advertised) — which fields it compares (<see cref="Options"/>, names of
 /// the runtime's <c>FieldCheckOptions</c>), the VLAN, the one IPv4 address and up to four ports
 /// packed in 16-bit lanes. Computed from the planned entry and the fields its classifier
 /// matches, by the rule the runtime derives it by (the classifier refuses a lookup whose checks

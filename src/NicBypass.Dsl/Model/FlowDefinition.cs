@@ -4,7 +4,7 @@ using NicBypass.Dsl.Values;
 namespace NicBypass.Dsl.Model;
 
 /// <summary>
-/// A checked <c>flow</c> (flowadm's add-flow, DESIGN.md §12): part of one VNIC's inbound traffic,
+/// A checked <c>flow</c> (flowadm's add-flow, docs/architecture.md § Classification as advertised): part of one VNIC's inbound traffic,
 /// selected by transport, local port, remote address and remote port (each optional), with its
 /// own counters, bandwidth and priority.
 /// </summary>

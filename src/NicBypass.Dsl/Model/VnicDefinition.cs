@@ -11,7 +11,7 @@ namespace NicBypass.Dsl.Model;
 /// <param name="Dhcp">True when one of its <c>ip</c> lines is <c>dhcp</c>: the address is learned at run time.</param>
 /// <param name="DeclarationIndex">Position among the host's VNICs, the last placement tie-breaker.</param>
 /// <param name="RingLocation">Where <c>ring hardware</c> was written, for NB0017.</param>
-/// <param name="Multicast">Multicast groups it joins (<c>multicast 224.0.0.251</c>), beyond the ones every VNIC is in (DESIGN.md §12).</param>
+/// <param name="Multicast">Multicast groups it joins (<c>multicast 224.0.0.251</c>), beyond the ones every VNIC is in (docs/architecture.md § Classification as advertised).</param>
 /// <param name="Gateways">Its routers (<c>gateway 192.168.10.1</c>), at most one per family, each inside one of its subnets: off-link traffic goes to them.</param>
 public sealed record VnicDefinition(
     string Name,

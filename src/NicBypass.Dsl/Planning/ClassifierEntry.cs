@@ -8,7 +8,7 @@ namespace NicBypass.Dsl.Planning;
 /// <see cref="Ips"/> (none: any) and to one of <see cref="Ports"/> of <see cref="Protocols"/>
 /// (none: any) go to receive ring <see cref="Ring"/>, on the way to <see cref="Vnic"/>. It holds
 /// everything the VNIC declares; the classifier matches the fields its model advertises
-/// (<see cref="ClassifierProgram.Fields"/>) and the VNIC checks the rest in software (DESIGN.md §12).
+/// (<see cref="ClassifierProgram.Fields"/>) and the VNIC checks the rest in software (docs/architecture.md § Classification as advertised).
 /// </summary>
 /// <param name="Vlan">VLAN id, or 0 for untagged (or priority-tagged).</param>
 /// <param name="Ips">Its declared addresses; empty with <c>ip dhcp</c> (classified on the MAC alone).</param>

@@ -7,7 +7,7 @@ namespace NicBypass.Dsl.Planning;
 
 /// <summary>
 /// Decides which receive ring serves which VNIC — the seed's method, made deterministic
-/// (DESIGN.md §6). Per NIC, with k hardware receive rings (HRRs) and n VNICs:
+/// (docs/dsl.md § Placement). Per NIC, with k hardware receive rings (HRRs) and n VNICs:
 /// <list type="number">
 /// <item>n ≤ k: VNIC i in placement order gets HRR i; the rest stay idle.</item>
 /// <item>n &gt; k: the first k−1 get HRRs 0..k−2; HRR k−1 carries a software ring whose software
@@ -30,7 +30,7 @@ public static class Planner
         return new PlanResult(new HostPlan(host.Name, nics), diagnostics.ToEquatableArray());
     }
 
-    /// <summary>The placement order of DESIGN.md §6 rule 3.</summary>
+    /// <summary>The placement order of docs/dsl.md § Placement, rule 3.</summary>
     public static IReadOnlyList<VnicDefinition> PlacementOrder(IEnumerable<VnicDefinition> vnics) =>
         vnics.OrderBy(v => v.Ring == RingPolicy.Hardware ? 0 : 1)
              .ThenByDescending(v => v.Bandwidth?.BitsPerSecond ?? 0UL)
@@ -177,7 +177,7 @@ public static class Planner
             var ips = !vnic.Dhcp ? vnic.Ips.Select(p => p.Address).ToEquatableArray() : EquatableArray<Values.IpAddress>.Empty;
             foreach (var mac in vnic.Macs)
             {
-                // Every field the VNIC declares is part of its rule (DESIGN.md §12): the classifier
+                // Every field the VNIC declares is part of its rule (docs/architecture.md § Classification as advertised): the classifier
                 // matches those of `fields`, the VNIC checks the rest in software.
                 entries.Add(new ClassifierEntry(mac, vnic.Vlan, ips, vnic.Ports, vnic.Protocols, ring(vnic), vnic.Name));
             }

@@ -4,7 +4,7 @@ namespace NicBypass.Dsl.Values;
 
 /// <summary>
 /// A 48-bit Ethernet address held as one integer, most significant byte first — the form the
-/// classifiers compare (DESIGN.md §7b).
+/// classifiers compare (docs/runtime.md).
 /// </summary>
 public readonly record struct MacAddress(ulong Value)
 {

@@ -2,7 +2,7 @@ namespace NicBypass.Runtime.Accounting;
 
 /// <summary>
 /// Counters of one stage (a NIC, a ring, a VNIC): frames received, delivered and dropped by
-/// reason. Plain fields written only by the stage that owns them (DESIGN.md §7b); read them
+/// reason. Plain fields written only by the stage that owns them (docs/runtime.md); read them
 /// when the datapath is quiet (after a pump in deterministic mode, after a stop in threaded mode).
 /// </summary>
 public sealed class TrafficCounters

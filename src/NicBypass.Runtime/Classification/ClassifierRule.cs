@@ -26,7 +26,7 @@ internal sealed record ClassifierRule(
     IReadOnlyList<Flow>? Flows = null)
 {
     /// <summary>
-    /// The group MACs frames reach this rule's VNIC on (DESIGN.md §12): broadcast, all-hosts,
+    /// The group MACs frames reach this rule's VNIC on (docs/architecture.md § Classification as advertised): broadcast, all-hosts,
     /// all-nodes, the solicited-node group of each IPv6 address, and each declared group.
     /// </summary>
     public IEnumerable<ulong> GroupMacs()

@@ -8,7 +8,7 @@ namespace NicBypass.Runtime.Classification;
 
 /// <summary>
 /// The part of a classifier rule beyond the destination MAC: the VLAN, the destination IPs and
-/// the transport ports a VNIC declares (DESIGN.md §12), restricted to the fields one matcher
+/// the transport ports a VNIC declares (docs/architecture.md § Classification as advertised), restricted to the fields one matcher
 /// checks. The hardware classifier checks the fields its model advertises; whatever the VNIC
 /// declares and the hardware cannot match is checked by the same code in software before the
 /// VNIC (<see cref="Virtualization.Vnic"/>), counted and costed.
@@ -164,7 +164,7 @@ internal sealed class DestinationFilter
         return wrongIp ? ClassifierMatch.DestinationIp : ClassifierMatch.Port;
     }
 
-    /// <summary>The VLAN rule of DESIGN.md §6 and §12: tagged <paramref name="vlan"/> (0: untagged or priority-tagged), never a tag inside the tag.</summary>
+    /// <summary>The VLAN rule of docs/dsl.md § Placement and docs/architecture.md § Classification as advertised: tagged <paramref name="vlan"/> (0: untagged or priority-tagged), never a tag inside the tag.</summary>
     public static bool VlanMatches(in EthernetHeader header, int vlan) =>
         header.Vlan == vlan && !EthernetHeader.IsTagType(header.EtherType);
 

@@ -8,7 +8,7 @@ namespace NicBypass.Runtime.Classification;
 
 /// <summary>
 /// The per-frame part of a classifier rule beyond its destination MAC, in 16 bytes: the VLAN, and
-/// for an option-less IPv4 header the destination address and the TCP/UDP port (DESIGN.md §12).
+/// for an option-less IPv4 header the destination address and the TCP/UDP port (docs/architecture.md § Classification as advertised).
 /// It decides the common frame outright and leaves the rest (<see cref="FieldVerdict.CheckFields"/>)
 /// to the classifier's full filter. The runtime derives one per rule from what the rule declares
 /// and the fields its classifier matches; a generated lookup bakes the same values into its

@@ -1,6 +1,6 @@
 namespace NicBypass.Runtime.Classification;
 
-/// <summary>Which fields a <see cref="FieldCheck"/> compares (DESIGN.md §12).</summary>
+/// <summary>Which fields a <see cref="FieldCheck"/> compares (docs/architecture.md § Classification as advertised).</summary>
 [Flags]
 public enum FieldCheckOptions : byte
 {

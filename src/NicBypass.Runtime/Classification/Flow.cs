@@ -6,7 +6,7 @@ using NicBypass.Runtime.Stacks;
 namespace NicBypass.Runtime.Classification;
 
 /// <summary>
-/// A flow on a VNIC (DESIGN.md §12): its selector, its own counters (received, delivered,
+/// A flow on a VNIC (docs/architecture.md § Classification as advertised): its selector, its own counters (received, delivered,
 /// delivered bytes, drops by reason) and its allocation. A frame belongs to a VNIC's first flow
 /// it matches (the language refuses overlapping flows). A blocked flow (<c>bandwidth 0</c>) whose
 /// fields the hardware classifier can match (simnic-100g: transport and local port) is dropped

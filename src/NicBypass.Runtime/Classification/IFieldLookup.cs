@@ -3,7 +3,7 @@ using NicBypass.Runtime.Packets;
 namespace NicBypass.Runtime.Classification;
 
 /// <summary>
-/// A classifier lookup that also decides the fields beyond the MAC (DESIGN.md §12): the
+/// A classifier lookup that also decides the fields beyond the MAC (docs/architecture.md § Classification as advertised): the
 /// generator emits one per classifier with the rules' <see cref="FieldCheck"/>s baked in next to
 /// its MAC table, so one call finds the rule and checks its VLAN, IP and port. The classifier
 /// compares every baked check with the one it derives from its own rules when the lookup is

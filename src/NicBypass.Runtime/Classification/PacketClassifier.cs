@@ -5,7 +5,7 @@ namespace NicBypass.Runtime.Classification;
 
 /// <summary>
 /// A classifier: destination MAC → rule → receive ring, then the fields of the rule its model
-/// matches (VLAN, destination IP, transport port; DESIGN.md §12). The NIC's hardware classifier
+/// matches (VLAN, destination IP, transport port; docs/architecture.md § Classification as advertised). The NIC's hardware classifier
 /// and every software ring's classifier are instances of this one class — the seed's software
 /// classifier "has the same functionality as the hardware classifier and is programmed using
 /// the same criteria". Group-addressed frames go to the members of their group, per VLAN

@@ -13,7 +13,7 @@ namespace NicBypass.Runtime.Classification;
 /// slot freed.
 /// </summary>
 /// <remarks>
-/// Counting keeps DESIGN.md §5's equation (Σ VNIC received = received − Σ dropped + replicated):
+/// Counting keeps the report's (README.md § A short tour) equation (Σ VNIC received = received − Σ dropped + replicated):
 /// a frame is counted as received by a VNIC once, at the first classifier that picks that VNIC
 /// — the NIC's, or, for frames that went to a default ring, the software classifier behind it.
 /// A copy on its way to the default ring stands for the receipts to come: the software

@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Devices;
 
 /// <summary>
-/// A NIC's wire on a Linux TAP device (DESIGN.md §13): frames Linux sends into the device enter
+/// A NIC's wire on a Linux TAP device (README.md § Real peers): frames Linux sends into the device enter
 /// the NIC's hardware classifier (read on a thread of the wire's own, the NIC's one feeder);
 /// frames the host transmits are written to the device. The host reads it while its threads run
 /// (<c>NetworkHost.StartThreads</c> starts the reader after the processors, <c>StopThreads</c> stops

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 namespace NicBypass.Runtime.Packets;
 
 /// <summary>
-/// Ready-made frames for tests (DESIGN.md §14): ARP requests, ICMP echo requests, UDP datagrams
+/// Ready-made frames for tests (README.md § Use it in a project): ARP requests, ICMP echo requests, UDP datagrams
 /// and TCP SYNs, IPv4 or IPv6 as the addresses say, with correct checksums and an optional 802.1Q
 /// tag. Every builder takes MACs and addresses as text (<c>"02:00:00:00:00:01"</c>,
 /// <c>"10.0.0.1"</c>, <c>"10.0.0.1:5000"</c>, <c>"[fd00::1]:5000"</c>) or typed

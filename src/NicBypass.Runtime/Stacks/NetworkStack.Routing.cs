@@ -4,7 +4,7 @@ namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
 /// Routing: the subnets the stack's addresses are on (their prefix lengths) and one router per
-/// family (<c>gateway</c>, DESIGN.md §3). A unicast destination outside every subnet of its family
+/// family (<c>gateway</c>, docs/dsl.md). A unicast destination outside every subnet of its family
 /// goes to that family's router — the frame to the router's MAC, resolved by ARP or neighbour
 /// discovery like any neighbour — instead of being resolved itself. Without a router of its family,
 /// every destination is on-link, as before routes existed.

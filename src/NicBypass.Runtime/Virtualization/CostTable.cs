@@ -2,7 +2,7 @@ namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
 /// What each stage of the datapath costs the processor that runs it, in nanoseconds — the cost
-/// model of the simulation (DESIGN.md §11). With costs, a processor that is busy makes work
+/// model of the simulation (docs/runtime.md). With costs, a processor that is busy makes work
 /// wait: frames stay in their rings, rings fill and drop, and each processor reports how busy it
 /// was. <see cref="Free"/> (the default of a host) charges nothing and runs every stage at once,
 /// as functional tests want; <see cref="Default"/> is what <c>nicbypass simulate</c> uses.

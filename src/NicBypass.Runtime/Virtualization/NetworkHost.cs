@@ -68,7 +68,7 @@ public sealed class NetworkHost
     public bool Started { get; private set; }
 
     /// <summary>
-    /// What each datapath stage costs the processor that runs it (DESIGN.md §11).
+    /// What each datapath stage costs the processor that runs it (docs/runtime.md).
     /// <see cref="CostTable.Free"/> (the default) runs every stage at once; with costs, busy
     /// processors make work wait, and each reports how busy it was. Set before traffic flows.
     /// </summary>
@@ -121,8 +121,8 @@ public sealed class NetworkHost
     }
 
     /// <summary>
-    /// Makes Linux TAP device <paramref name="device"/> NIC <paramref name="nic"/>'s wire (DESIGN.md
-    /// §13): what Linux sends into it reaches the NIC's classifier, what the host transmits goes
+    /// Makes Linux TAP device <paramref name="device"/> NIC <paramref name="nic"/>'s wire (README.md § Real peers):
+    /// what Linux sends into it reaches the NIC's classifier, what the host transmits goes
     /// out through it. Run the host in threaded mode on the system clock; dispose the wire to
     /// unplug it (it closes the device).
     /// </summary>
@@ -625,7 +625,7 @@ public sealed class NetworkHost
         _stop = null;
     }
 
-    /// <summary>The counters of every NIC and VNIC, in the report shape of DESIGN.md §5.</summary>
+    /// <summary>The counters of every NIC and VNIC, in the report shape of README.md § A short tour.</summary>
     public TrafficReport Report(double seconds = 0)
     {
         // Busy time counts what was done by now: a step (or an interrupt that preempted it) that

@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
-/// A VNS's serialization queues in a report (the <c>vsq</c> entry of DESIGN.md §5): the most
+/// A VNS's serialization queues in a report (the <c>vsq</c> entry of README.md § A short tour): the most
 /// packets the inbound VSQ held, how many times a backlog formed, how many times the ring switched
 /// to polling, how many packets had to wait; beside them the outbound VSQ's high water, the frames
 /// that waited in it, and the senders it blocked.

@@ -1,7 +1,7 @@
 namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
-/// The report of a run (DESIGN.md §5; the JSON field names are a contract). Every count is a
+/// The report of a run (README.md § A short tour; the JSON field names are a contract). Every count is a
 /// number of frames; a VNIC's <c>Received</c> counts frames classified to it, before any later
 /// drop, so <c>Received = Delivered + dropped</c> once the datapath is idle.
 /// </summary>

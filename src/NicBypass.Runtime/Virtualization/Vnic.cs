@@ -108,7 +108,7 @@ public sealed class Vnic : IReceiveRingClient
     internal void Attach(GuestInterface guestInterface) => _interface = guestInterface;
 
     /// <summary>
-    /// The fields it declares that the classifier serving it cannot match (DESIGN.md §12): checked
+    /// The fields it declares that the classifier serving it cannot match (docs/architecture.md § Classification as advertised): checked
     /// here, in software, before delivery — counted (<c>no-match</c>) and costed (a
     /// classification on its processor). Null when the classifier matches everything it declares.
     /// </summary>

@@ -96,7 +96,7 @@ namespace Consumer
                 Ports = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ports, Tcp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Tcp,
                 Udp = global::NicBypass.Runtime.Classification.FieldCheckOptions.Udp, Overflow = global::NicBypass.Runtime.Classification.FieldCheckOptions.Overflow;
 
-            // Rule i's fields beyond its MAC, as this classifier matches them (DESIGN.md §12):
+            // Rule i's fields beyond its MAC, as this classifier matches them (docs/architecture.md § Classification as advertised):
             // new(options, VLAN, IPv4 address, ports in 16-bit lanes).
             private readonly global::NicBypass.Runtime.Classification.FieldCheck[] _checks = (global::NicBypass.Runtime.Classification.FieldCheck[])Checks.Clone();
             private static readonly global::NicBypass.Runtime.Classification.FieldCheck[] Checks =

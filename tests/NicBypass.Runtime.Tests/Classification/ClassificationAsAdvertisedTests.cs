@@ -8,7 +8,7 @@ using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary>DESIGN.md §12: what each model's classifier matches, group membership, and the fallback to software classification.</summary>
+/// <summary>docs/architecture.md § Classification as advertised: what each model's classifier matches, group membership, and the fallback to software classification.</summary>
 public class ClassificationAsAdvertisedTests
 {
     [Fact]

@@ -3,7 +3,7 @@ using NicBypass.Runtime.Packets;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary>The 16-byte per-rule check the classifier and the generated lookups run on option-less IPv4 (DESIGN.md §12).</summary>
+/// <summary>The 16-byte per-rule check the classifier and the generated lookups run on option-less IPv4 (docs/architecture.md § Classification as advertised).</summary>
 public class FieldCheckTests
 {
     private const string Mac = "02:00:00:00:00:01";

@@ -3,7 +3,7 @@ using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary>Flows (flowadm's add-flow, DESIGN.md §12): selection, own counters, allocation, blocking.</summary>
+/// <summary>Flows (flowadm's add-flow, docs/architecture.md § Classification as advertised): selection, own counters, allocation, blocking.</summary>
 public class FlowTests
 {
     private static string Topology(string model) => $$"""

@@ -6,7 +6,7 @@ using PacketDotNet;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary>The test author's frame builders and captures (DESIGN.md §14), checked by PacketDotNet and by a host's own stacks.</summary>
+/// <summary>The test author's frame builders and captures (README.md § Use it in a project), checked by PacketDotNet and by a host's own stacks.</summary>
 public class FramesTests
 {
     private const string Topology = """

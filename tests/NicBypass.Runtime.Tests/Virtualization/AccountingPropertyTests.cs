@@ -33,7 +33,7 @@ public class AccountingPropertyTests
            .Array[1, 300];
 
     /// <summary>
-    /// An independent model of DESIGN.md §12 on each catalogue model: what the hardware matches
+    /// An independent model of docs/architecture.md § Classification as advertised on each catalogue model: what the hardware matches
     /// (simnic-1g: MAC; simnic-10g: + IP; simnic-100g: + VLAN, port) is dropped at the NIC, what
     /// it cannot is received by the VNIC its MAC names and dropped there by the software check.
     /// </summary>

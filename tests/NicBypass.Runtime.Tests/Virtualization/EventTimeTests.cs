@@ -4,7 +4,7 @@ using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary>Virtual time moves from event to event (DESIGN.md §11): rates and round trips come out of the model, not out of a tick.</summary>
+/// <summary>Virtual time moves from event to event (docs/runtime.md): rates and round trips come out of the model, not out of a tick.</summary>
 public class EventTimeTests
 {
     [Fact]

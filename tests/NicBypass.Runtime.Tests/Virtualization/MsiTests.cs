@@ -2,7 +2,7 @@ using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary>MSI for real (DESIGN.md §11): ring → vector → the processor the host assigned the vector to.</summary>
+/// <summary>MSI for real (docs/runtime.md): ring → vector → the processor the host assigned the vector to.</summary>
 public class MsiTests
 {
     private const string SharedVector = """

@@ -3,7 +3,7 @@ using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary>The cost model (DESIGN.md §11): a busy processor makes work wait; rings fill and drop; each processor reports how busy it was.</summary>
+/// <summary>The cost model (docs/runtime.md): a busy processor makes work wait; rings fill and drop; each processor reports how busy it was.</summary>
 public class ProcessorCostTests
 {
     // One microsecond of work per frame: the processor can take 1 Mpps.
