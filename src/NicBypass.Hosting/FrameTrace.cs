@@ -176,12 +176,12 @@ public static class FrameTrace
     private static string StackText(StackDelta delta)
     {
         var parts = new List<string>();
-        if (delta.ArpReplies > 0) parts.Add("answered the ARP request");
-        if (delta.NeighborAdvertisements > 0) parts.Add("answered with a neighbour advertisement");
-        if (delta.EchoReplies > 0) parts.Add("answered with an echo reply");
-        if (delta.UdpEchoes > 0) parts.Add("echoed the datagram (the guest's echo service)");
-        if (delta.PortUnreachables > 0) parts.Add("answered with port unreachable");
-        if (delta.Resets > 0) parts.Add("answered with RST");
+        if (delta.ArpRepliesSent > 0) parts.Add("answered the ARP request");
+        if (delta.NeighborAdvertisementsSent > 0) parts.Add("answered with a neighbour advertisement");
+        if (delta.EchoRepliesSent > 0) parts.Add("answered with an echo reply");
+        if (delta.UdpEchoesSent > 0) parts.Add("echoed the datagram (the guest's echo service)");
+        if (delta.PortUnreachablesSent > 0) parts.Add("answered with port unreachable");
+        if (delta.ResetsSent > 0) parts.Add("answered with RST");
         if (delta.Delivered > 0) parts.Add("delivered to a socket or connection");
         if (delta.Answered > 0 && parts.Count == 0) parts.Add("handled by the stack");
         foreach (var (reason, count) in delta.Drops) parts.Add($"dropped ({reason}{(count > 1 ? " ×" + count : "")})");
@@ -247,13 +247,13 @@ public static class FrameTrace
             a.Dropped.Select(d => (d.Key, Value: d.Value - b.Dropped.GetValueOrDefault(d.Key))).Where(d => d.Value != 0).ToDictionary(d => d.Key, d => d.Value));
     }
 
-    private sealed record StackDelta(long Delivered, long Answered, long ArpReplies, long EchoReplies, long UdpEchoes, long NeighborAdvertisements, long PortUnreachables, long Resets, Dictionary<string, long> Drops)
+    private sealed record StackDelta(long Delivered, long Answered, long ArpRepliesSent, long EchoRepliesSent, long UdpEchoesSent, long NeighborAdvertisementsSent, long PortUnreachablesSent, long ResetsSent, Dictionary<string, long> Drops)
     {
-        public static StackDelta Of(StackCounters c) => new(c.Delivered, c.Answered, c.ArpReplies, c.EchoReplies, c.UdpEchoes, c.NeighborAdvertisements, c.PortUnreachables, c.Resets,
+        public static StackDelta Of(StackCounters c) => new(c.Delivered, c.Answered, c.ArpRepliesSent, c.EchoRepliesSent, c.UdpEchoesSent, c.NeighborAdvertisementsSent, c.PortUnreachablesSent, c.ResetsSent,
             c.Drops().ToDictionary(d => d.Key, d => d.Value));
 
-        public static StackDelta operator -(StackDelta a, StackDelta b) => new(a.Delivered - b.Delivered, a.Answered - b.Answered, a.ArpReplies - b.ArpReplies, a.EchoReplies - b.EchoReplies,
-            a.UdpEchoes - b.UdpEchoes, a.NeighborAdvertisements - b.NeighborAdvertisements, a.PortUnreachables - b.PortUnreachables, a.Resets - b.Resets,
+        public static StackDelta operator -(StackDelta a, StackDelta b) => new(a.Delivered - b.Delivered, a.Answered - b.Answered, a.ArpRepliesSent - b.ArpRepliesSent, a.EchoRepliesSent - b.EchoRepliesSent,
+            a.UdpEchoesSent - b.UdpEchoesSent, a.NeighborAdvertisementsSent - b.NeighborAdvertisementsSent, a.PortUnreachablesSent - b.PortUnreachablesSent, a.ResetsSent - b.ResetsSent,
             a.Drops.Select(d => (d.Key, Value: d.Value - b.Drops.GetValueOrDefault(d.Key))).Where(d => d.Value != 0).ToDictionary(d => d.Key, d => d.Value));
     }
 

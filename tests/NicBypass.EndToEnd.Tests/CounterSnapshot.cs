@@ -33,7 +33,7 @@ internal static class CounterSnapshot
         foreach (var vm in host.VirtualMachines)
         {
             var c = vm.Counters;
-            lines.Add($"vm {vm.Name} received {c.Received} arp {c.ArpReplies} echo {c.EchoReplies} udp {c.UdpEchoes} na {c.NeighborAdvertisements} ignored {c.Ignored} malformed {c.Malformed} failures {c.SendFailures}"
+            lines.Add($"vm {vm.Name} received {c.Received} arp {c.ArpRepliesSent} echo {c.EchoRepliesSent} udp {c.UdpEchoesSent} na {c.NeighborAdvertisementsSent} ignored {c.Ignored} malformed {c.Malformed} failures {c.SendFailures}"
                       + $" virtual interrupts {vm.VirtualInterrupts} guest ring {vm.GuestRingHighWater} held back {vm.Interface.Blocked}");
         }
         foreach (var vns in host.NetworkStacks)

@@ -28,7 +28,7 @@ public class GeneratedHostTests
         web01.Nge0.Device.Receive(Frames.EchoRequest(
             "02:aa:00:00:00:01", "02:08:20:ac:00:01", "192.168.10.1", "192.168.10.11"));
         web01.Host.Pump();
-        Assert.Equal(1, web01.Guest1.Counters.EchoReplies);
+        Assert.Equal(1, web01.Guest1.Counters.EchoRepliesSent);
     }
 
     [Fact]

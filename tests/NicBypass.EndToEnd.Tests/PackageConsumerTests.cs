@@ -27,7 +27,7 @@ public class PackageConsumerTests
             var demo = new App.Demo(new VirtualClock());
             demo.Eth0.Device.Receive(Frames.EchoRequest("02:aa:00:00:00:09", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1"));
             demo.Host.Pump();
-            Console.WriteLine($"delivered {demo.Guest.Vnic.Counters.Delivered} via {demo.Guest.Vnic.Ring!.Name}, echo replies {demo.Guest.Counters.EchoReplies}");
+            Console.WriteLine($"delivered {demo.Guest.Vnic.Counters.Delivered} via {demo.Guest.Vnic.Ring!.Name}, echo replies {demo.Guest.Counters.EchoRepliesSent}");
             """);
 
         Run("dotnet", "build", project);
@@ -63,7 +63,7 @@ public class PackageConsumerTests
             }
             host.Nic("eth0").Device.Receive(Frames.EchoRequest("02:aa:00:00:00:09", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1"));
             host.Pump();
-            Console.WriteLine($"echo replies {host.VirtualMachine("guest").Counters.EchoReplies}");
+            Console.WriteLine($"echo replies {host.VirtualMachine("guest").Counters.EchoRepliesSent}");
             return 0;
             """);
 

@@ -36,11 +36,13 @@ public class PublicSurfaceTests
     [Fact]
     public void Wiring_is_not_on_the_public_surface()
     {
-        var wiring = new[] { "Deliver", "BeginBatch", "EndBatch", "Poll", "Program", "BindHardwareRing", "BindSoftwareRing", "Attach", "EnsureCanCarry", "Tick" };
-        foreach (var type in new[] { typeof(VirtualNetworkStack), typeof(VirtualMachine), typeof(HostNic), typeof(Vnic), typeof(NetworkHost), typeof(Stacks.NetworkStack) })
+        var wiring = new[] { "Deliver", "BeginBatch", "EndBatch", "Poll", "Program", "BindHardwareRing", "BindSoftwareRing", "Attach", "EnsureCanCarry", "Tick", "RaiseInterrupt", "RunOnce" };
+        foreach (var type in new[] { typeof(VirtualNetworkStack), typeof(VirtualMachine), typeof(HostNic), typeof(Vnic), typeof(NetworkHost), typeof(Stacks.NetworkStack), typeof(Processor), typeof(GuestInterface), typeof(Rings.SoftwareRing) })
         {
             var exposed = type.GetMethods().Select(m => m.Name).Intersect(wiring).ToList();
             Assert.True(exposed.Count == 0, $"{type.Name} exposes {string.Join(", ", exposed)}");
         }
+        // A software ring takes batches from its hardware ring only.
+        Assert.DoesNotContain(typeof(Rings.SoftwareRing).GetMethods(), m => m.Name == "Receive");
     }
 }

@@ -53,7 +53,9 @@ public sealed class SoftwareRing : IReceiveRingClient
         return nested;
     }
 
-    public void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
+    void IReceiveRingClient.Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch) => Receive(ring, batch);
+
+    internal void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
     {
         var pool = _pool();
         ring.InterruptTarget?.ChargeClassification(batch.Length);

@@ -79,7 +79,7 @@ public sealed partial class NetworkStack
                 return;
             case 0:
                 Counters.Add(ref Counters._delivered);
-                Interlocked.Increment(ref _echoRepliesReceived);
+                Interlocked.Increment(ref Counters._echoRepliesReceived);
                 return;
             default:
                 Counters.Drop(StackDropReason.Unsupported);

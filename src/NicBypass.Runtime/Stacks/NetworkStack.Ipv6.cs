@@ -104,7 +104,7 @@ public sealed partial class NetworkStack
                 return;
             case 129 when unicast:
                 Counters.Add(ref Counters._delivered);
-                Interlocked.Increment(ref _echoRepliesReceived);
+                Interlocked.Increment(ref Counters._echoRepliesReceived);
                 return;
             default:
                 Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);

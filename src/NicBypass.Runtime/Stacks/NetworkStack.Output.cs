@@ -102,7 +102,7 @@ public sealed partial class NetworkStack
 
     private bool SendReply(ReadOnlySpan<byte> frame) => Transmit(frame, reply: true) is SendStatus.Sent or SendStatus.Queued;
 
-    /// <summary>Sends an ICMP (or ICMPv6) echo request; replies are counted in <see cref="EchoRepliesReceived"/>.</summary>
+    /// <summary>Sends an ICMP (or ICMPv6) echo request; replies are counted in <see cref="StackCounters.EchoRepliesReceived"/>.</summary>
     public SendStatus SendEchoRequest(NetworkAddress destination, ushort identifier, ushort sequence, int payloadLength = 32)
     {
         var source = SourceFor(destination);

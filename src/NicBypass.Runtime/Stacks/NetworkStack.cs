@@ -78,11 +78,6 @@ public sealed partial class NetworkStack
     /// <summary>Its TCP connections now (any state).</summary>
     internal IEnumerable<TcpConnection> Connections => _connections.Values;
 
-    /// <summary>Echo replies received for <see cref="SendEchoRequest"/>.</summary>
-    public long EchoRepliesReceived => Volatile.Read(ref _echoRepliesReceived);
-
-    private long _echoRepliesReceived;
-
     /// <summary>Adds an address (static, or learned at run time for <c>ip dhcp</c>).</summary>
     public void AddAddress(NetworkAddress address)
     {

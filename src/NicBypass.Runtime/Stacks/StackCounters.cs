@@ -23,7 +23,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -36,19 +36,26 @@ public sealed class StackCounters
     /// <summary>Frames handed to the output (sent or queued).</summary>
     public long Sent => Volatile.Read(ref _sent);
 
-    public long ArpReplies => Volatile.Read(ref _arpReplies);
+    /// <summary>ARP replies sent, answering requests for the stack's own IPv4 addresses.</summary>
+    public long ArpRepliesSent => Volatile.Read(ref _arpReplies);
 
-    public long EchoReplies => Volatile.Read(ref _echoReplies);
+    /// <summary>ICMP / ICMPv6 echo replies sent, answering pings of the stack's addresses.</summary>
+    public long EchoRepliesSent => Volatile.Read(ref _echoReplies);
 
-    public long UdpEchoes => Volatile.Read(ref _udpEchoes);
+    /// <summary>ICMP / ICMPv6 echo replies received, answering the stack's own <see cref="NetworkStack.SendEchoRequest"/>.</summary>
+    public long EchoRepliesReceived => Volatile.Read(ref _echoRepliesReceived);
 
-    public long NeighborAdvertisements => Volatile.Read(ref _neighborAdvertisements);
+    /// <summary>UDP datagrams a VM's guest echoed back (its built-in echo service, on any port).</summary>
+    public long UdpEchoesSent => Volatile.Read(ref _udpEchoes);
+
+    /// <summary>Neighbour advertisements sent, answering solicitations for the stack's IPv6 addresses.</summary>
+    public long NeighborAdvertisementsSent => Volatile.Read(ref _neighborAdvertisements);
 
     /// <summary>ICMP / ICMPv6 port unreachable messages sent.</summary>
-    public long PortUnreachables => Volatile.Read(ref _portUnreachables);
+    public long PortUnreachablesSent => Volatile.Read(ref _portUnreachables);
 
     /// <summary>TCP RSTs sent (closed ports, aborts).</summary>
-    public long Resets => Volatile.Read(ref _resets);
+    public long ResetsSent => Volatile.Read(ref _resets);
 
     /// <summary>TCP segments sent again after a timeout or three duplicate ACKs.</summary>
     public long Retransmissions => Volatile.Read(ref _retransmissions);

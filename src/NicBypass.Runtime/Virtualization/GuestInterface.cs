@@ -42,7 +42,7 @@ public sealed class GuestInterface
     internal int BlockedBytes { get; private set; }
 
     /// <summary>Inbound: transform into the guest receive ring and notify the guest; false (counted by the VNIC) when the ring is full.</summary>
-    public bool Deliver(ReadOnlySpan<byte> frame)
+    internal bool Deliver(ReadOnlySpan<byte> frame)
     {
         var vm = VirtualMachine;
         if (!vm.Memory.TryReserve(frame.Length, out var memory)) return false;

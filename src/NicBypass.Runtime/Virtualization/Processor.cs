@@ -138,7 +138,9 @@ public sealed class Processor : IInterruptTarget
     /// <summary>Set while a thread of the threaded mode owns this processor.</summary>
     internal bool Threaded { get; set; }
 
-    public void RaiseInterrupt(ReceiveRing ring)
+    void IInterruptTarget.RaiseInterrupt(ReceiveRing ring) => RaiseInterrupt(ring);
+
+    internal void RaiseInterrupt(ReceiveRing ring)
     {
         if (ring.InterruptKind == InterruptKind.Hardware) HardwareInterrupts++;
         else SoftwareInterrupts++;
@@ -187,7 +189,7 @@ public sealed class Processor : IInterruptTarget
     /// charges what the step cost and is then busy until that much time has passed: work that
     /// arrives meanwhile waits in its ring.
     /// </summary>
-    public bool RunOnce()
+    internal bool RunOnce()
     {
         // Deterministic and free: nothing is charged and nothing queues, so nobody asks who runs.
         if (!Threaded && _free) return RunAll();

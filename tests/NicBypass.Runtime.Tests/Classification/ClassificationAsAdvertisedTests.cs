@@ -207,7 +207,7 @@ public class ClassificationAsAdvertisedTests
         host.Send("e0", TestFrames.ArpRequest("10.0.0.20"));
 
         Assert.All(host.Vnics, v => Assert.Equal(2, v.Counters.Delivered));
-        Assert.Equal(1, host.VirtualMachine("v20").Counters.ArpReplies); // a VNIC classified in software answers its ARP
+        Assert.Equal(1, host.VirtualMachine("v20").Counters.ArpRepliesSent); // a VNIC classified in software answers its ARP
         var nic = Assert.Single(host.Report().Nics);
         Assert.Equal(nic.Vnics.Sum(v => v.Received), nic.Received - nic.Dropped.Sum(d => d.Value) + nic.Replicated);
     }

@@ -58,7 +58,7 @@ public class FramesTests
                     Frames.TcpSyn("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9:40000", "10.0.0.2:80", vlan: 7));
                 Assert.Equal(1, capture.Frames);
             }
-            Assert.Equal(2, host.VirtualMachine("v").Counters.EchoReplies);
+            Assert.Equal(2, host.VirtualMachine("v").Counters.EchoRepliesSent);
             Assert.Contains(wires["e0"].Frames, f => TestFrames.Parse(f).Extract<TcpPacket>() is { Synchronize: true, Acknowledgment: true });
 
             // The capture: a pcap header, then the SYN as the VNS saw it (tag removed).

@@ -102,7 +102,7 @@ public class TenantAttackTests
 
         Assert.Empty(wires["e0"].Frames);
         Assert.Equal(2, host.NetworkStack("web").Counters.Dropped(StackDropReason.PortUnreachable)); // counted, not answered
-        Assert.Equal(0, host.VirtualMachine("echo").Counters.UdpEchoes);
+        Assert.Equal(0, host.VirtualMachine("echo").Counters.UdpEchoesSent);
     }
 
     [Fact]
@@ -133,9 +133,9 @@ public class TenantAttackTests
         // A spoofed datagram "from" another host's echo port (7) to the guest's echo service.
         host.Send("e0", TestFrames.Udp("02:00:00:00:00:03", "192.168.10.40", 7, new byte[8], srcPort: 7));
 
-        Assert.Equal(0, host.VirtualMachine("echo").Counters.UdpEchoes); // not bounced back to port 7
+        Assert.Equal(0, host.VirtualMachine("echo").Counters.UdpEchoesSent); // not bounced back to port 7
         host.Send("e0", TestFrames.Udp("02:00:00:00:00:03", "192.168.10.40", 7, new byte[8], srcPort: 40000));
-        Assert.Equal(1, host.VirtualMachine("echo").Counters.UdpEchoes); // an ordinary client still is
+        Assert.Equal(1, host.VirtualMachine("echo").Counters.UdpEchoesSent); // an ordinary client still is
     }
 
     [Fact]

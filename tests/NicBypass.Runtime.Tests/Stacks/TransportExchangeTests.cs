@@ -422,7 +422,7 @@ public class TransportExchangeTests(ITestOutputHelper output)
         Assert.Equal(TcpError.Refused, client.Error);
         var error = Assert.Throws<AggregateException>(() => client.Connected.Wait()).InnerException;
         Assert.Equal(TcpError.Refused, Assert.IsType<TcpException>(error).Error);
-        Assert.Equal(1, harness.Db.Counters.Resets);
+        Assert.Equal(1, harness.Db.Counters.ResetsSent);
         Assert.Equal(1, harness.Db.Counters.Dropped(StackDropReason.PortUnreachable));
     }
 

@@ -16,7 +16,7 @@ public class EventTimeTests
         harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMicroseconds(150_300), harness.Clock));
 
         harness.Web.Stack.SendEchoRequest(NetworkAddress.Parse("10.0.0.2"), 1, 1);
-        Assert.True(harness.RunUntil(() => harness.Web.Stack.EchoRepliesReceived == 1, seconds: 5));
+        Assert.True(harness.RunUntil(() => harness.Web.Stack.Counters.EchoRepliesReceived == 1, seconds: 5));
 
         Assert.Equal(4 * 150_300_000L, harness.Clock.Nanoseconds);
     }

@@ -99,7 +99,7 @@ public class ReceivePathTests
         Assert.Equal((7, 5555), (udp.SourcePort, udp.DestinationPort));
         Assert.Equal("hello"u8.ToArray(), udp.PayloadData);
         Assert.True(udp.ValidUdpChecksum);
-        Assert.Equal(1, host.VirtualMachine("b").Counters.UdpEchoes);
+        Assert.Equal(1, host.VirtualMachine("b").Counters.UdpEchoesSent);
     }
 
     [Fact]

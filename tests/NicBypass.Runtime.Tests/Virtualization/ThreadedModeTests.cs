@@ -35,8 +35,8 @@ public class ThreadedModeTests
             Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal);
         }
         var delivered = host.Vnics.Sum(v => v.Counters.Delivered);
-        Assert.Equal(delivered, host.VirtualMachines.Sum(vm => vm.Counters.EchoReplies + vm.Counters.SendFailures));
-        Assert.Equal(host.VirtualMachines.Sum(vm => vm.Counters.EchoReplies), wires["e0"].Frames.Count);
+        Assert.Equal(delivered, host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent + vm.Counters.SendFailures));
+        Assert.Equal(host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent), wires["e0"].Frames.Count);
         Assert.Equal(0, device.Counters.Dropped(DropReason.NoMatch));
     }
 

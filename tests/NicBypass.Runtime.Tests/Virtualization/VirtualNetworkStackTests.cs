@@ -44,9 +44,9 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(IcmpV6Type.NeighborAdvertisement, replies[2].Extract<IcmpV6Packet>().Type);
         Assert.Equal(IcmpV6Type.EchoReply, replies[3].Extract<IcmpV6Packet>().Type);
         Assert.Equal(4, web.Counters.Answered);
-        Assert.Equal(1, web.Counters.ArpReplies);
-        Assert.Equal(2, web.Counters.EchoReplies);
-        Assert.Equal(1, web.Counters.NeighborAdvertisements);
+        Assert.Equal(1, web.Counters.ArpRepliesSent);
+        Assert.Equal(2, web.Counters.EchoRepliesSent);
+        Assert.Equal(1, web.Counters.NeighborAdvertisementsSent);
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(declaredUnbound.AsSpan(14, 28).ToArray(), icmp.Bytes.AsSpan(8, 28).ToArray());
         web.Stack.Receive(probe); // the stack itself answers an unbound undeclared port the same way
         host.Pump();
-        Assert.Equal(2, web.Counters.PortUnreachables);
+        Assert.Equal(2, web.Counters.PortUnreachablesSent);
         Assert.Equal(2, web.Counters.Dropped(StackDropReason.PortUnreachable));
 
         var socket = web.Stack.BindUdp(53);
@@ -130,7 +130,7 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.True(rst.Acknowledgment);
         Assert.Equal(1001u, rst.AcknowledgmentNumber);
         Assert.True(rst.ValidTcpChecksum);
-        Assert.Equal(1, host.NetworkStack("web").Counters.Resets);
+        Assert.Equal(1, host.NetworkStack("web").Counters.ResetsSent);
     }
 
     [Fact]
@@ -259,7 +259,7 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
             nic.Device.Receive(TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1"));
             nic.Device.Receive(TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[8]));
             host.Pump();
-            Assert.Equal(1, vns.Counters.EchoReplies);     // ICMP is IP's: answered at once
+            Assert.Equal(1, vns.Counters.EchoRepliesSent);     // ICMP is IP's: answered at once
             Assert.Equal(1, vns.Inbound.Count);            // the datagram waits for the transport layer
             Assert.Equal(0, socket.Received);
         }
