@@ -178,6 +178,37 @@ public class ParserTests
 
         var error = Assert.Single(result.Diagnostics);
         Assert.Contains("the block 'host a {' opened on line 1 is not closed before it", error.Message);
+        Assert.Equal("b", Assert.Single(result.Document.Hosts).Name.Text);
+    }
+
+    [Fact]
+    public void A_syntax_error_in_one_host_leaves_the_files_other_hosts_parsed()
+    {
+        var result = Parse("host a {\n    nic e0 { model simnic-1g; rx-rings 2 }\n}\n\nhost b {\n    nic e0 { model simnic-1g {\n}\n\nhost c {\n    nic e0 { model simnic-1g; rx-rings 2 }\n}\n");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(6, error.Location.Span.Line);
+        Assert.Equal(["a", "c"], result.Document.Hosts.Select(h => h.Name.Text));
+        // Positions are the file's own: the blanked block moves nothing.
+        Assert.Equal(9, result.Document.Hosts[1].Span.Line);
+    }
+
+    [Fact]
+    public void Every_broken_host_block_gets_its_own_error()
+    {
+        var result = Parse("host a {\n  nic e0 { model simnic-1g {\n}\nhost b {\n  nic e0 { rx-rings 2 }\n}\nhost c {\n  vm v on e0 { mac\n}\n");
+
+        Assert.Equal([2, 7], result.Diagnostics.Select(d => d.Location.Span.Line)); // host c is never closed
+        Assert.Equal(["b"], result.Document.Hosts.Select(h => h.Name.Text));
+    }
+
+    [Fact]
+    public void A_host_that_lost_its_closing_brace_does_not_take_the_next_host_with_it()
+    {
+        var result = Parse("host a {\n    nic e0 { model simnic-1g }\n\nhost b {\n    nic e0 { model simnic-1g }\n}\n");
+
+        Assert.Contains("'host a {'", Assert.Single(result.Diagnostics).Message);
+        Assert.Equal(["b"], result.Document.Hosts.Select(h => h.Name.Text));
     }
 
     [Fact]

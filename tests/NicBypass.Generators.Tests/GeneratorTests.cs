@@ -95,6 +95,21 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void A_syntax_error_in_one_host_leaves_the_same_files_valid_hosts_generated()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(
+            ("mixed.nicdsl", "host broken {\n nic e0 { model simnic-1g; rx-rings 1 {\n}\n" +
+                             "host fine {\n nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:03 }\n}\n"));
+
+        var error = Assert.Single(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("NB0001", error.Id);
+        Assert.Equal(1, error.Location.GetLineSpan().StartLinePosition.Line);
+        var names = output.SyntaxTrees.Select(t => Path.GetFileName(t.FilePath)).Where(n => n.EndsWith(".g.cs", StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { "mixed.Fine.g.cs" }, names);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
     public void Related_locations_travel_with_the_diagnostic()
     {
         const string text = "host h {\n nic n0 { model simnic-1g; rx-rings 2 }\n vm a on n0 { mac 02:00:00:00:00:01 }\n vm b on n0 { mac 02:00:00:00:00:01 }\n}\n";

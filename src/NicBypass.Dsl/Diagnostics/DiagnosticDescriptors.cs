@@ -8,7 +8,7 @@ public static class DiagnosticDescriptors
 {
     public static readonly DiagnosticDescriptor SyntaxError = new("NB0001", DiagnosticSeverity.Error,
         "Syntax error", "{0}; expected {1}",
-        "The file does not follow the grammar of .nicdsl: a token is missing or out of place, or a block is never closed. The file is dropped until it parses; other files are still checked.");
+        "The file does not follow the grammar of .nicdsl: a token is missing or out of place, or a block is never closed. The host block holding the error is dropped until it parses; the file's other hosts and other files are still checked and generated.");
 
     public static readonly DiagnosticDescriptor UnknownProperty = new("NB0002", DiagnosticSeverity.Error,
         "Unknown property", "'{0}' is not a property of {1}{2}",

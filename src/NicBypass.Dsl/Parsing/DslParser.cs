@@ -7,8 +7,10 @@ namespace NicBypass.Dsl.Parsing;
 
 /// <summary>
 /// Parses one .nicdsl file into a <see cref="DocumentSyntax"/>. Never throws: a syntax error
-/// becomes an NB0001 diagnostic on the offending token, saying what was expected. A file with a
-/// syntax error yields an empty document, so later stages see only what was understood.
+/// becomes an NB0001 diagnostic on the offending token, saying what was expected. The host block
+/// holding a syntax error is left out and the rest of the file parsed again, so the file's other
+/// hosts still reach later stages (and the generator), and every broken host block gets its own
+/// error.
 /// </summary>
 public static class DslParser
 {
@@ -33,15 +35,75 @@ public static class DslParser
             return new ParseResult(new DocumentSyntax(file.Path, result.Value), EquatableArray<Diagnostic>.Empty);
         }
 
-        var diagnostic = Describe(file, result.Remainder.Position, result.Expectations);
-        return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), new[] { diagnostic }.ToEquatableArray());
+        // Recovery: blank out the host block that holds the error (keeping every line break, so
+        // positions stay those of the file) and parse again, as often as there are broken blocks.
+        var diagnostics = new List<Diagnostic>();
+        var text = file.Text;
+        var blanked = (Start: -1, End: -1);
+        while (true)
+        {
+            var position = result.Remainder.Position;
+            // A block left open further up is where the error really is: leave out its host.
+            var (start, end) = HostBlockAt(text, OpenBlockBehind(file, text, position) ?? position);
+            // An error again in the block just left out: nothing more to learn from this file.
+            if (start == blanked.Start && end == blanked.End) break;
+            diagnostics.Add(Describe(file, text, position, result.Expectations));
+            if (diagnostics.Count >= MaxSyntaxErrors || end <= start) break;
+            text = Blank(text, start, end);
+            blanked = (start, end);
+            result = grammar.Document(TextInput.Start(text, file.Lines));
+            if (result.WasSuccessful)
+            {
+                return new ParseResult(new DocumentSyntax(file.Path, result.Value), diagnostics.ToEquatableArray());
+            }
+        }
+        return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>Syntax errors reported for one file at most (one per broken host block); past that the file yields no hosts.</summary>
+    public const int MaxSyntaxErrors = 20;
+
+    // The host block around <paramref name="position"/>: from the 'host' that starts the last
+    // line-leading 'host' word at or before it (or the file's start) to the next one (or the end).
+    // Hosts do not nest, so a line that starts with 'host' begins a new block even when the block
+    // before it lost its '}'.
+    private static (int Start, int End) HostBlockAt(string text, int position)
+    {
+        var start = 0;
+        var end = text.Length;
+        for (var i = 0; i < text.Length; i++)
+        {
+            while (i < text.Length && text[i] is ' ' or '\t' or '\uFEFF') i++;
+            var startsHost = string.CompareOrdinal(text, i, "host", 0, 4) == 0 && (i + 4 == text.Length || !DslGrammar.IsWordChar(text[i + 4]));
+            if (startsHost)
+            {
+                if (i <= position) start = i;
+                else if (i > position && i > start)
+                {
+                    end = i;
+                    break;
+                }
+            }
+            while (i < text.Length && text[i] is not ('\r' or '\n')) i++;
+        }
+        return (start, end);
+    }
+
+    private static string Blank(string text, int start, int end)
+    {
+        var chars = text.ToCharArray();
+        for (var i = start; i < end; i++)
+        {
+            if (chars[i] is not ('\r' or '\n')) chars[i] = ' ';
+        }
+        return new string(chars);
     }
 
     // "unexpected X; expected Y", located on X. At the end of the file with a block still open,
     // point at the '{' that was never closed: that is where the user has to look.
-    private static Diagnostic Describe(SourceFile file, int position, IEnumerable<string> expectations)
+    // <paramref name="text"/> is the file's text as parsed (broken host blocks blanked out); locations come from the file.
+    private static Diagnostic Describe(SourceFile file, string text, int position, IEnumerable<string> expectations)
     {
-        var text = file.Text;
         var expected = string.Join(" or ", expectations.Where(e => !string.IsNullOrEmpty(e)).Distinct());
         if (expected.Length == 0) expected = "something else";
 
@@ -58,8 +120,7 @@ public static class DslParser
                 "unexpected end of file", expected);
         }
 
-        // Only for a block opened on an earlier line: a stray '{' on the block's own line is just that.
-        if (UnclosedBlockAt(text, position) is { } unclosedBlock && file.Location(unclosedBlock, 1).Span.Line < file.Location(position, 1).Span.Line)
+        if (OpenBlockBehind(file, text, position) is { } unclosedBlock)
         {
             var header = HeaderBefore(text, unclosedBlock);
             var line = file.Location(unclosedBlock, 1).Span.Line;
@@ -87,6 +148,13 @@ public static class DslParser
         return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
             $"unexpected {unexpected}", expected);
     }
+
+    // The brace of a block left open on an earlier line that explains an error at <paramref name="position"/>
+    // (only for a block opened on an earlier line: a stray '{' on the block's own line is just that).
+    private static int? OpenBlockBehind(SourceFile file, string text, int position) =>
+        position < text.Length && UnclosedBlockAt(text, position) is { } brace && file.Location(brace, 1).Span.Line < file.Location(position, 1).Span.Line
+            ? brace
+            : null;
 
     // A '{' (or a 'host' block) where no block may open, with a block left open before it: a
     // host holds blocks one level deep, so a block opened inside a NIC, VM, container or service,
