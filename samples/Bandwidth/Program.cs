@@ -6,7 +6,8 @@ var clock = new VirtualClock();
 var limits = new Bandwidth.Limits(clock);
 
 SampleTraffic.PrintPlacement(Bandwidth.Limits.Placement, Console.Out);
-SampleTraffic.OfferTwiceTheAllocation(limits.Host, clock, seconds: 1, frameSize: 1000);
+// Every VNIC is offered twice its allocation for one second of virtual time, all at once.
+limits.Host.Offer(TimeSpan.FromSeconds(1), 1000, limits.Host.Vnics.Select(v => (v.Name, 2 * v.Settings.Bandwidth!.Value)).ToArray());
 SampleTraffic.PrintDeliveries(limits.Host, Console.Out);
 foreach (var vnic in limits.Host.Vnics)
 {

@@ -1,7 +1,8 @@
-using System.Buffers.Binary;
 using System.Globalization;
+using System.Net;
 using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Samples;
@@ -10,14 +11,15 @@ namespace NicBypass.Samples;
 public static class SampleTraffic
 {
     /// <summary>
-    /// Sends <paramref name="count"/> frames of <paramref name="size"/> bytes to every VNIC (tagged
-    /// with its VLAN), plus a broadcast each round; with a <paramref name="clock"/>, one round per
-    /// millisecond of virtual time (so allocations see a steady rate, not one burst).
+    /// Sends <paramref name="count"/> frames of <paramref name="size"/> bytes to every VNIC (built
+    /// with the package's <see cref="Frames"/>, in the VNIC's VLAN), plus an ARP broadcast on every
+    /// NIC each round; with a <paramref name="clock"/>, one round per millisecond of virtual time
+    /// (so allocations see a steady rate, not one burst).
     /// </summary>
     public static void SendToEveryVnic(NetworkHost host, int count, int size = 512, VirtualClock? clock = null)
     {
-        var frames = host.Vnics.Select(v => Frame(v.Macs[0], v.Vlan, size)).ToArray();
-        var broadcast = Frame(0xFFFF_FFFF_FFFFUL, 0, size);
+        var frames = host.Vnics.Select(v => FrameFor(host, v, size)).ToArray();
+        var broadcast = Frames.ArpRequest("02:aa:00:00:00:01", "10.255.255.1", "10.255.255.254");
         for (var i = 0; i < count; i++)
         {
             for (var v = 0; v < frames.Length; v++) host.Vnics[v].Nic.Device.Receive(frames[v]);
@@ -28,46 +30,25 @@ public static class SampleTraffic
         host.Pump();
     }
 
-    /// <summary>
-    /// Offers every VNIC with an allocation twice that rate for <paramref name="seconds"/> of
-    /// virtual time, frames evenly spaced, running the host every millisecond.
-    /// </summary>
-    public static void OfferTwiceTheAllocation(NetworkHost host, VirtualClock clock, double seconds, int frameSize)
+    // A datagram (or, to a TCP-only service, a data segment) from the peer to the VNIC's first
+    // address and declared port; to a VNIC with no static address (ip dhcp), a DHCP-style broadcast datagram at its MAC.
+    private static byte[] FrameFor(NetworkHost host, Vnic vnic, int size)
     {
-        var streams = host.Vnics.Where(v => v.Settings.Bandwidth is not null)
-            .Select(v => (Vnic: v, Frame: Frame(v.Macs[0], v.Vlan, frameSize), Interval: 8e9 * frameSize / (2.0 * v.Settings.Bandwidth!.Value), Next: 0.0))
-            .ToArray();
-        var end = seconds * 1e9;
-        for (var now = 0.0; now < end; now += 1_000_000)
+        const ulong peer = 0x02AA_0000_0001UL;
+        if (vnic.Ips.FirstOrDefault() is not { } address)
         {
-            for (var i = 0; i < streams.Length; i++)
-            {
-                while (streams[i].Next < now + 1_000_000 && streams[i].Next < end)
-                {
-                    clock.AdvanceTo(Math.Max(clock.Nanoseconds, (long)streams[i].Next));
-                    streams[i].Vnic.Nic.Device.Receive(streams[i].Frame);
-                    streams[i].Next += streams[i].Interval;
-                }
-            }
-            clock.AdvanceTo(Math.Max(clock.Nanoseconds, (long)Math.Min(now + 1_000_000, end)));
-            host.Pump();
+            return Frames.Udp(peer, vnic.Macs[0], IPEndPoint.Parse("10.255.255.1:67"), IPEndPoint.Parse("255.255.255.255:68"), new byte[Math.Max(0, size - 42)], vnic.Vlan);
         }
-    }
-
-    public static byte[] Frame(ulong destination, int vlan, int size)
-    {
-        var frame = new byte[size + (vlan == 0 ? 0 : 4)];
-        EthernetHeader.WriteMac(frame, destination);
-        EthernetHeader.WriteMac(frame.AsSpan(6), 0x02AA_0000_0001UL);
-        var offset = 12;
-        if (vlan != 0)
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var source = new IPEndPoint(IPAddress.Parse(v6 ? "fd00:ffff::1" : "10.255.255.1"), 40000);
+        var settings = host.NetworkStackOf(vnic)?.Stack.Settings;
+        var destination = new IPEndPoint(address, settings?.Ports is { Count: > 0 } ports ? ports[0] : 9);
+        var headers = 14 + (v6 ? 40 : 20);
+        if (settings is not null && (settings.Protocols & StackProtocols.Udp) == 0)
         {
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EthernetHeader.Vlan8021Q);
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14), (ushort)vlan);
-            offset = 16;
+            return Frames.Tcp(peer, vnic.Macs[0], source, destination, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, 1, 1, new byte[Math.Max(0, size - headers - 20)], vnic.Vlan);
         }
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(offset), 0x88B5);
-        return frame;
+        return Frames.Udp(peer, vnic.Macs[0], source, destination, new byte[Math.Max(0, size - headers - 8)], vnic.Vlan);
     }
 
     public static void PrintPlacement(IEnumerable<(string Nic, string Ring, string Vnic)> placement, TextWriter output)

@@ -20,22 +20,75 @@ public class PackageConsumerTests
     public void A_fresh_project_consumes_the_package_builds_runs_and_gets_located_errors()
     {
         var (work, project) = Consumer("nicbypass-consumer-", "NicBypass", Path.Combine("src", "NicBypass", "NicBypass.csproj"));
-        const string topology = "host demo {\n    nic eth0 { model simnic-1g; rx-rings 2 }\n    vm guest on eth0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }\n}\n";
+        // One hardware ring for two VNICs: the build prints the placement summary (NB0027).
+        const string topology = """
+            host demo {
+                nic eth0 { model simnic-1g; rx-rings 1 }
+                vm guest on eth0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                container web on eth0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp udp; ports 53 80 }
+            }
+            """;
         File.WriteAllText(Path.Combine(project, "demo.nicdsl"), topology);
+        // Only the public API and the package's global usings: ping, UDP and TCP, and a capture.
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
-            // No usings: the package's props make its namespaces global usings (Frames, VirtualClock, …).
             var demo = new App.Demo(new VirtualClock());
-            demo.Eth0.Device.Receive(Frames.EchoRequest("02:aa:00:00:00:09", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1"));
-            demo.Host.Pump();
-            Console.WriteLine($"delivered {demo.Guest.Vnic.Counters.Delivered} via {demo.Guest.Vnic.Ring!.Name}, echo replies {demo.Guest.Counters.EchoRepliesSent}");
+            SimulatedCable.Hairpin(demo.Eth0.Device);
+            long captured;
+            using (var capture = demo.Host.Capture("web", args[0]))
+            {
+                demo.Eth0.Device.Receive(Frames.EchoRequest("02:aa:00:00:00:09", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1"));
+                demo.Host.Pump();
+
+                var dns = demo.Web.Stack.BindUdp(53);
+                var resolver = demo.Guest.Stack.BindUdp(5353);
+                resolver.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 53), "hello"u8);
+                demo.Host.RunUntil(() => dns.Pending > 0, TimeSpan.FromSeconds(1));
+                var buffer = new byte[100];
+                dns.TryReceive(buffer, out var asker, out var length);
+
+                var listener = demo.Web.Stack.ListenTcp(80);
+                var connection = demo.Guest.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+                TcpConnection? server = null;
+                demo.Host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1));
+                connection.Send("GET /"u8);
+                var stream = new byte[100];
+                var read = 0;
+                demo.Host.RunUntil(() => (read += server!.Read(stream.AsSpan(read))) == 5, TimeSpan.FromSeconds(1));
+                Console.WriteLine($"echo replies {demo.Guest.Counters.EchoRepliesSent}; udp '{System.Text.Encoding.ASCII.GetString(buffer, 0, length)}' from {asker}; tcp '{System.Text.Encoding.ASCII.GetString(stream, 0, read)}'");
+                captured = demo.Web.Vnic.Counters.Delivered;
+            }
+            Console.WriteLine($"captured {captured}");
             """);
 
-        Run("dotnet", "build", project);
-        var output = Run("dotnet", "run --no-build", project);
-        Assert.Contains("delivered 1 via hrr0, echo replies 1", output);
+        var build = Run("dotnet", "build", project);
+        Assert.Contains("demo.nicdsl(2,9): info NB0027: NIC 'eth0': 2 VNICs outnumber its 1 hardware receive rings", build);
+        var pcap = Path.Combine(work, "web.pcap");
+        var output = Run("dotnet", $"run --no-build -- \"{pcap}\"", project);
+        Assert.Contains("echo replies 1; udp 'hello' from 10.0.0.1:5353; tcp 'GET /'", output);
+        var captured = long.Parse(output.Split("captured ")[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(captured >= 4, output); // the datagram, the SYN, the handshake's ACK and the data at least
 
-        File.WriteAllText(Path.Combine(project, "demo.nicdsl"), topology.Replace("rx-rings 2", "rx-ring 2"));
+        // tcpdump, an independent reader, sees the same frames in the capture.
+        var (tcpdump, read) = TryRun("tcpdump", $"-n -r \"{pcap}\"", work);
+        Assert.True(tcpdump == 0, "tcpdump (the CI installs it) could not read the capture: " + read);
+        // One line per packet, each starting with its time (tcpdump's own notes go to standard error).
+        var lines = read.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d\d:\d\d:\d\d\.")).ToList();
+        Assert.True(captured == lines.Count, read);
+        Assert.Contains(lines, l => l.Contains(" IP 10.0.0.1.5353 > 10.0.0.2.53: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("> 10.0.0.2.80: Flags [S]", StringComparison.Ordinal));
+
+        // A second file with an error: the build fails where the error is, and only there — the
+        // valid host is still generated, so Program.cs compiles (no CS errors follow).
+        File.WriteAllText(Path.Combine(project, "broken.nicdsl"), "host other {\n    nic e0 { model simnic-1g; rx-ring 2 }\n}\n");
         var (exit, failed) = TryRun("dotnet", "build", project);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("broken.nicdsl(2,31): error NB0002: 'rx-ring' is not a property of nic 'e0' (did you mean 'rx-rings'?)", failed);
+        Assert.DoesNotContain("error CS", failed);
+
+        // An error in the host itself fails the build at its line.
+        File.Delete(Path.Combine(project, "broken.nicdsl"));
+        File.WriteAllText(Path.Combine(project, "demo.nicdsl"), topology.Replace("rx-rings 1", "rx-ring 1"));
+        (exit, failed) = TryRun("dotnet", "build", project);
         Assert.NotEqual(0, exit);
         Assert.Contains("demo.nicdsl(2,33): error NB0002: 'rx-ring' is not a property of nic 'eth0' (did you mean 'rx-rings'?)", failed);
 

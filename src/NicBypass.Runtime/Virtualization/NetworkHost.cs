@@ -191,46 +191,90 @@ public sealed class NetworkHost
     }
 
     /// <summary>
-    /// Offers VNIC <paramref name="vnic"/> UDP traffic at <paramref name="bitsPerSecond"/> (frames
-    /// of <paramref name="frameSize"/> bytes, evenly spaced, counted in frame bytes as allocations
+    /// Offers VNIC <paramref name="vnic"/> traffic at <paramref name="bitsPerSecond"/> (frames of
+    /// <paramref name="frameSize"/> bytes, evenly spaced, counted in frame bytes as allocations
     /// are) for <paramref name="span"/> of virtual time from now, through its NIC's link (which
-    /// carries what fits its rate), running the host as time passes. The datagrams go from a peer
+    /// carries what fits its rate), running the host as time passes. The frames come from a peer
     /// (02:aa:00:00:00:01, 10.255.255.1 or fd00:ffff::1) to the VNIC's first MAC and address, in
-    /// its VLAN, on its first declared UDP port or else port 9. Returns the frames offered.
+    /// its VLAN: UDP datagrams to its first declared UDP port (or port 9), or — to a stack that
+    /// serves TCP only — TCP segments carrying data to its first declared port, which it answers
+    /// with RSTs as a real stack would (no connection). Returns the frames offered.
     /// </summary>
-    public long Offer(string vnic, long bitsPerSecond, TimeSpan span, int frameSize = 1000)
+    public long Offer(string vnic, long bitsPerSecond, TimeSpan span, int frameSize = 1000) => Offer(span, frameSize, (vnic, bitsPerSecond));
+
+    /// <summary>
+    /// Offers several VNICs traffic at once (each its own rate, frames interleaved in time order),
+    /// as <see cref="Offer(string, long, TimeSpan, int)"/> does for one: <c>host.Offer(TimeSpan.FromSeconds(1),
+    /// 1000, ("web", 400_000_000), ("db", 100_000_000))</c>. Returns the frames offered in all.
+    /// </summary>
+    public long Offer(TimeSpan span, int frameSize, params (string Vnic, long BitsPerSecond)[] offers)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bitsPerSecond);
+        ArgumentNullException.ThrowIfNull(offers);
         ArgumentOutOfRangeException.ThrowIfLessThan(frameSize, 64);
-        if (Time is not VirtualClock clock) throw new InvalidOperationException($"Offer runs on virtual time: build host '{Name}' with a VirtualClock");
-        var target = Vnic(vnic);
-        if (target.Ips.FirstOrDefault() is not { } address) throw new InvalidOperationException($"VNIC '{vnic}' has no declared address to send to");
-        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        var port = NetworkStackOf(target)?.Stack.Settings.FirstUdpPort ?? 9;
-        var overhead = (v6 ? 14 + 40 + 8 : 14 + 20 + 8);
-        var frame = Frames.Udp(0x02AA_0000_0001UL, target.Macs[0],
-            new System.Net.IPEndPoint(System.Net.IPAddress.Parse(v6 ? "fd00:ffff::1" : "10.255.255.1"), 40000), new System.Net.IPEndPoint(address, port),
-            new byte[Math.Max(0, frameSize - overhead)], target.Vlan);
         ArgumentOutOfRangeException.ThrowIfNegative(span.Ticks, nameof(span));
+        if (Time is not VirtualClock clock) throw new InvalidOperationException($"Offer runs on virtual time: build host '{Name}' with a VirtualClock");
         var spanNanoseconds = checked(span.Ticks * 100);
-        // Frame i leaves at start + i·8·frameSize/rate, computed exactly (no accumulated rounding).
-        var count = (long)(((Int128)spanNanoseconds * bitsPerSecond + (Int128)8_000_000_000L * frameSize - 1) / ((Int128)8_000_000_000L * frameSize));
-        if (count > MaxOfferedFrames) throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), $"{count:N0} frames: more than {MaxOfferedFrames:N0} in one offer; lower the rate or the span");
+        var streams = new (Vnic Target, byte[] Frame, long Rate, long Count)[offers.Length];
+        long total = 0;
+        for (var i = 0; i < offers.Length; i++)
+        {
+            var (name, rate) = offers[i];
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate, nameof(offers));
+            var target = Vnic(name);
+            // Frame i leaves at start + i·8·frameSize/rate, computed exactly (no accumulated rounding).
+            var count = (long)(((Int128)spanNanoseconds * rate + (Int128)8_000_000_000L * frameSize - 1) / ((Int128)8_000_000_000L * frameSize));
+            streams[i] = (target, OfferedFrame(target, frameSize), rate, count);
+            total += count;
+            if (total > MaxOfferedFrames) throw new ArgumentOutOfRangeException(nameof(offers), $"{total:N0} frames: more than {MaxOfferedFrames:N0} in one offer; lower the rates or the span");
+        }
         var start = clock.Nanoseconds;
         RunTo(start);
-        for (long i = 0; i < count; i++)
+        var sent = new long[streams.Length];
+        while (true)
         {
+            // The stream whose next frame is due first (a handful of streams: a scan is enough).
+            var next = -1;
+            long due = long.MaxValue;
+            for (var i = 0; i < streams.Length; i++)
+            {
+                if (sent[i] == streams[i].Count) continue;
+                var at = start + (long)((Int128)sent[i] * 8_000_000_000L * frameSize / streams[i].Rate);
+                if (at < due) (next, due) = (i, at);
+            }
+            if (next < 0) break;
             // Only frames were offered since: the host need not look at what has nothing to do.
-            RunAwakeTo(start + (long)((Int128)i * 8_000_000_000L * frameSize / bitsPerSecond));
-            target.Nic.Device.Offer(frame);
+            RunAwakeTo(due);
+            streams[next].Target.Nic.Device.Offer(streams[next].Frame);
+            sent[next]++;
         }
         RunAwakeTo(start + spanNanoseconds);
-        // What the link carried lands before the report is read: a report now adds up.
-        while (target.Nic.Device.OnWire > 0) RunAwakeTo(Math.Max(target.Nic.Device.NextLanding, clock.Nanoseconds));
-        return count;
+        // What the links carried lands before the report is read: a report now adds up.
+        foreach (var device in streams.Select(s => s.Target.Nic.Device).Distinct())
+        {
+            while (device.OnWire > 0) RunAwakeTo(Math.Max(device.NextLanding, clock.Nanoseconds));
+        }
+        return total;
     }
 
-    /// <summary>The most frames one <see cref="Offer"/> sends (100 million).</summary>
+    // What Offer sends a VNIC: a frame its classifier and software checks accept.
+    private byte[] OfferedFrame(Vnic target, int frameSize)
+    {
+        if (target.Ips.FirstOrDefault() is not { } address) throw new InvalidOperationException($"VNIC '{target.Name}' has no declared address to send to");
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var settings = NetworkStackOf(target)?.Stack.Settings;
+        var tcpOnly = settings is not null && (settings.Protocols & StackProtocols.Udp) == 0 && (settings.Protocols & StackProtocols.Tcp) != 0;
+        var source = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(v6 ? "fd00:ffff::1" : "10.255.255.1"), 40000);
+        var headers = 14 + (v6 ? 40 : 20) + (tcpOnly ? 20 : 8);
+        var payload = new byte[Math.Max(0, frameSize - headers)];
+        if (tcpOnly)
+        {
+            var port = settings!.Ports is { Count: > 0 } ports ? ports[0] : 80;
+            return Frames.Tcp(0x02AA_0000_0001UL, target.Macs[0], source, new System.Net.IPEndPoint(address, port), TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, 1, 1, payload, target.Vlan);
+        }
+        return Frames.Udp(0x02AA_0000_0001UL, target.Macs[0], source, new System.Net.IPEndPoint(address, settings?.FirstUdpPort ?? 9), payload, target.Vlan);
+    }
+
+    /// <summary>The most frames one <see cref="Offer(TimeSpan, int, ValueTuple{string, long}[])"/> sends (100 million).</summary>
     public const long MaxOfferedFrames = 100_000_000;
 
     /// <summary>
@@ -477,7 +521,7 @@ public sealed class NetworkHost
 
     /// <summary>
     /// <see cref="RunTo"/> for a driver that has only offered frames to links since it last ran
-    /// the host (the traffic simulation, <see cref="Offer"/>): the processors with nothing to do
+    /// the host (the traffic simulation, <see cref="Offer(string, long, TimeSpan, int)"/>): the processors with nothing to do
     /// stay asleep, so an event costs what it touches, not the size of the host.
     /// </summary>
     internal void RunAwakeTo(long nanoseconds)

@@ -43,6 +43,48 @@ public class FramesTests
     }
 
     [Fact]
+    public void Tcp_segments_arp_replies_neighbour_discovery_and_tags_are_what_packetdotnet_reads()
+    {
+        var data = TestFrames.Parse(Frames.Tcp("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9:40000", "10.0.0.2:80",
+            TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, sequence: 5, acknowledgment: 9, payload: [1, 2, 3, 4], window: 1000));
+        var tcp = data.Extract<TcpPacket>();
+        Assert.True(tcp.Acknowledgment && tcp.Push && !tcp.Synchronize && !tcp.Reset);
+        Assert.Equal((5u, 9u, (ushort)1000), (tcp.SequenceNumber, tcp.AcknowledgmentNumber, tcp.WindowSize));
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, tcp.PayloadData);
+        Assert.True(tcp.ValidTcpChecksum);
+
+        var reply = TestFrames.Parse(Frames.ArpReply("02:aa:00:00:00:01", "10.0.0.9", "02:00:00:00:00:01", "10.0.0.1"));
+        var arp = reply.Extract<ArpPacket>();
+        Assert.Equal(ArpOperation.Response, arp.Operation);
+        Assert.Equal(IPAddress.Parse("10.0.0.9"), arp.SenderProtocolAddress);
+        Assert.Equal(TestFrames.Mac("02:00:00:00:00:01"), arp.TargetHardwareAddress);
+        Assert.Equal(TestFrames.Mac("02:00:00:00:00:01"), ((EthernetPacket)reply).DestinationHardwareAddress);
+
+        var solicitation = TestFrames.Parse(Frames.NeighborSolicitation("02:aa:00:00:00:01", "fd00::9", "fd00::1:2:3"));
+        var ns = solicitation.Extract<NdpNeighborSolicitationPacket>();
+        Assert.Equal(IPAddress.Parse("fd00::1:2:3"), ns.TargetAddress);
+        Assert.Equal(IPAddress.Parse("ff02::1:ff02:3"), solicitation.Extract<IPv6Packet>().DestinationAddress);
+        Assert.Equal(255, solicitation.Extract<IPv6Packet>().HopLimit);
+        Assert.Equal(TestFrames.Mac("33:33:ff:02:00:03"), ((EthernetPacket)solicitation).DestinationHardwareAddress);
+        Assert.True(solicitation.Extract<IcmpV6Packet>().ValidIcmpChecksum);
+
+        var advertisement = TestFrames.Parse(Frames.NeighborAdvertisement("02:aa:00:00:00:01", "02:00:00:00:00:01", "fd00::9", "fd00::1", "fd00::9", "02:aa:00:00:00:01", solicited: true, hopLimit: 64));
+        var na = advertisement.Extract<NdpNeighborAdvertisementPacket>();
+        Assert.True(na.Solicited && na.Override && !na.Router);
+        Assert.Equal(IPAddress.Parse("fd00::9"), na.TargetAddress);
+        Assert.Equal(64, advertisement.Extract<IPv6Packet>().HopLimit);
+        Assert.True(advertisement.Extract<IcmpV6Packet>().ValidIcmpChecksum);
+
+        var untagged = Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9", "10.0.0.2", dataLength: 100);
+        var tagged = Frames.Tag(untagged, 20);
+        Assert.Equal(untagged.Length + 4, tagged.Length);
+        var vlan = TestFrames.Parse(tagged).Extract<Ieee8021QPacket>();
+        Assert.Equal(20, vlan.VlanIdentifier);
+        Assert.Equal(100, TestFrames.Parse(tagged).Extract<IcmpV4Packet>().Data.Length);
+        Assert.True(TestFrames.Parse(tagged).Extract<IPv4Packet>().ValidIPChecksum);
+    }
+
+    [Fact]
     public void A_host_answers_the_built_frames_and_a_capture_holds_what_the_vnic_delivered()
     {
         var (host, wires) = TestHost.Build(Topology);

@@ -3,7 +3,7 @@ using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
-/// <summary><see cref="NetworkHost.Offer"/>: the test author's traffic helper — a rate for a span of virtual time.</summary>
+/// <summary><see cref="NetworkHost.Offer(string, long, TimeSpan, int)"/>: the test author's traffic helper — a rate for a span of virtual time.</summary>
 public class OfferTests
 {
     private const string Topology = """
@@ -85,5 +85,32 @@ public class OfferTests
         Assert.Equal(10, socket.Pending);
         Assert.Equal(10, host.Vnic("dns").Counters.Delivered);
         Assert.Throws<InvalidOperationException>(() => TestHost.Build(Topology).Host.Offer("v", 1_000_000, TimeSpan.FromSeconds(1)));
+    }
+
+    private const string Shared = """
+        host h {
+            nic e0 { model simnic-10g; rx-rings 4 }
+            vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; bandwidth 10M }
+            service b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 873; bandwidth 5M; mode polling }
+        }
+        """;
+
+    [Fact]
+    public void Several_vnics_offered_at_once_each_get_their_allocation_while_they_share_the_time()
+    {
+        var (host, _) = TestHost.Build(Shared, new VirtualClock());
+
+        var offered = host.Offer(TimeSpan.FromMilliseconds(400), 1000, ("a", 20_000_000), ("b", 10_000_000));
+
+        Assert.Equal(1000 + 500, offered);
+        Assert.Equal(400_000_000, ((VirtualClock)host.Time).Nanoseconds);
+        var a = host.Vnic("a").Counters;
+        var b = host.Vnic("b").Counters;
+        Assert.Equal((1000, 500), (a.Received, b.Received));
+        Assert.InRange(a.Delivered, 500, 500 + 15);   // 10 Mbit/s for 0.4 s, plus its starting credit
+        Assert.InRange(b.Delivered, 230, 250 + 15);   // 5 Mbit/s, by polling
+        // A TCP-only service is sent TCP segments to its declared port: its VNIC's checks let them in.
+        Assert.Equal(0, b.Dropped(DropReason.NoMatch));
+        Assert.True(host.NetworkStack("b").Counters.Received > 0);
     }
 }

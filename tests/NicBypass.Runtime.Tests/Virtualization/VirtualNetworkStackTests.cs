@@ -68,7 +68,7 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
         var otherAddress = TestFrames.Ping("02:00:00:00:00:01", "192.168.10.99");
         var otherProtocol = Reseal(good, ip => ip[9] = 47); // GRE
         var badUdp = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[8]);
-        badUdp[^1] ^= 0xFF; // payload changed under its checksum
+        badUdp[14 + 20 + 8 + 7] ^= 0xFF; // the payload's last byte changed under its checksum (the frame is padded to 60 bytes after it)
 
         host.Send("e0", badChecksum, badVersion, tooLong, ttlZero, fragment, otherAddress, otherProtocol, badUdp, unknownType);
 

@@ -1,0 +1,14 @@
+namespace NicBypass.Runtime.Packets;
+
+/// <summary>The flags of a TCP segment built by <see cref="Frames.Tcp(string, string, string, string, TcpSegmentFlags, uint, uint, byte[], int, ushort)"/> (RFC 9293 3.1).</summary>
+[Flags]
+public enum TcpSegmentFlags : byte
+{
+    None = 0,
+    Fin = 0x01,
+    Syn = 0x02,
+    Rst = 0x04,
+    Psh = 0x08,
+    Ack = 0x10,
+    Urg = 0x20,
+}
