@@ -129,6 +129,46 @@ public class PackageConsumerTests
         Directory.Delete(work, recursive: true);
     }
 
+    [Fact]
+    [Trait("Category", "Package")]
+    public void The_cli_packs_as_a_dotnet_tool_that_installs_and_runs_at_the_librarys_version()
+    {
+        var repository = RepositoryRoot();
+        var work = Directory.CreateTempSubdirectory("nicbypass-tool-").FullName;
+        var feed = Path.Combine(work, "feed");
+        var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
+        Run("dotnet", $"pack \"{Path.Combine(repository, "src", "NicBypass.Cli", "NicBypass.Cli.csproj")}\" --no-build -c {Configuration} -o \"{feed}\" -p:Version={version}", repository);
+
+        Run("dotnet", $"tool install NicBypass.Cli --tool-path \"{Path.Combine(work, "tools")}\" --add-source \"{feed}\" --version {version}", work);
+        var tool = Path.Combine(work, "tools", OperatingSystem.IsWindows() ? "nicbypass.exe" : "nicbypass");
+
+        // The same version as the library (NicBypassVersion), plus the commit.
+        var library = typeof(NicBypass.Runtime.Virtualization.NetworkHost).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
+        Assert.StartsWith(library + "+", Run(tool, "--version", work).Trim());
+        Assert.Contains("HOST web01", Run(tool, $"plan \"{Path.Combine(repository, "samples", "QuickStart", "web01.nicdsl")}\"", work));
+
+        Directory.Delete(work, recursive: true);
+    }
+
+    [Fact]
+    [Trait("Category", "Package")]
+    public void The_global_usings_can_be_turned_off()
+    {
+        var (work, project) = Consumer("nicbypass-usings-", "NicBypass", Path.Combine("src", "NicBypass", "NicBypass.csproj"));
+        File.WriteAllText(Path.Combine(project, "demo.nicdsl"), "host demo {\n    nic eth0 { model simnic-1g; rx-rings 1 }\n    vm guest on eth0 { mac 02:00:00:00:00:01 }\n}\n");
+        File.WriteAllText(Path.Combine(project, "Program.cs"), "var frame = Frames.Mac(\"02:00:00:00:00:01\");\nConsole.WriteLine(frame);\n");
+
+        var (exit, output) = TryRun("dotnet", "build -p:NicBypassImplicitUsings=false", project);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("error CS0103: The name 'Frames' does not exist in the current context", output);
+        Assert.Contains("1", Run("dotnet", "run", project)); // with them on (the default) it builds and runs
+
+        Directory.Delete(work, recursive: true);
+    }
+
     // A fresh console project in a temporary folder that references `reference` from a local
     // folder feed holding `packed` (packed here, from the solution's build), at a version of its
     // own so the global package cache never serves an older pack.
