@@ -17,6 +17,8 @@ public static class NicBypassCli
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
+        // Messages echo what the user typed: escape control characters, cut huge lines.
+        error = new Output.SafeTextWriter(error) { NewLine = error.NewLine };
         var root = new RootCommand("NicBypass: compile .nicdsl host descriptions into virtualized host networking.")
         {
             CheckCommand.Create(output, error),

@@ -66,3 +66,33 @@ public class HostOptionTests
         Assert.Contains("no host named 'third'; the file declares first, second", error);
     }
 }
+
+/// <summary>Messages echo what the user typed, but never a terminal control sequence or a megabyte of it.</summary>
+public class EchoedInputTests
+{
+    [Fact]
+    public void An_option_value_with_escape_sequences_is_echoed_escaped()
+    {
+        var file = CliRunner.TempFile("host h { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }");
+
+        var (exit, _, error) = CliRunner.Run("simulate", file, "--rate", "\u001b]0;owned\u0007\u001b[2J", "--host", "h");
+
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain('\u001b', error);
+        Assert.DoesNotContain('\u0007', error);
+        Assert.Contains("--rate '\\u001b]0;owned\\u0007\\u001b[2J'", error);
+    }
+
+    [Fact]
+    public void A_huge_option_value_is_cut_in_the_message()
+    {
+        var file = CliRunner.TempFile("host h { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }");
+
+        var (exit, _, error) = CliRunner.Run("simulate", file, "--offer", new string('x', 1_000_000));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: --offer 'xxx", error);
+        Assert.All(error.Split('\n'), line => Assert.True(line.Length <= NicBypass.Cli.Output.SafeTextWriter.MaxLineLength + 1, $"a line of {line.Length} characters"));
+        Assert.Contains("…", error);
+    }
+}

@@ -120,12 +120,12 @@ internal static class RunCommand
                             (echo.Endpoints.Count > 0 ? $"echo on {string.Join(", ", echo.Endpoints)}" : "no container or service ports to echo on") +
                             (seconds is { } s ? $"; for {s.ToString(CultureInfo.InvariantCulture)} s" : "; stop with Ctrl-C"));
             var clock = Stopwatch.StartNew();
-            var live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+            var live = Output.SafeTextWriter.IsTerminal(error);
             while (!stop.IsCancellationRequested && (seconds is not { } limit || clock.Elapsed.TotalSeconds < limit))
             {
                 var wait = seconds is { } l ? Math.Min(1.0, l - clock.Elapsed.TotalSeconds) : 1.0;
                 stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Max(wait, 0)));
-                if (live) error.Write("\r" + Status(host, attached, echo, clock.Elapsed) + "\u001b[K");
+                if (live) Status(error, "\r" + Status(host, attached, echo, clock.Elapsed) + "\u001b[K");
                 if (attached.FirstOrDefault(w => w.ReadError is not null) is { } failed)
                 {
                     if (live) error.WriteLine();
@@ -167,6 +167,13 @@ internal static class RunCommand
     }
 
     // One line: time, per TAP frames in and out, what the VNICs delivered and dropped, what the echo servers did.
+    // The live status line carries its own terminal control (erase to the end of the line).
+    private static void Status(TextWriter error, string line)
+    {
+        if (error is Output.SafeTextWriter safe) safe.WriteTrusted(line);
+        else error.Write(line);
+    }
+
     private static string Status(NetworkHost host, List<TapWire> wires, EchoServices echo, TimeSpan elapsed)
     {
         var culture = CultureInfo.InvariantCulture;

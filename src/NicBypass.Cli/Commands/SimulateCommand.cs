@@ -106,7 +106,7 @@ internal static class SimulateCommand
         }
 
         Runtime.Virtualization.TrafficReport report;
-        if (ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected)
+        if (Output.SafeTextWriter.IsTerminal(error))
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             report = null!;
