@@ -175,6 +175,7 @@ public class ReplayCommandTests
 
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(output);
+        ReportJson.AssertAddsUp(json.RootElement);
         var vnic = json.RootElement.GetProperty("nics")[0].GetProperty("vnics")[0];
         var flows = vnic.GetProperty("flows").EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!);
         // Every datagram is to port 53: dns (first) takes all ten and blocks them in hardware; 'other' gets none.

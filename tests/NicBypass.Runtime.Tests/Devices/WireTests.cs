@@ -47,7 +47,9 @@ public class WireTests
         Assert.Equal(nic.Link.Offered, nic.Link.Carried + nic.Link.Dropped);
         Assert.True(nic.Link.Dropped > nic.Link.Offered * 0.45, $"about half is dropped: {nic.Link.Dropped} of {nic.Link.Offered}");
         Assert.Equal(nic.Link.Carried, nic.Counters.Received);
-        var report = host.Report(1).Nics[0].Wire!;
+        var full = host.Report(1);
+        full.AssertAddsUp();
+        var report = full.Nics[0].Wire!;
         Assert.Equal((nic.Link.Offered, nic.Link.Carried, nic.Link.Dropped), (report.Offered, report.Carried, report.Dropped));
     }
 

@@ -37,13 +37,35 @@ internal static class TestHost
         host.Pump();
     }
 
-    /// <summary>Every counter adds up: each VNIC's received = delivered + dropped.</summary>
+    /// <summary>
+    /// Every counter adds up: idle, each VNIC's received = delivered + dropped; and the report's two
+    /// equations hold (<see cref="AssertAddsUp"/>).
+    /// </summary>
     public static void AssertBalanced(this NetworkHost host)
     {
         foreach (var vnic in host.Vnics)
         {
             Assert.True(vnic.Counters.Received == vnic.Counters.Delivered + vnic.Counters.DroppedTotal,
                 $"{vnic.Name}: received {vnic.Counters.Received} != delivered {vnic.Counters.Delivered} + dropped {vnic.Counters.DroppedTotal}");
+        }
+        host.Report().AssertAddsUp();
+    }
+
+    /// <summary>
+    /// The report's equations (README.md § A short tour): per VNIC received = delivered + Σ dropped
+    /// + queued; per NIC Σ vnics.received = received − Σ dropped + replicated.
+    /// </summary>
+    public static void AssertAddsUp(this TrafficReport report)
+    {
+        foreach (var nic in report.Nics)
+        {
+            Assert.True(nic.Vnics.Sum(v => v.Received) == nic.Received - nic.Dropped.Sum(d => d.Value) + nic.Replicated,
+                $"{nic.Name}: Σ vnics.received {nic.Vnics.Sum(v => v.Received)} != received {nic.Received} − dropped {nic.Dropped.Sum(d => d.Value)} + replicated {nic.Replicated}");
+            foreach (var v in nic.Vnics)
+            {
+                Assert.True(v.Received == v.Delivered + v.Dropped.Sum(d => d.Value) + v.Queued,
+                    $"{v.Name}: received {v.Received} != delivered {v.Delivered} + dropped {v.Dropped.Sum(d => d.Value)} + queued {v.Queued}");
+            }
         }
     }
 }
