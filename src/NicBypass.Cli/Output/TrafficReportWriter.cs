@@ -115,6 +115,7 @@ public static class TrafficReportWriter
                         json.WriteNumber("answered", stack.Answered);
                         json.WriteNumber("sent", stack.Sent);
                         WriteDrops(json, stack.Dropped);
+                        if (stack.SynQueueOverflows > 0) json.WriteNumber("synQueueOverflows", stack.SynQueueOverflows);
                         json.WriteEndObject();
                     }
                     json.WriteEndObject();
@@ -166,7 +167,8 @@ public static class TrafficReportWriter
             {
                 var stack = vnic.Stack!;
                 output.WriteLine(string.Format(culture, "  VNS {0}: received {1:N0}, to sockets {2:N0}, answered {3:N0}, sent {4:N0}, dropped {5}",
-                    vnic.Name, stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped)));
+                    vnic.Name, stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
+                    + (stack.SynQueueOverflows > 0 ? string.Format(culture, "; {0:N0} half-open connections pushed out of a full SYN queue", stack.SynQueueOverflows) : ""));
                 if (vnic.Vsq is { } vsq && (vsq.InboundQueued > 0 || vsq.PollingSwitches > 0 || vsq.OutboundQueued > 0))
                 {
                     output.WriteLine(string.Format(culture, "    VSQ: inbound high water {0:N0}, {1:N0} waited, {2:N0} backlogs, {3:N0} switches to polling; outbound high water {4:N0}, {5:N0} waited, {6:N0} senders blocked",

@@ -72,7 +72,11 @@ public sealed partial class NetworkStack
             }
             connection.Accept(segment);
             Counters.Add(ref Counters._delivered);
-            listener.AdmitHalfOpen(connection, Math.Max(1, Settings.SynBacklog))?.Abandon();
+            if (listener.AdmitHalfOpen(connection, Math.Max(1, Settings.SynBacklog)) is { } evicted)
+            {
+                evicted.Abandon();
+                Interlocked.Increment(ref Counters._synQueueOverflows);
+            }
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);

@@ -23,7 +23,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -62,6 +62,12 @@ public sealed class StackCounters
 
     /// <summary>TCP segments ahead of a gap held in a connection's out-of-order queue until the gap filled (each is also delivered).</summary>
     public long OutOfOrderHeld => Volatile.Read(ref _outOfOrderHeld);
+
+    /// <summary>
+    /// Half-open TCP connections pushed out of a full SYN queue by newer SYNs (a SYN flood's mark;
+    /// Linux counts these as TCPReqQFullDrop). The SYN that pushed one out was admitted.
+    /// </summary>
+    public long SynQueueOverflows => Volatile.Read(ref _synQueueOverflows);
 
     /// <summary>Received frames dropped for <paramref name="reason"/>.</summary>
     public long Dropped(StackDropReason reason) => Volatile.Read(ref _dropped[(int)reason]);

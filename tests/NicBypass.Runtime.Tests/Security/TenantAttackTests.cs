@@ -63,6 +63,9 @@ public class TenantAttackTests
         Assert.Equal(backlog, web.Stack.ConnectionCount);
         Assert.Equal(backlog, listener.HalfOpen);
         Assert.Equal(5000 - backlog, listener.SynQueueDrops);
+        Assert.Equal(5000 - backlog, web.Counters.SynQueueOverflows);
+        var stack = host.Report().Nics[0].Vnics.Single(v => v.Name == "web").Stack!;
+        Assert.Equal(5000 - backlog, stack.SynQueueOverflows);
         Assert.DoesNotContain(web.Stack.Connections, c => c.BuffersAllocated);
 
         // A real client's SYN, after the flood, is still admitted: it gets its SYN-ACK.
