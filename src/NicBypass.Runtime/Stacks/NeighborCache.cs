@@ -24,6 +24,12 @@ namespace NicBypass.Runtime.Stacks;
 /// dropped as <c>unresolved</c>.</item>
 /// <item>Solicitations are rate-limited per stack (a burst of 20, then 100 a second); one held
 /// back is sent by the retry timer.</item>
+/// <item>Neighbour unreachability detection (RFC 4861 7.3.3): a stale entry used to send waits
+/// <see cref="DelayFirstProbe"/> (DELAY), then is probed with unicast solicitations — an ARP
+/// request or neighbour solicitation sent to its cached MAC — once a second (PROBE); a solicited
+/// answer makes it reachable again, and after three unanswered probes the entry is deleted, so
+/// the next frame resolves the address afresh. A gateway in use is so re-confirmed every
+/// <see cref="ReachableTime"/> and never stays stale, where an unsolicited answer could move it.</item>
 /// </list>
 /// Static entries (<see cref="NetworkStack.AddNeighbor"/>) are never replaced or pushed out.
 ///
@@ -42,15 +48,19 @@ internal sealed class NeighborCache
     /// <summary>How long a solicited answer keeps an entry reachable (RFC 4861's REACHABLE_TIME).</summary>
     public static readonly TimeSpan ReachableTime = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a stale entry in use waits before it is probed (RFC 4861's DELAY_FIRST_PROBE_TIME).</summary>
+    public static readonly TimeSpan DelayFirstProbe = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
-    private const int MaxSolicitations = 3;
+    private const int MaxSolicitations = 3;   // MAX_MULTICAST_SOLICIT
+    private const int MaxProbes = 3;          // MAX_UNICAST_SOLICIT
     private const long SolicitationsPerSecond = 100, SolicitationBurst = 20;
 
     private readonly NetworkStack _stack;
     private readonly ConcurrentDictionary<NetworkAddress, Entry> _entries = new();
     private readonly Lock _admission = new(); // adding an entry to a full cache
     private readonly RateLimit _solicitations;
-    private int _resolving; // entries being solicited: the timer has nothing to do at 0
+    private int _resolving; // entries being solicited or probed: the timer has nothing to do at 0
 
     public NeighborCache(NetworkStack stack)
     {
@@ -58,7 +68,7 @@ internal sealed class NeighborCache
         _solicitations = new RateLimit(stack.Time, SolicitationsPerSecond, SolicitationBurst);
     }
 
-    /// <summary>True while some neighbour is being solicited (its timer must run).</summary>
+    /// <summary>True while some neighbour is being solicited, or is waiting for or under a probe (its timer must run).</summary>
     public bool Resolving => Volatile.Read(ref _resolving) > 0;
 
     /// <summary>Entries now.</summary>
@@ -87,6 +97,8 @@ internal sealed class NeighborCache
         var mac = Volatile.Read(ref entry.Mac);
         if (mac != 0)
         {
+            // A stale entry in use is checked: DELAY, then PROBE (RFC 4861 7.3.3).
+            if (Volatile.Read(ref entry.ProbeAt) == 0 && !IsReachable(entry)) Delay(entry);
             EthernetHeader.WriteMac(frame, mac);
             return _stack.Transmit(frame, reply);
         }
@@ -117,6 +129,26 @@ internal sealed class NeighborCache
         if (first) Solicit(nextHop);
         StackCounters.AddShared(ref _stack.Counters._sent);
         return SendStatus.Queued;
+    }
+
+    // A stale entry was used: probe it after DelayFirstProbe unless something confirms it first.
+    private void Delay(Entry entry)
+    {
+        lock (entry)
+        {
+            if (entry.ProbeAt != 0 || entry.Mac == 0 || IsReachable(entry)) return;
+            entry.ProbeAt = _stack.Time.GetTimestamp() + (long)(DelayFirstProbe.TotalSeconds * _stack.Time.TimestampFrequency);
+            entry.Probes = 0;
+            Interlocked.Increment(ref _resolving);
+        }
+        _stack.TimerArmed?.Invoke();
+    }
+
+    /// <summary>An ARP reply: it confirms an entry we are resolving or probing; otherwise it is unsolicited.</summary>
+    public void Answered(NetworkAddress address, ulong mac)
+    {
+        if (_entries.TryGetValue(address, out var entry) && (Volatile.Read(ref entry.Mac) == 0 || Volatile.Read(ref entry.Probes) > 0)) Confirm(address, mac);
+        else Unsolicited(address, mac);
     }
 
     /// <summary>A static entry (configuration, tests): always used, never replaced or pushed out.</summary>
@@ -187,9 +219,20 @@ internal sealed class NeighborCache
             {
                 foreach (var pair in _entries)
                 {
+                    // A stale entry goes, even one waiting for or under a probe (a flood's entries
+                    // all are, once answered); an entry being resolved or reachable stays.
                     var candidate = pair.Value;
                     if (candidate.Static || candidate.Attempts > 0 || candidate.Parked is { Count: > 0 } || IsReachable(candidate)) continue;
-                    if (_entries.TryRemove(pair)) break;
+                    if (!_entries.TryRemove(pair)) continue;
+                    lock (candidate)
+                    {
+                        if (candidate.ProbeAt != 0)
+                        {
+                            candidate.ProbeAt = 0;
+                            Interlocked.Decrement(ref _resolving);
+                        }
+                    }
+                    break;
                 }
                 if (_entries.Count >= MaxEntries) return null;
             }
@@ -204,6 +247,12 @@ internal sealed class NeighborCache
             Volatile.Write(ref entry.Mac, mac);
             if (confirmed) entry.ConfirmedAt = Math.Max(1, _stack.Time.GetTimestamp());
             else if (entry.ConfirmedAt != 0 && !IsReachable(entry)) entry.ConfirmedAt = 0;
+            if (confirmed && entry.ProbeAt != 0)
+            {
+                entry.ProbeAt = 0; // reachable again: no more probes
+                entry.Probes = 0;
+                Interlocked.Decrement(ref _resolving);
+            }
             if (entry.Attempts > 0) Interlocked.Decrement(ref _resolving);
             entry.Attempts = 0;
             while (entry.Parked is { Count: > 0 } waiting)
@@ -233,6 +282,7 @@ internal sealed class NeighborCache
         {
             var entry = pair.Value;
             if (Volatile.Read(ref entry.Mac) == 0 && entry.Attempts > 0) due = Math.Min(due, entry.SolicitedAt + interval);
+            else if (Volatile.Read(ref entry.ProbeAt) is var probe and not 0) due = Math.Min(due, probe);
         }
         return due;
     }
@@ -244,8 +294,39 @@ internal sealed class NeighborCache
         foreach (var pair in _entries)
         {
             if (Volatile.Read(ref pair.Value.Mac) == 0) progress |= Retry(pair.Key, pair.Value, now);
+            else if (Volatile.Read(ref pair.Value.ProbeAt) is var probe and not 0 && probe <= now) progress |= Probe(pair, now);
         }
         return progress;
+    }
+
+    // PROBE: a unicast solicitation to the cached MAC, once a second; after MaxProbes unanswered, the entry goes.
+    private bool Probe(KeyValuePair<NetworkAddress, Entry> pair, long now)
+    {
+        var (address, entry) = (pair.Key, pair.Value);
+        ulong mac;
+        lock (entry)
+        {
+            if (entry.ProbeAt == 0 || entry.ProbeAt > now) return false;
+            if (entry.Probes >= MaxProbes)
+            {
+                entry.ProbeAt = 0;
+                Interlocked.Decrement(ref _resolving);
+                _entries.TryRemove(pair); // unreachable: the next frame resolves it afresh
+                Interlocked.Increment(ref _stack.Counters._neighborsUnreachable);
+                return false;
+            }
+            // Held back by the rate limit: try again in a second without spending a probe.
+            if (!_solicitations.TryTake())
+            {
+                entry.ProbeAt = now + (long)(RetryInterval.TotalSeconds * _stack.Time.TimestampFrequency);
+                return false;
+            }
+            entry.Probes++;
+            entry.ProbeAt = now + (long)(RetryInterval.TotalSeconds * _stack.Time.TimestampFrequency);
+            mac = entry.Mac;
+        }
+        _stack.Solicit(address, mac);
+        return true;
     }
 
     private bool Retry(NetworkAddress address, Entry entry, long now)
@@ -278,6 +359,8 @@ internal sealed class NeighborCache
         public int Attempts;
         public long SolicitedAt;
         public long ConfirmedAt; // timestamp of the last solicited answer; 0: never (stale)
+        public long ProbeAt;     // DELAY or PROBE: when the next probe is due; 0: neither
+        public int Probes;       // unicast probes sent in this PROBE
         public bool Static;
     }
 }

@@ -28,10 +28,8 @@ public sealed partial class NetworkStack
         }
         else
         {
-            // A reply: it confirms what we solicited; an unsolicited one only updates a stale entry.
-            var (known, _) = _neighbors.Lookup(sender);
-            if (known == 0) _neighbors.Confirm(sender, senderMac);
-            else _neighbors.Unsolicited(sender, senderMac);
+            // A reply: it confirms what we solicited or probed; an unsolicited one only updates a stale entry.
+            _neighbors.Answered(sender, senderMac);
             return;
         }
 
@@ -49,14 +47,18 @@ public sealed partial class NetworkStack
         if (SendReply(reply)) Counters.Add(ref Counters._arpReplies);
     }
 
-    /// <summary>Asks for <paramref name="target"/>'s MAC: an ARP request, or a neighbour solicitation to its solicited-node group.</summary>
-    internal void Solicit(NetworkAddress target)
+    /// <summary>
+    /// Asks for <paramref name="target"/>'s MAC: an ARP request (broadcast), or a neighbour
+    /// solicitation to its solicited-node group — or, to probe a cached <paramref name="unicastMac"/>,
+    /// the same question sent to that MAC alone (and, for IPv6, to the target's own address).
+    /// </summary>
+    internal void Solicit(NetworkAddress target, ulong unicastMac = 0)
     {
         if (!target.IsV6)
         {
             var request = Scratch().AsSpan(0, 60);
             request.Clear();
-            EthernetHeader.WriteMac(request, 0xFFFF_FFFF_FFFFUL);
+            EthernetHeader.WriteMac(request, unicastMac != 0 ? unicastMac : 0xFFFF_FFFF_FFFFUL);
             EthernetHeader.WriteMac(request.Slice(6), Mac);
             BinaryPrimitives.WriteUInt16BigEndian(request.Slice(12), EtherType.Arp);
             var arp = request.Slice(EthernetHeader.Length);
@@ -74,7 +76,7 @@ public sealed partial class NetworkStack
         // Neighbour solicitation to the target's solicited-node multicast address.
         var low24 = (uint)(target.Value & 0xFF_FFFF);
         var group = new NetworkAddress(((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24) | low24, true);
-        var frame = BuildIp(SourceFor(target), group, IpProtocol.IcmpV6, 32, out var icmp, hopLimit: 255);
+        var frame = BuildIp(SourceFor(target), unicastMac != 0 ? target : group, IpProtocol.IcmpV6, 32, out var icmp, hopLimit: 255);
         icmp.Clear();
         icmp[0] = 135;
         target.Write(icmp.Slice(8));
@@ -82,7 +84,7 @@ public sealed partial class NetworkStack
         icmp[25] = 1;
         EthernetHeader.WriteMac(icmp.Slice(26), Mac);
         SealTransport(frame, 2);
-        EthernetHeader.WriteMac(frame, 0x3333_FF00_0000UL | low24);
+        EthernetHeader.WriteMac(frame, unicastMac != 0 ? unicastMac : 0x3333_FF00_0000UL | low24);
         Transmit(frame, reply: true);
     }
 }

@@ -121,6 +121,9 @@ public sealed partial class NetworkStack
     /// <summary>The MAC the stack would send to <paramref name="address"/> now (0: none known).</summary>
     public ulong NeighborMac(NetworkAddress address) => _neighbors.Lookup(address).Mac;
 
+    /// <summary>Whether a solicited answer confirmed <paramref name="address"/>'s MAC within the reachable time (RFC 4861's REACHABLE), or it is static.</summary>
+    public bool NeighborIsReachable(NetworkAddress address) => _neighbors.Lookup(address).Reachable;
+
     internal bool OwnsAddress(NetworkAddress address) => Owns(address);
 
     /// <summary>Binds a UDP socket to <paramref name="port"/> (0: an ephemeral port). The port must be declared.</summary>

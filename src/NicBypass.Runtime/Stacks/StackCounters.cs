@@ -23,7 +23,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -68,6 +68,9 @@ public sealed class StackCounters
     /// Linux counts these as TCPReqQFullDrop). The SYN that pushed one out was admitted.
     /// </summary>
     public long SynQueueOverflows => Volatile.Read(ref _synQueueOverflows);
+
+    /// <summary>Neighbour entries deleted because three unicast probes went unanswered (RFC 4861's unreachability detection).</summary>
+    public long NeighborsUnreachable => Volatile.Read(ref _neighborsUnreachable);
 
     /// <summary>Received frames dropped for <paramref name="reason"/>.</summary>
     public long Dropped(StackDropReason reason) => Volatile.Read(ref _dropped[(int)reason]);

@@ -79,6 +79,77 @@ public class NeighborCacheAttackTests
     }
 
     [Fact]
+    public void A_stale_gateway_in_use_is_probed_at_its_cached_mac_and_a_reply_makes_it_poison_proof_again()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        var gateway = NetworkAddress.Parse(Gateway);
+        web.Stack.SendEchoRequest(gateway, 1, 1);
+        host.Pump();
+        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        Assert.True(web.Stack.NeighborIsReachable(gateway));
+
+        // 31 s later the entry is stale; the next frame to the gateway still goes to the cached MAC,
+        // and 5 s on (DELAY) a unicast ARP request probes that MAC.
+        host.RunTo(clock.Nanoseconds + 31_000_000_000);
+        Assert.False(web.Stack.NeighborIsReachable(gateway));
+        wires["e0"].Frames.Clear();
+        web.Stack.SendEchoRequest(gateway, 1, 2);
+        host.Pump();
+        Assert.Equal(0x02_AA_00_00_00_01UL, NicBypass.Runtime.Packets.EthernetHeader.ReadMac(Assert.Single(wires["e0"].Frames)));
+        host.RunTo(clock.Nanoseconds + 4_900_000_000);
+        Assert.Single(wires["e0"].Frames);
+        host.RunTo(clock.Nanoseconds + 200_000_000);
+        var probe = TestFrames.Parse(wires["e0"].Frames.Last());
+        Assert.Equal(TestFrames.Mac(GatewayMac), ((PacketDotNet.EthernetPacket)probe).DestinationHardwareAddress); // unicast, not broadcast
+        Assert.Equal(PacketDotNet.ArpOperation.Request, probe.Extract<PacketDotNet.ArpPacket>().Operation);
+
+        // The gateway answers: reachable again, and an unsolicited reply from the attacker moves nothing.
+        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        Assert.True(web.Stack.NeighborIsReachable(gateway));
+        host.Send("e0", TestFrames.ArpReply(Gateway, AttackerMac, "192.168.10.20", "02:00:00:00:00:01"));
+        Assert.Equal(0x02_AA_00_00_00_01UL, web.Stack.NeighborMac(gateway));
+        var probes = wires["e0"].Frames.Count;
+        host.RunTo(clock.Nanoseconds + 5_000_000_000);
+        Assert.Equal(probes, wires["e0"].Frames.Count); // confirmed: no more probes
+    }
+
+    [Fact]
+    public void A_neighbour_that_stops_answering_is_probed_three_times_then_forgotten_and_resolved_afresh()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        var peer = NetworkAddress.Parse("fd00::1");
+        web.Stack.SendEchoRequest(peer, 1, 1);
+        host.Pump();
+        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", GatewayMac, solicited: true));
+        host.RunTo(clock.Nanoseconds + 31_000_000_000);
+        wires["e0"].Frames.Clear();
+
+        web.Stack.SendEchoRequest(peer, 1, 2); // stale, in use: DELAY, then PROBE
+        host.RunTo(clock.Nanoseconds + 10_000_000_000);
+
+        var probes = wires["e0"].Frames.Skip(1).Select(f => TestFrames.Parse(f)).ToList();
+        Assert.Equal(3, probes.Count);
+        Assert.All(probes, p =>
+        {
+            Assert.Equal(TestFrames.Mac(GatewayMac), ((PacketDotNet.EthernetPacket)p).DestinationHardwareAddress);
+            Assert.Equal(System.Net.IPAddress.Parse("fd00::1"), p.Extract<PacketDotNet.IPv6Packet>().DestinationAddress); // to the neighbour itself
+            Assert.NotNull(p.Extract<PacketDotNet.NdpNeighborSolicitationPacket>());
+        });
+        Assert.Equal(0UL, web.Stack.NeighborMac(peer));
+        Assert.Equal(1, web.Counters.NeighborsUnreachable);
+
+        // The next frame asks the whole link again (its solicited-node group).
+        wires["e0"].Frames.Clear();
+        web.Stack.SendEchoRequest(peer, 1, 3);
+        host.Pump();
+        Assert.Equal(TestFrames.Mac("33:33:ff:00:00:01"), ((PacketDotNet.EthernetPacket)TestFrames.Parse(Assert.Single(wires["e0"].Frames))).DestinationHardwareAddress);
+    }
+
+    [Fact]
     public void An_unsolicited_arp_reply_for_an_address_never_asked_about_teaches_nothing()
     {
         var (host, _) = TestHost.Build(Topology);
