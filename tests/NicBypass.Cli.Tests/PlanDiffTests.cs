@@ -112,6 +112,9 @@ public class PlanDiffTests
     [InlineData("not json", "not JSON")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0" } ] } ] }""", "$.hosts[0].nics[0] has no array 'hardwareRings'")]
     [InlineData("""{ "changes": [] }""", "$ has no array 'hosts'")]
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [] }, { "name": "h", "nics": [] } ] }""", "$.hosts[1] repeats host 'h'")]
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [] }, { "name": "e0", "model": "m", "hardwareRings": [] } ] } ] }""", "repeats NIC 'e0'")]
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0, "vnic": "a" }, { "index": 1, "vnic": "a" } ] } ] } ] }""", "places VNIC 'a' twice")]
     public void A_baseline_that_is_not_a_saved_plan_is_a_clear_error(string baseline, string message)
     {
         var path = CliRunner.TempFile(baseline, "baseline.json");

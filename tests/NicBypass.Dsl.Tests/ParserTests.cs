@@ -166,9 +166,9 @@ public class ParserTests
 
         var error = Assert.Single(result.Diagnostics);
         Assert.Equal("NB0001", error.Id);
-        Assert.Equal((3, 16), (error.Location.Span.Line, error.Location.Span.Column));
-        Assert.Equal("unexpected '{': the block 'nic e0 {' opened on line 2 is not closed before it; expected '}' to close 'nic e0 {'", error.Message);
-        Assert.Equal((2, 12), (error.RelatedLocations[0].Span.Line, error.RelatedLocations[0].Span.Column));
+        Assert.Equal((2, 12), (error.Location.Span.Line, error.Location.Span.Column));
+        Assert.Equal("unclosed block: 'nic e0 {' has no '}' before the '{' on line 3; expected '}' to close 'nic e0 {'", error.Message);
+        Assert.Equal((3, 16), (error.RelatedLocations[0].Span.Line, error.RelatedLocations[0].Span.Column));
     }
 
     [Fact]
@@ -177,7 +177,8 @@ public class ParserTests
         var result = Parse("host a {\n    nic e0 { model simnic-1g }\n\nhost b {\n    nic e0 { model simnic-1g }\n}\n");
 
         var error = Assert.Single(result.Diagnostics);
-        Assert.Contains("the block 'host a {' opened on line 1 is not closed before it", error.Message);
+        Assert.Contains("unclosed block: 'host a {' has no '}' before the '{' on line 5", error.Message);
+        Assert.Equal(1, error.Location.Span.Line); // on host a: host b holds no error
         Assert.Equal("b", Assert.Single(result.Document.Hosts).Name.Text);
     }
 
@@ -208,6 +209,27 @@ public class ParserTests
         var result = Parse("host a {\n    nic e0 { model simnic-1g }\n\nhost b {\n    nic e0 { model simnic-1g }\n}\n");
 
         Assert.Contains("'host a {'", Assert.Single(result.Diagnostics).Message);
+        Assert.Equal(["b"], result.Document.Hosts.Select(h => h.Name.Text));
+    }
+
+    [Theory]
+    [InlineData("Host b {\n  nic e0 { model simnic-1g; rx-rings 2 }\n}\n")]  // a misspelt keyword
+    [InlineData("}\n")]                                                       // a stray brace
+    [InlineData("cpus 4\n")]                                                  // a stray property
+    public void An_error_between_hosts_leaves_the_hosts_on_both_sides(string between)
+    {
+        var result = Parse("host a {\n  nic e0 { model simnic-1g; rx-rings 2 }\n}\n" + between + "host c {\n  nic e0 { model simnic-1g; rx-rings 2 }\n}\n");
+
+        Assert.Equal(4, Assert.Single(result.Diagnostics).Location.Span.Line);
+        Assert.Equal(["a", "c"], result.Document.Hosts.Select(h => h.Name.Text));
+    }
+
+    [Fact]
+    public void A_host_that_lost_its_brace_before_a_host_of_properties_only_is_blamed_at_the_end_of_the_file()
+    {
+        var result = Parse("host a {\n  nic e0 { model simnic-1g; rx-rings 2 }\n\nhost b {\n  cpus 2\n}\n");
+
+        Assert.Equal(1, Assert.Single(result.Diagnostics).Location.Span.Line);
         Assert.Equal(["b"], result.Document.Hosts.Select(h => h.Name.Text));
     }
 

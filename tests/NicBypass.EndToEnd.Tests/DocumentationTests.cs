@@ -36,11 +36,23 @@ public partial class DocumentationTests
         Assert.Empty(broken);
     }
 
+    [Fact]
+    public void No_doc_cites_a_bare_section_number_of_that_design_file()
+    {
+        var root = RepositoryRoot();
+        // "§5" alone meant a section of the design brief; "RFC 9293 §3.8" and "README.md § Real peers" are fine.
+        var bare = new Regex(@"(?<!RFC [0-9]{3,5} )(?<![0-9] )§[0-9]");
+        var citing = Sources(root).Where(f => bare.IsMatch(File.ReadAllText(f))).Select(f => Path.GetRelativePath(root, f)).ToList();
+
+        Assert.Empty(citing);
+    }
+
     private static IEnumerable<string> Sources(string root) =>
-        new[] { "src", "generators", "docs", "samples" }
+        new[] { "src", "generators", "docs", "samples", "tests" }
             .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
-            .Where(f => Path.GetExtension(f) is ".cs" or ".md" or ".scriban" or ".props" or ".targets" or ".nicdsl")
+            .Where(f => Path.GetExtension(f) is ".cs" or ".md" or ".scriban" or ".props" or ".targets" or ".nicdsl" or ".csproj" or ".sh")
+            .Where(f => Path.GetFileName(f) != "DocumentationTests.cs")
             .Append(Path.Combine(root, "README.md"));
 
     private static string RepositoryRoot()

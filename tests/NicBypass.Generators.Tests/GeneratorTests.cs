@@ -109,6 +109,22 @@ public class GeneratorTests
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
 
+    [Theory]
+    [InlineData("host broken {\n nic e0 { model simnic-1g; rx-rings 1 }\n\n")]                  // lost its closing brace
+    [InlineData("Host broken {\n nic e0 { model simnic-1g; rx-rings 1 }\n}\n")]               // a misspelt keyword
+    [InlineData("host good0 {\n nic e0 { model simnic-1g; rx-rings 1 }\n vm w on e0 { mac 02:00:00:00:00:04 }\n}\n}\n")] // a stray brace after a valid host
+    public void A_broken_host_never_takes_a_valid_neighbour_in_the_same_file_with_it(string broken)
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(
+            ("mixed.nicdsl", broken + "host fine {\n nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:03 }\n}\n"));
+
+        Assert.Equal("NB0001", Assert.Single(diagnostics, d => d.Severity == DiagnosticSeverity.Error).Id);
+        var names = output.SyntaxTrees.Select(t => Path.GetFileName(t.FilePath)).Where(n => n.EndsWith(".g.cs", StringComparison.Ordinal)).ToList();
+        Assert.Contains("mixed.Fine.g.cs", names);
+        if (broken.StartsWith("host good0", StringComparison.Ordinal)) Assert.Contains("mixed.Good0.g.cs", names);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
     [Fact]
     public void Related_locations_travel_with_the_diagnostic()
     {

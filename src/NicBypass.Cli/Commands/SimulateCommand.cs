@@ -11,7 +11,7 @@ namespace NicBypass.Cli.Commands;
 /// <c>nicbypass simulate TOPOLOGY [--seconds S] [--rate RATE] [--offer VNIC=RATE]… [--frame-size B]
 /// [--mix all|unicast] [--seed S] [--interrupts-only] [--interrupt-moderation US] [--format text|json]</c>: synthetic traffic
 /// on virtual time through each NIC's link, on processors with the default cost table
-/// (README.md § A short tour, §11), with a progress bar when standard error is a terminal.
+/// (README.md § A short tour; docs/runtime.md), with a progress bar when standard error is a terminal.
 /// </summary>
 internal static class SimulateCommand
 {

@@ -73,7 +73,13 @@ public sealed class PlacementSnapshot
                 {
                     nics.Add(ReadNic(nic, source, $"{path}.nics[{n}]"));
                 }
-                hosts.Add(new Host(String(host, "name", source, path), nics));
+                var name = String(host, "name", source, path);
+                if (hosts.Any(h => h.Name == name)) throw new FormatException($"{source}: {path} repeats host '{name}'");
+                var repeatedNic = nics.GroupBy(n => n.Name).FirstOrDefault(g => g.Count() > 1);
+                if (repeatedNic is not null) throw new FormatException($"{source}: {path} repeats NIC '{repeatedNic.Key}'");
+                var repeatedVnic = nics.SelectMany(n => n.Vnics.Keys).GroupBy(v => v).FirstOrDefault(g => g.Count() > 1);
+                if (repeatedVnic is not null) throw new FormatException($"{source}: {path} places VNIC '{repeatedVnic.Key}' twice");
+                hosts.Add(new Host(name, nics));
             }
             return new PlacementSnapshot(hosts);
         }
@@ -98,7 +104,8 @@ public sealed class PlacementSnapshot
                 var position = owner is null ? 0 : Int(current, "index", source, currentPath);
                 if (current.TryGetProperty("vnic", out _))
                 {
-                    vnics[String(current, "vnic", source, currentPath)] = new Place(index, owner, position);
+                    var vnic = String(current, "vnic", source, currentPath);
+                    if (!vnics.TryAdd(vnic, new Place(index, owner, position))) throw new FormatException($"{source}: {currentPath} places VNIC '{vnic}' twice");
                 }
                 else if (current.TryGetProperty("softwareRing", out var software))
                 {

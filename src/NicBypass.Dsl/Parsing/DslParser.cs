@@ -43,8 +43,7 @@ public static class DslParser
         while (true)
         {
             var position = result.Remainder.Position;
-            // A block left open further up is where the error really is: leave out its host.
-            var (start, end) = HostBlockAt(text, OpenBlockBehind(file, text, position) ?? position);
+            var (start, end) = BlockToLeaveOut(file, text, position);
             // An error again in the block just left out: nothing more to learn from this file.
             if (start == blanked.Start && end == blanked.End) break;
             diagnostics.Add(Describe(file, text, position, result.Expectations));
@@ -62,6 +61,20 @@ public static class DslParser
 
     /// <summary>Syntax errors reported for one file at most (one per broken host block); past that the file yields no hosts.</summary>
     public const int MaxSyntaxErrors = 20;
+
+    // What to leave out for an error at <paramref name="position"/>: the host of a block left open
+    // further up (where the error really is), else the host of the outermost block still open
+    // there, else — at the top level: a misspelt 'host', a stray '}' or word — the text from the
+    // error's line to the next host. A valid host before or after is never touched.
+    private static (int Start, int End) BlockToLeaveOut(SourceFile file, string text, int position)
+    {
+        if (OpenBlockBehind(file, text, position) is { } brace) return HostBlockAt(text, brace);
+        var open = OpenBraces(text, Math.Min(position, text.Length));
+        if (open.Count > 0) return HostBlockAt(text, open[0]);
+        var line = position;
+        while (line > 0 && text[line - 1] is not ('\r' or '\n')) line--;
+        return (line, HostBlockAt(text, position).End);
+    }
 
     // The host block around <paramref name="position"/>: from the 'host' that starts the last
     // line-leading 'host' word at or before it (or the file's start) to the next one (or the end).
@@ -123,9 +136,10 @@ public static class DslParser
         if (OpenBlockBehind(file, text, position) is { } unclosedBlock)
         {
             var header = HeaderBefore(text, unclosedBlock);
-            var line = file.Location(unclosedBlock, 1).Span.Line;
-            return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, 1), new[] { file.Location(unclosedBlock, 1) },
-                $"unexpected '{text[position]}': the block '{header}{{' opened on line {line} is not closed before it", $"'}}' to close '{header}{{'");
+            // Located on the block left open (its host is the one with the error), pointing on to where it showed.
+            var line = file.Location(position, 1).Span.Line;
+            return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(unclosedBlock, 1), new[] { file.Location(position, 1) },
+                $"unclosed block: '{header}{{' has no '}}' before the '{text[position]}' on line {line}", $"'}}' to close '{header}{{'");
         }
 
         var length = 1;
@@ -161,7 +175,11 @@ public static class DslParser
     // or a host inside a host, means the block around it lost its '}'. Returns that block's brace.
     private static int? UnclosedBlockAt(string text, int position)
     {
+        // Only a '{' that opens a declaration ('vm a on n0 {'): a stray one after a property is just that.
         if (text[position] != '{') return null;
+        var opener = HeaderBefore(text, position);
+        var keyword = opener.Split(' ')[0];
+        if (keyword is not ("host" or "nic" or "vm" or "container" or "service" or "flow")) return null;
         var open = OpenBraces(text, position);
         for (var depth = 1; depth < open.Count; depth++)
         {
