@@ -54,3 +54,23 @@ public class FlowTests
         Assert.Contains(diagnostics, d => d.Id == "NB0001" && d.Message.Contains("'on <vnic>'"));
     }
 }
+
+/// <summary>NB0037: a host's flows are bounded, and the build stays linear past the bound.</summary>
+public class FlowBoundTests
+{
+    [Fact]
+    public void Flows_past_1024_are_one_located_error_and_left_out()
+    {
+        // 1,100 flows on one container, each on its own port: no two overlap.
+        var flows = string.Concat(Enumerable.Range(1, 1100).Select(i => $"    flow f{i} on web {{ transport udp; local-port {i} }}\n"));
+        var text = "host h {\n    nic e0 { model simnic-10g; rx-rings 2 }\n    container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53 }\n" + flows + "}\n";
+
+        var compilation = TestSources.Compile(text);
+
+        var error = Assert.Single(compilation.Errors());
+        Assert.Equal("NB0037", error.Id);
+        Assert.Equal(4 + 1024, error.Location.Span.Line); // the 1,025th flow
+        Assert.Contains("host 'h' declares more than 1024 flows", error.Message);
+        Assert.Equal(1024, Assert.Single(compilation.Hosts).Definition.Flows.Count);
+    }
+}

@@ -85,15 +85,20 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
                 context.Report(DiagnosticDescriptors.FlowOnUnknownVnic, target.Span, null, flow.Name, target.Text, host, NameSuggestions.Hint(target.Text, vnics));
             }
         }
-        for (var i = 0; i < flows.Count; i++)
+        // Only flows on one VNIC can overlap: compare within each VNIC's flows.
+        foreach (var group in flows.GroupBy(f => f.Flow.Vnic, StringComparer.Ordinal))
         {
-            for (var j = 0; j < i; j++)
+            var same = group.ToList();
+            for (var i = 0; i < same.Count; i++)
             {
-                if (flows[i].Flow.Overlaps(flows[j].Flow))
+                for (var j = 0; j < i; j++)
                 {
-                    context.Report(DiagnosticDescriptors.FlowsOverlap, flows[i].Flow.Location.Span, new[] { flows[j].Flow.Location },
-                        flows[i].Flow.Name, flows[j].Flow.Name, flows[i].Flow.Vnic);
-                    break;
+                    if (same[i].Flow.Overlaps(same[j].Flow))
+                    {
+                        context.Report(DiagnosticDescriptors.FlowsOverlap, same[i].Flow.Location.Span, new[] { same[j].Flow.Location },
+                            same[i].Flow.Name, same[j].Flow.Name, same[i].Flow.Vnic);
+                        break;
+                    }
                 }
             }
         }

@@ -65,6 +65,7 @@ internal sealed class HostBinder
         var vnics = new List<VnicDraft>();
         var flows = new List<(FlowDefinition Flow, SyntaxToken Target)>();
 
+        int nicCount = 0, vnicCount = 0, flowCount = 0;
         foreach (var block in host.Blocks)
         {
             var keyword = block.Keyword.Text;
@@ -72,6 +73,18 @@ internal sealed class HostBinder
             {
                 _context.Report(DiagnosticDescriptors.SyntaxError, block.Keyword.Span, null,
                     $"unexpected '{keyword}'", $"a nic, vm, container, service or flow block{NameSuggestions.Hint(keyword, BlockKeywords)}");
+                continue;
+            }
+            // Bounded counts (NB0037): reported once, at the first declaration past the bound; the rest are left out.
+            var (count, limit, what) = keyword switch
+            {
+                "nic" => (++nicCount, HostDefinition.MaxNics, "NICs"),
+                "flow" => (++flowCount, HostDefinition.MaxFlows, "flows"),
+                _ => (++vnicCount, HostDefinition.MaxVnics, "VMs, containers and services"),
+            };
+            if (count > limit)
+            {
+                if (count == limit + 1) _context.Report(DiagnosticDescriptors.TooManyDeclarations, block.Keyword.Span, null, host.Name.Text, limit, what);
                 continue;
             }
             if (!DeclarationHeader.Check(_context, block, keyword)) continue;

@@ -153,6 +153,10 @@ public static class DiagnosticDescriptors
         "Software rings nest too deep", "NIC '{0}': {1} VNICs share its last hardware ring through software rings {2} wide, nested {3} deep; at most {4} levels: set 'soft-ring-width {5}' or more, or give it more rx-rings",
         "Past a NIC's hardware rings, VNICs share software rings of soft-ring-width SRRs, nesting on the last one; each level classifies every VNIC below it, so depth is bounded.");
 
+    public static readonly DiagnosticDescriptor TooManyDeclarations = new("NB0037", DiagnosticSeverity.Error,
+        "Too many declarations", "host '{0}' declares more than {1} {2}: at most {1}; this one and those after it are left out",
+        "A host holds at most 256 NICs, 16,384 VMs, containers and services together, and 1,024 flows: the bounds keep every stage of the build linear in its input.");
+
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
@@ -161,5 +165,6 @@ public static class DiagnosticDescriptors
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
         InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport, GatewayUnreachable,
+        TooManyDeclarations,
     };
 }

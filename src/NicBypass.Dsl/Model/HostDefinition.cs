@@ -23,6 +23,15 @@ public sealed record HostDefinition(
     /// <summary>The most processors a host may declare (each is a simulated processor with a thread in the threaded mode).</summary>
     public const int MaxCpus = 1024;
 
+    /// <summary>The most NICs a host may declare (NB0037).</summary>
+    public const int MaxNics = 256;
+
+    /// <summary>The most VMs, containers and services a host may declare together (NB0037).</summary>
+    public const int MaxVnics = 16_384;
+
+    /// <summary>The most flows a host may declare (NB0037); overlaps are checked pairwise per VNIC.</summary>
+    public const int MaxFlows = 1024;
+
     /// <summary>The VNICs on <paramref name="nic"/>, in declaration order.</summary>
     public IEnumerable<VnicDefinition> VnicsOn(string nic) => Vnics.Where(v => v.Nic == nic);
 }

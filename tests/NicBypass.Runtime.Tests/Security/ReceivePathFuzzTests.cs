@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Stacks;
 
 namespace NicBypass.Runtime.Tests;
@@ -25,7 +26,7 @@ public class ReceivePathFuzzTests
     [Fact]
     public void Mangled_frames_of_every_kind_never_throw_and_every_count_still_adds_up()
     {
-        var frames = int.TryParse(Environment.GetEnvironmentVariable("NICBYPASS_FUZZ_FRAMES"), out var n) ? n : 100_000;
+        var frames = int.TryParse(Environment.GetEnvironmentVariable("NICBYPASS_FUZZ_FRAMES"), out var n) ? n : 1_000_000;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("NICBYPASS_FUZZ_SEED"), out var s) ? s : 20261202;
         var (host, wires) = TestHost.Build(Topology);
         host.NetworkStack("web").Stack.ListenTcp(80);
@@ -87,7 +88,29 @@ public class ReceivePathFuzzTests
             TestFrames.NeighborAdvertisement(web, "fd00::20", "fd00::1", "02:aa:00:00:00:01", solicited: true),
             TestFrames.Tag(TestFrames.Udp("02:00:00:00:00:03", "192.168.10.40", 53, new byte[8]), 7),
             TestFrames.Udp("ff:ff:ff:ff:ff:ff", "192.168.10.30", 7, new byte[8]),
+            TestFrames.Tag(TestFrames.Tag(TestFrames.Udp("02:00:00:00:00:03", "192.168.10.40", 53, new byte[8]), 7), 20), // QinQ
+            TestFrames.Tag(TestFrames.Ping(web, "192.168.10.20"), 0),                                                      // priority tag
+            WithExtensionHeader(TestFrames.Ping6("02:00:00:00:00:02", "fd00::30"), 0, [58, 0, 1, 4, 0, 0, 0, 0]),          // hop-by-hop
+            WithExtensionHeader(TestFrames.Udp(web, "fd00::20", 53, new byte[16]), 44, [17, 0, 0, 0, 0, 0, 0, 9]),         // atomic fragment
+            WithExtensionHeader(TestFrames.Udp(web, "fd00::20", 53, new byte[16]), 43, [17, 0, 0, 0, 0, 0, 0, 0]),         // routing, 0 left
+            Frames.TcpSyn("02:aa:00:00:00:01", web, "[fd00::1]:40000", "[fd00::20]:80"),
+            Frames.Tcp("02:aa:00:00:00:01", web, "192.168.10.1:40000", "192.168.10.20:80", TcpSegmentFlags.Fin | TcpSegmentFlags.Ack, 7, 9),
         ];
+    }
+
+    // An IPv6 frame with one extension header (of type `type`, body `header`, whose first byte is
+    // the next header) between the fixed header and the upper layer; checksums stay valid.
+    private static byte[] WithExtensionHeader(byte[] frame, byte type, byte[] header)
+    {
+        var ip = EthernetHeader.Length;
+        var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(ip + 4));
+        var result = new byte[frame.Length + header.Length];
+        frame.AsSpan(0, ip + 40).CopyTo(result);
+        header.CopyTo(result, ip + 40);
+        frame.AsSpan(ip + 40).CopyTo(result.AsSpan(ip + 40 + header.Length));
+        result[ip + 6] = type;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(ip + 4), (ushort)(length + header.Length));
+        return result;
     }
 
     private static byte[] Mangle(byte[] frame, Random random)
