@@ -34,6 +34,15 @@ public sealed partial class NetworkStack
             Counters.Drop(StackDropReason.InvalidSource);
             return;
         }
+        if (ip.Problem.Kind != Ipv6ProblemKind.None)
+        {
+            // An option or routing header a host cannot process (RFC 8200 4.2, 4.4): dropped, and
+            // answered when its type asks — never to a link-layer group frame (no smurf amplifier).
+            var answer = ip.Problem.Kind == Ipv6ProblemKind.ParameterProblem || ip.Problem.Kind == Ipv6ProblemKind.ParameterProblemUnlessMulticast && unicast;
+            if (answer && !LinkGroup(frame)) SendParameterProblem(ip.Packet, source, destination, ip.Problem.Code, ip.Problem.Pointer);
+            Counters.Drop(StackDropReason.Unsupported);
+            return;
+        }
         switch (ip.NextHeader)
         {
             case IpProtocol.IcmpV6:

@@ -83,7 +83,15 @@ public sealed partial class NetworkStack
         if (!segment.Has(TcpFlags.Rst) && !linkGroup) SendReset(source, destination, segment);
     }
 
-    private void SendPortUnreachable(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination)
+    private void SendPortUnreachable(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination) =>
+        SendIcmpError(packet, source, destination, source.IsV6 ? (byte)1 : (byte)3, source.IsV6 ? (byte)4 : (byte)3, 0, ref Counters._portUnreachables);
+
+    /// <summary>An ICMPv6 Parameter Problem (RFC 4443 3.4) about <paramref name="packet"/>: <paramref name="code"/>, and the offset in it of the field at fault.</summary>
+    internal void SendParameterProblem(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination, byte code, int pointer) =>
+        SendIcmpError(packet, source, destination, 4, code, (uint)pointer, ref Counters._parameterProblems);
+
+    // An ICMP (or ICMPv6) error of `type` and `code` to `source`, quoting `packet`; `detail` fills bytes 4..7 (a Parameter Problem's pointer).
+    private void SendIcmpError(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination, byte type, byte code, uint detail, ref long sent)
     {
         if (!TakeErrorToken())
         {
@@ -95,12 +103,13 @@ public sealed partial class NetworkStack
         var quoted = source.IsV6 ? packet.Slice(0, Math.Min(packet.Length, 1280 - 48)) : packet.Slice(0, Math.Min(packet.Length, (packet[0] & 0x0F) * 4 + 8));
         var frame = BuildIp(destination, source, source.IsV6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp, 8 + quoted.Length, out var icmp);
         icmp.Slice(0, 8).Clear();
-        icmp[0] = source.IsV6 ? (byte)1 : (byte)3;
-        icmp[1] = source.IsV6 ? (byte)4 : (byte)3;
+        icmp[0] = type;
+        icmp[1] = code;
+        BinaryPrimitives.WriteUInt32BigEndian(icmp.Slice(4), detail);
         quoted.CopyTo(icmp.Slice(8));
         if (source.IsV6) SealTransport(frame, 2);
         else BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(2), InternetChecksum.Compute(icmp));
-        if (Send(frame, source, reply: true) is SendStatus.Sent or SendStatus.Queued) Counters.Add(ref Counters._portUnreachables);
+        if (Send(frame, source, reply: true) is SendStatus.Sent or SendStatus.Queued) Counters.Add(ref sent);
     }
 
     internal void SendReset(NetworkAddress remote, NetworkAddress local, in TcpSegment cause)

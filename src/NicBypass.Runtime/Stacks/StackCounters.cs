@@ -23,7 +23,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -53,6 +53,9 @@ public sealed class StackCounters
 
     /// <summary>ICMP / ICMPv6 port unreachable messages sent.</summary>
     public long PortUnreachablesSent => Volatile.Read(ref _portUnreachables);
+
+    /// <summary>ICMPv6 Parameter Problems sent (an extension header or option the stack cannot process, RFC 8200 4).</summary>
+    public long ParameterProblemsSent => Volatile.Read(ref _parameterProblems);
 
     /// <summary>TCP RSTs sent (closed ports, aborts).</summary>
     public long ResetsSent => Volatile.Read(ref _resets);

@@ -46,23 +46,79 @@ public class Ipv6ExtensionHeaderTests
         var truncated = WithExtension(datagram, type: 60);
         truncated[14 + 40 + 1] = 200; // claims 1,608 bytes of options
 
+        host.Send("e0", datagram); // the peer is known now (gleaned): an error to it leaves at once
+        wires["e0"].Frames.Clear();
         host.Send("e0", WithExtension(datagram, type: 43, segmentsLeft: 2), truncated, WithExtension(WithExtension(datagram, type: 0), type: 0)); // hop-by-hop twice
 
-        Assert.Equal(0, socket.Received);
+        Assert.Equal(1, socket.Received);
         Assert.Equal(1, web.Counters.Dropped(StackDropReason.Unsupported));
         Assert.Equal(2, web.Counters.Dropped(StackDropReason.Malformed));
-        Assert.Empty(wires["e0"].Frames);
+        // A host does not forward: a Parameter Problem, code 0, pointing at the routing type (RFC 8200 4.4).
+        var problem = TestFrames.Parse(Assert.Single(wires["e0"].Frames)).Extract<IcmpV6Packet>();
+        Assert.Equal((byte)4, (byte)problem.Type);
+        Assert.Equal(0, problem.Code);
+        Assert.Equal(40 + 2, BinaryPrimitives.ReadInt32BigEndian(problem.Bytes.AsSpan(4)));
+        Assert.Equal(1, web.Counters.ParameterProblemsSent);
+    }
+
+    [Fact]
+    public void An_atomic_fragment_is_processed_and_a_real_fragment_is_dropped_as_fragment()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        var socket = web.Stack.BindUdp(53);
+        var datagram = TestFrames.Udp("02:00:00:00:00:01", "fd00::20", 53, new byte[16]);
+
+        host.Send("e0", WithExtension(datagram, type: 44), WithExtension(datagram, type: 44, fragmentMore: true));
+
+        Assert.Equal(1, socket.Received); // RFC 6946: offset 0 and no more fragments is the whole packet
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Fragment));
+    }
+
+    [Theory]
+    [InlineData(0x3E, 1, 0, false)] // 00: skip it
+    [InlineData(0x7E, 0, 1, false)] // 01: discard
+    [InlineData(0xBE, 0, 1, true)]  // 10: discard and send a Parameter Problem
+    [InlineData(0xFE, 0, 1, true)]  // 11: the same, to a unicast destination
+    public void An_unknown_option_acts_as_its_type_says(byte option, int delivered, int unsupported, bool problem)
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        var socket = web.Stack.BindUdp(53);
+        var datagram = TestFrames.Udp("02:00:00:00:00:01", "fd00::20", 53, new byte[16]);
+        host.Send("e0", datagram);
+        wires["e0"].Frames.Clear();
+        var withOption = WithExtension(datagram, type: 60);
+        withOption[14 + 40 + 2] = option; // the option covering the header's six bytes
+
+        host.Send("e0", withOption);
+
+        Assert.Equal(1 + delivered, socket.Received);
+        Assert.Equal(unsupported, web.Counters.Dropped(StackDropReason.Unsupported));
+        Assert.Equal(problem ? 1 : 0, wires["e0"].Frames.Count);
+        if (problem)
+        {
+            var icmp = TestFrames.Parse(wires["e0"].Frames[0]).Extract<IcmpV6Packet>();
+            Assert.Equal((4, 2), ((int)icmp.Type, (int)icmp.Code)); // unrecognised option
+            Assert.Equal(40 + 2, BinaryPrimitives.ReadInt32BigEndian(icmp.Bytes.AsSpan(4)));
+        }
     }
 
     // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
-    private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0)
+    private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0, bool fragmentMore = false)
     {
         var result = new byte[frame.Length + 8];
         frame.AsSpan(0, 54).CopyTo(result);
         frame.AsSpan(54).CopyTo(result.AsSpan(62));
         result[54] = frame[20];                     // its next header: what followed the fixed header
         result[55] = 0;                              // 8 bytes
-        if (type == 43)
+        if (type == 44)
+        {
+            result[56] = 0;                          // fragment offset 0 …
+            result[57] = fragmentMore ? (byte)1 : (byte)0; // … and the M flag
+            result[61] = 9;                          // identification
+        }
+        else if (type == 43)
         {
             result[56] = 0;                          // routing type 0 (deprecated, but the walk only reads the header)
             result[57] = segmentsLeft;
