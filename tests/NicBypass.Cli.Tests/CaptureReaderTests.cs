@@ -164,6 +164,31 @@ public class CaptureReaderTests
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a length from the file was allocated");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_block_claiming_16_mb_in_a_small_file_allocates_only_what_arrives(bool seekable)
+    {
+        var file = CraftedPcapng(52, CaptureReader.MaxBlockLength); // the packet block claims the most a block may hold
+        Stream stream = seekable ? new MemoryStream(file) : new ForwardOnlyStream(file);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var error = Assert.Throws<CaptureFormatException>(() => CaptureReader.Read(stream).ToList());
+
+        Assert.Contains("block 3 at byte 48: the block is cut short", error.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "the claimed 16 MB were allocated");
+    }
+
+    // A pipe, as standard input would be: no length, no seeking.
+    private sealed class ForwardOnlyStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => base.Position; set => throw new NotSupportedException(); }
+    }
+
     [Fact]
     public void Twenty_thousand_mutated_captures_only_ever_fail_with_a_capture_format_error()
     {

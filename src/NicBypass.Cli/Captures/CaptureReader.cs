@@ -48,8 +48,7 @@ public static class CaptureReader
             var captured = U32(record.AsSpan(8), little);
             var original = U32(record.AsSpan(12), little);
             if (captured > 262_144) throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: captured length {captured} is implausible");
-            var data = new byte[captured];
-            if (ReadExactly(stream, data) < captured) throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: the frame data is cut short");
+            var data = ReadClaimed(stream, (int)captured) ?? throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: the frame data is cut short");
             offset += 16 + captured;
             yield return new CaptureFrame(seconds * 1_000_000_000L + fraction * (nano ? 1L : 1000L), data, (int)Math.Min(original, int.MaxValue), linkType);
         }
@@ -92,16 +91,14 @@ public static class CaptureReader
                 };
                 var total = U32(blockHead.AsSpan(4), little);
                 if (total < 28 || total % 4 != 0 || total > MaxBlockLength) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad section header length {total}");
-                body = new byte[total - 12];
-                if (ReadExactly(stream, body) < body.Length) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the section header is cut short");
+                body = ReadClaimed(stream, (int)(total - 12)) ?? throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the section header is cut short");
                 interfaces.Clear();
                 offset += total;
                 continue;
             }
             var length = U32(blockHead.AsSpan(4), little);
             if (length < 12 || length % 4 != 0 || length > MaxBlockLength) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad block length {length}");
-            body = new byte[length - 8];
-            if (ReadExactly(stream, body) < body.Length) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the block is cut short");
+            body = ReadClaimed(stream, (int)(length - 8)) ?? throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the block is cut short");
             type = U32(blockHead, little);
             var content = body.AsSpan(0, body.Length - 4);
             switch (type)
@@ -171,6 +168,30 @@ public static class CaptureReader
 
     private static ushort U16(ReadOnlySpan<byte> bytes, bool little) =>
         little ? BinaryPrimitives.ReadUInt16LittleEndian(bytes) : BinaryPrimitives.ReadUInt16BigEndian(bytes);
+
+    // The `length` bytes a capture claims follow, or null if it is cut short. Memory follows the
+    // bytes that really arrive, not the claim: a seekable stream is checked for that many bytes
+    // first, any other is read in 64 KB steps — a crafted 16 MB length in a 100-byte file
+    // allocates next to nothing.
+    private static byte[]? ReadClaimed(Stream stream, int length)
+    {
+        if (stream.CanSeek && stream.Length - stream.Position < length) return null;
+        if (stream.CanSeek || length <= 65_536)
+        {
+            var exact = new byte[length];
+            return ReadExactly(stream, exact) < length ? null : exact;
+        }
+        var buffer = new byte[65_536];
+        var filled = 0;
+        while (filled < length)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(length, 2L * buffer.Length));
+            var n = stream.Read(buffer, filled, buffer.Length - filled);
+            if (n == 0) return null;
+            filled += n;
+        }
+        return buffer;
+    }
 
     private static int ReadExactly(Stream stream, Span<byte> buffer)
     {
