@@ -74,3 +74,23 @@ public class FlowBoundTests
         Assert.Equal(1024, Assert.Single(compilation.Hosts).Definition.Flows.Count);
     }
 }
+
+/// <summary>NB0037 on a VNIC's lists: each kind past its bound is one located error, the rest left out.</summary>
+public class VnicValueBoundTests
+{
+    [Fact]
+    public void A_vnic_listing_more_than_256_macs_or_1024_ports_gets_one_error_for_each()
+    {
+        var macs = string.Join(" ", Enumerable.Range(1, 300).Select(i => $"02:00:00:00:{i >> 8:x2}:{i & 255:x2}"));
+        var ports = string.Join(" ", Enumerable.Range(1, 2000));
+        var text = $"host h {{\n    nic e0 {{ model simnic-10g; rx-rings 2 }}\n    container web on e0 {{\n        mac {macs}\n        protocols udp\n        ports {ports}\n    }}\n}}\n";
+
+        var compilation = TestSources.Compile(text);
+
+        var errors = compilation.Errors().Where(e => e.Id == "NB0037").ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains("container 'web' declares more than 256 MACs", errors[0].Message);
+        Assert.Equal((4, 13 + 256 * 18), (errors[0].Location.Span.Line, errors[0].Location.Span.Column)); // the 257th MAC
+        Assert.Contains("container 'web' declares more than 1024 ports", errors[1].Message);
+    }
+}

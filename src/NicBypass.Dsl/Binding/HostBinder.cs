@@ -84,7 +84,7 @@ internal sealed class HostBinder
             };
             if (count > limit)
             {
-                if (count == limit + 1) _context.Report(DiagnosticDescriptors.TooManyDeclarations, block.Keyword.Span, null, host.Name.Text, limit, what);
+                if (count == limit + 1) _context.Report(DiagnosticDescriptors.TooManyDeclarations, block.Keyword.Span, null, owner, limit, what);
                 continue;
             }
             if (!DeclarationHeader.Check(_context, block, keyword)) continue;

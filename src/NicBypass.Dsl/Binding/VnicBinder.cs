@@ -19,9 +19,9 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
     internal static readonly IReadOnlyDictionary<string, Action<VnicBinder, VnicDraft, PropertySyntax>> Binders =
         new Dictionary<string, Action<VnicBinder, VnicDraft, PropertySyntax>>(StringComparer.Ordinal)
         {
-            ["mac"] = (b, d, p) => { foreach (var token in p.Values) b.BindMac(d, token); },
-            ["ip"] = (b, d, p) => { foreach (var token in p.Values) b.BindIp(d, token); },
-            ["multicast"] = (b, d, p) => { foreach (var token in p.Values) b.BindGroup(d, token); },
+            ["mac"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, d.Macs.Count, MaxValues, "MACs")) b.BindMac(d, token); },
+            ["ip"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, d.Ips.Count, MaxValues, "addresses")) b.BindIp(d, token); },
+            ["multicast"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, d.Groups.Count, MaxValues, "multicast groups")) b.BindGroup(d, token); },
             ["gateway"] = (b, d, p) => { foreach (var token in p.Values) b.BindGateway(d, token); },
             ["vlan"] = (b, d, p) => b.BindVlan(d, b.Values.Single(p)),
             ["bandwidth"] = (b, d, p) => { d.BandwidthToken = b.Values.Single(p); d.Bandwidth = b.Values.Rate(d.BandwidthToken, "bandwidth"); },
@@ -55,6 +55,17 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             },
             ["ports"] = (b, d, p) => b.BindPorts(d, p),
         };
+
+    /// <summary>The most MACs, addresses or multicast groups one VNIC lists (NB0037).</summary>
+    public const int MaxValues = 256;
+
+    // NB0037, once per VNIC and kind: past `limit` values the rest are left out.
+    private bool Within(VnicDraft draft, SyntaxToken token, int count, int limit, string what)
+    {
+        if (count < limit) return true;
+        if (draft.OverLimit.Add(what)) context.Report(DiagnosticDescriptors.TooManyDeclarations, token.Span, null, draft.Owner, limit, what);
+        return false;
+    }
 
     public VnicDraft Bind(BlockSyntax block, string keyword, SyntaxToken name, int index)
     {
@@ -184,6 +195,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         draft.PortsName = property.Name;
         foreach (var token in property.Values)
         {
+            if (!Within(draft, token, draft.Ports.Count, 1024, "ports")) break;
             if (values.Integer(token, "a port") is not { } port) continue;
             if (port is < 1 or > 65535)
             {

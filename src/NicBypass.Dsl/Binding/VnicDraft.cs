@@ -25,6 +25,9 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public int Vlan { get; set; }
     public TransportProtocols Protocols { get; set; }
     public List<int> Ports { get; } = new();
+
+    /// <summary>The kinds of value already reported as past their bound (NB0037), so each is reported once.</summary>
+    public HashSet<string> OverLimit { get; } = new(StringComparer.Ordinal);
     public SyntaxToken? PortsName { get; set; }
     public BitRate? Bandwidth { get; set; }
     public SyntaxToken? BandwidthToken { get; set; }

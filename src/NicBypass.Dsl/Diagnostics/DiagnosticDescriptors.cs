@@ -154,8 +154,8 @@ public static class DiagnosticDescriptors
         "Past a NIC's hardware rings, VNICs share software rings of soft-ring-width SRRs, nesting on the last one; each level classifies every VNIC below it, so depth is bounded.");
 
     public static readonly DiagnosticDescriptor TooManyDeclarations = new("NB0037", DiagnosticSeverity.Error,
-        "Too many declarations", "host '{0}' declares more than {1} {2}: at most {1}; this one and those after it are left out",
-        "A host holds at most 256 NICs, 16,384 VMs, containers and services together, and 1,024 flows: the bounds keep every stage of the build linear in its input.");
+        "Too many declarations", "{0} declares more than {1} {2}: at most {1}; this one and those after it are left out",
+        "A host holds at most 256 NICs, 16,384 VMs, containers and services together, and 1,024 flows; a VNIC lists at most 256 MACs, 256 addresses, 256 multicast groups and 1,024 ports: the bounds keep every stage of the build linear in its input.");
 
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
