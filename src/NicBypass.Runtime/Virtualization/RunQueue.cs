@@ -163,6 +163,13 @@ internal sealed class RunQueue
             var processor = _processors[i];
             var recorded = _sleepingUntil[i];
             if (recorded <= now) continue; // due now: the next pump wakes it
+            // On a real clock time moves while this looks: a deadline that passes meanwhile is
+            // not a lost wake-up, so only what a processor holds now is checked there.
+            if (_clock is not VirtualClock)
+            {
+                if (processor.HasWorkNow(now)) throw new InvalidOperationException($"scheduler: {processor} was asleep (due {recorded}, now {now}) but has work now: a wake-up was lost");
+                continue;
+            }
             var due = processor.NextDue(now);
             // A later deadline than recorded is harmless (it wakes early and sleeps again: an
             // interrupt that preempts a busy processor pushes its end back); an earlier one is missed.

@@ -28,7 +28,10 @@ public class ReceivePathFuzzTests
     {
         var frames = int.TryParse(Environment.GetEnvironmentVariable("NICBYPASS_FUZZ_FRAMES"), out var n) ? n : 1_000_000;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("NICBYPASS_FUZZ_SEED"), out var s) ? s : 20261202;
-        var (host, wires) = TestHost.Build(Topology);
+        // Virtual time, one millisecond per 32 frames: timers (ARP and neighbour retries and
+        // probes, TCP retransmissions, TIME-WAIT) fire, and a run is the same on every machine.
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
         host.NetworkStack("web").Stack.ListenTcp(80);
         host.NetworkStack("web").Stack.BindUdp(53);
         host.NetworkStack("dns").Stack.BindUdp(53);
@@ -42,7 +45,7 @@ public class ReceivePathFuzzTests
             try
             {
                 device.Receive(frame);
-                if (i % 32 == 0) host.Pump();
+                if (i % 32 == 0) host.RunTo(clock.Nanoseconds + 1_000_000);
             }
             catch (Exception ex)
             {
