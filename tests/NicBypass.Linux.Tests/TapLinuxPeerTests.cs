@@ -43,6 +43,21 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
+    public async Task Linuxs_arping_gets_a_reply_from_each_vnic_first_broadcast_then_unicast()
+    {
+        await using var peer = TapPeer.Start();
+
+        foreach (var (ip, mac) in new[] { (TapPeer.Vm, "02:00:00:00:77:01"), (TapPeer.Container, "02:00:00:00:77:02") })
+        {
+            // iputils arping: the first request is broadcast; once answered, the next go unicast to the MAC it learned.
+            var output = NetNamespace.Tool("ip", $"netns exec {peer.Namespace.Name} arping -c 3 -w 10 -I {TapPeer.Tap} {ip}");
+            var replies = System.Text.RegularExpressions.Regex.Matches(output, $@"Unicast reply from {System.Text.RegularExpressions.Regex.Escape(ip.ToString())} \[{mac}\]", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            Assert.True(replies.Count == 3, output);
+        }
+        Assert.Equal(0, peer.Wire.WriteFailures);
+    }
+
+    [Fact]
     public async Task Twenty_megabytes_sent_by_linux_over_tcp_come_back_from_the_containers_echo_byte_identical()
     {
         await using var peer = TapPeer.Start();
