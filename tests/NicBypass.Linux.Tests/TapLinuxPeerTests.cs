@@ -169,6 +169,7 @@ public class TapLinuxPeerTests
         await using var peer = TapPeer.Start();
         peer.Wire.LossSeed = 6;
         peer.Wire.ReorderRate = 0.05; // one frame in twenty from Linux arrives after the next one
+        peer.Wire.OutboundReorderRate = 0.05; // and one in twenty towards Linux: Linux's receiver copes too
         var data = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
 
         using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
@@ -176,6 +177,7 @@ public class TapLinuxPeerTests
 
         Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
         Assert.True(peer.Wire.Reordered > 0);
+        Assert.True(peer.Wire.ReorderedOut > 0);
         var stack = peer.Host.NetworkStack("c1").Stack.Counters;
         Assert.True(stack.OutOfOrderHeld > 0, "the segments that overtook were held");
         Assert.Equal(0, stack.Dropped(Runtime.Stacks.StackDropReason.OutOfOrder));

@@ -84,8 +84,29 @@ public sealed class TapWire : IWire, IDisposable
     /// <summary>Frames from Linux delivered after the frame that followed them (<see cref="ReorderRate"/>).</summary>
     public long Reordered => Interlocked.Read(ref _reordered);
 
+    /// <summary>
+    /// The share of frames the host transmits that the wire holds back and writes to Linux after
+    /// the next one (netem's reorder towards Linux, seeded by <see cref="LossSeed"/>): counted in
+    /// <see cref="ReorderedOut"/>. A held frame goes out at the reader's next timeout (within
+    /// 50 ms) if nothing follows it. The held frame waits in a buffer of the wire's own: nothing
+    /// is allocated.
+    /// </summary>
+    public double OutboundReorderRate
+    {
+        get => _outboundReorderRate;
+        set => _outboundReorderRate = Share(value);
+    }
+
+    /// <summary>Frames the host transmitted that Linux got after the frame that followed them (<see cref="OutboundReorderRate"/>).</summary>
+    public long ReorderedOut => Interlocked.Read(ref _reorderedOut);
+
     private double _reorderRate;
     private long _reordered;
+    private double _outboundReorderRate;
+    private long _reorderedOut;
+    private readonly Lock _outHold = new();        // the held outbound frame; taken only while reordering is on
+    private readonly byte[] _outHeld = new byte[TapDevice.MaxFrameLength];
+    private int _outHeldLength;
 
     /// <summary>Frames lost on purpose (<see cref="LossRate"/>), both directions.</summary>
     public long Lost => Interlocked.Read(ref _lost);
@@ -108,6 +129,37 @@ public sealed class TapWire : IWire, IDisposable
             Interlocked.Increment(ref _lost);
             return;
         }
+        if (_outboundReorderRate > 0 || Volatile.Read(ref _outHeldLength) > 0)
+        {
+            lock (_outHold)
+            {
+                if (_outHeldLength == 0 && _outboundReorderRate > 0 && frame.Length <= _outHeld.Length && _outLoss.NextDouble() < _outboundReorderRate)
+                {
+                    frame.CopyTo(_outHeld);
+                    Volatile.Write(ref _outHeldLength, frame.Length);
+                    return;
+                }
+                Write(frame);
+                if (_outHeldLength > 0)
+                {
+                    Interlocked.Increment(ref _reorderedOut);
+                    ReleaseOut();
+                }
+            }
+            return;
+        }
+        Write(frame);
+    }
+
+    // The held outbound frame goes out now (the caller holds _outHold).
+    private void ReleaseOut()
+    {
+        Write(_outHeld.AsSpan(0, _outHeldLength));
+        Volatile.Write(ref _outHeldLength, 0);
+    }
+
+    private void Write(ReadOnlySpan<byte> frame)
+    {
         bool written;
         try
         {
@@ -158,6 +210,10 @@ public sealed class TapWire : IWire, IDisposable
                 if (length == 0)
                 {
                     if (heldLength > 0) Release(held, ref heldLength); // nothing followed it
+                    if (Volatile.Read(ref _outHeldLength) > 0)
+                    {
+                        lock (_outHold) if (_outHeldLength > 0) ReleaseOut(); // nor the one held towards Linux
+                    }
                     continue;
                 }
                 if (_lossRate > 0 && _inLoss.NextDouble() < _lossRate)
