@@ -107,7 +107,8 @@ internal static class Emitter
             case AddNicStep nic:
                 Comment(lines, step);
                 Line(lines, $"{nic.Member} = build.AddNic({Literal(nic.Nic)}, {Literal(nic.Model)}, new {Runtime}.Devices.SimNicSettings(");
-                Line(lines, $"    RxRings: {Number(nic.RxRings)}, TxRings: {Number(nic.TxRings)}, RingSize: {Number(nic.RingSize)}, Mtu: {Number(nic.Mtu)}, MsiVectors: {Number(nic.Msi)}, LinkSpeedBitsPerSecond: {Number(nic.Speed)}L));");
+                Line(lines, $"    RxRings: {Number(nic.RxRings)}, TxRings: {Number(nic.TxRings)}, RingSize: {Number(nic.RingSize)}, Mtu: {Number(nic.Mtu)}, MsiVectors: {Number(nic.Msi)}, LinkSpeedBitsPerSecond: {Number(nic.Speed)}L" +
+                    (nic.InterruptModerationMicroseconds > 0 ? $", InterruptModerationMicroseconds: {Number(nic.InterruptModerationMicroseconds)}));" : "));"));
                 break;
             case AddVirtualMachineStep vm:
                 Comment(lines, step);

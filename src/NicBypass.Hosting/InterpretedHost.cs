@@ -30,7 +30,7 @@ public static class InterpretedHost
             switch (step)
             {
                 case AddNicStep nic:
-                    builder.AddNic(nic.Nic, nic.Model, new SimNicSettings(nic.RxRings, nic.TxRings, nic.RingSize, nic.Mtu, nic.Msi, (long)nic.Speed));
+                    builder.AddNic(nic.Nic, nic.Model, new SimNicSettings(nic.RxRings, nic.TxRings, nic.RingSize, nic.Mtu, nic.Msi, (long)nic.Speed, nic.InterruptModerationMicroseconds));
                     break;
                 case AddVirtualMachineStep vm:
                     builder.AddVirtualMachine(Settings(vm.Vnic), Enum.Parse<PacketTransform>(vm.Transform));

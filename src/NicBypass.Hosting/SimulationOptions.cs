@@ -8,7 +8,8 @@ namespace NicBypass.Hosting;
 /// malformed frames (1% of the NIC's offered frames). <see cref="Offers"/> sets the rate offered
 /// to named VNICs, overriding the rest. Frames are offered to each NIC's link, which carries them
 /// at its rate and drops the excess. <see cref="InterruptsOnly"/> turns dynamic polling off;
-/// <see cref="InterruptModeration"/> delays every hardware ring's interrupt (ethtool's rx-usecs).
+/// <see cref="InterruptModeration"/> delays every hardware ring's interrupt (ethtool's rx-usecs), in
+/// place of each NIC's own <c>interrupt-moderation</c>; null keeps what the host was built with.
 /// </summary>
 public sealed record SimulationOptions(double Seconds = 1, long? RateBitsPerSecond = null, int FrameSize = 1000, bool Mix = true, int Seed = 1,
-    IReadOnlyDictionary<string, long>? Offers = null, bool InterruptsOnly = false, TimeSpan InterruptModeration = default);
+    IReadOnlyDictionary<string, long>? Offers = null, bool InterruptsOnly = false, TimeSpan? InterruptModeration = null);

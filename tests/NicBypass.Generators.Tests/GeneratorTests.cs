@@ -126,6 +126,18 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void Interrupt_moderation_reaches_the_generated_nic_settings_and_compiles()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(
+            ("m.nicdsl", "host m {\n nic e0 { model simnic-10g; rx-rings 1; interrupt-moderation 8us }\n vm v on e0 { mac 02:00:00:00:00:03 }\n}\n"));
+
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith("m.M.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("LinkSpeedBitsPerSecond: 10_000_000_000L, InterruptModerationMicroseconds: 8));", generated);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
     public void Related_locations_travel_with_the_diagnostic()
     {
         const string text = "host h {\n nic n0 { model simnic-1g; rx-rings 2 }\n vm a on n0 { mac 02:00:00:00:00:01 }\n vm b on n0 { mac 02:00:00:00:00:01 }\n}\n";

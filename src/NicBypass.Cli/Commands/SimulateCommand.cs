@@ -25,7 +25,7 @@ internal static class SimulateCommand
         mix.AcceptOnlyFromAmong("all", "unicast");
         var seed = new Option<int>("--seed") { Description = "seed for the random parts of the mix", DefaultValueFactory = _ => 1 };
         var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
-        var moderation = new Option<double>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs; default 0: at once)" };
+        var moderation = new Option<double?>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs; default: each NIC's interrupt-moderation in the file, else 0: at once)" };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();
@@ -57,13 +57,13 @@ internal static class SimulateCommand
                 offers[item.Substring(0, equals)] = (long)offered.BitsPerSecond;
             }
             var moderationMicroseconds = parse.GetValue(moderation);
-            if (!(moderationMicroseconds >= 0 && moderationMicroseconds <= 1_000_000)) // NaN too
+            if (moderationMicroseconds is { } us && !(us >= 0 && us <= 1_000_000)) // NaN too
             {
-                error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000], not {moderationMicroseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000], not {us.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
                 return NicBypassCli.ErrorExitCode;
             }
             var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed),
-                offers.Count == 0 ? null : offers, parse.GetValue(interruptsOnly), TimeSpan.FromMicroseconds(moderationMicroseconds));
+                offers.Count == 0 ? null : offers, parse.GetValue(interruptsOnly), moderationMicroseconds is { } given ? TimeSpan.FromMicroseconds(given) : null);
             if (!(options.Seconds > 0 && options.Seconds <= 3600)) // NaN too
             {
                 error.WriteLine($"error: --seconds must be a number in (0, 3600], not {parse.GetValue(seconds).ToString(System.Globalization.CultureInfo.InvariantCulture)}");

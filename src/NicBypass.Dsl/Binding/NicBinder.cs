@@ -27,6 +27,7 @@ internal sealed class NicBinder(BindingContext context, ValueReader values, Prop
             ["speed"] = (b, d, v) => (d.Speed, d.SpeedToken) = (b.Values.Rate(v, "speed"), v),
             ["ring-size"] = (b, d, v) => b.BindRingSize(d, v),
             ["soft-ring-width"] = (b, d, v) => b.BindSoftRingWidth(d, v),
+            ["interrupt-moderation"] = (b, d, v) => b.BindModeration(d, v),
         };
 
     public NicDefinition? Bind(BlockSyntax block, SyntaxToken name)
@@ -64,7 +65,27 @@ internal sealed class NicBinder(BindingContext context, ValueReader values, Prop
 
         return new NicDefinition(name.Text, model, rxRings.Value, txRings ?? NicDefinition.DefaultTxRings,
             draft.RingSize ?? NicDefinition.DefaultRingSize, speed ?? model.LinkSpeed, msi ?? model.MsiVectors,
-            draft.SoftRingWidth ?? NicDefinition.DefaultSoftRingWidth, mtu ?? NicDefinition.DefaultMtu, context.Location(name.Span));
+            draft.SoftRingWidth ?? NicDefinition.DefaultSoftRingWidth, mtu ?? NicDefinition.DefaultMtu, context.Location(name.Span))
+        {
+            InterruptModerationMicroseconds = draft.Moderation ?? 0,
+        };
+    }
+
+    // `interrupt-moderation 8us` (or `1ms`, or `0`: off): how long a hardware ring's first frame
+    // waits for its interrupt so the frames behind it share one (ethtool's rx-usecs).
+    private void BindModeration(Draft draft, SyntaxToken value)
+    {
+        var text = value.Text;
+        var (digits, scale) = text.EndsWith("us", StringComparison.Ordinal) ? (text.Substring(0, text.Length - 2), 1)
+            : text.EndsWith("ms", StringComparison.Ordinal) ? (text.Substring(0, text.Length - 2), 1000)
+            : (text, text == "0" ? 1 : 0);
+        if (scale == 0 || digits.Length is 0 or > 7 || !digits.All(c => c is >= '0' and <= '9') || int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) * (long)scale > NicDefinition.MaxInterruptModerationMicroseconds)
+        {
+            context.Report(DiagnosticDescriptors.MalformedNumber, value.Span, null, text, "interrupt-moderation",
+                $"write a delay in microseconds or milliseconds up to {NicDefinition.MaxInterruptModerationMicroseconds / 1000} ms, e.g. 8us or 1ms (0: off)");
+            return;
+        }
+        draft.Moderation = int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) * scale;
     }
 
     private void BindModel(Draft draft, SyntaxToken value)
@@ -120,7 +141,7 @@ internal sealed class NicBinder(BindingContext context, ValueReader values, Prop
     internal sealed class Draft
     {
         public NicModel? Model;
-        public int? RxRings, TxRings, RingSize, Msi, SoftRingWidth, Mtu;
+        public int? RxRings, TxRings, RingSize, Msi, SoftRingWidth, Mtu, Moderation;
         public SyntaxToken? RxToken, TxToken, MsiToken, MtuToken, SpeedToken;
         public BitRate? Speed;
     }

@@ -15,6 +15,7 @@ public static class PropertyRules
         new PropertyRule("msi", BlockKind.Nic, false, "msi 4"),
         new PropertyRule("soft-ring-width", BlockKind.Nic, false, "soft-ring-width 64"),
         new PropertyRule("mtu", BlockKind.Nic, false, "mtu 1500"),
+        new PropertyRule("interrupt-moderation", BlockKind.Nic, false, "interrupt-moderation 8us"),
 
         new PropertyRule("mac", BlockKind.AnyVnic, true, "mac 02:08:20:ac:00:01"),
         new PropertyRule("ip", BlockKind.AnyVnic, true, "ip 192.168.10.11/24"),

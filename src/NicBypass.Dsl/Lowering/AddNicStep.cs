@@ -4,6 +4,7 @@ namespace NicBypass.Dsl.Lowering;
 /// <param name="Member">The generated class's property for it.</param>
 /// <param name="Speed">Link speed in bits per second.</param>
 /// <param name="Msi">MSI vectors in use.</param>
+/// <param name="InterruptModerationMicroseconds">How long a hardware ring's first frame waits for its interrupt; 0: off.</param>
 public sealed record AddNicStep(
     string Nic,
     string Member,
@@ -14,7 +15,8 @@ public sealed record AddNicStep(
     int RingSize,
     int Mtu,
     int Msi,
-    ulong Speed) : HostBuildStep
+    ulong Speed,
+    int InterruptModerationMicroseconds = 0) : HostBuildStep
 {
     public override string Describe() =>
         $"NIC '{Nic}': {Model} (driver {Driver}), {RxRings} receive and {TxRings} transmit rings of {RingSize}";

@@ -22,7 +22,7 @@ public static class HostLowering
         foreach (var nic in host.Nics)
         {
             steps.Add(new AddNicStep(nic.Name, nicMembers[nic.Name], nic.Model.Name, nic.Model.Driver, nic.RxRings, nic.TxRings,
-                nic.RingSize, nic.Mtu, nic.Msi, nic.Speed.BitsPerSecond));
+                nic.RingSize, nic.Mtu, nic.Msi, nic.Speed.BitsPerSecond, nic.InterruptModerationMicroseconds));
         }
 
         foreach (var vnic in host.Vnics)

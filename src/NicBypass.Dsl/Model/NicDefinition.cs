@@ -20,6 +20,12 @@ public sealed record NicDefinition(
     SourceLocation Location)
 {
     public const int DefaultTxRings = 1;
+
+    /// <summary>The longest interrupt moderation a NIC may be given (1 s).</summary>
+    public const int MaxInterruptModerationMicroseconds = 1_000_000;
+
+    /// <summary>How long a hardware ring's first frame waits for its interrupt (ethtool's rx-usecs); 0: off.</summary>
+    public int InterruptModerationMicroseconds { get; init; }
     public const int DefaultRingSize = 1024;
     public const int DefaultSoftRingWidth = 64;
     public const int DefaultMtu = 1500;

@@ -53,6 +53,7 @@ public sealed class SimulatedNic : IInterruptModerator
         MaxFrameLength = settings.Mtu + 18;
         LinkBufferBytes = DefaultLinkBufferBytes;
         SlotSize = (MaxFrameLength + 63) & ~63;
+        if (settings.InterruptModerationMicroseconds != 0) InterruptModeration = TimeSpan.FromMicroseconds(settings.InterruptModerationMicroseconds);
     }
 
     public string Name { get; }

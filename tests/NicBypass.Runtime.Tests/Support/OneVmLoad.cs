@@ -5,12 +5,12 @@ namespace NicBypass.Runtime.Tests;
 /// <summary>One VM on one processor behind one hardware ring, offered 60-byte frames on virtual time: the cost-model tests' bench.</summary>
 internal static class OneVmLoad
 {
-    public static NetworkHost Build(CostTable costs, int ringSize = 256, bool dynamicPolling = true)
+    public static NetworkHost Build(CostTable costs, int ringSize = 256, bool dynamicPolling = true, string moderation = "0")
     {
         var (host, _) = TestHost.Build($$"""
             host h {
                 cpus 1
-                nic e0 { model simnic-10g; rx-rings 1; ring-size {{ringSize}} }
+                nic e0 { model simnic-10g; rx-rings 1; ring-size {{ringSize}}; interrupt-moderation {{moderation}} }
                 vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
             }
             """, new VirtualClock());

@@ -205,10 +205,10 @@ public class TransmitCostTests
 /// <summary>Interrupt moderation (<c>ethtool -C rx-usecs</c>): frames arriving within the delay share one interrupt.</summary>
 public class InterruptModerationTests
 {
-    private static (long Interrupts, long Delivered, double P50) Run(TimeSpan moderation)
+    private static (long Interrupts, long Delivered, double P50) Run(TimeSpan moderation, string declared = "0")
     {
-        var host = OneVmLoad.Build(CostTable.Default);
-        host.Nic("e0").Device.InterruptModeration = moderation;
+        var host = OneVmLoad.Build(CostTable.Default, moderation: declared);
+        if (moderation > TimeSpan.Zero) host.Nic("e0").Device.InterruptModeration = moderation;
         OneVmLoad.Offer(host, framesPerSecond: 500_000, seconds: 0.001); // one frame every 2 µs: the processor keeps up
         OneVmLoad.Drain(host);
         var report = host.Report(0.001).Nics[0].Vnics[0];
@@ -220,6 +220,7 @@ public class InterruptModerationTests
     {
         var off = Run(TimeSpan.Zero);
         var on = Run(TimeSpan.FromMicroseconds(10));
+        Assert.Equal(on, Run(TimeSpan.Zero, declared: "10us")); // the language's `interrupt-moderation 10us` is the same setting
         Assert.Equal(500, off.Delivered);
         Assert.Equal(500, on.Delivered);
         // Without moderation every frame finds the ring idle and interrupts: 1 µs each, half the processor.
