@@ -85,6 +85,7 @@ internal sealed class NeighborCache
     /// </summary>
     public SendStatus Send(Span<byte> frame, NetworkAddress nextHop, bool reply)
     {
+    again:
         if (!_entries.TryGetValue(nextHop, out var entry))
         {
             entry = Admit(nextHop);
@@ -105,6 +106,7 @@ internal sealed class NeighborCache
         bool first;
         lock (entry)
         {
+            if (entry.Removed) goto again; // pushed out meanwhile: nothing may wait on it
             if (entry.Mac != 0)
             {
                 EthernetHeader.WriteMac(frame, entry.Mac);
@@ -136,7 +138,7 @@ internal sealed class NeighborCache
     {
         lock (entry)
         {
-            if (entry.ProbeAt != 0 || entry.Mac == 0 || IsReachable(entry)) return;
+            if (entry.Removed || entry.ProbeAt != 0 || entry.Mac == 0 || IsReachable(entry)) return;
             entry.ProbeAt = _stack.Time.GetTimestamp() + (long)(DelayFirstProbe.TotalSeconds * _stack.Time.TimestampFrequency);
             entry.Probes = 0;
             Interlocked.Increment(ref _resolving);
@@ -144,10 +146,14 @@ internal sealed class NeighborCache
         _stack.TimerArmed?.Invoke();
     }
 
-    /// <summary>An ARP reply: it confirms an entry we are resolving or probing; otherwise it is unsolicited.</summary>
+    /// <summary>
+    /// An answer (an ARP reply, a neighbour advertisement with the S flag): it confirms an entry
+    /// we are resolving, or one we are probing if it names the MAC we probed; anything else is
+    /// unsolicited, whatever its flags say.
+    /// </summary>
     public void Answered(NetworkAddress address, ulong mac)
     {
-        if (_entries.TryGetValue(address, out var entry) && (Volatile.Read(ref entry.Mac) == 0 || Volatile.Read(ref entry.Probes) > 0)) Confirm(address, mac);
+        if (_entries.TryGetValue(address, out var entry) && (Volatile.Read(ref entry.Mac) == 0 && Volatile.Read(ref entry.Attempts) > 0 || Volatile.Read(ref entry.Probes) > 0)) Confirm(address, mac);
         else Unsolicited(address, mac);
     }
 
@@ -166,31 +172,42 @@ internal sealed class NeighborCache
         if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return;
         lock (entry)
         {
-            // Answers only what we asked: an entry being resolved, or one we know (re-confirmed).
-            if (entry.Attempts == 0 && entry.Mac == 0) return;
-            if (entry.Mac != 0 && entry.Mac != mac && IsReachable(entry)) return; // a second answer with another MAC does not win
+            // Answers only what we asked: an entry being resolved (the first answer wins), or one
+            // under probe — and then only for the MAC probed: a neighbour that really moved does
+            // not answer there, so its entry is deleted and resolved afresh.
+            var resolving = entry.Mac == 0 && entry.Attempts > 0;
+            var probed = entry.Mac != 0 && entry.Probes > 0 && entry.Mac == mac;
+            if (!resolving && !probed) return;
         }
         Update(entry, mac, confirmed: true);
     }
 
-    /// <summary>A neighbour told us its MAC unasked (an ARP request or neighbour solicitation for us): a stale entry, new or updated — never over a reachable one.</summary>
+    /// <summary>A neighbour told us its MAC unasked (an ARP request or neighbour solicitation for us): a stale entry, new or updated — never over one that was ever confirmed.</summary>
     public void Observe(NetworkAddress address, ulong mac)
     {
         if (!Learnable(address, mac)) return;
         var entry = _entries.TryGetValue(address, out var known) ? known : Admit(address);
         if (entry is null || entry.Static) return;
         if (Volatile.Read(ref entry.Mac) == mac) return;
-        if (IsReachable(entry)) return;
+        if (!Movable(entry)) return;
         Update(entry, mac, confirmed: false);
     }
 
-    /// <summary>An unsolicited answer (an ARP reply or advertisement nobody asked for): updates an existing stale entry only.</summary>
+    /// <summary>An unsolicited answer (an ARP reply or advertisement nobody asked for): updates an existing entry that was never confirmed only.</summary>
     public void Unsolicited(NetworkAddress address, ulong mac)
     {
         if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return;
-        if (Volatile.Read(ref entry.Mac) == 0 || Volatile.Read(ref entry.Mac) == mac || IsReachable(entry)) return;
+        if (Volatile.Read(ref entry.Mac) == 0 || Volatile.Read(ref entry.Mac) == mac || !Movable(entry)) return;
         Update(entry, mac, confirmed: false);
     }
+
+    // Whether unsolicited news may move an entry's MAC: only one that no answer of ours ever
+    // confirmed and that is not waiting for or under a probe. A confirmed entry whose neighbour
+    // really moved is re-checked by its probes (unanswered at the old MAC, it is deleted and
+    // resolved afresh), so a forged reply can never take over a neighbour we once confirmed —
+    // stale or not (RFC 4861 lets an override flag move a stale entry; this is stricter).
+    private static bool Movable(Entry entry) =>
+        Volatile.Read(ref entry.ConfirmedAt) == 0 && Volatile.Read(ref entry.ProbeAt) == 0;
 
     /// <summary>A unicast packet from <paramref name="source"/> came from <paramref name="mac"/>: a new stale entry if it has none; an existing entry is never changed by it.</summary>
     public void Glean(NetworkAddress source, ulong mac)
@@ -223,20 +240,42 @@ internal sealed class NeighborCache
                     // all are, once answered); an entry being resolved or reachable stays.
                     var candidate = pair.Value;
                     if (candidate.Static || candidate.Attempts > 0 || candidate.Parked is { Count: > 0 } || IsReachable(candidate)) continue;
-                    if (!_entries.TryRemove(pair)) continue;
-                    lock (candidate)
+                    if (Remove(pair)) break;
+                }
+                // None stale: push out the reachable entry confirmed longest ago, rather than
+                // refuse every new neighbour while a flood of answered entries holds the cache.
+                if (_entries.Count >= MaxEntries)
+                {
+                    var oldest = default(KeyValuePair<NetworkAddress, Entry>);
+                    foreach (var pair in _entries)
                     {
-                        if (candidate.ProbeAt != 0)
-                        {
-                            candidate.ProbeAt = 0;
-                            Interlocked.Decrement(ref _resolving);
-                        }
+                        var e = pair.Value;
+                        if (e.Static || e.Attempts > 0 || e.Parked is { Count: > 0 }) continue;
+                        if (oldest.Value is null || e.ConfirmedAt < oldest.Value.ConfirmedAt) oldest = pair;
                     }
-                    break;
+                    if (oldest.Value is not null) Remove(oldest);
                 }
                 if (_entries.Count >= MaxEntries) return null;
             }
             return _entries.GetOrAdd(address, static _ => new Entry());
+        }
+    }
+
+    // Takes an entry out of the cache (marked removed, so a sender holding it looks again) and
+    // ends its probe timer. False if it was gone already.
+    private bool Remove(KeyValuePair<NetworkAddress, Entry> pair)
+    {
+        var entry = pair.Value;
+        lock (entry)
+        {
+            if (entry.Removed || !_entries.TryRemove(pair)) return false;
+            entry.Removed = true;
+            if (entry.ProbeAt != 0)
+            {
+                entry.ProbeAt = 0;
+                Interlocked.Decrement(ref _resolving);
+            }
+            return true;
         }
     }
 
@@ -246,7 +285,6 @@ internal sealed class NeighborCache
         {
             Volatile.Write(ref entry.Mac, mac);
             if (confirmed) entry.ConfirmedAt = Math.Max(1, _stack.Time.GetTimestamp());
-            else if (entry.ConfirmedAt != 0 && !IsReachable(entry)) entry.ConfirmedAt = 0;
             if (confirmed && entry.ProbeAt != 0)
             {
                 entry.ProbeAt = 0; // reachable again: no more probes
@@ -309,10 +347,7 @@ internal sealed class NeighborCache
             if (entry.ProbeAt == 0 || entry.ProbeAt > now) return false;
             if (entry.Probes >= MaxProbes)
             {
-                entry.ProbeAt = 0;
-                Interlocked.Decrement(ref _resolving);
-                _entries.TryRemove(pair); // unreachable: the next frame resolves it afresh
-                Interlocked.Increment(ref _stack.Counters._neighborsUnreachable);
+                if (Remove(pair)) Interlocked.Increment(ref _stack.Counters._neighborsUnreachable); // unreachable: the next frame resolves it afresh
                 return false;
             }
             // Held back by the rate limit: try again in a second without spending a probe.
@@ -361,6 +396,7 @@ internal sealed class NeighborCache
         public long ConfirmedAt; // timestamp of the last solicited answer; 0: never (stale)
         public long ProbeAt;     // DELAY or PROBE: when the next probe is due; 0: neither
         public int Probes;       // unicast probes sent in this PROBE
+        public bool Removed;     // taken out of the cache: a sender holding it looks again
         public bool Static;
     }
 }

@@ -97,7 +97,7 @@ public sealed partial class NetworkStack
                 Counters.Add(ref Counters._answered);
                 var target = NetworkAddress.Read(icmp.Slice(8, 16));
                 var advertised = LinkLayerOption(icmp.Slice(24), 2) ?? solicitorMac;
-                if ((icmp[4] & 0x40) != 0) _neighbors.Confirm(target, advertised);     // solicited: it answers our solicitation
+                if ((icmp[4] & 0x40) != 0) _neighbors.Answered(target, advertised);    // solicited: an answer, if we asked
                 else if ((icmp[4] & 0x20) != 0) _neighbors.Unsolicited(target, advertised); // override, unasked: a stale entry only
                 return;
             case 128 when unicast:

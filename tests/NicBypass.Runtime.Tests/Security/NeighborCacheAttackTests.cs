@@ -150,6 +150,82 @@ public class NeighborCacheAttackTests
     }
 
     [Fact]
+    public void A_forged_solicited_advertisement_moves_no_entry_nobody_asked_about_stale_or_not()
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        var peer = NetworkAddress.Parse("fd00::1");
+        web.Stack.SendEchoRequest(peer, 1, 1);
+        host.Pump();
+        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", GatewayMac, solicited: true));
+        // A second neighbour, only gleaned from its datagram: stale from the start, never confirmed.
+        host.Send("e0", TestFrames.Udp("02:00:00:00:00:01", "fd00::20", 53, new byte[8], srcIp: "fd00::7"));
+        host.RunTo(clock.Nanoseconds + 31_000_000_000); // the confirmed one is stale now too
+
+        host.Send("e0",
+            TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", AttackerMac, solicited: true),
+            TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", AttackerMac, solicited: false),
+            TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::7", AttackerMac, solicited: true));
+
+        Assert.Equal(0x02_AA_00_00_00_01UL, web.Stack.NeighborMac(peer));
+        Assert.False(web.Stack.NeighborIsReachable(peer));
+        Assert.False(web.Stack.NeighborIsReachable(NetworkAddress.Parse("fd00::7"))); // not confirmed by an answer nobody asked for
+    }
+
+    [Fact]
+    public void An_unsolicited_reply_while_a_stale_gateway_waits_for_its_probe_moves_nothing_and_the_probe_goes_to_the_real_mac()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        var gateway = NetworkAddress.Parse(Gateway);
+        web.Stack.SendEchoRequest(gateway, 1, 1);
+        host.Pump();
+        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        host.RunTo(clock.Nanoseconds + 31_000_000_000);
+        web.Stack.SendEchoRequest(gateway, 1, 2); // stale, in use: DELAY
+
+        host.Send("e0", TestFrames.ArpReply(Gateway, AttackerMac, "192.168.10.20", "02:00:00:00:00:01"));
+        wires["e0"].Frames.Clear();
+        host.RunTo(clock.Nanoseconds + 5_100_000_000);
+
+        Assert.Equal(0x02_AA_00_00_00_01UL, web.Stack.NeighborMac(gateway));
+        var probe = (PacketDotNet.EthernetPacket)TestFrames.Parse(Assert.Single(wires["e0"].Frames));
+        Assert.Equal(TestFrames.Mac(GatewayMac), probe.DestinationHardwareAddress);
+        // The attacker's answer to a probe it guessed does not confirm: only the MAC probed may.
+        host.Send("e0", TestFrames.ArpReply(Gateway, AttackerMac, "192.168.10.20", "02:00:00:00:00:01"));
+        Assert.False(web.Stack.NeighborIsReachable(gateway));
+        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        Assert.True(web.Stack.NeighborIsReachable(gateway));
+    }
+
+    [Fact]
+    public void A_cache_full_of_answered_neighbours_still_takes_a_new_one_pushing_out_the_longest_confirmed()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        // 1,024 neighbours asked about and answered: every entry reachable.
+        for (var i = 0; i < NeighborCache.MaxEntries; i++)
+        {
+            var ip = $"192.168.{11 + i / 250}.{i % 250 + 1}";
+            web.Stack.SendEchoRequest(NetworkAddress.Parse(ip), 1, 1);
+            host.RunTo(clock.Nanoseconds + 20_000_000); // the solicitation rate limit lets each ask go
+            host.Send("e0", TestFrames.ArpReply(ip, "02:bb:00:00:00:01", "192.168.10.20", "02:00:00:00:00:01"));
+        }
+        Assert.Equal(NeighborCache.MaxEntries, web.Stack.NeighborCount);
+        wires["e0"].Frames.Clear();
+
+        web.Stack.SendEchoRequest(NetworkAddress.Parse("192.168.10.99"), 1, 1);
+        host.Pump();
+
+        Assert.Single(wires["e0"].Frames); // asked: not refused as unresolved
+        Assert.Equal(0, web.Counters.SendDropped(StackDropReason.Unresolved));
+        Assert.Equal(0UL, web.Stack.NeighborMac(NetworkAddress.Parse("192.168.11.1"))); // the first confirmed made room
+    }
+
+    [Fact]
     public void An_unsolicited_arp_reply_for_an_address_never_asked_about_teaches_nothing()
     {
         var (host, _) = TestHost.Build(Topology);
