@@ -152,6 +152,7 @@ public class CaptureReaderTests
     [InlineData(68, 0x7FFF_FFF0u, "captured length 2147483632 runs past the block")] // caplen beyond the block (and int overflow)
     [InlineData(68, 0xFFFF_FFFFu, "captured length 4294967295 runs past the block")]
     [InlineData(56, 0xFFFF_FFFFu, "packet for undeclared interface 4294967295")]    // a "negative" interface id
+    [InlineData(60, 0x8000_0000u, "is past the year 2262")]                          // a timestamp whose nanoseconds overflow
     public void A_crafted_pcapng_is_a_clear_error_at_its_offset_and_allocates_nothing_from_its_lengths(int at, uint value, string message)
     {
         Assert.Single(Read(CraftedPcapng())); // the file is valid before the one field is changed

@@ -84,6 +84,19 @@ public class EchoedInputTests
     }
 
     [Fact]
+    public void A_carriage_return_or_a_direction_override_in_a_value_cannot_rewrite_the_line()
+    {
+        var file = CliRunner.TempFile("host h { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }");
+
+        var (exit, _, error) = CliRunner.Run("simulate", file, "--rate", "1G\rall good\u202Etxt.exe");
+
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain('\r', error);
+        Assert.DoesNotContain('\u202E', error);
+        Assert.Contains("--rate '1G\\u000dall good\\u202etxt.exe'", error);
+    }
+
+    [Fact]
     public void A_huge_option_value_is_cut_in_the_message()
     {
         var file = CliRunner.TempFile("host h { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }");

@@ -113,6 +113,7 @@ public class PlanDiffTests
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0" } ] } ] }""", "$.hosts[0].nics[0] has no array 'hardwareRings'")]
     [InlineData("""{ "changes": [] }""", "$ has no array 'hosts'")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [] }, { "name": "h", "nics": [] } ] }""", "$.hosts[1] repeats host 'h'")]
+    [InlineData("""{ "hosts": [ { "name": "evil\u001b]0;PWNED\u0007", "nics": [] } ] }""", "$.hosts[0].name is not a name")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [] }, { "name": "e0", "model": "m", "hardwareRings": [] } ] } ] }""", "repeats NIC 'e0'")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0, "vnic": "a" }, { "index": 1, "vnic": "a" } ] } ] } ] }""", "places VNIC 'a' twice")]
     public void A_baseline_that_is_not_a_saved_plan_is_a_clear_error(string baseline, string message)

@@ -198,6 +198,7 @@ public class SimulateCommandTests
     [InlineData("--seconds", "0", "--seconds must be")]
     [InlineData("--seconds", "NaN", "--seconds must be a number in (0, 3600], not NaN")]
     [InlineData("--frame-size", "20", "--frame-size must be")]
+    [InlineData("--frame-size", "2147483647", "--frame-size must be 60..9018 bytes")]
     public void Bad_options_are_clear_errors(string option, string value, string message)
     {
         var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), option, value);

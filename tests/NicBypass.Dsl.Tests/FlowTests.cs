@@ -93,4 +93,17 @@ public class VnicValueBoundTests
         Assert.Equal((4, 13 + 256 * 18), (errors[0].Location.Span.Line, errors[0].Location.Span.Column)); // the 257th MAC
         Assert.Contains("container 'web' declares more than 1024 ports", errors[1].Message);
     }
+
+    [Fact]
+    public void Three_hundred_thousand_bad_values_make_a_bounded_number_of_diagnostics()
+    {
+        var bad = string.Join(" ", Enumerable.Repeat("zz", 300_000));
+        var text = $"host h {{\n    nic e0 {{ model simnic-10g; rx-rings 2 }}\n    container web on e0 {{\n        mac {bad}\n        protocols udp\n        ports {string.Join(" ", Enumerable.Repeat("80", 300_000))}\n    }}\n}}\n";
+
+        var compilation = TestSources.Compile(text);
+
+        // 256 bad MACs and 1,024 ports (one of them valid, the rest listed twice) are reported; the rest are left out with one NB0037 each.
+        Assert.InRange(compilation.Diagnostics.Count, 2, 256 + 1024 + 10);
+        Assert.Equal(2, compilation.Diagnostics.Count(d => d.Id == "NB0037"));
+    }
 }

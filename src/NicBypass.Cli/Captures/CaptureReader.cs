@@ -120,7 +120,8 @@ public static class CaptureReader
                     var captured = (int)capturedLength;
                     if (captured < 0) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: captured length {captured} runs past the block");
                     var (linkType, units) = interfaces[(int)id];
-                    yield return new CaptureFrame(ToNanoseconds(stamp, units), content.Slice(20, captured).ToArray(), original, linkType);
+                    var nanoseconds = ToNanoseconds(stamp, units) ?? throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: timestamp {stamp} is past the year 2262 (nanoseconds since 1970 overflow)");
+                    yield return new CaptureFrame(nanoseconds, content.Slice(20, captured).ToArray(), original, linkType);
                     break;
                 }
                 case 3: // simple packet: interface 0, no timestamp
@@ -156,10 +157,12 @@ public static class CaptureReader
         return 1_000_000;
     }
 
-    private static long ToNanoseconds(ulong stamp, long unitsPerSecond)
+    // Nanoseconds since 1970, or null past long's range (the year 2262): never a wrapped, negative time.
+    private static long? ToNanoseconds(ulong stamp, long unitsPerSecond)
     {
         var seconds = stamp / (ulong)unitsPerSecond;
         var rest = stamp % (ulong)unitsPerSecond;
+        if (seconds >= long.MaxValue / 1_000_000_000L) return null;
         return (long)(seconds * 1_000_000_000UL + (ulong)((decimal)rest * 1_000_000_000m / unitsPerSecond));
     }
 

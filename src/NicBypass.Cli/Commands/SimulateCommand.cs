@@ -69,9 +69,9 @@ internal static class SimulateCommand
                 error.WriteLine($"error: --seconds must be a number in (0, 3600], not {parse.GetValue(seconds).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
                 return NicBypassCli.ErrorExitCode;
             }
-            if (options.FrameSize < 60)
+            if (options.FrameSize is < 60 or > 9018)
             {
-                error.WriteLine("error: --frame-size must be at least 60 bytes");
+                error.WriteLine($"error: --frame-size must be 60..9018 bytes (the largest frame: MTU 9000 + 18), not {options.FrameSize}");
                 return NicBypassCli.ErrorExitCode;
             }
             return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", output, error, parse.GetValue(hostOption));

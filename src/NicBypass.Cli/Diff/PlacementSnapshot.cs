@@ -123,7 +123,12 @@ public sealed class PlacementSnapshot
             foreach (var name in list.EnumerateArray())
             {
                 if (name.ValueKind != JsonValueKind.String) throw new FormatException($"{source}: {path}.softwareClassified holds a {name.ValueKind}, not a VNIC name");
-                classified.Add(name.GetString()!);
+                var vnic = name.GetString()!;
+                if (vnic.Length is 0 or > 256 || !char.IsAsciiLetter(vnic[0]) || !vnic.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+                {
+                    throw new FormatException($"{source}: {path}.softwareClassified holds something that is not a name");
+                }
+                classified.Add(vnic);
             }
         }
         int? defaultRing = nic.TryGetProperty("defaultRing", out _) ? Int(nic, "defaultRing", source, path) : null;
@@ -139,10 +144,22 @@ public sealed class PlacementSnapshot
         return value.EnumerateArray().ToList();
     }
 
-    private static string String(JsonElement element, string name, string source, string path) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
-            : throw new FormatException($"{source}: {path} has no string '{name}'");
+    // Every string a plan holds is a name (a host, NIC, VNIC, model or software ring): a letter,
+    // then letters, digits and '-', as the language allows — so nothing else from a baseline
+    // file (escape sequences, megabytes of text) is ever printed back.
+    private static string String(JsonElement element, string name, string source, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            throw new FormatException($"{source}: {path} has no string '{name}'");
+        }
+        var text = value.GetString()!;
+        if (text.Length is 0 or > 256 || !char.IsAsciiLetter(text[0]) || !text.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+        {
+            throw new FormatException($"{source}: {path}.{name} is not a name (a letter, then letters, digits and '-', at most 256)");
+        }
+        return text;
+    }
 
     private static int Int(JsonElement element, string name, string source, string path) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)

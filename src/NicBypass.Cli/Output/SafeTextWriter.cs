@@ -8,7 +8,8 @@ namespace NicBypass.Cli.Output;
 /// path, a name) reaches the terminal with its control characters escaped (<c>\u001b</c>, not
 /// ESC: no escape sequence retitles the window or clears the screen) and each line cut after
 /// <see cref="MaxLineLength"/> characters, so a 10 MB argument does not become a 10 MB line.
-/// Line breaks, tabs and the carriage return of a live status line pass through.
+/// Line feeds and tabs pass through; a bare carriage return is escaped (the live status line
+/// writes its own through <see cref="WriteTrusted"/>).
 /// </summary>
 public sealed class SafeTextWriter : TextWriter
 {
@@ -45,7 +46,9 @@ public sealed class SafeTextWriter : TextWriter
 
     public override void Write(char value)
     {
-        if (value is '\n' or '\r')
+        // A line feed passes (and the carriage return of a CRLF newline); a bare carriage return
+        // from an echoed value would let it overwrite the line before: escaped.
+        if (value == '\n' || value == '\r' && _inner.NewLine.Contains('\r'))
         {
             _column = 0;
             _inner.Write(value);
@@ -58,7 +61,9 @@ public sealed class SafeTextWriter : TextWriter
             _inner.Write('…');
             return;
         }
-        if (value != '\t' && (char.IsControl(value) || value is '\u2028' or '\u2029'))
+        // Control characters, line separators, and format characters such as the bidirectional
+        // overrides (U+202E turns the rest of a line around): shown as escapes, never obeyed.
+        if (value != '\t' && (char.IsControl(value) || value is '\u2028' or '\u2029' || char.GetUnicodeCategory(value) == UnicodeCategory.Format))
         {
             var escaped = "\\u" + ((int)value).ToString("x4", CultureInfo.InvariantCulture);
             _column += escaped.Length;

@@ -19,10 +19,10 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
     internal static readonly IReadOnlyDictionary<string, Action<VnicBinder, VnicDraft, PropertySyntax>> Binders =
         new Dictionary<string, Action<VnicBinder, VnicDraft, PropertySyntax>>(StringComparer.Ordinal)
         {
-            ["mac"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, d.Macs.Count, MaxValues, "MACs")) b.BindMac(d, token); },
-            ["ip"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, d.Ips.Count, MaxValues, "addresses")) b.BindIp(d, token); },
-            ["multicast"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, d.Groups.Count, MaxValues, "multicast groups")) b.BindGroup(d, token); },
-            ["gateway"] = (b, d, p) => { foreach (var token in p.Values) b.BindGateway(d, token); },
+            ["mac"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, MaxValues, "MACs")) b.BindMac(d, token); else break; },
+            ["ip"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, MaxValues, "addresses")) b.BindIp(d, token); else break; },
+            ["multicast"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, MaxValues, "multicast groups")) b.BindGroup(d, token); else break; },
+            ["gateway"] = (b, d, p) => { foreach (var token in p.Values) if (b.Within(d, token, MaxValues, "gateways")) b.BindGateway(d, token); else break; },
             ["vlan"] = (b, d, p) => b.BindVlan(d, b.Values.Single(p)),
             ["bandwidth"] = (b, d, p) => { d.BandwidthToken = b.Values.Single(p); d.Bandwidth = b.Values.Rate(d.BandwidthToken, "bandwidth"); },
             ["outbound-bandwidth"] = (b, d, p) => { d.OutboundToken = b.Values.Single(p); d.OutboundBandwidth = b.Values.Rate(d.OutboundToken, "outbound-bandwidth"); },
@@ -59,9 +59,12 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
     /// <summary>The most MACs, addresses or multicast groups one VNIC lists (NB0037).</summary>
     public const int MaxValues = 256;
 
-    // NB0037, once per VNIC and kind: past `limit` values the rest are left out.
-    private bool Within(VnicDraft draft, SyntaxToken token, int count, int limit, string what)
+    // NB0037, once per VNIC and kind: past `limit` values (valid or not: a bad one is a
+    // diagnostic of its own, so they count too) the rest are left out.
+    private bool Within(VnicDraft draft, SyntaxToken token, int limit, string what)
     {
+        var count = draft.ValuesSeen.TryGetValue(what, out var seen) ? seen : 0;
+        draft.ValuesSeen[what] = count + 1;
         if (count < limit) return true;
         if (draft.OverLimit.Add(what)) context.Report(DiagnosticDescriptors.TooManyDeclarations, token.Span, null, draft.Owner, limit, what);
         return false;
@@ -195,7 +198,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         draft.PortsName = property.Name;
         foreach (var token in property.Values)
         {
-            if (!Within(draft, token, draft.Ports.Count, 1024, "ports")) break;
+            if (!Within(draft, token, 1024, "ports")) break;
             if (values.Integer(token, "a port") is not { } port) continue;
             if (port is < 1 or > 65535)
             {

@@ -28,6 +28,9 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
 
     /// <summary>The kinds of value already reported as past their bound (NB0037), so each is reported once.</summary>
     public HashSet<string> OverLimit { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Values listed so far per kind (valid or not), for NB0037's bounds.</summary>
+    public Dictionary<string, int> ValuesSeen { get; } = new(StringComparer.Ordinal);
     public SyntaxToken? PortsName { get; set; }
     public BitRate? Bandwidth { get; set; }
     public SyntaxToken? BandwidthToken { get; set; }
