@@ -62,7 +62,7 @@ public class RobustnessTests
     }
 
     [Fact]
-    public void Mutated_files_never_throw_stay_in_proportion_and_every_diagnostic_is_inside_its_file()
+    public async Task Mutated_files_never_throw_stay_in_proportion_and_every_diagnostic_is_inside_its_file()
     {
         var files = int.TryParse(Environment.GetEnvironmentVariable("NICBYPASS_FUZZ_FILES"), out var n) ? n : 50_000;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("NICBYPASS_FUZZ_SEED"), out var given) ? given : 20261125;
@@ -72,16 +72,29 @@ public class RobustnessTests
         for (var iteration = 0; iteration < files; iteration++)
         {
             var text = Mutate(Seeds[iteration % Seeds.Length], random);
-            DslCompilation compilation;
-            var allocated = GC.GetAllocatedBytesForCurrentThread();
-            try
+            // On a thread of its own, so an input that hangs a stage fails the run (after a
+            // minute: far past any input's work, not a speed limit) instead of hanging it.
+            var run = Task.Run(() =>
             {
-                compilation = TestSources.Compile(text, "m.nicdsl");
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                var compiled = TestSources.Compile(text, "m.nicdsl");
                 // The generator's next step: every host without an error lowers to its build steps.
-                foreach (var host in compilation.Hosts.Where(h => !compilation.Diagnostics.Any(d => d.Severity == Diagnostics.DiagnosticSeverity.Error)))
+                foreach (var host in compiled.Hosts.Where(h => !compiled.Diagnostics.Any(d => d.Severity == Diagnostics.DiagnosticSeverity.Error)))
                 {
                     Lowering.HostLowering.Lower(host.Definition, host.Plan);
                 }
+                return (Compilation: compiled, Allocated: GC.GetAllocatedBytesForCurrentThread() - before);
+            });
+            DslCompilation compilation;
+            long allocated;
+            try
+            {
+                (compilation, allocated) = await run.WaitAsync(TimeSpan.FromMinutes(1));
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"an input hung the language pipeline for a minute (saved as {Save(text)})");
+                throw;
             }
             catch (Exception ex)
             {
@@ -89,7 +102,6 @@ public class RobustnessTests
                 continue;
             }
             // Bounded work: no input allocates more than 64 MB plus 4 KB per character of it.
-            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
             if (allocated > 64_000_000 + 4_000L * text.Length) failures.Add($"{allocated:N0} bytes allocated for a {text.Length:N0}-character input (saved as {Save(text)})");
 
             if (compilation.Diagnostics.Count > 0) withDiagnostics++;
