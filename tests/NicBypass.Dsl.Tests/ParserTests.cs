@@ -234,6 +234,16 @@ public class ParserTests
     }
 
     [Fact]
+    public void A_declaration_after_an_extra_closing_brace_says_the_host_was_closed_early()
+    {
+        var result = Parse("host h {\n  nic e0 { model simnic-1g; rx-rings 2 } }\n  vm v on e0 { mac 02:00:00:00:00:01 }\n}\n");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal((3, 3), (error.Location.Span.Line, error.Location.Span.Column));
+        Assert.Contains("unexpected 'vm' outside any host: a '}' before it closed the host early (one '}' too many?)", error.Message);
+    }
+
+    [Fact]
     public void Unterminated_host_reports_the_host_brace()
     {
         var result = Parse("host a {\n  nic n0 { model simnic-1g }\n");

@@ -153,7 +153,14 @@ public static class DslParser
         else if (DslGrammar.IsWordChar(c))
         {
             while (position + length < text.Length && DslGrammar.IsWordChar(text[position + length])) length++;
-            unexpected = $"'{text.Substring(position, length)}'";
+            var word = text.Substring(position, length);
+            unexpected = $"'{word}'";
+            // A declaration outside every block: the host before it was closed early.
+            if (word is "nic" or "vm" or "container" or "service" or "flow" && position > 0 && text.LastIndexOf('}', position - 1) >= 0 && OpenBraces(text, position).Count == 0)
+            {
+                return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
+                    $"unexpected '{word}' outside any host: a '}}' before it closed the host early (one '}}' too many?)", "'host NAME {' or the end of the file");
+            }
         }
         else
         {
