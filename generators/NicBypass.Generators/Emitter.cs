@@ -108,7 +108,8 @@ internal static class Emitter
                 Comment(lines, step);
                 Line(lines, $"{nic.Member} = build.AddNic({Literal(nic.Nic)}, {Literal(nic.Model)}, new {Runtime}.Devices.SimNicSettings(");
                 Line(lines, $"    RxRings: {Number(nic.RxRings)}, TxRings: {Number(nic.TxRings)}, RingSize: {Number(nic.RingSize)}, Mtu: {Number(nic.Mtu)}, MsiVectors: {Number(nic.Msi)}, LinkSpeedBitsPerSecond: {Number(nic.Speed)}L" +
-                    (nic.InterruptModerationMicroseconds > 0 ? $", InterruptModerationMicroseconds: {Number(nic.InterruptModerationMicroseconds)}));" : "));"));
+                    (nic.InterruptModerationMicroseconds > 0 ? $", InterruptModerationMicroseconds: {Number(nic.InterruptModerationMicroseconds)}));"
+                     : nic.InterruptModerationMicroseconds < 0 ? $", InterruptModerationMicroseconds: {Runtime}.Devices.SimNicSettings.AdaptiveModeration));" : "));"));
                 break;
             case AddVirtualMachineStep vm:
                 Comment(lines, step);

@@ -60,7 +60,14 @@ public static class TrafficSimulation
             if (offered <= 0) throw new ArgumentException($"the rate offered to '{name}' must be positive", nameof(options));
         }
         host.DynamicPolling = !options.InterruptsOnly;
-        if (options.InterruptModeration is { } moderation) foreach (var nic in host.Nics) nic.Device.InterruptModeration = moderation;
+        if (options.InterruptModeration is { } moderation)
+        {
+            foreach (var nic in host.Nics)
+            {
+                nic.Device.AdaptiveInterruptModeration = false;
+                nic.Device.InterruptModeration = moderation;
+            }
+        }
         var streams = new List<Stream>();
         var random = new Random(options.Seed);
         foreach (var nic in host.Nics)

@@ -12,6 +12,7 @@ public class InterruptModerationPropertyTests
     [InlineData("1ms", 1000)]
     [InlineData("1000ms", 1_000_000)]
     [InlineData("0", 0)]
+    [InlineData("adaptive", -1)]
     public void A_delay_in_microseconds_or_milliseconds_reaches_the_nic_and_its_build_step(string value, int microseconds)
     {
         var compilation = TestSources.Compile(Host(value));

@@ -135,6 +135,12 @@ public class GeneratorTests
         var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith("m.M.g.cs", StringComparison.Ordinal)).ToString();
         Assert.Contains("LinkSpeedBitsPerSecond: 10_000_000_000L, InterruptModerationMicroseconds: 8));", generated);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+
+        var (_, adaptive, _) = GeneratorHarness.Run(
+            ("m.nicdsl", "host m {\n nic e0 { model simnic-10g; rx-rings 1; interrupt-moderation adaptive }\n vm v on e0 { mac 02:00:00:00:00:03 }\n}\n"));
+        Assert.Contains("InterruptModerationMicroseconds: global::NicBypass.Runtime.Devices.SimNicSettings.AdaptiveModeration));",
+            adaptive.SyntaxTrees.Single(t => t.FilePath.EndsWith("m.M.g.cs", StringComparison.Ordinal)).ToString());
+        Assert.Empty(adaptive.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
 
     [Fact]

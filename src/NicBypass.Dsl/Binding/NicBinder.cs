@@ -76,13 +76,18 @@ internal sealed class NicBinder(BindingContext context, ValueReader values, Prop
     private void BindModeration(Draft draft, SyntaxToken value)
     {
         var text = value.Text;
+        if (text == "adaptive")
+        {
+            draft.Moderation = NicDefinition.AdaptiveInterruptModeration;
+            return;
+        }
         var (digits, scale) = text.EndsWith("us", StringComparison.Ordinal) ? (text.Substring(0, text.Length - 2), 1)
             : text.EndsWith("ms", StringComparison.Ordinal) ? (text.Substring(0, text.Length - 2), 1000)
             : (text, text == "0" ? 1 : 0);
         if (scale == 0 || digits.Length is 0 or > 7 || !digits.All(c => c is >= '0' and <= '9') || int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) * (long)scale > NicDefinition.MaxInterruptModerationMicroseconds)
         {
             context.Report(DiagnosticDescriptors.MalformedNumber, value.Span, null, text, "interrupt-moderation",
-                $"write a delay in microseconds or milliseconds up to {NicDefinition.MaxInterruptModerationMicroseconds / 1000} ms, e.g. 8us or 1ms (0: off)");
+                $"write a delay in microseconds or milliseconds up to {NicDefinition.MaxInterruptModerationMicroseconds / 1000} ms, e.g. 8us or 1ms (0: off), or 'adaptive'");
             return;
         }
         draft.Moderation = int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) * scale;

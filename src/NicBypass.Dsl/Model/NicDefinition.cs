@@ -24,7 +24,10 @@ public sealed record NicDefinition(
     /// <summary>The longest interrupt moderation a NIC may be given (1 s).</summary>
     public const int MaxInterruptModerationMicroseconds = 1_000_000;
 
-    /// <summary>How long a hardware ring's first frame waits for its interrupt (ethtool's rx-usecs); 0: off.</summary>
+    /// <summary><see cref="InterruptModerationMicroseconds"/> of <c>interrupt-moderation adaptive</c> (the NIC picks the delay from its load).</summary>
+    public const int AdaptiveInterruptModeration = -1;
+
+    /// <summary>How long a hardware ring's first frame waits for its interrupt (ethtool's rx-usecs); 0: off; <see cref="AdaptiveInterruptModeration"/>: adaptive.</summary>
     public int InterruptModerationMicroseconds { get; init; }
     public const int DefaultRingSize = 1024;
     public const int DefaultSoftRingWidth = 64;

@@ -53,7 +53,8 @@ public sealed class SimulatedNic : IInterruptModerator
         MaxFrameLength = settings.Mtu + 18;
         LinkBufferBytes = DefaultLinkBufferBytes;
         SlotSize = (MaxFrameLength + 63) & ~63;
-        if (settings.InterruptModerationMicroseconds != 0) InterruptModeration = TimeSpan.FromMicroseconds(settings.InterruptModerationMicroseconds);
+        if (settings.InterruptModerationMicroseconds > 0) InterruptModeration = TimeSpan.FromMicroseconds(settings.InterruptModerationMicroseconds);
+        if (settings.InterruptModerationMicroseconds == SimNicSettings.AdaptiveModeration) AdaptiveInterruptModeration = true;
     }
 
     public string Name { get; }
@@ -113,20 +114,64 @@ public sealed class SimulatedNic : IInterruptModerator
             ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromSeconds(1));
             _moderationNanoseconds = value.Ticks * 100;
-            foreach (var ring in ReceiveRings) ring.Moderator = _moderationNanoseconds > 0 ? this : null;
+            foreach (var ring in ReceiveRings) ring.Moderator = _moderationNanoseconds > 0 || _adaptive ? this : null;
         }
     }
 
     private long _moderationNanoseconds;
     private readonly Queue<(ReceiveRing Ring, long At)> _moderated = new(); // deadlines in arrival order (one delay for all)
 
+    /// <summary>
+    /// Adaptive interrupt moderation (in the manner of Linux's DIM and e1000's ITR): the NIC
+    /// measures the frames it receives over each millisecond and picks the delay for the next —
+    /// none below 20 frames a millisecond (latency first), 8 µs up to 200, 50 µs beyond (a
+    /// bulk load, where sharing interrupts is what keeps the processor out of livelock). It
+    /// replaces a fixed <see cref="InterruptModeration"/>. On virtual time only.
+    /// </summary>
+    public bool AdaptiveInterruptModeration
+    {
+        get => _adaptive;
+        set
+        {
+            _adaptive = value;
+            foreach (var ring in ReceiveRings) ring.Moderator = value || _moderationNanoseconds > 0 ? this : null;
+        }
+    }
+
+    /// <summary>The delay adaptive moderation chose for this millisecond (ns).</summary>
+    internal long AdaptiveDelayNanoseconds => _adaptiveDelay;
+
+    /// <summary>Frames per millisecond below which adaptive moderation interrupts at once, and below which it waits only 8 µs.</summary>
+    public const int AdaptiveLowLatencyFramesPerMillisecond = 20, AdaptiveBulkFramesPerMillisecond = 200;
+
+    private bool _adaptive;
+    private long _adaptiveDelay, _windowStart = long.MinValue, _windowReceived;
+
+    // Adaptive: at most once a millisecond, the frames received since the last look pick the delay.
+    private long ModerationDelay(long now)
+    {
+        if (!_adaptive) return _moderationNanoseconds;
+        if (_windowStart == long.MinValue || now - _windowStart >= 1_000_000)
+        {
+            var elapsed = _windowStart == long.MinValue ? 0 : now - _windowStart;
+            var perMillisecond = elapsed <= 0 ? 0 : (Counters.Received - _windowReceived) * 1_000_000 / elapsed;
+            _adaptiveDelay = perMillisecond < AdaptiveLowLatencyFramesPerMillisecond ? 0
+                : perMillisecond < AdaptiveBulkFramesPerMillisecond ? 8_000 : 50_000;
+            _windowStart = now;
+            _windowReceived = Counters.Received;
+        }
+        return _adaptiveDelay;
+    }
+
     // A frame came to a ring whose interrupt is not pending: the interrupt waits for its deadline.
     bool IInterruptModerator.Defer(ReceiveRing ring)
     {
         if (Clock is not VirtualClock clock) return false;
         if (ring.ModerationArmed) return true;
+        var delay = ModerationDelay(clock.Nanoseconds);
+        if (delay == 0) return false;
         ring.ModerationArmed = true;
-        _moderated.Enqueue((ring, clock.Nanoseconds + _moderationNanoseconds));
+        _moderated.Enqueue((ring, clock.Nanoseconds + delay));
         return true;
     }
 

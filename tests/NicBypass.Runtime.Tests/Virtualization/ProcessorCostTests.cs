@@ -205,14 +205,33 @@ public class TransmitCostTests
 /// <summary>Interrupt moderation (<c>ethtool -C rx-usecs</c>): frames arriving within the delay share one interrupt.</summary>
 public class InterruptModerationTests
 {
-    private static (long Interrupts, long Delivered, double P50) Run(TimeSpan moderation, string declared = "0")
+    private static (long Interrupts, long Delivered, double P50) Run(TimeSpan moderation, string declared = "0", double framesPerSecond = 500_000, double seconds = 0.001)
     {
         var host = OneVmLoad.Build(CostTable.Default, moderation: declared);
         if (moderation > TimeSpan.Zero) host.Nic("e0").Device.InterruptModeration = moderation;
-        OneVmLoad.Offer(host, framesPerSecond: 500_000, seconds: 0.001); // one frame every 2 µs: the processor keeps up
+        OneVmLoad.Offer(host, framesPerSecond, seconds); // at 500,000 a second, one frame every 2 µs: the processor keeps up
         OneVmLoad.Drain(host);
-        var report = host.Report(0.001).Nics[0].Vnics[0];
+        var report = host.Report(seconds).Nics[0].Vnics[0];
         return (host.Processors[0].HardwareInterrupts, report.Delivered, report.Latency!.P50);
+    }
+
+    [Fact]
+    public void Adaptive_moderation_interrupts_at_once_when_quiet_and_shares_interrupts_when_busy()
+    {
+        // Quiet: 10 frames a millisecond for 10 ms — below 20, so every frame interrupts at once, as with none.
+        var quietOff = Run(TimeSpan.Zero, framesPerSecond: 10_000, seconds: 0.01);
+        var quiet = Run(TimeSpan.Zero, declared: "adaptive", framesPerSecond: 10_000, seconds: 0.01);
+        Assert.Equal(100, quiet.Delivered);
+        Assert.InRange(quiet.Interrupts, 95, 100);
+        Assert.Equal(quietOff.P50, quiet.P50);
+
+        // Busy: 500 frames a millisecond for 5 ms — past 200, so after its first millisecond it waits
+        // 50 µs and about 25 frames share each interrupt.
+        var busyOff = Run(TimeSpan.Zero, framesPerSecond: 500_000, seconds: 0.005);
+        var busy = Run(TimeSpan.Zero, declared: "adaptive", framesPerSecond: 500_000, seconds: 0.005);
+        Assert.Equal(2500, busy.Delivered);
+        Assert.InRange(busyOff.Interrupts, 2400, 2500);
+        Assert.True(busy.Interrupts < busyOff.Interrupts / 4, $"{busy.Interrupts} interrupts adaptive, {busyOff.Interrupts} without");
     }
 
     [Fact]
