@@ -56,7 +56,7 @@ public sealed partial class NetworkStack
             else Counters.Add(ref Counters._delivered);
             return;
         }
-        if (segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack) && !segment.Has(TcpFlags.Rst)
+        if (segment.Has(TcpSegmentFlags.Syn) && !segment.Has(TcpSegmentFlags.Ack) && !segment.Has(TcpSegmentFlags.Rst)
             && _listeners.TryGetValue(segment.DestinationPort, out var listener))
         {
             if (!listener.HasRoom)
@@ -80,7 +80,7 @@ public sealed partial class NetworkStack
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);
-        if (!segment.Has(TcpFlags.Rst) && !linkGroup) SendReset(source, destination, segment);
+        if (!segment.Has(TcpSegmentFlags.Rst) && !linkGroup) SendReset(source, destination, segment);
     }
 
     private void SendPortUnreachable(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination) =>
@@ -121,15 +121,15 @@ public sealed partial class NetworkStack
         BinaryPrimitives.WriteUInt16BigEndian(tcp, cause.DestinationPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), cause.SourcePort);
         tcp[12] = 5 << 4;
-        if (cause.Has(TcpFlags.Ack))
+        if (cause.Has(TcpSegmentFlags.Ack))
         {
             BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), cause.Acknowledgment);
-            tcp[13] = (byte)TcpFlags.Rst;
+            tcp[13] = (byte)TcpSegmentFlags.Rst;
         }
         else
         {
             BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), cause.Sequence + (uint)cause.SequenceLength);
-            tcp[13] = (byte)(TcpFlags.Rst | TcpFlags.Ack);
+            tcp[13] = (byte)(TcpSegmentFlags.Rst | TcpSegmentFlags.Ack);
         }
         SealTransport(frame, 16);
         if (Send(frame, remote, reply: true) is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref Counters._resets);

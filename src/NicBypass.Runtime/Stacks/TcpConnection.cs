@@ -201,7 +201,7 @@ public sealed class TcpConnection
             var closedWindow = _receive.Free < _mss;
             var n = _receive.Read(into);
             // Tell the peer the window opened again, or it would wait for its persist timer.
-            if (n > 0 && closedWindow && _receive.Free >= _mss && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+            if (n > 0 && closedWindow && _receive.Free >= _mss && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             return n;
         }
     }
@@ -247,7 +247,7 @@ public sealed class TcpConnection
         lock (_sync)
         {
             if (State == TcpState.Closed) return;
-            if (State != TcpState.SynSent) SendSegment(_sndNxt, TcpFlags.Rst | TcpFlags.Ack, 0, 0);
+            if (State != TcpState.SynSent) SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
             Finish(TcpError.Aborted);
         }
     }
@@ -307,13 +307,13 @@ public sealed class TcpConnection
             // PAWS (RFC 7323 5.3): a segment whose timestamp is older than the latest one taken
             // in order is an old duplicate (from a wrapped sequence space, or replayed): dropped
             // and acknowledged. Resets are judged by sequence number alone.
-            if (_timestamps && !segment.Has(TcpFlags.Rst) && segment.TryGetTimestamps(out var stamp, out _) && (int)(stamp - _tsRecent) < 0)
+            if (_timestamps && !segment.Has(TcpSegmentFlags.Rst) && segment.TryGetTimestamps(out var stamp, out _) && (int)(stamp - _tsRecent) < 0)
             {
-                SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+                SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
                 return StackDropReason.Stale;
             }
 
-            if (segment.Has(TcpFlags.Rst))
+            if (segment.Has(TcpSegmentFlags.Rst))
             {
                 // RFC 5961 3: only a reset at exactly the next expected sequence number resets; one
                 // elsewhere in the window gets a challenge ACK (a real peer answers it with an exact
@@ -322,14 +322,14 @@ public sealed class TcpConnection
                 else if (InReceiveWindow(segment.Sequence)) ChallengeAck();
                 return null;
             }
-            if (segment.Has(TcpFlags.Syn))
+            if (segment.Has(TcpSegmentFlags.Syn))
             {
                 // RFC 5961 4: a SYN in a synchronized state never resets; it gets a challenge ACK.
                 if (State == TcpState.SynReceived && segment.Sequence + 1 == _rcvNxt) RetransmitFromUna(); // our SYN-ACK was lost
                 else ChallengeAck();
                 return null;
             }
-            if (!segment.Has(TcpFlags.Ack)) return null;
+            if (!segment.Has(TcpSegmentFlags.Ack)) return null;
             // RFC 5961 5: an ACK below SND.UNA − MAX.SND.WND acknowledges nothing a peer could
             // have seen: drop the segment, data and all, and challenge.
             if (State != TcpState.SynReceived && Before(segment.Acknowledgment, _sndUna - (uint)Math.Max(_maxSndWnd, 1)))
@@ -353,12 +353,12 @@ public sealed class TcpConnection
             if (State == TcpState.Closed) return null;
 
             var accepted = true;
-            if (segment.Payload.Length > 0 || segment.Has(TcpFlags.Fin)) accepted = OnData(segment);
+            if (segment.Payload.Length > 0 || segment.Has(TcpSegmentFlags.Fin)) accepted = OnData(segment);
             else if (segment.Sequence == _rcvNxt - 1 && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
             {
                 // A keepalive probe (RFC 9293 3.8.4: an empty segment at the byte before the next
                 // expected, not acceptable): answered with an ACK, or the prober gives up on us.
-                SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+                SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             }
             Output();
             return accepted ? null : StackDropReason.OutOfOrder;
@@ -412,7 +412,7 @@ public sealed class TcpConnection
             var probing = _sndWnd == 0 && (_sndNxt == _sndUna || _probeOut && _sndNxt == _sndUna + 1);
             if (probing ? ++_probesUnanswered > MaxRetries : ++_retries > MaxRetries)
             {
-                SendSegment(_sndNxt, TcpFlags.Rst | TcpFlags.Ack, 0, 0);
+                SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
                 Finish(TcpError.TimedOut);
                 return true;
             }
@@ -421,7 +421,7 @@ public sealed class TcpConnection
             _retransmitAt = 0;
             if (probing)
             {
-                if (_send.Count > 0 && SendSegment(_sndUna, TcpFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued && !_probeOut)
+                if (_send.Count > 0 && SendSegment(_sndUna, TcpSegmentFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued && !_probeOut)
                 {
                     _sndNxt = _sndUna + 1;
                     _probeOut = true;
@@ -437,18 +437,18 @@ public sealed class TcpConnection
 
     private void OnSegmentInSynSent(in TcpSegment segment)
     {
-        var ackAcceptable = segment.Has(TcpFlags.Ack) && segment.Acknowledgment == _iss + 1;
-        if (segment.Has(TcpFlags.Ack) && !ackAcceptable)
+        var ackAcceptable = segment.Has(TcpSegmentFlags.Ack) && segment.Acknowledgment == _iss + 1;
+        if (segment.Has(TcpSegmentFlags.Ack) && !ackAcceptable)
         {
-            if (!segment.Has(TcpFlags.Rst)) _stack.SendReset(Remote.Address, _local, segment);
+            if (!segment.Has(TcpSegmentFlags.Rst)) _stack.SendReset(Remote.Address, _local, segment);
             return;
         }
-        if (segment.Has(TcpFlags.Rst))
+        if (segment.Has(TcpSegmentFlags.Rst))
         {
             if (ackAcceptable) Finish(TcpError.Refused);
             return;
         }
-        if (!segment.Has(TcpFlags.Syn)) return;
+        if (!segment.Has(TcpSegmentFlags.Syn)) return;
         _rcvNxt = segment.Sequence + 1;
         if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
         _sack = segment.SackPermitted;
@@ -474,7 +474,7 @@ public sealed class TcpConnection
             _retries = 0;
             _retransmitAt = 0;
             _connected.TrySetResult();
-            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             Output();
         }
         else
@@ -498,7 +498,7 @@ public sealed class TcpConnection
         }
         if (After(ack, _sndMax))
         {
-            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // acknowledges something never sent
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // acknowledges something never sent
             return;
         }
         if (_sack) Score(segment, ack);
@@ -539,7 +539,7 @@ public sealed class TcpConnection
         var windowChanged = window != _sndWnd;
         _sndWnd = window;
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-        if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpFlags.Fin) && !windowChanged && _sndMax != _sndUna)
+        if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpSegmentFlags.Fin) && !windowChanged && _sndMax != _sndUna)
         {
             ++_dupAcks;
             if (_dupAcks == 3)
@@ -608,7 +608,7 @@ public sealed class TcpConnection
         var offset = (int)(next - _bufferSeq);
         var length = Math.Min(Math.Min((int)(holeEnd - next), _mss - (_timestamps ? TimestampsLength : 0)), _send.Count - offset);
         if (offset < 0 || length <= 0) return;
-        if (SendSegment(next, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) return;
+        if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) return;
         _rexmitNext = next + (uint)length;
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
@@ -622,21 +622,21 @@ public sealed class TcpConnection
         if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
         {
             // Data or FIN after the peer's FIN (a retransmission): acknowledge again.
-            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             return true;
         }
         if (After(sequence, _rcvNxt))
         {
-            var held = Hold(sequence, payload, segment.Has(TcpFlags.Fin));
-            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // duplicate ACK at once (RFC 5681 4.2): the sender fills the gap
+            var held = Hold(sequence, payload, segment.Has(TcpSegmentFlags.Fin));
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // duplicate ACK at once (RFC 5681 4.2): the sender fills the gap
             return held;
         }
         // Unsigned: a sequence number exactly half the space away is neither after nor (as a
         // signed difference) before; it is no byte of this window either.
         var behind = _rcvNxt - sequence;
-        if (behind > (uint)payload.Length || (behind == (uint)payload.Length && !segment.Has(TcpFlags.Fin)))
+        if (behind > (uint)payload.Length || (behind == (uint)payload.Length && !segment.Has(TcpSegmentFlags.Fin)))
         {
-            SendSegment(_sndNxt, TcpFlags.Ack, 0, 0); // an old duplicate
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // an old duplicate
             return true;
         }
         var skip = (int)behind;
@@ -646,12 +646,12 @@ public sealed class TcpConnection
         _rcvNxt += (uint)accepted;
         if (accepted == fresh.Length)
         {
-            if (segment.Has(TcpFlags.Fin)) _heldFin = _rcvNxt;
+            if (segment.Has(TcpSegmentFlags.Fin)) _heldFin = _rcvNxt;
             else Release();
         }
         if (_rcvNxt != sequence + (uint)skip) Signal(ref _readable);
         if (_heldFin == _rcvNxt) ReceiveFin();
-        SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+        SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
         return true;
     }
 
@@ -752,7 +752,7 @@ public sealed class TcpConnection
             case TcpState.SynSent or TcpState.SynReceived:
                 if (_sndNxt == _iss)
                 {
-                    if (SendSegment(_iss, State == TcpState.SynSent ? TcpFlags.Syn : TcpFlags.Syn | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
+                    if (SendSegment(_iss, State == TcpState.SynSent ? TcpSegmentFlags.Syn : TcpSegmentFlags.Syn | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
                     _sndNxt = _iss + 1;
                     _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
                     Arm();
@@ -795,7 +795,7 @@ public sealed class TcpConnection
                 break;
             }
             _pacingWait = false;
-            if (SendSegment(_sndNxt, TcpFlags.Ack | TcpFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
+            if (SendSegment(_sndNxt, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
             // Paced on virtual time only: the threaded mode's workers wake once a poll interval
             // (a millisecond), far coarser than a segment's turn, so a paced sender there would
             // send one segment a wake-up.
@@ -818,7 +818,7 @@ public sealed class TcpConnection
                 _finSent = true;
                 State = State == TcpState.CloseWait ? TcpState.LastAck : TcpState.FinWait1;
             }
-            if (SendSegment(_finSeq, TcpFlags.Fin | TcpFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
+            if (SendSegment(_finSeq, TcpSegmentFlags.Fin | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
             _sndNxt = _finSeq + 1;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
             Arm();
@@ -852,7 +852,7 @@ public sealed class TcpConnection
 
     // The peer's window in bytes: scaled, except on a SYN (RFC 7323 2.2).
     private int PeerWindow(in TcpSegment segment) =>
-        segment.Has(TcpFlags.Syn) ? segment.Window : (int)Math.Min((long)segment.Window << _sndScale, int.MaxValue);
+        segment.Has(TcpSegmentFlags.Syn) ? segment.Window : (int)Math.Min((long)segment.Window << _sndScale, int.MaxValue);
 
     /// <summary>The shift this side offers: the smallest that fits the receive buffer in the 16-bit window field.</summary>
     private int OwnWindowScale
@@ -865,9 +865,9 @@ public sealed class TcpConnection
         }
     }
 
-    private SendStatus SendSegment(uint sequence, TcpFlags flags, int offset, int length)
+    private SendStatus SendSegment(uint sequence, TcpSegmentFlags flags, int offset, int length)
     {
-        var syn = (flags & TcpFlags.Syn) != 0;
+        var syn = (flags & TcpSegmentFlags.Syn) != 0;
         // A SYN offers MSS, window scaling, SACK and timestamps (a SYN-ACK what the peer's SYN
         // offered); once both sides did, every segment carries timestamps, and a pure ACK the
         // held ranges.
@@ -875,14 +875,14 @@ public sealed class TcpConnection
         var active = State == TcpState.SynSent;
         var offerSack = syn && (active || _sack);
         var offerScale = syn && (active || _scaling);
-        var sackBlocks = !syn && _sack && length == 0 && (flags & TcpFlags.Rst) == 0 && _held is { Count: > 0 } held
+        var sackBlocks = !syn && _sack && length == 0 && (flags & TcpSegmentFlags.Rst) == 0 && _held is { Count: > 0 } held
             ? Math.Min(held.Count, _timestamps ? 3 : 4) : 0;
         var headerLength = 20 + (syn ? 4 : 0) + (offerScale ? 4 : 0) + (offerSack ? 4 : 0) + (stamped ? TimestampsLength : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
         var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp);
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), sequence);
-        BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), (flags & TcpFlags.Ack) != 0 ? _rcvNxt : 0);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), (flags & TcpSegmentFlags.Ack) != 0 ? _rcvNxt : 0);
         tcp[12] = (byte)(headerLength / 4 << 4);
         tcp[13] = (byte)flags;
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), (ushort)Math.Min(syn ? _receive.Free : _receive.Free >> _rcvScale, 65535));
@@ -901,7 +901,7 @@ public sealed class TcpConnection
             tcp[at + 2] = 8;
             tcp[at + 3] = 10;
             BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 4), Clock());
-            BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 8), (flags & TcpFlags.Ack) != 0 ? _tsRecent : 0);
+            BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(at + 8), (flags & TcpSegmentFlags.Ack) != 0 ? _tsRecent : 0);
         }
         var next = 20 + (syn ? 4 : 0) + (stamped ? TimestampsLength : 0);
         if (offerScale)
@@ -922,9 +922,9 @@ public sealed class TcpConnection
         if (sackBlocks > 0) WriteSackBlocks(tcp.Slice(next), sackBlocks);
         if (length > 0) _send.Peek(offset, tcp.Slice(headerLength, length));
         NetworkStack.SealTransport(frame, 16);
-        var pure = length == 0 && (flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0;
+        var pure = length == 0 && (flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Fin)) == 0;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
-        if ((flags & TcpFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
+        if ((flags & TcpSegmentFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
         return status;
     }
 
@@ -973,7 +973,7 @@ public sealed class TcpConnection
     {
         if (!_stack.TakeChallengeToken()) return;
         ChallengeAcks++;
-        SendSegment(_sndNxt, TcpFlags.Ack, 0, 0);
+        SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
     }
 
     /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>

@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Packets;
 using System.Buffers.Binary;
 
 namespace NicBypass.Runtime.Stacks;
@@ -12,7 +13,7 @@ internal readonly ref struct TcpSegment
         Sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
         Acknowledgment = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(8));
         var headerLength = (tcp[12] >> 4) * 4;
-        Flags = (TcpFlags)(tcp[13] & 0x3F);
+        Flags = (TcpSegmentFlags)(tcp[13] & 0x3F);
         Window = BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(14));
         Options = tcp.Slice(20, headerLength - 20);
         Payload = tcp.Slice(headerLength);
@@ -26,7 +27,7 @@ internal readonly ref struct TcpSegment
 
     public uint Acknowledgment { get; }
 
-    public TcpFlags Flags { get; }
+    public TcpSegmentFlags Flags { get; }
 
     public ushort Window { get; }
 
@@ -34,10 +35,10 @@ internal readonly ref struct TcpSegment
 
     public ReadOnlySpan<byte> Payload { get; }
 
-    public bool Has(TcpFlags flag) => (Flags & flag) != 0;
+    public bool Has(TcpSegmentFlags flag) => (Flags & flag) != 0;
 
     /// <summary>Sequence space it occupies: payload, plus one each for SYN and FIN.</summary>
-    public int SequenceLength => Payload.Length + (Has(TcpFlags.Syn) ? 1 : 0) + (Has(TcpFlags.Fin) ? 1 : 0);
+    public int SequenceLength => Payload.Length + (Has(TcpSegmentFlags.Syn) ? 1 : 0) + (Has(TcpSegmentFlags.Fin) ? 1 : 0);
 
     /// <summary>The timestamps option (RFC 7323), if present: the sender's clock and the echo of ours.</summary>
     public bool TryGetTimestamps(out uint value, out uint echo)

@@ -1,4 +1,5 @@
 using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
@@ -81,13 +82,7 @@ public class NeighborCacheAttackTests
     [Fact]
     public void A_stale_gateway_in_use_is_probed_at_its_cached_mac_and_a_reply_makes_it_poison_proof_again()
     {
-        var clock = new VirtualClock();
-        var (host, wires) = TestHost.Build(Topology, clock);
-        var web = host.NetworkStack("web");
-        var gateway = NetworkAddress.Parse(Gateway);
-        web.Stack.SendEchoRequest(gateway, 1, 1);
-        host.Pump();
-        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        var (clock, host, wires, web, gateway) = ResolvedGateway();
         Assert.True(web.Stack.NeighborIsReachable(gateway));
 
         // 31 s later the entry is stale; the next frame to the gateway still goes to the cached MAC,
@@ -176,13 +171,7 @@ public class NeighborCacheAttackTests
     [Fact]
     public void An_unsolicited_reply_while_a_stale_gateway_waits_for_its_probe_moves_nothing_and_the_probe_goes_to_the_real_mac()
     {
-        var clock = new VirtualClock();
-        var (host, wires) = TestHost.Build(Topology, clock);
-        var web = host.NetworkStack("web");
-        var gateway = NetworkAddress.Parse(Gateway);
-        web.Stack.SendEchoRequest(gateway, 1, 1);
-        host.Pump();
-        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        var (clock, host, wires, web, gateway) = ResolvedGateway();
         host.RunTo(clock.Nanoseconds + 31_000_000_000);
         web.Stack.SendEchoRequest(gateway, 1, 2); // stale, in use: DELAY
 
@@ -291,5 +280,18 @@ public class NeighborCacheAttackTests
         mac.CopyTo(frame, 6);
         mac.CopyTo(frame, 14 + 8);
         return frame;
+    }
+
+    // The stack asked for its gateway and the gateway answered: a confirmed, reachable entry.
+    private static (VirtualClock Clock, NetworkHost Host, Dictionary<string, CapturingWire> Wires, VirtualNetworkStack Web, NetworkAddress Gateway) ResolvedGateway()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        var gateway = NetworkAddress.Parse(Gateway);
+        web.Stack.SendEchoRequest(gateway, 1, 1);
+        host.Pump();
+        host.Send("e0", TestFrames.ArpReply(Gateway, GatewayMac, "192.168.10.20", "02:00:00:00:00:01"));
+        return (clock, host, wires, web, gateway);
     }
 }
