@@ -164,6 +164,49 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
+    public async Task Linuxs_tail_loss_probe_recovers_a_lost_last_segment_and_the_echo_comes_back()
+    {
+        await using var peer = TapPeer.Start();
+        var dropped = 0;
+        // Lose Linux's only data segment (a 500-byte write), once: nothing follows it, so no
+        // duplicate ACK or SACK can tell Linux — only its tail loss probe (RFC 8985) can.
+        peer.Wire.DropFromLinux = frame => IsDataWithPush(frame, port: 7) && Interlocked.CompareExchange(ref dropped, 1, 0) == 0;
+        var data = RandomNumberGenerator.GetBytes(500);
+
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        await stream.WriteAsync(data);
+        var echoed = new byte[data.Length];
+        await stream.ReadExactlyAsync(echoed).AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(1, dropped);
+        Assert.Equal(data, echoed);
+        var probes = LinuxCounter(peer, "TcpExtTCPLossProbes");
+        Assert.True(probes >= 1, $"Linux recovered without a tail loss probe (TcpExtTCPLossProbes {probes})\n" + NetNamespace.Tool("ip", $"netns exec {peer.Namespace.Name} nstat -az"));
+    }
+
+    // An IPv4 TCP segment to `port` carrying data, with PSH set (the end of a write).
+    private static bool IsDataWithPush(ReadOnlySpan<byte> frame, int port)
+    {
+        if (frame.Length < 54 || frame[12] != 0x08 || frame[13] != 0x00 || frame[23] != 6) return false;
+        var ip = 14;
+        var ihl = (frame[ip] & 0x0F) * 4;
+        var tcp = ip + ihl;
+        if (frame.Length < tcp + 20 || (frame[tcp + 2] << 8 | frame[tcp + 3]) != port) return false;
+        var total = frame[ip + 2] << 8 | frame[ip + 3];
+        var payload = total - ihl - (frame[tcp + 12] >> 4) * 4;
+        return payload > 0 && (frame[tcp + 13] & 0x08) != 0;
+    }
+
+    // A TCP counter of Linux's stack in the peer's namespace (nstat, absolute value).
+    private static long LinuxCounter(TapPeer peer, string name)
+    {
+        var output = NetNamespace.Tool("ip", $"netns exec {peer.Namespace.Name} nstat -az {name}");
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task Four_megabytes_over_a_tap_that_reorders_five_percent_come_back_intact_and_held_not_dropped()
     {
         await using var peer = TapPeer.Start();

@@ -100,6 +100,9 @@ public sealed class TapWire : IWire, IDisposable
     /// <summary>Frames the host transmitted that Linux got after the frame that followed them (<see cref="OutboundReorderRate"/>).</summary>
     public long ReorderedOut => Interlocked.Read(ref _reorderedOut);
 
+    /// <summary>Tests: a frame from Linux this says yes to is lost on purpose (counted in <see cref="Lost"/>) — one chosen segment, where <see cref="LossRate"/> picks at random.</summary>
+    internal FramePredicate? DropFromLinux { get; set; }
+
     private double _reorderRate;
     private long _reordered;
     private double _outboundReorderRate;
@@ -216,7 +219,7 @@ public sealed class TapWire : IWire, IDisposable
                     }
                     continue;
                 }
-                if (_lossRate > 0 && _inLoss.NextDouble() < _lossRate)
+                if (_lossRate > 0 && _inLoss.NextDouble() < _lossRate || DropFromLinux is { } drop && drop(buffer.AsSpan(0, length)))
                 {
                     Interlocked.Increment(ref _lost);
                     continue;
