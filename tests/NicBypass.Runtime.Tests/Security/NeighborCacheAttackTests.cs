@@ -113,13 +113,7 @@ public class NeighborCacheAttackTests
     [Fact]
     public void A_neighbour_that_stops_answering_is_probed_three_times_then_forgotten_and_resolved_afresh()
     {
-        var clock = new VirtualClock();
-        var (host, wires) = TestHost.Build(Topology, clock);
-        var web = host.NetworkStack("web");
-        var peer = NetworkAddress.Parse("fd00::1");
-        web.Stack.SendEchoRequest(peer, 1, 1);
-        host.Pump();
-        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", GatewayMac, solicited: true));
+        var (clock, host, wires, web, peer) = ResolvedPeer6();
         host.RunTo(clock.Nanoseconds + 31_000_000_000);
         wires["e0"].Frames.Clear();
 
@@ -147,13 +141,7 @@ public class NeighborCacheAttackTests
     [Fact]
     public void A_forged_solicited_advertisement_moves_no_entry_nobody_asked_about_stale_or_not()
     {
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build(Topology, clock);
-        var web = host.NetworkStack("web");
-        var peer = NetworkAddress.Parse("fd00::1");
-        web.Stack.SendEchoRequest(peer, 1, 1);
-        host.Pump();
-        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", GatewayMac, solicited: true));
+        var (clock, host, _, web, peer) = ResolvedPeer6();
         // A second neighbour, only gleaned from its datagram: stale from the start, never confirmed.
         host.Send("e0", TestFrames.Udp("02:00:00:00:00:01", "fd00::20", 53, new byte[8], srcIp: "fd00::7"));
         host.RunTo(clock.Nanoseconds + 31_000_000_000); // the confirmed one is stale now too
@@ -280,6 +268,19 @@ public class NeighborCacheAttackTests
         mac.CopyTo(frame, 6);
         mac.CopyTo(frame, 14 + 8);
         return frame;
+    }
+
+    // The stack asked for fd00::1 and it answered (an advertisement with the S flag): a confirmed, reachable entry.
+    private static (VirtualClock Clock, NetworkHost Host, Dictionary<string, CapturingWire> Wires, VirtualNetworkStack Web, NetworkAddress Peer) ResolvedPeer6()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web");
+        var peer = NetworkAddress.Parse("fd00::1");
+        web.Stack.SendEchoRequest(peer, 1, 1);
+        host.Pump();
+        host.Send("e0", TestFrames.NeighborAdvertisement("02:00:00:00:00:01", "fd00::20", "fd00::1", GatewayMac, solicited: true));
+        return (clock, host, wires, web, peer);
     }
 
     // The stack asked for its gateway and the gateway answered: a confirmed, reachable entry.
