@@ -124,10 +124,7 @@ public sealed class PlacementSnapshot
             {
                 if (name.ValueKind != JsonValueKind.String) throw new FormatException($"{source}: {path}.softwareClassified holds a {name.ValueKind}, not a VNIC name");
                 var vnic = name.GetString()!;
-                if (vnic.Length is 0 or > 256 || !char.IsAsciiLetter(vnic[0]) || !vnic.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-                {
-                    throw new FormatException($"{source}: {path}.softwareClassified holds something that is not a name");
-                }
+                if (!IsName(vnic)) throw new FormatException($"{source}: {path}.softwareClassified holds something that is not a name");
                 classified.Add(vnic);
             }
         }
@@ -154,12 +151,12 @@ public sealed class PlacementSnapshot
             throw new FormatException($"{source}: {path} has no string '{name}'");
         }
         var text = value.GetString()!;
-        if (text.Length is 0 or > 256 || !char.IsAsciiLetter(text[0]) || !text.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-        {
-            throw new FormatException($"{source}: {path}.{name} is not a name (a letter, then letters, digits and '-', at most 256)");
-        }
+        if (!IsName(text)) throw new FormatException($"{source}: {path}.{name} is not a name (a letter, then letters, digits and '-', at most 256)");
         return text;
     }
+
+    // The language's own rule for names (Identifiers.IsValidName), and short enough to print back.
+    private static bool IsName(string text) => text.Length <= 256 && Dsl.Binding.Identifiers.IsValidName(text);
 
     private static int Int(JsonElement element, string name, string source, string path) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
