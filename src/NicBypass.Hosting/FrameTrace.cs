@@ -181,6 +181,7 @@ public static class FrameTrace
         if (delta.EchoRepliesSent > 0) parts.Add("answered with an echo reply");
         if (delta.UdpEchoesSent > 0) parts.Add("echoed the datagram (the guest's echo service)");
         if (delta.PortUnreachablesSent > 0) parts.Add("answered with port unreachable");
+        if (delta.ParameterProblemsSent > 0) parts.Add("answered with an ICMPv6 parameter problem");
         if (delta.ResetsSent > 0) parts.Add("answered with RST");
         if (delta.Delivered > 0) parts.Add("delivered to a socket or connection");
         if (delta.Answered > 0 && parts.Count == 0) parts.Add("handled by the stack");
@@ -247,13 +248,13 @@ public static class FrameTrace
             a.Dropped.Select(d => (d.Key, Value: d.Value - b.Dropped.GetValueOrDefault(d.Key))).Where(d => d.Value != 0).ToDictionary(d => d.Key, d => d.Value));
     }
 
-    private sealed record StackDelta(long Delivered, long Answered, long ArpRepliesSent, long EchoRepliesSent, long UdpEchoesSent, long NeighborAdvertisementsSent, long PortUnreachablesSent, long ResetsSent, Dictionary<string, long> Drops)
+    private sealed record StackDelta(long Delivered, long Answered, long ArpRepliesSent, long EchoRepliesSent, long UdpEchoesSent, long NeighborAdvertisementsSent, long PortUnreachablesSent, long ResetsSent, long ParameterProblemsSent, Dictionary<string, long> Drops)
     {
-        public static StackDelta Of(StackCounters c) => new(c.Delivered, c.Answered, c.ArpRepliesSent, c.EchoRepliesSent, c.UdpEchoesSent, c.NeighborAdvertisementsSent, c.PortUnreachablesSent, c.ResetsSent,
+        public static StackDelta Of(StackCounters c) => new(c.Delivered, c.Answered, c.ArpRepliesSent, c.EchoRepliesSent, c.UdpEchoesSent, c.NeighborAdvertisementsSent, c.PortUnreachablesSent, c.ResetsSent, c.ParameterProblemsSent,
             c.Drops().ToDictionary(d => d.Key, d => d.Value));
 
         public static StackDelta operator -(StackDelta a, StackDelta b) => new(a.Delivered - b.Delivered, a.Answered - b.Answered, a.ArpRepliesSent - b.ArpRepliesSent, a.EchoRepliesSent - b.EchoRepliesSent,
-            a.UdpEchoesSent - b.UdpEchoesSent, a.NeighborAdvertisementsSent - b.NeighborAdvertisementsSent, a.PortUnreachablesSent - b.PortUnreachablesSent, a.ResetsSent - b.ResetsSent,
+            a.UdpEchoesSent - b.UdpEchoesSent, a.NeighborAdvertisementsSent - b.NeighborAdvertisementsSent, a.PortUnreachablesSent - b.PortUnreachablesSent, a.ResetsSent - b.ResetsSent, a.ParameterProblemsSent - b.ParameterProblemsSent,
             a.Drops.Select(d => (d.Key, Value: d.Value - b.Drops.GetValueOrDefault(d.Key))).Where(d => d.Value != 0).ToDictionary(d => d.Key, d => d.Value));
     }
 

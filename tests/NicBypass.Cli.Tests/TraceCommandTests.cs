@@ -74,6 +74,27 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void An_ipv6_datagram_with_an_unknown_option_is_traced_to_its_parameter_problem()
+    {
+        var topology = CliRunner.TempFile("host t {\n    nic e0 { model simnic-1g; rx-rings 1 }\n    container c on e0 { mac 02:00:00:00:00:03; ip fd00::3; protocols udp; ports 53 }\n}\n");
+        var plain = NicBypass.Runtime.Packets.Frames.Udp("02:aa:00:00:00:09", "02:00:00:00:00:03", "[fd00::9]:40000", "[fd00::3]:53", new byte[8]);
+        // A destination-options header with option type 0xBE: unknown, "discard and send a Parameter Problem".
+        var frame = new byte[plain.Length + 8];
+        plain.AsSpan(0, 54).CopyTo(frame);
+        frame[54] = 17;   // next header: UDP
+        frame[56] = 0xBE; // the option, covering the header's six bytes
+        frame[57] = 4;
+        plain.AsSpan(54).CopyTo(frame.AsSpan(62));
+        frame[20] = 60;   // destination options
+        frame[19] += 8;   // payload length
+
+        var (exit, output, error) = CliRunner.Run("trace", topology, "--frame", Convert.ToHexString(frame));
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("VNS c (Concurrent): answered with an ICMPv6 parameter problem; dropped (unsupported)", output);
+    }
+
+    [Fact]
     public void A_frame_is_taken_from_a_capture_by_its_number_counting_from_one()
     {
         var capture = Path.Combine(Path.GetDirectoryName(CliRunner.TempFile(""))!, "two.pcap");

@@ -59,6 +59,9 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
     /// <summary>The most MACs, addresses or multicast groups one VNIC lists (NB0037).</summary>
     public const int MaxValues = 256;
 
+    /// <summary>The most ports one VNIC lists (NB0037).</summary>
+    public const int MaxPorts = 1024;
+
     // NB0037, once per VNIC and kind: past `limit` values (valid or not: a bad one is a
     // diagnostic of its own, so they count too) the rest are left out.
     private bool Within(VnicDraft draft, SyntaxToken token, int limit, string what)
@@ -66,7 +69,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         var count = draft.ValuesSeen.TryGetValue(what, out var seen) ? seen : 0;
         draft.ValuesSeen[what] = count + 1;
         if (count < limit) return true;
-        if (draft.OverLimit.Add(what)) context.Report(DiagnosticDescriptors.TooManyDeclarations, token.Span, null, draft.Owner, limit, what);
+        if (count == limit) context.Report(DiagnosticDescriptors.TooManyDeclarations, token.Span, null, draft.Owner, limit, what);
         return false;
     }
 
@@ -198,7 +201,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         draft.PortsName = property.Name;
         foreach (var token in property.Values)
         {
-            if (!Within(draft, token, 1024, "ports")) break;
+            if (!Within(draft, token, MaxPorts, "ports")) break;
             if (values.Integer(token, "a port") is not { } port) continue;
             if (port is < 1 or > 65535)
             {

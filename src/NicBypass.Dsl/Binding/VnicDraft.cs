@@ -26,10 +26,8 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public TransportProtocols Protocols { get; set; }
     public List<int> Ports { get; } = new();
 
-    /// <summary>The kinds of value already reported as past their bound (NB0037), so each is reported once.</summary>
-    public HashSet<string> OverLimit { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Values listed so far per kind (valid or not), for NB0037's bounds.</summary>
+    /// <summary>Values listed so far per kind (valid or not), for NB0037's bounds (reported once, at the first past the bound).</summary>
     public Dictionary<string, int> ValuesSeen { get; } = new(StringComparer.Ordinal);
     public SyntaxToken? PortsName { get; set; }
     public BitRate? Bandwidth { get; set; }

@@ -91,7 +91,7 @@ public static class DslParser
             if (startsHost)
             {
                 if (i <= position) start = i;
-                else if (i > position && i > start)
+                else
                 {
                     end = i;
                     break;

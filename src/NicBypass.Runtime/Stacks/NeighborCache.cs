@@ -148,13 +148,12 @@ internal sealed class NeighborCache
 
     /// <summary>
     /// An answer (an ARP reply, a neighbour advertisement with the S flag): it confirms an entry
-    /// we are resolving, or one we are probing if it names the MAC we probed; anything else is
-    /// unsolicited, whatever its flags say.
+    /// we are resolving, or one waiting for or under a probe if it names the MAC we hold; anything
+    /// else is unsolicited, whatever its flags say.
     /// </summary>
     public void Answered(NetworkAddress address, ulong mac)
     {
-        if (_entries.TryGetValue(address, out var entry) && (Volatile.Read(ref entry.Mac) == 0 && Volatile.Read(ref entry.Attempts) > 0 || Volatile.Read(ref entry.Probes) > 0)) Confirm(address, mac);
-        else Unsolicited(address, mac);
+        if (!Confirm(address, mac)) Unsolicited(address, mac);
     }
 
     /// <summary>A static entry (configuration, tests): always used, never replaced or pushed out.</summary>
@@ -166,20 +165,21 @@ internal sealed class NeighborCache
         Update(entry, mac, confirmed: true);
     }
 
-    /// <summary>A solicited answer (an ARP reply, a neighbour advertisement with the S flag): confirms an entry we asked about; ignored otherwise.</summary>
-    public void Confirm(NetworkAddress address, ulong mac)
+    // Confirms an entry we asked about; false (nothing changed) otherwise.
+    private bool Confirm(NetworkAddress address, ulong mac)
     {
-        if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return;
+        if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return false;
         lock (entry)
         {
             // Answers only what we asked: an entry being resolved (the first answer wins), or one
-            // under probe — and then only for the MAC probed: a neighbour that really moved does
-            // not answer there, so its entry is deleted and resolved afresh.
+            // in DELAY or PROBE — and then only for the MAC it holds: a neighbour that really moved
+            // does not answer there, so its entry is deleted and resolved afresh.
             var resolving = entry.Mac == 0 && entry.Attempts > 0;
-            var probed = entry.Mac != 0 && entry.Probes > 0 && entry.Mac == mac;
-            if (!resolving && !probed) return;
+            var checking = entry.Mac != 0 && entry.ProbeAt != 0 && entry.Mac == mac;
+            if (!resolving && !checking) return false;
         }
         Update(entry, mac, confirmed: true);
+        return true;
     }
 
     /// <summary>A neighbour told us its MAC unasked (an ARP request or neighbour solicitation for us): a stale entry, new or updated — never over one that was ever confirmed.</summary>
@@ -240,7 +240,7 @@ internal sealed class NeighborCache
                     // all are, once answered); an entry being resolved or reachable stays.
                     var candidate = pair.Value;
                     if (candidate.Static || candidate.Attempts > 0 || candidate.Parked is { Count: > 0 } || IsReachable(candidate)) continue;
-                    if (Remove(pair)) break;
+                    if (Remove(pair, evicting: true)) break;
                 }
                 // None stale: push out the reachable entry confirmed longest ago, rather than
                 // refuse every new neighbour while a flood of answered entries holds the cache.
@@ -253,7 +253,7 @@ internal sealed class NeighborCache
                         if (e.Static || e.Attempts > 0 || e.Parked is { Count: > 0 }) continue;
                         if (oldest.Value is null || e.ConfirmedAt < oldest.Value.ConfirmedAt) oldest = pair;
                     }
-                    if (oldest.Value is not null) Remove(oldest);
+                    if (oldest.Value is not null) Remove(oldest, evicting: true);
                 }
                 if (_entries.Count >= MaxEntries) return null;
             }
@@ -263,11 +263,14 @@ internal sealed class NeighborCache
 
     // Takes an entry out of the cache (marked removed, so a sender holding it looks again) and
     // ends its probe timer. False if it was gone already.
-    private bool Remove(KeyValuePair<NetworkAddress, Entry> pair)
+    // Eviction chose it without its lock: a sender may have started resolving it or parked a
+    // frame on it since, and then it stays.
+    private bool Remove(KeyValuePair<NetworkAddress, Entry> pair, bool evicting = false)
     {
         var entry = pair.Value;
         lock (entry)
         {
+            if (evicting && (entry.Attempts > 0 || entry.Parked is { Count: > 0 })) return false;
             if (entry.Removed || !_entries.TryRemove(pair)) return false;
             entry.Removed = true;
             if (entry.ProbeAt != 0)
