@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using NicBypass.Dsl.Lowering;
+using Microsoft.CodeAnalysis.Text;
 using NicBypass.Generators.Models;
 using Scriban;
 
@@ -12,9 +13,11 @@ namespace NicBypass.Generators;
 /// interpreted host executes) are printed one statement each, calling the runtime's
 /// <c>HostBuilder</c> method for that step with the step's arguments passed by name; the
 /// classifier lookups are baked from the MACs each <see cref="LoadLookupStep"/> names. Only
-/// formatting happens here: every decision was made by the planner and the lowering. Rendered
-/// with the embedded Scriban template, through typed models, in the invariant culture. Pure and
-/// deterministic.
+/// formatting happens here: every decision was made by the planner and the lowering. The
+/// embedded Scriban template lays out the file through typed models; the parts that grow with
+/// the host (placement rows, members, constructor statements, baked tables) are written straight
+/// into the output where the template leaves a marker for them, in the invariant culture. Pure
+/// and deterministic.
 /// </summary>
 internal static class Emitter
 {
@@ -28,9 +31,25 @@ internal static class Emitter
     private static readonly Template HostTemplate = LoadTemplate("Host.scriban");
     private static readonly string Version = typeof(Emitter).GetTypeInfo().Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
 
-    public static string Emit(HostEmitModel emit)
+    /// <summary>The host's C# source.</summary>
+    public static string Emit(HostEmitModel emit) => EmitTo(emit).ToString();
+
+    /// <summary>
+    /// The host's C# source as a <see cref="SourceText"/> read straight out of the builder: at
+    /// 1,000 VNICs the source is 2 MB, and one string of it lands on the large object heap and
+    /// costs the build a full garbage collection (Roslyn keeps large texts in chunks).
+    /// </summary>
+    public static SourceText EmitText(HostEmitModel emit)
+    {
+        var source = EmitTo(emit);
+        using var reader = new StringBuilderReader(source);
+        return SourceText.From(reader, source.Length, Encoding.UTF8);
+    }
+
+    private static StringBuilder EmitTo(HostEmitModel emit)
     {
         var build = emit.Build;
+        var blocks = new List<Action<StringBuilder>>();
         var model = new HostTemplateModel
         {
             SourcePath = emit.SourcePath,
@@ -40,39 +59,30 @@ internal static class Emitter
             Cpus = build.Cpus,
             GeneratorVersion = Version,
         };
-        var nics = build.StepsOf<AddNicStep>().ToList();
-        var vnics = build.Steps.Count(s => s is AddVirtualMachineStep or AddNetworkStackStep);
-        model.Summary = Xml($"{Count(nics.Count, "NIC")}, {Count(vnics, "VNIC")}, {build.Cpus} processors");
-        foreach (var row in build.Placement)
-        {
-            model.Placement.Add(new PlacementTemplateModel { Nic = Literal(row.Nic), Ring = Literal(row.Ring), Vnic = Literal(row.Vnic) });
-        }
+        int nics = 0, vnics = 0;
         foreach (var step in build.Steps)
         {
             switch (step)
             {
-                case AddNicStep nic:
-                    model.Members.Add(new MemberTemplateModel { Type = $"{Runtime}.Virtualization.HostNic", Name = nic.Member, Summary = Xml(nic.Describe() + ".") });
+                case AddNicStep:
+                    nics++;
                     break;
-                case AddVirtualMachineStep vm:
-                    model.Members.Add(new MemberTemplateModel { Type = $"{Runtime}.Virtualization.VirtualMachine", Name = vm.Vnic.Member, Summary = Xml($"VM '{vm.Vnic.Name}' on NIC '{vm.Vnic.Nic}'.") });
-                    break;
-                case AddNetworkStackStep stack:
-                    model.Members.Add(new MemberTemplateModel
-                    {
-                        Type = $"{Runtime}.Virtualization.VirtualNetworkStack", Name = stack.Vnic.Member,
-                        Summary = Xml($"{stack.Vnic.Kind} '{stack.Vnic.Name}' on NIC '{stack.Vnic.Nic}': its virtual network stack (and, through it, its VNIC)."),
-                    });
+                case AddVirtualMachineStep or AddNetworkStackStep:
+                    vnics++;
                     break;
                 case LoadLookupStep lookup:
-                    model.Lookups.Add(Lookup(lookup));
+                    model.Lookups.Add(Lookup(lookup, blocks));
                     break;
             }
         }
-        model.LargeHost = model.Members.Count > LargeHostMembers;
-        // The constructor body is most of a large host's text (2.5 MB at 1,000 VNICs): it is
-        // written once, straight into the output, where the template leaves its place.
-        model.ConstructorBody = BodyMarker;
+        model.Summary = Xml($"{Count(nics, "NIC")}, {Count(vnics, "VNIC")}, {build.Cpus} processors");
+        model.LargeHost = nics + vnics > LargeHostMembers;
+        model.PlacementRows = Block(blocks, output => Placement(output, build.Placement));
+        model.MemberDeclarations = Block(blocks, output => Members(output, build.Steps));
+        model.ConstructorBody = Block(blocks, output =>
+        {
+            foreach (var step in build.Steps) Statement(output, step);
+        });
 
         // No loop or string limits: a host may have thousands of VNICs and classifier rules.
         var context = new TemplateContext { LoopLimit = 0, LimitToString = 0, MemberRenamer = member => member.Name };
@@ -80,128 +90,265 @@ internal static class Emitter
         Scriban.Runtime.ScriptObjectExtensions.Import(globals, model, null, member => member.Name);
         context.PushGlobal(globals);
         var rendered = HostTemplate.Render(context).Replace("\r\n", "\n");
-        var at = rendered.IndexOf(BodyMarker, StringComparison.Ordinal);
-        var output = new StringBuilder(rendered.Length + build.Steps.Count * 280);
-        output.Append(rendered, 0, at);
-        foreach (var step in build.Steps) Statement(output, step);
-        if (output.Length > at && output[output.Length - 1] == '\n') output.Length--;
-        output.Append(rendered, at + BodyMarker.Length, rendered.Length - at - BodyMarker.Length);
-        return output.ToString();
+        return Splice(rendered, blocks);
     }
 
-    private const string BodyMarker = "/*NicBypass: constructor body*/";
+    // Block i's marker, alone on its line in the template.
+    private const string MarkerStart = "/*NicBypass:block ";
+    private const string MarkerEnd = "*/";
 
-    // A statement of the constructor body, twelve spaces in.
-    private static void Line(StringBuilder body, string text) => body.Append(' ', 12).Append(text).Append('\n');
+    private static string Block(List<Action<StringBuilder>> blocks, Action<StringBuilder> write)
+    {
+        blocks.Add(write);
+        return MarkerStart + (blocks.Count - 1).ToString(CultureInfo.InvariantCulture) + MarkerEnd;
+    }
+
+    // The rendered template with each marker's line replaced by the lines its block writes (each
+    // ending in a newline; none at all for an empty block). The output is built once, in the
+    // builder's own small chunks (no capacity given: one 2 MB buffer would be a large object).
+    private static StringBuilder Splice(string rendered, List<Action<StringBuilder>> blocks)
+    {
+        var output = new StringBuilder();
+        var from = 0;
+        while (true)
+        {
+            var at = rendered.IndexOf(MarkerStart, from, StringComparison.Ordinal);
+            if (at < 0) break;
+            var digits = at + MarkerStart.Length;
+            var end = rendered.IndexOf(MarkerEnd, digits, StringComparison.Ordinal);
+            var index = int.Parse(rendered.Substring(digits, end - digits), NumberStyles.None, CultureInfo.InvariantCulture);
+            output.Append(rendered, from, at - from);
+            blocks[index](output);
+            from = end + MarkerEnd.Length;
+            if (from < rendered.Length && rendered[from] == '\n') from++;
+        }
+        output.Append(rendered, from, rendered.Length - from);
+        return output;
+    }
+
+    // ("nic", "ring", "vnic"), per placement row.
+    private static void Placement(StringBuilder output, IEnumerable<PlacementRow> rows)
+    {
+        foreach (var row in rows)
+        {
+            output.Append(' ', 12).Append('(');
+            Literal(output, row.Nic).Append(", ");
+            Literal(output, row.Ring).Append(", ");
+            Literal(output, row.Vnic).Append("),\n");
+        }
+    }
+
+    // A typed property per NIC, VM, container and service, each after a blank line with its summary.
+    private static void Members(StringBuilder output, IEnumerable<HostBuildStep> steps)
+    {
+        foreach (var step in steps)
+        {
+            switch (step)
+            {
+                case AddNicStep nic:
+                    Member(output, nic.Describe() + ".", "Virtualization.HostNic", nic.Member);
+                    break;
+                case AddVirtualMachineStep vm:
+                    Member(output, $"VM '{vm.Vnic.Name}' on NIC '{vm.Vnic.Nic}'.", "Virtualization.VirtualMachine", vm.Vnic.Member);
+                    break;
+                case AddNetworkStackStep stack:
+                    Member(output, $"{stack.Vnic.Kind} '{stack.Vnic.Name}' on NIC '{stack.Vnic.Nic}': its virtual network stack (and, through it, its VNIC).",
+                        "Virtualization.VirtualNetworkStack", stack.Vnic.Member);
+                    break;
+            }
+        }
+    }
+
+    private static void Member(StringBuilder output, string summary, string type, string name)
+    {
+        output.Append('\n').Append(' ', 8).Append("/// <summary>").Append(Xml(summary)).Append("</summary>\n");
+        output.Append(' ', 8).Append("public ").Append(Runtime).Append('.').Append(type).Append(' ').Append(name).Append(" { get; }\n");
+    }
+
+    // A statement of the constructor body, twelve spaces in: the start of its line.
+    private static StringBuilder Indent(StringBuilder body) => body.Append(' ', 12);
 
     // A multi-line statement's description, after a blank line, on a line of its own.
     private static void Comment(StringBuilder body, HostBuildStep step) => body.Append('\n').Append(' ', 12).Append("// ").Append(step.Describe()).Append('\n');
 
+    // A one-line statement's end: its description as a trailing comment.
+    private static void EndLine(StringBuilder body, HostBuildStep step) => body.Append("); // ").Append(step.Describe()).Append('\n');
+
     // One build step → one statement calling the HostBuilder method of the same name. Multi-line
     // statements get their description on a line of its own; one-line statements (most of a
-    // large host) at the end of the line.
-    private static void Statement(StringBuilder lines, HostBuildStep step)
+    // large host) at the end of the line. Written piece by piece: at 1,000 VNICs these are most
+    // of the output.
+    private static void Statement(StringBuilder body, HostBuildStep step)
     {
         switch (step)
         {
             case AddNicStep nic:
-                Comment(lines, step);
-                Line(lines, $"{nic.Member} = build.AddNic({Literal(nic.Nic)}, {Literal(nic.Model)}, new {Runtime}.Devices.SimNicSettings(");
-                Line(lines, $"    RxRings: {Number(nic.RxRings)}, TxRings: {Number(nic.TxRings)}, RingSize: {Number(nic.RingSize)}, Mtu: {Number(nic.Mtu)}, MsiVectors: {Number(nic.Msi)}, LinkSpeedBitsPerSecond: {Number(nic.Speed)}L" +
-                    (nic.InterruptModerationMicroseconds > 0 ? $", InterruptModerationMicroseconds: {Number(nic.InterruptModerationMicroseconds)}));"
-                     : nic.InterruptModerationMicroseconds < 0 ? $", InterruptModerationMicroseconds: {Runtime}.Devices.SimNicSettings.AdaptiveModeration));" : "));"));
+                Comment(body, step);
+                Indent(body).Append(nic.Member).Append(" = build.AddNic(");
+                Literal(body, nic.Nic).Append(", ");
+                Literal(body, nic.Model).Append(", new ").Append(Runtime).Append(".Devices.SimNicSettings(\n");
+                Indent(body).Append("    RxRings: ").Num(nic.RxRings).Append(", TxRings: ").Num(nic.TxRings).Append(", RingSize: ").Num(nic.RingSize)
+                    .Append(", Mtu: ").Num(nic.Mtu).Append(", MsiVectors: ").Num(nic.Msi).Append(", LinkSpeedBitsPerSecond: ").Num(nic.Speed).Append('L');
+                if (nic.InterruptModerationMicroseconds > 0) body.Append(", InterruptModerationMicroseconds: ").Num(nic.InterruptModerationMicroseconds);
+                else if (nic.InterruptModerationMicroseconds < 0) body.Append(", InterruptModerationMicroseconds: ").Append(Runtime).Append(".Devices.SimNicSettings.AdaptiveModeration");
+                body.Append("));\n");
                 break;
             case AddVirtualMachineStep vm:
-                Comment(lines, step);
-                Line(lines, $"{vm.Vnic.Member} = build.AddVirtualMachine(");
-                AddSettings(lines, vm.Vnic, ",");
-                Line(lines, $"    {Runtime}.Packets.PacketTransform.{vm.Transform});");
+                Comment(body, step);
+                Indent(body).Append(vm.Vnic.Member).Append(" = build.AddVirtualMachine(\n");
+                AddSettings(body, vm.Vnic);
+                Indent(body).Append("    ").Append(Runtime).Append(".Packets.PacketTransform.").Append(vm.Transform).Append(");\n");
                 break;
             case AddNetworkStackStep stack:
-                Comment(lines, step);
-                var protocols = stack.Protocols.Count == 0
-                    ? $"{Runtime}.Stacks.StackProtocols.None"
-                    : string.Join(" | ", stack.Protocols.Select(p => $"{Runtime}.Stacks.StackProtocols.{p}"));
-                var ports = stack.Ports.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", stack.Ports.Select(Number))} }}";
-                Line(lines, $"{stack.Vnic.Member} = build.AddNetworkStack(");
-                Line(lines, $"    {Runtime}.Virtualization.VnicRole.{stack.Role},");
-                AddSettings(lines, stack.Vnic, ",");
-                Line(lines, $"    new {Runtime}.Stacks.StackSettings(Protocols: {protocols}, Ports: {ports}));");
+                Comment(body, step);
+                Indent(body).Append(stack.Vnic.Member).Append(" = build.AddNetworkStack(\n");
+                Indent(body).Append("    ").Append(Runtime).Append(".Virtualization.VnicRole.").Append(stack.Role).Append(",\n");
+                AddSettings(body, stack.Vnic);
+                Indent(body).Append("    new ").Append(Runtime).Append(".Stacks.StackSettings(Protocols: ");
+                Flags(body, stack.Protocols, ".Stacks.StackProtocols.", "None").Append(", Ports: ");
+                if (stack.Ports.Count == 0) body.Append("global::System.Array.Empty<int>()");
+                else Numbers(body.Append("new int[] { "), stack.Ports).Append(" }");
+                body.Append("));\n");
                 break;
             case CheckHardwareStep check:
-                Comment(lines, step);
-                var fields = check.Fields.Count == 0
-                    ? $"{Runtime}.Classification.ClassifierMatch.None"
-                    : string.Join(" | ", check.Fields.Select(f => $"{Runtime}.Classification.ClassifierMatch.{f}"));
-                Line(lines, $"build.CheckHardware({Literal(check.Nic)}, receiveRings: {Number(check.ReceiveRings)}, transmitRings: {Number(check.TransmitRings)}, classifierEntries: {Number(check.ClassifierEntries)},");
-                Line(lines, $"    fields: {fields});");
+                Comment(body, step);
+                Indent(body).Append("build.CheckHardware(");
+                Literal(body, check.Nic).Append(", receiveRings: ").Num(check.ReceiveRings).Append(", transmitRings: ").Num(check.TransmitRings)
+                    .Append(", classifierEntries: ").Num(check.ClassifierEntries).Append(",\n");
+                Flags(Indent(body).Append("    fields: "), check.Fields, ".Classification.ClassifierMatch.", "None").Append(");\n");
                 break;
             case BindHardwareRingStep bind:
-                Line(lines, $"build.BindHardwareRing({Literal(bind.Nic)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
+                Literal(Indent(body).Append("build.BindHardwareRing("), bind.Nic).Append(", ring: ").Num(bind.Ring).Append(", vnic: ");
+                EndLine(Literal(body, bind.Vnic), step);
                 break;
             case BindSoftwareRingStep bind:
-                Comment(lines, step);
-                Line(lines, $"build.BindSoftwareRing({Literal(bind.Nic)}, parent: {Optional(bind.Parent)}, ring: {Number(bind.Ring)}, id: {Literal(bind.Id)}, rings: {Number(bind.Rings)});");
+                Comment(body, step);
+                Literal(Indent(body).Append("build.BindSoftwareRing("), bind.Nic).Append(", parent: ");
+                Optional(body, bind.Parent).Append(", ring: ").Num(bind.Ring).Append(", id: ");
+                Literal(body, bind.Id).Append(", rings: ").Num(bind.Rings).Append(");\n");
                 break;
             case BindSoftwareReceiveRingStep bind:
-                Line(lines, $"build.BindSoftwareReceiveRing({Literal(bind.Nic)}, softwareRing: {Literal(bind.SoftwareRing)}, ring: {Number(bind.Ring)}, vnic: {Literal(bind.Vnic)}); // {bind.Describe()}");
+                Literal(Indent(body).Append("build.BindSoftwareReceiveRing("), bind.Nic).Append(", softwareRing: ");
+                Literal(body, bind.SoftwareRing).Append(", ring: ").Num(bind.Ring).Append(", vnic: ");
+                EndLine(Literal(body, bind.Vnic), step);
                 break;
             case ProgramClassifierStep program:
-                var ips = program.Ips.Count == 0 ? "null" : Addresses(program.Ips);
-                var programPorts = program.Ports.Count == 0 ? "null" : $"new int[] {{ {string.Join(", ", program.Ports.Select(Number))} }}";
-                var programProtocols = program.Protocols.Count == 0 ? "" : ", protocols: " + string.Join(" | ", program.Protocols.Select(p => $"{Runtime}.Stacks.StackProtocols.{p}"));
-                Line(lines, $"build.Program({Literal(program.Nic)}, softwareRing: {Optional(program.SoftwareRing)}, mac: {Mac(program.Mac)}, vlan: {Number(program.Vlan)}, ring: {Number(program.Ring)}, " +
-                          $"vnic: {Literal(program.Vnic)}, ips: {ips}, ports: {programPorts}{programProtocols}); // {program.Describe()}");
+                Literal(Indent(body).Append("build.Program("), program.Nic).Append(", softwareRing: ");
+                Optional(body, program.SoftwareRing).Append(", mac: ").Mac(program.Mac).Append(", vlan: ").Num(program.Vlan).Append(", ring: ").Num(program.Ring).Append(", vnic: ");
+                Literal(body, program.Vnic).Append(", ips: ");
+                if (program.Ips.Count == 0) body.Append("null");
+                else Addresses(body, program.Ips);
+                body.Append(", ports: ");
+                if (program.Ports.Count == 0) body.Append("null");
+                else Numbers(body.Append("new int[] { "), program.Ports).Append(" }");
+                if (program.Protocols.Count > 0) Flags(body.Append(", protocols: "), program.Protocols, ".Stacks.StackProtocols.", "None");
+                EndLine(body, step);
                 break;
             case AddFlowStep flow:
-                Line(lines, $"build.AddFlow({Literal(flow.Vnic)}, new {Runtime}.Classification.FlowSettings({Literal(flow.Name)}, {Runtime}.Stacks.StackProtocols.{flow.Transport}, " +
-                            $"LocalPort: {Optional(flow.LocalPort)}, RemoteIp: {(flow.RemoteIp is { } remote ? $"build.Addresses({Literal(remote)})[0]" : "null")}, RemotePrefixLength: {Number(flow.RemotePrefixLength)}, " +
-                            $"RemotePort: {Optional(flow.RemotePort)}, Bandwidth: {(flow.Bandwidth is { } b ? Number(b) + "L" : "null")}, Priority: {Literal(flow.Priority)})); // {flow.Describe()}");
+                Literal(Indent(body).Append("build.AddFlow("), flow.Vnic).Append(", new ").Append(Runtime).Append(".Classification.FlowSettings(");
+                Literal(body, flow.Name).Append(", ").Append(Runtime).Append(".Stacks.StackProtocols.").Append(flow.Transport).Append(", LocalPort: ");
+                Optional(body, flow.LocalPort).Append(", RemoteIp: ");
+                if (flow.RemoteIp is { } remote) Literal(body.Append("build.Addresses("), remote).Append(")[0]");
+                else body.Append("null");
+                body.Append(", RemotePrefixLength: ").Num(flow.RemotePrefixLength).Append(", RemotePort: ");
+                Optional(body, flow.RemotePort).Append(", Bandwidth: ");
+                if (flow.Bandwidth is { } bandwidth) body.Num((long)bandwidth).Append('L');
+                else body.Append("null");
+                Literal(body.Append(", Priority: "), flow.Priority).Append(')');
+                EndLine(body, step);
                 break;
             case ClassifyInSoftwareStep fallback:
-                Line(lines, $"build.ClassifyInSoftware({Literal(fallback.Nic)}, ring: {Number(fallback.Ring)}); // {fallback.Describe()}");
+                Literal(Indent(body).Append("build.ClassifyInSoftware("), fallback.Nic).Append(", ring: ").Num(fallback.Ring);
+                EndLine(body, step);
                 break;
             case LoadLookupStep lookup:
-                Comment(lines, step);
-                Line(lines, $"build.LoadLookup({Literal(lookup.Nic)}, softwareRing: {Optional(lookup.SoftwareRing)}, new {lookup.Name}());");
+                Comment(body, step);
+                Literal(Indent(body).Append("build.LoadLookup("), lookup.Nic).Append(", softwareRing: ");
+                Optional(body, lookup.SoftwareRing).Append(", new ").Append(lookup.Name).Append("());\n");
                 break;
             case PollStep poll:
-                Line(lines, $"build.Poll({Literal(poll.Vnic)}); // {poll.Describe()}");
+                Literal(Indent(body).Append("build.Poll("), poll.Vnic);
+                EndLine(body, step);
                 break;
             case StartStep:
-                Comment(lines, step);
-                Line(lines, "build.Start();");
+                Comment(body, step);
+                Indent(body).Append("build.Start();\n");
                 break;
             default:
                 throw new InvalidOperationException($"the emitter does not know the build step {step.GetType().Name}");
         }
     }
 
-    private static void AddSettings(StringBuilder lines, VnicBuild vnic, string end)
+    // The VnicSettings argument, three lines, ending in a comma.
+    private static void AddSettings(StringBuilder body, VnicBuild vnic)
     {
-        Line(lines, $"    new {Runtime}.Virtualization.VnicSettings(Name: {Literal(vnic.Name)}, Nic: {Literal(vnic.Nic)}, Vlan: {Number(vnic.Vlan)}, Cpu: {Optional(vnic.Cpu)},");
-        Line(lines, $"        Macs: new ulong[] {{ {string.Join(", ", vnic.Macs.Select(Mac))} }}, Ips: {(vnic.Ips.Count == 0 ? "null" : Addresses(vnic.Ips))},");
-        Line(lines, $"        Bandwidth: {Optional(vnic.Bandwidth)}, OutboundBandwidth: {Optional(vnic.OutboundBandwidth)}{(vnic.Cpus > 1 ? $", Cpus: {Number(vnic.Cpus)}" : "")}" +
-                    $"{(vnic.Multicast.Count > 0 ? ", Multicast: " + Addresses(vnic.Multicast) : "")}" +
-                    $"{(vnic.HasSubnets ? $", PrefixLengths: new[] {{ {string.Join(", ", vnic.PrefixLengths.Select(Number))} }}" : "")}" +
-                    $"{(vnic.Gateways.Count > 0 ? ", Gateways: " + Addresses(vnic.Gateways) : "")}){end}");
+        Indent(body).Append("    new ").Append(Runtime).Append(".Virtualization.VnicSettings(Name: ");
+        Literal(body, vnic.Name).Append(", Nic: ");
+        Literal(body, vnic.Nic).Append(", Vlan: ").Num(vnic.Vlan).Append(", Cpu: ");
+        Optional(body, vnic.Cpu).Append(",\n");
+        Indent(body).Append("        Macs: new ulong[] { ");
+        for (var i = 0; i < vnic.Macs.Count; i++)
+        {
+            if (i > 0) body.Append(", ");
+            body.Mac(vnic.Macs[i]);
+        }
+        body.Append(" }, Ips: ");
+        if (vnic.Ips.Count == 0) body.Append("null");
+        else Addresses(body, vnic.Ips);
+        body.Append(",\n");
+        Indent(body).Append("        Bandwidth: ");
+        Optional(body, vnic.Bandwidth).Append(", OutboundBandwidth: ");
+        Optional(body, vnic.OutboundBandwidth);
+        if (vnic.Cpus > 1) body.Append(", Cpus: ").Num(vnic.Cpus);
+        if (vnic.Multicast.Count > 0) Addresses(body.Append(", Multicast: "), vnic.Multicast);
+        if (vnic.HasSubnets) Numbers(body.Append(", PrefixLengths: new[] { "), vnic.PrefixLengths).Append(" }");
+        if (vnic.Gateways.Count > 0) Addresses(body.Append(", Gateways: "), vnic.Gateways);
+        body.Append("),\n");
     }
 
-    private static string Addresses(IEnumerable<string> ips) =>
-        $"build.Addresses({string.Join(", ", ips.Select(Literal))})";
+    // build.Addresses("a", "b")
+    private static StringBuilder Addresses(StringBuilder body, IReadOnlyList<string> ips)
+    {
+        body.Append("build.Addresses(");
+        for (var i = 0; i < ips.Count; i++)
+        {
+            if (i > 0) body.Append(", ");
+            Literal(body, ips[i]);
+        }
+        return body.Append(')');
+    }
+
+    // A | B | C of a flags enum's members, or its empty member.
+    private static StringBuilder Flags(StringBuilder body, IReadOnlyList<string> names, string type, string none)
+    {
+        if (names.Count == 0) return body.Append(Runtime).Append(type).Append(none);
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (i > 0) body.Append(" | ");
+            body.Append(Runtime).Append(type).Append(names[i]);
+        }
+        return body;
+    }
+
+    private static StringBuilder Numbers(StringBuilder body, IReadOnlyList<int> numbers)
+    {
+        for (var i = 0; i < numbers.Count; i++)
+        {
+            if (i > 0) body.Append(", ");
+            body.Num(numbers[i]);
+        }
+        return body;
+    }
 
     // The specialised lookup: rule i of the classifier is returned for MAC i.
-    private static LookupTemplateModel Lookup(LoadLookupStep step)
+    private static LookupTemplateModel Lookup(LoadLookupStep step, List<Action<StringBuilder>> blocks)
     {
         var summary = step.SoftwareRing is null
             ? $"NIC '{step.Nic}' hardware classifier: destination MAC → rule, then the rule's field checks."
             : $"NIC '{step.Nic}' software ring {step.SoftwareRing} classifier: destination MAC → rule, then the rule's field checks.";
         var lookup = new LookupTemplateModel { Name = step.Name, Summary = Xml(summary), Count = step.Macs.Count };
         lookup.Checked = step.Checks.Any(c => !c.IsEmpty);
-        if (lookup.Checked)
-        {
-            for (var i = 0; i < step.Checks.Count; i++) lookup.CheckLines.Add(Check(step.Checks[i], FormatMac(step.Macs[i])));
-        }
+        if (lookup.Checked) lookup.CheckRows = Block(blocks, output => Checks(output, step));
         if (step.Macs.Count <= StraightLineLimit)
         {
             for (var i = 0; i < step.Macs.Count; i++) lookup.Entries.Add(new LookupEntryTemplateModel { Mac = Mac(step.Macs[i]), Index = i });
@@ -214,83 +361,104 @@ internal static class Emitter
         lookup.Size = table.Keys.Length;
         lookup.Shift = table.Shift;
         lookup.Mask = table.Keys.Length - 1;
-        lookup.KeyLines.AddRange(Chunk(table.Keys.Select(k => k == 0 ? "0UL" : Hex(k)), 4));
-        lookup.ValueLines.AddRange(Chunk(table.Values.Select(v => v.ToString(CultureInfo.InvariantCulture)), 16));
+        lookup.KeyRows = Block(blocks, output => Rows(output, table.Keys.Length, 4, (line, i) => line.Append(table.Keys[i] == 0 ? "0UL" : Hex(table.Keys[i]))));
+        lookup.ValueRows = Block(blocks, output => Rows(output, table.Values.Length, 16, (line, i) => line.Num(table.Values[i])));
         return lookup;
     }
 
-    // new(options, vlan, ipv4, portLanes), // 02:00:00:00:00:01: vlan 10, 10.0.0.1, ports 80 443
-    private static string Check(LookupCheck check, string mac)
+    // `count` items, `perLine` to a line, sixteen spaces in, each followed by a comma.
+    private static void Rows(StringBuilder output, int count, int perLine, Action<StringBuilder, int> item)
     {
-        // The option names are constants of the generated class (Vlan, Ipv4, Ports, Tcp, Udp, Overflow).
-        var options = check.IsEmpty ? "None" : string.Join(" | ", check.Options);
-        var ipv4 = check.Ipv4 == 0 ? "0" : "0x" + check.Ipv4.ToString("X8", CultureInfo.InvariantCulture);
-        var lanes = check.PortLanes == 0 ? "0" : "0x" + check.PortLanes.ToString("X16", CultureInfo.InvariantCulture);
-        return $"new({options}, {Number(check.Vlan)}, {ipv4}, {lanes}), // {mac}{(check.Summary.Length > 0 ? ": " + check.Summary : "")}";
-    }
-
-    private static string FormatMac(ulong value) =>
-        string.Join(":", Enumerable.Range(0, 6).Select(i => ((value >> (8 * (5 - i))) & 0xFF).ToString("x2", CultureInfo.InvariantCulture)));
-
-    private static List<string> Chunk(IEnumerable<string> items, int perLine)
-    {
-        var lines = new List<string>();
-        var line = new List<string>();
-        foreach (var item in items)
+        for (var i = 0; i < count; i++)
         {
-            line.Add(item);
-            if (line.Count == perLine)
-            {
-                lines.Add(string.Join(", ", line) + ",");
-                line.Clear();
-            }
+            if (i % perLine == 0) output.Append(' ', 16);
+            item(output, i);
+            output.Append(i % perLine == perLine - 1 || i == count - 1 ? ",\n" : ", ");
         }
-        if (line.Count > 0) lines.Add(string.Join(", ", line) + ",");
-        return lines;
     }
+
+    // new(options, vlan, ipv4, portLanes), // 02:00:00:00:00:01: vlan 10, 10.0.0.1, ports 80 443
+    private static void Checks(StringBuilder output, LoadLookupStep step)
+    {
+        for (var rule = 0; rule < step.Checks.Count; rule++)
+        {
+            var check = step.Checks[rule];
+            // The option names are constants of the generated class (Vlan, Ipv4, Ports, Tcp, Udp, Overflow).
+            output.Append(' ', 16).Append("new(");
+            if (check.IsEmpty) output.Append("None");
+            for (var i = 0; i < check.Options.Count; i++)
+            {
+                if (i > 0) output.Append(" | ");
+                output.Append(check.Options[i]);
+            }
+            output.Append(", ").Num(check.Vlan).Append(", ");
+            if (check.Ipv4 == 0) output.Append('0');
+            else output.Append("0x").Append(check.Ipv4.ToString("X8", CultureInfo.InvariantCulture));
+            output.Append(", ");
+            if (check.PortLanes == 0) output.Append('0');
+            else output.Append("0x").Append(check.PortLanes.ToString("X16", CultureInfo.InvariantCulture));
+            output.Append("), // ");
+            var mac = step.Macs[rule];
+            for (var b = 5; b >= 0; b--)
+            {
+                var octet = (int)(mac >> (8 * b)) & 0xFF;
+                output.Append(HexDigits[octet >> 4]).Append(HexDigits[octet & 0xF]);
+                if (b > 0) output.Append(':');
+            }
+            if (check.Summary.Length > 0) output.Append(": ").Append(check.Summary);
+            output.Append('\n');
+        }
+    }
+
+    private const string HexDigits = "0123456789abcdef";
 
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 
     // A MAC as a 12-digit constant, so it reads like the address it is.
-    private static string Mac(ulong value) => "0x" + value.ToString("X12", CultureInfo.InvariantCulture) + "UL";
+    internal static string Mac(ulong value) => "0x" + value.ToString("X12", CultureInfo.InvariantCulture) + "UL";
+
+    private static StringBuilder Mac(this StringBuilder body, ulong value) =>
+        body.Append("0x").Append(value.ToString("X12", CultureInfo.InvariantCulture)).Append("UL");
 
     private static string Hex(ulong value) => "0x" + value.ToString("X", CultureInfo.InvariantCulture) + "UL";
 
     // Digit separators past four digits: 10_000_000_000, 1500.
-    private static string Number(long value)
+    private static StringBuilder Num(this StringBuilder body, long value)
     {
+        if (value > -10_000 && value < 10_000) return body.Append(value.ToString(CultureInfo.InvariantCulture));
         var text = value.ToString(CultureInfo.InvariantCulture);
-        if (Math.Abs(value) < 10_000) return text;
-        var builder = new StringBuilder();
-        var digits = value < 0 ? text.Substring(1) : text;
-        for (var i = 0; i < digits.Length; i++)
+        var sign = value < 0 ? 1 : 0;
+        if (sign == 1) body.Append('-');
+        var digits = text.Length - sign;
+        for (var i = 0; i < digits; i++)
         {
-            if (i > 0 && (digits.Length - i) % 3 == 0) builder.Append('_');
-            builder.Append(digits[i]);
+            if (i > 0 && (digits - i) % 3 == 0) body.Append('_');
+            body.Append(text[sign + i]);
         }
-        return (value < 0 ? "-" : "") + builder;
+        return body;
     }
 
-    private static string Number(ulong value) => Number((long)value);
+    private static StringBuilder Num(this StringBuilder body, int value) => body.Num((long)value);
 
-    private static string Number(int value) => Number((long)value);
+    private static StringBuilder Num(this StringBuilder body, ulong value) => body.Num((long)value);
 
-    private static string Optional(int? value) => value is { } v ? Number(v) : "null";
+    private static StringBuilder Optional(StringBuilder body, int? value) => value is { } v ? body.Num(v) : body.Append("null");
 
-    private static string Optional(ulong? value) => value is { } v ? Number(v) + "L" : "null";
+    private static StringBuilder Optional(StringBuilder body, ulong? value) => value is { } v ? body.Num((long)v).Append('L') : body.Append("null");
 
-    private static string Optional(string? value) => value is null ? "null" : Literal(value);
+    private static StringBuilder Optional(StringBuilder body, string? value) => value is null ? body.Append("null") : Literal(body, value);
 
-    private static string Literal(string text)
+    // A C# string literal ("..." with quotes and backslashes escaped).
+    private static StringBuilder Literal(StringBuilder body, string text)
     {
-        if (text.IndexOf('"') < 0 && text.IndexOf('\\') < 0) return "\"" + text + "\"";
-        var builder = new StringBuilder("\"");
+        body.Append('"');
+        if (text.IndexOf('"') < 0 && text.IndexOf('\\') < 0) return body.Append(text).Append('"');
         foreach (var c in text)
         {
-            if (c is '"' or '\\') builder.Append('\\');
-            builder.Append(c);
+            if (c is '"' or '\\') body.Append('\\');
+            body.Append(c);
         }
-        return builder.Append('"').ToString();
+        return body.Append('"');
     }
 
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

@@ -48,10 +48,10 @@ public sealed partial class NicDslGenerator : IIncrementalGenerator
 
     private static void Emit(SourceProductionContext context, HostEmitModel host)
     {
-        string source;
+        Microsoft.CodeAnalysis.Text.SourceText source;
         try
         {
-            source = Emitter.Emit(host);
+            source = Emitter.EmitText(host);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

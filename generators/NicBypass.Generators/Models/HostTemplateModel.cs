@@ -11,10 +11,17 @@ internal sealed class HostTemplateModel
     public int Cpus { get; set; }
     public string GeneratorVersion { get; set; } = "";
     public bool LargeHost { get; set; }
-    public List<PlacementTemplateModel> Placement { get; } = new();
-    public List<MemberTemplateModel> Members { get; } = new();
 
-    /// <summary>The steps laid out as the constructor's statements (assembled in C#: a host may have thousands, and a template loop per line is what made emitting slow).</summary>
+    // The parts that grow with the host are markers the emitter replaces with lines it writes
+    // itself (a host may have thousands, and a template loop per line is what made emitting slow).
+
+    /// <summary>The placement table's rows: ("nic", "ring", "vnic"),</summary>
+    public string PlacementRows { get; set; } = "";
+
+    /// <summary>A typed property per NIC, VM, container and service, each with its summary.</summary>
+    public string MemberDeclarations { get; set; } = "";
+
+    /// <summary>The build steps laid out as the constructor's statements.</summary>
     public string ConstructorBody { get; set; } = "";
     public List<LookupTemplateModel> Lookups { get; } = new();
 }

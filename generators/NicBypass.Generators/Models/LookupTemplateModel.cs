@@ -17,12 +17,14 @@ internal sealed class LookupTemplateModel
     public int Size { get; set; }
     public int Shift { get; set; }
     public int Mask { get; set; }
-    public List<string> KeyLines { get; } = new();
-    public List<string> ValueLines { get; } = new();
 
-    /// <summary>True when some rule checks a field beyond its MAC: the lookup then carries <see cref="CheckLines"/>.</summary>
+    /// <summary>The baked table's keys and values, four and sixteen to a line (a marker the emitter fills).</summary>
+    public string KeyRows { get; set; } = "";
+    public string ValueRows { get; set; } = "";
+
+    /// <summary>True when some rule checks a field beyond its MAC: the lookup then carries <see cref="CheckRows"/>.</summary>
     public bool Checked { get; set; }
 
-    /// <summary>One line per rule: its <c>FieldCheck</c> constructor and a comment naming the fields.</summary>
-    public List<string> CheckLines { get; } = new();
+    /// <summary>One line per rule: its <c>FieldCheck</c> constructor and a comment naming the fields (a marker the emitter fills).</summary>
+    public string CheckRows { get; set; } = "";
 }
