@@ -1,3 +1,19 @@
 using BenchmarkDotNet.Running;
 
+// `--loop language|generator N`: run the generator benchmark's method N times with no harness,
+// for a profiler (dotnet-trace collect -- ./NicBypass.Benchmarks --loop generator 60).
+if (args is ["--loop", var name, var count])
+{
+    var generator = new NicBypass.Benchmarks.GeneratorBenchmarks();
+    generator.Setup();
+    for (var i = 0; i < int.Parse(count); i++) _ = name == "language" ? generator.Language() : generator.Generator();
+    return;
+}
+// `--emit FILE`: write the source generated for the benchmark's 1,000-VNIC host.
+if (args is ["--emit", var file])
+{
+    var driver = NicBypass.Benchmarks.GeneratorRun.Driver("/bench/big.nicdsl", NicBypass.Benchmarks.LargeHostFile.Create(1000)).RunGenerators(NicBypass.Benchmarks.GeneratorRun.EmptyCompilation());
+    File.WriteAllText(file, driver.GetRunResult().GeneratedTrees[0].ToString());
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(NicBypass.Benchmarks.LanguageBenchmarks).Assembly).Run(args);
