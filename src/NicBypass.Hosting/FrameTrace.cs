@@ -76,7 +76,10 @@ public static class FrameTrace
                     ? after.Vnics[vnic].Received > before.Vnics[vnic].Received && after.Rings.Where(r => r.Key.Client == vnic).All(r => r.Value.Received == before.Rings[r.Key].Received)
                         ? " by the hardware classifier, before any ring" : " by the VNIC, in software"
                     : "";
-                steps.Add(new($"flow {flow.Name} on {vnic.Name}", $"selected; {(flowDelta.Delivered > 0 ? "delivered" : $"dropped ({Reasons(flowDelta)}){where}")}"));
+                var outcome = flowDelta.Delivered > 0 ? "delivered"
+                    : flowDelta.DroppedTotal == 0 ? $"waiting in the flow's own queue ({flow.Queued} there), for room behind the VNIC or for its allocation"
+                    : $"dropped ({Reasons(flowDelta)}){where}";
+                steps.Add(new($"flow {flow.Name} on {vnic.Name}", $"selected; {outcome}"));
             }
             var delta = after.Vnics[vnic] - before.Vnics[vnic];
             if (delta.Received == 0) continue;

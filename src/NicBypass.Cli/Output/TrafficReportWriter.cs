@@ -103,6 +103,7 @@ public static class TrafficReportWriter
                             json.WriteNumber("delivered", flow.Delivered);
                             json.WriteNumber("deliveredBytes", flow.DeliveredBytes);
                             WriteDrops(json, flow.Dropped);
+                            if (flow.Queued > 0) json.WriteNumber("queued", flow.Queued); // an extension: frames still in its own queue
                             json.WriteEndObject();
                         }
                         json.WriteEndArray();
@@ -179,8 +180,9 @@ public static class TrafficReportWriter
             {
                 foreach (var flow in vnic.Flows!)
                 {
-                    output.WriteLine(string.Format(culture, "  flow {0} on {1}: received {2:N0}, delivered {3:N0} ({4:N0} bytes), dropped {5}",
-                        flow.Name, vnic.Name, flow.Received, flow.Delivered, flow.DeliveredBytes, Drops(flow.Dropped)));
+                    output.WriteLine(string.Format(culture, "  flow {0} on {1}: received {2:N0}, delivered {3:N0} ({4:N0} bytes), dropped {5}{6}",
+                        flow.Name, vnic.Name, flow.Received, flow.Delivered, flow.DeliveredBytes, Drops(flow.Dropped),
+                        flow.Queued > 0 ? string.Format(culture, "; {0:N0} still queued", flow.Queued) : ""));
                 }
             }
             foreach (var vnic in nic.Vnics.Where(v => v.Guest is not null))

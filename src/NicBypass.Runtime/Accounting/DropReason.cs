@@ -32,6 +32,9 @@ public enum DropReason
 
     /// <summary>The frame belongs to a flow with <c>bandwidth 0</c>: blocked.</summary>
     Blocked,
+
+    /// <summary>A flow's own queue was full: its frames waited for room behind the VNIC faster than it drained.</summary>
+    FlowQueueFull,
 }
 
 /// <summary>Names and enumeration of <see cref="DropReason"/>.</summary>
@@ -53,6 +56,7 @@ public static class DropReasons
         DropReason.Bandwidth => "bandwidth",
         DropReason.Spoofed => "spoofed",
         DropReason.GuestRingFull => "guest-ring-full",
+        DropReason.FlowQueueFull => "flow-queue-full",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

@@ -57,8 +57,14 @@ public sealed class Flow
     /// <summary>Received (selected), delivered, delivered bytes, drops (<c>blocked</c>, <c>bandwidth</c>, and any later drop of its frames).</summary>
     public TrafficCounters Counters { get; } = new();
 
-    /// <summary>Its allocation, policed where its frames are delivered; null without one.</summary>
-    internal Virtualization.BandwidthLimiter? Policer { get; set; }
+    /// <summary>Its allocation: its frames wait in its queue until there is credit for them; null without one.</summary>
+    internal Virtualization.BandwidthLimiter? Shaper { get; set; }
+
+    /// <summary>Frames of it waiting in its own queue now (for room behind its VNIC, or for its allocation).</summary>
+    public int Queued => Queue?.Count ?? 0;
+
+    /// <summary>Its own queue, once its VNIC has it.</summary>
+    internal Virtualization.FlowQueue? Queue { get; set; }
 
     /// <summary>True when the frame (layer-2 header <paramref name="header"/>) belongs to this flow. Allocation-free.</summary>
     public bool Matches(ReadOnlySpan<byte> frame, in EthernetHeader header)

@@ -9,8 +9,9 @@ namespace NicBypass.Runtime.Classification;
 /// </summary>
 /// <param name="Transport">TCP or UDP; <see cref="StackProtocols.None"/>: any traffic (then no ports).</param>
 /// <param name="RemoteIp">With <paramref name="RemotePrefixLength"/>: the senders it selects.</param>
-/// <param name="Bandwidth">Its allocation in bits per second; 0 blocks it; null: no limit of its own.</param>
-/// <param name="Priority">low, medium or high: each batch its VNIC takes is delivered high first, then medium (and no flow), then low.</param>
+/// <param name="Bandwidth">Its allocation in bits per second (its frames wait in its queue for it); 0 blocks it; null: no limit of its own.</param>
+/// <param name="Priority">low, medium or high: the order its VNIC serves its flows' queues in (high, then medium and frames of no flow, then low).</param>
+/// <param name="QueueLength">How many frames its own queue holds while they wait for room behind the VNIC or for the allocation.</param>
 public sealed record FlowSettings(
     string Name,
     StackProtocols Transport = StackProtocols.None,
@@ -19,8 +20,12 @@ public sealed record FlowSettings(
     int RemotePrefixLength = 0,
     int? RemotePort = null,
     long? Bandwidth = null,
-    string Priority = "medium")
+    string Priority = "medium",
+    int QueueLength = FlowSettings.DefaultQueueLength)
 {
+    /// <summary>The frames a flow's queue holds unless told otherwise.</summary>
+    public const int DefaultQueueLength = 256;
+
     /// <summary><c>bandwidth 0</c>: every frame of the flow is dropped.</summary>
     public bool Blocked => Bandwidth == 0;
 

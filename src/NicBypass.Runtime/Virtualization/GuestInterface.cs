@@ -41,6 +41,9 @@ public sealed class GuestInterface
     /// <summary>The length of the last frame refused for bandwidth (what the guest waits to send).</summary>
     internal int BlockedBytes { get; private set; }
 
+    /// <summary>Free slots in the guest's receive ring: how many more frames it takes now.</summary>
+    internal int Room => Math.Max(0, VirtualMachine.Memory.Capacity - VirtualMachine.Memory.Count);
+
     /// <summary>Inbound: transform into the guest receive ring and notify the guest; false (counted by the VNIC) when the ring is full.</summary>
     internal bool Deliver(ReadOnlySpan<byte> frame)
     {

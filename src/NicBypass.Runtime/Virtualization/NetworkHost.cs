@@ -289,7 +289,7 @@ public sealed class NetworkHost
         EnsureNotStarted();
         if (_vnics.Any(v => v.Flows.Any(f => f.Name == settings.Name))) throw new ArgumentException($"a flow named '{settings.Name}' already exists");
         var flow = new Flow(settings, vnic.Name);
-        if (settings.Bandwidth is { } bandwidth && bandwidth > 0) flow.Policer = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
+        if (settings.Bandwidth is { } bandwidth && bandwidth > 0) flow.Shaper = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         vnic.AddFlow(flow);
         return flow;
     }
@@ -692,7 +692,7 @@ public sealed class NetworkHost
                 v.Latency.Count > 0
                     ? new LatencyReport(v.Latency.Percentile(0.5) / 1e3, v.Latency.Percentile(0.99) / 1e3, v.Latency.Max / 1e3)
                     : null,
-                (v.Ring?.Count ?? 0) + waiting[nic].ByVnic.GetValueOrDefault(v.Counters), // in its ring, or still above it (software rings)
+                (v.Ring?.Count ?? 0) + waiting[nic].ByVnic.GetValueOrDefault(v.Counters) + v.FlowQueued, // in its ring, still above it (software rings), or in its flows' queues
                 NetworkStackOf(v) is { } stack
                     ? new SerializationQueueReport(stack.InboundHighWater, stack.Backlogs, stack.PollingSwitches, stack.InboundQueued, stack.OutboundHighWater, stack.OutboundQueued, stack.BlockedSends)
                     : null,
@@ -700,7 +700,7 @@ public sealed class NetworkHost
                     ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyBy(now) / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
                     : null,
                 v.Flows.Count > 0
-                    ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops())).ToList()
+                    ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops(), f.Queued)).ToList()
                     : null)).ToList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
             nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated),

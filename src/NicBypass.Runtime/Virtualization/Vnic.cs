@@ -15,7 +15,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// delivers each frame and frees its buffer. Outbound frames get the VLAN tag back and go to one
 /// of the NIC's transmit rings.
 /// </summary>
-public sealed class Vnic : IReceiveRingClient
+public sealed class Vnic : IReceiveRingClient, IPollingConsumer
 {
     private readonly byte[] _transmitScratch;
     private readonly ulong[] _macs;
@@ -119,10 +119,23 @@ public sealed class Vnic : IReceiveRingClient
     /// <summary>Its flows, in declaration order: a frame belongs to the first it matches.</summary>
     public IReadOnlyList<Flow> Flows => _flows;
 
+    // Flow indices in the order their queues are served: high, medium, low (declaration order within each).
+    private int[] _serviceOrder = Array.Empty<int>();
+
+    // Guards the flow queues: the ring's batches (on whichever processor an MSI vector runs them)
+    // and this VNIC's processor serving the queues. Taken before anything delivery takes.
+    private readonly object _flowGate = new();
+
+    // Frames in all its flow queues (read without the gate, to skip an idle poll).
+    private int _flowWaiting;
+
     internal void AddFlow(Flow flow)
     {
+        flow.Queue = new FlowQueue(flow.Settings.QueueLength);
         _flows = _flows.Append(flow).ToArray();
-        _prioritized = _flows.Any(f => RankOf(f) != 1);
+        _serviceOrder = Enumerable.Range(0, _flows.Length).OrderBy(i => RankOf(_flows[i])).ToArray();
+        // Waiting frames are served again by this VNIC's processor, as one of its pollers.
+        if (_flows.Length == 1) Processor.AddPoller(this);
     }
 
     // The rule a classifier was programmed with for this VNIC, and the fields that classifier matches.
@@ -143,70 +156,40 @@ public sealed class Vnic : IReceiveRingClient
 
     internal void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
     {
-        if (_prioritized && batch.Length <= MaxRankedBatch) ReceiveRanked(batch);
-        else Deliver(batch, batch, default, ranked: false);
+        if (_flows.Length > 0) ReceiveIntoFlows(batch);
+        else Deliver(batch, flow: null, check: SoftwareCheck);
     }
 
-    // With flows of more than one priority, the batch is delivered high first, then medium (and
-    // frames of no flow), then low: a busy or full consumer (a full guest ring) meets the
-    // low-priority frames last. The frames are matched first and put in that order (out of the
-    // common path, which then carries no stack buffers).
-    private void ReceiveRanked(ReadOnlySpan<PacketDescriptor> batch)
-    {
-        Span<PacketDescriptor> ordered = stackalloc PacketDescriptor[batch.Length];
-        Span<short> flowOf = stackalloc short[batch.Length];
-        var count = Rank(batch, Nic.Device.Pool, SoftwareCheck, _flows, ordered, flowOf);
-        Deliver(batch, ordered.Slice(0, count), flowOf, ranked: true);
-    }
-
-    // Delivers `source` (the batch, or its ranked order with each frame's flow in `flowOf`), then
-    // settles counters, costs and every buffer of `batch`.
-    private void Deliver(ReadOnlySpan<PacketDescriptor> batch, ReadOnlySpan<PacketDescriptor> source, ReadOnlySpan<short> flowOf, bool ranked)
+    // Delivers `batch` (frames of `flow`, or of no flow) to the VM or stack, checking each frame
+    // with `check` first (the fields the classifier could not match) when given; then settles
+    // counters, costs and every buffer of the batch.
+    private void Deliver(ReadOnlySpan<PacketDescriptor> batch, Flow? flow, DestinationFilter? check)
     {
         var pool = Nic.Device.Pool;
         var guest = _interface;
         var consumer = _consumer;
         var tap = Tap;
-        var check = SoftwareCheck;
-        var flows = _flows;
         var policer = Policer;
         var now = policer?.Timestamp ?? 0; // the clock is read once per batch
         var running = Processor.Running ?? Processor; // whoever runs it: an MSI vector may be shared
         var arrived = pool.ArrivedAt;
-        var takenAt = running.Now; // latency: from the frame's last bit on the wire to the processor taking its batch
+        var takenAt = running.Now; // latency: from the frame's last bit on the wire to its delivery
         long bytes = 0;
         var delivered = 0;
         consumer?.BeginBatch(running);
         try
         {
-        for (var i = 0; i < source.Length; i++)
+        for (var i = 0; i < batch.Length; i++)
         {
-            var descriptor = source[i];
+            var descriptor = batch[i];
             var frame = pool.Frame(descriptor);
-            Flow? flow = null;
-            // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
-            var tagged = IsTagged(frame);
-            if (ranked)
+            if (check is not null && !check.Accepts(frame))
             {
-                if (flowOf[i] >= 0) flow = flows[flowOf[i]];
-            }
-            else
-            {
-                if (check is not null && !check.Accepts(frame))
-                {
-                    Counters.Drop(Accounting.DropReason.NoMatch);
-                    continue;
-                }
-                if (flows.Length > 0)
-                {
-                    EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
-                    flow = FlowOf(flows, frame, header);
-                }
-            }
-            if (flow is not null && !AdmitToFlow(flow, tagged ? frame.Length - EthernetHeader.TagLength : frame.Length))
-            {
+                Counters.Drop(Accounting.DropReason.NoMatch);
                 continue;
             }
+            // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
+            var tagged = IsTagged(frame);
             if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
@@ -235,11 +218,6 @@ public sealed class Vnic : IReceiveRingClient
             tap?.Invoke(this, frame);
             bytes += frame.Length;
             delivered++;
-            if (flow is not null)
-            {
-                flow.Counters.Delivered++;
-                flow.Counters.DeliveredBytes += frame.Length;
-            }
             if (arrived is not null) Latency.Record(takenAt - arrived[descriptor.Slot]);
         }
         }
@@ -252,15 +230,175 @@ public sealed class Vnic : IReceiveRingClient
         running.ChargeFrames(delivered, bytes);
         Counters.Delivered += delivered;
         Counters.DeliveredBytes += bytes;
+        if (flow is not null)
+        {
+            flow.Counters.Delivered += delivered;
+            flow.Counters.DeliveredBytes += bytes;
+        }
         pool.Return(batch);
     }
 
-    // The first of its flows the frame matches, or null.
-    private static Flow? FlowOf(Flow[] flows, ReadOnlySpan<byte> frame, in EthernetHeader header)
+    // A VNIC with flows: each frame of a flow joins its flow's own queue (a blocked flow's are
+    // dropped, a full queue drops the newest); then the queues are served, high-priority flows
+    // first, then this batch's frames of no flow with the medium flows, then the low ones — while
+    // what is behind the VNIC has room and each flow has credit. What stays waits for the VNIC's
+    // processor to serve it again (<see cref="IPollingConsumer.Poll"/>).
+    private void ReceiveIntoFlows(ReadOnlySpan<PacketDescriptor> batch)
     {
-        var index = IndexOfFlow(flows, frame, header);
-        return index >= 0 ? flows[index] : null;
+        while (batch.Length > MaxBatch)
+        {
+            ReceiveIntoFlows(batch.Slice(0, MaxBatch));
+            batch = batch.Slice(MaxBatch);
+        }
+        var pool = Nic.Device.Pool;
+        var check = SoftwareCheck;
+        if (check is not null) ((Rings.IInterruptTarget)(Processor.Running ?? Processor)).ChargeClassification(batch.Length);
+        Span<PacketDescriptor> direct = stackalloc PacketDescriptor[batch.Length];
+        var count = 0;
+        lock (_flowGate)
+        {
+            foreach (var descriptor in batch)
+            {
+                var frame = pool.Frame(descriptor);
+                if (check is not null && !check.Accepts(frame))
+                {
+                    Counters.Drop(Accounting.DropReason.NoMatch);
+                    pool.Return(descriptor.Slot);
+                    continue;
+                }
+                EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
+                var index = IndexOfFlow(_flows, frame, header);
+                if (index < 0)
+                {
+                    direct[count++] = descriptor;
+                    continue;
+                }
+                if (!Enqueue(_flows[index], descriptor, frame.Length)) pool.Return(descriptor.Slot);
+            }
+            Serve(rank: 0, reserve: count);
+            Deliver(direct.Slice(0, count), flow: null, check: null);
+            Serve(rank: 1, reserve: 0);
+            Serve(rank: 2, reserve: 0);
+        }
     }
+
+    // Counts a frame into its flow and queues it; false (counted on the flow and the VNIC) when
+    // the flow is blocked or its queue is full — `bandwidth` when the flow waits for credit,
+    // `flow-queue-full` when it waits for room. A classifier that matches ports counts its own
+    // blocked frames on another thread: those counts are shared.
+    private bool Enqueue(Flow flow, in PacketDescriptor descriptor, int length)
+    {
+        Interlocked.Increment(ref flow.Counters.Received);
+        if (flow.Settings.Blocked)
+        {
+            Counters.DropShared(Accounting.DropReason.Blocked);
+            flow.Counters.DropShared(Accounting.DropReason.Blocked);
+            return false;
+        }
+        var queue = flow.Queue!;
+        if (queue.TryEnqueue(descriptor))
+        {
+            _flowWaiting++;
+            return true;
+        }
+        var reason = flow.Shaper is { } shaper && !shaper.CanConsume(UntaggedLength(Nic.Device.Pool.Frame(queue.Head)))
+            ? Accounting.DropReason.Bandwidth
+            : Accounting.DropReason.FlowQueueFull;
+        Counters.Drop(reason);
+        flow.Counters.Drop(reason);
+        return false;
+    }
+
+    // Serves the queues of the flows of `rank` (high 0, medium 1, low 2) while what is behind the
+    // VNIC has room beyond `reserve` frames: in rounds, each flow with frames taking its share of
+    // the room (at least one frame, at most a batch) as far as its credit goes, starting one flow
+    // further each time so equal flows share. True if anything was delivered. Under the flow gate.
+    private bool Serve(int rank, int reserve)
+    {
+        var first = Array.FindIndex(_serviceOrder, i => RankOf(_flows[i]) == rank);
+        if (first < 0) return false;
+        var count = 1;
+        while (first + count < _serviceOrder.Length && RankOf(_flows[_serviceOrder[first + count]]) == rank) count++;
+        Span<PacketDescriptor> taken = stackalloc PacketDescriptor[Virtualization.Processor.BatchSize];
+        var progress = false;
+        bool moved;
+        do
+        {
+            moved = false;
+            var active = 0;
+            for (var k = 0; k < count; k++) active += _flows[_serviceOrder[first + k]].Queue!.Count > 0 ? 1 : 0;
+            if (active == 0) break;
+            var start = _turn++;
+            for (var k = 0; k < count; k++)
+            {
+                var flow = _flows[_serviceOrder[first + (start + k) % count]];
+                if (flow.Queue!.Count == 0) continue;
+                var room = DeliveryRoom - reserve;
+                if (room <= 0) return progress;
+                var n = Take(flow, taken.Slice(0, Math.Min(taken.Length, Math.Max(1, room / active))));
+                if (n == 0) continue; // waiting for credit
+                Deliver(taken.Slice(0, n), flow, check: null);
+                moved = progress = true;
+            }
+        }
+        while (moved);
+        return progress;
+    }
+
+    // Which flow of a rank a round starts with.
+    private int _turn;
+
+    // Takes up to `taken.Length` of the flow's oldest frames it has credit for.
+    private int Take(Flow flow, Span<PacketDescriptor> taken)
+    {
+        var pool = Nic.Device.Pool;
+        var queue = flow.Queue!;
+        var shaper = flow.Shaper;
+        var now = shaper?.Timestamp ?? 0;
+        var n = 0;
+        while (n < taken.Length && queue.Count > 0 && (shaper is null || shaper.TryConsume(UntaggedLength(pool.Frame(queue.Head)), now)))
+        {
+            taken[n++] = queue.Dequeue();
+        }
+        _flowWaiting -= n;
+        return n;
+    }
+
+    // How many more frames what is behind it takes now: a VM's free guest-ring slots, a stack's VSQ room.
+    private int DeliveryRoom => _interface is { } guest ? guest.Room : Room;
+
+    private static int UntaggedLength(ReadOnlySpan<byte> frame) => IsTagged(frame) ? frame.Length - EthernetHeader.TagLength : frame.Length;
+
+    bool IPollingConsumer.Poll()
+    {
+        if (Volatile.Read(ref _flowWaiting) == 0) return false;
+        lock (_flowGate)
+        {
+            return Serve(rank: 0, reserve: 0) | Serve(rank: 1, reserve: 0) | Serve(rank: 2, reserve: 0);
+        }
+    }
+
+    long IPollingConsumer.NextDue()
+    {
+        if (Volatile.Read(ref _flowWaiting) == 0) return long.MaxValue;
+        // Queues waiting for credit are due when their oldest frame's credit is; queues waiting
+        // for room move when what is behind the VNIC drains (work that re-runs the pollers).
+        var due = long.MaxValue;
+        lock (_flowGate)
+        {
+            foreach (var flow in _flows)
+            {
+                if (flow.Shaper is { } shaper && flow.Queue!.Count > 0)
+                {
+                    due = Math.Min(due, shaper.ReadyAt(UntaggedLength(Nic.Device.Pool.Frame(flow.Queue.Head))));
+                }
+            }
+        }
+        return due;
+    }
+
+    /// <summary>Frames waiting in its flows' queues (counted as received, not yet delivered or dropped).</summary>
+    internal int FlowQueued => Volatile.Read(ref _flowWaiting);
 
     // The index of the first of its flows the frame matches, or -1.
     private static int IndexOfFlow(Flow[] flows, ReadOnlySpan<byte> frame, in EthernetHeader header)
@@ -272,71 +410,16 @@ public sealed class Vnic : IReceiveRingClient
         return -1;
     }
 
-    // Puts `batch` into `ordered` by priority (high, medium and no flow, low), each frame's flow
-    // index beside it; frames the software check refuses are counted and left out. How many remain.
-    private int Rank(ReadOnlySpan<PacketDescriptor> batch, PacketBufferPool pool, DestinationFilter? check, Flow[] flows,
-        Span<PacketDescriptor> ordered, Span<short> flowOf)
-    {
-        Span<short> matched = stackalloc short[batch.Length];
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var frame = pool.Frame(batch[i]);
-            if (check is not null && !check.Accepts(frame))
-            {
-                Counters.Drop(Accounting.DropReason.NoMatch);
-                matched[i] = -2;
-                continue;
-            }
-            EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
-            matched[i] = (short)IndexOfFlow(flows, frame, header);
-        }
-        var count = 0;
-        for (var rank = 0; rank < 3; rank++)
-        {
-            for (var i = 0; i < batch.Length; i++)
-            {
-                if (matched[i] == -2 || RankOf(matched[i] >= 0 ? flows[matched[i]] : null) != rank) continue;
-                ordered[count] = batch[i];
-                flowOf[count++] = matched[i];
-            }
-        }
-        return count;
-    }
-
-    // Delivery order within a batch: high 0, medium (and no flow) 1, low 2.
-    private static int RankOf(Flow? flow) => flow?.Settings.Priority switch
+    // Service order: high 0, medium (and frames of no flow) 1, low 2.
+    private static int RankOf(Flow flow) => flow.Settings.Priority switch
     {
         "high" => 0,
         "low" => 2,
         _ => 1,
     };
 
-    // Batches up to this many frames are ranked by priority (they are Processor.BatchSize, 32, or smaller).
-    private const int MaxRankedBatch = 256;
-
-    // Some flow has a priority other than medium: batches are delivered by rank.
-    private bool _prioritized;
-
-    // Counts a frame (`length` bytes without a tag) into its flow; false when the flow blocks it
-    // or its allocation is spent (counted on both). A classifier that matches ports counts its
-    // own blocked frames on another thread: those counts are shared.
-    private bool AdmitToFlow(Flow flow, int length)
-    {
-        Interlocked.Increment(ref flow.Counters.Received);
-        if (flow.Settings.Blocked)
-        {
-            Counters.DropShared(Accounting.DropReason.Blocked);
-            flow.Counters.DropShared(Accounting.DropReason.Blocked);
-            return false;
-        }
-        if (flow.Policer is { } limiter && !limiter.TryConsume(length))
-        {
-            Counters.Drop(Accounting.DropReason.Bandwidth);
-            flow.Counters.Drop(Accounting.DropReason.Bandwidth);
-            return false;
-        }
-        return true;
-    }
+    // A ring batch is sorted into flows up to this many frames at a time (on the stack).
+    private const int MaxBatch = 256;
 
     /// <summary>
     /// Sends an (untagged) frame towards the wire through a transmit ring; the VLAN tag is added

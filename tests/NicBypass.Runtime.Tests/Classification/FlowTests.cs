@@ -1,4 +1,5 @@
 using NicBypass.Runtime.Accounting;
+using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
@@ -89,19 +90,57 @@ public class FlowTests
         var flow = host.Vnic("v").Flows.Single();
         Assert.Equal(1000, flow.Counters.Received);
         Assert.InRange(flow.Counters.Delivered, 100, 100 + 20);
-        Assert.Equal(flow.Counters.Received - flow.Counters.Delivered, flow.Counters.Dropped(DropReason.Bandwidth));
+        // The excess waits in the flow's own queue until it is full; beyond that it is dropped.
+        Assert.InRange(flow.Queued, FlowSettings.DefaultQueueLength - 1, FlowSettings.DefaultQueueLength);
+        Assert.Equal(flow.Counters.Received - flow.Counters.Delivered - flow.Queued, flow.Counters.Dropped(DropReason.Bandwidth));
         Assert.Equal(1000 + flow.Counters.Delivered, host.Vnic("v").Counters.Delivered); // everything else got through
+        host.Report().AssertAddsUp();
+    }
+
+    [Fact]
+    public void A_burst_within_the_flows_queue_waits_for_its_allocation_and_loses_nothing()
+    {
+        // 100 frames of 1,000 bytes at once to a flow allowed 8 Mbit/s: a policer would pass the
+        // bucket's millisecond and drop the rest; the flow's queue holds them and lets them out
+        // at the allocation, the last about 0.1 s later.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                flow bulk on v { transport udp; local-port 9; bandwidth 8M }
+            }
+            """, new VirtualClock());
+        host.Costs = CostTable.Default;
+        var bulk = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[958]);
+        for (var i = 0; i < 100; i++)
+        {
+            host.RunTo(i * 5_000L);   // 100 frames in half a millisecond
+            host.Nic("e0").Device.Offer(bulk);
+        }
+        host.RunTo(50_000_000);
+        var flow = host.Vnic("v").Flows.Single();
+        Assert.Equal(100, flow.Counters.Received);
+        Assert.InRange(flow.Counters.Delivered, 45, 56);   // half-way: half of them, at 1 ms each
+        Assert.Equal(100 - flow.Counters.Delivered, flow.Queued);
+        host.RunTo(200_000_000);
+
+        Assert.Equal(100, flow.Counters.Delivered);
+        Assert.Equal(0, flow.Counters.Dropped(DropReason.Bandwidth));
+        Assert.Equal(0, flow.Queued);
+        Assert.InRange(host.Vnic("v").Latency.Max, 95_000_000, 105_000_000);   // the last waited its turn
+        host.Report().AssertAddsUp();
     }
 
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Under_a_full_guest_ring_a_high_priority_flow_is_delivered_first_and_the_low_one_loses(bool ranked)
+    public void Under_a_full_guest_ring_flows_wait_in_their_own_queues_and_the_high_priority_one_goes_first(bool ranked)
     {
         // The NIC's processor hands the VM batches of 32 faster than the guest drains its ring of
         // 256. 8 blocked frames, then 240 of no flow, then 32 alternating between a high and a
-        // low flow: the last batch (24 of them) finds room for 8. Ranked, those 8 are the high
-        // flow's; in arrival order, half and half.
+        // low flow: the last batch finds room for 8. The flows' frames that do not fit wait in
+        // their own queues (nothing is lost) and come out as the guest makes room: ranked, the
+        // high flow's first; in arrival order, half and half.
         var (host, _) = TestHost.Build($$"""
             host p {
                 nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
@@ -112,25 +151,26 @@ public class FlowTests
             }
             """);
         var device = host.Nic("e0").Device;
+        var vnic = host.Vnic("g");
+        var order = new List<int>();
+        vnic.Tap = (_, frame) => order.Add(frame[36] << 8 | frame[37]);   // the UDP destination port
         byte[] To(int port) => TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", (ushort)port, new byte[16]);
         for (var i = 0; i < 8; i++) device.Receive(To(19));
         for (var i = 0; i < 240; i++) device.Receive(To(7));
         for (var i = 0; i < 32; i++) device.Receive(To(i % 2 == 0 ? 9 : 53));
         host.Pump();
 
-        var vnic = host.Vnic("g");
         var dns = vnic.Flows.Single(f => f.Name == "dns").Counters;
         var bulk = vnic.Flows.Single(f => f.Name == "bulk").Counters;
-        Assert.Equal(16, vnic.Counters.Dropped(DropReason.GuestRingFull));
-        if (ranked)
-        {
-            Assert.Equal(4, dns.Dropped(DropReason.GuestRingFull));   // 12 of the last batch's were high: 8 fit
-            Assert.Equal(12, bulk.Dropped(DropReason.GuestRingFull)); // the low flow's all lost
-        }
-        else
-        {
-            Assert.Equal(8, dns.Dropped(DropReason.GuestRingFull));
-            Assert.Equal(8, bulk.Dropped(DropReason.GuestRingFull));
-        }
+        Assert.Equal(0, vnic.Counters.Dropped(DropReason.GuestRingFull));
+        Assert.Equal(16, dns.Delivered);
+        Assert.Equal(16, bulk.Delivered);
+        var flows = order.Where(port => port is 53 or 9).ToList();
+        Assert.Equal(32, flows.Count);
+        // The last twelve are the ones that waited longest: ranked, all the low flow's; else both.
+        var lastTwelve = flows.Skip(20).ToList();
+        if (ranked) Assert.All(lastTwelve, port => Assert.Equal(9, port));
+        else Assert.InRange(lastTwelve.Count(port => port == 53), 4, 8);
+        host.Report().AssertAddsUp();
     }
 }

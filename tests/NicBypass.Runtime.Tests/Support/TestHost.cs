@@ -65,6 +65,11 @@ internal static class TestHost
             {
                 Assert.True(v.Received == v.Delivered + v.Dropped.Sum(d => d.Value) + v.Queued,
                     $"{v.Name}: received {v.Received} != delivered {v.Delivered} + dropped {v.Dropped.Sum(d => d.Value)} + queued {v.Queued}");
+                foreach (var f in v.Flows ?? [])
+                {
+                    Assert.True(f.Received == f.Delivered + f.Dropped.Sum(d => d.Value) + f.Queued,
+                        $"flow {f.Name}: received {f.Received} != delivered {f.Delivered} + dropped {f.Dropped.Sum(d => d.Value)} + queued {f.Queued}");
+                }
             }
         }
     }
