@@ -237,6 +237,13 @@ internal static class Emitter
                 Literal(body, bind.SoftwareRing).Append(", ring: ").Num(bind.Ring).Append(", vnic: ");
                 EndLine(Literal(body, bind.Vnic), step);
                 break;
+            case ProgramClassifierStep { AsDeclared: true } program:
+                // The VNIC's own addresses and ports: named by the VNIC, not spelt out again.
+                Literal(Indent(body).Append("build.ProgramAsDeclared("), program.Nic).Append(", softwareRing: ");
+                Optional(body, program.SoftwareRing).Append(", mac: ").Mac(program.Mac).Append(", vlan: ").Num(program.Vlan).Append(", ring: ").Num(program.Ring).Append(", vnic: ");
+                Literal(body, program.Vnic);
+                EndLine(body, step);
+                break;
             case ProgramClassifierStep program:
                 Literal(Indent(body).Append("build.Program("), program.Nic).Append(", softwareRing: ");
                 Optional(body, program.SoftwareRing).Append(", mac: ").Mac(program.Mac).Append(", vlan: ").Num(program.Vlan).Append(", ring: ").Num(program.Ring).Append(", vnic: ");

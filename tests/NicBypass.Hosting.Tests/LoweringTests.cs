@@ -97,6 +97,55 @@ public class LoweringTests
     }
 
     [Fact]
+    public void An_entry_with_the_vnics_own_addresses_and_ports_is_programmed_as_declared_to_the_same_rule()
+    {
+        var host = Compile(Oversubscribed);
+        var build = HostLowering.Lower(host.Definition, host.Plan);
+        var programs = build.StepsOf<ProgramClassifierStep>().ToList();
+        Assert.All(programs, p => Assert.True(p.AsDeclared, p.Describe()));
+
+        // The generated code's ProgramAsDeclared derives from the VNIC's settings exactly the rule
+        // the interpreter programs from the step's own values.
+        var explicitHost = InterpretedHost.Build(host);
+        var declared = new HostBuilder("edge", 2, new VirtualClock());
+        foreach (var step in build.Steps)
+        {
+            switch (step)
+            {
+                case AddNicStep nic:
+                    declared.AddNic(nic.Nic, nic.Model, new SimNicSettings(nic.RxRings, nic.TxRings, nic.RingSize, nic.Mtu, nic.Msi, (long)nic.Speed));
+                    break;
+                case AddVirtualMachineStep vm:
+                    declared.AddVirtualMachine(Settings(vm.Vnic));
+                    break;
+                case AddNetworkStackStep stack:
+                    declared.AddNetworkStack(Enum.Parse<VnicRole>(stack.Role), Settings(stack.Vnic),
+                        new StackSettings(stack.Protocols.Aggregate(StackProtocols.None, (all, p) => all | Enum.Parse<StackProtocols>(p)), stack.Ports.ToArray()));
+                    break;
+                case ProgramClassifierStep program when program.SoftwareRing is null:
+                    declared.ProgramAsDeclared(program.Nic, null, program.Mac, program.Vlan, program.Ring, program.Vnic);
+                    break;
+            }
+        }
+        foreach (var nic in host.Plan.Nics)
+        {
+            var expected = explicitHost.Nic(nic.Name).Info.Classifier.Program.Rules;
+            var actual = declared.Host.Nic(nic.Name).Info.Classifier.Program.Rules;
+            Assert.Equal(expected.Count, actual.Count);
+            for (var i = 0; i < expected.Count; i++)
+            {
+                Assert.Equal(expected[i].Mac, actual[i].Mac);
+                Assert.Equal(expected[i].Ips!.Select(ip => ip.ToString()), actual[i].Ips!.Select(ip => ip.ToString()));
+                Assert.Equal(expected[i].Ports!, actual[i].Ports!);
+                Assert.Equal(expected[i].Protocols, actual[i].Protocols);
+            }
+        }
+
+        static VnicSettings Settings(VnicBuild vnic) => new(vnic.Name, vnic.Nic, vnic.Macs.ToArray(),
+            vnic.Ips.Select(System.Net.IPAddress.Parse).ToArray(), vnic.Vlan, vnic.Cpu);
+    }
+
+    [Fact]
     public void Lowering_is_deterministic_and_value_equal()
     {
         Assert.Equal(HostLowering.Lower(Compile(Oversubscribed).Definition, Compile(Oversubscribed).Plan),

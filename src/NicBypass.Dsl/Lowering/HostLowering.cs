@@ -2,6 +2,7 @@ using NicBypass.Dsl.Binding;
 using NicBypass.Dsl.Hardware;
 using NicBypass.Dsl.Model;
 using NicBypass.Dsl.Planning;
+using NicBypass.Dsl.Values;
 
 namespace NicBypass.Dsl.Lowering;
 
@@ -13,6 +14,19 @@ namespace NicBypass.Dsl.Lowering;
 /// </summary>
 public static class HostLowering
 {
+    // What each VNIC declares, as the runtime derives a classifier entry from its settings
+    // (HostBuilder.ProgramAsDeclared: a VM has no ports; protocols only with ports), and the
+    // field checks already lowered for entries that hold just that: a VNIC is programmed into up
+    // to three classifiers, and a large host has thousands.
+    private sealed class Declared
+    {
+        public Dictionary<string, Own> Vnics { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<(string Vnic, int Vlan, ClassifierFields Fields), LookupCheck> Checks { get; } = new();
+    }
+
+    private sealed record Own(EquatableArray<IpAddress> Addresses, EquatableArray<string> Ips, EquatableArray<int> Ports, TransportProtocols Protocols, EquatableArray<string> ProtocolNames);
+
     public static HostBuild Lower(HostDefinition host, HostPlan plan)
     {
         var steps = new List<HostBuildStep>();
@@ -41,6 +55,15 @@ public static class HostLowering
                 flow.Priority.ToString().ToLowerInvariant()) { Selector = flow.Selector });
         }
 
+        var declared = new Declared();
+        foreach (var vnic in host.Vnics)
+        {
+            var ports = vnic.Kind == VnicKind.Vm ? EquatableArray<int>.Empty : vnic.Ports;
+            var protocols = ports.Count > 0 ? vnic.Protocols : TransportProtocols.None;
+            declared.Vnics[vnic.Name] = new Own(vnic.Ips.Select(p => p.Address).ToEquatableArray(), vnic.Ips.Select(p => p.Address.ToString()).ToEquatableArray(),
+                ports, protocols, ProtocolNames(protocols));
+        }
+
         foreach (var nic in plan.Nics)
         {
             var member = nicMembers[nic.Name];
@@ -55,10 +78,10 @@ public static class HostLowering
                 }
                 else if (ring.SoftwareRing is { } software)
                 {
-                    LowerSoftwareRing(steps, placement, nic.Name, member, parent: null, ring.Index, software);
+                    LowerSoftwareRing(steps, placement, declared, nic.Name, member, parent: null, ring.Index, software);
                 }
             }
-            Program(steps, nic.Name, member, softwareRing: null, nic.HardwareClassifier);
+            Program(steps, declared, nic.Name, member, softwareRing: null, nic.HardwareClassifier);
             if (nic.DefaultRing is { } defaultRing) steps.Add(new ClassifyInSoftwareStep(nic.Name, defaultRing));
         }
 
@@ -71,7 +94,7 @@ public static class HostLowering
     }
 
     // A software ring, its SRRs (nested software rings depth first), then its classifier.
-    private static void LowerSoftwareRing(List<HostBuildStep> steps, List<PlacementRow> placement, string nic, string nicMember,
+    private static void LowerSoftwareRing(List<HostBuildStep> steps, List<PlacementRow> placement, Declared declared, string nic, string nicMember,
         string? parent, int ring, SoftwareRingPlan software)
     {
         steps.Add(new BindSoftwareRingStep(nic, parent, ring, software.Id, software.Rings.Count));
@@ -84,24 +107,40 @@ public static class HostLowering
             }
             else if (srr.SoftwareRing is { } nested)
             {
-                LowerSoftwareRing(steps, placement, nic, nicMember, software.Id, srr.Index, nested);
+                LowerSoftwareRing(steps, placement, declared, nic, nicMember, software.Id, srr.Index, nested);
             }
         }
-        Program(steps, nic, nicMember, software.Id, software.Classifier);
+        Program(steps, declared, nic, nicMember, software.Id, software.Classifier);
     }
 
     // The planned entries, exactly, then the lookup specialised to them (rule i ↔ entry i).
-    private static void Program(List<HostBuildStep> steps, string nic, string nicMember, string? softwareRing, ClassifierProgram program)
+    private static void Program(List<HostBuildStep> steps, Declared declared, string nic, string nicMember, string? softwareRing, ClassifierProgram program)
     {
         foreach (var entry in program.Entries)
         {
+            var asDeclared = declared.Vnics.TryGetValue(entry.Vnic, out var own) && entry.Ips.Equals(own.Addresses) && entry.Ports.Equals(own.Ports)
+                && (entry.Ports.Count == 0 || entry.Protocols == own.Protocols);
+            var ips = asDeclared ? own!.Ips : entry.Ips.Select(ip => ip.ToString()).ToEquatableArray();
+            var protocols = asDeclared ? own!.ProtocolNames : entry.Ports.Count > 0 ? ProtocolNames(entry.Protocols) : EquatableArray<string>.Empty;
             steps.Add(new ProgramClassifierStep(nic, softwareRing, entry.Mac.Value, entry.Mac.ToString(), entry.Vlan,
-                entry.Ips.Select(ip => ip.ToString()).ToEquatableArray(), entry.Ports, entry.Ring, entry.Vnic,
-                entry.Ports.Count > 0 ? ProtocolNames(entry.Protocols) : EquatableArray<string>.Empty));
+                ips, entry.Ports, entry.Ring, entry.Vnic, protocols, asDeclared));
         }
         var name = nicMember + (softwareRing is null ? "Hardware" : Identifiers.ToPascalCase(softwareRing)) + "Classifier";
         steps.Add(new LoadLookupStep(nic, softwareRing, name, program.Entries.Select(e => e.Mac.Value).ToEquatableArray(),
-            program.Entries.Select(e => LookupCheck.For(e, program.Fields)).ToEquatableArray()));
+            program.Entries.Select(e => Check(declared, e, program.Fields)).ToEquatableArray()));
+    }
+
+    // An entry's field check; the same for every entry that holds just what its VNIC declares.
+    private static LookupCheck Check(Declared declared, ClassifierEntry entry, ClassifierFields fields)
+    {
+        if (!declared.Vnics.TryGetValue(entry.Vnic, out var own) || !entry.Ips.Equals(own.Addresses) || !entry.Ports.Equals(own.Ports)
+            || entry.Ports.Count > 0 && entry.Protocols != own.Protocols)
+        {
+            return LookupCheck.For(entry, fields);
+        }
+        var key = (entry.Vnic, entry.Vlan, fields);
+        if (!declared.Checks.TryGetValue(key, out var check)) declared.Checks[key] = check = LookupCheck.For(entry, fields);
+        return check;
     }
 
     private static VnicBuild Vnic(VnicDefinition vnic) => new(

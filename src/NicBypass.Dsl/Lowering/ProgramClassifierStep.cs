@@ -12,6 +12,9 @@ namespace NicBypass.Dsl.Lowering;
 /// <param name="Ips">Canonical address text; empty: any (<c>ip dhcp</c>).</param>
 /// <param name="Ports">Empty: any.</param>
 /// <param name="Protocols">The runtime's <c>StackProtocols</c> names the ports are for.</param>
+/// <param name="AsDeclared">True when the addresses, ports and protocols are exactly the ones
+/// <paramref name="Vnic"/> declares (the usual case): generated code then names them by the
+/// VNIC instead of spelling them out again for every classifier the VNIC is programmed into.</param>
 public sealed record ProgramClassifierStep(
     string Nic,
     string? SoftwareRing,
@@ -22,7 +25,8 @@ public sealed record ProgramClassifierStep(
     EquatableArray<int> Ports,
     int Ring,
     string Vnic,
-    EquatableArray<string> Protocols = default) : HostBuildStep
+    EquatableArray<string> Protocols = default,
+    bool AsDeclared = false) : HostBuildStep
 {
     public override string Describe() =>
         $"{MacText}{(Vlan != 0 ? " vlan " + Vlan : "")} → {(SoftwareRing is null ? "hrr" : SoftwareRing + "/srr")}{Ring}";

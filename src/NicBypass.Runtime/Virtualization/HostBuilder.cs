@@ -113,6 +113,20 @@ public sealed class HostBuilder
     }
 
     /// <summary>
+    /// <see cref="Program"/> with the addresses VNIC <paramref name="vnic"/> declares and, for a
+    /// container or service, the ports its stack declares and the protocols they are for: what a
+    /// classifier entry holds unless the plan says otherwise.
+    /// </summary>
+    public void ProgramAsDeclared(string nic, string? softwareRing, ulong mac, int vlan, int ring, string vnic)
+    {
+        EnsureBuilding();
+        var target = Host.Vnic(vnic);
+        var stack = Host.NetworkStackOf(target)?.Settings;
+        var ports = stack?.Ports ?? Array.Empty<int>();
+        Program(nic, softwareRing, mac, vlan, ring, vnic, target.Settings.Ips, ports, ports.Count > 0 ? stack!.Protocols : StackProtocols.None);
+    }
+
+    /// <summary>
     /// Adds flow <paramref name="settings"/> to VNIC <paramref name="vnic"/> (flowadm's add-flow):
     /// its frames get their own counters and allocation; <c>Bandwidth: 0</c> blocks them. Before
     /// <see cref="Program"/>, so the hardware classifier can drop a blocked flow it can match.

@@ -63,8 +63,8 @@ namespace Consumer
                 fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac | global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationIp);
             build.BindHardwareRing("e0", ring: 0, vnic: "tenant"); // hrr0 → tenant
             build.BindHardwareRing("e0", ring: 1, vnic: "backup"); // hrr1 → backup
-            build.Program("e0", softwareRing: null, mac: 0x023000000001UL, vlan: 0, ring: 0, vnic: "tenant", ips: build.Addresses("10.3.0.1"), ports: null); // 02:30:00:00:00:01 → hrr0
-            build.Program("e0", softwareRing: null, mac: 0x023000000002UL, vlan: 0, ring: 1, vnic: "backup", ips: build.Addresses("10.3.0.2"), ports: new int[] { 873 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp); // 02:30:00:00:00:02 → hrr1
+            build.ProgramAsDeclared("e0", softwareRing: null, mac: 0x023000000001UL, vlan: 0, ring: 0, vnic: "tenant"); // 02:30:00:00:00:01 → hrr0
+            build.ProgramAsDeclared("e0", softwareRing: null, mac: 0x023000000002UL, vlan: 0, ring: 1, vnic: "backup"); // 02:30:00:00:00:02 → hrr1
 
             // hardware classifier: lookup specialised to its 2 MACs
             build.LoadLookup("e0", softwareRing: null, new E0HardwareClassifier());

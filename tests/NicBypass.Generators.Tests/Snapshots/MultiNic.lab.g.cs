@@ -106,8 +106,8 @@ namespace Consumer
                 fields: global::NicBypass.Runtime.Classification.ClassifierMatch.DestinationMac);
             build.BindHardwareRing("mgmt0", ring: 0, vnic: "console"); // hrr0 → console
             build.BindHardwareRing("mgmt0", ring: 1, vnic: "bastion"); // hrr1 → bastion
-            build.Program("mgmt0", softwareRing: null, mac: 0x021000000001UL, vlan: 0, ring: 0, vnic: "console", ips: build.Addresses("10.0.0.10"), ports: null); // 02:10:00:00:00:01 → hrr0
-            build.Program("mgmt0", softwareRing: null, mac: 0x021000000002UL, vlan: 0, ring: 1, vnic: "bastion", ips: build.Addresses("10.0.0.11"), ports: null); // 02:10:00:00:00:02 → hrr1
+            build.ProgramAsDeclared("mgmt0", softwareRing: null, mac: 0x021000000001UL, vlan: 0, ring: 0, vnic: "console"); // 02:10:00:00:00:01 → hrr0
+            build.ProgramAsDeclared("mgmt0", softwareRing: null, mac: 0x021000000002UL, vlan: 0, ring: 1, vnic: "bastion"); // 02:10:00:00:00:02 → hrr1
 
             // hardware classifier: lookup specialised to its 2 MACs
             build.LoadLookup("mgmt0", softwareRing: null, new Mgmt0HardwareClassifier());
@@ -118,9 +118,9 @@ namespace Consumer
             build.BindHardwareRing("data0", ring: 0, vnic: "compute1"); // hrr0 → compute1
             build.BindHardwareRing("data0", ring: 1, vnic: "compute2"); // hrr1 → compute2
             build.BindHardwareRing("data0", ring: 2, vnic: "storage"); // hrr2 → storage
-            build.Program("data0", softwareRing: null, mac: 0x022000000001UL, vlan: 0, ring: 0, vnic: "compute1", ips: build.Addresses("172.16.0.11"), ports: null); // 02:20:00:00:00:01 → hrr0
-            build.Program("data0", softwareRing: null, mac: 0x022000000002UL, vlan: 0, ring: 1, vnic: "compute2", ips: build.Addresses("172.16.0.12"), ports: null); // 02:20:00:00:00:02 → hrr1
-            build.Program("data0", softwareRing: null, mac: 0x022000000010UL, vlan: 20, ring: 2, vnic: "storage", ips: build.Addresses("172.16.0.100"), ports: new int[] { 3260 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp); // 02:20:00:00:00:10 vlan 20 → hrr2
+            build.ProgramAsDeclared("data0", softwareRing: null, mac: 0x022000000001UL, vlan: 0, ring: 0, vnic: "compute1"); // 02:20:00:00:00:01 → hrr0
+            build.ProgramAsDeclared("data0", softwareRing: null, mac: 0x022000000002UL, vlan: 0, ring: 1, vnic: "compute2"); // 02:20:00:00:00:02 → hrr1
+            build.ProgramAsDeclared("data0", softwareRing: null, mac: 0x022000000010UL, vlan: 20, ring: 2, vnic: "storage"); // 02:20:00:00:00:10 vlan 20 → hrr2
 
             // hardware classifier: lookup specialised to its 3 MACs
             build.LoadLookup("data0", softwareRing: null, new Data0HardwareClassifier());

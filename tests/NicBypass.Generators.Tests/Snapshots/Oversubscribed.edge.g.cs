@@ -132,28 +132,28 @@ namespace Consumer
             build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr1", ring: 0, vnic: "build"); // sr1/srr0 → build
             build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr1", ring: 1, vnic: "ci"); // sr1/srr1 → ci
             build.BindSoftwareReceiveRing("e1000g0", softwareRing: "sr1", ring: 2, vnic: "scratch"); // sr1/srr2 → scratch
-            build.Program("e1000g0", softwareRing: "sr1", mac: 0x02005E100005UL, vlan: 0, ring: 0, vnic: "build", ips: null, ports: null); // 02:00:5e:10:00:05 → sr1/srr0
-            build.Program("e1000g0", softwareRing: "sr1", mac: 0x02005E100006UL, vlan: 0, ring: 1, vnic: "ci", ips: null, ports: null); // 02:00:5e:10:00:06 → sr1/srr1
-            build.Program("e1000g0", softwareRing: "sr1", mac: 0x02005E100007UL, vlan: 0, ring: 2, vnic: "scratch", ips: build.Addresses("10.1.0.99"), ports: null); // 02:00:5e:10:00:07 → sr1/srr2
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr1", mac: 0x02005E100005UL, vlan: 0, ring: 0, vnic: "build"); // 02:00:5e:10:00:05 → sr1/srr0
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr1", mac: 0x02005E100006UL, vlan: 0, ring: 1, vnic: "ci"); // 02:00:5e:10:00:06 → sr1/srr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr1", mac: 0x02005E100007UL, vlan: 0, ring: 2, vnic: "scratch"); // 02:00:5e:10:00:07 → sr1/srr2
 
             // software ring sr1 classifier: lookup specialised to its 3 MACs
             build.LoadLookup("e1000g0", softwareRing: "sr1", new E1000g0Sr1Classifier());
-            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100002UL, vlan: 0, ring: 0, vnic: "web", ips: build.Addresses("10.1.0.20"), ports: new int[] { 80, 443 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp); // 02:00:5e:10:00:02 → sr0/srr0
-            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api", ips: build.Addresses("10.1.0.21"), ports: new int[] { 8080 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp); // 02:00:5e:10:00:03 → sr0/srr1
-            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100004UL, vlan: 0, ring: 2, vnic: "dns", ips: build.Addresses("10.1.0.53"), ports: new int[] { 53 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp); // 02:00:5e:10:00:04 → sr0/srr2
-            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100005UL, vlan: 0, ring: 3, vnic: "build", ips: null, ports: null); // 02:00:5e:10:00:05 → sr0/srr3
-            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100006UL, vlan: 0, ring: 3, vnic: "ci", ips: null, ports: null); // 02:00:5e:10:00:06 → sr0/srr3
-            build.Program("e1000g0", softwareRing: "sr0", mac: 0x02005E100007UL, vlan: 0, ring: 3, vnic: "scratch", ips: build.Addresses("10.1.0.99"), ports: null); // 02:00:5e:10:00:07 → sr0/srr3
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100002UL, vlan: 0, ring: 0, vnic: "web"); // 02:00:5e:10:00:02 → sr0/srr0
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api"); // 02:00:5e:10:00:03 → sr0/srr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100004UL, vlan: 0, ring: 2, vnic: "dns"); // 02:00:5e:10:00:04 → sr0/srr2
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100005UL, vlan: 0, ring: 3, vnic: "build"); // 02:00:5e:10:00:05 → sr0/srr3
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100006UL, vlan: 0, ring: 3, vnic: "ci"); // 02:00:5e:10:00:06 → sr0/srr3
+            build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100007UL, vlan: 0, ring: 3, vnic: "scratch"); // 02:00:5e:10:00:07 → sr0/srr3
 
             // software ring sr0 classifier: lookup specialised to its 6 MACs
             build.LoadLookup("e1000g0", softwareRing: "sr0", new E1000g0Sr0Classifier());
-            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100001UL, vlan: 0, ring: 0, vnic: "db", ips: build.Addresses("10.1.0.10"), ports: new int[] { 5432 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp); // 02:00:5e:10:00:01 → hrr0
-            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100002UL, vlan: 0, ring: 1, vnic: "web", ips: build.Addresses("10.1.0.20"), ports: new int[] { 80, 443 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp); // 02:00:5e:10:00:02 → hrr1
-            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api", ips: build.Addresses("10.1.0.21"), ports: new int[] { 8080 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp); // 02:00:5e:10:00:03 → hrr1
-            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100004UL, vlan: 0, ring: 1, vnic: "dns", ips: build.Addresses("10.1.0.53"), ports: new int[] { 53 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp); // 02:00:5e:10:00:04 → hrr1
-            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100005UL, vlan: 0, ring: 1, vnic: "build", ips: null, ports: null); // 02:00:5e:10:00:05 → hrr1
-            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100006UL, vlan: 0, ring: 1, vnic: "ci", ips: null, ports: null); // 02:00:5e:10:00:06 → hrr1
-            build.Program("e1000g0", softwareRing: null, mac: 0x02005E100007UL, vlan: 0, ring: 1, vnic: "scratch", ips: build.Addresses("10.1.0.99"), ports: null); // 02:00:5e:10:00:07 → hrr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100001UL, vlan: 0, ring: 0, vnic: "db"); // 02:00:5e:10:00:01 → hrr0
+            build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100002UL, vlan: 0, ring: 1, vnic: "web"); // 02:00:5e:10:00:02 → hrr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api"); // 02:00:5e:10:00:03 → hrr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100004UL, vlan: 0, ring: 1, vnic: "dns"); // 02:00:5e:10:00:04 → hrr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100005UL, vlan: 0, ring: 1, vnic: "build"); // 02:00:5e:10:00:05 → hrr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100006UL, vlan: 0, ring: 1, vnic: "ci"); // 02:00:5e:10:00:06 → hrr1
+            build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100007UL, vlan: 0, ring: 1, vnic: "scratch"); // 02:00:5e:10:00:07 → hrr1
 
             // hardware classifier: lookup specialised to its 7 MACs
             build.LoadLookup("e1000g0", softwareRing: null, new E1000g0HardwareClassifier());

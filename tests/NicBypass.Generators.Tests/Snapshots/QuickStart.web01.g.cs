@@ -75,9 +75,9 @@ namespace Consumer
             build.BindHardwareRing("nge0", ring: 0, vnic: "guest1"); // hrr0 → guest1
             build.BindHardwareRing("nge0", ring: 1, vnic: "web"); // hrr1 → web
             build.BindHardwareRing("nge0", ring: 2, vnic: "guest2"); // hrr2 → guest2
-            build.Program("nge0", softwareRing: null, mac: 0x020820AC0001UL, vlan: 0, ring: 0, vnic: "guest1", ips: build.Addresses("192.168.10.11", "fd00::11"), ports: null); // 02:08:20:ac:00:01 → hrr0
-            build.Program("nge0", softwareRing: null, mac: 0x020820AC0010UL, vlan: 10, ring: 1, vnic: "web", ips: build.Addresses("192.168.10.20"), ports: new int[] { 80, 443 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp | global::NicBypass.Runtime.Stacks.StackProtocols.Udp); // 02:08:20:ac:00:10 vlan 10 → hrr1
-            build.Program("nge0", softwareRing: null, mac: 0x020820AC0002UL, vlan: 0, ring: 2, vnic: "guest2", ips: null, ports: null); // 02:08:20:ac:00:02 → hrr2
+            build.ProgramAsDeclared("nge0", softwareRing: null, mac: 0x020820AC0001UL, vlan: 0, ring: 0, vnic: "guest1"); // 02:08:20:ac:00:01 → hrr0
+            build.ProgramAsDeclared("nge0", softwareRing: null, mac: 0x020820AC0010UL, vlan: 10, ring: 1, vnic: "web"); // 02:08:20:ac:00:10 vlan 10 → hrr1
+            build.ProgramAsDeclared("nge0", softwareRing: null, mac: 0x020820AC0002UL, vlan: 0, ring: 2, vnic: "guest2"); // 02:08:20:ac:00:02 → hrr2
 
             // hardware classifier: lookup specialised to its 3 MACs
             build.LoadLookup("nge0", softwareRing: null, new Nge0HardwareClassifier());

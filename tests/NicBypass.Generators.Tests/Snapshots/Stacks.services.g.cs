@@ -76,9 +76,9 @@ namespace Consumer
             build.BindHardwareRing("e0", ring: 0, vnic: "web"); // hrr0 → web
             build.BindHardwareRing("e0", ring: 1, vnic: "client"); // hrr1 → client
             build.BindHardwareRing("e0", ring: 2, vnic: "dns"); // hrr2 → dns
-            build.Program("e0", softwareRing: null, mac: 0x02005E000010UL, vlan: 0, ring: 0, vnic: "web", ips: build.Addresses("10.1.0.10"), ports: new int[] { 80 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Tcp); // 02:00:5e:00:00:10 → hrr0
-            build.Program("e0", softwareRing: null, mac: 0x02005E000001UL, vlan: 0, ring: 1, vnic: "client", ips: build.Addresses("10.1.0.1", "fd01::1"), ports: null); // 02:00:5e:00:00:01 → hrr1
-            build.Program("e0", softwareRing: null, mac: 0x02005E000020UL, vlan: 0, ring: 2, vnic: "dns", ips: build.Addresses("10.1.0.20", "fd01::20"), ports: new int[] { 53 }, protocols: global::NicBypass.Runtime.Stacks.StackProtocols.Udp); // 02:00:5e:00:00:20 → hrr2
+            build.ProgramAsDeclared("e0", softwareRing: null, mac: 0x02005E000010UL, vlan: 0, ring: 0, vnic: "web"); // 02:00:5e:00:00:10 → hrr0
+            build.ProgramAsDeclared("e0", softwareRing: null, mac: 0x02005E000001UL, vlan: 0, ring: 1, vnic: "client"); // 02:00:5e:00:00:01 → hrr1
+            build.ProgramAsDeclared("e0", softwareRing: null, mac: 0x02005E000020UL, vlan: 0, ring: 2, vnic: "dns"); // 02:00:5e:00:00:20 → hrr2
 
             // hardware classifier: lookup specialised to its 3 MACs
             build.LoadLookup("e0", softwareRing: null, new E0HardwareClassifier());
