@@ -1,7 +1,18 @@
 using BenchmarkDotNet.Running;
 
-// `--loop language|generator N`: run the generator benchmark's method N times with no harness,
+// `--loop language|generator|simulate-small|simulate-large N`: run a benchmark's method N times with no harness,
 // for a profiler (dotnet-trace collect -- ./NicBypass.Benchmarks --loop generator 60).
+if (args is ["--loop", "simulate-small" or "simulate-large", var runs])
+{
+    var simulation = new NicBypass.Benchmarks.SimulationBenchmarks();
+    simulation.Setup();
+    for (var i = 0; i < int.Parse(runs); i++)
+    {
+        if (args[1] == "simulate-small") { simulation.BuildSmall(); simulation.Small(); }
+        else { simulation.BuildLarge(); simulation.Large(); }
+    }
+    return;
+}
 if (args is ["--loop", var name, var count])
 {
     var generator = new NicBypass.Benchmarks.GeneratorBenchmarks();

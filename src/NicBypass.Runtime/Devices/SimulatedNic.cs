@@ -28,7 +28,7 @@ public sealed class SimulatedNic : IInterruptModerator
     private long _linkFreeAtPicoseconds; // when the link finishes carrying what it has taken
     private long _linkBufferPicoseconds;
     private readonly Queue<(int Slot, int Length, long LastBitAt)> _onWire = new(); // offered frames, in order, until their last bit lands
-    private readonly Lock _onWireLock = new(); // the feeding thread offers while the host lands (threaded mode)
+    private readonly Lock _onWireLock = new(); // the feeding thread offers while the host lands (threaded mode, when the pool is concurrent too)
 
     public SimulatedNic(string name, SimNicModel model, SimNicSettings settings)
     {
@@ -260,7 +260,14 @@ public sealed class SimulatedNic : IInterruptModerator
             return true;
         }
         frame.CopyTo(Pool.Slot(slot));
-        lock (_onWireLock) _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
+        if (Pool.Concurrent)
+        {
+            lock (_onWireLock) _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
+        }
+        else
+        {
+            _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
+        }
         return true;
     }
 
@@ -272,6 +279,8 @@ public sealed class SimulatedNic : IInterruptModerator
     {
         get
         {
+            // Only the threaded mode has a feeding thread beside the host (the pool is concurrent then too).
+            if (_pool is not { Concurrent: true }) return _onWire.TryPeek(out var head) ? head.LastBitAt : long.MaxValue;
             lock (_onWireLock) return _onWire.TryPeek(out var next) ? next.LastBitAt : long.MaxValue;
         }
     }
@@ -282,6 +291,17 @@ public sealed class SimulatedNic : IInterruptModerator
         if (_onWire.Count == 0) return false;
         var now = Now();
         var landed = false;
+        if (_pool is not { Concurrent: true })
+        {
+            // Deterministic mode: one thread offers and lands.
+            while (_onWire.TryPeek(out var head) && head.LastBitAt <= now)
+            {
+                _onWire.Dequeue();
+                Classify(head.Slot, head.Length, head.LastBitAt);
+                landed = true;
+            }
+            return landed;
+        }
         while (true)
         {
             (int Slot, int Length, long LastBitAt) next;
