@@ -386,9 +386,11 @@ public sealed class NetworkHost
             // one slot per descriptor means the pool never runs dry before a ring fills. Hosts
             // with thousands of software receive rings are capped at a memory budget instead:
             // past it, frames are dropped and counted as no-buffer.
-            // Frames the far end buffers on the link hold slots too (rented as they come in).
+            // Frames the far end buffers on the link hold slots too (rented as they come in), and
+            // so do frames waiting in flows' own queues.
             var needed = nic.AllReceiveRings().Sum(r => (long)r.Capacity) + nic.TransmitRings.Sum(r => (long)r.Capacity) + 2 * Processor.BatchSize
-                         + nic.Device.LinkBufferBytes / (EthernetHeader.Length + SimulatedNic.WireOverhead) + 1;
+                         + nic.Device.LinkBufferBytes / (EthernetHeader.Length + SimulatedNic.WireOverhead) + 1
+                         + _vnics.Where(v => v.Nic == nic).Sum(v => v.Flows.Sum(f => (long)f.Settings.QueueLength));
             nic.Device.Enable((int)Math.Min(needed, MaxPoolBytes / nic.Device.SlotSize));
         }
         _runQueue = new RunQueue(AllProcessors.ToList(), Time);

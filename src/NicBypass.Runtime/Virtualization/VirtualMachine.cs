@@ -128,6 +128,7 @@ public sealed class VirtualMachine : IPollingConsumer
             taken++;
         }
         running.ChargeStack(taken);
+        if (taken > 0) Interface.Vnic.RoomMade(); // frames waiting in its flows' queues may go now
         if (_output.Waiting && Interface.MaySendAgain) _output.Signal();
         return Stack.Tick() | taken > 0;
     }

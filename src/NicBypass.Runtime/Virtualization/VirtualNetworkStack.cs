@@ -231,6 +231,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             Inbound.Exit();
         }
         (Virtualization.Processor.Running ?? Vnic.Processor).ChargeStack(moved);
+        if (moved > 0) Vnic.RoomMade(); // frames waiting in its flows' queues may go now
         return moved > 0;
     }
 

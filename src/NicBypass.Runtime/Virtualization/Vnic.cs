@@ -119,8 +119,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// <summary>Its flows, in declaration order: a frame belongs to the first it matches.</summary>
     public IReadOnlyList<Flow> Flows => _flows;
 
-    // Flow indices in the order their queues are served: high, medium, low (declaration order within each).
+    // Flow indices in the order their queues are served: high, medium, low (declaration order
+    // within each); rank r's flows are _serviceOrder[_rankStart[r] .. + _rankCount[r]].
     private int[] _serviceOrder = Array.Empty<int>();
+    private readonly int[] _rankStart = new int[3];
+    private readonly int[] _rankCount = new int[3];
+
+    // Per rank, which of its flows a round of service starts with (equal flows take turns).
+    private readonly uint[] _turn = new uint[3];
 
     // Guards the flow queues: the ring's batches (on whichever processor an MSI vector runs them)
     // and this VNIC's processor serving the queues. Taken before anything delivery takes.
@@ -134,6 +140,11 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         flow.Queue = new FlowQueue(flow.Settings.QueueLength);
         _flows = _flows.Append(flow).ToArray();
         _serviceOrder = Enumerable.Range(0, _flows.Length).OrderBy(i => RankOf(_flows[i])).ToArray();
+        for (var rank = 0; rank < 3; rank++)
+        {
+            _rankCount[rank] = _flows.Count(f => RankOf(f) == rank);
+            _rankStart[rank] = rank == 0 ? 0 : _rankStart[rank - 1] + _rankCount[rank - 1];
+        }
         // Waiting frames are served again by this VNIC's processor, as one of its pollers.
         if (_flows.Length == 1) Processor.AddPoller(this);
     }
@@ -255,8 +266,19 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         if (check is not null) ((Rings.IInterruptTarget)(Processor.Running ?? Processor)).ChargeClassification(batch.Length);
         Span<PacketDescriptor> direct = stackalloc PacketDescriptor[batch.Length];
         var count = 0;
+        // A stack's batch was sized to its VSQ's room: the batch's frames of no flow keep theirs.
+        // A VM's is not (its ring's room is unbounded): there the guest ring's room goes by rank.
+        var stack = _interface is null;
         lock (_flowGate)
         {
+            // Frames already waiting go first where there is room (and credit) for them, so a
+            // queue that could drain does not drop a new frame for being full.
+            if (_flowWaiting > 0)
+            {
+                Serve(rank: 0, reserve: stack ? batch.Length : 0);
+                Serve(rank: 1, reserve: stack ? batch.Length : 0);
+                Serve(rank: 2, reserve: stack ? batch.Length : 0);
+            }
             foreach (var descriptor in batch)
             {
                 var frame = pool.Frame(descriptor);
@@ -275,11 +297,30 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 }
                 if (!Enqueue(_flows[index], descriptor, frame.Length)) pool.Return(descriptor.Slot);
             }
-            Serve(rank: 0, reserve: count);
+            Serve(rank: 0, reserve: stack ? count : 0);
             Deliver(direct.Slice(0, count), flow: null, check: null);
             Serve(rank: 1, reserve: 0);
             Serve(rank: 2, reserve: 0);
         }
+        // What still waits is served by this VNIC's processor: if another one ran this batch (a
+        // shared MSI vector), make sure this one looks (it may be asleep with nothing due).
+        if (_flowWaiting > 0 && (Processor.Running ?? Processor) != Processor) WakeProcessor();
+    }
+
+    /// <summary>
+    /// What is behind the VNIC made room (the guest took frames from its ring, the stack drained
+    /// its VSQ): frames waiting in its flows' queues for room can go now, so its processor must
+    /// look — in the deterministic mode it may be asleep with nothing due.
+    /// </summary>
+    internal void RoomMade()
+    {
+        if (Volatile.Read(ref _flowWaiting) > 0) WakeProcessor();
+    }
+
+    private void WakeProcessor()
+    {
+        if (Processor.Threaded) Processor.Wake();
+        else Processor.Awaken();
     }
 
     // Counts a frame into its flow and queues it; false (counted on the flow and the VNIC) when
@@ -315,10 +356,9 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     // further each time so equal flows share. True if anything was delivered. Under the flow gate.
     private bool Serve(int rank, int reserve)
     {
-        var first = Array.FindIndex(_serviceOrder, i => RankOf(_flows[i]) == rank);
-        if (first < 0) return false;
-        var count = 1;
-        while (first + count < _serviceOrder.Length && RankOf(_flows[_serviceOrder[first + count]]) == rank) count++;
+        var first = _rankStart[rank];
+        var count = _rankCount[rank];
+        if (count == 0) return false;
         Span<PacketDescriptor> taken = stackalloc PacketDescriptor[Virtualization.Processor.BatchSize];
         var progress = false;
         bool moved;
@@ -328,10 +368,10 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             var active = 0;
             for (var k = 0; k < count; k++) active += _flows[_serviceOrder[first + k]].Queue!.Count > 0 ? 1 : 0;
             if (active == 0) break;
-            var start = _turn++;
+            var start = _turn[rank]++ % (uint)count;
             for (var k = 0; k < count; k++)
             {
-                var flow = _flows[_serviceOrder[first + (start + k) % count]];
+                var flow = _flows[_serviceOrder[first + (int)((start + (uint)k) % (uint)count)]];
                 if (flow.Queue!.Count == 0) continue;
                 var room = DeliveryRoom - reserve;
                 if (room <= 0) return progress;
@@ -344,9 +384,6 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         while (moved);
         return progress;
     }
-
-    // Which flow of a rank a round starts with.
-    private int _turn;
 
     // Takes up to `taken.Length` of the flow's oldest frames it has credit for.
     private int Take(Flow flow, Span<PacketDescriptor> taken)
