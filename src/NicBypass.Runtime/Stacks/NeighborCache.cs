@@ -62,6 +62,28 @@ internal sealed class NeighborCache
     private readonly RateLimit _solicitations;
     private int _resolving; // entries being solicited or probed: the timer has nothing to do at 0
 
+    // No resolution or probe timer falls due before this (timestamps): a lower bound, lowered
+    // whenever one is set and raised by a scan, so the timer scans the entries (and allocates an
+    // enumerator) only when something may be due, not on every tick.
+    private long _earliest = long.MaxValue;
+
+    private long RetryTicks => (long)(RetryInterval.TotalSeconds * _stack.Time.TimestampFrequency);
+
+    private void Lower(long due)
+    {
+        var seen = Volatile.Read(ref _earliest);
+        while (due < seen)
+        {
+            var was = Interlocked.CompareExchange(ref _earliest, due, seen);
+            if (was == seen) return;
+            seen = was;
+        }
+    }
+
+    // The true earliest deadline, from a scan begun after reading `seen`; kept unless another
+    // thread lowered the bound meanwhile (then theirs stays: it may be earlier).
+    private void Raise(long seen, long found) => Interlocked.CompareExchange(ref _earliest, found, seen);
+
     public NeighborCache(NetworkStack stack)
     {
         _stack = stack;
@@ -124,6 +146,7 @@ internal sealed class NeighborCache
             {
                 entry.Attempts = 1;
                 entry.SolicitedAt = _stack.Time.GetTimestamp();
+                Lower(entry.SolicitedAt + RetryTicks);
                 Interlocked.Increment(ref _resolving);
                 _stack.TimerArmed?.Invoke();
             }
@@ -140,6 +163,7 @@ internal sealed class NeighborCache
         {
             if (entry.Removed || entry.ProbeAt != 0 || entry.Mac == 0 || IsReachable(entry)) return;
             entry.ProbeAt = _stack.Time.GetTimestamp() + (long)(DelayFirstProbe.TotalSeconds * _stack.Time.TimestampFrequency);
+            Lower(entry.ProbeAt);
             entry.Probes = 0;
             Interlocked.Increment(ref _resolving);
         }
@@ -317,8 +341,20 @@ internal sealed class NeighborCache
     public long NextDue()
     {
         if (!Resolving) return long.MaxValue;
+        // The bound is exact unless a deadline it counted has gone (an answer came, an entry was
+        // removed) and it has passed: then look again.
+        var seen = Volatile.Read(ref _earliest);
+        if (seen > _stack.Time.GetTimestamp()) return seen;
+        var due = Scan();
+        Raise(seen, due);
+        return due;
+    }
+
+    // The earliest resolution or probe deadline of the entries (a scan).
+    private long Scan()
+    {
         var due = long.MaxValue;
-        var interval = (long)(RetryInterval.TotalSeconds * _stack.Time.TimestampFrequency);
+        var interval = RetryTicks;
         foreach (var pair in _entries)
         {
             var entry = pair.Value;
@@ -331,12 +367,15 @@ internal sealed class NeighborCache
     /// <summary>Solicits again the neighbours whose answer is overdue; gives up (dropping what waits) after three tries. True if it sent anything.</summary>
     public bool RetryDue(long now)
     {
+        var seen = Volatile.Read(ref _earliest);
+        if (now < seen) return false; // nothing can be due yet
         var progress = false;
         foreach (var pair in _entries)
         {
             if (Volatile.Read(ref pair.Value.Mac) == 0) progress |= Retry(pair.Key, pair.Value, now);
             else if (Volatile.Read(ref pair.Value.ProbeAt) is var probe and not 0 && probe <= now) progress |= Probe(pair, now);
         }
+        Raise(seen, Scan());
         return progress;
     }
 
@@ -356,11 +395,13 @@ internal sealed class NeighborCache
             // Held back by the rate limit: try again in a second without spending a probe.
             if (!_solicitations.TryTake())
             {
-                entry.ProbeAt = now + (long)(RetryInterval.TotalSeconds * _stack.Time.TimestampFrequency);
+                entry.ProbeAt = now + RetryTicks;
+                Lower(entry.ProbeAt);
                 return false;
             }
             entry.Probes++;
-            entry.ProbeAt = now + (long)(RetryInterval.TotalSeconds * _stack.Time.TimestampFrequency);
+            entry.ProbeAt = now + RetryTicks;
+            Lower(entry.ProbeAt);
             mac = entry.Mac;
         }
         _stack.Solicit(address, mac);
@@ -386,6 +427,7 @@ internal sealed class NeighborCache
             }
             entry.Attempts++;
             entry.SolicitedAt = now;
+            Lower(now + RetryTicks);
         }
         return Solicit(address);
     }

@@ -300,7 +300,10 @@ public sealed partial class NetworkStack
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving) return false;
         var progress = false;
         var now = Time.GetTimestamp();
-        foreach (var pair in _connections) progress |= pair.Value.OnTimer(now);
+        if (Volatile.Read(ref _timed) != 0)
+        {
+            foreach (var pair in _connections) progress |= pair.Value.OnTimer(now);
+        }
         if (_neighbors.Resolving) progress |= _neighbors.RetryDue(now);
         return progress;
     }

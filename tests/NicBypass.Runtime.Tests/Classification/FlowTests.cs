@@ -162,8 +162,8 @@ public class FlowTests
         // The same VM and traffic with and without flows, measured in alternating windows of ten
         // rounds after a warm-up: the runtime may allocate now and then while it tiers code up
         // (in both), but flows that allocated would do so in every one of their windows.
-        var without = Rounds(flows: "");
-        var with = Rounds(flows: """
+        var without = EchoRounds.Build(declarations: "");
+        var with = EchoRounds.Build(declarations: """
             flow dns on v { transport udp; local-port 53; priority high }
             flow bulk on v { transport udp; local-port 9; priority low }
             """);
@@ -183,38 +183,6 @@ public class FlowTests
             rounds();
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
-    }
-
-    // Ten rounds of 96 UDP frames (to ports 53, 9 and 7) into a VM, on virtual time, its echoes
-    // discarded; warmed up once before it is returned.
-    private static Action Rounds(string flows)
-    {
-        var (host, _) = TestHost.Build($$"""
-            host h {
-                nic e0 { model simnic-10g; rx-rings 1; ring-size 1024 }
-                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
-                {{flows}}
-            }
-            """, new VirtualClock());
-        var device = host.Nic("e0").Device;
-        device.Wire = new DiscardingWire(); // the test's capturing wire would copy each echo
-        var frames = new[] { 53, 9, 7 }.Select(port => TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", (ushort)port, new byte[18])).ToArray();
-        void Ten()
-        {
-            for (var round = 0; round < 10; round++)
-            {
-                for (var i = 0; i < 96; i++) device.Receive(frames[i % 3]);
-                host.Pump();
-            }
-        }
-        for (var i = 0; i < 3; i++) Ten();
-        Assert.All(host.Vnic("v").Flows, f => Assert.True(f.Counters.Delivered > 0, f.Name));
-        return Ten;
-    }
-
-    private sealed class DiscardingWire : Devices.IWire
-    {
-        public void Transmit(ReadOnlySpan<byte> frame) { }
     }
 
     [Fact]
