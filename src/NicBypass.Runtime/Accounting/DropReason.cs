@@ -35,6 +35,9 @@ public enum DropReason
 
     /// <summary>A flow's own queue was full: its frames waited for room behind the VNIC faster than it drained.</summary>
     FlowQueueFull,
+
+    /// <summary>User code called for a frame as it was delivered (a tap, a socket's handler) threw: that frame and the rest of its batch.</summary>
+    HandlerFault,
 }
 
 /// <summary>Names and enumeration of <see cref="DropReason"/>.</summary>
@@ -57,6 +60,7 @@ public static class DropReasons
         DropReason.Spoofed => "spoofed",
         DropReason.GuestRingFull => "guest-ring-full",
         DropReason.FlowQueueFull => "flow-queue-full",
+        DropReason.HandlerFault => "handler-fault",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

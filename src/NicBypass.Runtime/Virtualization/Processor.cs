@@ -241,7 +241,17 @@ public sealed class Processor : IInterruptTarget
         var batch = _batch.AsSpan(0, Math.Min(_batch.Length, Math.Max(room, 0)));
         var waiting = 1;
         var n = batch.Length > 0 ? ring.PollEntry(batch, long.MaxValue, out waiting) : 0;
-        if (n > 0) Hand(client, ring, batch.Slice(0, n), saturated: waiting > 0 || !_pending.IsEmpty);
+        try
+        {
+            if (n > 0) Hand(client, ring, batch.Slice(0, n), saturated: waiting > 0 || !_pending.IsEmpty);
+        }
+        catch
+        {
+            // User code threw on the way (the VNIC has counted the batch): the interrupt is
+            // serviced all the same, so the ring interrupts again for what it still holds.
+            ring.InterruptServiced();
+            throw;
+        }
         if (waiting > 0 && client.Room > 0)
         {
             if (DynamicPolling && ring.InterruptsEnabled)
@@ -338,10 +348,18 @@ public sealed class Processor : IInterruptTarget
             var client = ring.Client!;
             var poll = ring.PollEntry;
             int n, room, waiting = 0;
-            while ((room = client.Room) > 0 && (n = poll(room >= batch.Length ? batch : batch.Slice(0, room), long.MaxValue, out waiting)) > 0)
+            try
             {
-                Hand(client, ring, batch.Slice(0, n), saturated: waiting > 0);
-                if (waiting == 0) break;
+                while ((room = client.Room) > 0 && (n = poll(room >= batch.Length ? batch : batch.Slice(0, room), long.MaxValue, out waiting)) > 0)
+                {
+                    Hand(client, ring, batch.Slice(0, n), saturated: waiting > 0);
+                    if (waiting == 0) break;
+                }
+            }
+            catch
+            {
+                ring.InterruptServiced(); // as in ServiceBatch: user code threw, the ring may interrupt again
+                throw;
             }
             if (room <= 0 && (waiting > 0 || ring.Count > 0))
             {

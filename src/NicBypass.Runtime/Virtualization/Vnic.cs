@@ -187,10 +187,11 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         var takenAt = running.Now; // latency: from the frame's last bit on the wire to its delivery
         long bytes = 0;
         var delivered = 0;
+        var i = 0;
         consumer?.BeginBatch(running);
         try
         {
-        for (var i = 0; i < batch.Length; i++)
+        for (; i < batch.Length; i++)
         {
             var descriptor = batch[i];
             var frame = pool.Frame(descriptor);
@@ -234,19 +235,33 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         }
         finally
         {
-            consumer?.EndBatch(running, delivered);
+            try
+            {
+                consumer?.EndBatch(running, delivered);
+            }
+            finally
+            {
+                // User code (a tap, a socket's handler) threw at frame i: that frame and the rest
+                // of the batch are counted and their buffers go back before the exception goes on
+                // to whoever runs the host, so the counts still add up.
+                if (i < batch.Length)
+                {
+                    Counters.Drop(Accounting.DropReason.HandlerFault, batch.Length - i);
+                    flow?.Counters.Drop(Accounting.DropReason.HandlerFault, batch.Length - i);
+                }
+                // Counters, costs and buffer returns are settled once per batch, not once per frame.
+                if (check is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
+                running.ChargeFrames(delivered, bytes);
+                Counters.Delivered += delivered;
+                Counters.DeliveredBytes += bytes;
+                if (flow is not null)
+                {
+                    flow.Counters.Delivered += delivered;
+                    flow.Counters.DeliveredBytes += bytes;
+                }
+                pool.Return(batch);
+            }
         }
-        // Counters, costs and buffer returns are settled once per batch, not once per frame.
-        if (check is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
-        running.ChargeFrames(delivered, bytes);
-        Counters.Delivered += delivered;
-        Counters.DeliveredBytes += bytes;
-        if (flow is not null)
-        {
-            flow.Counters.Delivered += delivered;
-            flow.Counters.DeliveredBytes += bytes;
-        }
-        pool.Return(batch);
     }
 
     // A VNIC with flows: each frame of a flow joins its flow's own queue (a blocked flow's are
@@ -269,38 +284,58 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         // A stack's batch was sized to its VSQ's room: the batch's frames of no flow keep theirs.
         // A VM's is not (its ring's room is unbounded): there the guest ring's room goes by rank.
         var stack = _interface is null;
-        lock (_flowGate)
+        var sorted = 0;         // frames of the batch sorted (queued, dropped, or set aside in `direct`)
+        var directDone = false; // `direct` handed to Deliver (which settles it, whatever happens)
+        try
         {
-            // Frames already waiting go first where there is room (and credit) for them, so a
-            // queue that could drain does not drop a new frame for being full.
-            if (_flowWaiting > 0)
+            lock (_flowGate)
             {
-                Serve(rank: 0, reserve: stack ? batch.Length : 0);
-                Serve(rank: 1, reserve: stack ? batch.Length : 0);
-                Serve(rank: 2, reserve: stack ? batch.Length : 0);
+                // Frames already waiting go first where there is room (and credit) for them, so a
+                // queue that could drain does not drop a new frame for being full.
+                if (_flowWaiting > 0)
+                {
+                    Serve(rank: 0, reserve: stack ? batch.Length : 0);
+                    Serve(rank: 1, reserve: stack ? batch.Length : 0);
+                    Serve(rank: 2, reserve: stack ? batch.Length : 0);
+                }
+                for (; sorted < batch.Length; sorted++)
+                {
+                    var descriptor = batch[sorted];
+                    var frame = pool.Frame(descriptor);
+                    if (check is not null && !check.Accepts(frame))
+                    {
+                        Counters.Drop(Accounting.DropReason.NoMatch);
+                        pool.Return(descriptor.Slot);
+                        continue;
+                    }
+                    EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
+                    var index = IndexOfFlow(_flows, frame, header);
+                    if (index < 0)
+                    {
+                        direct[count++] = descriptor;
+                        continue;
+                    }
+                    if (!Enqueue(_flows[index], descriptor, frame.Length)) pool.Return(descriptor.Slot);
+                }
+                Serve(rank: 0, reserve: stack ? count : 0);
+                directDone = true;
+                Deliver(direct.Slice(0, count), flow: null, check: null);
+                Serve(rank: 1, reserve: 0);
+                Serve(rank: 2, reserve: 0);
             }
-            foreach (var descriptor in batch)
+        }
+        finally
+        {
+            // User code threw while waiting frames were delivered (Deliver settled those): the
+            // frames of this batch not yet sorted, or set aside and not yet handed on, are counted
+            // and their buffers go back before the exception goes on.
+            var lost = batch.Length - sorted + (directDone ? 0 : count);
+            if (lost > 0)
             {
-                var frame = pool.Frame(descriptor);
-                if (check is not null && !check.Accepts(frame))
-                {
-                    Counters.Drop(Accounting.DropReason.NoMatch);
-                    pool.Return(descriptor.Slot);
-                    continue;
-                }
-                EthernetHeader.TryRead(frame, out var header); // read at layer 2 by the NIC already: cannot fail
-                var index = IndexOfFlow(_flows, frame, header);
-                if (index < 0)
-                {
-                    direct[count++] = descriptor;
-                    continue;
-                }
-                if (!Enqueue(_flows[index], descriptor, frame.Length)) pool.Return(descriptor.Slot);
+                Counters.Drop(Accounting.DropReason.HandlerFault, lost);
+                pool.Return(batch.Slice(sorted));
+                if (!directDone) pool.Return(direct.Slice(0, count));
             }
-            Serve(rank: 0, reserve: stack ? count : 0);
-            Deliver(direct.Slice(0, count), flow: null, check: null);
-            Serve(rank: 1, reserve: 0);
-            Serve(rank: 2, reserve: 0);
         }
         // What still waits is served by this VNIC's processor: if another one ran this batch (a
         // shared MSI vector), make sure this one looks (it may be asleep with nothing due).

@@ -185,6 +185,41 @@ public class FlowTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_tap_that_throws_leaves_every_frame_counted_and_every_buffer_returned(bool flows)
+    {
+        var (host, _) = TestHost.Build($$"""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                {{(flows ? "flow bulk on v { transport udp; local-port 9 }" : "")}}
+            }
+            """);
+        var vnic = host.Vnic("v");
+        var seen = 0;
+        vnic.Tap = (_, _) =>
+        {
+            if (++seen == 5) throw new InvalidOperationException("the user's tap failed");
+        };
+        var pool = host.Nic("e0").Device.Pool;
+        var free = pool.Available;
+        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]);
+
+        for (var i = 0; i < 10; i++) host.Nic("e0").Device.Receive(frame);
+        Assert.Equal("the user's tap failed", Assert.Throws<InvalidOperationException>(() => host.Pump()).Message);
+
+        Assert.Equal(4, vnic.Counters.Delivered);
+        Assert.Equal(6, vnic.Counters.Dropped(DropReason.HandlerFault)); // the fifth and the rest of its batch
+        Assert.Equal(free, pool.Available);
+        vnic.Tap = null;
+        host.Nic("e0").Device.Receive(frame);
+        host.Pump();
+        Assert.Equal(5, vnic.Counters.Delivered); // the host goes on
+        host.Report().AssertAddsUp();
+    }
+
     [Fact]
     public void A_flow_whose_queue_is_full_while_it_waits_for_room_drops_as_flow_queue_full()
     {
