@@ -137,6 +137,19 @@ public class FlowTests
         // A guest 20 µs a frame slow takes 300 frames of a flow: its ring (256) fills, the rest
         // wait in the flow's queue, and the guest draining its ring must bring the VNIC's
         // processor back to them (nothing else will: no more frames arrive).
+        var (host, nic) = SlowGuestWithFlow(frames: 300);
+        var flow = host.Vnic("v").Flows.Single();
+        Assert.True(host.RunUntil(() => flow.Counters.Delivered == 300, TimeSpan.FromSeconds(1)),
+            $"delivered {flow.Counters.Delivered}, queued {flow.Queued}, dropped {flow.Counters.DroppedTotal}");
+        Assert.Equal(0, flow.Counters.DroppedTotal);
+        Assert.True(flow.Queue!.HighWater > 0, "frames waited in the flow's queue");
+        host.Report().AssertAddsUp();
+    }
+
+    // A VM whose guest takes 20 µs a frame (cost model, virtual time), with one flow for UDP port
+    // 9, offered `frames` frames of it at once.
+    private static (NetworkHost Host, Devices.SimulatedNic Nic) SlowGuestWithFlow(int frames)
+    {
         var (host, _) = TestHost.Build("""
             host h {
                 nic e0 { model simnic-10g; rx-rings 1; ring-size 4096 }
@@ -147,13 +160,8 @@ public class FlowTests
         host.Costs = CostTable.Default with { StackNanoseconds = 20_000 };
         var nic = host.Nic("e0").Device;
         var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]);
-        for (var i = 0; i < 300; i++) nic.Offer(frame);
-        var flow = host.Vnic("v").Flows.Single();
-        Assert.True(host.RunUntil(() => flow.Counters.Delivered == 300, TimeSpan.FromSeconds(1)),
-            $"delivered {flow.Counters.Delivered}, queued {flow.Queued}, dropped {flow.Counters.DroppedTotal}");
-        Assert.Equal(0, flow.Counters.DroppedTotal);
-        Assert.True(flow.Queue!.HighWater > 0, "frames waited in the flow's queue");
-        host.Report().AssertAddsUp();
+        for (var i = 0; i < frames; i++) nic.Offer(frame);
+        return (host, nic);
     }
 
     [Fact]
@@ -223,17 +231,7 @@ public class FlowTests
     [Fact]
     public void A_flow_whose_queue_is_full_while_it_waits_for_room_drops_as_flow_queue_full()
     {
-        var (host, _) = TestHost.Build("""
-            host h {
-                nic e0 { model simnic-10g; rx-rings 1; ring-size 4096 }
-                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
-                flow bulk on v { transport udp; local-port 9 }
-            }
-            """, new VirtualClock());
-        host.Costs = CostTable.Default with { StackNanoseconds = 20_000 };
-        var nic = host.Nic("e0").Device;
-        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[18]);
-        for (var i = 0; i < 1000; i++) nic.Offer(frame);
+        var (host, nic) = SlowGuestWithFlow(frames: 1000);
         var flow = host.Vnic("v").Flows.Single();
         Assert.True(host.RunUntil(() => nic.OnWire == 0 && flow.Queued == 0 && host.Nic("e0").ReceiveRings[0].Count == 0, TimeSpan.FromSeconds(1)));
 
