@@ -242,6 +242,37 @@ public class FlowTests
         host.Report().AssertAddsUp();
     }
 
+    [Fact]
+    public void A_containers_flow_waits_for_its_allocation_and_then_reaches_the_stack()
+    {
+        // The same burst as above, to a container: the frames leave the flow's queue at the
+        // allocation into the VNS's serialization queue, and the stack gets every one.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container c on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 9 }
+                flow bulk on c { transport udp; local-port 9; bandwidth 8M }
+            }
+            """, new VirtualClock());
+        host.Costs = CostTable.Default;
+        var bulk = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[958]);
+        for (var i = 0; i < 100; i++)
+        {
+            host.RunTo(i * 5_000L);
+            host.Nic("e0").Device.Offer(bulk);
+        }
+        host.RunTo(50_000_000);
+        var flow = host.Vnic("c").Flows.Single();
+        Assert.InRange(flow.Counters.Delivered, 45, 56);
+        Assert.Equal(100 - flow.Counters.Delivered, flow.Queued);
+        host.RunTo(200_000_000);
+
+        Assert.Equal(100, flow.Counters.Delivered);
+        Assert.Equal(0, flow.Counters.DroppedTotal);
+        Assert.Equal(100, host.NetworkStack("c").Counters.Received);
+        host.Report().AssertAddsUp();
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
