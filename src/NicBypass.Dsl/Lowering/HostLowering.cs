@@ -23,6 +23,11 @@ public static class HostLowering
         public Dictionary<string, Own> Vnics { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<(string Vnic, int Vlan, ClassifierFields Fields), LookupCheck> Checks { get; } = new();
+
+        // True when `entry` holds just what its VNIC declares (its addresses, ports, and their protocols).
+        public bool Holds(ClassifierEntry entry, out Own own) =>
+            Vnics.TryGetValue(entry.Vnic, out own!) && entry.Ips.Equals(own.Addresses) && entry.Ports.Equals(own.Ports)
+            && (entry.Ports.Count == 0 || entry.Protocols == own.Protocols);
     }
 
     private sealed record Own(EquatableArray<IpAddress> Addresses, EquatableArray<string> Ips, EquatableArray<int> Ports, TransportProtocols Protocols, EquatableArray<string> ProtocolNames);
@@ -118,8 +123,7 @@ public static class HostLowering
     {
         foreach (var entry in program.Entries)
         {
-            var asDeclared = declared.Vnics.TryGetValue(entry.Vnic, out var own) && entry.Ips.Equals(own.Addresses) && entry.Ports.Equals(own.Ports)
-                && (entry.Ports.Count == 0 || entry.Protocols == own.Protocols);
+            var asDeclared = declared.Holds(entry, out var own);
             var ips = asDeclared ? own!.Ips : entry.Ips.Select(ip => ip.ToString()).ToEquatableArray();
             var protocols = asDeclared ? own!.ProtocolNames : entry.Ports.Count > 0 ? ProtocolNames(entry.Protocols) : EquatableArray<string>.Empty;
             steps.Add(new ProgramClassifierStep(nic, softwareRing, entry.Mac.Value, entry.Mac.ToString(), entry.Vlan,
@@ -133,11 +137,7 @@ public static class HostLowering
     // An entry's field check; the same for every entry that holds just what its VNIC declares.
     private static LookupCheck Check(Declared declared, ClassifierEntry entry, ClassifierFields fields)
     {
-        if (!declared.Vnics.TryGetValue(entry.Vnic, out var own) || !entry.Ips.Equals(own.Addresses) || !entry.Ports.Equals(own.Ports)
-            || entry.Ports.Count > 0 && entry.Protocols != own.Protocols)
-        {
-            return LookupCheck.For(entry, fields);
-        }
+        if (!declared.Holds(entry, out _)) return LookupCheck.For(entry, fields);
         var key = (entry.Vnic, entry.Vlan, fields);
         if (!declared.Checks.TryGetValue(key, out var check)) declared.Checks[key] = check = LookupCheck.For(entry, fields);
         return check;

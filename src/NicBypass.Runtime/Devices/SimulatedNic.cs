@@ -260,14 +260,9 @@ public sealed class SimulatedNic : IInterruptModerator
             return true;
         }
         frame.CopyTo(Pool.Slot(slot));
-        if (Pool.Concurrent)
-        {
-            lock (_onWireLock) _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
-        }
-        else
-        {
-            _onWire.Enqueue((slot, frame.Length, _linkFreeAtPicoseconds / 1000));
-        }
+        var onWire = (slot, frame.Length, _linkFreeAtPicoseconds / 1000);
+        if (!WireShared) _onWire.Enqueue(onWire);
+        else lock (_onWireLock) _onWire.Enqueue(onWire);
         return true;
     }
 
@@ -279,8 +274,7 @@ public sealed class SimulatedNic : IInterruptModerator
     {
         get
         {
-            // Only the threaded mode has a feeding thread beside the host (the pool is concurrent then too).
-            if (_pool is not { Concurrent: true }) return _onWire.TryPeek(out var head) ? head.LastBitAt : long.MaxValue;
+            if (!WireShared) return _onWire.TryPeek(out var head) ? head.LastBitAt : long.MaxValue;
             lock (_onWireLock) return _onWire.TryPeek(out var next) ? next.LastBitAt : long.MaxValue;
         }
     }
@@ -291,30 +285,30 @@ public sealed class SimulatedNic : IInterruptModerator
         if (_onWire.Count == 0) return false;
         var now = Now();
         var landed = false;
-        if (_pool is not { Concurrent: true })
+        // The queue is locked where it is shared, classification is not.
+        while (WireShared ? TakeLandedLocked(now, out var next) : TakeLanded(now, out next))
         {
-            // Deterministic mode: one thread offers and lands.
-            while (_onWire.TryPeek(out var head) && head.LastBitAt <= now)
-            {
-                _onWire.Dequeue();
-                Classify(head.Slot, head.Length, head.LastBitAt);
-                landed = true;
-            }
-            return landed;
-        }
-        while (true)
-        {
-            (int Slot, int Length, long LastBitAt) next;
-            // The feeding thread offers while the host lands (threaded mode): the queue is locked, classification is not.
-            lock (_onWireLock)
-            {
-                if (!_onWire.TryPeek(out next) || next.LastBitAt > now) break;
-                _onWire.Dequeue();
-            }
             Classify(next.Slot, next.Length, next.LastBitAt);
             landed = true;
         }
         return landed;
+    }
+
+    // Only the threaded mode has a feeding thread beside the host (its pool is concurrent then too):
+    // the deterministic mode offers and lands on one thread, without the wire queue's lock.
+    private bool WireShared => _pool is { Concurrent: true };
+
+    // The oldest frame on the wire, if its last bit has landed by `now`.
+    private bool TakeLanded(long now, out (int Slot, int Length, long LastBitAt) next)
+    {
+        if (!_onWire.TryPeek(out next) || next.LastBitAt > now) return false;
+        _onWire.Dequeue();
+        return true;
+    }
+
+    private bool TakeLandedLocked(long now, out (int Slot, int Length, long LastBitAt) next)
+    {
+        lock (_onWireLock) return TakeLanded(now, out next);
     }
 
     private long Now() => Clock is { } clock ? VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) : 0;

@@ -119,9 +119,9 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// <summary>Its flows, in declaration order: a frame belongs to the first it matches.</summary>
     public IReadOnlyList<Flow> Flows => _flows;
 
-    // Flow indices in the order their queues are served: high, medium, low (declaration order
-    // within each); rank r's flows are _serviceOrder[_rankStart[r] .. + _rankCount[r]].
-    private int[] _serviceOrder = Array.Empty<int>();
+    // Its flows in the order their queues are served: high, medium, low (declaration order within
+    // each); rank r's flows are _byRank[_rankStart[r] .. + _rankCount[r]].
+    private Flow[] _byRank = Array.Empty<Flow>();
     private readonly int[] _rankStart = new int[3];
     private readonly int[] _rankCount = new int[3];
 
@@ -139,7 +139,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     {
         flow.Queue = new FlowQueue(flow.Settings.QueueLength);
         _flows = _flows.Append(flow).ToArray();
-        _serviceOrder = Enumerable.Range(0, _flows.Length).OrderBy(i => RankOf(_flows[i])).ToArray();
+        _byRank = _flows.OrderBy(RankOf).ToArray(); // a stable sort: declaration order within a rank
         for (var rank = 0; rank < 3; rank++)
         {
             _rankCount[rank] = _flows.Count(f => RankOf(f) == rank);
@@ -266,7 +266,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
 
     // A VNIC with flows: each frame of a flow joins its flow's own queue (a blocked flow's are
     // dropped, a full queue drops the newest); then the queues are served, high-priority flows
-    // first, then this batch's frames of no flow with the medium flows, then the low ones — while
+    // first, then this batch's frames of no flow, then the medium flows, then the low ones — while
     // what is behind the VNIC has room and each flow has credit. What stays waits for the VNIC's
     // processor to serve it again (<see cref="IPollingConsumer.Poll"/>).
     private void ReceiveIntoFlows(ReadOnlySpan<PacketDescriptor> batch)
@@ -292,12 +292,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             {
                 // Frames already waiting go first where there is room (and credit) for them, so a
                 // queue that could drain does not drop a new frame for being full.
-                if (_flowWaiting > 0)
-                {
-                    Serve(rank: 0, reserve: stack ? batch.Length : 0);
-                    Serve(rank: 1, reserve: stack ? batch.Length : 0);
-                    Serve(rank: 2, reserve: stack ? batch.Length : 0);
-                }
+                if (_flowWaiting > 0) ServeAll(reserve: stack ? batch.Length : 0);
                 for (; sorted < batch.Length; sorted++)
                 {
                     var descriptor = batch[sorted];
@@ -315,7 +310,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                         direct[count++] = descriptor;
                         continue;
                     }
-                    if (!Enqueue(_flows[index], descriptor, frame.Length)) pool.Return(descriptor.Slot);
+                    if (!Enqueue(_flows[index], descriptor)) pool.Return(descriptor.Slot);
                 }
                 Serve(rank: 0, reserve: stack ? count : 0);
                 directDone = true;
@@ -362,7 +357,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     // the flow is blocked or its queue is full — `bandwidth` when the flow waits for credit,
     // `flow-queue-full` when it waits for room. A classifier that matches ports counts its own
     // blocked frames on another thread: those counts are shared.
-    private bool Enqueue(Flow flow, in PacketDescriptor descriptor, int length)
+    private bool Enqueue(Flow flow, in PacketDescriptor descriptor)
     {
         Interlocked.Increment(ref flow.Counters.Received);
         if (flow.Settings.Blocked)
@@ -401,12 +396,12 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         {
             moved = false;
             var active = 0;
-            for (var k = 0; k < count; k++) active += _flows[_serviceOrder[first + k]].Queue!.Count > 0 ? 1 : 0;
+            for (var k = 0; k < count; k++) active += _byRank[first + k].Queue!.Count > 0 ? 1 : 0;
             if (active == 0) break;
             var start = _turn[rank]++ % (uint)count;
             for (var k = 0; k < count; k++)
             {
-                var flow = _flows[_serviceOrder[first + (int)((start + (uint)k) % (uint)count)]];
+                var flow = _byRank[first + (int)((start + (uint)k) % (uint)count)];
                 if (flow.Queue!.Count == 0) continue;
                 var room = DeliveryRoom - reserve;
                 if (room <= 0) return progress;
@@ -419,6 +414,9 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         while (moved);
         return progress;
     }
+
+    // Every rank's queues in turn, high first. Non-short-circuit: each rank is served.
+    private bool ServeAll(int reserve) => Serve(rank: 0, reserve) | Serve(rank: 1, reserve) | Serve(rank: 2, reserve);
 
     // Takes up to `taken.Length` of the flow's oldest frames it has credit for.
     private int Take(Flow flow, Span<PacketDescriptor> taken)
@@ -446,7 +444,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         if (Volatile.Read(ref _flowWaiting) == 0) return false;
         lock (_flowGate)
         {
-            return Serve(rank: 0, reserve: 0) | Serve(rank: 1, reserve: 0) | Serve(rank: 2, reserve: 0);
+            return ServeAll(reserve: 0);
         }
     }
 
