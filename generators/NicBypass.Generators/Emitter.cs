@@ -373,8 +373,7 @@ internal static class Emitter
         lookup.Size = table.Keys.Length;
         lookup.Shift = table.Shift;
         lookup.Mask = table.Keys.Length - 1;
-        lookup.KeyRows = Block(blocks, output => Rows(output, table.Keys.Length, 4, (line, i) => line.Append(table.Keys[i] == 0 ? "0UL" : Hex(table.Keys[i]))));
-        lookup.ValueRows = Block(blocks, output => Rows(output, table.Values.Length, 16, (line, i) => line.Num(table.Values[i])));
+        lookup.PlacedRows = Block(blocks, output => Rows(output, table.Slots.Length, 4, (line, rule) => line.Append('(').Mac(step.Macs[rule]).Append(", ").Num(table.Slots[rule]).Append(')')));
         return lookup;
     }
 

@@ -187,7 +187,7 @@ public class GeneratorTests
 
         Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
         var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal)).ToString();
-        Assert.Contains("private static readonly ulong[] Keys", generated);
+        Assert.Contains("private static readonly (ulong Mac, int Slot)[] Placed", generated);
         Assert.Contains("Straight-line compares", generated); // small software rings
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }

@@ -18,9 +18,8 @@ internal sealed class LookupTemplateModel
     public int Shift { get; set; }
     public int Mask { get; set; }
 
-    /// <summary>The baked table's keys and values, four and sixteen to a line (a marker the emitter fills).</summary>
-    public string KeyRows { get; set; } = "";
-    public string ValueRows { get; set; } = "";
+    /// <summary>Each rule's MAC and slot in the baked table, four to a line (a marker the emitter fills).</summary>
+    public string PlacedRows { get; set; } = "";
 
     /// <summary>True when some rule checks a field beyond its MAC: the lookup then carries <see cref="CheckRows"/>.</summary>
     public bool Checked { get; set; }

@@ -93,18 +93,18 @@ namespace Consumer
 
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => _checks[rule];
 
-            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
-            {
-                rule = Lookup(header.Destination);
-                return rule >= 0 ? _checks[rule].Check(frame, header) : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
-            }
-
             // Straight-line compares: one or two MACs, where compares beat any table.
             public int Lookup(ulong mac)
             {
                 if (mac == 0x023000000001UL) return 0;
                 if (mac == 0x023000000002UL) return 1;
                 return -1;
+            }
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? _checks[rule].Check(frame, header) : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
             }
         }
     }

@@ -135,18 +135,18 @@ namespace Consumer
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
 
-            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
-            {
-                rule = Lookup(header.Destination);
-                return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
-            }
-
             // Straight-line compares: one or two MACs, where compares beat any table.
             public int Lookup(ulong mac)
             {
                 if (mac == 0x021000000001UL) return 0;
                 if (mac == 0x021000000002UL) return 1;
                 return -1;
+            }
+
+            public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
+            {
+                rule = Lookup(header.Destination);
+                return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
             }
         }
 
@@ -170,7 +170,38 @@ namespace Consumer
 
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => _checks[rule];
 
-            // The hot path reads one slot: the MAC, its rule and the rule's check side by side.
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+
+            // Rule i's MAC and the slot it sits in.
+            private static readonly (ulong Mac, int Slot)[] Placed =
+            {
+                (0x022000000001UL, 1), (0x022000000002UL, 11), (0x022000000010UL, 6),
+            };
+
+            // A MAC lookup reads the slot's key, and its rule only on a hit.
+            private readonly ulong[] _keys = new ulong[16];
+            private readonly int[] _rules = new int[16];
+
+            public Data0HardwareClassifier()
+            {
+                for (var rule = 0; rule < Placed.Length; rule++)
+                {
+                    _keys[Placed[rule].Slot] = Placed[rule].Mac | Occupied;
+                    _rules[Placed[rule].Slot] = rule;
+                }
+            }
+
+            public int Lookup(ulong mac)
+            {
+                var key = mac | Occupied;
+                var keys = _keys;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                // Every MAC sits in its home slot: one read decides.
+                return keys[i] == key ? _rules[i] : -1;
+            }
+
+            // Matching a frame reads one 32-byte slot: the MAC, its rule and the rule's check side by side.
             private struct Slot
             {
                 public ulong Key;
@@ -182,10 +213,10 @@ namespace Consumer
 
             private static Slot[] Slots()
             {
-                var slots = new Slot[Keys.Length];
-                for (var i = 0; i < slots.Length; i++)
+                var slots = new Slot[16];
+                for (var rule = 0; rule < Placed.Length; rule++)
                 {
-                    if (Keys[i] != 0) slots[i] = new Slot { Key = Keys[i], Rule = Values[i], Check = Checks[Values[i]] };
+                    slots[Placed[rule].Slot] = new Slot { Key = Placed[rule].Mac | Occupied, Rule = rule, Check = Checks[rule] };
                 }
                 return slots;
             }
@@ -196,52 +227,14 @@ namespace Consumer
                 var key = mac | Occupied;
                 var slots = _slots;
                 var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
-                while (true)
+                ref readonly var slot = ref slots[i];
+                if (slot.Key == key)
                 {
-                    ref readonly var slot = ref slots[i];
-                    if (slot.Key == key)
-                    {
-                        rule = slot.Rule;
-                        return slot.Check.Check(frame, header);
-                    }
-                    if (slot.Key == 0)
-                    {
-                        rule = -1;
-                        return global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
-                    }
-                    i = (i + 1) & 15;
+                    rule = slot.Rule;
+                    return slot.Check.Check(frame, header);
                 }
-            }
-
-            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
-            private const ulong Occupied = 1UL << 63;
-            private readonly ulong[] _keys = (ulong[])Keys.Clone();
-            private readonly int[] _values = (int[])Values.Clone();
-            private static readonly ulong[] Keys =
-            {
-                0UL, 0x8000022000000001UL, 0UL, 0UL,
-                0UL, 0UL, 0x8000022000000010UL, 0UL,
-                0UL, 0UL, 0UL, 0x8000022000000002UL,
-                0UL, 0UL, 0UL, 0UL,
-            };
-            private static readonly int[] Values =
-            {
-                0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 0, 0,
-            };
-
-            public int Lookup(ulong mac)
-            {
-                // Instance copies of the baked arrays: the hot loop then reads them like any field.
-                var keys = _keys;
-                var key = mac | Occupied;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
-                while (true)
-                {
-                    var k = keys[i];
-                    if (k == key) return _values[i];
-                    if (k == 0) return -1;
-                    i = (i + 1) & 15;
-                }
+                rule = -1;
+                return global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
             }
         }
     }

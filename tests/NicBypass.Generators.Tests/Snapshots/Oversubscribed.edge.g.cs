@@ -172,41 +172,41 @@ namespace Consumer
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
 
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+
+            // Rule i's MAC and the slot it sits in.
+            private static readonly (ulong Mac, int Slot)[] Placed =
+            {
+                (0x02005E100005UL, 6), (0x02005E100006UL, 0), (0x02005E100007UL, 10),
+            };
+
+            // A MAC lookup reads the slot's key, and its rule only on a hit.
+            private readonly ulong[] _keys = new ulong[16];
+            private readonly int[] _rules = new int[16];
+
+            public E1000g0Sr1Classifier()
+            {
+                for (var rule = 0; rule < Placed.Length; rule++)
+                {
+                    _keys[Placed[rule].Slot] = Placed[rule].Mac | Occupied;
+                    _rules[Placed[rule].Slot] = rule;
+                }
+            }
+
+            public int Lookup(ulong mac)
+            {
+                var key = mac | Occupied;
+                var keys = _keys;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                // Every MAC sits in its home slot: one read decides.
+                return keys[i] == key ? _rules[i] : -1;
+            }
+
             public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
             {
                 rule = Lookup(header.Destination);
                 return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
-            }
-
-            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 3 MACs in 16 slots.
-            private const ulong Occupied = 1UL << 63;
-            private readonly ulong[] _keys = (ulong[])Keys.Clone();
-            private readonly int[] _values = (int[])Values.Clone();
-            private static readonly ulong[] Keys =
-            {
-                0x800002005E100006UL, 0UL, 0UL, 0UL,
-                0UL, 0UL, 0x800002005E100005UL, 0UL,
-                0UL, 0UL, 0x800002005E100007UL, 0UL,
-                0UL, 0UL, 0UL, 0UL,
-            };
-            private static readonly int[] Values =
-            {
-                1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0,
-            };
-
-            public int Lookup(ulong mac)
-            {
-                // Instance copies of the baked arrays: the hot loop then reads them like any field.
-                var keys = _keys;
-                var key = mac | Occupied;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
-                while (true)
-                {
-                    var k = keys[i];
-                    if (k == key) return _values[i];
-                    if (k == 0) return -1;
-                    i = (i + 1) & 15;
-                }
             }
         }
 
@@ -216,41 +216,42 @@ namespace Consumer
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
 
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 6 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+
+            // Rule i's MAC and the slot it sits in.
+            private static readonly (ulong Mac, int Slot)[] Placed =
+            {
+                (0x02005E100002UL, 8), (0x02005E100003UL, 2), (0x02005E100004UL, 12), (0x02005E100005UL, 6),
+                (0x02005E100006UL, 0), (0x02005E100007UL, 10),
+            };
+
+            // A MAC lookup reads the slot's key, and its rule only on a hit.
+            private readonly ulong[] _keys = new ulong[16];
+            private readonly int[] _rules = new int[16];
+
+            public E1000g0Sr0Classifier()
+            {
+                for (var rule = 0; rule < Placed.Length; rule++)
+                {
+                    _keys[Placed[rule].Slot] = Placed[rule].Mac | Occupied;
+                    _rules[Placed[rule].Slot] = rule;
+                }
+            }
+
+            public int Lookup(ulong mac)
+            {
+                var key = mac | Occupied;
+                var keys = _keys;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                // Every MAC sits in its home slot: one read decides.
+                return keys[i] == key ? _rules[i] : -1;
+            }
+
             public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
             {
                 rule = Lookup(header.Destination);
                 return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
-            }
-
-            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 6 MACs in 16 slots.
-            private const ulong Occupied = 1UL << 63;
-            private readonly ulong[] _keys = (ulong[])Keys.Clone();
-            private readonly int[] _values = (int[])Values.Clone();
-            private static readonly ulong[] Keys =
-            {
-                0x800002005E100006UL, 0UL, 0x800002005E100003UL, 0UL,
-                0UL, 0UL, 0x800002005E100005UL, 0UL,
-                0x800002005E100002UL, 0UL, 0x800002005E100007UL, 0UL,
-                0x800002005E100004UL, 0UL, 0UL, 0UL,
-            };
-            private static readonly int[] Values =
-            {
-                4, 0, 1, 0, 0, 0, 3, 0, 0, 0, 5, 0, 2, 0, 0, 0,
-            };
-
-            public int Lookup(ulong mac)
-            {
-                // Instance copies of the baked arrays: the hot loop then reads them like any field.
-                var keys = _keys;
-                var key = mac | Occupied;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
-                while (true)
-                {
-                    var k = keys[i];
-                    if (k == key) return _values[i];
-                    if (k == 0) return -1;
-                    i = (i + 1) & 15;
-                }
             }
         }
 
@@ -260,41 +261,42 @@ namespace Consumer
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
 
+            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 7 MACs in 16 slots.
+            private const ulong Occupied = 1UL << 63;
+
+            // Rule i's MAC and the slot it sits in.
+            private static readonly (ulong Mac, int Slot)[] Placed =
+            {
+                (0x02005E100001UL, 14), (0x02005E100002UL, 8), (0x02005E100003UL, 2), (0x02005E100004UL, 12),
+                (0x02005E100005UL, 6), (0x02005E100006UL, 0), (0x02005E100007UL, 10),
+            };
+
+            // A MAC lookup reads the slot's key, and its rule only on a hit.
+            private readonly ulong[] _keys = new ulong[16];
+            private readonly int[] _rules = new int[16];
+
+            public E1000g0HardwareClassifier()
+            {
+                for (var rule = 0; rule < Placed.Length; rule++)
+                {
+                    _keys[Placed[rule].Slot] = Placed[rule].Mac | Occupied;
+                    _rules[Placed[rule].Slot] = rule;
+                }
+            }
+
+            public int Lookup(ulong mac)
+            {
+                var key = mac | Occupied;
+                var keys = _keys;
+                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                // Every MAC sits in its home slot: one read decides.
+                return keys[i] == key ? _rules[i] : -1;
+            }
+
             public global::NicBypass.Runtime.Classification.FieldVerdict Match(global::System.ReadOnlySpan<byte> frame, in global::NicBypass.Runtime.Packets.EthernetHeader header, out int rule)
             {
                 rule = Lookup(header.Destination);
                 return rule >= 0 ? global::NicBypass.Runtime.Classification.FieldVerdict.Match : global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;
-            }
-
-            // A hash table laid out at build time: multiplier 0x9E3779B97F4A7C15UL gives 0 extra probes over 7 MACs in 16 slots.
-            private const ulong Occupied = 1UL << 63;
-            private readonly ulong[] _keys = (ulong[])Keys.Clone();
-            private readonly int[] _values = (int[])Values.Clone();
-            private static readonly ulong[] Keys =
-            {
-                0x800002005E100006UL, 0UL, 0x800002005E100003UL, 0UL,
-                0UL, 0UL, 0x800002005E100005UL, 0UL,
-                0x800002005E100002UL, 0UL, 0x800002005E100007UL, 0UL,
-                0x800002005E100004UL, 0UL, 0x800002005E100001UL, 0UL,
-            };
-            private static readonly int[] Values =
-            {
-                5, 0, 2, 0, 0, 0, 4, 0, 1, 0, 6, 0, 3, 0, 0, 0,
-            };
-
-            public int Lookup(ulong mac)
-            {
-                // Instance copies of the baked arrays: the hot loop then reads them like any field.
-                var keys = _keys;
-                var key = mac | Occupied;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
-                while (true)
-                {
-                    var k = keys[i];
-                    if (k == key) return _values[i];
-                    if (k == 0) return -1;
-                    i = (i + 1) & 15;
-                }
             }
         }
     }
