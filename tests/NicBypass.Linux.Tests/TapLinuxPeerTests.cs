@@ -226,6 +226,58 @@ public class TapLinuxPeerTests
         Assert.Equal(0, stack.Dropped(Runtime.Stacks.StackDropReason.OutOfOrder));
     }
 
+    [Fact]
+    public async Task A_tap_with_twenty_milliseconds_of_delay_each_way_shows_in_linuxs_round_trip_time()
+    {
+        await using var peer = TapPeer.Start();
+        // Neighbour discovery first, undelayed, so every timed ping is one round trip.
+        var warm = peer.Namespace.Run(() => Enumerable.Range(0, 5).Select(_ => { using var p = new Ping(); return p.Send(TapPeer.Vm, 2000).Status; }).Last());
+        Assert.Equal(IPStatus.Success, warm);
+        var quiet = Rtts(peer, 5).Min();
+
+        peer.Wire.Delay = TimeSpan.FromMilliseconds(20);
+        var delayed = Rtts(peer, 5);
+
+        // 20 ms towards the NIC and 20 ms back: at least 40 ms more than the quiet round trip, and
+        // not a read timeout's worth (50 ms) more than that.
+        Assert.All(delayed, rtt => Assert.InRange(rtt, 40, quiet + 40 + 50));
+        Assert.True(peer.Wire.Delayed >= 10, $"{peer.Wire.Delayed} frames delayed");
+        Assert.Equal(0, peer.Wire.DelayOverflows);
+    }
+
+    [Fact]
+    public async Task Four_megabytes_over_a_tap_with_delay_and_jitter_come_back_intact_and_in_order()
+    {
+        await using var peer = TapPeer.Start();
+        peer.Wire.LossSeed = 8;
+        peer.Wire.Delay = TimeSpan.FromMilliseconds(5);
+        peer.Wire.Jitter = TimeSpan.FromMilliseconds(4); // 1–9 ms a frame, each direction, in order
+        var data = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+
+        using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+        var received = await Exchange(socket, data, TimeSpan.FromSeconds(120));
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        Assert.True(peer.Wire.Delayed > 2 * data.Length / 1500, $"{peer.Wire.Delayed} frames delayed");
+        Assert.Equal(0, peer.Wire.DelayOverflows);
+        // The line keeps order: the container held nothing out of order and retransmitted nothing.
+        var stack = peer.Host.NetworkStack("c1").Stack.Counters;
+        Assert.Equal(0, stack.OutOfOrderHeld);
+        Assert.Equal(0, stack.Retransmissions);
+    }
+
+    // Round-trip times in milliseconds of `count` pings from the namespace to the VM.
+    private static long[] Rtts(TapPeer peer, int count) => peer.Namespace.Run(() =>
+    {
+        using var ping = new Ping();
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            var reply = ping.Send(TapPeer.Vm, 2000);
+            Assert.Equal(IPStatus.Success, reply.Status);
+            return reply.RoundtripTime;
+        }).ToArray();
+    });
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace NicBypass.Runtime.Devices;
 
 /// <summary>
@@ -59,8 +61,83 @@ public sealed class TapWire : IWire, IDisposable
         {
             _inLoss = new Random(value);
             _outLoss = new Random(value + 1);
+            _inJitter = new Random(value + 2);
+            lock (_outDelay) _outJitter = new Random(value + 3);
         }
     }
+
+    /// <summary>
+    /// How long the wire holds each frame, in each direction (netem's <c>delay</c>), plus or minus
+    /// up to <see cref="Jitter"/> at random (seeded by <see cref="LossSeed"/>). Frames keep their
+    /// order, as on a cable: one never leaves before the frame ahead of it. They wait in a bounded
+    /// arena per direction (<see cref="DelayBufferBytes"/>; nothing allocated per frame); one that
+    /// does not fit is lost and counted in <see cref="Lost"/> and <see cref="DelayOverflows"/>.
+    /// Frames still waiting when the wire stops are delivered then. At most 10 s.
+    /// </summary>
+    public TimeSpan Delay
+    {
+        get => _delay;
+        set => _delay = Duration(value);
+    }
+
+    /// <summary>The most a frame's delay differs from <see cref="Delay"/>, either way, at random (netem's jitter).</summary>
+    public TimeSpan Jitter
+    {
+        get => _jitter;
+        set => _jitter = Duration(value);
+    }
+
+    /// <summary>The bytes each direction's delay line holds (16 MiB by default: 10 Gbit/s for 13 ms); read when the line is first used.</summary>
+    public int DelayBufferBytes
+    {
+        get => _delayBufferBytes;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 64 * 1024);
+            _delayBufferBytes = value;
+        }
+    }
+
+    /// <summary>Frames that waited on the wire's delay line (<see cref="Delay"/>), both directions.</summary>
+    public long Delayed => Interlocked.Read(ref _delayed);
+
+    /// <summary>Frames lost because a delay line was full (also in <see cref="Lost"/>).</summary>
+    public long DelayOverflows => Interlocked.Read(ref _delayOverflows);
+
+    private static TimeSpan Duration(TimeSpan value)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromSeconds(10));
+        return value;
+    }
+
+    private bool Delaying => _delay > TimeSpan.Zero || _jitter > TimeSpan.Zero;
+
+    // When a frame put on a delay line now is due, in Stopwatch ticks.
+    private long Due(Random jitter)
+    {
+        var ticks = _delay.Ticks;
+        if (_jitter > TimeSpan.Zero) ticks += (long)((jitter.NextDouble() * 2 - 1) * _jitter.Ticks);
+        return Stopwatch.GetTimestamp() + Math.Max(0, ticks) * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+    }
+
+    // Milliseconds until a Stopwatch timestamp (at least 1: poll and Monitor.Wait count in milliseconds).
+    private static int MillisecondsUntil(long due) =>
+        (int)Math.Clamp((due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency + 1, 1, int.MaxValue);
+
+    private TimeSpan _delay;
+    private TimeSpan _jitter;
+    private int _delayBufferBytes = 16 * 1024 * 1024;
+    private long _delayed;
+    private long _delayOverflows;
+    private Random _inJitter = new(3);
+    private Random _outJitter = new(4);
+    private DelayLine? _inLine;                     // the reader's own
+    private readonly object _outDelay = new();      // guards the outbound line; its writer waits on it
+    private DelayLine? _outLine;
+    private int _outWaiting;
+    private Thread? _delayWriter;
+    private bool _stopDelayWriter;
 
     /// <summary>
     /// The share of frames from Linux the wire holds back and hands the NIC after the next one
@@ -161,7 +238,60 @@ public sealed class TapWire : IWire, IDisposable
         Volatile.Write(ref _outHeldLength, 0);
     }
 
+    // A frame towards Linux: written now, or put on the outbound delay line for its writer.
     private void Write(ReadOnlySpan<byte> frame)
+    {
+        if (!Delaying && Volatile.Read(ref _outWaiting) == 0)
+        {
+            WriteNow(frame);
+            return;
+        }
+        lock (_outDelay)
+        {
+            if (_stopDelayWriter)
+            {
+                WriteNow(frame); // the wire is being unplugged: no one would write it later
+                return;
+            }
+            _outLine ??= new DelayLine(_delayBufferBytes);
+            if (!_outLine.TryAdd(frame, Due(_outJitter)))
+            {
+                Interlocked.Increment(ref _lost);
+                Interlocked.Increment(ref _delayOverflows);
+                return;
+            }
+            Interlocked.Increment(ref _delayed);
+            Volatile.Write(ref _outWaiting, _outLine.Count);
+            if (_delayWriter is null)
+            {
+                _delayWriter = new Thread(DelayWriteLoop) { IsBackground = true, Name = $"{_nic.Name} tap {Device.Name} delay" };
+                _delayWriter.Start();
+            }
+            Monitor.Pulse(_outDelay);
+        }
+    }
+
+    // Writes the outbound delay line's frames as they fall due; at the stop, whatever still waits.
+    private void DelayWriteLoop()
+    {
+        lock (_outDelay)
+        {
+            var line = _outLine!;
+            while (true)
+            {
+                while (line.TryPeekDue(_stopDelayWriter ? long.MaxValue : Stopwatch.GetTimestamp(), out var frame))
+                {
+                    WriteNow(frame);
+                    line.Remove();
+                }
+                Volatile.Write(ref _outWaiting, line.Count);
+                if (_stopDelayWriter) return;
+                Monitor.Wait(_outDelay, line.Count == 0 ? System.Threading.Timeout.Infinite : MillisecondsUntil(line.NextDue));
+            }
+        }
+    }
+
+    private void WriteNow(ReadOnlySpan<byte> frame)
     {
         bool written;
         try
@@ -208,8 +338,9 @@ public sealed class TapWire : IWire, IDisposable
         {
             while (!_stopReading)
             {
-                var length = Device.Read(buffer, ReadTimeout);
+                var length = Device.Read(buffer, ReadWait());
                 if (_stopReading) break;
+                ArriveDue(Stopwatch.GetTimestamp());
                 if (length == 0)
                 {
                     if (heldLength > 0) Release(held, ref heldLength); // nothing followed it
@@ -230,8 +361,7 @@ public sealed class TapWire : IWire, IDisposable
                     heldLength = length;
                     continue;
                 }
-                _nic.Receive(buffer.AsSpan(0, length));
-                Interlocked.Increment(ref _framesIn);
+                Arrive(buffer.AsSpan(0, length));
                 if (heldLength > 0)
                 {
                     Interlocked.Increment(ref _reordered);
@@ -239,6 +369,7 @@ public sealed class TapWire : IWire, IDisposable
                 }
             }
             if (heldLength > 0) Release(held, ref heldLength);
+            ArriveDue(long.MaxValue); // on the wire when it stops: delivered
         }
         catch (Exception e) when (e is TapDeviceException or ObjectDisposedException)
         {
@@ -248,15 +379,57 @@ public sealed class TapWire : IWire, IDisposable
 
     private void Release(byte[] held, ref int length)
     {
-        _nic.Receive(held.AsSpan(0, length));
-        Interlocked.Increment(ref _framesIn);
+        Arrive(held.AsSpan(0, length));
         length = 0;
     }
+
+    // A frame from Linux reaches the NIC now, or waits on the inbound delay line (the reader's own).
+    private void Arrive(ReadOnlySpan<byte> frame)
+    {
+        if (!Delaying && (_inLine is null || _inLine.Count == 0))
+        {
+            _nic.Receive(frame);
+            Interlocked.Increment(ref _framesIn);
+            return;
+        }
+        _inLine ??= new DelayLine(_delayBufferBytes);
+        if (!_inLine.TryAdd(frame, Due(_inJitter)))
+        {
+            Interlocked.Increment(ref _lost);
+            Interlocked.Increment(ref _delayOverflows);
+            return;
+        }
+        Interlocked.Increment(ref _delayed);
+    }
+
+    // The inbound delay line's frames due by `now` reach the NIC.
+    private void ArriveDue(long now)
+    {
+        if (_inLine is not { Count: > 0 } line) return;
+        while (line.TryPeekDue(now, out var frame))
+        {
+            _nic.Receive(frame);
+            Interlocked.Increment(ref _framesIn);
+            line.Remove();
+        }
+    }
+
+    // How long the reader may wait for Linux: less when a delayed frame falls due sooner.
+    private TimeSpan ReadWait() =>
+        _inLine is { Count: > 0 } line ? TimeSpan.FromMilliseconds(Math.Min(MillisecondsUntil(line.NextDue), ReadTimeout.TotalMilliseconds)) : ReadTimeout;
 
     public void Dispose()
     {
         if (_disposed) return;
         StopReading();
+        Thread? writer;
+        lock (_outDelay)
+        {
+            _stopDelayWriter = true;
+            writer = _delayWriter;
+            Monitor.Pulse(_outDelay);
+        }
+        writer?.Join(); // what waits towards Linux goes out first
         _disposed = true;
         if (ReferenceEquals(_nic.Wire, this)) _nic.Wire = null;
         _detached(this);

@@ -1,0 +1,110 @@
+using System.Buffers.Binary;
+
+namespace NicBypass.Runtime.Devices;
+
+/// <summary>
+/// One direction of a wire's delay (tc netem's <c>delay TIME JITTER</c>, frames kept in order):
+/// frames wait back to back in one byte arena, each with the time it is due, until the one who
+/// drains the line finds them due. Bounded: a frame that does not fit is refused (the caller
+/// counts it). Nothing is allocated per frame. Not thread-safe: the owner serialises calls.
+/// </summary>
+internal sealed class DelayLine
+{
+    private const int Header = sizeof(long) + sizeof(int); // due timestamp, length
+    private readonly byte[] _arena;
+    private int _read;
+    private int _write;
+    private int _wrapAt = -1; // where the frames before a wrap end (the reader then goes back to 0)
+    private long _lastDue;
+
+    public DelayLine(int capacityBytes)
+    {
+        if (capacityBytes < Header + 64) throw new ArgumentOutOfRangeException(nameof(capacityBytes), "a delay line holds at least one small frame");
+        _arena = new byte[capacityBytes];
+    }
+
+    /// <summary>Frames waiting.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The timestamp the first waiting frame is due at (only when <see cref="Count"/> &gt; 0).</summary>
+    public long NextDue => BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(FirstRecord()));
+
+    /// <summary>
+    /// Puts <paramref name="frame"/> on the line, due at <paramref name="due"/> but never before
+    /// the frame ahead of it (the line keeps its order). False when it does not fit.
+    /// </summary>
+    public bool TryAdd(ReadOnlySpan<byte> frame, long due)
+    {
+        var need = Header + frame.Length;
+        int at;
+        if (Count == 0)
+        {
+            _read = _write = 0;
+            _wrapAt = -1;
+            if (need > _arena.Length) return false;
+            at = 0;
+        }
+        else if (_wrapAt < 0)
+        {
+            // Waiting frames fill [_read, _write); free: [_write, end), and [0, _read) by wrapping.
+            if (_arena.Length - _write >= need) at = _write;
+            else if (_read >= need)
+            {
+                _wrapAt = _write;
+                at = 0;
+            }
+            else return false;
+        }
+        else
+        {
+            // Wrapped: frames fill [_read, _wrapAt) and [0, _write); free is [_write, _read).
+            if (_read - _write < need) return false;
+            at = _write;
+        }
+        due = Math.Max(due, _lastDue);
+        _lastDue = due;
+        BinaryPrimitives.WriteInt64LittleEndian(_arena.AsSpan(at), due);
+        BinaryPrimitives.WriteInt32LittleEndian(_arena.AsSpan(at + sizeof(long)), frame.Length);
+        frame.CopyTo(_arena.AsSpan(at + Header));
+        _write = at + need;
+        Count++;
+        return true;
+    }
+
+    /// <summary>The first waiting frame if it is due at <paramref name="now"/>; call <see cref="Remove"/> once done with it.</summary>
+    public bool TryPeekDue(long now, out ReadOnlySpan<byte> frame)
+    {
+        frame = default;
+        if (Count == 0) return false;
+        var at = FirstRecord();
+        if (BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(at)) > now) return false;
+        var length = BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
+        frame = _arena.AsSpan(at + Header, length);
+        return true;
+    }
+
+    /// <summary>Takes the first waiting frame off the line.</summary>
+    public void Remove()
+    {
+        if (Count == 0) throw new InvalidOperationException("the delay line is empty");
+        var at = FirstRecord();
+        _read = at + Header + BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
+        Count--;
+        if (Count == 0)
+        {
+            _read = _write = 0;
+            _wrapAt = -1;
+        }
+    }
+
+    // The first record's offset: past the end of the frames before a wrap, back at the start.
+    private int FirstRecord()
+    {
+        if (_wrapAt >= 0 && _read == _wrapAt)
+        {
+            _read = 0;
+            _wrapAt = -1;
+        }
+        return _read;
+    }
+}

@@ -1,0 +1,84 @@
+using NicBypass.Runtime.Devices;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>One direction of a TAP wire's delay (TapWire.Delay): order, due times, bounds, wrap-around.</summary>
+public class DelayLineTests
+{
+    [Fact]
+    public void A_frame_leaves_only_when_due_and_never_before_the_frame_ahead_of_it()
+    {
+        var line = new DelayLine(4096);
+        Assert.True(line.TryAdd(Frame(1, 100), due: 50));
+        Assert.True(line.TryAdd(Frame(2, 100), due: 20)); // jitter drew it earlier: it still waits for frame 1
+
+        Assert.False(line.TryPeekDue(49, out _));
+        Assert.Equal(50, line.NextDue);
+        Assert.True(line.TryPeekDue(50, out var first));
+        Assert.Equal(1, first[0]);
+        line.Remove();
+        Assert.Equal(50, line.NextDue);
+        Assert.True(line.TryPeekDue(50, out var second));
+        Assert.Equal(2, second[0]);
+        line.Remove();
+        Assert.Equal(0, line.Count);
+        Assert.False(line.TryPeekDue(long.MaxValue, out _));
+    }
+
+    [Fact]
+    public void A_full_line_refuses_a_frame_and_takes_frames_again_as_it_drains_across_its_end()
+    {
+        var line = new DelayLine(1024); // 12-byte header per frame: three 300-byte frames fill it
+        Assert.True(line.TryAdd(Frame(1, 300), 0));
+        Assert.True(line.TryAdd(Frame(2, 300), 0));
+        Assert.True(line.TryAdd(Frame(3, 300), 0));
+        Assert.False(line.TryAdd(Frame(4, 300), 0));
+        Assert.Equal(3, line.Count);
+
+        // Thousands of frames of changing sizes through the small arena: every one comes out, in order, intact.
+        var random = new Random(7);
+        var expected = new Queue<byte[]>();
+        for (var n = 1; n <= 3; n++) expected.Enqueue(Frame((byte)n, 300));
+        byte next = 5;
+        for (var round = 0; round < 5000; round++)
+        {
+            if (random.Next(2) == 0 && line.TryPeekDue(long.MaxValue, out var frame))
+            {
+                Assert.Equal(expected.Dequeue(), frame.ToArray());
+                line.Remove();
+            }
+            else
+            {
+                var candidate = Frame(next, random.Next(1, 400));
+                if (line.TryAdd(candidate, round))
+                {
+                    expected.Enqueue(candidate);
+                    next++;
+                }
+            }
+            Assert.Equal(expected.Count, line.Count);
+        }
+        while (line.TryPeekDue(long.MaxValue, out var rest))
+        {
+            Assert.Equal(expected.Dequeue(), rest.ToArray());
+            line.Remove();
+        }
+        Assert.Empty(expected);
+    }
+
+    [Fact]
+    public void A_frame_larger_than_the_line_is_refused()
+    {
+        var line = new DelayLine(1024);
+        Assert.False(line.TryAdd(new byte[1024], 0));
+        Assert.Equal(0, line.Count);
+    }
+
+    // A frame of `length` bytes, each `tag` plus its index, so any mix-up shows.
+    private static byte[] Frame(byte tag, int length)
+    {
+        var frame = new byte[length];
+        for (var i = 0; i < length; i++) frame[i] = (byte)(tag + i);
+        return frame;
+    }
+}
