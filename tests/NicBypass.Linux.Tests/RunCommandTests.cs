@@ -113,4 +113,57 @@ public class RunCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("no host named 'nope'; the file declares peer", error);
     }
+
+    [Theory]
+    [InlineData("--delay", "e0", "write NIC=TIME, e.g. e0=20ms")]
+    [InlineData("--delay", "e1=20ms", "NIC 'e1' has no --tap")]
+    [InlineData("--delay", "e0=20", "'20' is not a time from 0 to 10 s")]
+    [InlineData("--jitter", "e0=11s", "'11s' is not a time from 0 to 10 s")]
+    [InlineData("--jitter", "e0=-1ms", "'-1ms' is not a time")]
+    [InlineData("--loss", "e0=150%", "'150%' is not a share from 0 to 100%")]
+    [InlineData("--reorder", "e0=often", "'often' is not a share")]
+    [InlineData("--loss", "e0", "write NIC=SHARE, e.g. e0=1%")]
+    public void Run_refuses_an_impairment_it_cannot_apply_before_opening_anything(string option, string value, string message)
+    {
+        var (exit, _, error) = Cli("run", Topology(), "--tap", "e0=nb0", option, value, "--seconds", "1");
+        Assert.Equal(1, exit);
+        Assert.Contains($"error: {option} '{value}': {message}", error);
+    }
+
+    [Fact]
+    public async Task Run_with_a_delay_on_the_tap_shows_it_in_linuxs_round_trip_and_counts_it_in_the_report()
+    {
+        using var ns = NetNamespace.Create();
+        ns.Ip($"tuntap add dev {TapPeer.Tap} mode tap");
+        ns.Ip($"addr add {TapPeer.LinuxIp}/24 dev {TapPeer.Tap}");
+        var run = Task.Run(() => ns.Run(() => Cli("run", Topology(), "--tap", $"e0={TapPeer.Tap}", "--seconds", "6", "--delay", "e0=15ms", "--loss", "e0=0%")));
+
+        var rtts = new List<long>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < deadline && rtts.Count < 3)
+        {
+            var rtt = ns.Run(() =>
+            {
+                using var ping = new Ping();
+                try
+                {
+                    var reply = ping.Send(TapPeer.Vm, 500);
+                    return reply.Status == IPStatus.Success ? reply.RoundtripTime : -1;
+                }
+                catch (PingException)
+                {
+                    Thread.Sleep(50); // the link is not up yet
+                    return -1;
+                }
+            });
+            if (rtt >= 0) rtts.Add(rtt);
+        }
+        var (exit, output, error) = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(exit == 0, error);
+        Assert.True(rtts.Count >= 3, $"{rtts.Count} pings answered");
+        // The first answered ping may have waited for neighbour discovery on top; each is 15 ms each way at least.
+        Assert.All(rtts, rtt => Assert.True(rtt >= 30, $"round trip {rtt} ms with 15 ms each way"));
+        Assert.Matches(@"tap e0 ↔ nbtap0: [\d,]+ frames in, [\d,]+ out, 0 Linux refused; impaired: 0 lost, 0 reordered, [1-9][\d,]* delayed \(0 lost to a full delay line\)", output);
+    }
 }

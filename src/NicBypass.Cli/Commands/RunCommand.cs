@@ -11,8 +11,9 @@ namespace NicBypass.Cli.Commands;
 
 /// <summary>
 /// <c>nicbypass run TOPOLOGY --tap NIC=IFNAME [--tap …] [--host H] [--seconds S] [--capture DIR]
-/// [--format text|json]</c> (README.md § Real peers): the host on real time, one thread per processor, each
-/// named NIC's wire a Linux TAP device. VMs answer ARP, neighbour discovery, ping and echo UDP;
+/// [--format text|json] [--delay NIC=TIME] [--jitter NIC=TIME] [--loss NIC=SHARE] [--reorder NIC=SHARE]</c>
+/// (README.md § Real peers): the host on real time, one thread per processor, each
+/// named NIC's wire a Linux TAP device, optionally impaired between Linux and the NIC. VMs answer ARP, neighbour discovery, ping and echo UDP;
 /// every container and service echoes on each declared TCP and UDP port. A one-line status on a
 /// terminal; the report when it stops (SIGINT, SIGTERM, or after S seconds).
 /// </summary>
@@ -24,11 +25,15 @@ internal static class RunCommand
         var taps = new Option<string[]>("--tap") { Description = "NIC=IFNAME: NIC's wire is Linux TAP device IFNAME, opened or created (repeatable; at least one)", Required = true };
         var seconds = new Option<double?>("--seconds") { Description = "stop after this many seconds (default: at SIGINT or SIGTERM)" };
         var capture = new Option<string?>("--capture") { Description = "a folder for per-VNIC pcap files of what each VNIC received" };
+        var delay = new Option<string[]>("--delay") { Description = "NIC=TIME: hold every frame on the NIC's TAP wire this long, each way, in order (e.g. e0=20ms; netem's delay)" };
+        var jitter = new Option<string[]>("--jitter") { Description = "NIC=TIME: vary each frame's delay by up to this much either way, in order (e.g. e0=5ms)" };
+        var loss = new Option<string[]>("--loss") { Description = "NIC=SHARE: lose this share of frames each way, counted (e.g. e0=1%)" };
+        var reorder = new Option<string[]>("--reorder") { Description = "NIC=SHARE: deliver this share of frames after the next one, each way, counted (e.g. e0=2%)" };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();
         var command = new Command("run", "Run the host on real time with NICs on Linux TAP devices; echo servers on every declared port.")
         {
-            topology, taps, seconds, capture, format, hostOption,
+            topology, taps, seconds, capture, format, hostOption, delay, jitter, loss, reorder,
         };
         command.SetAction(parse =>
         {
@@ -54,12 +59,25 @@ internal static class RunCommand
                 error.WriteLine($"error: --seconds must be a number in (0, 2592000], not {s.ToString(CultureInfo.InvariantCulture)}");
                 return NicBypassCli.ErrorExitCode;
             }
-            return Run(parse.GetValue(topology)!, wires, limit, parse.GetValue(capture), parse.GetValue(format) == "json", parse.GetValue(hostOption), output, error);
+            var impairments = new List<Impairment>();
+            foreach (var (option, kind) in new[] { (delay, "delay"), (jitter, "jitter"), (loss, "loss"), (reorder, "reorder") })
+            {
+                foreach (var item in parse.GetValue(option) ?? Array.Empty<string>())
+                {
+                    if (Impairment.Parse(kind, item, wires.Select(w => w.Nic), out var message) is { } impairment) impairments.Add(impairment);
+                    else
+                    {
+                        error.WriteLine($"error: --{kind} '{item}': {message}");
+                        return NicBypassCli.ErrorExitCode;
+                    }
+                }
+            }
+            return Run(parse.GetValue(topology)!, wires, impairments, limit, parse.GetValue(capture), parse.GetValue(format) == "json", parse.GetValue(hostOption), output, error);
         });
         return command;
     }
 
-    private static int Run(string topologyPath, List<(string Nic, string Interface)> wires, double? seconds, string? captureDirectory, bool json,
+    private static int Run(string topologyPath, List<(string Nic, string Interface)> wires, List<Impairment> impairments, double? seconds, string? captureDirectory, bool json,
         string? hostName, TextWriter output, TextWriter error)
     {
         var host = TopologyLoader.Load(topologyPath, error, TimeProvider.System, hostName);
@@ -84,7 +102,9 @@ internal static class RunCommand
             {
                 try
                 {
-                    attached.Add(host.AttachTap(nic, name));
+                    var wire = host.AttachTap(nic, name);
+                    attached.Add(wire);
+                    foreach (var impairment in impairments.Where(i => i.Nic == nic)) impairment.Apply(wire);
                 }
                 catch (TapDeviceException e)
                 {
@@ -147,9 +167,16 @@ internal static class RunCommand
             {
                 TrafficReportWriter.WriteText(report, "ran", output);
                 output.WriteLine();
-                foreach (var wire in attached)
+                for (var w = 0; w < attached.Count; w++)
                 {
-                    output.WriteLine(string.Format(CultureInfo.InvariantCulture, "tap {0}: {1:N0} frames in, {2:N0} out, {3:N0} Linux refused", wire, wire.FramesIn, wire.FramesOut, wire.WriteFailures));
+                    var wire = attached[w];
+                    output.Write(string.Format(CultureInfo.InvariantCulture, "tap {0}: {1:N0} frames in, {2:N0} out, {3:N0} Linux refused", wire, wire.FramesIn, wire.FramesOut, wire.WriteFailures));
+                    if (impairments.Any(i => i.Nic == wires[w].Nic))
+                    {
+                        output.Write(string.Format(CultureInfo.InvariantCulture, "; impaired: {0:N0} lost, {1:N0} reordered, {2:N0} delayed ({3:N0} lost to a full delay line)",
+                            wire.Lost, wire.Reordered + wire.ReorderedOut, wire.Delayed, wire.DelayOverflows));
+                    }
+                    output.WriteLine();
                 }
             }
             var failedCaptures = captures.Where(c => c.Error is not null).ToList();

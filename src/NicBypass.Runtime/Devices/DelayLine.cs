@@ -41,6 +41,7 @@ internal sealed class DelayLine
         {
             _read = _write = 0;
             _wrapAt = -1;
+            _lastDue = long.MinValue; // nothing waits that a new frame could overtake
             if (need > _arena.Length) return false;
             at = 0;
         }

@@ -93,7 +93,7 @@ public sealed class TapWire : IWire, IDisposable
         get => _delayBufferBytes;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 64 * 1024);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2 * TapDevice.MaxFrameLength); // the largest frame fits, twice
             _delayBufferBytes = value;
         }
     }
@@ -138,6 +138,7 @@ public sealed class TapWire : IWire, IDisposable
     private int _outWaiting;
     private Thread? _delayWriter;
     private bool _stopDelayWriter;
+    private bool _delayWriterDone;
 
     /// <summary>
     /// The share of frames from Linux the wire holds back and hands the NIC after the next one
@@ -248,9 +249,9 @@ public sealed class TapWire : IWire, IDisposable
         }
         lock (_outDelay)
         {
-            if (_stopDelayWriter)
+            if (_delayWriterDone)
             {
-                WriteNow(frame); // the wire is being unplugged: no one would write it later
+                WriteNow(frame); // the wire is unplugged and its line flushed: no one would write it later
                 return;
             }
             _outLine ??= new DelayLine(_delayBufferBytes);
@@ -267,27 +268,35 @@ public sealed class TapWire : IWire, IDisposable
                 _delayWriter = new Thread(DelayWriteLoop) { IsBackground = true, Name = $"{_nic.Name} tap {Device.Name} delay" };
                 _delayWriter.Start();
             }
-            Monitor.Pulse(_outDelay);
+            // Only a frame on an empty line is due before what the writer waits for (the line keeps order).
+            if (_outLine.Count == 1) Monitor.Pulse(_outDelay);
         }
     }
 
     // Writes the outbound delay line's frames as they fall due; at the stop, whatever still waits.
+    // The device write happens outside the lock (senders are not held up by it): the frame's
+    // bytes stay reserved on the line until it is removed, and only this thread removes.
     private void DelayWriteLoop()
     {
-        lock (_outDelay)
+        var line = _outLine!;
+        while (true)
         {
-            var line = _outLine!;
-            while (true)
+            ReadOnlySpan<byte> frame;
+            lock (_outDelay)
             {
-                while (line.TryPeekDue(_stopDelayWriter ? long.MaxValue : Stopwatch.GetTimestamp(), out var frame))
+                while (!line.TryPeekDue(_stopDelayWriter ? long.MaxValue : Stopwatch.GetTimestamp(), out frame))
                 {
-                    WriteNow(frame);
-                    line.Remove();
+                    Volatile.Write(ref _outWaiting, line.Count);
+                    if (_stopDelayWriter)
+                    {
+                        _delayWriterDone = true;
+                        return;
+                    }
+                    Monitor.Wait(_outDelay, line.Count == 0 ? System.Threading.Timeout.Infinite : MillisecondsUntil(line.NextDue));
                 }
-                Volatile.Write(ref _outWaiting, line.Count);
-                if (_stopDelayWriter) return;
-                Monitor.Wait(_outDelay, line.Count == 0 ? System.Threading.Timeout.Infinite : MillisecondsUntil(line.NextDue));
             }
+            WriteNow(frame);
+            lock (_outDelay) line.Remove();
         }
     }
 
@@ -339,7 +348,7 @@ public sealed class TapWire : IWire, IDisposable
             while (!_stopReading)
             {
                 var length = Device.Read(buffer, ReadWait());
-                if (_stopReading) break;
+                if (_stopReading && length == 0) break; // a frame read as the stop came still goes in
                 ArriveDue(Stopwatch.GetTimestamp());
                 if (length == 0)
                 {
@@ -374,6 +383,10 @@ public sealed class TapWire : IWire, IDisposable
         catch (Exception e) when (e is TapDeviceException or ObjectDisposedException)
         {
             if (!_stopReading) ReadError = e;
+            // The device went away: what the wire still held from Linux is lost, and counted.
+            var stranded = (heldLength > 0 ? 1 : 0) + (_inLine?.Count ?? 0);
+            while (_inLine is { Count: > 0 } line) line.Remove();
+            Interlocked.Add(ref _lost, stranded);
         }
     }
 

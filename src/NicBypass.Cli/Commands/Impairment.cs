@@ -1,0 +1,80 @@
+using System.Globalization;
+using NicBypass.Runtime.Devices;
+
+namespace NicBypass.Cli.Commands;
+
+/// <summary>
+/// One of <c>run</c>'s impairments of a TAP wire, <c>--delay|--jitter|--loss|--reorder NIC=VALUE</c>:
+/// netem's vocabulary, applied between Linux and the NIC by <see cref="TapWire"/> (seeded, counted).
+/// </summary>
+internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double Share)
+{
+    /// <summary>The impairment <paramref name="item"/> (NIC=VALUE) names, or null and why not.</summary>
+    public static Impairment? Parse(string kind, string item, IEnumerable<string> tappedNics, out string message)
+    {
+        message = "";
+        var equals = item.IndexOf('=');
+        if (equals <= 0 || equals == item.Length - 1)
+        {
+            message = kind is "delay" or "jitter" ? "write NIC=TIME, e.g. e0=20ms" : "write NIC=SHARE, e.g. e0=1%";
+            return null;
+        }
+        var nic = item.Substring(0, equals);
+        var value = item.Substring(equals + 1).Trim();
+        if (!tappedNics.Contains(nic, StringComparer.Ordinal))
+        {
+            message = $"NIC '{nic}' has no --tap; impairments apply to a TAP wire";
+            return null;
+        }
+        if (kind is "delay" or "jitter")
+        {
+            if (!TryTime(value, out var time))
+            {
+                message = $"'{value}' is not a time from 0 to 10 s; write a number with ms, us or s (20ms, 500us, 0.1s)";
+                return null;
+            }
+            return new Impairment(kind, nic, time, 0);
+        }
+        if (!TryShare(value, out var share))
+        {
+            message = $"'{value}' is not a share from 0 to 100%; write 1% or 0.01";
+            return null;
+        }
+        return new Impairment(kind, nic, TimeSpan.Zero, share);
+    }
+
+    public void Apply(TapWire wire)
+    {
+        switch (Kind)
+        {
+            case "delay": wire.Delay = Time; break;
+            case "jitter": wire.Jitter = Time; break;
+            case "loss": wire.LossRate = Share; break;
+            default:
+                wire.ReorderRate = Share;
+                wire.OutboundReorderRate = Share;
+                break;
+        }
+    }
+
+    private static bool TryTime(string text, out TimeSpan time)
+    {
+        time = default;
+        var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 1e-3)
+            : text.EndsWith("us", StringComparison.Ordinal) ? (text[..^2], 1e-6)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : (null, 0);
+        if (number is null || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value >= 0) || value * scale > 10) return false;
+        time = TimeSpan.FromTicks((long)Math.Round(value * scale * TimeSpan.TicksPerSecond));
+        return true;
+    }
+
+    private static bool TryShare(string text, out double share)
+    {
+        var percent = text.EndsWith('%');
+        share = 0;
+        if (!double.TryParse(percent ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return false;
+        share = percent ? value / 100 : value;
+        return share is >= 0 and <= 1;
+    }
+}
