@@ -68,6 +68,7 @@ public sealed partial class NetworkStack
             {
                 connection = new TcpConnection(this, destination, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
                 _connections[connection.Key] = connection;
+                AddTimed(connection);
                 Interlocked.Increment(ref _timed);
             }
             connection.Accept(segment);

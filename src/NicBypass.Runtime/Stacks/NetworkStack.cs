@@ -37,6 +37,10 @@ public sealed partial class NetworkStack
     private NetworkAddress[] _addresses;
     private int _nextEphemeral = FirstEphemeralPort;
     private int _timed; // open connections: Tick has nothing to do at 0 (nor while no neighbour is solicited)
+    private TcpConnection[] _timedConnections = [];     // the open connections, for the timer walks
+    private readonly Lock _timedLock = new();
+    private long _connectionsDue = long.MaxValue;       // no connection timer falls due before this
+    private bool _outputRetry;
     private int _ipId;
     private uint _issCounter;
 
@@ -162,6 +166,7 @@ public sealed partial class NetworkStack
             var local = NextEphemeral(p => _listeners.ContainsKey(p) || _connections.ContainsKey(new TcpKey(remote.Address, remote.Port, p)));
             connection = new TcpConnection(this, SourceFor(remote.Address), local, remote, NextIss());
             _connections[connection.Key] = connection;
+            AddTimed(connection);
             Interlocked.Increment(ref _timed);
         }
         using (EnterTransport()) connection.Open();
@@ -174,7 +179,11 @@ public sealed partial class NetworkStack
 
     internal void Forget(TcpConnection connection)
     {
-        if (_connections.TryRemove(new KeyValuePair<TcpKey, TcpConnection>(connection.Key, connection))) Interlocked.Decrement(ref _timed);
+        if (_connections.TryRemove(new KeyValuePair<TcpKey, TcpConnection>(connection.Key, connection)))
+        {
+            RemoveTimed(connection);
+            Interlocked.Decrement(ref _timed);
+        }
     }
 
     internal uint NextIss() => (uint)Interlocked.Increment(ref _issCounter) * 0x01000193u + (uint)(Time.GetTimestamp() >> 12);
@@ -291,7 +300,7 @@ public sealed partial class NetworkStack
     {
         var due = _neighbors.NextDue();
         if (Volatile.Read(ref _timed) == 0) return due;
-        foreach (var pair in _connections) due = Math.Min(due, pair.Value.NextDue());
+        foreach (var connection in Volatile.Read(ref _timedConnections)) due = Math.Min(due, connection.NextDue());
         return due;
     }
 
@@ -300,12 +309,57 @@ public sealed partial class NetworkStack
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving) return false;
         var progress = false;
         var now = Time.GetTimestamp();
-        if (Volatile.Read(ref _timed) != 0)
+        // The connections are walked only when one of their timers may be due (the bound is at
+        // or before every armed one) or one waits to retry a refused segment: a bulk transfer
+        // arms a timer per ACK, and the walk, each connection under its lock, was a tenth of it.
+        if (Volatile.Read(ref _timed) != 0 && (now >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry)))
         {
-            foreach (var pair in _connections) progress |= pair.Value.OnTimer(now);
+            Volatile.Write(ref _connectionsDue, long.MaxValue); // arms from here on lower it again
+            Volatile.Write(ref _outputRetry, false);
+            var next = long.MaxValue;
+            var retry = false;
+            foreach (var connection in Volatile.Read(ref _timedConnections))
+            {
+                progress |= connection.OnTimer(now);
+                next = Math.Min(next, connection.NextDue());
+                retry |= connection.OutputBlocked;
+            }
+            ConnectionTimerArmed(next);
+            if (retry) OutputRetryWanted();
         }
         if (_neighbors.Resolving) progress |= _neighbors.RetryDue(now);
         return progress;
+    }
+
+    /// <summary>A connection armed a timer due at <paramref name="due"/>: the next <see cref="Tick"/> at or after it walks the connections.</summary>
+    internal void ConnectionTimerArmed(long due)
+    {
+        long seen;
+        while (due < (seen = Volatile.Read(ref _connectionsDue)) && Interlocked.CompareExchange(ref _connectionsDue, due, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>A connection's segment was refused by the outbound VSQ: the next <see cref="Tick"/> walks the connections to retry it.</summary>
+    internal void OutputRetryWanted() => Volatile.Write(ref _outputRetry, true);
+
+    // Copy-on-write: added and removed rarely, read on every tick.
+    private void AddTimed(TcpConnection connection)
+    {
+        lock (_timedLock) _timedConnections = [.. _timedConnections, connection];
+    }
+
+    private void RemoveTimed(TcpConnection connection)
+    {
+        lock (_timedLock)
+        {
+            var index = Array.IndexOf(_timedConnections, connection);
+            if (index < 0) return;
+            var fewer = new TcpConnection[_timedConnections.Length - 1];
+            Array.Copy(_timedConnections, fewer, index);
+            Array.Copy(_timedConnections, index + 1, fewer, index, fewer.Length - index);
+            _timedConnections = fewer;
+        }
     }
 
 

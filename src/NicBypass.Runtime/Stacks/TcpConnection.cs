@@ -752,7 +752,7 @@ public sealed class TcpConnection
             case TcpState.SynSent or TcpState.SynReceived:
                 if (_sndNxt == _iss)
                 {
-                    if (SendSegment(_iss, State == TcpState.SynSent ? TcpSegmentFlags.Syn : TcpSegmentFlags.Syn | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
+                    if (SendSegment(_iss, State == TcpState.SynSent ? TcpSegmentFlags.Syn : TcpSegmentFlags.Syn | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { BlockOutput(); return; }
                     _sndNxt = _iss + 1;
                     _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
                     Arm();
@@ -790,12 +790,13 @@ public sealed class TcpConnection
                 if (!_pacingWait)
                 {
                     _pacingWait = true;
+                    _stack.ConnectionTimerArmed(_pacedUntil);
                     _stack.TimerArmed?.Invoke();
                 }
                 break;
             }
             _pacingWait = false;
-            if (SendSegment(_sndNxt, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) { _outputBlocked = true; return; }
+            if (SendSegment(_sndNxt, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) { BlockOutput(); return; }
             // Paced on virtual time only: the threaded mode's workers wake once a poll interval
             // (a millisecond), far coarser than a segment's turn, so a paced sender there would
             // send one segment a wake-up.
@@ -818,7 +819,7 @@ public sealed class TcpConnection
                 _finSent = true;
                 State = State == TcpState.CloseWait ? TcpState.LastAck : TcpState.FinWait1;
             }
-            if (SendSegment(_finSeq, TcpSegmentFlags.Fin | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { _outputBlocked = true; return; }
+            if (SendSegment(_finSeq, TcpSegmentFlags.Fin | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { BlockOutput(); return; }
             _sndNxt = _finSeq + 1;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
             Arm();
@@ -841,11 +842,22 @@ public sealed class TcpConnection
         Output();
     }
 
+    // The outbound VSQ refused a segment: each of the stack's ticks tries again until it takes it.
+    private void BlockOutput()
+    {
+        _outputBlocked = true;
+        _stack.OutputRetryWanted();
+    }
+
+    /// <summary>True while a segment the outbound VSQ refused waits to be tried again (by <see cref="OnTimer"/>).</summary>
+    internal bool OutputBlocked => Volatile.Read(ref _outputBlocked);
+
     private void Arm()
     {
         if (_retransmitAt == 0 && (_sndMax != _sndUna || (_sndWnd == 0 && _send.Count > 0)))
         {
             _retransmitAt = _stack.Time.GetTimestamp() + (long)(_rtt.Timeout.TotalSeconds * _stack.Time.TimestampFrequency);
+            _stack.ConnectionTimerArmed(_retransmitAt);
             _stack.TimerArmed?.Invoke();
         }
     }
@@ -993,6 +1005,7 @@ public sealed class TcpConnection
         State = TcpState.TimeWait;
         _retransmitAt = 0;
         _timeWaitUntil = _stack.Time.GetTimestamp() + (long)((_stack.Settings.TimeWait ?? TimeSpan.FromSeconds(1)).TotalSeconds * _stack.Time.TimestampFrequency);
+        _stack.ConnectionTimerArmed(_timeWaitUntil);
         _stack.TimerArmed?.Invoke();
     }
 
