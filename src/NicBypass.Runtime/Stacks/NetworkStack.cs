@@ -346,7 +346,7 @@ public sealed partial class NetworkStack
     // Copy-on-write: added and removed rarely, read on every tick.
     private void AddTimed(TcpConnection connection)
     {
-        lock (_timedLock) _timedConnections = [.. _timedConnections, connection];
+        lock (_timedLock) Volatile.Write(ref _timedConnections, [.. _timedConnections, connection]);
     }
 
     private void RemoveTimed(TcpConnection connection)
@@ -358,7 +358,7 @@ public sealed partial class NetworkStack
             var fewer = new TcpConnection[_timedConnections.Length - 1];
             Array.Copy(_timedConnections, fewer, index);
             Array.Copy(_timedConnections, index + 1, fewer, index, fewer.Length - index);
-            _timedConnections = fewer;
+            Volatile.Write(ref _timedConnections, fewer);
         }
     }
 

@@ -1004,6 +1004,7 @@ public sealed class TcpConnection
     {
         State = TcpState.TimeWait;
         _retransmitAt = 0;
+        _outputBlocked = false; // nothing more to send: the stack's walk need not retry for it
         _timeWaitUntil = _stack.Time.GetTimestamp() + (long)((_stack.Settings.TimeWait ?? TimeSpan.FromSeconds(1)).TotalSeconds * _stack.Time.TimestampFrequency);
         _stack.ConnectionTimerArmed(_timeWaitUntil);
         _stack.TimerArmed?.Invoke();
@@ -1014,6 +1015,7 @@ public sealed class TcpConnection
         State = TcpState.Closed;
         Error ??= error;
         _retransmitAt = 0;
+        _outputBlocked = false;
         _stack.Forget(this);
         if (error is { } e) _connected.TrySetException(new TcpException(e, $"{this}: the connection {Describe(e)}"));
         else _connected.TrySetResult();
