@@ -10,13 +10,12 @@ internal sealed class BakedMacTable
 {
     private const ulong Occupied = 1UL << 63;
 
-    private BakedMacTable(ulong multiplier, int shift, ulong[] keys, int[] values, int[] slots, int probes)
+    private BakedMacTable(ulong multiplier, int shift, ulong[] keys, int[] slots, int probes)
     {
         Slots = slots;
         Multiplier = multiplier;
         Shift = shift;
         Keys = keys;
-        Values = values;
         Probes = probes;
     }
 
@@ -25,8 +24,6 @@ internal sealed class BakedMacTable
     public int Shift { get; }
 
     public ulong[] Keys { get; }
-
-    public int[] Values { get; }
 
     /// <summary>The slot of MAC i (rule i).</summary>
     public int[] Slots { get; }
@@ -70,7 +67,6 @@ internal sealed class BakedMacTable
     private static BakedMacTable Place(IReadOnlyList<ulong> macs, ulong multiplier, int shift, int size)
     {
         var keys = new ulong[size];
-        var values = new int[size];
         var slots = new int[macs.Count];
         var probes = 0;
         for (var i = 0; i < macs.Count; i++)
@@ -82,10 +78,9 @@ internal sealed class BakedMacTable
                 probes++;
             }
             keys[slot] = macs[i] | Occupied;
-            values[slot] = i;
             slots[i] = slot;
         }
-        return new BakedMacTable(multiplier, shift, keys, values, slots, probes);
+        return new BakedMacTable(multiplier, shift, keys, slots, probes);
     }
 
     private static int Log2(int value)

@@ -31,7 +31,7 @@ public class SimulatedPathTests
         var data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
         // Steady state, as a benchmark would measure it: the first transfers run tier-0 and
         // then instrumented code (0.3 s, 0.15 s, 0.12 s, 0.07 s, … before settling near 0.05 s
-        // on this machine from the eighth on); the best of twelve counts.
+        // on this machine from about the seventh on); the best of twelve counts.
         var ours = TimeSpan.MaxValue;
         long virtualTime = 0;
         for (var run = 0; run < 12; run++)

@@ -98,6 +98,16 @@ internal sealed class DelayLine
         }
     }
 
+    /// <summary>Takes every waiting frame off the line; how many there were.</summary>
+    public int Clear()
+    {
+        var count = Count;
+        Count = 0;
+        _read = _write = 0;
+        _wrapAt = -1;
+        return count;
+    }
+
     // The first record's offset: past the end of the frames before a wrap, back at the start.
     private int FirstRecord()
     {

@@ -255,13 +255,7 @@ public sealed class TapWire : IWire, IDisposable
                 return;
             }
             _outLine ??= new DelayLine(_delayBufferBytes);
-            if (!_outLine.TryAdd(frame, Due(_outJitter)))
-            {
-                Interlocked.Increment(ref _lost);
-                Interlocked.Increment(ref _delayOverflows);
-                return;
-            }
-            Interlocked.Increment(ref _delayed);
+            if (!Hold(_outLine, frame, _outJitter)) return;
             Volatile.Write(ref _outWaiting, _outLine.Count);
             if (_delayWriter is null)
             {
@@ -384,9 +378,7 @@ public sealed class TapWire : IWire, IDisposable
         {
             if (!_stopReading) ReadError = e;
             // The device went away: what the wire still held from Linux is lost, and counted.
-            var stranded = (heldLength > 0 ? 1 : 0) + (_inLine?.Count ?? 0);
-            while (_inLine is { Count: > 0 } line) line.Remove();
-            Interlocked.Add(ref _lost, stranded);
+            Interlocked.Add(ref _lost, (heldLength > 0 ? 1 : 0) + (_inLine?.Clear() ?? 0));
         }
     }
 
@@ -401,18 +393,30 @@ public sealed class TapWire : IWire, IDisposable
     {
         if (!Delaying && (_inLine is null || _inLine.Count == 0))
         {
-            _nic.Receive(frame);
-            Interlocked.Increment(ref _framesIn);
+            Feed(frame);
             return;
         }
-        _inLine ??= new DelayLine(_delayBufferBytes);
-        if (!_inLine.TryAdd(frame, Due(_inJitter)))
+        Hold(_inLine ??= new DelayLine(_delayBufferBytes), frame, _inJitter);
+    }
+
+    // A frame from Linux into the NIC's hardware classifier.
+    private void Feed(ReadOnlySpan<byte> frame)
+    {
+        _nic.Receive(frame);
+        Interlocked.Increment(ref _framesIn);
+    }
+
+    // A frame onto a delay line, due after the delay and its share of jitter; counted either way.
+    private bool Hold(DelayLine line, ReadOnlySpan<byte> frame, Random jitter)
+    {
+        if (!line.TryAdd(frame, Due(jitter)))
         {
             Interlocked.Increment(ref _lost);
             Interlocked.Increment(ref _delayOverflows);
-            return;
+            return false;
         }
         Interlocked.Increment(ref _delayed);
+        return true;
     }
 
     // The inbound delay line's frames due by `now` reach the NIC.
@@ -421,8 +425,7 @@ public sealed class TapWire : IWire, IDisposable
         if (_inLine is not { Count: > 0 } line) return;
         while (line.TryPeekDue(now, out var frame))
         {
-            _nic.Receive(frame);
-            Interlocked.Increment(ref _framesIn);
+            Feed(frame);
             line.Remove();
         }
     }

@@ -351,15 +351,7 @@ public sealed partial class NetworkStack
 
     private void RemoveTimed(TcpConnection connection)
     {
-        lock (_timedLock)
-        {
-            var index = Array.IndexOf(_timedConnections, connection);
-            if (index < 0) return;
-            var fewer = new TcpConnection[_timedConnections.Length - 1];
-            Array.Copy(_timedConnections, fewer, index);
-            Array.Copy(_timedConnections, index + 1, fewer, index, fewer.Length - index);
-            Volatile.Write(ref _timedConnections, fewer);
-        }
+        lock (_timedLock) Volatile.Write(ref _timedConnections, Array.FindAll(_timedConnections, c => c != connection));
     }
 
 

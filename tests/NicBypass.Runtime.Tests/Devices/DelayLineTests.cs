@@ -67,6 +67,20 @@ public class DelayLineTests
     }
 
     [Fact]
+    public void Clearing_the_line_says_how_many_frames_it_took_and_leaves_room_for_new_ones()
+    {
+        var line = new DelayLine(1024);
+        Assert.True(line.TryAdd(Frame(1, 500), 10));
+        Assert.True(line.TryAdd(Frame(2, 400), 20));
+
+        Assert.Equal(2, line.Clear());
+        Assert.Equal(0, line.Count);
+        Assert.False(line.TryPeekDue(long.MaxValue, out _));
+        Assert.True(line.TryAdd(Frame(3, 900), 5)); // the whole arena is free again, and no floor from the cleared frames
+        Assert.Equal(5, line.NextDue);
+    }
+
+    [Fact]
     public void A_frame_larger_than_the_line_is_refused()
     {
         var line = new DelayLine(1024);
