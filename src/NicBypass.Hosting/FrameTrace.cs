@@ -298,6 +298,11 @@ public static class FrameTrace
             Frames.Add(frame.ToArray());
             Inner?.Transmit(frame);
         }
+
+        public void Flush()
+        {
+            Inner?.Flush();
+        }
     }
 
     // Where an interrupt landed: the processor, and for an HRR the MSI vector it came through.

@@ -4,4 +4,9 @@ namespace NicBypass.Runtime.Devices;
 public interface IWire
 {
     void Transmit(ReadOnlySpan<byte> frame);
+
+    /// <summary>The NIC has sent what its transmit rings held for now: a wire that gathers frames (a TAP joining TCP segments) sends them.</summary>
+    void Flush()
+    {
+    }
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace NicBypass.Runtime.Devices;
 
 /// <summary>
-/// The few Linux calls a TAP device needs (tun(4), netdevice(7)): open, the TUNSETIFF and
+/// The few Linux calls a TAP device needs (tun(4), netdevice(7)): open, the TUNSETIFF, TUNSETOFFLOAD and
 /// interface-flag ioctls, poll, read, write, close. Blittable signatures only, so nothing is
 /// marshalled per frame.
 /// </summary>
@@ -24,8 +24,14 @@ internal static class LinuxTap
     public const short IFF_UP = 0x1;
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
+    public const short IFF_VNET_HDR = 0x4000;
+    public const ulong TUNSETOFFLOAD = 0x400454D0;
+    public const uint TUN_F_CSUM = 0x01;
+    public const uint TUN_F_TSO4 = 0x02;
+    public const uint TUN_F_TSO6 = 0x04;
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
     public const int AF_INET = 2;
     public const int SOCK_DGRAM = 2;
     public const short POLLIN = 0x1;
@@ -47,6 +53,9 @@ internal static class LinuxTap
 
     [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static extern int Ioctl(int fd, ulong request, byte[] ifreq);
+
+    [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static extern int IoctlValue(int fd, ulong request, nuint value);
 
     [DllImport("libc", EntryPoint = "socket", SetLastError = true)]
     public static extern int Socket(int domain, int type, int protocol);

@@ -425,6 +425,7 @@ public sealed class SimulatedNic : IInterruptModerator
                 total += n;
             }
         }
+        if (total > 0) Wire?.Flush();
         Transmitted += total;
         return total;
     }

@@ -29,8 +29,17 @@ public sealed class TapWire : IWire, IDisposable
         _nic = nic;
         _detached = detached;
         Device = device;
+        if (device.Offloads) _coalescer = new SegmentCoalescer();
         nic.Wire = this;
     }
+
+    // With offloads: consecutive TCP segments of a transmit burst joined into one super-frame.
+    private readonly SegmentCoalescer? _coalescer;
+    private readonly Lock _coalescing = new();
+    private long _superFramesOut;
+
+    /// <summary>Super-frames written to Linux, each a run of TCP segments joined (<see cref="TapDevice.Offloads"/>; never while an outbound impairment is on).</summary>
+    public long SuperFramesOut => Interlocked.Read(ref _superFramesOut);
 
     public TapDevice Device { get; }
 
@@ -205,6 +214,20 @@ public sealed class TapWire : IWire, IDisposable
 
     public void Transmit(ReadOnlySpan<byte> frame)
     {
+        if (_coalescer is not null)
+        {
+            if (_lossRate == 0 && _outboundReorderRate == 0 && !Delaying && Volatile.Read(ref _outWaiting) == 0 && Volatile.Read(ref _outHeldLength) == 0)
+            {
+                lock (_coalescing)
+                {
+                    if (_coalescer.TryAdd(frame)) return;
+                    WriteJoined();
+                    if (!_coalescer.TryAdd(frame)) WriteNow(frame); // not a TCP segment that can join: as it is, in order
+                }
+                return;
+            }
+            Flush(); // an impairment is on: frames go one by one, after what was joined before
+        }
         if (_lossRate > 0 && _outLoss.NextDouble() < _lossRate)
         {
             Interlocked.Increment(ref _lost);
@@ -292,6 +315,31 @@ public sealed class TapWire : IWire, IDisposable
             WriteNow(frame);
             lock (_outDelay) line.Remove();
         }
+    }
+
+    /// <summary>The NIC's burst is over: a run of joined segments goes to Linux now.</summary>
+    public void Flush()
+    {
+        if (_coalescer is null) return;
+        lock (_coalescing) WriteJoined();
+    }
+
+    // The joined run, as one super-frame (or a plain frame if it is one segment); counted per segment.
+    private void WriteJoined()
+    {
+        var packet = _coalescer!.Take(out var segments);
+        if (segments == 0) return;
+        bool written;
+        try
+        {
+            written = !_disposed && Device.TryWritePacket(packet, out _);
+        }
+        catch (ObjectDisposedException)
+        {
+            written = false;
+        }
+        Interlocked.Add(ref written ? ref _framesOut : ref _writeFailures, segments);
+        if (written && segments > 1) Interlocked.Increment(ref _superFramesOut);
     }
 
     private void WriteNow(ReadOnlySpan<byte> frame)
@@ -438,6 +486,7 @@ public sealed class TapWire : IWire, IDisposable
     {
         if (_disposed) return;
         StopReading();
+        Flush();
         Thread? writer;
         lock (_outDelay)
         {

@@ -6,7 +6,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <summary>
 /// One TCP connection and its state machine: active or passive open with the three-way
 /// handshake, in-order delivery into a receive buffer whose free space is the advertised window,
-/// cumulative ACKs for every segment, retransmission from the oldest unacknowledged byte on a
+/// cumulative ACKs (one per batch of in-order segments, see <see cref="AcknowledgmentBatch"/>; at once otherwise), retransmission from the oldest unacknowledged byte on a
 /// timeout (doubling, on the stack's clock) or after three duplicate ACKs, a congestion window
 /// that halves on loss, zero-window probes, FIN in both directions through FIN-WAIT, CLOSING,
 /// LAST-ACK and TIME-WAIT, and RST. A segment ahead of a gap is held in an out-of-order queue
@@ -34,6 +34,8 @@ public sealed class TcpConnection
 
     private readonly NetworkStack _stack;
     private readonly Lock _sync = new();
+    private bool _ackOwed;   // in-order data taken during a batch, its ACK sent at the batch's end
+    private int _owedBytes;  // bytes that ACK will acknowledge
     private readonly TcpListener? _listener;
     private readonly ByteRing _send;
     private readonly ByteRing _receive;
@@ -515,7 +517,8 @@ public sealed class TcpConnection
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
-            _cwnd = Math.Min(_cwnd + _mss, 1 << 22);
+            // Appropriate byte counting (RFC 3465): a stretch ACK grows the window by what it acknowledges.
+            _cwnd = Math.Min(_cwnd + Math.Max(_mss, dataAcked), 1 << 22);
             _retransmitAt = 0;
             Arm();
             if (_inRecovery)
@@ -640,7 +643,9 @@ public sealed class TcpConnection
             return true;
         }
         var skip = (int)behind;
-        if (_timestamps && segment.TryGetTimestamps(out var peerClock, out _)) _tsRecent = peerClock;
+        // RFC 7323 4.3: TS.Recent comes from the segment the next ACK acknowledges first, so an
+        // owed (stretch) ACK echoes the earliest segment it covers, not the latest.
+        if (_timestamps && !_ackOwed && segment.TryGetTimestamps(out var peerClock, out _)) _tsRecent = peerClock;
         var fresh = payload.Slice(skip);
         var accepted = _receive.Write(fresh);
         _rcvNxt += (uint)accepted;
@@ -650,9 +655,39 @@ public sealed class TcpConnection
             else Release();
         }
         if (_rcvNxt != sequence + (uint)skip) Signal(ref _readable);
+        // At once: a FIN, a full buffer, a gap filled or still open (RFC 5681 4.2: the sender is
+        // recovering and needs every ACK). Otherwise owed to the end of the batch, if there is one.
+        var now = segment.Has(TcpSegmentFlags.Fin) || accepted < fresh.Length || _rcvNxt != sequence + (uint)payload.Length || _held is { Count: > 0 };
         if (_heldFin == _rcvNxt) ReceiveFin();
-        SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+        AcknowledgeData(accepted, now);
         return true;
+    }
+
+    // Acknowledges data just taken: now, or once at the end of the thread's batch (AcknowledgmentBatch).
+    private void AcknowledgeData(int bytes, bool now)
+    {
+        if (!now && !_finReceived)
+        {
+            _owedBytes += bytes;
+            if (_owedBytes < _receive.Capacity / 4 && (_ackOwed || (_ackOwed = AcknowledgmentBatch.Defer(this)))) return;
+        }
+        SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+    }
+
+    /// <summary>The batch this connection owed an ACK in has ended: the ACK goes, unless a segment sent since carried it.</summary>
+    internal void SendOwedAcknowledgment()
+    {
+        lock (_sync)
+        {
+            if (!_ackOwed) return;
+            if (State is TcpState.Closed or TcpState.SynSent)
+            {
+                _ackOwed = false;
+                _owedBytes = 0;
+                return;
+            }
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+        }
     }
 
     private void ReceiveFin()
@@ -796,7 +831,10 @@ public sealed class TcpConnection
                 break;
             }
             _pacingWait = false;
-            if (SendSegment(_sndNxt, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) { BlockOutput(); return; }
+            // PSH on the segment that empties what the application wrote (RFC 9293 3.9.1.2), as
+            // Linux does: the segments of a burst before it can be joined (GRO, a TAP's coalescing).
+            var flags = length == pending ? TcpSegmentFlags.Ack | TcpSegmentFlags.Psh : TcpSegmentFlags.Ack;
+            if (SendSegment(_sndNxt, flags, offset, length) is SendStatus.Blocked) { BlockOutput(); return; }
             // Paced on virtual time only: the threaded mode's workers wake once a poll interval
             // (a millisecond), far coarser than a segment's turn, so a paced sender there would
             // send one segment a wake-up.
@@ -891,6 +929,12 @@ public sealed class TcpConnection
             ? Math.Min(held.Count, _timestamps ? 3 : 4) : 0;
         var headerLength = 20 + (syn ? 4 : 0) + (offerScale ? 4 : 0) + (offerSack ? 4 : 0) + (stamped ? TimestampsLength : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
         var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp);
+        if ((flags & TcpSegmentFlags.Ack) != 0)
+        {
+            // This segment acknowledges everything received: nothing is owed any more.
+            _ackOwed = false;
+            _owedBytes = 0;
+        }
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), sequence);

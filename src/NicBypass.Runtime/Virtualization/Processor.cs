@@ -22,7 +22,10 @@ public sealed class Processor : IInterruptTarget
     private readonly ConcurrentQueue<ReceiveRing> _pending = new();
     private readonly List<IPollingConsumer> _pollers = new();
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[BatchSize];
-    private readonly SemaphoreSlim _signal = new(0);
+    // Threaded mode's doorbell: set by an interrupt or a wake, reset by the thread before it looks
+    // for work. It never spins: on a machine with fewer cores than busy threads, a spinning
+    // waiter takes the core from the thread that would have woken it.
+    private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
 
     [ThreadStatic] private static Processor? t_running;
     private readonly List<ReceiveRing> _polled = new(); // rings switched to polling (dynamic polling)
@@ -145,7 +148,7 @@ public sealed class Processor : IInterruptTarget
         if (ring.InterruptKind == InterruptKind.Hardware) HardwareInterrupts++;
         else SoftwareInterrupts++;
         _pending.Enqueue(ring);
-        if (Threaded) _signal.Release();
+        if (Threaded) _signal.Set();
         else Awaken();
     }
 
@@ -153,7 +156,7 @@ public sealed class Processor : IInterruptTarget
     internal void JoinInterrupt(ReceiveRing ring)
     {
         _pending.Enqueue(ring);
-        if (Threaded) _signal.Release();
+        if (Threaded) _signal.Set();
         else Awaken();
     }
 
@@ -396,7 +399,9 @@ public sealed class Processor : IInterruptTarget
     {
         try
         {
-            return _signal.Wait(timeout, cancellation);
+            var woken = _signal.Wait(timeout, cancellation);
+            _signal.Reset(); // before the caller looks for work: a wake from here on rings again
+            return woken;
         }
         catch (OperationCanceledException)
         {
@@ -407,7 +412,7 @@ public sealed class Processor : IInterruptTarget
     internal bool HasPending => !_pending.IsEmpty;
 
     /// <summary>Wakes the processor's thread (threaded mode) so it re-checks its work.</summary>
-    internal void Wake() => _signal.Release();
+    internal void Wake() => _signal.Set();
 
     public override string ToString() => _name ?? "cpu" + Id;
 }

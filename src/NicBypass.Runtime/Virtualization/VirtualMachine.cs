@@ -121,11 +121,19 @@ public sealed class VirtualMachine : IPollingConsumer
             running.ChargeInterrupt();
         }
         var taken = 0;
-        while (taken < Processor.BatchSize && Memory.TryPeek(out var frame))
+        AcknowledgmentBatch.Enter(); // the guest's TCP acknowledges the batch's data once
+        try
         {
-            OnFrame(frame);
-            Memory.Release();
-            taken++;
+            while (taken < Processor.BatchSize && Memory.TryPeek(out var frame))
+            {
+                OnFrame(frame);
+                Memory.Release();
+                taken++;
+            }
+        }
+        finally
+        {
+            AcknowledgmentBatch.Exit();
         }
         running.ChargeStack(taken);
         if (taken > 0) Interface.Vnic.RoomMade(); // frames waiting in its flows' queues may go now

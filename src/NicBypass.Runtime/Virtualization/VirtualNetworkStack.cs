@@ -149,15 +149,23 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     {
         t_queued = 0;
         if (!running.Saturated && Inbound.Count == 0 && Inbound.TryEnter()) t_entered = this;
+        AcknowledgmentBatch.Enter(); // data taken inline is acknowledged once, at the end
     }
 
-    /// <summary>The batch is over: leave the VSQ if BeginBatch entered it, charge the stack work done inline, wake the workers if packets wait.</summary>
+    /// <summary>The batch is over: send the ACKs its data owes, leave the VSQ if BeginBatch entered it, charge the stack work done inline, wake the workers if packets wait.</summary>
     void IVnicConsumer.EndBatch(Processor running, int frames)
     {
-        if (t_entered == this)
+        try
         {
-            t_entered = null;
-            Inbound.Exit();
+            AcknowledgmentBatch.Exit();
+        }
+        finally
+        {
+            if (t_entered == this)
+            {
+                t_entered = null;
+                Inbound.Exit();
+            }
         }
         running.ChargeStack(frames - t_queued);
         foreach (var worker in _workers)
@@ -220,10 +228,18 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         var moved = 0;
         try
         {
-            while (moved < Virtualization.Processor.BatchSize && Inbound.TryDequeue(buffer, out var length))
+            AcknowledgmentBatch.Enter();
+            try
             {
-                Stack.ReceiveTransport(buffer.AsSpan(0, length));
-                moved++;
+                while (moved < Virtualization.Processor.BatchSize && Inbound.TryDequeue(buffer, out var length))
+                {
+                    Stack.ReceiveTransport(buffer.AsSpan(0, length));
+                    moved++;
+                }
+            }
+            finally
+            {
+                AcknowledgmentBatch.Exit();
             }
         }
         finally

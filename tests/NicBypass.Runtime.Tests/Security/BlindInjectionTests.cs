@@ -17,7 +17,7 @@ public class BlindInjectionTests
         """;
 
     private const string Peer = "192.168.10.1";
-    private const uint PeerIss = 1000;
+    internal const uint PeerIss = 1000;
 
     [Fact]
     public void A_blind_reset_inside_the_window_but_not_exact_gets_a_challenge_ack_not_a_reset()
@@ -78,7 +78,7 @@ public class BlindInjectionTests
     }
 
     // A connection the peer opened with a hand-made handshake; returns our next sequence number.
-    private static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint OurNext) Established()
+    internal static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint OurNext) Established()
     {
         var (host, wires) = TestHost.Build(Topology);
         var listener = host.NetworkStack("web").Stack.ListenTcp(80);
@@ -92,8 +92,8 @@ public class BlindInjectionTests
         return (host, wires, connection, ourNext);
     }
 
-    private static byte[] Segment(uint sequence, uint acknowledgment, bool ack = true, bool rst = false, byte[]? payload = null) =>
+    internal static byte[] Segment(uint sequence, uint acknowledgment, bool ack = true, bool rst = false, byte[]? payload = null) =>
         TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, syn: false, ack: ack, rst: rst, sequence: sequence, acknowledgment: acknowledgment, payload: payload);
 
-    private static TcpPacket LastSegment(Dictionary<string, CapturingWire> wires) => TestFrames.Parse(wires["e0"].Frames.Last()).Extract<TcpPacket>();
+    internal static TcpPacket LastSegment(Dictionary<string, CapturingWire> wires) => TestFrames.Parse(wires["e0"].Frames.Last()).Extract<TcpPacket>();
 }
