@@ -37,7 +37,8 @@ internal sealed class SegmentCoalescer
         if (!TcpFrameLayout.TryRead(frame, out var layout) || layout.PayloadLength == 0) return false;
         var flags = frame[layout.TcpOffset + 13];
         if ((flags & ~(Ack | Psh)) != 0 || (flags & Ack) == 0) return false;
-        if (!SegmentationOffload.TcpChecksumValid(frame, layout)) return false;
+        // Wrong checksums are not joined: the run's are recomputed, and Linux would never see them.
+        if (!SegmentationOffload.TcpChecksumValid(frame, layout) || !layout.IsV6 && Packets.InternetChecksum.Compute(frame[layout.IpOffset..layout.TcpOffset]) != 0) return false;
         var sequence = BinaryPrimitives.ReadUInt32BigEndian(frame.Slice(layout.TcpOffset + 4));
         if (Count == 0)
         {

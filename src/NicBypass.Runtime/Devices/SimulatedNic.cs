@@ -395,6 +395,9 @@ public sealed class SimulatedNic : IInterruptModerator
 
     private int _queuedForTransmit;
 
+    /// <summary>Frames were queued for transmission since the last drain began.</summary>
+    internal bool TransmitPending => Volatile.Read(ref _queuedForTransmit) != 0;
+
     /// <summary>A sender was pushed back (a full transmit ring, or no buffer) since the host last looked: it retries once room is made (the host clears it).</summary>
     internal bool TransmitBlocked { get; set; }
 
@@ -409,6 +412,7 @@ public sealed class SimulatedNic : IInterruptModerator
         if (Volatile.Read(ref _queuedForTransmit) == 0) return 0;
         Interlocked.Exchange(ref _queuedForTransmit, 0);
         var pool = Pool;
+        var wire = Wire; // one wire for the whole drain: what it gathered is flushed on it
         Span<PacketDescriptor> batch = stackalloc PacketDescriptor[32];
         var total = 0;
         foreach (var ring in TransmitRings)
@@ -418,14 +422,14 @@ public sealed class SimulatedNic : IInterruptModerator
             {
                 for (var i = 0; i < n; i++)
                 {
-                    Wire?.Transmit(pool.Frame(batch[i]));
+                    wire?.Transmit(pool.Frame(batch[i]));
                     pool.Return(batch[i].Slot);
                 }
                 ring.Counters.Delivered += n;
                 total += n;
             }
         }
-        if (total > 0) Wire?.Flush();
+        if (total > 0) wire?.Flush();
         Transmitted += total;
         return total;
     }

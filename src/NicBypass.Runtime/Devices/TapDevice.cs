@@ -112,7 +112,10 @@ public sealed class TapDevice : IDisposable
             }, errno);
         }
         var device = new TapDevice(fd, name, offload);
-        if (offload) device.Offloads = LinuxTap.IoctlValue(fd, LinuxTap.TUNSETOFFLOAD, LinuxTap.TUN_F_CSUM | LinuxTap.TUN_F_TSO4 | LinuxTap.TUN_F_TSO6) == 0;
+        // Without virtio headers the offloads must be off: a persistent device keeps what an earlier
+        // open set, and Linux would hand over super-frames with nothing to say so.
+        var offloads = offload ? LinuxTap.TUN_F_CSUM | LinuxTap.TUN_F_TSO4 | LinuxTap.TUN_F_TSO6 : 0;
+        device.Offloads = LinuxTap.IoctlValue(fd, LinuxTap.TUNSETOFFLOAD, offloads) == 0 && offload;
         if (bringUp)
         {
             try
@@ -198,16 +201,27 @@ public sealed class TapDevice : IDisposable
     private int ReadUnpacked(int fd, Span<byte> buffer, TimeSpan timeout)
     {
         if (_segmentsLeft > 0) return NextSegment(buffer);
+        while (true)
+        {
+            var length = Unpack(Read(fd, _packet!, timeout), buffer);
+            if (length >= 0) return length;
+            Interlocked.Increment(ref _offloadErrors);
+            timeout = TimeSpan.Zero; // the next packet, if one is already waiting
+        }
+    }
+
+    // The frame (or first segment) a packet of `read` bytes gives, or -1 when its offload cannot be carried out.
+    private int Unpack(int read, Span<byte> buffer)
+    {
         var packet = _packet!;
-        var read = Read(fd, packet, timeout);
         if (read == 0) return 0;
-        if (read < VirtioNetHeader.Length) return OffloadError();
+        if (read < VirtioNetHeader.Length) return -1;
         var header = VirtioNetHeader.Read(packet);
         var frame = packet.AsSpan(VirtioNetHeader.Length, read - VirtioNetHeader.Length);
         var type = header.GsoType & ~VirtioNetHeader.GsoEcn;
         if (type == VirtioNetHeader.GsoNone)
         {
-            if ((header.Flags & VirtioNetHeader.NeedsChecksum) != 0 && !SegmentationOffload.TryCompleteChecksum(frame, header.ChecksumStart, header.ChecksumOffset)) return OffloadError();
+            if ((header.Flags & VirtioNetHeader.NeedsChecksum) != 0 && !SegmentationOffload.TryCompleteChecksum(frame, header.ChecksumStart, header.ChecksumOffset)) return -1;
             var length = Math.Min(frame.Length, buffer.Length);
             frame.Slice(0, length).CopyTo(buffer);
             return length;
@@ -216,7 +230,7 @@ public sealed class TapDevice : IDisposable
             || !TcpFrameLayout.TryRead(frame, out var layout) || layout.IsV6 != (type == VirtioNetHeader.GsoTcpV6)
             || layout.HeaderLength + header.SegmentSize > buffer.Length)
         {
-            return OffloadError();
+            return -1;
         }
         Interlocked.Increment(ref _superFramesRead);
         _superLayout = layout;
@@ -231,12 +245,6 @@ public sealed class TapDevice : IDisposable
     {
         _segmentsLeft--;
         return SegmentationOffload.WriteSegment(_packet.AsSpan(VirtioNetHeader.Length, _superLength), _superLayout, _segmentSize, _nextSegment++, buffer);
-    }
-
-    private int OffloadError()
-    {
-        Interlocked.Increment(ref _offloadErrors);
-        return 0;
     }
 
     // One frame, or 0 when none is waiting.

@@ -37,6 +37,7 @@ public sealed class TapWire : IWire, IDisposable
     private readonly SegmentCoalescer? _coalescer;
     private readonly Lock _coalescing = new();
     private long _superFramesOut;
+    private volatile bool _closing; // Dispose began: nothing joins any more (no flush would follow)
 
     /// <summary>Super-frames written to Linux, each a run of TCP segments joined (<see cref="TapDevice.Offloads"/>; never while an outbound impairment is on).</summary>
     public long SuperFramesOut => Interlocked.Read(ref _superFramesOut);
@@ -216,7 +217,7 @@ public sealed class TapWire : IWire, IDisposable
     {
         if (_coalescer is not null)
         {
-            if (_lossRate == 0 && _outboundReorderRate == 0 && !Delaying && Volatile.Read(ref _outWaiting) == 0 && Volatile.Read(ref _outHeldLength) == 0)
+            if (!_closing && _lossRate == 0 && _outboundReorderRate == 0 && !Delaying && Volatile.Read(ref _outWaiting) == 0 && Volatile.Read(ref _outHeldLength) == 0)
             {
                 lock (_coalescing)
                 {
@@ -394,6 +395,9 @@ public sealed class TapWire : IWire, IDisposable
                 ArriveDue(Stopwatch.GetTimestamp());
                 if (length == 0)
                 {
+                    // A wire whose NIC drain never reaches Flush (wrapped by code that does not
+                    // pass it on) still sends a joined run within a read timeout.
+                    if (_coalescer is { Count: > 0 }) Flush();
                     if (heldLength > 0) Release(held, ref heldLength); // nothing followed it
                     if (Volatile.Read(ref _outHeldLength) > 0)
                     {
@@ -486,6 +490,7 @@ public sealed class TapWire : IWire, IDisposable
     {
         if (_disposed) return;
         StopReading();
+        _closing = true;
         Flush();
         Thread? writer;
         lock (_outDelay)

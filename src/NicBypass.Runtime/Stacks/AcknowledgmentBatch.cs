@@ -23,12 +23,16 @@ internal static class AcknowledgmentBatch
     {
         if (--t_depth > 0 || t_owing is not { Count: > 0 } owing) return;
         t_depth++; // an ACK delivered inline (a hairpin) that makes more owed ones joins this pass
+        var i = 0;
         try
         {
-            for (var i = 0; i < owing.Count; i++) owing[i].SendOwedAcknowledgment();
+            for (; i < owing.Count; i++) owing[i].SendOwedAcknowledgment();
         }
         finally
         {
+            // One threw: the ones it did not reach forget what they owed, or they would wait for a
+            // batch end that never comes (their next segment is acknowledged afresh).
+            for (; i < owing.Count; i++) owing[i].ForgetOwedAcknowledgment();
             owing.Clear();
             t_depth--;
         }

@@ -10,7 +10,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="Bidirectional">One serialization queue policy (and one gate) for both directions instead of one per direction.</param>
 /// <param name="EchoUdp">Echo datagrams to ports without a socket (the VM guest's echo service) instead of answering port unreachable.</param>
 /// <param name="SocketQueue">Datagrams a UDP socket (or connections a listener) holds until read.</param>
-/// <param name="TcpBuffer">Bytes of each TCP connection's send and receive buffer (the receive buffer is the advertised window).</param>
+/// <param name="TcpBuffer">Bytes of each TCP connection's send and receive buffer (the receive buffer is the advertised window; <see cref="DefaultTcpBuffer"/>, taken on a connection's first byte).</param>
 /// <param name="RetransmissionTimeout">TCP's first retransmission timeout; doubled on each further timeout.</param>
 /// <param name="TimeWait">How long a TCP connection stays in TIME-WAIT (2 MSL).</param>
 /// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it pushes out the oldest.</param>
@@ -22,11 +22,17 @@ public sealed record StackSettings(
     bool Bidirectional = false,
     bool EchoUdp = false,
     int SocketQueue = 256,
-    int TcpBuffer = 65535,
+    int TcpBuffer = StackSettings.DefaultTcpBuffer,
     TimeSpan? RetransmissionTimeout = null,
     TimeSpan? TimeWait = null,
     int SynBacklog = 256)
 {
+    /// <summary>
+    /// 256 KiB: a window of 64 KB held a real peer to 64 KB per round trip, and a round trip
+    /// through a TAP and two threads is a few hundred microseconds (docs/benchmarks.md).
+    /// </summary>
+    public const int DefaultTcpBuffer = 256 * 1024;
+
     /// <summary>The default first retransmission timeout: 200 ms.</summary>
     public static readonly TimeSpan DefaultRetransmissionTimeout = TimeSpan.FromMilliseconds(200);
 

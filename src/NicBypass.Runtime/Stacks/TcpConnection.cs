@@ -32,6 +32,9 @@ public sealed class TcpConnection
     /// <summary>Separate ranges of data the out-of-order queue holds ahead of a gap; a segment that would make one more is dropped.</summary>
     public const int MaxOutOfOrderRanges = 16;
 
+    // The most segments one ACK grows the congestion window by: a processor's batch (32 frames).
+    private const int MaxStretchSegments = 32;
+
     private readonly NetworkStack _stack;
     private readonly Lock _sync = new();
     private bool _ackOwed;   // in-order data taken during a batch, its ACK sent at the batch's end
@@ -513,12 +516,18 @@ public sealed class TcpConnection
             if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna; // acknowledged beyond a go-back point
             _sndWnd = window;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            // An ACK in or ending a recovery (after duplicate ACKs or a timeout) may cover a whole
+            // flight the peer held behind a hole: it grows the window by one segment, as every ACK
+            // used to, or the growth would undo the halving.
+            var repairing = _inRecovery || _dupAcks >= 3 || _retries > 0;
             _dupAcks = 0;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
-            // Appropriate byte counting (RFC 3465): a stretch ACK grows the window by what it acknowledges.
-            _cwnd = Math.Min(_cwnd + Math.Max(_mss, dataAcked), 1 << 22);
+            // Appropriate byte counting (RFC 3465): a stretch ACK grows the window by what it
+            // acknowledges, up to one batch of segments (AcknowledgmentBatch acknowledges a batch at once).
+            var growth = repairing ? _mss : Math.Min(Math.Max(_mss, dataAcked), MaxStretchSegments * _mss);
+            _cwnd = Math.Min(_cwnd + growth, 1 << 22);
             _retransmitAt = 0;
             Arm();
             if (_inRecovery)
@@ -672,6 +681,16 @@ public sealed class TcpConnection
             if (_owedBytes < _receive.Capacity / 4 && (_ackOwed || (_ackOwed = AcknowledgmentBatch.Defer(this)))) return;
         }
         SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+    }
+
+    /// <summary>The ACK owed will not be sent by the batch (a connection before it in the batch threw): the next data is acknowledged afresh.</summary>
+    internal void ForgetOwedAcknowledgment()
+    {
+        lock (_sync)
+        {
+            _ackOwed = false;
+            _owedBytes = 0;
+        }
     }
 
     /// <summary>The batch this connection owed an ACK in has ended: the ACK goes, unless a segment sent since carried it.</summary>

@@ -158,11 +158,50 @@ public sealed class NetworkHost
     private readonly List<TapWire> _taps = new();
     private int _transmitWake;
 
-    // One wake per batch of queued transmissions, not one per frame: the first frame after a
-    // drain wakes the first processor; the ones after it find the wake pending.
+    private int _draining;                          // one thread drains the transmit rings at a time
+    [ThreadStatic] private static NetworkHost? t_loopHost; // the host whose processor loop runs on this thread
+    [ThreadStatic] private static bool t_transmitOwed;     // that loop queued frames it drains itself
+
+    // A frame was queued for transmission. Queued by one of this host's processor threads while it
+    // runs: that thread drains after its step, with no hand-off. Queued elsewhere (an
+    // application's thread): one wake of the first processor per batch, not one per frame.
     private void WakeTransmit()
     {
+        if (t_loopHost == this && Processor.Running is not null)
+        {
+            t_transmitOwed = true;
+            return;
+        }
         if (Interlocked.Exchange(ref _transmitWake, 1) == 0) _processors[0].Wake();
+    }
+
+    // Drains every NIC's transmit rings onto their wires, one thread at a time: a thread that finds
+    // another draining leaves its frames to it, and the drainer looks again after letting go.
+    private void DrainTransmit()
+    {
+        do
+        {
+            if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) return;
+            try
+            {
+                // Cleared before draining: a frame queued from here on wakes the first processor again.
+                Volatile.Write(ref _transmitWake, 0);
+                foreach (var nic in _nics) nic.Device.DrainTransmitRings();
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _draining, 0);
+            }
+        }
+        while (_nics.Any(nic => nic.Device.TransmitPending));
+    }
+
+    // After a processor thread's step: what it queued for transmission goes now, from this thread.
+    private void DrainOwed()
+    {
+        if (!t_transmitOwed) return;
+        t_transmitOwed = false;
+        DrainTransmit();
     }
 
     /// <summary>A cable (with a latency) whose delayed frames <see cref="Pump"/> delivers as they fall due.</summary>
@@ -615,19 +654,20 @@ public sealed class NetworkHost
             var thread = new Thread(() =>
             {
                 processor.PinnedCpu = ThreadPinning.PinCurrentThread(core);
+                t_loopHost = this;
                 while (!token.IsCancellationRequested)
                 {
                     processor.Wait(interval, token);
-                    while (processor.RunOnce() && !token.IsCancellationRequested) { }
+                    while (processor.RunOnce() && !token.IsCancellationRequested) DrainOwed();
+                    DrainOwed();
                     if (ReferenceEquals(processor, _processors[0]))
                     {
                         foreach (var nic in _nics) nic.Device.Land();
-                        // Cleared before draining: a frame queued from here on wakes it again.
-                        Volatile.Write(ref _transmitWake, 0);
-                        foreach (var nic in _nics) nic.Device.DrainTransmitRings();
+                        DrainTransmit();
                         foreach (var cable in _cables) cable.DeliverDue();
                     }
                 }
+                t_loopHost = null;
             })
             { IsBackground = true, Name = $"{Name} {processor}" };
             _threads.Add(thread);

@@ -122,6 +122,9 @@ public sealed class SegmentationOffloadTests
         var corrupt = Segment(2000, 1000);
         corrupt[^1] ^= 0xFF;
         Assert.False(coalescer.TryAdd(corrupt));                             // a wrong checksum reaches Linux as it is
+        var badHeader = Segment(2000, 1000);
+        badHeader[14 + 8]--;                                                 // TTL changed, header checksum not
+        Assert.False(coalescer.TryAdd(badHeader));
         Assert.True(coalescer.TryAdd(Segment(2000, 1000, psh: true)));
         Assert.False(coalescer.TryAdd(Segment(3000, 1000)));                 // PSH ended the run
         Assert.Equal(2, coalescer.Count);

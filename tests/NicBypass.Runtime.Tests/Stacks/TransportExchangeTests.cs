@@ -457,6 +457,9 @@ public class TransportExchangeTests(ITestOutputHelper output)
         Assert.True(client.Retransmissions >= 12);
     }
 
+    // A connection's receive buffer, the largest window it offers.
+    private const int Window = StackSettings.DefaultTcpBuffer;
+
     [Fact]
     public void A_peer_that_answers_every_zero_window_probe_with_window_zero_is_never_timed_out()
     {
@@ -467,9 +470,9 @@ public class TransportExchangeTests(ITestOutputHelper output)
         var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
         TcpConnection? server = null;
         Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
-        var data = StackHarness.Pattern(65535 + 30_000, 4);
+        var data = StackHarness.Pattern(Window + 30_000, 4);
         var sent = client.Send(data);
-        Assert.True(harness.RunUntil(() => server!.Available == 65535, seconds: 5));
+        Assert.True(harness.RunUntil(() => server!.Available == Window, seconds: 5));
         sent += client.Send(data.AsSpan(sent)); // waits behind a shut window
         Assert.True(client.Unacknowledged > 0);
 
@@ -478,8 +481,8 @@ public class TransportExchangeTests(ITestOutputHelper output)
 
         Assert.Equal(TcpState.Established, client.State);
         Assert.Null(client.Error);
-        var buffer = new byte[65535];
-        Assert.Equal(65535, server!.Read(buffer));
+        var buffer = new byte[Window];
+        Assert.Equal(Window, server!.Read(buffer));
         var received = new List<byte>(buffer);
         Assert.True(harness.RunUntil(() =>
         {
@@ -500,12 +503,12 @@ public class TransportExchangeTests(ITestOutputHelper output)
         TcpConnection? server = null;
         Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
 
-        var data = StackHarness.Pattern(200_000, 9);
+        var data = StackHarness.Pattern(Window + 135_000, 9);
         var sent = client.Send(data);
-        Assert.True(harness.RunUntil(() => server!.Available == 65535, seconds: 5), "the receive buffer fills");
+        Assert.True(harness.RunUntil(() => server!.Available == Window, seconds: 5), "the receive buffer fills");
         harness.RunUntil(() => false, seconds: 3); // nobody reads: zero window, persist probes, no abort
         Assert.Equal(TcpState.Established, client.State);
-        Assert.Equal(65535, server!.Available);
+        Assert.Equal(Window, server!.Available);
 
         var received = new List<byte>();
         var buffer = new byte[8192];

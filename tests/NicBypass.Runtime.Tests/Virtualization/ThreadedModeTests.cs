@@ -68,6 +68,48 @@ public class ThreadedModeTests
     }
 
     [Fact]
+    public void A_frame_a_processor_queues_while_it_runs_is_sent_from_its_own_thread_not_handed_to_the_first_processor()
+    {
+        const string topology = """
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 1 }
+            }
+            """;
+        var (host, _) = TestHost.Build(topology);
+        var wire = new ThreadRecordingWire();
+        host.Nic("e0").Device.Wire = wire;
+        var processor = host.NetworkStack("web").Vnic.Processor;
+        Assert.NotSame(host.Processors[0], processor);
+        host.StartThreads();
+        try
+        {
+            // The stack answers each ping on its VNIC's processor; the reply is drained right there.
+            // (The first processor still drains every millisecond, so now and then, and while the
+            // first replies are compiled, it gets there first.)
+            for (var i = 0; i < 30; i++)
+            {
+                host.Nic("e0").Device.Receive(TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1", sequence: (ushort)i));
+                Assert.True(SpinWait.SpinUntil(() => wire.Threads.Count > i, TimeSpan.FromSeconds(10)), $"no reply to ping {i}");
+            }
+        }
+        finally
+        {
+            host.StopThreads();
+        }
+        var last = wire.Threads.Skip(20).ToList();
+        Assert.True(last.Count(t => t == $"t {processor}") >= 5, string.Join(", ", last));
+    }
+
+    private sealed class ThreadRecordingWire : Runtime.Devices.IWire
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string?> Threads { get; } = new();
+
+        public void Transmit(ReadOnlySpan<byte> frame) => Threads.Enqueue(Thread.CurrentThread.Name);
+    }
+
+    [Fact]
     public async Task A_tcp_byte_stream_crosses_real_threads_and_a_lossy_cable_intact()
     {
         var (host, _) = TestHost.Build(StackHarness.Topology); // the system clock: real timers
