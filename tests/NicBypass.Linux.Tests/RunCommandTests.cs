@@ -164,6 +164,6 @@ public class RunCommandTests : IDisposable
         Assert.True(rtts.Count >= 3, $"{rtts.Count} pings answered");
         // The first answered ping may have waited for neighbour discovery on top; each is 15 ms each way at least.
         Assert.All(rtts, rtt => Assert.True(rtt >= 30, $"round trip {rtt} ms with 15 ms each way"));
-        Assert.Matches(@"tap e0 ↔ nbtap0: [\d,]+ frames in, [\d,]+ out, 0 Linux refused; impaired: 0 lost, 0 reordered, [1-9][\d,]* delayed \(0 lost to a full delay line\)", output);
+        Assert.Matches(@"tap e0 ↔ nbtap0: [\d,]+ frames in, [\d,]+ out, 0 Linux refused; impaired: 0 lost, 0 reordered, [1-9][\d,]* delayed \(0 lost to a full delay line\); offload: [\d,]+ super-frames from Linux, [\d,]+ to Linux", output);
     }
 }

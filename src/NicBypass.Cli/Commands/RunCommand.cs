@@ -176,6 +176,11 @@ internal static class RunCommand
                         output.Write(string.Format(CultureInfo.InvariantCulture, "; impaired: {0:N0} lost, {1:N0} reordered, {2:N0} delayed ({3:N0} lost to a full delay line)",
                             wire.Lost, wire.Reordered + wire.ReorderedOut, wire.Delayed, wire.DelayOverflows));
                     }
+                    if (wire.Device.Offloads)
+                    {
+                        output.Write(string.Format(CultureInfo.InvariantCulture, "; offload: {0:N0} super-frames from Linux, {1:N0} to Linux",
+                            wire.Device.SuperFramesRead, wire.SuperFramesOut));
+                    }
                     output.WriteLine();
                 }
             }
