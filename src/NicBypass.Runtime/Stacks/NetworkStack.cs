@@ -300,8 +300,11 @@ public sealed partial class NetworkStack
     {
         var due = _neighbors.NextDue();
         if (Volatile.Read(ref _timed) == 0) return due;
-        foreach (var connection in Volatile.Read(ref _timedConnections)) due = Math.Min(due, connection.NextDue());
-        return due;
+        // The connections' lower bound, not a walk under each connection's lock: the schedulers ask
+        // every round. It is at or before every armed timer; one cancelled or pushed later leaves
+        // it early, and the walk at that time (Tick) puts it right. (A refused segment's retry
+        // is not a deadline: the outbound VSQ's room, when it drains, is what wakes the stack.)
+        return Math.Min(due, Volatile.Read(ref _connectionsDue));
     }
 
     internal bool Tick()
