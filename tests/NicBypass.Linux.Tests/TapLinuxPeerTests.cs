@@ -260,6 +260,34 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
+    public async Task What_waits_on_the_delay_line_towards_linux_goes_out_when_the_host_stops_and_nothing_after()
+    {
+        await using var peer = TapPeer.Start();
+        peer.Wire.Delay = TimeSpan.FromMilliseconds(600);
+        using var udp = peer.Namespace.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        udp.Connect(new IPEndPoint(TapPeer.Container, 7));
+        // The static neighbour entry spares an ARP exchange through the delay (600 ms each way).
+        peer.Host.NetworkStack("c1").Stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse(TapPeer.LinuxIp.ToString()), MacOf(peer));
+        udp.Send(new byte[] { 1, 2, 3 });
+        // 600 ms to the NIC, echoed at once, then 600 ms on the line towards Linux: stop inside those.
+        Assert.True(SpinWait.SpinUntil(() => peer.Echo.DatagramsEchoed == 1, TimeSpan.FromSeconds(5)), "the datagram was echoed");
+        peer.Host.StopThreads();
+        var written = peer.Wire.FramesOut;
+        await Task.Delay(900);
+        Assert.Equal(written, peer.Wire.FramesOut); // delivered at the stop, nothing written after it
+        udp.ReceiveTimeout = 2000;
+        Assert.Equal(3, udp.Receive(new byte[16]));
+    }
+
+    // The MAC of the TAP's Linux side, as Linux reports it.
+    private static ulong MacOf(TapPeer peer)
+    {
+        var line = NetNamespace.Tool("ip", $"-n {peer.Namespace.Name} -o link show {TapPeer.Tap}");
+        var mac = System.Text.RegularExpressions.Regex.Match(line, @"link/ether ([0-9a-f:]{17})").Groups[1].Value;
+        return Convert.ToUInt64(mac.Replace(":", ""), 16);
+    }
+
+    [Fact]
     public async Task Four_megabytes_over_a_tap_with_delay_and_jitter_come_back_intact_and_in_order()
     {
         await using var peer = TapPeer.Start();

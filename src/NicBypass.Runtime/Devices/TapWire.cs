@@ -486,20 +486,42 @@ public sealed class TapWire : IWire, IDisposable
     private TimeSpan ReadWait() =>
         _inLine is { Count: > 0 } line ? TimeSpan.FromMilliseconds(Math.Min(MillisecondsUntil(line.NextDue), ReadTimeout.TotalMilliseconds)) : ReadTimeout;
 
+    /// <summary>
+    /// The host stopped: what still waits on the outbound delay line goes to Linux now, so a report
+    /// taken after <c>StopThreads</c> sees a quiet wire. A frame delayed later starts a new writer.
+    /// </summary>
+    internal void FlushDelayed()
+    {
+        Thread? writer;
+        lock (_outDelay)
+        {
+            if (_delayWriter is null) return;
+            _stopDelayWriter = true;
+            writer = _delayWriter;
+            Monitor.Pulse(_outDelay);
+        }
+        writer.Join();
+        lock (_outDelay)
+        {
+            if (_closing) return; // disposing: frames from now on are written at once (or counted as refused)
+            _delayWriter = null;
+            _stopDelayWriter = false;
+            _delayWriterDone = false;
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
         StopReading();
         _closing = true;
         Flush();
-        Thread? writer;
+        FlushDelayed(); // what waits towards Linux goes out first
         lock (_outDelay)
         {
             _stopDelayWriter = true;
-            writer = _delayWriter;
-            Monitor.Pulse(_outDelay);
+            _delayWriterDone = true;
         }
-        writer?.Join(); // what waits towards Linux goes out first
         _disposed = true;
         if (ReferenceEquals(_nic.Wire, this)) _nic.Wire = null;
         _detached(this);

@@ -706,6 +706,8 @@ public sealed class NetworkHost
             nic.Device.DrainTransmitRings();
             nic.Device.Pool.Concurrent = false;
         }
+        // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
+        foreach (var tap in taps) tap.FlushDelayed();
         _threads = null;
         _stop.Dispose();
         _stop = null;
