@@ -50,10 +50,10 @@ public sealed partial class NetworkStack
             return;
         }
         var segment = new TcpSegment(tcp);
-        if (_connections.TryGetValue(new TcpKey(source, segment.SourcePort, segment.DestinationPort), out var connection))
+        var key = new TcpKey(source, segment.SourcePort, segment.DestinationPort);
+        if (_connections.TryGetValue(key, out var connection))
         {
-            if (connection.OnSegment(segment) is { } dropped) Counters.Drop(dropped);
-            else Counters.Add(ref Counters._delivered);
+            Deliver(connection, segment);
             return;
         }
         if (segment.Has(TcpSegmentFlags.Syn) && !segment.Has(TcpSegmentFlags.Ack) && !segment.Has(TcpSegmentFlags.Rst)
@@ -64,13 +64,30 @@ public sealed partial class NetworkStack
                 Counters.Drop(StackDropReason.SocketFull);
                 return;
             }
+            TcpConnection? made;
+            TcpConnection accepted;
             lock (_bind)
             {
-                connection = new TcpConnection(this, destination, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
-                _connections[connection.Key] = connection;
-                AddTimed(connection);
-                Interlocked.Increment(ref _timed);
+                // Looked for again under the lock: an application's ConnectTcp on another thread
+                // (a VM's stack has no gate) may have made this very connection meanwhile.
+                if (_connections.TryGetValue(key, out made))
+                {
+                    accepted = made;
+                }
+                else
+                {
+                    accepted = new TcpConnection(this, destination, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
+                    _connections[key] = accepted;
+                    AddTimed(accepted);
+                    Interlocked.Increment(ref _timed);
+                }
             }
+            if (made is not null)
+            {
+                Deliver(made, segment);
+                return;
+            }
+            connection = accepted;
             connection.Accept(segment);
             Counters.Add(ref Counters._delivered);
             if (listener.AdmitHalfOpen(connection, Math.Max(1, Settings.SynBacklog)) is { } evicted)
@@ -154,5 +171,12 @@ public sealed partial class NetworkStack
         return (packet[0] >> 4 == 6
             ? InternetChecksum.ComputeV6(packet.Slice(8, 16), packet.Slice(24, 16), protocol, segment)
             : InternetChecksum.ComputeV4(packet.Slice(12, 4), packet.Slice(16, 4), protocol, segment)) == 0;
+    }
+
+    // A segment for a connection the table holds.
+    private void Deliver(TcpConnection connection, in TcpSegment segment)
+    {
+        if (connection.OnSegment(segment) is { } dropped) Counters.Drop(dropped);
+        else Counters.Add(ref Counters._delivered);
     }
 }
