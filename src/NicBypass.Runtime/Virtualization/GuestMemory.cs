@@ -1,9 +1,11 @@
 namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
-/// The guest receive ring in a VM's memory (a Xen/virtio-style shared ring): fixed-size slots the
-/// interface writes received frames into, a producer index the interface advances and a
-/// consumer index the guest driver advances as it takes them. One producer (the host side) and
+/// The guest receive ring in a VM's memory (a Xen/virtio-style shared ring): a fixed number of
+/// descriptors, each pointing at a frame the interface wrote into the ring's buffer — packed one
+/// after another, as virtio's mergeable receive buffers are, not one maximum-sized slot each, so a
+/// stream of small frames touches a few pages of guest memory instead of all of them — a producer
+/// index the interface advances and a consumer index the guest driver advances as it takes them. One producer (the host side) and
 /// one consumer (the guest's vCPU), safe across their two threads; a full ring refuses the frame
 /// (the interface counts it as <c>guest-ring-full</c>). <see cref="LastFrame"/> is the most recent
 /// frame as placed (after the interface's transform).
@@ -11,8 +13,10 @@ namespace NicBypass.Runtime.Virtualization;
 internal sealed class GuestMemory
 {
     private readonly byte[] _memory;
+    private readonly int[] _offsets;
     private readonly int[] _lengths;
     private readonly int _slotSize;
+    private int _writeAt;   // where the next frame goes (host side only)
     private long _producer; // written by the host side only
     private long _consumer; // written by the guest only
     private int _lastOffset;
@@ -22,8 +26,12 @@ internal sealed class GuestMemory
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         _slotSize = slotSize;
+        _offsets = new int[slots];
         _lengths = new int[slots];
-        _memory = new byte[slots * slotSize];
+        // Room for every descriptor's largest frame, and one more: a frame that does not fit
+        // before the end starts again at the beginning, and the tail it leaves is never more than
+        // one frame. The frames held (at most one per descriptor) therefore never reach the oldest.
+        _memory = new byte[(slots + 1) * slotSize];
     }
 
     /// <summary>Slots in the ring.</summary>
@@ -38,6 +46,9 @@ internal sealed class GuestMemory
     /// <summary>The most frames it has held at once.</summary>
     public int HighWater { get; private set; }
 
+    /// <summary>Where the most recent frame starts in the ring's buffer (tests: frames are packed).</summary>
+    internal int LastOffset => _lastOffset;
+
     /// <summary>The most recent frame, as it sits in memory.</summary>
     public ReadOnlySpan<byte> LastFrame => _memory.AsSpan(_lastOffset, _lastLength);
 
@@ -51,8 +62,11 @@ internal sealed class GuestMemory
             return false;
         }
         var index = (int)(producer % _lengths.Length);
-        _lastOffset = index * _slotSize;
         _lastLength = Math.Min(length, _slotSize);
+        if (_writeAt + _lastLength > _memory.Length) _writeAt = 0;
+        _lastOffset = _writeAt;
+        _writeAt += (_lastLength + 63) & ~63; // each frame on a cache line of its own
+        _offsets[index] = _lastOffset;
         _lengths[index] = _lastLength;
         slot = _memory.AsSpan(_lastOffset, _lastLength);
         return true;
@@ -78,7 +92,7 @@ internal sealed class GuestMemory
             return false;
         }
         var index = (int)(consumer % _lengths.Length);
-        frame = _memory.AsSpan(index * _slotSize, _lengths[index]);
+        frame = _memory.AsSpan(_offsets[index], _lengths[index]);
         return true;
     }
 

@@ -1,0 +1,105 @@
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// The guest receive ring packs frames one after another in its buffer (as virtio's mergeable
+/// receive buffers do) instead of one maximum-sized slot each: small frames touch little memory,
+/// and however sizes mix, a frame never overwrites one the guest has not taken yet.
+/// </summary>
+public class GuestMemoryTests
+{
+    [Fact]
+    public void Small_frames_sit_one_cache_line_after_another_not_a_slot_apart()
+    {
+        var memory = new GuestMemory(256, 1536);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True(memory.TryReserve(60, out var slot));
+            slot.Fill((byte)i);
+            memory.Publish();
+            Assert.Equal(i * 64, memory.LastOffset); // a slot apart would be i * 1,536
+        }
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True(memory.TryPeek(out var frame));
+            Assert.Equal(60, frame.Length);
+            Assert.All(frame.ToArray(), b => Assert.Equal((byte)i, b));
+            memory.Release();
+        }
+        Assert.False(memory.TryPeek(out _));
+    }
+
+    [Fact]
+    public void Frames_of_every_size_through_many_wraps_come_out_as_they_went_in()
+    {
+        const int Slots = 16, SlotSize = 1536;
+        var memory = new GuestMemory(Slots, SlotSize);
+        var random = new Random(7);
+        var expected = new Queue<(int Length, byte Seed)>();
+        var placed = 0;
+        for (var step = 0; step < 20_000; step++)
+        {
+            // Keep the ring between empty and full, in bursts either way.
+            if (random.Next(3) != 0 && memory.Count < Slots)
+            {
+                var length = random.Next(3) == 0 ? SlotSize : random.Next(1, SlotSize);
+                var seed = (byte)placed++;
+                Assert.True(memory.TryReserve(length, out var slot));
+                for (var i = 0; i < slot.Length; i++) slot[i] = (byte)(seed + i);
+                memory.Publish();
+                expected.Enqueue((length, seed));
+            }
+            else if (memory.TryPeek(out var frame))
+            {
+                var (length, seed) = expected.Dequeue();
+                Assert.Equal(length, frame.Length);
+                for (var i = 0; i < frame.Length; i++) Assert.Equal((byte)(seed + i), frame[i]);
+                memory.Release();
+            }
+        }
+    }
+
+    [Fact]
+    public void Largest_frames_behind_a_small_one_never_overwrite_a_frame_the_guest_holds()
+    {
+        // One small frame, then the largest ones until the ring is full; the guest takes only the
+        // small one; the next largest frame must not land on the oldest it still holds (with room
+        // for exactly one largest frame per descriptor it would wrap onto it).
+        const int Slots = 8, SlotSize = 1536;
+        var memory = new GuestMemory(Slots, SlotSize);
+        Place(memory, 64, 0);
+        for (var i = 1; i < Slots; i++) Place(memory, SlotSize, (byte)i);
+        Assert.True(memory.TryPeek(out _));
+        memory.Release();
+        Place(memory, SlotSize, 99);
+        for (var i = 1; i < Slots; i++)
+        {
+            Assert.True(memory.TryPeek(out var frame));
+            Assert.All(frame.ToArray(), b => Assert.Equal((byte)i, b));
+            memory.Release();
+        }
+    }
+
+    private static void Place(GuestMemory memory, int length, byte fill)
+    {
+        Assert.True(memory.TryReserve(length, out var slot));
+        slot.Fill(fill);
+        memory.Publish();
+    }
+
+    [Fact]
+    public void A_full_ring_refuses_the_next_frame()
+    {
+        var memory = new GuestMemory(4, 1536);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(memory.TryReserve(1536, out _));
+            memory.Publish();
+        }
+        Assert.False(memory.TryReserve(64, out _));
+        Assert.True(memory.TryPeek(out _));
+        memory.Release();
+        Assert.True(memory.TryReserve(1536, out _));
+    }
+}
