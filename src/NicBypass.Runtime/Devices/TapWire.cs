@@ -492,6 +492,11 @@ public sealed class TapWire : IWire, IDisposable
     /// </summary>
     internal void FlushDelayed()
     {
+        // A frame held back to be reordered goes first: nothing else would release it now.
+        if (Volatile.Read(ref _outHeldLength) > 0)
+        {
+            lock (_outHold) if (_outHeldLength > 0) ReleaseOut();
+        }
         Thread? writer;
         lock (_outDelay)
         {

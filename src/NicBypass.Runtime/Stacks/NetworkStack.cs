@@ -317,7 +317,9 @@ public sealed partial class NetworkStack
         // arms a timer per ACK, and the walk, each connection under its lock, was a tenth of it.
         if (Volatile.Read(ref _timed) != 0 && (now >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry)))
         {
-            Volatile.Write(ref _connectionsDue, long.MaxValue); // arms from here on lower it again
+            // Arms from here on lower it again. A full fence: the walk's snapshot of the connections
+            // must not be read before this write (a connection added meanwhile would be missed).
+            Interlocked.Exchange(ref _connectionsDue, long.MaxValue);
             Volatile.Write(ref _outputRetry, false);
             var next = long.MaxValue;
             var retry = false;

@@ -15,7 +15,8 @@ internal sealed class GuestMemory
     private readonly byte[] _memory;
     private readonly int[] _offsets;
     private readonly int[] _lengths;
-    private readonly int _slotSize;
+    private readonly int _slotSize;  // a largest frame's footprint, in whole cache lines
+    private readonly int _maxFrame;  // the longest frame placed (longer ones are cut)
     private int _writeAt;   // where the next frame goes (host side only)
     private long _producer; // written by the host side only
     private long _consumer; // written by the guest only
@@ -25,13 +26,15 @@ internal sealed class GuestMemory
     public GuestMemory(int slots, int slotSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
-        _slotSize = slotSize;
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 1);
+        _maxFrame = slotSize;
+        _slotSize = (slotSize + 63) & ~63; // frames sit on whole cache lines: the room below holds
         _offsets = new int[slots];
         _lengths = new int[slots];
         // Room for every descriptor's largest frame, and one more: a frame that does not fit
         // before the end starts again at the beginning, and the tail it leaves is never more than
         // one frame. The frames held (at most one per descriptor) therefore never reach the oldest.
-        _memory = new byte[(slots + 1) * slotSize];
+        _memory = new byte[(slots + 1) * _slotSize];
     }
 
     /// <summary>Slots in the ring.</summary>
@@ -62,7 +65,7 @@ internal sealed class GuestMemory
             return false;
         }
         var index = (int)(producer % _lengths.Length);
-        _lastLength = Math.Min(length, _slotSize);
+        _lastLength = Math.Min(length, _maxFrame);
         if (_writeAt + _lastLength > _memory.Length) _writeAt = 0;
         _lastOffset = _writeAt;
         _writeAt += (_lastLength + 63) & ~63; // each frame on a cache line of its own

@@ -175,11 +175,12 @@ public sealed class NetworkHost
         if (Interlocked.Exchange(ref _transmitWake, 1) == 0) _processors[0].Wake();
     }
 
-    // Drains every NIC's transmit rings onto their wires, one thread at a time: a thread that finds
-    // another draining leaves its frames to it, and the drainer looks again after letting go.
+    // Drains every NIC's transmit rings onto their wires and delivers what the cables hold that
+    // is due, one thread at a time: a thread that finds another draining leaves its frames to it,
+    // and the drainer looks again after letting go.
     private void DrainTransmit()
     {
-        do
+        while (true)
         {
             if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) return;
             try
@@ -187,13 +188,29 @@ public sealed class NetworkHost
                 // Cleared before draining: a frame queued from here on wakes the first processor again.
                 Volatile.Write(ref _transmitWake, 0);
                 foreach (var nic in _nics) nic.Device.DrainTransmitRings();
+                // The cables' queues are fed by the drains: served by the same one thread.
+                foreach (var cable in _cables) cable.DeliverDue();
             }
             finally
             {
                 Interlocked.Exchange(ref _draining, 0);
             }
+            if (TransmitPending()) continue;
+            // A wake a thread set while this one drained was absorbed here (its own drain found
+            // this one busy): clear it, or the next frame from outside would wake no one; then
+            // look once more for a frame queued in between.
+            Interlocked.Exchange(ref _transmitWake, 0);
+            if (!TransmitPending()) return;
         }
-        while (_nics.Any(nic => nic.Device.TransmitPending));
+    }
+
+    private bool TransmitPending()
+    {
+        foreach (var nic in _nics)
+        {
+            if (nic.Device.TransmitPending) return true;
+        }
+        return false;
     }
 
     // After a processor thread's step: what it queued for transmission goes now, from this thread.
@@ -655,19 +672,24 @@ public sealed class NetworkHost
             {
                 processor.PinnedCpu = ThreadPinning.PinCurrentThread(core);
                 t_loopHost = this;
-                while (!token.IsCancellationRequested)
+                try
                 {
-                    processor.Wait(interval, token);
-                    while (processor.RunOnce() && !token.IsCancellationRequested) DrainOwed();
-                    DrainOwed();
-                    if (ReferenceEquals(processor, _processors[0]))
+                    while (!token.IsCancellationRequested)
                     {
-                        foreach (var nic in _nics) nic.Device.Land();
-                        DrainTransmit();
-                        foreach (var cable in _cables) cable.DeliverDue();
+                        processor.Wait(interval, token);
+                        while (processor.RunOnce() && !token.IsCancellationRequested) DrainOwed();
+                        DrainOwed();
+                        if (ReferenceEquals(processor, _processors[0]))
+                        {
+                            foreach (var nic in _nics) nic.Device.Land();
+                            DrainTransmit(); // and the cables' due frames
+                        }
                     }
                 }
-                t_loopHost = null;
+                finally
+                {
+                    t_loopHost = null;
+                }
             })
             { IsBackground = true, Name = $"{Name} {processor}" };
             _threads.Add(thread);
