@@ -81,7 +81,8 @@ public class TapLinuxPeerTests
             // The offloads carried the bulk: Linux handed over super-frames, and runs of the echo's
             // segments went back joined (each counted per segment in FramesIn/FramesOut).
             Assert.True(peer.Wire.Device.Offloads, "the kernel refused TCP segmentation offload on the TAP");
-            Assert.True(peer.Wire.Device.SuperFramesRead > Runs * data.Length / 65536, $"super-frames read: {peer.Wire.Device.SuperFramesRead}");
+            // At least a quarter of the bytes came in super-frames (each at most 64 KB; here nearly all do).
+            Assert.True(peer.Wire.Device.SuperFramesRead > Runs * (long)data.Length / 65536 / 4, $"super-frames read: {peer.Wire.Device.SuperFramesRead}");
             Assert.True(peer.Wire.SuperFramesOut > 0, "no run of segments was joined towards Linux");
             Assert.Equal(0, peer.Wire.Device.OffloadErrors);
             Assert.Equal(0, peer.Wire.WriteFailures);
