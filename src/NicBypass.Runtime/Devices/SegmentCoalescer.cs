@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
 
 namespace NicBypass.Runtime.Devices;
 
@@ -14,8 +15,8 @@ namespace NicBypass.Runtime.Devices;
 /// </summary>
 internal sealed class SegmentCoalescer
 {
-    private const byte Ack = 0x10;
-    private const byte Psh = 0x08;
+    private const byte Ack = (byte)TcpSegmentFlags.Ack;
+    private const byte Psh = (byte)TcpSegmentFlags.Psh;
     private const int MaxDatagram = 65_535;
 
     private readonly byte[] _buffer = new byte[VirtioNetHeader.Length + 18 + MaxDatagram];
@@ -38,7 +39,7 @@ internal sealed class SegmentCoalescer
         var flags = frame[layout.TcpOffset + 13];
         if ((flags & ~(Ack | Psh)) != 0 || (flags & Ack) == 0) return false;
         // Wrong checksums are not joined: the run's are recomputed, and Linux would never see them.
-        if (!SegmentationOffload.TcpChecksumValid(frame, layout) || !layout.IsV6 && Packets.InternetChecksum.Compute(frame[layout.IpOffset..layout.TcpOffset]) != 0) return false;
+        if (!SegmentationOffload.TcpChecksumValid(frame, layout) || !layout.IsV6 && InternetChecksum.Compute(frame[layout.IpOffset..layout.TcpOffset]) != 0) return false;
         var sequence = BinaryPrimitives.ReadUInt32BigEndian(frame.Slice(layout.TcpOffset + 4));
         if (Count == 0)
         {
@@ -100,7 +101,7 @@ internal sealed class SegmentCoalescer
             var tcp = frame.Slice(_layout.TcpOffset);
             tcp[13] = _lastFlags;
             // Partial: the pseudo-header's sum, folded, not inverted; Linux adds the rest.
-            BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(16), (ushort)~Packets.InternetChecksum.Finish(_layout.PseudoHeaderSum(frame, tcpLength)));
+            BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(16), (ushort)~InternetChecksum.Finish(_layout.PseudoHeaderSum(frame, tcpLength)));
             header = new VirtioNetHeader(VirtioNetHeader.NeedsChecksum, _layout.IsV6 ? VirtioNetHeader.GsoTcpV6 : VirtioNetHeader.GsoTcpV4,
                 (ushort)_layout.HeaderLength, (ushort)_segmentSize, (ushort)_layout.TcpOffset, 16);
         }

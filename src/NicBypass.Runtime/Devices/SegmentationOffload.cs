@@ -13,9 +13,7 @@ namespace NicBypass.Runtime.Devices;
 /// </summary>
 internal static class SegmentationOffload
 {
-    private const byte Fin = 0x01;
-    private const byte Psh = 0x08;
-    private const byte Cwr = 0x80;
+    private const byte Cwr = 0x80; // congestion window reduced (RFC 3168); TcpSegmentFlags has no ECN bits
 
     /// <summary>
     /// Completes the checksum at <paramref name="start"/> + <paramref name="offset"/>, whose field
@@ -55,7 +53,7 @@ internal static class SegmentationOffload
         var tcp = segment.Slice(layout.TcpOffset);
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(4), BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4)) + (uint)offset);
         var flags = tcp[13];
-        if (!last) flags &= unchecked((byte)~(Fin | Psh));
+        if (!last) flags &= unchecked((byte)~(TcpSegmentFlags.Fin | TcpSegmentFlags.Psh));
         if (index > 0) flags &= unchecked((byte)~Cwr);
         tcp[13] = flags;
         tcp[16] = 0;

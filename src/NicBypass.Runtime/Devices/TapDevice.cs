@@ -265,47 +265,39 @@ public sealed class TapDevice : IDisposable
     {
         errno = 0;
         if (frame.IsEmpty) return true;
-        var added = false;
-        _fd.DangerousAddRef(ref added); // ObjectDisposedException once closed
-        try
-        {
-            if (_packet is null) return Write(_fd.Fd, frame, out errno);
-            // Behind an empty virtio header: nothing to complete, nothing to cut.
-            if (frame.Length > MaxFrameLength) throw new ArgumentException($"a frame of at most {MaxFrameLength} bytes", nameof(frame));
-            var packet = t_write ??= new byte[VirtioNetHeader.Length + MaxFrameLength];
-            VirtioNetHeader.None.Write(packet);
-            frame.CopyTo(packet.AsSpan(VirtioNetHeader.Length));
-            return Write(_fd.Fd, packet.AsSpan(0, VirtioNetHeader.Length + frame.Length), out errno);
-        }
-        finally
-        {
-            if (added) _fd.DangerousRelease();
-        }
+        if (_packet is null) return Write(frame, out errno);
+        // Behind an empty virtio header: nothing to complete, nothing to cut.
+        if (frame.Length > MaxFrameLength) throw new ArgumentException($"a frame of at most {MaxFrameLength} bytes", nameof(frame));
+        var packet = t_write ??= new byte[VirtioNetHeader.Length + MaxFrameLength];
+        VirtioNetHeader.None.Write(packet);
+        frame.CopyTo(packet.AsSpan(VirtioNetHeader.Length));
+        return Write(packet.AsSpan(0, VirtioNetHeader.Length + frame.Length), out errno);
     }
 
     /// <summary>Writes a packet that starts with its own virtio header (a device with <see cref="VirtioHeaders"/> only): a run a <see cref="SegmentCoalescer"/> joined.</summary>
     internal bool TryWritePacket(ReadOnlySpan<byte> packet, out int errno)
     {
         if (_packet is null) throw new InvalidOperationException($"TAP device '{Name}' was opened without virtio headers");
+        return Write(packet, out errno);
+    }
+
+    // One write(2) of exactly these bytes, the descriptor held open for it.
+    private bool Write(ReadOnlySpan<byte> bytes, out int errno)
+    {
+        errno = 0;
         var added = false;
-        _fd.DangerousAddRef(ref added);
+        _fd.DangerousAddRef(ref added); // ObjectDisposedException once closed
         try
         {
-            return Write(_fd.Fd, packet, out errno);
+            var written = LinuxTap.Write(_fd.Fd, ref MemoryMarshal.GetReference(bytes), bytes.Length);
+            if (written == bytes.Length) return true;
+            errno = written < 0 ? Marshal.GetLastPInvokeError() : LinuxTap.EAGAIN;
+            return false;
         }
         finally
         {
             if (added) _fd.DangerousRelease();
         }
-    }
-
-    private static bool Write(int fd, ReadOnlySpan<byte> bytes, out int errno)
-    {
-        errno = 0;
-        var written = LinuxTap.Write(fd, ref MemoryMarshal.GetReference(bytes), bytes.Length);
-        if (written == bytes.Length) return true;
-        errno = written < 0 ? Marshal.GetLastPInvokeError() : LinuxTap.EAGAIN;
-        return false;
     }
 
     /// <summary>Closes the device (one this opened by creating it disappears) once no read or write is using it.</summary>

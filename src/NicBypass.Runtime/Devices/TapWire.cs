@@ -330,31 +330,26 @@ public sealed class TapWire : IWire, IDisposable
     {
         var packet = _coalescer!.Take(out var segments);
         if (segments == 0) return;
-        bool written;
-        try
-        {
-            written = !_disposed && Device.TryWritePacket(packet, out _);
-        }
-        catch (ObjectDisposedException)
-        {
-            written = false;
-        }
+        var written = TryWrite(packet, joined: true);
         Interlocked.Add(ref written ? ref _framesOut : ref _writeFailures, segments);
         if (written && segments > 1) Interlocked.Increment(ref _superFramesOut);
     }
 
-    private void WriteNow(ReadOnlySpan<byte> frame)
+    private void WriteNow(ReadOnlySpan<byte> frame) =>
+        Interlocked.Increment(ref TryWrite(frame, joined: false) ? ref _framesOut : ref _writeFailures);
+
+    // To Linux: a frame, or a joined run behind its own virtio header; false when Linux refused it
+    // or the device is gone (unplugged while the bytes were on their way).
+    private bool TryWrite(ReadOnlySpan<byte> bytes, bool joined)
     {
-        bool written;
         try
         {
-            written = !_disposed && Device.TryWrite(frame, out _);
+            return !_disposed && (joined ? Device.TryWritePacket(bytes, out _) : Device.TryWrite(bytes, out _));
         }
         catch (ObjectDisposedException)
         {
-            written = false; // unplugged while this frame was on its way
+            return false;
         }
-        Interlocked.Increment(ref written ? ref _framesOut : ref _writeFailures);
     }
 
     /// <summary>Starts feeding the NIC what Linux sends (the host calls it once its processors run).</summary>

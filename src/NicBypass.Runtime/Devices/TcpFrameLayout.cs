@@ -4,7 +4,8 @@ using NicBypass.Runtime.Packets;
 namespace NicBypass.Runtime.Devices;
 
 /// <summary>
-/// Where the headers of an Ethernet frame carrying TCP sit (at most one VLAN tag; IPv4 without
+/// Where the headers of an Ethernet frame carrying TCP sit (at most one VLAN tag, as
+/// <see cref="EthernetHeader.TryRead"/> reads it; IPv4 without
 /// fragmentation, IPv6 with TCP as its next header): what segmentation and coalescing need to
 /// cut or join a frame's payload.
 /// </summary>
@@ -14,15 +15,9 @@ internal readonly record struct TcpFrameLayout(int IpOffset, int TcpOffset, int 
     public static bool TryRead(ReadOnlySpan<byte> frame, out TcpFrameLayout layout)
     {
         layout = default;
-        if (frame.Length < EthernetHeader.Length) return false;
-        var ip = EthernetHeader.Length;
-        var etherType = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12));
-        if (etherType == EthernetHeader.Vlan8021Q)
-        {
-            if (frame.Length < ip + EthernetHeader.TagLength) return false;
-            etherType = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16));
-            ip += EthernetHeader.TagLength;
-        }
+        if (!EthernetHeader.TryRead(frame, out var ethernet)) return false;
+        var ip = ethernet.PayloadOffset;
+        var etherType = ethernet.EtherType;
         int tcp, end;
         bool v6;
         if (etherType == EtherType.Ipv4)
