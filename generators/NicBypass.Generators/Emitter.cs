@@ -361,6 +361,11 @@ internal static class Emitter
         var lookup = new LookupTemplateModel { Name = step.Name, Summary = Xml(summary), Count = step.Macs.Count };
         lookup.Checked = step.Checks.Any(c => !c.IsEmpty);
         if (lookup.Checked) lookup.CheckRows = Block(blocks, output => Checks(output, step));
+        // Rules that all check the same fields (the usual host) get those options as a constant.
+        if (lookup.Checked && step.Checks.All(c => c.Options.SequenceEqual(step.Checks[0].Options)))
+        {
+            lookup.SharedOptions = step.Checks[0].IsEmpty ? "None" : string.Join(" | ", step.Checks[0].Options);
+        }
         if (step.Macs.Count <= StraightLineLimit)
         {
             for (var i = 0; i < step.Macs.Count; i++) lookup.Entries.Add(new LookupEntryTemplateModel { Mac = Mac(step.Macs[i]), Index = i });

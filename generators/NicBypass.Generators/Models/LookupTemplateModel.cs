@@ -26,4 +26,7 @@ internal sealed class LookupTemplateModel
 
     /// <summary>One line per rule: its <c>FieldCheck</c> constructor and a comment naming the fields (a marker the emitter fills).</summary>
     public string CheckRows { get; set; } = "";
+
+    /// <summary>The options every rule's check has, as C# (<c>Vlan | Ipv4</c>), or empty when they differ: passed to the checks as a constant.</summary>
+    public string SharedOptions { get; set; } = "";
 }

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Stacks;
 
@@ -18,8 +20,8 @@ namespace NicBypass.Runtime.Classification;
 [StructLayout(LayoutKind.Auto)]
 public readonly struct FieldCheck : IEquatable<FieldCheck>
 {
-    private readonly ulong _portLanes;
-    private readonly uint _ipv4;
+    private readonly ulong _portLanesStored; // each lane in network order, as a frame stores the port
+    private readonly uint _ipv4Stored; // as the frame stores it (network order), read as a native uint
     private readonly ushort _vlan;
     private readonly FieldCheckOptions _options;
 
@@ -31,17 +33,17 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
     {
         _options = options;
         _vlan = (ushort)vlan;
-        _ipv4 = ipv4;
-        _portLanes = portLanes;
+        _ipv4Stored = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(ipv4) : ipv4;
+        _portLanesStored = SwapLanes(portLanes);
     }
 
     public FieldCheckOptions Options => _options;
 
     public int Vlan => _vlan;
 
-    public uint Ipv4 => _ipv4;
+    public uint Ipv4 => BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(_ipv4Stored) : _ipv4Stored;
 
-    public ulong PortLanes => _portLanes;
+    public ulong PortLanes => SwapLanes(_portLanesStored);
 
     /// <summary>The ports a check holds at most; a rule that declares more is <see cref="FieldCheckOptions.Overflow"/>.</summary>
     public const int MaxPorts = 4;
@@ -62,7 +64,57 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
 
     /// <summary>The check of <paramref name="frame"/>, whose layer-2 header the NIC read as <paramref name="header"/> (a unicast frame the rule's MAC owns).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public FieldVerdict Check(ReadOnlySpan<byte> frame, in EthernetHeader header)
+    public FieldVerdict Check(ReadOnlySpan<byte> frame, in EthernetHeader header) => Check(frame, header, _options);
+
+    /// <summary>
+    /// <see cref="Check(ReadOnlySpan{byte}, in EthernetHeader)"/> with the check's
+    /// <see cref="Options"/> passed in: a generated lookup whose rules all check the same fields
+    /// passes them as a constant, and the JIT folds every test of them away.
+    /// <paramref name="options"/> must be this check's <see cref="Options"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public FieldVerdict Check(ReadOnlySpan<byte> frame, in EthernetHeader header, FieldCheckOptions options)
+    {
+        Debug.Assert(options == _options, "the options passed in are the check's own");
+        var offset = header.PayloadOffset;
+        // The common frame in one straight run, with few instructions (on a wide core the check
+        // is bound by how many it executes): option-less IPv4 whose first 24 bytes are in the
+        // frame, for a rule whose fields fit the check. An IPv4 EtherType cannot be a tag, so the
+        // VLAN is one compare.
+        if (BitConverter.IsLittleEndian && (options & FieldCheckOptions.Overflow) == 0 && header.EtherType == EtherType.Ipv4
+            && frame.Length >= offset + Ipv4Header.MinLength + 4)
+        {
+            ref var ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(frame), offset);
+            var head = Unsafe.ReadUnaligned<ulong>(ref ip); // version and length .. flags and fragment offset, as stored
+            // Version 4, a 20-byte header, and not a later fragment: one masked compare.
+            if ((head & VersionAndFragmentOffsetStored) == 0x45)
+            {
+                var tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref ip, 16)); // destination address and ports, as stored
+                if ((options & FieldCheckOptions.Vlan) != 0 && header.Vlan != _vlan) return FieldVerdict.NoMatch;
+                if ((options & FieldCheckOptions.Ipv4) != 0 && (uint)tail != _ipv4Stored) return FieldVerdict.NoMatch;
+                if ((options & FieldCheckOptions.Ports) == 0) return FieldVerdict.Match;
+                // A datagram too short to hold the ports (they would be the frame's padding); a
+                // total length of 32 or more (a bit in the mask set) needs no byte swap.
+                if ((head & TotalLengthAbove31Stored) == 0 && BinaryPrimitives.ReverseEndianness((ushort)(head >> 16)) < Ipv4Header.MinLength + 4) return FieldVerdict.Match;
+                var protocol = Unsafe.Add(ref ip, 9);
+                if (protocol != IpProtocol.Tcp && protocol != IpProtocol.Udp) return FieldVerdict.Match; // ICMP and the rest carry no ports
+                // Tcp is option bit 3 and Udp bit 4: protocol 6 >> 4 = 0, 17 >> 4 = 1.
+                var declared = (options & (FieldCheckOptions.Tcp | FieldCheckOptions.Udp)) == (FieldCheckOptions.Tcp | FieldCheckOptions.Udp)
+                               || (((int)options >> (3 + (protocol >> 4))) & 1) != 0;
+                return declared && PortListedStored((ushort)(tail >> 48)) ? FieldVerdict.Match : FieldVerdict.NoMatch;
+            }
+        }
+        return CheckOthers(frame, header);
+    }
+
+    // An IPv4 header's first 8 bytes read little-endian: version and header length (byte 0) and
+    // the fragment offset (bytes 6 and 7 without the flags); and the total length's bits from 32 up.
+    private const ulong VersionAndFragmentOffsetStored = 0xFF1F_0000_0000_00FFUL;
+    private const ulong TotalLengthAbove31Stored = 0x0000_0000_E0FF_0000UL;
+
+    // Every other frame: a tagged or non-IPv4 one, IPv4 with options, a short frame, a rule whose
+    // fields overflow the check.
+    private FieldVerdict CheckOthers(ReadOnlySpan<byte> frame, in EthernetHeader header)
     {
         var options = _options;
         if ((options & FieldCheckOptions.Vlan) != 0 && (header.Vlan != _vlan || EthernetHeader.IsTagType(header.EtherType))) return FieldVerdict.NoMatch;
@@ -80,7 +132,7 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
             return FieldVerdict.CheckFields;
         }
         ref var ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(frame), offset);
-        if ((options & FieldCheckOptions.Ipv4) != 0 && BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16))) != _ipv4) return FieldVerdict.NoMatch;
+        if ((options & FieldCheckOptions.Ipv4) != 0 && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16)) != _ipv4Stored) return FieldVerdict.NoMatch;
         // No ports checked, or a later fragment (no ports in it).
         if ((options & FieldCheckOptions.Ports) == 0 || (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 6))) & 0x1FFF) != 0) return FieldVerdict.Match;
         // The ports must be inside the datagram (its total length), not in the frame's padding.
@@ -94,28 +146,33 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
         };
         if (declared == FieldCheckOptions.None) return FieldVerdict.Match; // ICMP and the rest carry no ports
         var port = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 22)));
-        return (options & declared) != 0 && PortListed(port) ? FieldVerdict.Match : FieldVerdict.NoMatch;
+        return (options & declared) != 0 && PortListedStored(BinaryPrimitives.ReverseEndianness(port)) ? FieldVerdict.Match : FieldVerdict.NoMatch;
     }
 
-    // Is `port` one of the packed ports, or ephemeral? A zero 16-bit lane in lanes XOR port,
-    // found without a branch per port (which port a frame uses is unpredictable).
-    private bool PortListed(ushort port)
-    {
-        var x = _portLanes ^ (port * 0x0001_0001_0001_0001UL);
-        return ((x - 0x0001_0001_0001_0001UL) & ~x & 0x8000_8000_8000_8000UL) != 0 | port >= NetworkStack.FirstEphemeralPort;
-    }
+    // Is the port (as the frame stores it, network order) one of the packed ports, or ephemeral?
+    // One vector compare of the port against the four lanes (which port a frame uses is
+    // unpredictable: no branch per port), then the ephemeral ports (a flow is one or the other):
+    // those whose first byte is 0xC0 or above (FirstEphemeralPort is 0xC000).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool PortListedStored(ushort stored) =>
+        Vector128.EqualsAny(Vector128.Create(_portLanesStored).AsUInt16(), Vector128.Create(stored))
+        || (BitConverter.IsLittleEndian ? (byte)stored : stored >> 8) >= NetworkStack.FirstEphemeralPort >> 8;
+
+    // Swaps the bytes of each 16-bit lane: host order to network order and back.
+    private static ulong SwapLanes(ulong lanes) =>
+        BitConverter.IsLittleEndian ? ((lanes & 0x00FF_00FF_00FF_00FFUL) << 8) | ((lanes >> 8) & 0x00FF_00FF_00FF_00FFUL) : lanes;
 
     public bool Equals(FieldCheck other) =>
-        _options == other._options && _vlan == other._vlan && _ipv4 == other._ipv4 && _portLanes == other._portLanes;
+        _options == other._options && _vlan == other._vlan && _ipv4Stored == other._ipv4Stored && _portLanesStored == other._portLanesStored;
 
     public override bool Equals(object? obj) => obj is FieldCheck other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(_options, _vlan, _ipv4, _portLanes);
+    public override int GetHashCode() => HashCode.Combine(_options, _vlan, _ipv4Stored, _portLanesStored);
 
     public static bool operator ==(FieldCheck left, FieldCheck right) => left.Equals(right);
 
     public static bool operator !=(FieldCheck left, FieldCheck right) => !left.Equals(right);
 
     public override string ToString() =>
-        $"{_options} vlan {_vlan} ipv4 0x{_ipv4:X8} ports 0x{_portLanes:X16}";
+        $"{_options} vlan {_vlan} ipv4 0x{Ipv4:X8} ports 0x{PortLanes:X16}";
 }

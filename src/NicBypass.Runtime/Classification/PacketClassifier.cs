@@ -63,6 +63,8 @@ internal sealed class PacketClassifier : IClassifierProgramming
         {
             _defaultRing = value;
             _stale = true;
+            // A loaded lookup is used only while the tables are built (Classify's fast path).
+            if (_fieldLookup is not null) Rebuild();
         }
     }
 
@@ -74,6 +76,10 @@ internal sealed class PacketClassifier : IClassifierProgramming
         if (_rules.Count >= Capacity)
         {
             throw new ClassifierFullException($"{Name}: cannot add a rule for {Packets.EthernetHeader.FormatMac(rule.Mac)}: all {Capacity} classifier entries are in use");
+        }
+        if ((rule.Mac & 0x0100_0000_0000UL) != 0)
+        {
+            throw new ArgumentException($"{Name}: {Packets.EthernetHeader.FormatMac(rule.Mac)} is a group address; a rule's MAC is a unicast one", nameof(rule));
         }
         if (_table.Lookup(rule.Mac) >= 0)
         {
@@ -122,28 +128,36 @@ internal sealed class PacketClassifier : IClassifierProgramming
     /// </summary>
     public ClassifyResult Classify(ReadOnlySpan<byte> frame, in EthernetHeader header, out int rule)
     {
-        if (_stale) Rebuild();
+        // A VNIC with `vlan N` takes frames tagged N; without, untagged (or priority-tagged)
+        // frames only. Then its IP and port, where this classifier matches them: decided by the
+        // rule's 16-byte check for option-less IPv4 (baked into a generated lookup), by its
+        // filter for the rest. No rule holds a group address (Add refuses one), so a group frame
+        // misses the lookup and is told apart after it, off the unicast path.
+        FieldVerdict verdict;
+        if (_fieldLookup is { } fused)
+        {
+            // Loaded only onto built tables, and dropped (or the tables rebuilt) when the rules change.
+            verdict = fused.Match(frame, header, out rule);
+        }
+        else
+        {
+            if (_stale) Rebuild();
+            rule = _lookup.Lookup(header.Destination);
+            verdict = rule >= 0 ? _checks[rule].Check(frame, header) : FieldVerdict.NoMatch;
+        }
+        if (verdict == FieldVerdict.Match) return ClassifyResult.Match;
+        return ClassifyOthers(frame, header, verdict, ref rule);
+    }
+
+    private ClassifyResult ClassifyOthers(ReadOnlySpan<byte> frame, in EthernetHeader header, FieldVerdict verdict, ref int rule)
+    {
         if (header.IsGroup)
         {
             rule = -1;
             // A tag inside the tag (QinQ) is no VNIC's, where the classifier reads VLANs at all.
             return _matchVlan && !DestinationFilter.VlanMatches(header, header.Vlan) ? ClassifyResult.NoMatch : ClassifyResult.Group;
         }
-        // A VNIC with `vlan N` takes frames tagged N; without, untagged (or priority-tagged)
-        // frames only. Then its IP and port, where this classifier matches them: decided by the
-        // rule's 16-byte check for option-less IPv4 (baked into a generated lookup), by its
-        // filter for the rest.
-        FieldVerdict verdict;
-        if (_fieldLookup is { } fused)
-        {
-            verdict = fused.Match(frame, header, out rule);
-        }
-        else
-        {
-            rule = _lookup.Lookup(header.Destination);
-            verdict = rule >= 0 ? _checks[rule].Check(frame, header) : FieldVerdict.NoMatch;
-        }
-        if (verdict == FieldVerdict.Match || verdict == FieldVerdict.CheckFields && (_filters[rule] is not { } filter || filter.Accepts(frame, header)))
+        if (verdict == FieldVerdict.CheckFields && (_filters[rule] is not { } filter || filter.Accepts(frame, header)))
         {
             return ClassifyResult.Match;
         }

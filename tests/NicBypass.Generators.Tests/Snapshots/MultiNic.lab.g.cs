@@ -227,7 +227,8 @@ namespace Consumer
                 var key = mac | Occupied;
                 var slots = _slots;
                 var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
-                ref readonly var slot = ref slots[i];
+                // i < 16 by the shift: no bounds check.
+                ref readonly var slot = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(slots), i);
                 if (slot.Key == key)
                 {
                     rule = slot.Rule;

@@ -139,6 +139,9 @@ namespace Consumer
                 return keys[i] == key ? _rules[i] : -1;
             }
 
+            // Every rule checks the same fields: given to the checks as a constant, their tests fold away.
+            private const global::NicBypass.Runtime.Classification.FieldCheckOptions SharedOptions = Ipv4;
+
             // Matching a frame reads one 32-byte slot: the MAC, its rule and the rule's check side by side.
             private struct Slot
             {
@@ -154,6 +157,7 @@ namespace Consumer
                 var slots = new Slot[16];
                 for (var rule = 0; rule < Placed.Length; rule++)
                 {
+                    if (Checks[rule].Options != SharedOptions) throw new global::System.InvalidOperationException("rule " + rule + " checks " + Checks[rule].Options + ", not the lookup's shared options");
                     slots[Placed[rule].Slot] = new Slot { Key = Placed[rule].Mac | Occupied, Rule = rule, Check = Checks[rule] };
                 }
                 return slots;
@@ -165,11 +169,12 @@ namespace Consumer
                 var key = mac | Occupied;
                 var slots = _slots;
                 var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
-                ref readonly var slot = ref slots[i];
+                // i < 16 by the shift: no bounds check.
+                ref readonly var slot = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(slots), i);
                 if (slot.Key == key)
                 {
                     rule = slot.Rule;
-                    return slot.Check.Check(frame, header);
+                    return slot.Check.Check(frame, header, SharedOptions);
                 }
                 rule = -1;
                 return global::NicBypass.Runtime.Classification.FieldVerdict.NoMatch;

@@ -50,6 +50,15 @@ public class ClassifierTests
     }
 
     [Fact]
+    public void A_group_address_is_no_rules_mac_so_a_group_frame_always_misses_the_lookup()
+    {
+        var classifier = new PacketClassifier("c", ClassifierMatch.DestinationMac, 16);
+        var error = Assert.Throws<ArgumentException>(() => classifier.Add(new ClassifierRule(0x01_00_5E_00_00_01, 0, 0, new TrafficCounters())));
+        Assert.Contains("01:00:5e:00:00:01 is a group address", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(classifier.Rules);
+    }
+
+    [Fact]
     public void Group_routes_list_each_ring_once_with_the_vnics_behind_it()
     {
         var a = new TrafficCounters();

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using CsCheck;
 using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Packets;
 
@@ -61,5 +63,77 @@ public class FieldCheckTests
         Assert.Equal(FieldVerdict.CheckFields, Check(VlanIpUdp53, TestFrames.ArpRequest("10.0.0.1")));
         var overflow = new FieldCheck(FieldCheckOptions.Ports | FieldCheckOptions.Udp | FieldCheckOptions.Overflow, 0, 0, 0);
         Assert.Equal(FieldVerdict.CheckFields, Check(overflow, TestFrames.Udp(Mac, "10.0.0.1", 53, new byte[8])));
+    }
+
+    [Fact]
+    public void The_edges_of_the_port_check_every_lane_the_ephemeral_boundary_and_both_transports()
+    {
+        var four = new FieldCheck(FieldCheckOptions.Ipv4 | FieldCheckOptions.Ports | FieldCheckOptions.Tcp | FieldCheckOptions.Udp, 0, Ip,
+            FieldCheck.PackPorts(new ushort[] { 22, 80, 443, 8080 }));
+        foreach (var port in new ushort[] { 22, 80, 443, 8080, 49152, 65535 })
+        {
+            Assert.Equal(FieldVerdict.Match, Check(four, TestFrames.Udp(Mac, "10.0.0.1", port, new byte[8])));
+            Assert.Equal(FieldVerdict.Match, Check(four, TestFrames.Tcp(Mac, "10.0.0.1", port, "10.0.0.9")));
+        }
+        foreach (var port in new ushort[] { 0, 21, 23, 8081, 443 * 256 % 65536, 49151 })
+        {
+            Assert.Equal(FieldVerdict.NoMatch, Check(four, TestFrames.Udp(Mac, "10.0.0.1", port, new byte[8])));
+        }
+        // What the check was built from comes back out of it.
+        Assert.Equal(Ip, four.Ipv4);
+        Assert.Equal(FieldCheck.PackPorts(new ushort[] { 22, 80, 443, 8080 }), four.PortLanes);
+    }
+
+    // The rules of docs/architecture.md § Classification as advertised, written plainly: the
+    // reference the check's straight run is held to on random frames and random checks.
+    private static FieldVerdict Reference(FieldCheck check, byte[] frame, ushort[] ports)
+    {
+        Assert.True(EthernetHeader.TryRead(frame, out var header));
+        var options = check.Options;
+        if ((options & FieldCheckOptions.Vlan) != 0 && (header.Vlan != check.Vlan || EthernetHeader.IsTagType(header.EtherType))) return FieldVerdict.NoMatch;
+        if ((options & (FieldCheckOptions.Ipv4 | FieldCheckOptions.Ports | FieldCheckOptions.Overflow)) == 0) return FieldVerdict.Match;
+        var ip = frame.AsSpan(header.PayloadOffset);
+        if ((options & FieldCheckOptions.Overflow) != 0 || header.EtherType != EtherType.Ipv4 || ip.Length < 24 || ip[0] != 0x45) return FieldVerdict.CheckFields;
+        if ((options & FieldCheckOptions.Ipv4) != 0 && BinaryPrimitives.ReadUInt32BigEndian(ip.Slice(16)) != check.Ipv4) return FieldVerdict.NoMatch;
+        if ((options & FieldCheckOptions.Ports) == 0) return FieldVerdict.Match;
+        if ((BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(6)) & 0x1FFF) != 0 || BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(2)) < 24) return FieldVerdict.Match;
+        var declared = ip[9] switch { 6 => FieldCheckOptions.Tcp, 17 => FieldCheckOptions.Udp, _ => FieldCheckOptions.None };
+        if (declared == FieldCheckOptions.None) return FieldVerdict.Match;
+        var port = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(22));
+        return (options & declared) != 0 && (Array.IndexOf(ports, port) >= 0 || port >= 49152) ? FieldVerdict.Match : FieldVerdict.NoMatch;
+    }
+
+    [Fact]
+    public void The_check_agrees_with_the_plain_rules_on_random_frames_and_checks()
+    {
+        var check = Gen.Select(Gen.Byte[0, 63], Gen.Int[0, 3], Gen.Int[0, 3], Gen.UShort.Array[0, 4]);
+        var frame = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 3], Gen.Select(Gen.Byte, Gen.Byte[0, 2], Gen.UShort[0, 60], Gen.UShort, Gen.Int[0, 2]),
+            Gen.UShort, Gen.Int[0, 40], Gen.Int[0, 3]);
+        Gen.Select(check, frame).Sample((c, f) =>
+        {
+            var (options, vlan, ipIndex, rawPorts) = c;
+            var ports = rawPorts.Select(p => (ushort)(p % 4 == 0 ? 80 : p)).Where(p => p is > 0 and < 49152).Distinct().Order().ToArray();
+            var fieldCheck = new FieldCheck((FieldCheckOptions)options, vlan, 0x0A000001u + (uint)ipIndex, ports.Length == 0 ? ulong.MaxValue : FieldCheck.PackPorts(ports));
+            var (tagged, dstIndex, (protocolRaw, versionPick, totalLength, fragment, fragmentPick), portRaw, length, portPick) = f;
+            var protocol = protocolRaw % 3 == 0 ? (byte)6 : protocolRaw % 3 == 1 ? (byte)17 : protocolRaw;
+            var port = portPick == 0 && ports.Length > 0 ? ports[portRaw % ports.Length] : portRaw;
+            var ip = new byte[Math.Max(length, 0)];
+            var full = new byte[24];
+            full[0] = versionPick == 0 ? (byte)0x46 : (byte)0x45;
+            BinaryPrimitives.WriteUInt16BigEndian(full.AsSpan(2), totalLength);
+            BinaryPrimitives.WriteUInt16BigEndian(full.AsSpan(6), fragmentPick switch { 0 => fragment, 1 => (ushort)(fragment & 0xE000), _ => (ushort)(1 << (fragment % 16)) });
+            full[9] = protocol;
+            BinaryPrimitives.WriteUInt32BigEndian(full.AsSpan(16), 0x0A000001u + (uint)dstIndex);
+            BinaryPrimitives.WriteUInt16BigEndian(full.AsSpan(22), port);
+            full.AsSpan(0, Math.Min(ip.Length, 24)).CopyTo(ip);
+            var bytes = new byte[14 + ip.Length];
+            EthernetHeader.WriteMac(bytes, 0x02_00_00_00_00_01UL);
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(12), EtherType.Ipv4);
+            ip.CopyTo(bytes.AsSpan(14));
+            if (tagged > 0) bytes = TestFrames.Tag(bytes, tagged - 1);
+            var actual = Check(fieldCheck, bytes);
+            var expected = Reference(fieldCheck, bytes, ports);
+            if (actual != expected) throw new Exception($"{fieldCheck} on {Convert.ToHexString(bytes)}: {actual}, the rules say {expected}");
+        }, iter: 20_000);
     }
 }
