@@ -255,6 +255,24 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     // ring's poll entry point, up to the VSQ's room; a drained ring goes back to interrupts.
     private bool PullFromRing()
     {
+        // One puller at a time: each takes as many frames as the VSQ has room for, so two workers
+        // pulling at once would both count the same room and overfill it (QueueFull drops). A
+        // worker finding another pulling leaves the ring to it.
+        if (Interlocked.CompareExchange(ref _pulling, 1, 0) != 0) return false;
+        try
+        {
+            return PullFromRingAlone();
+        }
+        finally
+        {
+            Volatile.Write(ref _pulling, 0);
+        }
+    }
+
+    private int _pulling;
+
+    private bool PullFromRingAlone()
+    {
         if (_poller is { } poller) return poller.Poll(Room);
         var ring = Vnic.Ring;
         if (ring is null || ring.InterruptsEnabled) return false; // not ours to poll
