@@ -93,15 +93,17 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
                 if ((options & FieldCheckOptions.Vlan) != 0 && header.Vlan != _vlan) return FieldVerdict.NoMatch;
                 if ((options & FieldCheckOptions.Ipv4) != 0 && (uint)tail != _ipv4Stored) return FieldVerdict.NoMatch;
                 if ((options & FieldCheckOptions.Ports) == 0) return FieldVerdict.Match;
-                // A datagram too short to hold the ports (they would be the frame's padding); a
-                // total length of 32 or more (a bit in the mask set) needs no byte swap.
-                if ((head & TotalLengthAbove31Stored) == 0 && BinaryPrimitives.ReverseEndianness((ushort)(head >> 16)) < Ipv4Header.MinLength + 4) return FieldVerdict.Match;
                 var protocol = Unsafe.Add(ref ip, 9);
                 if (protocol != IpProtocol.Tcp && protocol != IpProtocol.Udp) return FieldVerdict.Match; // ICMP and the rest carry no ports
                 // Tcp is option bit 3 and Udp bit 4: protocol 6 >> 4 = 0, 17 >> 4 = 1.
                 var declared = (options & (FieldCheckOptions.Tcp | FieldCheckOptions.Udp)) == (FieldCheckOptions.Tcp | FieldCheckOptions.Udp)
                                || (((int)options >> (3 + (protocol >> 4))) & 1) != 0;
-                return declared && PortListedStored((ushort)(tail >> 48)) ? FieldVerdict.Match : FieldVerdict.NoMatch;
+                if (!declared) return FieldVerdict.NoMatch;
+                // A datagram too short to hold the ports (they would be the frame's padding) is
+                // matched on its protocol; a total length of 32 or more (a bit in the mask set)
+                // needs no byte swap.
+                if ((head & TotalLengthAbove31Stored) == 0 && BinaryPrimitives.ReverseEndianness((ushort)(head >> 16)) < Ipv4Header.MinLength + 4) return FieldVerdict.Match;
+                return PortListedStored((ushort)(tail >> 48)) ? FieldVerdict.Match : FieldVerdict.NoMatch;
             }
         }
         return CheckOthers(frame, header);
@@ -135,8 +137,6 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
         if ((options & FieldCheckOptions.Ipv4) != 0 && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16)) != _ipv4Stored) return FieldVerdict.NoMatch;
         // No ports checked, or a later fragment (no ports in it).
         if ((options & FieldCheckOptions.Ports) == 0 || (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 6))) & 0x1FFF) != 0) return FieldVerdict.Match;
-        // The ports must be inside the datagram (its total length), not in the frame's padding.
-        if (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 2))) < Ipv4Header.MinLength + 4) return FieldVerdict.Match;
         var protocol = Unsafe.Add(ref ip, 9);
         var declared = protocol switch
         {
@@ -145,6 +145,10 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
             _ => FieldCheckOptions.None,
         };
         if (declared == FieldCheckOptions.None) return FieldVerdict.Match; // ICMP and the rest carry no ports
+        if ((options & declared) == 0) return FieldVerdict.NoMatch;
+        // The ports must be inside the datagram (its total length), not in the frame's padding:
+        // a datagram too short for them is matched on its protocol (as DestinationFilter does).
+        if (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 2))) < Ipv4Header.MinLength + 4) return FieldVerdict.Match;
         var port = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 22)));
         return (options & declared) != 0 && PortListedStored(BinaryPrimitives.ReverseEndianness(port)) ? FieldVerdict.Match : FieldVerdict.NoMatch;
     }

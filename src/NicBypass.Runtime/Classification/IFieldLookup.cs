@@ -15,8 +15,10 @@ public interface IFieldLookup : IMacLookup
     FieldCheck CheckOf(int rule);
 
     /// <summary>
-    /// The rule a unicast frame's destination MAC selects (<paramref name="rule"/>, -1 for none)
-    /// and its check's verdict (<see cref="FieldVerdict.NoMatch"/> when no rule owns the MAC).
+    /// The rule a frame's destination MAC selects (<paramref name="rule"/>, -1 for none) and its
+    /// check's verdict (<see cref="FieldVerdict.NoMatch"/> when no rule owns the MAC). Group
+    /// frames come here too and must miss: no rule holds a group address, and the classifier
+    /// tells a group frame apart only after the lookup misses.
     /// </summary>
     FieldVerdict Match(ReadOnlySpan<byte> frame, in EthernetHeader header, out int rule);
 }

@@ -118,6 +118,15 @@ internal sealed class PacketClassifier : IClassifierProgramming
                 throw new InvalidOperationException($"{Name}: the specialised lookup checks {Packets.EthernetHeader.FormatMac(_rules[i].Mac)} as {baked.CheckOf(i)}, the rule as {_checks[i]}");
             }
         }
+        // Group frames reach the lookup (Classify tells them apart after it misses): it must not
+        // answer for the broadcast address nor for a rule's MAC with the group bit set.
+        foreach (var group in _rules.Select(r => r.Mac | 0x0100_0000_0000UL).Prepend(0xFFFF_FFFF_FFFFUL))
+        {
+            if (lookup.Lookup(group) >= 0)
+            {
+                throw new InvalidOperationException($"{Name}: the specialised lookup answers for the group address {Packets.EthernetHeader.FormatMac(group)}");
+            }
+        }
         _lookup = lookup;
         _fieldLookup = lookup as IFieldLookup;
     }

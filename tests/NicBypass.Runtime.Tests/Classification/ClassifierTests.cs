@@ -87,6 +87,9 @@ public class ClassifierTests
         classifier.Add(new ClassifierRule(20, 0, 1, new TrafficCounters()));
 
         Assert.Throws<InvalidOperationException>(() => classifier.LoadLookup(new ConstantLookup(0)));
+        // Right for every rule, but it answers for broadcast: group frames reach the lookup, so it is refused.
+        var error = Assert.Throws<InvalidOperationException>(() => classifier.LoadLookup(new BroadcastLookup()));
+        Assert.Contains("group address ff:ff:ff:ff:ff:ff", error.Message, StringComparison.OrdinalIgnoreCase);
         classifier.LoadLookup(new SwitchLookup());
         Assert.Equal(ClassifyResult.Match, classifier.Classify(default, Header(20), out var rule));
         Assert.Equal(1, rule);
@@ -141,6 +144,11 @@ public class ClassifierTests
     private sealed class ConstantLookup(int value) : IMacLookup
     {
         public int Lookup(ulong mac) => value;
+    }
+
+    private sealed class BroadcastLookup : IMacLookup
+    {
+        public int Lookup(ulong mac) => mac switch { 10 => 0, 20 => 1, 0xFFFF_FFFF_FFFF => 0, _ => -1 };
     }
 
     private sealed class SwitchLookup : IMacLookup

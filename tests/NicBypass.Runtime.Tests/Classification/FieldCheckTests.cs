@@ -84,6 +84,23 @@ public class FieldCheckTests
         Assert.Equal(FieldCheck.PackPorts(new ushort[] { 22, 80, 443, 8080 }), four.PortLanes);
     }
 
+    [Fact]
+    public void A_datagram_too_short_for_ports_is_matched_on_its_protocol_as_the_filter_does()
+    {
+        // A TCP header cut off after the IP header (total length 20, the frame padded to 60):
+        // refused by a UDP-only rule, whether it declares one port or more than four.
+        var cut = TestFrames.Tcp(Mac, "10.0.0.1", 53, "10.0.0.9").AsSpan(0, 34).ToArray();
+        cut[14 + 2] = 0;
+        cut[14 + 3] = 20;
+        Array.Resize(ref cut, 60);
+        Assert.Equal(FieldVerdict.NoMatch, Check(VlanIpUdp53, cut));
+        var udpCut = TestFrames.Udp(Mac, "10.0.0.1", 53, new byte[8]).AsSpan(0, 34).ToArray();
+        udpCut[14 + 2] = 0;
+        udpCut[14 + 3] = 20;
+        Array.Resize(ref udpCut, 60);
+        Assert.Equal(FieldVerdict.Match, Check(VlanIpUdp53, udpCut)); // its ports are not in it: matched on UDP
+    }
+
     // The rules of docs/architecture.md § Classification as advertised, written plainly: the
     // reference the check's straight run is held to on random frames and random checks.
     private static FieldVerdict Reference(FieldCheck check, byte[] frame, ushort[] ports)
@@ -96,11 +113,13 @@ public class FieldCheckTests
         if ((options & FieldCheckOptions.Overflow) != 0 || header.EtherType != EtherType.Ipv4 || ip.Length < 24 || ip[0] != 0x45) return FieldVerdict.CheckFields;
         if ((options & FieldCheckOptions.Ipv4) != 0 && BinaryPrimitives.ReadUInt32BigEndian(ip.Slice(16)) != check.Ipv4) return FieldVerdict.NoMatch;
         if ((options & FieldCheckOptions.Ports) == 0) return FieldVerdict.Match;
-        if ((BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(6)) & 0x1FFF) != 0 || BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(2)) < 24) return FieldVerdict.Match;
+        if ((BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(6)) & 0x1FFF) != 0) return FieldVerdict.Match; // a later fragment: no ports
         var declared = ip[9] switch { 6 => FieldCheckOptions.Tcp, 17 => FieldCheckOptions.Udp, _ => FieldCheckOptions.None };
-        if (declared == FieldCheckOptions.None) return FieldVerdict.Match;
+        if (declared == FieldCheckOptions.None) return FieldVerdict.Match;  // no ports in ICMP and the rest
+        if ((options & declared) == 0) return FieldVerdict.NoMatch;          // a transport the rule does not declare
+        if (BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(2)) < 24) return FieldVerdict.Match; // too short for ports: matched on its protocol
         var port = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(22));
-        return (options & declared) != 0 && (Array.IndexOf(ports, port) >= 0 || port >= 49152) ? FieldVerdict.Match : FieldVerdict.NoMatch;
+        return Array.IndexOf(ports, port) >= 0 || port >= 49152 ? FieldVerdict.Match : FieldVerdict.NoMatch;
     }
 
     [Fact]
