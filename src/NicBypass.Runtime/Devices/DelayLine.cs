@@ -11,17 +11,24 @@ namespace NicBypass.Runtime.Devices;
 internal sealed class DelayLine
 {
     private const int Header = sizeof(long) + sizeof(int); // due timestamp, length
-    private readonly byte[] _arena;
+    private byte[] _arena;
+    private readonly int _maxBytes;
     private int _read;
     private int _write;
     private int _wrapAt = -1; // where the frames before a wrap end (the reader then goes back to 0)
     private long _lastDue;
 
-    public DelayLine(int capacityBytes)
+    /// <param name="capacityBytes">The arena's size.</param>
+    /// <param name="maxBytes">How far the arena may grow (doubling, the waiting frames moved once) when a frame does not fit; the default keeps it fixed.</param>
+    public DelayLine(int capacityBytes, int maxBytes = 0)
     {
         if (capacityBytes < Header + 64) throw new ArgumentOutOfRangeException(nameof(capacityBytes), "a delay line holds at least one small frame");
         _arena = new byte[capacityBytes];
+        _maxBytes = Math.Max(capacityBytes, maxBytes);
     }
+
+    /// <summary>The arena's size now.</summary>
+    public int CapacityBytes => _arena.Length;
 
     /// <summary>Frames waiting.</summary>
     public int Count { get; private set; }
@@ -34,6 +41,55 @@ internal sealed class DelayLine
     /// the frame ahead of it (the line keeps its order). False when it does not fit.
     /// </summary>
     public bool TryAdd(ReadOnlySpan<byte> frame, long due)
+    {
+        while (!TryPlace(frame, due))
+        {
+            if (!TryGrow(Header + frame.Length)) return false;
+        }
+        return true;
+    }
+
+    // Doubles the arena (up to the maximum) with the waiting frames moved to its start, in order;
+    // a span a reader holds into the old arena stays valid (the old array lives while it is read).
+    private bool TryGrow(int need)
+    {
+        var used = Used();
+        var size = _arena.Length;
+        while (size - used < need && size < _maxBytes) size = (int)Math.Min((long)size * 2, _maxBytes);
+        if (size - used < need) return false;
+        var grown = new byte[size];
+        var written = 0;
+        if (Count > 0)
+        {
+            var first = FirstRecord();
+            if (_wrapAt < 0)
+            {
+                _arena.AsSpan(first, _write - first).CopyTo(grown);
+                written = _write - first;
+            }
+            else
+            {
+                _arena.AsSpan(first, _wrapAt - first).CopyTo(grown);
+                _arena.AsSpan(0, _write).CopyTo(grown.AsSpan(_wrapAt - first));
+                written = _wrapAt - first + _write;
+            }
+        }
+        _arena = grown;
+        _read = 0;
+        _write = written;
+        _wrapAt = -1;
+        return true;
+    }
+
+    // Bytes the waiting frames' records take.
+    private int Used()
+    {
+        if (Count == 0) return 0;
+        var first = FirstRecord();
+        return _wrapAt < 0 ? _write - first : _wrapAt - first + _write;
+    }
+
+    private bool TryPlace(ReadOnlySpan<byte> frame, long due)
     {
         var need = Header + frame.Length;
         int at;

@@ -11,10 +11,9 @@ namespace NicBypass.Runtime.Devices;
 public sealed class SimulatedCable
 {
     private readonly Random _random;
-    // Frames on their way, by due time (then by order sent: frames due together stay in order).
-    private readonly PriorityQueue<(SimulatedNic To, byte[] Frame), (long Due, long Sequence)> _inFlight = new();
-    private readonly Dictionary<SimulatedNic, long> _freeAt = new(); // per direction: when the cable finishes serializing what it has taken
-    private readonly Dictionary<SimulatedNic, Queue<long>> _serializing = new(); // per direction: when each frame taken and not yet sent finishes
+    // The two directions (one for a hairpin): frames on their way to A, and to B.
+    private readonly Direction _toA;
+    private readonly Direction _toB;
     private TimeProvider? _time;
     private long _sequence;
 
@@ -26,6 +25,8 @@ public sealed class SimulatedCable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lossRate, 1.0);
         A = a;
         B = b;
+        _toA = new Direction(a);
+        _toB = ReferenceEquals(a, b) ? _toA : new Direction(b);
         LossRate = lossRate;
         _random = new Random(seed);
         a.Wire = new End(this, b);
@@ -49,7 +50,7 @@ public sealed class SimulatedCable
     public TimeSpan Latency { get; private set; }
 
     /// <summary>Frames on their way (with a latency).</summary>
-    public int InFlight => _inFlight.Count;
+    public int InFlight => _toA.Line.Count + (ReferenceEquals(_toA, _toB) ? 0 : _toB.Line.Count);
 
     /// <summary>Gives the cable a one-way delay on <paramref name="time"/>; its frames then arrive through <see cref="DeliverDue"/>.</summary>
     public SimulatedCable WithLatency(TimeSpan latency, TimeProvider time)
@@ -63,7 +64,6 @@ public sealed class SimulatedCable
     /// <summary>Extra one-way delay drawn per frame, uniformly in [0, <see cref="Jitter"/>] (netem's delay jitter), seeded.</summary>
     public TimeSpan Jitter { get; private set; }
 
-    private readonly Dictionary<SimulatedNic, long> _lastArrival = new(); // per direction: frames never overtake
 
     /// <summary>
     /// Adds jitter to the cable's delay (netem's <c>delay LATENCY JITTER</c>): each frame waits a
@@ -81,20 +81,36 @@ public sealed class SimulatedCable
     /// <summary>Delivers the frames whose delay has passed; true if it delivered any.</summary>
     public bool DeliverDue()
     {
-        if (_inFlight.Count == 0) return false;
+        if (_toA.Line.Count == 0 && _toB.Line.Count == 0) return false;
         var now = _time!.GetTimestamp();
         var delivered = false;
-        while (_inFlight.TryPeek(out var next, out var due) && due.Due <= now)
+        while (true)
         {
-            _inFlight.Dequeue();
-            next.To.Receive(next.Frame);
+            // Each direction delivers in order; between the two, the earlier due, then the one sent first.
+            var next = Due(_toA, now);
+            if (!ReferenceEquals(_toA, _toB) && Due(_toB, now) is { } other
+                && (next is null || other.Line.NextDue < next.Line.NextDue || other.Line.NextDue == next.Line.NextDue && other.Sequences.Peek() < next.Sequences.Peek()))
+            {
+                next = other;
+            }
+            if (next is null || !next.Line.TryPeekDue(now, out var frame)) return delivered;
+            try
+            {
+                next.To.Receive(frame);
+            }
+            finally
+            {
+                next.Line.Remove();
+                next.Sequences.Dequeue();
+            }
             delivered = true;
         }
-        return delivered;
     }
 
+    private static Direction? Due(Direction direction, long now) => direction.Line.Count > 0 && direction.Line.NextDue <= now ? direction : null;
+
     /// <summary>When the next frame in flight arrives, in the clock's timestamps; <see cref="long.MaxValue"/> when none is.</summary>
-    public long NextDue() => _inFlight.TryPeek(out _, out var due) ? due.Due : long.MaxValue;
+    public long NextDue() => Math.Min(_toA.Line.Count > 0 ? _toA.Line.NextDue : long.MaxValue, _toB.Line.Count > 0 ? _toB.Line.NextDue : long.MaxValue);
 
     /// <summary>The cable's rate in bits per second (netem's <c>rate</c>), or 0 for an ideal cable that takes no time to carry a frame.</summary>
     public long RateBitsPerSecond { get; private set; }
@@ -149,24 +165,25 @@ public sealed class SimulatedCable
         }
         if ((Latency > TimeSpan.Zero || RateBitsPerSecond > 0 || Jitter > TimeSpan.Zero) && _time is { } time)
         {
+            var direction = ReferenceEquals(to, A) ? _toA : _toB;
             var now = time.GetTimestamp();
             var arrives = now;
             if (RateBitsPerSecond > 0)
             {
                 // Serialized behind what this direction already carries; its last bit leaves at `done`.
-                var start = Math.Max(now, _freeAt.GetValueOrDefault(to));
+                var start = Math.Max(now, direction.FreeAt);
                 var serialize = (long)((frame.Length + SimulatedNic.WireOverhead) * 8.0 * time.TimestampFrequency / RateBitsPerSecond);
                 // The queue is counted in frames, as netem's limit is: those whose last bit has
                 // not left yet (not the backlog's time over this frame's, which made a small ACK
                 // behind full-size segments look like thousands of frames).
-                if (!_serializing.TryGetValue(to, out var queue)) _serializing[to] = queue = new Queue<long>();
+                var queue = direction.Serializing;
                 while (queue.TryPeek(out var done) && done <= now) queue.Dequeue();
                 if (queue.Count >= QueueLimit)
                 {
                     Overflowed++;
                     return;
                 }
-                _freeAt[to] = start + serialize;
+                direction.FreeAt = start + serialize;
                 queue.Enqueue(start + serialize);
                 arrives = start + serialize;
             }
@@ -174,15 +191,30 @@ public sealed class SimulatedCable
             if (Jitter > TimeSpan.Zero)
             {
                 arrives += (long)(_random.NextDouble() * Jitter.TotalSeconds * time.TimestampFrequency);
-                arrives = Math.Max(arrives, _lastArrival.GetValueOrDefault(to)); // in order, as a cable is
-                _lastArrival[to] = arrives;
             }
+            // In order, as a cable is: never before the frame ahead (the delay line keeps it so).
+            if (!direction.Line.TryAdd(frame, arrives))
+            {
+                Overflowed++; // more bytes in flight than a delay line holds (1 GiB)
+                return;
+            }
+            direction.Sequences.Enqueue(_sequence++);
             Tap?.Invoke(to, frame.ToArray());
-            _inFlight.Enqueue((to, frame.ToArray()), (arrives, _sequence++));
             return;
         }
         Tap?.Invoke(to, frame.ToArray());
         to.Receive(frame);
+    }
+
+    // One direction's frames in flight (copied into one arena, nothing allocated per frame) and
+    // its serialization: when the cable finishes what it has taken, and when each frame does.
+    private sealed class Direction(SimulatedNic to)
+    {
+        public SimulatedNic To { get; } = to;
+        public DelayLine Line { get; } = new(256 * 1024, maxBytes: 1 << 30);
+        public Queue<long> Sequences { get; } = new(); // the order sent, across both directions
+        public Queue<long> Serializing { get; } = new();
+        public long FreeAt { get; set; }
     }
 
     private sealed class End(SimulatedCable cable, SimulatedNic peer) : IWire

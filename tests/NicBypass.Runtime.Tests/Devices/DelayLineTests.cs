@@ -95,4 +95,32 @@ public class DelayLineTests
         for (var i = 0; i < length; i++) frame[i] = (byte)(tag + i);
         return frame;
     }
+
+    [Fact]
+    public void A_growable_line_doubles_keeping_its_frames_in_order_even_across_a_wrap_and_stops_at_its_maximum()
+    {
+        var line = new DelayLine(1024, maxBytes: 4096);
+        byte[] Frame(int n) => Enumerable.Repeat((byte)n, 300).ToArray();
+        Assert.True(line.TryAdd(Frame(1), 1));
+        Assert.True(line.TryAdd(Frame(2), 2));
+        Assert.True(line.TryAdd(Frame(3), 3));
+        Assert.True(line.TryPeekDue(10, out var first));
+        Assert.Equal(1, first[0]);
+        line.Remove();
+        Assert.True(line.TryAdd(Frame(4), 4)); // wraps to the start of the 1,024-byte arena
+        Assert.Equal(1024, line.CapacityBytes);
+        for (var n = 5; n <= 13; n++) Assert.True(line.TryAdd(Frame(n), n)); // grows: 2,048, then 4,096
+        Assert.Equal(4096, line.CapacityBytes);
+        Assert.True(line.TryAdd(Frame(14), 14));  // 13 frames of 312 bytes waiting: 4,056 of 4,096
+        Assert.False(line.TryAdd(Frame(15), 15)); // the maximum is reached
+        for (var n = 2; n <= 14; n++)
+        {
+            Assert.True(line.TryPeekDue(100, out var frame));
+            Assert.Equal(300, frame.Length);
+            Assert.Equal(n, frame[0]);
+            line.Remove();
+        }
+        Assert.Equal(0, line.Count);
+    }
 }
+
