@@ -257,7 +257,9 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     {
         // One puller at a time: each takes as many frames as the VSQ has room for, so two workers
         // pulling at once would both count the same room and overfill it (QueueFull drops). A
-        // worker finding another pulling leaves the ring to it.
+        // worker finding another pulling leaves the ring to it. A ring on interrupts is not ours
+        // to poll: looked at first, without the flag (the common case, every round).
+        if (_poller is null && Vnic.Ring is not { InterruptsEnabled: false }) return false;
         if (Interlocked.CompareExchange(ref _pulling, 1, 0) != 0) return false;
         try
         {
