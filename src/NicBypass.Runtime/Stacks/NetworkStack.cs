@@ -291,10 +291,14 @@ public sealed partial class NetworkStack
     /// <summary>Counts a packet IP passed on that the transport layer could not take (a full inbound VSQ).</summary>
     internal void CountUnprocessed(StackDropReason reason) => Counters.DropShared(reason);
 
-    /// <summary>Whether <see cref="Tick"/> has anything to look at (open connections, neighbours being resolved).</summary>
-    internal bool TimersPending => Volatile.Read(ref _timed) != 0 || _neighbors.Resolving;
+    /// <summary>
+    /// A timer may be due now: what <see cref="Tick"/> would act on (the connections' bound
+    /// reached, a refused segment to retry, a neighbour being resolved). A worker looks before
+    /// entering the VSQ to tick, so an armed timer far off costs no entry per poll.
+    /// </summary>
+    internal bool TimersDue =>
+        Volatile.Read(ref _timed) != 0 && (Time.GetTimestamp() >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry)) || _neighbors.Resolving;
 
-    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>
     /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
     {
@@ -307,6 +311,7 @@ public sealed partial class NetworkStack
         return Math.Min(due, Volatile.Read(ref _connectionsDue));
     }
 
+    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>
     internal bool Tick()
     {
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving) return false;

@@ -204,7 +204,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     {
         var progress = DrainInbound();
         if (Inbound.Count == 0) progress |= PullFromRing();
-        if (Stack.TimersPending)
+        if (Stack.TimersDue)
         {
             using (Inbound.Enter()) progress |= Stack.Tick();
         }
