@@ -34,7 +34,7 @@ internal sealed class DelayLine
     public int Count { get; private set; }
 
     /// <summary>The timestamp the first waiting frame is due at (only when <see cref="Count"/> &gt; 0).</summary>
-    public long NextDue => BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(FirstRecord()));
+    public long NextDue => BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(FirstOffset()));
 
     /// <summary>
     /// Puts <paramref name="frame"/> on the line, due at <paramref name="due"/> but never before
@@ -133,7 +133,7 @@ internal sealed class DelayLine
     {
         frame = default;
         if (Count == 0) return false;
-        var at = FirstRecord();
+        var at = FirstOffset();
         if (BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(at)) > now) return false;
         var length = BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
         frame = _arena.AsSpan(at + Header, length);
@@ -152,6 +152,13 @@ internal sealed class DelayLine
             _read = _write = 0;
             _wrapAt = -1;
         }
+        else if (_wrapAt >= 0 && _read == _wrapAt)
+        {
+            // The frames before the wrap are gone: the reader goes back to the start now, so the
+            // free space TryAdd sees is all there is (the peeks no longer move it).
+            _read = 0;
+            _wrapAt = -1;
+        }
     }
 
     /// <summary>Takes every waiting frame off the line; how many there were.</summary>
@@ -163,6 +170,10 @@ internal sealed class DelayLine
         _wrapAt = -1;
         return count;
     }
+
+    // The first record's offset, read only (the peeks change nothing: a scheduler may ask a
+    // line's next due time from another thread than the one that adds and removes).
+    private int FirstOffset() => _wrapAt >= 0 && _read == _wrapAt ? 0 : _read;
 
     // The first record's offset: past the end of the frames before a wrap, back at the start.
     private int FirstRecord()

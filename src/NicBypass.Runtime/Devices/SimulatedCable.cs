@@ -50,7 +50,7 @@ public sealed class SimulatedCable
     public TimeSpan Latency { get; private set; }
 
     /// <summary>Frames on their way (with a latency).</summary>
-    public int InFlight => _toA.Line.Count + (ReferenceEquals(_toA, _toB) ? 0 : _toB.Line.Count);
+    public int InFlight => _toA.Count + (ReferenceEquals(_toA, _toB) ? 0 : _toB.Count);
 
     /// <summary>Gives the cable a one-way delay on <paramref name="time"/>; its frames then arrive through <see cref="DeliverDue"/>.</summary>
     public SimulatedCable WithLatency(TimeSpan latency, TimeProvider time)
@@ -81,19 +81,36 @@ public sealed class SimulatedCable
     /// <summary>Delivers the frames whose delay has passed; true if it delivered any.</summary>
     public bool DeliverDue()
     {
-        if (_toA.Line.Count == 0 && _toB.Line.Count == 0) return false;
+        if (_toA.Count == 0 && _toB.Count == 0 || _delivering) return false;
         var now = _time!.GetTimestamp();
+        // A frame leaves its line once the NIC has taken it (the line holds its bytes until
+        // then); a delivery that came back here would hand the same frame over twice.
+        _delivering = true;
+        try
+        {
+            return DeliverDueFrames(now);
+        }
+        finally
+        {
+            _delivering = false;
+        }
+    }
+
+    private bool _delivering;
+
+    private bool DeliverDueFrames(long now)
+    {
         var delivered = false;
         while (true)
         {
             // Each direction delivers in order; between the two, the earlier due, then the one sent first.
             var next = Due(_toA, now);
             if (!ReferenceEquals(_toA, _toB) && Due(_toB, now) is { } other
-                && (next is null || other.Line.NextDue < next.Line.NextDue || other.Line.NextDue == next.Line.NextDue && other.Sequences.Peek() < next.Sequences.Peek()))
+                && (next is null || other.Line!.NextDue < next.Line!.NextDue || other.Line.NextDue == next.Line.NextDue && other.Sequences.Peek() < next.Sequences.Peek()))
             {
                 next = other;
             }
-            if (next is null || !next.Line.TryPeekDue(now, out var frame)) return delivered;
+            if (next is null || !next.Line!.TryPeekDue(now, out var frame)) return delivered;
             try
             {
                 next.To.Receive(frame);
@@ -107,10 +124,10 @@ public sealed class SimulatedCable
         }
     }
 
-    private static Direction? Due(Direction direction, long now) => direction.Line.Count > 0 && direction.Line.NextDue <= now ? direction : null;
+    private static Direction? Due(Direction direction, long now) => direction.Count > 0 && direction.Line!.NextDue <= now ? direction : null;
 
     /// <summary>When the next frame in flight arrives, in the clock's timestamps; <see cref="long.MaxValue"/> when none is.</summary>
-    public long NextDue() => Math.Min(_toA.Line.Count > 0 ? _toA.Line.NextDue : long.MaxValue, _toB.Line.Count > 0 ? _toB.Line.NextDue : long.MaxValue);
+    public long NextDue() => Math.Min(_toA.Count > 0 ? _toA.Line!.NextDue : long.MaxValue, _toB.Count > 0 ? _toB.Line!.NextDue : long.MaxValue);
 
     /// <summary>The cable's rate in bits per second (netem's <c>rate</c>), or 0 for an ideal cable that takes no time to carry a frame.</summary>
     public long RateBitsPerSecond { get; private set; }
@@ -168,6 +185,7 @@ public sealed class SimulatedCable
             var direction = ReferenceEquals(to, A) ? _toA : _toB;
             var now = time.GetTimestamp();
             var arrives = now;
+            var serialized = long.MinValue; // when its last bit leaves, with a rate
             if (RateBitsPerSecond > 0)
             {
                 // Serialized behind what this direction already carries; its last bit leaves at `done`.
@@ -183,20 +201,25 @@ public sealed class SimulatedCable
                     Overflowed++;
                     return;
                 }
-                direction.FreeAt = start + serialize;
-                queue.Enqueue(start + serialize);
-                arrives = start + serialize;
+                serialized = start + serialize;
+                arrives = serialized;
             }
             arrives += (long)(Latency.TotalSeconds * time.TimestampFrequency);
             if (Jitter > TimeSpan.Zero)
             {
                 arrives += (long)(_random.NextDouble() * Jitter.TotalSeconds * time.TimestampFrequency);
             }
-            // In order, as a cable is: never before the frame ahead (the delay line keeps it so).
-            if (!direction.Line.TryAdd(frame, arrives))
+            // In order, as a cable is: never before the frame ahead (the delay line keeps it so,
+            // also when the latency was lowered while frames were on their way).
+            if (!(direction.Line ??= new DelayLine(64 * 1024, maxBytes: 1 << 30)).TryAdd(frame, arrives))
             {
                 Overflowed++; // more bytes in flight than a delay line holds (1 GiB)
                 return;
+            }
+            if (serialized != long.MinValue)
+            {
+                direction.FreeAt = serialized;
+                direction.Serializing.Enqueue(serialized);
             }
             direction.Sequences.Enqueue(_sequence++);
             Tap?.Invoke(to, frame.ToArray());
@@ -211,7 +234,8 @@ public sealed class SimulatedCable
     private sealed class Direction(SimulatedNic to)
     {
         public SimulatedNic To { get; } = to;
-        public DelayLine Line { get; } = new(256 * 1024, maxBytes: 1 << 30);
+        public DelayLine? Line { get; set; } // made with its first frame (an ideal cable never needs one)
+        public int Count => Line?.Count ?? 0;
         public Queue<long> Sequences { get; } = new(); // the order sent, across both directions
         public Queue<long> Serializing { get; } = new();
         public long FreeAt { get; set; }

@@ -60,6 +60,31 @@ public class EventTimeTests
     }
 
     [Fact]
+    public void A_cable_delivers_in_order_even_when_its_latency_is_lowered_while_frames_are_on_their_way()
+    {
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(10), harness.Clock));
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp();
+        Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 1 }));
+        harness.Host.Pump();
+        Assert.Equal(1, harness.Cable.InFlight);
+        harness.Cable.WithLatency(TimeSpan.FromMilliseconds(1), harness.Clock); // the second frame would be due first
+        Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 2 }));
+
+        Assert.True(harness.RunUntil(() => socket.Pending == 2, seconds: 1));
+
+        // Both land together at 10 ms, the first first: a cable never lets a frame overtake another.
+        Assert.Equal(10_000_000, harness.Clock.Nanoseconds);
+        var buffer = new byte[16];
+        Assert.True(socket.TryReceive(buffer, out _, out _));
+        Assert.Equal(1, buffer[0]);
+        Assert.True(socket.TryReceive(buffer, out _, out _));
+        Assert.Equal(2, buffer[0]);
+    }
+
+    [Fact]
     public void A_cable_with_a_rate_serializes_frames_one_after_another()
     {
         var harness = new StackHarness();
