@@ -211,7 +211,7 @@ public sealed class SimulatedCable
             }
             // In order, as a cable is: never before the frame ahead (the delay line keeps it so,
             // also when the latency was lowered while frames were on their way).
-            if (!(direction.Line ??= new DelayLine(64 * 1024, maxBytes: 1 << 30)).TryAdd(frame, arrives))
+            if (!(direction.Line ??= new DelayLine(256 * 1024, maxBytes: 1 << 30)).TryAdd(frame, arrives))
             {
                 Overflowed++; // more bytes in flight than a delay line holds (1 GiB)
                 return;
