@@ -221,6 +221,39 @@ public class LargeFileTests
         var errors = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Take(3).ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
+
+    [Fact]
+    public void Containers_that_all_check_the_same_fields_get_their_options_baked_as_a_constant_probe_loop_included()
+    {
+        var text = new System.Text.StringBuilder("host shared {\n cpus 8\n nic e0 { model simnic-100g; rx-rings 64; ring-size 256 }\n");
+        // Scattered MACs (sequential ones hash into their home slots): the table needs probes.
+        var random = new Random(7);
+        var macs = new HashSet<string>();
+        while (macs.Count < 1000) macs.Add($"02:{random.Next(256):x2}:{random.Next(256):x2}:{random.Next(256):x2}:{random.Next(256):x2}:{random.Next(256):x2}");
+        var i = 0;
+        foreach (var mac in macs)
+        {
+            text.Append($" container c{i} on e0 {{ mac {mac}; ip 10.1.{i >> 8 & 0xff}.{i & 0xff}; protocols tcp udp; ports 80 443 }}\n");
+            i++;
+        }
+        text.Append("}\n");
+
+        var (_, output, diagnostics) = GeneratorHarness.Run(("shared.nicdsl", text.ToString()));
+
+        Assert.True(!diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error), string.Join("\n", diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(3)));
+        var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("private const global::NicBypass.Runtime.Classification.FieldCheckOptions SharedOptions = Vlan | Ipv4 | Ports | Tcp | Udp;", generated);
+        Assert.Contains("if (Checks[rule].Options != SharedOptions) throw", generated);
+        // The hardware classifier's 1,000 MACs do not all fit their home slots: the probe loop passes the constant too.
+        var probing = System.Text.RegularExpressions.Regex.Match(generated, @"gives [1-9][0-9]* extra probes");
+        Assert.True(probing.Success, "a lookup with a probe loop was generated");
+        var match = generated.IndexOf("FieldVerdict Match(", probing.Index, StringComparison.Ordinal);
+        var body = generated.Substring(match, generated.IndexOf("\n            }\n", match, StringComparison.Ordinal) - match);
+        Assert.Contains("while (true)", body);
+        Assert.Contains("slot.Check.Check(frame, header, SharedOptions)", body);
+        var errors = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Take(3).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
 }
 
 public class RoslynDescriptorTests
