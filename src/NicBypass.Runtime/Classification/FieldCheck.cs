@@ -20,8 +20,8 @@ namespace NicBypass.Runtime.Classification;
 [StructLayout(LayoutKind.Auto)]
 public readonly struct FieldCheck : IEquatable<FieldCheck>
 {
-    private readonly ulong _portLanesStored; // each lane in network order, as a frame stores the port
-    private readonly uint _ipv4Stored; // as the frame stores it (network order), read as a native uint
+    private readonly ulong _portLanesStored; // each lane as a frame's port bytes read little-endian
+    private readonly uint _ipv4Stored; // as a frame's address bytes read little-endian
     private readonly ushort _vlan;
     private readonly FieldCheckOptions _options;
 
@@ -33,7 +33,7 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
     {
         _options = options;
         _vlan = (ushort)vlan;
-        _ipv4Stored = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(ipv4) : ipv4;
+        _ipv4Stored = BinaryPrimitives.ReverseEndianness(ipv4);
         _portLanesStored = SwapLanes(portLanes);
     }
 
@@ -41,7 +41,7 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
 
     public int Vlan => _vlan;
 
-    public uint Ipv4 => BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(_ipv4Stored) : _ipv4Stored;
+    public uint Ipv4 => BinaryPrimitives.ReverseEndianness(_ipv4Stored);
 
     public ulong PortLanes => SwapLanes(_portLanesStored);
 
@@ -77,19 +77,18 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
     {
         Debug.Assert(options == _options, "the options passed in are the check's own");
         var offset = header.PayloadOffset;
-        // The common frame in one straight run, with few instructions (on a wide core the check
-        // is bound by how many it executes): option-less IPv4 whose first 24 bytes are in the
-        // frame, for a rule whose fields fit the check. An IPv4 EtherType cannot be a tag, so the
-        // VLAN is one compare.
-        if (BitConverter.IsLittleEndian && (options & FieldCheckOptions.Overflow) == 0 && header.EtherType == EtherType.Ipv4
-            && frame.Length >= offset + Ipv4Header.MinLength + 4)
+        // Option-less IPv4 whose first 24 bytes are in the frame, for a rule whose fields fit the
+        // check, in one straight run with few instructions (on a wide core the check is bound by
+        // how many it executes). The fields are compared as read little-endian, byte swaps done
+        // once in the constructor. An IPv4 EtherType cannot be a tag, so the VLAN is one compare.
+        if ((options & FieldCheckOptions.Overflow) == 0 && header.EtherType == EtherType.Ipv4 && frame.Length >= offset + Ipv4Header.MinLength + 4)
         {
             ref var ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(frame), offset);
-            var head = Unsafe.ReadUnaligned<ulong>(ref ip); // version and length .. flags and fragment offset, as stored
+            var head = ReadLittleEndian(ref ip); // version and header length .. flags and fragment offset
             // Version 4, a 20-byte header, and not a later fragment: one masked compare.
             if ((head & VersionAndFragmentOffsetStored) == 0x45)
             {
-                var tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref ip, 16)); // destination address and ports, as stored
+                var tail = ReadLittleEndian(ref Unsafe.Add(ref ip, 16)); // destination address and ports
                 if ((options & FieldCheckOptions.Vlan) != 0 && header.Vlan != _vlan) return FieldVerdict.NoMatch;
                 if ((options & FieldCheckOptions.Ipv4) != 0 && (uint)tail != _ipv4Stored) return FieldVerdict.NoMatch;
                 if ((options & FieldCheckOptions.Ports) == 0) return FieldVerdict.Match;
@@ -110,47 +109,34 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
     }
 
     // An IPv4 header's first 8 bytes read little-endian: version and header length (byte 0) and
-    // the fragment offset (bytes 6 and 7 without the flags); and the total length's bits from 32 up.
+    // the fragment offset (bytes 6 and 7 without the flags); the total length's bits from 32 up.
     private const ulong VersionAndFragmentOffsetStored = 0xFF1F_0000_0000_00FFUL;
     private const ulong TotalLengthAbove31Stored = 0x0000_0000_E0FF_0000UL;
 
-    // Every other frame: a tagged or non-IPv4 one, IPv4 with options, a short frame, a rule whose
-    // fields overflow the check.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadLittleEndian(ref byte at)
+    {
+        var value = Unsafe.ReadUnaligned<ulong>(ref at);
+        return BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+    }
+
+    // Every other frame: the VLAN here (a tag inside the tag is nobody's); a later IPv4 fragment
+    // (no ports in it) on its address; the rest — not IPv4, IPv4 with options, too short, a rule
+    // whose fields overflow the check — left to the classifier's full filter, if the rule checks
+    // anything beyond the VLAN.
     private FieldVerdict CheckOthers(ReadOnlySpan<byte> frame, in EthernetHeader header)
     {
         var options = _options;
         if ((options & FieldCheckOptions.Vlan) != 0 && (header.Vlan != _vlan || EthernetHeader.IsTagType(header.EtherType))) return FieldVerdict.NoMatch;
         if ((options & (FieldCheckOptions.Ipv4 | FieldCheckOptions.Ports | FieldCheckOptions.Overflow)) == 0) return FieldVerdict.Match;
-        return CheckIp(frame, header.EtherType, header.PayloadOffset);
-    }
-
-    // Option-less IPv4 in one straight run: one length check, then unchecked reads of the fields.
-    private FieldVerdict CheckIp(ReadOnlySpan<byte> frame, ushort etherType, int offset)
-    {
-        var options = _options;
-        if ((options & FieldCheckOptions.Overflow) != 0 || etherType != EtherType.Ipv4
-            || frame.Length < offset + Ipv4Header.MinLength + 4 || frame[offset] != 0x45)
+        var offset = header.PayloadOffset;
+        if ((options & FieldCheckOptions.Overflow) != 0 || header.EtherType != EtherType.Ipv4 || frame.Length < offset + Ipv4Header.MinLength + 4 || frame[offset] != 0x45)
         {
             return FieldVerdict.CheckFields;
         }
-        ref var ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(frame), offset);
-        if ((options & FieldCheckOptions.Ipv4) != 0 && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16)) != _ipv4Stored) return FieldVerdict.NoMatch;
-        // No ports checked, or a later fragment (no ports in it).
-        if ((options & FieldCheckOptions.Ports) == 0 || (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 6))) & 0x1FFF) != 0) return FieldVerdict.Match;
-        var protocol = Unsafe.Add(ref ip, 9);
-        var declared = protocol switch
-        {
-            IpProtocol.Tcp => FieldCheckOptions.Tcp,
-            IpProtocol.Udp => FieldCheckOptions.Udp,
-            _ => FieldCheckOptions.None,
-        };
-        if (declared == FieldCheckOptions.None) return FieldVerdict.Match; // ICMP and the rest carry no ports
-        if ((options & declared) == 0) return FieldVerdict.NoMatch;
-        // The ports must be inside the datagram (its total length), not in the frame's padding:
-        // a datagram too short for them is matched on its protocol (as DestinationFilter does).
-        if (BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 2))) < Ipv4Header.MinLength + 4) return FieldVerdict.Match;
-        var port = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 22)));
-        return (options & declared) != 0 && PortListedStored(BinaryPrimitives.ReverseEndianness(port)) ? FieldVerdict.Match : FieldVerdict.NoMatch;
+        var later = (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(offset + 6)) & 0x1FFF) != 0;
+        Debug.Assert(later, "only a later fragment of option-less IPv4 misses the straight run");
+        return (options & FieldCheckOptions.Ipv4) == 0 || BinaryPrimitives.ReadUInt32BigEndian(frame.Slice(offset + 16)) == Ipv4 ? FieldVerdict.Match : FieldVerdict.NoMatch;
     }
 
     // Is the port (as the frame stores it, network order) one of the packed ports, or ephemeral?
@@ -160,11 +146,10 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool PortListedStored(ushort stored) =>
         Vector128.EqualsAny(Vector128.Create(_portLanesStored).AsUInt16(), Vector128.Create(stored))
-        || (BitConverter.IsLittleEndian ? (byte)stored : stored >> 8) >= NetworkStack.FirstEphemeralPort >> 8;
+        || (byte)stored >= NetworkStack.FirstEphemeralPort >> 8;
 
-    // Swaps the bytes of each 16-bit lane: host order to network order and back.
-    private static ulong SwapLanes(ulong lanes) =>
-        BitConverter.IsLittleEndian ? ((lanes & 0x00FF_00FF_00FF_00FFUL) << 8) | ((lanes >> 8) & 0x00FF_00FF_00FF_00FFUL) : lanes;
+    // Swaps the bytes of each 16-bit lane: a port as a number to the port read little-endian from a frame, and back.
+    private static ulong SwapLanes(ulong lanes) => ((lanes & 0x00FF_00FF_00FF_00FFUL) << 8) | ((lanes >> 8) & 0x00FF_00FF_00FF_00FFUL);
 
     public bool Equals(FieldCheck other) =>
         _options == other._options && _vlan == other._vlan && _ipv4Stored == other._ipv4Stored && _portLanesStored == other._portLanesStored;

@@ -34,7 +34,7 @@ internal sealed class DelayLine
     public int Count { get; private set; }
 
     /// <summary>The timestamp the first waiting frame is due at (only when <see cref="Count"/> &gt; 0).</summary>
-    public long NextDue => BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(FirstOffset()));
+    public long NextDue => BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(_read));
 
     /// <summary>
     /// Puts <paramref name="frame"/> on the line, due at <paramref name="due"/> but never before
@@ -61,7 +61,7 @@ internal sealed class DelayLine
         var written = 0;
         if (Count > 0)
         {
-            var first = FirstRecord();
+            var first = _read;
             if (_wrapAt < 0)
             {
                 _arena.AsSpan(first, _write - first).CopyTo(grown);
@@ -85,7 +85,7 @@ internal sealed class DelayLine
     private int Used()
     {
         if (Count == 0) return 0;
-        var first = FirstRecord();
+        var first = _read;
         return _wrapAt < 0 ? _write - first : _wrapAt - first + _write;
     }
 
@@ -133,7 +133,7 @@ internal sealed class DelayLine
     {
         frame = default;
         if (Count == 0) return false;
-        var at = FirstOffset();
+        var at = _read;
         if (BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(at)) > now) return false;
         var length = BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
         frame = _arena.AsSpan(at + Header, length);
@@ -144,7 +144,7 @@ internal sealed class DelayLine
     public void Remove()
     {
         if (Count == 0) throw new InvalidOperationException("the delay line is empty");
-        var at = FirstRecord();
+        var at = _read;
         _read = at + Header + BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
         Count--;
         if (Count == 0)
@@ -155,7 +155,7 @@ internal sealed class DelayLine
         else if (_wrapAt >= 0 && _read == _wrapAt)
         {
             // The frames before the wrap are gone: the reader goes back to the start now, so the
-            // free space TryAdd sees is all there is (the peeks no longer move it).
+            // first record is always at _read (the peeks only read) and TryAdd sees all the free space.
             _read = 0;
             _wrapAt = -1;
         }
@@ -169,20 +169,5 @@ internal sealed class DelayLine
         _read = _write = 0;
         _wrapAt = -1;
         return count;
-    }
-
-    // The first record's offset, read only (the peeks change nothing: a scheduler may ask a
-    // line's next due time from another thread than the one that adds and removes).
-    private int FirstOffset() => _wrapAt >= 0 && _read == _wrapAt ? 0 : _read;
-
-    // The first record's offset: past the end of the frames before a wrap, back at the start.
-    private int FirstRecord()
-    {
-        if (_wrapAt >= 0 && _read == _wrapAt)
-        {
-            _read = 0;
-            _wrapAt = -1;
-        }
-        return _read;
     }
 }
