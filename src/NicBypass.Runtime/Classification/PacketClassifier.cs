@@ -77,7 +77,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         {
             throw new ClassifierFullException($"{Name}: cannot add a rule for {Packets.EthernetHeader.FormatMac(rule.Mac)}: all {Capacity} classifier entries are in use");
         }
-        if ((rule.Mac & 0x0100_0000_0000UL) != 0)
+        if (Packets.EthernetHeader.IsGroupAddress(rule.Mac))
         {
             throw new ArgumentException($"{Name}: {Packets.EthernetHeader.FormatMac(rule.Mac)} is a group address; a rule's MAC is a unicast one", nameof(rule));
         }
@@ -120,7 +120,7 @@ internal sealed class PacketClassifier : IClassifierProgramming
         }
         // Group frames reach the lookup (Classify tells them apart after it misses): it must not
         // answer for the broadcast address nor for a rule's MAC with the group bit set.
-        foreach (var group in _rules.Select(r => r.Mac | 0x0100_0000_0000UL).Prepend(0xFFFF_FFFF_FFFFUL))
+        foreach (var group in _rules.Select(r => r.Mac | Packets.EthernetHeader.GroupBit).Prepend(0xFFFF_FFFF_FFFFUL))
         {
             if (lookup.Lookup(group) >= 0)
             {

@@ -52,8 +52,9 @@ internal readonly record struct TcpFrameLayout(int IpOffset, int TcpOffset, int 
     /// <summary>The one's-complement sum of the pseudo-header for a TCP segment of <paramref name="tcpLength"/> bytes (not yet folded or inverted).</summary>
     public uint PseudoHeaderSum(ReadOnlySpan<byte> frame, int tcpLength)
     {
-        var addresses = IsV6 ? frame.Slice(IpOffset + 8, 32) : frame.Slice(IpOffset + 12, 8);
-        return InternetChecksum.Add(0, addresses) + IpProtocol.Tcp + (uint)(tcpLength >> 16) + (uint)(tcpLength & 0xFFFF);
+        var size = IsV6 ? 16 : 4;
+        var source = frame.Slice(IpOffset + (IsV6 ? 8 : 12), size);
+        return InternetChecksum.PseudoHeaderSum(source, frame.Slice(IpOffset + (IsV6 ? 24 : 16), size), IpProtocol.Tcp, tcpLength);
     }
 
     /// <summary>Sets the IP length fields for a TCP segment of <paramref name="tcpLength"/> bytes (and the IPv4 header checksum).</summary>

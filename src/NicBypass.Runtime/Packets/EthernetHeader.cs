@@ -40,7 +40,13 @@ public readonly struct EthernetHeader
     public static bool IsTagType(ushort etherType) => etherType is Vlan8021Q or Vlan8021AD or 0x9100;
 
     /// <summary>Broadcast or multicast: the group bit of the destination is set.</summary>
-    public bool IsGroup => (Destination & 0x0100_0000_0000UL) != 0;
+    public bool IsGroup => IsGroupAddress(Destination);
+
+    /// <summary>True for a group (multicast or broadcast) MAC: the I/G bit of its first octet.</summary>
+    public static bool IsGroupAddress(ulong mac) => (mac & GroupBit) != 0;
+
+    /// <summary>The I/G bit of a MAC held in the low 48 bits of a number.</summary>
+    public const ulong GroupBit = 0x0100_0000_0000UL;
 
     /// <summary>
     /// Reads the header; false when the frame cannot be classified at layer 2 (shorter than an

@@ -51,6 +51,7 @@ internal static class InternetChecksum
         return (folded & 0xFFFF) + (folded >> 16);
     }
 
+    /// <summary>Folds a running sum into the final 16-bit checksum.</summary>
     public static ushort Finish(uint sum)
     {
         while (sum >> 16 != 0) sum = (sum & 0xFFFF) + (sum >> 16);
@@ -60,21 +61,18 @@ internal static class InternetChecksum
     public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
 
     /// <summary>Checksum of a transport segment with the IPv4 pseudo-header.</summary>
-    public static ushort ComputeV4(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte protocol, ReadOnlySpan<byte> segment)
-    {
-        var sum = Add(Add(0, source), destination);
-        sum += protocol;
-        sum += (uint)segment.Length;
-        return Finish(Add(sum, segment));
-    }
+    public static ushort ComputeV4(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte protocol, ReadOnlySpan<byte> segment) =>
+        Finish(Add(PseudoHeaderSum(source, destination, protocol, segment.Length), segment));
 
     /// <summary>Checksum of a transport segment with the IPv6 pseudo-header.</summary>
-    public static ushort ComputeV6(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte nextHeader, ReadOnlySpan<byte> segment)
-    {
-        var sum = Add(Add(0, source), destination);
-        sum += (uint)segment.Length >> 16;
-        sum += (uint)segment.Length & 0xFFFF;
-        sum += nextHeader;
-        return Finish(Add(sum, segment));
-    }
+    public static ushort ComputeV6(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte nextHeader, ReadOnlySpan<byte> segment) =>
+        Finish(Add(PseudoHeaderSum(source, destination, nextHeader, segment.Length), segment));
+
+    /// <summary>
+    /// The running sum of an IPv4 or IPv6 pseudo-header (addresses, protocol, a transport length of
+    /// <paramref name="length"/> bytes), not yet folded: the two differ only in field widths, which
+    /// the one's-complement sum does not see.
+    /// </summary>
+    public static uint PseudoHeaderSum(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte protocol, int length) =>
+        Add(Add(0, source), destination) + protocol + ((uint)length >> 16) + ((uint)length & 0xFFFF);
 }

@@ -18,6 +18,19 @@ internal static class AcknowledgmentBatch
     /// <summary>A batch starts on this thread (batches nest; the outermost one's end sends the ACKs).</summary>
     public static void Enter() => t_depth++;
 
+    /// <summary>A batch for a <c>using</c> block: <see cref="Enter"/> now, <see cref="Exit"/> at its end.</summary>
+    public static Scope Open()
+    {
+        Enter();
+        return default;
+    }
+
+    /// <summary>An open batch; disposing it ends the batch.</summary>
+    public readonly struct Scope : IDisposable
+    {
+        public void Dispose() => Exit();
+    }
+
     /// <summary>The batch ends: at the outermost end, every connection that owes an ACK sends it.</summary>
     public static void Exit()
     {

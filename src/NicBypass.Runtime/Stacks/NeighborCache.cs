@@ -244,7 +244,7 @@ internal sealed class NeighborCache
     }
 
     private bool Learnable(NetworkAddress address, ulong mac) =>
-        mac != 0 && (mac & 0x0100_0000_0000UL) == 0 && address.Value != 0 && !_stack.OwnsAddress(address);
+        mac != 0 && !EthernetHeader.IsGroupAddress(mac) && address.Value != 0 && !_stack.OwnsAddress(address);
 
     private bool IsReachable(Entry entry) =>
         entry.Static || entry.ConfirmedAt != 0 && _stack.Time.GetElapsedTime(entry.ConfirmedAt) < ReachableTime;

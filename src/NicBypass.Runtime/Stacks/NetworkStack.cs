@@ -296,8 +296,12 @@ public sealed partial class NetworkStack
     /// reached, a refused segment to retry, a neighbour being resolved). A worker looks before
     /// entering the VSQ to tick, so an armed timer far off costs no entry per poll.
     /// </summary>
-    internal bool TimersDue =>
-        Volatile.Read(ref _timed) != 0 && (Time.GetTimestamp() >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry)) || _neighbors.Resolving;
+    internal bool TimersDue => ConnectionsDue(Time.GetTimestamp()) || _neighbors.Resolving;
+
+    // The connections' walk may find a timer due: their lower bound is reached, or one waits to
+    // retry a segment its outbound VSQ refused.
+    private bool ConnectionsDue(long now) =>
+        Volatile.Read(ref _timed) != 0 && (now >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry));
 
     /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
@@ -320,7 +324,7 @@ public sealed partial class NetworkStack
         // The connections are walked only when one of their timers may be due (the bound is at
         // or before every armed one) or one waits to retry a refused segment: a bulk transfer
         // arms a timer per ACK, and the walk, each connection under its lock, was a tenth of it.
-        if (Volatile.Read(ref _timed) != 0 && (now >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry)))
+        if (ConnectionsDue(now))
         {
             // Arms from here on lower it again. A full fence: the walk's snapshot of the connections
             // must not be read before this write (a connection added meanwhile would be missed).

@@ -686,11 +686,14 @@ public sealed class TcpConnection
     /// <summary>The ACK owed will not be sent by the batch (a connection before it in the batch threw): the next data is acknowledged afresh.</summary>
     internal void ForgetOwedAcknowledgment()
     {
-        lock (_sync)
-        {
-            _ackOwed = false;
-            _owedBytes = 0;
-        }
+        lock (_sync) ClearOwed();
+    }
+
+    // Nothing is owed any more (an ACK went, or the batch will not send it).
+    private void ClearOwed()
+    {
+        _ackOwed = false;
+        _owedBytes = 0;
     }
 
     /// <summary>The batch this connection owed an ACK in has ended: the ACK goes, unless a segment sent since carried it.</summary>
@@ -701,8 +704,7 @@ public sealed class TcpConnection
             if (!_ackOwed) return;
             if (State is TcpState.Closed or TcpState.SynSent)
             {
-                _ackOwed = false;
-                _owedBytes = 0;
+                ClearOwed();
                 return;
             }
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
@@ -950,9 +952,7 @@ public sealed class TcpConnection
         var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp);
         if ((flags & TcpSegmentFlags.Ack) != 0)
         {
-            // This segment acknowledges everything received: nothing is owed any more.
-            _ackOwed = false;
-            _owedBytes = 0;
+            ClearOwed(); // this segment acknowledges everything received
         }
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);

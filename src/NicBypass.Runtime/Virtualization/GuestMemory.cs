@@ -15,7 +15,6 @@ internal sealed class GuestMemory
     private readonly byte[] _memory;
     private readonly int[] _offsets;
     private readonly int[] _lengths;
-    private readonly int _slotSize;  // a largest frame's footprint, in whole cache lines
     private readonly int _maxFrame;  // the longest frame placed (longer ones are cut)
     private int _writeAt;   // where the next frame goes (host side only)
     private long _producer; // written by the host side only
@@ -28,13 +27,13 @@ internal sealed class GuestMemory
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 1);
         _maxFrame = slotSize;
-        _slotSize = (slotSize + 63) & ~63; // frames sit on whole cache lines: the room below holds
+        var footprint = (slotSize + 63) & ~63; // frames sit on whole cache lines: the room below holds
         _offsets = new int[slots];
         _lengths = new int[slots];
         // Room for every descriptor's largest frame, and one more: a frame that does not fit
         // before the end starts again at the beginning, and the tail it leaves is never more than
         // one frame. The frames held (at most one per descriptor) therefore never reach the oldest.
-        _memory = new byte[(slots + 1) * _slotSize];
+        _memory = new byte[(slots + 1) * footprint];
     }
 
     /// <summary>Slots in the ring.</summary>

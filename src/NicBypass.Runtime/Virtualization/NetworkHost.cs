@@ -195,7 +195,6 @@ public sealed class NetworkHost
             {
                 Interlocked.Exchange(ref _draining, 0);
             }
-            if (TransmitPending()) continue;
             // A wake a thread set while this one drained was absorbed here (its own drain found
             // this one busy): clear it, or the next frame from outside would wake no one; then
             // look once more for a frame queued in between.

@@ -121,8 +121,7 @@ public sealed class VirtualMachine : IPollingConsumer
             running.ChargeInterrupt();
         }
         var taken = 0;
-        AcknowledgmentBatch.Enter(); // the guest's TCP acknowledges the batch's data once
-        try
+        using (AcknowledgmentBatch.Open()) // the guest's TCP acknowledges the batch's data once
         {
             while (taken < Processor.BatchSize && Memory.TryPeek(out var frame))
             {
@@ -130,10 +129,6 @@ public sealed class VirtualMachine : IPollingConsumer
                 Memory.Release();
                 taken++;
             }
-        }
-        finally
-        {
-            AcknowledgmentBatch.Exit();
         }
         running.ChargeStack(taken);
         if (taken > 0) Interface.Vnic.RoomMade(); // frames waiting in its flows' queues may go now

@@ -228,18 +228,11 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         var moved = 0;
         try
         {
-            AcknowledgmentBatch.Enter();
-            try
+            using var batch = AcknowledgmentBatch.Open();
+            while (moved < Virtualization.Processor.BatchSize && Inbound.TryDequeue(buffer, out var length))
             {
-                while (moved < Virtualization.Processor.BatchSize && Inbound.TryDequeue(buffer, out var length))
-                {
-                    Stack.ReceiveTransport(buffer.AsSpan(0, length));
-                    moved++;
-                }
-            }
-            finally
-            {
-                AcknowledgmentBatch.Exit();
+                Stack.ReceiveTransport(buffer.AsSpan(0, length));
+                moved++;
             }
         }
         finally
