@@ -39,16 +39,35 @@ internal sealed class DslGrammar
 
         Parser<T> Token<T>(Parser<T> parser) => from value in parser from _ in trivia select value;
 
-        var word = Token(Spanned((Parser<string>)WordText));
+        // The two tokens of every line, scanned directly with their trivia (as Token(Spanned(…))
+        // would, without a combinator's closures and results for each).
+        Parser<SyntaxToken> word = WordToken;
         var open = Token(Spanned(Parse.Char('{').Once().Text())).Named("'{'");
         var close = Token(Spanned(Parse.Char('}').Once().Text())).Named("'}'");
-        var terminator = Token((Parser<int>)Terminator);
+        Parser<int> terminator = input =>
+        {
+            var ended = Terminator(input);
+            return ended.WasSuccessful ? Skip(ended.Remainder, newlines: false) : ended;
+        };
 
-        var property =
-            from name in word
-            from values in word.Many()
-            from _ in terminator
-            select new PropertySyntax(name, values.ToEquatableArray(), Union(name.Span, values.LastOrDefault()?.Span));
+        // property := word+ terminator, the commonest line, scanned as `word, word.Many(),
+        // terminator` would be (the same results and failures, without their closures).
+        Parser<PropertySyntax> property = input =>
+        {
+            var name = WordToken(input);
+            if (!name.WasSuccessful) return Result.Failure<PropertySyntax>(name.Remainder, name.Message, name.Expectations);
+            var values = new List<SyntaxToken>();
+            var rest = name.Remainder;
+            for (var value = WordToken(rest); value.WasSuccessful; value = WordToken(rest))
+            {
+                values.Add(value.Value);
+                rest = value.Remainder;
+            }
+            var ended = terminator(rest);
+            if (!ended.WasSuccessful) return Result.Failure<PropertySyntax>(ended.Remainder, ended.Message, ended.Expectations);
+            var last = values.Count > 0 ? values[values.Count - 1].Span : (TextSpan?)null;
+            return Result.Success(new PropertySyntax(name.Value, values.ToEquatableArray(), Union(name.Value.Span, last)), ended.Remainder);
+        };
 
         var block =
             from o in open
@@ -117,6 +136,15 @@ internal sealed class DslGrammar
         if (input is TextInput text) return text.At(position);
         while (input.Position < position) input = input.Advance();
         return input;
+    }
+
+    // A word and the trivia after it.
+    private IResult<SyntaxToken> WordToken(IInput input)
+    {
+        var text = WordText(input);
+        if (!text.WasSuccessful) return Result.Failure<SyntaxToken>(text.Remainder, text.Message, text.Expectations);
+        var token = new SyntaxToken(text.Value, _lines.Span(input.Position, text.Remainder.Position - input.Position));
+        return Result.Success(token, Skip(text.Remainder, newlines: false).Remainder);
     }
 
     internal static bool IsWordChar(char c) => !char.IsWhiteSpace(c) && c != ';' && c != '{' && c != '}' && c != '#' && c != '\uFEFF';

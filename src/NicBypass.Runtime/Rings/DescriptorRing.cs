@@ -21,7 +21,7 @@ internal sealed class DescriptorRing
         {
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "ring capacity must be a power of two, at least 2");
         }
-        _slots = new PacketDescriptor[capacity];
+        _slots = GC.AllocateUninitializedArray<PacketDescriptor>(capacity, pinned: true);
         _mask = capacity - 1;
     }
 

@@ -33,7 +33,7 @@ internal sealed class GuestMemory
         // Room for every descriptor's largest frame, and one more: a frame that does not fit
         // before the end starts again at the beginning, and the tail it leaves is never more than
         // one frame. The frames held (at most one per descriptor) therefore never reach the oldest.
-        _memory = new byte[(slots + 1) * footprint];
+        _memory = GC.AllocateUninitializedArray<byte>((slots + 1) * footprint);
     }
 
     /// <summary>Slots in the ring.</summary>
