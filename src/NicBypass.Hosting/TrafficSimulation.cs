@@ -103,7 +103,7 @@ public static class TrafficSimulation
             // clock just moves. Only what has work runs (the host's scheduler).
             if (due <= (long)at)
             {
-                host.RunAwakeTo((long)at);
+                host.RunEventsTo((long)at);
                 due = host.NextDueAwake();
             }
             else if (clock.Nanoseconds < (long)at)

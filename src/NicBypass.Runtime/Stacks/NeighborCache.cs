@@ -58,6 +58,7 @@ internal sealed class NeighborCache
 
     private readonly NetworkStack _stack;
     private readonly ConcurrentDictionary<NetworkAddress, Entry> _entries = new();
+    private int _count; // the entries' number, kept here: ConcurrentDictionary.Count takes every lock of the table
     private readonly Lock _admission = new(); // adding an entry to a full cache
     private readonly RateLimit _solicitations;
     private int _resolving; // entries being solicited or probed: the timer has nothing to do at 0
@@ -94,7 +95,7 @@ internal sealed class NeighborCache
     public bool Resolving => Volatile.Read(ref _resolving) > 0;
 
     /// <summary>Entries now.</summary>
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>The MAC known for <paramref name="address"/> (0: none), and whether the entry is reachable now.</summary>
     public (ulong Mac, bool Reachable) Lookup(NetworkAddress address) =>
@@ -184,7 +185,7 @@ internal sealed class NeighborCache
     public void AddStatic(NetworkAddress address, ulong mac)
     {
         if (!Learnable(address, mac)) return;
-        var entry = _entries.GetOrAdd(address, static _ => new Entry());
+        var entry = AddEntry(address);
         entry.Static = true;
         Update(entry, mac, confirmed: true);
     }
@@ -252,11 +253,11 @@ internal sealed class NeighborCache
     // A new entry for `address`, if the cache has room (pushing out a stale entry with nothing waiting if it must).
     private Entry? Admit(NetworkAddress address)
     {
-        if (_entries.Count < MaxEntries) return _entries.GetOrAdd(address, static _ => new Entry());
+        if (Count < MaxEntries) return AddEntry(address);
         lock (_admission)
         {
             if (_entries.TryGetValue(address, out var existing)) return existing;
-            if (_entries.Count >= MaxEntries)
+            if (Count >= MaxEntries)
             {
                 foreach (var pair in _entries)
                 {
@@ -268,7 +269,7 @@ internal sealed class NeighborCache
                 }
                 // None stale: push out the reachable entry confirmed longest ago, rather than
                 // refuse every new neighbour while a flood of answered entries holds the cache.
-                if (_entries.Count >= MaxEntries)
+                if (Count >= MaxEntries)
                 {
                     var oldest = default(KeyValuePair<NetworkAddress, Entry>);
                     foreach (var pair in _entries)
@@ -279,10 +280,19 @@ internal sealed class NeighborCache
                     }
                     if (oldest.Value is not null) Remove(oldest, evicting: true);
                 }
-                if (_entries.Count >= MaxEntries) return null;
+                if (Count >= MaxEntries) return null;
             }
-            return _entries.GetOrAdd(address, static _ => new Entry());
+            return AddEntry(address);
         }
+    }
+
+    // The entry for `address`, made and counted if it has none.
+    private Entry AddEntry(NetworkAddress address)
+    {
+        var fresh = new Entry();
+        var entry = _entries.GetOrAdd(address, fresh);
+        if (ReferenceEquals(entry, fresh)) Interlocked.Increment(ref _count);
+        return entry;
     }
 
     // Takes an entry out of the cache (marked removed, so a sender holding it looks again) and
@@ -296,6 +306,7 @@ internal sealed class NeighborCache
         {
             if (evicting && (entry.Attempts > 0 || entry.Parked is { Count: > 0 })) return false;
             if (entry.Removed || !_entries.TryRemove(pair)) return false;
+            Interlocked.Decrement(ref _count);
             entry.Removed = true;
             if (entry.ProbeAt != 0)
             {

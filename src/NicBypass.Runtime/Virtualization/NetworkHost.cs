@@ -477,10 +477,10 @@ public sealed class NetworkHost
         {
             switch (target)
             {
-                case Processor processor: processor.Awaken(); break;
-                case MsiVector vector: vector.Processor.Awaken(); break;
+                case Processor processor: processor.AwakenToPoll(); break;
+                case MsiVector vector: vector.Processor.AwakenToPoll(); break;
             }
-            foreach (var processor in wake) processor.Awaken();
+            foreach (var processor in wake) processor.AwakenToPoll();
         };
     }
 
@@ -600,6 +600,53 @@ public sealed class NetworkHost
             clock.AdvanceTo(nanoseconds);
             PumpAwake();
         }
+    }
+
+    /// <summary>
+    /// The traffic simulation's step (it has only offered frames to links since the host last
+    /// ran, at the clock's time): every event due up to <paramref name="nanoseconds"/> runs at its
+    /// time, and the clock is left there. A frame landing that wakes no processor (into a ring
+    /// polled by a busy processor, or whose interrupt is already pending or moderated) needs no
+    /// pump round: nothing else can move then. Unlike <see cref="RunAwakeTo"/> it does not pump
+    /// before the first event or at <paramref name="nanoseconds"/>: everything reports when it is
+    /// next due (<see cref="NextDueAwake"/>), and nothing is due in between.
+    /// </summary>
+    internal void RunEventsTo(long nanoseconds)
+    {
+        if (Time is not VirtualClock clock || _runQueue is not { } queue || _threads is not null)
+        {
+            RunAwakeTo(nanoseconds);
+            return;
+        }
+        while (true)
+        {
+            var processors = queue.NextDue();
+            var next = Math.Min(processors, NextArrival());
+            if (next > nanoseconds) break;
+            clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
+            if (processors > clock.Nanoseconds && LandOnly(clock.Nanoseconds)) continue;
+            PumpAwake();
+        }
+        if (clock.Nanoseconds < nanoseconds) clock.AdvanceTo(nanoseconds);
+    }
+
+    // Frames land off the NICs' wires through the hardware classifier onto their rings. True when
+    // that was all there was to do now: no cable or moderated interrupt is due and no processor
+    // woke. False (nothing, or only the landing, done) when a pump must run.
+    private bool LandOnly(long now)
+    {
+        foreach (var cable in _cables)
+        {
+            if (cable.NextDue() <= now) return false;
+        }
+        foreach (var nic in _nics)
+        {
+            if (nic.Device.NextModeratedInterrupt <= now) return false;
+        }
+        foreach (var nic in _nics) nic.Device.Land();
+        if (_runQueue!.AnyAwake) return false;
+        _runQueue.CheckSleepers(); // Debug builds: the landing forgot no wake-up
+        return true;
     }
 
     /// <summary>

@@ -180,6 +180,18 @@ public sealed class Processor : IInterruptTarget
         if (!Threaded) _runQueue?.Wake(_runIndex);
     }
 
+    /// <summary>
+    /// Deterministic mode: a frame went into a ring it polls. A processor busy past now takes
+    /// it when it frees up — the deadline it sleeps until (<see cref="NextDue"/>) — so it is woken
+    /// only when free: waking it busy would only put it back to sleep.
+    /// </summary>
+    internal void AwakenToPoll()
+    {
+        if (Threaded || _runQueue is null) return;
+        if (Clock is { } clock && _busyUntil > VirtualClock.ToNanoseconds(clock, clock.GetTimestamp())) return;
+        _runQueue.Wake(_runIndex);
+    }
+
     /// <summary>It has work it can do now but did not take in its last step (free, with interrupts pending or backlogged rings to poll).</summary>
     internal bool HasWorkNow(long now) => now >= _busyUntil && (!_pending.IsEmpty || _polled.Count > 0);
 

@@ -45,6 +45,19 @@ internal sealed class RunQueue
 
     public bool IsAwake(int index) => (_awake[index >> 6] & 1UL << index) != 0;
 
+    /// <summary>Some processor is awake (has work now, or has not looked yet).</summary>
+    public bool AnyAwake
+    {
+        get
+        {
+            for (var w = 0; w < _awake.Length; w++)
+            {
+                if (Volatile.Read(ref _awake[w]) != 0) return true;
+            }
+            return false;
+        }
+    }
+
     public void Wake(int index)
     {
         ref var word = ref _awake[index >> 6];

@@ -48,6 +48,33 @@ public class RunQueueTests
     }
 
     [Fact]
+    public void A_busy_processor_polling_a_flooded_ring_is_not_woken_by_every_frame_that_lands()
+    {
+        // One processor, offered far more than it can take: the container's VSQ fills, its ring
+        // switches to polling and the processor is busy with one batch after another. A frame landing in the ring it polls
+        // waits for it to free up; waking it for each frame would only put it back to sleep.
+        var (host, _) = TestHost.Build("""
+            host lone {
+                cpus 1
+                nic e0 { model simnic-100g; rx-rings 1; ring-size 1024 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7; cpu 0 }
+            }
+            """, new VirtualClock());
+        host.Costs = CostTable.Default;
+        var cpu = host.Processors[0];
+        var before = cpu.Runs;
+
+        var offered = host.Offer("a", 10_240_000_000, TimeSpan.FromMilliseconds(1), frameSize: 64); // 20 Mpps
+
+        var vnic = host.Vnic("a");
+        Assert.Equal(offered, vnic.Counters.Received);
+        Assert.True(vnic.Counters.Delivered > 0 && vnic.Counters.Delivered < offered, $"delivered {vnic.Counters.Delivered} of {offered}: not saturated");
+        Assert.True(host.Nic("e0").AllReceiveRings().Sum(r => r.PollingSwitches) > 0, "the ring never switched to polling");
+        var runs = cpu.Runs - before;
+        Assert.True(runs < offered / 4, $"the processor ran {runs} times for {offered} frames"); // 747 here; 13,436 when every frame woke it
+    }
+
+    [Fact]
     public void A_sleeping_processor_wakes_at_its_deadline_a_stack_retries_on_time()
     {
         // Nobody answers: the only thing that moves the host after the first request is the
