@@ -119,7 +119,10 @@ public sealed class SimulatedNic : IInterruptModerator
     }
 
     private long _moderationNanoseconds;
-    private readonly Queue<(ReceiveRing Ring, long At)> _moderated = new(); // deadlines in arrival order (one delay for all)
+    // Armed rings by deadline (then by arming order): the delay may drop between two armings
+    // (adaptive moderation, or the setting changed), so a later ring can be due first.
+    private readonly PriorityQueue<ReceiveRing, (long At, long Order)> _moderated = new();
+    private long _armed;
 
     /// <summary>
     /// Adaptive interrupt moderation (in the manner of Linux's DIM and e1000's ITR): the NIC
@@ -171,12 +174,12 @@ public sealed class SimulatedNic : IInterruptModerator
         var delay = ModerationDelay(clock.Nanoseconds);
         if (delay == 0) return false;
         ring.ModerationArmed = true;
-        _moderated.Enqueue((ring, clock.Nanoseconds + delay));
+        _moderated.Enqueue(ring, (clock.Nanoseconds + delay, _armed++));
         return true;
     }
 
     /// <summary>When the next moderated interrupt is due (ns); <see cref="long.MaxValue"/> for none.</summary>
-    internal long NextModeratedInterrupt => _moderated.TryPeek(out var next) ? next.At : long.MaxValue;
+    internal long NextModeratedInterrupt => _moderated.TryPeek(out _, out var due) ? due.At : long.MaxValue;
 
     /// <summary>Raises the moderated interrupts whose time has come; true if any did.</summary>
     internal bool RaiseModerated()
@@ -184,10 +187,10 @@ public sealed class SimulatedNic : IInterruptModerator
         if (_moderated.Count == 0) return false;
         var now = Now();
         var raised = false;
-        while (_moderated.TryPeek(out var next) && next.At <= now)
+        while (_moderated.TryPeek(out var ring, out var due) && due.At <= now)
         {
             _moderated.Dequeue();
-            raised |= next.Ring.RaiseModerated();
+            raised |= ring.RaiseModerated();
         }
         return raised;
     }

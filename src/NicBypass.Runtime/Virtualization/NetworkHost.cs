@@ -618,6 +618,9 @@ public sealed class NetworkHost
             RunAwakeTo(nanoseconds);
             return;
         }
+        // A pump can end with processors awake that did not move (woken for a sender pushed back
+        // by a full transmit ring): they look again now and at the end, as RunAwakeTo's pumps let them.
+        if (queue.AnyAwake) PumpAwake();
         while (true)
         {
             var processors = queue.NextDue();
@@ -627,7 +630,11 @@ public sealed class NetworkHost
             if (processors > clock.Nanoseconds && LandOnly(clock.Nanoseconds)) continue;
             PumpAwake();
         }
-        if (clock.Nanoseconds < nanoseconds) clock.AdvanceTo(nanoseconds);
+        if (clock.Nanoseconds < nanoseconds)
+        {
+            clock.AdvanceTo(nanoseconds);
+            if (queue.AnyAwake) PumpAwake();
+        }
     }
 
     // Frames land off the NICs' wires through the hardware classifier onto their rings. True when

@@ -181,15 +181,20 @@ public sealed class Processor : IInterruptTarget
     }
 
     /// <summary>
-    /// Deterministic mode: a frame went into a ring it polls. A processor busy past now takes
-    /// it when it frees up — the deadline it sleeps until (<see cref="NextDue"/>) — so it is woken
-    /// only when free: waking it busy would only put it back to sleep.
+    /// Deterministic mode: a frame went into a ring it polls. A processor busy past now, asleep
+    /// until it frees up (or earlier), takes the frame then: waking it would only put it back to
+    /// sleep. Any other is woken — free, or busy without a deadline that brings it back (charged
+    /// while asleep, or a cost model switched off since).
     /// </summary>
     internal void AwakenToPoll()
     {
-        if (Threaded || _runQueue is null) return;
-        if (Clock is { } clock && _busyUntil > VirtualClock.ToNanoseconds(clock, clock.GetTimestamp())) return;
-        _runQueue.Wake(_runIndex);
+        if (Threaded || _runQueue is not { } queue) return;
+        if (!_free && Clock is { } clock && _busyUntil > VirtualClock.ToNanoseconds(clock, clock.GetTimestamp())
+            && queue.SleepsUntilAtMost(_runIndex, _busyUntil))
+        {
+            return;
+        }
+        queue.Wake(_runIndex);
     }
 
     /// <summary>It has work it can do now but did not take in its last step (free, with interrupts pending or backlogged rings to poll).</summary>

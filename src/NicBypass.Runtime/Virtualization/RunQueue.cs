@@ -45,6 +45,9 @@ internal sealed class RunQueue
 
     public bool IsAwake(int index) => (_awake[index >> 6] & 1UL << index) != 0;
 
+    /// <summary>Asleep until <paramref name="time"/> or earlier: it will look by then without being woken.</summary>
+    public bool SleepsUntilAtMost(int index, long time) => !IsAwake(index) && _sleepingUntil[index] <= time;
+
     /// <summary>Some processor is awake (has work now, or has not looked yet).</summary>
     public bool AnyAwake
     {

@@ -235,6 +235,35 @@ public class InterruptModerationTests
     }
 
     [Fact]
+    public void A_ring_armed_after_the_delay_dropped_interrupts_at_its_own_deadline_not_behind_an_earlier_rings()
+    {
+        // Ring a is armed with 50 µs; the delay then drops to 8 µs (adaptive moderation does so
+        // between milliseconds) and ring b is armed: b's interrupt is due first and comes first.
+        var (host, _) = TestHost.Build("""
+            host h {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
+                vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; cpu 1 }
+            }
+            """, new VirtualClock());
+        host.Costs = CostTable.Default;
+        var clock = (VirtualClock)host.Time;
+        var device = host.Nic("e0").Device;
+        device.InterruptModeration = TimeSpan.FromMicroseconds(50);
+        var start = clock.Nanoseconds;
+        Assert.Equal(1, host.Offer("a", 1_000_000_000, TimeSpan.FromMicroseconds(1))); // one 1,000-byte frame
+        device.InterruptModeration = TimeSpan.FromMicroseconds(8);
+        Assert.Equal(1, host.Offer("b", 1_000_000_000, TimeSpan.FromMicroseconds(1)));
+
+        host.RunTo(start + 25_000); // b's deadline (about 10 µs in) has passed, a's (about 51 µs) has not
+        Assert.Equal(0, host.Vnic("a").Counters.Delivered);
+        Assert.Equal(1, host.Vnic("b").Counters.Delivered);
+        host.RunTo(start + 60_000);
+        Assert.Equal(1, host.Vnic("a").Counters.Delivered);
+    }
+
+    [Fact]
     public void With_10_us_of_moderation_about_six_frames_share_each_interrupt_and_wait_for_it()
     {
         var off = Run(TimeSpan.Zero);
