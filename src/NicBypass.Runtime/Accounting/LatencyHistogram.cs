@@ -3,13 +3,15 @@ namespace NicBypass.Runtime.Accounting;
 /// <summary>
 /// Latencies in nanoseconds, kept as a log-linear histogram (each power of two split into 16
 /// buckets: within 6.25% of the true value) so recording is an index and an add, with no
-/// allocation; percentiles and the maximum are read from it. Written by one stage only.
+/// allocation after the first (the buckets come with the first latency recorded, so the
+/// thousands of VNICs of a large host that deliver nothing hold none); percentiles and the
+/// maximum are read from it. Written by one stage only.
 /// </summary>
 public sealed class LatencyHistogram
 {
     private const int SubBuckets = 16;
     private const int SubBits = 4;
-    private readonly long[] _counts = new long[64 * SubBuckets];
+    private long[]? _counts; // with the first latency recorded: a VNIC that never delivers holds no 8 KB of buckets
 
     public long Count { get; private set; }
 
@@ -19,7 +21,7 @@ public sealed class LatencyHistogram
     internal void Record(long nanoseconds)
     {
         if (nanoseconds < 0) nanoseconds = 0;
-        _counts[Bucket(nanoseconds)]++;
+        (_counts ??= new long[64 * SubBuckets])[Bucket(nanoseconds)]++;
         Count++;
         if (nanoseconds > Max) Max = nanoseconds;
     }
@@ -31,9 +33,10 @@ public sealed class LatencyHistogram
         var rank = (long)Math.Ceiling(Math.Clamp(fraction, 0, 1) * Count);
         if (rank < 1) rank = 1;
         long seen = 0;
-        for (var i = 0; i < _counts.Length; i++)
+        var counts = _counts!; // Count > 0: a latency was recorded
+        for (var i = 0; i < counts.Length; i++)
         {
-            seen += _counts[i];
+            seen += counts[i];
             if (seen >= rank) return Math.Min(UpperEdge(i), Max);
         }
         return Max;
