@@ -15,6 +15,9 @@ public sealed class LatencyHistogram
 
     public long Count { get; private set; }
 
+    /// <summary>Whether its buckets exist yet (they come with the first latency).</summary>
+    internal bool HasBuckets => _counts is not null;
+
     /// <summary>The largest latency recorded, in nanoseconds.</summary>
     public long Max { get; private set; }
 
@@ -29,11 +32,10 @@ public sealed class LatencyHistogram
     /// <summary>The latency (ns) at or below which <paramref name="fraction"/> of the recorded ones fall (the bucket's upper edge, capped at the maximum).</summary>
     public long Percentile(double fraction)
     {
-        if (Count == 0) return 0;
+        if (Count == 0 || _counts is not { } counts) return 0; // read while the first is being recorded: none yet
         var rank = (long)Math.Ceiling(Math.Clamp(fraction, 0, 1) * Count);
         if (rank < 1) rank = 1;
         long seen = 0;
-        var counts = _counts!; // Count > 0: a latency was recorded
         for (var i = 0; i < counts.Length; i++)
         {
             seen += counts[i];

@@ -70,9 +70,10 @@ internal sealed class GuestMemory
             return false;
         }
         var index = (int)(producer % _lengths.Length);
-        _lastLength = Math.Min(length, _maxFrame);
-        // Uninitialized: a frame is written whole before the guest can see it (Publish).
+        // Uninitialized: a frame is written whole before the guest can see it (Publish). Made
+        // before the last frame's length moves, so LastFrame never spans a buffer not there yet.
         var memory = _memory ??= GC.AllocateUninitializedArray<byte>(_size);
+        _lastLength = Math.Min(length, _maxFrame);
         if (_writeAt + _lastLength > memory.Length) _writeAt = 0;
         _lastOffset = _writeAt;
         _writeAt += (_lastLength + 63) & ~63; // each frame on a cache line of its own
