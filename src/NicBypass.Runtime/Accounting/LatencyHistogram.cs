@@ -3,20 +3,15 @@ namespace NicBypass.Runtime.Accounting;
 /// <summary>
 /// Latencies in nanoseconds, kept as a log-linear histogram (each power of two split into 16
 /// buckets: within 6.25% of the true value) so recording is an index and an add, with no
-/// allocation after the first (the buckets come with the first latency recorded, so the
-/// thousands of VNICs of a large host that deliver nothing hold none); percentiles and the
-/// maximum are read from it. Written by one stage only.
+/// allocation; percentiles and the maximum are read from it. Written by one stage only.
 /// </summary>
 public sealed class LatencyHistogram
 {
     private const int SubBuckets = 16;
     private const int SubBits = 4;
-    private long[]? _counts; // with the first latency recorded: a VNIC that never delivers holds no 8 KB of buckets
+    private readonly long[] _counts = new long[64 * SubBuckets];
 
     public long Count { get; private set; }
-
-    /// <summary>Whether its buckets exist yet (they come with the first latency).</summary>
-    internal bool HasBuckets => _counts is not null;
 
     /// <summary>The largest latency recorded, in nanoseconds.</summary>
     public long Max { get; private set; }
@@ -24,7 +19,7 @@ public sealed class LatencyHistogram
     internal void Record(long nanoseconds)
     {
         if (nanoseconds < 0) nanoseconds = 0;
-        (_counts ??= new long[64 * SubBuckets])[Bucket(nanoseconds)]++;
+        _counts[Bucket(nanoseconds)]++;
         Count++;
         if (nanoseconds > Max) Max = nanoseconds;
     }
@@ -32,13 +27,13 @@ public sealed class LatencyHistogram
     /// <summary>The latency (ns) at or below which <paramref name="fraction"/> of the recorded ones fall (the bucket's upper edge, capped at the maximum).</summary>
     public long Percentile(double fraction)
     {
-        if (Count == 0 || _counts is not { } counts) return 0; // read while the first is being recorded: none yet
+        if (Count == 0) return 0;
         var rank = (long)Math.Ceiling(Math.Clamp(fraction, 0, 1) * Count);
         if (rank < 1) rank = 1;
         long seen = 0;
-        for (var i = 0; i < counts.Length; i++)
+        for (var i = 0; i < _counts.Length; i++)
         {
-            seen += counts[i];
+            seen += _counts[i];
             if (seen >= rank) return Math.Min(UpperEdge(i), Max);
         }
         return Max;

@@ -8,14 +8,11 @@ namespace NicBypass.Runtime.Virtualization;
 /// index the interface advances and a consumer index the guest driver advances as it takes them. One producer (the host side) and
 /// one consumer (the guest's vCPU), safe across their two threads; a full ring refuses the frame
 /// (the interface counts it as <c>guest-ring-full</c>). <see cref="LastFrame"/> is the most recent
-/// frame as placed (after the interface's transform). The buffer is allocated with the first frame
-/// placed (as a UDP socket's queue and a VSQ's slab are): a host of thousands of VMs that never
-/// receive a frame never holds their rings' half a megabyte each.
+/// frame as placed (after the interface's transform).
 /// </summary>
 internal sealed class GuestMemory
 {
-    private byte[]? _memory; // with the first frame (host side)
-    private readonly int _size;
+    private readonly byte[] _memory;
     private readonly int[] _offsets;
     private readonly int[] _lengths;
     private readonly int _maxFrame;  // the longest frame placed (longer ones are cut)
@@ -36,11 +33,8 @@ internal sealed class GuestMemory
         // Room for every descriptor's largest frame, and one more: a frame that does not fit
         // before the end starts again at the beginning, and the tail it leaves is never more than
         // one frame. The frames held (at most one per descriptor) therefore never reach the oldest.
-        _size = (slots + 1) * footprint;
+        _memory = GC.AllocateUninitializedArray<byte>((slots + 1) * footprint);
     }
-
-    /// <summary>Whether the ring's buffer exists yet (it comes with the first frame).</summary>
-    internal bool HasBuffer => _memory is not null;
 
     /// <summary>Slots in the ring.</summary>
     public int Capacity => _lengths.Length;
@@ -58,7 +52,7 @@ internal sealed class GuestMemory
     internal int LastOffset => _lastOffset;
 
     /// <summary>The most recent frame, as it sits in memory.</summary>
-    public ReadOnlySpan<byte> LastFrame => _memory.AsSpan(_lastOffset, _lastLength); // empty before the first frame
+    public ReadOnlySpan<byte> LastFrame => _memory.AsSpan(_lastOffset, _lastLength);
 
     /// <summary>Host side: the slot for the next frame of <paramref name="length"/> bytes; false when the ring is full. <see cref="Publish"/> makes it visible.</summary>
     public bool TryReserve(int length, out Span<byte> slot)
@@ -70,16 +64,13 @@ internal sealed class GuestMemory
             return false;
         }
         var index = (int)(producer % _lengths.Length);
-        // Uninitialized: a frame is written whole before the guest can see it (Publish). Made
-        // before the last frame's length moves, so LastFrame never spans a buffer not there yet.
-        var memory = _memory ??= GC.AllocateUninitializedArray<byte>(_size);
         _lastLength = Math.Min(length, _maxFrame);
-        if (_writeAt + _lastLength > memory.Length) _writeAt = 0;
+        if (_writeAt + _lastLength > _memory.Length) _writeAt = 0;
         _lastOffset = _writeAt;
         _writeAt += (_lastLength + 63) & ~63; // each frame on a cache line of its own
         _offsets[index] = _lastOffset;
         _lengths[index] = _lastLength;
-        slot = memory.AsSpan(_lastOffset, _lastLength);
+        slot = _memory.AsSpan(_lastOffset, _lastLength);
         return true;
     }
 
@@ -103,7 +94,7 @@ internal sealed class GuestMemory
             return false;
         }
         var index = (int)(consumer % _lengths.Length);
-        frame = _memory!.AsSpan(_offsets[index], _lengths[index]); // a frame was placed: the buffer exists
+        frame = _memory.AsSpan(_offsets[index], _lengths[index]);
         return true;
     }
 
