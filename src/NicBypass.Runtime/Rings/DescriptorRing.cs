@@ -21,6 +21,8 @@ internal sealed class DescriptorRing
         {
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "ring capacity must be a power of two, at least 2");
         }
+        // On the pinned heap: a host of thousands of rings builds without the collector copying
+        // them from generation to generation. Uninitialized: a slot is written before it is read.
         _slots = GC.AllocateUninitializedArray<PacketDescriptor>(capacity, pinned: true);
         _mask = capacity - 1;
     }

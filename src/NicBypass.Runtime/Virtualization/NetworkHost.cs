@@ -555,12 +555,23 @@ public sealed class NetworkHost
         return Math.Min(queue.NextDue(), NextArrival());
     }
 
-    // The next frame off a cable or a NIC's wire.
-    private long NextArrival()
+    // The next frame off a cable or a NIC's wire, or moderated interrupt.
+    private long NextArrival() => Math.Min(NextLanding(), NextBesidesLanding());
+
+    // The next frame landing off a NIC's wire.
+    private long NextLanding()
+    {
+        var due = long.MaxValue;
+        foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
+        return due;
+    }
+
+    // The next frame off a cable, or moderated interrupt: what only a pump handles.
+    private long NextBesidesLanding()
     {
         var due = long.MaxValue;
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
-        foreach (var nic in _nics) due = Math.Min(due, Math.Min(nic.Device.NextLanding, nic.Device.NextModeratedInterrupt));
+        foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextModeratedInterrupt);
         return due;
     }
 
@@ -607,9 +618,9 @@ public sealed class NetworkHost
     /// ran, at the clock's time): every event due up to <paramref name="nanoseconds"/> runs at its
     /// time, and the clock is left there. A frame landing that wakes no processor (into a ring
     /// polled by a busy processor, or whose interrupt is already pending or moderated) needs no
-    /// pump round: nothing else can move then. Unlike <see cref="RunAwakeTo"/> it does not pump
-    /// before the first event or at <paramref name="nanoseconds"/>: everything reports when it is
-    /// next due (<see cref="NextDueAwake"/>), and nothing is due in between.
+    /// pump round: nothing else can move then. Unlike <see cref="RunAwakeTo"/> it pumps before
+    /// the first event and at <paramref name="nanoseconds"/> only if a processor is awake:
+    /// everything else reports when it is next due (<see cref="NextDueAwake"/>).
     /// </summary>
     internal void RunEventsTo(long nanoseconds)
     {
@@ -623,11 +634,11 @@ public sealed class NetworkHost
         if (queue.AnyAwake) PumpAwake();
         while (true)
         {
-            var processors = queue.NextDue();
-            var next = Math.Min(processors, NextArrival());
+            var others = Math.Min(queue.NextDue(), NextBesidesLanding());
+            var next = Math.Min(others, NextLanding());
             if (next > nanoseconds) break;
             clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
-            if (processors > clock.Nanoseconds && LandOnly(clock.Nanoseconds)) continue;
+            if (others > clock.Nanoseconds && LandOnly()) continue;
             PumpAwake();
         }
         if (clock.Nanoseconds < nanoseconds)
@@ -637,19 +648,10 @@ public sealed class NetworkHost
         }
     }
 
-    // Frames land off the NICs' wires through the hardware classifier onto their rings. True when
-    // that was all there was to do now: no cable or moderated interrupt is due and no processor
-    // woke. False (nothing, or only the landing, done) when a pump must run.
-    private bool LandOnly(long now)
+    // Only frames landing are due now: they go through the hardware classifier onto their rings.
+    // True when that was all (no processor woke); false when a pump must run.
+    private bool LandOnly()
     {
-        foreach (var cable in _cables)
-        {
-            if (cable.NextDue() <= now) return false;
-        }
-        foreach (var nic in _nics)
-        {
-            if (nic.Device.NextModeratedInterrupt <= now) return false;
-        }
         foreach (var nic in _nics) nic.Device.Land();
         if (_runQueue!.AnyAwake) return false;
         _runQueue.CheckSleepers(); // Debug builds: the landing forgot no wake-up
