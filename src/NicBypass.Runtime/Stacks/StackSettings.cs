@@ -14,6 +14,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="RetransmissionTimeout">TCP's first retransmission timeout; doubled on each further timeout.</param>
 /// <param name="TimeWait">How long a TCP connection stays in TIME-WAIT (2 MSL).</param>
 /// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it pushes out the oldest.</param>
+/// <param name="DelayedAcknowledgment">How long TCP may hold the ACK of one full-sized segment waiting for a second (RFC 1122 4.2.3.2; <see cref="DefaultDelayedAcknowledgment"/>, at most half the retransmission floor); zero: every batch's data is acknowledged at its end.</param>
 public sealed record StackSettings(
     StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
     IReadOnlyList<int>? Ports = null,
@@ -25,13 +26,17 @@ public sealed record StackSettings(
     int TcpBuffer = StackSettings.DefaultTcpBuffer,
     TimeSpan? RetransmissionTimeout = null,
     TimeSpan? TimeWait = null,
-    int SynBacklog = 256)
+    int SynBacklog = 256,
+    TimeSpan? DelayedAcknowledgment = null)
 {
     /// <summary>
     /// 256 KiB: a window of 64 KB held a real peer to 64 KB per round trip, and a round trip
     /// through a TAP and two threads is a few hundred microseconds (docs/benchmarks.md).
     /// </summary>
     public const int DefaultTcpBuffer = 256 * 1024;
+
+    /// <summary>The default delayed-ACK limit: 40 ms, Linux's TCP_DELACK_MIN.</summary>
+    public static readonly TimeSpan DefaultDelayedAcknowledgment = TimeSpan.FromMilliseconds(40);
 
     /// <summary>The default first retransmission timeout: 200 ms.</summary>
     public static readonly TimeSpan DefaultRetransmissionTimeout = TimeSpan.FromMilliseconds(200);

@@ -39,6 +39,13 @@ public sealed class TcpConnection
     private readonly Lock _sync = new();
     private bool _ackOwed;   // in-order data taken during a batch, its ACK sent at the batch's end
     private int _owedBytes;  // bytes that ACK will acknowledge
+    private int _owedSegments; // segments it will acknowledge
+    private bool _owedHoldable; // the latest of them was full-sized and asked for nothing at once: its ACK may wait for a second
+    private long _delayedAckAt; // a held ACK goes at this time if no second segment comes first (RFC 1122 4.2.3.2); 0: none held
+    private readonly long _delayedAckTicks; // how long an ACK may be held, in the clock's timestamps; 0: never held
+    private int _largestSegment; // the largest payload received: what "full-sized" means here (Linux's rcv_mss)
+    private long _lastDataAt;   // when in-order data last came
+    private bool _dataCame;     // in-order data came before (_lastDataAt holds)
     private readonly TcpListener? _listener;
     private readonly ByteRing _send;
     private readonly ByteRing _receive;
@@ -95,8 +102,14 @@ public sealed class TcpConnection
         _mss = stack.Mtu - (remote.Address.IsV6 ? 60 : 40);
         _cwnd = 10 * _mss;
         _sndWnd = _mss;
-        _rtt = new RoundTripEstimator(stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout,
-            MinRetransmissionTimeout, MaxRetransmissionTimeout);
+        var initialTimeout = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
+        _rtt = new RoundTripEstimator(initialTimeout, MinRetransmissionTimeout, MaxRetransmissionTimeout);
+        // Held at most half the smallest retransmission timeout, so a peer set up like this stack
+        // never times out waiting for a held ACK (tests shorten the timers).
+        var floor = initialTimeout < MinRetransmissionTimeout ? initialTimeout : MinRetransmissionTimeout;
+        var hold = stack.Settings.DelayedAcknowledgment ?? StackSettings.DefaultDelayedAcknowledgment;
+        if (hold > floor / 2) hold = floor / 2;
+        _delayedAckTicks = hold <= TimeSpan.Zero ? 0 : (long)(hold.TotalSeconds * stack.Time.TimestampFrequency);
         Key = new TcpKey(remote.Address, remote.Port, localPort);
     }
 
@@ -370,8 +383,7 @@ public sealed class TcpConnection
         }
     }
 
-    /// <summary>Runs the connection's timers; true if it sent anything.</summary>
-    /// <summary>When its next timer falls due (retransmission, persist, TIME-WAIT), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
+    /// <summary>When its next timer falls due (retransmission, persist, pacing, a held ACK, TIME-WAIT), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
     {
         lock (_sync)
@@ -379,65 +391,79 @@ public sealed class TcpConnection
             if (State == TcpState.Closed) return long.MaxValue;
             if (State == TcpState.TimeWait) return _timeWaitUntil;
             var due = _retransmitAt == 0 ? long.MaxValue : _retransmitAt;
+            if (_delayedAckAt != 0) due = Math.Min(due, _delayedAckAt);
             return _pacingWait ? Math.Min(due, _pacedUntil) : due;
         }
     }
 
+    /// <summary>Runs the connection's timers; true if it sent anything.</summary>
     internal bool OnTimer(long now)
     {
         lock (_sync)
         {
-            if (State == TcpState.TimeWait)
+            var acknowledged = false;
+            if (_delayedAckAt != 0 && now >= _delayedAckAt && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
             {
-                if (now < _timeWaitUntil) return false;
-                Finish(null);
-                return false;
+                SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // the held ACK: no second segment came in time
+                acknowledged = true;
             }
-            if (_pacingWait && now >= _pacedUntil && State != TcpState.Closed)
-            {
-                _pacingWait = false;
-                var sent = _sndNxt;
-                Output();
-                if (_sndNxt != sent) return true;
-            }
-            if (_outputBlocked && State != TcpState.Closed)
-            {
-                // The outbound VSQ refused a segment; nothing may be in flight to time out, so
-                // each tick tries again until it takes it.
-                _outputBlocked = false;
-                var sent = _sndNxt;
-                Output();
-                if (_sndNxt != sent) return true;
-            }
-            if (_retransmitAt == 0 || now < _retransmitAt || State == TcpState.Closed) return false;
-            // The persist timer (RFC 9293 3.8.6.1): while the peer's window is zero, a probe (the
-            // next byte, beyond the window) goes out on each timeout; probes are not
-            // retransmissions — a peer that answers them, even with window zero forever, is alive.
-            // Only probes that get no answer at all count towards giving up.
-            var probing = _sndWnd == 0 && (_sndNxt == _sndUna || _probeOut && _sndNxt == _sndUna + 1);
-            if (probing ? ++_probesUnanswered > MaxRetries : ++_retries > MaxRetries)
-            {
-                SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
-                Finish(TcpError.TimedOut);
-                return true;
-            }
-            _rtt.BackOff();
-            _cwnd = _mss;
-            _retransmitAt = 0;
-            if (probing)
-            {
-                if (_send.Count > 0 && SendSegment(_sndUna, TcpSegmentFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued && !_probeOut)
-                {
-                    _sndNxt = _sndUna + 1;
-                    _probeOut = true;
-                }
-                _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
-                Arm();
-                return true;
-            }
-            RetransmitFromUna();
+            return RunTimers(now) || acknowledged;
+        }
+    }
+
+    // The retransmission, persist, pacing and TIME-WAIT timers (under the lock); true if it sent anything.
+    private bool RunTimers(long now)
+    {
+        if (State == TcpState.TimeWait)
+        {
+            if (now < _timeWaitUntil) return false;
+            Finish(null);
+            return false;
+        }
+        if (_pacingWait && now >= _pacedUntil && State != TcpState.Closed)
+        {
+            _pacingWait = false;
+            var sent = _sndNxt;
+            Output();
+            if (_sndNxt != sent) return true;
+        }
+        if (_outputBlocked && State != TcpState.Closed)
+        {
+            // The outbound VSQ refused a segment; nothing may be in flight to time out, so
+            // each tick tries again until it takes it.
+            _outputBlocked = false;
+            var sent = _sndNxt;
+            Output();
+            if (_sndNxt != sent) return true;
+        }
+        if (_retransmitAt == 0 || now < _retransmitAt || State == TcpState.Closed) return false;
+        // The persist timer (RFC 9293 3.8.6.1): while the peer's window is zero, a probe (the
+        // next byte, beyond the window) goes out on each timeout; probes are not
+        // retransmissions — a peer that answers them, even with window zero forever, is alive.
+        // Only probes that get no answer at all count towards giving up.
+        var probing = _sndWnd == 0 && (_sndNxt == _sndUna || _probeOut && _sndNxt == _sndUna + 1);
+        if (probing ? ++_probesUnanswered > MaxRetries : ++_retries > MaxRetries)
+        {
+            SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
+            Finish(TcpError.TimedOut);
             return true;
         }
+        _rtt.BackOff();
+        _cwnd = _mss;
+        _retransmitAt = 0;
+        if (probing)
+        {
+            if (_send.Count > 0 && SendSegment(_sndUna, TcpSegmentFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued && !_probeOut)
+            {
+                _sndNxt = _sndUna + 1;
+                _probeOut = true;
+            }
+            _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+            Arm();
+            return true;
+        }
+        RetransmitFromUna();
+        return true;
     }
 
     private void OnSegmentInSynSent(in TcpSegment segment)
@@ -654,7 +680,7 @@ public sealed class TcpConnection
         var skip = (int)behind;
         // RFC 7323 4.3: TS.Recent comes from the segment the next ACK acknowledges first, so an
         // owed (stretch) ACK echoes the earliest segment it covers, not the latest.
-        if (_timestamps && !_ackOwed && segment.TryGetTimestamps(out var peerClock, out _)) _tsRecent = peerClock;
+        if (_timestamps && _owedSegments == 0 && segment.TryGetTimestamps(out var peerClock, out _)) _tsRecent = peerClock;
         var fresh = payload.Slice(skip);
         var accepted = _receive.Write(fresh);
         _rcvNxt += (uint)accepted;
@@ -668,16 +694,28 @@ public sealed class TcpConnection
         // recovering and needs every ACK). Otherwise owed to the end of the batch, if there is one.
         var now = segment.Has(TcpSegmentFlags.Fin) || accepted < fresh.Length || _rcvNxt != sequence + (uint)payload.Length || _held is { Count: > 0 };
         if (_heldFin == _rcvNxt) ReceiveFin();
-        AcknowledgeData(accepted, now);
+        // Its ACK may be held for a second segment if it is full-sized and asks for nothing at once:
+        // no PSH (the end of what the peer's application wrote), and data flowing (the first data
+        // after a pause longer than the retransmission floor is acknowledged at the batch's end, as
+        // Linux's quick-ACK mode does: the peer may be restarting from one segment after a timeout).
+        var clock = _stack.Time.GetTimestamp();
+        _largestSegment = Math.Max(_largestSegment, payload.Length);
+        var flowing = _dataCame && clock - _lastDataAt < (long)(MinRetransmissionTimeout.TotalSeconds * _stack.Time.TimestampFrequency);
+        _lastDataAt = clock;
+        _dataCame = true;
+        AcknowledgeData(accepted, now, holdable: flowing && payload.Length >= _largestSegment && !segment.Has(TcpSegmentFlags.Psh));
         return true;
     }
 
-    // Acknowledges data just taken: now, or once at the end of the thread's batch (AcknowledgmentBatch).
-    private void AcknowledgeData(int bytes, bool now)
+    // Acknowledges data just taken: now, or once at the end of the thread's batch (AcknowledgmentBatch),
+    // or — one full-sized segment's worth — when a second comes or the delay runs out.
+    private void AcknowledgeData(int bytes, bool now, bool holdable)
     {
         if (!now && !_finReceived)
         {
             _owedBytes += bytes;
+            _owedSegments++;
+            _owedHoldable = holdable;
             if (_owedBytes < _receive.Capacity / 4 && (_ackOwed || (_ackOwed = AcknowledgmentBatch.Defer(this)))) return;
         }
         SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
@@ -694,6 +732,9 @@ public sealed class TcpConnection
     {
         _ackOwed = false;
         _owedBytes = 0;
+        _owedSegments = 0;
+        _owedHoldable = false;
+        _delayedAckAt = 0;
     }
 
     /// <summary>The batch this connection owed an ACK in has ended: the ACK goes, unless a segment sent since carried it.</summary>
@@ -705,6 +746,20 @@ public sealed class TcpConnection
             if (State is TcpState.Closed or TcpState.SynSent)
             {
                 ClearOwed();
+                return;
+            }
+            if (_owedSegments == 1 && _owedHoldable && _delayedAckTicks > 0)
+            {
+                // Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2): at least every second full-sized
+                // segment is acknowledged, and none later than the delay. The batch is over, so
+                // the next segment's batch or the timer sends it.
+                _ackOwed = false;
+                if (_delayedAckAt == 0)
+                {
+                    _delayedAckAt = _stack.Time.GetTimestamp() + _delayedAckTicks;
+                    _stack.ConnectionTimerArmed(_delayedAckAt);
+                    _stack.TimerArmed?.Invoke();
+                }
                 return;
             }
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);

@@ -1,0 +1,193 @@
+using System.Net;
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+using PacketDotNet;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// Delayed ACKs (RFC 1122 4.2.3.2, RFC 5681 4.2): a batch that brings one full-sized segment,
+/// asking for nothing at once, holds its ACK for a second segment or the delay (40 ms, as Linux),
+/// whichever comes first; PSH, a short segment and the first data after a pause are acknowledged
+/// at the batch's end. Each frame here is its own batch (sent and pumped alone), as each landing
+/// is on a NIC without interrupt moderation. The peer is hand-made.
+/// </summary>
+public class DelayedAcknowledgmentTests
+{
+    private const ulong Mac = 0x02_00_00_00_00_01;
+    private const string Peer = "192.168.10.1";
+    private const uint PeerIss = 1000;
+    private const uint Data = PeerIss + 1;
+
+    [Fact]
+    public void A_lone_full_sized_segment_waits_for_a_second_and_one_ack_covers_both()
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0)); // the first data: acknowledged at once (quick)
+        var before = c.Wire.Frames.Count;
+
+        c.Send(Segment(c, 1));
+        Assert.Equal(before, c.Wire.Frames.Count); // held
+        c.Send(Segment(c, 2));
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 3000, LastSegment(c).AcknowledgmentNumber);
+        Assert.Equal(3000, c.Connection.Read(new byte[8000]));
+    }
+
+    [Fact]
+    public void A_held_ack_goes_when_the_delay_runs_out_and_not_before()
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 1));
+        var before = c.Wire.Frames.Count;
+
+        c.Clock.Advance(TimeSpan.FromMilliseconds(39));
+        c.Host.Pump();
+        Assert.Equal(before, c.Wire.Frames.Count);
+        c.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        c.Host.Pump();
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 2000, LastSegment(c).AcknowledgmentNumber);
+    }
+
+    [Fact]
+    public void The_simulation_loop_wakes_for_a_held_ack()
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 1));
+        var start = c.Clock.Nanoseconds;
+
+        Assert.True(c.Host.RunUntil(() => c.Wire.Frames.Count > 0 && LastSegment(c).AcknowledgmentNumber == Data + 2000, TimeSpan.FromSeconds(1)));
+
+        Assert.Equal(40_000_000, c.Clock.Nanoseconds - start, tolerance: 1_000_000);
+    }
+
+    [Theory]
+    [InlineData(true, 1000)]  // PSH: the end of what the peer's application wrote
+    [InlineData(false, 500)]  // shorter than the segments before it
+    public void Psh_or_a_short_segment_is_acknowledged_at_the_batch_end(bool psh, int length)
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        var before = c.Wire.Frames.Count;
+
+        c.Send(BlindSegment(c, Data + 1000, new byte[length], psh));
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 1000 + (uint)length, LastSegment(c).AcknowledgmentNumber);
+    }
+
+    [Fact]
+    public void The_first_data_after_a_pause_is_acknowledged_at_the_batch_end()
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 1));
+        c.Send(Segment(c, 2)); // the pair is acknowledged
+        c.Clock.Advance(TimeSpan.FromMilliseconds(200)); // longer than the retransmission floor: the peer may restart from one segment
+        var before = c.Wire.Frames.Count;
+
+        c.Send(Segment(c, 3));
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 4000, LastSegment(c).AcknowledgmentNumber);
+    }
+
+    [Fact]
+    public void A_zero_delay_acknowledges_every_batch()
+    {
+        var c = Establish(new StackSettings(StackProtocols.Tcp, new[] { 80 }, DelayedAcknowledgment: TimeSpan.Zero));
+        c.Send(Segment(c, 0));
+        var before = c.Wire.Frames.Count;
+
+        c.Send(Segment(c, 1));
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 2000, LastSegment(c).AcknowledgmentNumber);
+    }
+
+    [Fact]
+    public void The_hold_is_at_most_half_a_shortened_retransmission_timeout()
+    {
+        // A 10 ms first timeout lowers the floor to 10 ms: an ACK is held 5 ms, not 40.
+        var c = Establish(new StackSettings(StackProtocols.Tcp, new[] { 80 }, RetransmissionTimeout: TimeSpan.FromMilliseconds(10)));
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 1));
+        var before = c.Wire.Frames.Count;
+
+        c.Clock.Advance(TimeSpan.FromMilliseconds(4));
+        c.Host.Pump();
+        Assert.Equal(before, c.Wire.Frames.Count);
+        c.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        c.Host.Pump();
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+    }
+
+    [Fact]
+    public void Data_the_connection_sends_carries_the_held_ack_and_the_timer_sends_nothing_more()
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 1));
+        var before = c.Wire.Frames.Count;
+
+        Assert.Equal(100, c.Connection.Send(new byte[100]));
+        c.Host.Pump();
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        var reply = LastSegment(c);
+        Assert.Equal(100, reply.PayloadData.Length);
+        Assert.Equal(Data + 2000, reply.AcknowledgmentNumber);
+
+        c.Clock.Advance(TimeSpan.FromMilliseconds(40));
+        c.Host.Pump();
+        Assert.Equal(before + 1, c.Wire.Frames.Count); // nothing owed any more
+    }
+
+    private sealed record Connected(NetworkHost Host, VirtualClock Clock, CapturingWire Wire, TcpConnection Connection, uint OurNext)
+    {
+        public void Send(byte[] frame)
+        {
+            Host.Nic("e0").Device.Receive(frame);
+            Host.Pump();
+        }
+    }
+
+    // A container serving TCP port 80 and a connection a hand-made peer opened to it.
+    private static Connected Establish(StackSettings? settings = null)
+    {
+        var clock = new VirtualClock();
+        var host = new NetworkHost("h", 1, clock);
+        var nic = host.AddNic("e0", SimNicModels.Get("simnic-10g"), new SimNicSettings(1, 1, 256, 1500));
+        var vns = host.AddNetworkStack(VnicRole.Container,
+            new VnicSettings("web", "e0", new[] { Mac }, new[] { IPAddress.Parse("192.168.10.20") }, Cpu: 0, Cpus: 1),
+            settings ?? new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+        nic.BindHardwareRing(0, vns.Vnic);
+        nic.Program(Mac, 0, 0, vns.Vnic);
+        host.Start();
+        var wire = new CapturingWire();
+        nic.Device.Wire = wire;
+        var listener = vns.Stack.ListenTcp(80);
+        var partial = new Connected(host, clock, wire, null!, 0);
+        partial.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss));
+        var synAck = LastSegment(partial);
+        Assert.True(synAck.Synchronize && synAck.Acknowledgment);
+        var ourNext = synAck.SequenceNumber + 1;
+        partial.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, syn: false, ack: true, sequence: PeerIss + 1, acknowledgment: ourNext));
+        Assert.True(listener.TryAccept(out var connection));
+        return partial with { Connection = connection, OurNext = ourNext };
+    }
+
+    // The index-th 1,000-byte segment of the peer's data, no PSH.
+    private static byte[] Segment(Connected c, int index) => BlindSegment(c, Data + (uint)(index * 1000), new byte[1000], psh: false);
+
+    private static byte[] BlindSegment(Connected c, uint sequence, byte[] payload, bool psh) =>
+        TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, syn: false, ack: true, sequence: sequence, acknowledgment: c.OurNext, payload: payload, psh: psh);
+
+    private static TcpPacket LastSegment(Connected c) => TestFrames.Parse(c.Wire.Frames.Last()).Extract<TcpPacket>();
+}
