@@ -348,6 +348,13 @@ internal sealed class NeighborCache
         return true;
     }
 
+    /// <summary>
+    /// True when a solicitation or probe may be due at <paramref name="now"/> (the bound is at or
+    /// before every deadline). A stale entry in use waits five seconds for its probe: a worker
+    /// that polls on every frame meanwhile must not walk the table each time.
+    /// </summary>
+    public bool DueBy(long now) => Resolving && now >= Volatile.Read(ref _earliest);
+
     /// <summary>When the next solicitation falls due, in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     public long NextDue()
     {

@@ -293,10 +293,17 @@ public sealed partial class NetworkStack
 
     /// <summary>
     /// A timer may be due now: what <see cref="Tick"/> would act on (the connections' bound
-    /// reached, a refused segment to retry, a neighbour being resolved). A worker looks before
+    /// reached, a refused segment to retry, a neighbour's solicitation or probe due). A worker looks before
     /// entering the VSQ to tick, so an armed timer far off costs no entry per poll.
     /// </summary>
-    internal bool TimersDue => ConnectionsDue(Time.GetTimestamp()) || _neighbors.Resolving;
+    internal bool TimersDue
+    {
+        get
+        {
+            var now = Time.GetTimestamp();
+            return ConnectionsDue(now) || _neighbors.DueBy(now);
+        }
+    }
 
     // The connections' walk may find a timer due: their lower bound is reached, or one waits to
     // retry a segment its outbound VSQ refused.

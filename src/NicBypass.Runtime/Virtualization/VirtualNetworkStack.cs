@@ -206,6 +206,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         if (Inbound.Count == 0) progress |= PullFromRing();
         if (Stack.TimersDue)
         {
+            Interlocked.Increment(ref _timerPasses);
             using (Inbound.Enter()) progress |= Stack.Tick();
         }
         progress |= FlushOutbound();
@@ -358,6 +359,11 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     }
 
     bool IPollingConsumer.Poll() => Poll();
+
+    /// <summary>Polls that entered the VSQ to run the stack's timers (one may be due): a cost to keep to when one is.</summary>
+    internal long TimerPasses => Volatile.Read(ref _timerPasses);
+
+    private long _timerPasses;
 
     /// <summary>When the VNS next has work that only time brings: a stack timer, credit for a frame waiting in its ring (polling) or in its outbound VSQ.</summary>
     internal long NextDue()

@@ -50,4 +50,21 @@ public class TcpTimerWalkTests
         Assert.Contains(0L, windows);
         Assert.Equal(0, client.Retransmissions);
     }
+
+    [Fact]
+    public void A_neighbour_waiting_seconds_for_its_probe_does_not_make_every_poll_tick()
+    {
+        // db learned web's MAC from web's ARP request (stale, RFC 4861) and used it: it probes it
+        // five seconds on. Until then its worker, polling after every frame, must not enter the VSQ
+        // to run timers that are not due (it did on every poll: a lock and a walk per frame).
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        var before = harness.Db.TimerPasses;
+
+        harness.SendAndReceive(client, server, StackHarness.Pattern(200 * 1024, 5));
+
+        var passes = harness.Db.TimerPasses - before;
+        Assert.True(passes < 10, $"{passes} timer passes for 200 KB");
+        Assert.True(harness.Clock.Nanoseconds < 5_000_000_000, "before the probe is due");
+    }
 }
