@@ -32,6 +32,9 @@ public sealed class TcpConnection
     /// <summary>Separate ranges of data the out-of-order queue holds ahead of a gap; a segment that would make one more is dropped.</summary>
     public const int MaxOutOfOrderRanges = 16;
 
+    // In-order segments acknowledged without a hold after a duplicate ACK or an old duplicate (Linux's TCP_MAX_QUICKACKS).
+    private const int QuickAcks = 16;
+
     // The most segments one ACK grows the congestion window by: a processor's batch (32 frames).
     private const int MaxStretchSegments = 32;
 
@@ -46,6 +49,9 @@ public sealed class TcpConnection
     private int _largestSegment; // the largest payload received: what "full-sized" means here (Linux's rcv_mss)
     private long _lastDataAt;   // when in-order data last came
     private bool _dataCame;     // in-order data came before (_lastDataAt holds)
+    private readonly long _pauseTicks; // a pause longer than this (the retransmission floor) before data: the peer may restart from one segment
+    private int _quickAcks;     // in-order segments still acknowledged without a hold (after a loss or a duplicate: Linux's quick-ACK mode)
+    private uint _windowEdge;   // RCV.NXT + the window in the last segment sent: how far the peer may send
     private readonly TcpListener? _listener;
     private readonly ByteRing _send;
     private readonly ByteRing _receive;
@@ -110,6 +116,7 @@ public sealed class TcpConnection
         var hold = stack.Settings.DelayedAcknowledgment ?? StackSettings.DefaultDelayedAcknowledgment;
         if (hold > floor / 2) hold = floor / 2;
         _delayedAckTicks = hold <= TimeSpan.Zero ? 0 : (long)(hold.TotalSeconds * stack.Time.TimestampFrequency);
+        _pauseTicks = (long)(floor.TotalSeconds * stack.Time.TimestampFrequency);
         Key = new TcpKey(remote.Address, remote.Port, localPort);
     }
 
@@ -218,8 +225,13 @@ public sealed class TcpConnection
         {
             var closedWindow = _receive.Free < _mss;
             var n = _receive.Read(into);
-            // Tell the peer the window opened again, or it would wait for its persist timer.
-            if (n > 0 && closedWindow && _receive.Free >= _mss && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+            // Tell the peer the window opened again, or it would wait for its persist timer; and
+            // when the read at least doubles the window it was last told (Linux's
+            // tcp_cleanup_rbuf), since a peer held by it waits otherwise for a held ACK's timer.
+            var told = (int)(_windowEdge - _rcvNxt);
+            var window = Math.Min(_receive.Free >> _rcvScale, 65535) << _rcvScale; // what an ACK now would say
+            var opened = closedWindow ? _receive.Free >= _mss : window >= 2 * Math.Max(told, 1) && window >= _mss;
+            if (n > 0 && opened && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             return n;
         }
     }
@@ -401,13 +413,15 @@ public sealed class TcpConnection
     {
         lock (_sync)
         {
-            var acknowledged = false;
-            if (_delayedAckAt != 0 && now >= _delayedAckAt && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+            var sent = RunTimers(now); // a segment it sends carries the held ACK
+            if (_delayedAckAt == 0 || now < _delayedAckAt) return sent;
+            if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
             {
-                SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // the held ACK: no second segment came in time
-                acknowledged = true;
+                ClearOwed(); // nothing to acknowledge in this state: the timer must not stay due
+                return sent;
             }
-            return RunTimers(now) || acknowledged;
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // the held ACK: no second segment came in time
+            return true;
         }
     }
 
@@ -666,6 +680,7 @@ public sealed class TcpConnection
         if (After(sequence, _rcvNxt))
         {
             var held = Hold(sequence, payload, segment.Has(TcpSegmentFlags.Fin));
+            _quickAcks = QuickAcks; // the sender is recovering: no holds for a while
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // duplicate ACK at once (RFC 5681 4.2): the sender fills the gap
             return held;
         }
@@ -674,6 +689,7 @@ public sealed class TcpConnection
         var behind = _rcvNxt - sequence;
         if (behind > (uint)payload.Length || (behind == (uint)payload.Length && !segment.Has(TcpSegmentFlags.Fin)))
         {
+            _quickAcks = QuickAcks; // the sender timed out or lost our ACK: no holds for a while
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // an old duplicate
             return true;
         }
@@ -700,10 +716,14 @@ public sealed class TcpConnection
         // Linux's quick-ACK mode does: the peer may be restarting from one segment after a timeout).
         var clock = _stack.Time.GetTimestamp();
         _largestSegment = Math.Max(_largestSegment, payload.Length);
-        var flowing = _dataCame && clock - _lastDataAt < (long)(MinRetransmissionTimeout.TotalSeconds * _stack.Time.TimestampFrequency);
+        var flowing = _dataCame && clock - _lastDataAt < _pauseTicks;
         _lastDataAt = clock;
         _dataCame = true;
-        AcknowledgeData(accepted, now, holdable: flowing && payload.Length >= _largestSegment && !segment.Has(TcpSegmentFlags.Psh));
+        var quick = _quickAcks > 0;
+        if (quick) _quickAcks--;
+        // And the peer may send a second one: the window it was last told leaves room for it.
+        var room = (int)(_windowEdge - _rcvNxt);
+        AcknowledgeData(accepted, now, holdable: flowing && !quick && room >= _largestSegment && payload.Length >= _largestSegment && !segment.Has(TcpSegmentFlags.Psh));
         return true;
     }
 
@@ -721,7 +741,7 @@ public sealed class TcpConnection
         SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
     }
 
-    /// <summary>The ACK owed will not be sent by the batch (a connection before it in the batch threw): the next data is acknowledged afresh.</summary>
+    /// <summary>The ACK owed will not be sent by the batch (a connection before it in the batch threw): the next data is acknowledged afresh (an ACK held from an earlier batch is forgotten too).</summary>
     internal void ForgetOwedAcknowledgment()
     {
         lock (_sync) ClearOwed();
@@ -1015,7 +1035,9 @@ public sealed class TcpConnection
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), (flags & TcpSegmentFlags.Ack) != 0 ? _rcvNxt : 0);
         tcp[12] = (byte)(headerLength / 4 << 4);
         tcp[13] = (byte)flags;
-        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), (ushort)Math.Min(syn ? _receive.Free : _receive.Free >> _rcvScale, 65535));
+        var advertised = (ushort)Math.Min(syn ? _receive.Free : _receive.Free >> _rcvScale, 65535);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), advertised);
+        _windowEdge = _rcvNxt + ((uint)advertised << (syn ? 0 : _rcvScale));
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(16), 0);
         if (syn)
         {

@@ -52,6 +52,9 @@ public class DelayedAcknowledgmentTests
 
         Assert.Equal(before + 1, c.Wire.Frames.Count);
         Assert.Equal(Data + 2000, LastSegment(c).AcknowledgmentNumber);
+        c.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        c.Host.Pump();
+        Assert.Equal(before + 1, c.Wire.Frames.Count); // one ACK: the timer does not fire again
     }
 
     [Fact]
@@ -147,6 +150,74 @@ public class DelayedAcknowledgmentTests
         c.Clock.Advance(TimeSpan.FromMilliseconds(40));
         c.Host.Pump();
         Assert.Equal(before + 1, c.Wire.Frames.Count); // nothing owed any more
+    }
+
+    [Fact]
+    public void A_read_that_at_least_doubles_the_window_the_peer_was_told_sends_the_held_ack()
+    {
+        // A 6,000-byte buffer: after four segments the peer was told 2,000 bytes of room.
+        var c = Establish(new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: 6000));
+        for (var i = 0; i < 4; i++) c.Send(Segment(c, i)); // 3 is held
+        Assert.Equal(Data + 3000, LastSegment(c).AcknowledgmentNumber);
+        var before = c.Wire.Frames.Count;
+
+        Assert.Equal(4000, c.Connection.Read(new byte[8000])); // 6,000 free: three times what it was told
+        c.Host.Pump(); // the ACK leaves through the NIC's transmit ring
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        var ack = LastSegment(c);
+        Assert.Equal(Data + 4000, ack.AcknowledgmentNumber);
+        Assert.Equal(6000, ack.WindowSize);
+        c.Clock.Advance(TimeSpan.FromMilliseconds(40));
+        c.Host.Pump();
+        Assert.Equal(before + 1, c.Wire.Frames.Count); // and the timer has nothing left to send
+    }
+
+    [Fact]
+    public void A_read_that_leaves_the_window_much_as_it_was_keeps_the_ack_held()
+    {
+        // Bulk receive with a 256 KiB buffer: reading each segment as it comes must not turn every
+        // held ACK back into one ACK per segment.
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 1));
+        var before = c.Wire.Frames.Count;
+
+        Assert.Equal(2000, c.Connection.Read(new byte[8000]));
+        c.Host.Pump();
+
+        Assert.Equal(before, c.Wire.Frames.Count);
+    }
+
+    [Fact]
+    public void After_a_gap_the_next_segments_are_not_held()
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 2)); // beyond a gap: a duplicate ACK
+        c.Send(Segment(c, 1)); // fills it: acknowledged at once
+        var before = c.Wire.Frames.Count;
+
+        c.Send(Segment(c, 3)); // in order again, full-sized, but the sender is recovering (quick ACKs)
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 4000, LastSegment(c).AcknowledgmentNumber);
+    }
+
+    [Fact]
+    public void A_segment_that_fills_the_window_the_peer_was_told_is_not_held()
+    {
+        // A 6,000-byte buffer, nothing read: each ACK tells the peer the window ends at Data + 6,000.
+        var c = Establish(new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: 6000));
+        c.Send(Segment(c, 0));
+        for (var i = 1; i < 5; i++) c.Send(Segment(c, i)); // 1 held, 2 acknowledges both; 3 held, 4 likewise
+        Assert.Equal(Data + 5000, LastSegment(c).AcknowledgmentNumber);
+        var before = c.Wire.Frames.Count;
+
+        c.Send(Segment(c, 5)); // the last 1,000 bytes the peer may send: it cannot send the second one
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 6000, LastSegment(c).AcknowledgmentNumber);
     }
 
     private sealed record Connected(NetworkHost Host, VirtualClock Clock, CapturingWire Wire, TcpConnection Connection, uint OurNext)
