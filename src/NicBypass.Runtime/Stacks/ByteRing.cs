@@ -12,7 +12,16 @@ internal sealed class ByteRing(int capacity)
 
     public int Capacity => capacity;
 
-    public int Count { get; private set; }
+    private int _count;
+
+    public int Count
+    {
+        get => _count;
+        private set => Volatile.Write(ref _count, value);
+    }
+
+    /// <summary><see cref="Count"/> read from any thread without the owner's lock (a stale value is one a moment old).</summary>
+    public int CountNow => Volatile.Read(ref _count);
 
     public int Free => capacity - Count;
 

@@ -177,6 +177,9 @@ public sealed class TcpConnection
     /// <summary>Queues as much of <paramref name="data"/> as the send buffer takes and sends what the windows allow; returns how much it took.</summary>
     public int Send(ReadOnlySpan<byte> data)
     {
+        // A full send buffer on an open connection takes nothing: answered without the VSQ's gate
+        // or the connection's lock (what it holds goes out as ACKs open the window, not on a call).
+        if (_send.CountNow == _send.Capacity && State is TcpState.Established or TcpState.CloseWait && !Volatile.Read(ref _finQueued)) return 0;
         using (_stack.EnterTransport()) return SendLocked(data);
     }
 
@@ -216,6 +219,9 @@ public sealed class TcpConnection
     /// <summary>Takes up to <c>into.Length</c> received bytes; 0 when none are waiting (see <see cref="EndOfStream"/>).</summary>
     public int Read(Span<byte> into)
     {
+        // Nothing received: answered without the VSQ's gate or the connection's lock, for an
+        // application that polls between the host's rounds (data landing meanwhile is read next time).
+        if (_receive.CountNow == 0) return 0;
         using (_stack.EnterTransport()) return ReadLocked(into);
     }
 
