@@ -665,31 +665,36 @@ public sealed class NetworkHost
     /// neighbour timer, a poll deadline, credit for a waiting frame) and pumps again — no fixed
     /// tick, so rates and round trips come out of the model — for at most
     /// <paramref name="within"/> of virtual time. <paramref name="done"/> may act (an application
-    /// reading and sending): what it queues runs before time moves on. True when
-    /// <paramref name="done"/> became true.
+    /// reading and sending): what it queues runs before time moves on. Every processor looks once
+    /// at the start; after that only those given work run (what <paramref name="done"/> queues
+    /// wakes whoever takes it, as all work does). True when <paramref name="done"/> became true.
     /// </summary>
     public bool RunUntil(Func<bool> done, TimeSpan within)
     {
         ArgumentNullException.ThrowIfNull(done);
         if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntil moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
         var limit = clock.Nanoseconds + (long)(within.TotalSeconds * 1e9);
+        Pump(); // the caller may have done anything before: every processor looks once
         while (true)
         {
-            Pump();
             if (done()) return true;
-            if (Pump() > 1) continue; // `done` queued work (an application sent): run it before time moves
-            var next = NextDue();
+            // What `done` queued (an application sent, read, armed a timer) woke the processors
+            // that take it, as any work does (Debug builds check no wake-up is lost): only they run.
+            if (PumpAwake() > 1) continue;
+            var next = NextDueAwake();
             if (next > limit)
             {
                 // Nothing more happens within the span: spend what is left of it and look once more.
                 if (clock.Nanoseconds < limit)
                 {
                     clock.AdvanceTo(limit);
+                    PumpAwake();
                     continue;
                 }
                 return false;
             }
             clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
+            PumpAwake();
         }
     }
 

@@ -7,13 +7,13 @@ namespace NicBypass.Runtime.Tests;
 /// <summary>The deterministic mode's scheduler (RunQueue): an event costs what it touches, not the size of the host.</summary>
 public class RunQueueTests
 {
-    private static NetworkHost LargeHost(int vms)
+    private static NetworkHost LargeHost(int vms, string protocols = "udp", string ports = "7")
     {
         var text = new StringBuilder("host big {\n    cpus 32\n    nic e0 { model simnic-100g; rx-rings 8 }\n");
         for (var i = 0; i < vms; i++)
         {
             text.Append($"    {(i % 2 == 0 ? "vm" : "container")} t{i} on e0 {{ mac 02:00:00:00:{i >> 8:x2}:{i & 0xff:x2}; ip 10.0.{i >> 8}.{(i & 0xff) + 1}; cpu {i % 32}");
-            text.Append(i % 2 == 0 ? " }\n" : "; protocols udp; ports 7 }\n");
+            text.Append(i % 2 == 0 ? " }\n" : $"; protocols {protocols}; ports {ports} }}\n");
         }
         text.Append("}\n");
         var (host, _) = TestHost.Build(text.ToString(), new VirtualClock());
@@ -45,6 +45,43 @@ public class RunQueueTests
             Assert.True(processor.Runs - before[processor] <= 2, $"{processor} ran {processor.Runs - before[processor]} times");
         }
         Assert.True(target.Processor.Runs - before[target.Processor] >= offered, $"the container's processor ran {target.Processor.Runs - before[target.Processor]} times for {offered} frames");
+    }
+
+    [Fact]
+    public void RunUntil_runs_between_events_only_the_processors_a_tcp_transfer_uses()
+    {
+        // A VM sends 200 KB to a container over a hairpin on a 32-processor host: every step of
+        // RunUntil used to wake all 32 (and the VMs' vCPUs) twice, around the caller's predicate.
+        var host = LargeHost(20, "tcp udp", "7 1007");
+        host.AddCable(Devices.SimulatedCable.Hairpin(host.Nic("e0").Device));
+        var listener = host.NetworkStack("t1").Stack.ListenTcp(7 + 1000);
+        var client = host.VirtualMachine("t0").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 7 + 1000));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        var before = host.Processors.Concat(host.VirtualProcessors).ToDictionary(p => p, p => p.Runs);
+        var data = new byte[200 * 1024];
+        var buffer = new byte[64 * 1024];
+        var (sent, got) = (0, 0L);
+
+        Assert.True(host.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            int n;
+            while ((n = server!.Read(buffer)) > 0) got += n;
+            return got == data.Length;
+        }, TimeSpan.FromSeconds(1)));
+
+        // t0 is a VM on cpu 0 (its vCPU sends), t1 a container on cpu 1; the NIC's rings interrupt
+        // theirs. Everyone else looks once, when RunUntil starts.
+        var serving = new HashSet<Processor> { host.Vnic("t0").Processor, host.Vnic("t1").Processor, host.VirtualMachine("t0").Vcpu };
+        foreach (var ring in host.Nic("e0").AllReceiveRings())
+        {
+            if (ring.Client is not null && ring.InterruptTarget is MsiVector vector) serving.Add(vector.Processor);
+        }
+        foreach (var processor in host.Processors.Concat(host.VirtualProcessors).Where(p => !serving.Contains(p)))
+        {
+            Assert.True(processor.Runs - before[processor] <= 2, $"{processor} ran {processor.Runs - before[processor]} times");
+        }
     }
 
     [Fact]
