@@ -362,7 +362,14 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>A connection's segment was refused by the outbound VSQ: the next <see cref="Tick"/> walks the connections to retry it.</summary>
-    internal void OutputRetryWanted() => Volatile.Write(ref _outputRetry, true);
+    internal void OutputRetryWanted()
+    {
+        Volatile.Write(ref _outputRetry, true);
+        TimerArmed?.Invoke(); // whoever runs this stack's timers looks again, and learns when to retry
+    }
+
+    /// <summary>A connection waits to retry a segment its output refused (the next <see cref="Tick"/> retries it).</summary>
+    internal bool OutputRetryPending => Volatile.Read(ref _outputRetry);
 
     // Copy-on-write: added and removed rarely, read on every tick.
     private void AddTimed(TcpConnection connection)

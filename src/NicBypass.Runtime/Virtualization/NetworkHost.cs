@@ -80,6 +80,7 @@ public sealed class NetworkHost
             ArgumentNullException.ThrowIfNull(value);
             _costs = value;
             foreach (var processor in AllProcessors) processor.Costs = value;
+            _runQueue?.WakeAll(); // processors asleep until a busy period ends look again under the new costs
             foreach (var nic in _nics) nic.Device.MeasureLatency = !value.IsFree;
             UpdateInterruptModel();
         }
@@ -95,6 +96,7 @@ public sealed class NetworkHost
         {
             foreach (var processor in _processors) processor.DynamicPolling = value;
             UpdateInterruptModel();
+            _runQueue?.WakeAll();
         }
     }
 
@@ -661,7 +663,7 @@ public sealed class NetworkHost
     /// <summary>
     /// Deterministic mode on virtual time, event by event: pumps until idle, and while
     /// <paramref name="done"/> is false moves the host's <see cref="VirtualClock"/> straight to
-    /// the next time something is due (<see cref="NextDue"/>: a frame off a cable, a TCP or
+    /// the next time something is due (a frame off a cable, a TCP or
     /// neighbour timer, a poll deadline, credit for a waiting frame) and pumps again — no fixed
     /// tick, so rates and round trips come out of the model — for at most
     /// <paramref name="within"/> of virtual time. <paramref name="done"/> may act (an application
@@ -678,6 +680,7 @@ public sealed class NetworkHost
         while (true)
         {
             if (done()) return true;
+            if (_threads is not null) throw new InvalidOperationException("RunUntil is for the deterministic mode; the condition started the threaded mode");
             // What `done` queued (an application sent, read, armed a timer) woke the processors
             // that take it, as any work does (Debug builds check no wake-up is lost): only they run.
             if (PumpAwake() > 1) continue;

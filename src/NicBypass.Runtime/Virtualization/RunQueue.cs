@@ -27,7 +27,9 @@ internal sealed class RunQueue
     private readonly long[] _sleepingUntil; // long.MaxValue: nothing due; valid while asleep
     private readonly long[] _lastQueued;    // the deadline last put in the heap for each processor
     private readonly PriorityQueue<int, long> _deadlines = new(); // an entry counts while its processor sleeps until exactly then
+    private readonly int[] _lateWake; // 1: woken from another thread than the rounds' since the processor last looked
     private readonly TimeProvider _clock;
+    private int _roundThread; // the thread that runs the rounds (0 before the first)
 
     public RunQueue(IReadOnlyList<Processor> processors, TimeProvider clock)
     {
@@ -36,6 +38,7 @@ internal sealed class RunQueue
         _awake = new ulong[(_processors.Length + 63) / 64];
         _sleepingUntil = new long[_processors.Length];
         _lastQueued = new long[_processors.Length];
+        _lateWake = new int[_processors.Length];
         Array.Fill(_lastQueued, long.MaxValue);
         for (var i = 0; i < _processors.Length; i++) _processors[i].Schedule(this, i);
         WakeAll();
@@ -63,6 +66,11 @@ internal sealed class RunQueue
 
     public void Wake(int index)
     {
+        // From another thread (an application's continuation), the processor may be between
+        // finding nothing to do and going to sleep, its bit still set: Sleep looks at this after
+        // clearing the bit. The exchange is a full fence, so this write is seen there or the
+        // cleared bit is seen below.
+        if (Environment.CurrentManagedThreadId != Volatile.Read(ref _roundThread)) Interlocked.Exchange(ref _lateWake[index], 1);
         ref var word = ref _awake[index >> 6];
         var bit = 1UL << index;
         if ((Volatile.Read(ref word) & bit) != 0) return;
@@ -92,6 +100,12 @@ internal sealed class RunQueue
     private void Sleep(int index, long now)
     {
         Interlocked.And(ref _awake[index >> 6], ~(1UL << index));
+        if (Volatile.Read(ref _lateWake[index]) != 0)
+        {
+            // Woken from another thread while it ran (the wake saw its bit still set): it looks again.
+            Interlocked.Or(ref _awake[index >> 6], 1UL << index);
+            return;
+        }
         var due = _processors[index].NextDue(now);
         _sleepingUntil[index] = due;
         // A processor that sleeps again and again until the same deadline (a stack timer far
@@ -133,12 +147,14 @@ internal sealed class RunQueue
     public bool RunRound()
     {
         var now = Now;
+        Volatile.Write(ref _roundThread, Environment.CurrentManagedThreadId);
         WakeDue(now);
         var progress = false;
         for (var i = NextAwake(0); i >= 0; i = NextAwake(i + 1))
         {
             var processor = _processors[i];
             processor.Runs++;
+            if (_lateWake[i] != 0) Volatile.Write(ref _lateWake[i], 0); // it looks now at what that wake brought
             if (processor.RunOnce() || processor.HasWorkNow(now)) progress = true;
             else Sleep(i, now);
         }

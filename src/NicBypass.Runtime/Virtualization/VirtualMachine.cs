@@ -100,7 +100,9 @@ public sealed class VirtualMachine : IPollingConsumer
     long IPollingConsumer.NextDue()
     {
         var due = Stack.NextDue();
-        return _output.Waiting && Interface.OutboundLimiter is not null ? Math.Min(due, Interface.SendableAt) : due;
+        // A sender waiting for the allocation (a blocked send, or a segment TCP retries) needs the
+        // vCPU when credit comes back.
+        return (_output.Waiting || Stack.OutputRetryPending) && Interface.OutboundLimiter is not null ? Math.Min(due, Interface.SendableAt) : due;
     }
 
     // The interface placed a frame in the empty guest ring: a virtual interrupt for the vCPU.
@@ -164,7 +166,12 @@ public sealed class VirtualMachine : IPollingConsumer
 
         public Task WhenWritable()
         {
-            lock (this) return (_writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            Task task;
+            lock (this) task = (_writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            // The vCPU signals it when credit comes back: it looks again, with that time as its deadline.
+            if (vm.Vcpu.Threaded) vm.Vcpu.Wake();
+            else vm.Vcpu.Awaken();
+            return task;
         }
 
         public bool Waiting => Volatile.Read(ref _writable) is not null;

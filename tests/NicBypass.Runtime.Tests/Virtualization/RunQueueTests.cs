@@ -85,6 +85,40 @@ public class RunQueueTests
     }
 
     [Fact]
+    public void A_wake_from_another_thread_while_the_processor_runs_is_not_lost()
+    {
+        // An application's continuation (another thread) gives a processor work while it is
+        // running and has already looked: the wake finds its bit still set. It must look again
+        // rather than go to sleep with the work undone.
+        var processor = new Processor(0);
+        var poller = new WakeFromAnotherThread(processor);
+        processor.AddPoller(poller);
+        var queue = new RunQueue(new[] { processor }, new VirtualClock());
+
+        queue.RunRound(); // the poller finds nothing, and meanwhile another thread wakes the processor
+
+        Assert.True(poller.WokenWhileRunning);
+        Assert.True(queue.IsAwake(0), "the wake from the other thread was lost");
+        queue.RunRound();
+        Assert.False(queue.IsAwake(0)); // it looked, found nothing more, and sleeps
+    }
+
+    private sealed class WakeFromAnotherThread(Processor processor) : IPollingConsumer
+    {
+        public bool WokenWhileRunning { get; private set; }
+
+        public bool Poll()
+        {
+            if (WokenWhileRunning) return false;
+            var thread = new Thread(processor.Awaken);
+            thread.Start();
+            thread.Join();
+            WokenWhileRunning = true;
+            return false;
+        }
+    }
+
+    [Fact]
     public void A_busy_processor_polling_a_flooded_ring_is_not_woken_by_every_frame_that_lands()
     {
         // One processor, offered far more than it can take: the container's VSQ fills, its ring
