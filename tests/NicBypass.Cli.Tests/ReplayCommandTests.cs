@@ -247,6 +247,82 @@ public class ReplayCommandTests
         }
     }
 
+    // 64-byte frames to VM a, `spacing` ns apart on the capture's clock.
+    private static string SmallFrames(int count, long spacing)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var frame = new byte[64];
+                EthernetHeader.WriteMac(frame, Frames.Mac("02:00:00:00:00:0a"));
+                EthernetHeader.WriteMac(frame.AsSpan(6), Frames.Mac("02:aa:00:00:00:01"));
+                frame[12] = 0x88;
+                frame[13] = 0xB5;
+                writer.Write(1_000_000_000L + i * spacing, frame);
+            }
+        }
+        var path = CliRunner.TempFile("", "small.pcap");
+        File.WriteAllBytes(path, stream.ToArray());
+        return path;
+    }
+
+    [Fact]
+    public void Frames_enter_the_wire_at_their_capture_times_and_a_burst_faster_than_the_link_is_dropped_there()
+    {
+        // 64-byte frames 10 ns apart: a 10G link carries one every 67.2 ns (with preamble, gap and FCS).
+        var capture = SmallFrames(2000, 10);
+
+        var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        using var json = JsonDocument.Parse(output);
+        var nic = json.RootElement.GetProperty("nics")[0];
+        var wire = nic.GetProperty("wire");
+        Assert.Equal(2000, wire.GetProperty("offered").GetInt64());
+        Assert.True(wire.GetProperty("dropped").GetInt64() > 0, output);
+        Assert.Equal(2000, wire.GetProperty("carried").GetInt64() + wire.GetProperty("dropped").GetInt64());
+        Assert.Equal(wire.GetProperty("carried").GetInt64(), nic.GetProperty("received").GetInt64());
+    }
+
+    [Fact]
+    public void Paced_the_same_burst_is_taken_whole()
+    {
+        var capture = SmallFrames(2000, 10);
+
+        var (exit, output, _) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--pace", "--format", "json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var nic = json.RootElement.GetProperty("nics")[0];
+        Assert.Equal(2000, nic.GetProperty("received").GetInt64());
+        var a = nic.GetProperty("vnics").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "a");
+        Assert.Equal(2000, a.GetProperty("delivered").GetInt64());
+    }
+
+    [Fact]
+    public void A_vnics_capture_is_stamped_with_when_each_frame_was_delivered_on_the_captures_clock()
+    {
+        // Three frames a second apart: each is delivered a little after its capture time (the wire
+        // and the datapath), never before, and the second apart is kept.
+        var capture = SmallFrames(3, 1_000_000_000);
+        var outDir = Path.Combine(Path.GetDirectoryName(capture)!, "stamped");
+
+        var (exit, _, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--out", outDir, "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        var stamps = CaptureReader.Read(File.OpenRead(Path.Combine(outDir, "a.pcap"))).Select(f => f.TimestampNanoseconds).ToList();
+        Assert.Equal(3, stamps.Count);
+        for (var i = 0; i < 3; i++)
+        {
+            var captured = 1_000_000_000L + i * 1_000_000_000L;
+            Assert.InRange(stamps[i], captured + 1, captured + 1_000_000); // 64 bytes on 10G: 67 ns, then the datapath
+        }
+    }
+
     [Fact]
     public void The_text_report_lists_every_vnic()
     {

@@ -1,3 +1,4 @@
+using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
 using System.CommandLine;
 using NicBypass.Cli.Captures;
@@ -7,29 +8,40 @@ using NicBypass.Runtime.Virtualization;
 namespace NicBypass.Cli.Commands;
 
 /// <summary>
-/// <c>nicbypass replay TOPOLOGY CAPTURE [--nic NAME] [--out DIR] [--format text|json]</c>: every
-/// Ethernet frame of a pcap or pcapng capture enters the NIC's wire in order; the host is run to
-/// idle after each frame, so no ring ever overflows. With <c>--out</c>, each VNIC's received
-/// frames (VLAN tag removed) go to DIR/VNIC.pcap, stamped with their capture time.
+/// <c>nicbypass replay TOPOLOGY CAPTURE [--nic NAME] [--out DIR] [--pace] [--format text|json]</c>:
+/// every Ethernet frame of a pcap or pcapng capture enters the NIC's wire in order, at its capture
+/// time on the host's virtual clock (from the first frame's): the link carries it at its speed and
+/// everything due in between runs at its own time, so a burst faster than the link or the
+/// processors drops frames, each counted with its reason. With <c>--pace</c> the host instead runs
+/// to idle after each frame and time stands still, so no ring ever overflows. With <c>--out</c>,
+/// each VNIC's received frames (VLAN tag removed) go to DIR/VNIC.pcap, stamped with the time they
+/// were delivered (the capture's clock; with <c>--pace</c>, the frame's own capture time).
 /// </summary>
 internal static class ReplayCommand
 {
+    // Virtual time run after the last frame so that what it and the frames before it started finishes.
+    private const long DrainNanoseconds = 10_000_000;
+
     public static Command Create(TextWriter output, TextWriter error)
     {
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var capture = new Argument<string>("capture") { Description = "a pcap or pcapng capture of Ethernet frames" };
         var nicOption = new Option<string?>("--nic") { Description = "the NIC whose wire the frames enter (default: the first)" };
         var outOption = new Option<string?>("--out") { Description = "a folder for per-VNIC pcap files of what each VNIC received" };
+        var paceOption = new Option<bool>("--pace") { Description = "run the host to idle after each frame instead of at the capture's times (time stands still; no ring overflows)" };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();
-        var command = new Command("replay", "Replay a capture into a NIC and report what each VNIC received.") { topology, capture, nicOption, outOption, format, hostOption };
-        command.SetAction(parse => Run(parse.GetValue(topology)!, parse.GetValue(capture)!, parse.GetValue(nicOption), parse.GetValue(outOption), parse.GetValue(format) == "json", output, error, parse.GetValue(hostOption)));
+        var command = new Command("replay", "Replay a capture into a NIC and report what each VNIC received.") { topology, capture, nicOption, outOption, paceOption, format, hostOption };
+        command.SetAction(parse => Run(parse.GetValue(topology)!, parse.GetValue(capture)!, parse.GetValue(nicOption), parse.GetValue(outOption), parse.GetValue(paceOption), parse.GetValue(format) == "json", output, error, parse.GetValue(hostOption)));
         return command;
     }
 
-    private static int Run(string topologyPath, string capturePath, string? nicName, string? outDirectory, bool json, TextWriter output, TextWriter error, string? hostName)
+    private static int Run(string topologyPath, string capturePath, string? nicName, string? outDirectory, bool pace, bool json, TextWriter output, TextWriter error, string? hostName)
     {
-        var host = TopologyLoader.Load(topologyPath, error, hostName: hostName);
+        // Paced, the host runs on the machine's clock as it always did: a busy processor or a
+        // bandwidth allocation frees up as real time passes while time in the capture stands still.
+        var clock = new VirtualClock();
+        var host = TopologyLoader.Load(topologyPath, error, pace ? null : clock, hostName);
         if (host is null) return NicBypassCli.ErrorExitCode;
         var nic = nicName is null ? host.Nics.FirstOrDefault() : host.Nics.FirstOrDefault(n => n.Name == nicName);
         if (nic is null)
@@ -39,7 +51,7 @@ internal static class ReplayCommand
         }
 
         var writers = new Dictionary<Vnic, PcapWriter>();
-        long now = 0;
+        long now = 0, first = long.MaxValue;
         try
         {
             if (outDirectory is not null)
@@ -49,11 +61,11 @@ internal static class ReplayCommand
                 {
                     var writer = new PcapWriter(File.Create(Path.Combine(outDirectory, vnic.Name + ".pcap")));
                     writers[vnic] = writer;
-                    vnic.Tap = (_, frame) => writer.Write(now, frame);
+                    vnic.Tap = (_, frame) => writer.Write(pace ? now : first + clock.Nanoseconds, frame);
                 }
             }
 
-            long first = long.MaxValue, last = long.MinValue, skipped = 0;
+            long last = long.MinValue, skipped = 0;
             using var stream = File.OpenRead(capturePath);
             foreach (var frame in CaptureReader.Read(stream))
             {
@@ -63,10 +75,28 @@ internal static class ReplayCommand
                     continue;
                 }
                 now = frame.TimestampNanoseconds;
-                first = Math.Min(first, now);
+                if (first == long.MaxValue)
+                {
+                    first = now;
+                    if (!pace) host.RunTo(0); // the whole host looks once; then only what each frame brings runs
+                }
                 last = Math.Max(last, now);
-                nic.Device.Receive(frame.Data);
-                host.Pump();
+                if (pace)
+                {
+                    nic.Device.Receive(frame.Data);
+                    host.Pump();
+                    continue;
+                }
+                // At its capture time (a capture whose clock steps back does not move time back).
+                host.RunEventsTo(Math.Max(now - first, clock.Nanoseconds));
+                nic.Device.Offer(frame.Data);
+            }
+            if (!pace && first != long.MaxValue)
+            {
+                // What is on the wire lands, and what waits in the rings and queues is taken, for a
+                // while after the last frame (a stack's timers may run longer: they are not waited for).
+                host.RunAwakeTo(clock.Nanoseconds + DrainNanoseconds);
+                while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunAwakeTo(host.NextDueAwake());
             }
             if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {skipped} frames whose link type is not Ethernet");
 
