@@ -220,6 +220,80 @@ public class DelayedAcknowledgmentTests
         Assert.Equal(Data + 6000, LastSegment(c).AcknowledgmentNumber);
     }
 
+    [Fact]
+    public void A_held_ack_echoes_the_timestamp_of_the_earliest_segment_it_covers()
+    {
+        // RFC 7323 4.3: TS.Recent comes from the segment the ACK acknowledges first. The peer
+        // offers timestamps; segment 1 (TSval 200) is held, segment 2 (TSval 300) sends the ACK:
+        // it must echo 200, the earliest it covers, not 300.
+        var c = Establish(timestamps: true);
+        c.Send(WithTimestamps(Segment(c, 0), 100, 0));
+        c.Send(WithTimestamps(Segment(c, 1), 200, 0));
+        var before = c.Wire.Frames.Count;
+        c.Send(WithTimestamps(Segment(c, 2), 300, 0));
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 3000, LastSegment(c).AcknowledgmentNumber);
+        Assert.Equal(200u, EchoOf(c.Wire.Frames.Last()));
+    }
+
+    [Fact]
+    public void A_fin_after_a_held_segment_is_acknowledged_at_once_with_it_and_the_timer_sends_nothing_more()
+    {
+        var c = Establish();
+        c.Send(Segment(c, 0));
+        c.Send(Segment(c, 1)); // held
+        var before = c.Wire.Frames.Count;
+
+        c.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, syn: false, ack: true, fin: true, sequence: Data + 2000, acknowledgment: c.OurNext));
+
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+        Assert.Equal(Data + 2001, LastSegment(c).AcknowledgmentNumber);
+        Assert.Equal(TcpState.CloseWait, c.Connection.State);
+        c.Clock.Advance(TimeSpan.FromMilliseconds(40));
+        c.Host.Pump();
+        Assert.Equal(before + 1, c.Wire.Frames.Count);
+    }
+
+    // The segment with the timestamps option (RFC 7323: NOP, NOP, kind 8, length 10) after its
+    // 20-byte TCP header; lengths and checksums made right again.
+    private static byte[] WithTimestamps(byte[] frame, uint value, uint echo)
+    {
+        const int Ip = 14, Tcp = 14 + 20;
+        var option = new byte[12];
+        option[0] = 1;
+        option[1] = 1;
+        option[2] = 8;
+        option[3] = 10;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(4), value);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), echo);
+        frame = frame.AsSpan(0, Ip + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(Ip + 2))).ToArray(); // no Ethernet padding
+        var result = frame.Take(Tcp + 20).Concat(option).Concat(frame.Skip(Tcp + 20)).ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(Ip + 2), (ushort)(result.Length - Ip));
+        result[Ip + 10] = result[Ip + 11] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(Ip + 10), NicBypass.Runtime.Packets.InternetChecksum.Compute(result.AsSpan(Ip, 20)));
+        result[Tcp + 12] = (32 / 4) << 4;
+        result[Tcp + 16] = result[Tcp + 17] = 0;
+        var checksum = NicBypass.Runtime.Packets.InternetChecksum.ComputeV4(result.AsSpan(Ip + 12, 4), result.AsSpan(Ip + 16, 4), 6, result.AsSpan(Tcp));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(Tcp + 16), checksum);
+        return result;
+    }
+
+    // The TSecr of a segment's timestamps option.
+    private static uint EchoOf(byte[] frame)
+    {
+        const int Tcp = 14 + 20;
+        var end = Tcp + (frame[Tcp + 12] >> 4) * 4;
+        for (var i = Tcp + 20; i < end;)
+        {
+            if (frame[i] == 1) { i++; continue; }
+            if (frame[i] == 8) return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(i + 6));
+            if (frame[i] == 0) break;
+            i += frame[i + 1];
+        }
+        throw new Xunit.Sdk.XunitException("no timestamps option on the segment");
+    }
+
     private sealed record Connected(NetworkHost Host, VirtualClock Clock, CapturingWire Wire, TcpConnection Connection, uint OurNext)
     {
         public void Send(byte[] frame)
@@ -230,7 +304,7 @@ public class DelayedAcknowledgmentTests
     }
 
     // A container serving TCP port 80 and a connection a hand-made peer opened to it.
-    private static Connected Establish(StackSettings? settings = null)
+    private static Connected Establish(StackSettings? settings = null, bool timestamps = false)
     {
         var clock = new VirtualClock();
         var host = new NetworkHost("h", 1, clock);
@@ -245,11 +319,13 @@ public class DelayedAcknowledgmentTests
         nic.Device.Wire = wire;
         var listener = vns.Stack.ListenTcp(80);
         var partial = new Connected(host, clock, wire, null!, 0);
-        partial.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss));
+        var syn = TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss);
+        partial.Send(timestamps ? WithTimestamps(syn, 50, 0) : syn);
         var synAck = LastSegment(partial);
         Assert.True(synAck.Synchronize && synAck.Acknowledgment);
         var ourNext = synAck.SequenceNumber + 1;
-        partial.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, syn: false, ack: true, sequence: PeerIss + 1, acknowledgment: ourNext));
+        var ack = TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, syn: false, ack: true, sequence: PeerIss + 1, acknowledgment: ourNext);
+        partial.Send(timestamps ? WithTimestamps(ack, 60, 0) : ack);
         Assert.True(listener.TryAccept(out var connection));
         return partial with { Connection = connection, OurNext = ourNext };
     }
