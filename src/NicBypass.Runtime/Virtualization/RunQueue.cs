@@ -29,7 +29,7 @@ internal sealed class RunQueue
     private readonly PriorityQueue<int, long> _deadlines = new(); // an entry counts while its processor sleeps until exactly then
     private readonly int[] _lateWake; // 1: woken from another thread than the rounds' since the processor last looked
     private readonly TimeProvider _clock;
-    private int _roundThread; // the thread that runs the rounds (0 before the first)
+    private int _roundThread; // the thread that runs the rounds (before the first, the one that built the host: it pumps it, as a rule)
 
     public RunQueue(IReadOnlyList<Processor> processors, TimeProvider clock)
     {
@@ -39,6 +39,7 @@ internal sealed class RunQueue
         _sleepingUntil = new long[_processors.Length];
         _lastQueued = new long[_processors.Length];
         _lateWake = new int[_processors.Length];
+        _roundThread = Environment.CurrentManagedThreadId; // no processor sleeps before a round: a wake lost before then cannot be
         Array.Fill(_lastQueued, long.MaxValue);
         for (var i = 0; i < _processors.Length; i++) _processors[i].Schedule(this, i);
         WakeAll();
