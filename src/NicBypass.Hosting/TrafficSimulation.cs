@@ -122,7 +122,7 @@ public static class TrafficSimulation
         }
         host.RunAwakeTo(Math.Max(clock.Nanoseconds, end));
         // What the link carried before the end lands after it: let it land (it was carried).
-        while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunAwakeTo(host.NextDueAwake());
+        host.LandWhatTheWiresCarry();
         progress?.Invoke(1);
         return host.Report(options.Seconds);
     }

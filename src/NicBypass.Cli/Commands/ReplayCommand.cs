@@ -96,7 +96,7 @@ internal static class ReplayCommand
                 // What is on the wire lands, and what waits in the rings and queues is taken, for a
                 // while after the last frame (a stack's timers may run longer: they are not waited for).
                 host.RunAwakeTo(clock.Nanoseconds + DrainNanoseconds);
-                while (host.Nics.Any(n => n.Device.OnWire > 0)) host.RunAwakeTo(host.NextDueAwake());
+                host.LandWhatTheWiresCarry();
             }
             if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {skipped} frames whose link type is not Ethernet");
 

@@ -47,8 +47,7 @@ public sealed class TcpConnection
     private long _delayedAckAt; // a held ACK goes at this time if no second segment comes first (RFC 1122 4.2.3.2); 0: none held
     private readonly long _delayedAckTicks; // how long an ACK may be held, in the clock's timestamps; 0: never held
     private int _largestSegment; // the largest payload received: what "full-sized" means here (Linux's rcv_mss)
-    private long _lastDataAt;   // when in-order data last came
-    private bool _dataCame;     // in-order data came before (_lastDataAt holds)
+    private long _lastDataAt;   // when in-order data last came (holds once _largestSegment is set)
     private readonly long _pauseTicks; // a pause longer than this (the retransmission floor) before data: the peer may restart from one segment
     private int _quickAcks;     // in-order segments still acknowledged without a hold (after a loss or a duplicate: Linux's quick-ACK mode)
     private uint _windowEdge;   // RCV.NXT + the window in the last segment sent: how far the peer may send
@@ -724,10 +723,9 @@ public sealed class TcpConnection
         // after a pause longer than the retransmission floor is acknowledged at the batch's end, as
         // Linux's quick-ACK mode does: the peer may be restarting from one segment after a timeout).
         var clock = _stack.Time.GetTimestamp();
-        _largestSegment = Math.Max(_largestSegment, payload.Length);
-        var flowing = _dataCame && clock - _lastDataAt < _pauseTicks;
+        var flowing = _largestSegment > 0 && clock - _lastDataAt < _pauseTicks; // data came before, and lately
         _lastDataAt = clock;
-        _dataCame = true;
+        _largestSegment = Math.Max(_largestSegment, payload.Length);
         var quick = _quickAcks > 0;
         if (quick) _quickAcks--;
         // And the peer may send a second one: the window it was last told leaves room for it.

@@ -650,6 +650,15 @@ public sealed class NetworkHost
         }
     }
 
+    /// <summary>
+    /// After the last frame was offered: what the links still carry lands, each frame at its time,
+    /// and the host runs to each (a frame on a link was carried and must be counted where it goes).
+    /// </summary>
+    internal void LandWhatTheWiresCarry()
+    {
+        while (_nics.Any(n => n.Device.OnWire > 0)) RunAwakeTo(NextDueAwake());
+    }
+
     // Only frames landing are due now: they go through the hardware classifier onto their rings.
     // True when that was all (no processor woke); false when a pump must run.
     private bool LandOnly()

@@ -110,6 +110,12 @@ public sealed class VirtualMachine : IPollingConsumer
     {
         if (Interlocked.Exchange(ref _notified, 1) != 0) return;
         VirtualInterrupts++;
+        WakeVcpu();
+    }
+
+    // The vCPU looks again: its thread is signalled (threaded mode) or it is put back in the run queue.
+    private void WakeVcpu()
+    {
         if (Vcpu.Threaded) Vcpu.Wake();
         else Vcpu.Awaken();
     }
@@ -168,9 +174,7 @@ public sealed class VirtualMachine : IPollingConsumer
         {
             Task task;
             lock (this) task = (_writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-            // The vCPU signals it when credit comes back: it looks again, with that time as its deadline.
-            if (vm.Vcpu.Threaded) vm.Vcpu.Wake();
-            else vm.Vcpu.Awaken();
+            vm.WakeVcpu(); // it signals the task when credit comes back: it looks again, with that time as its deadline
             return task;
         }
 

@@ -13,23 +13,29 @@ public class VirtualMachineBoundaryTests
 {
     private static readonly NetworkEndpoint Peer = NetworkEndpoint.Parse("10.0.0.9", 9);
 
-    [Fact]
-    public void A_guest_told_to_wait_for_its_allocation_inside_RunUntil_is_woken_when_credit_comes_back()
+    // A VM held to `rate` outbound on a NIC whose wire counts what leaves, its peer resolved, a UDP socket bound.
+    private static (NetworkHost Host, CountingWire Wire, VirtualMachine Vm, UdpSocket Socket) GuestWithAllocation(string rate, int mtu, VirtualClock clock)
     {
-        // The application sends from RunUntil's condition until refused, and asks to be told when
-        // it may send again: the vCPU, asleep with nothing due, must wake when credit comes back.
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build("""
+        var (host, _) = TestHost.Build($$"""
             host h {
-                nic e0 { model simnic-10g; rx-rings 1 }
-                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; outbound-bandwidth 10M }
+                nic e0 { model simnic-10g; rx-rings 1; mtu {{mtu}} }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; outbound-bandwidth {{rate}} }
             }
             """, clock);
         var wire = new CountingWire();
         host.Nic("e0").Device.Wire = wire;
         var vm = host.VirtualMachine("v");
         vm.Stack.AddNeighbor(Peer.Address, 0x02_00_00_00_00_09);
-        var socket = vm.Stack.BindUdp(5000);
+        return (host, wire, vm, vm.Stack.BindUdp(5000));
+    }
+
+    [Fact]
+    public void A_guest_told_to_wait_for_its_allocation_inside_RunUntil_is_woken_when_credit_comes_back()
+    {
+        // The application sends from RunUntil's condition until refused, and asks to be told when
+        // it may send again: the vCPU, asleep with nothing due, must wake when credit comes back.
+        var clock = new VirtualClock();
+        var (host, _, vm, socket) = GuestWithAllocation("10M", 1500, clock);
         var payload = new byte[1000 - 42];
         Task? writable = null;
         var sent = 0;
@@ -95,17 +101,7 @@ public class VirtualMachineBoundaryTests
     public void A_vm_flooding_its_outbound_allocation_sends_the_allocation_and_loses_nothing(string rate, long bitsPerSecond, int mtu, int frameBytes)
     {
         var clock = new VirtualClock();
-        var (host, _) = TestHost.Build($$"""
-            host h {
-                nic e0 { model simnic-10g; rx-rings 1; mtu {{mtu}} }
-                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; outbound-bandwidth {{rate}} }
-            }
-            """, clock);
-        var wire = new CountingWire();
-        host.Nic("e0").Device.Wire = wire;
-        var vm = host.VirtualMachine("v");
-        vm.Stack.AddNeighbor(Peer.Address, 0x02_00_00_00_00_09);
-        var socket = vm.Stack.BindUdp(5000);
+        var (host, wire, vm, socket) = GuestWithAllocation(rate, mtu, clock);
         var payload = new byte[frameBytes - 42];
 
         // The guest sends as fast as it is let: refused, it waits to be told it may send again.
