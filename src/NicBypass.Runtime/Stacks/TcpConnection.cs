@@ -37,6 +37,8 @@ public sealed class TcpConnection
 
     // The most segments one ACK grows the congestion window by: a processor's batch (32 frames).
     private const int MaxStretchSegments = 32;
+    private const int MaxCongestionWindow = 1 << 22;
+    private const int InitialWindowSegments = 10; // RFC 6928
 
     private readonly NetworkStack _stack;
     private readonly Lock _sync = new();
@@ -64,6 +66,14 @@ public sealed class TcpConnection
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
     private int _maxSndWnd; // the largest window the peer has offered (RFC 5961's MAX.SND.WND)
+    // Congestion control (RFC 5681): below the slow-start threshold the window grows by what each
+    // ACK acknowledges (RFC 3465's byte counting), above it by one segment per window's worth of
+    // acknowledged bytes (congestion avoidance). A loss sets the threshold to half the flight.
+    private int _ssthresh = int.MaxValue; // "arbitrarily high" until the first loss (RFC 5681 3.1)
+    private int _avoidanceBytes;          // bytes acknowledged towards the next segment of growth in avoidance
+    private long _lastDataSentAt;         // when new data last left (clock timestamp): the restart after idle
+    private bool _halvedFlight;           // a fast retransmit halved the window for the flight up to
+    private uint _halvedUpTo;             // this sequence number (RFC 6582's "recover")
     private bool _probeOut;  // a zero-window probe's byte is outstanding
     private int _probesUnanswered;
     private bool _finQueued, _finSent, _finReceived;
@@ -107,7 +117,7 @@ public sealed class TcpConnection
         _send = new ByteRing(stack.Settings.TcpBuffer);
         _receive = new ByteRing(stack.Settings.TcpBuffer);
         _mss = stack.Mtu - (remote.Address.IsV6 ? 60 : 40);
-        _cwnd = 10 * _mss;
+        _cwnd = InitialWindowSegments * _mss;
         _sndWnd = _mss;
         var initialTimeout = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
         _rtt = new RoundTripEstimator(initialTimeout, MinRetransmissionTimeout, MaxRetransmissionTimeout);
@@ -470,8 +480,16 @@ public sealed class TcpConnection
             return true;
         }
         _rtt.BackOff();
-        _cwnd = _mss;
         _retransmitAt = 0;
+        if (!probing)
+        {
+            // A timeout (RFC 5681 3.1): the threshold halves on the first one of a segment and
+            // holds on those after (the flight is then only what went again), and the window
+            // restarts from one segment. A zero window's probes are flow control, not loss.
+            if (_retries == 1) _ssthresh = HalfTheFlight();
+            _cwnd = _mss;
+            _avoidanceBytes = 0;
+        }
         if (probing)
         {
             if (_send.Count > 0 && SendSegment(_sndUna, TcpSegmentFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued && !_probeOut)
@@ -564,18 +582,15 @@ public sealed class TcpConnection
             if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna; // acknowledged beyond a go-back point
             _sndWnd = window;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            // An ACK in or ending a recovery (after duplicate ACKs or a timeout) may cover a whole
-            // flight the peer held behind a hole: it grows the window by one segment, as every ACK
-            // used to, or the growth would undo the halving.
+            // An ACK in or ending a repair (after duplicate ACKs or a timeout) may cover a whole
+            // flight the peer held behind a hole: it counts as one segment's, or the growth would
+            // undo the halving. Inside a SACK recovery the window stays at the threshold (RFC 6675).
             var repairing = _inRecovery || _dupAcks >= 3 || _retries > 0;
             _dupAcks = 0;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
-            // Appropriate byte counting (RFC 3465): a stretch ACK grows the window by what it
-            // acknowledges, up to one batch of segments (AcknowledgmentBatch acknowledges a batch at once).
-            var growth = repairing ? _mss : Math.Min(Math.Max(_mss, dataAcked), MaxStretchSegments * _mss);
-            _cwnd = Math.Min(_cwnd + growth, 1 << 22);
+            if (!_inRecovery) Grow(repairing ? Math.Min(dataAcked, _mss) : dataAcked);
             _retransmitAt = 0;
             Arm();
             if (_inRecovery)
@@ -605,8 +620,27 @@ public sealed class TcpConnection
             if (_dupAcks == 3)
             {
                 // Fast retransmit: three duplicate ACKs say a segment was lost. With the peer's
-                // SACK blocks, only the holes go again; without, everything from SND.UNA.
-                _cwnd = Math.Max(_cwnd / 2, 2 * _mss);
+                // SACK blocks, only the holes go again; without, everything from SND.UNA. The
+                // window halves to the new threshold (RFC 5681 3.2, RFC 6675 5) — once per
+                // recovery: duplicates of what a recovery is already repairing do not halve it again.
+                if (_inRecovery)
+                {
+                    // Three more after a partial ACK: the hole at SND.UNA went again and was lost
+                    // again, or is still on its way; the scan of the holes starts over from it.
+                    _rexmitNext = _sndUna;
+                    RetransmitNextHole();
+                    return;
+                }
+                // Without SACK too, one halving per window of data (RFC 6582's "recover"): a
+                // second loss in the flight the first one halved is repaired, not halved again.
+                if (!_halvedFlight || !Before(_sndUna, _halvedUpTo))
+                {
+                    _ssthresh = HalfTheFlight();
+                    _cwnd = _ssthresh;
+                    _avoidanceBytes = 0;
+                    _halvedFlight = true;
+                    _halvedUpTo = _sndMax;
+                }
                 if (_scoreboard is { Count: > 0 })
                 {
                     _inRecovery = true;
@@ -625,6 +659,41 @@ public sealed class TcpConnection
             }
         }
     }
+
+    // The window's growth for an ACK of `acked` new bytes: slow start up to the threshold (by
+    // what the ACK acknowledges, RFC 3465, up to one batch of segments — AcknowledgmentBatch
+    // acknowledges a batch at once), congestion avoidance past it (one segment per window's
+    // worth of acknowledged bytes, RFC 3465 2.1, so stretch and delayed ACKs grow it as much as
+    // an ACK per segment would).
+    private void Grow(int acked)
+    {
+        if (acked <= 0) return;
+        if (_cwnd < _ssthresh)
+        {
+            var growth = Math.Min(Math.Max(_mss, acked), MaxStretchSegments * _mss);
+            var room = _ssthresh - _cwnd;
+            if (growth < room)
+            {
+                _cwnd = Math.Min(_cwnd + growth, MaxCongestionWindow);
+                return;
+            }
+            _cwnd = _ssthresh; // the rest of this ACK counts towards avoidance
+            acked = Math.Max(0, acked - room);
+        }
+        _avoidanceBytes += acked;
+        if (_avoidanceBytes < _cwnd) return;
+        _avoidanceBytes -= _cwnd;
+        _cwnd = Math.Min(_cwnd + _mss, MaxCongestionWindow);
+    }
+
+    // RFC 5681 (4): max(FlightSize / 2, 2 · SMSS).
+    private int HalfTheFlight() => Math.Max((int)Math.Min((_sndMax - _sndUna) / 2, (uint)MaxCongestionWindow), 2 * _mss);
+
+    /// <summary>The congestion window, bytes (RFC 5681 cwnd).</summary>
+    internal int CongestionWindow => _cwnd;
+
+    /// <summary>The slow-start threshold, bytes (RFC 5681 ssthresh; <see cref="int.MaxValue"/> before the first loss).</summary>
+    internal int SlowStartThreshold => _ssthresh;
 
     // Merges the segment's SACK blocks (those above SND.UNA and within what was sent) into the
     // scoreboard, and forgets what the cumulative ACK now covers.
@@ -912,6 +981,7 @@ public sealed class TcpConnection
             default:
                 return;
         }
+        RestartAfterIdle();
         var window = Math.Min(_sndWnd, _cwnd);
         while (true)
         {
@@ -960,6 +1030,7 @@ public sealed class TcpConnection
             }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+            _lastDataSentAt = now;
             Arm();
         }
         var allSent = _sndNxt == _bufferSeq + (uint)_send.Count;
@@ -980,6 +1051,22 @@ public sealed class TcpConnection
         {
             Arm(); // the persist timer
         }
+    }
+
+    // Restarting after idle (RFC 5681 4.1, as Linux's tcp_slow_start_after_idle): a sender that
+    // sent no data for longer than the retransmission timeout, with nothing in flight, has an ACK
+    // clock no more and a window measured on a network that may have changed since: it starts
+    // again from at most the initial window, in slow start up to the threshold it had.
+    private void RestartAfterIdle()
+    {
+        if (_lastDataSentAt == 0 || _sndNxt != _sndUna || _sndUna != _sndMax || _send.Count <= (int)(_sndNxt - _bufferSeq)) return;
+        var initial = InitialWindowSegments * _mss;
+        if (_cwnd <= initial) return;
+        var idle = _stack.Time.GetTimestamp() - _lastDataSentAt;
+        if (idle <= _rtt.Timeout.TotalSeconds * _stack.Time.TimestampFrequency) return;
+        _ssthresh = Math.Max(_ssthresh, _cwnd / 4 * 3); // Linux's tcp_cwnd_restart keeps ¾ of the window as the threshold
+        _cwnd = initial;
+        _avoidanceBytes = 0;
     }
 
     private void RetransmitFromUna()
