@@ -160,6 +160,9 @@ public sealed class SimulatedCable
     /// <summary>Decides, frame by frame (numbered from 0 across both directions), whether to lose it — on top of <see cref="LossRate"/>.</summary>
     public Func<long, bool>? Lose { get; set; }
 
+    /// <summary>Decides by its bytes whether to lose a frame (a test's choice of a segment) — on top of the others.</summary>
+    internal FramePredicate? LoseWhen { get; set; }
+
     /// <summary>Frames offered to the cable, and frames it lost.</summary>
     public long Frames { get; private set; }
 
@@ -175,7 +178,7 @@ public sealed class SimulatedCable
     {
         var index = Frames++;
         Bytes += frame.Length;
-        if ((Lose?.Invoke(index) ?? false) || (LossRate > 0 && _random.NextDouble() < LossRate))
+        if ((Lose?.Invoke(index) ?? false) || (LossRate > 0 && _random.NextDouble() < LossRate) || (LoseWhen?.Invoke(frame) ?? false))
         {
             Lost++;
             return;

@@ -71,9 +71,11 @@ public sealed class TcpConnection
     // acknowledged bytes (congestion avoidance). A loss sets the threshold to half the flight.
     private int _ssthresh = int.MaxValue; // "arbitrarily high" until the first loss (RFC 5681 3.1)
     private int _avoidanceBytes;          // bytes acknowledged towards the next segment of growth in avoidance
-    private long _lastDataSentAt;         // when new data last left (clock timestamp): the restart after idle
-    private bool _halvedFlight;           // a fast retransmit halved the window for the flight up to
+    private long _lastDataSentAt;         // when data last left (clock timestamp): the restart after idle
+    private bool _halvedFlight;           // a fast retransmit or a timeout reduced the window for the flight up to
     private uint _halvedUpTo;             // this sequence number (RFC 6582's "recover")
+    private bool _slowRepair;             // after a timeout, until that flight is acknowledged: one segment of growth an ACK
+    private bool _sentData;               // _lastDataSentAt holds a time
     private bool _probeOut;  // a zero-window probe's byte is outstanding
     private int _probesUnanswered;
     private bool _finQueued, _finSent, _finReceived;
@@ -485,10 +487,20 @@ public sealed class TcpConnection
         {
             // A timeout (RFC 5681 3.1): the threshold halves on the first one of a segment and
             // holds on those after (the flight is then only what went again), and the window
-            // restarts from one segment. A zero window's probes are flow control, not loss.
-            if (_retries == 1) _ssthresh = HalfTheFlight();
+            // restarts from one segment. A zero window's probes are flow control, not loss; a
+            // lost SYN or SYN-ACK says nothing of the path's capacity (Linux resets the threshold
+            // after such a handshake too): the window restarts, the threshold stays unset.
+            var handshake = State is TcpState.SynSent or TcpState.SynReceived;
+            if (_retries == 1 && !handshake) _ssthresh = HalfTheFlight();
             _cwnd = _mss;
             _avoidanceBytes = 0;
+            // What was sent before the timeout is one flight (RFC 6582 4): duplicate ACKs of the
+            // go-back's copies do not halve again, and until its end the window grows by at most
+            // one segment an ACK (RFC 3465 2.3).
+            _halvedFlight = true;
+            _halvedUpTo = _sndMax;
+            _slowRepair = true;
+            _dupAcks = 0;
         }
         if (probing)
         {
@@ -560,6 +572,13 @@ public sealed class TcpConnection
         var ack = segment.Acknowledgment;
         _probesUnanswered = 0; // the peer is there
         var window = PeerWindow(segment);
+        if (_sndWnd == 0 && window > 0 && _sndMax == _sndUna + (_probeOut ? 1u : 0u))
+        {
+            // The window opens: the persist timer's deadline (backed off, counting from the last
+            // probe) is not a retransmission timeout for what goes now; Arm starts a fresh one.
+            _retransmitAt = 0;
+            _rtt.Reset();
+        }
         if (_probeOut && (window > 0 || After(ack, _sndUna)))
         {
             // The window opened: a probe byte the peer did not take goes again, with what follows it.
@@ -585,12 +604,14 @@ public sealed class TcpConnection
             // An ACK in or ending a repair (after duplicate ACKs or a timeout) may cover a whole
             // flight the peer held behind a hole: it counts as one segment's, or the growth would
             // undo the halving. Inside a SACK recovery the window stays at the threshold (RFC 6675).
-            var repairing = _inRecovery || _dupAcks >= 3 || _retries > 0;
+            var repairing = _inRecovery || _dupAcks >= 3 || _retries > 0 || _slowRepair;
+            if (_halvedFlight && After(ack, _halvedUpTo)) _halvedFlight = false; // that flight is behind us
+            if (_slowRepair && !Before(ack, _halvedUpTo)) _slowRepair = false;
             _dupAcks = 0;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
-            if (!_inRecovery) Grow(repairing ? Math.Min(dataAcked, _mss) : dataAcked);
+            if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss));
             _retransmitAt = 0;
             Arm();
             if (_inRecovery)
@@ -631,9 +652,13 @@ public sealed class TcpConnection
                     RetransmitNextHole();
                     return;
                 }
-                // Without SACK too, one halving per window of data (RFC 6582's "recover"): a
-                // second loss in the flight the first one halved is repaired, not halved again.
-                if (!_halvedFlight || !Before(_sndUna, _halvedUpTo))
+                // One halving per window of data (RFC 6582's "recover"): duplicate ACKs before
+                // the cumulative ACK passes the flight a halving (or a timeout) answered are
+                // repaired, not halved again. Without SACK they are the go-back's own copies of
+                // what the peer holds (RFC 6582 4.1): no second go-back either.
+                var newFlight = !_halvedFlight;
+                if (!newFlight && _scoreboard is not { Count: > 0 }) return;
+                if (newFlight)
                 {
                     _ssthresh = HalfTheFlight();
                     _cwnd = _ssthresh;
@@ -660,17 +685,17 @@ public sealed class TcpConnection
         }
     }
 
-    // The window's growth for an ACK of `acked` new bytes: slow start up to the threshold (by
-    // what the ACK acknowledges, RFC 3465, up to one batch of segments — AcknowledgmentBatch
-    // acknowledges a batch at once), congestion avoidance past it (one segment per window's
-    // worth of acknowledged bytes, RFC 3465 2.1, so stretch and delayed ACKs grow it as much as
-    // an ACK per segment would).
+    // The window's growth for an ACK of `acked` new bytes (bounded by the caller: one batch of
+    // segments — AcknowledgmentBatch acknowledges a batch at once — or one segment while
+    // repairing): slow start up to the threshold by what the ACK acknowledges (RFC 3465),
+    // congestion avoidance past it (one segment per window's worth of acknowledged bytes,
+    // RFC 3465 2.1, so stretch and delayed ACKs grow it as much as an ACK per segment would).
     private void Grow(int acked)
     {
         if (acked <= 0) return;
         if (_cwnd < _ssthresh)
         {
-            var growth = Math.Min(Math.Max(_mss, acked), MaxStretchSegments * _mss);
+            var growth = acked; // RFC 5681 (2) with RFC 3465's L: the caller bounds it
             var room = _ssthresh - _cwnd;
             if (growth < room)
             {
@@ -1030,7 +1055,6 @@ public sealed class TcpConnection
             }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
-            _lastDataSentAt = now;
             Arm();
         }
         var allSent = _sndNxt == _bufferSeq + (uint)_send.Count;
@@ -1059,7 +1083,7 @@ public sealed class TcpConnection
     // again from at most the initial window, in slow start up to the threshold it had.
     private void RestartAfterIdle()
     {
-        if (_lastDataSentAt == 0 || _sndNxt != _sndUna || _sndUna != _sndMax || _send.Count <= (int)(_sndNxt - _bufferSeq)) return;
+        if (!_sentData || _sndNxt != _sndUna || _sndUna != _sndMax || _send.Count <= (int)(_sndNxt - _bufferSeq)) return;
         var initial = InitialWindowSegments * _mss;
         if (_cwnd <= initial) return;
         var idle = _stack.Time.GetTimestamp() - _lastDataSentAt;
@@ -1182,6 +1206,13 @@ public sealed class TcpConnection
         var pure = length == 0 && (flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Fin)) == 0;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
         if ((flags & TcpSegmentFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
+        if (length > 0 && status is SendStatus.Sent or SendStatus.Queued)
+        {
+            // Data left (new, again, or a probe): the restart after idle counts from here, as
+            // Linux's lsndtime does.
+            _lastDataSentAt = _stack.Time.GetTimestamp();
+            _sentData = true;
+        }
         return status;
     }
 

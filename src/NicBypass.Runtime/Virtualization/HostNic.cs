@@ -40,6 +40,46 @@ public sealed class HostNic
     public IReadOnlyList<TransmitRing> TransmitRings => Device.TransmitRings;
 
     /// <summary>
+    /// Deterministic mode: the thread that runs the datapath, whose NIC pool takes no locks; null
+    /// in the threaded mode (the pool and rings take locks there, any thread may send).
+    /// </summary>
+    internal DatapathThread? Datapath { get; set; }
+
+    private readonly Lock _stagingLock = new();
+    private List<Vnic> _staging = new(), _sending = new(); // swapped under the lock: other threads add to one while the datapath sends from the other
+    private bool _anyStaged;
+
+    /// <summary>Another thread handed <paramref name="vnic"/> frames to send (<see cref="Vnic.Transmit"/>): the datapath sends them at its next round.</summary>
+    internal void Staged(Vnic vnic)
+    {
+        lock (_stagingLock)
+        {
+            if (!_staging.Contains(vnic)) _staging.Add(vnic);
+            Volatile.Write(ref _anyStaged, true);
+        }
+    }
+
+    /// <summary>On the datapath's thread: sends what other threads handed over, in order; true if any frame moved.</summary>
+    internal bool SendStaged()
+    {
+        if (!Volatile.Read(ref _anyStaged)) return false;
+        List<Vnic> sending;
+        lock (_stagingLock)
+        {
+            (sending, _sending, _staging) = (_staging, _staging, _sending);
+            Volatile.Write(ref _anyStaged, false);
+        }
+        var moved = false;
+        foreach (var vnic in sending)
+        {
+            moved |= vnic.SendStaged(out var left);
+            if (left) Staged(vnic); // the rings or the pool were full: again once they drain
+        }
+        sending.Clear();
+        return moved;
+    }
+
+    /// <summary>
     /// Fails with a clear message when what the driver advertised cannot carry a plan that needs
     /// these resources (the start-up check generated code makes).
     /// </summary>

@@ -453,6 +453,7 @@ public sealed class NetworkHost
         _runQueue = new RunQueue(AllProcessors.ToList(), Time);
         foreach (var nic in _nics)
         {
+            nic.Datapath = _runQueue.Rounds; // deterministic until StartThreads
             foreach (var ring in nic.AllReceiveRings()) ring.PollWake = PollWakeOf(ring);
             if (nic.Info.Classifier.Program is PacketClassifier hardware) hardware.Prepare();
             foreach (var software in nic.SoftwareRings) software.Classifier.Prepare();
@@ -514,6 +515,7 @@ public sealed class NetworkHost
             foreach (var nic in _nics)
             {
                 var device = nic.Device;
+                progress |= nic.SendStaged(); // what other threads handed over
                 progress |= device.DrainTransmitRings() > 0;
                 if (device.TransmitBlocked)
                 {
@@ -723,6 +725,10 @@ public sealed class NetworkHost
         var token = _stop.Token;
         foreach (var nic in _nics)
         {
+            // Frames other threads handed over in the deterministic mode go first; from now on
+            // the pool takes locks and any thread sends.
+            nic.SendStaged();
+            nic.Datapath = null;
             nic.Device.Pool.Concurrent = true;
             // The first processor drains the transmit rings: a queued frame wakes it, so a reply
             // leaves at once instead of at its next poll.
@@ -799,6 +805,8 @@ public sealed class NetworkHost
             nic.Device.TransmitQueued = null;
             nic.Device.DrainTransmitRings();
             nic.Device.Pool.Concurrent = false;
+            nic.Datapath = _runQueue!.Rounds;
+            _runQueue.Rounds.Claim(); // the thread that stopped them pumps from here, as a rule
         }
         // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
         foreach (var tap in taps) tap.FlushDelayed();

@@ -29,7 +29,9 @@ internal sealed class RunQueue
     private readonly PriorityQueue<int, long> _deadlines = new(); // an entry counts while its processor sleeps until exactly then
     private readonly int[] _lateWake; // 1: woken from another thread than the rounds' since the processor last looked
     private readonly TimeProvider _clock;
-    private int _roundThread; // the thread that runs the rounds (before the first, the one that built the host: it pumps it, as a rule)
+
+    /// <summary>The thread that runs the rounds (before the first, the one that built the host: it pumps it, as a rule).</summary>
+    public DatapathThread Rounds { get; } = new();
 
     public RunQueue(IReadOnlyList<Processor> processors, TimeProvider clock)
     {
@@ -39,7 +41,6 @@ internal sealed class RunQueue
         _sleepingUntil = new long[_processors.Length];
         _lastQueued = new long[_processors.Length];
         _lateWake = new int[_processors.Length];
-        _roundThread = Environment.CurrentManagedThreadId; // no processor sleeps before a round: a wake lost before then cannot be
         Array.Fill(_lastQueued, long.MaxValue);
         for (var i = 0; i < _processors.Length; i++) _processors[i].Schedule(this, i);
         WakeAll();
@@ -71,7 +72,7 @@ internal sealed class RunQueue
         // finding nothing to do and going to sleep, its bit still set: Sleep looks at this after
         // clearing the bit. The exchange is a full fence, so this write is seen there or the
         // cleared bit is seen below.
-        if (Environment.CurrentManagedThreadId != Volatile.Read(ref _roundThread)) Interlocked.Exchange(ref _lateWake[index], 1);
+        if (!Rounds.IsCurrent) Interlocked.Exchange(ref _lateWake[index], 1);
         ref var word = ref _awake[index >> 6];
         var bit = 1UL << index;
         if ((Volatile.Read(ref word) & bit) != 0) return;
@@ -148,7 +149,7 @@ internal sealed class RunQueue
     public bool RunRound()
     {
         var now = Now;
-        Volatile.Write(ref _roundThread, Environment.CurrentManagedThreadId);
+        Rounds.Claim();
         WakeDue(now);
         var progress = false;
         for (var i = NextAwake(0); i >= 0; i = NextAwake(i + 1))

@@ -496,7 +496,90 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// here. Spoofed, too short and too long frames are dropped and counted; a full transmit
     /// ring pushes back (<see cref="SendStatus.Blocked"/>: the caller still has the frame).
     /// </summary>
+    /// <remarks>
+    /// In the deterministic mode only the datapath's thread touches the NIC (its buffer pool
+    /// takes no locks there). A frame sent from another thread — an application's continuation
+    /// on the thread pool, awaiting the host's own tasks — is copied into the VNIC's hand-over
+    /// queue instead and sent, checked and counted by the datapath at its next round, in order
+    /// with what the VNIC sends there (a full hand-over queue pushes back).
+    /// </remarks>
     public SendStatus Transmit(ReadOnlySpan<byte> frame)
+    {
+        if (Nic.Datapath is { } datapath)
+        {
+            if (!datapath.IsCurrent) return Stage(frame);
+            // What other threads handed over goes first: a connection's segments stay in order.
+            if (_staged is { Count: > 0 })
+            {
+                SendStaged(out var left);
+                if (left)
+                {
+                    BackPressured++;
+                    return SendStatus.Blocked;
+                }
+            }
+        }
+        return TransmitNow(frame);
+    }
+
+    // Frames handed over by other threads than the deterministic datapath's (allocated with the first).
+    private SerializationQueue? _staged;
+    private int _stagedMalformed, _stagedOversize;
+
+    private SendStatus Stage(ReadOnlySpan<byte> frame)
+    {
+        var device = Nic.Device;
+        if (frame.Length < EthernetHeader.Length || frame.Length > device.MaxFrameLength)
+        {
+            // Refused now; counted by the datapath with the frames it sends for this VNIC.
+            var shortFrame = frame.Length < EthernetHeader.Length;
+            Interlocked.Increment(ref shortFrame ? ref _stagedMalformed : ref _stagedOversize);
+            Nic.Staged(this);
+            return shortFrame ? SendStatus.Malformed : SendStatus.Oversize;
+        }
+        var staged = Volatile.Read(ref _staged);
+        if (staged is null)
+        {
+            var made = new SerializationQueue("hand-over", StagedFrames, device.MaxFrameLength, new SerializationGate(SerializationPolicy.Concurrent));
+            staged = Interlocked.CompareExchange(ref _staged, made, null) ?? made;
+        }
+        if (!staged.TryEnqueue(frame)) return SendStatus.Blocked; // full: the sender keeps it and tries again
+        Nic.Staged(this);
+        Processor.Awaken(); // a round comes, and with it the datapath's look at the hand-over
+        return SendStatus.Sent;
+    }
+
+    /// <summary>Frames another thread may hand over before it is pushed back.</summary>
+    internal const int StagedFrames = 64;
+
+    /// <summary>On the datapath's thread: sends what other threads handed over; true if any went. <paramref name="left"/>: some still wait (rings or pool full).</summary>
+    internal bool SendStaged(out bool left)
+    {
+        var moved = false;
+        if (Volatile.Read(ref _stagedMalformed) > 0 || Volatile.Read(ref _stagedOversize) > 0)
+        {
+            var malformed = Interlocked.Exchange(ref _stagedMalformed, 0);
+            var oversize = Interlocked.Exchange(ref _stagedOversize, 0);
+            for (var i = 0; i < malformed; i++) { TransmitCounters.Received++; TransmitCounters.Drop(Accounting.DropReason.Malformed); }
+            for (var i = 0; i < oversize; i++) { TransmitCounters.Received++; TransmitCounters.Drop(Accounting.DropReason.Oversize); }
+        }
+        left = false;
+        if (_staged is not { } staged) return moved;
+        while (staged.Count > 0)
+        {
+            // The frame is read in place: only this thread takes frames out.
+            if (TransmitNow(staged.Peek()) == SendStatus.Blocked)
+            {
+                left = true;
+                return moved;
+            }
+            staged.DropHead();
+            moved = true;
+        }
+        return moved;
+    }
+
+    private SendStatus TransmitNow(ReadOnlySpan<byte> frame)
     {
         var device = Nic.Device;
         if (frame.Length < EthernetHeader.Length || frame.Length > device.MaxFrameLength)

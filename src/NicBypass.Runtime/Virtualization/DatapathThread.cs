@@ -1,0 +1,22 @@
+namespace NicBypass.Runtime.Virtualization;
+
+/// <summary>
+/// Deterministic mode: the one thread that runs the host's datapath — the thread of the rounds
+/// (<see cref="RunQueue"/>), and before the first round the thread that built the host. The NIC
+/// buffer pools take no locks in this mode, so another thread (an application's continuation on
+/// the thread pool) hands its frames over instead of touching them (<see cref="Vnic.Transmit"/>).
+/// </summary>
+internal sealed class DatapathThread
+{
+    private int _id = Environment.CurrentManagedThreadId;
+
+    /// <summary>The calling thread is the datapath's.</summary>
+    public bool IsCurrent => Environment.CurrentManagedThreadId == Volatile.Read(ref _id);
+
+    /// <summary>The calling thread runs the datapath from now on.</summary>
+    public void Claim()
+    {
+        var id = Environment.CurrentManagedThreadId;
+        if (Volatile.Read(ref _id) != id) Volatile.Write(ref _id, id);
+    }
+}

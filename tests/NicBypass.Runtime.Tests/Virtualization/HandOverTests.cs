@@ -1,0 +1,137 @@
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// The deterministic mode has one datapath thread and NIC pools without locks: a frame sent from
+/// another thread (an application's continuation on the thread pool) is handed over to the VNIC
+/// and sent by the datapath at its next round, never by the other thread itself.
+/// </summary>
+public class HandOverTests
+{
+    [Fact]
+    public void A_segment_sent_from_another_thread_waits_for_the_datapath_and_goes_at_its_next_round()
+    {
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        var e0 = harness.Host.Nic("e0").Device;
+        var free = e0.Pool.Available;
+        var vnic = harness.Host.Vnic("web");
+        var sent = vnic.TransmitCounters.Received;
+
+        var data = StackHarness.Pattern(8 * 1448, 1);
+        Assert.Equal(data.Length, OnAnotherThread(() => client.Send(data)));
+
+        // Nothing of the NIC was touched from that thread: no buffer rented, no frame counted.
+        Assert.Equal(free, e0.Pool.Available);
+        Assert.Equal(sent, vnic.TransmitCounters.Received);
+        Assert.True(e0.TransmitRings.All(r => r.Queue.Count == 0), "a transmit ring holds a frame the other thread queued");
+
+        // The datapath sends, counts and delivers them.
+        var received = new byte[data.Length];
+        var got = 0;
+        Assert.True(harness.RunUntil(() =>
+        {
+            got += server.Read(received.AsSpan(got));
+            return got == data.Length;
+        }, seconds: 5));
+        Assert.Equal(data, received);
+        Assert.True(vnic.TransmitCounters.Received >= sent + 8, $"{vnic.TransmitCounters.Received - sent} frames counted");
+        harness.AssertBalanced();
+    }
+
+    [Fact]
+    public void A_datagram_from_a_vm_guests_socket_on_another_thread_is_handed_over_too()
+    {
+        var harness = new StackHarness();
+        var web = harness.Web.Stack.BindUdp(53); // across the cable: the guest's NIC is e1, web's e0
+        var guest = harness.Guest.Stack.BindUdp(40000);
+        var e1 = harness.Host.Nic("e1").Device;
+        var free = e1.Pool.Available;
+
+        var status = OnAnotherThread(() => guest.TrySendTo(NetworkEndpoint.Parse("10.0.0.1", 53), new byte[] { 1, 2, 3 }));
+        Assert.True(status is SendStatus.Sent or SendStatus.Queued, $"{status}");
+        Assert.Equal(free, e1.Pool.Available);
+
+        var buffer = new byte[64];
+        var length = 0;
+        Assert.True(harness.RunUntil(() => web.TryReceive(buffer, out _, out length)), "the datagram arrives");
+        Assert.Equal(new byte[] { 1, 2, 3 }, buffer.AsSpan(0, length).ToArray());
+        harness.AssertBalanced();
+    }
+
+    [Fact]
+    public void Frames_handed_over_go_before_what_the_datapath_sends_for_the_same_vnic()
+    {
+        var harness = new StackHarness();
+        var db = harness.Db.Stack.BindUdp(5353);
+        var web = harness.Web.Stack.BindUdp(53);
+        var to = NetworkEndpoint.Parse("10.0.0.3", 5353);
+        harness.Host.Pump(); // neighbours: resolved by the first datagram's round
+        Assert.True(web.TrySendTo(to, new byte[] { 0 }) is SendStatus.Sent or SendStatus.Queued);
+        Assert.True(harness.RunUntil(() => db.TryReceive(new byte[8], out _, out _)));
+
+        Assert.True(OnAnotherThread(() => web.TrySendTo(to, new byte[] { 1 })) is SendStatus.Sent or SendStatus.Queued);
+        Assert.True(web.TrySendTo(to, new byte[] { 2 }) is SendStatus.Sent or SendStatus.Queued); // from the datapath's thread, after it
+        var order = new List<byte>();
+        var buffer = new byte[8];
+        Assert.True(harness.RunUntil(() =>
+        {
+            while (db.TryReceive(buffer, out _, out _)) order.Add(buffer[0]);
+            return order.Count == 2;
+        }));
+        Assert.Equal(new byte[] { 1, 2 }, order);
+        harness.AssertBalanced();
+    }
+
+    [Fact]
+    public async Task A_transfer_continued_on_the_thread_pool_while_the_test_pumps_arrives_whole_and_returns_every_buffer()
+    {
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        var data = StackHarness.Pattern(2_000_000, 2);
+
+        // The first part goes from the test's thread; the rest from SendAsync's continuations on
+        // the thread pool as ACKs free the buffer, while the test's thread runs the datapath. The
+        // deterministic mode does not wait for the thread pool: the test pumps a millisecond of
+        // virtual time at a go until the continuations are done (at most 30 s of wall time).
+        var sending = client.SendAsync(data);
+        var received = new byte[data.Length];
+        var got = 0;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!(got == data.Length && sending.IsCompleted) && watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            harness.RunUntil(() =>
+            {
+                got += server.Read(received.AsSpan(got));
+                return got == data.Length && sending.IsCompleted;
+            }, seconds: 0.001);
+        }
+        Assert.True(got == data.Length, $"{got} of {data.Length} bytes");
+        await sending;
+        Assert.Equal(data, received);
+        Assert.True(harness.RunUntil(() => harness.Cable.InFlight == 0 && !harness.Host.Nics.Any(n => n.TransmitRings.Any(r => r.Queue.Count > 0)), seconds: 5));
+        harness.Host.Pump();
+        foreach (var nic in harness.Host.Nics)
+        {
+            Assert.Equal(nic.Device.Pool.SlotCount, nic.Device.Pool.Available); // every buffer came back
+        }
+        harness.AssertBalanced();
+    }
+
+    // Runs `work` on a thread of its own and waits for it (a plain thread: the test's own stays the datapath's).
+    private static T OnAnotherThread<T>(Func<T> work)
+    {
+        T result = default!;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try { result = work(); }
+            catch (Exception e) { error = e; }
+        });
+        thread.Start();
+        thread.Join();
+        if (error is not null) throw new InvalidOperationException("the other thread failed", error);
+        return result;
+    }
+}
