@@ -506,6 +506,7 @@ public sealed class TcpConnection
         {
             if (_send.Count > 0 && SendSegment(_sndUna, TcpSegmentFlags.Ack, 0, 1) is SendStatus.Sent or SendStatus.Queued && !_probeOut)
             {
+                DataSent(_stack.Time.GetTimestamp());
                 _sndNxt = _sndUna + 1;
                 _probeOut = true;
             }
@@ -764,6 +765,7 @@ public sealed class TcpConnection
         if (offset < 0 || length <= 0) return;
         if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) return;
         _rexmitNext = next + (uint)length;
+        DataSent(_stack.Time.GetTimestamp());
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
         Arm();
@@ -1055,6 +1057,7 @@ public sealed class TcpConnection
             }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+            DataSent(now);
             Arm();
         }
         var allSent = _sndNxt == _bufferSeq + (uint)_send.Count;
@@ -1091,6 +1094,13 @@ public sealed class TcpConnection
         _ssthresh = Math.Max(_ssthresh, _cwnd / 4 * 3); // Linux's tcp_cwnd_restart keeps ¾ of the window as the threshold
         _cwnd = initial;
         _avoidanceBytes = 0;
+    }
+
+    // Data left (new, again, or a probe): the restart after idle counts from here, as Linux's lsndtime does.
+    private void DataSent(long now)
+    {
+        _lastDataSentAt = now;
+        _sentData = true;
     }
 
     private void RetransmitFromUna()
@@ -1206,13 +1216,6 @@ public sealed class TcpConnection
         var pure = length == 0 && (flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Fin)) == 0;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
         if ((flags & TcpSegmentFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
-        if (length > 0 && status is SendStatus.Sent or SendStatus.Queued)
-        {
-            // Data left (new, again, or a probe): the restart after idle counts from here, as
-            // Linux's lsndtime does.
-            _lastDataSentAt = _stack.Time.GetTimestamp();
-            _sentData = true;
-        }
         return status;
     }
 
