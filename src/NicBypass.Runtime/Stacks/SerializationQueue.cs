@@ -72,7 +72,7 @@ internal sealed class SerializationQueue
             if (index >= _lengths.Length) index -= _lengths.Length;
             frame.CopyTo(_slab.AsSpan(index * _slot));
             _lengths[index] = frame.Length;
-            _count++;
+            Volatile.Write(ref _count, _count + 1); // published after the frame: a reader outside the lock sees it whole
             Queued++;
             if (_count > HighWater) HighWater = _count;
             return true;
@@ -98,7 +98,7 @@ internal sealed class SerializationQueue
     }
 
     /// <summary>The oldest frame, in place (the caller holds the queue's owner lock so nobody dequeues meanwhile).</summary>
-    internal ReadOnlySpan<byte> Peek() => _count == 0 ? default : _slab!.AsSpan(_head * _slot, _lengths[_head]);
+    internal ReadOnlySpan<byte> Peek() => Volatile.Read(ref _count) == 0 ? default : _slab!.AsSpan(_head * _slot, _lengths[_head]);
 
     internal void DropHead()
     {

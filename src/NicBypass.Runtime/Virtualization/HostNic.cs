@@ -48,14 +48,28 @@ public sealed class HostNic
     private readonly Lock _stagingLock = new();
     private List<Vnic> _staging = new(), _sending = new(); // swapped under the lock: other threads add to one while the datapath sends from the other
     private bool _anyStaged;
+    private bool _newlyStaged;
 
     /// <summary>Another thread handed <paramref name="vnic"/> frames to send (<see cref="Vnic.Transmit"/>): the datapath sends them at its next round.</summary>
-    internal void Staged(Vnic vnic)
+    internal void Staged(Vnic vnic) => List(vnic, fresh: true);
+
+    /// <summary>Some VNIC of this NIC holds frames handed over (or refusals to count).</summary>
+    internal bool HasStaged => Volatile.Read(ref _anyStaged);
+
+    /// <summary>Frames were handed over since the datapath last looked: due now (not those left for want of ring room, which wait for the rings to drain).</summary>
+    internal bool NewlyStaged => Volatile.Read(ref _newlyStaged);
+
+    private void List(Vnic vnic, bool fresh)
     {
         lock (_stagingLock)
         {
-            if (!_staging.Contains(vnic)) _staging.Add(vnic);
+            if (!vnic.Listed)
+            {
+                vnic.Listed = true;
+                _staging.Add(vnic);
+            }
             Volatile.Write(ref _anyStaged, true);
+            if (fresh) Volatile.Write(ref _newlyStaged, true);
         }
     }
 
@@ -67,13 +81,15 @@ public sealed class HostNic
         lock (_stagingLock)
         {
             (sending, _sending, _staging) = (_staging, _staging, _sending);
+            foreach (var vnic in sending) vnic.Listed = false;
             Volatile.Write(ref _anyStaged, false);
+            Volatile.Write(ref _newlyStaged, false);
         }
         var moved = false;
         foreach (var vnic in sending)
         {
             moved |= vnic.SendStaged(out var left);
-            if (left) Staged(vnic); // the rings or the pool were full: again once they drain
+            if (left) List(vnic, fresh: false); // the rings or the pool were full: again once they drain
         }
         sending.Clear();
         return moved;

@@ -505,6 +505,7 @@ public sealed class NetworkHost
     private int PumpAwake()
     {
         var queue = _runQueue!;
+        queue.Rounds.Claim(); // this thread runs the datapath now: others hand their frames over
         var rounds = 0;
         bool progress;
         do
@@ -574,6 +575,11 @@ public sealed class NetworkHost
     private long NextBesidesLanding()
     {
         var due = long.MaxValue;
+        // Frames another thread handed over since the last round: due now.
+        foreach (var nic in _nics)
+        {
+            if (nic.NewlyStaged) return VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+        }
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextModeratedInterrupt);
         return due;
@@ -665,6 +671,7 @@ public sealed class NetworkHost
     // True when that was all (no processor woke); false when a pump must run.
     private bool LandOnly()
     {
+        _runQueue!.Rounds.Claim();
         foreach (var nic in _nics) nic.Device.Land();
         if (_runQueue!.AnyAwake) return false;
         _runQueue.CheckSleepers(); // Debug builds: the landing forgot no wake-up
@@ -725,11 +732,18 @@ public sealed class NetworkHost
         var token = _stop.Token;
         foreach (var nic in _nics)
         {
-            // Frames other threads handed over in the deterministic mode go first; from now on
-            // the pool takes locks and any thread sends.
-            nic.SendStaged();
-            nic.Datapath = null;
+            // From now on the pool takes locks and any thread sends (the lock first: a thread that
+            // still saw the deterministic mode's datapath as another's hands its frame over, and
+            // the first send on its VNIC, or the first processor's loop, sends it). Frames other
+            // threads handed over go first, the transmit rings drained to make room for them.
             nic.Device.Pool.Concurrent = true;
+            nic.SendStaged();
+            for (var i = 0; i < 64 && nic.HasStaged; i++)
+            {
+                nic.Device.DrainTransmitRings();
+                nic.SendStaged();
+            }
+            nic.Datapath = null;
             // The first processor drains the transmit rings: a queued frame wakes it, so a reply
             // leaves at once instead of at its next poll.
             nic.Device.TransmitQueued = WakeTransmit;
@@ -759,7 +773,11 @@ public sealed class NetworkHost
                         DrainOwed();
                         if (ReferenceEquals(processor, _processors[0]))
                         {
-                            foreach (var nic in _nics) nic.Device.Land();
+                            foreach (var nic in _nics)
+                            {
+                                nic.SendStaged(); // handed over as the threads started
+                                nic.Device.Land();
+                            }
                             DrainTransmit(); // and the cables' due frames
                         }
                     }
@@ -804,9 +822,10 @@ public sealed class NetworkHost
         {
             nic.Device.TransmitQueued = null;
             nic.Device.DrainTransmitRings();
-            nic.Device.Pool.Concurrent = false;
+            // The deterministic mode again: other threads hand their frames over. The pool keeps
+            // its lock: an application's thread that saw the threaded mode may still be inside
+            // a send (the next pump claims the datapath for its own thread).
             nic.Datapath = _runQueue!.Rounds;
-            _runQueue.Rounds.Claim(); // the thread that stopped them pumps from here, as a rule
         }
         // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
         foreach (var tap in taps) tap.FlushDelayed();

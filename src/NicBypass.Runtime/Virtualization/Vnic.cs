@@ -505,84 +505,107 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// </remarks>
     public SendStatus Transmit(ReadOnlySpan<byte> frame)
     {
-        if (Nic.Datapath is { } datapath)
+        if (Nic.Datapath is { } datapath && !datapath.IsCurrent) return Stage(frame);
+        // What other threads handed over goes first: a connection's segments stay in order. (In
+        // the threaded mode only frames handed over as the threads started can be waiting.)
+        if (_staged is { Count: > 0 })
         {
-            if (!datapath.IsCurrent) return Stage(frame);
-            // What other threads handed over goes first: a connection's segments stay in order.
-            if (_staged is { Count: > 0 })
+            SendStaged(out var left);
+            if (left)
             {
-                SendStaged(out var left);
-                if (left)
-                {
-                    BackPressured++;
-                    return SendStatus.Blocked;
-                }
+                BackPressured++;
+                return SendStatus.Blocked;
             }
         }
         return TransmitNow(frame);
     }
 
-    // Frames handed over by other threads than the deterministic datapath's (allocated with the first).
+    // Frames handed over by other threads than the deterministic datapath's (allocated with the
+    // first), and those refused at once, counted by the datapath with the next it sends.
     private SerializationQueue? _staged;
-    private int _stagedMalformed, _stagedOversize;
+    private int _stagedMalformed, _stagedOversize, _stagedSpoofed;
+
+    /// <summary>On its NIC's list of VNICs with frames handed over (guarded by the NIC's list lock).</summary>
+    internal bool Listed { get; set; }
+
+    // The largest frame the VNIC takes: the NIC's, less the tag the VNIC adds in a VLAN.
+    private int MaxUntaggedFrame => Nic.Device.MaxFrameLength - (Settings.Vlan == 0 ? 0 : EthernetHeader.TagLength);
 
     private SendStatus Stage(ReadOnlySpan<byte> frame)
     {
-        var device = Nic.Device;
-        if (frame.Length < EthernetHeader.Length || frame.Length > device.MaxFrameLength)
+        // Refused at once, with the status the datapath would give (the checks read only what
+        // never changes); counted by the datapath with the frames it sends for this VNIC.
+        if (frame.Length < EthernetHeader.Length || frame.Length > MaxUntaggedFrame)
         {
-            // Refused now; counted by the datapath with the frames it sends for this VNIC.
             var shortFrame = frame.Length < EthernetHeader.Length;
             Interlocked.Increment(ref shortFrame ? ref _stagedMalformed : ref _stagedOversize);
             Nic.Staged(this);
             return shortFrame ? SendStatus.Malformed : SendStatus.Oversize;
         }
+        if (IsTagged(frame) || Protection && IsSpoofed(frame))
+        {
+            Interlocked.Increment(ref _stagedSpoofed);
+            Nic.Staged(this);
+            return SendStatus.Spoofed;
+        }
         var staged = Volatile.Read(ref _staged);
         if (staged is null)
         {
-            var made = new SerializationQueue("hand-over", StagedFrames, device.MaxFrameLength, new SerializationGate(SerializationPolicy.Concurrent));
+            var made = new SerializationQueue("hand-over", StagedFrames, Nic.Device.MaxFrameLength, new SerializationGate(SerializationPolicy.Concurrent));
             staged = Interlocked.CompareExchange(ref _staged, made, null) ?? made;
         }
-        if (!staged.TryEnqueue(frame)) return SendStatus.Blocked; // full: the sender keeps it and tries again
+        var taken = staged.TryEnqueue(frame);
         Nic.Staged(this);
         Processor.Awaken(); // a round comes, and with it the datapath's look at the hand-over
-        return SendStatus.Sent;
+        // Full: the sender keeps the frame and tries again (the datapath empties the queue at its next round).
+        return taken ? SendStatus.Sent : SendStatus.Blocked;
     }
 
     /// <summary>Frames another thread may hand over before it is pushed back.</summary>
     internal const int StagedFrames = 64;
 
-    /// <summary>On the datapath's thread: sends what other threads handed over; true if any went. <paramref name="left"/>: some still wait (rings or pool full).</summary>
+    /// <summary>Sends what other threads handed over, in order (on the datapath's thread; in the threaded mode on any, one at a time); true if any went. <paramref name="left"/>: some still wait (rings or pool full).</summary>
     internal bool SendStaged(out bool left)
     {
         var moved = false;
-        if (Volatile.Read(ref _stagedMalformed) > 0 || Volatile.Read(ref _stagedOversize) > 0)
-        {
-            var malformed = Interlocked.Exchange(ref _stagedMalformed, 0);
-            var oversize = Interlocked.Exchange(ref _stagedOversize, 0);
-            for (var i = 0; i < malformed; i++) { TransmitCounters.Received++; TransmitCounters.Drop(Accounting.DropReason.Malformed); }
-            for (var i = 0; i < oversize; i++) { TransmitCounters.Received++; TransmitCounters.Drop(Accounting.DropReason.Oversize); }
-        }
         left = false;
-        if (_staged is not { } staged) return moved;
-        while (staged.Count > 0)
+        if (Volatile.Read(ref _stagedMalformed) > 0 || Volatile.Read(ref _stagedOversize) > 0 || Volatile.Read(ref _stagedSpoofed) > 0)
         {
-            // The frame is read in place: only this thread takes frames out.
-            if (TransmitNow(staged.Peek()) == SendStatus.Blocked)
+            CountRefused(Interlocked.Exchange(ref _stagedMalformed, 0), Accounting.DropReason.Malformed);
+            CountRefused(Interlocked.Exchange(ref _stagedOversize, 0), Accounting.DropReason.Oversize);
+            CountRefused(Interlocked.Exchange(ref _stagedSpoofed, 0), Accounting.DropReason.Spoofed);
+        }
+        if (_staged is not { } staged) return moved;
+        lock (staged)
+        {
+            while (staged.Count > 0)
             {
-                left = true;
-                return moved;
+                // The frame is read in place: only the holder of this lock takes frames out.
+                if (TransmitNow(staged.Peek()) == SendStatus.Blocked)
+                {
+                    left = true;
+                    return moved;
+                }
+                staged.DropHead();
+                moved = true;
             }
-            staged.DropHead();
-            moved = true;
         }
         return moved;
+    }
+
+    private void CountRefused(int frames, Accounting.DropReason reason)
+    {
+        for (var i = 0; i < frames; i++)
+        {
+            TransmitCounters.Received++;
+            TransmitCounters.Drop(reason);
+        }
     }
 
     private SendStatus TransmitNow(ReadOnlySpan<byte> frame)
     {
         var device = Nic.Device;
-        if (frame.Length < EthernetHeader.Length || frame.Length > device.MaxFrameLength)
+        if (frame.Length < EthernetHeader.Length || frame.Length > MaxUntaggedFrame)
         {
             TransmitCounters.Received++;
             var shortFrame = frame.Length < EthernetHeader.Length;

@@ -119,6 +119,84 @@ public class HandOverTests
         harness.AssertBalanced();
     }
 
+    [Fact]
+    public void Frames_handed_over_before_the_threads_start_leave_when_they_do()
+    {
+        // On the system clock, as the threaded mode runs.
+        var (host, _) = TestHost.Build(StackHarness.Topology, TimeProvider.System);
+        Devices.SimulatedCable.Connect(host.Nic("e0").Device, host.Nic("e1").Device);
+        var listener = host.NetworkStack("db").Stack.ListenTcp(5432);
+        var client = host.NetworkStack("web").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        TcpConnection? server = null;
+        for (var i = 0; i < 1000 && !(client.State == TcpState.Established && server is not null); i++)
+        {
+            host.Pump();
+            if (server is null) listener.TryAccept(out server);
+        }
+        Assert.NotNull(server);
+        var data = StackHarness.Pattern(8 * 1448, 3);
+        Assert.Equal(data.Length, OnAnotherThread(() => client.Send(data)));
+        Assert.True(host.Nic("e0").HasStaged, "the segments wait in the hand-over");
+
+        // No pump: the threaded mode takes over with the frames still handed over.
+        host.StartThreads();
+        try
+        {
+            var received = new byte[data.Length];
+            var got = 0;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (got < data.Length && watch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                got += server.Read(received.AsSpan(got));
+                Thread.Sleep(1);
+            }
+            Assert.Equal(data, received);
+        }
+        finally
+        {
+            host.StopThreads();
+        }
+    }
+
+    [Fact]
+    public void A_spoofed_or_oversized_frame_from_another_thread_is_refused_with_its_reason_and_counted_by_the_datapath()
+    {
+        var harness = new StackHarness();
+        var vnic = harness.Host.Vnic("web");
+        var frame = new byte[64];
+        new byte[] { 0x02, 0, 0, 0, 0, 0x03 }.CopyTo(frame, 0);
+        new byte[] { 0x02, 0, 0, 0, 0, 0x66 }.CopyTo(frame, 6); // not web's MAC
+        frame[12] = 0x08; // IPv4
+        Assert.Equal(SendStatus.Spoofed, OnAnotherThread(() => vnic.Transmit(frame)));
+        Assert.Equal(SendStatus.Oversize, OnAnotherThread(() => vnic.Transmit(new byte[harness.Host.Nic("e0").Device.MaxFrameLength + 1])));
+        harness.Host.Pump();
+        Assert.Equal(1, vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed));
+        Assert.Equal(1, vnic.TransmitCounters.Dropped(Accounting.DropReason.Oversize));
+        Assert.Equal(2, vnic.TransmitCounters.Received);
+    }
+
+    [Fact]
+    public void A_frame_too_long_to_take_a_vlan_tag_is_oversize_not_pushed_back()
+    {
+        var (host, _) = TestHost.Build("""
+            host t {
+                cpus 1
+                nic e0 { model simnic-10g; rx-rings 1; tx-rings 1 }
+                container web on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; vlan 7; protocols udp; ports 53 }
+            }
+            """, new VirtualClock());
+        host.Pump();
+        var vnic = host.Vnic("web");
+        var frame = new byte[host.Nic("e0").Device.MaxFrameLength]; // fits untagged, not with the tag
+        new byte[] { 0x02, 0, 0, 0, 0, 0x03 }.CopyTo(frame, 0);
+        new byte[] { 0x02, 0, 0, 0, 0, 0x02 }.CopyTo(frame, 6);
+        frame[12] = 0x88; frame[13] = 0xB5; // a local experimental EtherType: no address to check
+        Assert.Equal(SendStatus.Oversize, vnic.Transmit(frame));
+        Assert.Equal(SendStatus.Oversize, OnAnotherThread(() => vnic.Transmit(frame)));
+        host.Pump();
+        Assert.Equal(2, vnic.TransmitCounters.Dropped(Accounting.DropReason.Oversize));
+    }
+
     // Runs `work` on a thread of its own and waits for it (a plain thread: the test's own stays the datapath's).
     private static T OnAnotherThread<T>(Func<T> work)
     {
