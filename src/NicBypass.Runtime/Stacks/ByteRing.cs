@@ -1,16 +1,17 @@
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
-/// A fixed circular byte buffer: a TCP connection's send or receive buffer. Its memory is taken
-/// when the first byte is written, so a connection that never carries data (a half-open one a
-/// SYN flood made) costs none.
+/// A circular byte buffer: a TCP connection's send or receive buffer. Its memory is taken when
+/// the first byte is written, so a connection that never carries data (a half-open one a SYN
+/// flood made) costs none; a receive buffer may grow (<see cref="Grow"/>).
 /// </summary>
 internal sealed class ByteRing(int capacity)
 {
     private byte[] _bytes = Array.Empty<byte>();
     private int _start;
+    private int _capacity = capacity;
 
-    public int Capacity => capacity;
+    public int Capacity => Volatile.Read(ref _capacity);
 
     private int _count;
 
@@ -23,7 +24,7 @@ internal sealed class ByteRing(int capacity)
     /// <summary><see cref="Count"/> read from any thread without the owner's lock (a stale value is one a moment old).</summary>
     public int CountNow => Volatile.Read(ref _count);
 
-    public int Free => capacity - Count;
+    public int Free => _capacity - Count;
 
     /// <summary>Whether its memory has been taken.</summary>
     public bool Allocated => _bytes.Length > 0;
@@ -33,7 +34,7 @@ internal sealed class ByteRing(int capacity)
     {
         var n = Math.Min(data.Length, Free);
         if (n == 0) return 0;
-        if (_bytes.Length == 0) _bytes = new byte[capacity];
+        if (_bytes.Length == 0) _bytes = new byte[_capacity];
         var end = (_start + Count) % _bytes.Length;
         var first = Math.Min(n, _bytes.Length - end);
         data.Slice(0, first).CopyTo(_bytes.AsSpan(end));
@@ -59,6 +60,20 @@ internal sealed class ByteRing(int capacity)
         Peek(0, into.Slice(0, n));
         Discard(n);
         return n;
+    }
+
+    /// <summary>Grows to <paramref name="size"/> bytes, what it holds kept in order (the owner's lock held).</summary>
+    public void Grow(int size)
+    {
+        if (size <= _capacity) return;
+        if (_bytes.Length > 0)
+        {
+            var bytes = new byte[size];
+            Peek(0, bytes.AsSpan(0, Count));
+            _bytes = bytes;
+            _start = 0;
+        }
+        Volatile.Write(ref _capacity, size);
     }
 
     public void Discard(int count)

@@ -49,6 +49,7 @@ public sealed partial class NetworkStack
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 576);
         // A TCP buffer (and the out-of-order queue's power-of-two copy of it) stays well inside an int.
         if (settings is { TcpBuffer: < 1024 or > 1 << 28 }) throw new ArgumentOutOfRangeException(nameof(settings), $"TcpBuffer {settings.TcpBuffer}: 1 KiB to 256 MiB");
+        if (settings is { TcpBufferLimit: < 1024 or > 1 << 28 }) throw new ArgumentOutOfRangeException(nameof(settings), $"TcpBufferLimit {settings.TcpBufferLimit}: 1 KiB to 256 MiB");
         Mac = mac;
         Mtu = mtu;
         Time = time;

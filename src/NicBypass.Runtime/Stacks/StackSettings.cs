@@ -14,6 +14,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="RetransmissionTimeout">TCP's first retransmission timeout; doubled on each further timeout.</param>
 /// <param name="TimeWait">How long a TCP connection stays in TIME-WAIT (2 MSL).</param>
 /// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it pushes out the oldest.</param>
+/// <param name="TcpBufferLimit">How far a connection's buffers may grow (Linux's buffer autotuning, up to tcp_rmem's and tcp_wmem's maxima; <see cref="DefaultTcpBufferLimit"/>): the receive buffer with what its application reads each round trip, the send buffer while it alone holds the flight back; a <paramref name="TcpBuffer"/> at or above it is not tuned.</param>
 /// <param name="DelayedAcknowledgment">How long TCP may hold the ACK of one full-sized segment waiting for a second (RFC 1122 4.2.3.2; <see cref="DefaultDelayedAcknowledgment"/>, at most half the retransmission floor); zero: every batch's data is acknowledged at its end.</param>
 public sealed record StackSettings(
     StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
@@ -27,8 +28,12 @@ public sealed record StackSettings(
     TimeSpan? RetransmissionTimeout = null,
     TimeSpan? TimeWait = null,
     int SynBacklog = 256,
-    TimeSpan? DelayedAcknowledgment = null)
+    TimeSpan? DelayedAcknowledgment = null,
+    int? TcpBufferLimit = null)
 {
+    /// <summary>6 MiB, Linux's tcp_rmem maximum: a window that fills 10 Gbit/s over a 5 ms round trip.</summary>
+    public const int DefaultTcpBufferLimit = 6 * 1024 * 1024;
+
     /// <summary>
     /// 256 KiB: a window of 64 KB held a real peer to 64 KB per round trip, and a round trip
     /// through a TAP and two threads is a few hundred microseconds (docs/benchmarks.md).

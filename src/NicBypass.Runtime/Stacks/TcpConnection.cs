@@ -103,7 +103,20 @@ public sealed class TcpConnection
     private uint _recoveryPoint, _rexmitNext;
     private bool _scaling;    // both SYNs offered window scaling (RFC 7323)
     private int _sndScale;    // then: the peer's shift,
-    private int _rcvScale;    // and ours (the smallest that fits our receive buffer in 16 bits)
+    private int _rcvScale;    // and ours (the smallest that fits our receive buffer, at its limit, in 16 bits)
+    // Receive-buffer autotuning (Linux's tcp_rcv_space_adjust, "dynamic right-sizing"): once a
+    // round trip, the buffer grows to twice what the application read in it (and room for 16
+    // segments), up to the limit, so the window keeps ahead of a sender on a long path. The round
+    // trip as the receiver knows it: the handshake's, timed on the stack's clock (the timestamps
+    // tick in milliseconds, too coarse for a simulated host's microseconds), or the smoothed one
+    // of the data it sends, whichever is shorter.
+    private readonly int _rcvLimit;
+    private int _rcvSpace;        // what the application read in the last round trip it grew for (at least ten segments)
+    private int _copied;          // read since _copiedSince
+    private long _copiedSince;
+    private long _rcvRtt;         // clock ticks; 0 while unknown (no tuning)
+    private long _synSentAt;      // when our SYN (or SYN-ACK) last left,
+    private int _synSends;        // and how often it did (one: the handshake times the round trip, Karn's rule)
 
     /// <param name="local">The address it speaks from: the one the SYN was sent to (passive open), or the stack's first of the family (active).</param>
     internal TcpConnection(NetworkStack stack, NetworkAddress local, ushort localPort, NetworkEndpoint remote, uint iss, TcpListener? listener = null)
@@ -118,8 +131,10 @@ public sealed class TcpConnection
         _bufferSeq = iss + 1;
         _send = new ByteRing(stack.Settings.TcpBuffer);
         _receive = new ByteRing(stack.Settings.TcpBuffer);
+        _rcvLimit = Math.Max(stack.Settings.TcpBuffer, stack.Settings.TcpBufferLimit ?? StackSettings.DefaultTcpBufferLimit);
         _mss = stack.Mtu - (remote.Address.IsV6 ? 60 : 40);
         _cwnd = InitialWindowSegments * _mss;
+        _rcvSpace = Math.Min(stack.Settings.TcpBuffer, InitialWindowSegments * _mss);
         _sndWnd = _mss;
         var initialTimeout = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
         _rtt = new RoundTripEstimator(initialTimeout, MinRetransmissionTimeout, MaxRetransmissionTimeout);
@@ -244,6 +259,7 @@ public sealed class TcpConnection
         {
             var closedWindow = _receive.Free < _mss;
             var n = _receive.Read(into);
+            if (n > 0) AdjustReceiveSpace(n);
             // Tell the peer the window opened again, or it would wait for its persist timer; and
             // when the read at least doubles the window it was last told (Linux's
             // tcp_cleanup_rbuf), since a peer held by it waits otherwise for a held ACK's timer.
@@ -395,6 +411,7 @@ public sealed class TcpConnection
                     return null;
                 }
                 State = TcpState.Established;
+                TimeHandshake();
                 _connected.TrySetResult();
                 _listener?.Enqueue(this);
             }
@@ -554,6 +571,7 @@ public sealed class TcpConnection
             _sndUna = _iss + 1;
             if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna;
             State = TcpState.Established;
+            TimeHandshake();
             _retries = 0;
             _retransmitAt = 0;
             _connected.TrySetResult();
@@ -613,6 +631,7 @@ public sealed class TcpConnection
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
             if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss));
+            GrowSendBuffer();
             _retransmitAt = 0;
             Arm();
             if (_inRecovery)
@@ -711,6 +730,21 @@ public sealed class TcpConnection
         _avoidanceBytes -= _cwnd;
         _cwnd = Math.Min(_cwnd + _mss, MaxCongestionWindow);
     }
+
+    // The send buffer holds what is unacknowledged: on a long path it, not the windows, holds
+    // the flight back. Doubled (up to the limit, as Linux's tcp_sndbuf_expand grows it with the
+    // congestion window) while it alone is the limit: all it holds is in flight, and the peer's
+    // window and the congestion window would both let more go.
+    private void GrowSendBuffer()
+    {
+        var capacity = _send.Capacity;
+        if (_rcvLimit <= capacity || _sndWnd <= capacity || _cwnd <= capacity) return;
+        if ((int)(_sndMax - _sndUna) + 2 * _mss < capacity) return;
+        _send.Grow((int)Math.Min(2L * capacity, _rcvLimit));
+    }
+
+    /// <summary>The send buffer's size now, bytes (grown by autotuning from <see cref="StackSettings.TcpBuffer"/>).</summary>
+    internal int SendBufferSize => _send.Capacity;
 
     // RFC 5681 (4): max(FlightSize / 2, 2 · SMSS).
     private int HalfTheFlight() => Math.Max((int)Math.Min((_sndMax - _sndUna) / 2, (uint)MaxCongestionWindow), 2 * _mss);
@@ -998,6 +1032,8 @@ public sealed class TcpConnection
                 if (_sndNxt == _iss)
                 {
                     if (SendSegment(_iss, State == TcpState.SynSent ? TcpSegmentFlags.Syn : TcpSegmentFlags.Syn | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { BlockOutput(); return; }
+                    _synSentAt = _stack.Time.GetTimestamp();
+                    _synSends++;
                     _sndNxt = _iss + 1;
                     _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
                     Arm();
@@ -1139,15 +1175,54 @@ public sealed class TcpConnection
     private int PeerWindow(in TcpSegment segment) =>
         segment.Has(TcpSegmentFlags.Syn) ? segment.Window : (int)Math.Min((long)segment.Window << _sndScale, int.MaxValue);
 
-    /// <summary>The shift this side offers: the smallest that fits the receive buffer in the 16-bit window field.</summary>
+    /// <summary>The shift this side offers: the smallest that fits the receive buffer, grown to its limit, in the 16-bit window field (as Linux's from tcp_rmem's maximum).</summary>
     private int OwnWindowScale
     {
         get
         {
             var shift = 0;
-            while (shift < 14 && _receive.Capacity >> shift > 65535) shift++;
+            while (shift < 14 && _rcvLimit >> shift > 65535) shift++;
             return shift;
         }
+    }
+
+    /// <summary>The receive buffer's size now, bytes (grown by autotuning from <see cref="StackSettings.TcpBuffer"/>).</summary>
+    internal int ReceiveBufferSize => _receive.Capacity;
+
+    /// <summary>The round trip receive-buffer autotuning works with; null while unknown.</summary>
+    internal TimeSpan? ReceiveRoundTrip => _rcvRtt == 0 ? null : TimeSpan.FromSeconds((double)_rcvRtt / _stack.Time.TimestampFrequency);
+
+    // Established: a SYN that left once timed the round trip on the stack's own clock.
+    private void TimeHandshake()
+    {
+        if (_synSends == 1) _rcvRtt = Math.Max(_stack.Time.GetTimestamp() - _synSentAt, 1);
+    }
+
+    // After the application read `n` bytes: once a round trip, grows the buffer to twice what
+    // it read in that round trip, with room for 16 more segments (Linux's tcp_rcv_space_adjust).
+    private void AdjustReceiveSpace(int n)
+    {
+        if (_rcvLimit <= _receive.Capacity || _rcvRtt == 0) return;
+        _copied += n;
+        var now = _stack.Time.GetTimestamp();
+        if (_copiedSince == 0) _copiedSince = now;
+        var rtt = _rtt.Smoothed is { } smoothed ? Math.Min(_rcvRtt, Math.Max((long)(smoothed.TotalSeconds * _stack.Time.TimestampFrequency), 1)) : _rcvRtt;
+        var elapsed = now - _copiedSince;
+        if (elapsed < rtt) return;
+        // What it reads in one round trip: an application that read nothing for a while and
+        // then a buffer at once read that buffer over the whole while, not in one round trip.
+        var copied = (int)Math.Min((long)_copied * rtt / elapsed, int.MaxValue);
+        _copied = 0;
+        _copiedSince = now;
+        if (copied <= _rcvSpace) return;
+        // The out-of-order queue is a buffer of the window's size, addressed by sequence number:
+        // resized only while it holds nothing (the next round trip tries again otherwise).
+        if (_held is { Count: > 0 }) return;
+        _rcvSpace = copied;
+        var size = (int)Math.Min((long)copied * 2 + 16L * _mss, _rcvLimit);
+        if (size <= _receive.Capacity) return;
+        _receive.Grow(size);
+        _reassembly = null; // taken again, at the new size, with the next gap
     }
 
     private SendStatus SendSegment(uint sequence, TcpSegmentFlags flags, int offset, int length)

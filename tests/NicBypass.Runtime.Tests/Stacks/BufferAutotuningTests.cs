@@ -1,0 +1,141 @@
+using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// TCP's buffers grow as Linux's do (tcp_rcv_space_adjust, tcp_sndbuf_expand): the receive buffer
+/// with what the application reads each round trip, the send buffer while it alone holds the
+/// flight back — so a long path is not held to one buffer per round trip.
+/// </summary>
+public class BufferAutotuningTests
+{
+    private const int Initial = StackSettings.DefaultTcpBuffer;
+
+    // Sends `length` bytes as the send buffer takes them, reading at the other end as they come;
+    // the virtual time it took.
+    private static TimeSpan Transfer(StackHarness harness, TcpConnection client, TcpConnection server, int length)
+    {
+        var data = StackHarness.Pattern(length, 1);
+        var received = new byte[length];
+        int sent = 0, got = 0;
+        var start = harness.Clock.GetUtcNow();
+        Assert.True(harness.RunUntil(() =>
+        {
+            if (sent < length) sent += client.Send(data.AsSpan(sent));
+            got += server.Read(received.AsSpan(got));
+            return got == length;
+        }, seconds: 60), $"{got} of {length} bytes");
+        Assert.Equal(data, received);
+        return harness.Clock.GetUtcNow() - start;
+    }
+
+    [Fact]
+    public void Over_a_10_ms_round_trip_both_buffers_grow_and_the_transfer_outruns_one_buffer_a_round_trip()
+    {
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(5), harness.Clock)); // each way
+        var (client, server) = harness.Connect();
+        Assert.InRange(server.ReceiveRoundTrip!.Value.TotalMilliseconds, 9.9, 11); // the handshake timed it
+
+        var took = Transfer(harness, client, server, 16 << 20);
+
+        // 256 KiB a round trip is 210 Mbit/s: 16 MiB would take 0.64 s at best.
+        var bound = TimeSpan.FromSeconds(16.0 * (1 << 20) / Initial * 0.010);
+        Assert.True(took < bound / 2, $"16 MiB took {took.TotalMilliseconds:N0} ms; one buffer a round trip allows no less than {bound.TotalMilliseconds:N0}");
+        Assert.InRange(server.ReceiveBufferSize, 2 * Initial, StackSettings.DefaultTcpBufferLimit);
+        Assert.InRange(client.SendBufferSize, 2 * Initial, StackSettings.DefaultTcpBufferLimit);
+        harness.AssertBalanced();
+    }
+
+    [Fact]
+    public void On_a_short_path_the_buffers_stay_as_they_were()
+    {
+        // The round trip is microseconds on a 10 Gbit/s cable: what the application reads in one
+        // is far below the buffer.
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithRate(10_000_000_000, harness.Clock));
+        var (client, server) = harness.Connect();
+        Assert.True(server.ReceiveRoundTrip < TimeSpan.FromMilliseconds(1), $"{server.ReceiveRoundTrip}");
+        var took = Transfer(harness, client, server, 8 << 20);
+        Assert.Equal(Initial, server.ReceiveBufferSize);
+        Assert.Equal(Initial, client.SendBufferSize);
+    }
+
+    [Fact]
+    public void A_receiver_that_does_not_read_does_not_grow_its_buffer()
+    {
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(5), harness.Clock));
+        var (client, server) = harness.Connect();
+        var data = StackHarness.Pattern(2 << 20, 2);
+        var sent = 0;
+        harness.RunUntil(() =>
+        {
+            sent += client.Send(data.AsSpan(sent));
+            return false;
+        }, seconds: 2);
+        Assert.True(server.Available > Initial - 2 * 1460, $"{server.Available}"); // the window is the buffer, full (to its last 128-byte unit)
+        Assert.Equal(Initial, server.ReceiveBufferSize);
+        // Nor does the sender's: the peer's window, not the buffer, holds the flight back.
+        Assert.Equal(Initial, client.SendBufferSize);
+    }
+
+    [Fact]
+    public void The_window_scale_offered_fits_the_limit_as_linuxs_does()
+    {
+        // Linux offers the shift its largest receive buffer needs (7 for tcp_rmem's 6 MiB), not
+        // the one of the buffer it starts with (3 for 256 KiB): the window can grow to the limit without a
+        // second negotiation.
+        var harness = new StackHarness();
+        var shifts = new List<int>();
+        harness.Cable.Tap = (_, frame) =>
+        {
+            var f = frame.Span;
+            if (f[14 + 9] != 6 || (f[14 + 20 + 13] & 0x02) == 0) return; // SYNs only
+            var tcp = f.Slice(14 + 20);
+            var options = tcp.Slice(20, (tcp[12] >> 4) * 4 - 20);
+            for (var i = 0; i < options.Length && options[i] != 0;)
+            {
+                if (options[i] == 1) { i++; continue; }
+                if (options[i] == 3) shifts.Add(options[i + 2]);
+                i += Math.Max((int)options[i + 1], 2);
+            }
+        };
+        harness.Connect();
+        Assert.Equal(new[] { 7, 7 }, shifts);
+    }
+
+    [Fact]
+    public void A_buffer_set_at_the_limit_is_not_tuned()
+    {
+        var clock = new VirtualClock();
+        var build = new HostBuilder("fixed", 2, clock);
+        build.AddNic("e0", "simnic-10g", new SimNicSettings(2, RingSize: 4096));
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: Initial, TcpBufferLimit: Initial);
+        foreach (var (name, mac, ip, ring) in new[] { ("a", 0x020000000001UL, "10.0.0.1", 0), ("b", 0x020000000002UL, "10.0.0.2", 1) })
+        {
+            build.AddNetworkStack(VnicRole.Container, new VnicSettings(name, "e0", new[] { mac }, build.Addresses(ip)), settings);
+            build.BindHardwareRing("e0", ring, name);
+            build.Program("e0", null, mac, 0, ring, name, build.Addresses(ip), new[] { 80 }, StackProtocols.Tcp);
+        }
+        var host = build.Start();
+        host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(5), clock));
+        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
+        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        var data = StackHarness.Pattern(4 << 20, 3);
+        var received = new byte[data.Length];
+        int sent = 0, got = 0;
+        Assert.True(host.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            got += server!.Read(received.AsSpan(got));
+            return got == data.Length;
+        }, TimeSpan.FromSeconds(60)));
+        Assert.Equal(Initial, server!.ReceiveBufferSize);
+        Assert.Equal(Initial, client.SendBufferSize);
+    }
+}
