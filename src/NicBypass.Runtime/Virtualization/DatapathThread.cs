@@ -13,10 +13,20 @@ internal sealed class DatapathThread
     /// <summary>The calling thread is the datapath's.</summary>
     public bool IsCurrent => Environment.CurrentManagedThreadId == Volatile.Read(ref _id);
 
-    /// <summary>The calling thread runs the datapath from now on.</summary>
-    public void Claim()
+    private bool _ran;
+
+    /// <summary>
+    /// The calling thread runs the datapath from now on; true when it takes over from another
+    /// thread that had run it (an <c>await</c> moved the pumping to another thread: the one before
+    /// may be sending right now without knowing it lost the datapath).
+    /// </summary>
+    public bool Claim()
     {
         var id = Environment.CurrentManagedThreadId;
-        if (Volatile.Read(ref _id) != id) Volatile.Write(ref _id, id);
+        var ran = _ran;
+        _ran = true;
+        if (Volatile.Read(ref _id) == id) return false;
+        Volatile.Write(ref _id, id);
+        return ran;
     }
 }

@@ -46,12 +46,12 @@ public sealed class HostNic
     internal DatapathThread? Datapath { get; set; }
 
     private readonly Lock _stagingLock = new();
-    private List<Vnic> _staging = new(), _sending = new(); // swapped under the lock: other threads add to one while the datapath sends from the other
+    private List<Vnic> _staging = new(); // replaced under the lock: other threads add to a new one while the datapath sends from the old
     private bool _anyStaged;
     private bool _newlyStaged;
 
     /// <summary>Another thread handed <paramref name="vnic"/> frames to send (<see cref="Vnic.Transmit"/>): the datapath sends them at its next round.</summary>
-    internal void Staged(Vnic vnic) => List(vnic, fresh: true);
+    internal void Staged(Vnic vnic, bool fresh = true) => List(vnic, fresh);
 
     /// <summary>Some VNIC of this NIC holds frames handed over (or refusals to count).</summary>
     internal bool HasStaged => Volatile.Read(ref _anyStaged);
@@ -80,7 +80,8 @@ public sealed class HostNic
         List<Vnic> sending;
         lock (_stagingLock)
         {
-            (sending, _sending, _staging) = (_staging, _staging, _sending);
+            sending = _staging;
+            _staging = new List<Vnic>(); // (only when frames were handed over: not on the datapath's own path)
             foreach (var vnic in sending) vnic.Listed = false;
             Volatile.Write(ref _anyStaged, false);
             Volatile.Write(ref _newlyStaged, false);
@@ -91,7 +92,6 @@ public sealed class HostNic
             moved |= vnic.SendStaged(out var left);
             if (left) List(vnic, fresh: false); // the rings or the pool were full: again once they drain
         }
-        sending.Clear();
         return moved;
     }
 

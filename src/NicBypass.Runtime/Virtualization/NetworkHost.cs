@@ -505,7 +505,7 @@ public sealed class NetworkHost
     private int PumpAwake()
     {
         var queue = _runQueue!;
-        queue.Rounds.Claim(); // this thread runs the datapath now: others hand their frames over
+        if (queue.Rounds.Claim()) PoolsTakeLocks(); // this thread runs the datapath now: others hand their frames over
         var rounds = 0;
         bool progress;
         do
@@ -667,11 +667,18 @@ public sealed class NetworkHost
         while (_nics.Any(n => n.Device.OnWire > 0)) RunAwakeTo(NextDueAwake());
     }
 
+    // The datapath moved to another thread: the one before may still be inside a send it began
+    // as the datapath's, so the pools take locks from now on (correct, a little slower).
+    private void PoolsTakeLocks()
+    {
+        foreach (var nic in _nics) nic.Device.Pool.Concurrent = true;
+    }
+
     // Only frames landing are due now: they go through the hardware classifier onto their rings.
     // True when that was all (no processor woke); false when a pump must run.
     private bool LandOnly()
     {
-        _runQueue!.Rounds.Claim();
+        if (_runQueue!.Rounds.Claim()) PoolsTakeLocks();
         foreach (var nic in _nics) nic.Device.Land();
         if (_runQueue!.AnyAwake) return false;
         _runQueue.CheckSleepers(); // Debug builds: the landing forgot no wake-up

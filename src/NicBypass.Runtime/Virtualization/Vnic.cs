@@ -539,13 +539,13 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         {
             var shortFrame = frame.Length < EthernetHeader.Length;
             Interlocked.Increment(ref shortFrame ? ref _stagedMalformed : ref _stagedOversize);
-            Nic.Staged(this);
+            Nic.Staged(this, fresh: false);
             return shortFrame ? SendStatus.Malformed : SendStatus.Oversize;
         }
         if (IsTagged(frame) || Protection && IsSpoofed(frame))
         {
             Interlocked.Increment(ref _stagedSpoofed);
-            Nic.Staged(this);
+            Nic.Staged(this, fresh: false);
             return SendStatus.Spoofed;
         }
         var staged = Volatile.Read(ref _staged);
@@ -555,8 +555,12 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             staged = Interlocked.CompareExchange(ref _staged, made, null) ?? made;
         }
         var taken = staged.TryEnqueue(frame);
-        Nic.Staged(this);
-        Processor.Awaken(); // a round comes, and with it the datapath's look at the hand-over
+        // Due at once only for a frame taken (a sender retrying a full queue in a loop must not
+        // hold time still); a round comes, and with it the datapath's look at the hand-over.
+        Nic.Staged(this, fresh: taken);
+        Processor.Awaken();
+        // The threads started meanwhile: nobody pumps now, and the pool takes locks; send it here.
+        if (Nic.Datapath is null) SendStaged(out _);
         // Full: the sender keeps the frame and tries again (the datapath empties the queue at its next round).
         return taken ? SendStatus.Sent : SendStatus.Blocked;
     }
