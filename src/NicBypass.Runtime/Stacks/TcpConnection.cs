@@ -114,6 +114,8 @@ public sealed class TcpConnection
     private int _rcvSpace;        // what the application read in the last round trip it grew for (at least ten segments)
     private int _copied;          // read since _copiedSince
     private long _copiedSince;
+    private bool _copying;        // a measure runs: since _copiedSince, over _measureRtt
+    private long _measureRtt;
     private long _rcvRtt;         // clock ticks; 0 while unknown (no tuning)
     private long _synSentAt;      // when our SYN (or SYN-ACK) last left,
     private int _synSends;        // and how often it did (one: the handshake times the round trip, Karn's rule)
@@ -613,6 +615,8 @@ public sealed class TcpConnection
         if (After(ack, _sndUna))
         {
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
+            // Before this ACK frees it: was the send buffer full, and all of it in flight?
+            var bufferBound = _send.Count + 2 * _mss >= _send.Capacity && (int)(_sndMax - _sndUna) + 2 * _mss >= _send.Count;
             if (dataAcked > 0) ConfirmProgress();
             _send.Discard(dataAcked);
             _bufferSeq += (uint)dataAcked;
@@ -631,7 +635,7 @@ public sealed class TcpConnection
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
             if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss));
-            GrowSendBuffer();
+            if (bufferBound) GrowSendBuffer();
             _retransmitAt = 0;
             Arm();
             if (_inRecovery)
@@ -733,13 +737,13 @@ public sealed class TcpConnection
 
     // The send buffer holds what is unacknowledged: on a long path it, not the windows, holds
     // the flight back. Doubled (up to the limit, as Linux's tcp_sndbuf_expand grows it with the
-    // congestion window) while it alone is the limit: all it holds is in flight, and the peer's
-    // window and the congestion window would both let more go.
+    // congestion window) when an ACK finds it full and all in flight (the caller looks before the
+    // ACK frees it: a stretch ACK frees many segments at once) while the peer's window and the
+    // congestion window would both let more go.
     private void GrowSendBuffer()
     {
         var capacity = _send.Capacity;
         if (_rcvLimit <= capacity || _sndWnd <= capacity || _cwnd <= capacity) return;
-        if ((int)(_sndMax - _sndUna) + 2 * _mss < capacity) return;
         _send.Grow((int)Math.Min(2L * capacity, _rcvLimit));
     }
 
@@ -1202,27 +1206,39 @@ public sealed class TcpConnection
     // it read in that round trip, with room for 16 more segments (Linux's tcp_rcv_space_adjust).
     private void AdjustReceiveSpace(int n)
     {
-        if (_rcvLimit <= _receive.Capacity || _rcvRtt == 0) return;
-        _copied += n;
+        if (_rcvLimit <= _receive.Capacity) return;
         var now = _stack.Time.GetTimestamp();
-        if (_copiedSince == 0) _copiedSince = now;
-        var rtt = _rtt.Smoothed is { } smoothed ? Math.Min(_rcvRtt, Math.Max((long)(smoothed.TotalSeconds * _stack.Time.TimestampFrequency), 1)) : _rcvRtt;
+        if (!_copying)
+        {
+            // The handshake's round trip (none if a SYN went twice), or the smoothed one of what
+            // this side sends, whichever is shorter: taken for the whole measure.
+            var smoothed = _rtt.Smoothed is { } srtt ? Math.Max((long)(srtt.TotalSeconds * _stack.Time.TimestampFrequency), 1) : 0;
+            _measureRtt = _rcvRtt == 0 ? smoothed : smoothed == 0 ? _rcvRtt : Math.Min(_rcvRtt, smoothed);
+            if (_measureRtt == 0) return;
+            _copying = true;
+            _copiedSince = now;
+        }
+        _copied += n;
+        var rtt = _measureRtt;
         var elapsed = now - _copiedSince;
         if (elapsed < rtt) return;
+        // The out-of-order queue is a buffer of the window's size, addressed by sequence number:
+        // resized only while it holds nothing (the measure goes on until then).
+        if (_held is { Count: > 0 }) return;
         // What it reads in one round trip: an application that read nothing for a while and
         // then a buffer at once read that buffer over the whole while, not in one round trip.
         var copied = (int)Math.Min((long)_copied * rtt / elapsed, int.MaxValue);
         _copied = 0;
-        _copiedSince = now;
+        _copying = false; // the next read starts the next measure
         if (copied <= _rcvSpace) return;
-        // The out-of-order queue is a buffer of the window's size, addressed by sequence number:
-        // resized only while it holds nothing (the next round trip tries again otherwise).
-        if (_held is { Count: > 0 }) return;
         _rcvSpace = copied;
-        var size = (int)Math.Min((long)copied * 2 + 16L * _mss, _rcvLimit);
+        // At least doubled: a few large steps, not a copy of the buffer every round trip.
+        var capacity = _receive.Capacity;
+        var size = (int)Math.Min(Math.Max((long)copied * 2 + 16L * _mss, 2L * capacity), _rcvLimit);
+        if ((long)copied * 2 + 16L * _mss <= capacity) return;
         if (size <= _receive.Capacity) return;
         _receive.Grow(size);
-        _reassembly = null; // taken again, at the new size, with the next gap
+        if (_reassembly is { } reassembly && reassembly.Length < size) _reassembly = null; // taken again, at the new size, with the next gap
     }
 
     private SendStatus SendSegment(uint sequence, TcpSegmentFlags flags, int offset, int length)
