@@ -139,8 +139,12 @@ public abstract class ReceiveRing
         else DisableInterrupts();
     }
 
-    /// <summary>Switches to polling mode: no more interrupts until <see cref="EnableInterrupts"/>.</summary>
-    internal void DisableInterrupts() => InterruptsEnabled = false;
+    /// <summary>Switches to polling mode: no more interrupts until <see cref="EnableInterrupts"/>; frames already waiting are polled (whoever polls it is woken).</summary>
+    internal void DisableInterrupts()
+    {
+        InterruptsEnabled = false;
+        if (!Queue.IsEmpty && Volatile.Read(ref _interruptPending) == 0) PollWake?.Invoke();
+    }
 
     /// <summary>Back to interrupt mode; frames already waiting raise an interrupt at once.</summary>
     internal void EnableInterrupts()

@@ -109,6 +109,27 @@ public class RingTests
     }
 
     [Fact]
+    public void Turning_interrupts_off_with_frames_waiting_and_none_pending_wakes_whoever_polls()
+    {
+        // A frame whose interrupt the moderation holds back (none pending yet): turned to
+        // polling before the moderated interrupt comes, the switch itself must bring a poll, or
+        // the frame waits for the next one to arrive.
+        var target = new CountingTarget();
+        var ring = new HardwareReceiveRing(0, 16, 0);
+        ring.Bind(new NullClient(), target);
+        ring.Moderator = new Deferring();
+        var wakes = 0;
+        ring.PollWake = () => wakes++;
+        ring.DisableInterrupts();
+        Assert.Equal(0, wakes); // nothing waiting: nobody to wake
+        ring.EnableInterrupts();
+        ring.Enqueue(new PacketDescriptor(0, 60));
+        Assert.Equal(0, target.Raised); // held back by the moderation
+        ring.DisableInterrupts();
+        Assert.Equal(1, wakes);
+    }
+
+    [Fact]
     public void The_poll_entry_point_never_returns_more_bytes_than_asked()
     {
         // Any ring contents, any budget, any batch size: what comes out fits the budget, is the
@@ -172,4 +193,9 @@ public class RingTests
         BitReversal.Apply(once, twice);
         Assert.Equal(bytes, twice);
     }
+}
+
+file sealed class Deferring : IInterruptModerator
+{
+    public bool Defer(ReceiveRing ring) => true;
 }
