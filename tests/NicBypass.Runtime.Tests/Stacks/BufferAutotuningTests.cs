@@ -138,16 +138,7 @@ public class BufferAutotuningTests
     public void A_buffer_set_at_the_limit_is_not_tuned()
     {
         var clock = new VirtualClock();
-        var build = new HostBuilder("fixed", 2, clock);
-        build.AddNic("e0", "simnic-10g", new SimNicSettings(2, RingSize: 4096));
-        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: Initial, TcpBufferLimit: Initial);
-        foreach (var (name, mac, ip, ring) in new[] { ("a", 0x020000000001UL, "10.0.0.1", 0), ("b", 0x020000000002UL, "10.0.0.2", 1) })
-        {
-            build.AddNetworkStack(VnicRole.Container, new VnicSettings(name, "e0", new[] { mac }, build.Addresses(ip)), settings);
-            build.BindHardwareRing("e0", ring, name);
-            build.Program("e0", null, mac, 0, ring, name, build.Addresses(ip), new[] { 80 }, StackProtocols.Tcp);
-        }
-        var host = build.Start();
+        var host = TestHost.TwoContainers("fixed", new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: Initial, TcpBufferLimit: Initial), clock);
         host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(5), clock));
         var listener = host.NetworkStack("b").Stack.ListenTcp(80);
         var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));

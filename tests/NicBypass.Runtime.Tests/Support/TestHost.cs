@@ -30,6 +30,23 @@ internal static class TestHost
         return (host, wires);
     }
 
+    /// <summary>
+    /// Two containers on one simnic-10g (2 processors): a (10.0.0.1) and b (10.0.0.2), each on
+    /// its own hardware ring, TCP port 80, with <paramref name="settings"/>; started, no cable yet.
+    /// </summary>
+    public static NetworkHost TwoContainers(string name, Stacks.StackSettings settings, VirtualClock clock)
+    {
+        var build = new HostBuilder(name, 2, clock);
+        build.AddNic("e0", "simnic-10g", new SimNicSettings(2, RingSize: 4096));
+        foreach (var (vnic, mac, ip, ring) in new[] { ("a", 0x020000000001UL, "10.0.0.1", 0), ("b", 0x020000000002UL, "10.0.0.2", 1) })
+        {
+            build.AddNetworkStack(VnicRole.Container, new VnicSettings(vnic, "e0", new[] { mac }, build.Addresses(ip)), settings);
+            build.BindHardwareRing("e0", ring, vnic);
+            build.Program("e0", null, mac, 0, ring, vnic, build.Addresses(ip), new[] { 80 }, Stacks.StackProtocols.Tcp);
+        }
+        return build.Start();
+    }
+
     /// <summary>Sends frames into a NIC and runs the host until it is idle.</summary>
     public static void Send(this NetworkHost host, string nic, params byte[][] frames)
     {

@@ -107,16 +107,7 @@ public class EventTimeTests
     private static (NetworkHost Host, VirtualClock Clock, SimulatedCable Cable, TcpConnection Client, TcpConnection Server) LongFatPipe(int tcpBuffer, int outboundCapacity)
     {
         var clock = new VirtualClock();
-        var build = new HostBuilder("lfn", 2, clock);
-        build.AddNic("e0", "simnic-10g", new SimNicSettings(2, RingSize: 4096));
-        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, OutboundCapacity: outboundCapacity, TcpBuffer: tcpBuffer);
-        foreach (var (name, mac, ip, ring) in new[] { ("a", 0x020000000001UL, "10.0.0.1", 0), ("b", 0x020000000002UL, "10.0.0.2", 1) })
-        {
-            build.AddNetworkStack(VnicRole.Container, new VnicSettings(name, "e0", new[] { mac }, build.Addresses(ip)), settings);
-            build.BindHardwareRing("e0", ring, name);
-            build.Program("e0", null, mac, 0, ring, name, build.Addresses(ip), new[] { 80 }, StackProtocols.Tcp);
-        }
-        var host = build.Start();
+        var host = TestHost.TwoContainers("lfn", new StackSettings(StackProtocols.Tcp, new[] { 80 }, OutboundCapacity: outboundCapacity, TcpBuffer: tcpBuffer), clock);
         var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(10_000_000_000, clock, queueLimit: 10_000).WithLatency(TimeSpan.FromMilliseconds(1), clock));
         var listener = host.NetworkStack("b").Stack.ListenTcp(80);
         var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
