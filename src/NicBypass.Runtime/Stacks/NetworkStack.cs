@@ -191,6 +191,24 @@ public sealed partial class NetworkStack
             RemoveTimed(connection);
             Interlocked.Decrement(ref _timed);
         }
+        Interlocked.Add(ref _bufferGrowth, -connection.TakeGrowth()); // what its buffers grew by is the others' again
+    }
+
+    private long _bufferGrowth;
+
+    /// <summary>Bytes the connections' buffers have grown by beyond <see cref="StackSettings.TcpBuffer"/> (autotuning), within <see cref="StackSettings.TcpBufferBudget"/>.</summary>
+    public long BufferGrowth => Interlocked.Read(ref _bufferGrowth);
+
+    /// <summary>Takes <paramref name="bytes"/> of the stack's buffer budget for a connection's buffer to grow; false when they would exceed it.</summary>
+    internal bool TryTakeBufferGrowth(long bytes)
+    {
+        var budget = Settings.TcpBufferBudget ?? StackSettings.DefaultTcpBufferBudget;
+        while (true)
+        {
+            var taken = Interlocked.Read(ref _bufferGrowth);
+            if (taken + bytes > budget) return false;
+            if (Interlocked.CompareExchange(ref _bufferGrowth, taken + bytes, taken) == taken) return true;
+        }
     }
 
     internal uint NextIss() => (uint)Interlocked.Increment(ref _issCounter) * 0x01000193u + (uint)(Time.GetTimestamp() >> 12);

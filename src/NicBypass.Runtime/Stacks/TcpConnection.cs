@@ -115,6 +115,7 @@ public sealed class TcpConnection
     private int _copied;          // read since _copiedSince
     private long _copiedSince;
     private bool _copying;        // a measure runs: since _copiedSince, over _measureRtt
+    private long _growth;         // bytes both buffers grew by, taken from the stack's budget
     private long _measureRtt;
     private long _rcvRtt;         // clock ticks; 0 while unknown (no tuning)
     private long _synSentAt;      // when our SYN (or SYN-ACK) last left,
@@ -744,8 +745,14 @@ public sealed class TcpConnection
     {
         var capacity = _send.Capacity;
         if (_rcvLimit <= capacity || _sndWnd <= capacity || _cwnd <= capacity) return;
-        _send.Grow((int)Math.Min(2L * capacity, _rcvLimit));
+        var size = (int)Math.Min(2L * capacity, _rcvLimit);
+        if (!_stack.TryTakeBufferGrowth(size - capacity)) return; // the stack's budget is spent
+        _send.Grow(size);
+        Interlocked.Add(ref _growth, size - capacity);
     }
+
+    /// <summary>Gives back what the buffers grew by (the connection ended): the bytes, once.</summary>
+    internal long TakeGrowth() => Interlocked.Exchange(ref _growth, 0);
 
     /// <summary>The send buffer's size now, bytes (grown by autotuning from <see cref="StackSettings.TcpBuffer"/>).</summary>
     internal int SendBufferSize => _send.Capacity;
@@ -1237,7 +1244,9 @@ public sealed class TcpConnection
         var size = (int)Math.Min(Math.Max((long)copied * 2 + 16L * _mss, 2L * capacity), _rcvLimit);
         if ((long)copied * 2 + 16L * _mss <= capacity) return;
         if (size <= _receive.Capacity) return;
+        if (!_stack.TryTakeBufferGrowth(size - capacity)) return; // the stack's budget is spent
         _receive.Grow(size);
+        Interlocked.Add(ref _growth, size - capacity);
         if (_reassembly is { } reassembly && reassembly.Length < size) _reassembly = null; // taken again, at the new size, with the next gap
     }
 

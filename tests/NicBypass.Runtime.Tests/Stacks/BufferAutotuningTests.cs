@@ -135,6 +135,39 @@ public class BufferAutotuningTests
     }
 
     [Fact]
+    public void A_stacks_connections_grow_their_buffers_within_its_budget_and_give_it_back_when_they_end()
+    {
+        const long Budget = 512 * 1024;
+        var clock = new VirtualClock();
+        var host = TestHost.TwoContainers("budget", new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBufferBudget: Budget), clock);
+        host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(5), clock));
+        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
+        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        var data = StackHarness.Pattern(8 << 20, 4);
+        var received = new byte[data.Length];
+        int sent = 0, got = 0;
+        Assert.True(host.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            got += server!.Read(received.AsSpan(got));
+            return got == data.Length;
+        }, TimeSpan.FromSeconds(60)));
+        Assert.Equal(data, received);
+
+        // Grown, but no further than the budget (the limit alone would have let it reach 6 MiB).
+        Assert.InRange(server!.ReceiveBufferSize, Initial + 1, Initial + Budget);
+        Assert.Equal(server.ReceiveBufferSize - Initial, host.NetworkStack("b").Stack.BufferGrowth);
+        Assert.InRange(client.SendBufferSize - Initial, 0, Budget);
+
+        client.Abort();
+        Assert.True(host.RunUntil(() => server.State == TcpState.Closed, TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, host.NetworkStack("a").Stack.BufferGrowth);
+        Assert.Equal(0, host.NetworkStack("b").Stack.BufferGrowth);
+    }
+
+    [Fact]
     public void A_buffer_set_at_the_limit_is_not_tuned()
     {
         var clock = new VirtualClock();
