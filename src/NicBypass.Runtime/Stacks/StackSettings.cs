@@ -16,6 +16,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it pushes out the oldest.</param>
 /// <param name="TcpBufferLimit">How far a connection's buffers may grow (Linux's buffer autotuning, up to tcp_rmem's and tcp_wmem's maxima; <see cref="DefaultTcpBufferLimit"/>): the receive buffer with what its application reads each round trip, the send buffer while it alone holds the flight back; a <paramref name="TcpBuffer"/> at or above it is not tuned.</param>
 /// <param name="TcpBufferBudget">Bytes all of the stack's connections together may grow their buffers by beyond <paramref name="TcpBuffer"/> (Linux's tcp_mem, per stack here; <see cref="DefaultTcpBufferBudget"/>): past it a buffer stays as it is until a grown connection ends.</param>
+/// <param name="SelectiveAcknowledgment">Whether TCP offers and accepts SACK (RFC 2018; Linux's tcp_sack): off, a loss is repaired by going back to the oldest unacknowledged byte.</param>
 /// <param name="DelayedAcknowledgment">How long TCP may hold the ACK of one full-sized segment waiting for a second (RFC 1122 4.2.3.2; <see cref="DefaultDelayedAcknowledgment"/>, at most half the retransmission floor); zero: every batch's data is acknowledged at its end.</param>
 public sealed record StackSettings(
     StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
@@ -31,7 +32,8 @@ public sealed record StackSettings(
     int SynBacklog = 256,
     TimeSpan? DelayedAcknowledgment = null,
     int? TcpBufferLimit = null,
-    long? TcpBufferBudget = null)
+    long? TcpBufferBudget = null,
+    bool SelectiveAcknowledgment = true)
 {
     /// <summary>64 MiB: about four bulk connections grown to the limit both ways.</summary>
     public const long DefaultTcpBufferBudget = 64L * 1024 * 1024;

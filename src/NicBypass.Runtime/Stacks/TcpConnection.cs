@@ -337,7 +337,7 @@ public sealed class TcpConnection
         {
             _rcvNxt = syn.Sequence + 1;
             if (syn.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
-            _sack = syn.SackPermitted;
+            _sack = syn.SackPermitted && _stack.Settings.SelectiveAcknowledgment;
             if (syn.WindowScale is { } scale)
             {
                 _scaling = true;
@@ -554,7 +554,7 @@ public sealed class TcpConnection
         if (!segment.Has(TcpSegmentFlags.Syn)) return;
         _rcvNxt = segment.Sequence + 1;
         if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
-        _sack = segment.SackPermitted;
+        _sack = segment.SackPermitted && _stack.Settings.SelectiveAcknowledgment;
         if (segment.WindowScale is { } scale)
         {
             _scaling = true;
@@ -1258,7 +1258,7 @@ public sealed class TcpConnection
         // held ranges.
         var stamped = syn || _timestamps;
         var active = State == TcpState.SynSent;
-        var offerSack = syn && (active || _sack);
+        var offerSack = syn && (active ? _stack.Settings.SelectiveAcknowledgment : _sack);
         var offerScale = syn && (active || _scaling);
         var sackBlocks = !syn && _sack && length == 0 && (flags & TcpSegmentFlags.Rst) == 0 && _held is { Count: > 0 } held
             ? Math.Min(held.Count, _timestamps ? 3 : 4) : 0;

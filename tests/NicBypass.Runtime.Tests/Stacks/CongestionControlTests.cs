@@ -93,6 +93,55 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void Without_sack_two_losses_in_one_flight_halve_the_window_once_and_the_stream_arrives_whole()
+    {
+        // Both ends without SACK (Linux's tcp_sack=0): three duplicate ACKs send everything from
+        // the oldest unacknowledged byte again. The go-back's copies of what the peer already
+        // holds bring duplicate ACKs of their own; they and the flight's second loss are repaired
+        // without halving the window a second time (RFC 6582's recover).
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, SelectiveAcknowledgment: false);
+        var clock = new VirtualClock();
+        var host = TestHost.TwoContainers("nosack", settings, clock);
+        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(1), clock));
+        var sackOffered = 0;
+        cable.Tap = (_, frame) =>
+        {
+            var f = frame.Span;
+            if (f[14 + 9] != 6 || (f[14 + 20 + 13] & 0x02) == 0) return; // SYNs only
+            var tcp = f.Slice(14 + 20);
+            var options = tcp.Slice(20, (tcp[12] >> 4) * 4 - 20);
+            for (var i = 0; i < options.Length && options[i] != 0;)
+            {
+                if (options[i] == 1) { i++; continue; }
+                if (options[i] == 4) sackOffered++;
+                i += Math.Max((int)options[i + 1], 2);
+            }
+        };
+        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
+        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        Assert.Equal(0, sackOffered); // neither SYN offered SACK
+        var thresholds = new List<int>();
+        cable.LoseWhen = LoseData(80, index => index is 40 or 45); // two segments of one flight (the window is past 40 by then)
+
+        var data = StackHarness.Pattern(1 << 20, 9);
+        var received = new byte[data.Length];
+        int sent = 0, got = 0;
+        Assert.True(host.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            got += server!.Read(received.AsSpan(got));
+            if (client.SlowStartThreshold != int.MaxValue && (thresholds.Count == 0 || thresholds[^1] != client.SlowStartThreshold)) thresholds.Add(client.SlowStartThreshold);
+            return got == data.Length;
+        }, TimeSpan.FromSeconds(30)));
+        Assert.Equal(data, received);
+        Assert.Equal(2, cable.Lost);
+        Assert.True(client.Retransmissions >= 1);
+        Assert.Single(thresholds); // halved once, for the one flight both losses were in
+    }
+
+    [Fact]
     public void A_lost_syn_restarts_the_window_but_leaves_the_threshold_unset()
     {
         var harness = new StackHarness();
@@ -143,7 +192,10 @@ public class CongestionControlTests
 
     // Loses the data segments web (the client) sends to db:5432 whose index, in the order they
     // are first sent, `lose` picks; a segment sent again with the same sequence number goes through.
-    private static FramePredicate LoseClientData(Func<int, bool> lose)
+    private static FramePredicate LoseClientData(Func<int, bool> lose) => LoseData(5432, lose);
+
+    // The same for data sent to `port`.
+    private static FramePredicate LoseData(int port, Func<int, bool> lose)
     {
         var seen = new Dictionary<uint, int>();
         return frame =>
@@ -152,7 +204,7 @@ public class CongestionControlTests
             var ipHeader = (frame[14] & 0x0F) * 4;
             var tcp = frame.Slice(14 + ipHeader);
             var payload = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) - ipHeader - (tcp[12] >> 4) * 4;
-            if (payload <= 0 || BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)) != 5432) return false;
+            if (payload <= 0 || BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)) != port) return false;
             var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
             if (seen.ContainsKey(sequence)) return false;
             var index = seen.Count;
