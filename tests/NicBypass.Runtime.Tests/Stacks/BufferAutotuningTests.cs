@@ -117,19 +117,7 @@ public class BufferAutotuningTests
         // second negotiation.
         var harness = new StackHarness();
         var shifts = new List<int>();
-        harness.Cable.Tap = (_, frame) =>
-        {
-            var f = frame.Span;
-            if (f[14 + 9] != 6 || (f[14 + 20 + 13] & 0x02) == 0) return; // SYNs only
-            var tcp = f.Slice(14 + 20);
-            var options = tcp.Slice(20, (tcp[12] >> 4) * 4 - 20);
-            for (var i = 0; i < options.Length && options[i] != 0;)
-            {
-                if (options[i] == 1) { i++; continue; }
-                if (options[i] == 3) shifts.Add(options[i + 2]);
-                i += Math.Max((int)options[i + 1], 2);
-            }
-        };
+        harness.Cable.Tap = (_, frame) => shifts.AddRange(TestHost.SynOptions(frame.Span, 3));
         harness.Connect();
         Assert.Equal(new[] { 7, 7 }, shifts);
     }
@@ -138,26 +126,12 @@ public class BufferAutotuningTests
     public void A_stacks_connections_grow_their_buffers_within_its_budget_and_give_it_back_when_they_end()
     {
         const long Budget = 512 * 1024;
-        var clock = new VirtualClock();
-        var host = TestHost.TwoContainers("budget", new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBufferBudget: Budget), clock);
-        host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(5), clock));
-        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
-        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        var (host, _, _, client, server) = TestHost.ConnectedPair("budget", new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBufferBudget: Budget), TimeSpan.FromMilliseconds(5));
         var data = StackHarness.Pattern(8 << 20, 4);
-        var received = new byte[data.Length];
-        int sent = 0, got = 0;
-        Assert.True(host.RunUntil(() =>
-        {
-            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
-            got += server!.Read(received.AsSpan(got));
-            return got == data.Length;
-        }, TimeSpan.FromSeconds(60)));
-        Assert.Equal(data, received);
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
 
         // Grown, but no further than the budget (the limit alone would have let it reach 6 MiB).
-        Assert.InRange(server!.ReceiveBufferSize, Initial + 1, Initial + Budget);
+        Assert.InRange(server.ReceiveBufferSize, Initial + 1, Initial + Budget);
         Assert.Equal(server.ReceiveBufferSize - Initial, host.NetworkStack("b").Stack.BufferGrowth);
         Assert.InRange(client.SendBufferSize - Initial, 0, Budget);
 
@@ -170,23 +144,10 @@ public class BufferAutotuningTests
     [Fact]
     public void A_buffer_set_at_the_limit_is_not_tuned()
     {
-        var clock = new VirtualClock();
-        var host = TestHost.TwoContainers("fixed", new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: Initial, TcpBufferLimit: Initial), clock);
-        host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(5), clock));
-        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
-        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        var (host, _, _, client, server) = TestHost.ConnectedPair("fixed", new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: Initial, TcpBufferLimit: Initial), TimeSpan.FromMilliseconds(5));
         var data = StackHarness.Pattern(4 << 20, 3);
-        var received = new byte[data.Length];
-        int sent = 0, got = 0;
-        Assert.True(host.RunUntil(() =>
-        {
-            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
-            got += server!.Read(received.AsSpan(got));
-            return got == data.Length;
-        }, TimeSpan.FromSeconds(60)));
-        Assert.Equal(Initial, server!.ReceiveBufferSize);
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
+        Assert.Equal(Initial, server.ReceiveBufferSize);
         Assert.Equal(Initial, client.SendBufferSize);
     }
 }

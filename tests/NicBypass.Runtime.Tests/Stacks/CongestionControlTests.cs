@@ -100,41 +100,18 @@ public class CongestionControlTests
         // holds bring duplicate ACKs of their own; they and the flight's second loss are repaired
         // without halving the window a second time (RFC 6582's recover).
         var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, SelectiveAcknowledgment: false);
-        var clock = new VirtualClock();
-        var host = TestHost.TwoContainers("nosack", settings, clock);
-        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(1), clock));
         var sackOffered = 0;
-        cable.Tap = (_, frame) =>
-        {
-            var f = frame.Span;
-            if (f[14 + 9] != 6 || (f[14 + 20 + 13] & 0x02) == 0) return; // SYNs only
-            var tcp = f.Slice(14 + 20);
-            var options = tcp.Slice(20, (tcp[12] >> 4) * 4 - 20);
-            for (var i = 0; i < options.Length && options[i] != 0;)
-            {
-                if (options[i] == 1) { i++; continue; }
-                if (options[i] == 4) sackOffered++;
-                i += Math.Max((int)options[i + 1], 2);
-            }
-        };
-        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
-        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        var (host, _, cable, client, server) = TestHost.ConnectedPair("nosack", settings, TimeSpan.FromMilliseconds(1),
+            cable => cable.Tap = (_, frame) => sackOffered += TestHost.SynOptions(frame.Span, 4).Count);
         Assert.Equal(0, sackOffered); // neither SYN offered SACK
         var thresholds = new List<int>();
         cable.LoseWhen = LoseData(80, index => index is 40 or 45); // two segments of one flight (the window is past 40 by then)
 
         var data = StackHarness.Pattern(1 << 20, 9);
-        var received = new byte[data.Length];
-        int sent = 0, got = 0;
-        Assert.True(host.RunUntil(() =>
+        var received = TestHost.Stream(host, client, server, data, () =>
         {
-            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
-            got += server!.Read(received.AsSpan(got));
             if (client.SlowStartThreshold != int.MaxValue && (thresholds.Count == 0 || thresholds[^1] != client.SlowStartThreshold)) thresholds.Add(client.SlowStartThreshold);
-            return got == data.Length;
-        }, TimeSpan.FromSeconds(30)));
+        });
         Assert.Equal(data, received);
         Assert.Equal(2, cable.Lost);
         Assert.True(client.Retransmissions >= 1);

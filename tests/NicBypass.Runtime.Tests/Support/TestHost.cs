@@ -47,6 +47,52 @@ internal static class TestHost
         return build.Start();
     }
 
+    /// <summary><see cref="TwoContainers"/> on a hairpin <paramref name="latency"/> away each way, a connected to b's port 80.</summary>
+    public static (NetworkHost Host, VirtualClock Clock, SimulatedCable Cable, Stacks.TcpConnection Client, Stacks.TcpConnection Server) ConnectedPair(
+        string name, Stacks.StackSettings settings, TimeSpan latency, Action<SimulatedCable>? beforeConnecting = null)
+    {
+        var clock = new VirtualClock();
+        var host = TwoContainers(name, settings, clock);
+        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(latency, clock));
+        beforeConnecting?.Invoke(cable);
+        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
+        var client = host.NetworkStack("a").Stack.ConnectTcp(Stacks.NetworkEndpoint.Parse("10.0.0.2", 80));
+        Stacks.TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)), "the handshake completes");
+        return (host, clock, cable, client, server!);
+    }
+
+    /// <summary>Sends <paramref name="data"/> as the send buffer takes it while reading it at the other end (<paramref name="each"/> after every step); what arrived.</summary>
+    public static byte[] Stream(NetworkHost host, Stacks.TcpConnection client, Stacks.TcpConnection server, byte[] data, Action? each = null)
+    {
+        var received = new byte[data.Length];
+        int sent = 0, got = 0;
+        Assert.True(host.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            got += server.Read(received.AsSpan(got));
+            each?.Invoke();
+            return got == data.Length;
+        }, TimeSpan.FromSeconds(60)), $"{got} of {data.Length} bytes arrived");
+        return received;
+    }
+
+    /// <summary>The TCP options of kind <paramref name="kind"/> an IPv4 frame's SYN carries: each option's first value byte (0 for an option without one); empty for other frames.</summary>
+    public static List<int> SynOptions(ReadOnlySpan<byte> frame, byte kind)
+    {
+        var found = new List<int>();
+        if (frame.Length < 54 || frame[14 + 9] != 6 || (frame[14 + 20 + 13] & 0x02) == 0) return found;
+        var tcp = frame.Slice(14 + 20);
+        var options = tcp.Slice(20, (tcp[12] >> 4) * 4 - 20);
+        for (var i = 0; i < options.Length && options[i] != 0;)
+        {
+            if (options[i] == 1) { i++; continue; }
+            if (options[i] == kind) found.Add(options[i + 1] > 2 ? options[i + 2] : 0);
+            i += Math.Max((int)options[i + 1], 2);
+        }
+        return found;
+    }
+
     /// <summary>Sends frames into a NIC and runs the host until it is idle.</summary>
     public static void Send(this NetworkHost host, string nic, params byte[][] frames)
     {
