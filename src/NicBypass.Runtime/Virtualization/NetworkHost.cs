@@ -742,14 +742,10 @@ public sealed class NetworkHost
             // From now on the pool takes locks and any thread sends (the lock first: a thread that
             // still saw the deterministic mode's datapath as another's hands its frame over, and
             // the first send on its VNIC, or the first processor's loop, sends it). Frames other
-            // threads handed over go first, the transmit rings drained to make room for them.
+            // threads handed over go first; what the rings cannot take yet, the first processor's
+            // loop sends.
             nic.Device.Pool.Concurrent = true;
             nic.SendStaged();
-            for (var i = 0; i < 64 && nic.HasStaged; i++)
-            {
-                nic.Device.DrainTransmitRings();
-                nic.SendStaged();
-            }
             nic.Datapath = null;
             // The first processor drains the transmit rings: a queued frame wakes it, so a reply
             // leaves at once instead of at its next poll.

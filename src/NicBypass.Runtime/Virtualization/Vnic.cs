@@ -535,18 +535,12 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     {
         // Refused at once, with the status the datapath would give (the checks read only what
         // never changes); counted by the datapath with the frames it sends for this VNIC.
-        if (frame.Length < EthernetHeader.Length || frame.Length > MaxUntaggedFrame)
+        var refusal = Refusal(frame);
+        if (refusal != SendStatus.Sent)
         {
-            var shortFrame = frame.Length < EthernetHeader.Length;
-            Interlocked.Increment(ref shortFrame ? ref _stagedMalformed : ref _stagedOversize);
+            Interlocked.Increment(ref RefusedAtHandOver(refusal));
             Nic.Staged(this, fresh: false);
-            return shortFrame ? SendStatus.Malformed : SendStatus.Oversize;
-        }
-        if (IsTagged(frame) || Protection && IsSpoofed(frame))
-        {
-            Interlocked.Increment(ref _stagedSpoofed);
-            Nic.Staged(this, fresh: false);
-            return SendStatus.Spoofed;
+            return refusal;
         }
         var staged = Volatile.Read(ref _staged);
         if (staged is null)
@@ -573,11 +567,11 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     {
         var moved = false;
         left = false;
-        if (Volatile.Read(ref _stagedMalformed) > 0 || Volatile.Read(ref _stagedOversize) > 0 || Volatile.Read(ref _stagedSpoofed) > 0)
+        foreach (var refusal in RefusalKinds)
         {
-            CountRefused(Interlocked.Exchange(ref _stagedMalformed, 0), Accounting.DropReason.Malformed);
-            CountRefused(Interlocked.Exchange(ref _stagedOversize, 0), Accounting.DropReason.Oversize);
-            CountRefused(Interlocked.Exchange(ref _stagedSpoofed, 0), Accounting.DropReason.Spoofed);
+            ref var refused = ref RefusedAtHandOver(refusal);
+            if (Volatile.Read(ref refused) == 0) continue;
+            for (var n = Interlocked.Exchange(ref refused, 0); n > 0; n--) CountRefusal(refusal);
         }
         if (_staged is not { } staged) return moved;
         lock (staged)
@@ -597,33 +591,44 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         return moved;
     }
 
-    private void CountRefused(int frames, Accounting.DropReason reason)
+    private static readonly SendStatus[] RefusalKinds = [SendStatus.Malformed, SendStatus.Oversize, SendStatus.Spoofed];
+
+    private ref int RefusedAtHandOver(SendStatus refusal)
     {
-        for (var i = 0; i < frames; i++)
+        if (refusal == SendStatus.Malformed) return ref _stagedMalformed;
+        if (refusal == SendStatus.Oversize) return ref _stagedOversize;
+        return ref _stagedSpoofed;
+    }
+
+    // Why the VNIC refuses a frame, or Sent when it takes it: too short or too long (with the tag
+    // it adds in a VLAN), or spoofed. VLAN isolation (always on): the VNIC puts its frames in its
+    // VLAN itself; a tag the sender supplies — a second VLAN inside ours, QinQ, or a tag around a
+    // forged header the spoofing checks would not look into — is refused as spoofed.
+    private SendStatus Refusal(ReadOnlySpan<byte> frame) =>
+        frame.Length < EthernetHeader.Length ? SendStatus.Malformed
+        : frame.Length > MaxUntaggedFrame ? SendStatus.Oversize
+        : IsTagged(frame) || Protection && IsSpoofed(frame) ? SendStatus.Spoofed
+        : SendStatus.Sent;
+
+    private void CountRefusal(SendStatus refusal)
+    {
+        TransmitCounters.Received++;
+        TransmitCounters.Drop(refusal switch
         {
-            TransmitCounters.Received++;
-            TransmitCounters.Drop(reason);
-        }
+            SendStatus.Malformed => Accounting.DropReason.Malformed,
+            SendStatus.Oversize => Accounting.DropReason.Oversize,
+            _ => Accounting.DropReason.Spoofed,
+        });
     }
 
     private SendStatus TransmitNow(ReadOnlySpan<byte> frame)
     {
         var device = Nic.Device;
-        if (frame.Length < EthernetHeader.Length || frame.Length > MaxUntaggedFrame)
+        var refusal = Refusal(frame);
+        if (refusal != SendStatus.Sent)
         {
-            TransmitCounters.Received++;
-            var shortFrame = frame.Length < EthernetHeader.Length;
-            TransmitCounters.Drop(shortFrame ? Accounting.DropReason.Malformed : Accounting.DropReason.Oversize);
-            return shortFrame ? SendStatus.Malformed : SendStatus.Oversize;
-        }
-        // VLAN isolation (always on): the VNIC puts its frames in its VLAN itself; a tag the sender
-        // supplies — a second VLAN inside ours, QinQ, or a tag around a forged header the checks
-        // below would not look into — is refused and counted as spoofed.
-        if (IsTagged(frame) || Protection && IsSpoofed(frame))
-        {
-            TransmitCounters.Received++;
-            TransmitCounters.Drop(Accounting.DropReason.Spoofed);
-            return SendStatus.Spoofed;
+            CountRefusal(refusal);
+            return refusal;
         }
         var ring = Id % device.Settings.TxRings;
         bool queued;
