@@ -62,9 +62,10 @@ public class TapLinuxPeerTests
     {
         var data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
 
-        // Twelve connections to the container one after another, the best counting (the first five
-        // or so run tier-0 and instrumented code: 0.4–1.6 s, then 0.11–0.3 s on this machine).
-        const int Runs = 12;
+        // Twenty connections to the container one after another, the best counting (the first five
+        // or so run tier-0 and instrumented code: 0.3–1.6 s; on this machine the runs were still
+        // getting faster at the twelfth, then 0.06–0.2 s).
+        const int Runs = 20;
         var ours = TimeSpan.MaxValue;
         await using (var peer = TapPeer.Start())
         {

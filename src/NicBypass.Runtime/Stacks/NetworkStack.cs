@@ -280,7 +280,7 @@ public sealed partial class NetworkStack
     internal SerializationGate? TransportGate { get; set; }
 
     /// <summary>Enters the transport layer's serialization gate (if it has one) for an application call; dispose to leave.</summary>
-    internal SerializationQueue.Scope EnterTransport() => TransportGate is { } gate ? new SerializationQueue.Scope(gate, gate.Enter()) : default;
+    internal ApplicationCall EnterTransport() => new(TransportGate);
 
     /// <summary>
     /// The transport half of <see cref="Receive"/>, for a frame IP has checked already and handed

@@ -161,6 +161,7 @@ public sealed class NetworkHost
     private int _transmitWake;
 
     private int _draining;                          // one thread drains the transmit rings at a time
+    private Action? _drainTransmit;                // DrainTransmit, one delegate (what an application call owes)
     [ThreadStatic] private static NetworkHost? t_loopHost; // the host whose processor loop runs on this thread
     [ThreadStatic] private static bool t_transmitOwed;     // that loop queued frames it drains itself
 
@@ -174,6 +175,8 @@ public sealed class NetworkHost
             t_transmitOwed = true;
             return;
         }
+        // An application's send on its own thread: that thread drains when its call ends.
+        if (_drainTransmit is { } drain && ApplicationCall.TryOwe(drain)) return;
         if (Interlocked.Exchange(ref _transmitWake, 1) == 0) _processors[0].Wake();
     }
 
@@ -737,6 +740,7 @@ public sealed class NetworkHost
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
         _stop = new CancellationTokenSource();
         var token = _stop.Token;
+        _drainTransmit ??= DrainTransmit;
         foreach (var nic in _nics)
         {
             // From now on the pool takes locks and any thread sends (the lock first: a thread that

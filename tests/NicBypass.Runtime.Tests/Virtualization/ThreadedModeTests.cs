@@ -102,6 +102,52 @@ public class ThreadedModeTests
         Assert.True(last.Count(t => t == $"t {processor}") >= 5, string.Join(", ", last));
     }
 
+    [Fact]
+    public void A_datagram_an_application_sends_on_its_own_thread_leaves_from_that_thread_when_its_call_ends()
+    {
+        const string topology = """
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53; cpu 1 }
+            }
+            """;
+        var (host, _) = TestHost.Build(topology);
+        var wire = new ThreadRecordingWire();
+        host.Nic("e0").Device.Wire = wire;
+        var stack = host.NetworkStack("web").Stack;
+        stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
+        var socket = stack.BindUdp(53);
+        var to = Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.9", 53);
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        host.StartThreads();
+        try
+        {
+            // As a socket call in Linux runs the driver's transmit itself: the application's
+            // thread drains what its call queued once the call ends, instead of waking the first
+            // processor to do it. (That processor still drains every millisecond, so now and
+            // then it gets there first.)
+            var application = new Thread(() =>
+            {
+                for (var i = 0; i < 30; i++)
+                {
+                    socket.TrySendTo(to, new byte[] { (byte)i });
+                    if (!SpinWait.SpinUntil(() => wire.Threads.Count > i, TimeSpan.FromSeconds(10))) failures.Enqueue($"datagram {i} never left");
+                }
+            })
+            { Name = "application" };
+            application.Start();
+            application.Join();
+        }
+        finally
+        {
+            host.StopThreads();
+        }
+        Assert.Empty(failures);
+        Assert.Equal(30, wire.Threads.Count);
+        Assert.True(wire.Threads.Count(t => t == "application") >= 20, string.Join(", ", wire.Threads));
+    }
+
     private sealed class ThreadRecordingWire : Runtime.Devices.IWire
     {
         public System.Collections.Concurrent.ConcurrentQueue<string?> Threads { get; } = new();
