@@ -161,7 +161,8 @@ public sealed class NetworkHost
     private int _transmitWake;
 
     private int _draining;                          // one thread drains the transmit rings at a time
-    private Action? _drainTransmit;                // DrainTransmit, one delegate (what an application call owes)
+    private Action? _drainTransmit;                // DrainTransmit for an application's call, one delegate (what the call owes)
+    private bool _threaded;                         // threaded mode: drains run (StopThreads turns it off, then drains itself)
     [ThreadStatic] private static NetworkHost? t_loopHost; // the host whose processor loop runs on this thread
     [ThreadStatic] private static bool t_transmitOwed;     // that loop queued frames it drains itself
 
@@ -175,19 +176,31 @@ public sealed class NetworkHost
             t_transmitOwed = true;
             return;
         }
-        // An application's send on its own thread: that thread drains when its call ends.
-        if (_drainTransmit is { } drain && ApplicationCall.TryOwe(drain)) return;
+        // An application's send on a thread of its own (not another host's processor): that
+        // thread drains when its call ends.
+        if (t_loopHost is null && _drainTransmit is { } drain && ApplicationCall.TryOwe(drain)) return;
         if (Interlocked.Exchange(ref _transmitWake, 1) == 0) _processors[0].Wake();
     }
 
     // Drains every NIC's transmit rings onto their wires and delivers what the cables hold that
     // is due, one thread at a time: a thread that finds another draining leaves its frames to it,
     // and the drainer looks again after letting go.
-    private void DrainTransmit()
+    private void DrainTransmit() => DrainTransmit(forApplication: false);
+
+    // An application's thread drains what its call queued and one more pass at most: under a
+    // steady stream from the processors it would drain for them for ever, the whole host's
+    // transmit waiting whenever its (unpinned) thread is preempted. The rest is the first
+    // processor's. After StopThreads no drain starts: the deterministic mode's pump drains.
+    private void DrainTransmit(bool forApplication)
     {
-        while (true)
+        for (var pass = 0; ; pass++)
         {
             if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) return;
+            if (!Volatile.Read(ref _threaded))
+            {
+                Interlocked.Exchange(ref _draining, 0);
+                return;
+            }
             try
             {
                 // Cleared before draining: a frame queued from here on wakes the first processor again.
@@ -205,6 +218,11 @@ public sealed class NetworkHost
             // look once more for a frame queued in between.
             Interlocked.Exchange(ref _transmitWake, 0);
             if (!TransmitPending()) return;
+            if (forApplication && pass >= 1)
+            {
+                if (Interlocked.Exchange(ref _transmitWake, 1) == 0) _processors[0].Wake();
+                return;
+            }
         }
     }
 
@@ -740,7 +758,8 @@ public sealed class NetworkHost
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
         _stop = new CancellationTokenSource();
         var token = _stop.Token;
-        _drainTransmit ??= DrainTransmit;
+        _drainTransmit ??= () => DrainTransmit(forApplication: true);
+        Volatile.Write(ref _threaded, true);
         foreach (var nic in _nics)
         {
             // From now on the pool takes locks and any thread sends (the lock first: a thread that
@@ -757,6 +776,7 @@ public sealed class NetworkHost
         }
         // IP and transport (and several workers) may count at once now.
         foreach (var stack in _stacks) stack.Counters.Shared = true;
+        foreach (var vm in _vms) vm.Stack.Counters.Shared = true; // its vCPU and applications' threads
         _threads = new List<Thread>();
         var cores = ThreadPinning.AllowedCpus();
         if (cores.Length == 0) cores = new[] { 0 };
@@ -825,14 +845,26 @@ public sealed class NetworkHost
         foreach (var thread in _threads) thread.Join();
         foreach (var processor in AllProcessors) processor.Threaded = false;
         foreach (var stack in _stacks) stack.Counters.Shared = stack.Policy == SerializationPolicy.Concurrent;
-        foreach (var nic in _nics)
+        foreach (var vm in _vms) vm.Stack.Counters.Shared = false;
+        // An application's call that owed a drain may be running it still: wait for it to end,
+        // and none starts after (the rings have one consumer).
+        Volatile.Write(ref _threaded, false);
+        while (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) Thread.Yield();
+        try
         {
-            nic.Device.TransmitQueued = null;
-            nic.Device.DrainTransmitRings();
-            // The deterministic mode again: other threads hand their frames over. The pool keeps
-            // its lock: an application's thread that saw the threaded mode may still be inside
-            // a send (the next pump claims the datapath for its own thread).
-            nic.Datapath = _runQueue!.Rounds;
+            foreach (var nic in _nics)
+            {
+                nic.Device.TransmitQueued = null;
+                nic.Device.DrainTransmitRings();
+                // The deterministic mode again: other threads hand their frames over. The pool keeps
+                // its lock: an application's thread that saw the threaded mode may still be inside
+                // a send (the next pump claims the datapath for its own thread).
+                nic.Datapath = _runQueue!.Rounds;
+            }
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _draining, 0);
         }
         // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
         foreach (var tap in taps) tap.FlushDelayed();

@@ -148,6 +148,113 @@ public class ThreadedModeTests
         Assert.True(wire.Threads.Count(t => t == "application") >= 20, string.Join(", ", wire.Threads));
     }
 
+    [Theory]
+    [InlineData("container dns on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53 }")] // UDP only: concurrent VSQs
+    [InlineData("vm dns on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }")]
+    public void Datagrams_sent_at_once_from_several_application_threads_are_each_counted_by_their_vnic(string destination)
+    {
+        var topology = $$"""
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                {{destination}}
+            }
+            """;
+        var (host, _) = TestHost.Build(topology);
+        var wire = new CountingWire();
+        host.Nic("e0").Device.Wire = wire;
+        var stack = destination.StartsWith("vm") ? host.VirtualMachine("dns").Stack : host.NetworkStack("dns").Stack;
+        stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
+        var socket = stack.BindUdp(53);
+        var to = Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.9", 53);
+        const int Threads = 4, Datagrams = 20_000;
+        var sent = 0L;
+        host.StartThreads();
+        try
+        {
+            var senders = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+            {
+                var payload = new byte[8];
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                for (var i = 0; i < Datagrams && DateTime.UtcNow < deadline;)
+                {
+                    if (socket.TrySendTo(to, payload) is Runtime.Stacks.SendStatus.Sent or Runtime.Stacks.SendStatus.Queued)
+                    {
+                        Interlocked.Increment(ref sent);
+                        i++;
+                    }
+                    else Thread.Yield(); // the rings are full: the drain catches up
+                }
+            })).ToList();
+            senders.ForEach(t => t.Start());
+            senders.ForEach(t => t.Join());
+        }
+        finally
+        {
+            host.StopThreads();
+        }
+        var counters = host.Vnic("dns").TransmitCounters;
+        Assert.Equal(Threads * (long)Datagrams, sent);
+        Assert.Equal(sent, wire.Frames);
+        Assert.Equal(wire.Frames, counters.Delivered);
+        Assert.Equal(counters.Received, counters.Delivered + counters.DroppedTotal);
+        Assert.Equal(sent, stack.Counters.Sent); // the stack's own count too (a VM's: its vCPU's and the senders')
+    }
+
+    [Fact]
+    public void Stopping_the_threads_while_applications_send_puts_each_frame_on_the_wire_once()
+    {
+        // Applications' calls drain what they queued; StopThreads drains the rings too. The rings
+        // have one consumer: a drain the stop overlapped sent frames twice and returned their
+        // buffers twice.
+        const string topology = """
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container dns on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53 }
+            }
+            """;
+        for (var round = 0; round < 20; round++)
+        {
+            var (host, _) = TestHost.Build(topology);
+            var wire = new CountingWire();
+            var device = host.Nic("e0").Device;
+            device.Wire = wire;
+            var free = device.Pool.Available;
+            var stack = host.NetworkStack("dns").Stack;
+            stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
+            var socket = stack.BindUdp(53);
+            var to = Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.9", 53);
+            var stop = 0;
+            host.StartThreads();
+            var senders = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+            {
+                var payload = new byte[8];
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (Volatile.Read(ref stop) == 0 && DateTime.UtcNow < deadline) socket.TrySendTo(to, payload);
+            })).ToList();
+            senders.ForEach(t => t.Start());
+            Thread.Sleep(20);
+            host.StopThreads();
+            Volatile.Write(ref stop, 1);
+            senders.ForEach(t => t.Join());
+            host.Pump(); // what was handed over after the stop
+
+            var counters = host.Vnic("dns").TransmitCounters;
+            Assert.Equal(counters.Delivered, wire.Frames);
+            Assert.Equal(free, device.Pool.Available);
+        }
+    }
+
+    private sealed class CountingWire : Runtime.Devices.IWire
+    {
+        private long _frames;
+
+        public long Frames => Interlocked.Read(ref _frames);
+
+        public void Transmit(ReadOnlySpan<byte> frame) => Interlocked.Increment(ref _frames);
+    }
+
     private sealed class ThreadRecordingWire : Runtime.Devices.IWire
     {
         public System.Collections.Concurrent.ConcurrentQueue<string?> Threads { get; } = new();
