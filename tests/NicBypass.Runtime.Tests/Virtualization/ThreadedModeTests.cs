@@ -105,20 +105,8 @@ public class ThreadedModeTests
     [Fact]
     public void A_datagram_an_application_sends_on_its_own_thread_leaves_from_that_thread_when_its_call_ends()
     {
-        const string topology = """
-            host t {
-                cpus 2
-                nic e0 { model simnic-10g; rx-rings 2 }
-                container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53; cpu 1 }
-            }
-            """;
-        var (host, _) = TestHost.Build(topology);
         var wire = new ThreadRecordingWire();
-        host.Nic("e0").Device.Wire = wire;
-        var stack = host.NetworkStack("web").Stack;
-        stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
-        var socket = stack.BindUdp(53);
-        var to = Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.9", 53);
+        var (host, _, socket, to) = UdpSender(UdpContainer + "; cpu 1 }", wire);
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         host.StartThreads();
         try
@@ -149,24 +137,12 @@ public class ThreadedModeTests
     }
 
     [Theory]
-    [InlineData("container dns on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53 }")] // UDP only: concurrent VSQs
+    [InlineData(UdpContainer + " }")] // UDP only: concurrent VSQs
     [InlineData("vm dns on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }")]
     public void Datagrams_sent_at_once_from_several_application_threads_are_each_counted_by_their_vnic(string destination)
     {
-        var topology = $$"""
-            host t {
-                cpus 2
-                nic e0 { model simnic-10g; rx-rings 2 }
-                {{destination}}
-            }
-            """;
-        var (host, _) = TestHost.Build(topology);
         var wire = new CountingWire();
-        host.Nic("e0").Device.Wire = wire;
-        var stack = destination.StartsWith("vm") ? host.VirtualMachine("dns").Stack : host.NetworkStack("dns").Stack;
-        stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
-        var socket = stack.BindUdp(53);
-        var to = Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.9", 53);
+        var (host, stack, socket, to) = UdpSender(destination, wire);
         const int Threads = 4, Datagrams = 20_000;
         var sent = 0L;
         host.StartThreads();
@@ -207,24 +183,12 @@ public class ThreadedModeTests
         // Applications' calls drain what they queued; StopThreads drains the rings too. The rings
         // have one consumer: a drain the stop overlapped sent frames twice and returned their
         // buffers twice.
-        const string topology = """
-            host t {
-                cpus 2
-                nic e0 { model simnic-10g; rx-rings 2 }
-                container dns on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53 }
-            }
-            """;
         for (var round = 0; round < 20; round++)
         {
-            var (host, _) = TestHost.Build(topology);
             var wire = new CountingWire();
+            var (host, _, socket, to) = UdpSender(UdpContainer + " }", wire);
             var device = host.Nic("e0").Device;
-            device.Wire = wire;
             var free = device.Pool.Available;
-            var stack = host.NetworkStack("dns").Stack;
-            stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
-            var socket = stack.BindUdp(53);
-            var to = Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.9", 53);
             var stop = 0;
             host.StartThreads();
             var senders = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
@@ -244,6 +208,27 @@ public class ThreadedModeTests
             Assert.Equal(counters.Delivered, wire.Frames);
             Assert.Equal(free, device.Pool.Available);
         }
+    }
+
+    // A UDP-only container (port 53), unclosed so a test can add properties before its `}`.
+    private const string UdpContainer = "container dns on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53";
+
+    // A two-processor host with `destination` (a VM or container "dns") on e0, whose wire is
+    // `wire`; its stack's socket on port 53 and a neighbour (10.0.0.9) it needs no ARP for.
+    private static (Runtime.Virtualization.NetworkHost Host, Runtime.Stacks.NetworkStack Stack, Runtime.Stacks.UdpSocket Socket, Runtime.Stacks.NetworkEndpoint To) UdpSender(
+        string destination, Runtime.Devices.IWire wire)
+    {
+        var (host, _) = TestHost.Build($$"""
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                {{destination}}
+            }
+            """);
+        host.Nic("e0").Device.Wire = wire;
+        var stack = destination.StartsWith("vm") ? host.VirtualMachine("dns").Stack : host.NetworkStack("dns").Stack;
+        stack.AddNeighbor(Runtime.Stacks.NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
+        return (host, stack, stack.BindUdp(53), Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.9", 53));
     }
 
     private sealed class CountingWire : Runtime.Devices.IWire
