@@ -110,7 +110,7 @@ public sealed class TcpConnection
     // trip as the receiver knows it: the handshake's, timed on the stack's clock (the timestamps
     // tick in milliseconds, too coarse for a simulated host's microseconds), or the smoothed one
     // of the data it sends, whichever is shorter.
-    private readonly int _rcvLimit;
+    private readonly int _bufferLimit;
     private int _rcvSpace;        // what the application read in the last round trip it grew for (at least ten segments)
     private int _copied;          // read since _copiedSince
     private long _copiedSince;
@@ -134,7 +134,7 @@ public sealed class TcpConnection
         _bufferSeq = iss + 1;
         _send = new ByteRing(stack.Settings.TcpBuffer);
         _receive = new ByteRing(stack.Settings.TcpBuffer);
-        _rcvLimit = Math.Max(stack.Settings.TcpBuffer, stack.Settings.TcpBufferLimit ?? StackSettings.DefaultTcpBufferLimit);
+        _bufferLimit = Math.Max(stack.Settings.TcpBuffer, stack.Settings.TcpBufferLimit ?? StackSettings.DefaultTcpBufferLimit);
         _mss = stack.Mtu - (remote.Address.IsV6 ? 60 : 40);
         _cwnd = InitialWindowSegments * _mss;
         _rcvSpace = Math.Min(stack.Settings.TcpBuffer, InitialWindowSegments * _mss);
@@ -744,8 +744,8 @@ public sealed class TcpConnection
     private void GrowSendBuffer()
     {
         var capacity = _send.Capacity;
-        if (_rcvLimit <= capacity || _sndWnd <= capacity || _cwnd <= capacity) return;
-        var size = (int)Math.Min(2L * capacity, _rcvLimit);
+        if (_bufferLimit <= capacity || _sndWnd <= capacity || _cwnd <= capacity) return;
+        var size = (int)Math.Min(2L * capacity, _bufferLimit);
         if (!_stack.TryTakeBufferGrowth(size - capacity)) return; // the stack's budget is spent
         _send.Grow(size);
         Interlocked.Add(ref _growth, size - capacity);
@@ -1192,7 +1192,7 @@ public sealed class TcpConnection
         get
         {
             var shift = 0;
-            while (shift < 14 && _rcvLimit >> shift > 65535) shift++;
+            while (shift < 14 && _bufferLimit >> shift > 65535) shift++;
             return shift;
         }
     }
@@ -1213,7 +1213,7 @@ public sealed class TcpConnection
     // it read in that round trip, with room for 16 more segments (Linux's tcp_rcv_space_adjust).
     private void AdjustReceiveSpace(int n)
     {
-        if (_rcvLimit <= _receive.Capacity) return;
+        if (_bufferLimit <= _receive.Capacity) return;
         var now = _stack.Time.GetTimestamp();
         if (!_copying)
         {
@@ -1241,9 +1241,9 @@ public sealed class TcpConnection
         _rcvSpace = copied;
         // At least doubled: a few large steps, not a copy of the buffer every round trip.
         var capacity = _receive.Capacity;
-        var size = (int)Math.Min(Math.Max((long)copied * 2 + 16L * _mss, 2L * capacity), _rcvLimit);
-        if ((long)copied * 2 + 16L * _mss <= capacity) return;
-        if (size <= _receive.Capacity) return;
+        var wanted = (long)copied * 2 + 16L * _mss;
+        if (wanted <= capacity) return;
+        var size = (int)Math.Min(Math.Max(wanted, 2L * capacity), _bufferLimit);
         if (!_stack.TryTakeBufferGrowth(size - capacity)) return; // the stack's budget is spent
         _receive.Grow(size);
         Interlocked.Add(ref _growth, size - capacity);

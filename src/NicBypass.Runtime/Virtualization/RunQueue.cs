@@ -183,10 +183,6 @@ internal sealed class RunQueue
         return due;
     }
 
-    /// <summary>
-    /// Debug builds: no sleeping processor may have work now, a deadline earlier than the one it
-    /// went to sleep with, or move when run. Each would be a wake-up the datapath forgot.
-    /// </summary>
     // Another thread (an application's continuation) arms a timer or queues work and then wakes
     // the processor: seen between the two, the work is there and the wake not yet. Such a wake
     // comes within moments; a lost one never does.
@@ -201,6 +197,10 @@ internal sealed class RunQueue
         return false;
     }
 
+    /// <summary>
+    /// Debug builds: no sleeping processor may have work now, a deadline earlier than the one it
+    /// went to sleep with, or move when run. Each would be a wake-up the datapath forgot.
+    /// </summary>
     [System.Diagnostics.Conditional("DEBUG")]
     public void CheckSleepers()
     {

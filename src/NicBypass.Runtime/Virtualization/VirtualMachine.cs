@@ -88,9 +88,9 @@ public sealed class VirtualMachine : IPollingConsumer
     /// <summary>Sends a plain frame from the guest as it is (through its driver, interface and VNIC) — any frame, even a forged one.</summary>
     public SendStatus Send(ReadOnlySpan<byte> frame)
     {
-        // The guest driver's transmit lock: its vCPU and applications' threads (threaded mode)
-        // send through one transform buffer, allocation and VNIC, whose counts are plain fields.
-        lock (_transmit)
+        // The guest driver's transmit lock (the VNIC's): its vCPU and applications' threads
+        // (threaded mode) send through one transform buffer, allocation and VNIC.
+        lock (Vnic.TransmitLock)
         {
             if (!_reverse) return Interface.Send(frame);
             var memory = _wire.AsSpan(0, Math.Min(frame.Length, _wire.Length));
@@ -98,8 +98,6 @@ public sealed class VirtualMachine : IPollingConsumer
             return Interface.Send(memory);
         }
     }
-
-    private readonly Lock _transmit = new();
 
     /// <summary>The guest on its vCPU: takes a batch from the guest receive ring, runs its stack's timers, wakes blocked senders.</summary>
     bool IPollingConsumer.Poll() => Poll();

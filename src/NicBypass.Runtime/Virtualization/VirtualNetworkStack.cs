@@ -40,7 +40,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     [ThreadStatic] private static VirtualNetworkStack? t_entered;
     [ThreadStatic] private static int t_queued; // packets of the batch in hand that went to the VSQ
 
-    private readonly Lock _transmit = new();
+    private readonly Lock _transmit; // the VNIC's transmit lock: outbound VSQ, limiter and the VNIC's sends under one
     private readonly List<Processor> _workers = new();
     private RingPoller? _poller;
     private TaskCompletionSource? _writable;
@@ -49,6 +49,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     internal VirtualNetworkStack(Vnic vnic, StackSettings settings, TimeProvider time)
     {
         Vnic = vnic;
+        _transmit = vnic.TransmitLock;
         Settings = settings;
         var frameSize = vnic.Nic.Device.MaxFrameLength;
         var inbound = new SerializationGate(settings.Policy);

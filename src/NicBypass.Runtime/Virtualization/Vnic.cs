@@ -17,7 +17,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// </summary>
 public sealed class Vnic : IReceiveRingClient, IPollingConsumer
 {
-    private readonly byte[] _transmitScratch;
+    private readonly byte[] _transmitScratch; // the tagging buffer (under TransmitLock)
     private readonly ulong[] _macs;
     private GuestInterface? _interface;
     private IVnicConsumer? _consumer;
@@ -520,6 +520,16 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         return TransmitNow(frame);
     }
 
+    /// <summary>
+    /// The VNIC's transmit lock: whoever sends through it — its VNS (outbound VSQ and limiter), its
+    /// VM (the guest driver: transform buffer and allocation), the datapath sending what other
+    /// threads handed over — holds it around <see cref="Transmit"/>, so its counts are plain fields
+    /// and its tagging buffer is one. (Not taken by <see cref="Transmit"/> itself — its senders
+    /// hold it already, and the bare call stays lock-free: a caller of <see cref="Transmit"/> from
+    /// outside sends from one thread at a time.)
+    /// </summary>
+    internal Lock TransmitLock { get; } = new();
+
     // Frames handed over by other threads than the deterministic datapath's (allocated with the
     // first), and those refused at once, counted by the datapath with the next it sends.
     private SerializationQueue? _staged;
@@ -565,20 +575,19 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// <summary>Sends what other threads handed over, in order (on the datapath's thread; in the threaded mode on any, one at a time); true if any went. <paramref name="left"/>: some still wait (rings or pool full).</summary>
     internal bool SendStaged(out bool left)
     {
-        var moved = false;
         left = false;
-        foreach (var refusal in RefusalKinds)
+        lock (TransmitLock) // the VNIC's counts, and only the holder takes frames out
         {
-            ref var refused = ref RefusedAtHandOver(refusal);
-            if (Volatile.Read(ref refused) == 0) continue;
-            for (var n = Interlocked.Exchange(ref refused, 0); n > 0; n--) CountRefusal(refusal);
-        }
-        if (_staged is not { } staged) return moved;
-        lock (staged)
-        {
-            while (staged.Count > 0)
+            foreach (var refusal in RefusalKinds)
             {
-                // The frame is read in place: only the holder of this lock takes frames out.
+                ref var refused = ref RefusedAtHandOver(refusal);
+                if (Volatile.Read(ref refused) == 0) continue;
+                for (var n = Interlocked.Exchange(ref refused, 0); n > 0; n--) CountRefusal(refusal);
+            }
+            var moved = false;
+            while (_staged is { Count: > 0 } staged)
+            {
+                // The frame is read in place.
                 if (TransmitNow(staged.Peek()) == SendStatus.Blocked)
                 {
                     left = true;
@@ -587,8 +596,8 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 staged.DropHead();
                 moved = true;
             }
+            return moved;
         }
-        return moved;
     }
 
     private static readonly SendStatus[] RefusalKinds = [SendStatus.Malformed, SendStatus.Oversize, SendStatus.Spoofed];
@@ -638,17 +647,13 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         }
         else
         {
-            // One tagging buffer per VNIC: senders on several threads (a guest's replies, an
-            // application's sends) take turns.
-            lock (_transmitScratch)
-            {
-                var tagged = _transmitScratch.AsSpan(0, frame.Length + EthernetHeader.TagLength);
-                frame.Slice(0, 12).CopyTo(tagged);
-                BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), EthernetHeader.Vlan8021Q);
-                BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), (ushort)Settings.Vlan);
-                frame.Slice(12).CopyTo(tagged.Slice(16));
-                queued = device.Transmit(ring, tagged);
-            }
+            // One tagging buffer per VNIC: its senders take turns under TransmitLock.
+            var tagged = _transmitScratch.AsSpan(0, frame.Length + EthernetHeader.TagLength);
+            frame.Slice(0, 12).CopyTo(tagged);
+            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), EthernetHeader.Vlan8021Q);
+            BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), (ushort)Settings.Vlan);
+            frame.Slice(12).CopyTo(tagged.Slice(16));
+            queued = device.Transmit(ring, tagged);
         }
         if (!queued)
         {
