@@ -161,6 +161,10 @@ public class TapLinuxPeerTests
 
         // UDP may lose the first datagrams while Linux resolves the neighbour; nothing else.
         Assert.True(echoed >= 995, $"{echoed} of 1000 echoed");
+        // Each datagram came alone: the reader serviced it on its own thread at the burst's end
+        // (the processor's thread, when it happened to be polling, took some).
+        var inline = peer.Host.Processors.Sum(p => p.InlineRuns);
+        Assert.True(inline >= 100, $"{inline} bursts serviced on the reader's thread");
     }
 
     [Fact]

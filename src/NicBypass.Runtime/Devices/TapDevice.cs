@@ -161,7 +161,8 @@ public sealed class TapDevice : IDisposable
     /// <summary>
     /// Waits up to <paramref name="timeout"/> for a frame and reads it into <paramref name="buffer"/>
     /// (at least <see cref="MaxFrameLength"/> bytes keeps every frame whole): its length, or 0
-    /// when none came in time.
+    /// when none came in time (a zero <paramref name="timeout"/> does not wait: only a frame
+    /// already there is read).
     /// </summary>
     public int Read(Span<byte> buffer, TimeSpan timeout)
     {
@@ -183,7 +184,7 @@ public sealed class TapDevice : IDisposable
     {
         if (buffer.IsEmpty) return 0;
         var read = TryRead(fd, buffer);
-        if (read != 0) return read;
+        if (read != 0 || timeout <= TimeSpan.Zero) return read; // no wait: what was there, or nothing
         var poll = new LinuxTap.PollFd { Fd = fd, Events = LinuxTap.POLLIN };
         var ready = LinuxTap.Poll(ref poll, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
         if (ready < 0)

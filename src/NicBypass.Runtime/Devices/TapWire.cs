@@ -5,7 +5,10 @@ namespace NicBypass.Runtime.Devices;
 /// <summary>
 /// A NIC's wire on a Linux TAP device (README.md § Real peers): frames Linux sends into the device enter
 /// the NIC's hardware classifier (read on a thread of the wire's own, the NIC's one feeder);
-/// frames the host transmits are written to the device. The host reads it while its threads run
+/// frames the host transmits are written to the device. At the end of each burst of reads (the
+/// device empty, or 64 frames) the reader runs the steps of the processors the burst interrupted
+/// that are free, as an interrupt handler would, and wakes the threads of the rest
+/// (<c>Processor.TryRunInline</c>): a request and its reply cost no thread hand-off. The host reads it while its threads run
 /// (<c>NetworkHost.StartThreads</c> starts the reader after the processors, <c>StopThreads</c> stops
 /// it before draining, so a report after it sees a quiet datapath); use the system clock. Nothing
 /// is allocated per frame; every frame Linux refused is counted. <see cref="Dispose"/> stops the
@@ -15,6 +18,7 @@ public sealed class TapWire : IWire, IDisposable
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromMilliseconds(50);
     private readonly SimulatedNic _nic;
+    private readonly IReceiveBurst? _bursts; // the host: a burst's frames are serviced on the reader's thread at its end
     private readonly Action<TapWire> _detached;
     private readonly Lock _reading = new();
     private Thread? _reader;
@@ -24,9 +28,10 @@ public sealed class TapWire : IWire, IDisposable
     private long _framesOut;
     private long _writeFailures;
 
-    internal TapWire(SimulatedNic nic, TapDevice device, Action<TapWire> detached)
+    internal TapWire(SimulatedNic nic, TapDevice device, IReceiveBurst? bursts, Action<TapWire> detached)
     {
         _nic = nic;
+        _bursts = bursts;
         _detached = detached;
         Device = device;
         if (device.Offloads) _coalescer = new SegmentCoalescer();
@@ -370,6 +375,8 @@ public sealed class TapWire : IWire, IDisposable
         lock (_reading)
         {
             if (_reader is not { } reader) return;
+            // Code the reader runs (a handler in a step it services at a burst's end) cannot wait for it to end.
+            if (reader == Thread.CurrentThread) throw new InvalidOperationException($"TAP device '{Device.Name}' cannot be stopped from its own reader's thread (a handler in a step the reader runs); stop it from another thread");
             _stopReading = true;
             reader.Join();
             _reader = null;
@@ -381,12 +388,21 @@ public sealed class TapWire : IWire, IDisposable
         var buffer = new byte[TapDevice.MaxFrameLength];
         var held = new byte[TapDevice.MaxFrameLength]; // a frame held back to arrive after the next one
         var heldLength = 0;
+        var burst = 0; // frames given to the NIC since the burst began (0: none begun)
         try
         {
             while (!_stopReading)
             {
-                var length = Device.Read(buffer, ReadWait());
+                // Within a burst, only what is already waiting: an empty device ends the burst,
+                // and the processors it interrupted run before the reader waits for Linux.
+                var length = Device.Read(buffer, burst > 0 ? TimeSpan.Zero : ReadWait());
+                if (length == 0 && burst > 0)
+                {
+                    EndBurst(ref burst);
+                    continue;
+                }
                 if (_stopReading && length == 0) break; // a frame read as the stop came still goes in
+                if (length > 0 && burst++ == 0) _bursts?.Begin();
                 ArriveDue(Stopwatch.GetTimestamp());
                 if (length == 0)
                 {
@@ -417,17 +433,36 @@ public sealed class TapWire : IWire, IDisposable
                     Interlocked.Increment(ref _reordered);
                     Release(held, ref heldLength);
                 }
+                if (burst >= MaxBurst) EndBurst(ref burst);
             }
             if (heldLength > 0) Release(held, ref heldLength);
             ArriveDue(long.MaxValue); // on the wire when it stops: delivered
+            EndBurst(ref burst);
         }
-        catch (Exception e) when (e is TapDeviceException or ObjectDisposedException)
+        // The device's failures only: what a step the reader ran threw is not the device's, and
+        // goes unhandled as it would on the processor's own thread.
+        catch (Exception e) when (!_servicing && e is (TapDeviceException or ObjectDisposedException))
         {
+            EndBurst(ref burst); // what the burst gave the NIC is serviced
             if (!_stopReading) ReadError = e;
             // The device went away: what the wire still held from Linux is lost, and counted.
             Interlocked.Add(ref _lost, (heldLength > 0 ? 1 : 0) + (_inLine?.Clear() ?? 0));
         }
     }
+
+    // Frames one burst gives the NIC at most before its processors run (two of their batches).
+    private const int MaxBurst = 64;
+
+    private void EndBurst(ref int burst)
+    {
+        if (burst == 0) return;
+        burst = 0;
+        _servicing = true; // left set if a step throws: the read loop's device handler lets it pass
+        _bursts?.End();
+        _servicing = false;
+    }
+
+    private bool _servicing; // the reader is running the burst's processors (their code, not the device's)
 
     private void Release(byte[] held, ref int length)
     {

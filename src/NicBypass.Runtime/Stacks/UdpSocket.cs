@@ -41,7 +41,9 @@ public sealed class UdpSocket
     /// <summary>
     /// Zero-copy receive: when set, each datagram is handed to it as it arrives, in place — the
     /// payload span is valid only during the call — instead of being queued for
-    /// <see cref="TryReceive"/>. On a UDP-only stack it may run on several threads at once.
+    /// <see cref="TryReceive"/>. On a UDP-only stack it may run on several threads at once. It runs
+    /// on the thread servicing the receive path — a processor's, or a TAP reader's at the end of a
+    /// burst — so it must not wait for a frame still to come in.
     /// </summary>
     public DatagramHandler? Handler { get; set; }
 

@@ -18,7 +18,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// <item>threaded mode (<see cref="StartThreads"/>): each processor gets a thread of its own.</item>
 /// </list>
 /// </summary>
-public sealed class NetworkHost
+public sealed class NetworkHost : IReceiveBurst
 {
     /// <summary>The most memory one NIC's buffer pool takes.</summary>
     public const long MaxPoolBytes = 256L * 1024 * 1024;
@@ -134,7 +134,7 @@ public sealed class NetworkHost
         var host = Nic(nic);
         if (host.Device.Wire is TapWire existing) throw new InvalidOperationException($"NIC '{nic}' is already on TAP device '{existing.Device.Name}'");
         EnsureStarted();
-        var wire = new TapWire(host.Device, device, detached => { lock (_taps) _taps.Remove(detached); });
+        var wire = new TapWire(host.Device, device, this, detached => { lock (_taps) _taps.Remove(detached); });
         lock (_taps) _taps.Add(wire);
         if (_threads is not null) wire.StartReading();
         return wire;
@@ -187,7 +187,8 @@ public sealed class NetworkHost
     // and the drainer looks again after letting go.
     private void DrainTransmit() => DrainTransmit(forApplication: false);
 
-    // An application's thread drains what its call queued and one more pass at most: under a
+    // An application's thread (or a real wire's reader, after an inline step) drains what its
+    // call queued and one more pass at most: under a
     // steady stream from the processors it would drain for them for ever, the whole host's
     // transmit waiting whenever its (unpinned) thread is preempted. The rest is the first
     // processor's. After StopThreads no drain starts: the deterministic mode's pump drains.
@@ -241,6 +242,59 @@ public sealed class NetworkHost
         if (!t_transmitOwed) return;
         t_transmitOwed = false;
         DrainTransmit();
+    }
+
+    // A real wire's reader drains what an inline step queued, and one more pass at most, as an
+    // application's thread does: the rest is the first processor's, and the reader goes back to Linux.
+    private void DrainOwedInline()
+    {
+        if (!t_transmitOwed) return;
+        t_transmitOwed = false;
+        DrainTransmit(forApplication: true);
+    }
+
+    [ThreadStatic] private static List<Processor>? t_interrupted; // a real wire's reader: the processors its burst interrupted
+    private Action? _drainOwedInline;                             // DrainOwedInline, one delegate (run after each inline step)
+
+    void IReceiveBurst.Begin() => Processor.DeferWakes(t_interrupted ??= new List<Processor>());
+
+    // The burst's interrupts: each processor free now runs on this thread, as an interrupt
+    // handler would (its replies drained from here too); one whose thread is running is woken.
+    void IReceiveBurst.End()
+    {
+        Processor.DeferWakes(null);
+        var interrupted = t_interrupted;
+        if (interrupted is not { Count: > 0 }) return;
+        var outer = t_loopHost;
+        t_loopHost = this;
+        var next = 0;
+        try
+        {
+            while (next < interrupted.Count)
+            {
+                var processor = interrupted[next++];
+                if (!processor.TryRunInline(_drainOwedInline ??= DrainOwedInline)) processor.Wake();
+            }
+        }
+        catch
+        {
+            // Code on the receive path threw: its processor and the ones not yet run are woken,
+            // so no interrupt is left unserviced.
+            interrupted[next - 1].Wake();
+            for (; next < interrupted.Count; next++) interrupted[next].Wake();
+            throw;
+        }
+        finally
+        {
+            t_loopHost = outer;
+            if (t_transmitOwed)
+            {
+                // Only when a step threw: what it queued for transmission is the first processor's.
+                t_transmitOwed = false;
+                if (Interlocked.Exchange(ref _transmitWake, 1) == 0) _processors[0].Wake();
+            }
+            interrupted.Clear();
+        }
     }
 
     /// <summary>A cable (with a latency) whose delayed frames <see cref="Pump"/> delivers as they fall due.</summary>

@@ -11,8 +11,10 @@ namespace NicBypass.Runtime.Virtualization;
 ///
 /// In the deterministic mode the host calls <see cref="RunOnce"/> for every processor in turn on
 /// one thread; in the threaded mode each processor has a thread of its own that waits for
-/// interrupts. Pending interrupts sit in a concurrent queue, so the NIC (the producer) never
-/// blocks on a processor.
+/// interrupts, and a real wire's reader may run its steps at the end of a burst instead of waking
+/// that thread (<see cref="TryRunInline"/>; one thread runs a processor at a time, and work done
+/// there is not on the processor's pinned core). Pending interrupts sit in a concurrent queue, so
+/// the NIC (the producer) never blocks on a processor.
 /// </summary>
 public sealed class Processor : IInterruptTarget
 {
@@ -28,6 +30,10 @@ public sealed class Processor : IInterruptTarget
     private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
 
     [ThreadStatic] private static Processor? t_running;
+    [ThreadStatic] private static List<Processor>? t_deferredWakes; // a real wire's burst: interrupted, not yet woken
+    // Threaded mode: held while a step runs, by the processor's own thread or by a real wire's
+    // reader running it inline (TryRunInline); one thread runs a processor at a time.
+    private readonly Lock _stepping = new();
     private readonly List<ReceiveRing> _polled = new(); // rings switched to polling (dynamic polling)
     private int _nextPolled;
     private long _busyUntil; // ns: the processor is running what it took on until then (cost model)
@@ -148,7 +154,7 @@ public sealed class Processor : IInterruptTarget
         if (ring.InterruptKind == InterruptKind.Hardware) HardwareInterrupts++;
         else SoftwareInterrupts++;
         _pending.Enqueue(ring);
-        if (Threaded) _signal.Set();
+        if (Threaded) Signal();
         else Awaken();
     }
 
@@ -156,9 +162,70 @@ public sealed class Processor : IInterruptTarget
     internal void JoinInterrupt(ReceiveRing ring)
     {
         _pending.Enqueue(ring);
-        if (Threaded) _signal.Set();
+        if (Threaded) Signal();
         else Awaken();
     }
+
+    // Threaded mode: an interrupt wakes the processor's thread, unless a real wire's burst is
+    // being read on this thread (then the burst's end runs it or wakes it).
+    private void Signal()
+    {
+        if (t_deferredWakes is { } deferred)
+        {
+            if (!deferred.Contains(this)) deferred.Add(this);
+            return;
+        }
+        _signal.Set();
+    }
+
+    /// <summary>
+    /// Threaded mode, a real wire's reader: interrupts raised on this thread from now on wake no
+    /// thread but are collected in <paramref name="interrupted"/>, for <see cref="TryRunInline"/>
+    /// or <see cref="Wake"/> when the burst ends; null goes back to waking at once.
+    /// </summary>
+    internal static void DeferWakes(List<Processor>? interrupted) => t_deferredWakes = interrupted;
+
+    /// <summary>Steps one inline run takes at most before it leaves the rest to the processor's own thread.</summary>
+    internal const int InlineSteps = 8;
+
+    /// <summary>
+    /// Threaded mode: runs this processor's steps on the calling thread (a real wire's reader, in
+    /// the interrupt's context) while no other thread is running it, each under the processor's
+    /// step lock, with <paramref name="afterStep"/> after each outside the lock (the caller's
+    /// transmit drain); false, having run nothing, if its thread (or another reader) was running
+    /// it. After <see cref="InlineSteps"/> steps, or with interrupts raised meanwhile, its thread
+    /// is woken for the rest; rings it polls wait for its thread's poll, as ever.
+    /// </summary>
+    internal bool TryRunInline(Action afterStep)
+    {
+        for (var steps = 0; ; )
+        {
+            // Taken by another thread: that thread runs it until it has nothing left.
+            if (!_stepping.TryEnter()) return steps > 0;
+            bool worked;
+            try
+            {
+                worked = RunAsCurrent();
+                if (worked && steps == 0) InlineRuns++;
+            }
+            finally
+            {
+                _stepping.Exit();
+            }
+            afterStep();
+            if (!worked) break;
+            if (++steps == InlineSteps)
+            {
+                _signal.Set();
+                return true;
+            }
+        }
+        if (!_pending.IsEmpty) _signal.Set();
+        return true;
+    }
+
+    /// <summary>Threaded mode: bursts whose interrupts a real wire's reader serviced itself (running at least one of this processor's steps), instead of waking its thread.</summary>
+    internal long InlineRuns { get; private set; }
 
     private RunQueue? _runQueue;
     private int _runIndex;
@@ -213,6 +280,12 @@ public sealed class Processor : IInterruptTarget
     {
         // Deterministic and free: nothing is charged and nothing queues, so nobody asks who runs.
         if (!Threaded && _free) return RunAll();
+        if (!Threaded) return RunAsCurrent();
+        lock (_stepping) return RunAsCurrent();
+    }
+
+    private bool RunAsCurrent()
+    {
         var outer = t_running;
         t_running = this;
         try
