@@ -14,7 +14,8 @@ internal sealed class SerializationQueue
     private readonly SerializationGate _gate;
     private readonly Lock _sync = new();
     private byte[]? _slab; // allocated when a frame first has to wait: most queues never hold one
-    private readonly int[] _lengths;
+    private int[]? _lengths; // with the slab: a host of thousands of stacks builds without them
+    private readonly int _capacity;
     private readonly int _slot;
     private int _head, _count;
 
@@ -25,7 +26,7 @@ internal sealed class SerializationQueue
         _gate = gate;
         _slot = frameSize;
         if ((long)capacity * frameSize > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(capacity), $"{capacity} frames of {frameSize} bytes do not fit one buffer");
-        _lengths = new int[capacity];
+        _capacity = capacity;
     }
 
     /// <summary>inbound or outbound.</summary>
@@ -34,7 +35,7 @@ internal sealed class SerializationQueue
     public SerializationPolicy Policy => _gate.Policy;
 
     /// <summary>Most frames it holds (for the inbound VSQ, its threshold).</summary>
-    public int Capacity => _lengths.Length;
+    public int Capacity => _capacity;
 
     /// <summary>Frames waiting.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -66,10 +67,11 @@ internal sealed class SerializationQueue
     {
         lock (_sync)
         {
-            if (_count == _lengths.Length || frame.Length > _slot) return false;
-            _slab ??= new byte[_lengths.Length * _slot];
+            if (_count == _capacity || frame.Length > _slot) return false;
+            _slab ??= new byte[_capacity * _slot];
+            _lengths ??= new int[_capacity];
             var index = _head + _count;
-            if (index >= _lengths.Length) index -= _lengths.Length;
+            if (index >= _capacity) index -= _capacity;
             frame.CopyTo(_slab.AsSpan(index * _slot));
             _lengths[index] = frame.Length;
             Volatile.Write(ref _count, _count + 1); // published after the frame: a reader outside the lock sees it whole
@@ -89,22 +91,22 @@ internal sealed class SerializationQueue
                 length = 0;
                 return false;
             }
-            length = _lengths[_head];
+            length = _lengths![_head];
             _slab!.AsSpan(_head * _slot, length).CopyTo(into);
-            if (++_head == _lengths.Length) _head = 0;
+            if (++_head == _capacity) _head = 0;
             _count--;
             return true;
         }
     }
 
     /// <summary>The oldest frame, in place (the caller holds the queue's owner lock so nobody dequeues meanwhile).</summary>
-    internal ReadOnlySpan<byte> Peek() => Volatile.Read(ref _count) == 0 ? default : _slab!.AsSpan(_head * _slot, _lengths[_head]);
+    internal ReadOnlySpan<byte> Peek() => Volatile.Read(ref _count) == 0 ? default : _slab!.AsSpan(_head * _slot, _lengths![_head]);
 
     internal void DropHead()
     {
         lock (_sync)
         {
-            if (++_head == _lengths.Length) _head = 0;
+            if (++_head == _capacity) _head = 0;
             _count--;
         }
     }

@@ -30,7 +30,8 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         Nic = nic;
         Processor = processor;
         _macs = settings.Macs.ToArray();
-        _transmitScratch = new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
+        // Only a VLAN VNIC tags what it sends (a host of thousands of VNICs builds without the rest).
+        _transmitScratch = settings.Vlan == 0 ? Array.Empty<byte>() : new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
         var ips = (settings.Ips ?? Array.Empty<IPAddress>()).Select(NetworkAddress.From).ToArray();
         _allowedV4 = ips.Where(a => !a.IsV6).Select(a => (uint)a.Value).ToArray();
         _allowedV6 = ips.Where(a => a.IsV6).Select(a => a.Value).ToArray();
