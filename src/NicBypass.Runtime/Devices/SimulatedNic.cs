@@ -385,9 +385,13 @@ public sealed class SimulatedNic : IInterruptModerator
             return false;
         }
         frame.CopyTo(pool.Slot(slot));
-        if (TransmitRings[ring].TryEnqueue(new PacketDescriptor(slot, frame.Length)))
+        // One sender at a time unless the pool is shared (the threaded mode, and after it): no
+        // lock and no atomic on the deterministic mode's path.
+        var concurrent = pool.Concurrent;
+        if (TransmitRings[ring].TryEnqueue(new PacketDescriptor(slot, frame.Length), concurrent))
         {
-            Interlocked.Increment(ref _queuedForTransmit);
+            if (concurrent) Interlocked.Increment(ref _queuedForTransmit);
+            else _queuedForTransmit++;
             TransmitQueued?.Invoke();
             return true;
         }

@@ -29,15 +29,28 @@ public sealed class TransmitRing(int index, int capacity)
     /// <summary>Queues a frame for the wire; false when the ring is full (back-pressure).</summary>
     public bool TryEnqueue(in PacketDescriptor descriptor)
     {
-        lock (_producers)
+        lock (_producers) return Enqueue(descriptor);
+    }
+
+    /// <summary>
+    /// As <see cref="TryEnqueue(in PacketDescriptor)"/>, without the producers' lock when
+    /// <paramref name="concurrent"/> is false: the deterministic mode, where only the datapath's
+    /// thread sends (other threads hand their frames over to it) — the NIC's pool says which.
+    /// </summary>
+    internal bool TryEnqueue(in PacketDescriptor descriptor, bool concurrent)
+    {
+        if (concurrent) return TryEnqueue(descriptor);
+        return Enqueue(descriptor);
+    }
+
+    private bool Enqueue(in PacketDescriptor descriptor)
+    {
+        if (Queue.TryEnqueue(descriptor))
         {
-            if (Queue.TryEnqueue(descriptor))
-            {
-                Counters.Received++;
-                return true;
-            }
-            BackPressured++;
-            return false;
+            Counters.Received++;
+            return true;
         }
+        BackPressured++;
+        return false;
     }
 }
