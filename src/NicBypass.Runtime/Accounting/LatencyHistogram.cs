@@ -9,7 +9,10 @@ public sealed class LatencyHistogram
 {
     private const int SubBuckets = 16;
     private const int SubBits = 4;
-    private long[]? _counts; // 8 KB, allocated with the first latency: a host of thousands of VNICs builds without them
+    // One row of 16 buckets per power of two, each allocated when a latency first falls in it: a
+    // VNIC's latencies span a few powers of two, so it keeps about 1 KB instead of 8 (and a host
+    // of thousands of VNICs builds with none).
+    private long[]?[]? _rows;
 
     public long Count { get; private set; }
 
@@ -19,7 +22,9 @@ public sealed class LatencyHistogram
     internal void Record(long nanoseconds)
     {
         if (nanoseconds < 0) nanoseconds = 0;
-        (_counts ??= new long[64 * SubBuckets])[Bucket(nanoseconds)]++;
+        var bucket = Bucket(nanoseconds);
+        var rows = _rows ??= new long[]?[64];
+        (rows[bucket >> SubBits] ??= new long[SubBuckets])[bucket & (SubBuckets - 1)]++;
         Count++;
         if (nanoseconds > Max) Max = nanoseconds;
     }
@@ -27,14 +32,18 @@ public sealed class LatencyHistogram
     /// <summary>The latency (ns) at or below which <paramref name="fraction"/> of the recorded ones fall (the bucket's upper edge, capped at the maximum).</summary>
     public long Percentile(double fraction)
     {
-        if (Count == 0 || _counts is not { } counts) return 0;
+        if (Count == 0 || _rows is not { } rows) return 0;
         var rank = (long)Math.Ceiling(Math.Clamp(fraction, 0, 1) * Count);
         if (rank < 1) rank = 1;
         long seen = 0;
-        for (var i = 0; i < counts.Length; i++)
+        for (var r = 0; r < rows.Length; r++)
         {
-            seen += counts[i];
-            if (seen >= rank) return Math.Min(UpperEdge(i), Max);
+            if (rows[r] is not { } row) continue;
+            for (var sub = 0; sub < SubBuckets; sub++)
+            {
+                seen += row[sub];
+                if (seen >= rank) return Math.Min(UpperEdge(r * SubBuckets + sub), Max);
+            }
         }
         return Max;
     }
