@@ -62,6 +62,8 @@ public sealed class LatencyHistogram
         if (bucket < SubBuckets) return bucket;
         var exponent = bucket / SubBuckets + SubBits - 1;
         var sub = bucket % SubBuckets;
-        return ((long)(SubBuckets + sub + 1) << (exponent - SubBits)) - 1;
+        var shift = exponent - SubBits;
+        // (16 + sub + 1) << shift, less one, without overflowing at the top bucket (long.MaxValue).
+        return ((long)(SubBuckets + sub) << shift) + ((1L << shift) - 1);
     }
 }

@@ -43,7 +43,15 @@ public sealed class HostNic
     /// Deterministic mode: the thread that runs the datapath, whose NIC pool takes no locks; null
     /// in the threaded mode (the pool and rings take locks there, any thread may send).
     /// </summary>
-    internal DatapathThread? Datapath { get; set; }
+    internal DatapathThread? Datapath
+    {
+        // Published with release and read with acquire: a sender that sees it gone (the threaded
+        // mode) also sees the pool made concurrent before it (NetworkHost.StartThreads).
+        get => Volatile.Read(ref _datapath);
+        set => Volatile.Write(ref _datapath, value);
+    }
+
+    private DatapathThread? _datapath;
 
     private readonly Lock _stagingLock = new();
     private List<Vnic> _staging = new(); // replaced under the lock: other threads add to a new one while the datapath sends from the old

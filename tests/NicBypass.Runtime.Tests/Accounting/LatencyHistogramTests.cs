@@ -26,6 +26,19 @@ public class LatencyHistogramTests
     }
 
     [Fact]
+    public void The_smallest_and_largest_latencies_have_buckets_of_their_own()
+    {
+        var histogram = new LatencyHistogram();
+        foreach (var latency in new[] { 0L, 15, 16, long.MaxValue }) histogram.Record(latency);
+
+        Assert.Equal(0, histogram.Percentile(0.25));
+        Assert.Equal(15, histogram.Percentile(0.5));
+        Assert.Equal(16, histogram.Percentile(0.75));
+        Assert.Equal(long.MaxValue, histogram.Percentile(1)); // the top bucket's edge is long.MaxValue itself
+        Assert.Equal(long.MaxValue, histogram.Max);
+    }
+
+    [Fact]
     public void Memory_is_taken_only_for_the_powers_of_two_latencies_fall_in()
     {
         var warm = new LatencyHistogram(); // the code's first run allocates for itself
