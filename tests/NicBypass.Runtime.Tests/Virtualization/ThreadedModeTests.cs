@@ -102,6 +102,107 @@ public class ThreadedModeTests
         Assert.True(last.Count(t => t == $"t {processor}") >= 5, string.Join(", ", last));
     }
 
+    // A container answering pings and taking datagrams on port 53, on processor 1 of two.
+    private const string BurstTopology = """
+        host t {
+            cpus 2
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53; cpu 1 }
+        }
+        """;
+
+    [Fact]
+    public void A_real_wires_burst_is_serviced_on_the_readers_own_thread_and_the_replies_leave_from_there()
+    {
+        var (host, _) = TestHost.Build(BurstTopology);
+        var wire = new ThreadRecordingWire();
+        host.Nic("e0").Device.Wire = wire;
+        var processor = host.NetworkStack("web").Vnic.Processor;
+        Runtime.Devices.IReceiveBurst bursts = host; // what a TAP's reader calls around the frames it reads
+        host.StartThreads();
+        try
+        {
+            // The test's own thread, named, plays the reader: a burst of one ping at a time.
+            var reader = new Thread(() =>
+            {
+                for (var i = 0; i < 20; i++)
+                {
+                    bursts.Begin();
+                    host.Nic("e0").Device.Receive(TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1", sequence: (ushort)i));
+                    bursts.End();
+                    SpinWait.SpinUntil(() => wire.Threads.Count > i, TimeSpan.FromSeconds(10));
+                }
+            }) { Name = "reader" };
+            reader.Start();
+            Assert.True(reader.Join(TimeSpan.FromSeconds(60)), "the reader did not finish");
+        }
+        finally
+        {
+            host.StopThreads();
+        }
+        // The processor's own thread may hold its step now and then (its poll every millisecond):
+        // that burst wakes it instead. Most replies leave from the reader.
+        Assert.Equal(20, wire.Threads.Count);
+        Assert.True(wire.Threads.Count(t => t == "reader") >= 10, string.Join(", ", wire.Threads));
+        Assert.True(processor.InlineRuns >= 10, $"{processor.InlineRuns} bursts serviced inline");
+    }
+
+    [Fact]
+    public void A_burst_whose_processor_is_running_on_its_own_thread_is_left_to_that_thread_and_the_reader_does_not_wait()
+    {
+        // A second container on the same processor, on a ring of its own: its ping raises an
+        // interrupt while the processor's thread is busy with the first container's datagram.
+        var (host, _) = TestHost.Build(BurstTopology.Replace(
+            "cpu 1 }", "cpu 1 }\n    container web2 on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; cpu 1 }"));
+        var wire = new ThreadRecordingWire();
+        host.Nic("e0").Device.Wire = wire;
+        var stack = host.NetworkStack("web");
+        var processor = stack.Vnic.Processor;
+        using var inHandler = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        string? handlerThread = null;
+        stack.Stack.BindUdp(53).Handler = (_, _) =>
+        {
+            handlerThread = Thread.CurrentThread.Name;
+            inHandler.Set();
+            release.Wait(TimeSpan.FromSeconds(30)); // the processor's thread holds its step here
+        };
+        Runtime.Devices.IReceiveBurst bursts = host;
+        host.StartThreads();
+        try
+        {
+            // Not in a burst: the datagram wakes the processor's own thread, which blocks in the handler.
+            host.Nic("e0").Device.Receive(TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 53, new byte[8]));
+            Assert.True(inHandler.Wait(TimeSpan.FromSeconds(10)), "the datagram never reached its handler");
+
+            var ended = false;
+            var reader = new Thread(() =>
+            {
+                bursts.Begin();
+                host.Nic("e0").Device.Receive(TestFrames.Ping("02:00:00:00:00:02", "10.0.0.2"));
+                bursts.End(); // its processor is busy on its own thread: woken, not waited for
+                ended = true;
+            }) { Name = "reader" };
+            reader.Start();
+            Assert.True(reader.Join(TimeSpan.FromSeconds(10)), "the reader waited for the busy processor");
+            Assert.True(ended);
+            Assert.Empty(wire.Threads); // nothing answered yet: the processor is still in the handler
+
+            release.Set();
+            Assert.True(SpinWait.SpinUntil(() => !wire.Threads.IsEmpty, TimeSpan.FromSeconds(10)), "the ping was never answered");
+        }
+        finally
+        {
+            release.Set();
+            host.StopThreads();
+        }
+        Assert.Same(processor, host.NetworkStack("web2").Vnic.Processor);
+        Assert.Equal($"t {processor}", handlerThread);
+        Assert.Equal(0, processor.InlineRuns);
+        // Answered by the processor's thread (or the first processor's drain), never the reader.
+        Assert.NotEqual("reader", Assert.Single(wire.Threads));
+    }
+
     [Fact]
     public void A_datagram_an_application_sends_on_its_own_thread_leaves_from_that_thread_when_its_call_ends()
     {
