@@ -56,12 +56,10 @@ internal sealed class TextInput : IInput
 
     private sealed class Cache(string text, LineMap lines)
     {
-        private readonly TextInput?[] _inputs = new TextInput?[text.Length + 1];
-
         public string Text { get; } = text;
 
         public LineMap Lines { get; } = lines;
 
-        public TextInput At(int position) => _inputs[position] ??= new TextInput(this, position);
+        public TextInput At(int position) => new(this, position);
     }
 }

@@ -10,8 +10,9 @@ namespace NicBypass.Runtime.Packets;
 internal sealed class PacketBufferPool
 {
     private readonly byte[] _slab;
-    private readonly int[] _free;
+    private readonly int[] _free; // slots returned, on a stack: the last returned is rented first
     private int _freeCount;
+    private int _neverRented;     // slots from here up have never been rented (taken in order after the stack)
     private readonly Lock _lock = new();
 
     public PacketBufferPool(int slots, int slotSize)
@@ -21,9 +22,9 @@ internal sealed class PacketBufferPool
         SlotCount = slots;
         SlotSize = slotSize;
         _slab = GC.AllocateUninitializedArray<byte>(checked(slots * slotSize), pinned: true);
-        _free = new int[slots];
-        for (var i = 0; i < slots; i++) _free[i] = slots - 1 - i;
-        _freeCount = slots;
+        // Not filled with every slot up front: a NIC's pool is hundreds of thousands of slots,
+        // and writing them all touched megabytes of fresh pages while a large host was built.
+        _free = GC.AllocateUninitializedArray<int>(slots);
     }
 
     public int SlotCount { get; }
@@ -37,7 +38,7 @@ internal sealed class PacketBufferPool
     public int SlotSize { get; }
 
     /// <summary>Slots not rented right now.</summary>
-    public int Available => Volatile.Read(ref _freeCount);
+    public int Available => Volatile.Read(ref _freeCount) + (SlotCount - Volatile.Read(ref _neverRented));
 
     /// <summary>
     /// When true (threaded mode) rent and return take a lock, since producers and consumers run
@@ -85,8 +86,13 @@ internal sealed class PacketBufferPool
     {
         if (_freeCount == 0)
         {
-            slot = -1;
-            return false;
+            if (_neverRented == SlotCount)
+            {
+                slot = -1;
+                return false;
+            }
+            slot = _neverRented++;
+            return true;
         }
         slot = _free[--_freeCount];
         Debug.Assert((uint)slot < (uint)SlotCount, "a free-list entry names a slot outside the slab");
@@ -95,12 +101,12 @@ internal sealed class PacketBufferPool
 
     private void ReturnBatchCore(ReadOnlySpan<PacketDescriptor> batch)
     {
-        Debug.Assert(_freeCount + batch.Length <= _free.Length, "a slot was returned twice");
+        Debug.Assert(_freeCount + batch.Length <= _neverRented, "a slot was returned twice");
         var free = _free;
         var count = _freeCount;
         foreach (var descriptor in batch)
         {
-            Debug.Assert((uint)descriptor.Slot < (uint)SlotCount && descriptor.Length <= SlotSize, "a descriptor names a slot outside the slab");
+            Debug.Assert((uint)descriptor.Slot < (uint)_neverRented && descriptor.Length <= SlotSize, "a descriptor names a slot outside the slab");
             free[count++] = descriptor.Slot;
         }
         _freeCount = count;
@@ -108,8 +114,8 @@ internal sealed class PacketBufferPool
 
     private void ReturnCore(int slot)
     {
-        Debug.Assert(_freeCount < _free.Length, "a slot was returned twice");
-        Debug.Assert((uint)slot < (uint)SlotCount, "a slot outside the slab was returned");
+        Debug.Assert(_freeCount < _neverRented, "a slot was returned twice");
+        Debug.Assert((uint)slot < (uint)_neverRented, "a slot never rented was returned");
         _free[_freeCount++] = slot;
     }
 }

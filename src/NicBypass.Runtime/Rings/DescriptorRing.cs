@@ -11,7 +11,8 @@ namespace NicBypass.Runtime.Rings;
 /// </summary>
 internal sealed class DescriptorRing
 {
-    private readonly PacketDescriptor[] _slots;
+    private readonly PacketDescriptor[] _slots; // shared with other rings: ours are _offset … _offset + _mask
+    private readonly int _offset;
     private readonly int _mask;
     private Indexes _indexes;
 
@@ -21,13 +22,16 @@ internal sealed class DescriptorRing
         {
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "ring capacity must be a power of two, at least 2");
         }
-        // On the pinned heap: a host of thousands of rings builds without the collector copying
-        // them from generation to generation. Uninitialized: a slot is written before it is read.
-        _slots = GC.AllocateUninitializedArray<PacketDescriptor>(capacity, pinned: true);
+        // On the pinned heap, carved from a chunk shared with other rings: a host of thousands of
+        // rings builds without the collector copying them and without a fresh page touched for
+        // each. Uninitialized: a slot is written before it is read.
+        var piece = PinnedSlab<PacketDescriptor>.Carve(capacity);
+        _slots = piece.Array!;
+        _offset = piece.Offset;
         _mask = capacity - 1;
     }
 
-    public int Capacity => _slots.Length;
+    public int Capacity => _mask + 1;
 
     /// <summary>Descriptors waiting to be dequeued.</summary>
     public int Count => (int)(Volatile.Read(ref _indexes.Tail) - Volatile.Read(ref _indexes.Head));
@@ -38,12 +42,12 @@ internal sealed class DescriptorRing
     public bool TryEnqueue(in PacketDescriptor descriptor)
     {
         var tail = _indexes.Tail;
-        if (tail - Volatile.Read(ref _indexes.Head) >= _slots.Length) return false;
+        if (tail - Volatile.Read(ref _indexes.Head) > _mask) return false;
         Debug.Assert(descriptor.Length >= 0, "a descriptor's length is never negative");
-        _slots[(int)tail & _mask] = descriptor;
+        _slots[_offset + ((int)tail & _mask)] = descriptor;
         Volatile.Write(ref _indexes.Tail, tail + 1);
         // Invariant: 0 <= tail - head <= capacity (only the producer moves tail, only the consumer head).
-        Debug.Assert(tail + 1 - Volatile.Read(ref _indexes.Head) is >= 0 and var n && n <= _slots.Length, "ring overfilled");
+        Debug.Assert(tail + 1 - Volatile.Read(ref _indexes.Head) is >= 0 and var n && n <= Capacity, "ring overfilled");
         return true;
     }
 
@@ -59,7 +63,7 @@ internal sealed class DescriptorRing
             descriptor = default;
             return false;
         }
-        descriptor = _slots[(int)head & _mask];
+        descriptor = _slots[_offset + ((int)head & _mask)];
         return true;
     }
 
@@ -68,9 +72,12 @@ internal sealed class DescriptorRing
     {
         var head = _indexes.Head;
         var available = (int)(Volatile.Read(ref _indexes.Tail) - head);
-        Debug.Assert(available >= 0 && available <= _slots.Length, "ring indexes crossed");
+        Debug.Assert(available >= 0 && available <= Capacity, "ring indexes crossed");
         var count = Math.Min(available, into.Length);
-        for (var i = 0; i < count; i++) into[i] = _slots[(int)(head + i) & _mask];
+        var start = (int)head & _mask;
+        var first = Math.Min(count, _mask + 1 - start); // up to the ring's end, then from its start
+        _slots.AsSpan(_offset + start, first).CopyTo(into);
+        if (count > first) _slots.AsSpan(_offset, count - first).CopyTo(into[first..]);
         Volatile.Write(ref _indexes.Head, head + count);
         return count;
     }

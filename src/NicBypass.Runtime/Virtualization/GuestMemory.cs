@@ -1,3 +1,5 @@
+using NicBypass.Runtime.Packets;
+
 namespace NicBypass.Runtime.Virtualization;
 
 /// <summary>
@@ -12,7 +14,9 @@ namespace NicBypass.Runtime.Virtualization;
 /// </summary>
 internal sealed class GuestMemory
 {
-    private readonly byte[] _memory;
+    private readonly byte[] _memory; // shared with other rings (PinnedSlab): ours is _start … _end
+    private readonly int _start;
+    private readonly int _end;
     private readonly int[] _offsets;
     private readonly int[] _lengths;
     private readonly int _maxFrame;  // the longest frame placed (longer ones are cut)
@@ -33,7 +37,9 @@ internal sealed class GuestMemory
         // Room for every descriptor's largest frame, and one more: a frame that does not fit
         // before the end starts again at the beginning, and the tail it leaves is never more than
         // one frame. The frames held (at most one per descriptor) therefore never reach the oldest.
-        _memory = GC.AllocateUninitializedArray<byte>((slots + 1) * footprint);
+        var piece = PinnedSlab<byte>.Carve((slots + 1) * footprint);
+        (_memory, _start, _end) = (piece.Array!, piece.Offset, piece.Offset + piece.Count);
+        _writeAt = _start;
     }
 
     /// <summary>Slots in the ring.</summary>
@@ -49,7 +55,7 @@ internal sealed class GuestMemory
     public int HighWater { get; private set; }
 
     /// <summary>Where the most recent frame starts in the ring's buffer (tests: frames are packed).</summary>
-    internal int LastOffset => _lastOffset;
+    internal int LastOffset => _lastOffset - _start;
 
     /// <summary>The most recent frame, as it sits in memory.</summary>
     public ReadOnlySpan<byte> LastFrame => _memory.AsSpan(_lastOffset, _lastLength);
@@ -65,7 +71,7 @@ internal sealed class GuestMemory
         }
         var index = (int)(producer % _lengths.Length);
         _lastLength = Math.Min(length, _maxFrame);
-        if (_writeAt + _lastLength > _memory.Length) _writeAt = 0;
+        if (_writeAt + _lastLength > _end) _writeAt = _start;
         _lastOffset = _writeAt;
         _writeAt += (_lastLength + 63) & ~63; // each frame on a cache line of its own
         _offsets[index] = _lastOffset;

@@ -1,0 +1,25 @@
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// The calling thread's minor page faults so far (Linux: /proc/thread-self/stat, field 10): how
+/// many fresh pages of memory it has touched. Counted per thread, so tests running in parallel do
+/// not add to it; a count, not a time, so a shared machine's noise does not move it.
+/// </summary>
+internal static class PageFaults
+{
+    public static long OfThisThread()
+    {
+        var stat = File.ReadAllText("/proc/thread-self/stat");
+        // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7]); // field 10 of the line is the 8th after the name
+    }
+
+    /// <summary>Fresh pages <paramref name="action"/> touched on this thread.</summary>
+    public static long During(Action action)
+    {
+        var before = OfThisThread();
+        action();
+        return OfThisThread() - before;
+    }
+}
