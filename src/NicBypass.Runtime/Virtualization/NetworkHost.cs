@@ -577,8 +577,12 @@ public sealed class NetworkHost : IReceiveBurst
     }
 
     // Rounds of the processors with work (RunQueue), until nothing moves.
+    /// <summary>Pumps run so far by the deterministic mode (each a round of the awake processors and the NICs and cables, repeated until none moves).</summary>
+    internal long Pumps { get; private set; }
+
     private int PumpAwake()
     {
+        Pumps++;
         var queue = _runQueue!;
         if (queue.Rounds.Claim()) PoolsTakeLocks(); // this thread runs the datapath now: others hand their frames over
         var rounds = 0;
@@ -633,6 +637,22 @@ public sealed class NetworkHost : IReceiveBurst
         // is due later after a pump): time never creeps forward a nanosecond at a time.
         if (_runQueue is not { } queue || _threads is not null) return NextDue();
         return Math.Min(queue.NextDue(), NextArrival());
+    }
+
+    // Whether a pump now would do anything: a processor awake (woken, or not yet looked), a frame
+    // queued for transmission or a sender pushed back, or something due by now (a frame off a
+    // wire or cable, a moderated interrupt, a sleeping processor's deadline, frames handed over).
+    // Else `next` is when something next falls due, as NextDueAwake.
+    private bool PumpHasWorkNow(out long next)
+    {
+        next = 0;
+        if (_runQueue is not { } queue || queue.AnyAwake) return true;
+        foreach (var nic in _nics)
+        {
+            if (nic.Device.TransmitPending || nic.Device.TransmitBlocked) return true;
+        }
+        next = NextDueAwake();
+        return next <= VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
     }
 
     // The next frame off a cable or a NIC's wire, or moderated interrupt.
@@ -783,8 +803,14 @@ public sealed class NetworkHost : IReceiveBurst
             if (_threads is not null) throw new InvalidOperationException("RunUntil is for the deterministic mode; the condition started the threaded mode");
             // What `done` queued (an application sent, read, armed a timer) woke the processors
             // that take it, as any work does (Debug builds check no wake-up is lost): only they run.
-            if (PumpAwake() > 1) continue;
-            var next = NextDueAwake();
+            // When it queued nothing (it found nothing to send or read), there is no pump to run:
+            // on to the next event.
+            long next;
+            if (PumpHasWorkNow(out next))
+            {
+                if (PumpAwake() > 1) continue;
+                next = NextDueAwake();
+            }
             if (next > limit)
             {
                 // Nothing more happens within the span: spend what is left of it and look once more.

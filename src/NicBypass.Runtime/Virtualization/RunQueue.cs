@@ -145,11 +145,13 @@ internal sealed class RunQueue
         return -1;
     }
 
-    /// <summary>One round: every awake processor once, in order. True if any moved (or still has work it could not take this round).</summary>
+    /// <summary>
+    /// One round: every awake processor once, in order. True if any moved (or still has work it
+    /// could not take this round). The caller's pump has claimed <see cref="Rounds"/> for its thread.
+    /// </summary>
     public bool RunRound()
     {
         var now = Now;
-        Rounds.Claim();
         WakeDue(now);
         var progress = false;
         for (var i = NextAwake(0); i >= 0; i = NextAwake(i + 1))
