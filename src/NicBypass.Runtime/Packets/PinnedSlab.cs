@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace NicBypass.Runtime.Packets;
 
@@ -10,8 +12,8 @@ namespace NicBypass.Runtime.Packets;
 /// build time, and a page's first touch costs more than the rest of a ring's construction (on the
 /// reference machine about 13 µs a fault: 5,000 descriptor rings took 89 ms one array each, 10 ms
 /// carved). Memory is handed out uninitialized (a ring writes a slot before it reads it), each
-/// piece starting on a 64-byte boundary of the chunk's data, so two rings never share a cache
-/// line; a chunk lives as long as any ring carved from it. A request larger than a quarter of a
+/// piece starting on a 64-byte boundary of memory, so two rings never share a cache line; a
+/// chunk lives as long as any ring carved from it. A request larger than a quarter of a
 /// chunk gets an array of its own. Thread-safe.
 /// </summary>
 internal static class PinnedSlab<T> where T : unmanaged
@@ -22,6 +24,7 @@ internal static class PinnedSlab<T> where T : unmanaged
     private static readonly Lock Gate = new();
     private static T[]? _chunk;
     private static int _used;
+    private static int _skew; // elements before the chunk's first 64-byte boundary
 
     /// <summary>An uninitialized piece of <paramref name="length"/> elements.</summary>
     public static ArraySegment<T> Carve(int length)
@@ -33,10 +36,17 @@ internal static class PinnedSlab<T> where T : unmanaged
             if (_chunk is null || _used + length > _chunk.Length)
             {
                 _chunk = GC.AllocateUninitializedArray<T>(ChunkLength, pinned: true);
-                _used = 0;
+                // The array's data starts 16 bytes into its object, not on a cache line: the
+                // first piece starts at the first 64-byte boundary (the pinned heap never moves it).
+                var handle = GCHandle.Alloc(_chunk, GCHandleType.Pinned);
+                var skewBytes = (int)(-handle.AddrOfPinnedObject() & 63);
+                handle.Free();
+                _skew = (skewBytes + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>();
+                _used = _skew;
+                Debug.Assert(_used + length <= _chunk.Length, "a piece no larger than a quarter chunk fits a fresh one");
             }
             var piece = new ArraySegment<T>(_chunk, _used, length);
-            _used = Math.Min(_chunk.Length, (_used + length + Alignment - 1) / Alignment * Alignment);
+            _used = Math.Min(_chunk.Length, _skew + (_used - _skew + length + Alignment - 1) / Alignment * Alignment);
             return piece;
         }
     }
