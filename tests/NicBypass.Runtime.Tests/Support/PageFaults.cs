@@ -15,11 +15,20 @@ internal static class PageFaults
         return long.Parse(fields[7]); // field 10 of the line is the 8th after the name
     }
 
-    /// <summary>Fresh pages <paramref name="action"/> touched on this thread.</summary>
+    /// <summary>
+    /// Fresh pages <paramref name="action"/> touched on this thread, the fewest of three runs: a
+    /// collection that one of its allocations sets off runs on this thread too, and copies what
+    /// tests running beside it keep alive (their pages would count here); three in a row do not.
+    /// </summary>
     public static long During(Action action)
     {
-        var before = OfThisThread();
-        action();
-        return OfThisThread() - before;
+        var fewest = long.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            var before = OfThisThread();
+            action();
+            fewest = Math.Min(fewest, OfThisThread() - before);
+        }
+        return fewest;
     }
 }
