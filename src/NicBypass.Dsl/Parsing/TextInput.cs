@@ -4,10 +4,11 @@ using Sprache;
 namespace NicBypass.Dsl.Parsing;
 
 /// <summary>
-/// A Sprache input over one text where each position is one shared object. Sprache's own
-/// <c>Input</c> allocates a new object (and a memo dictionary) on every <c>Advance</c>, and
-/// again on every backtrack; here each position is created once, so a 1,000-VNIC file parses
-/// without churning the heap, and token parsers can jump to the end of a token in one step.
+/// A Sprache input over one text: a position and the text, and a memo dictionary only if a
+/// combinator asks for one. Sprache's own <c>Input</c> allocates a memo dictionary with every
+/// <c>Advance</c>; here an input is one small object that dies young (positions are not cached:
+/// a cache kept every position of a large file alive to the end of the parse), and token parsers
+/// jump to the end of a token in one step instead of advancing character by character.
 /// </summary>
 internal sealed class TextInput : IInput
 {

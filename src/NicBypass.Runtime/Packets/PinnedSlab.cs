@@ -12,9 +12,10 @@ namespace NicBypass.Runtime.Packets;
 /// build time, and a page's first touch costs more than the rest of a ring's construction (on the
 /// reference machine about 13 µs a fault: 5,000 descriptor rings took 89 ms one array each, 10 ms
 /// carved). Memory is handed out uninitialized (a ring writes a slot before it reads it), each
-/// piece starting on a 64-byte boundary of memory, so two rings never share a cache line; a
-/// chunk lives as long as any ring carved from it. A request larger than a quarter of a
-/// chunk gets an array of its own. Thread-safe.
+/// piece starting on a 64-byte boundary of memory, so two rings never share a cache line. A
+/// chunk lives as long as any ring carved from it (one surviving ring keeps its 2 MiB alive, and
+/// the chunk being carved stays alive for the next host). A request larger than a quarter of a
+/// chunk (a jumbo-frame guest ring) gets an array of its own. Thread-safe.
 /// </summary>
 internal static class PinnedSlab<T> where T : unmanaged
 {

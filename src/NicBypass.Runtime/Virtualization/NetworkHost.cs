@@ -640,8 +640,8 @@ public sealed class NetworkHost : IReceiveBurst
     }
 
     // Whether a pump now would do anything: a processor awake (woken, or not yet looked), a frame
-    // queued for transmission or a sender pushed back, or something due by now (a frame off a
-    // wire or cable, a moderated interrupt, a sleeping processor's deadline, frames handed over).
+    // queued for transmission, handed over or left staged, a sender pushed back, or something due
+    // by now (a frame off a wire or cable, a moderated interrupt, a sleeping processor's deadline).
     // Else `next` is when something next falls due, as NextDueAwake.
     private bool PumpHasWorkNow(out long next)
     {
@@ -649,7 +649,9 @@ public sealed class NetworkHost : IReceiveBurst
         if (_runQueue is not { } queue || queue.AnyAwake) return true;
         foreach (var nic in _nics)
         {
-            if (nic.Device.TransmitPending || nic.Device.TransmitBlocked) return true;
+            // Frames handed over by other threads — fresh ones, and those left for want of ring
+            // room or refused (counted when the datapath looks) — are looked at by a pump.
+            if (nic.HasStaged || nic.Device.TransmitPending || nic.Device.TransmitBlocked) return true;
         }
         next = NextDueAwake();
         return next <= VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
@@ -810,6 +812,10 @@ public sealed class NetworkHost : IReceiveBurst
             {
                 if (PumpAwake() > 1) continue;
                 next = NextDueAwake();
+            }
+            else
+            {
+                _runQueue!.CheckSleepers(); // Debug builds: what the predicate queued woke whoever takes it
             }
             if (next > limit)
             {

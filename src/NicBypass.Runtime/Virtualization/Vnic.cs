@@ -579,13 +579,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         left = false;
         lock (TransmitLock) // the VNIC's counts, and only the holder takes frames out
         {
+            var moved = false; // a refusal counted moves the counters: whoever waits on them looks again
             foreach (var refusal in RefusalKinds)
             {
                 ref var refused = ref RefusedAtHandOver(refusal);
                 if (Volatile.Read(ref refused) == 0) continue;
                 for (var n = Interlocked.Exchange(ref refused, 0); n > 0; n--) CountRefusal(refusal);
+                moved = true;
             }
-            var moved = false;
             while (_staged is { Count: > 0 } staged)
             {
                 // The frame is read in place.

@@ -9,6 +9,7 @@ internal static class PageFaults
 {
     public static long OfThisThread()
     {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("counting a thread's page faults reads Linux's /proc/thread-self/stat");
         var stat = File.ReadAllText("/proc/thread-self/stat");
         // The command name (field 2) is in parentheses and may hold spaces: count from after it.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

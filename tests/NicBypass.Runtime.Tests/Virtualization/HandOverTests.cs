@@ -176,6 +176,32 @@ public class HandOverTests
     }
 
     [Fact]
+    public void RunUntil_counts_a_frame_refused_at_hand_over_at_once_not_after_its_whole_span()
+    {
+        // A refused frame from another thread wakes no processor: it is staged for the datapath
+        // to count. RunUntil must look at it on its next step, not jump to its next event first.
+        var harness = new StackHarness();
+        var host = harness.Host;
+        var clock = (VirtualClock)host.Time;
+        var vnic = host.Vnic("web");
+        var frame = new byte[64];
+        new byte[] { 0x02, 0, 0, 0, 0, 0x03 }.CopyTo(frame, 0);
+        new byte[] { 0x02, 0, 0, 0, 0, 0x66 }.CopyTo(frame, 6); // not web's MAC
+        frame[12] = 0x08;
+        host.Pump();
+        var start = clock.Nanoseconds;
+        var sent = false;
+
+        Assert.True(host.RunUntil(() =>
+        {
+            if (!sent) sent = OnAnotherThread(() => vnic.Transmit(frame)) == SendStatus.Spoofed;
+            return vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed) == 1;
+        }, TimeSpan.FromSeconds(10)));
+
+        Assert.True(clock.Nanoseconds - start < 1_000_000, $"counted after {(clock.Nanoseconds - start) / 1e6:0.###} ms of virtual time");
+    }
+
+    [Fact]
     public void A_frame_too_long_to_take_a_vlan_tag_is_oversize_not_pushed_back()
     {
         var (host, _) = TestHost.Build("""
