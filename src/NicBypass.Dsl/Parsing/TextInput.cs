@@ -12,40 +12,41 @@ namespace NicBypass.Dsl.Parsing;
 /// </summary>
 internal sealed class TextInput : IInput
 {
-    private readonly Cache _cache;
+    private readonly LineMap _lines;
     private IDictionary<object, object>? _memos;
 
-    private TextInput(Cache cache, int position)
+    private TextInput(string text, LineMap lines, int position)
     {
-        _cache = cache;
+        Source = text;
+        _lines = lines;
         Position = position;
     }
 
     /// <summary>The input at the start of <paramref name="text"/>.</summary>
-    public static TextInput Start(string text, LineMap lines) => new Cache(text, lines).At(0);
+    public static TextInput Start(string text, LineMap lines) => new(text, lines, 0);
 
-    public string Source => _cache.Text;
+    public string Source { get; }
 
     public int Position { get; }
 
-    public bool AtEnd => Position >= _cache.Text.Length;
+    public bool AtEnd => Position >= Source.Length;
 
-    public char Current => _cache.Text[Position];
+    public char Current => Source[Position];
 
-    public int Line => _cache.Lines.Position(Position).Line;
+    public int Line => _lines.Position(Position).Line;
 
-    public int Column => _cache.Lines.Position(Position).Column;
+    public int Column => _lines.Position(Position).Column;
 
     public IDictionary<object, object> Memos => _memos ??= new Dictionary<object, object>();
 
     public IInput Advance()
     {
         if (AtEnd) throw new InvalidOperationException("The input is already at the end of the source.");
-        return _cache.At(Position + 1);
+        return At(Position + 1);
     }
 
     /// <summary>The input at <paramref name="position"/> of the same text.</summary>
-    public TextInput At(int position) => _cache.At(position);
+    public TextInput At(int position) => new(Source, _lines, position);
 
     public bool Equals(IInput? other) => other is not null && ReferenceEquals(Source, other.Source) && Position == other.Position;
 
@@ -54,13 +55,4 @@ internal sealed class TextInput : IInput
     public override int GetHashCode() => Position;
 
     public override string ToString() => $"Line {Line}, Column {Column}";
-
-    private sealed class Cache(string text, LineMap lines)
-    {
-        public string Text { get; } = text;
-
-        public LineMap Lines { get; } = lines;
-
-        public TextInput At(int position) => new(this, position);
-    }
 }

@@ -576,10 +576,13 @@ public sealed class NetworkHost : IReceiveBurst
         return PumpAwake();
     }
 
-    // Rounds of the processors with work (RunQueue), until nothing moves.
     /// <summary>Pumps run so far by the deterministic mode (each a round of the awake processors and the NICs and cables, repeated until none moves).</summary>
     internal long Pumps { get; private set; }
 
+    // The host's clock in nanoseconds.
+    private long NowNanoseconds => VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+
+    // Rounds of the processors with work (RunQueue), until nothing moves.
     private int PumpAwake()
     {
         Pumps++;
@@ -621,7 +624,7 @@ public sealed class NetworkHost : IReceiveBurst
     {
         // Asked from outside, after the caller may have changed anything: every processor is
         // asked afresh (the scheduler's heap holds what its own loop knows).
-        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+        var now = NowNanoseconds;
         var due = long.MaxValue;
         foreach (var processor in AllProcessors) due = Math.Min(due, processor.NextDue(now));
         return Math.Min(due, NextArrival());
@@ -654,7 +657,7 @@ public sealed class NetworkHost : IReceiveBurst
             if (nic.HasStaged || nic.Device.TransmitPending || nic.Device.TransmitBlocked) return true;
         }
         next = NextDueAwake();
-        return next <= VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+        return next <= NowNanoseconds;
     }
 
     // The next frame off a cable or a NIC's wire, or moderated interrupt.
@@ -675,7 +678,7 @@ public sealed class NetworkHost : IReceiveBurst
         // Frames another thread handed over since the last round: due now.
         foreach (var nic in _nics)
         {
-            if (nic.NewlyStaged) return VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+            if (nic.NewlyStaged) return NowNanoseconds;
         }
         foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
         foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextModeratedInterrupt);
@@ -964,7 +967,7 @@ public sealed class NetworkHost : IReceiveBurst
     {
         // Busy time counts what was done by now: a step (or an interrupt that preempted it) that
         // runs on past the clock is not done yet.
-        var now = VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
+        var now = NowNanoseconds;
         // Frames above a VNIC's ring are read from the rings themselves, which only a quiet
         // datapath allows; while threads run they are left out (call Report after StopThreads).
         var guests = _vms.ToDictionary(vm => vm.Vnic); // each VNIC's guest, if it is a VM's: looked up, not scanned for (a 4,000-VNIC host)

@@ -34,27 +34,35 @@ public class GuestMemoryTests
     public void Frames_of_every_size_through_many_wraps_come_out_as_they_went_in()
     {
         const int Slots = 16, SlotSize = 1536;
-        var memory = new GuestMemory(Slots, SlotSize);
-        var random = new Random(7);
-        var expected = new Queue<(int Length, byte Seed)>();
+        PlaceAndTake([new GuestMemory(Slots, SlotSize)], Slots, SlotSize, steps: 20_000, seed: 7);
+    }
+
+    // Random frames (a third of them the largest) placed into and taken from the rings in random
+    // turns, each ring kept between empty and full in bursts either way: every frame taken must
+    // be the one placed, byte for byte.
+    private static void PlaceAndTake(GuestMemory[] memories, int slots, int slotSize, int steps, int seed)
+    {
+        var expected = memories.Select(_ => new Queue<(int Length, byte Seed)>()).ToArray();
+        var random = new Random(seed);
         var placed = 0;
-        for (var step = 0; step < 20_000; step++)
+        for (var step = 0; step < steps; step++)
         {
-            // Keep the ring between empty and full, in bursts either way.
-            if (random.Next(3) != 0 && memory.Count < Slots)
+            var m = random.Next(memories.Length);
+            var memory = memories[m];
+            if (random.Next(3) != 0 && memory.Count < slots)
             {
-                var length = random.Next(3) == 0 ? SlotSize : random.Next(1, SlotSize);
-                var seed = (byte)placed++;
+                var length = random.Next(3) == 0 ? slotSize : random.Next(1, slotSize);
+                var fill = (byte)placed++;
                 Assert.True(memory.TryReserve(length, out var slot));
-                for (var i = 0; i < slot.Length; i++) slot[i] = (byte)(seed + i);
+                for (var i = 0; i < slot.Length; i++) slot[i] = (byte)(fill + i);
                 memory.Publish();
-                expected.Enqueue((length, seed));
+                expected[m].Enqueue((length, fill));
             }
             else if (memory.TryPeek(out var frame))
             {
-                var (length, seed) = expected.Dequeue();
+                var (length, fill) = expected[m].Dequeue();
                 Assert.Equal(length, frame.Length);
-                for (var i = 0; i < frame.Length; i++) Assert.Equal((byte)(seed + i), frame[i]);
+                for (var i = 0; i < frame.Length; i++) Assert.Equal((byte)(fill + i), frame[i]);
                 memory.Release();
             }
         }
@@ -67,30 +75,7 @@ public class GuestMemoryTests
         // each other; each wraps many times at its own end, never past it into its neighbour.
         const int Slots = 8, SlotSize = 1536;
         var memories = Enumerable.Range(0, 3).Select(_ => new GuestMemory(Slots, SlotSize)).ToArray();
-        var expected = memories.Select(_ => new Queue<(int Length, byte Seed)>()).ToArray();
-        var random = new Random(11);
-        var placed = 0;
-        for (var step = 0; step < 30_000; step++)
-        {
-            var m = random.Next(memories.Length);
-            var memory = memories[m];
-            if (random.Next(2) == 0 && memory.Count < Slots)
-            {
-                var length = random.Next(2) == 0 ? SlotSize : random.Next(1, SlotSize);
-                var seed = (byte)placed++;
-                Assert.True(memory.TryReserve(length, out var slot));
-                for (var i = 0; i < slot.Length; i++) slot[i] = (byte)(seed + i);
-                memory.Publish();
-                expected[m].Enqueue((length, seed));
-            }
-            else if (memory.TryPeek(out var frame))
-            {
-                var (length, seed) = expected[m].Dequeue();
-                Assert.Equal(length, frame.Length);
-                for (var i = 0; i < frame.Length; i++) Assert.Equal((byte)(seed + i), frame[i]);
-                memory.Release();
-            }
-        }
+        PlaceAndTake(memories, Slots, SlotSize, steps: 30_000, seed: 11);
     }
 
     [Fact]

@@ -122,7 +122,7 @@ public class ThreadedModeTests
         host.StartThreads();
         try
         {
-            // The test's own thread, named, plays the reader: a burst of one ping at a time.
+            // A thread of its own, named, plays the reader: a burst of one ping at a time.
             var reader = new Thread(() =>
             {
                 for (var i = 0; i < 20; i++)
