@@ -914,7 +914,12 @@ public sealed class NetworkHost : IReceiveBurst
         }
     }
 
-    /// <summary>Waits until every ring and inbound VSQ is empty (or <paramref name="timeout"/> passes), then stops the threads.</summary>
+    /// <summary>
+    /// Waits until every ring and inbound VSQ is empty (or <paramref name="timeout"/> passes), stops
+    /// the threads, then finishes on the calling thread what they left in flight (a deterministic
+    /// pump: frames taken off one ring and not yet in the next, guest rings not yet read, replies
+    /// not yet on the wire), so the counters add up when it returns.
+    /// </summary>
     public void StopThreads(TimeSpan? timeout = null)
     {
         if (_threads is null || _stop is null) return;
@@ -955,9 +960,18 @@ public sealed class NetworkHost : IReceiveBurst
         {
             Interlocked.Exchange(ref _draining, 0);
         }
+        _threads = null;
+        // The wait above looks at each place a frame can be in turn, while the frames move: one
+        // taken off a ring by a processor and not yet in the next (a guest ring, a VSQ) is in none
+        // of them, and the threads stop at their next step, not when all is done (at once when the
+        // timeout has passed). What they left finishes here, on the deterministic mode's datapath,
+        // this thread's: every processor looks, until nothing moves — a frame in a guest ring is
+        // answered, a reply queued goes to the wire. (A processor still busy on the clock, with a
+        // cost table, leaves its work to the next pump.)
+        _runQueue!.WakeAll();
+        PumpAwake();
         // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
         foreach (var tap in taps) tap.FlushDelayed();
-        _threads = null;
         _stop.Dispose();
         _stop = null;
     }

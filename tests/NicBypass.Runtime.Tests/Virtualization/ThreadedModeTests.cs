@@ -41,6 +41,40 @@ public class ThreadedModeTests
     }
 
     [Fact]
+    public void Stopping_the_threads_at_once_finishes_what_they_left_in_flight_on_the_callers_thread()
+    {
+        // A zero timeout stops the threads without waiting for the rings to empty: frames still on
+        // the hardware rings, taken off one and not yet in a guest's, or in a guest ring its vCPU
+        // had not read, are finished on the caller's thread, so every request is answered and every
+        // answer is on the wire when StopThreads returns.
+        const string topology = """
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2; ring-size 4096 }
+                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
+                vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; cpu 1 }
+            }
+            """;
+        var (host, wires) = TestHost.Build(topology);
+        var device = host.Nic("e0").Device;
+        var frames = Enumerable.Range(1, 2).Select(i => TestFrames.Ping($"02:00:00:00:00:0{i}", $"10.0.0.{i}")).ToArray();
+
+        host.StartThreads();
+        for (var i = 0; i < 2000; i++) device.Receive(frames[i % 2]);
+        host.StopThreads(TimeSpan.Zero);
+
+        foreach (var vnic in host.Vnics)
+        {
+            Assert.Equal(1000, vnic.Counters.Received);
+            Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal);
+        }
+        Assert.All(host.VirtualMachines, vm => Assert.Equal(0, vm.GuestRingCount));
+        var delivered = host.Vnics.Sum(v => v.Counters.Delivered);
+        Assert.Equal(delivered, host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent + vm.Counters.SendFailures));
+        Assert.Equal(host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent), wires["e0"].Frames.Count);
+    }
+
+    [Fact]
     public void In_threaded_mode_each_processors_thread_is_pinned_to_a_core_round_robin()
     {
         var (host, _) = TestHost.Build("""
