@@ -13,6 +13,7 @@ internal sealed class SerializationGate(SerializationPolicy policy)
     private int _inside;
     private int _maxInside;
     private long _entries;
+    private int _handBack; // 1: a worker found the gate taken with work waiting (TryEnterOrHandBack)
 
     public SerializationPolicy Policy { get; } = policy;
 
@@ -42,6 +43,26 @@ internal sealed class SerializationGate(SerializationPolicy policy)
         return true;
     }
 
+    /// <summary>What the thread leaving runs when a worker left it work waiting behind the gate (<see cref="TryEnterOrHandBack"/>): its owner wakes its workers.</summary>
+    internal Action? HandBack { get; set; }
+
+    /// <summary>
+    /// <see cref="TryEnter"/> for a worker with work waiting behind the gate: when another thread
+    /// is inside (an application's call on a thread of its own, another worker), that thread runs
+    /// <see cref="HandBack"/> as it leaves — else the work would wait for whatever next wakes the
+    /// worker (in the deterministic mode, nothing may: the worker sleeps).
+    /// </summary>
+    public bool TryEnterOrHandBack()
+    {
+        if (TryEnter()) return true;
+        if (Policy != SerializationPolicy.MutualExclusion || _lock.IsHeldByCurrentThread) return false;
+        // The flag first, then a second look (each a full fence, as is the leaving thread's
+        // release and read of the flag): that thread sees the flag as it leaves, or has left and
+        // this one enters. (Entering leaves the flag set: one spare wake at most.)
+        Interlocked.Exchange(ref _handBack, 1);
+        return TryEnter();
+    }
+
     public void Exit()
     {
         if (Policy == SerializationPolicy.MutualExclusion)
@@ -49,6 +70,7 @@ internal sealed class SerializationGate(SerializationPolicy policy)
             Debug.Assert(_lock.IsHeldByCurrentThread && _inside == 1, "a mutually exclusive gate is left by the one thread inside it");
             _inside--;
             _lock.Exit();
+            if (Interlocked.CompareExchange(ref _handBack, 0, 1) == 1) HandBack?.Invoke();
             return;
         }
         var left = Interlocked.Decrement(ref _inside);

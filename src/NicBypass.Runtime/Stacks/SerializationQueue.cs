@@ -61,6 +61,9 @@ internal sealed class SerializationQueue
 
     internal bool TryEnter() => _gate.TryEnter();
 
+    /// <summary>Enters if no wait is needed; else the thread inside wakes the workers as it leaves (<see cref="SerializationGate.TryEnterOrHandBack"/>).</summary>
+    internal bool TryEnterOrHandBack() => _gate.TryEnterOrHandBack();
+
     internal void Exit() => _gate.Exit();
 
     internal bool TryEnqueue(ReadOnlySpan<byte> frame)

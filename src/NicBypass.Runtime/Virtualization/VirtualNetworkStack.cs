@@ -52,7 +52,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         _transmit = vnic.TransmitLock;
         Settings = settings;
         var frameSize = vnic.Nic.Device.MaxFrameLength;
-        var inbound = new SerializationGate(settings.Policy);
+        var inbound = new SerializationGate(settings.Policy) { HandBack = HandBack };
         Inbound = new SerializationQueue("inbound", settings.InboundThreshold, frameSize, inbound);
         Outbound = new SerializationQueue("outbound", settings.OutboundCapacity, frameSize, settings.Bidirectional ? inbound : new SerializationGate(settings.Policy));
         if (vnic.Settings.OutboundBandwidth is { } outbound) OutboundLimiter = new BandwidthLimiter(outbound, frameSize, time);
@@ -73,6 +73,17 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     private void WakeWorkers()
     {
         foreach (var worker in _workers) worker.Awaken();
+    }
+
+    // A worker found the inbound VSQ's gate taken (an application's call on its own thread) with
+    // packets waiting: the thread inside wakes the workers as it leaves, so the packets go at once.
+    private void HandBack()
+    {
+        foreach (var worker in _workers)
+        {
+            if (worker.Threaded) worker.Wake();
+            else worker.Awaken();
+        }
     }
 
     public string Name => Vnic.Name;
@@ -222,10 +233,10 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     }
 
     // One batch of the backlog, inside the VSQ (under mutual exclusion, a worker finding another
-    // thread inside leaves the backlog to it or to its next turn).
+    // thread inside leaves the backlog to its next turn, which that thread's leaving wakes it for).
     private bool DrainInbound()
     {
-        if (Inbound.Count == 0 || !Inbound.TryEnter()) return false;
+        if (Inbound.Count == 0 || !Inbound.TryEnterOrHandBack()) return false;
         var buffer = t_inbound ??= new byte[16 * 1024];
         var moved = 0;
         try

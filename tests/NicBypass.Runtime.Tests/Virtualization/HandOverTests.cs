@@ -85,6 +85,49 @@ public class HandOverTests
     }
 
     [Fact]
+    public void Packets_queued_while_an_application_holds_the_stack_go_as_soon_as_it_leaves_not_when_time_next_moves()
+    {
+        // An application's call on a thread of its own is inside db's VSQ (TCP: one thread at a
+        // time) when a datagram arrives: the datagram waits in the VSQ, and db's worker, finding
+        // the gate taken, sleeps. The call leaving must wake it; else the datagram waits for
+        // whatever next wakes the worker — here the end of RunUntil's second of virtual time.
+        var harness = new StackHarness();
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp();
+        using var inside = new ManualResetEventSlim();
+        using var leave = new ManualResetEventSlim();
+        var application = new Thread(() =>
+        {
+            using (harness.Db.Stack.EnterTransport())
+            {
+                inside.Set();
+                leave.Wait(TimeSpan.FromSeconds(30));
+            }
+        });
+        application.Start();
+        Assert.True(inside.Wait(TimeSpan.FromSeconds(30)));
+        Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 7 }));
+
+        var left = false;
+        Assert.True(harness.RunUntil(() =>
+        {
+            if (!left)
+            {
+                // The first look, after the first pump: the datagram waits in the VSQ. Now the call ends.
+                Assert.Equal(1, harness.Db.Inbound.Count);
+                leave.Set();
+                application.Join();
+                left = true;
+                return false;
+            }
+            return socket.Pending == 1;
+        }, seconds: 1));
+
+        Assert.Equal(0, harness.Clock.Nanoseconds); // taken at once, at the time it arrived
+    }
+
+    [Fact]
     public async Task A_transfer_continued_on_the_thread_pool_while_the_test_pumps_arrives_whole_and_returns_every_buffer()
     {
         var harness = new StackHarness();
