@@ -51,9 +51,16 @@ public class LatencyHistogramTests
         Assert.Equal(0, none);
         Assert.True(emptyBytes < 100, $"an empty histogram holds no buckets: {emptyBytes} bytes");
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10_000; i++) histogram.Record(2_000 + i % 3_000); // 2.0-5.0 µs: two powers of two
-        var bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The fewer bytes of two fresh histograms: what the runtime allocates once on this thread
+        // (the loop's first switch to optimized code, a type's statics) is not the histogram's.
+        var bytes = long.MaxValue;
+        for (var run = 0; run < 2; run++)
+        {
+            if (run > 0) histogram = new LatencyHistogram();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10_000; i++) histogram.Record(2_000 + i % 3_000); // 2.0-5.0 µs: two powers of two (and the end of one more)
+            bytes = Math.Min(bytes, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
         // Every power of two up front was 8 KB a VNIC: a host of 4,000 held 32 MB of them.
         Assert.True(bytes < 1_200, $"{bytes} bytes for latencies in two powers of two");
