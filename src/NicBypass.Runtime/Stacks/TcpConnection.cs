@@ -109,7 +109,8 @@ public sealed class TcpConnection
     // segments), up to the limit, so the window keeps ahead of a sender on a long path. The round
     // trip as the receiver knows it: the handshake's, timed on the stack's clock (the timestamps
     // tick in milliseconds, too coarse for a simulated host's microseconds), or the smoothed one
-    // of the data it sends, whichever is shorter.
+    // of the data it sends, whichever is shorter — until the timestamps the peer echoes on its
+    // data measure a round trip of 2 ms or more (MeasureReceiveRoundTrip), which then stands alone.
     private readonly int _bufferLimit;
     private int _rcvSpace;        // what the application read in the last round trip it grew for (at least ten segments)
     private int _copied;          // read since _copiedSince
@@ -118,6 +119,8 @@ public sealed class TcpConnection
     private long _growth;         // bytes both buffers grew by, taken from the stack's budget
     private long _measureRtt;
     private long _rcvRtt;         // clock ticks; 0 while unknown (no tuning)
+    private bool _rcvRttFromStamps; // measured on the data since (MeasureReceiveRoundTrip), not only by the handshake
+    private int _rcvMss;            // the largest segment received: a full-sized one is measured
     private long _synSentAt;      // when our SYN (or SYN-ACK) last left,
     private int _synSends;        // and how often it did (one: the handshake times the round trip, Karn's rule)
 
@@ -423,6 +426,14 @@ public sealed class TcpConnection
 
             var accepted = true;
             if (segment.Payload.Length > 0 || segment.Has(TcpSegmentFlags.Fin)) accepted = OnData(segment);
+            else if (_timestamps && segment.Sequence == _rcvNxt && _owedSegments == 0 && segment.TryGetTimestamps(out var acked, out _))
+            {
+                // RFC 7323 4.3: a pure ACK at the last acknowledged point updates TS.Recent too (it
+                // passed PAWS, so it is no older). A sender that only ever receives ACKs echoed the
+                // handshake's stamp for the whole transfer: its peer's round trips measured from it
+                // grew with the transfer.
+                _tsRecent = acked;
+            }
             else if (segment.Sequence == _rcvNxt - 1 && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
             {
                 // A keepalive probe (RFC 9293 3.8.4: an empty segment at the byte before the next
@@ -845,7 +856,14 @@ public sealed class TcpConnection
         var skip = (int)behind;
         // RFC 7323 4.3: TS.Recent comes from the segment the next ACK acknowledges first, so an
         // owed (stretch) ACK echoes the earliest segment it covers, not the latest.
-        if (_timestamps && _owedSegments == 0 && segment.TryGetTimestamps(out var peerClock, out _)) _tsRecent = peerClock;
+        if (_timestamps && segment.TryGetTimestamps(out var peerClock, out var echoed))
+        {
+            if (_owedSegments == 0) _tsRecent = peerClock;
+            // Full-sized (the largest seen, Linux's rcv_mss): a short one may have waited on the
+            // sender's application.
+            if (payload.Length >= _rcvMss) MeasureReceiveRoundTrip(echoed);
+            _rcvMss = Math.Max(_rcvMss, payload.Length);
+        }
         var fresh = payload.Slice(skip);
         var accepted = _receive.Write(fresh);
         _rcvNxt += (uint)accepted;
@@ -1203,6 +1221,24 @@ public sealed class TcpConnection
     /// <summary>The round trip receive-buffer autotuning works with; null while unknown.</summary>
     internal TimeSpan? ReceiveRoundTrip => _rcvRtt == 0 ? null : TimeSpan.FromSeconds((double)_rcvRtt / _stack.Time.TimestampFrequency);
 
+    // A full-sized segment echoes the timestamp of an ACK this side sent: the time since is a
+    // round trip as the receiver sees it (Linux's tcp_rcv_rtt_measure_ts), so a path that grew
+    // slower after the handshake is learned; a moving average, an eighth a sample. The stamps
+    // tick in milliseconds: below two ticks a sample says only "under 2 ms", which corrects an
+    // estimate above that but leaves a finer one (the handshake's, timed on the stack's clock) or
+    // none (then the smoothed round trip stands in).
+    private void MeasureReceiveRoundTrip(uint echo)
+    {
+        if (echo == 0) return;
+        var milliseconds = (int)(Clock() - echo);
+        if (milliseconds < 0) return;
+        var frequency = _stack.Time.TimestampFrequency;
+        var sample = Math.Max(milliseconds * frequency / 1000, 1);
+        if (milliseconds < 2 && _rcvRtt <= 2 * frequency / 1000) return;
+        _rcvRtt = _rcvRtt == 0 ? sample : _rcvRtt + (sample - _rcvRtt) / 8;
+        _rcvRttFromStamps = true;
+    }
+
     // Established: a SYN that left once timed the round trip on the stack's own clock.
     private void TimeHandshake()
     {
@@ -1218,9 +1254,11 @@ public sealed class TcpConnection
         if (!_copying)
         {
             // The handshake's round trip (none if a SYN went twice), or the smoothed one of what
-            // this side sends, whichever is shorter: taken for the whole measure.
+            // this side sends, whichever is shorter: taken for the whole measure. Once the data's
+            // echoes measure it, that round trip alone (the smoothed one may come from nothing but
+            // the handshake's last ACK).
             var smoothed = _rtt.Smoothed is { } srtt ? Math.Max((long)(srtt.TotalSeconds * _stack.Time.TimestampFrequency), 1) : 0;
-            _measureRtt = _rcvRtt == 0 ? smoothed : smoothed == 0 ? _rcvRtt : Math.Min(_rcvRtt, smoothed);
+            _measureRtt = _rcvRttFromStamps || smoothed == 0 ? _rcvRtt : _rcvRtt == 0 ? smoothed : Math.Min(_rcvRtt, smoothed);
             if (_measureRtt == 0) return;
             _copying = true;
             _copiedSince = now;

@@ -50,6 +50,28 @@ public class BufferAutotuningTests
     }
 
     [Fact]
+    public void A_round_trip_that_grows_after_the_handshake_is_learned_from_the_echoed_timestamps()
+    {
+        // The handshake crosses an ideal cable (microseconds); then the path takes 5 ms each way.
+        // A receiver that kept the handshake's round trip would measure what its application
+        // reads over microseconds, never grow its buffer, and hold the sender to one buffer a
+        // round trip. The timestamps the sender echoes on full-sized segments (RFC 7323, as
+        // Linux's tcp_rcv_rtt_measure_ts) tell it the round trip is now 10 ms.
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        Assert.True(server.ReceiveRoundTrip < TimeSpan.FromMilliseconds(1), $"{server.ReceiveRoundTrip}");
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(5), harness.Clock));
+
+        var took = Transfer(harness, client, server, 16 << 20);
+
+        var bound = TimeSpan.FromSeconds(16.0 * (1 << 20) / Initial * 0.010);
+        Assert.True(took < bound / 2, $"16 MiB took {took.TotalMilliseconds:N0} ms; one buffer a round trip allows no less than {bound.TotalMilliseconds:N0}");
+        Assert.InRange(server.ReceiveRoundTrip!.Value.TotalMilliseconds, 9, 13);
+        Assert.InRange(server.ReceiveBufferSize, 2 * Initial, StackSettings.DefaultTcpBufferLimit);
+        harness.AssertBalanced();
+    }
+
+    [Fact]
     public void On_a_lossy_long_path_the_buffers_still_grow_and_the_data_arrives_whole()
     {
         // Holes held out of order hold the growth back only until they fill.
