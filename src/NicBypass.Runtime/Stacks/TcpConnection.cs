@@ -121,6 +121,8 @@ public sealed class TcpConnection
     private long _rcvRtt;         // clock ticks; 0 while unknown (no tuning)
     private bool _rcvRttFromStamps; // measured on the data since (MeasureReceiveRoundTrip), not only by the handshake
     private int _rcvMss;            // the largest segment received: a full-sized one is measured
+    private uint _lastEchoSampled;  // the last echo measured (each once)
+    private long _handshakeRtt;     // the handshake's round trip, clock ticks (0: it timed none)
     private long _synSentAt;      // when our SYN (or SYN-ACK) last left,
     private int _synSends;        // and how often it did (one: the handshake times the round trip, Karn's rule)
 
@@ -378,7 +380,8 @@ public sealed class TcpConnection
             // PAWS (RFC 7323 5.3): a segment whose timestamp is older than the latest one taken
             // in order is an old duplicate (from a wrapped sequence space, or replayed): dropped
             // and acknowledged. Resets are judged by sequence number alone.
-            if (_timestamps && !segment.Has(TcpSegmentFlags.Rst) && segment.TryGetTimestamps(out var stamp, out _) && (int)(stamp - _tsRecent) < 0)
+            if (_timestamps && !segment.Has(TcpSegmentFlags.Rst) && segment.TryGetTimestamps(out var stamp, out _) && (int)(stamp - _tsRecent) < 0
+                && !DisorderedAck(segment, stamp))
             {
                 SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
                 return StackDropReason.Stale;
@@ -861,7 +864,7 @@ public sealed class TcpConnection
             if (_owedSegments == 0) _tsRecent = peerClock;
             // Full-sized (the largest seen, Linux's rcv_mss): a short one may have waited on the
             // sender's application.
-            if (payload.Length >= _rcvMss) MeasureReceiveRoundTrip(echoed);
+            if (payload.Length >= Math.Max(_rcvMss, _mss - 40)) MeasureReceiveRoundTrip(echoed);
             _rcvMss = Math.Max(_rcvMss, payload.Length);
         }
         var fresh = payload.Slice(skip);
@@ -1221,6 +1224,15 @@ public sealed class TcpConnection
     /// <summary>The round trip receive-buffer autotuning works with; null while unknown.</summary>
     internal TimeSpan? ReceiveRoundTrip => _rcvRtt == 0 ? null : TimeSpan.FromSeconds((double)_rcvRtt / _stack.Time.TimestampFrequency);
 
+    // Linux's tcp_disordered_ack: a duplicate ACK (at RCV.NXT, acknowledging exactly SND.UNA, the
+    // window unchanged) that a later one overtook is no old duplicate from a wrapped sequence
+    // space: PAWS lets it through (within a retransmission timeout of TS.Recent), so reordered
+    // duplicate ACKs still count towards fast retransmit now that pure ACKs move TS.Recent.
+    private bool DisorderedAck(in TcpSegment segment, uint stamp) =>
+        segment.Payload.Length == 0 && segment.Has(TcpSegmentFlags.Ack) && (segment.Flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Fin)) == 0
+        && segment.Sequence == _rcvNxt && segment.Acknowledgment == _sndUna && PeerWindow(segment) == _sndWnd
+        && (int)(_tsRecent - stamp) <= _rtt.Timeout.TotalMilliseconds;
+
     // A full-sized segment echoes the timestamp of an ACK this side sent: the time since is a
     // round trip as the receiver sees it (Linux's tcp_rcv_rtt_measure_ts), so a path that grew
     // slower after the handshake is learned; a moving average, an eighth a sample. The stamps
@@ -1229,12 +1241,28 @@ public sealed class TcpConnection
     // none (then the smoothed round trip stands in).
     private void MeasureReceiveRoundTrip(uint echo)
     {
-        if (echo == 0) return;
+        // Each stamp once (Linux's rcv_rtt_last_tsecr): the segments of one flight echo the same
+        // ACK's, and after an idle spell they all would add the spell.
+        if (echo == 0 || echo == _lastEchoSampled) return;
+        _lastEchoSampled = echo;
         var milliseconds = (int)(Clock() - echo);
         if (milliseconds < 0) return;
         var frequency = _stack.Time.TimestampFrequency;
-        var sample = Math.Max(milliseconds * frequency / 1000, 1);
-        if (milliseconds < 2 && _rcvRtt <= 2 * frequency / 1000) return;
+        var resolution = 2 * frequency / 1000;
+        if (milliseconds < 2)
+        {
+            // Under the stamps' resolution: an estimate above it comes down; once at it, the
+            // handshake's finer round trip (if it timed one) stands again.
+            if (_rcvRtt <= resolution) return;
+            _rcvRtt += (Math.Max(milliseconds * frequency / 1000, 1) - _rcvRtt) / 8;
+            if (_rcvRtt <= resolution && _handshakeRtt != 0)
+            {
+                _rcvRtt = _handshakeRtt;
+                _rcvRttFromStamps = false;
+            }
+            return;
+        }
+        var sample = milliseconds * frequency / 1000;
         _rcvRtt = _rcvRtt == 0 ? sample : _rcvRtt + (sample - _rcvRtt) / 8;
         _rcvRttFromStamps = true;
     }
@@ -1242,7 +1270,7 @@ public sealed class TcpConnection
     // Established: a SYN that left once timed the round trip on the stack's own clock.
     private void TimeHandshake()
     {
-        if (_synSends == 1) _rcvRtt = Math.Max(_stack.Time.GetTimestamp() - _synSentAt, 1);
+        if (_synSends == 1) _rcvRtt = _handshakeRtt = Math.Max(_stack.Time.GetTimestamp() - _synSentAt, 1);
     }
 
     // After the application read `n` bytes: once a round trip, grows the buffer to twice what

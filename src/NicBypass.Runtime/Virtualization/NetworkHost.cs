@@ -135,8 +135,14 @@ public sealed class NetworkHost : IReceiveBurst
         if (host.Device.Wire is TapWire existing) throw new InvalidOperationException($"NIC '{nic}' is already on TAP device '{existing.Device.Name}'");
         EnsureStarted();
         var wire = new TapWire(host.Device, device, this, detached => { lock (_taps) _taps.Remove(detached); });
-        lock (_taps) _taps.Add(wire);
-        if (_threads is not null) wire.StartReading();
+        lock (_taps)
+        {
+            // Under the lock StopThreads snapshots the wires under: a wire attached as the threads
+            // stop either is in its snapshot (and stopped there) or finds the stop begun and does
+            // not start reading (no reader of it runs beside the final pump).
+            _taps.Add(wire);
+            if (_threads is not null && !_stopping) wire.StartReading();
+        }
         return wire;
     }
 
@@ -583,7 +589,10 @@ public sealed class NetworkHost : IReceiveBurst
     private long NowNanoseconds => VirtualClock.ToNanoseconds(Time, Time.GetTimestamp());
 
     // Rounds of the processors with work (RunQueue), until nothing moves.
-    private int PumpAwake()
+    private int PumpAwake() => PumpAwake(DateTime.MaxValue);
+
+    // PumpAwake, stopping after the round in which `until` (wall clock) passes, moving or not.
+    private int PumpAwake(DateTime until)
     {
         Pumps++;
         var queue = _runQueue!;
@@ -610,7 +619,7 @@ public sealed class NetworkHost : IReceiveBurst
             foreach (var cable in _cables) progress |= cable.DeliverDue();
             rounds++;
         }
-        while (progress);
+        while (progress && (until == DateTime.MaxValue || DateTime.UtcNow < until));
         queue.CheckSleepers();
         return rounds;
     }
@@ -925,11 +934,15 @@ public sealed class NetworkHost : IReceiveBurst
         if (_threads is null || _stop is null) return;
         // Real wires first: nothing new comes in while the host drains.
         TapWire[] taps;
-        lock (_taps) taps = _taps.ToArray();
+        lock (_taps)
+        {
+            _stopping = true;
+            taps = _taps.ToArray();
+        }
         foreach (var tap in taps) tap.StopReading();
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < deadline && (_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending)
-                                               || _stacks.Any(s => s.Inbound.Count > 0) || _vms.Any(vm => vm.GuestRingCount > 0)))
+        var budget = timeout ?? TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + budget;
+        while (DateTime.UtcNow < deadline && !Quiet())
         {
             foreach (var processor in AllProcessors) processor.Wake();
             Thread.Sleep(1);
@@ -961,20 +974,42 @@ public sealed class NetworkHost : IReceiveBurst
             Interlocked.Exchange(ref _draining, 0);
         }
         _threads = null;
-        // The wait above looks at each place a frame can be in turn, while the frames move: one
-        // taken off a ring by a processor and not yet in the next (a guest ring, a VSQ) is in none
-        // of them, and the threads stop at their next step, not when all is done (at once when the
-        // timeout has passed). What they left finishes here, on the deterministic mode's datapath,
-        // this thread's: every processor looks, until nothing moves — a frame in a guest ring is
-        // answered, a reply queued goes to the wire. (A processor still busy on the clock, with a
-        // cost table, leaves its work to the next pump.)
-        _runQueue!.WakeAll();
-        PumpAwake();
-        // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
-        foreach (var tap in taps) tap.FlushDelayed();
-        _stop.Dispose();
-        _stop = null;
+        try
+        {
+            // The wait above looks at each place a frame can be in turn, while the frames move: one
+            // taken off a ring by a processor and not yet in the next (a guest ring, a VSQ) is in
+            // none of them, and the threads stop at their next step, not when all is done (at once
+            // when the timeout has passed). What they left finishes here, on the deterministic
+            // mode's datapath, this thread's: every processor looks, round after round until
+            // nothing moves — a frame in a guest ring is answered, a reply queued goes to the wire.
+            // On the system clock a processor still busy (a cost table) is waited for. Bounded by
+            // the timeout again (at least a second): applications on other threads may keep
+            // handing frames over, and what is left then stays for the next pump.
+            var finishBy = DateTime.UtcNow + (budget < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : budget);
+            while (true)
+            {
+                _runQueue!.WakeAll();
+                PumpAwake(finishBy);
+                if (Time is VirtualClock || Quiet() || DateTime.UtcNow >= finishBy) break;
+                Thread.Sleep(1); // busy processors on the system clock: they free up as it moves
+            }
+        }
+        finally
+        {
+            // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
+            foreach (var tap in taps) tap.FlushDelayed();
+            _stop.Dispose();
+            _stop = null;
+            lock (_taps) _stopping = false;
+        }
     }
+
+    private bool _stopping; // StopThreads has begun (guarded by _taps): a TAP attached now does not start reading
+
+    // No frame waits in a ring, a processor's interrupts, a VSQ or a guest ring.
+    private bool Quiet() =>
+        !(_nics.Any(n => n.AllReceiveRings().Any(r => r.Count > 0)) || _processors.Any(p => p.HasPending)
+          || _stacks.Any(s => s.Inbound.Count > 0) || _vms.Any(vm => vm.GuestRingCount > 0));
 
     /// <summary>The counters of every NIC and VNIC, in the report shape of README.md § A short tour.</summary>
     public TrafficReport Report(double seconds = 0)

@@ -414,6 +414,44 @@ public class TransportExchangeTests(ITestOutputHelper output)
         Assert.All(late, e => Assert.InRange(e.SentAt / 1_000_000 + 1 - e.Echo, 0, 25));
     }
 
+    [Theory]
+    [InlineData(3, 0)]      // overtaken by a later one: a duplicate ACK all the same (Linux's tcp_disordered_ack)
+    [InlineData(5_000, 1)]  // older than a retransmission timeout: an old duplicate, dropped by PAWS
+    public void A_duplicate_ack_overtaken_by_a_later_one_is_not_dropped_as_stale(uint olderBy, long stale)
+    {
+        // Now that pure ACKs move TS.Recent, PAWS would drop a duplicate ACK that a later one
+        // overtook (a reordering path): its duplicate-ACK count and SACK blocks would be lost.
+        var harness = new StackHarness();
+        byte[]? lastAck = null;
+        harness.Cable.Tap = (to, frame) =>
+        {
+            var f = frame.Span;
+            if (to == harness.Host.Nic("e0").Device && f.Length >= 14 + 20 + 20 && f[14 + 9] == 6
+                && System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f.Slice(14 + 2)) == 20 + ((f[14 + 20 + 12] >> 4) * 4)) lastAck = f.ToArray();
+        };
+        var (client, server) = harness.Connect();
+        client.Send(new byte[3000]);
+        Assert.True(harness.RunUntil(() => server.Available == 3000));
+        harness.Host.Pump();
+        Assert.NotNull(lastAck);
+
+        // The last pure ACK db sent, again, with a timestamp `olderBy` ms before its own.
+        var again = lastAck!.ToArray();
+        var tcp = again.AsSpan(14 + 20);
+        var options = tcp.Slice(20, (tcp[12] >> 4) * 4 - 20);
+        var at = FindOption(options, 8);
+        Assert.True(at >= 0);
+        var stamp = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(options.Slice(at + 2));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at + 2), stamp - olderBy);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(16), 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(16),
+            Packets.InternetChecksum.ComputeV4(again.AsSpan(14 + 12, 4), again.AsSpan(14 + 16, 4), 6, tcp));
+        harness.Host.Send("e0", again);
+        harness.Host.Pump();
+
+        Assert.Equal(stale, harness.Web.Counters.Dropped(StackDropReason.Stale));
+    }
+
     [Fact]
     public void A_lost_syn_is_retransmitted_after_the_timeout()
     {

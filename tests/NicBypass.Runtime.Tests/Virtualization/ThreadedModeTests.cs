@@ -81,6 +81,60 @@ public class ThreadedModeTests
     }
 
     [Fact]
+    public void Stopping_finishes_what_was_left_within_a_bound_even_when_the_work_never_ends()
+    {
+        // The pump that finishes what the threads left runs until nothing moves. Two handlers
+        // that answer each other's datagrams across a hairpin with no latency never stop moving,
+        // and no clock has to pass for them: that pump is bounded by the timeout again (at least
+        // a second), and what is left stays for the next pump.
+        const string topology = """
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7 }
+                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
+            }
+            """;
+        var (host, _) = TestHost.Build(topology, TimeProvider.System);
+        Devices.SimulatedCable.Hairpin(host.Nic("e0").Device);
+        var a = host.NetworkStack("a").Stack;
+        var b = host.NetworkStack("b").Stack;
+        a.AddNeighbor(Stacks.NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        b.AddNeighbor(Stacks.NetworkAddress.Parse("10.0.0.1"), 0x02_00_00_00_00_01);
+        var toA = Stacks.NetworkEndpoint.Parse("10.0.0.1", 7);
+        var toB = Stacks.NetworkEndpoint.Parse("10.0.0.2", 7);
+        var socketA = a.BindUdp(7);
+        var socketB = b.BindUdp(7);
+        socketA.Handler = (_, payload) => socketA.TrySendTo(toB, payload);
+        socketB.Handler = (_, payload) => socketB.TrySendTo(toA, payload);
+        host.StartThreads();
+        socketA.TrySendTo(toB, new byte[16]);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (socketA.Received < 10 && DateTime.UtcNow < deadline) Thread.Sleep(1);
+        Assert.True(socketA.Received >= 10, "the datagram goes back and forth");
+
+        Exception? failed = null;
+        var stopper = new Thread(() =>
+        {
+            try
+            {
+                host.StopThreads(TimeSpan.Zero);
+            }
+            catch (Exception e)
+            {
+                failed = e;
+            }
+        }) { IsBackground = true };
+        stopper.Start();
+
+        Assert.True(stopper.Join(TimeSpan.FromSeconds(30)), "StopThreads did not return while the handlers kept answering");
+        Assert.Null(failed);
+        var received = socketA.Received;
+        Thread.Sleep(20);
+        Assert.Equal(received, socketA.Received); // stopped: nothing runs until the next pump
+    }
+
+    [Fact]
     public void In_threaded_mode_each_processors_thread_is_pinned_to_a_core_round_robin()
     {
         var (host, _) = TestHost.Build("""
