@@ -94,6 +94,35 @@ public class BufferAutotuningTests
     }
 
     [Fact]
+    public void After_an_idle_spell_the_first_flight_counts_the_spell_once_not_once_a_segment()
+    {
+        // The first flight after 500 ms of silence echoes one ACK's stamp, 500 ms old, on every
+        // segment: measured once (Linux's rcv_rtt_last_tsecr) it moves the 10 ms estimate an
+        // eighth of the way (to about 70 ms, and back as the flights go on); measured on each of
+        // its ten segments it took the estimate to about 375 ms.
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(5), harness.Clock));
+        var (client, server) = harness.Connect();
+        Transfer(harness, client, server, 4 << 20);
+        harness.Host.RunTo(harness.Clock.Nanoseconds + 500_000_000);
+
+        var data = StackHarness.Pattern(1 << 20, 2);
+        var received = new byte[data.Length];
+        int sent = 0, got = 0;
+        var highest = TimeSpan.Zero;
+        Assert.True(harness.RunUntil(() =>
+        {
+            if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
+            got += server.Read(received.AsSpan(got));
+            if (server.ReceiveRoundTrip > highest) highest = server.ReceiveRoundTrip.Value;
+            return got == data.Length;
+        }, seconds: 10));
+
+        Assert.InRange(highest.TotalMilliseconds, 9, 100);
+        Assert.InRange(server.ReceiveRoundTrip!.Value.TotalMilliseconds, 9, 13);
+    }
+
+    [Fact]
     public void On_a_lossy_long_path_the_buffers_still_grow_and_the_data_arrives_whole()
     {
         // Holes held out of order hold the growth back only until they fill.
