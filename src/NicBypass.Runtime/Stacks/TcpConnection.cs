@@ -429,12 +429,14 @@ public sealed class TcpConnection
 
             var accepted = true;
             if (segment.Payload.Length > 0 || segment.Has(TcpSegmentFlags.Fin)) accepted = OnData(segment);
-            else if (_timestamps && segment.Sequence == _rcvNxt && _owedSegments == 0 && segment.TryGetTimestamps(out var acked, out _))
+            else if (_timestamps && segment.Sequence == _rcvNxt && _owedSegments == 0 && segment.TryGetTimestamps(out var acked, out _)
+                     && (int)(acked - _tsRecent) >= 0)
             {
                 // RFC 7323 4.3: a pure ACK at the last acknowledged point updates TS.Recent too (it
                 // passed PAWS, so it is no older). A sender that only ever receives ACKs echoed the
                 // handshake's stamp for the whole transfer: its peer's round trips measured from it
-                // grew with the transfer.
+                // grew with the transfer. Never backwards: a duplicate ACK a later one overtook
+                // passes PAWS (DisorderedAck) but leaves TS.Recent where the later one put it.
                 _tsRecent = acked;
             }
             else if (segment.Sequence == _rcvNxt - 1 && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)

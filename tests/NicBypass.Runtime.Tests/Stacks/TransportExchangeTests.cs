@@ -450,6 +450,19 @@ public class TransportExchangeTests(ITestOutputHelper output)
         harness.Host.Pump();
 
         Assert.Equal(stale, harness.Web.Counters.Dropped(StackDropReason.Stale));
+        // TS.Recent stays where the later ACK put it: web's next segment echoes that stamp.
+        uint? echoed = null;
+        harness.Cable.Tap = (to, frame) =>
+        {
+            var f = frame.Span;
+            if (echoed is not null || to != harness.Host.Nic("e1").Device || f[14 + 9] != 6) return;
+            var next = f.Slice(14 + 20);
+            var nextOptions = next.Slice(20, (next[12] >> 4) * 4 - 20);
+            if (FindOption(nextOptions, 8) is var found and >= 0) echoed = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(nextOptions.Slice(found + 6));
+        };
+        client.Send(new byte[100]);
+        Assert.True(harness.RunUntil(() => server.Available == 3100));
+        Assert.Equal(stamp, echoed);
     }
 
     [Fact]
