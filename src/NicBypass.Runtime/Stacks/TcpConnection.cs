@@ -1254,10 +1254,10 @@ public sealed class TcpConnection
         if (milliseconds < 2)
         {
             // Under the stamps' resolution: an estimate above it comes down; once at it, the
-            // handshake's finer round trip (if it timed one) stands again.
+            // handshake's finer round trip (if it timed one under the resolution) stands again.
             if (_rcvRtt <= resolution) return;
             _rcvRtt += (Math.Max(milliseconds * frequency / 1000, 1) - _rcvRtt) / 8;
-            if (_rcvRtt <= resolution && _handshakeRtt != 0)
+            if (_rcvRtt <= resolution && _handshakeRtt != 0 && _handshakeRtt <= resolution)
             {
                 _rcvRtt = _handshakeRtt;
                 _rcvRttFromStamps = false;

@@ -939,7 +939,15 @@ public sealed class NetworkHost : IReceiveBurst
             _stopping = true;
             taps = _taps.ToArray();
         }
-        foreach (var tap in taps) tap.StopReading();
+        try
+        {
+            foreach (var tap in taps) tap.StopReading(); // (throws on a reader's own thread: the threads run on)
+        }
+        catch
+        {
+            lock (_taps) _stopping = false;
+            throw;
+        }
         var budget = timeout ?? TimeSpan.FromSeconds(10);
         var deadline = DateTime.UtcNow + budget;
         while (DateTime.UtcNow < deadline && !Quiet())
@@ -983,9 +991,10 @@ public sealed class NetworkHost : IReceiveBurst
             // mode's datapath, this thread's: every processor looks, round after round until
             // nothing moves — a frame in a guest ring is answered, a reply queued goes to the wire.
             // On the system clock a processor still busy (a cost table) is waited for. Bounded by
-            // the timeout again (at least a second): applications on other threads may keep
-            // handing frames over, and what is left then stays for the next pump.
-            var finishBy = DateTime.UtcNow + (budget < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : budget);
+            // what is left of the timeout (at least a second): applications on other threads may
+            // keep handing frames over, and what is left then stays for the next pump.
+            var atLeast = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+            var finishBy = deadline > atLeast ? deadline : atLeast;
             while (true)
             {
                 _runQueue!.WakeAll();
@@ -996,7 +1005,9 @@ public sealed class NetworkHost : IReceiveBurst
         }
         finally
         {
-            // What the real wires still hold towards Linux (a delay line) goes now: nothing moves after.
+            // What the real wires still hold towards Linux (a delay line) goes now: nothing moves
+            // after. (Those attached while the threads stopped too: they never started reading.)
+            lock (_taps) taps = _taps.ToArray();
             foreach (var tap in taps) tap.FlushDelayed();
             _stop.Dispose();
             _stop = null;
