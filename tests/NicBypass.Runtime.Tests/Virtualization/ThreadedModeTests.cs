@@ -5,21 +5,20 @@ namespace NicBypass.Runtime.Tests;
 /// <summary>The threaded mode: each processor on a thread of its own, the NIC fed from the test thread.</summary>
 public class ThreadedModeTests
 {
+    // `vms` VMs (a on cpu 0, the rest on cpu 1) on one simnic-10g with a capturing wire, and a ping to each.
+    private static (Virtualization.NetworkHost Host, CapturingWire Wire, Devices.SimulatedNic Device, byte[][] Pings) PingedVms(int vms)
+    {
+        var topology = new System.Text.StringBuilder("host t {\n    cpus 2\n    nic e0 { model simnic-10g; rx-rings 2; ring-size 4096 }\n");
+        for (var i = 1; i <= vms; i++) topology.Append($"    vm {(char)('a' + i - 1)} on e0 {{ mac 02:00:00:00:00:0{i}; ip 10.0.0.{i}; cpu {(i == 1 ? 0 : 1)} }}\n");
+        var (host, wires) = TestHost.Build(topology.Append("}\n").ToString());
+        var pings = Enumerable.Range(1, vms).Select(i => TestFrames.Ping($"02:00:00:00:00:0{i}", $"10.0.0.{i}")).ToArray();
+        return (host, wires["e0"], host.Nic("e0").Device, pings);
+    }
+
     [Fact]
     public void Frames_cross_real_threads_and_the_counters_still_add_up()
     {
-        const string topology = """
-            host t {
-                cpus 2
-                nic e0 { model simnic-10g; rx-rings 2; ring-size 4096 }
-                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
-                vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; cpu 1 }
-                vm c on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3; cpu 1 }
-            }
-            """;
-        var (host, wires) = TestHost.Build(topology);
-        var device = host.Nic("e0").Device;
-        var frames = Enumerable.Range(1, 3).Select(i => TestFrames.Ping($"02:00:00:00:00:0{i}", $"10.0.0.{i}")).ToArray();
+        var (host, wire, device, frames) = PingedVms(3);
 
         host.StartThreads();
         for (var i = 0; i < 3000; i++)
@@ -36,7 +35,7 @@ public class ThreadedModeTests
         }
         var delivered = host.Vnics.Sum(v => v.Counters.Delivered);
         Assert.Equal(delivered, host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent + vm.Counters.SendFailures));
-        Assert.Equal(host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent), wires["e0"].Frames.Count);
+        Assert.Equal(host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent), wire.Frames.Count);
         Assert.Equal(0, device.Counters.Dropped(DropReason.NoMatch));
     }
 
@@ -47,17 +46,7 @@ public class ThreadedModeTests
         // the hardware rings, taken off one and not yet in a guest's, or in a guest ring its vCPU
         // had not read, are finished on the caller's thread, so every request is answered and every
         // answer is on the wire when StopThreads returns.
-        const string topology = """
-            host t {
-                cpus 2
-                nic e0 { model simnic-10g; rx-rings 2; ring-size 4096 }
-                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
-                vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; cpu 1 }
-            }
-            """;
-        var (host, wires) = TestHost.Build(topology);
-        var device = host.Nic("e0").Device;
-        var frames = Enumerable.Range(1, 2).Select(i => TestFrames.Ping($"02:00:00:00:00:0{i}", $"10.0.0.{i}")).ToArray();
+        var (host, wire, device, frames) = PingedVms(2);
 
         host.StartThreads();
         for (var i = 0; i < 2000; i++) device.Receive(frames[i % 2]);
@@ -68,7 +57,7 @@ public class ThreadedModeTests
         // not kept, and not again in 750 stressed runs of its own or 18 more of the project).
         var state = string.Join("; ", host.Vnics.Select(v => $"{v.Name}: received {v.Counters.Received}, delivered {v.Counters.Delivered}, dropped {v.Counters.DroppedTotal}"))
                     + "; " + string.Join("; ", host.VirtualMachines.Select(vm => $"{vm.Name}: guest ring {vm.GuestRingCount}, replies {vm.Counters.EchoRepliesSent}, send failures {vm.Counters.SendFailures}"))
-                    + $"; NIC drops {device.Counters.DroppedTotal}; on the wire {wires["e0"].Frames.Count}";
+                    + $"; NIC drops {device.Counters.DroppedTotal}; on the wire {wire.Frames.Count}";
         foreach (var vnic in host.Vnics)
         {
             Assert.True(vnic.Counters.Received == 1000, state);
@@ -77,7 +66,7 @@ public class ThreadedModeTests
         Assert.True(host.VirtualMachines.All(vm => vm.GuestRingCount == 0), state);
         var delivered = host.Vnics.Sum(v => v.Counters.Delivered);
         Assert.True(delivered == host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent + vm.Counters.SendFailures), state);
-        Assert.True(host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent) == wires["e0"].Frames.Count, state);
+        Assert.True(host.VirtualMachines.Sum(vm => vm.Counters.EchoRepliesSent) == wire.Frames.Count, state);
     }
 
     [Fact]
