@@ -948,8 +948,7 @@ public sealed class NetworkHost : IReceiveBurst
             lock (_taps) _stopping = false;
             throw;
         }
-        var budget = timeout ?? TimeSpan.FromSeconds(10);
-        var deadline = DateTime.UtcNow + budget;
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (DateTime.UtcNow < deadline && !Quiet())
         {
             foreach (var processor in AllProcessors) processor.Wake();

@@ -504,5 +504,12 @@ public sealed class Processor : IInterruptTarget
     /// <summary>Wakes the processor's thread (threaded mode) so it re-checks its work.</summary>
     internal void Wake() => _signal.Set();
 
+    /// <summary>It has work, whichever mode runs it: its thread is signalled (threaded mode) or it is put back in the run queue (<see cref="Awaken"/>).</summary>
+    internal void WakeForWork()
+    {
+        if (Threaded) Wake();
+        else Awaken();
+    }
+
     public override string ToString() => _name ?? "cpu" + Id;
 }

@@ -118,12 +118,8 @@ public sealed class VirtualMachine : IPollingConsumer
         WakeVcpu();
     }
 
-    // The vCPU looks again: its thread is signalled (threaded mode) or it is put back in the run queue.
-    private void WakeVcpu()
-    {
-        if (Vcpu.Threaded) Vcpu.Wake();
-        else Vcpu.Awaken();
-    }
+    // The vCPU looks again.
+    private void WakeVcpu() => Vcpu.WakeForWork();
 
     internal bool Poll()
     {

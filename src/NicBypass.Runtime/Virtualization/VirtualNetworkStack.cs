@@ -79,11 +79,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     // packets waiting: the thread inside wakes the workers as it leaves, so the packets go at once.
     private void HandBack()
     {
-        foreach (var worker in _workers)
-        {
-            if (worker.Threaded) worker.Wake();
-            else worker.Awaken();
-        }
+        foreach (var worker in _workers) worker.WakeForWork();
     }
 
     public string Name => Vnic.Name;

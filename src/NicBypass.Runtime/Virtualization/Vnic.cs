@@ -335,7 +335,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         }
         // What still waits is served by this VNIC's processor: if another one ran this batch (a
         // shared MSI vector), make sure this one looks (it may be asleep with nothing due).
-        if (_flowWaiting > 0 && (Processor.Running ?? Processor) != Processor) WakeProcessor();
+        if (_flowWaiting > 0 && (Processor.Running ?? Processor) != Processor) Processor.WakeForWork();
     }
 
     /// <summary>
@@ -345,13 +345,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// </summary>
     internal void RoomMade()
     {
-        if (Volatile.Read(ref _flowWaiting) > 0) WakeProcessor();
-    }
-
-    private void WakeProcessor()
-    {
-        if (Processor.Threaded) Processor.Wake();
-        else Processor.Awaken();
+        if (Volatile.Read(ref _flowWaiting) > 0) Processor.WakeForWork();
     }
 
     // Counts a frame into its flow and queues it; false (counted on the flow and the VNIC) when

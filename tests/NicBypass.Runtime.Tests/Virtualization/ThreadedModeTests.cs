@@ -78,8 +78,8 @@ public class ThreadedModeTests
     {
         // The pump that finishes what the threads left runs until nothing moves. Two handlers
         // that answer each other's datagrams across a hairpin with no latency never stop moving,
-        // and no clock has to pass for them: that pump is bounded by the timeout again (at least
-        // a second), and what is left stays for the next pump.
+        // and no clock has to pass for them: that pump is bounded by what is left of the timeout
+        // (at least a second), and what is left stays for the next pump.
         const string topology = """
             host t {
                 cpus 2
