@@ -54,6 +54,17 @@ public abstract class ReceiveRing
     /// <summary>Interrupts only, under the cost model: every arriving frame interrupts (set by the host; off, the hot path makes no call for it).</summary>
     internal bool InterruptEveryFrame { get; set; }
 
+    /// <summary>
+    /// Set while the host's threads run: the feeder (classifier) and the processor that services
+    /// the interrupt are then on different threads, and each side's store (the frame, the cleared
+    /// interrupt) is fenced before its load (the interrupt flag, the ring), so one of them always
+    /// sees the other (off, the deterministic mode's hot path pays no fence).
+    /// </summary>
+    internal bool Concurrent { get; set; }
+
+    /// <summary>An interrupt is raised and not yet serviced.</summary>
+    internal bool InterruptPending => Volatile.Read(ref _interruptPending) != 0;
+
     /// <summary>The VNIC or software ring this ring serves, once bound.</summary>
     internal IReceiveRingClient? Client { get; private set; }
 
@@ -150,6 +161,9 @@ public abstract class ReceiveRing
     internal void EnableInterrupts()
     {
         InterruptsEnabled = true;
+        // The flag before the look at the ring (a frame the feeder published while it still saw
+        // interrupts off is seen here; one published after sees them on): see Concurrent.
+        if (Concurrent) Interlocked.MemoryBarrier();
         if (!Queue.IsEmpty) Raise();
     }
 
@@ -163,6 +177,9 @@ public abstract class ReceiveRing
             return false;
         }
         Counters.Delivered++;
+        // The frame before the look at the interrupt's state (the processor, clearing the pending
+        // interrupt or turning interrupts on, then looks at the ring): see Concurrent.
+        if (Concurrent) Interlocked.MemoryBarrier();
         if (InterruptsEnabled)
         {
             if (Volatile.Read(ref _interruptPending) == 0)
@@ -187,7 +204,8 @@ public abstract class ReceiveRing
     /// </summary>
     internal void InterruptServiced()
     {
-        Volatile.Write(ref _interruptPending, 0);
+        // A full fence, so the look at the ring below cannot pass the cleared flag (see Concurrent).
+        Interlocked.Exchange(ref _interruptPending, 0);
         InterruptTarget?.InterruptServiced(this);
         if (InterruptsEnabled && !Queue.IsEmpty) Raise();
     }

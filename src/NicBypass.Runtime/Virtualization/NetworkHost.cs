@@ -866,6 +866,7 @@ public sealed class NetworkHost : IReceiveBurst
             // threads handed over go first; what the rings cannot take yet, the first processor's
             // loop sends.
             nic.Device.Pool.Concurrent = true;
+            foreach (var ring in nic.AllReceiveRings()) ring.Concurrent = true; // fed and serviced on different threads
             nic.SendStaged();
             nic.Datapath = null;
             // The first processor drains the transmit rings: a queued frame wakes it, so a reply
@@ -958,6 +959,10 @@ public sealed class NetworkHost : IReceiveBurst
         foreach (var processor in AllProcessors) processor.Wake();
         foreach (var thread in _threads) thread.Join();
         foreach (var processor in AllProcessors) processor.Threaded = false;
+        foreach (var nic in _nics)
+        {
+            foreach (var ring in nic.AllReceiveRings()) ring.Concurrent = false;
+        }
         foreach (var stack in _stacks) stack.Counters.Shared = stack.Policy == SerializationPolicy.Concurrent;
         foreach (var vm in _vms) vm.Stack.Counters.Shared = false;
         // An application's call that owed a drain may be running it still: wait for it to end,
