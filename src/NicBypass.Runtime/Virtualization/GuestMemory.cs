@@ -51,6 +51,16 @@ internal sealed class GuestMemory
     /// <summary>Frames placed so far.</summary>
     public long Frames => Volatile.Read(ref _producer);
 
+    /// <summary>
+    /// Set while the host's threads run: host side and guest on different threads. The host
+    /// publishes a frame and then reads how far the guest got (an interrupt if the ring was
+    /// empty); the guest releases a frame and then looks for the next. Each side's store is
+    /// fenced before its load, so one of them always sees the other — without, x86 lets both
+    /// loads pass their stores: the host sees the ring still holding the frame the guest just
+    /// took (no interrupt), the guest an empty ring, and the frame waits for the vCPU's next poll.
+    /// </summary>
+    public bool Concurrent { get; set; }
+
     /// <summary>The most frames it has held at once.</summary>
     public int HighWater { get; private set; }
 
@@ -85,6 +95,7 @@ internal sealed class GuestMemory
     {
         var producer = _producer + 1;
         Volatile.Write(ref _producer, producer);
+        if (Concurrent) Interlocked.MemoryBarrier(); // see Concurrent
         var count = (int)(producer - Volatile.Read(ref _consumer));
         if (count > HighWater) HighWater = count;
         return count == 1;
@@ -96,8 +107,19 @@ internal sealed class GuestMemory
         var consumer = _consumer;
         if (Volatile.Read(ref _producer) == consumer)
         {
-            frame = default;
-            return false;
+            // Empty, as far as this thread can tell: with the host on another thread, look again
+            // after a fence (the last release before the look: see Concurrent).
+            if (!Concurrent)
+            {
+                frame = default;
+                return false;
+            }
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _producer) == consumer)
+            {
+                frame = default;
+                return false;
+            }
         }
         var index = (int)(consumer % _lengths.Length);
         frame = _memory.AsSpan(_offsets[index], _lengths[index]);

@@ -875,7 +875,11 @@ public sealed class NetworkHost : IReceiveBurst
         }
         // IP and transport (and several workers) may count at once now.
         foreach (var stack in _stacks) stack.Counters.Shared = true;
-        foreach (var vm in _vms) vm.Stack.Counters.Shared = true; // its vCPU and applications' threads
+        foreach (var vm in _vms)
+        {
+            vm.Stack.Counters.Shared = true; // its vCPU and applications' threads
+            vm.Memory.Concurrent = true;     // the guest ring: filled and read on different threads
+        }
         _threads = new List<Thread>();
         var cores = ThreadPinning.AllowedCpus();
         if (cores.Length == 0) cores = new[] { 0 };
@@ -964,7 +968,11 @@ public sealed class NetworkHost : IReceiveBurst
             foreach (var ring in nic.AllReceiveRings()) ring.Concurrent = false;
         }
         foreach (var stack in _stacks) stack.Counters.Shared = stack.Policy == SerializationPolicy.Concurrent;
-        foreach (var vm in _vms) vm.Stack.Counters.Shared = false;
+        foreach (var vm in _vms)
+        {
+            vm.Stack.Counters.Shared = false;
+            vm.Memory.Concurrent = false;
+        }
         // An application's call that owed a drain may be running it still: wait for it to end,
         // and none starts after (the rings have one consumer).
         Volatile.Write(ref _threaded, false);

@@ -158,7 +158,10 @@ internal sealed class RunQueue
         {
             var processor = _processors[i];
             processor.Runs++;
-            if (_lateWake[i] != 0) Volatile.Write(ref _lateWake[i], 0); // it looks now at what that wake brought
+            // It looks now at what that wake brought. An exchange, a full fence, so the look below
+            // cannot pass the cleared flag: work behind a wake that set it before is seen there,
+            // and one that sets it after leaves it set for Sleep.
+            if (_lateWake[i] != 0) Interlocked.Exchange(ref _lateWake[i], 0);
             if (processor.RunOnce() || processor.HasWorkNow(now)) progress = true;
             else Sleep(i, now);
         }

@@ -126,7 +126,9 @@ public sealed class VirtualMachine : IPollingConsumer
         var running = Processor.Running ?? Vcpu;
         if (Volatile.Read(ref _notified) != 0)
         {
-            Volatile.Write(ref _notified, 0);
+            // An exchange, a full fence: the look at the ring below cannot pass the cleared flag
+            // (a Notify that still saw it set woke nobody, for a frame published before it).
+            Interlocked.Exchange(ref _notified, 0);
             running.ChargeInterrupt();
         }
         var taken = 0;

@@ -336,6 +336,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         // What still waits is served by this VNIC's processor: if another one ran this batch (a
         // shared MSI vector), make sure this one looks (it may be asleep with nothing due).
         if (_flowWaiting > 0 && (Processor.Running ?? Processor) != Processor) Processor.WakeForWork();
+        else if (Processor.Threaded)
+        {
+            // The threaded mode: the guest or the VSQ may have made room on its own thread after
+            // this batch found none, and seen no frame waiting (RoomMade). Each side fences its
+            // store before its load, so one of them sees the other: this one looks again.
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _flowWaiting) > 0 && DeliveryRoom > 0) Processor.WakeForWork();
+        }
     }
 
     /// <summary>
@@ -345,6 +353,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// </summary>
     internal void RoomMade()
     {
+        if (Processor.Threaded) Interlocked.MemoryBarrier(); // the room made before the look (see the end of ReceiveIntoFlows)
         if (Volatile.Read(ref _flowWaiting) > 0) Processor.WakeForWork();
     }
 

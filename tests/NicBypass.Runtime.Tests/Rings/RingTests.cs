@@ -98,70 +98,34 @@ public class RingTests
         // an earlier store to another place, so without a fence on each side both can read the old
         // value — the feeder an interrupt still pending, the processor an empty ring — and the
         // frame waits with no interrupt raised until the next frame comes (for the last frame of
-        // a burst, never: StopThreads' test saw one such frame in 450 stressed runs). Two threads
-        // race for many rounds, each starting a round after a random spin so that their steps
-        // overlap at every offset; after each round a frame in the ring must have its interrupt.
+        // a burst, never: StopThreads' test saw one such frame in 450 stressed runs). Raced for
+        // many rounds (Litmus): after each, a frame in the ring must have its interrupt.
         var ring = new HardwareReceiveRing(0, 16, 0) { Concurrent = true };
         ring.Bind(new NullClient(), new SharedCountingTarget());
-        const int rounds = 50_000;
-        var go = 0;
-        var fed = 0;
-        var stranded = 0;
         var into = new PacketDescriptor[16];
-        // Each on a core of its own where the machine has two, so that they run at once.
-        var cores = NicBypass.Runtime.Virtualization.ThreadPinning.AllowedCpus();
-        var feeder = new Thread(() =>
-        {
-            if (cores.Length > 1) NicBypass.Runtime.Virtualization.ThreadPinning.PinCurrentThread(cores[0]);
-            var random = new Random(1);
-            for (var round = 1; round <= rounds; round++)
+        var round = 0;
+        var stranded = Litmus.Race(50_000,
+            prepare: () =>
             {
-                var spinner = new SpinWait();
-                int now;
-                while ((now = Volatile.Read(ref go)) != round)
-                {
-                    if (now == int.MaxValue) return;
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                }
-                Thread.SpinWait(random.Next(64));
-                ring.Enqueue(new PacketDescriptor(round, 60));
-                Volatile.Write(ref fed, round);
-            }
-        });
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        var processor = new Thread(() =>
-        {
-            if (cores.Length > 1) NicBypass.Runtime.Virtualization.ThreadPinning.PinCurrentThread(cores[1]);
-            var random = new Random(2);
-            for (var round = 1; round <= rounds && DateTime.UtcNow < deadline; round++)
-            {
-                // The round starts with an empty ring and its interrupt being serviced (pending),
-                // or with interrupts off (being switched back on).
+                // Each round starts with an empty ring and its interrupt being serviced (pending),
+                // or with interrupts off (about to be switched back on).
+                if (ring.InterruptPending) ring.InterruptServiced();
                 ring.Poll(into, long.MaxValue, out _);
+                if (ring.InterruptPending) ring.InterruptServiced(); // raised again for a frame the poll took
                 if (reEnabled) ring.DisableInterrupts();
-                else if (!ring.InterruptPending)
+                else
                 {
                     ring.Enqueue(new PacketDescriptor(0, 60)); // raises it
                     ring.Poll(into, long.MaxValue, out _);
                 }
-                Volatile.Write(ref go, round);
-                Thread.SpinWait(random.Next(64));
+            },
+            first: () => ring.Enqueue(new PacketDescriptor(++round, 60)), // the feeder
+            second: () =>                                                  // the processor
+            {
                 if (reEnabled) ring.EnableInterrupts();
                 else ring.InterruptServiced();
-                var spinner = new SpinWait();
-                while (Volatile.Read(ref fed) != round) spinner.SpinOnce(sleep1Threshold: -1);
-                if (ring.Count > 0 && !ring.InterruptPending) stranded++;
-                if (ring.InterruptPending) ring.InterruptServiced(); // serviced: the next round raises afresh
-                ring.Poll(into, long.MaxValue, out _);
-                if (ring.InterruptPending) ring.InterruptServiced();
-            }
-            Volatile.Write(ref go, int.MaxValue); // ends the feeder's wait should the deadline stop the rounds
-        });
-        feeder.IsBackground = processor.IsBackground = true;
-        feeder.Start();
-        processor.Start();
-        processor.Join();
-        Assert.True(feeder.Join(TimeSpan.FromSeconds(10)));
+            },
+            wrong: () => ring.Count > 0 && !ring.InterruptPending);
         Assert.Equal(0, stranded);
     }
 
