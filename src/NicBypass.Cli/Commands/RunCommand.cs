@@ -160,7 +160,15 @@ internal static class RunCommand
             // StopThreads stops the TAP readers, then drains; the report then sees a quiet host.
             echo.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             echo = null;
-            host.StopThreads(TimeSpan.FromSeconds(5));
+            AggregateException? faults = null;
+            try
+            {
+                host.StopThreads(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException e)
+            {
+                faults = e; // the host is stopped all the same: the report first, then what was thrown
+            }
             var report = host.Report(elapsed);
             if (json) TrafficReportWriter.WriteJson(report, output);
             else
@@ -186,7 +194,12 @@ internal static class RunCommand
             }
             var failedCaptures = captures.Where(c => c.Error is not null).ToList();
             foreach (var capture in failedCaptures) error.WriteLine($"error: capture {capture.Path}: {capture.Error!.Message}");
-            return attached.Any(w => w.ReadError is not null) || failedCaptures.Count > 0 ? NicBypassCli.ErrorExitCode : 0;
+            if (faults is not null)
+            {
+                error.WriteLine($"error: {faults.InnerExceptions.Count} exception(s) thrown by code the datapath called on the host's threads (their frames are counted as handler-fault):");
+                foreach (var fault in faults.InnerExceptions) error.WriteLine($"  {fault.GetType().Name}: {fault.Message}");
+            }
+            return attached.Any(w => w.ReadError is not null) || failedCaptures.Count > 0 || faults is not null ? NicBypassCli.ErrorExitCode : 0;
         }
         finally
         {

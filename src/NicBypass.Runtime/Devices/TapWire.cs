@@ -439,8 +439,8 @@ public sealed class TapWire : IWire, IDisposable
             ArriveDue(long.MaxValue); // on the wire when it stops: delivered
             EndBurst(ref burst);
         }
-        // The device's failures only: what a step the reader ran threw is not the device's, and
-        // goes unhandled as it would on the processor's own thread.
+        // The device's failures only: what a step the reader ran threw is not the device's (the
+        // host keeps what user code throws there for StopThreads; anything else goes unhandled).
         catch (Exception e) when (!_servicing && e is (TapDeviceException or ObjectDisposedException))
         {
             EndBurst(ref burst); // what the burst gave the NIC is serviced

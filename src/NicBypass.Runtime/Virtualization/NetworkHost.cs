@@ -282,13 +282,14 @@ public sealed class NetworkHost : IReceiveBurst
                 if (!processor.TryRunInline(_drainOwedInline ??= DrainOwedInline)) processor.Wake();
             }
         }
-        catch
+        catch (Exception e)
         {
-            // Code on the receive path threw: its processor and the ones not yet run are woken,
-            // so no interrupt is left unserviced.
+            // Code on the receive path threw (a handler, a tap: the frames are counted as
+            // handler-fault): its processor and the ones not yet run are woken, so no interrupt is
+            // left unserviced, and the exception is kept for StopThreads — the reader reads on.
             interrupted[next - 1].Wake();
             for (; next < interrupted.Count; next++) interrupted[next].Wake();
-            throw;
+            ThreadFault(e);
         }
         finally
         {
@@ -847,12 +848,16 @@ public sealed class NetworkHost : IReceiveBurst
 
     /// <summary>
     /// Threaded mode: one thread per processor, each servicing its interrupts as they arrive and
-    /// its pollers every <paramref name="pollInterval"/>. Stop with <see cref="StopThreads"/>.
+    /// its pollers every <paramref name="pollInterval"/>. Stop with <see cref="StopThreads"/>. An
+    /// exception that user code the datapath calls (a socket handler, a tap) throws on these
+    /// threads, or on a TAP wire's reader, does not end them: the frames are counted as
+    /// <c>handler-fault</c>, the thread runs on, and <see cref="StopThreads"/> throws it.
     /// </summary>
     public void StartThreads(TimeSpan? pollInterval = null)
     {
         EnsureStarted();
         if (_threads is not null) throw new InvalidOperationException("threads are already running");
+        TakeThreadFaults(); // a stop that threw on its own left them: they were the last run's
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
         _stop = new CancellationTokenSource();
         var token = _stop.Token;
@@ -898,17 +903,29 @@ public sealed class NetworkHost : IReceiveBurst
                 {
                     while (!token.IsCancellationRequested)
                     {
-                        processor.Wait(interval, token);
-                        while (processor.RunOnce() && !token.IsCancellationRequested) DrainOwed();
-                        DrainOwed();
-                        if (ReferenceEquals(processor, _processors[0]))
+                        try
                         {
-                            foreach (var nic in _nics)
+                            processor.Wait(interval, token);
+                            while (processor.RunOnce() && !token.IsCancellationRequested) DrainOwed();
+                            DrainOwed();
+                            if (ReferenceEquals(processor, _processors[0]))
                             {
-                                nic.SendStaged(); // handed over as the threads started
-                                nic.Device.Land();
+                                foreach (var nic in _nics)
+                                {
+                                    nic.SendStaged(); // handed over as the threads started
+                                    nic.Device.Land();
+                                }
+                                DrainTransmit(); // and the cables' due frames
                             }
-                            DrainTransmit(); // and the cables' due frames
+                        }
+                        catch (Exception e)
+                        {
+                            // User code the step called threw (the frames are counted as
+                            // handler-fault; the ring's interrupt was serviced): kept for
+                            // StopThreads, and the processor runs on, as the deterministic mode's
+                            // host goes on after Pump throws.
+                            ThreadFault(e);
+                            processor.Wake(); // whatever that step left, it looks again
                         }
                     }
                 }
@@ -934,6 +951,7 @@ public sealed class NetworkHost : IReceiveBurst
     /// pump: frames taken off one ring and not yet in the next, guest rings not yet read, replies
     /// not yet on the wire), so the counters add up when it returns.
     /// </summary>
+    /// <exception cref="AggregateException">User code the datapath called threw on the host's threads while they ran (the first 16 exceptions; <see cref="ThreadFaults"/> counts them all). The host is stopped all the same.</exception>
     public void StopThreads(TimeSpan? timeout = null)
     {
         if (_threads is null || _stop is null) return;
@@ -1025,9 +1043,48 @@ public sealed class NetworkHost : IReceiveBurst
             _stop = null;
             lock (_taps) _stopping = false;
         }
+        // The host is stopped and its counters add up: now what user code threw on its threads.
+        if (TakeThreadFaults() is { } faults) throw faults;
     }
 
     private bool _stopping; // StopThreads has begun (guarded by _taps): a TAP attached now does not start reading
+
+    // Exceptions user code threw on the host's threads (a handler, a tap), for StopThreads: the
+    // first MaxKeptFaults of them, and how many there were.
+    private readonly List<Exception> _threadFaults = new();
+    private long _threadFaultCount;
+    private const int MaxKeptFaults = 16;
+
+    private void ThreadFault(Exception e)
+    {
+        lock (_threadFaults)
+        {
+            _threadFaultCount++;
+            if (_threadFaults.Count < MaxKeptFaults) _threadFaults.Add(e);
+        }
+    }
+
+    /// <summary>Exceptions thrown so far on the host's threads by code its datapath called (handlers, taps) since the threads started; <see cref="StopThreads"/> throws them.</summary>
+    public long ThreadFaults
+    {
+        get { lock (_threadFaults) return _threadFaultCount; }
+    }
+
+    // What user code threw on the threads, as one exception (null for nothing), and forgotten.
+    private AggregateException? TakeThreadFaults()
+    {
+        lock (_threadFaults)
+        {
+            if (_threadFaultCount == 0) return null;
+            var kept = _threadFaults.ToArray();
+            var message = _threadFaultCount == kept.Length
+                ? $"{kept.Length} exception(s) thrown on host '{Name}''s threads by code its datapath called; the frames they were called for are counted as handler-fault"
+                : $"{_threadFaultCount} exceptions thrown on host '{Name}''s threads by code its datapath called (the first {kept.Length} kept); the frames they were called for are counted as handler-fault";
+            _threadFaults.Clear();
+            _threadFaultCount = 0;
+            return new AggregateException(message, kept);
+        }
+    }
 
     // No frame waits in a ring, a processor's interrupts, a VSQ or a guest ring.
     private bool Quiet() =>

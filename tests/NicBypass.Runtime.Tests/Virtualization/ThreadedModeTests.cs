@@ -74,6 +74,41 @@ public class ThreadedModeTests
     }
 
     [Fact]
+    public void What_user_code_throws_on_the_hosts_threads_comes_out_of_StopThreads_and_the_threads_run_on()
+    {
+        // A tap (or a socket handler) that throws on a processor's thread would end the process
+        // as an unhandled exception. The frames are counted as handler-fault, the thread runs on,
+        // and StopThreads throws what was thrown once the host is stopped.
+        var (host, _, device, frames) = PingedVms(1);
+        var vnic = host.Vnic("a");
+        var seen = 0;
+        vnic.Tap = (_, _) =>
+        {
+            if (Interlocked.Increment(ref seen) is 5 or 20) throw new InvalidOperationException("the user's tap failed");
+        };
+
+        host.StartThreads();
+        for (var i = 0; i < 100; i++) device.Receive(frames[0]);
+        var thrown = Assert.Throws<AggregateException>(() => host.StopThreads());
+
+        Assert.Equal(2, thrown.InnerExceptions.Count); // the 5th call's and the 20th's
+        Assert.All(thrown.InnerExceptions, e => Assert.Equal("the user's tap failed", e.Message));
+        Assert.Equal(100, vnic.Counters.Received);
+        Assert.InRange(vnic.Counters.Dropped(DropReason.HandlerFault), 2, 100);
+        Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal);
+        // The second was thrown after the first: the thread ran on (a batch is at most 32 frames).
+        Assert.Equal(0, host.ThreadFaults); // StopThreads handed them over
+
+        // The host goes on, and a run with nothing thrown stops quietly.
+        vnic.Tap = null;
+        var delivered = vnic.Counters.Delivered;
+        host.StartThreads();
+        device.Receive(frames[0]);
+        host.StopThreads();
+        Assert.Equal(delivered + 1, vnic.Counters.Delivered);
+    }
+
+    [Fact]
     public void Stopping_finishes_what_was_left_within_a_bound_even_when_the_work_never_ends()
     {
         // The pump that finishes what the threads left runs until nothing moves. Two handlers
