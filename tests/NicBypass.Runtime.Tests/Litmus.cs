@@ -13,13 +13,14 @@ internal static class Litmus
     /// <summary>
     /// Runs <paramref name="rounds"/> rounds (at most a minute): <paramref name="prepare"/>, then
     /// <paramref name="first"/> and <paramref name="second"/> at once, then <paramref name="wrong"/>
-    /// with both done. The number of rounds that ended wrong.
+    /// with both done. The rounds that ended wrong, and the rounds run.
     /// </summary>
-    public static int Race(int rounds, Action prepare, Action first, Action second, Func<bool> wrong)
+    public static (int Wrong, int Rounds) Race(int rounds, Action prepare, Action first, Action second, Func<bool> wrong)
     {
         var go = 0;
         var done = 0;
         var failures = 0;
+        var run = 0;
         Exception? thrown = null;
         var cores = ThreadPinning.AllowedCpus();
         var other = new Thread(() =>
@@ -63,6 +64,7 @@ internal static class Litmus
                     var spinner = new SpinWait();
                     while (Volatile.Read(ref done) != round) spinner.SpinOnce(sleep1Threshold: -1);
                     if (wrong()) failures++;
+                    run = round;
                 }
             }
             catch (Exception e)
@@ -79,6 +81,13 @@ internal static class Litmus
         self.Join();
         if (!other.Join(TimeSpan.FromSeconds(10))) throw new TimeoutException("the litmus test's other thread did not finish");
         if (thrown is not null) throw new InvalidOperationException("a step threw", thrown);
-        return failures;
+        return (failures, run);
     }
+}
+
+/// <summary>Tests that race two spinning threads pinned to two cores: run alone, not beside others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LitmusCollection
+{
+    public const string Name = "litmus";
 }

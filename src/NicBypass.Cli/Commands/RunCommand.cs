@@ -196,7 +196,7 @@ internal static class RunCommand
             foreach (var capture in failedCaptures) error.WriteLine($"error: capture {capture.Path}: {capture.Error!.Message}");
             if (faults is not null)
             {
-                error.WriteLine($"error: {faults.InnerExceptions.Count} exception(s) thrown by code the datapath called on the host's threads (their frames are counted as handler-fault):");
+                error.WriteLine($"error: {host.ThreadFaults} exception(s) thrown by code the datapath called on the host's threads (their frames are counted as handler-fault){(host.ThreadFaults > faults.InnerExceptions.Count ? $"; the first {faults.InnerExceptions.Count}" : "")}:");
                 foreach (var fault in faults.InnerExceptions) error.WriteLine($"  {fault.GetType().Name}: {fault.Message}");
             }
             return attached.Any(w => w.ReadError is not null) || failedCaptures.Count > 0 || faults is not null ? NicBypassCli.ErrorExitCode : 0;
@@ -205,7 +205,14 @@ internal static class RunCommand
         {
             foreach (var signal in signals) signal.Dispose();
             if (echo is not null) echo.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
-            host.StopThreads(TimeSpan.FromSeconds(5));
+            try
+            {
+                host.StopThreads(TimeSpan.FromSeconds(5)); // (stopped already unless something above threw)
+            }
+            catch (AggregateException)
+            {
+                // What user code threw: the exception already on its way matters more.
+            }
             foreach (var wire in attached) wire.Dispose();
             foreach (var capture in captures) capture.Dispose();
         }

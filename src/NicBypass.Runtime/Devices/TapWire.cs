@@ -440,7 +440,7 @@ public sealed class TapWire : IWire, IDisposable
             EndBurst(ref burst);
         }
         // The device's failures only: what a step the reader ran threw is not the device's (the
-        // host keeps what user code throws there for StopThreads; anything else goes unhandled).
+        // host keeps it for StopThreads at the burst's end, and the reader reads on).
         catch (Exception e) when (!_servicing && e is (TapDeviceException or ObjectDisposedException))
         {
             EndBurst(ref burst); // what the burst gave the NIC is serviced

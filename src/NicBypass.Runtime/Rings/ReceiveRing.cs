@@ -204,8 +204,10 @@ public abstract class ReceiveRing
     /// </summary>
     internal void InterruptServiced()
     {
-        // A full fence, so the look at the ring below cannot pass the cleared flag (see Concurrent).
-        Interlocked.Exchange(ref _interruptPending, 0);
+        // Another thread feeding: a full fence, so the look at the ring below cannot pass the
+        // cleared flag (see Concurrent).
+        if (Concurrent) Interlocked.Exchange(ref _interruptPending, 0);
+        else Volatile.Write(ref _interruptPending, 0);
         InterruptTarget?.InterruptServiced(this);
         if (InterruptsEnabled && !Queue.IsEmpty) Raise();
     }

@@ -50,6 +50,9 @@ public enum StackDropReason
 
     /// <summary>A TCP segment that is an old duplicate — its timestamp older than the connection's latest (PAWS, RFC 7323 5), or acknowledging data far behind what was sent (RFC 5961 5): answered with an ACK.</summary>
     Stale,
+
+    /// <summary>A datagram whose socket handler threw (user code): the exception goes on to whoever runs the host, or, in the threaded mode, to <c>NetworkHost.StopThreads</c>.</summary>
+    HandlerFault,
 }
 
 /// <summary>Report names of <see cref="StackDropReason"/>.</summary>
@@ -77,6 +80,7 @@ public static class StackDropReasons
         StackDropReason.SocketFull => "socket-full",
         StackDropReason.OutOfOrder => "out-of-order",
         StackDropReason.Stale => "stale",
+        StackDropReason.HandlerFault => "handler-fault",
         StackDropReason.QueueFull => "queue-full",
         StackDropReason.Unresolved => "unresolved",
         StackDropReason.Spoofed => "spoofed",

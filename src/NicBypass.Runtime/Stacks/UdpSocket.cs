@@ -126,7 +126,15 @@ public sealed class UdpSocket
         if (Handler is { } handler)
         {
             Interlocked.Increment(ref _received);
-            handler(from, payload);
+            try
+            {
+                handler(from, payload);
+            }
+            catch
+            {
+                _stack.Counters.Drop(StackDropReason.HandlerFault); // neither delivered nor dropped otherwise
+                throw;
+            }
             return true;
         }
         TaskCompletionSource? readable;

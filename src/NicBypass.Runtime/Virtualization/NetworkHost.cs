@@ -857,7 +857,6 @@ public sealed class NetworkHost : IReceiveBurst
     {
         EnsureStarted();
         if (_threads is not null) throw new InvalidOperationException("threads are already running");
-        TakeThreadFaults(); // a stop that threw on its own left them: they were the last run's
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
         _stop = new CancellationTokenSource();
         var token = _stop.Token;
@@ -921,11 +920,10 @@ public sealed class NetworkHost : IReceiveBurst
                         catch (Exception e)
                         {
                             // User code the step called threw (the frames are counted as
-                            // handler-fault; the ring's interrupt was serviced): kept for
-                            // StopThreads, and the processor runs on, as the deterministic mode's
-                            // host goes on after Pump throws.
+                            // handler-fault; the ring's interrupt was serviced, and raised again for
+                            // what it still holds): kept for StopThreads, and the processor runs
+                            // on, as the deterministic mode's host goes on after Pump throws.
                             ThreadFault(e);
-                            processor.Wake(); // whatever that step left, it looks again
                         }
                     }
                 }
@@ -951,7 +949,7 @@ public sealed class NetworkHost : IReceiveBurst
     /// pump: frames taken off one ring and not yet in the next, guest rings not yet read, replies
     /// not yet on the wire), so the counters add up when it returns.
     /// </summary>
-    /// <exception cref="AggregateException">User code the datapath called threw on the host's threads while they ran (the first 16 exceptions; <see cref="ThreadFaults"/> counts them all). The host is stopped all the same.</exception>
+    /// <exception cref="AggregateException">User code the datapath called threw on the host's threads while they ran (the first 16 exceptions, and one this call's own finishing pump met; <see cref="ThreadFaults"/> counts them all). The host is stopped all the same; what the threads threw and this call did not throw stays for the next.</exception>
     public void StopThreads(TimeSpan? timeout = null)
     {
         if (_threads is null || _stop is null) return;
@@ -972,6 +970,7 @@ public sealed class NetworkHost : IReceiveBurst
             throw;
         }
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        Exception? finishing = null;
         while (DateTime.UtcNow < deadline && !Quiet())
         {
             foreach (var processor in AllProcessors) processor.Wake();
@@ -1033,6 +1032,12 @@ public sealed class NetworkHost : IReceiveBurst
                 Thread.Sleep(1); // busy processors on the system clock: they free up as it moves
             }
         }
+        catch (Exception e) when (PendingThreadFaults > 0)
+        {
+            // User code threw in this pump too (with nothing thrown on the threads it goes on as
+            // any pump's does): thrown below with theirs, none of them lost.
+            finishing = e;
+        }
         finally
         {
             // What the real wires still hold towards Linux (a delay line) goes now: nothing moves
@@ -1044,14 +1049,15 @@ public sealed class NetworkHost : IReceiveBurst
             lock (_taps) _stopping = false;
         }
         // The host is stopped and its counters add up: now what user code threw on its threads.
-        if (TakeThreadFaults() is { } faults) throw faults;
+        if (TakeThreadFaults(finishing) is { } faults) throw faults;
     }
 
     private bool _stopping; // StopThreads has begun (guarded by _taps): a TAP attached now does not start reading
 
     // Exceptions user code threw on the host's threads (a handler, a tap), for StopThreads: the
-    // first MaxKeptFaults of them, and how many there were.
+    // first MaxKeptFaults of those not yet thrown, how many those were, and how many in all.
     private readonly List<Exception> _threadFaults = new();
+    private long _pendingThreadFaults;
     private long _threadFaultCount;
     private const int MaxKeptFaults = 16;
 
@@ -1060,28 +1066,36 @@ public sealed class NetworkHost : IReceiveBurst
         lock (_threadFaults)
         {
             _threadFaultCount++;
+            _pendingThreadFaults++;
             if (_threadFaults.Count < MaxKeptFaults) _threadFaults.Add(e);
         }
     }
 
-    /// <summary>Exceptions thrown so far on the host's threads by code its datapath called (handlers, taps) since the threads started; <see cref="StopThreads"/> throws them.</summary>
+    /// <summary>Exceptions user code the datapath called (socket handlers, taps) has thrown on the host's threads in the threaded mode, since the host was made; <see cref="StopThreads"/> throws them (the first 16 of each run).</summary>
     public long ThreadFaults
     {
         get { lock (_threadFaults) return _threadFaultCount; }
     }
 
-    // What user code threw on the threads, as one exception (null for nothing), and forgotten.
-    private AggregateException? TakeThreadFaults()
+    private long PendingThreadFaults
+    {
+        get { lock (_threadFaults) return _pendingThreadFaults; }
+    }
+
+    // What user code threw on the threads (and `also`, thrown by the finishing pump), as one
+    // exception; null for nothing. The threads' are forgotten.
+    private Exception? TakeThreadFaults(Exception? also = null)
     {
         lock (_threadFaults)
         {
-            if (_threadFaultCount == 0) return null;
-            var kept = _threadFaults.ToArray();
-            var message = _threadFaultCount == kept.Length
-                ? $"{kept.Length} exception(s) thrown on host '{Name}''s threads by code its datapath called; the frames they were called for are counted as handler-fault"
-                : $"{_threadFaultCount} exceptions thrown on host '{Name}''s threads by code its datapath called (the first {kept.Length} kept); the frames they were called for are counted as handler-fault";
+            if (_pendingThreadFaults == 0) return also;
+            var kept = also is null ? _threadFaults.ToArray() : _threadFaults.Append(also).ToArray();
+            var message = _pendingThreadFaults == _threadFaults.Count
+                ? $"{_pendingThreadFaults} exception(s) thrown on host '{Name}''s threads by code its datapath called; the frames they were called for are counted as handler-fault"
+                : $"{_pendingThreadFaults} exceptions thrown on host '{Name}''s threads by code its datapath called (the first {_threadFaults.Count} kept); the frames they were called for are counted as handler-fault";
+            if (also is not null) message += "; the last was thrown as StopThreads finished their work";
             _threadFaults.Clear();
-            _threadFaultCount = 0;
+            _pendingThreadFaults = 0;
             return new AggregateException(message, kept);
         }
     }

@@ -136,8 +136,16 @@ public sealed class VirtualMachine : IPollingConsumer
         {
             while (taken < Processor.BatchSize && Memory.TryPeek(out var frame))
             {
-                OnFrame(frame);
-                Memory.Release();
+                try
+                {
+                    OnFrame(frame);
+                }
+                finally
+                {
+                    // Taken even when a handler threw on it (the stack counts it as handler-fault):
+                    // left in the ring, the next poll would throw on it again, and again.
+                    Memory.Release();
+                }
                 taken++;
             }
         }

@@ -87,9 +87,15 @@ internal sealed class TapPeer : IAsyncDisposable
         }
         finally
         {
-            Host.StopThreads(TimeSpan.FromSeconds(5));
-            Wire.Dispose();
-            Namespace.Dispose();
+            try
+            {
+                Host.StopThreads(TimeSpan.FromSeconds(5)); // may throw what a handler threw: the namespace goes all the same
+            }
+            finally
+            {
+                Wire.Dispose();
+                Namespace.Dispose();
+            }
         }
     }
 }

@@ -87,55 +87,6 @@ public class RingTests
         Assert.Equal(2, target.Raised);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_frame_that_arrives_as_another_thread_services_the_interrupt_is_never_stranded(bool reEnabled)
-    {
-        // The threaded mode's feeder publishes a frame, then reads whether the ring's interrupt is
-        // still pending (or whether interrupts are on); the processor clears the pending interrupt
-        // (or turns interrupts back on), then reads whether the ring is empty. x86 lets a load pass
-        // an earlier store to another place, so without a fence on each side both can read the old
-        // value — the feeder an interrupt still pending, the processor an empty ring — and the
-        // frame waits with no interrupt raised until the next frame comes (for the last frame of
-        // a burst, never: StopThreads' test saw one such frame in 450 stressed runs). Raced for
-        // many rounds (Litmus): after each, a frame in the ring must have its interrupt.
-        var ring = new HardwareReceiveRing(0, 16, 0) { Concurrent = true };
-        ring.Bind(new NullClient(), new SharedCountingTarget());
-        var into = new PacketDescriptor[16];
-        var round = 0;
-        var stranded = Litmus.Race(50_000,
-            prepare: () =>
-            {
-                // Each round starts with an empty ring and its interrupt being serviced (pending),
-                // or with interrupts off (about to be switched back on).
-                if (ring.InterruptPending) ring.InterruptServiced();
-                ring.Poll(into, long.MaxValue, out _);
-                if (ring.InterruptPending) ring.InterruptServiced(); // raised again for a frame the poll took
-                if (reEnabled) ring.DisableInterrupts();
-                else
-                {
-                    ring.Enqueue(new PacketDescriptor(0, 60)); // raises it
-                    ring.Poll(into, long.MaxValue, out _);
-                }
-            },
-            first: () => ring.Enqueue(new PacketDescriptor(++round, 60)), // the feeder
-            second: () =>                                                  // the processor
-            {
-                if (reEnabled) ring.EnableInterrupts();
-                else ring.InterruptServiced();
-            },
-            wrong: () => ring.Count > 0 && !ring.InterruptPending);
-        Assert.Equal(0, stranded);
-    }
-
-    private sealed class SharedCountingTarget : IInterruptTarget
-    {
-        public int Raised;
-
-        public void RaiseInterrupt(ReceiveRing ring) => Interlocked.Increment(ref Raised);
-    }
-
     [Fact]
     public void Disabled_interrupts_leave_frames_for_the_poll_entry_point()
     {

@@ -97,15 +97,44 @@ public class ThreadedModeTests
         Assert.InRange(vnic.Counters.Dropped(DropReason.HandlerFault), 2, 100);
         Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal);
         // The second was thrown after the first: the thread ran on (a batch is at most 32 frames).
-        Assert.Equal(0, host.ThreadFaults); // StopThreads handed them over
+        Assert.Equal(2, host.ThreadFaults); // counted for the host's life; StopThreads threw them
 
         // The host goes on, and a run with nothing thrown stops quietly.
         vnic.Tap = null;
         var delivered = vnic.Counters.Delivered;
         host.StartThreads();
         device.Receive(frames[0]);
-        host.StopThreads();
+        host.StopThreads(); // nothing thrown since: nothing to throw
         Assert.Equal(delivered + 1, vnic.Counters.Delivered);
+    }
+
+    [Fact]
+    public void What_user_code_throws_as_StopThreads_finishes_the_threads_work_comes_out_with_what_it_threw_on_them()
+    {
+        // A tap threw on a processor's thread; the frames the thread left are finished on the
+        // caller's thread, where the tap throws again: both come out of StopThreads, neither lost.
+        var (host, _, device, frames) = PingedVms(1);
+        host.Costs = Virtualization.CostTable.Default; // a batch a step (free, a step takes all there is): the stop comes between two
+        var vnic = host.Vnic("a");
+        var caller = Environment.CurrentManagedThreadId;
+        var first = 0;
+        vnic.Tap = (_, _) =>
+        {
+            if (Environment.CurrentManagedThreadId == caller) throw new InvalidOperationException("thrown as StopThreads finished");
+            if (Interlocked.Exchange(ref first, 1) == 0) throw new InvalidOperationException("thrown on a processor's thread");
+            Thread.Sleep(10); // the thread is still at its second batch when the stop comes
+        };
+        for (var i = 0; i < 100; i++) device.Receive(frames[0]); // waiting in the ring: the first batch throws, the second is slow
+
+        host.StartThreads();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (host.ThreadFaults == 0 && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(1);
+        var thrown = Assert.Throws<AggregateException>(() => host.StopThreads(TimeSpan.Zero));
+
+        Assert.Equal(new[] { "thrown on a processor's thread", "thrown as StopThreads finished" }, thrown.InnerExceptions.Select(e => e.Message));
+        // What the finishing pump had not reached when the tap threw there waits in the ring, as
+        // after any pump that throws.
+        Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal + vnic.Ring!.Count);
     }
 
     [Fact]

@@ -30,6 +30,41 @@ public class VirtualMachineBoundaryTests
     }
 
     [Fact]
+    public void A_guest_socket_handler_that_throws_loses_that_datagram_counted_and_the_guest_goes_on()
+    {
+        // The guest's stack runs a socket's handler as it takes the frame from its ring. A handler
+        // that threw left the frame there: every later poll read it again and threw again (and in
+        // the threaded mode the vCPU's thread spun on it). The frame is taken, counted by the stack
+        // as handler-fault, and the exception goes on to whoever pumps.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+            }
+            """);
+        var vm = host.VirtualMachine("v");
+        var socket = vm.Stack.BindUdp(9);
+        var handled = new List<byte>();
+        socket.Handler = (_, payload) =>
+        {
+            if (payload[0] == 1) throw new InvalidOperationException("the guest's handler failed");
+            handled.Add(payload[0]);
+        };
+        var device = host.Nic("e0").Device;
+
+        device.Receive(TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[] { 1 }));
+        Assert.Equal("the guest's handler failed", Assert.Throws<InvalidOperationException>(() => host.Pump()).Message);
+        host.Pump(); // nothing left to throw on
+        device.Receive(TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[] { 2 }));
+        host.Pump();
+
+        Assert.Equal(new byte[] { 2 }, handled);
+        Assert.Equal(1, vm.Stack.Counters.Dropped(StackDropReason.HandlerFault));
+        Assert.Equal(0, vm.GuestRingCount);
+        host.Report().AssertAddsUp();
+    }
+
+    [Fact]
     public void A_guest_told_to_wait_for_its_allocation_inside_RunUntil_is_woken_when_credit_comes_back()
     {
         // The application sends from RunUntil's condition until refused, and asks to be told when
