@@ -80,7 +80,9 @@ public class BlindInjectionTests
     // A connection the peer opened with a hand-made handshake; returns our next sequence number.
     internal static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint OurNext) Established()
     {
-        var (host, wires) = TestHost.Build(Topology);
+        // On virtual time: on the system clock a run slowed past 5 s (a loaded machine) probes the
+        // peer's neighbour entry, learned from its SYN, with an ARP among the segments looked at.
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
         var listener = host.NetworkStack("web").Stack.ListenTcp(80);
         host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss));
         var synAck = LastSegment(wires);

@@ -89,7 +89,9 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
     [Fact]
     public void Udp_to_a_port_without_a_socket_is_answered_with_port_unreachable()
     {
-        var (host, wires) = TestHost.Build(Single);
+        // On virtual time: the frames on the wire are counted, and on the system clock a run
+        // slowed past 5 s would probe the peer's neighbour entry among them.
+        var (host, wires) = TestHost.Build(Single, new VirtualClock());
         var web = host.NetworkStack("web");
         var probe = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 9999, new byte[20]); // undeclared
         var declaredUnbound = TestFrames.Udp("02:00:00:00:00:01", "192.168.10.20", 53, new byte[20]);
