@@ -166,10 +166,29 @@ public sealed class SimulatedNic : IInterruptModerator
         return _adaptiveDelay;
     }
 
+    /// <summary>
+    /// Set while the host's threads run: interrupts are raised at once, as on the system clock.
+    /// Moderation's deadlines are the deterministic pump's to keep (nothing in the threaded mode
+    /// moves virtual time or raises them: a moderated frame waited until the threads stopped).
+    /// </summary>
+    internal bool Threaded
+    {
+        get => _threaded;
+        set
+        {
+            _threaded = value;
+            if (!value) return;
+            // Frames already waiting for a deadline interrupt now (before the threads start).
+            while (_moderated.TryDequeue(out var ring, out _)) ring.RaiseModerated();
+        }
+    }
+
+    private bool _threaded;
+
     // A frame came to a ring whose interrupt is not pending: the interrupt waits for its deadline.
     bool IInterruptModerator.Defer(ReceiveRing ring)
     {
-        if (Clock is not VirtualClock clock) return false;
+        if (Clock is not VirtualClock clock || _threaded) return false;
         if (ring.ModerationArmed) return true;
         var delay = ModerationDelay(clock.Nanoseconds);
         if (delay == 0) return false;

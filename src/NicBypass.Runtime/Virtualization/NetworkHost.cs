@@ -871,6 +871,7 @@ public sealed class NetworkHost : IReceiveBurst
             // loop sends.
             nic.Device.Pool.Concurrent = true;
             foreach (var ring in nic.AllReceiveRings()) ring.Concurrent = true; // fed and serviced on different threads
+            nic.Device.Threaded = true; // no interrupt moderation: its deadlines are the pump's
             nic.SendStaged();
             nic.Datapath = null;
             // The first processor drains the transmit rings: a queued frame wakes it, so a reply
@@ -983,6 +984,7 @@ public sealed class NetworkHost : IReceiveBurst
         foreach (var nic in _nics)
         {
             foreach (var ring in nic.AllReceiveRings()) ring.Concurrent = false;
+            nic.Device.Threaded = false;
         }
         foreach (var stack in _stacks) stack.Counters.Shared = stack.Policy == SerializationPolicy.Concurrent;
         foreach (var vm in _vms)

@@ -138,6 +138,38 @@ public class ThreadedModeTests
     }
 
     [Fact]
+    public void A_nic_with_interrupt_moderation_on_virtual_time_interrupts_at_once_while_the_threads_run()
+    {
+        // Moderation's deadlines are on virtual time, raised by the deterministic pump: with the
+        // threads running nothing moves that clock or raises them, so a moderated frame waited
+        // until the threads stopped. A frame deferred before the start interrupts as they start.
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build("""
+            host t {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2; interrupt-moderation 50us }
+                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 1 }
+            }
+            """, clock);
+        var device = host.Nic("e0").Device;
+        var ping = TestFrames.Ping("02:00:00:00:00:01", "10.0.0.1");
+        device.Receive(ping); // before the threads: waits for its deadline, 50 µs of virtual time away
+
+        host.StartThreads();
+        try
+        {
+            device.Receive(ping);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (wires["e0"].Frames.Count < 2 && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(1);
+            Assert.Equal(2, wires["e0"].Frames.Count); // both answered with the clock standing still
+        }
+        finally
+        {
+            host.StopThreads();
+        }
+    }
+
+    [Fact]
     public void Stopping_finishes_what_was_left_within_a_bound_even_when_the_work_never_ends()
     {
         // The pump that finishes what the threads left runs until nothing moves. Two handlers
