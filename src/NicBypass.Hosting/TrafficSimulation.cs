@@ -90,7 +90,7 @@ public static class TrafficSimulation
             }
         }
 
-        var queue = new OfferSchedule(streams.Select(s => s.Interval).ToArray());
+        var queue = new PriorityQueue<int, double>();
         for (var i = 0; i < streams.Count; i++) queue.Enqueue(i, streams[i].Interval * (i + 1) / (streams.Count + 1));
         var sinceProgress = 0L;
         host.RunTo(clock.Nanoseconds); // the whole host looks once; from here on only offers happen between runs
