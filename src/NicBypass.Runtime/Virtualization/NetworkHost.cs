@@ -984,7 +984,6 @@ public sealed class NetworkHost : IReceiveBurst
         foreach (var nic in _nics)
         {
             foreach (var ring in nic.AllReceiveRings()) ring.Concurrent = false;
-            nic.Device.Threaded = false;
         }
         foreach (var stack in _stacks) stack.Counters.Shared = stack.Policy == SerializationPolicy.Concurrent;
         foreach (var vm in _vms)
@@ -1046,6 +1045,9 @@ public sealed class NetworkHost : IReceiveBurst
             // after. (Those attached while the threads stopped too: they never started reading.)
             lock (_taps) taps = _taps.ToArray();
             foreach (var tap in taps) tap.FlushDelayed();
+            // Moderation again only now: a frame landing in the finishing pump (off a hairpin)
+            // interrupts at once, not at a deadline on a clock that pump does not move.
+            foreach (var nic in _nics) nic.Device.Threaded = false;
             _stop.Dispose();
             _stop = null;
             lock (_taps) _stopping = false;
