@@ -178,7 +178,17 @@ public sealed class SimulatedCable
     {
         var index = Frames++;
         Bytes += frame.Length;
-        if ((Lose?.Invoke(index) ?? false) || (LossRate > 0 && _random.NextDouble() < LossRate) || (LoseWhen?.Invoke(frame) ?? false))
+        bool lose;
+        try
+        {
+            lose = (Lose?.Invoke(index) ?? false) || (LossRate > 0 && _random.NextDouble() < LossRate) || (LoseWhen?.Invoke(frame) ?? false);
+        }
+        catch
+        {
+            Lost++; // a hook that threw (user code): the frame goes no further, counted
+            throw;
+        }
+        if (lose)
         {
             Lost++;
             return;
@@ -228,7 +238,15 @@ public sealed class SimulatedCable
             Tap?.Invoke(to, frame.ToArray());
             return;
         }
-        Tap?.Invoke(to, frame.ToArray());
+        try
+        {
+            Tap?.Invoke(to, frame.ToArray());
+        }
+        catch
+        {
+            Lost++; // the tap threw before the frame arrived: it goes no further, counted
+            throw;
+        }
         to.Receive(frame);
     }
 

@@ -105,4 +105,34 @@ public class WireTests
         Assert.Contains("no VNIC named 'zz'", Assert.Throws<ArgumentException>(() =>
             TrafficSimulation.Run(host, clock, new SimulationOptions(Offers: new Dictionary<string, long> { ["zz"] = 1 }))).Message);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_cable_hook_that_throws_counts_its_frame_as_lost(bool tap)
+    {
+        // A cable's loss hook or tap is user code: one that throws ends the frame's trip, and the
+        // frame is counted (carried = lost + arrived), not dropped silently.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7 }
+                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
+            }
+            """, new VirtualClock());
+        var cable = SimulatedCable.Hairpin(host.Nic("e0").Device);
+        if (tap) cable.Tap = (_, _) => throw new InvalidOperationException("the tap failed");
+        else cable.Lose = _ => throw new InvalidOperationException("the loss hook failed");
+        host.AddCable(cable);
+        var a = host.NetworkStack("a").Stack;
+        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        host.NetworkStack("b").Stack.BindUdp(7);
+
+        a.BindUdp(7).TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), new byte[8]);
+        Assert.Throws<InvalidOperationException>(() => host.Pump());
+
+        Assert.Equal(1, cable.Frames);
+        Assert.Equal(1, cable.Lost);
+        Assert.Equal(0, host.Vnic("b").Counters.Received);
+    }
 }
