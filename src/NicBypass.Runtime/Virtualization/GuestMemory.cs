@@ -105,21 +105,18 @@ internal sealed class GuestMemory
     public bool TryPeek(out ReadOnlySpan<byte> frame)
     {
         var consumer = _consumer;
-        if (Volatile.Read(ref _producer) == consumer)
+        var empty = Volatile.Read(ref _producer) == consumer;
+        if (empty && Concurrent)
         {
             // Empty, as far as this thread can tell: with the host on another thread, look again
             // after a fence (the last release before the look: see Concurrent).
-            if (!Concurrent)
-            {
-                frame = default;
-                return false;
-            }
             Interlocked.MemoryBarrier();
-            if (Volatile.Read(ref _producer) == consumer)
-            {
-                frame = default;
-                return false;
-            }
+            empty = Volatile.Read(ref _producer) == consumer;
+        }
+        if (empty)
+        {
+            frame = default;
+            return false;
         }
         var index = (int)(consumer % _lengths.Length);
         frame = _memory.AsSpan(_offsets[index], _lengths[index]);

@@ -1094,10 +1094,10 @@ public sealed class NetworkHost : IReceiveBurst
         {
             if (_pendingThreadFaults == 0) return also;
             var kept = also is null ? _threadFaults.ToArray() : _threadFaults.Append(also).ToArray();
-            var message = _pendingThreadFaults == _threadFaults.Count
-                ? $"{_pendingThreadFaults} exception(s) thrown on host '{Name}''s threads by code its datapath called; the frames they were called for are counted as handler-fault"
-                : $"{_pendingThreadFaults} exceptions thrown on host '{Name}''s threads by code its datapath called (the first {_threadFaults.Count} kept); the frames they were called for are counted as handler-fault";
-            if (also is not null) message += "; the last was thrown as StopThreads finished their work";
+            var message = $"{_pendingThreadFaults} exception(s) thrown on host '{Name}''s threads by code its datapath called"
+                          + (_pendingThreadFaults > _threadFaults.Count ? $" (the first {_threadFaults.Count} kept)" : "")
+                          + "; the frames they were called for are counted as handler-fault"
+                          + (also is null ? "" : "; the last was thrown as StopThreads finished their work");
             _threadFaults.Clear();
             _pendingThreadFaults = 0;
             return new AggregateException(message, kept);

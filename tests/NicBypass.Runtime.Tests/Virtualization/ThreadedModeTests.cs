@@ -127,8 +127,7 @@ public class ThreadedModeTests
         for (var i = 0; i < 100; i++) device.Receive(frames[0]); // waiting in the ring: the first batch throws, the second is slow
 
         host.StartThreads();
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (host.ThreadFaults == 0 && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(1);
+        SpinWait.SpinUntil(() => host.ThreadFaults > 0, TimeSpan.FromSeconds(10));
         var thrown = Assert.Throws<AggregateException>(() => host.StopThreads(TimeSpan.Zero));
 
         Assert.Equal(new[] { "thrown on a processor's thread", "thrown as StopThreads finished" }, thrown.InnerExceptions.Select(e => e.Message));
@@ -165,8 +164,7 @@ public class ThreadedModeTests
             // behind it, that frame's own interrupt must come at once (and takes the first along).
             var expected = deferredOnly ? 1 : 2;
             if (!deferredOnly) device.Receive(ping);
-            var waited = System.Diagnostics.Stopwatch.StartNew();
-            while (wires["e0"].Frames.Count < expected && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(1);
+            SpinWait.SpinUntil(() => wires["e0"].Frames.Count >= expected, TimeSpan.FromSeconds(10));
             Assert.Equal(expected, wires["e0"].Frames.Count); // answered with the clock standing still
         }
         finally
