@@ -107,10 +107,22 @@ internal static class ReceiveDispatcher
                 foreach (var target in targets) target.Received++;
                 receipts += targets.Length;
             }
-            // Copies for all rings but the last, which takes the original slot.
+            // Copies for all rings but the last, which takes the original slot; a full ring takes
+            // no copy (counted as a failed enqueue would be, the copy never made).
             var copy = descriptor;
+            var ring = rings[route.Rings[i]];
             if (i < last)
             {
+                if (pool.Available == 0)
+                {
+                    Drop(pending, targets, stage, DropReason.NoBuffer);
+                    continue;
+                }
+                if (ring.RefuseIfFull())
+                {
+                    Drop(pending, targets, stage, DropReason.RingFull);
+                    continue;
+                }
                 if (!pool.TryRent(out var slot))
                 {
                     Drop(pending, targets, stage, DropReason.NoBuffer);
@@ -120,7 +132,7 @@ internal static class ReceiveDispatcher
                 if (pool.ArrivedAt is { } arrived) arrived[slot] = arrived[descriptor.Slot];
                 copy = new PacketDescriptor(slot, descriptor.Length);
             }
-            if (!rings[route.Rings[i]].Enqueue(copy))
+            if (!ring.Enqueue(copy))
             {
                 Drop(pending, targets, stage, DropReason.RingFull);
                 pool.Return(copy.Slot);

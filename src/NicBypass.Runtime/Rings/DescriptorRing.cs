@@ -38,6 +38,9 @@ internal sealed class DescriptorRing
 
     public bool IsEmpty => Count == 0;
 
+    /// <summary>No room for another descriptor (as the producer sees it: the consumer may be making room).</summary>
+    public bool IsFull => Count >= Capacity;
+
     /// <summary>Adds one descriptor; false (and nothing changes) when the ring is full.</summary>
     public bool TryEnqueue(in PacketDescriptor descriptor)
     {

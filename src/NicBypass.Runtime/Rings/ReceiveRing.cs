@@ -167,6 +167,18 @@ public abstract class ReceiveRing
         if (!Queue.IsEmpty) Raise();
     }
 
+    /// <summary>
+    /// True when the ring is full: a frame offered now is counted as <see cref="Enqueue"/> counts
+    /// it (received, dropped ring-full) and refused before anyone copies it into a slot.
+    /// </summary>
+    internal bool RefuseIfFull()
+    {
+        if (!Queue.IsFull) return false;
+        Counters.Received++;
+        Counters.Drop(DropReason.RingFull);
+        return true;
+    }
+
     /// <summary>Offers a frame; false when the ring is full (the frame was counted as dropped and is the caller's to free).</summary>
     internal bool Enqueue(in PacketDescriptor descriptor)
     {

@@ -4,7 +4,9 @@ namespace NicBypass.Runtime.Stacks;
 /// A virtual serialization queue (VSQ): the seed's per-stack queue between a VNIC and the
 /// stack, one for each direction (or one gate for both). It holds frames that cannot be
 /// processed at once — copied into a fixed slab (allocated the first time a frame has to wait),
-/// so nothing is allocated per frame — up to its
+/// so nothing is allocated per frame; each frame takes the slot freed last, so a queue that
+/// holds a few frames at a time keeps writing the same few slots, warm in the cache, instead of
+/// cycling through the whole slab — up to its
 /// <see cref="Capacity"/> (the inbound threshold: at it the VNS takes nothing more from its
 /// ring until the queue drains), and it admits threads by its <see cref="Policy"/>: one at a
 /// time when TCP is present, any number for UDP only.
@@ -14,7 +16,11 @@ internal sealed class SerializationQueue
     private readonly SerializationGate _gate;
     private readonly Lock _sync = new();
     private byte[]? _slab; // allocated when a frame first has to wait: most queues never hold one
-    private int[]? _lengths; // with the slab: a host of thousands of stacks builds without them
+    private int[]? _lengths; // per slot; with the slab: a host of thousands of stacks builds without them
+    private int[]? _order;   // the slots of the frames waiting, oldest first: a ring from _head
+    private int[]? _free;    // slots freed, on a stack: the last freed is taken first
+    private int _freeCount;
+    private int _neverUsed;  // slots from here up have never held a frame (taken in order after the stack)
     private readonly int _capacity;
     private readonly int _slot;
     private int _head, _count;
@@ -42,6 +48,9 @@ internal sealed class SerializationQueue
 
     /// <summary>The most frames it has held at once.</summary>
     public int HighWater { get; private set; }
+
+    /// <summary>Distinct slots of the slab ever written (tests: a queue that holds a few frames at a time writes a few).</summary>
+    internal int SlotsUsed => _neverUsed;
 
     /// <summary>Frames that had to wait in it.</summary>
     public long Queued { get; private set; }
@@ -71,12 +80,21 @@ internal sealed class SerializationQueue
         lock (_sync)
         {
             if (_count == _capacity || frame.Length > _slot) return false;
-            _slab ??= new byte[_capacity * _slot];
-            _lengths ??= new int[_capacity];
+            if (_slab is null)
+            {
+                _slab = GC.AllocateUninitializedArray<byte>(_capacity * _slot);
+                _lengths = new int[_capacity];
+                _order = new int[_capacity];
+                _free = new int[_capacity];
+            }
+            // Every frame leaves with its slot (dequeued or dropped), so the slots in use are the
+            // frames waiting: fewer than the capacity here, and a fresh one exists when none was freed.
+            var slot = _freeCount > 0 ? _free![--_freeCount] : _neverUsed++;
+            frame.CopyTo(_slab.AsSpan(slot * _slot));
+            _lengths![slot] = frame.Length;
             var index = _head + _count;
             if (index >= _capacity) index -= _capacity;
-            frame.CopyTo(_slab.AsSpan(index * _slot));
-            _lengths[index] = frame.Length;
+            _order![index] = slot;
             Volatile.Write(ref _count, _count + 1); // published after the frame: a reader outside the lock sees it whole
             Queued++;
             if (_count > HighWater) HighWater = _count;
@@ -94,24 +112,33 @@ internal sealed class SerializationQueue
                 length = 0;
                 return false;
             }
-            length = _lengths![_head];
-            _slab!.AsSpan(_head * _slot, length).CopyTo(into);
-            if (++_head == _capacity) _head = 0;
-            _count--;
+            var slot = _order![_head];
+            length = _lengths![slot];
+            _slab!.AsSpan(slot * _slot, length).CopyTo(into);
+            FreeHead(slot);
             return true;
         }
     }
 
     /// <summary>The oldest frame, in place (the caller holds the queue's owner lock so nobody dequeues meanwhile).</summary>
-    internal ReadOnlySpan<byte> Peek() => Volatile.Read(ref _count) == 0 ? default : _slab!.AsSpan(_head * _slot, _lengths![_head]);
+    internal ReadOnlySpan<byte> Peek()
+    {
+        if (Volatile.Read(ref _count) == 0) return default;
+        var slot = _order![_head];
+        return _slab!.AsSpan(slot * _slot, _lengths![slot]);
+    }
 
     internal void DropHead()
     {
-        lock (_sync)
-        {
-            if (++_head == _capacity) _head = 0;
-            _count--;
-        }
+        lock (_sync) FreeHead(_order![_head]);
+    }
+
+    // The oldest frame (in `slot`) leaves: its slot goes on top of the free stack.
+    private void FreeHead(int slot)
+    {
+        _free![_freeCount++] = slot;
+        if (++_head == _capacity) _head = 0;
+        _count--;
     }
 
     public override string ToString() => $"{Name} VSQ ({Policy}, {Count}/{Capacity})";

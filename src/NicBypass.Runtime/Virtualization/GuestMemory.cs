@@ -81,7 +81,10 @@ internal sealed class GuestMemory
         }
         var index = (int)(producer % _lengths.Length);
         _lastLength = Math.Min(length, _maxFrame);
-        if (_writeAt + _lastLength > _end) _writeAt = _start;
+        // An empty ring (the guest has released every frame: it reads none of them any more)
+        // starts again at the beginning: a guest that keeps up keeps its frames in the same few
+        // cache lines instead of walking through the whole buffer, cold, one frame at a time.
+        if (_writeAt + _lastLength > _end || producer == Volatile.Read(ref _consumer)) _writeAt = _start;
         _lastOffset = _writeAt;
         _writeAt += (_lastLength + 63) & ~63; // each frame on a cache line of its own
         _offsets[index] = _lastOffset;

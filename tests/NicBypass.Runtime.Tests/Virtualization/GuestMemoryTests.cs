@@ -31,6 +31,34 @@ public class GuestMemoryTests
     }
 
     [Fact]
+    public void A_ring_the_guest_has_emptied_starts_again_at_the_beginning()
+    {
+        // A guest that keeps up takes each frame before the next comes: every frame lands in the
+        // first cache lines, warm, instead of walking through the ring's buffer (1.5 MB here).
+        var memory = new GuestMemory(1024, 1536);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(memory.TryReserve(1000, out var slot));
+            slot.Fill((byte)i);
+            memory.Publish();
+            Assert.Equal(0, memory.LastOffset);
+            Assert.True(memory.TryPeek(out var frame));
+            Assert.Equal((byte)i, frame[999]);
+            memory.Release();
+        }
+        // A frame the guest still holds is not written over: the next goes after it.
+        Assert.True(memory.TryReserve(1000, out var held));
+        held.Fill(1);
+        memory.Publish();
+        Assert.True(memory.TryReserve(1000, out var next));
+        next.Fill(2);
+        memory.Publish();
+        Assert.Equal(1024, memory.LastOffset);
+        Assert.True(memory.TryPeek(out var first));
+        Assert.All(first.ToArray(), b => Assert.Equal(1, b));
+    }
+
+    [Fact]
     public void Frames_of_every_size_through_many_wraps_come_out_as_they_went_in()
     {
         const int Slots = 16, SlotSize = 1536;
