@@ -94,6 +94,10 @@ internal static class ReceiveDispatcher
         var last = route.Rings.Length - 1;
         var receipts = 0;
         var defaultRing = classifier.DefaultRing;
+        // An untagged frame is one slot every ring holds (each holder returns it; nobody writes
+        // it). A tagged one is copied for each ring: a VNIC strips the tag in place.
+        var shared = !header.IsTagged;
+        if (shared && last > 0) pool.Share(descriptor.Slot, last);
         for (var i = 0; i <= last; i++)
         {
             var targets = route.Targets[i];
@@ -107,11 +111,11 @@ internal static class ReceiveDispatcher
                 foreach (var target in targets) target.Received++;
                 receipts += targets.Length;
             }
-            // Copies for all rings but the last, which takes the original slot; a full ring takes
-            // no copy (counted as a failed enqueue would be, the copy never made).
+            // A tagged frame: copies for all rings but the last, which takes the original slot; a
+            // full ring takes no copy (counted as a failed enqueue would be, the copy never made).
             var copy = descriptor;
             var ring = rings[route.Rings[i]];
-            if (i < last)
+            if (i < last && !shared)
             {
                 if (pool.Available == 0)
                 {

@@ -5,7 +5,9 @@ namespace NicBypass.Runtime.Packets;
 /// <summary>
 /// A slab of fixed-size slots where frames live while they are in the datapath. Renting and
 /// returning a slot is a push or pop on an index stack: no allocation per packet. The NIC rents a
-/// slot when a frame arrives from the wire; whoever consumes the frame last returns it.
+/// slot when a frame arrives from the wire; whoever consumes the frame last returns it. A
+/// group frame on several rings is one slot with several holders (<see cref="Share"/>, as a
+/// STREAMS message is <c>dupb</c>'d): each holder returns it, and the last return frees it.
 /// </summary>
 internal sealed class PacketBufferPool
 {
@@ -13,6 +15,7 @@ internal sealed class PacketBufferPool
     private readonly int[] _free; // slots returned, on a stack: the last returned is rented first
     private int _freeCount;
     private int _neverRented;     // slots from here up have never been rented (taken in order after the stack)
+    private int[]? _shares;       // holders of each slot beyond the first; allocated at the first share
     private readonly Lock _lock = new();
 
     public PacketBufferPool(int slots, int slotSize)
@@ -76,6 +79,26 @@ internal sealed class PacketBufferPool
         ReturnBatchCore(batch);
     }
 
+    /// <summary>
+    /// Gives the frame in <paramref name="slot"/> <paramref name="extra"/> more holders, each of
+    /// which returns it once; the slot is free after the last return. Holders only read it.
+    /// </summary>
+    public void Share(int slot, int extra)
+    {
+        if (Concurrent)
+        {
+            lock (_lock) ShareCore(slot, extra);
+            return;
+        }
+        ShareCore(slot, extra);
+    }
+
+    private void ShareCore(int slot, int extra)
+    {
+        Debug.Assert((uint)slot < (uint)_neverRented && extra >= 0, "a share names a slot that is rented");
+        (_shares ??= new int[SlotCount])[slot] += extra;
+    }
+
     /// <summary>The bytes of <paramref name="slot"/> (the whole slot).</summary>
     public Span<byte> Slot(int slot) => _slab.AsSpan(slot * SlotSize, SlotSize);
 
@@ -104,9 +127,15 @@ internal sealed class PacketBufferPool
         Debug.Assert(_freeCount + batch.Length <= _neverRented, "a slot was returned twice");
         var free = _free;
         var count = _freeCount;
+        var shares = _shares;
         foreach (var descriptor in batch)
         {
             Debug.Assert((uint)descriptor.Slot < (uint)_neverRented && descriptor.Length <= SlotSize, "a descriptor names a slot outside the slab");
+            if (shares is not null && shares[descriptor.Slot] > 0)
+            {
+                shares[descriptor.Slot]--; // another holder still has it
+                continue;
+            }
             free[count++] = descriptor.Slot;
         }
         _freeCount = count;
@@ -116,6 +145,11 @@ internal sealed class PacketBufferPool
     {
         Debug.Assert(_freeCount < _neverRented, "a slot was returned twice");
         Debug.Assert((uint)slot < (uint)_neverRented, "a slot never rented was returned");
+        if (_shares is { } shares && shares[slot] > 0)
+        {
+            shares[slot]--; // another holder still has it
+            return;
+        }
         _free[_freeCount++] = slot;
     }
 }

@@ -119,6 +119,30 @@ public class ReceivePathTests
     }
 
     [Fact]
+    public void An_untagged_broadcast_is_one_slot_all_its_rings_hold_a_tagged_one_a_copy_each()
+    {
+        var (host, _) = TestHost.Build(Topology);
+        var device = host.Nic("e0").Device;
+        var pool = device.Pool;
+        var free = pool.Available;
+
+        // Nothing runs yet: the broadcast waits on hrr0 (a) and hrr1 (the software rings behind it).
+        device.Receive(TestFrames.ArpRequest("192.168.10.99"));
+        Assert.Equal(free - 1, pool.Available); // copied for each ring: free - 2
+        host.Pump(); // on through sr0 and sr1 to b and c, the same slot all the way; each returns it
+        Assert.Equal(new long[] { 1, 1, 1, 0 }, host.Vnics.Select(v => v.Counters.Delivered));
+        Assert.Equal(free, pool.Available);
+
+        // A tagged frame is copied for each ring (a VNIC strips the tag in place), and every copy comes back.
+        device.Receive(TestFrames.Tag(TestFrames.ArpRequest("192.168.10.99"), 5));
+        Assert.Equal(free - 2, pool.Available);
+        host.Pump();
+        Assert.Equal(new long[] { 1, 1, 1, 1 }, host.Vnics.Select(v => v.Counters.Delivered));
+        Assert.Equal(free, pool.Available);
+        host.AssertBalanced();
+    }
+
+    [Fact]
     public void A_vlan_vnic_takes_frames_tagged_with_its_vlan_with_the_tag_removed()
     {
         var (host, _) = TestHost.Build(Topology);

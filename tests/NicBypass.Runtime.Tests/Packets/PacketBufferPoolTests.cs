@@ -1,0 +1,50 @@
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// The buffer pool: a slot returned is rented again first (warm), and a slot shared by several
+/// holders is free only after the last of them returns it, however the returns are mixed.
+/// </summary>
+public class PacketBufferPoolTests
+{
+    [Fact]
+    public void The_slot_returned_last_is_rented_first()
+    {
+        var pool = new PacketBufferPool(8, 64);
+        Assert.True(pool.TryRent(out var a));
+        Assert.True(pool.TryRent(out var b));
+        pool.Return(a);
+        Assert.True(pool.TryRent(out var again));
+        Assert.Equal(a, again);
+        Assert.NotEqual(a, b);
+    }
+
+    [Fact]
+    public void A_shared_slot_is_free_only_after_every_holder_returns_it_singly_or_in_batches()
+    {
+        var pool = new PacketBufferPool(4, 64);
+        var random = new Random(3);
+        for (var round = 0; round < 2_000; round++)
+        {
+            Assert.True(pool.TryRent(out var slot));
+            var holders = random.Next(1, 6);
+            pool.Share(slot, holders - 1);
+            for (var h = 0; h < holders; h++)
+            {
+                Assert.Equal(3, pool.Available); // still held
+                if (random.Next(2) == 0) pool.Return(slot);
+                else pool.Return([new PacketDescriptor(slot, 60)]);
+            }
+            Assert.Equal(4, pool.Available);
+        }
+        // Shares and plain slots side by side in one batch.
+        Assert.True(pool.TryRent(out var shared));
+        Assert.True(pool.TryRent(out var plain));
+        pool.Share(shared, 1);
+        pool.Return([new PacketDescriptor(shared, 60), new PacketDescriptor(plain, 60)]);
+        Assert.Equal(3, pool.Available);
+        pool.Return(shared);
+        Assert.Equal(4, pool.Available);
+    }
+}
