@@ -489,7 +489,7 @@ public sealed class NetworkHost : IReceiveBurst
         if (vnic.Settings.Bandwidth is { } bandwidth) poller.Limiter = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         // A VNS polls its ring itself, and only when its inbound VSQ is empty.
         if (vnic.Consumer is IFlowControlledConsumer owner) owner.UsePoller(poller);
-        else vnic.Processor.AddPoller(poller);
+        else _ringPollerOf[vnic] = vnic.Processor.AddPoller(poller);
         return poller;
     }
 
@@ -545,27 +545,32 @@ public sealed class NetworkHost : IReceiveBurst
 
     private RunQueue? _runQueue;
 
+    // A polling destination's poller: its index among its processor's pollers.
+    private readonly Dictionary<Vnic, int> _ringPollerOf = new();
+
     // Who may poll a ring whose interrupts are off: the processor its interrupts go to (dynamic
     // polling), the VNIC's processor (a ring poller) and the workers of the VNS behind it (a ring
     // it took over). All are woken: a frame never waits for a poll nobody will make.
+    // The interrupt target polls the ring only from its list of backed-up rings; a VNS's workers
+    // run the VNS, which pulls from its ring; any other VNIC's processor runs all its pollers.
     private Action PollWakeOf(ReceiveRing ring)
     {
         var target = ring.InterruptTarget;
-        var others = new List<Processor>();
+        var others = new List<(Processor Processor, int Poller)>();
         if (ring.Client is Vnic vnic)
         {
-            others.Add(vnic.Processor);
-            if (_stackOf.TryGetValue(vnic, out var vns)) others.AddRange(vns.Workers);
+            if (_stackOf.TryGetValue(vnic, out var vns)) others.AddRange(vns.WorkerPollers);
+            else others.Add((vnic.Processor, _ringPollerOf.TryGetValue(vnic, out var poller) ? poller : -1));
         }
         var wake = others.Distinct().ToArray();
         return () =>
         {
             switch (target)
             {
-                case Processor processor: processor.AwakenToPoll(); break;
-                case MsiVector vector: vector.Processor.AwakenToPoll(); break;
+                case Processor processor: processor.AwakenToPoll(Processor.RingsOnly); break;
+                case MsiVector vector: vector.Processor.AwakenToPoll(Processor.RingsOnly); break;
             }
-            foreach (var processor in wake) processor.AwakenToPoll();
+            foreach (var (processor, poller) in wake) processor.AwakenToPoll(poller);
         };
     }
 

@@ -23,6 +23,18 @@ public sealed class Processor : IInterruptTarget
 
     private readonly ConcurrentQueue<ReceiveRing> _pending = new();
     private readonly List<IPollingConsumer> _pollers = new();
+    // Deterministic mode with costs: which pollers run at its next step. A wake that names its
+    // poller (a VSQ's batch, a ring polled by a VNS) marks that one; any other wake, a deadline
+    // and a public entry point mark them all. A poller that moved runs again at the next step.
+    // So a processor that serves dozens of tenants runs the one with work, not all of them.
+    private ulong[] _ready = new ulong[1];
+    private int _readyAll = 1;
+    // Each poller's time (NextDue) as it was after its last run: all a poller's times change in
+    // its own runs or come with a wake that marks it, so while it is not marked this is still its
+    // time. Sleeping reads the array instead of asking every poller; a deadline marks those due.
+    // Kept in the rounds with costs only (the threaded and free modes ask the pollers).
+    private long[] _pollerDue = new long[1];
+    private ulong[] _readySaved = new ulong[1]; // the Debug check's copy of the marks
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[BatchSize];
     // Threaded mode's doorbell: set by an interrupt or a wake, reset by the thread before it looks
     // for work. It never spins: on a machine with fewer cores than busy threads, a spinning
@@ -55,6 +67,7 @@ public sealed class Processor : IInterruptTarget
         {
             _costs = value;
             _free = value.IsFree;
+            MarkAllReady(); // the pollers' times are looked at afresh (see _pollerDue)
         }
     }
 
@@ -145,7 +158,17 @@ public sealed class Processor : IInterruptTarget
     internal IReadOnlyList<IPollingConsumer> Pollers => _pollers;
 
     /// <summary>Set while a thread of the threaded mode owns this processor.</summary>
-    internal bool Threaded { get; set; }
+    internal bool Threaded
+    {
+        get => _threaded;
+        set
+        {
+            _threaded = value;
+            if (!value) MarkAllReady(); // back to rounds: the pollers' times are looked at afresh (see _pollerDue)
+        }
+    }
+
+    private bool _threaded;
 
     void IInterruptTarget.RaiseInterrupt(ReceiveRing ring) => RaiseInterrupt(ring);
 
@@ -155,7 +178,7 @@ public sealed class Processor : IInterruptTarget
         else SoftwareInterrupts++;
         _pending.Enqueue(ring);
         if (Threaded) Signal();
-        else Awaken();
+        else WakeForInterrupt();
     }
 
     /// <summary>A ring whose MSI vector is already raised on this processor joins the handler pass: serviced, with no interrupt of its own.</summary>
@@ -163,8 +186,12 @@ public sealed class Processor : IInterruptTarget
     {
         _pending.Enqueue(ring);
         if (Threaded) Signal();
-        else Awaken();
+        else WakeForInterrupt();
     }
+
+    // Deterministic mode: the interrupt is its work (pending, serviced before any poller), not
+    // a poller's: the pollers it gives work to (a VSQ's worker) are woken by name as it does.
+    private void WakeForInterrupt() => _runQueue?.Wake(_runIndex);
 
     // Threaded mode: an interrupt wakes the processor's thread, unless a real wire's burst is
     // being read on this thread (then the burst's end runs it or wakes it).
@@ -244,7 +271,41 @@ public sealed class Processor : IInterruptTarget
     /// </summary>
     internal void Awaken()
     {
-        if (!Threaded) _runQueue?.Wake(_runIndex);
+        if (Threaded) return;
+        MarkAllReady();
+        _runQueue?.Wake(_runIndex);
+    }
+
+    /// <summary>Deterministic mode: poller <paramref name="poller"/> (as <see cref="AddPoller"/> numbered it) has work now; it runs in the next round.</summary>
+    internal void AwakenPoller(int poller)
+    {
+        if (Threaded) return;
+        MarkReady(poller);
+        _runQueue?.Wake(_runIndex);
+    }
+
+    /// <summary>No poller's turn is named by the wake: at its next step it runs every one.</summary>
+    internal void MarkAllReady()
+    {
+        if (Volatile.Read(ref _readyAll) == 0) Interlocked.Exchange(ref _readyAll, 1);
+    }
+
+    /// <summary>Stands for no poller in <see cref="AwakenToPoll"/>: only the rings it polls itself (<see cref="PollBacklogged"/>).</summary>
+    internal const int RingsOnly = -2;
+
+    // poller: its index; -1: all of them; RingsOnly: none. From any thread (an application's
+    // call): the mark is made before the run queue's wake, which fences it for the rounds' thread.
+    private void MarkReady(int poller)
+    {
+        if (poller == RingsOnly) return;
+        if (poller < 0)
+        {
+            MarkAllReady();
+            return;
+        }
+        ref var word = ref _ready[poller >> 6];
+        var bit = 1UL << poller;
+        if ((Volatile.Read(ref word) & bit) == 0) Interlocked.Or(ref word, bit);
     }
 
     /// <summary>
@@ -253,9 +314,12 @@ public sealed class Processor : IInterruptTarget
     /// sleep. Any other is woken — free, or busy without a deadline that brings it back (charged
     /// while asleep, or a cost model switched off since).
     /// </summary>
-    internal void AwakenToPoll()
+    /// <param name="poller">The poller that will take the frame (its index), -1 when any may, or
+    /// <see cref="RingsOnly"/> for a ring it polls itself.</param>
+    internal void AwakenToPoll(int poller = -1)
     {
         if (Threaded || _runQueue is not { } queue) return;
+        MarkReady(poller);
         if (!_free && Clock is { } clock && _busyUntil > VirtualClock.ToNanoseconds(clock, clock.GetTimestamp())
             && queue.SleepsUntilAtMost(_runIndex, _busyUntil))
         {
@@ -265,9 +329,68 @@ public sealed class Processor : IInterruptTarget
     }
 
     /// <summary>It has work it can do now but did not take in its last step (free, with interrupts pending or backlogged rings to poll).</summary>
-    internal bool HasWorkNow(long now) => now >= _busyUntil && (!_pending.IsEmpty || _polled.Count > 0);
+    internal bool HasWorkNow(long now) => now >= _busyUntil && (!_pending.IsEmpty || _polled.Count > 0 || AnyPollerReady);
 
-    internal void AddPoller(IPollingConsumer poller) => _pollers.Add(poller);
+    // A poller marked to run (deterministic mode with costs: see _ready).
+    private bool AnyPollerReady
+    {
+        get
+        {
+            if (Threaded || _free) return false;
+            if (Volatile.Read(ref _readyAll) != 0) return _pollers.Count > 0;
+            foreach (var word in _ready)
+            {
+                if (word != 0) return true;
+            }
+            return false;
+        }
+    }
+
+    private bool UsesDueTimes => !Threaded && !_free;
+
+    /// <summary>
+    /// The Debug check of sleepers: runs once with every poller marked; when nothing moved, the
+    /// marks are put back as they were, so the check changes nothing the datapath owes.
+    /// </summary>
+    internal bool RunOnceWithEveryPoller()
+    {
+        var readyAll = _readyAll;
+        if (_readySaved.Length != _ready.Length) _readySaved = new ulong[_ready.Length];
+        _ready.CopyTo(_readySaved, 0);
+        MarkAllReady();
+        var moved = RunOnce();
+        if (!moved)
+        {
+            _readyAll = readyAll;
+            _readySaved.CopyTo(_ready, 0);
+        }
+        return moved;
+    }
+
+    /// <summary>Its deadline came (the run queue woke it): the pollers whose time it was run at its next step.</summary>
+    internal void MarkDue(long now)
+    {
+        if (!UsesDueTimes)
+        {
+            MarkAllReady();
+            return;
+        }
+        for (var i = 0; i < _pollers.Count; i++)
+        {
+            if (_pollerDue[i] <= now) MarkReady(i);
+        }
+    }
+
+    /// <summary>Adds a poller; returns its index, for <see cref="AwakenPoller"/>.</summary>
+    internal int AddPoller(IPollingConsumer poller)
+    {
+        _pollers.Add(poller);
+        if (_pollers.Count > _ready.Length * 64) Array.Resize(ref _ready, _ready.Length * 2);
+        if (_pollers.Count > _pollerDue.Length) Array.Resize(ref _pollerDue, _pollerDue.Length * 2);
+        _pollerDue[_pollers.Count - 1] = long.MaxValue;
+        MarkAllReady();
+        return _pollers.Count - 1;
+    }
 
     /// <summary>
     /// Services pending interrupts and runs the pollers; true if anything moved. Without costs it
@@ -427,7 +550,35 @@ public sealed class Processor : IInterruptTarget
     private bool RunPollers()
     {
         var progress = false;
-        foreach (var poller in _pollers) progress |= poller.Poll();
+        if (Threaded)
+        {
+            foreach (var poller in _pollers) progress |= poller.Poll();
+            return progress;
+        }
+        // The marked ones, in the order they were added (as a run of all of them would go).
+        var all = Volatile.Read(ref _readyAll) != 0 && Interlocked.Exchange(ref _readyAll, 0) != 0;
+        var ready = _ready;
+        for (var w = 0; w < ready.Length; w++)
+        {
+            var bits = Volatile.Read(ref ready[w]);
+            if (bits != 0) bits = Interlocked.Exchange(ref ready[w], 0);
+            if (all)
+            {
+                var count = _pollers.Count - (w << 6);
+                bits = count >= 64 ? ulong.MaxValue : count > 0 ? (1UL << count) - 1 : 0;
+            }
+            while (bits != 0)
+            {
+                var i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                var poller = _pollers[i];
+                var moved = poller.Poll();
+                _pollerDue[i] = poller.NextDue();
+                if (!moved) continue;
+                progress = true;
+                MarkReady(i); // it moved: it may have more, at the next step
+            }
+        }
         return progress;
     }
 
@@ -474,6 +625,21 @@ public sealed class Processor : IInterruptTarget
     {
         // Busy: nothing it runs can happen before it is free. Free: the earliest of its pollers'
         // times still to come (one already due has been run by the pump, or cannot run yet).
+        if (_busyUntil > now) return _busyUntil;
+        if (!UsesDueTimes) return NextDueOfPollers(now);
+        var due = long.MaxValue;
+        var times = _pollerDue;
+        for (var i = 0; i < _pollers.Count; i++)
+        {
+            var next = times[i];
+            if (next > now && next < due) due = next;
+        }
+        return due;
+    }
+
+    /// <summary><see cref="NextDue"/> as the pollers tell it now (the Debug check of sleepers: a time that moved without a wake shows).</summary>
+    internal long NextDueOfPollers(long now)
+    {
         if (_busyUntil > now) return _busyUntil;
         var due = long.MaxValue;
         foreach (var poller in _pollers)

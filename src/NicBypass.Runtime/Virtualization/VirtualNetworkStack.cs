@@ -42,6 +42,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     private readonly Lock _transmit; // the VNIC's transmit lock: outbound VSQ, limiter and the VNIC's sends under one
     private readonly List<Processor> _workers = new();
+    private readonly List<int> _workerPollers = new(); // its index among each worker's pollers
     private RingPoller? _poller;
     private TaskCompletionSource? _writable;
     private long _backlogs;
@@ -72,8 +73,11 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     // Its timers run in its workers' polls: a timer armed from anywhere wakes them (deterministic mode).
     private void WakeWorkers()
     {
-        foreach (var worker in _workers) worker.Awaken();
+        for (var i = 0; i < _workers.Count; i++) _workers[i].AwakenPoller(_workerPollers[i]);
     }
+
+    /// <summary>Its workers, each with the index it has among that processor's pollers (for a wake that names it).</summary>
+    internal IEnumerable<(Processor Processor, int Poller)> WorkerPollers => _workers.Zip(_workerPollers);
 
     // A worker found the inbound VSQ's gate taken (an application's call on its own thread) with
     // packets waiting: the thread inside wakes the workers as it leaves, so the packets go at once.
@@ -147,7 +151,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     {
         if (_workers.Contains(processor)) return;
         _workers.Add(processor);
-        processor.AddPoller(this);
+        _workerPollers.Add(processor.AddPoller(this));
     }
 
     // ---- inbound -------------------------------------------------------------------------------
@@ -176,11 +180,12 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             }
         }
         running.ChargeStack(frames - t_queued);
-        foreach (var worker in _workers)
+        for (var i = 0; i < _workers.Count; i++)
         {
             // Threaded: its thread drains what was queued. Deterministic: it runs in the next
             // round — the batch may have queued packets, armed timers or queued replies it owns.
-            if (!worker.Threaded) worker.Awaken();
+            var worker = _workers[i];
+            if (!worker.Threaded) worker.AwakenPoller(_workerPollers[i]);
             else if (t_queued > 0) worker.Wake();
         }
     }
@@ -309,7 +314,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             }
             if (Outbound.TryEnqueue(frame))
             {
-                foreach (var worker in _workers) worker.Awaken(); // its worker sends it as credit and ring room allow
+                WakeWorkers(); // its worker sends it as credit and ring room allow
                 return SendStatus.Queued;
             }
             BlockedSends++;

@@ -147,8 +147,10 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             _rankStart[rank] = rank == 0 ? 0 : _rankStart[rank - 1] + _rankCount[rank - 1];
         }
         // Waiting frames are served again by this VNIC's processor, as one of its pollers.
-        if (_flows.Length == 1) Processor.AddPoller(this);
+        if (_flows.Length == 1) _flowPoller = Processor.AddPoller(this);
     }
+
+    private int _flowPoller = -1; // its index among its processor's pollers, once it has flows
 
     // The rule a classifier was programmed with for this VNIC, and the fields that classifier matches.
     internal void CheckInSoftware(ClassifierRule rule, ClassifierMatch classifierFields) =>
@@ -336,7 +338,13 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         // What still waits is served by this VNIC's processor: if another one ran this batch (a
         // shared MSI vector), make sure this one looks (it may be asleep with nothing due).
         if (_flowWaiting > 0 && (Processor.Running ?? Processor) != Processor) Processor.WakeForWork();
-        else if (Processor.Threaded)
+        else if (!Processor.Threaded)
+        {
+            // Deterministic: frames wait for credit or room, and the processor's next look at its
+            // pollers must include this one (its time to serve them has changed).
+            if (_flowWaiting > 0) Processor.AwakenPoller(_flowPoller);
+        }
+        else
         {
             // The threaded mode: the guest or the VSQ may have made room on its own thread after
             // this batch found none, and seen no frame waiting (RoomMade). Each side fences its

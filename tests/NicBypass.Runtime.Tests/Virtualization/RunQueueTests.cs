@@ -195,7 +195,67 @@ public class RunQueueTests
         Assert.True(host.Nic("e0").Device.Transmitted > sent, "nothing was retried");
     }
 
+    // Twenty containers on one processor, each a poller of it, and a spy poller beside them.
+    private static (NetworkHost Host, SpyPoller Spy, int SpyIndex) CrowdedProcessor()
+    {
+        var text = new StringBuilder("host h {\n    cpus 2\n    nic e0 { model simnic-10g; rx-rings 2 }\n");
+        for (var i = 0; i < 20; i++) text.Append($"    container c{i} on e0 {{ mac 02:00:00:00:01:{i:x2}; ip 10.0.1.{i + 1}; protocols udp; ports 7; cpu 1 }}\n");
+        var (host, _) = TestHost.Build(text.Append("}\n").ToString(), new VirtualClock());
+        host.Costs = CostTable.Default;
+        var spy = new SpyPoller((VirtualClock)host.Time);
+        var index = host.Processors[1].AddPoller(spy);
+        host.Pump();
+        return (host, spy, index);
+    }
+
+    [Fact]
+    public void Within_a_crowded_processor_only_the_tenant_with_work_is_polled()
+    {
+        var (host, spy, _) = CrowdedProcessor();
+        var polls = spy.Polls;
+
+        var offered = host.Offer("c7", 200_000_000, TimeSpan.FromMilliseconds(10)); // 250 frames, each a batch for c7's VSQ
+
+        Assert.Equal(offered, host.NetworkStack("c7").Counters.Received);
+        Assert.True(host.Processors[1].Runs > offered, $"the processor ran {host.Processors[1].Runs} times");
+        // Once as the offer starts (the caller may have changed anything), then never: nothing
+        // named it and its time never came. Before, it was polled at each of the processor's steps.
+        Assert.InRange(spy.Polls - polls, 1, 2);
+    }
+
+    [Fact]
+    public void A_pollers_time_set_with_a_wake_that_names_it_is_kept()
+    {
+        var (host, spy, index) = CrowdedProcessor();
+        var clock = (VirtualClock)host.Time;
+        // A frame delivered to c3 (run on the same processor) sets the spy's time 1 ms ahead and wakes it by name.
+        host.Vnic("c3").Tap = (_, _) =>
+        {
+            if (spy.Due != long.MaxValue) return;
+            spy.Due = clock.Nanoseconds + 1_000_000;
+            host.Processors[1].AwakenPoller(index);
+        };
+
+        host.Offer("c3", 1_000_000, TimeSpan.FromMilliseconds(5)); // one frame at once, nothing else moves the processor
+        Assert.Equal(1, spy.Fired);
+    }
+
 #if DEBUG
+    [Fact]
+    public void Debug_builds_fail_loudly_when_a_pollers_time_moves_without_a_wake()
+    {
+        // As above, without the wake: the processor sleeps with the spy's old time (none), and the
+        // scheduler's check, asking each poller afresh, says a wake-up was lost.
+        var (host, spy, _) = CrowdedProcessor();
+        var clock = (VirtualClock)host.Time;
+        host.Vnic("c3").Tap = (_, _) =>
+        {
+            if (spy.Due == long.MaxValue && spy.Fired == 0) spy.Due = clock.Nanoseconds + 1_000_000;
+        };
+        var lost = Assert.Throws<InvalidOperationException>(() => host.Offer("c3", 1_000_000, TimeSpan.FromMilliseconds(5)));
+        Assert.Contains("wake-up was lost", lost.Message);
+    }
+
     [Fact]
     public void Debug_builds_fail_loudly_when_a_wake_up_is_lost()
     {
@@ -214,6 +274,25 @@ public class RunQueueTests
         Assert.Contains("wake-up was lost", lost.Message);
     }
 #endif
+}
+
+/// <summary>A poller that does work only when its time comes, and counts its polls.</summary>
+internal sealed class SpyPoller(VirtualClock clock) : IPollingConsumer
+{
+    public long Polls;
+    public long Fired;
+    public long Due = long.MaxValue;
+
+    public bool Poll()
+    {
+        if (!RunQueue.IsChecking) Polls++; // Debug builds' check of sleepers polls everyone after each pump
+        if (clock.Nanoseconds < Due) return false;
+        Fired++;
+        Due = long.MaxValue;
+        return true;
+    }
+
+    public long NextDue() => Due;
 }
 
 /// <summary>Wake-ups the datapath owes when one stack acts on another's behalf (found by review).</summary>
