@@ -34,6 +34,7 @@ public sealed class Processor : IInterruptTarget
     // time. Sleeping reads the array instead of asking every poller; a deadline marks those due.
     // Kept in the rounds with costs only (the threaded and free modes ask the pollers).
     private long[] _pollerDue = new long[1];
+    private long _earliestPollerDue = long.MaxValue; // at most the earliest of them not marked yet: a deadline before it marks nobody
     private ulong[] _readySaved = new ulong[1]; // the Debug check's copy of the marks
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[BatchSize];
     // Threaded mode's doorbell: set by an interrupt or a wake, reset by the thread before it looks
@@ -375,10 +376,16 @@ public sealed class Processor : IInterruptTarget
             MarkAllReady();
             return;
         }
+        if (now < _earliestPollerDue) return; // the usual case: its deadline was the end of a busy step
+        var earliest = long.MaxValue;
+        var times = _pollerDue;
         for (var i = 0; i < _pollers.Count; i++)
         {
-            if (_pollerDue[i] <= now) MarkReady(i);
+            var due = times[i];
+            if (due <= now) MarkReady(i); // its time is written again when it runs
+            else if (due < earliest) earliest = due;
         }
+        _earliestPollerDue = earliest;
     }
 
     /// <summary>Adds a poller; returns its index, for <see cref="AwakenPoller"/>.</summary>
@@ -573,7 +580,8 @@ public sealed class Processor : IInterruptTarget
                 bits &= bits - 1;
                 var poller = _pollers[i];
                 var moved = poller.Poll();
-                _pollerDue[i] = poller.NextDue();
+                var due = _pollerDue[i] = poller.NextDue();
+                if (due < _earliestPollerDue) _earliestPollerDue = due;
                 if (!moved) continue;
                 progress = true;
                 MarkReady(i); // it moved: it may have more, at the next step
