@@ -25,12 +25,16 @@ internal sealed class PacketBufferPool
         SlotCount = slots;
         SlotSize = slotSize;
         _slab = GC.AllocateUninitializedArray<byte>(checked(slots * slotSize), pinned: true);
+        HugePages.Advise(_slab); // its slots are first touched as rings fill: 2 MiB at a time, where Linux allows
         // Not filled with every slot up front: a NIC's pool is hundreds of thousands of slots,
         // and writing them all touched megabytes of fresh pages while a large host was built.
         _free = GC.AllocateUninitializedArray<int>(slots);
     }
 
     public int SlotCount { get; }
+
+    /// <summary>Where the slab starts in memory (tests: how the kernel backs it).</summary>
+    internal nint SlabAddress => System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_slab, 0);
 
     /// <summary>
     /// When each slot's frame arrived (its last bit off the wire, ns on the host's clock), for

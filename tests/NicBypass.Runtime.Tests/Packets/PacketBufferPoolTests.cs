@@ -47,4 +47,46 @@ public class PacketBufferPoolTests
         pool.Return(shared);
         Assert.Equal(4, pool.Available);
     }
+
+    [Fact]
+    public void A_large_pool_is_backed_by_huge_pages_where_linux_offers_them()
+    {
+        // 48 MiB of 2,048-byte slots, every slot written once as a filling ring would.
+        var pool = new PacketBufferPool(24 * 1024, 2048);
+        while (pool.TryRent(out var slot)) pool.Slot(slot).Fill(1);
+        var huge = HugeKilobytesAt(pool.SlabAddress + (4 << 20)); // inside the advised part: madvise gave it a mapping of its own
+        var mode = File.Exists(ThpMode) ? File.ReadAllText(ThpMode) : "[never]";
+        if (!OperatingSystem.IsLinux() || mode.Contains("[never]"))
+        {
+            Assert.Equal(0, huge);
+            return;
+        }
+        // All but the partial 2 MiB pages at either end (and what the kernel could not get whole).
+        Assert.True(huge >= 32 * 1024, $"{huge} KiB of the slab in huge pages (THP mode: {mode.Trim()})");
+    }
+
+    private const string ThpMode = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+    // The AnonHugePages of the mapping that holds `address`, from /proc/self/smaps.
+    private static long HugeKilobytesAt(nint address)
+    {
+        if (!File.Exists("/proc/self/smaps")) return 0;
+        var inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            var dash = line.IndexOf('-');
+            var space = line.IndexOf(' ');
+            if (dash > 0 && space > dash && ulong.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, null, out var from)
+                && ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), System.Globalization.NumberStyles.HexNumber, null, out var to))
+            {
+                inside = (ulong)address >= from && (ulong)address < to;
+                continue;
+            }
+            if (inside && line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+            }
+        }
+        return 0;
+    }
 }
