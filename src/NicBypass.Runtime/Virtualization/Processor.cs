@@ -35,7 +35,16 @@ public sealed class Processor : IInterruptTarget
     // Kept in the rounds with costs only (the threaded and free modes ask the pollers).
     private long[] _pollerDue = new long[1];
     private long _earliestPollerDue = long.MaxValue; // at most the earliest of them not marked yet: a deadline before it marks nobody
-    private ulong[] _readySaved = new ulong[1]; // the Debug check's copy of the marks
+    private ulong[] _readySaved = new ulong[1]; // the Debug check's copies of the marks and times
+    private long[] _dueSaved = new long[1];
+    // Marks its own pollers make, on the rounds' thread, for pollers of this processor while they
+    // run: they count only if the step moved (as a wake during a step that moved did before the
+    // marks); otherwise the pollers they name have their times looked at afresh and that is all,
+    // or a poller that re-arms its own timer each run, moving nothing, would keep it from sleeping.
+    private bool _inPollers;
+    private bool _checkAll; // the Debug check's run: every poller, marked or not
+    private ulong[] _stepMarks = new ulong[1];
+    private bool _stepMarkedAll;
     private readonly PacketDescriptor[] _batch = new PacketDescriptor[BatchSize];
     // Threaded mode's doorbell: set by an interrupt or a wake, reset by the thread before it looks
     // for work. It never spins: on a machine with fewer cores than busy threads, a spinning
@@ -288,8 +297,16 @@ public sealed class Processor : IInterruptTarget
     /// <summary>No poller's turn is named by the wake: at its next step it runs every one.</summary>
     internal void MarkAllReady()
     {
+        if (InOwnPollers)
+        {
+            _stepMarkedAll = true;
+            return;
+        }
         if (Volatile.Read(ref _readyAll) == 0) Interlocked.Exchange(ref _readyAll, 1);
     }
+
+    // Running its pollers, and the caller is one of them (the rounds' thread), not an application.
+    private bool InOwnPollers => _inPollers && _runQueue is { } queue && queue.Rounds.IsCurrent;
 
     /// <summary>Stands for no poller in <see cref="AwakenToPoll"/>: only the rings it polls itself (<see cref="PollBacklogged"/>).</summary>
     internal const int RingsOnly = -2;
@@ -304,10 +321,22 @@ public sealed class Processor : IInterruptTarget
             MarkAllReady();
             return;
         }
+        if (InOwnPollers)
+        {
+            _stepMarks[poller >> 6] |= 1UL << poller;
+            return;
+        }
+        MarkReadyNow(poller);
+    }
+
+    private void MarkReadyNow(int poller)
+    {
         ref var word = ref _ready[poller >> 6];
         var bit = 1UL << poller;
         if ((Volatile.Read(ref word) & bit) == 0) Interlocked.Or(ref word, bit);
     }
+
+    private bool IsMarked(int poller) => (Volatile.Read(ref _ready[poller >> 6]) & 1UL << poller) != 0;
 
     /// <summary>
     /// Deterministic mode: a frame went into a ring it polls. A processor busy past now, asleep
@@ -357,13 +386,31 @@ public sealed class Processor : IInterruptTarget
     {
         var readyAll = _readyAll;
         if (_readySaved.Length != _ready.Length) _readySaved = new ulong[_ready.Length];
+        if (_dueSaved.Length != _pollerDue.Length) _dueSaved = new long[_pollerDue.Length];
         _ready.CopyTo(_readySaved, 0);
-        MarkAllReady();
-        var moved = RunOnce();
+        _pollerDue.CopyTo(_dueSaved, 0);
+        var earliest = _earliestPollerDue;
+        _checkAll = true; // not a mark: a busy processor would keep it past the check
+        bool moved;
+        try
+        {
+            moved = RunOnce();
+        }
+        finally
+        {
+            _checkAll = false;
+        }
         if (!moved)
         {
-            _readyAll = readyAll;
-            _readySaved.CopyTo(_ready, 0);
+            // Added back to what came meanwhile (an application's wake during the run stays), and
+            // the times as they were: the check leaves the datapath's state as it found it.
+            if (readyAll != 0) MarkAllReady();
+            for (var w = 0; w < _readySaved.Length; w++)
+            {
+                if (_readySaved[w] != 0) Interlocked.Or(ref _ready[w], _readySaved[w]);
+            }
+            _dueSaved.CopyTo(_pollerDue, 0);
+            _earliestPollerDue = earliest;
         }
         return moved;
     }
@@ -392,7 +439,11 @@ public sealed class Processor : IInterruptTarget
     internal int AddPoller(IPollingConsumer poller)
     {
         _pollers.Add(poller);
-        if (_pollers.Count > _ready.Length * 64) Array.Resize(ref _ready, _ready.Length * 2);
+        if (_pollers.Count > _ready.Length * 64)
+        {
+            Array.Resize(ref _ready, _ready.Length * 2);
+            Array.Resize(ref _stepMarks, _ready.Length);
+        }
         if (_pollers.Count > _pollerDue.Length) Array.Resize(ref _pollerDue, _pollerDue.Length * 2);
         _pollerDue[_pollers.Count - 1] = long.MaxValue;
         MarkAllReady();
@@ -562,9 +613,30 @@ public sealed class Processor : IInterruptTarget
             foreach (var poller in _pollers) progress |= poller.Poll();
             return progress;
         }
-        // The marked ones, in the order they were added (as a run of all of them would go).
-        var all = Volatile.Read(ref _readyAll) != 0 && Interlocked.Exchange(ref _readyAll, 0) != 0;
+        // Times that came while it was awake for others (the run queue counts a deadline only
+        // for a sleeper), then the marked ones, in the order they were added (as a run of all of
+        // them would go).
+        MarkDue(_stepStart);
+        var all = (Volatile.Read(ref _readyAll) != 0 && Interlocked.Exchange(ref _readyAll, 0) != 0) | _checkAll;
         var ready = _ready;
+        _inPollers = true;
+        var done = false;
+        try
+        {
+            progress = RunMarked(ready, all);
+            done = true;
+        }
+        finally
+        {
+            _inPollers = false;
+            SettleStepMarks(progress || !done); // user code threw: what was marked still runs
+        }
+        return progress;
+    }
+
+    private bool RunMarked(ulong[] ready, bool all)
+    {
+        var progress = false;
         for (var w = 0; w < ready.Length; w++)
         {
             var bits = Volatile.Read(ref ready[w]);
@@ -584,10 +656,47 @@ public sealed class Processor : IInterruptTarget
                 if (due < _earliestPollerDue) _earliestPollerDue = due;
                 if (!moved) continue;
                 progress = true;
-                MarkReady(i); // it moved: it may have more, at the next step
+                MarkReadyNow(i); // it moved: it may have more, at the next step
             }
         }
         return progress;
+    }
+
+    // The marks this step's pollers made here: kept for the next step if the step moved; else
+    // only the named pollers' times are looked at again (a timer one of them armed).
+    private void SettleStepMarks(bool progress)
+    {
+        if (_stepMarkedAll)
+        {
+            _stepMarkedAll = false;
+            if (progress) MarkAllReady();
+            else
+            {
+                for (var i = 0; i < _pollers.Count; i++) RefreshDue(i);
+            }
+        }
+        for (var w = 0; w < _stepMarks.Length; w++)
+        {
+            var bits = _stepMarks[w];
+            if (bits == 0) continue;
+            _stepMarks[w] = 0;
+            if (progress)
+            {
+                Interlocked.Or(ref _ready[w], bits);
+                continue;
+            }
+            while (bits != 0)
+            {
+                RefreshDue((w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits));
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    private void RefreshDue(int poller)
+    {
+        var due = _pollerDue[poller] = _pollers[poller].NextDue();
+        if (due < _earliestPollerDue) _earliestPollerDue = due;
     }
 
     // Without costs: every pending interrupt drained, every poller run once.
@@ -634,12 +743,13 @@ public sealed class Processor : IInterruptTarget
         // Busy: nothing it runs can happen before it is free. Free: the earliest of its pollers'
         // times still to come (one already due has been run by the pump, or cannot run yet).
         if (_busyUntil > now) return _busyUntil;
-        if (!UsesDueTimes) return NextDueOfPollers(now);
+        if (!UsesDueTimes || Volatile.Read(ref _readyAll) != 0) return NextDueOfPollers(now);
         var due = long.MaxValue;
         var times = _pollerDue;
         for (var i = 0; i < _pollers.Count; i++)
         {
-            var next = times[i];
+            // A marked poller's time may have changed since it ran (the wake that marked it says so).
+            var next = IsMarked(i) ? _pollers[i].NextDue() : times[i];
             if (next > now && next < due) due = next;
         }
         return due;

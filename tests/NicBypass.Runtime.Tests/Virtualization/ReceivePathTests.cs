@@ -143,6 +143,28 @@ public class ReceivePathTests
     }
 
     [Fact]
+    public void A_broadcast_behind_a_0x9100_tag_reaches_every_vnic_as_it_came_none_sees_anothers_strip()
+    {
+        // (Review) 0x9100 is a tag a VNIC strips in place, though the header reader does not count
+        // it as one: shared as an untagged frame, the first VNIC's strip garbled the others' copy.
+        var (host, _) = TestHost.Build(Topology);
+        var seen = new Dictionary<string, byte[]>();
+        foreach (var vnic in host.Vnics) vnic.Tap = (v, frame) => seen[v.Name] = frame.ToArray();
+        var frame = TestFrames.ArpRequest("192.168.10.99");
+        var tagged = new byte[frame.Length + 4];
+        frame.AsSpan(0, 12).CopyTo(tagged);
+        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), 0x9100);
+        frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
+        var free = host.Nic("e0").Device.Pool.Available;
+
+        host.Send("e0", tagged);
+
+        Assert.Equal(new[] { "a", "b", "c" }, seen.Keys.Order());
+        Assert.All(seen.Values, f => Assert.Equal(seen["a"], f));
+        Assert.Equal(free, host.Nic("e0").Device.Pool.Available);
+    }
+
+    [Fact]
     public void A_vlan_vnic_takes_frames_tagged_with_its_vlan_with_the_tag_removed()
     {
         var (host, _) = TestHost.Build(Topology);

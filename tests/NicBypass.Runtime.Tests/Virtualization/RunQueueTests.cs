@@ -240,6 +240,56 @@ public class RunQueueTests
         Assert.Equal(1, spy.Fired);
     }
 
+    [Fact]
+    public void A_poller_that_wakes_itself_each_run_and_moves_nothing_lets_the_pump_end()
+    {
+        // (Review) A stack whose refused send re-arms its retry at every timer pass marks its own
+        // poller from inside its run: that mark alone must not keep the processor awake.
+        var (host, spy, index) = CrowdedProcessor();
+        var processor = host.Processors[1];
+        var selfWaking = new SelfWakingPoller();
+        selfWaking.Wake = processor.AwakenPoller;
+        selfWaking.Index = processor.AddPoller(selfWaking);
+
+        host.Pump(); // before: the same instant, round after round, without end (stopped at 10,000 runs)
+
+        Assert.InRange(selfWaking.Polls, 1, 3);
+        GC.KeepAlive(spy);
+        GC.KeepAlive(index);
+    }
+
+    [Fact]
+    public void A_pollers_time_that_passes_while_its_processor_is_awake_for_another_is_kept()
+    {
+        // (Review) The run queue counts a deadline only for a processor asleep until it; one woken
+        // by name for another poller just before must still run the poller whose time it was.
+        var (host, spy, _) = CrowdedProcessor();
+        var other = new SpyPoller((VirtualClock)host.Time);
+        var processor = host.Processors[1];
+        var otherIndex = processor.AddPoller(other);
+        var clock = (VirtualClock)host.Time;
+        var due = clock.Nanoseconds + 1_000_000;
+        spy.Due = due;
+        host.Pump(); // every poller looks: the spy's time is known, the processor sleeps until it
+
+        processor.AwakenPoller(otherIndex); // woken by name for the other, before the spy's time...
+        clock.AdvanceTo(due + 10);          // ...and time moves on before it runs
+        host.RunAwakeTo(due + 20);
+
+        Assert.Equal(1, spy.Fired);
+    }
+
+    [Fact]
+    public void Under_the_cost_model_the_public_next_due_sees_a_timer_armed_after_the_last_pump()
+    {
+        var harness = new StackHarness();
+        harness.Host.Costs = CostTable.Default;
+        harness.Host.Pump();
+        var before = harness.Host.NextDue();
+        _ = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.99", 80)); // unresolved: an ARP solicitation and its retry timer
+        Assert.True(harness.Host.NextDue() < before, $"next due {harness.Host.NextDue()} (before {before})");
+    }
+
 #if DEBUG
     [Fact]
     public void Debug_builds_fail_loudly_when_a_pollers_time_moves_without_a_wake()
@@ -293,6 +343,21 @@ internal sealed class SpyPoller(VirtualClock clock) : IPollingConsumer
     }
 
     public long NextDue() => Due;
+}
+
+/// <summary>A poller that, like a stack re-arming a refused send's retry, wakes itself at each run and moves nothing.</summary>
+internal sealed class SelfWakingPoller : IPollingConsumer
+{
+    public long Polls;
+    public int Index;
+    public Action<int> Wake = _ => { };
+
+    public bool Poll()
+    {
+        if (!RunQueue.IsChecking && ++Polls > 10_000) throw new InvalidOperationException("polled 10,000 times at one instant");
+        Wake(Index);
+        return false;
+    }
 }
 
 /// <summary>Wake-ups the datapath owes when one stack acts on another's behalf (found by review).</summary>
