@@ -98,8 +98,7 @@ internal static class ReceiveDispatcher
         // it). A tagged one is copied for each ring: a VNIC strips the tag in place — any tag type
         // it strips, 0x9100 included, which the header reader does not count as a tag.
         var frame = pool.Frame(descriptor);
-        var shared = frame.Length >= EthernetHeader.Length
-                     && !EthernetHeader.IsTagType(System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)));
+        var shared = frame.Length >= EthernetHeader.Length && !EthernetHeader.StartsWithTag(frame);
         if (shared && last > 0) pool.Share(descriptor.Slot, last);
         for (var i = 0; i <= last; i++)
         {

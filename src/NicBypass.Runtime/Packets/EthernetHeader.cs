@@ -39,6 +39,9 @@ public readonly struct EthernetHeader
     /// <summary>An EtherType that is a VLAN tag: 802.1Q, 802.1ad, or the older 0x9100 QinQ tag.</summary>
     public static bool IsTagType(ushort etherType) => etherType is Vlan8021Q or Vlan8021AD or 0x9100;
 
+    /// <summary>The frame's first EtherType field is a tag (<see cref="IsTagType"/>): what a VNIC strips in place (and so what a shared group frame must not be).</summary>
+    internal static bool StartsWithTag(ReadOnlySpan<byte> frame) => IsTagType(System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)));
+
     /// <summary>Broadcast or multicast: the group bit of the destination is set.</summary>
     public bool IsGroup => IsGroupAddress(Destination);
 

@@ -305,8 +305,8 @@ public sealed class Processor : IInterruptTarget
         if (Volatile.Read(ref _readyAll) == 0) Interlocked.Exchange(ref _readyAll, 1);
     }
 
-    // Running its pollers, and the caller is one of them (the rounds' thread), not an application.
-    private bool InOwnPollers => _inPollers && _runQueue is { } queue && queue.Rounds.IsCurrent;
+    // Running its pollers, and the caller is one of them (this processor's run on this thread), not an application.
+    private bool InOwnPollers => _inPollers && ReferenceEquals(t_running, this);
 
     /// <summary>Stands for no poller in <see cref="AwakenToPoll"/>: only the rings it polls itself (<see cref="PollBacklogged"/>).</summary>
     internal const int RingsOnly = -2;
@@ -629,7 +629,10 @@ public sealed class Processor : IInterruptTarget
         finally
         {
             _inPollers = false;
-            SettleStepMarks(progress || !done); // user code threw: what was marked still runs
+            // User code threw: the marks taken for this step are gone with it, so every poller
+            // looks again at the next (as before the marks, when each step ran them all).
+            if (!done) MarkAllReady();
+            SettleStepMarks(progress || !done);
         }
         return progress;
     }

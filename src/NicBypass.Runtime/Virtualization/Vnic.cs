@@ -678,7 +678,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         return SendStatus.Sent;
     }
 
-    private static bool IsTagged(ReadOnlySpan<byte> frame) => EthernetHeader.IsTagType(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)));
+    private static bool IsTagged(ReadOnlySpan<byte> frame) => EthernetHeader.StartsWithTag(frame);
 
     private bool IsSpoofed(ReadOnlySpan<byte> frame)
     {

@@ -280,6 +280,33 @@ public class RunQueueTests
     }
 
     [Fact]
+    public void A_poller_that_throws_leaves_the_others_marked_in_its_step_to_run_at_the_next()
+    {
+        // (Review) The marks a step takes are cleared as it starts: user code throwing in the
+        // first poller must not take the later ones' turns with it.
+        var (host, spy, spyIndex) = CrowdedProcessor();
+        var processor = host.Processors[1];
+        var thrower = new ThrowingPoller();
+        var throwerIndex = processor.AddPoller(thrower);
+        var other = new SpyPoller((VirtualClock)host.Time);
+        var otherIndex = processor.AddPoller(other);
+        host.Pump();
+        var polls = other.Polls;
+
+        thrower.Armed = true;
+        processor.AwakenPoller(throwerIndex);
+        processor.AwakenPoller(otherIndex);
+        var now = ((VirtualClock)host.Time).Nanoseconds;
+        Assert.Throws<InvalidOperationException>(() => host.RunAwakeTo(now)); // the thrower runs first (added first)
+        Assert.Equal(polls, other.Polls);
+        host.RunAwakeTo(now); // the simulation's own driver goes on: no public entry point marks everyone
+
+        Assert.Equal(polls + 1, other.Polls);
+        GC.KeepAlive(spy);
+        GC.KeepAlive(spyIndex);
+    }
+
+    [Fact]
     public void Under_the_cost_model_the_public_next_due_sees_a_timer_armed_after_the_last_pump()
     {
         var harness = new StackHarness();
@@ -357,6 +384,19 @@ internal sealed class SelfWakingPoller : IPollingConsumer
         if (!RunQueue.IsChecking && ++Polls > 10_000) throw new InvalidOperationException("polled 10,000 times at one instant");
         Wake(Index);
         return false;
+    }
+}
+
+/// <summary>A poller whose user code throws on its first run once armed.</summary>
+internal sealed class ThrowingPoller : IPollingConsumer
+{
+    public bool Armed;
+
+    public bool Poll()
+    {
+        if (!Armed || RunQueue.IsChecking) return false;
+        Armed = false;
+        throw new InvalidOperationException("user code threw");
     }
 }
 
