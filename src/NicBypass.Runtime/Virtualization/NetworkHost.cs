@@ -600,6 +600,29 @@ public sealed class NetworkHost : IReceiveBurst
     // PumpAwake, stopping after the round in which `until` (wall clock) passes, moving or not.
     private int PumpAwake(DateTime until)
     {
+        // A handler, tap or hook that pumps from inside the datapath would run the processor it
+        // is running on again, in the middle of its step (its batch buffers, its marks, its
+        // charge): the datapath is not re-entrant. It says so instead.
+        if (_pumping)
+        {
+            throw new InvalidOperationException(
+                $"host '{Name}': Pump, RunTo or RunUntil called from inside the datapath (a socket handler, tap or hook); the datapath is not re-entrant — send or queue the work there and let the running pump take it");
+        }
+        _pumping = true;
+        try
+        {
+            return PumpAwakeOnce(until);
+        }
+        finally
+        {
+            _pumping = false;
+        }
+    }
+
+    private bool _pumping; // deterministic mode: one thread pumps at a time (Rounds), so a plain flag
+
+    private int PumpAwakeOnce(DateTime until)
+    {
         Pumps++;
         var queue = _runQueue!;
         if (queue.Rounds.Claim()) PoolsTakeLocks(); // this thread runs the datapath now: others hand their frames over

@@ -165,6 +165,22 @@ public class ReceivePathTests
     }
 
     [Fact]
+    public void A_tap_that_pumps_from_inside_the_datapath_is_refused_with_a_clear_error()
+    {
+        // (Review) A nested pump ran the processor again in the middle of its own step.
+        var (host, _) = TestHost.Build(Topology);
+        host.Vnic("a").Tap = (_, _) => host.Pump();
+
+        var nested = Assert.Throws<InvalidOperationException>(() => host.Send("e0", TestFrames.Ping("02:00:00:00:00:0a", "192.168.10.10")));
+
+        Assert.Contains("not re-entrant", nested.Message);
+        host.Vnic("a").Tap = null;
+        var delivered = host.Vnic("a").Counters.Delivered;
+        host.Send("e0", TestFrames.Ping("02:00:00:00:00:0a", "192.168.10.10")); // the host goes on
+        Assert.Equal(delivered + 1, host.Vnic("a").Counters.Delivered);
+    }
+
+    [Fact]
     public void A_vlan_vnic_takes_frames_tagged_with_its_vlan_with_the_tag_removed()
     {
         var (host, _) = TestHost.Build(Topology);
