@@ -119,7 +119,7 @@ internal static class ReceiveDispatcher
             var ring = rings[route.Rings[i]];
             if (i < last && !shared)
             {
-                if (pool.Available == 0)
+                if (!pool.TryRent(out var slot))
                 {
                     Drop(pending, targets, stage, DropReason.NoBuffer);
                     continue;
@@ -127,14 +127,10 @@ internal static class ReceiveDispatcher
                 if (ring.RefuseIfFull())
                 {
                     Drop(pending, targets, stage, DropReason.RingFull);
+                    pool.Return(slot); // rented and given back untouched: the copy is never made
                     continue;
                 }
-                if (!pool.TryRent(out var slot))
-                {
-                    Drop(pending, targets, stage, DropReason.NoBuffer);
-                    continue;
-                }
-                pool.Frame(descriptor).CopyTo(pool.Slot(slot));
+                frame.CopyTo(pool.Slot(slot));
                 if (pool.ArrivedAt is { } arrived) arrived[slot] = arrived[descriptor.Slot];
                 copy = new PacketDescriptor(slot, descriptor.Length);
             }

@@ -366,7 +366,7 @@ public sealed class Processor : IInterruptTarget
     {
         get
         {
-            if (Threaded || _free) return false;
+            if (!UsesDueTimes) return false;
             if (Volatile.Read(ref _readyAll) != 0) return _pollers.Count > 0;
             foreach (var word in _ready)
             {
@@ -653,10 +653,8 @@ public sealed class Processor : IInterruptTarget
             {
                 var i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                var poller = _pollers[i];
-                var moved = poller.Poll();
-                var due = _pollerDue[i] = poller.NextDue();
-                if (due < _earliestPollerDue) _earliestPollerDue = due;
+                var moved = _pollers[i].Poll();
+                RefreshDue(i);
                 if (!moved) continue;
                 progress = true;
                 MarkReadyNow(i); // it moved: it may have more, at the next step
