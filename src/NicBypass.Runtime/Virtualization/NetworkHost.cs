@@ -631,7 +631,11 @@ public sealed class NetworkHost : IReceiveBurst
         do
         {
             progress = false;
+            // What has arrived by now goes in first — off each NIC's wire and off the cables — so
+            // the processors take it in this round and what they send leaves in it too: a frame
+            // off a cable is one round of work, not one to deliver and another to take it.
             foreach (var nic in _nics) progress |= nic.Device.Land() | nic.Device.RaiseModerated();
+            foreach (var cable in _cables) progress |= cable.DeliverDue();
             progress |= queue.RunRound();
             foreach (var nic in _nics)
             {
@@ -645,7 +649,6 @@ public sealed class NetworkHost : IReceiveBurst
                     queue.WakeAll();
                 }
             }
-            foreach (var cable in _cables) progress |= cable.DeliverDue();
             rounds++;
         }
         while (progress && (until == DateTime.MaxValue || DateTime.UtcNow < until));

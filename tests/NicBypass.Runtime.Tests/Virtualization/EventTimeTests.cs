@@ -85,6 +85,28 @@ public class EventTimeTests
     }
 
     [Fact]
+    public void A_frame_off_a_cable_is_taken_in_the_round_it_arrives()
+    {
+        // A pump takes what has arrived first, then runs the processors: the datagram lands, is
+        // delivered and read in one round, and a second finds nothing. When the cables were
+        // looked at after the processors, landing took a round of its own (3 rounds).
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(1), harness.Clock));
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp();
+        Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 1 }));
+        harness.Host.Pump();
+        Assert.Equal(1, harness.Cable.InFlight);
+
+        harness.Clock.AdvanceTo(harness.Cable.NextDue());
+        Assert.Equal(2, harness.Host.Pump());
+
+        Assert.Equal(0, harness.Cable.InFlight);
+        Assert.Equal(1, socket.Pending);
+    }
+
+    [Fact]
     public void A_cable_with_a_rate_serializes_frames_one_after_another()
     {
         var harness = new StackHarness();
