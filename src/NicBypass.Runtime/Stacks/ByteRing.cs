@@ -1,3 +1,5 @@
+using NicBypass.Runtime.Packets;
+
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
@@ -51,6 +53,22 @@ internal sealed class ByteRing(int capacity)
         var first = Math.Min(into.Length, _bytes.Length - start);
         _bytes.AsSpan(start, first).CopyTo(into);
         _bytes.AsSpan(0, into.Length - first).CopyTo(into.Slice(first));
+    }
+
+    /// <summary>
+    /// <see cref="Peek"/>, adding the bytes to a running Internet checksum as they are copied
+    /// (<see cref="InternetChecksum.CopyAndAdd"/>): the sum of <c>into</c> as if it started at an even offset.
+    /// </summary>
+    public uint PeekAndAdd(int offset, Span<byte> into, uint sum)
+    {
+        if (into.IsEmpty) return sum;
+        var start = (_start + offset) % _bytes.Length;
+        var first = Math.Min(into.Length, _bytes.Length - start);
+        sum = InternetChecksum.CopyAndAdd(sum, _bytes.AsSpan(start, first), into);
+        if (first == into.Length) return sum;
+        var rest = InternetChecksum.CopyAndAdd(0, _bytes.AsSpan(0, into.Length - first), into.Slice(first));
+        // After an odd number of bytes the wrapped part's words straddle: its sum, byte-swapped.
+        return InternetChecksum.Combine(sum, (first & 1) == 0 ? rest : InternetChecksum.AtOddOffset(rest));
     }
 
     /// <summary>Removes up to <c>into.Length</c> bytes into <paramref name="into"/>; returns how many.</summary>

@@ -1379,8 +1379,9 @@ public sealed class TcpConnection
             tcp[next + 3] = 2;
         }
         if (sackBlocks > 0) WriteSackBlocks(tcp.Slice(next), sackBlocks);
-        if (length > 0) _send.Peek(offset, tcp.Slice(headerLength, length));
-        NetworkStack.SealTransport(frame, 16);
+        // The payload is summed as it is copied in (one pass), the header after.
+        var payloadSum = length > 0 ? _send.PeekAndAdd(offset, tcp.Slice(headerLength, length), 0) : 0;
+        NetworkStack.SealTransport(frame, 16, headerLength, payloadSum);
         var pure = length == 0 && (flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Fin)) == 0;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
         if ((flags & TcpSegmentFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);

@@ -1,5 +1,6 @@
 using CsCheck;
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
 
 namespace NicBypass.Runtime.Tests;
 
@@ -33,6 +34,54 @@ public class InternetChecksumTests
             Assert.Equal(Reference(sum, data), Fold(InternetChecksum.Add(sum, data)));
             Assert.Equal((ushort)~Reference(0, data), InternetChecksum.Compute(data));
         }, iter: 3_000);
+    }
+
+    [Fact]
+    public void Copying_and_summing_in_one_pass_copies_the_bytes_and_sums_as_the_plain_definition()
+    {
+        Gen.Select(Gen.Byte.Array[0, 9100], Gen.UInt, Gen.Int[0, 64]).Sample((data, start, slack) =>
+        {
+            var into = new byte[data.Length + slack];
+            Assert.Equal(Reference(start, data), Fold(InternetChecksum.CopyAndAdd(start, data, into)));
+            Assert.True(into.AsSpan(0, data.Length).SequenceEqual(data));
+            Assert.True(into.AsSpan(data.Length).IndexOfAnyExcept((byte)0) < 0); // nothing past the source's length
+        }, iter: 2_000);
+        Assert.Throws<ArgumentException>(() => InternetChecksum.CopyAndAdd(0, new byte[3], new byte[2]));
+    }
+
+    [Fact]
+    public void A_sum_split_after_an_odd_number_of_bytes_is_put_back_together_byte_swapped()
+    {
+        Gen.Select(Gen.Byte.Array[1, 3000], Gen.Int[0, 3000]).Sample((data, at) =>
+        {
+            at = Math.Min(at, data.Length);
+            var first = InternetChecksum.Add(0, data.AsSpan(0, at));
+            var rest = InternetChecksum.Add(0, data.AsSpan(at));
+            var whole = InternetChecksum.Combine(first, at % 2 == 0 ? rest : InternetChecksum.AtOddOffset(rest));
+            Assert.Equal(Reference(0, data), Fold(whole));
+        }, iter: 2_000);
+    }
+
+    [Fact]
+    public void A_send_buffer_peeked_and_summed_across_its_wrap_gives_the_bytes_and_their_sum()
+    {
+        // A TCP send buffer wraps: a segment's payload is two runs, the second after an odd
+        // number of bytes as often as not. The copy and the sum match a plain peek and sum.
+        Gen.Select(Gen.Int[1, 4096], Gen.Int[0, 4095], Gen.Byte.Array[1, 4096], Gen.Int[0, 4096]).Sample((capacity, consumed, data, offset) =>
+        {
+            var ring = new ByteRing(capacity);
+            consumed %= capacity;
+            ring.Write(new byte[consumed]); // move the start round the ring
+            ring.Discard(consumed);
+            var held = ring.Write(data);
+            offset = held == 0 ? 0 : offset % held;
+            var length = held - offset;
+            var expected = new byte[length];
+            ring.Peek(offset, expected);
+            var copied = new byte[length];
+            Assert.Equal(Reference(7, expected), Fold(ring.PeekAndAdd(offset, copied, 7)));
+            Assert.Equal(expected, copied);
+        }, iter: 2_000);
     }
 
     [Fact]
