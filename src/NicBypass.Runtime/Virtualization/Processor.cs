@@ -734,9 +734,23 @@ public sealed class Processor : IInterruptTarget
             ring.InterruptServiced();
             progress = true;
         }
-        foreach (var poller in _pollers) progress |= poller.Poll();
-        return progress;
+        var pollersMoved = false;
+        foreach (var poller in _pollers) pollersMoved |= poller.Poll();
+        _pollersMoved = pollersMoved;
+        return progress | pollersMoved;
     }
+
+    // No costs: its last run ran every poller, and one of them moved (it may have more).
+    private bool _pollersMoved;
+
+    /// <summary>
+    /// After a run of the deterministic mode: whether it must run again before it sleeps — work it
+    /// can do now (<see cref="HasWorkNow"/>: an interrupt pending, a backlogged ring, a poller
+    /// marked, a poller that moved under costs marked again), or, without costs, where each run
+    /// runs every poller, a poller that moved. Interrupts it serviced to the end leave nothing
+    /// behind: the frames are in their clients, and whatever those owe has woken its poller.
+    /// </summary>
+    internal bool MustRunAgain(long now) => (_free && _pollersMoved) || HasWorkNow(now);
 
     /// <summary>When something it runs next has work that only time brings; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue(long now)

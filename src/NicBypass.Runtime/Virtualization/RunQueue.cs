@@ -169,7 +169,10 @@ internal sealed class RunQueue
             // cannot pass the cleared flag: work behind a wake that set it before is seen there,
             // and one that sets it after leaves it set for Sleep.
             if (_lateWake[i] != 0) Interlocked.Exchange(ref _lateWake[i], 0);
-            if (processor.RunOnce() || processor.HasWorkNow(now)) progress = true;
+            // A run that moved something is progress for the pump (what it sent goes out, others
+            // it woke run), but it runs again only if it left work behind: not once more to find nothing.
+            if (processor.RunOnce()) progress = true;
+            if (processor.MustRunAgain(now)) progress = true;
             else Sleep(i, now);
         }
         return progress;

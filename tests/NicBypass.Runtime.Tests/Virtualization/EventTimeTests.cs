@@ -107,6 +107,29 @@ public class EventTimeTests
     }
 
     [Fact]
+    public void A_processor_that_took_everything_its_interrupt_brought_sleeps_after_that_run()
+    {
+        // Every processor looks once (Pump wakes them all); the one whose ring interrupts takes
+        // the datagram into its socket in that run and has nothing left: it sleeps, instead of
+        // running once more to find nothing (a run a frame, on a path that is one event a frame).
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(1), harness.Clock));
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp();
+        Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 1 }));
+        harness.Host.Pump();
+        var processors = harness.Host.Processors.Concat(harness.Host.VirtualProcessors).ToList();
+        var before = processors.Sum(p => p.Runs);
+
+        harness.Clock.AdvanceTo(harness.Cable.NextDue());
+        harness.Host.Pump();
+
+        Assert.Equal(1, socket.Pending);
+        Assert.Equal(processors.Count, processors.Sum(p => p.Runs) - before);
+    }
+
+    [Fact]
     public void A_cable_with_a_rate_serializes_frames_one_after_another()
     {
         var harness = new StackHarness();
