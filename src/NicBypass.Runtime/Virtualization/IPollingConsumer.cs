@@ -6,6 +6,13 @@ internal interface IPollingConsumer
     /// <summary>Polls once; true if it did any work (so the processor keeps going).</summary>
     bool Poll();
 
+    /// <summary>
+    /// Asked after a poll that did work: whether it still has work it could do now (frames left
+    /// behind a batch, a timer due). The processor runs it again only then. Without an answer of
+    /// its own, a poller that moved is assumed to have more (run again, to find out).
+    /// </summary>
+    bool HasMoreNow => true;
+
     /// <summary>When it next has work that only time brings (a timer, credit for a waiting frame), in the host clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     long NextDue() => long.MaxValue;
 }

@@ -653,11 +653,12 @@ public sealed class Processor : IInterruptTarget
             {
                 var i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                var moved = _pollers[i].Poll();
+                var poller = _pollers[i];
+                var moved = poller.Poll();
                 RefreshDue(i);
                 if (!moved) continue;
                 progress = true;
-                MarkReadyNow(i); // it moved: it may have more, at the next step
+                if (poller.HasMoreNow) MarkReadyNow(i); // it moved and has more: at the next step
             }
         }
         return progress;
@@ -734,20 +735,26 @@ public sealed class Processor : IInterruptTarget
             ring.InterruptServiced();
             progress = true;
         }
-        var pollersMoved = false;
-        foreach (var poller in _pollers) pollersMoved |= poller.Poll();
-        _pollersMoved = pollersMoved;
-        return progress | pollersMoved;
+        var more = false;
+        foreach (var poller in _pollers)
+        {
+            if (!poller.Poll()) continue;
+            progress = true;
+            more |= poller.HasMoreNow;
+        }
+        _pollersMoved = more;
+        return progress;
     }
 
-    // No costs: its last run ran every poller, and one of them moved (it may have more).
+    // No costs: its last run ran every poller, and one that moved says it has more now.
     private bool _pollersMoved;
 
     /// <summary>
     /// After a run of the deterministic mode: whether it must run again before it sleeps — work it
     /// can do now (<see cref="HasWorkNow"/>: an interrupt pending, a backlogged ring, a poller
-    /// marked, a poller that moved under costs marked again), or, without costs, where each run
-    /// runs every poller, a poller that moved. Interrupts it serviced to the end leave nothing
+    /// marked, a poller that moved and has more marked again under costs), or, without costs,
+    /// where each run runs every poller, a poller that moved and has more
+    /// (<see cref="IPollingConsumer.HasMoreNow"/>). Interrupts it serviced to the end leave nothing
     /// behind: the frames are in their clients, and whatever those owe has woken its poller.
     /// </summary>
     internal bool MustRunAgain(long now) => (_free && _pollersMoved) || HasWorkNow(now);

@@ -98,7 +98,15 @@ internal sealed class RunQueue
         {
             _deadlines.Dequeue();
             if (_lastQueued[index] == due) _lastQueued[index] = long.MaxValue;
-            if (!Counts(index, due)) continue;
+            if (!Counts(index, due))
+            {
+                // Woken for something else by the time its deadline is looked at (an interrupt
+                // landed at that instant): the pollers whose time it is still run. A run that
+                // moved used to be followed by one more, which marked them; now a run that
+                // serviced its interrupts to the end may be its last (found by review).
+                if (IsAwake(index) && _sleepingUntil[index] == due) _processors[index].MarkDue(now);
+                continue;
+            }
             _processors[index].MarkDue(now); // time brought it work: the pollers whose time it is
             Wake(index);
         }

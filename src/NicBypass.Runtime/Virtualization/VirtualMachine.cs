@@ -102,6 +102,12 @@ public sealed class VirtualMachine : IPollingConsumer
     /// <summary>The guest on its vCPU: takes a batch from the guest receive ring, runs its stack's timers, wakes blocked senders.</summary>
     bool IPollingConsumer.Poll() => Poll();
 
+    // After a poll that moved: more now if frames are left in the guest ring (a full batch, or one
+    // placed meanwhile), a timer is due, or a held-back sender may go; otherwise its wakes say
+    // when (a virtual interrupt, a timer armed, credit).
+    bool IPollingConsumer.HasMoreNow =>
+        Volatile.Read(ref _notified) != 0 || Memory.Count > 0 || Stack.TimersDue || (_output.Waiting && Interface.MaySendAgain);
+
     long IPollingConsumer.NextDue()
     {
         var due = Stack.NextDue();

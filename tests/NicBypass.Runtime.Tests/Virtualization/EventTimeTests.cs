@@ -130,6 +130,28 @@ public class EventTimeTests
     }
 
     [Fact]
+    public void A_vcpu_that_took_everything_in_its_guest_ring_sleeps_after_that_run()
+    {
+        // The VM's guest poller moved (it took the datagram to its socket) but has nothing more:
+        // its vCPU runs once for the frame, not once more to find the ring empty.
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(1), harness.Clock));
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var socket = harness.Guest.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp();
+        Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 5353), new byte[] { 1 }));
+        harness.Host.Pump();
+        var vcpu = harness.Guest.Vcpu;
+        var before = vcpu.Runs;
+
+        harness.Clock.AdvanceTo(harness.Cable.NextDue());
+        harness.Host.Pump();
+
+        Assert.Equal(1, socket.Pending);
+        Assert.Equal(1, vcpu.Runs - before);
+    }
+
+    [Fact]
     public void A_cable_with_a_rate_serializes_frames_one_after_another()
     {
         var harness = new StackHarness();

@@ -278,6 +278,37 @@ public class RunQueueTests
     }
 
     [Fact]
+    public void A_pollers_time_that_comes_as_an_interrupt_wakes_its_processor_is_kept()
+    {
+        // (Review) Costs on but charging nothing for the interrupt: a frame for a VM lands at the
+        // very instant a poller on the same processor is due. The interrupt wakes the processor
+        // before its deadline is looked at, the step services the ring to the end (the VM's vCPU
+        // takes it from there) and leaves nothing marked: the poller's time must still be kept.
+        var (host, _) = TestHost.Build("""
+            host h {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 1 }
+            }
+            """, new VirtualClock());
+        host.Costs = new CostTable(0, 0, 0, 0, 0, 0, TransmitNanoseconds: 5_000);
+        var clock = (VirtualClock)host.Time;
+        var spy = new SpyPoller(clock);
+        var processor = host.Vnic("v").Ring!.InterruptTarget is MsiVector vector ? vector.Processor : host.Processors[1];
+        processor.AddPoller(spy);
+        var due = clock.Nanoseconds + 1_000_000;
+        spy.Due = due;
+        host.Pump(); // the spy's time is known; the processor sleeps until it
+
+        clock.AdvanceTo(due);
+        host.Nic("e0").Device.Receive(TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[8]));
+        host.RunAwakeTo(due + 10);
+
+        Assert.Equal(1, host.VirtualMachine("v").VirtualInterrupts);
+        Assert.Equal(1, spy.Fired);
+    }
+
+    [Fact]
     public void A_poller_that_throws_leaves_the_others_marked_in_its_step_to_run_at_the_next()
     {
         // (Review) The marks a step takes are cleared as it starts: user code throwing in the
