@@ -740,7 +740,10 @@ public sealed class Processor : IInterruptTarget
         {
             if (!poller.Poll()) continue;
             progress = true;
-            more |= poller.HasMoreNow;
+            // Only the deterministic mode asks (MustRunAgain): a threaded loop runs again while it
+            // moves, and the answer may read state another thread changes under its own lock (a
+            // guest's bandwidth credit; found by review).
+            if (!Threaded) more |= poller.HasMoreNow;
         }
         _pollersMoved = more;
         return progress;

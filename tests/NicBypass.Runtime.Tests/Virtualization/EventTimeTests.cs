@@ -152,6 +152,29 @@ public class EventTimeTests
     }
 
     [Fact]
+    public void A_vcpu_with_more_frames_than_a_batch_runs_until_its_guest_ring_is_empty()
+    {
+        // (Review) 40 datagrams land at one instant: the guest takes a batch of 32, says it has
+        // more, takes the other 8 in its next run, and then sleeps.
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(1), harness.Clock));
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var socket = harness.Guest.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp();
+        for (var i = 0; i < 40; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 5353), new[] { (byte)i }));
+        harness.Host.Pump();
+        Assert.Equal(40, harness.Cable.InFlight);
+        var vcpu = harness.Guest.Vcpu;
+        var before = vcpu.Runs;
+
+        harness.Clock.AdvanceTo(harness.Cable.NextDue());
+        harness.Host.Pump();
+
+        Assert.Equal(40, socket.Pending);
+        Assert.Equal(2, vcpu.Runs - before);
+    }
+
+    [Fact]
     public void A_cable_with_a_rate_serializes_frames_one_after_another()
     {
         var harness = new StackHarness();
