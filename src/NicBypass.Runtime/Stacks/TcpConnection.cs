@@ -272,7 +272,7 @@ public sealed class TcpConnection
             // when the read at least doubles the window it was last told (Linux's
             // tcp_cleanup_rbuf), since a peer held by it waits otherwise for a held ACK's timer.
             var told = (int)(_windowEdge - _rcvNxt);
-            var window = Math.Min(_receive.Free >> _rcvScale, 65535) << _rcvScale; // what an ACK now would say
+            var window = OfferedWindowUnits() << _rcvScale; // what an ACK now would say
             var opened = closedWindow ? _receive.Free >= _mss : window >= 2 * Math.Max(told, 1) && window >= _mss;
             if (n > 0 && opened && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             return n;
@@ -1209,6 +1209,26 @@ public sealed class TcpConnection
     private int PeerWindow(in TcpSegment segment) =>
         segment.Has(TcpSegmentFlags.Syn) ? segment.Window : (int)Math.Min((long)segment.Window << _sndScale, int.MaxValue);
 
+    /// <summary>
+    /// The window to offer, in the scale's units (RFC 7323 2.2). A receiver SHOULD NOT move the
+    /// right edge it offered left (RFC 9293 3.8.6), and the scale's rounding would, by up to a
+    /// unit less a byte, as data arrives: the last edge is kept, rounded up to the unit, as
+    /// Linux's tcp_select_window does. Rounding up lets the edge creep forward a little at each
+    /// segment while the application lags; so the window the free bytes give leaves eight units
+    /// of them unoffered for that, and the edge never goes past what the buffer holds — only a
+    /// buffer filled to within a unit of its end (the application that far behind) makes it
+    /// move left.
+    /// </summary>
+    private int OfferedWindowUnits()
+    {
+        var free = _receive.Free;
+        var reserve = _rcvScale == 0 ? 0 : (8 << _rcvScale) - 1;
+        var units = Math.Max(0, free - reserve) >> _rcvScale;
+        var open = (int)(_windowEdge - _rcvNxt); // what the last segment left open
+        if (open > 0 && (long)units << _rcvScale < open) units = Math.Min((open + (1 << _rcvScale) - 1) >> _rcvScale, free >> _rcvScale);
+        return Math.Min(units, 65535);
+    }
+
     /// <summary>The shift this side offers: the smallest that fits the receive buffer, grown to its limit, in the 16-bit window field (as Linux's from tcp_rmem's maximum).</summary>
     private int OwnWindowScale
     {
@@ -1342,7 +1362,7 @@ public sealed class TcpConnection
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(8), (flags & TcpSegmentFlags.Ack) != 0 ? _rcvNxt : 0);
         tcp[12] = (byte)(headerLength / 4 << 4);
         tcp[13] = (byte)flags;
-        var advertised = (ushort)Math.Min(syn ? _receive.Free : _receive.Free >> _rcvScale, 65535);
+        var advertised = (ushort)(syn ? Math.Min(_receive.Free, 65535) : OfferedWindowUnits());
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(14), advertised);
         _windowEdge = _rcvNxt + ((uint)advertised << (syn ? 0 : _rcvScale));
         BinaryPrimitives.WriteUInt32BigEndian(tcp.Slice(16), 0);
