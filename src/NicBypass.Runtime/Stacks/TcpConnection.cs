@@ -569,6 +569,7 @@ public sealed class TcpConnection
         }
         if (!segment.Has(TcpSegmentFlags.Syn)) return;
         _rcvNxt = segment.Sequence + 1;
+        _windowEdge = _rcvNxt; // the SYN's window was offered before the peer's sequence was known: nothing of it to keep
         if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
         _sack = segment.SackPermitted && _stack.Settings.SelectiveAcknowledgment;
         if (segment.WindowScale is { } scale)
@@ -1213,19 +1214,21 @@ public sealed class TcpConnection
     /// The window to offer, in the scale's units (RFC 7323 2.2). A receiver SHOULD NOT move the
     /// right edge it offered left (RFC 9293 3.8.6), and the scale's rounding would, by up to a
     /// unit less a byte, as data arrives: the last edge is kept, rounded up to the unit, as
-    /// Linux's tcp_select_window does. Rounding up lets the edge creep forward a little at each
-    /// segment while the application lags; so the window the free bytes give leaves eight units
-    /// of them unoffered for that, and the edge never goes past what the buffer holds — only a
-    /// buffer filled to within a unit of its end (the application that far behind) makes it
-    /// move left.
+    /// Linux's tcp_select_window does, and never past what the buffer holds. Rounding up lets the
+    /// edge creep forward (less than a unit an ACK) while the application reads nothing, so the
+    /// window the free bytes give leaves up to eight units of them unoffered (a sixteenth of the
+    /// buffer at most) for that creep: an application eight or more ACKs behind can still see the
+    /// edge move left, by less than a unit. A buffer too small for the reserve to leave a window
+    /// offers what it has.
     /// </summary>
     private int OfferedWindowUnits()
     {
         var free = _receive.Free;
-        var reserve = _rcvScale == 0 ? 0 : (8 << _rcvScale) - 1;
+        var reserve = _rcvScale == 0 ? 0 : Math.Min((8 << _rcvScale) - 1, _receive.Capacity / 16);
         var units = Math.Max(0, free - reserve) >> _rcvScale;
-        var open = (int)(_windowEdge - _rcvNxt); // what the last segment left open
-        if (open > 0 && (long)units << _rcvScale < open) units = Math.Min((open + (1 << _rcvScale) - 1) >> _rcvScale, free >> _rcvScale);
+        if (units == 0) units = free >> _rcvScale;
+        var open = (long)(int)(_windowEdge - _rcvNxt); // what the last segment left open
+        if (open > (long)units << _rcvScale) units = (int)Math.Min((open + (1L << _rcvScale) - 1) >> _rcvScale, free >> _rcvScale);
         return Math.Min(units, 65535);
     }
 

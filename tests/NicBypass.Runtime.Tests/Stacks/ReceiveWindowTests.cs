@@ -67,6 +67,25 @@ public class ReceiveWindowTests
         harness.AssertBalanced();
     }
 
+    [Fact]
+    public void A_small_buffer_with_a_large_scale_still_offers_what_it_has()
+    {
+        // (Review) 1,024 bytes of buffer under the scale a 6 MiB limit needs (7: units of 128
+        // bytes): the room kept for rounding the edge up must not take the whole window, or the
+        // peer crawls a byte a persist probe.
+        var (host, clock, _, client, server) = TestHost.ConnectedPair("small",
+            new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: 1024), TimeSpan.FromMilliseconds(1));
+        var data = StackHarness.Pattern(32 * 1024, 5);
+        var start = clock.Nanoseconds;
+
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
+
+        // 896 bytes (7 units) at a time over a 2 ms round trip, delayed ACKs and all: 0.35 s (0.33 s
+        // offering all 8 units). With the reserve taking the whole window it stalled: after a
+        // minute, 1,321 bytes.
+        Assert.True(clock.Nanoseconds - start < 1_000_000_000, $"32 KB took {(clock.Nanoseconds - start) / 1e6:N0} ms of virtual time");
+    }
+
     // The shift in a SYN's window scale option (kind 3), or -1.
     private static int WindowScaleOption(ReadOnlySpan<byte> tcp)
     {
