@@ -109,7 +109,7 @@ internal sealed class NeighborCache
     public SendStatus Send(Span<byte> frame, NetworkAddress nextHop, bool reply)
     {
     again:
-        if (!_entries.TryGetValue(nextHop, out var entry))
+        if (!TryRecent(nextHop, out var entry) && !_entries.TryGetValue(nextHop, out entry))
         {
             entry = Admit(nextHop);
             if (entry is null)
@@ -121,6 +121,7 @@ internal sealed class NeighborCache
         var mac = Volatile.Read(ref entry.Mac);
         if (mac != 0)
         {
+            Volatile.Write(ref _recent, entry);
             // A stale entry in use is checked: DELAY, then PROBE (RFC 4861 7.3.3).
             if (Volatile.Read(ref entry.ProbeAt) == 0 && !IsReachable(entry)) Delay(entry);
             EthernetHeader.WriteMac(frame, mac);
@@ -258,7 +259,7 @@ internal sealed class NeighborCache
     public void Glean(NetworkAddress source, ulong mac)
     {
         // An existing entry — known, or being resolved (left to the solicitation's answer) — is never changed by it.
-        if (_entries.ContainsKey(source) || !Learnable(source, mac)) return;
+        if (TryRecent(source, out _) || _entries.ContainsKey(source) || !Learnable(source, mac)) return;
         var entry = Admit(source);
         if (entry is null || Volatile.Read(ref entry.Mac) != 0) return;
         Update(entry, mac, confirmed: false);
@@ -307,9 +308,22 @@ internal sealed class NeighborCache
     }
 
     // The entry for `address`, made and counted if it has none.
+    // The entry a frame was last sent through, if it is for `address` and still in the cache: a
+    // connection's segments go to one neighbour, and each took a dictionary look-up (the frames
+    // coming back from it another, to glean).
+    private Entry? _recent;
+
+    private bool TryRecent(NetworkAddress address, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Entry? entry)
+    {
+        entry = Volatile.Read(ref _recent);
+        if (entry is not null && entry.Address == address && !Volatile.Read(ref entry.Removed)) return true;
+        entry = null;
+        return false;
+    }
+
     private Entry AddEntry(NetworkAddress address)
     {
-        var fresh = new Entry();
+        var fresh = new Entry { Address = address };
         var entry = _entries.GetOrAdd(address, fresh);
         if (ReferenceEquals(entry, fresh)) Interlocked.Increment(ref _count);
         return entry;
@@ -472,6 +486,7 @@ internal sealed class NeighborCache
 
     private sealed class Entry
     {
+        public NetworkAddress Address;
         public ulong Mac;
         public Queue<byte[]>? Parked;
         public int Attempts;
