@@ -51,8 +51,16 @@ public sealed partial class NetworkStack
         }
         var segment = new TcpSegment(tcp);
         var key = new TcpKey(source, segment.SourcePort, segment.DestinationPort);
+        // The connection the last segment went to, while it is still in the table: a transfer's
+        // segments skip the concurrent dictionary's look-up.
+        if (Volatile.Read(ref _recentConnection) is { } recent && recent.Key == key && !recent.Forgotten)
+        {
+            Deliver(recent, segment);
+            return;
+        }
         if (_connections.TryGetValue(key, out var connection))
         {
+            Volatile.Write(ref _recentConnection, connection);
             Deliver(connection, segment);
             return;
         }

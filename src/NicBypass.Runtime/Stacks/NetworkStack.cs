@@ -184,8 +184,13 @@ public sealed partial class NetworkStack
 
     internal void Unbind(TcpListener listener) => _listeners.TryRemove(listener.Port, listener);
 
+    // The connection the last segment was delivered to (ReceiveTcp); a forgotten one is never used.
+    private TcpConnection? _recentConnection;
+
     internal void Forget(TcpConnection connection)
     {
+        connection.Forgotten = true; // before it leaves the table: the recent one is looked up afresh
+        Interlocked.CompareExchange(ref _recentConnection, null, connection);
         if (_connections.TryRemove(new KeyValuePair<TcpKey, TcpConnection>(connection.Key, connection)))
         {
             RemoveTimed(connection);

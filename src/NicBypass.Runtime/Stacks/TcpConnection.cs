@@ -206,6 +206,15 @@ public sealed class TcpConnection
 
     internal TcpKey Key { get; }
 
+    /// <summary>Taken out of its stack's table (closed): a segment for its endpoints is looked up afresh.</summary>
+    internal bool Forgotten
+    {
+        get => Volatile.Read(ref _forgotten);
+        set => Volatile.Write(ref _forgotten, value);
+    }
+
+    private bool _forgotten;
+
     public override string ToString() => $"{_local}:{LocalPort} ↔ {Remote} {State}";
 
     // ---- application side ----------------------------------------------------------------------
