@@ -121,7 +121,9 @@ internal sealed class NeighborCache
         var mac = Volatile.Read(ref entry.Mac);
         if (mac != 0)
         {
-            Volatile.Write(ref _recent, entry);
+            // Written only when it changes: several threads sending through one cache would
+            // otherwise all write one shared line every frame.
+            if (!ReferenceEquals(Volatile.Read(ref _recent), entry)) Volatile.Write(ref _recent, entry);
             // A stale entry in use is checked: DELAY, then PROBE (RFC 4861 7.3.3).
             if (Volatile.Read(ref entry.ProbeAt) == 0 && !IsReachable(entry)) Delay(entry);
             EthernetHeader.WriteMac(frame, mac);
@@ -307,7 +309,6 @@ internal sealed class NeighborCache
         }
     }
 
-    // The entry for `address`, made and counted if it has none.
     // The entry a frame was last sent through, if it is for `address` and still in the cache: a
     // connection's segments go to one neighbour, and each took a dictionary look-up (the frames
     // coming back from it another, to glean).
@@ -321,6 +322,7 @@ internal sealed class NeighborCache
         return false;
     }
 
+    // The entry for `address`, made and counted if it has none.
     private Entry AddEntry(NetworkAddress address)
     {
         var fresh = new Entry { Address = address };

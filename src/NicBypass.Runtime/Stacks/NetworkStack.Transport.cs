@@ -61,6 +61,9 @@ public sealed partial class NetworkStack
         if (_connections.TryGetValue(key, out var connection))
         {
             Volatile.Write(ref _recentConnection, connection);
+            // Forgotten between the look-up and the write (another thread closed it): not kept
+            // alive here, buffers and all, until another segment comes (found by review).
+            if (connection.Forgotten) Interlocked.CompareExchange(ref _recentConnection, null, connection);
             Deliver(connection, segment);
             return;
         }
