@@ -84,6 +84,22 @@ public class InternetChecksumTests
         }, iter: 2_000);
     }
 
+    [Theory]
+    [InlineData(0xFF)] // every word 0xFFFF: the largest a lane takes a vector
+    [InlineData(0x00)] // every word 0: the most negative, biased
+    [InlineData(-1)]   // random
+    public void Sums_past_the_vector_blocks_lane_limit_match_the_plain_definition(int fill)
+    {
+        // More than the 512 KiB a run of vectors sums before its lanes are emptied, and a tail.
+        var data = new byte[(1 << 20) + 1234 + 1];
+        if (fill >= 0) Array.Fill(data, (byte)fill);
+        else new Random(7).NextBytes(data);
+        Assert.Equal(Reference(0, data), Fold(InternetChecksum.Add(0, data)));
+        var into = new byte[data.Length];
+        Assert.Equal(Reference(0, data), Fold(InternetChecksum.CopyAndAdd(0, data, into)));
+        Assert.Equal(data, into);
+    }
+
     [Fact]
     public void A_known_header_sums_as_rfc_1071_says()
     {
