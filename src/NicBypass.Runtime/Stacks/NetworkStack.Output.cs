@@ -60,12 +60,13 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>Fills in the transport checksum at <paramref name="checksumOffset"/> of the payload, over the pseudo-header.</summary>
-    internal static void SealTransport(Span<byte> frame, int checksumOffset) => SealTransport(frame, checksumOffset, -1, 0);
+    internal static void SealTransport(Span<byte> frame, int checksumOffset) => SealTransport(frame, checksumOffset, int.MaxValue, 0);
 
     /// <summary>
     /// <see cref="SealTransport(Span{byte}, int)"/> for a segment whose bytes after its first
     /// <paramref name="summedFrom"/> (even) were summed as they were copied in: their sum is
-    /// <paramref name="sumAfter"/>, and only the header is read again. -1: sum it all.
+    /// <paramref name="sumAfter"/>, and only the bytes before are read (all of them, for a
+    /// <paramref name="summedFrom"/> past the segment's end).
     /// </summary>
     internal static void SealTransport(Span<byte> frame, int checksumOffset, int summedFrom, uint sumAfter)
     {
@@ -76,9 +77,7 @@ public sealed partial class NetworkStack
         var pseudo = v6
             ? InternetChecksum.PseudoHeaderSum(ip.Slice(8, 16), ip.Slice(24, 16), ip[6], segment.Length)
             : InternetChecksum.PseudoHeaderSum(ip.Slice(12, 4), ip.Slice(16, 4), ip[9], segment.Length);
-        var checksum = summedFrom < 0
-            ? InternetChecksum.Finish(InternetChecksum.Add(pseudo, segment))
-            : InternetChecksum.Finish(InternetChecksum.Combine(InternetChecksum.Add(pseudo, segment.Slice(0, summedFrom)), sumAfter));
+        var checksum = InternetChecksum.Finish(InternetChecksum.Combine(InternetChecksum.Add(pseudo, segment.Slice(0, Math.Min(summedFrom, segment.Length))), sumAfter));
         // UDP sends a computed zero as all ones (zero means "no checksum").
         BinaryPrimitives.WriteUInt16BigEndian(segment.Slice(checksumOffset), checksum == 0 ? (ushort)0xFFFF : checksum);
     }

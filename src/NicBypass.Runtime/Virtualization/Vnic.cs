@@ -204,7 +204,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 continue;
             }
             // Frames here are tagged with our VLAN, or untagged or priority-tagged (VID 0) if we have none.
-            var tagged = IsTagged(frame);
+            var tagged = EthernetHeader.StartsWithTag(frame);
             if (policer is not null && !policer.TryConsume(tagged ? frame.Length - EthernetHeader.TagLength : frame.Length, now))
             {
                 Counters.Drop(Accounting.DropReason.Bandwidth);
@@ -449,7 +449,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     // How many more frames what is behind it takes now: a VM's free guest-ring slots, a stack's VSQ room.
     private int DeliveryRoom => _interface is { } guest ? guest.Room : Room;
 
-    private static int UntaggedLength(ReadOnlySpan<byte> frame) => IsTagged(frame) ? frame.Length - EthernetHeader.TagLength : frame.Length;
+    private static int UntaggedLength(ReadOnlySpan<byte> frame) => EthernetHeader.StartsWithTag(frame) ? frame.Length - EthernetHeader.TagLength : frame.Length;
 
     bool IPollingConsumer.Poll()
     {
@@ -629,7 +629,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     private SendStatus Refusal(ReadOnlySpan<byte> frame) =>
         frame.Length < EthernetHeader.Length ? SendStatus.Malformed
         : frame.Length > MaxUntaggedFrame ? SendStatus.Oversize
-        : IsTagged(frame) || Protection && IsSpoofed(frame) ? SendStatus.Spoofed
+        : EthernetHeader.StartsWithTag(frame) || Protection && IsSpoofed(frame) ? SendStatus.Spoofed
         : SendStatus.Sent;
 
     private void CountRefusal(SendStatus refusal)
@@ -677,8 +677,6 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         TransmitCounters.Delivered++;
         return SendStatus.Sent;
     }
-
-    private static bool IsTagged(ReadOnlySpan<byte> frame) => EthernetHeader.StartsWithTag(frame);
 
     private bool IsSpoofed(ReadOnlySpan<byte> frame)
     {
