@@ -146,6 +146,53 @@ public class ReplayCommandTests
     }
 
     [Fact]
+    public void Replay_reports_a_stacks_ip_fragments_joined_and_held()
+    {
+        const string topology = """
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:0a; ip 10.0.0.10; protocols udp; ports 53 }
+            }
+            """;
+        // A 4,000-byte ping in three fragments (answered, in fragments), and the first fragment of another.
+        var ping = Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:0a", "10.0.0.1", "10.0.0.10", id: 3, dataLength: 4000);
+        var data = ping.AsSpan(14 + 20).ToArray();
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream))
+        {
+            var pieces = new[] { (0, 1480, 7), (1480, 2960, 7), (2960, data.Length, 7), (0, 1480, 8) };
+            for (var i = 0; i < pieces.Length; i++)
+            {
+                var (start, end, id) = pieces[i];
+                var fragment = new byte[14 + 20 + end - start];
+                ping.AsSpan(0, 14 + 20).CopyTo(fragment);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(14 + 2), (ushort)(20 + end - start));
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(14 + 4), (ushort)id);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(14 + 6), (ushort)((end < data.Length ? 0x2000 : 0) | start >> 3));
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(14 + 10), 0);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(14 + 10), InternetChecksum.Compute(fragment.AsSpan(14, 20)));
+                data.AsSpan(start, end - start).CopyTo(fragment.AsSpan(14 + 20));
+                writer.Write(1_000_000_000L + i * 100_000L, fragment);
+            }
+        }
+        var capturePath = CliRunner.TempFile("", "fragments.pcap");
+        File.WriteAllBytes(capturePath, stream.ToArray());
+
+        var (exit, output, _) = CliRunner.Run("replay", CliRunner.TempFile(topology), capturePath, "--format", "json");
+        var (_, text, _) = CliRunner.Run("replay", CliRunner.TempFile(topology), capturePath);
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var stack = json.RootElement.GetProperty("nics")[0].GetProperty("vnics")[0].GetProperty("stack");
+        Assert.Equal(4, stack.GetProperty("received").GetInt64());
+        Assert.Equal(1, stack.GetProperty("answered").GetInt64());
+        Assert.Equal(2, stack.GetProperty("fragmentsJoined").GetInt64());
+        Assert.Equal(1, stack.GetProperty("fragmentsHeld").GetInt64());
+        Assert.Equal(3, stack.GetProperty("sent").GetInt64()); // the echo reply, in three fragments
+        Assert.Contains("IP fragments joined into datagrams 2, waiting for the rest 1", text);
+    }
+
+    [Fact]
     public void Replay_reports_each_flow_with_its_counters_as_the_contract_says()
     {
         const string topology = """

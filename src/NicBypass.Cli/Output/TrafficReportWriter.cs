@@ -117,6 +117,8 @@ public static class TrafficReportWriter
                         json.WriteNumber("sent", stack.Sent);
                         WriteDrops(json, stack.Dropped);
                         if (stack.SynQueueOverflows > 0) json.WriteNumber("synQueueOverflows", stack.SynQueueOverflows);
+                        if (stack.FragmentsJoined > 0) json.WriteNumber("fragmentsJoined", stack.FragmentsJoined);
+                        if (stack.FragmentsHeld > 0) json.WriteNumber("fragmentsHeld", stack.FragmentsHeld);
                         json.WriteEndObject();
                     }
                     json.WriteEndObject();
@@ -169,6 +171,7 @@ public static class TrafficReportWriter
                 var stack = vnic.Stack!;
                 output.WriteLine(string.Format(culture, "  VNS {0}: received {1:N0}, to sockets {2:N0}, answered {3:N0}, sent {4:N0}, dropped {5}",
                     vnic.Name, stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
+                    + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, "; IP fragments joined into datagrams {0:N0}, waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
                     + (stack.SynQueueOverflows > 0 ? string.Format(culture, "; {0:N0} half-open connections pushed out of a full SYN queue", stack.SynQueueOverflows) : ""));
                 if (vnic.Vsq is { } vsq && (vsq.InboundQueued > 0 || vsq.PollingSwitches > 0 || vsq.OutboundQueued > 0))
                 {

@@ -371,7 +371,9 @@ internal sealed class NeighborCache
             {
                 var parked = waiting.Dequeue();
                 EthernetHeader.WriteMac(parked, mac);
-                if (_stack.Output.Send(parked) is not (SendStatus.Sent or SendStatus.Queued)) _stack.Counters.DropSend(StackDropReason.OutputBlocked);
+                // As any frame leaves (counted as sent, or dropped with its reason; one longer
+                // than the MTU in fragments); none may wait any longer, so a blocked one is dropped.
+                _stack.Transmit(parked, reply: true);
             }
         }
     }

@@ -3,7 +3,7 @@ using NicBypass.Runtime.Packets;
 
 namespace NicBypass.Runtime.Stacks;
 
-// IPv4 (RFC 791) input: header checks, then ICMP echo or the transport layers.
+// IPv4 (RFC 791) input: header checks, then ICMP echo or the transport layers (fragments through the reassembly first).
 public sealed partial class NetworkStack
 {
     private void ReceiveIpv4(ReadOnlySpan<byte> frame)
@@ -26,11 +26,6 @@ public sealed partial class NetworkStack
             Counters.Drop(StackDropReason.TtlExpired);
             return;
         }
-        if (ip.IsFragment)
-        {
-            Counters.Drop(StackDropReason.Fragment);
-            return;
-        }
         var source = NetworkAddress.Read(ip.Source);
         if (!IsValidSourceV4((uint)source.Value) || Owns(source) || IsSubnetBroadcast(source))
         {
@@ -41,6 +36,13 @@ public sealed partial class NetworkStack
             return;
         }
         Glean(source, frame);
+        if (ip.IsFragment)
+        {
+            // UDP and TCP fragments wait in a VSQ one by one, reassembled in the transport half.
+            if (ip.Protocol is IpProtocol.Udp or IpProtocol.Tcp && TransportEntry is { } waiting && !waiting.Submit(frame)) return;
+            ReceiveFragment(frame);
+            return;
+        }
         switch (ip.Protocol)
         {
             case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;

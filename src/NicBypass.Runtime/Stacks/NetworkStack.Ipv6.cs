@@ -59,8 +59,14 @@ public sealed partial class NetworkStack
                 Glean(source, frame);
                 ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
                 return;
-            case IpProtocol.Ipv6Fragment:
-                Counters.Drop(StackDropReason.Fragment);
+            case IpProtocol.Ipv6Fragment when ip.Payload.Length >= 8 && (unicast || joined && ip.Payload[0] == IpProtocol.Udp):
+                Glean(source, frame);
+                // UDP and TCP fragments wait in a VSQ one by one, reassembled in the transport half.
+                if (ip.Payload[0] is IpProtocol.Udp or IpProtocol.Tcp && TransportEntry is { } waiting && !waiting.Submit(frame)) return;
+                ReceiveFragment(frame);
+                return;
+            case IpProtocol.Ipv6Fragment when ip.Payload.Length < 8:
+                Counters.Drop(StackDropReason.Malformed);
                 return;
             default:
                 Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);

@@ -7,7 +7,13 @@ namespace NicBypass.Runtime.Stacks;
 public sealed partial class NetworkStack
 {
     /// <summary>This thread's frame-building buffer (a frame is built, sent and forgotten before the next).</summary>
-    internal static byte[] Scratch() => t_frame ??= new byte[16 * 1024];
+    internal static byte[] Scratch(int length = 0)
+    {
+        var buffer = t_frame;
+        // Grown (once per thread) for a datagram of up to 64 KiB, which leaves in fragments.
+        if (buffer is null || buffer.Length < length) t_frame = buffer = new byte[Math.Max(16 * 1024, length)];
+        return buffer;
+    }
 
     /// <summary>The address it sends from towards <paramref name="destination"/>: its first of the same family.</summary>
     internal NetworkAddress SourceFor(NetworkAddress destination)
@@ -29,7 +35,9 @@ public sealed partial class NetworkStack
     internal Span<byte> BuildIp(NetworkAddress source, NetworkAddress destination, byte protocol, int payloadLength, out Span<byte> payload, byte hopLimit = 64)
     {
         var headerLength = destination.IsV6 ? 40 : 20;
-        var frame = Scratch().AsSpan(0, EthernetHeader.Length + headerLength + payloadLength);
+        // IPv4's total length and IPv6's payload length are 16 bits.
+        if (payloadLength > (destination.IsV6 ? 65535 : 65535 - 20)) throw new ArgumentOutOfRangeException(nameof(payloadLength), $"{payloadLength} bytes do not fit one IP packet");
+        var frame = Scratch(EthernetHeader.Length + headerLength + payloadLength).AsSpan(0, EthernetHeader.Length + headerLength + payloadLength);
         EthernetHeader.WriteMac(frame.Slice(6), Mac);
         BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(12), destination.IsV6 ? EtherType.Ipv6 : EtherType.Ipv4);
         var ip = frame.Slice(EthernetHeader.Length, headerLength);
@@ -90,8 +98,13 @@ public sealed partial class NetworkStack
     /// </summary>
     internal SendStatus Send(Span<byte> frame, NetworkAddress destination, bool reply = false) => _neighbors.Send(frame, NextHop(destination), reply);
 
-    /// <summary>Hands a finished frame to the output and counts it as sent, or dropped with the output's reason.</summary>
-    internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply)
+    /// <summary>Hands a finished frame to the output (an IP packet longer than the MTU in fragments) and counts it as sent, or dropped with the output's reason.</summary>
+    internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply) =>
+        frame.Length > EthernetHeader.Length + Mtu && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) is EtherType.Ipv4 or EtherType.Ipv6
+            ? TransmitFragments(frame, reply)
+            : TransmitFrame(frame, reply);
+
+    private SendStatus TransmitFrame(ReadOnlySpan<byte> frame, bool reply)
     {
         var status = _output.Send(frame);
         switch (status)

@@ -7,7 +7,7 @@ namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
 /// The IP and transport layers of a network stack: header checks (version, lengths, checksums,
-/// TTL / hop limit, fragments), ARP and IPv6 neighbour discovery for its own addresses, ICMP and
+/// TTL / hop limit), reassembly of fragments and fragmentation past the MTU, ARP and IPv6 neighbour discovery for its own addresses, ICMP and
 /// ICMPv6 echo, UDP sockets and TCP connections, with port unreachable / RST for ports nobody
 /// serves. A destination's virtual network stack (<see cref="Virtualization.VirtualNetworkStack"/>) runs it
 /// behind its serialization queues; a VM runs one as its own guest OS stack.
@@ -299,6 +299,11 @@ public sealed partial class NetworkStack
         if (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv4)
         {
             Ipv4Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
+            if (ip.IsFragment)
+            {
+                ReceiveFragment(frame);
+                return;
+            }
             packet = ip.Packet;
             payload = ip.Payload;
             source = ip.Source;
@@ -308,6 +313,11 @@ public sealed partial class NetworkStack
         else
         {
             Ipv6Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
+            if (ip.NextHeader == IpProtocol.Ipv6Fragment)
+            {
+                ReceiveFragment(frame);
+                return;
+            }
             packet = ip.Packet;
             payload = ip.Payload;
             source = ip.Source;
@@ -331,7 +341,7 @@ public sealed partial class NetworkStack
         get
         {
             var now = Time.GetTimestamp();
-            return ConnectionsDue(now) || _neighbors.DueBy(now);
+            return ConnectionsDue(now) || _neighbors.DueBy(now) || now >= ReassemblyDue;
         }
     }
 
@@ -343,7 +353,7 @@ public sealed partial class NetworkStack
     /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
     {
-        var due = _neighbors.NextDue();
+        var due = Math.Min(_neighbors.NextDue(), ReassemblyDue);
         if (Volatile.Read(ref _timed) == 0) return due;
         // The connections' lower bound, not a walk under each connection's lock: the schedulers ask
         // every round. It is at or before every armed timer; one cancelled or pushed later leaves
@@ -352,12 +362,13 @@ public sealed partial class NetworkStack
         return Math.Min(due, Volatile.Read(ref _connectionsDue));
     }
 
-    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution); true if it sent anything.</summary>
+    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs); true if it sent anything.</summary>
     internal bool Tick()
     {
-        if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving) return false;
+        if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue) return false;
         var progress = false;
         var now = Time.GetTimestamp();
+        if (Volatile.Read(ref _reassembly) is { } reassembly) progress |= reassembly.Expire(now);
         // The connections are walked only when one of their timers may be due (the bound is at
         // or before every armed one) or one waits to retry a refused segment: a bulk transfer
         // arms a timer per ACK, and the walk, each connection under its lock, was a tenth of it.

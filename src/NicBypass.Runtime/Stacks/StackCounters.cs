@@ -3,7 +3,10 @@ namespace NicBypass.Runtime.Stacks;
 /// <summary>
 /// What a stack did with the frames it received and sent. Every received frame ends in exactly
 /// one of <see cref="Delivered"/> (to a socket or connection), <see cref="Answered"/> (ARP,
-/// neighbour solicitation, echo) or a drop reason: Received = Delivered + Answered + dropped.
+/// neighbour solicitation, echo) or a drop reason, except IP fragments: one waits in the
+/// reassembly (<see cref="FragmentsHeld"/>) until its datagram is whole, when every fragment but
+/// the last is joined into it (<see cref="FragmentsJoined"/>) and the last one's frame carries the
+/// datagram on. Received = Delivered + Answered + dropped + FragmentsJoined + FragmentsHeld.
 /// The receive side is counted with plain adds where one thread at a time processes (a TCP
 /// stack's mutually exclusive VSQ, a VM's guest), with interlocked adds where several may (a
 /// UDP-only stack); the send side, which application threads reach, always with interlocked adds.
@@ -23,7 +26,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -56,6 +59,21 @@ public sealed class StackCounters
 
     /// <summary>ICMPv6 Parameter Problems sent (an extension header or option the stack cannot process, RFC 8200 4).</summary>
     public long ParameterProblemsSent => Volatile.Read(ref _parameterProblems);
+
+    /// <summary>ICMP / ICMPv6 Time Exceeded messages sent (code 1: a datagram's fragments did not all come in time).</summary>
+    public long TimeExceededSent => Volatile.Read(ref _timeExceeded);
+
+    /// <summary>IP fragments waiting now for the rest of their datagram.</summary>
+    public long FragmentsHeld => Volatile.Read(ref _fragmentsHeld);
+
+    /// <summary>IP fragments joined into a reassembled datagram (every fragment but the one that completed it, whose frame the datagram is counted as).</summary>
+    public long FragmentsJoined => Volatile.Read(ref _fragmentsJoined);
+
+    /// <summary>IP datagrams reassembled from fragments.</summary>
+    public long DatagramsReassembled => Volatile.Read(ref _reassembled);
+
+    /// <summary>IP datagrams it sent in fragments (each longer than the MTU; every fragment is also counted in <see cref="Sent"/>).</summary>
+    public long DatagramsFragmented => Volatile.Read(ref _fragmented);
 
     /// <summary>TCP RSTs sent (closed ports, aborts).</summary>
     public long ResetsSent => Volatile.Read(ref _resets);

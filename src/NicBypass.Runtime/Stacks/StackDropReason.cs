@@ -12,7 +12,7 @@ public enum StackDropReason
     /// <summary>TTL or hop limit of zero.</summary>
     TtlExpired,
 
-    /// <summary>An IP fragment (the stack does not reassemble).</summary>
+    /// <summary>An IP fragment the reassembly refused: an exact duplicate, or one overlapping another or contradicting the datagram's end (RFC 5722: then every fragment of the datagram is dropped and counted).</summary>
     Fragment,
 
     /// <summary>An EtherType, IP protocol or ICMP type the stack does not handle.</summary>
@@ -53,6 +53,12 @@ public enum StackDropReason
 
     /// <summary>A datagram whose socket handler threw (user code): the exception goes on to whoever runs the host, or, in the threaded mode, to <c>NetworkHost.StopThreads</c>.</summary>
     HandlerFault,
+
+    /// <summary>An IP fragment whose datagram was not complete within the reassembly's time (30 s IPv4, 60 s IPv6): each of its fragments.</summary>
+    ReassemblyTimeout,
+
+    /// <summary>An IP fragment whose datagram was pushed out of a full reassembly by a newer one, or had more fragments than it holds (64).</summary>
+    ReassemblyFull,
 }
 
 /// <summary>Report names of <see cref="StackDropReason"/>.</summary>
@@ -88,6 +94,8 @@ public static class StackDropReasons
         StackDropReason.Oversize => "oversize",
         StackDropReason.InvalidSource => "invalid-source",
         StackDropReason.RateLimited => "rate-limited",
+        StackDropReason.ReassemblyTimeout => "reassembly-timeout",
+        StackDropReason.ReassemblyFull => "reassembly-full",
         _ => reason.ToString().ToLowerInvariant(),
     };
 }

@@ -3,7 +3,9 @@ namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
 /// A UDP socket bound to a port: received datagrams wait in a fixed queue (copied into a slab,
-/// no allocation per datagram) until read; a full queue drops and counts (socket-full).
+/// no allocation per datagram; one longer than the MTU, reassembled from fragments, in a buffer
+/// rented from the shared array pool) until read; a full queue drops and counts (socket-full).
+/// A datagram longer than the MTU is sent in IP fragments.
 /// Thread-safe: a UDP-only stack delivers from several threads at once.
 /// </summary>
 public sealed class UdpSocket
@@ -13,7 +15,7 @@ public sealed class UdpSocket
     private byte[]? _slab; // allocated with the first datagram queued: a socket read in place (Handler) never needs it
     private readonly int _slot;
     private readonly int _capacity;
-    private (NetworkEndpoint From, int Length)[] _entries = Array.Empty<(NetworkEndpoint, int)>();
+    private (NetworkEndpoint From, int Length, byte[]? Large)[] _entries = Array.Empty<(NetworkEndpoint, int, byte[]?)>();
     private int _head, _count;
     private TaskCompletionSource? _readable;
 
@@ -58,8 +60,17 @@ public sealed class UdpSocket
                 length = 0;
                 return false;
             }
-            (from, length) = _entries[_head];
-            _slab!.AsSpan(_head * _slot, Math.Min(length, buffer.Length)).CopyTo(buffer);
+            (from, length, var large) = _entries[_head];
+            if (large is null)
+            {
+                _slab!.AsSpan(_head * _slot, Math.Min(length, buffer.Length)).CopyTo(buffer);
+            }
+            else
+            {
+                large.AsSpan(0, Math.Min(length, buffer.Length)).CopyTo(buffer);
+                System.Buffers.ArrayPool<byte>.Shared.Return(large);
+                _entries[_head].Large = null;
+            }
             if (++_head == _entries.Length) _head = 0;
             _count--;
             return true;
@@ -89,8 +100,9 @@ public sealed class UdpSocket
     /// </summary>
     public SendStatus TrySendTo(NetworkEndpoint to, ReadOnlySpan<byte> payload)
     {
-        var maxPayload = _stack.Mtu - (to.Address.IsV6 ? 40 : 20) - 8;
-        if (payload.Length > maxPayload) throw new ArgumentException($"a {payload.Length}-byte datagram does not fit the MTU ({maxPayload} bytes at most; the stack does not fragment)", nameof(payload));
+        // The IP length fields' limit (RFC 768 over RFC 791 / RFC 8200); past the MTU it leaves in fragments.
+        var maxPayload = to.Address.IsV6 ? 65535 - 8 : 65535 - 20 - 8;
+        if (payload.Length > maxPayload) throw new ArgumentException($"a {payload.Length}-byte datagram is longer than UDP over {(to.Address.IsV6 ? "IPv6" : "IPv4")} allows ({maxPayload} bytes)", nameof(payload));
         var frame = _stack.BuildIp(_stack.SourceFor(to.Address), to.Address, IpProtocol.Udp, 8 + payload.Length, out var udp);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp, Port);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), to.Port);
@@ -143,13 +155,22 @@ public sealed class UdpSocket
             if (_slab is null)
             {
                 _slab = new byte[_capacity * _slot];
-                _entries = new (NetworkEndpoint, int)[_capacity];
+                _entries = new (NetworkEndpoint, int, byte[]?)[_capacity];
             }
-            if (_count == _entries.Length || payload.Length > _slot) return false;
+            if (_count == _entries.Length) return false;
             var index = _head + _count;
             if (index >= _entries.Length) index -= _entries.Length;
-            payload.CopyTo(_slab.AsSpan(index * _slot));
-            _entries[index] = (from, payload.Length);
+            byte[]? large = null;
+            if (payload.Length <= _slot)
+            {
+                payload.CopyTo(_slab.AsSpan(index * _slot));
+            }
+            else
+            {
+                large = System.Buffers.ArrayPool<byte>.Shared.Rent(payload.Length);
+                payload.CopyTo(large);
+            }
+            _entries[index] = (from, payload.Length, large);
             _count++;
             _received++;
             readable = _readable;

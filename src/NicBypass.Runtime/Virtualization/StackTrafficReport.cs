@@ -1,5 +1,10 @@
 namespace NicBypass.Runtime.Virtualization;
 
 
-/// <summary>A VNS: frames it received (its VNIC's delivered), handed to sockets, answered itself (ARP, echo), sent, and dropped by reason.</summary>
-public sealed record StackTrafficReport(long Received, long Delivered, long Answered, long Sent, IReadOnlyList<KeyValuePair<string, long>> Dropped, long SynQueueOverflows = 0);
+/// <summary>
+/// A VNS: frames it received (its VNIC's delivered), handed to sockets, answered itself (ARP,
+/// echo), sent, and dropped by reason; IP fragments joined into reassembled datagrams and held
+/// waiting for the rest, so that received = delivered + answered + dropped + joined + held.
+/// </summary>
+public sealed record StackTrafficReport(long Received, long Delivered, long Answered, long Sent, IReadOnlyList<KeyValuePair<string, long>> Dropped, long SynQueueOverflows = 0,
+    long FragmentsJoined = 0, long FragmentsHeld = 0);

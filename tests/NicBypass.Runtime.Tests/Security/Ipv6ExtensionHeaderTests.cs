@@ -62,7 +62,7 @@ public class Ipv6ExtensionHeaderTests
     }
 
     [Fact]
-    public void An_atomic_fragment_is_processed_and_a_real_fragment_is_dropped_as_fragment()
+    public void An_atomic_fragment_is_processed_and_a_real_fragment_waits_for_the_rest()
     {
         var (host, _) = TestHost.Build(Topology);
         var web = host.NetworkStack("web");
@@ -72,7 +72,8 @@ public class Ipv6ExtensionHeaderTests
         host.Send("e0", WithExtension(datagram, type: 44), WithExtension(datagram, type: 44, fragmentMore: true));
 
         Assert.Equal(1, socket.Received); // RFC 6946: offset 0 and no more fragments is the whole packet
-        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Fragment));
+        Assert.Equal(1, web.Counters.FragmentsHeld);
+        Assert.Equal(1, web.Stack.DatagramsReassembling);
     }
 
     [Theory]

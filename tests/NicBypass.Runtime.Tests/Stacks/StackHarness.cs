@@ -71,15 +71,15 @@ internal sealed class StackHarness
         return received.ToArray();
     }
 
-    /// <summary>Every stack's counters add up: received = delivered + answered + dropped.</summary>
+    /// <summary>Every stack's counters add up: received = delivered + answered + dropped (+ IP fragments joined into datagrams or held).</summary>
     public void AssertBalanced()
     {
         Host.AssertBalanced();
         foreach (var stack in Host.NetworkStacks.Select(s => (s.Name, s.Counters)).Concat(Host.VirtualMachines.Select(v => (v.Name, v.Counters))))
         {
             var c = stack.Counters;
-            Assert.True(c.Received == c.Delivered + c.Answered + c.DroppedTotal,
-                $"{stack.Name}: received {c.Received} != delivered {c.Delivered} + answered {c.Answered} + dropped {c.DroppedTotal}");
+            Assert.True(c.Received == c.Delivered + c.Answered + c.DroppedTotal + c.FragmentsJoined + c.FragmentsHeld,
+                $"{stack.Name}: received {c.Received} != delivered {c.Delivered} + answered {c.Answered} + dropped {c.DroppedTotal} + fragments joined {c.FragmentsJoined} + held {c.FragmentsHeld}");
         }
     }
 

@@ -1,0 +1,42 @@
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>One IP fragment as the reassembly reads it: its frame, IP header, data, and where the data goes.</summary>
+internal readonly ref struct IpFragment
+{
+    public IpFragment(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, NetworkAddress source, NetworkAddress destination, uint id, byte protocol, int offset, bool more, bool v6)
+    {
+        Frame = frame;
+        Header = header;
+        Data = data;
+        Source = source;
+        Destination = destination;
+        Id = id;
+        Protocol = protocol;
+        Offset = offset;
+        More = more;
+        IsV6 = v6;
+    }
+
+    public ReadOnlySpan<byte> Frame { get; }
+
+    /// <summary>The IP header the reassembled datagram keeps (IPv4's with its options; IPv6's fixed header).</summary>
+    public ReadOnlySpan<byte> Header { get; }
+
+    public ReadOnlySpan<byte> Data { get; }
+
+    public NetworkAddress Source { get; }
+
+    public NetworkAddress Destination { get; }
+
+    public uint Id { get; }
+
+    /// <summary>The protocol of the datagram (IPv6: the fragment header's next header).</summary>
+    public byte Protocol { get; }
+
+    /// <summary>Where the data goes in the datagram, in bytes.</summary>
+    public int Offset { get; }
+
+    public bool More { get; }
+
+    public bool IsV6 { get; }
+}

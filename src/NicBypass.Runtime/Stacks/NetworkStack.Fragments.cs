@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Stacks;
+
+// IP fragments: reassembly of those received (ReassemblyQueue), and fragmentation of the
+// datagrams it sends that are longer than the MTU (a large UDP datagram, the echo of a large ping).
+public sealed partial class NetworkStack
+{
+    [ThreadStatic] private static byte[]? t_fragment;
+
+    private ReassemblyQueue? _reassembly;
+    private uint _fragmentId;
+
+    private ReassemblyQueue Reassembly =>
+        Volatile.Read(ref _reassembly) ?? Interlocked.CompareExchange(ref _reassembly, new ReassemblyQueue(this), null) ?? _reassembly!;
+
+    /// <summary>Datagrams whose fragments wait for the rest now.</summary>
+    public int DatagramsReassembling => Volatile.Read(ref _reassembly)?.Pending ?? 0;
+
+    // When the oldest datagram being reassembled runs out of time (long.MaxValue: none).
+    private long ReassemblyDue => Volatile.Read(ref _reassembly)?.NextDue ?? long.MaxValue;
+
+    /// <summary>
+    /// An IPv4 fragment, or an IPv6 packet whose next header is a fragment header, that IP has
+    /// checked (addresses, hop limit, source) and gleaned from: into the reassembly; the whole
+    /// datagram, when this was its last missing piece, goes on as <see cref="DeliverReassembled"/> says.
+    /// </summary>
+    private void ReceiveFragment(ReadOnlySpan<byte> frame)
+    {
+        bool complete;
+        ReassemblyQueue.Whole whole;
+        if (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv4)
+        {
+            Ipv4Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
+            var packet = ip.Packet;
+            complete = Reassembly.Add(new IpFragment(frame, packet.Slice(0, ip.HeaderLength), ip.Payload,
+                NetworkAddress.Read(ip.Source), NetworkAddress.Read(ip.Destination), BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4)),
+                ip.Protocol, ip.FragmentOffset * 8, (packet[6] & 0x20) != 0, v6: false), out whole);
+        }
+        else
+        {
+            Ipv6Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
+            var header = ip.Payload; // the fragment header (RFC 8200 4.5)
+            if (header.Length < 8)
+            {
+                Counters.Drop(StackDropReason.Malformed);
+                return;
+            }
+            var field = BinaryPrimitives.ReadUInt16BigEndian(header.Slice(2));
+            complete = Reassembly.Add(new IpFragment(frame, ip.Packet.Slice(0, Ipv6Header.Length), header.Slice(8),
+                NetworkAddress.Read(ip.Source), NetworkAddress.Read(ip.Destination), BinaryPrimitives.ReadUInt32BigEndian(header.Slice(4)),
+                header[0], field & 0xFFF8, (field & 1) != 0, v6: true), out whole);
+        }
+        if (!complete) return;
+        using (whole) DeliverReassembled(whole.Frame);
+    }
+
+    /// <summary>
+    /// A reassembled datagram, to what would have taken it whole: ICMP echo (IPv4 and IPv6), UDP,
+    /// TCP. It is past IP's checks (its fragments passed them) and, in a virtual network stack,
+    /// past the serialization queue (fragments carrying UDP or TCP wait in it one by one, and are
+    /// reassembled in the transport half). Neighbour discovery carried in fragments is dropped
+    /// (RFC 6980).
+    /// </summary>
+    private void DeliverReassembled(ReadOnlySpan<byte> frame)
+    {
+        if (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv4)
+        {
+            Ipv4Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
+            var source = NetworkAddress.Read(ip.Source);
+            var destination = NetworkAddress.Read(ip.Destination);
+            switch (ip.Protocol)
+            {
+                case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
+                case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
+                case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
+                default: Counters.Drop(StackDropReason.Unsupported); break;
+            }
+            return;
+        }
+        if (!Ipv6Header.TryRead(frame.Slice(EthernetHeader.Length), out var v6) || v6.Problem.Kind != Ipv6ProblemKind.None)
+        {
+            Counters.Drop(v6.Problem.Kind != Ipv6ProblemKind.None ? StackDropReason.Unsupported : StackDropReason.Malformed);
+            return;
+        }
+        var from = NetworkAddress.Read(v6.Source);
+        var to = NetworkAddress.Read(v6.Destination);
+        var unicast = Owns(to);
+        switch (v6.NextHeader)
+        {
+            case IpProtocol.IcmpV6 when v6.Payload.Length > 0 && v6.Payload[0] is >= 133 and <= 137:
+                Counters.Drop(StackDropReason.Unsupported);
+                break;
+            case IpProtocol.IcmpV6:
+                ReceiveIcmpV6(frame, v6.Payload, from, to, unicast, v6.HopLimit);
+                break;
+            case IpProtocol.Udp:
+                ReceiveUdp(v6.Packet, v6.Payload, from, to, LinkGroup(frame));
+                break;
+            case IpProtocol.Tcp when unicast:
+                ReceiveTcp(v6.Packet, v6.Payload, from, to, LinkGroup(frame));
+                break;
+            default:
+                Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);
+                break;
+        }
+    }
+
+    /// <summary>An ICMP (or ICMPv6) Time Exceeded, code 1, quoting the first fragment of a datagram whose reassembly ran out of time.</summary>
+    internal void SendTimeExceeded(ReadOnlySpan<byte> quote, NetworkAddress source, NetworkAddress destination) =>
+        SendIcmpError(quote, source, destination, source.IsV6 ? (byte)3 : (byte)11, 1, 0, ref Counters._timeExceeded);
+
+    /// <summary>
+    /// Sends an IP packet longer than the MTU in fragments (RFC 791 3.2; RFC 8200 4.5 with a
+    /// fragment header), each at most the MTU, as Linux does for a local datagram too long for
+    /// its route: an IPv4 packet's fragments go without don't-fragment; an IPv6 one's share a
+    /// 32-bit identification. Returns the first failing fragment's status — the rest of the
+    /// datagram then counted as dropped with its reason, unless nothing had gone yet (the caller
+    /// sees <see cref="SendStatus.Blocked"/> and tries the whole datagram again).
+    /// </summary>
+    private SendStatus TransmitFragments(ReadOnlySpan<byte> frame, bool reply)
+    {
+        var v6 = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv6;
+        var packet = frame.Slice(EthernetHeader.Length);
+        var headerLength = v6 ? Ipv6Header.Length : (packet[0] & 0x0F) * 4;
+        var data = v6
+            ? packet.Slice(Ipv6Header.Length, BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4)))
+            : packet.Slice(headerLength, BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(2)) - headerLength);
+        var fragmentHeader = v6 ? 8 : 0;
+        var each = (Mtu - headerLength - fragmentHeader) & ~7;
+        var id = v6 ? Interlocked.Increment(ref _fragmentId) * 0x9E3779B1u : BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4));
+        var buffer = t_fragment is { } made && made.Length >= EthernetHeader.Length + Mtu ? made : t_fragment = new byte[EthernetHeader.Length + Mtu];
+        var count = (data.Length + each - 1) / each;
+        var queued = false;
+        for (var i = 0; i < count; i++)
+        {
+            var offset = i * each;
+            var length = Math.Min(each, data.Length - offset);
+            var more = i < count - 1;
+            frame.Slice(0, EthernetHeader.Length + headerLength).CopyTo(buffer);
+            var ip = buffer.AsSpan(EthernetHeader.Length);
+            if (v6)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)(fragmentHeader + length));
+                ip[6] = IpProtocol.Ipv6Fragment;
+                ip[40] = packet[6];
+                ip[41] = 0;
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(42), (ushort)(offset | (more ? 1 : 0)));
+                BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(44), id);
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(headerLength + length));
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(6), (ushort)((more ? 0x2000 : 0) | offset >> 3)); // don't-fragment cleared
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), 0);
+                BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), InternetChecksum.Compute(ip.Slice(0, headerLength)));
+            }
+            data.Slice(offset, length).CopyTo(ip.Slice(headerLength + fragmentHeader));
+            var status = TransmitFrame(buffer.AsSpan(0, EthernetHeader.Length + headerLength + fragmentHeader + length), reply);
+            if (status is SendStatus.Sent or SendStatus.Queued)
+            {
+                queued |= status == SendStatus.Queued;
+                continue;
+            }
+            // TransmitFrame counted this fragment unless it was an application's blocked send,
+            // which it leaves to the caller: with nothing gone yet, so is the whole datagram.
+            var counted = status != SendStatus.Blocked || reply;
+            if (i == 0 && !counted) return status;
+            // The datagram cannot arrive whole: the fragments not sent are dropped with this one's reason.
+            var reason = StackDropReasons.Of(status) ?? StackDropReason.OutputBlocked;
+            for (var rest = counted ? i + 1 : i; rest < count; rest++) Counters.DropSend(reason);
+            return status;
+        }
+        StackCounters.AddShared(ref Counters._fragmented);
+        return queued ? SendStatus.Queued : SendStatus.Sent;
+    }
+}
