@@ -1,10 +1,15 @@
 namespace NicBypass.Runtime.Stacks;
 
-/// <summary>One IP fragment as the reassembly reads it: its frame, IP header, data, and where the data goes.</summary>
+/// <summary>
+/// One IP fragment as the reassembly reads it: its frame, IP header, data, and where the data
+/// goes. Its lengths are checked by the stack before: data of at least one byte, a multiple of 8
+/// unless it is the last, ending within 65,535 bytes.
+/// </summary>
 internal readonly ref struct IpFragment
 {
-    public IpFragment(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, NetworkAddress source, NetworkAddress destination, uint id, byte protocol, int offset, bool more, bool v6)
+    public IpFragment(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, NetworkAddress source, NetworkAddress destination, uint id, byte protocol, int offset, bool more, bool v6, bool answerable)
     {
+        Answerable = answerable;
         Frame = frame;
         Header = header;
         Data = data;
@@ -39,4 +44,7 @@ internal readonly ref struct IpFragment
     public bool More { get; }
 
     public bool IsV6 { get; }
+
+    /// <summary>Sent to a unicast address of the stack's in a unicast frame: an ICMP error may answer it.</summary>
+    public bool Answerable { get; }
 }

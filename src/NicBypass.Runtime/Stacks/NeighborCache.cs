@@ -156,8 +156,7 @@ internal sealed class NeighborCache
             }
         }
         if (first) Solicit(nextHop);
-        StackCounters.AddShared(ref _stack.Counters._sent);
-        return SendStatus.Queued;
+        return SendStatus.Queued; // counted as sent when it leaves (or dropped, if it never does)
     }
 
     // A stale entry was used: probe it after DelayFirstProbe unless something confirms it first.

@@ -34,34 +34,62 @@ public sealed partial class NetworkStack
         {
             Ipv4Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
             var packet = ip.Packet;
-            complete = Reassembly.Add(new IpFragment(frame, packet.Slice(0, ip.HeaderLength), ip.Payload,
-                NetworkAddress.Read(ip.Source), NetworkAddress.Read(ip.Destination), BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4)),
-                ip.Protocol, ip.FragmentOffset * 8, (packet[6] & 0x20) != 0, v6: false), out whole);
+            var destination = NetworkAddress.Read(ip.Destination);
+            var fragment = new IpFragment(frame, packet.Slice(0, ip.HeaderLength), ip.Payload,
+                NetworkAddress.Read(ip.Source), destination, BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4)),
+                ip.Protocol, ip.FragmentOffset * 8, (packet[6] & 0x20) != 0, v6: false, answerable: Owns(destination) && !LinkGroup(frame));
+            if (FragmentProblem(fragment) is not null)
+            {
+                Counters.Drop(StackDropReason.Malformed);
+                return;
+            }
+            complete = Reassembly.Add(fragment, out whole);
         }
         else
         {
             Ipv6Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip);
             var header = ip.Payload; // the fragment header (RFC 8200 4.5)
-            if (header.Length < 8)
+            var field = BinaryPrimitives.ReadUInt16BigEndian(header.Slice(2));
+            var source = NetworkAddress.Read(ip.Source);
+            var destination = NetworkAddress.Read(ip.Destination);
+            var answerable = Owns(destination) && !LinkGroup(frame);
+            var fragment = new IpFragment(frame, ip.Packet.Slice(0, Ipv6Header.Length), header.Slice(8), source, destination,
+                BinaryPrimitives.ReadUInt32BigEndian(header.Slice(4)), header[0], field & 0xFFF8, (field & 1) != 0, v6: true, answerable);
+            if (FragmentProblem(fragment) is { } pointer)
             {
+                // RFC 8200 4.5 (a length not a multiple of 8, or past 65,535: code 0, at the field
+                // at fault) and RFC 7112 (a first fragment without the upper-layer header: code 3).
+                var code = pointer < 0 ? (byte)3 : (byte)0;
+                var at = pointer < 0 ? 0 : pointer == 4 ? 4 : ip.Packet.Length - header.Length + 2;
+                if (answerable) SendParameterProblem(ip.Packet, source, destination, code, at);
                 Counters.Drop(StackDropReason.Malformed);
                 return;
             }
-            var field = BinaryPrimitives.ReadUInt16BigEndian(header.Slice(2));
-            complete = Reassembly.Add(new IpFragment(frame, ip.Packet.Slice(0, Ipv6Header.Length), header.Slice(8),
-                NetworkAddress.Read(ip.Source), NetworkAddress.Read(ip.Destination), BinaryPrimitives.ReadUInt32BigEndian(header.Slice(4)),
-                header[0], field & 0xFFF8, (field & 1) != 0, v6: true), out whole);
+            complete = Reassembly.Add(fragment, out whole);
         }
         if (!complete) return;
         using (whole) DeliverReassembled(whole.Frame);
     }
 
+    // What is wrong with a fragment's lengths, or null: 4 (the IP length field) for data that is
+    // empty, or not a multiple of 8 with more to come; 6 (the offset) for data ending past 65,535
+    // bytes (the ping of death); -1 for a first IPv6 fragment too short for its upper-layer
+    // header (RFC 7112). Linux drops all of these.
+    private static int? FragmentProblem(in IpFragment fragment)
+    {
+        var length = fragment.Data.Length;
+        if (length == 0 || fragment.More && (length & 7) != 0) return 4;
+        if (fragment.Offset + length > (fragment.IsV6 ? 65535 : 65535 - Ipv4Header.MinLength)) return 6;
+        var upper = fragment.Protocol switch { IpProtocol.Tcp => 20, IpProtocol.Udp => 8, IpProtocol.IcmpV6 => 4, _ => 0 };
+        if (fragment.IsV6 && fragment.Offset == 0 && length < upper) return -1;
+        return null;
+    }
+
     /// <summary>
     /// A reassembled datagram, to what would have taken it whole: ICMP echo (IPv4 and IPv6), UDP,
     /// TCP. It is past IP's checks (its fragments passed them) and, in a virtual network stack,
-    /// past the serialization queue (fragments carrying UDP or TCP wait in it one by one, and are
-    /// reassembled in the transport half). Neighbour discovery carried in fragments is dropped
-    /// (RFC 6980).
+    /// past the serialization queue (its fragments waited in it one by one, and are reassembled in
+    /// the transport half). Neighbour discovery carried in fragments is dropped (RFC 6980).
     /// </summary>
     private void DeliverReassembled(ReadOnlySpan<byte> frame)
     {
@@ -115,9 +143,12 @@ public sealed partial class NetworkStack
     /// Sends an IP packet longer than the MTU in fragments (RFC 791 3.2; RFC 8200 4.5 with a
     /// fragment header), each at most the MTU, as Linux does for a local datagram too long for
     /// its route: an IPv4 packet's fragments go without don't-fragment; an IPv6 one's share a
-    /// 32-bit identification. Returns the first failing fragment's status — the rest of the
-    /// datagram then counted as dropped with its reason, unless nothing had gone yet (the caller
-    /// sees <see cref="SendStatus.Blocked"/> and tries the whole datagram again).
+    /// 32-bit identification. A fragment refused before any went fails the datagram with its
+    /// status (<see cref="SendStatus.Blocked"/>: the caller tries the whole datagram again). One
+    /// refused after some went drops the rest of the datagram, counted with its reason, and the
+    /// datagram counts as sent — a retry would only send its first part again, under a new
+    /// identification — as Linux's UDP does when a queue drops a fragment (SndbufErrors, and
+    /// success for the call).
     /// </summary>
     private SendStatus TransmitFragments(ReadOnlySpan<byte> frame, bool reply)
     {
@@ -170,7 +201,9 @@ public sealed partial class NetworkStack
             // The datagram cannot arrive whole: the fragments not sent are dropped with this one's reason.
             var reason = StackDropReasons.Of(status) ?? StackDropReason.OutputBlocked;
             for (var rest = counted ? i + 1 : i; rest < count; rest++) Counters.DropSend(reason);
-            return status;
+            if (i == 0) return status;
+            StackCounters.AddShared(ref Counters._fragmented);
+            return queued ? SendStatus.Queued : SendStatus.Sent;
         }
         StackCounters.AddShared(ref Counters._fragmented);
         return queued ? SendStatus.Queued : SendStatus.Sent;

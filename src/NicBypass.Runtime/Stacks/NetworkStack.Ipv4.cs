@@ -38,8 +38,9 @@ public sealed partial class NetworkStack
         Glean(source, frame);
         if (ip.IsFragment)
         {
-            // UDP and TCP fragments wait in a VSQ one by one, reassembled in the transport half.
-            if (ip.Protocol is IpProtocol.Udp or IpProtocol.Tcp && TransportEntry is { } waiting && !waiting.Submit(frame)) return;
+            // In a VNS, fragments wait in the inbound VSQ one by one and are reassembled in the
+            // transport half: whatever the datagram turns out to be, it is processed there.
+            if (TransportEntry is { } waiting && !waiting.Submit(frame)) return;
             ReceiveFragment(frame);
             return;
         }

@@ -59,10 +59,12 @@ public sealed partial class NetworkStack
                 Glean(source, frame);
                 ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
                 return;
-            case IpProtocol.Ipv6Fragment when ip.Payload.Length >= 8 && (unicast || joined && ip.Payload[0] == IpProtocol.Udp):
+            case IpProtocol.Ipv6Fragment when ip.Payload.Length >= 8 && (unicast || joined):
                 Glean(source, frame);
-                // UDP and TCP fragments wait in a VSQ one by one, reassembled in the transport half.
-                if (ip.Payload[0] is IpProtocol.Udp or IpProtocol.Tcp && TransportEntry is { } waiting && !waiting.Submit(frame)) return;
+                // In a VNS, fragments wait in the inbound VSQ one by one and are reassembled in the
+                // transport half: whatever the datagram turns out to be (its next header may be
+                // another extension header), it is processed there.
+                if (TransportEntry is { } waiting && !waiting.Submit(frame)) return;
                 ReceiveFragment(frame);
                 return;
             case IpProtocol.Ipv6Fragment when ip.Payload.Length < 8:

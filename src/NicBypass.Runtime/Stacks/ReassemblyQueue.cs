@@ -11,23 +11,27 @@ namespace NicBypass.Runtime.Stacks;
 ///
 /// Bounded, as Linux's is (ipfrag_high_thresh, ipfrag_time): at most <see cref="MaxDatagrams"/>
 /// datagrams at once — a newer one pushes out the oldest, whose fragments count as
-/// <c>reassembly-full</c> — and <see cref="MaxFragments"/> fragments to a datagram; one not
+/// <c>reassembly-full</c> (a datagram completing within a few milliseconds survives a flood of
+/// thousands of fragments a second) — and <see cref="MaxFragments"/> fragments to a datagram; one not
 /// complete within <see cref="Ipv4Timeout"/> (IPv4, Linux's 30 s) or <see cref="Ipv6Timeout"/>
 /// (IPv6, RFC 8200's 60 s) is discarded (<c>reassembly-timeout</c>) and, if its first fragment
-/// came, answered with an ICMP Time Exceeded (code 1). Overlapping fragments discard the whole
+/// came — to a unicast address of the stack's, in a unicast frame, and not itself an ICMP error —
+/// answered with an ICMP Time Exceeded (code 1). Overlapping fragments discard the whole
 /// datagram (RFC 5722, and Linux for IPv4 since FragmentSmack); an exact duplicate is dropped on
 /// its own. Each of these drops counts every fragment it drops (<c>fragment</c>), so a stack's
 /// received frames stay accounted for.
 ///
 /// A datagram's bytes are kept in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (none
-/// allocated per fragment once warm), with room before the data for the first fragment's
-/// Ethernet and IP headers, so the whole frame is built in place. Thread-safe: a lock, since a
+/// allocated per fragment once warm), as large as its fragments so far reach (a larger one
+/// rented as they reach further), with room before the data for the first fragment's Ethernet
+/// and IP headers, so the whole frame is built in place. The caller checks each fragment's
+/// lengths first (<see cref="IpFragment"/>). Thread-safe: a lock, since a
 /// UDP-only stack receives on several threads at once — fragments are rare.
 /// </summary>
 internal sealed class ReassemblyQueue
 {
     /// <summary>Datagrams reassembled at once; a newer one pushes out the oldest.</summary>
-    public const int MaxDatagrams = 16;
+    public const int MaxDatagrams = 64;
 
     /// <summary>Fragments held for one datagram; one more discards it.</summary>
     public const int MaxFragments = 64;
@@ -39,12 +43,10 @@ internal sealed class ReassemblyQueue
     // The data starts here in a datagram's buffer: room for an Ethernet header and the longest
     // IPv4 header (60 bytes) before it.
     private const int DataStart = EthernetHeader.Length + 60;
-    private const int BufferLength = DataStart + 65535;
 
     private readonly NetworkStack _stack;
     private readonly Lock _lock = new();
     private readonly Datagram[] _slots = new Datagram[MaxDatagrams];
-    private readonly byte[] _quote = new byte[1280];
     private int _pending;
     private long _nextDue = long.MaxValue;
 
@@ -69,13 +71,6 @@ internal sealed class ReassemblyQueue
     {
         whole = default;
         var end = fragment.Offset + fragment.Data.Length;
-        // A fragment with more to come carries a multiple of 8 bytes (its successor's offset is in
-        // 8-byte units); none may reach past the largest datagram (the ping of death).
-        if (fragment.More && (fragment.Data.Length == 0 || (fragment.Data.Length & 7) != 0) || end > (fragment.IsV6 ? 65535 : 65535 - Ipv4Header.MinLength))
-        {
-            _stack.Counters.DropShared(StackDropReason.Malformed);
-            return false;
-        }
         var now = _stack.Time.GetTimestamp();
         var armed = false;
         var done = false;
@@ -106,26 +101,21 @@ internal sealed class ReassemblyQueue
                     Discard(datagram, StackDropReason.ReassemblyFull, extra: 1);
                     break;
                 default:
-                    fragment.Data.CopyTo(datagram.Buffer.AsSpan(DataStart + fragment.Offset));
-                    if (fragment.Offset == 0) datagram.KeepHeaders(fragment.Frame, fragment.Header);
-                    if (!datagram.Complete)
-                    {
-                        Interlocked.Increment(ref _stack.Counters._fragmentsHeld);
-                    }
-                    else if (datagram.TooLong)
+                    datagram.Take(fragment, end);
+                    Interlocked.Increment(ref _stack.Counters._fragmentsHeld);
+                    if (!datagram.Complete) break;
+                    if (datagram.TooLong)
                     {
                         Discard(datagram, StackDropReason.Malformed, extra: 0); // IPv4 options and data past 65,535 bytes
+                        break;
                     }
-                    else
-                    {
-                        // The fragments held before this one are joined into it; this one's frame carries the datagram on.
-                        Interlocked.Add(ref _stack.Counters._fragmentsHeld, -(datagram.Count - 1));
-                        Interlocked.Add(ref _stack.Counters._fragmentsJoined, datagram.Count - 1);
-                        Interlocked.Increment(ref _stack.Counters._reassembled);
-                        whole = new Whole(datagram.Finish(out var start, out var length), start, length);
-                        Release(datagram);
-                        done = true;
-                    }
+                    // The fragments held before this one are joined into it; this one's frame carries the datagram on.
+                    Interlocked.Add(ref _stack.Counters._fragmentsHeld, -datagram.Count);
+                    Interlocked.Add(ref _stack.Counters._fragmentsJoined, datagram.Count - 1);
+                    Interlocked.Increment(ref _stack.Counters._reassembled);
+                    whole = new Whole(datagram.Finish(out var start, out var length), start, length);
+                    Release(datagram);
+                    done = true;
                     break;
             }
         }
@@ -139,6 +129,8 @@ internal sealed class ReassemblyQueue
     {
         if (now < Volatile.Read(ref _nextDue)) return false;
         var any = false;
+        // Copied under the lock, sent after it: each caller its own (two workers may expire at once).
+        Span<byte> quote = stackalloc byte[1280];
         while (true)
         {
             int quoted;
@@ -151,14 +143,14 @@ internal sealed class ReassemblyQueue
                     if (datagram.InUse && datagram.Deadline <= now) expired = datagram;
                 }
                 if (expired is null) break;
-                quoted = expired.Quote(_quote);
+                quoted = expired.Quote(quote);
                 (source, destination) = (expired.Source, expired.Destination);
                 Discard(expired, StackDropReason.ReassemblyTimeout, extra: 0);
             }
             any = true;
             // RFC 792 / RFC 8200 4.5: Time Exceeded, code 1 ("fragment reassembly time exceeded"),
             // only when the first fragment came (the source learns which datagram it was).
-            if (quoted > 0) _stack.SendTimeExceeded(_quote.AsSpan(0, quoted), source, destination);
+            if (quoted > 0) _stack.SendTimeExceeded(quote.Slice(0, quoted), source, destination);
         }
         return any;
     }
@@ -198,7 +190,7 @@ internal sealed class ReassemblyQueue
     {
         for (var i = 0; i < datagram.Count + extra; i++) _stack.Counters.DropShared(reason);
         Interlocked.Add(ref _stack.Counters._fragmentsHeld, -datagram.Count);
-        ArrayPool<byte>.Shared.Return(datagram.Buffer);
+        datagram.ReturnBuffer();
         Release(datagram);
     }
 
@@ -229,6 +221,7 @@ internal sealed class ReassemblyQueue
     {
         private readonly (int Start, int End)[] _ranges = new (int, int)[MaxFragments];
         private int _received, _total = -1, _headerLength;
+        private bool _answerable;
 
         public bool InUse;
         public bool IsV6;
@@ -244,8 +237,10 @@ internal sealed class ReassemblyQueue
         // An IPv4 datagram's header and data may not pass 65,535 bytes together (the data alone was checked).
         public bool TooLong => _headerLength + _total > (IsV6 ? 65535 + 40 : 65535);
 
+        // RFC 791: source, destination, protocol and identification; RFC 8200 4.5: source,
+        // destination and identification (only the first fragment's next header counts).
         public bool Matches(in IpFragment f) =>
-            IsV6 == f.IsV6 && Id == f.Id && Protocol == f.Protocol && Source == f.Source && Destination == f.Destination;
+            IsV6 == f.IsV6 && Id == f.Id && (IsV6 || Protocol == f.Protocol) && Source == f.Source && Destination == f.Destination;
 
         public void Start(in IpFragment f, long deadline)
         {
@@ -256,7 +251,36 @@ internal sealed class ReassemblyQueue
             Id = f.Id;
             Protocol = f.Protocol;
             Deadline = deadline;
-            Buffer = ArrayPool<byte>.Shared.Rent(BufferLength);
+        }
+
+        // A fragment's data into the buffer (one reaching further than the buffer: a larger one,
+        // with what was there), and its headers if it is the first.
+        public void Take(in IpFragment f, int end)
+        {
+            if (DataStart + end > Buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(DataStart + end, Math.Min(DataStart + 65535, 2 * Buffer.Length)));
+                Buffer.AsSpan().CopyTo(larger);
+                ReturnBuffer();
+                Buffer = larger;
+            }
+            f.Data.CopyTo(Buffer.AsSpan(DataStart + f.Offset));
+            if (f.Offset != 0) return;
+            _headerLength = f.Header.Length;
+            f.Header.CopyTo(Buffer.AsSpan(DataStart - f.Header.Length));
+            f.Frame.Slice(0, EthernetHeader.Length).CopyTo(Buffer.AsSpan(DataStart - f.Header.Length - EthernetHeader.Length));
+            if (IsV6) Protocol = f.Protocol; // the datagram's next header: the first fragment's
+            // A Time Exceeded may answer it: not a group's, not a link-layer group frame's, not an
+            // ICMP error's (RFC 1122 3.2.2, RFC 4443 2.4(e)).
+            var icmpError = f.Protocol == IpProtocol.Icmp && f.Data.Length > 0 && f.Data[0] is 3 or 4 or 5 or 11 or 12
+                || f.Protocol == IpProtocol.IcmpV6 && f.Data.Length > 0 && f.Data[0] < 128;
+            _answerable = f.Answerable && !icmpError;
+        }
+
+        public void ReturnBuffer()
+        {
+            if (Buffer.Length > 0) ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = [];
         }
 
         public Placement Place(int start, int end, bool more)
@@ -282,14 +306,6 @@ internal sealed class ReassemblyQueue
             var max = 0;
             for (var i = 0; i < Count; i++) max = Math.Max(max, _ranges[i].End);
             return max;
-        }
-
-        // The first fragment's Ethernet and IP headers, kept just before the data.
-        public void KeepHeaders(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> header)
-        {
-            _headerLength = header.Length;
-            header.CopyTo(Buffer.AsSpan(DataStart - header.Length));
-            frame.Slice(0, EthernetHeader.Length).CopyTo(Buffer.AsSpan(DataStart - header.Length - EthernetHeader.Length));
         }
 
         // The whole frame: the first fragment's headers made the datagram's (length, no fragment fields).
@@ -320,7 +336,7 @@ internal sealed class ReassemblyQueue
         // quote is cut to 8 bytes of data by the sender). 0 if the first fragment never came.
         public int Quote(Span<byte> into)
         {
-            if (_headerLength == 0) return 0;
+            if (_headerLength == 0 || !_answerable) return 0;
             var contiguous = 0;
             for (var i = 0; i < Count; i++)
             {
@@ -351,7 +367,9 @@ internal sealed class ReassemblyQueue
             _received = 0;
             _total = -1;
             _headerLength = 0;
+            _answerable = false;
             Deadline = long.MaxValue;
+            Buffer = []; // returned to the pool, or handed on with the whole datagram
         }
     }
 }

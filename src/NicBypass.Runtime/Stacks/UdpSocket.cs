@@ -4,7 +4,8 @@ namespace NicBypass.Runtime.Stacks;
 /// <summary>
 /// A UDP socket bound to a port: received datagrams wait in a fixed queue (copied into a slab,
 /// no allocation per datagram; one longer than the MTU, reassembled from fragments, in a buffer
-/// rented from the shared array pool) until read; a full queue drops and counts (socket-full).
+/// rented from the shared array pool, <see cref="MaxLargeBytes"/> of them at most) until read; a
+/// full queue drops and counts (socket-full).
 /// A datagram longer than the MTU is sent in IP fragments.
 /// Thread-safe: a UDP-only stack delivers from several threads at once.
 /// </summary>
@@ -17,6 +18,10 @@ public sealed class UdpSocket
     private readonly int _capacity;
     private (NetworkEndpoint From, int Length, byte[]? Large)[] _entries = Array.Empty<(NetworkEndpoint, int, byte[]?)>();
     private int _head, _count;
+    private int _largeBytes; // of datagrams longer than a slot, queued in rented buffers
+
+    /// <summary>Bytes of datagrams longer than the MTU a socket holds unread at most (more is socket-full): a peer cannot pin memory without bound.</summary>
+    public const int MaxLargeBytes = 4 << 20;
     private TaskCompletionSource? _readable;
 
     internal UdpSocket(NetworkStack stack, ushort port, int capacity, int mtu)
@@ -69,6 +74,7 @@ public sealed class UdpSocket
             {
                 large.AsSpan(0, Math.Min(length, buffer.Length)).CopyTo(buffer);
                 System.Buffers.ArrayPool<byte>.Shared.Return(large);
+                _largeBytes -= length;
                 _entries[_head].Large = null;
             }
             if (++_head == _entries.Length) _head = 0;
@@ -167,8 +173,10 @@ public sealed class UdpSocket
             }
             else
             {
+                if (_largeBytes + payload.Length > MaxLargeBytes) return false;
                 large = System.Buffers.ArrayPool<byte>.Shared.Rent(payload.Length);
                 payload.CopyTo(large);
+                _largeBytes += payload.Length;
             }
             _entries[index] = (from, payload.Length, large);
             _count++;

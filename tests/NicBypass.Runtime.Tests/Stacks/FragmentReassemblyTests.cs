@@ -222,10 +222,11 @@ public class FragmentReassemblyTests
         var ofDeath = Fragmenter.Piece(whole, 0, 16, more: false);    // moved to offset 65,528: past 65,535 (the ping of death)
         BinaryPrimitives.WriteUInt16BigEndian(ofDeath.AsSpan(14 + 6), 65528 >> 3);
         Fragmenter.ResealIpv4(ofDeath);
+        var empty = Fragmenter.Piece(whole, 16, 16, more: false);    // no data at all (Linux drops it)
 
-        host.Send("e0", ragged, ofDeath);
+        host.Send("e0", ragged, ofDeath, empty);
 
-        Assert.Equal(2, web.Counters.Dropped(StackDropReason.Malformed));
+        Assert.Equal(3, web.Counters.Dropped(StackDropReason.Malformed));
         Assert.Equal(0, web.Counters.FragmentsHeld);
         AssertAccounted(web.Counters);
     }
@@ -252,6 +253,126 @@ public class FragmentReassemblyTests
         Assert.Equal(ping.AsSpan(14 + 20 + 8).ToArray(), reply.AsSpan(8).ToArray());
         Assert.Equal(0, reply[0]); // an echo reply
         Assert.Equal(0, Packets.InternetChecksum.Compute(reply));
+    }
+
+    [Fact]
+    public void Malformed_ipv6_fragments_are_answered_with_a_parameter_problem()
+    {
+        var (host, wires) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        var whole = Datagram(true, 4000);
+        var ragged = Fragmenter.Piece(whole, 0, 1445, more: true);     // not a multiple of 8: code 0, at the payload length
+        // RFC 7112: a first fragment without the whole TCP header (16 of its 20 bytes): code 3.
+        var headless = Fragmenter.Piece(TestFrames.Tcp(Web, "fd00::20", 53, "fd00::1", payload: new byte[100]), 0, 16, more: true);
+
+        host.Send("e0", ragged, headless);
+
+        var problems = wires["e0"].Frames.Select(TestFrames.Parse).Select(p => p.Extract<IcmpV6Packet>()).Where(p => p is { Type: IcmpV6Type.ParameterProblem }).ToList();
+        Assert.Equal(2, problems.Count);
+        Assert.Equal(0, problems[0].Code);
+        Assert.Equal(4, BinaryPrimitives.ReadInt32BigEndian(problems[0].Bytes.AsSpan(4)));
+        Assert.Equal(3, problems[1].Code);
+        Assert.Equal(2, web.Counters.Dropped(StackDropReason.Malformed));
+        AssertAccounted(web.Counters);
+    }
+
+    [Fact]
+    public void An_ipv4_datagram_whose_options_and_data_pass_65535_bytes_is_dropped_whole()
+    {
+        var (host, _) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        var whole = Datagram(false, 40);
+        // A first fragment with a 24-byte header (4 bytes of options), then data to 65,512 bytes:
+        // 24 + 65,512 = 65,536.
+        var first = Fragmenter.Piece(whole, 0, 48, more: true);
+        var withOptions = new byte[first.Length + 4];
+        first.AsSpan(0, 14 + 20).CopyTo(withOptions);
+        withOptions[14] = 0x46;
+        first.AsSpan(14 + 20).CopyTo(withOptions.AsSpan(14 + 24));
+        BinaryPrimitives.WriteUInt16BigEndian(withOptions.AsSpan(14 + 2), 24 + 48);
+        BinaryPrimitives.WriteUInt16BigEndian(withOptions.AsSpan(14 + 10), 0);
+        BinaryPrimitives.WriteUInt16BigEndian(withOptions.AsSpan(14 + 10), Packets.InternetChecksum.Compute(withOptions.AsSpan(14, 24)));
+        var filler = new byte[14 + 20 + 65512];
+        whole.AsSpan(0, 14 + 20).CopyTo(filler);
+        BinaryPrimitives.WriteUInt16BigEndian(filler.AsSpan(14 + 2), 20 + 65512); // a frame to cut the rest from (its length field is only read here)
+        var rest = new List<byte[]>();
+        for (var start = 48; start < 65512; start += 1480) rest.Add(Fragmenter.Piece(filler, start, Math.Min(65512, start + 1480)));
+
+        host.Send("e0", withOptions);
+        foreach (var piece in rest) host.Send("e0", piece);
+
+        Assert.Equal(rest.Count + 1, web.Counters.Dropped(StackDropReason.Malformed));
+        Assert.Equal(0, web.Counters.FragmentsHeld);
+        Assert.Equal(0, web.Stack.DatagramsReassembling);
+        AssertAccounted(web.Counters);
+    }
+
+    [Fact]
+    public void No_time_exceeded_answers_a_datagram_that_came_in_link_layer_broadcasts_or_an_icmp_error()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Single, clock);
+        var web = host.NetworkStack("web");
+        var broadcast = Fragmenter.Piece(Datagram(false, 4000), 0, 1480, id: 1);
+        Packets.EthernetHeader.WriteMac(broadcast, 0xFFFF_FFFF_FFFFUL);
+        var error = Fragmenter.Piece(TestFrames.Ping(Web, "192.168.10.20", dataLength: 3000), 0, 1480, id: 2);
+        error[14 + 20] = 3; // a destination unreachable, not an echo
+        host.Send("e0", broadcast, error);
+        wires["e0"].Frames.Clear();
+
+        Assert.True(host.RunUntil(() => web.Counters.Dropped(StackDropReason.ReassemblyTimeout) == 2, TimeSpan.FromSeconds(40)));
+
+        Assert.Equal(0, web.Counters.TimeExceededSent);
+        AssertAccounted(web.Counters);
+    }
+
+    [Fact]
+    public void Ipv6_fragments_of_a_datagram_with_destination_options_join_whatever_their_next_header()
+    {
+        var (host, _) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        var socket = web.Stack.BindUdp(53);
+        // The fragmentable part starts with an 8-byte destination options header (PadN), then UDP.
+        var plain = Datagram(true, 3000);
+        var withOptions = new byte[plain.Length + 8];
+        plain.AsSpan(0, 14 + 40).CopyTo(withOptions);
+        withOptions[14 + 6] = 60;
+        withOptions[14 + 40] = 17;
+        withOptions[14 + 42] = 1; // PadN, 4 bytes
+        withOptions[14 + 43] = 4;
+        plain.AsSpan(14 + 40).CopyTo(withOptions.AsSpan(14 + 48));
+        BinaryPrimitives.WriteUInt16BigEndian(withOptions.AsSpan(14 + 4), (ushort)(plain.Length - 14 - 40 + 8));
+        var pieces = Fragmenter.Split(withOptions, 1448).ToArray();
+        pieces[1][14 + 40] = 17; // RFC 8200 4.5: only the first fragment's next header counts
+
+        host.Send("e0", pieces);
+
+        Assert.Equal(1, socket.Received);
+        AssertAccounted(web.Counters);
+    }
+
+    [Fact]
+    public void A_socket_holds_a_bounded_number_of_bytes_of_large_datagrams()
+    {
+        var (host, _) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        var socket = web.Stack.BindUdp(53);
+        var whole = Datagram(false, 60_000);
+        var count = UdpSocket.MaxLargeBytes / 60_000 + 1;
+        for (var id = 0; id < count; id++)
+        {
+            foreach (var piece in Fragmenter.Split(whole, 1480).Select((p, i) => Fragmenter.Piece(whole, i * 1480, Math.Min(Fragmenter.DataLength(whole), i * 1480 + 1480), id: (uint)id)))
+            {
+                host.Nic("e0").Device.Receive(piece);
+            }
+            host.Pump();
+        }
+
+        Assert.Equal(count - 1, socket.Pending);
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.SocketFull));
+        var buffer = new byte[65536];
+        Assert.True(socket.TryReceive(buffer, out _, out var length));
+        Assert.Equal(Payload(60_000), buffer[..length]);
     }
 }
 

@@ -1,4 +1,7 @@
+using System.Net;
+using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
 
 namespace NicBypass.Runtime.Tests;
 
@@ -70,5 +73,48 @@ public class FragmentationTests
         Assert.Equal(2, h.Guest.Counters.DatagramsFragmented);
         Assert.Equal(1, h.Guest.Counters.UdpEchoesSent);
         h.AssertBalanced();
+    }
+
+    [Fact]
+    public void A_datagram_cut_short_by_a_full_output_drops_its_rest_and_one_not_begun_is_refused_whole()
+    {
+        // 1 Mbit/s of outbound allocation starts with 1,000 bits of credit: every fragment waits,
+        // and the outbound VSQ holds four.
+        var host = new NetworkHost("h", 2, new VirtualClock());
+        var nic = host.AddNic("e0", SimNicModels.Get("simnic-100g"), new SimNicSettings(1, 1, 256, 1500));
+        var vns = host.AddNetworkStack(VnicRole.Container,
+            new VnicSettings("web", "e0", new[] { 0x02_00_00_00_00_01UL }, new[] { IPAddress.Parse("10.0.0.1") }, OutboundBandwidth: 1_000_000),
+            new StackSettings(StackProtocols.Udp, OutboundCapacity: 4));
+        nic.BindHardwareRing(0, vns.Vnic);
+        nic.Program(0x02_00_00_00_00_01UL, 0, 0, vns.Vnic);
+        host.Start();
+        var peer = NetworkEndpoint.Parse("10.0.0.9", 9);
+        vns.Stack.AddNeighbor(peer.Address, 0x02_00_00_00_00_09);
+        var socket = vns.Stack.BindUdp();
+
+        // Five fragments (6,008 bytes): four queue, the fifth is refused — the datagram cannot
+        // arrive whole, its rest is dropped and counted, and the call does not ask for a retry.
+        Assert.Equal(SendStatus.Queued, socket.TrySendTo(peer, new byte[6000]));
+        Assert.Equal(4, vns.Counters.Sent);
+        Assert.Equal(1, vns.Counters.SendDropped(StackDropReason.OutputBlocked));
+        // Nothing of the next one can go: refused whole, nothing counted — the caller tries again.
+        Assert.Equal(SendStatus.Blocked, socket.TrySendTo(peer, new byte[6000]));
+        Assert.Equal(4, vns.Counters.Sent);
+        Assert.Equal(1, vns.Counters.SendDroppedTotal);
+        Assert.Equal(1, vns.Counters.DatagramsFragmented);
+    }
+
+    [Fact]
+    public void A_datagram_parked_for_its_neighbour_is_counted_as_sent_once_when_it_leaves()
+    {
+        var h = new StackHarness();
+        var socket = h.Web.Stack.BindUdp(53);
+        var receiver = h.Db.Stack.BindUdp(5353);
+
+        Assert.Equal(SendStatus.Queued, socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[100]));
+        Assert.Equal(1, h.Web.Counters.Sent); // the ARP request; the datagram waits for its answer
+        Assert.True(h.RunUntil(() => receiver.Pending == 1));
+
+        Assert.Equal(2, h.Web.Counters.Sent);
     }
 }
