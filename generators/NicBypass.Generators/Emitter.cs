@@ -315,6 +315,7 @@ internal static class Emitter
         if (vnic.Multicast.Count > 0) Addresses(body.Append(", Multicast: "), vnic.Multicast);
         if (vnic.HasSubnets) Numbers(body.Append(", PrefixLengths: new[] { "), vnic.PrefixLengths).Append(" }");
         if (vnic.Gateways.Count > 0) Addresses(body.Append(", Gateways: "), vnic.Gateways);
+        if (vnic.Dhcp) body.Append(", Dhcp: true");
         body.Append("),\n");
     }
 

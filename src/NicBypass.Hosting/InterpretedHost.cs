@@ -86,7 +86,8 @@ public static class InterpretedHost
         (long?)vnic.Bandwidth, (long?)vnic.OutboundBandwidth, vnic.Cpus,
         vnic.Multicast.Count == 0 ? null : vnic.Multicast.Select(IPAddress.Parse).ToArray(),
         vnic.HasSubnets ? vnic.PrefixLengths.ToArray() : null,
-        vnic.Gateways.Count == 0 ? null : vnic.Gateways.Select(IPAddress.Parse).ToArray());
+        vnic.Gateways.Count == 0 ? null : vnic.Gateways.Select(IPAddress.Parse).ToArray(),
+        vnic.Dhcp);
 
     private static T Flags<T>(IEnumerable<string> names) where T : struct, Enum =>
         (T)Enum.ToObject(typeof(T), names.Aggregate(0L, (all, name) => all | Convert.ToInt64(Enum.Parse<T>(name))));

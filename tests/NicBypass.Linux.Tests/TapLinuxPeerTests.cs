@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Stacks;
 
 namespace NicBypass.Linux.Tests;
 
@@ -91,6 +92,59 @@ public class TapLinuxPeerTests
         Assert.True(stacks.Sum(c => c.DatagramsReassembled) >= 8);
         Assert.True(stacks.Sum(c => c.DatagramsFragmented) >= 8);
         Assert.Equal(0, peer.Wire.WriteFailures);
+    }
+
+    [Fact]
+    public async Task A_vm_and_a_container_with_ip_dhcp_lease_addresses_from_linuxs_dnsmasq_and_answer_there()
+    {
+        const string topology = """
+            host peer {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 4; ring-size 1024 }
+                vm vm1 on e0 { mac 02:00:00:00:77:01; ip dhcp; cpu 0 }
+                container c1 on e0 { mac 02:00:00:00:77:02; ip dhcp; protocols tcp udp; ports 7 }
+            }
+            """;
+        await using var peer = TapPeer.Start(topology);
+        var leases = Path.Combine(Path.GetTempPath(), $"nb-dhcp-{Guid.NewGuid():N}.leases");
+        // dnsmasq as Linux's DHCP server on the TAP (no DNS, no ping check before an offer).
+        using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip",
+            $"netns exec {peer.Namespace.Name} dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface={TapPeer.Tap} --bind-interfaces " +
+            $"--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,2m --dhcp-option=3,10.77.0.254 --no-ping --dhcp-leasefile={leases} --dhcp-authoritative")
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        try
+        {
+            var vm = peer.Host.VirtualMachine("vm1").Stack;
+            var container = peer.Host.NetworkStack("c1").Stack;
+            // The first DISCOVERs may have gone before dnsmasq listened: the next, 4 s on, are answered.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while ((vm.DhcpLease is null || container.DhcpLease is null) && DateTime.UtcNow < deadline && !server.HasExited) await Task.Delay(100);
+            if (server.HasExited) Assert.Fail("dnsmasq stopped: " + server.StandardError.ReadToEnd()); // read only once it has ended
+            Assert.True(vm.DhcpLease is not null && container.DhcpLease is not null, "both learned an address by DHCP");
+            foreach (var (stack, name) in new[] { (vm, "vm1"), (container, "c1") })
+            {
+                var (address, prefix) = stack.DhcpLease!.Value;
+                Assert.Equal(24, prefix);
+                Assert.InRange((uint)address.Value, 0x0A4D_0064u, 0x0A4D_0096u); // 10.77.0.100–150
+                Assert.Equal(new[] { NetworkAddress.Parse("10.77.0.254") }, stack.Gateways);
+                var target = IPAddress.Parse(address.ToString());
+                var status = peer.Namespace.Run(() =>
+                {
+                    using var ping = new Ping();
+                    var reply = IPStatus.Unknown;
+                    for (var i = 0; i < 5 && reply != IPStatus.Success; i++) reply = ping.Send(target, 2000).Status;
+                    return reply;
+                });
+                Assert.True(status == IPStatus.Success, $"ping {name} at {target}: {status}");
+                Assert.Contains("02:00:00:00:77:0" + (name == "vm1" ? "1" : "2") + " " + target, File.ReadAllText(leases));
+            }
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+            server.WaitForExit(5000);
+            File.Delete(leases);
+        }
     }
 
     [Fact]

@@ -191,6 +191,15 @@ internal static class RunCommand
                     }
                     output.WriteLine();
                 }
+                // `ip dhcp`: what each learned from Linux's DHCP server (dnsmasq, …), or that it learned nothing.
+                var learners = host.VirtualMachines.Where(v => v.Vnic.Settings.Dhcp).Select(v => (v.Name, v.Stack))
+                    .Concat(host.NetworkStacks.Where(s => s.Vnic.Settings.Dhcp).Select(s => (s.Name, s.Stack)));
+                foreach (var (name, stack) in learners)
+                {
+                    output.WriteLine(stack.DhcpLease is { } lease
+                        ? $"dhcp {name}: {lease.Address}/{lease.PrefixLength}{string.Concat(stack.Gateways.Where(g => !g.IsV6).Select(router => $", router {router}"))}"
+                        : $"dhcp {name}: no lease (no DHCP server answered)");
+                }
             }
             var failedCaptures = captures.Where(c => c.Error is not null).ToList();
             foreach (var capture in failedCaptures) error.WriteLine($"error: capture {capture.Path}: {capture.Error!.Message}");

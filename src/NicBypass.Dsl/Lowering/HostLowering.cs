@@ -157,7 +157,8 @@ public static class HostLowering
         vnic.CpuCount,
         vnic.Multicast.Select(g => g.ToString()).ToEquatableArray(),
         vnic.Ips.Select(p => p.PrefixLength).ToEquatableArray(),
-        vnic.Gateways.Select(g => g.ToString()).ToEquatableArray());
+        vnic.Gateways.Select(g => g.ToString()).ToEquatableArray(),
+        vnic.Dhcp);
 
     // The language → runtime vocabulary. The runtime's enums have these members; a test parses
     // every name this can produce into them.

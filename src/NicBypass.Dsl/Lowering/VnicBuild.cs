@@ -11,6 +11,7 @@ namespace NicBypass.Dsl.Lowering;
 /// <param name="Multicast">Multicast groups it joins, in canonical text.</param>
 /// <param name="PrefixLengths">The prefix length of each of <paramref name="Ips"/>.</param>
 /// <param name="Gateways">Its routers (one per family), in canonical text.</param>
+/// <param name="Dhcp">True with <c>ip dhcp</c>: its stack learns an IPv4 address, subnet and router by DHCP.</param>
 /// <param name="Cpus">Processors a destination's VSQ worker runs on, from <paramref name="Cpu"/> on (<c>cpu 2-3</c>: 2).</param>
 public sealed record VnicBuild(
     string Name,
@@ -26,7 +27,8 @@ public sealed record VnicBuild(
     int Cpus = 1,
     EquatableArray<string> Multicast = default,
     EquatableArray<int> PrefixLengths = default,
-    EquatableArray<string> Gateways = default)
+    EquatableArray<string> Gateways = default,
+    bool Dhcp = false)
 {
     /// <summary>True when some address has a prefix shorter than its family's width: the stack then knows its subnets (routing, subnet broadcast).</summary>
     public bool HasSubnets => PrefixLengths.Select((length, i) => length < (Ips[i].IndexOf(':') >= 0 ? 128 : 32)).Any(shorter => shorter);

@@ -14,6 +14,21 @@ public sealed partial class NetworkStack
             return;
         }
         var destination = NetworkAddress.Read(ip.Destination);
+        if (Volatile.Read(ref _dhcp) is { } dhcp && IsDhcpAnswer(ip))
+        {
+            // Broadcast, or to an address not yet its own: the client (its transaction, its MAC) decides.
+            var udp = ip.Payload.Slice(0, BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(4)));
+            if (ChecksumValid(ip.Packet, udp, IpProtocol.Udp, allowZero: true) && dhcp.Receive(udp.Slice(8), NetworkAddress.Read(ip.Source)))
+            {
+                Counters.Add(ref Counters._delivered);
+                Glean(NetworkAddress.Read(ip.Source), frame);
+            }
+            else
+            {
+                Counters.Drop(StackDropReason.NotForUs);
+            }
+            return;
+        }
         var joined = !Owns(destination) && Joined(destination);
         if (!joined && !Owns(destination) || joined && ip.Protocol != IpProtocol.Udp)
         {
@@ -53,6 +68,13 @@ public sealed partial class NetworkStack
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }
+
+    // A whole UDP datagram from a DHCP server's port to a client's.
+    private static bool IsDhcpAnswer(in Ipv4Header ip) =>
+        ip.Protocol == IpProtocol.Udp && !ip.IsFragment && ip.Payload.Length >= 8
+        && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload) == DhcpClient.ServerPort
+        && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(2)) == DhcpClient.ClientPort
+        && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(4)) is >= 8 and var length && length <= ip.Payload.Length;
 
     // RFC 1122 3.2.1.3: 0.0.0.0, 255.255.255.255, 224.0.0.0/4 (multicast) and 240.0.0.0/4 (class E) are never a sender's address.
     private static bool IsValidSourceV4(uint source) => source != 0 && source >> 28 is not (0xE or 0xF);

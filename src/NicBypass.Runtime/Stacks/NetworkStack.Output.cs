@@ -96,7 +96,25 @@ public sealed partial class NetworkStack
     /// MAC from the neighbour cache, or parks the frame and solicits the MAC (ARP / neighbour
     /// solicitation).
     /// </summary>
-    internal SendStatus Send(Span<byte> frame, NetworkAddress destination, bool reply = false) => _neighbors.Send(frame, NextHop(destination), reply);
+    internal SendStatus Send(Span<byte> frame, NetworkAddress destination, bool reply = false)
+    {
+        if (!destination.IsGroup) return _neighbors.Send(frame, NextHop(destination), reply);
+        // A group (or the limited broadcast) has a MAC of its own (RFC 1112 6.4, RFC 2464 7): nothing to resolve.
+        EthernetHeader.WriteMac(frame, GroupMac(destination));
+        return Transmit(frame, reply);
+    }
+
+    /// <summary>Sends a built IPv4 frame to every host on the link (255.255.255.255, the broadcast MAC).</summary>
+    internal SendStatus SendBroadcast(Span<byte> frame)
+    {
+        EthernetHeader.WriteMac(frame, 0xFFFF_FFFF_FFFFUL);
+        return Transmit(frame, reply: false);
+    }
+
+    private static ulong GroupMac(NetworkAddress group) =>
+        group.IsV6 ? 0x3333_0000_0000UL | (ulong)(uint)group.Value
+        : (uint)group.Value == uint.MaxValue ? 0xFFFF_FFFF_FFFFUL
+        : 0x0100_5E00_0000UL | ((uint)group.Value & 0x7F_FFFF);
 
     /// <summary>Hands a finished frame to the output (an IP packet longer than the MTU in fragments) and counts it as sent, or dropped with the output's reason.</summary>
     internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply) =>

@@ -14,6 +14,39 @@ public sealed partial class NetworkStack
     private (NetworkAddress Network, UInt128 Mask)[] _subnets = Array.Empty<(NetworkAddress, UInt128)>();
     private NetworkAddress? _gateway4;
     private NetworkAddress? _gateway6;
+    private (NetworkAddress Network, UInt128 Mask)? _leasedSubnet; // the subnet a DHCP lease brought
+    private bool _leasedRouter;                                    // _gateway4 came with it
+
+    /// <summary>
+    /// A DHCP lease changed (<see cref="DhcpClient"/>): <paramref name="old"/>'s address, subnet
+    /// and router go, <paramref name="address"/> (if any) comes with its subnet of
+    /// <paramref name="prefixLength"/> and <paramref name="router"/> as the IPv4 router.
+    /// </summary>
+    internal void SetLease(NetworkAddress? old, NetworkAddress? address, int prefixLength, NetworkAddress? router)
+    {
+        lock (_bind)
+        {
+            var addresses = Volatile.Read(ref _addresses).Where(a => a != old).ToList();
+            var subnets = _subnets.Where(s => s != _leasedSubnet).ToList();
+            _leasedSubnet = null;
+            if (_leasedRouter) _gateway4 = null;
+            _leasedRouter = false;
+            if (address is { } leased)
+            {
+                if (!addresses.Contains(leased)) addresses.Add(leased);
+                var mask = Mask(prefixLength, 32);
+                _leasedSubnet = (new NetworkAddress(leased.Value & mask, false), mask);
+                subnets.Add(_leasedSubnet.Value);
+                if (router is { } r)
+                {
+                    _gateway4 = r;
+                    _leasedRouter = true;
+                }
+            }
+            _subnets = subnets.ToArray();
+            Volatile.Write(ref _addresses, addresses.ToArray());
+        }
+    }
 
     /// <summary>Its routers (at most one IPv4 and one IPv6).</summary>
     public IReadOnlyList<NetworkAddress> Gateways => new[] { _gateway4, _gateway6 }.OfType<NetworkAddress>().ToArray();

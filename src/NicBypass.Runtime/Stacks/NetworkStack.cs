@@ -83,6 +83,24 @@ public sealed partial class NetworkStack
     /// <summary>Its TCP connections now (any state).</summary>
     internal IEnumerable<TcpConnection> Connections => _connections.Values;
 
+    private DhcpClient? _dhcp;
+
+    // When the DHCP client next acts (long.MaxValue: none, or nothing to do).
+    private long DhcpDue => Volatile.Read(ref _dhcp)?.NextDue ?? long.MaxValue;
+
+    /// <summary>Its DHCP client (<c>ip dhcp</c>), once started.</summary>
+    internal DhcpClient? Dhcp => Volatile.Read(ref _dhcp);
+
+    /// <summary>Starts learning an IPv4 address, subnet and router by DHCP (RFC 2131): a DISCOVER at its next tick.</summary>
+    internal void StartDhcp()
+    {
+        var client = Interlocked.CompareExchange(ref _dhcp, new DhcpClient(this), null) ?? _dhcp!;
+        client.Start();
+    }
+
+    /// <summary>The IPv4 address a DHCP lease gave it now, with the prefix length; null without one.</summary>
+    public (NetworkAddress Address, int PrefixLength)? DhcpLease => Volatile.Read(ref _dhcp)?.Lease is { } lease ? (lease.Address, lease.PrefixLength) : null;
+
     /// <summary>Adds an address (static, or learned at run time for <c>ip dhcp</c>).</summary>
     public void AddAddress(NetworkAddress address)
     {
@@ -341,7 +359,7 @@ public sealed partial class NetworkStack
         get
         {
             var now = Time.GetTimestamp();
-            return ConnectionsDue(now) || _neighbors.DueBy(now) || now >= ReassemblyDue;
+            return ConnectionsDue(now) || _neighbors.DueBy(now) || now >= ReassemblyDue || now >= DhcpDue;
         }
     }
 
@@ -353,7 +371,7 @@ public sealed partial class NetworkStack
     /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
     {
-        var due = Math.Min(_neighbors.NextDue(), ReassemblyDue);
+        var due = Math.Min(Math.Min(_neighbors.NextDue(), ReassemblyDue), DhcpDue);
         if (Volatile.Read(ref _timed) == 0) return due;
         // The connections' lower bound, not a walk under each connection's lock: the schedulers ask
         // every round. It is at or before every armed timer; one cancelled or pushed later leaves
@@ -362,12 +380,13 @@ public sealed partial class NetworkStack
         return Math.Min(due, Volatile.Read(ref _connectionsDue));
     }
 
-    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs); true if it sent anything.</summary>
+    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs, DHCP); true if it sent anything.</summary>
     internal bool Tick()
     {
-        if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue) return false;
+        if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue && DhcpDue == long.MaxValue) return false;
         var progress = false;
         var now = Time.GetTimestamp();
+        if (Volatile.Read(ref _dhcp) is { } dhcp) progress |= dhcp.OnTimer(now);
         if (Volatile.Read(ref _reassembly) is { } reassembly) progress |= reassembly.Expire(now);
         // The connections are walked only when one of their timers may be due (the bound is at
         // or before every armed one) or one waits to retry a refused segment: a bulk transfer

@@ -50,6 +50,7 @@ public sealed class VirtualMachine : IPollingConsumer
         foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
         Stack.SetRoutes(vnic.Settings.Ips ?? Array.Empty<System.Net.IPAddress>(), vnic.Settings.PrefixLengths, vnic.Settings.Gateways);
         Stack.TimerArmed = Vcpu.Awaken; // the guest's timers run on its vCPU
+        if (vnic.Settings.Dhcp) Stack.StartDhcp(); // `ip dhcp`: its first DISCOVER leaves with the first pump
     }
 
     public string Name => Vnic.Name;

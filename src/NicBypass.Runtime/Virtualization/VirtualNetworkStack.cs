@@ -68,6 +68,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         foreach (var group in vnic.Settings.Multicast ?? Array.Empty<System.Net.IPAddress>()) Stack.JoinGroup(NetworkAddress.From(group));
         Stack.SetRoutes(vnic.Settings.Ips ?? Array.Empty<System.Net.IPAddress>(), vnic.Settings.PrefixLengths, vnic.Settings.Gateways);
         Stack.TimerArmed = WakeWorkers;
+        if (vnic.Settings.Dhcp) Stack.StartDhcp(); // `ip dhcp`: its first DISCOVER leaves with the first pump
     }
 
     // Its timers run in its workers' polls: a timer armed from anywhere wakes them (deterministic mode).

@@ -1,0 +1,316 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// A stack's DHCP client (RFC 2131, with the options of RFC 2132) for <c>ip dhcp</c>: from when
+/// it starts it broadcasts a DISCOVER, takes the first OFFER with a REQUEST, and on the ACK gives
+/// the stack the leased address with its subnet (option 1) and router (option 3). It renews at T1
+/// (option 58, else half the lease) by a REQUEST to the server, rebinds at T2 (option 59, else
+/// seven eighths) by a broadcast one, and gives the address up when the lease ends, starting over;
+/// a NAK starts over at once. Requests go again after 4, 8, 16, 32 and then every 64 seconds
+/// (RFC 2131 4.1, without the random second: the deterministic mode stays deterministic); a
+/// REQUEST unanswered four times starts over. While renewing or rebinding it asks again after
+/// half the time left, at least 60 s (RFC 2131 4.4.5). Messages are broadcast (the BROADCAST
+/// flag asks the server to broadcast its answers too, so a client without an address hears
+/// them) except a renewal, which goes to the server from the leased address. Its timer is the
+/// stack's (<see cref="NetworkStack.Tick"/>); answers come from the IP layer
+/// (<see cref="Receive"/>) — only those with its transaction ID and its MAC count. Thread-safe:
+/// a lock, since the IP layer and the timer may run on different threads.
+/// </summary>
+internal sealed class DhcpClient
+{
+    public const int ClientPort = 68;
+    public const int ServerPort = 67;
+
+    private const int Discover = 1, Offer = 2, Request = 3, Ack = 5, Nak = 6;
+    private const uint MagicCookie = 0x63825363;
+    private const int MessageLength = 300; // BOOTP's minimum, which some servers insist on
+
+    private static readonly NetworkAddress Unspecified = new(0, false);
+    private static readonly NetworkAddress Everyone = new(0xFFFF_FFFF, false);
+
+    private readonly NetworkStack _stack;
+    private readonly Lock _lock = new();
+    private DhcpState _state = DhcpState.Init;
+    private uint _xid;
+    private int _attempts;
+    private long _due = long.MaxValue;
+    private NetworkAddress _offered, _server;
+    private long _t1, _t2, _expiry;
+
+    internal DhcpClient(NetworkStack stack)
+    {
+        _stack = stack;
+        _xid = (uint)(stack.Mac * 0x9E3779B97F4A7C15UL >> 32);
+    }
+
+    public DhcpState State
+    {
+        get { lock (_lock) return _state; }
+    }
+
+    /// <summary>The address leased now (null while it has none), its prefix length, router and server.</summary>
+    public (NetworkAddress Address, int PrefixLength, NetworkAddress? Router, NetworkAddress Server)? Lease { get; private set; }
+
+    /// <summary>Messages sent (each DISCOVER and REQUEST, first or again).</summary>
+    public int Sent { get; private set; }
+
+    /// <summary>When its timer next falls due, in the stack clock's timestamps (<see cref="long.MaxValue"/>: never).</summary>
+    public long NextDue => Volatile.Read(ref _due);
+
+    /// <summary>Starts from nothing: a DISCOVER at the next tick.</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            _state = DhcpState.Init;
+            Volatile.Write(ref _due, _stack.Time.GetTimestamp());
+        }
+        _stack.TimerArmed?.Invoke();
+    }
+
+    /// <summary>Acts on its timer if it is due by <paramref name="now"/>; true if it sent anything.</summary>
+    public bool OnTimer(long now)
+    {
+        lock (_lock)
+        {
+            if (now < _due) return false;
+            switch (_state)
+            {
+                case DhcpState.Init:
+                    _xid++;
+                    _attempts = 0;
+                    _state = DhcpState.Selecting;
+                    SendDiscover();
+                    break;
+                case DhcpState.Selecting:
+                    SendDiscover();
+                    break;
+                case DhcpState.Requesting when _attempts >= 4:
+                    StartOver(now);
+                    break;
+                case DhcpState.Requesting:
+                    SendRequest(broadcast: true, fromLease: false);
+                    break;
+                case DhcpState.Bound:
+                    _state = DhcpState.Renewing;
+                    _attempts = 0;
+                    SendRequest(broadcast: false, fromLease: true);
+                    break;
+                case DhcpState.Renewing when now >= _t2:
+                    _state = DhcpState.Rebinding;
+                    _attempts = 0;
+                    SendRequest(broadcast: true, fromLease: true);
+                    break;
+                case DhcpState.Renewing:
+                    SendRequest(broadcast: false, fromLease: true);
+                    break;
+                case DhcpState.Rebinding when now >= _expiry:
+                    Release();
+                    StartOver(now);
+                    break;
+                case DhcpState.Rebinding:
+                    SendRequest(broadcast: true, fromLease: true);
+                    break;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// A UDP datagram from port 67 to port 68 (<paramref name="bootp"/> its payload): true if it
+    /// was an answer to this client (its transaction and MAC) that it acted on.
+    /// </summary>
+    public bool Receive(ReadOnlySpan<byte> bootp, NetworkAddress from)
+    {
+        if (bootp.Length < 240 || bootp[0] != 2 || bootp[1] != 1 || bootp[2] != 6
+            || BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(236)) != MagicCookie
+            || EthernetHeader.ReadMac(bootp.Slice(28)) != _stack.Mac)
+        {
+            return false;
+        }
+        var options = Options.Read(bootp.Slice(240));
+        var now = _stack.Time.GetTimestamp();
+        var armed = false;
+        lock (_lock)
+        {
+            if (BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(4)) != _xid) return false;
+            var yours = new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(16)), false);
+            switch (options.Type)
+            {
+                case Offer when _state == DhcpState.Selecting && yours.Value != 0:
+                    _offered = yours;
+                    _server = options.Server ?? from;
+                    _state = DhcpState.Requesting;
+                    _attempts = 0;
+                    SendRequest(broadcast: true, fromLease: false);
+                    break;
+                case Ack when _state is DhcpState.Requesting or DhcpState.Renewing or DhcpState.Rebinding && yours.Value != 0:
+                    Bind(yours, options, now);
+                    armed = true;
+                    break;
+                case Nak when _state is DhcpState.Requesting or DhcpState.Renewing or DhcpState.Rebinding:
+                    Release();
+                    StartOver(now);
+                    armed = true;
+                    break;
+                default:
+                    return false; // an answer it did not wait for (a second offer, a late ACK)
+            }
+        }
+        if (armed) _stack.TimerArmed?.Invoke();
+        return true;
+    }
+
+    private void Bind(NetworkAddress address, in Options options, long now)
+    {
+        var frequency = _stack.Time.TimestampFrequency;
+        long At(uint seconds) => seconds == uint.MaxValue ? long.MaxValue : now + (long)seconds * frequency;
+        var lease = options.LeaseSeconds ?? uint.MaxValue; // none given: it does not end
+        _expiry = At(lease);
+        _t1 = At(options.RenewSeconds ?? (lease == uint.MaxValue ? uint.MaxValue : lease / 2));
+        _t2 = At(options.RebindSeconds ?? (lease == uint.MaxValue ? uint.MaxValue : (uint)(lease * 7UL / 8)));
+        var prefix = options.SubnetMask is { } mask ? System.Numerics.BitOperations.PopCount(mask) : 32;
+        // A router not on the leased subnet could not be reached: left out.
+        var router = options.Router is { } r && prefix > 0 && (r.Value ^ address.Value) >> (32 - prefix) == 0 ? r : (NetworkAddress?)null;
+        if (options.Router is not null && prefix == 0) router = options.Router;
+        _server = options.Server ?? _server;
+        _stack.SetLease(Lease?.Address, address, prefix, router);
+        Lease = (address, prefix, router, _server);
+        _state = DhcpState.Bound;
+        _attempts = 0;
+        Volatile.Write(ref _due, _t1);
+    }
+
+    private void Release()
+    {
+        if (Lease is { } lease) _stack.SetLease(lease.Address, null, 0, null);
+        Lease = null;
+    }
+
+    private void StartOver(long now)
+    {
+        _state = DhcpState.Init;
+        Volatile.Write(ref _due, now);
+    }
+
+    // The next try: 4, 8, 16, 32, then every 64 s; renewing and rebinding, half the time left to
+    // T2 or the lease's end, at least 60 s (never past that point).
+    private void Again()
+    {
+        var now = _stack.Time.GetTimestamp();
+        var frequency = _stack.Time.TimestampFrequency;
+        long next;
+        if (_state is DhcpState.Renewing or DhcpState.Rebinding)
+        {
+            var until = _state == DhcpState.Renewing ? _t2 : _expiry;
+            next = until == long.MaxValue ? now + 60 * frequency : Math.Min(until, now + Math.Max(60 * frequency, (until - now) / 2));
+        }
+        else
+        {
+            next = now + (4L << Math.Min(_attempts, 4)) * frequency;
+        }
+        _attempts++;
+        Volatile.Write(ref _due, next);
+    }
+
+    private void SendDiscover()
+    {
+        Send(Discover, Everyone, Unspecified, client: Unspecified);
+        Again();
+    }
+
+    private void SendRequest(bool broadcast, bool fromLease)
+    {
+        // Selecting: the offered address and the chosen server in options (RFC 2131 4.3.2);
+        // renewing or rebinding: the leased address as ciaddr, and neither option.
+        var leased = Lease?.Address ?? Unspecified;
+        Send(Request, broadcast ? Everyone : _server, fromLease ? leased : Unspecified, client: fromLease ? leased : Unspecified);
+        Again();
+    }
+
+    private void Send(int type, NetworkAddress to, NetworkAddress from, NetworkAddress client)
+    {
+        var frame = _stack.BuildIp(from, to, IpProtocol.Udp, 8 + MessageLength, out var udp);
+        udp.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(udp, ClientPort);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), ServerPort);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(4), 8 + MessageLength);
+        var bootp = udp.Slice(8);
+        bootp[0] = 1; // BOOTREQUEST
+        bootp[1] = 1; // Ethernet
+        bootp[2] = 6;
+        BinaryPrimitives.WriteUInt32BigEndian(bootp.Slice(4), _xid);
+        if (client.Value == 0) BinaryPrimitives.WriteUInt16BigEndian(bootp.Slice(10), 0x8000); // BROADCAST: answer so an addressless client hears it
+        BinaryPrimitives.WriteUInt32BigEndian(bootp.Slice(12), (uint)client.Value);
+        EthernetHeader.WriteMac(bootp.Slice(28), _stack.Mac);
+        BinaryPrimitives.WriteUInt32BigEndian(bootp.Slice(236), MagicCookie);
+        var options = bootp.Slice(240);
+        var at = 0;
+        options[at++] = 53; options[at++] = 1; options[at++] = (byte)type;
+        if (type == Request && client.Value == 0)
+        {
+            options[at++] = 50; options[at++] = 4;
+            BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at), (uint)_offered.Value);
+            at += 4;
+            options[at++] = 54; options[at++] = 4;
+            BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at), (uint)_server.Value);
+            at += 4;
+        }
+        // Parameter request list: subnet mask, router, lease time, server, T1, T2.
+        options[at++] = 55; options[at++] = 6;
+        options[at++] = 1; options[at++] = 3; options[at++] = 51; options[at++] = 54; options[at++] = 58; options[at++] = 59;
+        options[at] = 255;
+        NetworkStack.SealTransport(frame, 6);
+        Sent++;
+        if (to == Everyone) _stack.SendBroadcast(frame);
+        else _stack.Send(frame, to);
+    }
+
+    // The options this client reads (RFC 2132), from a BOOTP message's options field.
+    private readonly struct Options
+    {
+        public int Type { get; private init; }
+        public uint? SubnetMask { get; private init; }
+        public NetworkAddress? Router { get; private init; }
+        public NetworkAddress? Server { get; private init; }
+        public uint? LeaseSeconds { get; private init; }
+        public uint? RenewSeconds { get; private init; }
+        public uint? RebindSeconds { get; private init; }
+
+        public static Options Read(ReadOnlySpan<byte> field)
+        {
+            int type = 0;
+            uint? mask = null, lease = null, renew = null, rebind = null;
+            NetworkAddress? router = null, server = null;
+            for (var i = 0; i < field.Length;)
+            {
+                var code = field[i];
+                if (code == 255) break;
+                if (code == 0)
+                {
+                    i++;
+                    continue;
+                }
+                if (i + 1 >= field.Length || i + 2 + field[i + 1] > field.Length) break; // truncated: what came before stands
+                var value = field.Slice(i + 2, field[i + 1]);
+                switch (code)
+                {
+                    case 53 when value.Length == 1: type = value[0]; break;
+                    case 1 when value.Length == 4: mask = BinaryPrimitives.ReadUInt32BigEndian(value); break;
+                    case 3 when value.Length >= 4: router = new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(value), false); break;
+                    case 54 when value.Length == 4: server = new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(value), false); break;
+                    case 51 when value.Length == 4: lease = BinaryPrimitives.ReadUInt32BigEndian(value); break;
+                    case 58 when value.Length == 4: renew = BinaryPrimitives.ReadUInt32BigEndian(value); break;
+                    case 59 when value.Length == 4: rebind = BinaryPrimitives.ReadUInt32BigEndian(value); break;
+                }
+                i += 2 + value.Length;
+            }
+            // A mask that is not a run of ones from the top is no prefix: taken as none.
+            if (mask is { } m && (~m & (~m + 1)) != 0) mask = null;
+            return new Options { Type = type, SubnetMask = mask, Router = router, Server = server, LeaseSeconds = lease, RenewSeconds = renew, RebindSeconds = rebind };
+        }
+    }
+}

@@ -1,0 +1,216 @@
+using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// <c>ip dhcp</c>: a stack learns its IPv4 address, subnet and router from a DHCP server
+/// (RFC 2131), here a hand-made one answering on the NIC's wire, on virtual time.
+/// </summary>
+public class DhcpClientTests
+{
+    private const string Topology = """
+        host d {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            vm guest on e0 { mac 02:00:00:00:00:05; ip dhcp }
+            container web on e0 { mac 02:00:00:00:00:06; ip dhcp; protocols udp; ports 53 }
+        }
+        """;
+
+    private const ulong ServerMac = 0x02AA_0000_00FEUL;
+    private static readonly IPAddress Server = IPAddress.Parse("10.0.0.254");
+
+    private const int Discover = 1, Offer = 2, Request = 3, Ack = 5, Nak = 6;
+
+    // What a client sent: its messages on the wire (UDP 68 → 67), oldest first.
+    private static List<Message> Sent(CapturingWire wire, ulong mac) =>
+        wire.Frames.Where(f => f.Length > 14 + 20 + 8 + 240 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800
+                && f[14 + 9] == 17 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 22)) == 67
+                && Packets.EthernetHeader.ReadMac(f.AsSpan(14 + 28 + 28)) == mac)
+            .Select(f => new Message(f)).ToList();
+
+    private sealed record Message(byte[] Frame)
+    {
+        private ReadOnlySpan<byte> Bootp => Frame.AsSpan(14 + 28);
+        public uint Xid => BinaryPrimitives.ReadUInt32BigEndian(Bootp.Slice(4));
+        public ulong DestinationMac => Packets.EthernetHeader.ReadMac(Frame);
+        public IPAddress Source => new(Frame.AsSpan(14 + 12, 4));
+        public IPAddress Destination => new(Frame.AsSpan(14 + 16, 4));
+        public IPAddress ClientAddress => new(Bootp.Slice(12, 4));
+        public bool BroadcastFlag => (Bootp[10] & 0x80) != 0;
+        public bool ChecksumValid => Packets.InternetChecksum.ComputeV4(Frame.AsSpan(14 + 12, 4), Frame.AsSpan(14 + 16, 4), 17, Frame.AsSpan(14 + 20, BinaryPrimitives.ReadUInt16BigEndian(Frame.AsSpan(14 + 24)))) == 0;
+
+        public byte[]? Option(byte code)
+        {
+            var options = Frame.AsSpan(14 + 28 + 240);
+            for (var i = 0; i < options.Length && options[i] != 255;)
+            {
+                if (options[i] == 0) { i++; continue; }
+                if (options[i] == code) return options.Slice(i + 2, options[i + 1]).ToArray();
+                i += 2 + options[i + 1];
+            }
+            return null;
+        }
+
+        public int Type => Option(53)![0];
+    }
+
+    // A server's answer: broadcast (the client asked so), for `mac`'s transaction `xid`.
+    private static byte[] Answer(int type, uint xid, ulong mac, string yours, uint lease = 3600, string mask = "255.255.255.0", string? router = "10.0.0.254",
+        uint? renew = null, ulong? toMac = null, string to = "255.255.255.255")
+    {
+        var options = new List<byte> { 53, 1, (byte)type, 54, 4 };
+        options.AddRange(Server.GetAddressBytes());
+        void Add(byte code, byte[] value) { options.Add(code); options.Add((byte)value.Length); options.AddRange(value); }
+        if (type != Nak)
+        {
+            Add(51, BitConverter.GetBytes(lease).Reverse().ToArray());
+            Add(1, IPAddress.Parse(mask).GetAddressBytes());
+            if (router is not null) Add(3, IPAddress.Parse(router).GetAddressBytes());
+            if (renew is { } t1) Add(58, BitConverter.GetBytes(t1).Reverse().ToArray());
+        }
+        options.Add(255);
+        var bootp = new byte[240 + options.Count];
+        bootp[0] = 2;
+        bootp[1] = 1;
+        bootp[2] = 6;
+        BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(4), xid);
+        IPAddress.Parse(yours).GetAddressBytes().CopyTo(bootp, 16);
+        Packets.EthernetHeader.WriteMac(bootp.AsSpan(28), mac);
+        BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(236), 0x63825363);
+        options.CopyTo(bootp, 240);
+        return Packets.Frames.Udp(ServerMac, toMac ?? 0xFFFF_FFFF_FFFFUL, new IPEndPoint(Server, 67), new IPEndPoint(IPAddress.Parse(to), 68), bootp);
+    }
+
+    [Fact]
+    public void A_vm_discovers_requests_and_is_bound_with_its_subnet_and_router_then_answers_pings()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+
+        var discover = Assert.Single(Sent(wires["e0"], 0x0200_0000_0005UL));
+        Assert.Equal(Discover, discover.Type);
+        Assert.Equal(0xFFFF_FFFF_FFFFUL, discover.DestinationMac);
+        Assert.Equal(IPAddress.Any, discover.Source);
+        Assert.Equal(IPAddress.Broadcast, discover.Destination);
+        Assert.True(discover.BroadcastFlag);
+        Assert.True(discover.ChecksumValid);
+        Assert.Equal(new byte[] { 1, 3, 51, 54, 58, 59 }, discover.Option(55));
+
+        host.Send("e0", Answer(Offer, discover.Xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        var request = Sent(wires["e0"], 0x0200_0000_0005UL).Last();
+        Assert.Equal(Request, request.Type);
+        Assert.Equal(discover.Xid, request.Xid);
+        Assert.Equal(IPAddress.Parse("10.0.0.50").GetAddressBytes(), request.Option(50));
+        Assert.Equal(Server.GetAddressBytes(), request.Option(54));
+        Assert.Empty(guest.Addresses);
+
+        host.Send("e0", Answer(Ack, discover.Xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+        Assert.Equal((NetworkAddress.Parse("10.0.0.50"), 24), guest.DhcpLease);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.254") }, guest.Gateways);
+        Assert.Equal(NetworkAddress.Parse("10.0.0.254"), guest.NextHop(NetworkAddress.Parse("192.0.2.1")));
+        Assert.Equal(NetworkAddress.Parse("10.0.0.9"), guest.NextHop(NetworkAddress.Parse("10.0.0.9")));
+
+        wires["e0"].Frames.Clear();
+        host.Send("e0", Packets.Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:05", "10.0.0.1", "10.0.0.50"));
+        Assert.Equal(1, guest.Counters.EchoRepliesSent);
+    }
+
+    [Fact]
+    public void A_container_learns_its_address_the_same_way()
+    {
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var web = host.NetworkStack("web").Stack;
+        host.Pump();
+
+        var xid = Sent(wires["e0"], 0x0200_0000_0006UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0006UL, "10.0.0.60"));
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0006UL, "10.0.0.60"));
+
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.60") }, web.Addresses);
+        Assert.Empty(host.VirtualMachine("guest").Stack.Addresses); // the other client's answers were not its own
+        Assert.True(host.VirtualMachine("guest").Counters.Dropped(StackDropReason.NotForUs) >= 2);
+    }
+
+    [Fact]
+    public void Unanswered_discovers_go_again_after_4_8_16_32_and_then_every_64_seconds()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var times = new List<double>();
+        var seen = 0;
+
+        host.RunUntil(() =>
+        {
+            var sent = Sent(wires["e0"], 0x0200_0000_0005UL).Count;
+            for (; seen < sent; seen++) times.Add(Math.Round(clock.Nanoseconds / 1e9, 3));
+            return times.Count == 7;
+        }, TimeSpan.FromSeconds(300));
+
+        Assert.Equal(new[] { 0.0, 4, 12, 28, 60, 124, 188 }, times);
+        Assert.All(Sent(wires["e0"], 0x0200_0000_0005UL), m => Assert.Equal(Discover, m.Type));
+    }
+
+    [Fact]
+    public void A_lease_is_renewed_at_t1_from_its_address_to_the_server()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100));
+        wires["e0"].Frames.Clear();
+        var bound = clock.Nanoseconds;
+
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(200)));
+
+        Assert.InRange((clock.Nanoseconds - bound) / 1e9, 100, 100.01);
+        var renewal = Sent(wires["e0"], 0x0200_0000_0005UL).Single();
+        Assert.Equal(Request, renewal.Type);
+        Assert.Equal(ServerMac, renewal.DestinationMac); // learned from the server's answers
+        Assert.Equal(Server, renewal.Destination);
+        Assert.Equal(IPAddress.Parse("10.0.0.50"), renewal.Source);
+        Assert.Equal(IPAddress.Parse("10.0.0.50"), renewal.ClientAddress);
+        Assert.Null(renewal.Option(50)); // RFC 2131 4.3.2: renewing names neither address nor server in options
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100, toMac: 0x0200_0000_0005UL, to: "10.0.0.50"));
+        Assert.Equal(DhcpState.Bound, guest.Dhcp!.State);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+    }
+
+    [Fact]
+    public void A_lease_nobody_renews_ends_and_the_address_goes_and_a_nak_starts_over()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 400));
+        var bound = clock.Nanoseconds;
+
+        // Renewing from 200 s, rebinding (broadcast) from 350 s, nothing by 400 s: the address goes.
+        Assert.True(host.RunUntil(() => guest.Addresses.Count == 0, TimeSpan.FromSeconds(500)));
+        Assert.InRange((clock.Nanoseconds - bound) / 1e9, 400, 400.01);
+        var requests = Sent(wires["e0"], 0x0200_0000_0005UL).Where(m => m.Type == Request).Skip(1).ToList();
+        Assert.Contains(requests, m => m.Destination.Equals(Server));
+        Assert.Contains(requests, m => m.Destination.Equals(IPAddress.Broadcast) && m.ClientAddress.Equals(IPAddress.Parse("10.0.0.50")));
+        Assert.Empty(guest.Gateways);
+        Assert.Equal(Discover, Sent(wires["e0"], 0x0200_0000_0005UL).Last().Type); // starting over
+
+        // A NAK to a request starts over at once too.
+        var again = Sent(wires["e0"], 0x0200_0000_0005UL).Last().Xid;
+        host.Send("e0", Answer(Offer, again, 0x0200_0000_0005UL, "10.0.0.51"));
+        wires["e0"].Frames.Clear();
+        host.Send("e0", Answer(Nak, again, 0x0200_0000_0005UL, "0.0.0.0"));
+        host.Pump();
+        Assert.Equal(Discover, Sent(wires["e0"], 0x0200_0000_0005UL).Single().Type);
+        Assert.Empty(guest.Addresses);
+    }
+}
