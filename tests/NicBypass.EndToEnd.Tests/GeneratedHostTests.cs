@@ -37,6 +37,8 @@ public class GeneratedHostTests
         var web01 = new Web01(new VirtualClock());
         var wire = new Wire();
         web01.Nge0.Device.Wire = wire;
+        web01.Host.Pump();
+        wire.Frames.Clear(); // guest2's DHCP DISCOVER (`ip dhcp`), unanswered here
 
         var ping = Frames.EchoRequest("02:aa:00:00:00:01", "02:08:20:ac:00:01", "192.168.10.1", "192.168.10.11", id: 77);
 

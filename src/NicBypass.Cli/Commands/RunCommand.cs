@@ -197,8 +197,8 @@ internal static class RunCommand
                 foreach (var (name, stack) in learners)
                 {
                     output.WriteLine(stack.DhcpLease is { } lease
-                        ? $"dhcp {name}: {lease.Address}/{lease.PrefixLength}{string.Concat(stack.Gateways.Where(g => !g.IsV6).Select(router => $", router {router}"))}"
-                        : $"dhcp {name}: no lease (no DHCP server answered)");
+                        ? $"dhcp {name}: {lease.Address}/{lease.PrefixLength}{(stack.DhcpRouter is { } router ? $", router {router}" : "")}"
+                        : $"dhcp {name}: no lease");
                 }
             }
             var failedCaptures = captures.Where(c => c.Error is not null).ToList();

@@ -51,8 +51,17 @@ internal sealed class DhcpClient
         get { lock (_lock) return _state; }
     }
 
-    /// <summary>The address leased now (null while it has none), its prefix length, router and server.</summary>
-    public (NetworkAddress Address, int PrefixLength, NetworkAddress? Router, NetworkAddress Server)? Lease { get; private set; }
+    /// <summary>The address leased now (null while it has none), its prefix length, router and server: swapped whole, read without the lock.</summary>
+    public Leased? Lease
+    {
+        get => Volatile.Read(ref _lease);
+        private set => Volatile.Write(ref _lease, value);
+    }
+
+    private Leased? _lease;
+
+    /// <summary>A lease: the address, its prefix length, router and server.</summary>
+    internal sealed record Leased(NetworkAddress Address, int PrefixLength, NetworkAddress? Router, NetworkAddress Server);
 
     /// <summary>Messages sent (each DISCOVER and REQUEST, first or again).</summary>
     public int Sent { get; private set; }
@@ -97,11 +106,13 @@ internal sealed class DhcpClient
                 case DhcpState.Bound:
                     _state = DhcpState.Renewing;
                     _attempts = 0;
+                    _xid++; // a new exchange: a late answer to the last is not taken for this one
                     SendRequest(broadcast: false, fromLease: true);
                     break;
                 case DhcpState.Renewing when now >= _t2:
                     _state = DhcpState.Rebinding;
                     _attempts = 0;
+                    _xid++;
                     SendRequest(broadcast: true, fromLease: true);
                     break;
                 case DhcpState.Renewing:
@@ -138,16 +149,18 @@ internal sealed class DhcpClient
         {
             if (BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(4)) != _xid) return false;
             var yours = new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(16)), false);
+            // While requesting, only the server chosen answers (RFC 2131 4.3.2).
+            if (_state == DhcpState.Requesting && options.Server is { } server && server != _server) return false;
             switch (options.Type)
             {
-                case Offer when _state == DhcpState.Selecting && yours.Value != 0:
+                case Offer when _state == DhcpState.Selecting && Usable(yours):
                     _offered = yours;
                     _server = options.Server ?? from;
                     _state = DhcpState.Requesting;
                     _attempts = 0;
                     SendRequest(broadcast: true, fromLease: false);
                     break;
-                case Ack when _state is DhcpState.Requesting or DhcpState.Renewing or DhcpState.Rebinding && yours.Value != 0:
+                case Ack when _state is DhcpState.Requesting or DhcpState.Renewing or DhcpState.Rebinding && Usable(yours):
                     Bind(yours, options, now);
                     armed = true;
                     break;
@@ -164,21 +177,33 @@ internal sealed class DhcpClient
         return true;
     }
 
+    // An address a host may have: not 0/8, loopback, multicast or class E (RFC 1122 3.2.1.3).
+    private static bool Usable(NetworkAddress address) => (uint)address.Value >> 24 is not (0 or 127) && (uint)address.Value >> 28 < 0xE;
+
+    // The shortest lease taken (a server's 0 would renew without pause).
+    private const uint MinimumLeaseSeconds = 10;
+
     private void Bind(NetworkAddress address, in Options options, long now)
     {
         var frequency = _stack.Time.TimestampFrequency;
         long At(uint seconds) => seconds == uint.MaxValue ? long.MaxValue : now + (long)seconds * frequency;
-        var lease = options.LeaseSeconds ?? uint.MaxValue; // none given: it does not end
+        var lease = Math.Max(options.LeaseSeconds ?? uint.MaxValue, MinimumLeaseSeconds); // none given: it does not end
+        // T1 < T2 < the lease's end: options out of that order are set aside for RFC 2131 4.4.5's
+        // defaults (half and seven eighths of the lease), as ISC's dhclient does.
+        var infinite = lease == uint.MaxValue;
+        var defaultT2 = infinite ? uint.MaxValue : (uint)(lease * 7UL / 8);
+        var t2 = options.RebindSeconds is { } rebind && (rebind < lease || infinite) ? rebind : defaultT2;
+        var defaultT1 = infinite ? uint.MaxValue : Math.Min(lease / 2, t2);
+        var t1 = options.RenewSeconds is { } renew && (renew < t2 || t2 == uint.MaxValue) ? renew : defaultT1;
         _expiry = At(lease);
-        _t1 = At(options.RenewSeconds ?? (lease == uint.MaxValue ? uint.MaxValue : lease / 2));
-        _t2 = At(options.RebindSeconds ?? (lease == uint.MaxValue ? uint.MaxValue : (uint)(lease * 7UL / 8)));
+        _t2 = At(t2);
+        _t1 = At(t1);
         var prefix = options.SubnetMask is { } mask ? System.Numerics.BitOperations.PopCount(mask) : 32;
-        // A router not on the leased subnet could not be reached: left out.
-        var router = options.Router is { } r && prefix > 0 && (r.Value ^ address.Value) >> (32 - prefix) == 0 ? r : (NetworkAddress?)null;
-        if (options.Router is not null && prefix == 0) router = options.Router;
+        // A router not on the leased subnet could not be reached, nor can one that is the leased address: left out.
+        var router = options.Router is { } r && r != address && Usable(r) && (prefix == 0 || (r.Value ^ address.Value) >> (32 - prefix) == 0) ? r : (NetworkAddress?)null;
         _server = options.Server ?? _server;
         _stack.SetLease(Lease?.Address, address, prefix, router);
-        Lease = (address, prefix, router, _server);
+        Lease = new Leased(address, prefix, router, _server);
         _state = DhcpState.Bound;
         _attempts = 0;
         Volatile.Write(ref _due, _t1);

@@ -47,6 +47,17 @@ public sealed partial class NetworkStack
         if (SendReply(reply)) Counters.Add(ref Counters._arpReplies);
     }
 
+    // The address a solicitation is sent from: the first of the family, or the unspecified one
+    // when it has none (yet, or any more: a DHCP lease that ended) — an ARP probe (RFC 5227).
+    private NetworkAddress Source(NetworkAddress target)
+    {
+        foreach (var address in Volatile.Read(ref _addresses))
+        {
+            if (address.IsV6 == target.IsV6) return address;
+        }
+        return new NetworkAddress(0, target.IsV6);
+    }
+
     /// <summary>
     /// Asks for <paramref name="target"/>'s MAC: an ARP request (broadcast), or a neighbour
     /// solicitation to its solicited-node group — or, to probe a cached <paramref name="unicastMac"/>,
@@ -68,7 +79,7 @@ public sealed partial class NetworkStack
             arp[5] = 4;
             BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(6), 1);
             EthernetHeader.WriteMac(arp.Slice(8), Mac);
-            SourceFor(target).Write(arp.Slice(14));
+            Source(target).Write(arp.Slice(14));
             target.Write(arp.Slice(24));
             Transmit(request, reply: true);
             return;
@@ -76,7 +87,7 @@ public sealed partial class NetworkStack
         // Neighbour solicitation to the target's solicited-node multicast address.
         var low24 = (uint)(target.Value & 0xFF_FFFF);
         var group = new NetworkAddress(((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24) | low24, true);
-        var frame = BuildIp(SourceFor(target), unicastMac != 0 ? target : group, IpProtocol.IcmpV6, 32, out var icmp, hopLimit: 255);
+        var frame = BuildIp(Source(target), unicastMac != 0 ? target : group, IpProtocol.IcmpV6, 32, out var icmp, hopLimit: 255);
         icmp.Clear();
         icmp[0] = 135;
         target.Write(icmp.Slice(8));

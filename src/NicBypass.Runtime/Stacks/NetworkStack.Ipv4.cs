@@ -17,15 +17,16 @@ public sealed partial class NetworkStack
         if (Volatile.Read(ref _dhcp) is { } dhcp && IsDhcpAnswer(ip))
         {
             // Broadcast, or to an address not yet its own: the client (its transaction, its MAC) decides.
+            var server = NetworkAddress.Read(ip.Source);
             var udp = ip.Payload.Slice(0, BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(4)));
-            if (ChecksumValid(ip.Packet, udp, IpProtocol.Udp, allowZero: true) && dhcp.Receive(udp.Slice(8), NetworkAddress.Read(ip.Source)))
-            {
-                Counters.Add(ref Counters._delivered);
-                Glean(NetworkAddress.Read(ip.Source), frame);
-            }
+            if (ip.TimeToLive == 0) Counters.Drop(StackDropReason.TtlExpired);
+            else if (!IsValidSourceV4((uint)server.Value) || Owns(server) || IsSubnetBroadcast(server)) Counters.Drop(StackDropReason.InvalidSource);
+            else if (!ChecksumValid(ip.Packet, udp, IpProtocol.Udp, allowZero: true)) Counters.Drop(StackDropReason.Malformed);
+            else if (!dhcp.Receive(udp.Slice(8), server)) Counters.Drop(StackDropReason.NotForUs);
             else
             {
-                Counters.Drop(StackDropReason.NotForUs);
+                Counters.Add(ref Counters._delivered);
+                Glean(server, frame);
             }
             return;
         }

@@ -12,10 +12,13 @@ namespace NicBypass.Runtime.Stacks;
 public sealed partial class NetworkStack
 {
     private (NetworkAddress Network, UInt128 Mask)[] _subnets = Array.Empty<(NetworkAddress, UInt128)>();
-    private NetworkAddress? _gateway4;
-    private NetworkAddress? _gateway6;
+    // Its routers, swapped whole (a DHCP lease changes them while senders read them): a reader
+    // never sees half of one.
+    private Routers _routers = new(null, null);
+    private NetworkAddress? _staticGateway4;                       // the declared IPv4 router, which a lease's replaces while it lasts
     private (NetworkAddress Network, UInt128 Mask)? _leasedSubnet; // the subnet a DHCP lease brought
-    private bool _leasedRouter;                                    // _gateway4 came with it
+
+    private sealed record Routers(NetworkAddress? V4, NetworkAddress? V6);
 
     /// <summary>
     /// A DHCP lease changed (<see cref="DhcpClient"/>): <paramref name="old"/>'s address, subnet
@@ -26,30 +29,43 @@ public sealed partial class NetworkStack
     {
         lock (_bind)
         {
-            var addresses = Volatile.Read(ref _addresses).Where(a => a != old).ToList();
-            var subnets = _subnets.Where(s => s != _leasedSubnet).ToList();
+            // One of each removed (a declared address or subnet equal to the lease's stays).
+            var addresses = Volatile.Read(ref _addresses).ToList();
+            if (old is { } previous) addresses.Remove(previous);
+            var subnets = _subnets.ToList();
+            if (_leasedSubnet is { } leasedSubnet) subnets.Remove(leasedSubnet);
             _leasedSubnet = null;
-            if (_leasedRouter) _gateway4 = null;
-            _leasedRouter = false;
+            var router4 = _staticGateway4;
             if (address is { } leased)
             {
-                if (!addresses.Contains(leased)) addresses.Add(leased);
+                addresses.Add(leased);
                 var mask = Mask(prefixLength, 32);
                 _leasedSubnet = (new NetworkAddress(leased.Value & mask, false), mask);
                 subnets.Add(_leasedSubnet.Value);
-                if (router is { } r)
-                {
-                    _gateway4 = r;
-                    _leasedRouter = true;
-                }
+                router4 = router ?? _staticGateway4;
             }
             _subnets = subnets.ToArray();
+            Volatile.Write(ref _routers, _routers with { V4 = router4 });
             Volatile.Write(ref _addresses, addresses.ToArray());
+        }
+        if (old is { } gone && gone != address)
+        {
+            foreach (var connection in Volatile.Read(ref _timedConnections))
+            {
+                if (connection.LocalAddress == gone) connection.AddressLost();
+            }
         }
     }
 
     /// <summary>Its routers (at most one IPv4 and one IPv6).</summary>
-    public IReadOnlyList<NetworkAddress> Gateways => new[] { _gateway4, _gateway6 }.OfType<NetworkAddress>().ToArray();
+    public IReadOnlyList<NetworkAddress> Gateways
+    {
+        get
+        {
+            var routers = Volatile.Read(ref _routers);
+            return new[] { routers.V4, routers.V6 }.OfType<NetworkAddress>().ToArray();
+        }
+    }
 
     /// <summary>
     /// Sets the subnets — <paramref name="addresses"/>[i] with prefix length
@@ -69,14 +85,16 @@ public sealed partial class NetworkStack
             subnets.Add((new NetworkAddress(address.Value & mask, address.IsV6), mask));
         }
         _subnets = subnets.ToArray();
-        _gateway4 = _gateway6 = null;
+        NetworkAddress? v4 = null, v6 = null;
         foreach (var gateway in gateways ?? Array.Empty<IPAddress>())
         {
             var address = NetworkAddress.From(gateway);
             if (!OnLink(address)) throw new ArgumentException($"gateway {address} is not on any subnet of the stack ({string.Join(", ", addresses)} with prefix lengths {string.Join(", ", prefixLengths ?? Array.Empty<int>())})", nameof(gateways));
-            if (address.IsV6) _gateway6 = address;
-            else _gateway4 = address;
+            if (address.IsV6) v6 = address;
+            else v4 = address;
         }
+        _staticGateway4 = v4;
+        Volatile.Write(ref _routers, new Routers(v4, v6));
     }
 
     /// <summary>
@@ -106,7 +124,8 @@ public sealed partial class NetworkStack
     /// <summary>Where a packet to <paramref name="destination"/> goes next: itself when on-link (or group-addressed, or no router of its family), else the router.</summary>
     public NetworkAddress NextHop(NetworkAddress destination)
     {
-        var gateway = destination.IsV6 ? _gateway6 : _gateway4;
+        var routers = Volatile.Read(ref _routers);
+        var gateway = destination.IsV6 ? routers.V6 : routers.V4;
         // IPv6 link-local (fe80::/10) is on every link, whatever the prefixes say.
         if (gateway is not { } router || destination.IsGroup || destination.IsV6 && destination.Value >> 118 == 0x3FA || OnLink(destination)) return destination;
         return router;

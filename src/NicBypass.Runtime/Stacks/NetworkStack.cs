@@ -101,6 +101,9 @@ public sealed partial class NetworkStack
     /// <summary>The IPv4 address a DHCP lease gave it now, with the prefix length; null without one.</summary>
     public (NetworkAddress Address, int PrefixLength)? DhcpLease => Volatile.Read(ref _dhcp)?.Lease is { } lease ? (lease.Address, lease.PrefixLength) : null;
 
+    /// <summary>The router its DHCP lease named, if it has a lease and the lease named one on its subnet.</summary>
+    public NetworkAddress? DhcpRouter => Volatile.Read(ref _dhcp)?.Lease?.Router;
+
     /// <summary>Adds an address (static, or learned at run time for <c>ip dhcp</c>).</summary>
     public void AddAddress(NetworkAddress address)
     {
@@ -185,6 +188,8 @@ public sealed partial class NetworkStack
     public TcpConnection ConnectTcp(NetworkEndpoint remote)
     {
         RequireProtocol(StackProtocols.Tcp, "TCP");
+        // RFC 1122 4.2.3.10: an open to a broadcast or multicast address fails.
+        if (remote.Address.IsGroup) throw new ArgumentException($"{remote.Address} is a group address: TCP connects to one host", nameof(remote));
         TcpConnection connection;
         lock (_bind)
         {

@@ -1469,6 +1469,15 @@ public sealed class TcpConnection
     }
 
     /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>
+    /// <summary>Its local address went (a DHCP lease ended or was refused): closed as aborted, with no RST from an address no longer its own (RFC 2131 4.4.5).</summary>
+    internal void AddressLost()
+    {
+        lock (_sync)
+        {
+            if (State != TcpState.Closed) Finish(TcpError.Aborted);
+        }
+    }
+
     internal void Abandon()
     {
         lock (_sync)

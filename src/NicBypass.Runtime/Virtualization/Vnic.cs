@@ -82,7 +82,8 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// Spoofing protection (Crossbow's <c>protection</c>): frames whose source MAC is not one of
     /// the VNIC's, or whose source IP (IPv4, IPv6, ARP sender) is not one of its declared
     /// addresses, are dropped and counted as <c>spoofed</c>. VNICs without declared addresses
-    /// (<c>ip dhcp</c>) are checked by MAC only. On by default.
+    /// (<c>ip dhcp</c>) are checked by MAC only, and IPv4 senders of one with <c>ip dhcp</c> beside
+    /// declared (IPv6) addresses too: what DHCP leases is not known in advance. On by default.
     /// </summary>
     public bool Protection { get; set; } = true;
 
@@ -704,7 +705,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
 
     private bool AllowedV4(uint source)
     {
-        if (source == 0) return true; // DHCP discover / ARP probe
+        if (source == 0 || Settings.Dhcp) return true; // DHCP discover / ARP probe; an IPv4 address DHCP leases is not declared
         foreach (var own in _allowedV4)
         {
             if (own == source) return true;

@@ -99,14 +99,14 @@ namespace Consumer
             Build = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "build", Nic: "e1000g0", Vlan: 0, Cpu: null,
                     Macs: new ulong[] { 0x02005E100005UL }, Ips: null,
-                    Bandwidth: null, OutboundBandwidth: null),
+                    Bandwidth: null, OutboundBandwidth: null, Dhcp: true),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // VM 'ci': VNIC → interface → guest stack
             Ci = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "ci", Nic: "e1000g0", Vlan: 0, Cpu: null,
                     Macs: new ulong[] { 0x02005E100006UL }, Ips: null,
-                    Bandwidth: null, OutboundBandwidth: null),
+                    Bandwidth: null, OutboundBandwidth: null, Dhcp: true),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // VM 'scratch': VNIC → interface → guest stack

@@ -58,7 +58,7 @@ namespace Consumer
             Guest2 = build.AddVirtualMachine(
                 new global::NicBypass.Runtime.Virtualization.VnicSettings(Name: "guest2", Nic: "nge0", Vlan: 0, Cpu: null,
                     Macs: new ulong[] { 0x020820AC0002UL }, Ips: null,
-                    Bandwidth: null, OutboundBandwidth: null),
+                    Bandwidth: null, OutboundBandwidth: null, Dhcp: true),
                 global::NicBypass.Runtime.Packets.PacketTransform.None);
 
             // container 'web': VNIC → virtual network stack (TCP + UDP, mutually exclusive VSQs)

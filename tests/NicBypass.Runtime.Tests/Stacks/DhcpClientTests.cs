@@ -178,7 +178,8 @@ public class DhcpClientTests
         Assert.Equal(IPAddress.Parse("10.0.0.50"), renewal.Source);
         Assert.Equal(IPAddress.Parse("10.0.0.50"), renewal.ClientAddress);
         Assert.Null(renewal.Option(50)); // RFC 2131 4.3.2: renewing names neither address nor server in options
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100, toMac: 0x0200_0000_0005UL, to: "10.0.0.50"));
+        Assert.NotEqual(xid, renewal.Xid); // a new exchange: a late answer to the first is not taken for it
+        host.Send("e0", Answer(Ack, renewal.Xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100, toMac: 0x0200_0000_0005UL, to: "10.0.0.50"));
         Assert.Equal(DhcpState.Bound, guest.Dhcp!.State);
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
     }
@@ -212,5 +213,75 @@ public class DhcpClientTests
         host.Pump();
         Assert.Equal(Discover, Sent(wires["e0"], 0x0200_0000_0005UL).Single().Type);
         Assert.Empty(guest.Addresses);
+    }
+
+    [Fact]
+    public void A_container_that_declares_ports_hears_its_renewals_unicast_answer()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var web = host.NetworkStack("web").Stack;
+        host.Pump();
+        var xid = Sent(wires["e0"], 0x0200_0000_0006UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0006UL, "10.0.0.60"));
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0006UL, "10.0.0.60", lease: 600, renew: 100));
+        wires["e0"].Frames.Clear();
+
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0006UL).Count == 1, TimeSpan.FromSeconds(200)));
+        var renewal = Sent(wires["e0"], 0x0200_0000_0006UL).Single();
+        // RFC 2131 4.1: a renewal (ciaddr set) is answered by unicast to ciaddr:68 — a port `web`
+        // does not declare, let in for its `ip dhcp`.
+        host.Send("e0", Answer(Ack, renewal.Xid, 0x0200_0000_0006UL, "10.0.0.60", lease: 600, renew: 100, toMac: 0x0200_0000_0006UL, to: "10.0.0.60"));
+
+        Assert.Equal(DhcpState.Bound, web.Dhcp!.State);
+        Assert.Equal(0, host.Nic("e0").Device.Counters.Dropped(Accounting.DropReason.NoMatch));
+    }
+
+    [Fact]
+    public void A_vm_with_a_declared_ipv6_address_and_ip_dhcp_sends_from_its_leased_ipv4_address()
+    {
+        const string mixed = """
+            host m {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm mix on e0 { mac 02:00:00:00:00:07; ip fd00::7; ip dhcp }
+            }
+            """;
+        var (host, wires) = TestHost.Build(mixed, new VirtualClock());
+        var mix = host.VirtualMachine("mix");
+        host.Pump();
+        var xid = Sent(wires["e0"], 0x0200_0000_0007UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0007UL, "10.0.0.70"));
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0007UL, "10.0.0.70"));
+
+        host.Send("e0", Packets.Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:07", "10.0.0.1", "10.0.0.70"));
+
+        Assert.Equal(1, mix.Counters.EchoRepliesSent);
+        Assert.Equal(0, mix.Vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed)); // the leased address is its own
+        Assert.Contains(NetworkAddress.Parse("fd00::7"), mix.Stack.Addresses);
+    }
+
+    [Fact]
+    public void Lease_times_are_kept_in_order_and_a_connection_on_a_lost_address_is_aborted()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        // T1 past the lease's end: set aside for half the lease, not an hour.
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 60, renew: 3600));
+        var bound = clock.Nanoseconds;
+        var connection = guest.ConnectTcp(NetworkEndpoint.Parse("10.0.0.9", 80)); // its SYN goes unanswered
+        wires["e0"].Frames.Clear();
+
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(100)));
+        Assert.InRange((clock.Nanoseconds - bound) / 1e9, 30, 30.01);
+        Assert.True(host.RunUntil(() => guest.Addresses.Count == 0, TimeSpan.FromSeconds(100)));
+        Assert.InRange((clock.Nanoseconds - bound) / 1e9, 60, 60.01);
+
+        Assert.Equal(TcpState.Closed, connection.State);
+        Assert.Equal(TcpError.Aborted, connection.Error);
+        host.RunUntil(() => false, TimeSpan.FromSeconds(30)); // probes and retries with no address: nothing throws
     }
 }
