@@ -23,14 +23,7 @@ public class TapLinuxPeerTests
 
         foreach (var target in new[] { TapPeer.Vm, TapPeer.Container, TapPeer.Vm6, TapPeer.Container6 })
         {
-            var status = peer.Namespace.Run(() =>
-            {
-                using var ping = new Ping();
-                var reply = IPStatus.Unknown;
-                // The first may wait for neighbour discovery: a few tries, each bounded.
-                for (var i = 0; i < 5 && reply != IPStatus.Success; i++) reply = ping.Send(target, 2000).Status;
-                return reply;
-            });
+            var status = peer.Ping(target).Status;
             Assert.True(status == IPStatus.Success, $"ping {target}: {status}");
         }
         Assert.True(peer.Wire.FramesIn > 0 && peer.Wire.FramesOut > 0);
@@ -54,13 +47,7 @@ public class TapLinuxPeerTests
         {
             // Linux fragments the 4,008-byte echo request to the TAP's 1,500-byte MTU; the stack
             // reassembles it, and answers in fragments Linux reassembles.
-            var reply = peer.Namespace.Run(() =>
-            {
-                using var ping = new Ping();
-                PingReply? last = null;
-                for (var i = 0; i < 5 && last?.Status != IPStatus.Success; i++) last = ping.Send(target, 2000, data);
-                return last!;
-            });
+            var reply = peer.Ping(target, data);
             Assert.True(reply.Status == IPStatus.Success, $"ping -s 4000 {target}: {reply.Status}");
             Assert.Equal(data, reply.Buffer);
         }
@@ -128,13 +115,7 @@ public class TapLinuxPeerTests
                 Assert.InRange((uint)address.Value, 0x0A4D_0064u, 0x0A4D_0096u); // 10.77.0.100–150
                 Assert.Equal(new[] { NetworkAddress.Parse("10.77.0.254") }, stack.Gateways);
                 var target = IPAddress.Parse(address.ToString());
-                var status = peer.Namespace.Run(() =>
-                {
-                    using var ping = new Ping();
-                    var reply = IPStatus.Unknown;
-                    for (var i = 0; i < 5 && reply != IPStatus.Success; i++) reply = ping.Send(target, 2000).Status;
-                    return reply;
-                });
+                var status = peer.Ping(target).Status;
                 Assert.True(status == IPStatus.Success, $"ping {name} at {target}: {status}");
                 Assert.Contains("02:00:00:00:77:0" + (name == "vm1" ? "1" : "2") + " " + target, File.ReadAllText(leases));
             }

@@ -76,6 +76,19 @@ internal sealed class TapPeer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Linux's ping of <paramref name="target"/> from the namespace (with <paramref name="data"/>
+    /// as its payload, 32 bytes if none): up to five tries of 2 s each — the first may wait for
+    /// neighbour discovery; the last reply.
+    /// </summary>
+    public System.Net.NetworkInformation.PingReply Ping(IPAddress target, byte[]? data = null) => Namespace.Run(() =>
+    {
+        using var ping = new System.Net.NetworkInformation.Ping();
+        System.Net.NetworkInformation.PingReply? reply = null;
+        for (var i = 0; i < 5 && reply?.Status != System.Net.NetworkInformation.IPStatus.Success; i++) reply = ping.Send(target, 2000, data ?? new byte[32]);
+        return reply!;
+    });
+
     /// <summary>A socket made inside the namespace (the Linux side), connected to <paramref name="to"/>.</summary>
     public Socket ConnectTcp(IPEndPoint to, TimeSpan timeout) => Namespace.ConnectTcp(to, timeout);
 

@@ -83,6 +83,16 @@ public class DhcpClientTests
         return Packets.Frames.Udp(ServerMac, toMac ?? 0xFFFF_FFFF_FFFFUL, new IPEndPoint(Server, 67), new IPEndPoint(IPAddress.Parse(to), 68), bootp);
     }
 
+    // Runs the exchange to a lease of `address` for `mac` (the ACK with `lease` and `renew`); the transaction ID.
+    private static uint Lease(Virtualization.NetworkHost host, CapturingWire wire, ulong mac, string address, uint lease = 3600, uint? renew = null)
+    {
+        host.Pump();
+        var xid = Sent(wire, mac).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, mac, address));
+        host.Send("e0", Answer(Ack, xid, mac, address, lease: lease, renew: renew));
+        return xid;
+    }
+
     [Fact]
     public void A_vm_discovers_requests_and_is_bound_with_its_subnet_and_router_then_answers_pings()
     {
@@ -125,11 +135,8 @@ public class DhcpClientTests
     {
         var (host, wires) = TestHost.Build(Topology, new VirtualClock());
         var web = host.NetworkStack("web").Stack;
-        host.Pump();
 
-        var xid = Sent(wires["e0"], 0x0200_0000_0006UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0006UL, "10.0.0.60"));
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0006UL, "10.0.0.60"));
+        Lease(host, wires["e0"], 0x0200_0000_0006UL, "10.0.0.60");
 
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.60") }, web.Addresses);
         Assert.Empty(host.VirtualMachine("guest").Stack.Addresses); // the other client's answers were not its own
@@ -161,10 +168,7 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
-        host.Pump();
-        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100));
+        var xid = Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100);
         wires["e0"].Frames.Clear();
         var bound = clock.Nanoseconds;
 
@@ -190,10 +194,7 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
-        host.Pump();
-        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 400));
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 400);
         var bound = clock.Nanoseconds;
 
         // Renewing from 200 s, rebinding (broadcast) from 350 s, nothing by 400 s: the address goes.
@@ -221,10 +222,7 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var web = host.NetworkStack("web").Stack;
-        host.Pump();
-        var xid = Sent(wires["e0"], 0x0200_0000_0006UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0006UL, "10.0.0.60"));
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0006UL, "10.0.0.60", lease: 600, renew: 100));
+        Lease(host, wires["e0"], 0x0200_0000_0006UL, "10.0.0.60", lease: 600, renew: 100);
         wires["e0"].Frames.Clear();
 
         Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0006UL).Count == 1, TimeSpan.FromSeconds(200)));
@@ -248,10 +246,7 @@ public class DhcpClientTests
             """;
         var (host, wires) = TestHost.Build(mixed, new VirtualClock());
         var mix = host.VirtualMachine("mix");
-        host.Pump();
-        var xid = Sent(wires["e0"], 0x0200_0000_0007UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0007UL, "10.0.0.70"));
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0007UL, "10.0.0.70"));
+        Lease(host, wires["e0"], 0x0200_0000_0007UL, "10.0.0.70");
 
         host.Send("e0", Packets.Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:07", "10.0.0.1", "10.0.0.70"));
 
@@ -266,11 +261,8 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
-        host.Pump();
-        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
         // T1 past the lease's end: set aside for half the lease, not an hour.
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 60, renew: 3600));
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 60, renew: 3600);
         var bound = clock.Nanoseconds;
         var connection = guest.ConnectTcp(NetworkEndpoint.Parse("10.0.0.9", 80)); // its SYN goes unanswered
         wires["e0"].Frames.Clear();
