@@ -111,6 +111,8 @@ internal sealed class NeighborCache
     again:
         if (!TryRecent(nextHop, out var entry) && !_entries.TryGetValue(nextHop, out entry))
         {
+            // A group has no entry: it is never resolved (off the path of a transfer's frames, which hit the last entry).
+            if (nextHop.IsGroup) return _stack.SendToGroup(frame, nextHop, reply);
             entry = Admit(nextHop);
             if (entry is null)
             {

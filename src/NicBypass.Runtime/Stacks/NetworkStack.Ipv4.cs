@@ -14,20 +14,9 @@ public sealed partial class NetworkStack
             return;
         }
         var destination = NetworkAddress.Read(ip.Destination);
-        if (Volatile.Read(ref _dhcp) is { } dhcp && IsDhcpAnswer(ip))
+        if (_dhcp is not null && IsDhcpAnswer(ip))
         {
-            // Broadcast, or to an address not yet its own: the client (its transaction, its MAC) decides.
-            var server = NetworkAddress.Read(ip.Source);
-            var udp = ip.Payload.Slice(0, BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(4)));
-            if (ip.TimeToLive == 0) Counters.Drop(StackDropReason.TtlExpired);
-            else if (!IsValidSourceV4((uint)server.Value) || Owns(server) || IsSubnetBroadcast(server)) Counters.Drop(StackDropReason.InvalidSource);
-            else if (!ChecksumValid(ip.Packet, udp, IpProtocol.Udp, allowZero: true)) Counters.Drop(StackDropReason.Malformed);
-            else if (!dhcp.Receive(udp.Slice(8), server)) Counters.Drop(StackDropReason.NotForUs);
-            else
-            {
-                Counters.Add(ref Counters._delivered);
-                Glean(server, frame);
-            }
+            ReceiveDhcp(frame, ip);
             return;
         }
         var joined = !Owns(destination) && Joined(destination);
@@ -67,6 +56,24 @@ public sealed partial class NetworkStack
             case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
             case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
+        }
+    }
+
+    // An answer to its DHCP client — broadcast, or to an address not yet its own: the client (its
+    // transaction, its MAC) decides. Apart from ReceiveIpv4, which every frame runs through.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void ReceiveDhcp(ReadOnlySpan<byte> frame, in Ipv4Header ip)
+    {
+        var server = NetworkAddress.Read(ip.Source);
+        var udp = ip.Payload.Slice(0, BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(4)));
+        if (ip.TimeToLive == 0) Counters.Drop(StackDropReason.TtlExpired);
+        else if (!IsValidSourceV4((uint)server.Value) || Owns(server) || IsSubnetBroadcast(server)) Counters.Drop(StackDropReason.InvalidSource);
+        else if (!ChecksumValid(ip.Packet, udp, IpProtocol.Udp, allowZero: true)) Counters.Drop(StackDropReason.Malformed);
+        else if (!Volatile.Read(ref _dhcp)!.Receive(udp.Slice(8), server)) Counters.Drop(StackDropReason.NotForUs);
+        else
+        {
+            Counters.Add(ref Counters._delivered);
+            Glean(server, frame);
         }
     }
 

@@ -96,11 +96,12 @@ public sealed partial class NetworkStack
     /// MAC from the neighbour cache, or parks the frame and solicits the MAC (ARP / neighbour
     /// solicitation).
     /// </summary>
-    internal SendStatus Send(Span<byte> frame, NetworkAddress destination, bool reply = false)
+    internal SendStatus Send(Span<byte> frame, NetworkAddress destination, bool reply = false) => _neighbors.Send(frame, NextHop(destination), reply);
+
+    /// <summary>A frame to a group (or the limited broadcast): to its MAC (RFC 1112 6.4, RFC 2464 7), nothing to resolve.</summary>
+    internal SendStatus SendToGroup(Span<byte> frame, NetworkAddress group, bool reply)
     {
-        if (!destination.IsGroup) return _neighbors.Send(frame, NextHop(destination), reply);
-        // A group (or the limited broadcast) has a MAC of its own (RFC 1112 6.4, RFC 2464 7): nothing to resolve.
-        EthernetHeader.WriteMac(frame, GroupMac(destination));
+        EthernetHeader.WriteMac(frame, GroupMac(group));
         return Transmit(frame, reply);
     }
 
