@@ -119,6 +119,11 @@ public class TapLinuxPeerTests
                 Assert.True(status == IPStatus.Success, $"ping {name} at {target}: {status}");
                 Assert.Contains("02:00:00:00:77:0" + (name == "vm1" ? "1" : "2") + " " + target, File.ReadAllText(leases));
             }
+            // Given back (DHCPRELEASE, as `nicbypass run` does at exit): dnsmasq forgets both leases.
+            Assert.True(vm.ReleaseDhcpLease() && container.ReleaseDhcpLease());
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (File.ReadAllText(leases).Contains("02:00:00:00:77:0") && DateTime.UtcNow < until) await Task.Delay(100);
+            Assert.DoesNotContain("02:00:00:00:77:0", File.ReadAllText(leases));
         }
         finally
         {

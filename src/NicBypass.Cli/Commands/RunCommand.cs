@@ -160,6 +160,14 @@ internal static class RunCommand
             // StopThreads stops the TAP readers, then drains; the report then sees a quiet host.
             echo.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             echo = null;
+            // `ip dhcp`: what each learned from Linux's DHCP server (dnsmasq, …), and the lease
+            // given back (a DHCPRELEASE) while the threads still carry it to the TAP.
+            var learners = host.VirtualMachines.Where(v => v.Vnic.Settings.Dhcp).Select(v => (v.Name, v.Stack))
+                .Concat(host.NetworkStacks.Where(s => s.Vnic.Settings.Dhcp).Select(s => (s.Name, s.Stack))).ToList();
+            var leases = learners.Select(l => l.Stack.DhcpLease is { } lease
+                ? $"dhcp {l.Name}: {lease.Address}/{lease.PrefixLength}{(l.Stack.DhcpRouter is { } router ? $", router {router}" : "")}, given back at exit"
+                : $"dhcp {l.Name}: no lease").ToList();
+            foreach (var (_, stack) in learners) stack.ReleaseDhcpLease();
             AggregateException? faults = null;
             try
             {
@@ -191,15 +199,7 @@ internal static class RunCommand
                     }
                     output.WriteLine();
                 }
-                // `ip dhcp`: what each learned from Linux's DHCP server (dnsmasq, …), or that it learned nothing.
-                var learners = host.VirtualMachines.Where(v => v.Vnic.Settings.Dhcp).Select(v => (v.Name, v.Stack))
-                    .Concat(host.NetworkStacks.Where(s => s.Vnic.Settings.Dhcp).Select(s => (s.Name, s.Stack)));
-                foreach (var (name, stack) in learners)
-                {
-                    output.WriteLine(stack.DhcpLease is { } lease
-                        ? $"dhcp {name}: {lease.Address}/{lease.PrefixLength}{(stack.DhcpRouter is { } router ? $", router {router}" : "")}"
-                        : $"dhcp {name}: no lease");
-                }
+                foreach (var line in leases) output.WriteLine(line);
             }
             var failedCaptures = captures.Where(c => c.Error is not null).ToList();
             foreach (var capture in failedCaptures) error.WriteLine($"error: capture {capture.Path}: {capture.Error!.Message}");

@@ -24,7 +24,7 @@ internal sealed class DhcpClient
     public const int ClientPort = 68;
     public const int ServerPort = 67;
 
-    private const int Discover = 1, Offer = 2, Request = 3, Ack = 5, Nak = 6;
+    private const int Discover = 1, Offer = 2, Request = 3, Ack = 5, Nak = 6, ReleaseMessage = 7;
     private const uint MagicCookie = 0x63825363;
     private const int MessageLength = 300; // BOOTP's minimum, which some servers insist on
 
@@ -78,6 +78,29 @@ internal sealed class DhcpClient
             Volatile.Write(ref _due, _stack.Time.GetTimestamp());
         }
         _stack.TimerArmed?.Invoke();
+    }
+
+    /// <summary>
+    /// Gives its lease back (RFC 2131 4.4.6: a DHCPRELEASE to the server from the leased address)
+    /// and stops: the stack is left without the address, and no DISCOVER follows. False when it
+    /// had no lease (it stops all the same).
+    /// </summary>
+    public bool GiveBack()
+    {
+        lock (_lock)
+        {
+            var had = Lease is not null;
+            if (had)
+            {
+                _xid++;
+                var leased = Lease!.Address;
+                Send(ReleaseMessage, _server, leased, client: leased);
+                Release();
+            }
+            _state = DhcpState.Init;
+            Volatile.Write(ref _due, long.MaxValue);
+            return had;
+        }
     }
 
     /// <summary>Acts on its timer if it is due by <paramref name="now"/>; true if it sent anything.</summary>
@@ -275,6 +298,17 @@ internal sealed class DhcpClient
         var options = bootp.Slice(240);
         var at = 0;
         options[at++] = 53; options[at++] = 1; options[at++] = (byte)type;
+        if (type == ReleaseMessage)
+        {
+            options[at++] = 54; options[at++] = 4;
+            BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at), (uint)_server.Value);
+            at += 4;
+            options[at] = 255;
+            NetworkStack.SealTransport(frame, 6);
+            Sent++;
+            _stack.Send(frame, to);
+            return;
+        }
         if (type == Request && client.Value == 0)
         {
             options[at++] = 50; options[at++] = 4;

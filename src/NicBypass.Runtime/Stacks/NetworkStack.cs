@@ -101,6 +101,18 @@ public sealed partial class NetworkStack
     /// <summary>The IPv4 address a DHCP lease gave it now, with the prefix length; null without one.</summary>
     public (NetworkAddress Address, int PrefixLength)? DhcpLease => Volatile.Read(ref _dhcp)?.Lease is { } lease ? (lease.Address, lease.PrefixLength) : null;
 
+    /// <summary>
+    /// Gives its DHCP lease back to the server (a DHCPRELEASE, RFC 2131 4.4.6) and stops its DHCP
+    /// client: done when the host stops for good, so the server may lease the address again at
+    /// once (<c>nicbypass run</c> does it at exit). False without a lease.
+    /// </summary>
+    public bool ReleaseDhcpLease()
+    {
+        if (Volatile.Read(ref _dhcp) is not { } dhcp) return false;
+        using var call = EnterTransport(); // an application's call: in the threaded mode its frame leaves when it ends
+        return dhcp.GiveBack();
+    }
+
     /// <summary>The router its DHCP lease named, if it has a lease and the lease named one on its subnet.</summary>
     public NetworkAddress? DhcpRouter => Volatile.Read(ref _dhcp)?.Lease?.Router;
 

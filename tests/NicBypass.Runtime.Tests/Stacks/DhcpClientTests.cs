@@ -276,4 +276,32 @@ public class DhcpClientTests
         Assert.Equal(TcpError.Aborted, connection.Error);
         host.RunUntil(() => false, TimeSpan.FromSeconds(30)); // probes and retries with no address: nothing throws
     }
+
+    [Fact]
+    public void A_lease_given_back_sends_a_release_to_the_server_and_the_client_stops()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50");
+        wires["e0"].Frames.Clear();
+
+        Assert.True(guest.ReleaseDhcpLease());
+        host.Pump();
+
+        var release = Sent(wires["e0"], 0x0200_0000_0005UL).Single();
+        Assert.Equal(7, release.Type); // DHCPRELEASE (RFC 2131 4.4.6)
+        Assert.Equal(ServerMac, release.DestinationMac);
+        Assert.Equal(Server, release.Destination);
+        Assert.Equal(IPAddress.Parse("10.0.0.50"), release.Source);
+        Assert.Equal(IPAddress.Parse("10.0.0.50"), release.ClientAddress);
+        Assert.Equal(Server.GetAddressBytes(), release.Option(54));
+        Assert.True(release.ChecksumValid);
+        Assert.Empty(guest.Addresses);
+        Assert.Empty(guest.Gateways);
+        // Stopped: nothing more, however long the host runs.
+        host.RunUntil(() => false, TimeSpan.FromSeconds(300));
+        Assert.Single(Sent(wires["e0"], 0x0200_0000_0005UL));
+        Assert.False(guest.ReleaseDhcpLease());
+    }
 }
