@@ -164,10 +164,13 @@ internal static class RunCommand
             // given back (a DHCPRELEASE) while the threads still carry it to the TAP.
             var learners = host.VirtualMachines.Where(v => v.Vnic.Settings.Dhcp).Select(v => (v.Name, v.Stack))
                 .Concat(host.NetworkStacks.Where(s => s.Vnic.Settings.Dhcp).Select(s => (s.Name, s.Stack))).ToList();
-            var leases = learners.Select(l => l.Stack.DhcpLease is { } lease
-                ? $"dhcp {l.Name}: {lease.Address}/{lease.PrefixLength}{(l.Stack.DhcpRouter is { } router ? $", router {router}" : "")}, given back at exit"
-                : $"dhcp {l.Name}: no lease").ToList();
-            foreach (var (_, stack) in learners) stack.ReleaseDhcpLease();
+            var leases = new List<string>();
+            foreach (var (name, stack) in learners)
+            {
+                var held = stack.DhcpLease is { } lease ? $"{lease.Address}/{lease.PrefixLength}{(stack.DhcpRouter is { } router ? $", router {router}" : "")}" : null;
+                var released = stack.ReleaseDhcpLease();
+                leases.Add(held is null ? $"dhcp {name}: no lease" : $"dhcp {name}: {held}{(released ? ", given back at exit" : "")}");
+            }
             AggregateException? faults = null;
             try
             {

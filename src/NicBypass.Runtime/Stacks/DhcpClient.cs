@@ -14,7 +14,8 @@ namespace NicBypass.Runtime.Stacks;
 /// REQUEST unanswered four times starts over. While renewing or rebinding it asks again after
 /// half the time left, at least 60 s (RFC 2131 4.4.5). Messages are broadcast (the BROADCAST
 /// flag asks the server to broadcast its answers too, so a client without an address hears
-/// them) except a renewal, which goes to the server from the leased address. Its timer is the
+/// them) except a renewal and a release (<see cref="GiveBack"/>), which go to the server from
+/// the leased address. An ACK without a lease time is a lease that never ends. Its timer is the
 /// stack's (<see cref="NetworkStack.Tick"/>); answers come from the IP layer
 /// (<see cref="Receive"/>) — only those with its transaction ID and its MAC count. Thread-safe:
 /// a lock, since the IP layer and the timer may run on different threads.
@@ -63,7 +64,7 @@ internal sealed class DhcpClient
     /// <summary>A lease: the address, its prefix length, router and server.</summary>
     internal sealed record Leased(NetworkAddress Address, int PrefixLength, NetworkAddress? Router, NetworkAddress Server);
 
-    /// <summary>Messages sent (each DISCOVER and REQUEST, first or again).</summary>
+    /// <summary>Messages sent (each DISCOVER and REQUEST, first or again, and a RELEASE).</summary>
     public int Sent { get; private set; }
 
     /// <summary>When its timer next falls due, in the stack clock's timestamps (<see cref="long.MaxValue"/>: never).</summary>
@@ -103,7 +104,7 @@ internal sealed class DhcpClient
         }
     }
 
-    /// <summary>Acts on its timer if it is due by <paramref name="now"/>; true if it sent anything.</summary>
+    /// <summary>Acts on its timer if it is due by <paramref name="now"/>; true if it did (sent, or started over).</summary>
     public bool OnTimer(long now)
     {
         lock (_lock)

@@ -3,7 +3,8 @@ namespace NicBypass.Runtime.Stacks;
 /// <summary>
 /// One IP fragment as the reassembly reads it: its frame, IP header, data, and where the data
 /// goes. Its lengths are checked by the stack before: data of at least one byte, a multiple of 8
-/// unless it is the last, ending within 65,535 bytes.
+/// unless it is the last, ending within 65,515 bytes (IPv4: 65,535 with its shortest header) or
+/// 65,535 (IPv6).
 /// </summary>
 internal readonly ref struct IpFragment
 {

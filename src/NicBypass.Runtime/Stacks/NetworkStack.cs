@@ -324,7 +324,8 @@ public sealed partial class NetworkStack
 
     /// <summary>
     /// The transport half of <see cref="Receive"/>, for a frame IP has checked already and handed
-    /// to <see cref="TransportEntry"/>: UDP to sockets, TCP segments to connections.
+    /// to <see cref="TransportEntry"/>: UDP to sockets, TCP segments to connections, fragments to
+    /// the reassembly (the whole datagram, echo requests too, processed here in the VSQ).
     /// </summary>
     internal void ReceiveTransport(ReadOnlySpan<byte> frame)
     {
@@ -368,7 +369,8 @@ public sealed partial class NetworkStack
 
     /// <summary>
     /// A timer may be due now: what <see cref="Tick"/> would act on (the connections' bound
-    /// reached, a refused segment to retry, a neighbour's solicitation or probe due). A worker looks before
+    /// reached, a refused segment to retry, a neighbour's solicitation or probe due, a datagram's
+    /// reassembly time run out, the DHCP client's next step). A worker looks before
     /// entering the VSQ to tick, so an armed timer far off costs no entry per poll.
     /// </summary>
     internal bool TimersDue
@@ -385,7 +387,7 @@ public sealed partial class NetworkStack
     private bool ConnectionsDue(long now) =>
         Volatile.Read(ref _timed) != 0 && (now >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry));
 
-    /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
+    /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's, a reassembly's, the DHCP client's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
     {
         var due = Math.Min(Math.Min(_neighbors.NextDue(), ReassemblyDue), DhcpDue);
@@ -397,7 +399,7 @@ public sealed partial class NetworkStack
         return Math.Min(due, Volatile.Read(ref _connectionsDue));
     }
 
-    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs, DHCP); true if it sent anything.</summary>
+    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs, DHCP); true if any acted (sent, or gave something up).</summary>
     internal bool Tick()
     {
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue && DhcpDue == long.MaxValue) return false;

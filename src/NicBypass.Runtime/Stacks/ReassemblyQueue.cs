@@ -9,10 +9,11 @@ namespace NicBypass.Runtime.Stacks;
 /// fragments of each datagram wait here until its bytes are all in, and the whole datagram then
 /// goes on through IP as if it had come in one frame.
 ///
-/// Bounded, as Linux's is (ipfrag_high_thresh, ipfrag_time): at most <see cref="MaxDatagrams"/>
-/// datagrams at once — a newer one pushes out the oldest, whose fragments count as
-/// <c>reassembly-full</c> (a datagram completing within a few milliseconds survives a flood of
-/// thousands of fragments a second) — and <see cref="MaxFragments"/> fragments to a datagram; one not
+/// Bounded (Linux bounds its memory, ipfrag_high_thresh; here the count): at most
+/// <see cref="MaxDatagrams"/> datagrams at once — a newer one pushes out the one begun first,
+/// whose fragments count as <c>reassembly-full</c>, so a datagram lasts through 63 newer ones —
+/// and <see cref="MaxFragments"/> fragments to a datagram (one more discards it, all counted as
+/// <c>reassembly-full</c>); one not
 /// complete within <see cref="Ipv4Timeout"/> (IPv4, Linux's 30 s) or <see cref="Ipv6Timeout"/>
 /// (IPv6, RFC 8200's 60 s) is discarded (<c>reassembly-timeout</c>) and, if its first fragment
 /// came — to a unicast address of the stack's, in a unicast frame, and not itself an ICMP error —
@@ -81,7 +82,7 @@ internal sealed class ReassemblyQueue
             {
                 datagram = Free() ?? Evict();
                 var timeout = fragment.IsV6 ? Ipv6Timeout : Ipv4Timeout;
-                datagram.Start(fragment, now + (long)(timeout.TotalSeconds * _stack.Time.TimestampFrequency));
+                datagram.Start(fragment, now, now + (long)(timeout.TotalSeconds * _stack.Time.TimestampFrequency));
                 _pending++;
                 if (datagram.Deadline < _nextDue)
                 {
@@ -173,13 +174,13 @@ internal sealed class ReassemblyQueue
         return null;
     }
 
-    // All slots busy: the oldest datagram makes room (its fragments counted as reassembly-full).
+    // All slots busy: the datagram begun first makes room (its fragments counted as reassembly-full).
     private Datagram Evict()
     {
         var oldest = _slots[0];
         foreach (var datagram in _slots)
         {
-            if (datagram.Deadline < oldest.Deadline) oldest = datagram;
+            if (datagram.Started < oldest.Started) oldest = datagram;
         }
         Discard(oldest, StackDropReason.ReassemblyFull, extra: 0);
         return oldest;
@@ -229,6 +230,7 @@ internal sealed class ReassemblyQueue
         public uint Id;
         public byte Protocol;
         public long Deadline;
+        public long Started;
         public byte[] Buffer = [];
         public int Count;
 
@@ -242,8 +244,9 @@ internal sealed class ReassemblyQueue
         public bool Matches(in IpFragment f) =>
             IsV6 == f.IsV6 && Id == f.Id && (IsV6 || Protocol == f.Protocol) && Source == f.Source && Destination == f.Destination;
 
-        public void Start(in IpFragment f, long deadline)
+        public void Start(in IpFragment f, long now, long deadline)
         {
+            Started = now;
             InUse = true;
             IsV6 = f.IsV6;
             Source = f.Source;
