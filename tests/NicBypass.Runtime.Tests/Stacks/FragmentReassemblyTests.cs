@@ -198,6 +198,34 @@ public class FragmentReassemblyTests
     }
 
     [Fact]
+    public void The_datagram_begun_first_is_pushed_out_whatever_its_family()
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(Single, clock);
+        var web = host.NetworkStack("web");
+        var socket = web.Stack.BindUdp(53);
+        var v4 = Datagram(false, 4000);
+        // An IPv6 datagram begun first (its time runs out later: 60 s), then IPv4 ones (30 s).
+        host.Send("e0", Fragmenter.Piece(Datagram(true, 4000), 0, 1448, id: 7));
+        for (var id = 0; id < ReassemblyQueue.MaxDatagrams; id++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+            host.Pump();
+            host.Send("e0", Fragmenter.Piece(v4, 0, 1480, id: (uint)(100 + id)));
+        }
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        host.Pump();
+
+        // The IPv6 one went; the first IPv4 one is still there, and completes.
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.ReassemblyFull));
+        host.Send("e0", Fragmenter.Piece(v4, 1480, 2960, id: 100), Fragmenter.Piece(v4, 2960, Fragmenter.DataLength(v4), id: 100));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        host.Pump();
+        Assert.Equal(1, socket.Received);
+        AssertAccounted(web.Counters);
+    }
+
+    [Fact]
     public void More_fragments_than_a_datagram_may_have_discard_it()
     {
         var (host, _) = TestHost.Build(Single);
