@@ -69,7 +69,6 @@ public sealed class EchoServices : IAsyncDisposable
         {
             foreach (var port in (vns.Settings.Ports ?? Array.Empty<int>()).Distinct())
             {
-                if (port == 68 && vns.Vnic.Settings.Dhcp) continue; // its DHCP client's (`ip dhcp`), not a service
                 if ((vns.Settings.Protocols & StackProtocols.Tcp) != 0)
                 {
                     var listener = vns.Stack.ListenTcp(port);

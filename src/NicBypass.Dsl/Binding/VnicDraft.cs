@@ -38,24 +38,18 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public SyntaxToken? ModeToken { get; set; }
     public int? Cpu { get; set; }
     public int CpuCount { get; set; } = 1;
-
-    private const int DhcpClientPort = 68;
     public SyntaxToken? CpuToken { get; set; }
     public RingPolicy Ring { get; set; }
     public SyntaxToken? RingToken { get; set; }
     public PacketTransform Transform { get; set; }
 
     // Defaults: VMs are interrupt-driven; a destination polls when it has an inbound
-    // allocation to enforce, and takes interrupts otherwise. `ip dhcp` on a destination that
-    // declares ports: its DHCP client's answers (UDP to port 68, unicast once it renews) are let
-    // in as a declared port would be.
+    // allocation to enforce, and takes interrupts otherwise.
     public VnicDefinition ToDefinition() => new(
         Name, kind, NicToken!.Text,
         Macs.Select(m => m.Mac).ToEquatableArray(),
         Ips.Select(i => i.Prefix).ToEquatableArray(),
-        Dhcp, Vlan,
-        Dhcp && Ports.Count > 0 ? Protocols | TransportProtocols.Udp : Protocols,
-        (Dhcp && Ports.Count > 0 && !Ports.Contains(DhcpClientPort) ? Ports.Append(DhcpClientPort) : Ports).ToEquatableArray(), Bandwidth, OutboundBandwidth,
+        Dhcp, Vlan, Protocols, Ports.ToEquatableArray(), Bandwidth, OutboundBandwidth,
         kind == VnicKind.Vm ? ProcessingMode.Interrupt : Mode ?? (Bandwidth is null ? ProcessingMode.Interrupt : ProcessingMode.Polling),
         Cpu is { } c && c >= 0 ? c : null, Ring, Transform, index, location,
         RingToken is { } r ? new SourceLocation(location.Path, r.Span) : null, CpuCount, Groups.ToEquatableArray(),

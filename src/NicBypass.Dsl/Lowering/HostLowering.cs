@@ -63,10 +63,11 @@ public static class HostLowering
         var declared = new Declared();
         foreach (var vnic in host.Vnics)
         {
-            var ports = vnic.Kind == VnicKind.Vm ? EquatableArray<int>.Empty : vnic.Ports;
+            // `ip dhcp`: the MAC alone (HostBuilder.ProgramAsDeclared does the same).
+            var ports = vnic.Kind == VnicKind.Vm || vnic.Dhcp ? EquatableArray<int>.Empty : vnic.Ports;
             var protocols = ports.Count > 0 ? vnic.Protocols : TransportProtocols.None;
-            declared.Vnics[vnic.Name] = new Own(vnic.Ips.Select(p => p.Address).ToEquatableArray(), vnic.Ips.Select(p => p.Address.ToString()).ToEquatableArray(),
-                ports, protocols, ProtocolNames(protocols));
+            var ips = vnic.Dhcp ? EquatableArray<IpAddress>.Empty : vnic.Ips.Select(p => p.Address).ToEquatableArray();
+            declared.Vnics[vnic.Name] = new Own(ips, ips.Select(ip => ip.ToString()).ToEquatableArray(), ports, protocols, ProtocolNames(protocols));
         }
 
         foreach (var nic in plan.Nics)

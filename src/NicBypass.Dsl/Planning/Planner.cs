@@ -173,13 +173,16 @@ public static class Planner
         var entries = new List<ClassifierEntry>();
         foreach (var vnic in vnics)
         {
-            // With `ip dhcp` the address is learned at run time: classify on the MAC alone.
+            // With `ip dhcp` the address is learned at run time: classify on the MAC alone — no
+            // addresses, and no ports either (its DHCP client's answers come to port 68, unicast
+            // once it renews); its stack still serves only the declared ports.
             var ips = !vnic.Dhcp ? vnic.Ips.Select(p => p.Address).ToEquatableArray() : EquatableArray<Values.IpAddress>.Empty;
+            var ports = !vnic.Dhcp ? vnic.Ports : EquatableArray<int>.Empty;
             foreach (var mac in vnic.Macs)
             {
                 // Every field the VNIC declares is part of its rule (docs/architecture.md § Classification as advertised): the classifier
                 // matches those of `fields`, the VNIC checks the rest in software.
-                entries.Add(new ClassifierEntry(mac, vnic.Vlan, ips, vnic.Ports, vnic.Protocols, ring(vnic), vnic.Name));
+                entries.Add(new ClassifierEntry(mac, vnic.Vlan, ips, ports, vnic.Protocols, ring(vnic), vnic.Name));
             }
         }
         return new ClassifierProgram(fields, entries.ToEquatableArray());

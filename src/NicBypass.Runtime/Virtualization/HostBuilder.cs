@@ -122,8 +122,11 @@ public sealed class HostBuilder
         EnsureBuilding();
         var target = Host.Vnic(vnic);
         var stack = Host.NetworkStackOf(target)?.Settings;
-        var ports = stack?.Ports ?? Array.Empty<int>();
-        Program(nic, softwareRing, mac, vlan, ring, vnic, target.Settings.Ips, ports, ports.Count > 0 ? stack!.Protocols : StackProtocols.None);
+        // `ip dhcp`: classified on the MAC alone — its address is learned, and its DHCP client's
+        // answers come to port 68 (unicast once it renews), which it did not declare.
+        var dhcp = target.Settings.Dhcp;
+        var ports = dhcp ? Array.Empty<int>() : stack?.Ports ?? Array.Empty<int>();
+        Program(nic, softwareRing, mac, vlan, ring, vnic, dhcp ? null : target.Settings.Ips, ports, ports.Count > 0 ? stack!.Protocols : StackProtocols.None);
     }
 
     /// <summary>
