@@ -135,6 +135,49 @@ public sealed partial class NetworkStack
         }
     }
 
+    /// <summary>
+    /// Path MTU discovery's message (an ICMP "fragmentation needed" or an ICMPv6 Packet Too Big)
+    /// quoting <paramref name="quoted"/>, a packet this stack sent: the TCP connection it came from
+    /// sends smaller segments (<see cref="TcpConnection.PathMtuShrank"/>), counted as delivered;
+    /// anything else (another protocol, no such connection, a sequence number not in flight, an
+    /// MTU no smaller) is dropped as <c>unsupported</c>. Datagrams are not resent (UDP's
+    /// applications see their loss as any other).
+    /// </summary>
+    private void PacketTooBig(int mtu, ReadOnlySpan<byte> quoted)
+    {
+        NetworkAddress from, to;
+        ReadOnlySpan<byte> tcp;
+        if (quoted.Length >= 1 && quoted[0] >> 4 == 4 && quoted.Length >= 20 && (quoted[0] & 0x0F) * 4 is var headerLength and >= 20
+            && quoted.Length >= headerLength + 8 && quoted[9] == IpProtocol.Tcp)
+        {
+            from = NetworkAddress.Read(quoted.Slice(12, 4));
+            to = NetworkAddress.Read(quoted.Slice(16, 4));
+            tcp = quoted.Slice(headerLength);
+        }
+        else if (quoted.Length >= 48 && quoted[0] >> 4 == 6 && quoted[6] == IpProtocol.Tcp)
+        {
+            from = NetworkAddress.Read(quoted.Slice(8, 16));
+            to = NetworkAddress.Read(quoted.Slice(24, 16));
+            tcp = quoted.Slice(40);
+        }
+        else
+        {
+            Counters.Drop(StackDropReason.Unsupported);
+            return;
+        }
+        var key = new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(tcp));
+        if (Owns(from) && _connections.TryGetValue(key, out var connection) && connection.LocalAddress == from
+            && connection.PathMtuShrank(mtu, BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4))))
+        {
+            Counters.Add(ref Counters._delivered);
+            Interlocked.Increment(ref Counters._packetTooBig);
+        }
+        else
+        {
+            Counters.Drop(StackDropReason.Unsupported);
+        }
+    }
+
     /// <summary>An ICMP (or ICMPv6) Time Exceeded, code 1, quoting the first fragment of a datagram whose reassembly ran out of time.</summary>
     internal void SendTimeExceeded(ReadOnlySpan<byte> quote, NetworkAddress source, NetworkAddress destination) =>
         SendIcmpError(quote, source, destination, source.IsV6 ? (byte)3 : (byte)11, 1, 0, ref Counters._timeExceeded);

@@ -114,6 +114,10 @@ public sealed partial class NetworkStack
                 Counters.Add(ref Counters._delivered);
                 Interlocked.Increment(ref Counters._echoRepliesReceived);
                 return;
+            case 3 when icmp[1] == 4:
+                // Fragmentation needed (RFC 1191): the next hop's MTU, and the packet that did not fit.
+                PacketTooBig(BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6)), icmp.Slice(8));
+                return;
             default:
                 Counters.Drop(StackDropReason.Unsupported);
                 return;

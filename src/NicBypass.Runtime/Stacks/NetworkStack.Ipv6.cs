@@ -123,6 +123,10 @@ public sealed partial class NetworkStack
                 Counters.Add(ref Counters._delivered);
                 Interlocked.Increment(ref Counters._echoRepliesReceived);
                 return;
+            case 2 when unicast:
+                // Packet Too Big (RFC 4443 3.2, RFC 8201): the link's MTU, and the packet that did not fit.
+                PacketTooBig((int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(icmp.Slice(4)), int.MaxValue), icmp.Slice(8));
+                return;
             default:
                 Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);
                 return;

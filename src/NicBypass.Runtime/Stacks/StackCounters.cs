@@ -26,7 +26,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -68,6 +68,9 @@ public sealed class StackCounters
 
     /// <summary>IP fragments joined into a reassembled datagram (every fragment but the one that completed it, whose frame the datagram is counted as).</summary>
     public long FragmentsJoined => Volatile.Read(ref _fragmentsJoined);
+
+    /// <summary>Path MTU discovery's messages (ICMP fragmentation needed, ICMPv6 Packet Too Big) a TCP connection shrank its segments for.</summary>
+    public long PacketTooBigTaken => Volatile.Read(ref _packetTooBig);
 
     /// <summary>IP datagrams reassembled from fragments.</summary>
     public long DatagramsReassembled => Volatile.Read(ref _reassembled);

@@ -1469,6 +1469,38 @@ public sealed class TcpConnection
     }
 
     /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>
+    /// <summary>The most payload and options a segment it sends carries now (its MSS, lowered by path MTU discovery).</summary>
+    internal int SendMss
+    {
+        get { lock (_sync) return _mss; }
+    }
+
+    /// <summary>
+    /// Path MTU discovery (RFC 1191, RFC 8201): a router on the way said a segment starting at
+    /// <paramref name="sequence"/> was too big for a link of <paramref name="mtu"/> bytes. Taken
+    /// only if that sequence number is one it has in flight (RFC 5927: a blind forger must guess
+    /// it); the MSS shrinks to fit — never below what a 552-byte path (Linux's min_pmtu) or IPv6's
+    /// 1,280 carry — and what is in flight goes again at once in the smaller segments, the window
+    /// left as it was (a smaller path is not congestion: Linux's tcp_simple_retransmit). True if it
+    /// shrank.
+    /// </summary>
+    internal bool PathMtuShrank(int mtu, uint sequence)
+    {
+        // From the IP layer (ICMP is not serialized with the transport): the connection's lock
+        // alone, as for a segment; what goes again leaves with this processor's step.
+        lock (_sync)
+        {
+            if (State == TcpState.Closed || Before(sequence, _sndUna) || !Before(sequence, _sndMax)) return false;
+            var v6 = Remote.Address.IsV6;
+            var mss = Math.Max(mtu, v6 ? 1280 : 552) - (v6 ? 60 : 40);
+            if (mss >= _mss) return false;
+            _mss = mss;
+            _cwnd = Math.Max(_cwnd, 2 * _mss);
+            if (_sndMax != _sndUna) RetransmitFromUna();
+            return true;
+        }
+    }
+
     /// <summary>Its local address went (a DHCP lease ended or was refused): closed as aborted, with no RST from an address no longer its own (RFC 2131 4.4.5).</summary>
     internal void AddressLost()
     {

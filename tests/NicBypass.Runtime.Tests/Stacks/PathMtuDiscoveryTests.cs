@@ -1,0 +1,84 @@
+using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// Path MTU discovery (RFC 1191): a router's "fragmentation needed" quoting a segment in flight
+/// makes the connection send smaller segments, at once; one quoting anything else changes nothing.
+/// </summary>
+public class PathMtuDiscoveryTests
+{
+    // An ICMP "fragmentation needed" (type 3, code 4) from a router, for the container, quoting
+    // `segment`'s IP header and first 8 bytes of TCP, with the next hop's `mtu`.
+    private static byte[] FragmentationNeeded(byte[] segment, int mtu)
+    {
+        var quoted = segment.AsSpan(14, 20 + 8);
+        var icmp = new byte[8 + quoted.Length];
+        icmp[0] = 3;
+        icmp[1] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), (ushort)mtu);
+        quoted.CopyTo(icmp.AsSpan(8));
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.Compute(icmp));
+        var frame = new byte[14 + 20 + icmp.Length];
+        Packets.EthernetHeader.WriteMac(frame, HandMadePeer.Mac);
+        Packets.EthernetHeader.WriteMac(frame.AsSpan(6), 0x02AA_0000_00FEUL);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0800);
+        var ip = frame.AsSpan(14, 20);
+        ip[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + icmp.Length));
+        ip[8] = 64;
+        ip[9] = 1;
+        IPAddress.Parse("192.168.10.254").GetAddressBytes().CopyTo(frame, 14 + 12); // the router
+        IPAddress.Parse("192.168.10.20").GetAddressBytes().CopyTo(frame, 14 + 16);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), Packets.InternetChecksum.Compute(ip));
+        icmp.CopyTo(frame.AsSpan(14 + 20));
+        return frame;
+    }
+
+    private static List<byte[]> DataSegments(CapturingWire wire) =>
+        wire.Frames.Where(f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800 && f[14 + 9] == 6
+            && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) > 20 + 20 + 12).ToList();
+
+    [Fact]
+    public void A_segment_too_big_for_the_path_goes_again_in_smaller_ones_and_later_ones_fit()
+    {
+        var c = HandMadePeer.Establish();
+        c.Wire.Frames.Clear();
+        Assert.Equal(6000, c.Connection.Send(new byte[6000]));
+        c.Host.Pump();
+        var first = DataSegments(c.Wire).First();
+        Assert.Equal(1500, BinaryPrimitives.ReadUInt16BigEndian(first.AsSpan(14 + 2)));
+        c.Wire.Frames.Clear();
+
+        c.Send(FragmentationNeeded(first, 1000));
+
+        Assert.Equal(1000 - 40, c.Connection.SendMss);
+        var again = DataSegments(c.Wire);
+        Assert.NotEmpty(again);
+        Assert.All(again, f => Assert.True(BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) <= 1000));
+        Assert.Equal(BinaryPrimitives.ReadUInt32BigEndian(first.AsSpan(14 + 20 + 4)), BinaryPrimitives.ReadUInt32BigEndian(again[0].AsSpan(14 + 20 + 4))); // from the first byte in flight
+        Assert.Equal(1, c.Host.NetworkStack("web").Counters.PacketTooBigTaken);
+    }
+
+    [Fact]
+    public void A_message_quoting_no_segment_in_flight_or_a_path_below_552_bytes_is_bounded()
+    {
+        var c = HandMadePeer.Establish();
+        c.Wire.Frames.Clear(); // the handshake's
+        Assert.Equal(3000, c.Connection.Send(new byte[3000]));
+        c.Host.Pump();
+        var first = DataSegments(c.Wire).First();
+        var forged = (byte[])first.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(forged.AsSpan(14 + 20 + 4), BinaryPrimitives.ReadUInt32BigEndian(first.AsSpan(14 + 20 + 4)) + 1_000_000);
+
+        c.Send(FragmentationNeeded(forged, 600)); // a blind forger's guess: not in flight
+        Assert.Equal(1500 - 40, c.Connection.SendMss);
+        Assert.Equal(1, c.Host.NetworkStack("web").Counters.Dropped(StackDropReason.Unsupported));
+
+        c.Clock.Advance(TimeSpan.FromMilliseconds(1)); // the wire's rate put the next frame behind the last
+        c.Send(FragmentationNeeded(first, 68)); // RFC 791's minimum: taken as 552 (Linux's min_pmtu)
+        Assert.Equal(552 - 40, c.Connection.SendMss);
+    }
+}
