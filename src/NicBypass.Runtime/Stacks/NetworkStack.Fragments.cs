@@ -143,18 +143,21 @@ public sealed partial class NetworkStack
     /// MTU no smaller) is dropped as <c>unsupported</c>. Datagrams are not resent (UDP's
     /// applications see their loss as any other).
     /// </summary>
-    private void PacketTooBig(int mtu, ReadOnlySpan<byte> quoted)
+    private void PacketTooBig(int mtu, ReadOnlySpan<byte> quoted, bool v6)
     {
         NetworkAddress from, to;
         ReadOnlySpan<byte> tcp;
-        if (quoted.Length >= 1 && quoted[0] >> 4 == 4 && quoted.Length >= 20 && (quoted[0] & 0x0F) * 4 is var headerLength and >= 20
-            && quoted.Length >= headerLength + 8 && quoted[9] == IpProtocol.Tcp)
+        // The quote must be of a whole packet (never a fragment: TCP is not fragmented here), of
+        // the message's family, and larger than the MTU it is said not to fit.
+        if (!v6 && quoted.Length >= 20 && quoted[0] >> 4 == 4 && (quoted[0] & 0x0F) * 4 is var headerLength and >= 20
+            && quoted.Length >= headerLength + 8 && quoted[9] == IpProtocol.Tcp
+            && (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(6)) & 0x1FFF) == 0 && BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(2)) > mtu)
         {
             from = NetworkAddress.Read(quoted.Slice(12, 4));
             to = NetworkAddress.Read(quoted.Slice(16, 4));
             tcp = quoted.Slice(headerLength);
         }
-        else if (quoted.Length >= 48 && quoted[0] >> 4 == 6 && quoted[6] == IpProtocol.Tcp)
+        else if (v6 && quoted.Length >= 48 && quoted[0] >> 4 == 6 && quoted[6] == IpProtocol.Tcp && 40 + BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(4)) > mtu)
         {
             from = NetworkAddress.Read(quoted.Slice(8, 16));
             to = NetworkAddress.Read(quoted.Slice(24, 16));

@@ -116,7 +116,7 @@ public sealed partial class NetworkStack
                 return;
             case 3 when icmp[1] == 4:
                 // Fragmentation needed (RFC 1191): the next hop's MTU, and the packet that did not fit.
-                PacketTooBig(BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6)), icmp.Slice(8));
+                PacketTooBig(BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6)), icmp.Slice(8), v6: false);
                 return;
             default:
                 Counters.Drop(StackDropReason.Unsupported);

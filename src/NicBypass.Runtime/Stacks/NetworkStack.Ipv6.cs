@@ -125,7 +125,7 @@ public sealed partial class NetworkStack
                 return;
             case 2 when unicast:
                 // Packet Too Big (RFC 4443 3.2, RFC 8201): the link's MTU, and the packet that did not fit.
-                PacketTooBig((int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(icmp.Slice(4)), int.MaxValue), icmp.Slice(8));
+                PacketTooBig((int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(icmp.Slice(4)), int.MaxValue), icmp.Slice(8), v6: true);
                 return;
             default:
                 Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);

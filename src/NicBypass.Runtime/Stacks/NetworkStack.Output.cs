@@ -32,7 +32,7 @@ public sealed partial class NetworkStack
     /// packet into this thread's buffer; returns the frame, with <paramref name="payload"/> its
     /// transport part.
     /// </summary>
-    internal Span<byte> BuildIp(NetworkAddress source, NetworkAddress destination, byte protocol, int payloadLength, out Span<byte> payload, byte hopLimit = 64)
+    internal Span<byte> BuildIp(NetworkAddress source, NetworkAddress destination, byte protocol, int payloadLength, out Span<byte> payload, byte hopLimit = 64, bool dontFragment = true)
     {
         var headerLength = destination.IsV6 ? 40 : 20;
         // IPv4's total length and IPv6's payload length are 16 bits.
@@ -56,7 +56,7 @@ public sealed partial class NetworkStack
             ip[0] = 0x45;
             BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + payloadLength));
             BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)Interlocked.Increment(ref _ipId));
-            ip[6] = 0x40; // don't fragment
+            if (dontFragment) ip[6] = 0x40;
             ip[8] = hopLimit;
             ip[9] = protocol;
             source.Write(ip.Slice(12));

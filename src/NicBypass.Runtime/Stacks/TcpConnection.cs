@@ -72,6 +72,7 @@ public sealed class TcpConnection
     private int _ssthresh = int.MaxValue; // "arbitrarily high" until the first loss (RFC 5681 3.1)
     private int _avoidanceBytes;          // bytes acknowledged towards the next segment of growth in avoidance
     private long _lastDataSentAt;         // when data last left (clock timestamp): the restart after idle
+    private bool _fragmentable;           // an IPv4 path below 552 bytes: segments go without don't-fragment
     private bool _halvedFlight;           // a fast retransmit or a timeout reduced the window for the flight up to
     private uint _halvedUpTo;             // this sequence number (RFC 6582's "recover")
     private bool _slowRepair;             // after a timeout, until that flight is acknowledged: one segment of growth an ACK
@@ -1363,7 +1364,7 @@ public sealed class TcpConnection
         var sackBlocks = !syn && _sack && length == 0 && (flags & TcpSegmentFlags.Rst) == 0 && _held is { Count: > 0 } held
             ? Math.Min(held.Count, _timestamps ? 3 : 4) : 0;
         var headerLength = 20 + (syn ? 4 : 0) + (offerScale ? 4 : 0) + (offerSack ? 4 : 0) + (stamped ? TimestampsLength : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
-        var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp);
+        var frame = _stack.BuildIp(_local, Remote.Address, IpProtocol.Tcp, headerLength + length, out var tcp, dontFragment: !_fragmentable);
         if ((flags & TcpSegmentFlags.Ack) != 0)
         {
             ClearOwed(); // this segment acknowledges everything received
@@ -1468,7 +1469,6 @@ public sealed class TcpConnection
         SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
     }
 
-    /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>
     /// <summary>The most payload and options a segment it sends carries now (its MSS, lowered by path MTU discovery).</summary>
     internal int SendMss
     {
@@ -1480,9 +1480,10 @@ public sealed class TcpConnection
     /// <paramref name="sequence"/> was too big for a link of <paramref name="mtu"/> bytes. Taken
     /// only if that sequence number is one it has in flight (RFC 5927: a blind forger must guess
     /// it); the MSS shrinks to fit — never below what a 552-byte path (Linux's min_pmtu) or IPv6's
-    /// 1,280 carry — and what is in flight goes again at once in the smaller segments, the window
-    /// left as it was (a smaller path is not congestion: Linux's tcp_simple_retransmit). True if it
-    /// shrank.
+    /// 1,280 carry; an IPv4 path smaller still gets 552-byte segments without don't-fragment, for
+    /// the routers to cut — and what is in flight goes again at once in the smaller segments, the
+    /// window left as it was (a smaller path is not congestion: Linux's tcp_simple_retransmit; the
+    /// go-back is one flight, whose duplicate ACKs do not halve it). True if it shrank.
     /// </summary>
     internal bool PathMtuShrank(int mtu, uint sequence)
     {
@@ -1490,13 +1491,24 @@ public sealed class TcpConnection
         // alone, as for a segment; what goes again leaves with this processor's step.
         lock (_sync)
         {
-            if (State == TcpState.Closed || Before(sequence, _sndUna) || !Before(sequence, _sndMax)) return false;
+            // A handshake's segments are not resent for this (a guessed ISS would cost its measurement).
+            if (State is TcpState.Closed or TcpState.SynSent or TcpState.SynReceived || Before(sequence, _sndUna) || !Before(sequence, _sndMax)) return false;
             var v6 = Remote.Address.IsV6;
+            // Linux locks the path at min_pmtu and clears DF: routers cut what is still too big.
+            var newlyFragmentable = !v6 && mtu < 552 && !_fragmentable;
+            _fragmentable |= newlyFragmentable;
             var mss = Math.Max(mtu, v6 ? 1280 : 552) - (v6 ? 60 : 40);
-            if (mss >= _mss) return false;
-            _mss = mss;
+            if (mss >= _mss && !newlyFragmentable) return false;
+            _mss = Math.Min(_mss, mss);
             _cwnd = Math.Max(_cwnd, 2 * _mss);
-            if (_sndMax != _sndUna) RetransmitFromUna();
+            if (_sndMax != _sndUna)
+            {
+                // What goes again is one flight (RFC 6582 4): its duplicate ACKs do not halve the window.
+                _halvedFlight = true;
+                _halvedUpTo = _sndMax;
+                _dupAcks = 0;
+                RetransmitFromUna();
+            }
             return true;
         }
     }
@@ -1510,6 +1522,7 @@ public sealed class TcpConnection
         }
     }
 
+    /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>
     internal void Abandon()
     {
         lock (_sync)

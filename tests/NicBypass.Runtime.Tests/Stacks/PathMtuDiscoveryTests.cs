@@ -78,7 +78,17 @@ public class PathMtuDiscoveryTests
         Assert.Equal(1, c.Host.NetworkStack("web").Counters.Dropped(StackDropReason.Unsupported));
 
         c.Clock.Advance(TimeSpan.FromMilliseconds(1)); // the wire's rate put the next frame behind the last
-        c.Send(FragmentationNeeded(first, 68)); // RFC 791's minimum: taken as 552 (Linux's min_pmtu)
+        c.Send(FragmentationNeeded(first, 2000)); // no smaller than the segment it quotes: not believed
+        Assert.Equal(1500 - 40, c.Connection.SendMss);
+        Assert.Equal(2, c.Host.NetworkStack("web").Counters.Dropped(StackDropReason.Unsupported));
+
+        c.Wire.Frames.Clear();
+        c.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        c.Send(FragmentationNeeded(first, 68)); // RFC 791's minimum: taken as 552 (Linux's min_pmtu)…
         Assert.Equal(552 - 40, c.Connection.SendMss);
+        // …and what goes now may be cut by the routers: no don't-fragment.
+        var resent = DataSegments(c.Wire);
+        Assert.NotEmpty(resent);
+        Assert.All(resent, f => Assert.True(BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) <= 552 && (f[14 + 6] & 0x40) == 0));
     }
 }
