@@ -91,4 +91,31 @@ public class PathMtuDiscoveryTests
         Assert.NotEmpty(resent);
         Assert.All(resent, f => Assert.True(BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) <= 552 && (f[14 + 6] & 0x40) == 0));
     }
+
+    [Fact]
+    public void The_segments_sent_again_are_one_flight_whose_duplicate_acks_do_not_halve_the_window()
+    {
+        var c = HandMadePeer.Establish();
+        c.Wire.Frames.Clear();
+        Assert.Equal(6000, c.Connection.Send(new byte[6000]));
+        c.Host.Pump();
+        var segments = DataSegments(c.Wire);
+        // The path shrinks under the flight's second segment: the first arrived, the peer acknowledges it.
+        c.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        c.Send(FragmentationNeeded(segments[1], 1000));
+        var window = c.Connection.CongestionWindow;
+        var threshold = c.Connection.SlowStartThreshold;
+        var firstEnd = BinaryPrimitives.ReadUInt32BigEndian(segments[0].AsSpan(14 + 20 + 4)) + 1460;
+
+        // The go-back resent the first segment too, which the peer had: its duplicate ACKs come.
+        for (var i = 0; i < 4; i++)
+        {
+            c.Clock.Advance(TimeSpan.FromMilliseconds(1));
+            c.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, HandMadePeer.Peer, syn: false, ack: true,
+                sequence: HandMadePeer.Data, acknowledgment: firstEnd));
+        }
+
+        Assert.Equal(threshold, c.Connection.SlowStartThreshold); // not halved
+        Assert.True(c.Connection.CongestionWindow >= window, $"cwnd {c.Connection.CongestionWindow} < {window}");
+    }
 }
