@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace NicBypass.Runtime.Classification;
 
@@ -21,16 +20,17 @@ internal static class GroupAddress
     /// <summary>The group MAC of multicast group <paramref name="group"/> (IPv4 224.0.0.0/4 or IPv6 ff00::/8).</summary>
     public static ulong Of(IPAddress group)
     {
-        Span<byte> bytes = stackalloc byte[16];
-        group.TryWriteBytes(bytes, out var length);
-        if (group.AddressFamily == AddressFamily.InterNetwork)
-        {
-            if (bytes[0] >> 4 != 0xE) throw new ArgumentException($"{group} is not an IPv4 multicast group (224.0.0.0/4)", nameof(group));
-            return 0x0100_5E00_0000UL | ((ulong)(bytes[1] & 0x7F) << 16) | ((ulong)bytes[2] << 8) | bytes[3];
-        }
-        if (length != 16 || bytes[0] != 0xFF) throw new ArgumentException($"{group} is not an IPv6 multicast group (ff00::/8)", nameof(group));
-        return 0x3333_0000_0000UL | ((ulong)bytes[12] << 24) | ((ulong)bytes[13] << 16) | ((ulong)bytes[14] << 8) | bytes[15];
+        var address = Stacks.NetworkAddress.From(group);
+        if (!address.IsV6 && (uint)address.Value >> 28 != 0xE) throw new ArgumentException($"{group} is not an IPv4 multicast group (224.0.0.0/4)", nameof(group));
+        if (address.IsV6 && address.Value >> 120 != 0xFF) throw new ArgumentException($"{group} is not an IPv6 multicast group (ff00::/8)", nameof(group));
+        return Of(address);
     }
+
+    /// <summary>The MAC of group address <paramref name="group"/> (<see cref="Stacks.NetworkAddress.IsGroup"/>): a multicast group's, or the broadcast MAC for 255.255.255.255.</summary>
+    public static ulong Of(Stacks.NetworkAddress group) =>
+        group.IsV6 ? 0x3333_0000_0000UL | (uint)group.Value
+        : (uint)group.Value == uint.MaxValue ? Broadcast
+        : 0x0100_5E00_0000UL | ((uint)group.Value & 0x7F_FFFF);
 
     /// <summary>The group MAC of the solicited-node group (ff02::1:ffXX:XXXX) of IPv6 address <paramref name="address"/>.</summary>
     public static ulong SolicitedNode(IPAddress address)

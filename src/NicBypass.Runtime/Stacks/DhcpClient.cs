@@ -299,34 +299,29 @@ internal sealed class DhcpClient
         var options = bootp.Slice(240);
         var at = 0;
         options[at++] = 53; options[at++] = 1; options[at++] = (byte)type;
-        if (type == ReleaseMessage)
+        // RFC 2131 table 5: a REQUEST while selecting names the offer and its server; a RELEASE
+        // names the server and asks for nothing.
+        if (type == Request && client.Value == 0) at = Address(options, at, 50, _offered);
+        if (type == Request && client.Value == 0 || type == ReleaseMessage) at = Address(options, at, 54, _server);
+        if (type != ReleaseMessage)
         {
-            options[at++] = 54; options[at++] = 4;
-            BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at), (uint)_server.Value);
-            at += 4;
-            options[at] = 255;
-            NetworkStack.SealTransport(frame, 6);
-            Sent++;
-            _stack.Send(frame, to);
-            return;
+            // Parameter request list: subnet mask, router, lease time, server, T1, T2.
+            options[at++] = 55; options[at++] = 6;
+            options[at++] = 1; options[at++] = 3; options[at++] = 51; options[at++] = 54; options[at++] = 58; options[at++] = 59;
         }
-        if (type == Request && client.Value == 0)
-        {
-            options[at++] = 50; options[at++] = 4;
-            BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at), (uint)_offered.Value);
-            at += 4;
-            options[at++] = 54; options[at++] = 4;
-            BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at), (uint)_server.Value);
-            at += 4;
-        }
-        // Parameter request list: subnet mask, router, lease time, server, T1, T2.
-        options[at++] = 55; options[at++] = 6;
-        options[at++] = 1; options[at++] = 3; options[at++] = 51; options[at++] = 54; options[at++] = 58; options[at++] = 59;
         options[at] = 255;
         NetworkStack.SealTransport(frame, 6);
         Sent++;
-        if (to == Everyone) _stack.SendBroadcast(frame);
-        else _stack.Send(frame, to);
+        _stack.Send(frame, to); // the limited broadcast goes to the broadcast MAC, unresolved
+    }
+
+    // An option carrying an IPv4 address; where the next one starts.
+    private static int Address(Span<byte> options, int at, byte code, NetworkAddress address)
+    {
+        options[at] = code;
+        options[at + 1] = 4;
+        BinaryPrimitives.WriteUInt32BigEndian(options.Slice(at + 2), (uint)address.Value);
+        return at + 6;
     }
 
     // The options this client reads (RFC 2132), from a BOOTP message's options field.

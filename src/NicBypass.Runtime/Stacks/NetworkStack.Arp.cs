@@ -47,16 +47,9 @@ public sealed partial class NetworkStack
         if (SendReply(reply)) Counters.Add(ref Counters._arpReplies);
     }
 
-    // The address a solicitation is sent from: the first of the family, or the unspecified one
-    // when it has none (yet, or any more: a DHCP lease that ended) — an ARP probe (RFC 5227).
-    private NetworkAddress Source(NetworkAddress target)
-    {
-        foreach (var address in Volatile.Read(ref _addresses))
-        {
-            if (address.IsV6 == target.IsV6) return address;
-        }
-        return new NetworkAddress(0, target.IsV6);
-    }
+    // The address a solicitation is sent from: the stack's usual one, or the unspecified one when
+    // it has none (yet, or any more: a DHCP lease that ended) — an ARP probe (RFC 5227).
+    private NetworkAddress Source(NetworkAddress target) => TrySourceFor(target, out var source) ? source : new NetworkAddress(0, target.IsV6);
 
     /// <summary>
     /// Asks for <paramref name="target"/>'s MAC: an ARP request (broadcast), or a neighbour

@@ -3,8 +3,9 @@ using NicBypass.Runtime.Packets;
 
 namespace NicBypass.Runtime.Stacks;
 
-// IP fragments: reassembly of those received (ReassemblyQueue), and fragmentation of the
-// datagrams it sends that are longer than the MTU (a large UDP datagram, the echo of a large ping).
+// IP fragments: reassembly of those received (ReassemblyQueue), fragmentation of the datagrams it
+// sends that are longer than the MTU (a large UDP datagram, the echo of a large ping), and the
+// other side of a path too small for a packet: path MTU discovery's messages for TCP.
 public sealed partial class NetworkStack
 {
     [ThreadStatic] private static byte[]? t_fragment;

@@ -16,15 +16,24 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>The address it sends from towards <paramref name="destination"/>: its first of the same family.</summary>
-    internal NetworkAddress SourceFor(NetworkAddress destination)
+    internal NetworkAddress SourceFor(NetworkAddress destination) =>
+        TrySourceFor(destination, out var source) ? source
+        : throw new InvalidOperationException($"the stack has no {(destination.IsV6 ? "IPv6" : "IPv4")} address to send to {destination} from");
+
+    private bool TrySourceFor(NetworkAddress destination, out NetworkAddress source)
     {
         // The array itself, not the interface: enumerating an IReadOnlyList boxes its enumerator
         // (32 bytes a datagram on the send path).
         foreach (var address in Volatile.Read(ref _addresses))
         {
-            if (address.IsV6 == destination.IsV6) return address;
+            if (address.IsV6 == destination.IsV6)
+            {
+                source = address;
+                return true;
+            }
         }
-        throw new InvalidOperationException($"the stack has no {(destination.IsV6 ? "IPv6" : "IPv4")} address to send to {destination} from");
+        source = default;
+        return false;
     }
 
     /// <summary>
@@ -98,24 +107,12 @@ public sealed partial class NetworkStack
     /// </summary>
     internal SendStatus Send(Span<byte> frame, NetworkAddress destination, bool reply = false) => _neighbors.Send(frame, NextHop(destination), reply);
 
-    /// <summary>A frame to a group (or the limited broadcast): to its MAC (RFC 1112 6.4, RFC 2464 7), nothing to resolve.</summary>
+    /// <summary>A frame to a group (or the limited broadcast): to its MAC (<see cref="Classification.GroupAddress.Of(NetworkAddress)"/>), nothing to resolve.</summary>
     internal SendStatus SendToGroup(Span<byte> frame, NetworkAddress group, bool reply)
     {
-        EthernetHeader.WriteMac(frame, GroupMac(group));
+        EthernetHeader.WriteMac(frame, Classification.GroupAddress.Of(group));
         return Transmit(frame, reply);
     }
-
-    /// <summary>Sends a built IPv4 frame to every host on the link (255.255.255.255, the broadcast MAC).</summary>
-    internal SendStatus SendBroadcast(Span<byte> frame)
-    {
-        EthernetHeader.WriteMac(frame, 0xFFFF_FFFF_FFFFUL);
-        return Transmit(frame, reply: false);
-    }
-
-    private static ulong GroupMac(NetworkAddress group) =>
-        group.IsV6 ? 0x3333_0000_0000UL | (ulong)(uint)group.Value
-        : (uint)group.Value == uint.MaxValue ? 0xFFFF_FFFF_FFFFUL
-        : 0x0100_5E00_0000UL | ((uint)group.Value & 0x7F_FFFF);
 
     /// <summary>Hands a finished frame to the output (an IP packet longer than the MTU in fragments) and counts it as sent, or dropped with the output's reason.</summary>
     internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply) =>

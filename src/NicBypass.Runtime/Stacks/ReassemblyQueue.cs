@@ -48,7 +48,6 @@ internal sealed class ReassemblyQueue
     private readonly NetworkStack _stack;
     private readonly Lock _lock = new();
     private readonly Datagram[] _slots = new Datagram[MaxDatagrams];
-    private int _pending;
     private long _nextDue = long.MaxValue;
 
     internal ReassemblyQueue(NetworkStack stack)
@@ -58,7 +57,13 @@ internal sealed class ReassemblyQueue
     }
 
     /// <summary>Datagrams whose fragments are waiting now.</summary>
-    public int Pending => Volatile.Read(ref _pending);
+    public int Pending
+    {
+        get
+        {
+            lock (_lock) return _slots.Count(d => d.InUse);
+        }
+    }
 
     /// <summary>When the oldest datagram's time runs out, in the stack clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     public long NextDue => Volatile.Read(ref _nextDue);
@@ -83,7 +88,6 @@ internal sealed class ReassemblyQueue
                 datagram = Free() ?? Evict();
                 var timeout = fragment.IsV6 ? Ipv6Timeout : Ipv4Timeout;
                 datagram.Start(fragment, now, now + (long)(timeout.TotalSeconds * _stack.Time.TimestampFrequency));
-                _pending++;
                 if (datagram.Deadline < _nextDue)
                 {
                     Volatile.Write(ref _nextDue, datagram.Deadline);
@@ -198,7 +202,6 @@ internal sealed class ReassemblyQueue
     private void Release(Datagram datagram)
     {
         datagram.Clear();
-        _pending--;
         var next = long.MaxValue;
         foreach (var d in _slots)
         {
