@@ -64,9 +64,6 @@ internal sealed class DhcpClient
     /// <summary>A lease: the address, its prefix length, router and server.</summary>
     internal sealed record Leased(NetworkAddress Address, int PrefixLength, NetworkAddress? Router, NetworkAddress Server);
 
-    /// <summary>Messages sent (each DISCOVER and REQUEST, first or again, and a RELEASE).</summary>
-    public int Sent { get; private set; }
-
     /// <summary>When its timer next falls due, in the stack clock's timestamps (<see cref="long.MaxValue"/>: never).</summary>
     public long NextDue => Volatile.Read(ref _due);
 
@@ -311,7 +308,6 @@ internal sealed class DhcpClient
         }
         options[at] = 255;
         NetworkStack.SealTransport(frame, 6);
-        Sent++;
         _stack.Send(frame, to); // the limited broadcast goes to the broadcast MAC, unresolved
     }
 

@@ -110,7 +110,7 @@ public sealed class UdpSocket
         var maxPayload = to.Address.IsV6 ? 65535 - 8 : 65535 - 20 - 8;
         if (payload.Length > maxPayload) throw new ArgumentException($"a {payload.Length}-byte datagram is longer than UDP over {(to.Address.IsV6 ? "IPv6" : "IPv4")} allows ({maxPayload} bytes)", nameof(payload));
         // A multicast datagram stays on the link unless told otherwise (RFC 1112 6.1: TTL 1).
-        var multicast = to.Address.IsGroup && !(to.Address.IsV6 is false && (uint)to.Address.Value == uint.MaxValue);
+        var multicast = to.Address.IsGroup && (to.Address.IsV6 || (uint)to.Address.Value != uint.MaxValue);
         var frame = _stack.BuildIp(_stack.SourceFor(to.Address), to.Address, IpProtocol.Udp, 8 + payload.Length, out var udp, hopLimit: multicast ? (byte)1 : (byte)64);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp, Port);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(udp.Slice(2), to.Port);
