@@ -447,6 +447,54 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
+    public async Task Linux_connects_through_a_syn_cookie_when_the_containers_syn_queue_is_full_and_gets_its_bytes_back()
+    {
+        await using var peer = TapPeer.Start();
+        var container = peer.Host.NetworkStack("c1");
+        var backlog = container.Settings.SynBacklog;
+        // The container's SYN-ACKs never reach Linux: each of Linux's connects leaves a half-open
+        // connection behind, until the queue is full and the rest get cookies.
+        peer.Wire.DropToLinux = frame => frame.Length >= 54 && frame[12] == 0x08 && frame[13] == 0x00 && frame[23] == 6 && frame[14 + 20 + 13] == 0x12;
+        var pending = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < backlog + 20; i++)
+            {
+                pending.Add(peer.Namespace.Run(() =>
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                    try
+                    {
+                        socket.Connect(new IPEndPoint(TapPeer.Container, 7));
+                    }
+                    catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+                    {
+                    }
+                    return socket;
+                }));
+            }
+            var deadline = DateTime.UtcNow + Timeout;
+            while (container.Counters.SynCookiesSent < 20 && DateTime.UtcNow < deadline) await Task.Delay(10);
+            Assert.True(container.Counters.SynCookiesSent >= 20, $"{container.Counters.SynCookiesSent} cookies sent");
+            peer.Wire.DropToLinux = null;
+
+            using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
+            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+            TcpConnection? made = null;
+            while ((made = container.Stack.Connections.FirstOrDefault(c => c.Remote.Port == port)) is null && DateTime.UtcNow < deadline) await Task.Delay(10);
+            Assert.True(made is { FromCookie: true }, "the connection was made from a cookie");
+            var data = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+            var received = await Exchange(socket, data, Timeout);
+
+            Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+        }
+        finally
+        {
+            foreach (var socket in pending) socket.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_container_connects_out_to_a_linux_server_and_gets_its_bytes_back()
     {
         await using var peer = TapPeer.Start();

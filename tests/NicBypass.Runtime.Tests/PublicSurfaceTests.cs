@@ -22,7 +22,7 @@ public class PublicSurfaceTests
         "Frames", "TcpSegmentFlags", "VnicCapture",
         // observing: counters, reports, the hardware information, rings and processors as read-only views
         "TrafficCounters", "DropReason", "DropReasons", "StackCounters", "StackDropReason", "StackDropReasons", "TrafficReport",
-        "NicTrafficReport", "VnicTrafficReport", "StackTrafficReport", "HardwareInfo", "ReceiveRingInfo", "TransmitRingInfo",
+        "NicTrafficReport", "VnicTrafficReport", "StackTrafficReport", "SynCookieMode", "HardwareInfo", "ReceiveRingInfo", "TransmitRingInfo",
         "ClassifierInfo", "LinkCounters", "WireTrafficReport", "CostTable", "ProcessorTrafficReport", "SerializationQueueReport", "GuestTrafficReport", "FlowTrafficReport", "MsiVector", "LatencyHistogram", "LatencyReport", "ReceiveRing", "HardwareReceiveRing", "SoftwareReceiveRing", "SoftwareRing", "TransmitRing", "Processor",
     };
 

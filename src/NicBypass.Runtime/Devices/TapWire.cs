@@ -196,6 +196,9 @@ public sealed class TapWire : IWire, IDisposable
     /// <summary>Tests: a frame from Linux this says yes to is lost on purpose (counted in <see cref="Lost"/>) — one chosen segment, where <see cref="LossRate"/> picks at random.</summary>
     internal FramePredicate? DropFromLinux { get; set; }
 
+    /// <summary>Tests: a frame the host transmits this says yes to never reaches Linux (counted in <see cref="Lost"/>).</summary>
+    internal FramePredicate? DropToLinux { get; set; }
+
     private double _reorderRate;
     private long _reordered;
     private double _outboundReorderRate;
@@ -220,6 +223,11 @@ public sealed class TapWire : IWire, IDisposable
 
     public void Transmit(ReadOnlySpan<byte> frame)
     {
+        if (DropToLinux is { } drop && drop(frame))
+        {
+            Interlocked.Increment(ref _lost);
+            return;
+        }
         if (_coalescer is not null)
         {
             if (!_closing && _lossRate == 0 && _outboundReorderRate == 0 && !Delaying && Volatile.Read(ref _outWaiting) == 0 && Volatile.Read(ref _outHeldLength) == 0)

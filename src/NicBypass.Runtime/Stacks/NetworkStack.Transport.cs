@@ -75,6 +75,12 @@ public sealed partial class NetworkStack
                 Counters.Drop(StackDropReason.SocketFull);
                 return;
             }
+            var backlog = Math.Max(1, Settings.SynBacklog);
+            if (Settings.SynCookies == SynCookieMode.Always || Settings.SynCookies == SynCookieMode.OnOverflow && listener.SynQueueFull(backlog))
+            {
+                SendCookieSynAck(listener, segment, source, destination);
+                return;
+            }
             TcpConnection? made;
             TcpConnection accepted;
             lock (_bind)
@@ -98,14 +104,18 @@ public sealed partial class NetworkStack
                 Deliver(made, segment);
                 return;
             }
-            connection = accepted;
-            connection.Accept(segment);
             Counters.Add(ref Counters._delivered);
-            if (listener.AdmitHalfOpen(connection, Math.Max(1, Settings.SynBacklog)) is { } evicted)
+            if (accepted.Accept(segment, backlog) is { } evicted)
             {
                 evicted.Abandon();
                 Interlocked.Increment(ref Counters._synQueueOverflows);
             }
+            return;
+        }
+        if ((segment.Flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Rst | TcpSegmentFlags.Ack)) == TcpSegmentFlags.Ack
+            && Settings.SynCookies != SynCookieMode.Off && _listeners.TryGetValue(segment.DestinationPort, out var cookieListener)
+            && TryAcceptCookie(cookieListener, key, segment, source, destination))
+        {
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);

@@ -26,7 +26,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -92,6 +92,15 @@ public sealed class StackCounters
     /// Linux counts these as TCPReqQFullDrop). The SYN that pushed one out was admitted.
     /// </summary>
     public long SynQueueOverflows => Volatile.Read(ref _synQueueOverflows);
+
+    /// <summary>SYN-ACKs sent as SYN cookies, with no half-open connection kept (Linux's SyncookiesSent); each SYN is counted as answered.</summary>
+    public long SynCookiesSent => Volatile.Read(ref _synCookiesSent);
+
+    /// <summary>Connections made from an ACK that brought a SYN cookie back (Linux's SyncookiesRecv).</summary>
+    public long SynCookiesAccepted => Volatile.Read(ref _synCookiesAccepted);
+
+    /// <summary>ACKs to a listening port, after cookies went, that carried no valid cookie (Linux's SyncookiesFailed): reset as any stray ACK.</summary>
+    public long SynCookiesRejected => Volatile.Read(ref _synCookiesRejected);
 
     /// <summary>Neighbour entries deleted because three unicast probes went unanswered (RFC 4861's unreachability detection).</summary>
     public long NeighborsUnreachable => Volatile.Read(ref _neighborsUnreachable);

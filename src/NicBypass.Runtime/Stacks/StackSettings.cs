@@ -13,10 +13,11 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="TcpBuffer">Bytes of each TCP connection's send and receive buffer (the receive buffer is the advertised window; <see cref="DefaultTcpBuffer"/>, taken on a connection's first byte).</param>
 /// <param name="RetransmissionTimeout">TCP's first retransmission timeout; doubled on each further timeout.</param>
 /// <param name="TimeWait">How long a TCP connection stays in TIME-WAIT (2 MSL).</param>
-/// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it pushes out the oldest.</param>
+/// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it gets a SYN cookie (<paramref name="SynCookies"/>), or with cookies off pushes out the oldest.</param>
 /// <param name="TcpBufferLimit">How far a connection's buffers may grow (Linux's buffer autotuning, up to tcp_rmem's and tcp_wmem's maxima; <see cref="DefaultTcpBufferLimit"/>): the receive buffer with what its application reads each round trip, the send buffer while it alone holds the flight back; a <paramref name="TcpBuffer"/> at or above it is not tuned.</param>
 /// <param name="TcpBufferBudget">Bytes all of the stack's connections together may grow their buffers by beyond <paramref name="TcpBuffer"/> (Linux's tcp_mem, per stack here; <see cref="DefaultTcpBufferBudget"/>): past it a buffer stays as it is until a grown connection ends.</param>
 /// <param name="SelectiveAcknowledgment">Whether TCP offers and accepts SACK (RFC 2018; Linux's tcp_sack): off, a loss is repaired by going back to the oldest unacknowledged byte.</param>
+/// <param name="SynCookies">When a listener answers a SYN with a SYN cookie instead of a half-open connection (Linux's tcp_syncookies; <see cref="SynCookieMode.OnOverflow"/>: when the SYN queue is full).</param>
 /// <param name="DelayedAcknowledgment">How long TCP may hold the ACK of one full-sized segment waiting for a second (RFC 1122 4.2.3.2; <see cref="DefaultDelayedAcknowledgment"/>, at most half the retransmission floor); zero: every batch's data is acknowledged at its end.</param>
 public sealed record StackSettings(
     StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
@@ -33,8 +34,12 @@ public sealed record StackSettings(
     TimeSpan? DelayedAcknowledgment = null,
     int? TcpBufferLimit = null,
     long? TcpBufferBudget = null,
-    bool SelectiveAcknowledgment = true)
+    bool SelectiveAcknowledgment = true,
+    SynCookieMode SynCookies = SynCookieMode.OnOverflow)
 {
+    /// <summary>How far a TCP connection's buffers may grow: <see cref="TcpBufferLimit"/>, and never below <see cref="TcpBuffer"/>.</summary>
+    internal int TcpBufferCeiling => Math.Max(TcpBuffer, TcpBufferLimit ?? DefaultTcpBufferLimit);
+
     /// <summary>64 MiB: about four bulk connections grown to the limit both ways.</summary>
     public const long DefaultTcpBufferBudget = 64L * 1024 * 1024;
 

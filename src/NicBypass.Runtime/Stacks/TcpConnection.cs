@@ -140,7 +140,7 @@ public sealed class TcpConnection
         _bufferSeq = iss + 1;
         _send = new ByteRing(stack.Settings.TcpBuffer);
         _receive = new ByteRing(stack.Settings.TcpBuffer);
-        _bufferLimit = Math.Max(stack.Settings.TcpBuffer, stack.Settings.TcpBufferLimit ?? StackSettings.DefaultTcpBufferLimit);
+        _bufferLimit = stack.Settings.TcpBufferCeiling;
         _mss = stack.Mtu - (remote.Address.IsV6 ? 60 : 40);
         _cwnd = InitialWindowSegments * _mss;
         _rcvSpace = Math.Min(stack.Settings.TcpBuffer, InitialWindowSegments * _mss);
@@ -164,7 +164,30 @@ public sealed class TcpConnection
 
     public NetworkEndpoint Remote { get; }
 
-    public TcpState State { get; private set; }
+    public TcpState State
+    {
+        get => _state;
+        private set
+        {
+            // Leaving SYN-RECEIVED frees its place in the listener's SYN queue (set under _sync).
+            if (_state == TcpState.SynReceived && value != TcpState.SynReceived && _countedHalfOpen)
+            {
+                Volatile.Write(ref _countedHalfOpen, false);
+                _listener!.HalfOpenEnded();
+            }
+            _state = value;
+        }
+    }
+
+    private TcpState _state;
+    private bool _countedHalfOpen; // holds a place in its listener's SYN queue
+    private uint _cookieStamp;     // the timestamp of the SYN cookie it was made from: carries options, so no round trip is timed from it
+
+    /// <summary>Whether it was made from a SYN cookie's ACK (<see cref="AcceptCookie"/>).</summary>
+    internal bool FromCookie { get; private set; }
+
+    /// <summary>Whether it holds a place in its listener's SYN queue (in SYN-RECEIVED, admitted by a SYN).</summary>
+    internal bool CountedHalfOpen => Volatile.Read(ref _countedHalfOpen);
 
     /// <summary>Why the connection ended abnormally (refused, reset, timed out, aborted); null otherwise.</summary>
     public TcpError? Error { get; private set; }
@@ -346,7 +369,8 @@ public sealed class TcpConnection
         }
     }
 
-    internal void Accept(in TcpSegment syn)
+    /// <summary>Takes the SYN of a passive open: answers it and enters SYN-RECEIVED, in the listener's SYN queue; returns the half-open connection a full queue pushed out, if any (the caller abandons it).</summary>
+    internal TcpConnection? Accept(in TcpSegment syn, int synBacklog)
     {
         lock (_sync)
         {
@@ -367,7 +391,41 @@ public sealed class TcpConnection
             _sndWnd = syn.Window;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             State = TcpState.SynReceived;
+            _countedHalfOpen = true;
+            var evicted = _listener!.AdmitHalfOpen(this, synBacklog);
             Output();
+            return evicted;
+        }
+    }
+
+    /// <summary>
+    /// Makes a passive open from a valid SYN cookie's ACK (<paramref name="ack"/>, which the caller
+    /// then delivers): as if the SYN it answered had been taken and its SYN-ACK sent, with the
+    /// segment size, window scale, SACK and timestamps the cookie carried.
+    /// </summary>
+    internal void AcceptCookie(in TcpSegment ack, int mss, int? peerWindowScale, bool sack)
+    {
+        lock (_sync)
+        {
+            _rcvNxt = ack.Sequence;
+            _mss = Math.Min(_mss, mss);
+            _sack = sack && _stack.Settings.SelectiveAcknowledgment;
+            if (peerWindowScale is { } scale)
+            {
+                _scaling = true;
+                _sndScale = scale;
+                _rcvScale = OwnWindowScale;
+            }
+            if (ack.TryGetTimestamps(out var value, out var echo))
+            {
+                _timestamps = true;
+                _tsRecent = value;
+                _cookieStamp = echo;
+            }
+            FromCookie = true;
+            _sndNxt = _sndMax = _iss + 1; // the SYN-ACK went (statelessly),
+            _windowEdge = _rcvNxt + (uint)Math.Min(_receive.Free, 65535); // offering the window a SYN-ACK offers
+            State = TcpState.SynReceived;
         }
     }
 
@@ -1243,14 +1301,14 @@ public sealed class TcpConnection
     }
 
     /// <summary>The shift this side offers: the smallest that fits the receive buffer, grown to its limit, in the 16-bit window field (as Linux's from tcp_rmem's maximum).</summary>
-    private int OwnWindowScale
+    private int OwnWindowScale => WindowScaleFor(_bufferLimit);
+
+    /// <summary>The window scale a connection whose receive buffer may grow to <paramref name="bufferLimit"/> offers.</summary>
+    internal static int WindowScaleFor(int bufferLimit)
     {
-        get
-        {
-            var shift = 0;
-            while (shift < 14 && _bufferLimit >> shift > 65535) shift++;
-            return shift;
-        }
+        var shift = 0;
+        while (shift < 14 && bufferLimit >> shift > 65535) shift++;
+        return shift;
     }
 
     /// <summary>The receive buffer's size now, bytes (grown by autotuning from <see cref="StackSettings.TcpBuffer"/>).</summary>
@@ -1278,7 +1336,7 @@ public sealed class TcpConnection
     {
         // Each stamp once (Linux's rcv_rtt_last_tsecr): the segments of one flight echo the same
         // ACK's, and after an idle spell they all would add the spell.
-        if (echo == 0 || echo == _lastEchoSampled) return;
+        if (echo == 0 || echo == _lastEchoSampled || echo == _cookieStamp) return;
         _lastEchoSampled = echo;
         var milliseconds = (int)(Clock() - echo);
         if (milliseconds < 0) return;
@@ -1448,13 +1506,16 @@ public sealed class TcpConnection
 
     // The timestamp clock: milliseconds on the host's clock (RFC 7323 allows 1 ms to 1 s a tick).
     // Plus one, so a clock that starts at zero never sends the "no echo" value.
-    private uint Clock() => (uint)(_stack.Time.GetTimestamp() * 1000 / _stack.Time.TimestampFrequency) + 1;
+    private uint Clock() => ClockOf(_stack.Time);
+
+    /// <summary>The timestamp clock TCP sends (RFC 7323): milliseconds of <paramref name="time"/>, from 1 (0 would read as no echo).</summary>
+    internal static uint ClockOf(TimeProvider time) => (uint)(time.GetTimestamp() * 1000 / time.TimestampFrequency) + 1;
 
     // An echo identifies the segment it answers, so even a segment sent again is measured
     // correctly (Karn's rule alone would leave go-back-N without samples).
     private void SampleRoundTrip(uint echo)
     {
-        if (echo == 0) return;
+        if (echo == 0 || echo == _cookieStamp) return;
         _rtt.Sample((uint)(Clock() - echo) / 1000.0);
     }
 
@@ -1467,6 +1528,12 @@ public sealed class TcpConnection
         if (!_stack.TakeChallengeToken()) return;
         ChallengeAcks++;
         SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+    }
+
+    /// <summary>What the handshake settled: window scaling (and the peer's shift), SACK and timestamps.</summary>
+    internal (bool Scaling, int PeerScale, bool Sack, bool Timestamps) Negotiated
+    {
+        get { lock (_sync) return (_scaling, _sndScale, _sack, _timestamps); }
     }
 
     /// <summary>The most payload and options a segment it sends carries now (its MSS, lowered by path MTU discovery).</summary>

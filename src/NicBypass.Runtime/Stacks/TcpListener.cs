@@ -6,10 +6,12 @@ namespace NicBypass.Runtime.Stacks;
 /// A TCP port in LISTEN: each SYN makes a connection in SYN-RECEIVED; once the handshake
 /// completes it waits here until accepted. A full backlog drops further SYNs (counted as
 /// socket-full; the peer retransmits its SYN). Half-open connections are bounded by the SYN
-/// queue (<see cref="StackSettings.SynBacklog"/>): when it is full a new SYN pushes out the
-/// oldest half-open connection, as Linux does without SYN cookies — a SYN flood from many
-/// sources costs a bounded number of connections (with no buffers: those are taken on the first
-/// byte) and cannot lock out a real client, whose SYN is always admitted.
+/// queue (<see cref="StackSettings.SynBacklog"/>). When it is full a new SYN is answered with a
+/// SYN cookie and no state (<see cref="SynCookieMode.OnOverflow"/>, Linux's default), so a SYN
+/// flood from many sources costs a bounded number of connections (with no buffers: those are
+/// taken on the first byte) and a real client completes its handshake however fast the flood
+/// comes; with cookies off it pushes out the oldest half-open connection instead, as Linux does
+/// without them.
 /// </summary>
 public sealed class TcpListener
 {
@@ -18,8 +20,10 @@ public sealed class TcpListener
     private readonly int _backlog;
     private TaskCompletionSource? _waiter;
     private readonly Lock _sync = new();
-    private readonly Queue<TcpConnection> _halfOpen = new(); // oldest first; under _sync
+    private readonly Queue<TcpConnection> _halfOpen = new(); // oldest first, with some that have left SYN-RECEIVED; under _sync
+    private int _halfOpenCount;                                // of them, those still in SYN-RECEIVED
     private long _synQueueDrops;
+    private long _lastCookieAt = long.MinValue;                // when this listener last sent a SYN cookie (clock timestamps)
 
     internal TcpListener(NetworkStack stack, ushort port, int backlog)
     {
@@ -39,35 +43,63 @@ public sealed class TcpListener
     public long SynQueueDrops => Interlocked.Read(ref _synQueueDrops);
 
     /// <summary>Half-open connections now (SYN received, handshake not complete).</summary>
-    public int HalfOpen
+    public int HalfOpen => Volatile.Read(ref _halfOpenCount);
+
+    /// <summary>Whether the SYN queue holds <paramref name="limit"/> half-open connections.</summary>
+    internal bool SynQueueFull(int limit) => Volatile.Read(ref _halfOpenCount) >= limit;
+
+    /// <summary>Notes that a SYN cookie went at <paramref name="now"/>: for two minutes after, ACKs to this port may bring cookies back.</summary>
+    internal void CookieSent(long now) => Interlocked.Exchange(ref _lastCookieAt, now);
+
+    /// <summary>Whether a cookie went within <paramref name="window"/> clock ticks of <paramref name="now"/> (Linux accepts cookies only after a recent overflow).</summary>
+    internal bool CookiesRecent(long now, long window)
     {
-        get
-        {
-            lock (_sync) return _halfOpen.Count(c => c.State == TcpState.SynReceived);
-        }
+        var last = Interlocked.Read(ref _lastCookieAt);
+        return last != long.MinValue && now - last <= window;
     }
 
-    /// <summary>Admits a new half-open connection; returns the oldest one it pushed out of a full SYN queue, if any.</summary>
+    /// <summary>
+    /// Admits a connection that has just entered SYN-RECEIVED (called under its lock); returns the
+    /// oldest half-open one it pushed out of a full SYN queue, if any, for the caller to abandon
+    /// outside that lock.
+    /// </summary>
     internal TcpConnection? AdmitHalfOpen(TcpConnection connection, int limit)
     {
         lock (_sync)
         {
             TcpConnection? evicted = null;
-            if (_halfOpen.Count >= limit)
+            if (_halfOpenCount >= limit)
             {
-                // Those that completed or closed leave first; then the oldest half-open one.
-                var alive = _halfOpen.Where(c => c.State == TcpState.SynReceived).ToList();
-                _halfOpen.Clear();
-                foreach (var c in alive) _halfOpen.Enqueue(c);
-                if (_halfOpen.Count >= limit)
+                // The oldest still half-open goes; those ahead of it that completed or closed are only forgotten.
+                while (_halfOpen.TryDequeue(out var oldest))
                 {
-                    evicted = _halfOpen.Dequeue();
-                    _synQueueDrops++;
+                    if (oldest.CountedHalfOpen)
+                    {
+                        evicted = oldest;
+                        _synQueueDrops++;
+                        break;
+                    }
+                }
+            }
+            else if (_halfOpen.Count >= 2 * limit)
+            {
+                // Many that left SYN-RECEIVED behind an old one still in it: kept in order without them.
+                for (var i = _halfOpen.Count; i > 0; i--)
+                {
+                    var c = _halfOpen.Dequeue();
+                    if (c.CountedHalfOpen) _halfOpen.Enqueue(c);
                 }
             }
             _halfOpen.Enqueue(connection);
+            _halfOpenCount++;
             return evicted;
         }
+    }
+
+    /// <summary>A connection <see cref="AdmitHalfOpen"/> counted has left SYN-RECEIVED (established, closed, or pushed out).</summary>
+    internal void HalfOpenEnded()
+    {
+        lock (_sync) _halfOpenCount--;
     }
 
     public bool TryAccept(out TcpConnection connection) => _accepted.TryDequeue(out connection!);

@@ -1160,7 +1160,7 @@ public sealed class NetworkHost : IReceiveBurst
                 v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
                 NetworkStackOf(v) is { } vns
                     ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops(), vns.Counters.SynQueueOverflows,
-                        vns.Counters.FragmentsJoined, vns.Counters.FragmentsHeld)
+                        vns.Counters.FragmentsJoined, vns.Counters.FragmentsHeld, vns.Counters.SynCookiesSent, vns.Counters.SynCookiesAccepted)
                     : null,
                 v.Latency.Count > 0
                     ? new LatencyReport(v.Latency.Percentile(0.5) / 1e3, v.Latency.Percentile(0.99) / 1e3, v.Latency.Max / 1e3)

@@ -4,7 +4,8 @@ namespace NicBypass.Runtime.Virtualization;
 /// <summary>
 /// A VNS: frames it received (its VNIC's delivered), handed to sockets, answered itself (ARP,
 /// echo), sent, and dropped by reason; IP fragments joined into reassembled datagrams and held
-/// waiting for the rest, so that received = delivered + answered + dropped + joined + held.
+/// waiting for the rest, so that received = delivered + answered + dropped + joined + held; SYN
+/// cookies sent (their SYNs counted as answered) and the connections made from them.
 /// </summary>
 public sealed record StackTrafficReport(long Received, long Delivered, long Answered, long Sent, IReadOnlyList<KeyValuePair<string, long>> Dropped, long SynQueueOverflows = 0,
-    long FragmentsJoined = 0, long FragmentsHeld = 0);
+    long FragmentsJoined = 0, long FragmentsHeld = 0, long SynCookiesSent = 0, long SynCookiesAccepted = 0);

@@ -46,7 +46,7 @@ public class TenantAttackTests
     }
 
     [Fact]
-    public void A_syn_flood_from_5000_sources_holds_at_most_the_syn_backlog_half_open_and_no_buffers()
+    public void A_syn_flood_from_5000_sources_holds_at_most_the_syn_backlog_half_open_and_no_buffers_and_a_real_client_still_connects()
     {
         // On virtual time: on the system clock a loaded machine took over a second, and the flood's
         // SYN-ACKs went again on their retransmission timer, after the real client's.
@@ -62,20 +62,26 @@ public class TenantAttackTests
         }
         host.Pump();
 
+        // The queue holds the first SYNs; every later one got a SYN cookie and left nothing behind.
         Assert.Equal(backlog, web.Stack.ConnectionCount);
         Assert.Equal(backlog, listener.HalfOpen);
-        Assert.Equal(5000 - backlog, listener.SynQueueDrops);
-        Assert.Equal(5000 - backlog, web.Counters.SynQueueOverflows);
+        Assert.Equal(0, listener.SynQueueDrops);
+        Assert.Equal(5000 - backlog, web.Counters.SynCookiesSent);
         var stack = host.Report().Nics[0].Vnics.Single(v => v.Name == "web").Stack!;
-        Assert.Equal(5000 - backlog, stack.SynQueueOverflows);
+        Assert.Equal(5000 - backlog, stack.SynCookiesSent);
         Assert.DoesNotContain(web.Stack.Connections, c => c.BuffersAllocated);
 
-        // A real client's SYN, after the flood, is still admitted: it gets its SYN-ACK.
+        // A real client's SYN, after the flood, gets its SYN-ACK, and its ACK makes the connection.
         wires["e0"].Frames.Clear();
-        host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, "192.168.10.1", srcPort: 50000));
+        host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, "192.168.10.1", srcPort: 50000, sequence: 7000));
         var synAck = TestFrames.Parse(wires["e0"].Frames.Last()).Extract<TcpPacket>();
         Assert.True(synAck.Synchronize && synAck.Acknowledgment);
         Assert.Equal(50000, synAck.DestinationPort);
+        host.Send("e0", TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, "192.168.10.1", srcPort: 50000, syn: false, ack: true,
+            sequence: 7001, acknowledgment: (uint)synAck.SequenceNumber + 1, payload: new byte[] { 1, 2, 3 }));
+        Assert.True(listener.TryAccept(out var connection));
+        Assert.Equal(3, connection.Available);
+        Assert.Equal(1, web.Counters.SynCookiesAccepted);
     }
 
     [Theory]
