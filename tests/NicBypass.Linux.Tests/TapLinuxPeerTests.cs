@@ -452,9 +452,12 @@ public class TapLinuxPeerTests
         await using var peer = TapPeer.Start();
         var container = peer.Host.NetworkStack("c1");
         var backlog = container.Settings.SynBacklog;
-        // The container's SYN-ACKs never reach Linux: each of Linux's connects leaves a half-open
-        // connection behind, until the queue is full and the rest get cookies.
-        peer.Wire.DropToLinux = frame => frame.Length >= 54 && frame[12] == 0x08 && frame[13] == 0x00 && frame[23] == 6 && frame[14 + 20 + 13] == 0x12;
+        // The container's SYN-ACKs to these sockets never reach Linux: each leaves a half-open
+        // connection behind, until the queue is full and the rest get cookies; they stay lost to
+        // the end, so none of the flood completes and frees a place before the real client comes.
+        var flood = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        peer.Wire.DropToLinux = frame => frame.Length >= 54 && frame[12] == 0x08 && frame[13] == 0x00 && frame[23] == 6 && frame[14 + 20 + 13] == 0x12
+            && flood.ContainsKey(frame[14 + 20 + 2] << 8 | frame[14 + 20 + 3]);
         var pending = new List<Socket>();
         try
         {
@@ -463,6 +466,8 @@ public class TapLinuxPeerTests
                 pending.Add(peer.Namespace.Run(() =>
                 {
                     var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                    socket.Bind(new IPEndPoint(IPAddress.Any, 0));
+                    flood[((IPEndPoint)socket.LocalEndPoint!).Port] = true;
                     try
                     {
                         socket.Connect(new IPEndPoint(TapPeer.Container, 7));
@@ -476,7 +481,6 @@ public class TapLinuxPeerTests
             var deadline = DateTime.UtcNow + Timeout;
             while (container.Counters.SynCookiesSent < 20 && DateTime.UtcNow < deadline) await Task.Delay(10);
             Assert.True(container.Counters.SynCookiesSent >= 20, $"{container.Counters.SynCookiesSent} cookies sent");
-            peer.Wire.DropToLinux = null;
 
             using var socket = peer.ConnectTcp(new IPEndPoint(TapPeer.Container, 7), Timeout);
             var port = ((IPEndPoint)socket.LocalEndPoint!).Port;

@@ -11,15 +11,21 @@ public sealed partial class NetworkStack
     // Linux's TCP_SYNCOOKIE_VALID: ACKs are read as cookies for two minutes after a listener last sent one.
     private static readonly TimeSpan CookieWindow = TimeSpan.FromMinutes(2);
 
-    private SynCookieKey? _cookieKey;
+    private SynCookieKey CookieKey { get; }
 
     /// <summary>
-    /// The stack's cookie secret: random on the system clock; on virtual time made from the
-    /// stack's MAC, so a deterministic run sends the same sequence numbers every time.
+    /// A stack's cookie secret: random on the system clock; on virtual time made from the stack's
+    /// MAC, so a deterministic run sends the same sequence numbers every time — and anyone who
+    /// knows the MAC and this code can make cookies, as anyone can predict its initial sequence
+    /// numbers there: a simulation's attackers are the test's own.
     /// </summary>
-    private SynCookieKey CookieKey => _cookieKey ??= Time == TimeProvider.System
-        ? new SynCookieKey(BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)), BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)))
-        : new SynCookieKey(0x5EED_C00C_1E5E_C7E7UL ^ Mac, 0x9E37_79B9_7F4A_7C15UL * (Mac | 1));
+    private static SynCookieKey MakeCookieKey(TimeProvider time, ulong mac)
+    {
+        if (time != TimeProvider.System) return new SynCookieKey(0x5EED_C00C_1E5E_C7E7UL ^ mac, 0x9E37_79B9_7F4A_7C15UL * (mac | 1));
+        Span<byte> random = stackalloc byte[16];
+        RandomNumberGenerator.Fill(random);
+        return new SynCookieKey(BinaryPrimitives.ReadUInt64LittleEndian(random), BinaryPrimitives.ReadUInt64LittleEndian(random.Slice(8)));
+    }
 
     // The SYN-ACK to `syn` a listener sends instead of making a half-open connection: its
     // sequence number is the cookie; MSS, and with timestamps window scaling and SACK, as the SYN
@@ -92,14 +98,14 @@ public sealed partial class NetworkStack
             SynCookie.Minutes(now, Time.TimestampFrequency));
         int? scale = null;
         var sack = false;
-        if (index < 0 || ack.TryGetTimestamps(out _, out var echo) && !SynCookie.TryReadTimestamp(echo, out scale, out sack))
+        if (index < 0 || ack.TryGetTimestamps(out _, out var echo) && !SynCookie.TryReadTimestamp(echo, Settings.SelectiveAcknowledgment, out scale, out sack))
         {
             Interlocked.Increment(ref Counters._synCookiesRejected);
             return false;
         }
         if (!listener.HasRoom)
         {
-            Counters.Drop(StackDropReason.SocketFull); // the peer's next segment brings the cookie again
+            Counters.Drop(StackDropReason.SocketFull); // the peer's ACK sent again brings the cookie again (a later segment of its flight is reset, as Linux's)
             return true;
         }
         TcpConnection? made;

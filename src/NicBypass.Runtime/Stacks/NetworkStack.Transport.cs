@@ -105,9 +105,9 @@ public sealed partial class NetworkStack
                 return;
             }
             Counters.Add(ref Counters._delivered);
-            if (accepted.Accept(segment, backlog) is { } evicted)
+            if (accepted.Accept(segment, backlog) is { } evicted && evicted.Abandon())
             {
-                evicted.Abandon();
+                listener.CountPushedOut();
                 Interlocked.Increment(ref Counters._synQueueOverflows);
             }
             return;

@@ -59,6 +59,7 @@ public sealed partial class NetworkStack
         _addresses = addresses.Select(NetworkAddress.From).Distinct().ToArray();
         Counters = new StackCounters(concurrentReceive);
         _neighbors = new NeighborCache(this);
+        CookieKey = MakeCookieKey(time, mac);
     }
 
     /// <summary>The MAC it answers ARP and neighbour solicitations with, and sends from.</summary>

@@ -30,6 +30,7 @@ internal static class SynCookie
     public const uint TimestampOptionMask = 0x3F;
     private const uint NoWindowScale = 0xF;
     private const uint SackBit = 0x10;
+    private const uint EcnBit = 0x20; // never set here: ECN is left off
 
     /// <summary>The minute counter a cookie is made with (Linux's tcp_cookie_time): whole minutes of the clock.</summary>
     public static uint Minutes(long timestamp, long frequency) => (uint)(timestamp / frequency / 60);
@@ -79,13 +80,17 @@ internal static class SynCookie
         return stamp;
     }
 
-    /// <summary>The window scale (null: none) and SACK a cookie's echoed timestamp carries; false when its bits name no valid scale.</summary>
-    public static bool TryReadTimestamp(uint echo, out int? peerWindowScale, out bool sack)
+    /// <summary>
+    /// The window scale (null: none) and SACK a cookie's echoed timestamp carries; false when it
+    /// carries what this stack never offers — SACK while <paramref name="sackAllowed"/> is off, or
+    /// ECN — as Linux's cookie_timestamp_decode refuses them.
+    /// </summary>
+    public static bool TryReadTimestamp(uint echo, bool sackAllowed, out int? peerWindowScale, out bool sack)
     {
-        var scale = echo & NoWindowScale;
+        var scale = echo & NoWindowScale; // 15 is "none"; 0..14 are every shift there is
         sack = (echo & SackBit) != 0;
         peerWindowScale = scale == NoWindowScale ? null : (int)scale;
-        return scale <= 14 || scale == NoWindowScale;
+        return (echo & EcnBit) == 0 && (sackAllowed || !sack);
     }
 
     private static uint Hash(in SynCookieKey key, NetworkAddress remote, ushort remotePort, NetworkAddress local, ushort localPort, uint minutes, uint which)

@@ -170,24 +170,22 @@ public sealed class TcpConnection
         private set
         {
             // Leaving SYN-RECEIVED frees its place in the listener's SYN queue (set under _sync).
-            if (_state == TcpState.SynReceived && value != TcpState.SynReceived && _countedHalfOpen)
+            if (_state == TcpState.SynReceived && value != TcpState.SynReceived && _halfOpenPlace is { } place)
             {
-                Volatile.Write(ref _countedHalfOpen, false);
-                _listener!.HalfOpenEnded();
+                _halfOpenPlace = null;
+                _listener!.HalfOpenEnded(place);
             }
             _state = value;
         }
     }
 
     private TcpState _state;
-    private bool _countedHalfOpen; // holds a place in its listener's SYN queue
+    private LinkedListNode<TcpConnection>? _halfOpenPlace; // its place in its listener's SYN queue, while it holds one
     private uint _cookieStamp;     // the timestamp of the SYN cookie it was made from: carries options, so no round trip is timed from it
 
     /// <summary>Whether it was made from a SYN cookie's ACK (<see cref="AcceptCookie"/>).</summary>
     internal bool FromCookie { get; private set; }
 
-    /// <summary>Whether it holds a place in its listener's SYN queue (in SYN-RECEIVED, admitted by a SYN).</summary>
-    internal bool CountedHalfOpen => Volatile.Read(ref _countedHalfOpen);
 
     /// <summary>Why the connection ended abnormally (refused, reset, timed out, aborted); null otherwise.</summary>
     public TcpError? Error { get; private set; }
@@ -391,8 +389,8 @@ public sealed class TcpConnection
             _sndWnd = syn.Window;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             State = TcpState.SynReceived;
-            _countedHalfOpen = true;
-            var evicted = _listener!.AdmitHalfOpen(this, synBacklog);
+            _halfOpenPlace = new LinkedListNode<TcpConnection>(this);
+            var evicted = _listener!.AdmitHalfOpen(_halfOpenPlace, synBacklog);
             Output();
             return evicted;
         }
@@ -1346,6 +1344,14 @@ public sealed class TcpConnection
         {
             // Under the stamps' resolution: an estimate above it comes down; once at it, the
             // handshake's finer round trip (if it timed one under the resolution) stands again.
+            if (_rcvRtt == 0)
+            {
+                // No estimate yet (a handshake timed by no SYN: sent again, or a SYN cookie's):
+                // under the resolution is taken as the resolution.
+                _rcvRtt = resolution;
+                _rcvRttFromStamps = true;
+                return;
+            }
             if (_rcvRtt <= resolution) return;
             _rcvRtt += (Math.Max(milliseconds * frequency / 1000, 1) - _rcvRtt) / 8;
             if (_rcvRtt <= resolution && _handshakeRtt != 0 && _handshakeRtt <= resolution)
@@ -1590,11 +1596,13 @@ public sealed class TcpConnection
     }
 
     /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>
-    internal void Abandon()
+    internal bool Abandon()
     {
         lock (_sync)
         {
-            if (State == TcpState.SynReceived) Finish(null);
+            if (State != TcpState.SynReceived) return false; // completed (or closed) meanwhile
+            Finish(null);
+            return true;
         }
     }
 

@@ -20,8 +20,7 @@ public sealed class TcpListener
     private readonly int _backlog;
     private TaskCompletionSource? _waiter;
     private readonly Lock _sync = new();
-    private readonly Queue<TcpConnection> _halfOpen = new(); // oldest first, with some that have left SYN-RECEIVED; under _sync
-    private int _halfOpenCount;                                // of them, those still in SYN-RECEIVED
+    private readonly LinkedList<TcpConnection> _halfOpen = new(); // in SYN-RECEIVED, oldest first (each leaves it as it leaves the state); under _sync
     private long _synQueueDrops;
     private long _lastCookieAt = long.MinValue;                // when this listener last sent a SYN cookie (clock timestamps)
 
@@ -43,10 +42,16 @@ public sealed class TcpListener
     public long SynQueueDrops => Interlocked.Read(ref _synQueueDrops);
 
     /// <summary>Half-open connections now (SYN received, handshake not complete).</summary>
-    public int HalfOpen => Volatile.Read(ref _halfOpenCount);
+    public int HalfOpen
+    {
+        get
+        {
+            lock (_sync) return _halfOpen.Count;
+        }
+    }
 
     /// <summary>Whether the SYN queue holds <paramref name="limit"/> half-open connections.</summary>
-    internal bool SynQueueFull(int limit) => Volatile.Read(ref _halfOpenCount) >= limit;
+    internal bool SynQueueFull(int limit) => HalfOpen >= limit;
 
     /// <summary>Notes that a SYN cookie went at <paramref name="now"/>: for two minutes after, ACKs to this port may bring cookies back.</summary>
     internal void CookieSent(long now) => Interlocked.Exchange(ref _lastCookieAt, now);
@@ -59,48 +64,28 @@ public sealed class TcpListener
     }
 
     /// <summary>
-    /// Admits a connection that has just entered SYN-RECEIVED (called under its lock); returns the
-    /// oldest half-open one it pushed out of a full SYN queue, if any, for the caller to abandon
-    /// outside that lock.
+    /// Admits a connection that has just entered SYN-RECEIVED (called under its lock; it is the
+    /// node's value); returns the oldest half-open one, for a full SYN queue to push out, if any:
+    /// the caller abandons it outside that lock.
     /// </summary>
-    internal TcpConnection? AdmitHalfOpen(TcpConnection connection, int limit)
+    internal TcpConnection? AdmitHalfOpen(LinkedListNode<TcpConnection> node, int limit)
     {
         lock (_sync)
         {
-            TcpConnection? evicted = null;
-            if (_halfOpenCount >= limit)
-            {
-                // The oldest still half-open goes; those ahead of it that completed or closed are only forgotten.
-                while (_halfOpen.TryDequeue(out var oldest))
-                {
-                    if (oldest.CountedHalfOpen)
-                    {
-                        evicted = oldest;
-                        _synQueueDrops++;
-                        break;
-                    }
-                }
-            }
-            else if (_halfOpen.Count >= 2 * limit)
-            {
-                // Many that left SYN-RECEIVED behind an old one still in it: kept in order without them.
-                for (var i = _halfOpen.Count; i > 0; i--)
-                {
-                    var c = _halfOpen.Dequeue();
-                    if (c.CountedHalfOpen) _halfOpen.Enqueue(c);
-                }
-            }
-            _halfOpen.Enqueue(connection);
-            _halfOpenCount++;
-            return evicted;
+            var oldest = _halfOpen.Count >= limit ? _halfOpen.First!.Value : null;
+            _halfOpen.AddLast(node);
+            return oldest;
         }
     }
 
-    /// <summary>A connection <see cref="AdmitHalfOpen"/> counted has left SYN-RECEIVED (established, closed, or pushed out).</summary>
-    internal void HalfOpenEnded()
+    /// <summary>A connection <see cref="AdmitHalfOpen"/> took has left SYN-RECEIVED (established, closed, or pushed out): its place is free.</summary>
+    internal void HalfOpenEnded(LinkedListNode<TcpConnection> node)
     {
-        lock (_sync) _halfOpenCount--;
+        lock (_sync) _halfOpen.Remove(node);
     }
+
+    /// <summary>A half-open connection a full queue pushed out was dropped.</summary>
+    internal void CountPushedOut() => Interlocked.Increment(ref _synQueueDrops);
 
     public bool TryAccept(out TcpConnection connection) => _accepted.TryDequeue(out connection!);
 

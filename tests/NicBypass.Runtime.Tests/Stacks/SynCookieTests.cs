@@ -69,9 +69,11 @@ public class SynCookieTests
     {
         var stamp = SynCookie.Timestamp(now, scale, sack);
         Assert.True((int)(now - stamp) is >= 0 and < 64);
-        Assert.True(SynCookie.TryReadTimestamp(stamp, out var readScale, out var readSack));
+        Assert.True(SynCookie.TryReadTimestamp(stamp, sackAllowed: true, out var readScale, out var readSack));
         Assert.Equal(scale, readScale);
         Assert.Equal(sack, readSack);
+        Assert.Equal(!sack, SynCookie.TryReadTimestamp(stamp, sackAllowed: false, out _, out _)); // SACK this stack does not offer
+        Assert.False(SynCookie.TryReadTimestamp(stamp | 0x20, sackAllowed: true, out _, out _));   // ECN, never offered
     }
 
     [Fact]
@@ -118,8 +120,8 @@ public class SynCookieTests
         c.Send(Syn(2, 200));
         var connections = c.Stack.Stack.ConnectionCount;
 
-        // MSS 1460, window scale 7, SACK-permitted, timestamps: as Linux's SYN.
-        c.Send(Syn(50000, 7000, mss: 1460, scale: 7, sack: true, stamp: 123456));
+        // MSS 1440, window scale 3, SACK-permitted, timestamps (each unlike this side's own 1460 and 7).
+        c.Send(Syn(50000, 7000, mss: 1440, scale: 3, sack: true, stamp: 123456));
         var synAck = LastSegment(c);
         Assert.True(synAck.Synchronize && synAck.Acknowledgment);
         Assert.Equal(7001u, synAck.AcknowledgmentNumber);
@@ -127,32 +129,33 @@ public class SynCookieTests
         Assert.Equal(2, c.Listener.HalfOpen);
         Assert.Equal(1, c.Stack.Counters.SynCookiesSent);
         var options = Options(synAck);
-        Assert.Equal(1460, BinaryPrimitives.ReadUInt16BigEndian(options[2]));
+        Assert.Equal(1460, BinaryPrimitives.ReadUInt16BigEndian(options[2])); // our own MSS
         Assert.Equal(7, options[3][0]);            // our own window scale, as an ordinary SYN-ACK's
         Assert.True(options.ContainsKey(4));       // SACK-permitted
         var ourStamp = BinaryPrimitives.ReadUInt32BigEndian(options[8]);
         Assert.Equal(123456u, BinaryPrimitives.ReadUInt32BigEndian(options[8].AsSpan(4)));
 
-        // The ACK echoes the stamp and brings the first 100 bytes; the window (10 × 2^7) is scaled.
+        // The ACK echoes the stamp and brings the first 100 bytes; its window, 1,000 units of 2^3, is 8,000 bytes.
         var cookie = (uint)synAck.SequenceNumber;
-        c.Send(WithOptions(Ack(50000, 7001, cookie + 1, payload: Enumerable.Range(0, 100).Select(i => (byte)i).ToArray(), window: 10), Timestamps(123460, ourStamp)));
+        c.Send(WithOptions(Ack(50000, 7001, cookie + 1, payload: Enumerable.Range(0, 100).Select(i => (byte)i).ToArray(), window: 1000), Timestamps(123460, ourStamp)));
 
         Assert.True(c.Listener.TryAccept(out var connection));
         Assert.Equal(1, c.Stack.Counters.SynCookiesAccepted);
         Assert.Equal(TcpState.Established, connection.State);
-        Assert.Equal(1460, connection.SendMss);
-        Assert.Equal((true, 7, true, true), connection.Negotiated);
+        Assert.Equal(1440, connection.SendMss);    // the peer's, from the cookie's table
+        Assert.Equal((true, 3, true, true), connection.Negotiated);
         var read = new byte[200];
         Assert.Equal(100, connection.Read(read));
         Assert.Equal(Enumerable.Range(0, 100).Select(i => (byte)i), read[..100]);
 
-        // Window scaling is on: the peer's 10 units are 1,280 bytes, so more than 10 go at once;
-        // timestamps too: every segment carries them.
+        // Window scaling is on with the peer's shift: more than 1,000 bytes go at once, and no more
+        // than 8,000 (a shift of 7 would let the whole first window of 14,400 go); timestamps too.
         c.Wire.Frames.Clear();
-        Assert.Equal(5000, connection.Send(new byte[5000]));
+        Assert.Equal(20_000, connection.Send(new byte[20_000]));
         c.Host.Pump();
         var sent = c.Wire.Frames.Select(f => TestFrames.Parse(f).Extract<TcpPacket>()).Where(t => t.PayloadData.Length > 0).ToList();
-        Assert.Equal(1280, sent.Sum(t => t.PayloadData.Length));
+        Assert.InRange(sent.Sum(t => t.PayloadData.Length), 1001, 8000);
+        Assert.All(sent, t => Assert.True(t.PayloadData.Length <= 1440 - 12));
         Assert.All(sent, t => Assert.True(Options(t).ContainsKey(8)));
         Assert.Equal(cookie + 1, (uint)sent[0].SequenceNumber);
         AssertBalanced(c);
@@ -243,6 +246,115 @@ public class SynCookieTests
         Assert.Equal((true, 7, true, true), client.Negotiated);
         Assert.Equal(1460, server.SendMss);
         harness.AssertBalanced();
+    }
+
+    [Fact]
+    public void A_half_open_connection_frees_its_place_when_it_completes_is_reset_or_times_out()
+    {
+        var c = Listening(new StackSettings(StackProtocols.Tcp, new[] { 80 }, SynBacklog: 8, RetransmissionTimeout: TimeSpan.FromMilliseconds(100)));
+        c.Send(Syn(50000, 7000));
+        var completing = (uint)LastSegment(c).SequenceNumber;
+        c.Send(Syn(50001, 8000));
+        c.Send(Syn(50002, 9000)); // this one's peer never answers
+        Assert.Equal(3, c.Listener.HalfOpen);
+
+        c.Send(Ack(50000, 7001, completing + 1));
+        Assert.Equal(2, c.Listener.HalfOpen);
+        c.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, HandMadePeer.Peer, srcPort: 50001, syn: false, rst: true, sequence: 8001));
+        Assert.Equal(1, c.Listener.HalfOpen);
+        Assert.True(c.Host.RunUntil(() => c.Listener.HalfOpen == 0, TimeSpan.FromMinutes(2)), "the unanswered SYN-ACK gives up");
+        Assert.Equal(1, c.Stack.Stack.ConnectionCount); // the completed one
+    }
+
+    [Fact]
+    public void A_full_queue_with_cookies_off_pushes_out_only_a_connection_still_half_open()
+    {
+        var c = Listening(new StackSettings(StackProtocols.Tcp, new[] { 80 }, SynBacklog: 2, SynCookies: SynCookieMode.Off));
+        c.Send(Syn(50000, 7000));
+        var first = (uint)LastSegment(c).SequenceNumber;
+        c.Send(Syn(50001, 8000));
+        c.Send(Ack(50000, 7001, first + 1)); // the oldest completes: its place is free
+        Assert.Equal(1, c.Listener.HalfOpen);
+
+        c.Send(Syn(50002, 9000)); // room: nothing pushed out
+        Assert.Equal(0, c.Listener.SynQueueDrops);
+        c.Send(Syn(50003, 9500)); // full: the oldest half-open (50001) goes, not the established 50000
+        Assert.Equal(1, c.Listener.SynQueueDrops);
+        Assert.Equal(1, c.Stack.Counters.SynQueueOverflows);
+        Assert.Equal(2, c.Listener.HalfOpen);
+        Assert.True(c.Listener.TryAccept(out var established));
+        Assert.Equal(50000, established.Remote.Port);
+        Assert.Equal(TcpState.Established, established.State);
+    }
+
+    [Fact]
+    public void A_cookie_ack_while_the_accept_queue_is_full_is_dropped_and_its_next_ack_makes_the_connection()
+    {
+        var c = Listening(new StackSettings(StackProtocols.Tcp, new[] { 80 }, SocketQueue: 1, SynCookies: SynCookieMode.Always));
+        c.Send(Syn(50000, 7000));
+        var a = (uint)LastSegment(c).SequenceNumber;
+        c.Send(Syn(50001, 8000));
+        var b = (uint)LastSegment(c).SequenceNumber;
+        c.Send(Ack(50001, 8001, b + 1)); // b fills the accept queue
+
+        c.Send(Ack(50000, 7001, a + 1));
+        Assert.Equal(1, c.Stack.Counters.Dropped(StackDropReason.SocketFull));
+        Assert.Equal(1, c.Stack.Stack.ConnectionCount);
+        Assert.True(c.Listener.TryAccept(out var first));
+        Assert.Equal(50001, first.Remote.Port);
+
+        c.Send(Ack(50000, 7001, a + 1)); // the same ACK again, as a peer sends it on its timer
+        Assert.True(c.Listener.TryAccept(out var second));
+        Assert.Equal(50000, second.Remote.Port);
+        Assert.Equal(2, c.Stack.Counters.SynCookiesAccepted);
+        AssertBalanced(c);
+    }
+
+    [Fact]
+    public void A_cookie_ack_with_a_fin_makes_a_connection_in_close_wait()
+    {
+        var c = Listening(new StackSettings(StackProtocols.Tcp, new[] { 80 }, SynCookies: SynCookieMode.Always));
+        c.Send(Syn(50000, 7000));
+        var cookie = (uint)LastSegment(c).SequenceNumber;
+
+        c.Send(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, HandMadePeer.Peer, srcPort: 50000, syn: false, ack: true, fin: true,
+            sequence: 7001, acknowledgment: cookie + 1, payload: new byte[] { 9, 8, 7 }));
+
+        Assert.True(c.Listener.TryAccept(out var connection));
+        Assert.Equal(TcpState.CloseWait, connection.State);
+        Assert.Equal(3, connection.Available);
+        Assert.Equal(7001u + 3 + 1, (uint)LastSegment(c).AcknowledgmentNumber); // its data and FIN acknowledged
+    }
+
+    [Fact]
+    public void Over_ipv6_a_client_connects_through_a_cookie_with_the_ipv6_segment_sizes()
+    {
+        var cookie = SynCookie.Make(Key, NetworkAddress.Parse("fd00::1"), 40000, NetworkAddress.Parse("fd00::3"), 80, 1000, 500, SynCookie.SizeIndex(true, 1440));
+        Assert.Equal(2, SynCookie.Check(Key, NetworkAddress.Parse("fd00::1"), 40000, NetworkAddress.Parse("fd00::3"), 80, 1000, cookie, 500));
+        Assert.Equal(0, SynCookie.SizeIndex(true, 1000)); // below the table: its smallest, 1,220
+        // An IPv4-mapped look-alike of the same bits is another connection.
+        Assert.Equal(-1, SynCookie.Check(Key, new NetworkAddress(NetworkAddress.Parse("fd00::1").Value, false), 40000, NetworkAddress.Parse("fd00::3"), 80, 1000, cookie, 500));
+
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var backlog = harness.Db.Settings.SynBacklog;
+        for (var i = 0; i < backlog + 5; i++)
+        {
+            harness.Host.Nic("e1").Device.Receive(Packets.Frames.TcpSyn(0x02AA_0000_0001UL, 0x02_00_00_00_00_03UL,
+                new IPEndPoint(IPAddress.Parse($"fd00::8:{i + 1:x}"), 40000), new IPEndPoint(IPAddress.Parse("fd00::3"), 5432)));
+            if (i % 32 == 0) harness.Host.Pump();
+        }
+        harness.Host.Pump();
+        Assert.Equal(5, harness.Db.Counters.SynCookiesSent);
+
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("fd00::3", 5432));
+        TcpConnection? server = null;
+        Assert.True(harness.RunUntil(() => listener.TryAccept(out server)));
+        Assert.True(server!.FromCookie);
+        Assert.Equal(1440, server.SendMss);
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Established));
+        var data = StackHarness.Pattern(200_000, 3);
+        Assert.Equal(data, harness.SendAndReceive(client, server, data));
     }
 
     // --- a container listening on port 80 and a hand-made peer ---
