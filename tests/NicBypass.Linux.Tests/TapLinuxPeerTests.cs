@@ -552,6 +552,86 @@ public class TapLinuxPeerTests
         Assert.Equal(Runtime.Stacks.NetworkAddress.Parse("10.77.0.254"), peer.Host.NetworkStack("c1").Stack.NextHop(Runtime.Stacks.NetworkAddress.Parse("10.99.0.1")));
     }
 
+    [Theory]
+    [InlineData("fd99::2", 1280)]
+    [InlineData("10.99.0.2", 1000)]
+    public async Task A_linux_router_on_a_smaller_link_says_too_big_and_the_containers_next_datagram_fits_and_is_echoed(string far, int mtu)
+    {
+        // Linux routes between the TAP and a second namespace over a link of `mtu` bytes; a UDP
+        // echo listens there. The container's first 1,400-byte datagram does not fit that link:
+        // Linux's "packet too big" (IPv6) or "fragmentation needed" (IPv4, the datagram went with
+        // don't-fragment) teaches the container the path, and the next leaves in fragments that fit.
+        await using var peer = TapPeer.Start(TapPeer.Topology.Replace("ip 10.77.0.2/24; ip fd77::2;", "ip 10.77.0.2/24; ip fd77::2/64; gateway 10.77.0.254; gateway fd77::fe;"), echo: false);
+        using var other = NetNamespace.Create();
+        peer.Namespace.Ip($"link add nbr0 mtu {mtu} type veth peer name nbr1 mtu {mtu} netns {other.Name}");
+        peer.Namespace.Ip("addr add 10.99.0.1/24 dev nbr0");
+        peer.Namespace.Ip("link set nbr0 up");
+        other.Ip("addr add 10.99.0.2/24 dev nbr1");
+        other.Ip("link set nbr1 up");
+        other.Ip("route add default via 10.99.0.1");
+        if (mtu >= 1280) // IPv6's least; a link below it carries none
+        {
+            peer.Namespace.Ip("-6 addr add fd99::1/64 dev nbr0 nodad");
+            other.Ip("-6 addr add fd99::2/64 dev nbr1 nodad");
+            other.Ip("-6 route add default via fd99::1");
+        }
+        peer.Namespace.Run(() =>
+        {
+            File.WriteAllText("/proc/sys/net/ipv4/ip_forward", "1");
+            File.WriteAllText("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+            return 0;
+        });
+        var farAddress = IPAddress.Parse(far);
+        using var echo = other.Run(() =>
+        {
+            var socket = new Socket(farAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(farAddress, 9));
+            return socket;
+        });
+        var echoing = Task.Run(() =>
+        {
+            var buffer = new byte[65536];
+            EndPoint from = new IPEndPoint(farAddress.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = echo.ReceiveFrom(buffer, ref from);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+                echo.SendTo(buffer.AsSpan(0, n), from);
+            }
+        });
+        var container = peer.Host.NetworkStack("c1");
+        var socket = container.Stack.BindUdp(7);
+        var to = new NetworkEndpoint(NetworkAddress.From(farAddress), 9);
+        var data = RandomNumberGenerator.GetBytes(1400);
+
+        var deadline = DateTime.UtcNow + Timeout;
+        while (container.Counters.PacketTooBigTaken == 0 && DateTime.UtcNow < deadline)
+        {
+            socket.TrySendTo(to, data); // the first waits for the router's MAC; until the router answers, each is too big
+            await Task.Delay(100);
+        }
+        Assert.True(container.Counters.PacketTooBigTaken >= 1, "Linux said the datagram was too big");
+        Assert.Equal(mtu, container.Stack.PathMtu(to.Address));
+
+        var received = new byte[65536];
+        var length = 0;
+        while (length == 0 && DateTime.UtcNow < deadline)
+        {
+            socket.TrySendTo(to, data);
+            for (var i = 0; i < 20 && !socket.TryReceive(received, out _, out length); i++) await Task.Delay(10);
+        }
+        Assert.Equal(data, received[..length]);
+        echo.Dispose();
+        await echoing.WaitAsync(Timeout);
+    }
+
     [Fact]
     public async Task A_nic_with_a_smaller_mtu_than_linuxs_clamps_the_mss_so_nothing_is_oversize()
     {

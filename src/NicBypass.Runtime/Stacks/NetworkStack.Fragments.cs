@@ -138,40 +138,58 @@ public sealed partial class NetworkStack
 
     /// <summary>
     /// Path MTU discovery's message (an ICMP "fragmentation needed" or an ICMPv6 Packet Too Big)
-    /// quoting <paramref name="quoted"/>, a packet this stack sent: the TCP connection it came from
-    /// sends smaller segments (<see cref="TcpConnection.PathMtuShrank"/>), counted as delivered;
-    /// anything else (another protocol, no such connection, a sequence number not in flight, an
-    /// MTU no smaller) is dropped as <c>unsupported</c>. Datagrams are not resent (UDP's
-    /// applications see their loss as any other).
+    /// quoting <paramref name="quoted"/>, a packet this stack sent, counted as delivered when taken:
+    /// a TCP segment's connection sends smaller segments (<see cref="TcpConnection.PathMtuShrank"/>:
+    /// only for a sequence number in flight, RFC 5927) and the destination's path MTU is learned
+    /// (<see cref="PathMtuCache"/>); any other packet's destination's path MTU is learned, as Linux
+    /// learns it for UDP and ICMP (what was lost is not resent: UDP's applications see it as any
+    /// other loss). Dropped as <c>unsupported</c>: a quote of another family, not from this stack,
+    /// no larger than the MTU named, or of a TCP segment no connection has in flight; and an MTU
+    /// that teaches nothing new.
     /// </summary>
     private void PacketTooBig(int mtu, ReadOnlySpan<byte> quoted, bool v6)
     {
         NetworkAddress from, to;
-        ReadOnlySpan<byte> tcp;
-        // The quote must be of a whole packet (never a fragment: TCP is not fragmented here), of
-        // the message's family, and larger than the MTU it is said not to fit.
+        ReadOnlySpan<byte> tcp = default;
+        // The quote must be of the message's family and larger than the MTU it is said not to fit;
+        // a TCP segment is a whole packet (TCP is not fragmented here).
         if (!v6 && quoted.Length >= 20 && quoted[0] >> 4 == 4 && (quoted[0] & 0x0F) * 4 is var headerLength and >= 20
-            && quoted.Length >= headerLength + 8 && quoted[9] == IpProtocol.Tcp
-            && (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(6)) & 0x1FFF) == 0 && BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(2)) > mtu)
+            && BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(2)) > mtu)
         {
             from = NetworkAddress.Read(quoted.Slice(12, 4));
             to = NetworkAddress.Read(quoted.Slice(16, 4));
-            tcp = quoted.Slice(headerLength);
+            if (quoted[9] == IpProtocol.Tcp && (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(6)) & 0x3FFF) == 0) tcp = quoted.Slice(Math.Min(headerLength, quoted.Length));
         }
-        else if (v6 && quoted.Length >= 48 && quoted[0] >> 4 == 6 && quoted[6] == IpProtocol.Tcp && 40 + BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(4)) > mtu)
+        else if (v6 && quoted.Length >= 40 && quoted[0] >> 4 == 6 && 40 + BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(4)) > mtu)
         {
             from = NetworkAddress.Read(quoted.Slice(8, 16));
             to = NetworkAddress.Read(quoted.Slice(24, 16));
-            tcp = quoted.Slice(40);
+            if (quoted[6] == IpProtocol.Tcp) tcp = quoted.Slice(40);
         }
         else
         {
             Counters.Drop(StackDropReason.Unsupported);
             return;
         }
-        var key = new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(tcp));
-        if (Owns(from) && _connections.TryGetValue(key, out var connection) && connection.LocalAddress == from
-            && connection.PathMtuShrank(mtu, BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4))))
+        bool taken;
+        if (!Owns(from) || to.IsGroup)
+        {
+            taken = false;
+        }
+        else if (quoted[v6 ? 6 : 9] == IpProtocol.Tcp)
+        {
+            // Only a segment a connection has in flight (a fragment of TCP, never sent here, is not one).
+            taken = tcp.Length >= 8
+                && _connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(tcp)), out var connection)
+                && connection.LocalAddress == from
+                && connection.PathMtuShrank(mtu, BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4)));
+            if (taken) LearnPathMtu(to, mtu);
+        }
+        else
+        {
+            taken = LearnPathMtu(to, mtu);
+        }
+        if (taken)
         {
             Counters.Add(ref Counters._delivered);
             Interlocked.Increment(ref Counters._packetTooBig);
@@ -180,6 +198,25 @@ public sealed partial class NetworkStack
         {
             Counters.Drop(StackDropReason.Unsupported);
         }
+    }
+
+    private readonly PathMtuCache _pathMtus = new();
+
+    private bool LearnPathMtu(NetworkAddress destination, int mtu) =>
+        _pathMtus.Learn(destination, mtu, Mtu, Time.GetTimestamp(), (long)(PathMtuCache.Lifetime.TotalSeconds * Time.TimestampFrequency));
+
+    /// <summary>The largest packet that reaches <paramref name="destination"/> whole, as far as this stack knows: its MTU, or less once a router said so (<see cref="PathMtuCache"/>).</summary>
+    public int PathMtu(NetworkAddress destination) => _pathMtus.For(destination, Mtu, Time.GetTimestamp());
+
+    // The MTU a frame must fit: the link's, or a smaller path's for its destination (TCP's segments
+    // aside: each connection sizes its own from the messages it takes).
+    private int MtuFor(ReadOnlySpan<byte> frame)
+    {
+        if (_pathMtus.Count == 0 || frame.Length <= EthernetHeader.Length + PathMtuCache.Floor(v6: false)) return Mtu;
+        var v6 = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv6;
+        var packet = frame.Slice(EthernetHeader.Length);
+        if (v6 ? packet[6] == IpProtocol.Tcp : packet[9] == IpProtocol.Tcp) return Mtu;
+        return PathMtu(NetworkAddress.Read(v6 ? packet.Slice(24, 16) : packet.Slice(16, 4)));
     }
 
     /// <summary>An ICMP (or ICMPv6) Time Exceeded, code 1, quoting the first fragment of a datagram whose reassembly ran out of time.</summary>
@@ -197,7 +234,7 @@ public sealed partial class NetworkStack
     /// identification — as Linux's UDP does when a queue drops a fragment (SndbufErrors, and
     /// success for the call).
     /// </summary>
-    private SendStatus TransmitFragments(ReadOnlySpan<byte> frame, bool reply)
+    private SendStatus TransmitFragments(ReadOnlySpan<byte> frame, int mtu, bool reply)
     {
         var v6 = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv6;
         var packet = frame.Slice(EthernetHeader.Length);
@@ -206,7 +243,7 @@ public sealed partial class NetworkStack
             ? packet.Slice(Ipv6Header.Length, BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4)))
             : packet.Slice(headerLength, BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(2)) - headerLength);
         var fragmentHeader = v6 ? 8 : 0;
-        var each = (Mtu - headerLength - fragmentHeader) & ~7;
+        var each = (mtu - headerLength - fragmentHeader) & ~7;
         var id = v6 ? Interlocked.Increment(ref _fragmentId) * 0x9E3779B1u : BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(4));
         var buffer = t_fragment is { } made && made.Length >= EthernetHeader.Length + Mtu ? made : t_fragment = new byte[EthernetHeader.Length + Mtu];
         var count = (data.Length + each - 1) / each;

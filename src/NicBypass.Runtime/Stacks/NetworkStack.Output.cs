@@ -115,10 +115,13 @@ public sealed partial class NetworkStack
     }
 
     /// <summary>Hands a finished frame to the output (an IP packet longer than the MTU in fragments) and counts it as sent, or dropped with the output's reason.</summary>
-    internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply) =>
-        frame.Length > EthernetHeader.Length + Mtu && BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) is EtherType.Ipv4 or EtherType.Ipv6
-            ? TransmitFragments(frame, reply)
-            : TransmitFrame(frame, reply);
+    internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply)
+    {
+        if (frame.Length <= EthernetHeader.Length + Mtu && _pathMtus.Count == 0
+            || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) is not (EtherType.Ipv4 or EtherType.Ipv6)) return TransmitFrame(frame, reply);
+        var mtu = MtuFor(frame);
+        return frame.Length > EthernetHeader.Length + mtu ? TransmitFragments(frame, mtu, reply) : TransmitFrame(frame, reply);
+    }
 
     private SendStatus TransmitFrame(ReadOnlySpan<byte> frame, bool reply)
     {
