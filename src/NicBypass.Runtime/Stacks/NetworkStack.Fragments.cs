@@ -141,55 +141,30 @@ public sealed partial class NetworkStack
     /// quoting <paramref name="quoted"/>, a packet this stack sent, counted as delivered when taken:
     /// a TCP segment's connection sends smaller segments (<see cref="TcpConnection.PathMtuShrank"/>:
     /// only for a sequence number in flight, RFC 5927) and the destination's path MTU is learned
-    /// (<see cref="PathMtuCache"/>); any other packet's destination's path MTU is learned, as Linux
-    /// learns it for UDP and ICMP (what was lost is not resent: UDP's applications see it as any
-    /// other loss). Dropped as <c>unsupported</c>: a quote of another family, not from this stack,
-    /// no larger than the MTU named, or of a TCP segment no connection has in flight; and an MTU
-    /// that teaches nothing new.
+    /// (<see cref="PathMtuCache"/>); so it is for a UDP datagram from a port a socket holds (or the
+    /// VM guest's echo service) and an echo request or reply — as Linux learns it only for what a
+    /// socket sent. Dropped as <c>unsupported</c>: a quote of another family, shorter than its IP
+    /// header and 8 bytes (RFC 5927), not from this stack, to a group, broadcast or unspecified
+    /// address, no larger than the MTU named, an IPv4 packet sent without don't-fragment (no router
+    /// says that of one), a later fragment, an ICMP error (no error is about an error), a TCP segment
+    /// no connection has in flight; and an IPv6 MTU below 1,280 (RFC 8201 4: such a message is
+    /// discarded). One naming the MTU already known only keeps it (counted as taken).
     /// </summary>
     private void PacketTooBig(int mtu, ReadOnlySpan<byte> quoted, bool v6)
     {
-        NetworkAddress from, to;
-        ReadOnlySpan<byte> tcp = default;
-        // The quote must be of the message's family and larger than the MTU it is said not to fit;
-        // a TCP segment is a whole packet (TCP is not fragmented here).
-        if (!v6 && quoted.Length >= 20 && quoted[0] >> 4 == 4 && (quoted[0] & 0x0F) * 4 is var headerLength and >= 20
-            && BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(2)) > mtu)
-        {
-            from = NetworkAddress.Read(quoted.Slice(12, 4));
-            to = NetworkAddress.Read(quoted.Slice(16, 4));
-            if (quoted[9] == IpProtocol.Tcp && (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(6)) & 0x3FFF) == 0) tcp = quoted.Slice(Math.Min(headerLength, quoted.Length));
-        }
-        else if (v6 && quoted.Length >= 40 && quoted[0] >> 4 == 6 && 40 + BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(4)) > mtu)
-        {
-            from = NetworkAddress.Read(quoted.Slice(8, 16));
-            to = NetworkAddress.Read(quoted.Slice(24, 16));
-            if (quoted[6] == IpProtocol.Tcp) tcp = quoted.Slice(40);
-        }
-        else
-        {
-            Counters.Drop(StackDropReason.Unsupported);
-            return;
-        }
-        bool taken;
-        if (!Owns(from) || to.IsGroup)
-        {
-            taken = false;
-        }
-        else if (quoted[v6 ? 6 : 9] == IpProtocol.Tcp)
-        {
-            // Only a segment a connection has in flight (a fragment of TCP, never sent here, is not one).
-            taken = tcp.Length >= 8
-                && _connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(tcp)), out var connection)
-                && connection.LocalAddress == from
-                && connection.PathMtuShrank(mtu, BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4)));
-            if (taken) LearnPathMtu(to, mtu);
-        }
-        else
-        {
-            taken = LearnPathMtu(to, mtu);
-        }
-        if (taken)
+        if (TryReadTooBig(mtu, quoted, v6, out var from, out var to, out var protocol, out var transport) && Owns(from) && !to.IsGroup && !IsUnspecified(to) && !IsSubnetBroadcast(to)
+            && protocol switch
+            {
+                IpProtocol.Tcp => transport.Length >= 8
+                    && _connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(transport.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(transport)), out var connection)
+                    && connection.LocalAddress == from
+                    && connection.PathMtuShrank(mtu, BinaryPrimitives.ReadUInt32BigEndian(transport.Slice(4))),
+                IpProtocol.Udp => Settings.EchoUdp || _udp.ContainsKey(BinaryPrimitives.ReadUInt16BigEndian(transport)),
+                IpProtocol.Icmp => !v6 && transport[0] is 0 or 8,
+                IpProtocol.IcmpV6 => v6 && transport[0] is 128 or 129,
+                _ => false,
+            }
+            && LearnPathMtu(to, mtu))
         {
             Counters.Add(ref Counters._delivered);
             Interlocked.Increment(ref Counters._packetTooBig);
@@ -200,23 +175,79 @@ public sealed partial class NetworkStack
         }
     }
 
+    // The quoted packet's addresses, its transport protocol and the first 8 bytes of its transport
+    // header; false when the quote is not one a router could make of a packet too big for `mtu`.
+    private static bool TryReadTooBig(int mtu, ReadOnlySpan<byte> quoted, bool v6, out NetworkAddress from, out NetworkAddress to, out byte protocol, out ReadOnlySpan<byte> transport)
+    {
+        from = to = default;
+        protocol = 0;
+        transport = default;
+        if (!v6)
+        {
+            if (quoted.Length < 20 || quoted[0] >> 4 != 4) return false;
+            var headerLength = (quoted[0] & 0x0F) * 4;
+            var flags = BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(6));
+            if (headerLength < 20 || quoted.Length < headerLength + 8 || BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(2)) <= mtu
+                || (flags & 0x4000) == 0 || (flags & 0x3FFF) != 0) return false; // don't-fragment set; a whole packet
+            from = NetworkAddress.Read(quoted.Slice(12, 4));
+            to = NetworkAddress.Read(quoted.Slice(16, 4));
+            protocol = quoted[9];
+            transport = quoted.Slice(headerLength, 8);
+            return true;
+        }
+        if (mtu < 1280 || quoted.Length < 48 || quoted[0] >> 4 != 6 || 40 + BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(4)) <= mtu) return false;
+        from = NetworkAddress.Read(quoted.Slice(8, 16));
+        to = NetworkAddress.Read(quoted.Slice(24, 16));
+        protocol = quoted[6];
+        var at = 40;
+        if (protocol == IpProtocol.Ipv6Fragment)
+        {
+            // This stack's own fragments: the first carries the transport header.
+            if (quoted.Length < 48 + 8 || (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(42)) & 0xFFF8) != 0) return false;
+            protocol = quoted[40];
+            at = 48;
+        }
+        transport = quoted.Slice(at, 8);
+        return true;
+    }
+
+    private static bool IsUnspecified(NetworkAddress address) => address.Value == 0;
+
     private readonly PathMtuCache _pathMtus = new();
 
     private bool LearnPathMtu(NetworkAddress destination, int mtu) =>
         _pathMtus.Learn(destination, mtu, Mtu, Time.GetTimestamp(), (long)(PathMtuCache.Lifetime.TotalSeconds * Time.TimestampFrequency));
 
     /// <summary>The largest packet that reaches <paramref name="destination"/> whole, as far as this stack knows: its MTU, or less once a router said so (<see cref="PathMtuCache"/>).</summary>
-    public int PathMtu(NetworkAddress destination) => _pathMtus.For(destination, Mtu, Time.GetTimestamp());
+    public int PathMtu(NetworkAddress destination) => _pathMtus.For(destination, Mtu, Time.GetTimestamp()).Mtu;
+
+    /// <summary>Whether a router said the IPv4 path to <paramref name="destination"/> is below 552 bytes: packets to it go without don't-fragment.</summary>
+    internal bool PathBelowFloor(NetworkAddress destination) => _pathMtus.For(destination, Mtu, Time.GetTimestamp()).Locked;
 
     // The MTU a frame must fit: the link's, or a smaller path's for its destination (TCP's segments
-    // aside: each connection sizes its own from the messages it takes).
-    private int MtuFor(ReadOnlySpan<byte> frame)
+    // aside: each connection sizes its own from the messages it takes); and whether the path is
+    // below IPv4's floor, where the frame goes without don't-fragment.
+    private (int Mtu, bool Locked) MtuFor(ReadOnlySpan<byte> frame)
     {
-        if (_pathMtus.Count == 0 || frame.Length <= EthernetHeader.Length + PathMtuCache.Floor(v6: false)) return Mtu;
+        if (_pathMtus.Count == 0) return (Mtu, false);
         var v6 = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv6;
         var packet = frame.Slice(EthernetHeader.Length);
-        if (v6 ? packet[6] == IpProtocol.Tcp : packet[9] == IpProtocol.Tcp) return Mtu;
-        return PathMtu(NetworkAddress.Read(v6 ? packet.Slice(24, 16) : packet.Slice(16, 4)));
+        if (v6 ? packet[6] == IpProtocol.Tcp : packet[9] == IpProtocol.Tcp) return (Mtu, false);
+        return _pathMtus.For(NetworkAddress.Read(v6 ? packet.Slice(24, 16) : packet.Slice(16, 4)), Mtu, Time.GetTimestamp());
+    }
+
+    // An IPv4 packet that fits a path below 552 bytes, as far as this stack knows, sent without
+    // don't-fragment (Linux's locked path MTU): the routers on the way cut it.
+    private SendStatus TransmitFragmentable(ReadOnlySpan<byte> frame, bool reply)
+    {
+        var buffer = t_fragment is { } made && made.Length >= frame.Length ? made : t_fragment = new byte[EthernetHeader.Length + Mtu];
+        frame.CopyTo(buffer);
+        var ip = buffer.AsSpan(EthernetHeader.Length);
+        var headerLength = (ip[0] & 0x0F) * 4;
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(6), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(6)) & ~0x4000));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), 0);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), InternetChecksum.Compute(ip.Slice(0, headerLength)));
+        return TransmitFrame(buffer.AsSpan(0, frame.Length), reply);
     }
 
     /// <summary>An ICMP (or ICMPv6) Time Exceeded, code 1, quoting the first fragment of a datagram whose reassembly ran out of time.</summary>

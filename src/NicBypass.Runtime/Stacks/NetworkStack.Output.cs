@@ -119,8 +119,9 @@ public sealed partial class NetworkStack
     {
         if (frame.Length <= EthernetHeader.Length + Mtu && _pathMtus.Count == 0
             || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) is not (EtherType.Ipv4 or EtherType.Ipv6)) return TransmitFrame(frame, reply);
-        var mtu = MtuFor(frame);
-        return frame.Length > EthernetHeader.Length + mtu ? TransmitFragments(frame, mtu, reply) : TransmitFrame(frame, reply);
+        var (mtu, locked) = MtuFor(frame);
+        if (frame.Length > EthernetHeader.Length + mtu) return TransmitFragments(frame, mtu, reply);
+        return locked && (frame[EthernetHeader.Length + 6] & 0x40) != 0 ? TransmitFragmentable(frame, reply) : TransmitFrame(frame, reply);
     }
 
     private SendStatus TransmitFrame(ReadOnlySpan<byte> frame, bool reply)

@@ -5,10 +5,12 @@ namespace NicBypass.Runtime.Stacks;
 /// keeps it on the route): a router said a packet to it was too big for a link of so many bytes.
 /// A datagram to it larger than that leaves in fragments of that size (so IPv6, which routers
 /// never cut, is not black-holed), and a new TCP connection to it starts with a segment that fits.
-/// An entry expires after ten minutes (Linux's ip_rt_mtu_expires), when the link's MTU is tried
-/// again. Bounded: past <see cref="Capacity"/> destinations the entry learned first goes. Never
-/// below 552 bytes for IPv4 (Linux's min_pmtu: smaller paths get 552-byte packets without
-/// don't-fragment, for their routers to cut) or 1,280 for IPv6.
+/// An entry expires ten minutes after it was last lowered or confirmed (Linux's
+/// ip_rt_mtu_expires), when the link's MTU is tried again; expired entries are purged when the
+/// first of them falls due, so a cache that has emptied costs the send path nothing. Bounded: past
+/// <see cref="Capacity"/> destinations the entry due to expire first goes. An IPv4 path below 552
+/// bytes (Linux's min_pmtu) is kept as 552 and marked locked: packets to it go without
+/// don't-fragment, for its routers to cut. Thread-safe.
 /// </summary>
 internal sealed class PathMtuCache
 {
@@ -18,66 +20,75 @@ internal sealed class PathMtuCache
     /// <summary>How long a learned path MTU holds (Linux's net.ipv4.route.mtu_expires: 600 s).</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
-    private readonly Dictionary<NetworkAddress, (int Mtu, long Until, long Order)> _entries = new();
+    private readonly Dictionary<NetworkAddress, (int Mtu, bool Locked, long Until)> _entries = new();
     private readonly Lock _lock = new();
-    private long _order;
-    private volatile int _count; // read without the lock by the send path: 0 is the common case
+    private long _nextExpiry = long.MaxValue; // the earliest Until among the entries
+    private volatile int _count;              // read without the lock by the send path: 0 is the common case
 
-    /// <summary>Destinations with a path MTU learned and not yet expired (some may have expired since).</summary>
+    /// <summary>Destinations with a path MTU learned (expired ones are purged at the next look after the first falls due).</summary>
     public int Count => _count;
 
     /// <summary>The smallest MTU a path of this family is taken to have.</summary>
     public static int Floor(bool v6) => v6 ? 1280 : 552;
 
-    /// <summary>Learns that the path to <paramref name="destination"/> carries at most <paramref name="mtu"/> bytes (floored), until <paramref name="now"/> + the lifetime; true when that is smaller than what it knew.</summary>
+    /// <summary>
+    /// Learns that the path to <paramref name="destination"/> carries at most <paramref name="mtu"/>
+    /// bytes, until <paramref name="now"/> + <paramref name="lifetimeTicks"/>; true when that is what
+    /// it knew (the entry's life starts again) or smaller, false when larger.
+    /// </summary>
     public bool Learn(NetworkAddress destination, int mtu, int linkMtu, long now, long lifetimeTicks)
     {
-        mtu = Math.Max(mtu, Floor(destination.IsV6));
+        var floor = Floor(destination.IsV6);
+        var locked = mtu < floor;
+        mtu = Math.Max(mtu, floor);
         lock (_lock)
         {
-            var known = TryGetLocked(destination, now, out var current) ? current : linkMtu;
-            if (mtu >= known) return false;
-            if (!_entries.ContainsKey(destination) && _entries.Count >= Capacity) Evict(now);
-            _entries[destination] = (mtu, now + lifetimeTicks, _order++);
+            Purge(now);
+            var known = _entries.TryGetValue(destination, out var entry) ? entry : (Mtu: linkMtu, Locked: false, Until: 0L);
+            if (mtu > known.Mtu || mtu == known.Mtu && !locked && !known.Locked && known.Until == 0) return false; // teaches nothing
+            if (mtu == known.Mtu) locked |= known.Locked;
+            if (known.Until == 0 && _entries.Count >= Capacity) EvictFirstDue();
+            _entries[destination] = (mtu, locked, now + lifetimeTicks);
+            _nextExpiry = Math.Min(_nextExpiry, now + lifetimeTicks);
             _count = _entries.Count;
             return true;
         }
     }
 
-    /// <summary>The path MTU learned for <paramref name="destination"/>, or <paramref name="linkMtu"/> when none holds.</summary>
-    public int For(NetworkAddress destination, int linkMtu, long now)
+    /// <summary>The path MTU learned for <paramref name="destination"/> (at most <paramref name="linkMtu"/>), and whether it is locked below IPv4's floor; <paramref name="linkMtu"/> and false when none holds.</summary>
+    public (int Mtu, bool Locked) For(NetworkAddress destination, int linkMtu, long now)
     {
-        if (_count == 0) return linkMtu;
-        lock (_lock) return TryGetLocked(destination, now, out var mtu) ? Math.Min(mtu, linkMtu) : linkMtu;
-    }
-
-    private bool TryGetLocked(NetworkAddress destination, long now, out int mtu)
-    {
-        if (_entries.TryGetValue(destination, out var entry))
+        if (_count == 0) return (linkMtu, false);
+        lock (_lock)
         {
-            if (now < entry.Until)
-            {
-                mtu = entry.Mtu;
-                return true;
-            }
-            _entries.Remove(destination); // expired: the link's MTU is tried again
-            _count = _entries.Count;
+            Purge(now);
+            return _entries.TryGetValue(destination, out var entry) ? (Math.Min(entry.Mtu, linkMtu), entry.Locked) : (linkMtu, false);
         }
-        mtu = 0;
-        return false;
     }
 
-    // Full: the expired go; if none had, the one learned first.
-    private void Evict(long now)
+    // Expired entries go once the first of them is due: the link's MTU is tried again.
+    private void Purge(long now)
     {
-        NetworkAddress? oldest = null;
-        var oldestOrder = long.MaxValue;
+        if (now < _nextExpiry) return;
+        var next = long.MaxValue;
         foreach (var (address, entry) in _entries)
         {
             if (now >= entry.Until) _entries.Remove(address);
-            else if (entry.Order < oldestOrder) (oldest, oldestOrder) = (address, entry.Order);
+            else next = Math.Min(next, entry.Until);
         }
-        if (_entries.Count >= Capacity && oldest is { } first) _entries.Remove(first);
+        _nextExpiry = next;
         _count = _entries.Count;
+    }
+
+    // Full (and nothing expired): the entry due to expire first goes.
+    private void EvictFirstDue()
+    {
+        NetworkAddress? first = null;
+        var firstDue = long.MaxValue;
+        foreach (var (address, entry) in _entries)
+        {
+            if (entry.Until < firstDue) (first, firstDue) = (address, entry.Until);
+        }
+        if (first is { } gone) _entries.Remove(gone);
     }
 }

@@ -142,6 +142,7 @@ public sealed class TcpConnection
         _receive = new ByteRing(stack.Settings.TcpBuffer);
         _bufferLimit = stack.Settings.TcpBufferCeiling;
         _mss = stack.PathMtu(remote.Address) - (remote.Address.IsV6 ? 60 : 40); // what a router said of the path, if one did
+        _fragmentable = stack.PathBelowFloor(remote.Address);
         _cwnd = InitialWindowSegments * _mss;
         _rcvSpace = Math.Min(stack.Settings.TcpBuffer, InitialWindowSegments * _mss);
         _sndWnd = _mss;

@@ -23,24 +23,28 @@ public class PathMtuCacheTests
 
         Assert.True(cache.Learn(a, 1200, 1500, 0, lifetime));
         Assert.False(cache.Learn(a, 1400, 1500, 1, lifetime)); // a larger one teaches nothing
-        Assert.False(cache.Learn(a, 1500, 1500, 1, lifetime));
-        Assert.True(cache.Learn(a, 100, 1500, 2, lifetime));   // floored at 552
-        Assert.Equal(552, cache.For(a, 1500, 3));
-        Assert.False(cache.Learn(a, 60, 1500, 4, lifetime));   // floored again: nothing new
-        Assert.Equal(1280, Learned(cache, NetworkAddress.Parse("fd00::1"), 600));
-        Assert.Equal(1500, cache.For(NetworkAddress.Parse("10.0.0.2"), 1500, 3));
-        Assert.Equal(1500, cache.For(a, 1500, 2 + lifetime)); // expired: the link's MTU again
+        Assert.False(cache.Learn(NetworkAddress.Parse("10.0.0.9"), 1500, 1500, 1, lifetime)); // nor the link's own
+        Assert.Equal((1200, false), cache.For(a, 1500, 1));
+        Assert.True(cache.Learn(a, 100, 1500, 2, lifetime));   // below 552: kept as 552, locked (no don't-fragment)
+        Assert.Equal((552, true), cache.For(a, 1500, 3));
+        Assert.True(cache.Learn(a, 552, 1500, 4, lifetime));   // the same again: confirmed, still locked
+        Assert.Equal((552, true), cache.For(a, 1500, 5));
+        Assert.Equal(1280, Learned(cache, NetworkAddress.Parse("fd00::1"), 600)); // IPv6's floor (the stack discards such a message before)
+        Assert.Equal((1500, false), cache.For(NetworkAddress.Parse("10.0.0.2"), 1500, 3));
+        Assert.Equal((1500, false), cache.For(a, 1500, 4 + lifetime)); // expired: the link's MTU again
+        Assert.Equal(0, cache.Count); // and, all expired, none left for the send path to look at
 
-        for (var i = 0; i < PathMtuCache.Capacity + 44; i++) cache.Learn(NetworkAddress.Parse($"10.1.{i / 250}.{i % 250 + 1}"), 1000, 1500, 10 + i, lifetime);
+        for (var i = 0; i < PathMtuCache.Capacity + 44; i++) cache.Learn(NetworkAddress.Parse($"10.1.{i / 250}.{i % 250 + 1}"), 1000, 1500, 10 * Second + i, lifetime);
         Assert.Equal(PathMtuCache.Capacity, cache.Count);
-        Assert.Equal(1500, cache.For(NetworkAddress.Parse("10.1.0.1"), 1500, 1000)); // the first learned went
-        Assert.Equal(1000, cache.For(NetworkAddress.Parse("10.1.1.50"), 1500, 1000)); // the last is there
+        var now = 10 * Second + 1000;
+        Assert.Equal(1500, cache.For(NetworkAddress.Parse("10.1.0.1"), 1500, now).Mtu); // the first due went
+        Assert.Equal(1000, cache.For(NetworkAddress.Parse("10.1.1.50"), 1500, now).Mtu); // the last is there
     }
 
     private static int Learned(PathMtuCache cache, NetworkAddress to, int mtu)
     {
         cache.Learn(to, mtu, 1500, 0, 600 * Second);
-        return cache.For(to, 1500, 1);
+        return cache.For(to, 1500, 1).Mtu;
     }
 
     [Fact]
@@ -63,7 +67,7 @@ public class PathMtuCacheTests
         Assert.Equal(1280, c.Stack.Stack.PathMtu(peer.Address));
         c.Wire.Frames.Clear();
         Assert.Equal(SendStatus.Sent, socket.TrySendTo(peer, new byte[3000]));
-        Assert.Equal(SendStatus.Sent, socket.TrySendTo(peer, new byte[1400])); // fitted 1,500, not 1,280
+        Assert.Equal(SendStatus.Sent, socket.TrySendTo(peer, new byte[1400])); // fits the link, not the path: two fragments
         c.Host.Pump();
         Assert.Equal(3 + 2, c.Wire.Frames.Count);
         Assert.All(c.Wire.Frames, f => Assert.True(40 + BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 4)) <= 1280));
@@ -125,6 +129,101 @@ public class PathMtuCacheTests
         Assert.Equal(1500, c.Stack.Stack.PathMtu(peer.Address));
     }
 
+    [Fact]
+    public void Over_ipv6_a_packet_too_big_naming_less_than_1280_is_discarded()
+    {
+        var c = Udp();
+        var socket = c.Stack.Stack.BindUdp(53);
+        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer6), 5000);
+        Resolve(c, socket, peer);
+        c.Wire.Frames.Clear();
+        socket.TrySendTo(peer, new byte[1400]);
+        c.Host.Pump();
+
+        c.Send(PacketTooBig6(c.Wire.Frames[0], 600)); // RFC 8201 4
+
+        Assert.Equal(0, c.Stack.Counters.PacketTooBigTaken);
+        Assert.Equal(1500, c.Stack.Stack.PathMtu(peer.Address));
+    }
+
+    [Fact]
+    public void Over_ipv4_a_path_below_552_bytes_gets_packets_without_dont_fragment_and_so_do_new_connections()
+    {
+        var c = Udp();
+        var socket = c.Stack.Stack.BindUdp(53);
+        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer4), 5000);
+        Resolve(c, socket, peer);
+        c.Wire.Frames.Clear();
+        socket.TrySendTo(peer, new byte[500]);
+        c.Host.Pump();
+
+        c.Send(FragmentationNeeded(c.Wire.Frames[0], 400));
+
+        Assert.Equal(552, c.Stack.Stack.PathMtu(peer.Address));
+        c.Wire.Frames.Clear();
+        socket.TrySendTo(peer, new byte[500]); // fits 552, not the path: whole, but for its routers to cut
+        socket.TrySendTo(peer, new byte[1000]); // in fragments of 552, without don't-fragment as fragments are
+        c.Host.Pump();
+        Assert.Equal(1 + 2, c.Wire.Frames.Count);
+        Assert.All(c.Wire.Frames, f => Assert.Equal(0, f[14 + 6] & 0x40));
+        Assert.All(c.Wire.Frames, f => Assert.Equal(0, Packets.InternetChecksum.Compute(f.AsSpan(14, 20)))); // headers still sound
+        var connection = c.Stack.Stack.ConnectTcp(new NetworkEndpoint(peer.Address, 80));
+        c.Host.Pump();
+        var syn = c.Wire.Frames.Last(f => f[23] == 6);
+        Assert.Equal(0, syn[14 + 6] & 0x40); // the connection's segments too
+        Assert.Equal(552 - 40, connection.SendMss);
+    }
+
+    [Fact]
+    public void Messages_a_router_would_not_send_teach_nothing_and_never_throw()
+    {
+        var c = Udp();
+        var socket = c.Stack.Stack.BindUdp(53);
+        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer4), 5000);
+        Resolve(c, socket, peer);
+        c.Wire.Frames.Clear();
+        socket.TrySendTo(peer, new byte[1400]);
+        c.Host.Pump();
+        var sent = c.Wire.Frames[0];
+        var unbound = sent.ToArray();
+        BinaryPrimitives.WriteUInt16BigEndian(unbound.AsSpan(14 + 20), 4444); // from a port no socket holds
+        var withoutDf = sent.ToArray();
+        withoutDf[14 + 6] &= 0xBF;                                            // routers only say it of don't-fragment
+        var longHeader = sent.ToArray();
+        longHeader[14] = 0x4F;                                                // a 60-byte header the quote does not hold
+        var icmpError = sent.ToArray();
+        icmpError[14 + 9] = 1;                                                // an ICMP message…
+        icmpError[14 + 20] = 3;                                               // …that is an error
+
+        foreach (var quote in new[] { unbound, withoutDf, longHeader, icmpError }) c.Send(FragmentationNeeded(quote, 1000));
+        c.Send(FragmentationNeeded(sent, 1000, quoteLength: 20));                // a quote of the IP header alone
+
+        Assert.Equal(0, c.Stack.Counters.PacketTooBigTaken);
+        Assert.Equal(5, c.Stack.Counters.Dropped(StackDropReason.Unsupported));
+        Assert.Equal(1500, c.Stack.Stack.PathMtu(peer.Address));
+        Assert.Equal(c.Stack.Counters.Received, c.Stack.Counters.Delivered + c.Stack.Counters.Answered + c.Stack.Counters.DroppedTotal);
+    }
+
+    [Fact]
+    public void A_tcp_connection_already_open_keeps_its_segments_whole_while_the_destination_has_a_smaller_path()
+    {
+        var c = HandMadePeer.Establish(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, new[] { 80, 53 }));
+        var socket = c.Host.NetworkStack("web").Stack.BindUdp(53);
+        socket.TrySendTo(new NetworkEndpoint(NetworkAddress.Parse(HandMadePeer.Peer), 5000), new byte[1400]);
+        c.Host.Pump();
+        c.Send(FragmentationNeeded(c.Wire.Frames.Last(f => f[23] == 17), 1000));
+        Assert.Equal(1000, c.Host.NetworkStack("web").Stack.PathMtu(NetworkAddress.Parse(HandMadePeer.Peer)));
+
+        c.Wire.Frames.Clear();
+        c.Connection.Send(new byte[3000]);
+        c.Host.Pump();
+
+        // Its own segments are its own business: it learns from a message about one of them.
+        var data = c.Wire.Frames.Where(f => f[23] == 6 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) > 40).ToList();
+        Assert.Contains(data, f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) == 1500);
+        Assert.All(data, f => Assert.Equal(0x40, f[14 + 6] & 0x40));
+    }
+
     // --- a container with a UDP port and a hand-made peer on the wire ---
 
     private const string Peer4 = "192.168.10.1";
@@ -169,9 +268,9 @@ public class PathMtuCacheTests
     }
 
     // An ICMP "fragmentation needed" from a router, quoting `frame`'s IP header and 8 bytes.
-    private static byte[] FragmentationNeeded(byte[] frame, int mtu)
+    private static byte[] FragmentationNeeded(byte[] frame, int mtu, int quoteLength = 20 + 8)
     {
-        var quoted = frame.AsSpan(14, 20 + 8);
+        var quoted = frame.AsSpan(14, quoteLength);
         var icmp = new byte[8 + quoted.Length];
         icmp[0] = 3;
         icmp[1] = 4;
