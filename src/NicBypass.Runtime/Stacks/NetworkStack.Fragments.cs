@@ -215,8 +215,19 @@ public sealed partial class NetworkStack
 
     private readonly PathMtuCache _pathMtus = new();
 
-    private bool LearnPathMtu(NetworkAddress destination, int mtu) =>
-        _pathMtus.Learn(destination, mtu, Mtu, Time.GetTimestamp(), (long)(PathMtuCache.Lifetime.TotalSeconds * Time.TimestampFrequency));
+    // Learns the destination's path MTU; when it is new, the connections open to it size their
+    // next segments by it too (Linux's tcp_sync_mss), each under its own lock.
+    private bool LearnPathMtu(NetworkAddress destination, int mtu)
+    {
+        var now = Time.GetTimestamp();
+        if (!_pathMtus.Learn(destination, mtu, Mtu, now, (long)(PathMtuCache.Lifetime.TotalSeconds * Time.TimestampFrequency))) return false;
+        var (pathMtu, locked) = _pathMtus.For(destination, Mtu, now);
+        foreach (var connection in Volatile.Read(ref _timedConnections))
+        {
+            if (connection.Remote.Address == destination) connection.PathMtuLearned(pathMtu, locked);
+        }
+        return true;
+    }
 
     /// <summary>The largest packet that reaches <paramref name="destination"/> whole, as far as this stack knows: its MTU, or less once a router said so (<see cref="PathMtuCache"/>).</summary>
     public int PathMtu(NetworkAddress destination) => _pathMtus.For(destination, Mtu, Time.GetTimestamp()).Mtu;

@@ -1587,6 +1587,26 @@ public sealed class TcpConnection
         }
     }
 
+    /// <summary>
+    /// The stack learned that the path to the peer carries at most <paramref name="mtu"/> bytes (a
+    /// message about another packet to it): its later segments fit (Linux's tcp_sync_mss; below
+    /// IPv4's 552-byte floor, <paramref name="belowFloor"/>, they go without don't-fragment). What
+    /// is in flight is not sent again: a segment of it too big draws a message of its own.
+    /// </summary>
+    internal void PathMtuLearned(int mtu, bool belowFloor)
+    {
+        lock (_sync)
+        {
+            if (State == TcpState.Closed) return;
+            var v6 = Remote.Address.IsV6;
+            _fragmentable |= belowFloor && !v6;
+            var mss = mtu - (v6 ? 60 : 40);
+            if (mss >= _mss) return;
+            _mss = mss;
+            _cwnd = Math.Max(_cwnd, 2 * _mss);
+        }
+    }
+
     /// <summary>Its local address went (a DHCP lease ended or was refused): closed as aborted, with no RST from an address no longer its own (RFC 2131 4.4.5).</summary>
     internal void AddressLost()
     {
