@@ -138,10 +138,11 @@ public sealed partial class NetworkStack
 
     /// <summary>
     /// Path MTU discovery's message (an ICMP "fragmentation needed" or an ICMPv6 Packet Too Big)
-    /// quoting <paramref name="quoted"/>, a packet this stack sent, counted as delivered when taken:
-    /// a TCP segment's connection sends smaller segments (<see cref="TcpConnection.PathMtuShrank"/>:
-    /// only for a sequence number in flight, RFC 5927) and the destination's path MTU is learned
-    /// (<see cref="PathMtuCache"/>); so it is for a UDP datagram from a port a socket holds (or the
+    /// quoting <paramref name="quoted"/>, a packet this stack sent, counted as delivered when taken.
+    /// For a TCP segment a connection has in flight (RFC 5927), that connection sends smaller
+    /// segments at once (<see cref="TcpConnection.PathMtuShrank"/>); and the destination's path MTU
+    /// is learned (<see cref="PathMtuCache"/>: datagrams to it are cut to fit, its connections' next
+    /// segments fit); so it is for a UDP datagram from a port a socket holds (or the
     /// VM guest's echo service) and an echo request or reply — as Linux learns it only for what a
     /// socket sent. Dropped as <c>unsupported</c>: a quote of another family, shorter than its IP
     /// header and 8 bytes (RFC 5927), not from this stack, to a group, broadcast or unspecified
@@ -155,16 +156,12 @@ public sealed partial class NetworkStack
         if (TryReadTooBig(mtu, quoted, v6, out var from, out var to, out var protocol, out var transport) && Owns(from) && !to.IsGroup && !IsUnspecified(to) && !IsSubnetBroadcast(to)
             && protocol switch
             {
-                IpProtocol.Tcp => transport.Length >= 8
-                    && _connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(transport.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(transport)), out var connection)
-                    && connection.LocalAddress == from
-                    && connection.PathMtuShrank(mtu, BinaryPrimitives.ReadUInt32BigEndian(transport.Slice(4))),
-                IpProtocol.Udp => Settings.EchoUdp || _udp.ContainsKey(BinaryPrimitives.ReadUInt16BigEndian(transport)),
-                IpProtocol.Icmp => !v6 && transport[0] is 0 or 8,
-                IpProtocol.IcmpV6 => v6 && transport[0] is 128 or 129,
+                IpProtocol.Tcp => TooBigForSegment(mtu, from, to, transport),
+                IpProtocol.Udp => (Settings.EchoUdp || _udp.ContainsKey(BinaryPrimitives.ReadUInt16BigEndian(transport))) && LearnPathMtu(to, mtu),
+                IpProtocol.Icmp => !v6 && transport[0] is 0 or 8 && LearnPathMtu(to, mtu),
+                IpProtocol.IcmpV6 => v6 && transport[0] is 128 or 129 && LearnPathMtu(to, mtu),
                 _ => false,
-            }
-            && LearnPathMtu(to, mtu))
+            })
         {
             Counters.Add(ref Counters._delivered);
             Interlocked.Increment(ref Counters._packetTooBig);
@@ -213,6 +210,18 @@ public sealed partial class NetworkStack
 
     private static bool IsUnspecified(NetworkAddress address) => address.Value == 0;
 
+    // A message about a TCP segment: taken only when its connection has that sequence number in
+    // flight; then the connection resends smaller and the path is learned (or confirmed).
+    private bool TooBigForSegment(int mtu, NetworkAddress from, NetworkAddress to, ReadOnlySpan<byte> tcp)
+    {
+        if (!_connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(tcp)), out var connection)
+            || connection.LocalAddress != from) return false;
+        var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
+        if (!connection.InFlight(sequence)) return false;
+        var shrank = connection.PathMtuShrank(mtu, sequence);
+        return LearnPathMtu(to, mtu) | shrank;
+    }
+
     private readonly PathMtuCache _pathMtus = new();
 
     // Learns the destination's path MTU; when it is new, the connections open to it size their
@@ -236,8 +245,8 @@ public sealed partial class NetworkStack
     internal bool PathBelowFloor(NetworkAddress destination) => _pathMtus.For(destination, Mtu, Time.GetTimestamp()).Locked;
 
     // The MTU a frame must fit: the link's, or a smaller path's for its destination (TCP's segments
-    // aside: each connection sizes its own from the messages it takes); and whether the path is
-    // below IPv4's floor, where the frame goes without don't-fragment.
+    // aside: each connection sizes its own segments, by the path's MTU too, and is never cut by
+    // IP); and whether the path is below IPv4's floor, where the frame goes without don't-fragment.
     private (int Mtu, bool Locked) MtuFor(ReadOnlySpan<byte> frame)
     {
         if (_pathMtus.Count == 0) return (Mtu, false);
@@ -266,8 +275,9 @@ public sealed partial class NetworkStack
         SendIcmpError(quote, source, destination, source.IsV6 ? (byte)3 : (byte)11, 1, 0, ref Counters._timeExceeded);
 
     /// <summary>
-    /// Sends an IP packet longer than the MTU in fragments (RFC 791 3.2; RFC 8200 4.5 with a
-    /// fragment header), each at most the MTU, as Linux does for a local datagram too long for
+    /// Sends an IP packet longer than <paramref name="mtu"/> (the link's, or its destination's path
+    /// MTU) in fragments (RFC 791 3.2; RFC 8200 4.5 with a fragment header), each at most
+    /// <paramref name="mtu"/>, as Linux does for a local datagram too long for
     /// its route: an IPv4 packet's fragments go without don't-fragment; an IPv6 one's share a
     /// 32-bit identification. A fragment refused before any went fails the datagram with its
     /// status (<see cref="SendStatus.Blocked"/>: the caller tries the whole datagram again). One

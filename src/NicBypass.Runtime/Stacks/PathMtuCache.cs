@@ -33,8 +33,9 @@ internal sealed class PathMtuCache
 
     /// <summary>
     /// Learns that the path to <paramref name="destination"/> carries at most <paramref name="mtu"/>
-    /// bytes, until <paramref name="now"/> + <paramref name="lifetimeTicks"/>; true when that is what
-    /// it knew (the entry's life starts again) or smaller, false when larger.
+    /// bytes, until <paramref name="now"/> + <paramref name="lifetimeTicks"/>; true when it lowers a
+    /// learned entry (or the link's MTU) or confirms one (its life starts again); false when larger,
+    /// or equal to the link's MTU with nothing learned.
     /// </summary>
     public bool Learn(NetworkAddress destination, int mtu, int linkMtu, long now, long lifetimeTicks)
     {

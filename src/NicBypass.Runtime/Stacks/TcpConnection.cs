@@ -1329,8 +1329,8 @@ public sealed class TcpConnection
     // round trip as the receiver sees it (Linux's tcp_rcv_rtt_measure_ts), so a path that grew
     // slower after the handshake is learned; a moving average, an eighth a sample. The stamps
     // tick in milliseconds: below two ticks a sample says only "under 2 ms", which corrects an
-    // estimate above that but leaves a finer one (the handshake's, timed on the stack's clock) or
-    // none (then the smoothed round trip stands in).
+    // estimate above that but leaves a finer one (the handshake's, timed on the stack's clock);
+    // with none (a handshake no SYN timed), it is taken as the resolution.
     private void MeasureReceiveRoundTrip(uint echo)
     {
         // Each stamp once (Linux's rcv_rtt_last_tsecr): the segments of one flight echo the same
@@ -1561,6 +1561,7 @@ public sealed class TcpConnection
     /// </summary>
     internal bool PathMtuShrank(int mtu, uint sequence)
     {
+        if (!InFlight(sequence)) return false;
         // From the IP layer (ICMP is not serialized with the transport): the connection's lock
         // alone, as for a segment; what goes again leaves with this processor's step.
         lock (_sync)
@@ -1607,6 +1608,12 @@ public sealed class TcpConnection
         }
     }
 
+    /// <summary>Whether <paramref name="sequence"/> is one it has sent and not had acknowledged, past the handshake (RFC 5927: what a message about one of its segments must name).</summary>
+    internal bool InFlight(uint sequence)
+    {
+        lock (_sync) return State is not (TcpState.Closed or TcpState.SynSent or TcpState.SynReceived) && !Before(sequence, _sndUna) && Before(sequence, _sndMax);
+    }
+
     /// <summary>Its local address went (a DHCP lease ended or was refused): closed as aborted, with no RST from an address no longer its own (RFC 2131 4.4.5).</summary>
     internal void AddressLost()
     {
@@ -1616,7 +1623,7 @@ public sealed class TcpConnection
         }
     }
 
-    /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source).</summary>
+    /// <summary>A half-open connection pushed out of its listener's full SYN queue: forgotten without a word (no RST to a forged source); false, and nothing done, when it already left SYN-RECEIVED.</summary>
     internal bool Abandon()
     {
         lock (_sync)

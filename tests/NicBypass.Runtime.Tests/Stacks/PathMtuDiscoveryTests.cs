@@ -49,6 +49,7 @@ public class PathMtuDiscoveryTests
         Assert.Equal(6000, c.Connection.Send(new byte[6000]));
         c.Host.Pump();
         var first = DataSegments(c.Wire).First();
+        var second = DataSegments(c.Wire)[1];
         Assert.Equal(1500, BinaryPrimitives.ReadUInt16BigEndian(first.AsSpan(14 + 2)));
         c.Wire.Frames.Clear();
 
@@ -60,6 +61,13 @@ public class PathMtuDiscoveryTests
         Assert.All(again, f => Assert.True(BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) <= 1000));
         Assert.Equal(BinaryPrimitives.ReadUInt32BigEndian(first.AsSpan(14 + 20 + 4)), BinaryPrimitives.ReadUInt32BigEndian(again[0].AsSpan(14 + 20 + 4))); // from the first byte in flight
         Assert.Equal(1, c.Host.NetworkStack("web").Counters.PacketTooBigTaken);
+
+        // The router's message about the next big segment, still in flight: nothing left to shrink,
+        // but the path it names is confirmed, and the message taken (not "unsupported").
+        c.Send(FragmentationNeeded(second, 1000));
+        Assert.Equal(2, c.Host.NetworkStack("web").Counters.PacketTooBigTaken);
+        Assert.Equal(0, c.Host.NetworkStack("web").Counters.Dropped(Stacks.StackDropReason.Unsupported));
+        Assert.Equal(1000, c.Host.NetworkStack("web").Stack.PathMtu(Stacks.NetworkAddress.Parse(HandMadePeer.Peer)));
     }
 
     [Fact]
