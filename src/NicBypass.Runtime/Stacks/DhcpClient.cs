@@ -9,7 +9,12 @@ namespace NicBypass.Runtime.Stacks;
 /// the stack the leased address with its subnet (option 1) and router (option 3). It renews at T1
 /// (option 58, else half the lease) by a REQUEST to the server, rebinds at T2 (option 59, else
 /// seven eighths) by a broadcast one, and gives the address up when the lease ends, starting over;
-/// a NAK starts over at once. Requests go again after 4, 8, 16, 32 and then every 64 seconds
+/// a NAK starts over at once. A new address is checked before it is taken (RFC 2131 4.4.1, with
+/// RFC 5227's probe): three ARP probes one second apart, then two seconds more; an ARP from
+/// another MAC claiming the address, or probing for it too, means it is in use — a DHCPDECLINE
+/// goes to the server and the client starts over ten seconds later; otherwise the address is
+/// taken and announced once (a gratuitous ARP). RFC 5227's random waits are left out, as below.
+/// Requests go again after 4, 8, 16, 32 and then every 64 seconds
 /// (RFC 2131 4.1, without the random second: the deterministic mode stays deterministic); a
 /// REQUEST unanswered four times starts over. While renewing or rebinding it asks again after
 /// half the time left, at least 60 s (RFC 2131 4.4.5). Messages are broadcast (the BROADCAST
@@ -25,7 +30,11 @@ internal sealed class DhcpClient
     public const int ClientPort = 68;
     public const int ServerPort = 67;
 
-    private const int Discover = 1, Offer = 2, Request = 3, Ack = 5, Nak = 6, ReleaseMessage = 7;
+    private const int Discover = 1, Offer = 2, Request = 3, Decline = 4, Ack = 5, Nak = 6, ReleaseMessage = 7;
+
+    // RFC 5227's PROBE_NUM, PROBE_MIN (the probes' spacing) and ANNOUNCE_WAIT; RFC 2131 3.1's wait after a DECLINE.
+    private const int Probes = 3;
+    private const int ProbeSpacingSeconds = 1, LastProbeWaitSeconds = 2, AfterDeclineSeconds = 10;
     private const uint MagicCookie = 0x63825363;
     private const int MessageLength = 300; // BOOTP's minimum, which some servers insist on
 
@@ -40,6 +49,10 @@ internal sealed class DhcpClient
     private long _due = long.MaxValue;
     private NetworkAddress _offered, _server;
     private long _t1, _t2, _expiry;
+    private Options _acked;  // the ACK of the address being checked,
+    private long _ackedAt;   // and when it came (the lease's times count from it)
+    private int _probed;     // ARP probes sent for it
+    private long _declined;
 
     internal DhcpClient(NetworkStack stack)
     {
@@ -66,6 +79,9 @@ internal sealed class DhcpClient
 
     /// <summary>When its timer next falls due, in the stack clock's timestamps (<see cref="long.MaxValue"/>: never).</summary>
     public long NextDue => Volatile.Read(ref _due);
+
+    /// <summary>Addresses it declined because another host had them (RFC 2131 4.4.1).</summary>
+    public long Declined => Interlocked.Read(ref _declined);
 
     /// <summary>Starts from nothing: a DISCOVER at the next tick.</summary>
     public void Start()
@@ -124,6 +140,15 @@ internal sealed class DhcpClient
                 case DhcpState.Requesting:
                     SendRequest(broadcast: true, fromLease: false);
                     break;
+                case DhcpState.Checking when _probed < Probes:
+                    _stack.SendArp(sender: Unspecified, target: _offered); // a probe: who has it?
+                    _probed++;
+                    Volatile.Write(ref _due, now + (_probed < Probes ? ProbeSpacingSeconds : LastProbeWaitSeconds) * _stack.Time.TimestampFrequency);
+                    break;
+                case DhcpState.Checking:
+                    Bind(_offered, _acked, _ackedAt);
+                    _stack.SendArp(sender: _offered, target: _offered); // no one has it: announced as ours
+                    break;
                 case DhcpState.Bound:
                     _state = DhcpState.Renewing;
                     _attempts = 0;
@@ -181,7 +206,17 @@ internal sealed class DhcpClient
                     _attempts = 0;
                     SendRequest(broadcast: true, fromLease: false);
                     break;
-                case Ack when _state is DhcpState.Requesting or DhcpState.Renewing or DhcpState.Rebinding && Usable(yours):
+                case Ack when _state == DhcpState.Requesting && Usable(yours):
+                    // A new address: checked before it is taken.
+                    _offered = yours;
+                    _acked = options;
+                    _ackedAt = now;
+                    _probed = 0;
+                    _state = DhcpState.Checking;
+                    Volatile.Write(ref _due, now);
+                    armed = true;
+                    break;
+                case Ack when _state is DhcpState.Renewing or DhcpState.Rebinding && Usable(yours):
                     Bind(yours, options, now);
                     armed = true;
                     break;
@@ -195,6 +230,26 @@ internal sealed class DhcpClient
             }
         }
         if (armed) _stack.TimerArmed?.Invoke();
+        return true;
+    }
+
+    /// <summary>
+    /// An ARP packet the stack received: true when it shows the address being checked is another
+    /// host's — an ARP from another MAC with that address as its sender, or probing for it too
+    /// (RFC 5227 2.1.1) — and the client declined it.
+    /// </summary>
+    public bool ArpSeen(ulong senderMac, NetworkAddress sender, NetworkAddress target)
+    {
+        lock (_lock)
+        {
+            if (_state != DhcpState.Checking || senderMac == _stack.Mac || !(sender == _offered || sender.Value == 0 && target == _offered)) return false;
+            // In use: the server hears so, and the client starts over after a pause (RFC 2131 3.1 step 5).
+            Send(Decline, Everyone, Unspecified, client: Unspecified);
+            Interlocked.Increment(ref _declined);
+            _state = DhcpState.Init;
+            Volatile.Write(ref _due, _stack.Time.GetTimestamp() + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
+        }
+        _stack.TimerArmed?.Invoke();
         return true;
     }
 
@@ -296,11 +351,11 @@ internal sealed class DhcpClient
         var options = bootp.Slice(240);
         var at = 0;
         options[at++] = 53; options[at++] = 1; options[at++] = (byte)type;
-        // RFC 2131 table 5: a REQUEST while selecting names the offer and its server; a RELEASE
-        // names the server and asks for nothing.
-        if (type == Request && client.Value == 0) at = Address(options, at, 50, _offered);
-        if (type == Request && client.Value == 0 || type == ReleaseMessage) at = Address(options, at, 54, _server);
-        if (type != ReleaseMessage)
+        // RFC 2131 table 5: a REQUEST while selecting, and a DECLINE, name the offer and its
+        // server; a RELEASE names the server; neither of the last two asks for anything.
+        if (type is Request or Decline && client.Value == 0) at = Address(options, at, 50, _offered);
+        if (type is Request or Decline && client.Value == 0 || type == ReleaseMessage) at = Address(options, at, 54, _server);
+        if (type is not (ReleaseMessage or Decline))
         {
             // Parameter request list: subnet mask, router, lease time, server, T1, T2.
             options[at++] = 55; options[at++] = 6;

@@ -16,6 +16,11 @@ public sealed partial class NetworkStack
         var operation = arp.Operation;
         var senderMac = arp.SenderMac;
         var sender = NetworkAddress.Read(arp.SenderAddress);
+        if (_dhcp is { State: DhcpState.Checking } dhcp && dhcp.ArpSeen(senderMac, sender, NetworkAddress.Read(arp.TargetAddress)))
+        {
+            Counters.Add(ref Counters._answered); // taken by the DHCP client's check: the address is another host's
+            return;
+        }
         if (!Owns(NetworkAddress.Read(arp.TargetAddress)) || operation is not (ArpHeader.Request or ArpHeader.Reply))
         {
             Counters.Drop(StackDropReason.NotForUs);
@@ -47,6 +52,26 @@ public sealed partial class NetworkStack
         if (SendReply(reply)) Counters.Add(ref Counters._arpReplies);
     }
 
+    /// <summary>An ARP request from <paramref name="sender"/> for <paramref name="target"/>, broadcast unless <paramref name="toMac"/> names one: a question, a probe (from 0.0.0.0) or an announcement (from the address itself; RFC 5227).</summary>
+    internal void SendArp(NetworkAddress sender, NetworkAddress target, ulong toMac = 0xFFFF_FFFF_FFFFUL)
+    {
+        var request = Scratch().AsSpan(0, 60);
+        request.Clear();
+        EthernetHeader.WriteMac(request, toMac);
+        EthernetHeader.WriteMac(request.Slice(6), Mac);
+        BinaryPrimitives.WriteUInt16BigEndian(request.Slice(12), EtherType.Arp);
+        var arp = request.Slice(EthernetHeader.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(arp, 1);
+        BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(2), EtherType.Ipv4);
+        arp[4] = 6;
+        arp[5] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(6), ArpHeader.Request);
+        EthernetHeader.WriteMac(arp.Slice(8), Mac);
+        sender.Write(arp.Slice(14));
+        target.Write(arp.Slice(24));
+        Transmit(request, reply: true);
+    }
+
     // The address a solicitation is sent from: the stack's usual one, or the unspecified one when
     // it has none (yet, or any more: a DHCP lease that ended) — an ARP probe (RFC 5227).
     private NetworkAddress Source(NetworkAddress target) => TrySourceFor(target, out var source) ? source : new NetworkAddress(0, target.IsV6);
@@ -60,21 +85,7 @@ public sealed partial class NetworkStack
     {
         if (!target.IsV6)
         {
-            var request = Scratch().AsSpan(0, 60);
-            request.Clear();
-            EthernetHeader.WriteMac(request, unicastMac != 0 ? unicastMac : 0xFFFF_FFFF_FFFFUL);
-            EthernetHeader.WriteMac(request.Slice(6), Mac);
-            BinaryPrimitives.WriteUInt16BigEndian(request.Slice(12), EtherType.Arp);
-            var arp = request.Slice(EthernetHeader.Length);
-            BinaryPrimitives.WriteUInt16BigEndian(arp, 1);
-            BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(2), EtherType.Ipv4);
-            arp[4] = 6;
-            arp[5] = 4;
-            BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(6), 1);
-            EthernetHeader.WriteMac(arp.Slice(8), Mac);
-            Source(target).Write(arp.Slice(14));
-            target.Write(arp.Slice(24));
-            Transmit(request, reply: true);
+            SendArp(Source(target), target, unicastMac != 0 ? unicastMac : 0xFFFF_FFFF_FFFFUL);
             return;
         }
         // Neighbour solicitation to the target's solicited-node multicast address.

@@ -83,15 +83,26 @@ public class DhcpClientTests
         return Packets.Frames.Udp(ServerMac, toMac ?? 0xFFFF_FFFF_FFFFUL, new IPEndPoint(Server, 67), new IPEndPoint(IPAddress.Parse(to), 68), bootp);
     }
 
-    // Runs the exchange to a lease of `address` for `mac` (the ACK with `lease` and `renew`); the transaction ID.
+    // Runs the exchange to a lease of `address` for `mac` (the ACK with `lease` and `renew`, at the
+    // time of the call; the lease's times count from it), through the ARP check (4 s, nobody
+    // answering) to the bound address; the transaction ID.
     private static uint Lease(Virtualization.NetworkHost host, CapturingWire wire, ulong mac, string address, uint lease = 3600, uint? renew = null)
     {
         host.Pump();
         var xid = Sent(wire, mac).Single().Xid;
         host.Send("e0", Answer(Offer, xid, mac, address));
         host.Send("e0", Answer(Ack, xid, mac, address, lease: lease, renew: renew));
+        Assert.True(host.RunUntil(() => StackOf(host, mac).DhcpLease is not null, TimeSpan.FromSeconds(10)), "the check ends and the address is taken");
         return xid;
     }
+
+    private static NetworkStack StackOf(Virtualization.NetworkHost host, ulong mac) =>
+        host.VirtualMachines.Select(v => v.Stack).Concat(host.NetworkStacks.Select(s => s.Stack)).Single(s => s.Mac == mac);
+
+    // The ARP requests a client sent: (sender IP, target IP, destination MAC).
+    private static List<(IPAddress Sender, IPAddress Target, ulong To)> Arps(CapturingWire wire, ulong mac) =>
+        wire.Frames.Where(f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0806 && Packets.EthernetHeader.ReadMac(f.AsSpan(6)) == mac)
+            .Select(f => (new IPAddress(f.AsSpan(14 + 14, 4)), new IPAddress(f.AsSpan(14 + 24, 4)), Packets.EthernetHeader.ReadMac(f))).ToList();
 
     [Fact]
     public void A_vm_discovers_requests_and_is_bound_with_its_subnet_and_router_then_answers_pings()
@@ -118,7 +129,19 @@ public class DhcpClientTests
         Assert.Equal(Server.GetAddressBytes(), request.Option(54));
         Assert.Empty(guest.Addresses);
 
+        wires["e0"].Frames.Clear();
+        var acked = clock.Nanoseconds;
         host.Send("e0", Answer(Ack, discover.Xid, 0x0200_0000_0005UL, "10.0.0.50"));
+
+        // First the check (RFC 2131 4.4.1, RFC 5227): three ARP probes from 0.0.0.0 a second
+        // apart, two seconds more, then the address is taken and announced.
+        Assert.Empty(guest.Addresses);
+        Assert.Equal(DhcpState.Checking, guest.Dhcp!.State);
+        Assert.True(host.RunUntil(() => guest.DhcpLease is not null, TimeSpan.FromSeconds(10)));
+        Assert.InRange((clock.Nanoseconds - acked) / 1e9, 4, 4.01);
+        var probe = (IPAddress.Any, IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL);
+        var announcement = (IPAddress.Parse("10.0.0.50"), IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL);
+        Assert.Equal(new[] { probe, probe, probe, announcement }, Arps(wires["e0"], 0x0200_0000_0005UL));
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
         Assert.Equal((NetworkAddress.Parse("10.0.0.50"), 24), guest.DhcpLease);
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.254") }, guest.Gateways);
@@ -128,6 +151,66 @@ public class DhcpClientTests
         wires["e0"].Frames.Clear();
         host.Send("e0", Packets.Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:05", "10.0.0.1", "10.0.0.50"));
         Assert.Equal(1, guest.Counters.EchoRepliesSent);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_address_another_host_answers_for_or_probes_too_is_declined_and_the_client_starts_over_ten_seconds_later(bool probing)
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        Assert.Single(Arps(wires["e0"], 0x0200_0000_0005UL)); // the first probe
+        wires["e0"].Frames.Clear();
+        var declinedAt = clock.Nanoseconds;
+
+        // Another host has it (answers the probe, to the prober's MAC), or probes for it as well.
+        host.Send("e0", probing
+            ? Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Any, IPAddress.Parse("10.0.0.50"))
+            : Packets.Frames.ArpReply(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.50"), 0x0200_0000_0005UL, IPAddress.Any));
+
+        var decline = Sent(wires["e0"], 0x0200_0000_0005UL).Single();
+        Assert.Equal(4, decline.Type); // DHCPDECLINE
+        Assert.Equal(IPAddress.Broadcast, decline.Destination);
+        Assert.Equal(IPAddress.Any, decline.Source);
+        Assert.Equal(IPAddress.Parse("10.0.0.50").GetAddressBytes(), decline.Option(50));
+        Assert.Equal(Server.GetAddressBytes(), decline.Option(54));
+        Assert.Null(decline.Option(55));
+        Assert.True(decline.ChecksumValid);
+        Assert.Empty(guest.Addresses);
+        Assert.Equal(1, guest.Dhcp!.Declined);
+
+        wires["e0"].Frames.Clear();
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(30)));
+        Assert.Equal(Discover, Sent(wires["e0"], 0x0200_0000_0005UL).Single().Type);
+        Assert.InRange((clock.Nanoseconds - declinedAt) / 1e9, 10, 10.01);
+        Assert.Empty(Arps(wires["e0"], 0x0200_0000_0005UL)); // no more probes of the declined address
+    }
+
+    [Fact]
+    public void A_renewal_takes_its_address_back_without_a_check()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100);
+        wires["e0"].Frames.Clear();
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(200)));
+        var renewal = Sent(wires["e0"], 0x0200_0000_0005UL).Single();
+
+        host.Send("e0", Answer(Ack, renewal.Xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100, toMac: 0x0200_0000_0005UL, to: "10.0.0.50"));
+
+        Assert.Equal(DhcpState.Bound, guest.Dhcp!.State);
+        Assert.DoesNotContain(Arps(wires["e0"], 0x0200_0000_0005UL), a => a.Sender.Equals(IPAddress.Any));
+        // And an ARP from another host for its address now is a question, answered — not a conflict.
+        host.Send("e0", Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.9"), IPAddress.Parse("10.0.0.50")));
+        Assert.Equal(0, guest.Dhcp.Declined);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
     }
 
     [Fact]
@@ -168,9 +251,9 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
+        var bound = clock.Nanoseconds; // the ACK's time: the lease's times count from it
         var xid = Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100);
         wires["e0"].Frames.Clear();
-        var bound = clock.Nanoseconds;
 
         Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(200)));
 
@@ -194,8 +277,8 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
-        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 400);
         var bound = clock.Nanoseconds;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 400);
 
         // Renewing from 200 s, rebinding (broadcast) from 350 s, nothing by 400 s: the address goes.
         Assert.True(host.RunUntil(() => guest.Addresses.Count == 0, TimeSpan.FromSeconds(500)));
@@ -262,8 +345,8 @@ public class DhcpClientTests
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
         // T1 past the lease's end: set aside for half the lease, not an hour.
-        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 60, renew: 3600);
         var bound = clock.Nanoseconds;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 60, renew: 3600);
         var connection = guest.ConnectTcp(NetworkEndpoint.Parse("10.0.0.9", 80)); // its SYN goes unanswered
         wires["e0"].Frames.Clear();
 
