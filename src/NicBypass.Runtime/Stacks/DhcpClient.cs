@@ -65,6 +65,11 @@ internal sealed class DhcpClient
         get { lock (_lock) return _state; }
     }
 
+    /// <summary>Whether it is checking an ACKed address (read without the lock, on every ARP the stack receives).</summary>
+    public bool Checking => Volatile.Read(ref _checking);
+
+    private bool _checking;
+
     /// <summary>The address leased now (null while it has none), its prefix length, router and server: swapped whole, read without the lock.</summary>
     public Leased? Lease
     {
@@ -103,6 +108,7 @@ internal sealed class DhcpClient
     {
         lock (_lock)
         {
+            Volatile.Write(ref _checking, false); // an address still being checked is not given back: the server keeps it until its lease ends
             var had = Lease is not null;
             if (had)
             {
@@ -146,6 +152,12 @@ internal sealed class DhcpClient
                     Volatile.Write(ref _due, now + (_probed < Probes ? ProbeSpacingSeconds : LastProbeWaitSeconds) * _stack.Time.TimestampFrequency);
                     break;
                 case DhcpState.Checking:
+                    Volatile.Write(ref _checking, false);
+                    if (_acked.LeaseSeconds is { } seconds && now >= _ackedAt + (long)Math.Max(seconds, MinimumLeaseSeconds) * _stack.Time.TimestampFrequency)
+                    {
+                        StartOver(now); // the check outlasted the lease (a stalled clock): nothing to take
+                        break;
+                    }
                     Bind(_offered, _acked, _ackedAt);
                     _stack.SendArp(sender: _offered, target: _offered); // no one has it: announced as ours
                     break;
@@ -213,6 +225,7 @@ internal sealed class DhcpClient
                     _ackedAt = now;
                     _probed = 0;
                     _state = DhcpState.Checking;
+                    Volatile.Write(ref _checking, true);
                     Volatile.Write(ref _due, now);
                     armed = true;
                     break;
@@ -247,6 +260,7 @@ internal sealed class DhcpClient
             Send(Decline, Everyone, Unspecified, client: Unspecified);
             Interlocked.Increment(ref _declined);
             _state = DhcpState.Init;
+            Volatile.Write(ref _checking, false);
             Volatile.Write(ref _due, _stack.Time.GetTimestamp() + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
         }
         _stack.TimerArmed?.Invoke();
@@ -344,7 +358,7 @@ internal sealed class DhcpClient
         bootp[1] = 1; // Ethernet
         bootp[2] = 6;
         BinaryPrimitives.WriteUInt32BigEndian(bootp.Slice(4), _xid);
-        if (client.Value == 0) BinaryPrimitives.WriteUInt16BigEndian(bootp.Slice(10), 0x8000); // BROADCAST: answer so an addressless client hears it
+        if (client.Value == 0 && type != Decline) BinaryPrimitives.WriteUInt16BigEndian(bootp.Slice(10), 0x8000); // BROADCAST: answer so an addressless client hears it (a DECLINE is not answered: 0, table 5)
         BinaryPrimitives.WriteUInt32BigEndian(bootp.Slice(12), (uint)client.Value);
         EthernetHeader.WriteMac(bootp.Slice(28), _stack.Mac);
         BinaryPrimitives.WriteUInt32BigEndian(bootp.Slice(236), MagicCookie);
@@ -363,7 +377,7 @@ internal sealed class DhcpClient
         }
         options[at] = 255;
         NetworkStack.SealTransport(frame, 6);
-        _stack.Send(frame, to); // the limited broadcast goes to the broadcast MAC, unresolved
+        _stack.Send(frame, to, reply: type == Decline); // the limited broadcast goes to the broadcast MAC, unresolved; a DECLINE goes once, so a refusal is counted
     }
 
     // An option carrying an IPv4 address; where the next one starts.

@@ -16,12 +16,14 @@ public sealed partial class NetworkStack
         var operation = arp.Operation;
         var senderMac = arp.SenderMac;
         var sender = NetworkAddress.Read(arp.SenderAddress);
-        if (_dhcp is { State: DhcpState.Checking } dhcp && dhcp.ArpSeen(senderMac, sender, NetworkAddress.Read(arp.TargetAddress)))
+        var forUs = Owns(NetworkAddress.Read(arp.TargetAddress)) && operation is ArpHeader.Request or ArpHeader.Reply;
+        if (_dhcp is { Checking: true } dhcp && operation is ArpHeader.Request or ArpHeader.Reply
+            && dhcp.ArpSeen(senderMac, sender, NetworkAddress.Read(arp.TargetAddress)) && !forUs)
         {
-            Counters.Add(ref Counters._answered); // taken by the DHCP client's check: the address is another host's
+            Counters.Add(ref Counters._delivered); // taken by the DHCP client's check: the address is another host's
             return;
         }
-        if (!Owns(NetworkAddress.Read(arp.TargetAddress)) || operation is not (ArpHeader.Request or ArpHeader.Reply))
+        if (!forUs)
         {
             Counters.Drop(StackDropReason.NotForUs);
             return;

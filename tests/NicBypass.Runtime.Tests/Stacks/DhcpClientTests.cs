@@ -181,6 +181,7 @@ public class DhcpClientTests
         Assert.Equal(IPAddress.Parse("10.0.0.50").GetAddressBytes(), decline.Option(50));
         Assert.Equal(Server.GetAddressBytes(), decline.Option(54));
         Assert.Null(decline.Option(55));
+        Assert.False(decline.BroadcastFlag); // RFC 2131 table 5: 0 for a DECLINE
         Assert.True(decline.ChecksumValid);
         Assert.Empty(guest.Addresses);
         Assert.Equal(1, guest.Dhcp!.Declined);
@@ -190,6 +191,25 @@ public class DhcpClientTests
         Assert.Equal(Discover, Sent(wires["e0"], 0x0200_0000_0005UL).Single().Type);
         Assert.InRange((clock.Nanoseconds - declinedAt) / 1e9, 10, 10.01);
         Assert.Empty(Arps(wires["e0"], 0x0200_0000_0005UL)); // no more probes of the declined address
+    }
+
+    [Fact]
+    public void While_checking_other_hosts_arp_about_other_addresses_is_no_conflict()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+
+        host.Send("e0", Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.9"), IPAddress.Parse("10.0.0.77")), // a question about another
+            Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Any, IPAddress.Parse("10.0.0.78")));                       // another's own probe
+
+        Assert.True(host.RunUntil(() => guest.DhcpLease is not null, TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, guest.Dhcp!.Declined);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
     }
 
     [Fact]
@@ -210,6 +230,7 @@ public class DhcpClientTests
         // And an ARP from another host for its address now is a question, answered — not a conflict.
         host.Send("e0", Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.9"), IPAddress.Parse("10.0.0.50")));
         Assert.Equal(0, guest.Dhcp.Declined);
+        Assert.Equal(1, guest.Counters.ArpRepliesSent);
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
     }
 
