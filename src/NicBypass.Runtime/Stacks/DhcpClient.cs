@@ -13,7 +13,10 @@ namespace NicBypass.Runtime.Stacks;
 /// RFC 5227's probe): three ARP probes one second apart, then two seconds more; an ARP from
 /// another MAC claiming the address, or probing for it too, means it is in use — a DHCPDECLINE
 /// goes to the server and the client starts over ten seconds later; otherwise the address is
-/// taken and announced once (a gratuitous ARP). RFC 5227's random waits are left out, as below.
+/// taken and announced once (a gratuitous ARP). Once bound it defends the address (RFC 5227 2.4
+/// (b)): another MAC's ARP from it is answered with an announcement, and a second within ten
+/// seconds gives the address up — a DHCPDECLINE, and starting over ten seconds later. RFC 5227's
+/// random waits are left out, as below.
 /// Requests go again after 4, 8, 16, 32 and then every 64 seconds
 /// (RFC 2131 4.1, without the random second: the deterministic mode stays deterministic); a
 /// REQUEST unanswered four times starts over. While renewing or rebinding it asks again after
@@ -53,6 +56,8 @@ internal sealed class DhcpClient
     private long _ackedAt;   // and when it came (the lease's times count from it)
     private int _probed;     // ARP probes sent for it
     private long _declined;
+    private long _defendedAt = long.MinValue; // when it last announced its bound address against another's ARP
+    private const int DefendIntervalSeconds = 10; // RFC 5227's DEFEND_INTERVAL
 
     internal DhcpClient(NetworkStack stack)
     {
@@ -85,7 +90,7 @@ internal sealed class DhcpClient
     /// <summary>When its timer next falls due, in the stack clock's timestamps (<see cref="long.MaxValue"/>: never).</summary>
     public long NextDue => Volatile.Read(ref _due);
 
-    /// <summary>Addresses it declined because another host had them (RFC 2131 4.4.1).</summary>
+    /// <summary>Addresses it declined because another host had them: found by the check (RFC 2131 4.4.1), or claimed again after it defended one it had (RFC 5227 2.4).</summary>
     public long Declined => Interlocked.Read(ref _declined);
 
     /// <summary>Starts from nothing: a DISCOVER at the next tick.</summary>
@@ -262,6 +267,37 @@ internal sealed class DhcpClient
             _state = DhcpState.Init;
             Volatile.Write(ref _checking, false);
             Volatile.Write(ref _due, _stack.Time.GetTimestamp() + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
+        }
+        _stack.TimerArmed?.Invoke();
+        return true;
+    }
+
+    /// <summary>
+    /// An ARP from another MAC with the bound address as its sender (RFC 5227 2.4): the first is
+    /// answered with an announcement (the address defended); another within ten seconds means
+    /// the other host will not give way — the address goes, a DHCPDECLINE tells the server, and
+    /// the client starts over ten seconds later. True when it was such an ARP.
+    /// </summary>
+    public bool ArpClaims(ulong senderMac, NetworkAddress sender)
+    {
+        lock (_lock)
+        {
+            if (senderMac == _stack.Mac || Lease is not { } lease || lease.Address != sender) return false;
+            var now = _stack.Time.GetTimestamp();
+            var interval = DefendIntervalSeconds * _stack.Time.TimestampFrequency;
+            if (_defendedAt == long.MinValue || now - _defendedAt >= interval)
+            {
+                _defendedAt = now;
+                _stack.SendArp(sender: lease.Address, target: lease.Address);
+                return true;
+            }
+            _offered = lease.Address;
+            Release();
+            Send(Decline, Everyone, Unspecified, client: Unspecified);
+            Interlocked.Increment(ref _declined);
+            _state = DhcpState.Init;
+            _defendedAt = long.MinValue;
+            Volatile.Write(ref _due, now + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
         }
         _stack.TimerArmed?.Invoke();
         return true;

@@ -3,7 +3,7 @@ using NicBypass.Runtime.Packets;
 
 namespace NicBypass.Runtime.Stacks;
 
-// ARP (RFC 826): answering requests for its own IPv4 addresses, learning from them, and asking for a neighbour's MAC (ARP request, or neighbour solicitation for IPv6).
+// ARP (RFC 826): answering requests for its own IPv4 addresses, learning from them, and asking for a neighbour's MAC (ARP request, or neighbour solicitation for IPv6); a DHCP client's check and defence of its address (RFC 5227) see the ARP it receives.
 public sealed partial class NetworkStack
 {
     private void ReceiveArp(ReadOnlySpan<byte> frame)
@@ -21,6 +21,12 @@ public sealed partial class NetworkStack
             && dhcp.ArpSeen(senderMac, sender, NetworkAddress.Read(arp.TargetAddress)) && !forUs)
         {
             Counters.Add(ref Counters._delivered); // taken by the DHCP client's check: the address is another host's
+            return;
+        }
+        if (_dhcp is { } leasing && leasing.Lease is not null && operation is ArpHeader.Request or ArpHeader.Reply && sender.Value != 0
+            && leasing.ArpClaims(senderMac, sender))
+        {
+            Counters.Add(ref Counters._delivered); // another host using the leased address: defended, or given up — not learned as a neighbour
             return;
         }
         if (!forUs)

@@ -213,6 +213,35 @@ public class DhcpClientTests
     }
 
     [Fact]
+    public void A_bound_address_another_host_claims_is_defended_once_then_given_up_and_declined()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50");
+        wires["e0"].Frames.Clear();
+        var claim = Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.50"), IPAddress.Parse("10.0.0.9")); // another MAC, our address as its own
+
+        host.Send("e0", claim);
+        Assert.Equal(new[] { (IPAddress.Parse("10.0.0.50"), IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL) }, Arps(wires["e0"], 0x0200_0000_0005UL)); // defended: announced
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+
+        clock.Advance(TimeSpan.FromSeconds(11)); // past the defence interval: defended again
+        host.Send("e0", claim);
+        Assert.Equal(2, Arps(wires["e0"], 0x0200_0000_0005UL).Count);
+        Assert.Single(guest.Addresses);
+
+        clock.Advance(TimeSpan.FromSeconds(3)); // within ten seconds of the last defence: it gives way
+        host.Send("e0", claim);
+        Assert.Empty(guest.Addresses);
+        var decline = Sent(wires["e0"], 0x0200_0000_0005UL).Single();
+        Assert.Equal(4, decline.Type);
+        Assert.Equal(IPAddress.Parse("10.0.0.50").GetAddressBytes(), decline.Option(50));
+        Assert.Equal(1, guest.Dhcp!.Declined);
+        Assert.Equal(0, guest.Counters.ArpRepliesSent); // the claim is not a question it answers
+    }
+
+    [Fact]
     public void A_renewal_takes_its_address_back_without_a_check()
     {
         var clock = new VirtualClock();
