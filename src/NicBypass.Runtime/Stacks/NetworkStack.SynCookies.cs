@@ -120,9 +120,7 @@ public sealed partial class NetworkStack
             {
                 connection = new TcpConnection(this, local, ack.DestinationPort, new NetworkEndpoint(remote, ack.SourcePort), ack.Acknowledgment - 1, listener);
                 connection.AcceptCookie(ack, SynCookie.Size(v6, index), scale, sack);
-                _connections[key] = connection;
-                AddTimed(connection);
-                Interlocked.Increment(ref _timed);
+                Register(connection);
             }
         }
         if (made is null) Interlocked.Increment(ref Counters._synCookiesAccepted);

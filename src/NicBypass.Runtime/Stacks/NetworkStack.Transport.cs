@@ -94,9 +94,7 @@ public sealed partial class NetworkStack
                 else
                 {
                     accepted = new TcpConnection(this, destination, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
-                    _connections[key] = accepted;
-                    AddTimed(accepted);
-                    Interlocked.Increment(ref _timed);
+                    Register(accepted);
                 }
             }
             if (made is not null)
@@ -192,6 +190,14 @@ public sealed partial class NetworkStack
         return (packet[0] >> 4 == 6
             ? InternetChecksum.ComputeV6(packet.Slice(8, 16), packet.Slice(24, 16), protocol, segment)
             : InternetChecksum.ComputeV4(packet.Slice(12, 4), packet.Slice(16, 4), protocol, segment)) == 0;
+    }
+
+    // A new connection into the table and the timer walk (under the bind lock).
+    private void Register(TcpConnection connection)
+    {
+        _connections[connection.Key] = connection;
+        AddTimed(connection);
+        Interlocked.Increment(ref _timed);
     }
 
     // A segment for a connection the table holds.

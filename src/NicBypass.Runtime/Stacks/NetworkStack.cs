@@ -208,9 +208,7 @@ public sealed partial class NetworkStack
         {
             var local = NextEphemeral(p => _listeners.ContainsKey(p) || _connections.ContainsKey(new TcpKey(remote.Address, remote.Port, p)));
             connection = new TcpConnection(this, SourceFor(remote.Address), local, remote, NextIss());
-            _connections[connection.Key] = connection;
-            AddTimed(connection);
-            Interlocked.Increment(ref _timed);
+            Register(connection);
         }
         using (EnterTransport()) connection.Open();
         return connection;

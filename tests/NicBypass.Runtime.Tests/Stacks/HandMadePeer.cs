@@ -26,20 +26,26 @@ internal static class HandMadePeer
         }
     }
 
-    // A container serving TCP port 80 and a connection a hand-made peer opened to it.
-    internal static Connected Establish(StackSettings? settings = null, bool timestamps = false)
+    /// <summary>A one-NIC host with a container "web" (MAC <see cref="Mac"/>, 192.168.10.20 and any <paramref name="more"/> addresses) on its own ring, started, its wire captured.</summary>
+    internal static (NetworkHost Host, VirtualClock Clock, CapturingWire Wire, VirtualNetworkStack Stack) Container(StackSettings settings, params string[] more)
     {
         var clock = new VirtualClock();
         var host = new NetworkHost("h", 1, clock);
         var nic = host.AddNic("e0", SimNicModels.Get("simnic-10g"), new SimNicSettings(1, 1, 256, 1500));
         var vns = host.AddNetworkStack(VnicRole.Container,
-            new VnicSettings("web", "e0", new[] { Mac }, new[] { IPAddress.Parse("192.168.10.20") }, Cpu: 0, Cpus: 1),
-            settings ?? new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+            new VnicSettings("web", "e0", new[] { Mac }, more.Prepend("192.168.10.20").Select(IPAddress.Parse).ToArray(), Cpu: 0, Cpus: 1), settings);
         nic.BindHardwareRing(0, vns.Vnic);
         nic.Program(Mac, 0, 0, vns.Vnic);
         host.Start();
         var wire = new CapturingWire();
         nic.Device.Wire = wire;
+        return (host, clock, wire, vns);
+    }
+
+    // A container serving TCP port 80 and a connection a hand-made peer opened to it.
+    internal static Connected Establish(StackSettings? settings = null, bool timestamps = false)
+    {
+        var (host, clock, wire, vns) = Container(settings ?? new StackSettings(StackProtocols.Tcp, new[] { 80 }));
         var listener = vns.Stack.ListenTcp(80);
         var partial = new Connected(host, clock, wire, null!, 0);
         var syn = TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss);

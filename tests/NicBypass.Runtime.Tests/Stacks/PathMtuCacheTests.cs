@@ -61,7 +61,7 @@ public class PathMtuCacheTests
         var first = c.Wire.Frames[0];
         Assert.Equal(1496, 40 + BinaryPrimitives.ReadUInt16BigEndian(first.AsSpan(14 + 4))); // 1,448 bytes of data (a multiple of 8) and 48 of headers
 
-        c.Send(PacketTooBig6(first, 1280));
+        c.Send(RouterMessages.PacketTooBig(first, 1280));
 
         Assert.Equal(1, c.Stack.Counters.PacketTooBigTaken);
         Assert.Equal(1280, c.Stack.Stack.PathMtu(peer.Address));
@@ -88,7 +88,7 @@ public class PathMtuCacheTests
         var whole = Assert.Single(c.Wire.Frames);
         Assert.Equal(0x4000, BinaryPrimitives.ReadUInt16BigEndian(whole.AsSpan(14 + 6)) & 0x4000); // don't fragment
 
-        c.Send(FragmentationNeeded(whole, 1000));
+        c.Send(RouterMessages.FragmentationNeeded(whole, 1000));
 
         c.Wire.Frames.Clear();
         Assert.Equal(SendStatus.Sent, socket.TrySendTo(peer, new byte[1400]));
@@ -120,9 +120,9 @@ public class PathMtuCacheTests
 
         var forged = sent.ToArray();
         IPAddress.Parse("192.168.10.77").GetAddressBytes().CopyTo(forged, 14 + 12); // not this stack's source
-        c.Send(FragmentationNeeded(forged, 1000));
-        c.Send(FragmentationNeeded(sent, 1500)); // the packet fit that
-        c.Send(FragmentationNeeded(sent, 1428)); // exactly its size: it fit
+        c.Send(RouterMessages.FragmentationNeeded(forged, 1000));
+        c.Send(RouterMessages.FragmentationNeeded(sent, 1500)); // the packet fit that
+        c.Send(RouterMessages.FragmentationNeeded(sent, 1428)); // exactly its size: it fit
 
         Assert.Equal(0, c.Stack.Counters.PacketTooBigTaken);
         Assert.Equal(3, c.Stack.Counters.Dropped(StackDropReason.Unsupported));
@@ -140,7 +140,7 @@ public class PathMtuCacheTests
         socket.TrySendTo(peer, new byte[1400]);
         c.Host.Pump();
 
-        c.Send(PacketTooBig6(c.Wire.Frames[0], 600)); // RFC 8201 4
+        c.Send(RouterMessages.PacketTooBig(c.Wire.Frames[0], 600)); // RFC 8201 4
 
         Assert.Equal(0, c.Stack.Counters.PacketTooBigTaken);
         Assert.Equal(1500, c.Stack.Stack.PathMtu(peer.Address));
@@ -157,7 +157,7 @@ public class PathMtuCacheTests
         socket.TrySendTo(peer, new byte[500]);
         c.Host.Pump();
 
-        c.Send(FragmentationNeeded(c.Wire.Frames[0], 400));
+        c.Send(RouterMessages.FragmentationNeeded(c.Wire.Frames[0], 400));
 
         Assert.Equal(552, c.Stack.Stack.PathMtu(peer.Address));
         c.Wire.Frames.Clear();
@@ -195,8 +195,8 @@ public class PathMtuCacheTests
         icmpError[14 + 9] = 1;                                                // an ICMP message…
         icmpError[14 + 20] = 3;                                               // …that is an error
 
-        foreach (var quote in new[] { unbound, withoutDf, longHeader, icmpError }) c.Send(FragmentationNeeded(quote, 1000));
-        c.Send(FragmentationNeeded(sent, 1000, quoteLength: 20));                // a quote of the IP header alone
+        foreach (var quote in new[] { unbound, withoutDf, longHeader, icmpError }) c.Send(RouterMessages.FragmentationNeeded(quote, 1000));
+        c.Send(RouterMessages.FragmentationNeeded(sent, 1000, quoteLength: 20));                // a quote of the IP header alone
 
         Assert.Equal(0, c.Stack.Counters.PacketTooBigTaken);
         Assert.Equal(5, c.Stack.Counters.Dropped(StackDropReason.Unsupported));
@@ -211,7 +211,7 @@ public class PathMtuCacheTests
         var socket = c.Host.NetworkStack("web").Stack.BindUdp(53);
         socket.TrySendTo(new NetworkEndpoint(NetworkAddress.Parse(HandMadePeer.Peer), 5000), new byte[1400]);
         c.Host.Pump();
-        c.Send(FragmentationNeeded(c.Wire.Frames.Last(f => f[23] == 17), 1000));
+        c.Send(RouterMessages.FragmentationNeeded(c.Wire.Frames.Last(f => f[23] == 17), 1000));
         Assert.Equal(1000, c.Host.NetworkStack("web").Stack.PathMtu(NetworkAddress.Parse(HandMadePeer.Peer)));
 
         c.Wire.Frames.Clear();
@@ -243,17 +243,7 @@ public class PathMtuCacheTests
 
     private static Setup Udp()
     {
-        var clock = new VirtualClock();
-        var host = new NetworkHost("h", 1, clock);
-        var nic = host.AddNic("e0", Devices.SimNicModels.Get("simnic-10g"), new Devices.SimNicSettings(1, 1, 256, 1500));
-        var vns = host.AddNetworkStack(VnicRole.Container,
-            new VnicSettings("web", "e0", new[] { HandMadePeer.Mac }, new[] { IPAddress.Parse("192.168.10.20"), IPAddress.Parse("fd00::20") }, Cpu: 0, Cpus: 1),
-            new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, new[] { 53, 80 }));
-        nic.BindHardwareRing(0, vns.Vnic);
-        nic.Program(HandMadePeer.Mac, 0, 0, vns.Vnic);
-        host.Start();
-        var wire = new CapturingWire();
-        nic.Device.Wire = wire;
+        var (host, clock, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, new[] { 53, 80 }), "fd00::20");
         return new Setup(host, clock, wire, vns);
     }
 
@@ -267,57 +257,5 @@ public class PathMtuCacheTests
             : Packets.Frames.ArpReply(PeerMac, IPAddress.Parse(Peer4), HandMadePeer.Mac, IPAddress.Parse("192.168.10.20")));
         Assert.Equal(SendStatus.Sent, socket.TrySendTo(peer, new byte[8]));
         c.Host.Pump();
-    }
-
-    // An ICMP "fragmentation needed" from a router, quoting `frame`'s IP header and 8 bytes.
-    private static byte[] FragmentationNeeded(byte[] frame, int mtu, int quoteLength = 20 + 8)
-    {
-        var quoted = frame.AsSpan(14, quoteLength);
-        var icmp = new byte[8 + quoted.Length];
-        icmp[0] = 3;
-        icmp[1] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), (ushort)mtu);
-        quoted.CopyTo(icmp.AsSpan(8));
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.Compute(icmp));
-        var result = new byte[14 + 20 + icmp.Length];
-        Packets.EthernetHeader.WriteMac(result, HandMadePeer.Mac);
-        Packets.EthernetHeader.WriteMac(result.AsSpan(6), 0x02AA_0000_00FEUL);
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(12), 0x0800);
-        var ip = result.AsSpan(14, 20);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + icmp.Length));
-        ip[8] = 64;
-        ip[9] = 1;
-        IPAddress.Parse("192.168.10.254").GetAddressBytes().CopyTo(result, 14 + 12);
-        IPAddress.Parse("192.168.10.20").GetAddressBytes().CopyTo(result, 14 + 16);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), Packets.InternetChecksum.Compute(ip));
-        icmp.CopyTo(result.AsSpan(14 + 20));
-        return result;
-    }
-
-    // An ICMPv6 Packet Too Big from a router, quoting as much of `frame`'s packet as fits in 1,280 bytes.
-    private static byte[] PacketTooBig6(byte[] frame, int mtu)
-    {
-        var packet = frame.AsSpan(14, 40 + BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(14 + 4)));
-        var quoted = packet.Slice(0, Math.Min(packet.Length, 1280 - 48));
-        var icmp = new byte[8 + quoted.Length];
-        icmp[0] = 2;
-        BinaryPrimitives.WriteUInt32BigEndian(icmp.AsSpan(4), (uint)mtu);
-        quoted.CopyTo(icmp.AsSpan(8));
-        var router = IPAddress.Parse("fd00::fe").GetAddressBytes();
-        var us = IPAddress.Parse("fd00::20").GetAddressBytes();
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.ComputeV6(router, us, 58, icmp));
-        var result = new byte[14 + 40 + icmp.Length];
-        Packets.EthernetHeader.WriteMac(result, HandMadePeer.Mac);
-        Packets.EthernetHeader.WriteMac(result.AsSpan(6), 0x02AA_0000_00FEUL);
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(12), 0x86DD);
-        result[14] = 0x60;
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(14 + 4), (ushort)icmp.Length);
-        result[14 + 6] = 58;
-        result[14 + 7] = 64;
-        router.CopyTo(result, 14 + 8);
-        us.CopyTo(result, 14 + 24);
-        icmp.CopyTo(result.AsSpan(14 + 40));
-        return result;
     }
 }

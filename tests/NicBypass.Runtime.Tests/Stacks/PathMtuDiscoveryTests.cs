@@ -10,33 +10,6 @@ namespace NicBypass.Runtime.Tests;
 /// </summary>
 public class PathMtuDiscoveryTests
 {
-    // An ICMP "fragmentation needed" (type 3, code 4) from a router, for the container, quoting
-    // `segment`'s IP header and first 8 bytes of TCP, with the next hop's `mtu`.
-    private static byte[] FragmentationNeeded(byte[] segment, int mtu)
-    {
-        var quoted = segment.AsSpan(14, 20 + 8);
-        var icmp = new byte[8 + quoted.Length];
-        icmp[0] = 3;
-        icmp[1] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), (ushort)mtu);
-        quoted.CopyTo(icmp.AsSpan(8));
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.Compute(icmp));
-        var frame = new byte[14 + 20 + icmp.Length];
-        Packets.EthernetHeader.WriteMac(frame, HandMadePeer.Mac);
-        Packets.EthernetHeader.WriteMac(frame.AsSpan(6), 0x02AA_0000_00FEUL);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0800);
-        var ip = frame.AsSpan(14, 20);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + icmp.Length));
-        ip[8] = 64;
-        ip[9] = 1;
-        IPAddress.Parse("192.168.10.254").GetAddressBytes().CopyTo(frame, 14 + 12); // the router
-        IPAddress.Parse("192.168.10.20").GetAddressBytes().CopyTo(frame, 14 + 16);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), Packets.InternetChecksum.Compute(ip));
-        icmp.CopyTo(frame.AsSpan(14 + 20));
-        return frame;
-    }
-
     private static List<byte[]> DataSegments(CapturingWire wire) =>
         wire.Frames.Where(f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800 && f[14 + 9] == 6
             && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) > 20 + 20 + 12).ToList();
@@ -53,7 +26,7 @@ public class PathMtuDiscoveryTests
         Assert.Equal(1500, BinaryPrimitives.ReadUInt16BigEndian(first.AsSpan(14 + 2)));
         c.Wire.Frames.Clear();
 
-        c.Send(FragmentationNeeded(first, 1000));
+        c.Send(RouterMessages.FragmentationNeeded(first, 1000));
 
         Assert.Equal(1000 - 40, c.Connection.SendMss);
         var again = DataSegments(c.Wire);
@@ -64,7 +37,7 @@ public class PathMtuDiscoveryTests
 
         // The router's message about the next big segment, still in flight: nothing left to shrink,
         // but the path it names is confirmed, and the message taken (not "unsupported").
-        c.Send(FragmentationNeeded(second, 1000));
+        c.Send(RouterMessages.FragmentationNeeded(second, 1000));
         Assert.Equal(2, c.Host.NetworkStack("web").Counters.PacketTooBigTaken);
         Assert.Equal(0, c.Host.NetworkStack("web").Counters.Dropped(Stacks.StackDropReason.Unsupported));
         Assert.Equal(1000, c.Host.NetworkStack("web").Stack.PathMtu(Stacks.NetworkAddress.Parse(HandMadePeer.Peer)));
@@ -81,18 +54,18 @@ public class PathMtuDiscoveryTests
         var forged = (byte[])first.Clone();
         BinaryPrimitives.WriteUInt32BigEndian(forged.AsSpan(14 + 20 + 4), BinaryPrimitives.ReadUInt32BigEndian(first.AsSpan(14 + 20 + 4)) + 1_000_000);
 
-        c.Send(FragmentationNeeded(forged, 600)); // a blind forger's guess: not in flight
+        c.Send(RouterMessages.FragmentationNeeded(forged, 600)); // a blind forger's guess: not in flight
         Assert.Equal(1500 - 40, c.Connection.SendMss);
         Assert.Equal(1, c.Host.NetworkStack("web").Counters.Dropped(StackDropReason.Unsupported));
 
         c.Clock.Advance(TimeSpan.FromMilliseconds(1)); // the wire's rate put the next frame behind the last
-        c.Send(FragmentationNeeded(first, 2000)); // no smaller than the segment it quotes: not believed
+        c.Send(RouterMessages.FragmentationNeeded(first, 2000)); // no smaller than the segment it quotes: not believed
         Assert.Equal(1500 - 40, c.Connection.SendMss);
         Assert.Equal(2, c.Host.NetworkStack("web").Counters.Dropped(StackDropReason.Unsupported));
 
         c.Wire.Frames.Clear();
         c.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        c.Send(FragmentationNeeded(first, 68)); // RFC 791's minimum: taken as 552 (Linux's min_pmtu)…
+        c.Send(RouterMessages.FragmentationNeeded(first, 68)); // RFC 791's minimum: taken as 552 (Linux's min_pmtu)…
         Assert.Equal(552 - 40, c.Connection.SendMss);
         // …and what goes now may be cut by the routers: no don't-fragment.
         var resent = DataSegments(c.Wire);
@@ -110,7 +83,7 @@ public class PathMtuDiscoveryTests
         var segments = DataSegments(c.Wire);
         // The path shrinks under the flight's second segment: the first arrived, the peer acknowledges it.
         c.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        c.Send(FragmentationNeeded(segments[1], 1000));
+        c.Send(RouterMessages.FragmentationNeeded(segments[1], 1000));
         var window = c.Connection.CongestionWindow;
         var threshold = c.Connection.SlowStartThreshold;
         var firstEnd = BinaryPrimitives.ReadUInt32BigEndian(segments[0].AsSpan(14 + 20 + 4)) + 1460;

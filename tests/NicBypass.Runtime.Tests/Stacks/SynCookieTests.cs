@@ -370,16 +370,7 @@ public class SynCookieTests
 
     private static Setup Listening(StackSettings settings)
     {
-        var clock = new VirtualClock();
-        var host = new NetworkHost("h", 1, clock);
-        var nic = host.AddNic("e0", SimNicModels.Get("simnic-10g"), new SimNicSettings(1, 1, 256, 1500));
-        var vns = host.AddNetworkStack(VnicRole.Container,
-            new VnicSettings("web", "e0", new[] { HandMadePeer.Mac }, new[] { IPAddress.Parse("192.168.10.20") }, Cpu: 0, Cpus: 1), settings);
-        nic.BindHardwareRing(0, vns.Vnic);
-        nic.Program(HandMadePeer.Mac, 0, 0, vns.Vnic);
-        host.Start();
-        var wire = new CapturingWire();
-        nic.Device.Wire = wire;
+        var (host, clock, wire, vns) = HandMadePeer.Container(settings);
         return new Setup(host, clock, wire, vns, vns.Stack.ListenTcp(80));
     }
 
