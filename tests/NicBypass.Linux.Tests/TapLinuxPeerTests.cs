@@ -82,7 +82,7 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
-    public async Task A_vm_and_a_container_with_ip_dhcp_lease_addresses_from_linuxs_dnsmasq_and_answer_there()
+    public async Task A_vm_and_a_container_with_ip_dhcp_lease_and_autoconfigure_addresses_from_linuxs_dnsmasq_and_answer_there()
     {
         const string topology = """
             host peer {
@@ -94,10 +94,12 @@ public class TapLinuxPeerTests
             """;
         await using var peer = TapPeer.Start(topology);
         var leases = Path.Combine(Path.GetTempPath(), $"nb-dhcp-{Guid.NewGuid():N}.leases");
-        // dnsmasq as Linux's DHCP server on the TAP (no DNS, no ping check before an offer).
+        // dnsmasq as Linux's DHCP server on the TAP (no DNS, no ping check before an offer), and its
+        // router advertisements for fd77::/64 (SLAAC only: no DHCPv6).
         using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip",
             $"netns exec {peer.Namespace.Name} dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface={TapPeer.Tap} --bind-interfaces " +
-            $"--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,2m --dhcp-option=3,10.77.0.254 --no-ping --dhcp-leasefile={leases} --dhcp-authoritative")
+            $"--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,2m --dhcp-option=3,10.77.0.254 --no-ping --dhcp-leasefile={leases} --dhcp-authoritative " +
+            "--enable-ra --dhcp-range=fd77::,ra-only,64")
             { RedirectStandardOutput = true, RedirectStandardError = true })!;
         try
         {
@@ -105,7 +107,8 @@ public class TapLinuxPeerTests
             var container = peer.Host.NetworkStack("c1").Stack;
             // The first DISCOVERs may have gone before dnsmasq listened: the next, 4 s on, are answered.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while ((vm.DhcpLease is null || container.DhcpLease is null) && DateTime.UtcNow < deadline && !server.HasExited) await Task.Delay(100);
+            while ((vm.DhcpLease is null || container.DhcpLease is null || vm.Autoconfigured.Addresses.Count == 0 || container.Autoconfigured.Addresses.Count == 0)
+                   && DateTime.UtcNow < deadline && !server.HasExited) await Task.Delay(100);
             if (server.HasExited) Assert.Fail("dnsmasq stopped: " + server.StandardError.ReadToEnd()); // read only once it has ended
             Assert.True(vm.DhcpLease is not null && container.DhcpLease is not null, "both learned an address by DHCP");
             foreach (var (stack, name) in new[] { (vm, "vm1"), (container, "c1") })
@@ -113,10 +116,16 @@ public class TapLinuxPeerTests
                 var (address, prefix) = stack.DhcpLease!.Value;
                 Assert.Equal(24, prefix);
                 Assert.InRange((uint)address.Value, 0x0A4D_0064u, 0x0A4D_0096u); // 10.77.0.100–150
-                Assert.Equal(new[] { NetworkAddress.Parse("10.77.0.254") }, stack.Gateways);
+                Assert.Contains(NetworkAddress.Parse("10.77.0.254"), stack.Gateways);
                 var target = IPAddress.Parse(address.ToString());
                 var status = peer.Ping(target).Status;
                 Assert.True(status == IPStatus.Success, $"ping {name} at {target}: {status}");
+                // And IPv6: the prefix's address with the MAC's interface identifier, Linux's link-local address as the router.
+                var autoconfigured = Assert.Single(stack.Autoconfigured.Addresses);
+                Assert.Equal(NetworkAddress.Parse("fd77::ff:fe00:770" + (name == "vm1" ? "1" : "2")), autoconfigured);
+                Assert.True(stack.Autoconfigured.Router is { } router && router.Value >> 118 == 0x3FA, $"router {stack.Autoconfigured.Router}");
+                var status6 = peer.Ping(autoconfigured.ToIPAddress()).Status;
+                Assert.True(status6 == IPStatus.Success, $"ping {name} at {autoconfigured}: {status6}");
                 Assert.Contains("02:00:00:00:77:0" + (name == "vm1" ? "1" : "2") + " " + target, File.ReadAllText(leases));
             }
             // Given back (DHCPRELEASE, as `nicbypass run` does at exit): dnsmasq forgets both leases.

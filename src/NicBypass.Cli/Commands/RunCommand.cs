@@ -170,6 +170,9 @@ internal static class RunCommand
                 var held = stack.DhcpLease is { } lease ? $"{lease.Address}/{lease.PrefixLength}{(stack.DhcpRouter is { } router ? $", router {router}" : "")}" : null;
                 var released = stack.ReleaseDhcpLease();
                 leases.Add(held is null ? $"dhcp {name}: no lease" : $"dhcp {name}: {held}{(released ? ", given back at exit" : "")}");
+                // And IPv6 (SLAAC, from routers' advertisements), when a router advertised a prefix.
+                var (autoconfigured, router6) = stack.Autoconfigured;
+                if (autoconfigured.Count > 0) leases.Add($"slaac {name}: {string.Join(", ", autoconfigured)}{(router6 is { } r6 ? $", router {r6}" : "")}");
             }
             AggregateException? faults = null;
             try

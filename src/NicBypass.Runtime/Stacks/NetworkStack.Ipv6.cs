@@ -123,6 +123,12 @@ public sealed partial class NetworkStack
                 Counters.Add(ref Counters._delivered);
                 Interlocked.Increment(ref Counters._echoRepliesReceived);
                 return;
+            case 134 when Volatile.Read(ref _slaac) is { } slaac:
+                // A Router Advertisement (RFC 4861 6.1.2): from a router's link-local address, not routed.
+                if (hopLimit != 255 || !IsLinkLocal(source)) Counters.Drop(StackDropReason.InvalidSource);
+                else if (slaac.Receive(icmp, source)) Counters.Add(ref Counters._delivered);
+                else Counters.Drop(StackDropReason.Malformed);
+                return;
             case 2 when unicast:
                 // Packet Too Big (RFC 4443 3.2, RFC 8201): the link's MTU, and the packet that did not fit.
                 PacketTooBig((int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(icmp.Slice(4)), int.MaxValue), icmp.Slice(8), v6: true);

@@ -20,20 +20,27 @@ public sealed partial class NetworkStack
         TrySourceFor(destination, out var source) ? source
         : throw new InvalidOperationException($"the stack has no {(destination.IsV6 ? "IPv6" : "IPv4")} address to send to {destination} from");
 
+    private static bool IsLinkLocal(NetworkAddress address) => address.IsV6 && address.Value >> 118 == 0x3FA; // fe80::/10
+
     private bool TrySourceFor(NetworkAddress destination, out NetworkAddress source)
     {
         // The array itself, not the interface: enumerating an IReadOnlyList boxes its enumerator
         // (32 bytes a datagram on the send path).
+        // IPv6: of the scope of the destination where it can (RFC 6724 rule 2): a link-local
+        // source for a link-local destination, another for the rest.
+        var found = false;
+        source = default;
         foreach (var address in Volatile.Read(ref _addresses))
         {
-            if (address.IsV6 == destination.IsV6)
+            if (address.IsV6 != destination.IsV6) continue;
+            if (!address.IsV6 || IsLinkLocal(address) == IsLinkLocal(destination))
             {
                 source = address;
                 return true;
             }
+            if (!found) (source, found) = (address, true);
         }
-        source = default;
-        return false;
+        return found;
     }
 
     /// <summary>

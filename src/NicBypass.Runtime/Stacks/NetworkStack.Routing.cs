@@ -16,6 +16,8 @@ public sealed partial class NetworkStack
     // never sees half of one.
     private Routers _routers = new(null, null);
     private NetworkAddress? _staticGateway4;                       // the declared IPv4 router, which a lease's replaces while it lasts
+    private NetworkAddress? _staticGateway6;                       // the declared IPv6 router, which an advertised one replaces while it lasts
+    private readonly Dictionary<NetworkAddress, (NetworkAddress Network, UInt128 Mask)> _autoSubnets = new(); // under _bind
     private (NetworkAddress Network, UInt128 Mask)? _leasedSubnet; // the subnet a DHCP lease brought
 
     private sealed record Routers(NetworkAddress? V4, NetworkAddress? V6);
@@ -57,6 +59,48 @@ public sealed partial class NetworkStack
         }
     }
 
+    /// <summary>An address autoconfiguration gave it (<see cref="SlaacClient"/>), with its subnet of <paramref name="prefixLength"/>.</summary>
+    internal void AddAutoconfigured(NetworkAddress address, int prefixLength)
+    {
+        lock (_bind)
+        {
+            var addresses = Volatile.Read(ref _addresses);
+            if (!addresses.Contains(address)) Volatile.Write(ref _addresses, addresses.Append(address).ToArray());
+            var mask = Mask(prefixLength, 128);
+            var subnet = (new NetworkAddress(address.Value & mask, true), mask);
+            _autoSubnets[address] = subnet;
+            _subnets = _subnets.Append(subnet).ToArray();
+        }
+    }
+
+    /// <summary>An autoconfigured address whose lifetime ended: it goes, with its subnet, and its TCP connections are aborted.</summary>
+    internal void RemoveAutoconfigured(NetworkAddress address)
+    {
+        lock (_bind)
+        {
+            Volatile.Write(ref _addresses, Volatile.Read(ref _addresses).Where(a => a != address).ToArray());
+            if (_autoSubnets.Remove(address, out var subnet))
+            {
+                var subnets = _subnets.ToList();
+                subnets.Remove(subnet);
+                _subnets = subnets.ToArray();
+            }
+        }
+        foreach (var connection in Volatile.Read(ref _timedConnections))
+        {
+            if (connection.LocalAddress == address) connection.AddressLost();
+        }
+    }
+
+    /// <summary>A neighbour's MAC a router's advertisement told (a stale entry, as from a solicitation).</summary>
+    internal void ObserveNeighbor(NetworkAddress address, ulong mac) => _neighbors.Observe(address, mac);
+
+    /// <summary>The IPv6 router routers' advertisements named (null: none now; the declared one, if any, comes back).</summary>
+    internal void SetAutoconfiguredRouter(NetworkAddress? router)
+    {
+        lock (_bind) Volatile.Write(ref _routers, _routers with { V6 = router ?? _staticGateway6 });
+    }
+
     /// <summary>Its routers (at most one IPv4 and one IPv6).</summary>
     public IReadOnlyList<NetworkAddress> Gateways
     {
@@ -94,6 +138,7 @@ public sealed partial class NetworkStack
             else v4 = address;
         }
         _staticGateway4 = v4;
+        _staticGateway6 = v6;
         Volatile.Write(ref _routers, new Routers(v4, v6));
     }
 

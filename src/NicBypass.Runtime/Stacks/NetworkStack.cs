@@ -97,7 +97,21 @@ public sealed partial class NetworkStack
     {
         var client = Interlocked.CompareExchange(ref _dhcp, new DhcpClient(this), null) ?? _dhcp!;
         client.Start();
+        var slaac = Interlocked.CompareExchange(ref _slaac, new SlaacClient(this), null) ?? _slaac!;
+        slaac.Start(); // and IPv6's, from routers' advertisements (RFC 4862)
     }
+
+    private SlaacClient? _slaac;
+
+    // When the address autoconfiguration next acts (long.MaxValue: none, or nothing to do).
+    private long SlaacDue => Volatile.Read(ref _slaac)?.NextDue ?? long.MaxValue;
+
+    /// <summary>Its IPv6 address autoconfiguration (<c>ip dhcp</c>), once started.</summary>
+    internal SlaacClient? Slaac => Volatile.Read(ref _slaac);
+
+    /// <summary>The IPv6 addresses it configured from routers' advertisements (RFC 4862; not its link-local one), and its router from them; empty and null without <c>ip dhcp</c> or before an advertisement.</summary>
+    public (IReadOnlyList<NetworkAddress> Addresses, NetworkAddress? Router) Autoconfigured =>
+        Volatile.Read(ref _slaac)?.Learned ?? (Array.Empty<NetworkAddress>(), null);
 
     /// <summary>The IPv4 address a DHCP lease gave it now, with the prefix length; null without one.</summary>
     public (NetworkAddress Address, int PrefixLength)? DhcpLease => Volatile.Read(ref _dhcp)?.Lease is { } lease ? (lease.Address, lease.PrefixLength) : null;
@@ -377,7 +391,7 @@ public sealed partial class NetworkStack
         get
         {
             var now = Time.GetTimestamp();
-            return ConnectionsDue(now) || _neighbors.DueBy(now) || now >= ReassemblyDue || now >= DhcpDue;
+            return ConnectionsDue(now) || _neighbors.DueBy(now) || now >= ReassemblyDue || now >= DhcpDue || now >= SlaacDue;
         }
     }
 
@@ -389,7 +403,7 @@ public sealed partial class NetworkStack
     /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's, a reassembly's, the DHCP client's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
     {
-        var due = Math.Min(Math.Min(_neighbors.NextDue(), ReassemblyDue), DhcpDue);
+        var due = Math.Min(Math.Min(_neighbors.NextDue(), ReassemblyDue), Math.Min(DhcpDue, SlaacDue));
         if (Volatile.Read(ref _timed) == 0) return due;
         // The connections' lower bound, not a walk under each connection's lock: the schedulers ask
         // every round. It is at or before every armed timer; one cancelled or pushed later leaves
@@ -401,10 +415,11 @@ public sealed partial class NetworkStack
     /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs, DHCP); true if any acted (sent, or gave something up).</summary>
     internal bool Tick()
     {
-        if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue && DhcpDue == long.MaxValue) return false;
+        if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue && DhcpDue == long.MaxValue && SlaacDue == long.MaxValue) return false;
         var progress = false;
         var now = Time.GetTimestamp();
         if (Volatile.Read(ref _dhcp) is { } dhcp) progress |= dhcp.OnTimer(now);
+        if (Volatile.Read(ref _slaac) is { } slaac) progress |= slaac.OnTimer(now);
         if (Volatile.Read(ref _reassembly) is { } reassembly) progress |= reassembly.Expire(now);
         // The connections are walked only when one of their timers may be due (the bound is at
         // or before every armed one) or one waits to retry a refused segment: a bulk transfer

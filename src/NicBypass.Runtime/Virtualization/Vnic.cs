@@ -692,7 +692,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 return !OwnsMac(arp.SenderMac) || !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(arp.SenderAddress));
             case EtherType.Ipv6 when payload.Length >= Ipv6Header.Length:
                 var source = BinaryPrimitives.ReadUInt128BigEndian(payload.Slice(8));
-                if (source == 0) return false; // duplicate address detection
+                if (source == 0 || Settings.Dhcp) return false; // duplicate address detection; `ip dhcp` autoconfigures its IPv6 addresses
                 foreach (var own in _allowedV6)
                 {
                     if (own == source) return false;

@@ -96,6 +96,9 @@ public class DhcpClientTests
         return xid;
     }
 
+    // Its IPv4 addresses (an `ip dhcp` stack has its IPv6 link-local one too).
+    private static List<NetworkAddress> V4(NetworkStack stack) => stack.Addresses.Where(a => !a.IsV6).ToList();
+
     private static NetworkStack StackOf(Virtualization.NetworkHost host, ulong mac) =>
         host.VirtualMachines.Select(v => v.Stack).Concat(host.NetworkStacks.Select(s => s.Stack)).Single(s => s.Mac == mac);
 
@@ -127,7 +130,7 @@ public class DhcpClientTests
         Assert.Equal(discover.Xid, request.Xid);
         Assert.Equal(IPAddress.Parse("10.0.0.50").GetAddressBytes(), request.Option(50));
         Assert.Equal(Server.GetAddressBytes(), request.Option(54));
-        Assert.Empty(guest.Addresses);
+        Assert.Empty(V4(guest));
 
         wires["e0"].Frames.Clear();
         var acked = clock.Nanoseconds;
@@ -135,14 +138,14 @@ public class DhcpClientTests
 
         // First the check (RFC 2131 4.4.1, RFC 5227): three ARP probes from 0.0.0.0 a second
         // apart, two seconds more, then the address is taken and announced.
-        Assert.Empty(guest.Addresses);
+        Assert.Empty(V4(guest));
         Assert.Equal(DhcpState.Checking, guest.Dhcp!.State);
         Assert.True(host.RunUntil(() => guest.DhcpLease is not null, TimeSpan.FromSeconds(10)));
         Assert.InRange((clock.Nanoseconds - acked) / 1e9, 4, 4.01);
         var probe = (IPAddress.Any, IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL);
         var announcement = (IPAddress.Parse("10.0.0.50"), IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL);
         Assert.Equal(new[] { probe, probe, probe, announcement }, Arps(wires["e0"], 0x0200_0000_0005UL));
-        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, V4(guest));
         Assert.Equal((NetworkAddress.Parse("10.0.0.50"), 24), guest.DhcpLease);
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.254") }, guest.Gateways);
         Assert.Equal(NetworkAddress.Parse("10.0.0.254"), guest.NextHop(NetworkAddress.Parse("192.0.2.1")));
@@ -183,7 +186,7 @@ public class DhcpClientTests
         Assert.Null(decline.Option(55));
         Assert.False(decline.BroadcastFlag); // RFC 2131 table 5: 0 for a DECLINE
         Assert.True(decline.ChecksumValid);
-        Assert.Empty(guest.Addresses);
+        Assert.Empty(V4(guest));
         Assert.Equal(1, guest.Dhcp!.Declined);
 
         wires["e0"].Frames.Clear();
@@ -209,7 +212,7 @@ public class DhcpClientTests
 
         Assert.True(host.RunUntil(() => guest.DhcpLease is not null, TimeSpan.FromSeconds(10)));
         Assert.Equal(0, guest.Dhcp!.Declined);
-        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, V4(guest));
     }
 
     [Fact]
@@ -224,16 +227,16 @@ public class DhcpClientTests
 
         host.Send("e0", claim);
         Assert.Equal(new[] { (IPAddress.Parse("10.0.0.50"), IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL) }, Arps(wires["e0"], 0x0200_0000_0005UL)); // defended: announced
-        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, V4(guest));
 
         clock.Advance(TimeSpan.FromSeconds(11)); // past the defence interval: defended again
         host.Send("e0", claim);
         Assert.Equal(2, Arps(wires["e0"], 0x0200_0000_0005UL).Count);
-        Assert.Single(guest.Addresses);
+        Assert.Single(V4(guest));
 
         clock.Advance(TimeSpan.FromSeconds(3)); // within ten seconds of the last defence: it gives way
         host.Send("e0", claim);
-        Assert.Empty(guest.Addresses);
+        Assert.Empty(V4(guest));
         var decline = Sent(wires["e0"], 0x0200_0000_0005UL).Single();
         Assert.Equal(4, decline.Type);
         Assert.Equal(IPAddress.Parse("10.0.0.50").GetAddressBytes(), decline.Option(50));
@@ -260,7 +263,7 @@ public class DhcpClientTests
         host.Send("e0", Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.9"), IPAddress.Parse("10.0.0.50")));
         Assert.Equal(0, guest.Dhcp.Declined);
         Assert.Equal(1, guest.Counters.ArpRepliesSent);
-        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, V4(guest));
     }
 
     [Fact]
@@ -271,8 +274,8 @@ public class DhcpClientTests
 
         Lease(host, wires["e0"], 0x0200_0000_0006UL, "10.0.0.60");
 
-        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.60") }, web.Addresses);
-        Assert.Empty(host.VirtualMachine("guest").Stack.Addresses); // the other client's answers were not its own
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.60") }, V4(web));
+        Assert.Empty(V4(host.VirtualMachine("guest").Stack)); // the other client's answers were not its own
         Assert.True(host.VirtualMachine("guest").Counters.Dropped(StackDropReason.NotForUs) >= 2);
     }
 
@@ -318,7 +321,7 @@ public class DhcpClientTests
         Assert.NotEqual(xid, renewal.Xid); // a new exchange: a late answer to the first is not taken for it
         host.Send("e0", Answer(Ack, renewal.Xid, 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 100, toMac: 0x0200_0000_0005UL, to: "10.0.0.50"));
         Assert.Equal(DhcpState.Bound, guest.Dhcp!.State);
-        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, guest.Addresses);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, V4(guest));
     }
 
     [Fact]
@@ -331,7 +334,7 @@ public class DhcpClientTests
         Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 400);
 
         // Renewing from 200 s, rebinding (broadcast) from 350 s, nothing by 400 s: the address goes.
-        Assert.True(host.RunUntil(() => guest.Addresses.Count == 0, TimeSpan.FromSeconds(500)));
+        Assert.True(host.RunUntil(() => V4(guest).Count == 0, TimeSpan.FromSeconds(500)));
         Assert.InRange((clock.Nanoseconds - bound) / 1e9, 400, 400.01);
         var requests = Sent(wires["e0"], 0x0200_0000_0005UL).Where(m => m.Type == Request).Skip(1).ToList();
         Assert.Contains(requests, m => m.Destination.Equals(Server));
@@ -346,7 +349,7 @@ public class DhcpClientTests
         host.Send("e0", Answer(Nak, again, 0x0200_0000_0005UL, "0.0.0.0"));
         host.Pump();
         Assert.Equal(Discover, Sent(wires["e0"], 0x0200_0000_0005UL).Single().Type);
-        Assert.Empty(guest.Addresses);
+        Assert.Empty(V4(guest));
     }
 
     [Fact]
@@ -402,7 +405,7 @@ public class DhcpClientTests
 
         Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(100)));
         Assert.InRange((clock.Nanoseconds - bound) / 1e9, 30, 30.01);
-        Assert.True(host.RunUntil(() => guest.Addresses.Count == 0, TimeSpan.FromSeconds(100)));
+        Assert.True(host.RunUntil(() => V4(guest).Count == 0, TimeSpan.FromSeconds(100)));
         Assert.InRange((clock.Nanoseconds - bound) / 1e9, 60, 60.01);
 
         Assert.Equal(TcpState.Closed, connection.State);
@@ -430,7 +433,7 @@ public class DhcpClientTests
         Assert.Equal(IPAddress.Parse("10.0.0.50"), release.ClientAddress);
         Assert.Equal(Server.GetAddressBytes(), release.Option(54));
         Assert.True(release.ChecksumValid);
-        Assert.Empty(guest.Addresses);
+        Assert.Empty(V4(guest));
         Assert.Empty(guest.Gateways);
         // Stopped: nothing more, however long the host runs.
         host.RunUntil(() => false, TimeSpan.FromSeconds(300));

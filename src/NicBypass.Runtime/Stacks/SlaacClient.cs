@@ -1,0 +1,204 @@
+using System.Buffers.Binary;
+using NicBypass.Runtime.Packets;
+
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// IPv6 stateless address autoconfiguration (RFC 4862) for <c>ip dhcp</c>, beside the DHCP
+/// client: the stack takes the link-local address fe80::/64 with its modified EUI-64 interface
+/// identifier (RFC 4291 appendix A, from its MAC), asks for routers (a Router Solicitation to
+/// ff02::2 at once, then after 4 and 8 s until one answers: RFC 4861 6.3.7, without the random
+/// delay), and from each Router Advertisement (RFC 4861 6.3.4: from a link-local address, hop limit
+/// 255) takes: the router as its IPv6 router while its lifetime lasts, the sender's MAC from the
+/// source link-layer option, and for each prefix information option with the autonomous flag and
+/// a 64-bit prefix an address of that prefix and its identifier, on-link with the on-link flag,
+/// valid for the option's valid lifetime (renewed by later advertisements as RFC 4862 5.5.3 (e)
+/// says: never cut below two hours by one). An address whose lifetime ends goes (its TCP
+/// connections are aborted). Duplicate address detection is not performed (RFC 4862 5.1's
+/// DupAddrDetectTransmits 0: the identifier is the MAC's, unique on the link). Thread-safe.
+/// </summary>
+internal sealed class SlaacClient
+{
+    private const int Solicitations = 3;
+    private const int SolicitationIntervalSeconds = 4;
+    private static readonly TimeSpan TwoHours = TimeSpan.FromHours(2);
+
+    private readonly NetworkStack _stack;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<NetworkAddress, long> _valid = new(); // autoconfigured address → valid until (ticks; MaxValue: for ever)
+    private NetworkAddress? _router;
+    private long _routerUntil = long.MaxValue;
+    private int _solicited;
+    private bool _advertised;
+    private long _due = long.MaxValue;
+
+    internal SlaacClient(NetworkStack stack)
+    {
+        _stack = stack;
+        LinkLocal = new NetworkAddress((UInt128)0xFE80 << 112 | InterfaceId(stack.Mac), true);
+    }
+
+    /// <summary>Its link-local address (fe80::/64 and the interface identifier).</summary>
+    public NetworkAddress LinkLocal { get; }
+
+    /// <summary>The modified EUI-64 interface identifier of <paramref name="mac"/> (RFC 4291 appendix A): the universal/local bit flipped, ff:fe in the middle.</summary>
+    public static UInt128 InterfaceId(ulong mac) =>
+        (UInt128)((mac >> 24 ^ 0x02_0000UL) << 40 | 0xFF_FE00_0000UL | mac & 0xFF_FFFF);
+
+    /// <summary>
+    /// The groups a VNIC of <paramref name="mac"/> joins beyond <paramref name="declared"/>: with
+    /// <c>ip dhcp</c>, the solicited-node group (ff02::1:ffXX:XXXX) its autoconfigured addresses
+    /// share — each ends in the MAC's last 24 bits — so neighbours' solicitations for them reach it.
+    /// </summary>
+    public static IReadOnlyList<System.Net.IPAddress>? Groups(ulong mac, bool dhcp, IReadOnlyList<System.Net.IPAddress>? declared)
+    {
+        if (!dhcp) return declared;
+        var group = new NetworkAddress((UInt128)0xFF02 << 112 | (UInt128)1 << 32 | (UInt128)0xFF << 24 | (UInt128)(mac & 0xFF_FFFF), true).ToIPAddress();
+        return [.. declared ?? [], group];
+    }
+
+    /// <summary>When its timer next falls due (long.MaxValue: never).</summary>
+    public long NextDue => Volatile.Read(ref _due);
+
+    /// <summary>The addresses it configured from advertisements (not the link-local one), and its router now.</summary>
+    public (IReadOnlyList<NetworkAddress> Addresses, NetworkAddress? Router) Learned
+    {
+        get
+        {
+            lock (_lock) return (_valid.Keys.ToArray(), _router);
+        }
+    }
+
+    /// <summary>Takes the link-local address and solicits routers at the next tick.</summary>
+    public void Start()
+    {
+        _stack.AddAutoconfigured(LinkLocal, 64);
+        lock (_lock) Volatile.Write(ref _due, _stack.Time.GetTimestamp());
+        _stack.TimerArmed?.Invoke();
+    }
+
+    /// <summary>Acts on its timer if due by <paramref name="now"/>: ends what expired, solicits again; true if it did.</summary>
+    public bool OnTimer(long now)
+    {
+        List<NetworkAddress>? gone = null;
+        lock (_lock)
+        {
+            if (now < _due) return false;
+            foreach (var (address, until) in _valid)
+            {
+                if (now >= until) (gone ??= new()).Add(address);
+            }
+            foreach (var address in gone ?? []) _valid.Remove(address);
+            if (_router is not null && now >= _routerUntil)
+            {
+                _router = null;
+                _stack.SetAutoconfiguredRouter(null);
+            }
+            if (!_advertised && _solicited < Solicitations)
+            {
+                SendSolicitation();
+                _solicited++;
+            }
+            Reschedule(now);
+        }
+        foreach (var address in gone ?? []) _stack.RemoveAutoconfigured(address);
+        return true;
+    }
+
+    /// <summary>
+    /// A Router Advertisement (<paramref name="icmp"/>, the ICMPv6 message) from
+    /// <paramref name="source"/>, already checked to be link-local with hop limit 255: true if it
+    /// was well formed and taken.
+    /// </summary>
+    public bool Receive(ReadOnlySpan<byte> icmp, NetworkAddress source)
+    {
+        if (icmp.Length < 16 || icmp[1] != 0) return false;
+        var frequency = _stack.Time.TimestampFrequency;
+        var now = _stack.Time.GetTimestamp();
+        long Until(uint seconds) => seconds == uint.MaxValue ? long.MaxValue : now + seconds * frequency;
+        // Options first, each checked (RFC 4861 6.1.2: a zero length drops the whole message).
+        var options = icmp.Slice(16);
+        for (var rest = options; rest.Length > 0;)
+        {
+            if (rest.Length < 8 || rest[1] == 0 || rest[1] * 8 > rest.Length) return false;
+            rest = rest.Slice(rest[1] * 8);
+        }
+        var added = new List<(NetworkAddress Address, int Length)>();
+        var lifetime = BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6));
+        lock (_lock)
+        {
+            _advertised = true;
+            if (lifetime > 0)
+            {
+                _router = source;
+                _routerUntil = Until(lifetime);
+                _stack.SetAutoconfiguredRouter(source);
+            }
+            else if (_router == source)
+            {
+                _router = null; // it stops being a router (RFC 4861 6.3.4)
+                _stack.SetAutoconfiguredRouter(null);
+            }
+            for (var rest = options; rest.Length > 0; rest = rest.Slice(rest[1] * 8))
+            {
+                switch (rest[0])
+                {
+                    case 1 when rest.Length >= 8: // source link-layer address
+                        _stack.ObserveNeighbor(source, EthernetHeader.ReadMac(rest.Slice(2)));
+                        break;
+                    case 3 when rest[1] == 4: // prefix information (RFC 4861 4.6.2)
+                        var prefixLength = rest[2];
+                        var autonomous = (rest[3] & 0x40) != 0;
+                        var valid = BinaryPrimitives.ReadUInt32BigEndian(rest.Slice(4));
+                        var preferred = BinaryPrimitives.ReadUInt32BigEndian(rest.Slice(8));
+                        var prefix = BinaryPrimitives.ReadUInt128BigEndian(rest.Slice(16));
+                        // RFC 4862 5.5.3 (a)-(d): autonomous, not link-local, preferred within valid, a
+                        // 64-bit prefix to put the identifier after.
+                        if (!autonomous || prefix >> 118 == 0x3FA || preferred > valid || prefixLength != 64) break;
+                        var address = new NetworkAddress(prefix >> 64 << 64 | InterfaceId(_stack.Mac), true);
+                        if (_valid.TryGetValue(address, out var until))
+                        {
+                            // (e): a valid lifetime over two hours or past the one left is taken; else at least two hours stay.
+                            var remaining = until == long.MaxValue ? long.MaxValue : until - now;
+                            var twoHours = (long)(TwoHours.TotalSeconds * frequency);
+                            var offered = valid == uint.MaxValue ? long.MaxValue : valid * frequency;
+                            if (offered > twoHours || offered > remaining) _valid[address] = Until(valid);
+                            else if (remaining > twoHours) _valid[address] = now + twoHours;
+                        }
+                        else if (valid > 0)
+                        {
+                            _valid[address] = Until(valid);
+                            added.Add((address, (rest[3] & 0x80) != 0 ? 64 : 128)); // on-link: its /64; otherwise the address alone
+                        }
+                        break;
+                }
+            }
+            Reschedule(now);
+        }
+        foreach (var (address, length) in added) _stack.AddAutoconfigured(address, length);
+        _stack.TimerArmed?.Invoke();
+        return true;
+    }
+
+    private void Reschedule(long now)
+    {
+        var due = !_advertised && _solicited < Solicitations ? now + SolicitationIntervalSeconds * _stack.Time.TimestampFrequency : long.MaxValue;
+        foreach (var until in _valid.Values) due = Math.Min(due, until);
+        if (_router is not null) due = Math.Min(due, _routerUntil);
+        Volatile.Write(ref _due, due);
+    }
+
+    // A Router Solicitation to all routers, from the link-local address, with its MAC (RFC 4861 4.1).
+    private void SendSolicitation()
+    {
+        var allRouters = new NetworkAddress((UInt128)0xFF02 << 112 | 2, true);
+        var frame = _stack.BuildIp(LinkLocal, allRouters, IpProtocol.IcmpV6, 16, out var icmp, hopLimit: 255);
+        icmp.Clear();
+        icmp[0] = 133;
+        icmp[8] = 1; // source link-layer address option
+        icmp[9] = 1;
+        EthernetHeader.WriteMac(icmp.Slice(10), _stack.Mac);
+        NetworkStack.SealTransport(frame, 2);
+        _stack.SendToGroup(frame, allRouters, reply: true);
+    }
+}

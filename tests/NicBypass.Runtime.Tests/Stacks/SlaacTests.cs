@@ -1,0 +1,175 @@
+using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime.Stacks;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// <c>ip dhcp</c>'s IPv6 side: stateless address autoconfiguration (RFC 4862) from a hand-made
+/// router's advertisements on the NIC's wire, on virtual time.
+/// </summary>
+public class SlaacTests
+{
+    private const string Topology = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            vm guest on e0 { mac 02:00:00:00:00:05; ip dhcp }
+            container web on e0 { mac 02:00:00:00:00:06; ip dhcp; protocols tcp udp; ports 80 }
+        }
+        """;
+
+    private const ulong GuestMac = 0x0200_0000_0005UL;
+    private const ulong RouterMac = 0x02AA_0000_00FEUL;
+    private static readonly NetworkAddress RouterLinkLocal = NetworkAddress.Parse("fe80::1");
+    private static readonly NetworkAddress GuestLinkLocal = NetworkAddress.Parse("fe80::ff:fe00:5");
+    private static readonly NetworkAddress GuestGlobal = NetworkAddress.Parse("fd77::ff:fe00:5");
+
+    [Fact]
+    public void A_vm_takes_its_link_local_address_and_solicits_routers_three_times_four_seconds_apart()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+
+        Assert.Contains(GuestLinkLocal, guest.Addresses); // fe80:: and the MAC's modified EUI-64
+        Assert.True(host.RunUntil(() => Solicitations(wires["e0"]).Count == 3, TimeSpan.FromSeconds(30)));
+        host.RunUntil(() => false, TimeSpan.FromSeconds(30));
+        var sent = Solicitations(wires["e0"]);
+        Assert.Equal(3, sent.Count); // and no more
+        var first = sent[0];
+        Assert.Equal(0x3333_0000_0002UL, Packets.EthernetHeader.ReadMac(first));        // to all routers
+        Assert.Equal(GuestLinkLocal, NetworkAddress.Read(first.AsSpan(14 + 8, 16)));    // from its link-local address
+        Assert.Equal(255, first[14 + 7]);
+        Assert.Equal(GuestMac, Packets.EthernetHeader.ReadMac(first.AsSpan(14 + 40 + 10))); // its MAC in the source link-layer option
+        Assert.Equal(0, Packets.InternetChecksum.ComputeV6(first.AsSpan(14 + 8, 16), first.AsSpan(14 + 24, 16), 58, first.AsSpan(14 + 40, 16)));
+    }
+
+    [Fact]
+    public void An_advertisement_gives_an_address_of_its_prefix_a_router_and_the_routers_mac_and_linux_style_pings_reach_it()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+
+        host.Send("e0", Advertisement(routerLifetime: 1800, prefix: "fd77::", valid: 600, preferred: 300));
+
+        Assert.Contains(GuestGlobal, guest.Addresses);
+        Assert.Equal(new[] { GuestGlobal }, guest.Autoconfigured.Addresses);
+        Assert.Equal(RouterLinkLocal, guest.Autoconfigured.Router);
+        Assert.Equal(RouterLinkLocal, guest.NextHop(NetworkAddress.Parse("2001:db8::1"))); // off-link: the router
+        Assert.Equal(NetworkAddress.Parse("fd77::9"), guest.NextHop(NetworkAddress.Parse("fd77::9"))); // on-link (the L flag)
+        Assert.Equal(RouterMac, guest.NeighborMac(RouterLinkLocal)); // from the source link-layer option
+        host.RunUntil(() => false, TimeSpan.FromSeconds(20));
+        Assert.Single(Solicitations(wires["e0"])); // answered: no more solicitations
+
+        // A neighbour finds the address through its solicited-node group, then pings it.
+        wires["e0"].Frames.Clear();
+        host.Send("e0", Packets.Frames.NeighborSolicitation(0x02BB_0000_0001UL, IPAddress.Parse("fd77::9"), GuestGlobal.ToIPAddress()));
+        var advertisement = Assert.Single(wires["e0"].Frames, f => f.Length > 14 + 40 && f[14 + 6] == 58 && f[14 + 40] == 136);
+        Assert.Equal(GuestGlobal, NetworkAddress.Read(advertisement.AsSpan(14 + 40 + 8, 16)));
+        host.Send("e0", Packets.Frames.EchoRequest(0x02BB_0000_0001UL, GuestMac, IPAddress.Parse("fd77::9"), GuestGlobal.ToIPAddress()));
+        Assert.Equal(1, guest.Counters.EchoRepliesSent);
+        Assert.Equal(0, host.VirtualMachine("guest").Vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed));
+
+        // An off-link destination: from the global address (not the link-local one), to the router's MAC.
+        wires["e0"].Frames.Clear();
+        Assert.Equal(SendStatus.Sent, guest.SendEchoRequest(NetworkAddress.Parse("2001:db8::1"), 1, 1));
+        host.Pump();
+        var echo = Assert.Single(wires["e0"].Frames, f => f.Length > 14 + 40 && f[14 + 6] == 58 && f[14 + 40] == 128);
+        Assert.Equal(GuestGlobal, NetworkAddress.Read(echo.AsSpan(14 + 8, 16)));
+        Assert.Equal(RouterMac, Packets.EthernetHeader.ReadMac(echo));
+    }
+
+    [Fact]
+    public void The_address_and_the_router_go_when_their_lifetimes_end_and_a_short_renewal_does_not_cut_the_address()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        var start = clock.Nanoseconds;
+        host.Send("e0", Advertisement(routerLifetime: 900, prefix: "fd77::", valid: 600, preferred: 300));
+        host.Send("e0", Advertisement(routerLifetime: 900, prefix: "fd77::", valid: 60, preferred: 30)); // RFC 4862 5.5.3 (e): ignored, under two hours and less than what is left
+
+        Assert.True(host.RunUntil(() => !guest.Addresses.Contains(GuestGlobal), TimeSpan.FromSeconds(1000)));
+        Assert.InRange((clock.Nanoseconds - start) / 1e9, 600, 600.01);
+        Assert.Contains(GuestLinkLocal, guest.Addresses); // the link-local address stays
+        Assert.Equal(RouterLinkLocal, guest.Autoconfigured.Router);
+        Assert.True(host.RunUntil(() => guest.Autoconfigured.Router is null, TimeSpan.FromSeconds(1000)));
+        Assert.InRange((clock.Nanoseconds - start) / 1e9, 900, 900.01);
+        Assert.Empty(guest.Gateways);
+    }
+
+    [Fact]
+    public void Advertisements_a_router_would_not_send_teach_nothing()
+    {
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300, hopLimit: 64));              // routed: forged
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300, source: "fd77::1"));        // not from a link-local address
+        host.Send("e0", Advertisement(1800, "fd78::", 600, 300, prefixLength: 48));         // a prefix the identifier does not fit
+        host.Send("e0", Advertisement(1800, "fd79::", 600, 300, autonomous: false));        // not for autoconfiguration
+        host.Send("e0", Advertisement(1800, "fd7a::", 300, 600));                           // preferred past valid
+
+        Assert.DoesNotContain(guest.Addresses, a => !a.IsV6 || a.Value >> 118 != 0x3FA); // the link-local one alone
+        Assert.Equal(2, guest.Counters.Dropped(StackDropReason.InvalidSource));
+    }
+
+    [Fact]
+    public void A_container_with_ip_dhcp_autoconfigures_too_and_serves_its_port_there()
+    {
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var web = host.NetworkStack("web").Stack;
+        host.Pump();
+
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300));
+
+        Assert.Contains(NetworkAddress.Parse("fd77::ff:fe00:6"), web.Addresses);
+    }
+
+    // The Router Solicitations the guest sent.
+    private static List<byte[]> Solicitations(CapturingWire wire) =>
+        wire.Frames.Where(f => f.Length >= 14 + 40 + 16 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x86DD && f[14 + 6] == 58 && f[14 + 40] == 133
+            && Packets.EthernetHeader.ReadMac(f.AsSpan(6)) == GuestMac).ToList();
+
+    // A Router Advertisement to all nodes from the router (its MAC in a source link-layer option)
+    // with one prefix information option.
+    private static byte[] Advertisement(ushort routerLifetime, string prefix, uint valid, uint preferred, byte hopLimit = 255, string source = "fe80::1",
+        byte prefixLength = 64, bool autonomous = true)
+    {
+        var icmp = new byte[16 + 8 + 32];
+        icmp[0] = 134;
+        icmp[4] = 64; // current hop limit
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), routerLifetime);
+        icmp[16] = 1;
+        icmp[17] = 1;
+        Packets.EthernetHeader.WriteMac(icmp.AsSpan(18), RouterMac);
+        var pio = icmp.AsSpan(24);
+        pio[0] = 3;
+        pio[1] = 4;
+        pio[2] = prefixLength;
+        pio[3] = (byte)(0x80 | (autonomous ? 0x40 : 0)); // on-link, autonomous
+        BinaryPrimitives.WriteUInt32BigEndian(pio.Slice(4), valid);
+        BinaryPrimitives.WriteUInt32BigEndian(pio.Slice(8), preferred);
+        IPAddress.Parse(prefix).GetAddressBytes().CopyTo(pio.Slice(16));
+        var from = IPAddress.Parse(source).GetAddressBytes();
+        var to = IPAddress.Parse("ff02::1").GetAddressBytes();
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.ComputeV6(from, to, 58, icmp));
+        var frame = new byte[14 + 40 + icmp.Length];
+        Packets.EthernetHeader.WriteMac(frame, 0x3333_0000_0001UL);
+        Packets.EthernetHeader.WriteMac(frame.AsSpan(6), RouterMac);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x86DD);
+        frame[14] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 4), (ushort)icmp.Length);
+        frame[14 + 6] = 58;
+        frame[14 + 7] = hopLimit;
+        from.CopyTo(frame, 14 + 8);
+        to.CopyTo(frame, 14 + 24);
+        icmp.CopyTo(frame, 14 + 40);
+        return frame;
+    }
+}
