@@ -22,6 +22,10 @@ public sealed partial class NetworkStack
 
     private static bool IsLinkLocal(NetworkAddress address) => address.IsV6 && address.Value >> 118 == 0x3FA; // fe80::/10
 
+    // RFC 6724's scope of an IPv6 address: a multicast address's own (ff02:: link-local is 2), fe80::/10 link-local, the rest global.
+    private static int Scope(NetworkAddress address) =>
+        address.Value >> 120 == 0xFF ? (int)(address.Value >> 112) & 0xF : IsLinkLocal(address) ? 2 : 14;
+
     private bool TrySourceFor(NetworkAddress destination, out NetworkAddress source)
     {
         // The array itself, not the interface: enumerating an IReadOnlyList boxes its enumerator
@@ -33,7 +37,7 @@ public sealed partial class NetworkStack
         foreach (var address in Volatile.Read(ref _addresses))
         {
             if (address.IsV6 != destination.IsV6) continue;
-            if (!address.IsV6 || IsLinkLocal(address) == IsLinkLocal(destination))
+            if (!address.IsV6 || IsLinkLocal(address) == Scope(destination) <= 2)
             {
                 source = address;
                 return true;

@@ -17,7 +17,7 @@ public sealed partial class NetworkStack
     private Routers _routers = new(null, null);
     private NetworkAddress? _staticGateway4;                       // the declared IPv4 router, which a lease's replaces while it lasts
     private NetworkAddress? _staticGateway6;                       // the declared IPv6 router, which an advertised one replaces while it lasts
-    private readonly Dictionary<NetworkAddress, (NetworkAddress Network, UInt128 Mask)> _autoSubnets = new(); // under _bind
+    private readonly Dictionary<NetworkAddress, ((NetworkAddress Network, UInt128 Mask) Subnet, bool Appended)> _autoconfigured = new(); // under _bind: each address's subnet, and whether the address was not there already
     private (NetworkAddress Network, UInt128 Mask)? _leasedSubnet; // the subnet a DHCP lease brought
 
     private sealed record Routers(NetworkAddress? V4, NetworkAddress? V6);
@@ -65,11 +65,19 @@ public sealed partial class NetworkStack
         lock (_bind)
         {
             var addresses = Volatile.Read(ref _addresses);
-            if (!addresses.Contains(address)) Volatile.Write(ref _addresses, addresses.Append(address).ToArray());
+            var appended = !addresses.Contains(address);
+            if (appended) Volatile.Write(ref _addresses, addresses.Append(address).ToArray());
             var mask = Mask(prefixLength, 128);
             var subnet = (new NetworkAddress(address.Value & mask, true), mask);
-            _autoSubnets[address] = subnet;
-            _subnets = _subnets.Append(subnet).ToArray();
+            var subnets = _subnets.ToList();
+            if (_autoconfigured.Remove(address, out var before))
+            {
+                subnets.Remove(before.Subnet); // again: its subnet replaced, not added twice
+                appended |= before.Appended;
+            }
+            subnets.Add(subnet);
+            _subnets = subnets.ToArray();
+            _autoconfigured[address] = (subnet, appended);
         }
     }
 
@@ -78,13 +86,12 @@ public sealed partial class NetworkStack
     {
         lock (_bind)
         {
+            if (!_autoconfigured.Remove(address, out var entry)) return;
+            var subnets = _subnets.ToList();
+            subnets.Remove(entry.Subnet); // one of two equal entries, if a declared address shares it
+            _subnets = subnets.ToArray();
+            if (!entry.Appended) return; // a declared address as well: it stays
             Volatile.Write(ref _addresses, Volatile.Read(ref _addresses).Where(a => a != address).ToArray());
-            if (_autoSubnets.Remove(address, out var subnet))
-            {
-                var subnets = _subnets.ToList();
-                subnets.Remove(subnet);
-                _subnets = subnets.ToArray();
-            }
         }
         foreach (var connection in Volatile.Read(ref _timedConnections))
         {

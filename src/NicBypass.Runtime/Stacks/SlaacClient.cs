@@ -20,6 +20,9 @@ namespace NicBypass.Runtime.Stacks;
 internal sealed class SlaacClient
 {
     private const int Solicitations = 3;
+
+    /// <summary>Addresses advertisements may give it at most (Linux's max_addresses): a flood of prefixes adds no more.</summary>
+    public const int MaxAddresses = 16;
     private const int SolicitationIntervalSeconds = 4;
     private static readonly TimeSpan TwoHours = TimeSpan.FromHours(2);
 
@@ -47,14 +50,18 @@ internal sealed class SlaacClient
 
     /// <summary>
     /// The groups a VNIC of <paramref name="mac"/> joins beyond <paramref name="declared"/>: with
-    /// <c>ip dhcp</c>, the solicited-node group (ff02::1:ffXX:XXXX) its autoconfigured addresses
-    /// share — each ends in the MAC's last 24 bits — so neighbours' solicitations for them reach it.
+    /// <c>ip dhcp</c> (classified on its MAC alone, so no address of its own programs a group), the
+    /// solicited-node group (ff02::1:ffXX:XXXX) its autoconfigured addresses share — each ends in
+    /// the MAC's last 24 bits — and those of the IPv6 <paramref name="addresses"/> it declares, so
+    /// neighbours' solicitations for them reach it.
     /// </summary>
-    public static IReadOnlyList<System.Net.IPAddress>? Groups(ulong mac, bool dhcp, IReadOnlyList<System.Net.IPAddress>? declared)
+    public static IReadOnlyList<System.Net.IPAddress>? Groups(ulong mac, bool dhcp, IReadOnlyList<System.Net.IPAddress>? declared, IReadOnlyList<System.Net.IPAddress>? addresses)
     {
         if (!dhcp) return declared;
-        var group = new NetworkAddress((UInt128)0xFF02 << 112 | (UInt128)1 << 32 | (UInt128)0xFF << 24 | (UInt128)(mac & 0xFF_FFFF), true).ToIPAddress();
-        return [.. declared ?? [], group];
+        static System.Net.IPAddress SolicitedNode(UInt128 low24) =>
+            new NetworkAddress((UInt128)0xFF02 << 112 | (UInt128)1 << 32 | (UInt128)0xFF << 24 | low24 & 0xFF_FFFF, true).ToIPAddress();
+        return [.. declared ?? [], SolicitedNode(mac),
+            .. (addresses ?? []).Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6).Select(a => SolicitedNode(NetworkAddress.From(a).Value))];
     }
 
     /// <summary>When its timer next falls due (long.MaxValue: never).</summary>
@@ -88,7 +95,11 @@ internal sealed class SlaacClient
             {
                 if (now >= until) (gone ??= new()).Add(address);
             }
-            foreach (var address in gone ?? []) _valid.Remove(address);
+            foreach (var address in gone ?? [])
+            {
+                _valid.Remove(address);
+                _stack.RemoveAutoconfigured(address); // under the lock: an advertisement cannot put it back in between
+            }
             if (_router is not null && now >= _routerUntil)
             {
                 _router = null;
@@ -101,7 +112,6 @@ internal sealed class SlaacClient
             }
             Reschedule(now);
         }
-        foreach (var address in gone ?? []) _stack.RemoveAutoconfigured(address);
         return true;
     }
 
@@ -115,7 +125,7 @@ internal sealed class SlaacClient
         if (icmp.Length < 16 || icmp[1] != 0) return false;
         var frequency = _stack.Time.TimestampFrequency;
         var now = _stack.Time.GetTimestamp();
-        long Until(uint seconds) => seconds == uint.MaxValue ? long.MaxValue : now + seconds * frequency;
+        long Until(uint seconds) => seconds == uint.MaxValue || seconds > (long.MaxValue - now) / frequency ? long.MaxValue : now + seconds * frequency;
         // Options first, each checked (RFC 4861 6.1.2: a zero length drops the whole message).
         var options = icmp.Slice(16);
         for (var rest = options; rest.Length > 0;)
@@ -123,11 +133,10 @@ internal sealed class SlaacClient
             if (rest.Length < 8 || rest[1] == 0 || rest[1] * 8 > rest.Length) return false;
             rest = rest.Slice(rest[1] * 8);
         }
-        var added = new List<(NetworkAddress Address, int Length)>();
         var lifetime = BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6));
         lock (_lock)
         {
-            _advertised = true;
+            _advertised |= lifetime > 0; // RFC 4861 6.3.7: solicitations stop at an advertisement from a router
             if (lifetime > 0)
             {
                 _router = source;
@@ -152,9 +161,9 @@ internal sealed class SlaacClient
                         var valid = BinaryPrimitives.ReadUInt32BigEndian(rest.Slice(4));
                         var preferred = BinaryPrimitives.ReadUInt32BigEndian(rest.Slice(8));
                         var prefix = BinaryPrimitives.ReadUInt128BigEndian(rest.Slice(16));
-                        // RFC 4862 5.5.3 (a)-(d): autonomous, not link-local, preferred within valid, a
-                        // 64-bit prefix to put the identifier after.
-                        if (!autonomous || prefix >> 118 == 0x3FA || preferred > valid || prefixLength != 64) break;
+                        // RFC 4862 5.5.3 (a)-(d): autonomous, not link-local (nor multicast, as Linux),
+                        // preferred within valid, a 64-bit prefix to put the identifier after.
+                        if (!autonomous || prefix >> 118 == 0x3FA || prefix >> 120 == 0xFF || preferred > valid || prefixLength != 64) break;
                         var address = new NetworkAddress(prefix >> 64 << 64 | InterfaceId(_stack.Mac), true);
                         if (_valid.TryGetValue(address, out var until))
                         {
@@ -165,17 +174,16 @@ internal sealed class SlaacClient
                             if (offered > twoHours || offered > remaining) _valid[address] = Until(valid);
                             else if (remaining > twoHours) _valid[address] = now + twoHours;
                         }
-                        else if (valid > 0)
+                        else if (valid > 0 && _valid.Count < MaxAddresses)
                         {
                             _valid[address] = Until(valid);
-                            added.Add((address, (rest[3] & 0x80) != 0 ? 64 : 128)); // on-link: its /64; otherwise the address alone
+                            _stack.AddAutoconfigured(address, (rest[3] & 0x80) != 0 ? 64 : 128); // on-link: its /64; otherwise the address alone
                         }
                         break;
                 }
             }
             Reschedule(now);
         }
-        foreach (var (address, length) in added) _stack.AddAutoconfigured(address, length);
         _stack.TimerArmed?.Invoke();
         return true;
     }

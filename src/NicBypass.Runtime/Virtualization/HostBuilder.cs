@@ -107,7 +107,7 @@ public sealed class HostBuilder
         EnsureBuilding();
         var target = Host.Vnic(vnic);
         var rule = new ClassifierRule(mac, vlan, ring, target.Counters, ips ?? Array.Empty<IPAddress>(), ports ?? Array.Empty<int>(), protocols,
-            SlaacClient.Groups(mac, target.Settings.Dhcp, target.Settings.Multicast), target.Flows);
+            SlaacClient.Groups(mac, target.Settings.Dhcp, target.Settings.Multicast, target.Settings.Ips), target.Flows);
         var host = Host.Nic(nic);
         HostNic.Program(softwareRing is null ? host.Info.Classifier.Program : SoftwareRing(host, softwareRing).Classifier, rule, target);
     }

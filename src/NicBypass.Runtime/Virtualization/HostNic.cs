@@ -173,7 +173,7 @@ public sealed class HostNic
 
     /// <summary>Programs the hardware classifier through the driver's API: <paramref name="mac"/> in <paramref name="vlan"/> → HRR <paramref name="ring"/>, for <paramref name="vnic"/>.</summary>
     internal void Program(ulong mac, int vlan, int ring, Vnic vnic) =>
-        Program(Info.Classifier.Program, new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray(), Groups: Stacks.SlaacClient.Groups(mac, vnic.Settings.Dhcp, vnic.Settings.Multicast), Flows: vnic.Flows), vnic);
+        Program(Info.Classifier.Program, new ClassifierRule(mac, vlan, ring, vnic.Counters, vnic.Ips.ToArray(), Groups: Stacks.SlaacClient.Groups(mac, vnic.Settings.Dhcp, vnic.Settings.Multicast, vnic.Settings.Ips), Flows: vnic.Flows), vnic);
 
     /// <summary>Adds <paramref name="rule"/> for <paramref name="vnic"/> to <paramref name="classifier"/> (hardware, through the driver's API, or a software ring's); the VNIC checks in software what that classifier cannot match.</summary>
     internal static void Program(IClassifierProgramming classifier, ClassifierRule rule, Vnic vnic)

@@ -692,7 +692,8 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 return !OwnsMac(arp.SenderMac) || !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(arp.SenderAddress));
             case EtherType.Ipv6 when payload.Length >= Ipv6Header.Length:
                 var source = BinaryPrimitives.ReadUInt128BigEndian(payload.Slice(8));
-                if (source == 0 || Settings.Dhcp) return false; // duplicate address detection; `ip dhcp` autoconfigures its IPv6 addresses
+                if (source == 0) return false; // duplicate address detection
+                if (Settings.Dhcp && OwnsInterfaceId(source)) return false; // `ip dhcp`: its autoconfigured addresses end in its MAC's identifier
                 foreach (var own in _allowedV6)
                 {
                     if (own == source) return false;
@@ -709,6 +710,15 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         foreach (var own in _allowedV4)
         {
             if (own == source) return true;
+        }
+        return false;
+    }
+
+    private bool OwnsInterfaceId(UInt128 address)
+    {
+        foreach (var own in _macs)
+        {
+            if ((ulong)address == (ulong)Stacks.SlaacClient.InterfaceId(own)) return true;
         }
         return false;
     }

@@ -131,6 +131,61 @@ public class SlaacTests
         Assert.Contains(NetworkAddress.Parse("fd77::ff:fe00:6"), web.Addresses);
     }
 
+    [Fact]
+    public void The_interface_identifier_is_the_macs_modified_eui_64()
+    {
+        Assert.Equal(NetworkAddress.Parse("::5054:ff:fe12:3456").Value, SlaacClient.InterfaceId(0x5254_0012_3456UL));
+        Assert.Equal(NetworkAddress.Parse("::ff:fe00:5").Value, SlaacClient.InterfaceId(GuestMac));
+    }
+
+    [Fact]
+    public void Multicast_prefixes_malformed_options_and_more_than_sixteen_prefixes_are_refused_and_a_router_leaving_is_forgotten()
+    {
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+
+        host.Send("e0", Advertisement(1800, "ff0e::", 600, 300));                 // a multicast prefix
+        var broken = Advertisement(1800, "fd77::", 600, 300);
+        broken[14 + 40 + 24 + 1] = 0;                                           // an option of length 0: the whole message goes
+        RecomputeChecksum(broken);
+        host.Send("e0", broken);
+        Assert.Empty(guest.Autoconfigured.Addresses);
+        Assert.Equal(1, guest.Counters.Dropped(StackDropReason.Malformed));
+
+        for (var i = 0; i < SlaacClient.MaxAddresses + 4; i++) host.Send("e0", Advertisement(1800, $"fd00:{i + 1:x}::", 600, 300));
+        Assert.Equal(SlaacClient.MaxAddresses, guest.Autoconfigured.Addresses.Count);
+
+        host.Send("e0", Advertisement(0, "fd00:1::", 600, 300));                  // the router stops being one
+        Assert.Null(guest.Autoconfigured.Router);
+        Assert.Empty(guest.Gateways);
+    }
+
+    [Fact]
+    public void A_vnic_with_ip_dhcp_may_send_from_its_autoconfigured_addresses_but_not_from_anothers()
+    {
+        const string mixed = """
+            host m {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm mix on e0 { mac 02:00:00:00:00:07; ip fd00::7; ip dhcp }
+            }
+            """;
+        var (host, wires) = TestHost.Build(mixed, new VirtualClock());
+        var mix = host.VirtualMachine("mix");
+        var own = Packets.Frames.Udp(0x0200_0000_0007UL, 0x02BB_0000_0001UL, new IPEndPoint(IPAddress.Parse("fd77::ff:fe00:7"), 9), new IPEndPoint(IPAddress.Parse("fd77::9"), 9), new byte[8]);
+        var forged = Packets.Frames.Udp(0x0200_0000_0007UL, 0x02BB_0000_0001UL, new IPEndPoint(IPAddress.Parse("fd77::1234"), 9), new IPEndPoint(IPAddress.Parse("fd77::9"), 9), new byte[8]);
+
+        Assert.Equal(SendStatus.Sent, mix.Send(own));
+        Assert.Equal(SendStatus.Spoofed, mix.Send(forged));
+    }
+
+    private static void RecomputeChecksum(byte[] frame)
+    {
+        var icmp = frame.AsSpan(14 + 40);
+        icmp[2] = icmp[3] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(2), Packets.InternetChecksum.ComputeV6(frame.AsSpan(14 + 8, 16), frame.AsSpan(14 + 24, 16), 58, icmp));
+    }
+
     // The Router Solicitations the guest sent.
     private static List<byte[]> Solicitations(CapturingWire wire) =>
         wire.Frames.Where(f => f.Length >= 14 + 40 + 16 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x86DD && f[14 + 6] == 58 && f[14 + 40] == 133
