@@ -92,7 +92,7 @@ public sealed partial class NetworkStack
     /// <summary>Its DHCP client (<c>ip dhcp</c>), once started.</summary>
     internal DhcpClient? Dhcp => Volatile.Read(ref _dhcp);
 
-    /// <summary>Starts learning an IPv4 address, subnet and router by DHCP (RFC 2131): a DISCOVER at its next tick.</summary>
+    /// <summary>Starts learning an IPv4 address, subnet and router by DHCP (RFC 2131: a DISCOVER at its next tick) and IPv6 addresses by SLAAC (RFC 4862: the link-local address at once, a router solicitation at its next tick).</summary>
     internal void StartDhcp()
     {
         var client = Interlocked.CompareExchange(ref _dhcp, new DhcpClient(this), null) ?? _dhcp!;
@@ -400,7 +400,7 @@ public sealed partial class NetworkStack
     private bool ConnectionsDue(long now) =>
         Volatile.Read(ref _timed) != 0 && (now >= Volatile.Read(ref _connectionsDue) || Volatile.Read(ref _outputRetry));
 
-    /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's, a reassembly's, the DHCP client's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
+    /// <summary>When its next timer falls due (a connection's, a neighbour solicitation's, a reassembly's, the DHCP or SLAAC client's), in the clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue()
     {
         var due = Math.Min(Math.Min(_neighbors.NextDue(), ReassemblyDue), Math.Min(DhcpDue, SlaacDue));
@@ -412,7 +412,7 @@ public sealed partial class NetworkStack
         return Math.Min(due, Volatile.Read(ref _connectionsDue));
     }
 
-    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs, DHCP); true if any acted (sent, or gave something up).</summary>
+    /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs, DHCP, SLAAC); true if any acted (sent, or gave something up).</summary>
     internal bool Tick()
     {
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue && DhcpDue == long.MaxValue && SlaacDue == long.MaxValue) return false;

@@ -8,8 +8,8 @@ namespace NicBypass.Runtime.Stacks;
 /// client: the stack takes the link-local address fe80::/64 with its modified EUI-64 interface
 /// identifier (RFC 4291 appendix A, from its MAC), asks for routers (a Router Solicitation to
 /// ff02::2 at once, then after 4 and 8 s until one answers: RFC 4861 6.3.7, without the random
-/// delay), and from each Router Advertisement (RFC 4861 6.3.4: from a link-local address, hop limit
-/// 255) takes: the router as its IPv6 router while its lifetime lasts, the sender's MAC from the
+/// delay), and from each Router Advertisement (valid as RFC 4861 6.1.2 says: from a link-local
+/// address, hop limit 255; processed as 6.3.4) takes: the router as its IPv6 router while its lifetime lasts, the sender's MAC from the
 /// source link-layer option, and for each prefix information option with the autonomous flag and
 /// a 64-bit prefix an address of that prefix and its identifier, on-link with the on-link flag,
 /// valid for the option's valid lifetime (renewed by later advertisements as RFC 4862 5.5.3 (e)

@@ -82,8 +82,9 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// Spoofing protection (Crossbow's <c>protection</c>): frames whose source MAC is not one of
     /// the VNIC's, or whose source IP (IPv4, IPv6, ARP sender) is not one of its declared
     /// addresses, are dropped and counted as <c>spoofed</c>. VNICs without declared addresses
-    /// (<c>ip dhcp</c>) are checked by MAC only, and IPv4 senders of one with <c>ip dhcp</c> beside
-    /// declared (IPv6) addresses too: what DHCP leases is not known in advance. On by default.
+    /// (<c>ip dhcp</c>) are checked by MAC only; one with <c>ip dhcp</c> beside declared addresses
+    /// may also send from any IPv4 source (what DHCP leases is not known in advance) and from IPv6
+    /// sources ending in its MAC's interface identifier (what SLAAC makes). On by default.
     /// </summary>
     public bool Protection { get; set; } = true;
 

@@ -103,6 +103,21 @@ public class SlaacTests
     }
 
     [Fact]
+    public void A_short_lifetime_cuts_a_longer_one_to_two_hours_and_no_less()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        host.Send("e0", Advertisement(0, "fd77::", 36_000, 36_000)); // ten hours
+        var cut = clock.Nanoseconds;
+        host.Send("e0", Advertisement(0, "fd77::", 60, 30));         // RFC 4862 5.5.3 (e) 3: two hours, not one minute
+
+        Assert.True(host.RunUntil(() => !guest.Addresses.Contains(GuestGlobal), TimeSpan.FromHours(11)));
+        Assert.InRange((clock.Nanoseconds - cut) / 1e9, 7200, 7200.01);
+    }
+
+    [Fact]
     public void Advertisements_a_router_would_not_send_teach_nothing()
     {
         var (host, wires) = TestHost.Build(Topology, new VirtualClock());
@@ -120,7 +135,7 @@ public class SlaacTests
     }
 
     [Fact]
-    public void A_container_with_ip_dhcp_autoconfigures_too_and_serves_its_port_there()
+    public void A_container_with_ip_dhcp_autoconfigures_too()
     {
         var (host, wires) = TestHost.Build(Topology, new VirtualClock());
         var web = host.NetworkStack("web").Stack;
