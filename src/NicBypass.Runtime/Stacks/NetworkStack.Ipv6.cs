@@ -88,6 +88,12 @@ public sealed partial class NetworkStack
             return;
         }
         var solicitorMac = EthernetHeader.ReadMac(frame.Slice(6));
+        if (icmp[0] is 135 or 136 && icmp.Length >= 24 && hopLimit == 255 && Volatile.Read(ref _slaac) is { } detecting
+            && detecting.DuplicateSeen(icmp[0], NetworkAddress.Read(icmp.Slice(8, 16)), source, solicitorMac))
+        {
+            Counters.Add(ref Counters._delivered); // duplicate address detection: the tentative address is another node's
+            return;
+        }
         switch (icmp[0])
         {
             case 135 when icmp.Length >= 24 && Owns(NetworkAddress.Read(icmp.Slice(8, 16))):
@@ -175,6 +181,8 @@ public sealed partial class NetworkStack
         if (address.Value == ((UInt128)0xFF02 << 112 | 1)) return true;
         var prefix = ((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24);
         if ((address.Value & ~(UInt128)0xFF_FFFF) != prefix) return false;
+        // Its autoconfigured addresses' group, tentative ones included (all end in its MAC's identifier).
+        if (Volatile.Read(ref _slaac) is { } slaac && (slaac.LinkLocal.Value & 0xFF_FFFF) == (address.Value & 0xFF_FFFF)) return true;
         foreach (var own in Volatile.Read(ref _addresses))
         {
             if (own.IsV6 && (own.Value & 0xFF_FFFF) == (address.Value & 0xFF_FFFF)) return true;

@@ -92,7 +92,7 @@ public sealed partial class NetworkStack
     /// <summary>Its DHCP client (<c>ip dhcp</c>), once started.</summary>
     internal DhcpClient? Dhcp => Volatile.Read(ref _dhcp);
 
-    /// <summary>Starts learning an IPv4 address, subnet and router by DHCP (RFC 2131: a DISCOVER at its next tick) and IPv6 addresses by SLAAC (RFC 4862: the link-local address at once, a router solicitation at its next tick).</summary>
+    /// <summary>Starts learning an IPv4 address, subnet and router by DHCP (RFC 2131: a DISCOVER at its next tick) and IPv6 addresses by SLAAC (RFC 4862: the link-local address's detection at its next tick, then router solicitations).</summary>
     internal void StartDhcp()
     {
         var client = Interlocked.CompareExchange(ref _dhcp, new DhcpClient(this), null) ?? _dhcp!;

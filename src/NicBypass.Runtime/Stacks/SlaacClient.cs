@@ -7,15 +7,18 @@ namespace NicBypass.Runtime.Stacks;
 /// IPv6 stateless address autoconfiguration (RFC 4862) for <c>ip dhcp</c>, beside the DHCP
 /// client: the stack takes the link-local address fe80::/64 with its modified EUI-64 interface
 /// identifier (RFC 4291 appendix A, from its MAC), asks for routers (a Router Solicitation to
-/// ff02::2 at once, then after 4 and 8 s until one answers: RFC 4861 6.3.7, without the random
+/// ff02::2 once its link-local address is detected as its own, then after 4 and 8 s until one answers: RFC 4861 6.3.7, without the random
 /// delay), and from each Router Advertisement (valid as RFC 4861 6.1.2 says: from a link-local
 /// address, hop limit 255; processed as 6.3.4) takes: the router as its IPv6 router while its lifetime lasts, the sender's MAC from the
 /// source link-layer option, and for each prefix information option with the autonomous flag and
 /// a 64-bit prefix an address of that prefix and its identifier, on-link with the on-link flag,
 /// valid for the option's valid lifetime (renewed by later advertisements as RFC 4862 5.5.3 (e)
 /// says: never cut below two hours by one). An address whose lifetime ends goes (its TCP
-/// connections are aborted). Duplicate address detection is not performed (RFC 4862 5.1's
-/// DupAddrDetectTransmits 0: the identifier is the MAC's, unique on the link). Thread-safe.
+/// connections are aborted). Each address is tentative for a second first (duplicate address
+/// detection, RFC 4862 5.4: one neighbour solicitation from the unspecified address); a
+/// neighbour advertisement for it, or another node's detection of it, means it is taken — a
+/// duplicate link-local address stops autoconfiguration altogether (5.4.5). Router solicitations
+/// start once the link-local address is the stack's. Thread-safe.
 /// </summary>
 internal sealed class SlaacClient
 {
@@ -29,6 +32,10 @@ internal sealed class SlaacClient
     private readonly NetworkStack _stack;
     private readonly Lock _lock = new();
     private readonly Dictionary<NetworkAddress, long> _valid = new(); // autoconfigured address → valid until (ticks; MaxValue: for ever)
+    private readonly Dictionary<NetworkAddress, (long Checked, int PrefixLength, long ValidUntil)> _tentative = new(); // being detected: when it is taken, its subnet, its lifetime
+    private bool _stopped;   // the link-local address is another node's (RFC 4862 5.4.5)
+    private long _duplicates;
+    private const int DetectionSeconds = 1; // RFC 4861's RetransTimer: how long one solicitation is given an answer
     private NetworkAddress? _router;
     private long _routerUntil = long.MaxValue;
     private int _solicited;
@@ -76,12 +83,49 @@ internal sealed class SlaacClient
         }
     }
 
-    /// <summary>Takes the link-local address and solicits routers at the next tick.</summary>
+    /// <summary>Addresses found to be another node's by duplicate address detection.</summary>
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Starts at the next tick (the host may not run yet): detecting its link-local address, then soliciting routers.</summary>
     public void Start()
     {
-        _stack.AddAutoconfigured(LinkLocal, 64);
         lock (_lock) Volatile.Write(ref _due, _stack.Time.GetTimestamp());
         _stack.TimerArmed?.Invoke();
+    }
+
+    private bool _begun; // its link-local address's detection has begun
+
+    /// <summary>
+    /// A neighbour solicitation (135) or advertisement (136) for <paramref name="target"/> from
+    /// <paramref name="senderMac"/>: true when it shows a tentative address is another node's — an
+    /// advertisement for it, or a solicitation from the unspecified address (another node detecting
+    /// it too) — which is then given up.
+    /// </summary>
+    public bool DuplicateSeen(byte type, NetworkAddress target, NetworkAddress source, ulong senderMac)
+    {
+        lock (_lock)
+        {
+            if (senderMac == _stack.Mac || !_tentative.ContainsKey(target) || type == 135 && source.Value != 0) return false;
+            _tentative.Remove(target);
+            Interlocked.Increment(ref _duplicates);
+            if (target == LinkLocal) _stopped = true; // RFC 4862 5.4.5: IPv6 autoconfiguration stops on this link
+            Reschedule(_stack.Time.GetTimestamp());
+            return true;
+        }
+    }
+
+    // A new address: detected first (one solicitation from ::), taken a second later if no one answers.
+    private void Tentative(NetworkAddress address, int prefixLength, long validUntil, long now)
+    {
+        _tentative[address] = (now + DetectionSeconds * _stack.Time.TimestampFrequency, prefixLength, validUntil);
+        var low24 = (uint)(address.Value & 0xFF_FFFF);
+        var group = new NetworkAddress((UInt128)0xFF02 << 112 | (UInt128)1 << 32 | (UInt128)0xFF << 24 | low24, true);
+        var frame = _stack.BuildIp(new NetworkAddress(0, true), group, IpProtocol.IcmpV6, 24, out var icmp, hopLimit: 255);
+        icmp.Clear();
+        icmp[0] = 135;
+        address.Write(icmp.Slice(8)); // no source link-layer option from the unspecified address (RFC 4861 4.3)
+        NetworkStack.SealTransport(frame, 2);
+        _stack.SendToGroup(frame, group, reply: true);
     }
 
     /// <summary>Acts on its timer if due by <paramref name="now"/>: ends what expired, solicits again; true if it did.</summary>
@@ -91,6 +135,11 @@ internal sealed class SlaacClient
         lock (_lock)
         {
             if (now < _due) return false;
+            if (!_begun)
+            {
+                _begun = true;
+                Tentative(LinkLocal, 64, long.MaxValue, now);
+            }
             foreach (var (address, until) in _valid)
             {
                 if (now >= until) (gone ??= new()).Add(address);
@@ -100,12 +149,25 @@ internal sealed class SlaacClient
                 _valid.Remove(address);
                 _stack.RemoveAutoconfigured(address); // under the lock: an advertisement cannot put it back in between
             }
+            List<NetworkAddress>? detected = null;
+            foreach (var (address, entry) in _tentative)
+            {
+                if (now >= entry.Checked) (detected ??= new()).Add(address);
+            }
+            foreach (var address in detected ?? [])
+            {
+                // No one claimed it: the stack's now.
+                var entry = _tentative[address];
+                _tentative.Remove(address);
+                if (address != LinkLocal) _valid[address] = entry.ValidUntil;
+                _stack.AddAutoconfigured(address, entry.PrefixLength);
+            }
             if (_router is not null && now >= _routerUntil)
             {
                 _router = null;
                 _stack.SetAutoconfiguredRouter(null);
             }
-            if (!_advertised && _solicited < Solicitations)
+            if (Soliciting && _stack.OwnsAddress(LinkLocal))
             {
                 SendSolicitation();
                 _solicited++;
@@ -136,6 +198,7 @@ internal sealed class SlaacClient
         var lifetime = BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6));
         lock (_lock)
         {
+            if (_stopped) return true; // its link-local address is another node's: nothing is configured here
             _advertised |= lifetime > 0; // RFC 4861 6.3.7: solicitations stop at an advertisement from a router
             if (lifetime > 0)
             {
@@ -165,19 +228,17 @@ internal sealed class SlaacClient
                         // preferred within valid, a 64-bit prefix to put the identifier after.
                         if (!autonomous || prefix >> 118 == 0x3FA || prefix >> 120 == 0xFF || preferred > valid || prefixLength != 64) break;
                         var address = new NetworkAddress(prefix >> 64 << 64 | InterfaceId(_stack.Mac), true);
-                        if (_valid.TryGetValue(address, out var until))
+                        if (_tentative.TryGetValue(address, out var pending))
                         {
-                            // (e): a valid lifetime over two hours or past the one left is taken; else at least two hours stay.
-                            var remaining = until == long.MaxValue ? long.MaxValue : until - now;
-                            var twoHours = (long)(TwoHours.TotalSeconds * frequency);
-                            var offered = valid == uint.MaxValue ? long.MaxValue : valid * frequency;
-                            if (offered > twoHours || offered > remaining) _valid[address] = Until(valid);
-                            else if (remaining > twoHours) _valid[address] = now + twoHours;
+                            _tentative[address] = pending with { ValidUntil = Renewed(pending.ValidUntil, valid, now) }; // still being detected
                         }
-                        else if (valid > 0 && _valid.Count < MaxAddresses)
+                        else if (_valid.TryGetValue(address, out var until))
                         {
-                            _valid[address] = Until(valid);
-                            _stack.AddAutoconfigured(address, (rest[3] & 0x80) != 0 ? 64 : 128); // on-link: its /64; otherwise the address alone
+                            _valid[address] = Renewed(until, valid, now);
+                        }
+                        else if (valid > 0 && _valid.Count + _tentative.Count - (_tentative.ContainsKey(LinkLocal) ? 1 : 0) < MaxAddresses)
+                        {
+                            Tentative(address, (rest[3] & 0x80) != 0 ? 64 : 128, Until(valid), now); // on-link: its /64; otherwise the address alone
                         }
                         break;
                 }
@@ -188,9 +249,25 @@ internal sealed class SlaacClient
         return true;
     }
 
+    // RFC 4862 5.5.3 (e): a valid lifetime over two hours or past the one left is taken; a shorter
+    // one cuts what is left to two hours when more was left, and is ignored when two hours or less were.
+    private long Renewed(long until, uint valid, long now)
+    {
+        var frequency = _stack.Time.TimestampFrequency;
+        var remaining = until == long.MaxValue ? long.MaxValue : until - now;
+        var twoHours = (long)(TwoHours.TotalSeconds * frequency);
+        var offered = valid == uint.MaxValue || valid > long.MaxValue / frequency ? long.MaxValue : valid * frequency;
+        if (offered > twoHours || offered > remaining) return offered == long.MaxValue || offered > long.MaxValue - now ? long.MaxValue : now + offered;
+        return remaining > twoHours ? now + twoHours : until;
+    }
+
+    private bool Soliciting => !_stopped && !_advertised && _solicited < Solicitations;
+
     private void Reschedule(long now)
     {
-        var due = !_advertised && _solicited < Solicitations ? now + SolicitationIntervalSeconds * _stack.Time.TimestampFrequency : long.MaxValue;
+        // The first solicitation goes once the link-local address is taken; the others 4 s apart.
+        var due = !_begun ? now : Soliciting && !_tentative.ContainsKey(LinkLocal) ? now + (_solicited == 0 ? 0 : SolicitationIntervalSeconds * _stack.Time.TimestampFrequency) : long.MaxValue;
+        foreach (var entry in _tentative.Values) due = Math.Min(due, entry.Checked);
         foreach (var until in _valid.Values) due = Math.Min(due, until);
         if (_router is not null) due = Math.Min(due, _routerUntil);
         Volatile.Write(ref _due, due);

@@ -32,7 +32,16 @@ public class SlaacTests
         var guest = host.VirtualMachine("guest").Stack;
         host.Pump();
 
-        Assert.Contains(GuestLinkLocal, guest.Addresses); // fe80:: and the MAC's modified EUI-64
+        // fe80:: and the MAC's modified EUI-64, tentative for a second: one solicitation from ::, no option.
+        Assert.DoesNotContain(GuestLinkLocal, guest.Addresses);
+        var detection = Assert.Single(wires["e0"].Frames, f => f.Length >= 14 + 40 + 24 && f[14 + 6] == 58 && f[14 + 40] == 135 && Packets.EthernetHeader.ReadMac(f.AsSpan(6)) == GuestMac);
+        Assert.Equal(0x3333_FF00_0005UL, Packets.EthernetHeader.ReadMac(detection));
+        Assert.Equal(NetworkAddress.Parse("::"), NetworkAddress.Read(detection.AsSpan(14 + 8, 16)));
+        Assert.Equal(GuestLinkLocal, NetworkAddress.Read(detection.AsSpan(14 + 40 + 8, 16)));
+        Assert.Equal(24, BinaryPrimitives.ReadUInt16BigEndian(detection.AsSpan(14 + 4)));
+        Assert.True(host.RunUntil(() => Solicitations(wires["e0"]).Count == 1, TimeSpan.FromSeconds(5)));
+        Assert.InRange(clock.Nanoseconds / 1e9, 1, 1.01);
+        Assert.Contains(GuestLinkLocal, guest.Addresses);
         Assert.True(host.RunUntil(() => Solicitations(wires["e0"]).Count == 3, TimeSpan.FromSeconds(30)));
         host.RunUntil(() => false, TimeSpan.FromSeconds(30));
         var sent = Solicitations(wires["e0"]);
@@ -51,11 +60,11 @@ public class SlaacTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
-        host.Pump();
+        Assert.True(host.RunUntil(() => Solicitations(wires["e0"]).Count == 1, TimeSpan.FromSeconds(5)));
 
         host.Send("e0", Advertisement(routerLifetime: 1800, prefix: "fd77::", valid: 600, preferred: 300));
 
-        Assert.Contains(GuestGlobal, guest.Addresses);
+        Assert.True(host.RunUntil(() => guest.Addresses.Contains(GuestGlobal), TimeSpan.FromSeconds(5))); // after its second of detection
         Assert.Equal(new[] { GuestGlobal }, guest.Autoconfigured.Addresses);
         Assert.Equal(RouterLinkLocal, guest.Autoconfigured.Router);
         Assert.Equal(RouterLinkLocal, guest.NextHop(NetworkAddress.Parse("2001:db8::1"))); // off-link: the router
@@ -93,6 +102,7 @@ public class SlaacTests
         host.Send("e0", Advertisement(routerLifetime: 900, prefix: "fd77::", valid: 600, preferred: 300));
         host.Send("e0", Advertisement(routerLifetime: 900, prefix: "fd77::", valid: 60, preferred: 30)); // RFC 4862 5.5.3 (e): ignored, under two hours and less than what is left
 
+        Assert.True(host.RunUntil(() => guest.Addresses.Contains(GuestGlobal), TimeSpan.FromSeconds(5)));
         Assert.True(host.RunUntil(() => !guest.Addresses.Contains(GuestGlobal), TimeSpan.FromSeconds(1000)));
         Assert.InRange((clock.Nanoseconds - start) / 1e9, 600, 600.01);
         Assert.Contains(GuestLinkLocal, guest.Addresses); // the link-local address stays
@@ -113,6 +123,7 @@ public class SlaacTests
         var cut = clock.Nanoseconds;
         host.Send("e0", Advertisement(0, "fd77::", 60, 30));         // RFC 4862 5.5.3 (e) 3: two hours, not one minute
 
+        Assert.True(host.RunUntil(() => guest.Addresses.Contains(GuestGlobal), TimeSpan.FromSeconds(5)));
         Assert.True(host.RunUntil(() => !guest.Addresses.Contains(GuestGlobal), TimeSpan.FromHours(11)));
         Assert.InRange((clock.Nanoseconds - cut) / 1e9, 7200, 7200.01);
     }
@@ -143,7 +154,70 @@ public class SlaacTests
 
         host.Send("e0", Advertisement(1800, "fd77::", 600, 300));
 
-        Assert.Contains(NetworkAddress.Parse("fd77::ff:fe00:6"), web.Addresses);
+        Assert.True(host.RunUntil(() => web.Addresses.Contains(NetworkAddress.Parse("fd77::ff:fe00:6")), TimeSpan.FromSeconds(5)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_address_another_node_answers_for_or_detects_too_is_given_up(bool advertised)
+    {
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var guest = host.VirtualMachine("guest").Stack;
+        Assert.True(host.RunUntil(() => Solicitations(wires["e0"]).Count == 1, TimeSpan.FromSeconds(5)));
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300));
+
+        // Within its second: another node has it (advertises it), or is detecting it too (solicits from ::).
+        host.Send("e0", advertised
+            ? Packets.Frames.NeighborAdvertisement(0x02BB_0000_0001UL, 0x3333_0000_0001UL, IPAddress.Parse("fd77::ff:fe00:5"), IPAddress.Parse("ff02::1"), GuestGlobal.ToIPAddress(), 0x02BB_0000_0001UL, solicited: false)
+            : Dad(0x02BB_0000_0001UL, GuestGlobal));
+        host.RunUntil(() => false, TimeSpan.FromSeconds(3));
+
+        Assert.DoesNotContain(GuestGlobal, guest.Addresses);
+        Assert.Empty(guest.Autoconfigured.Addresses);
+        Assert.Equal(1, guest.Slaac!.Duplicates);
+    }
+
+    [Fact]
+    public void A_duplicate_link_local_address_stops_autoconfiguration()
+    {
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+
+        host.Send("e0", Dad(0x02BB_0000_0001UL, GuestLinkLocal));
+        host.RunUntil(() => false, TimeSpan.FromSeconds(20));
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300));
+        host.RunUntil(() => false, TimeSpan.FromSeconds(3));
+
+        Assert.DoesNotContain(guest.Addresses, a => a.IsV6);
+        Assert.Empty(Solicitations(wires["e0"]));
+        Assert.Null(guest.Autoconfigured.Router);
+    }
+
+    // Another node's duplicate address detection: a neighbour solicitation for `target` from ::.
+    private static byte[] Dad(ulong mac, NetworkAddress target)
+    {
+        var icmp = new byte[24];
+        icmp[0] = 135;
+        target.Write(icmp.AsSpan(8));
+        var group = NetworkAddress.Parse("ff02::1:ff00:0");
+        group = new NetworkAddress(group.Value | target.Value & 0xFF_FFFF, true);
+        var from = new byte[16];
+        var to = new byte[16];
+        group.Write(to);
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.ComputeV6(from, to, 58, icmp));
+        var frame = new byte[14 + 40 + icmp.Length];
+        Packets.EthernetHeader.WriteMac(frame, 0x3333_FF00_0000UL | (ulong)(target.Value & 0xFF_FFFF));
+        Packets.EthernetHeader.WriteMac(frame.AsSpan(6), mac);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x86DD);
+        frame[14] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 4), (ushort)icmp.Length);
+        frame[14 + 6] = 58;
+        frame[14 + 7] = 255;
+        to.CopyTo(frame, 14 + 24);
+        icmp.CopyTo(frame, 14 + 40);
+        return frame;
     }
 
     [Fact]
@@ -169,6 +243,7 @@ public class SlaacTests
         Assert.Equal(1, guest.Counters.Dropped(StackDropReason.Malformed));
 
         for (var i = 0; i < SlaacClient.MaxAddresses + 4; i++) host.Send("e0", Advertisement(1800, $"fd00:{i + 1:x}::", 600, 300));
+        host.RunUntil(() => false, TimeSpan.FromSeconds(2));
         Assert.Equal(SlaacClient.MaxAddresses, guest.Autoconfigured.Addresses.Count);
 
         host.Send("e0", Advertisement(0, "fd00:1::", 600, 300));                  // the router stops being one
