@@ -46,7 +46,7 @@ internal sealed class DhcpClient
 
     private readonly NetworkStack _stack;
     private readonly Lock _lock = new();
-    private DhcpState _state = DhcpState.Init;
+    private volatile DhcpState _state = DhcpState.Init; // written under _lock; read without it by Checking
     private uint _xid;
     private int _attempts;
     private long _due = long.MaxValue;
@@ -71,9 +71,7 @@ internal sealed class DhcpClient
     }
 
     /// <summary>Whether it is checking an ACKed address (read without the lock, on every ARP the stack receives).</summary>
-    public bool Checking => Volatile.Read(ref _checking);
-
-    private bool _checking;
+    public bool Checking => _state == DhcpState.Checking;
 
     /// <summary>The address leased now (null while it has none), its prefix length, router and server: swapped whole, read without the lock.</summary>
     public Leased? Lease
@@ -113,7 +111,7 @@ internal sealed class DhcpClient
     {
         lock (_lock)
         {
-            Volatile.Write(ref _checking, false); // an address still being checked is not given back: the server keeps it until its lease ends
+            // An address still being checked is not given back: the server keeps it until its lease ends.
             var had = Lease is not null;
             if (had)
             {
@@ -157,7 +155,6 @@ internal sealed class DhcpClient
                     Volatile.Write(ref _due, now + (_probed < Probes ? ProbeSpacingSeconds : LastProbeWaitSeconds) * _stack.Time.TimestampFrequency);
                     break;
                 case DhcpState.Checking:
-                    Volatile.Write(ref _checking, false);
                     if (_acked.LeaseSeconds is { } seconds && now >= _ackedAt + (long)Math.Max(seconds, MinimumLeaseSeconds) * _stack.Time.TimestampFrequency)
                     {
                         StartOver(now); // the check outlasted the lease (a stalled clock): nothing to take
@@ -230,7 +227,6 @@ internal sealed class DhcpClient
                     _ackedAt = now;
                     _probed = 0;
                     _state = DhcpState.Checking;
-                    Volatile.Write(ref _checking, true);
                     Volatile.Write(ref _due, now);
                     armed = true;
                     break;
@@ -265,7 +261,6 @@ internal sealed class DhcpClient
             Send(Decline, Everyone, Unspecified, client: Unspecified);
             Interlocked.Increment(ref _declined);
             _state = DhcpState.Init;
-            Volatile.Write(ref _checking, false);
             Volatile.Write(ref _due, _stack.Time.GetTimestamp() + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
         }
         _stack.TimerArmed?.Invoke();

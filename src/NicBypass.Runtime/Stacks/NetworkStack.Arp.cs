@@ -91,23 +91,36 @@ public sealed partial class NetworkStack
     /// </summary>
     internal void Solicit(NetworkAddress target, ulong unicastMac = 0)
     {
-        if (!target.IsV6)
-        {
-            SendArp(Source(target), target, unicastMac != 0 ? unicastMac : 0xFFFF_FFFF_FFFFUL);
-            return;
-        }
-        // Neighbour solicitation to the target's solicited-node multicast address.
-        var low24 = (uint)(target.Value & 0xFF_FFFF);
-        var group = new NetworkAddress(((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24) | low24, true);
-        var frame = BuildIp(Source(target), unicastMac != 0 ? target : group, IpProtocol.IcmpV6, 32, out var icmp, hopLimit: 255);
+        if (!target.IsV6) SendArp(Source(target), target, unicastMac != 0 ? unicastMac : 0xFFFF_FFFF_FFFFUL);
+        else SendNeighborSolicitation(Source(target), target, unicastMac);
+    }
+
+    /// <summary>
+    /// A neighbour solicitation for <paramref name="target"/> from <paramref name="source"/>, to
+    /// the target's solicited-node group — or, to probe a cached <paramref name="unicastMac"/>, to
+    /// that MAC and the target itself. From the unspecified address (duplicate address detection)
+    /// it carries no source link-layer option (RFC 4861 4.3).
+    /// </summary>
+    internal void SendNeighborSolicitation(NetworkAddress source, NetworkAddress target, ulong unicastMac = 0)
+    {
+        var detection = source.Value == 0;
+        var group = SolicitedNode(target);
+        var frame = BuildIp(source, unicastMac != 0 ? target : group, IpProtocol.IcmpV6, detection ? 24 : 32, out var icmp, hopLimit: 255);
         icmp.Clear();
         icmp[0] = 135;
         target.Write(icmp.Slice(8));
-        icmp[24] = 1; // source link-layer address option
-        icmp[25] = 1;
-        EthernetHeader.WriteMac(icmp.Slice(26), Mac);
+        if (!detection)
+        {
+            icmp[24] = 1; // source link-layer address option
+            icmp[25] = 1;
+            EthernetHeader.WriteMac(icmp.Slice(26), Mac);
+        }
         SealTransport(frame, 2);
-        EthernetHeader.WriteMac(frame, unicastMac != 0 ? unicastMac : 0x3333_FF00_0000UL | low24);
+        EthernetHeader.WriteMac(frame, unicastMac != 0 ? unicastMac : Classification.GroupAddress.Of(group));
         Transmit(frame, reply: true);
     }
+
+    /// <summary>The solicited-node group (ff02::1:ffXX:XXXX, RFC 4291 2.7.1) of IPv6 address <paramref name="address"/>: its last 24 bits.</summary>
+    internal static NetworkAddress SolicitedNode(NetworkAddress address) =>
+        new(((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24) | (address.Value & 0xFF_FFFF), true);
 }

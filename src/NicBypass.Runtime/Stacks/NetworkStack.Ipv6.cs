@@ -179,13 +179,12 @@ public sealed partial class NetworkStack
     {
         if (!address.IsV6) return false;
         if (address.Value == ((UInt128)0xFF02 << 112 | 1)) return true;
-        var prefix = ((UInt128)0xFF02 << 112) | ((UInt128)1 << 32) | ((UInt128)0xFF << 24);
-        if ((address.Value & ~(UInt128)0xFF_FFFF) != prefix) return false;
+        if (SolicitedNode(address) != address) return false;
         // Its autoconfigured addresses' group, tentative ones included (all end in its MAC's identifier).
-        if (Volatile.Read(ref _slaac) is { } slaac && (slaac.LinkLocal.Value & 0xFF_FFFF) == (address.Value & 0xFF_FFFF)) return true;
+        if (Volatile.Read(ref _slaac) is { } slaac && SolicitedNode(slaac.LinkLocal) == address) return true;
         foreach (var own in Volatile.Read(ref _addresses))
         {
-            if (own.IsV6 && (own.Value & 0xFF_FFFF) == (address.Value & 0xFF_FFFF)) return true;
+            if (own.IsV6 && SolicitedNode(own) == address) return true;
         }
         return false;
     }

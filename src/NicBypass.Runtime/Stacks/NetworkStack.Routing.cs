@@ -50,13 +50,7 @@ public sealed partial class NetworkStack
             Volatile.Write(ref _routers, _routers with { V4 = router4 });
             Volatile.Write(ref _addresses, addresses.ToArray());
         }
-        if (old is { } gone && gone != address)
-        {
-            foreach (var connection in Volatile.Read(ref _timedConnections))
-            {
-                if (connection.LocalAddress == gone) connection.AddressLost();
-            }
-        }
+        if (old is { } gone && gone != address) AbortConnectionsOn(gone);
     }
 
     /// <summary>An address autoconfiguration gave it (<see cref="SlaacClient"/>), with its subnet of <paramref name="prefixLength"/>.</summary>
@@ -93,6 +87,13 @@ public sealed partial class NetworkStack
             if (!entry.Appended) return; // a declared address as well: it stays
             Volatile.Write(ref _addresses, Volatile.Read(ref _addresses).Where(a => a != address).ToArray());
         }
+        AbortConnectionsOn(address);
+    }
+
+    // An address the stack no longer has (a lease or an autoconfigured lifetime ended): its TCP
+    // connections end as aborted, with no RST from an address no longer its own.
+    private void AbortConnectionsOn(NetworkAddress address)
+    {
         foreach (var connection in Volatile.Read(ref _timedConnections))
         {
             if (connection.LocalAddress == address) connection.AddressLost();

@@ -65,10 +65,8 @@ internal sealed class SlaacClient
     public static IReadOnlyList<System.Net.IPAddress>? Groups(ulong mac, bool dhcp, IReadOnlyList<System.Net.IPAddress>? declared, IReadOnlyList<System.Net.IPAddress>? addresses)
     {
         if (!dhcp) return declared;
-        static System.Net.IPAddress SolicitedNode(UInt128 low24) =>
-            new NetworkAddress((UInt128)0xFF02 << 112 | (UInt128)1 << 32 | (UInt128)0xFF << 24 | low24 & 0xFF_FFFF, true).ToIPAddress();
-        return [.. declared ?? [], SolicitedNode(mac),
-            .. (addresses ?? []).Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6).Select(a => SolicitedNode(NetworkAddress.From(a).Value))];
+        return [.. declared ?? [], NetworkStack.SolicitedNode(new NetworkAddress(mac, true)).ToIPAddress(),
+            .. (addresses ?? []).Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6).Select(a => NetworkStack.SolicitedNode(NetworkAddress.From(a)).ToIPAddress())];
     }
 
     /// <summary>When its timer next falls due (long.MaxValue: never).</summary>
@@ -118,14 +116,7 @@ internal sealed class SlaacClient
     private void Tentative(NetworkAddress address, int prefixLength, long validUntil, long now)
     {
         _tentative[address] = (now + DetectionSeconds * _stack.Time.TimestampFrequency, prefixLength, validUntil);
-        var low24 = (uint)(address.Value & 0xFF_FFFF);
-        var group = new NetworkAddress((UInt128)0xFF02 << 112 | (UInt128)1 << 32 | (UInt128)0xFF << 24 | low24, true);
-        var frame = _stack.BuildIp(new NetworkAddress(0, true), group, IpProtocol.IcmpV6, 24, out var icmp, hopLimit: 255);
-        icmp.Clear();
-        icmp[0] = 135;
-        address.Write(icmp.Slice(8)); // no source link-layer option from the unspecified address (RFC 4861 4.3)
-        NetworkStack.SealTransport(frame, 2);
-        _stack.SendToGroup(frame, group, reply: true);
+        _stack.SendNeighborSolicitation(new NetworkAddress(0, true), address);
     }
 
     /// <summary>Acts on its timer if due by <paramref name="now"/>: ends what expired, solicits again; true if it did.</summary>

@@ -1561,13 +1561,12 @@ public sealed class TcpConnection
     /// </summary>
     internal bool PathMtuShrank(int mtu, uint sequence)
     {
-        if (!InFlight(sequence)) return false;
         // From the IP layer (ICMP is not serialized with the transport): the connection's lock
         // alone, as for a segment; what goes again leaves with this processor's step.
         lock (_sync)
         {
             // A handshake's segments are not resent for this (a guessed ISS would cost its measurement).
-            if (State is TcpState.Closed or TcpState.SynSent or TcpState.SynReceived || Before(sequence, _sndUna) || !Before(sequence, _sndMax)) return false;
+            if (!InFlightLocked(sequence)) return false;
             var v6 = Remote.Address.IsV6;
             // Linux locks the path at min_pmtu and clears DF: routers cut what is still too big.
             var newlyFragmentable = !v6 && mtu < 552 && !_fragmentable;
@@ -1611,8 +1610,11 @@ public sealed class TcpConnection
     /// <summary>Whether <paramref name="sequence"/> is one it has sent and not had acknowledged, past the handshake (RFC 5927: what a message about one of its segments must name).</summary>
     internal bool InFlight(uint sequence)
     {
-        lock (_sync) return State is not (TcpState.Closed or TcpState.SynSent or TcpState.SynReceived) && !Before(sequence, _sndUna) && Before(sequence, _sndMax);
+        lock (_sync) return InFlightLocked(sequence);
     }
+
+    private bool InFlightLocked(uint sequence) =>
+        State is not (TcpState.Closed or TcpState.SynSent or TcpState.SynReceived) && !Before(sequence, _sndUna) && Before(sequence, _sndMax);
 
     /// <summary>Its local address went (a DHCP lease ended or was refused): closed as aborted, with no RST from an address no longer its own (RFC 2131 4.4.5).</summary>
     internal void AddressLost()

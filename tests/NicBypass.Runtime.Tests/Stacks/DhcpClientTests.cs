@@ -88,16 +88,23 @@ public class DhcpClientTests
     // answering) to the bound address; the transaction ID.
     private static uint Lease(Virtualization.NetworkHost host, CapturingWire wire, ulong mac, string address, uint lease = 3600, uint? renew = null)
     {
-        host.Pump();
-        var xid = Sent(wire, mac).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, mac, address));
-        host.Send("e0", Answer(Ack, xid, mac, address, lease: lease, renew: renew));
+        var xid = Acked(host, wire, mac, address, lease, renew);
         Assert.True(host.RunUntil(() => StackOf(host, mac).DhcpLease is not null, TimeSpan.FromSeconds(10)), "the check ends and the address is taken");
         return xid;
     }
 
     // Its IPv4 addresses (an `ip dhcp` stack has its IPv6 link-local one too).
     private static List<NetworkAddress> V4(NetworkStack stack) => stack.Addresses.Where(a => !a.IsV6).ToList();
+
+    // The exchange up to the ACK of `address` for `mac` (the address then being checked); the transaction ID.
+    private static uint Acked(Virtualization.NetworkHost host, CapturingWire wire, ulong mac, string address, uint lease = 3600, uint? renew = null)
+    {
+        host.Pump();
+        var xid = Sent(wire, mac).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, mac, address));
+        host.Send("e0", Answer(Ack, xid, mac, address, lease: lease, renew: renew));
+        return xid;
+    }
 
     private static NetworkStack StackOf(Virtualization.NetworkHost host, ulong mac) =>
         host.VirtualMachines.Select(v => v.Stack).Concat(host.NetworkStacks.Select(s => s.Stack)).Single(s => s.Mac == mac);
@@ -164,10 +171,7 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
-        host.Pump();
-        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        Acked(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50");
         Assert.Single(Arps(wires["e0"], 0x0200_0000_0005UL)); // the first probe
         wires["e0"].Frames.Clear();
         var declinedAt = clock.Nanoseconds;
@@ -202,10 +206,7 @@ public class DhcpClientTests
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
-        host.Pump();
-        var xid = Sent(wires["e0"], 0x0200_0000_0005UL).Single().Xid;
-        host.Send("e0", Answer(Offer, xid, 0x0200_0000_0005UL, "10.0.0.50"));
-        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0005UL, "10.0.0.50"));
+        Acked(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50");
 
         host.Send("e0", Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.9"), IPAddress.Parse("10.0.0.77")), // a question about another
             Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Any, IPAddress.Parse("10.0.0.78")));                       // another's own probe

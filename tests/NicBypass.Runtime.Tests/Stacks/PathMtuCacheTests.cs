@@ -50,10 +50,7 @@ public class PathMtuCacheTests
     [Fact]
     public void Over_ipv6_a_packet_too_big_for_a_datagram_makes_the_next_ones_leave_in_fragments_that_fit()
     {
-        var c = Udp();
-        var socket = c.Stack.Stack.BindUdp(53);
-        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer6), 5000);
-        Resolve(c, socket, peer);
+        var (c, socket, peer) = Resolved(Peer6);
 
         c.Wire.Frames.Clear();
         Assert.Equal(SendStatus.Sent, socket.TrySendTo(peer, new byte[3000]));
@@ -77,10 +74,7 @@ public class PathMtuCacheTests
     [Fact]
     public void Over_ipv4_a_datagram_sent_whole_then_too_big_is_cut_next_time_and_a_new_connection_fits_until_the_path_is_tried_again()
     {
-        var c = Udp();
-        var socket = c.Stack.Stack.BindUdp(53);
-        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer4), 5000);
-        Resolve(c, socket, peer);
+        var (c, socket, peer) = Resolved(Peer4);
 
         c.Wire.Frames.Clear();
         Assert.Equal(SendStatus.Sent, socket.TrySendTo(peer, new byte[1400]));
@@ -109,10 +103,7 @@ public class PathMtuCacheTests
     [Fact]
     public void A_message_quoting_what_this_stack_did_not_send_or_what_fits_teaches_nothing()
     {
-        var c = Udp();
-        var socket = c.Stack.Stack.BindUdp(53);
-        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer4), 5000);
-        Resolve(c, socket, peer);
+        var (c, socket, peer) = Resolved(Peer4);
         c.Wire.Frames.Clear();
         socket.TrySendTo(peer, new byte[1400]);
         c.Host.Pump();
@@ -132,10 +123,7 @@ public class PathMtuCacheTests
     [Fact]
     public void Over_ipv6_a_packet_too_big_naming_less_than_1280_is_discarded()
     {
-        var c = Udp();
-        var socket = c.Stack.Stack.BindUdp(53);
-        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer6), 5000);
-        Resolve(c, socket, peer);
+        var (c, socket, peer) = Resolved(Peer6);
         c.Wire.Frames.Clear();
         socket.TrySendTo(peer, new byte[1400]);
         c.Host.Pump();
@@ -149,10 +137,7 @@ public class PathMtuCacheTests
     [Fact]
     public void Over_ipv4_a_path_below_552_bytes_gets_packets_without_dont_fragment_and_so_do_new_connections()
     {
-        var c = Udp();
-        var socket = c.Stack.Stack.BindUdp(53);
-        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer4), 5000);
-        Resolve(c, socket, peer);
+        var (c, socket, peer) = Resolved(Peer4);
         c.Wire.Frames.Clear();
         socket.TrySendTo(peer, new byte[500]);
         c.Host.Pump();
@@ -177,10 +162,7 @@ public class PathMtuCacheTests
     [Fact]
     public void Messages_a_router_would_not_send_teach_nothing_and_never_throw()
     {
-        var c = Udp();
-        var socket = c.Stack.Stack.BindUdp(53);
-        var peer = new NetworkEndpoint(NetworkAddress.Parse(Peer4), 5000);
-        Resolve(c, socket, peer);
+        var (c, socket, peer) = Resolved(Peer4);
         c.Wire.Frames.Clear();
         socket.TrySendTo(peer, new byte[1400]);
         c.Host.Pump();
@@ -245,6 +227,16 @@ public class PathMtuCacheTests
     {
         var (host, clock, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, new[] { 53, 80 }), "fd00::20");
         return new Setup(host, clock, wire, vns);
+    }
+
+    // The container with UDP port 53 bound, and the peer at `address` (port 5000) whose MAC it has learned.
+    private static (Setup C, UdpSocket Socket, NetworkEndpoint Peer) Resolved(string address)
+    {
+        var c = Udp();
+        var socket = c.Stack.Stack.BindUdp(53);
+        var peer = new NetworkEndpoint(NetworkAddress.Parse(address), 5000);
+        Resolve(c, socket, peer);
+        return (c, socket, peer);
     }
 
     // The first datagram waits for the peer's MAC: answered by hand.

@@ -195,29 +195,14 @@ public class SlaacTests
         Assert.Null(guest.Autoconfigured.Router);
     }
 
-    // Another node's duplicate address detection: a neighbour solicitation for `target` from ::.
+    // Another node's duplicate address detection: a neighbour solicitation for `target` from ::, to its solicited-node group.
     private static byte[] Dad(ulong mac, NetworkAddress target)
     {
         var icmp = new byte[24];
         icmp[0] = 135;
         target.Write(icmp.AsSpan(8));
-        var group = NetworkAddress.Parse("ff02::1:ff00:0");
-        group = new NetworkAddress(group.Value | target.Value & 0xFF_FFFF, true);
-        var from = new byte[16];
-        var to = new byte[16];
-        group.Write(to);
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.ComputeV6(from, to, 58, icmp));
-        var frame = new byte[14 + 40 + icmp.Length];
-        Packets.EthernetHeader.WriteMac(frame, 0x3333_FF00_0000UL | (ulong)(target.Value & 0xFF_FFFF));
-        Packets.EthernetHeader.WriteMac(frame.AsSpan(6), mac);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x86DD);
-        frame[14] = 0x60;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 4), (ushort)icmp.Length);
-        frame[14 + 6] = 58;
-        frame[14 + 7] = 255;
-        to.CopyTo(frame, 14 + 24);
-        icmp.CopyTo(frame, 14 + 40);
-        return frame;
+        var group = new NetworkAddress(NetworkAddress.Parse("ff02::1:ff00:0").Value | target.Value & 0xFF_FFFF, true);
+        return TestFrames.IcmpV6(mac, 0x3333_FF00_0000UL | (ulong)(target.Value & 0xFF_FFFF), "::", group.ToString(), 255, icmp);
     }
 
     [Fact]
@@ -237,7 +222,7 @@ public class SlaacTests
         host.Send("e0", Advertisement(1800, "ff0e::", 600, 300));                 // a multicast prefix
         var broken = Advertisement(1800, "fd77::", 600, 300);
         broken[14 + 40 + 24 + 1] = 0;                                           // an option of length 0: the whole message goes
-        RecomputeChecksum(broken);
+        broken = TestFrames.IcmpV6(RouterMac, 0x3333_0000_0001UL, "fe80::1", "ff02::1", 255, broken[(14 + 40)..]);
         host.Send("e0", broken);
         Assert.Empty(guest.Autoconfigured.Addresses);
         Assert.Equal(1, guest.Counters.Dropped(StackDropReason.Malformed));
@@ -269,13 +254,6 @@ public class SlaacTests
         Assert.Equal(SendStatus.Spoofed, mix.Send(forged));
     }
 
-    private static void RecomputeChecksum(byte[] frame)
-    {
-        var icmp = frame.AsSpan(14 + 40);
-        icmp[2] = icmp[3] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(2), Packets.InternetChecksum.ComputeV6(frame.AsSpan(14 + 8, 16), frame.AsSpan(14 + 24, 16), 58, icmp));
-    }
-
     // The Router Solicitations the guest sent.
     private static List<byte[]> Solicitations(CapturingWire wire) =>
         wire.Frames.Where(f => f.Length >= 14 + 40 + 16 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x86DD && f[14 + 6] == 58 && f[14 + 40] == 133
@@ -301,20 +279,6 @@ public class SlaacTests
         BinaryPrimitives.WriteUInt32BigEndian(pio.Slice(4), valid);
         BinaryPrimitives.WriteUInt32BigEndian(pio.Slice(8), preferred);
         IPAddress.Parse(prefix).GetAddressBytes().CopyTo(pio.Slice(16));
-        var from = IPAddress.Parse(source).GetAddressBytes();
-        var to = IPAddress.Parse("ff02::1").GetAddressBytes();
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.ComputeV6(from, to, 58, icmp));
-        var frame = new byte[14 + 40 + icmp.Length];
-        Packets.EthernetHeader.WriteMac(frame, 0x3333_0000_0001UL);
-        Packets.EthernetHeader.WriteMac(frame.AsSpan(6), RouterMac);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x86DD);
-        frame[14] = 0x60;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 4), (ushort)icmp.Length);
-        frame[14 + 6] = 58;
-        frame[14 + 7] = hopLimit;
-        from.CopyTo(frame, 14 + 8);
-        to.CopyTo(frame, 14 + 24);
-        icmp.CopyTo(frame, 14 + 40);
-        return frame;
+        return TestFrames.IcmpV6(RouterMac, 0x3333_0000_0001UL, source, "ff02::1", hopLimit, icmp);
     }
 }

@@ -44,20 +44,6 @@ internal static class RouterMessages
         icmp[0] = 2;
         BinaryPrimitives.WriteUInt32BigEndian(icmp.AsSpan(4), (uint)mtu);
         quoted.CopyTo(icmp.AsSpan(8));
-        var router = IPAddress.Parse("fd00::fe").GetAddressBytes();
-        var us = IPAddress.Parse("fd00::20").GetAddressBytes();
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.ComputeV6(router, us, 58, icmp));
-        var result = new byte[14 + 40 + icmp.Length];
-        Packets.EthernetHeader.WriteMac(result, HandMadePeer.Mac);
-        Packets.EthernetHeader.WriteMac(result.AsSpan(6), 0x02AA_0000_00FEUL);
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(12), 0x86DD);
-        result[14] = 0x60;
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(14 + 4), (ushort)icmp.Length);
-        result[14 + 6] = 58;
-        result[14 + 7] = 64;
-        router.CopyTo(result, 14 + 8);
-        us.CopyTo(result, 14 + 24);
-        icmp.CopyTo(result.AsSpan(14 + 40));
-        return result;
+        return TestFrames.IcmpV6(0x02AA_0000_00FEUL, HandMadePeer.Mac, "fd00::fe", "fd00::20", 64, icmp);
     }
 }

@@ -18,6 +18,27 @@ internal static class TestFrames
 
     private const ulong PeerMac = 0x02AA_0000_0001UL;
 
+    /// <summary>An ICMPv6 message (<paramref name="icmp"/>, its checksum filled in here) in an IPv6 frame from <paramref name="source"/> to <paramref name="destination"/>.</summary>
+    public static byte[] IcmpV6(ulong srcMac, ulong dstMac, string source, string destination, byte hopLimit, byte[] icmp)
+    {
+        var from = IPAddress.Parse(source).GetAddressBytes();
+        var to = IPAddress.Parse(destination).GetAddressBytes();
+        icmp[2] = icmp[3] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), InternetChecksum.ComputeV6(from, to, 58, icmp));
+        var frame = new byte[14 + 40 + icmp.Length];
+        EthernetHeader.WriteMac(frame, dstMac);
+        EthernetHeader.WriteMac(frame.AsSpan(6), srcMac);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x86DD);
+        frame[14] = 0x60;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 4), (ushort)icmp.Length);
+        frame[14 + 6] = 58;
+        frame[14 + 7] = hopLimit;
+        from.CopyTo(frame, 14 + 8);
+        to.CopyTo(frame, 14 + 24);
+        icmp.CopyTo(frame, 14 + 40);
+        return frame;
+    }
+
     public static PhysicalAddress Mac(string text) => PhysicalAddress.Parse(text.Replace(':', '-').ToUpperInvariant());
 
     public static byte[] Udp(string dstMac, string dstIp, ushort dstPort, byte[] payload, string? srcIp = null, ushort srcPort = 40000)
