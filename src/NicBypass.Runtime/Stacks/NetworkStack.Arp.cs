@@ -31,6 +31,10 @@ public sealed partial class NetworkStack
         }
         if (!forUs)
         {
+            // A reply to our MAC for an address we no longer have (a lease given back while its
+            // RELEASE waited for the server's MAC): it still answers what we solicited, as Linux
+            // updates an entry it resolves whatever the reply's target; nothing else is learned.
+            if (operation == ArpHeader.Reply && EthernetHeader.ReadMac(arp.Packet.Slice(18)) == Mac) _neighbors.Answered(sender, senderMac);
             Counters.Drop(StackDropReason.NotForUs);
             return;
         }

@@ -246,6 +246,27 @@ public class DhcpClientTests
     }
 
     [Fact]
+    public void A_frame_waiting_for_a_mac_when_the_lease_goes_still_leaves_on_the_answer_to_the_old_address()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50");
+        var socket = guest.BindUdp(5000);
+        Assert.Equal(SendStatus.Queued, socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.9", 9), new byte[8])); // waits for 10.0.0.9's MAC
+        host.Pump();
+        Assert.True(guest.ReleaseDhcpLease()); // the address goes while it waits (as a DHCPRELEASE can)
+        host.Pump();
+        wires["e0"].Frames.Clear();
+
+        // The answer to the request sent from 10.0.0.50, to its MAC: the waiting frame leaves.
+        host.Send("e0", Packets.Frames.ArpReply(0x02BB_0000_0009UL, IPAddress.Parse("10.0.0.9"), 0x0200_0000_0005UL, IPAddress.Parse("10.0.0.50")));
+
+        var sent = Assert.Single(wires["e0"].Frames, f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800 && f[14 + 9] == 17);
+        Assert.Equal(0x02BB_0000_0009UL, Packets.EthernetHeader.ReadMac(sent));
+    }
+
+    [Fact]
     public void A_renewal_takes_its_address_back_without_a_check()
     {
         var clock = new VirtualClock();
