@@ -408,7 +408,7 @@ internal sealed class DhcpClient
         }
         options[at] = 255;
         NetworkStack.SealTransport(frame, 6);
-        _stack.Send(frame, to, reply: type == Decline); // the limited broadcast goes to the broadcast MAC, unresolved; a DECLINE goes once, so a refusal is counted
+        _stack.Send(frame, to, reply: type is Decline or ReleaseMessage); // the limited broadcast goes to the broadcast MAC, unresolved; a DECLINE or RELEASE goes once, so a refusal is counted
     }
 
     // An option carrying an IPv4 address; where the next one starts.

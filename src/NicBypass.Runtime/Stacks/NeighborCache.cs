@@ -358,7 +358,6 @@ internal sealed class NeighborCache
     {
         lock (entry)
         {
-            Volatile.Write(ref entry.Mac, mac);
             if (confirmed) entry.ConfirmedAt = Math.Max(1, _stack.Time.GetTimestamp());
             if (confirmed && entry.ProbeAt != 0)
             {
@@ -376,6 +375,9 @@ internal sealed class NeighborCache
                 // than the MTU in fragments); none may wait any longer, so a blocked one is dropped.
                 _stack.Transmit(parked, reply: true);
             }
+            // Published only now: a sender that finds it on the lock-free path goes after the
+            // frames that waited for it (one that finds none takes the lock, and waits its turn).
+            Volatile.Write(ref entry.Mac, mac);
         }
     }
 

@@ -462,4 +462,30 @@ public class DhcpClientTests
         Assert.Single(Sent(wires["e0"], 0x0200_0000_0005UL));
         Assert.False(guest.ReleaseDhcpLease());
     }
+
+    [Fact]
+    public void A_release_its_outbound_queue_refuses_is_counted_as_dropped_not_lost_silently()
+    {
+        // A container allowed 1 Mbit/s out, with room for four frames waiting for it.
+        const string topology = """
+            host d {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:06; ip dhcp; protocols udp; ports 53; outbound-bandwidth 1M }
+            }
+            """;
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(topology, clock);
+        var web = host.NetworkStack("web");
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0006UL).Count == 1, TimeSpan.FromSeconds(1)), "its DISCOVER waits for credit, then goes");
+        Lease(host, wires["e0"], 0x0200_0000_0006UL, "10.0.0.60");
+        web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.9"), 0x02_00_00_00_00_09);
+        var socket = web.Stack.BindUdp();
+        // Datagrams fill its outbound queue (a RELEASE goes once: nothing retries it).
+        while (socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.9", 9), new byte[1000]) != SendStatus.Blocked) { }
+        var dropped = web.Stack.Counters.SendDropped(StackDropReason.OutputBlocked);
+
+        Assert.True(web.Stack.ReleaseDhcpLease());
+
+        Assert.Equal(dropped + 1, web.Stack.Counters.SendDropped(StackDropReason.OutputBlocked));
+    }
 }
