@@ -108,6 +108,15 @@ public class TapLinuxPeerTests
         server.BeginErrorReadLine();
         server.BeginOutputReadLine();
         string Log() => "\ndnsmasq:\n" + string.Join("\n", log);
+        // dnsmasq rewrites its lease file in place (truncated, then written): one read can catch
+        // it empty or half written, so the file is read until it shows `wanted` (10 s at most).
+        async Task<string> Leases(Func<string, bool> wanted)
+        {
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            string text;
+            while (!wanted(text = File.ReadAllText(leases)) && DateTime.UtcNow < until) await Task.Delay(50);
+            return text;
+        }
         try
         {
             var vm = peer.Host.VirtualMachine("vm1").Stack;
@@ -137,14 +146,16 @@ public class TapLinuxPeerTests
                 Assert.True(stack.Autoconfigured.Router is { } router && router.Value >> 118 == 0x3FA, $"router {stack.Autoconfigured.Router}");
                 var status6 = peer.Ping(autoconfigured.ToIPAddress()).Status;
                 Assert.True(status6 == IPStatus.Success, $"ping {name} at {autoconfigured}: {status6}");
-                Assert.Contains("02:00:00:00:77:0" + (name == "vm1" ? "1" : "2") + " " + target, File.ReadAllText(leases));
+                var held = "02:00:00:00:77:0" + (name == "vm1" ? "1" : "2") + " " + target;
+                Assert.Contains(held, await Leases(text => text.Contains(held)));
             }
             // Given back (DHCPRELEASE, as `nicbypass run` does at exit): dnsmasq forgets both leases.
             Assert.True(vm.ReleaseDhcpLease() && container.ReleaseDhcpLease());
+            bool Released(string mac) => log.Any(line => line.Contains("DHCPRELEASE") && line.Contains(mac) && !line.Contains("unknown lease"));
             var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (File.ReadAllText(leases).Contains("02:00:00:00:77:0") && DateTime.UtcNow < until) await Task.Delay(100);
-            var left = File.ReadAllText(leases);
-            Assert.False(left.Contains("02:00:00:00:77:0"), $"dnsmasq still holds {left}; sent vm1 {vm.Counters.Sent}, c1 {container.Counters.Sent}, "
+            while (!(Released("02:00:00:00:77:01") && Released("02:00:00:00:77:02")) && DateTime.UtcNow < until) await Task.Delay(50);
+            var left = await Leases(text => !text.Contains("02:00:00:00:77:0"));
+            Assert.True(Released("02:00:00:00:77:01") && Released("02:00:00:00:77:02") && !left.Contains("02:00:00:00:77:0"), $"dnsmasq still holds {left}; sent vm1 {vm.Counters.Sent}, c1 {container.Counters.Sent}, "
                 + $"send drops vm1 [{Drops(vm)}], c1 [{Drops(container)}], wire out {peer.Wire.FramesOut}, refused {peer.Wire.WriteFailures}" + Log());
             static string Drops(NetworkStack stack) => string.Join(", ", StackDropReasons.All.Where(r => stack.Counters.SendDropped(r) > 0).Select(r => $"{StackDropReasons.Name(r)} {stack.Counters.SendDropped(r)}"));
         }
