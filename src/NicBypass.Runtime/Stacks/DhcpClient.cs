@@ -58,6 +58,8 @@ internal sealed class DhcpClient
     private long _declined;
     private long _defendedAt = long.MinValue; // when it last announced its bound address against another's ARP
     private const int DefendIntervalSeconds = 10; // RFC 5227's DEFEND_INTERVAL
+    private const int AnnounceIntervalSeconds = 2; // RFC 5227's ANNOUNCE_INTERVAL (ANNOUNCE_NUM 2: one more after the first)
+    private long _announceAt = long.MaxValue; // when the second announcement of a newly bound address is due
 
     internal DhcpClient(NetworkStack stack)
     {
@@ -161,10 +163,18 @@ internal sealed class DhcpClient
                         break;
                     }
                     Bind(_offered, _acked, _ackedAt);
-                    _stack.SendArp(sender: _offered, target: _offered); // no one has it: announced as ours
+                    _stack.SendArp(sender: _offered, target: _offered); // no one has it: announced as ours,
+                    _announceAt = now + AnnounceIntervalSeconds * _stack.Time.TimestampFrequency; // and again two seconds on (RFC 5227 2.3)
+                    Volatile.Write(ref _due, Math.Min(_t1, _announceAt));
+                    break;
+                case DhcpState.Bound when _announceAt <= now:
+                    _announceAt = long.MaxValue;
+                    _stack.SendArp(sender: Lease!.Address, target: Lease.Address);
+                    Volatile.Write(ref _due, _t1);
                     break;
                 case DhcpState.Bound:
                     _state = DhcpState.Renewing;
+                    _announceAt = long.MaxValue; // renewing already (a T1 under two seconds): the address was announced once
                     _attempts = 0;
                     _xid++; // a new exchange: a late answer to the last is not taken for this one
                     SendRequest(broadcast: false, fromLease: true);
@@ -334,6 +344,7 @@ internal sealed class DhcpClient
     {
         if (Lease is { } lease) _stack.SetLease(lease.Address, null, 0, null);
         Lease = null;
+        _announceAt = long.MaxValue;
     }
 
     private void StartOver(long now)

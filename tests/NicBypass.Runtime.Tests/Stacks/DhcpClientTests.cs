@@ -152,6 +152,12 @@ public class DhcpClientTests
         var probe = (IPAddress.Any, IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL);
         var announcement = (IPAddress.Parse("10.0.0.50"), IPAddress.Parse("10.0.0.50"), 0xFFFF_FFFF_FFFFUL);
         Assert.Equal(new[] { probe, probe, probe, announcement }, Arps(wires["e0"], 0x0200_0000_0005UL));
+        // RFC 5227 2.3: announced twice, ANNOUNCE_INTERVAL (two seconds) apart, then no more.
+        Assert.True(host.RunUntil(() => Arps(wires["e0"], 0x0200_0000_0005UL).Count == 5, TimeSpan.FromSeconds(10)));
+        Assert.InRange((clock.Nanoseconds - acked) / 1e9, 6, 6.01);
+        Assert.Equal(announcement, Arps(wires["e0"], 0x0200_0000_0005UL)[^1]);
+        host.RunUntil(() => false, TimeSpan.FromSeconds(20));
+        Assert.Equal(5, Arps(wires["e0"], 0x0200_0000_0005UL).Count);
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, V4(guest));
         Assert.Equal((NetworkAddress.Parse("10.0.0.50"), 24), guest.DhcpLease);
         Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.254") }, guest.Gateways);
@@ -223,6 +229,7 @@ public class DhcpClientTests
         var (host, wires) = TestHost.Build(Topology, clock);
         var guest = host.VirtualMachine("guest").Stack;
         Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50");
+        host.RunUntil(() => false, TimeSpan.FromSeconds(3)); // past its second announcement
         wires["e0"].Frames.Clear();
         var claim = Packets.Frames.ArpRequest(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.50"), IPAddress.Parse("10.0.0.9")); // another MAC, our address as its own
 
