@@ -13,6 +13,17 @@ internal static class SourceLoader
         var files = new List<SourceFile>();
         foreach (var path in paths)
         {
+            // An option the command does not know arrives as one more file name: said as such.
+            if (path.StartsWith('-') && path.Length > 1 && !File.Exists(path))
+            {
+                error.WriteLine($"error: unknown option '{path}' (see --help for this command's options)");
+                return null;
+            }
+            if (Directory.Exists(path))
+            {
+                error.WriteLine($"{path}: error: is a directory; name the .nicdsl files in it");
+                return null;
+            }
             try
             {
                 files.Add(new SourceFile(path, File.ReadAllText(path)));

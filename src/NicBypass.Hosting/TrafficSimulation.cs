@@ -124,7 +124,7 @@ public static class TrafficSimulation
         // What the link carried before the end lands after it: let it land (it was carried).
         host.LandWhatTheWiresCarry();
         progress?.Invoke(1);
-        return host.Report(options.Seconds);
+        return host.Report(options.Seconds, clock.Nanoseconds); // busy shares over all the host ran, the landing included
     }
 
     private static byte[][] Frame(Vnic vnic, int size)
@@ -138,14 +138,24 @@ public static class TrafficSimulation
 
     // A UDP datagram of `size` bytes (Ethernet frame) from 198.18.0.1:40000 (or 2001:db8::1) to the
     // stack's first address, on the first declared port it serves UDP on (bound here as its
-    // application), else port 9 (discard), which nobody serves.
+    // application), else port 9 (discard), which nobody serves — or, to a stack that serves TCP
+    // only (which its VNIC would refuse UDP for), a TCP segment carrying data to its first
+    // declared port, which it answers with a RST as a real stack would (no connection), as
+    // NetworkHost.Offer sends.
     private static byte[][] Datagram(VirtualNetworkStack vns, int size)
     {
         var stack = vns.Stack;
         if (stack.Addresses.Count == 0) return Frame(vns.Vnic, size);
         var destination = stack.Addresses[0];
-        var headers = EthernetHeader.Length + (destination.IsV6 ? 40 : 20) + 8;
+        var tcpOnly = (stack.Settings.Protocols & StackProtocols.Udp) == 0 && (stack.Settings.Protocols & StackProtocols.Tcp) != 0;
+        var headers = EthernetHeader.Length + (destination.IsV6 ? 40 : 20) + (tcpOnly ? 20 : 8);
         if (size < headers) return Frame(vns.Vnic, size);
+        var from = new IPEndPoint(IPAddress.Parse(destination.IsV6 ? "2001:db8::1" : "198.18.0.1"), 40000);
+        if (tcpOnly)
+        {
+            var to = new IPEndPoint(destination.ToIPAddress(), stack.Settings.Ports is { Count: > 0 } ports ? ports[0] : 80);
+            return new[] { Frames.Tcp(0x02AA_0000_0001UL, vns.Vnic.Macs[0], from, to, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, 1, 1, new byte[size - headers], vns.Vnic.Vlan) };
+        }
         var port = stack.Settings.FirstUdpPort;
         if (port is { } application)
         {
@@ -159,11 +169,9 @@ public static class TrafficSimulation
                 // The port is bound already (by whoever built the host): its owner reads it.
             }
         }
-        var source = NetworkAddress.Parse(destination.IsV6 ? "2001:db8::1" : "198.18.0.1");
         return new[]
         {
-            Frames.Udp(0x02AA_0000_0001UL, vns.Vnic.Macs[0], new IPEndPoint(source.ToIPAddress(), 40000), new IPEndPoint(destination.ToIPAddress(), port ?? 9),
-                new byte[size - headers], vns.Vnic.Vlan),
+            Frames.Udp(0x02AA_0000_0001UL, vns.Vnic.Macs[0], from, new IPEndPoint(destination.ToIPAddress(), port ?? 9), new byte[size - headers], vns.Vnic.Vlan),
         };
     }
 

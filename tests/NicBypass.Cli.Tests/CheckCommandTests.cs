@@ -61,6 +61,31 @@ public class CheckCommandTests
         Assert.StartsWith("/nonexistent/x.nicdsl: error: cannot read the file:", error);
     }
 
+    [Theory]
+    [InlineData("check")]
+    [InlineData("plan")]
+    [InlineData("graph")]
+    public void An_unknown_option_is_named_as_one_not_read_as_a_file(string command)
+    {
+        var file = CliRunner.TempFile("host h { nic e0 { model simnic-1g; rx-rings 1 } }");
+        var (exit, _, error) = CliRunner.Run(command, "--bogus", file);
+
+        Assert.Equal(1, exit);
+        Assert.Equal("error: unknown option '--bogus' (see --help for this command's options)", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("check")]
+    [InlineData("simulate")]
+    public void A_directory_is_named_as_one_not_an_access_error(string command)
+    {
+        var directory = Path.GetTempPath().TrimEnd('/');
+        var (exit, _, error) = CliRunner.Run(command, directory);
+
+        Assert.Equal(1, exit);
+        Assert.Equal($"{directory}: error: is a directory; name the .nicdsl files in it", error.Trim());
+    }
+
     [Fact]
     public void Check_without_files_is_a_usage_error()
     {

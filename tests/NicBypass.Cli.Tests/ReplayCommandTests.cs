@@ -413,6 +413,40 @@ public class ReplayCommandTests
     }
 
     [Fact]
+    public void A_capture_that_cannot_be_opened_is_a_capture_error_with_its_exit_code()
+    {
+        var topology = CliRunner.TempFile("host h { nic e0 { model simnic-1g; rx-rings 1 } vm a on e0 { mac 02:00:00:00:00:01 } }");
+
+        var (exit, _, error) = CliRunner.Run("replay", topology, "/nonexistent.pcap");
+        Assert.Equal(2, exit); // as a damaged capture: the capture is what is wrong, not the topology (1)
+        Assert.StartsWith("/nonexistent.pcap: error: cannot read the capture:", error);
+
+        var directory = Path.GetTempPath().TrimEnd('/');
+        (exit, _, error) = CliRunner.Run("replay", topology, directory);
+        Assert.Equal(2, exit);
+        Assert.Equal($"{directory}: error: cannot read the capture: is a directory, not a capture file", error.Trim());
+    }
+
+    [Fact]
+    public void An_output_directory_that_cannot_be_made_is_named_not_the_capture()
+    {
+        var topology = CliRunner.TempFile("host h { nic e0 { model simnic-1g; rx-rings 1 } vm a on e0 { mac 02:00:00:00:00:01 } }");
+        var capture = Path.Combine(Path.GetTempPath(), $"nb-{Guid.NewGuid():N}.pcap");
+        File.WriteAllBytes(capture, BuildCapture(3, 1).Capture);
+        try
+        {
+            var (exit, _, error) = CliRunner.Run("replay", topology, capture, "--out", topology); // a file, not a directory
+
+            Assert.Equal(1, exit);
+            Assert.StartsWith($"{topology}: error: cannot write the per-VNIC captures there:", error);
+        }
+        finally
+        {
+            File.Delete(capture);
+        }
+    }
+
+    [Fact]
     public void A_topology_with_errors_is_reported_like_check()
     {
         var (exit, _, error) = CliRunner.Run("replay", CliRunner.TempFile("host h { nic e0 { model nope; rx-rings 1 } }"), "/nonexistent.pcap");

@@ -50,24 +50,45 @@ internal static class ReplayCommand
             return NicBypassCli.ErrorExitCode;
         }
 
+        // The capture first: one that cannot be opened is a capture's error (exit 2), named as such.
+        FileStream stream;
+        try
+        {
+            if (Directory.Exists(capturePath)) throw new IOException("is a directory, not a capture file");
+            stream = File.OpenRead(capturePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error.WriteLine($"{capturePath}: error: cannot read the capture: {ex.Message}");
+            return NicBypassCli.BadCaptureExitCode;
+        }
+        using var captureStream = stream;
+
         var writers = new Dictionary<Vnic, PcapWriter>();
         long now = 0, first = long.MaxValue;
         try
         {
             if (outDirectory is not null)
             {
-                Directory.CreateDirectory(outDirectory);
-                foreach (var vnic in host.Vnics.Where(v => v.Nic == nic))
+                try
                 {
-                    var writer = new PcapWriter(File.Create(Path.Combine(outDirectory, vnic.Name + ".pcap")));
-                    writers[vnic] = writer;
-                    vnic.Tap = (_, frame) => writer.Write(pace ? now : first + clock.Nanoseconds, frame);
+                    Directory.CreateDirectory(outDirectory);
+                    foreach (var vnic in host.Vnics.Where(v => v.Nic == nic))
+                    {
+                        var writer = new PcapWriter(File.Create(Path.Combine(outDirectory, vnic.Name + ".pcap")));
+                        writers[vnic] = writer;
+                        vnic.Tap = (_, frame) => writer.Write(pace ? now : first + clock.Nanoseconds, frame);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                {
+                    error.WriteLine($"{outDirectory}: error: cannot write the per-VNIC captures there: {ex.Message}");
+                    return NicBypassCli.ErrorExitCode;
                 }
             }
 
             long last = long.MinValue, skipped = 0;
-            using var stream = File.OpenRead(capturePath);
-            foreach (var frame in CaptureReader.Read(stream))
+            foreach (var frame in CaptureReader.Read(captureStream))
             {
                 if (frame.LinkType != CaptureReader.LinkTypeEthernet)
                 {
@@ -100,7 +121,7 @@ internal static class ReplayCommand
             }
             if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {skipped} frames whose link type is not Ethernet");
 
-            var report = host.Report(first <= last ? (last - first) / 1e9 : 0);
+            var report = host.Report(first <= last ? (last - first) / 1e9 : 0, clock.Nanoseconds); // busy shares over all the host ran, the drain included
             if (json) TrafficReportWriter.WriteJson(report, output);
             else TrafficReportWriter.WriteText(report, "replayed", output);
             return 0;
@@ -112,7 +133,8 @@ internal static class ReplayCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"{capturePath}: error: {ex.Message}");
+            // Reading the capture, or writing a per-VNIC capture, failed part way.
+            error.WriteLine($"{(outDirectory is null ? capturePath : $"{capturePath} → {outDirectory}")}: error: {ex.Message}");
             return NicBypassCli.ErrorExitCode;
         }
         finally

@@ -23,7 +23,7 @@ internal static class RunCommand
     {
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var taps = new Option<string[]>("--tap") { Description = "NIC=IFNAME: NIC's wire is Linux TAP device IFNAME, opened or created (repeatable; at least one)", Required = true };
-        var seconds = new Option<double?>("--seconds") { Description = "stop after this many seconds (default: at SIGINT or SIGTERM)" };
+        var seconds = new Option<double?>("--seconds") { Description = "stop after this many seconds (default: at SIGINT or SIGTERM)", CustomParser = InvariantNumber.Nullable };
         var capture = new Option<string?>("--capture") { Description = "a folder for per-VNIC pcap files of what each VNIC received" };
         var delay = new Option<string[]>("--delay") { Description = "NIC=TIME: hold every frame on the NIC's TAP wire this long, each way, in order (e.g. e0=20ms; netem's delay)" };
         var jitter = new Option<string[]>("--jitter") { Description = "NIC=TIME: vary each frame's delay by up to this much either way, in order (e.g. e0=5ms)" };

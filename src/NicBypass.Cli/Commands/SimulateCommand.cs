@@ -18,14 +18,14 @@ internal static class SimulateCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
-        var seconds = new Option<double>("--seconds") { Description = "virtual seconds to simulate", DefaultValueFactory = _ => 1 };
+        var seconds = new Option<double>("--seconds") { Description = "virtual seconds to simulate", DefaultValueFactory = _ => 1, CustomParser = InvariantNumber.Double };
         var rate = new Option<string?>("--rate") { Description = "rate offered to every VNIC, e.g. 500M (default: twice its allocation, else the link split evenly)" };
         var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame", DefaultValueFactory = _ => 1000 };
         var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
         mix.AcceptOnlyFromAmong("all", "unicast");
         var seed = new Option<int>("--seed") { Description = "seed for the random parts of the mix", DefaultValueFactory = _ => 1 };
         var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
-        var moderation = new Option<double?>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs; default: each NIC's interrupt-moderation in the file, else 0: at once)" };
+        var moderation = new Option<double?>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs; default: each NIC's interrupt-moderation in the file, else 0: at once)", CustomParser = InvariantNumber.Nullable };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();

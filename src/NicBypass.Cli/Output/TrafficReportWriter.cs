@@ -121,6 +121,7 @@ public static class TrafficReportWriter
                         if (stack.FragmentsHeld > 0) json.WriteNumber("fragmentsHeld", stack.FragmentsHeld);
                         if (stack.SynCookiesSent > 0) json.WriteNumber("synCookiesSent", stack.SynCookiesSent);
                         if (stack.SynCookiesAccepted > 0) json.WriteNumber("synCookiesAccepted", stack.SynCookiesAccepted);
+                        if (stack.Waiting > 0) json.WriteNumber("waiting", stack.Waiting);
                         json.WriteEndObject();
                     }
                     json.WriteEndObject();
@@ -175,7 +176,8 @@ public static class TrafficReportWriter
                     vnic.Name, stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
                     + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, "; IP fragments joined into datagrams {0:N0}, waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
                     + (stack.SynQueueOverflows > 0 ? string.Format(culture, "; {0:N0} half-open connections pushed out of a full SYN queue", stack.SynQueueOverflows) : "")
-                    + (stack.SynCookiesSent > 0 ? string.Format(culture, "; SYN cookies sent {0:N0}, {1:N0} came back as connections", stack.SynCookiesSent, stack.SynCookiesAccepted) : ""));
+                    + (stack.SynCookiesSent > 0 ? string.Format(culture, "; SYN cookies sent {0:N0}, {1:N0} came back as connections", stack.SynCookiesSent, stack.SynCookiesAccepted) : "")
+                    + (stack.Waiting > 0 ? string.Format(culture, "; {0:N0} still waiting in its inbound VSQ", stack.Waiting) : ""));
                 if (vnic.Vsq is { } vsq && (vsq.InboundQueued > 0 || vsq.PollingSwitches > 0 || vsq.OutboundQueued > 0))
                 {
                     output.WriteLine(string.Format(culture, "    VSQ: inbound high water {0:N0}, {1:N0} waited, {2:N0} backlogs, {3:N0} switches to polling; outbound high water {4:N0}, {5:N0} waited, {6:N0} senders blocked",

@@ -25,7 +25,7 @@ public sealed class SimulatedNic : IInterruptModerator
 
     private readonly ReceiveRing[] _receiveRings;
     private PacketBufferPool? _pool;
-    private long _linkFreeAtPicoseconds; // when the link finishes carrying what it has taken
+    private Int128 _linkFreeAtPicoseconds; // when the link finishes carrying what it has taken (128 bits: a long of picoseconds ends after 106 days of virtual time, and a capture's gaps can be longer)
     private long _linkBufferPicoseconds;
     private readonly Queue<(int Slot, int Length, long LastBitAt)> _onWire = new(); // offered frames, in order, until their last bit lands
     private readonly Lock _onWireLock = new(); // the feeding thread offers while the host lands (threaded mode, when the pool is concurrent too)
@@ -266,8 +266,8 @@ public sealed class SimulatedNic : IInterruptModerator
             Arrive(frame);
             return true;
         }
-        var now = VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) * 1000;
-        var start = Math.Max(now, _linkFreeAtPicoseconds);
+        var now = (Int128)VirtualClock.ToNanoseconds(clock, clock.GetTimestamp()) * 1000;
+        var start = Int128.Max(now, _linkFreeAtPicoseconds);
         if (start - now > _linkBufferPicoseconds)
         {
             Link.Dropped++;
@@ -282,7 +282,7 @@ public sealed class SimulatedNic : IInterruptModerator
             return true;
         }
         frame.CopyTo(Pool.Slot(slot));
-        var onWire = (slot, frame.Length, _linkFreeAtPicoseconds / 1000);
+        var onWire = (slot, frame.Length, (long)(_linkFreeAtPicoseconds / 1000));
         if (!WireShared) _onWire.Enqueue(onWire);
         else lock (_onWireLock) _onWire.Enqueue(onWire);
         return true;

@@ -1141,11 +1141,20 @@ public sealed class NetworkHost : IReceiveBurst
           || _stacks.Any(s => s.Inbound.Count > 0) || _vms.Any(vm => vm.GuestRingCount > 0));
 
     /// <summary>The counters of every NIC and VNIC, in the report shape of README.md § A short tour.</summary>
-    public TrafficReport Report(double seconds = 0)
+    public TrafficReport Report(double seconds = 0) => Report(seconds, 0);
+
+    /// <summary>
+    /// <see cref="Report(double)"/> for a run whose host ran <paramref name="ranNanoseconds"/> of
+    /// virtual time, which may be longer than the <paramref name="seconds"/> the report covers
+    /// (frames carried before the end land after it; a replay drains its rings after the
+    /// capture's last frame): busy shares are of the longer span, so none passes 100 %.
+    /// </summary>
+    internal TrafficReport Report(double seconds, long ranNanoseconds)
     {
         // Busy time counts what was done by now: a step (or an interrupt that preempted it) that
         // runs on past the clock is not done yet.
         var now = NowNanoseconds;
+        var busySpan = Math.Max(seconds * 1e9, ranNanoseconds);
         // Frames above a VNIC's ring are read from the rings themselves, which only a quiet
         // datapath allows; while threads run they are left out (call Report after StopThreads).
         var guests = _vms.ToDictionary(vm => vm.Vnic); // each VNIC's guest, if it is a VM's: looked up, not scanned for (a 4,000-VNIC host)
@@ -1160,7 +1169,7 @@ public sealed class NetworkHost : IReceiveBurst
                 v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
                 NetworkStackOf(v) is { } vns
                     ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops(), vns.Counters.SynQueueOverflows,
-                        vns.Counters.FragmentsJoined, vns.Counters.FragmentsHeld, vns.Counters.SynCookiesSent, vns.Counters.SynCookiesAccepted)
+                        vns.Counters.FragmentsJoined, vns.Counters.FragmentsHeld, vns.Counters.SynCookiesSent, vns.Counters.SynCookiesAccepted, vns.Inbound.Count)
                     : null,
                 v.Latency.Count > 0
                     ? new LatencyReport(v.Latency.Percentile(0.5) / 1e3, v.Latency.Percentile(0.99) / 1e3, v.Latency.Max / 1e3)
@@ -1170,7 +1179,7 @@ public sealed class NetworkHost : IReceiveBurst
                     ? new SerializationQueueReport(stack.InboundHighWater, stack.Backlogs, stack.PollingSwitches, stack.InboundQueued, stack.OutboundHighWater, stack.OutboundQueued, stack.BlockedSends)
                     : null,
                 !_costs.IsFree && guests.GetValueOrDefault(v) is { } guest
-                    ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyBy(now) / (seconds * 1e9) : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
+                    ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyBy(now) / busySpan : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
                     : null,
                 v.Flows.Count > 0
                     ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops(), f.Queued)).ToList()
@@ -1180,7 +1189,7 @@ public sealed class NetworkHost : IReceiveBurst
             waiting[nic].Pending)).ToList();
         // Processors are reported when the cost model is on (their busy time means something then).
         var cpus = _costs.IsFree ? null : _processors.Select(p => new ProcessorTrafficReport(p.Id,
-            seconds > 0 ? p.BusyBy(now) / (seconds * 1e9) : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();
+            seconds > 0 ? p.BusyBy(now) / busySpan : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();
         return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds, cpus);
     }
 

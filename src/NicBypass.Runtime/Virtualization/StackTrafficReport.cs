@@ -4,8 +4,10 @@ namespace NicBypass.Runtime.Virtualization;
 /// <summary>
 /// A VNS: frames it received (its VNIC's delivered), handed to sockets, answered itself (ARP,
 /// echo), sent, and dropped by reason; IP fragments joined into reassembled datagrams and held
-/// waiting for the rest, so that received = delivered + answered + dropped + joined + held; SYN
-/// cookies sent (their SYNs counted as answered) and the connections made from them.
+/// waiting for the rest, and packets the IP layer passed on that still wait in the inbound VSQ
+/// for the transport layer (<see cref="Waiting"/>: a busy processor had not taken them when the
+/// report was made), so that received = delivered + answered + dropped + joined + held + waiting;
+/// SYN cookies sent (their SYNs counted as answered) and the connections made from them.
 /// </summary>
 public sealed record StackTrafficReport(long Received, long Delivered, long Answered, long Sent, IReadOnlyList<KeyValuePair<string, long>> Dropped, long SynQueueOverflows = 0,
-    long FragmentsJoined = 0, long FragmentsHeld = 0, long SynCookiesSent = 0, long SynCookiesAccepted = 0);
+    long FragmentsJoined = 0, long FragmentsHeld = 0, long SynCookiesSent = 0, long SynCookiesAccepted = 0, long Waiting = 0);

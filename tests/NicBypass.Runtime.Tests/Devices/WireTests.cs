@@ -54,6 +54,25 @@ public class WireTests
     }
 
     [Fact]
+    public void Frames_far_apart_in_virtual_time_are_all_carried_past_the_picosecond_range_of_a_long()
+    {
+        // 2^63 picoseconds is 106.75 days: a capture replayed with gaps of 107 days and 10 years
+        // (each frame alone on an idle link) must not see a link still busy from an overflow.
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(OneGig, clock);
+        var nic = host.Nic("e0").Device;
+        var frame = TestFrames.Udp("02:00:00:00:00:01", "10.0.0.1", 9, new byte[100]);
+        foreach (var days in new[] { 0, 107, 200, 3650 })
+        {
+            host.RunTo((long)days * 86_400_000_000_000L);
+            Assert.True(nic.Offer(frame), $"the frame at day {days} is carried");
+            while (nic.OnWire > 0) host.RunTo(host.NextDue());
+        }
+        Assert.Equal((4L, 4L, 0L), (nic.Link.Offered, nic.Link.Carried, nic.Link.Dropped));
+        Assert.Equal(4, nic.Counters.Received);
+    }
+
+    [Fact]
     public void Within_its_rate_a_link_carries_every_frame()
     {
         var (_, nic) = Offer(900_000_000, seconds: 0.1);
