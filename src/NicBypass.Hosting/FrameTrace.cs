@@ -23,6 +23,9 @@ public static class FrameTrace
     {
         var nic = host.Nic(nicName);
         var steps = new List<TraceStep> { new("frame", Describe(frame)) };
+        // What the host sends of its own as it starts (an `ip dhcp` VNIC's DISCOVER, its duplicate
+        // address detection) goes before the trace begins: the trace shows only what the frame caused.
+        host.Pump();
         var wires = host.Nics.ToDictionary(n => n, n => new CapturingWire(n.Device.Wire));
         foreach (var (n, wire) in wires) n.Device.Wire = wire;
         var before = Snapshot.Take(host);

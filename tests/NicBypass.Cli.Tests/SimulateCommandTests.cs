@@ -236,6 +236,17 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void A_vnic_offered_twice_is_an_error_not_the_last_rate_silently()
+    {
+        var topology = CliRunner.TempFile(Topology);
+        var vnic = System.Text.RegularExpressions.Regex.Match(Topology, @"(?:vm|container|service) (\w+) on").Groups[1].Value;
+        var (exit, _, error) = CliRunner.Run("simulate", topology, "--offer", vnic + "=1G", "--offer", vnic + "=2G");
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"VNIC '{vnic}' is offered a rate twice", error);
+    }
+
+    [Fact]
     public void A_run_that_would_take_days_is_refused_with_an_estimate_before_it_starts()
     {
         var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--rate", "1000000G", "--frame-size", "60");

@@ -33,6 +33,19 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void What_the_host_sends_of_its_own_as_it_starts_is_not_shown_as_the_frames_doing()
+    {
+        // d leases its address (`ip dhcp`): it sends a DISCOVER and a duplicate address detection
+        // as the host starts. The trace of a ping to a shows a's reply going out, and nothing else.
+        var topology = Topology.Replace("    vm b on e0", "    vm d on e0 { mac 02:00:00:00:00:04; ip dhcp }\n    vm b on e0");
+        var (exit, output, error) = CliRunner.Run("trace", CliRunner.TempFile(topology), "--frame", PingA);
+
+        Assert.True(exit == 0, error);
+        var outgoing = output.Split('\n').Where(l => l.Contains("wire: out")).ToList();
+        Assert.Contains("ICMP echo reply", Assert.Single(outgoing));
+    }
+
+    [Fact]
     public void A_frame_behind_a_software_ring_shows_every_classification_and_what_the_vns_decided()
     {
         // UDP 10.0.0.9:40000 → 10.0.0.3:9999 (undeclared port), checksum zero (none), to c's MAC.

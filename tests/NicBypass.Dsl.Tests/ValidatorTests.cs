@@ -159,6 +159,18 @@ public class ValidatorTests
     }
 
     [Theory]
+    [InlineData(1, "raise rx-rings (the model allows 2) or change this VNIC to 'ring any'")]
+    [InlineData(2, "the model has no more than its 2 rx-rings: change this VNIC to 'ring any', or move it to another NIC")]
+    public void Hardware_ring_conflict_advises_more_rings_only_while_the_model_has_more(int rings, string advice)
+    {
+        var compilation = TestSources.Compile($"host h {{ nic n {{ model simnic-1g; rx-rings {rings} }}\n"
+            + "vm a on n { mac 02:00:00:00:00:01; ring hardware }\n vm b on n { mac 02:00:00:00:00:02; ring hardware }\n vm c on n { mac 02:00:00:00:00:03 } }");
+
+        var diagnostic = compilation.Diagnostics.First(d => d.Id == "NB0017");
+        Assert.EndsWith(advice, diagnostic.Message);
+    }
+
+    [Theory]
     [InlineData("        modle simnic-10g", "did you mean 'model'?")]
     [InlineData("        model simnic-10", "did you mean 'simnic-10g'?")]
     [InlineData("        model nonsense", "the known models are simnic-1g, simnic-10g, simnic-100g")]
@@ -238,6 +250,20 @@ public class ValidatorTests
         Assert.Equal("NB0014", diagnostic.Id);
         Assert.Contains("at most 1024 processors", diagnostic.Message);
         Assert.Equal((1, 15), (diagnostic.Location.Span.Line, diagnostic.Location.Span.Column));
+    }
+
+    [Theory]
+    [InlineData("nic n { model simnic-10g; rx-rings 99999999999 }", "'99999999999' is not a valid rx-rings: far too large")]
+    [InlineData("nic n { model simnic-10g; rx-rings 2; ring-size -99999999999 }", "'-99999999999' is not a valid ring-size: far too small")]
+    [InlineData("nic n { model simnic-10g; rx-rings 2; msi 4x }", "'4x' is not a valid msi: write a whole number such as 4")]
+    public void A_whole_number_too_large_to_hold_is_said_to_be_too_large_not_malformed(string nic, string message)
+    {
+        var compilation = TestSources.Compile("host h {\n " + nic + "\n vm v on n { mac 02:00:00:00:00:01 } }");
+
+        var diagnostic = Assert.Single(compilation.Errors());
+        Assert.Equal("NB0014", diagnostic.Id);
+        Assert.Contains(message, diagnostic.Message);
+        Assert.Equal(2, diagnostic.Location.Span.Line);
     }
 
     [Fact]

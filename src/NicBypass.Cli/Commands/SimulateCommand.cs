@@ -54,7 +54,11 @@ internal static class SimulateCommand
                     error.WriteLine($"error: --offer '{item}': write VNIC=RATE, e.g. --offer web=2G{(equals > 0 ? "; " + BitRateProblem(item.Substring(equals + 1)) : "")}");
                     return NicBypassCli.ErrorExitCode;
                 }
-                offers[item.Substring(0, equals)] = (long)offered.BitsPerSecond;
+                if (!offers.TryAdd(item.Substring(0, equals), (long)offered.BitsPerSecond))
+                {
+                    error.WriteLine($"error: --offer '{item}': VNIC '{item.Substring(0, equals)}' is offered a rate twice; give it one --offer");
+                    return NicBypassCli.ErrorExitCode;
+                }
             }
             var moderationMicroseconds = parse.GetValue(moderation);
             if (moderationMicroseconds is { } us && !(us >= 0 && us <= 1_000_000)) // NaN too

@@ -106,7 +106,7 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
 
     private int? Port(SyntaxToken token, string owner)
     {
-        if (values.Integer(token, "a port") is not { } port) return null;
+        if (values.Integer(token, "port") is not { } port) return null;
         if (port is >= 1 and <= 65535) return port;
         context.Report(DiagnosticDescriptors.InvalidPort, token.Span, null, owner, $"port {port} is outside 1..65535", "use a port in that range");
         return null;

@@ -25,7 +25,12 @@ internal sealed class ValueReader(BindingContext context)
     public int? Integer(SyntaxToken token, string what)
     {
         if (int.TryParse(token.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)) return value;
-        context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, "write a whole number such as 4");
+        // Digits that do not fit are a number all the same: too large (or too small), not malformed.
+        var digits = token.Text.TrimStart('-', '+');
+        var hint = digits.Length > 0 && digits.All(c => c >= '0' && c <= '9')
+            ? (token.Text[0] == '-' ? "far too small" : "far too large") + $" (a whole number here is at most {int.MaxValue.ToString("N0", CultureInfo.InvariantCulture)})"
+            : "write a whole number such as 4";
+        context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, hint);
         return null;
     }
 

@@ -202,7 +202,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         foreach (var token in property.Values)
         {
             if (!Within(draft, token, MaxPorts, "ports")) break;
-            if (values.Integer(token, "a port") is not { } port) continue;
+            if (values.Integer(token, "port") is not { } port) continue;
             if (port is < 1 or > 65535)
             {
                 context.Report(DiagnosticDescriptors.InvalidPort, token.Span, null, draft.Owner, $"port {port} is outside 1..65535", "use a port in that range");

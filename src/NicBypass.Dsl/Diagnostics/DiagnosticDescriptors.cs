@@ -19,8 +19,8 @@ public static class DiagnosticDescriptors
         "Two declarations in one host (NICs, VMs, containers, services) share a name; names are one namespace per host.");
 
     public static readonly DiagnosticDescriptor DuplicateProperty = new("NB0004", DiagnosticSeverity.Error,
-        "Property given twice", "'{0}' is already set for {1}; only 'mac' and 'ip' may repeat — remove one of them",
-        "A property that takes one value is given twice in one block; only 'mac' and 'ip' may repeat.");
+        "Property given twice", "'{0}' is already set for {1}; only 'mac', 'ip', 'multicast' and 'gateway' may repeat — remove one of them",
+        "A property that takes one value is given twice in one block; only 'mac', 'ip', 'multicast' and 'gateway' may repeat.");
 
     public static readonly DiagnosticDescriptor MalformedMac = new("NB0005", DiagnosticSeverity.Error,
         "Malformed MAC address", "'{0}' is not a MAC address; write six two-digit hex bytes separated by ':' (e.g. 02:08:20:ac:00:01)",
@@ -71,7 +71,7 @@ public static class DiagnosticDescriptors
         "The allocations on one NIC add up to more than its link speed: under load some VNICs will get less than they were given.");
 
     public static readonly DiagnosticDescriptor NoHardwareRingLeft = new("NB0017", DiagnosticSeverity.Error,
-        "Hardware ring policy cannot be honoured", "{0} asks for 'ring hardware', but NIC '{1}' has no hardware ring left: {2}; raise rx-rings (the model allows {3}) or change this VNIC to 'ring any'",
+        "Hardware ring policy cannot be honoured", "{0} asks for 'ring hardware', but NIC '{1}' has no hardware ring left: {2}; {3}",
         "A VNIC insists on a hardware receive ring of its own ('ring hardware'), but the NIC has none left for it.");
 
     public static readonly DiagnosticDescriptor ClassifierFull = new("NB0018", DiagnosticSeverity.Warning,
@@ -87,7 +87,7 @@ public static class DiagnosticDescriptors
         "A VNIC's 'cpu' is not one of its host's processors (0..cpus-1).");
 
     public static readonly DiagnosticDescriptor InvalidPort = new("NB0021", DiagnosticSeverity.Error,
-        "Invalid port or ports without protocols", "{0}'s ports: {1}; {2}",
+        "Invalid port or ports without protocols", "the ports of {0}: {1}; {2}",
         "A port is outside 1..65535 or listed twice, or 'ports' is given without 'protocols' to say which transports they are for.");
 
     public static readonly DiagnosticDescriptor MsiShared = new("NB0022", DiagnosticSeverity.Warning,

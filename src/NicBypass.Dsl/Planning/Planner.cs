@@ -197,10 +197,14 @@ public static class Planner
             ? $"its only ring, hrr{nic.RxRings - 1}, carries the software ring the other VNICs share"
             : $"{(dedicated == 1 ? "its one dedicated ring is" : $"its {dedicated} dedicated rings are")} held by {string.Join(", ", holders.Select(h => "'" + h.Name + "'"))}" +
               (order.Count > nic.RxRings ? $" and hrr{nic.RxRings - 1} carries the software ring" : "");
+        // Raising rx-rings is advice only while the model has more to give.
+        var remedy = nic.RxRings < nic.Model.MaxRxRings
+            ? $"raise rx-rings (the model allows {nic.Model.MaxRxRings}) or change this VNIC to 'ring any'"
+            : $"the model has no more than its {nic.Model.MaxRxRings} rx-rings: change this VNIC to 'ring any', or move it to another NIC";
         foreach (var vnic in wanting.Skip(dedicated))
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NoHardwareRingLeft, vnic.RingLocation ?? vnic.Location,
-                holders.Select(h => h.Location), vnic.ToString(), nic.Name, reason, nic.Model.MaxRxRings));
+                holders.Select(h => h.Location), vnic.ToString(), nic.Name, reason, remedy));
         }
     }
 
