@@ -335,6 +335,39 @@ public class ReplayCommandTests
     }
 
     [Fact]
+    public void After_the_captures_clock_steps_back_the_frames_keep_their_spacing_instead_of_piling_up()
+    {
+        // Two captures merged (mergecap -a): two frames at 2 s, then 2,000 frames from 1 s on,
+        // 10 µs apart — well within a 10G link. Time does not go back, and the frames after the
+        // step keep their spacing: none is a burst the link must drop.
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream))
+        {
+            var times = new[] { 2_000_000_000L, 2_000_010_000L }.Concat(Enumerable.Range(0, 2000).Select(i => 1_000_000_000L + i * 10_000L));
+            foreach (var time in times)
+            {
+                var frame = new byte[64];
+                EthernetHeader.WriteMac(frame, Frames.Mac("02:00:00:00:00:0a"));
+                EthernetHeader.WriteMac(frame.AsSpan(6), Frames.Mac("02:aa:00:00:00:01"));
+                frame[12] = 0x88;
+                frame[13] = 0xB5;
+                writer.Write(time, frame);
+            }
+        }
+        var capture = CliRunner.TempFile("", "merged.pcap");
+        File.WriteAllBytes(capture, stream.ToArray());
+
+        var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--format", "json");
+
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var wire = json.RootElement.GetProperty("nics")[0].GetProperty("wire");
+        Assert.Equal((2002L, 2002L, 0L), (wire.GetProperty("offered").GetInt64(), wire.GetProperty("carried").GetInt64(), wire.GetProperty("dropped").GetInt64()));
+        // The span: 10 µs, the step (no time), then 1,999 gaps of 10 µs.
+        Assert.Equal(0.02, json.RootElement.GetProperty("seconds").GetDouble(), 9);
+    }
+
+    [Fact]
     public void Paced_the_same_burst_is_taken_whole()
     {
         var capture = SmallFrames(2000, 10);

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
 using System.CommandLine;
@@ -10,7 +11,8 @@ namespace NicBypass.Cli.Commands;
 /// <summary>
 /// <c>nicbypass replay TOPOLOGY CAPTURE [--nic NAME] [--out DIR] [--pace] [--format text|json]</c>:
 /// every Ethernet frame of a pcap or pcapng capture enters the NIC's wire in order, at its capture
-/// time on the host's virtual clock (from the first frame's): the link carries it at its speed and
+/// time on the host's virtual clock (from the first frame's; where the capture's clock steps back,
+/// the frames after the step keep their spacing and time does not go back): the link carries it at its speed and
 /// everything due in between runs at its own time, so a burst faster than the link or the
 /// processors drops frames, each counted with its reason. With <c>--pace</c> the host instead runs
 /// to idle after each frame and time stands still, so no ring ever overflows. With <c>--out</c>,
@@ -21,6 +23,9 @@ internal static class ReplayCommand
 {
     // Virtual time run after the last frame so that what it and the frames before it started finishes.
     private const long DrainNanoseconds = 10_000_000;
+
+    // The most virtual time a replay spans: a century (a long of nanoseconds holds 292 years).
+    private const long MaxSpanNanoseconds = 100L * 365 * 86_400 * 1_000_000_000;
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -88,29 +93,61 @@ internal static class ReplayCommand
             }
 
             long last = long.MinValue, skipped = 0;
-            foreach (var frame in CaptureReader.Read(captureStream))
+            // Where the last frame went on the virtual clock, and its capture time: each frame
+            // goes the capture's gap after the one before it. A capture whose clock steps back
+            // (captures merged from different days) does not move time back, and the frames after
+            // the step keep their own spacing — rather than all piling onto one instant until the
+            // capture's clock catches up, a burst the link would drop.
+            long at = 0, previous = long.MinValue;
+            // A capture spanning years has years of timers to run (an `ip dhcp` VNIC asks every
+            // 64 s): on a terminal a progress bar, by how much of the file has been read, says so.
+            if (Output.SafeTextWriter.IsTerminal(error) && !pace)
             {
-                if (frame.LinkType != CaptureReader.LinkTypeEthernet)
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                console.Progress().Start(context =>
                 {
-                    skipped++;
-                    continue;
-                }
-                now = frame.TimestampNanoseconds;
-                if (first == long.MaxValue)
+                    var task = context.AddTask($"replaying {Path.GetFileName(capturePath)} into host '{host.Name}'", maxValue: 1);
+                    Feed(() => task.Value = captureStream.Length > 0 ? (double)captureStream.Position / captureStream.Length : 1);
+                });
+            }
+            else
+            {
+                Feed(null);
+            }
+
+            void Feed(Action? progress)
+            {
+                var frames = 0;
+                foreach (var frame in CaptureReader.Read(captureStream))
                 {
-                    first = now;
-                    if (!pace) host.RunTo(0); // the whole host looks once; then only what each frame brings runs
+                    if ((++frames & 1023) == 0) progress?.Invoke();
+                    if (frame.LinkType != CaptureReader.LinkTypeEthernet)
+                    {
+                        skipped++;
+                        continue;
+                    }
+                    now = frame.TimestampNanoseconds;
+                    if (first == long.MaxValue)
+                    {
+                        first = now;
+                        previous = now;
+                        if (!pace) host.RunTo(0); // the whole host looks once; then only what each frame brings runs
+                    }
+                    last = Math.Max(last, now);
+                    // Saturated at a century: a merged corpus's forward jumps (1970 to 2038 and back,
+                    // again and again) add up past what the clock holds.
+                    at = Math.Min(at + Math.Max(0, Math.Min(now - previous, MaxSpanNanoseconds)), MaxSpanNanoseconds);
+                    previous = now;
+                    if (pace)
+                    {
+                        nic.Device.Receive(frame.Data);
+                        host.Pump();
+                        continue;
+                    }
+                    host.RunEventsTo(Math.Max(at, clock.Nanoseconds));
+                    nic.Device.Offer(frame.Data);
                 }
-                last = Math.Max(last, now);
-                if (pace)
-                {
-                    nic.Device.Receive(frame.Data);
-                    host.Pump();
-                    continue;
-                }
-                // At its capture time (a capture whose clock steps back does not move time back).
-                host.RunEventsTo(Math.Max(now - first, clock.Nanoseconds));
-                nic.Device.Offer(frame.Data);
+                progress?.Invoke();
             }
             if (!pace && first != long.MaxValue)
             {
@@ -121,7 +158,9 @@ internal static class ReplayCommand
             }
             if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {skipped} frames whose link type is not Ethernet");
 
-            var report = host.Report(first <= last ? (last - first) / 1e9 : 0, clock.Nanoseconds); // busy shares over all the host ran, the drain included
+            // The span the frames covered: from the first to the last on the virtual clock (paced, on the capture's own).
+            var span = pace ? (first <= last ? last - first : 0) : at;
+            var report = host.Report(span / 1e9, clock.Nanoseconds); // busy shares over all the host ran, the drain included
             if (json) TrafficReportWriter.WriteJson(report, output);
             else TrafficReportWriter.WriteText(report, "replayed", output);
             return 0;
