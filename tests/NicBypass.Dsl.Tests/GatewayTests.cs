@@ -11,7 +11,10 @@ public class GatewayTests
         """;
 
     [Theory]
-    [InlineData("ip 10.0.0.2; gateway 10.0.0.1", "'ip 10.0.0.2' is a single address; give it a prefix length, e.g. 'ip 10.0.0.2/24'")]
+    [InlineData("ip 10.0.0.2; gateway 10.0.0.1", "'ip 10.0.0.2' is a single address; give it a prefix length that holds the gateway, e.g. 'ip 10.0.0.2/24'")]
+    [InlineData("ip 10.0.0.1; gateway 10.0.1.254", "e.g. 'ip 10.0.0.1/23'")] // a /24 would not hold 10.0.1.254
+    [InlineData("ip fd00::2; gateway fd00:0:0:1::1", "e.g. 'ip fd00::2/63'")]
+    [InlineData("ip 10.0.0.1; gateway 192.168.0.1", "no subnet narrower than /8 holds both it and the gateway")]
     [InlineData("ip 10.0.0.2/24; gateway 10.0.1.1", "it is not on any of its subnets (10.0.0.2/24)")]
     [InlineData("ip 10.0.0.2/24; gateway 10.0.0.2", "that is its own address")]
     [InlineData("ip fd00::2/64; gateway 10.0.0.1", "it has no IPv4 address")]
@@ -24,6 +27,13 @@ public class GatewayTests
 
         var hit = Assert.Single(diagnostics, d => d.Id == "NB0036");
         Assert.Contains(reason, hit.Message);
+    }
+
+    [Fact]
+    public void Dhcp_in_capitals_is_offered_the_keyword()
+    {
+        var hit = Assert.Single(TestSources.Compile(Host("ip DHCP")).Diagnostics, d => d.Id == "NB0008");
+        Assert.Contains("did you mean 'dhcp'?", hit.Message);
     }
 
     [Fact]

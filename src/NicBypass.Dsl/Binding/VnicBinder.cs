@@ -125,6 +125,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
     {
         if (token.Text == "dhcp") draft.Dhcp = true;
         else if (IpPrefix.TryParse(token.Text, out var prefix, out var error)) draft.Ips.Add((prefix, token));
+        else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase)) context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)");
         else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
     }
 
@@ -179,14 +180,35 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             else if (!draft.Ips.Any(i => i.Prefix.Contains(gateway)))
             {
                 var own = draft.Ips.First(i => i.Prefix.Address.IsV6 == gateway.IsV6).Prefix;
-                problem = own.PrefixLength == own.Address.MaxPrefixLength
-                    ? $"it is not on any of its subnets: 'ip {own.Address}' is a single address; give it a prefix length, e.g. 'ip {own.Address}/{(gateway.IsV6 ? 64 : 24)}'"
-                    : $"it is not on any of its subnets ({string.Join(", ", draft.Ips.Where(i => i.Prefix.Address.IsV6 == gateway.IsV6).Select(i => i.Prefix.Address + "/" + i.Prefix.PrefixLength))})";
+                // The longest prefix holding both (the usual /24 or /64 when that does): a fix that works.
+                var shared = SharedPrefixLength(own.Address, gateway);
+                var suggested = Math.Min(gateway.IsV6 ? 64 : 24, shared);
+                var wide = gateway.IsV6 ? 48 : 8;
+                problem = own.PrefixLength != own.Address.MaxPrefixLength
+                    ? $"it is not on any of its subnets ({string.Join(", ", draft.Ips.Where(i => i.Prefix.Address.IsV6 == gateway.IsV6).Select(i => i.Prefix.Address + "/" + i.Prefix.PrefixLength))})"
+                    : shared >= wide
+                        ? $"it is not on any of its subnets: 'ip {own.Address}' is a single address; give it a prefix length that holds the gateway, e.g. 'ip {own.Address}/{suggested}'"
+                        : $"it is not on any of its subnets: 'ip {own.Address}' is a single address, and no subnet narrower than /{wide} holds both it and the gateway: check the gateway's address";
             }
             if (problem is null) continue;
             context.Report(DiagnosticDescriptors.GatewayUnreachable, token.Span, null, draft.Owner, token.Text, problem);
             draft.Gateways.RemoveAll(g => g.Token == token);
         }
+    }
+
+    // How many leading bits two addresses of one family share.
+    private static int SharedPrefixLength(IpAddress a, IpAddress b)
+    {
+        if (!a.IsV6) return LeadingZeros((a.Low ^ b.Low) << 32, 32);
+        var high = a.High ^ b.High;
+        return high != 0 ? LeadingZeros(high, 64) : 64 + LeadingZeros(a.Low ^ b.Low, 64);
+    }
+
+    private static int LeadingZeros(ulong value, int width)
+    {
+        var n = 0;
+        for (var bit = 63; bit >= 64 - width && (value >> bit & 1) == 0; bit--) n++;
+        return n;
     }
 
     private void BindVlan(VnicDraft draft, SyntaxToken token)
