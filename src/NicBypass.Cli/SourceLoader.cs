@@ -26,7 +26,14 @@ internal static class SourceLoader
             }
             try
             {
-                files.Add(new SourceFile(path, File.ReadAllText(path)));
+                var text = File.ReadAllText(path);
+                if (text.IndexOf('\0') >= 0)
+                {
+                    // A capture or a binary named by mistake: said so, not echoed into a syntax error.
+                    error.WriteLine($"{path}: error: not a text file (it holds NUL bytes); a .nicdsl file is text");
+                    return null;
+                }
+                files.Add(new SourceFile(path, text));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {

@@ -87,6 +87,19 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void A_binary_file_is_refused_as_not_text_not_echoed_into_a_syntax_error()
+    {
+        var path = CliRunner.TempFile("", "capture.pcap");
+        File.WriteAllBytes(path, new byte[] { 0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0x1B, 0x5D });
+
+        var (exit, output, error) = CliRunner.Run("check", path);
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Equal($"{path}: error: not a text file (it holds NUL bytes); a .nicdsl file is text", error.Trim());
+    }
+
+    [Fact]
     public void Check_without_files_is_a_usage_error()
     {
         var (exit, _, error) = CliRunner.Run("check");

@@ -109,7 +109,8 @@ public class PlanDiffTests
     }
 
     [Theory]
-    [InlineData("not json", "not JSON")]
+    [InlineData("not json", "not JSON at line 1, column 2: a baseline is the output of 'nicbypass plan --format json'")]
+    [InlineData("{\n  \"hosts\": [ oops ]\n}", "not JSON at line 2, column 14")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0" } ] } ] }""", "$.hosts[0].nics[0] has no array 'hardwareRings'")]
     [InlineData("""{ "changes": [] }""", "$ has no array 'hosts'")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [] }, { "name": "h", "nics": [] } ] }""", "$.hosts[1] repeats host 'h'")]

@@ -60,7 +60,9 @@ public sealed class PlacementSnapshot
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"{source}: not JSON ({ex.Message})");
+            // Where the JSON breaks, as a position the user can find; not the parser's own wording.
+            var where = ex.LineNumber is { } line ? $" at line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1}" : "";
+            throw new FormatException($"{source}: not JSON{where}: a baseline is the output of 'nicbypass plan --format json'");
         }
         using (document)
         {
