@@ -334,6 +334,40 @@ public class ReplayCommandTests
         Assert.Equal(wire.GetProperty("carried").GetInt64(), nic.GetProperty("received").GetInt64());
     }
 
+    // 64-byte frames to VM a at the given capture times (ns).
+    private static string FramesAt(IEnumerable<long> times)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream))
+        {
+            foreach (var time in times)
+            {
+                var frame = new byte[64];
+                EthernetHeader.WriteMac(frame, Frames.Mac("02:00:00:00:00:0a"));
+                EthernetHeader.WriteMac(frame.AsSpan(6), Frames.Mac("02:aa:00:00:00:01"));
+                frame[12] = 0x88;
+                frame[13] = 0xB5;
+                writer.Write(time, frame);
+            }
+        }
+        var path = CliRunner.TempFile("", "times.pcap");
+        File.WriteAllBytes(path, stream.ToArray());
+        return path;
+    }
+
+    [Theory]
+    [InlineData(new[] { 0L, 10_000, 5_000, 20_000 }, 0.00002)] // a 5 µs step back (two interfaces' frames): no time added
+    [InlineData(new[] { 0L, 10L * 86_400_000_000_000 }, 3600)] // ten days apart: the gap is cut to an hour
+    public void Small_reorderings_add_no_time_and_a_gap_is_at_most_an_hour(long[] times, double seconds)
+    {
+        var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), FramesAt(times.Select(t => 1_000_000_000L + t)), "--format", "json");
+
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(seconds, json.RootElement.GetProperty("seconds").GetDouble(), 9);
+        Assert.Equal(times.Length, json.RootElement.GetProperty("nics")[0].GetProperty("wire").GetProperty("carried").GetInt64());
+    }
+
     [Fact]
     public void After_the_captures_clock_steps_back_the_frames_keep_their_spacing_instead_of_piling_up()
     {

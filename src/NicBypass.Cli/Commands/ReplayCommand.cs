@@ -11,8 +11,9 @@ namespace NicBypass.Cli.Commands;
 /// <summary>
 /// <c>nicbypass replay TOPOLOGY CAPTURE [--nic NAME] [--out DIR] [--pace] [--format text|json]</c>:
 /// every Ethernet frame of a pcap or pcapng capture enters the NIC's wire in order, at its capture
-/// time on the host's virtual clock (from the first frame's; where the capture's clock steps back,
-/// the frames after the step keep their spacing and time does not go back): the link carries it at its speed and
+/// time on the host's virtual clock (from the first frame's; where the capture's clock steps back
+/// by more than a second, the frames after the step keep their spacing and time does not go back;
+/// a gap longer than an hour is cut to an hour): the link carries it at its speed and
 /// everything due in between runs at its own time, so a burst faster than the link or the
 /// processors drops frames, each counted with its reason. With <c>--pace</c> the host instead runs
 /// to idle after each frame and time stands still, so no ring ever overflows. With <c>--out</c>,
@@ -24,8 +25,15 @@ internal static class ReplayCommand
     // Virtual time run after the last frame so that what it and the frames before it started finishes.
     private const long DrainNanoseconds = 10_000_000;
 
-    // The most virtual time a replay spans: a century (a long of nanoseconds holds 292 years).
-    private const long MaxSpanNanoseconds = 100L * 365 * 86_400 * 1_000_000_000;
+    // The longest gap between two frames on the virtual clock (tcpreplay's --maxsleep): an hour. A
+    // merged corpus's jumps (1970 to 2038 and back, again and again) would otherwise add up to
+    // millennia, past what the clock holds, and years of the stacks' timers in between.
+    private const long MaxGapNanoseconds = 3_600_000_000_000;
+
+    // A step back of the capture's clock by more than this starts a new stretch (another capture
+    // merged in): the frames after it keep their spacing. A smaller one (frames from two
+    // interfaces slightly out of order) does not move time, back or forward.
+    private const long StepBackNanoseconds = 1_000_000_000;
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -98,10 +106,10 @@ internal static class ReplayCommand
             // (captures merged from different days) does not move time back, and the frames after
             // the step keep their own spacing — rather than all piling onto one instant until the
             // capture's clock catches up, a burst the link would drop.
-            long at = 0, previous = long.MinValue;
+            long at = 0, latest = long.MinValue;
             // A capture spanning years has years of timers to run (an `ip dhcp` VNIC asks every
             // 64 s): on a terminal a progress bar, by how much of the file has been read, says so.
-            if (Output.SafeTextWriter.IsTerminal(error) && !pace)
+            if (Output.SafeTextWriter.IsTerminal(error) && !pace && captureStream.CanSeek) // a pipe has no length to measure by
             {
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
                 console.Progress().Start(context =>
@@ -130,14 +138,13 @@ internal static class ReplayCommand
                     if (first == long.MaxValue)
                     {
                         first = now;
-                        previous = now;
+                        latest = now;
                         if (!pace) host.RunTo(0); // the whole host looks once; then only what each frame brings runs
                     }
                     last = Math.Max(last, now);
-                    // Saturated at a century: a merged corpus's forward jumps (1970 to 2038 and back,
-                    // again and again) add up past what the clock holds.
-                    at = Math.Min(at + Math.Max(0, Math.Min(now - previous, MaxSpanNanoseconds)), MaxSpanNanoseconds);
-                    previous = now;
+                    if (now < latest - StepBackNanoseconds) latest = now; // another capture merged in: a new stretch from here
+                    at += Math.Min(Math.Max(0, now - latest), MaxGapNanoseconds);
+                    latest = Math.Max(latest, now);
                     if (pace)
                     {
                         nic.Device.Receive(frame.Data);
@@ -173,7 +180,9 @@ internal static class ReplayCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Reading the capture, or writing a per-VNIC capture, failed part way.
-            error.WriteLine($"{(outDirectory is null ? capturePath : $"{capturePath} → {outDirectory}")}: error: {ex.Message}");
+            error.WriteLine(outDirectory is null
+                ? $"{capturePath}: error: {ex.Message}"
+                : $"{capturePath}: error: reading it, or writing the per-VNIC captures to {outDirectory}: {ex.Message}");
             return NicBypassCli.ErrorExitCode;
         }
         finally

@@ -26,9 +26,11 @@ internal sealed class ValueReader(BindingContext context)
     {
         if (int.TryParse(token.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)) return value;
         // Digits that do not fit are a number all the same: too large (or too small), not malformed.
-        var digits = token.Text.TrimStart('-', '+');
+        var text = token.Text;
+        var signed = text.Length > 1 && (text[0] == '-' || text[0] == '+');
+        var digits = signed ? text.Substring(1) : text;
         var hint = digits.Length > 0 && digits.All(c => c >= '0' && c <= '9')
-            ? (token.Text[0] == '-' ? "far too small" : "far too large") + $" (a whole number here is at most {int.MaxValue.ToString("N0", CultureInfo.InvariantCulture)})"
+            ? (text[0] == '-' ? "far too small" : "far too large")
             : "write a whole number such as 4";
         context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, what, hint);
         return null;
