@@ -103,7 +103,8 @@ public static class FrameTrace
             }
             else if (host.NetworkStackOf(vnic) is { } vns)
             {
-                steps.Add(new($"VNS {vnic.Name} ({vns.Policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
+                var policy = vns.Policy == SerializationPolicy.Concurrent ? "concurrent: UDP only, threads in parallel" : "one thread at a time: TCP in order";
+                steps.Add(new($"VNS {vnic.Name} ({policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
             }
             else
             {

@@ -71,7 +71,7 @@ public class TraceCommandTests
         var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", UdpTo53);
 
         Assert.Equal(0, exit);
-        Assert.Contains("VNS c (Concurrent): delivered to a socket or connection", output);
+        Assert.Contains("VNS c (concurrent: UDP only, threads in parallel): delivered to a socket or connection", output);
         Assert.Contains("e0 wire: out: 46 bytes, 02:00:00:00:00:03 → 02:aa:00:00:00:09, untagged, EtherType 0x0800 (IPv4 10.0.0.3 → 10.0.0.9, UDP 53 → 40000)", output);
         Assert.DoesNotContain("unreachable", output);
     }
@@ -104,7 +104,7 @@ public class TraceCommandTests
         var (exit, output, error) = CliRunner.Run("trace", topology, "--frame", Convert.ToHexString(frame));
 
         Assert.True(exit == 0, error);
-        Assert.Contains("VNS c (Concurrent): answered with an ICMPv6 parameter problem; dropped (unsupported)", output);
+        Assert.Contains("VNS c (concurrent: UDP only, threads in parallel): answered with an ICMPv6 parameter problem; dropped (unsupported)", output);
     }
 
     [Fact]
