@@ -267,6 +267,18 @@ public class ValidatorTests
     }
 
     [Fact]
+    public void A_nic_whose_only_vnic_was_refused_gets_the_refusal_not_also_an_unused_warning()
+    {
+        var diagnostics = TestSources.Compile("host h {\n nic n { model simnic-1g; rx-rings 1 }\n vm a\u00e9 on n { mac 02:00:00:00:00:01 }\n}").Diagnostics;
+
+        var refused = Assert.Single(diagnostics);
+        Assert.Equal("NB0001", refused.Id);
+        Assert.Contains("an ASCII letter", refused.Message);
+        Assert.DoesNotContain(TestSources.Compile("host h {\n nic n { model simnic-1g; rx-rings 1 }\n vm a on n { mac 02:00:00:00:00:01 }\n vm a on n { mac 02:00:00:00:00:02 }\n}").Diagnostics, d => d.Id == "NB0023");
+        Assert.Contains(TestSources.Compile("host h {\n nic n { model simnic-1g; rx-rings 1 }\n nic m { model simnic-1g; rx-rings 1 }\n vm a on n { mac 02:00:00:00:00:01 }\n}").Diagnostics, d => d.Id == "NB0023"); // still, for a NIC nothing was meant for
+    }
+
+    [Fact]
     public void Defaults_are_filled_in()
     {
         var compilation = TestSources.Compile("host h { nic n { model simnic-100g; rx-rings 3 }\n container c on n { mac 02:00:00:00:00:01; bandwidth 1G }\n vm v on n { mac 02:00:00:00:00:02 } }");

@@ -58,5 +58,5 @@ public static class Binder
     // NB0001's two parts for a name that breaks the naming rule.
     internal static string InvalidName(string name) => $"'{name}' is not a valid name";
 
-    internal const string ValidName = "a name: a letter, then letters, digits and '-'";
+    internal const string ValidName = "a name: an ASCII letter (a-z, A-Z), then ASCII letters, digits and '-'";
 }

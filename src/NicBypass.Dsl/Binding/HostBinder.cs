@@ -63,6 +63,12 @@ internal sealed class HostBinder
         var declaredNics = new HashSet<string>(StringComparer.Ordinal);
         var nics = new List<NicDefinition>();
         var vnics = new List<VnicDraft>();
+        // The NICs that refused declarations (a bad name, a name used twice) were meant to be on.
+        var rejectedOn = new HashSet<string>(StringComparer.Ordinal);
+        void Rejected(BlockSyntax block, string keyword)
+        {
+            if (keyword is not ("nic" or "flow") && block.Header.Count >= 4 && block.Header[2].Text == "on") rejectedOn.Add(block.Header[3].Text);
+        }
         var flows = new List<(FlowDefinition Flow, SyntaxToken Target)>();
 
         int nicCount = 0, vnicCount = 0, flowCount = 0;
@@ -87,13 +93,18 @@ internal sealed class HostBinder
                 if (count == limit + 1) _context.Report(DiagnosticDescriptors.TooManyDeclarations, block.Keyword.Span, null, owner, limit, what);
                 continue;
             }
-            if (!DeclarationHeader.Check(_context, block, keyword)) continue;
+            if (!DeclarationHeader.Check(_context, block, keyword))
+            {
+                Rejected(block, keyword);
+                continue;
+            }
 
             var name = block.Name!;
             var location = _context.Location(name.Span);
             if (names.TryGetValue(name.Text, out var previous))
             {
                 _context.Report(DiagnosticDescriptors.DuplicateName, name.Span, new[] { previous.Location }, keyword, name.Text, owner);
+                Rejected(block, keyword);
                 continue;
             }
             names.Add(name.Text, (keyword, location));
@@ -143,7 +154,10 @@ internal sealed class HostBinder
 
         foreach (var nic in nics)
         {
-            _nicChecks.Check(nic, vnics.Where(v => v.NicToken?.Text == nic.Name).ToList());
+            var on = vnics.Where(v => v.NicToken?.Text == nic.Name).ToList();
+            // A NIC whose only VNICs were refused already has its error there: no "unused" warning beside it.
+            if (on.Count == 0 && rejectedOn.Contains(nic.Name)) continue;
+            _nicChecks.Check(nic, on);
         }
         _flows.Check(flows, vnics.Select(v => v.Name).ToList(), host.Name.Text);
 
