@@ -26,7 +26,7 @@ public static class FrameTrace
         // What the host sends of its own as it starts (an `ip dhcp` VNIC's DISCOVER, its duplicate
         // address detection) goes before the trace begins: the trace shows only what the frame caused.
         host.Pump();
-        var wires = host.Nics.ToDictionary(n => n, n => new CapturingWire(n.Device.Wire));
+        var wires = host.Nics.ToDictionary(n => n, n => new RecordingWire(n.Device.Wire));
         foreach (var (n, wire) in wires) n.Device.Wire = wire;
         var before = Snapshot.Take(host);
         nic.Device.Receive(frame);
@@ -288,24 +288,6 @@ public static class FrameTrace
                 host.Vnics.Where(v => v.Interface is not null || host.NetworkStackOf(v) is not null).ToDictionary(v => v, v => StackDelta.Of(v.Interface is { } i ? i.VirtualMachine.Counters : host.NetworkStackOf(v)!.Counters)),
                 host.Vnics.ToDictionary(v => v, v => v.TransmitCounters.Dropped(DropReason.Spoofed)),
                 host.Vnics.SelectMany(v => v.Flows).ToDictionary(f => f, f => Counts.Of(f.Counters)));
-        }
-    }
-
-    private sealed class CapturingWire(IWire? inner) : IWire
-    {
-        public IWire? Inner { get; } = inner;
-
-        public List<byte[]> Frames { get; } = new();
-
-        public void Transmit(ReadOnlySpan<byte> frame)
-        {
-            Frames.Add(frame.ToArray());
-            Inner?.Transmit(frame);
-        }
-
-        public void Flush()
-        {
-            Inner?.Flush();
         }
     }
 

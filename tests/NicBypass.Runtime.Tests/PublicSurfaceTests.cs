@@ -19,7 +19,7 @@ public class PublicSurfaceTests
         "VirtualNetworkStack", "NetworkStack", "Flow", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
         "TcpException", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
         // testing: ready-made frames and captures (README.md § Use it in a project)
-        "Frames", "TcpSegmentFlags", "VnicCapture",
+        "Frames", "TcpSegmentFlags", "VnicCapture", "RecordingWire",
         // observing: counters, reports, the hardware information, rings and processors as read-only views
         "TrafficCounters", "DropReason", "DropReasons", "StackCounters", "StackDropReason", "StackDropReasons", "TrafficReport",
         "NicTrafficReport", "VnicTrafficReport", "StackTrafficReport", "SynCookieMode", "HardwareInfo", "ReceiveRingInfo", "TransmitRingInfo",

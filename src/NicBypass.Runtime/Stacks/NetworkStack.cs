@@ -289,7 +289,10 @@ public sealed partial class NetworkStack
 
     private void RequireProtocol(StackProtocols protocol, string name)
     {
-        if ((Settings.Protocols & protocol) == 0) throw new InvalidOperationException($"the stack does not serve {name} (protocols: {Settings.Protocols})");
+        if ((Settings.Protocols & protocol) == 0)
+        {
+            throw new InvalidOperationException($"the stack does not serve {name} (protocols: {Settings.Protocols}); in the .nicdsl file, add it to the container's or service's 'protocols' line (e.g. 'protocols {name.ToLowerInvariant()}') and its port to 'ports'");
+        }
     }
 
     /// <summary>Processes one received Ethernet frame (untagged). The span is only read during the call.</summary>

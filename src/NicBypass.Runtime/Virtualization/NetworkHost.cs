@@ -398,7 +398,10 @@ public sealed class NetworkHost : IReceiveBurst
     // What Offer sends a VNIC: a frame its classifier and software checks accept.
     private byte[] OfferedFrame(Vnic target, int frameSize)
     {
-        if (target.Ips.FirstOrDefault() is not { } address) throw new InvalidOperationException($"VNIC '{target.Name}' has no declared address to send to");
+        if (target.Ips.FirstOrDefault() is not { } address)
+        {
+            throw new InvalidOperationException($"VNIC '{target.Name}' has no declared address to send to" + (target.Settings.Dhcp ? " ('ip dhcp': Offer needs an 'ip' address in the .nicdsl file)" : ""));
+        }
         var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
         var settings = NetworkStackOf(target)?.Stack.Settings;
         var tcpOnly = settings is not null && (settings.Protocols & StackProtocols.Udp) == 0 && (settings.Protocols & StackProtocols.Tcp) != 0;

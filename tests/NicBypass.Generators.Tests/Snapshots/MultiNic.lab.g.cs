@@ -10,7 +10,7 @@ namespace Consumer
     /// can carry the placement, binds the rings, loads the classifiers specialised to this host's
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "0.1.0.0")]
     public sealed partial class Lab
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>

@@ -87,6 +87,16 @@ public class OfferTests
         Assert.Throws<InvalidOperationException>(() => TestHost.Build(Topology).Host.Offer("v", 1_000_000, TimeSpan.FromSeconds(1)));
     }
 
+    [Fact]
+    public void Offering_to_a_vnic_that_learns_its_address_by_dhcp_says_why_it_cannot()
+    {
+        var (host, _) = TestHost.Build("host h { nic e0 { model simnic-10g; rx-rings 2 } vm d on e0 { mac 02:00:00:00:00:01; ip dhcp } }", new VirtualClock());
+
+        var error = Assert.Throws<InvalidOperationException>(() => host.Offer("d", 1_000_000, TimeSpan.FromMilliseconds(1)));
+
+        Assert.Equal("VNIC 'd' has no declared address to send to ('ip dhcp': Offer needs an 'ip' address in the .nicdsl file)", error.Message);
+    }
+
     private const string Shared = """
         host h {
             nic e0 { model simnic-10g; rx-rings 4 }

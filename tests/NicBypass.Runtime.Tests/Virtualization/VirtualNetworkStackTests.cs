@@ -143,7 +143,9 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
 
         var undeclared = Assert.Throws<InvalidOperationException>(() => stack.BindUdp(80));
         Assert.Contains("UDP port 80 is not declared (declared: 53)", undeclared.Message);
-        Assert.Contains("does not serve TCP", Assert.Throws<InvalidOperationException>(() => stack.ListenTcp(53)).Message);
+        var protocol = Assert.Throws<InvalidOperationException>(() => stack.ListenTcp(53)).Message;
+        Assert.Contains("does not serve TCP", protocol);
+        Assert.Contains("add it to the container's or service's 'protocols' line (e.g. 'protocols tcp')", protocol); // where to fix it
         Assert.Equal(53, stack.BindUdp(53).Port);
         Assert.True(stack.BindUdp().Port >= 49152); // a client's ephemeral port needs no declaration
     }
