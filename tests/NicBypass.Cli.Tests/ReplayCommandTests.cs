@@ -295,25 +295,7 @@ public class ReplayCommandTests
     }
 
     // 64-byte frames to VM a, `spacing` ns apart on the capture's clock.
-    private static string SmallFrames(int count, long spacing)
-    {
-        var stream = new MemoryStream();
-        using (var writer = new PcapWriter(stream))
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var frame = new byte[64];
-                EthernetHeader.WriteMac(frame, Frames.Mac("02:00:00:00:00:0a"));
-                EthernetHeader.WriteMac(frame.AsSpan(6), Frames.Mac("02:aa:00:00:00:01"));
-                frame[12] = 0x88;
-                frame[13] = 0xB5;
-                writer.Write(1_000_000_000L + i * spacing, frame);
-            }
-        }
-        var path = CliRunner.TempFile("", "small.pcap");
-        File.WriteAllBytes(path, stream.ToArray());
-        return path;
-    }
+    private static string SmallFrames(int count, long spacing) => FramesAt(Enumerable.Range(0, count).Select(i => 1_000_000_000L + i * spacing));
 
     [Fact]
     public void Frames_enter_the_wire_at_their_capture_times_and_a_burst_faster_than_the_link_is_dropped_there()
@@ -374,22 +356,7 @@ public class ReplayCommandTests
         // Two captures merged (mergecap -a): two frames at 2 s, then 2,000 frames from 1 s on,
         // 10 µs apart — well within a 10G link. Time does not go back, and the frames after the
         // step keep their spacing: none is a burst the link must drop.
-        var stream = new MemoryStream();
-        using (var writer = new PcapWriter(stream))
-        {
-            var times = new[] { 2_000_000_000L, 2_000_010_000L }.Concat(Enumerable.Range(0, 2000).Select(i => 1_000_000_000L + i * 10_000L));
-            foreach (var time in times)
-            {
-                var frame = new byte[64];
-                EthernetHeader.WriteMac(frame, Frames.Mac("02:00:00:00:00:0a"));
-                EthernetHeader.WriteMac(frame.AsSpan(6), Frames.Mac("02:aa:00:00:00:01"));
-                frame[12] = 0x88;
-                frame[13] = 0xB5;
-                writer.Write(time, frame);
-            }
-        }
-        var capture = CliRunner.TempFile("", "merged.pcap");
-        File.WriteAllBytes(capture, stream.ToArray());
+        var capture = FramesAt(new[] { 2_000_000_000L, 2_000_010_000L }.Concat(Enumerable.Range(0, 2000).Select(i => 1_000_000_000L + i * 10_000L)));
 
         var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--format", "json");
 
