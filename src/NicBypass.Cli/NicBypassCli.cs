@@ -9,10 +9,10 @@ namespace NicBypass.Cli;
 /// </summary>
 public static class NicBypassCli
 {
-    /// <summary>Exit code when the input has errors (or a file cannot be read).</summary>
+    /// <summary>Exit code when the input has errors (or a file cannot be read; a capture has its own, below).</summary>
     public const int ErrorExitCode = 1;
 
-    /// <summary>Exit code when a capture is damaged or crafted (its format is wrong at a byte offset the message names).</summary>
+    /// <summary>Exit code when a capture is damaged or crafted (its format is wrong at a byte offset the message names), or cannot be opened.</summary>
     public const int BadCaptureExitCode = 2;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

@@ -18,7 +18,8 @@ namespace NicBypass.Cli.Commands;
 /// processors drops frames, each counted with its reason. With <c>--pace</c> the host instead runs
 /// to idle after each frame and time stands still, so no ring ever overflows. With <c>--out</c>,
 /// each VNIC's received frames (VLAN tag removed) go to DIR/VNIC.pcap, stamped with the time they
-/// were delivered (the capture's clock; with <c>--pace</c>, the frame's own capture time).
+/// were delivered (the first frame's capture time plus the virtual time elapsed; with <c>--pace</c>,
+/// the frame's own capture time).
 /// </summary>
 internal static class ReplayCommand
 {

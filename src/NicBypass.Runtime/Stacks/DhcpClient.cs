@@ -13,7 +13,8 @@ namespace NicBypass.Runtime.Stacks;
 /// RFC 5227's probe): three ARP probes one second apart, then two seconds more; an ARP from
 /// another MAC claiming the address, or probing for it too, means it is in use — a DHCPDECLINE
 /// goes to the server and the client starts over ten seconds later; otherwise the address is
-/// taken and announced once (a gratuitous ARP). Once bound it defends the address (RFC 5227 2.4
+/// taken and announced twice, two seconds apart (gratuitous ARPs, RFC 5227 2.3; not again once
+/// renewing or released). Once bound it defends the address (RFC 5227 2.4
 /// (b)): another MAC's ARP from it is answered with an announcement, and a second within ten
 /// seconds gives the address up — a DHCPDECLINE, and starting over ten seconds later. RFC 5227's
 /// random waits are left out, as below.
