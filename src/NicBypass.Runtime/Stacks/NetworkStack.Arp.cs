@@ -50,38 +50,39 @@ public sealed partial class NetworkStack
             return;
         }
 
-        var reply = Scratch().AsSpan(0, 60);
-        reply.Clear();
-        EthernetHeader.WriteMac(reply, senderMac);
-        EthernetHeader.WriteMac(reply.Slice(6), Mac);
-        BinaryPrimitives.WriteUInt16BigEndian(reply.Slice(12), EtherType.Arp);
-        var body = reply.Slice(EthernetHeader.Length);
-        arp.Packet.Slice(0, 6).CopyTo(body);
-        BinaryPrimitives.WriteUInt16BigEndian(body.Slice(6), ArpHeader.Reply);
-        EthernetHeader.WriteMac(body.Slice(8), Mac);
-        arp.TargetAddress.CopyTo(body.Slice(14));
-        arp.Packet.Slice(8, 10).CopyTo(body.Slice(18)); // the requester's MAC and IP become the target
+        // The requester's MAC and IP become the target; the address asked for is the sender's.
+        var reply = ArpFrame(ArpHeader.Reply, senderMac, arp.TargetAddress, senderMac, arp.SenderAddress);
         if (SendReply(reply)) Counters.Add(ref Counters._arpReplies);
     }
 
     /// <summary>An ARP request from <paramref name="sender"/> for <paramref name="target"/>, broadcast unless <paramref name="toMac"/> names one: a question, a probe (from 0.0.0.0) or an announcement (from the address itself; RFC 5227).</summary>
     internal void SendArp(NetworkAddress sender, NetworkAddress target, ulong toMac = 0xFFFF_FFFF_FFFFUL)
     {
-        var request = Scratch().AsSpan(0, 60);
-        request.Clear();
-        EthernetHeader.WriteMac(request, toMac);
-        EthernetHeader.WriteMac(request.Slice(6), Mac);
-        BinaryPrimitives.WriteUInt16BigEndian(request.Slice(12), EtherType.Arp);
-        var arp = request.Slice(EthernetHeader.Length);
+        Span<byte> addresses = stackalloc byte[8];
+        sender.Write(addresses);
+        target.Write(addresses.Slice(4));
+        Transmit(ArpFrame(ArpHeader.Request, toMac, addresses.Slice(0, 4), 0, addresses.Slice(4)), reply: true);
+    }
+
+    // An Ethernet/IPv4 ARP packet from this stack's MAC in this thread's buffer, padded to 60 bytes.
+    private Span<byte> ArpFrame(ushort operation, ulong toMac, ReadOnlySpan<byte> senderIp, ulong targetMac, ReadOnlySpan<byte> targetIp)
+    {
+        var frame = Scratch().AsSpan(0, 60);
+        frame.Clear();
+        EthernetHeader.WriteMac(frame, toMac);
+        EthernetHeader.WriteMac(frame.Slice(6), Mac);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(12), EtherType.Arp);
+        var arp = frame.Slice(EthernetHeader.Length);
         BinaryPrimitives.WriteUInt16BigEndian(arp, 1);
         BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(2), EtherType.Ipv4);
         arp[4] = 6;
         arp[5] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(6), ArpHeader.Request);
+        BinaryPrimitives.WriteUInt16BigEndian(arp.Slice(6), operation);
         EthernetHeader.WriteMac(arp.Slice(8), Mac);
-        sender.Write(arp.Slice(14));
-        target.Write(arp.Slice(24));
-        Transmit(request, reply: true);
+        senderIp.CopyTo(arp.Slice(14));
+        EthernetHeader.WriteMac(arp.Slice(18), targetMac);
+        targetIp.CopyTo(arp.Slice(24));
+        return frame;
     }
 
     // The address a solicitation is sent from: the stack's usual one, or the unspecified one when
