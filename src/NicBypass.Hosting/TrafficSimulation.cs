@@ -136,28 +136,17 @@ public static class TrafficSimulation
         return new[] { Tag(frame, vnic.Vlan) };
     }
 
-    // A UDP datagram of `size` bytes (Ethernet frame) from 198.18.0.1:40000 (or 2001:db8::1) to the
-    // stack's first address, on the first declared port it serves UDP on (bound here as its
-    // application), else port 9 (discard), which nobody serves — or, to a stack that serves TCP
-    // only (which its VNIC would refuse UDP for), a TCP segment carrying data to its first
-    // declared port, which it answers with a RST as a real stack would (no connection), as
-    // NetworkHost.Offer sends.
+    // What NetworkHost.Offer sends (OfferedFrame: a UDP datagram to the first declared UDP port,
+    // else port 9, or to a TCP-only stack a TCP segment its stack answers with a RST), from
+    // 198.18.0.1:40000 (or 2001:db8::1) to the stack's first address; the first UDP port is bound
+    // here as its application, which reads each datagram as it arrives.
     private static byte[][] Datagram(VirtualNetworkStack vns, int size)
     {
         var stack = vns.Stack;
         if (stack.Addresses.Count == 0) return Frame(vns.Vnic, size);
         var destination = stack.Addresses[0];
-        var tcpOnly = (stack.Settings.Protocols & StackProtocols.Udp) == 0 && (stack.Settings.Protocols & StackProtocols.Tcp) != 0;
-        var headers = EthernetHeader.Length + (destination.IsV6 ? 40 : 20) + (tcpOnly ? 20 : 8);
-        if (size < headers) return Frame(vns.Vnic, size);
-        var from = new IPEndPoint(IPAddress.Parse(destination.IsV6 ? "2001:db8::1" : "198.18.0.1"), 40000);
-        if (tcpOnly)
-        {
-            var to = new IPEndPoint(destination.ToIPAddress(), stack.Settings.Ports is { Count: > 0 } ports ? ports[0] : 80);
-            return new[] { Frames.Tcp(0x02AA_0000_0001UL, vns.Vnic.Macs[0], from, to, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, 1, 1, new byte[size - headers], vns.Vnic.Vlan) };
-        }
-        var port = stack.Settings.FirstUdpPort;
-        if (port is { } application)
+        if (size < EthernetHeader.Length + (destination.IsV6 ? 40 : 20) + (stack.Settings.TcpOnly ? 20 : 8)) return Frame(vns.Vnic, size);
+        if (stack.Settings.FirstUdpPort is { } application)
         {
             try
             {
@@ -169,10 +158,8 @@ public static class TrafficSimulation
                 // The port is bound already (by whoever built the host): its owner reads it.
             }
         }
-        return new[]
-        {
-            Frames.Udp(0x02AA_0000_0001UL, vns.Vnic.Macs[0], from, new IPEndPoint(destination.ToIPAddress(), port ?? 9), new byte[size - headers], vns.Vnic.Vlan),
-        };
+        var from = new IPEndPoint(IPAddress.Parse(destination.IsV6 ? "2001:db8::1" : "198.18.0.1"), 40000);
+        return new[] { NetworkHost.OfferedFrame(vns.Vnic, from, destination.ToIPAddress(), stack.Settings, size) };
     }
 
     private static byte[] Tag(byte[] frame, int vlan)

@@ -44,5 +44,8 @@ public readonly record struct NetworkAddress(UInt128 Value, bool IsV6)
     /// <summary>A multicast group or the IPv4 limited broadcast: no router forwards it.</summary>
     public bool IsGroup => IsV6 ? Value >> 120 == 0xFF : ((uint)Value >> 28) == 0xE || (uint)Value == 0xFFFF_FFFF;
 
+    /// <summary>An IPv6 link-local unicast address (fe80::/10).</summary>
+    public bool IsLinkLocal => IsV6 && Value >> 118 == 0x3FA;
+
     public override string ToString() => ToIPAddress().ToString();
 }

@@ -16,14 +16,16 @@ public sealed partial class NetworkStack
         var operation = arp.Operation;
         var senderMac = arp.SenderMac;
         var sender = NetworkAddress.Read(arp.SenderAddress);
-        var forUs = Owns(NetworkAddress.Read(arp.TargetAddress)) && operation is ArpHeader.Request or ArpHeader.Reply;
-        if (_dhcp is { Checking: true } dhcp && operation is ArpHeader.Request or ArpHeader.Reply
-            && dhcp.ArpSeen(senderMac, sender, NetworkAddress.Read(arp.TargetAddress)) && !forUs)
+        var target = NetworkAddress.Read(arp.TargetAddress);
+        var known = operation is ArpHeader.Request or ArpHeader.Reply;
+        var forUs = known && Owns(target);
+        if (known && _dhcp is { Checking: true } dhcp && dhcp.ArpSeen(senderMac, sender, target) && !forUs)
         {
             Counters.Add(ref Counters._delivered); // taken by the DHCP client's check: the address is another host's
             return;
         }
-        if (_dhcp is { } leasing && leasing.Lease is not null && operation is ArpHeader.Request or ArpHeader.Reply && sender.Value != 0
+        // The lease is read without the client's lock: only an ARP from the leased address takes it.
+        if (known && _dhcp is { } leasing && leasing.Lease?.Address == sender && sender.Value != 0
             && leasing.ArpClaims(senderMac, sender))
         {
             Counters.Add(ref Counters._delivered); // another host using the leased address: defended, or given up — not learned as a neighbour

@@ -131,7 +131,7 @@ public sealed partial class NetworkStack
                 return;
             case 134 when Volatile.Read(ref _slaac) is { } slaac:
                 // A Router Advertisement (RFC 4861 6.1.2): from a router's link-local address, not routed.
-                if (hopLimit != 255 || !IsLinkLocal(source)) Counters.Drop(StackDropReason.InvalidSource);
+                if (hopLimit != 255 || !source.IsLinkLocal) Counters.Drop(StackDropReason.InvalidSource);
                 else if (slaac.Receive(icmp, source)) Counters.Add(ref Counters._delivered);
                 else Counters.Drop(StackDropReason.Malformed);
                 return;

@@ -20,11 +20,9 @@ public sealed partial class NetworkStack
         TrySourceFor(destination, out var source) ? source
         : throw new InvalidOperationException($"the stack has no {(destination.IsV6 ? "IPv6" : "IPv4")} address to send to {destination} from");
 
-    private static bool IsLinkLocal(NetworkAddress address) => address.IsV6 && address.Value >> 118 == 0x3FA; // fe80::/10
-
     // RFC 6724's scope of an IPv6 address: a multicast address's own (ff02:: link-local is 2), fe80::/10 link-local, the rest global.
     private static int Scope(NetworkAddress address) =>
-        address.Value >> 120 == 0xFF ? (int)(address.Value >> 112) & 0xF : IsLinkLocal(address) ? 2 : 14;
+        address.Value >> 120 == 0xFF ? (int)(address.Value >> 112) & 0xF : address.IsLinkLocal ? 2 : 14;
 
     private bool TrySourceFor(NetworkAddress destination, out NetworkAddress source)
     {
@@ -34,10 +32,11 @@ public sealed partial class NetworkStack
         // source for a link-local destination, another for the rest.
         var found = false;
         source = default;
+        var linkScope = destination.IsV6 && Scope(destination) <= 2;
         foreach (var address in Volatile.Read(ref _addresses))
         {
             if (address.IsV6 != destination.IsV6) continue;
-            if (!address.IsV6 || IsLinkLocal(address) == Scope(destination) <= 2)
+            if (!address.IsV6 || address.IsLinkLocal == linkScope)
             {
                 source = address;
                 return true;

@@ -180,7 +180,7 @@ public sealed partial class NetworkStack
         var routers = Volatile.Read(ref _routers);
         var gateway = destination.IsV6 ? routers.V6 : routers.V4;
         // IPv6 link-local (fe80::/10) is on every link, whatever the prefixes say.
-        if (gateway is not { } router || destination.IsGroup || destination.IsV6 && destination.Value >> 118 == 0x3FA || OnLink(destination)) return destination;
+        if (gateway is not { } router || destination.IsGroup || destination.IsLinkLocal || OnLink(destination)) return destination;
         return router;
     }
 

@@ -217,8 +217,8 @@ internal sealed class SlaacClient
                         var prefix = BinaryPrimitives.ReadUInt128BigEndian(rest.Slice(16));
                         // RFC 4862 5.5.3 (a)-(d): autonomous, not link-local (nor multicast, as Linux),
                         // preferred within valid, a 64-bit prefix to put the identifier after.
-                        if (!autonomous || prefix >> 118 == 0x3FA || prefix >> 120 == 0xFF || preferred > valid || prefixLength != 64) break;
                         var address = new NetworkAddress(prefix >> 64 << 64 | InterfaceId(_stack.Mac), true);
+                        if (!autonomous || address.IsLinkLocal || address.IsGroup || preferred > valid || prefixLength != 64) break;
                         if (_tentative.TryGetValue(address, out var pending))
                         {
                             _tentative[address] = pending with { ValidUntil = Renewed(pending.ValidUntil, valid, now) }; // still being detected

@@ -61,6 +61,9 @@ public sealed record StackSettings(
     /// <summary>The first declared port it serves UDP on (where generated traffic goes: the application's port), or null.</summary>
     internal int? FirstUdpPort => (Protocols & StackProtocols.Udp) != 0 && Ports is { Count: > 0 } ports ? ports[0] : null;
 
+    /// <summary>Serves TCP and not UDP: its VNIC refuses datagrams, so synthetic traffic for it is TCP segments.</summary>
+    internal bool TcpOnly => (Protocols & StackProtocols.Udp) == 0 && (Protocols & StackProtocols.Tcp) != 0;
+
     /// <summary>TCP present → mutual exclusion; UDP only (or no transport) → concurrent access.</summary>
     public SerializationPolicy Policy => (Protocols & StackProtocols.Tcp) != 0 ? SerializationPolicy.MutualExclusion : SerializationPolicy.Concurrent;
 }

@@ -403,17 +403,28 @@ public sealed class NetworkHost : IReceiveBurst
             throw new InvalidOperationException($"VNIC '{target.Name}' has no declared address to send to" + (target.Settings.Dhcp ? " ('ip dhcp': Offer needs an 'ip' address in the .nicdsl file)" : ""));
         }
         var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        var settings = NetworkStackOf(target)?.Stack.Settings;
-        var tcpOnly = settings is not null && (settings.Protocols & StackProtocols.Udp) == 0 && (settings.Protocols & StackProtocols.Tcp) != 0;
         var source = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(v6 ? "fd00:ffff::1" : "10.255.255.1"), 40000);
-        var headers = 14 + (v6 ? 40 : 20) + (tcpOnly ? 20 : 8);
+        return OfferedFrame(target, source, address, NetworkStackOf(target)?.Stack.Settings, frameSize);
+    }
+
+    /// <summary>
+    /// Synthetic traffic for a VNIC (<see cref="Offer(string, long, TimeSpan, int)"/>, the traffic
+    /// simulation): a <paramref name="frameSize"/>-byte frame from 02:aa:00:00:00:01 and
+    /// <paramref name="source"/> to <paramref name="destination"/> in the VNIC's VLAN — a UDP
+    /// datagram to its first declared UDP port (or port 9), or to a stack that serves TCP only a
+    /// TCP segment carrying data to its first declared port, which it answers with a RST.
+    /// </summary>
+    internal static byte[] OfferedFrame(Vnic target, System.Net.IPEndPoint source, System.Net.IPAddress destination, StackSettings? settings, int frameSize)
+    {
+        var tcpOnly = settings is { TcpOnly: true };
+        var headers = 14 + (destination.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 40 : 20) + (tcpOnly ? 20 : 8);
         var payload = new byte[Math.Max(0, frameSize - headers)];
         if (tcpOnly)
         {
             var port = settings!.Ports is { Count: > 0 } ports ? ports[0] : 80;
-            return Frames.Tcp(0x02AA_0000_0001UL, target.Macs[0], source, new System.Net.IPEndPoint(address, port), TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, 1, 1, payload, target.Vlan);
+            return Frames.Tcp(0x02AA_0000_0001UL, target.Macs[0], source, new System.Net.IPEndPoint(destination, port), TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, 1, 1, payload, target.Vlan);
         }
-        return Frames.Udp(0x02AA_0000_0001UL, target.Macs[0], source, new System.Net.IPEndPoint(address, settings?.FirstUdpPort ?? 9), payload, target.Vlan);
+        return Frames.Udp(0x02AA_0000_0001UL, target.Macs[0], source, new System.Net.IPEndPoint(destination, settings?.FirstUdpPort ?? 9), payload, target.Vlan);
     }
 
     /// <summary>The most frames one <see cref="Offer(TimeSpan, int, ValueTuple{string, long}[])"/> sends (100 million).</summary>

@@ -30,6 +30,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         Nic = nic;
         Processor = processor;
         _macs = settings.Macs.ToArray();
+        _interfaceIds = settings.Dhcp ? _macs.Select(m => (ulong)Stacks.SlaacClient.InterfaceId(m)).ToArray() : Array.Empty<ulong>();
         // Only a VLAN VNIC tags what it sends (a host of thousands of VNICs builds without the rest).
         _transmitScratch = settings.Vlan == 0 ? Array.Empty<byte>() : new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
         var ips = (settings.Ips ?? Array.Empty<IPAddress>()).Select(NetworkAddress.From).ToArray();
@@ -717,12 +718,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
 
     private bool OwnsInterfaceId(UInt128 address)
     {
-        foreach (var own in _macs)
+        foreach (var own in _interfaceIds)
         {
-            if ((ulong)address == (ulong)Stacks.SlaacClient.InterfaceId(own)) return true;
+            if ((ulong)address == own) return true;
         }
         return false;
     }
+
+    private readonly ulong[] _interfaceIds; // `ip dhcp`: the interface identifiers its MACs give autoconfigured addresses
 
     private bool OwnsMac(ulong mac)
     {
