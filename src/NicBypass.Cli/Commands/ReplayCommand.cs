@@ -1,4 +1,3 @@
-using Spectre.Console;
 using NicBypass.Runtime;
 using NicBypass.Runtime.Packets;
 using System.CommandLine;
@@ -110,26 +109,15 @@ internal static class ReplayCommand
             long at = 0, latest = long.MinValue;
             // A capture spanning years has years of timers to run (an `ip dhcp` VNIC asks every
             // 64 s): on a terminal a progress bar, by how much of the file has been read, says so.
-            if (Output.SafeTextWriter.IsTerminal(error) && !pace && captureStream.CanSeek) // a pipe has no length to measure by
-            {
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-                console.Progress().Start(context =>
-                {
-                    var task = context.AddTask($"replaying {Path.GetFileName(capturePath)} into host '{host.Name}'", maxValue: 1);
-                    Feed(() => task.Value = captureStream.Length > 0 ? (double)captureStream.Position / captureStream.Length : 1);
-                });
-            }
-            else
-            {
-                Feed(null);
-            }
+            // (Not paced, and not from a pipe, which has no length to measure by.)
+            ProgressBar.Run(error, !pace && captureStream.CanSeek, $"replaying {Path.GetFileName(capturePath)} into host '{host.Name}'", Feed);
 
-            void Feed(Action? progress)
+            void Feed(Action<double>? progress)
             {
                 var frames = 0;
                 foreach (var frame in CaptureReader.Read(captureStream))
                 {
-                    if ((++frames & 1023) == 0) progress?.Invoke();
+                    if ((++frames & 1023) == 0) progress?.Invoke(captureStream.Length > 0 ? (double)captureStream.Position / captureStream.Length : 1);
                     if (frame.LinkType != CaptureReader.LinkTypeEthernet)
                     {
                         skipped++;
@@ -155,7 +143,7 @@ internal static class ReplayCommand
                     host.RunEventsTo(Math.Max(at, clock.Nanoseconds));
                     nic.Device.Offer(frame.Data);
                 }
-                progress?.Invoke();
+                progress?.Invoke(captureStream.Length > 0 ? (double)captureStream.Position / captureStream.Length : 1);
             }
             if (!pace && first != long.MaxValue)
             {

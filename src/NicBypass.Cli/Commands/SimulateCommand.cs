@@ -3,7 +3,6 @@ using NicBypass.Cli.Output;
 using NicBypass.Dsl.Values;
 using NicBypass.Hosting;
 using NicBypass.Runtime;
-using Spectre.Console;
 
 namespace NicBypass.Cli.Commands;
 
@@ -109,21 +108,8 @@ internal static class SimulateCommand
             return NicBypassCli.ErrorExitCode;
         }
 
-        Runtime.Virtualization.TrafficReport report;
-        if (Output.SafeTextWriter.IsTerminal(error))
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            report = null!;
-            console.Progress().Start(context =>
-            {
-                var task = context.AddTask($"simulating {options.Seconds} s of host '{host.Name}'", maxValue: 1);
-                report = TrafficSimulation.Run(host, clock, options, done => task.Value = done);
-            });
-        }
-        else
-        {
-            report = TrafficSimulation.Run(host, clock, options);
-        }
+        Runtime.Virtualization.TrafficReport report = null!;
+        ProgressBar.Run(error, true, $"simulating {options.Seconds} s of host '{host.Name}'", progress => report = TrafficSimulation.Run(host, clock, options, progress));
 
         if (json) TrafficReportWriter.WriteJson(report, output);
         else TrafficReportWriter.WriteText(report, "simulated", output);

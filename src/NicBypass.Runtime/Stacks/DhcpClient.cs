@@ -269,10 +269,7 @@ internal sealed class DhcpClient
         {
             if (_state != DhcpState.Checking || senderMac == _stack.Mac || !(sender == _offered || sender.Value == 0 && target == _offered)) return false;
             // In use: the server hears so, and the client starts over after a pause (RFC 2131 3.1 step 5).
-            Send(Decline, Everyone, Unspecified, client: Unspecified);
-            Interlocked.Increment(ref _declined);
-            _state = DhcpState.Init;
-            Volatile.Write(ref _due, _stack.Time.GetTimestamp() + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
+            DeclineLocked(_stack.Time.GetTimestamp());
         }
         _stack.TimerArmed?.Invoke();
         return true;
@@ -299,11 +296,8 @@ internal sealed class DhcpClient
             }
             _offered = lease.Address;
             Release();
-            Send(Decline, Everyone, Unspecified, client: Unspecified);
-            Interlocked.Increment(ref _declined);
-            _state = DhcpState.Init;
             _defendedAt = long.MinValue;
-            Volatile.Write(ref _due, now + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
+            DeclineLocked(now);
         }
         _stack.TimerArmed?.Invoke();
         return true;
@@ -346,6 +340,14 @@ internal sealed class DhcpClient
         if (Lease is { } lease) _stack.SetLease(lease.Address, null, 0, null);
         Lease = null;
         _announceAt = long.MaxValue;
+    }
+
+    // A DHCPDECLINE of the offered address, counted, and a new start after RFC 2131 3.1's pause.
+    private void DeclineLocked(long now)
+    {
+        Send(Decline, Everyone, Unspecified, client: Unspecified);
+        Interlocked.Increment(ref _declined);
+        StartOver(now + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
     }
 
     private void StartOver(long now)

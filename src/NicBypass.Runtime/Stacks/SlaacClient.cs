@@ -33,6 +33,7 @@ internal sealed class SlaacClient
     private readonly Lock _lock = new();
     private readonly Dictionary<NetworkAddress, long> _valid = new(); // autoconfigured address → valid until (ticks; MaxValue: for ever)
     private readonly Dictionary<NetworkAddress, (long Checked, int PrefixLength, long ValidUntil)> _tentative = new(); // being detected: when it is taken, its subnet, its lifetime
+    private int _detecting; // _tentative's count, written under the lock, read without it
     private bool _stopped;   // the link-local address is another node's (RFC 4862 5.4.5)
     private long _duplicates;
     private const int DetectionSeconds = 1; // RFC 4861's RetransTimer: how long one solicitation is given an answer
@@ -101,10 +102,12 @@ internal sealed class SlaacClient
     /// </summary>
     public bool DuplicateSeen(byte type, NetworkAddress target, NetworkAddress source, ulong senderMac)
     {
+        if (Volatile.Read(ref _detecting) == 0) return false; // nothing tentative: the lock is not taken for every solicitation
         lock (_lock)
         {
             if (senderMac == _stack.Mac || !_tentative.ContainsKey(target) || type == 135 && source.Value != 0) return false;
             _tentative.Remove(target);
+            Volatile.Write(ref _detecting, _tentative.Count);
             Interlocked.Increment(ref _duplicates);
             if (target == LinkLocal) _stopped = true; // RFC 4862 5.4.5: IPv6 autoconfiguration stops on this link
             Reschedule(_stack.Time.GetTimestamp());
@@ -116,6 +119,7 @@ internal sealed class SlaacClient
     private void Tentative(NetworkAddress address, int prefixLength, long validUntil, long now)
     {
         _tentative[address] = (now + DetectionSeconds * _stack.Time.TimestampFrequency, prefixLength, validUntil);
+        Volatile.Write(ref _detecting, _tentative.Count);
         _stack.SendNeighborSolicitation(new NetworkAddress(0, true), address);
     }
 
@@ -150,6 +154,7 @@ internal sealed class SlaacClient
                 // No one claimed it: the stack's now.
                 var entry = _tentative[address];
                 _tentative.Remove(address);
+                Volatile.Write(ref _detecting, _tentative.Count);
                 if (address != LinkLocal) _valid[address] = entry.ValidUntil;
                 _stack.AddAutoconfigured(address, entry.PrefixLength);
             }
