@@ -217,9 +217,9 @@ public sealed partial class NetworkStack
         if (!_connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(tcp)), out var connection)
             || connection.LocalAddress != from) return false;
         var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
-        if (!connection.InFlight(sequence)) return false;
-        var shrank = connection.PathMtuShrank(mtu, sequence);
-        return LearnPathMtu(to, mtu) | shrank;
+        // Taken only when the sequence number is one the connection has in flight (RFC 5927).
+        var shrank = connection.PathMtuShrank(mtu, sequence, out var inFlight);
+        return inFlight && (LearnPathMtu(to, mtu) | shrank);
     }
 
     private readonly PathMtuCache _pathMtus = new();

@@ -1557,23 +1557,21 @@ public sealed class TcpConnection
     /// 1,280 carry; an IPv4 path smaller still gets 552-byte segments without don't-fragment, for
     /// the routers to cut — and what is in flight goes again at once in the smaller segments, the
     /// window left as it was (a smaller path is not congestion: Linux's tcp_simple_retransmit; the
-    /// go-back is one flight, whose duplicate ACKs do not halve it). True if it shrank.
+    /// go-back is one flight, whose duplicate ACKs do not halve it). True if it shrank;
+    /// <paramref name="inFlight"/>: whether the sequence number was in flight (else nothing is taken).
     /// </summary>
-    internal bool PathMtuShrank(int mtu, uint sequence)
+    internal bool PathMtuShrank(int mtu, uint sequence, out bool inFlight)
     {
         // From the IP layer (ICMP is not serialized with the transport): the connection's lock
         // alone, as for a segment; what goes again leaves with this processor's step.
         lock (_sync)
         {
             // A handshake's segments are not resent for this (a guessed ISS would cost its measurement).
-            if (!InFlightLocked(sequence)) return false;
+            inFlight = State is not (TcpState.Closed or TcpState.SynSent or TcpState.SynReceived) && !Before(sequence, _sndUna) && Before(sequence, _sndMax);
+            if (!inFlight) return false;
             var v6 = Remote.Address.IsV6;
             // Linux locks the path at min_pmtu and clears DF: routers cut what is still too big.
-            var newlyFragmentable = !v6 && mtu < 552 && !_fragmentable;
-            _fragmentable |= newlyFragmentable;
-            var mss = Math.Max(mtu, v6 ? 1280 : 552) - (v6 ? 60 : 40);
-            if (mss >= _mss && !newlyFragmentable) return false;
-            _mss = Math.Min(_mss, mss);
+            if (!ShrinkLocked(Math.Max(mtu, v6 ? 1280 : 552) - (v6 ? 60 : 40), fragmentable: !v6 && mtu < 552)) return false;
             _cwnd = Math.Max(_cwnd, 2 * _mss);
             if (_sndMax != _sndUna)
             {
@@ -1599,22 +1597,21 @@ public sealed class TcpConnection
         {
             if (State == TcpState.Closed) return;
             var v6 = Remote.Address.IsV6;
-            _fragmentable |= belowFloor && !v6;
-            var mss = mtu - (v6 ? 60 : 40);
-            if (mss >= _mss) return;
-            _mss = mss;
-            _cwnd = Math.Max(_cwnd, 2 * _mss);
+            ShrinkLocked(mtu - (v6 ? 60 : 40), fragmentable: belowFloor && !v6);
         }
     }
 
-    /// <summary>Whether <paramref name="sequence"/> is one it has sent and not had acknowledged, past the handshake (RFC 5927: what a message about one of its segments must name).</summary>
-    internal bool InFlight(uint sequence)
+    // Segments of at most `mss` bytes from now on (never larger again), and without don't-fragment
+    // when `fragmentable`; true if either is new.
+    private bool ShrinkLocked(int mss, bool fragmentable)
     {
-        lock (_sync) return InFlightLocked(sequence);
+        var newlyFragmentable = fragmentable && !_fragmentable;
+        _fragmentable |= fragmentable;
+        if (mss >= _mss) return newlyFragmentable;
+        _mss = mss;
+        _cwnd = Math.Max(_cwnd, 2 * _mss);
+        return true;
     }
-
-    private bool InFlightLocked(uint sequence) =>
-        State is not (TcpState.Closed or TcpState.SynSent or TcpState.SynReceived) && !Before(sequence, _sndUna) && Before(sequence, _sndMax);
 
     /// <summary>Its local address went (a DHCP lease ended or was refused): closed as aborted, with no RST from an address no longer its own (RFC 2131 4.4.5).</summary>
     internal void AddressLost()
