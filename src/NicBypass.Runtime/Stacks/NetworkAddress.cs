@@ -24,7 +24,11 @@ public readonly record struct NetworkAddress(UInt128 Value, bool IsV6)
         return Read(bytes.Slice(0, written));
     }
 
-    public static NetworkAddress Parse(string text) => From(IPAddress.Parse(text));
+    public static NetworkAddress Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return IPAddress.TryParse(text, out var parsed) ? From(parsed) : throw new FormatException($"'{text}' is not an IP address (e.g. 10.0.0.1 or fd00::1)");
+    }
 
     public void Write(Span<byte> into)
     {

@@ -7,10 +7,9 @@ public readonly record struct NetworkEndpoint(NetworkAddress Address, ushort Por
 {
     public static NetworkEndpoint Parse(string address, int port)
     {
-        ArgumentNullException.ThrowIfNull(address);
-        if (!IPAddress.TryParse(address, out var parsed)) throw new FormatException($"'{address}' is not an IP address (e.g. 10.0.0.1 or fd00::1)");
+        var parsed = NetworkAddress.Parse(address);
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a port is 0..65535");
-        return new(NetworkAddress.From(parsed), (ushort)port);
+        return new(parsed, (ushort)port);
     }
 
     /// <summary>An endpoint written as one string: <c>10.0.0.1:80</c>, or <c>[fd00::1]:80</c> for IPv6 (as <see cref="ToString"/> writes it).</summary>
