@@ -32,6 +32,20 @@ public class GeneratedHostTests
     }
 
     [Fact]
+    public void A_generated_host_in_a_using_stops_its_threads_when_disposed()
+    {
+        Web01 web01;
+        using (web01 = new Web01(TimeProvider.System))
+        {
+            web01.Host.StartThreads();
+            Assert.Throws<InvalidOperationException>(() => web01.Host.Pump()); // the threads run it
+        }
+
+        web01.Host.Pump(); // the deterministic mode again: no thread runs the host now
+        Assert.Throws<ObjectDisposedException>(() => web01.Host.StartThreads());
+    }
+
+    [Fact]
     public void A_generated_vm_answers_a_ping_across_its_reverse_bits_interface()
     {
         var web01 = new Web01(new VirtualClock());

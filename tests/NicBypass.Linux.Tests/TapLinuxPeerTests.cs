@@ -744,6 +744,35 @@ public class TapLinuxPeerTests
         Assert.Contains("taken", taken.InnerException!.Message);
     }
 
+    [Fact]
+    public void Disposing_a_host_stops_its_threads_and_closes_its_tap_device()
+    {
+        using var ns = NetNamespace.Create();
+        var (compilation, built) = NicBypass.Hosting.HostLoader.Load(new[] { new NicBypass.Dsl.Text.SourceFile("peer.nicdsl", TapPeer.Topology) }, time: TimeProvider.System);
+        Assert.True(built is not null, string.Join("\n", compilation.Diagnostics));
+        var host = built!;
+        try
+        {
+            host.AttachTap("e0", ns.Run(() => TapDevice.Open("nbdisp0")));
+            host.StartThreads();
+            Assert.Contains("nbdisp0", NetNamespace.Tool("ip", $"-n {ns.Name} link show"));
+
+            host.Dispose();
+
+            // The device was made by opening it: closed, it is gone from the namespace.
+            Assert.DoesNotContain("nbdisp0", NetNamespace.Tool("ip", $"-n {ns.Name} link show"));
+            Assert.Null(host.Nic("e0").Device.Wire);
+            host.Pump(); // the deterministic mode again (it throws while threads run)
+            Assert.Throws<ObjectDisposedException>(() => host.StartThreads());
+            Assert.Throws<ObjectDisposedException>(() => host.AttachTap("e0", "nbdisp1"));
+            host.Dispose(); // twice is harmless
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
     // Sends everything while reading what comes back (a sender alone would fill the windows).
     internal static async Task<byte[]> Exchange(Socket socket, byte[] data, TimeSpan timeout)
     {

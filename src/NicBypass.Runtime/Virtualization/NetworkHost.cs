@@ -18,7 +18,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// <item>threaded mode (<see cref="StartThreads"/>): each processor gets a thread of its own.</item>
 /// </list>
 /// </summary>
-public sealed class NetworkHost : IReceiveBurst
+public sealed class NetworkHost : IReceiveBurst, IDisposable
 {
     /// <summary>The most memory one NIC's buffer pool takes.</summary>
     public const long MaxPoolBytes = 256L * 1024 * 1024;
@@ -131,6 +131,7 @@ public sealed class NetworkHost : IReceiveBurst
     public TapWire AttachTap(string nic, TapDevice device)
     {
         ArgumentNullException.ThrowIfNull(device);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var host = Nic(nic);
         if (host.Device.Wire is TapWire existing) throw new InvalidOperationException($"NIC '{nic}' is already on TAP device '{existing.Device.Name}'");
         EnsureStarted();
@@ -150,6 +151,7 @@ public sealed class NetworkHost : IReceiveBurst
     /// <exception cref="TapDeviceException">The device cannot be opened (the message says why).</exception>
     public TapWire AttachTap(string nic, string interfaceName)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         Nic(nic); // an unknown NIC is the caller's mistake before any device is touched
         var device = TapDevice.Open(interfaceName);
         try
@@ -900,6 +902,7 @@ public sealed class NetworkHost : IReceiveBurst
     /// </summary>
     public void StartThreads(TimeSpan? pollInterval = null)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         EnsureStarted();
         if (_threads is not null) throw new InvalidOperationException("threads are already running");
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
@@ -1100,6 +1103,37 @@ public sealed class NetworkHost : IReceiveBurst
         // The host is stopped and its counters add up: now what user code threw on its threads.
         if (TakeThreadFaults(finishing) is { } faults) throw faults;
     }
+
+    /// <summary>
+    /// Releases what the host holds outside its own memory: stops the threads if they run (as
+    /// <see cref="StopThreads"/> does, so the counters add up) and unplugs every TAP wire, closing
+    /// its device. The host stays readable (counters, reports) and runs on in the deterministic
+    /// mode; it cannot start threads or take a TAP device again. Unlike <see cref="StopThreads"/>
+    /// it does not throw what user code threw on the host's threads (a <c>using</c> would hide the
+    /// test's own failure behind it): those frames are counted as <c>handler-fault</c> and the
+    /// exceptions in <see cref="ThreadFaults"/> — call <see cref="StopThreads"/> first to have them thrown.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            StopThreads();
+        }
+        catch (AggregateException)
+        {
+            // Counted in ThreadFaults (and each frame as handler-fault); see the summary.
+        }
+        finally
+        {
+            TapWire[] taps;
+            lock (_taps) taps = _taps.ToArray();
+            foreach (var tap in taps) tap.Dispose(); // each removes itself from _taps
+        }
+    }
+
+    private volatile bool _disposed;
 
     private bool _stopping; // StopThreads has begun (guarded by _taps): a TAP attached now does not start reading
 

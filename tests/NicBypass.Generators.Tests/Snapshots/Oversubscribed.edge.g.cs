@@ -11,7 +11,7 @@ namespace Consumer
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "0.1.0.0")]
-    public sealed partial class Edge
+    public sealed partial class Edge : global::System.IDisposable
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>
         public static readonly (string Nic, string Ring, string Vnic)[] Placement =
@@ -165,6 +165,9 @@ namespace Consumer
             // check the wiring and enable the NICs
             build.Start();
         }
+
+        /// <summary>Stops the host's threads if they run and closes the TAP devices its NICs are on (<see cref="global::NicBypass.Runtime.Virtualization.NetworkHost.Dispose"/>).</summary>
+        public void Dispose() => Host.Dispose();
 
         /// <summary>NIC 'e1000g0' software ring sr1 classifier: destination MAC → rule, then the rule's field checks.</summary>
         private sealed class E1000g0Sr1Classifier : global::NicBypass.Runtime.Classification.IFieldLookup

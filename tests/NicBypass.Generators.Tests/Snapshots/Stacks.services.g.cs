@@ -11,7 +11,7 @@ namespace Consumer
     /// addresses and starts the host. Feed frames to a NIC's <c>Device.Receive</c> and call <c>Host.Pump()</c>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NicBypass.Generators", "0.1.0.0")]
-    public sealed partial class Services
+    public sealed partial class Services : global::System.IDisposable
     {
         /// <summary>The placement: which ring serves which VNIC (NIC, ring, VNIC).</summary>
         public static readonly (string Nic, string Ring, string Vnic)[] Placement =
@@ -87,6 +87,9 @@ namespace Consumer
             // check the wiring and enable the NICs
             build.Start();
         }
+
+        /// <summary>Stops the host's threads if they run and closes the TAP devices its NICs are on (<see cref="global::NicBypass.Runtime.Virtualization.NetworkHost.Dispose"/>).</summary>
+        public void Dispose() => Host.Dispose();
 
         /// <summary>NIC 'e0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
         private sealed class E0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
