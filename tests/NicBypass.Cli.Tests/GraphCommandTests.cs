@@ -25,19 +25,37 @@ public class GraphCommandTests
         Assert.Equal(output.Count(c => c == '{'), output.Count(c => c == '}'));
         var edges = Regex.Matches(output, "\"([^\"]+)\" -> \"([^\"]+)\"").Select(m => (From: m.Groups[1].Value, To: m.Groups[2].Value)).ToList();
         // a has hrr0 to itself; b, c and d share hrr1 through software rings (width 2: nested).
-        Assert.Contains(("g/e0", "g/e0/hrr0"), edges);
-        Assert.Contains(("g/e0/hrr0", "g/vnic/a"), edges);
-        Assert.Contains(("g/e0/hrr1", "g/e0/sr0"), edges);
+        Assert.Contains(("g/nic/e0", "g/nic/e0/hrr0"), edges);
+        Assert.Contains(("g/nic/e0/hrr0", "g/vnic/a"), edges);
+        Assert.Contains(("g/nic/e0/hrr1", "g/nic/e0/sr0"), edges);
         Assert.Contains(("g/vnic/a", "g/vm/a"), edges);
         Assert.Contains(("g/vnic/c", "g/container/c"), edges);
         Assert.Contains(("g/vnic/d", "g/service/d"), edges);
         foreach (var (vnic, behind) in new[] { ("a", "g/vm/a"), ("b", "g/vm/b"), ("c", "g/container/c"), ("d", "g/service/d") })
         {
-            Assert.True(Reachable(edges, "g/e0", behind), $"no path from the NIC to {behind}");
+            Assert.True(Reachable(edges, "g/nic/e0", behind), $"no path from the NIC to {behind}");
         }
         Assert.Contains("interface: reverse-bits", output);
         Assert.Contains("VNS: udp, ports 53\\nVSQs concurrent", output);
         Assert.Contains("VNS: tcp, ports 80\\nVSQs mutually exclusive", output);
+    }
+
+    [Fact]
+    public void Nodes_named_alike_stay_apart_a_nic_named_vnic_and_vms_named_after_its_rings()
+    {
+        var (exit, output, _) = CliRunner.Run("graph", CliRunner.TempFile("""
+            host h {
+                nic vnic { model simnic-10g; rx-rings 2 }
+                vm hrr0 on vnic { mac 02:00:00:00:00:01 }
+                vm hrr1 on vnic { mac 02:00:00:00:00:02 }
+            }
+            """));
+
+        Assert.Equal(0, exit);
+        var edges = Regex.Matches(output, "\"([^\"]+)\" -> \"([^\"]+)\"").Select(m => (From: m.Groups[1].Value, To: m.Groups[2].Value)).ToList();
+        Assert.DoesNotContain(edges, e => e.From == e.To);
+        Assert.Contains(("h/nic/vnic/hrr0", "h/vnic/hrr0"), edges);
+        Assert.True(Reachable(edges, "h/nic/vnic", "h/vm/hrr1"));
     }
 
     [Fact]

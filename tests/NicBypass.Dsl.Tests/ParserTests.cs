@@ -224,6 +224,18 @@ public class ParserTests
         Assert.Equal(["a", "c"], result.Document.Hosts.Select(h => h.Name.Text));
     }
 
+    [Theory]
+    [InlineData("}}\n", 2)]      // a stray brace on the host's closing line
+    [InlineData("} junk\n", 3)]  // a stray word there
+    public void A_stray_token_after_a_hosts_closing_brace_on_its_line_leaves_that_host(string closing, int column)
+    {
+        var result = Parse("host a {\n  nic e0 { model simnic-1g; rx-rings 2 }\n" + closing + "host c {\n  nic e0 { model simnic-1g; rx-rings 2 }\n}\n");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal((3, column), (error.Location.Span.Line, error.Location.Span.Column));
+        Assert.Equal(["a", "c"], result.Document.Hosts.Select(h => h.Name.Text));
+    }
+
     [Fact]
     public void A_host_that_lost_its_brace_before_a_host_of_properties_only_is_blamed_at_the_end_of_the_file()
     {

@@ -165,6 +165,9 @@ public class PlannerTests
         var fine = TestSources.Compile(TestSources.Host(TestSources.Vm("big", 1, macs), model: "simnic-1g", rings: 2));
         Assert.Equal(DiagnosticSeverity.Warning, Assert.Single(fine.Diagnostics, d => d.Id == "NB0018").Severity);
         Assert.Empty(fine.Errors());
+        // One VNIC, two rings: it shares hrr1 because its MACs do not fit, not because VNICs outnumber rings.
+        Assert.Contains("its hardware classifier has no room for the MACs of 1 of its 1 VNICs (NB0018), so that one (big) shares hrr1 through software ring",
+            Assert.Single(fine.Diagnostics, d => d.Id == "NB0027").Message);
 
         var text = TestSources.Host(TestSources.Vm("big", 1, macs + "; ring hardware"), model: "simnic-1g", rings: 2);
         var error = Assert.Single(TestSources.Compile(text).Errors());

@@ -117,6 +117,8 @@ public class ValidatorTests
     [InlineData("    vm host on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
     [InlineData("    vm placement on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
     [InlineData("    vm h on n0 { mac 02:00:00:00:00:02 }", "host 'h' (the generated class)")]
+    [InlineData("    vm dispose on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
+    [InlineData("    vm n-0 on n0 { mac 02:00:00:00:00:02 }", "vm 'n-0' and nic 'n0' both become the C# identifier 'N0'")]
     public void Names_that_would_clash_with_the_generated_class_are_NB0024(string line, string message)
     {
         var diagnostics = TestSources.Compile(With((9, "    }\n" + line))).Diagnostics;

@@ -61,7 +61,7 @@ public class PackageConsumerTests
             """);
 
         var build = Run("dotnet", "build", project);
-        Assert.Contains("demo.nicdsl(2,9): info NB0027: NIC 'eth0': 2 VNICs outnumber its 1 hardware receive rings", build);
+        Assert.Contains("demo.nicdsl(2,9): info NB0027: NIC 'eth0': 2 VNICs outnumber its 1 hardware receive ring,", build);
         var pcap = Path.Combine(work, "web.pcap");
         var output = Run("dotnet", $"run --no-build -- \"{pcap}\"", project);
         Assert.Contains("echo replies 1; udp 'hello' from 10.0.0.1:5353; tcp 'GET /'", output);

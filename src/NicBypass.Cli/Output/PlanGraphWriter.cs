@@ -27,7 +27,9 @@ public static class PlanGraphWriter
             foreach (var nic in plan.Nics)
             {
                 var definition = host.Nics.First(n => n.Name == nic.Name);
-                var nicId = host.Name + "/" + nic.Name;
+                // Each id says what it names ("nic", "vnic", "vm", …; names hold no '/'), so a NIC
+                // named 'vnic' or a VM named 'hrr0' cannot take another node's id.
+                var nicId = host.Name + "/nic/" + nic.Name;
                 output.WriteLine($"        subgraph {Id("cluster_" + nicId)} {{");
                 output.WriteLine($"            label={Quote($"{nic.Name}: {nic.Model.Name} ({nic.Model.Driver}), {definition.Speed}")};");
                 output.WriteLine($"            {Id(nicId)} [shape=box3d, label={Quote($"{nic.Name}\nhardware classifier: {Fields(nic.Model.ClassifierFields)}\n{nic.HardwareClassifier.Entries.Count}/{nic.Model.ClassifierEntries} entries" +

@@ -116,7 +116,7 @@ internal sealed class HostBinder
             }
             else if (identifiers.TryGetValue(identifier, out var clash))
             {
-                _context.Report(DiagnosticDescriptors.IdentifierCollision, name.Span, new[] { clash.Location }, keyword, clash.Name, $"'{name.Text}'", identifier);
+                _context.Report(DiagnosticDescriptors.IdentifierCollision, name.Span, new[] { clash.Location }, keyword, name.Text, $"{names[clash.Name].Kind} '{clash.Name}'", identifier);
             }
             else
             {

@@ -11,7 +11,7 @@ public static class Identifiers
     /// <summary>Members every generated host class has; a declaration may not take their names.</summary>
     public static readonly IReadOnlyCollection<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Host", "Placement", "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "Finalize",
+        "Host", "Placement", "Dispose", "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "Finalize",
     };
 
     public static string ToPascalCase(string name)

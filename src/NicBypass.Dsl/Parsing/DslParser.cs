@@ -65,7 +65,9 @@ public static class DslParser
     // What to leave out for an error at <paramref name="position"/>: the host of a block left open
     // further up (where the error really is), else the host of the outermost block still open
     // there, else — at the top level: a misspelt 'host', a stray '}' or word — the text from the
-    // error's line to the next host. A valid host before or after is never touched.
+    // error's line to the next host — from the error itself when only '}'s come before it on its
+    // line (a stray '}' or word after the '}' that closed a host leaves that host). A valid host
+    // before or after is never touched.
     private static (int Start, int End) BlockToLeaveOut(SourceFile file, string text, int position)
     {
         if (OpenBlockBehind(file, text, position) is { } brace) return HostBlockAt(text, brace);
@@ -73,7 +75,9 @@ public static class DslParser
         if (open.Count > 0) return HostBlockAt(text, open[0]);
         var line = position;
         while (line > 0 && text[line - 1] is not ('\r' or '\n')) line--;
-        return (line, HostBlockAt(text, position).End);
+        var closingOnly = true;
+        for (var i = line; i < position && closingOnly; i++) closingOnly = text[i] is '}' or ' ' or '\t' or '\uFEFF';
+        return (closingOnly ? position : line, HostBlockAt(text, position).End);
     }
 
     // The host block around <paramref name="position"/>: from the 'host' that starts the last

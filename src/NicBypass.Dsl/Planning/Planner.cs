@@ -211,8 +211,11 @@ public static class Planner
     private static string Summarize(NicDefinition nic, IReadOnlyList<VnicDefinition> order, int dedicated, List<SoftwareRingPlan> softwareRings)
     {
         var shared = order.Skip(dedicated).Select(v => v.Name).ToList();
-        var text = $"{order.Count} VNICs outnumber its {nic.RxRings} hardware receive rings, so {shared.Count} of them " +
-                   $"({string.Join(", ", shared)}) share hrr{nic.RxRings - 1} through software ring {softwareRings[0].Id}";
+        // More VNICs than rings, or (NB0018) MACs the hardware classifier has no room for.
+        var cause = order.Count > nic.RxRings
+            ? $"{order.Count} VNICs outnumber its {nic.RxRings} hardware receive {(nic.RxRings == 1 ? "ring" : "rings")}, so {shared.Count} of them"
+            : $"its hardware classifier has no room for the MACs of {shared.Count} of its {order.Count} VNICs (NB0018), so {(shared.Count == 1 ? "that one" : "those")}";
+        var text = $"{cause} ({string.Join(", ", shared)}) {(shared.Count == 1 ? "shares" : "share")} hrr{nic.RxRings - 1} through software ring {softwareRings[0].Id}";
         if (dedicated > 0)
         {
             text += $"; dedicated rings went to {string.Join(", ", order.Take(dedicated).Select(v => v.Name))} " +

@@ -102,26 +102,31 @@ public static class Frames
 
     /// <summary>
     /// A TCP segment with any <paramref name="flags"/>, sequence and acknowledgment numbers and
-    /// payload (a 20-byte header without options, window <paramref name="window"/>): a data
-    /// segment, an ACK, a RST, a FIN — or a forged one.
+    /// payload (window <paramref name="window"/>, and <paramref name="options"/> as written —
+    /// padded with end-of-options to a whole number of 32-bit words — after the 20-byte header):
+    /// a data segment, an ACK, a RST, a FIN — or a forged one.
     /// </summary>
-    public static byte[] Tcp(string srcMac, string dstMac, string source, string destination, TcpSegmentFlags flags, uint sequence = 1000, uint acknowledgment = 0, byte[]? payload = null, int vlan = 0, ushort window = 65535) =>
-        Tcp(Mac(srcMac), Mac(dstMac), Endpoint(source), Endpoint(destination), flags, sequence, acknowledgment, payload, vlan, window);
+    public static byte[] Tcp(string srcMac, string dstMac, string source, string destination, TcpSegmentFlags flags, uint sequence = 1000, uint acknowledgment = 0, byte[]? payload = null, int vlan = 0, ushort window = 65535, byte[]? options = null) =>
+        Tcp(Mac(srcMac), Mac(dstMac), Endpoint(source), Endpoint(destination), flags, sequence, acknowledgment, payload, vlan, window, options);
 
-    /// <inheritdoc cref="Tcp(string, string, string, string, TcpSegmentFlags, uint, uint, byte[], int, ushort)"/>
-    public static byte[] Tcp(ulong srcMac, ulong dstMac, IPEndPoint source, IPEndPoint destination, TcpSegmentFlags flags, uint sequence = 1000, uint acknowledgment = 0, byte[]? payload = null, int vlan = 0, ushort window = 65535)
+    /// <inheritdoc cref="Tcp(string, string, string, string, TcpSegmentFlags, uint, uint, byte[], int, ushort, byte[])"/>
+    public static byte[] Tcp(ulong srcMac, ulong dstMac, IPEndPoint source, IPEndPoint destination, TcpSegmentFlags flags, uint sequence = 1000, uint acknowledgment = 0, byte[]? payload = null, int vlan = 0, ushort window = 65535, byte[]? options = null)
     {
         var v6 = SameFamily(source.Address, destination.Address);
         var data = payload ?? Array.Empty<byte>();
-        var tcp = new byte[20 + data.Length];
+        var optionsLength = ((options?.Length ?? 0) + 3) / 4 * 4;
+        if (optionsLength > 40) throw new ArgumentException("a TCP header holds at most 40 bytes of options", nameof(options));
+        var header = 20 + optionsLength;
+        var tcp = new byte[header + data.Length];
         BinaryPrimitives.WriteUInt16BigEndian(tcp, (ushort)source.Port);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(2), (ushort)destination.Port);
         BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(4), sequence);
         BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(8), acknowledgment);
-        tcp[12] = 5 << 4;  // 20-byte header
+        tcp[12] = (byte)(header / 4 << 4);
         tcp[13] = (byte)flags;
         BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(14), window);
-        data.CopyTo(tcp.AsSpan(20));
+        options?.CopyTo(tcp.AsSpan(20)); // the padding is zeros: end of options
+        data.CopyTo(tcp.AsSpan(header));
         return Ethernet(srcMac, dstMac, v6 ? EtherType.Ipv6 : EtherType.Ipv4, Ip(source.Address, destination.Address, IpProtocol.Tcp, tcp, checksumAt: 16, pseudoHeader: true), vlan);
     }
 

@@ -1,6 +1,6 @@
 namespace NicBypass.Runtime.Packets;
 
-/// <summary>The TCP header's control bits (RFC 9293 3.1): what the stacks read and send, and what <see cref="Frames.Tcp(string, string, string, string, TcpSegmentFlags, uint, uint, byte[], int, ushort)"/> builds.</summary>
+/// <summary>The TCP header's control bits (RFC 9293 3.1): what the stacks read and send, and what <see cref="Frames.Tcp(string, string, string, string, TcpSegmentFlags, uint, uint, byte[], int, ushort, byte[])"/> builds.</summary>
 [Flags]
 public enum TcpSegmentFlags : byte
 {

@@ -696,7 +696,7 @@ public sealed class TcpConnection
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // acknowledges something never sent
             return;
         }
-        if (_sack) Score(segment, ack);
+        var sackedNew = _sack && Score(segment, ack);
         if (After(ack, _sndUna))
         {
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
@@ -744,7 +744,13 @@ public sealed class TcpConnection
         var windowChanged = window != _sndWnd;
         _sndWnd = window;
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-        if (ack == _sndUna && segment.Payload.Length == 0 && !segment.Has(TcpSegmentFlags.Fin) && !windowChanged && _sndMax != _sndUna)
+        // A duplicate ACK (RFC 5681 2): no data, no FIN, the same window — or, with SACK, one
+        // that reports new data held above the hole, whatever else it carries: the peer's data
+        // riding on it, or a window its buffer tuning grew (as Linux counts SACKed segments and
+        // FreeBSD such ACKs; Linux's ACKs of an echo do both, and would otherwise never reach
+        // three, leaving every loss to the retransmission timer).
+        if (ack == _sndUna && _sndMax != _sndUna && !segment.Has(TcpSegmentFlags.Fin)
+            && (sackedNew || segment.Payload.Length == 0 && !windowChanged))
         {
             ++_dupAcks;
             if (_dupAcks == 3)
@@ -851,23 +857,36 @@ public sealed class TcpConnection
     internal int SlowStartThreshold => _ssthresh;
 
     // Merges the segment's SACK blocks (those above SND.UNA and within what was sent) into the
-    // scoreboard, and forgets what the cumulative ACK now covers.
-    private void Score(in TcpSegment segment, uint ack)
+    // scoreboard, and forgets what the cumulative ACK now covers: true if a block reported data
+    // the board did not hold yet.
+    private bool Score(in TcpSegment segment, uint ack)
     {
         Span<(uint Left, uint Right)> blocks = stackalloc (uint, uint)[4];
         var count = segment.ReadSackBlocks(blocks);
-        if (count == 0 && _scoreboard is not { Count: > 0 }) return;
+        if (count == 0 && _scoreboard is not { Count: > 0 }) return false;
         _scoreboard ??= new List<(uint Start, uint End)>();
         var board = _scoreboard;
+        var news = false;
         for (var i = 0; i < count; i++)
         {
             var (left, right) = blocks[i];
             if (!After(right, left) || !After(right, ack) || After(right, _sndMax) || Before(left, _sndUna)) continue; // stale or forged
+            news |= !Covered(board, left, right);
             AddRange(board, left, right);
         }
         // What the cumulative ACK covers is no longer on the board.
         while (board.Count > 0 && !After(board[0].End, ack)) board.RemoveAt(0);
         if (board.Count > 0 && Before(board[0].Start, ack)) board[0] = (ack, board[0].End);
+        return news;
+    }
+
+    private static bool Covered(List<(uint Start, uint End)> board, uint left, uint right)
+    {
+        foreach (var (start, end) in board)
+        {
+            if (!After(start, left) && !Before(end, right)) return true;
+        }
+        return false;
     }
 
     // Sends the first segment's worth of a hole at or after _rexmitNext: bytes below the highest

@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime.Packets;
+using PacketDotNet;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Stacks;
 
@@ -169,6 +172,91 @@ public class CongestionControlTests
 
     // Loses the data segments web (the client) sends to db:5432 whose index, in the order they
     // are first sent, `lose` picks; a segment sent again with the same sequence number goes through.
+    private const string SackTopology = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip 192.168.10.20; protocols tcp; ports 80 }
+        }
+        """;
+
+    [Theory]
+    [InlineData(false)] // each advertises a larger window (Linux's receive buffer tuning)
+    [InlineData(true)]  // each carries data (an echo's reply riding on it)
+    public void With_sack_three_acks_reporting_new_data_above_a_hole_retransmit_it_though_they_change_the_window_or_carry_data(bool carryData)
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[6 * Mss]);
+        host.Pump();
+        Assert.Equal(6, DataSegments(wires).Count(s => !Before(s.Sequence, first)));
+
+        // The first segment is lost: the next three arrive, each reported by an ACK of its own.
+        for (var k = 1; k <= 3; k++)
+        {
+            host.Send("e0", PeerSegment(TcpSegmentFlags.Ack | (carryData ? TcpSegmentFlags.Psh : 0), PeerIss + 1 + (uint)(carryData ? 10 * (k - 1) : 0), first,
+                window: carryData ? (ushort)65535 : (ushort)(60_000 + 1000 * k), options: SackBlock(first + Mss, first + (uint)(Mss * (k + 1))),
+                payload: carryData ? new byte[10] : null));
+        }
+
+        // Fast retransmit, at once (the clock did not move: no retransmission timeout).
+        Assert.Equal(1, connection.Retransmissions);
+        Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == first));
+    }
+
+    [Fact]
+    public void With_sack_window_updates_that_report_nothing_new_are_not_duplicate_acks()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[6 * Mss]);
+        host.Pump();
+
+        for (var k = 1; k <= 4; k++)
+        {
+            // The same block each time, the window growing: one report of new data, then updates.
+            host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, window: (ushort)(60_000 + 1000 * k), options: SackBlock(first + Mss, first + 2 * Mss)));
+        }
+
+        Assert.Equal(0, connection.Retransmissions);
+        Assert.Equal(1, DataSegments(wires).Count(s => s.Sequence == first));
+    }
+
+    private const uint PeerIss = 1000;
+    private static readonly IPEndPoint PeerEnd = new(IPAddress.Parse("192.168.10.1"), 40000), WebEnd = new(IPAddress.Parse("192.168.10.20"), 80);
+
+    private static byte[] PeerSegment(TcpSegmentFlags flags, uint sequence, uint acknowledgment, ushort window = 65535, byte[]? options = null, byte[]? payload = null) =>
+        Frames.Tcp(0x02AA_0000_0001UL, 0x0200_0000_0001UL, PeerEnd, WebEnd, flags, sequence, acknowledgment, payload, window: window, options: options);
+
+    // NOP, NOP, then one SACK block (RFC 2018).
+    private static byte[] SackBlock(uint left, uint right)
+    {
+        var option = new byte[12];
+        option[0] = option[1] = 1;
+        option[2] = 5;
+        option[3] = 10;
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(4), left);
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), right);
+        return option;
+    }
+
+    // A connection the peer opened offering SACK (and MSS 1460, no timestamps); returns the
+    // sequence number of the first byte the container will send.
+    private static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint First) SackConnection()
+    {
+        var (host, wires) = TestHost.Build(SackTopology, new VirtualClock());
+        var listener = host.NetworkStack("web").Stack.ListenTcp(80);
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Syn, PeerIss, 0, options: [2, 4, 0x05, 0xB4, 4, 2])); // MSS 1460, SACK permitted
+        var synAck = TestFrames.Parse(wires["e0"].Frames.Last()).Extract<TcpPacket>();
+        Assert.True(synAck.Synchronize && synAck.Acknowledgment);
+        var first = synAck.SequenceNumber + 1;
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first));
+        Assert.True(listener.TryAccept(out var connection));
+        return (host, wires, connection, first);
+    }
+
+    private static IEnumerable<(uint Sequence, int Length)> DataSegments(Dictionary<string, CapturingWire> wires) =>
+        wires["e0"].Frames.Select(f => TestFrames.Parse(f).Extract<TcpPacket>()).Where(t => t is { PayloadData.Length: > 0 }).Select(t => (t.SequenceNumber, t.PayloadData.Length));
+
+    private static bool Before(uint a, uint b) => (int)(a - b) < 0;
+
     private static FramePredicate LoseClientData(Func<int, bool> lose) => LoseData(5432, lose);
 
     // The same for data sent to `port`.
