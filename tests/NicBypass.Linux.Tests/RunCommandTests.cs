@@ -14,10 +14,10 @@ public class RunCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private string Topology()
+    private string Topology(string text = TapPeer.Topology)
     {
         var path = Path.Combine(_folder, "peer.nicdsl");
-        File.WriteAllText(path, TapPeer.Topology);
+        File.WriteAllText(path, text);
         return path;
     }
 
@@ -37,7 +37,9 @@ public class RunCommandTests : IDisposable
         ns.Ip($"tuntap add dev {TapPeer.Tap} mode tap");
         ns.Ip($"addr add {TapPeer.LinuxIp}/24 dev {TapPeer.Tap}");
         var captures = Path.Combine(_folder, "captures");
-        var run = Task.Run(() => ns.Run(() => Cli("run", Topology(), "--tap", $"e0={TapPeer.Tap}", "--seconds", "8", "--capture", captures, "--format", "json")));
+        // A tenant with `ip dhcp` too, which finds no DHCP server here: the report says so.
+        var topology = Topology(TapPeer.Topology.Replace("    container c1", "    vm d1 on e0 { mac 02:00:00:00:77:09; ip dhcp }\n    container c1"));
+        var run = Task.Run(() => ns.Run(() => Cli("run", topology, "--tap", $"e0={TapPeer.Tap}", "--seconds", "8", "--capture", captures, "--format", "json")));
 
         // While it runs: Linux pings the VM and sends the container datagrams to echo.
         var pinged = false;
@@ -76,7 +78,7 @@ public class RunCommandTests : IDisposable
         Assert.True(exit == 0, error);
         Assert.True(pinged, "Linux's ping of the VM was answered");
         Assert.True(echoed >= 5, $"{echoed} datagrams echoed");
-        Assert.Contains("running host 'peer'", error);
+        Assert.Contains($"running host 'peer': e0 ↔ {TapPeer.Tap} (tap);", error); // made beforehand: not "created"
         Assert.Contains("echo on c1 tcp/7, c1 udp/7", error);
         using var report = JsonDocument.Parse(output);
         var seconds = report.RootElement.GetProperty("seconds").GetDouble();
@@ -84,6 +86,15 @@ public class RunCommandTests : IDisposable
         var vnics = report.RootElement.GetProperty("nics")[0].GetProperty("vnics").EnumerateArray().ToDictionary(v => v.GetProperty("name").GetString()!);
         Assert.True(vnics["vm1"].GetProperty("delivered").GetInt64() > 0);
         Assert.True(vnics["c1"].GetProperty("delivered").GetInt64() >= 5);
+        // run's own fields: the TAP's counts, and what the `ip dhcp` tenant learned (nothing).
+        var tap = Assert.Single(report.RootElement.GetProperty("taps").EnumerateArray());
+        Assert.Equal(("e0", TapPeer.Tap), (tap.GetProperty("nic").GetString(), tap.GetProperty("device").GetString()));
+        Assert.True(tap.GetProperty("framesIn").GetInt64() >= 5 && tap.GetProperty("framesOut").GetInt64() >= 5, tap.ToString());
+        Assert.Equal(0, tap.GetProperty("linuxRefused").GetInt64());
+        var lease = Assert.Single(report.RootElement.GetProperty("leases").EnumerateArray());
+        Assert.Equal("d1", lease.GetProperty("vnic").GetString());
+        Assert.Equal(JsonValueKind.Null, lease.GetProperty("dhcp").ValueKind);
+        Assert.Empty(lease.GetProperty("slaac").GetProperty("addresses").EnumerateArray());
         // Each VNIC's capture holds what it received: a pcap header and at least one record.
         foreach (var vnic in new[] { "vm1", "c1" })
         {
@@ -123,11 +134,13 @@ public class RunCommandTests : IDisposable
     [InlineData("--loss", "e0=150%", "'150%' is not a share from 0 to 100%")]
     [InlineData("--reorder", "e0=often", "'often' is not a share")]
     [InlineData("--loss", "e0", "write NIC=SHARE, e.g. e0=1%")]
+    [InlineData("--loss", "e0=1", "'1' would be every frame; write 1% for one percent, or 100% if every frame is meant")]
+    [InlineData("--jitter", "e0=5ms", "")] // checked below: jitter without a delay
     public void Run_refuses_an_impairment_it_cannot_apply_before_opening_anything(string option, string value, string message)
     {
         var (exit, _, error) = Cli("run", Topology(), "--tap", "e0=nb0", option, value, "--seconds", "1");
         Assert.Equal(1, exit);
-        Assert.Contains($"error: {option} '{value}': {message}", error);
+        Assert.Contains(message.Length > 0 ? $"error: {option} '{value}': {message}" : "error: --jitter e0: jitter varies a delay; give --delay e0=TIME too", error);
     }
 
     [Fact]

@@ -753,7 +753,11 @@ public class TapLinuxPeerTests
         var host = built!;
         try
         {
-            host.AttachTap("e0", ns.Run(() => TapDevice.Open("nbdisp0")));
+            var device = ns.Run(() => TapDevice.Open("nbdisp0"));
+            Assert.True(device.Created); // no interface had the name in the namespace
+            ns.Ip("tuntap add dev nbpers0 mode tap"); // made beforehand, as ip tuntap add does
+            Assert.False(ns.Run(() => { using var persistent = TapDevice.Open("nbpers0"); return persistent.Created; }));
+            host.AttachTap("e0", device);
             host.StartThreads();
             Assert.Contains("nbdisp0", NetNamespace.Tool("ip", $"-n {ns.Name} link show"));
 

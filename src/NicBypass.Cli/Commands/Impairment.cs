@@ -40,6 +40,12 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
             message = $"'{value}' is not a share from 0 to 100%; write 1% or 0.01";
             return null;
         }
+        if (share == 1 && !value.EndsWith('%'))
+        {
+            // 1 is every frame: someone who writes it almost always means one percent.
+            message = $"'{value}' would be every frame; write 1% for one percent, or 100% if every frame is meant";
+            return null;
+        }
         return new Impairment(kind, nic, TimeSpan.Zero, share);
     }
 

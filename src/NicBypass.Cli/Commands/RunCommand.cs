@@ -72,6 +72,15 @@ internal static class RunCommand
                     }
                 }
             }
+            foreach (var jittered in impairments.Where(i => i.Kind == "jitter" && i.Time > TimeSpan.Zero))
+            {
+                if (!impairments.Any(i => i.Kind == "delay" && i.Nic == jittered.Nic && i.Time > TimeSpan.Zero))
+                {
+                    // As netem's: jitter varies a delay, and without one there is nothing to vary.
+                    error.WriteLine($"error: --jitter {jittered.Nic}: jitter varies a delay; give --delay {jittered.Nic}=TIME too");
+                    return NicBypassCli.ErrorExitCode;
+                }
+            }
             return Run(parse.GetValue(topology)!, wires, impairments, limit, parse.GetValue(capture), parse.GetValue(format) == "json", parse.GetValue(hostOption), output, error);
         });
         return command;
@@ -121,7 +130,7 @@ internal static class RunCommand
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    error.WriteLine($"error: --capture {captureDirectory}: {e.Message}");
+                    error.WriteLine($"error: --capture {captureDirectory}: cannot make the folder or a capture in it ({e.Message})");
                     return NicBypassCli.ErrorExitCode;
                 }
             }
@@ -136,7 +145,8 @@ internal static class RunCommand
 
             host.StartThreads();
             echo = EchoServices.Start(host);
-            error.WriteLine($"running host '{host.Name}': {string.Join(", ", attached.Select(w => $"{w} (tap)"))}; " +
+            // A device the run made has no address on the Linux side (a mistyped name makes one too).
+            error.WriteLine($"running host '{host.Name}': {string.Join(", ", attached.Select(w => $"{w} (tap{(w.Device.Created ? ", created: no address on the Linux side yet" : "")})"))}; " +
                             (echo.Endpoints.Count > 0 ? $"echo on {string.Join(", ", echo.Endpoints)}" : "no container or service ports to echo on") +
                             (seconds is { } s ? $"; for {s.ToString(CultureInfo.InvariantCulture)} s" : "; stop with Ctrl-C"));
             var clock = Stopwatch.StartNew();
@@ -164,15 +174,16 @@ internal static class RunCommand
             // given back (a DHCPRELEASE) while the threads still carry it to the TAP.
             var learners = host.VirtualMachines.Where(v => v.Vnic.Settings.Dhcp).Select(v => (v.Name, v.Stack))
                 .Concat(host.NetworkStacks.Where(s => s.Vnic.Settings.Dhcp).Select(s => (s.Name, s.Stack))).ToList();
-            var leases = new List<string>();
+            var leases = new List<Learned>();
             foreach (var (name, stack) in learners)
             {
-                var held = stack.DhcpLease is { } lease ? $"{lease.Address}/{lease.PrefixLength}{(stack.DhcpRouter is { } router ? $", router {router}" : "")}" : null;
+                var lease = stack.DhcpLease;
+                var router = stack.DhcpRouter;
                 var released = stack.ReleaseDhcpLease();
-                leases.Add(held is null ? $"dhcp {name}: no lease" : $"dhcp {name}: {held}{(released ? ", given back at exit" : "")}");
                 // And IPv6 (SLAAC, from routers' advertisements), when a router advertised a prefix.
                 var (autoconfigured, router6) = stack.Autoconfigured;
-                if (autoconfigured.Count > 0) leases.Add($"slaac {name}: {string.Join(", ", autoconfigured)}{(router6 is { } r6 ? $", router {r6}" : "")}");
+                leases.Add(new Learned(name, lease?.Address.ToString(), lease?.PrefixLength ?? 0, router?.ToString(), released,
+                    autoconfigured.Select(a => a.ToString()).ToList(), router6?.ToString()));
             }
             AggregateException? faults = null;
             try
@@ -184,7 +195,7 @@ internal static class RunCommand
                 faults = e; // the host is stopped all the same: the report first, then what was thrown
             }
             var report = host.Report(elapsed);
-            if (json) TrafficReportWriter.WriteJson(report, output);
+            if (json) TrafficReportWriter.WriteJson(report, output, writer => WriteJson(writer, attached, wires, impairments, leases));
             else
             {
                 TrafficReportWriter.WriteText(report, "ran", output);
@@ -205,7 +216,12 @@ internal static class RunCommand
                     }
                     output.WriteLine();
                 }
-                foreach (var line in leases) output.WriteLine(line);
+                foreach (var learned in leases)
+                {
+                    output.WriteLine(learned.Address is null ? $"dhcp {learned.Vnic}: no lease"
+                        : $"dhcp {learned.Vnic}: {learned.Address}/{learned.PrefixLength}{(learned.Router is { } r ? $", router {r}" : "")}{(learned.GivenBack ? ", given back at exit" : "")}");
+                    if (learned.Slaac.Count > 0) output.WriteLine($"slaac {learned.Vnic}: {string.Join(", ", learned.Slaac)}{(learned.Router6 is { } r6 ? $", router {r6}" : "")}");
+                }
             }
             var failedCaptures = captures.Where(c => c.Error is not null).ToList();
             foreach (var capture in failedCaptures) error.WriteLine($"error: capture {capture.Path}: {capture.Error!.Message}");
@@ -233,6 +249,68 @@ internal static class RunCommand
         }
     }
 
+    // What an `ip dhcp` tenant learned: its DHCP lease (null address: none) and SLAAC's addresses.
+    private sealed record Learned(string Vnic, string? Address, int PrefixLength, string? Router, bool GivenBack, IReadOnlyList<string> Slaac, string? Router6);
+
+    // The JSON report's run-only fields (README.md § Real peers): each TAP wire's counts, and what
+    // each `ip dhcp` tenant learned from Linux's side.
+    private static void WriteJson(System.Text.Json.Utf8JsonWriter json, List<TapWire> attached, List<(string Nic, string Interface)> wires, List<Impairment> impairments, List<Learned> leases)
+    {
+        json.WriteStartArray("taps");
+        for (var w = 0; w < attached.Count; w++)
+        {
+            var wire = attached[w];
+            json.WriteStartObject();
+            json.WriteString("nic", wires[w].Nic);
+            json.WriteString("device", wire.Device.Name);
+            json.WriteNumber("framesIn", wire.FramesIn);
+            json.WriteNumber("framesOut", wire.FramesOut);
+            json.WriteNumber("linuxRefused", wire.WriteFailures);
+            if (impairments.Any(i => i.Nic == wires[w].Nic))
+            {
+                json.WriteStartObject("impaired");
+                json.WriteNumber("lost", wire.Lost);
+                json.WriteNumber("reordered", wire.Reordered + wire.ReorderedOut);
+                json.WriteNumber("delayed", wire.Delayed);
+                json.WriteNumber("delayLineFull", wire.DelayOverflows);
+                json.WriteEndObject();
+            }
+            if (wire.Device.Offloads)
+            {
+                json.WriteStartObject("offload");
+                json.WriteNumber("superFramesIn", wire.Device.SuperFramesRead);
+                json.WriteNumber("superFramesOut", wire.SuperFramesOut);
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("leases");
+        foreach (var learned in leases)
+        {
+            json.WriteStartObject();
+            json.WriteString("vnic", learned.Vnic);
+            if (learned.Address is null) json.WriteNull("dhcp");
+            else
+            {
+                json.WriteStartObject("dhcp");
+                json.WriteString("address", learned.Address);
+                json.WriteNumber("prefixLength", learned.PrefixLength);
+                if (learned.Router is { } router) json.WriteString("router", router);
+                json.WriteBoolean("givenBack", learned.GivenBack);
+                json.WriteEndObject();
+            }
+            json.WriteStartObject("slaac");
+            json.WriteStartArray("addresses");
+            foreach (var address in learned.Slaac) json.WriteStringValue(address);
+            json.WriteEndArray();
+            if (learned.Router6 is { } router6) json.WriteString("router", router6);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
     // One line: time, per TAP frames in and out, what the VNICs delivered and dropped, what the echo servers did.
     // The live status line carries its own terminal control (erase to the end of the line).
     private static void Status(TextWriter error, string line)
@@ -241,12 +319,14 @@ internal static class RunCommand
         else error.Write(line);
     }
 
-    private static string Status(NetworkHost host, List<TapWire> wires, EchoServices echo, TimeSpan elapsed)
+    internal static string Status(NetworkHost host, List<TapWire> wires, EchoServices echo, TimeSpan elapsed)
     {
         var culture = CultureInfo.InvariantCulture;
         var taps = string.Join(" · ", wires.Select(w => string.Format(culture, "{0}: {1:N0} in / {2:N0} out", w.Device.Name, w.FramesIn, w.FramesOut)));
         return string.Format(culture, "{0:0}s · {1} · delivered {2:N0} · dropped {3:N0} · tcp {4:N0} conn, {5:N0} B echoed · udp {6:N0} echoed",
-            elapsed.TotalSeconds, taps, host.Vnics.Sum(v => v.Counters.Delivered), host.Vnics.Sum(v => v.Counters.DroppedTotal),
+            elapsed.TotalSeconds, taps, host.Vnics.Sum(v => v.Counters.Delivered),
+            // Every drop the report will count: the VNICs', and the NICs' own (no-match, …) and their software rings'.
+            host.Vnics.Sum(v => v.Counters.DroppedTotal) + host.Nics.Sum(n => n.Device.Counters.DroppedTotal + n.SoftwareRings.Sum(r => r.Counters.DroppedTotal)),
             echo.Connections, echo.BytesEchoed, echo.DatagramsEchoed);
     }
 }

@@ -14,7 +14,8 @@ namespace NicBypass.Cli.Output;
 /// </summary>
 public static class TrafficReportWriter
 {
-    public static void WriteJson(TrafficReport report, TextWriter output)
+    /// <summary>The report as JSON; <paramref name="more"/> writes a command's own fields (run's taps and leases) before <c>seconds</c>.</summary>
+    public static void WriteJson(TrafficReport report, TextWriter output, Action<System.Text.Json.Utf8JsonWriter>? more = null)
     {
         JsonText.Write(output, json =>
         {
@@ -130,6 +131,7 @@ public static class TrafficReportWriter
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            more?.Invoke(json);
             json.WriteNumber("seconds", report.Seconds);
             json.WriteEndObject();
         });

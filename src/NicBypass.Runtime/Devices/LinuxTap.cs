@@ -72,6 +72,10 @@ internal static class LinuxTap
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     public static extern int Close(int fd);
 
+    // The interface's index in the calling thread's network namespace; 0 when there is none by that name.
+    [DllImport("libc", EntryPoint = "if_nametoindex", SetLastError = true)]
+    public static extern uint IfNameToIndex([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+
     [DllImport("libc", EntryPoint = "strerror")]
     private static extern nint StrError(int errno);
 

@@ -67,6 +67,13 @@ public sealed class TapDevice : IDisposable
     /// <summary>The interface's name (as Linux knows it: ip link show NAME).</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// Whether opening it made the device (no interface had the name): such a device has no
+    /// address on the Linux side and goes when it is closed; one made beforehand (<c>ip tuntap
+    /// add</c>) keeps its addresses and stays.
+    /// </summary>
+    public bool Created { get; private init; }
+
     /// <summary>Largest frame a read can return here (the device's MTU can be raised up to this).</summary>
     public const int MaxFrameLength = 65_535;
 
@@ -96,6 +103,7 @@ public sealed class TapDevice : IDisposable
                 _ => $"TAP device '{name}': cannot open /dev/net/tun: {LinuxTap.Describe(errno)}",
             }, errno);
         }
+        var existed = LinuxTap.IfNameToIndex(name) != 0; // in this thread's namespace, as TUNSETIFF looks
         var request = new byte[LinuxTap.IfReqSize];
         Encoding.ASCII.GetBytes(name, request);
         BitConverter.TryWriteBytes(request.AsSpan(LinuxTap.IfNameSize), (short)(LinuxTap.IFF_TAP | LinuxTap.IFF_NO_PI | (offload ? LinuxTap.IFF_VNET_HDR : 0)));
@@ -106,12 +114,12 @@ public sealed class TapDevice : IDisposable
             throw new TapDeviceException(errno switch
             {
                 LinuxTap.EBUSY => $"TAP device '{name}': the name is taken: another process has the device open",
-                LinuxTap.EINVAL => $"TAP device '{name}': the name is taken by an interface that is not a TAP device (a TUN device, another kind of link, or a multi-queue TAP; ip tuntap add dev {name} mode tap makes the right kind)",
+                LinuxTap.EINVAL => $"TAP device '{name}': the name is taken by an interface that is not a TAP device (a TUN device, a multi-queue TAP, or another kind of link: see ip -d link show {name}); use another name — a name no interface has makes a TAP device",
                 LinuxTap.EPERM or LinuxTap.EACCES => $"TAP device '{name}': no permission to create or attach it (run as root, or with CAP_NET_ADMIN; a persistent device may belong to another user)",
                 _ => $"TAP device '{name}': TUNSETIFF failed: {LinuxTap.Describe(errno)}",
             }, errno);
         }
-        var device = new TapDevice(fd, name, offload);
+        var device = new TapDevice(fd, name, offload) { Created = !existed };
         // Without virtio headers the offloads must be off: a persistent device keeps what an earlier
         // open set, and Linux would hand over super-frames with nothing to say so.
         var offloads = offload ? LinuxTap.TUN_F_CSUM | LinuxTap.TUN_F_TSO4 | LinuxTap.TUN_F_TSO6 : 0;
