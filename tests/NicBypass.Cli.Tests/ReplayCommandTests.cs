@@ -189,7 +189,7 @@ public class ReplayCommandTests
         Assert.Equal(2, stack.GetProperty("fragmentsJoined").GetInt64());
         Assert.Equal(1, stack.GetProperty("fragmentsHeld").GetInt64());
         Assert.Equal(3, stack.GetProperty("sent").GetInt64()); // the echo reply, in three fragments
-        Assert.Contains("IP fragments joined into datagrams 2, waiting for the rest 1", text);
+        Assert.Contains("IP fragments joined 2 (all but each datagram's last), waiting for the rest 1", text);
     }
 
     [Fact]

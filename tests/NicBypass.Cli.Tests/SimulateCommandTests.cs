@@ -122,6 +122,18 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void A_frame_size_beyond_the_nics_mtu_is_cut_to_it_and_the_run_says_so()
+    {
+        var (exit, output, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--mix", "unicast", "--rate", "8M", "--seconds", "0.1", "--frame-size", "9018", "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("note: NIC 'e0' carries frames of at most 1514 bytes (MTU 1500): its frames are that long, not 9018", error);
+        using var json = JsonDocument.Parse(output);
+        var vnic = json.RootElement.GetProperty("nics")[0].GetProperty("vnics")[0];
+        Assert.Equal(1514 * vnic.GetProperty("delivered").GetInt64(), vnic.GetProperty("deliveredBytes").GetInt64());
+    }
+
+    [Fact]
     public void A_container_reports_what_its_network_stack_did_with_every_frame()
     {
         const string topology = """

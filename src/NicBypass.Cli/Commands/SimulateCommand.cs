@@ -99,6 +99,11 @@ internal static class SimulateCommand
             }
         }
 
+        foreach (var nic in host.Nics.Where(n => options.FrameSize > n.Device.MaxFrameLength - 4))
+        {
+            // The simulation cuts the frames to what the NIC's MTU lets through: said, not silent.
+            error.WriteLine($"note: NIC '{nic.Name}' carries frames of at most {nic.Device.MaxFrameLength - 4} bytes (MTU {nic.Device.MaxFrameLength - 18}): its frames are that long, not {options.FrameSize}");
+        }
         var frames = TrafficSimulation.EstimateFrames(host, options);
         if (frames > TrafficSimulation.MaxFrames)
         {

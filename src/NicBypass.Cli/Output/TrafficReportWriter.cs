@@ -176,7 +176,7 @@ public static class TrafficReportWriter
                 var stack = vnic.Stack!;
                 output.WriteLine(string.Format(culture, "  VNS {0}: received {1:N0}, to sockets {2:N0}, answered {3:N0}, sent {4:N0}, dropped {5}",
                     vnic.Name, stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
-                    + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, "; IP fragments joined into datagrams {0:N0}, waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
+                    + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, "; IP fragments joined {0:N0} (all but each datagram's last), waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
                     + (stack.SynQueueOverflows > 0 ? string.Format(culture, "; {0:N0} half-open connections pushed out of a full SYN queue", stack.SynQueueOverflows) : "")
                     + (stack.SynCookiesSent > 0 ? string.Format(culture, "; SYN cookies sent {0:N0}, {1:N0} came back as connections", stack.SynCookiesSent, stack.SynCookiesAccepted) : "")
                     + (stack.Waiting > 0 ? string.Format(culture, "; {0:N0} still waiting in its inbound VSQ", stack.Waiting) : ""));
