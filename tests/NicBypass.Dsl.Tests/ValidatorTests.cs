@@ -83,6 +83,7 @@ public class ValidatorTests
                     With((9, "    }\n    flow f on a { transport tcp; local-port 80 }\n    flow g on a { transport udp }")) },
         { "NB0035", With((9, "    }\n    flow f on a { local-port 80 }")), 10, 19, With((9, "    }\n    flow f on a { transport tcp; local-port 80 }")) },
         { "NB0036", With((8, Mac1 + "; ip 10.0.0.2; gateway 10.0.0.1")), 8, 53, With((8, Mac1 + "; ip 10.0.0.2/24; gateway 10.0.0.1")) },
+        { "NB0038", With((8, Mac1 + "; ip 127.0.0.1")), 8, 35, With((8, Mac1 + "; ip 10.0.0.1")) },
         // 256 more NICs: the 257th (line 9 + 256) is one too many.
         { "NB0037", With((9, "    }\n" + string.Join("\n", Enumerable.Range(1, 256).Select(i => $"    nic x{i} {{ model simnic-1g; rx-rings 1 }}")))), 265, 5,
             With((9, "    }\n" + string.Join("\n", Enumerable.Range(1, 255).Select(i => $"    nic x{i} {{ model simnic-1g; rx-rings 1 }}")))) },
@@ -125,6 +126,39 @@ public class ValidatorTests
 
         var collision = Assert.Single(diagnostics, d => d.Id == "NB0024");
         Assert.Contains(message, collision.Message);
+    }
+
+    [Theory]
+    [InlineData("ip 0.0.0.0", "NB0038", "the unspecified address (0.0.0.0)")]
+    [InlineData("ip ::", "NB0038", "the unspecified address (::)")]
+    [InlineData("ip ::1", "NB0038", "the loopback address (::1)")]
+    [InlineData("ip 127.0.0.1/8", "NB0038", "a loopback address (127.0.0.0/8)")]
+    [InlineData("ip 224.0.0.1", "NB0038", "a multicast group (a VNIC joins groups on a 'multicast' line)")]
+    [InlineData("ip ff02::1", "NB0038", "a multicast group")]
+    [InlineData("ip 255.255.255.255", "NB0038", "the limited broadcast address")]
+    [InlineData("ip 0.1.2.3", "NB0038", "in 0.0.0.0/8")]
+    [InlineData("ip 10.0.0.5/24; gateway 10.0.0.0", "NB0036", "it is the network address of its subnet 10.0.0.5/24, not a router's")]
+    [InlineData("ip 10.0.0.5/24; gateway 10.0.0.255", "NB0036", "it is the broadcast address of its subnet 10.0.0.5/24, not a router's")]
+    [InlineData("ip 10.0.0.5/24; gateway 127.0.0.1", "NB0036", "it is a loopback address (127.0.0.0/8), every host's own, not a router's")]
+    [InlineData("ip fd00::5/64; gateway fd00::3/64", "NB0008", "'fd00::3/64' is not an IP address: a gateway is one address, without a prefix length; write the router's address")]
+    [InlineData("multicast 224.0.0.251/32", "NB0008", "a group is one address, without a prefix length; write a group address, e.g. 224.0.0.251")]
+    [InlineData("gateway dhcp", "NB0008", "write the router's address, e.g. 192.168.10.1 or fd00::1")]
+    public void Addresses_no_host_or_router_can_hold_are_refused_saying_why(string properties, string id, string message)
+    {
+        var diagnostics = TestSources.Compile(With((8, Mac1 + "; " + properties))).Diagnostics;
+
+        var refused = Assert.Single(diagnostics, d => d.Id == id);
+        Assert.Contains(message, refused.Message);
+        Assert.DoesNotContain(", or 'dhcp'", id == "NB0008" ? refused.Message : ""); // only 'ip' takes dhcp
+    }
+
+    [Theory]
+    [InlineData("ip 10.0.0.0/24")]                      // Linux lets a host hold its subnet's first address
+    [InlineData("ip 10.0.0.5/31; gateway 10.0.0.4")]    // a /31 has no network or broadcast address (RFC 3021)
+    [InlineData("ip fe80::5")]
+    public void Host_addresses_at_the_edges_are_taken(string properties)
+    {
+        Assert.Empty(TestSources.Compile(With((8, Mac1 + "; " + properties))).Errors());
     }
 
     [Fact]

@@ -45,7 +45,7 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
                     break;
                 case "remote-ip":
                     if (IpPrefix.TryParse(token.Text, out var prefix, out var error)) remoteIp = prefix;
-                    else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+                    else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error, "write an address or prefix, e.g. 10.0.0.0/8 or fd00::/64");
                     break;
                 case "bandwidth":
                     // 0 is a flow's way to say "block it" (Crossbow's answer to a flood).

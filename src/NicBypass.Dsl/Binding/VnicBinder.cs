@@ -123,17 +123,23 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
 
     private void BindIp(VnicDraft draft, SyntaxToken token)
     {
+        const string Fix = "write an IPv4 (192.168.10.11/24) or IPv6 (fd00::11/64) address, or 'dhcp'";
         if (token.Text == "dhcp") draft.Dhcp = true;
-        else if (IpPrefix.TryParse(token.Text, out var prefix, out var error)) draft.Ips.Add((prefix, token));
-        else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase)) context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)");
-        else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+        else if (IpPrefix.TryParse(token.Text, out var prefix, out var error))
+        {
+            if (prefix.Address.NotAHostAddress is { } why) context.Report(DiagnosticDescriptors.NotAHostAddress, token.Span, null, draft.Owner, token.Text, why);
+            else draft.Ips.Add((prefix, token));
+        }
+        else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase)) context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)", Fix);
+        else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error, Fix);
     }
 
     private void BindGroup(VnicDraft draft, SyntaxToken token)
     {
         if (!IpAddress.TryParse(token.Text, out var group, out var error))
         {
-            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, token.Text.Contains('/') ? "a group is one address, without a prefix length" : error,
+                "write a group address, e.g. 224.0.0.251 or ff02::fb");
         }
         else if (!group.IsMulticast)
         {
@@ -150,7 +156,8 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
     {
         if (!IpAddress.TryParse(token.Text, out var gateway, out var error))
         {
-            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error);
+            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, token.Text.Contains('/') ? "a gateway is one address, without a prefix length" : error,
+                "write the router's address, e.g. 192.168.10.1 or fd00::1");
         }
         else if (draft.Gateways.FirstOrDefault(g => g.Gateway.IsV6 == gateway.IsV6) is { Token: not null } other)
         {
@@ -172,7 +179,13 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             var family = gateway.IsV6 ? "IPv6" : "IPv4";
             string? problem = null;
             if (gateway.IsMulticast) problem = "a multicast group cannot route";
+            else if (gateway.NotAHostAddress is { } why) problem = $"it is {why}, not a router's";
             else if (draft.Ips.Any(i => i.Prefix.Address == gateway)) problem = "that is its own address";
+            else if (draft.Ips.FirstOrDefault(i => EndOfSubnet(i.Prefix, gateway)) is { Token: not null } subnet)
+            {
+                // The first and last addresses of an IPv4 subnet name the subnet and its broadcast, no router.
+                problem = $"it is the {((gateway.Low & HostMask(subnet.Prefix.PrefixLength)) == 0 ? "network" : "broadcast")} address of its subnet {subnet.Prefix.Address}/{subnet.Prefix.PrefixLength}, not a router's";
+            }
             else if (!draft.Ips.Any(i => i.Prefix.Address.IsV6 == gateway.IsV6))
             {
                 problem = draft.Dhcp ? $"its {family} address is learned by DHCP, which brings its own router" : $"it has no {family} address";
@@ -194,6 +207,18 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             context.Report(DiagnosticDescriptors.GatewayUnreachable, token.Span, null, draft.Owner, token.Text, problem);
             draft.Gateways.RemoveAll(g => g.Token == token);
         }
+    }
+
+    // The host part of an IPv4 address under a prefix of `length` bits.
+    private static ulong HostMask(int length) => (1UL << (32 - length)) - 1;
+
+    // True when `address` is the first (network) or last (broadcast) address of IPv4 subnet
+    // `prefix`, /30 or wider (a /31 or /32 has no such addresses to spare, RFC 3021).
+    private static bool EndOfSubnet(IpPrefix prefix, IpAddress address)
+    {
+        if (prefix.Address.IsV6 || address.IsV6 || prefix.PrefixLength > 30 || !prefix.Contains(address)) return false;
+        var host = address.Low & HostMask(prefix.PrefixLength);
+        return host == 0 || host == HostMask(prefix.PrefixLength);
     }
 
     // How many leading bits two addresses of one family share.

@@ -35,8 +35,8 @@ public static class DiagnosticDescriptors
         "Two VNICs on one NIC claim the same MAC, so the classifier could not tell their frames apart.");
 
     public static readonly DiagnosticDescriptor MalformedIp = new("NB0008", DiagnosticSeverity.Error,
-        "Malformed IP address or prefix", "'{0}' is not an IP address: {1}; write an IPv4 (192.168.10.11/24) or IPv6 (fd00::11/64) address, or 'dhcp'",
-        "An 'ip' value is neither an IPv4 or IPv6 address (with an optional prefix length) nor 'dhcp'.");
+        "Malformed IP address or prefix", "'{0}' is not an IP address: {1}; {2}",
+        "An 'ip', 'gateway', 'multicast' or flow 'remote-ip' value is not an IPv4 or IPv6 address (with a prefix length where one may be given), nor — for 'ip' — 'dhcp'.");
 
     public static readonly DiagnosticDescriptor DuplicateIp = new("NB0009", DiagnosticSeverity.Error,
         "IP address used twice on a NIC and VLAN", "IP {0} is already used by {1} on NIC '{2}' {3}; give each VNIC its own address or put them in different VLANs",
@@ -157,6 +157,10 @@ public static class DiagnosticDescriptors
         "Too many declarations", "{0} declares more than {1} {2}: at most {1}; this one and those after it are left out",
         "A host holds at most 256 NICs, 16,384 VMs, containers and services together, and 1,024 flows; a VNIC lists at most 256 MACs, 256 addresses, 256 multicast groups and 1,024 ports: the bounds keep every stage of the build linear in its input.");
 
+    public static readonly DiagnosticDescriptor NotAHostAddress = new("NB0038", DiagnosticSeverity.Error,
+        "Not a host address", "{0}: 'ip {1}' cannot be a VNIC's own address: it is {2}",
+        "A VNIC's 'ip' must be an address a host can hold: not unspecified (0.0.0.0, ::), loopback (127.0.0.0/8, ::1), a multicast group, IPv4's limited broadcast or 0.0.0.0/8.");
+
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
@@ -165,6 +169,6 @@ public static class DiagnosticDescriptors
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
         InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport, GatewayUnreachable,
-        TooManyDeclarations,
+        TooManyDeclarations, NotAHostAddress,
     };
 }

@@ -15,6 +15,25 @@ public readonly record struct IpAddress(bool IsV6, ulong High, ulong Low)
     public bool IsMulticast => IsV6 ? High >> 56 == 0xFF : (Low >> 28) == 0xE;
 
     /// <summary>
+    /// Why no host can take this address as its own, or null when one can: the unspecified
+    /// address, loopback, a multicast group, IPv4's limited broadcast or "this network" (RFC 1122
+    /// 3.2.1.3, RFC 4291 2.5.2–2.5.3).
+    /// </summary>
+    public string? NotAHostAddress =>
+        IsMulticast ? "a multicast group (a VNIC joins groups on a 'multicast' line)"
+        : IsV6 ? (High, Low) switch
+        {
+            (0, 0) => "the unspecified address (::), which means no address",
+            (0, 1) => "the loopback address (::1), every host's own",
+            _ => null,
+        }
+        : Low == 0 ? "the unspecified address (0.0.0.0), which means no address"
+        : Low == 0xFFFF_FFFF ? "the limited broadcast address, every host on the link"
+        : (Low >> 24) == 127 ? "a loopback address (127.0.0.0/8), every host's own"
+        : (Low >> 24) == 0 ? "in 0.0.0.0/8, 'this network' (RFC 1122), which a host may only send from while it learns its address"
+        : null;
+
+    /// <summary>
     /// Parses a dotted-quad IPv4 address (four decimal bytes, no leading '+', no shortened forms)
     /// or an IPv6 address without a zone. <paramref name="error"/> says what is wrong.
     /// </summary>
