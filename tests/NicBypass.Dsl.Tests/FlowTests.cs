@@ -46,6 +46,18 @@ public class FlowTests
         Assert.Equal(overlap, compilation.Diagnostics.Any(d => d.Id == "NB0034"));
     }
 
+    [Theory]
+    [InlineData("transport icmp")]                 // NB0029
+    [InlineData("transport tcp; remote-ip 10.0.0.1/33")] // NB0008
+    [InlineData("transport tcp; local-port 70000")]   // NB0021
+    public void A_flow_with_a_field_in_error_is_left_out_and_blamed_for_no_overlap(string fields)
+    {
+        var compilation = TestSources.Compile(Host($"    flow x on web {{ {fields} }}\n    flow y on web {{ transport udp; local-port 53 }}\n    flow z on web {{ transport tcp; local-port 80 }}\n"));
+
+        var error = Assert.Single(compilation.Errors()); // the field's own, no NB0034 for y or z
+        Assert.NotEqual("NB0034", error.Id);
+    }
+
     [Fact]
     public void A_flow_header_names_its_vnic()
     {
@@ -72,6 +84,19 @@ public class FlowBoundTests
         Assert.Equal(4 + 1024, error.Location.Span.Line); // the 1,025th flow
         Assert.Contains("host 'h' declares more than 1024 flows", error.Message);
         Assert.Equal(1024, Assert.Single(compilation.Hosts).Definition.Flows.Count);
+    }
+
+    [Fact]
+    public void What_is_declared_on_nics_and_vnics_left_out_past_their_bounds_is_not_also_unknown()
+    {
+        // 257 NICs, and a VM on the 257th (left out): the VM is not on an unknown NIC as well.
+        var nics = string.Concat(Enumerable.Range(1, 257).Select(i => $"    nic n{i} {{ model simnic-1g; rx-rings 1 }}\n"));
+        var text = "host h {\n" + nics + "    vm late on n257 { mac 02:00:00:00:00:01 }\n    vm v on n1 { mac 02:00:00:00:00:02 }\n}\n";
+
+        var compilation = TestSources.Compile(text);
+
+        var error = Assert.Single(compilation.Errors());
+        Assert.Equal("NB0037", error.Id); // no NB0010 "no such NIC 'n257' (did you mean 'n25'?)"
     }
 }
 

@@ -21,6 +21,12 @@ internal sealed class BindingContext
 
     public SourceLocation Location(TextSpan span) => new(Path, span);
 
-    public void Report(DiagnosticDescriptor descriptor, TextSpan span, IEnumerable<SourceLocation>? related, params object[] args) =>
+    /// <summary>Errors reported so far (a binder compares before and after a block to know whether it bound whole).</summary>
+    public int Errors { get; private set; }
+
+    public void Report(DiagnosticDescriptor descriptor, TextSpan span, IEnumerable<SourceLocation>? related, params object[] args)
+    {
+        if (descriptor.Severity == DiagnosticSeverity.Error) Errors++;
         _diagnostics.Add(Diagnostic.Create(descriptor, Location(span), related, args));
+    }
 }

@@ -17,6 +17,7 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
     public FlowDefinition? Bind(BlockSyntax block, SyntaxToken name, int index)
     {
         var owner = $"flow '{name.Text}'";
+        var errors = context.Errors;
         var seen = new Dictionary<string, PropertySyntax>(StringComparer.Ordinal);
         var transport = TransportProtocols.None;
         int? localPort = null, remotePort = null;
@@ -71,6 +72,9 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
                 }
             }
         }
+        // A flow with a field in error is left out: without that field it would select more than
+        // it says, and every later flow on its VNIC would be reported as overlapping it (NB0034).
+        if (context.Errors > errors) return null;
         return new FlowDefinition(name.Text, block.Header[3].Text, transport, localPort, remoteIp, remotePort, bandwidth, priority, index,
             context.Location(name.Span));
     }

@@ -70,6 +70,8 @@ internal sealed class HostBinder
             if (keyword is not ("nic" or "flow") && block.Header.Count >= 4 && block.Header[2].Text == "on") rejectedOn.Add(block.Header[3].Text);
         }
         var flows = new List<(FlowDefinition Flow, SyntaxToken Target)>();
+        // Declarations left out past a bound (NB0037): what names them is not "unknown" as well.
+        var leftOut = new HashSet<string>(StringComparer.Ordinal);
 
         int nicCount = 0, vnicCount = 0, flowCount = 0;
         foreach (var block in host.Blocks)
@@ -91,6 +93,7 @@ internal sealed class HostBinder
             if (count > limit)
             {
                 if (count == limit + 1) _context.Report(DiagnosticDescriptors.TooManyDeclarations, block.Keyword.Span, null, owner, limit, what);
+                if (block.Header.Count >= 2) leftOut.Add(block.Header[1].Text);
                 continue;
             }
             if (!DeclarationHeader.Check(_context, block, keyword))
@@ -140,7 +143,7 @@ internal sealed class HostBinder
 
         foreach (var vnic in vnics)
         {
-            if (vnic.NicToken is { } target && !declaredNics.Contains(target.Text))
+            if (vnic.NicToken is { } target && !declaredNics.Contains(target.Text) && !leftOut.Contains(target.Text))
             {
                 _context.Report(DiagnosticDescriptors.UnknownNic, target.Span, null,
                     $"{vnic.Keyword} '{vnic.Name}'", target.Text, host.Name.Text, NameSuggestions.Hint(target.Text, declaredNics));
@@ -159,7 +162,7 @@ internal sealed class HostBinder
             if (on.Count == 0 && rejectedOn.Contains(nic.Name)) continue;
             _nicChecks.Check(nic, on);
         }
-        _flows.Check(flows, vnics.Select(v => v.Name).ToList(), host.Name.Text);
+        _flows.Check(flows.Where(f => !leftOut.Contains(f.Target.Text)).ToList(), vnics.Select(v => v.Name).ToList(), host.Name.Text);
 
         var definitions = vnics.Where(v => v.NicToken is not null).Select(v => v.ToDefinition()).ToEquatableArray();
         var vnicNames = new HashSet<string>(vnics.Select(v => v.Name), StringComparer.Ordinal);
