@@ -130,6 +130,17 @@ public class PlanDiffTests
     }
 
     [Fact]
+    public void A_baseline_nested_too_deep_is_said_to_be_so_not_called_not_json()
+    {
+        var path = CliRunner.TempFile("{ \"hosts\": " + new string('[', 2000) + new string(']', 2000) + " }", "baseline.json");
+
+        var (exit, _, error) = CliRunner.Run("plan", CliRunner.TempFile(After), "--baseline", path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("JSON nested deeper than 1,024 levels at line 1", error);
+    }
+
+    [Fact]
     public void Diff_needs_exactly_two_files_and_reports_errors_in_either()
     {
         var (exit, _, error) = CliRunner.Run("plan", "--diff", CliRunner.TempFile(Before));

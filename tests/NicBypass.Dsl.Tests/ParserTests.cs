@@ -177,7 +177,8 @@ public class ParserTests
         var result = Parse("host a {\n    nic e0 { model simnic-1g }\n\nhost b {\n    nic e0 { model simnic-1g }\n}\n");
 
         var error = Assert.Single(result.Diagnostics);
-        Assert.Contains("unclosed block: 'host a {' has no '}' before the '{' on line 5", error.Message);
+        Assert.Contains("unclosed block: 'host a {' has no '}' before 'host b {' on line 4", error.Message);
+        Assert.Equal(4, error.RelatedLocations[0].Span.Line); // the host that opened inside it, not its NIC's brace
         Assert.Equal(1, error.Location.Span.Line); // on host a: host b holds no error
         Assert.Equal("b", Assert.Single(result.Document.Hosts).Name.Text);
     }

@@ -163,6 +163,20 @@ public class RobustnessTests
         Assert.Contains(compilation.Diagnostics, d => d.Message.Contains("\\u001B", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData('\u00A0', "\\u00A0")] // a no-break space, which passes for a space
+    [InlineData('\u2028', "\\u2028")] // a line separator, which splits a one-line diagnostic
+    [InlineData('\u202E', "\\u202E")] // a right-to-left override, which reverses what follows
+    public void Invisible_characters_in_a_message_are_shown_escaped(char hidden, string escaped)
+    {
+        var text = $"host h {{\n nic n {{ model simnic-10g; rx-rings 1 }}\n vm a on n {{ mac 02:00:00:00:00:01{hidden} }}\n}}\n";
+
+        var message = Assert.Single(TestSources.Compile(text).Errors()).Message;
+
+        Assert.DoesNotContain(hidden, message);
+        Assert.Contains(escaped, message);
+    }
+
     [Fact]
     public void A_ten_megabyte_word_does_not_become_a_ten_megabyte_message()
     {

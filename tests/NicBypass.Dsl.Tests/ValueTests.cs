@@ -26,6 +26,8 @@ public class ValueTests
     [InlineData("0.0001K", "whole number")]
     [InlineData("99999999999999999999G", "too large")]
     [InlineData("bps", "number")]
+    [InlineData("1.000000000000000000001G", "more digits than a rate needs")]
+    [InlineData("123456789012345678901K", "too large")]
     [InlineData("100Mbit", "the unit 'Mbit' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. 100M or 100Mbps")]
     [InlineData("5Gb/s", "the unit 'Gb/s' is not recognised")]
     [InlineData("10MB", "the unit 'MB' is not recognised")]

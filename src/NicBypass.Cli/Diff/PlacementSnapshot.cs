@@ -49,6 +49,29 @@ public sealed class PlacementSnapshot
         return Parse(json.ToString(), "plan");
     }
 
+    private const int MaxDepth = 1024;
+
+    // Whether the text's arrays and objects nest deeper than `limit` (outside strings): JSON that
+    // is well formed but too deep for the reader, said as such rather than "not JSON".
+    private static bool NestedDeeperThan(string json, int limit)
+    {
+        var depth = 0;
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                if (c == '\\') i++;
+                else if (c == '"') inString = false;
+            }
+            else if (c == '"') inString = true;
+            else if (c is '[' or '{' && ++depth > limit) return true;
+            else if (c is ']' or '}') depth--;
+        }
+        return false;
+    }
+
     /// <summary>Reads a saved <c>plan --format json</c>; a document of another shape is a <see cref="FormatException"/> naming where.</summary>
     public static PlacementSnapshot Parse(string json, string source)
     {
@@ -56,12 +79,16 @@ public sealed class PlacementSnapshot
         try
         {
             // Nested software rings are bounded by NB0031 (100 levels, two JSON levels each).
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 1024 });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxDepth });
         }
         catch (JsonException ex)
         {
             // Where the JSON breaks, as a position the user can find; not the parser's own wording.
             var where = ex.LineNumber is { } line ? $" at line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1}" : "";
+            if (NestedDeeperThan(json, MaxDepth))
+            {
+                throw new FormatException($"{source}: JSON nested deeper than {MaxDepth:N0} levels{where}: a baseline is the output of 'nicbypass plan --format json', which nests far less");
+            }
             throw new FormatException($"{source}: not JSON{where}: a baseline is the output of 'nicbypass plan --format json'");
         }
         using (document)

@@ -19,8 +19,10 @@ public sealed record Diagnostic(string Id, DiagnosticSeverity Severity, string M
     public const int MaxValueLength = 400;
 
     // A value from the file goes into a message that terminals and IDEs print: control
-    // characters (an ESC sequence in a name would retitle or clear the user's terminal) are
-    // shown as \uXXXX escapes, and long values are cut.
+    // characters (an ESC sequence in a name would retitle or clear the user's terminal), and the
+    // invisible ones that pass for others or move text (a no-break space, a line separator that
+    // splits a one-line diagnostic, a right-to-left override) are shown as \uXXXX escapes, and
+    // long values are cut.
     private static object Safe(object argument)
     {
         if (argument is not string text) return argument;
@@ -29,20 +31,24 @@ public sealed record Diagnostic(string Id, DiagnosticSeverity Severity, string M
         var needsEscape = false;
         foreach (var c in shown)
         {
-            if (char.IsControl(c)) { needsEscape = true; break; }
+            if (Hidden(c)) { needsEscape = true; break; }
         }
         if (needsEscape)
         {
             var builder = new System.Text.StringBuilder(shown.Length + 16);
             foreach (var c in shown)
             {
-                if (char.IsControl(c)) builder.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+                if (Hidden(c)) builder.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
                 else builder.Append(c);
             }
             shown = builder.ToString();
         }
         return cut ? shown + "… (" + text.Length.ToString("N0", CultureInfo.InvariantCulture) + " characters)" : shown;
     }
+
+    private static bool Hidden(char c) =>
+        char.IsControl(c) || c != ' ' && CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.SpaceSeparator
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format;
 
     /// <summary><c>error</c>, <c>warning</c> or <c>info</c>, as MSBuild prints it.</summary>
     public string SeverityText => Severity switch

@@ -140,6 +140,16 @@ public static class DslParser
         if (OpenBlockBehind(file, text, position) is { } unclosedBlock)
         {
             var header = HeaderBefore(text, unclosedBlock);
+            // A host opened inside it is where it should have closed: name that, not a block inside that host.
+            var innerHost = OpenBraces(text, position).Where(b => b > unclosedBlock).Select(b => (int?)b)
+                .FirstOrDefault(b => HeaderBefore(text, b!.Value).StartsWith("host ", StringComparison.Ordinal));
+            if (innerHost is { } hostBrace)
+            {
+                var hostLine = file.Location(hostBrace, 1).Span.Line;
+                var hostHeader = HeaderBefore(text, hostBrace);
+                return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(unclosedBlock, 1), new[] { file.Location(hostBrace, 1) },
+                    $"unclosed block: '{header}{{' has no '}}' before '{hostHeader}{{' on line {hostLine}", $"'}}' to close '{header}{{'");
+            }
             // Located on the block left open (its host is the one with the error), pointing on to where it showed.
             var line = file.Location(position, 1).Span.Line;
             return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(unclosedBlock, 1), new[] { file.Location(position, 1) },

@@ -37,9 +37,15 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
                 error = $"the unit '{(unit.Length > 16 ? unit.Substring(0, 16) + "…" : unit)}' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. {number}M or {number}Mbps";
                 return false;
         }
-        if (number.Length > 20 || number.Count(c => c == '.') > 1 || number[0] == '.' || number[number.Length - 1] == '.')
+        if (number.Count(c => c == '.') > 1 || number[0] == '.' || number[number.Length - 1] == '.')
         {
             error = "a rate is a number followed by K, M or G, e.g. 2.5G";
+            return false;
+        }
+        if (number.Length > 20)
+        {
+            // Past 20 digits the number is too long to be a rate a link carries, or a fraction of a bit.
+            error = number.Contains('.') ? "the number has more digits than a rate needs (at most 20): a rate is a whole number of bits per second" : "the rate is too large (at most 1,000,000G)";
             return false;
         }
         if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
