@@ -156,6 +156,7 @@ public class ValidatorTests
     [InlineData("ip 10.0.0.0/24")]                      // Linux lets a host hold its subnet's first address
     [InlineData("ip 10.0.0.5/31; gateway 10.0.0.4")]    // a /31 has no network or broadcast address (RFC 3021)
     [InlineData("ip fe80::5")]
+    [InlineData("ip fd00::5/64; gateway fe80::1")]      // IPv6 routers are known by their link-local addresses
     public void Host_addresses_at_the_edges_are_taken(string properties)
     {
         Assert.Empty(TestSources.Compile(With((8, Mac1 + "; " + properties))).Errors());

@@ -186,6 +186,11 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
                 // The first and last addresses of an IPv4 subnet name the subnet and its broadcast, no router.
                 problem = $"it is the {((gateway.Low & HostMask(subnet.Prefix.PrefixLength)) == 0 ? "network" : "broadcast")} address of its subnet {subnet.Prefix.Address}/{subnet.Prefix.PrefixLength}, not a router's";
             }
+            else if (gateway.IsLinkLocal && (draft.Ips.Any(i => i.Prefix.Address.IsV6) || draft.Dhcp))
+            {
+                // An IPv6 router is usually known by its link-local address, which is on the link
+                // whatever the VNIC's prefixes are (RFC 4861 4.2's source of advertisements).
+            }
             else if (!draft.Ips.Any(i => i.Prefix.Address.IsV6 == gateway.IsV6))
             {
                 problem = draft.Dhcp ? $"its {family} address is learned by DHCP, which brings its own router" : $"it has no {family} address";

@@ -14,6 +14,9 @@ public readonly record struct IpAddress(bool IsV6, ulong High, ulong Low)
     /// <summary>A multicast group: 224.0.0.0/4 or ff00::/8.</summary>
     public bool IsMulticast => IsV6 ? High >> 56 == 0xFF : (Low >> 28) == 0xE;
 
+    /// <summary>An IPv6 link-local address (fe80::/10): on every link, so a router may be named by one (as routers advertise themselves, RFC 4861).</summary>
+    public bool IsLinkLocal => IsV6 && High >> 54 == 0x3FA;
+
     /// <summary>
     /// Why no host can take this address as its own, or null when one can: the unspecified
     /// address, loopback, a multicast group, IPv4's limited broadcast or "this network" (RFC 1122

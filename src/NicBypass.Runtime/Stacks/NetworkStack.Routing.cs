@@ -122,7 +122,7 @@ public sealed partial class NetworkStack
     /// <summary>
     /// Sets the subnets — <paramref name="addresses"/>[i] with prefix length
     /// <paramref name="prefixLengths"/>[i] (null or missing: a host route) — and its routers, which
-    /// must be on one of those subnets.
+    /// must be on one of those subnets (or, for IPv6, link-local: on every link).
     /// </summary>
     internal void SetRoutes(IReadOnlyList<IPAddress> addresses, IReadOnlyList<int>? prefixLengths, IReadOnlyList<IPAddress>? gateways)
     {
@@ -141,7 +141,7 @@ public sealed partial class NetworkStack
         foreach (var gateway in gateways ?? Array.Empty<IPAddress>())
         {
             var address = NetworkAddress.From(gateway);
-            if (!OnLink(address)) throw new ArgumentException($"gateway {address} is not on any subnet of the stack ({string.Join(", ", addresses)} with prefix lengths {string.Join(", ", prefixLengths ?? Array.Empty<int>())})", nameof(gateways));
+            if (!OnLink(address) && !address.IsLinkLocal) throw new ArgumentException($"gateway {address} is not on any subnet of the stack ({string.Join(", ", addresses)} with prefix lengths {string.Join(", ", prefixLengths ?? Array.Empty<int>())})", nameof(gateways));
             if (address.IsV6) v6 = address;
             else v4 = address;
         }

@@ -42,6 +42,34 @@ public class RoutingTests
     }
 
     [Fact]
+    public void An_ipv6_router_named_by_its_link_local_address_is_solicited_and_gets_the_off_link_datagram()
+    {
+        var (host, wires) = TestHost.Build("""
+            host r {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container c on e0 { mac 02:00:00:00:00:02; ip fd00::2/64; gateway fe80::1; protocols udp; ports 53 }
+            }
+            """, new VirtualClock());
+        var socket = host.NetworkStack("c").Stack.BindUdp(53);
+        wires["e0"].Frames.Clear();
+
+        socket.TrySendTo(NetworkEndpoint.Parse("2001:db8::9", 53), new byte[] { 7 });
+        host.Pump();
+
+        // A neighbour solicitation for the router's link-local address (its target at bytes 14 + 40 + 8).
+        var solicitation = Assert.Single(wires["e0"].Frames, f => f.Length >= 14 + 40 + 24 && f[14 + 40] == 135);
+        Assert.Equal("fe80::1", new System.Net.IPAddress(solicitation.AsSpan(14 + 40 + 8, 16)).ToString());
+
+        // The router answers: the datagram leaves for its MAC, still addressed to 2001:db8::9.
+        wires["e0"].Frames.Clear();
+        host.Send("e0", Packets.Frames.NeighborAdvertisement(0x02AA_0000_0001UL, 0x0200_0000_0002UL, System.Net.IPAddress.Parse("fe80::1"),
+            System.Net.IPAddress.Parse("fd00::2"), System.Net.IPAddress.Parse("fe80::1"), 0x02AA_0000_0001UL, solicited: true));
+        var datagram = Assert.Single(wires["e0"].Frames, f => f.Length > 14 + 40 && f[14 + 6] == 17);
+        Assert.Equal(0x02AA_0000_0001UL, Packets.EthernetHeader.ReadMac(datagram));
+        Assert.Equal("2001:db8::9", new System.Net.IPAddress(datagram.AsSpan(14 + 24, 16)).ToString());
+    }
+
+    [Fact]
     public void Group_addresses_and_families_without_a_router_are_never_routed()
     {
         var (host, _) = TestHost.Build(Topology);
