@@ -153,6 +153,23 @@ public class ValidatorTests
     }
 
     [Theory]
+    [InlineData("ip dhcp dhcp", "'dhcp' is not a valid value for 'ip': it is listed twice")]
+    [InlineData("multicast 224.0.0.251 224.0.0.251", "'224.0.0.251' is not a valid value for 'multicast': it is listed twice")]
+    public void A_value_listed_twice_is_an_error_as_a_port_listed_twice_is(string properties, string message)
+    {
+        var error = Assert.Single(TestSources.Compile(With((8, Mac1 + "; " + properties))).Errors());
+        Assert.Equal(("NB0029", message), (error.Id, error.Message[..message.Length]));
+    }
+
+    [Fact]
+    public void A_protocol_listed_twice_is_an_error()
+    {
+        var error = Assert.Single(TestSources.Compile(With((7, "    container a on n0 {"), (8, Mac1 + "; protocols tcp tcp"))).Errors());
+        Assert.Equal("NB0029", error.Id);
+        Assert.Contains("'tcp' is not a valid value for 'protocols': it is listed twice", error.Message);
+    }
+
+    [Theory]
     [InlineData("ip 10.0.0.0/24")]                      // Linux lets a host hold its subnet's first address
     [InlineData("ip 10.0.0.5/31; gateway 10.0.0.4")]    // a /31 has no network or broadcast address (RFC 3021)
     [InlineData("ip fe80::5")]

@@ -49,8 +49,9 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
                 foreach (var token in p.Values)
                 {
                     var protocol = b.Values.Keyword(token, "protocols", "a transport protocol", new[] { "tcp", "udp" });
-                    if (protocol == "tcp") d.Protocols |= TransportProtocols.Tcp;
-                    else if (protocol == "udp") d.Protocols |= TransportProtocols.Udp;
+                    var flag = protocol switch { "tcp" => TransportProtocols.Tcp, "udp" => TransportProtocols.Udp, _ => TransportProtocols.None };
+                    if ((d.Protocols & flag) != 0) b.ListedTwice(token, "protocols"); // as a port listed twice is
+                    d.Protocols |= flag;
                 }
             },
             ["ports"] = (b, d, p) => b.BindPorts(d, p),
@@ -100,6 +101,10 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         return draft;
     }
 
+    // A value a list holds once, given again: an error, as a port listed twice is (NB0021).
+    private void ListedTwice(SyntaxToken token, string property) =>
+        context.Report(DiagnosticDescriptors.InvalidValue, token.Span, null, token.Text, property, "it is listed twice; remove one");
+
     private void BindMac(VnicDraft draft, SyntaxToken token)
     {
         if (!MacAddress.TryParse(token.Text, out var mac))
@@ -124,7 +129,11 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
     private void BindIp(VnicDraft draft, SyntaxToken token)
     {
         const string Fix = "write an IPv4 (192.168.10.11/24) or IPv6 (fd00::11/64) address, or 'dhcp'";
-        if (token.Text == "dhcp") draft.Dhcp = true;
+        if (token.Text == "dhcp")
+        {
+            if (draft.Dhcp) ListedTwice(token, "ip");
+            draft.Dhcp = true;
+        }
         else if (IpPrefix.TryParse(token.Text, out var prefix, out var error))
         {
             if (prefix.Address.NotAHostAddress is { } why) context.Report(DiagnosticDescriptors.NotAHostAddress, token.Span, null, draft.Owner, token.Text, why);
@@ -146,7 +155,11 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             context.Report(DiagnosticDescriptors.NotAMulticastGroup, token.Span, null, draft.Owner, token.Text,
                 group.IsV6 ? "IPv6 groups are in ff00::/8, e.g. ff02::fb" : "IPv4 groups are in 224.0.0.0/4, e.g. 224.0.0.251");
         }
-        else if (!draft.Groups.Contains(group))
+        else if (draft.Groups.Contains(group))
+        {
+            ListedTwice(token, "multicast");
+        }
+        else
         {
             draft.Groups.Add(group);
         }
