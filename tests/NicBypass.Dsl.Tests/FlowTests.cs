@@ -59,6 +59,14 @@ public class FlowTests
     }
 
     [Fact]
+    public void A_flow_with_a_field_in_error_is_still_checked_for_its_vnic()
+    {
+        var errors = TestSources.Compile(Host("    flow f on wbe { transport tcp; local-port 99999 }\n")).Errors();
+
+        Assert.Equal(["NB0021", "NB0033"], errors.Select(e => e.Id).Order());
+    }
+
+    [Fact]
     public void A_flow_header_names_its_vnic()
     {
         var diagnostics = TestSources.Compile(Host("    flow f { transport tcp }\n")).Errors();

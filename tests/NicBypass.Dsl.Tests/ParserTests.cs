@@ -237,6 +237,17 @@ public class ParserTests
         Assert.Equal(["a", "c"], result.Document.Hosts.Select(h => h.Name.Text));
     }
 
+    [Theory]
+    [InlineData("host a { nic e0 { model simnic-1g; rx-rings 2 } } }\nhost c {\n  nic e0 { model simnic-1g; rx-rings 2 }\n}\n")]  // a one-line host, then a stray '}'
+    [InlineData("host a {\n  nic e0 { model simnic-1g; rx-rings 2 }\n}} host c {\n  nic e0 { model simnic-1g; rx-rings 2 }\n}\n")] // the next host on the stray's line
+    public void A_stray_brace_leaves_the_host_before_it_and_the_host_after_it_on_the_same_line(string text)
+    {
+        var result = Parse(text);
+
+        Assert.Single(result.Diagnostics);
+        Assert.Equal(["a", "c"], result.Document.Hosts.Select(h => h.Name.Text));
+    }
+
     [Fact]
     public void A_host_that_lost_its_brace_before_a_host_of_properties_only_is_blamed_at_the_end_of_the_file()
     {

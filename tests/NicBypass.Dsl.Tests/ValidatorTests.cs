@@ -137,6 +137,7 @@ public class ValidatorTests
     [InlineData("ip ff02::1", "NB0038", "a multicast group")]
     [InlineData("ip 255.255.255.255", "NB0038", "the limited broadcast address")]
     [InlineData("ip 0.1.2.3", "NB0038", "in 0.0.0.0/8")]
+    [InlineData("ip 10.0.0.255/24", "NB0038", "the broadcast address of its own subnet /24")]
     [InlineData("ip 10.0.0.5/24; gateway 10.0.0.0", "NB0036", "it is the network address of its subnet 10.0.0.5/24, not a router's")]
     [InlineData("ip 10.0.0.5/24; gateway 10.0.0.255", "NB0036", "it is the broadcast address of its subnet 10.0.0.5/24, not a router's")]
     [InlineData("ip 10.0.0.5/24; gateway 127.0.0.1", "NB0036", "it is a loopback address (127.0.0.0/8), every host's own, not a router's")]
@@ -177,6 +178,16 @@ public class ValidatorTests
     public void Host_addresses_at_the_edges_are_taken(string properties)
     {
         Assert.Empty(TestSources.Compile(With((8, Mac1 + "; " + properties))).Errors());
+    }
+
+    [Theory]
+    [InlineData("dispose")]
+    [InlineData("placement")]
+    public void A_host_named_after_a_member_of_its_own_class_is_NB0024(string name)
+    {
+        var collision = Assert.Single(TestSources.Compile(With((1, $"host {name} {{"))).Errors());
+        Assert.Equal("NB0024", collision.Id);
+        Assert.Contains($"host '{name}' and a member every generated host class has both become", collision.Message);
     }
 
     [Fact]

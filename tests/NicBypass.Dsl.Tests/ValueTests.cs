@@ -11,6 +11,8 @@ public class ValueTests
     [InlineData("10Gbps", 10_000_000_000UL)]
     [InlineData("1.5kbps", 1_500UL)]
     [InlineData("100G", 100_000_000_000UL)]
+    [InlineData("1.00000000000000000000G", 1_000_000_000UL)]   // zeros that say nothing are not "too many digits"
+    [InlineData("000000000000000000001M", 1_000_000UL)]
     public void Rates_parse_with_decimal_units(string text, ulong bits)
     {
         Assert.True(BitRate.TryParse(text, out var rate, out _));

@@ -14,7 +14,8 @@ namespace NicBypass.Dsl.Binding;
 /// </summary>
 internal sealed class FlowBinder(BindingContext context, ValueReader values, PropertyChecks properties)
 {
-    public FlowDefinition? Bind(BlockSyntax block, SyntaxToken name, int index)
+    /// <summary>The flow; <paramref name="whole"/> is false when one of its fields was in error (it is then checked for its VNIC only, NB0033).</summary>
+    public FlowDefinition Bind(BlockSyntax block, SyntaxToken name, int index, out bool whole)
     {
         var owner = $"flow '{name.Text}'";
         var errors = context.Errors;
@@ -72,17 +73,18 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
                 }
             }
         }
-        // A flow with a field in error is left out: without that field it would select more than
-        // it says, and every later flow on its VNIC would be reported as overlapping it (NB0034).
-        if (context.Errors > errors) return null;
+        // A flow with a field in error is left out of the overlap check and the host: without that
+        // field it would select more than it says, and every later flow on its VNIC would be
+        // reported as overlapping it (NB0034). Its VNIC is still checked.
+        whole = context.Errors == errors;
         return new FlowDefinition(name.Text, block.Header[3].Text, transport, localPort, remoteIp, remotePort, bandwidth, priority, index,
             context.Location(name.Span));
     }
 
     /// <summary>NB0033 (a flow on no declared VNIC) and NB0034 (two flows a frame could match both of).</summary>
-    public void Check(IReadOnlyList<(FlowDefinition Flow, SyntaxToken Target)> flows, IReadOnlyCollection<string> vnics, string host)
+    public void Check(IReadOnlyList<(FlowDefinition Flow, SyntaxToken Target, bool Whole)> flows, IReadOnlyCollection<string> vnics, string host)
     {
-        foreach (var (flow, target) in flows)
+        foreach (var (flow, target, _) in flows)
         {
             if (!vnics.Contains(target.Text))
             {
@@ -90,7 +92,7 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
             }
         }
         // Only flows on one VNIC can overlap: compare within each VNIC's flows.
-        foreach (var group in flows.GroupBy(f => f.Flow.Vnic, StringComparer.Ordinal))
+        foreach (var group in flows.Where(f => f.Whole).GroupBy(f => f.Flow.Vnic, StringComparer.Ordinal))
         {
             var same = group.ToList();
             for (var i = 0; i < same.Count; i++)

@@ -60,6 +60,11 @@ internal sealed class HostBinder
         var names = new Dictionary<string, (string Kind, SourceLocation Location)>(StringComparer.Ordinal);
         var identifiers = new Dictionary<string, (string Name, SourceLocation Location)>(StringComparer.Ordinal);
         var className = Identifiers.ToPascalCase(host.Name.Text);
+        if (Identifiers.Reserved.Contains(className))
+        {
+            // The class would hold a member of its own name (CS0542): 'host dispose' → Dispose.Dispose().
+            _context.Report(DiagnosticDescriptors.IdentifierCollision, host.Name.Span, null, "host", host.Name.Text, "a member every generated host class has", className);
+        }
         var declaredNics = new HashSet<string>(StringComparer.Ordinal);
         var nics = new List<NicDefinition>();
         var vnics = new List<VnicDraft>();
@@ -69,9 +74,10 @@ internal sealed class HostBinder
         {
             if (keyword is not ("nic" or "flow") && block.Header.Count >= 4 && block.Header[2].Text == "on") rejectedOn.Add(block.Header[3].Text);
         }
-        var flows = new List<(FlowDefinition Flow, SyntaxToken Target)>();
+        var flows = new List<(FlowDefinition Flow, SyntaxToken Target, bool Whole)>();
         // Declarations left out past a bound (NB0037): what names them is not "unknown" as well.
-        var leftOut = new HashSet<string>(StringComparer.Ordinal);
+        var leftOutNics = new HashSet<string>(StringComparer.Ordinal);
+        var leftOutVnics = new HashSet<string>(StringComparer.Ordinal);
 
         int nicCount = 0, vnicCount = 0, flowCount = 0;
         foreach (var block in host.Blocks)
@@ -93,7 +99,7 @@ internal sealed class HostBinder
             if (count > limit)
             {
                 if (count == limit + 1) _context.Report(DiagnosticDescriptors.TooManyDeclarations, block.Keyword.Span, null, owner, limit, what);
-                if (block.Header.Count >= 2) leftOut.Add(block.Header[1].Text);
+                if (block.Header.Count >= 2 && keyword != "flow") (keyword == "nic" ? leftOutNics : leftOutVnics).Add(block.Header[1].Text);
                 continue;
             }
             if (!DeclarationHeader.Check(_context, block, keyword))
@@ -133,7 +139,8 @@ internal sealed class HostBinder
             }
             else if (keyword == "flow")
             {
-                if (_flows.Bind(block, name, flows.Count) is { } flow) flows.Add((flow, block.Header[3]));
+                var flow = _flows.Bind(block, name, flows.Count, out var whole);
+                flows.Add((flow, block.Header[3], whole));
             }
             else
             {
@@ -143,7 +150,7 @@ internal sealed class HostBinder
 
         foreach (var vnic in vnics)
         {
-            if (vnic.NicToken is { } target && !declaredNics.Contains(target.Text) && !leftOut.Contains(target.Text))
+            if (vnic.NicToken is { } target && !declaredNics.Contains(target.Text) && !leftOutNics.Contains(target.Text))
             {
                 _context.Report(DiagnosticDescriptors.UnknownNic, target.Span, null,
                     $"{vnic.Keyword} '{vnic.Name}'", target.Text, host.Name.Text, NameSuggestions.Hint(target.Text, declaredNics));
@@ -162,11 +169,11 @@ internal sealed class HostBinder
             if (on.Count == 0 && rejectedOn.Contains(nic.Name)) continue;
             _nicChecks.Check(nic, on);
         }
-        _flows.Check(flows.Where(f => !leftOut.Contains(f.Target.Text)).ToList(), vnics.Select(v => v.Name).ToList(), host.Name.Text);
+        _flows.Check(flows.Where(f => !leftOutVnics.Contains(f.Target.Text)).ToList(), vnics.Select(v => v.Name).ToList(), host.Name.Text);
 
         var definitions = vnics.Where(v => v.NicToken is not null).Select(v => v.ToDefinition()).ToEquatableArray();
         var vnicNames = new HashSet<string>(vnics.Select(v => v.Name), StringComparer.Ordinal);
         return new HostDefinition(host.Name.Text, cpus, nics.ToEquatableArray(), definitions, _context.Location(host.Name.Span),
-            flows.Select(f => f.Flow).Where(f => vnicNames.Contains(f.Vnic)).ToEquatableArray(), _context.Location(host.Span));
+            flows.Where(f => f.Whole).Select(f => f.Flow).Where(f => vnicNames.Contains(f.Vnic)).ToEquatableArray(), _context.Location(host.Span));
     }
 }

@@ -136,7 +136,12 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
         }
         else if (IpPrefix.TryParse(token.Text, out var prefix, out var error))
         {
-            if (prefix.Address.NotAHostAddress is { } why) context.Report(DiagnosticDescriptors.NotAHostAddress, token.Span, null, draft.Owner, token.Text, why);
+            var why = prefix.Address.NotAHostAddress
+                // The last address of its own IPv4 subnet is that subnet's broadcast: the stack takes
+                // what is sent to it as a broadcast (and drops it from a peer as a smurf would).
+                ?? (!prefix.Address.IsV6 && prefix.PrefixLength <= 30 && (prefix.Address.Low & HostMask(prefix.PrefixLength)) == HostMask(prefix.PrefixLength)
+                    ? $"the broadcast address of its own subnet /{prefix.PrefixLength}" : null);
+            if (why is not null) context.Report(DiagnosticDescriptors.NotAHostAddress, token.Span, null, draft.Owner, token.Text, why);
             else draft.Ips.Add((prefix, token));
         }
         else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase)) context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)", Fix);
@@ -206,7 +211,9 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             }
             else if (!draft.Ips.Any(i => i.Prefix.Address.IsV6 == gateway.IsV6))
             {
-                problem = draft.Dhcp ? $"its {family} address is learned by DHCP, which brings its own router" : $"it has no {family} address";
+                problem = !draft.Dhcp ? $"it has no {family} address"
+                    : gateway.IsV6 ? "its IPv6 addresses come from routers' advertisements (SLAAC), which name the router; a link-local gateway (fe80::1) may still be given"
+                    : "its IPv4 address is learned by DHCP, which brings its own router";
             }
             else if (!draft.Ips.Any(i => i.Prefix.Contains(gateway)))
             {

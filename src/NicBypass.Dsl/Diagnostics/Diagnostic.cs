@@ -29,25 +29,27 @@ public sealed record Diagnostic(string Id, DiagnosticSeverity Severity, string M
         var cut = text.Length > MaxValueLength;
         var shown = cut ? text.Substring(0, MaxValueLength) : text;
         var needsEscape = false;
-        foreach (var c in shown)
-        {
-            if (Hidden(c)) { needsEscape = true; break; }
-        }
+        for (var i = 0; i < shown.Length && !needsEscape; i++) needsEscape = Hidden(shown, i);
         if (needsEscape)
         {
             var builder = new System.Text.StringBuilder(shown.Length + 16);
-            foreach (var c in shown)
+            for (var i = 0; i < shown.Length; i++)
             {
-                if (Hidden(c)) builder.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
-                else builder.Append(c);
+                var pair = char.IsSurrogatePair(shown, i);
+                if (!Hidden(shown, i)) builder.Append(shown, i, pair ? 2 : 1);
+                else if (pair) builder.Append("\\U").Append(char.ConvertToUtf32(shown, i).ToString("X8", CultureInfo.InvariantCulture)); // a tag character, say
+                else builder.Append("\\u").Append(((int)shown[i]).ToString("X4", CultureInfo.InvariantCulture));
+                if (pair) i++;
             }
             shown = builder.ToString();
         }
         return cut ? shown + "… (" + text.Length.ToString("N0", CultureInfo.InvariantCulture) + " characters)" : shown;
     }
 
-    private static bool Hidden(char c) =>
-        char.IsControl(c) || c != ' ' && CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.SpaceSeparator
+    // The character at `index` (a surrogate pair whole: the tag characters U+E0000–E007F are
+    // invisible too) is a control character, or one that shows as nothing or as a plain space.
+    private static bool Hidden(string text, int index) =>
+        char.IsControl(text, index) || text[index] != ' ' && CharUnicodeInfo.GetUnicodeCategory(text, index) is UnicodeCategory.SpaceSeparator
             or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format;
 
     /// <summary><c>error</c>, <c>warning</c> or <c>info</c>, as MSBuild prints it.</summary>

@@ -65,9 +65,9 @@ public static class DslParser
     // What to leave out for an error at <paramref name="position"/>: the host of a block left open
     // further up (where the error really is), else the host of the outermost block still open
     // there, else — at the top level: a misspelt 'host', a stray '}' or word — the text from the
-    // error's line to the next host — from the error itself when only '}'s come before it on its
-    // line (a stray '}' or word after the '}' that closed a host leaves that host). A valid host
-    // before or after is never touched.
+    // error's line to the next host — from the error itself when a '}' comes right before it (a
+    // stray '}' or word after the '}' that closed a host, on its line, leaves that host). A valid
+    // host before or after is never touched.
     private static (int Start, int End) BlockToLeaveOut(SourceFile file, string text, int position)
     {
         if (OpenBlockBehind(file, text, position) is { } brace) return HostBlockAt(text, brace);
@@ -75,9 +75,23 @@ public static class DslParser
         if (open.Count > 0) return HostBlockAt(text, open[0]);
         var line = position;
         while (line > 0 && text[line - 1] is not ('\r' or '\n')) line--;
-        var closingOnly = true;
-        for (var i = line; i < position && closingOnly; i++) closingOnly = text[i] is '}' or ' ' or '\t' or '\uFEFF';
-        return (closingOnly ? position : line, HostBlockAt(text, position).End);
+        var last = position - 1; // the last character before the error on its line, past blanks
+        while (last >= line && text[last] is ' ' or '\t' or '\uFEFF') last--;
+        return (last >= line && text[last] == '}' ? position : line, NextHostAfter(text, position));
+    }
+
+    // Where the next host starts after <paramref name="position"/>: a 'host' word at the start of
+    // a line or right after a '}' (`}} host b {` on one line), or the end of the file.
+    private static int NextHostAfter(string text, int position)
+    {
+        for (var i = position + 1; i + 4 <= text.Length; i++)
+        {
+            if (string.CompareOrdinal(text, i, "host", 0, 4) != 0 || (i + 4 < text.Length && DslGrammar.IsWordChar(text[i + 4]))) continue;
+            var j = i - 1;
+            while (j >= 0 && text[j] is ' ' or '\t' or '\uFEFF') j--;
+            if (j < 0 || text[j] is '\r' or '\n' or '}') return i;
+        }
+        return text.Length;
     }
 
     // The host block around <paramref name="position"/>: from the 'host' that starts the last

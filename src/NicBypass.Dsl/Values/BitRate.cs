@@ -42,10 +42,13 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
             error = "a rate is a number followed by K, M or G, e.g. 2.5G";
             return false;
         }
-        if (number.Length > 20)
+        // Leading zeros and a fraction's trailing zeros say nothing: 0001.500000G is 1.5G.
+        var significant = number.TrimStart('0');
+        if (significant.Contains('.')) significant = significant.TrimEnd('0').TrimEnd('.');
+        if (significant.Length > 20)
         {
             // Past 20 digits the number is too long to be a rate a link carries, or a fraction of a bit.
-            error = number.Contains('.') ? "the number has more digits than a rate needs (at most 20): a rate is a whole number of bits per second" : "the rate is too large (at most 1,000,000G)";
+            error = significant.Contains('.') ? "the number has more digits than a rate needs (at most 20): a rate is a whole number of bits per second" : "the rate is too large (at most 1,000,000G)";
             return false;
         }
         if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))

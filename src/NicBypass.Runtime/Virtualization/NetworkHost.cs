@@ -136,13 +136,25 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         if (host.Device.Wire is TapWire existing) throw new InvalidOperationException($"NIC '{nic}' is already on TAP device '{existing.Device.Name}'");
         EnsureStarted();
         var wire = new TapWire(host.Device, device, this, detached => { lock (_taps) _taps.Remove(detached); });
+        var disposed = false;
         lock (_taps)
         {
             // Under the lock StopThreads snapshots the wires under: a wire attached as the threads
             // stop either is in its snapshot (and stopped there) or finds the stop begun and does
-            // not start reading (no reader of it runs beside the final pump).
-            _taps.Add(wire);
-            if (_threads is not null && !_stopping) wire.StartReading();
+            // not start reading (no reader of it runs beside the final pump). And under the lock
+            // Dispose marks the host disposed under: a wire attached as the host is disposed
+            // either is among the wires it closes or is closed here.
+            disposed = _disposed;
+            if (!disposed)
+            {
+                _taps.Add(wire);
+                if (_threads is not null && !_stopping) wire.StartReading();
+            }
+        }
+        if (disposed)
+        {
+            wire.Dispose();
+            throw new ObjectDisposedException(nameof(NetworkHost), $"host '{Name}' is disposed");
         }
         return wire;
     }
@@ -902,7 +914,16 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// </summary>
     public void StartThreads(TimeSpan? pollInterval = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        // Under the lock Dispose stops the threads under: none start on a host being disposed.
+        lock (_disposeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            StartThreadsLocked(pollInterval);
+        }
+    }
+
+    private void StartThreadsLocked(TimeSpan? pollInterval)
+    {
         EnsureStarted();
         if (_threads is not null) throw new InvalidOperationException("threads are already running");
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(1);
@@ -1113,26 +1134,46 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// test's own failure behind it): those frames are counted as <c>handler-fault</c> and the
     /// exceptions in <see cref="ThreadFaults"/> — call <see cref="StopThreads"/> first to have them thrown.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Called on one of the host's own threads (a processor's, or a TAP reader's: a handler), which stopping would wait for; nothing is released then.</exception>
+    /// <exception cref="AggregateException">A TAP device failed to close (every other one is closed all the same).</exception>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        try
+        // Not from the host's own threads: stopping them would wait for the calling thread itself.
+        if (t_loopHost == this) throw new InvalidOperationException($"host '{Name}' cannot be disposed from one of its own threads");
+        lock (_disposeLock) // a second Dispose (another thread's) waits for the first, then returns
         {
-            StopThreads();
-        }
-        catch (AggregateException)
-        {
-            // Counted in ThreadFaults (and each frame as handler-fault); see the summary.
-        }
-        finally
-        {
+            if (_disposed) return;
+            try
+            {
+                StopThreads(); // (a TAP reader's own thread: it throws before anything stops, and the host is not disposed)
+            }
+            catch (AggregateException)
+            {
+                // Counted in ThreadFaults (and each frame as handler-fault); see the summary.
+            }
             TapWire[] taps;
-            lock (_taps) taps = _taps.ToArray();
-            foreach (var tap in taps) tap.Dispose(); // each removes itself from _taps
+            lock (_taps)
+            {
+                _disposed = true;
+                taps = _taps.ToArray();
+            }
+            List<Exception>? failures = null;
+            foreach (var tap in taps)
+            {
+                try
+                {
+                    tap.Dispose(); // removes itself from _taps
+                }
+                catch (Exception e)
+                {
+                    (failures ??= new()).Add(e); // the others still close
+                }
+            }
+            if (failures is not null) throw new AggregateException($"closing host '{Name}''s TAP devices failed", failures);
         }
     }
 
+    private readonly Lock _disposeLock = new();
     private volatile bool _disposed;
 
     private bool _stopping; // StopThreads has begun (guarded by _taps): a TAP attached now does not start reading

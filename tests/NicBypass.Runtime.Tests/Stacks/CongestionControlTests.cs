@@ -170,8 +170,6 @@ public class CongestionControlTests
         harness.AssertBalanced();
     }
 
-    // Loses the data segments web (the client) sends to db:5432 whose index, in the order they
-    // are first sent, `lose` picks; a segment sent again with the same sequence number goes through.
     private const string SackTopology = """
         host s {
             nic e0 { model simnic-10g; rx-rings 2 }
@@ -257,6 +255,8 @@ public class CongestionControlTests
 
     private static bool Before(uint a, uint b) => (int)(a - b) < 0;
 
+    // Loses the data segments web (the client) sends to db:5432 whose index, in the order they
+    // are first sent, `lose` picks; a segment sent again with the same sequence number goes through.
     private static FramePredicate LoseClientData(Func<int, bool> lose) => LoseData(5432, lose);
 
     // The same for data sent to `port`.

@@ -109,6 +109,36 @@ public class ThreadedModeTests
     }
 
     [Fact]
+    public async Task Dispose_from_a_hosts_own_thread_is_refused_and_from_two_threads_at_once_stops_the_host_once()
+    {
+        var (host, _, device, frames) = PingedVms(1);
+        var vnic = host.Vnic("a");
+        Exception? onOwnThread = null;
+        vnic.Tap = (_, _) =>
+        {
+            // A handler disposing the host it runs on would wait for its own thread to stop.
+            try { host.Dispose(); }
+            catch (Exception e) { onOwnThread ??= e; }
+        };
+        host.StartThreads();
+        device.Receive(frames[0]);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Volatile.Read(ref onOwnThread) is null && DateTime.UtcNow < deadline) Thread.Sleep(1);
+        Assert.IsType<InvalidOperationException>(onOwnThread);
+        vnic.Tap = null;
+
+        // Two threads at once: one stops the host, the other waits for it and returns; neither throws.
+        using var start = new Barrier(2);
+        var disposers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => { start.SignalAndWait(); host.Dispose(); })).ToArray();
+        await Task.WhenAll(disposers).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Throws<ObjectDisposedException>(() => host.StartThreads());
+        device.Receive(frames[0]);
+        host.Pump(); // the deterministic mode: no thread runs the host
+        Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal);
+    }
+
+    [Fact]
     public void What_user_code_throws_as_StopThreads_finishes_the_threads_work_comes_out_with_what_it_threw_on_them()
     {
         // A tap threw on a processor's thread; the frames the thread left are finished on the
