@@ -157,6 +157,20 @@ public class PlannerTests
         Assert.Contains("4 VNICs (v17, v18, v19, v20) are classified in software on the default ring hrr1", warning.Message);
     }
 
+    [Theory]
+    [InlineData("simnic-10g", 4, 128)] // b has hrr0, a (128 MACs: no room) shares hrr3; hrr1 and hrr2 idle
+    [InlineData("simnic-1g", 2, 17)]
+    public void With_rings_left_over_beside_a_default_ring_every_ring_is_planned_once_in_order(string model, int rings, int macs)
+    {
+        var many = "mac " + string.Join(" ", Enumerable.Range(0, macs).Select(i => $"02:00:00:00:{1 + i / 256:x2}:{i % 256:x2}"));
+        var vnics = (rings > 2 ? TestSources.Vm("b", 200) : "") + TestSources.Vm("a", 1, many);
+        var nic = Assert.Single(TestSources.Compile(TestSources.Host(vnics, model: model, rings: rings)).Hosts[0].Plan.Nics);
+
+        Assert.Equal(Enumerable.Range(0, rings), nic.HardwareRings.Select(r => r.Index));
+        Assert.NotNull(nic.HardwareRings[rings - 1].SoftwareRing);
+        Assert.All(nic.HardwareRings.Skip(rings > 2 ? 1 : 0).Take(rings - (rings > 2 ? 2 : 1)), r => Assert.True(r.IsIdle));
+    }
+
     [Fact]
     public void A_vnic_that_must_have_a_hardware_ring_but_finds_no_classifier_entry_is_an_error()
     {

@@ -76,6 +76,9 @@ public static class Planner
             var rest = order.Skip(dedicated).ToList();
             var counter = 0;
             var softwareRing = BuildSoftwareRing(nic, rest, ref counter);
+            // Rings between the dedicated ones and the last stay idle (VNICs whose MACs the
+            // classifier cannot hold leave rings over): each index once, in order.
+            for (var i = hardwareRings.Count; i < k - 1; i++) hardwareRings.Add(new RingBinding(i, null, null));
             hardwareRings.Add(new RingBinding(k - 1, null, softwareRing));
             foreach (var vnic in rest) ringOf[vnic.Name] = k - 1;
             for (var ring = softwareRing; ring is not null; ring = ring.Rings[ring.Rings.Count - 1].SoftwareRing) softwareRings.Add(ring);
