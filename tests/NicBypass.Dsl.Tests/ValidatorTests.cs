@@ -341,6 +341,8 @@ public class ValidatorTests
         Assert.Contains("an ASCII letter", refused.Message);
         Assert.DoesNotContain(TestSources.Compile("host h {\n nic n { model simnic-1g; rx-rings 1 }\n vm a on n { mac 02:00:00:00:00:01 }\n vm a on n { mac 02:00:00:00:00:02 }\n}").Diagnostics, d => d.Id == "NB0023");
         Assert.Contains(TestSources.Compile("host h {\n nic n { model simnic-1g; rx-rings 1 }\n nic m { model simnic-1g; rx-rings 1 }\n vm a on n { mac 02:00:00:00:00:01 }\n}").Diagnostics, d => d.Id == "NB0023"); // still, for a NIC nothing was meant for
+        // A header missing its 'on': the NIC it names is still the one meant.
+        Assert.Equal(["NB0001"], TestSources.Compile("host h {\n nic n { model simnic-1g; rx-rings 1 }\n vm a n { mac 02:00:00:00:00:01 }\n}").Diagnostics.Select(d => d.Id));
     }
 
     [Fact]

@@ -72,7 +72,8 @@ internal sealed class HostBinder
         var rejectedOn = new HashSet<string>(StringComparer.Ordinal);
         void Rejected(BlockSyntax block, string keyword)
         {
-            if (keyword is not ("nic" or "flow") && block.Header.Count >= 4 && block.Header[2].Text == "on") rejectedOn.Add(block.Header[3].Text);
+            // Any word of a refused VNIC's header may be the NIC it meant: `vm a on n0 {`, or `vm a n0 {` without its 'on'.
+            if (keyword is not ("nic" or "flow")) foreach (var word in block.Header.Skip(1)) rejectedOn.Add(word.Text);
         }
         var flows = new List<(FlowDefinition Flow, SyntaxToken Target, bool Whole)>();
         // Declarations left out past a bound (NB0037): what names them is not "unknown" as well.
