@@ -10,6 +10,8 @@ namespace NicBypass.Hosting;
 /// at its rate and drops the excess. <see cref="InterruptsOnly"/> turns dynamic polling off;
 /// <see cref="InterruptModeration"/> delays every hardware ring's interrupt (ethtool's rx-usecs), in
 /// place of each NIC's own <c>interrupt-moderation</c>; null keeps what the host was built with.
+/// <see cref="AdaptiveInterruptModeration"/> instead lets every NIC pick the delay from its load
+/// (<c>interrupt-moderation adaptive</c>, <see cref="Runtime.Devices.SimulatedNic.AdaptiveInterruptModeration"/>).
 /// </summary>
 public sealed record SimulationOptions(double Seconds = 1, long? RateBitsPerSecond = null, int FrameSize = 1000, bool Mix = true, int Seed = 1,
-    IReadOnlyDictionary<string, long>? Offers = null, bool InterruptsOnly = false, TimeSpan? InterruptModeration = null);
+    IReadOnlyDictionary<string, long>? Offers = null, bool InterruptsOnly = false, TimeSpan? InterruptModeration = null, bool AdaptiveInterruptModeration = false);

@@ -60,12 +60,24 @@ public static class TrafficSimulation
             if (offered <= 0) throw new ArgumentException($"the rate offered to '{name}' must be positive", nameof(options));
         }
         host.DynamicPolling = !options.InterruptsOnly;
+        if (options.AdaptiveInterruptModeration && options.InterruptModeration is not null)
+        {
+            throw new ArgumentException("interrupt moderation is either a fixed delay or adaptive, not both", nameof(options));
+        }
         if (options.InterruptModeration is { } moderation)
         {
             foreach (var nic in host.Nics)
             {
                 nic.Device.AdaptiveInterruptModeration = false;
                 nic.Device.InterruptModeration = moderation;
+            }
+        }
+        if (options.AdaptiveInterruptModeration)
+        {
+            foreach (var nic in host.Nics)
+            {
+                nic.Device.InterruptModeration = TimeSpan.Zero;
+                nic.Device.AdaptiveInterruptModeration = true;
             }
         }
         var streams = new List<Stream>();

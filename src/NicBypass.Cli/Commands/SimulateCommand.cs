@@ -8,7 +8,7 @@ namespace NicBypass.Cli.Commands;
 
 /// <summary>
 /// <c>nicbypass simulate TOPOLOGY [--seconds S] [--rate RATE] [--offer VNIC=RATE]… [--frame-size B]
-/// [--mix all|unicast] [--seed S] [--interrupts-only] [--interrupt-moderation US] [--format text|json]</c>: synthetic traffic
+/// [--mix all|unicast] [--seed S] [--interrupts-only] [--interrupt-moderation US|adaptive] [--format text|json]</c>: synthetic traffic
 /// on virtual time through each NIC's link, on processors with the default cost table
 /// (README.md § A short tour; docs/runtime.md), with a progress bar when standard error is a terminal.
 /// </summary>
@@ -24,7 +24,7 @@ internal static class SimulateCommand
         mix.AcceptOnlyFromAmong("all", "unicast");
         var seed = new Option<int>("--seed") { Description = "seed for the random parts of the mix", DefaultValueFactory = _ => 1 };
         var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
-        var moderation = new Option<double?>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs; default: each NIC's interrupt-moderation in the file, else 0: at once)", CustomParser = InvariantNumber.Nullable };
+        var moderation = new Option<string?>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs), or 'adaptive': each NIC picks it from its load (default: each NIC's interrupt-moderation in the file, else 0: at once)" };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();
@@ -59,14 +59,21 @@ internal static class SimulateCommand
                     return NicBypassCli.ErrorExitCode;
                 }
             }
-            var moderationMicroseconds = parse.GetValue(moderation);
-            if (moderationMicroseconds is { } us && !(us >= 0 && us <= 1_000_000)) // NaN too
+            var moderationText = parse.GetValue(moderation);
+            var adaptive = moderationText == "adaptive";
+            double? moderationMicroseconds = null;
+            if (moderationText is not null && !adaptive)
             {
-                error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000], not {us.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-                return NicBypassCli.ErrorExitCode;
+                if (!double.TryParse(moderationText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var us) || !(us >= 0 && us <= 1_000_000)) // NaN too
+                {
+                    error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000] or 'adaptive', not {moderationText}" +
+                                    (moderationText.Contains(',') ? " (write a decimal point, not a comma: no thousands separators)" : ""));
+                    return NicBypassCli.ErrorExitCode;
+                }
+                moderationMicroseconds = us;
             }
             var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed),
-                offers.Count == 0 ? null : offers, parse.GetValue(interruptsOnly), moderationMicroseconds is { } given ? TimeSpan.FromMicroseconds(given) : null);
+                offers.Count == 0 ? null : offers, parse.GetValue(interruptsOnly), moderationMicroseconds is { } given ? TimeSpan.FromMicroseconds(given) : null, adaptive);
             if (!(options.Seconds > 0 && options.Seconds <= 3600)) // NaN too
             {
                 error.WriteLine($"error: --seconds must be a number in (0, 3600], not {parse.GetValue(seconds).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
