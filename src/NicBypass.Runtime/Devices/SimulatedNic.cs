@@ -197,6 +197,8 @@ public sealed class SimulatedNic : IInterruptModerator
         return true;
     }
 
+    bool IInterruptModerator.Throttles(ReceiveRing ring) => Clock is VirtualClock clock && !_threaded && ModerationDelay(clock.Nanoseconds) > 0;
+
     /// <summary>When the next moderated interrupt is due (ns); <see cref="long.MaxValue"/> for none.</summary>
     internal long NextModeratedInterrupt => _moderated.TryPeek(out _, out var due) ? due.At : long.MaxValue;
 

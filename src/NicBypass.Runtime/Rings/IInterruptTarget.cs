@@ -5,6 +5,13 @@ internal interface IInterruptModerator
 {
     /// <summary>True when the interrupt for <paramref name="ring"/> is deferred (its deadline armed or already armed).</summary>
     bool Defer(ReceiveRing ring);
+
+    /// <summary>
+    /// True when interrupts are moderated now (a delay applies): a frame arriving while the
+    /// ring's interrupt is pending or armed raises none of its own, even in the interrupts-only
+    /// model where every frame otherwise interrupts — the NIC throttles them (ethtool's rx-usecs).
+    /// </summary>
+    bool Throttles(ReceiveRing ring);
 }
 
 /// <summary>Where a ring's interrupts go: the processor bound to the VM, VSQ or software ring it serves.</summary>

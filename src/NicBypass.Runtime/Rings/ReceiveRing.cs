@@ -198,9 +198,9 @@ public abstract class ReceiveRing
             {
                 if (Moderator is not { } moderator || !moderator.Defer(this)) Raise();
             }
-            else if (InterruptEveryFrame)
+            else if (InterruptEveryFrame && (Moderator is not { } moderator || !moderator.Throttles(this)))
             {
-                InterruptTarget?.FrameArrived(this);
+                InterruptTarget?.FrameArrived(this); // unmoderated, every frame interrupts; moderated, they share one
             }
         }
         else

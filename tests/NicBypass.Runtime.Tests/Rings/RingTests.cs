@@ -324,4 +324,6 @@ public class RingTests
 file sealed class Deferring : IInterruptModerator
 {
     public bool Defer(ReceiveRing ring) => true;
+
+    public bool Throttles(ReceiveRing ring) => true;
 }
