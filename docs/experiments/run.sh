@@ -64,3 +64,17 @@ for topology in neighbours-dedicated neighbours-shared; do
   done
   echo "| $topology | ${p[0]} | ${p[1]} | $(python3 -c "print(f'{${p[1]}/${p[0]}:.1f}')") |"
 done
+
+echo
+echo "## Interrupts only, with and without moderation (one container, one processor, 64-byte frames, 10 ms)"
+echo "| offered (Mpps) | to its socket, none (Mpps) | interrupts per frame | 8 µs (Mpps) | interrupts per frame | adaptive (Mpps) | interrupts per frame |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+for mpps in 0.5 1 2 4 8 16; do
+  rate=$(python3 -c "print(f'{$mpps*64*8/1000:.4f}G')")
+  row=""
+  for moderation in 0 8 adaptive; do
+    out=$(cli simulate $here/one-container.nicdsl --seconds 0.01 --mix unicast --frame-size 64 --rate $rate --interrupts-only --interrupt-moderation $moderation --format json)
+    row="$row$(echo "$out" | field '"{:.2f} | {:.3f}".format(d["nics"][0]["vnics"][0]["stack"]["delivered"]/0.01/1e6, d["cpus"][0]["hardwareInterrupts"]/max(1,d["nics"][0]["vnics"][0]["delivered"]))') | "
+  done
+  echo "| $mpps | $row"
+done
