@@ -106,6 +106,10 @@ public sealed class EchoServices : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        catch (ObjectDisposedException)
+        {
+            // The listener stopped under it (its host was disposed): the echo ends.
+        }
         await Task.WhenAll(connections).ConfigureAwait(false);
     }
 

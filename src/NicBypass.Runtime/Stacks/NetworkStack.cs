@@ -230,6 +230,18 @@ public sealed partial class NetworkStack
 
     internal void Unbind(UdpSocket socket) => _udp.TryRemove(socket.Port, socket);
 
+    /// <summary>
+    /// Its host is disposed: every connection ends as aborted, with no RST (the machine is gone,
+    /// not the application: what waits on it — a read, a connect, a send — returns), and every
+    /// socket and listener closes (what waits on them throws <see cref="ObjectDisposedException"/>).
+    /// </summary>
+    internal void Shutdown()
+    {
+        foreach (var connection in _connections.Values.ToArray()) connection.Vanish();
+        foreach (var socket in _udp.Values.ToArray()) socket.Close();
+        foreach (var listener in _listeners.Values.ToArray()) listener.Stop();
+    }
+
     internal void Unbind(TcpListener listener) => _listeners.TryRemove(listener.Port, listener);
 
     // The connection the last segment was delivered to (ReceiveTcp); a forgotten one is never used.

@@ -14,6 +14,9 @@ internal sealed class PortTable<T>
 
     public bool ContainsKey(ushort port) => Volatile.Read(ref _snapshot).ContainsKey(port);
 
+    /// <summary>Every socket bound now (a snapshot).</summary>
+    public IReadOnlyCollection<T> Values => Volatile.Read(ref _snapshot).Values;
+
     public bool TryAdd(ushort port, T value)
     {
         lock (_write)

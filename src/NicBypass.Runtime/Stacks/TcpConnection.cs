@@ -359,6 +359,16 @@ public sealed class TcpConnection
 
     // ---- stack side ----------------------------------------------------------------------------
 
+    // The host is disposed: closed as aborted, nothing sent (NetworkStack.Shutdown).
+    internal void Vanish()
+    {
+        using var serialized = _stack.EnterTransport();
+        lock (_sync)
+        {
+            if (State != TcpState.Closed) Finish(TcpError.Aborted);
+        }
+    }
+
     internal void Open()
     {
         lock (_sync)

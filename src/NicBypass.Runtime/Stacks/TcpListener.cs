@@ -89,6 +89,7 @@ public sealed class TcpListener
 
     public bool TryAccept(out TcpConnection connection) => _accepted.TryDequeue(out connection!);
 
+    /// <exception cref="ObjectDisposedException">The listener was stopped (or its host disposed) and no connection waits: a wait in progress ends with it too.</exception>
     public async Task<TcpConnection> AcceptAsync(CancellationToken cancellation = default)
     {
         while (true)
@@ -97,6 +98,7 @@ public sealed class TcpListener
             lock (_sync)
             {
                 if (_accepted.TryDequeue(out var connection)) return connection;
+                if (_stopped) throw new ObjectDisposedException(nameof(TcpListener), $"TCP listener on port {Port} is stopped");
                 _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _waiter.Task;
             }
@@ -104,8 +106,21 @@ public sealed class TcpListener
         }
     }
 
-    /// <summary>Stops listening: new SYNs to the port are answered with RST.</summary>
-    public void Stop() => _stack.Unbind(this);
+    /// <summary>Stops listening: new SYNs to the port are answered with RST, and an <see cref="AcceptAsync"/> waiting (or called later, with nothing to accept) throws <see cref="ObjectDisposedException"/>.</summary>
+    public void Stop()
+    {
+        _stack.Unbind(this);
+        TaskCompletionSource? waiter;
+        lock (_sync)
+        {
+            _stopped = true;
+            waiter = _waiter;
+            _waiter = null;
+        }
+        waiter?.TrySetResult();
+    }
+
+    private bool _stopped; // under _sync
 
     internal void Enqueue(TcpConnection connection)
     {

@@ -84,6 +84,7 @@ public sealed class UdpSocket
     }
 
     /// <summary>Waits for a datagram and takes it.</summary>
+    /// <exception cref="ObjectDisposedException">The socket was closed (or its host disposed) and no datagram waits: a wait in progress ends with it too.</exception>
     public async Task<(NetworkEndpoint From, int Length)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation = default)
     {
         while (true)
@@ -92,6 +93,7 @@ public sealed class UdpSocket
             lock (_sync)
             {
                 if (TryReceive(buffer.Span, out var from, out var length)) return (from, length);
+                if (_closed) throw new ObjectDisposedException(nameof(UdpSocket), $"UDP socket on port {Port} is closed");
                 _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _readable.Task;
             }
@@ -138,8 +140,21 @@ public sealed class UdpSocket
         }
     }
 
-    /// <summary>Closes the socket: later datagrams to its port are answered with port unreachable.</summary>
-    public void Close() => _stack.Unbind(this);
+    /// <summary>Closes the socket: later datagrams to its port are answered with port unreachable, and a <see cref="ReceiveAsync"/> waiting (or called later, with nothing queued) throws <see cref="ObjectDisposedException"/>.</summary>
+    public void Close()
+    {
+        _stack.Unbind(this);
+        TaskCompletionSource? waiter;
+        lock (_sync)
+        {
+            _closed = true;
+            waiter = _readable;
+            _readable = null;
+        }
+        waiter?.TrySetResult();
+    }
+
+    private bool _closed; // under _sync
 
     internal bool Enqueue(NetworkEndpoint from, ReadOnlySpan<byte> payload)
     {

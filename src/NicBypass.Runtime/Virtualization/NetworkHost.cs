@@ -358,25 +358,30 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// <summary>
     /// Offers several VNICs traffic at once (each its own rate, frames interleaved in time order),
     /// as <see cref="Offer(string, long, TimeSpan, int)"/> does for one: <c>host.Offer(TimeSpan.FromSeconds(1),
-    /// 1000, ("web", 400_000_000), ("db", 100_000_000))</c>. Returns the frames offered in all.
+    /// 1000, ("web", 400_000_000), ("db", 100_000_000))</c>. Stream i of n starts i/n of its own
+    /// interval late, so streams of equal rates do not arrive at the same instants (where a full
+    /// link would always drop the later-listed ones). Returns the frames offered in all.
     /// </summary>
     public long Offer(TimeSpan span, int frameSize, params (string Vnic, long BitsPerSecond)[] offers)
     {
         ArgumentNullException.ThrowIfNull(offers);
-        ArgumentOutOfRangeException.ThrowIfLessThan(frameSize, 64);
-        ArgumentOutOfRangeException.ThrowIfNegative(span.Ticks, nameof(span));
+        if (frameSize < 64) throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, "a frame is at least 64 bytes");
+        if (span < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(span), span, "the span of virtual time cannot be negative");
         if (Time is not VirtualClock clock) throw new InvalidOperationException($"Offer runs on virtual time: build host '{Name}' with a VirtualClock");
         var spanNanoseconds = checked(span.Ticks * 100);
-        var streams = new (Vnic Target, byte[] Frame, long Rate, long Count)[offers.Length];
+        var streams = new (Vnic Target, byte[] Frame, long Rate, long Count, Int128 Phase)[offers.Length];
+        var unit = (Int128)8_000_000_000L * frameSize; // a frame's bits times a second in ns: frame k of a stream leaves at start + (k·unit + phase) / rate
         long total = 0;
         for (var i = 0; i < offers.Length; i++)
         {
             var (name, rate) = offers[i];
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate, nameof(offers));
+            if (rate <= 0) throw new ArgumentOutOfRangeException(nameof(offers), rate, $"the rate offered to '{name}' must be positive (bits per second)");
             var target = Vnic(name);
-            // Frame i leaves at start + i·8·frameSize/rate, computed exactly (no accumulated rounding).
-            var count = (long)(((Int128)spanNanoseconds * rate + (Int128)8_000_000_000L * frameSize - 1) / ((Int128)8_000_000_000L * frameSize));
-            streams[i] = (target, OfferedFrame(target, frameSize), rate, count);
+            // Frame k of stream i leaves at start + (k + i/n)·8·frameSize/rate, computed exactly
+            // (no accumulated rounding); those before the span's end are offered.
+            var phase = unit * i / offers.Length;
+            var count = (long)Int128.Max(0, ((Int128)spanNanoseconds * rate - phase + unit - 1) / unit);
+            streams[i] = (target, OfferedFrame(target, frameSize), rate, count, phase);
             total += count;
             if (total > MaxOfferedFrames) throw new ArgumentOutOfRangeException(nameof(offers), $"{total:N0} frames: more than {MaxOfferedFrames:N0} in one offer; lower the rates or the span");
         }
@@ -391,7 +396,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             for (var i = 0; i < streams.Length; i++)
             {
                 if (sent[i] == streams[i].Count) continue;
-                var at = start + (long)((Int128)sent[i] * 8_000_000_000L * frameSize / streams[i].Rate);
+                var at = start + (long)(((Int128)sent[i] * unit + streams[i].Phase) / streams[i].Rate);
                 if (at < due) (next, due) = (i, at);
             }
             if (next < 0) break;
@@ -1128,7 +1133,10 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// <summary>
     /// Releases what the host holds outside its own memory: stops the threads if they run (as
     /// <see cref="StopThreads"/> does, so the counters add up) and unplugs every TAP wire, closing
-    /// its device. The host stays readable (counters, reports) and runs on in the deterministic
+    /// its device; every TCP connection ends as aborted with no RST sent (a pending read returns
+    /// 0, <see cref="TcpConnection.Error"/> says <see cref="TcpError.Aborted"/>), and every UDP
+    /// socket and TCP listener closes (a pending receive or accept throws
+    /// <see cref="ObjectDisposedException"/>). The host stays readable (counters, reports) and runs on in the deterministic
     /// mode; it cannot start threads or take a TAP device again. Unlike <see cref="StopThreads"/>
     /// it does not throw what user code threw on the host's threads (a <c>using</c> would hide the
     /// test's own failure behind it): those frames are counted as <c>handler-fault</c> and the
@@ -1157,6 +1165,10 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                 _disposed = true;
                 taps = _taps.ToArray();
             }
+            // The machine is gone: what applications wait on returns (reads end, accepts and
+            // datagram receives throw ObjectDisposedException), and no RST goes anywhere.
+            foreach (var vns in _stacks) vns.Stack.Shutdown();
+            foreach (var vm in _vms) vm.Stack.Shutdown();
             List<Exception>? failures = null;
             foreach (var tap in taps)
             {

@@ -123,4 +123,26 @@ public class OfferTests
         Assert.Equal(0, b.Dropped(DropReason.NoMatch));
         Assert.True(host.NetworkStack("b").Counters.Received > 0);
     }
+
+    [Theory]
+    [InlineData("v1", "v2", "v3")]
+    [InlineData("v3", "v2", "v1")]
+    public void Vnics_offered_equal_rates_over_a_full_link_share_it_whatever_the_order(string first, string second, string third)
+    {
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-1g; rx-rings 2 }
+                vm v1 on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                vm v2 on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2 }
+                vm v3 on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3 }
+            }
+            """, new VirtualClock());
+
+        host.Offer(TimeSpan.FromMilliseconds(100), 1000, (first, 600_000_000), (second, 600_000_000), (third, 600_000_000));
+
+        // 1.8 Gbit/s into a 1 Gbit/s link: each gets about a third of what it carries, not all or nothing.
+        var received = new[] { "v1", "v2", "v3" }.Select(v => host.Vnic(v).Counters.Received).ToArray();
+        var share = received.Sum() / 3.0;
+        Assert.All(received, r => Assert.InRange(r, share * 0.9, share * 1.1));
+    }
 }
