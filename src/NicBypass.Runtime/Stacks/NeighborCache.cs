@@ -6,7 +6,8 @@ namespace NicBypass.Runtime.Stacks;
 /// <summary>
 /// A stack's neighbour cache (ARP for IPv4, neighbour discovery for IPv6): IP address → MAC. A
 /// frame to a neighbour whose MAC is not known yet waits — up to <see cref="ParkedPerNeighbor"/>
-/// per neighbour, as Linux's unresolved queue; past that the oldest is dropped and counted —
+/// frames and <see cref="ParkedBytesPerNeighbor"/> bytes per neighbour, as Linux's unresolved
+/// queue (unres_qlen, unres_qlen_bytes); past that the oldest is dropped and counted —
 /// while the stack solicits the MAC, once a second, three times, before the waiting frames are
 /// dropped as <c>unresolved</c>.
 ///
@@ -39,8 +40,11 @@ namespace NicBypass.Runtime.Stacks;
 /// </summary>
 internal sealed class NeighborCache
 {
-    /// <summary>Frames that may wait for one neighbour's MAC to be resolved.</summary>
-    public const int ParkedPerNeighbor = 8;
+    /// <summary>Frames that may wait for one neighbour's MAC to be resolved (Linux's unres_qlen default).</summary>
+    public const int ParkedPerNeighbor = 101;
+
+    /// <summary>Bytes of frames that may wait for one neighbour's MAC (Linux's unres_qlen_bytes default, SK_WMEM_MAX).</summary>
+    public const int ParkedBytesPerNeighbor = 212_992;
 
     /// <summary>Most entries (Linux's gc_thresh3).</summary>
     public const int MaxEntries = 1024;
@@ -141,12 +145,13 @@ internal sealed class NeighborCache
                 return _stack.Transmit(frame, reply);
             }
             entry.Parked ??= new Queue<byte[]>();
-            if (entry.Parked.Count == ParkedPerNeighbor)
+            while (entry.Parked.Count > 0 && (entry.Parked.Count == ParkedPerNeighbor || entry.ParkedBytes + frame.Length > ParkedBytesPerNeighbor))
             {
-                entry.Parked.Dequeue();
+                entry.ParkedBytes -= entry.Parked.Dequeue().Length; // the oldest makes room, as Linux's __neigh_event_send does
                 _stack.Counters.DropSend(StackDropReason.Unresolved);
             }
             entry.Parked.Enqueue(frame.ToArray());
+            entry.ParkedBytes += frame.Length;
             first = entry.Attempts == 0;
             if (first)
             {
@@ -367,6 +372,7 @@ internal sealed class NeighborCache
             }
             if (entry.Attempts > 0) Interlocked.Decrement(ref _resolving);
             entry.Attempts = 0;
+            entry.ParkedBytes = 0;
             while (entry.Parked is { Count: > 0 } waiting)
             {
                 var parked = waiting.Dequeue();
@@ -480,6 +486,7 @@ internal sealed class NeighborCache
                     parked.Dequeue();
                     _stack.Counters.DropSend(StackDropReason.Unresolved);
                 }
+                entry.ParkedBytes = 0;
                 entry.Attempts = 0;
                 Interlocked.Decrement(ref _resolving);
                 return false;
@@ -496,6 +503,7 @@ internal sealed class NeighborCache
         public NetworkAddress Address;
         public ulong Mac;
         public Queue<byte[]>? Parked;
+        public int ParkedBytes; // of the frames in Parked
         public int Attempts;
         public long SolicitedAt;
         public long ConfirmedAt; // timestamp of the last solicited answer; 0: never (stale)

@@ -22,8 +22,11 @@ public sealed partial class NetworkStack
     /// <summary>The first port the stack hands out for its own connections (the IANA dynamic range, to 65535); classifiers let these through.</summary>
     internal const int FirstEphemeralPort = 49152;
 
-    /// <summary>Frames that may wait for one neighbour's MAC to be resolved.</summary>
+    /// <summary>Frames that may wait for one neighbour's MAC to be resolved (Linux's unres_qlen default); the oldest goes first past it.</summary>
     public const int ParkedPerNeighbor = NeighborCache.ParkedPerNeighbor;
+
+    /// <summary>Bytes of frames that may wait for one neighbour's MAC (Linux's unres_qlen_bytes default); the oldest goes first past it.</summary>
+    public const int ParkedBytesPerNeighbor = NeighborCache.ParkedBytesPerNeighbor;
 
     [ThreadStatic] private static byte[]? t_frame;
 

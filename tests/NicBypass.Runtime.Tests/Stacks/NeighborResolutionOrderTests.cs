@@ -32,6 +32,43 @@ public class NeighborResolutionOrderTests
         Assert.Equal(new byte[] { 1, 2, 3 }, output.Datagrams());
     }
 
+    [Theory]
+    [InlineData(100, 10, 100, 0)]      // 100 small datagrams all wait (Linux's unres_qlen is 101)
+    [InlineData(150, 10, 101, 49)]     // past 101 frames the oldest go
+    [InlineData(100, 4000, 52, 48)]    // past 212,992 bytes the oldest go: 52 frames of 4,042 bytes fit
+    public void Frames_wait_for_a_neighbours_mac_up_to_linuxs_bounds_and_past_them_the_oldest_go(int sent, int size, int arrived, int dropped)
+    {
+        var output = new RecordingOutput();
+        var stack = new NetworkStack(Mac, new[] { IPAddress.Parse("10.0.0.1") }, 9000, new VirtualClock(), output, new StackSettings(StackProtocols.Udp));
+        var socket = stack.BindUdp(53);
+        var peer = NetworkEndpoint.Parse("10.0.0.9", 9);
+        var payload = new byte[size];
+        for (var i = 0; i < sent; i++)
+        {
+            payload[0] = (byte)i;
+            Assert.Equal(SendStatus.Queued, socket.TrySendTo(peer, payload));
+        }
+
+        stack.Receive(Frames.ArpReply(PeerMac, IPAddress.Parse("10.0.0.9"), Mac, IPAddress.Parse("10.0.0.1")));
+
+        Assert.Equal(arrived, output.Datagrams.Count);
+        Assert.Equal((byte)(sent - arrived), output.Datagrams[0]); // the newest waited; the oldest were dropped
+        Assert.Equal(dropped, stack.Counters.SendDropped(StackDropReason.Unresolved));
+    }
+
+    private sealed class RecordingOutput : IStackOutput
+    {
+        public List<byte> Datagrams { get; } = new();
+
+        public SendStatus Send(ReadOnlySpan<byte> frame)
+        {
+            if (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) == EtherType.Ipv4) Datagrams.Add(frame[EthernetHeader.Length + 20 + 8]);
+            return SendStatus.Sent;
+        }
+
+        public Task WhenWritable() => Task.CompletedTask;
+    }
+
     // Records the datagrams' first payload bytes in the order they reach the output. On the first
     // one it starts a thread that sends another and gives it time to overtake what is still being
     // released: a send that does not wait for the release would get in before the second frame.
