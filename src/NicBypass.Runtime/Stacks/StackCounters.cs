@@ -126,7 +126,16 @@ public sealed class StackCounters
 
     /// <summary>Non-zero drop counts by report name.</summary>
     public IReadOnlyList<KeyValuePair<string, long>> Drops() =>
-        StackDropReasons.All.Where(r => Dropped(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), Dropped(r))).ToList();
+        Accounting.ReportList.Of(StackDropReasons.All.Where(r => Dropped(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), Dropped(r))));
+
+    /// <summary>Drops on the way out by reason (as <see cref="Drops"/> does for the way in).</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> SendDrops() =>
+        Accounting.ReportList.Of(StackDropReasons.All.Where(r => SendDropped(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), SendDropped(r))));
+
+    /// <summary>The counts a failed assertion wants to see: received, delivered, answered, sent, and the drops each way by reason.</summary>
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"received {Received}, delivered {Delivered}, answered {Answered}, sent {Sent}, dropped {Drops()}, send-dropped {SendDrops()}, retransmissions {Retransmissions}");
 
     internal void Drop(StackDropReason reason) => Add(ref _dropped[(int)reason]);
 

@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Accounting;
 using NicBypass.Runtime.Classification;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Packets;
@@ -1265,7 +1266,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         var nics = _nics.Select(nic => new NicTrafficReport(
             nic.Name,
             nic.Device.Counters.Received,
-            nic.Device.Counters.Drops().Concat(nic.SoftwareRings.SelectMany(s => s.Counters.Drops())).GroupBy(d => d.Key).Select(g => new KeyValuePair<string, long>(g.Key, g.Sum(x => x.Value))).ToList(),
+            nic.Device.Counters.Drops().Concat(nic.SoftwareRings.SelectMany(s => s.Counters.Drops())).GroupBy(d => d.Key).Select(g => new KeyValuePair<string, long>(g.Key, g.Sum(x => x.Value))).ToReportList(),
             _vnics.Where(v => v.Nic == nic).Select(v => new VnicTrafficReport(
                 v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
                 NetworkStackOf(v) is { } vns
@@ -1283,14 +1284,14 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                     ? new GuestTrafficReport(seconds > 0 ? guest.Vcpu.BusyBy(now) / busySpan : 0, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Interface.Blocked)
                     : null,
                 v.Flows.Count > 0
-                    ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops(), f.Queued)).ToList()
-                    : null)).ToList(),
+                    ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops(), f.Queued)).ToReportList()
+                    : null)).ToReportList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
             nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated),
-            waiting[nic].Pending)).ToList();
+            waiting[nic].Pending)).ToReportList();
         // Processors are reported when the cost model is on (their busy time means something then).
         var cpus = _costs.IsFree ? null : _processors.Select(p => new ProcessorTrafficReport(p.Id,
-            seconds > 0 ? p.BusyBy(now) / busySpan : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToList();
+            seconds > 0 ? p.BusyBy(now) / busySpan : 0, p.HardwareInterrupts, p.SoftwareInterrupts, p.Polls)).ToReportList();
         return new TrafficReport(_nics.Sum(n => n.Device.Counters.Received), nics, seconds, cpus);
     }
 

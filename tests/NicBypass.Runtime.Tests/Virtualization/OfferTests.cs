@@ -145,4 +145,18 @@ public class OfferTests
         var share = received.Sum() / 3.0;
         Assert.All(received, r => Assert.InRange(r, share * 0.9, share * 1.1));
     }
+
+    [Fact]
+    public void A_report_and_the_counters_print_their_counts_for_a_failed_assertions_message()
+    {
+        var (host, _) = TestHost.Build(Topology, new VirtualClock());
+        host.Offer("v", 20_000_000, TimeSpan.FromMilliseconds(200));
+
+        var vnic = host.Report().Nics[0].Vnics.Single(v => v.Name == "v");
+
+        Assert.Matches(@"^\[bandwidth: \d+\]$", vnic.Dropped.ToString()); // not the list's type name
+        Assert.Contains("Dropped = [bandwidth: ", vnic.ToString());
+        Assert.Matches(@"^received 500, delivered \d+ \(\d+ bytes\), replicated 0, dropped \[bandwidth: \d+\]$", host.Vnic("v").Counters.ToString());
+        Assert.StartsWith("received 0, delivered 0, answered 0, sent ", host.NetworkStack("dns").Counters.ToString());
+    }
 }
