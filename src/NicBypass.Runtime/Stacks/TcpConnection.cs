@@ -65,6 +65,7 @@ public sealed class TcpConnection
     private TaskCompletionSource? _readable;
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
+    private bool _dupAckRepair; // the duplicate ACKs since the last cumulative one set off a fast retransmit
     private int _maxSndWnd; // the largest window the peer has offered (RFC 5961's MAX.SND.WND)
     // Congestion control (RFC 5681): below the slow-start threshold the window grows by what each
     // ACK acknowledges (RFC 3465's byte counting), above it by one segment per window's worth of
@@ -614,6 +615,7 @@ public sealed class TcpConnection
             _halvedUpTo = _sndMax;
             _slowRepair = true;
             _dupAcks = 0;
+            _dupAckRepair = false;
         }
         if (probing)
         {
@@ -726,6 +728,7 @@ public sealed class TcpConnection
             if (_halvedFlight && After(ack, _halvedUpTo)) _halvedFlight = false; // that flight is behind us
             if (_slowRepair && !Before(ack, _halvedUpTo)) _slowRepair = false;
             _dupAcks = 0;
+            _dupAckRepair = false;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
@@ -763,8 +766,13 @@ public sealed class TcpConnection
             && (sackedNew || segment.Payload.Length == 0 && !windowChanged))
         {
             ++_dupAcks;
-            if (_dupAcks == 3)
+            // RFC 6675's IsLost(SND.UNA) as well: more than DupThresh − 1 segments' bytes SACKed
+            // above the hole say it was lost however few ACKs said so (one ACK may SACK several,
+            // and one that also moved SND.UNA started the count afresh).
+            var threshold = DuplicateThreshold();
+            if (!_dupAckRepair && (_dupAcks >= threshold || SackedBytes() > (threshold - 1) * _mss))
             {
+                _dupAckRepair = true;
                 // Fast retransmit: three duplicate ACKs say a segment was lost. With the peer's
                 // SACK blocks, only the holes go again; without, everything from SND.UNA. The
                 // window halves to the new threshold (RFC 5681 3.2, RFC 6675 5) — once per
@@ -803,7 +811,7 @@ public sealed class TcpConnection
                     RetransmitFromUna();
                 }
             }
-            else if (_dupAcks > 3 && _inRecovery)
+            else if (_dupAckRepair && _inRecovery)
             {
                 RetransmitNextHole();
             }
@@ -856,6 +864,30 @@ public sealed class TcpConnection
 
     /// <summary>The send buffer's size now, bytes (grown by autotuning from <see cref="StackSettings.TcpBuffer"/>).</summary>
     internal int SendBufferSize => _send.Capacity;
+
+    // Duplicate ACKs that say a segment was lost: three (RFC 5681), or — Early Retransmit, RFC
+    // 5827 — one fewer than the segments outstanding when fewer than four are and nothing new can
+    // go (the application has nothing more, or a window is full): a small flight cannot bring
+    // three, and would otherwise wait for the retransmission timer (an echo held back by its own
+    // receive side's hole, say). With SACK each ACK reporting new data counts as one.
+    // Bytes the peer's SACK blocks hold above SND.UNA (the scoreboard: nothing without SACK).
+    private int SackedBytes()
+    {
+        if (_scoreboard is not { Count: > 0 } board) return 0;
+        var bytes = 0;
+        foreach (var (start, end) in board) bytes += (int)(end - start);
+        return bytes;
+    }
+
+    private int DuplicateThreshold()
+    {
+        var flight = (int)(_sndMax - _sndUna);
+        var outstanding = (flight + _mss - 1) / _mss;
+        if (outstanding >= 4) return 3;
+        var unsent = _send.Count - (int)(_sndMax - _bufferSeq);
+        var canSendNew = unsent > 0 && flight < _sndWnd && flight < _cwnd;
+        return canSendNew ? 3 : Math.Max(1, outstanding - 1);
+    }
 
     // RFC 5681 (4): max(FlightSize / 2, 2 · SMSS).
     private int HalfTheFlight() => Math.Max((int)Math.Min((_sndMax - _sndUna) / 2, (uint)MaxCongestionWindow), 2 * _mss);
@@ -1608,6 +1640,7 @@ public sealed class TcpConnection
                 _halvedFlight = true;
                 _halvedUpTo = _sndMax;
                 _dupAcks = 0;
+            _dupAckRepair = false;
                 RetransmitFromUna();
             }
             return true;

@@ -200,6 +200,72 @@ public class CongestionControlTests
         Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == first));
     }
 
+    [Theory]
+    [InlineData(2, 1, true)]  // two out, the second SACKed: one ACK is enough (Early Retransmit, RFC 5827)
+    [InlineData(3, 2, true)]  // three out: two
+    [InlineData(3, 1, false)]
+    [InlineData(6, 2, false)] // four or more out: three, as ever
+    public void A_small_flight_with_nothing_more_to_send_retransmits_after_fewer_duplicate_acks(int segments, int acks, bool retransmitted)
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[segments * Mss]); // all the application has: nothing new can follow
+        host.Pump();
+
+        for (var k = 1; k <= acks; k++)
+        {
+            host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, window: (ushort)(60_000 + k), options: SackBlock(first + Mss, first + (uint)(Mss * (k + 1)))));
+        }
+
+        Assert.Equal(retransmitted ? 1 : 0, connection.Retransmissions); // at once: the clock did not move
+        Assert.Equal(retransmitted ? 2 : 1, DataSegments(wires).Count(s => s.Sequence == first));
+    }
+
+    [Fact]
+    public void One_ack_sacking_three_segments_above_a_hole_retransmits_it_at_once()
+    {
+        // RFC 6675's IsLost: more than two segments' bytes SACKed above SND.UNA, in one ACK.
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[6 * Mss]);
+        host.Pump();
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + 2 * Mss, first + 5 * Mss)));
+
+        Assert.Equal(1, connection.Retransmissions);
+        Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == first));
+    }
+
+    [Fact]
+    public void Two_holes_in_five_segments_reported_by_three_acks_the_first_carrying_data_retransmit_the_first_hole_at_once()
+    {
+        // Linux's ACKs of an echo, as a capture showed them: a data segment SACKing the second
+        // segment, a pure ACK extending that, a pure ACK adding the fifth (the first and fourth lost).
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[5 * Mss]);
+        host.Pump();
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, PeerIss + 1, first, window: 8000, options: SackBlock(first + Mss, first + 2 * Mss), payload: new byte[100]));
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 101, first, window: 8000, options: SackBlock(first + Mss, first + 3 * Mss)));
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 101, first, window: 8000, options: SackBlocks((first + 4 * Mss, first + 5 * Mss), (first + Mss, first + 3 * Mss))));
+
+        Assert.Equal(1, connection.Retransmissions);
+        Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == first));
+    }
+
+    // NOP, NOP, then the SACK blocks (RFC 2018).
+    private static byte[] SackBlocks(params (uint Left, uint Right)[] blocks)
+    {
+        var option = new byte[4 + 8 * blocks.Length];
+        option[0] = option[1] = 1;
+        option[2] = 5;
+        option[3] = (byte)(2 + 8 * blocks.Length);
+        for (var i = 0; i < blocks.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(4 + 8 * i), blocks[i].Left);
+            BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8 + 8 * i), blocks[i].Right);
+        }
+        return option;
+    }
+
     [Fact]
     public void With_sack_window_updates_that_report_nothing_new_are_not_duplicate_acks()
     {
