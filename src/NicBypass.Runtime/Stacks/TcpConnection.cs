@@ -1483,8 +1483,8 @@ public sealed class TcpConnection
         // A SYN offers MSS, window scaling, SACK and timestamps (a SYN-ACK what the peer's SYN
         // offered); once both sides did, every segment carries timestamps, and a pure ACK the
         // held ranges.
-        var stamped = syn || _timestamps;
         var active = State == TcpState.SynSent;
+        var stamped = (syn && active) || _timestamps; // a SYN-ACK only when the SYN offered them (RFC 7323 3.2)
         var offerSack = syn && (active ? _stack.Settings.SelectiveAcknowledgment : _sack);
         var offerScale = syn && (active || _scaling);
         var sackBlocks = !syn && _sack && length == 0 && (flags & TcpSegmentFlags.Rst) == 0 && _held is { Count: > 0 } held
@@ -1494,6 +1494,13 @@ public sealed class TcpConnection
         if ((flags & TcpSegmentFlags.Ack) != 0)
         {
             ClearOwed(); // this segment acknowledges everything received
+        }
+        if (flags == TcpSegmentFlags.Ack && length == 0 && After(sequence, _sndUna + (uint)_sndWnd))
+        {
+            // A pure ACK past the peer's window (SND.NXT beyond a zero-window probe's byte) says
+            // the window's end instead, as Linux's tcp_acceptable_seq: the peer would drop it as
+            // out of its window, and the ACK and window update in it with it.
+            sequence = _sndUna + (uint)_sndWnd;
         }
         BinaryPrimitives.WriteUInt16BigEndian(tcp, LocalPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp.Slice(2), Remote.Port);

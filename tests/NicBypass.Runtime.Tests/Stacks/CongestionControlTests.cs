@@ -221,6 +221,44 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void A_syn_ack_carries_timestamps_only_when_the_syn_offered_them()
+    {
+        var (host, wires, _, _) = SackConnection(); // its SYN offers MSS and SACK, no timestamps
+        var synAck = wires["e0"].Frames.Select(f => TestFrames.Parse(f).Extract<TcpPacket>()).First(t => t is { Synchronize: true, Acknowledgment: true });
+
+        Assert.DoesNotContain(OptionKinds(synAck.Options), kind => kind == 8); // RFC 7323 3.2
+        Assert.Contains(OptionKinds(synAck.Options), kind => kind == 4);       // SACK, which it offered, is answered
+    }
+
+    [Fact]
+    public void After_a_zero_window_probe_a_pure_ack_says_the_windows_end_not_the_probes_next_byte()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, window: 0)); // the peer's window closes
+        connection.Send(new byte[1000]);
+        Assert.True(host.RunUntil(() => DataSegments(wires).Any(s => s.Sequence == first && s.Length == 1), TimeSpan.FromSeconds(5))); // the probe
+
+        // The peer's data, its window still shut: the ACK of it must stay inside the peer's window.
+        wires["e0"].Frames.Clear();
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, PeerIss + 1, first, window: 0, payload: new byte[10]));
+
+        var ack = wires["e0"].Frames.Select(f => TestFrames.Parse(f).Extract<TcpPacket>()).Last(t => t.PayloadData.Length == 0);
+        Assert.Equal(PeerIss + 11, ack.AcknowledgmentNumber);
+        Assert.Equal(first, ack.SequenceNumber); // SND.UNA + the peer's window (0): not first + 1, past it
+    }
+
+    private static IEnumerable<byte> OptionKinds(byte[] options)
+    {
+        for (var i = 0; i < options.Length;)
+        {
+            var kind = options[i];
+            if (kind == 0) yield break;
+            yield return kind;
+            i += kind == 1 ? 1 : Math.Max(2, (int)options[i + 1]);
+        }
+    }
+
+    [Fact]
     public void One_ack_sacking_three_segments_above_a_hole_retransmits_it_at_once()
     {
         // RFC 6675's IsLost: more than two segments' bytes SACKed above SND.UNA, in one ACK.
