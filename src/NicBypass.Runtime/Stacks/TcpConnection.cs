@@ -537,6 +537,7 @@ public sealed class TcpConnection
             if (State == TcpState.TimeWait) return _timeWaitUntil;
             var due = _retransmitAt == 0 ? long.MaxValue : _retransmitAt;
             if (_delayedAckAt != 0) due = Math.Min(due, _delayedAckAt);
+            if (_reorderAt != 0) due = Math.Min(due, _reorderAt);
             return _pacingWait ? Math.Min(due, _pacedUntil) : due;
         }
     }
@@ -582,6 +583,26 @@ public sealed class TcpConnection
             var sent = _sndNxt;
             Output();
             if (_sndNxt != sent) return true;
+        }
+        if (_reorderAt != 0 && now >= _reorderAt)
+        {
+            _reorderAt = 0;
+            var retransmitted = Retransmissions;
+            if (State != TcpState.Closed && _sndMax != _sndUna && SackedBytes() > 0)
+            {
+                if (_inRecovery)
+                {
+                    // The hole's retransmission was not acknowledged within a round trip and a
+                    // reordering window (WatchRetransmission): lost too. It goes again.
+                    _rexmitNext = _sndUna;
+                    RetransmitNextHole();
+                }
+                else if (!_dupAckRepair)
+                {
+                    StartRepair(); // still unfilled, nothing repairing it yet: lost (ArmReorderTimer)
+                }
+            }
+            if (Retransmissions != retransmitted) return true;
         }
         if (_retransmitAt == 0 || now < _retransmitAt || State == TcpState.Closed) return false;
         // The persist timer (RFC 9293 3.8.6.1): while the peer's window is zero, a probe (the
@@ -729,6 +750,7 @@ public sealed class TcpConnection
             if (_slowRepair && !Before(ack, _halvedUpTo)) _slowRepair = false;
             _dupAcks = 0;
             _dupAckRepair = false;
+            _reorderAt = 0;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
@@ -772,44 +794,17 @@ public sealed class TcpConnection
             var threshold = DuplicateThreshold();
             if (!_dupAckRepair && (_dupAcks >= threshold || SackedBytes() > (threshold - 1) * _mss))
             {
-                _dupAckRepair = true;
-                // Fast retransmit: three duplicate ACKs say a segment was lost. With the peer's
-                // SACK blocks, only the holes go again; without, everything from SND.UNA. The
-                // window halves to the new threshold (RFC 5681 3.2, RFC 6675 5) — once per
-                // recovery: duplicates of what a recovery is already repairing do not halve it again.
-                if (_inRecovery)
-                {
-                    // Three more after a partial ACK: the hole at SND.UNA went again and was lost
-                    // again, or is still on its way; the scan of the holes starts over from it.
-                    _rexmitNext = _sndUna;
-                    RetransmitNextHole();
-                    return;
-                }
-                // One halving per window of data (RFC 6582's "recover"): duplicate ACKs before
-                // the cumulative ACK passes the flight a halving (or a timeout) answered are
-                // repaired, not halved again. Without SACK they are the go-back's own copies of
-                // what the peer holds (RFC 6582 4.1): no second go-back either.
-                var newFlight = !_halvedFlight;
-                if (!newFlight && _scoreboard is not { Count: > 0 }) return;
-                if (newFlight)
-                {
-                    _ssthresh = HalfTheFlight();
-                    _cwnd = _ssthresh;
-                    _avoidanceBytes = 0;
-                    _halvedFlight = true;
-                    _halvedUpTo = _sndMax;
-                }
-                if (_scoreboard is { Count: > 0 })
-                {
-                    _inRecovery = true;
-                    _recoveryPoint = _sndMax;
-                    _rexmitNext = _sndUna;
-                    RetransmitNextHole();
-                }
-                else
-                {
-                    RetransmitFromUna();
-                }
+                StartRepair();
+            }
+            else if (_inRecovery && !_dupAckRepair && sackedNew)
+            {
+                // In a SACK recovery every ACK with news goes on with it (RFC 6675 5 (C)): a hole
+                // now below SACKed data goes — after a partial ACK the board may have been empty.
+                RetransmitNextHole();
+            }
+            else if (!_dupAckRepair && sackedNew && !_inRecovery && _retries == 0)
+            {
+                ArmReorderTimer();
             }
             else if (_dupAckRepair && _inRecovery)
             {
@@ -817,6 +812,82 @@ public sealed class TcpConnection
             }
         }
     }
+
+    // Duplicate ACKs (or the reorder timer) say the segment at SND.UNA was lost.
+    private void StartRepair()
+    {
+        _dupAckRepair = true;
+        _reorderAt = 0;
+        // Fast retransmit: three duplicate ACKs say a segment was lost. With the peer's
+        // SACK blocks, only the holes go again; without, everything from SND.UNA. The
+        // window halves to the new threshold (RFC 5681 3.2, RFC 6675 5) — once per
+        // recovery: duplicates of what a recovery is already repairing do not halve it again.
+        if (_inRecovery)
+        {
+            // Three more after a partial ACK: the hole at SND.UNA went again and was lost
+            // again, or is still on its way; the scan of the holes starts over from it.
+            _rexmitNext = _sndUna;
+            RetransmitNextHole();
+            return;
+        }
+        // One halving per window of data (RFC 6582's "recover"): duplicate ACKs before
+        // the cumulative ACK passes the flight a halving (or a timeout) answered are
+        // repaired, not halved again. Without SACK they are the go-back's own copies of
+        // what the peer holds (RFC 6582 4.1): no second go-back either.
+        var newFlight = !_halvedFlight;
+        if (!newFlight && _scoreboard is not { Count: > 0 }) return;
+        if (newFlight)
+        {
+            _ssthresh = HalfTheFlight();
+            _cwnd = _ssthresh;
+            _avoidanceBytes = 0;
+            _halvedFlight = true;
+            _halvedUpTo = _sndMax;
+        }
+        if (_scoreboard is { Count: > 0 })
+        {
+            _inRecovery = true;
+            _recoveryPoint = _sndMax;
+            _rexmitNext = _sndUna;
+            RetransmitNextHole();
+        }
+        else
+        {
+            RetransmitFromUna();
+        }
+    }
+
+    // RACK's reordering window, simply (RFC 8985 6.2): the peer SACKed data sent after the hole
+    // at SND.UNA, which was sent first; if the hole is not filled within a quarter of a round trip
+    // (at least a millisecond), it was lost, not reordered — whatever the duplicate ACKs count. A
+    // flight of a few segments, two of them lost, brings too few for the count or for IsLost, and
+    // would otherwise wait for the retransmission timeout.
+    private void ArmReorderTimer()
+    {
+        if (_reorderAt != 0) return;
+        var frequency = _stack.Time.TimestampFrequency;
+        var window = Math.Max((_rtt.Smoothed?.TotalSeconds ?? _handshakeRtt / (double)frequency) / 4, 0.001);
+        _reorderAt = _stack.Time.GetTimestamp() + Math.Max(1, (long)(window * frequency));
+        _stack.ConnectionTimerArmed(_reorderAt);
+        _stack.TimerArmed?.Invoke();
+    }
+
+    // A retransmission of the hole at SND.UNA in a SACK recovery: if no ACK covers it within a
+    // round trip and a reordering window, it was lost as well (RACK's detection of a lost
+    // retransmission, RFC 8985 6.2, by time: nothing is sent after it for a SACK to show that) —
+    // the only other way out is the retransmission timeout, as a bottleneck that drops the
+    // retransmission too showed (a helper's capture: 200 ms stalls).
+    private void WatchRetransmission()
+    {
+        var frequency = _stack.Time.TimestampFrequency;
+        var roundTrip = _rtt.Smoothed?.TotalSeconds ?? _handshakeRtt / (double)frequency; // before the first sample: the handshake's
+        var window = roundTrip + Math.Max(roundTrip / 4, 0.001);
+        _reorderAt = _stack.Time.GetTimestamp() + Math.Max(1, (long)(window * frequency));
+        _stack.ConnectionTimerArmed(_reorderAt);
+        _stack.TimerArmed?.Invoke();
+    }
+
+    private long _reorderAt; // when the hole at SND.UNA (or its retransmission) counts as lost unless filled (0: not armed)
 
     // The window's growth for an ACK of `acked` new bytes (bounded by the caller: one batch of
     // segments — AcknowledgmentBatch acknowledges a batch at once — or one segment while
@@ -954,6 +1025,7 @@ public sealed class TcpConnection
         var length = Math.Min(Math.Min((int)(holeEnd - next), _mss - (_timestamps ? TimestampsLength : 0)), _send.Count - offset);
         if (offset < 0 || length <= 0) return;
         if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) return;
+        if (next == _sndUna && _inRecovery) WatchRetransmission();
         _rexmitNext = next + (uint)length;
         DataSent(_stack.Time.GetTimestamp());
         Retransmissions++;

@@ -259,6 +259,73 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void Two_lost_of_three_with_the_third_sacked_go_again_after_the_reordering_window_not_the_timeout()
+    {
+        // Too few ACKs for any count (one), too little SACKed for IsLost (one segment): RACK's
+        // reordering window says the first hole was lost a quarter round trip (at least 1 ms) on.
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[3 * Mss]); // all the application has
+        host.Pump();
+        var clock = (VirtualClock)host.Time;
+        var start = clock.Nanoseconds;
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + 2 * Mss, first + 3 * Mss)));
+        Assert.Equal(0, connection.Retransmissions); // not yet: it may only be reordered
+
+        Assert.True(host.RunUntil(() => connection.Retransmissions > 0, TimeSpan.FromSeconds(5)));
+        Assert.InRange(clock.Nanoseconds - start, 1_000_000, 50_000_000); // about 1 ms on, far before a 200 ms timeout
+        Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == first));
+    }
+
+    [Fact]
+    public void In_a_recovery_an_ack_with_news_after_a_partial_ack_sends_the_next_hole()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[12 * Mss]); // ten go (the first window), two wait
+        host.Pump();
+        uint At(int segment) => first + (uint)(segment * Mss);
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(At(1), At(4)))); // 0 lost: recovery, 0 again
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, At(4)));                                  // partial: 4 missing, nothing above known yet
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, At(4), options: SackBlock(At(5), At(6)))); // now 5 is held: 4 was lost
+
+        Assert.Equal(2, connection.Retransmissions);
+        Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == At(4)));
+    }
+
+    [Fact]
+    public void A_lost_retransmission_in_a_recovery_goes_again_after_a_round_trip_not_the_timeout()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[6 * Mss]);
+        host.Pump();
+        var clock = (VirtualClock)host.Time;
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + Mss, first + 4 * Mss))); // recovery: 0 again
+        Assert.Equal(1, connection.Retransmissions);
+        var retransmittedAt = clock.Nanoseconds;
+
+        // That retransmission is lost too: nothing more comes from the peer.
+        Assert.True(host.RunUntil(() => connection.Retransmissions > 1, TimeSpan.FromSeconds(5)));
+        Assert.InRange(clock.Nanoseconds - retransmittedAt, 1_000_000, 100_000_000); // a round trip and a reordering window: not a timeout
+        Assert.Equal(3, DataSegments(wires).Count(s => s.Sequence == first));
+    }
+
+    [Fact]
+    public void A_hole_filled_within_the_reordering_window_is_not_sent_again()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[3 * Mss]);
+        host.Pump();
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + 2 * Mss, first + 3 * Mss)));
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first + 3 * Mss)); // the first two were only late
+        host.RunUntil(() => false, TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(0, connection.Retransmissions);
+    }
+
+    [Fact]
     public void One_ack_sacking_three_segments_above_a_hole_retransmits_it_at_once()
     {
         // RFC 6675's IsLost: more than two segments' bytes SACKed above SND.UNA, in one ACK.
