@@ -593,11 +593,13 @@ public sealed class TcpConnection
                 if (_inRecovery)
                 {
                     // The hole's retransmission was not acknowledged within a round trip and a
-                    // reordering window (WatchRetransmission): lost too. It goes again.
+                    // reordering window (WatchRetransmission): lost too. It goes again — once: a
+                    // second loss of it, or a round trip misjudged, is the retransmission timer's.
+                    _watchSpentAt = _sndUna;
                     _rexmitNext = _sndUna;
                     RetransmitNextHole();
                 }
-                else if (!_dupAckRepair)
+                else if (!_dupAckRepair && _retries == 0)
                 {
                     StartRepair(); // still unfilled, nothing repairing it yet: lost (ArmReorderTimer)
                 }
@@ -784,7 +786,8 @@ public sealed class TcpConnection
         // riding on it, or a window its buffer tuning grew (as Linux counts SACKed segments and
         // FreeBSD such ACKs; Linux's ACKs of an echo do both, and would otherwise never reach
         // three, leaving every loss to the retransmission timer).
-        if (ack == _sndUna && _sndMax != _sndUna && !segment.Has(TcpSegmentFlags.Fin)
+        // (Not while the window is shut: the answers to a zero-window probe are not duplicates.)
+        if (ack == _sndUna && _sndMax != _sndUna && !segment.Has(TcpSegmentFlags.Fin) && _sndWnd > 0 && !_probeOut
             && (sackedNew || segment.Payload.Length == 0 && !windowChanged))
         {
             ++_dupAcks;
@@ -792,15 +795,17 @@ public sealed class TcpConnection
             // above the hole say it was lost however few ACKs said so (one ACK may SACK several,
             // and one that also moved SND.UNA started the count afresh).
             var threshold = DuplicateThreshold();
-            if (!_dupAckRepair && (_dupAcks >= threshold || SackedBytes() > (threshold - 1) * _mss))
-            {
-                StartRepair();
-            }
-            else if (_inRecovery && !_dupAckRepair && sackedNew)
+            if (_inRecovery && !_dupAckRepair)
             {
                 // In a SACK recovery every ACK with news goes on with it (RFC 6675 5 (C)): a hole
-                // now below SACKed data goes — after a partial ACK the board may have been empty.
-                RetransmitNextHole();
+                // now below SACKed data goes — after a partial ACK the board may have been empty —
+                // from where the scan stands, never back over holes already sent again (a
+                // retransmission lost again is WatchRetransmission's to find).
+                if (sackedNew) RetransmitNextHole();
+            }
+            else if (!_dupAckRepair && (_dupAcks >= threshold || SackedBytes() > (threshold - 1) * _mss))
+            {
+                StartRepair();
             }
             else if (!_dupAckRepair && sackedNew && !_inRecovery && _retries == 0)
             {
@@ -879,6 +884,7 @@ public sealed class TcpConnection
     // retransmission too showed (a helper's capture: 200 ms stalls).
     private void WatchRetransmission()
     {
+        if (_watchSpentAt == _sndUna) return; // this hole went again once on the watch already
         var frequency = _stack.Time.TimestampFrequency;
         var roundTrip = _rtt.Smoothed?.TotalSeconds ?? _handshakeRtt / (double)frequency; // before the first sample: the handshake's
         var window = roundTrip + Math.Max(roundTrip / 4, 0.001);
@@ -888,6 +894,7 @@ public sealed class TcpConnection
     }
 
     private long _reorderAt; // when the hole at SND.UNA (or its retransmission) counts as lost unless filled (0: not armed)
+    private long _watchSpentAt = -1; // the SND.UNA whose hole the watch sent again (once a hole)
 
     // The window's growth for an ACK of `acked` new bytes (bounded by the caller: one batch of
     // segments — AcknowledgmentBatch acknowledges a batch at once — or one segment while
@@ -954,10 +961,10 @@ public sealed class TcpConnection
     {
         var flight = (int)(_sndMax - _sndUna);
         var outstanding = (flight + _mss - 1) / _mss;
-        if (outstanding >= 4) return 3;
+        if (outstanding is < 2 or >= 4) return 3; // one segment out brings no duplicate of its own
         var unsent = _send.Count - (int)(_sndMax - _bufferSeq);
         var canSendNew = unsent > 0 && flight < _sndWnd && flight < _cwnd;
-        return canSendNew ? 3 : Math.Max(1, outstanding - 1);
+        return canSendNew ? 3 : outstanding - 1;
     }
 
     // RFC 5681 (4): max(FlightSize / 2, 2 · SMSS).
@@ -1024,7 +1031,11 @@ public sealed class TcpConnection
         var offset = (int)(next - _bufferSeq);
         var length = Math.Min(Math.Min((int)(holeEnd - next), _mss - (_timestamps ? TimestampsLength : 0)), _send.Count - offset);
         if (offset < 0 || length <= 0) return;
-        if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) return;
+        if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked)
+        {
+            if (_inRecovery && _reorderAt == 0) WatchRetransmission(); // refused: tried again at the watch, not only at the timeout
+            return;
+        }
         if (next == _sndUna && _inRecovery) WatchRetransmission();
         _rexmitNext = next + (uint)length;
         DataSent(_stack.Time.GetTimestamp());
@@ -1379,6 +1390,7 @@ public sealed class TcpConnection
         // Going back forgets the scoreboard: the peer may have discarded what it SACKed (RFC 2018 8).
         _scoreboard?.Clear();
         _inRecovery = false;
+        _reorderAt = 0; // what a reorder or retransmission watch was for is going again anyway
         _sndNxt = _sndUna;
         _retransmitAt = 0;
         Retransmissions++;
@@ -1567,7 +1579,7 @@ public sealed class TcpConnection
         {
             ClearOwed(); // this segment acknowledges everything received
         }
-        if (flags == TcpSegmentFlags.Ack && length == 0 && After(sequence, _sndUna + (uint)_sndWnd))
+        if (flags is TcpSegmentFlags.Ack or (TcpSegmentFlags.Rst | TcpSegmentFlags.Ack) && length == 0 && After(sequence, _sndUna + (uint)_sndWnd))
         {
             // A pure ACK past the peer's window (SND.NXT beyond a zero-window probe's byte) says
             // the window's end instead, as Linux's tcp_acceptable_seq: the peer would drop it as

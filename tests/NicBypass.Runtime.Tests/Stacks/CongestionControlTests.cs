@@ -315,14 +315,60 @@ public class CongestionControlTests
     public void A_hole_filled_within_the_reordering_window_is_not_sent_again()
     {
         var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[3 * Mss]);
+        connection.Send(new byte[4 * Mss]);
         host.Pump();
 
-        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + 2 * Mss, first + 3 * Mss)));
-        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first + 3 * Mss)); // the first two were only late
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + 3 * Mss, first + 4 * Mss)));
+        // The first two were only late; the third is still out, the fourth held.
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first + 2 * Mss, options: SackBlock(first + 3 * Mss, first + 4 * Mss)));
         host.RunUntil(() => false, TimeSpan.FromMilliseconds(50));
 
-        Assert.Equal(0, connection.Retransmissions);
+        Assert.Equal(0, connection.Retransmissions); // the cumulative ACK disarmed the window's timer
+    }
+
+    [Fact]
+    public void The_watch_sends_a_lost_retransmission_again_once_then_leaves_it_to_the_timeout()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[6 * Mss]);
+        host.Pump();
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + Mss, first + 4 * Mss)));
+        host.RunUntil(() => false, TimeSpan.FromMilliseconds(150)); // no answer at all, short of the 200 ms timeout
+
+        Assert.Equal(3, DataSegments(wires).Count(s => s.Sequence == first)); // sent, repaired, watched once: not once a millisecond
+    }
+
+    [Fact]
+    public void In_a_recovery_a_partial_ack_and_what_follows_never_send_a_repaired_hole_twice()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[10 * Mss]);
+        host.Pump();
+        uint At(int segment) => first + (uint)(segment * Mss);
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(At(1), At(5))));                           // 0 lost: recovery
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlocks((At(6), At(8)), (At(1), At(5)))));        // 5 lost too: it goes
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, At(5), options: SackBlock(At(6), At(8))));                          // partial: 0 arrived
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, At(5), options: SackBlock(At(6), At(9))));                          // news above
+
+        Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == At(5))); // once, and once again: not rewound to it
+        Assert.Equal(2, connection.Retransmissions);
+    }
+
+    [Fact]
+    public void Answers_to_zero_window_probes_are_not_duplicate_acks()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, window: 0));
+        connection.Send(new byte[1000]);
+        for (var probe = 1; probe <= 3; probe++)
+        {
+            Assert.True(host.RunUntil(() => DataSegments(wires).Count(s => s.Sequence == first && s.Length == 1) >= probe, TimeSpan.FromSeconds(30)));
+            host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, window: 0)); // the window still shut
+        }
+
+        Assert.Equal(int.MaxValue, connection.SlowStartThreshold); // no loss was taken for one
     }
 
     [Fact]
