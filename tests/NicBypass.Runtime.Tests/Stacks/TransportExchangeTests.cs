@@ -633,4 +633,15 @@ public class TransportExchangeTests(ITestOutputHelper output)
         Assert.True(finished, $"exchange stalled: server has {atServer.Length}/{upstream.Length}, client {atClient.Length}/{downstream.Length}; client {client.State}, server {server.State}");
         return (atServer.ToArray(), atClient.ToArray());
     }
+
+    [Fact]
+    public void Connecting_to_the_stacks_own_address_is_refused_saying_there_is_no_loopback()
+    {
+        var harness = new StackHarness();
+
+        var error = Assert.Throws<ArgumentException>(() => harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.1", 80)));
+
+        Assert.Contains("10.0.0.1 is this stack's own address: it has no loopback", error.Message);
+        Assert.Equal(0, harness.Web.Stack.ConnectionCount); // nothing left half-made
+    }
 }
