@@ -441,16 +441,7 @@ public class CongestionControlTests
         Frames.Tcp(0x02AA_0000_0001UL, 0x0200_0000_0001UL, PeerEnd, WebEnd, flags, sequence, acknowledgment, payload, window: window, options: options);
 
     // NOP, NOP, then one SACK block (RFC 2018).
-    private static byte[] SackBlock(uint left, uint right)
-    {
-        var option = new byte[12];
-        option[0] = option[1] = 1;
-        option[2] = 5;
-        option[3] = 10;
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(4), left);
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), right);
-        return option;
-    }
+    private static byte[] SackBlock(uint left, uint right) => SackBlocks((left, right));
 
     // A connection the peer opened offering SACK (and MSS 1460, no timestamps); returns the
     // sequence number of the first byte the container will send.
