@@ -595,9 +595,14 @@ public sealed class TcpConnection
                     // The hole's retransmission was not acknowledged within a round trip and a
                     // reordering window (WatchRetransmission): lost too. It goes again — once: a
                     // second loss of it, or a round trip misjudged, is the retransmission timer's.
-                    _watchSpentAt = _sndUna;
+                    // The scan stays where it was: holes already sent again are not sent again.
+                    var scan = _rexmitNext;
+                    var spent = _watchSpentAt;
+                    _watchSpentAt = _sndUna; // before the send: it must not arm the watch for itself again
                     _rexmitNext = _sndUna;
                     RetransmitNextHole();
+                    if (Retransmissions == retransmitted) _watchSpentAt = spent; // refused: not spent
+                    if (After(scan, _rexmitNext)) _rexmitNext = scan;
                 }
                 else if (!_dupAckRepair && _retries == 0)
                 {
@@ -827,14 +832,6 @@ public sealed class TcpConnection
         // SACK blocks, only the holes go again; without, everything from SND.UNA. The
         // window halves to the new threshold (RFC 5681 3.2, RFC 6675 5) — once per
         // recovery: duplicates of what a recovery is already repairing do not halve it again.
-        if (_inRecovery)
-        {
-            // Three more after a partial ACK: the hole at SND.UNA went again and was lost
-            // again, or is still on its way; the scan of the holes starts over from it.
-            _rexmitNext = _sndUna;
-            RetransmitNextHole();
-            return;
-        }
         // One halving per window of data (RFC 6582's "recover"): duplicate ACKs before
         // the cumulative ACK passes the flight a halving (or a timeout) answered are
         // repaired, not halved again. Without SACK they are the go-back's own copies of
@@ -1033,8 +1030,8 @@ public sealed class TcpConnection
         if (offset < 0 || length <= 0) return;
         if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked)
         {
-            if (_inRecovery && _reorderAt == 0) WatchRetransmission(); // refused: tried again at the watch, not only at the timeout
-            return;
+            if (next == _sndUna && _inRecovery && _reorderAt == 0) WatchRetransmission(); // refused: tried again at the watch, not only at the timeout
+            return; // (a hole further on is tried again at the next ACK with news: the scan did not move)
         }
         if (next == _sndUna && _inRecovery) WatchRetransmission();
         _rexmitNext = next + (uint)length;

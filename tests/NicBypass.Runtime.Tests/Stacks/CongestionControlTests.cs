@@ -357,6 +357,23 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void When_the_watch_sends_the_first_hole_again_the_scan_keeps_its_place_past_later_holes()
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[10 * Mss]);
+        host.Pump();
+        uint At(int segment) => first + (uint)(segment * Mss);
+
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(At(1), At(5))));                    // 0 lost: recovery
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlocks((At(6), At(8)), (At(1), At(5))))); // 5 lost too: it goes
+        host.RunUntil(() => false, TimeSpan.FromMilliseconds(50));                                                                // the watch: 0 once more
+        host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlocks((At(6), At(9)), (At(1), At(5))))); // news above
+
+        Assert.Equal(3, DataSegments(wires).Count(s => s.Sequence == first));
+        Assert.Equal(2, DataSegments(wires).Count(s => s.Sequence == At(5))); // not sent a third time by a rewound scan
+    }
+
+    [Fact]
     public void Answers_to_zero_window_probes_are_not_duplicate_acks()
     {
         var (host, wires, connection, first) = SackConnection();
