@@ -538,6 +538,7 @@ public sealed class TcpConnection
             var due = _retransmitAt == 0 ? long.MaxValue : _retransmitAt;
             if (_delayedAckAt != 0) due = Math.Min(due, _delayedAckAt);
             if (_reorderAt != 0) due = Math.Min(due, _reorderAt);
+            if (_tlpAt != 0) due = Math.Min(due, _tlpAt);
             return _pacingWait ? Math.Min(due, _pacedUntil) : due;
         }
     }
@@ -610,6 +611,16 @@ public sealed class TcpConnection
                 }
             }
             if (Retransmissions != retransmitted) return true;
+        }
+        if (_tlpAt != 0 && now >= _tlpAt)
+        {
+            _tlpAt = 0;
+            if (State is TcpState.Established or TcpState.CloseWait && !_tlpSpent && !_inRecovery && !_dupAckRepair && _retries == 0
+                && _sndMax != _sndUna && !_finSent && _sndWnd > 0 && !_probeOut)
+            {
+                _tlpSpent = true;
+                if (SendTailLossProbe()) return true;
+            }
         }
         if (_retransmitAt == 0 || now < _retransmitAt || State == TcpState.Closed) return false;
         // The persist timer (RFC 9293 3.8.6.1): while the peer's window is zero, a probe (the
@@ -758,6 +769,8 @@ public sealed class TcpConnection
             _dupAcks = 0;
             _dupAckRepair = false;
             _reorderAt = 0;
+            _tlpAt = 0;
+            _tlpSpent = false;
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
@@ -765,6 +778,7 @@ public sealed class TcpConnection
             if (bufferBound) GrowSendBuffer();
             _retransmitAt = 0;
             Arm();
+            ArmTailLossProbe(_stack.Time.GetTimestamp()); // from this ACK, for what is still out
             if (_inRecovery)
             {
                 // A partial ACK: the next hole goes at once; an ACK past the recovery point ends it.
@@ -828,6 +842,7 @@ public sealed class TcpConnection
     {
         _dupAckRepair = true;
         _reorderAt = 0;
+        _tlpAt = 0;
         // Fast retransmit: three duplicate ACKs say a segment was lost. With the peer's
         // SACK blocks, only the holes go again; without, everything from SND.UNA. The
         // window halves to the new threshold (RFC 5681 3.2, RFC 6675 5) — once per
@@ -1039,6 +1054,23 @@ public sealed class TcpConnection
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
         Arm();
+    }
+
+    // The probe (ArmTailLossProbe): a new segment if the windows let one go, else the last again.
+    private bool SendTailLossProbe()
+    {
+        var max = _sndMax;
+        Output();
+        if (_sndMax != max) return true;
+        var flight = (int)(_sndMax - _sndUna);
+        var length = Math.Min(Math.Min(_mss - (_timestamps ? TimestampsLength : 0), flight), _send.Count);
+        var sequence = _sndMax - (uint)length;
+        var offset = (int)(sequence - _bufferSeq);
+        if (length <= 0 || offset < 0 || offset + length > _send.Count) return false;
+        if (SendSegment(sequence, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) return false;
+        Retransmissions++;
+        StackCounters.AddShared(ref _stack.Counters._retransmissions);
+        return true;
     }
 
     private bool OnData(in TcpSegment segment)
@@ -1380,7 +1412,31 @@ public sealed class TcpConnection
     {
         _lastDataSentAt = now;
         _sentData = true;
+        ArmTailLossProbe(now);
     }
+
+    // A tail-loss probe (RFC 8985 7): when the last segments of a flight are lost, no ACK comes to
+    // tell, and only the retransmission timeout would. Two smoothed round trips (at least 10 ms;
+    // 200 ms more for a lone segment, whose ACK the peer may hold) after data last left, with no
+    // ACK moving SND.UNA meanwhile, one segment goes: new data if the windows allow, else the
+    // last one again — its ACK (a SACK, a duplicate) then starts the recovery. Once a flight;
+    // only with timestamps (a measured round trip); not in a recovery or after a timeout.
+    private void ArmTailLossProbe(long now)
+    {
+        if (!_timestamps || _rtt.Smoothed is not { } srtt || _tlpSpent || _inRecovery || _dupAckRepair || _retries > 0 || _sndMax == _sndUna) return;
+        var frequency = _stack.Time.TimestampFrequency;
+        var seconds = Math.Max(2 * srtt.TotalSeconds, 0.010) + ((int)(_sndMax - _sndUna) <= _mss ? 0.2 : 0);
+        var at = now + (long)(seconds * frequency);
+        if (_retransmitAt != 0 && at >= _retransmitAt) return; // the timeout comes first anyway
+        var armed = _tlpAt != 0;
+        _tlpAt = at;
+        if (armed) return; // moved later: the stack's timer walk, due no later, looks again then (no call a segment)
+        _stack.ConnectionTimerArmed(_tlpAt);
+        _stack.TimerArmed?.Invoke();
+    }
+
+    private long _tlpAt;   // when the tail-loss probe goes (0: not armed)
+    private bool _tlpSpent; // one probe a flight: set when it went, cleared when an ACK moves SND.UNA
 
     private void RetransmitFromUna()
     {
@@ -1388,6 +1444,7 @@ public sealed class TcpConnection
         _scoreboard?.Clear();
         _inRecovery = false;
         _reorderAt = 0; // what a reorder or retransmission watch was for is going again anyway
+        _tlpAt = 0;
         _sndNxt = _sndUna;
         _retransmitAt = 0;
         Retransmissions++;

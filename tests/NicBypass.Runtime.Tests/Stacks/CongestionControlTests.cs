@@ -374,6 +374,26 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void A_lost_tail_is_found_by_a_probe_two_round_trips_on_not_by_the_timeout()
+    {
+        // Three segments, the application's last; the last two are lost and nothing comes back
+        // to say so. The probe (the last one again, two round trips on) brings a SACK of it, and
+        // the hole before it goes at once (RFC 8985 7).
+        var harness = new StackHarness();
+        harness.Host.AddCable(harness.Cable.WithLatency(TimeSpan.FromMilliseconds(2), harness.Clock));
+        var (client, server) = harness.Connect();
+        harness.Cable.LoseWhen = LoseClientData(index => index is 1 or 2);
+        var start = harness.Clock.Nanoseconds;
+
+        var data = StackHarness.Pattern(3 * 1448, 7);
+        Assert.Equal(data, harness.SendAndReceive(client, server, data));
+
+        var took = (harness.Clock.Nanoseconds - start) / 1e6;
+        Assert.True(took < 100, $"{took:0.0} ms: the 200 ms timeout, not the probe"); // about 4 ms of round trips and a probe's 10
+        Assert.True(client.Retransmissions >= 2, $"{client.Retransmissions}"); // the probe, and the hole
+    }
+
+    [Fact]
     public void Answers_to_zero_window_probes_are_not_duplicate_acks()
     {
         var (host, wires, connection, first) = SackConnection();
