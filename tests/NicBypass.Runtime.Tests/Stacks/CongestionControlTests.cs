@@ -182,9 +182,7 @@ public class CongestionControlTests
     [InlineData(true)]  // each carries data (an echo's reply riding on it)
     public void With_sack_three_acks_reporting_new_data_above_a_hole_retransmit_it_though_they_change_the_window_or_carry_data(bool carryData)
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[6 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(6);
         Assert.Equal(6, DataSegments(wires).Count(s => !Before(s.Sequence, first)));
 
         // The first segment is lost: the next three arrive, each reported by an ACK of its own.
@@ -263,9 +261,7 @@ public class CongestionControlTests
     {
         // Too few ACKs for any count (one), too little SACKed for IsLost (one segment): RACK's
         // reordering window says the first hole was lost a quarter round trip (at least 1 ms) on.
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[3 * Mss]); // all the application has
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(3); // all the application has
         var clock = (VirtualClock)host.Time;
         var start = clock.Nanoseconds;
 
@@ -280,9 +276,7 @@ public class CongestionControlTests
     [Fact]
     public void In_a_recovery_an_ack_with_news_after_a_partial_ack_sends_the_next_hole()
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[12 * Mss]); // ten go (the first window), two wait
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(12); // ten go (the first window), two wait
         uint At(int segment) => first + (uint)(segment * Mss);
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(At(1), At(4)))); // 0 lost: recovery, 0 again
@@ -296,9 +290,7 @@ public class CongestionControlTests
     [Fact]
     public void A_lost_retransmission_in_a_recovery_goes_again_after_a_round_trip_not_the_timeout()
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[6 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(6);
         var clock = (VirtualClock)host.Time;
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + Mss, first + 4 * Mss))); // recovery: 0 again
@@ -314,9 +306,7 @@ public class CongestionControlTests
     [Fact]
     public void A_hole_filled_within_the_reordering_window_is_not_sent_again()
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[4 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(4);
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + 3 * Mss, first + 4 * Mss)));
         // The first two were only late; the third is still out, the fourth held.
@@ -329,9 +319,7 @@ public class CongestionControlTests
     [Fact]
     public void The_watch_sends_a_lost_retransmission_again_once_then_leaves_it_to_the_timeout()
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[6 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(6);
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + Mss, first + 4 * Mss)));
         host.RunUntil(() => false, TimeSpan.FromMilliseconds(150)); // no answer at all, short of the 200 ms timeout
@@ -342,9 +330,7 @@ public class CongestionControlTests
     [Fact]
     public void In_a_recovery_a_partial_ack_and_what_follows_never_send_a_repaired_hole_twice()
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[10 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(10);
         uint At(int segment) => first + (uint)(segment * Mss);
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(At(1), At(5))));                           // 0 lost: recovery
@@ -359,9 +345,7 @@ public class CongestionControlTests
     [Fact]
     public void When_the_watch_sends_the_first_hole_again_the_scan_keeps_its_place_past_later_holes()
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[10 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(10);
         uint At(int segment) => first + (uint)(segment * Mss);
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(At(1), At(5))));                    // 0 lost: recovery
@@ -412,9 +396,7 @@ public class CongestionControlTests
     public void One_ack_sacking_three_segments_above_a_hole_retransmits_it_at_once()
     {
         // RFC 6675's IsLost: more than two segments' bytes SACKed above SND.UNA, in one ACK.
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[6 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(6);
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 1, first, options: SackBlock(first + 2 * Mss, first + 5 * Mss)));
 
@@ -427,9 +409,7 @@ public class CongestionControlTests
     {
         // Linux's ACKs of an echo, as a capture showed them: a data segment SACKing the second
         // segment, a pure ACK extending that, a pure ACK adding the fifth (the first and fourth lost).
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[5 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(5);
 
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, PeerIss + 1, first, window: 8000, options: SackBlock(first + Mss, first + 2 * Mss), payload: new byte[100]));
         host.Send("e0", PeerSegment(TcpSegmentFlags.Ack, PeerIss + 101, first, window: 8000, options: SackBlock(first + Mss, first + 3 * Mss)));
@@ -457,9 +437,7 @@ public class CongestionControlTests
     [Fact]
     public void With_sack_window_updates_that_report_nothing_new_are_not_duplicate_acks()
     {
-        var (host, wires, connection, first) = SackConnection();
-        connection.Send(new byte[6 * Mss]);
-        host.Pump();
+        var (host, wires, connection, first) = SackFlight(6);
 
         for (var k = 1; k <= 4; k++)
         {
@@ -479,6 +457,15 @@ public class CongestionControlTests
 
     // NOP, NOP, then one SACK block (RFC 2018).
     private static byte[] SackBlock(uint left, uint right) => SackBlocks((left, right));
+
+    // SackConnection, and a flight of `segments` full segments sent on it: all the application has.
+    private static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint First) SackFlight(int segments)
+    {
+        var (host, wires, connection, first) = SackConnection();
+        connection.Send(new byte[segments * Mss]);
+        host.Pump();
+        return (host, wires, connection, first);
+    }
 
     // A connection the peer opened offering SACK (and MSS 1460, no timestamps); returns the
     // sequence number of the first byte the container will send.
