@@ -1868,12 +1868,7 @@ public sealed class TcpConnection
 
     private bool InReceiveWindow(uint sequence) => !Before(sequence, _rcvNxt) && Before(sequence, _rcvNxt + (uint)Math.Max(_receive.Free, 1));
 
-    private static void Signal(ref TaskCompletionSource? waiter)
-    {
-        var signal = waiter;
-        waiter = null;
-        signal?.TrySetResult();
-    }
+    private static void Signal(ref TaskCompletionSource? waiter) => Waiter.Signal(ref waiter);
 
     private static string Describe(TcpError error) => error switch
     {

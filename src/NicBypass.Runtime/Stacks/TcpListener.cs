@@ -110,27 +110,21 @@ public sealed class TcpListener
     public void Stop()
     {
         _stack.Unbind(this);
-        TaskCompletionSource? waiter;
         lock (_sync)
         {
             _stopped = true;
-            waiter = _waiter;
-            _waiter = null;
+            Waiter.Signal(ref _waiter);
         }
-        waiter?.TrySetResult();
     }
 
     private bool _stopped; // under _sync
 
     internal void Enqueue(TcpConnection connection)
     {
-        TaskCompletionSource? waiter;
         lock (_sync)
         {
             _accepted.Enqueue(connection);
-            waiter = _waiter;
-            _waiter = null;
+            Waiter.Signal(ref _waiter);
         }
-        waiter?.TrySetResult();
     }
 }

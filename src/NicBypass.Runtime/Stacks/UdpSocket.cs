@@ -144,14 +144,11 @@ public sealed class UdpSocket
     public void Close()
     {
         _stack.Unbind(this);
-        TaskCompletionSource? waiter;
         lock (_sync)
         {
             _closed = true;
-            waiter = _readable;
-            _readable = null;
+            Waiter.Signal(ref _readable);
         }
-        waiter?.TrySetResult();
     }
 
     private bool _closed; // under _sync
