@@ -20,7 +20,5 @@ internal sealed class ReportList<T>(IList<T> items) : ReadOnlyCollection<T>(item
 /// <summary>Builds <see cref="ReportList{T}"/>s.</summary>
 internal static class ReportList
 {
-    public static ReportList<T> Of<T>(IEnumerable<T> items) => new(items.ToList());
-
     public static ReportList<T> ToReportList<T>(this IEnumerable<T> items) => new(items.ToList());
 }

@@ -41,11 +41,11 @@ public sealed class TrafficCounters
         }
     }
 
-    /// <summary>Non-zero drops by report name, in enum order.</summary>
     /// <summary>The counts a failed assertion wants to see: received, delivered (bytes), replicated, and the drops by reason.</summary>
     public override string ToString() =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"received {Received}, delivered {Delivered} ({DeliveredBytes} bytes), replicated {Replicated}, dropped {Drops()}");
 
+    /// <summary>Non-zero drops by report name, in enum order.</summary>
     public IReadOnlyList<KeyValuePair<string, long>> Drops()
     {
         var drops = new List<KeyValuePair<string, long>>();
@@ -54,7 +54,7 @@ public sealed class TrafficCounters
             var count = _dropped[(int)reason];
             if (count != 0) drops.Add(new(DropReasons.Name(reason), count));
         }
-        return new ReportList<KeyValuePair<string, long>>(drops);
+        return drops.ToReportList();
     }
 
     public void Reset()

@@ -1,3 +1,4 @@
+using NicBypass.Runtime.Accounting;
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
@@ -125,12 +126,13 @@ public sealed class StackCounters
     public long SendFailures => SendDroppedTotal;
 
     /// <summary>Non-zero drop counts by report name.</summary>
-    public IReadOnlyList<KeyValuePair<string, long>> Drops() =>
-        Accounting.ReportList.Of(StackDropReasons.All.Where(r => Dropped(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), Dropped(r))));
+    public IReadOnlyList<KeyValuePair<string, long>> Drops() => ByReason(Dropped);
 
     /// <summary>Drops on the way out by reason (as <see cref="Drops"/> does for the way in).</summary>
-    public IReadOnlyList<KeyValuePair<string, long>> SendDrops() =>
-        Accounting.ReportList.Of(StackDropReasons.All.Where(r => SendDropped(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), SendDropped(r))));
+    public IReadOnlyList<KeyValuePair<string, long>> SendDrops() => ByReason(SendDropped);
+
+    private static IReadOnlyList<KeyValuePair<string, long>> ByReason(Func<StackDropReason, long> count) =>
+        StackDropReasons.All.Where(r => count(r) > 0).Select(r => new KeyValuePair<string, long>(StackDropReasons.Name(r), count(r))).ToReportList();
 
     /// <summary>The counts a failed assertion wants to see: received, delivered, answered, sent, and the drops each way by reason.</summary>
     public override string ToString() =>

@@ -363,11 +363,7 @@ public sealed class TcpConnection
     // The host is disposed: closed as aborted, nothing sent (NetworkStack.Shutdown).
     internal void Vanish()
     {
-        using var serialized = _stack.EnterTransport();
-        lock (_sync)
-        {
-            if (State != TcpState.Closed) Finish(TcpError.Aborted);
-        }
+        using (_stack.EnterTransport()) AddressLost();
     }
 
     internal void Open()
@@ -615,8 +611,7 @@ public sealed class TcpConnection
         if (_tlpAt != 0 && now >= _tlpAt)
         {
             _tlpAt = 0;
-            if (State is TcpState.Established or TcpState.CloseWait && !_tlpSpent && !_inRecovery && !_dupAckRepair && _retries == 0
-                && _sndMax != _sndUna && !_finSent && _sndWnd > 0 && !_probeOut)
+            if (State is TcpState.Established or TcpState.CloseWait && MayProbe && !_finSent && _sndWnd > 0 && !_probeOut)
             {
                 _tlpSpent = true;
                 if (SendTailLossProbe()) return true;
@@ -769,8 +764,7 @@ public sealed class TcpConnection
             _dupAcks = 0;
             _dupAckRepair = false;
             _reorderAt = 0;
-            _tlpAt = 0;
-            _tlpSpent = false;
+            _tlpSpent = false; // _tlpAt stays: re-armed below from this ACK, later, with no second call to the stack
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
@@ -882,10 +876,19 @@ public sealed class TcpConnection
     private void ArmReorderTimer()
     {
         if (_reorderAt != 0) return;
-        var frequency = _stack.Time.TimestampFrequency;
-        var window = Math.Max((_rtt.Smoothed?.TotalSeconds ?? _handshakeRtt / (double)frequency) / 4, 0.001);
-        _reorderAt = _stack.Time.GetTimestamp() + Math.Max(1, (long)(window * frequency));
-        _stack.ConnectionTimerArmed(_reorderAt);
+        _reorderAt = _stack.Time.GetTimestamp() + Ticks(Math.Max(RoundTripSeconds / 4, 0.001));
+        Schedule(_reorderAt);
+    }
+
+    // The smoothed round trip, seconds; before the first sample, the handshake's.
+    private double RoundTripSeconds => _rtt.Smoothed?.TotalSeconds ?? _handshakeRtt / (double)_stack.Time.TimestampFrequency;
+
+    private long Ticks(double seconds) => Math.Max(1, (long)(seconds * _stack.Time.TimestampFrequency));
+
+    // A timer of this connection falls due at `at`: the stack's walk looks then.
+    private void Schedule(long at)
+    {
+        _stack.ConnectionTimerArmed(at);
         _stack.TimerArmed?.Invoke();
     }
 
@@ -897,12 +900,9 @@ public sealed class TcpConnection
     private void WatchRetransmission()
     {
         if (_watchSpentAt == _sndUna) return; // this hole went again once on the watch already
-        var frequency = _stack.Time.TimestampFrequency;
-        var roundTrip = _rtt.Smoothed?.TotalSeconds ?? _handshakeRtt / (double)frequency; // before the first sample: the handshake's
-        var window = roundTrip + Math.Max(roundTrip / 4, 0.001);
-        _reorderAt = _stack.Time.GetTimestamp() + Math.Max(1, (long)(window * frequency));
-        _stack.ConnectionTimerArmed(_reorderAt);
-        _stack.TimerArmed?.Invoke();
+        var roundTrip = RoundTripSeconds;
+        _reorderAt = _stack.Time.GetTimestamp() + Ticks(roundTrip + Math.Max(roundTrip / 4, 0.001));
+        Schedule(_reorderAt);
     }
 
     private long _reorderAt; // when the hole at SND.UNA (or its retransmission) counts as lost unless filled (0: not armed)
@@ -955,11 +955,6 @@ public sealed class TcpConnection
     /// <summary>The send buffer's size now, bytes (grown by autotuning from <see cref="StackSettings.TcpBuffer"/>).</summary>
     internal int SendBufferSize => _send.Capacity;
 
-    // Duplicate ACKs that say a segment was lost: three (RFC 5681), or — Early Retransmit, RFC
-    // 5827 — one fewer than the segments outstanding when fewer than four are and nothing new can
-    // go (the application has nothing more, or a window is full): a small flight cannot bring
-    // three, and would otherwise wait for the retransmission timer (an echo held back by its own
-    // receive side's hole, say). With SACK each ACK reporting new data counts as one.
     // Bytes the peer's SACK blocks hold above SND.UNA (the scoreboard: nothing without SACK).
     private int SackedBytes()
     {
@@ -969,6 +964,11 @@ public sealed class TcpConnection
         return bytes;
     }
 
+    // Duplicate ACKs that say a segment was lost: three (RFC 5681), or — Early Retransmit, RFC
+    // 5827 — one fewer than the segments outstanding when two or three are and nothing new can
+    // go (the application has nothing more, or a window is full): a small flight cannot bring
+    // three, and would otherwise wait for the retransmission timer (an echo held back by its own
+    // receive side's hole, say). With SACK each ACK reporting new data counts as one.
     private int DuplicateThreshold()
     {
         var flight = (int)(_sndMax - _sndUna);
@@ -1423,17 +1423,21 @@ public sealed class TcpConnection
     // only with timestamps (a measured round trip); not in a recovery or after a timeout.
     private void ArmTailLossProbe(long now)
     {
-        if (!_timestamps || _rtt.Smoothed is not { } srtt || _tlpSpent || _inRecovery || _dupAckRepair || _retries > 0 || _sndMax == _sndUna) return;
-        var frequency = _stack.Time.TimestampFrequency;
-        var seconds = Math.Max(2 * srtt.TotalSeconds, 0.010) + ((int)(_sndMax - _sndUna) <= _mss ? 0.2 : 0);
-        var at = now + (long)(seconds * frequency);
-        if (_retransmitAt != 0 && at >= _retransmitAt) return; // the timeout comes first anyway
+        if (!MayProbe || _rtt.Smoothed is not { } srtt) return;
+        var at = now + Ticks(Math.Max(2 * srtt.TotalSeconds, 0.010) + ((int)(_sndMax - _sndUna) <= _mss ? 0.2 : 0));
+        if (_retransmitAt != 0 && at >= _retransmitAt)
+        {
+            _tlpAt = 0; // the timeout comes first anyway (and an earlier probe time is past its flight)
+            return;
+        }
         var armed = _tlpAt != 0;
         _tlpAt = at;
-        if (armed) return; // moved later: the stack's timer walk, due no later, looks again then (no call a segment)
-        _stack.ConnectionTimerArmed(_tlpAt);
-        _stack.TimerArmed?.Invoke();
+        if (!armed) Schedule(_tlpAt); // moved later: the stack's walk, due no later, looks again then (no call a segment)
     }
+
+    // Whether a tail-loss probe may go now: with timestamps, data out, once a flight, not in a
+    // recovery (or on its way into one) or after a timeout.
+    private bool MayProbe => _timestamps && !_tlpSpent && !_inRecovery && !_dupAckRepair && _retries == 0 && _sndMax != _sndUna;
 
     private long _tlpAt;   // when the tail-loss probe goes (0: not armed)
     private bool _tlpSpent; // one probe a flight: set when it went, cleared when an ACK moves SND.UNA
@@ -1467,8 +1471,7 @@ public sealed class TcpConnection
         if (_retransmitAt == 0 && (_sndMax != _sndUna || (_sndWnd == 0 && _send.Count > 0)))
         {
             _retransmitAt = _stack.Time.GetTimestamp() + (long)(_rtt.Timeout.TotalSeconds * _stack.Time.TimestampFrequency);
-            _stack.ConnectionTimerArmed(_retransmitAt);
-            _stack.TimerArmed?.Invoke();
+            Schedule(_retransmitAt);
         }
     }
 
@@ -1785,7 +1788,7 @@ public sealed class TcpConnection
                 _halvedFlight = true;
                 _halvedUpTo = _sndMax;
                 _dupAcks = 0;
-            _dupAckRepair = false;
+                _dupAckRepair = false;
                 RetransmitFromUna();
             }
             return true;
