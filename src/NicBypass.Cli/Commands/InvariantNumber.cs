@@ -16,9 +16,15 @@ internal static class InvariantNumber
     {
         if (result.Tokens.Count == 0) return null;
         var text = result.Tokens[^1].Value;
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return value;
+        if (TryParse(text, out var value)) return value;
         var name = result.Parent is OptionResult option ? option.Option.Name : "the value";
-        result.AddError($"{name}: '{text}' is not a number" + (text.Contains(',') ? " (write a decimal point, not a comma: no thousands separators)" : ""));
+        result.AddError($"{name}: '{text}' is not a number" + CommaHint(text));
         return null;
     }
+
+    /// <summary>A number as the command line writes it: invariant, a decimal point, no thousands separators.</summary>
+    public static bool TryParse(string text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>What to say after "not a number" when the text has a comma.</summary>
+    public static string CommaHint(string text) => text.Contains(',') ? " (write a decimal point, not a comma: no thousands separators)" : "";
 }

@@ -64,10 +64,9 @@ internal static class SimulateCommand
             double? moderationMicroseconds = null;
             if (moderationText is not null && !adaptive)
             {
-                if (!double.TryParse(moderationText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var us) || !(us >= 0 && us <= 1_000_000)) // NaN too
+                if (!InvariantNumber.TryParse(moderationText, out var us) || !(us >= 0 && us <= 1_000_000)) // NaN too
                 {
-                    error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000] or 'adaptive', not {moderationText}" +
-                                    (moderationText.Contains(',') ? " (write a decimal point, not a comma: no thousands separators)" : ""));
+                    error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000] or 'adaptive', not {moderationText}" + InvariantNumber.CommaHint(moderationText));
                     return NicBypassCli.ErrorExitCode;
                 }
                 moderationMicroseconds = us;
