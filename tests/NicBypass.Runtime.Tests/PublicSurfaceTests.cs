@@ -17,7 +17,7 @@ public class PublicSurfaceTests
         // running: the host, its NICs, VNICs, VMs and stacks, wires and time
         "NetworkHost", "HostNic", "SimulatedNic", "IWire", "SimulatedCable", "TapDevice", "TapWire", "TapDeviceException", "VirtualClock", "Vnic", "VirtualMachine", "GuestInterface",
         "VirtualNetworkStack", "NetworkStack", "Flow", "UdpSocket", "DatagramHandler", "TcpListener", "TcpConnection", "TcpState", "TcpError",
-        "TcpException", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
+        "TcpException", "CongestionControl", "NetworkAddress", "NetworkEndpoint", "SendStatus", "FrameHandler", "EthernetHeader", "PacketDescriptor",
         // testing: ready-made frames and captures (README.md § Use it in a project)
         "Frames", "TcpSegmentFlags", "VnicCapture", "RecordingWire",
         // observing: counters, reports, the hardware information, rings and processors as read-only views

@@ -19,6 +19,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="SelectiveAcknowledgment">Whether TCP offers and accepts SACK (RFC 2018; Linux's tcp_sack): off, a loss is repaired by going back to the oldest unacknowledged byte.</param>
 /// <param name="SynCookies">When a listener answers a SYN with a SYN cookie instead of a half-open connection (Linux's tcp_syncookies; <see cref="SynCookieMode.OnOverflow"/>: when the SYN queue is full).</param>
 /// <param name="DelayedAcknowledgment">How long TCP may hold the ACK of one full-sized segment waiting for a second (RFC 1122 4.2.3.2; <see cref="DefaultDelayedAcknowledgment"/>, at most half the retransmission floor); zero: every batch's data is acknowledged at its end.</param>
+/// <param name="CongestionControl">How TCP's congestion window grows past the slow-start threshold and falls on a loss (Linux's tcp_congestion_control): <see cref="CongestionControl.Cubic"/>, Linux's default, or <see cref="CongestionControl.Reno"/>.</param>
 public sealed record StackSettings(
     StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
     IReadOnlyList<int>? Ports = null,
@@ -35,7 +36,8 @@ public sealed record StackSettings(
     int? TcpBufferLimit = null,
     long? TcpBufferBudget = null,
     bool SelectiveAcknowledgment = true,
-    SynCookieMode SynCookies = SynCookieMode.OnOverflow)
+    SynCookieMode SynCookies = SynCookieMode.OnOverflow,
+    CongestionControl CongestionControl = CongestionControl.Cubic)
 {
     /// <summary>How far a TCP connection's buffers may grow: <see cref="TcpBufferLimit"/>, and never below <see cref="TcpBuffer"/>.</summary>
     internal int TcpBufferCeiling => Math.Max(TcpBuffer, TcpBufferLimit ?? DefaultTcpBufferLimit);

@@ -8,7 +8,7 @@ namespace NicBypass.Runtime.Stacks;
 /// handshake, in-order delivery into a receive buffer whose free space is the advertised window,
 /// cumulative ACKs (one per batch of in-order segments, see <see cref="AcknowledgmentBatch"/>; at once otherwise), retransmission from the oldest unacknowledged byte on a
 /// timeout (doubling, on the stack's clock) or after three duplicate ACKs, a congestion window
-/// that halves on loss, zero-window probes, FIN in both directions through FIN-WAIT, CLOSING,
+/// that CUBIC (or Reno) grows and a loss cuts (<see cref="StackSettings.CongestionControl"/>), zero-window probes, FIN in both directions through FIN-WAIT, CLOSING,
 /// LAST-ACK and TIME-WAIT, and RST. A segment ahead of a gap is held in an out-of-order queue
 /// (inside the receive window, up to <see cref="MaxOutOfOrderRanges"/> separate ranges) and
 /// answered with a duplicate ACK; when the sender's retransmission fills the gap, everything
@@ -72,6 +72,8 @@ public sealed class TcpConnection
     // acknowledged bytes (congestion avoidance). A loss sets the threshold to half the flight.
     private int _ssthresh = int.MaxValue; // "arbitrarily high" until the first loss (RFC 5681 3.1)
     private int _avoidanceBytes;          // bytes acknowledged towards the next segment of growth in avoidance
+    private readonly CubicWindow? _cubic; // CUBIC's window function (StackSettings.CongestionControl); null: Reno
+    private double _cubicCredit;          // bytes of CUBIC's growth not yet whole
     private long _lastDataSentAt;         // when data last left (clock timestamp): the restart after idle
     private bool _fragmentable;           // an IPv4 path below 552 bytes: segments go without don't-fragment
     private bool _halvedFlight;           // a fast retransmit or a timeout reduced the window for the flight up to
@@ -147,6 +149,7 @@ public sealed class TcpConnection
         _cwnd = InitialWindowSegments * _mss;
         _rcvSpace = Math.Min(stack.Settings.TcpBuffer, InitialWindowSegments * _mss);
         _sndWnd = _mss;
+        if (stack.Settings.CongestionControl == CongestionControl.Cubic) _cubic = new CubicWindow();
         var initialTimeout = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
         _rtt = new RoundTripEstimator(initialTimeout, MinRetransmissionTimeout, MaxRetransmissionTimeout);
         // Held at most half the smallest retransmission timeout, so a peer set up like this stack
@@ -639,7 +642,7 @@ public sealed class TcpConnection
             // lost SYN or SYN-ACK says nothing of the path's capacity (Linux resets the threshold
             // after such a handshake too): the window restarts, the threshold stays unset.
             var handshake = State is TcpState.SynSent or TcpState.SynReceived;
-            if (_retries == 1 && !handshake) _ssthresh = HalfTheFlight();
+            if (_retries == 1 && !handshake) _ssthresh = ReducedThreshold();
             _cwnd = _mss;
             _avoidanceBytes = 0;
             // What was sent before the timeout is one flight (RFC 6582 4): duplicate ACKs of the
@@ -768,7 +771,10 @@ public sealed class TcpConnection
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
-            if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss));
+            // After a timeout, until its flight is acknowledged, the window slow-starts even in a
+            // SACK recovery begun inside the go-back (it halved nothing): frozen where the timeout
+            // left it — a few segments — it took seconds to get through the old flight on a long path.
+            if (!_inRecovery || _slowRepair) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss));
             if (bufferBound) GrowSendBuffer();
             _retransmitAt = 0;
             Arm();
@@ -849,7 +855,7 @@ public sealed class TcpConnection
         if (!newFlight && _scoreboard is not { Count: > 0 }) return;
         if (newFlight)
         {
-            _ssthresh = HalfTheFlight();
+            _ssthresh = ReducedThreshold();
             _cwnd = _ssthresh;
             _avoidanceBytes = 0;
             _halvedFlight = true;
@@ -928,6 +934,17 @@ public sealed class TcpConnection
             _cwnd = _ssthresh; // the rest of this ACK counts towards avoidance
             acked = Math.Max(0, acked - room);
         }
+        if (_cubic is { } cubic)
+        {
+            // CUBIC (RFC 9438): the window's growth for these segments, whole bytes at a time.
+            var segments = _cwnd / (double)_mss;
+            var now = _stack.Time.GetTimestamp() / (double)_stack.Time.TimestampFrequency;
+            _cubicCredit += (cubic.Grow(now, RoundTripSeconds, segments, acked / (double)_mss) - segments) * _mss;
+            var whole = (int)Math.Min(_cubicCredit, MaxCongestionWindow);
+            _cubicCredit -= whole;
+            _cwnd = (int)Math.Min((long)_cwnd + whole, MaxCongestionWindow);
+            return;
+        }
         _avoidanceBytes += acked;
         if (_avoidanceBytes < _cwnd) return;
         _avoidanceBytes -= _cwnd;
@@ -977,6 +994,17 @@ public sealed class TcpConnection
         var unsent = _send.Count - (int)(_sndMax - _bufferSeq);
         var canSendNew = unsent > 0 && flight < _sndWnd && flight < _cwnd;
         return canSendNew ? 3 : outstanding - 1;
+    }
+
+    // The slow-start threshold after a loss: Reno's half the flight, or CUBIC's 0.7 of it (RFC 9438
+    // 4.6, which also remembers the window the loss came at); at least two segments either way.
+    private int ReducedThreshold()
+    {
+        if (_cubic is not { } cubic) return HalfTheFlight();
+        cubic.OnLoss(_cwnd / (double)_mss);
+        _cubicCredit = 0;
+        var flight = Math.Min(_sndMax - _sndUna, (uint)MaxCongestionWindow);
+        return Math.Max((int)(flight * CubicWindow.Beta), 2 * _mss);
     }
 
     // RFC 5681 (4): max(FlightSize / 2, 2 · SMSS).
@@ -1323,13 +1351,15 @@ public sealed class TcpConnection
         var window = Math.Min(_sndWnd, _cwnd);
         while (true)
         {
+            // Going back over what was sent (after a timeout), what the peer SACKed since is skipped.
+            var unsacked = Before(_sndNxt, _sndMax) && _scoreboard is { Count: > 0 } ? SkipSacked() : int.MaxValue;
             var offset = (int)(_sndNxt - _bufferSeq);
             var pending = _send.Count - offset;
             if (pending <= 0) break;
             var room = window - (int)(_sndNxt - _sndUna);
             if (room <= 0) break;
             var full = _mss - (_timestamps ? TimestampsLength : 0);
-            var length = Math.Min(Math.Min(pending, full), room);
+            var length = Math.Min(Math.Min(Math.Min(pending, full), room), unsacked);
             // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): a piece smaller than a full
             // segment, with more data behind it, waits while data is in flight (its ACK will open
             // more room) — unless it is half the largest window the peer has offered (a peer with
@@ -1391,6 +1421,19 @@ public sealed class TcpConnection
         }
     }
 
+    // Moves SND.NXT past SACKed data it stands in (a go-back's resend, RFC 6675 5.1 — as Linux's
+    // loss state skips SACKed segments): the bytes from there to the next SACKed range.
+    private int SkipSacked()
+    {
+        foreach (var (start, end) in _scoreboard!)
+        {
+            if (!After(end, _sndNxt)) continue;
+            if (After(start, _sndNxt)) return (int)(start - _sndNxt);
+            _sndNxt = end; // inside a SACKed range (the board's ranges are disjoint and sorted)
+        }
+        return int.MaxValue;
+    }
+
     // Restarting after idle (RFC 5681 4.1, as Linux's tcp_slow_start_after_idle): a sender that
     // sent no data for longer than the retransmission timeout, with nothing in flight, has an ACK
     // clock no more and a window measured on a network that may have changed since: it starts
@@ -1405,6 +1448,7 @@ public sealed class TcpConnection
         _ssthresh = Math.Max(_ssthresh, _cwnd / 4 * 3); // Linux's tcp_cwnd_restart keeps ¾ of the window as the threshold
         _cwnd = initial;
         _avoidanceBytes = 0;
+        _cubic?.Restart(); // the next epoch starts where avoidance resumes
     }
 
     // Data left (new, again, or a probe): the restart after idle counts from here, as Linux's lsndtime does.

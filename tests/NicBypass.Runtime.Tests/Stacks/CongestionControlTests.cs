@@ -71,28 +71,103 @@ public class CongestionControlTests
         harness.AssertBalanced();
     }
 
-    [Fact]
-    public void A_timeout_restarts_from_one_segment_with_the_threshold_at_half_the_flight()
+    [Theory]
+    [InlineData(CongestionControl.Reno, 6 * 1448 / 2)]            // RFC 5681 (4): half the flight of six
+    [InlineData(CongestionControl.Cubic, (int)(6 * 1448 * 0.7))]   // RFC 9438 4.6: β_cubic of it
+    public void A_loss_at_the_tail_restarts_from_a_threshold_of_beta_times_the_flight(CongestionControl control, int expected)
     {
-        var harness = new StackHarness();
-        var (client, server) = harness.Connect();
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, CongestionControl: control);
+        var (host, _, cable, client, server) = TestHost.ConnectedPair("tail" + control, settings, TimeSpan.Zero);
         // Twenty full segments; the last six are lost, so no duplicate ACK follows them: only the
-        // timer finds them, with those six in flight.
-        harness.Cable.LoseWhen = LoseClientData(index => index is >= 14 and < 20);
+        // timers (the tail-loss probe, the retransmission timeout) find them, with six in flight.
+        cable.LoseWhen = LoseData(80, index => index is >= 14 and < 20);
 
         var data = StackHarness.Pattern(20 * 1448, 4);
-        Assert.Equal(data, harness.SendAndReceive(client, server, data));
-        Assert.Equal(6, harness.Cable.Lost);
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
+        Assert.Equal(6, cable.Lost);
         Assert.True(client.Retransmissions >= 1);
-        Assert.Equal(6 * 1448 / 2, client.SlowStartThreshold); // RFC 5681 (4): half the flight of six
+        Assert.Equal(expected, client.SlowStartThreshold);
 
         // Past the threshold it grows in avoidance: 200 KB grow it by a few segments, not 200 KB.
         var threshold = client.SlowStartThreshold;
         var more = StackHarness.Pattern(200_000, 5);
-        Assert.Equal(more, harness.SendAndReceive(client, server, more, seconds: 30));
+        Assert.Equal(more, TestHost.Stream(host, client, server, more));
         Assert.InRange(client.CongestionWindow, threshold, threshold + (more.Length / threshold + 2) * Mss);
         Assert.Equal(threshold, client.SlowStartThreshold);
-        harness.AssertBalanced();
+        host.AssertBalanced();
+    }
+
+    [Fact]
+    public void After_a_timeout_the_window_slow_starts_through_the_old_flight_instead_of_freezing_in_a_sack_recovery()
+    {
+        // Slow start overshoots a 1 Gbit/s bottleneck with a 200-frame queue and a 20 ms round
+        // trip: hundreds of segments are lost, the recovery cannot send them all, the timeout
+        // fires. The go-back then meets SACK blocks for what the peer holds, and the SACK
+        // recovery they start halved nothing — but it froze the window where the timeout left it
+        // (a few segments) until the whole old flight was acknowledged: four seconds at ~10
+        // segments a round trip. Now the window slow-starts through it.
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build("""
+            host overshoot {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
+                vm client on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                container server on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }
+            }
+            """, clock);
+        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device)
+            .WithLatency(TimeSpan.FromMilliseconds(10), clock).WithRate(1_000_000_000, clock, queueLimit: 200));
+        var listener = host.NetworkStack("server").Stack.ListenTcp(80);
+        var client = host.VirtualMachine("client").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)), "the handshake completes");
+        var data = StackHarness.Pattern(30 << 20, 11);
+        var start = clock.Nanoseconds;
+        var timeouts = 0;
+        var last = client.CongestionWindow;
+        Assert.Equal(data, TestHost.Stream(host, client, server!, data, () =>
+        {
+            if (client.CongestionWindow < last && client.CongestionWindow <= 1460) timeouts++;
+            last = client.CongestionWindow;
+        }));
+        Assert.True(cable.Overflowed > 100, $"{cable.Overflowed} frames overflowed the queue");
+        Assert.True(timeouts >= 1, "a retransmission timeout restarted the window");
+        var seconds = (clock.Nanoseconds - start) / 1e9;
+        Assert.True(seconds < 3.5, $"30 MB took {seconds:0.00} s of virtual time (a frozen window: over 5 s)");
+        host.AssertBalanced();
+    }
+
+    [Fact]
+    public void The_go_back_after_a_timeout_sends_again_only_what_the_peer_has_not_sacked_since()
+    {
+        // Nine holes, each lost the first three times it goes, leave only the timeout; the peer
+        // holds everything between them. The go-back sends the holes (RFC 6675 5.1 lets the
+        // SACK blocks that come back guide it, as Linux's loss state does) — not the data between
+        // them again: the stream costs its own bytes and the holes' sends.
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 });
+        var sends = new Dictionary<uint, (int Index, int Count)>();
+        long payloadSent = 0;
+        var (host, _, cable, client, server) = TestHost.ConnectedPair("skip", settings, TimeSpan.FromMilliseconds(1));
+        cable.LoseWhen = frame =>
+        {
+            if (frame.Length < 54 || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != 0x0800 || frame[23] != 6) return false;
+            var ipHeader = (frame[14] & 0x0F) * 4;
+            var tcp = frame.Slice(14 + ipHeader);
+            var payload = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) - ipHeader - (tcp[12] >> 4) * 4;
+            if (payload <= 0 || BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)) != 80) return false;
+            payloadSent += payload;
+            var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
+            var (index, count) = sends.TryGetValue(sequence, out var seen) ? seen : (sends.Count, 0);
+            sends[sequence] = (index, count + 1);
+            return index is >= 20 and <= 100 && index % 10 == 0 && count < 3;
+        };
+        var data = StackHarness.Pattern(200 * 1448, 12);
+        var smallest = int.MaxValue;
+        Assert.Equal(data, TestHost.Stream(host, client, server, data, () => smallest = Math.Min(smallest, client.CongestionWindow)));
+        Assert.True(smallest <= 1460, $"the timeout fired: the window went down to {smallest}, not one segment");
+        var holes = 9 * 1448;
+        Assert.True(payloadSent <= data.Length + 3 * holes + 2 * 1448, $"{payloadSent - data.Length} bytes sent again for {holes} bytes of holes");
+        host.AssertBalanced();
     }
 
     [Fact]
