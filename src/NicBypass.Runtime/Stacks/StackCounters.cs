@@ -27,7 +27,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected, _retransmissionTimeouts;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -84,6 +84,9 @@ public sealed class StackCounters
 
     /// <summary>TCP segments sent again after a timeout or three duplicate ACKs.</summary>
     public long Retransmissions => Volatile.Read(ref _retransmissions);
+
+    /// <summary>TCP retransmission timeouts that fired on data (Linux's TCPTimeouts; a zero window's probes are not counted): each a loss the faster repairs did not find.</summary>
+    public long RetransmissionTimeouts => Volatile.Read(ref _retransmissionTimeouts);
 
     /// <summary>TCP segments ahead of a gap held in a connection's out-of-order queue until the gap filled (each is also delivered).</summary>
     public long OutOfOrderHeld => Volatile.Read(ref _outOfOrderHeld);

@@ -13,7 +13,7 @@ namespace NicBypass.Runtime.Stacks;
 /// (inside the receive window, up to <see cref="MaxOutOfOrderRanges"/> separate ranges) and
 /// answered with a duplicate ACK; when the sender's retransmission fills the gap, everything
 /// held behind it is delivered and acknowledged at once. As a sender with SACK, three duplicate
-/// ACKs resend only the holes the peer's SACK blocks show (RFC 6675, simplified); without SACK, or
+/// ACKs resend only the holes the peer's SACK blocks show (RFC 6675, paced by RFC 6937's proportional rate reduction); without SACK, or
 /// after a timeout, it goes back to SND.UNA. SACK (RFC 2018) and window scaling
 /// (RFC 7323) are negotiated when the peer's SYN offers them: duplicate ACKs then report the held
 /// ranges, and windows beyond 64 KB (a <see cref="StackSettings.TcpBuffer"/> above 65,535) work.
@@ -29,8 +29,14 @@ public sealed class TcpConnection
     private static readonly TimeSpan MinRetransmissionTimeout = TimeSpan.FromMilliseconds(200); // as Linux
     private const int TimestampsLength = 12; // NOP, NOP, kind 8, length 10, value, echo
 
-    /// <summary>Separate ranges of data the out-of-order queue holds ahead of a gap; a segment that would make one more is dropped.</summary>
-    public const int MaxOutOfOrderRanges = 16;
+    /// <summary>
+    /// Separate ranges of data the out-of-order queue holds ahead of a gap (and the sender's SACK
+    /// scoreboard keeps); a segment that would make one more is dropped. 1,024: slow start
+    /// overshooting a short queue drops every other segment of a burst, a thousand ranges (16
+    /// threw away most of what arrived after the first sixteen holes, and the sender, whose board
+    /// had the same bound, sent it all again); Linux's queue is bounded by memory alone.
+    /// </summary>
+    public const int MaxOutOfOrderRanges = 1024;
 
     // In-order segments acknowledged without a hold after a duplicate ACK or an old duplicate (Linux's TCP_MAX_QUICKACKS).
     private const int QuickAcks = 16;
@@ -98,13 +104,22 @@ public sealed class TcpConnection
     private uint? _heldFin;
     private uint _lastHeld;   // a sequence number inside the range held most recently (reported first in SACK blocks)
     private bool _sack;       // both SYNs carried SACK-permitted (RFC 2018): duplicate ACKs report the held ranges
-    // SACK-based loss recovery as the sender (RFC 6675, simplified): what the peer reported
-    // holding above SND.UNA, and, once three duplicate ACKs start a recovery, the holes below the
-    // highest SACKed byte are sent again one per duplicate or partial ACK, not everything after
-    // SND.UNA. A timeout forgets the scoreboard (RFC 2018: the peer may renege) and goes back.
+    // SACK-based loss recovery as the sender (RFC 6675): what the peer reported holding above
+    // SND.UNA, and, once three duplicate ACKs start a recovery, the holes below the highest SACKed
+    // byte are sent again — then new data — as proportional rate reduction lets (RecoverySend),
+    // not everything after SND.UNA. A timeout forgets the scoreboard (RFC 2018: the peer may
+    // renege) and goes back.
     private List<(uint Start, uint End)>? _scoreboard;
     private bool _inRecovery;
     private uint _recoveryPoint, _rexmitNext;
+    // Proportional rate reduction in a SACK recovery (RFC 6937, its slow-start reduction bound):
+    // what the peer took since it began (cumulatively and by SACK), what this side sent in it,
+    // the pipe when it began; and, while a recovery's ACK sends, what new data may still go.
+    private long _prrDelivered, _prrOut;
+    private int _recoverFs;
+    private int _recoveryBudget;
+    // The holes sent again in this recovery, each with SND.MAX when it went: what was sent after it.
+    private List<(uint Start, uint End, uint SentBelow)>? _resent;
     private bool _scaling;    // both SYNs offered window scaling (RFC 7323)
     private int _sndScale;    // then: the peer's shift,
     private int _rcvScale;    // and ours (the smallest that fits our receive buffer, at its limit, in 16 bits)
@@ -600,7 +615,7 @@ public sealed class TcpConnection
                     var spent = _watchSpentAt;
                     _watchSpentAt = _sndUna; // before the send: it must not arm the watch for itself again
                     _rexmitNext = _sndUna;
-                    RetransmitNextHole();
+                    _prrOut += RetransmitNextHole();
                     if (Retransmissions == retransmitted) _watchSpentAt = spent; // refused: not spent
                     if (After(scan, _rexmitNext)) _rexmitNext = scan;
                 }
@@ -636,13 +651,18 @@ public sealed class TcpConnection
         _retransmitAt = 0;
         if (!probing)
         {
+            StackCounters.AddShared(ref _stack.Counters._retransmissionTimeouts);
             // A timeout (RFC 5681 3.1): the threshold halves on the first one of a segment and
             // holds on those after (the flight is then only what went again), and the window
             // restarts from one segment. A zero window's probes are flow control, not loss; a
             // lost SYN or SYN-ACK says nothing of the path's capacity (Linux resets the threshold
             // after such a handshake too): the window restarts, the threshold stays unset.
             var handshake = State is TcpState.SynSent or TcpState.SynReceived;
-            if (_retries == 1 && !handshake) _ssthresh = ReducedThreshold();
+            // A timeout inside a flight already reduced for (a recovery that ran out, or an
+            // earlier timeout) keeps the threshold it set, as Linux's tcp_enter_loss does: the
+            // flight then still counts what the reduction was for, and 0.7 of it put the threshold
+            // back above what the path had just shown it holds.
+            if (_retries == 1 && !handshake && !_halvedFlight) _ssthresh = ReducedThreshold();
             _cwnd = _mss;
             _avoidanceBytes = 0;
             // What was sent before the timeout is one flight (RFC 6582 4): duplicate ACKs of the
@@ -745,7 +765,10 @@ public sealed class TcpConnection
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // acknowledges something never sent
             return;
         }
+        var sackedBefore = _inRecovery ? SackedBytes() : 0;
         var sackedNew = _sack && Score(segment, ack);
+        // RFC 6937's DeliveredData: what this ACK says the peer took, cumulatively or by SACK.
+        var delivered = _inRecovery ? (int)Math.Max(0, (long)(int)(ack - _sndUna) + SackedBytes() - sackedBefore) : 0;
         if (After(ack, _sndUna))
         {
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
@@ -781,8 +804,9 @@ public sealed class TcpConnection
             ArmTailLossProbe(_stack.Time.GetTimestamp()); // from this ACK, for what is still out
             if (_inRecovery)
             {
-                // A partial ACK: the next hole goes at once; an ACK past the recovery point ends it.
-                if (Before(ack, _recoveryPoint)) RetransmitNextHole();
+                // A partial ACK: what proportional rate reduction lets go, holes first; an ACK
+                // past the recovery point ends it (the window was left at the threshold).
+                if (Before(ack, _recoveryPoint)) RecoverySend(delivered);
                 else _inRecovery = false;
             }
             if (dataAcked > 0) Signal(ref _writable);
@@ -816,11 +840,12 @@ public sealed class TcpConnection
             var threshold = DuplicateThreshold();
             if (_inRecovery && !_dupAckRepair)
             {
-                // In a SACK recovery every ACK with news goes on with it (RFC 6675 5 (C)): a hole
-                // now below SACKed data goes — after a partial ACK the board may have been empty —
+                // In a SACK recovery every ACK with news goes on with it (RFC 6675 5 (C)): holes
+                // now below SACKed data go — after a partial ACK the board may have been empty —
                 // from where the scan stands, never back over holes already sent again (a
-                // retransmission lost again is WatchRetransmission's to find).
-                if (sackedNew) RetransmitNextHole();
+                // retransmission lost again is WatchRetransmission's to find), as much as
+                // proportional rate reduction lets.
+                if (sackedNew) RecoverySend(delivered);
             }
             else if (!_dupAckRepair && (_dupAcks >= threshold || SackedBytes() > (threshold - 1) * _mss))
             {
@@ -832,7 +857,7 @@ public sealed class TcpConnection
             }
             else if (_dupAckRepair && _inRecovery)
             {
-                RetransmitNextHole();
+                RecoverySend(delivered);
             }
         }
     }
@@ -866,7 +891,10 @@ public sealed class TcpConnection
             _inRecovery = true;
             _recoveryPoint = _sndMax;
             _rexmitNext = _sndUna;
-            RetransmitNextHole();
+            _recoverFs = Math.Max(Pipe(), _mss);
+            _resent?.Clear();
+            _prrDelivered = 0;
+            _prrOut = RetransmitNextHole(); // the fast retransmit goes whatever the reduction says
         }
         else
         {
@@ -1050,10 +1078,10 @@ public sealed class TcpConnection
     }
 
     // Sends the first segment's worth of a hole at or after _rexmitNext: bytes below the highest
-    // SACKed byte that the peer has not reported holding.
-    private void RetransmitNextHole()
+    // SACKed byte that the peer has not reported holding. The bytes it sent (0: none).
+    private int RetransmitNextHole()
     {
-        if (_scoreboard is not { Count: > 0 } board) return;
+        if (_scoreboard is not { Count: > 0 } board) return 0;
         var next = After(_rexmitNext, _sndUna) ? _rexmitNext : _sndUna;
         var highest = board[^1].End;
         foreach (var (start, end) in board)
@@ -1062,7 +1090,7 @@ public sealed class TcpConnection
             if (!Before(next, start)) { next = end; continue; } // inside a SACKed range: skip past it
             break;
         }
-        if (!Before(next, highest)) return; // no hole left below what the peer holds
+        if (!Before(next, highest)) return 0; // no hole left below what the peer holds
         var holeEnd = highest;
         foreach (var (start, _) in board)
         {
@@ -1070,18 +1098,109 @@ public sealed class TcpConnection
         }
         var offset = (int)(next - _bufferSeq);
         var length = Math.Min(Math.Min((int)(holeEnd - next), _mss - (_timestamps ? TimestampsLength : 0)), _send.Count - offset);
-        if (offset < 0 || length <= 0) return;
+        if (offset < 0 || length <= 0) return 0;
         if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked)
         {
             if (next == _sndUna && _inRecovery && _reorderAt == 0) WatchRetransmission(); // refused: tried again at the watch, not only at the timeout
-            return; // (a hole further on is tried again at the next ACK with news: the scan did not move)
+            return 0; // (a hole further on is tried again at the next ACK with news: the scan did not move)
         }
         if (next == _sndUna && _inRecovery) WatchRetransmission();
+        if (_inRecovery) (_resent ??= new List<(uint Start, uint End, uint SentBelow)>()).Add((next, next + (uint)length, _sndMax));
         _rexmitNext = next + (uint)length;
         DataSent(_stack.Time.GetTimestamp());
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
         Arm();
+        return length;
+    }
+
+    // An ACK in a SACK recovery that reports `delivered` bytes taken by the peer: proportional
+    // rate reduction (RFC 6937) says how much may go — while the pipe is above the threshold, in
+    // proportion to what was delivered (the window falls smoothly to the threshold over a round
+    // trip instead of stopping dead); below it, up to the threshold but no more than what was
+    // delivered and one segment (the slow-start reduction bound: after a heavy loss the pipe
+    // refills at slow start's pace, clocked by the ACKs, not in a burst) — holes first (RFC 6675's
+    // NextSeg), then new data. Without it one hole went per ACK and nothing new until the end: a
+    // loss of hundreds of segments (slow start overshooting a short queue) outlasted the recovery
+    // and ended in the retransmission timeout.
+    private void RecoverySend(int delivered)
+    {
+        _prrDelivered += delivered;
+        var pipe = Pipe();
+        long count = pipe > _ssthresh
+            ? (_prrDelivered * _ssthresh + _recoverFs - 1) / _recoverFs - _prrOut
+            : Math.Min(_ssthresh - pipe, Math.Max(_prrDelivered - _prrOut, delivered) + _mss);
+        if (count > 0) count -= ResendLostRetransmissions(count);
+        while (count > 0)
+        {
+            var sent = RetransmitNextHole();
+            if (sent == 0) break;
+            count -= sent;
+            _prrOut += sent;
+        }
+        if (count <= 0) return;
+        // Then new data, as far as the peer's window lets (Output, with this as its room).
+        var before = _sndMax;
+        _recoveryBudget = (int)Math.Min(count, int.MaxValue);
+        Output();
+        _recoveryBudget = 0;
+        _prrOut += (int)(_sndMax - before);
+    }
+
+    // Retransmissions lost again (RACK's rule, RFC 8985 6.2, by order instead of time): a hole
+    // sent again is lost if the peer SACKed more than two segments' worth sent after it and still
+    // not it — on a path that keeps order it would have come first. Each goes once more (as far
+    // as `budget` bytes let), marked with what is sent after it now. The bytes sent. Without this a
+    // retransmission lost in a recovery that proportional rate reduction keeps full (a threshold
+    // just above what the path holds: CUBIC's 0.7 after slow start overshot) waited for the timeout.
+    private int ResendLostRetransmissions(long budget)
+    {
+        if (_resent is not { Count: > 0 } resent || _scoreboard is not { Count: > 0 } board) return 0;
+        var highest = board[^1].End;
+        var sent = 0;
+        for (var i = 0; i < resent.Count && sent < budget; i++)
+        {
+            var (start, end, sentBelow) = resent[i];
+            if (!After(end, _sndUna) || Covered(board, After(start, _sndUna) ? start : _sndUna, end))
+            {
+                resent.RemoveAt(i--); // acknowledged or SACKed: it arrived
+                continue;
+            }
+            if (!After(highest, sentBelow + 2u * (uint)_mss)) continue; // nothing sent after it has shown it lost yet
+            var from = After(start, _sndUna) ? start : _sndUna;
+            var offset = (int)(from - _bufferSeq);
+            var length = Math.Min((int)(end - from), _send.Count - offset);
+            if (offset < 0 || length <= 0 || SendSegment(from, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) break;
+            resent[i] = (from, end, _sndMax);
+            sent += length;
+            _prrOut += length;
+            DataSent(_stack.Time.GetTimestamp());
+            Retransmissions++;
+            StackCounters.AddShared(ref _stack.Counters._retransmissions);
+            Arm();
+        }
+        return sent;
+    }
+
+    // RFC 6675's pipe: the bytes still in the network — what was sent and not acknowledged, less
+    // what the peer SACKed and less the holes below its highest SACKed byte not yet sent again
+    // (taken as lost, as RACK would soon); a hole sent again is in the pipe once more.
+    private int Pipe()
+    {
+        var flight = (long)(_sndMax - _sndUna);
+        if (_scoreboard is not { Count: > 0 } board) return (int)Math.Min(flight, int.MaxValue);
+        var scan = After(_rexmitNext, _sndUna) ? _rexmitNext : _sndUna;
+        long sacked = 0, lost = 0;
+        var cursor = _sndUna;
+        foreach (var (start, end) in board)
+        {
+            // The hole [cursor, start): what of it lies at or after the scan has not gone again.
+            var from = After(scan, cursor) ? scan : cursor;
+            if (After(start, from)) lost += start - from;
+            sacked += end - start;
+            cursor = end;
+        }
+        return (int)Math.Clamp(flight - sacked - lost, 0, int.MaxValue);
     }
 
     // The probe (ArmTailLossProbe): a new segment if the windows let one go, else the last again.
@@ -1351,15 +1470,14 @@ public sealed class TcpConnection
         var window = Math.Min(_sndWnd, _cwnd);
         while (true)
         {
-            // Going back over what was sent (after a timeout), what the peer SACKed since is skipped.
-            var unsacked = Before(_sndNxt, _sndMax) && _scoreboard is { Count: > 0 } ? SkipSacked() : int.MaxValue;
             var offset = (int)(_sndNxt - _bufferSeq);
             var pending = _send.Count - offset;
             if (pending <= 0) break;
-            var room = window - (int)(_sndNxt - _sndUna);
+            // In a SACK recovery new data goes only as proportional rate reduction lets (RecoverySend).
+            var room = _inRecovery ? Math.Min(_sndWnd - (int)(_sndNxt - _sndUna), _recoveryBudget) : window - (int)(_sndNxt - _sndUna);
             if (room <= 0) break;
             var full = _mss - (_timestamps ? TimestampsLength : 0);
-            var length = Math.Min(Math.Min(Math.Min(pending, full), room), unsacked);
+            var length = Math.Min(Math.Min(pending, full), room);
             // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): a piece smaller than a full
             // segment, with more data behind it, waits while data is in flight (its ACK will open
             // more room) — unless it is half the largest window the peer has offered (a peer with
@@ -1398,6 +1516,7 @@ public sealed class TcpConnection
             }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
+            if (_inRecovery) _recoveryBudget -= length; // what proportional rate reduction let go is spent
             DataSent(now);
             Arm();
         }
@@ -1419,19 +1538,6 @@ public sealed class TcpConnection
         {
             Arm(); // the persist timer
         }
-    }
-
-    // Moves SND.NXT past SACKed data it stands in (a go-back's resend, RFC 6675 5.1 — as Linux's
-    // loss state skips SACKed segments): the bytes from there to the next SACKed range.
-    private int SkipSacked()
-    {
-        foreach (var (start, end) in _scoreboard!)
-        {
-            if (!After(end, _sndNxt)) continue;
-            if (After(start, _sndNxt)) return (int)(start - _sndNxt);
-            _sndNxt = end; // inside a SACKed range (the board's ranges are disjoint and sorted)
-        }
-        return int.MaxValue;
     }
 
     // Restarting after idle (RFC 5681 4.1, as Linux's tcp_slow_start_after_idle): a sender that
