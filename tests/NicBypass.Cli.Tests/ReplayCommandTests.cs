@@ -384,6 +384,48 @@ public class ReplayCommandTests
     }
 
     [Fact]
+    public void Paced_a_bandwidth_limited_vnic_takes_every_frame_on_virtual_time_and_two_runs_agree()
+    {
+        // 200 frames of 1,000 bytes, 1 µs apart, to a container allocated 1 Mbit/s (polling: its
+        // ring waits for credit). Paced, each frame enters when the one before was taken, so all
+        // 200 arrive and the run takes their time at 1 Mbit/s on the virtual clock: 1.6 s. It ran
+        // on the machine's clock: the credit came with wall time — 10 to 12 of 20,000 frames,
+        // differently each run (found by a helper's drive).
+        const string limited = """
+            host p {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container a on e0 { mac 02:00:00:00:00:0a; ip 10.0.0.10; protocols udp; ports 9; bandwidth 1M }
+            }
+            """;
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream))
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var frame = new byte[1000];
+                EthernetHeader.WriteMac(frame, Frames.Mac("02:00:00:00:00:0a"));
+                EthernetHeader.WriteMac(frame.AsSpan(6), Frames.Mac("02:aa:00:00:00:01"));
+                frame[12] = 0x88;
+                frame[13] = 0xB5;
+                writer.Write(1_000_000_000L + i * 1_000L, frame);
+            }
+        }
+        var topology = CliRunner.TempFile(limited);
+        var capture = Path.Combine(Path.GetDirectoryName(topology)!, "limited.pcap");
+        File.WriteAllBytes(capture, stream.ToArray());
+
+        var runs = Enumerable.Range(0, 2).Select(_ => CliRunner.Run("replay", topology, capture, "--pace", "--format", "json")).ToList();
+
+        Assert.All(runs, run => Assert.Equal(0, run.ExitCode));
+        Assert.Equal(runs[0].Output, runs[1].Output);
+        using var json = JsonDocument.Parse(runs[0].Output);
+        var a = json.RootElement.GetProperty("nics")[0].GetProperty("vnics")[0];
+        Assert.Equal(200, a.GetProperty("received").GetInt64());
+        Assert.Equal(200, a.GetProperty("delivered").GetInt64());
+        Assert.Equal(1.6, json.RootElement.GetProperty("seconds").GetDouble(), 0.05);
+    }
+
+    [Fact]
     public void A_vnics_capture_is_stamped_with_when_each_frame_was_delivered_on_the_captures_clock()
     {
         // Three frames a second apart: each is delivered a little after its capture time (the wire

@@ -14,16 +14,21 @@ namespace NicBypass.Cli.Commands;
 /// by more than a second, the frames after the step keep their spacing and time does not go back;
 /// a gap longer than an hour is cut to an hour): the link carries it at its speed and
 /// everything due in between runs at its own time, so a burst faster than the link or the
-/// processors drops frames, each counted with its reason. With <c>--pace</c> the host instead runs
-/// to idle after each frame and time stands still, so no ring ever overflows. With <c>--out</c>,
-/// each VNIC's received frames (VLAN tag removed) go to DIR/VNIC.pcap, stamped with the time they
-/// were delivered (the first frame's capture time plus the virtual time elapsed; with <c>--pace</c>,
-/// the frame's own capture time).
+/// processors drops frames, each counted with its reason. With <c>--pace</c> each frame instead
+/// enters when the host has taken the one before (virtual time moves only as far as that needs: a
+/// busy processor, a bandwidth allocation's credit), so no ring ever overflows, whatever the
+/// capture's times. With <c>--out</c>, each VNIC's received frames (VLAN tag removed) go to
+/// DIR/VNIC.pcap, stamped with the time they were delivered (the first frame's capture time plus
+/// the virtual time elapsed).
 /// </summary>
 internal static class ReplayCommand
 {
     // Virtual time run after the last frame so that what it and the frames before it started finishes.
     private const long DrainNanoseconds = 10_000_000;
+
+    // Paced: the most virtual time one frame may wait to be taken before the next enters anyway
+    // (a VNIC allocated 1 kbit/s takes 12 s a full frame).
+    private const long PaceLimitNanoseconds = 60_000_000_000;
 
     // The longest gap between two frames on the virtual clock (tcpreplay's --maxsleep): an hour. A
     // merged corpus's jumps (1970 to 2038 and back, again and again) would otherwise add up to
@@ -41,7 +46,7 @@ internal static class ReplayCommand
         var capture = new Argument<string>("capture") { Description = "a pcap or pcapng capture of Ethernet frames" };
         var nicOption = new Option<string?>("--nic") { Description = "the NIC whose wire the frames enter (default: the first)" };
         var outOption = new Option<string?>("--out") { Description = "a folder for per-VNIC pcap files of what each VNIC received" };
-        var paceOption = new Option<bool>("--pace") { Description = "run the host to idle after each frame instead of at the capture's times (time stands still; no ring overflows)" };
+        var paceOption = new Option<bool>("--pace") { Description = "each frame enters when the host has taken the one before, not at the capture's times (virtual time moves only as far as that needs; no ring overflows)" };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();
         var command = new Command("replay", "Replay a capture into a NIC and report what each VNIC received.") { topology, capture, nicOption, outOption, paceOption, format, hostOption };
@@ -51,10 +56,11 @@ internal static class ReplayCommand
 
     private static int Run(string topologyPath, string capturePath, string? nicName, string? outDirectory, bool pace, bool json, TextWriter output, TextWriter error, string? hostName)
     {
-        // Paced, the host runs on the machine's clock as it always did: a busy processor or a
-        // bandwidth allocation frees up as real time passes while time in the capture stands still.
+        // On virtual time either way: paced, the clock moves only as far as taking each frame
+        // needs (it ran on the machine's clock, so an allocation's credit came with wall time and
+        // no two runs agreed).
         var clock = new VirtualClock();
-        var host = TopologyLoader.Load(topologyPath, error, pace ? null : clock, hostName);
+        var host = TopologyLoader.Load(topologyPath, error, clock, hostName);
         if (host is null) return NicBypassCli.ErrorExitCode;
         var nic = nicName is null ? host.Nics.FirstOrDefault() : host.Nics.FirstOrDefault(n => n.Name == nicName);
         if (nic is null)
@@ -90,7 +96,7 @@ internal static class ReplayCommand
                     {
                         var writer = new PcapWriter(File.Create(Path.Combine(outDirectory, vnic.Name + ".pcap")));
                         writers[vnic] = writer;
-                        vnic.Tap = (_, frame) => writer.Write(pace ? now : first + clock.Nanoseconds, frame);
+                        vnic.Tap = (_, frame) => writer.Write(first + clock.Nanoseconds, frame);
                     }
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
@@ -100,7 +106,7 @@ internal static class ReplayCommand
                 }
             }
 
-            long last = long.MinValue, skipped = 0;
+            long skipped = 0;
             // Where the last frame went on the virtual clock, and its capture time: each frame
             // goes the capture's gap after the one before it. A capture whose clock steps back
             // (captures merged from different days) does not move time back, and the frames after
@@ -128,16 +134,15 @@ internal static class ReplayCommand
                     {
                         first = now;
                         latest = now;
-                        if (!pace) host.RunTo(0); // the whole host looks once; then only what each frame brings runs
+                        host.RunTo(0); // the whole host looks once; then only what each frame brings runs
                     }
-                    last = Math.Max(last, now);
                     if (now < latest - StepBackNanoseconds) latest = now; // another capture merged in: a new stretch from here
                     at += Math.Min(Math.Max(0, now - latest), MaxGapNanoseconds);
                     latest = Math.Max(latest, now);
                     if (pace)
                     {
                         nic.Device.Receive(frame.Data);
-                        host.Pump();
+                        host.RunUntilTaken(clock.Nanoseconds + PaceLimitNanoseconds);
                         continue;
                     }
                     host.RunEventsTo(Math.Max(at, clock.Nanoseconds));
@@ -154,8 +159,9 @@ internal static class ReplayCommand
             }
             if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {skipped} frames whose link type is not Ethernet");
 
-            // The span the frames covered: from the first to the last on the virtual clock (paced, on the capture's own).
-            var span = pace ? (first <= last ? last - first : 0) : at;
+            // The span the frames covered: from the first to the last on the virtual clock (paced,
+            // the time the host took to take them all).
+            var span = pace ? clock.Nanoseconds : at;
             var report = host.Report(span / 1e9, clock.Nanoseconds); // busy shares over all the host ran, the drain included
             if (json) TrafficReportWriter.WriteJson(report, output);
             else TrafficReportWriter.WriteText(report, "replayed", output);

@@ -102,8 +102,8 @@ public sealed partial class NetworkStack
             switch (ip.Protocol)
             {
                 case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
-                case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
-                case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
+                case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination)); break;
+                case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination)); break;
                 default: Counters.Drop(StackDropReason.Unsupported); break;
             }
             return;

@@ -19,7 +19,9 @@ public sealed partial class NetworkStack
             ReceiveDhcp(frame, ip);
             return;
         }
-        var joined = !Owns(destination) && Joined(destination);
+        // A group of ours: joined, or the limited broadcast or one of its subnets' (RFC 1122 3.3.6:
+        // a host takes a datagram to them; one to 10.0.0.255 for a 10.0.0.1/24 was not-for-us).
+        var joined = !Owns(destination) && (IsBroadcastV4(destination) || Joined(destination));
         if (!joined && !Owns(destination) || joined && ip.Protocol != IpProtocol.Udp)
         {
             // Not ours, or a group of ours carrying anything but UDP (nothing here answers a group over TCP or ICMP).
@@ -53,8 +55,8 @@ public sealed partial class NetworkStack
         {
             case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
             case IpProtocol.Udp or IpProtocol.Tcp when TransportEntry is { } entry && !entry.Submit(frame): break; // waits in the VSQ
-            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
-            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame)); break;
+            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination)); break;
+            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination)); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }
@@ -90,6 +92,14 @@ public sealed partial class NetworkStack
     // The frame came to a link-layer group address (broadcast or multicast): RFC 1122 3.2.2 and
     // 4.2.3.10 forbid answering it with an ICMP error or a RST (a smurf or fraggle amplifier).
     private static bool LinkGroup(ReadOnlySpan<byte> frame) => (frame[0] & 1) != 0;
+
+    // Addressed to a group by the link layer, or by IPv4's broadcast addresses (in a unicast frame
+    // too): nothing answers it — no echo, no ICMP error, no RST (an echo would go from a broadcast
+    // address).
+    private bool ToGroup(ReadOnlySpan<byte> frame, NetworkAddress destination) => LinkGroup(frame) || IsBroadcastV4(destination) && !Owns(destination);
+
+    // The limited broadcast, or the broadcast address of one of its IPv4 subnets.
+    private bool IsBroadcastV4(NetworkAddress address) => !address.IsV6 && ((uint)address.Value == 0xFFFF_FFFF || IsSubnetBroadcast(address));
 
     private void ReceiveIcmpV4(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> icmp, NetworkAddress source, NetworkAddress destination)
     {

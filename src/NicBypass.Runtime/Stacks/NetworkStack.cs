@@ -393,8 +393,9 @@ public sealed partial class NetworkStack
             destination = ip.Destination;
             protocol = ip.NextHeader;
         }
-        if (protocol == IpProtocol.Udp) ReceiveUdp(packet, payload, NetworkAddress.Read(source), NetworkAddress.Read(destination), LinkGroup(frame));
-        else ReceiveTcp(packet, payload, NetworkAddress.Read(source), NetworkAddress.Read(destination), LinkGroup(frame));
+        var to = NetworkAddress.Read(destination);
+        if (protocol == IpProtocol.Udp) ReceiveUdp(packet, payload, NetworkAddress.Read(source), to, ToGroup(frame, to));
+        else ReceiveTcp(packet, payload, NetworkAddress.Read(source), to, ToGroup(frame, to));
     }
 
     /// <summary>Counts a packet IP passed on that the transport layer could not take (a full inbound VSQ).</summary>

@@ -834,6 +834,54 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     }
 
     /// <summary>
+    /// Deterministic mode on virtual time (<c>replay --pace</c>): runs the host after frames it
+    /// received until every one of them has been taken — none left on a wire, a ring, a flow's
+    /// queue, a VSQ or a guest ring — moving the clock from event to event only as far as that
+    /// needs (a busy processor, a bandwidth allocation's credit), and no further than
+    /// <paramref name="limitNanoseconds"/>. A frame waits for its turn, so no ring overflows, and
+    /// the run repeats exactly (it used to run on the machine's clock).
+    /// </summary>
+    internal void RunUntilTaken(long limitNanoseconds)
+    {
+        if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntilTaken moves virtual time: build host '{Name}' with a VirtualClock");
+        EnsureStarted();
+        PumpAwake();
+        while (FramesOnTheirWayIn())
+        {
+            var next = NextDueAwake();
+            if (next == long.MaxValue || next > limitNanoseconds) return;
+            clock.AdvanceTo(Math.Max(next, clock.Nanoseconds + 1));
+            PumpAwake();
+        }
+    }
+
+    // Whether a frame the host received is still on its way to a VM or a stack.
+    private bool FramesOnTheirWayIn()
+    {
+        foreach (var nic in _nics)
+        {
+            if (nic.Device.OnWire > 0) return true;
+            foreach (var ring in nic.AllReceiveRings())
+            {
+                if (ring.Count > 0) return true;
+            }
+        }
+        foreach (var vnic in _vnics)
+        {
+            if (vnic.FlowQueued > 0) return true;
+        }
+        foreach (var stack in _stacks)
+        {
+            if (stack.InboundQueued > 0) return true;
+        }
+        foreach (var vm in _vms)
+        {
+            if (vm.GuestRingCount > 0) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
     /// After the last frame was offered: what the links still carry lands, each frame at its time,
     /// and the host runs to each (a frame on a link was carried and must be counted where it goes).
     /// </summary>

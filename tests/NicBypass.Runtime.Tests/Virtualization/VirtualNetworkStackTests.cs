@@ -23,6 +23,47 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
     // ---- IP layer ------------------------------------------------------------------------------
 
     [Fact]
+    public void A_datagram_to_the_subnets_broadcast_address_reaches_the_socket_and_nothing_answers_a_broadcast()
+    {
+        // RFC 1122 3.3.6: a host takes a datagram sent to the broadcast address of its subnet (or
+        // to 255.255.255.255) — one to 10.0.0.255:53 for a 10.0.0.1/24 was dropped as not-for-us.
+        // Nothing answers one: no echo from the VM's guest (its reply would come from a broadcast
+        // address), no port unreachable, no RST — in a unicast frame too.
+        var (host, wires) = TestHost.Build("""
+            host b {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols udp tcp; ports 53 80 }
+                vm guest on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2/24 }
+            }
+            """);
+        var web = host.NetworkStack("web");
+        var guest = host.VirtualMachine("guest");
+        var socket = web.Stack.BindUdp(53);
+        var broadcastMac = "ff:ff:ff:ff:ff:ff";
+        host.Send("e0", TestFrames.Udp(broadcastMac, "10.0.0.255", 53, "subnet"u8.ToArray(), srcIp: "10.0.0.9"),
+            TestFrames.Udp(broadcastMac, "255.255.255.255", 53, "limited"u8.ToArray(), srcIp: "10.0.0.9"));
+        var buffer = new byte[64];
+        Assert.True(socket.TryReceive(buffer, out var from, out var length));
+        Assert.Equal("subnet", System.Text.Encoding.ASCII.GetString(buffer, 0, length));
+        Assert.Equal(NetworkEndpoint.Parse("10.0.0.9", 40000), from);
+        Assert.True(socket.TryReceive(buffer, out _, out length));
+        Assert.Equal("limited", System.Text.Encoding.ASCII.GetString(buffer, 0, length));
+        Assert.Equal(0, web.Counters.Dropped(StackDropReason.NotForUs));
+
+        // In unicast frames, straight into the stacks: a port nobody serves, the guest's echo
+        // port, a TCP SYN — no answer to any, each counted where it stops.
+        web.Stack.Receive(TestFrames.Udp("02:00:00:00:00:01", "10.0.0.255", 80, new byte[8], srcIp: "10.0.0.9"));
+        web.Stack.Receive(TestFrames.Tcp("02:00:00:00:00:01", "10.0.0.255", 80, "10.0.0.9"));
+        guest.Stack.Receive(TestFrames.Udp("02:00:00:00:00:02", "10.0.0.255", 7, new byte[8], srcIp: "10.0.0.9"));
+        host.Pump();
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.PortUnreachable));
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.NotForUs)); // TCP to a broadcast address
+        Assert.Equal(0, guest.Counters.UdpEchoesSent);
+        Assert.Equal(3, guest.Counters.Dropped(StackDropReason.PortUnreachable)); // the two broadcasts reached it as well, port 53 unserved
+    }
+
+    [Fact]
     public void The_vns_answers_arp_ping_and_neighbour_solicitation_for_its_own_addresses()
     {
         var (host, wires) = TestHost.Build(Single);
