@@ -29,13 +29,17 @@ internal readonly ref struct Ipv6Header
     private readonly int _payloadOffset;
     private readonly byte _next;
 
-    private Ipv6Header(ReadOnlySpan<byte> packet, int payloadOffset, byte next, Ipv6Problem problem)
+    private Ipv6Header(ReadOnlySpan<byte> packet, int payloadOffset, byte next, Ipv6Problem problem, bool atomicFragment = false)
     {
         _packet = packet;
         _payloadOffset = payloadOffset;
         _next = next;
         Problem = problem;
+        AtomicFragment = atomicFragment;
     }
+
+    /// <summary>An atomic fragment's header was walked past (RFC 6946): the packet came as a fragment, whole.</summary>
+    public bool AtomicFragment { get; }
 
     /// <summary>Why the packet must be discarded while its headers were walked (<see cref="Ipv6ProblemKind.None"/>: it need not be).</summary>
     public Ipv6Problem Problem { get; }
@@ -67,6 +71,7 @@ internal readonly ref struct Ipv6Header
         var packet = payload.Slice(0, Length + payloadLength);
         var next = packet[6];
         var offset = Length;
+        var atomic = false;
         for (var walked = 0; next is HopByHop or DestinationOptions or Routing or Fragment; walked++)
         {
             if (next == HopByHop && walked > 0) return false; // hop-by-hop only first (RFC 8200 4.3)
@@ -85,10 +90,11 @@ internal readonly ref struct Ipv6Header
                 header = new Ipv6Header(packet, offset, next, problem);
                 return true;
             }
+            atomic |= next == Fragment;
             next = packet[offset];
             offset += length;
         }
-        header = new Ipv6Header(packet, offset, next, default);
+        header = new Ipv6Header(packet, offset, next, default, atomic);
         return true;
     }
 

@@ -45,6 +45,11 @@ public sealed partial class NetworkStack
         }
         switch (ip.NextHeader)
         {
+            case IpProtocol.IcmpV6 when ip.AtomicFragment && ip.Payload.Length > 0 && ip.Payload[0] is >= 133 and <= 137:
+                // Neighbour discovery in a fragment, even an atomic one, is dropped (RFC 6980), as
+                // the reassembled kind is: it can hide from a link's RA guard and ND inspection.
+                Counters.Drop(StackDropReason.Unsupported);
+                return;
             case IpProtocol.IcmpV6:
                 ReceiveIcmpV6(frame, ip.Payload, source, destination, unicast, ip.HopLimit);
                 return;
@@ -96,9 +101,14 @@ public sealed partial class NetworkStack
         }
         switch (icmp[0])
         {
+            case 135 when icmp.Length >= 24 && hopLimit != 255:
+                // RFC 4861 7.1.1: a solicitation that was routed (hop limit below 255) is discarded,
+                // unanswered (Linux drops it too).
+                Counters.Drop(StackDropReason.InvalidSource);
+                return;
             case 135 when icmp.Length >= 24 && Owns(NetworkAddress.Read(icmp.Slice(8, 16))):
                 Counters.Add(ref Counters._answered);
-                if (source.Value != 0 && hopLimit == 255) _neighbors.Observe(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
+                if (source.Value != 0) _neighbors.Observe(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
                 AdvertiseNeighbor(solicitorMac, source, NetworkAddress.Read(icmp.Slice(8, 16)));
                 return;
             case 136 when icmp.Length >= 24:

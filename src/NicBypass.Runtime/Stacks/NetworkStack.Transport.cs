@@ -67,6 +67,15 @@ public sealed partial class NetworkStack
             Deliver(connection, segment);
             return;
         }
+        if (!segment.Has(TcpSegmentFlags.Ack) && !segment.Has(TcpSegmentFlags.Rst) && (!segment.Has(TcpSegmentFlags.Syn) || segment.Has(TcpSegmentFlags.Fin))
+            && _listeners.ContainsKey(segment.DestinationPort))
+        {
+            // In LISTEN, a segment with neither SYN nor ACK (a FIN, NULL or Xmas scan's) is dropped
+            // (RFC 9293 3.10.7.2), as is a SYN with FIN (as Linux): a RST would say the port is
+            // closed where it is open, and answer what no real client sends.
+            Counters.Drop(StackDropReason.Malformed);
+            return;
+        }
         if (segment.Has(TcpSegmentFlags.Syn) && !segment.Has(TcpSegmentFlags.Ack) && !segment.Has(TcpSegmentFlags.Rst)
             && _listeners.TryGetValue(segment.DestinationPort, out var listener))
         {

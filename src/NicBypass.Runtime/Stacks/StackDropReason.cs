@@ -3,7 +3,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <summary>Why a stack dropped a frame it received, or one it was asked to send. Each is counted.</summary>
 public enum StackDropReason
 {
-    /// <summary>A damaged ARP, IP, ICMP, UDP or TCP header: bad version, length or checksum.</summary>
+    /// <summary>A damaged ARP, IP, ICMP, UDP or TCP header: bad version, length or checksum; or a TCP segment no listener takes (neither SYN nor ACK — a FIN, NULL or Xmas scan's — or a SYN with FIN, RFC 9293 3.10.7.2).</summary>
     Malformed,
 
     /// <summary>An IP packet (or ARP request) for an address the stack does not own.</summary>

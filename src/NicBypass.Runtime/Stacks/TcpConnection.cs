@@ -399,7 +399,7 @@ public sealed class TcpConnection
         lock (_sync)
         {
             _rcvNxt = syn.Sequence + 1;
-            if (syn.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
+            _mss = Math.Min(_mss, PeerMss(syn));
             _sack = syn.SackPermitted && _stack.Settings.SelectiveAcknowledgment;
             if (syn.WindowScale is { } scale)
             {
@@ -690,6 +690,11 @@ public sealed class TcpConnection
         return true;
     }
 
+    // What the peer's SYN says it takes: its MSS option (at least 64), or without one RFC 9293
+    // 3.7.1's default — 536 bytes over IPv4, 1,220 over IPv6 (RFC 8200's 1,280 less the headers),
+    // as Linux's TCP_MSS_DEFAULT (a bare SYN got segments as large as the MTU allows).
+    private int PeerMss(in TcpSegment syn) => syn.MaximumSegmentSize is { } mss ? Math.Max(mss, 64) : Remote.Address.IsV6 ? 1220 : 536;
+
     private void OnSegmentInSynSent(in TcpSegment segment)
     {
         var ackAcceptable = segment.Has(TcpSegmentFlags.Ack) && segment.Acknowledgment == _iss + 1;
@@ -706,7 +711,7 @@ public sealed class TcpConnection
         if (!segment.Has(TcpSegmentFlags.Syn)) return;
         _rcvNxt = segment.Sequence + 1;
         _windowEdge = _rcvNxt; // the SYN's window was offered before the peer's sequence was known: nothing of it to keep
-        if (segment.MaximumSegmentSize is { } mss) _mss = Math.Min(_mss, Math.Max(mss, 64));
+        _mss = Math.Min(_mss, PeerMss(segment));
         _sack = segment.SackPermitted && _stack.Settings.SelectiveAcknowledgment;
         if (segment.WindowScale is { } scale)
         {

@@ -42,13 +42,14 @@ internal static class HandMadePeer
         return (host, clock, wire, vns);
     }
 
-    // A container serving TCP port 80 and a connection a hand-made peer opened to it.
+    // A container serving TCP port 80 and a connection a hand-made peer opened to it (its SYN
+    // offering an MSS of 1,460, as any Ethernet host's does; none would mean 536).
     internal static Connected Establish(StackSettings? settings = null, bool timestamps = false)
     {
         var (host, clock, wire, vns) = Container(settings ?? new StackSettings(StackProtocols.Tcp, new[] { 80 }));
         var listener = vns.Stack.ListenTcp(80);
         var partial = new Connected(host, clock, wire, null!, 0);
-        var syn = TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss);
+        var syn = TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 80, Peer, sequence: PeerIss, options: new byte[] { 2, 4, 1460 >> 8, 1460 & 0xFF });
         partial.Send(timestamps ? WithTimestamps(syn, 50, 0) : syn);
         var synAck = LastSegment(partial);
         Assert.True(synAck.Synchronize && synAck.Acknowledgment);
@@ -80,11 +81,12 @@ internal static class HandMadePeer
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(4), value);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), echo);
         frame = frame.AsSpan(0, Ip + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(Ip + 2))).ToArray(); // no Ethernet padding
-        var result = frame.Take(Tcp + 20).Concat(option).Concat(frame.Skip(Tcp + 20)).ToArray();
+        var header = (frame[Tcp + 12] >> 4) * 4; // after the options it has (a SYN's MSS)
+        var result = frame.Take(Tcp + header).Concat(option).Concat(frame.Skip(Tcp + header)).ToArray();
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(Ip + 2), (ushort)(result.Length - Ip));
         result[Ip + 10] = result[Ip + 11] = 0;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(Ip + 10), NicBypass.Runtime.Packets.InternetChecksum.Compute(result.AsSpan(Ip, 20)));
-        result[Tcp + 12] = (32 / 4) << 4;
+        result[Tcp + 12] = (byte)((header + 12) / 4 << 4);
         result[Tcp + 16] = result[Tcp + 17] = 0;
         var checksum = NicBypass.Runtime.Packets.InternetChecksum.ComputeV4(result.AsSpan(Ip + 12, 4), result.AsSpan(Ip + 16, 4), 6, result.AsSpan(Tcp));
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(Tcp + 16), checksum);

@@ -50,11 +50,11 @@ internal static class TestFrames
 
     /// <summary>A TCP segment from <paramref name="srcIp"/>, with the flags of a SYN unless told otherwise.</summary>
     public static byte[] Tcp(string dstMac, string dstIp, ushort dstPort, string srcIp, ushort srcPort = 40000, bool syn = true, bool ack = false, bool rst = false,
-        uint sequence = 1000, uint acknowledgment = 0, byte[]? payload = null, string? srcMac = null, bool fin = false, bool psh = false)
+        uint sequence = 1000, uint acknowledgment = 0, byte[]? payload = null, string? srcMac = null, bool fin = false, bool psh = false, byte[]? options = null)
     {
         var flags = (syn ? TcpSegmentFlags.Syn : 0) | (ack ? TcpSegmentFlags.Ack : 0) | (rst ? TcpSegmentFlags.Rst : 0) | (fin ? TcpSegmentFlags.Fin : 0) | (psh ? TcpSegmentFlags.Psh : 0);
         return Frames.Tcp(srcMac is null ? PeerMac : Frames.Mac(srcMac), Frames.Mac(dstMac), new IPEndPoint(IPAddress.Parse(srcIp), srcPort),
-            new IPEndPoint(IPAddress.Parse(dstIp), dstPort), flags, sequence, acknowledgment, payload);
+            new IPEndPoint(IPAddress.Parse(dstIp), dstPort), flags, sequence, acknowledgment, payload, options: options);
     }
 
     public static byte[] ArpRequest(string targetIp, IPAddress? senderIp = null) =>

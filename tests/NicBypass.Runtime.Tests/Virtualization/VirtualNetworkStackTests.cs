@@ -23,6 +23,65 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
     // ---- IP layer ------------------------------------------------------------------------------
 
     [Fact]
+    public void A_neighbour_solicitation_that_was_routed_or_came_in_a_fragment_is_not_answered()
+    {
+        // RFC 4861 7.1.1: hop limit 255 or discard; RFC 6980: neighbour discovery in a fragment —
+        // an atomic one too — is dropped. Both were answered (a helper's drive, against Linux).
+        var (host, wires) = TestHost.Build(Single);
+        var web = host.NetworkStack("web");
+        var solicitation = TestFrames.NeighborSolicitation("fd00::20");
+        var routed = (byte[])solicitation.Clone();
+        routed[14 + 7] = 64; // hop limit (the checksum's pseudo-header does not cover it)
+        var fragment = new byte[solicitation.Length + 8];
+        solicitation.AsSpan(0, 14 + 40).CopyTo(fragment);
+        fragment[14 + 6] = 44; // next header: a fragment header, offset 0, no more fragments
+        BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(14 + 4), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(solicitation.AsSpan(14 + 4)) + 8));
+        fragment[14 + 40] = 58; // then ICMPv6
+        BinaryPrimitives.WriteUInt32BigEndian(fragment.AsSpan(14 + 40 + 4), 0x1234);
+        solicitation.AsSpan(14 + 40).CopyTo(fragment.AsSpan(14 + 48));
+
+        host.Send("e0", routed, fragment);
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.InvalidSource));
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Unsupported));
+
+        host.Send("e0", solicitation); // the same solicitation, on-link and whole: answered
+        Assert.Equal(136, (int)TestFrames.Parse(Assert.Single(wires["e0"].Frames)).Extract<IcmpV6Packet>().Type); // an advertisement
+    }
+
+    [Fact]
+    public void A_listening_port_drops_fin_null_and_xmas_probes_and_a_syn_with_fin_while_a_closed_port_resets_them()
+    {
+        // RFC 9293 3.10.7.2: in LISTEN a segment with neither SYN nor ACK is dropped; a RST made
+        // nmap's -sF, -sN and -sX call an open port closed. A SYN with FIN is dropped too (Linux).
+        var (host, wires) = TestHost.Build("""
+            host l {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols tcp; ports 80 81 }
+            }
+            """);
+        var web = host.NetworkStack("web");
+        var listener = web.Stack.ListenTcp(80);
+        const string mac = "02:00:00:00:00:01";
+        host.Send("e0",
+            TestFrames.Tcp(mac, "10.0.0.1", 80, "10.0.0.9", syn: false, fin: true),             // FIN scan
+            TestFrames.Tcp(mac, "10.0.0.1", 80, "10.0.0.9", syn: false),                        // NULL scan
+            TestFrames.Tcp(mac, "10.0.0.1", 80, "10.0.0.9", syn: false, fin: true, psh: true),  // Xmas (less URG)
+            TestFrames.Tcp(mac, "10.0.0.1", 80, "10.0.0.9", fin: true));                        // SYN with FIN
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(4, web.Counters.Dropped(StackDropReason.Malformed));
+        Assert.False(listener.TryAccept(out _));
+
+        // Port 81 is declared but nobody listens: closed, and a FIN there is reset as before.
+        host.Send("e0", TestFrames.Tcp(mac, "10.0.0.1", 81, "10.0.0.9", syn: false, fin: true));
+        var reset = TestFrames.Parse(Assert.Single(wires["e0"].Frames)).Extract<TcpPacket>();
+        Assert.True(reset.Reset);
+        // And the listener still takes a plain SYN.
+        host.Send("e0", TestFrames.Tcp(mac, "10.0.0.1", 80, "10.0.0.9", srcPort: 40001));
+        Assert.True(TestFrames.Parse(wires["e0"].Frames.Last()).Extract<TcpPacket>() is { Synchronize: true, Acknowledgment: true });
+    }
+
+    [Fact]
     public void A_datagram_to_the_subnets_broadcast_address_reaches_the_socket_and_nothing_answers_a_broadcast()
     {
         // RFC 1122 3.3.6: a host takes a datagram sent to the broadcast address of its subnet (or
