@@ -383,6 +383,72 @@ public class ReplayCommandTests
         Assert.Equal(2000, a.GetProperty("delivered").GetInt64());
     }
 
+    // A classic pcap whose header's link-type field is `field`, holding `frames` as they are.
+    private static string RawPcap(uint field, params byte[][] frames)
+    {
+        var bytes = new List<byte>();
+        void U32(uint value) => bytes.AddRange(BitConverter.GetBytes(value));
+        U32(0xA1B2C3D4);
+        bytes.AddRange(new byte[] { 2, 0, 4, 0 });
+        U32(0);
+        U32(0);
+        U32(65535);
+        U32(field);
+        for (var i = 0; i < frames.Length; i++)
+        {
+            U32(1 + (uint)i);
+            U32(0);
+            U32((uint)frames[i].Length);
+            U32((uint)frames[i].Length);
+            bytes.AddRange(frames[i]);
+        }
+        var path = Path.Combine(Path.GetDirectoryName(CliRunner.TempFile(Topology))!, "raw.pcap");
+        File.WriteAllBytes(path, bytes.ToArray());
+        return path;
+    }
+
+    private static byte[] FrameToA(int length)
+    {
+        var frame = new byte[length];
+        EthernetHeader.WriteMac(frame, Frames.Mac("02:00:00:00:00:0a"));
+        EthernetHeader.WriteMac(frame.AsSpan(6), Frames.Mac("02:aa:00:00:00:01"));
+        frame[12] = 0x88;
+        frame[13] = 0xB5;
+        return frame;
+    }
+
+    [Fact]
+    public void A_capture_with_no_ethernet_frame_is_an_error_not_an_empty_report()
+    {
+        // Raw IP (link type 101): nothing a NIC's wire carries. It replayed "0 frames", exit 0,
+        // where trace calls the same file an error.
+        var capture = RawPcap(101, new byte[] { 0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2 });
+
+        var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("", output);
+        Assert.Contains("no Ethernet frames to replay", error);
+        Assert.Contains("link type 101", error);
+    }
+
+    [Fact]
+    public void A_capture_that_says_its_frames_end_with_an_fcs_is_replayed_without_it()
+    {
+        // The link-type field's high bits: F (bit 27) and the FCS's length in 16-bit words (2: four
+        // bytes). tcpdump reads it as Ethernet; it was skipped whole. The FCS is cut off each frame.
+        var withFcs = FrameToA(104); // 100 bytes of frame and 4 of FCS
+        var capture = RawPcap(1 | 0x0800_0000 | 2u << 28, withFcs, withFcs);
+
+        var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--format", "json");
+
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var a = json.RootElement.GetProperty("nics")[0].GetProperty("vnics").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "a");
+        Assert.Equal(2, a.GetProperty("delivered").GetInt64());
+        Assert.Equal(200, a.GetProperty("deliveredBytes").GetInt64());
+    }
+
     [Fact]
     public void Paced_a_bandwidth_limited_vnic_takes_every_frame_on_virtual_time_and_two_runs_agree()
     {

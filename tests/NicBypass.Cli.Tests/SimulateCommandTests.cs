@@ -13,6 +13,18 @@ public class SimulateCommandTests
         """;
 
     [Fact]
+    public void A_run_shorter_than_a_microsecond_says_its_length_in_text_as_json_does()
+    {
+        var path = CliRunner.TempFile(Topology);
+        var (exit, output, _) = CliRunner.Run("simulate", path, "--seconds", "1e-7");
+        var (_, json, _) = CliRunner.Run("simulate", path, "--seconds", "1e-7", "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith("simulated 0 frames over 1E-7 s", output); // was "over 0 s"
+        Assert.Contains("\"seconds\": 1E-07", json);
+    }
+
+    [Fact]
     public void Json_report_has_the_contract_fields_and_covers_the_virtual_seconds()
     {
         var (exit, output, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--seconds", "0.5", "--format", "json");

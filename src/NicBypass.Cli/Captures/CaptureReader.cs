@@ -35,7 +35,12 @@ public static class CaptureReader
         var nano = magic is 0xA1B23C4D or 0x4D3CB2A1;
         var header = new byte[20];
         if (ReadExactly(stream, header) < 20) throw new CaptureFormatException("pcap: the global header is cut short");
-        var linkType = (int)(U32(header.AsSpan(16), little) & 0x0FFFFFFF);
+        // The link type is the low 16 bits; above them a capture may say its frames end with an
+        // FCS (bit 27, and its length in 16-bit words in bits 28-31), which the wire's frame does
+        // not hold: cut off (tcpdump reads such a capture as Ethernet; it was skipped whole).
+        var field = U32(header.AsSpan(16), little);
+        var linkType = (int)(field & 0xFFFF);
+        var fcs = (field & 0x0800_0000) != 0 ? (int)(field >> 28) * 2 : 0;
         var record = new byte[16];
         long offset = 24;
         for (var index = 1; ; index++)
@@ -50,6 +55,11 @@ public static class CaptureReader
             if (captured > 262_144) throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: captured length {captured} is implausible");
             var data = ReadClaimed(stream, (int)captured) ?? throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: the frame data is cut short");
             offset += 16 + captured;
+            if (fcs > 0 && captured == original && data.Length > fcs)
+            {
+                data = data.AsSpan(0, data.Length - fcs).ToArray();
+                original -= (uint)fcs;
+            }
             yield return new CaptureFrame(seconds * 1_000_000_000L + fraction * (nano ? 1L : 1000L), data, (int)Math.Min(original, int.MaxValue), linkType);
         }
     }

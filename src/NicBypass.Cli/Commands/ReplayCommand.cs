@@ -107,6 +107,7 @@ internal static class ReplayCommand
             }
 
             long skipped = 0;
+            var skippedType = 0;
             // Where the last frame went on the virtual clock, and its capture time: each frame
             // goes the capture's gap after the one before it. A capture whose clock steps back
             // (captures merged from different days) does not move time back, and the frames after
@@ -127,6 +128,7 @@ internal static class ReplayCommand
                     if (frame.LinkType != CaptureReader.LinkTypeEthernet)
                     {
                         skipped++;
+                        skippedType = frame.LinkType;
                         continue;
                     }
                     now = frame.TimestampNanoseconds;
@@ -156,6 +158,12 @@ internal static class ReplayCommand
                 // while after the last frame (a stack's timers may run longer: they are not waited for).
                 host.RunAwakeTo(clock.Nanoseconds + DrainNanoseconds);
                 host.LandWhatTheWiresCarry();
+            }
+            if (skipped > 0 && first == long.MaxValue)
+            {
+                // Nothing to replay at all: an error (as trace says), not a report of nothing.
+                error.WriteLine($"{capturePath}: error: no Ethernet frames to replay: its {skipped} frames are of link type {skippedType} (replay feeds a NIC Ethernet frames, link type 1)");
+                return NicBypassCli.BadCaptureExitCode;
             }
             if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {skipped} frames whose link type is not Ethernet");
 
