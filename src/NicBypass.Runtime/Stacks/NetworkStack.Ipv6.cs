@@ -124,7 +124,15 @@ public sealed partial class NetworkStack
                 if ((icmp[4] & 0x40) != 0) _neighbors.Answered(target, advertised);    // solicited: an answer, if we asked
                 else if ((icmp[4] & 0x20) != 0) _neighbors.Unsolicited(target, advertised); // override, unasked: a stale entry only
                 return;
-            case 128 when unicast:
+            case 128 when unicast || AllNodesOrJoined(destination):
+                // To a group — all nodes (ping -6 ff02::1%eth0, the usual way to see who is on a
+                // link) or one it joined — the reply comes from one of its own addresses of the
+                // requester's scope (RFC 4443 4.2), as Linux answers by default.
+                if (!unicast && !TrySourceFor(source, out destination))
+                {
+                    Counters.Drop(StackDropReason.NotForUs);
+                    return;
+                }
                 Counters.Add(ref Counters._answered);
                 Glean(source, frame);
                 var reply = BuildIp(destination, source, IpProtocol.IcmpV6, icmp.Length, out var body);
@@ -184,6 +192,9 @@ public sealed partial class NetworkStack
         }
         return null;
     }
+
+    // All nodes (ff02::1), or a group the stack joined.
+    private bool AllNodesOrJoined(NetworkAddress address) => address.IsV6 && (address.Value == ((UInt128)0xFF02 << 112 | 1) || Joined(address));
 
     private bool IsSolicitedNodeOrAllNodes(NetworkAddress address)
     {

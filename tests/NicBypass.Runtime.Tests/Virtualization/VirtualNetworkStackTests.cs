@@ -23,6 +23,23 @@ public class VirtualNetworkStackTests(Xunit.Abstractions.ITestOutputHelper outpu
     // ---- IP layer ------------------------------------------------------------------------------
 
     [Fact]
+    public void A_ping_to_all_nodes_is_answered_from_an_address_of_its_own()
+    {
+        // ping -6 ff02::1%eth0: every IPv6 node on the link answers (RFC 4443 4.2, Linux by
+        // default), each from one of its unicast addresses; a node with no IPv6 address cannot.
+        var (host, wires) = TestHost.Build(Single);
+        host.Send("e0", Packets.Frames.EchoRequest(0x02AA_0000_0001UL, 0x3333_0000_0001UL, TestFrames.PeerIp6, IPAddress.Parse("ff02::1"), 3, 1));
+
+        var reply = TestFrames.Parse(Assert.Single(wires["e0"].Frames));
+        var ip = reply.Extract<IPv6Packet>();
+        Assert.Equal(IPAddress.Parse("fd00::20"), ip.SourceAddress);
+        Assert.Equal(TestFrames.PeerIp6, ip.DestinationAddress);
+        Assert.Equal(IcmpV6Type.EchoReply, reply.Extract<IcmpV6Packet>().Type);
+        Assert.Equal(1, host.NetworkStack("web").Counters.EchoRepliesSent);
+        Assert.Equal(1, host.VirtualMachine("other").Counters.Dropped(StackDropReason.NotForUs)); // IPv4 only
+    }
+
+    [Fact]
     public void A_neighbour_solicitation_that_was_routed_or_came_in_a_fragment_is_not_answered()
     {
         // RFC 4861 7.1.1: hop limit 255 or discard; RFC 6980: neighbour discovery in a fragment —
