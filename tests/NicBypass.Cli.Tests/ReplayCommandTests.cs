@@ -542,6 +542,26 @@ public class ReplayCommandTests
     }
 
     [Fact]
+    public void A_replay_that_fails_part_way_leaves_the_per_vnic_captures_of_an_earlier_run_as_they_were()
+    {
+        var (capture, _) = BuildCapture(50, 3);
+        var good = CliRunner.TempFile("", "good.pcap");
+        File.WriteAllBytes(good, capture);
+        var damaged = Path.Combine(Path.GetDirectoryName(good)!, "damaged.pcap");
+        File.WriteAllBytes(damaged, capture[..^7]);
+        var outDir = Path.Combine(Path.GetDirectoryName(good)!, "out");
+        var topology = CliRunner.TempFile(Topology);
+
+        Assert.Equal(0, CliRunner.Run("replay", topology, good, "--out", outDir).ExitCode);
+        var before = File.ReadAllBytes(Path.Combine(outDir, "a.pcap"));
+        Assert.True(before.Length > 24, "the first run captured frames for a");
+
+        Assert.Equal(2, CliRunner.Run("replay", topology, damaged, "--out", outDir).ExitCode);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(outDir, "a.pcap"))); // it wrote a partial one over it
+        Assert.Empty(Directory.GetFiles(outDir, "*.partial"));
+    }
+
+    [Fact]
     public void An_unknown_nic_is_named_with_the_ones_that_exist()
     {
         var (capture, _) = BuildCapture(1, 1);

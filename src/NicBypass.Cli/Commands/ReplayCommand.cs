@@ -83,7 +83,10 @@ internal static class ReplayCommand
         }
         using var captureStream = stream;
 
-        var writers = new Dictionary<Vnic, PcapWriter>();
+        // Each VNIC's capture is written beside its final name and takes it only when the replay
+        // succeeds: a replay that fails part way (a damaged capture) leaves the captures of an
+        // earlier run as they were (it overwrote them with partial ones).
+        var writers = new List<(PcapWriter Writer, string Partial, string Final)>();
         long now = 0, first = long.MaxValue;
         try
         {
@@ -94,8 +97,9 @@ internal static class ReplayCommand
                     Directory.CreateDirectory(outDirectory);
                     foreach (var vnic in host.Vnics.Where(v => v.Nic == nic))
                     {
-                        var writer = new PcapWriter(File.Create(Path.Combine(outDirectory, vnic.Name + ".pcap")));
-                        writers[vnic] = writer;
+                        var final = Path.Combine(outDirectory, vnic.Name + ".pcap");
+                        var writer = new PcapWriter(File.Create(final + ".partial"));
+                        writers.Add((writer, final + ".partial", final));
                         vnic.Tap = (_, frame) => writer.Write(first + clock.Nanoseconds, frame);
                     }
                 }
@@ -171,6 +175,12 @@ internal static class ReplayCommand
             // the time the host took to take them all).
             var span = pace ? clock.Nanoseconds : at;
             var report = host.Report(span / 1e9, clock.Nanoseconds); // busy shares over all the host ran, the drain included
+            foreach (var (writer, partial, final) in writers)
+            {
+                writer.Dispose();
+                File.Move(partial, final, overwrite: true);
+            }
+            writers.Clear();
             if (json) TrafficReportWriter.WriteJson(report, output);
             else TrafficReportWriter.WriteText(report, "replayed", output);
             return 0;
@@ -190,7 +200,18 @@ internal static class ReplayCommand
         }
         finally
         {
-            foreach (var writer in writers.Values) writer.Dispose();
+            foreach (var (writer, partial, _) in writers)
+            {
+                writer.Dispose();
+                try
+                {
+                    File.Delete(partial);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Left behind, named as partial: nothing to tell beyond the error already told.
+                }
+            }
         }
     }
 }
