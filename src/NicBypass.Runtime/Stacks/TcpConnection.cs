@@ -84,6 +84,7 @@ public sealed class TcpConnection
     private bool _fragmentable;           // an IPv4 path below 552 bytes: segments go without don't-fragment
     private bool _halvedFlight;           // a fast retransmit or a timeout reduced the window for the flight up to
     private uint _halvedUpTo;             // this sequence number (RFC 6582's "recover")
+    private bool _reducedFlight;          // and the threshold was cut for it (a path MTU's go-back sets _halvedFlight alone)
     private bool _slowRepair;             // after a timeout, until that flight is acknowledged: one segment of growth an ACK
     private bool _sentData;               // _lastDataSentAt holds a time
     private bool _probeOut;  // a zero-window probe's byte is outstanding
@@ -400,6 +401,7 @@ public sealed class TcpConnection
         {
             _rcvNxt = syn.Sequence + 1;
             _mss = Math.Min(_mss, PeerMss(syn));
+            _cwnd = Math.Min(_cwnd, InitialWindow);
             _sack = syn.SackPermitted && _stack.Settings.SelectiveAcknowledgment;
             if (syn.WindowScale is { } scale)
             {
@@ -662,7 +664,14 @@ public sealed class TcpConnection
             // earlier timeout) keeps the threshold it set, as Linux's tcp_enter_loss does: the
             // flight then still counts what the reduction was for, and 0.7 of it put the threshold
             // back above what the path had just shown it holds.
-            if (_retries == 1 && !handshake && !_halvedFlight) _ssthresh = ReducedThreshold();
+            if (_retries == 1 && !handshake && !(_halvedFlight && _reducedFlight))
+            {
+                _ssthresh = ReducedThreshold();
+                _reducedFlight = true;
+            }
+            // CUBIC's epoch ends with the timeout either way (Linux's bictcp_state on entering loss).
+            _cubic?.Restart();
+            _cubicCredit = 0;
             _cwnd = _mss;
             _avoidanceBytes = 0;
             // What was sent before the timeout is one flight (RFC 6582 4): duplicate ACKs of the
@@ -693,6 +702,10 @@ public sealed class TcpConnection
     // What the peer's SYN says it takes: its MSS option (at least 64), or without one RFC 9293
     // 3.7.1's default — 536 bytes over IPv4, 1,220 over IPv6 (RFC 8200's 1,280 less the headers),
     // as Linux's TCP_MSS_DEFAULT (a bare SYN got segments as large as the MTU allows).
+    // RFC 6928's initial window for the MSS agreed: min(10·MSS, max(2·MSS, 14,600 bytes)) — a bare
+    // SYN's 536-byte MSS got the 14,600 bytes of ten full segments, 27 of its own (found by review).
+    private int InitialWindow => Math.Min(InitialWindowSegments * _mss, Math.Max(2 * _mss, 14_600));
+
     private int PeerMss(in TcpSegment syn) => syn.MaximumSegmentSize is { } mss ? Math.Max(mss, 64) : Remote.Address.IsV6 ? 1220 : 536;
 
     private void OnSegmentInSynSent(in TcpSegment segment)
@@ -712,6 +725,7 @@ public sealed class TcpConnection
         _rcvNxt = segment.Sequence + 1;
         _windowEdge = _rcvNxt; // the SYN's window was offered before the peer's sequence was known: nothing of it to keep
         _mss = Math.Min(_mss, PeerMss(segment));
+        _cwnd = Math.Min(_cwnd, InitialWindow);
         _sack = segment.SackPermitted && _stack.Settings.SelectiveAcknowledgment;
         if (segment.WindowScale is { } scale)
         {
@@ -776,6 +790,11 @@ public sealed class TcpConnection
         var delivered = _inRecovery ? (int)Math.Max(0, (long)(int)(ack - _sndUna) + SackedBytes() - sackedBefore) : 0;
         if (After(ack, _sndUna))
         {
+            // Was the congestion window what held the flight back (RFC 9438 5.8, Linux's
+            // tcp_is_cwnd_limited)? Not when the peer's window or the application did: the flight
+            // fills it, or data waits to go that the peer's window would take (pacing may hold it).
+            var unsent = _send.Count - (int)(_sndMax - _bufferSeq) > 0;
+            var cwndLimited = (int)(_sndMax - _sndUna) + 3 * _mss >= _cwnd || unsent && _sndWnd >= _cwnd;
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
             // Before this ACK frees it: was the send buffer full, and all of it in flight?
             var bufferBound = _send.Count + 2 * _mss >= _send.Capacity && (int)(_sndMax - _sndUna) + 2 * _mss >= _send.Count;
@@ -790,7 +809,7 @@ public sealed class TcpConnection
             // flight the peer held behind a hole: it counts as one segment's, or the growth would
             // undo the halving. Inside a SACK recovery the window stays at the threshold (RFC 6675).
             var repairing = _inRecovery || _dupAcks >= 3 || _retries > 0 || _slowRepair;
-            if (_halvedFlight && After(ack, _halvedUpTo)) _halvedFlight = false; // that flight is behind us
+            if (_halvedFlight && After(ack, _halvedUpTo)) _halvedFlight = _reducedFlight = false; // that flight is behind us
             if (_slowRepair && !Before(ack, _halvedUpTo)) _slowRepair = false;
             _dupAcks = 0;
             _dupAckRepair = false;
@@ -799,10 +818,7 @@ public sealed class TcpConnection
             _retries = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
-            // After a timeout, until its flight is acknowledged, the window slow-starts even in a
-            // SACK recovery begun inside the go-back (it halved nothing): frozen where the timeout
-            // left it — a few segments — it took seconds to get through the old flight on a long path.
-            if (!_inRecovery || _slowRepair) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss));
+            if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss), cwndLimited);
             if (bufferBound) GrowSendBuffer();
             _retransmitAt = 0;
             Arm();
@@ -811,7 +827,7 @@ public sealed class TcpConnection
             {
                 // A partial ACK: what proportional rate reduction lets go, holes first; an ACK
                 // past the recovery point ends it (the window was left at the threshold).
-                if (Before(ack, _recoveryPoint)) RecoverySend(delivered);
+                if (Before(ack, _recoveryPoint)) RecoverySend(delivered, unaAdvanced: true);
                 else _inRecovery = false;
             }
             if (dataAcked > 0) Signal(ref _writable);
@@ -850,7 +866,7 @@ public sealed class TcpConnection
                 // from where the scan stands, never back over holes already sent again (a
                 // retransmission lost again is WatchRetransmission's to find), as much as
                 // proportional rate reduction lets.
-                if (sackedNew) RecoverySend(delivered);
+                if (sackedNew) RecoverySend(delivered, unaAdvanced: false);
             }
             else if (!_dupAckRepair && (_dupAcks >= threshold || SackedBytes() > (threshold - 1) * _mss))
             {
@@ -862,7 +878,7 @@ public sealed class TcpConnection
             }
             else if (_dupAckRepair && _inRecovery)
             {
-                RecoverySend(delivered);
+                RecoverySend(delivered, unaAdvanced: false);
             }
         }
     }
@@ -888,7 +904,7 @@ public sealed class TcpConnection
             _ssthresh = ReducedThreshold();
             _cwnd = _ssthresh;
             _avoidanceBytes = 0;
-            _halvedFlight = true;
+            _halvedFlight = _reducedFlight = true;
             _halvedUpTo = _sndMax;
         }
         if (_scoreboard is { Count: > 0 })
@@ -952,7 +968,7 @@ public sealed class TcpConnection
     // repairing): slow start up to the threshold by what the ACK acknowledges (RFC 3465),
     // congestion avoidance past it (one segment per window's worth of acknowledged bytes,
     // RFC 3465 2.1, so stretch and delayed ACKs grow it as much as an ACK per segment would).
-    private void Grow(int acked)
+    private void Grow(int acked, bool cwndLimited = true)
     {
         if (acked <= 0) return;
         if (_cwnd < _ssthresh)
@@ -966,6 +982,16 @@ public sealed class TcpConnection
             }
             _cwnd = _ssthresh; // the rest of this ACK counts towards avoidance
             acked = Math.Max(0, acked - room);
+        }
+        if (!cwndLimited)
+        {
+            // The peer's window or the application held the flight back: no growth in avoidance
+            // (RFC 7661, RFC 9438 5.8, Linux's tcp_is_cwnd_limited) — the window grew regardless
+            // (Reno 7 → 53 segments behind a peer's window of 8; CUBIC's, a function of time, 7
+            // → 172 in 10 s, found by review) and burst when the peer's window opened. CUBIC's
+            // epoch ends; the next starts from the window then.
+            _cubic?.Restart();
+            return;
         }
         if (_cubic is { } cubic)
         {
@@ -1068,7 +1094,9 @@ public sealed class TcpConnection
             AddRange(board, left, right);
         }
         // What the cumulative ACK covers is no longer on the board.
-        while (board.Count > 0 && !After(board[0].End, ack)) board.RemoveAt(0);
+        var covered = 0;
+        while (covered < board.Count && !After(board[covered].End, ack)) covered++;
+        board.RemoveRange(0, covered); // at once: one at a time from the front was quadratic in the ranges
         if (board.Count > 0 && Before(board[0].Start, ack)) board[0] = (ack, board[0].End);
         return news;
     }
@@ -1087,7 +1115,7 @@ public sealed class TcpConnection
     private int RetransmitNextHole()
     {
         if (_scoreboard is not { Count: > 0 } board) return 0;
-        var next = After(_rexmitNext, _sndUna) ? _rexmitNext : _sndUna;
+        var next = ScanFrom;
         var highest = board[^1].End;
         foreach (var (start, end) in board)
         {
@@ -1110,7 +1138,19 @@ public sealed class TcpConnection
             return 0; // (a hole further on is tried again at the next ACK with news: the scan did not move)
         }
         if (next == _sndUna && _inRecovery) WatchRetransmission();
-        if (_inRecovery) (_resent ??= new List<(uint Start, uint End, uint SentBelow)>()).Add((next, next + (uint)length, _sndMax));
+        if (_inRecovery)
+        {
+            var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow)>();
+            // The hole at SND.UNA may go again (the watch): its older entry would say it lost again.
+            if (next == _sndUna)
+            {
+                for (var i = resent.Count - 1; i >= 0; i--)
+                {
+                    if (resent[i].Start == next) resent.RemoveAt(i);
+                }
+            }
+            resent.Add((next, next + (uint)length, _sndMax));
+        }
         _rexmitNext = next + (uint)length;
         DataSent(_stack.Time.GetTimestamp());
         Retransmissions++;
@@ -1128,13 +1168,17 @@ public sealed class TcpConnection
     // NextSeg), then new data. Without it one hole went per ACK and nothing new until the end: a
     // loss of hundreds of segments (slow start overshooting a short queue) outlasted the recovery
     // and ended in the retransmission timeout.
-    private void RecoverySend(int delivered)
+    private void RecoverySend(int delivered, bool unaAdvanced)
     {
+        // An ACK that says the peer took nothing sends nothing (RFC 9937, Linux's
+        // tcp_cwnd_reduction); the segment more of the reduction bound comes only with an ACK that
+        // moved SND.UNA (a "safe" one), else what it delivered alone.
+        if (delivered <= 0) return;
         _prrDelivered += delivered;
         var pipe = Pipe();
         long count = pipe > _ssthresh
             ? (_prrDelivered * _ssthresh + _recoverFs - 1) / _recoverFs - _prrOut
-            : Math.Min(_ssthresh - pipe, Math.Max(_prrDelivered - _prrOut, delivered) + _mss);
+            : Math.Min(_ssthresh - pipe, unaAdvanced ? Math.Max(_prrDelivered - _prrOut, delivered) + _mss : delivered);
         if (count > 0) count -= ResendLostRetransmissions(count);
         while (count > 0)
         {
@@ -1144,12 +1188,11 @@ public sealed class TcpConnection
             _prrOut += sent;
         }
         if (count <= 0) return;
-        // Then new data, as far as the peer's window lets (Output, with this as its room).
-        var before = _sndMax;
+        // Then new data (or the go-back's, after a timeout), as far as the peer's window lets
+        // (Output, with this as its room; what it sends is charged to the reduction there).
         _recoveryBudget = (int)Math.Min(count, int.MaxValue);
         Output();
         _recoveryBudget = 0;
-        _prrOut += (int)(_sndMax - before);
     }
 
     // Retransmissions lost again (RACK's rule, RFC 8985 6.2, by order instead of time): a hole
@@ -1162,21 +1205,30 @@ public sealed class TcpConnection
     {
         if (_resent is not { Count: > 0 } resent || _scoreboard is not { Count: > 0 } board) return 0;
         var highest = board[^1].End;
+        var shown = highest - 2u * (uint)_mss; // an entry sent below this has data sent after it SACKed
         var sent = 0;
-        for (var i = 0; i < resent.Count && sent < budget; i++)
+        var kept = 0;
+        for (var i = 0; i < resent.Count; i++)
         {
             var (start, end, sentBelow) = resent[i];
-            if (!After(end, _sndUna) || Covered(board, After(start, _sndUna) ? start : _sndUna, end))
+            // Acknowledged: gone. Not yet shown lost (the cheap test first): kept as it is.
+            if (!After(end, _sndUna)) continue;
+            if (sent >= budget || !Before(sentBelow, shown))
             {
-                resent.RemoveAt(i--); // acknowledged or SACKed: it arrived
+                resent[kept++] = resent[i];
                 continue;
             }
-            if (!After(highest, sentBelow + 2u * (uint)_mss)) continue; // nothing sent after it has shown it lost yet
             var from = After(start, _sndUna) ? start : _sndUna;
+            if (Sacked(board, from, end)) continue; // it arrived: gone
             var offset = (int)(from - _bufferSeq);
             var length = Math.Min((int)(end - from), _send.Count - offset);
-            if (offset < 0 || length <= 0 || SendSegment(from, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) break;
-            resent[i] = (from, end, _sndMax);
+            if (offset < 0 || length <= 0 || SendSegment(from, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked)
+            {
+                resent[kept++] = resent[i];
+                budget = 0; // refused: the rest wait for the next ACK
+                continue;
+            }
+            resent[kept++] = (from, end, _sndMax);
             sent += length;
             _prrOut += length;
             DataSent(_stack.Time.GetTimestamp());
@@ -1184,7 +1236,31 @@ public sealed class TcpConnection
             StackCounters.AddShared(ref _stack.Counters._retransmissions);
             Arm();
         }
+        resent.RemoveRange(kept, resent.Count - kept);
         return sent;
+    }
+
+    // Whether [left, right) lies inside one range of the board (sorted, disjoint): a binary search.
+    private static bool Sacked(List<(uint Start, uint End)> board, uint left, uint right)
+    {
+        int low = 0, high = board.Count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) >>> 1;
+            if (After(board[middle].Start, left)) high = middle - 1;
+            else low = middle + 1;
+        }
+        return high >= 0 && !Before(board[high].End, right);
+    }
+
+    // Where the hole scan goes on from: past SND.UNA, what it sent, and what a go-back sent.
+    private uint ScanFrom
+    {
+        get
+        {
+            var from = After(_rexmitNext, _sndUna) ? _rexmitNext : _sndUna;
+            return Before(_sndNxt, _sndMax) && After(_sndNxt, from) ? _sndNxt : from;
+        }
     }
 
     // RFC 6675's pipe: the bytes still in the network — what was sent and not acknowledged, less
@@ -1194,7 +1270,7 @@ public sealed class TcpConnection
     {
         var flight = (long)(_sndMax - _sndUna);
         if (_scoreboard is not { Count: > 0 } board) return (int)Math.Min(flight, int.MaxValue);
-        var scan = After(_rexmitNext, _sndUna) ? _rexmitNext : _sndUna;
+        var scan = ScanFrom;
         long sacked = 0, lost = 0;
         var cursor = _sndUna;
         foreach (var (start, end) in board)
@@ -1431,9 +1507,10 @@ public sealed class TcpConnection
     {
         if (_held is not { Count: > 0 } held) return;
         var mask = (uint)_reassembly!.Length - 1;
-        while (held.Count > 0 && !After(held[0].Start, _rcvNxt))
+        var released = 0; // ranges taken, removed at once at the end (one at a time from the front was quadratic)
+        while (released < held.Count && !After(held[released].Start, _rcvNxt))
         {
-            var end = held[0].End;
+            var end = held[released].End;
             while (After(end, _rcvNxt))
             {
                 var from = (int)(_rcvNxt & mask);
@@ -1442,12 +1519,14 @@ public sealed class TcpConnection
                 _rcvNxt += (uint)written;
                 if (written < chunk)
                 {
-                    held[0] = (_rcvNxt, end); // the buffer is full: the rest waits
+                    held[released] = (_rcvNxt, end); // the buffer is full: the rest waits
+                    held.RemoveRange(0, released);
                     return;
                 }
             }
-            held.RemoveAt(0);
+            released++;
         }
+        held.RemoveRange(0, released);
     }
 
     // Sends what the state, the peer's window and the congestion window allow.
@@ -1475,6 +1554,10 @@ public sealed class TcpConnection
         var window = Math.Min(_sndWnd, _cwnd);
         while (true)
         {
+            // A go-back (after a timeout) skips what the peer SACKed since, and in a SACK recovery
+            // what the hole scan sent already (RFC 6675 5.1, as Linux's loss state): it sent
+            // already-SACKed data again, uncounted, and holes twice (found by review).
+            var unsacked = Before(_sndNxt, _sndMax) && _scoreboard is { Count: > 0 } ? SkipSacked() : int.MaxValue;
             var offset = (int)(_sndNxt - _bufferSeq);
             var pending = _send.Count - offset;
             if (pending <= 0) break;
@@ -1482,7 +1565,7 @@ public sealed class TcpConnection
             var room = _inRecovery ? Math.Min(_sndWnd - (int)(_sndNxt - _sndUna), _recoveryBudget) : window - (int)(_sndNxt - _sndUna);
             if (room <= 0) break;
             var full = _mss - (_timestamps ? TimestampsLength : 0);
-            var length = Math.Min(Math.Min(pending, full), room);
+            var length = Math.Min(Math.Min(Math.Min(pending, full), room), unsacked);
             // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): a piece smaller than a full
             // segment, with more data behind it, waits while data is in flight (its ACK will open
             // more room) — unless it is half the largest window the peer has offered (a peer with
@@ -1521,7 +1604,11 @@ public sealed class TcpConnection
             }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
-            if (_inRecovery) _recoveryBudget -= length; // what proportional rate reduction let go is spent
+            if (_inRecovery)
+            {
+                _recoveryBudget -= length; // what proportional rate reduction let go is spent,
+                _prrOut += length;         // and counted as sent in the recovery (a go-back's old data too)
+            }
             DataSent(now);
             Arm();
         }
@@ -1543,6 +1630,20 @@ public sealed class TcpConnection
         {
             Arm(); // the persist timer
         }
+    }
+
+    // Moves SND.NXT (going back) past what the hole scan sent and SACKed data it stands in: the
+    // bytes from there to the next SACKed range.
+    private int SkipSacked()
+    {
+        if (_inRecovery && After(_rexmitNext, _sndNxt) && !After(_rexmitNext, _sndMax)) _sndNxt = _rexmitNext;
+        foreach (var (start, end) in _scoreboard!)
+        {
+            if (!After(end, _sndNxt)) continue;
+            if (After(start, _sndNxt)) return (int)(start - _sndNxt);
+            _sndNxt = end; // inside a SACKed range (the board's ranges are disjoint and sorted)
+        }
+        return int.MaxValue;
     }
 
     // Restarting after idle (RFC 5681 4.1, as Linux's tcp_slow_start_after_idle): a sender that
@@ -1592,7 +1693,9 @@ public sealed class TcpConnection
 
     // Whether a tail-loss probe may go now: with timestamps, data out, once a flight, not in a
     // recovery (or on its way into one) or after a timeout.
-    private bool MayProbe => _timestamps && !_tlpSpent && !_inRecovery && !_dupAckRepair && _retries == 0 && _sndMax != _sndUna;
+    // Not with SACKed data out either (Linux probes only in its Open state): the last segment
+    // sent again may be one the peer holds already (found by a test of what goes after a timeout).
+    private bool MayProbe => _timestamps && !_tlpSpent && !_inRecovery && !_dupAckRepair && _retries == 0 && _sndMax != _sndUna && _scoreboard is not { Count: > 0 };
 
     private long _tlpAt;   // when the tail-loss probe goes (0: not armed)
     private bool _tlpSpent; // one probe a flight: set when it went, cleared when an ACK moves SND.UNA
@@ -1975,6 +2078,7 @@ public sealed class TcpConnection
         if (mss >= _mss) return newlyFragmentable;
         _mss = mss;
         _cwnd = Math.Max(_cwnd, 2 * _mss);
+        _cubic?.Restart(); // its windows are counted in segments: a fresh epoch in the new ones
         return true;
     }
 

@@ -99,6 +99,54 @@ public class PathMtuDiscoveryTests
     }
 
     [Fact]
+    public void A_timeout_after_a_path_mtu_go_back_still_cuts_the_threshold()
+    {
+        // The go-back a "fragmentation needed" sets off is one flight that reduced nothing: a
+        // timeout on it must still set the slow-start threshold. It kept the threshold unset
+        // (a timeout in a flight already reduced for keeps its threshold; the go-back's flight
+        // was not), so slow start ran unbounded again — and an off-path forger needs only a
+        // sequence number in flight for the message (found by review).
+        var c = HandMadePeer.Establish();
+        c.Wire.Frames.Clear();
+        Assert.Equal(6000, c.Connection.Send(new byte[6000]));
+        c.Host.Pump();
+        var first = DataSegments(c.Wire).First();
+        c.Send(RouterMessages.FragmentationNeeded(first, 1000));
+        Assert.Equal(int.MaxValue, c.Connection.SlowStartThreshold);
+
+        // The peer answers nothing: the retransmission timeout fires.
+        c.Clock.Advance(TimeSpan.FromSeconds(1.5));
+        c.Host.Pump();
+        Assert.True(c.Connection.CongestionWindow <= c.Connection.SendMss, $"cwnd {c.Connection.CongestionWindow}: the timeout restarted the window");
+        Assert.NotEqual(int.MaxValue, c.Connection.SlowStartThreshold);
+    }
+
+    [Theory]
+    [InlineData("192.168.10.1", "192.168.10.20", 536)]
+    [InlineData("fd00::1", "fd00::20", 1220)]
+    public void A_bare_syns_connection_starts_with_ten_segments_of_its_size_not_fourteen_kilobytes(string peer, string own, int mss)
+    {
+        // RFC 6928: min(10·MSS, max(2·MSS, 14,600 bytes)). The window was set for 1,460-byte
+        // segments before the SYN said nothing of its MSS: 27 segments of 536 bytes went at once
+        // (found by review).
+        var (host, _, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }), "fd00::20");
+        var listener = vns.Stack.ListenTcp(80);
+        host.Nic("e0").Device.Receive(TestFrames.Tcp("02:00:00:00:00:01", own, 80, peer, sequence: HandMadePeer.PeerIss));
+        host.Pump();
+        var synAck = TestFrames.Parse(wire.Frames.Last()).Extract<PacketDotNet.TcpPacket>();
+        host.Nic("e0").Device.Receive(TestFrames.Tcp("02:00:00:00:00:01", own, 80, peer, syn: false, ack: true, sequence: HandMadePeer.PeerIss + 1, acknowledgment: synAck.SequenceNumber + 1));
+        host.Pump();
+        Assert.True(listener.TryAccept(out var connection));
+        wire.Frames.Clear();
+
+        Assert.Equal(40_000, connection.Send(new byte[40_000]));
+        host.Pump(); // no ACK comes: the first flight is all that goes
+        var segments = wire.Frames.Select(f => TestFrames.Parse(f).Extract<PacketDotNet.TcpPacket>()).Count(t => t.PayloadData.Length > 0);
+        Assert.Equal(10, segments);
+        Assert.Equal(10 * mss, connection.CongestionWindow);
+    }
+
+    [Fact]
     public void The_segments_sent_again_are_one_flight_whose_duplicate_acks_do_not_halve_the_window()
     {
         var c = HandMadePeer.Establish();
