@@ -349,6 +349,63 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void In_a_recovery_an_ack_that_reports_nothing_taken_sends_nothing()
+    {
+        // RFC 9937 (proportional rate reduction's update) and Linux's tcp_cwnd_reduction: the
+        // sending in a recovery is clocked by what the peer takes. A duplicate ACK that reports
+        // nothing new released a segment all the same (the reduction bound's extra one, found by
+        // review): here it would be new data, the application has plenty.
+        var (host, _, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+        var listener = vns.Stack.ListenTcp(80);
+        const string mac = "02:00:00:00:00:01", own = "192.168.10.20";
+        var synOptions = new byte[] { 2, 4, 1460 >> 8, 1460 & 0xFF, 4, 2, 1, 1 }; // MSS 1,460, SACK permitted
+        host.Nic("e0").Device.Receive(TestFrames.Tcp(mac, own, 80, HandMadePeer.Peer, sequence: HandMadePeer.PeerIss, options: synOptions));
+        host.Pump();
+        var synAck = TestFrames.Parse(wire.Frames.Last()).Extract<PacketDotNet.TcpPacket>();
+        var iss = synAck.SequenceNumber;
+        byte[] Ack(uint acknowledged, uint sackStart = 0, uint sackEnd = 0) => TestFrames.Tcp(mac, own, 80, HandMadePeer.Peer, syn: false, ack: true,
+            sequence: HandMadePeer.PeerIss + 1, acknowledgment: acknowledged, options: sackEnd == 0 ? null : SackOption(sackStart, sackEnd));
+        host.Nic("e0").Device.Receive(Ack(iss + 1));
+        host.Pump();
+        Assert.True(listener.TryAccept(out var connection));
+        wire.Frames.Clear();
+
+        Assert.Equal(40 * 1460, connection.Send(new byte[40 * 1460]));
+        host.Pump(); // the first window: ten segments
+        uint Segment(int i) => iss + 1 + (uint)(i * 1460);
+        // The second is lost: the peer acknowledges the first, then SACKs the third to the eighth.
+        host.Nic("e0").Device.Receive(Ack(Segment(1)));
+        host.Nic("e0").Device.Receive(Ack(Segment(1), Segment(2), Segment(8)));
+        host.Pump();
+        Assert.True(connection.Retransmissions >= 1, "the recovery began: the second segment went again");
+        var before = DataFrames(wire);
+
+        // The same ACK again (a duplicate that reports nothing new): nothing goes.
+        host.Nic("e0").Device.Receive(Ack(Segment(1), Segment(2), Segment(8)));
+        host.Pump();
+        Assert.True(before == DataFrames(wire), $"{DataFrames(wire) - before} data segments went on an ACK that reported nothing taken ({before} before; cwnd {connection.CongestionWindow}, ssthresh {connection.SlowStartThreshold}, retransmissions {connection.Retransmissions})");
+
+        // One that reports the ninth taken lets something go.
+        host.Nic("e0").Device.Receive(Ack(Segment(1), Segment(2), Segment(9)));
+        host.Pump();
+        Assert.True(DataFrames(wire) > before, "an ACK that reported a segment taken let one go");
+    }
+
+    private static int DataFrames(CapturingWire wire) => wire.Frames.Count(f => TestFrames.Parse(f).Extract<TcpPacket>() is { PayloadData.Length: > 0 });
+
+    // NOP, NOP, a SACK block [start, end).
+    private static byte[] SackOption(uint start, uint end)
+    {
+        var option = new byte[12];
+        option[0] = option[1] = 1;
+        option[2] = 5;
+        option[3] = 10;
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(4), start);
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), end);
+        return option;
+    }
+
+    [Fact]
     public void A_timeout_in_a_recovery_keeps_the_threshold_the_recovery_set()
     {
         // One segment lost again and again: the recovery cannot repair it and the timeout fires.
