@@ -176,20 +176,8 @@ public class CongestionControlTests
         // ago: the peer SACKing data sent after it says it was lost again (RACK's rule, by order),
         // and it goes once more — before, only the 200 ms retransmission timeout found it.
         var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 });
-        var sends = new Dictionary<uint, (int Index, int Count)>();
         var (host, clock, cable, client, server) = TestHost.ConnectedPair("lostagain", settings, TimeSpan.FromMilliseconds(1));
-        cable.LoseWhen = frame =>
-        {
-            if (frame.Length < 54 || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != 0x0800 || frame[23] != 6) return false;
-            var ipHeader = (frame[14] & 0x0F) * 4;
-            var tcp = frame.Slice(14 + ipHeader);
-            var payload = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) - ipHeader - (tcp[12] >> 4) * 4;
-            if (payload <= 0 || BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)) != 80) return false;
-            var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
-            var (index, count) = sends.TryGetValue(sequence, out var seen) ? seen : (sends.Count, 0);
-            sends[sequence] = (index, count + 1);
-            return index == 30 && count == 0 || index == 34 && count < 2;
-        };
+        cable.LoseWhen = LoseSends(80, (index, count) => index == 30 && count == 0 || index == 34 && count < 2);
         var data = StackHarness.Pattern(2 << 20, 14);
         var start = clock.Nanoseconds;
         var smallest = int.MaxValue;
@@ -275,7 +263,6 @@ public class CongestionControlTests
         // by the rate reduction, and holes twice (found by review).
         const long latency = 1_000_000;
         var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 });
-        var sends = new Dictionary<uint, (int Index, int Count)>();
         var (host, clock, cable, client, server) = TestHost.ConnectedPair("skip", settings, TimeSpan.FromTicks(latency / 100));
         long timedOutAt = -1;
         var sacked = new List<(long At, uint Start, uint End)>(); // blocks the peer sent, and when they reached the sender
@@ -309,18 +296,7 @@ public class CongestionControlTests
             var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
             if (sacked.Any(s => s.At > timedOutAt && s.At <= now && !Before(sequence, s.Start) && !Before(s.End, sequence + (uint)payload))) resentSacked++;
         };
-        cable.LoseWhen = frame =>
-        {
-            if (frame.Length < 54 || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != 0x0800 || frame[23] != 6) return false;
-            var ipHeader = (frame[14] & 0x0F) * 4;
-            var tcp = frame.Slice(14 + ipHeader);
-            var payload = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) - ipHeader - (tcp[12] >> 4) * 4;
-            if (payload <= 0 || BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)) != 80) return false;
-            var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
-            var (index, count) = sends.TryGetValue(sequence, out var seen) ? seen : (sends.Count, 0);
-            sends[sequence] = (index, count + 1);
-            return index is >= 20 and <= 100 && index % 10 == 0 && count < 6;
-        };
+        cable.LoseWhen = LoseSends(80, (index, count) => index is >= 20 and <= 100 && index % 10 == 0 && count < 6);
         var data = StackHarness.Pattern(200 * 1448, 12);
         Assert.Equal(data, TestHost.Stream(host, client, server, data));
         Assert.True(timedOutAt >= 0, "the timeout fired");
@@ -414,20 +390,8 @@ public class CongestionControlTests
         // holds (0.7 of a flight inflated by slow start), and the next flight overflowed again.
         // Linux's tcp_enter_loss keeps it; so does this stack.
         var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 });
-        var sends = new Dictionary<uint, (int Index, int Count)>();
         var (host, _, cable, client, server) = TestHost.ConnectedPair("keep", settings, TimeSpan.FromMilliseconds(1));
-        cable.LoseWhen = frame =>
-        {
-            if (frame.Length < 54 || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != 0x0800 || frame[23] != 6) return false;
-            var ipHeader = (frame[14] & 0x0F) * 4;
-            var tcp = frame.Slice(14 + ipHeader);
-            var payload = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) - ipHeader - (tcp[12] >> 4) * 4;
-            if (payload <= 0 || BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)) != 80) return false;
-            var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
-            var (index, count) = sends.TryGetValue(sequence, out var seen) ? seen : (sends.Count, 0);
-            sends[sequence] = (index, count + 1);
-            return index == 60 && count < 12;
-        };
+        cable.LoseWhen = LoseSends(80, (index, count) => index == 60 && count < 12);
         var thresholds = new List<int>();
         var smallest = int.MaxValue;
         var data = StackHarness.Pattern(1 << 20, 16);
@@ -840,9 +804,13 @@ public class CongestionControlTests
     private static FramePredicate LoseClientData(Func<int, bool> lose) => LoseData(5432, lose);
 
     // The same for data sent to `port`.
-    private static FramePredicate LoseData(int port, Func<int, bool> lose)
+    private static FramePredicate LoseData(int port, Func<int, bool> lose) => LoseSends(port, (index, count) => count == 0 && lose(index));
+
+    // Loses the data segments sent to `port` that `lose` picks by their index (in the order first
+    // sent) and how many times that sequence number went before.
+    private static FramePredicate LoseSends(int port, Func<int, int, bool> lose)
     {
-        var seen = new Dictionary<uint, int>();
+        var sends = new Dictionary<uint, (int Index, int Count)>();
         return frame =>
         {
             if (frame.Length < 54 || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != 0x0800 || frame[23] != 6) return false;
@@ -851,10 +819,9 @@ public class CongestionControlTests
             var payload = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(16)) - ipHeader - (tcp[12] >> 4) * 4;
             if (payload <= 0 || BinaryPrimitives.ReadUInt16BigEndian(tcp.Slice(2)) != port) return false;
             var sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(4));
-            if (seen.ContainsKey(sequence)) return false;
-            var index = seen.Count;
-            seen[sequence] = index;
-            return lose(index);
+            var (index, count) = sends.TryGetValue(sequence, out var seen) ? seen : (sends.Count, 0);
+            sends[sequence] = (index, count + 1);
+            return lose(index, count);
         };
     }
 }

@@ -14,13 +14,10 @@ public class PathMtuDiscoveryTests
         wire.Frames.Where(f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800 && f[14 + 9] == 6
             && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) > 20 + 20 + 12).ToList();
 
-    [Theory]
-    [InlineData("192.168.10.1", "192.168.10.20", 536)]  // RFC 9293 3.7.1: 536 over IPv4
-    [InlineData("fd00::1", "fd00::20", 1220)]           // 1,280 less IPv6's and TCP's headers
-    public void A_syn_without_an_mss_option_gets_segments_of_the_default_size_not_the_mtus(string peer, string own, int mss)
+    // A connection to the container whose peer's SYN carried no options at all (a bare SYN), its
+    // wire cleared after the handshake.
+    private static (Virtualization.NetworkHost Host, CapturingWire Wire, TcpConnection Connection) BareSynConnection(string peer, string own)
     {
-        // A peer (or a middlebox that stripped the option) that says nothing of its MSS takes
-        // the default; the host sent it 1,460-byte segments with don't-fragment set.
         var (host, _, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }), "fd00::20");
         var listener = vns.Stack.ListenTcp(80);
         host.Nic("e0").Device.Receive(TestFrames.Tcp("02:00:00:00:00:01", own, 80, peer, sequence: HandMadePeer.PeerIss));
@@ -30,6 +27,17 @@ public class PathMtuDiscoveryTests
         host.Pump();
         Assert.True(listener.TryAccept(out var connection));
         wire.Frames.Clear();
+        return (host, wire, connection);
+    }
+
+    [Theory]
+    [InlineData("192.168.10.1", "192.168.10.20", 536)]  // RFC 9293 3.7.1: 536 over IPv4
+    [InlineData("fd00::1", "fd00::20", 1220)]           // 1,280 less IPv6's and TCP's headers
+    public void A_syn_without_an_mss_option_gets_segments_of_the_default_size_not_the_mtus(string peer, string own, int mss)
+    {
+        // A peer (or a middlebox that stripped the option) that says nothing of its MSS takes
+        // the default; the host sent it 1,460-byte segments with don't-fragment set.
+        var (host, wire, connection) = BareSynConnection(peer, own);
 
         Assert.Equal(4000, connection.Send(new byte[4000]));
         host.Pump();
@@ -129,15 +137,7 @@ public class PathMtuDiscoveryTests
         // RFC 6928: min(10·MSS, max(2·MSS, 14,600 bytes)). The window was set for 1,460-byte
         // segments before the SYN said nothing of its MSS: 27 segments of 536 bytes went at once
         // (found by review).
-        var (host, _, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }), "fd00::20");
-        var listener = vns.Stack.ListenTcp(80);
-        host.Nic("e0").Device.Receive(TestFrames.Tcp("02:00:00:00:00:01", own, 80, peer, sequence: HandMadePeer.PeerIss));
-        host.Pump();
-        var synAck = TestFrames.Parse(wire.Frames.Last()).Extract<PacketDotNet.TcpPacket>();
-        host.Nic("e0").Device.Receive(TestFrames.Tcp("02:00:00:00:00:01", own, 80, peer, syn: false, ack: true, sequence: HandMadePeer.PeerIss + 1, acknowledgment: synAck.SequenceNumber + 1));
-        host.Pump();
-        Assert.True(listener.TryAccept(out var connection));
-        wire.Frames.Clear();
+        var (host, wire, connection) = BareSynConnection(peer, own);
 
         Assert.Equal(40_000, connection.Send(new byte[40_000]));
         host.Pump(); // no ACK comes: the first flight is all that goes
