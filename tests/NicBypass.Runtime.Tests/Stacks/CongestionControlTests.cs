@@ -367,6 +367,46 @@ public class CongestionControlTests
         Assert.True(DataFrames(wire) > before, "an ACK that reported a segment taken let one go");
     }
 
+    [Fact]
+    public void A_hole_the_watch_sent_again_is_not_taken_for_lost_by_the_record_of_its_earlier_copy()
+    {
+        // The hole at SND.UNA goes by fast retransmit, then once more when the watch finds it
+        // unacknowledged. Data sent between the two, SACKed, says nothing of the watch's copy —
+        // but the fast retransmit's record, kept beside the watch's, said it lost again, and the
+        // hole went a fourth time at once (found by review).
+        var (host, clock, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+        var listener = vns.Stack.ListenTcp(80);
+        const string mac = "02:00:00:00:00:01", own = "192.168.10.20";
+        host.Nic("e0").Device.Receive(TestFrames.Tcp(mac, own, 80, HandMadePeer.Peer, sequence: HandMadePeer.PeerIss, options: new byte[] { 2, 4, 1460 >> 8, 1460 & 0xFF, 4, 2, 1, 1 }));
+        host.Pump();
+        var iss = TestFrames.Parse(wire.Frames.Last()).Extract<TcpPacket>().SequenceNumber;
+        byte[] Ack(uint acknowledged, uint sackStart = 0, uint sackEnd = 0) => TestFrames.Tcp(mac, own, 80, HandMadePeer.Peer, syn: false, ack: true,
+            sequence: HandMadePeer.PeerIss + 1, acknowledgment: acknowledged, options: sackEnd == 0 ? null : SackOption(sackStart, sackEnd));
+        uint Segment(int i) => iss + 1 + (uint)(i * 1460);
+        host.Nic("e0").Device.Receive(Ack(iss + 1));
+        host.Pump();
+        Assert.True(listener.TryAccept(out var connection));
+        Assert.Equal(60 * 1460, connection.Send(new byte[60 * 1460]));
+        host.Pump();
+        int Sends(uint sequence) => wire.Frames.Count(f => TestFrames.Parse(f).Extract<TcpPacket>() is { PayloadData.Length: > 0 } t && t.SequenceNumber == sequence);
+
+        host.Nic("e0").Device.Receive(Ack(Segment(1)));
+        host.Nic("e0").Device.Receive(Ack(Segment(1), Segment(2), Segment(6))); // the second is lost: recovery, fast retransmit
+        host.Nic("e0").Device.Receive(Ack(Segment(1), Segment(2), Segment(9)));  // more taken: new data goes
+        host.Pump();
+        Assert.Equal(2, Sends(Segment(1)));
+        var sentAfter = wire.Frames.Select(f => TestFrames.Parse(f).Extract<TcpPacket>()).Where(t => t.PayloadData.Length > 0).Max(t => t.SequenceNumber);
+
+        clock.Advance(TimeSpan.FromMilliseconds(50)); // the watch: the hole's copy not acknowledged within a round trip and more
+        host.Pump();
+        Assert.Equal(3, Sends(Segment(1)));
+
+        // The peer SACKs the new data sent after the fast retransmit (not after the watch's copy).
+        host.Nic("e0").Device.Receive(Ack(Segment(1), Segment(2), sentAfter + 1460));
+        host.Pump();
+        Assert.Equal(3, Sends(Segment(1)));
+    }
+
     private static int DataFrames(CapturingWire wire) => wire.Frames.Count(f => TestFrames.Parse(f).Extract<TcpPacket>() is { PayloadData.Length: > 0 });
 
     // NOP, NOP, a SACK block [start, end).
