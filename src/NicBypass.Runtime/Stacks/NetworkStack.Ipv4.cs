@@ -55,8 +55,8 @@ public sealed partial class NetworkStack
         {
             case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
             case IpProtocol.Udp or IpProtocol.Tcp when TransportEntry is { } entry && !entry.Submit(frame): break; // waits in the VSQ
-            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination)); break;
-            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination)); break;
+            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined); break;
+            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }
@@ -96,7 +96,8 @@ public sealed partial class NetworkStack
     // Addressed to a group by the link layer, or by IPv4's broadcast addresses (in a unicast frame
     // too): nothing answers it — no echo, no ICMP error, no RST (an echo would go from a broadcast
     // address).
-    private bool ToGroup(ReadOnlySpan<byte> frame, NetworkAddress destination) => LinkGroup(frame) || IsBroadcastV4(destination) && !Owns(destination);
+    // (Its own address first: for the usual unicast packet that is the one look, not a scan of the subnets.)
+    private bool ToGroup(ReadOnlySpan<byte> frame, NetworkAddress destination) => LinkGroup(frame) || !Owns(destination) && IsBroadcastV4(destination);
 
     // The limited broadcast, or the broadcast address of one of its IPv4 subnets.
     private bool IsBroadcastV4(NetworkAddress address) => !address.IsV6 && ((uint)address.Value == 0xFFFF_FFFF || IsSubnetBroadcast(address));

@@ -107,24 +107,10 @@ public class CongestionControlTests
         // acknowledged: 5.5 s for 30 MB. Proportional rate reduction (which, not the window,
         // paces a recovery's sends now) and lost retransmissions found by order repair it without
         // the timeout.
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build("""
-            host overshoot {
-                cpus 2
-                nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
-                vm client on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
-                container server on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }
-            }
-            """, clock);
-        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device)
-            .WithLatency(TimeSpan.FromMilliseconds(10), clock).WithRate(1_000_000_000, clock, queueLimit: 200));
-        var listener = host.NetworkStack("server").Stack.ListenTcp(80);
-        var client = host.VirtualMachine("client").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)), "the handshake completes");
+        var (host, clock, cable, client, server) = Bottleneck(hairpin: true);
         var data = StackHarness.Pattern(30 << 20, 11);
         var start = clock.Nanoseconds;
-        Assert.Equal(data, TestHost.Stream(host, client, server!, data));
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
         Assert.True(cable.Overflowed > 100, $"{cable.Overflowed} frames overflowed the queue");
         var seconds = (clock.Nanoseconds - start) / 1e9;
         Assert.True(seconds < 0.9, $"30 MB took {seconds:0.00} s of virtual time (with the timeout and a frozen window: 5.5 s; with the timeout alone: 2.1 s)");
@@ -139,26 +125,11 @@ public class CongestionControlTests
         // recovery must send what the peer lacks — all of it, at the pace the ACKs allow
         // (proportional rate reduction), again when a retransmission is lost too (the peer SACKs
         // what was sent after it) — and the peer must hold what arrives around a thousand holes.
-        var clock = new VirtualClock();
-        var (host, _) = TestHost.Build("""
-            host overshoot2 {
-                cpus 2
-                nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
-                nic e1 { model simnic-10g; rx-rings 2; ring-size 1024 }
-                vm client on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
-                container server on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }
-            }
-            """, clock);
-        var cable = host.AddCable(SimulatedCable.Connect(host.Nic("e0").Device, host.Nic("e1").Device)
-            .WithLatency(TimeSpan.FromMilliseconds(10), clock).WithRate(1_000_000_000, clock, queueLimit: 200));
-        var listener = host.NetworkStack("server").Stack.ListenTcp(80);
-        var client = host.VirtualMachine("client").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)), "the handshake completes");
+        var (host, clock, cable, client, server) = Bottleneck(hairpin: false);
         var data = StackHarness.Pattern(8 << 20, 13);
         var start = clock.Nanoseconds;
         var smallest = int.MaxValue;
-        Assert.Equal(data, TestHost.Stream(host, client, server!, data, () => smallest = Math.Min(smallest, client.CongestionWindow)));
+        Assert.Equal(data, TestHost.Stream(host, client, server, data, () => smallest = Math.Min(smallest, client.CongestionWindow)));
         Assert.True(cable.Overflowed > 500, $"{cable.Overflowed} frames overflowed the queue");
         Assert.True(smallest > 10 * 1448, $"the window fell to {smallest}: a timeout");
         Assert.Equal(cable.Overflowed, client.Retransmissions); // each lost segment sent again once: nothing twice needlessly
@@ -405,6 +376,30 @@ public class CongestionControlTests
         host.Nic("e0").Device.Receive(Ack(Segment(1), Segment(2), sentAfter + 1460));
         host.Pump();
         Assert.Equal(3, Sends(Segment(1)));
+    }
+
+    // A VM connected to a container's port 80 across a 1 Gbit/s cable, 10 ms each way, with a
+    // queue of 200 frames: a hairpin of one NIC (data and ACKs share the queue), or two NICs (a
+    // queue each way).
+    private static (Virtualization.NetworkHost Host, VirtualClock Clock, SimulatedCable Cable, TcpConnection Client, TcpConnection Server) Bottleneck(bool hairpin)
+    {
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build($$"""
+            host bottleneck {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
+                nic e1 { model simnic-10g; rx-rings 2; ring-size 1024 }
+                vm client on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                container server on {{(hairpin ? "e0" : "e1")}} { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }
+            }
+            """, clock);
+        var cable = hairpin ? SimulatedCable.Hairpin(host.Nic("e0").Device) : SimulatedCable.Connect(host.Nic("e0").Device, host.Nic("e1").Device);
+        host.AddCable(cable.WithLatency(TimeSpan.FromMilliseconds(10), clock).WithRate(1_000_000_000, clock, queueLimit: 200));
+        var listener = host.NetworkStack("server").Stack.ListenTcp(80);
+        var client = host.VirtualMachine("client").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)), "the handshake completes");
+        return (host, clock, cable, client, server!);
     }
 
     private static int DataFrames(CapturingWire wire) => wire.Frames.Count(f => TestFrames.Parse(f).Extract<TcpPacket>() is { PayloadData.Length: > 0 });
