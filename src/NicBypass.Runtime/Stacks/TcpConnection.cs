@@ -1152,11 +1152,17 @@ public sealed class TcpConnection
             resent.Add((next, next + (uint)length, _sndMax));
         }
         _rexmitNext = next + (uint)length;
+        Resent();
+        return length;
+    }
+
+    // A segment of a hole went again: data left, counted as a retransmission, the timer armed.
+    private void Resent()
+    {
         DataSent(_stack.Time.GetTimestamp());
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
         Arm();
-        return length;
     }
 
     // An ACK in a SACK recovery that reports `delivered` bytes taken by the peer: proportional
@@ -1231,10 +1237,7 @@ public sealed class TcpConnection
             resent[kept++] = (from, end, _sndMax);
             sent += length;
             _prrOut += length;
-            DataSent(_stack.Time.GetTimestamp());
-            Retransmissions++;
-            StackCounters.AddShared(ref _stack.Counters._retransmissions);
-            Arm();
+            Resent();
         }
         resent.RemoveRange(kept, resent.Count - kept);
         return sent;
