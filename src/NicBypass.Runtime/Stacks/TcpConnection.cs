@@ -119,8 +119,14 @@ public sealed class TcpConnection
     private long _prrDelivered, _prrOut;
     private int _recoverFs;
     private int _recoveryBudget;
-    // The holes sent again in this recovery, each with SND.MAX when it went: what was sent after it.
-    private List<(uint Start, uint End, uint SentBelow)>? _resent;
+    // The holes sent again in this recovery, each with SND.MAX when it went (what was sent
+    // after it) and the timestamp it carried (0 without timestamps).
+    private List<(uint Start, uint End, uint SentBelow, uint Stamp)>? _resent;
+    // RACK by order (RFC 8985): what was first sent below this went before a retransmission the
+    // peer took, and counts as lost where the peer has not SACKed it (while in a recovery).
+    private uint _lostBelow;
+    // The timestamp echoed by the ACK being taken in a recovery (0: none): which copy of a hole it answers.
+    private uint _recoveryEcho;
     private bool _scaling;    // both SYNs offered window scaling (RFC 7323)
     private int _sndScale;    // then: the peer's shift,
     private int _rcvScale;    // and ours (the smallest that fits our receive buffer, at its limit, in 16 bits)
@@ -816,7 +822,8 @@ public sealed class TcpConnection
             _reorderAt = 0;
             _tlpSpent = false; // _tlpAt stays: re-armed below from this ACK, later, with no second call to the stack
             _retries = 0;
-            if (_timestamps && segment.TryGetTimestamps(out _, out var echo)) SampleRoundTrip(echo);
+            uint echo = 0;
+            if (_timestamps && segment.TryGetTimestamps(out _, out echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
             if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss), cwndLimited);
             if (bufferBound) GrowSendBuffer();
@@ -827,7 +834,12 @@ public sealed class TcpConnection
             {
                 // A partial ACK: what proportional rate reduction lets go, holes first; an ACK
                 // past the recovery point ends it (the window was left at the threshold).
-                if (Before(ack, _recoveryPoint)) RecoverySend(delivered, unaAdvanced: true);
+                if (Before(ack, _recoveryPoint))
+                {
+                    _recoveryEcho = echo;
+                    RecoverySend(delivered, unaAdvanced: true);
+                    _recoveryEcho = 0;
+                }
                 else _inRecovery = false;
             }
             if (dataAcked > 0) Signal(ref _writable);
@@ -912,6 +924,7 @@ public sealed class TcpConnection
             _inRecovery = true;
             _recoveryPoint = _sndMax;
             _rexmitNext = _sndUna;
+            _lostBelow = _sndUna;
             _recoverFs = Math.Max(Pipe(), _mss);
             _resent?.Clear();
             _prrDelivered = 0;
@@ -1114,21 +1127,26 @@ public sealed class TcpConnection
     // SACKed byte that the peer has not reported holding. The bytes it sent (0: none).
     private int RetransmitNextHole()
     {
-        if (_scoreboard is not { Count: > 0 } board) return 0;
+        var board = _scoreboard;
+        var highest = LostEdge(board);
+        if (!After(highest, _sndUna)) return 0;
         var next = ScanFrom;
-        var highest = board[^1].End;
-        foreach (var (start, end) in board)
+        var holeEnd = highest;
+        if (board is not null)
         {
-            if (!After(end, next)) continue;
-            if (!Before(next, start)) { next = end; continue; } // inside a SACKed range: skip past it
-            break;
+            foreach (var (start, end) in board)
+            {
+                if (!After(end, next)) continue;
+                if (!Before(next, start)) { next = end; continue; } // inside a SACKed range: skip past it
+                break;
+            }
+            foreach (var (start, _) in board)
+            {
+                if (After(start, next)) { holeEnd = start; break; }
+            }
         }
         if (!Before(next, highest)) return 0; // no hole left below what the peer holds
-        var holeEnd = highest;
-        foreach (var (start, _) in board)
-        {
-            if (After(start, next)) { holeEnd = start; break; }
-        }
+        if (After(holeEnd, highest)) holeEnd = highest;
         var offset = (int)(next - _bufferSeq);
         var length = Math.Min(Math.Min((int)(holeEnd - next), _mss - (_timestamps ? TimestampsLength : 0)), _send.Count - offset);
         if (offset < 0 || length <= 0) return 0;
@@ -1140,7 +1158,7 @@ public sealed class TcpConnection
         if (next == _sndUna && _inRecovery) WatchRetransmission();
         if (_inRecovery)
         {
-            var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow)>();
+            var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow, uint Stamp)>();
             // The hole at SND.UNA may go again (the watch): its older entry would say it lost again.
             if (next == _sndUna)
             {
@@ -1149,7 +1167,7 @@ public sealed class TcpConnection
                     if (resent[i].Start == next) resent.RemoveAt(i);
                 }
             }
-            resent.Add((next, next + (uint)length, _sndMax));
+            resent.Add((next, next + (uint)length, _sndMax, _timestamps ? Clock() : 0));
         }
         _rexmitNext = next + (uint)length;
         Resent();
@@ -1185,7 +1203,7 @@ public sealed class TcpConnection
         long count = pipe > _ssthresh
             ? (_prrDelivered * _ssthresh + _recoverFs - 1) / _recoverFs - _prrOut
             : Math.Min(_ssthresh - pipe, unaAdvanced ? Math.Max(_prrDelivered - _prrOut, delivered) + _mss : delivered);
-        if (count > 0) count -= ResendLostRetransmissions(count);
+        count -= ResendLostRetransmissions(Math.Max(0, count)); // (with no budget it still reads what the ACK took)
         while (count > 0)
         {
             var sent = RetransmitNextHole();
@@ -1209,17 +1227,29 @@ public sealed class TcpConnection
     // just above what the path holds: CUBIC's 0.7 after slow start overshot) waited for the timeout.
     private int ResendLostRetransmissions(long budget)
     {
-        if (_resent is not { Count: > 0 } resent || _scoreboard is not { Count: > 0 } board) return 0;
-        var highest = board[^1].End;
-        var shown = highest - 2u * (uint)_mss; // an entry sent below this has data sent after it SACKed
+        if (_resent is not { Count: > 0 } resent) return 0;
+        // (With nothing SACKed no entry is shown lost, but those acknowledged still go, read.)
+        var board = _scoreboard is { Count: > 0 } held ? held : null;
+        var shown = board is null ? 0 : board[^1].End - 2u * (uint)_mss; // an entry sent below this has data sent after it SACKed
         var sent = 0;
         var kept = 0;
         for (var i = 0; i < resent.Count; i++)
         {
-            var (start, end, sentBelow) = resent[i];
-            // Acknowledged: gone. Not yet shown lost (the cheap test first): kept as it is.
-            if (!After(end, _sndUna)) continue;
-            if (sent >= budget || !Before(sentBelow, shown))
+            var (start, end, sentBelow, stamp) = resent[i];
+            // Acknowledged: gone. If the ACK echoes this copy's timestamp (the retransmission
+            // filled the hole, not a late original), what was first sent before it and is still
+            // out was lost (RACK, RFC 8985 6.2, with no reordering window in a recovery): on a
+            // path that keeps order it would have come first. Without this, data sent just before
+            // the retransmission and lost with nothing sent after it (an echo's last segment)
+            // waited for the retransmission timeout: the peer's ACKs, carrying its data, reported
+            // nothing more (a helper's capture through a 6 kB queue: 200 ms stalls).
+            if (!After(end, _sndUna))
+            {
+                if (stamp != 0 && _recoveryEcho != 0 && (int)(_recoveryEcho - stamp) >= 0 && After(sentBelow, _lostBelow)) _lostBelow = sentBelow;
+                continue;
+            }
+            // Not yet shown lost (the cheap test first): kept as it is.
+            if (board is null || sent >= budget || !Before(sentBelow, shown))
             {
                 resent[kept++] = resent[i];
                 continue;
@@ -1234,7 +1264,7 @@ public sealed class TcpConnection
                 budget = 0; // refused: the rest wait for the next ACK
                 continue;
             }
-            resent[kept++] = (from, end, _sndMax);
+            resent[kept++] = (from, end, _sndMax, _timestamps ? Clock() : 0);
             sent += length;
             _prrOut += length;
             Resent();
@@ -1266,24 +1296,40 @@ public sealed class TcpConnection
         }
     }
 
+    // What counts as lost where the peer has not SACKed it lies below this: its highest SACKed
+    // byte, or in a recovery what RACK found sent before a retransmission it took, if higher.
+    private uint LostEdge(List<(uint Start, uint End)>? board)
+    {
+        var edge = board is { Count: > 0 } ? board[^1].End : _sndUna;
+        return _inRecovery && After(_lostBelow, edge) ? _lostBelow : edge;
+    }
+
     // RFC 6675's pipe: the bytes still in the network — what was sent and not acknowledged, less
-    // what the peer SACKed and less the holes below its highest SACKed byte not yet sent again
-    // (taken as lost, as RACK would soon); a hole sent again is in the pipe once more.
+    // what the peer SACKed and less the holes below its highest SACKed byte (or RACK's edge) not
+    // yet sent again (taken as lost); a hole sent again is in the pipe once more.
     private int Pipe()
     {
         var flight = (long)(_sndMax - _sndUna);
-        if (_scoreboard is not { Count: > 0 } board) return (int)Math.Min(flight, int.MaxValue);
+        var board = _scoreboard;
+        var edge = LostEdge(board);
+        if (!After(edge, _sndUna)) return (int)Math.Min(flight, int.MaxValue);
         var scan = ScanFrom;
         long sacked = 0, lost = 0;
         var cursor = _sndUna;
-        foreach (var (start, end) in board)
+        if (board is not null)
         {
-            // The hole [cursor, start): what of it lies at or after the scan has not gone again.
-            var from = After(scan, cursor) ? scan : cursor;
-            if (After(start, from)) lost += start - from;
-            sacked += end - start;
-            cursor = end;
+            foreach (var (start, end) in board)
+            {
+                // The hole [cursor, start): what of it lies at or after the scan has not gone again.
+                var from = After(scan, cursor) ? scan : cursor;
+                if (After(start, from)) lost += start - from;
+                sacked += end - start;
+                cursor = end;
+            }
         }
+        // Past the highest SACKed byte, up to RACK's edge.
+        var tail = After(scan, cursor) ? scan : cursor;
+        if (After(edge, tail)) lost += edge - tail;
         return (int)Math.Clamp(flight - sacked - lost, 0, int.MaxValue);
     }
 

@@ -378,6 +378,77 @@ public class CongestionControlTests
         Assert.Equal(3, Sends(Segment(1)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Data_sent_before_a_retransmission_the_peer_took_is_lost_if_still_out(bool echoesRetransmission)
+    {
+        // RACK by order (RFC 8985 6.2): the last segment of a flight is lost and the hole before
+        // it goes again; the peer's cumulative ACK takes the retransmission and stops below the
+        // last segment. Sent before the retransmission, it would have come first on a path that
+        // keeps order: it is lost, and goes again at once. It used to wait for the retransmission
+        // timeout (an echo through a 6 kB queue against Linux: 200 ms stalls, the peer's ACKs
+        // carrying its own data and nothing more). When the ACK echoes the original's timestamp,
+        // a late original filled the hole, not the retransmission: nothing follows from it.
+        var (host, clock, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+        var listener = vns.Stack.ListenTcp(80);
+        const string mac = "02:00:00:00:00:01", own = "192.168.10.20";
+        // MSS 1,460, SACK permitted, timestamps (value 1, no echo).
+        var synOptions = new byte[] { 2, 4, 1460 >> 8, 1460 & 0xFF, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0 };
+        host.Nic("e0").Device.Receive(TestFrames.Tcp(mac, own, 80, HandMadePeer.Peer, sequence: HandMadePeer.PeerIss, options: synOptions));
+        host.Pump();
+        var synAck = wire.Frames.Last();
+        var iss = TestFrames.Parse(synAck).Extract<TcpPacket>().SequenceNumber;
+        byte[] Ack(uint acknowledged, uint echo, uint sackStart = 0, uint sackEnd = 0)
+        {
+            var options = new List<byte> { 1, 1, 8, 10, 0, 0, 0, 2 };
+            options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(echo)));
+            if (sackEnd != 0) options.AddRange(SackOption(sackStart, sackEnd));
+            return TestFrames.Tcp(mac, own, 80, HandMadePeer.Peer, syn: false, ack: true,
+                sequence: HandMadePeer.PeerIss + 1, acknowledgment: acknowledged, options: options.ToArray());
+        }
+        host.Nic("e0").Device.Receive(Ack(iss + 1, Stamp(synAck)));
+        host.Pump();
+        Assert.True(listener.TryAccept(out var connection));
+        const int Segment = Mss - 12; // the timestamps take 12 bytes of each
+        uint At(int i) => iss + 1 + (uint)(i * Segment);
+        Assert.Equal(10 * Segment, connection.Send(new byte[10 * Segment]));
+        Assert.True(host.RunUntil(() => DataFrames(wire) == 10, TimeSpan.FromMilliseconds(50)), "the first window, all of it: ten segments (paced)");
+        int Sends(uint sequence) => wire.Frames.Count(f => TestFrames.Parse(f).Extract<TcpPacket>() is { PayloadData.Length: > 0 } t && t.SequenceNumber == sequence);
+        byte[] Copy(uint sequence, int nth) => wire.Frames.Where(f => TestFrames.Parse(f).Extract<TcpPacket>() is { PayloadData.Length: > 0 } t && t.SequenceNumber == sequence).ElementAt(nth);
+        Assert.Equal(1, Sends(At(9)));
+        var original = Stamp(Copy(At(1), 0));
+
+        clock.Advance(TimeSpan.FromMilliseconds(5));
+        host.Nic("e0").Device.Receive(Ack(At(1), original));
+        host.Nic("e0").Device.Receive(Ack(At(1), original, At(2), At(6))); // the second is lost: recovery, fast retransmit
+        host.Pump();
+        Assert.Equal(2, Sends(At(1)));
+        var retransmission = Stamp(Copy(At(1), 1));
+        Assert.True(retransmission > original, "the retransmission carries a later timestamp");
+
+        // The peer takes the second (and the held third to ninth); the tenth never came.
+        clock.Advance(TimeSpan.FromMilliseconds(5));
+        host.Nic("e0").Device.Receive(Ack(At(9), echoesRetransmission ? retransmission : original));
+        host.Pump();
+        Assert.Equal(echoesRetransmission ? 2 : 1, Sends(At(9)));
+    }
+
+    // The timestamp value (RFC 7323) of a TCP segment in an Ethernet frame.
+    private static uint Stamp(byte[] frame)
+    {
+        var tcp = TestFrames.Parse(frame).Extract<TcpPacket>();
+        var options = tcp.Options;
+        for (var i = 0; i < options.Length;)
+        {
+            if (options[i] == 0) break;
+            if (options[i] == 1) { i++; continue; }
+            if (options[i] == 8) return BinaryPrimitives.ReadUInt32BigEndian(options.AsSpan(i + 2));
+            i += options[i + 1];
+        }
+        throw new InvalidOperationException("no timestamps");
+    }
+
     // A VM connected to a container's port 80 across a 1 Gbit/s cable, 10 ms each way, with a
     // queue of 200 frames: a hairpin of one NIC (data and ACKs share the queue), or two NICs (a
     // queue each way).
