@@ -75,7 +75,7 @@ public class GeneratedLookupTests
         var emitted = output.Emit(image);
         Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
         var assembly = System.Reflection.Assembly.Load(image.ToArray());
-        var lookupType = assembly.GetTypes().Single(t => t.Name == "E0HardwareClassifier");
+        var lookupType = assembly.GetTypes().Single(t => t.Name == "E0_HardwareClassifier");
         var lookup = (NicBypass.Runtime.Classification.IMacLookup)Activator.CreateInstance(lookupType, nonPublic: true)!;
 
         // Rule i is VNIC i's MAC (the planner programs the hardware classifier in declaration order).

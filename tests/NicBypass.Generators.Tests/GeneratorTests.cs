@@ -25,6 +25,26 @@ public class GeneratorTests
         Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_vnic_named_like_a_generated_classifier_does_not_collide_with_it()
+    {
+        // The NIC's specialised lookups are nested classes of the host class; a VNIC's property is
+        // its name in PascalCase. "n0-hardware-classifier" was N0HardwareClassifier, the hardware
+        // lookup's name too (CS0102, found by a new user's drive); so for a software ring's.
+        var (_, output, diagnostics) = GeneratorHarness.Run(("clash.nicdsl", """
+            host h {
+                nic n0 { model simnic-10g; rx-rings 1 }
+                vm n0-hardware-classifier on n0 { mac 02:00:00:00:00:01 }
+                vm n0-sr0-classifier on n0 { mac 02:00:00:00:00:02 }
+                vm c on n0 { mac 02:00:00:00:00:03 }
+            }
+            """));
+        Assert.DoesNotContain(diagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Contains("Sr0", output.SyntaxTrees.Single(t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal)).ToString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Samples))]
     public void Generated_code_matches_its_snapshot(string sample)

@@ -130,7 +130,9 @@ public static class HostLowering
             steps.Add(new ProgramClassifierStep(nic, softwareRing, entry.Mac.Value, entry.Mac.ToString(), entry.Vlan,
                 ips, entry.Ports, entry.Ring, entry.Vnic, protocols, asDeclared));
         }
-        var name = nicMember + (softwareRing is null ? "Hardware" : Identifiers.ToPascalCase(softwareRing)) + "Classifier";
+        // With an underscore, which no member made from a name has (names are letters, digits and
+        // '-'): a VNIC named "n0-hardware-classifier" is the property N0HardwareClassifier.
+        var name = nicMember + "_" + (softwareRing is null ? "Hardware" : Identifiers.ToPascalCase(softwareRing)) + "Classifier";
         steps.Add(new LoadLookupStep(nic, softwareRing, name, program.Entries.Select(e => e.Mac.Value).ToEquatableArray(),
             program.Entries.Select(e => Check(declared, e, program.Fields)).ToEquatableArray()));
     }

@@ -67,7 +67,7 @@ namespace Consumer
             build.ProgramAsDeclared("e0", softwareRing: null, mac: 0x023000000002UL, vlan: 0, ring: 1, vnic: "backup"); // 02:30:00:00:00:02 → hrr1
 
             // hardware classifier: lookup specialised to its 2 MACs
-            build.LoadLookup("e0", softwareRing: null, new E0HardwareClassifier());
+            build.LoadLookup("e0", softwareRing: null, new E0_HardwareClassifier());
             build.Poll("backup"); // backup: polling mode (bandwidth enforced by the rate of polling)
 
             // check the wiring and enable the NICs
@@ -78,7 +78,7 @@ namespace Consumer
         public void Dispose() => Host.Dispose();
 
         /// <summary>NIC 'e0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class E0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class E0_HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             private const global::NicBypass.Runtime.Classification.FieldCheckOptions None = global::NicBypass.Runtime.Classification.FieldCheckOptions.None,
                 Vlan = global::NicBypass.Runtime.Classification.FieldCheckOptions.Vlan, Ipv4 = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ipv4,

@@ -110,7 +110,7 @@ namespace Consumer
             build.ProgramAsDeclared("mgmt0", softwareRing: null, mac: 0x021000000002UL, vlan: 0, ring: 1, vnic: "bastion"); // 02:10:00:00:00:02 → hrr1
 
             // hardware classifier: lookup specialised to its 2 MACs
-            build.LoadLookup("mgmt0", softwareRing: null, new Mgmt0HardwareClassifier());
+            build.LoadLookup("mgmt0", softwareRing: null, new Mgmt0_HardwareClassifier());
 
             // the driver must advertise 8 receive rings, 4 transmit rings and 3 classifier entries matching DestinationMac + DestinationIp + Vlan + Port
             build.CheckHardware("data0", receiveRings: 8, transmitRings: 4, classifierEntries: 3,
@@ -123,7 +123,7 @@ namespace Consumer
             build.ProgramAsDeclared("data0", softwareRing: null, mac: 0x022000000010UL, vlan: 20, ring: 2, vnic: "storage"); // 02:20:00:00:00:10 vlan 20 → hrr2
 
             // hardware classifier: lookup specialised to its 3 MACs
-            build.LoadLookup("data0", softwareRing: null, new Data0HardwareClassifier());
+            build.LoadLookup("data0", softwareRing: null, new Data0_HardwareClassifier());
 
             // check the wiring and enable the NICs
             build.Start();
@@ -133,7 +133,7 @@ namespace Consumer
         public void Dispose() => Host.Dispose();
 
         /// <summary>NIC 'mgmt0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class Mgmt0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class Mgmt0_HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
@@ -154,7 +154,7 @@ namespace Consumer
         }
 
         /// <summary>NIC 'data0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class Data0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class Data0_HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             private const global::NicBypass.Runtime.Classification.FieldCheckOptions None = global::NicBypass.Runtime.Classification.FieldCheckOptions.None,
                 Vlan = global::NicBypass.Runtime.Classification.FieldCheckOptions.Vlan, Ipv4 = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ipv4,
@@ -186,7 +186,7 @@ namespace Consumer
             private readonly ulong[] _keys = new ulong[16];
             private readonly int[] _rules = new int[16];
 
-            public Data0HardwareClassifier()
+            public Data0_HardwareClassifier()
             {
                 for (var rule = 0; rule < Placed.Length; rule++)
                 {

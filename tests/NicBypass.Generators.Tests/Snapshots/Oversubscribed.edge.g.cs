@@ -137,7 +137,7 @@ namespace Consumer
             build.ProgramAsDeclared("e1000g0", softwareRing: "sr1", mac: 0x02005E100007UL, vlan: 0, ring: 2, vnic: "scratch"); // 02:00:5e:10:00:07 → sr1/srr2
 
             // software ring sr1 classifier: lookup specialised to its 3 MACs
-            build.LoadLookup("e1000g0", softwareRing: "sr1", new E1000g0Sr1Classifier());
+            build.LoadLookup("e1000g0", softwareRing: "sr1", new E1000g0_Sr1Classifier());
             build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100002UL, vlan: 0, ring: 0, vnic: "web"); // 02:00:5e:10:00:02 → sr0/srr0
             build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api"); // 02:00:5e:10:00:03 → sr0/srr1
             build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100004UL, vlan: 0, ring: 2, vnic: "dns"); // 02:00:5e:10:00:04 → sr0/srr2
@@ -146,7 +146,7 @@ namespace Consumer
             build.ProgramAsDeclared("e1000g0", softwareRing: "sr0", mac: 0x02005E100007UL, vlan: 0, ring: 3, vnic: "scratch"); // 02:00:5e:10:00:07 → sr0/srr3
 
             // software ring sr0 classifier: lookup specialised to its 6 MACs
-            build.LoadLookup("e1000g0", softwareRing: "sr0", new E1000g0Sr0Classifier());
+            build.LoadLookup("e1000g0", softwareRing: "sr0", new E1000g0_Sr0Classifier());
             build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100001UL, vlan: 0, ring: 0, vnic: "db"); // 02:00:5e:10:00:01 → hrr0
             build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100002UL, vlan: 0, ring: 1, vnic: "web"); // 02:00:5e:10:00:02 → hrr1
             build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100003UL, vlan: 0, ring: 1, vnic: "api"); // 02:00:5e:10:00:03 → hrr1
@@ -156,7 +156,7 @@ namespace Consumer
             build.ProgramAsDeclared("e1000g0", softwareRing: null, mac: 0x02005E100007UL, vlan: 0, ring: 1, vnic: "scratch"); // 02:00:5e:10:00:07 → hrr1
 
             // hardware classifier: lookup specialised to its 7 MACs
-            build.LoadLookup("e1000g0", softwareRing: null, new E1000g0HardwareClassifier());
+            build.LoadLookup("e1000g0", softwareRing: null, new E1000g0_HardwareClassifier());
             build.Poll("db"); // db: polling mode (bandwidth enforced by the rate of polling)
             build.Poll("web"); // web: polling mode (bandwidth enforced by the rate of polling)
             build.Poll("api"); // api: polling mode (bandwidth enforced by the rate of polling)
@@ -170,7 +170,7 @@ namespace Consumer
         public void Dispose() => Host.Dispose();
 
         /// <summary>NIC 'e1000g0' software ring sr1 classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class E1000g0Sr1Classifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class E1000g0_Sr1Classifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
@@ -188,7 +188,7 @@ namespace Consumer
             private readonly ulong[] _keys = new ulong[16];
             private readonly int[] _rules = new int[16];
 
-            public E1000g0Sr1Classifier()
+            public E1000g0_Sr1Classifier()
             {
                 for (var rule = 0; rule < Placed.Length; rule++)
                 {
@@ -214,7 +214,7 @@ namespace Consumer
         }
 
         /// <summary>NIC 'e1000g0' software ring sr0 classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class E1000g0Sr0Classifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class E1000g0_Sr0Classifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
@@ -233,7 +233,7 @@ namespace Consumer
             private readonly ulong[] _keys = new ulong[16];
             private readonly int[] _rules = new int[16];
 
-            public E1000g0Sr0Classifier()
+            public E1000g0_Sr0Classifier()
             {
                 for (var rule = 0; rule < Placed.Length; rule++)
                 {
@@ -259,7 +259,7 @@ namespace Consumer
         }
 
         /// <summary>NIC 'e1000g0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class E1000g0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class E1000g0_HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             // This classifier matches the destination MAC only: nothing else to check.
             public global::NicBypass.Runtime.Classification.FieldCheck CheckOf(int rule) => default;
@@ -278,7 +278,7 @@ namespace Consumer
             private readonly ulong[] _keys = new ulong[16];
             private readonly int[] _rules = new int[16];
 
-            public E1000g0HardwareClassifier()
+            public E1000g0_HardwareClassifier()
             {
                 for (var rule = 0; rule < Placed.Length; rule++)
                 {

@@ -80,7 +80,7 @@ namespace Consumer
             build.ProgramAsDeclared("nge0", softwareRing: null, mac: 0x020820AC0002UL, vlan: 0, ring: 2, vnic: "guest2"); // 02:08:20:ac:00:02 → hrr2
 
             // hardware classifier: lookup specialised to its 3 MACs
-            build.LoadLookup("nge0", softwareRing: null, new Nge0HardwareClassifier());
+            build.LoadLookup("nge0", softwareRing: null, new Nge0_HardwareClassifier());
             build.Poll("web"); // web: polling mode (bandwidth enforced by the rate of polling)
 
             // check the wiring and enable the NICs
@@ -91,7 +91,7 @@ namespace Consumer
         public void Dispose() => Host.Dispose();
 
         /// <summary>NIC 'nge0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class Nge0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class Nge0_HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             private const global::NicBypass.Runtime.Classification.FieldCheckOptions None = global::NicBypass.Runtime.Classification.FieldCheckOptions.None,
                 Vlan = global::NicBypass.Runtime.Classification.FieldCheckOptions.Vlan, Ipv4 = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ipv4,
@@ -123,7 +123,7 @@ namespace Consumer
             private readonly ulong[] _keys = new ulong[16];
             private readonly int[] _rules = new int[16];
 
-            public Nge0HardwareClassifier()
+            public Nge0_HardwareClassifier()
             {
                 for (var rule = 0; rule < Placed.Length; rule++)
                 {

@@ -81,7 +81,7 @@ namespace Consumer
             build.ProgramAsDeclared("e0", softwareRing: null, mac: 0x02005E000020UL, vlan: 0, ring: 2, vnic: "dns"); // 02:00:5e:00:00:20 → hrr2
 
             // hardware classifier: lookup specialised to its 3 MACs
-            build.LoadLookup("e0", softwareRing: null, new E0HardwareClassifier());
+            build.LoadLookup("e0", softwareRing: null, new E0_HardwareClassifier());
             build.Poll("web"); // web: polling mode (bandwidth enforced by the rate of polling)
 
             // check the wiring and enable the NICs
@@ -92,7 +92,7 @@ namespace Consumer
         public void Dispose() => Host.Dispose();
 
         /// <summary>NIC 'e0' hardware classifier: destination MAC → rule, then the rule's field checks.</summary>
-        private sealed class E0HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
+        private sealed class E0_HardwareClassifier : global::NicBypass.Runtime.Classification.IFieldLookup
         {
             private const global::NicBypass.Runtime.Classification.FieldCheckOptions None = global::NicBypass.Runtime.Classification.FieldCheckOptions.None,
                 Vlan = global::NicBypass.Runtime.Classification.FieldCheckOptions.Vlan, Ipv4 = global::NicBypass.Runtime.Classification.FieldCheckOptions.Ipv4,
@@ -124,7 +124,7 @@ namespace Consumer
             private readonly ulong[] _keys = new ulong[16];
             private readonly int[] _rules = new int[16];
 
-            public E0HardwareClassifier()
+            public E0_HardwareClassifier()
             {
                 for (var rule = 0; rule < Placed.Length; rule++)
                 {
