@@ -92,6 +92,23 @@ public class PackageConsumerTests
         Assert.NotEqual(0, exit);
         Assert.Contains("demo.nicdsl(2,33): error NB0002: 'rx-ring' is not a property of nic 'eth0' (did you mean 'rx-rings'?)", failed);
 
+        // The placement summary is the compiled topology's: a build with it off, then one with it
+        // on whose compile was up to date, printed an older topology's (found by a new user's
+        // drive). And it names a file as the file system does, not as a URI ("more%20hosts").
+        File.WriteAllText(Path.Combine(project, "demo.nicdsl"), topology.Replace("    container web", "    vm third on eth0 { mac 02:00:00:00:00:03 }\n    container web"));
+        Directory.CreateDirectory(Path.Combine(project, "more hosts"));
+        File.WriteAllText(Path.Combine(project, "more hosts", "edge.nicdsl"), """
+            host edge {
+                nic e0 { model simnic-1g; rx-rings 1 }
+                vm a on e0 { mac 02:00:00:00:01:01 }
+                vm b on e0 { mac 02:00:00:00:01:02 }
+            }
+            """);
+        Assert.DoesNotContain("NB0027", Run("dotnet", "build -p:NicBypassPlacementSummary=false", project));
+        var summary = Run("dotnet", "build", project);
+        Assert.Contains("demo.nicdsl(2,9): info NB0027: NIC 'eth0': 3 VNICs outnumber its 1 hardware receive ring,", summary);
+        Assert.Contains(Path.Combine(project, "more hosts", "edge.nicdsl") + "(2,9): info NB0027: NIC 'e0': 2 VNICs outnumber", summary);
+
         Directory.Delete(work, recursive: true);
     }
 
