@@ -115,6 +115,22 @@ public class ValidatorTests
     }
 
     [Theory]
+    [InlineData(2, "    cpus 2O", 8, Mac1 + "; cpu 1", "NB0014", "'2O'")]              // not NB0020 against the default of 1 as well
+    [InlineData(2, "    cpus 2000", 8, Mac1 + "; cpu 1", "NB0014", "at most")]
+    [InlineData(7, "    vm a on n1 {", 0, "", "NB0010", "did you mean 'n0'")]         // not NB0023 "n0 has no VNICs" as well
+    [InlineData(8, Mac1 + "; bandwidth 20G", 0, "", "NB0015", "20G")]                 // not NB0016 for that one VNIC as well
+    [InlineData(8, Mac1 + "; bandwidth 10 G", 0, "", "NB0014", "without a space: 10G")] // not "needs a unit" and NB0029 both
+    public void A_mistake_is_reported_once_with_no_follow_on_diagnostics(int line, string text, int otherLine, string other, string id, string message)
+    {
+        // Found by a new user's drive: each of these brought a second, misleading diagnostic.
+        var source = otherLine == 0 ? With((line, text)) : With((line, text), (otherLine, other));
+        var diagnostics = TestSources.Compile(source).Diagnostics;
+        var only = Assert.Single(diagnostics);
+        Assert.Equal(id, only.Id);
+        Assert.Contains(message, only.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("    vm host on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
     [InlineData("    vm placement on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
     [InlineData("    vm h on n0 { mac 02:00:00:00:00:02 }", "host 'h' (the generated class)")]

@@ -41,20 +41,26 @@ internal sealed class HostBinder
         var owner = $"host '{host.Name.Text}'";
         var cpus = HostDefinition.DefaultCpus;
         var cpusGiven = false;
+        var cpusRefused = false; // a 'cpus' with its error already: no range checks against the default beside it
         var seen = new Dictionary<string, PropertySyntax>(StringComparer.Ordinal);
         foreach (var property in host.Properties)
         {
             if (_properties.Check(property, BlockKind.Host, owner, seen) is not { } rule) continue;
-            if (rule.Name == "cpus" && _values.Single(property) is var token && _values.Count(token, "cpus") is { } n)
+            if (rule.Name != "cpus") continue;
+            var token = _values.Single(property);
+            if (_values.Count(token, "cpus") is not { } n)
             {
-                if (n > HostDefinition.MaxCpus)
-                {
-                    _context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, "cpus", $"a host has at most {HostDefinition.MaxCpus} processors");
-                    continue;
-                }
-                cpus = n;
-                cpusGiven = true;
+                cpusRefused = true;
+                continue;
             }
+            if (n > HostDefinition.MaxCpus)
+            {
+                _context.Report(DiagnosticDescriptors.MalformedNumber, token.Span, null, token.Text, "cpus", $"a host has at most {HostDefinition.MaxCpus} processors");
+                cpusRefused = true;
+                continue;
+            }
+            cpus = n;
+            cpusGiven = true;
         }
 
         var names = new Dictionary<string, (string Kind, SourceLocation Location)>(StringComparer.Ordinal);
@@ -155,8 +161,10 @@ internal sealed class HostBinder
             {
                 _context.Report(DiagnosticDescriptors.UnknownNic, target.Span, null,
                     $"{vnic.Keyword} '{vnic.Name}'", target.Text, host.Name.Text, NameSuggestions.Hint(target.Text, declaredNics));
+                // The NIC it suggests was likely meant: no "has no VNICs" warning beside the error.
+                if (NameSuggestions.Closest(target.Text, declaredNics) is { } meant) rejectedOn.Add(meant);
             }
-            if (vnic.Cpu is { } cpu && vnic.CpuToken is { } cpuToken && (cpu < 0 || cpu + vnic.CpuCount - 1 >= cpus))
+            if (!cpusRefused && vnic.Cpu is { } cpu && vnic.CpuToken is { } cpuToken && (cpu < 0 || cpu + vnic.CpuCount - 1 >= cpus))
             {
                 _context.Report(DiagnosticDescriptors.CpuOutOfRange, cpuToken.Span, null, cpu < 0 || cpu >= cpus ? cpu : cpu + vnic.CpuCount - 1, cpus - 1, host.Name.Text,
                     cpusGiven ? $"cpus {cpus}" : $"cpus {cpus} (the default; set 'cpus')");

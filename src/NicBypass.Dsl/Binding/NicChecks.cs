@@ -64,7 +64,10 @@ internal sealed class NicChecks(BindingContext context)
             if (rate(vnic) is not { } r || token(vnic) is not { } t) continue;
             if (r > nic.Speed)
             {
+                // An error already: not counted towards oversubscription too (one VNIC of 20G on a
+                // 10G NIC said both).
                 context.Report(DiagnosticDescriptors.AllocationExceedsLink, t.Span, null, $"{property} {r} of {vnic.Keyword} '{vnic.Name}'", nic.Speed, nic.Name);
+                continue;
             }
             total += r.BitsPerSecond;
             related.Add(context.Location(t.Span));

@@ -14,6 +14,17 @@ internal sealed class ValueReader(BindingContext context)
     // The value of a one-value property; extra words are reported and ignored.
     public SyntaxToken Single(PropertySyntax property)
     {
+        if (property.Values.Count == 2 && property.Name.Text is "speed" or "bandwidth" or "outbound-bandwidth"
+            && property.Values[0].Text.Length > 0 && property.Values[0].Text.All(c => c is >= '0' and <= '9' or '.')
+            && BitRate.TryParse(property.Values[0].Text + property.Values[1].Text, out _, out _))
+        {
+            // "bandwidth 10 G": one error, the rate as meant (no "needs a unit" and "one value" both).
+            var joined = property.Values[0].Span.Union(property.Values[1].Span);
+            var text = property.Values[0].Text + property.Values[1].Text;
+            context.Report(DiagnosticDescriptors.MalformedNumber, joined, null, property.Values[0].Text + " " + property.Values[1].Text, property.Name.Text,
+                $"a rate is written without a space: {text}");
+            return new SyntaxToken(text, joined);
+        }
         if (property.Values.Count > 1)
         {
             var extra = property.Values[1].Span.Union(property.Values[property.Values.Count - 1].Span);
