@@ -285,4 +285,28 @@ public class ParserTests
         Assert.Empty(result.Diagnostics);
         Assert.Equal("a//b", result.Document.Hosts[0].Properties[0].Values[0].Text);
     }
+
+    [Theory]
+    [InlineData(19)]
+    [InlineData(20)]
+    [InlineData(21)]
+    public void Up_to_twenty_broken_hosts_are_each_reported_and_the_good_one_kept_past_that_one_error_says_so(int broken)
+    {
+        // Each broken host is one NB0001. With exactly the bound's twenty the good host after them
+        // was dropped all the same, and past it nothing said the file's hosts were left out
+        // (found by a new user's drive).
+        var text = string.Concat(Enumerable.Range(0, broken).Select(i => $"host b{i} {{\n    nic n0 {{ model simnic-1g\n}}\n")) + "host good {\n    cpus 2\n}\n";
+        var result = Parse(text);
+        if (broken <= DslParser.MaxSyntaxErrors)
+        {
+            Assert.Equal(broken, result.Diagnostics.Count);
+            Assert.Equal("good", Assert.Single(result.Document.Hosts).Name.Text);
+        }
+        else
+        {
+            Assert.Equal(DslParser.MaxSyntaxErrors + 1, result.Diagnostics.Count);
+            Assert.Contains("more than 20 syntax errors in this file: its hosts are left out", result.Diagnostics[^1].Message, StringComparison.Ordinal);
+            Assert.Empty(result.Document.Hosts);
+        }
+    }
 }

@@ -47,7 +47,7 @@ public static class DslParser
             // An error again in the block just left out: nothing more to learn from this file.
             if (start == blanked.Start && end == blanked.End) break;
             diagnostics.Add(Describe(file, text, position, result.Expectations));
-            if (diagnostics.Count >= MaxSyntaxErrors || end <= start) break;
+            if (end <= start) break;
             text = Blank(text, start, end);
             blanked = (start, end);
             result = grammar.Document(TextInput.Start(text, file.Lines));
@@ -55,11 +55,20 @@ public static class DslParser
             {
                 return new ParseResult(new DocumentSyntax(file.Path, result.Value), diagnostics.ToEquatableArray());
             }
+            if (diagnostics.Count >= MaxSyntaxErrors)
+            {
+                // One more broken block than the bound: said, where it is, not left silent (with
+                // exactly the bound's errors the file's other hosts are still generated).
+                var next = Math.Min(result.Remainder.Position, text.Length);
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(next, 0), null,
+                    $"more than {MaxSyntaxErrors} syntax errors in this file: its hosts are left out until there are fewer", "the errors above fixed first"));
+                break;
+            }
         }
         return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), diagnostics.ToEquatableArray());
     }
 
-    /// <summary>Syntax errors reported for one file at most (one per broken host block); past that the file yields no hosts.</summary>
+    /// <summary>Syntax errors reported for one file at most (one per broken host block); past that one more error says so and the file yields no hosts.</summary>
     public const int MaxSyntaxErrors = 20;
 
     // What to leave out for an error at <paramref name="position"/>: the host of a block left open
