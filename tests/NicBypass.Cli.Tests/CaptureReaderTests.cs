@@ -99,6 +99,8 @@ public class CaptureReaderTests
         var error = Assert.Throws<CaptureFormatException>(() => Read(file[..^10]));
 
         Assert.Equal("pcap: frame 2 at byte 100: the frame data is cut short", error.Message);
+        // The global header too: where, and how much of it there is.
+        Assert.Equal("pcap: the global header at byte 0 is cut short: 10 of its 24 bytes", Assert.Throws<CaptureFormatException>(() => Read(file[..10])).Message);
     }
 
     [Theory]

@@ -429,7 +429,7 @@ public class ReplayCommandTests
         Assert.Equal(2, exit);
         Assert.Equal("", output);
         Assert.Contains("no Ethernet frames to replay", error);
-        Assert.Contains("link type 101", error);
+        Assert.Contains("its one frame is of link type 101", error);
     }
 
     [Fact]

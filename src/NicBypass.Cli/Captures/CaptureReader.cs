@@ -34,7 +34,8 @@ public static class CaptureReader
         var little = magic is 0xA1B2C3D4 or 0xA1B23C4D;
         var nano = magic is 0xA1B23C4D or 0x4D3CB2A1;
         var header = new byte[20];
-        if (ReadExactly(stream, header) < 20) throw new CaptureFormatException("pcap: the global header is cut short");
+        var got = ReadExactly(stream, header);
+        if (got < 20) throw new CaptureFormatException($"pcap: the global header at byte 0 is cut short: {4 + got} of its 24 bytes");
         // The link type is the low 16 bits; above them a capture may say its frames end with an
         // FCS (bit 27, and its length in 16-bit words in bits 28-31), which the wire's frame does
         // not hold: cut off (tcpdump reads such a capture as Ethernet; it was skipped whole).

@@ -166,10 +166,10 @@ internal static class ReplayCommand
             if (skipped > 0 && first == long.MaxValue)
             {
                 // Nothing to replay at all: an error (as trace says), not a report of nothing.
-                error.WriteLine($"{capturePath}: error: no Ethernet frames to replay: its {skipped} frames are of link type {skippedType} (replay feeds a NIC Ethernet frames, link type 1)");
+                error.WriteLine($"{capturePath}: error: no Ethernet frames to replay: {(skipped == 1 ? "its one frame is" : $"its {skipped} frames are")} of link type {skippedType} (replay feeds a NIC Ethernet frames, link type 1)");
                 return NicBypassCli.BadCaptureExitCode;
             }
-            if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {skipped} frames whose link type is not Ethernet");
+            if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {(skipped == 1 ? "1 frame whose link type is" : $"{skipped} frames whose link type is")} not Ethernet");
 
             // The span the frames covered: from the first to the last on the virtual clock (paced,
             // the time the host took to take them all).

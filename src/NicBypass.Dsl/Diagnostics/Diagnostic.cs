@@ -26,24 +26,36 @@ public sealed record Diagnostic(string Id, DiagnosticSeverity Severity, string M
     private static object Safe(object argument)
     {
         if (argument is not string text) return argument;
-        var cut = text.Length > MaxValueLength;
-        var shown = cut ? text.Substring(0, MaxValueLength) : text;
+        if (text.Length <= MaxValueLength) return Escape(text);
+        // A long name inside a described thing ("vm 'aaa…'"): the name is cut, its quotes kept,
+        // and its own length given (not the description's, quotes and kind word included).
+        var open = text.IndexOf('\'');
+        var close = text.LastIndexOf('\'');
+        if (open >= 0 && close - open - 1 > MaxValueLength && open <= 40 && text.Length - close - 1 <= 40)
+        {
+            var name = text.Substring(open + 1, close - open - 1);
+            return Escape(text.Substring(0, open + 1)) + Escape(name.Substring(0, MaxValueLength)) + "…' (" + Characters(name.Length) + ")" + Escape(text.Substring(close + 1));
+        }
+        return Escape(text.Substring(0, MaxValueLength)) + "… (" + Characters(text.Length) + ")";
+    }
+
+    private static string Characters(int count) => count.ToString("N0", CultureInfo.InvariantCulture) + " characters";
+
+    private static string Escape(string shown)
+    {
         var needsEscape = false;
         for (var i = 0; i < shown.Length && !needsEscape; i++) needsEscape = Hidden(shown, i);
-        if (needsEscape)
+        if (!needsEscape) return shown;
+        var builder = new System.Text.StringBuilder(shown.Length + 16);
+        for (var i = 0; i < shown.Length; i++)
         {
-            var builder = new System.Text.StringBuilder(shown.Length + 16);
-            for (var i = 0; i < shown.Length; i++)
-            {
-                var pair = char.IsSurrogatePair(shown, i);
-                if (!Hidden(shown, i)) builder.Append(shown, i, pair ? 2 : 1);
-                else if (pair) builder.Append("\\U").Append(char.ConvertToUtf32(shown, i).ToString("X8", CultureInfo.InvariantCulture)); // a tag character, say
-                else builder.Append("\\u").Append(((int)shown[i]).ToString("X4", CultureInfo.InvariantCulture));
-                if (pair) i++;
-            }
-            shown = builder.ToString();
+            var pair = char.IsSurrogatePair(shown, i);
+            if (!Hidden(shown, i)) builder.Append(shown, i, pair ? 2 : 1);
+            else if (pair) builder.Append("\\U").Append(char.ConvertToUtf32(shown, i).ToString("X8", CultureInfo.InvariantCulture)); // a tag character, say
+            else builder.Append("\\u").Append(((int)shown[i]).ToString("X4", CultureInfo.InvariantCulture));
+            if (pair) i++;
         }
-        return cut ? shown + "… (" + text.Length.ToString("N0", CultureInfo.InvariantCulture) + " characters)" : shown;
+        return builder.ToString();
     }
 
     // The character at `index` (a surrogate pair whole: the tag characters U+E0000–E007F are
