@@ -309,4 +309,15 @@ public class ParserTests
             Assert.Empty(result.Document.Hosts);
         }
     }
+
+    [Fact]
+    public void A_misspelt_host_between_hosts_gets_a_suggestion()
+    {
+        // As a misspelt keyword inside a host does ('VM': did you mean 'vm'?); found by a new user's drive.
+        var result = Parse("host a {\n    cpus 1\n}\nhots b {\n    cpus 1\n}\n");
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(4, error.Location.Span.Line);
+        Assert.Contains("unexpected 'hots' (did you mean 'host'?)", error.Message, StringComparison.Ordinal);
+        Assert.Equal("a", Assert.Single(result.Document.Hosts).Name.Text);
+    }
 }

@@ -1,3 +1,4 @@
+using NicBypass.Dsl.Binding;
 using NicBypass.Dsl.Diagnostics;
 using NicBypass.Dsl.Syntax;
 using NicBypass.Dsl.Text;
@@ -67,6 +68,8 @@ public static class DslParser
         }
         return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), diagnostics.ToEquatableArray());
     }
+
+    private static readonly string[] TopLevelKeywords = { "host" };
 
     /// <summary>Syntax errors reported for one file at most (one per broken host block); past that one more error says so and the file yields no hosts.</summary>
     public const int MaxSyntaxErrors = 20;
@@ -197,6 +200,12 @@ public static class DslParser
             {
                 return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
                     $"unexpected '{word}' outside any host: a '}}' before it closed the host early (one '}}' too many?)", "'host NAME {' or the end of the file");
+            }
+            // A misspelt 'host' where a host may start ('hots b {'), as a misspelt keyword inside one gets.
+            if (OpenBraces(text, position).Count == 0 && NameSuggestions.Closest(word, TopLevelKeywords) is { } meant && meant != word)
+            {
+                return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
+                    $"unexpected '{word}' (did you mean '{meant}'?)", expected);
             }
         }
         else
