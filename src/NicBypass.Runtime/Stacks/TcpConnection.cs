@@ -120,8 +120,15 @@ public sealed class TcpConnection
     private int _recoverFs;
     private int _recoveryBudget;
     // The holes sent again in this recovery, each with SND.MAX when it went (what was sent
-    // after it) and the timestamp it carried (0 without timestamps).
-    private List<(uint Start, uint End, uint SentBelow, uint Stamp)>? _resent;
+    // after it), the timestamp it carried (0 without timestamps) and when it went (clock ticks).
+    private List<(uint Start, uint End, uint SentBelow, uint Stamp, long SentAt)>? _resent;
+    // The least round trip measured (clock ticks; long.MaxValue: none yet), from one segment of
+    // new data timed at a time (Karn: never one sent again) — RACK's min_RTT, which tells a
+    // retransmission's ACK from a late original's.
+    private long _minRoundTrip = long.MaxValue;
+    private bool _timing;   // a segment is timed:
+    private long _timedAt;  // when it went,
+    private uint _timedEnd; // the sequence number an ACK must reach to time it
     // RACK by order (RFC 8985): what was first sent below this went before a retransmission the
     // peer took, and counts as lost where the peer has not SACKed it (while in a recovery).
     private uint _lostBelow;
@@ -825,6 +832,11 @@ public sealed class TcpConnection
             uint echo = 0;
             if (_timestamps && segment.TryGetTimestamps(out _, out echo)) SampleRoundTrip(echo);
             else _rtt.Reset();
+            if (_timing && !Before(ack, _timedEnd))
+            {
+                _minRoundTrip = Math.Min(_minRoundTrip, _stack.Time.GetTimestamp() - _timedAt);
+                _timing = false;
+            }
             if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss), cwndLimited);
             if (bufferBound) GrowSendBuffer();
             _retransmitAt = 0;
@@ -1158,7 +1170,7 @@ public sealed class TcpConnection
         if (next == _sndUna && _inRecovery) WatchRetransmission();
         if (_inRecovery)
         {
-            var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow, uint Stamp)>();
+            var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow, uint Stamp, long SentAt)>();
             // The hole at SND.UNA may go again (the watch): its older entry would say it lost again.
             if (next == _sndUna)
             {
@@ -1167,7 +1179,7 @@ public sealed class TcpConnection
                     if (resent[i].Start == next) resent.RemoveAt(i);
                 }
             }
-            resent.Add((next, next + (uint)length, _sndMax, _timestamps ? Clock() : 0));
+            resent.Add((next, next + (uint)length, _sndMax, _timestamps ? Clock() : 0, _stack.Time.GetTimestamp()));
         }
         _rexmitNext = next + (uint)length;
         Resent();
@@ -1177,6 +1189,7 @@ public sealed class TcpConnection
     // A segment of a hole went again: data left, counted as a retransmission, the timer armed.
     private void Resent()
     {
+        _timing = false; // Karn: what is timed may be what went again
         DataSent(_stack.Time.GetTimestamp());
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
@@ -1199,11 +1212,12 @@ public sealed class TcpConnection
         // moved SND.UNA (a "safe" one), else what it delivered alone.
         if (delivered <= 0) return;
         _prrDelivered += delivered;
+        ReadTakenRetransmissions(); // before the pipe: what it finds lost is out of it
         var pipe = Pipe();
         long count = pipe > _ssthresh
             ? (_prrDelivered * _ssthresh + _recoverFs - 1) / _recoverFs - _prrOut
             : Math.Min(_ssthresh - pipe, unaAdvanced ? Math.Max(_prrDelivered - _prrOut, delivered) + _mss : delivered);
-        count -= ResendLostRetransmissions(Math.Max(0, count)); // (with no budget it still reads what the ACK took)
+        if (count > 0) count -= ResendLostRetransmissions(count);
         while (count > 0)
         {
             var sent = RetransmitNextHole();
@@ -1217,6 +1231,36 @@ public sealed class TcpConnection
         _recoveryBudget = (int)Math.Min(count, int.MaxValue);
         Output();
         _recoveryBudget = 0;
+    }
+
+    // Holes sent again that this ACK took (SND.UNA passed them): if it echoes that copy's
+    // timestamp and came no sooner after it than most of the least round trip (so the retransmission
+    // filled the hole, not a late original — an echo alone cannot tell copies sent in the same
+    // millisecond), what was first sent before that copy and is still out was lost (RACK, RFC
+    // 8985 6.2, with no reordering window in a recovery — which RFC 8985 allows only until
+    // reordering is seen; this stack keeps no record of that): on a path that keeps order it
+    // would have come first. Without this, data sent just before the retransmission and lost
+    // with nothing sent after it (an echo's last segment) waited for the retransmission timeout:
+    // the peer's ACKs, carrying its data, reported nothing more (a helper's capture through a
+    // 6 kB queue: 200 ms stalls). The entries it read are gone.
+    private void ReadTakenRetransmissions()
+    {
+        if (_resent is not { Count: > 0 } resent) return;
+        var now = _stack.Time.GetTimestamp();
+        var kept = 0;
+        for (var i = 0; i < resent.Count; i++)
+        {
+            var (_, end, sentBelow, stamp, sentAt) = resent[i];
+            if (After(end, _sndUna))
+            {
+                resent[kept++] = resent[i];
+                continue;
+            }
+            var echoed = stamp != 0 && _recoveryEcho != 0 && (int)(_recoveryEcho - stamp) >= 0;
+            // (Three quarters of it: a sample may include the peer's delay in acknowledging.)
+            if (echoed && _minRoundTrip != long.MaxValue && now - sentAt >= _minRoundTrip / 4 * 3 && After(sentBelow, _lostBelow)) _lostBelow = sentBelow;
+        }
+        resent.RemoveRange(kept, resent.Count - kept);
     }
 
     // Retransmissions lost again (RACK's rule, RFC 8985 6.2, by order instead of time): a hole
@@ -1235,19 +1279,9 @@ public sealed class TcpConnection
         var kept = 0;
         for (var i = 0; i < resent.Count; i++)
         {
-            var (start, end, sentBelow, stamp) = resent[i];
-            // Acknowledged: gone. If the ACK echoes this copy's timestamp (the retransmission
-            // filled the hole, not a late original), what was first sent before it and is still
-            // out was lost (RACK, RFC 8985 6.2, with no reordering window in a recovery): on a
-            // path that keeps order it would have come first. Without this, data sent just before
-            // the retransmission and lost with nothing sent after it (an echo's last segment)
-            // waited for the retransmission timeout: the peer's ACKs, carrying its data, reported
-            // nothing more (a helper's capture through a 6 kB queue: 200 ms stalls).
-            if (!After(end, _sndUna))
-            {
-                if (stamp != 0 && _recoveryEcho != 0 && (int)(_recoveryEcho - stamp) >= 0 && After(sentBelow, _lostBelow)) _lostBelow = sentBelow;
-                continue;
-            }
+            var (start, end, sentBelow, _, _) = resent[i];
+            // Acknowledged: gone (ReadTakenRetransmissions read it first).
+            if (!After(end, _sndUna)) continue;
             // Not yet shown lost (the cheap test first): kept as it is.
             if (board is null || sent >= budget || !Before(sentBelow, shown))
             {
@@ -1264,7 +1298,7 @@ public sealed class TcpConnection
                 budget = 0; // refused: the rest wait for the next ACK
                 continue;
             }
-            resent[kept++] = (from, end, _sndMax, _timestamps ? Clock() : 0);
+            resent[kept++] = (from, end, _sndMax, _timestamps ? Clock() : 0, _stack.Time.GetTimestamp());
             sent += length;
             _prrOut += length;
             Resent();
@@ -1345,6 +1379,7 @@ public sealed class TcpConnection
         var offset = (int)(sequence - _bufferSeq);
         if (length <= 0 || offset < 0 || offset + length > _send.Count) return false;
         if (SendSegment(sequence, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) return false;
+        _timing = false; // Karn
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
         return true;
@@ -1651,6 +1686,13 @@ public sealed class TcpConnection
                 var ticks = (length + 66) * srtt.TotalSeconds * _stack.Time.TimestampFrequency / (2.0 * _cwnd);
                 _pacedUntil = Math.Max(now, _pacedUntil) + (long)ticks;
             }
+            if (!_timing && !Before(_sndNxt, _sndMax))
+            {
+                // New data, and none timed: this segment's round trip is measured.
+                _timing = true;
+                _timedAt = now;
+                _timedEnd = _sndNxt + (uint)length;
+            }
             _sndNxt += (uint)length;
             _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
             if (_inRecovery)
@@ -1758,6 +1800,7 @@ public sealed class TcpConnection
         _tlpAt = 0;
         _sndNxt = _sndUna;
         _retransmitAt = 0;
+        _timing = false; // Karn: what is timed may go again
         Retransmissions++;
         StackCounters.AddShared(ref _stack.Counters._retransmissions);
         Output();
