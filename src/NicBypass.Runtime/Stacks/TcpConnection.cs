@@ -132,6 +132,8 @@ public sealed class TcpConnection
     // RACK by order (RFC 8985): what was first sent below this went before a retransmission the
     // peer took, and counts as lost where the peer has not SACKed it (while in a recovery).
     private uint _lostBelow;
+    // And by time: a hole's copy sent before one the peer took (clock ticks) was lost too.
+    private long _lostSentBefore;
     // The timestamp echoed by the ACK being taken in a recovery (0: none): which copy of a hole it answers.
     private uint _recoveryEcho;
     private bool _scaling;    // both SYNs offered window scaling (RFC 7323)
@@ -937,6 +939,7 @@ public sealed class TcpConnection
             _recoveryPoint = _sndMax;
             _rexmitNext = _sndUna;
             _lostBelow = _sndUna;
+            _lostSentBefore = long.MinValue;
             _recoverFs = Math.Max(Pipe(), _mss);
             _resent?.Clear();
             _prrDelivered = 0;
@@ -1258,7 +1261,9 @@ public sealed class TcpConnection
             }
             var echoed = stamp != 0 && _recoveryEcho != 0 && (int)(_recoveryEcho - stamp) >= 0;
             // (Three quarters of it: a sample may include the peer's delay in acknowledging.)
-            if (echoed && _minRoundTrip != long.MaxValue && now - sentAt >= _minRoundTrip / 4 * 3 && After(sentBelow, _lostBelow)) _lostBelow = sentBelow;
+            if (!echoed || _minRoundTrip == long.MaxValue || now - sentAt < _minRoundTrip / 4 * 3) continue;
+            if (After(sentBelow, _lostBelow)) _lostBelow = sentBelow;
+            if (sentAt > _lostSentBefore) _lostSentBefore = sentAt; // and holes sent again before it (ResendLostRetransmissions)
         }
         resent.RemoveRange(kept, resent.Count - kept);
     }
@@ -1272,24 +1277,25 @@ public sealed class TcpConnection
     private int ResendLostRetransmissions(long budget)
     {
         if (_resent is not { Count: > 0 } resent) return 0;
-        // (With nothing SACKed no entry is shown lost, but those acknowledged still go, read.)
+        // (With nothing SACKed only the rule by time shows an entry lost.)
         var board = _scoreboard is { Count: > 0 } held ? held : null;
         var shown = board is null ? 0 : board[^1].End - 2u * (uint)_mss; // an entry sent below this has data sent after it SACKed
         var sent = 0;
         var kept = 0;
         for (var i = 0; i < resent.Count; i++)
         {
-            var (start, end, sentBelow, _, _) = resent[i];
+            var (start, end, sentBelow, _, sentAt) = resent[i];
             // Acknowledged: gone (ReadTakenRetransmissions read it first).
             if (!After(end, _sndUna)) continue;
-            // Not yet shown lost (the cheap test first): kept as it is.
-            if (board is null || sent >= budget || !Before(sentBelow, shown))
+            // Not yet shown lost (the cheap tests first): kept as it is. Shown lost: by order, or
+            // sent before a copy of another hole that the peer took (RACK by time).
+            if (sent >= budget || !(board is not null && Before(sentBelow, shown) || sentAt < _lostSentBefore))
             {
                 resent[kept++] = resent[i];
                 continue;
             }
             var from = After(start, _sndUna) ? start : _sndUna;
-            if (Sacked(board, from, end)) continue; // it arrived: gone
+            if (board is not null && Sacked(board, from, end)) continue; // it arrived: gone
             var offset = (int)(from - _bufferSeq);
             var length = Math.Min((int)(end - from), _send.Count - offset);
             if (offset < 0 || length <= 0 || SendSegment(from, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked)

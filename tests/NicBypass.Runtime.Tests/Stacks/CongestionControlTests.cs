@@ -448,6 +448,32 @@ public class CongestionControlTests
         Assert.True(Enumerable.Range(3, 7).Sum(i => peer.Sends(peer.At(i)) - 1) > 0, "the lost tail goes at once");
     }
 
+    [Fact]
+    public void A_holes_copy_sent_before_one_the_peer_took_is_lost_too()
+    {
+        // Two holes go again together; both copies are lost. The watch sends the first once
+        // more, and the peer takes that copy: the second hole's copy, sent before it, was lost
+        // as well (RACK by time, RFC 8985 6.2) and goes at once. By order alone it waited: what
+        // the peer SACKed was all sent before it (found by review).
+        var peer = new TimestampPeer();
+        var original = peer.FirstWindow();
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        peer.Receive(peer.Ack(peer.At(1), original));
+        peer.Receive(peer.Ack(peer.At(1), original, (peer.At(4), peer.At(7))));                   // the second to fourth missing: recovery, the second goes
+        peer.Receive(peer.Ack(peer.At(1), original, (peer.At(2), peer.At(3)), (peer.At(4), peer.At(8)))); // the third came: the fourth goes
+        Assert.Equal(2, peer.Sends(peer.At(1)));
+        Assert.Equal(2, peer.Sends(peer.At(3)));
+
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(7)); // the watch: the hole at SND.UNA once more
+        peer.Host.Pump();
+        Assert.Equal(3, peer.Sends(peer.At(1)));
+        var third = peer.Stamp(peer.At(1), 2);
+
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        peer.Receive(peer.Ack(peer.At(3), third, (peer.At(4), peer.At(8))));
+        Assert.Equal(3, peer.Sends(peer.At(3)));
+    }
+
     // A container on a hand-made peer's port 80 that offered MSS 1,460, SACK and timestamps.
     private sealed class TimestampPeer
     {
@@ -489,6 +515,21 @@ public class CongestionControlTests
             var options = new List<byte> { 1, 1, 8, 10, 0, 0, 0, 2 };
             options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(echo)));
             if (sackEnd != 0) options.AddRange(SackOption(sackStart, sackEnd));
+            return TestFrames.Tcp(Mac, Own, 80, HandMadePeer.Peer, syn: false, ack: true,
+                sequence: HandMadePeer.PeerIss + 1, acknowledgment: acknowledged, options: options.ToArray());
+        }
+
+        // With SACK blocks: NOP, NOP, kind 5, each [start, end).
+        public byte[] Ack(uint acknowledged, uint echo, params (uint Start, uint End)[] blocks)
+        {
+            var options = new List<byte> { 1, 1, 8, 10, 0, 0, 0, 2 };
+            options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(echo)));
+            options.AddRange(new byte[] { 1, 1, 5, (byte)(2 + 8 * blocks.Length) });
+            foreach (var (start, end) in blocks)
+            {
+                options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(start)));
+                options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(end)));
+            }
             return TestFrames.Tcp(Mac, Own, 80, HandMadePeer.Peer, syn: false, ack: true,
                 sequence: HandMadePeer.PeerIss + 1, acknowledgment: acknowledged, options: options.ToArray());
         }
