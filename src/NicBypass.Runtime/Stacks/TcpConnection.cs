@@ -1164,14 +1164,18 @@ public sealed class TcpConnection
         if (After(holeEnd, highest)) holeEnd = highest;
         var offset = (int)(next - _bufferSeq);
         var length = Math.Min(Math.Min((int)(holeEnd - next), _mss - (_timestamps ? TimestampsLength : 0)), _send.Count - offset);
+        // The hole is the FIN (a lost tail's last "byte"): it goes again alone. Output would not
+        // send it (SND.NXT is past it) and it waited for the timeout (found by review).
+        var fin = _finSent && next == _finSeq && offset == _send.Count;
+        if (fin) length = 1;
         if (offset < 0 || length <= 0) return 0;
-        if (SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked)
+        if ((fin ? SendSegment(_finSeq, TcpSegmentFlags.Fin | TcpSegmentFlags.Ack, 0, 0) : SendSegment(next, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length)) is SendStatus.Blocked)
         {
             if (next == _sndUna && _inRecovery && _reorderAt == 0) WatchRetransmission(); // refused: tried again at the watch, not only at the timeout
             return 0; // (a hole further on is tried again at the next ACK with news: the scan did not move)
         }
         if (next == _sndUna && _inRecovery) WatchRetransmission();
-        if (_inRecovery)
+        if (_inRecovery && !fin) // (a FIN sent again and lost again is the timeout's)
         {
             var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow, uint Stamp, long SentAt)>();
             // The hole at SND.UNA may go again (the watch): its older entry would say it lost again.

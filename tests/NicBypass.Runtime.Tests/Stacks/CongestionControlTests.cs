@@ -474,6 +474,28 @@ public class CongestionControlTests
         Assert.Equal(3, peer.Sends(peer.At(3)));
     }
 
+    [Fact]
+    public void A_lost_fin_behind_a_hole_goes_again_at_once()
+    {
+        // The second segment and the FIN are lost. The ACK that takes the second's retransmission
+        // stops at the FIN, sent before it: lost, and sent again at once. It waited for the
+        // timeout: the hole scan sent only data (found by review).
+        var peer = new TimestampPeer();
+        var original = peer.FirstWindow();
+        peer.Connection.Close();
+        peer.Host.Pump();
+        Assert.Equal(1, peer.Fins());
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        peer.Receive(peer.Ack(peer.At(1), original));
+        peer.Receive(peer.Ack(peer.At(1), original, peer.At(2), peer.At(10))); // the second is lost: recovery
+        Assert.Equal(2, peer.Sends(peer.At(1)));
+        var retransmission = peer.Stamp(peer.At(1), 1);
+
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        peer.Receive(peer.Ack(peer.At(10), retransmission));
+        Assert.Equal(2, peer.Fins());
+    }
+
     // A container on a hand-made peer's port 80 that offered MSS 1,460, SACK and timestamps.
     private sealed class TimestampPeer
     {
@@ -544,6 +566,8 @@ public class CongestionControlTests
             _wire.Frames.Where(f => TestFrames.Parse(f).Extract<TcpPacket>() is { PayloadData.Length: > 0 } t && t.SequenceNumber == sequence);
 
         public int Sends(uint sequence) => Copies(sequence).Count();
+
+        public int Fins() => _wire.Frames.Count(f => TestFrames.Parse(f).Extract<TcpPacket>() is { Finished: true });
 
         // The timestamp of the nth copy of the segment at `sequence`.
         public uint Stamp(uint sequence, int nth) => CongestionControlTests.Stamp(Copies(sequence).ElementAt(nth));
