@@ -39,7 +39,24 @@ public sealed partial class NetworkStack
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);
-        if (!linkGroup) SendPortUnreachable(packet, source, destination);
+        if (!linkGroup && !Filtered(destinationPort)) SendPortUnreachable(packet, source, destination);
+    }
+
+    // A port the destination did not declare that reached the stack only because classifiers let
+    // the ephemeral range through (for its own connections' replies): a datagram, or a TCP SYN,
+    // with nothing of its own there is dropped unanswered, as the firewall its declared ports
+    // stand for would — an RST or port unreachable told a scanner the port was closed (found by
+    // a user's nmap).
+    private bool Filtered(ushort port) =>
+        Settings.Ports is { } declared && port >= FirstEphemeralPort && !Declares(declared, port);
+
+    private static bool Declares(IReadOnlyList<int> ports, ushort port)
+    {
+        for (var i = 0; i < ports.Count; i++)
+        {
+            if (ports[i] == port) return true;
+        }
+        return false;
     }
 
     private void ReceiveTcp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> tcp, NetworkAddress source, NetworkAddress destination, bool linkGroup)
@@ -126,7 +143,11 @@ public sealed partial class NetworkStack
             return;
         }
         Counters.Drop(StackDropReason.PortUnreachable);
-        if (!segment.Has(TcpSegmentFlags.Rst) && !linkGroup) SendReset(source, destination, segment);
+        // A SYN to an ephemeral port is filtered; anything else there may be for a connection of
+        // its own that closed (a FIN sent again after TIME-WAIT): RST, as RFC 9293 says, or the
+        // peer waits in LAST-ACK for its retries to run out (found by the loss property test).
+        var filtered = (segment.Flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Ack)) == TcpSegmentFlags.Syn && Filtered(segment.DestinationPort);
+        if (!segment.Has(TcpSegmentFlags.Rst) && !linkGroup && !filtered) SendReset(source, destination, segment);
     }
 
     private void SendPortUnreachable(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination) =>

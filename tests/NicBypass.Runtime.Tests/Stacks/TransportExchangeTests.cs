@@ -516,6 +516,36 @@ public class TransportExchangeTests(ITestOutputHelper output)
         Assert.Equal(1, harness.Db.Counters.Dropped(StackDropReason.PortUnreachable));
     }
 
+    [Theory]
+    [InlineData(80, true)]     // declared, nobody listening: closed (RST, port unreachable)
+    [InlineData(50000, false)] // an ephemeral port no connection of its own uses: filtered
+    public void An_ephemeral_port_the_destination_did_not_declare_is_filtered_not_closed(int port, bool answered)
+    {
+        // The classifiers let the ephemeral range through for the container's own connections'
+        // replies; a segment or datagram there that meets none of them was answered with RST or
+        // ICMP port unreachable, so nmap called the port closed where the docs say a container's
+        // undeclared ports behave as a firewall's: unanswered (found by a user's nmap).
+        var (host, _, wire, vns) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, new[] { 80 }));
+        const string mac = "02:00:00:00:00:01", own = "192.168.10.20";
+        host.Nic("e0").Device.Receive(TestFrames.Tcp(mac, own, (ushort)port, HandMadePeer.Peer));
+        host.Nic("e0").Device.Receive(TestFrames.Udp(mac, own, (ushort)port, new byte[] { 1, 2, 3 }, srcIp: HandMadePeer.Peer));
+        host.Pump();
+        Assert.Equal(answered ? 2 : 0, wire.Frames.Count(f => TestFrames.Parse(f).Extract<PacketDotNet.ArpPacket>() is null));
+        Assert.Equal(2, vns.Counters.Dropped(StackDropReason.PortUnreachable));
+    }
+
+    [Fact]
+    public void A_segment_for_a_closed_connection_on_an_ephemeral_port_is_still_reset()
+    {
+        // Not a scan: a FIN sent again after the container's connection left TIME-WAIT. Its RST
+        // ends the peer's LAST-ACK; dropped, the peer waited for its retries to run out (the
+        // loss property test, 20% loss, caught it).
+        var (host, _, wire, _) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+        host.Nic("e0").Device.Receive(TestFrames.Tcp("02:00:00:00:00:01", "192.168.10.20", 50000, HandMadePeer.Peer, syn: false, ack: true, fin: true, acknowledgment: 1234));
+        host.Pump();
+        Assert.True(TestFrames.Parse(Assert.Single(wire.Frames)).Extract<PacketDotNet.TcpPacket>().Reset, "a RST");
+    }
+
     [Fact]
     public void A_reset_closes_the_peer_and_sending_afterwards_says_why()
     {
