@@ -450,6 +450,15 @@ public class ReplayCommandTests
     }
 
     [Fact]
+    public void One_frame_is_one_frame()
+    {
+        var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), RawPcap(1, FrameToA(100)));
+
+        Assert.True(exit == 0, error);
+        Assert.StartsWith("replayed 1 frame over ", output, StringComparison.Ordinal); // "1 frames"
+    }
+
+    [Fact]
     public void Paced_a_bandwidth_limited_vnic_takes_every_frame_on_virtual_time_and_two_runs_agree()
     {
         // 200 frames of 1,000 bytes, 1 µs apart, to a container allocated 1 Mbit/s (polling: its

@@ -120,6 +120,16 @@ public class RunCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("--tap e0=a-name-longer-than-15: TAP device", error);
 
+        // One device for two NICs: said so (it read "another process has the device open").
+        (exit, _, error) = Cli("run", topology, "--tap", "e0=nb0", "--tap", "e1=nb0", "--seconds", "1");
+        Assert.Equal(1, exit);
+        Assert.Contains("error: --tap: TAP device 'nb0' is given to 2 NICs (e0, e1)", error);
+
+        // One impairment of a kind a NIC (the last of two won, silently).
+        (exit, _, error) = Cli("run", topology, "--tap", "e0=nb0", "--loss", "e0=100%", "--loss", "e0=0%", "--seconds", "1");
+        Assert.Equal(1, exit);
+        Assert.Contains("error: --loss: NIC 'e0' is given 2 values; give one", error);
+
         (exit, _, error) = Cli("run", topology, "--tap", "e0=nb0", "--host", "nope");
         Assert.Equal(1, exit);
         Assert.Contains("no host named 'nope'; the file declares peer", error);

@@ -24,7 +24,7 @@ internal static class RunCommand
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var taps = new Option<string[]>("--tap") { Description = "NIC=IFNAME: NIC's wire is Linux TAP device IFNAME, opened or created (repeatable; at least one)", Required = true };
         var seconds = new Option<double?>("--seconds") { Description = "stop after this many seconds (default: at SIGINT or SIGTERM)", CustomParser = InvariantNumber.Nullable };
-        var capture = new Option<string?>("--capture") { Description = "a folder for per-VNIC pcap files of what each VNIC received" };
+        var capture = new Option<string?>("--capture") { Description = "a folder for per-VNIC pcap files of what each VNIC delivered" };
         var delay = new Option<string[]>("--delay") { Description = "NIC=TIME: hold every frame on the NIC's TAP wire this long, each way, in order (e.g. e0=20ms; netem's delay)" };
         var jitter = new Option<string[]>("--jitter") { Description = "NIC=TIME: vary each frame's delay by up to this much either way, in order (e.g. e0=5ms)" };
         var loss = new Option<string[]>("--loss") { Description = "NIC=SHARE: lose this share of frames each way, counted (e.g. e0=1%)" };
@@ -53,6 +53,12 @@ internal static class RunCommand
                 error.WriteLine($"error: --tap: NIC '{twice.Key}' is given {twice.Count()} TAP devices; a NIC has one wire");
                 return NicBypassCli.ErrorExitCode;
             }
+            foreach (var shared in wires.GroupBy(w => w.Interface).Where(g => g.Count() > 1))
+            {
+                // (Opened twice, the second said "another process has the device open": this one.)
+                error.WriteLine($"error: --tap: TAP device '{shared.Key}' is given to {shared.Count()} NICs ({string.Join(", ", shared.Select(w => w.Nic))}); a device is one NIC's wire");
+                return NicBypassCli.ErrorExitCode;
+            }
             var limit = parse.GetValue(seconds);
             if (limit is { } s && !(s > 0 && s <= 30 * 24 * 3600))
             {
@@ -71,6 +77,12 @@ internal static class RunCommand
                         return NicBypassCli.ErrorExitCode;
                     }
                 }
+            }
+            foreach (var twice in impairments.GroupBy(i => (i.Kind, i.Nic)).Where(g => g.Count() > 1))
+            {
+                // As --tap: one value a NIC (the last one used to win, silently).
+                error.WriteLine($"error: --{twice.Key.Kind}: NIC '{twice.Key.Nic}' is given {twice.Count()} values; give one");
+                return NicBypassCli.ErrorExitCode;
             }
             foreach (var jittered in impairments.Where(i => i.Kind == "jitter" && i.Time > TimeSpan.Zero))
             {
@@ -154,7 +166,10 @@ internal static class RunCommand
             while (!stop.IsCancellationRequested && (seconds is not { } limit || clock.Elapsed.TotalSeconds < limit))
             {
                 var wait = seconds is { } l ? Math.Min(1.0, l - clock.Elapsed.TotalSeconds) : 1.0;
-                stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Max(wait, 0)));
+                // Under a millisecond the wait returns at once: the loop spun, redrawing the status
+                // line dozens of times at the end of a --seconds run (found by a user's drive).
+                if (wait < 0.001) break;
+                stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(wait));
                 if (live) Status(error, "\r" + Status(host, attached, echo, clock.Elapsed) + "\u001b[K");
                 if (attached.FirstOrDefault(w => w.ReadError is not null) is { } failed)
                 {

@@ -142,7 +142,7 @@ public static class TrafficReportWriter
         var culture = CultureInfo.InvariantCulture;
         // Under a microsecond in significant figures: "over 0 s" beside JSON's 1e-07 said nothing ran.
         var seconds = report.Seconds is > 0 and < 0.000_001 ? report.Seconds.ToString("0.##E+0", culture) : report.Seconds.ToString("0.######", culture);
-        output.WriteLine(string.Format(culture, "{0} {1:N0} frames over {2} s", verb, report.Frames, seconds));
+        output.WriteLine(string.Format(culture, "{0} {1:N0} {2} over {3} s", verb, report.Frames, report.Frames == 1 ? "frame" : "frames", seconds));
         foreach (var cpu in report.Cpus ?? Array.Empty<ProcessorTrafficReport>())
         {
             output.WriteLine(string.Format(culture, "cpu{0}: busy {1:P1}, {2:N0} hardware and {3:N0} software interrupts, {4:N0} polls",
