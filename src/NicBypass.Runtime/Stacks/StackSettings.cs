@@ -13,7 +13,7 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="TcpBuffer">Bytes of each TCP connection's send and receive buffer (the receive buffer is the advertised window; <see cref="DefaultTcpBuffer"/>, taken on a connection's first byte).</param>
 /// <param name="RetransmissionTimeout">TCP's first retransmission timeout; doubled on each further timeout.</param>
 /// <param name="TimeWait">How long a TCP connection stays in TIME-WAIT (2 MSL).</param>
-/// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog); a SYN past it gets a SYN cookie (<paramref name="SynCookies"/>), or with cookies off pushes out the oldest.</param>
+/// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog; 1,024, Linux's least on a machine with memory to speak of: a burst of 1,000 connections gets no cookies, whose lost first ACK and data lost the connection — found by a user's drive); a SYN past it gets a SYN cookie (<paramref name="SynCookies"/>), or with cookies off pushes out the oldest.</param>
 /// <param name="TcpBufferLimit">How far a connection's buffers may grow (Linux's buffer autotuning, up to tcp_rmem's and tcp_wmem's maxima; <see cref="DefaultTcpBufferLimit"/>): the receive buffer with what its application reads each round trip, the send buffer while it alone holds the flight back; a <paramref name="TcpBuffer"/> at or above it is not tuned.</param>
 /// <param name="TcpBufferBudget">Bytes all of the stack's connections together may grow their buffers by beyond <paramref name="TcpBuffer"/> (Linux's tcp_mem, per stack here; <see cref="DefaultTcpBufferBudget"/>): past it a buffer stays as it is until a grown connection ends.</param>
 /// <param name="SelectiveAcknowledgment">Whether TCP offers and accepts SACK (RFC 2018; Linux's tcp_sack): off, a loss is repaired by going back to the oldest unacknowledged byte.</param>
@@ -31,7 +31,7 @@ public sealed record StackSettings(
     int TcpBuffer = StackSettings.DefaultTcpBuffer,
     TimeSpan? RetransmissionTimeout = null,
     TimeSpan? TimeWait = null,
-    int SynBacklog = 256,
+    int SynBacklog = 1024,
     TimeSpan? DelayedAcknowledgment = null,
     int? TcpBufferLimit = null,
     long? TcpBufferBudget = null,

@@ -50,8 +50,14 @@ internal static class SynCookie
     public static int Size(bool v6, int index) => (v6 ? V6Sizes : V4Sizes)[index];
 
     /// <summary>The SYN-ACK's initial sequence number for a SYN from <paramref name="remote"/>:<paramref name="remotePort"/> to <paramref name="local"/>:<paramref name="localPort"/> whose own was <paramref name="peerIsn"/>.</summary>
+    /// <remarks>
+    /// The peer's ISN is hashed, not added as Linux adds it: added, any segment whose sequence and
+    /// acknowledgment numbers had both moved on by the same amount passed for the cookie — an echo's
+    /// ACK of a FIN, arriving after its connection had closed, made a phantom connection (found by
+    /// a helper's burst of 1,000 connections: more cookies accepted than sent).
+    /// </remarks>
     public static uint Make(in SynCookieKey key, NetworkAddress remote, ushort remotePort, NetworkAddress local, ushort localPort, uint peerIsn, uint minutes, int sizeIndex) =>
-        Hash(key, remote, remotePort, local, localPort, 0, 0) + peerIsn + (minutes << CookieBits)
+        Hash(key, remote, remotePort, local, localPort, peerIsn, 0) + (minutes << CookieBits)
         + ((Hash(key, remote, remotePort, local, localPort, minutes, 1) + (uint)sizeIndex) & CookieMask);
 
     /// <summary>
@@ -60,7 +66,7 @@ internal static class SynCookie
     /// </summary>
     public static int Check(in SynCookieKey key, NetworkAddress remote, ushort remotePort, NetworkAddress local, ushort localPort, uint peerIsn, uint cookie, uint minutes, int sizes = 4)
     {
-        cookie -= Hash(key, remote, remotePort, local, localPort, 0, 0) + peerIsn;
+        cookie -= Hash(key, remote, remotePort, local, localPort, peerIsn, 0);
         var age = (minutes - (cookie >> CookieBits)) & (uint.MaxValue >> CookieBits);
         if (age >= MaxAge) return -1;
         var index = (cookie - Hash(key, remote, remotePort, local, localPort, minutes - age, 1)) & CookieMask;
@@ -93,14 +99,15 @@ internal static class SynCookie
         return (echo & EcnBit) == 0 && (sackAllowed || !sack);
     }
 
-    private static uint Hash(in SynCookieKey key, NetworkAddress remote, ushort remotePort, NetworkAddress local, ushort localPort, uint minutes, uint which)
+    // `value`: the peer's ISN (which 0) or the minute counter (which 1).
+    private static uint Hash(in SynCookieKey key, NetworkAddress remote, ushort remotePort, NetworkAddress local, ushort localPort, uint value, uint which)
     {
         Span<byte> message = stackalloc byte[44];
         BinaryPrimitives.WriteUInt128LittleEndian(message, remote.Value);
         BinaryPrimitives.WriteUInt128LittleEndian(message.Slice(16), local.Value);
         BinaryPrimitives.WriteUInt16LittleEndian(message.Slice(32), remotePort);
         BinaryPrimitives.WriteUInt16LittleEndian(message.Slice(34), localPort);
-        BinaryPrimitives.WriteUInt32LittleEndian(message.Slice(36), minutes);
+        BinaryPrimitives.WriteUInt32LittleEndian(message.Slice(36), value);
         BinaryPrimitives.WriteUInt32LittleEndian(message.Slice(40), which | (remote.IsV6 ? 2u : 0u));
         return (uint)SipHash(key.K0, key.K1, message);
     }

@@ -41,6 +41,9 @@ public class SynCookieTests
             Assert.Equal(-1, SynCookie.Check(Key, Client, 40000, Server, 80, 1000 + 0x100000, cookie, 500)); // another SYN's
             Assert.Equal(-1, SynCookie.Check(Key with { K1 = 1 }, Client, 40000, Server, 80, 1000, cookie, 500)); // another stack's
             Assert.Equal(-1, SynCookie.Check(Key, Client, 40000, Server, 80, 1000, cookie + 0x10000, 500)); // a guess near it
+            // Both numbers moved on alike (an ACK of data and a FIN, after its connection closed):
+            // it passed, and made a phantom connection (found by a helper's 1,000-connection burst).
+            Assert.Equal(-1, SynCookie.Check(Key, Client, 40000, Server, 80, 1000 + 2049, cookie + 2049, 500));
         }
         // Across the counter's wrap (it keeps 8 bits in the cookie).
         var late = SynCookie.Make(Key, Client, 40000, Server, 80, 7, 0xFF, 2);
@@ -206,6 +209,24 @@ public class SynCookieTests
         Assert.Equal(0, c.Stack.Stack.ConnectionCount);
         Assert.Equal(0, c.Stack.Counters.SynCookiesAccepted);
         AssertBalanced(c);
+    }
+
+    [Fact]
+    public void A_burst_of_a_thousand_connections_is_held_without_cookies_by_default()
+    {
+        // Linux holds 1,024 half-open connections (tcp_max_syn_backlog on any machine of size);
+        // with 256, a user's burst of 1,000 connections at a host still warming up went to
+        // cookies, and those whose cookie ACK and first data a full ring dropped were lost — with
+        // state, the peer's retransmissions complete them.
+        var c = Listening(new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+        for (var i = 0; i < 1000; i++)
+        {
+            c.Host.Nic("e0").Device.Receive(Syn((ushort)(20000 + i), 1000));
+            if (i % 32 == 0) c.Host.Pump();
+        }
+        c.Host.Pump();
+        Assert.Equal(1000, c.Listener.HalfOpen);
+        Assert.Equal(0, c.Stack.Counters.SynCookiesSent);
     }
 
     [Fact]
