@@ -319,5 +319,9 @@ public class ParserTests
         Assert.Equal(4, error.Location.Span.Line);
         Assert.Contains("unexpected 'hots' (did you mean 'host'?)", error.Message, StringComparison.Ordinal);
         Assert.Equal("a", Assert.Single(result.Document.Hosts).Name.Text);
+
+        // Not for a word that only sits near 'host' ('port 80' after a '}' too many; found by review).
+        var stray = Parse("host a {\n    cpus 1\n}}\nport 80\n");
+        Assert.DoesNotContain(stray.Diagnostics, d => d.Message.Contains("did you mean", StringComparison.Ordinal));
     }
 }

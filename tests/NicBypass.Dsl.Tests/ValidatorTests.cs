@@ -130,6 +130,20 @@ public class ValidatorTests
         Assert.Contains(message, only.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void What_is_wrong_whatever_cpus_says_and_a_nic_two_names_are_near_are_still_reported()
+    {
+        // Found by review of the follow-on suppression: a refused 'cpus' hid 'cpu -1' and 'cpu 5000',
+        // and 'e9' (near both 'e0' and 'e1') silenced e1's NB0023 though e1 has nothing on it.
+        var cpus = TestSources.Compile("host h {\n    cpus 4x\n    nic e0 { model simnic-10g; rx-rings 4 }\n    vm g1 on e0 { mac 02:00:00:00:00:01; cpu -1 }\n    vm g2 on e0 { mac 02:00:00:00:00:02; cpu 5000 }\n    vm g3 on e0 { mac 02:00:00:00:00:03; cpu 3 }\n}\n").Diagnostics;
+        Assert.Equal(new[] { "NB0014", "NB0020", "NB0020" }, cpus.Select(d => d.Id).Order().ToArray());
+        Assert.Equal(new[] { 4, 5 }, cpus.Where(d => d.Id == "NB0020").Select(d => d.Location.Span.Line).Order().ToArray());
+
+        var nics = TestSources.Compile("host h {\n    nic e1 { model simnic-10g; rx-rings 4 }\n    nic e0 { model simnic-10g; rx-rings 4 }\n    vm g1 on e0 { mac 02:00:00:00:00:01 }\n    vm g2 on e9 { mac 02:00:00:00:00:02 }\n}\n").Diagnostics;
+        Assert.Contains(nics, d => d.Id == "NB0010");
+        Assert.Contains(nics, d => d.Id == "NB0023" && d.Message.Contains("'e1'", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("    vm host on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
     [InlineData("    vm placement on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]

@@ -167,9 +167,10 @@ internal static class RunCommand
             {
                 var wait = seconds is { } l ? Math.Min(1.0, l - clock.Elapsed.TotalSeconds) : 1.0;
                 // Under a millisecond the wait returns at once: the loop spun, redrawing the status
-                // line dozens of times at the end of a --seconds run (found by a user's drive).
-                if (wait < 0.001) break;
-                stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(wait));
+                // line dozens of times at the end of a --seconds run (found by a user's drive);
+                // the last round waits out what is left and ends after the checks below.
+                var last = wait < 0.001;
+                stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Max(wait, 0.001)));
                 if (live) Status(error, "\r" + Status(host, attached, echo, clock.Elapsed) + "\u001b[K");
                 if (attached.FirstOrDefault(w => w.ReadError is not null) is { } failed)
                 {
@@ -177,6 +178,7 @@ internal static class RunCommand
                     error.WriteLine($"error: {failed}: {failed.ReadError!.Message}; stopping");
                     break;
                 }
+                if (last) break;
             }
             if (live) error.WriteLine();
             var elapsed = clock.Elapsed.TotalSeconds;
@@ -218,7 +220,7 @@ internal static class RunCommand
                 for (var w = 0; w < attached.Count; w++)
                 {
                     var wire = attached[w];
-                    output.Write(string.Format(CultureInfo.InvariantCulture, "tap {0}: {1:N0} frames in, {2:N0} out, {3:N0} Linux refused", wire, wire.FramesIn, wire.FramesOut, wire.WriteFailures));
+                    output.Write(string.Format(CultureInfo.InvariantCulture, "tap {0}: {1:N0} {2} in, {3:N0} out, {4:N0} Linux refused", wire, wire.FramesIn, wire.FramesIn == 1 ? "frame" : "frames", wire.FramesOut, wire.WriteFailures));
                     if (impairments.Any(i => i.Nic == wires[w].Nic))
                     {
                         output.Write(string.Format(CultureInfo.InvariantCulture, "; impaired: {0:N0} lost, {1:N0} reordered, {2:N0} delayed ({3:N0} lost to a full delay line)",

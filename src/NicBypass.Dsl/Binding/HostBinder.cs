@@ -161,13 +161,21 @@ internal sealed class HostBinder
             {
                 _context.Report(DiagnosticDescriptors.UnknownNic, target.Span, null,
                     $"{vnic.Keyword} '{vnic.Name}'", target.Text, host.Name.Text, NameSuggestions.Hint(target.Text, declaredNics));
-                // The NIC it suggests was likely meant: no "has no VNICs" warning beside the error.
-                if (NameSuggestions.Closest(target.Text, declaredNics) is { } meant) rejectedOn.Add(meant);
+                // The NIC it suggests was likely meant: no "has no VNICs" warning beside the error —
+                // when it is the one near name (of 'e0' and 'e1', 'e9' means either; found by review).
+                if (NameSuggestions.Closest(target.Text, declaredNics) is { } meant
+                    && declaredNics.Count(n => NameSuggestions.Distance(target.Text.ToLowerInvariant(), n.ToLowerInvariant()) <= NameSuggestions.Distance(target.Text.ToLowerInvariant(), meant.ToLowerInvariant())) == 1)
+                {
+                    rejectedOn.Add(meant);
+                }
             }
-            if (!cpusRefused && vnic.Cpu is { } cpu && vnic.CpuToken is { } cpuToken && (cpu < 0 || cpu + vnic.CpuCount - 1 >= cpus))
+            // With its 'cpus' refused, only what no host could have (below 0, past the most there is):
+            // not a range check against the default of 1 beside that error.
+            var most = cpusRefused ? HostDefinition.MaxCpus : cpus;
+            if (vnic.Cpu is { } cpu && vnic.CpuToken is { } cpuToken && (cpu < 0 || cpu + vnic.CpuCount - 1 >= most))
             {
-                _context.Report(DiagnosticDescriptors.CpuOutOfRange, cpuToken.Span, null, cpu < 0 || cpu >= cpus ? cpu : cpu + vnic.CpuCount - 1, cpus - 1, host.Name.Text,
-                    cpusGiven ? $"cpus {cpus}" : $"cpus {cpus} (the default; set 'cpus')");
+                _context.Report(DiagnosticDescriptors.CpuOutOfRange, cpuToken.Span, null, cpu < 0 || cpu >= most ? cpu : cpu + vnic.CpuCount - 1, most - 1, host.Name.Text,
+                    cpusRefused ? $"at most {HostDefinition.MaxCpus} processors (its 'cpus' was refused)" : cpusGiven ? $"cpus {cpus}" : $"cpus {cpus} (the default; set 'cpus')");
             }
         }
 

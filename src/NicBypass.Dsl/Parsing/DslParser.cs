@@ -69,7 +69,17 @@ public static class DslParser
         return new ParseResult(new DocumentSyntax(file.Path, EquatableArray<HostSyntax>.Empty), diagnostics.ToEquatableArray());
     }
 
-    private static readonly string[] TopLevelKeywords = { "host" };
+    // After a word: spaces, a name, spaces and '{' on the same line ("hots b {").
+    private static bool LooksLikeHeader(string text, int at)
+    {
+        var i = at;
+        while (i < text.Length && text[i] is ' ' or '\t') i++;
+        var name = i;
+        while (i < text.Length && DslGrammar.IsWordChar(text[i])) i++;
+        if (i == name || name == at) return false;
+        while (i < text.Length && text[i] is ' ' or '\t') i++;
+        return i < text.Length && text[i] == '{';
+    }
 
     /// <summary>Syntax errors reported for one file at most (one per broken host block); past that one more error says so and the file yields no hosts.</summary>
     public const int MaxSyntaxErrors = 20;
@@ -201,11 +211,14 @@ public static class DslParser
                 return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
                     $"unexpected '{word}' outside any host: a '}}' before it closed the host early (one '}}' too many?)", "'host NAME {' or the end of the file");
             }
-            // A misspelt 'host' where a host may start ('hots b {'), as a misspelt keyword inside one gets.
-            if (OpenBraces(text, position).Count == 0 && NameSuggestions.Closest(word, TopLevelKeywords) is { } meant && meant != word)
+            // A misspelt 'host' where a host may start ('hots b {'), as a misspelt keyword inside one
+            // gets: one edit away, and shaped as a host's header (a stray 'port 80' after a '}' too
+            // many is no host; found by review).
+            if (OpenBraces(text, position).Count == 0 && word != "host" && NameSuggestions.Distance(word.ToLowerInvariant(), "host") <= 1
+                && LooksLikeHeader(text, position + length))
             {
                 return Diagnostic.Create(DiagnosticDescriptors.SyntaxError, file.Location(position, length), null,
-                    $"unexpected '{word}' (did you mean '{meant}'?)", expected);
+                    $"unexpected '{word}' (did you mean 'host'?)", expected);
             }
         }
         else

@@ -47,17 +47,7 @@ public sealed partial class NetworkStack
     // with nothing of its own there is dropped unanswered, as the firewall its declared ports
     // stand for would — an RST or port unreachable told a scanner the port was closed (found by
     // a user's nmap).
-    private bool Filtered(ushort port) =>
-        Settings.Ports is { } declared && port >= FirstEphemeralPort && !Declares(declared, port);
-
-    private static bool Declares(IReadOnlyList<int> ports, ushort port)
-    {
-        for (var i = 0; i < ports.Count; i++)
-        {
-            if (ports[i] == port) return true;
-        }
-        return false;
-    }
+    private bool Filtered(ushort port) => _ports is { } declared && port >= FirstEphemeralPort && !declared.Contains(port);
 
     private void ReceiveTcp(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> tcp, NetworkAddress source, NetworkAddress destination, bool linkGroup)
     {
