@@ -35,16 +35,44 @@ public sealed partial class NicDslGenerator
         // the build), so one bad file does not take every other host away with it.
         var hostErrors = compilation.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         var hosts = new List<HostEmitModel>();
+        var standIns = new List<StandInModel>();
         foreach (var host in compilation.Hosts)
         {
-            if (hostErrors.Any(host.Definition.Encloses)) continue;
             var file = ordered.First(f => f.Path == host.Definition.Location.Path);
             var folder = file.RelativePath.Contains("/") ? file.RelativePath.Substring(0, file.RelativePath.LastIndexOf('/')) : "";
+            if (hostErrors.Any(host.Definition.Encloses))
+            {
+                if (StandIn(host.Definition, Namespace(options.RootNamespace, folder), file.RelativePath) is { } standIn) standIns.Add(standIn);
+                continue;
+            }
             // The lowered build carries no source locations: moving lines leaves it equal.
             var build = HostLowering.Lower(host.Definition, host.Plan);
             hosts.Add(new HostEmitModel(Namespace(options.RootNamespace, folder), HintName(file.RelativePath, build.ClassName), file.Path, file.RelativePath, build));
         }
-        return new GeneratorResult(hosts.ToEquatableArray(), compilation.Diagnostics);
+        return new GeneratorResult(hosts.ToEquatableArray(), compilation.Diagnostics) { StandIns = standIns.ToEquatableArray() };
+    }
+
+    // A host with errors of its own: its class, with a property for each NIC and VNIC that bound
+    // under a name no other member has (a clash is itself one of its errors), or none when its
+    // own name cannot be a class (NB0024).
+    private static StandInModel? StandIn(Dsl.Model.HostDefinition host, string ns, string relativePath)
+    {
+        var className = Identifiers.ToPascalCase(host.Name);
+        if (!Identifiers.IsValidName(host.Name) || Identifiers.Reserved.Contains(className)) return null;
+        var taken = new HashSet<string>(Identifiers.Reserved, StringComparer.Ordinal) { className };
+        var members = new List<StandInMember>();
+        void Add(string name, string type, string summary)
+        {
+            var member = Identifiers.ToPascalCase(name);
+            if (Identifiers.IsValidName(name) && taken.Add(member)) members.Add(new StandInMember(member, type, summary));
+        }
+        foreach (var nic in host.Nics) Add(nic.Name, "Virtualization.HostNic", $"NIC '{nic.Name}'.");
+        foreach (var vnic in host.Vnics)
+        {
+            if (vnic.Kind == Dsl.Model.VnicKind.Vm) Add(vnic.Name, "Virtualization.VirtualMachine", $"VM '{vnic.Name}'.");
+            else Add(vnic.Name, "Virtualization.VirtualNetworkStack", $"{vnic.Kind.ToString().ToLowerInvariant()} '{vnic.Name}': its virtual network stack.");
+        }
+        return new StandInModel(ns, HintName(relativePath, className), relativePath, host.Name, className, members.ToEquatableArray());
     }
 
     // RootNamespace plus the file's folders, each made a valid identifier.

@@ -38,12 +38,14 @@ public sealed partial class NicDslGenerator : IIncrementalGenerator
         // diagnostic does not regenerate code and vice versa.
         var diagnostics = result.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
         var hosts = result.SelectMany(static (r, _) => r.Hosts).WithTrackingName(TrackingNames.Hosts);
+        var standIns = result.SelectMany(static (r, _) => r.StandIns).WithTrackingName(TrackingNames.StandIns);
 
         context.RegisterSourceOutput(diagnostics, static (spc, items) =>
         {
             foreach (var item in items) spc.ReportDiagnostic(DiagnosticMapper.ToRoslyn(item));
         });
         context.RegisterSourceOutput(hosts, static (spc, host) => Emit(spc, host));
+        context.RegisterSourceOutput(standIns, static (spc, standIn) => spc.AddSource(standIn.HintName, Emitter.EmitStandIn(standIn)));
     }
 
     private static void Emit(SourceProductionContext context, HostEmitModel host)
@@ -101,4 +103,5 @@ public sealed partial class NicDslGenerator : IIncrementalGenerator
 
     internal static ImmutableArray<string> AllTrackingNames => ImmutableArray.Create(
         TrackingNames.Options, TrackingNames.Files, TrackingNames.Compile, TrackingNames.Diagnostics, TrackingNames.Hosts);
+    // (TrackingNames.StandIns runs only for a host with errors: no step to look at for a valid one.)
 }

@@ -8,4 +8,5 @@ internal static class TrackingNames
     public const string Compile = nameof(Compile);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Hosts = nameof(Hosts);
+    public const string StandIns = nameof(StandIns);
 }

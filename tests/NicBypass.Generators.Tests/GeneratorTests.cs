@@ -97,7 +97,8 @@ public class GeneratorTests
         Assert.Equal("'rx-ring' is not a property of nic 'n0' (did you mean 'rx-rings'?)", error.GetMessage());
         Assert.Equal("https://github.com/nicbypass/nicbypass/blob/main/docs/diagnostics.md#nb0002", error.Descriptor.HelpLinkUri);
         Assert.False(string.IsNullOrWhiteSpace(error.Descriptor.Description.ToString()));
-        Assert.DoesNotContain(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+        // The host is not generated: a stand-in keeps code that uses it compiling.
+        Assert.Contains("a stand-in", Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal)).ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,8 +111,25 @@ public class GeneratorTests
 
         Assert.Contains(diagnostics, d => d.Id == "NB0002");
         var names = output.SyntaxTrees.Select(t => Path.GetFileName(t.FilePath)).Where(n => n.EndsWith(".g.cs", StringComparison.Ordinal)).OrderBy(n => n).ToList();
-        Assert.Equal(new[] { "bad.Fine.g.cs", "good.Good.g.cs" }, names); // the host with the error, and only it, is skipped
+        Assert.Equal(new[] { "bad.Bad.g.cs", "bad.Fine.g.cs", "good.Good.g.cs" }, names); // the host with the error, and only it, is a stand-in
+        Assert.Contains("a stand-in", output.SyntaxTrees.Single(t => t.FilePath.EndsWith("bad.Bad.g.cs", StringComparison.Ordinal)).ToString(), StringComparison.Ordinal);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning)); // no follow-on C# errors
+    }
+
+    [Fact]
+    public void Code_that_uses_a_host_with_errors_still_compiles_against_its_stand_in()
+    {
+        // Without the stand-in the host's class was missing, and every use of it was a CS0234 or
+        // CS0246 beside the host's own NB error (found by a new user's drive).
+        var driver = GeneratorHarness.Driver(new[] { (Microsoft.CodeAnalysis.AdditionalText)new GeneratorHarness.InMemoryText(GeneratorHarness.ProjectDir + "stand.nicdsl",
+            "host stand-in {\n nic e0 { model simnic-1g; rx-rings 1 }\n vm guest on e0 { mac 02:00:00:00:00:01 }\n container web on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2/99; protocols tcp; ports 80 }\n}\n") });
+        driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(
+            "namespace Consumer { public static class Use { public static object M() { using var h = new StandIn(); return (h.E0.Device, h.Guest.Stack, h.Web.Stack, h.Host, StandIn.Placement.Length); } } }"),
+            out var output, out var diagnostics);
+
+        Assert.Equal("NB0008", Assert.Single(diagnostics, d => d.Severity == DiagnosticSeverity.Error).Id);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
     [Fact]
