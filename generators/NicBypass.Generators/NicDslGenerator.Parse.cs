@@ -49,6 +49,10 @@ public sealed partial class NicDslGenerator
             var build = HostLowering.Lower(host.Definition, host.Plan);
             hosts.Add(new HostEmitModel(Namespace(options.RootNamespace, folder), HintName(file.RelativePath, build.ClassName), file.Path, file.RelativePath, build));
         }
+        // A stand-in never takes the place of a class another host makes in its namespace (the same
+        // host in two files is NB0003 already, not a CS0101 as well), nor of another stand-in.
+        var classes = new HashSet<string>(hosts.Select(h => h.Namespace + "." + h.Build.ClassName), StringComparer.Ordinal);
+        standIns = standIns.Where(s => classes.Add(s.Namespace + "." + s.ClassName)).ToList();
         return new GeneratorResult(hosts.ToEquatableArray(), compilation.Diagnostics) { StandIns = standIns.ToEquatableArray() };
     }
 

@@ -133,6 +133,18 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void A_host_repeated_in_another_file_gets_no_stand_in_beside_the_first()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(
+            ("a.nicdsl", "host twice { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }"),
+            ("b.nicdsl", "host twice { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:02 } }"));
+
+        Assert.Contains(diagnostics, d => d.Id == "NB0003");
+        Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning)); // no CS0101
+    }
+
+    [Fact]
     public void A_syntax_error_in_one_host_leaves_the_same_files_valid_hosts_generated()
     {
         var (_, output, diagnostics) = GeneratorHarness.Run(
