@@ -60,17 +60,18 @@ internal static class Emitter
             .Append("        /// <summary>The placement: none, as the host has errors.</summary>\n")
             .Append("        public static readonly (string Nic, string Ring, string Vnic)[] Placement = global::System.Array.Empty<(string Nic, string Ring, string Vnic)>();\n\n")
             .Append("        /// <summary>The running host: none; the constructor throws.</summary>\n")
-            .Append("        public ").Append(Runtime).Append(".Virtualization.NetworkHost Host => throw Unbuilt();\n");
+            .Append("        public ").Append(Runtime).Append(".Virtualization.NetworkHost Host => throw Not_built();\n");
         foreach (var member in standIn.Members)
         {
             output.Append("\n        /// <summary>").Append(Xml(member.Summary)).Append("</summary>\n")
-                .Append("        public ").Append(Runtime).Append('.').Append(member.Type).Append(' ').Append(member.Name).Append(" => throw Unbuilt();\n");
+                .Append("        public ").Append(Runtime).Append('.').Append(member.Type).Append(' ').Append(member.Name).Append(" => throw Not_built();\n");
         }
         output.Append("\n        /// <summary>Throws: ").Append(Xml(message)).Append(".</summary>\n")
-            .Append("        public ").Append(standIn.ClassName).Append("(global::System.TimeProvider? time = null) => throw Unbuilt();\n\n")
+            .Append("        public ").Append(standIn.ClassName).Append("(global::System.TimeProvider? time = null) => throw Not_built();\n\n")
             .Append("        /// <summary>Nothing to stop.</summary>\n")
             .Append("        public void Dispose() { }\n\n")
-            .Append("        private static global::System.InvalidOperationException Unbuilt() => new(");
+            // (An underscore, which no member made from a DSL name has: a VNIC may be called "not-built".)
+            .Append("        private static global::System.InvalidOperationException Not_built() => new(");
         Literal(output, message).Append(");\n    }\n}\n");
         return output.ToSourceText(Encoding.UTF8);
     }

@@ -122,7 +122,7 @@ public class GeneratorTests
         // Without the stand-in the host's class was missing, and every use of it was a CS0234 or
         // CS0246 beside the host's own NB error (found by a new user's drive).
         var driver = GeneratorHarness.Driver(new[] { (Microsoft.CodeAnalysis.AdditionalText)new GeneratorHarness.InMemoryText(GeneratorHarness.ProjectDir + "stand.nicdsl",
-            "host stand-in {\n nic e0 { model simnic-1g; rx-rings 1 }\n vm guest on e0 { mac 02:00:00:00:00:01 }\n container web on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2/99; protocols tcp; ports 80 }\n}\n") });
+            "host stand-in {\n nic e0 { model simnic-1g; rx-rings 1 }\n vm guest on e0 { mac 02:00:00:00:00:01 }\n container web on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2/99; protocols tcp; ports 80 }\n vm not-built on e0 { mac 02:00:00:00:00:03 }\n}\n") });
         driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(
             "namespace Consumer { public static class Use { public static object M() { using var h = new StandIn(); return (h.E0.Device, h.Guest.Stack, h.Web.Stack, h.Host, StandIn.Placement.Length); } } }"),
             out var output, out var diagnostics);
