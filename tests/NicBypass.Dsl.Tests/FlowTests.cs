@@ -31,6 +31,18 @@ public class FlowTests
     }
 
     [Theory]
+    [InlineData("0M")]
+    [InlineData("0.0Gbps")]
+    [InlineData("0k")]
+    public void A_zero_with_a_unit_blocks_the_flow_too(string zero)
+    {
+        // "0M" was refused as "a rate must be positive" (found by a drive of the docs).
+        var compilation = TestSources.Compile(Host($"    flow dns on web {{ transport udp; local-port 53; bandwidth {zero} }}\n"));
+        Assert.Empty(compilation.Errors());
+        Assert.True(compilation.Hosts[0].Definition.Flows[0].Blocked);
+    }
+
+    [Theory]
     [InlineData("transport tcp; local-port 80", "transport tcp; local-port 81", false)]
     [InlineData("transport tcp; local-port 80", "transport udp; local-port 80", false)]
     [InlineData("transport tcp; local-port 80", "transport tcp", true)]

@@ -118,6 +118,7 @@ public class ValidatorTests
     [InlineData(2, "    cpus 2O", 8, Mac1 + "; cpu 1", "NB0014", "'2O'")]              // not NB0020 against the default of 1 as well
     [InlineData(2, "    cpus 2000", 8, Mac1 + "; cpu 1", "NB0014", "at most")]
     [InlineData(7, "    vm a on n1 {", 0, "", "NB0010", "did you mean 'n0'")]         // not NB0023 "n0 has no VNICs" as well
+    [InlineData(7, "    vn a on n0 {", 0, "", "NB0001", "did you mean 'vm'")]          // nor beside a misspelt 'vm'
     [InlineData(8, Mac1 + "; bandwidth 20G", 0, "", "NB0015", "20G")]                 // not NB0016 for that one VNIC as well
     [InlineData(8, Mac1 + "; bandwidth 10 G", 0, "", "NB0014", "without a space: 10G")] // not "needs a unit" and NB0029 both
     public void A_mistake_is_reported_once_with_no_follow_on_diagnostics(int line, string text, int otherLine, string other, string id, string message)

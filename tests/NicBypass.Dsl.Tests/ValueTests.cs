@@ -63,6 +63,8 @@ public class ValueTests
     [InlineData("02:08:20:ac:00:g1")]
     [InlineData("02:08:20:ac:00:123")]
     [InlineData("02:08:20:ac::01")]
+    [InlineData("2:0:0:0:0:1")]      // one digit: passed for 02:00:00:00:00:01 (found by a drive)
+    [InlineData("02-8-20-ac-00-01")]
     public void Malformed_macs_are_rejected(string text) => Assert.False(MacAddress.TryParse(text, out _));
 
     [Fact]
@@ -97,5 +99,8 @@ public class ValueTests
     [InlineData("fe80::1%eth0")]
     [InlineData("fd00:::1")]
     [InlineData("+1.2.3.4")]
+    [InlineData("[fd00::1]")]        // a URL's form: .NET took "[fd00::1]:80" and dropped the port (found by a drive)
+    [InlineData("[fd00::1]:80")]
+    [InlineData("[fd00::1]:80/64")]
     public void Malformed_ips_are_rejected(string text) => Assert.False(IpPrefix.TryParse(text, out _, out _));
 }

@@ -50,8 +50,9 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
                     else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error, "write an address or prefix, e.g. 10.0.0.0/8 or fd00::/64");
                     break;
                 case "bandwidth":
-                    // 0 is a flow's way to say "block it" (Crossbow's answer to a flood).
-                    bandwidth = token.Text == "0" ? new BitRate(0) : values.Rate(token, "bandwidth");
+                    // 0 is a flow's way to say "block it" (Crossbow's answer to a flood) — with a unit
+                    // too ("0M" was refused as not positive; found by a drive).
+                    bandwidth = IsZero(token.Text) ? new BitRate(0) : values.Rate(token, "bandwidth");
                     break;
                 case "priority":
                     priority = values.Keyword(token, "priority", "a priority", new[] { "low", "medium", "high" }) switch
@@ -116,5 +117,14 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
         if (port is >= 1 and <= 65535) return port;
         context.Report(DiagnosticDescriptors.InvalidPort, token.Span, null, owner, $"port {port} is outside 1..65535", "use a port in that range");
         return null;
+    }
+
+    // "0", or a zero with a rate's unit ("0M", "0.0Gbps").
+    private static bool IsZero(string text)
+    {
+        var digits = 0;
+        while (digits < text.Length && (text[digits] is >= '0' and <= '9' or '.')) digits++;
+        if (digits == 0 || text.Substring(0, digits).Any(c => c is >= '1' and <= '9') || text.Substring(0, digits).Count(c => c == '.') > 1) return false;
+        return digits == text.Length || BitRate.TryParse("1" + text.Substring(digits), out _, out _);
     }
 }

@@ -94,6 +94,8 @@ internal sealed class HostBinder
             {
                 _context.Report(DiagnosticDescriptors.SyntaxError, block.Keyword.Span, null,
                     $"unexpected '{keyword}'", $"a nic, vm, container, service or flow block{NameSuggestions.Hint(keyword, BlockKeywords)}");
+                // A misspelt 'vm' (or any refused block) meant to be on its NIC: no "has no VNICs" beside it (found by a drive).
+                foreach (var word in block.Header.Skip(1)) rejectedOn.Add(word.Text);
                 continue;
             }
             // Bounded counts (NB0037): reported once, at the first declaration past the bound; the rest are left out.

@@ -46,6 +46,12 @@ public readonly record struct IpAddress(bool IsV6, ulong High, ulong Low)
         error = "";
         if (text.IndexOf(':') >= 0)
         {
+            if (text.IndexOf('[') >= 0 || text.IndexOf(']') >= 0)
+            {
+                // A URL's form: .NET takes "[fd00::1]:80" and drops the port, silently (found by a drive).
+                error = "write an IPv6 address without brackets (and without a port), e.g. fd00::1";
+                return false;
+            }
             if (text.IndexOf('%') >= 0) { error = "zone indexes ('%') are not allowed"; return false; }
             if (!System.Net.IPAddress.TryParse(text, out var parsed) || parsed.AddressFamily != AddressFamily.InterNetworkV6)
             {

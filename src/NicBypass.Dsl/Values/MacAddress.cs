@@ -16,7 +16,7 @@ public readonly record struct MacAddress(ulong Value)
 
     public bool IsZero => Value == 0;
 
-    /// <summary>Parses exactly six hex bytes separated by ':' or '-' (e.g. 02:08:20:ac:00:01).</summary>
+    /// <summary>Parses exactly six two-digit hex bytes separated by ':' or '-' (e.g. 02:08:20:ac:00:01).</summary>
     public static bool TryParse(string text, out MacAddress address)
     {
         address = default;
@@ -26,7 +26,7 @@ public readonly record struct MacAddress(ulong Value)
         ulong value = 0;
         foreach (var part in parts)
         {
-            if (part.Length is < 1 or > 2) return false;
+            if (part.Length != 2) return false; // two digits each, as documented ("2:0:0:0:0:1" passed; found by a drive)
             if (!byte.TryParse(part, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b)) return false;
             value = (value << 8) | b;
         }
