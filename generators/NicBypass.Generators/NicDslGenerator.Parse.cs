@@ -51,8 +51,12 @@ public sealed partial class NicDslGenerator
         }
         // A stand-in never takes the place of a class another host makes in its namespace (the same
         // host in two files is NB0003 already, not a CS0101 as well), nor of another stand-in.
+        // Nor of a file another host's source has: "a.b.nicdsl" and "a/b.nicdsl" give one hint name
+        // (Roslyn compares them ignoring case), and a second AddSource of it fails the generator
+        // (found by review).
         var classes = new HashSet<string>(hosts.Select(h => h.Namespace + "." + h.Build.ClassName), StringComparer.Ordinal);
-        standIns = standIns.Where(s => classes.Add(s.Namespace + "." + s.ClassName)).ToList();
+        var hints = new HashSet<string>(hosts.Select(h => h.HintName), StringComparer.OrdinalIgnoreCase);
+        standIns = standIns.Where(s => classes.Add(s.Namespace + "." + s.ClassName) && hints.Add(s.HintName)).ToList();
         return new GeneratorResult(hosts.ToEquatableArray(), compilation.Diagnostics) { StandIns = standIns.ToEquatableArray() };
     }
 

@@ -43,6 +43,17 @@ public class FlowTests
     }
 
     [Theory]
+    [InlineData(".")]
+    [InlineData(".M")]
+    [InlineData("0.")]
+    public void What_only_looks_like_a_zero_is_no_bandwidth(string text)
+    {
+        // It blocked the flow, silently (found by review).
+        var compilation = TestSources.Compile(Host($"    flow dns on web {{ transport udp; local-port 53; bandwidth {text} }}\n"));
+        Assert.Contains(compilation.Errors(), d => d.Id == "NB0014");
+    }
+
+    [Theory]
     [InlineData("transport tcp; local-port 80", "transport tcp; local-port 81", false)]
     [InlineData("transport tcp; local-port 80", "transport udp; local-port 80", false)]
     [InlineData("transport tcp; local-port 80", "transport tcp", true)]

@@ -145,6 +145,20 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void A_stand_in_never_takes_a_hint_name_a_valid_host_has()
+    {
+        // "a.b.nicdsl" and "a/b.nicdsl" give one hint name; a second AddSource of it failed the
+        // generator (CS8785) and nothing was generated (found by review).
+        var (_, output, diagnostics) = GeneratorHarness.Run(
+            ("a.b.nicdsl", "host twice { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:01 } }"),
+            ("a/b.nicdsl", "host twice { nic e0 { model simnic-1g; rx-rings 1 }\n vm v on e0 { mac 02:00:00:00:00:02 } }"));
+
+        Assert.Contains(diagnostics, d => d.Id == "NB0003");
+        Assert.DoesNotContain(diagnostics, d => d.Id == "CS8785");
+        Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_syntax_error_in_one_host_leaves_the_same_files_valid_hosts_generated()
     {
         var (_, output, diagnostics) = GeneratorHarness.Run(

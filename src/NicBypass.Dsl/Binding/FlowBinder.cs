@@ -122,9 +122,16 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
     // "0", or a zero with a rate's unit ("0M", "0.0Gbps").
     private static bool IsZero(string text)
     {
+        // Zeros, then optionally '.' and more zeros: "0", "00", "0.0" — not ".", "0." or ".M" (found by review).
         var digits = 0;
-        while (digits < text.Length && (text[digits] is >= '0' and <= '9' or '.')) digits++;
-        if (digits == 0 || text.Substring(0, digits).Any(c => c is >= '1' and <= '9') || text.Substring(0, digits).Count(c => c == '.') > 1) return false;
+        while (digits < text.Length && text[digits] == '0') digits++;
+        if (digits == 0) return false;
+        if (digits < text.Length && text[digits] == '.')
+        {
+            var fraction = ++digits;
+            while (digits < text.Length && text[digits] == '0') digits++;
+            if (digits == fraction) return false;
+        }
         return digits == text.Length || BitRate.TryParse("1" + text.Substring(digits), out _, out _);
     }
 }
