@@ -134,8 +134,6 @@ public sealed class TcpConnection
     private uint _lostBelow;
     // And by time: a hole's copy sent before one the peer took (clock ticks) was lost too.
     private long _lostSentBefore;
-    // The timestamp echoed by the ACK being taken in a recovery (0: none): which copy of a hole it answers.
-    private uint _recoveryEcho;
     private bool _scaling;    // both SYNs offered window scaling (RFC 7323)
     private int _sndScale;    // then: the peer's shift,
     private int _rcvScale;    // and ours (the smallest that fits our receive buffer, at its limit, in 16 bits)
@@ -848,12 +846,7 @@ public sealed class TcpConnection
             {
                 // A partial ACK: what proportional rate reduction lets go, holes first; an ACK
                 // past the recovery point ends it (the window was left at the threshold).
-                if (Before(ack, _recoveryPoint))
-                {
-                    _recoveryEcho = echo;
-                    RecoverySend(delivered, unaAdvanced: true);
-                    _recoveryEcho = 0;
-                }
+                if (Before(ack, _recoveryPoint)) RecoverySend(delivered, unaAdvanced: true, echo);
                 else _inRecovery = false;
             }
             if (dataAcked > 0) Signal(ref _writable);
@@ -1186,20 +1179,27 @@ public sealed class TcpConnection
                     if (resent[i].Start == next) resent.RemoveAt(i);
                 }
             }
-            resent.Add((next, next + (uint)length, _sndMax, _timestamps ? Clock() : 0, _stack.Time.GetTimestamp()));
+            resent.Add(ResentNow(next, next + (uint)length));
         }
         _rexmitNext = next + (uint)length;
         Resent();
         return length;
     }
 
+    // Data went again: counted, and the segment timed for the least round trip is forgotten
+    // (Karn: its ACK may answer either copy).
+    private void CountRetransmission()
+    {
+        _timing = false;
+        Retransmissions++;
+        StackCounters.AddShared(ref _stack.Counters._retransmissions);
+    }
+
     // A segment of a hole went again: data left, counted as a retransmission, the timer armed.
     private void Resent()
     {
-        _timing = false; // Karn: what is timed may be what went again
         DataSent(_stack.Time.GetTimestamp());
-        Retransmissions++;
-        StackCounters.AddShared(ref _stack.Counters._retransmissions);
+        CountRetransmission();
         Arm();
     }
 
@@ -1212,14 +1212,15 @@ public sealed class TcpConnection
     // NextSeg), then new data. Without it one hole went per ACK and nothing new until the end: a
     // loss of hundreds of segments (slow start overshooting a short queue) outlasted the recovery
     // and ended in the retransmission timeout.
-    private void RecoverySend(int delivered, bool unaAdvanced)
+    // `echo`: the timestamp the ACK echoes when it moved SND.UNA (0: none), which copy of a hole it answers.
+    private void RecoverySend(int delivered, bool unaAdvanced, uint echo = 0)
     {
         // An ACK that says the peer took nothing sends nothing (RFC 9937, Linux's
         // tcp_cwnd_reduction); the segment more of the reduction bound comes only with an ACK that
         // moved SND.UNA (a "safe" one), else what it delivered alone.
         if (delivered <= 0) return;
         _prrDelivered += delivered;
-        ReadTakenRetransmissions(); // before the pipe: what it finds lost is out of it
+        ReadTakenRetransmissions(echo); // before the pipe: what it finds lost is out of it
         var pipe = Pipe();
         long count = pipe > _ssthresh
             ? (_prrDelivered * _ssthresh + _recoverFs - 1) / _recoverFs - _prrOut
@@ -1250,7 +1251,7 @@ public sealed class TcpConnection
     // with nothing sent after it (an echo's last segment) waited for the retransmission timeout:
     // the peer's ACKs, carrying its data, reported nothing more (a helper's capture through a
     // 6 kB queue: 200 ms stalls). The entries it read are gone.
-    private void ReadTakenRetransmissions()
+    private void ReadTakenRetransmissions(uint echo)
     {
         if (_resent is not { Count: > 0 } resent) return;
         var now = _stack.Time.GetTimestamp();
@@ -1263,7 +1264,7 @@ public sealed class TcpConnection
                 resent[kept++] = resent[i];
                 continue;
             }
-            var echoed = stamp != 0 && _recoveryEcho != 0 && (int)(_recoveryEcho - stamp) >= 0;
+            var echoed = stamp != 0 && echo != 0 && (int)(echo - stamp) >= 0;
             // (Three quarters of it: a sample may include the peer's delay in acknowledging.)
             if (!echoed || _minRoundTrip == long.MaxValue || now - sentAt < _minRoundTrip / 4 * 3) continue;
             if (After(sentBelow, _lostBelow)) _lostBelow = sentBelow;
@@ -1308,7 +1309,7 @@ public sealed class TcpConnection
                 budget = 0; // refused: the rest wait for the next ACK
                 continue;
             }
-            resent[kept++] = (from, end, _sndMax, _timestamps ? Clock() : 0, _stack.Time.GetTimestamp());
+            resent[kept++] = ResentNow(from, end);
             sent += length;
             _prrOut += length;
             Resent();
@@ -1339,6 +1340,10 @@ public sealed class TcpConnection
             return Before(_sndNxt, _sndMax) && After(_sndNxt, from) ? _sndNxt : from;
         }
     }
+
+    // The record of [start, end) going again now: what was sent before it, its timestamp, its time.
+    private (uint Start, uint End, uint SentBelow, uint Stamp, long SentAt) ResentNow(uint start, uint end) =>
+        (start, end, _sndMax, _timestamps ? Clock() : 0, _stack.Time.GetTimestamp());
 
     // What counts as lost where the peer has not SACKed it lies below this: its highest SACKed
     // byte, or in a recovery what RACK found sent before a retransmission it took, if higher.
@@ -1389,9 +1394,7 @@ public sealed class TcpConnection
         var offset = (int)(sequence - _bufferSeq);
         if (length <= 0 || offset < 0 || offset + length > _send.Count) return false;
         if (SendSegment(sequence, TcpSegmentFlags.Ack | TcpSegmentFlags.Psh, offset, length) is SendStatus.Blocked) return false;
-        _timing = false; // Karn
-        Retransmissions++;
-        StackCounters.AddShared(ref _stack.Counters._retransmissions);
+        CountRetransmission();
         return true;
     }
 
@@ -1810,9 +1813,7 @@ public sealed class TcpConnection
         _tlpAt = 0;
         _sndNxt = _sndUna;
         _retransmitAt = 0;
-        _timing = false; // Karn: what is timed may go again
-        Retransmissions++;
-        StackCounters.AddShared(ref _stack.Counters._retransmissions);
+        CountRetransmission();
         Output();
     }
 

@@ -394,7 +394,7 @@ public class CongestionControlTests
         var original = peer.FirstWindow();
         peer.Clock.Advance(TimeSpan.FromMilliseconds(5)); // the round trip: 5 ms
         peer.Receive(peer.Ack(peer.At(1), original));
-        peer.Receive(peer.Ack(peer.At(1), original, peer.At(2), peer.At(6))); // the second is lost: recovery, fast retransmit
+        peer.Receive(peer.Ack(peer.At(1), original, (peer.At(2), peer.At(6)))); // the second is lost: recovery, fast retransmit
         Assert.Equal(2, peer.Sends(peer.At(1)));
         var retransmission = peer.Stamp(peer.At(1), 1);
         Assert.True(retransmission > original, "the retransmission carries a later timestamp");
@@ -416,7 +416,7 @@ public class CongestionControlTests
         var original = peer.FirstWindow();
         peer.Clock.Advance(TimeSpan.FromMilliseconds(5)); // the round trip: 5 ms
         peer.Receive(peer.Ack(peer.At(1), original));
-        peer.Receive(peer.Ack(peer.At(1), original, peer.At(2), peer.At(6)));
+        peer.Receive(peer.Ack(peer.At(1), original, (peer.At(2), peer.At(6))));
         Assert.Equal(2, peer.Sends(peer.At(1)));
         var retransmission = peer.Stamp(peer.At(1), 1);
 
@@ -437,7 +437,7 @@ public class CongestionControlTests
         var original = peer.FirstWindow();
         peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
         peer.Receive(peer.Ack(peer.At(1), original));
-        peer.Receive(peer.Ack(peer.At(1), original, peer.At(2), peer.At(3)));
+        peer.Receive(peer.Ack(peer.At(1), original, (peer.At(2), peer.At(3))));
         peer.Clock.Advance(TimeSpan.FromMilliseconds(3)); // the reorder timer: the second is lost
         peer.Host.Pump();
         Assert.Equal(2, peer.Sends(peer.At(1)));
@@ -487,7 +487,7 @@ public class CongestionControlTests
         Assert.Equal(1, peer.Fins());
         peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
         peer.Receive(peer.Ack(peer.At(1), original));
-        peer.Receive(peer.Ack(peer.At(1), original, peer.At(2), peer.At(10))); // the second is lost: recovery
+        peer.Receive(peer.Ack(peer.At(1), original, (peer.At(2), peer.At(10)))); // the second is lost: recovery
         Assert.Equal(2, peer.Sends(peer.At(1)));
         var retransmission = peer.Stamp(peer.At(1), 1);
 
@@ -532,21 +532,12 @@ public class CongestionControlTests
             return Stamp(At(1), 0);
         }
 
-        public byte[] Ack(uint acknowledged, uint echo, uint sackStart = 0, uint sackEnd = 0)
-        {
-            var options = new List<byte> { 1, 1, 8, 10, 0, 0, 0, 2 };
-            options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(echo)));
-            if (sackEnd != 0) options.AddRange(SackOption(sackStart, sackEnd));
-            return TestFrames.Tcp(Mac, Own, 80, HandMadePeer.Peer, syn: false, ack: true,
-                sequence: HandMadePeer.PeerIss + 1, acknowledgment: acknowledged, options: options.ToArray());
-        }
-
-        // With SACK blocks: NOP, NOP, kind 5, each [start, end).
+        // Timestamps (value 2, the given echo), then any SACK blocks: NOP, NOP, kind 5, each [start, end).
         public byte[] Ack(uint acknowledged, uint echo, params (uint Start, uint End)[] blocks)
         {
             var options = new List<byte> { 1, 1, 8, 10, 0, 0, 0, 2 };
             options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(echo)));
-            options.AddRange(new byte[] { 1, 1, 5, (byte)(2 + 8 * blocks.Length) });
+            if (blocks.Length > 0) options.AddRange(new byte[] { 1, 1, 5, (byte)(2 + 8 * blocks.Length) });
             foreach (var (start, end) in blocks)
             {
                 options.AddRange(BitConverter.GetBytes(BinaryPrimitives.ReverseEndianness(start)));
