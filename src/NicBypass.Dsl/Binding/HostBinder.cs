@@ -165,10 +165,11 @@ internal sealed class HostBinder
                     $"{vnic.Keyword} '{vnic.Name}'", target.Text, host.Name.Text, NameSuggestions.Hint(target.Text, declaredNics));
                 // The NIC it suggests was likely meant: no "has no VNICs" warning beside the error —
                 // when it is the one near name (of 'e0' and 'e1', 'e9' means either; found by review).
-                if (NameSuggestions.Closest(target.Text, declaredNics) is { } meant
-                    && declaredNics.Count(n => NameSuggestions.Distance(target.Text.ToLowerInvariant(), n.ToLowerInvariant()) <= NameSuggestions.Distance(target.Text.ToLowerInvariant(), meant.ToLowerInvariant())) == 1)
+                if (NameSuggestions.Closest(target.Text, declaredNics) is { } meant)
                 {
-                    rejectedOn.Add(meant);
+                    var typed = target.Text.ToLowerInvariant();
+                    var nearest = NameSuggestions.Distance(typed, meant.ToLowerInvariant());
+                    if (declaredNics.Count(n => NameSuggestions.Distance(typed, n.ToLowerInvariant()) <= nearest) == 1) rejectedOn.Add(meant);
                 }
             }
             // With its 'cpus' refused, only what no host could have (below 0, past the most there is):
