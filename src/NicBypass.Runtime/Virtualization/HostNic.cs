@@ -20,6 +20,7 @@ public sealed class HostNic
     {
         _host = host;
         Driver = driver;
+        Device = driver.Device;
         Info = HardwareInfo.Query(driver);
     }
 
@@ -27,7 +28,7 @@ public sealed class HostNic
 
     internal INicDriver Driver { get; }
 
-    public SimulatedNic Device => Driver.Device;
+    public SimulatedNic Device { get; } // the driver's, read once: the pumps ask for it every round
 
     /// <summary>The host's copy of the driver's hardware information.</summary>
     public HardwareInfo Info { get; }

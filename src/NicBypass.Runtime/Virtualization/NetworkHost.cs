@@ -31,6 +31,9 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     private readonly List<VirtualNetworkStack> _stacks = new();
     private readonly Dictionary<Vnic, VirtualNetworkStack> _stackOf = new();
     private readonly List<SimulatedCable> _cables = new();
+    // The NICs and cables as arrays, for the loops every pump and event runs (no enumerator).
+    private HostNic[] _nicArray = [];
+    private SimulatedCable[] _cableArray = [];
     private readonly Processor[] _processors;
     private readonly List<Processor> _vcpus = new(); // the VMs' own processors
     private List<Thread>? _threads;
@@ -82,7 +85,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             _costs = value;
             foreach (var processor in AllProcessors) processor.Costs = value;
             _runQueue?.WakeAll(); // processors asleep until a busy period ends look again under the new costs
-            foreach (var nic in _nics) nic.Device.MeasureLatency = !value.IsFree;
+            foreach (var nic in _nicArray) nic.Device.MeasureLatency = !value.IsFree;
             UpdateInterruptModel();
         }
     }
@@ -120,6 +123,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         driver.Device.Clock = Time; // the link keeps its rate on the host's clock
         driver.Device.MeasureLatency = !_costs.IsFree;
         _nics.Add(nic);
+        _nicArray = _nics.ToArray();
         return nic;
     }
 
@@ -227,9 +231,9 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             {
                 // Cleared before draining: a frame queued from here on wakes the first processor again.
                 Volatile.Write(ref _transmitWake, 0);
-                foreach (var nic in _nics) nic.Device.DrainTransmitRings();
+                foreach (var nic in _nicArray) nic.Device.DrainTransmitRings();
                 // The cables' queues are fed by the drains: served by the same one thread.
-                foreach (var cable in _cables) cable.DeliverDue();
+                foreach (var cable in _cableArray) cable.DeliverDue();
             }
             finally
             {
@@ -250,7 +254,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
 
     private bool TransmitPending()
     {
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             if (nic.Device.TransmitPending) return true;
         }
@@ -322,7 +326,11 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// <summary>A cable (with a latency) whose delayed frames <see cref="Pump"/> delivers as they fall due.</summary>
     public SimulatedCable AddCable(SimulatedCable cable)
     {
-        if (!_cables.Contains(cable)) _cables.Add(cable);
+        if (!_cables.Contains(cable))
+        {
+            _cables.Add(cable);
+            _cableArray = _cables.ToArray();
+        }
         return cable;
     }
 
@@ -338,7 +346,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     private void UpdateInterruptModel()
     {
         var everyFrame = !DynamicPolling && !_costs.IsFree;
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             foreach (var ring in nic.ReceiveRings) ring.InterruptEveryFrame = everyFrame;
         }
@@ -544,7 +552,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                 problems.Add($"no hardware classifier rule leads to VNIC '{vnic.Name}' (nor does the NIC classify in software)");
             }
         }
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             foreach (var rule in nic.Info.Classifier.Program.Rules)
             {
@@ -553,7 +561,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         }
         if (problems.Count > 0) throw new InvalidOperationException($"host '{Name}' cannot start: {string.Join("; ", problems)}");
 
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             // Every frame in the datapath sits in exactly one ring (or is being handed over), so
             // one slot per descriptor means the pool never runs dry before a ring fills. Hosts
@@ -567,7 +575,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             nic.Device.Enable((int)Math.Min(needed, MaxPoolBytes / nic.Device.SlotSize));
         }
         _runQueue = new RunQueue(AllProcessors.ToList(), Time);
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             nic.Datapath = _runQueue.Rounds; // deterministic until StartThreads
             foreach (var ring in nic.AllReceiveRings()) ring.PollWake = PollWakeOf(ring);
@@ -622,6 +630,9 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         return PumpAwake();
     }
 
+    /// <summary>Rounds the deterministic mode's pumps have run (a round that could only have found nothing is not run: see <c>AnythingNow</c>).</summary>
+    internal long RoundsRun { get; private set; }
+
     /// <summary>Pumps run so far by the deterministic mode (each a round of the awake processors and the NICs and cables, repeated until none moves).</summary>
     internal long Pumps { get; private set; }
 
@@ -668,10 +679,11 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             // What has arrived by now goes in first — off each NIC's wire and off the cables — so
             // the processors take it in this round and what they send leaves in it too: a frame
             // off a cable is one round of work, not one to deliver and another to take it.
-            foreach (var nic in _nics) progress |= nic.Device.Land() | nic.Device.RaiseModerated();
-            foreach (var cable in _cables) progress |= cable.DeliverDue();
+            foreach (var nic in _nicArray) progress |= nic.Device.Land() | nic.Device.RaiseModerated();
+            foreach (var cable in _cableArray) progress |= cable.DeliverDue();
             progress |= queue.RunRound();
-            foreach (var nic in _nics)
+            RoundsRun++;
+            foreach (var nic in _nicArray)
             {
                 var device = nic.Device;
                 progress |= nic.SendStaged(); // what other threads handed over
@@ -684,10 +696,39 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                 }
             }
             rounds++;
+            if (progress && !AnythingNow(queue))
+            {
+                // The round moved and left nothing for another at this instant: that round would
+                // find nothing (it is counted as run, as it was before this look replaced it).
+                rounds++;
+                break;
+            }
         }
         while (progress && (until == DateTime.MaxValue || DateTime.UtcNow < until));
         queue.CheckSleepers();
         return rounds;
+    }
+
+    // Whether a round now could move anything: a processor awake or due, a frame landed or due
+    // off a cable, a moderated interrupt due, a frame queued, handed over or pushed back.
+    private bool AnythingNow(RunQueue queue)
+    {
+        var now = NowNanoseconds;
+        if (queue.AnyAwake || queue.AnyDueBy(now)) return true;
+        foreach (var nic in _nicArray)
+        {
+            var device = nic.Device;
+            if (nic.HasStaged || device.TransmitPending || device.TransmitBlocked
+                || device.NextLanding <= now || device.NextModeratedInterrupt <= now)
+            {
+                return true;
+            }
+        }
+        foreach (var cable in _cableArray)
+        {
+            if (cable.NextDue() <= now) return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -725,7 +766,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     {
         next = 0;
         if (_runQueue is not { } queue || queue.AnyAwake) return true;
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             // Frames handed over by other threads — fresh ones, and those left for want of ring
             // room or refused (counted when the datapath looks) — are looked at by a pump.
@@ -742,7 +783,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     private long NextLanding()
     {
         var due = long.MaxValue;
-        foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextLanding);
+        foreach (var nic in _nicArray) due = Math.Min(due, nic.Device.NextLanding);
         return due;
     }
 
@@ -751,12 +792,12 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     {
         var due = long.MaxValue;
         // Frames another thread handed over since the last round: due now.
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             if (nic.NewlyStaged) return NowNanoseconds;
         }
-        foreach (var cable in _cables) due = Math.Min(due, cable.NextDue());
-        foreach (var nic in _nics) due = Math.Min(due, nic.Device.NextModeratedInterrupt);
+        foreach (var cable in _cableArray) due = Math.Min(due, cable.NextDue());
+        foreach (var nic in _nicArray) due = Math.Min(due, nic.Device.NextModeratedInterrupt);
         return due;
     }
 
@@ -858,7 +899,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     // Whether a frame the host received is still on its way to a VM or a stack.
     private bool FramesOnTheirWayIn()
     {
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             if (nic.Device.OnWire > 0) return true;
             foreach (var ring in nic.AllReceiveRings())
@@ -894,7 +935,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     // as the datapath's, so the pools take locks from now on (correct, a little slower).
     private void PoolsTakeLocks()
     {
-        foreach (var nic in _nics) nic.Device.Pool.Concurrent = true;
+        foreach (var nic in _nicArray) nic.Device.Pool.Concurrent = true;
     }
 
     // Only frames landing are due now: they go through the hardware classifier onto their rings.
@@ -902,7 +943,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     private bool LandOnly()
     {
         if (_runQueue!.Rounds.Claim()) PoolsTakeLocks();
-        foreach (var nic in _nics) nic.Device.Land();
+        foreach (var nic in _nicArray) nic.Device.Land();
         if (_runQueue!.AnyAwake) return false;
         _runQueue.CheckSleepers(); // Debug builds: the landing forgot no wake-up
         return true;
@@ -985,7 +1026,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         var token = _stop.Token;
         _drainTransmit ??= () => DrainTransmit(forApplication: true);
         Volatile.Write(ref _threaded, true);
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             // From now on the pool takes locks and any thread sends (the lock first: a thread that
             // still saw the deterministic mode's datapath as another's hands its frame over, and
@@ -1033,7 +1074,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                             DrainOwed();
                             if (ReferenceEquals(processor, _processors[0]))
                             {
-                                foreach (var nic in _nics)
+                                foreach (var nic in _nicArray)
                                 {
                                     nic.SendStaged(); // handed over as the threads started
                                     nic.Device.Land();
@@ -1104,7 +1145,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         foreach (var processor in AllProcessors) processor.Wake();
         foreach (var thread in _threads) thread.Join();
         foreach (var processor in AllProcessors) processor.Threaded = false;
-        foreach (var nic in _nics)
+        foreach (var nic in _nicArray)
         {
             foreach (var ring in nic.AllReceiveRings()) ring.Concurrent = false;
         }
@@ -1120,7 +1161,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         while (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) Thread.Yield();
         try
         {
-            foreach (var nic in _nics)
+            foreach (var nic in _nicArray)
             {
                 nic.Device.TransmitQueued = null;
                 nic.Device.DrainTransmitRings();
@@ -1170,7 +1211,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             foreach (var tap in taps) tap.FlushDelayed();
             // Moderation again only now: a frame landing in the finishing pump (off a hairpin)
             // interrupts at once, not at a deadline on a clock that pump does not move.
-            foreach (var nic in _nics) nic.Device.Threaded = false;
+            foreach (var nic in _nicArray) nic.Device.Threaded = false;
             _stop.Dispose();
             _stop = null;
             lock (_taps) _stopping = false;

@@ -112,6 +112,9 @@ internal sealed class RunQueue
         }
     }
 
+    /// <summary>A deadline in the heap is due by <paramref name="now"/> (perhaps one that no longer counts: the caller then looks for nothing).</summary>
+    public bool AnyDueBy(long now) => _deadlines.TryPeek(out _, out var due) && due <= now;
+
     private bool Counts(int index, long due) => !IsAwake(index) && _sleepingUntil[index] == due;
 
     private void Sleep(int index, long now)

@@ -98,6 +98,27 @@ public class RunQueueTests
         Assert.True(perSegment < 5, $"{host.Pumps - pumps} pumps for {segments:0} data segments: {perSegment:0.00} a segment");
     }
 
+    [Fact]
+    public void A_pump_whose_round_leaves_nothing_for_this_instant_runs_no_round_to_find_that_out()
+    {
+        // Over a 10G hairpin every frame lands at a time of its own: most pumps run one round that
+        // moves it (a frame off the cable, the stack's answer on its way back). A second round to
+        // learn that nothing else is due at that instant doubled the scheduler's work an event.
+        var host = LargeHost(4, "tcp", "80");
+        var clock = (VirtualClock)host.Time;
+        host.AddCable(Devices.SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(10_000_000_000, clock));
+        var listener = host.NetworkStack("t1").Stack.ListenTcp(80);
+        var client = host.VirtualMachine("t0").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        var (pumps, rounds) = (host.Pumps, host.RoundsRun);
+
+        Transfer(host, client, server!, 2 * 1024 * 1024);
+
+        var perPump = (double)(host.RoundsRun - rounds) / (host.Pumps - pumps);
+        Assert.True(perPump < 1.5, $"{host.RoundsRun - rounds} rounds in {host.Pumps - pumps} pumps: {perPump:0.00} a pump");
+    }
+
     // Sends `bytes` from `client` and reads them at `server`, the application polling between
     // the host's events as any caller of RunUntil does.
     private static void Transfer(NetworkHost host, TcpConnection client, TcpConnection server, int bytes)
