@@ -10,7 +10,7 @@ namespace NicBypass.Runtime.Devices;
 /// </summary>
 internal sealed class DelayLine
 {
-    private const int Header = sizeof(long) + sizeof(int); // due timestamp, length
+    private const int Header = sizeof(long) + sizeof(int); // due timestamp, length (a frame kept in a slot: -1 - length, then the slot)
     private byte[] _arena;
     private readonly int _maxBytes;
     private int _read;
@@ -42,9 +42,19 @@ internal sealed class DelayLine
     /// </summary>
     public bool TryAdd(ReadOnlySpan<byte> frame, long due)
     {
-        while (!TryPlace(frame, due))
+        while (!TryPlace(frame, due, -1, frame.Length))
         {
             if (!TryGrow(Header + frame.Length)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Puts a frame that stays in a buffer slot on the line: only its slot and length are kept.</summary>
+    public bool TryAddSlot(int slot, int length, long due)
+    {
+        while (!TryPlace(default, due, slot, length))
+        {
+            if (!TryGrow(Header + sizeof(int))) return false;
         }
         return true;
     }
@@ -89,9 +99,9 @@ internal sealed class DelayLine
         return _wrapAt < 0 ? _write - first : _wrapAt - first + _write;
     }
 
-    private bool TryPlace(ReadOnlySpan<byte> frame, long due)
+    private bool TryPlace(ReadOnlySpan<byte> frame, long due, int slot, int length)
     {
-        var need = Header + frame.Length;
+        var need = Header + (slot < 0 ? frame.Length : sizeof(int));
         int at;
         if (Count == 0)
         {
@@ -121,22 +131,34 @@ internal sealed class DelayLine
         due = Math.Max(due, _lastDue);
         _lastDue = due;
         BinaryPrimitives.WriteInt64LittleEndian(_arena.AsSpan(at), due);
-        BinaryPrimitives.WriteInt32LittleEndian(_arena.AsSpan(at + sizeof(long)), frame.Length);
-        frame.CopyTo(_arena.AsSpan(at + Header));
+        BinaryPrimitives.WriteInt32LittleEndian(_arena.AsSpan(at + sizeof(long)), slot < 0 ? length : -1 - length);
+        if (slot < 0) frame.CopyTo(_arena.AsSpan(at + Header));
+        else BinaryPrimitives.WriteInt32LittleEndian(_arena.AsSpan(at + Header), slot);
         _write = at + need;
         Count++;
         return true;
     }
 
     /// <summary>The first waiting frame if it is due at <paramref name="now"/>; call <see cref="Remove"/> once done with it.</summary>
-    public bool TryPeekDue(long now, out ReadOnlySpan<byte> frame)
+    public bool TryPeekDue(long now, out ReadOnlySpan<byte> frame) => TryPeekDue(now, out frame, out _, out _);
+
+    /// <summary>As <see cref="TryPeekDue(long, out ReadOnlySpan{byte})"/>; a frame kept in a slot comes as its slot (≥ 0) and length, with no bytes.</summary>
+    public bool TryPeekDue(long now, out ReadOnlySpan<byte> frame, out int slot, out int length)
     {
         frame = default;
+        slot = -1;
+        length = 0;
         if (Count == 0) return false;
         var at = _read;
         if (BinaryPrimitives.ReadInt64LittleEndian(_arena.AsSpan(at)) > now) return false;
-        var length = BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
-        frame = _arena.AsSpan(at + Header, length);
+        length = BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
+        if (length >= 0)
+        {
+            frame = _arena.AsSpan(at + Header, length);
+            return true;
+        }
+        length = -1 - length;
+        slot = BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + Header));
         return true;
     }
 
@@ -145,7 +167,8 @@ internal sealed class DelayLine
     {
         if (Count == 0) throw new InvalidOperationException("the delay line is empty");
         var at = _read;
-        _read = at + Header + BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
+        var length = BinaryPrimitives.ReadInt32LittleEndian(_arena.AsSpan(at + sizeof(long)));
+        _read = at + Header + (length >= 0 ? length : sizeof(int));
         Count--;
         if (Count == 0)
         {

@@ -110,10 +110,11 @@ public sealed class SimulatedCable
             {
                 next = other;
             }
-            if (next is null || !next.Line!.TryPeekDue(now, out var frame)) return delivered;
+            if (next is null || !next.Line!.TryPeekDue(now, out var frame, out var slot, out var length)) return delivered;
             try
             {
-                next.To.Receive(frame);
+                if (slot >= 0) next.To.ReceiveInSlot(slot, length);
+                else next.To.Receive(frame);
             }
             finally
             {
@@ -174,7 +175,11 @@ public sealed class SimulatedCable
     /// <summary>Sees every frame that made it across (for captures).</summary>
     public Action<SimulatedNic, ReadOnlyMemory<byte>>? Tap { get; set; }
 
-    private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame)
+    private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame) => Carry(to, frame, null, -1);
+
+    // slot ≥ 0: the frame lies in that slot of `from`'s pool; true when the cable keeps it there
+    // (a hairpin: it lands in the same pool it left), to hand it over when it lands.
+    private bool Carry(SimulatedNic to, ReadOnlySpan<byte> frame, SimulatedNic? from, int slot)
     {
         var index = Frames++;
         Bytes += frame.Length;
@@ -191,7 +196,7 @@ public sealed class SimulatedCable
         if (lose)
         {
             Lost++;
-            return;
+            return false;
         }
         if ((Latency > TimeSpan.Zero || RateBitsPerSecond > 0 || Jitter > TimeSpan.Zero) && _time is { } time)
         {
@@ -212,7 +217,7 @@ public sealed class SimulatedCable
                 if (queue.Count >= QueueLimit)
                 {
                     Overflowed++;
-                    return;
+                    return false;
                 }
                 serialized = start + serialize;
                 arrives = serialized;
@@ -224,10 +229,15 @@ public sealed class SimulatedCable
             }
             // In order, as a cable is: never before the frame ahead (the delay line keeps it so,
             // also when the latency was lowered while frames were on their way).
-            if (!(direction.Line ??= new DelayLine(256 * 1024, maxBytes: 1 << 30)).TryAdd(frame, arrives))
+            var line = direction.Line ??= new DelayLine(256 * 1024, maxBytes: 1 << 30);
+            // Back to the NIC it left (a hairpin): the frame waits in its transmit buffer, on loan
+            // from the pool, and lands there — no copy into the line and none out of it.
+            var kept = slot >= 0 && ReferenceEquals(from, to) && to.Pool.TryLoan();
+            if (!(kept ? line.TryAddSlot(slot, frame.Length, arrives) : line.TryAdd(frame, arrives)))
             {
+                if (kept) to.Pool.CancelLoan();
                 Overflowed++; // more bytes in flight than a delay line holds (1 GiB)
-                return;
+                return false;
             }
             if (serialized != long.MinValue)
             {
@@ -236,7 +246,7 @@ public sealed class SimulatedCable
             }
             direction.Sequences.Enqueue(_sequence++);
             Tap?.Invoke(to, frame.ToArray());
-            return;
+            return kept;
         }
         try
         {
@@ -248,6 +258,7 @@ public sealed class SimulatedCable
             throw;
         }
         to.Receive(frame);
+        return false;
     }
 
     // One direction's frames in flight (copied into one arena, nothing allocated per frame) and
@@ -265,5 +276,7 @@ public sealed class SimulatedCable
     private sealed class End(SimulatedCable cable, SimulatedNic peer) : IWire
     {
         public void Transmit(ReadOnlySpan<byte> frame) => cable.Carry(peer, frame);
+
+        bool IWire.TransmitFromSlot(SimulatedNic from, int slot, ReadOnlySpan<byte> frame) => cable.Carry(peer, frame, from, slot);
     }
 }

@@ -236,10 +236,10 @@ public sealed class SimulatedNic : IInterruptModerator
     internal PacketClassifier Classifier { get; }
 
     /// <summary>Allocates the buffer pool and starts taking frames from the wire.</summary>
-    internal void Enable(int bufferSlots)
+    internal void Enable(int bufferSlots, int loanSlots = 0)
     {
         if (_pool is not null) throw new InvalidOperationException($"{Name} is already enabled");
-        _pool = new PacketBufferPool(bufferSlots, SlotSize);
+        _pool = new PacketBufferPool(bufferSlots, SlotSize, loanSlots);
         if (MeasureLatency) _pool.ArrivedAt = new long[bufferSlots];
     }
 
@@ -354,6 +354,31 @@ public sealed class SimulatedNic : IInterruptModerator
     public long WirePicoseconds(int frameLength) => (long)((Int128)(frameLength + WireOverhead) * 8_000_000_000_000L / LinkSpeedBitsPerSecond);
 
     // A frame that came off the wire: into a buffer slot, classified, onto its HRR(s).
+    /// <summary>
+    /// Slots a host's NIC pool keeps beyond the datapath's for frames a hairpin carries back to
+    /// the NIC in the buffers they left from (a cable's queue's worth; past them, frames are copied
+    /// onto the line). Untouched memory until a hairpin uses them.
+    /// </summary>
+    internal const int HairpinLoanSlots = 1024;
+
+    /// <summary>
+    /// A frame off a hairpin that stayed in its buffer slot of this NIC's pool (on loan,
+    /// <see cref="PacketBufferPool.TryLoan"/>): classified there, with no copy — or dropped,
+    /// no-buffer, where a slot rented for a copy would have been refused.
+    /// </summary>
+    internal void ReceiveInSlot(int slot, int length)
+    {
+        Link.Offered++;
+        var pool = Pool;
+        if (!pool.TryEndLoan(slot))
+        {
+            Counters.Received++;
+            Counters.Drop(DropReason.NoBuffer);
+            return;
+        }
+        Classify(slot, length, pool.ArrivedAt is null ? 0 : Now());
+    }
+
     private void Arrive(ReadOnlySpan<byte> frame)
     {
         var pool = Pool;
@@ -450,8 +475,7 @@ public sealed class SimulatedNic : IInterruptModerator
             {
                 for (var i = 0; i < n; i++)
                 {
-                    wire?.Transmit(pool.Frame(batch[i]));
-                    pool.Return(batch[i].Slot);
+                    if (wire is null || !wire.TransmitFromSlot(this, batch[i].Slot, pool.Frame(batch[i]))) pool.Return(batch[i].Slot);
                 }
                 ring.Counters.Delivered += n;
                 total += n;

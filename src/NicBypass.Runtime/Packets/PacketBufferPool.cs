@@ -18,10 +18,18 @@ internal sealed class PacketBufferPool
     private int[]? _shares;       // holders of each slot beyond the first; allocated at the first share
     private readonly Lock _lock = new();
 
-    public PacketBufferPool(int slots, int slotSize)
+    /// <param name="slots">Slots the datapath may rent.</param>
+    /// <param name="slotSize">Bytes a slot holds.</param>
+    /// <param name="loanSlots">Slots beyond those, for frames a wire keeps in their slot while they
+    /// travel (<see cref="TryLoan"/>): a hairpin's frames land in the pool they left.</param>
+    public PacketBufferPool(int slots, int slotSize, int loanSlots = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 64);
+        ArgumentOutOfRangeException.ThrowIfNegative(loanSlots);
+        RegularCount = slots;
+        LoanLimit = loanSlots;
+        slots = checked(slots + loanSlots);
         SlotCount = slots;
         SlotSize = slotSize;
         _slab = GC.AllocateUninitializedArray<byte>(checked(slots * slotSize), pinned: true);
@@ -31,7 +39,19 @@ internal sealed class PacketBufferPool
         _free = GC.AllocateUninitializedArray<int>(slots);
     }
 
+    /// <summary>Slots in the slab: those the datapath rents, and the loans' (<see cref="LoanLimit"/>).</summary>
     public int SlotCount { get; }
+
+    /// <summary>Slots the datapath may hold at once (rented and not on loan to a wire).</summary>
+    public int RegularCount { get; }
+
+    /// <summary>Frames a wire may keep in their slots at once (<see cref="TryLoan"/>).</summary>
+    public int LoanLimit { get; }
+
+    private int _loaned;
+
+    /// <summary>Frames a wire keeps in their slots now.</summary>
+    public int Loaned => Volatile.Read(ref _loaned);
 
     /// <summary>Where the slab starts in memory (tests: how the kernel backs it).</summary>
     internal nint SlabAddress => System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(_slab, 0);
@@ -45,7 +65,7 @@ internal sealed class PacketBufferPool
     public int SlotSize { get; }
 
     /// <summary>Slots not rented right now.</summary>
-    public int Available => Volatile.Read(ref _freeCount) + (SlotCount - Volatile.Read(ref _neverRented));
+    public int Available => RegularCount - (Volatile.Read(ref _neverRented) - Volatile.Read(ref _freeCount) - Volatile.Read(ref _loaned));
 
     /// <summary>
     /// When true (threaded mode) rent and return take a lock, since producers and consumers run
@@ -97,6 +117,63 @@ internal sealed class PacketBufferPool
         ShareCore(slot, extra);
     }
 
+    /// <summary>
+    /// A wire keeps the frame in a rented slot while it travels (a hairpin: it lands in this same
+    /// pool): the slot leaves the datapath's count, as the copy the wire used to keep left it — so
+    /// the datapath's rents and drops are what they were with the copy. False when the loans are
+    /// all out: the wire copies the frame, and the slot is returned as ever.
+    /// </summary>
+    public bool TryLoan()
+    {
+        if (Concurrent)
+        {
+            lock (_lock) return TryLoanCore();
+        }
+        return TryLoanCore();
+    }
+
+    private bool TryLoanCore()
+    {
+        if (_loaned >= LoanLimit) return false;
+        _loaned++;
+        return true;
+    }
+
+    /// <summary>A loan taken for a frame the wire could not keep after all.</summary>
+    public void CancelLoan()
+    {
+        if (Concurrent)
+        {
+            lock (_lock) _loaned--;
+            return;
+        }
+        _loaned--;
+    }
+
+    /// <summary>
+    /// The frame on loan in <paramref name="slot"/> has landed: its slot is the datapath's again, as
+    /// a slot rented for it would be — unless the datapath holds all it may (a rent would have
+    /// failed): then the slot is freed and false returned (the frame is dropped, no-buffer).
+    /// </summary>
+    public bool TryEndLoan(int slot)
+    {
+        if (Concurrent)
+        {
+            lock (_lock) return TryEndLoanCore(slot);
+        }
+        return TryEndLoanCore(slot);
+    }
+
+    private bool TryEndLoanCore(int slot)
+    {
+        Debug.Assert(_loaned > 0, "a loan ended that was never taken");
+        var regular = _neverRented - _freeCount - _loaned;
+        _loaned--;
+        if (regular < RegularCount) return true;
+        ReturnCore(slot);
+        return false;
+    }
+
     private void ShareCore(int slot, int extra)
     {
         Debug.Assert((uint)slot < (uint)_neverRented && extra >= 0, "a share names a slot that is rented");
@@ -111,6 +188,11 @@ internal sealed class PacketBufferPool
 
     private bool TryRentCore(out int slot)
     {
+        if (_neverRented - _freeCount - _loaned >= RegularCount)
+        {
+            slot = -1;
+            return false;
+        }
         if (_freeCount == 0)
         {
             if (_neverRented == SlotCount)

@@ -122,5 +122,29 @@ public class DelayLineTests
         }
         Assert.Equal(0, line.Count);
     }
+
+    [Fact]
+    public void A_frame_kept_in_a_buffer_slot_waits_in_order_among_copied_frames_as_its_slot_and_length()
+    {
+        var line = new DelayLine(1024);
+        Assert.True(line.TryAdd(Frame(1, 100), due: 10));
+        Assert.True(line.TryAddSlot(slot: 7, length: 1500, due: 20)); // 16 bytes on the line, not 1,500
+        Assert.True(line.TryAdd(Frame(3, 100), due: 30));
+        Assert.True(line.TryAdd(Frame(4, 700), due: 40)); // fits only because the slot's frame is not copied
+
+        Assert.True(line.TryPeekDue(100, out var first, out var slot, out var length));
+        Assert.Equal((1, -1, 100), (first[0], slot, length));
+        line.Remove();
+        Assert.True(line.TryPeekDue(100, out var kept, out slot, out length));
+        Assert.Equal((0, 7, 1500), (kept.Length, slot, length));
+        line.Remove();
+        Assert.True(line.TryPeekDue(100, out var third, out slot, out _));
+        Assert.Equal((3, -1), (third[0], slot));
+        line.Remove();
+        Assert.True(line.TryPeekDue(100, out var fourth));
+        Assert.Equal(700, fourth.Length);
+        line.Remove();
+        Assert.Equal(0, line.Count);
+    }
 }
 

@@ -154,4 +154,43 @@ public class WireTests
         Assert.Equal(1, cable.Lost);
         Assert.Equal(0, host.Vnic("b").Counters.Received);
     }
+
+    [Fact]
+    public void A_rated_hairpin_carries_frames_in_the_buffers_they_left_from_and_lands_them_intact()
+    {
+        // A hairpin brings a frame back to the NIC it left: while it waits for the cable's rate it
+        // stays in its transmit buffer, on loan from the pool (no copy onto the line and none off
+        // it), and lands in that buffer; the loans are all back once the frames have landed.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7 }
+                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
+            }
+            """, new VirtualClock());
+        var clock = (VirtualClock)host.Time;
+        var device = host.Nic("e0").Device;
+        var cable = host.AddCable(SimulatedCable.Hairpin(device).WithRate(1_000_000_000, clock));
+        var a = host.NetworkStack("a").Stack;
+        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var b = host.NetworkStack("b").Stack.BindUdp(7);
+        var sender = a.BindUdp(7);
+        for (var i = 0; i < 5; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), Enumerable.Repeat((byte)(i + 1), 1000).ToArray()));
+
+        host.Pump(); // sent and on the cable; none has landed (a 1,042-byte frame takes 8.5 µs at 1 Gbit/s)
+        Assert.Equal(5, cable.InFlight);
+        Assert.Equal(5, device.Pool.Loaned);
+
+        var buffer = new byte[2048];
+        var got = new List<byte[]>();
+        Assert.True(host.RunUntil(() =>
+        {
+            while (b.TryReceive(buffer, out _, out var length)) got.Add(buffer.AsSpan(0, length).ToArray());
+            return got.Count == 5;
+        }, TimeSpan.FromMilliseconds(1)));
+        for (var i = 0; i < 5; i++) Assert.Equal(Enumerable.Repeat((byte)(i + 1), 1000), got[i]);
+        Assert.Equal(0, device.Pool.Loaned);
+        Assert.Equal(0, cable.InFlight);
+        Assert.Equal(5, host.Vnic("b").Counters.Delivered);
+    }
 }

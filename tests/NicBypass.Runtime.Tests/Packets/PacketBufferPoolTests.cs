@@ -79,4 +79,33 @@ public class PacketBufferPoolTests
         }
         return "";
     }
+
+    [Fact]
+    public void A_loaned_slot_leaves_the_datapaths_count_and_comes_back_only_where_a_rent_would_have_been_granted()
+    {
+        // Two slots for the datapath, one for a wire's loan: the datapath never holds more than
+        // two, loan or not, so its rents and drops are what they were when the wire copied.
+        var pool = new PacketBufferPool(2, 64, loanSlots: 1);
+        Assert.True(pool.TryRent(out var a));
+        Assert.True(pool.TryRent(out var b));
+        Assert.False(pool.TryRent(out _)); // the loan's slot is not the datapath's
+        Assert.Equal(0, pool.Available);
+
+        Assert.True(pool.TryLoan()); // a is on the wire now
+        Assert.False(pool.TryLoan()); // one loan at a time
+        Assert.Equal(1, pool.Available);
+        Assert.True(pool.TryRent(out var c)); // as the copy's return of a would have allowed
+        Assert.False(pool.TryEndLoan(a)); // it lands while the datapath holds two: no buffer, freed
+        Assert.Equal(0, pool.Loaned);
+        Assert.Equal(0, pool.Available);
+
+        pool.Return(c);
+        Assert.True(pool.TryLoan()); // b on the wire
+        Assert.Equal(2, pool.Available);
+        Assert.True(pool.TryEndLoan(b)); // lands with room: it is the datapath's again
+        Assert.Equal(1, pool.Available);
+        pool.Return(b);
+        Assert.Equal(2, pool.Available);
+        Assert.NotEqual(a, c);
+    }
 }

@@ -157,7 +157,8 @@ public class HandOverTests
         harness.Host.Pump();
         foreach (var nic in harness.Host.Nics)
         {
-            Assert.Equal(nic.Device.Pool.SlotCount, nic.Device.Pool.Available); // every buffer came back
+            Assert.Equal(nic.Device.Pool.RegularCount, nic.Device.Pool.Available); // every buffer came back
+            Assert.Equal(0, nic.Device.Pool.Loaned);
         }
         harness.AssertBalanced();
     }
