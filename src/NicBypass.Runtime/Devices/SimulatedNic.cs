@@ -240,7 +240,7 @@ public sealed class SimulatedNic : IInterruptModerator
     {
         if (_pool is not null) throw new InvalidOperationException($"{Name} is already enabled");
         _pool = new PacketBufferPool(bufferSlots, SlotSize, loanSlots);
-        if (MeasureLatency) _pool.ArrivedAt = new long[bufferSlots];
+        if (MeasureLatency) _pool.ArrivedAt = new long[_pool.SlotCount]; // a stamp for every slot of the slab, the loans' too
     }
 
     /// <summary>
