@@ -316,6 +316,46 @@ public class ReplayCommandTests
         Assert.Equal(wire.GetProperty("carried").GetInt64(), nic.GetProperty("received").GetInt64());
     }
 
+    [Fact]
+    public void A_burst_at_the_line_rate_faster_than_the_processor_fills_the_ring_and_paced_it_does_not()
+    {
+        // 5,000 64-byte frames at the 10G line rate (67.2 ns apart) to VM a on a 16-descriptor
+        // ring: the link carries them all, but its processor, under the cost model, takes longer
+        // than that a frame — the ring fills, each drop counted. Paced, each frame waits for the
+        // one before to be taken: none is dropped, and the processor's busy time shows.
+        const string small = """
+            host h {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 2; ring-size 16 }
+                vm a on e0 { mac 02:00:00:00:00:0a; ip 10.0.0.10 }
+            }
+            """;
+        var capture = SmallFrames(5000, 68);
+        var topology = CliRunner.TempFile(small);
+
+        var (exit, output, error) = CliRunner.Run("replay", topology, capture, "--format", "json");
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        using (var json = JsonDocument.Parse(output))
+        {
+            var nic = json.RootElement.GetProperty("nics")[0];
+            Assert.Equal(0, nic.GetProperty("wire").GetProperty("dropped").GetInt64());
+            var a = nic.GetProperty("vnics")[0];
+            Assert.True(a.GetProperty("dropped").TryGetProperty("ring-full", out var full) && full.GetInt64() > 0, output);
+            Assert.True(json.RootElement.GetProperty("cpus").EnumerateArray().Any(c => c.GetProperty("busy").GetDouble() > 0), output); // (a share of the drain after the burst too)
+        }
+
+        (exit, output, error) = CliRunner.Run("replay", topology, capture, "--pace", "--format", "json");
+        Assert.Equal(0, exit);
+        using (var json = JsonDocument.Parse(output))
+        {
+            var a = json.RootElement.GetProperty("nics")[0].GetProperty("vnics")[0];
+            Assert.Equal(5000, a.GetProperty("delivered").GetInt64());
+            Assert.Empty(a.GetProperty("dropped").EnumerateObject());
+            Assert.True(json.RootElement.GetProperty("seconds").GetDouble() > 5000 * 68e-9, output); // time moved for the busy processor
+        }
+    }
+
     // 64-byte frames to VM a at the given capture times (ns).
     private static string FramesAt(IEnumerable<long> times)
     {
@@ -531,7 +571,8 @@ public class ReplayCommandTests
         var (exit, output, _) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capturePath);
 
         Assert.Equal(0, exit);
-        Assert.StartsWith("replayed 50 frames over 0.000049 s\n\nNIC e0: received 50, dropped no-match ", output);
+        Assert.StartsWith("replayed 50 frames over 0.000049 s\ncpu0: busy ", output); // then each processor, as simulate's
+        Assert.Contains("\n\nNIC e0: received 50, dropped no-match ", output);
         Assert.Contains("VNIC  RING      RECEIVED  DELIVERED  BYTES", output);
         Assert.Contains("\na     hrr0  ", output);
         Assert.Contains("\nc     sr0/srr1  ", output);

@@ -62,6 +62,9 @@ internal static class ReplayCommand
         var clock = new VirtualClock();
         var host = TopologyLoader.Load(topologyPath, error, clock, hostName);
         if (host is null) return NicBypassCli.ErrorExitCode;
+        // Processors that take time, as in simulate: a burst faster than they go fills rings, and
+        // the report says how busy each was (a replay without them ran every frame at once).
+        host.Costs = Runtime.Virtualization.CostTable.Default;
         var nic = nicName is null ? host.Nics.FirstOrDefault() : host.Nics.FirstOrDefault(n => n.Name == nicName);
         if (nic is null)
         {
