@@ -222,7 +222,9 @@ public class SimulateCommandTests
         // stack answers each with a RST (port-unreachable), and what its busy processor had not
         // taken yet still waits in its inbound VSQ: every one is accounted for.
         Assert.True(vnics[1].GetProperty("received").GetInt64() > 1000);
-        Assert.Equal(vnics[1].GetProperty("received").GetInt64(), vnics[1].GetProperty("delivered").GetInt64());
+        var dQueued = vnics[1].TryGetProperty("queued", out var q) ? q.GetInt64() : 0; // the last frames may land at the end
+        Assert.InRange(dQueued, 0, 2);
+        Assert.Equal(vnics[1].GetProperty("received").GetInt64(), vnics[1].GetProperty("delivered").GetInt64() + dQueued);
         var d = vnics[1].GetProperty("stack");
         Assert.Equal(vnics[1].GetProperty("delivered").GetInt64(), d.GetProperty("received").GetInt64());
         var unreachable = d.GetProperty("dropped").GetProperty("port-unreachable").GetInt64();

@@ -22,7 +22,7 @@ internal static class SimulateCommand
         var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame", DefaultValueFactory = _ => 1000 };
         var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
         mix.AcceptOnlyFromAmong("all", "unicast");
-        var seed = new Option<int>("--seed") { Description = "seed for the unknown MACs of the mix (which frames are unknown, broadcast or malformed follows their order, so the counts do not change with it)", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "seed for the run's random draws: where in its stream's spacing each frame is offered (the rates are exact whatever the seed; at a full link who gets the free places may shift a little), and the unknown MACs of the mix (which frames are unknown, broadcast or malformed follows their order, so those counts do not change with it)", DefaultValueFactory = _ => 1 };
         var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
         var moderation = new Option<string?>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs), or 'adaptive': each NIC picks it from its load (default: each NIC's interrupt-moderation in the file, else 0: at once)" };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };

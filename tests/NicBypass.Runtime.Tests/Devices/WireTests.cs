@@ -125,6 +125,29 @@ public class WireTests
             TrafficSimulation.Run(host, clock, new SimulationOptions(Offers: new Dictionary<string, long> { ["zz"] = 1 }))).Message);
     }
 
+    [Fact]
+    public void At_a_full_link_streams_offered_alike_share_it_alike_and_a_small_one_beside_a_large_one_is_not_starved()
+    {
+        // Evenly spaced streams locked their phases to the link's departures: the stream whose
+        // frames came just after a departure took every free place (600M + 600M on 1G split
+        // 75,000 / 47,134 frames; 100M beside 2G got 6 of 12,500). Each frame now comes at a
+        // point drawn in its own interval: the rates are exact, the phases are not locked.
+        int Share(string vnic, TrafficReport report) => (int)report.Nics[0].Vnics.Single(v => v.Name == vnic).Received;
+        var clock = new VirtualClock();
+        var (host, _) = TestHost.Build(OneGig, clock);
+        var equal = TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: 0.2, Mix: false,
+            Offers: new Dictionary<string, long> { ["a"] = 600_000_000, ["b"] = 600_000_000 }));
+        Assert.Equal(30_000, equal.Nics[0].Wire!.Offered); // exact rates: 15,000 frames each
+        var (a, b) = (Share("a", equal), Share("b", equal));
+        Assert.True(Math.Abs(a - b) < 0.02 * (a + b), $"a {a}, b {b}");
+
+        clock = new VirtualClock();
+        (host, _) = TestHost.Build(OneGig, clock);
+        var unequal = TrafficSimulation.Run(host, clock, new SimulationOptions(Seconds: 0.2, Mix: false,
+            Offers: new Dictionary<string, long> { ["a"] = 2_000_000_000, ["b"] = 100_000_000 }));
+        Assert.True(Share("b", unequal) > 0.15 * 2_500, $"b got {Share("b", unequal)} of 2,500 offered; a {Share("a", unequal)} of 50,000");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
