@@ -27,15 +27,23 @@ public static class TrafficSimulation
     public const long MaxFrames = 100_000_000;
 
     /// <summary>How many frames a run of <paramref name="options"/> on <paramref name="host"/> will offer (the same rates the run uses), noise included.</summary>
-    public static double EstimateFrames(NetworkHost host, SimulationOptions options)
+    public static double EstimateFrames(NetworkHost host, SimulationOptions options) =>
+        OfferedFrames(host, options).Sum(v => v.Frames) * (options.Mix ? 1.01 : 1);
+
+    /// <summary>How many frames each VNIC is offered in a run of <paramref name="options"/> (on average: a fraction of one means perhaps none), and the time between them in seconds.</summary>
+    public static IReadOnlyList<(Vnic Vnic, double Frames, double Spacing)> OfferedFrames(NetworkHost host, SimulationOptions options)
     {
-        double total = 0;
+        var offered = new List<(Vnic, double, double)>();
         foreach (var nic in host.Nics)
         {
             var vnics = host.Vnics.Where(v => v.Nic == nic).ToList();
-            foreach (var vnic in vnics) total += RateOf(vnic, vnics.Count, options) * options.Seconds / (8.0 * FrameSizeOf(nic, options));
+            foreach (var vnic in vnics)
+            {
+                var spacing = 8.0 * FrameSizeOf(nic, options) / RateOf(vnic, vnics.Count, options);
+                offered.Add((vnic, options.Seconds / spacing, spacing));
+            }
         }
-        return total * (options.Mix ? 1.01 : 1);
+        return offered;
     }
 
     // The bits per second offered to a VNIC: its --offer, else --rate, else twice its allocation,

@@ -105,7 +105,8 @@ public class CaptureReaderTests
 
     [Theory]
     [InlineData(new byte[] { 1, 2 }, "too short")]
-    [InlineData(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 }, "unknown capture format")]
+    [InlineData(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 }, "unknown capture format (first bytes 01020304, in the file's order)")]
+    [InlineData(new byte[] { (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o' }, "first bytes 68656c6c")] // as `xxd` shows them (not 6c6c6568)
     public void Not_a_capture_is_a_clear_error(byte[] file, string message) =>
         Assert.Contains(message, Assert.Throws<CaptureFormatException>(() => Read(file)).Message);
 

@@ -102,7 +102,7 @@ public class SimulateCommandTests
 
         var (exitBad, _, error) = CliRunner.Run("simulate", path, "--interrupt-moderation", "-5");
         Assert.Equal(1, exitBad);
-        Assert.Contains("--interrupt-moderation must be a number of microseconds in [0, 1000000] or 'adaptive', not -5", error);
+        Assert.Contains("--interrupt-moderation must be a delay up to 1000ms — microseconds (8 or 8us) or milliseconds (1ms) — or 'adaptive', not -5", error);
     }
 
     [Fact]
@@ -166,6 +166,68 @@ public class SimulateCommandTests
 
         Assert.Equal(1, exit);
         Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public void The_headline_says_how_many_frames_were_offered_where_the_links_carried_fewer()
+    {
+        // Offered 5G, a 1G NIC receives 1G: "simulated 122,135 frames" alone read as if that was
+        // all the run offered (found by a new user).
+        var (exit, output, _) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--mix", "unicast", "--rate", "2500M", "--seconds", "0.1");
+        Assert.Equal(0, exit);
+        var headline = output.Split('\n')[0];
+        Assert.Matches(@"^simulated [0-9,]+ frames over 0\.1 s \(of 62,500 offered: the links carried what fits their rate\)$", headline);
+
+        (exit, output, _) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--mix", "unicast", "--rate", "8M", "--seconds", "0.1");
+        Assert.Equal("simulated 200 frames over 0.1 s", output.Split('\n')[0]); // all carried: nothing to add
+    }
+
+    [Theory]
+    [InlineData("1,000M", "a rate has no thousands separators: write 1000M, not 1,000M")]
+    [InlineData("5 M", "a rate is written without a space: 5M")]
+    [InlineData("5X", "the unit 'X' is not recognised")]
+    public void A_rate_written_as_people_write_numbers_is_refused_saying_how_to_write_it(string rate, string message)
+    {
+        // "1,000M" was refused with "e.g. 1M": a thousandth of what was meant (found by a new user).
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--rate", rate);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, error);
+    }
+
+    [Theory]
+    [InlineData("--seed", "x", "--seed: 'x' is not a whole number")]
+    [InlineData("--frame-size", "1,000", "--frame-size: '1,000' is not a whole number (no thousands separators: write 1000)")]
+    [InlineData("--seed", "99999999999", "is not a whole number in range (at most 2147483647)")]
+    public void A_whole_number_option_says_so_in_words_not_as_a_dotnet_type(string option, string value, string message)
+    {
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), option, value);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("System.Int32", error);
+    }
+
+    [Fact]
+    public void Interrupt_moderation_takes_the_files_units_and_any_case_of_adaptive()
+    {
+        string Report(string moderation) => CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--seconds", "0.01", "--mix", "unicast", "--interrupt-moderation", moderation, "--format", "json").Output;
+        Assert.Equal(Report("8"), Report("8us"));
+        Assert.Equal(Report("1000"), Report("1ms"));
+        Assert.NotEqual(Report("8"), Report("1ms"));
+        Assert.Equal(Report("adaptive"), Report("Adaptive"));
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--interrupt-moderation", "8s");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("microseconds (8 or 8us) or milliseconds (1ms)", error);
+    }
+
+    [Fact]
+    public void A_vnic_offered_less_than_a_frame_in_the_run_is_named_in_a_note()
+    {
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--rate", "1K");
+        Assert.Equal(0, exit);
+        Assert.Contains("note: VNIC 'a' is offered one frame every 8 s, in a run of 1 s: perhaps none at all", error);
+        Assert.Contains("note: VNIC 'b' is offered one frame every 8 s", error);
+        (_, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--rate", "8K");
+        Assert.DoesNotContain("note: VNIC", error); // one a second: a frame each
     }
 
     [Fact]

@@ -29,6 +29,20 @@ public class GatewayTests
         Assert.Contains(reason, hit.Message);
     }
 
+    [Theory]
+    [InlineData("ip 10.0.0.255/24; gateway 10.0.0.1", "NB0038")] // its broadcast address
+    [InlineData("ip 10.0.0.999/24; gateway 10.0.0.1", "NB0008")] // not an address
+    [InlineData("ip fd00::zz/64; gateway fd00::1", "NB0008")]
+    public void A_gateway_beside_a_refused_address_of_its_family_adds_no_follow_on(string properties, string refusal)
+    {
+        // "it has no IPv4 address" under the line's own 'ip 10.0.0.255/24' contradicted the line
+        // (found by a new user): the address's own error says what is wrong.
+        var diagnostics = TestSources.Compile(Host(properties)).Diagnostics;
+
+        Assert.Single(diagnostics, d => d.Id == refusal);
+        Assert.DoesNotContain(diagnostics, d => d.Id == "NB0036");
+    }
+
     [Fact]
     public void Dhcp_in_capitals_is_offered_the_keyword()
     {

@@ -24,7 +24,7 @@ public static class CaptureReader
         {
             0xA1B2C3D4 or 0xD4C3B2A1 or 0xA1B23C4D or 0x4D3CB2A1 => ReadPcap(stream, head),
             0x0A0D0D0A => ReadPcapNg(stream, head),
-            _ => throw new CaptureFormatException($"unknown capture format (first bytes {magic:x8}); expected pcap or pcapng"),
+            _ => throw new CaptureFormatException($"unknown capture format (first bytes {Convert.ToHexStringLower(head)}, in the file's order); expected pcap or pcapng"),
         };
     }
 

@@ -22,6 +22,20 @@ internal static class InvariantNumber
         return null;
     }
 
+    /// <summary>A whole number (an option's default when it is not given); said in words, not as a .NET type name, when it is not one.</summary>
+    public static int Int32(ArgumentResult result) => NullableInt32(result) ?? 0;
+
+    /// <summary><see cref="Int32"/> for an option that may be left out.</summary>
+    public static int? NullableInt32(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null;
+        var text = result.Tokens[^1].Value;
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)) return value;
+        var name = result.Parent is OptionResult option ? option.Option.Name : "the value";
+        result.AddError($"{name}: '{text}' is not a whole number" + (text.Contains(',') ? $" (no thousands separators: write {text.Replace(",", "")})" : "") + (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) ? " in range (at most 2147483647)" : ""));
+        return null;
+    }
+
     /// <summary>A number as the command line writes it: invariant, a decimal point, no thousands separators.</summary>
     public static bool TryParse(string text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 

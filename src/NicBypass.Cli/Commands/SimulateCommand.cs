@@ -8,7 +8,7 @@ namespace NicBypass.Cli.Commands;
 
 /// <summary>
 /// <c>nicbypass simulate TOPOLOGY [--seconds S] [--rate RATE] [--offer VNIC=RATE]… [--frame-size B]
-/// [--mix all|unicast] [--seed S] [--interrupts-only] [--interrupt-moderation US|adaptive] [--format text|json]</c>: synthetic traffic
+/// [--mix all|unicast] [--seed S] [--interrupts-only] [--interrupt-moderation DELAY|adaptive] [--format text|json]</c>: synthetic traffic
 /// on virtual time through each NIC's link, on processors with the default cost table
 /// (README.md § A short tour; docs/runtime.md), with a progress bar when standard error is a terminal.
 /// </summary>
@@ -19,12 +19,12 @@ internal static class SimulateCommand
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var seconds = new Option<double>("--seconds") { Description = "virtual seconds to simulate", DefaultValueFactory = _ => 1, CustomParser = InvariantNumber.Double };
         var rate = new Option<string?>("--rate") { Description = "rate offered to every VNIC, e.g. 500M (default: twice its allocation, else the link split evenly)" };
-        var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame", DefaultValueFactory = _ => 1000 };
+        var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame", DefaultValueFactory = _ => 1000, CustomParser = InvariantNumber.Int32 };
         var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
         mix.AcceptOnlyFromAmong("all", "unicast");
-        var seed = new Option<int>("--seed") { Description = "seed for the run's random draws: where in its stream's spacing each frame is offered (the rates are exact whatever the seed; at a full link who gets the free places may shift a little), and the unknown MACs of the mix (which frames are unknown, broadcast or malformed follows their order, so those counts do not change with it)", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "seed for the run's random draws: where in its stream's spacing each frame is offered (the rates are exact whatever the seed; at a full link who gets the free places may shift a little), and the unknown MACs of the mix (which frames are unknown, broadcast or malformed follows their order, so those counts do not change with it)", DefaultValueFactory = _ => 1, CustomParser = InvariantNumber.Int32 };
         var interruptsOnly = new Option<bool>("--interrupts-only") { Description = "dynamic polling off: every ring stays in interrupt mode (for comparison)" };
-        var moderation = new Option<string?>("--interrupt-moderation") { Description = "microseconds a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs), or 'adaptive': each NIC picks it from its load (default: each NIC's interrupt-moderation in the file, else 0: at once)" };
+        var moderation = new Option<string?>("--interrupt-moderation") { Description = "how long a hardware ring's first frame waits for its interrupt, so frames behind it share it (ethtool's rx-usecs): microseconds (8 or 8us) or milliseconds (1ms), or 'adaptive': each NIC picks it from its load (default: each NIC's interrupt-moderation in the file, else 0: at once)" };
         var offer = new Option<string[]>("--offer") { Description = "VNIC=RATE: the rate offered to that VNIC (repeatable; overrides --rate)", AllowMultipleArgumentsPerToken = false };
         var format = FormatOption.Create();
         var hostOption = HostOption.Create();
@@ -59,17 +59,21 @@ internal static class SimulateCommand
                     return NicBypassCli.ErrorExitCode;
                 }
             }
-            var moderationText = parse.GetValue(moderation);
-            var adaptive = moderationText == "adaptive";
+            var moderationText = parse.GetValue(moderation)?.Trim();
+            var adaptive = string.Equals(moderationText, "adaptive", StringComparison.OrdinalIgnoreCase);
             double? moderationMicroseconds = null;
             if (moderationText is not null && !adaptive)
             {
-                if (!InvariantNumber.TryParse(moderationText, out var us) || !(us >= 0 && us <= 1_000_000)) // NaN too
+                // As the file writes it (8us, 1ms) or a bare number of microseconds.
+                var (digits, scale) = moderationText.EndsWith("us", StringComparison.OrdinalIgnoreCase) ? (moderationText[..^2], 1.0)
+                    : moderationText.EndsWith("ms", StringComparison.OrdinalIgnoreCase) ? (moderationText[..^2], 1000.0)
+                    : (moderationText, 1.0);
+                if (!InvariantNumber.TryParse(digits, out var value) || !(value * scale >= 0 && value * scale <= 1_000_000)) // NaN too
                 {
-                    error.WriteLine($"error: --interrupt-moderation must be a number of microseconds in [0, 1000000] or 'adaptive', not {moderationText}" + InvariantNumber.CommaHint(moderationText));
+                    error.WriteLine($"error: --interrupt-moderation must be a delay up to 1000ms — microseconds (8 or 8us) or milliseconds (1ms) — or 'adaptive', not {moderationText}" + InvariantNumber.CommaHint(moderationText));
                     return NicBypassCli.ErrorExitCode;
                 }
-                moderationMicroseconds = us;
+                moderationMicroseconds = value * scale;
             }
             var options = new SimulationOptions(parse.GetValue(seconds), bitsPerSecond, parse.GetValue(frameSize), parse.GetValue(mix) == "all", parse.GetValue(seed),
                 offers.Count == 0 ? null : offers, parse.GetValue(interruptsOnly), moderationMicroseconds is { } given ? TimeSpan.FromMicroseconds(given) : null, adaptive);
@@ -109,6 +113,12 @@ internal static class SimulateCommand
         {
             // The simulation cuts the frames to what the NIC's MTU lets through: said, not silent.
             error.WriteLine($"note: NIC '{nic.Name}' carries frames of at most {nic.Device.MaxFrameLength - 4} bytes (MTU {nic.Device.MaxFrameLength - 18}): its frames are that long, not {options.FrameSize}");
+        }
+        foreach (var (vnic, offered, spacing) in TrafficSimulation.OfferedFrames(host, options).Where(o => o.Frames < 1))
+        {
+            // Offered less than a frame in the run: say so, rather than report nothing for it.
+            error.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "note: VNIC '{0}' is offered one frame every {1:0.###} s, in a run of {2} s: perhaps none at all; raise --rate, --offer or --seconds", vnic.Name, spacing, options.Seconds));
         }
         var frames = TrafficSimulation.EstimateFrames(host, options);
         if (frames > TrafficSimulation.MaxFrames)

@@ -18,7 +18,7 @@ internal static class TraceCommand
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var frameOption = new Option<string?>("--frame") { Description = "the Ethernet frame in hexadecimal (spaces and colons allowed)" };
         var captureOption = new Option<string?>("--capture") { Description = "take the frame from this pcap or pcapng capture (with --frame-number)" };
-        var numberOption = new Option<int?>("--frame-number") { Description = "which frame of the capture, counting from 1 as tcpdump -# and Wireshark do" };
+        var numberOption = new Option<int?>("--frame-number") { Description = "which frame of the capture, counting from 1 as tcpdump -# and Wireshark do", CustomParser = InvariantNumber.NullableInt32 };
         var nicOption = new Option<string?>("--nic") { Description = "the NIC whose wire the frame enters (default: the first)" };
         var hostOption = HostOption.Create();
         var command = new Command("trace", "Follow one frame through the host, with every decision on the way.") { topology, frameOption, captureOption, numberOption, nicOption, hostOption };

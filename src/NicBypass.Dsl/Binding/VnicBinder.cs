@@ -141,11 +141,26 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
                 // what is sent to it as a broadcast (and drops it from a peer as a smurf would).
                 ?? (!prefix.Address.IsV6 && prefix.PrefixLength <= 30 && (prefix.Address.Low & HostMask(prefix.PrefixLength)) == HostMask(prefix.PrefixLength)
                     ? $"the broadcast address of its own subnet /{prefix.PrefixLength}" : null);
-            if (why is not null) context.Report(DiagnosticDescriptors.NotAHostAddress, token.Span, null, draft.Owner, token.Text, why);
+            if (why is not null)
+            {
+                context.Report(DiagnosticDescriptors.NotAHostAddress, token.Span, null, draft.Owner, token.Text, why);
+                Refused(draft, prefix.Address.IsV6);
+            }
             else draft.Ips.Add((prefix, token));
         }
         else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase)) context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)", Fix);
-        else context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error, Fix);
+        else
+        {
+            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error, Fix);
+            Refused(draft, token.Text.Contains(':'));
+        }
+    }
+
+    // An address of that family was refused: a gateway of the family then says nothing of its own.
+    private static void Refused(VnicDraft draft, bool v6)
+    {
+        if (v6) draft.RefusedIpv6 = true;
+        else draft.RefusedIpv4 = true;
     }
 
     private void BindGroup(VnicDraft draft, SyntaxToken token)
@@ -211,6 +226,8 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             }
             else if (!draft.Ips.Any(i => i.Prefix.Address.IsV6 == gateway.IsV6))
             {
+                // Its address of that family was refused, and said so: no follow-on saying it has none.
+                if (!draft.Dhcp && (gateway.IsV6 ? draft.RefusedIpv6 : draft.RefusedIpv4)) continue;
                 problem = !draft.Dhcp ? $"it has no {family} address"
                     : gateway.IsV6 ? "its IPv6 addresses come from routers' advertisements (SLAAC), which name the router; a link-local gateway (fe80::1) may still be given"
                     : "its IPv4 address is learned by DHCP, which brings its own router";

@@ -17,6 +17,11 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public SyntaxToken? NicToken { get; init; }
     public List<(MacAddress Mac, SyntaxToken Token)> Macs { get; } = new();
     public List<(IpPrefix Prefix, SyntaxToken Token)> Ips { get; } = new();
+
+    /// <summary>An <c>ip</c> of that family was refused (reported already): what needs one says nothing more.</summary>
+    public bool RefusedIpv4 { get; set; }
+
+    public bool RefusedIpv6 { get; set; }
     public bool Dhcp { get; set; }
     public List<IpAddress> Groups { get; } = new();
 

@@ -34,7 +34,13 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
             case 'M': multiplier = 1_000_000UL; break;
             case 'G': multiplier = 1_000_000_000UL; break;
             default:
-                error = $"the unit '{(unit.Length > 16 ? unit.Substring(0, 16) + "…" : unit)}' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. {number}M or {number}Mbps";
+                // A thousands separator or a space before the unit: say so (the number before it
+                // was read as all there is, and "e.g. 1M" for "1,000M" suggested a thousandth).
+                error = unit[0] == ','
+                    ? $"a rate has no thousands separators: write {text.Replace(",", "")}, not {text}"
+                    : char.IsWhiteSpace(unit[0]) && unit.Trim().Length > 0
+                        ? $"a rate is written without a space: {number}{unit.Trim()}"
+                        : $"the unit '{(unit.Length > 16 ? unit.Substring(0, 16) + "…" : unit)}' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. {number}M or {number}Mbps";
                 return false;
         }
         if (number.Count(c => c == '.') > 1 || number[0] == '.' || number[number.Length - 1] == '.')
