@@ -89,6 +89,21 @@ public class FlowTests
         Assert.Equal(["NB0021", "NB0033"], errors.Select(e => e.Id).Order());
     }
 
+    [Theory]
+    [InlineData("wbe", " (did you mean 'web'?)")] // a typo
+    [InlineData("aa", " (did you mean 'a'?)")]    // a letter doubled
+    [InlineData("zz", "")]                         // nothing kept of 'a' (within two edits of it, but no typo of it): no suggestion
+    public void A_flow_on_an_unknown_vnic_suggests_only_a_name_it_could_be_a_typo_of(string target, string hint)
+    {
+        var text = TestSources.Host(
+            "    container web on n0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols tcp; ports 80 }\n" +
+            "    vm a on n0 { mac 02:00:00:00:00:02 }\n" +
+            $"    flow f on {target} {{ transport tcp }}\n", model: "simnic-100g");
+        var error = Assert.Single(TestSources.Compile(text).Errors(), e => e.Id == "NB0033");
+
+        Assert.EndsWith($"does not declare as a vm, container or service{hint}", error.Message);
+    }
+
     [Fact]
     public void A_flow_header_names_its_vnic()
     {

@@ -27,7 +27,8 @@ public static class NameSuggestions
                 best = candidate;
             }
         }
-        return bestDistance <= limit ? best : null;
+        // A name with nothing kept of the typed one is no typo of it ('zz' is not 'a' misspelt).
+        return bestDistance <= limit && best is not null && bestDistance < Math.Max(input.Length, best.Length) ? best : null;
     }
 
     /// <summary>" (did you mean 'x'?)" or empty.</summary>
