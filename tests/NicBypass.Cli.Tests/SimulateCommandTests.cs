@@ -184,7 +184,10 @@ public class SimulateCommandTests
 
     [Theory]
     [InlineData("1,000M", "a rate has no thousands separators: write 1000M, not 1,000M")]
-    [InlineData("5 M", "a rate is written without a space: 5M")]
+    [InlineData("5 M", "a rate is written without a space: write 5M, not 5 M")]
+    [InlineData("1,5G", "a rate has a decimal point, not a comma: write 1.5G, not 1,5G")] // a decimal comma, not 15G
+    [InlineData("1,000 M", "write 1000M, not 1,000 M")] // the suggestion parses
+    [InlineData("1,000", "a rate has no thousands separators, and needs a unit: K, M or G (bits per second), e.g. 1000M")]
     [InlineData("5X", "the unit 'X' is not recognised")]
     public void A_rate_written_as_people_write_numbers_is_refused_saying_how_to_write_it(string rate, string message)
     {
@@ -198,6 +201,7 @@ public class SimulateCommandTests
     [InlineData("--seed", "x", "--seed: 'x' is not a whole number")]
     [InlineData("--frame-size", "1,000", "--frame-size: '1,000' is not a whole number (no thousands separators: write 1000)")]
     [InlineData("--seed", "99999999999", "is not a whole number in range (at most 2147483647)")]
+    [InlineData("--seed", "-3000000000", "is not a whole number in range (at least -2147483648)")]
     public void A_whole_number_option_says_so_in_words_not_as_a_dotnet_type(string option, string value, string message)
     {
         var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), option, value);

@@ -93,6 +93,7 @@ public class FlowTests
     [InlineData("wbe", " (did you mean 'web'?)")] // a typo
     [InlineData("aa", " (did you mean 'a'?)")]    // a letter doubled
     [InlineData("zz", "")]                         // nothing kept of 'a' (within two edits of it, but no typo of it): no suggestion
+    [InlineData("b", " (did you mean 'a'?)")]      // one letter: a neighbouring key may be meant
     public void A_flow_on_an_unknown_vnic_suggests_only_a_name_it_could_be_a_typo_of(string target, string hint)
     {
         var text = TestSources.Host(

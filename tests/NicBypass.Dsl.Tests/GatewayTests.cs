@@ -33,6 +33,8 @@ public class GatewayTests
     [InlineData("ip 10.0.0.255/24; gateway 10.0.0.1", "NB0038")] // its broadcast address
     [InlineData("ip 10.0.0.999/24; gateway 10.0.0.1", "NB0008")] // not an address
     [InlineData("ip fd00::zz/64; gateway fd00::1", "NB0008")]
+    [InlineData("ip DHCP; gateway 10.0.0.1", "NB0008")]             // meant dhcp, which brings both families
+    [InlineData("ip 10.0.0.5/24:80; gateway 10.0.0.1", "NB0008")]   // an IPv4 address with junk after it, not IPv6
     public void A_gateway_beside_a_refused_address_of_its_family_adds_no_follow_on(string properties, string refusal)
     {
         // "it has no IPv4 address" under the line's own 'ip 10.0.0.255/24' contradicted the line

@@ -33,6 +33,10 @@ public class ValueTests
     [InlineData("100Mbit", "the unit 'Mbit' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. 100M or 100Mbps")]
     [InlineData("5Gb/s", "the unit 'Gb/s' is not recognised")]
     [InlineData("10MB", "the unit 'MB' is not recognised")]
+    [InlineData("1,000M", "a rate has no thousands separators: write 1000M, not 1,000M")]
+    [InlineData("1,5G", "a rate has a decimal point, not a comma: write 1.5G, not 1,5G")]
+    [InlineData("5 M", "a rate is written without a space: write 5M, not 5 M")]
+    [InlineData("5, M", "the unit ', M' is not recognised")] // no spelling of it parses: nothing suggested
     public void Bad_rates_say_why(string text, string reason)
     {
         Assert.False(BitRate.TryParse(text, out _, out var error));

@@ -20,6 +20,9 @@ public static class NameSuggestions
             // The distance is at least the difference in length: skip what cannot be near.
             if (candidate.Length > MaxLength || Math.Abs(candidate.Length - input.Length) > limit) continue;
             var distance = Distance(lower, candidate.ToLowerInvariant());
+            // A name with nothing kept of a typed one of two letters or more is no typo of it
+            // ('zz' is not 'a' misspelt); a one-letter name may be a neighbouring key ('m' for 'n').
+            if (input.Length >= 2 && distance >= Math.Max(input.Length, candidate.Length)) continue;
             // Ties go to the candidate that shares the longer prefix ("simnic-10" → "simnic-10g").
             if (distance < bestDistance || (distance == bestDistance && best is not null && CommonPrefix(input, candidate) > CommonPrefix(input, best)))
             {
@@ -27,8 +30,7 @@ public static class NameSuggestions
                 best = candidate;
             }
         }
-        // A name with nothing kept of the typed one is no typo of it ('zz' is not 'a' misspelt).
-        return bestDistance <= limit && best is not null && bestDistance < Math.Max(input.Length, best.Length) ? best : null;
+        return bestDistance <= limit ? best : null;
     }
 
     /// <summary>" (did you mean 'x'?)" or empty.</summary>

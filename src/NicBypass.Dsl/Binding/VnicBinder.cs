@@ -148,11 +148,19 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             }
             else draft.Ips.Add((prefix, token));
         }
-        else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase)) context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)", Fix);
+        else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)", Fix);
+            Refused(draft, v6: false); // dhcp brings both families
+            Refused(draft, v6: true);
+        }
         else
         {
             context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, error, Fix);
-            Refused(draft, token.Text.Contains(':'));
+            // Which family it was meant to be: IPv6 has a colon before any dot ('10.0.0.5/24:80' is IPv4 with junk).
+            var colon = token.Text.IndexOf(':');
+            var dot = token.Text.IndexOf('.');
+            Refused(draft, v6: colon >= 0 && (dot < 0 || colon < dot));
         }
     }
 
@@ -226,8 +234,13 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             }
             else if (!draft.Ips.Any(i => i.Prefix.Address.IsV6 == gateway.IsV6))
             {
-                // Its address of that family was refused, and said so: no follow-on saying it has none.
-                if (!draft.Dhcp && (gateway.IsV6 ? draft.RefusedIpv6 : draft.RefusedIpv4)) continue;
+                // Its address of that family was refused, and said so: no follow-on saying it has
+                // none (the gateway is left out all the same: the file has an error).
+                if (!draft.Dhcp && (gateway.IsV6 ? draft.RefusedIpv6 : draft.RefusedIpv4))
+                {
+                    draft.Gateways.RemoveAll(g => g.Token == token);
+                    continue;
+                }
                 problem = !draft.Dhcp ? $"it has no {family} address"
                     : gateway.IsV6 ? "its IPv6 addresses come from routers' advertisements (SLAAC), which name the router; a link-local gateway (fe80::1) may still be given"
                     : "its IPv4 address is learned by DHCP, which brings its own router";

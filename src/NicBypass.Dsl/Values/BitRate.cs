@@ -14,6 +14,34 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
 
     public static bool operator <(BitRate a, BitRate b) => a.BitsPerSecond < b.BitsPerSecond;
 
+    // A rate written as people write numbers — with a thousands separator (1,000M), a decimal
+    // comma (1,5G) or a space before the unit (5 M) — said so, with the spelling that parses; null
+    // when no such spelling does (the unit itself is wrong: the caller says that).
+    private static string? Rewritten(string text, string number, string unit)
+    {
+        var compact = string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
+        string? fix = null, what = null;
+        if (text.Contains(','))
+        {
+            // Three digits after each comma: a thousands separator; otherwise a decimal comma.
+            var parts = compact.Split(',');
+            var thousands = parts.Skip(1).All(p => p.Length >= 3 && p.Take(3).All(char.IsDigit) && (p.Length == 3 || !char.IsDigit(p[3])));
+            fix = thousands ? compact.Replace(",", "") : compact.Replace(',', '.');
+            what = thousands ? "a rate has no thousands separators" : "a rate has a decimal point, not a comma";
+        }
+        else if (unit.Length > 0 && char.IsWhiteSpace(unit[0]))
+        {
+            fix = compact;
+            what = "a rate is written without a space";
+        }
+        if (fix is null) return null;
+        if (TryParse(fix, out _, out _)) return $"{what}: write {fix}, not {text}";
+        // No unit at all ('1,000'): the number as meant, and the unit it needs.
+        return fix.All(c => c is >= '0' and <= '9' or '.') && TryParse(fix + "M", out _, out _)
+            ? $"{what}, and needs a unit: K, M or G (bits per second), e.g. {fix}M"
+            : null;
+    }
+
     /// <summary>Parses a rate; <paramref name="error"/> says what is wrong when it fails.</summary>
     public static bool TryParse(string text, out BitRate rate, out string error)
     {
@@ -36,11 +64,9 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
             default:
                 // A thousands separator or a space before the unit: say so (the number before it
                 // was read as all there is, and "e.g. 1M" for "1,000M" suggested a thousandth).
-                error = unit[0] == ','
-                    ? $"a rate has no thousands separators: write {text.Replace(",", "")}, not {text}"
-                    : char.IsWhiteSpace(unit[0]) && unit.Trim().Length > 0
-                        ? $"a rate is written without a space: {number}{unit.Trim()}"
-                        : $"the unit '{(unit.Length > 16 ? unit.Substring(0, 16) + "…" : unit)}' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. {number}M or {number}Mbps";
+                error = Rewritten(text, number, unit) is { } fix
+                    ? fix
+                    : $"the unit '{(unit.Length > 16 ? unit.Substring(0, 16) + "…" : unit)}' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. {number}M or {number}Mbps";
                 return false;
         }
         if (number.Count(c => c == '.') > 1 || number[0] == '.' || number[number.Length - 1] == '.')
