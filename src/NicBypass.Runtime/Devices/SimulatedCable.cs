@@ -113,8 +113,22 @@ public sealed class SimulatedCable
             if (next is null || !next.Line!.TryPeekDue(now, out var frame, out var slot, out var length)) return delivered;
             try
             {
-                if (slot >= 0) next.To.ReceiveInSlot(slot, length);
-                else next.To.Receive(frame);
+                if (slot < 0) next.To.Receive(frame);
+                else if (ReferenceEquals(A, B)) next.To.ReceiveInSlot(slot, length);
+                else
+                {
+                    // In the sender's buffer, on loan: copied into the receiver's as it lands (its
+                    // rent decides, as for any frame off a wire), and the loan ends.
+                    var sender = ReferenceEquals(next, _toA) ? B : A;
+                    try
+                    {
+                        next.To.Receive(sender.Pool.Slot(slot).Slice(0, length));
+                    }
+                    finally
+                    {
+                        sender.Pool.ReturnLoan(slot);
+                    }
+                }
             }
             finally
             {
@@ -230,12 +244,13 @@ public sealed class SimulatedCable
             // In order, as a cable is: never before the frame ahead (the delay line keeps it so,
             // also when the latency was lowered while frames were on their way).
             var line = direction.Line ??= new DelayLine(256 * 1024, maxBytes: 1 << 30);
-            // Back to the NIC it left (a hairpin): the frame waits in its transmit buffer, on loan
-            // from the pool, and lands there — no copy into the line and none out of it.
-            var kept = slot >= 0 && ReferenceEquals(from, to) && to.Pool.TryLoan();
+            // The frame waits in its transmit buffer, on loan from its NIC's pool, not copied onto
+            // the line: back to the NIC it left (a hairpin) it lands there, with no copy at all;
+            // at another NIC it is copied once, into the buffer that NIC rents as it lands.
+            var kept = slot >= 0 && from is not null && from.Pool.TryLoan();
             if (!(kept ? line.TryAddSlot(slot, frame.Length, arrives) : line.TryAdd(frame, arrives)))
             {
-                if (kept) to.Pool.CancelLoan();
+                if (kept) from!.Pool.CancelLoan();
                 Overflowed++; // more bytes in flight than a delay line holds (1 GiB)
                 return false;
             }

@@ -150,6 +150,24 @@ internal sealed class PacketBufferPool
         _loaned--;
     }
 
+    /// <summary>The frame on loan in <paramref name="slot"/> was copied where it went (another NIC's pool): the slot is free.</summary>
+    public void ReturnLoan(int slot)
+    {
+        if (Concurrent)
+        {
+            lock (_lock) ReturnLoanCore(slot);
+            return;
+        }
+        ReturnLoanCore(slot);
+    }
+
+    private void ReturnLoanCore(int slot)
+    {
+        Debug.Assert(_loaned > 0, "a loan ended that was never taken");
+        _loaned--;
+        ReturnCore(slot);
+    }
+
     /// <summary>
     /// The frame on loan in <paramref name="slot"/> has landed: its slot is the datapath's again, as
     /// a slot rented for it would be — unless the datapath holds all it may (a rent would have

@@ -218,6 +218,46 @@ public class WireTests
     }
 
     [Fact]
+    public void A_cable_between_two_nics_keeps_a_frame_in_its_senders_buffer_and_copies_it_once_as_it_lands()
+    {
+        // Not copied onto the line: on loan from the sending NIC's pool while it travels, copied
+        // into a buffer the receiving NIC rents as it lands (its rent decides, as for any frame),
+        // and the loan ends.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1 }
+                nic e1 { model simnic-10g; rx-rings 1 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols udp; ports 7 }
+                container b on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; protocols udp; ports 7 }
+            }
+            """, new VirtualClock());
+        var (e0, e1) = (host.Nic("e0").Device, host.Nic("e1").Device);
+        var cable = host.AddCable(SimulatedCable.Connect(e0, e1).WithRate(1_000_000_000, host.Time));
+        var a = host.NetworkStack("a").Stack;
+        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var b = host.NetworkStack("b").Stack.BindUdp(7);
+        var sender = a.BindUdp(7);
+        for (var i = 0; i < 5; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), Enumerable.Repeat((byte)(i + 1), 1000).ToArray()));
+
+        host.Pump();
+        Assert.Equal(5, cable.InFlight);
+        Assert.Equal(5, e0.Pool.Loaned);
+        Assert.Equal(0, e1.Pool.Loaned);
+
+        var buffer = new byte[2048];
+        var got = new List<byte[]>();
+        Assert.True(host.RunUntil(() =>
+        {
+            while (b.TryReceive(buffer, out _, out var length)) got.Add(buffer.AsSpan(0, length).ToArray());
+            return got.Count == 5;
+        }, TimeSpan.FromMilliseconds(1)));
+        for (var i = 0; i < 5; i++) Assert.Equal(Enumerable.Repeat((byte)(i + 1), 1000), got[i]);
+        Assert.Equal(0, e0.Pool.Loaned);
+        Assert.Equal(e0.Pool.RegularCount, e0.Pool.Available); // every buffer of the sender back
+        Assert.Equal(5, e1.Counters.Received);
+    }
+
+    [Fact]
     public void A_hairpin_frame_landing_in_a_slot_past_the_datapaths_count_is_stamped_for_latency()
     {
         // Frames on loan stay rented, so the datapath's next rents take slots past its own count:
