@@ -7,12 +7,14 @@ public interface IWire
 
     /// <summary>
     /// Transmits a frame that lies in buffer slot <paramref name="slot"/> of <paramref name="from"/>'s
-    /// pool; true when the wire keeps the slot (it then returns it), false when the NIC returns it.
+    /// pool; <paramref name="kept"/> is true once the wire keeps the slot (it then returns it) —
+    /// set before anything that may throw after it (a tap), so the NIC returns the slot exactly
+    /// when the wire did not keep it.
     /// </summary>
-    internal bool TransmitFromSlot(SimulatedNic from, int slot, ReadOnlySpan<byte> frame)
+    internal void TransmitFromSlot(SimulatedNic from, int slot, ReadOnlySpan<byte> frame, out bool kept)
     {
+        kept = false;
         Transmit(frame);
-        return false;
     }
 
     /// <summary>The NIC has sent what its transmit rings held for now: a wire that gathers frames (a TAP joining TCP segments) sends them.</summary>

@@ -189,12 +189,13 @@ public sealed class SimulatedCable
     /// <summary>Sees every frame that made it across (for captures).</summary>
     public Action<SimulatedNic, ReadOnlyMemory<byte>>? Tap { get; set; }
 
-    private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame) => Carry(to, frame, null, -1);
+    private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame) => Carry(to, frame, null, -1, out _);
 
     // slot ≥ 0: the frame lies in that slot of `from`'s pool; true when the cable keeps it there
     // (a hairpin: it lands in the same pool it left), to hand it over when it lands.
-    private bool Carry(SimulatedNic to, ReadOnlySpan<byte> frame, SimulatedNic? from, int slot)
+    private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame, SimulatedNic? from, int slot, out bool kept)
     {
+        kept = false;
         var index = Frames++;
         Bytes += frame.Length;
         bool lose;
@@ -210,7 +211,7 @@ public sealed class SimulatedCable
         if (lose)
         {
             Lost++;
-            return false;
+            return;
         }
         if ((Latency > TimeSpan.Zero || RateBitsPerSecond > 0 || Jitter > TimeSpan.Zero) && _time is { } time)
         {
@@ -231,7 +232,7 @@ public sealed class SimulatedCable
                 if (queue.Count >= QueueLimit)
                 {
                     Overflowed++;
-                    return false;
+                    return;
                 }
                 serialized = start + serialize;
                 arrives = serialized;
@@ -247,13 +248,15 @@ public sealed class SimulatedCable
             // The frame waits in its transmit buffer, on loan from its NIC's pool, not copied onto
             // the line: back to the NIC it left (a hairpin) it lands there, with no copy at all;
             // at another NIC it is copied once, into the buffer that NIC rents as it lands.
-            var kept = slot >= 0 && from is not null && from.Pool.TryLoan();
-            if (!(kept ? line.TryAddSlot(slot, frame.Length, arrives) : line.TryAdd(frame, arrives)))
+            // Only the end's own NIC lends (a NIC given another's end copies, as before).
+            var lend = slot >= 0 && from is not null && ReferenceEquals(from, ReferenceEquals(to, A) ? B : A) && from.Pool.TryLoan();
+            if (!(lend ? line.TryAddSlot(slot, frame.Length, arrives) : line.TryAdd(frame, arrives)))
             {
-                if (kept) from!.Pool.CancelLoan();
+                if (lend) from!.Pool.CancelLoan();
                 Overflowed++; // more bytes in flight than a delay line holds (1 GiB)
-                return false;
+                return;
             }
+            kept = lend; // before the tap, which may throw: the slot is the line's now
             if (serialized != long.MinValue)
             {
                 direction.FreeAt = serialized;
@@ -261,7 +264,7 @@ public sealed class SimulatedCable
             }
             direction.Sequences.Enqueue(_sequence++);
             Tap?.Invoke(to, frame.ToArray());
-            return kept;
+            return;
         }
         try
         {
@@ -273,7 +276,6 @@ public sealed class SimulatedCable
             throw;
         }
         to.Receive(frame);
-        return false;
     }
 
     // One direction's frames in flight (copied into one arena, nothing allocated per frame) and
@@ -292,6 +294,6 @@ public sealed class SimulatedCable
     {
         public void Transmit(ReadOnlySpan<byte> frame) => cable.Carry(peer, frame);
 
-        bool IWire.TransmitFromSlot(SimulatedNic from, int slot, ReadOnlySpan<byte> frame) => cable.Carry(peer, frame, from, slot);
+        void IWire.TransmitFromSlot(SimulatedNic from, int slot, ReadOnlySpan<byte> frame, out bool kept) => cable.Carry(peer, frame, from, slot, out kept);
     }
 }

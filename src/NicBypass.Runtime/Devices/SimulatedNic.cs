@@ -355,11 +355,11 @@ public sealed class SimulatedNic : IInterruptModerator
 
     // A frame that came off the wire: into a buffer slot, classified, onto its HRR(s).
     /// <summary>
-    /// Slots a host's NIC pool keeps beyond the datapath's for frames a hairpin carries back to
-    /// the NIC in the buffers they left from (a cable's queue's worth; past them, frames are copied
-    /// onto the line). Untouched memory until a hairpin uses them.
+    /// Slots a host's NIC pool keeps beyond the datapath's for frames its cable keeps in the
+    /// buffers they left from while they travel (a cable's queue's worth; past them, frames are
+    /// copied onto the line). Untouched memory until a cable uses them.
     /// </summary>
-    internal const int HairpinLoanSlots = 1024;
+    internal const int LoanSlots = 1024;
 
     /// <summary>
     /// A frame off a hairpin that stayed in its buffer slot of this NIC's pool (on loan,
@@ -473,9 +473,29 @@ public sealed class SimulatedNic : IInterruptModerator
             int n;
             while ((n = ring.Queue.Dequeue(batch)) > 0)
             {
-                for (var i = 0; i < n; i++)
+                var i = 0;
+                var kept = false;
+                try
                 {
-                    if (wire is null || !wire.TransmitFromSlot(this, batch[i].Slot, pool.Frame(batch[i]))) pool.Return(batch[i].Slot);
+                    for (; i < n; i++)
+                    {
+                        kept = false;
+                        if (wire is not null) wire.TransmitFromSlot(this, batch[i].Slot, pool.Frame(batch[i]), out kept);
+                        if (!kept) pool.Return(batch[i].Slot);
+                    }
+                }
+                catch
+                {
+                    // A cable's hook or tap (user code) threw on frame i: the wire counted it (lost,
+                    // or carried if it kept it); the frames after it never reached the wire — their
+                    // buffers go back and they are counted, handler-fault: nothing vanishes.
+                    if (!kept) pool.Return(batch[i].Slot);
+                    for (var j = i + 1; j < n; j++) pool.Return(batch[j].Slot);
+                    ring.Counters.Delivered += i + 1;
+                    if (n - i - 1 > 0) ring.Counters.Drop(DropReason.HandlerFault, n - i - 1);
+                    Transmitted += total + i + 1;
+                    Volatile.Write(ref _queuedForTransmit, 1); // the rings after this one: the next drain looks
+                    throw;
                 }
                 ring.Counters.Delivered += n;
                 total += n;

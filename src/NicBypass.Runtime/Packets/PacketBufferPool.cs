@@ -21,7 +21,7 @@ internal sealed class PacketBufferPool
     /// <param name="slots">Slots the datapath may rent.</param>
     /// <param name="slotSize">Bytes a slot holds.</param>
     /// <param name="loanSlots">Slots beyond those, for frames a wire keeps in their slot while they
-    /// travel (<see cref="TryLoan"/>): a hairpin's frames land in the pool they left.</param>
+    /// travel (<see cref="TryLoan"/>).</param>
     public PacketBufferPool(int slots, int slotSize, int loanSlots = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
@@ -118,8 +118,8 @@ internal sealed class PacketBufferPool
     }
 
     /// <summary>
-    /// A wire keeps the frame in a rented slot while it travels (a hairpin: it lands in this same
-    /// pool): the slot leaves the datapath's count, as the copy the wire used to keep left it — so
+    /// A wire keeps the frame in a rented slot while it travels (a hairpin's lands in this same pool,
+    /// another cable's is copied out as it lands): the slot leaves the datapath's count, as the copy the wire used to keep left it — so
     /// the datapath's rents and drops are what they were with the copy. False when the loans are
     /// all out: the wire copies the frame, and the slot is returned as ever.
     /// </summary>

@@ -572,10 +572,10 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             var needed = nic.AllReceiveRings().Sum(r => (long)r.Capacity) + nic.TransmitRings.Sum(r => (long)r.Capacity) + 2 * Processor.BatchSize
                          + nic.Device.LinkBufferBytes / (EthernetHeader.Length + SimulatedNic.WireOverhead) + 1
                          + _vnics.Where(v => v.Nic == nic).Sum(v => v.Flows.Sum(f => (long)f.Settings.QueueLength));
-            // Beside them, slots a hairpin keeps frames in while they travel (no copy onto its
+            // Beside them, slots a cable keeps frames in while they travel (no copy onto its
             // line): not for a pool held to the budget, which copies as before.
             var budget = MaxPoolBytes / nic.Device.SlotSize;
-            nic.Device.Enable((int)Math.Min(needed, budget), needed + SimulatedNic.HairpinLoanSlots <= budget ? SimulatedNic.HairpinLoanSlots : 0);
+            nic.Device.Enable((int)Math.Min(needed, budget), needed + SimulatedNic.LoanSlots <= budget ? SimulatedNic.LoanSlots : 0);
         }
         _runQueue = new RunQueue(AllProcessors.ToList(), Time);
         foreach (var nic in _nicArray)

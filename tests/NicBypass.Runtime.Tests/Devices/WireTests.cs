@@ -253,8 +253,75 @@ public class WireTests
         }, TimeSpan.FromMilliseconds(1)));
         for (var i = 0; i < 5; i++) Assert.Equal(Enumerable.Repeat((byte)(i + 1), 1000), got[i]);
         Assert.Equal(0, e0.Pool.Loaned);
-        Assert.Equal(e0.Pool.RegularCount, e0.Pool.Available); // every buffer of the sender back
+        Assert.Equal(e0.Pool.RegularCount, e0.Pool.Available); // no buffer of the sender held
         Assert.Equal(5, e1.Counters.Received);
+    }
+
+    [Fact]
+    public void A_tap_that_throws_on_a_delayed_cable_leaks_no_buffer_and_the_frames_behind_it_are_counted()
+    {
+        // The second frame of a drain's batch: the cable kept it (on loan) before its tap threw, so
+        // it still lands; the three behind it never reached the cable — their buffers go back and
+        // the transmit ring counts them (handler-fault). Found by review: they vanished, buffers and all.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7 }
+                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
+            }
+            """, new VirtualClock());
+        var device = host.Nic("e0").Device;
+        var cable = host.AddCable(SimulatedCable.Hairpin(device).WithRate(1_000_000_000, host.Time));
+        var tapped = 0;
+        cable.Tap = (_, _) => { if (++tapped == 2) throw new InvalidOperationException("the capture failed"); };
+        var a = host.NetworkStack("a").Stack;
+        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var b = host.NetworkStack("b").Stack.BindUdp(7);
+        var sender = a.BindUdp(7);
+        for (var i = 0; i < 5; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), new byte[100]));
+
+        Assert.Throws<InvalidOperationException>(() => host.Pump());
+        cable.Tap = null;
+        var got = 0;
+        Assert.True(host.RunUntil(() => { while (b.TryReceive(new byte[2048], out _, out _)) got++; return cable.InFlight == 0; }, TimeSpan.FromMilliseconds(1)));
+
+        Assert.Equal(2, got);
+        var ring = host.Nic("e0").TransmitRings.Single(r => r.Counters.Delivered > 0);
+        Assert.Equal(2, ring.Counters.Delivered);
+        Assert.Equal(3, ring.Counters.Dropped(Accounting.DropReason.HandlerFault));
+        Assert.Equal(0, device.Pool.Loaned);
+        Assert.Equal(device.Pool.RegularCount, device.Pool.Available); // no buffer leaked
+    }
+
+    [Fact]
+    public void A_nic_sending_through_another_nics_end_of_a_cable_is_copied_not_lent()
+    {
+        // Only the end's own NIC lends its buffers: a loan taken from one pool and returned to
+        // another put a slot in a pool's free list twice (found by review).
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1 }
+                nic e1 { model simnic-10g; rx-rings 1 }
+                nic e2 { model simnic-10g; rx-rings 1 }
+                container b on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; protocols udp; ports 7 }
+                container c on e2 { mac 02:00:00:00:00:03; ip 10.0.0.3/24; protocols udp; ports 7 }
+            }
+            """, new VirtualClock());
+        var (e0, e1, e2) = (host.Nic("e0").Device, host.Nic("e1").Device, host.Nic("e2").Device);
+        var cable = host.AddCable(SimulatedCable.Connect(e0, e1).WithRate(1_000_000_000, host.Time));
+        e2.Wire = e0.Wire; // e2 sends through e0's end, towards e1
+        var c = host.NetworkStack("c").Stack;
+        c.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var b = host.NetworkStack("b").Stack.BindUdp(7);
+        var socket = c.BindUdp(7);
+        for (var i = 0; i < 3; i++) Assert.Equal(SendStatus.Sent, socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), new byte[100]));
+
+        host.Pump();
+        Assert.Equal(3, cable.InFlight);
+        Assert.Equal((0, 0), (e0.Pool.Loaned, e2.Pool.Loaned)); // copied onto the line
+        var got = 0;
+        Assert.True(host.RunUntil(() => { while (b.TryReceive(new byte[2048], out _, out _)) got++; return got == 3; }, TimeSpan.FromMilliseconds(1)));
+        Assert.Equal((e0.Pool.RegularCount, e2.Pool.RegularCount), (e0.Pool.Available, e2.Pool.Available));
     }
 
     [Fact]
