@@ -39,4 +39,17 @@ public class InterruptModerationPropertyTests
         Assert.Equal((2, 65), (error.Location.Span.Line, error.Location.Span.Column));
         Assert.Contains("e.g. 8us or 1ms (0: off)", error.Message);
     }
+
+    [Theory]
+    [InlineData("Adaptive", "did you mean 'adaptive'? (lower case)")]
+    [InlineData("1.5ms", "the file takes whole units: write 1500us")]
+    [InlineData("1.5us", "the file takes a whole number of microseconds or milliseconds, e.g. 8us or 1ms")]
+    public void A_slip_the_command_line_forgives_is_named_in_the_file(string value, string message)
+    {
+        // simulate --interrupt-moderation takes these (any case, fractions); the file says what to write.
+        var error = Assert.Single(TestSources.Compile(Host(value)).Errors());
+
+        Assert.Equal("NB0014", error.Id);
+        Assert.EndsWith(message, error.Message);
+    }
 }
