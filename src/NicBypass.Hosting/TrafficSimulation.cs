@@ -141,7 +141,6 @@ public static class TrafficSimulation
             }
             var stream = streams[index];
             stream.Nic.Device.Offer(stream.Next());
-            stream.Offered++;
             due = Math.Min(due, stream.Nic.Device.NextLanding);
             queue.Enqueue(index, stream.Interval * (stream.Offered + spacing.NextDouble()));
             if (progress is not null && (long)at - sinceProgress > end / 100)
@@ -227,11 +226,12 @@ public static class TrafficSimulation
 
         public double Interval { get; } = interval;
 
-        /// <summary>Frames offered so far: the next goes in interval number <see cref="Offered"/>.</summary>
-        public long Offered { get; set; }
+        /// <summary>Frames offered so far (<see cref="Next"/>): the next goes in interval number <see cref="Offered"/>.</summary>
+        public long Offered { get; private set; }
 
         public byte[] Next()
         {
+            Offered++;
             var frame = frames[_next];
             _next = (_next + 1) % frames.Length;
             return frame;

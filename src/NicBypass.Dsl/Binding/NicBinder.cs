@@ -86,16 +86,24 @@ internal sealed class NicBinder(BindingContext context, ValueReader values, Prop
             : (text, text == "0" ? 1 : 0);
         if (scale == 0 || digits.Length is 0 or > 7 || !digits.All(c => c is >= '0' and <= '9') || int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) * (long)scale > NicDefinition.MaxInterruptModerationMicroseconds)
         {
-            // Said as the likely slip is: the keyword's case, or a fraction where whole units go.
-            var hint = string.Equals(text, "adaptive", StringComparison.OrdinalIgnoreCase) ? "did you mean 'adaptive'? (lower case)"
-                : digits.Contains('.') && scale == 1000 && decimal.TryParse(digits, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms * 1000 == decimal.Truncate(ms * 1000)
-                    ? $"the file takes whole units: write {ms * 1000:0}us"
-                : digits.Contains('.') && scale != 0 ? "the file takes a whole number of microseconds or milliseconds, e.g. 8us or 1ms"
-                : $"write a delay in microseconds or milliseconds up to {NicDefinition.MaxInterruptModerationMicroseconds / 1000} ms, e.g. 8us or 1ms (0: off), or 'adaptive'";
-            context.Report(DiagnosticDescriptors.MalformedNumber, value.Span, null, text, "interrupt-moderation", hint);
+            context.Report(DiagnosticDescriptors.MalformedNumber, value.Span, null, text, "interrupt-moderation", ModerationHint(text, digits, scale));
             return;
         }
         draft.Moderation = int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture) * scale;
+    }
+
+    // What to write instead, said as the likely slip is: the keyword's case, or a fraction where
+    // whole units go (1.5ms is 1500us), else the forms it takes.
+    private static string ModerationHint(string text, string digits, int scale)
+    {
+        if (string.Equals(text, "adaptive", StringComparison.OrdinalIgnoreCase)) return "did you mean 'adaptive'? (lower case)";
+        if (digits.Contains('.') && scale != 0)
+        {
+            return scale == 1000 && decimal.TryParse(digits, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms * 1000 == decimal.Truncate(ms * 1000)
+                ? $"the file takes whole units: write {ms * 1000:0}us"
+                : "the file takes a whole number of microseconds or milliseconds, e.g. 8us or 1ms";
+        }
+        return $"write a delay in microseconds or milliseconds up to {NicDefinition.MaxInterruptModerationMicroseconds / 1000} ms, e.g. 8us or 1ms (0: off), or 'adaptive'";
     }
 
     private void BindModel(Draft draft, SyntaxToken value)

@@ -144,15 +144,15 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             if (why is not null)
             {
                 context.Report(DiagnosticDescriptors.NotAHostAddress, token.Span, null, draft.Owner, token.Text, why);
-                Refused(draft, prefix.Address.IsV6);
+                draft.RefuseIp(prefix.Address.IsV6);
             }
             else draft.Ips.Add((prefix, token));
         }
         else if (string.Equals(token.Text, "dhcp", StringComparison.OrdinalIgnoreCase))
         {
             context.Report(DiagnosticDescriptors.MalformedIp, token.Span, null, token.Text, "did you mean 'dhcp'? (lower case)", Fix);
-            Refused(draft, v6: false); // dhcp brings both families
-            Refused(draft, v6: true);
+            draft.RefuseIp(v6: false); // dhcp brings both families
+            draft.RefuseIp(v6: true);
         }
         else
         {
@@ -160,15 +160,8 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             // Which family it was meant to be: IPv6 has a colon before any dot ('10.0.0.5/24:80' is IPv4 with junk).
             var colon = token.Text.IndexOf(':');
             var dot = token.Text.IndexOf('.');
-            Refused(draft, v6: colon >= 0 && (dot < 0 || colon < dot));
+            draft.RefuseIp(v6: colon >= 0 && (dot < 0 || colon < dot));
         }
-    }
-
-    // An address of that family was refused: a gateway of the family then says nothing of its own.
-    private static void Refused(VnicDraft draft, bool v6)
-    {
-        if (v6) draft.RefusedIpv6 = true;
-        else draft.RefusedIpv4 = true;
     }
 
     private void BindGroup(VnicDraft draft, SyntaxToken token)
@@ -236,7 +229,7 @@ internal sealed class VnicBinder(BindingContext context, ValueReader values, Pro
             {
                 // Its address of that family was refused, and said so: no follow-on saying it has
                 // none (the gateway is left out all the same: the file has an error).
-                if (!draft.Dhcp && (gateway.IsV6 ? draft.RefusedIpv6 : draft.RefusedIpv4))
+                if (!draft.Dhcp && draft.RefusedIp(gateway.IsV6))
                 {
                     draft.Gateways.RemoveAll(g => g.Token == token);
                     continue;

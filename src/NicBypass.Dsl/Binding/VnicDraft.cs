@@ -18,10 +18,16 @@ internal sealed class VnicDraft(string keyword, VnicKind kind, string name, int 
     public List<(MacAddress Mac, SyntaxToken Token)> Macs { get; } = new();
     public List<(IpPrefix Prefix, SyntaxToken Token)> Ips { get; } = new();
 
-    /// <summary>An <c>ip</c> of that family was refused (reported already): what needs one says nothing more.</summary>
-    public bool RefusedIpv4 { get; set; }
+    private bool _refusedIpv4, _refusedIpv6;
 
-    public bool RefusedIpv6 { get; set; }
+    /// <summary>An <c>ip</c> of that family was refused (reported already): what needs one says nothing more.</summary>
+    public bool RefusedIp(bool v6) => v6 ? _refusedIpv6 : _refusedIpv4;
+
+    public void RefuseIp(bool v6)
+    {
+        if (v6) _refusedIpv6 = true;
+        else _refusedIpv4 = true;
+    }
     public bool Dhcp { get; set; }
     public List<IpAddress> Groups { get; } = new();
 

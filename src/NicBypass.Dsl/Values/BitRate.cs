@@ -17,7 +17,7 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
     // A rate written as people write numbers — with a thousands separator (1,000M), a decimal
     // comma (1,5G) or a space before the unit (5 M) — said so, with the spelling that parses; null
     // when no such spelling does (the unit itself is wrong: the caller says that).
-    private static string? Rewritten(string text, string number, string unit)
+    private static string? Rewritten(string text, string unit)
     {
         var compact = string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
         string? fix = null, what = null;
@@ -64,7 +64,7 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
             default:
                 // A thousands separator or a space before the unit: say so (the number before it
                 // was read as all there is, and "e.g. 1M" for "1,000M" suggested a thousandth).
-                error = Rewritten(text, number, unit) is { } fix
+                error = Rewritten(text, unit) is { } fix
                     ? fix
                     : $"the unit '{(unit.Length > 16 ? unit.Substring(0, 16) + "…" : unit)}' is not recognised: write K, M or G (bits per second, decimal), optionally followed by bps, e.g. {number}M or {number}Mbps";
                 return false;

@@ -113,22 +113,9 @@ public sealed class SimulatedCable
             if (next is null || !next.Line!.TryPeekDue(now, out var frame, out var slot, out var length)) return delivered;
             try
             {
+                // A frame on loan is in its sender's buffer: the end towards A is B's, and the other way.
                 if (slot < 0) next.To.Receive(frame);
-                else if (ReferenceEquals(A, B)) next.To.ReceiveInSlot(slot, length);
-                else
-                {
-                    // In the sender's buffer, on loan: copied into the receiver's as it lands (its
-                    // rent decides, as for any frame off a wire), and the loan ends.
-                    var sender = ReferenceEquals(next, _toA) ? B : A;
-                    try
-                    {
-                        next.To.Receive(sender.Pool.Slot(slot).Slice(0, length));
-                    }
-                    finally
-                    {
-                        sender.Pool.ReturnLoan(slot);
-                    }
-                }
+                else next.To.ReceiveLent(ReferenceEquals(next, _toA) ? B : A, slot, length);
             }
             finally
             {
@@ -191,8 +178,8 @@ public sealed class SimulatedCable
 
     private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame) => Carry(to, frame, null, -1, out _);
 
-    // slot ≥ 0: the frame lies in that slot of `from`'s pool; true when the cable keeps it there
-    // (a hairpin: it lands in the same pool it left), to hand it over when it lands.
+    // slot ≥ 0: the frame lies in that slot of `from`'s pool; `kept` is set once the line keeps it
+    // there (on loan) until it lands — before anything that may throw after it (the tap).
     private void Carry(SimulatedNic to, ReadOnlySpan<byte> frame, SimulatedNic? from, int slot, out bool kept)
     {
         kept = false;

@@ -353,7 +353,6 @@ public sealed class SimulatedNic : IInterruptModerator
     /// <summary>How long <paramref name="frameLength"/> bytes occupy the link, overhead included, in picoseconds.</summary>
     public long WirePicoseconds(int frameLength) => (long)((Int128)(frameLength + WireOverhead) * 8_000_000_000_000L / LinkSpeedBitsPerSecond);
 
-    // A frame that came off the wire: into a buffer slot, classified, onto its HRR(s).
     /// <summary>
     /// Slots a host's NIC pool keeps beyond the datapath's for frames its cable keeps in the
     /// buffers they left from while they travel (a cable's queue's worth; past them, frames are
@@ -362,12 +361,26 @@ public sealed class SimulatedNic : IInterruptModerator
     internal const int LoanSlots = 1024;
 
     /// <summary>
-    /// A frame off a hairpin that stayed in its buffer slot of this NIC's pool (on loan,
-    /// <see cref="PacketBufferPool.TryLoan"/>): classified there, with no copy — or dropped,
-    /// no-buffer, where a slot rented for a copy would have been refused.
+    /// A frame off a cable that stayed in its buffer slot of <paramref name="sender"/>'s pool while
+    /// it travelled (on loan, <see cref="PacketBufferPool.TryLoan"/>). Back at the NIC it left (a
+    /// hairpin) it is classified in that slot, with no copy — or dropped, no-buffer, where a slot
+    /// rented for a copy would have been refused; at another NIC it is copied in as any frame off
+    /// the wire is. Either way the loan ends.
     /// </summary>
-    internal void ReceiveInSlot(int slot, int length)
+    internal void ReceiveLent(SimulatedNic sender, int slot, int length)
     {
+        if (!ReferenceEquals(sender, this))
+        {
+            try
+            {
+                Receive(sender.Pool.Slot(slot).Slice(0, length));
+            }
+            finally
+            {
+                sender.Pool.ReturnLoan(slot);
+            }
+            return;
+        }
         Link.Offered++;
         var pool = Pool;
         if (!pool.TryEndLoan(slot))
@@ -379,6 +392,7 @@ public sealed class SimulatedNic : IInterruptModerator
         Classify(slot, length, pool.ArrivedAt is null ? 0 : Now());
     }
 
+    // A frame that came off the wire: into a buffer slot, classified, onto its HRR(s).
     private void Arrive(ReadOnlySpan<byte> frame)
     {
         var pool = Pool;

@@ -713,7 +713,8 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     }
 
     // Whether a round now could move anything: a processor awake or due, a frame landed or due
-    // off a cable, a moderated interrupt due, a frame queued, handed over or pushed back.
+    // off a cable, a moderated interrupt due, a frame queued, handed over (fresh, or left for want
+    // of ring room, or refused: counted when the datapath looks) or pushed back.
     private bool AnythingNow(RunQueue queue)
     {
         var now = NowNanoseconds;
@@ -768,13 +769,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     private bool PumpHasWorkNow(out long next)
     {
         next = 0;
-        if (_runQueue is not { } queue || queue.AnyAwake) return true;
-        foreach (var nic in _nicArray)
-        {
-            // Frames handed over by other threads — fresh ones, and those left for want of ring
-            // room or refused (counted when the datapath looks) — are looked at by a pump.
-            if (nic.HasStaged || nic.Device.TransmitPending || nic.Device.TransmitBlocked) return true;
-        }
+        if (_runQueue is not { } queue || AnythingNow(queue)) return true;
         next = NextDueAwake();
         return next <= NowNanoseconds;
     }

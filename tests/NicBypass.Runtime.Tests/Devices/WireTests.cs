@@ -184,33 +184,16 @@ public class WireTests
         // A hairpin brings a frame back to the NIC it left: while it waits for the cable's rate it
         // stays in its transmit buffer, on loan from the pool (no copy onto the line and none off
         // it), and lands in that buffer; the loans are all back once the frames have landed.
-        var (host, _) = TestHost.Build("""
-            host h {
-                nic e0 { model simnic-10g; rx-rings 2 }
-                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7 }
-                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
-            }
-            """, new VirtualClock());
-        var clock = (VirtualClock)host.Time;
+        var (host, sender, b) = UdpPair(HairpinPair);
         var device = host.Nic("e0").Device;
-        var cable = host.AddCable(SimulatedCable.Hairpin(device).WithRate(1_000_000_000, clock));
-        var a = host.NetworkStack("a").Stack;
-        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
-        var b = host.NetworkStack("b").Stack.BindUdp(7);
-        var sender = a.BindUdp(7);
-        for (var i = 0; i < 5; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), Enumerable.Repeat((byte)(i + 1), 1000).ToArray()));
+        var cable = host.AddCable(SimulatedCable.Hairpin(device).WithRate(1_000_000_000, host.Time));
+        SendNumbered(sender, 5, 1000);
 
         host.Pump(); // sent and on the cable; none has landed (a 1,042-byte frame takes 8.5 µs at 1 Gbit/s)
         Assert.Equal(5, cable.InFlight);
         Assert.Equal(5, device.Pool.Loaned);
 
-        var buffer = new byte[2048];
-        var got = new List<byte[]>();
-        Assert.True(host.RunUntil(() =>
-        {
-            while (b.TryReceive(buffer, out _, out var length)) got.Add(buffer.AsSpan(0, length).ToArray());
-            return got.Count == 5;
-        }, TimeSpan.FromMilliseconds(1)));
+        var got = ReceiveUntil(host, b, () => false, count: 5);
         for (var i = 0; i < 5; i++) Assert.Equal(Enumerable.Repeat((byte)(i + 1), 1000), got[i]);
         Assert.Equal(0, device.Pool.Loaned);
         Assert.Equal(0, cable.InFlight);
@@ -223,34 +206,24 @@ public class WireTests
         // Not copied onto the line: on loan from the sending NIC's pool while it travels, copied
         // into a buffer the receiving NIC rents as it lands (its rent decides, as for any frame),
         // and the loan ends.
-        var (host, _) = TestHost.Build("""
+        var (host, sender, b) = UdpPair("""
             host h {
                 nic e0 { model simnic-10g; rx-rings 1 }
                 nic e1 { model simnic-10g; rx-rings 1 }
                 container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols udp; ports 7 }
                 container b on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; protocols udp; ports 7 }
             }
-            """, new VirtualClock());
+            """);
         var (e0, e1) = (host.Nic("e0").Device, host.Nic("e1").Device);
         var cable = host.AddCable(SimulatedCable.Connect(e0, e1).WithRate(1_000_000_000, host.Time));
-        var a = host.NetworkStack("a").Stack;
-        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
-        var b = host.NetworkStack("b").Stack.BindUdp(7);
-        var sender = a.BindUdp(7);
-        for (var i = 0; i < 5; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), Enumerable.Repeat((byte)(i + 1), 1000).ToArray()));
+        SendNumbered(sender, 5, 1000);
 
         host.Pump();
         Assert.Equal(5, cable.InFlight);
         Assert.Equal(5, e0.Pool.Loaned);
         Assert.Equal(0, e1.Pool.Loaned);
 
-        var buffer = new byte[2048];
-        var got = new List<byte[]>();
-        Assert.True(host.RunUntil(() =>
-        {
-            while (b.TryReceive(buffer, out _, out var length)) got.Add(buffer.AsSpan(0, length).ToArray());
-            return got.Count == 5;
-        }, TimeSpan.FromMilliseconds(1)));
+        var got = ReceiveUntil(host, b, () => false, count: 5);
         for (var i = 0; i < 5; i++) Assert.Equal(Enumerable.Repeat((byte)(i + 1), 1000), got[i]);
         Assert.Equal(0, e0.Pool.Loaned);
         Assert.Equal(e0.Pool.RegularCount, e0.Pool.Available); // no buffer of the sender held
@@ -263,29 +236,18 @@ public class WireTests
         // The second frame of a drain's batch: the cable kept it (on loan) before its tap threw, so
         // it still lands; the three behind it never reached the cable — their buffers go back and
         // the transmit ring counts them (handler-fault). Found by review: they vanished, buffers and all.
-        var (host, _) = TestHost.Build("""
-            host h {
-                nic e0 { model simnic-10g; rx-rings 2 }
-                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7 }
-                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
-            }
-            """, new VirtualClock());
+        var (host, sender, b) = UdpPair(HairpinPair);
         var device = host.Nic("e0").Device;
         var cable = host.AddCable(SimulatedCable.Hairpin(device).WithRate(1_000_000_000, host.Time));
         var tapped = 0;
         cable.Tap = (_, _) => { if (++tapped == 2) throw new InvalidOperationException("the capture failed"); };
-        var a = host.NetworkStack("a").Stack;
-        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
-        var b = host.NetworkStack("b").Stack.BindUdp(7);
-        var sender = a.BindUdp(7);
-        for (var i = 0; i < 5; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), new byte[100]));
+        SendNumbered(sender, 5, 100);
 
         Assert.Throws<InvalidOperationException>(() => host.Pump());
         cable.Tap = null;
-        var got = 0;
-        Assert.True(host.RunUntil(() => { while (b.TryReceive(new byte[2048], out _, out _)) got++; return cable.InFlight == 0; }, TimeSpan.FromMilliseconds(1)));
+        var got = ReceiveUntil(host, b, () => cable.InFlight == 0);
 
-        Assert.Equal(2, got);
+        Assert.Equal(2, got.Count);
         var ring = host.Nic("e0").TransmitRings.Single(r => r.Counters.Delivered > 0);
         Assert.Equal(2, ring.Counters.Delivered);
         Assert.Equal(3, ring.Counters.Dropped(Accounting.DropReason.HandlerFault));
@@ -313,14 +275,12 @@ public class WireTests
         var c = host.NetworkStack("c").Stack;
         c.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
         var b = host.NetworkStack("b").Stack.BindUdp(7);
-        var socket = c.BindUdp(7);
-        for (var i = 0; i < 3; i++) Assert.Equal(SendStatus.Sent, socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), new byte[100]));
+        SendNumbered(c.BindUdp(7), 3, 100);
 
         host.Pump();
         Assert.Equal(3, cable.InFlight);
         Assert.Equal((0, 0), (e0.Pool.Loaned, e2.Pool.Loaned)); // copied onto the line
-        var got = 0;
-        Assert.True(host.RunUntil(() => { while (b.TryReceive(new byte[2048], out _, out _)) got++; return got == 3; }, TimeSpan.FromMilliseconds(1)));
+        ReceiveUntil(host, b, () => false, count: 3);
         Assert.Equal((e0.Pool.RegularCount, e2.Pool.RegularCount), (e0.Pool.Available, e2.Pool.Available));
     }
 
@@ -349,5 +309,44 @@ public class WireTests
         Assert.Equal(0, nic.Pool.Loaned);
         Assert.Equal(4, nic.Counters.Received);
         Assert.Equal(4, nic.Link.Offered);
+    }
+
+    // Two UDP containers on one NIC, for a hairpin between them.
+    private const string HairpinPair = """
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 7 }
+                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
+            }
+        """;
+
+    // The host of `topology` (containers a and b serving UDP port 7, b at 10.0.0.2 and known to
+    // a), a's socket and b's.
+    private static (NetworkHost Host, UdpSocket Sender, UdpSocket Receiver) UdpPair(string topology)
+    {
+        var (host, _) = TestHost.Build(topology, new VirtualClock());
+        var a = host.NetworkStack("a").Stack;
+        a.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var receiver = host.NetworkStack("b").Stack.BindUdp(7);
+        return (host, a.BindUdp(7), receiver);
+    }
+
+    // `count` datagrams of `bytes` to 10.0.0.2:7, the i-th filled with i + 1.
+    private static void SendNumbered(UdpSocket sender, int count, int bytes)
+    {
+        for (var i = 0; i < count; i++) Assert.Equal(SendStatus.Sent, sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7), Enumerable.Repeat((byte)(i + 1), bytes).ToArray()));
+    }
+
+    // Runs the host, reading what `receiver` gets, until `done` (or `count` datagrams, if given) — within a millisecond.
+    private static List<byte[]> ReceiveUntil(NetworkHost host, UdpSocket receiver, Func<bool> done, int count = -1)
+    {
+        var buffer = new byte[2048];
+        var got = new List<byte[]>();
+        Assert.True(host.RunUntil(() =>
+        {
+            while (receiver.TryReceive(buffer, out _, out var length)) got.Add(buffer.AsSpan(0, length).ToArray());
+            return got.Count == count || done();
+        }, TimeSpan.FromMilliseconds(1)));
+        return got;
     }
 }
