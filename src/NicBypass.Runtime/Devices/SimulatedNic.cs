@@ -434,8 +434,12 @@ public sealed class SimulatedNic : IInterruptModerator
         ReceiveDispatcher.Dispatch(Classifier, _receiveRings, pool, new PacketDescriptor(slot, length), header, Counters, countReceipt: true);
     }
 
-    /// <summary>Queues a frame on transmit ring <paramref name="ring"/>; false when it is too long or the ring is full.</summary>
-    internal bool Transmit(int ring, ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Queues a frame on transmit ring <paramref name="ring"/>; false when it is too long or the
+    /// ring is full. <paramref name="sealedByStack"/>: one of the host's own stacks built it, its
+    /// checksums sealed (<see cref="PacketBufferPool.MarkSealed"/>).
+    /// </summary>
+    internal bool Transmit(int ring, ReadOnlySpan<byte> frame, bool sealedByStack = false)
     {
         var pool = Pool;
         if (frame.Length > MaxFrameLength || frame.Length < EthernetHeader.Length) return false;
@@ -445,6 +449,7 @@ public sealed class SimulatedNic : IInterruptModerator
             return false;
         }
         frame.CopyTo(pool.Slot(slot));
+        if (sealedByStack) pool.MarkSealed(slot);
         // One sender at a time unless the pool is shared (the threaded mode, and after it): no
         // lock and no atomic on the deterministic mode's path.
         var concurrent = pool.Concurrent;

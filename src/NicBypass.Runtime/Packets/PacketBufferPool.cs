@@ -64,6 +64,23 @@ internal sealed class PacketBufferPool
 
     public int SlotSize { get; }
 
+    // Slots whose frame one of the host's own stacks built, its checksums sealed over exactly
+    // those bytes (allocated at the first; a rent clears the slot's).
+    private bool[]? _sealed;
+
+    /// <summary>
+    /// Marks the frame just written into <paramref name="slot"/> as built by one of the host's own
+    /// stacks, its IP and transport checksums sealed over exactly these bytes: a stack that
+    /// receives it from this slot (a hairpin lends it in place) need not sum it again — the
+    /// simulated NIC's receive checksum offload, as Linux's veth passes a frame its own stack
+    /// checksummed on as verified. Anything written into a slot afterwards comes with a new rent,
+    /// which clears the mark.
+    /// </summary>
+    public void MarkSealed(int slot) => (_sealed ??= new bool[SlotCount])[slot] = true;
+
+    /// <summary>Whether the frame in <paramref name="slot"/> is one a stack sealed (<see cref="MarkSealed"/>).</summary>
+    public bool IsSealed(int slot) => _sealed is { } marks && marks[slot];
+
     /// <summary>Slots not rented right now.</summary>
     public int Available => RegularCount - (Volatile.Read(ref _neverRented) - Volatile.Read(ref _freeCount) - Volatile.Read(ref _loaned));
 
@@ -219,10 +236,12 @@ internal sealed class PacketBufferPool
                 return false;
             }
             slot = _neverRented++;
+            if (_sealed is { } fresh) fresh[slot] = false;
             return true;
         }
         slot = _free[--_freeCount];
         Debug.Assert((uint)slot < (uint)SlotCount, "a free-list entry names a slot outside the slab");
+        if (_sealed is { } marks) marks[slot] = false; // whatever is written here now is not the frame that was sealed
         return true;
     }
 

@@ -6,7 +6,7 @@ namespace NicBypass.Runtime.Stacks;
 // IPv4 (RFC 791) input: header checks, then ICMP echo or the transport layers (fragments through the reassembly first).
 public sealed partial class NetworkStack
 {
-    private void ReceiveIpv4(ReadOnlySpan<byte> frame)
+    private void ReceiveIpv4(ReadOnlySpan<byte> frame, bool sealedByStack = false)
     {
         if (!Ipv4Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip) || !ip.HeaderChecksumValid)
         {
@@ -55,8 +55,8 @@ public sealed partial class NetworkStack
         {
             case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
             case IpProtocol.Udp or IpProtocol.Tcp when TransportEntry is { } entry && !entry.Submit(frame): break; // waits in the VSQ
-            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined); break;
-            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined); break;
+            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined, sealedByStack); break;
+            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined, sealedByStack); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }
@@ -70,7 +70,7 @@ public sealed partial class NetworkStack
         var udp = ip.Payload.Slice(0, BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(4)));
         if (ip.TimeToLive == 0) Counters.Drop(StackDropReason.TtlExpired);
         else if (!IsValidSourceV4((uint)server.Value) || Owns(server) || IsSubnetBroadcast(server)) Counters.Drop(StackDropReason.InvalidSource);
-        else if (!ChecksumValid(ip.Packet, udp, IpProtocol.Udp, allowZero: true)) Counters.Drop(StackDropReason.Malformed);
+        else if (!ChecksumValid(ip.Packet, udp, IpProtocol.Udp, allowZero: true, sealedByStack: false)) Counters.Drop(StackDropReason.Malformed);
         else if (!Volatile.Read(ref _dhcp)!.Receive(udp.Slice(8), server)) Counters.Drop(StackDropReason.NotForUs);
         else
         {

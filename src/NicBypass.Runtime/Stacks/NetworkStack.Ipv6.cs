@@ -6,7 +6,7 @@ namespace NicBypass.Runtime.Stacks;
 // IPv6 (RFC 8200) input and neighbour discovery (RFC 4861): solicitations for its own addresses, advertisements, ICMPv6 echo.
 public sealed partial class NetworkStack
 {
-    private void ReceiveIpv6(ReadOnlySpan<byte> frame)
+    private void ReceiveIpv6(ReadOnlySpan<byte> frame, bool sealedByStack = false)
     {
         if (!Ipv6Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip))
         {
@@ -58,11 +58,11 @@ public sealed partial class NetworkStack
                 return; // waits in the VSQ
             case IpProtocol.Udp when unicast || joined:
                 Glean(source, frame);
-                ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
+                ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame), sealedByStack);
                 return;
             case IpProtocol.Tcp when unicast:
                 Glean(source, frame);
-                ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame));
+                ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame), sealedByStack);
                 return;
             case IpProtocol.Ipv6Fragment when ip.Payload.Length >= 8 && (unicast || joined):
                 Glean(source, frame);

@@ -312,8 +312,13 @@ public sealed partial class NetworkStack
         }
     }
 
-    /// <summary>Processes one received Ethernet frame (untagged). The span is only read during the call.</summary>
-    internal void Receive(ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Processes one received Ethernet frame (untagged). The span is only read during the call.
+    /// <paramref name="sealedByStack"/>: one of the host's own stacks built these very bytes and
+    /// sealed their checksums (the NIC's receive checksum offload says so): a UDP or TCP packet
+    /// taken at once is not summed again; one that waits in a VSQ is, when it is taken.
+    /// </summary>
+    internal void Receive(ReadOnlySpan<byte> frame, bool sealedByStack = false)
     {
         Counters.Add(ref Counters._received);
         if (frame.Length < EthernetHeader.Length)
@@ -329,8 +334,8 @@ public sealed partial class NetworkStack
         switch (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)))
         {
             case EtherType.Arp: ReceiveArp(frame); break;
-            case EtherType.Ipv4: ReceiveIpv4(frame); break;
-            case EtherType.Ipv6: ReceiveIpv6(frame); break;
+            case EtherType.Ipv4: ReceiveIpv4(frame, sealedByStack); break;
+            case EtherType.Ipv6: ReceiveIpv6(frame, sealedByStack); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }

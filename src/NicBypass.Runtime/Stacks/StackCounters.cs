@@ -27,9 +27,12 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected, _retransmissionTimeouts;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected, _retransmissionTimeouts, _checksumsOffloaded;
 
     public long Received => Volatile.Read(ref _received);
+
+    /// <summary>UDP and TCP packets taken without summing their checksum again: one of the host's own stacks had sealed those very bytes (the NIC's receive checksum offload).</summary>
+    internal long ChecksumsOffloaded => Volatile.Read(ref _checksumsOffloaded);
 
     /// <summary>Datagrams and segments handed to sockets and connections.</summary>
     public long Delivered => Volatile.Read(ref _delivered);

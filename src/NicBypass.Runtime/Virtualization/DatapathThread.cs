@@ -4,7 +4,7 @@ namespace NicBypass.Runtime.Virtualization;
 /// Deterministic mode: the one thread that runs the host's datapath — the thread of the rounds
 /// (<see cref="RunQueue"/>), and before the first round the thread that built the host. The NIC
 /// buffer pools take no locks in this mode, so another thread (an application's continuation on
-/// the thread pool) hands its frames over instead of touching them (<see cref="Vnic.Transmit"/>).
+/// the thread pool) hands its frames over instead of touching them (<see cref="Vnic.Transmit(ReadOnlySpan{byte})"/>).
 /// </summary>
 internal sealed class DatapathThread
 {

@@ -56,7 +56,7 @@ public sealed class GuestInterface
     }
 
     /// <summary>Outbound: a frame in the VM's representation, on its way to the VNIC — if the allocation allows it now.</summary>
-    internal SendStatus Send(ReadOnlySpan<byte> frame)
+    internal SendStatus Send(ReadOnlySpan<byte> frame, bool sealedByStack = false)
     {
         var limiter = OutboundLimiter;
         if (limiter is not null && !limiter.CanConsume(frame.Length))
@@ -68,13 +68,13 @@ public sealed class GuestInterface
         SendStatus status;
         if (Transform == PacketTransform.None || frame.Length > _outbound.Length)
         {
-            status = Vnic.Transmit(frame);
+            status = Vnic.Transmit(frame, sealedByStack && Transform == PacketTransform.None); // (too long to transform: not the bytes sealed)
         }
         else
         {
             var plain = _outbound.AsSpan(0, frame.Length);
             BitReversal.Apply(frame, plain);
-            status = Vnic.Transmit(plain);
+            status = Vnic.Transmit(plain, sealedByStack); // the transform undone: the bytes the stack sealed
         }
         if (status == SendStatus.Sent) limiter?.Consume(frame.Length);
         return status;

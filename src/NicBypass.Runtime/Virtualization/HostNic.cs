@@ -59,7 +59,7 @@ public sealed class HostNic
     private bool _anyStaged;
     private bool _newlyStaged;
 
-    /// <summary>Another thread handed <paramref name="vnic"/> frames to send (<see cref="Vnic.Transmit"/>): the datapath sends them at its next round.</summary>
+    /// <summary>Another thread handed <paramref name="vnic"/> frames to send (<see cref="Vnic.Transmit(ReadOnlySpan{byte})"/>): the datapath sends them at its next round.</summary>
     internal void Staged(Vnic vnic, bool fresh = true) => List(vnic, fresh);
 
     /// <summary>Some VNIC of this NIC holds frames handed over (or refusals to count).</summary>

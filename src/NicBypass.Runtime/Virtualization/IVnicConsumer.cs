@@ -3,7 +3,12 @@ namespace NicBypass.Runtime.Virtualization;
 /// <summary>A packet destination behind a VNIC (a container's or service's stack): gets each delivered frame, VLAN tag removed.</summary>
 internal interface IVnicConsumer
 {
-    void Deliver(Vnic vnic, ReadOnlySpan<byte> frame);
+    /// <summary>
+    /// One frame. <paramref name="sealedByStack"/>: one of the host's own stacks built it and it
+    /// lands in the very bytes it sealed (<see cref="Packets.PacketBufferPool.MarkSealed"/>): its
+    /// transport checksum needs no second sum.
+    /// </summary>
+    void Deliver(Vnic vnic, ReadOnlySpan<byte> frame, bool sealedByStack = false);
 
     /// <summary>Before a batch of <see cref="Deliver"/> calls on <paramref name="running"/> (a VNS enters its serialization queue once per batch, if it may process inline).</summary>
     void BeginBatch(Processor running) { }

@@ -16,7 +16,7 @@ internal sealed class PacketDestination : IVnicConsumer
     /// <summary>Called for every delivered frame (VLAN tag removed); the span is only valid during the call.</summary>
     public FrameHandler? Handler { get; set; }
 
-    public void Deliver(Vnic vnic, ReadOnlySpan<byte> frame)
+    public void Deliver(Vnic vnic, ReadOnlySpan<byte> frame, bool sealedByStack = false)
     {
         Frames++;
         Bytes += frame.Length;

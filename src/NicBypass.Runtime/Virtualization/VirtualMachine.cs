@@ -87,16 +87,20 @@ public sealed class VirtualMachine : IPollingConsumer
     public void AssignAddress(IPAddress address) => Stack.AddAddress(NetworkAddress.From(address));
 
     /// <summary>Sends a plain frame from the guest as it is (through its driver, interface and VNIC) — any frame, even a forged one.</summary>
-    public SendStatus Send(ReadOnlySpan<byte> frame)
+    public SendStatus Send(ReadOnlySpan<byte> frame) => Send(frame, sealedByStack: false);
+
+    // A frame from the guest: from its stack (sealedByStack: built there, checksums sealed), or
+    // any frame an application sends.
+    private SendStatus Send(ReadOnlySpan<byte> frame, bool sealedByStack)
     {
         // The guest driver's transmit lock (the VNIC's): its vCPU and applications' threads
         // (threaded mode) send through one transform buffer, allocation and VNIC.
         lock (Vnic.TransmitLock)
         {
-            if (!_reverse) return Interface.Send(frame);
+            if (!_reverse) return Interface.Send(frame, sealedByStack);
             var memory = _wire.AsSpan(0, Math.Min(frame.Length, _wire.Length));
             BitReversal.Apply(frame.Slice(0, memory.Length), memory);
-            return Interface.Send(memory);
+            return Interface.Send(memory, sealedByStack && memory.Length == frame.Length);
         }
     }
 
@@ -185,7 +189,7 @@ public sealed class VirtualMachine : IPollingConsumer
         public SendStatus Send(ReadOnlySpan<byte> frame)
         {
             Processor.Running?.ChargeTransmit(); // the guest stack's send, on the VM's vCPU
-            return vm.Send(frame);
+            return vm.Send(frame, sealedByStack: true);
         }
 
         public Task WhenWritable()

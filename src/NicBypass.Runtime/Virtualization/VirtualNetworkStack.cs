@@ -192,7 +192,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     }
 
     /// <summary>A frame from the VNIC: into the IP layer, which hands UDP and TCP on through <see cref="ITransportEntry.Submit"/>.</summary>
-    void IVnicConsumer.Deliver(Vnic vnic, ReadOnlySpan<byte> frame) => Stack.Receive(frame);
+    void IVnicConsumer.Deliver(Vnic vnic, ReadOnlySpan<byte> frame, bool sealedByStack) => Stack.Receive(frame, sealedByStack);
 
     /// <summary>A packet IP has checked: on to the transport layer at once if this thread is inside the idle VSQ (true); into the VSQ otherwise.</summary>
     bool ITransportEntry.Submit(ReadOnlySpan<byte> frame)
@@ -367,7 +367,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     {
         var limiter = OutboundLimiter;
         if (limiter is not null && !limiter.CanConsume(frame.Length)) return SendStatus.Blocked;
-        var status = Vnic.Transmit(frame);
+        var status = Vnic.Transmit(frame, sealedByStack: true); // the stack's own (Send is its output, and the outbound VSQ holds what it queued)
         if (status == SendStatus.Sent) limiter?.Consume(frame.Length);
         return status;
     }

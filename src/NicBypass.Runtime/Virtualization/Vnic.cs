@@ -231,7 +231,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             }
             else
             {
-                consumer?.Deliver(this, frame);
+                consumer?.Deliver(this, frame, pool.IsSealed(descriptor.Slot));
             }
             tap?.Invoke(this, frame);
             bytes += frame.Length;
@@ -518,7 +518,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     /// queue instead and sent, checked and counted by the datapath at its next round, in order
     /// with what the VNIC sends there (a full hand-over queue pushes back).
     /// </remarks>
-    public SendStatus Transmit(ReadOnlySpan<byte> frame)
+    public SendStatus Transmit(ReadOnlySpan<byte> frame) => Transmit(frame, sealedByStack: false);
+
+    /// <summary>
+    /// <see cref="Transmit(ReadOnlySpan{byte})"/> for a frame one of the host's own stacks built
+    /// (<paramref name="sealedByStack"/>): its checksums need no second sum where it lands in
+    /// place (a frame handed over from another thread is copied, and summed again where it lands).
+    /// </summary>
+    internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool sealedByStack)
     {
         if (Nic.Datapath is { } datapath && !datapath.IsCurrent) return Stage(frame);
         // What other threads handed over goes first: a connection's segments stay in order. (In
@@ -532,15 +539,15 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 return SendStatus.Blocked;
             }
         }
-        return TransmitNow(frame);
+        return TransmitNow(frame, sealedByStack);
     }
 
     /// <summary>
     /// The VNIC's transmit lock: whoever sends through it — its VNS (outbound VSQ and limiter), its
     /// VM (the guest driver: transform buffer and allocation), the datapath sending what other
-    /// threads handed over — holds it around <see cref="Transmit"/>, so its counts are plain fields
-    /// and its tagging buffer is one. (Not taken by <see cref="Transmit"/> itself — its senders
-    /// hold it already, and the bare call stays lock-free: a caller of <see cref="Transmit"/> from
+    /// threads handed over — holds it around <see cref="Transmit(ReadOnlySpan{byte})"/>, so its counts are plain fields
+    /// and its tagging buffer is one. (Not taken by <see cref="Transmit(ReadOnlySpan{byte})"/> itself — its senders
+    /// hold it already, and the bare call stays lock-free: a caller of <see cref="Transmit(ReadOnlySpan{byte})"/> from
     /// outside sends from one thread at a time.)
     /// </summary>
     internal Lock TransmitLock { get; } = new();
@@ -646,7 +653,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         });
     }
 
-    private SendStatus TransmitNow(ReadOnlySpan<byte> frame)
+    private SendStatus TransmitNow(ReadOnlySpan<byte> frame, bool sealedByStack = false)
     {
         var device = Nic.Device;
         var refusal = Refusal(frame);
@@ -659,7 +666,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         bool queued;
         if (Settings.Vlan == 0)
         {
-            queued = device.Transmit(ring, frame);
+            queued = device.Transmit(ring, frame, sealedByStack);
         }
         else
         {
@@ -669,7 +676,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), EthernetHeader.Vlan8021Q);
             BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), (ushort)Settings.Vlan);
             frame.Slice(12).CopyTo(tagged.Slice(16));
-            queued = device.Transmit(ring, tagged);
+            queued = device.Transmit(ring, tagged, sealedByStack); // the tag is outside what the checksums cover
         }
         if (!queued)
         {

@@ -1,5 +1,6 @@
 using NicBypass.Hosting;
 using NicBypass.Runtime.Devices;
+using NicBypass.Runtime.Packets;
 using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 
@@ -309,6 +310,56 @@ public class WireTests
         Assert.Equal(0, nic.Pool.Loaned);
         Assert.Equal(4, nic.Counters.Received);
         Assert.Equal(4, nic.Link.Offered);
+    }
+
+    [Fact]
+    public void A_stacks_frames_landing_in_place_on_a_hairpin_are_not_summed_again_but_a_forged_one_is()
+    {
+        // Receive checksum offload: a datagram the VM's stack sealed lands in the very buffer it
+        // left from, and the container's stack takes it without a second sum. A frame the VM
+        // sends as it is (any frame, even a forged one) is no stack's: summed, and dropped damaged.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                vm v on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
+                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols udp; ports 7 }
+            }
+            """, new VirtualClock());
+        host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(1_000_000_000, host.Time));
+        var vm = host.VirtualMachine("v");
+        vm.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.2"), 0x02_00_00_00_00_02);
+        var b = host.NetworkStack("b").Stack;
+        var receiver = b.BindUdp(7);
+        SendNumbered(vm.Stack.BindUdp(7), 3, 500);
+        Assert.Equal(3, ReceiveUntil(host, receiver, () => false, count: 3).Count);
+        Assert.Equal(3, b.Counters.ChecksumsOffloaded);
+
+        var forged = Frames.Udp(Frames.Mac("02:00:00:00:00:01"), Frames.Mac("02:00:00:00:00:02"),
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.1"), 7), new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.2"), 7), new byte[500]);
+        forged[^1] ^= 0x40; // a payload byte damaged, the checksum left as it was
+        Assert.Equal(SendStatus.Sent, vm.Send(forged));
+        var malformed = b.Counters.Dropped(StackDropReason.Malformed);
+        Assert.Empty(ReceiveUntil(host, receiver, () => b.Counters.Dropped(StackDropReason.Malformed) > malformed));
+        Assert.Equal(3, b.Counters.ChecksumsOffloaded);
+    }
+
+    [Fact]
+    public void A_frame_copied_between_two_nics_is_summed_again_where_it_lands()
+    {
+        // Only a frame landing in the bytes its stack sealed skips the sum: a cable between two
+        // NICs copies it into the receiver's buffer.
+        var (host, sender, b) = UdpPair("""
+            host h {
+                nic e0 { model simnic-10g; rx-rings 1 }
+                nic e1 { model simnic-10g; rx-rings 1 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols udp; ports 7 }
+                container b on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; protocols udp; ports 7 }
+            }
+            """);
+        host.AddCable(SimulatedCable.Connect(host.Nic("e0").Device, host.Nic("e1").Device).WithRate(1_000_000_000, host.Time));
+        SendNumbered(sender, 3, 500);
+        Assert.Equal(3, ReceiveUntil(host, b, () => false, count: 3).Count);
+        Assert.Equal(0, host.NetworkStack("b").Stack.Counters.ChecksumsOffloaded);
     }
 
     // Two UDP containers on one NIC, for a hairpin between them.

@@ -108,4 +108,22 @@ public class PacketBufferPoolTests
         Assert.Equal(2, pool.Available);
         Assert.NotEqual(a, c);
     }
+
+    [Fact]
+    public void A_slot_is_sealed_only_for_the_frame_marked_and_its_next_rent_clears_it()
+    {
+        // The mark says a stack sealed the bytes in the slot: whatever a later rent writes there
+        // is another frame, summed again where it lands.
+        var pool = new PacketBufferPool(2, 64);
+        Assert.True(pool.TryRent(out var a));
+        Assert.False(pool.IsSealed(a));
+        pool.MarkSealed(a);
+        Assert.True(pool.IsSealed(a));
+        pool.Return(a);
+        Assert.True(pool.TryRent(out var again));
+        Assert.Equal(a, again); // the slot returned last is rented first
+        Assert.False(pool.IsSealed(again));
+        Assert.True(pool.TryRent(out var fresh)); // never rented before the marks existed
+        Assert.False(pool.IsSealed(fresh));
+    }
 }
