@@ -22,6 +22,12 @@ public static class DslCompiler
             var parsed = DslParser.Parse(file);
             documents.Add(parsed.Document);
             diagnostics.AddRange(parsed.Diagnostics);
+            if (parsed.Document.Hosts.Count == 0 && parsed.Diagnostics.Count == 0)
+            {
+                // Empty, or only comments: nothing is built from it (a file whose syntax errors
+                // left its hosts out has said why already).
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NoHostDeclared, file.Location(0, 0), null));
+            }
         }
 
         var bound = Binder.Bind(documents);

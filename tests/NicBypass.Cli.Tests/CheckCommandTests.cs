@@ -40,6 +40,17 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void A_file_with_no_host_is_a_warning_at_its_start_not_silence()
+    {
+        var path = CliRunner.TempFile("# to be written\n");
+
+        var (exit, output, _) = CliRunner.Run("check", path);
+
+        Assert.Equal(0, exit);
+        Assert.Equal($"{path}(1,1): warning NB0039: the file declares no host ('host NAME {{ … }}'): nothing is built from it\n", output);
+    }
+
+    [Fact]
     public void Several_files_are_checked_together_in_path_order()
     {
         var a = CliRunner.TempFile("host same { }\n", "a.nicdsl");

@@ -76,6 +76,22 @@ public class ParserTests
 
         Assert.Empty(result.Diagnostics);
         Assert.Empty(result.Document.Hosts);
+        // The compilation warns that nothing is built from such a file, at its first character.
+        var compiled = DslCompiler.Compile("p.nicdsl", text);
+        var warning = Assert.Single(compiled.Diagnostics);
+        Assert.Equal(("NB0039", Diagnostics.DiagnosticSeverity.Warning, 0), (warning.Id, warning.Severity, warning.Location.Span.Start));
+        Assert.Equal("the file declares no host ('host NAME { … }'): nothing is built from it", warning.Message);
+    }
+
+    [Fact]
+    public void A_file_whose_syntax_errors_left_its_hosts_out_is_not_also_told_it_declares_none()
+    {
+        var compiled = DslCompiler.Compile("p.nicdsl", "host h {\n    nic n0 { model simnic-1g; rx-rings 1 }\n"); // never closed
+
+        Assert.Empty(compiled.Hosts);
+        Assert.Contains(compiled.Diagnostics, d => d.Id == "NB0001");
+        Assert.DoesNotContain(compiled.Diagnostics, d => d.Id == "NB0039");
+        Assert.DoesNotContain(DslCompiler.Compile("p.nicdsl", "host h { }\n").Diagnostics, d => d.Id == "NB0039");
     }
 
     [Fact]

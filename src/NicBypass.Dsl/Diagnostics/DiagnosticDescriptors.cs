@@ -161,6 +161,10 @@ public static class DiagnosticDescriptors
         "Not a host address", "{0}: 'ip {1}' cannot be a VNIC's own address: it is {2}",
         "A VNIC's 'ip' must be an address a host can hold: not unspecified (0.0.0.0, ::), loopback (127.0.0.0/8, ::1), a multicast group, IPv4's limited broadcast or 0.0.0.0/8.");
 
+    public static readonly DiagnosticDescriptor NoHostDeclared = new("NB0039", DiagnosticSeverity.Warning,
+        "No host declared", "the file declares no host ('host NAME {{ … }}'): nothing is built from it",
+        "A .nicdsl file describes hosts ('host NAME { … }'); one with none (empty, or only comments) builds nothing, which is rarely what was meant. Not reported when the file's syntax errors left its hosts out.");
+
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
@@ -169,6 +173,6 @@ public static class DiagnosticDescriptors
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
         InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport, GatewayUnreachable,
-        TooManyDeclarations, NotAHostAddress,
+        TooManyDeclarations, NotAHostAddress, NoHostDeclared,
     };
 }
