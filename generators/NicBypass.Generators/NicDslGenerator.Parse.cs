@@ -42,7 +42,7 @@ public sealed partial class NicDslGenerator
             var folder = file.RelativePath.Contains("/") ? file.RelativePath.Substring(0, file.RelativePath.LastIndexOf('/')) : "";
             if (hostErrors.Any(host.Definition.Encloses))
             {
-                if (StandIn(host.Definition, Namespace(options.RootNamespace, folder), file.RelativePath) is { } standIn) standIns.Add(standIn);
+                if (StandIn(host.Definition, SyntaxOf(compilation, host.Definition), Namespace(options.RootNamespace, folder), file.RelativePath) is { } standIn) standIns.Add(standIn);
                 continue;
             }
             // The lowered build carries no source locations: moving lines leaves it equal.
@@ -60,10 +60,17 @@ public sealed partial class NicDslGenerator
         return new GeneratorResult(hosts.ToEquatableArray(), compilation.Diagnostics) { StandIns = standIns.ToEquatableArray() };
     }
 
-    // A host with errors of its own: its class, with a property for each NIC and VNIC that bound
-    // under a name no other member has (a clash is itself one of its errors), or none when its
-    // own name cannot be a class (NB0024).
-    private static StandInModel? StandIn(Dsl.Model.HostDefinition host, string ns, string relativePath)
+    // The host block a bound host came from (its name token is the host's location).
+    private static Dsl.Syntax.HostSyntax? SyntaxOf(DslCompilation compilation, Dsl.Model.HostDefinition host) =>
+        compilation.Documents.Where(d => d.Path == host.Location.Path)
+            .SelectMany(d => d.Hosts).FirstOrDefault(h => h.Name.Span == host.Location.Span);
+
+    // A host with errors of its own: its class, with a property for each NIC and VNIC declared in
+    // it under a name no other member has (a clash is itself one of its errors) — those that
+    // bound, then those whose block did not (a NIC of an unknown model, a VM on it: code that
+    // uses them still compiles, the block's own error says what is wrong) — or none when its own
+    // name cannot be a class (NB0024).
+    private static StandInModel? StandIn(Dsl.Model.HostDefinition host, Dsl.Syntax.HostSyntax? syntax, string ns, string relativePath)
     {
         var className = Identifiers.ToPascalCase(host.Name);
         if (!Identifiers.IsValidName(host.Name) || Identifiers.Reserved.Contains(className)) return null;
@@ -79,6 +86,16 @@ public sealed partial class NicDslGenerator
         {
             if (vnic.Kind == Dsl.Model.VnicKind.Vm) Add(vnic.Name, "Virtualization.VirtualMachine", $"VM '{vnic.Name}'.");
             else Add(vnic.Name, "Virtualization.VirtualNetworkStack", $"{vnic.Kind.ToString().ToLowerInvariant()} '{vnic.Name}': its virtual network stack.");
+        }
+        foreach (var block in syntax?.Blocks ?? default)
+        {
+            if (block.Name is not { } name) continue;
+            switch (block.Keyword.Text)
+            {
+                case "nic": Add(name.Text, "Virtualization.HostNic", $"NIC '{name.Text}'."); break;
+                case "vm": Add(name.Text, "Virtualization.VirtualMachine", $"VM '{name.Text}'."); break;
+                case "container" or "service": Add(name.Text, "Virtualization.VirtualNetworkStack", $"{block.Keyword.Text} '{name.Text}': its virtual network stack."); break;
+            }
         }
         return new StandInModel(ns, HintName(relativePath, className), relativePath, host.Name, className, members.ToEquatableArray());
     }

@@ -133,6 +133,23 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void Code_that_uses_a_nic_whose_block_failed_to_bind_and_the_vnics_on_it_still_compiles_against_the_stand_in()
+    {
+        // A NIC of an unknown model, or with more rings than its model has, is left out of the
+        // bound host, and the VNICs on it with it: the stand-in had no property for them, so every
+        // use was a CS1061 beside the block's own NB error.
+        var driver = GeneratorHarness.Driver(new[] { (Microsoft.CodeAnalysis.AdditionalText)new GeneratorHarness.InMemoryText(GeneratorHarness.ProjectDir + "stand.nicdsl",
+            "host stand-in {\n nic e0 { model simnic-9g; rx-rings 1 }\n nic e1 { model simnic-1g; rx-rings 9 }\n vm guest on e0 { mac 02:00:00:00:00:01 }\n container web on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }\n}\n") });
+        driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(
+            "namespace Consumer { public static class Use { public static object M() { using var h = new StandIn(); return (h.E0.Device, h.E1.Device, h.Guest.Stack, h.Web.Stack); } } }"),
+            out var output, out var diagnostics);
+
+        Assert.Equal(new[] { "NB0012", "NB0025" }, diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id).OrderBy(id => id));
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
     public void A_host_repeated_in_another_file_gets_no_stand_in_beside_the_first()
     {
         var (_, output, diagnostics) = GeneratorHarness.Run(
