@@ -221,4 +221,48 @@ public class CaptureReaderTests
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(3)));
     }
+
+    [Theory]
+    [InlineData(0x0400_0000u | 2u << 28, 100)] // P (bit 26) and two 16-bit words: a 4-byte FCS, cut off
+    [InlineData(0x0800_0000u | 2u << 28, 104)] // bit 27 is reserved: no FCS said, nothing cut (it was read as the flag)
+    [InlineData(2u << 28, 104)]                // a length without P: unknown, nothing cut
+    public void A_pcap_says_its_frames_end_with_an_fcs_in_libpcaps_bits(uint high, int length)
+    {
+        var file = Pcap(false, false, (int)(1 | high), (1, 0, Frame(3, 104)));
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(24 + 12), 104); // captured whole: the FCS is there to cut
+        var frames = Read(file);
+
+        Assert.Equal(length, Assert.Single(frames).Data.Length);
+        Assert.Equal(1, frames[0].LinkType);
+    }
+
+    [Theory]
+    [InlineData(32, 58)] // if_fcslen 32 bits: a 4-byte FCS, cut off
+    [InlineData(0, 62)]  // none
+    [InlineData(12, 62)] // not whole bytes: left as captured
+    public void A_pcapng_interface_says_its_frames_end_with_an_fcs_in_if_fcslen(int bits, int length)
+    {
+        var bytes = new List<byte>();
+        var shb = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
+        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
+        PcapngBlock(bytes, 0x0A0D0D0A, shb);
+        var idb = new byte[20]; // link type 1, snaplen, option if_fcslen (13), end of options
+        BinaryPrimitives.WriteUInt16LittleEndian(idb, 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(idb.AsSpan(8), 13);
+        BinaryPrimitives.WriteUInt16LittleEndian(idb.AsSpan(10), 1);
+        idb[12] = (byte)bits;
+        PcapngBlock(bytes, 1, idb);
+        var epb = new byte[20 + 64];
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(12), 62);
+        BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(16), 62);
+        Frame(7, 62).CopyTo(epb, 20);
+        PcapngBlock(bytes, 6, epb);
+
+        var frame = Assert.Single(Read(bytes.ToArray()));
+
+        Assert.Equal(Frame(7, length), frame.Data);
+        Assert.Equal(length, frame.OriginalLength);
+    }
 }

@@ -475,10 +475,11 @@ public class ReplayCommandTests
     [Fact]
     public void A_capture_that_says_its_frames_end_with_an_fcs_is_replayed_without_it()
     {
-        // The link-type field's high bits: F (bit 27) and the FCS's length in 16-bit words (2: four
-        // bytes). tcpdump reads it as Ethernet; it was skipped whole. The FCS is cut off each frame.
+        // The link-type field's high bits: P (bit 26, libpcap's LT_FCS_LENGTH_PRESENT) and the
+        // FCS's length in 16-bit words (2: four bytes), as LT_FCS_DATALINK_EXT writes them.
+        // tcpdump reads it as Ethernet; it was skipped whole. The FCS is cut off each frame.
         var withFcs = FrameToA(104); // 100 bytes of frame and 4 of FCS
-        var capture = RawPcap(1 | 0x0800_0000 | 2u << 28, withFcs, withFcs);
+        var capture = RawPcap(1 | 0x0400_0000 | 2u << 28, withFcs, withFcs);
 
         var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--format", "json");
 

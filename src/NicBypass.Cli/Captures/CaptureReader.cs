@@ -37,11 +37,13 @@ public static class CaptureReader
         var got = ReadExactly(stream, header);
         if (got < 20) throw new CaptureFormatException($"pcap: the global header at byte 0 is cut short: {4 + got} of its 24 bytes");
         // The link type is the low 16 bits; above them a capture may say its frames end with an
-        // FCS (bit 27, and its length in 16-bit words in bits 28-31), which the wire's frame does
-        // not hold: cut off (tcpdump reads such a capture as Ethernet; it was skipped whole).
+        // FCS (libpcap's LT_FCS_LENGTH_PRESENT, bit 26, and its length in 16-bit words in bits
+        // 28-31: LT_FCS_DATALINK_EXT), which the wire's frame does not hold: cut off (tcpdump
+        // reads such a capture as Ethernet; it was skipped whole). Bit 27 is reserved: a capture
+        // with only it set says nothing of an FCS (found by a new user's drive: it was read as the flag).
         var field = U32(header.AsSpan(16), little);
         var linkType = (int)(field & 0xFFFF);
-        var fcs = (field & 0x0800_0000) != 0 ? (int)(field >> 28) * 2 : 0;
+        var fcs = (field & 0x0400_0000) != 0 ? (int)(field >> 28) * 2 : 0;
         var record = new byte[16];
         long offset = 24;
         for (var index = 1; ; index++)
@@ -68,7 +70,7 @@ public static class CaptureReader
     private static IEnumerable<CaptureFrame> ReadPcapNg(Stream stream, byte[] head)
     {
         var little = true;
-        var interfaces = new List<(int LinkType, long UnitsPerSecond)>();
+        var interfaces = new List<(int LinkType, long UnitsPerSecond, int Fcs)>();
         long offset = 0;
         var first = true;
         var blockHead = new byte[8];
@@ -116,7 +118,7 @@ public static class CaptureReader
             {
                 case 1: // interface description
                     if (content.Length < 8) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: interface description is cut short");
-                    interfaces.Add((U16(content, little), ResolutionOf(content.Slice(8), little)));
+                    interfaces.Add((U16(content, little), ResolutionOf(content.Slice(8), little), FcsBytesOf(content.Slice(8), little)));
                     break;
                 case 6: // enhanced packet
                 {
@@ -130,8 +132,14 @@ public static class CaptureReader
                     if (capturedLength > (uint)(content.Length - 20)) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: captured length {capturedLength} runs past the block");
                     var captured = (int)capturedLength;
                     if (captured < 0) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: captured length {captured} runs past the block");
-                    var (linkType, units) = interfaces[(int)id];
+                    var (linkType, units, fcs) = interfaces[(int)id];
                     var nanoseconds = ToNanoseconds(stamp, units) ?? throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: timestamp {stamp} is past the year 2262 (nanoseconds since 1970 overflow)");
+                    if (fcs > 0 && captured == original && captured > fcs)
+                    {
+                        // The interface says its frames end with an FCS (if_fcslen): cut off, as in a pcap.
+                        captured -= fcs;
+                        original -= fcs;
+                    }
                     yield return new CaptureFrame(nanoseconds, content.Slice(20, captured).ToArray(), original, linkType);
                     break;
                 }
@@ -166,6 +174,21 @@ public static class CaptureReader
             options = options.Slice(4 + ((length + 3) & ~3));
         }
         return 1_000_000;
+    }
+
+    // if_fcslen option (code 13): the length of the FCS that ends each frame, in bits (the
+    // pcapng specification; Wireshark reads it so); 0 when absent or not whole bytes.
+    private static int FcsBytesOf(ReadOnlySpan<byte> options, bool little)
+    {
+        while (options.Length >= 4)
+        {
+            var code = U16(options, little);
+            var length = U16(options.Slice(2), little);
+            if (code == 0 || 4 + length > options.Length) break;
+            if (code == 13 && length >= 1) return options[4] % 8 == 0 ? options[4] / 8 : 0;
+            options = options.Slice(4 + ((length + 3) & ~3));
+        }
+        return 0;
     }
 
     // Nanoseconds since 1970, or null past long's range (the year 2262): never a wrapped, negative time.
