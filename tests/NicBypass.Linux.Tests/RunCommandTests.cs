@@ -144,7 +144,10 @@ public class RunCommandTests : IDisposable
     [InlineData("--loss", "e0=150%", "'150%' is not a share from 0 to 100%")]
     [InlineData("--reorder", "e0=often", "'often' is not a share")]
     [InlineData("--loss", "e0", "write NIC=SHARE, e.g. e0=1%")]
-    [InlineData("--loss", "e0=1", "'1' would be every frame; write 1% for one percent, or 100% if every frame is meant")]
+    [InlineData("--loss", "e0=1", "'1' is ambiguous: netem reads a bare number as a percentage (1%), and as a fraction it is 100%; write the percentage with %")]
+    [InlineData("--reorder", "e0=0.5", "'0.5' is ambiguous: netem reads a bare number as a percentage (0.5%), and as a fraction it is 50%; write the percentage with %")]
+    [InlineData("--loss", "e0=5", "'5' is ambiguous: netem reads a bare number as a percentage (5%); write the percentage with %")]
+    [InlineData("--loss", "e0=150", "'150' is not a share from 0 to 100%")]
     [InlineData("--jitter", "e0=5ms", "")] // checked below: jitter without a delay
     public void Run_refuses_an_impairment_it_cannot_apply_before_opening_anything(string option, string value, string message)
     {

@@ -35,15 +35,18 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
             }
             return new Impairment(kind, nic, time, 0);
         }
-        if (!TryShare(value, out var share))
+        if (!value.EndsWith('%') && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare) && bare is > 0 and <= 100)
         {
-            message = $"'{value}' is not a share from 0 to 100%; write 1% or 0.01";
+            // A bare number: netem reads 'loss 0.5' as 0.5%, and 0.5 as a fraction is half of
+            // every frame — a hundredfold apart (found by a new user's drive: 0.5 lost half). Said,
+            // not guessed.
+            var fraction = bare <= 1 ? $", and as a fraction it is {Percent(bare)}" : "";
+            message = $"'{value}' is ambiguous: netem reads a bare number as a percentage ({Percent(bare / 100)}){fraction}; write the percentage with %";
             return null;
         }
-        if (share == 1 && !value.EndsWith('%'))
+        if (!TryShare(value, out var share))
         {
-            // 1 is every frame: someone who writes it almost always means one percent.
-            message = $"'{value}' would be every frame; write 1% for one percent, or 100% if every frame is meant";
+            message = $"'{value}' is not a share from 0 to 100%; write a percentage, e.g. 1% or 0.5%";
             return null;
         }
         return new Impairment(kind, nic, TimeSpan.Zero, share);
@@ -83,4 +86,7 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
         share = percent ? value / 100 : value;
         return share is >= 0 and <= 1;
     }
+
+    // A share as a percentage the option takes back: 0.005 → "0.5%".
+    private static string Percent(double share) => (share * 100).ToString("0.####", CultureInfo.InvariantCulture) + "%";
 }
