@@ -113,7 +113,10 @@ public sealed partial class NicDslGenerator
         var builder = new StringBuilder();
         foreach (var c in text) builder.Append(char.IsLetterOrDigit(c) || c == '_' ? c : '_');
         if (builder.Length == 0 || char.IsDigit(builder[0])) builder.Insert(0, '_');
-        return builder.ToString();
+        // A folder named after a keyword ('class', 'event'): escaped, or the namespace line does
+        // not parse (found by a new user's drive: CS1001 in generated code, nothing in .nicdsl terms).
+        var identifier = builder.ToString();
+        return Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(identifier) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + identifier : identifier;
     }
 
     // Unique per file and host, derived from the relative path (duplicate hint names would make

@@ -83,6 +83,20 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void A_folder_named_after_a_keyword_is_escaped_in_the_namespace_and_the_code_compiles()
+    {
+        // 'class' and 'event' as folders: `namespace Consumer.@class.@event` — the bare keywords
+        // made the namespace line a CS1001 in generated code (found by a new user's drive).
+        var (_, output, diagnostics) = GeneratorHarness.Run(("class/event/web01.nicdsl", GeneratorHarness.Sample("QuickStart/web01.nicdsl")));
+
+        var generated = output.SyntaxTrees.Single(t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+        Assert.Contains("namespace Consumer.@class.@event", generated.ToString());
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
     public void Errors_are_build_diagnostics_at_the_line_and_column_of_check()
     {
         const string text = "host h {\n    nic n0 {\n        model simnic-10g\n        rx-ring 4\n    }\n}\n";
