@@ -1,4 +1,5 @@
 using NicBypass.Dsl.Diagnostics;
+using NicBypass.Dsl.Binding;
 
 namespace NicBypass.Dsl.Tests;
 
@@ -6,14 +7,15 @@ namespace NicBypass.Dsl.Tests;
 public class DiagnosticMessageTests
 {
     [Fact]
-    public void A_long_name_is_cut_inside_its_quotes_with_its_own_length()
+    public void The_longest_name_a_file_may_give_is_quoted_whole()
     {
-        // The cut counted the kind word and quotes ("(5,005 characters)") and lost the closing
-        // quote (found by a new user's drive).
-        var name = new string('a', 5000);
+        // A cut once counted the kind word and quotes and lost the closing quote (found by a new
+        // user's drive); names are at most 255 characters now (longer is NB0001), under the cut.
+        Assert.True(Identifiers.MaxNameLength < Diagnostic.MaxValueLength);
+        var name = new string('a', Identifiers.MaxNameLength);
         var diagnostics = TestSources.Compile($"host h {{\n    nic n0 {{ model simnic-10g; rx-rings 4 }}\n    vm {name} on n9 {{ mac 02:00:00:00:00:01 }}\n}}\n").Diagnostics;
         var unknown = Assert.Single(diagnostics, d => d.Id == "NB0010");
-        Assert.StartsWith("vm '" + new string('a', Diagnostic.MaxValueLength) + "…' (5,000 characters) ", unknown.Message, StringComparison.Ordinal);
+        Assert.StartsWith("vm '" + name + "' ", unknown.Message, StringComparison.Ordinal);
         Assert.Contains("'n9'", unknown.Message, StringComparison.Ordinal);
     }
 

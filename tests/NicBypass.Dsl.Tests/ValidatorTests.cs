@@ -151,6 +151,7 @@ public class ValidatorTests
     [InlineData("    vm placement on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
     [InlineData("    vm h on n0 { mac 02:00:00:00:00:02 }", "host 'h' (the generated class)")]
     [InlineData("    vm dispose on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")]
+    [InlineData("    vm reference-equals on n0 { mac 02:00:00:00:00:02 }", "a member every generated host class has")] // object's static one (CS0108 in generated code before)
     [InlineData("    vm n-0 on n0 { mac 02:00:00:00:00:02 }", "vm 'n-0' and nic 'n0' both become the C# identifier 'N0'")]
     public void Names_that_would_clash_with_the_generated_class_are_NB0024(string line, string message)
     {
@@ -210,6 +211,27 @@ public class ValidatorTests
     public void Host_addresses_at_the_edges_are_taken(string properties)
     {
         Assert.Empty(TestSources.Compile(With((8, Mac1 + "; " + properties))).Errors());
+    }
+
+    [Theory]
+    [InlineData(255, null)]
+    [InlineData(256, "a name of 256 characters; expected a name: an ASCII letter (a-z, A-Z), then ASCII letters, digits and '-', at most 255 characters")]
+    [InlineData(3000, "a name of 3,000 characters; expected")]
+    public void A_name_too_long_for_a_csharp_identifier_is_a_located_error_not_a_failure_in_generated_code(int length, string? message)
+    {
+        // 3,000 characters passed 'check' and failed the build with CS7013 in generated code
+        // (found by a new user's drive).
+        var name = "v" + new string('a', length - 1);
+        var errors = TestSources.Compile(With((9, "    }\n    vm " + name + " on n0 { mac 02:00:00:00:00:02 }"))).Errors().ToList();
+
+        if (message is null)
+        {
+            Assert.Empty(errors);
+            return;
+        }
+        var error = Assert.Single(errors);
+        Assert.Equal(("NB0001", 10, 8), (error.Id, error.Location.Span.Line, error.Location.Span.Column));
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

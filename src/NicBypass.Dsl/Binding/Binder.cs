@@ -56,7 +56,9 @@ public static class Binder
     }
 
     // NB0001's two parts for a name that breaks the naming rule.
-    internal static string InvalidName(string name) => $"'{name}' is not a valid name";
+    internal static string InvalidName(string name) => name.Length > Identifiers.MaxNameLength
+        ? string.Format(System.Globalization.CultureInfo.InvariantCulture, "a name of {0:N0} characters", name.Length)
+        : $"'{name}' is not a valid name";
 
-    internal const string ValidName = "a name: an ASCII letter (a-z, A-Z), then ASCII letters, digits and '-'";
+    internal const string ValidName = "a name: an ASCII letter (a-z, A-Z), then ASCII letters, digits and '-', at most 255 characters";
 }

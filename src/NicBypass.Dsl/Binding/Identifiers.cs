@@ -12,7 +12,15 @@ public static class Identifiers
     public static readonly IReadOnlyCollection<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
     {
         "Host", "Placement", "Dispose", "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "Finalize",
+        "ReferenceEquals", // object's static one: a property of that name hid it (CS0108 in generated code; found by a new user's drive)
     };
+
+    /// <summary>
+    /// The longest name: a C# identifier past about a thousand characters does not fit the
+    /// metadata (CS7013 in generated code, not a located NB error; found by a new user's drive),
+    /// and 255 is as long as any name a person or a tool writes.
+    /// </summary>
+    public const int MaxNameLength = 255;
 
     public static string ToPascalCase(string name)
     {
@@ -34,7 +42,7 @@ public static class Identifiers
     /// <summary>A name: a letter, then letters, digits and '-'.</summary>
     public static bool IsValidName(string text)
     {
-        if (text.Length == 0 || !IsAsciiLetter(text[0])) return false;
+        if (text.Length == 0 || text.Length > MaxNameLength || !IsAsciiLetter(text[0])) return false;
         foreach (var c in text)
         {
             if (!(IsAsciiLetter(c) || c is >= '0' and <= '9' || c == '-')) return false;
