@@ -235,6 +235,15 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void A_note_for_a_run_shorter_than_a_frame_gives_its_spans_in_a_unit_that_shows_them()
+    {
+        // "one frame every 0 s, in a run of 1E-06 s" (found by a new user's drive).
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--seconds", "0.000001", "--rate", "1G");
+        Assert.Equal(0, exit);
+        Assert.Contains("is offered one frame every 8 µs, in a run of 1 µs: perhaps none at all", error);
+    }
+
+    [Fact]
     public void Unicast_mix_sends_only_frames_for_the_vnics_at_the_given_rate()
     {
         var (exit, output, _) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), "--mix", "unicast", "--rate", "8M", "--frame-size", "100", "--format", "json");

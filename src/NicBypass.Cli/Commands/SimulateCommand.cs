@@ -92,6 +92,10 @@ internal static class SimulateCommand
         return command;
     }
 
+    // A span in the unit that shows it (2 µs, not "0 s"; 0.000001 s, not "1E-06 s").
+    private static string Span(double seconds) => string.Format(System.Globalization.CultureInfo.InvariantCulture,
+        seconds >= 1 ? "{0:0.###} s" : seconds >= 1e-3 ? "{1:0.###} ms" : "{2:0.###} µs", seconds, seconds * 1e3, seconds * 1e6);
+
     private static string BitRateProblem(string text) => BitRate.TryParse(text, out _, out var problem) ? "" : problem;
 
     private static int Run(string topologyPath, SimulationOptions options, bool json, TextWriter output, TextWriter error, string? hostName)
@@ -118,7 +122,7 @@ internal static class SimulateCommand
         {
             // Offered less than a frame in the run: say so, rather than report nothing for it.
             error.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture,
-                "note: VNIC '{0}' is offered one frame every {1:0.###} s, in a run of {2} s: perhaps none at all; raise --rate, --offer or --seconds", vnic.Name, spacing, options.Seconds));
+                "note: VNIC '{0}' is offered one frame every {1}, in a run of {2}: perhaps none at all; raise --rate, --offer or --seconds", vnic.Name, Span(spacing), Span(options.Seconds)));
         }
         var frames = TrafficSimulation.EstimateFrames(host, options);
         if (frames > TrafficSimulation.MaxFrames)
