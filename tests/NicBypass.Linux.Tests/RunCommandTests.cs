@@ -95,6 +95,8 @@ public class RunCommandTests : IDisposable
         Assert.Equal("d1", lease.GetProperty("vnic").GetString());
         Assert.Equal(JsonValueKind.Null, lease.GetProperty("dhcp").ValueKind);
         Assert.Empty(lease.GetProperty("slaac").GetProperty("addresses").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, lease.GetProperty("slaac").GetProperty("router").ValueKind); // the key is there, null: no router advertised
+        Assert.False(report.RootElement.TryGetProperty("cpus", out _)); // real time: no cost model charges the processors
         // Each VNIC's capture holds what it received: a pcap header and at least one record.
         foreach (var vnic in new[] { "vm1", "c1" })
         {

@@ -314,6 +314,7 @@ internal static class RunCommand
                 json.WriteString("address", learned.Address);
                 json.WriteNumber("prefixLength", learned.PrefixLength);
                 if (learned.Router is { } router) json.WriteString("router", router);
+                else json.WriteNull("router"); // the documented shape holds its keys: null, not missing
                 json.WriteBoolean("givenBack", learned.GivenBack);
                 json.WriteEndObject();
             }
@@ -322,6 +323,7 @@ internal static class RunCommand
             foreach (var address in learned.Slaac) json.WriteStringValue(address);
             json.WriteEndArray();
             if (learned.Router6 is { } router6) json.WriteString("router", router6);
+            else json.WriteNull("router"); // no router advertised (found by a new user's drive: the key was missing)
             json.WriteEndObject();
             json.WriteEndObject();
         }
