@@ -262,6 +262,18 @@ public class ValidatorTests
         var related = Assert.Single(duplicate.RelatedLocations);
         Assert.Equal((8, 13), (related.Span.Line, related.Span.Column));
         Assert.Contains("vm 'a'", duplicate.Message);
+        Assert.EndsWith("; every VNIC on a NIC needs its own MAC", duplicate.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("; ip 10.0.0.5/24; ip 10.0.0.5/24", "NB0009", "IP 10.0.0.5 is already used by vm 'a' itself on NIC 'n0' untagged; remove the repeated one")]
+    [InlineData(" 02:00:00:00:00:01", "NB0007", "MAC 02:00:00:00:00:01 is already used by vm 'a' itself on NIC 'n0'; remove the repeated one")]
+    public void A_vnic_listing_its_own_address_twice_is_told_to_remove_one_not_to_move_vnics_apart(string more, string id, string message)
+    {
+        // "… give each VNIC its own address or put them in different VLANs" for one VNIC's repeated
+        // line (found by a new user's drive).
+        var duplicate = Assert.Single(TestSources.Compile(With((8, Mac1 + more))).Diagnostics, d => d.Id == id);
+        Assert.Equal(message, duplicate.Message);
     }
 
     [Fact]

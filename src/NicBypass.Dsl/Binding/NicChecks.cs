@@ -29,7 +29,8 @@ internal sealed class NicChecks(BindingContext context)
             {
                 if (macs.TryGetValue(mac, out var first))
                 {
-                    context.Report(DiagnosticDescriptors.DuplicateMac, token.Span, new[] { context.Location(first.Token.Span) }, mac, Describe(first.Vnic, vnic), nic.Name);
+                    context.Report(DiagnosticDescriptors.DuplicateMac, token.Span, new[] { context.Location(first.Token.Span) }, mac, Describe(first.Vnic, vnic), nic.Name,
+                        ReferenceEquals(first.Vnic, vnic) ? "remove the repeated one" : "every VNIC on a NIC needs its own MAC");
                 }
                 else
                 {
@@ -42,7 +43,9 @@ internal sealed class NicChecks(BindingContext context)
                 if (ips.TryGetValue(key, out var first))
                 {
                     context.Report(DiagnosticDescriptors.DuplicateIp, token.Span, new[] { context.Location(first.Token.Span) }, prefix.Address, Describe(first.Vnic, vnic), nic.Name,
-                        vnic.Vlan == 0 ? "untagged" : $"in VLAN {vnic.Vlan}");
+                        vnic.Vlan == 0 ? "untagged" : $"in VLAN {vnic.Vlan}",
+                        // The same VNIC listing it twice: the fix is to remove a line, not to move VNICs apart (found by a new user's drive).
+                        ReferenceEquals(first.Vnic, vnic) ? "remove the repeated one" : "give each VNIC its own address or put them in different VLANs");
                 }
                 else
                 {

@@ -31,7 +31,7 @@ public static class DiagnosticDescriptors
         "A MAC that cannot be a VNIC's own address: all zeros, broadcast, or with the group (multicast) bit set.");
 
     public static readonly DiagnosticDescriptor DuplicateMac = new("NB0007", DiagnosticSeverity.Error,
-        "MAC address used twice on a NIC", "MAC {0} is already used by {1} on NIC '{2}'; every VNIC on a NIC needs its own MAC",
+        "MAC address used twice on a NIC", "MAC {0} is already used by {1} on NIC '{2}'; {3}",
         "Two VNICs on one NIC claim the same MAC, so the classifier could not tell their frames apart.");
 
     public static readonly DiagnosticDescriptor MalformedIp = new("NB0008", DiagnosticSeverity.Error,
@@ -39,7 +39,7 @@ public static class DiagnosticDescriptors
         "An 'ip', 'gateway', 'multicast' or flow 'remote-ip' value is not an IPv4 or IPv6 address (with a prefix length where one may be given), nor — for 'ip' — 'dhcp'.");
 
     public static readonly DiagnosticDescriptor DuplicateIp = new("NB0009", DiagnosticSeverity.Error,
-        "IP address used twice on a NIC and VLAN", "IP {0} is already used by {1} on NIC '{2}' {3}; give each VNIC its own address or put them in different VLANs",
+        "IP address used twice on a NIC and VLAN", "IP {0} is already used by {1} on NIC '{2}' {3}; {4}",
         "Two VNICs on one NIC and VLAN claim the same IP address.");
 
     public static readonly DiagnosticDescriptor UnknownNic = new("NB0010", DiagnosticSeverity.Error,
