@@ -11,6 +11,7 @@ internal static class SourceLoader
     public static IReadOnlyList<SourceFile>? Load(IEnumerable<string> paths, TextWriter error)
     {
         var files = new List<SourceFile>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal); // full path → as first named
         foreach (var path in paths)
         {
             // An option the command does not know arrives as one more file name: said as such.
@@ -24,6 +25,23 @@ internal static class SourceLoader
                 error.WriteLine($"{path}: error: is a directory; name the .nicdsl files in it");
                 return null;
             }
+            string full;
+            try
+            {
+                full = Path.GetFullPath(path);
+            }
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                full = path; // read below, and said there what is wrong with it
+            }
+            if (seen.TryGetValue(full, out var first))
+            {
+                // The same file twice ('a.nicdsl ./a.nicdsl'): read once, or its hosts were
+                // duplicates of themselves (NB0003; found by a new user's drive).
+                error.WriteLine($"{path}: note: the same file as {first}; read once");
+                continue;
+            }
+            seen.Add(full, path);
             try
             {
                 var text = File.ReadAllText(path);

@@ -63,6 +63,19 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void The_same_file_named_twice_is_read_once_not_a_duplicate_of_itself()
+    {
+        var path = CliRunner.TempFile("host h { nic n0 { model simnic-1g; rx-rings 1 } vm a on n0 { mac 02:00:00:00:00:01 } }\n", "same.nicdsl");
+        var again = Path.Combine(Path.GetDirectoryName(path)!, ".", "same.nicdsl");
+
+        var (exit, output, error) = CliRunner.Run("check", path, again);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", output);
+        Assert.Equal($"{again}: note: the same file as {path}; read once\n", error);
+    }
+
+    [Fact]
     public void A_missing_file_is_a_clear_error_not_a_crash()
     {
         var (exit, output, error) = CliRunner.Run("check", "/nonexistent/x.nicdsl");
