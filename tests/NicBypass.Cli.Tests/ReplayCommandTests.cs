@@ -613,6 +613,27 @@ public class ReplayCommandTests
     }
 
     [Fact]
+    public void Captures_in_the_out_folder_this_replay_did_not_write_are_named_in_a_note()
+    {
+        // A replay with VNICs a and b, then one whose topology has only a: b.pcap stays, from the
+        // first run, and the second says so instead of leaving it to pass for its own.
+        var (capture, _) = BuildCapture(5, 1);
+        var capturePath = CliRunner.TempFile("", "c.pcap");
+        File.WriteAllBytes(capturePath, capture);
+        var outDir = Path.Combine(Path.GetDirectoryName(capturePath)!, "out");
+        Assert.Equal(0, CliRunner.Run("replay", CliRunner.TempFile(Topology), capturePath, "--out", outDir).ExitCode);
+        Assert.True(File.Exists(Path.Combine(outDir, "b.pcap")));
+        var onlyA = Topology.Replace("    vm b on e0 { mac 02:00:00:00:00:0b; ip 10.0.0.11 }\n", "");
+        Assert.NotEqual(Topology, onlyA);
+
+        var (exit, _, error) = CliRunner.Run("replay", CliRunner.TempFile(onlyA), capturePath, "--out", outDir);
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"{outDir}: note: b.pcap is not from this replay (no VNIC of it has that name), left as it was", error);
+        Assert.DoesNotContain("a.pcap", error);
+    }
+
+    [Fact]
     public void An_unknown_nic_is_named_with_the_ones_that_exist()
     {
         var (capture, _) = BuildCapture(1, 1);

@@ -178,12 +178,21 @@ internal static class ReplayCommand
             // the time the host took to take them all).
             var span = pace ? clock.Nanoseconds : at;
             var report = host.Report(span / 1e9, clock.Nanoseconds); // busy shares over all the host ran, the drain included
+            var written = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (writer, partial, final) in writers)
             {
                 writer.Dispose();
                 File.Move(partial, final, overwrite: true);
+                written.Add(Path.GetFileName(final));
             }
             writers.Clear();
+            if (outDirectory is not null)
+            {
+                // Captures this replay did not write (another topology's VNICs, an earlier run):
+                // left as they are, but named, so none passes for this run's (found by a new user's drive).
+                var stale = Directory.GetFiles(outDirectory, "*.pcap").Select(Path.GetFileName).Where(name => !written.Contains(name!)).Order(StringComparer.Ordinal).ToList();
+                if (stale.Count > 0) error.WriteLine($"{outDirectory}: note: {string.Join(", ", stale)} {(stale.Count == 1 ? "is" : "are")} not from this replay (no VNIC of it has that name), left as {(stale.Count == 1 ? "it was" : "they were")}");
+            }
             if (json) TrafficReportWriter.WriteJson(report, output);
             else TrafficReportWriter.WriteText(report, "replayed", output);
             return 0;
