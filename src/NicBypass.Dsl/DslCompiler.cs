@@ -38,7 +38,11 @@ public static class DslCompiler
         {
             var planned = Planner.Plan(host);
             hosts.Add(new CompiledHost(host, planned.Plan));
-            diagnostics.AddRange(planned.Diagnostics);
+            // A host with errors of its own is not built: no summary of a placement that will not
+            // run beside them (found by a new user's drive), but what the planner found wrong stays.
+            var broken = planned.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error)
+                || diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && host.Encloses(d));
+            diagnostics.AddRange(broken ? planned.Diagnostics.Where(d => d.Id != DiagnosticDescriptors.PlacementSummary.Id) : planned.Diagnostics);
         }
 
         var sorted = diagnostics

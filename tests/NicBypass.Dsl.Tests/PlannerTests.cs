@@ -172,6 +172,19 @@ public class PlannerTests
     }
 
     [Fact]
+    public void A_host_with_an_error_of_its_own_gets_no_placement_summary()
+    {
+        // Three VMs on one ring share it (NB0027) — unless the host has an error and is not built
+        // (found by a new user's drive: the summary was printed for a file full of errors).
+        var vms = TestSources.Vm("a", 1) + TestSources.Vm("b", 2) + TestSources.Vm("c", 3);
+        Assert.Contains(TestSources.Compile(TestSources.Host(vms, rings: 1)).Diagnostics, d => d.Id == "NB0027");
+
+        var broken = TestSources.Compile(TestSources.Host(vms + TestSources.Vm("d", 4, "cpu 99"), rings: 1));
+        Assert.Contains(broken.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.DoesNotContain(broken.Diagnostics, d => d.Id == "NB0027");
+    }
+
+    [Fact]
     public void A_vnic_that_must_have_a_hardware_ring_but_finds_no_classifier_entry_is_an_error()
     {
         // 17 MACs: more than simnic-1g's 16 entries on their own.
@@ -184,7 +197,9 @@ public class PlannerTests
             Assert.Single(fine.Diagnostics, d => d.Id == "NB0027").Message);
 
         var text = TestSources.Host(TestSources.Vm("big", 1, macs + "; ring hardware"), model: "simnic-1g", rings: 2);
-        var error = Assert.Single(TestSources.Compile(text).Errors());
+        var broken = TestSources.Compile(text);
+        Assert.DoesNotContain(broken.Diagnostics, d => d.Id == "NB0027"); // the host is not built: no placement to summarize
+        var error = Assert.Single(broken.Errors());
         Assert.Equal("NB0018", error.Id);
         Assert.Contains("vm 'big' asks for 'ring hardware' but has no classifier entry left", error.Message);
         Assert.Equal("hardware", text.Split('\n')[error.Location.Span.Line - 1].Substring(error.Location.Span.Column - 1, 8));
