@@ -29,8 +29,10 @@ internal static class SourceLoader
             try
             {
                 full = Path.GetFullPath(path);
+                // A link to a file named beside it is that file too.
+                if (new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target) full = Path.GetFullPath(target.FullName);
             }
-            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException or IOException or UnauthorizedAccessException)
             {
                 full = path; // read below, and said there what is wrong with it
             }

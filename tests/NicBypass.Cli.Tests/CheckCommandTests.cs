@@ -73,6 +73,12 @@ public class CheckCommandTests
         Assert.Equal(0, exit);
         Assert.Equal("", output);
         Assert.Equal($"{again}: note: the same file as {path}; read once\n", error);
+
+        var link = Path.Combine(Path.GetDirectoryName(path)!, "link.nicdsl");
+        File.CreateSymbolicLink(link, path); // a link to it, named beside it: the same file too
+        (exit, output, error) = CliRunner.Run("check", path, link);
+        Assert.Equal((0, ""), (exit, output));
+        Assert.Equal($"{link}: note: the same file as {path}; read once\n", error);
     }
 
     [Fact]

@@ -88,5 +88,5 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
     }
 
     // A share as a percentage the option takes back: 0.005 → "0.5%".
-    private static string Percent(double share) => (share * 100).ToString("0.####", CultureInfo.InvariantCulture) + "%";
+    private static string Percent(double share) => (share * 100).ToString("0.##########", CultureInfo.InvariantCulture) + "%";
 }

@@ -191,7 +191,7 @@ internal static class ReplayCommand
                 // Captures this replay did not write (another topology's VNICs, an earlier run):
                 // left as they are, but named, so none passes for this run's (found by a new user's drive).
                 var stale = Directory.GetFiles(outDirectory, "*.pcap").Select(Path.GetFileName).Where(name => !written.Contains(name!)).Order(StringComparer.Ordinal).ToList();
-                if (stale.Count > 0) error.WriteLine($"{outDirectory}: note: {string.Join(", ", stale)} {(stale.Count == 1 ? "is" : "are")} not from this replay (no VNIC of it has that name), left as {(stale.Count == 1 ? "it was" : "they were")}");
+                if (stale.Count > 0) error.WriteLine($"{outDirectory}: note: {string.Join(", ", stale)} {(stale.Count == 1 ? "is" : "are")} not from this replay (it wrote only {string.Join(", ", written.Order(StringComparer.Ordinal))}), left as {(stale.Count == 1 ? "it was" : "they were")}");
             }
             if (json) TrafficReportWriter.WriteJson(report, output);
             else TrafficReportWriter.WriteText(report, "replayed", output);

@@ -76,7 +76,12 @@ internal sealed class PacketBufferPool
     /// checksummed on as verified. Anything written into a slot afterwards comes with a new rent,
     /// which clears the mark.
     /// </summary>
-    public void MarkSealed(int slot) => (_sealed ??= new bool[SlotCount])[slot] = true;
+    public void MarkSealed(int slot)
+    {
+        // The first mark makes the array: two threads' first marks at once keep one array.
+        var marks = Volatile.Read(ref _sealed) ?? Interlocked.CompareExchange(ref _sealed, new bool[SlotCount], null) ?? _sealed!;
+        marks[slot] = true;
+    }
 
     /// <summary>Whether the frame in <paramref name="slot"/> is one a stack sealed (<see cref="MarkSealed"/>).</summary>
     public bool IsSealed(int slot) => _sealed is { } marks && marks[slot];

@@ -28,7 +28,15 @@ internal sealed class RoundTripEstimator
     public TimeSpan Timeout { get; private set; }
 
     /// <summary>The smoothed round trip, once measured.</summary>
-    public TimeSpan? Smoothed => _srtt > 0 ? TimeSpan.FromSeconds(_srtt) : null;
+    public TimeSpan? Smoothed => _srtt > 0 ? _smoothed : null;
+
+    /// <summary><see cref="Smoothed"/> in seconds (as its <see cref="TimeSpan"/> reads: whole ticks), 0 before a sample: read by every segment a paced sender sends, so kept, not converted each time.</summary>
+    public double SmoothedSeconds { get; private set; }
+
+    private TimeSpan _smoothed;
+
+    /// <summary>A sample has been taken (<see cref="Smoothed"/> is not null).</summary>
+    public bool Measured => _srtt > 0;
 
     /// <summary>Adds one round-trip sample (in seconds); bogus samples (over a minute: a wrapped echo) are ignored.</summary>
     public void Sample(double seconds)
@@ -44,6 +52,8 @@ internal sealed class RoundTripEstimator
             _rttvar = 0.75 * _rttvar + 0.25 * Math.Abs(_srtt - seconds);
             _srtt = 0.875 * _srtt + 0.125 * seconds;
         }
+        _smoothed = TimeSpan.FromSeconds(_srtt);
+        SmoothedSeconds = _smoothed.TotalSeconds;
         Timeout = Computed();
     }
 

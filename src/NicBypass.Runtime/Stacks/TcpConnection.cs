@@ -957,7 +957,7 @@ public sealed class TcpConnection
     }
 
     // The smoothed round trip, seconds; before the first sample, the handshake's.
-    private double RoundTripSeconds => _rtt.Smoothed?.TotalSeconds ?? _handshakeRtt / (double)_stack.Time.TimestampFrequency;
+    private double RoundTripSeconds => _rtt.Measured ? _rtt.SmoothedSeconds : _handshakeRtt / (double)_stack.Time.TimestampFrequency;
 
     private long Ticks(double seconds) => Math.Max(1, (long)(seconds * _stack.Time.TimestampFrequency));
 
@@ -1693,10 +1693,10 @@ public sealed class TcpConnection
             // Paced on virtual time only: the threaded mode's workers wake once a poll interval
             // (a millisecond), far coarser than a segment's turn, so a paced sender there would
             // send one segment a wake-up.
-            if (_stack.Time is VirtualClock && _rtt.Smoothed is { } srtt && srtt > TimeSpan.Zero)
+            if (_stack.Time is VirtualClock && _rtt.SmoothedSeconds is var srtt && srtt > 0)
             {
                 // Bytes per timestamp tick at 2 × cwnd / srtt.
-                var ticks = (length + 66) * srtt.TotalSeconds * _stack.Time.TimestampFrequency / (2.0 * _cwnd);
+                var ticks = (length + 66) * srtt * _stack.Time.TimestampFrequency / (2.0 * _cwnd);
                 _pacedUntil = Math.Max(now, _pacedUntil) + (long)ticks;
             }
             if (!_timing && !Before(_sndNxt, _sndMax))
@@ -1783,8 +1783,8 @@ public sealed class TcpConnection
     // only with timestamps (a measured round trip); not in a recovery or after a timeout.
     private void ArmTailLossProbe(long now)
     {
-        if (!MayProbe || _rtt.Smoothed is not { } srtt) return;
-        var at = now + Ticks(Math.Max(2 * srtt.TotalSeconds, 0.010) + ((int)(_sndMax - _sndUna) <= _mss ? 0.2 : 0));
+        if (!MayProbe || !_rtt.Measured) return;
+        var at = now + Ticks(Math.Max(2 * _rtt.SmoothedSeconds, 0.010) + ((int)(_sndMax - _sndUna) <= _mss ? 0.2 : 0));
         if (_retransmitAt != 0 && at >= _retransmitAt)
         {
             _tlpAt = 0; // the timeout comes first anyway (and an earlier probe time is past its flight)
@@ -1948,7 +1948,7 @@ public sealed class TcpConnection
             // this side sends, whichever is shorter: taken for the whole measure. Once the data's
             // echoes measure it, that round trip alone (the smoothed one may come from nothing but
             // the handshake's last ACK).
-            var smoothed = _rtt.Smoothed is { } srtt ? Math.Max((long)(srtt.TotalSeconds * _stack.Time.TimestampFrequency), 1) : 0;
+            var smoothed = _rtt.Measured ? Math.Max((long)(_rtt.SmoothedSeconds * _stack.Time.TimestampFrequency), 1) : 0;
             _measureRtt = _rcvRttFromStamps || smoothed == 0 ? _rcvRtt : _rcvRtt == 0 ? smoothed : Math.Min(_rcvRtt, smoothed);
             if (_measureRtt == 0) return;
             _copying = true;

@@ -302,15 +302,22 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     // ---- outbound ------------------------------------------------------------------------------
 
-    /// <summary>A frame from the stack: sent now if nothing waits and the allocation allows; queued if there is room; blocked otherwise.</summary>
-    public SendStatus Send(ReadOnlySpan<byte> frame)
+    /// <summary>A frame, as it is (any frame, even a forged one: summed where it lands): sent now if nothing waits and the allocation allows; queued if there is room; blocked otherwise.</summary>
+    public SendStatus Send(ReadOnlySpan<byte> frame) => Send(frame, sealedByStack: false);
+
+    // The stack's output: a frame it built, its checksums sealed (summed again only where it does
+    // not land in the very bytes it left in). Not the public Send: a frame any caller hands in is
+    // no stack's (found by review: a forged frame sent through it was taken unsummed).
+    SendStatus IStackOutput.Send(ReadOnlySpan<byte> frame) => Send(frame, sealedByStack: true);
+
+    private SendStatus Send(ReadOnlySpan<byte> frame, bool sealedByStack)
     {
         Virtualization.Processor.Running?.ChargeTransmit(); // built on a processor (a reply, a segment): its cost is that processor's
         lock (_transmit)
         {
             if (Outbound.Count == 0)
             {
-                var status = TryTransmit(frame);
+                var status = TryTransmit(frame, sealedByStack);
                 if (status != SendStatus.Blocked) return status; // sent, or dropped with its reason
             }
             if (Outbound.TryEnqueue(frame))
@@ -344,7 +351,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             {
                 while (Outbound.Count > 0)
                 {
-                    var status = TryTransmit(Outbound.Peek());
+                    var status = TryTransmit(Outbound.Peek(), sealedByStack: false); // a frame that waited: whoever queued it, summed where it lands
                     if (status == SendStatus.Blocked) break;
                     if (StackDropReasons.Of(status) is { } reason) Stack.Counters.DropSend(reason);
                     Outbound.DropHead();
@@ -363,11 +370,11 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     // Sent, Blocked (held back by the allocation or a full transmit ring: it waits), or dropped
     // by the VNIC with its reason.
-    private SendStatus TryTransmit(ReadOnlySpan<byte> frame)
+    private SendStatus TryTransmit(ReadOnlySpan<byte> frame, bool sealedByStack)
     {
         var limiter = OutboundLimiter;
         if (limiter is not null && !limiter.CanConsume(frame.Length)) return SendStatus.Blocked;
-        var status = Vnic.Transmit(frame, sealedByStack: true); // the stack's own (Send is its output, and the outbound VSQ holds what it queued)
+        var status = Vnic.Transmit(frame, sealedByStack);
         if (status == SendStatus.Sent) limiter?.Consume(frame.Length);
         return status;
     }

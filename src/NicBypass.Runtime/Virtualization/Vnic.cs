@@ -676,7 +676,10 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(12), EthernetHeader.Vlan8021Q);
             BinaryPrimitives.WriteUInt16BigEndian(tagged.Slice(14), (ushort)Settings.Vlan);
             frame.Slice(12).CopyTo(tagged.Slice(16));
-            queued = device.Transmit(ring, tagged, sealedByStack); // the tag is outside what the checksums cover
+            // The tag is outside what the checksums cover; but the tagging buffer is one, so only a
+            // sender holding the VNIC's transmit lock has it to itself (a bare Transmit from
+            // another thread could mix two frames in it: found by review).
+            queued = device.Transmit(ring, tagged, sealedByStack && TransmitLock.IsHeldByCurrentThread);
         }
         if (!queued)
         {

@@ -344,6 +344,28 @@ public class WireTests
     }
 
     [Fact]
+    public void A_forged_frame_handed_to_a_containers_vns_as_it_is_is_summed_where_it_lands()
+    {
+        // VirtualNetworkStack.Send is public: what a caller hands it is no stack's frame (found by
+        // review: it was marked sealed, and a damaged datagram reached b's socket). What a's own
+        // stack sends is still taken unsummed.
+        var (host, sender, b) = UdpPair(HairpinPair);
+        host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(1_000_000_000, host.Time));
+        var stack = host.NetworkStack("b").Stack;
+        SendNumbered(sender, 2, 500);
+        Assert.Equal(2, ReceiveUntil(host, b, () => false, count: 2).Count);
+        Assert.Equal(2, stack.Counters.ChecksumsOffloaded);
+
+        var forged = Frames.Udp(Frames.Mac("02:00:00:00:00:01"), Frames.Mac("02:00:00:00:00:02"),
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.1"), 7), new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.2"), 7), new byte[500]);
+        forged[^1] ^= 0x40;
+        Assert.Equal(SendStatus.Sent, host.NetworkStack("a").Send(forged));
+        var malformed = stack.Counters.Dropped(StackDropReason.Malformed);
+        Assert.Empty(ReceiveUntil(host, b, () => stack.Counters.Dropped(StackDropReason.Malformed) > malformed));
+        Assert.Equal(2, stack.Counters.ChecksumsOffloaded);
+    }
+
+    [Fact]
     public void A_frame_copied_between_two_nics_is_summed_again_where_it_lands()
     {
         // Only a frame landing in the bytes its stack sealed skips the sum: a cable between two
