@@ -237,10 +237,13 @@ public class CaptureReaderTests
     }
 
     [Theory]
-    [InlineData(32, 58)] // if_fcslen 32 bits: a 4-byte FCS, cut off
-    [InlineData(0, 62)]  // none
-    [InlineData(12, 62)] // not whole bytes: left as captured
-    public void A_pcapng_interface_says_its_frames_end_with_an_fcs_in_if_fcslen(int bits, int length)
+    [InlineData(32, -1, 58)] // if_fcslen 32 bits: a 4-byte FCS, cut off
+    [InlineData(0, -1, 62)]  // none
+    [InlineData(12, -1, 62)] // not whole bytes: left as captured
+    [InlineData(0, 4, 58)]   // the packet's epb_flags say 4 bytes of FCS
+    [InlineData(32, 2, 60)]  // the packet's own length counts over its interface's
+    [InlineData(32, 0, 58)]  // epb_flags with a length of 0 ("not available"): the interface's
+    public void A_pcapng_interface_or_packet_says_its_frames_end_with_an_fcs(int bits, int packetFcs, int length)
     {
         var bytes = new List<byte>();
         var shb = new byte[16];
@@ -254,10 +257,16 @@ public class CaptureReaderTests
         BinaryPrimitives.WriteUInt16LittleEndian(idb.AsSpan(10), 1);
         idb[12] = (byte)bits;
         PcapngBlock(bytes, 1, idb);
-        var epb = new byte[20 + 64];
+        var epb = new byte[20 + 64 + (packetFcs >= 0 ? 12 : 0)]; // options: epb_flags (code 2, 4 bytes), end of options
         BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(12), 62);
         BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(16), 62);
         Frame(7, 62).CopyTo(epb, 20);
+        if (packetFcs >= 0)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(epb.AsSpan(84), 2);
+            BinaryPrimitives.WriteUInt16LittleEndian(epb.AsSpan(86), 4);
+            BinaryPrimitives.WriteUInt32LittleEndian(epb.AsSpan(88), (uint)packetFcs << 5 | 1); // inbound, FCS length
+        }
         PcapngBlock(bytes, 6, epb);
 
         var frame = Assert.Single(Read(bytes.ToArray()));

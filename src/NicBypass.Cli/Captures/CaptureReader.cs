@@ -133,6 +133,9 @@ public static class CaptureReader
                     var captured = (int)capturedLength;
                     if (captured < 0) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: captured length {captured} runs past the block");
                     var (linkType, units, fcs) = interfaces[(int)id];
+                    // The packet's own flags may say its FCS length (epb_flags, bits 5-8, in bytes): that one counts.
+                    var padded = (captured + 3) & ~3;
+                    if (padded <= content.Length - 20 && FlagsFcsBytesOf(content.Slice(20 + padded), little) is { } own) fcs = own;
                     var nanoseconds = ToNanoseconds(stamp, units) ?? throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: timestamp {stamp} is past the year 2262 (nanoseconds since 1970 overflow)");
                     if (fcs > 0 && captured == original && captured > fcs)
                     {
@@ -189,6 +192,25 @@ public static class CaptureReader
             options = options.Slice(4 + ((length + 3) & ~3));
         }
         return 0;
+    }
+
+    // epb_flags option (code 2, 32 bits): bits 5-8 the FCS length in bytes; null when the packet
+    // does not say (no option, or a length of 0: "not available").
+    private static int? FlagsFcsBytesOf(ReadOnlySpan<byte> options, bool little)
+    {
+        while (options.Length >= 4)
+        {
+            var code = U16(options, little);
+            var length = U16(options.Slice(2), little);
+            if (code == 0 || 4 + length > options.Length) break;
+            if (code == 2 && length >= 4)
+            {
+                var fcs = (int)(U32(options.Slice(4), little) >> 5 & 0xF);
+                return fcs == 0 ? null : fcs;
+            }
+            options = options.Slice(4 + ((length + 3) & ~3));
+        }
+        return null;
     }
 
     // Nanoseconds since 1970, or null past long's range (the year 2262): never a wrapped, negative time.
