@@ -207,14 +207,7 @@ public class WireTests
         // Not copied onto the line: on loan from the sending NIC's pool while it travels, copied
         // into a buffer the receiving NIC rents as it lands (its rent decides, as for any frame),
         // and the loan ends.
-        var (host, sender, b) = UdpPair("""
-            host h {
-                nic e0 { model simnic-10g; rx-rings 1 }
-                nic e1 { model simnic-10g; rx-rings 1 }
-                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols udp; ports 7 }
-                container b on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; protocols udp; ports 7 }
-            }
-            """);
+        var (host, sender, b) = UdpPair(TwoNicPair);
         var (e0, e1) = (host.Nic("e0").Device, host.Nic("e1").Device);
         var cable = host.AddCable(SimulatedCable.Connect(e0, e1).WithRate(1_000_000_000, host.Time));
         SendNumbered(sender, 5, 1000);
@@ -334,9 +327,7 @@ public class WireTests
         Assert.Equal(3, ReceiveUntil(host, receiver, () => false, count: 3).Count);
         Assert.Equal(3, b.Counters.ChecksumsOffloaded);
 
-        var forged = Frames.Udp(Frames.Mac("02:00:00:00:00:01"), Frames.Mac("02:00:00:00:00:02"),
-            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.1"), 7), new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.2"), 7), new byte[500]);
-        forged[^1] ^= 0x40; // a payload byte damaged, the checksum left as it was
+        var forged = Damaged();
         Assert.Equal(SendStatus.Sent, vm.Send(forged));
         var malformed = b.Counters.Dropped(StackDropReason.Malformed);
         Assert.Empty(ReceiveUntil(host, receiver, () => b.Counters.Dropped(StackDropReason.Malformed) > malformed));
@@ -356,9 +347,7 @@ public class WireTests
         Assert.Equal(2, ReceiveUntil(host, b, () => false, count: 2).Count);
         Assert.Equal(2, stack.Counters.ChecksumsOffloaded);
 
-        var forged = Frames.Udp(Frames.Mac("02:00:00:00:00:01"), Frames.Mac("02:00:00:00:00:02"),
-            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.1"), 7), new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.2"), 7), new byte[500]);
-        forged[^1] ^= 0x40;
+        var forged = Damaged();
         Assert.Equal(SendStatus.Sent, host.NetworkStack("a").Send(forged));
         var malformed = stack.Counters.Dropped(StackDropReason.Malformed);
         Assert.Empty(ReceiveUntil(host, b, () => stack.Counters.Dropped(StackDropReason.Malformed) > malformed));
@@ -370,19 +359,32 @@ public class WireTests
     {
         // Only a frame landing in the bytes its stack sealed skips the sum: a cable between two
         // NICs copies it into the receiver's buffer.
-        var (host, sender, b) = UdpPair("""
+        var (host, sender, b) = UdpPair(TwoNicPair);
+        host.AddCable(SimulatedCable.Connect(host.Nic("e0").Device, host.Nic("e1").Device).WithRate(1_000_000_000, host.Time));
+        SendNumbered(sender, 3, 500);
+        Assert.Equal(3, ReceiveUntil(host, b, () => false, count: 3).Count);
+        Assert.Equal(0, host.NetworkStack("b").Stack.Counters.ChecksumsOffloaded);
+    }
+
+    // A datagram 10.0.0.1:7 → 10.0.0.2:7 (02:…:01 → 02:…:02) with a payload byte damaged and
+    // its checksum left as it was: dropped as malformed wherever it is summed.
+    private static byte[] Damaged()
+    {
+        var frame = Frames.Udp(Frames.Mac("02:00:00:00:00:01"), Frames.Mac("02:00:00:00:00:02"),
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.1"), 7), new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.0.0.2"), 7), new byte[500]);
+        frame[^1] ^= 0x40;
+        return frame;
+    }
+
+    // Containers a and b on two NICs, for a cable between them.
+    private const string TwoNicPair = """
             host h {
                 nic e0 { model simnic-10g; rx-rings 1 }
                 nic e1 { model simnic-10g; rx-rings 1 }
                 container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols udp; ports 7 }
                 container b on e1 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; protocols udp; ports 7 }
             }
-            """);
-        host.AddCable(SimulatedCable.Connect(host.Nic("e0").Device, host.Nic("e1").Device).WithRate(1_000_000_000, host.Time));
-        SendNumbered(sender, 3, 500);
-        Assert.Equal(3, ReceiveUntil(host, b, () => false, count: 3).Count);
-        Assert.Equal(0, host.NetworkStack("b").Stack.Counters.ChecksumsOffloaded);
-    }
+        """;
 
     // Two UDP containers on one NIC, for a hairpin between them.
     private const string HairpinPair = """
