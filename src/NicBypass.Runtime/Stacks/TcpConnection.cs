@@ -68,7 +68,7 @@ public sealed class TcpConnection
     private readonly uint _iss;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _writable;
-    private TaskCompletionSource? _readable;
+    private Queue<PendingRead>? _readers; // ReadAsync calls waiting, oldest first; under _sync
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
     private bool _dupAckRepair; // the duplicate ACKs since the last cumulative one set off a fast retransmit
@@ -344,21 +344,63 @@ public sealed class TcpConnection
         }
     }
 
-    /// <summary>Waits until received bytes are waiting (or the stream ended), then reads them.</summary>
-    public async Task<int> ReadAsync(Memory<byte> into, CancellationToken cancellation = default)
+    /// <summary>
+    /// Waits until received bytes are waiting (or the stream ended), then reads them: at once if
+    /// some wait, else the task completes as they arrive, read into <paramref name="into"/> then —
+    /// in the deterministic mode within the pump that brought them, so
+    /// <c>RunUntil(() => read.IsCompleted, …)</c> sees it (it used to wait for a thread-pool hop
+    /// that <c>RunUntil</c> did not, and ran on to its limit: found by a new user's drive).
+    /// Continuations run asynchronously, never on the datapath.
+    /// </summary>
+    public Task<int> ReadAsync(Memory<byte> into, CancellationToken cancellation = default)
     {
-        while (true)
+        if (cancellation.IsCancellationRequested) return Task.FromCanceled<int>(cancellation);
+        using (_stack.EnterTransport())
+        lock (_sync)
         {
-            Task wait;
-            using (_stack.EnterTransport())
-            lock (_sync)
+            var n = ReadLocked(into.Span);
+            if (n > 0 || _finReceived || State == TcpState.Closed) return Task.FromResult(n);
+            var pending = new PendingRead(into, _sync) { Token = cancellation };
+            (_readers ??= new()).Enqueue(pending);
+            if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingRead)state!).Cancel(), pending);
+            return pending.Task;
+        }
+    }
+
+    // A ReadAsync waiting: completed by WakeReaders with what arrived (read into its buffer there),
+    // or cancelled. The cancel takes the connection's lock, so it never lands between the read
+    // into the buffer and the completion: a cancelled read's buffer is never written.
+    private sealed class PendingRead(Memory<byte> buffer, Lock sync) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public Memory<byte> Buffer { get; } = buffer;
+        public CancellationTokenRegistration Registration;
+        public CancellationToken Token;
+
+        public void Cancel()
+        {
+            lock (sync) TrySetCanceled(Token);
+        }
+    }
+
+    // Bytes arrived, the stream ended or the connection closed (under _sync, on the datapath): the
+    // reads waiting take what there is now, oldest first. The window the read opens goes out with
+    // the ACK the arrival owes (no window update of its own in the middle of a segment).
+    private void WakeReaders()
+    {
+        while (_readers is { Count: > 0 } waiting)
+        {
+            var reader = waiting.Peek();
+            if (reader.Task.IsCompleted)
             {
-                var n = ReadLocked(into.Span);
-                if (n > 0 || _finReceived || State == TcpState.Closed) return n;
-                _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _readable.Task;
+                waiting.Dequeue(); // cancelled meanwhile
+                continue;
             }
-            await wait.WaitAsync(cancellation).ConfigureAwait(false);
+            var n = _receive.Read(reader.Buffer.Span);
+            if (n > 0) AdjustReceiveSpace(n);
+            if (n == 0 && !_finReceived && State != TcpState.Closed) return; // nothing for it yet
+            waiting.Dequeue();
+            reader.Registration.Unregister();
+            reader.TrySetResult(n);
         }
     }
 
@@ -1443,7 +1485,7 @@ public sealed class TcpConnection
             if (segment.Has(TcpSegmentFlags.Fin)) _heldFin = _rcvNxt;
             else Release();
         }
-        if (_rcvNxt != sequence + (uint)skip) Signal(ref _readable);
+        if (_rcvNxt != sequence + (uint)skip) WakeReaders();
         // At once: a FIN, a full buffer, a gap filled or still open (RFC 5681 4.2: the sender is
         // recovering and needs every ACK). Otherwise owed to the end of the batch, if there is one.
         var now = segment.Has(TcpSegmentFlags.Fin) || accepted < fresh.Length || _rcvNxt != sequence + (uint)payload.Length || _held is { Count: > 0 };
@@ -1540,7 +1582,7 @@ public sealed class TcpConnection
         _held?.Clear();
         _rcvNxt += 1;
         _finReceived = true;
-        Signal(ref _readable);
+        WakeReaders();
         switch (State)
         {
             case TcpState.Established: State = TcpState.CloseWait; break;
@@ -2228,7 +2270,7 @@ public sealed class TcpConnection
         if (error is { } e) _connected.TrySetException(new TcpException(e, $"{this}: the connection {Describe(e)}"));
         else _connected.TrySetResult();
         Signal(ref _writable);
-        Signal(ref _readable);
+        WakeReaders();
     }
 
     private bool InReceiveWindow(uint sequence) => !Before(sequence, _rcvNxt) && Before(sequence, _rcvNxt + (uint)Math.Max(_receive.Free, 1));

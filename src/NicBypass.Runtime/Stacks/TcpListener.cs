@@ -18,7 +18,7 @@ public sealed class TcpListener
     private readonly NetworkStack _stack;
     private readonly ConcurrentQueue<TcpConnection> _accepted = new();
     private readonly int _backlog;
-    private TaskCompletionSource? _waiter;
+    private Queue<PendingAccept>? _acceptors; // AcceptAsync calls waiting, oldest first; under _sync
     private readonly Lock _sync = new();
     private readonly LinkedList<TcpConnection> _halfOpen = new(); // in SYN-RECEIVED, oldest first (each leaves it as it leaves the state); under _sync
     private long _synQueueDrops;
@@ -89,21 +89,37 @@ public sealed class TcpListener
 
     public bool TryAccept(out TcpConnection connection) => _accepted.TryDequeue(out connection!);
 
+    /// <summary>
+    /// The next established connection: at once if one waits, else the task completes with the
+    /// connection the moment its handshake completes — in the deterministic mode within the pump
+    /// that completed it, so <c>RunUntil(() => accept.IsCompleted, …)</c> sees it (it used to wait
+    /// for a thread-pool hop that <c>RunUntil</c> did not, and timed out: found by a new user's
+    /// drive). Continuations run asynchronously, never on the datapath.
+    /// </summary>
     /// <exception cref="ObjectDisposedException">The listener was stopped (or its host disposed) and no connection waits: a wait in progress ends with it too.</exception>
-    public async Task<TcpConnection> AcceptAsync(CancellationToken cancellation = default)
+    public Task<TcpConnection> AcceptAsync(CancellationToken cancellation = default)
     {
-        while (true)
+        if (cancellation.IsCancellationRequested) return Task.FromCanceled<TcpConnection>(cancellation);
+        lock (_sync)
         {
-            Task wait;
-            lock (_sync)
-            {
-                if (_accepted.TryDequeue(out var connection)) return connection;
-                if (_stopped) throw new ObjectDisposedException(nameof(TcpListener), $"TCP listener on port {Port} is stopped");
-                _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _waiter.Task;
-            }
-            await wait.WaitAsync(cancellation).ConfigureAwait(false);
+            if (_accepted.TryDequeue(out var connection)) return Task.FromResult(connection);
+            if (_stopped) return Task.FromException<TcpConnection>(Stopped());
+            var pending = new PendingAccept { Token = cancellation };
+            (_acceptors ??= new()).Enqueue(pending);
+            if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingAccept)state!).Cancel(), pending);
+            return pending.Task;
         }
+    }
+
+    private ObjectDisposedException Stopped() => new(nameof(TcpListener), $"TCP listener on port {Port} is stopped");
+
+    // An AcceptAsync waiting: completed with a connection by Enqueue, or cancelled, or failed by Stop.
+    private sealed class PendingAccept() : TaskCompletionSource<TcpConnection>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public CancellationTokenRegistration Registration;
+        public CancellationToken Token;
+
+        public void Cancel() => TrySetCanceled(Token);
     }
 
     /// <summary>Stops listening: new SYNs to the port are answered with RST, and an <see cref="AcceptAsync"/> waiting (or called later, with nothing to accept) throws <see cref="ObjectDisposedException"/>.</summary>
@@ -113,7 +129,12 @@ public sealed class TcpListener
         lock (_sync)
         {
             _stopped = true;
-            Waiter.Signal(ref _waiter);
+            while (_acceptors is { Count: > 0 } waiting)
+            {
+                var pending = waiting.Dequeue();
+                pending.Registration.Unregister();
+                pending.TrySetException(Stopped());
+            }
         }
     }
 
@@ -123,8 +144,14 @@ public sealed class TcpListener
     {
         lock (_sync)
         {
+            // The oldest AcceptAsync still waiting takes it (one cancelled meanwhile is passed over).
+            while (_acceptors is { Count: > 0 } waiting)
+            {
+                var pending = waiting.Dequeue();
+                pending.Registration.Unregister();
+                if (pending.TrySetResult(connection)) return;
+            }
             _accepted.Enqueue(connection);
-            Waiter.Signal(ref _waiter);
         }
     }
 }

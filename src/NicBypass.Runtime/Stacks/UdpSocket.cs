@@ -22,7 +22,7 @@ public sealed class UdpSocket
 
     /// <summary>Bytes of datagrams longer than the MTU a socket holds unread at most (more is socket-full): a peer cannot pin memory without bound.</summary>
     public const int MaxLargeBytes = 4 << 20;
-    private TaskCompletionSource? _readable;
+    private Queue<PendingReceive>? _receivers; // ReceiveAsync calls waiting, oldest first; under _sync
 
     internal UdpSocket(NetworkStack stack, ushort port, int capacity, int mtu)
     {
@@ -83,21 +83,44 @@ public sealed class UdpSocket
         }
     }
 
-    /// <summary>Waits for a datagram and takes it.</summary>
+    /// <summary>
+    /// Waits for a datagram and takes it (its payload into <paramref name="buffer"/>, cut to fit;
+    /// its sender and full length): at once if one waits, else the task completes as the datagram
+    /// arrives — in the deterministic mode within the pump that delivered it, so
+    /// <c>RunUntil(() => receive.IsCompleted, …)</c> sees it (it used to wait for a thread-pool
+    /// hop that <c>RunUntil</c> did not: found by a new user's drive). Continuations run
+    /// asynchronously, never on the datapath.
+    /// </summary>
     /// <exception cref="ObjectDisposedException">The socket was closed (or its host disposed) and no datagram waits: a wait in progress ends with it too.</exception>
-    public async Task<(NetworkEndpoint From, int Length)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation = default)
+    public Task<(NetworkEndpoint From, int Length)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation = default)
     {
-        while (true)
+        if (cancellation.IsCancellationRequested) return Task.FromCanceled<(NetworkEndpoint, int)>(cancellation);
+        lock (_sync)
         {
-            Task wait;
-            lock (_sync)
-            {
-                if (TryReceive(buffer.Span, out var from, out var length)) return (from, length);
-                if (_closed) throw new ObjectDisposedException(nameof(UdpSocket), $"UDP socket on port {Port} is closed");
-                _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _readable.Task;
-            }
-            await wait.WaitAsync(cancellation).ConfigureAwait(false);
+            if (TryReceive(buffer.Span, out var from, out var length)) return Task.FromResult((from, length));
+            if (_closed) return Task.FromException<(NetworkEndpoint, int)>(Closed());
+            var pending = new PendingReceive(buffer, _sync) { Token = cancellation };
+            (_receivers ??= new()).Enqueue(pending);
+            if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingReceive)state!).Cancel(), pending);
+            return pending.Task;
+        }
+    }
+
+    private ObjectDisposedException Closed() => new(nameof(UdpSocket), $"UDP socket on port {Port} is closed");
+
+    // A ReceiveAsync waiting: completed with a datagram by Enqueue (copied into its buffer there),
+    // or cancelled, or failed by Close. The cancel takes the socket's lock, so it never lands
+    // between Enqueue's copy into the buffer and its completion: a cancelled receive's buffer is
+    // never written.
+    private sealed class PendingReceive(Memory<byte> buffer, Lock sync) : TaskCompletionSource<(NetworkEndpoint, int)>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public Memory<byte> Buffer { get; } = buffer;
+        public CancellationTokenRegistration Registration;
+        public CancellationToken Token;
+
+        public void Cancel()
+        {
+            lock (sync) TrySetCanceled(Token);
         }
     }
 
@@ -147,7 +170,12 @@ public sealed class UdpSocket
         lock (_sync)
         {
             _closed = true;
-            Waiter.Signal(ref _readable);
+            while (_receivers is { Count: > 0 } waiting)
+            {
+                var pending = waiting.Dequeue();
+                pending.Registration.Unregister();
+                pending.TrySetException(Closed());
+            }
         }
     }
 
@@ -169,9 +197,20 @@ public sealed class UdpSocket
             }
             return true;
         }
-        TaskCompletionSource? readable;
         lock (_sync)
         {
+            // The oldest ReceiveAsync still waiting takes it, copied into its buffer (cut to fit);
+            // one cancelled meanwhile is passed over. (A receiver waits only while none is queued.)
+            while (_receivers is { Count: > 0 } waiting)
+            {
+                var pending = waiting.Dequeue();
+                pending.Registration.Unregister();
+                if (pending.Task.IsCompleted) continue;
+                payload.Slice(0, Math.Min(payload.Length, pending.Buffer.Length)).CopyTo(pending.Buffer.Span);
+                pending.TrySetResult((from, payload.Length)); // not completed, and no cancel can come between (it takes this lock)
+                _received++;
+                return true;
+            }
             if (_slab is null)
             {
                 _slab = new byte[_capacity * _slot];
@@ -195,10 +234,7 @@ public sealed class UdpSocket
             _entries[index] = (from, payload.Length, large);
             _count++;
             _received++;
-            readable = _readable;
-            _readable = null;
         }
-        readable?.TrySetResult();
         return true;
     }
 }

@@ -947,6 +947,9 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         return true;
     }
 
+    /// <summary>The longest span <see cref="RunUntil"/> runs (no limit asked: a century of virtual time).</summary>
+    internal static readonly TimeSpan MaxRunUntil = TimeSpan.FromDays(36525);
+
     /// <summary>
     /// Deterministic mode on virtual time, event by event: pumps until idle, and while
     /// <paramref name="done"/> is false moves the host's <see cref="VirtualClock"/> straight to
@@ -962,7 +965,15 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     {
         ArgumentNullException.ThrowIfNull(done);
         if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntil moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
-        var limit = clock.Nanoseconds + (long)(within.TotalSeconds * 1e9);
+        // No limit (Timeout.InfiniteTimeSpan, TimeSpan.MaxValue, anything past a century of
+        // virtual time) is a century: the limit in nanoseconds overflowed past ~292 years and the
+        // loop spun (found by a new user's drive). A negative span is a mistake, said.
+        if (within < TimeSpan.Zero && within != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(within), within, "RunUntil runs for a span of virtual time: zero or more (Timeout.InfiniteTimeSpan for no limit: a century)");
+        }
+        var span = within == Timeout.InfiniteTimeSpan || within > MaxRunUntil ? MaxRunUntil : within;
+        var limit = clock.Nanoseconds + span.Ticks * 100;
         Pump(); // the caller may have done anything before: every processor looks once
         while (true)
         {

@@ -1,0 +1,128 @@
+using NicBypass.Runtime.Stacks;
+using NicBypass.Runtime.Virtualization;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// An accept or a receive awaited in the deterministic mode completes within the pump that
+/// brought its connection or datagram, so a test that runs until the task is done sees it done:
+/// it completed only after a thread-pool hop that <c>RunUntil</c> does not wait for, and the run
+/// went on to its limit (found by a new user's drive: 30 virtual seconds for a handshake).
+/// </summary>
+public class AsyncWaitTests
+{
+    [Fact]
+    public async Task An_accept_awaited_before_the_syn_completes_with_the_connection_as_the_handshake_does()
+    {
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var accept = listener.AcceptAsync();
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+
+        Assert.True(harness.RunUntil(() => accept.IsCompleted, seconds: 30));
+
+        Assert.True(harness.Clock.Nanoseconds < 100_000_000, $"{harness.Clock.Nanoseconds} ns of virtual time");
+        var accepted = await accept; // completed already: no wait
+        Assert.Equal(TcpState.Established, accepted.State);
+        Assert.Equal(0, listener.Pending); // given to the accept, not left queued beside it
+        Assert.Equal(client.LocalPort, accepted.Remote.Port);
+    }
+
+    [Fact]
+    public async Task A_receive_awaited_before_the_datagram_completes_with_it_copied_in()
+    {
+        var harness = new StackHarness();
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var buffer = new byte[4];
+        var receive = socket.ReceiveAsync(buffer);
+        var sender = harness.Web.Stack.BindUdp(53);
+        sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 1, 2, 3, 4, 5, 6 });
+
+        Assert.True(harness.RunUntil(() => receive.IsCompleted, seconds: 30));
+
+        Assert.True(harness.Clock.Nanoseconds < 100_000_000, $"{harness.Clock.Nanoseconds} ns of virtual time");
+        Assert.Equal((NetworkEndpoint.Parse("10.0.0.1", 53), 6), await receive); // its full length, cut to the buffer
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, buffer);
+        Assert.Equal(0, socket.Pending);
+        Assert.Equal(1, socket.Received);
+    }
+
+    [Fact]
+    public async Task A_cancelled_receive_leaves_its_buffer_alone_and_the_datagram_waits_for_the_next_reader()
+    {
+        var harness = new StackHarness();
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var buffer = new byte[8];
+        using var cancel = new CancellationTokenSource();
+        var cancelled = socket.ReceiveAsync(buffer, cancel.Token);
+        var later = socket.ReceiveAsync(new byte[8]);
+        cancel.Cancel();
+        Assert.True(cancelled.IsCanceled);
+
+        var sender = harness.Web.Stack.BindUdp(53);
+        sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 9, 9 });
+        Assert.True(harness.RunUntil(() => later.IsCompleted, seconds: 30));
+
+        Assert.Equal(new byte[8], buffer);
+        Assert.Equal(2, (await later).Length);
+        var third = socket.ReceiveAsync(new byte[8]);
+        sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 7 });
+        Assert.True(harness.RunUntil(() => third.IsCompleted, seconds: 30));
+        Assert.Equal(1, (await third).Length);
+    }
+
+    [Fact]
+    public async Task Accepts_are_served_in_the_order_they_were_awaited_and_a_cancelled_one_is_passed_over()
+    {
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        using var cancel = new CancellationTokenSource();
+        var first = listener.AcceptAsync(cancel.Token);
+        var second = listener.AcceptAsync();
+        cancel.Cancel();
+        harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+
+        Assert.True(harness.RunUntil(() => second.IsCompleted, seconds: 30));
+
+        Assert.True(first.IsCanceled);
+        Assert.Equal(TcpState.Established, (await second).State);
+    }
+
+    [Fact]
+    public async Task A_read_awaited_before_the_data_completes_with_it_copied_in()
+    {
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        var start = harness.Clock.Nanoseconds;
+        var buffer = new byte[16];
+        var read = server.ReadAsync(buffer);
+        client.Send(new byte[] { 5, 6, 7 });
+
+        Assert.True(harness.RunUntil(() => read.IsCompleted, seconds: 30));
+
+        Assert.True(harness.Clock.Nanoseconds - start < 100_000_000, $"{harness.Clock.Nanoseconds - start} ns of virtual time");
+        Assert.Equal(3, await read);
+        Assert.Equal(new byte[] { 5, 6, 7 }, buffer[..3]);
+    }
+
+    [Theory]
+    [InlineData(false)] // TimeSpan.MaxValue
+    [InlineData(true)]  // Timeout.InfiniteTimeSpan
+    public void No_limit_runs_a_century_of_virtual_time_and_returns(bool infinite)
+    {
+        // The limit in nanoseconds overflowed past ~292 years and the loop spun (found by a new user's drive).
+        var harness = new StackHarness();
+
+        Assert.False(harness.Host.RunUntil(() => false, infinite ? Timeout.InfiniteTimeSpan : TimeSpan.MaxValue));
+
+        Assert.Equal(TimeSpan.FromDays(36525).Ticks * 100, harness.Clock.Nanoseconds);
+    }
+
+    [Fact]
+    public void A_negative_span_is_refused_by_name()
+    {
+        var harness = new StackHarness();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => harness.Host.RunUntil(() => false, TimeSpan.FromSeconds(-1)));
+        Assert.Equal("within", error.ParamName);
+    }
+}
