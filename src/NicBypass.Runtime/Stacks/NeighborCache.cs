@@ -117,6 +117,10 @@ internal sealed class NeighborCache
         {
             // A group has no entry: it is never resolved (off the path of a transfer's frames, which hit the last entry).
             if (nextHop.IsGroup) return _stack.SendToGroup(frame, nextHop, reply);
+            // The broadcast address of one of its subnets (10.0.0.255 for 10.0.0.1/24) is no
+            // neighbour: to every station, as Linux sends it (it was solicited, then dropped
+            // unresolved: found by a new user's drive).
+            if (_stack.IsSubnetBroadcast(nextHop)) return _stack.SendToBroadcast(frame, reply);
             entry = Admit(nextHop);
             if (entry is null)
             {

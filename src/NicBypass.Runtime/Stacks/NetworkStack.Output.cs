@@ -124,6 +124,13 @@ public sealed partial class NetworkStack
         return Transmit(frame, reply);
     }
 
+    /// <summary>A frame to a subnet's broadcast address: to the link's broadcast MAC.</summary>
+    internal SendStatus SendToBroadcast(Span<byte> frame, bool reply)
+    {
+        EthernetHeader.WriteMac(frame, Classification.GroupAddress.Broadcast);
+        return Transmit(frame, reply);
+    }
+
     /// <summary>Hands a finished frame to the output (an IP packet longer than the link's MTU, or than its destination's path MTU if it is not TCP, in fragments; one to an IPv4 path below 552 bytes without don't-fragment) and counts it as sent, or dropped with the output's reason.</summary>
     internal SendStatus Transmit(ReadOnlySpan<byte> frame, bool reply)
     {

@@ -19,6 +19,24 @@ public class RoutingTests
         BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)) == 0x0806 ? new System.Net.IPAddress(frame.AsSpan(14 + 24, 4)).ToString() : null;
 
     [Fact]
+    public void A_datagram_to_a_subnets_broadcast_address_goes_to_every_station_unsolicited()
+    {
+        // It was taken for a neighbour: solicited (nobody answers for .255), then dropped
+        // unresolved (found by a new user's drive). Linux sends it to ff:ff:ff:ff:ff:ff.
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var stack = host.NetworkStack("c").Stack;
+        var socket = stack.BindUdp(53);
+
+        Assert.Equal(SendStatus.Sent, socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.255", 53), new byte[] { 1 }));
+        host.Pump();
+
+        var frame = Assert.Single(wires["e0"].Frames);
+        Assert.Equal(Classification.GroupAddress.Broadcast, Packets.EthernetHeader.ReadMac(frame));
+        Assert.Null(ArpTarget(frame));
+        Assert.Equal(0, stack.Counters.SendDropped(StackDropReason.Unresolved));
+    }
+
+    [Fact]
     public void Off_link_datagrams_resolve_and_go_to_the_router_and_on_link_ones_to_the_neighbour()
     {
         // On virtual time: on the system clock a stall of a second between the two pumps sends
