@@ -386,6 +386,12 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             var (name, rate) = offers[i];
             if (rate <= 0) throw new ArgumentOutOfRangeException(nameof(offers), rate, $"the rate offered to '{name}' must be positive (bits per second)");
             var target = Vnic(name);
+            var largest = target.Nic.Device.MaxFrameLength - 4; // its MTU + the Ethernet header (a VLAN's tag is added beside)
+            if (frameSize > largest)
+            {
+                // Refused, not offered to be dropped as oversize one by one (found by a new user's drive).
+                throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, $"NIC '{target.Nic.Name}' of VNIC '{name}' carries frames of at most {largest} bytes (MTU {largest - 14})");
+            }
             // Frame k of stream i leaves at start + (k + i/n)·8·frameSize/rate, computed exactly
             // (no accumulated rounding); those before the span's end are offered.
             var phase = unit * i / offers.Length;

@@ -87,6 +87,27 @@ public class OfferTests
         Assert.Throws<InvalidOperationException>(() => TestHost.Build(Topology).Host.Offer("v", 1_000_000, TimeSpan.FromSeconds(1)));
     }
 
+    [Theory]
+    [InlineData("v", 1514, true)]    // MTU 1500 + the Ethernet header: the largest frame
+    [InlineData("dns", 1514, true)]  // in a VLAN too (its tag is added beside)
+    [InlineData("v", 1515, false)]
+    [InlineData("v", 20000, false)]
+    public void A_frame_longer_than_the_vnics_nic_carries_is_refused_by_name_not_dropped_one_by_one(string vnic, int frameSize, bool taken)
+    {
+        // 20,000-byte frames were offered, and each dropped as oversize (found by a new user's drive).
+        var (host, _) = TestHost.Build(Topology, new VirtualClock());
+
+        if (taken)
+        {
+            Assert.Equal(1, host.Offer(vnic, 1_000_000, TimeSpan.FromMilliseconds(frameSize * 8 / 1000.0), frameSize));
+            Assert.Equal(0, host.Nic("e0").Device.Counters.Dropped(Accounting.DropReason.Oversize));
+            return;
+        }
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => host.Offer(vnic, 1_000_000, TimeSpan.FromMilliseconds(1), frameSize));
+        Assert.Equal("frameSize", error.ParamName);
+        Assert.StartsWith("NIC 'e0' of VNIC 'v' carries frames of at most 1514 bytes (MTU 1500)", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Offering_to_a_vnic_that_learns_its_address_by_dhcp_says_why_it_cannot()
     {
