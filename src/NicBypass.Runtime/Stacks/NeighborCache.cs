@@ -479,11 +479,19 @@ internal sealed class NeighborCache
 
     private bool Retry(NetworkAddress address, Entry entry, long now)
     {
+        bool unresolved;
         lock (entry)
         {
             if (entry.Mac != 0 || entry.Attempts == 0) return false;
             if (_stack.Time.GetElapsedTime(entry.SolicitedAt, now) < RetryInterval) return false;
-            if (entry.Attempts >= MaxSolicitations)
+            unresolved = entry.Attempts >= MaxSolicitations;
+            if (!unresolved)
+            {
+                entry.Attempts++;
+                entry.SolicitedAt = now;
+                Lower(now + RetryTicks);
+            }
+            else
             {
                 while (entry.Parked is { Count: > 0 } parked)
                 {
@@ -493,13 +501,13 @@ internal sealed class NeighborCache
                 entry.ParkedBytes = 0;
                 entry.Attempts = 0;
                 Interlocked.Decrement(ref _resolving);
-                return false;
             }
-            entry.Attempts++;
-            entry.SolicitedAt = now;
-            Lower(now + RetryTicks);
         }
-        return Solicit(address);
+        if (!unresolved) return Solicit(address);
+        // Outside the entry's lock: a connection's lock comes first where both are taken (its
+        // sends resolve through here).
+        _stack.NeighborUnresolved(address);
+        return false;
     }
 
     private sealed class Entry

@@ -90,6 +90,12 @@ public sealed partial class NetworkStack
         AbortConnectionsOn(address);
     }
 
+    // A neighbour that did not resolve: the connections connecting through it end (host unreachable).
+    internal void NeighborUnresolved(NetworkAddress address)
+    {
+        foreach (var connection in Volatile.Read(ref _timedConnections)) connection.NeighborUnresolved(address);
+    }
+
     // An address the stack no longer has (a lease or an autoconfigured lifetime ended): its TCP
     // connections end as aborted, with no RST from an address no longer its own.
     private void AbortConnectionsOn(NetworkAddress address)

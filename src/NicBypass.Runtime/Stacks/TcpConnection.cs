@@ -2227,6 +2227,21 @@ public sealed class TcpConnection
         return true;
     }
 
+    /// <summary>
+    /// The neighbour <paramref name="nextHop"/> did not resolve: a connection still connecting
+    /// through it ends as unreachable, as Linux's connect() fails with EHOSTUNREACH once ARP or
+    /// neighbour discovery gives up (it waited out its SYN retransmissions, and said it timed out
+    /// waiting for acknowledgments no SYN could have had: found by a new user's drive). An open
+    /// connection is left to its own timers, as Linux leaves it.
+    /// </summary>
+    internal void NeighborUnresolved(NetworkAddress nextHop)
+    {
+        lock (_sync)
+        {
+            if (State == TcpState.SynSent && _stack.NextHop(Remote.Address) == nextHop) Finish(TcpError.Unreachable);
+        }
+    }
+
     /// <summary>Its local address went (a DHCP lease ended or was refused): closed as aborted, with no RST from an address no longer its own (RFC 2131 4.4.5).</summary>
     internal void AddressLost()
     {
@@ -2283,6 +2298,7 @@ public sealed class TcpConnection
         TcpError.Reset => "was reset by the peer",
         TcpError.TimedOut => "timed out (no acknowledgment after repeated retransmissions)",
         TcpError.Aborted => "was aborted",
+        TcpError.Unreachable => "could not reach the peer: no neighbour answered for its address or router (host unreachable)",
         _ => "is closed",
     };
 

@@ -17,4 +17,7 @@ public enum TcpError
 
     /// <summary>This side aborted it.</summary>
     Aborted,
+
+    /// <summary>Connecting, the peer's address (or the router's on the way) did not resolve: no neighbour answered (Linux's EHOSTUNREACH).</summary>
+    Unreachable,
 }

@@ -105,6 +105,22 @@ public class AsyncWaitTests
         Assert.Equal(new byte[] { 5, 6, 7 }, buffer[..3]);
     }
 
+    [Fact]
+    public async Task Connecting_to_an_address_no_neighbour_answers_for_fails_as_unreachable_once_resolution_gives_up()
+    {
+        // Linux's connect() fails with EHOSTUNREACH after ARP's three tries; it waited out every
+        // SYN retransmission (112 s) and said no acknowledgment came (found by a new user's drive).
+        var harness = new StackHarness();
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.99", 5432));
+
+        Assert.True(harness.RunUntil(() => client.Connected.IsCompleted, seconds: 200));
+
+        Assert.InRange(harness.Clock.Nanoseconds / 1e9, 2.5, 5);
+        Assert.Equal(TcpError.Unreachable, client.Error);
+        var error = await Assert.ThrowsAsync<TcpException>(() => client.Connected);
+        Assert.Contains("host unreachable", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false)] // TimeSpan.MaxValue
     [InlineData(true)]  // Timeout.InfiniteTimeSpan

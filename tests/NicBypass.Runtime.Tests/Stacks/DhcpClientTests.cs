@@ -429,7 +429,8 @@ public class DhcpClientTests
         // T1 past the lease's end: set aside for half the lease, not an hour.
         var bound = clock.Nanoseconds;
         Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 60, renew: 3600);
-        var connection = guest.ConnectTcp(NetworkEndpoint.Parse("10.0.0.9", 80)); // its SYN goes unanswered
+        guest.AddNeighbor(NetworkAddress.Parse("10.0.0.9"), 0x02AA_0000_0009UL); // resolved: its SYN leaves, unanswered
+        var connection = guest.ConnectTcp(NetworkEndpoint.Parse("10.0.0.9", 80));
         wires["e0"].Frames.Clear();
 
         Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(100)));
