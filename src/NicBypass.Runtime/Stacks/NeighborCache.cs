@@ -119,7 +119,7 @@ internal sealed class NeighborCache
             if (nextHop.IsGroup) return _stack.SendToGroup(frame, nextHop, reply);
             // The broadcast address of one of its subnets (10.0.0.255 for 10.0.0.1/24) is no
             // neighbour: to every station, as Linux sends it (it was solicited, then dropped
-            // unresolved: found by a new user's drive).
+            // unresolved: found by a new user's drive). No entry is learned for it (Learnable).
             if (_stack.IsSubnetBroadcast(nextHop)) return _stack.SendToBroadcast(frame, reply);
             entry = Admit(nextHop);
             if (entry is null)
@@ -166,7 +166,7 @@ internal sealed class NeighborCache
                 _stack.TimerArmed?.Invoke();
             }
         }
-        if (first) Solicit(nextHop);
+        if (first) Solicit(nextHop, entry);
         return SendStatus.Queued; // counted as sent when it leaves (or dropped, if it never does)
     }
 
@@ -277,8 +277,10 @@ internal sealed class NeighborCache
         Update(entry, mac, confirmed: false);
     }
 
+    // Not a subnet's broadcast address either: a station claiming it (ARP "tell 10.0.0.255") would
+    // draw every broadcast datagram to itself (found by review).
     private bool Learnable(NetworkAddress address, ulong mac) =>
-        mac != 0 && !EthernetHeader.IsGroupAddress(mac) && address.Value != 0 && !_stack.OwnsAddress(address);
+        mac != 0 && !EthernetHeader.IsGroupAddress(mac) && address.Value != 0 && !_stack.OwnsAddress(address) && !_stack.IsSubnetBroadcast(address);
 
     private bool IsReachable(Entry entry) =>
         entry.Static || entry.ConfirmedAt != 0 && _stack.Time.GetElapsedTime(entry.ConfirmedAt) < ReachableTime;
@@ -376,6 +378,7 @@ internal sealed class NeighborCache
             }
             if (entry.Attempts > 0) Interlocked.Decrement(ref _resolving);
             entry.Attempts = 0;
+            entry.Solicited = 0;
             entry.ParkedBytes = 0;
             while (entry.Parked is { Count: > 0 } waiting)
             {
@@ -391,10 +394,13 @@ internal sealed class NeighborCache
         }
     }
 
-    // Solicitations are rate-limited per stack; one held back is left to the retry timer.
-    private bool Solicit(NetworkAddress address)
+    // Solicitations are rate-limited per stack; one held back is left to the retry timer (and
+    // not counted towards giving up: a burst of connects to many peers gave up on some having
+    // asked fewer than three times; found by review).
+    private bool Solicit(NetworkAddress address, Entry entry)
     {
         if (!_solicitations.TryTake()) return false;
+        Interlocked.Increment(ref entry.Solicited);
         _stack.Solicit(address);
         return true;
     }
@@ -484,7 +490,7 @@ internal sealed class NeighborCache
         {
             if (entry.Mac != 0 || entry.Attempts == 0) return false;
             if (_stack.Time.GetElapsedTime(entry.SolicitedAt, now) < RetryInterval) return false;
-            unresolved = entry.Attempts >= MaxSolicitations;
+            unresolved = Volatile.Read(ref entry.Solicited) >= MaxSolicitations;
             if (!unresolved)
             {
                 entry.Attempts++;
@@ -500,13 +506,15 @@ internal sealed class NeighborCache
                 }
                 entry.ParkedBytes = 0;
                 entry.Attempts = 0;
+                entry.Solicited = 0;
                 Interlocked.Decrement(ref _resolving);
             }
         }
-        if (!unresolved) return Solicit(address);
+        if (!unresolved) return Solicit(address, entry);
         // Outside the entry's lock: a connection's lock comes first where both are taken (its
-        // sends resolve through here).
-        _stack.NeighborUnresolved(address);
+        // sends resolve through here). Only connections whose first SYN was parked by then: one
+        // opened since, on another thread, resolves afresh (found by review).
+        _stack.NeighborUnresolved(address, now);
         return false;
     }
 
@@ -515,6 +523,7 @@ internal sealed class NeighborCache
         public NetworkAddress Address;
         public ulong Mac;
         public Queue<byte[]>? Parked;
+        public int Solicited; // solicitations actually sent in this round of resolution (the rate limiter may hold one back)
         public int ParkedBytes; // of the frames in Parked
         public int Attempts;
         public long SolicitedAt;

@@ -90,10 +90,11 @@ public sealed partial class NetworkStack
         AbortConnectionsOn(address);
     }
 
-    // A neighbour that did not resolve: the connections connecting through it end (host unreachable).
-    internal void NeighborUnresolved(NetworkAddress address)
+    // A neighbour that did not resolve (given up at `at`): the connections connecting through it
+    // since then or before end (host unreachable).
+    internal void NeighborUnresolved(NetworkAddress address, long at)
     {
-        foreach (var connection in Volatile.Read(ref _timedConnections)) connection.NeighborUnresolved(address);
+        foreach (var connection in Volatile.Read(ref _timedConnections)) connection.NeighborUnresolved(address, at);
     }
 
     // An address the stack no longer has (a lease or an autoconfigured lifetime ended): its TCP

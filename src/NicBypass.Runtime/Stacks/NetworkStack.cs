@@ -219,7 +219,7 @@ public sealed partial class NetworkStack
     {
         RequireProtocol(StackProtocols.Tcp, "TCP");
         // RFC 1122 4.2.3.10: an open to a broadcast or multicast address fails.
-        if (remote.Address.IsGroup) throw new ArgumentException($"{remote.Address} is a group address: TCP connects to one host", nameof(remote));
+        if (remote.Address.IsGroup || IsSubnetBroadcast(remote.Address)) throw new ArgumentException($"{remote.Address} is a {(remote.Address.IsGroup ? "group" : "subnet's broadcast")} address: TCP connects to one host", nameof(remote));
         // No loopback here: a connection to its own address would leave on the wire and come back as another's.
         if (Owns(remote.Address)) throw new ArgumentException($"{remote.Address} is this stack's own address: it has no loopback to connect over; connect from another VM, container or service", nameof(remote));
         TcpConnection connection;

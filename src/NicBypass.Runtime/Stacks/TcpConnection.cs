@@ -68,7 +68,7 @@ public sealed class TcpConnection
     private readonly uint _iss;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _writable;
-    private Queue<PendingRead>? _readers; // ReadAsync calls waiting, oldest first; under _sync
+    private LinkedList<PendingRead>? _readers; // ReadAsync calls waiting, oldest first; under _sync
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
     private bool _dupAckRepair; // the duplicate ACKs since the last cumulative one set off a fast retransmit
@@ -156,6 +156,7 @@ public sealed class TcpConnection
     private int _rcvMss;            // the largest segment received: a full-sized one is measured
     private uint _lastEchoSampled;  // the last echo measured (each once)
     private long _handshakeRtt;     // the handshake's round trip, clock ticks (0: it timed none)
+    private long _firstSynAt;     // when our first SYN (or SYN-ACK) left
     private long _synSentAt;      // when our SYN (or SYN-ACK) last left,
     private int _synSends;        // and how often it did (one: the handshake times the round trip, Karn's rule)
 
@@ -359,9 +360,11 @@ public sealed class TcpConnection
         lock (_sync)
         {
             var n = ReadLocked(into.Span);
-            if (n > 0 || _finReceived || State == TcpState.Closed) return Task.FromResult(n);
+            // A zero-length read waits until bytes are there to read (the "wait until readable"
+            // idiom of sockets), then returns 0.
+            if (n > 0 || _finReceived || State == TcpState.Closed || into.Length == 0 && _receive.Count > 0) return Task.FromResult(n);
             var pending = new PendingRead(into, _sync) { Token = cancellation };
-            (_readers ??= new()).Enqueue(pending);
+            pending.Node = (_readers ??= new()).AddLast(pending);
             if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingRead)state!).Cancel(), pending);
             return pending.Task;
         }
@@ -375,10 +378,16 @@ public sealed class TcpConnection
         public Memory<byte> Buffer { get; } = buffer;
         public CancellationTokenRegistration Registration;
         public CancellationToken Token;
+        public LinkedListNode<PendingRead>? Node;
 
+        // Out of the queue at once: a read loop with a timeout each call piled them up, each
+        // holding its buffer (found by review).
         public void Cancel()
         {
-            lock (sync) TrySetCanceled(Token);
+            lock (sync)
+            {
+                if (TrySetCanceled(Token) && Node?.List is { } list) list.Remove(Node);
+            }
         }
     }
 
@@ -387,18 +396,19 @@ public sealed class TcpConnection
     // the ACK the arrival owes (no window update of its own in the middle of a segment).
     private void WakeReaders()
     {
-        while (_readers is { Count: > 0 } waiting)
+        while (_readers?.First is { } first)
         {
-            var reader = waiting.Peek();
+            var reader = first.Value;
             if (reader.Task.IsCompleted)
             {
-                waiting.Dequeue(); // cancelled meanwhile
+                _readers.RemoveFirst(); // cancelled meanwhile
                 continue;
             }
+            var readable = reader.Buffer.Length == 0 && _receive.Count > 0; // a zero-length read: bytes are there
             var n = _receive.Read(reader.Buffer.Span);
             if (n > 0) AdjustReceiveSpace(n);
-            if (n == 0 && !_finReceived && State != TcpState.Closed) return; // nothing for it yet
-            waiting.Dequeue();
+            if (n == 0 && !readable && !_finReceived && State != TcpState.Closed) return; // nothing for it yet
+            _readers.RemoveFirst();
             reader.Registration.Unregister();
             reader.TrySetResult(n);
         }
@@ -1678,6 +1688,7 @@ public sealed class TcpConnection
                 {
                     if (SendSegment(_iss, State == TcpState.SynSent ? TcpSegmentFlags.Syn : TcpSegmentFlags.Syn | TcpSegmentFlags.Ack, 0, 0) is SendStatus.Blocked) { BlockOutput(); return; }
                     _synSentAt = _stack.Time.GetTimestamp();
+                    if (_synSends == 0) _firstSynAt = _synSentAt;
                     _synSends++;
                     _sndNxt = _iss + 1;
                     _sndMax = After(_sndNxt, _sndMax) ? _sndNxt : _sndMax;
@@ -2234,11 +2245,13 @@ public sealed class TcpConnection
     /// waiting for acknowledgments no SYN could have had: found by a new user's drive). An open
     /// connection is left to its own timers, as Linux leaves it.
     /// </summary>
-    internal void NeighborUnresolved(NetworkAddress nextHop)
+    internal void NeighborUnresolved(NetworkAddress nextHop, long at)
     {
         lock (_sync)
         {
-            if (State == TcpState.SynSent && _stack.NextHop(Remote.Address) == nextHop) Finish(TcpError.Unreachable);
+            // Its first SYN was parked by the time resolution gave up (`at`): one opened since
+            // resolves afresh.
+            if (State == TcpState.SynSent && _synSends > 0 && _firstSynAt <= at && _stack.NextHop(Remote.Address) == nextHop) Finish(TcpError.Unreachable);
         }
     }
 

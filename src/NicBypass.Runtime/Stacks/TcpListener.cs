@@ -18,7 +18,7 @@ public sealed class TcpListener
     private readonly NetworkStack _stack;
     private readonly ConcurrentQueue<TcpConnection> _accepted = new();
     private readonly int _backlog;
-    private Queue<PendingAccept>? _acceptors; // AcceptAsync calls waiting, oldest first; under _sync
+    private LinkedList<PendingAccept>? _acceptors; // AcceptAsync calls waiting, oldest first; under _sync
     private readonly Lock _sync = new();
     private readonly LinkedList<TcpConnection> _halfOpen = new(); // in SYN-RECEIVED, oldest first (each leaves it as it leaves the state); under _sync
     private long _synQueueDrops;
@@ -104,8 +104,8 @@ public sealed class TcpListener
         {
             if (_accepted.TryDequeue(out var connection)) return Task.FromResult(connection);
             if (_stopped) return Task.FromException<TcpConnection>(Stopped());
-            var pending = new PendingAccept { Token = cancellation };
-            (_acceptors ??= new()).Enqueue(pending);
+            var pending = new PendingAccept(_sync) { Token = cancellation };
+            pending.Node = (_acceptors ??= new()).AddLast(pending);
             if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingAccept)state!).Cancel(), pending);
             return pending.Task;
         }
@@ -113,13 +113,22 @@ public sealed class TcpListener
 
     private ObjectDisposedException Stopped() => new(nameof(TcpListener), $"TCP listener on port {Port} is stopped");
 
-    // An AcceptAsync waiting: completed with a connection by Enqueue, or cancelled, or failed by Stop.
-    private sealed class PendingAccept() : TaskCompletionSource<TcpConnection>(TaskCreationOptions.RunContinuationsAsynchronously)
+    // An AcceptAsync waiting: completed with a connection by Enqueue, or cancelled (and out of the
+    // queue at once: an accept loop with a timeout each call piled them up; found by review), or
+    // failed by Stop.
+    private sealed class PendingAccept(Lock sync) : TaskCompletionSource<TcpConnection>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public CancellationTokenRegistration Registration;
         public CancellationToken Token;
+        public LinkedListNode<PendingAccept>? Node;
 
-        public void Cancel() => TrySetCanceled(Token);
+        public void Cancel()
+        {
+            lock (sync)
+            {
+                if (TrySetCanceled(Token) && Node?.List is { } list) list.Remove(Node);
+            }
+        }
     }
 
     /// <summary>Stops listening: new SYNs to the port are answered with RST, and an <see cref="AcceptAsync"/> waiting (or called later, with nothing to accept) throws <see cref="ObjectDisposedException"/>.</summary>
@@ -129,11 +138,11 @@ public sealed class TcpListener
         lock (_sync)
         {
             _stopped = true;
-            while (_acceptors is { Count: > 0 } waiting)
+            while (_acceptors?.First is { } first)
             {
-                var pending = waiting.Dequeue();
-                pending.Registration.Unregister();
-                pending.TrySetException(Stopped());
+                _acceptors.RemoveFirst();
+                first.Value.Registration.Unregister();
+                first.Value.TrySetException(Stopped());
             }
         }
     }
@@ -145,11 +154,11 @@ public sealed class TcpListener
         lock (_sync)
         {
             // The oldest AcceptAsync still waiting takes it (one cancelled meanwhile is passed over).
-            while (_acceptors is { Count: > 0 } waiting)
+            while (_acceptors?.First is { } first)
             {
-                var pending = waiting.Dequeue();
-                pending.Registration.Unregister();
-                if (pending.TrySetResult(connection)) return;
+                _acceptors.RemoveFirst();
+                first.Value.Registration.Unregister();
+                if (first.Value.TrySetResult(connection)) return;
             }
             _accepted.Enqueue(connection);
         }

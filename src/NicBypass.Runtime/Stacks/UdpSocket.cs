@@ -22,7 +22,7 @@ public sealed class UdpSocket
 
     /// <summary>Bytes of datagrams longer than the MTU a socket holds unread at most (more is socket-full): a peer cannot pin memory without bound.</summary>
     public const int MaxLargeBytes = 4 << 20;
-    private Queue<PendingReceive>? _receivers; // ReceiveAsync calls waiting, oldest first; under _sync
+    private LinkedList<PendingReceive>? _receivers; // ReceiveAsync calls waiting, oldest first; under _sync
 
     internal UdpSocket(NetworkStack stack, ushort port, int capacity, int mtu)
     {
@@ -100,7 +100,7 @@ public sealed class UdpSocket
             if (TryReceive(buffer.Span, out var from, out var length)) return Task.FromResult((from, length));
             if (_closed) return Task.FromException<(NetworkEndpoint, int)>(Closed());
             var pending = new PendingReceive(buffer, _sync) { Token = cancellation };
-            (_receivers ??= new()).Enqueue(pending);
+            pending.Node = (_receivers ??= new()).AddLast(pending);
             if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingReceive)state!).Cancel(), pending);
             return pending.Task;
         }
@@ -117,10 +117,16 @@ public sealed class UdpSocket
         public Memory<byte> Buffer { get; } = buffer;
         public CancellationTokenRegistration Registration;
         public CancellationToken Token;
+        public LinkedListNode<PendingReceive>? Node;
 
+        // Out of the queue at once: a receive loop with a timeout each call piled them up, each
+        // holding its buffer (found by review).
         public void Cancel()
         {
-            lock (sync) TrySetCanceled(Token);
+            lock (sync)
+            {
+                if (TrySetCanceled(Token) && Node?.List is { } list) list.Remove(Node);
+            }
         }
     }
 
@@ -170,11 +176,11 @@ public sealed class UdpSocket
         lock (_sync)
         {
             _closed = true;
-            while (_receivers is { Count: > 0 } waiting)
+            while (_receivers?.First is { } first)
             {
-                var pending = waiting.Dequeue();
-                pending.Registration.Unregister();
-                pending.TrySetException(Closed());
+                _receivers.RemoveFirst();
+                first.Value.Registration.Unregister();
+                first.Value.TrySetException(Closed());
             }
         }
     }
@@ -201,9 +207,10 @@ public sealed class UdpSocket
         {
             // The oldest ReceiveAsync still waiting takes it, copied into its buffer (cut to fit);
             // one cancelled meanwhile is passed over. (A receiver waits only while none is queued.)
-            while (_receivers is { Count: > 0 } waiting)
+            while (_receivers?.First is { } first)
             {
-                var pending = waiting.Dequeue();
+                _receivers.RemoveFirst();
+                var pending = first.Value;
                 pending.Registration.Unregister();
                 if (pending.Task.IsCompleted) continue;
                 payload.Slice(0, Math.Min(payload.Length, pending.Buffer.Length)).CopyTo(pending.Buffer.Span);

@@ -979,7 +979,10 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             throw new ArgumentOutOfRangeException(nameof(within), within, "RunUntil runs for a span of virtual time: zero or more (Timeout.InfiniteTimeSpan for no limit: a century)");
         }
         var span = within == Timeout.InfiniteTimeSpan || within > MaxRunUntil ? MaxRunUntil : within;
-        var limit = clock.Nanoseconds + span.Ticks * 100;
+        // Saturating, and short of long.MaxValue, which stands for "nothing scheduled" (a clock
+        // run far already cannot wrap the limit negative: found by review).
+        var spanNanoseconds = span.Ticks * 100;
+        var limit = clock.Nanoseconds >= long.MaxValue - 1 - spanNanoseconds ? long.MaxValue - 1 : clock.Nanoseconds + spanNanoseconds;
         Pump(); // the caller may have done anything before: every processor looks once
         while (true)
         {

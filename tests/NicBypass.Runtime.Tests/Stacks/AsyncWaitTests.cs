@@ -132,7 +132,53 @@ public class AsyncWaitTests
         Assert.False(harness.Host.RunUntil(() => false, infinite ? Timeout.InfiniteTimeSpan : TimeSpan.MaxValue));
 
         Assert.Equal(TimeSpan.FromDays(36525).Ticks * 100, harness.Clock.Nanoseconds);
+        // Again and again: the limit saturates instead of wrapping past long's range (found by review).
+        for (var i = 0; i < 3; i++) Assert.False(harness.Host.RunUntil(() => false, TimeSpan.MaxValue));
+        Assert.True(harness.Clock.Nanoseconds >= 4 * TimeSpan.FromDays(36525).Ticks * 100);
     }
+
+    [Fact]
+    public async Task A_cancelled_wait_leaves_its_queue_at_once()
+    {
+        // An accept, read or receive loop with a timeout each call piled cancelled waits up, each
+        // holding its buffer, until something arrived (found by review): the next arrival goes to
+        // the one still waiting.
+        var harness = new StackHarness();
+        var socket = harness.Db.Stack.BindUdp(5353);
+        for (var i = 0; i < 100; i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            var wait = socket.ReceiveAsync(new byte[64], cancel.Token);
+            cancel.Cancel();
+            Assert.True(wait.IsCanceled);
+        }
+        Assert.Equal(0, ReceiversWaiting(socket));
+        var live = socket.ReceiveAsync(new byte[64]);
+        harness.Web.Stack.BindUdp(53).TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 1 });
+        Assert.True(harness.RunUntil(() => live.IsCompleted, seconds: 30));
+        Assert.Equal(1, (await live).Length);
+    }
+
+    [Fact]
+    public async Task A_zero_length_read_waits_until_bytes_are_there_and_does_not_hold_back_the_reads_behind_it()
+    {
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        var ready = server.ReadAsync(Memory<byte>.Empty);
+        var buffer = new byte[8];
+        var read = server.ReadAsync(buffer);
+        client.Send(new byte[] { 4, 2 });
+
+        Assert.True(harness.RunUntil(() => ready.IsCompleted && read.IsCompleted, seconds: 30));
+
+        Assert.Equal(0, await ready);
+        Assert.Equal(2, await read);
+        Assert.Equal(new byte[] { 4, 2 }, buffer[..2]);
+    }
+
+    // The receives a socket holds waiting (its queue, read by reflection: not part of its surface).
+    private static int ReceiversWaiting(UdpSocket socket) =>
+        typeof(UdpSocket).GetField("_receivers", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(socket) is System.Collections.ICollection list ? list.Count : 0;
 
     [Fact]
     public void A_negative_span_is_refused_by_name()

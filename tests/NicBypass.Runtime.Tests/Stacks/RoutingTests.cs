@@ -34,6 +34,16 @@ public class RoutingTests
         Assert.Equal(Classification.GroupAddress.Broadcast, Packets.EthernetHeader.ReadMac(frame));
         Assert.Null(ArpTarget(frame));
         Assert.Equal(0, stack.Counters.SendDropped(StackDropReason.Unresolved));
+
+        // A station claiming the broadcast address (ARP "tell 10.0.0.255") is not learned: the
+        // next broadcast still goes to every station (found by review).
+        host.Send("e0", TestFrames.ArpRequest("10.0.0.2", System.Net.IPAddress.Parse("10.0.0.255")));
+        wires["e0"].Frames.Clear();
+        socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.255", 53), new byte[] { 2 });
+        host.Pump();
+        Assert.Equal(Classification.GroupAddress.Broadcast, Packets.EthernetHeader.ReadMac(Assert.Single(wires["e0"].Frames)));
+        // And no TCP to it (RFC 1122 4.2.3.10).
+        Assert.Throws<ArgumentException>(() => host.VirtualMachine("v").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.255", 80)));
     }
 
     [Fact]
