@@ -210,6 +210,59 @@ public sealed partial class NetworkStack
 
     private static bool IsUnspecified(NetworkAddress address) => address.Value == 0;
 
+    // A destination-unreachable message: a connection of ours still connecting (its SYN quoted,
+    // with the sequence number it has in flight: RFC 5927) fails at once — refused, or
+    // unreachable — as Linux's connect() does (ECONNREFUSED, EHOSTUNREACH…) when a firewall
+    // rejects it with ICMP or a router has no way on; it used to wait out every SYN
+    // retransmission. Anything else — an open connection (Linux keeps those going), a datagram's
+    // port unreachable (an unconnected socket has nobody to tell) — is not taken.
+    private void DestinationUnreachable(bool refused, ReadOnlySpan<byte> quoted, bool v6)
+    {
+        if (TryReadQuoted(quoted, v6, out var from, out var to, out var protocol, out var transport) && protocol == IpProtocol.Tcp && Owns(from)
+            && _connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(transport.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(transport)), out var connection)
+            && connection.LocalAddress == from && connection.ConnectFailed(refused ? TcpError.Refused : TcpError.Unreachable, BinaryPrimitives.ReadUInt32BigEndian(transport.Slice(4))))
+        {
+            Counters.Add(ref Counters._delivered);
+        }
+        else
+        {
+            Counters.Drop(StackDropReason.Unsupported);
+        }
+    }
+
+    // The quoted packet's addresses, its transport protocol (past one fragment header, in IPv6)
+    // and the first 8 bytes of its transport header.
+    private static bool TryReadQuoted(ReadOnlySpan<byte> quoted, bool v6, out NetworkAddress from, out NetworkAddress to, out byte protocol, out ReadOnlySpan<byte> transport)
+    {
+        from = to = default;
+        protocol = 0;
+        transport = default;
+        if (!v6)
+        {
+            if (quoted.Length < 20 || quoted[0] >> 4 != 4) return false;
+            var headerLength = (quoted[0] & 0x0F) * 4;
+            if (headerLength < 20 || quoted.Length < headerLength + 8) return false;
+            from = NetworkAddress.Read(quoted.Slice(12, 4));
+            to = NetworkAddress.Read(quoted.Slice(16, 4));
+            protocol = quoted[9];
+            transport = quoted.Slice(headerLength, 8);
+            return true;
+        }
+        if (quoted.Length < 48 || quoted[0] >> 4 != 6) return false;
+        from = NetworkAddress.Read(quoted.Slice(8, 16));
+        to = NetworkAddress.Read(quoted.Slice(24, 16));
+        protocol = quoted[6];
+        var at = 40;
+        if (protocol == IpProtocol.Ipv6Fragment)
+        {
+            if (quoted.Length < 48 + 8 || (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(42)) & 0xFFF8) != 0) return false;
+            protocol = quoted[40];
+            at = 48;
+        }
+        transport = quoted.Slice(at, 8);
+        return true;
+    }
+
     // A message about a TCP segment: taken only when its connection has that sequence number in
     // flight; then the connection resends smaller and the path is learned (or confirmed).
     private bool TooBigForSegment(int mtu, NetworkAddress from, NetworkAddress to, ReadOnlySpan<byte> tcp)

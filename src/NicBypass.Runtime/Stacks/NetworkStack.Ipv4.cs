@@ -129,6 +129,11 @@ public sealed partial class NetworkStack
                 // Fragmentation needed (RFC 1191): the next hop's MTU, and the packet that did not fit.
                 PacketTooBig(BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6)), icmp.Slice(8), v6: false);
                 return;
+            case 3:
+                // Destination unreachable (RFC 792): protocol (2) or port (3) unreachable is a
+                // refusal; the others (net, host, prohibited…) say the peer cannot be reached.
+                DestinationUnreachable(refused: icmp[1] is 2 or 3, icmp.Slice(8), v6: false);
+                return;
             default:
                 Counters.Drop(StackDropReason.Unsupported);
                 return;

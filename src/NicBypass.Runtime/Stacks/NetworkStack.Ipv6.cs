@@ -153,6 +153,11 @@ public sealed partial class NetworkStack
                 else if (slaac.Receive(icmp, source)) Counters.Add(ref Counters._delivered);
                 else Counters.Drop(StackDropReason.Malformed);
                 return;
+            case 1 when unicast:
+                // Destination unreachable (RFC 4443 3.1): port unreachable (4) is a refusal; the
+                // others (no route, prohibited, address unreachable…) say the peer cannot be reached.
+                DestinationUnreachable(refused: icmp[1] == 4, icmp.Slice(8), v6: true);
+                return;
             case 2 when unicast:
                 // Packet Too Big (RFC 4443 3.2, RFC 8201): the link's MTU, and the packet that did not fit.
                 PacketTooBig((int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(icmp.Slice(4)), int.MaxValue), icmp.Slice(8), v6: true);

@@ -2239,6 +2239,22 @@ public sealed class TcpConnection
     }
 
     /// <summary>
+    /// An ICMP destination-unreachable about a segment of ours with <paramref name="sequence"/>:
+    /// a connection still connecting whose SYN that is fails with <paramref name="error"/>
+    /// (Linux's tcp_v4_err in SYN-SENT); true when it did. An open one is left to its timers.
+    /// </summary>
+    internal bool ConnectFailed(TcpError error, uint sequence)
+    {
+        lock (_sync)
+        {
+            // The SYN's own sequence number (RFC 5927: only what is in flight), while connecting.
+            if (State != TcpState.SynSent || _synSends == 0 || sequence != _iss) return false;
+            Finish(error);
+            return true;
+        }
+    }
+
+    /// <summary>
     /// The neighbour <paramref name="nextHop"/> did not resolve: a connection still connecting
     /// through it ends as unreachable, as Linux's connect() fails with EHOSTUNREACH once ARP or
     /// neighbour discovery gives up (it waited out its SYN retransmissions, and said it timed out

@@ -10,12 +10,15 @@ namespace NicBypass.Runtime.Tests;
 internal static class RouterMessages
 {
     // An ICMP "fragmentation needed" from a router, quoting `frame`'s IP header and 8 bytes.
-    public static byte[] FragmentationNeeded(byte[] frame, int mtu, int quoteLength = 20 + 8)
+    public static byte[] FragmentationNeeded(byte[] frame, int mtu, int quoteLength = 20 + 8) => Unreachable(frame, 4, mtu, quoteLength);
+
+    // An ICMP destination unreachable with `code` (3: port, 1: host…) from a router, quoting `frame`'s IP header and 8 bytes.
+    public static byte[] Unreachable(byte[] frame, byte code, int mtu = 0, int quoteLength = 20 + 8)
     {
         var quoted = frame.AsSpan(14, quoteLength);
         var icmp = new byte[8 + quoted.Length];
         icmp[0] = 3;
-        icmp[1] = 4;
+        icmp[1] = code;
         BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), (ushort)mtu);
         quoted.CopyTo(icmp.AsSpan(8));
         BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), Packets.InternetChecksum.Compute(icmp));
