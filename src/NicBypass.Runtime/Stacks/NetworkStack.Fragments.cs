@@ -176,36 +176,14 @@ public sealed partial class NetworkStack
     // header; false when the quote is not one a router could make of a packet too big for `mtu`.
     private static bool TryReadTooBig(int mtu, ReadOnlySpan<byte> quoted, bool v6, out NetworkAddress from, out NetworkAddress to, out byte protocol, out ReadOnlySpan<byte> transport)
     {
-        from = to = default;
-        protocol = 0;
-        transport = default;
+        if (!TryReadQuoted(quoted, v6, out from, out to, out protocol, out transport)) return false;
         if (!v6)
         {
-            if (quoted.Length < 20 || quoted[0] >> 4 != 4) return false;
-            var headerLength = (quoted[0] & 0x0F) * 4;
             var flags = BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(6));
-            if (headerLength < 20 || quoted.Length < headerLength + 8 || BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(2)) <= mtu
-                || (flags & 0x4000) == 0 || (flags & 0x3FFF) != 0) return false; // don't-fragment set; a whole packet
-            from = NetworkAddress.Read(quoted.Slice(12, 4));
-            to = NetworkAddress.Read(quoted.Slice(16, 4));
-            protocol = quoted[9];
-            transport = quoted.Slice(headerLength, 8);
-            return true;
+            // Longer than the MTU, don't-fragment set, a whole packet.
+            return BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(2)) > mtu && (flags & 0x4000) != 0 && (flags & 0x3FFF) == 0;
         }
-        if (mtu < 1280 || quoted.Length < 48 || quoted[0] >> 4 != 6 || 40 + BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(4)) <= mtu) return false;
-        from = NetworkAddress.Read(quoted.Slice(8, 16));
-        to = NetworkAddress.Read(quoted.Slice(24, 16));
-        protocol = quoted[6];
-        var at = 40;
-        if (protocol == IpProtocol.Ipv6Fragment)
-        {
-            // This stack's own fragments: the first carries the transport header.
-            if (quoted.Length < 48 + 8 || (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(42)) & 0xFFF8) != 0) return false;
-            protocol = quoted[40];
-            at = 48;
-        }
-        transport = quoted.Slice(at, 8);
-        return true;
+        return mtu >= 1280 && 40 + BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(4)) > mtu;
     }
 
     private static bool IsUnspecified(NetworkAddress address) => address.Value == 0;
@@ -230,8 +208,9 @@ public sealed partial class NetworkStack
         }
     }
 
-    // The quoted packet's addresses, its transport protocol (past one fragment header, in IPv6)
-    // and the first 8 bytes of its transport header.
+    // The quoted packet's addresses, its transport protocol (past one fragment header, in IPv6:
+    // this stack's own fragments, the first carrying the transport header) and the first 8 bytes
+    // of its transport header.
     private static bool TryReadQuoted(ReadOnlySpan<byte> quoted, bool v6, out NetworkAddress from, out NetworkAddress to, out byte protocol, out ReadOnlySpan<byte> transport)
     {
         from = to = default;

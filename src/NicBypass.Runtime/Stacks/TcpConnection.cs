@@ -68,7 +68,7 @@ public sealed class TcpConnection
     private readonly uint _iss;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _writable;
-    private LinkedList<PendingRead>? _readers; // ReadAsync calls waiting, oldest first; under _sync
+    private LinkedList<PendingWait<int>>? _readers; // ReadAsync calls waiting, oldest first; under _sync
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
     private bool _dupAckRepair; // the duplicate ACKs since the last cumulative one set off a fast retransmit
@@ -363,33 +363,10 @@ public sealed class TcpConnection
             // A zero-length read waits until bytes are there to read (the "wait until readable"
             // idiom of sockets), then returns 0.
             if (n > 0 || _finReceived || State == TcpState.Closed || into.Length == 0 && _receive.Count > 0) return Task.FromResult(n);
-            var pending = new PendingRead(into, _sync) { Token = cancellation };
-            pending.Node = (_readers ??= new()).AddLast(pending);
-            if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingRead)state!).Cancel(), pending);
-            return pending.Task;
+            return new PendingWait<int>(_sync, into).Enqueue(_readers ??= new(), cancellation);
         }
     }
 
-    // A ReadAsync waiting: completed by WakeReaders with what arrived (read into its buffer there),
-    // or cancelled. The cancel takes the connection's lock, so it never lands between the read
-    // into the buffer and the completion: a cancelled read's buffer is never written.
-    private sealed class PendingRead(Memory<byte> buffer, Lock sync) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
-    {
-        public Memory<byte> Buffer { get; } = buffer;
-        public CancellationTokenRegistration Registration;
-        public CancellationToken Token;
-        public LinkedListNode<PendingRead>? Node;
-
-        // Out of the queue at once: a read loop with a timeout each call piled them up, each
-        // holding its buffer (found by review).
-        public void Cancel()
-        {
-            lock (sync)
-            {
-                if (TrySetCanceled(Token) && Node?.List is { } list) list.Remove(Node);
-            }
-        }
-    }
 
     // Bytes arrived, the stream ended or the connection closed (under _sync, on the datapath): the
     // reads waiting take what there is now, oldest first. The window the read opens goes out with
@@ -409,7 +386,7 @@ public sealed class TcpConnection
             if (n > 0) AdjustReceiveSpace(n);
             if (n == 0 && !readable && !_finReceived && State != TcpState.Closed) return; // nothing for it yet
             _readers.RemoveFirst();
-            reader.Registration.Unregister();
+            reader.Dequeued();
             reader.TrySetResult(n);
         }
     }

@@ -18,7 +18,7 @@ public sealed class TcpListener
     private readonly NetworkStack _stack;
     private readonly ConcurrentQueue<TcpConnection> _accepted = new();
     private readonly int _backlog;
-    private LinkedList<PendingAccept>? _acceptors; // AcceptAsync calls waiting, oldest first; under _sync
+    private LinkedList<PendingWait<TcpConnection>>? _acceptors; // AcceptAsync calls waiting, oldest first; under _sync
     private readonly Lock _sync = new();
     private readonly LinkedList<TcpConnection> _halfOpen = new(); // in SYN-RECEIVED, oldest first (each leaves it as it leaves the state); under _sync
     private long _synQueueDrops;
@@ -104,32 +104,12 @@ public sealed class TcpListener
         {
             if (_accepted.TryDequeue(out var connection)) return Task.FromResult(connection);
             if (_stopped) return Task.FromException<TcpConnection>(Stopped());
-            var pending = new PendingAccept(_sync) { Token = cancellation };
-            pending.Node = (_acceptors ??= new()).AddLast(pending);
-            if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingAccept)state!).Cancel(), pending);
-            return pending.Task;
+            return new PendingWait<TcpConnection>(_sync).Enqueue(_acceptors ??= new(), cancellation);
         }
     }
 
     private ObjectDisposedException Stopped() => new(nameof(TcpListener), $"TCP listener on port {Port} is stopped");
 
-    // An AcceptAsync waiting: completed with a connection by Enqueue, or cancelled (and out of the
-    // queue at once: an accept loop with a timeout each call piled them up; found by review), or
-    // failed by Stop.
-    private sealed class PendingAccept(Lock sync) : TaskCompletionSource<TcpConnection>(TaskCreationOptions.RunContinuationsAsynchronously)
-    {
-        public CancellationTokenRegistration Registration;
-        public CancellationToken Token;
-        public LinkedListNode<PendingAccept>? Node;
-
-        public void Cancel()
-        {
-            lock (sync)
-            {
-                if (TrySetCanceled(Token) && Node?.List is { } list) list.Remove(Node);
-            }
-        }
-    }
 
     /// <summary>Stops listening: new SYNs to the port are answered with RST, and an <see cref="AcceptAsync"/> waiting (or called later, with nothing to accept) throws <see cref="ObjectDisposedException"/>.</summary>
     public void Stop()
@@ -141,7 +121,7 @@ public sealed class TcpListener
             while (_acceptors?.First is { } first)
             {
                 _acceptors.RemoveFirst();
-                first.Value.Registration.Unregister();
+                first.Value.Dequeued();
                 first.Value.TrySetException(Stopped());
             }
         }
@@ -157,7 +137,7 @@ public sealed class TcpListener
             while (_acceptors?.First is { } first)
             {
                 _acceptors.RemoveFirst();
-                first.Value.Registration.Unregister();
+                first.Value.Dequeued();
                 if (first.Value.TrySetResult(connection)) return;
             }
             _accepted.Enqueue(connection);

@@ -22,7 +22,7 @@ public sealed class UdpSocket
 
     /// <summary>Bytes of datagrams longer than the MTU a socket holds unread at most (more is socket-full): a peer cannot pin memory without bound.</summary>
     public const int MaxLargeBytes = 4 << 20;
-    private LinkedList<PendingReceive>? _receivers; // ReceiveAsync calls waiting, oldest first; under _sync
+    private LinkedList<PendingWait<(NetworkEndpoint, int)>>? _receivers; // ReceiveAsync calls waiting, oldest first; under _sync
 
     internal UdpSocket(NetworkStack stack, ushort port, int capacity, int mtu)
     {
@@ -99,36 +99,12 @@ public sealed class UdpSocket
         {
             if (TryReceive(buffer.Span, out var from, out var length)) return Task.FromResult((from, length));
             if (_closed) return Task.FromException<(NetworkEndpoint, int)>(Closed());
-            var pending = new PendingReceive(buffer, _sync) { Token = cancellation };
-            pending.Node = (_receivers ??= new()).AddLast(pending);
-            if (cancellation.CanBeCanceled) pending.Registration = cancellation.Register(static state => ((PendingReceive)state!).Cancel(), pending);
-            return pending.Task;
+            return new PendingWait<(NetworkEndpoint, int)>(_sync, buffer).Enqueue(_receivers ??= new(), cancellation);
         }
     }
 
     private ObjectDisposedException Closed() => new(nameof(UdpSocket), $"UDP socket on port {Port} is closed");
 
-    // A ReceiveAsync waiting: completed with a datagram by Enqueue (copied into its buffer there),
-    // or cancelled, or failed by Close. The cancel takes the socket's lock, so it never lands
-    // between Enqueue's copy into the buffer and its completion: a cancelled receive's buffer is
-    // never written.
-    private sealed class PendingReceive(Memory<byte> buffer, Lock sync) : TaskCompletionSource<(NetworkEndpoint, int)>(TaskCreationOptions.RunContinuationsAsynchronously)
-    {
-        public Memory<byte> Buffer { get; } = buffer;
-        public CancellationTokenRegistration Registration;
-        public CancellationToken Token;
-        public LinkedListNode<PendingReceive>? Node;
-
-        // Out of the queue at once: a receive loop with a timeout each call piled them up, each
-        // holding its buffer (found by review).
-        public void Cancel()
-        {
-            lock (sync)
-            {
-                if (TrySetCanceled(Token) && Node?.List is { } list) list.Remove(Node);
-            }
-        }
-    }
 
     /// <summary>
     /// Sends a datagram now if the output takes it: <see cref="SendStatus.Blocked"/> means the
@@ -179,7 +155,7 @@ public sealed class UdpSocket
             while (_receivers?.First is { } first)
             {
                 _receivers.RemoveFirst();
-                first.Value.Registration.Unregister();
+                first.Value.Dequeued();
                 first.Value.TrySetException(Closed());
             }
         }
@@ -211,7 +187,7 @@ public sealed class UdpSocket
             {
                 _receivers.RemoveFirst();
                 var pending = first.Value;
-                pending.Registration.Unregister();
+                pending.Dequeued();
                 if (pending.Task.IsCompleted) continue;
                 payload.Slice(0, Math.Min(payload.Length, pending.Buffer.Length)).CopyTo(pending.Buffer.Span);
                 pending.TrySetResult((from, payload.Length)); // not completed, and no cancel can come between (it takes this lock)

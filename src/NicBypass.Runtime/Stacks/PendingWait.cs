@@ -1,0 +1,39 @@
+namespace NicBypass.Runtime.Stacks;
+
+/// <summary>
+/// A socket call waiting (<see cref="TcpListener.AcceptAsync"/>, <see cref="TcpConnection.ReadAsync"/>,
+/// <see cref="UdpSocket.ReceiveAsync"/>): completed by the datapath with its result — into
+/// <see cref="Buffer"/> there, for a read — or cancelled, or failed when the socket closes. Its
+/// continuations run asynchronously, never on the datapath. The cancel takes the socket's lock,
+/// so it never lands between the datapath's copy into the buffer and the completion (a cancelled
+/// call's buffer is never written), and takes the call out of its queue at once (a loop with a
+/// timeout each call piled them up, each holding its buffer; found by review).
+/// </summary>
+internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = default) : TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+{
+    public Memory<byte> Buffer { get; } = buffer;
+
+    private CancellationTokenRegistration _registration;
+    private CancellationToken _token;
+    private LinkedListNode<PendingWait<TResult>>? _node;
+
+    /// <summary>Queues it last in <paramref name="queue"/> (under the socket's lock), cancelled by <paramref name="cancellation"/>.</summary>
+    public Task<TResult> Enqueue(LinkedList<PendingWait<TResult>> queue, CancellationToken cancellation)
+    {
+        _token = cancellation;
+        _node = queue.AddLast(this);
+        if (cancellation.CanBeCanceled) _registration = cancellation.Register(static state => ((PendingWait<TResult>)state!).Cancel(), this);
+        return Task;
+    }
+
+    /// <summary>Taken out of its queue by the datapath (under the socket's lock): its cancellation is no longer wanted.</summary>
+    public void Dequeued() => _registration.Unregister();
+
+    private void Cancel()
+    {
+        lock (sync)
+        {
+            if (TrySetCanceled(_token) && _node?.List is { } list) list.Remove(_node);
+        }
+    }
+}
