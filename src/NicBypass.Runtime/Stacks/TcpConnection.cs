@@ -156,7 +156,7 @@ public sealed class TcpConnection
     private int _rcvMss;            // the largest segment received: a full-sized one is measured
     private uint _lastEchoSampled;  // the last echo measured (each once)
     private long _handshakeRtt;     // the handshake's round trip, clock ticks (0: it timed none)
-    private long _firstSynAt;     // when our first SYN (or SYN-ACK) left
+    private long _firstSynAt;       // when our first SYN (or SYN-ACK) left
     private long _synSentAt;      // when our SYN (or SYN-ACK) last left,
     private int _synSends;        // and how often it did (one: the handshake times the round trip, Karn's rule)
 
@@ -366,7 +366,6 @@ public sealed class TcpConnection
             return new PendingWait<int>(_sync, into).Enqueue(_readers ??= new(), cancellation);
         }
     }
-
 
     // Bytes arrived, the stream ended or the connection closed (under _sync, on the datapath): the
     // reads waiting take what there is now, oldest first. The window the read opens goes out with
