@@ -197,6 +197,7 @@ public sealed partial class NetworkStack
     private void DestinationUnreachable(bool refused, ReadOnlySpan<byte> quoted, bool v6)
     {
         if (TryReadQuoted(quoted, v6, out var from, out var to, out var protocol, out var transport) && protocol == IpProtocol.Tcp && Owns(from)
+            && (v6 || (BinaryPrimitives.ReadUInt16BigEndian(quoted.Slice(6)) & 0x1FFF) == 0) // a first fragment or a whole packet: its transport header quoted
             && _connections.TryGetValue(new TcpKey(to, BinaryPrimitives.ReadUInt16BigEndian(transport.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(transport)), out var connection)
             && connection.LocalAddress == from && connection.ConnectFailed(refused ? TcpError.Refused : TcpError.Unreachable, BinaryPrimitives.ReadUInt32BigEndian(transport.Slice(4))))
         {

@@ -129,8 +129,8 @@ public sealed partial class NetworkStack
                 // Fragmentation needed (RFC 1191): the next hop's MTU, and the packet that did not fit.
                 PacketTooBig(BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6)), icmp.Slice(8), v6: false);
                 return;
-            case 3:
-                // Destination unreachable (RFC 792): protocol (2) or port (3) unreachable is a
+            case 3 when icmp[1] <= 15:
+                // Destination unreachable (RFC 792; codes past 15 are none Linux knows: ignored): protocol (2) or port (3) unreachable is a
                 // refusal; the others (net, host, prohibited…) say the peer cannot be reached.
                 DestinationUnreachable(refused: icmp[1] is 2 or 3, icmp.Slice(8), v6: false);
                 return;

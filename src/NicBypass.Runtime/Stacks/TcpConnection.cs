@@ -2299,11 +2299,11 @@ public sealed class TcpConnection
 
     private static string Describe(TcpError error) => error switch
     {
-        TcpError.Refused => "was refused (RST)",
+        TcpError.Refused => "was refused (RST, or ICMP port or protocol unreachable)",
         TcpError.Reset => "was reset by the peer",
         TcpError.TimedOut => "timed out (no acknowledgment after repeated retransmissions)",
         TcpError.Aborted => "was aborted",
-        TcpError.Unreachable => "could not reach the peer: no neighbour answered for its address or router (host unreachable)",
+        TcpError.Unreachable => "could not reach the peer (host unreachable: no neighbour answered for its address or router, or a router said so)",
         _ => "is closed",
     };
 

@@ -30,6 +30,21 @@ public class DestinationUnreachableTests
         Assert.Equal((TcpState.Closed, error), (connection.State, connection.Error));
         Assert.Equal(delivered + 1, web.Stack.Counters.Delivered);
         Assert.True(connection.Connected.IsFaulted);
+        Assert.Contains(error == TcpError.Refused ? "ICMP port or protocol unreachable" : "a router said so", connection.Connected.Exception!.InnerException!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_code_past_those_linux_knows_changes_nothing()
+    {
+        var (host, _, wire, web) = HandMadePeer.Container(new StackSettings(StackProtocols.Tcp, new[] { 80 }));
+        web.Stack.AddNeighbor(NetworkAddress.Parse("192.168.10.9"), 0x02AA_0000_0009UL);
+        var connection = web.Stack.ConnectTcp(NetworkEndpoint.Parse("192.168.10.9", 443));
+        host.Pump();
+
+        host.Nic("e0").Device.Receive(RouterMessages.Unreachable(Assert.Single(wire.Frames), 16));
+        host.Pump();
+
+        Assert.Equal(TcpState.SynSent, connection.State);
     }
 
     [Theory]
