@@ -7,6 +7,8 @@ using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Stacks;
 using NicBypass.Runtime.Virtualization;
 
+using NicBypass.Tests.Shared;
+
 namespace NicBypass.Benchmarks;
 
 /// <summary>
@@ -23,14 +25,6 @@ namespace NicBypass.Benchmarks;
 public class SimulatedTcpPathBenchmarks
 {
     private const int Bytes = 4 * 1024 * 1024;
-    private const string Topology = """
-        host h {
-            cpus 2
-            nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
-            vm client on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
-            container server on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }
-        }
-        """;
 
     private readonly byte[] _data = new byte[128 * 1024];
     private readonly byte[] _buffer = new byte[256 * 1024];
@@ -46,16 +40,8 @@ public class SimulatedTcpPathBenchmarks
 
     private static (NetworkHost, TcpConnection, TcpConnection) Connect(bool rated)
     {
-        var clock = new VirtualClock();
-        var (compilation, host) = HostLoader.Load(new[] { new SourceFile("h.nicdsl", Topology) }, time: clock);
-        if (host is null) throw new InvalidOperationException(string.Join("\n", compilation.Diagnostics));
-        var cable = SimulatedCable.Hairpin(host.Nic("e0").Device);
-        host.AddCable(rated ? cable.WithRate(10_000_000_000, clock) : cable);
-        var listener = host.NetworkStack("server").Stack.ListenTcp(80);
-        var client = host.VirtualMachine("client").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        if (!host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1))) throw new InvalidOperationException("no connection");
-        return (host, client, server!);
+        var (host, _, client, server) = SimulatedTcpPath.Connect(rated);
+        return (host, client, server);
     }
 
     [Benchmark(Baseline = true, Description = "4 MiB VM → container, ideal hairpin")]

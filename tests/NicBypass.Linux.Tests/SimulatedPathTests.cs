@@ -6,6 +6,8 @@ using NicBypass.Runtime;
 using NicBypass.Runtime.Devices;
 using NicBypass.Runtime.Stacks;
 
+using NicBypass.Tests.Shared;
+
 namespace NicBypass.Linux.Tests;
 
 /// <summary>
@@ -16,14 +18,6 @@ namespace NicBypass.Linux.Tests;
 [Collection(LinuxCollection.Name)]
 public class SimulatedPathTests
 {
-    private const string Topology = """
-        host h {
-            cpus 2
-            nic e0 { model simnic-10g; rx-rings 2; ring-size 1024 }
-            vm client on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }
-            container server on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; protocols tcp; ports 80 }
-        }
-        """;
 
     [Fact]
     public async Task Twenty_megabytes_vm_to_container_over_a_hairpin_in_wall_time_beside_linuxs_veth()
@@ -61,14 +55,7 @@ public class SimulatedPathTests
     // One deterministic transfer of `data` from the VM to the container; its wall time.
     private static TimeSpan Transfer(byte[] data, out byte[] received, out VirtualClock clock)
     {
-        clock = new VirtualClock();
-        var (compilation, host) = HostLoader.Load(new[] { new SourceFile("h.nicdsl", Topology) }, time: clock);
-        Assert.True(host is not null, string.Join("\n", compilation.Diagnostics));
-        host!.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithRate(10_000_000_000, clock));
-        var listener = host.NetworkStack("server").Stack.ListenTcp(80);
-        var client = host.VirtualMachine("client").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
-        TcpConnection? server = null;
-        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(1)));
+        (var host, clock, var client, var server) = SimulatedTcpPath.Connect(rated: true);
 
         var watch = Stopwatch.StartNew();
         var sent = 0;
@@ -78,7 +65,7 @@ public class SimulatedPathTests
         {
             if (sent < data.Length) sent += client.Send(data.AsSpan(sent));
             int n;
-            while ((n = server!.Read(buffer)) > 0) into.Write(buffer, 0, n);
+            while ((n = server.Read(buffer)) > 0) into.Write(buffer, 0, n);
             return into.Length == data.Length;
         }, TimeSpan.FromSeconds(10)));
         received = into.ToArray();

@@ -233,19 +233,20 @@ internal sealed class PacketBufferPool
             slot = -1;
             return false;
         }
-        if (_freeCount == 0)
+        if (_freeCount > 0)
         {
-            if (_neverRented == SlotCount)
-            {
-                slot = -1;
-                return false;
-            }
-            slot = _neverRented++;
-            if (_sealed is { } fresh) fresh[slot] = false;
-            return true;
+            slot = _free[--_freeCount];
+            Debug.Assert((uint)slot < (uint)SlotCount, "a free-list entry names a slot outside the slab");
         }
-        slot = _free[--_freeCount];
-        Debug.Assert((uint)slot < (uint)SlotCount, "a free-list entry names a slot outside the slab");
+        else if (_neverRented < SlotCount)
+        {
+            slot = _neverRented++;
+        }
+        else
+        {
+            slot = -1;
+            return false;
+        }
         if (_sealed is { } marks) marks[slot] = false; // whatever is written here now is not the frame that was sealed
         return true;
     }

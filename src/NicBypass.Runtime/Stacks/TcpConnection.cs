@@ -2223,11 +2223,17 @@ public sealed class TcpConnection
     {
         lock (_sync)
         {
-            // The SYN's own sequence number (RFC 5927: only what is in flight), while connecting.
-            if (State != TcpState.SynSent || _synSends == 0 || sequence != _iss) return false;
-            Finish(error);
-            return true;
+            // The SYN's own sequence number (RFC 5927: only what is in flight).
+            return sequence == _iss && FailConnecting(error);
         }
+    }
+
+    // Under _sync: a connection still connecting, its SYN sent, ends with `error`; true when it did.
+    private bool FailConnecting(TcpError error)
+    {
+        if (State != TcpState.SynSent || _synSends == 0) return false;
+        Finish(error);
+        return true;
     }
 
     /// <summary>
@@ -2243,7 +2249,7 @@ public sealed class TcpConnection
         {
             // Its first SYN was parked by the time resolution gave up (`at`): one opened since
             // resolves afresh.
-            if (State == TcpState.SynSent && _synSends > 0 && _firstSynAt <= at && _stack.NextHop(Remote.Address) == nextHop) Finish(TcpError.Unreachable);
+            if (_firstSynAt <= at && _stack.NextHop(Remote.Address) == nextHop) FailConnecting(TcpError.Unreachable);
         }
     }
 
