@@ -35,21 +35,23 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
             }
             return new Impairment(kind, nic, time, 0);
         }
-        if (!value.EndsWith('%') && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare) && bare is > 0 and <= 100)
-        {
-            // A bare number: netem reads 'loss 0.5' as 0.5%, and 0.5 as a fraction is half of
-            // every frame — a hundredfold apart (found by a new user's drive: 0.5 lost half). Said,
-            // not guessed.
-            var fraction = bare <= 1 ? $", and as a fraction it is {Percent(bare)}" : "";
-            message = $"'{value}' is ambiguous: netem reads a bare number as a percentage ({Percent(bare / 100)}){fraction}; write the percentage with %";
-            return null;
-        }
-        if (!TryShare(value, out var share))
+        // A percentage from 0 to 100, as netem's (0 alone needs no %).
+        var percent = value.EndsWith('%');
+        if (!double.TryParse(percent ? value[..^1] : value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || number is not (>= 0 and <= 100))
         {
             message = $"'{value}' is not a share from 0 to 100%; write a percentage, e.g. 1% or 0.5%";
             return null;
         }
-        return new Impairment(kind, nic, TimeSpan.Zero, share);
+        if (!percent && number > 0)
+        {
+            // A bare number: netem reads 'loss 0.5' as 0.5%, and 0.5 as a fraction is half of
+            // every frame — a hundredfold apart (found by a new user's drive: 0.5 lost half). Said,
+            // not guessed.
+            var fraction = number <= 1 ? $", and as a fraction it is {Percent(number)}" : "";
+            message = $"'{value}' is ambiguous: netem reads a bare number as a percentage ({Percent(number / 100)}){fraction}; write the percentage with %";
+            return null;
+        }
+        return new Impairment(kind, nic, TimeSpan.Zero, number / 100);
     }
 
     public void Apply(TapWire wire)
@@ -76,15 +78,6 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
         if (number is null || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value >= 0) || value * scale > 10) return false;
         time = TimeSpan.FromTicks((long)Math.Round(value * scale * TimeSpan.TicksPerSecond));
         return true;
-    }
-
-    private static bool TryShare(string text, out double share)
-    {
-        var percent = text.EndsWith('%');
-        share = 0;
-        if (!double.TryParse(percent ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return false;
-        share = percent ? value / 100 : value;
-        return share is >= 0 and <= 1;
     }
 
     // A share as a percentage the option takes back: 0.005 → "0.5%".
