@@ -20,6 +20,13 @@ if (args is ["--loop", var name, var count])
     for (var i = 0; i < int.Parse(count); i++) _ = name == "language" ? generator.Language() : generator.Generator();
     return;
 }
+// `--veth-comparison [ROUNDS]`: issue 15's table — Linux's TCP over veth (iperf3, one core and
+// unpinned) against the simulated TCP path, alternating (as root, with iperf3 and iproute2).
+if (args is ["--veth-comparison", ..] && args.Length <= 2)
+{
+    NicBypass.Benchmarks.VethComparison.Run(args.Length == 2 ? int.Parse(args[1]) : 8);
+    return;
+}
 // `--emit FILE`: write the source generated for the benchmark's 1,000-VNIC host.
 if (args is ["--emit", var file])
 {
