@@ -2,8 +2,9 @@ namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
 /// A socket call waiting (<see cref="TcpListener.AcceptAsync"/>, <see cref="TcpConnection.ReadAsync"/>,
-/// <see cref="UdpSocket.ReceiveAsync"/>): completed by the datapath with its result — into
-/// <see cref="Buffer"/> there, for a read — or cancelled, or failed when the socket closes. Its
+/// <see cref="TcpConnection.SendAsync"/>, <see cref="UdpSocket.ReceiveAsync"/>): completed by the
+/// datapath with its result — into <see cref="Buffer"/> there, for a read; out of it, as the send
+/// buffer frees, for a send — or cancelled, or failed when the socket closes. Its
 /// continuations run asynchronously, never on the datapath. The cancel takes the socket's lock,
 /// so it never lands between the datapath's copy into the buffer and the completion (a cancelled
 /// call's buffer is never written), and takes the call out of its queue at once (a loop with a
@@ -12,6 +13,9 @@ namespace NicBypass.Runtime.Stacks;
 internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = default) : TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public Memory<byte> Buffer { get; } = buffer;
+
+    /// <summary>How much of <see cref="Buffer"/> the datapath has used so far (a send's bytes taken into the send buffer; under the socket's lock).</summary>
+    public int Progress { get; set; }
 
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;

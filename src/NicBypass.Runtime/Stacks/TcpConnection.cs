@@ -67,7 +67,7 @@ public sealed class TcpConnection
     private readonly NetworkAddress _local;
     private readonly uint _iss;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource? _writable;
+    private LinkedList<PendingWait<int>>? _writers; // SendAsync calls waiting for send-buffer room, oldest first; under _sync
     private LinkedList<PendingWait<int>>? _readers; // ReadAsync calls waiting, oldest first; under _sync
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
     private int _sndWnd, _cwnd, _mss, _dupAcks, _retries;
@@ -291,7 +291,7 @@ public sealed class TcpConnection
         {
             if (_finQueued || State is TcpState.Closed or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait)
             {
-                throw new TcpException(Error ?? TcpError.Closed, $"cannot send on {this}: {(Error is { } error ? "the connection " + Describe(error) : "it is closed for sending")}");
+                throw ClosedForSending();
             }
             var taken = _send.Write(data);
             Output();
@@ -300,23 +300,69 @@ public sealed class TcpConnection
     }
 
     /// <summary>Sends all of <paramref name="data"/>, waiting for the peer's acknowledgments to free buffer space.</summary>
-    public async Task SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellation = default)
+    /// <remarks>
+    /// What the send buffer cannot take now waits, in order behind any earlier call, and is
+    /// taken by the datapath as the peer's acknowledgments free room — within the pump that brings
+    /// them, so a <c>RunUntil</c> on the task sees it finish. Cancelling leaves what was taken
+    /// already in the buffer (it is sent), as Linux's send keeps what it queued. Fails with a
+    /// <see cref="TcpException"/> when the connection closes for sending before all was taken.
+    /// The caller keeps <paramref name="data"/> unchanged until the task completes.
+    /// </remarks>
+    public Task SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellation = default)
     {
-        while (!data.IsEmpty)
+        if (cancellation.IsCancellationRequested) return Task.FromCanceled(cancellation);
+        using (_stack.EnterTransport())
+        lock (_sync)
         {
-            Task wait;
-            using (_stack.EnterTransport())
-            lock (_sync)
+            // Behind a call already waiting nothing is taken now (its bytes go first); the state
+            // is checked all the same (a closed connection throws here, as Send does).
+            int taken;
+            try
             {
-                var taken = SendLocked(data.Span);
-                data = data.Slice(taken);
-                if (data.IsEmpty) return;
-                _writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _writable.Task;
+                taken = SendLocked(_writers is { Count: > 0 } ? default : data.Span);
             }
-            await wait.WaitAsync(cancellation).ConfigureAwait(false);
+            catch (TcpException e)
+            {
+                return Task.FromException(e); // in the task, as an async method reports it
+            }
+            if (taken == data.Length) return Task.CompletedTask;
+            var writer = new PendingWait<int>(_sync, System.Runtime.InteropServices.MemoryMarshal.AsMemory(data)) { Progress = taken };
+            return writer.Enqueue(_writers ??= new(), cancellation);
         }
     }
+
+    // The peer's acknowledgments freed send-buffer room (under _sync, on the datapath): the
+    // SendAsync calls waiting take it, oldest first; the Output that follows the ACK sends it.
+    private void WakeWriters()
+    {
+        while (_writers?.First is { } first)
+        {
+            var writer = first.Value;
+            if (!writer.Task.IsCompleted)
+            {
+                writer.Progress += _send.Write(writer.Buffer.Span.Slice(writer.Progress));
+                if (writer.Progress < writer.Buffer.Length) return; // the buffer is full again
+                writer.Dequeued();
+                writer.TrySetResult(writer.Progress);
+            }
+            _writers.RemoveFirst();
+        }
+    }
+
+    // The connection can send no more (closed for sending, or closed): SendAsync calls still
+    // waiting fail, as Send would throw now (under _sync).
+    private void FailWriters()
+    {
+        while (_writers?.First is { } first)
+        {
+            _writers.RemoveFirst();
+            first.Value.Dequeued();
+            first.Value.TrySetException(ClosedForSending());
+        }
+    }
+
+    private TcpException ClosedForSending() =>
+        new(Error ?? TcpError.Closed, $"cannot send on {this}: {(Error is { } error ? "the connection " + Describe(error) : "it is closed for sending")}");
 
     /// <summary>Takes up to <c>into.Length</c> received bytes; 0 when none are waiting (see <see cref="EndOfStream"/>).</summary>
     public int Read(Span<byte> into)
@@ -402,6 +448,7 @@ public sealed class TcpConnection
                 return;
             }
             _finQueued = true;
+            FailWriters(); // what they still hold can no longer go before the FIN
             Output();
         }
     }
@@ -877,7 +924,7 @@ public sealed class TcpConnection
                 if (Before(ack, _recoveryPoint)) RecoverySend(delivered, unaAdvanced: true, echo);
                 else _inRecovery = false;
             }
-            if (dataAcked > 0) Signal(ref _writable);
+            if (dataAcked > 0) WakeWriters();
             if (_finSent && ack == _finSeq + 1)
             {
                 switch (State)
@@ -2295,7 +2342,7 @@ public sealed class TcpConnection
         _stack.Forget(this);
         if (error is { } e) _connected.TrySetException(new TcpException(e, $"{this}: the connection {Describe(e)}"));
         else _connected.TrySetResult();
-        Signal(ref _writable);
+        FailWriters();
         WakeReaders();
     }
 

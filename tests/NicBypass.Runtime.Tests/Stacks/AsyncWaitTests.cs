@@ -106,6 +106,86 @@ public class AsyncWaitTests
     }
 
     [Fact]
+    public async Task A_send_larger_than_the_send_buffer_is_taken_as_acknowledgments_free_room_and_completes_within_the_run()
+    {
+        // SendAsync took the rest of its bytes on a thread-pool continuation that RunUntil did not
+        // wait for: 1 MB stopped at what the buffer first took and the run spent its whole limit
+        // (found by a new user's drive).
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        var start = harness.Clock.Nanoseconds;
+        var data = new byte[1_000_000];
+        new Random(7).NextBytes(data);
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        var send = client.SendAsync(data);
+        Assert.False(send.IsCompleted); // more than the send buffer holds
+
+        Assert.True(harness.RunUntil(() =>
+        {
+            int n;
+            while ((n = server.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            return send.IsCompleted && received.Length == data.Length;
+        }, seconds: 10));
+
+        Assert.True(harness.Clock.Nanoseconds - start < 1_000_000_000, $"{harness.Clock.Nanoseconds - start} ns of virtual time");
+        await send;
+        Assert.Equal(data, received.ToArray());
+    }
+
+    [Fact]
+    public async Task Sends_awaited_one_behind_another_go_in_order_and_one_cancelled_keeps_what_it_gave()
+    {
+        var harness = new StackHarness();
+        var (client, server) = harness.Connect();
+        var first = Enumerable.Repeat((byte)1, 600_000).ToArray();
+        var second = Enumerable.Repeat((byte)2, 400_000).ToArray();
+        var a = client.SendAsync(first);
+        var b = client.SendAsync(second);
+        Assert.False(b.IsCompleted); // behind the first, nothing of it taken yet
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        Assert.True(harness.RunUntil(() =>
+        {
+            int n;
+            while ((n = server.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            return b.IsCompleted && received.Length == first.Length + second.Length;
+        }, seconds: 10));
+        await a;
+        await b;
+        Assert.Equal(first.Concat(second).ToArray(), received.ToArray());
+
+        // A cancelled send keeps what the buffer took (it is delivered), and gives no more.
+        using var cancel = new CancellationTokenSource();
+        var third = client.SendAsync(new byte[1_000_000], cancel.Token);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third);
+        received.SetLength(0);
+        harness.RunUntil(() =>
+        {
+            int n;
+            while ((n = server.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            return false;
+        }, seconds: 1);
+        Assert.InRange(received.Length, 1, 999_999);
+    }
+
+    [Fact]
+    public async Task A_send_waiting_for_room_fails_when_the_connection_closes_for_sending()
+    {
+        var harness = new StackHarness();
+        var (client, _) = harness.Connect();
+        var send = client.SendAsync(new byte[2_000_000]);
+        Assert.False(send.IsCompleted);
+        client.Close();
+
+        var error = await Assert.ThrowsAsync<TcpException>(() => send.WaitAsync(TimeSpan.FromSeconds(10))); // at once, not when an ACK comes
+        Assert.Equal(TcpError.Closed, error.Error);
+        var late = client.SendAsync(new byte[10]); // closed: a faulted task, not a throw
+        await Assert.ThrowsAsync<TcpException>(() => late);
+    }
+
+    [Fact]
     public async Task Connecting_to_an_address_no_neighbour_answers_for_fails_as_unreachable_once_resolution_gives_up()
     {
         // Linux's connect() fails with EHOSTUNREACH after ARP's three tries; it waited out every
