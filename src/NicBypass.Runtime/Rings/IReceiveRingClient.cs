@@ -18,4 +18,12 @@ internal interface IReceiveRingClient
 
     /// <summary>Whether it polls its ring itself once switched to polling (a VNS, from its worker) rather than leaving it to the processor.</summary>
     bool PollsItself => false;
+
+    /// <summary>
+    /// Whether what it feeds has backed up — a software ring one of whose SRRs went to polling
+    /// because the consumer behind it cannot keep up: the ring feeding it then goes to polling
+    /// too (dynamic polling), so the interrupts its processor serves first do not starve those
+    /// consumers (receive livelock).
+    /// </summary>
+    bool BackedUp => false;
 }

@@ -68,5 +68,18 @@ public sealed class SoftwareRing : IReceiveRingClient
         }
     }
 
+    // One of its SRRs is polled (its interrupts off): the consumer behind it could not keep up.
+    bool IReceiveRingClient.BackedUp
+    {
+        get
+        {
+            foreach (var ring in _rings)
+            {
+                if (!ring.InterruptsEnabled) return true;
+            }
+            return false;
+        }
+    }
+
     public override string ToString() => Id;
 }
