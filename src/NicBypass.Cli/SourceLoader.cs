@@ -46,14 +46,13 @@ internal static class SourceLoader
             seen.Add(full, path);
             try
             {
-                var text = File.ReadAllText(path);
-                if (text.IndexOf('\0') >= 0)
+                var (text, refusal) = Read(path);
+                if (refusal is not null)
                 {
-                    // A capture or a binary named by mistake: said so, not echoed into a syntax error.
-                    error.WriteLine($"{path}: error: not a text file (it holds NUL bytes); a .nicdsl file is text");
+                    error.WriteLine($"{path}: error: {refusal}");
                     return null;
                 }
-                files.Add(new SourceFile(path, text));
+                files.Add(new SourceFile(path, text!));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
@@ -62,6 +61,29 @@ internal static class SourceLoader
             }
         }
         return files;
+    }
+
+    /// <summary>The most characters a .nicdsl file (or a plan's JSON) may hold (a 4,000-VNIC host is under 1 MB).</summary>
+    internal const int MaxCharacters = 64 * 1024 * 1024;
+
+    // The file's text, read a block at a time, or why it is not a .nicdsl file: a NUL byte (a
+    // capture or a binary named by mistake, not echoed into a syntax error), or more than
+    // MaxCharacters (a 1 GB file, or /dev/zero, was read whole and ran out of memory with a
+    // stack trace: found by a new user's drive).
+    internal static (string? Text, string? Refusal) Read(string path, string kind = "a .nicdsl file")
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
+        var text = new System.Text.StringBuilder();
+        var block = new char[64 * 1024];
+        int n;
+        while ((n = reader.Read(block, 0, block.Length)) > 0)
+        {
+            if (Array.IndexOf(block, '\0', 0, n) >= 0) return (null, $"not a text file (it holds NUL bytes); {kind} is text");
+            if (text.Length + n > MaxCharacters) return (null, $"too large for {kind} (more than {MaxCharacters / (1024 * 1024)} MiB of text)");
+            text.Append(block, 0, n);
+        }
+        return (text.ToString(), null);
     }
 
     /// <summary>

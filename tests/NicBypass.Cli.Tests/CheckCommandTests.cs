@@ -130,6 +130,31 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void A_huge_or_endless_file_is_refused_with_a_located_error_not_read_whole()
+    {
+        // A 1 GB file, or /dev/zero, was read whole: out of memory, with a stack trace (found by
+        // a new user's drive).
+        var zeros = CliRunner.TempFile("", "zeros.nicdsl");
+        using (var stream = File.OpenWrite(zeros)) stream.SetLength(1L << 30); // sparse: nothing written
+        var (exit, output, error) = CliRunner.Run("check", zeros);
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Equal($"{zeros}: error: not a text file (it holds NUL bytes); a .nicdsl file is text", error.Trim());
+
+        (exit, _, error) = CliRunner.Run("plan", "/dev/zero");
+        Assert.Equal(1, exit);
+        Assert.Equal("/dev/zero: error: not a text file (it holds NUL bytes); a .nicdsl file is text", error.Trim());
+
+        var text = CliRunner.TempFile("", "huge.nicdsl");
+        File.WriteAllText(text, new string('#', 65 * 1024 * 1024));
+        (exit, _, error) = CliRunner.Run("check", text);
+        Assert.Equal(1, exit);
+        Assert.Equal($"{text}: error: too large for a .nicdsl file (more than 64 MiB of text)", error.Trim());
+        File.Delete(zeros);
+        File.Delete(text);
+    }
+
+    [Fact]
     public void Check_without_files_is_a_usage_error()
     {
         var (exit, _, error) = CliRunner.Run("check");

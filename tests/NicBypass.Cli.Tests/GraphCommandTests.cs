@@ -111,6 +111,18 @@ public class GraphCommandTests
     }
 
     [Fact]
+    public void Out_naming_a_directory_says_so_not_that_it_lacks_an_extension()
+    {
+        var directory = Path.GetDirectoryName(CliRunner.TempFile(""))!;
+
+        var (exit, _, error) = CliRunner.Run("graph", CliRunner.TempFile(Topology), "--out", directory);
+
+        Assert.Equal(1, exit);
+        Assert.EndsWith($"{directory}: error: is a directory; --out names the file to write (its extension picks the format)", error.Trim());
+        Assert.DoesNotContain("extension to pick", error);
+    }
+
+    [Fact]
     public void A_broken_file_gives_its_diagnostics_and_no_graph()
     {
         var (exit, output, error) = CliRunner.Run("graph", CliRunner.TempFile("host x { nic e0 { model simnic-9g } }"));

@@ -130,6 +130,20 @@ public class PlanDiffTests
     }
 
     [Fact]
+    public void A_baseline_that_is_a_directory_or_endless_is_named_as_such()
+    {
+        // A directory was "access denied", and /dev/zero ran out of memory (found by a new user's drive).
+        var directory = Path.GetDirectoryName(CliRunner.TempFile(""))!;
+        var (exit, _, error) = CliRunner.Run("plan", CliRunner.TempFile(After), "--baseline", directory);
+        Assert.Equal(1, exit);
+        Assert.Equal($"{directory}: error: is a directory; --baseline takes the file `plan --format json` wrote", error.Trim());
+
+        (exit, _, error) = CliRunner.Run("plan", CliRunner.TempFile(After), "--baseline", "/dev/zero");
+        Assert.Equal(1, exit);
+        Assert.Equal("/dev/zero: error: not a text file (it holds NUL bytes); a plan's JSON is text", error.Trim());
+    }
+
+    [Fact]
     public void A_baseline_nested_too_deep_is_said_to_be_so_not_called_not_json()
     {
         var path = CliRunner.TempFile("{ \"hosts\": " + new string('[', 2000) + new string(']', 2000) + " }", "baseline.json");

@@ -39,6 +39,11 @@ internal static class GraphCommand
                 output.Write(dot.ToString());
                 return 0;
             }
+            if (Directory.Exists(path))
+            {
+                error.WriteLine($"{path}: error: is a directory; --out names the file to write (its extension picks the format)");
+                return NicBypassCli.ErrorExitCode;
+            }
             try
             {
                 var extension = Path.GetExtension(path).ToLowerInvariant();

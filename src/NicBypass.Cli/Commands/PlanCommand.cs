@@ -51,9 +51,20 @@ internal static class PlanCommand
         PlacementSnapshot before;
         if (baseline is not null)
         {
+            if (Directory.Exists(baseline))
+            {
+                error.WriteLine($"{baseline}: error: is a directory; --baseline takes the file `plan --format json` wrote");
+                return NicBypassCli.ErrorExitCode;
+            }
             try
             {
-                before = PlacementSnapshot.Parse(File.ReadAllText(baseline), baseline);
+                var (text, refusal) = SourceLoader.Read(baseline, "a plan's JSON");
+                if (refusal is not null)
+                {
+                    error.WriteLine($"{baseline}: error: {refusal}");
+                    return NicBypassCli.ErrorExitCode;
+                }
+                before = PlacementSnapshot.Parse(text!, baseline);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
             {

@@ -95,6 +95,11 @@ internal static class ReplayCommand
         {
             if (outDirectory is not null)
             {
+                if (File.Exists(outDirectory))
+                {
+                    error.WriteLine($"{outDirectory}: error: is a file; --out names the folder the per-VNIC captures go in");
+                    return NicBypassCli.ErrorExitCode;
+                }
                 try
                 {
                     Directory.CreateDirectory(outDirectory);

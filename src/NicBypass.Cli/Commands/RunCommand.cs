@@ -135,6 +135,11 @@ internal static class RunCommand
             }
             if (captureDirectory is not null)
             {
+                if (File.Exists(captureDirectory))
+                {
+                    error.WriteLine($"error: --capture {captureDirectory}: is a file; --capture names the folder the per-VNIC captures go in");
+                    return NicBypassCli.ErrorExitCode;
+                }
                 try
                 {
                     Directory.CreateDirectory(captureDirectory);
