@@ -604,7 +604,13 @@ public sealed class TcpConnection
                 State = TcpState.Established;
                 TimeHandshake();
                 _connected.TrySetResult();
-                _listener?.Enqueue(this);
+                if (_listener is { } listener && !listener.Enqueue(this))
+                {
+                    // Its listener stopped while the handshake completed: reset, as Linux does.
+                    SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
+                    Finish(TcpError.Aborted);
+                    return null;
+                }
             }
             OnAcknowledgment(segment);
             if (State == TcpState.Closed) return null;

@@ -111,10 +111,17 @@ public sealed class TcpListener
     private ObjectDisposedException Stopped() => new(nameof(TcpListener), $"TCP listener on port {Port} is stopped");
 
 
-    /// <summary>Stops listening: new SYNs to the port are answered with RST, and an <see cref="AcceptAsync"/> waiting (or called later, with nothing to accept) throws <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>
+    /// Stops listening: new SYNs to the port are answered with RST; the connections waiting to be
+    /// accepted, and those still completing their handshake, are reset (RST), as Linux's close of
+    /// a listening socket does — nobody would ever accept them (they stayed established, their
+    /// data acknowledged, and a new listener on the port never saw them: found by a new user's
+    /// drive); an <see cref="AcceptAsync"/> waiting (or called later) throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Stop()
     {
         _stack.Unbind(this);
+        var reset = new List<TcpConnection>();
         lock (_sync)
         {
             _stopped = true;
@@ -124,23 +131,30 @@ public sealed class TcpListener
                 first.Value.Dequeued();
                 first.Value.TrySetException(Stopped());
             }
+            while (_accepted.TryDequeue(out var waiting)) reset.Add(waiting);
+            reset.AddRange(_halfOpen);
         }
+        // Outside the listener's lock: a connection's lock is taken before it, never after.
+        foreach (var connection in reset) connection.Abort();
     }
 
     private bool _stopped; // under _sync
 
-    internal void Enqueue(TcpConnection connection)
+    /// <summary>Hands an established connection to the oldest waiting accept, or queues it; false when the listener is stopped (the connection resets itself: nobody will accept it).</summary>
+    internal bool Enqueue(TcpConnection connection)
     {
         lock (_sync)
         {
+            if (_stopped) return false;
             // The oldest AcceptAsync still waiting takes it (one cancelled meanwhile is passed over).
             while (_acceptors?.First is { } first)
             {
                 _acceptors.RemoveFirst();
                 first.Value.Dequeued();
-                if (first.Value.TrySetResult(connection)) return;
+                if (first.Value.TrySetResult(connection)) return true;
             }
             _accepted.Enqueue(connection);
+            return true;
         }
     }
 }

@@ -111,8 +111,10 @@ public sealed class UdpSocket
     /// outbound VSQ is full (the stack exceeds its outbound bandwidth) — wait with
     /// <see cref="SendToAsync"/> instead of spinning.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket is closed (it still sent: found by a new user's drive; Linux says EBADF).</exception>
     public SendStatus TrySendTo(NetworkEndpoint to, ReadOnlySpan<byte> payload)
     {
+        if (Volatile.Read(ref _closed)) throw Closed();
         // The IP length fields' limit (RFC 768 over RFC 791 / RFC 8200); past the MTU it leaves in fragments.
         var maxPayload = to.Address.IsV6 ? 65535 - 8 : 65535 - 20 - 8;
         if (payload.Length > maxPayload) throw new ArgumentException($"a {payload.Length}-byte datagram is longer than UDP over {(to.Address.IsV6 ? "IPv6" : "IPv4")} allows ({maxPayload} bytes)", nameof(payload));

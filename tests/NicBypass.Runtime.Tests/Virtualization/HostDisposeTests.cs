@@ -39,6 +39,38 @@ public class HostDisposeTests
     }
 
     [Fact]
+    public void Stopping_a_listener_resets_the_connections_nobody_accepted_yet()
+    {
+        // They stayed established for ever, their data acknowledged, and a new listener on the
+        // port never saw them; Linux resets them when a listening socket closes (found by a new
+        // user's drive).
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        Assert.True(harness.RunUntil(() => listener.Pending == 1, seconds: 5));
+
+        listener.Stop();
+
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Closed, seconds: 5));
+        Assert.Equal(TcpError.Reset, client.Error);
+        Assert.False(listener.TryAccept(out _));
+        Assert.Equal(0, listener.Pending);
+        Assert.Equal(0, harness.Db.Stack.ConnectionCount);
+    }
+
+    [Fact]
+    public void A_closed_udp_socket_sends_nothing()
+    {
+        var harness = new StackHarness();
+        var socket = harness.Db.Stack.BindUdp(5353);
+        socket.Close();
+        var reused = harness.Db.Stack.BindUdp(5353); // its port bound again by another socket
+
+        Assert.Throws<ObjectDisposedException>(() => socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.1", 53), new byte[] { 1 }));
+        Assert.Contains(reused.TrySendTo(NetworkEndpoint.Parse("10.0.0.1", 53), new byte[] { 1 }), new[] { SendStatus.Sent, SendStatus.Queued }); // (queued: resolving the neighbour)
+    }
+
+    [Fact]
     public async Task Closing_a_socket_or_stopping_a_listener_ends_what_waits_on_it()
     {
         var harness = new StackHarness();
