@@ -18,7 +18,19 @@ internal static class TopologyLoader
         if (sources is null) return null;
         var (compilation, host) = HostLoader.Load(sources, hostName, time);
         foreach (var diagnostic in compilation.Diagnostics.Where(d => d.Severity != DiagnosticSeverity.Info)) error.WriteLine(diagnostic.ToString());
-        if (compilation.HasErrors) return null;
+        if (compilation.HasErrors)
+        {
+            // A host named with --host runs when every error lies inside the other hosts' blocks,
+            // as the generator still builds it beside them (it refused with only the other host's
+            // errors: found by a new user's drive).
+            if (hostName is null || compilation.Host(hostName) is not { } named) return null;
+            var errors = compilation.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            var others = compilation.Hosts.Where(h => h.Name != hostName).Select(h => h.Definition).ToList();
+            if (!errors.All(e => !named.Definition.Encloses(e) && others.Any(o => o.Encloses(e)))) return null;
+            var broken = others.Where(o => errors.Any(o.Encloses)).Select(o => $"'{o.Name}'").ToList();
+            error.WriteLine($"{path}: note: running '{hostName}', which has no errors of its own; {string.Join(", ", broken)} {(broken.Count == 1 ? "has errors and does not" : "have errors and do not")} build");
+            return InterpretedHost.Build(named, time);
+        }
         if (compilation.Hosts.Count == 0)
         {
             error.WriteLine($"{path}: error: the file declares no host");

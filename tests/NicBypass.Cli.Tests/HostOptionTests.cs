@@ -35,6 +35,27 @@ public class HostOptionTests
     }
 
     [Fact]
+    public void A_named_host_runs_beside_another_hosts_errors_but_not_with_its_own()
+    {
+        // It refused with only the other host's errors, where the build still generates it
+        // (found by a new user's drive).
+        var file = CliRunner.TempFile(TwoHosts.Replace("nic b0 { model simnic-1g; rx-rings 1 }", "nic b0 { model simnic-1g; rx-rings 99 }"));
+
+        var (exit, output, error) = CliRunner.Run("simulate", file, "--host", "first", "--seconds", "0.001");
+        Assert.True(exit == 0, error);
+        Assert.Contains("a0", output);
+        Assert.Contains("error NB0012", error); // the other host's error is still said
+        Assert.Contains("note: running 'first', which has no errors of its own; 'second' has errors and does not build", error);
+
+        (exit, output, _) = CliRunner.Run("simulate", file, "--host", "second", "--seconds", "0.001");
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        (exit, output, _) = CliRunner.Run("simulate", file, "--seconds", "0.001"); // none named: the file must build
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
     public void Trace_and_replay_run_the_named_host()
     {
         var file = CliRunner.TempFile(TwoHosts);

@@ -19,7 +19,7 @@ internal static class SimulateCommand
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var seconds = new Option<double>("--seconds") { Description = "virtual seconds to simulate", DefaultValueFactory = _ => 1, CustomParser = InvariantNumber.Double };
         var rate = new Option<string?>("--rate") { Description = "rate offered to every VNIC, e.g. 500M (default: twice its allocation, else the link split evenly)" };
-        var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame", DefaultValueFactory = _ => 1000, CustomParser = InvariantNumber.Int32 };
+        var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame, 60..9018 (a NIC's frames are cut to what it carries untagged, its MTU + 14, with a note)", DefaultValueFactory = _ => 1000, CustomParser = InvariantNumber.Int32 };
         var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
         mix.AcceptOnlyFromAmong("all", "unicast");
         var seed = new Option<int>("--seed") { Description = "seed for the run's random draws: where in its stream's spacing each frame is offered (the rates are exact whatever the seed: a stream's count may differ by the one frame of its last, partial interval; at a full link who gets the free places may shift a little), and the unknown MACs of the mix (which noise frames are unknown, broadcast or malformed follows their order)", DefaultValueFactory = _ => 1, CustomParser = InvariantNumber.Int32 };
@@ -84,7 +84,7 @@ internal static class SimulateCommand
             }
             if (options.FrameSize is < 60 or > 9018)
             {
-                error.WriteLine($"error: --frame-size must be 60..9018 bytes (the largest frame: MTU 9000 + 18), not {options.FrameSize}");
+                error.WriteLine($"error: --frame-size must be 60..9018 bytes (the largest frame any NIC takes: MTU 9000 + 18 with a VLAN tag), not {options.FrameSize}");
                 return NicBypassCli.ErrorExitCode;
             }
             return Run(parse.GetValue(topology)!, options, parse.GetValue(format) == "json", output, error, parse.GetValue(hostOption));
