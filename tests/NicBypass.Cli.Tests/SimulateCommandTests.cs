@@ -20,7 +20,7 @@ public class SimulateCommandTests
         var (_, json, _) = CliRunner.Run("simulate", path, "--seconds", "1e-7", "--format", "json");
 
         Assert.Equal(0, exit);
-        Assert.StartsWith("simulated 0 frames over 1E-7 s", output); // was "over 0 s"
+        Assert.StartsWith("simulated 0 frames over 100 ns", output); // was "over 0 s", then "1E-7 s"
         Assert.Contains("\"seconds\": 1E-07", json);
     }
 
@@ -202,6 +202,8 @@ public class SimulateCommandTests
     [InlineData("--frame-size", "1,000", "--frame-size: '1,000' is not a whole number (no thousands separators: write 1000)")]
     [InlineData("--seed", "99999999999", "is not a whole number in range (at most 2147483647)")]
     [InlineData("--seed", "-3000000000", "is not a whole number in range (at least -2147483648)")]
+    [InlineData("--seed", "99999999999999999999", "is not a whole number in range (at most 2147483647)")] // past a long too (found by a new user's drive)
+    [InlineData("--rate", "-5M", "a rate cannot be negative")]
     public void A_whole_number_option_says_so_in_words_not_as_a_dotnet_type(string option, string value, string message)
     {
         var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(Topology), option, value);

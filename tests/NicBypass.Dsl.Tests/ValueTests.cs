@@ -24,7 +24,7 @@ public class ValueTests
     [InlineData("0M", "positive")]
     [InlineData("G", "number")]
     [InlineData("1.2.3G", "number")]
-    [InlineData("-5M", "number")]
+    [InlineData("-5M", "cannot be negative")]
     [InlineData("0.0001K", "whole number")]
     [InlineData("99999999999999999999G", "too large")]
     [InlineData("bps", "number")]

@@ -32,7 +32,10 @@ internal static class InvariantNumber
         var text = result.Tokens[^1].Value;
         if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)) return value;
         var name = result.Parent is OptionResult option ? option.Option.Name : "the value";
-        result.AddError($"{name}: '{text}' is not a whole number" + (text.Contains(',') ? $" (no thousands separators: write {text.Replace(",", "")})" : "") + (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var wide) ? wide < 0 ? " in range (at least -2147483648)" : " in range (at most 2147483647)" : ""));
+        // Digits alone (with a sign) are a whole number out of range, however many there are.
+        var digits = text.Length > 1 && text[0] is '-' or '+' ? text.Substring(1) : text;
+        var whole = digits.Length > 0 && digits.All(char.IsAsciiDigit);
+        result.AddError($"{name}: '{text}' is not a whole number" + (text.Contains(',') ? $" (no thousands separators: write {text.Replace(",", "")})" : "") + (whole ? text[0] == '-' ? " in range (at least -2147483648)" : " in range (at most 2147483647)" : ""));
         return null;
     }
 

@@ -140,13 +140,14 @@ public static class TrafficReportWriter
     public static void WriteText(TrafficReport report, string verb, TextWriter output)
     {
         var culture = CultureInfo.InvariantCulture;
-        // Under a microsecond in significant figures: "over 0 s" beside JSON's 1e-07 said nothing ran.
-        var seconds = report.Seconds is > 0 and < 0.000_001 ? report.Seconds.ToString("0.##E+0", culture) : report.Seconds.ToString("0.######", culture);
+        // Under a microsecond in nanoseconds: "over 0 s" beside JSON's 1e-07 said nothing ran,
+        // and "1E-10 s" read as a formatting slip (found by a new user's drive).
+        var seconds = report.Seconds is > 0 and < 0.000_001 ? (report.Seconds * 1e9).ToString("0.###", culture) + " ns" : report.Seconds.ToString("0.######", culture) + " s";
         // The frames the NICs received; where their links could not carry all that was offered
         // (a capture's frames, a simulation's streams), the headline says of how many.
         var offered = report.Nics.Sum(n => n.Wire?.Offered ?? 0);
         var ofOffered = offered > report.Frames ? string.Format(culture, " (of {0:N0} offered: the links carried what fits their rate)", offered) : "";
-        output.WriteLine(string.Format(culture, "{0} {1:N0} {2} over {3} s{4}", verb, report.Frames, report.Frames == 1 ? "frame" : "frames", seconds, ofOffered));
+        output.WriteLine(string.Format(culture, "{0} {1:N0} {2} over {3}{4}", verb, report.Frames, report.Frames == 1 ? "frame" : "frames", seconds, ofOffered));
         foreach (var cpu in report.Cpus ?? Array.Empty<ProcessorTrafficReport>())
         {
             output.WriteLine(string.Format(culture, "cpu{0}: busy {1:P1}, {2:N0} hardware and {3:N0} software interrupts, {4:N0} polls",

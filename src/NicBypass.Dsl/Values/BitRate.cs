@@ -52,7 +52,13 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
         while (split < text.Length && text[split] is >= '0' and <= '9' or '.') split++;
         var number = text.Substring(0, split);
         var unit = text.Substring(split);
-        if (number.Length == 0) { error = text.Length == 0 ? "a rate needs a number" : "a rate is a number followed by K, M or G, e.g. 2.5G"; return false; }
+        if (number.Length == 0)
+        {
+            error = text.Length == 0 ? "a rate needs a number"
+                : text[0] == '-' ? "a rate cannot be negative: a number followed by K, M or G, e.g. 2.5G"
+                : "a rate is a number followed by K, M or G, e.g. 2.5G";
+            return false;
+        }
         if (unit.Length == 0) { error = "a rate needs a unit: K, M or G (bits per second), e.g. 500M"; return false; }
         var prefix = unit.EndsWith("bps", StringComparison.OrdinalIgnoreCase) ? unit.Substring(0, unit.Length - 3) : unit;
         ulong multiplier;
