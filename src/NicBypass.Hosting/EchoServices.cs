@@ -155,6 +155,10 @@ public sealed class EchoServices : IAsyncDisposable
         {
             sent = false; // larger than the MTU allows back (the stack does not fragment)
         }
+        catch (ObjectDisposedException)
+        {
+            return; // shutting down (run's exit closes the sockets while the processors still run): no answer, and no fault (found by review)
+        }
         Interlocked.Increment(ref sent ? ref _datagrams : ref _failures);
     }
 

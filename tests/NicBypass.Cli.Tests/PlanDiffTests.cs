@@ -141,6 +141,10 @@ public class PlanDiffTests
         (exit, _, error) = CliRunner.Run("plan", CliRunner.TempFile(After), "--baseline", "/dev/zero");
         Assert.Equal(1, exit);
         Assert.Equal("/dev/zero: error: not a text file (it holds NUL bytes); a plan's JSON is text", error.Trim());
+
+        (exit, _, error) = CliRunner.Run("plan", CliRunner.TempFile(After), "--baseline", ""); // a stack trace (found by review)
+        Assert.Equal(1, exit);
+        Assert.Equal("error: --baseline needs the file `plan --format json` wrote; got an empty name", error.Trim());
     }
 
     [Fact]

@@ -51,6 +51,11 @@ internal static class PlanCommand
         PlacementSnapshot before;
         if (baseline is not null)
         {
+            if (baseline.Length == 0)
+            {
+                error.WriteLine("error: --baseline needs the file `plan --format json` wrote; got an empty name");
+                return NicBypassCli.ErrorExitCode;
+            }
             if (Directory.Exists(baseline))
             {
                 error.WriteLine($"{baseline}: error: is a directory; --baseline takes the file `plan --format json` wrote");
@@ -66,7 +71,7 @@ internal static class PlanCommand
                 }
                 before = PlacementSnapshot.Parse(text!, baseline);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException)
             {
                 error.WriteLine(ex is FormatException ? "error: " + ex.Message : $"error: cannot read {baseline}: {ex.Message}");
                 return NicBypassCli.ErrorExitCode;

@@ -51,6 +51,9 @@ public abstract class ReceiveRing
 
     public bool InterruptsEnabled { get; private set; } = true;
 
+    /// <summary>Its consumer polls it by design (a VNIC in <c>mode polling</c>): its interrupts are off for good, not because it backed up.</summary>
+    internal bool PolledByConsumer { get; set; }
+
     /// <summary>Interrupts only, under the cost model: every arriving frame interrupts (set by the host; off, the hot path makes no call for it).</summary>
     internal bool InterruptEveryFrame { get; set; }
 

@@ -68,14 +68,17 @@ public sealed class SoftwareRing : IReceiveRingClient
         }
     }
 
-    // One of its SRRs is polled (its interrupts off): the consumer behind it could not keep up.
+    // The consumer behind one of its SRRs could not keep up: the SRR went to polling (its
+    // interrupts off), or — one its consumer polls by design (mode polling), interrupts off for
+    // good — it is full. (Any SRR with interrupts off counted: a polling VNIC behind the software
+    // ring sent its hardware ring to polling at every interrupt, at any load; found by review.)
     bool IReceiveRingClient.BackedUp
     {
         get
         {
             foreach (var ring in _rings)
             {
-                if (!ring.InterruptsEnabled) return true;
+                if (ring.PolledByConsumer ? ring.Count >= ring.Capacity : !ring.InterruptsEnabled) return true;
             }
             return false;
         }

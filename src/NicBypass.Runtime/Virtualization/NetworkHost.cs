@@ -534,6 +534,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     {
         var ring = vnic.Ring ?? throw new InvalidOperationException($"VNIC '{vnic.Name}' is not bound to a ring yet");
         var poller = new RingPoller(vnic, ring.PollEntry, ring.InterruptControl);
+        ring.PolledByConsumer = true;
         if (vnic.Settings.Bandwidth is { } bandwidth) poller.Limiter = new BandwidthLimiter(bandwidth, vnic.Nic.Device.MaxFrameLength, Time);
         // A VNS polls its ring itself, and only when its inbound VSQ is empty.
         if (vnic.Consumer is IFlowControlledConsumer owner) owner.UsePoller(poller);

@@ -70,6 +70,20 @@ public class LivelockTests
     }
 
     [Fact]
+    public void A_polling_vnic_behind_the_software_ring_does_not_send_its_hardware_ring_to_polling_at_light_load()
+    {
+        // A VNIC in mode polling keeps its SRR's interrupts off for good; read as "backed up", it
+        // sent the hardware ring to polling at every interrupt, at any load (found by review).
+        var topology = SharedRing.Replace("ip 10.0.0.1; protocols udp; ports 7; cpu 0 }", "ip 10.0.0.1; protocols udp; ports 7; cpu 0; mode polling }");
+        Assert.NotEqual(SharedRing, topology);
+        var (host, report) = CostModelSimulation.Run(topology, new SimulationOptions(Seconds: 0.02, FrameSize: 64, Mix: false, RateBitsPerSecond: 10_000_000));
+        var hrr = host.Nic("e0").Device.ReceiveRings[0];
+        Assert.True(hrr.Interrupts > 100, $"{hrr.Interrupts} interrupts");
+        Assert.Equal(0, hrr.PollingSwitches);
+        Assert.All(report.Nics[0].Vnics, v => Assert.Equal(v.Received, v.Delivered + v.Queued));
+    }
+
+    [Fact]
     public void With_dynamic_polling_deliveries_stay_at_the_processors_maximum_with_few_interrupts()
     {
         var saturated = Run(16, dynamicPolling: true);
