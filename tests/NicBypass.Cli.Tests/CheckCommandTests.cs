@@ -59,7 +59,7 @@ public class CheckCommandTests
         var (exit, output, _) = CliRunner.Run("check", a, b);
 
         Assert.Equal(1, exit);
-        Assert.StartsWith($"{b}(1,6): error NB0003: host 'same' is already declared in this project", output);
+        Assert.StartsWith($"{b}(1,6): error NB0003: host 'same' is already declared in this project (in {a}); give each declaration its own name", output); // names the first's file (found by a new user's drive)
     }
 
     [Fact]

@@ -109,6 +109,17 @@ public class PackageConsumerTests
         Assert.Contains("demo.nicdsl(2,9): info NB0027: NIC 'eth0': 3 VNICs outnumber its 1 hardware receive ring,", summary);
         Assert.Contains(Path.Combine(project, "more hosts", "edge.nicdsl") + "(2,9): info NB0027: NIC 'e0': 2 VNICs outnumber", summary);
 
+        // A .nicdsl file deleted or moved is noticed by the next, incremental build: its host's
+        // class left the build only when something else changed (found by a new user's drive).
+        File.WriteAllText(Path.Combine(project, "extra.nicdsl"), "host extra {\n    nic e0 { model simnic-1g; rx-rings 1 }\n    vm x on e0 { mac 02:00:00:00:02:01 }\n}\n");
+        File.AppendAllText(Path.Combine(project, "Program.cs"), "\n_ = typeof(App.Extra);\n");
+        Run("dotnet", "build", project);
+        Directory.CreateDirectory(Path.Combine(project, "moved"));
+        File.Move(Path.Combine(project, "extra.nicdsl"), Path.Combine(project, "moved", "extra.nicdsl")); // now App.Moved.Extra
+        (exit, failed) = TryRun("dotnet", "build", project);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("error CS0234: The type or namespace name 'Extra' does not exist in the namespace 'App'", failed);
+
         Directory.Delete(work, recursive: true);
     }
 

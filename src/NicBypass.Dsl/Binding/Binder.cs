@@ -34,7 +34,10 @@ public static class Binder
                 }
                 else if (names.TryGetValue(name, out var first))
                 {
-                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, location, new[] { first }, "host", name, "this project"));
+                    // Where the first one is, on the console too (the related location reaches only
+                    // a SARIF log): which file a build reports depends on the order it lists them.
+                    var where = first.Path == document.Path ? "this file" : $"this project (in {first.Path})";
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, location, new[] { first }, "host", name, where));
                 }
                 else
                 {
