@@ -135,6 +135,10 @@ public class TraceCommandTests
         Assert.Equal(1, exit);
         Assert.Contains("give the frame with --frame HEX or --capture FILE --frame-number N (one of them)", error);
 
+        (exit, _, error) = CliRunner.Run("trace", topology, "--capture", capture + ".missing", "--frame-number", "1");
+        Assert.Equal(2, exit); // a capture that cannot be read, as replay says it (it said 1)
+        Assert.Contains("two.pcap.missing: error: cannot read the capture:", error);
+
         File.WriteAllBytes(capture, [0xd4, 0xc3, 0xb2, 0xa1, 0x02]);
         (exit, _, error) = CliRunner.Run("trace", topology, "--capture", capture, "--frame-number", "1");
         Assert.Equal(2, exit);

@@ -96,7 +96,7 @@ internal static class TraceCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"{capture}: error: cannot read the capture: {ex.Message}");
-            return (null, NicBypassCli.ErrorExitCode);
+            return (null, NicBypassCli.BadCaptureExitCode); // as replay says it (it said 1: found by a new user's drive)
         }
     }
 }
