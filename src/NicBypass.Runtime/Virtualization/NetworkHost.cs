@@ -968,7 +968,40 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// at the start; after that only those given work run (what <paramref name="done"/> queues
     /// wakes whoever takes it, as all work does). True when <paramref name="done"/> became true.
     /// </summary>
-    public bool RunUntil(Func<bool> done, TimeSpan within)
+    public bool RunUntil(Func<bool> done, TimeSpan within) => RunUntilCore(done, within, application: null);
+
+    /// <summary>
+    /// Runs <paramref name="application"/> — async code using the host's sockets — in the
+    /// deterministic mode, on virtual time, for at most <paramref name="within"/>: it starts on
+    /// this thread under a synchronization context of the host's, so every continuation its
+    /// <c>await</c>s post (an accept, a read, a send the datapath completed; one of its own tasks)
+    /// runs on this thread between pumps, before virtual time moves on. A chain of awaits
+    /// therefore runs step by step at the virtual instants its events happen, the same every run
+    /// (under <see cref="RunUntil(Func{bool}, TimeSpan)"/> each step after the first ran on the
+    /// thread pool, which the run did not wait for). True when the application's task completed;
+    /// false when the span ran out first; what the task threw is thrown. Code that leaves the
+    /// context (<c>Task.Run</c>, <c>ConfigureAwait(false)</c>, a timer on the system clock) runs
+    /// on the thread pool as before, and blocking on a task (<c>.Result</c>) inside it deadlocks.
+    /// </summary>
+    public bool Run(Func<Task> application, TimeSpan within)
+    {
+        ArgumentNullException.ThrowIfNull(application);
+        if (Time is not VirtualClock) throw new InvalidOperationException($"Run moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
+        var context = new ApplicationContext();
+        Task? task = null;
+        context.Post(_ => task = application(), null); // started under the context, as its continuations run
+        var done = RunUntilCore(() =>
+        {
+            context.RunPending();
+            return task is { IsCompleted: true };
+        }, within, context);
+        if (done) task!.GetAwaiter().GetResult(); // what it threw, as it threw it
+        return done;
+    }
+
+    // `application`: Run's context; while continuations wait in it, time does not move on (the
+    // condition, which runs them, is asked again first).
+    private bool RunUntilCore(Func<bool> done, TimeSpan within, ApplicationContext? application)
     {
         ArgumentNullException.ThrowIfNull(done);
         if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntil moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
@@ -1003,6 +1036,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             {
                 _runQueue!.CheckSleepers(); // Debug builds: what the predicate queued woke whoever takes it
             }
+            if (application is { HasPending: true }) continue; // continuations posted meanwhile (from another thread too) run first, at this instant
             if (next > limit)
             {
                 // Nothing more happens within the span: spend what is left of it and look once more.

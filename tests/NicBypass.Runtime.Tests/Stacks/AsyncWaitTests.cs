@@ -186,6 +186,67 @@ public class AsyncWaitTests
     }
 
     [Fact]
+    public void A_chain_of_awaits_runs_step_by_step_on_virtual_time_under_run()
+    {
+        // Accept, read, answer, close on one side; connect, send, read to the end on the other.
+        // Under RunUntil each step after the first ran on the thread pool, which the run did not
+        // wait for: it went on to its limit with both tasks waiting (found by a new user's drive).
+        var harness = new StackHarness();
+        harness.Host.Costs = CostTable.Default; // processors take time: each step lands at an instant of its own
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        string? heard = null, answer = null;
+        var start = harness.Clock.Nanoseconds;
+
+        async Task Server()
+        {
+            var connection = await listener.AcceptAsync();
+            var buffer = new byte[100];
+            var n = await connection.ReadAsync(buffer);
+            heard = System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+            await connection.SendAsync(buffer.AsMemory(0, n).ToArray().Reverse().ToArray());
+            connection.Close();
+        }
+
+        async Task Client()
+        {
+            var connection = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+            await connection.Connected;
+            connection.Send("hello"u8);
+            var buffer = new byte[100];
+            int n, total = 0;
+            while ((n = await connection.ReadAsync(buffer.AsMemory(total))) > 0) total += n;
+            answer = System.Text.Encoding.ASCII.GetString(buffer, 0, total);
+        }
+
+        Assert.True(harness.Host.Run(() => Task.WhenAll(Server(), Client()), TimeSpan.FromSeconds(10)));
+
+        Assert.Equal("hello", heard);
+        Assert.Equal("olleh", answer);
+        Assert.True(harness.Clock.Nanoseconds - start < 1_000_000, $"{harness.Clock.Nanoseconds - start} ns of virtual time"); // 6.6 µs: two hosts' processors, no waiting
+    }
+
+    [Fact]
+    public void Run_throws_what_the_application_threw_and_says_false_when_its_span_runs_out()
+    {
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        async Task Throws()
+        {
+            await listener.AcceptAsync(); // nobody connects: it never comes
+        }
+        Assert.False(harness.Host.Run(Throws, TimeSpan.FromSeconds(2)));
+
+        var other = harness.Db.Stack.ListenTcp(5353); // (the first run's accept still waits on the first)
+        var error = Assert.Throws<InvalidOperationException>(() => harness.Host.Run(async () =>
+        {
+            harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5353));
+            await other.AcceptAsync();
+            throw new InvalidOperationException("the application's own");
+        }, TimeSpan.FromSeconds(10)));
+        Assert.Equal("the application's own", error.Message);
+    }
+
+    [Fact]
     public async Task Connecting_to_an_address_no_neighbour_answers_for_fails_as_unreachable_once_resolution_gives_up()
     {
         // Linux's connect() fails with EHOSTUNREACH after ARP's three tries; it waited out every
