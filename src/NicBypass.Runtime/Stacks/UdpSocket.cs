@@ -143,7 +143,11 @@ public sealed class UdpSocket
                 case SendStatus.Sent or SendStatus.Queued: return true;
                 case SendStatus.Spoofed or SendStatus.Malformed or SendStatus.Oversize: return false;
             }
-            await writable.WaitAsync(cancellation).ConfigureAwait(false);
+            // Awaited as it is when there is no token to watch: its continuation then comes back to
+            // the caller's context (NetworkHost.Run's: WaitAsync's own hop went to the thread pool,
+            // which the run did not wait for; found by review).
+            if (cancellation.CanBeCanceled) await writable.WaitAsync(cancellation).ConfigureAwait(false);
+            else await writable;
         }
     }
 

@@ -14,9 +14,6 @@ internal sealed class ApplicationContext : SynchronizationContext
 {
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _posted = new();
 
-    /// <summary>Whether continuations wait to run.</summary>
-    public bool HasPending => !_posted.IsEmpty;
-
     public override void Post(SendOrPostCallback d, object? state) => _posted.Enqueue((d, state));
 
     /// <summary>Not supported: a synchronous send from the datapath would run application code inside it.</summary>
@@ -25,7 +22,12 @@ internal sealed class ApplicationContext : SynchronizationContext
 
     public override SynchronizationContext CreateCopy() => this;
 
-    /// <summary>Runs what is queued (and what those queue in turn) on this thread, under this context; true if anything ran.</summary>
+    /// <summary>
+    /// Runs what was queued when it was called, on this thread, under this context; true if
+    /// anything ran. What those queue in turn (a <c>Task.Yield</c> loop) waits for the next call —
+    /// after the next event — so a loop that yields cannot hold virtual time still (it hung the
+    /// run for ever: found by review).
+    /// </summary>
     public bool RunPending()
     {
         var ran = false;
@@ -33,7 +35,7 @@ internal sealed class ApplicationContext : SynchronizationContext
         SetSynchronizationContext(this);
         try
         {
-            while (_posted.TryDequeue(out var work))
+            for (var queued = _posted.Count; queued > 0 && _posted.TryDequeue(out var work); queued--)
             {
                 work.Callback(work.State);
                 ran = true;

@@ -968,7 +968,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// at the start; after that only those given work run (what <paramref name="done"/> queues
     /// wakes whoever takes it, as all work does). True when <paramref name="done"/> became true.
     /// </summary>
-    public bool RunUntil(Func<bool> done, TimeSpan within) => RunUntilCore(done, within, application: null);
+    public bool RunUntil(Func<bool> done, TimeSpan within) => RunUntilCore(done, within);
 
     /// <summary>
     /// Runs <paramref name="application"/> — async code using the host's sockets — in the
@@ -979,9 +979,16 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// therefore runs step by step at the virtual instants its events happen, the same every run
     /// (under <see cref="RunUntil(Func{bool}, TimeSpan)"/> each step after the first ran on the
     /// thread pool, which the run did not wait for). True when the application's task completed;
-    /// false when the span ran out first; what the task threw is thrown. Code that leaves the
-    /// context (<c>Task.Run</c>, <c>ConfigureAwait(false)</c>, a timer on the system clock) runs
-    /// on the thread pool as before, and blocking on a task (<c>.Result</c>) inside it deadlocks.
+    /// false when the span ran out first; what the task threw is thrown. Await the host's tasks
+    /// (and the application's own async methods) directly: a combinator over a socket's task
+    /// (<c>Task.WhenAll</c>/<c>WhenAny</c>, <c>WaitAsync</c>, <c>ContinueWith</c>) completes on
+    /// the thread pool first, which the run does not wait for; so does code that leaves the
+    /// context (<c>Task.Run</c>, <c>ConfigureAwait(false)</c>) and any timer — <c>Task.Delay</c>
+    /// runs on real time even given the host's <see cref="VirtualClock"/>. A continuation the
+    /// application posts as it runs (<c>Task.Yield</c>) runs after the next event. Waits the
+    /// application leaves behind when the span runs out keep their place (an accept still takes
+    /// the next connection) but their continuations never run. Not from inside the application
+    /// (nor <see cref="RunUntil(Func{bool}, TimeSpan)"/> there); blocking on a task inside it deadlocks.
     /// </summary>
     public bool Run(Func<Task> application, TimeSpan within)
     {
@@ -989,21 +996,22 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         if (Time is not VirtualClock) throw new InvalidOperationException($"Run moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
         var context = new ApplicationContext();
         Task? task = null;
-        context.Post(_ => task = application(), null); // started under the context, as its continuations run
+        context.Post(_ => task = application() ?? throw new InvalidOperationException("Run's application returned no task"), null); // started under the context, as its continuations run
         var done = RunUntilCore(() =>
         {
             context.RunPending();
             return task is { IsCompleted: true };
-        }, within, context);
+        }, within);
         if (done) task!.GetAwaiter().GetResult(); // what it threw, as it threw it
         return done;
     }
 
-    // `application`: Run's context; while continuations wait in it, time does not move on (the
-    // condition, which runs them, is asked again first).
-    private bool RunUntilCore(Func<bool> done, TimeSpan within, ApplicationContext? application)
+    private bool RunUntilCore(Func<bool> done, TimeSpan within)
     {
         ArgumentNullException.ThrowIfNull(done);
+        // From inside Run's application, a run would hold the application's own continuations
+        // back until it returned: it spent its span waiting for them (found by review).
+        if (SynchronizationContext.Current is ApplicationContext) throw new InvalidOperationException($"host '{Name}': RunUntil or Run called from inside Run's application; await the host's tasks there instead");
         if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntil moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
         // No limit (Timeout.InfiniteTimeSpan, TimeSpan.MaxValue, anything past a century of
         // virtual time) is a century: the limit in nanoseconds overflowed past ~292 years and the
@@ -1036,7 +1044,6 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             {
                 _runQueue!.CheckSleepers(); // Debug builds: what the predicate queued woke whoever takes it
             }
-            if (application is { HasPending: true }) continue; // continuations posted meanwhile (from another thread too) run first, at this instant
             if (next > limit)
             {
                 // Nothing more happens within the span: spend what is left of it and look once more.

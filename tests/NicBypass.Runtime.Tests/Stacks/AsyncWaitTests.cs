@@ -247,6 +247,68 @@ public class AsyncWaitTests
     }
 
     [Fact]
+    public void Under_run_a_loop_that_yields_lets_time_move_and_a_run_inside_the_application_is_refused()
+    {
+        // A Task.Yield loop re-posted itself as fast as it ran: the run hung for ever with the
+        // clock still, its span ignored (found by review).
+        var harness = new StackHarness();
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var sender = harness.Web.Stack.BindUdp(53);
+        var yields = 0;
+        Assert.True(harness.Host.Run(async () =>
+        {
+            sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[] { 1 });
+            while (socket.Pending == 0)
+            {
+                yields++;
+                await Task.Yield();
+            }
+        }, TimeSpan.FromSeconds(1)));
+        Assert.InRange(yields, 1, 1000);
+
+        var forever = 0;
+        Assert.False(harness.Host.Run(async () =>
+        {
+            while (true)
+            {
+                forever++;
+                await Task.Yield();
+            }
+        }, TimeSpan.FromMilliseconds(5))); // the span ends it
+
+        // A run inside the application would hold its own continuations back for its whole span.
+        var nested = Assert.Throws<InvalidOperationException>(() => harness.Host.Run(async () =>
+        {
+            await Task.Yield();
+            harness.Host.RunUntil(() => false, TimeSpan.FromSeconds(1));
+        }, TimeSpan.FromSeconds(1)));
+        Assert.Contains("from inside Run's application", nested.Message);
+        Assert.Throws<InvalidOperationException>(() => harness.Host.Run(() => null!, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public void Under_run_datagrams_a_full_outbound_queue_pushed_back_are_sent_as_it_drains()
+    {
+        // SendToAsync waited through WaitAsync(...).ConfigureAwait(false): its retry went to the
+        // thread pool and the run stopped at its limit with 4 of 8 sent (found by review).
+        var harness = new StackHarness(topology: StackHarness.Topology.Replace("ports 80 53 }", "ports 80 53; outbound-bandwidth 1M }"));
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var received = 0;
+        socket.Handler = (_, _) => received++; // (its queue would hold only 64)
+        var sender = harness.Web.Stack.BindUdp(53);
+        sender.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[1]); // the neighbour resolved first (parked frames would not wait for the queue)
+        Assert.True(harness.RunUntil(() => received == 1, seconds: 5));
+        received = 0;
+        var start = harness.Clock.Nanoseconds;
+        Assert.True(harness.Host.Run(async () =>
+        {
+            for (var i = 0; i < 100; i++) Assert.True(await sender.SendToAsync(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[1000]));
+        }, TimeSpan.FromSeconds(10)));
+        Assert.True(harness.RunUntil(() => received == 100, seconds: 5), $"{received} received");
+        Assert.InRange((harness.Clock.Nanoseconds - start) / 1e9, 0.5, 1.5); // 100 × 1,042 bytes on the wire at 1 Mbit/s
+    }
+
+    [Fact]
     public async Task Connecting_to_an_address_no_neighbour_answers_for_fails_as_unreachable_once_resolution_gives_up()
     {
         // Linux's connect() fails with EHOSTUNREACH after ARP's three tries; it waited out every
