@@ -754,8 +754,11 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         var now = NowNanoseconds;
         var due = long.MaxValue;
         foreach (var processor in AllProcessors) due = Math.Min(due, processor.NextDue(now));
-        return Math.Min(due, NextArrival());
+        return Math.Min(Math.Min(due, NextArrival()), NextTimer());
     }
+
+    // The next timer on the host's virtual clock (Task.Delay and timeouts on it): time stops there.
+    private long NextTimer() => Time is VirtualClock clock ? clock.NextTimer : long.MaxValue;
 
     /// <summary>
     /// <see cref="NextDue"/> for the host's own event loop (<see cref="RunAwakeTo"/>, the traffic
@@ -766,7 +769,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         // Every component reports a time still to come, or none (cables and wires hold only what
         // is due later after a pump): time never creeps forward a nanosecond at a time.
         if (_runQueue is not { } queue || _threads is not null) return NextDue();
-        return Math.Min(queue.NextDue(), NextArrival());
+        return Math.Min(Math.Min(queue.NextDue(), NextArrival()), NextTimer());
     }
 
     // Whether a pump now would do anything: a processor awake (woken, or not yet looked), a frame
@@ -983,8 +986,10 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// (and the application's own async methods) directly: a combinator over a socket's task
     /// (<c>Task.WhenAll</c>/<c>WhenAny</c>, <c>WaitAsync</c>, <c>ContinueWith</c>) completes on
     /// the thread pool first, which the run does not wait for; so does code that leaves the
-    /// context (<c>Task.Run</c>, <c>ConfigureAwait(false)</c>) and any timer — <c>Task.Delay</c>
-    /// runs on real time even given the host's <see cref="VirtualClock"/>. A continuation the
+    /// context (<c>Task.Run</c>, <c>ConfigureAwait(false)</c>) and a timer on the system clock.
+    /// Timers on the host's <see cref="VirtualClock"/> (<c>Task.Delay(span, clock)</c>, a
+    /// <c>CancellationTokenSource(span, clock)</c> timeout) run on virtual time: the run stops at
+    /// them. A continuation the
     /// application posts as it runs (<c>Task.Yield</c>) runs after the next event. Waits the
     /// application leaves behind when the span runs out keep their place (an accept still takes
     /// the next connection) but their continuations never run. Not from inside the application
