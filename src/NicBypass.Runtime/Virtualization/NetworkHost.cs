@@ -1182,6 +1182,14 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// <exception cref="AggregateException">User code the datapath called threw on the host's threads while they ran (the first 16 exceptions, and one this call's own finishing pump met; <see cref="ThreadFaults"/> counts them all). The host is stopped all the same; what the threads threw and this call did not throw stays for the next.</exception>
     public void StopThreads(TimeSpan? timeout = null)
     {
+        // Under the lock Dispose and StartThreads take: a stop beside a Dispose or another stop
+        // raced on the threads' list and the cancellation source (a NullReferenceException that
+        // left a Dispose half done: found by a stress drive). The second finds them stopped.
+        lock (_disposeLock) StopThreadsLocked(timeout);
+    }
+
+    private void StopThreadsLocked(TimeSpan? timeout)
+    {
         if (_threads is null || _stop is null) return;
         // Real wires first: nothing new comes in while the host drains.
         TapWire[] taps;
