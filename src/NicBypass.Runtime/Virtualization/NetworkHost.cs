@@ -1332,6 +1332,10 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             // datagram receives throw ObjectDisposedException), and no RST goes anywhere.
             foreach (var vns in _stacks) vns.Stack.Shutdown();
             foreach (var vm in _vms) vm.Stack.Shutdown();
+            // A datagram sender waiting for outbound room (SendToAsync) looks again and finds its
+            // socket closed: nobody would ever flush the queue it waited on (found by a stress drive).
+            foreach (var vns in _stacks) vns.ReleaseWriters();
+            foreach (var vm in _vms) vm.ReleaseWriters();
             List<Exception>? failures = null;
             foreach (var tap in taps)
             {

@@ -104,6 +104,9 @@ public sealed class VirtualMachine : IPollingConsumer
         }
     }
 
+    /// <summary>The host is disposed: a sender waiting for the guest's transmit path looks again, and finds its socket closed.</summary>
+    internal void ReleaseWriters() => _output.Signal();
+
     /// <summary>The guest on its vCPU: takes a batch from the guest receive ring, runs its stack's timers, wakes blocked senders.</summary>
     bool IPollingConsumer.Poll() => Poll();
 

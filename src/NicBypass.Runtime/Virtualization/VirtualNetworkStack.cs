@@ -330,6 +330,18 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         }
     }
 
+    /// <summary>The host is disposed: a sender waiting for room (<see cref="WhenWritable"/>) looks again, and finds its socket closed.</summary>
+    internal void ReleaseWriters()
+    {
+        TaskCompletionSource? writable;
+        lock (_transmit)
+        {
+            writable = _writable;
+            _writable = null;
+        }
+        writable?.TrySetResult();
+    }
+
     /// <summary>Completes when the outbound VSQ has room again (at once if it has room now).</summary>
     public Task WhenWritable()
     {

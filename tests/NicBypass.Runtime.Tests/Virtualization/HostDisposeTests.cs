@@ -59,6 +59,27 @@ public class HostDisposeTests
     }
 
     [Fact]
+    public async Task A_datagram_send_waiting_for_outbound_room_fails_when_the_host_is_disposed()
+    {
+        // It waited for ever: nobody flushes the outbound queue of a disposed host (found by a
+        // stress drive).
+        var harness = new StackHarness(topology: StackHarness.Topology.Replace("ports 80 53 }", "ports 80 53; outbound-bandwidth 100K }"));
+        var socket = harness.Web.Stack.BindUdp(53);
+        var to = NetworkEndpoint.Parse("10.0.0.3", 5353);
+        var receiver = harness.Db.Stack.BindUdp(5353);
+        socket.TrySendTo(to, new byte[1]); // the neighbour resolved first (a parked datagram is never pushed back)
+        Assert.True(harness.RunUntil(() => receiver.Pending == 1, seconds: 5));
+        for (var i = 0; i < 1000 && socket.TrySendTo(to, new byte[1000]) != SendStatus.Blocked; i++) { }
+        Assert.Equal(SendStatus.Blocked, socket.TrySendTo(to, new byte[1000]));
+        var pending = socket.SendToAsync(to, new byte[1000]);
+        Assert.False(pending.IsCompleted);
+
+        harness.Host.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void A_closed_udp_socket_sends_nothing()
     {
         var harness = new StackHarness();
