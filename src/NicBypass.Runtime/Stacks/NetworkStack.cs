@@ -417,7 +417,7 @@ public sealed partial class NetworkStack
         get
         {
             var now = Time.GetTimestamp();
-            return ConnectionsDue(now) || _neighbors.DueBy(now) || now >= ReassemblyDue || now >= DhcpDue || now >= SlaacDue;
+            return ResetsWaiting || ConnectionsDue(now) || _neighbors.DueBy(now) || now >= ReassemblyDue || now >= DhcpDue || now >= SlaacDue;
         }
     }
 
@@ -441,6 +441,7 @@ public sealed partial class NetworkStack
     /// <summary>Runs due timers (TCP retransmission and TIME-WAIT, neighbour resolution, reassembly time-outs, DHCP, SLAAC); true if any acted (sent, or gave something up).</summary>
     internal bool Tick()
     {
+        var sentResets = ResetsWaiting && SendWaitingResets();
         if (Volatile.Read(ref _timed) == 0 && !_neighbors.Resolving && ReassemblyDue == long.MaxValue && DhcpDue == long.MaxValue && SlaacDue == long.MaxValue) return false;
         var progress = false;
         var now = Time.GetTimestamp();
@@ -468,7 +469,52 @@ public sealed partial class NetworkStack
             if (retry) OutputRetryWanted();
         }
         if (_neighbors.Resolving) progress |= _neighbors.RetryDue(now);
-        return progress;
+        return progress | sentResets;
+    }
+
+    // RSTs of connections already closed (an abort, a stopped listener's queue) that the output
+    // refused: nothing would ever send them again, and the peer stayed established for ever
+    // (found by a stress drive). They wait here, oldest first, and go as the output takes them.
+    private readonly Queue<byte[]> _waitingResets = new(); // under itself
+    private volatile bool _resetsWaiting;
+
+    /// <summary>At most this many refused RSTs wait; past it the oldest is dropped, counted as output-blocked.</summary>
+    internal const int WaitingResetsLimit = 1024;
+
+    private bool ResetsWaiting => _resetsWaiting;
+
+    /// <summary>A connection's RST the output refused: kept, and sent at the next tick the output takes it.</summary>
+    internal void ResetRefused(ReadOnlySpan<byte> frame)
+    {
+        lock (_waitingResets)
+        {
+            if (_waitingResets.Count == WaitingResetsLimit)
+            {
+                _waitingResets.Dequeue();
+                Counters.DropSend(StackDropReason.OutputBlocked);
+            }
+            _waitingResets.Enqueue(frame.ToArray());
+            _resetsWaiting = true;
+        }
+        OutputRetryWanted();
+    }
+
+    private bool SendWaitingResets()
+    {
+        var sent = false;
+        lock (_waitingResets)
+        {
+            while (_waitingResets.TryPeek(out var frame))
+            {
+                var status = TransmitFrame(frame, reply: false);
+                if (status == SendStatus.Blocked) break; // still full: the next tick tries again
+                _waitingResets.Dequeue();
+                if (status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref Counters._resets);
+                sent = true;
+            }
+            _resetsWaiting = _waitingResets.Count > 0;
+        }
+        return sent;
     }
 
     /// <summary>A connection armed a timer due at <paramref name="due"/>: the next <see cref="Tick"/> at or after it walks the connections.</summary>

@@ -2132,9 +2132,13 @@ public sealed class TcpConnection
         // The payload is summed as it is copied in (one pass), the header after.
         var payloadSum = length > 0 ? _send.PeekAndAdd(offset, tcp.Slice(headerLength, length), 0) : 0;
         NetworkStack.SealTransport(frame, 16, headerLength, payloadSum);
-        var pure = length == 0 && (flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Fin)) == 0;
+        var reset = (flags & TcpSegmentFlags.Rst) != 0;
+        var pure = length == 0 && (flags & (TcpSegmentFlags.Syn | TcpSegmentFlags.Fin)) == 0 && !reset;
         var status = _stack.Send(frame, Remote.Address, reply: pure);
-        if ((flags & TcpSegmentFlags.Rst) != 0 && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
+        if (reset && status is SendStatus.Sent or SendStatus.Queued) StackCounters.AddShared(ref _stack.Counters._resets);
+        // A RST is the last this connection sends: refused, it waits in the stack and goes as the
+        // output takes it (as a reply it was dropped, and the peer stayed established for ever).
+        else if (reset && status == SendStatus.Blocked) _stack.ResetRefused(frame);
         return status;
     }
 
