@@ -105,6 +105,13 @@ public class AsyncWaitTests
         Assert.Equal(new byte[] { 5, 6, 7 }, buffer[..3]);
     }
 
+    // What the connection holds now, read into `into` (through `buffer`).
+    private static void ReadAll(TcpConnection connection, byte[] buffer, MemoryStream into)
+    {
+        int n;
+        while ((n = connection.Read(buffer)) > 0) into.Write(buffer, 0, n);
+    }
+
     [Fact]
     public async Task A_send_larger_than_the_send_buffer_is_taken_as_acknowledgments_free_room_and_completes_within_the_run()
     {
@@ -123,8 +130,7 @@ public class AsyncWaitTests
 
         Assert.True(harness.RunUntil(() =>
         {
-            int n;
-            while ((n = server.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            ReadAll(server, buffer, received);
             return send.IsCompleted && received.Length == data.Length;
         }, seconds: 10));
 
@@ -147,8 +153,7 @@ public class AsyncWaitTests
         var buffer = new byte[64 * 1024];
         Assert.True(harness.RunUntil(() =>
         {
-            int n;
-            while ((n = server.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            ReadAll(server, buffer, received);
             return b.IsCompleted && received.Length == first.Length + second.Length;
         }, seconds: 10));
         await a;
@@ -163,8 +168,7 @@ public class AsyncWaitTests
         received.SetLength(0);
         harness.RunUntil(() =>
         {
-            int n;
-            while ((n = server.Read(buffer)) > 0) received.Write(buffer, 0, n);
+            ReadAll(server, buffer, received);
             return false;
         }, seconds: 1);
         Assert.InRange(received.Length, 1, 999_999);

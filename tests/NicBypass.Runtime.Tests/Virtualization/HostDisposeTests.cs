@@ -85,10 +85,7 @@ public class HostDisposeTests
         // An abort's RST went as a reply: refused by a full outbound queue it was dropped, and the
         // peer stayed established for ever (found by a stress drive).
         var harness = new StackHarness(topology: StackHarness.Topology.Replace("ports 80 53 }", "ports 80 53; outbound-bandwidth 100K }"));
-        var listener = harness.Db.Stack.ListenTcp(5432);
-        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
-        TcpConnection? server = null;
-        Assert.True(harness.RunUntil(() => listener.TryAccept(out server), seconds: 5));
+        var (client, server) = harness.Connect();
         var socket = harness.Web.Stack.BindUdp(53);
         var to = NetworkEndpoint.Parse("10.0.0.3", 5353);
         for (var i = 0; i < 1000 && socket.TrySendTo(to, new byte[100]) != SendStatus.Blocked; i++) { }
@@ -96,7 +93,7 @@ public class HostDisposeTests
 
         client.Abort();
 
-        Assert.True(harness.RunUntil(() => server!.State == TcpState.Closed, seconds: 10), $"server {server!.State}");
+        Assert.True(harness.RunUntil(() => server.State == TcpState.Closed, seconds: 10), $"server {server.State}");
         Assert.Equal(TcpError.Reset, server.Error);
         Assert.Equal(resets + 1, harness.Web.Stack.Counters.ResetsSent);
     }
