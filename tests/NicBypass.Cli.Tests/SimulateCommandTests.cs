@@ -237,6 +237,21 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void Many_vnics_offered_less_than_a_frame_share_one_note_past_the_first_few()
+    {
+        // A 1,000-VNIC host run for 10 µs printed a thousand notes, one a VNIC.
+        var topology = new System.Text.StringBuilder("host h {\n  nic e0 { model simnic-10g; rx-rings 4 }\n");
+        for (var i = 0; i < 20; i++) topology.Append($"  vm v{i} on e0 {{ mac 02:00:00:00:00:{i + 1:x2} }}\n");
+        var (exit, _, error) = CliRunner.Run("simulate", CliRunner.TempFile(topology.Append("}\n").ToString()), "--rate", "1K");
+        Assert.Equal(0, exit);
+        var notes = error.Split('\n').Where(l => l.StartsWith("note:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(8, notes.Count);
+        Assert.Contains("note: VNIC 'v0' is offered one frame every 8 s", notes[0]);
+        Assert.Contains("note: VNIC 'v6' is offered", notes[6]);
+        Assert.Equal("note: and 13 more VNICs are offered less than one frame in the run of 1 s (one every 8 s to 8 s): perhaps none at all; raise --rate, --offer or --seconds", notes[7].TrimEnd('\r'));
+    }
+
+    [Fact]
     public void A_note_for_a_run_shorter_than_a_frame_gives_its_spans_in_a_unit_that_shows_them()
     {
         // "one frame every 0 s, in a run of 1E-06 s" (found by a new user's drive).

@@ -98,6 +98,9 @@ internal static class SimulateCommand
 
     private static string BitRateProblem(string text) => BitRate.TryParse(text, out _, out var problem) ? "" : problem;
 
+    // Notes naming VNICs offered less than a frame in the run, at most: past it the rest share one line.
+    private const int MaxSparseNotes = 8;
+
     private static int Run(string topologyPath, SimulationOptions options, bool json, TextWriter output, TextWriter error, string? hostName)
     {
         var clock = new VirtualClock();
@@ -118,11 +121,20 @@ internal static class SimulateCommand
             // The simulation cuts the frames to what the NIC's MTU lets through: said, not silent.
             error.WriteLine($"note: NIC '{nic.Name}' carries frames of at most {nic.Device.MaxFrameLength - 4} bytes (MTU {nic.Device.MaxFrameLength - 18}): its frames are that long, not {options.FrameSize}");
         }
-        foreach (var (vnic, offered, spacing) in TrafficSimulation.OfferedFrames(host, options).Where(o => o.Frames < 1))
+        var sparse = TrafficSimulation.OfferedFrames(host, options).Where(o => o.Frames < 1).ToList();
+        foreach (var (vnic, offered, spacing) in sparse.Count > MaxSparseNotes ? sparse.Take(MaxSparseNotes - 1) : sparse)
         {
             // Offered less than a frame in the run: say so, rather than report nothing for it.
             error.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture,
                 "note: VNIC '{0}' is offered one frame every {1}, in a run of {2}: perhaps none at all; raise --rate, --offer or --seconds", vnic.Name, Span(spacing), Span(options.Seconds)));
+        }
+        if (sparse.Count > MaxSparseNotes)
+        {
+            // A short run of a large host: one line for the rest, not a thousand (found by a drive of a 1,000-VNIC host).
+            var rest = sparse.Skip(MaxSparseNotes - 1).ToList();
+            error.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "note: and {0:N0} more VNICs are offered less than one frame in the run of {1} (one every {2} to {3}): perhaps none at all; raise --rate, --offer or --seconds",
+                rest.Count, Span(options.Seconds), Span(rest.Min(o => o.Spacing)), Span(rest.Max(o => o.Spacing))));
         }
         var frames = TrafficSimulation.EstimateFrames(host, options);
         if (frames > TrafficSimulation.MaxFrames)
