@@ -196,6 +196,16 @@ public class ValidatorTests
     }
 
     [Fact]
+    public void A_ring_count_past_the_model_hides_nothing_wrong_with_the_nics_vnics()
+    {
+        // rx-rings 9 on a model with 8 left the NIC out, and with it NB0007, NB0009 and NB0015 of its VNICs.
+        var diagnostics = TestSources.Compile("host h {\n    nic e0 { model simnic-1g; rx-rings 9 }\n"
+            + "    vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; bandwidth 10G }\n"
+            + "    vm b on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1 }\n}\n").Diagnostics;
+        Assert.Equal(new[] { "NB0007", "NB0009", "NB0012", "NB0015" }, diagnostics.Select(d => d.Id).Order().ToArray());
+    }
+
+    [Fact]
     public void A_protocol_listed_twice_is_an_error()
     {
         var error = Assert.Single(TestSources.Compile(With((7, "    container a on n0 {"), (8, Mac1 + "; protocols tcp tcp"))).Errors());

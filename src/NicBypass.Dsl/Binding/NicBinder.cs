@@ -61,6 +61,10 @@ internal sealed class NicBinder(BindingContext context, ValueReader values, Prop
                 $"speed {s} (model {model.Name} links at {model.LinkSpeed})", model.LinkSpeed, name.Text);
             speed = null;
         }
+        // Refused as past the model's most (NB0012): the NIC is still checked as if it had that
+        // most, so what is wrong with its VNICs (a MAC or IP used twice, an allocation past the
+        // link) is reported in the same build, not only after the ring count is fixed.
+        if (rxRings is null && draft.RxRings > model.MaxRxRings) rxRings = model.MaxRxRings;
         if (rxRings is null) return null;
 
         return new NicDefinition(name.Text, model, rxRings.Value, txRings ?? NicDefinition.DefaultTxRings,
