@@ -1,3 +1,5 @@
+using NicBypass.Runtime.Virtualization;
+
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
@@ -5,12 +7,15 @@ namespace NicBypass.Runtime.Stacks;
 /// <see cref="TcpConnection.SendAsync"/>, <see cref="UdpSocket.ReceiveAsync"/>): completed by the
 /// datapath with its result — into <see cref="Buffer"/> there, for a read; out of it, as the send
 /// buffer frees, for a send — or cancelled, or failed when the socket closes. Its
-/// continuations run asynchronously, never on the datapath. The cancel takes the socket's lock,
+/// continuations run asynchronously, never on the datapath (under <c>NetworkHost.Run</c>, started by
+/// the application, it completes through the run's context after the pump: <c>ApplicationContext</c>).
+/// The cancel takes the socket's lock,
 /// so it never lands between the datapath's copy into the buffer and the completion (a cancelled
 /// call's buffer is never written), and takes the call out of its queue at once (a loop with a
 /// timeout each call piled them up, each holding its buffer; found by review).
 /// </summary>
-internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = default) : TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = default)
+    : TaskCompletionSource<TResult>(ApplicationContext.OfCaller, ApplicationContext.OfCaller is null ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None)
 {
     public Memory<byte> Buffer { get; } = buffer;
 
@@ -33,11 +38,36 @@ internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = defa
     /// <summary>Taken out of its queue by the datapath (under the socket's lock): its cancellation is no longer wanted.</summary>
     public void Dequeued() => _registration.Unregister();
 
+    private bool _claimed; // under the socket's lock: its completion is decided (and made after the pump, under Run)
+
+    /// <summary>Completed, cancelled or failed — or its completion decided, to be made after the pump (under the socket's lock).</summary>
+    public bool IsDone => _claimed || Task.IsCompleted;
+
+    /// <summary>Completes it with <paramref name="result"/> (under the socket's lock); false if it was done already (cancelled meanwhile).</summary>
+    public bool Complete(TResult result)
+    {
+        if (Task.AsyncState is not ApplicationContext application) return TrySetResult(result);
+        if (IsDone) return false;
+        _claimed = true;
+        application.Complete(() => TrySetResult(result));
+        return true;
+    }
+
+    /// <summary>Fails it with <paramref name="error"/> (under the socket's lock); false if it was done already.</summary>
+    public bool Fail(Exception error)
+    {
+        if (Task.AsyncState is not ApplicationContext application) return TrySetException(error);
+        if (IsDone) return false;
+        _claimed = true;
+        application.Complete(() => TrySetException(error));
+        return true;
+    }
+
     private void Cancel()
     {
         lock (sync)
         {
-            if (TrySetCanceled(_token) && _node?.List is { } list) list.Remove(_node);
+            if (!_claimed && TrySetCanceled(_token) && _node?.List is { } list) list.Remove(_node);
         }
     }
 }

@@ -1,4 +1,5 @@
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Virtualization;
 using System.Buffers.Binary;
 
 namespace NicBypass.Runtime.Stacks;
@@ -66,7 +67,7 @@ public sealed class TcpConnection
     private readonly ByteRing _receive;
     private readonly NetworkAddress _local;
     private readonly uint _iss;
-    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _connected = ApplicationContext.NewWait(); // (a connect under NetworkHost.Run completes through its context)
     private LinkedList<PendingWait<int>>? _writers; // SendAsync calls waiting for send-buffer room, oldest first; under _sync
     private LinkedList<PendingWait<int>>? _readers; // ReadAsync calls waiting, oldest first; under _sync
     private uint _sndUna, _sndNxt, _sndMax, _bufferSeq, _finSeq, _rcvNxt;
@@ -338,12 +339,12 @@ public sealed class TcpConnection
         while (_writers?.First is { } first)
         {
             var writer = first.Value;
-            if (!writer.Task.IsCompleted)
+            if (!writer.IsDone)
             {
                 writer.Progress += _send.Write(writer.Buffer.Span.Slice(writer.Progress));
                 if (writer.Progress < writer.Buffer.Length) return; // the buffer is full again
                 writer.Dequeued();
-                writer.TrySetResult(writer.Progress);
+                writer.Complete(writer.Progress);
             }
             _writers.RemoveFirst();
         }
@@ -357,7 +358,7 @@ public sealed class TcpConnection
         {
             _writers.RemoveFirst();
             first.Value.Dequeued();
-            first.Value.TrySetException(ClosedForSending());
+            first.Value.Fail(ClosedForSending());
         }
     }
 
@@ -421,7 +422,7 @@ public sealed class TcpConnection
         while (_readers?.First is { } first)
         {
             var reader = first.Value;
-            if (reader.Task.IsCompleted)
+            if (reader.IsDone)
             {
                 _readers.RemoveFirst(); // cancelled meanwhile
                 continue;
@@ -432,7 +433,7 @@ public sealed class TcpConnection
             if (n == 0 && !readable && !_finReceived && State != TcpState.Closed) return; // nothing for it yet
             _readers.RemoveFirst();
             reader.Dequeued();
-            reader.TrySetResult(n);
+            reader.Complete(n);
         }
     }
 
@@ -603,7 +604,7 @@ public sealed class TcpConnection
                 }
                 State = TcpState.Established;
                 TimeHandshake();
-                _connected.TrySetResult();
+                ApplicationContext.SetResult(_connected);
                 if (_listener is { } listener && !listener.Enqueue(this))
                 {
                     // Its listener stopped while the handshake completed: reset, as Linux does.
@@ -843,7 +844,7 @@ public sealed class TcpConnection
             TimeHandshake();
             _retries = 0;
             _retransmitAt = 0;
-            _connected.TrySetResult();
+            ApplicationContext.SetResult(_connected);
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             Output();
         }
@@ -2350,15 +2351,13 @@ public sealed class TcpConnection
         _retransmitAt = 0;
         _outputBlocked = false;
         _stack.Forget(this);
-        if (error is { } e) _connected.TrySetException(new TcpException(e, $"{this}: the connection {Describe(e)}"));
-        else _connected.TrySetResult();
+        if (error is { } e) ApplicationContext.SetException(_connected, new TcpException(e, $"{this}: the connection {Describe(e)}"));
+        else ApplicationContext.SetResult(_connected);
         FailWriters();
         WakeReaders();
     }
 
     private bool InReceiveWindow(uint sequence) => !Before(sequence, _rcvNxt) && Before(sequence, _rcvNxt + (uint)Math.Max(_receive.Free, 1));
-
-    private static void Signal(ref TaskCompletionSource? waiter) => Waiter.Signal(ref waiter);
 
     private static string Describe(TcpError error) => error switch
     {

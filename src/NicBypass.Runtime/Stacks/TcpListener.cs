@@ -129,7 +129,7 @@ public sealed class TcpListener
             {
                 _acceptors.RemoveFirst();
                 first.Value.Dequeued();
-                first.Value.TrySetException(Stopped());
+                first.Value.Fail(Stopped());
             }
             while (_accepted.TryDequeue(out var waiting)) reset.Add(waiting);
             reset.AddRange(_halfOpen);
@@ -151,7 +151,7 @@ public sealed class TcpListener
             {
                 _acceptors.RemoveFirst();
                 first.Value.Dequeued();
-                if (first.Value.TrySetResult(connection)) return true;
+                if (first.Value.Complete(connection)) return true;
             }
             _accepted.Enqueue(connection);
             return true;

@@ -162,7 +162,7 @@ public sealed class UdpSocket
             {
                 _receivers.RemoveFirst();
                 first.Value.Dequeued();
-                first.Value.TrySetException(Closed());
+                first.Value.Fail(Closed());
             }
         }
     }
@@ -194,9 +194,9 @@ public sealed class UdpSocket
                 _receivers.RemoveFirst();
                 var pending = first.Value;
                 pending.Dequeued();
-                if (pending.Task.IsCompleted) continue;
+                if (pending.IsDone) continue;
                 payload.Slice(0, Math.Min(payload.Length, pending.Buffer.Length)).CopyTo(pending.Buffer.Span);
-                pending.TrySetResult((from, payload.Length)); // not completed, and no cancel can come between (it takes this lock)
+                pending.Complete((from, payload.Length)); // not completed, and no cancel can come between (it takes this lock)
                 _received++;
                 return true;
             }

@@ -1002,11 +1002,21 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         var context = new ApplicationContext();
         Task? task = null;
         context.Post(_ => task = application() ?? throw new InvalidOperationException("Run's application returned no task"), null); // started under the context, as its continuations run
-        var done = RunUntilCore(() =>
+        bool done;
+        try
         {
-            context.RunPending();
-            return task is { IsCompleted: true };
-        }, within);
+            done = RunUntilCore(() =>
+            {
+                // The waits the pump completed first (their continuations post here), then what is posted.
+                context.CompleteDeferred();
+                context.RunPending();
+                return task is { IsCompleted: true };
+            }, within);
+        }
+        finally
+        {
+            context.Close(); // what the application left waiting resumes on the thread pool from here on
+        }
         if (done) task!.GetAwaiter().GetResult(); // what it threw, as it threw it
         return done;
     }

@@ -198,7 +198,7 @@ public sealed class VirtualMachine : IPollingConsumer
         public Task WhenWritable()
         {
             Task task;
-            lock (this) task = (_writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            lock (this) task = (_writable ??= ApplicationContext.NewWait()).Task;
             vm.WakeVcpu(); // it signals the task when credit comes back: it looks again, with that time as its deadline
             return task;
         }
@@ -214,7 +214,7 @@ public sealed class VirtualMachine : IPollingConsumer
                 writable = _writable;
                 _writable = null;
             }
-            writable?.TrySetResult();
+            if (writable is not null) ApplicationContext.SetResult(writable);
         }
     }
 }

@@ -339,7 +339,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             writable = _writable;
             _writable = null;
         }
-        writable?.TrySetResult();
+        if (writable is not null) ApplicationContext.SetResult(writable);
     }
 
     /// <summary>Completes when the outbound VSQ has room again (at once if it has room now).</summary>
@@ -348,7 +348,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
         lock (_transmit)
         {
             if (Outbound.Count < Outbound.Capacity) return Task.CompletedTask;
-            return (_writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            return (_writable ??= ApplicationContext.NewWait()).Task;
         }
     }
 
@@ -376,7 +376,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
                 }
             }
         }
-        writable?.TrySetResult();
+        if (writable is not null) ApplicationContext.SetResult(writable);
         return moved > 0;
     }
 

@@ -230,6 +230,69 @@ public class AsyncWaitTests
     }
 
     [Fact]
+    public void Under_run_combinators_over_socket_tasks_resume_on_the_runs_thread_at_their_instant()
+    {
+        // Task.WhenAll, WhenAny and WaitAsync over a socket's task completed on the thread pool
+        // first, which the run did not wait for: it moved time on (a WaitAsync timed out) or
+        // the next step ran on another thread. Now they complete after the pump, on the run's thread.
+        (long Nanoseconds, HashSet<int> Threads) Once()
+        {
+            var harness = new StackHarness();
+            harness.Host.Costs = CostTable.Default;
+            var listener = harness.Db.Stack.ListenTcp(5432);
+            var server = harness.Db.Stack.BindUdp(5353);
+            var client = harness.Web.Stack.BindUdp(53);
+            var threads = new HashSet<int>();
+            var start = harness.Clock.Nanoseconds;
+            Assert.True(harness.Host.Run(async () =>
+            {
+                var connection = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+                var accept = listener.AcceptAsync();
+                await Task.WhenAll(accept, connection.Connected);
+                threads.Add(Environment.CurrentManagedThreadId);
+                var accepted = await accept;
+                var buffer = new byte[16];
+                for (var i = 0; i < 20; i++)
+                {
+                    connection.Send(new[] { (byte)i });
+                    var n = await accepted.ReadAsync(buffer).WaitAsync(TimeSpan.FromSeconds(1), harness.Clock);
+                    threads.Add(Environment.CurrentManagedThreadId);
+                    Assert.Equal(i, buffer[n - 1]);
+                    Assert.NotEqual(SendStatus.Blocked, client.TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), buffer.AsSpan(0, n)));
+                    var receive = server.ReceiveAsync(buffer);
+                    Assert.Same(receive, await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(1), harness.Clock)));
+                    threads.Add(Environment.CurrentManagedThreadId);
+                }
+            }, TimeSpan.FromSeconds(10)));
+            return (harness.Clock.Nanoseconds - start, threads);
+        }
+
+        var first = Once();
+        var second = Once();
+        Assert.Equal(new[] { Environment.CurrentManagedThreadId }, first.Threads);
+        Assert.Equal(first.Nanoseconds, second.Nanoseconds); // the same every run
+        Assert.InRange(first.Nanoseconds, 1, 10_000_000); // 20 round trips on idle processors: microseconds each, not a timeout's second
+    }
+
+    [Fact]
+    public async Task A_wait_the_application_left_behind_when_its_span_ran_out_resumes_after_the_run()
+    {
+        // Its continuation was posted to the run's context, which nobody ran again: it never resumed.
+        var harness = new StackHarness();
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var resumed = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.False(harness.Host.Run(async () =>
+        {
+            var (_, length) = await socket.ReceiveAsync(new byte[10]);
+            resumed.TrySetResult(length);
+        }, TimeSpan.FromMilliseconds(10)));
+
+        Assert.NotEqual(SendStatus.Blocked, harness.Web.Stack.BindUdp(53).TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[3]));
+        harness.RunUntil(() => resumed.Task.IsCompleted, seconds: 1); // (it resumes on the thread pool: perhaps after this returns)
+        Assert.Equal(3, await resumed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public void Run_throws_what_the_application_threw_and_says_false_when_its_span_runs_out()
     {
         var harness = new StackHarness();
