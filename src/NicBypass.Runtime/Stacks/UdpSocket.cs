@@ -143,11 +143,10 @@ public sealed class UdpSocket
                 case SendStatus.Sent or SendStatus.Queued: return true;
                 case SendStatus.Spoofed or SendStatus.Malformed or SendStatus.Oversize: return false;
             }
-            // Awaited as it is when there is no token to watch: its continuation then comes back to
-            // the caller's context (NetworkHost.Run's: WaitAsync's own hop went to the thread pool,
-            // which the run did not wait for; found by review).
-            if (cancellation.CanBeCanceled) await writable.WaitAsync(cancellation).ConfigureAwait(false);
-            else await writable;
+            // Its continuation comes back to the caller's context (NetworkHost.Run's, where the wait
+            // completes after the pump): with ConfigureAwait(false) the retry left the context, and
+            // under Run a send with a token stalled once the queue pushed back (found by a new user's drive).
+            await (cancellation.CanBeCanceled ? writable.WaitAsync(cancellation) : writable);
         }
     }
 
