@@ -34,4 +34,19 @@ public class ImpairmentTests
         Assert.Null(Impairment.Parse("reorder", item, new[] { "e0" }, out var message));
         Assert.Equal(expected, message);
     }
+
+    [Theory]
+    [InlineData("e0=20ms", 20_000)]
+    [InlineData("e0=20MS", 20_000)] // any case, as interrupt-moderation's units (it was refused)
+    [InlineData("e0=500us", 500)]
+    [InlineData("e0=500µs", 500)]
+    [InlineData("e0=0.1s", 100_000)]
+    [InlineData("e0=0", 0)] // no time in any unit (it was refused as "not a time from 0 to 10 s")
+    public void A_time_takes_its_unit_in_any_case_and_zero_needs_none(string item, long microseconds)
+    {
+        var impairment = Impairment.Parse("delay", item, new[] { "e0" }, out var message);
+
+        Assert.True(impairment is not null, message);
+        Assert.Equal(TimeSpan.FromMicroseconds(microseconds), impairment!.Time);
+    }
 }

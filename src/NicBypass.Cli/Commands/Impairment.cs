@@ -30,7 +30,10 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
         {
             if (!TryTime(value, out var time))
             {
-                message = $"'{value}' is not a time from 0 to 10 s; write a number with ms, us or s (20ms, 500us, 0.1s)";
+                // A bare number: which unit was meant is not said (`0` alone is taken, as --loss's).
+                message = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare) && bare > 0 && bare <= 10_000_000
+                    ? $"'{value}' needs a unit: write {value}ms, {value}us or {value}s (a time from 0 to 10 s)"
+                    : $"'{value}' is not a time from 0 to 10 s; write a number with ms, us or s (20ms, 500us, 0.1s)";
                 return null;
             }
             return new Impairment(kind, nic, time, 0);
@@ -71,8 +74,10 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
     private static bool TryTime(string text, out TimeSpan time)
     {
         time = default;
+        if (text == "0") return true; // no time in any unit
+        text = text.ToLowerInvariant(); // 20MS as 20ms
         var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 1e-3)
-            : text.EndsWith("us", StringComparison.Ordinal) ? (text[..^2], 1e-6)
+            : text.EndsWith("us", StringComparison.Ordinal) || text.EndsWith("µs", StringComparison.Ordinal) ? (text[..^2], 1e-6)
             : text.EndsWith('s') ? (text[..^1], 1.0)
             : (null, 0);
         if (number is null || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value >= 0) || value * scale > 10) return false;

@@ -93,6 +93,17 @@ internal static class RunCommand
                     return NicBypassCli.ErrorExitCode;
                 }
             }
+            foreach (var reordered in impairments.Where(i => i.Kind == "reorder" && i.Share > 0))
+            {
+                if (!impairments.Any(i => i.Kind == "delay" && i.Nic == reordered.Nic && i.Time > TimeSpan.Zero))
+                {
+                    // As netem's: a reordered frame is one sent ahead of delayed ones. Without a delay
+                    // the held frame waited for the next, or for the reader's timeout, uncounted
+                    // (50–170 ms on a ping; found by a new user's drive).
+                    error.WriteLine($"error: --reorder {reordered.Nic}: reordering sends some frames ahead of delayed ones; give --delay {reordered.Nic}=TIME too");
+                    return NicBypassCli.ErrorExitCode;
+                }
+            }
             return Run(parse.GetValue(topology)!, wires, impairments, limit, parse.GetValue(capture), parse.GetValue(format) == "json", parse.GetValue(hostOption), output, error);
         });
         return command;
