@@ -971,7 +971,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// at the start; after that only those given work run (what <paramref name="done"/> queues
     /// wakes whoever takes it, as all work does). True when <paramref name="done"/> became true.
     /// </summary>
-    public bool RunUntil(Func<bool> done, TimeSpan within) => RunUntilCore(done, within);
+    public bool RunUntil(Func<bool> done, TimeSpan within) => RunUntilCore(done, within, nameof(RunUntil));
 
     /// <summary>
     /// Runs <paramref name="application"/> — async code using the host's sockets — in the
@@ -1011,7 +1011,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                 context.CompleteDeferred();
                 context.RunPending();
                 return task is { IsCompleted: true };
-            }, within);
+            }, within, nameof(Run));
         }
         finally
         {
@@ -1021,19 +1021,20 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         return done;
     }
 
-    private bool RunUntilCore(Func<bool> done, TimeSpan within)
+    // `caller`: the public method, as its errors name it (Run's said "RunUntil": found by a new user's drive).
+    private bool RunUntilCore(Func<bool> done, TimeSpan within, string caller)
     {
         ArgumentNullException.ThrowIfNull(done);
         // From inside Run's application, a run would hold the application's own continuations
         // back until it returned: it spent its span waiting for them (found by review).
         if (SynchronizationContext.Current is ApplicationContext) throw new InvalidOperationException($"host '{Name}': RunUntil or Run called from inside Run's application; await the host's tasks there instead");
-        if (Time is not VirtualClock clock) throw new InvalidOperationException($"RunUntil moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
+        if (Time is not VirtualClock clock) throw new InvalidOperationException($"{caller} moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
         // No limit (Timeout.InfiniteTimeSpan, TimeSpan.MaxValue, anything past a century of
         // virtual time) is a century: the limit in nanoseconds overflowed past ~292 years and the
         // loop spun (found by a new user's drive). A negative span is a mistake, said.
         if (within < TimeSpan.Zero && within != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(within), within, "RunUntil runs for a span of virtual time: zero or more (Timeout.InfiniteTimeSpan for no limit: a century)");
+            throw new ArgumentOutOfRangeException(nameof(within), within, $"{caller} runs for a span of virtual time: zero or more (Timeout.InfiniteTimeSpan for no limit: a century)");
         }
         var span = within == Timeout.InfiniteTimeSpan || within > MaxRunUntil ? MaxRunUntil : within;
         // Saturating, and short of long.MaxValue, which stands for "nothing scheduled" (a clock

@@ -459,5 +459,8 @@ public class AsyncWaitTests
         var harness = new StackHarness();
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => harness.Host.RunUntil(() => false, TimeSpan.FromSeconds(-1)));
         Assert.Equal("within", error.ParamName);
+        Assert.StartsWith("RunUntil runs for a span", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => harness.Host.Run(() => Task.CompletedTask, TimeSpan.FromSeconds(-1)));
+        Assert.StartsWith("Run runs for a span", error.Message, StringComparison.Ordinal); // it said "RunUntil" (found by a new user's drive)
     }
 }
