@@ -15,6 +15,11 @@ internal static class ReportJson
             {
                 Assert.Equal(vnic.GetProperty("received").GetInt64(),
                     vnic.GetProperty("delivered").GetInt64() + Sum(vnic.GetProperty("dropped")) + vnic.GetProperty("queued").GetInt64());
+                if (vnic.TryGetProperty("guestStack", out var guest))
+                {
+                    Assert.Equal(vnic.GetProperty("delivered").GetInt64(),
+                        guest.GetProperty("received").GetInt64() + (guest.TryGetProperty("waiting", out var waiting) ? waiting.GetInt64() : 0));
+                }
                 if (!vnic.TryGetProperty("flows", out var flows)) continue;
                 foreach (var flow in flows.EnumerateArray())
                 {

@@ -10,7 +10,7 @@ namespace NicBypass.Cli.Output;
 /// field names (README.md § A short tour): frames, cpus[…], nics[name, wire{offered, carried, dropped}, received, dropped, vnics[name, ring, received,
 /// delivered, deliveredBytes, dropped, queued, latencyMicroseconds{…}, for containers and services vsq{inboundHighWater,
 /// backlogs, pollingSwitches, …} and stack{received, delivered, answered, sent, dropped}, for VMs under the cost model
-/// guest{busy, virtualInterrupts, guestRingHighWater, blocked}]], seconds.
+/// guest{busy, virtualInterrupts, guestRingHighWater, blocked}, for VMs guestStack{received, delivered, answered, sent, dropped}]], seconds.
 /// </summary>
 public static class TrafficReportWriter
 {
@@ -109,22 +109,8 @@ public static class TrafficReportWriter
                         }
                         json.WriteEndArray();
                     }
-                    if (vnic.Stack is { } stack)
-                    {
-                        json.WriteStartObject("stack");
-                        json.WriteNumber("received", stack.Received);
-                        json.WriteNumber("delivered", stack.Delivered);
-                        json.WriteNumber("answered", stack.Answered);
-                        json.WriteNumber("sent", stack.Sent);
-                        WriteDrops(json, stack.Dropped);
-                        if (stack.SynQueueOverflows > 0) json.WriteNumber("synQueueOverflows", stack.SynQueueOverflows);
-                        if (stack.FragmentsJoined > 0) json.WriteNumber("fragmentsJoined", stack.FragmentsJoined);
-                        if (stack.FragmentsHeld > 0) json.WriteNumber("fragmentsHeld", stack.FragmentsHeld);
-                        if (stack.SynCookiesSent > 0) json.WriteNumber("synCookiesSent", stack.SynCookiesSent);
-                        if (stack.SynCookiesAccepted > 0) json.WriteNumber("synCookiesAccepted", stack.SynCookiesAccepted);
-                        if (stack.Waiting > 0) json.WriteNumber("waiting", stack.Waiting);
-                        json.WriteEndObject();
-                    }
+                    if (vnic.Stack is { } stack) WriteStack(json, "stack", stack);
+                    if (vnic.GuestStack is { } guestStack) WriteStack(json, "guestStack", guestStack);
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
@@ -135,6 +121,23 @@ public static class TrafficReportWriter
             json.WriteNumber("seconds", report.Seconds);
             json.WriteEndObject();
         });
+    }
+
+    private static void WriteStack(Utf8JsonWriter json, string name, StackTrafficReport stack)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("received", stack.Received);
+        json.WriteNumber("delivered", stack.Delivered);
+        json.WriteNumber("answered", stack.Answered);
+        json.WriteNumber("sent", stack.Sent);
+        WriteDrops(json, stack.Dropped);
+        if (stack.SynQueueOverflows > 0) json.WriteNumber("synQueueOverflows", stack.SynQueueOverflows);
+        if (stack.FragmentsJoined > 0) json.WriteNumber("fragmentsJoined", stack.FragmentsJoined);
+        if (stack.FragmentsHeld > 0) json.WriteNumber("fragmentsHeld", stack.FragmentsHeld);
+        if (stack.SynCookiesSent > 0) json.WriteNumber("synCookiesSent", stack.SynCookiesSent);
+        if (stack.SynCookiesAccepted > 0) json.WriteNumber("synCookiesAccepted", stack.SynCookiesAccepted);
+        if (stack.Waiting > 0) json.WriteNumber("waiting", stack.Waiting);
+        json.WriteEndObject();
     }
 
     public static void WriteText(TrafficReport report, string verb, TextWriter output)
@@ -202,11 +205,18 @@ public static class TrafficReportWriter
                         flow.Queued > 0 ? string.Format(culture, "; {0:N0} still queued", flow.Queued) : ""));
                 }
             }
-            foreach (var vnic in nic.Vnics.Where(v => v.Guest is not null))
+            foreach (var vnic in nic.Vnics.Where(v => v.Guest is not null || v.GuestStack is { Received: > 0 } or { Sent: > 0 } or { Dropped.Count: > 0 }))
             {
-                var guest = vnic.Guest!;
-                output.WriteLine(string.Format(culture, "  VM {0}: vCPU busy {1:P1}, {2:N0} virtual interrupts, guest ring high water {3:N0}, {4:N0} sends held back",
-                    vnic.Name, guest.Busy, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Blocked));
+                var guest = vnic.Guest;
+                var stack = vnic.GuestStack;
+                output.WriteLine("  VM " + vnic.Name + ": " + string.Join("; ", new[]
+                {
+                    guest is null ? null : string.Format(culture, "vCPU busy {0:P1}, {1:N0} virtual interrupts, guest ring high water {2:N0}, {3:N0} sends held back",
+                        guest.Busy, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Blocked),
+                    stack is null ? null : string.Format(culture, "guest stack received {0:N0}, to sockets {1:N0}, answered {2:N0}, sent {3:N0}, dropped {4}",
+                        stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
+                        + (stack.Waiting > 0 ? string.Format(culture, ", {0:N0} still in its guest ring", stack.Waiting) : ""),
+                }.Where(part => part is not null)));
             }
         }
     }

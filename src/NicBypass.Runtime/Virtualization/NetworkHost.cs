@@ -1462,6 +1462,11 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                     : null,
                 v.Flows.Count > 0
                     ? v.Flows.Select(f => new FlowTrafficReport(f.Name, f.Counters.Received, f.Counters.Delivered, f.Counters.DeliveredBytes, f.Counters.Drops(), f.Queued)).ToReportList()
+                    : null,
+                // A VM's guest stack drops too (a socket nobody reads fills): in the report, not only in its counters (found by a new user's drive).
+                guests.GetValueOrDefault(v) is { } vm
+                    ? new StackTrafficReport(vm.Counters.Received, vm.Counters.Delivered, vm.Counters.Answered, vm.Counters.Sent, vm.Counters.Drops(), vm.Counters.SynQueueOverflows,
+                        vm.Counters.FragmentsJoined, vm.Counters.FragmentsHeld, vm.Counters.SynCookiesSent, vm.Counters.SynCookiesAccepted, _threads is null ? vm.GuestRingCount : 0)
                     : null)).ToReportList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
             nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated),

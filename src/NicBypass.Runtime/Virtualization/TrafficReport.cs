@@ -17,8 +17,10 @@ public sealed record NicTrafficReport(string Name, long Received, IReadOnlyList<
 /// One VNIC: the ring that serves it, frames classified to it, delivered (and their bytes), drops
 /// by reason, frames still in its ring (<c>Received = Delivered + dropped + Queued</c>); for a
 /// container or service, what its VNS did with what it was delivered and its serialization
-/// queues; for a VM under the cost model, its guest side.
+/// queues; for a VM under the cost model, its guest side; for a VM, what its guest stack did with
+/// what was delivered (<see cref="GuestStack"/>: <c>Waiting</c> is what its guest ring still
+/// held, so Delivered = its received + waiting).
 /// </summary>
 public sealed record VnicTrafficReport(string Name, string Ring, long Received, long Delivered, long DeliveredBytes, IReadOnlyList<KeyValuePair<string, long>> Dropped, StackTrafficReport? Stack = null,
     LatencyReport? Latency = null, long Queued = 0, SerializationQueueReport? Vsq = null, GuestTrafficReport? Guest = null,
-    IReadOnlyList<FlowTrafficReport>? Flows = null);
+    IReadOnlyList<FlowTrafficReport>? Flows = null, StackTrafficReport? GuestStack = null);

@@ -194,6 +194,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         long bytes = 0;
         var delivered = 0;
         var i = 0;
+        var tapping = false; // frame i was delivered (and counted) before the tap saw it
         consumer?.BeginBatch(running);
         try
         {
@@ -233,10 +234,17 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             {
                 consumer?.Deliver(this, frame, pool.IsSealed(descriptor.Slot));
             }
-            tap?.Invoke(this, frame);
             bytes += frame.Length;
             delivered++;
             if (arrived is not null) Latency.Record(takenAt - arrived[descriptor.Slot]);
+            if (tap is not null)
+            {
+                // After the delivery: a tap that throws has not taken back a frame the guest or VNS
+                // already holds (it was counted dropped and delivered both: found by review).
+                tapping = true;
+                tap(this, frame);
+                tapping = false;
+            }
         }
         }
         finally
@@ -250,10 +258,11 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 // User code (a tap, a socket's handler) threw at frame i: that frame and the rest
                 // of the batch are counted and their buffers go back before the exception goes on
                 // to whoever runs the host, so the counts still add up.
-                if (i < batch.Length)
+                var lost = batch.Length - i - (tapping ? 1 : 0);
+                if (lost > 0)
                 {
-                    Counters.Drop(Accounting.DropReason.HandlerFault, batch.Length - i);
-                    flow?.Counters.Drop(Accounting.DropReason.HandlerFault, batch.Length - i);
+                    Counters.Drop(Accounting.DropReason.HandlerFault, lost);
+                    flow?.Counters.Drop(Accounting.DropReason.HandlerFault, lost);
                 }
                 // Counters, costs and buffer returns are settled once per batch, not once per frame.
                 if (check is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);

@@ -128,6 +128,10 @@ internal static class TestHost
             {
                 Assert.True(v.Received == v.Delivered + v.Dropped.Sum(d => d.Value) + v.Queued,
                     $"{v.Name}: received {v.Received} != delivered {v.Delivered} + dropped {v.Dropped.Sum(d => d.Value)} + queued {v.Queued}");
+                if (v.GuestStack is { } guest)
+                {
+                    Assert.True(v.Delivered == guest.Received + guest.Waiting, $"{v.Name}: delivered {v.Delivered} != its guest stack's received {guest.Received} + waiting in its guest ring {guest.Waiting}");
+                }
                 foreach (var f in v.Flows ?? [])
                 {
                     Assert.True(f.Received == f.Delivered + f.Dropped.Sum(d => d.Value) + f.Queued,

@@ -121,7 +121,7 @@ public class ThreadedModeTests
         Assert.Equal(2, thrown.InnerExceptions.Count); // the 5th call's and the 20th's
         Assert.All(thrown.InnerExceptions, e => Assert.Equal("the user's tap failed", e.Message));
         Assert.Equal(100, vnic.Counters.Received);
-        Assert.InRange(vnic.Counters.Dropped(DropReason.HandlerFault), 2, 100);
+        Assert.InRange(vnic.Counters.Dropped(DropReason.HandlerFault), 0, 98); // the rest of each thrown batch (the frame a tap threw on was delivered already)
         Assert.Equal(vnic.Counters.Received, vnic.Counters.Delivered + vnic.Counters.DroppedTotal);
         // The second was thrown after the first: the thread ran on (a batch is at most 32 frames).
         Assert.Equal(2, host.ThreadFaults); // counted for the host's life; StopThreads threw them

@@ -30,6 +30,31 @@ public class VirtualMachineBoundaryTests
     }
 
     [Fact]
+    public void A_guest_stacks_drops_are_in_the_hosts_report()
+    {
+        // A guest socket nobody reads fills and drops: counted in the VM's counters, but the report
+        // said nothing of it (received 3,002, delivered 3,002, dropped none: found by a new user's drive).
+        var harness = new StackHarness();
+        var unread = harness.Guest.Stack.BindUdp(7000);
+        var client = harness.Web.Stack.BindUdp(53);
+        for (var i = 0; i < 300; i++)
+        {
+            client.TrySendTo(NetworkEndpoint.Parse("10.0.0.2", 7000), new byte[100]);
+            harness.Host.Pump();
+        }
+        Assert.True(harness.RunUntil(() => harness.Guest.Counters.Received >= 300, seconds: 1));
+
+        var report = harness.Host.Report();
+        var vm = report.Nics.SelectMany(n => n.Vnics).Single(v => v.Name == "guest");
+        var stack = Assert.IsType<StackTrafficReport>(vm.GuestStack);
+        Assert.Equal(harness.Guest.Counters.Received, stack.Received);
+        Assert.Equal(unread.Pending, stack.Delivered);
+        Assert.True(stack.Dropped.Single(d => d.Key == "socket-full").Value > 0);
+        Assert.Equal(vm.Delivered, stack.Received + stack.Waiting);
+        Assert.Null(report.Nics.SelectMany(n => n.Vnics).Single(v => v.Name == "db").GuestStack); // a container's stack is its VNS: `Stack`
+    }
+
+    [Fact]
     public void A_guest_socket_handler_that_throws_loses_that_datagram_counted_and_the_guest_goes_on()
     {
         // The guest's stack runs a socket's handler as it takes the frame from its ring. A handler
