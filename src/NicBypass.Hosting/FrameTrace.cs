@@ -88,7 +88,11 @@ public static class FrameTrace
             if (delta.Received == 0) continue;
             var text = $"received; {(delta.Delivered > 0 ? $"delivered {delta.DeliveredBytes} bytes{(vnic.Vlan != 0 ? $" (VLAN {vnic.Vlan} tag removed)" : "")}" : "not delivered")}";
             if (delta.DroppedTotal > 0) text += $"; dropped ({Reasons(delta)})";
-            if (delta.Dropped.ContainsKey("no-match") && vnic.SoftwareCheck is { } check && EthernetHeader.TryRead(frame, out var read))
+            if (delta.Dropped.ContainsKey("no-match") && (frame[0] & 1) != 0 && vnic.GroupCheck is { } groupCheck && !groupCheck.AcceptsGroup(frame))
+            {
+                text += " — the frame's port is not one of its own; checked in software (a group frame is copied to every member of its group, whatever its port)";
+            }
+            else if (delta.Dropped.ContainsKey("no-match") && vnic.SoftwareCheck is { } check && EthernetHeader.TryRead(frame, out var read))
             {
                 var field = check.Rejected(frame, read);
                 text += $" — the frame's {FieldNames(field == Runtime.Classification.ClassifierMatch.None ? check.Fields : field)} is not one of its own; " +

@@ -149,6 +149,15 @@ internal sealed class DestinationFilter
         }
     }
 
+    /// <summary>
+    /// For a filter of ports alone (<see cref="Create"/> with <see cref="ClassifierMatch.Port"/>):
+    /// true when group frame <paramref name="frame"/> (broadcast or multicast, copied to every
+    /// member of its group whatever its port) is to a declared port, an ephemeral one, or carries
+    /// no port. Its destination address is the group's, so only the port is checked.
+    /// </summary>
+    public bool AcceptsGroup(ReadOnlySpan<byte> frame) =>
+        _ports is null || !EthernetHeader.TryRead(frame, out var header) || AcceptsSlow(frame.Slice(header.PayloadOffset), header.EtherType);
+
     /// <summary>Which field a frame fails (for explaining a drop): VLAN, destination IP, port, or none.</summary>
     public ClassifierMatch Rejected(ReadOnlySpan<byte> frame, in EthernetHeader header)
     {

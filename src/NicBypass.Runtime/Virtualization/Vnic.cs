@@ -156,8 +156,17 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     private int _flowPoller = -1; // its index among its processor's pollers, once it has flows
 
     // The rule a classifier was programmed with for this VNIC, and the fields that classifier matches.
-    internal void CheckInSoftware(ClassifierRule rule, ClassifierMatch classifierFields) =>
+    internal void CheckInSoftware(ClassifierRule rule, ClassifierMatch classifierFields)
+    {
         SoftwareCheck = DestinationFilter.Create(rule, (ClassifierMatch.Vlan | ClassifierMatch.DestinationIp | ClassifierMatch.Port) & ~classifierFields);
+        // Group frames are copied to every member whatever their port, by any classifier: their
+        // ports are checked here, so a broadcast to an undeclared port never reaches the stack
+        // either (it did, and was answered as port-unreachable: found by a new user's drive).
+        GroupCheck = DestinationFilter.Create(rule, ClassifierMatch.Port);
+    }
+
+    /// <summary>The ports a group frame must be to (declared, or ephemeral), where the VNIC's stack declares ports; null where it does not.</summary>
+    internal DestinationFilter? GroupCheck { get; private set; }
 
     void IReceiveRingClient.Backlogged()
     {
@@ -186,6 +195,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         var guest = _interface;
         var consumer = _consumer;
         var tap = Tap;
+        var groupCheck = GroupCheck;
         var policer = Policer;
         var now = policer?.Timestamp ?? 0; // the clock is read once per batch
         var running = Processor.Running ?? Processor; // whoever runs it: an MSI vector may be shared
@@ -202,7 +212,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         {
             var descriptor = batch[i];
             var frame = pool.Frame(descriptor);
-            if (check is not null && !check.Accepts(frame))
+            if (check is not null && !check.Accepts(frame) || groupCheck is not null && (frame[0] & 1) != 0 && !groupCheck.AcceptsGroup(frame))
             {
                 Counters.Drop(Accounting.DropReason.NoMatch);
                 continue;
@@ -293,6 +303,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         }
         var pool = Nic.Device.Pool;
         var check = SoftwareCheck;
+        var groupCheck = GroupCheck;
         if (check is not null) ((Rings.IInterruptTarget)(Processor.Running ?? Processor)).ChargeClassification(batch.Length);
         Span<PacketDescriptor> direct = stackalloc PacketDescriptor[batch.Length];
         var count = 0;
@@ -312,7 +323,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 {
                     var descriptor = batch[sorted];
                     var frame = pool.Frame(descriptor);
-                    if (check is not null && !check.Accepts(frame))
+                    if (check is not null && !check.Accepts(frame) || groupCheck is not null && (frame[0] & 1) != 0 && !groupCheck.AcceptsGroup(frame))
                     {
                         Counters.Drop(Accounting.DropReason.NoMatch);
                         pool.Return(descriptor.Slot);

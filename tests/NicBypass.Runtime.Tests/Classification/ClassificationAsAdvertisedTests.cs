@@ -36,6 +36,39 @@ public class ClassificationAsAdvertisedTests
         Assert.Equal(2, host.Nic("e0").Device.Counters.Dropped(DropReason.NoMatch));
     }
 
+    [Theory]
+    [InlineData("simnic-1g")]   // MAC only: the VNIC checks the rest in software
+    [InlineData("simnic-100g")] // MAC, IP, VLAN and port in hardware: but a group frame is copied to every member whatever its port
+    public void A_broadcast_or_multicast_datagram_to_a_port_a_container_does_not_declare_never_reaches_its_stack(string model)
+    {
+        // docs/dsl.md: frames to any other port never reach its stack. Broadcasts did, on every
+        // model, and were counted port-unreachable by the VNS (found by a new user's drive: NBNS to UDP 137).
+        var (host, _) = TestHost.Build($$"""
+            host h {
+                nic e0 { model {{model}}; rx-rings 2 }
+                container me on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols udp; ports 53; multicast 224.0.0.251 }
+                vm plain on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2/24 }
+            }
+            """);
+        var dns = host.NetworkStack("me").Stack.BindUdp(53);
+        var me = host.Vnic("me");
+
+        host.Send("e0",
+            TestFrames.Udp("ff:ff:ff:ff:ff:ff", "10.0.0.255", 137, new byte[12]),        // NBNS: undeclared
+            TestFrames.Udp("01:00:5e:00:00:fb", "224.0.0.251", 5353, new byte[12]),      // mDNS: undeclared
+            TestFrames.Udp("ff:ff:ff:ff:ff:ff", "10.0.0.255", 53, new byte[12]),         // declared
+            TestFrames.Udp("ff:ff:ff:ff:ff:ff", "10.0.0.255", 50000, new byte[12]),      // ephemeral: the stack judges it
+            TestFrames.ArpRequest("10.0.0.1"));                                          // no port at all
+
+        Assert.Equal(5, me.Counters.Received);
+        Assert.Equal(2, me.Counters.Dropped(DropReason.NoMatch));
+        Assert.Equal(3, me.Counters.Delivered);
+        Assert.Equal(1, dns.Pending);
+        Assert.Equal(1, host.NetworkStack("me").Counters.Dropped(StackDropReason.PortUnreachable)); // only the ephemeral one
+        Assert.Equal(4, host.Vnic("plain").Counters.Delivered); // a VM declares no ports: its guest judges every broadcast (the mDNS group is not its)
+        host.Report().AssertAddsUp();
+    }
+
     [Fact]
     public void A_neighbour_solicitation_reaches_only_the_vnic_whose_solicited_node_group_it_is_sent_to()
     {
