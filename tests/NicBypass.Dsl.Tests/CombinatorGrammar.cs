@@ -83,7 +83,7 @@ internal sealed class CombinatorGrammar
         while (end < source.Length)
         {
             var c = source[end];
-            if (c is ' ' or '\t' or '\f' or '\v' or '\uFEFF' || (newlines && c is '\r' or '\n' or ';'))
+            if (c is ' ' or '\t' or '\f' or '\v' or '\uFEFF' || (newlines && c is '\r' or '\n' or ';') || (c > '\u007F' && char.IsWhiteSpace(c)))
             {
                 end++;
             }

@@ -20,7 +20,7 @@ public class GrammarEquivalenceTests
     {
         "host", "h", "nic", "e0", "vm", "a", "on", "model", "simnic-10g", "mac", "02:00:00:00:00:01",
         "ip", "10.0.0.1/24", "ports", "80,443", "x//y", "/", "{", "}", ";", "\n", "\r\n", "\r", " ", "\t",
-        "# note\n", "// note\n", "#", "//", "\uFEFF", "\f",
+        "# note\n", "// note\n", "#", "//", "\uFEFF", "\f", "\u00A0", "\u2003",
     };
 
     // Mostly-valid documents with random damage: a host, some properties and blocks, separators.

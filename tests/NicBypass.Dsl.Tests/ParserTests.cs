@@ -137,6 +137,16 @@ public class ParserTests
     }
 
     [Fact]
+    public void A_no_break_space_is_a_space_and_hides_no_other_error()
+    {
+        // Pasted from a web page: it stopped the parse ("unexpected '\u00A0'") and the whole host
+        // with its other errors went unreported (found by a new user's drive).
+        var result = DslCompiler.Compile("t.nicdsl", "host h {\n  nic n0 { model simnic-10g; rx-rings 4; rx-ring 3 }\n  vm c on n0 {\u00A0mac 02:00:00:00:00:03 }\u00A0\n  vm d on n0 { mac 02:00:00:00:00:04;\u2003bandwidth 5X }\n}\n");
+
+        Assert.Equal(new[] { "NB0002", "NB0014" }, result.Diagnostics.Select(d => d.Id).Order().ToArray());
+    }
+
+    [Fact]
     public void A_byte_order_mark_is_ignored()
     {
         var result = Parse("\uFEFFhost a { }");

@@ -164,8 +164,8 @@ public class RobustnessTests
     }
 
     [Theory]
-    [InlineData("\u00A0", "\\u00A0")] // a no-break space, which passes for a space
-    [InlineData("\u2028", "\\u2028")] // a line separator, which splits a one-line diagnostic
+    [InlineData("\u200B", "\\u200B")] // a zero-width space, which shows as nothing (a no-break space or a line separator is now a space: ParserTests)
+    [InlineData("\u2060", "\\u2060")] // a word joiner, likewise
     [InlineData("\u202E", "\\u202E")] // a right-to-left override, which reverses what follows
     [InlineData("\U000E0041", "\\U000E0041")] // a tag character (outside the basic plane), which shows as nothing
     public void Invisible_characters_in_a_message_are_shown_escaped(string hidden, string escaped)

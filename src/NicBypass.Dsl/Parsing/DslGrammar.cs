@@ -114,7 +114,10 @@ internal sealed class DslGrammar
         while (end < source.Length)
         {
             var c = source[end];
-            if (c is ' ' or '\t' or '\f' or '\v' or '\uFEFF' || (newlines && c is '\r' or '\n' or ';'))
+            // Any other Unicode white space (a no-break space pasted from a web page) is a space
+            // too, as docs/dsl.md's words say: it stopped the parse and dropped the whole host,
+            // its other errors unreported (found by a new user's drive).
+            if (c is ' ' or '\t' or '\f' or '\v' or '\uFEFF' || (newlines && c is '\r' or '\n' or ';') || (c > '\u007F' && char.IsWhiteSpace(c)))
             {
                 end++;
             }
