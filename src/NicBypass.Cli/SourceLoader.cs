@@ -72,18 +72,52 @@ internal static class SourceLoader
     // stack trace: found by a new user's drive).
     internal static (string? Text, string? Refusal) Read(string path, string kind = "a .nicdsl file")
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
-        var text = new System.Text.StringBuilder();
-        var block = new char[64 * 1024];
-        int n;
-        while ((n = reader.Read(block, 0, block.Length)) > 0)
+        try
         {
-            if (Array.IndexOf(block, '\0', 0, n) >= 0) return (null, $"not a text file (it holds NUL bytes); {kind} is text");
-            if (text.Length + n > MaxCharacters) return (null, $"too large for {kind} (more than {MaxCharacters / (1024 * 1024)} MiB of text)");
-            text.Append(block, 0, n);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // Strict UTF-8 (or what a byte order mark says): a byte that is not UTF-8 was read as
+            // U+FFFD and shown as '�' inside an unrelated error (found by a new user's drive).
+            using var reader = new StreamReader(stream, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+            var text = new System.Text.StringBuilder();
+            var block = new char[64 * 1024];
+            int n;
+            while ((n = reader.Read(block, 0, block.Length)) > 0)
+            {
+                if (Array.IndexOf(block, '\0', 0, n) >= 0) return (null, $"not a text file (it holds NUL bytes); {kind} is text");
+                if (text.Length + n > MaxCharacters) return (null, $"too large for {kind} (more than {MaxCharacters / (1024 * 1024)} MiB of text)");
+                text.Append(block, 0, n);
+            }
+            return (text.ToString(), null);
         }
-        return (text.ToString(), null);
+        catch (System.Text.DecoderFallbackException)
+        {
+            // Its first bytes (no more than a file may hold), to say where.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var head = new byte[(int)Math.Min(stream.Length > 0 ? stream.Length : MaxCharacters, MaxCharacters)];
+            head = head.AsSpan(0, stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)).ToArray();
+            return Array.IndexOf(head, (byte)0) >= 0
+                ? (null, $"not a text file (it holds NUL bytes); {kind} is text") // a capture named by mistake
+                : (null, $"not UTF-8 text: {InvalidUtf8(head)}; save {kind} as UTF-8");
+        }
+    }
+
+    // Where the first byte that is not UTF-8 is, as "byte 0xFF at line 3, column 7" (columns in bytes).
+    private static string InvalidUtf8(byte[] bytes)
+    {
+        var chars = new char[bytes.Length];
+        var status = System.Text.Unicode.Utf8.ToUtf16(bytes, chars, out var at, out _, replaceInvalidSequences: false);
+        if (status != System.Buffers.OperationStatus.InvalidData || at >= bytes.Length) return "a byte sequence that is not UTF-8";
+        var line = 1;
+        var lineStart = 0;
+        for (var i = 0; i < at; i++)
+        {
+            if (bytes[i] == (byte)'\n')
+            {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"byte 0x{bytes[at]:X2} at line {line}, column {at - lineStart + 1} is not valid UTF-8");
     }
 
     /// <summary>

@@ -212,10 +212,22 @@ public static class FrameTrace
     private static string NicDropWhy(NetworkHost host, HostNic nic, Counts delta, byte[] frame) =>
         delta.Dropped.ContainsKey("no-match") && frame.Length >= 6 && (frame[0] & 1) != 0 ? $"— no VNIC is a member of group {Mac(frame)}{VlanText(frame)}"
         : delta.Dropped.ContainsKey("no-match") && frame.Length >= 6 && Owner(host, nic, EthernetHeader.ReadMac(frame)) is { } owner
-            ? $"— destination {Mac(frame)} is VNIC {owner.Name}'s, but the frame's {FieldNames(nic.Info.Classifier.Fields & ~Runtime.Classification.ClassifierMatch.DestinationMac)} does not match its rule"
+            ? $"— destination {Mac(frame)} is VNIC {owner.Name}'s, but the frame's {FieldNames(Mismatch(nic, frame))} does not match its rule"
         : delta.Dropped.ContainsKey("no-match") ? $"— no classifier rule for destination {Mac(frame)}{VlanText(frame)}"
         : delta.Dropped.ContainsKey("oversize") ? $"— {frame.Length} bytes is longer than the MTU allows"
         : delta.Dropped.ContainsKey("malformed") ? "— not a whole Ethernet header" : "";
+
+    // Which of the fields the NIC's classifier matches besides the MAC the frame fails (its port,
+    // not "destination IP, VLAN, port" when only the port is wrong: found by a new user's drive);
+    // all of them where that cannot be told.
+    private static Runtime.Classification.ClassifierMatch Mismatch(HostNic nic, byte[] frame)
+    {
+        var fields = nic.Info.Classifier.Fields & ~Runtime.Classification.ClassifierMatch.DestinationMac;
+        var mac = EthernetHeader.ReadMac(frame);
+        if (nic.Info.Classifier.Program.Rules.FirstOrDefault(r => r.Mac == mac) is not { } rule || !EthernetHeader.TryRead(frame, out var header)) return fields;
+        var failed = Runtime.Classification.DestinationFilter.Create(rule, fields)?.Rejected(frame, header) ?? Runtime.Classification.ClassifierMatch.None;
+        return failed == Runtime.Classification.ClassifierMatch.None ? fields : failed;
+    }
 
     // The VNIC a NIC's hardware classifier has a rule for the MAC of.
     private static Vnic? Owner(NetworkHost host, HostNic nic, ulong mac) =>

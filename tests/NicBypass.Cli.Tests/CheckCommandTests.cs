@@ -117,6 +117,25 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void A_file_that_is_not_utf8_is_refused_with_where_its_first_bad_byte_is()
+    {
+        // A 0xFF byte was read as U+FFFD and shown as '\uFFFD' inside an unrelated error (found by a new user's drive).
+        var path = Path.Combine(Path.GetTempPath(), $"latin1-{Guid.NewGuid():N}.nicdsl");
+        File.WriteAllBytes(path, [.. "host h {\n  nic e0 { model simnic-10g; rx-rings 2 }\n  vm a on e0 { mac 02:00:00:00:00:01; ip 1"u8, 0xFF, .. ".0.0.1 }\n}\n"u8]);
+        try
+        {
+            var (exit, _, error) = CliRunner.Run("check", path);
+
+            Assert.NotEqual(0, exit);
+            Assert.Equal($"{path}: error: not UTF-8 text: byte 0xFF at line 3, column 43 is not valid UTF-8; save a .nicdsl file as UTF-8", error.Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_binary_file_is_refused_as_not_text_not_echoed_into_a_syntax_error()
     {
         var path = CliRunner.TempFile("", "capture.pcap");

@@ -146,6 +146,20 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void A_frame_to_a_containers_mac_and_ip_but_an_undeclared_port_names_the_port_alone()
+    {
+        // simnic-100g matches MAC, IP, VLAN and port: the trace said "destination IP, VLAN, port"
+        // when only the port was wrong (found by a new user's drive).
+        var topology = "host g {\n  nic e0 { model simnic-100g; rx-rings 2 }\n  container me on e0 { mac 00:24:7e:e0:1d:b5; ip 141.142.220.118/24; protocols udp; ports 53 }\n}\n";
+        var frame = "00247ee01db5029900000001080045000021000100004011a6558d8edce28d8edc7600890089000de67968656c6c6f";
+
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(topology), "--frame", frame);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("e0: dropped (no-match) — destination 00:24:7e:e0:1d:b5 is VNIC me's, but the frame's port does not match its rule", output);
+    }
+
+    [Fact]
     public void A_frame_to_a_vnics_mac_but_another_ip_is_dropped_by_a_classifier_that_matches_ips()
     {
         // The ping to a, addressed to 10.0.0.77 instead of 10.0.0.1, on simnic-10g (matches MAC + IP).

@@ -106,5 +106,15 @@ public class ValueTests
     [InlineData("[fd00::1]")]        // a URL's form: .NET took "[fd00::1]:80" and dropped the port (found by a drive)
     [InlineData("[fd00::1]:80")]
     [InlineData("[fd00::1]:80/64")]
+    [InlineData("010.000.000.001")] // octal to inet_aton (8.0.0.1), refused by inet_pton: it was read as 10.0.0.1 (found by a new user's drive)
+    [InlineData("10.0.0.01")]
     public void Malformed_ips_are_rejected(string text) => Assert.False(IpPrefix.TryParse(text, out _, out _));
+
+    [Fact]
+    public void A_leading_zero_says_how_else_it_reads()
+    {
+        Assert.False(IpAddress.TryParse("010.0.0.1", out _, out var error));
+        Assert.Equal("'010' has a leading zero, which some tools read as octal (8); write 10", error);
+        Assert.True(IpAddress.TryParse("10.0.0.0", out _, out _)); // a zero alone is a zero
+    }
 }

@@ -84,6 +84,14 @@ public readonly record struct IpAddress(bool IsV6, ulong High, ulong Low)
             }
             var n = int.Parse(part, CultureInfo.InvariantCulture);
             if (n > 255) { error = $"{n} is more than 255"; return false; }
+            if (part.Length > 1 && part[0] == '0')
+            {
+                // inet_aton (ping, and much else) reads '010' as octal 8, inet_pton refuses it, and
+                // Python's ipaddress too: one reading is the file's (it took 10, silently; found by
+                // a new user's drive).
+                error = $"'{part}' has a leading zero, which some tools read as octal{(part.All(c => c is >= '0' and <= '7') ? $" ({Convert.ToInt32(part, 8)})" : "")}; write {n}";
+                return false;
+            }
             value = (value << 8) | (uint)n;
         }
         address = new IpAddress(false, 0, value);
