@@ -46,20 +46,20 @@ internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = defa
     /// <summary>Completes it with <paramref name="result"/> (under the socket's lock); false if it was done already (cancelled meanwhile).</summary>
     public bool Complete(TResult result)
     {
-        if (Task.AsyncState is not ApplicationContext application) return TrySetResult(result);
+        if (Task.AsyncState is not DeferredCompletions completions) return TrySetResult(result);
         if (IsDone) return false;
         _claimed = true;
-        application.Complete(() => TrySetResult(result));
+        completions.Add(() => TrySetResult(result));
         return true;
     }
 
     /// <summary>Fails it with <paramref name="error"/> (under the socket's lock); false if it was done already.</summary>
     public bool Fail(Exception error)
     {
-        if (Task.AsyncState is not ApplicationContext application) return TrySetException(error);
+        if (Task.AsyncState is not DeferredCompletions completions) return TrySetException(error);
         if (IsDone) return false;
         _claimed = true;
-        application.Complete(() => TrySetException(error));
+        completions.Add(() => TrySetException(error));
         return true;
     }
 
@@ -67,7 +67,17 @@ internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = defa
     {
         lock (sync)
         {
-            if (!_claimed && TrySetCanceled(_token) && _node?.List is { } list) list.Remove(_node);
+            if (IsDone) return;
+            if (Task.AsyncState is DeferredCompletions completions)
+            {
+                // Under a run: cancelled after the pump too, not here under the socket's lock,
+                // where the code after the application's await would run (found by review).
+                _claimed = true;
+                if (_node?.List is { } queued) queued.Remove(_node);
+                completions.Add(() => TrySetCanceled(_token));
+                return;
+            }
+            if (TrySetCanceled(_token) && _node?.List is { } list) list.Remove(_node);
         }
     }
 }

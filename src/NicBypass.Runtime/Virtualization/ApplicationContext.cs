@@ -8,33 +8,28 @@ namespace NicBypass.Runtime.Virtualization;
 /// datapath completed, a task the application awaits) queues here instead of going to the thread
 /// pool, and the pumping thread runs it between pumps, before virtual time moves on — so a chain
 /// of awaits (accept, then read, then send) runs step by step on virtual time, the same every run.
-/// Posts from any thread are taken; nothing is allocated on the datapath.
+/// Posts from any thread are taken.
 /// </summary>
 /// <remarks>
 /// A socket wait the application starts under this context (<see cref="NewWait"/>, and
-/// <c>PendingWait</c>) is completed through it: the datapath, which must not run code it does not
-/// own, hands the completion here, and the pumping thread completes the task after the pump
-/// (<see cref="CompleteDeferred"/>), outside the datapath and every lock, with its continuations
-/// run synchronously. So a combinator over socket tasks (<c>Task.WhenAll</c>/<c>WhenAny</c>,
-/// <c>WaitAsync</c>) completes on this thread too and its <c>await</c> posts here, instead of
-/// hopping through the thread pool, which the run did not wait for. Once the run is over
-/// (<see cref="Close"/>), what is still posted or completed goes to the thread pool: waits the
-/// application left behind resume there (they never resumed).
+/// <c>PendingWait</c>) is completed through its host's <see cref="DeferredCompletions"/>, after
+/// the pump: so a combinator over socket tasks resumes on this thread too. Once the run is over
+/// (<see cref="Close"/>), what is still posted here, or posted later, goes to the thread pool:
+/// code the application left waiting resumes there (it never resumed).
 /// </remarks>
-internal sealed class ApplicationContext : SynchronizationContext
+internal sealed class ApplicationContext(DeferredCompletions completions) : SynchronizationContext
 {
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _posted = new();
-    private readonly Queue<Action> _completions = new(); // under itself
-    private bool _closed; // under _completions
+    private volatile bool _closed;
+
+    /// <summary>Where the socket waits the application starts are completed: its host's.</summary>
+    public DeferredCompletions Completions { get; } = completions;
 
     public override void Post(SendOrPostCallback d, object? state)
     {
-        if (Volatile.Read(ref _closed))
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static work => work.Callback(work.State), (Callback: d, State: state), preferLocal: false);
-            return;
-        }
         _posted.Enqueue((d, state));
+        // A post that raced the close is not stranded: whoever sees both sends it on.
+        if (_closed) SendLeftoversToThreadPool();
     }
 
     /// <summary>Not supported: a synchronous send from the datapath would run application code inside it.</summary>
@@ -69,83 +64,40 @@ internal sealed class ApplicationContext : SynchronizationContext
         return ran;
     }
 
-    /// <summary>A socket's completion of a wait started under this context: done by <see cref="CompleteDeferred"/> (after the run, on the thread pool).</summary>
-    public void Complete(Action completion)
-    {
-        lock (_completions)
-        {
-            if (!_closed)
-            {
-                _completions.Enqueue(completion);
-                return;
-            }
-        }
-        ThreadPool.UnsafeQueueUserWorkItem(static c => c(), completion, preferLocal: false);
-    }
-
-    /// <summary>
-    /// Completes the waits the datapath finished since the last call, in order, on this thread with
-    /// no context of its own (an <c>await</c> posts its continuation here; a combinator's own step
-    /// runs at once); true if any. Called between pumps, never inside one.
-    /// </summary>
-    public bool CompleteDeferred()
-    {
-        var ran = false;
-        var previous = Current;
-        SetSynchronizationContext(null);
-        try
-        {
-            while (true)
-            {
-                Action? completion;
-                lock (_completions)
-                {
-                    if (!_completions.TryDequeue(out completion)) break;
-                }
-                completion();
-                ran = true;
-            }
-        }
-        finally
-        {
-            SetSynchronizationContext(previous);
-        }
-        return ran;
-    }
-
-    /// <summary>The run is over: what waits here, or comes later, goes to the thread pool.</summary>
+    /// <summary>The run is over: what is posted here, or comes later, goes to the thread pool.</summary>
     public void Close()
     {
-        lock (_completions)
-        {
-            Volatile.Write(ref _closed, true);
-            while (_completions.TryDequeue(out var completion)) ThreadPool.UnsafeQueueUserWorkItem(static c => c(), completion, preferLocal: false);
-        }
+        _closed = true;
+        SendLeftoversToThreadPool();
+    }
+
+    private void SendLeftoversToThreadPool()
+    {
         while (_posted.TryDequeue(out var work)) ThreadPool.UnsafeQueueUserWorkItem(static w => w.Callback(w.State), work, preferLocal: false);
     }
 
-    /// <summary>The run's context when the caller is its application (a socket call it makes); else null.</summary>
-    public static ApplicationContext? OfCaller => Current as ApplicationContext;
+    /// <summary>Where a socket wait the caller starts is to be completed: its run's host's queue when the caller is a run's application; else null.</summary>
+    public static DeferredCompletions? OfCaller => (Current as ApplicationContext)?.Completions;
 
     /// <summary>
-    /// A wait for the datapath to complete: under <see cref="NetworkHost.Run"/> completed through
-    /// its context (<see cref="SetResult"/>), else with continuations run asynchronously, never on the datapath.
+    /// A wait for the datapath to complete: under <see cref="NetworkHost.Run"/> completed after the
+    /// pump (<see cref="SetResult"/>), else with continuations run asynchronously, never on the datapath.
     /// </summary>
-    public static TaskCompletionSource NewWait() => OfCaller is { } application
-        ? new TaskCompletionSource(application, TaskCreationOptions.None)
+    public static TaskCompletionSource NewWait() => OfCaller is { } completions
+        ? new TaskCompletionSource(completions, TaskCreationOptions.None)
         : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes a <see cref="NewWait"/> (through the run's context, where it was started under one).</summary>
+    /// <summary>Completes a <see cref="NewWait"/> (after the pump, where it was started under a run).</summary>
     public static void SetResult(TaskCompletionSource wait)
     {
-        if (wait.Task.AsyncState is ApplicationContext application) application.Complete(() => wait.TrySetResult());
+        if (wait.Task.AsyncState is DeferredCompletions completions) completions.Add(() => wait.TrySetResult());
         else wait.TrySetResult();
     }
 
-    /// <summary>Fails a <see cref="NewWait"/> (through the run's context, where it was started under one).</summary>
+    /// <summary>Fails a <see cref="NewWait"/> (after the pump, where it was started under a run).</summary>
     public static void SetException(TaskCompletionSource wait, Exception error)
     {
-        if (wait.Task.AsyncState is ApplicationContext application) application.Complete(() => wait.TrySetException(error));
+        if (wait.Task.AsyncState is DeferredCompletions completions) completions.Add(() => wait.TrySetException(error));
         else wait.TrySetException(error);
     }
 }

@@ -671,8 +671,13 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         finally
         {
             _pumping = false;
+            // The waits a run's application started that this pump finished: made now, outside
+            // the datapath, whoever pumps (a later RunUntil or Run too).
+            _completions.Drain();
         }
     }
+
+    private readonly DeferredCompletions _completions = new();
 
     private bool _pumping; // deterministic mode: one thread pumps at a time (Rounds), so a plain flag
 
@@ -999,17 +1004,27 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     {
         ArgumentNullException.ThrowIfNull(application);
         if (Time is not VirtualClock) throw new InvalidOperationException($"Run moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
-        var context = new ApplicationContext();
+        var context = new ApplicationContext(_completions);
         Task? task = null;
-        context.Post(_ => task = application() ?? throw new InvalidOperationException("Run's application returned no task"), null); // started under the context, as its continuations run
+        var started = false;
         bool done;
         try
         {
             done = RunUntilCore(() =>
             {
-                // The waits the pump completed first (their continuations post here), then what is posted.
-                context.CompleteDeferred();
+                if (!started)
+                {
+                    // Started under the context, as its continuations run — and only once the run
+                    // is under way: a run refused (a negative span, a run inside a run) starts
+                    // nothing (its start was posted first, and went to the thread pool: found by review).
+                    started = true;
+                    context.Post(_ => task = application() ?? throw new InvalidOperationException("Run's application returned no task"), null);
+                }
+                // What is posted, then the waits that leads to (the application closing a socket
+                // another of its awaits waits on), and what they post, at this same instant.
+                _completions.Drain();
                 context.RunPending();
+                while (_completions.Drain()) context.RunPending();
                 return task is { IsCompleted: true };
             }, within, nameof(Run));
         }
@@ -1125,6 +1140,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             vm.Stack.Counters.Shared = true; // its vCPU and applications' threads
             vm.Memory.Concurrent = true;     // the guest ring: filled and read on different threads
         }
+        _completions.CompleteDirectly(true); // nobody pumps now: the waits a run left complete on the thread pool
         _threads = new List<Thread>();
         var cores = ThreadPinning.AllowedCpus();
         if (cores.Length == 0) cores = new[] { 0 };
@@ -1260,6 +1276,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             Interlocked.Exchange(ref _draining, 0);
         }
         _threads = null;
+        if (!_disposed) _completions.CompleteDirectly(false);
         try
         {
             // The wait above looks at each place a frame can be in turn, while the frames move: one
@@ -1347,6 +1364,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             // socket closed: nobody would ever flush the queue it waited on (found by a stress drive).
             foreach (var vns in _stacks) vns.ReleaseWriters();
             foreach (var vm in _vms) vm.ReleaseWriters();
+            _completions.CompleteDirectly(true); // those waits end now, not at a pump that never comes
             List<Exception>? failures = null;
             foreach (var tap in taps)
             {

@@ -293,6 +293,101 @@ public class AsyncWaitTests
     }
 
     [Fact]
+    public async Task Waits_a_run_left_behind_complete_in_a_later_runs_pumps_and_at_dispose()
+    {
+        // Found by review: completed through the closed run's context, a left accept no longer
+        // completed within a later RunUntil's pump (it ran to its limit), a later Run awaiting it
+        // ran out its span, and a receive was still waiting right after Dispose.
+        var harness = new StackHarness();
+        var listener = harness.Db.Stack.ListenTcp(5432);
+        Task<TcpConnection>? accept = null;
+        Assert.False(harness.Host.Run(() => accept = listener.AcceptAsync(), TimeSpan.FromMilliseconds(1)));
+        harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+        var start = harness.Clock.Nanoseconds;
+        Assert.True(harness.RunUntil(() => accept!.IsCompleted, seconds: 30));
+        Assert.InRange(harness.Clock.Nanoseconds - start, 0, 1_000_000);
+
+        var second = listener.AcceptAsync(); // not under a run
+        Task<TcpConnection>? left = null;
+        Assert.False(harness.Host.Run(() => left = listener.AcceptAsync(), TimeSpan.FromMilliseconds(1)));
+        var thread = -1;
+        start = harness.Clock.Nanoseconds;
+        Assert.True(harness.Host.Run(async () =>
+        {
+            harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+            harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+            await left!;
+            thread = Environment.CurrentManagedThreadId;
+        }, TimeSpan.FromSeconds(30)));
+        Assert.Equal(Environment.CurrentManagedThreadId, thread);
+        Assert.InRange(harness.Clock.Nanoseconds - start, 0, 1_000_000);
+        await second.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var socket = harness.Db.Stack.BindUdp(5353);
+        Task<(NetworkEndpoint, int)>? receive = null;
+        Assert.False(harness.Host.Run(() => receive = socket.ReceiveAsync(new byte[8]), TimeSpan.FromMilliseconds(1)));
+        harness.Host.Dispose();
+        Assert.True(receive!.IsFaulted); // at once, as a receive not under a run
+    }
+
+    [Fact]
+    public void Under_run_a_cancel_a_close_or_a_refused_run_leave_no_code_running_where_it_should_not()
+    {
+        // Found by review: a cancel ran the code after the application's await inline, under the
+        // socket's lock; a close of a socket another await waited on completed only after time
+        // moved on; a refused run started its application on the thread pool anyway; and the code
+        // after ConfigureAwait(false) ran inline on the run's thread.
+        var harness = new StackHarness();
+        var socket = harness.Db.Stack.BindUdp(5353);
+        var order = new List<string>();
+        Assert.True(harness.Host.Run(async () =>
+        {
+            using var cancel = new CancellationTokenSource();
+            var waiting = Waiting();
+            async Task Waiting()
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => socket.ReceiveAsync(new byte[8], cancel.Token));
+                order.Add("resumed");
+                Assert.True(Task.Run(() => socket.TrySendTo(NetworkEndpoint.Parse("10.0.0.1", 53), new byte[1])).Wait(TimeSpan.FromSeconds(10))); // the socket's lock is free
+            }
+            cancel.Cancel();
+            order.Add("cancel returned");
+            await waiting;
+        }, TimeSpan.FromSeconds(1)));
+        Assert.Equal(new[] { "cancel returned", "resumed" }, order);
+
+        var start = harness.Clock.Nanoseconds;
+        Assert.True(harness.Host.Run(async () =>
+        {
+            var receive = socket.ReceiveAsync(new byte[8]);
+            socket.Close();
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => receive.WaitAsync(TimeSpan.FromMilliseconds(1), harness.Clock)); // not a timeout
+        }, TimeSpan.FromSeconds(1)));
+        Assert.Equal(start, harness.Clock.Nanoseconds); // at that instant
+
+        var started = false;
+        Assert.Throws<ArgumentOutOfRangeException>(() => harness.Host.Run(() =>
+        {
+            started = true;
+            return Task.CompletedTask;
+        }, TimeSpan.FromSeconds(-1)));
+        Thread.Sleep(100);
+        Assert.False(started);
+
+        var other = harness.Db.Stack.BindUdp(5353); // (the first one is closed)
+        var after = -1;
+        var run = Environment.CurrentManagedThreadId;
+        Assert.True(harness.Host.Run(async () =>
+        {
+            harness.Web.Stack.BindUdp().TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[1]);
+            await other.ReceiveAsync(new byte[8]).ConfigureAwait(false);
+            after = Environment.CurrentManagedThreadId; // on the thread pool, as ConfigureAwait(false) says: not inside the run's loop
+        }, TimeSpan.FromSeconds(1)) || SpinWait.SpinUntil(() => after != -1, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => after != -1, TimeSpan.FromSeconds(10)));
+        Assert.NotEqual(run, after);
+    }
+
+    [Fact]
     public void Run_throws_what_the_application_threw_and_says_false_when_its_span_runs_out()
     {
         var harness = new StackHarness();
