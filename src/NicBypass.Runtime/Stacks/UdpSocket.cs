@@ -1,4 +1,6 @@
 using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Virtualization;
+
 namespace NicBypass.Runtime.Stacks;
 
 /// <summary>
@@ -143,10 +145,13 @@ public sealed class UdpSocket
                 case SendStatus.Sent or SendStatus.Queued: return true;
                 case SendStatus.Spoofed or SendStatus.Malformed or SendStatus.Oversize: return false;
             }
-            // Its continuation comes back to the caller's context (NetworkHost.Run's, where the wait
-            // completes after the pump): with ConfigureAwait(false) the retry left the context, and
-            // under Run a send with a token stalled once the queue pushed back (found by a new user's drive).
-            await (cancellation.CanBeCanceled ? writable.WaitAsync(cancellation) : writable);
+            // Under NetworkHost.Run its continuation comes back to the run's context (the wait
+            // completes after the pump): with ConfigureAwait(false) the retry left it, and a send
+            // with a token stalled once the queue pushed back (found by a new user's drive).
+            // Anywhere else it needs no context of the caller's (a UI's, a test framework's).
+            var wait = cancellation.CanBeCanceled ? writable.WaitAsync(cancellation) : writable;
+            if (ApplicationContext.OfCaller is null) await wait.ConfigureAwait(false);
+            else await wait;
         }
     }
 
