@@ -75,9 +75,10 @@ internal static class SourceLoader
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            // Strict UTF-8 (or what a byte order mark says): a byte that is not UTF-8 was read as
-            // U+FFFD and shown as '�' inside an unrelated error (found by a new user's drive).
-            using var reader = new StreamReader(stream, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+            // Strict UTF-8, or the UTF-16/32 a byte order mark names, strict too: a byte that does
+            // not decode was read as U+FFFD and shown as '�' inside an unrelated error (found by a
+            // new user's drive; with a BOM the reader swapped in a lenient decoder: found by review).
+            using var reader = new StreamReader(stream, StrictEncodingOf(stream), detectEncodingFromByteOrderMarks: false);
             var text = new System.Text.StringBuilder();
             var block = new char[64 * 1024];
             int n;
@@ -91,14 +92,42 @@ internal static class SourceLoader
         }
         catch (System.Text.DecoderFallbackException)
         {
-            // Its first bytes (no more than a file may hold), to say where.
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            var head = new byte[(int)Math.Min(stream.Length > 0 ? stream.Length : MaxCharacters, MaxCharacters)];
-            head = head.AsSpan(0, stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)).ToArray();
-            return Array.IndexOf(head, (byte)0) >= 0
+            // Its first bytes (no more than a file may hold), to say where: a file read again; a
+            // pipe cannot be (it said "Stream does not support seeking": found by review).
+            byte[] head;
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                if (!stream.CanSeek) return (null, $"not UTF-8 text; save {kind} as UTF-8");
+                head = new byte[(int)Math.Min(stream.Length, MaxCharacters)];
+                head = head.AsSpan(0, stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)).ToArray();
+            }
+            catch (IOException)
+            {
+                return (null, $"not UTF-8 text; save {kind} as UTF-8");
+            }
+            return Array.IndexOf(head, (byte)0) >= 0 && !(head.Length >= 2 && (head[0], head[1]) is (0xFF, 0xFE) or (0xFE, 0xFF) or (0, 0))
                 ? (null, $"not a text file (it holds NUL bytes); {kind} is text") // a capture named by mistake
-                : (null, $"not UTF-8 text: {InvalidUtf8(head)}; save {kind} as UTF-8");
+                : head.Length >= 2 && (head[0], head[1]) is (0xFF, 0xFE) or (0xFE, 0xFF) or (0, 0)
+                    ? (null, $"not valid UTF-16 or UTF-32 text (its byte order mark says it is); save {kind} as UTF-8")
+                    : (null, $"not UTF-8 text: {InvalidUtf8(head)}; save {kind} as UTF-8");
         }
+    }
+
+    // The strict decoder for what the stream's byte order mark says (UTF-8 without one), the
+    // stream left at its start (the reader skips the mark it names).
+    private static System.Text.Encoding StrictEncodingOf(Stream stream)
+    {
+        if (!stream.CanSeek) return new System.Text.UTF8Encoding(true, throwOnInvalidBytes: true);
+        Span<byte> mark = stackalloc byte[4];
+        var n = stream.ReadAtLeast(mark, 4, throwOnEndOfStream: false);
+        stream.Position = 0;
+        mark = mark[..n];
+        if (mark.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE, 0, 0])) return new System.Text.UTF32Encoding(bigEndian: false, byteOrderMark: true, throwOnInvalidCharacters: true);
+        if (mark.StartsWith((ReadOnlySpan<byte>)[0, 0, 0xFE, 0xFF])) return new System.Text.UTF32Encoding(bigEndian: true, byteOrderMark: true, throwOnInvalidCharacters: true);
+        if (mark.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE])) return new System.Text.UnicodeEncoding(bigEndian: false, byteOrderMark: true, throwOnInvalidBytes: true);
+        if (mark.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])) return new System.Text.UnicodeEncoding(bigEndian: true, byteOrderMark: true, throwOnInvalidBytes: true);
+        return new System.Text.UTF8Encoding(true, throwOnInvalidBytes: true); // its own mark, if it has one, is skipped
     }
 
     // Where the first byte that is not UTF-8 is, as "byte 0xFF at line 3, column 7" (columns in bytes).
@@ -108,10 +137,11 @@ internal static class SourceLoader
         var status = System.Text.Unicode.Utf8.ToUtf16(bytes, chars, out var at, out _, replaceInvalidSequences: false);
         if (status != System.Buffers.OperationStatus.InvalidData || at >= bytes.Length) return "a byte sequence that is not UTF-8";
         var line = 1;
-        var lineStart = 0;
+        var lineStart = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0; // columns after a byte order mark, as the diagnostics count them
         for (var i = 0; i < at; i++)
         {
-            if (bytes[i] == (byte)'\n')
+            // A line ends at LF, CRLF or a lone CR, as the diagnostics' lines do (review).
+            if (bytes[i] == (byte)'\n' || bytes[i] == (byte)'\r' && (i + 1 >= bytes.Length || bytes[i + 1] != (byte)'\n'))
             {
                 line++;
                 lineStart = i + 1;

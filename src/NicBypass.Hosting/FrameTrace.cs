@@ -88,7 +88,9 @@ public static class FrameTrace
             if (delta.Received == 0) continue;
             var text = $"received; {(delta.Delivered > 0 ? $"delivered {delta.DeliveredBytes} bytes{(vnic.Vlan != 0 ? $" (VLAN {vnic.Vlan} tag removed)" : "")}" : "not delivered")}";
             if (delta.DroppedTotal > 0) text += $"; dropped ({Reasons(delta)})";
-            if (delta.Dropped.ContainsKey("no-match") && (frame[0] & 1) != 0 && vnic.GroupCheck is { } groupCheck && !groupCheck.AcceptsGroup(frame))
+            // The VNIC's own software check (its VLAN, …) comes first, as in Vnic.Deliver (a group frame of another VLAN was blamed on its port: found by review).
+            var failsOwnCheck = vnic.SoftwareCheck is { } own && !own.Accepts(frame);
+            if (delta.Dropped.ContainsKey("no-match") && !failsOwnCheck && (frame[0] & 1) != 0 && vnic.GroupCheck is { } groupCheck && !groupCheck.AcceptsGroup(frame))
             {
                 text += " — the frame's port is not one of its own; checked in software (a group frame is copied to every member of its group, whatever its port)";
             }

@@ -128,6 +128,21 @@ public class CheckCommandTests
 
             Assert.NotEqual(0, exit);
             Assert.Equal($"{path}: error: not UTF-8 text: byte 0xFF at line 3, column 43 is not valid UTF-8; save a .nicdsl file as UTF-8", error.Trim());
+
+            // With a byte order mark (the reader swapped in a lenient decoder), and with lone CRs for line ends (review).
+            File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. "host a {\r  cpus 8\r  bad "u8, 0xFF, .. "\r}\r"u8]);
+            (exit, _, error) = CliRunner.Run("check", path);
+            Assert.NotEqual(0, exit);
+            Assert.Equal($"{path}: error: not UTF-8 text: byte 0xFF at line 3, column 7 is not valid UTF-8; save a .nicdsl file as UTF-8", error.Trim());
+
+            // UTF-16 with its mark is read; a lone surrogate in it is refused.
+            File.WriteAllBytes(path, [.. System.Text.Encoding.Unicode.GetPreamble(), .. System.Text.Encoding.Unicode.GetBytes("host a {\n  nic e0 { model simnic-10g; rx-rings 2 }\n  vm v on e0 { mac 02:00:00:00:00:01 }\n}\n")]);
+            (exit, _, error) = CliRunner.Run("check", path);
+            Assert.Equal(0, exit);
+            File.WriteAllBytes(path, [0xFF, 0xFE, .. "h"u8, 0, 0x00, 0xD8, .. "x"u8, 0]);
+            (exit, _, error) = CliRunner.Run("check", path);
+            Assert.NotEqual(0, exit);
+            Assert.Contains("not valid UTF-16 or UTF-32 text (its byte order mark says it is)", error);
         }
         finally
         {

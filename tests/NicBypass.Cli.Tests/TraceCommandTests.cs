@@ -160,6 +160,19 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void A_broadcast_of_another_vlan_is_blamed_on_its_vlan_not_its_port()
+    {
+        // Both checks fail; the VNIC's own (VLAN) runs first, and trace said "port" (found by review).
+        var topology = "host h { cpus 4\n  nic n0 { model simnic-1g; rx-rings 2 }\n  container web on n0 { mac 02:00:00:00:00:10; ip 10.0.0.20/24; vlan 10; protocols udp; ports 53 } }\n";
+        var frame = "ffffffffffff0200000000998100001408004500003000010000401170b40a000009ffffffff00890089001c00007878787878787878787878787878787878787878";
+
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(topology), "--frame", frame);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("VNIC web: received; not delivered; dropped (no-match) — the frame's VLAN is not one of its own", output);
+    }
+
+    [Fact]
     public void A_frame_to_a_vnics_mac_but_another_ip_is_dropped_by_a_classifier_that_matches_ips()
     {
         // The ping to a, addressed to 10.0.0.77 instead of 10.0.0.1, on simnic-10g (matches MAC + IP).

@@ -147,6 +147,20 @@ public class ParserTests
     }
 
     [Fact]
+    public void After_a_broken_host_recovery_finds_the_next_host_behind_a_no_break_space()
+    {
+        // The grammar took the no-break space, the recovery did not: host b and its errors were left out with host a (found by review).
+        var text = "host a {\n    cpus 8\n    x { y { } }\n}\n\u00A0host b {\n    cpus 8\n    nic n0 { model simnic-10g; rx-rings 99 }\n}\n";
+
+        var ids = DslCompiler.Compile("t.nicdsl", text).Diagnostics.Select(d => d.Id).Order().ToArray();
+
+        Assert.Equal(DslCompiler.Compile("t.nicdsl", text.Replace('\u00A0', ' ')).Diagnostics.Select(d => d.Id).Order().ToArray(), ids);
+        Assert.Contains("NB0012", ids);
+        var misspelt = DslCompiler.Compile("t.nicdsl", "hots\u00A0b {\n}\n").Diagnostics;
+        Assert.Contains(misspelt, d => d.Message.Contains("did you mean 'host'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_byte_order_mark_is_ignored()
     {
         var result = Parse("\uFEFFhost a { }");

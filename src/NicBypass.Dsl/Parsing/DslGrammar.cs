@@ -117,7 +117,7 @@ internal sealed class DslGrammar
             // Any other Unicode white space (a no-break space pasted from a web page) is a space
             // too, as docs/dsl.md's words say: it stopped the parse and dropped the whole host,
             // its other errors unreported (found by a new user's drive).
-            if (c is ' ' or '\t' or '\f' or '\v' or '\uFEFF' || (newlines && c is '\r' or '\n' or ';') || (c > '\u007F' && char.IsWhiteSpace(c)))
+            if (IsBlank(c) || (newlines && c is '\r' or '\n' or ';'))
             {
                 end++;
             }
@@ -149,6 +149,13 @@ internal sealed class DslGrammar
         var token = new SyntaxToken(text.Value, _lines.Span(input.Position, text.Remainder.Position - input.Position));
         return Result.Success(token, Skip(text.Remainder, newlines: false).Remainder);
     }
+
+    /// <summary>
+    /// White space within a line: spaces, tabs, a byte order mark, and any other Unicode white
+    /// space but a line end (a no-break space pasted from a web page). The parser's recovery
+    /// uses the same test, so a host after a no-break space is found there too (review).
+    /// </summary>
+    internal static bool IsBlank(char c) => c is ' ' or '\t' or '\f' or '\v' or '\uFEFF' || (c > '\u007F' && char.IsWhiteSpace(c));
 
     internal static bool IsWordChar(char c) => !char.IsWhiteSpace(c) && c != ';' && c != '{' && c != '}' && c != '#' && c != '\uFEFF';
 

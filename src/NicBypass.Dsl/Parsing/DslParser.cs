@@ -73,11 +73,11 @@ public static class DslParser
     private static bool LooksLikeHeader(string text, int at)
     {
         var i = at;
-        while (i < text.Length && text[i] is ' ' or '\t') i++;
+        while (i < text.Length && DslGrammar.IsBlank(text[i])) i++;
         var name = i;
         while (i < text.Length && DslGrammar.IsWordChar(text[i])) i++;
         if (i == name || name == at) return false;
-        while (i < text.Length && text[i] is ' ' or '\t') i++;
+        while (i < text.Length && DslGrammar.IsBlank(text[i])) i++;
         return i < text.Length && text[i] == '{';
     }
 
@@ -98,7 +98,7 @@ public static class DslParser
         var line = position;
         while (line > 0 && text[line - 1] is not ('\r' or '\n')) line--;
         var last = position - 1; // the last character before the error on its line, past blanks
-        while (last >= line && text[last] is ' ' or '\t' or '\uFEFF') last--;
+        while (last >= line && DslGrammar.IsBlank(text[last])) last--;
         return (last >= line && text[last] == '}' ? position : line, NextHostAfter(text, position));
     }
 
@@ -110,7 +110,7 @@ public static class DslParser
         {
             if (string.CompareOrdinal(text, i, "host", 0, 4) != 0 || (i + 4 < text.Length && DslGrammar.IsWordChar(text[i + 4]))) continue;
             var j = i - 1;
-            while (j >= 0 && text[j] is ' ' or '\t' or '\uFEFF') j--;
+            while (j >= 0 && DslGrammar.IsBlank(text[j])) j--;
             if (j < 0 || text[j] is '\r' or '\n' or '}') return i;
         }
         return text.Length;
@@ -126,7 +126,7 @@ public static class DslParser
         var end = text.Length;
         for (var i = 0; i < text.Length; i++)
         {
-            while (i < text.Length && text[i] is ' ' or '\t' or '\uFEFF') i++;
+            while (i < text.Length && DslGrammar.IsBlank(text[i])) i++;
             var startsHost = string.CompareOrdinal(text, i, "host", 0, 4) == 0 && (i + 4 == text.Length || !DslGrammar.IsWordChar(text[i + 4]));
             if (startsHost)
             {
@@ -244,7 +244,7 @@ public static class DslParser
         // Only a '{' that opens a declaration ('vm a on n0 {'): a stray one after a property is just that.
         if (text[position] != '{') return null;
         var opener = HeaderBefore(text, position);
-        var keyword = opener.Split(' ')[0];
+        var keyword = new string(opener.TakeWhile(c => !DslGrammar.IsBlank(c)).ToArray()); // up to any blank, a no-break space too (review)
         if (keyword is not ("host" or "nic" or "vm" or "container" or "service" or "flow")) return null;
         var open = OpenBraces(text, position);
         for (var depth = 1; depth < open.Count; depth++)
