@@ -156,9 +156,12 @@ public sealed class TapWire : IWire, IDisposable
     private bool _delayWriterDone;
 
     /// <summary>
-    /// The share of frames from Linux the wire holds back and hands the NIC after the next one
-    /// (netem's reorder, one frame at a time; seeded by <see cref="LossSeed"/>): counted in
-    /// <see cref="Reordered"/>. A held frame goes in at the next read timeout if nothing follows it.
+    /// The share of frames from Linux the wire reorders (seeded by <see cref="LossSeed"/>). With a
+    /// <see cref="Delay"/>, as netem's reorder: such a frame goes to the NIC at once, ahead of the
+    /// frames still on the delay line (counted in <see cref="Reordered"/> when it overtakes any).
+    /// Without one, the wire holds it back and hands the NIC it after the next frame, one frame
+    /// at a time (counted when that happens); a held frame goes in at the next read timeout if
+    /// nothing follows it.
     /// </summary>
     public double ReorderRate
     {
@@ -178,11 +181,12 @@ public sealed class TapWire : IWire, IDisposable
     public long Reordered => Interlocked.Read(ref _reordered);
 
     /// <summary>
-    /// The share of frames the host transmits that the wire holds back and writes to Linux after
-    /// the next one (netem's reorder towards Linux, seeded by <see cref="LossSeed"/>): counted in
-    /// <see cref="ReorderedOut"/>. A held frame goes out at the reader's next timeout (within
-    /// 50 ms) if nothing follows it. The held frame waits in a buffer of the wire's own: nothing
-    /// is allocated.
+    /// The share of frames the host transmits that the wire reorders towards Linux (seeded by
+    /// <see cref="LossSeed"/>): with a <see cref="Delay"/>, written at once, ahead of those on the
+    /// delay line (netem's; counted in <see cref="ReorderedOut"/> when it overtakes any); without
+    /// one, held back and written after the next one (counted), or at the reader's next timeout
+    /// (within 50 ms) if nothing follows it. The held frame waits in a buffer of the wire's own:
+    /// nothing is allocated.
     /// </summary>
     public double OutboundReorderRate
     {
@@ -253,6 +257,15 @@ public sealed class TapWire : IWire, IDisposable
             {
                 if (_outHeldLength == 0 && _outboundReorderRate > 0 && frame.Length <= _outHeld.Length && _outLoss.NextDouble() < _outboundReorderRate)
                 {
+                    if (Delaying)
+                    {
+                        // netem's reorder with a delay: this one goes now, ahead of the delayed
+                        // ones (held for the next frame, it waited for the reader's timeout when
+                        // none came: 50–170 ms on a ping, uncounted; found by review).
+                        if (Volatile.Read(ref _outWaiting) > 0) Interlocked.Increment(ref _reorderedOut);
+                        WriteNow(frame);
+                        return;
+                    }
                     frame.CopyTo(_outHeld);
                     Volatile.Write(ref _outHeldLength, frame.Length);
                     return;
@@ -431,6 +444,14 @@ public sealed class TapWire : IWire, IDisposable
                 }
                 if (heldLength == 0 && _reorderRate > 0 && _inLoss.NextDouble() < _reorderRate)
                 {
+                    if (Delaying)
+                    {
+                        // netem's reorder with a delay: to the NIC now, ahead of the delayed frames.
+                        if (_inLine is { Count: > 0 }) Interlocked.Increment(ref _reordered);
+                        Feed(buffer.AsSpan(0, length));
+                        if (burst >= MaxBurst) EndBurst(ref burst);
+                        continue;
+                    }
                     buffer.AsSpan(0, length).CopyTo(held);
                     heldLength = length;
                     continue;
