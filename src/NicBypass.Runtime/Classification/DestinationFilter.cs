@@ -143,7 +143,15 @@ internal sealed class DestinationFilter
                 var next = packet[6];
                 if (next is IpProtocol.Tcp or IpProtocol.Udp) return PortAccepted(next, packet.Length >= Ipv6Header.Length + 4 ? packet.Slice(Ipv6Header.Length) : default);
                 // Extension headers first: walked as the stack walks them (a hop-by-hop header must not hide a port).
-                return !Ipv6Header.TryRead(packet, out var ip) || PortAccepted(ip.NextHeader, ip.Payload.Length >= 4 ? ip.Payload : default);
+                if (!Ipv6Header.TryRead(packet, out var ip)) return true;
+                // A first fragment carries the ports too, behind its fragment header (it passed
+                // unchecked, where IPv4's first fragment is checked: found by review); a later one has none.
+                if (ip.NextHeader == IpProtocol.Ipv6Fragment && ip.Payload.Length >= 8)
+                {
+                    return (BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(2)) & 0xFFF8) != 0
+                        || PortAccepted(ip.Payload[0], ip.Payload.Length >= 12 ? ip.Payload.Slice(8) : default);
+                }
+                return PortAccepted(ip.NextHeader, ip.Payload.Length >= 4 ? ip.Payload : default);
             default:
                 return true;
         }

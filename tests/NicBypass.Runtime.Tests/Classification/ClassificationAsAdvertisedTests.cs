@@ -70,6 +70,25 @@ public class ClassificationAsAdvertisedTests
     }
 
     [Fact]
+    public void An_ipv6_first_fragment_to_an_undeclared_port_is_checked_as_a_whole_datagram_is()
+    {
+        // Its ports sit behind the fragment header: it passed unchecked, where IPv4's first
+        // fragment is checked (found by review). A multicast to all nodes, UDP 4660 → 5000.
+        var (host, _) = TestHost.Build("""
+            host h {
+                nic e0 { model simnic-100g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:10; ip 10.0.0.20/24; ip fd00::20; protocols udp; ports 53 }
+            }
+            """);
+        var firstFragment = Convert.FromHexString("33330000000102000000009986dd6000000000202cfffe800000000000000000000000000099ff02000000000000000000000000000111000001000012341388008903f0000079797979797979797979797979797979");
+
+        host.Send("e0", firstFragment);
+
+        Assert.Equal(1, host.Vnic("web").Counters.Received);
+        Assert.Equal(1, host.Vnic("web").Counters.Dropped(DropReason.NoMatch));
+    }
+
+    [Fact]
     public void A_neighbour_solicitation_reaches_only_the_vnic_whose_solicited_node_group_it_is_sent_to()
     {
         var (host, wires) = TestHost.Build("""
