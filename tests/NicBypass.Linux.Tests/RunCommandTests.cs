@@ -140,7 +140,8 @@ public class RunCommandTests : IDisposable
     [Theory]
     [InlineData("--delay", "e0", "write NIC=TIME, e.g. e0=20ms")]
     [InlineData("--delay", "e1=20ms", "NIC 'e1' has no --tap")]
-    [InlineData("--delay", "e0=20", "'20' needs a unit: write 20ms, 20us or 20s (a time from 0 to 10 s)")] // (it said "not a time from 0 to 10 s")
+    [InlineData("--delay", "e0=20", "'20' needs a unit: write 20ms or 20us (a time from 0 to 10 s)")] // (it said "not a time from 0 to 10 s"; 20s is past 10 s: review)
+    [InlineData("--delay", "e0=5", "'5' needs a unit: write 5ms, 5us or 5s (a time from 0 to 10 s)")]
     [InlineData("--delay", "e0=20 s", "'20 s' is not a time from 0 to 10 s")]
     [InlineData("--jitter", "e0=11s", "'11s' is not a time from 0 to 10 s")]
     [InlineData("--jitter", "e0=-1ms", "'-1ms' is not a time")]

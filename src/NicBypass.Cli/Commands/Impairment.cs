@@ -32,7 +32,7 @@ internal sealed record Impairment(string Kind, string Nic, TimeSpan Time, double
             {
                 // A bare number: which unit was meant is not said (`0` alone is taken, as --loss's).
                 message = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare) && bare > 0 && bare <= 10_000_000
-                    ? $"'{value}' needs a unit: write {value}ms, {value}us or {value}s (a time from 0 to 10 s)"
+                    ? $"'{value}' needs a unit: write {value}ms{(bare <= 10 ? ", " : " or ")}{value}us{(bare <= 10 ? $" or {value}s" : "")} (a time from 0 to 10 s)"
                     : $"'{value}' is not a time from 0 to 10 s; write a number with ms, us or s (20ms, 500us, 0.1s)";
                 return null;
             }
