@@ -337,7 +337,9 @@ public class FragmentReassemblyTests
     [Fact]
     public void Malformed_ipv6_fragments_are_answered_with_a_parameter_problem()
     {
-        var (host, wires) = TestHost.Build(Single);
+        // TCP served too: a first fragment's ports are checked now (IPv6 as IPv4), and a TCP one
+        // to a UDP-only container is the VNIC's no-match before the stack could answer it.
+        var (host, wires) = TestHost.Build(Single.Replace("protocols udp", "protocols tcp udp"));
         var web = host.NetworkStack("web");
         var whole = Datagram(true, 4000);
         var ragged = Fragmenter.Piece(whole, 0, 1445, more: true);     // not a multiple of 8: code 0, at the payload length
