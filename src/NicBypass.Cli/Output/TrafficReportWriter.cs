@@ -137,6 +137,13 @@ public static class TrafficReportWriter
         if (stack.SynCookiesSent > 0) json.WriteNumber("synCookiesSent", stack.SynCookiesSent);
         if (stack.SynCookiesAccepted > 0) json.WriteNumber("synCookiesAccepted", stack.SynCookiesAccepted);
         if (stack.Waiting > 0) json.WriteNumber("waiting", stack.Waiting);
+        if (stack.SendDropped is { Count: > 0 } sendDropped)
+        {
+            // What it was asked to send and dropped (an extension: written only when not empty).
+            json.WriteStartObject("sendDropped");
+            foreach (var (reason, count) in sendDropped) json.WriteNumber(reason, count);
+            json.WriteEndObject();
+        }
         json.WriteEndObject();
     }
 
@@ -189,7 +196,8 @@ public static class TrafficReportWriter
                     + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, "; IP fragments joined {0:N0} (all but each datagram's last), waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
                     + (stack.SynQueueOverflows > 0 ? string.Format(culture, "; {0:N0} half-open connections pushed out of a full SYN queue", stack.SynQueueOverflows) : "")
                     + (stack.SynCookiesSent > 0 ? string.Format(culture, "; SYN cookies sent {0:N0}, {1:N0} came back as connections", stack.SynCookiesSent, stack.SynCookiesAccepted) : "")
-                    + (stack.Waiting > 0 ? string.Format(culture, "; {0:N0} still waiting in its inbound VSQ", stack.Waiting) : ""));
+                    + (stack.Waiting > 0 ? string.Format(culture, "; {0:N0} still waiting in its inbound VSQ", stack.Waiting) : "")
+                    + (stack.SendDropped is { Count: > 0 } sendDropped ? "; not sent " + Drops(sendDropped) : ""));
                 if (vnic.Vsq is { } vsq && (vsq.InboundQueued > 0 || vsq.PollingSwitches > 0 || vsq.OutboundQueued > 0))
                 {
                     output.WriteLine(string.Format(culture, "    VSQ: inbound high water {0:N0}, {1:N0} waited, {2:N0} backlogs, {3:N0} switches to polling; outbound high water {4:N0}, {5:N0} waited, {6:N0} senders blocked",
@@ -215,7 +223,8 @@ public static class TrafficReportWriter
                         guest.Busy, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Blocked),
                     stack is null ? null : string.Format(culture, "guest stack received {0:N0}, to sockets {1:N0}, answered {2:N0}, sent {3:N0}, dropped {4}",
                         stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
-                        + (stack.Waiting > 0 ? string.Format(culture, ", {0:N0} still in its guest ring", stack.Waiting) : ""),
+                        + (stack.Waiting > 0 ? string.Format(culture, ", {0:N0} still in its guest ring", stack.Waiting) : "")
+                        + (stack.SendDropped is { Count: > 0 } sendDropped ? ", not sent " + Drops(sendDropped) : ""),
                 }.Where(part => part is not null)));
             }
         }

@@ -7,7 +7,10 @@ namespace NicBypass.Runtime.Virtualization;
 /// waiting for the rest, and packets the IP layer passed on that still wait in the inbound VSQ
 /// for the transport layer (<see cref="Waiting"/>: a busy processor had not taken them when the
 /// report was made), so that received = delivered + answered + dropped + joined + held + waiting;
-/// SYN cookies sent (their SYNs counted as answered) and the connections made from them.
+/// SYN cookies sent (their SYNs counted as answered) and the connections made from them; and
+/// what it was asked to send and dropped, by reason (<see cref="SendDropped"/>: a neighbour that
+/// never answered, a full output, a spoofed source…; they were only in its counters).
 /// </summary>
 public sealed record StackTrafficReport(long Received, long Delivered, long Answered, long Sent, IReadOnlyList<KeyValuePair<string, long>> Dropped, long SynQueueOverflows = 0,
-    long FragmentsJoined = 0, long FragmentsHeld = 0, long SynCookiesSent = 0, long SynCookiesAccepted = 0, long Waiting = 0);
+    long FragmentsJoined = 0, long FragmentsHeld = 0, long SynCookiesSent = 0, long SynCookiesAccepted = 0, long Waiting = 0,
+    IReadOnlyList<KeyValuePair<string, long>>? SendDropped = null);

@@ -55,6 +55,27 @@ public class VirtualMachineBoundaryTests
     }
 
     [Fact]
+    public void What_a_stack_could_not_send_is_in_the_hosts_report()
+    {
+        // Datagrams to a neighbour that never answers ARP are dropped as unresolved: only in the
+        // stack's counters, in no report (found by a new user's drive).
+        var harness = new StackHarness();
+        var container = harness.Web.Stack.BindUdp(53);
+        var guest = harness.Guest.Stack.BindUdp(7000);
+        for (var i = 0; i < 20; i++)
+        {
+            container.TrySendTo(NetworkEndpoint.Parse("10.0.0.99", 9), new byte[10]);
+            guest.TrySendTo(NetworkEndpoint.Parse("10.0.0.98", 9), new byte[10]);
+        }
+        Assert.True(harness.RunUntil(() => harness.Web.Stack.Counters.SendDrops().Count > 0 && harness.Guest.Counters.SendDrops().Count > 0, seconds: 30));
+
+        var vnics = harness.Host.Report().Nics.SelectMany(n => n.Vnics).ToList();
+        Assert.Equal(harness.Web.Stack.Counters.SendDrops(), vnics.Single(v => v.Name == "web").Stack!.SendDropped);
+        Assert.Equal(harness.Guest.Counters.SendDrops(), vnics.Single(v => v.Name == "guest").GuestStack!.SendDropped);
+        Assert.Contains(vnics.Single(v => v.Name == "web").Stack!.SendDropped!, d => d.Key == "unresolved" && d.Value > 0);
+    }
+
+    [Fact]
     public void A_guest_socket_handler_that_throws_loses_that_datagram_counted_and_the_guest_goes_on()
     {
         // The guest's stack runs a socket's handler as it takes the frame from its ring. A handler
