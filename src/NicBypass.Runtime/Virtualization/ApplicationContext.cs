@@ -13,24 +13,19 @@ namespace NicBypass.Runtime.Virtualization;
 /// <remarks>
 /// A socket wait the application starts under this context (<see cref="NewWait"/>, and
 /// <c>PendingWait</c>) is completed through its host's <see cref="DeferredCompletions"/>, after
-/// the pump: so a combinator over socket tasks resumes on this thread too. Once the run is over
-/// (<see cref="Close"/>), what is still posted here, or posted later, goes to the thread pool:
-/// code the application left waiting resumes there (it never resumed).
+/// the pump: so a combinator over socket tasks resumes on this thread too. A host has one for
+/// its life: what is posted after a run's span ended (code the application left waiting, whose
+/// wait completed later) runs in the next run, on its thread, at virtual time (it never resumed;
+/// then it resumed on the thread pool, racing the next run).
 /// </remarks>
 internal sealed class ApplicationContext(DeferredCompletions completions) : SynchronizationContext
 {
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _posted = new();
-    private volatile bool _closed;
 
     /// <summary>Where the socket waits the application starts are completed: its host's.</summary>
     public DeferredCompletions Completions { get; } = completions;
 
-    public override void Post(SendOrPostCallback d, object? state)
-    {
-        _posted.Enqueue((d, state));
-        // A post that raced the close is not stranded: whoever sees both sends it on.
-        if (_closed) SendLeftoversToThreadPool();
-    }
+    public override void Post(SendOrPostCallback d, object? state) => _posted.Enqueue((d, state));
 
     /// <summary>Not supported: a synchronous send from the datapath would run application code inside it.</summary>
     public override void Send(SendOrPostCallback d, object? state) =>
@@ -62,18 +57,6 @@ internal sealed class ApplicationContext(DeferredCompletions completions) : Sync
             SetSynchronizationContext(previous);
         }
         return ran;
-    }
-
-    /// <summary>The run is over: what is posted here, or comes later, goes to the thread pool.</summary>
-    public void Close()
-    {
-        _closed = true;
-        SendLeftoversToThreadPool();
-    }
-
-    private void SendLeftoversToThreadPool()
-    {
-        while (_posted.TryDequeue(out var work)) ThreadPool.UnsafeQueueUserWorkItem(static w => w.Callback(w.State), work, preferLocal: false);
     }
 
     /// <summary>Where a socket wait the caller starts is to be completed: its run's host's queue when the caller is a run's application; else null.</summary>

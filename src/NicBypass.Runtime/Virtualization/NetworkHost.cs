@@ -678,6 +678,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     }
 
     private readonly DeferredCompletions _completions = new();
+    private ApplicationContext? _application; // Run's, made by the first run
 
     private bool _pumping; // deterministic mode: one thread pumps at a time (Rounds), so a plain flag
 
@@ -1004,34 +1005,29 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     {
         ArgumentNullException.ThrowIfNull(application);
         if (Time is not VirtualClock) throw new InvalidOperationException($"Run moves virtual time: build host '{Name}' with a VirtualClock (or use the threaded mode on the system clock)");
-        var context = new ApplicationContext(_completions);
+        // One context for the host's life: what an earlier run's application left posted (a
+        // transfer that outlived its span) runs in the next run, on its thread, at virtual time —
+        // not on the thread pool while the next run races ahead of it (found by a new user's drive).
+        var context = _application ??= new ApplicationContext(_completions);
         Task? task = null;
         var started = false;
-        bool done;
-        try
+        var done = RunUntilCore(() =>
         {
-            done = RunUntilCore(() =>
+            if (!started)
             {
-                if (!started)
-                {
-                    // Started under the context, as its continuations run — and only once the run
-                    // is under way: a run refused (a negative span, a run inside a run) starts
-                    // nothing (its start was posted first, and went to the thread pool: found by review).
-                    started = true;
-                    context.Post(_ => task = application() ?? throw new InvalidOperationException("Run's application returned no task"), null);
-                }
-                // What is posted, then the waits that leads to (the application closing a socket
-                // another of its awaits waits on), and what they post, at this same instant.
-                _completions.Drain();
-                context.RunPending();
-                while (_completions.Drain()) context.RunPending();
-                return task is { IsCompleted: true };
-            }, within, nameof(Run));
-        }
-        finally
-        {
-            context.Close(); // what the application left waiting resumes on the thread pool from here on
-        }
+                // Started under the context, as its continuations run — and only once the run
+                // is under way: a run refused (a negative span, a run inside a run) starts
+                // nothing (its start was posted first, and went to the thread pool: found by review).
+                started = true;
+                context.Post(_ => task = application() ?? throw new InvalidOperationException("Run's application returned no task"), null);
+            }
+            // What is posted, then the waits that leads to (the application closing a socket
+            // another of its awaits waits on), and what they post, at this same instant.
+            _completions.Drain();
+            context.RunPending();
+            while (_completions.Drain()) context.RunPending();
+            return task is { IsCompleted: true };
+        }, within, nameof(Run));
         if (done) task!.GetAwaiter().GetResult(); // what it threw, as it threw it
         return done;
     }

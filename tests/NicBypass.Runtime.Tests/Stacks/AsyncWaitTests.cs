@@ -275,21 +275,61 @@ public class AsyncWaitTests
     }
 
     [Fact]
-    public async Task A_wait_the_application_left_behind_when_its_span_ran_out_resumes_after_the_run()
+    public async Task A_wait_the_application_left_behind_when_its_span_ran_out_resumes_in_the_next_run()
     {
-        // Its continuation was posted to the run's context, which nobody ran again: it never resumed.
+        // Its continuation was posted to the run's context, which nobody ran again: it never
+        // resumed; then it resumed on the thread pool, racing the next run.
         var harness = new StackHarness();
         var socket = harness.Db.Stack.BindUdp(5353);
         var resumed = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = -1;
         Assert.False(harness.Host.Run(async () =>
         {
             var (_, length) = await socket.ReceiveAsync(new byte[10]);
+            thread = Environment.CurrentManagedThreadId;
             resumed.TrySetResult(length);
         }, TimeSpan.FromMilliseconds(10)));
 
         Assert.NotEqual(SendStatus.Blocked, harness.Web.Stack.BindUdp(53).TrySendTo(NetworkEndpoint.Parse("10.0.0.3", 5353), new byte[3]));
-        harness.RunUntil(() => resumed.Task.IsCompleted, seconds: 1); // (it resumes on the thread pool: perhaps after this returns)
-        Assert.Equal(3, await resumed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(harness.RunUntil(() => resumed.Task.IsCompleted, seconds: 0.01)); // an application's code runs under Run only
+        Assert.True(harness.Host.Run(() => resumed.Task, TimeSpan.FromSeconds(1)));
+        Assert.Equal(Environment.CurrentManagedThreadId, thread);
+        Assert.Equal(3, await resumed.Task);
+    }
+
+    [Fact]
+    public void A_transfer_that_outlives_a_runs_span_goes_on_in_the_next_runs_the_same_every_time()
+    {
+        // Continued by later runs awaiting the application's task, it stalled or finished at a
+        // different virtual time in each execution: the left code ran on the thread pool while
+        // the next run moved time on (found by a new user's drive).
+        (long Nanoseconds, long Bytes) Once()
+        {
+            var harness = new StackHarness(topology: StackHarness.Topology.Replace("ports 5432 5353 }", "ports 5432 5353; outbound-bandwidth 50M }"));
+            var listener = harness.Db.Stack.ListenTcp(5432);
+            var body = new byte[1_000_000];
+            long got = 0;
+            async Task App()
+            {
+                var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+                var server = await listener.AcceptAsync();
+                var send = server.SendAsync(body);
+                var buffer = new byte[65536];
+                int n;
+                while (got < body.Length && (n = await client.ReadAsync(buffer)) > 0) got += n;
+                await send;
+            }
+            Task? app = null;
+            var done = harness.Host.Run(() => app = App(), TimeSpan.FromMilliseconds(20));
+            for (var i = 0; i < 20 && !done; i++) done = harness.Host.Run(() => app!, TimeSpan.FromMilliseconds(50));
+            Assert.True(done);
+            return (harness.Clock.Nanoseconds, got);
+        }
+
+        var first = Once();
+        var second = Once();
+        Assert.Equal(1_000_000, first.Bytes);
+        Assert.Equal(first, second);
     }
 
     [Fact]
