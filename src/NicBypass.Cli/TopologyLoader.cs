@@ -23,7 +23,13 @@ internal static class TopologyLoader
             // A host named with --host runs when every error lies inside the other hosts' blocks,
             // as the generator still builds it beside them (it refused with only the other host's
             // errors: found by a new user's drive).
-            if (hostName is null || compilation.Host(hostName) is not { } named) return null;
+            if (hostName is null) return null;
+            if (compilation.Host(hostName) is not { } named)
+            {
+                // A mistyped --host was drowned by another host's errors: said after them (found by a new user's drive).
+                error.WriteLine($"{path}: error: no host named '{hostName}'; the file declares {string.Join(", ", compilation.Hosts.Select(h => h.Name))}");
+                return null;
+            }
             var errors = compilation.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             var others = compilation.Hosts.Where(h => h.Name != hostName).Select(h => h.Definition).ToList();
             if (!errors.All(e => !named.Definition.Encloses(e) && others.Any(o => o.Encloses(e)))) return null;

@@ -53,6 +53,12 @@ public class HostOptionTests
         (exit, output, _) = CliRunner.Run("simulate", file, "--seconds", "0.001"); // none named: the file must build
         Assert.Equal(1, exit);
         Assert.Equal("", output);
+
+        // A mistyped --host beside another host's errors is said too (only the errors were: found by a new user's drive).
+        (exit, output, error) = CliRunner.Run("simulate", file, "--host", "nope", "--seconds", "0.001");
+        Assert.Equal(1, exit);
+        Assert.Contains("error NB0012", error);
+        Assert.Contains("error: no host named 'nope'; the file declares first, second", error);
     }
 
     [Fact]

@@ -117,6 +117,12 @@ public class PlanDiffTests
     [InlineData("""{ "hosts": [ { "name": "evil\u001b]0;PWNED\u0007", "nics": [] } ] }""", "$.hosts[0].name is not a name")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [] }, { "name": "e0", "model": "m", "hardwareRings": [] } ] } ] }""", "repeats NIC 'e0'")]
     [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0, "vnic": "a" }, { "index": 1, "vnic": "a" } ] } ] } ] }""", "places VNIC 'a' twice")]
+    // Found by a new user's drive: each printed a diff from nonsense ("hrr-5"), exit 0.
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": -5, "vnic": "a" }, { "index": 99, "idle": true } ] } ] } ] }""", "$.hosts[0].nics[0].hardwareRings[0].index is -5, not a ring of this NIC (0..1)")]
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0, "vnic": "a" }, { "index": 0, "idle": true } ] } ] } ] }""", "$.hosts[0].nics[0].hardwareRings[1] repeats ring index 0")]
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0 } ] } ] } ] }""", "$.hosts[0].nics[0].hardwareRings[0] holds none of 'vnic', 'softwareRing' and 'idle'")]
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0, "vnic": "a", "softwareRing": { "id": "sr0", "rings": [] } } ] } ] } ] }""", "holds more than one of 'vnic', 'softwareRing' and 'idle'")]
+    [InlineData("""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0, "idle": false } ] } ] } ] }""", "$.hosts[0].nics[0].hardwareRings[0].idle is not true")]
     public void A_baseline_that_is_not_a_saved_plan_is_a_clear_error(string baseline, string message)
     {
         var path = CliRunner.TempFile(baseline, "baseline.json");
@@ -127,6 +133,19 @@ public class PlanDiffTests
         Assert.Equal("", text);
         Assert.Contains(path, error);
         Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public void A_baselines_name_limit_is_the_languages_and_says_so()
+    {
+        // "at most 256" while 256 characters were refused (the language's limit is 255: found by a new user's drive).
+        var name = "a" + new string('b', 255);
+        var path = CliRunner.TempFile($$"""{ "hosts": [ { "name": "h", "nics": [ { "name": "e0", "model": "m", "hardwareRings": [ { "index": 0, "vnic": "{{name}}" } ] } ] } ] }""", "baseline.json");
+
+        var (exit, _, error) = CliRunner.Run("plan", CliRunner.TempFile(After), "--baseline", path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("hardwareRings[0].vnic is not a name (a letter, then letters, digits and '-', at most 255)", error);
     }
 
     [Fact]

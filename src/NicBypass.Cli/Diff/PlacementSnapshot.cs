@@ -124,6 +124,13 @@ public sealed class PlacementSnapshot
             var ring = rings[r];
             var ringPath = $"{path}.hardwareRings[{r}]";
             var index = Int(ring, "index", source, ringPath);
+            // A ring's index is its place: 0.., each once (a baseline with -5 or 0 twice printed
+            // nonsense diffs, "hrr-5": found by a new user's drive).
+            if (index < 0 || index >= rings.Count) throw new FormatException($"{source}: {ringPath}.index is {index}, not a ring of this NIC (0..{rings.Count - 1})");
+            for (var earlier = 0; earlier < r; earlier++)
+            {
+                if (Int(rings[earlier], "index", source, $"{path}.hardwareRings[{earlier}]") == index) throw new FormatException($"{source}: {ringPath} repeats ring index {index}");
+            }
             // Walk the nesting with an explicit stack: a baseline is input like any other.
             var pending = new Stack<(JsonElement Ring, string? SoftwareRing, string Path)>();
             pending.Push((ring, null, ringPath));
@@ -131,6 +138,11 @@ public sealed class PlacementSnapshot
             {
                 var (current, owner, currentPath) = pending.Pop();
                 var position = owner is null ? 0 : Int(current, "index", source, currentPath);
+                // Exactly one of what a ring holds: a VNIC, a software ring, or `"idle": true`.
+                var holds = (current.TryGetProperty("vnic", out _) ? 1 : 0) + (current.TryGetProperty("softwareRing", out _) ? 1 : 0)
+                    + (current.TryGetProperty("idle", out var idle) ? 1 : 0);
+                if (holds != 1) throw new FormatException($"{source}: {currentPath} holds {(holds == 0 ? "none" : "more than one")} of 'vnic', 'softwareRing' and 'idle'; a ring holds one");
+                if (current.TryGetProperty("idle", out idle) && idle.ValueKind != JsonValueKind.True) throw new FormatException($"{source}: {currentPath}.idle is not true (an idle ring says \"idle\": true)");
                 if (current.TryGetProperty("vnic", out _))
                 {
                     var vnic = String(current, "vnic", source, currentPath);
@@ -180,12 +192,13 @@ public sealed class PlacementSnapshot
             throw new FormatException($"{source}: {path} has no string '{name}'");
         }
         var text = value.GetString()!;
-        if (!IsName(text)) throw new FormatException($"{source}: {path}.{name} is not a name (a letter, then letters, digits and '-', at most 256)");
+        if (!IsName(text)) throw new FormatException($"{source}: {path}.{name} is not a name (a letter, then letters, digits and '-', at most {Dsl.Binding.Identifiers.MaxNameLength})");
         return text;
     }
 
     // The language's own rule for names (Identifiers.IsValidName), and short enough to print back.
-    private static bool IsName(string text) => text.Length <= 256 && Dsl.Binding.Identifiers.IsValidName(text);
+    // The language's own rule, its length limit included (the message said 256 and the limit was 255: found by a new user's drive).
+    private static bool IsName(string text) => Dsl.Binding.Identifiers.IsValidName(text);
 
     private static int Int(JsonElement element, string name, string source, string path) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
