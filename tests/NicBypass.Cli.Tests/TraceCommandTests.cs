@@ -160,6 +160,20 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void On_a_host_with_two_nics_trace_says_which_nic_the_frame_enters()
+    {
+        var topology = "host h {\n  nic e0 { model simnic-1g; rx-rings 1 }\n  nic e1 { model simnic-1g; rx-rings 1 }\n  vm a on e0 { mac 02:00:00:00:00:01 }\n  vm b on e1 { mac 02:00:00:00:00:02 }\n}\n";
+        var frame = "020000000002 02aa00000009 88b5 0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+
+        var (exit, _, error) = CliRunner.Run("trace", CliRunner.TempFile(topology), "--frame", frame);
+        Assert.Equal(0, exit);
+        Assert.Contains("note: host 'h' has 2 NICs (e0, e1); the frame enters 'e0' (choose with --nic)", error);
+
+        (_, _, error) = CliRunner.Run("trace", CliRunner.TempFile(topology), "--frame", frame, "--nic", "e1");
+        Assert.DoesNotContain("note:", error);
+    }
+
+    [Fact]
     public void A_broadcast_of_another_vlan_is_blamed_on_its_vlan_not_its_port()
     {
         // Both checks fail; the VNIC's own (VLAN) runs first, and trace said "port" (found by review).

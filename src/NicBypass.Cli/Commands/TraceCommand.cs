@@ -36,6 +36,11 @@ internal static class TraceCommand
                 error.WriteLine($"{path}: error: host '{host.Name}' has no NIC{(nicName is null ? "" : $" named '{nicName}'; it has {string.Join(", ", host.Nics.Select(n => n.Name))}")}");
                 return NicBypassCli.ErrorExitCode;
             }
+            if (nicName is null && host.Nics.Count > 1)
+            {
+                // Said, as --host is (a frame for a VNIC on e1 was traced into e0 without a word: found by a new user's drive).
+                error.WriteLine($"{path}: note: host '{host.Name}' has {host.Nics.Count} NICs ({string.Join(", ", host.Nics.Select(n => n.Name))}); the frame enters '{nic.Name}' (choose with --nic)");
+            }
             var echo = EchoServices.Start(host);
             try
             {
