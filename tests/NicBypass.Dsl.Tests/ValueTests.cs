@@ -22,6 +22,8 @@ public class ValueTests
     [Theory]
     [InlineData("100", "unit")]
     [InlineData("0M", "positive")]
+    [InlineData("0", "a rate must be positive")] // not "needs a unit", then "must be positive" once one is given (found by a new user's drive)
+    [InlineData("0.0", "a rate must be positive")]
     [InlineData("G", "number")]
     [InlineData("1.2.3G", "number")]
     [InlineData("-5M", "cannot be negative")]

@@ -59,7 +59,12 @@ public readonly record struct BitRate(ulong BitsPerSecond) : IComparable<BitRate
                 : "a rate is a number followed by K, M or G, e.g. 2.5G";
             return false;
         }
-        if (unit.Length == 0) { error = "a rate needs a unit: K, M or G (bits per second), e.g. 500M"; return false; }
+        if (unit.Length == 0)
+        {
+            // A zero is no rate in any unit: said first, not "needs a unit" and then "must be positive" (found by a new user's drive).
+            error = number.All(c => c is '0' or '.') ? "a rate must be positive" : "a rate needs a unit: K, M or G (bits per second), e.g. 500M";
+            return false;
+        }
         var prefix = unit.EndsWith("bps", StringComparison.OrdinalIgnoreCase) ? unit.Substring(0, unit.Length - 3) : unit;
         ulong multiplier;
         switch (prefix.Length == 1 ? char.ToUpperInvariant(prefix[0]) : '\0')
