@@ -44,40 +44,34 @@ internal sealed class PendingWait<TResult>(Lock sync, Memory<byte> buffer = defa
     public bool IsDone => _claimed || Task.IsCompleted;
 
     /// <summary>Completes it with <paramref name="result"/> (under the socket's lock); false if it was done already (cancelled meanwhile).</summary>
-    public bool Complete(TResult result)
+    public bool Complete(TResult result) =>
+        Task.AsyncState is DeferredCompletions completions ? Claim(completions, CompleteLater(result)) : TrySetResult(result);
+
+    /// <summary>Fails it with <paramref name="error"/> (under the socket's lock); false if it was done already.</summary>
+    public bool Fail(Exception error) =>
+        Task.AsyncState is DeferredCompletions completions ? Claim(completions, () => TrySetException(error)) : TrySetException(error);
+
+    // Under a run: the outcome is decided now (a cancel coming later finds it done) and made
+    // after the pump, outside the datapath and the socket's lock.
+    private bool Claim(DeferredCompletions completions, Action completion)
     {
-        if (Task.AsyncState is not DeferredCompletions completions) return TrySetResult(result);
         if (IsDone) return false;
         _claimed = true;
-        completions.Add(() => TrySetResult(result));
+        completions.Add(completion);
         return true;
     }
 
-    /// <summary>Fails it with <paramref name="error"/> (under the socket's lock); false if it was done already.</summary>
-    public bool Fail(Exception error)
-    {
-        if (Task.AsyncState is not DeferredCompletions completions) return TrySetException(error);
-        if (IsDone) return false;
-        _claimed = true;
-        completions.Add(() => TrySetException(error));
-        return true;
-    }
+    // (Its own method: the closure over `result` is made only under a run.)
+    private Action CompleteLater(TResult result) => () => TrySetResult(result);
 
     private void Cancel()
     {
         lock (sync)
         {
-            if (IsDone) return;
-            if (Task.AsyncState is DeferredCompletions completions)
-            {
-                // Under a run: cancelled after the pump too, not here under the socket's lock,
-                // where the code after the application's await would run (found by review).
-                _claimed = true;
-                if (_node?.List is { } queued) queued.Remove(_node);
-                completions.Add(() => TrySetCanceled(_token));
-                return;
-            }
-            if (TrySetCanceled(_token) && _node?.List is { } list) list.Remove(_node);
+            // Under a run cancelled after the pump too, not here under the socket's lock, where the
+            // code after the application's await would run (found by review).
+            var cancelled = Task.AsyncState is DeferredCompletions completions ? Claim(completions, () => TrySetCanceled(_token)) : TrySetCanceled(_token);
+            if (cancelled && _node?.List is { } list) list.Remove(_node);
         }
     }
 }

@@ -183,19 +183,25 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     internal void Receive(ReceiveRing ring, ReadOnlySpan<PacketDescriptor> batch)
     {
         if (_flows.Length > 0) ReceiveIntoFlows(batch);
-        else Deliver(batch, flow: null, check: SoftwareCheck);
+        else Deliver(batch, flow: null, check: true);
     }
 
-    // Delivers `batch` (frames of `flow`, or of no flow) to the VM or stack, checking each frame
-    // with `check` first (the fields the classifier could not match) when given; then settles
-    // counters, costs and every buffer of the batch.
-    private void Deliver(ReadOnlySpan<PacketDescriptor> batch, Flow? flow, DestinationFilter? check)
+    // What the VNIC checks in software: the fields the classifier could not match (`check`), and a
+    // group frame's port (`groupCheck`); true when the frame fails either.
+    private static bool FailsSoftwareCheck(DestinationFilter? check, DestinationFilter? groupCheck, ReadOnlySpan<byte> frame) =>
+        check is not null && !check.Accepts(frame) || groupCheck is not null && (frame[0] & 1) != 0 && !groupCheck.AcceptsGroup(frame);
+
+    // Delivers `batch` (frames of `flow`, or of no flow) to the VM or stack, checking each frame in
+    // software first when `check` (frames a flow queued were checked as they were sorted); then
+    // settles counters, costs and every buffer of the batch.
+    private void Deliver(ReadOnlySpan<PacketDescriptor> batch, Flow? flow, bool check)
     {
         var pool = Nic.Device.Pool;
         var guest = _interface;
         var consumer = _consumer;
         var tap = Tap;
-        var groupCheck = GroupCheck;
+        var softwareCheck = check ? SoftwareCheck : null;
+        var groupCheck = check ? GroupCheck : null;
         var policer = Policer;
         var now = policer?.Timestamp ?? 0; // the clock is read once per batch
         var running = Processor.Running ?? Processor; // whoever runs it: an MSI vector may be shared
@@ -212,7 +218,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         {
             var descriptor = batch[i];
             var frame = pool.Frame(descriptor);
-            if (check is not null && !check.Accepts(frame) || groupCheck is not null && (frame[0] & 1) != 0 && !groupCheck.AcceptsGroup(frame))
+            if (FailsSoftwareCheck(softwareCheck, groupCheck, frame))
             {
                 Counters.Drop(Accounting.DropReason.NoMatch);
                 continue;
@@ -275,7 +281,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                     flow?.Counters.Drop(Accounting.DropReason.HandlerFault, lost);
                 }
                 // Counters, costs and buffer returns are settled once per batch, not once per frame.
-                if (check is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
+                if (softwareCheck is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
                 running.ChargeFrames(delivered, bytes);
                 Counters.Delivered += delivered;
                 Counters.DeliveredBytes += bytes;
@@ -323,7 +329,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 {
                     var descriptor = batch[sorted];
                     var frame = pool.Frame(descriptor);
-                    if (check is not null && !check.Accepts(frame) || groupCheck is not null && (frame[0] & 1) != 0 && !groupCheck.AcceptsGroup(frame))
+                    if (FailsSoftwareCheck(check, groupCheck, frame))
                     {
                         Counters.Drop(Accounting.DropReason.NoMatch);
                         pool.Return(descriptor.Slot);
@@ -340,7 +346,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 }
                 Serve(rank: 0, reserve: stack ? count : 0);
                 directDone = true;
-                Deliver(direct.Slice(0, count), flow: null, check: null);
+                Deliver(direct.Slice(0, count), flow: null, check: false);
                 Serve(rank: 1, reserve: 0);
                 Serve(rank: 2, reserve: 0);
             }
@@ -442,7 +448,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 if (room <= 0) return progress;
                 var n = Take(flow, taken.Slice(0, Math.Min(taken.Length, Math.Max(1, room / active))));
                 if (n == 0) continue; // waiting for credit
-                Deliver(taken.Slice(0, n), flow, check: null);
+                Deliver(taken.Slice(0, n), flow, check: false);
                 moved = progress = true;
             }
         }
