@@ -44,6 +44,7 @@ public sealed partial class NetworkStack
     private readonly Lock _timedLock = new();
     private long _connectionsDue = long.MaxValue;       // no connection timer falls due before this
     private bool _outputRetry;
+    private int _retryTurn; // where the next retrying walk of the connections starts (Tick, on one thread)
     private int _ipId;
     private uint _issCounter;
 
@@ -456,11 +457,19 @@ public sealed partial class NetworkStack
             // Arms from here on lower it again. A full fence: the walk's snapshot of the connections
             // must not be read before this write (a connection added meanwhile would be missed).
             Interlocked.Exchange(ref _connectionsDue, long.MaxValue);
+            var retrying = Volatile.Read(ref _outputRetry);
             Volatile.Write(ref _outputRetry, false);
             var next = long.MaxValue;
             var retry = false;
-            foreach (var connection in Volatile.Read(ref _timedConnections))
+            // Connections the output refused retry in turn: the walk starts one further on each
+            // time, so the first to retry — the one that takes what the output has room for —
+            // is a different one (always starting at the first, one connection took every refill
+            // of a VM's outbound allocation while the others waited for it to finish).
+            var connections = Volatile.Read(ref _timedConnections);
+            var first = retrying && connections.Length > 1 ? (int)((uint)_retryTurn++ % (uint)connections.Length) : 0;
+            for (var k = 0; k < connections.Length; k++)
             {
+                var connection = connections[first + k < connections.Length ? first + k : first + k - connections.Length];
                 progress |= connection.OnTimer(now);
                 next = Math.Min(next, connection.NextDue());
                 retry |= connection.OutputBlocked;

@@ -83,8 +83,13 @@ public sealed class VirtualMachine : IPollingConsumer
 
     public IReadOnlyList<IPAddress> Addresses => Stack.Addresses.Select(a => a.ToIPAddress()).ToList();
 
-    /// <summary>Gives the guest an address (static, or learned at run time for <c>ip dhcp</c>).</summary>
-    public void AssignAddress(IPAddress address) => Stack.AddAddress(NetworkAddress.From(address));
+    /// <summary>Gives the guest an address (static, or learned at run time for <c>ip dhcp</c>): the host's act, so its VNIC lets it send from it too (link protection).</summary>
+    public void AssignAddress(IPAddress address)
+    {
+        var own = NetworkAddress.From(address);
+        Vnic.AllowSource(own);
+        Stack.AddAddress(own);
+    }
 
     /// <summary>Sends a plain frame from the guest as it is (through its driver, interface and VNIC) — any frame, even a forged one.</summary>
     public SendStatus Send(ReadOnlySpan<byte> frame) => Send(frame, sealedByStack: false);

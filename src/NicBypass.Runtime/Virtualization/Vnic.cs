@@ -30,18 +30,27 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         Nic = nic;
         Processor = processor;
         _macs = settings.Macs.ToArray();
-        _interfaceIds = settings.Dhcp ? _macs.Select(m => (ulong)Stacks.SlaacClient.InterfaceId(m)).ToArray() : Array.Empty<ulong>();
+
         // Only a VLAN VNIC tags what it sends (a host of thousands of VNICs builds without the rest).
         _transmitScratch = settings.Vlan == 0 ? Array.Empty<byte>() : new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
         var ips = (settings.Ips ?? Array.Empty<IPAddress>()).Select(NetworkAddress.From).ToArray();
         _allowedV4 = ips.Where(a => !a.IsV6).Select(a => (uint)a.Value).ToArray();
         _allowedV6 = ips.Where(a => a.IsV6).Select(a => a.Value).ToArray();
-        _checkIps = ips.Length > 0;
+        // Addresses it learns at run time: `ip dhcp`, or no addresses declared at all.
+        _learnsAddresses = settings.Dhcp || ips.Length == 0;
+        _interfaceIds = _learnsAddresses ? _macs.Select(m => (ulong)Stacks.SlaacClient.InterfaceId(m)).ToArray() : Array.Empty<ulong>();
+        _leased = _learnsAddresses ? new uint[_macs.Length] : Array.Empty<uint>();
     }
 
-    private readonly uint[] _allowedV4;
-    private readonly UInt128[] _allowedV6;
-    private readonly bool _checkIps;
+    // Its declared addresses, and any the host assigns it later (copy-on-write: read on every send).
+    private uint[] _allowedV4;
+    private UInt128[] _allowedV6;
+    private readonly bool _learnsAddresses;
+
+    // DHCP snooping (Solaris's ip-nospoof with DHCP): the IPv4 address a server leased to each of
+    // its MACs, learned from the DHCPACK delivered to it (a NAK, or the guest's own release or
+    // decline, forgets it); 0 while none. Written where frames are delivered, read on transmit.
+    private readonly uint[] _leased;
 
     public int Id { get; }
 
@@ -237,6 +246,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 frame.Slice(0, 12).CopyTo(frame.Slice(EthernetHeader.TagLength));
                 frame = frame.Slice(EthernetHeader.TagLength);
             }
+            if (_learnsAddresses) LearnLease(frame);
             if (guest is not null)
             {
                 if (!guest.Deliver(frame))
@@ -720,37 +730,137 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     private bool IsSpoofed(ReadOnlySpan<byte> frame)
     {
         if (!OwnsMac(EthernetHeader.ReadMac(frame.Slice(6)))) return true;
-        if (!_checkIps) return false;
         var payload = frame.Slice(EthernetHeader.Length);
         switch (BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)))
         {
             case EtherType.Ipv4 when payload.Length >= Ipv4Header.MinLength:
-                return !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(12))); // the source, even in a damaged header
+                // The source, even in a damaged header; then no DHCP server's messages.
+                return !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(12))) || ServesDhcp(frame);
             case EtherType.Arp when ArpHeader.TryRead(payload, out var arp):
                 return !OwnsMac(arp.SenderMac) || !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(arp.SenderAddress));
             case EtherType.Ipv6 when payload.Length >= Ipv6Header.Length:
                 var source = BinaryPrimitives.ReadUInt128BigEndian(payload.Slice(8));
-                if (source == 0) return false; // duplicate address detection
-                if (Settings.Dhcp && OwnsInterfaceId(source)) return false; // `ip dhcp`: its autoconfigured addresses end in its MAC's identifier
-                foreach (var own in _allowedV6)
+                if (source != 0 && !AllowedV6(source)) return true; // the unspecified source: duplicate address detection
+                if (!Ipv6Header.TryRead(payload, out var ip) || ip.Problem.Kind != Ipv6ProblemKind.None) return false; // the stacks drop it
+                return ip.NextHeader switch
                 {
-                    if (own == source) return false;
-                }
-                return true;
+                    IpProtocol.IcmpV6 => IsSpoofedNeighborDiscovery(ip.Payload, source),
+                    IpProtocol.Udp => ip.Payload.Length >= 2 && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload) == Dhcpv6ServerPort,
+                    _ => false,
+                };
             default:
                 return false;
         }
     }
 
+    private const int Dhcpv6ServerPort = 547;
+
     private bool AllowedV4(uint source)
     {
-        if (source == 0 || Settings.Dhcp) return true; // DHCP discover / ARP probe; an IPv4 address DHCP leases is not declared
-        foreach (var own in _allowedV4)
+        if (source == 0) return true; // DHCP discover / ARP probe
+        foreach (var own in Volatile.Read(ref _allowedV4))
+        {
+            if (own == source) return true;
+        }
+        for (var i = 0; i < _leased.Length; i++)
+        {
+            if (Volatile.Read(ref _leased[i]) == source) return true;
+        }
+        return false;
+    }
+
+    // A source it may send from: declared, or — learning its addresses — ending in its MAC's
+    // interface identifier (what SLAAC and link-local addressing give it).
+    private bool AllowedV6(UInt128 source)
+    {
+        if (_learnsAddresses && OwnsInterfaceId(source)) return true;
+        foreach (var own in Volatile.Read(ref _allowedV6))
         {
             if (own == source) return true;
         }
         return false;
     }
+
+    /// <summary>An address the host gives the VNIC at run time (<see cref="VirtualMachine.AssignAddress"/>): it may send from it from now on.</summary>
+    internal void AllowSource(Stacks.NetworkAddress address)
+    {
+        lock (_macs)
+        {
+            if (address.IsV6) Volatile.Write(ref _allowedV6, [.. _allowedV6, address.Value]);
+            else Volatile.Write(ref _allowedV4, [.. _allowedV4, (uint)address.Value]);
+        }
+    }
+
+    // DHCP guard: a tenant is a DHCP client, never a server to its neighbours (an offer or ACK
+    // from it would hand them its own router and name servers). A client's release or decline
+    // forgets the lease it snooped.
+    private bool ServesDhcp(ReadOnlySpan<byte> frame)
+    {
+        // Most frames are told apart by two bytes: not UDP, or not a first fragment (the header
+        // bytes as sent, even damaged: what a receiver might make of them).
+        var ip = frame.Slice(EthernetHeader.Length);
+        if (ip[9] != IpProtocol.Udp || (BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(6)) & 0x1FFF) != 0) return false;
+        var header = (ip[0] & 0x0F) * 4;
+        if (header < Ipv4Header.MinLength || ip.Length < header + 2) return false;
+        var port = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(header));
+        if (port == BootpMessage.ServerPort) return true;
+        if (port == BootpMessage.ClientPort && _learnsAddresses && BootpMessage.TryRead(frame, out var message) && !message.FromServer
+            && message.Type is BootpMessage.Release or BootpMessage.Decline && IndexOfMac(message.ClientMac) is var index and >= 0)
+        {
+            Volatile.Write(ref _leased[index], 0);
+        }
+        return false;
+    }
+
+    // A DHCP server's answer delivered to this VNIC: an ACK to one of its MACs leases it the
+    // address; a NAK takes the lease back.
+    private void LearnLease(ReadOnlySpan<byte> frame)
+    {
+        if (!BootpMessage.TryRead(frame, out var message) || !message.FromServer || IndexOfMac(message.ClientMac) is not (var index and >= 0)) return;
+        if (message.Type == BootpMessage.Ack && message.YourAddress != 0) Volatile.Write(ref _leased[index], message.YourAddress);
+        else if (message.Type == BootpMessage.Nak) Volatile.Write(ref _leased[index], 0);
+    }
+
+    // Neighbour discovery (RFC 4861) from a tenant: every link-layer address it gives (source or
+    // target option) is one of its MACs; the address an advertisement claims, or a duplicate
+    // address probe asks about, is one it may send from; router advertisements and redirects are
+    // a router's, not a tenant's (RA guard, RFC 6105). Without these, a tenant sending from its
+    // own address took a neighbour's entries in a third stack's cache and stopped its SLAAC
+    // (found by an adversarial review).
+    private bool IsSpoofedNeighborDiscovery(ReadOnlySpan<byte> message, UInt128 source)
+    {
+        if (message.Length < 4) return false; // the stack drops it
+        switch (message[0])
+        {
+            case 133: // router solicitation
+                return !OwnLinkLayerOptions(message, 8);
+            case 134 or 137: // router advertisement, redirect
+                return true;
+            case 135 when message.Length >= 24: // neighbour solicitation
+                return source == 0 && !AllowedV6(BinaryPrimitives.ReadUInt128BigEndian(message.Slice(8))) || !OwnLinkLayerOptions(message, 24);
+            case 136 when message.Length >= 24: // neighbour advertisement
+                return !AllowedV6(BinaryPrimitives.ReadUInt128BigEndian(message.Slice(8))) || !OwnLinkLayerOptions(message, 24);
+            default:
+                return false;
+        }
+    }
+
+    // True when every source or target link-layer address option from `at` on names one of its
+    // MACs; a malformed option list (a zero length, one cut short) is refused too.
+    private bool OwnLinkLayerOptions(ReadOnlySpan<byte> message, int at)
+    {
+        while (at < message.Length)
+        {
+            if (at + 2 > message.Length) return false;
+            var length = message[at + 1] * 8;
+            if (length == 0 || at + length > message.Length) return false;
+            if (message[at] is 1 or 2 && !OwnsMac(EthernetHeader.ReadMac(message.Slice(at + 2)))) return false;
+            at += length;
+        }
+        return true;
+    }
+
+    private int IndexOfMac(ulong mac) => Array.IndexOf(_macs, mac);
 
     private bool OwnsInterfaceId(UInt128 address)
     {
@@ -761,7 +871,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         return false;
     }
 
-    private readonly ulong[] _interfaceIds; // `ip dhcp`: the interface identifiers its MACs give autoconfigured addresses
+    private readonly ulong[] _interfaceIds; // learning its addresses: the interface identifiers its MACs give autoconfigured addresses
 
     private bool OwnsMac(ulong mac)
     {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Buffers.Binary;
 using NicBypass.Runtime.Accounting;
 using NicBypass.Runtime.Stacks;
@@ -204,4 +205,107 @@ public class TenantAttackTests
 
     private static (int, int) EthernetHeaderTag(byte[] frame) =>
         (BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)), BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(14)) & 0x0FFF);
+
+    private const string Neighbours = """
+        host n {
+            nic e0 { model simnic-10g; rx-rings 4 }
+            vm attacker on e0 { mac 02:00:00:00:00:66; ip 10.1.0.66/24; ip fd01::66/64 }
+            vm bare on e0 { mac 02:00:00:00:00:77 }
+            container dns on e0 { mac 02:00:00:00:00:20; ip 10.1.0.20/24; ip fd01::20/64; protocols udp; ports 53 }
+        }
+        """;
+
+    private const ulong AttackerMac = 0x0200_0000_0066UL, DnsMac = 0x0200_0000_0020UL;
+
+    [Fact]
+    public void Neighbour_discovery_naming_a_neighbours_address_or_mac_and_router_messages_are_refused()
+    {
+        // From its own address, a tenant advertised a neighbour's address at its own MAC (a
+        // third stack's entry moved to it; unsolicited every 100 ms it black-holed the neighbour
+        // for good), claimed a neighbour's tentative address to stop its SLAAC, and advertised
+        // itself as everyone's router (found by an adversarial review).
+        var (host, wires) = TestHost.Build(Neighbours);
+        var attacker = host.VirtualMachine("attacker");
+        byte[] Message(byte type, string target, byte option = 0, ulong optionMac = AttackerMac, string source = "fd01::66")
+        {
+            var icmp = new byte[option == 0 ? 24 : 32];
+            icmp[0] = type;
+            IPAddress.Parse(target).TryWriteBytes(icmp.AsSpan(8), out _);
+            if (option != 0)
+            {
+                icmp[24] = option;
+                icmp[25] = 1;
+                Packets.EthernetHeader.WriteMac(icmp.AsSpan(26), optionMac);
+            }
+            return TestFrames.IcmpV6(AttackerMac, 0x3333_0000_0001UL, source, "ff02::1", 255, icmp);
+        }
+
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Message(136, "fd01::20", option: 2)));                     // the neighbour's address at its MAC
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Message(136, "fd01::66", option: 2, optionMac: DnsMac))); // its own address at the neighbour's MAC
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Message(135, "fd01::20", option: 1, optionMac: DnsMac))); // a question signed with the neighbour's MAC
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Message(135, "fd01::20", source: "::")));                // another's duplicate address detection
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Message(134, "::", option: 1)));                          // a router advertisement (RA guard)
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Message(137, "fd01::20")));                               // a redirect
+        var broken = Message(136, "fd01::66", option: 2);
+        broken[broken.Length - 7] = 0; // an option of length 0: no receiver reads past it
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(broken));
+
+        // Its own: an advertisement of its address at its MAC, a question about anyone's, its own DAD.
+        Assert.Equal(SendStatus.Sent, attacker.Send(Message(136, "fd01::66", option: 2)));
+        Assert.Equal(SendStatus.Sent, attacker.Send(Message(135, "fd01::20", option: 1)));
+        Assert.Equal(SendStatus.Sent, attacker.Send(Message(135, "fd01::66", source: "::")));
+        var solicitation = new byte[16]; // a router solicitation: its options from byte 8
+        solicitation[0] = 133;
+        solicitation[8] = 1;
+        solicitation[9] = 1;
+        Packets.EthernetHeader.WriteMac(solicitation.AsSpan(10), AttackerMac);
+        Assert.Equal(SendStatus.Sent, attacker.Send(TestFrames.IcmpV6(AttackerMac, 0x3333_0000_0002UL, "fd01::66", "ff02::2", 255, solicitation)));
+        host.Pump();
+
+        Assert.Equal(7, attacker.Vnic.TransmitCounters.Dropped(DropReason.Spoofed));
+        Assert.Equal(4, wires["e0"].Frames.Count(f => Packets.EthernetHeader.ReadMac(f.AsSpan(6)) == AttackerMac));
+    }
+
+    [Fact]
+    public void A_tenant_cannot_answer_as_a_dhcp_server()
+    {
+        // DHCP guard: an offer or ACK from a tenant hands its neighbours its router and name servers.
+        var (host, _) = TestHost.Build(Neighbours);
+        var attacker = host.VirtualMachine("attacker");
+        var bootp = new byte[300];
+        bootp[0] = 2;
+        bootp[1] = 1;
+        bootp[2] = 6;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(236), 0x63825363);
+        byte[] From(int port, int to, string source = "10.1.0.66", string destination = "255.255.255.255") =>
+            Packets.Frames.Udp(AttackerMac, 0xFFFF_FFFF_FFFFUL, new IPEndPoint(IPAddress.Parse(source), port), new IPEndPoint(IPAddress.Parse(destination), to), bootp);
+
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(From(67, 68)));          // a BOOTREPLY to the clients' port
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(From(67, 9)));           // anything from the server port
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(From(547, 546, "fd01::66", "ff02::1:2"))); // a DHCPv6 server's
+        Assert.Equal(SendStatus.Sent, attacker.Send(From(40000, 9)));
+    }
+
+    [Fact]
+    public void A_vm_without_addresses_sends_only_from_addresses_it_may_learn()
+    {
+        // Checked by MAC alone, a VM with no `ip` sent from a neighbour's address and, having
+        // answered ARP for it, took the neighbour's replies (found by an adversarial review). It
+        // may still send from the unspecified address (DHCP, DAD) and from addresses ending in its
+        // MAC's interface identifier (SLAAC, link-local).
+        var (host, _) = TestHost.Build(Neighbours);
+        var bare = host.VirtualMachine("bare");
+        const ulong mac = 0x0200_0000_0077UL;
+        byte[] Udp(string source, string destination) =>
+            Packets.Frames.Udp(mac, DnsMac, new IPEndPoint(IPAddress.Parse(source), 40000), new IPEndPoint(IPAddress.Parse(destination), 53), new byte[8]);
+
+        Assert.Equal(SendStatus.Spoofed, bare.Send(Udp("10.1.0.66", "10.1.0.20")));
+        Assert.Equal(SendStatus.Spoofed, bare.Send(Udp("fd01::66", "fd01::20")));
+        Assert.Equal(SendStatus.Spoofed, bare.Send(Packets.Frames.ArpReply(mac, IPAddress.Parse("10.1.0.66"), DnsMac, IPAddress.Parse("10.1.0.20"))));
+        Assert.Equal(SendStatus.Sent, bare.Send(Udp("fe80::ff:fe00:77", "fd01::20")));
+        Assert.Equal(SendStatus.Sent, bare.Send(Udp("fd01::ff:fe00:77", "fd01::20")));
+        Assert.Equal(SendStatus.Sent, bare.Send(Udp("0.0.0.0", "255.255.255.255")));
+        Assert.Equal(SendStatus.Sent, bare.Send(Packets.Frames.ArpRequest(mac, IPAddress.Any, IPAddress.Parse("10.1.0.20"))));
+        Assert.Equal(3, bare.Vnic.TransmitCounters.Dropped(DropReason.Spoofed));
+    }
 }

@@ -253,7 +253,7 @@ public class DhcpClientTests
     }
 
     [Fact]
-    public void A_frame_waiting_for_a_mac_when_the_lease_goes_still_leaves_on_the_answer_to_the_old_address()
+    public void A_frame_waiting_for_a_mac_when_the_lease_goes_is_refused_as_spoofed_not_lost_on_the_answer_to_the_old_address()
     {
         var clock = new VirtualClock();
         var (host, wires) = TestHost.Build(Topology, clock);
@@ -266,11 +266,14 @@ public class DhcpClientTests
         host.Pump();
         wires["e0"].Frames.Clear();
 
-        // The answer to the request sent from 10.0.0.50, to its MAC: the waiting frame leaves.
+        // The answer to the request sent from 10.0.0.50, to its MAC: the waiting frame goes to its
+        // VNIC, which refuses it — the address is no longer the guest's to send from (its release
+        // went out: DHCP snooping) — and counts it.
+        var spoofed = host.VirtualMachine("guest").Vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed);
         host.Send("e0", Packets.Frames.ArpReply(0x02BB_0000_0009UL, IPAddress.Parse("10.0.0.9"), 0x0200_0000_0005UL, IPAddress.Parse("10.0.0.50")));
 
-        var sent = Assert.Single(wires["e0"].Frames, f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800 && f[14 + 9] == 17);
-        Assert.Equal(0x02BB_0000_0009UL, Packets.EthernetHeader.ReadMac(sent));
+        Assert.DoesNotContain(wires["e0"].Frames, f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800 && f[14 + 9] == 17);
+        Assert.Equal(spoofed + 1, host.VirtualMachine("guest").Vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed));
     }
 
     [Fact]
@@ -495,5 +498,49 @@ public class DhcpClientTests
         Assert.True(web.Stack.ReleaseDhcpLease());
 
         Assert.Equal(dropped + 1, web.Stack.Counters.SendDropped(StackDropReason.OutputBlocked));
+    }
+
+    [Fact]
+    public void A_dhcp_vnic_sends_only_from_the_address_dhcp_leased_it_learned_from_the_ack_it_delivered()
+    {
+        // DHCP snooping: `ip dhcp` VNICs were checked by MAC alone, so a DHCP guest could send
+        // from a neighbour's address and take its replies (found by an adversarial review).
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest");
+        const ulong mac = 0x0200_0000_0005UL;
+        SendStatus From(string source) =>
+            guest.Send(Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse(source), 9), new IPEndPoint(Server, 9), new byte[8]));
+
+        Assert.Equal(SendStatus.Spoofed, From("10.0.0.50")); // nothing leased yet
+        Lease(host, wires["e0"], mac, "10.0.0.50");
+        Assert.Equal(SendStatus.Sent, From("10.0.0.50"));
+        Assert.Equal(SendStatus.Spoofed, From("10.0.0.51"));
+        Assert.Equal(SendStatus.Spoofed, From("10.0.0.254")); // the server's own
+
+        // The guest gives the address back (its DHCPRELEASE): it is no longer its to send from.
+        Assert.True(guest.Stack.ReleaseDhcpLease());
+        host.Pump();
+        Assert.Equal(SendStatus.Spoofed, From("10.0.0.50"));
+        Assert.Equal(3 + 1, guest.Vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed));
+    }
+
+    [Fact]
+    public void A_nak_takes_back_the_address_the_vnic_learned()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest");
+        const ulong mac = 0x0200_0000_0005UL;
+        var xid = Lease(host, wires["e0"], mac, "10.0.0.50");
+        var probe = Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse("10.0.0.50"), 9), new IPEndPoint(Server, 9), new byte[8]);
+        Assert.Equal(SendStatus.Sent, guest.Send(probe));
+
+        host.Send("e0", Answer(Nak, xid, mac, "0.0.0.0"));
+
+        Assert.Equal(SendStatus.Spoofed, guest.Send(probe));
+        // An answer to another MAC teaches this VNIC nothing.
+        host.Send("e0", Answer(Ack, xid, 0x0200_0000_0099UL, "10.0.0.50"));
+        Assert.Equal(SendStatus.Spoofed, guest.Send(probe));
     }
 }

@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+
+namespace NicBypass.Runtime.Packets;
+
+/// <summary>
+/// Reads the few fields of a DHCP message (RFC 2131: BOOTP with the magic cookie and options)
+/// that link protection needs: which way it goes, the client's hardware address, the address a
+/// server gives, and the message type — from an Ethernet frame, untagged.
+/// </summary>
+internal readonly ref struct BootpMessage
+{
+    public const int ServerPort = 67;
+    public const int ClientPort = 68;
+    public const byte Decline = 4;
+    public const byte Ack = 5;
+    public const byte Nak = 6;
+    public const byte Release = 7;
+    private const uint MagicCookie = 0x6382_5363;
+
+    private BootpMessage(ReadOnlySpan<byte> bootp, byte type)
+    {
+        ClientMac = EthernetHeader.ReadMac(bootp.Slice(28));
+        YourAddress = BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(16));
+        FromServer = bootp[0] == 2;
+        Type = type;
+    }
+
+    /// <summary>A server's reply (BOOTREPLY, from port 67), else a client's request.</summary>
+    public bool FromServer { get; }
+
+    /// <summary>chaddr: the client's MAC (Ethernet clients).</summary>
+    public ulong ClientMac { get; }
+
+    /// <summary>yiaddr: the address the server gives the client (0 where none).</summary>
+    public uint YourAddress { get; }
+
+    /// <summary>Option 53, the DHCP message type (0 when absent).</summary>
+    public byte Type { get; }
+
+    /// <summary>
+    /// Reads a DHCP message from an IPv4 frame: a UDP datagram (not a fragment) from the client
+    /// port to the server port, or the other way, holding a well-formed BOOTP header with the
+    /// magic cookie. Options past a truncated one are not read.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> frame, out BootpMessage message)
+    {
+        message = default;
+        if (frame.Length < EthernetHeader.Length || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != EtherType.Ipv4
+            || !Ipv4Header.TryRead(frame.Slice(EthernetHeader.Length), out var ip) || ip.Protocol != IpProtocol.Udp || ip.IsFragment)
+        {
+            return false;
+        }
+        var udp = ip.Payload;
+        if (udp.Length < 8) return false;
+        var from = BinaryPrimitives.ReadUInt16BigEndian(udp);
+        var to = BinaryPrimitives.ReadUInt16BigEndian(udp.Slice(2));
+        var reply = from == ServerPort && to == ClientPort;
+        if (!reply && !(from == ClientPort && to == ServerPort)) return false;
+        var bootp = udp.Slice(8);
+        if (bootp.Length < 240 || bootp[0] != (reply ? 2 : 1) || bootp[1] != 1 || bootp[2] != 6
+            || BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(236)) != MagicCookie)
+        {
+            return false;
+        }
+        message = new BootpMessage(bootp, TypeOf(bootp.Slice(240)));
+        return true;
+    }
+
+    private static byte TypeOf(ReadOnlySpan<byte> options)
+    {
+        for (var i = 0; i < options.Length;)
+        {
+            var code = options[i];
+            if (code == 255) break;
+            if (code == 0)
+            {
+                i++;
+                continue;
+            }
+            if (i + 1 >= options.Length || i + 2 + options[i + 1] > options.Length) break;
+            if (code == 53 && options[i + 1] == 1) return options[i + 2];
+            i += 2 + options[i + 1];
+        }
+        return 0;
+    }
+}
