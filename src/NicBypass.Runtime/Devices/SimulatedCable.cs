@@ -277,8 +277,13 @@ public sealed class SimulatedCable
         public long FreeAt { get; set; }
     }
 
+    /// <summary>The cable <paramref name="wire"/> is an end of, if it is one.</summary>
+    internal static SimulatedCable? Of(IWire? wire) => wire is End end ? end.Cable : null;
+
     private sealed class End(SimulatedCable cable, SimulatedNic peer) : IWire
     {
+        public SimulatedCable Cable => cable;
+
         public void Transmit(ReadOnlySpan<byte> frame) => cable.Carry(peer, frame);
 
         void IWire.TransmitFromSlot(SimulatedNic from, int slot, ReadOnlySpan<byte> frame, out bool kept) => cable.Carry(peer, frame, from, slot, out kept);

@@ -220,7 +220,20 @@ public sealed class SimulatedNic : IInterruptModerator
     public long Transmitted { get; private set; }
 
     /// <summary>Where transmitted frames go.</summary>
-    public IWire? Wire { get; set; }
+    public IWire? Wire
+    {
+        get => _wire;
+        set
+        {
+            _wire = value;
+            WirePlugged?.Invoke(value);
+        }
+    }
+
+    private IWire? _wire;
+
+    /// <summary>Set by the host that registered the NIC: told of every wire plugged in (a cable's delayed frames are then its to deliver).</summary>
+    internal Action<IWire?>? WirePlugged { get; set; }
 
     public bool Enabled => _pool is not null;
 

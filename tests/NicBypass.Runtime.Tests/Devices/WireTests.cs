@@ -201,6 +201,26 @@ public class WireTests
         Assert.Equal(5, host.Vnic("b").Counters.Delivered);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_rated_or_delayed_cable_plugged_into_a_hosts_nic_is_pumped_without_add_cable(bool latency)
+    {
+        // Left out of AddCable, a cable with a rate or latency held its frames for ever (InFlight
+        // 3, a TCP connect failing Unreachable after 5 s), unsaid (found by a new user's drive).
+        var (host, sender, b) = UdpPair(HairpinPair);
+        var cable = SimulatedCable.Hairpin(host.Nic("e0").Device);
+        if (latency) cable.WithLatency(TimeSpan.FromMilliseconds(1), host.Time);
+        else cable.WithRate(1_000_000_000, host.Time);
+        SendNumbered(sender, 3, 1000);
+
+        var got = ReceiveUntil(host, b, () => false, count: 3);
+
+        Assert.Equal(3, got.Count);
+        Assert.Equal(0, cable.InFlight);
+        Assert.Equal(3, host.Vnic("b").Counters.Delivered);
+    }
+
     [Fact]
     public void A_cable_between_two_nics_keeps_a_frame_in_its_senders_buffer_and_copies_it_once_as_it_lands()
     {

@@ -167,6 +167,37 @@ public class OfferTests
         Assert.All(received, r => Assert.InRange(r, share * 0.9, share * 1.1));
     }
 
+    [Theory]
+    [InlineData(3_000_000_000, 3_000_000_000, 1_000_000_000)]
+    [InlineData(1_000_000_000, 3_000_000_000, 3_000_000_000)]
+    public void Vnics_offered_unequal_rates_over_a_full_link_each_get_about_their_proportion(long a, long b, long c)
+    {
+        // With fixed phases, 3G, 3G and 1G into 1G got 82,056, 40,069 and 10 frames in a second:
+        // the phases locked to the link's departures (found by a new user's drive; simulate,
+        // drawing each frame's time, gave 53,791, 53,842 and 14,502).
+        var (host, _) = TestHost.Build("""
+            host h {
+                cpus 3
+                nic e0 { model simnic-10g; speed 1G; rx-rings 3; ring-size 4096 }
+                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 0 }
+                vm b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2; cpu 1 }
+                vm c on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3; cpu 2 }
+            }
+            """, new VirtualClock());
+
+        host.Offer(TimeSpan.FromMilliseconds(100), 1000, ("a", a), ("b", b), ("c", c));
+
+        var offered = new[] { a, b, c };
+        var received = new[] { "a", "b", "c" }.Select(v => host.Vnic(v).Counters.Received).ToArray();
+        var carried = received.Sum();
+        for (var i = 0; i < 3; i++)
+        {
+            var proportion = carried * (double)offered[i] / offered.Sum();
+            Assert.True(received[i] >= 0.7 * proportion && received[i] <= 1.3 * proportion,
+                $"offered {string.Join(", ", offered)}: received {string.Join(", ", received)} of {carried}");
+        }
+    }
+
     [Fact]
     public void A_report_and_the_counters_print_their_counts_for_a_failed_assertions_message()
     {
