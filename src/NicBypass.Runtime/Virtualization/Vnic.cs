@@ -737,7 +737,12 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 // The source, even in a damaged header; then no DHCP server's messages.
                 return !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(payload.Slice(12))) || ServesDhcp(frame);
             case EtherType.Arp when ArpHeader.TryRead(payload, out var arp):
-                return !OwnsMac(arp.SenderMac) || !AllowedV4(BinaryPrimitives.ReadUInt32BigEndian(arp.SenderAddress));
+                // A probe (RFC 5227: sender 0.0.0.0) asks about an address its sender means to take:
+                // one it may send from — a probe for a neighbour's offered address made its DHCP
+                // client decline it (found by an adversarial review).
+                var sender = BinaryPrimitives.ReadUInt32BigEndian(arp.SenderAddress);
+                var target = BinaryPrimitives.ReadUInt32BigEndian(arp.TargetAddress);
+                return !OwnsMac(arp.SenderMac) || !AllowedV4(sender) || sender == 0 && (target == 0 || !AllowedV4(target));
             case EtherType.Ipv6 when payload.Length >= Ipv6Header.Length:
                 var source = BinaryPrimitives.ReadUInt128BigEndian(payload.Slice(8));
                 if (source != 0 && !AllowedV6(source)) return true; // the unspecified source: duplicate address detection

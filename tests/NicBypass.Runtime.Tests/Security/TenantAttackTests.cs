@@ -305,7 +305,21 @@ public class TenantAttackTests
         Assert.Equal(SendStatus.Sent, bare.Send(Udp("fe80::ff:fe00:77", "fd01::20")));
         Assert.Equal(SendStatus.Sent, bare.Send(Udp("fd01::ff:fe00:77", "fd01::20")));
         Assert.Equal(SendStatus.Sent, bare.Send(Udp("0.0.0.0", "255.255.255.255")));
-        Assert.Equal(SendStatus.Sent, bare.Send(Packets.Frames.ArpRequest(mac, IPAddress.Any, IPAddress.Parse("10.1.0.20"))));
-        Assert.Equal(3, bare.Vnic.TransmitCounters.Dropped(DropReason.Spoofed));
+        Assert.Equal(SendStatus.Spoofed, bare.Send(Packets.Frames.ArpRequest(mac, IPAddress.Any, IPAddress.Parse("10.1.0.20")))); // a probe for the neighbour's address
+        Assert.Equal(4, bare.Vnic.TransmitCounters.Dropped(DropReason.Spoofed));
+    }
+
+    [Fact]
+    public void An_arp_probe_may_ask_only_about_an_address_its_sender_may_take()
+    {
+        // A probe (RFC 5227, from 0.0.0.0) for a neighbour's address — one a DHCP client is
+        // checking before it takes it — made that client decline it (found by an adversarial review).
+        var (host, _) = TestHost.Build(Neighbours);
+        var attacker = host.VirtualMachine("attacker");
+        SendStatus Probe(string target) => attacker.Send(Packets.Frames.ArpRequest(AttackerMac, IPAddress.Any, IPAddress.Parse(target)));
+
+        Assert.Equal(SendStatus.Spoofed, Probe("10.1.0.20"));
+        Assert.Equal(SendStatus.Spoofed, Probe("10.1.0.99"));
+        Assert.Equal(SendStatus.Sent, Probe("10.1.0.66")); // its own
     }
 }
