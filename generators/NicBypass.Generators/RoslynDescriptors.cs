@@ -57,11 +57,12 @@ internal static class RoslynDescriptors
     public static readonly RoslynDescriptor TooManyDeclarations = Create("NB0037", DiagnosticSeverity.Error, Language.TooManyDeclarations);
     public static readonly RoslynDescriptor NotAHostAddress = Create("NB0038", DiagnosticSeverity.Error, Language.NotAHostAddress);
     public static readonly RoslynDescriptor NoHostDeclared = Create("NB0039", DiagnosticSeverity.Warning, Language.NoHostDeclared);
+    public static readonly RoslynDescriptor DeadFlow = Create("NB0040", DiagnosticSeverity.Warning, Language.DeadFlow);
 
     /// <summary>Every descriptor, in ID order.</summary>
     public static IReadOnlyList<RoslynDescriptor> All { get; } = new[]
     {
-        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport, GatewayUnreachable, TooManyDeclarations, NotAHostAddress, NoHostDeclared,
+        SyntaxError, UnknownProperty, DuplicateName, DuplicateProperty, MalformedMac, MacNotAssignable, DuplicateMac, MalformedIp, DuplicateIp, UnknownNic, MissingProperty, RingCountOutOfRange, RingSizeInvalid, MalformedNumber, AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange, InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange, InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport, GatewayUnreachable, TooManyDeclarations, NotAHostAddress, NoHostDeclared, DeadFlow,
     };
 
     private static RoslynDescriptor Create(string id, DiagnosticSeverity severity, DslDescriptor source) =>

@@ -70,6 +70,38 @@ public class FlowTests
     }
 
     [Theory]
+    [InlineData("transport tcp; local-port 8080", "'local-port 8080' is neither a port it declares (ports 80 53) nor an ephemeral one (49152–65535)")]
+    [InlineData("transport tcp; local-port 50000", null)] // its own connections' replies
+    [InlineData("transport udp; local-port 53", null)]
+    [InlineData("transport tcp", null)]
+    [InlineData("remote-ip 10.0.0.0/8", null)]
+    public void A_flow_the_port_check_starves_is_a_located_warning(string fields, string? reason)
+    {
+        // A flow on an undeclared port counted nothing and limited nothing, unsaid: the
+        // classifier drops its frames before flows sort them (found by a new user's drive).
+        var compilation = TestSources.Compile(Host($"    flow f on web {{ {fields} }}\n"));
+
+        var warning = compilation.Diagnostics.SingleOrDefault(d => d.Id == "NB0040");
+        Assert.Equal(reason is not null, warning is not null);
+        if (warning is null) return;
+        Assert.Equal(Diagnostics.DiagnosticSeverity.Warning, warning.Severity);
+        Assert.Equal($"flow 'f' on container 'web' can never see a frame: {reason}; the classifier drops every such frame as no-match before flows sort them", warning.Message);
+        Assert.Single(warning.RelatedLocations); // the VNIC's `ports`
+    }
+
+    [Theory]
+    [InlineData("container", "protocols tcp; ports 80", "transport udp", "'transport udp' is not a transport it serves (protocols tcp)")]
+    [InlineData("container", "protocols tcp", "transport udp; local-port 9", null)] // no ports: no port check
+    [InlineData("vm", "ip 10.0.0.2", "transport udp; local-port 9", null)]          // a VM has no port check
+    public void Only_a_vnic_that_declares_ports_starves_a_flow(string kind, string properties, string fields, string? reason)
+    {
+        var compilation = TestSources.Compile(TestSources.Host($"    {kind} a on n0 {{ mac 02:00:00:00:00:01; {properties} }}\n    flow f on a {{ {fields} }}\n", model: "simnic-100g"));
+
+        var warning = compilation.Diagnostics.SingleOrDefault(d => d.Id == "NB0040");
+        Assert.Equal(reason, warning is null ? null : warning.Message.Split(": ", 2)[1].Split("; the classifier")[0]);
+    }
+
+    [Theory]
     [InlineData("transport icmp")]                 // NB0029
     [InlineData("transport tcp; remote-ip 10.0.0.1/33")] // NB0008
     [InlineData("transport tcp; local-port 70000")]   // NB0021

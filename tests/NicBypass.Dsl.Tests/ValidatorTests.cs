@@ -85,6 +85,8 @@ public class ValidatorTests
         { "NB0036", With((8, Mac1 + "; ip 10.0.0.2; gateway 10.0.0.1")), 8, 53, With((8, Mac1 + "; ip 10.0.0.2/24; gateway 10.0.0.1")) },
         { "NB0038", With((8, Mac1 + "; ip 127.0.0.1")), 8, 35, With((8, Mac1 + "; ip 10.0.0.1")) },
         { "NB0039", "# the host, written later\n", 1, 1, With() },
+        { "NB0040", With((7, "    container a on n0 {"), (8, Mac1 + "; protocols tcp; ports 80"), (9, "    }\n    flow f on a { transport tcp; local-port 8080 }")), 10, 10,
+                    With((7, "    container a on n0 {"), (8, Mac1 + "; protocols tcp; ports 80"), (9, "    }\n    flow f on a { transport tcp; local-port 80 }")) },
         // 256 more NICs: the 257th (line 9 + 256) is one too many.
         { "NB0037", With((9, "    }\n" + string.Join("\n", Enumerable.Range(1, 256).Select(i => $"    nic x{i} {{ model simnic-1g; rx-rings 1 }}")))), 265, 5,
             With((9, "    }\n" + string.Join("\n", Enumerable.Range(1, 255).Select(i => $"    nic x{i} {{ model simnic-1g; rx-rings 1 }}")))) },

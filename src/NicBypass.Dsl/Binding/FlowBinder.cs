@@ -82,14 +82,20 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
             context.Location(name.Span));
     }
 
-    /// <summary>NB0033 (a flow on no declared VNIC) and NB0034 (two flows a frame could match both of).</summary>
-    public void Check(IReadOnlyList<(FlowDefinition Flow, SyntaxToken Target, bool Whole)> flows, IReadOnlyCollection<string> vnics, string host)
+    /// <summary>NB0033 (a flow on no declared VNIC), NB0040 (a flow its VNIC's port check starves) and NB0034 (two flows a frame could match both of).</summary>
+    public void Check(IReadOnlyList<(FlowDefinition Flow, SyntaxToken Target, bool Whole)> flows, IReadOnlyList<VnicDraft> vnics, string host)
     {
-        foreach (var (flow, target, _) in flows)
+        var names = vnics.Select(v => v.Name).ToList();
+        foreach (var (flow, target, whole) in flows)
         {
-            if (!vnics.Contains(target.Text))
+            if (vnics.FirstOrDefault(v => v.Name == target.Text) is not { } vnic)
             {
-                context.Report(DiagnosticDescriptors.FlowOnUnknownVnic, target.Span, null, flow.Name, target.Text, host, NameSuggestions.Hint(target.Text, vnics));
+                context.Report(DiagnosticDescriptors.FlowOnUnknownVnic, target.Span, null, flow.Name, target.Text, host, NameSuggestions.Hint(target.Text, names));
+            }
+            else if (whole && Unreachable(flow, vnic) is { } reason)
+            {
+                context.Report(DiagnosticDescriptors.DeadFlow, flow.Location.Span, vnic.PortsName is { } ports ? new[] { context.Location(ports.Span) } : null,
+                    flow.Name, vnic.Owner, reason);
             }
         }
         // Only flows on one VNIC can overlap: compare within each VNIC's flows.
@@ -109,6 +115,26 @@ internal sealed class FlowBinder(BindingContext context, ValueReader values, Pro
                 }
             }
         }
+    }
+
+    // Why no frame of `flow` gets past `vnic`'s port check (docs/dsl.md § NIC models: with `ports`,
+    // a TCP or UDP packet must use a declared transport and a declared or ephemeral port); null if
+    // some can. VMs and VNICs without `ports` have no port check.
+    private static string? Unreachable(FlowDefinition flow, VnicDraft vnic)
+    {
+        if (vnic.Keyword == "vm" || vnic.Ports.Count == 0 || flow.Transport == TransportProtocols.None) return null;
+        var transport = flow.Transport == TransportProtocols.Tcp ? "tcp" : "udp";
+        if ((vnic.Protocols & flow.Transport) == 0)
+        {
+            var served = vnic.Protocols == TransportProtocols.None ? "none" : string.Join(" ", new[] { TransportProtocols.Tcp, TransportProtocols.Udp }
+                .Where(p => (vnic.Protocols & p) != 0).Select(p => p == TransportProtocols.Tcp ? "tcp" : "udp"));
+            return $"'transport {transport}' is not a transport it serves (protocols {served})";
+        }
+        if (flow.LocalPort is { } port && port < Lowering.LookupCheck.FirstEphemeralPort && !vnic.Ports.Contains(port))
+        {
+            return $"'local-port {port}' is neither a port it declares (ports {string.Join(" ", vnic.Ports)}) nor an ephemeral one (49152–65535)";
+        }
+        return null;
     }
 
     private int? Port(SyntaxToken token, string owner)

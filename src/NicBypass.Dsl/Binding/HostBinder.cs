@@ -189,7 +189,7 @@ internal sealed class HostBinder
             if (on.Count == 0 && rejectedOn.Contains(nic.Name)) continue;
             _nicChecks.Check(nic, on);
         }
-        _flows.Check(flows.Where(f => !leftOutVnics.Contains(f.Target.Text)).ToList(), vnics.Select(v => v.Name).ToList(), host.Name.Text);
+        _flows.Check(flows.Where(f => !leftOutVnics.Contains(f.Target.Text)).ToList(), vnics, host.Name.Text);
 
         var definitions = vnics.Where(v => v.NicToken is not null).Select(v => v.ToDefinition()).ToEquatableArray();
         var vnicNames = new HashSet<string>(vnics.Select(v => v.Name), StringComparer.Ordinal);

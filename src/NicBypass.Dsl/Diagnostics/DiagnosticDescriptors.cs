@@ -165,6 +165,10 @@ public static class DiagnosticDescriptors
         "No host declared", "the file declares no host ('host NAME {{ … }}'): nothing is built from it",
         "A .nicdsl file describes hosts ('host NAME { … }'); one with none (empty, or only comments) builds nothing, which is rarely what was meant. Not reported when the file's syntax errors left its hosts out.");
 
+    public static readonly DiagnosticDescriptor DeadFlow = new("NB0040", DiagnosticSeverity.Warning,
+        "Flow no frame can reach", "flow '{0}' on {1} can never see a frame: {2}; the classifier drops every such frame as no-match before flows sort them",
+        "A flow on a container or service that declares ports selects a transport it does not serve or a local port it does not declare (and not an ephemeral one, 49152–65535): the classifier's port check drops all of that flow's frames first, so the flow counts nothing and its allocation limits nothing.");
+
     /// <summary>All descriptors, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
@@ -173,6 +177,6 @@ public static class DiagnosticDescriptors
         AllocationExceedsLink, Oversubscribed, NoHardwareRingLeft, ClassifierFull, BandwidthNotEnforced, CpuOutOfRange,
         InvalidPort, MsiShared, NicUnused, IdentifierCollision, UnknownModel, VlanOutOfRange, PlacementSummary, MtuOutOfRange,
         InvalidValue, InternalError, SoftwareRingsTooDeep, NotAMulticastGroup, FlowOnUnknownVnic, FlowsOverlap, FlowFieldWithoutTransport, GatewayUnreachable,
-        TooManyDeclarations, NotAHostAddress, NoHostDeclared,
+        TooManyDeclarations, NotAHostAddress, NoHostDeclared, DeadFlow,
     };
 }
