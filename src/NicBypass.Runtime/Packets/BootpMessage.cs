@@ -17,12 +17,15 @@ internal readonly ref struct BootpMessage
     public const byte Release = 7;
     private const uint MagicCookie = 0x6382_5363;
 
-    private BootpMessage(ReadOnlySpan<byte> bootp, byte type)
+    private BootpMessage(ReadOnlySpan<byte> bootp)
     {
         ClientMac = EthernetHeader.ReadMac(bootp.Slice(28));
         YourAddress = BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(16));
+        Transaction = BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(4));
         FromServer = bootp[0] == 2;
+        ReadOptions(bootp.Slice(240), out var type, out var lease);
         Type = type;
+        LeaseSeconds = lease;
     }
 
     /// <summary>A server's reply (BOOTREPLY, from port 67), else a client's request.</summary>
@@ -34,8 +37,14 @@ internal readonly ref struct BootpMessage
     /// <summary>yiaddr: the address the server gives the client (0 where none).</summary>
     public uint YourAddress { get; }
 
-    /// <summary>Option 53, the DHCP message type (0 when absent).</summary>
+    /// <summary>xid: the client's transaction the message belongs to.</summary>
+    public uint Transaction { get; }
+
+    /// <summary>Option 53, the DHCP message type (0 when absent; the last one counts, as the runtime's client reads it).</summary>
     public byte Type { get; }
+
+    /// <summary>Option 51, the lease time in seconds, if given (0xFFFFFFFF: for ever).</summary>
+    public uint? LeaseSeconds { get; }
 
     /// <summary>
     /// Reads a DHCP message from an IPv4 frame: a UDP datagram (not a fragment) from the client
@@ -62,12 +71,14 @@ internal readonly ref struct BootpMessage
         {
             return false;
         }
-        message = new BootpMessage(bootp, TypeOf(bootp.Slice(240)));
+        message = new BootpMessage(bootp);
         return true;
     }
 
-    private static byte TypeOf(ReadOnlySpan<byte> options)
+    private static void ReadOptions(ReadOnlySpan<byte> options, out byte type, out uint? lease)
     {
+        type = 0;
+        lease = null;
         for (var i = 0; i < options.Length;)
         {
             var code = options[i];
@@ -78,9 +89,9 @@ internal readonly ref struct BootpMessage
                 continue;
             }
             if (i + 1 >= options.Length || i + 2 + options[i + 1] > options.Length) break;
-            if (code == 53 && options[i + 1] == 1) return options[i + 2];
+            if (code == 53 && options[i + 1] == 1) type = options[i + 2];
+            else if (code == 51 && options[i + 1] == 4) lease = BinaryPrimitives.ReadUInt32BigEndian(options.Slice(i + 2));
             i += 2 + options[i + 1];
         }
-        return 0;
     }
 }

@@ -38,8 +38,10 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         _allowedV6 = ips.Where(a => a.IsV6).Select(a => a.Value).ToArray();
         // Addresses it learns at run time: `ip dhcp`, or no addresses declared at all.
         _learnsAddresses = settings.Dhcp || ips.Length == 0;
-        _interfaceIds = _learnsAddresses ? _macs.Select(m => (ulong)Stacks.SlaacClient.InterfaceId(m)).ToArray() : Array.Empty<ulong>();
+        _interfaceIds = _macs.Select(m => (ulong)Stacks.SlaacClient.InterfaceId(m)).ToArray();
         _leased = _learnsAddresses ? new uint[_macs.Length] : Array.Empty<uint>();
+        _leaseEnds = _learnsAddresses ? new long[_macs.Length] : Array.Empty<long>();
+        _transactions = _learnsAddresses ? Enumerable.Repeat(-1L, _macs.Length).ToArray() : Array.Empty<long>();
     }
 
     // Its declared addresses, and any the host assigns it later (copy-on-write: read on every send).
@@ -48,9 +50,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     private readonly bool _learnsAddresses;
 
     // DHCP snooping (Solaris's ip-nospoof with DHCP): the IPv4 address a server leased to each of
-    // its MACs, learned from the DHCPACK delivered to it (a NAK, or the guest's own release or
-    // decline, forgets it); 0 while none. Written where frames are delivered, read on transmit.
+    // its MACs, learned from the DHCPACK delivered to it — an answer to a transaction its own
+    // client began (`_transactions`, the last xid it sent for that MAC; -1 while none) — until the
+    // lease's time runs out (`_leaseEnds`, on the host's clock); a NAK, or the guest's own release
+    // or decline, forgets it; 0 while none. Written where frames are delivered and sent, read on
+    // transmit.
     private readonly uint[] _leased;
+    private readonly long[] _leaseEnds;
+    private readonly long[] _transactions;
 
     public int Id { get; }
 
@@ -601,8 +608,9 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
 
     private SendStatus Stage(ReadOnlySpan<byte> frame)
     {
-        // Refused at once, with the status the datapath would give (the checks read only what
-        // never changes); counted by the datapath with the frames it sends for this VNIC.
+        // Refused at once, with the status the datapath would give; counted by the datapath with
+        // the frames it sends for this VNIC. (The datapath checks again as it sends: a lease that
+        // ran out meanwhile refuses the frame then, counted as spoofed.)
         var refusal = Refusal(frame);
         if (refusal != SendStatus.Sent)
         {
@@ -746,11 +754,27 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
             case EtherType.Ipv6 when payload.Length >= Ipv6Header.Length:
                 var source = BinaryPrimitives.ReadUInt128BigEndian(payload.Slice(8));
                 if (source != 0 && !AllowedV6(source)) return true; // the unspecified source: duplicate address detection
-                if (!Ipv6Header.TryRead(payload, out var ip) || ip.Problem.Kind != Ipv6ProblemKind.None) return false; // the stacks drop it
-                return ip.NextHeader switch
+                // Headers it cannot walk (more than eight extension headers, a length past the frame)
+                // are refused: the runtime's stacks drop them, but a peer's might read an RA there.
+                if (!Ipv6Header.TryRead(payload, out var ip)) return true;
+                if (ip.Problem.Kind != Ipv6ProblemKind.None) return false; // answered with a parameter problem
+                var next = ip.NextHeader;
+                var upper = ip.Payload;
+                if (next == IpProtocol.Ipv6Fragment)
                 {
-                    IpProtocol.IcmpV6 => IsSpoofedNeighborDiscovery(ip.Payload, source),
-                    IpProtocol.Udp => ip.Payload.Length >= 2 && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload) == Dhcpv6ServerPort,
+                    // A real fragment: the first one carries the upper header, judged as unfragmented
+                    // (neighbour discovery in a fragment is dropped by every receiver, RFC 6980:
+                    // refused here too); later ones carry none.
+                    if (upper.Length < 8 || (BinaryPrimitives.ReadUInt16BigEndian(upper.Slice(2)) & 0xFFF8) != 0) return false;
+                    next = upper[0];
+                    upper = upper.Slice(8);
+                    if (next == IpProtocol.IcmpV6 && upper.Length >= 1 && upper[0] is >= 133 and <= 137) return true;
+                }
+                return next switch
+                {
+                    IpProtocol.IcmpV6 => IsSpoofedNeighborDiscovery(upper, source),
+                    IpProtocol.Udp => upper.Length >= 4 && (BinaryPrimitives.ReadUInt16BigEndian(upper) == Dhcpv6ServerPort
+                        || BinaryPrimitives.ReadUInt16BigEndian(upper.Slice(2)) == Dhcpv6ClientPort),
                     _ => false,
                 };
             default:
@@ -758,7 +782,8 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         }
     }
 
-    private const int Dhcpv6ServerPort = 547;
+    private const int Dhcpv6ClientPort = 546, Dhcpv6ServerPort = 547;
+    private const ulong LinkLocalPrefix = 0xFE80_0000_0000_0000UL;
 
     private bool AllowedV4(uint source)
     {
@@ -769,16 +794,19 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         }
         for (var i = 0; i < _leased.Length; i++)
         {
-            if (Volatile.Read(ref _leased[i]) == source) return true;
+            if (Volatile.Read(ref _leased[i]) == source && Volatile.Read(ref _leaseEnds[i]) > Timestamp()) return true;
         }
         return false;
     }
+
+    private long Timestamp() => (Nic.Device.Clock ?? TimeProvider.System).GetTimestamp();
 
     // A source it may send from: declared, or — learning its addresses — ending in its MAC's
     // interface identifier (what SLAAC and link-local addressing give it).
     private bool AllowedV6(UInt128 source)
     {
-        if (_learnsAddresses && OwnsInterfaceId(source)) return true;
+        // Its link-local address (fe80::/64 and its MAC's identifier) is every VNIC's.
+        if (OwnsInterfaceId(source) && (_learnsAddresses || source >> 64 == LinkLocalPrefix)) return true;
         foreach (var own in Volatile.Read(ref _allowedV6))
         {
             if (own == source) return true;
@@ -797,8 +825,11 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     }
 
     // DHCP guard: a tenant is a DHCP client, never a server to its neighbours (an offer or ACK
-    // from it would hand them its own router and name servers). A client's release or decline
-    // forgets the lease it snooped.
+    // from it would hand them its own router and name servers): nothing from the server port,
+    // nothing to the client port, no BOOTREPLY. Its requests name one of its own MACs (chaddr): a
+    // request, release or decline in a neighbour's name made the server NAK or free the
+    // neighbour's lease (found by review). A request's transaction is what a server's answer to
+    // it must carry to be snooped; a release or decline forgets the lease.
     private bool ServesDhcp(ReadOnlySpan<byte> frame)
     {
         // Most frames are told apart by two bytes: not UDP, or not a first fragment (the header
@@ -806,24 +837,43 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         var ip = frame.Slice(EthernetHeader.Length);
         if (ip[9] != IpProtocol.Udp || (BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(6)) & 0x1FFF) != 0) return false;
         var header = (ip[0] & 0x0F) * 4;
-        if (header < Ipv4Header.MinLength || ip.Length < header + 2) return false;
-        var port = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(header));
-        if (port == BootpMessage.ServerPort) return true;
-        if (port == BootpMessage.ClientPort && _learnsAddresses && BootpMessage.TryRead(frame, out var message) && !message.FromServer
-            && message.Type is BootpMessage.Release or BootpMessage.Decline && IndexOfMac(message.ClientMac) is var index and >= 0)
+        if (header < Ipv4Header.MinLength || ip.Length < header + 4) return false;
+        var from = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(header));
+        var to = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(header + 2));
+        if (from == BootpMessage.ServerPort || to == BootpMessage.ClientPort) return true;
+        if (to != BootpMessage.ServerPort) return false;
+        if (ip.Length > header + 8 && ip[header + 8] == 2) return true; // a BOOTREPLY: a server's or a relay's
+        if (!BootpMessage.TryRead(frame, out var message)) return false;
+        if (message.FromServer || IndexOfMac(message.ClientMac) is not (var index and >= 0)) return true;
+        if (_learnsAddresses)
         {
-            Volatile.Write(ref _leased[index], 0);
+            Volatile.Write(ref _transactions[index], message.Transaction);
+            if (message.Type is BootpMessage.Release or BootpMessage.Decline) Volatile.Write(ref _leased[index], 0);
         }
         return false;
     }
 
-    // A DHCP server's answer delivered to this VNIC: an ACK to one of its MACs leases it the
-    // address; a NAK takes the lease back.
+    // A DHCP server's answer delivered to this VNIC, to a transaction its own client began: an ACK
+    // leases it the address for the lease's time; a NAK takes the lease back.
     private void LearnLease(ReadOnlySpan<byte> frame)
     {
-        if (!BootpMessage.TryRead(frame, out var message) || !message.FromServer || IndexOfMac(message.ClientMac) is not (var index and >= 0)) return;
-        if (message.Type == BootpMessage.Ack && message.YourAddress != 0) Volatile.Write(ref _leased[index], message.YourAddress);
-        else if (message.Type == BootpMessage.Nak) Volatile.Write(ref _leased[index], 0);
+        if (!BootpMessage.TryRead(frame, out var message) || !message.FromServer || IndexOfMac(message.ClientMac) is not (var index and >= 0)
+            || Volatile.Read(ref _transactions[index]) != message.Transaction)
+        {
+            return;
+        }
+        if (message.Type == BootpMessage.Ack && message.YourAddress != 0)
+        {
+            var lease = message.LeaseSeconds is { } seconds and not uint.MaxValue
+                ? Timestamp() + (long)(seconds * (double)(Nic.Device.Clock ?? TimeProvider.System).TimestampFrequency)
+                : long.MaxValue;
+            Volatile.Write(ref _leaseEnds[index], lease);
+            Volatile.Write(ref _leased[index], message.YourAddress);
+        }
+        else if (message.Type == BootpMessage.Nak)
+        {
+            Volatile.Write(ref _leased[index], 0);
+        }
     }
 
     // Neighbour discovery (RFC 4861) from a tenant: every link-layer address it gives (source or

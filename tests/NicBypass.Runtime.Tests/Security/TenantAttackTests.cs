@@ -322,4 +322,80 @@ public class TenantAttackTests
         Assert.Equal(SendStatus.Spoofed, Probe("10.1.0.99"));
         Assert.Equal(SendStatus.Sent, Probe("10.1.0.66")); // its own
     }
+
+    // `upper` (protocol `next`) from `source` behind `headers`: the given extension headers, each
+    // (type, its bytes), chained in order.
+    private static byte[] Ipv6With(ulong mac, string source, string destination, byte next, byte[] upper, params (byte Type, byte[] Bytes)[] headers)
+    {
+        var body = new List<byte>();
+        for (var h = 0; h < headers.Length; h++)
+        {
+            var bytes = headers[h].Bytes.ToArray();
+            bytes[0] = h + 1 < headers.Length ? headers[h + 1].Type : next;
+            body.AddRange(bytes);
+        }
+        body.AddRange(upper);
+        var frame = new byte[14 + 40 + body.Count];
+        Packets.EthernetHeader.WriteMac(frame, 0x3333_0000_0001UL);
+        Packets.EthernetHeader.WriteMac(frame.AsSpan(6), mac);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x86DD);
+        frame[14] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 4), (ushort)body.Count);
+        frame[14 + 6] = headers.Length > 0 ? headers[0].Type : next;
+        frame[14 + 7] = 255;
+        IPAddress.Parse(source).GetAddressBytes().CopyTo(frame, 14 + 8);
+        IPAddress.Parse(destination).GetAddressBytes().CopyTo(frame, 14 + 24);
+        body.CopyTo(frame, 14 + 40);
+        return frame;
+    }
+
+    private static readonly byte[] PadN = [0, 0, 1, 4, 0, 0, 0, 0]; // a destination options header of 8 bytes: PadN of 4
+
+    [Fact]
+    public void Router_messages_hidden_behind_extension_headers_or_in_a_fragment_are_refused_and_a_fragmented_datagram_is_not()
+    {
+        // Past eight extension headers the check gave up ("the stacks drop it") — a peer's stack
+        // need not; a router advertisement in a first fragment passed too (found by review).
+        var (host, _) = TestHost.Build(Neighbours);
+        var attacker = host.VirtualMachine("attacker");
+        var advertisement = new byte[16];
+        advertisement[0] = 134;
+        var options = Enumerable.Repeat(((byte)60, PadN), 9).ToArray();
+
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "ff02::1", 58, advertisement, options)));
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "ff02::1", 58, advertisement, options[..3])));
+        byte[] Fragment(int offset, bool more) => [0, 0, (byte)(offset >> 5), (byte)(offset << 3 | (more ? 1 : 0)), 0, 0, 0, 7];
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "ff02::1", 58, advertisement, ((byte)44, Fragment(0, more: true)))));
+        var reply = new byte[16]; // a DHCPv6 answer, from any port, to the clients' port 546
+        BinaryPrimitives.WriteUInt16BigEndian(reply, 5470);
+        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(2), 546);
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "ff02::1", 17, reply, ((byte)44, Fragment(0, more: true)))));
+
+        // A large datagram of its own, in two fragments, goes.
+        var datagram = new byte[16];
+        BinaryPrimitives.WriteUInt16BigEndian(datagram, 40000);
+        BinaryPrimitives.WriteUInt16BigEndian(datagram.AsSpan(2), 53);
+        Assert.Equal(SendStatus.Sent, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "fd01::20", 17, datagram, ((byte)44, Fragment(0, more: true)))));
+        Assert.Equal(SendStatus.Sent, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "fd01::20", 17, new byte[16], ((byte)44, Fragment(2, more: false)))));
+        // Its own link-local address (its MAC's identifier) is its own too; another is not.
+        Assert.Equal(SendStatus.Sent, attacker.Send(Ipv6With(AttackerMac, "fe80::ff:fe00:66", "fd01::20", 17, datagram)));
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fe80::ff:fe00:20", "fd01::20", 17, datagram)));
+    }
+
+    [Fact]
+    public void A_dhcp_answer_from_any_port_to_the_clients_port_or_a_bootreply_to_the_servers_is_refused()
+    {
+        var (host, _) = TestHost.Build(Neighbours);
+        var attacker = host.VirtualMachine("attacker");
+        var reply = new byte[300];
+        reply[0] = 2;
+        reply[1] = 1;
+        reply[2] = 6;
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(236), 0x63825363);
+        byte[] Udp(string source, int port, int to, byte[] payload) =>
+            Packets.Frames.Udp(AttackerMac, 0xFFFF_FFFF_FFFFUL, new IPEndPoint(IPAddress.Parse(source), port), new IPEndPoint(IPAddress.Broadcast, to), payload);
+
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Udp("0.0.0.0", 1067, 68, reply)));      // an offer from another port
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Udp("10.1.0.66", 68, 67, reply)));     // a BOOTREPLY, relayed as it were
+    }
 }

@@ -543,4 +543,60 @@ public class DhcpClientTests
         host.Send("e0", Answer(Ack, xid, 0x0200_0000_0099UL, "10.0.0.50"));
         Assert.Equal(SendStatus.Spoofed, guest.Send(probe));
     }
+
+    [Fact]
+    public void A_request_release_or_decline_in_a_neighbours_name_is_refused_and_a_nak_to_a_transaction_it_did_not_begin_is_not_snooped()
+    {
+        // A tenant asked the server, in the guest's name (its chaddr), for a wrong address: the
+        // server's NAK made the guest's VNIC forget a lease the guest still used, and every
+        // renewal after was refused (found by review).
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest");
+        const ulong mac = 0x0200_0000_0005UL, neighbour = 0x0200_0000_0006UL; // web's
+        var xid = Lease(host, wires["e0"], mac, "10.0.0.50");
+        byte[] Message(byte type, ulong chaddr, uint transaction, ulong from)
+        {
+            var bootp = new byte[244];
+            bootp[0] = 1;
+            bootp[1] = 1;
+            bootp[2] = 6;
+            BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(4), transaction);
+            Packets.EthernetHeader.WriteMac(bootp.AsSpan(28), chaddr);
+            BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(236), 0x63825363);
+            bootp[240] = 53;
+            bootp[241] = 1;
+            bootp[242] = type;
+            bootp[243] = 255;
+            return Packets.Frames.Udp(from, 0xFFFF_FFFF_FFFFUL, new IPEndPoint(IPAddress.Any, 68), new IPEndPoint(IPAddress.Broadcast, 67), bootp);
+        }
+        var web = host.NetworkStack("web").Vnic;
+        foreach (var type in new byte[] { Request, 4, 7 })
+        {
+            Assert.Equal(SendStatus.Spoofed, web.Transmit(Message(type, mac, 0x1234, from: neighbour))); // the guest's chaddr, from web
+            Assert.Equal(SendStatus.Sent, web.Transmit(Message(type, neighbour, 0x1234, from: neighbour)));
+        }
+        var probe = Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse("10.0.0.50"), 9), new IPEndPoint(Server, 9), new byte[8]);
+
+        // A NAK to a transaction the guest did not begin (the one the server would answer a forged request with): not snooped.
+        host.Send("e0", Answer(Nak, 0x1234, mac, "0.0.0.0"));
+        Assert.Equal(SendStatus.Sent, guest.Send(probe));
+        Assert.Equal(SendStatus.Sent, guest.Send(Message(Request, mac, xid + 1, from: mac))); // its own
+    }
+
+    [Fact]
+    public void A_lease_whose_time_ran_out_is_no_longer_the_vnics_to_send_from()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest");
+        const ulong mac = 0x0200_0000_0005UL;
+        Lease(host, wires["e0"], mac, "10.0.0.50", lease: 600);
+        var probe = Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse("10.0.0.50"), 9), new IPEndPoint(Server, 9), new byte[8]);
+        Assert.Equal(SendStatus.Sent, guest.Send(probe));
+
+        clock.Advance(TimeSpan.FromSeconds(601)); // nobody renewed it (the server never answered)
+
+        Assert.Equal(SendStatus.Spoofed, guest.Send(probe));
+    }
 }
