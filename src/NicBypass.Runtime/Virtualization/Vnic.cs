@@ -227,6 +227,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         var delivered = 0;
         var i = 0;
         var tapping = false; // frame i was delivered (and counted) before the tap saw it
+        var groupChecked = 0; // group frames port-checked here where no other software check ran
         consumer?.BeginBatch(running);
         try
         {
@@ -234,6 +235,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         {
             var descriptor = batch[i];
             var frame = pool.Frame(descriptor);
+            if (softwareCheck is null && groupCheck is not null && (frame[0] & 1) != 0) groupChecked++;
             if (FailsSoftwareCheck(softwareCheck, groupCheck, frame))
             {
                 Counters.Drop(Accounting.DropReason.NoMatch);
@@ -298,7 +300,10 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                     flow?.Counters.Drop(Accounting.DropReason.HandlerFault, lost);
                 }
                 // Counters, costs and buffer returns are settled once per batch, not once per frame.
+                // Every frame checked in software costs a classifier's decision: all of them where
+                // the NIC could not match the fields, else the group frames whose port was checked.
                 if (softwareCheck is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
+                else if (groupChecked > 0) ((Rings.IInterruptTarget)running).ChargeClassification(groupChecked);
                 running.ChargeFrames(delivered, bytes);
                 Counters.Delivered += delivered;
                 Counters.DeliveredBytes += bytes;
@@ -346,6 +351,10 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 {
                     var descriptor = batch[sorted];
                     var frame = pool.Frame(descriptor);
+                    if (check is null && groupCheck is not null && (frame[0] & 1) != 0)
+                    {
+                        ((Rings.IInterruptTarget)(Processor.Running ?? Processor)).ChargeClassification(1); // its port, checked in software (as in Deliver)
+                    }
                     if (FailsSoftwareCheck(check, groupCheck, frame))
                     {
                         Counters.Drop(Accounting.DropReason.NoMatch);

@@ -158,6 +158,33 @@ public class ClassificationAsAdvertisedTests
         Assert.Equal(0, host.NetworkStack("c").Counters.Received);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // sorted into flows first
+    public void The_vnics_port_check_of_group_frames_is_charged_where_the_nic_matches_ports_in_hardware(bool flows)
+    {
+        // A broadcast is copied to every member whatever its port, so even on a NIC that matches
+        // ports the VNIC checks group frames in software — and that check cost the processor
+        // nothing (the charge was made only for VNICs whose NIC could not match the port).
+        var (host, _) = TestHost.Build($$"""
+            host h {
+                nic e0 { model simnic-100g; rx-rings 2 }
+                container c on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; protocols udp; ports 53 }
+                {{(flows ? "flow dns on c { transport udp; local-port 53 }" : "")}}
+            }
+            """, new VirtualClock());
+        host.Costs = new CostTable(InterruptNanoseconds: 0, PollNanoseconds: 0, FrameNanoseconds: 0, CopyNanosecondsPerByte: 0, ClassifyNanoseconds: 1_000, StackNanoseconds: 0);
+        for (var i = 0; i < 100; i++)
+        {
+            host.RunTo(i * 20_000L);
+            host.Nic("e0").Device.Offer(TestFrames.Udp("ff:ff:ff:ff:ff:ff", "10.0.0.255", (ushort)(i % 2 == 0 ? 137 : 53), new byte[8]));
+        }
+        host.RunTo(5_000_000);
+
+        Assert.Equal(50, host.Vnic("c").Counters.Dropped(DropReason.NoMatch)); // the 137s
+        Assert.Equal(100 * 1_000, host.Processors.Sum(p => p.BusyNanoseconds)); // every one checked, at the classifier's cost
+    }
+
     [Fact]
     public void A_fallback_host_delivers_what_a_host_that_fits_delivers_at_a_higher_processor_cost()
     {
