@@ -18,6 +18,16 @@ public sealed partial class NetworkStack
         var sender = NetworkAddress.Read(arp.SenderAddress);
         var target = NetworkAddress.Read(arp.TargetAddress);
         var known = operation is ArpHeader.Request or ArpHeader.Reply;
+        if (known && (sender.Value != 0 && (!IsValidSourceV4((uint)sender.Value) || IsSubnetBroadcast(sender))
+            || senderMac == 0 || EthernetHeader.IsGroupAddress(senderMac) || EthernetHeader.IsGroupAddress(EthernetHeader.ReadMac(frame.Slice(6)))))
+        {
+            // A sender no host can be — a multicast, class E, 0/8 (but a probe's 0.0.0.0),
+            // loopback or subnet-broadcast address, or a group or zero MAC — is neither learned
+            // nor answered, as an IPv4 packet from it is not: a reply to a group MAC reaches every
+            // host (found by a replay of a fuzzed capture checked against tshark).
+            Counters.Drop(StackDropReason.InvalidSource);
+            return;
+        }
         var forUs = known && Owns(target);
         if (known && _dhcp is { Checking: true } dhcp && dhcp.ArpSeen(senderMac, sender, target) && !forUs)
         {

@@ -87,7 +87,9 @@ public sealed partial class NetworkStack
         && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload.Slice(4)) is >= 8 and var length && length <= ip.Payload.Length;
 
     // RFC 1122 3.2.1.3: 0.0.0.0, 255.255.255.255, 224.0.0.0/4 (multicast) and 240.0.0.0/4 (class E) are never a sender's address.
-    private static bool IsValidSourceV4(uint source) => source != 0 && source >> 28 is not (0xE or 0xF);
+    // Not 0/8 ("this network": only an address being configured, 0.0.0.0, says it), loopback,
+    // multicast or class E (RFC 1122 3.2.1.3, as Linux's martian check).
+    private static bool IsValidSourceV4(uint source) => source >> 24 is not (0 or 127) && source >> 28 is not (0xE or 0xF);
 
     // The frame came to a link-layer group address (broadcast or multicast): RFC 1122 3.2.2 and
     // 4.2.3.10 forbid answering it with an ICMP error or a RST (a smurf or fraggle amplifier).

@@ -398,4 +398,29 @@ public class TenantAttackTests
         Assert.Equal(SendStatus.Spoofed, attacker.Send(Udp("0.0.0.0", 1067, 68, reply)));      // an offer from another port
         Assert.Equal(SendStatus.Spoofed, attacker.Send(Udp("10.1.0.66", 68, 67, reply)));     // a BOOTREPLY, relayed as it were
     }
+
+    [Theory]
+    [InlineData("02:aa:00:00:00:09", "224.168.1.104")] // multicast
+    [InlineData("02:aa:00:00:00:09", "243.168.1.104")] // class E
+    [InlineData("02:aa:00:00:00:09", "0.168.1.104")]   // 0/8, not a probe
+    [InlineData("02:aa:00:00:00:09", "127.0.0.5")]     // loopback
+    [InlineData("02:aa:00:00:00:09", "10.1.0.255")]    // the subnet's broadcast
+    [InlineData("03:aa:00:00:00:09", "10.1.0.9")]      // a group MAC: the reply would reach every host
+    public void An_arp_request_from_a_sender_no_host_can_be_is_neither_answered_nor_learned(string mac, string sender)
+    {
+        var (host, wires) = TestHost.Build(Neighbours);
+        var dns = host.NetworkStack("dns");
+        var senderMac = BinaryPrimitives.ReadUInt64BigEndian([0, 0, .. TestFrames.Mac(mac).GetAddressBytes()]);
+
+        host.Send("e0", Packets.Frames.ArpRequest(senderMac, IPAddress.Parse(sender), IPAddress.Parse("10.1.0.20")));
+
+        Assert.DoesNotContain(wires["e0"].Frames, f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0806);
+        Assert.Equal(1, dns.Counters.Dropped(StackDropReason.InvalidSource));
+        Assert.Equal(0, dns.Stack.NeighborCount);
+
+        // A probe (from 0.0.0.0) and a real neighbour's question are answered.
+        host.Send("e0", Packets.Frames.ArpRequest(0x02AA_0000_0009UL, IPAddress.Any, IPAddress.Parse("10.1.0.20")));
+        host.Send("e0", Packets.Frames.ArpRequest(0x02AA_0000_0009UL, IPAddress.Parse("10.1.0.9"), IPAddress.Parse("10.1.0.20")));
+        Assert.Equal(2, wires["e0"].Frames.Count(f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0806));
+    }
 }
