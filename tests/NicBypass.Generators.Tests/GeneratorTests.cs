@@ -287,6 +287,26 @@ public class GeneratorTests
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
 
+    [Theory]
+    [InlineData("R&D.nicdsl")]
+    [InlineData("<t>.nicdsl")]
+    [InlineData("two\nlines.nicdsl")]
+    [InlineData("bad&<.nicdsl")]
+    public void A_file_name_any_file_system_allows_makes_well_formed_code_and_documentation(string name)
+    {
+        // An & or < went into the class's XML documentation as it was (CS1570 where a consumer
+        // generates documentation and treats warnings as errors: found by a new user's drive); a
+        // line break in the name would have ended the header comment.
+        var host = name.StartsWith("bad", StringComparison.Ordinal) ? "host h { nic e0 { model simnic-5g } }\n" : "host h { nic e0 { model simnic-1g; rx-rings 1 }\n vm a on e0 { mac 02:00:00:00:00:01 } }\n";
+        var (_, output, _) = GeneratorHarness.Run((name, host));
+
+        var generated = Assert.Single(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+        var reparsed = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(generated.ToString(),
+            new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest, Microsoft.CodeAnalysis.DocumentationMode.Diagnose));
+        Assert.Empty(reparsed.GetDiagnostics());
+        Assert.Contains("public sealed partial class H", generated.ToString());
+    }
+
     internal static string SnapshotDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.Combine(Path.GetDirectoryName(path)!, "Snapshots");
 }

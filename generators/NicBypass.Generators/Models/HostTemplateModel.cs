@@ -3,7 +3,11 @@ namespace NicBypass.Generators.Models;
 /// <summary>What Host.scriban prints for one host: every value already formatted as C#.</summary>
 internal sealed class HostTemplateModel
 {
+    /// <summary>The .nicdsl file's path on one line (for the header comment).</summary>
     public string SourcePath { get; set; } = "";
+
+    /// <summary>The path escaped for the XML documentation comment (a file may be called R&amp;D.nicdsl).</summary>
+    public string SourcePathXml { get; set; } = "";
     public string HostName { get; set; } = "";
     public string Namespace { get; set; } = "";
     public string ClassName { get; set; } = "";

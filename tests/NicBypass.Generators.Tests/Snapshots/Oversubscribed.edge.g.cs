@@ -201,7 +201,7 @@ namespace Consumer
             {
                 var key = mac | Occupied;
                 var keys = _keys;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                var i = unchecked((int)((mac * 0x9E3779B97F4A7C15UL) >> 60)); // the multiply wraps by design, in a checked build too
                 // Every MAC sits in its home slot: one read decides.
                 return keys[i] == key ? _rules[i] : -1;
             }
@@ -246,7 +246,7 @@ namespace Consumer
             {
                 var key = mac | Occupied;
                 var keys = _keys;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                var i = unchecked((int)((mac * 0x9E3779B97F4A7C15UL) >> 60)); // the multiply wraps by design, in a checked build too
                 // Every MAC sits in its home slot: one read decides.
                 return keys[i] == key ? _rules[i] : -1;
             }
@@ -291,7 +291,7 @@ namespace Consumer
             {
                 var key = mac | Occupied;
                 var keys = _keys;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                var i = unchecked((int)((mac * 0x9E3779B97F4A7C15UL) >> 60)); // the multiply wraps by design, in a checked build too
                 // Every MAC sits in its home slot: one read decides.
                 return keys[i] == key ? _rules[i] : -1;
             }

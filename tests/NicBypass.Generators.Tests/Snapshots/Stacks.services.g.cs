@@ -137,7 +137,7 @@ namespace Consumer
             {
                 var key = mac | Occupied;
                 var keys = _keys;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                var i = unchecked((int)((mac * 0x9E3779B97F4A7C15UL) >> 60)); // the multiply wraps by design, in a checked build too
                 // Every MAC sits in its home slot: one read decides.
                 return keys[i] == key ? _rules[i] : -1;
             }
@@ -171,7 +171,7 @@ namespace Consumer
                 var mac = header.Destination;
                 var key = mac | Occupied;
                 var slots = _slots;
-                var i = (int)((mac * 0x9E3779B97F4A7C15UL) >> 60);
+                var i = unchecked((int)((mac * 0x9E3779B97F4A7C15UL) >> 60)); // the multiply wraps by design, in a checked build too
                 // i < 16 by the shift: no bounds check.
                 ref readonly var slot = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(slots), i);
                 if (slot.Key == key)
