@@ -1024,7 +1024,8 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     /// Timers on the host's <see cref="VirtualClock"/> (<c>Task.Delay(span, clock)</c>, a
     /// <c>CancellationTokenSource(span, clock)</c> timeout) run on virtual time: the run stops at
     /// them. A continuation the
-    /// application posts as it runs (<c>Task.Yield</c>) runs after the next event. Waits the
+    /// application posts as it runs (<c>Task.Yield</c>) runs at the same instant; one that one
+    /// posts in turn runs after the next event (a loop polling with <c>Task.Yield</c> lets time move on). Waits the
     /// application leaves behind when the span runs out keep their place (an accept still takes
     /// the next connection) but their continuations never run. Not from inside the application
     /// (nor <see cref="RunUntil(Func{bool}, TimeSpan)"/> there); blocking on a task inside it deadlocks.
@@ -1054,6 +1055,13 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             _completions.Drain();
             context.RunPending();
             while (_completions.Drain()) context.RunPending();
+            // What that posted (a Task.Yield) runs at this instant too, once: on an idle host it
+            // waited for the span's end (found by a new user's drive); what it posts in turn waits
+            // for the next event, so a loop polling with Task.Yield lets time move on.
+            if (context.RunPending())
+            {
+                while (_completions.Drain()) context.RunPending();
+            }
             return task is { IsCompleted: true };
         }, within, nameof(Run));
         if (done) task!.GetAwaiter().GetResult(); // what it threw, as it threw it

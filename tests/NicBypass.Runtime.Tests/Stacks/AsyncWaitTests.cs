@@ -449,6 +449,34 @@ public class AsyncWaitTests
     }
 
     [Fact]
+    public void Under_run_a_yield_on_an_idle_host_resumes_at_the_same_instant_not_at_the_spans_end()
+    {
+        // Posted continuations ran after the next event: on an idle host that was the span's end,
+        // so one Task.Yield cost 30 s of virtual time, and an exception after it surfaced only
+        // then (found by a new user's drive).
+        var harness = new StackHarness();
+        var clock = harness.Clock;
+        var start = clock.Nanoseconds;
+        long after = -1;
+
+        Assert.True(harness.Host.Run(async () =>
+        {
+            await Task.Yield();
+            after = clock.Nanoseconds;
+        }, TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(start, after);
+        Assert.Equal(start, clock.Nanoseconds);
+        var error = Assert.Throws<InvalidOperationException>(() => harness.Host.Run(async () =>
+        {
+            await Task.Yield();
+            throw new InvalidOperationException("after a yield");
+        }, TimeSpan.FromSeconds(2)));
+        Assert.Equal("after a yield", error.Message);
+        Assert.Equal(start, clock.Nanoseconds);
+    }
+
+    [Fact]
     public void Under_run_a_loop_that_yields_lets_time_move_and_a_run_inside_the_application_is_refused()
     {
         // A Task.Yield loop re-posted itself as fast as it ran: the run hung for ever with the
