@@ -126,6 +126,69 @@ public class CaptureReaderTests
         Assert.Equal(Frame(4, 1514), frames[1].Data);
     }
 
+    [Fact]
+    public void A_pcapng_block_whose_trailing_length_does_not_match_its_leading_one_is_a_located_error()
+    {
+        // tshark: "total block lengths (first 92 and second 8) don't match"; it was replayed.
+        var file = CraftedPcapng();
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(file.Length - 4), 8);
+
+        var error = Assert.Throws<CaptureFormatException>(() => Read(file));
+
+        Assert.Equal("pcapng: block 3 at byte 48: its trailing length 8 does not match its leading length 92", error.Message);
+    }
+
+    [Fact]
+    public void Obsolete_pcapng_packet_blocks_are_read_as_enhanced_ones_are()
+    {
+        // Type 2 (a 16-bit interface id, then a drops count): 800 of them replayed as 0 frames, unsaid.
+        var bytes = new List<byte>();
+        var shb = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
+        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
+        PcapngBlock(bytes, 0x0A0D0D0A, shb);
+        var idb = new byte[8];
+        idb[0] = 1;
+        PcapngBlock(bytes, 1, idb);
+        var pb = new byte[20 + 60];
+        BinaryPrimitives.WriteUInt16LittleEndian(pb.AsSpan(2), 3); // drops
+        BinaryPrimitives.WriteUInt32LittleEndian(pb.AsSpan(8), 2_000_000); // low 32 bits of microseconds
+        BinaryPrimitives.WriteUInt32LittleEndian(pb.AsSpan(12), 60);
+        BinaryPrimitives.WriteUInt32LittleEndian(pb.AsSpan(16), 64);
+        Frame(7).CopyTo(pb, 20);
+        PcapngBlock(bytes, 2, pb);
+
+        var frame = Assert.Single(Read(bytes.ToArray()));
+
+        Assert.Equal((2_000_000_000L, 64, 1), (frame.TimestampNanoseconds, frame.OriginalLength, frame.LinkType));
+        Assert.Equal(Frame(7), frame.Data);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_modified_pcap_with_its_longer_record_headers_is_read(bool bigEndian)
+    {
+        // editcap -F modpcap (magic a1b2cd34): libpcap reads it; it was "unknown capture format".
+        var bytes = new List<byte>();
+        void U32(uint v) { var b = new byte[4]; if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(b, v); else BinaryPrimitives.WriteUInt32LittleEndian(b, v); bytes.AddRange(b); }
+        void U16(ushort v) { var b = new byte[2]; if (bigEndian) BinaryPrimitives.WriteUInt16BigEndian(b, v); else BinaryPrimitives.WriteUInt16LittleEndian(b, v); bytes.AddRange(b); }
+        U32(0xA1B2CD34);
+        U16(2); U16(4); U32(0); U32(0); U32(65535); U32(1);
+        foreach (var (second, fill) in new[] { (5u, (byte)1), (6u, (byte)2) })
+        {
+            U32(second); U32(10); U32(60); U32(60);
+            U32(3); U16(0x0800); bytes.Add(0); bytes.Add(0); // ifindex, protocol, packet type, pad
+            bytes.AddRange(Frame(fill));
+        }
+
+        var frames = Read(bytes.ToArray());
+
+        Assert.Equal(new[] { 5_000_010_000L, 6_000_010_000L }, frames.Select(f => f.TimestampNanoseconds));
+        Assert.Equal(Frame(2), frames[1].Data);
+    }
+
     // A valid pcapng — section header, interface, one enhanced packet — with one field overwritten
     // at `at` (an offset into the file) by `value`.
     private static byte[] CraftedPcapng(int at = -1, uint value = 0)

@@ -445,8 +445,11 @@ public class ReplayCommandTests
         Assert.InRange(json.RootElement.GetProperty("seconds").GetDouble(), 0.9999 * 999 * 1538 * 8e-9, 1000 * 1538 * 8e-9 + 1e-4);
     }
 
-    // A classic pcap whose header's link-type field is `field`, holding `frames` as they are.
-    private static string RawPcap(uint field, params byte[][] frames)
+    // A classic pcap whose header's link-type field is `field`, holding `frames` as they are
+    // (each frame's original length its own, or `originals[i]` where given: cut by a snaplen).
+    private static string RawPcap(uint field, params byte[][] frames) => RawPcap(field, frames, null);
+
+    private static string RawPcap(uint field, byte[][] frames, int[]? originals)
     {
         var bytes = new List<byte>();
         void U32(uint value) => bytes.AddRange(BitConverter.GetBytes(value));
@@ -461,7 +464,7 @@ public class ReplayCommandTests
             U32(1 + (uint)i);
             U32(0);
             U32((uint)frames[i].Length);
-            U32((uint)frames[i].Length);
+            U32((uint)(originals?[i] ?? frames[i].Length));
             bytes.AddRange(frames[i]);
         }
         var path = Path.Combine(Path.GetDirectoryName(CliRunner.TempFile(Topology))!, "raw.pcap");
@@ -477,6 +480,24 @@ public class ReplayCommandTests
         frame[12] = 0x88;
         frame[13] = 0xB5;
         return frame;
+    }
+
+    [Fact]
+    public void Frames_a_snaplen_cut_are_replayed_as_captured_with_a_note_and_those_oversize_on_the_wire_are_counted_oversize()
+    {
+        // A frame of 4,000 bytes cut to 96 by the capture was classified and delivered as a short
+        // frame; tshark knows it was 4,000 (found by a new user checking replay against tshark).
+        var capture = RawPcap(1, new[] { FrameToA(96), FrameToA(96), FrameToA(96) }, new[] { 96, 1000, 4000 });
+
+        var (exit, output, error) = CliRunner.Run("replay", CliRunner.TempFile(Topology), capture, "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("note: 2 frames were cut short by the capture's snaplen and replayed as captured (shorter than on the wire); 1 of them longer on the wire than NIC 'e0' carries (1,518 bytes), counted as it would count them: oversize", error);
+        using var json = JsonDocument.Parse(output);
+        ReportJson.AssertAddsUp(json.RootElement);
+        var nic = json.RootElement.GetProperty("nics")[0];
+        Assert.Equal(1, nic.GetProperty("dropped").GetProperty("oversize").GetInt64());
+        Assert.Equal(2, nic.GetProperty("vnics").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "a").GetProperty("received").GetInt64());
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public static class CaptureReader
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(head);
         return magic switch
         {
-            0xA1B2C3D4 or 0xD4C3B2A1 or 0xA1B23C4D or 0x4D3CB2A1 => ReadPcap(stream, head),
+            0xA1B2C3D4 or 0xD4C3B2A1 or 0xA1B23C4D or 0x4D3CB2A1 or 0xA1B2CD34 or 0x34CDB2A1 => ReadPcap(stream, head),
             0x0A0D0D0A => ReadPcapNg(stream, head),
             _ => throw new CaptureFormatException($"unknown capture format (first bytes {Convert.ToHexStringLower(head)}, in the file's order); expected pcap or pcapng"),
         };
@@ -31,8 +31,11 @@ public static class CaptureReader
     private static IEnumerable<CaptureFrame> ReadPcap(Stream stream, byte[] head)
     {
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(head);
-        var little = magic is 0xA1B2C3D4 or 0xA1B23C4D;
+        var little = magic is 0xA1B2C3D4 or 0xA1B23C4D or 0xA1B2CD34;
         var nano = magic is 0xA1B23C4D or 0x4D3CB2A1;
+        // "Modified" pcap (Kuznetsov's patched libpcap; libpcap reads it, editcap writes it):
+        // each record header carries 8 more bytes (interface index, protocol, packet type, pad).
+        var modified = magic is 0xA1B2CD34 or 0x34CDB2A1;
         var header = new byte[20];
         var got = ReadExactly(stream, header);
         if (got < 20) throw new CaptureFormatException($"pcap: the global header at byte 0 is cut short: {4 + got} of its 24 bytes");
@@ -44,20 +47,20 @@ public static class CaptureReader
         var field = U32(header.AsSpan(16), little);
         var linkType = (int)(field & 0xFFFF);
         var fcs = (field & 0x0400_0000) != 0 ? (int)(field >> 28) * 2 : 0;
-        var record = new byte[16];
+        var record = new byte[modified ? 24 : 16];
         long offset = 24;
         for (var index = 1; ; index++)
         {
             var n = ReadExactly(stream, record);
             if (n == 0) yield break;
-            if (n < 16) throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: the record header is cut short");
+            if (n < record.Length) throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: the record header is cut short");
             var seconds = U32(record, little);
             var fraction = U32(record.AsSpan(4), little);
             var captured = U32(record.AsSpan(8), little);
             var original = U32(record.AsSpan(12), little);
             if (captured > 262_144) throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: captured length {captured} is implausible");
             var data = ReadClaimed(stream, (int)captured) ?? throw new CaptureFormatException($"pcap: frame {index} at byte {offset}: the frame data is cut short");
-            offset += 16 + captured;
+            offset += record.Length + captured;
             if (fcs > 0 && captured == original && data.Length > fcs)
             {
                 data = data.AsSpan(0, data.Length - fcs).ToArray();
@@ -105,6 +108,7 @@ public static class CaptureReader
                 var total = U32(blockHead.AsSpan(4), little);
                 if (total < 28 || total % 4 != 0 || total > MaxBlockLength) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad section header length {total}");
                 body = ReadClaimed(stream, (int)(total - 12)) ?? throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the section header is cut short");
+                CheckTrailer(body, total, little, blockIndex, offset);
                 interfaces.Clear();
                 offset += total;
                 continue;
@@ -112,6 +116,7 @@ public static class CaptureReader
             var length = U32(blockHead.AsSpan(4), little);
             if (length < 12 || length % 4 != 0 || length > MaxBlockLength) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: bad block length {length}");
             body = ReadClaimed(stream, (int)(length - 8)) ?? throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: the block is cut short");
+            CheckTrailer(body, length, little, blockIndex, offset);
             type = U32(blockHead, little);
             var content = body.AsSpan(0, body.Length - 4);
             switch (type)
@@ -121,9 +126,10 @@ public static class CaptureReader
                     interfaces.Add((U16(content, little), ResolutionOf(content.Slice(8), little), FcsBytesOf(content.Slice(8), little)));
                     break;
                 case 6: // enhanced packet
+                case 2: // packet (obsolete; still written by old tools): a 16-bit interface id and a drops count where the enhanced block has a 32-bit id
                 {
-                    if (content.Length < 20) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: enhanced packet block is cut short");
-                    var id = U32(content, little); // unsigned: a "negative" id is just a large one
+                    if (content.Length < 20) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: {(type == 6 ? "enhanced packet" : "packet")} block is cut short");
+                    var id = type == 6 ? U32(content, little) : U16(content, little); // unsigned: a "negative" id is just a large one
                     if (id >= (uint)interfaces.Count) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: packet for undeclared interface {id}");
                     var stamp = ((ulong)U32(content.Slice(4), little) << 32) | U32(content.Slice(8), little);
                     var capturedLength = U32(content.Slice(12), little);
@@ -157,6 +163,14 @@ public static class CaptureReader
             }
             offset += length;
         }
+    }
+
+    // Every pcapng block ends with its total length again: one that does not match the length it
+    // began with is a damaged file (tshark says so, tcpdump reads nothing; it was replayed).
+    private static void CheckTrailer(byte[] body, uint length, bool little, int blockIndex, long offset)
+    {
+        var trailer = U32(body.AsSpan(body.Length - 4), little);
+        if (trailer != length) throw new CaptureFormatException($"pcapng: block {blockIndex} at byte {offset}: its trailing length {trailer} does not match its leading length {length}");
     }
 
     // if_tsresol option (code 9): 10^-n or 2^-n seconds; default microseconds.

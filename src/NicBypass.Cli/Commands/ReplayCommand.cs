@@ -121,6 +121,13 @@ internal static class ReplayCommand
 
             long skipped = 0;
             var skippedType = 0;
+            // Frames the capture's snaplen cut short: replayed as captured; those longer on the
+            // wire than the NIC carries are offered at one byte past its largest, so it drops
+            // them as it would have (oversize) — they were delivered as short frames (found by a
+            // new user checking replay against tshark).
+            long truncated = 0, truncatedOversize = 0;
+            var largest = nic.Device.MaxFrameLength;
+            var tooLong = new byte[largest + 1];
             // Where the last frame went on the virtual clock, and its capture time: each frame
             // goes the capture's gap after the one before it. A capture whose clock steps back
             // (captures merged from different days) does not move time back, and the frames after
@@ -144,6 +151,19 @@ internal static class ReplayCommand
                         skippedType = frame.LinkType;
                         continue;
                     }
+                    var data = frame.Data;
+                    if (frame.OriginalLength > data.Length)
+                    {
+                        truncated++;
+                        if (frame.OriginalLength > largest)
+                        {
+                            truncatedOversize++;
+                            var kept = Math.Min(data.Length, tooLong.Length);
+                            data.AsSpan(0, kept).CopyTo(tooLong);
+                            tooLong.AsSpan(kept).Clear();
+                            data = tooLong;
+                        }
+                    }
                     now = frame.TimestampNanoseconds;
                     if (first == long.MaxValue)
                     {
@@ -161,13 +181,13 @@ internal static class ReplayCommand
                         // full-size frames entered a 1G NIC at 9.6 Gbit/s (found by a new user's drive).
                         var linkFree = (linkFreePicoseconds + 999) / 1000;
                         if (clock.Nanoseconds < linkFree) host.RunEventsTo(linkFree);
-                        linkFreePicoseconds = clock.Nanoseconds * 1000 + nic.Device.WirePicoseconds(frame.Data.Length);
-                        nic.Device.Receive(frame.Data);
+                        linkFreePicoseconds = clock.Nanoseconds * 1000 + nic.Device.WirePicoseconds(data.Length);
+                        nic.Device.Receive(data);
                         host.RunUntilTaken(clock.Nanoseconds + PaceLimitNanoseconds);
                         continue;
                     }
                     host.RunEventsTo(Math.Max(at, clock.Nanoseconds));
-                    nic.Device.Offer(frame.Data);
+                    nic.Device.Offer(data);
                 }
                 progress?.Invoke(captureStream.Length > 0 ? (double)captureStream.Position / captureStream.Length : 1);
             }
@@ -185,6 +205,11 @@ internal static class ReplayCommand
                 return NicBypassCli.BadCaptureExitCode;
             }
             if (skipped > 0) error.WriteLine($"{capturePath}: warning: skipped {(skipped == 1 ? "1 frame whose link type is" : $"{skipped} frames whose link type is")} not Ethernet");
+            if (truncated > 0)
+            {
+                error.WriteLine($"{capturePath}: note: {truncated:N0} frame{(truncated == 1 ? " was" : "s were")} cut short by the capture's snaplen and replayed as captured (shorter than on the wire)"
+                    + (truncatedOversize > 0 ? $"; {truncatedOversize:N0} of them longer on the wire than NIC '{nic.Name}' carries ({largest:N0} bytes), counted as it would count them: oversize" : ""));
+            }
 
             // The span the frames covered: from the first to the last on the virtual clock (paced,
             // the time the host took to take them all).
