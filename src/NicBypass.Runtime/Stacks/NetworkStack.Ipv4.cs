@@ -75,7 +75,7 @@ public sealed partial class NetworkStack
         else
         {
             Counters.Add(ref Counters._delivered);
-            Glean(server, frame);
+            _neighbors.Glean(server, EthernetHeader.ReadMac(frame.Slice(6))); // the server's MAC, even from its broadcast answer: the client renews to it by unicast
         }
     }
 

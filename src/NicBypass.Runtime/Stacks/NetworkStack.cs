@@ -557,8 +557,13 @@ public sealed partial class NetworkStack
     }
 
 
-    // A unicast IP packet from a neighbour tells us its MAC.
-    private void Glean(NetworkAddress source, ReadOnlySpan<byte> frame) => _neighbors.Glean(source, EthernetHeader.ReadMac(frame.Slice(6)));
+    // A unicast IP packet from a neighbour tells us its MAC; one sent to a link-layer group (a
+    // broadcast, a multicast anyone on the link may send) teaches nothing — it made a stale entry
+    // for whatever source a flood of broadcasts claimed, pushing real ones out of a full cache.
+    private void Glean(NetworkAddress source, ReadOnlySpan<byte> frame)
+    {
+        if (!LinkGroup(frame)) _neighbors.Glean(source, EthernetHeader.ReadMac(frame.Slice(6)));
+    }
 
     private bool Owns(NetworkAddress address)
     {

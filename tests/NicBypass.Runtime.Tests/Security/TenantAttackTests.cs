@@ -423,4 +423,25 @@ public class TenantAttackTests
         host.Send("e0", Packets.Frames.ArpRequest(0x02AA_0000_0009UL, IPAddress.Parse("10.1.0.9"), IPAddress.Parse("10.1.0.20")));
         Assert.Equal(2, wires["e0"].Frames.Count(f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0806));
     }
+
+    [Fact]
+    public void Broadcast_and_multicast_datagrams_teach_a_stack_no_neighbours_and_a_unicast_one_does()
+    {
+        // Any IPv4 packet made a stale entry for its source, broadcasts too: a flood of them from
+        // made-up sources filled the cache (1,024 entries) and pushed real neighbours out.
+        var (host, _) = TestHost.Build(Neighbours);
+        var dns = host.NetworkStack("dns").Stack;
+        for (var i = 1; i <= 200; i++)
+        {
+            var mac = 0x02BB_0000_0000UL + (uint)i;
+            host.Nic("e0").Device.Receive(Packets.Frames.Udp(mac, 0xFFFF_FFFF_FFFFUL, new IPEndPoint(IPAddress.Parse($"10.1.0.{i}"), 40000), new IPEndPoint(IPAddress.Parse("10.1.0.255"), 53), new byte[8]));
+            host.Nic("e0").Device.Receive(Packets.Frames.Udp(mac, 0xFFFF_FFFF_FFFFUL, new IPEndPoint(IPAddress.Parse($"10.1.0.{i}"), 40000), new IPEndPoint(IPAddress.Broadcast, 53), new byte[8]));
+        }
+        host.Pump();
+        Assert.True(host.NetworkStack("dns").Counters.Received >= 400);
+        Assert.Equal(0, dns.NeighborCount);
+
+        host.Send("e0", Packets.Frames.Udp(0x02BB_0000_0001UL, DnsMac, new IPEndPoint(IPAddress.Parse("10.1.0.1"), 40000), new IPEndPoint(IPAddress.Parse("10.1.0.20"), 53), new byte[8]));
+        Assert.Equal(1, dns.NeighborCount);
+    }
 }
