@@ -139,6 +139,25 @@ public class CaptureReaderTests
     }
 
     [Fact]
+    public void A_frame_cut_by_the_snaplen_in_a_capture_with_an_fcs_has_its_original_length_without_the_fcs()
+    {
+        // The FCS was taken off the original length only of frames kept whole: a full-size frame
+        // cut to 60 bytes said 1,522, and replay counted it oversize on a NIC carrying 1,518 (found by review).
+        var bytes = new List<byte>();
+        void U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); bytes.AddRange(b); }
+        U32(0xA1B2C3D4);
+        bytes.AddRange(new byte[] { 2, 0, 4, 0 });
+        U32(0); U32(0); U32(60);
+        U32(1 | 0x0400_0000u | 2u << 28); // Ethernet, an FCS of two 16-bit words on every frame
+        U32(1); U32(0); U32(60); U32(1522);
+        bytes.AddRange(Frame(3));
+
+        var frame = Assert.Single(Read(bytes.ToArray()));
+
+        Assert.Equal((60, 1518), (frame.Data.Length, frame.OriginalLength));
+    }
+
+    [Fact]
     public void Obsolete_pcapng_packet_blocks_are_read_as_enhanced_ones_are()
     {
         // Type 2 (a 16-bit interface id, then a drops count): 800 of them replayed as 0 frames, unsaid.

@@ -292,6 +292,7 @@ public class GeneratorTests
     [InlineData("<t>.nicdsl")]
     [InlineData("two\nlines.nicdsl")]
     [InlineData("bad&<.nicdsl")]
+    [InlineData("bad\nline.nicdsl")] // a stand-in's documentation names the file too
     public void A_file_name_any_file_system_allows_makes_well_formed_code_and_documentation(string name)
     {
         // An & or < went into the class's XML documentation as it was (CS1570 where a consumer

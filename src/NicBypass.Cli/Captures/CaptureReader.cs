@@ -66,6 +66,10 @@ public static class CaptureReader
                 data = data.AsSpan(0, data.Length - fcs).ToArray();
                 original -= (uint)fcs;
             }
+            else if (fcs > 0 && original > captured && original >= fcs)
+            {
+                original -= (uint)fcs; // cut by the snaplen: the FCS is past what was kept, but its length is not the frame's
+            }
             yield return new CaptureFrame(seconds * 1_000_000_000L + fraction * (nano ? 1L : 1000L), data, (int)Math.Min(original, int.MaxValue), linkType);
         }
     }
@@ -148,6 +152,10 @@ public static class CaptureReader
                         // The interface says its frames end with an FCS (if_fcslen): cut off, as in a pcap.
                         captured -= fcs;
                         original -= fcs;
+                    }
+                    else if (fcs > 0 && original > captured && original >= fcs)
+                    {
+                        original -= fcs; // cut by the snaplen: the FCS's length is not the frame's
                     }
                     yield return new CaptureFrame(nanoseconds, content.Slice(20, captured).ToArray(), original, linkType);
                     break;

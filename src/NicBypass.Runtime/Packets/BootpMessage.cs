@@ -23,9 +23,10 @@ internal readonly ref struct BootpMessage
         YourAddress = BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(16));
         Transaction = BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(4));
         FromServer = bootp[0] == 2;
-        ReadOptions(bootp.Slice(240), out var type, out var lease);
+        ReadOptions(bootp.Slice(240), out var type, out var lease, out var identifier);
         Type = type;
         LeaseSeconds = lease;
+        ClientIdentifierMac = identifier;
     }
 
     /// <summary>A server's reply (BOOTREPLY, from port 67), else a client's request.</summary>
@@ -45,6 +46,9 @@ internal readonly ref struct BootpMessage
 
     /// <summary>Option 51, the lease time in seconds, if given (0xFFFFFFFF: for ever).</summary>
     public uint? LeaseSeconds { get; }
+
+    /// <summary>Option 61, the client identifier, where it is an Ethernet MAC (type 1, six bytes): servers key the lease on it rather than chaddr (RFC 2131 4.2).</summary>
+    public ulong? ClientIdentifierMac { get; }
 
     /// <summary>
     /// Reads a DHCP message from an IPv4 frame: a UDP datagram (not a fragment) from the client
@@ -75,10 +79,11 @@ internal readonly ref struct BootpMessage
         return true;
     }
 
-    private static void ReadOptions(ReadOnlySpan<byte> options, out byte type, out uint? lease)
+    private static void ReadOptions(ReadOnlySpan<byte> options, out byte type, out uint? lease, out ulong? identifier)
     {
         type = 0;
         lease = null;
+        identifier = null;
         for (var i = 0; i < options.Length;)
         {
             var code = options[i];
@@ -91,6 +96,7 @@ internal readonly ref struct BootpMessage
             if (i + 1 >= options.Length || i + 2 + options[i + 1] > options.Length) break;
             if (code == 53 && options[i + 1] == 1) type = options[i + 2];
             else if (code == 51 && options[i + 1] == 4) lease = BinaryPrimitives.ReadUInt32BigEndian(options.Slice(i + 2));
+            else if (code == 61 && options[i + 1] == 7 && options[i + 2] == 1) identifier = EthernetHeader.ReadMac(options.Slice(i + 3));
             i += 2 + options[i + 1];
         }
     }

@@ -125,13 +125,15 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         // A cable plugged into one of its NICs is the host's to pump, whether or not the test
         // calls AddCable: a rated or delayed one left out held its frames for ever, unsaid (found
         // by a new user's drive).
+        // (Only a cable whose both ends are its own: one to another host's NIC is pumped by the
+        // host the test adds it to, as before — two hosts pumping one cable raced in threaded mode.)
         driver.Device.WirePlugged = wire =>
         {
-            if (Devices.SimulatedCable.Of(wire) is { } cable) AddCable(cable);
+            if (Devices.SimulatedCable.Of(wire) is { } cable && OwnsDevice(cable.A) && OwnsDevice(cable.B)) AddCable(cable);
         };
-        driver.Device.WirePlugged(driver.Device.Wire);
         _nics.Add(nic);
         _nicArray = _nics.ToArray();
+        driver.Device.WirePlugged(driver.Device.Wire);
         return nic;
     }
 
@@ -346,6 +348,8 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
         }
         return cable;
     }
+
+    private bool OwnsDevice(Devices.SimulatedNic device) => _nics.Any(n => n.Device == device);
 
     public HostNic Nic(string name) => _nics.FirstOrDefault(n => n.Name == name) ?? throw new ArgumentException($"no NIC named '{name}'");
 

@@ -777,6 +777,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                     if (upper.Length < 8 || (BinaryPrimitives.ReadUInt16BigEndian(upper.Slice(2)) & 0xFFF8) != 0) return false;
                     next = upper[0];
                     upper = upper.Slice(8);
+                    // The headers after the fragment header, to the upper one (as before it, at most eight).
+                    for (var walked = 0; next is 0 or 43 or 60; walked++)
+                    {
+                        if (walked == Ipv6Header.MaxExtensionHeaders || upper.Length < 8 || upper.Length < (upper[1] + 1) * 8) return true;
+                        var skip = (upper[1] + 1) * 8;
+                        next = upper[0];
+                        upper = upper.Slice(skip);
+                    }
                     if (next == IpProtocol.IcmpV6 && upper.Length >= 1 && upper[0] is >= 133 and <= 137) return true;
                 }
                 return next switch
@@ -852,8 +860,12 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         if (from == BootpMessage.ServerPort || to == BootpMessage.ClientPort) return true;
         if (to != BootpMessage.ServerPort) return false;
         if (ip.Length > header + 8 && ip[header + 8] == 2) return true; // a BOOTREPLY: a server's or a relay's
-        if (!BootpMessage.TryRead(frame, out var message)) return false;
+        // What is not a well-formed Ethernet client's message in one piece — a fragment (a server
+        // reassembles it, the check could not read it), another hardware type, no magic cookie —
+        // is refused: no client of its own sends one (found by review).
+        if (!BootpMessage.TryRead(frame, out var message)) return true;
         if (message.FromServer || IndexOfMac(message.ClientMac) is not (var index and >= 0)) return true;
+        if (message.ClientIdentifierMac is { } identified && IndexOfMac(identified) < 0) return true; // option 61 names the lease where given
         if (_learnsAddresses)
         {
             Volatile.Write(ref _transactions[index], message.Transaction);

@@ -370,6 +370,9 @@ public class TenantAttackTests
         BinaryPrimitives.WriteUInt16BigEndian(reply, 5470);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(2), 546);
         Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "ff02::1", 17, reply, ((byte)44, Fragment(0, more: true)))));
+        // … and behind another header after the fragment header (found by review).
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "ff02::1", 58, advertisement, ((byte)44, Fragment(0, more: true)), ((byte)60, PadN))));
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Ipv6With(AttackerMac, "fd01::66", "ff02::1", 17, reply, ((byte)44, Fragment(0, more: true)), ((byte)60, PadN))));
 
         // A large datagram of its own, in two fragments, goes.
         var datagram = new byte[16];
@@ -397,6 +400,39 @@ public class TenantAttackTests
 
         Assert.Equal(SendStatus.Spoofed, attacker.Send(Udp("0.0.0.0", 1067, 68, reply)));      // an offer from another port
         Assert.Equal(SendStatus.Spoofed, attacker.Send(Udp("10.1.0.66", 68, 67, reply)));     // a BOOTREPLY, relayed as it were
+
+        // A request must be a well-formed Ethernet client's, in one piece, naming its own MAC —
+        // as chaddr and as the client identifier (option 61), which servers key the lease on.
+        byte[] Request(ulong chaddr, ulong? identifier = null, byte hardware = 1)
+        {
+            var bootp = new byte[300];
+            bootp[0] = 1;
+            bootp[1] = hardware;
+            bootp[2] = 6;
+            Packets.EthernetHeader.WriteMac(bootp.AsSpan(28), chaddr);
+            BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(236), 0x63825363);
+            bootp[240] = 53;
+            bootp[241] = 1;
+            bootp[242] = 7; // release
+            var at = 243;
+            if (identifier is { } id)
+            {
+                bootp[at++] = 61;
+                bootp[at++] = 7;
+                bootp[at++] = 1;
+                Packets.EthernetHeader.WriteMac(bootp.AsSpan(at), id);
+                at += 6;
+            }
+            bootp[at] = 255;
+            return Udp("10.1.0.66", 68, 67, bootp);
+        }
+        const ulong bare = 0x0200_0000_0077UL;
+        Assert.Equal(SendStatus.Sent, attacker.Send(Request(AttackerMac)));
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Request(AttackerMac, identifier: bare)));
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(Request(bare, hardware: 6)));
+        var fragment = Request(bare);
+        fragment[14 + 6] = 0x20; // more fragments: a first fragment the check cannot read whole
+        Assert.Equal(SendStatus.Spoofed, attacker.Send(fragment));
     }
 
     [Theory]
