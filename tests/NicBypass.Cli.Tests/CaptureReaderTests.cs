@@ -35,6 +35,16 @@ public class CaptureReaderTests
         bytes.AddRange(b);
     }
 
+    // A little-endian pcapng section header block (version 1.0, section length unknown).
+    private static void SectionHeader(List<byte> bytes)
+    {
+        var shb = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
+        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
+        PcapngBlock(bytes, 0x0A0D0D0A, shb);
+    }
+
     private static List<CaptureFrame> Read(byte[] file) => CaptureReader.Read(new MemoryStream(file)).ToList();
 
     [Theory]
@@ -58,11 +68,7 @@ public class CaptureReaderTests
     {
         var bytes = new List<byte>();
         void Block(uint type, byte[] body) => PcapngBlock(bytes, type, body);
-        var shb = new byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
-        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
-        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
-        Block(0x0A0D0D0A, shb);
+        SectionHeader(bytes);
         var idb = new byte[16]; // link type 1, snaplen, option if_tsresol = 9 (nanoseconds), end of options
         BinaryPrimitives.WriteUInt16LittleEndian(idb, 1);
         BinaryPrimitives.WriteUInt16LittleEndian(idb.AsSpan(8), 9);
@@ -162,11 +168,7 @@ public class CaptureReaderTests
     {
         // Type 2 (a 16-bit interface id, then a drops count): 800 of them replayed as 0 frames, unsaid.
         var bytes = new List<byte>();
-        var shb = new byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
-        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
-        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
-        PcapngBlock(bytes, 0x0A0D0D0A, shb);
+        SectionHeader(bytes);
         var idb = new byte[8];
         idb[0] = 1;
         PcapngBlock(bytes, 1, idb);
@@ -214,11 +216,7 @@ public class CaptureReaderTests
     {
         var bytes = new List<byte>();
         void Block(uint type, byte[] body) => PcapngBlock(bytes, type, body);
-        var shb = new byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
-        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
-        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
-        Block(0x0A0D0D0A, shb);       // bytes 0..27
+        SectionHeader(bytes);          // bytes 0..27
         Block(1, new byte[8]);         // bytes 28..47: link type 0 → patched to 1 below
         bytes[28 + 8] = 1;
         var epb = new byte[20 + 60];
@@ -328,11 +326,7 @@ public class CaptureReaderTests
     public void A_pcapng_interface_or_packet_says_its_frames_end_with_an_fcs(int bits, int packetFcs, int length)
     {
         var bytes = new List<byte>();
-        var shb = new byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
-        BinaryPrimitives.WriteUInt16LittleEndian(shb.AsSpan(4), 1);
-        BinaryPrimitives.WriteInt64LittleEndian(shb.AsSpan(8), -1);
-        PcapngBlock(bytes, 0x0A0D0D0A, shb);
+        SectionHeader(bytes);
         var idb = new byte[20]; // link type 1, snaplen, option if_fcslen (13), end of options
         BinaryPrimitives.WriteUInt16LittleEndian(idb, 1);
         BinaryPrimitives.WriteUInt16LittleEndian(idb.AsSpan(8), 13);
