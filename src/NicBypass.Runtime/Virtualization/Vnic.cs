@@ -30,7 +30,6 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         Nic = nic;
         Processor = processor;
         _macs = settings.Macs.ToArray();
-
         // Only a VLAN VNIC tags what it sends (a host of thousands of VNICs builds without the rest).
         _transmitScratch = settings.Vlan == 0 ? Array.Empty<byte>() : new byte[nic.Device.MaxFrameLength + EthernetHeader.TagLength];
         var ips = (settings.Ips ?? Array.Empty<IPAddress>()).Select(NetworkAddress.From).ToArray();
@@ -39,9 +38,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         // Addresses it learns at run time: `ip dhcp`, or no addresses declared at all.
         _learnsAddresses = settings.Dhcp || ips.Length == 0;
         _interfaceIds = _macs.Select(m => (ulong)Stacks.SlaacClient.InterfaceId(m)).ToArray();
-        _leased = _learnsAddresses ? new uint[_macs.Length] : Array.Empty<uint>();
-        _leaseEnds = _learnsAddresses ? new long[_macs.Length] : Array.Empty<long>();
-        _transactions = _learnsAddresses ? Enumerable.Repeat(-1L, _macs.Length).ToArray() : Array.Empty<long>();
+        _leases = _learnsAddresses ? _macs.Select(_ => new Lease { Transaction = -1 }).ToArray() : Array.Empty<Lease>();
     }
 
     // Its declared addresses, and any the host assigns it later (copy-on-write: read on every send).
@@ -49,15 +46,18 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     private UInt128[] _allowedV6;
     private readonly bool _learnsAddresses;
 
-    // DHCP snooping (Solaris's ip-nospoof with DHCP): the IPv4 address a server leased to each of
-    // its MACs, learned from the DHCPACK delivered to it — an answer to a transaction its own
-    // client began (`_transactions`, the last xid it sent for that MAC; -1 while none) — until the
-    // lease's time runs out (`_leaseEnds`, on the host's clock); a NAK, or the guest's own release
-    // or decline, forgets it; 0 while none. Written where frames are delivered and sent, read on
-    // transmit.
-    private readonly uint[] _leased;
-    private readonly long[] _leaseEnds;
-    private readonly long[] _transactions;
+    // DHCP snooping (Solaris's ip-nospoof with DHCP), one per MAC: the IPv4 address a server
+    // leased it, learned from the DHCPACK delivered to it — an answer to a transaction its own
+    // client began — until the lease's time runs out; a NAK, or the guest's own release or
+    // decline, forgets it. Written where frames are delivered and sent, read on transmit.
+    private readonly Lease[] _leases;
+
+    private struct Lease
+    {
+        public uint Address;     // 0 while none
+        public long Ends;        // on the host's clock
+        public long Transaction; // the last xid its client sent; -1 while none
+    }
 
     public int Id { get; }
 
@@ -203,9 +203,16 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     }
 
     // What the VNIC checks in software: the fields the classifier could not match (`check`), and a
-    // group frame's port (`groupCheck`); true when the frame fails either.
-    private static bool FailsSoftwareCheck(DestinationFilter? check, DestinationFilter? groupCheck, ReadOnlySpan<byte> frame) =>
-        check is not null && !check.Accepts(frame) || groupCheck is not null && (frame[0] & 1) != 0 && !groupCheck.AcceptsGroup(frame);
+    // group frame's port (`groupCheck`, on every model); true when the frame fails either.
+    // `decisions` counts the frames checked — each a classifier's decision, charged per batch (a
+    // group frame's check on a NIC that matches ports cost nothing: found by review).
+    private static bool FailsSoftwareCheck(DestinationFilter? check, DestinationFilter? groupCheck, ReadOnlySpan<byte> frame, ref int decisions)
+    {
+        var group = groupCheck is not null && (frame[0] & 1) != 0;
+        if (check is null && !group) return false;
+        decisions++;
+        return check is not null && !check.Accepts(frame) || group && !groupCheck!.AcceptsGroup(frame);
+    }
 
     // Delivers `batch` (frames of `flow`, or of no flow) to the VM or stack, checking each frame in
     // software first when `check` (frames a flow queued were checked as they were sorted); then
@@ -227,7 +234,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         var delivered = 0;
         var i = 0;
         var tapping = false; // frame i was delivered (and counted) before the tap saw it
-        var groupChecked = 0; // group frames port-checked here where no other software check ran
+        var decisions = 0; // frames checked in software
         consumer?.BeginBatch(running);
         try
         {
@@ -235,8 +242,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         {
             var descriptor = batch[i];
             var frame = pool.Frame(descriptor);
-            if (softwareCheck is null && groupCheck is not null && (frame[0] & 1) != 0) groupChecked++;
-            if (FailsSoftwareCheck(softwareCheck, groupCheck, frame))
+            if (FailsSoftwareCheck(softwareCheck, groupCheck, frame, ref decisions))
             {
                 Counters.Drop(Accounting.DropReason.NoMatch);
                 continue;
@@ -300,10 +306,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                     flow?.Counters.Drop(Accounting.DropReason.HandlerFault, lost);
                 }
                 // Counters, costs and buffer returns are settled once per batch, not once per frame.
-                // Every frame checked in software costs a classifier's decision: all of them where
-                // the NIC could not match the fields, else the group frames whose port was checked.
-                if (softwareCheck is not null) ((Rings.IInterruptTarget)running).ChargeClassification(batch.Length);
-                else if (groupChecked > 0) ((Rings.IInterruptTarget)running).ChargeClassification(groupChecked);
+                if (decisions > 0) ((Rings.IInterruptTarget)running).ChargeClassification(decisions);
                 running.ChargeFrames(delivered, bytes);
                 Counters.Delivered += delivered;
                 Counters.DeliveredBytes += bytes;
@@ -332,13 +335,13 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         var pool = Nic.Device.Pool;
         var check = SoftwareCheck;
         var groupCheck = GroupCheck;
-        if (check is not null) ((Rings.IInterruptTarget)(Processor.Running ?? Processor)).ChargeClassification(batch.Length);
         Span<PacketDescriptor> direct = stackalloc PacketDescriptor[batch.Length];
         var count = 0;
         // A stack's batch was sized to its VSQ's room: the batch's frames of no flow keep theirs.
         // A VM's is not (its ring's room is unbounded): there the guest ring's room goes by rank.
         var stack = _interface is null;
         var sorted = 0;         // frames of the batch sorted (queued, dropped, or set aside in `direct`)
+        var decisions = 0;      // frames checked in software (FailsSoftwareCheck)
         var directDone = false; // `direct` handed to Deliver (which settles it, whatever happens)
         try
         {
@@ -351,11 +354,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                 {
                     var descriptor = batch[sorted];
                     var frame = pool.Frame(descriptor);
-                    if (check is null && groupCheck is not null && (frame[0] & 1) != 0)
-                    {
-                        ((Rings.IInterruptTarget)(Processor.Running ?? Processor)).ChargeClassification(1); // its port, checked in software (as in Deliver)
-                    }
-                    if (FailsSoftwareCheck(check, groupCheck, frame))
+                    if (FailsSoftwareCheck(check, groupCheck, frame, ref decisions))
                     {
                         Counters.Drop(Accounting.DropReason.NoMatch);
                         pool.Return(descriptor.Slot);
@@ -370,6 +369,7 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
                     }
                     if (!Enqueue(_flows[index], descriptor)) pool.Return(descriptor.Slot);
                 }
+                if (decisions > 0) ((Rings.IInterruptTarget)(Processor.Running ?? Processor)).ChargeClassification(decisions);
                 Serve(rank: 0, reserve: stack ? count : 0);
                 directDone = true;
                 Deliver(direct.Slice(0, count), flow: null, check: false);
@@ -809,14 +809,14 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         {
             if (own == source) return true;
         }
-        for (var i = 0; i < _leased.Length; i++)
+        for (var i = 0; i < _leases.Length; i++)
         {
-            if (Volatile.Read(ref _leased[i]) == source && Volatile.Read(ref _leaseEnds[i]) > Timestamp()) return true;
+            if (Volatile.Read(ref _leases[i].Address) == source && Volatile.Read(ref _leases[i].Ends) > Clock.GetTimestamp()) return true;
         }
         return false;
     }
 
-    private long Timestamp() => (Nic.Device.Clock ?? TimeProvider.System).GetTimestamp();
+    private TimeProvider Clock => Nic.Device.Clock ?? TimeProvider.System;
 
     // A source it may send from: declared, or — learning its addresses — ending in its MAC's
     // interface identifier (what SLAAC and link-local addressing give it).
@@ -868,8 +868,8 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         if (message.ClientIdentifierMac is { } identified && IndexOfMac(identified) < 0) return true; // option 61 names the lease where given
         if (_learnsAddresses)
         {
-            Volatile.Write(ref _transactions[index], message.Transaction);
-            if (message.Type is BootpMessage.Release or BootpMessage.Decline) Volatile.Write(ref _leased[index], 0);
+            Volatile.Write(ref _leases[index].Transaction, message.Transaction);
+            if (message.Type is BootpMessage.Release or BootpMessage.Decline) Volatile.Write(ref _leases[index].Address, 0);
         }
         return false;
     }
@@ -879,21 +879,22 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
     private void LearnLease(ReadOnlySpan<byte> frame)
     {
         if (!BootpMessage.TryRead(frame, out var message) || !message.FromServer || IndexOfMac(message.ClientMac) is not (var index and >= 0)
-            || Volatile.Read(ref _transactions[index]) != message.Transaction)
+            || Volatile.Read(ref _leases[index].Transaction) != message.Transaction)
         {
             return;
         }
         if (message.Type == BootpMessage.Ack && message.YourAddress != 0)
         {
-            var lease = message.LeaseSeconds is { } seconds and not uint.MaxValue
-                ? Timestamp() + (long)(seconds * (double)(Nic.Device.Clock ?? TimeProvider.System).TimestampFrequency)
+            var clock = Clock;
+            var ends = message.LeaseSeconds is { } seconds and not uint.MaxValue
+                ? clock.GetTimestamp() + (long)(seconds * (double)clock.TimestampFrequency)
                 : long.MaxValue;
-            Volatile.Write(ref _leaseEnds[index], lease);
-            Volatile.Write(ref _leased[index], message.YourAddress);
+            Volatile.Write(ref _leases[index].Ends, ends);
+            Volatile.Write(ref _leases[index].Address, message.YourAddress);
         }
         else if (message.Type == BootpMessage.Nak)
         {
-            Volatile.Write(ref _leased[index], 0);
+            Volatile.Write(ref _leases[index].Address, 0);
         }
     }
 

@@ -106,6 +106,10 @@ public class DhcpClientTests
         return xid;
     }
 
+    // A datagram from `mac` and `source` to the server: what a guest sends once it has an address.
+    private static byte[] ToServerFrom(ulong mac, string source) =>
+        Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse(source), 9), new IPEndPoint(Server, 9), new byte[8]);
+
     private static NetworkStack StackOf(Virtualization.NetworkHost host, ulong mac) =>
         host.VirtualMachines.Select(v => v.Stack).Concat(host.NetworkStacks.Select(s => s.Stack)).Single(s => s.Mac == mac);
 
@@ -510,7 +514,7 @@ public class DhcpClientTests
         var guest = host.VirtualMachine("guest");
         const ulong mac = 0x0200_0000_0005UL;
         SendStatus From(string source) =>
-            guest.Send(Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse(source), 9), new IPEndPoint(Server, 9), new byte[8]));
+            guest.Send(ToServerFrom(mac, source));
 
         Assert.Equal(SendStatus.Spoofed, From("10.0.0.50")); // nothing leased yet
         Lease(host, wires["e0"], mac, "10.0.0.50");
@@ -533,7 +537,7 @@ public class DhcpClientTests
         var guest = host.VirtualMachine("guest");
         const ulong mac = 0x0200_0000_0005UL;
         var xid = Lease(host, wires["e0"], mac, "10.0.0.50");
-        var probe = Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse("10.0.0.50"), 9), new IPEndPoint(Server, 9), new byte[8]);
+        var probe = ToServerFrom(mac, "10.0.0.50");
         Assert.Equal(SendStatus.Sent, guest.Send(probe));
 
         host.Send("e0", Answer(Nak, xid, mac, "0.0.0.0"));
@@ -576,7 +580,7 @@ public class DhcpClientTests
             Assert.Equal(SendStatus.Spoofed, web.Transmit(Message(type, mac, 0x1234, from: neighbour))); // the guest's chaddr, from web
             Assert.Equal(SendStatus.Sent, web.Transmit(Message(type, neighbour, 0x1234, from: neighbour)));
         }
-        var probe = Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse("10.0.0.50"), 9), new IPEndPoint(Server, 9), new byte[8]);
+        var probe = ToServerFrom(mac, "10.0.0.50");
 
         // A NAK to a transaction the guest did not begin (the one the server would answer a forged request with): not snooped.
         host.Send("e0", Answer(Nak, 0x1234, mac, "0.0.0.0"));
@@ -592,7 +596,7 @@ public class DhcpClientTests
         var guest = host.VirtualMachine("guest");
         const ulong mac = 0x0200_0000_0005UL;
         Lease(host, wires["e0"], mac, "10.0.0.50", lease: 600);
-        var probe = Packets.Frames.Udp(mac, ServerMac, new IPEndPoint(IPAddress.Parse("10.0.0.50"), 9), new IPEndPoint(Server, 9), new byte[8]);
+        var probe = ToServerFrom(mac, "10.0.0.50");
         Assert.Equal(SendStatus.Sent, guest.Send(probe));
 
         clock.Advance(TimeSpan.FromSeconds(601)); // nobody renewed it (the server never answered)
