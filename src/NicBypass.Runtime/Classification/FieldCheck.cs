@@ -129,6 +129,10 @@ public readonly struct FieldCheck : IEquatable<FieldCheck>
         var options = _options;
         if ((options & FieldCheckOptions.Vlan) != 0 && (header.Vlan != _vlan || EthernetHeader.IsTagType(header.EtherType))) return FieldVerdict.NoMatch;
         if ((options & (FieldCheckOptions.Ipv4 | FieldCheckOptions.Ports | FieldCheckOptions.Overflow)) == 0) return FieldVerdict.Match;
+        // Neither IPv4 nor IPv6 (ARP, a VM's own EtherType): no address or port to check, so it
+        // passes here rather than in the rule's filter — one object fewer to read per frame,
+        // which on a host of a thousand VNICs is a cache miss.
+        if (header.EtherType is not (EtherType.Ipv4 or EtherType.Ipv6)) return FieldVerdict.Match;
         var offset = header.PayloadOffset;
         if ((options & FieldCheckOptions.Overflow) != 0 || header.EtherType != EtherType.Ipv4 || frame.Length < offset + Ipv4Header.MinLength + 4 || frame[offset] != 0x45)
         {

@@ -109,7 +109,8 @@ public sealed partial class NetworkStack
                 }
                 else
                 {
-                    accepted = new TcpConnection(this, destination, segment.DestinationPort, new NetworkEndpoint(source, segment.SourcePort), NextIss(), listener);
+                    var peer = new NetworkEndpoint(source, segment.SourcePort);
+                    accepted = new TcpConnection(this, destination, segment.DestinationPort, peer, NextIss(destination, segment.DestinationPort, peer), listener);
                     Register(accepted);
                 }
             }

@@ -227,7 +227,8 @@ public sealed partial class NetworkStack
         lock (_bind)
         {
             var local = NextEphemeral(p => _listeners.ContainsKey(p) || _connections.ContainsKey(new TcpKey(remote.Address, remote.Port, p)));
-            connection = new TcpConnection(this, SourceFor(remote.Address), local, remote, NextIss());
+            var source = SourceFor(remote.Address);
+            connection = new TcpConnection(this, source, local, remote, NextIss(source, local, remote));
             Register(connection);
         }
         using (EnterTransport()) connection.Open();
@@ -282,7 +283,14 @@ public sealed partial class NetworkStack
         }
     }
 
-    internal uint NextIss() => (uint)Interlocked.Increment(ref _issCounter) * 0x01000193u + (uint)(Time.GetTimestamp() >> 12);
+    // RFC 6528: M + F(addresses, ports, key) — a clock of about 4 µs plus the keyed hash of the
+    // connection — and a count, so two connections of one pair at one virtual instant differ. It
+    // was the count and the clock alone: one connection's ISN told the next's within a few
+    // hundred guesses (found by review).
+    internal uint NextIss(NetworkAddress local, ushort localPort, NetworkEndpoint remote) =>
+        SynCookie.SequenceOffset(CookieKey, remote.Address, remote.Port, local, localPort)
+        + (uint)(Time.GetTimestamp() / Math.Max(1, Time.TimestampFrequency / 250_000))
+        + (uint)Interlocked.Increment(ref _issCounter) * 0x01000193u;
 
     private ushort CheckPort(int port, string protocol)
     {

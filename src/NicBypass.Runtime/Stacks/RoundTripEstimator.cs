@@ -39,12 +39,16 @@ internal sealed class RoundTripEstimator
     public bool Measured => _srtt > 0;
 
     /// <summary>Adds one round-trip sample (in seconds); bogus samples (over a minute: a wrapped echo) are ignored.</summary>
-    public void Sample(double seconds)
+    /// <param name="seconds">The round trip measured.</param>
+    /// <param name="floor">The least a first sample counts as: half the clock's resolution (the
+    /// timestamps' millisecond: 0 ms is anything below one), or one tick of a clock that times
+    /// segments; never 0, which stands for no sample.</param>
+    public void Sample(double seconds, double floor = 0.0005)
     {
         if (seconds > 60 || seconds < 0) return;
         if (_srtt == 0)
         {
-            _srtt = Math.Max(seconds, 0.0005);
+            _srtt = Math.Max(seconds, floor);
             _rttvar = seconds / 2;
         }
         else
@@ -58,6 +62,18 @@ internal sealed class RoundTripEstimator
     }
 
     /// <summary>A timeout fired: double the timeout, up to the maximum (RFC 6298 5.5).</summary>
+    /// <summary>
+    /// Before any sample: the timeout a first sample of <paramref name="seconds"/> would give
+    /// (RFC 6298 2.2: three times it), without taking it as the smoothed round trip — the
+    /// handshake's, where no timestamps measure the data.
+    /// </summary>
+    public void Seed(double seconds)
+    {
+        if (_srtt > 0 || seconds is > 60 or < 0) return;
+        var rto = TimeSpan.FromSeconds(3 * seconds);
+        Timeout = rto < _min ? _min : rto > _max ? _max : rto;
+    }
+
     public void BackOff() => Timeout = Timeout * 2 > _max ? _max : Timeout * 2;
 
     /// <summary>An ACK made progress without a sample: undo the back-off (RFC 6298 5.7's spirit).</summary>

@@ -48,7 +48,7 @@ public enum StackDropReason
     /// <summary>Outbound: an ICMP error the rate limit held back (RFC 1812 4.3.2.8, RFC 4443 2.4(f)).</summary>
     RateLimited,
 
-    /// <summary>A TCP segment that is an old duplicate — its timestamp older than the connection's latest (PAWS, RFC 7323 5), or acknowledging data far behind what was sent (RFC 5961 5): answered with an ACK.</summary>
+    /// <summary>A TCP segment whose ACK or timestamp no real peer would send now — its timestamp older than the connection's latest (PAWS, RFC 7323 5), or acknowledging data far behind what was sent or never sent (RFC 5961 5): answered with an ACK.</summary>
     Stale,
 
     /// <summary>A datagram whose socket handler threw (user code): the exception goes on to whoever runs the host, or, in the threaded mode, to <c>NetworkHost.StopThreads</c>.</summary>

@@ -61,6 +61,14 @@ internal static class SynCookie
         + ((Hash(key, remote, remotePort, local, localPort, minutes, 1) + (uint)sizeIndex) & CookieMask);
 
     /// <summary>
+    /// RFC 6528's F: a keyed function of the connection's addresses and ports, added to the clock
+    /// in every initial sequence number the stack picks, so no one who does not hold the key can
+    /// tell one connection's from another's.
+    /// </summary>
+    public static uint SequenceOffset(in SynCookieKey key, NetworkAddress remote, ushort remotePort, NetworkAddress local, ushort localPort) =>
+        Hash(key, remote, remotePort, local, localPort, 0, 4);
+
+    /// <summary>
     /// The segment size index <paramref name="cookie"/> carries, when it is one this key made for
     /// these addresses and ports and this peer ISN at most <see cref="MaxAge"/> − 1 minutes ago; −1 otherwise.
     /// </summary>

@@ -60,6 +60,7 @@ public sealed class TcpConnection
     private readonly long _pauseTicks; // a pause longer than this (the retransmission floor) before data: the peer may restart from one segment
     private int _quickAcks;     // in-order segments still acknowledged without a hold (after a loss or a duplicate: Linux's quick-ACK mode)
     private uint _windowEdge;   // RCV.NXT + the window in the last segment sent: how far the peer may send
+    private uint _sndWl1, _sndWl2; // the sequence and acknowledgment numbers of the segment that last set the send window
     private long _progressConfirmedAt; // when an ACK for new data last confirmed the neighbour (at most once a second)
     private bool _progressConfirmed;
     private readonly TcpListener? _listener;
@@ -503,8 +504,7 @@ public sealed class TcpConnection
                 _timestamps = true;
                 _tsRecent = value;
             }
-            _sndWnd = syn.Window;
-            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            SetWindow(syn, syn.Window);
             State = TcpState.SynReceived;
             _halfOpenPlace = new LinkedListNode<TcpConnection>(this);
             var evicted = _listener!.AdmitHalfOpen(_halfOpenPlace, synBacklog);
@@ -531,7 +531,9 @@ public sealed class TcpConnection
                 _sndScale = scale;
                 _rcvScale = OwnWindowScale;
             }
-            if (ack.TryGetTimestamps(out var value, out var echo))
+            // Timestamps only if the SYN-ACK carried them (its stamp comes back; ours are never 0):
+            // a stamped ACK to an unstamped SYN-ACK turned them on, and scaling with them (review).
+            if (ack.TryGetTimestamps(out var value, out var echo) && echo != 0)
             {
                 _timestamps = true;
                 _tsRecent = value;
@@ -579,14 +581,36 @@ public sealed class TcpConnection
                 else if (InReceiveWindow(segment.Sequence)) ChallengeAck();
                 return null;
             }
+            var simultaneous = false;
             if (segment.Has(TcpSegmentFlags.Syn))
             {
                 // RFC 5961 4: a SYN in a synchronized state never resets; it gets a challenge ACK.
-                if (State == TcpState.SynReceived && segment.Sequence + 1 == _rcvNxt) RetransmitFromUna(); // our SYN-ACK was lost
-                else ChallengeAck();
-                return null;
+                if (State != TcpState.SynReceived || segment.Sequence + 1 != _rcvNxt)
+                {
+                    ChallengeAck();
+                    return null;
+                }
+                if (!segment.Has(TcpSegmentFlags.Ack) || !After(segment.Acknowledgment, _sndUna) || After(segment.Acknowledgment, _sndMax))
+                {
+                    RetransmitFromUna(); // the peer's SYN again: our SYN-ACK was lost
+                    return null;
+                }
+                // Simultaneous open (RFC 9293 3.5, figure 8): the peer's SYN-ACK acknowledges our
+                // SYN. It is taken as the ACK that completes the handshake, and acknowledged in
+                // turn; answering it with our SYN-ACK again, as a lost SYN-ACK is, made two of these
+                // stacks trade SYN-ACKs once a round trip for ever (found by review).
+                simultaneous = true;
             }
             if (!segment.Has(TcpSegmentFlags.Ack)) return null;
+            // RFC 9293 3.10.7.4, the first check: a segment outside the window is acknowledged
+            // and dropped, its ACK field unread — one a blind sender made up, with an ACK inside
+            // the flight, discarded what the peer never got, and the connection stalled (review).
+            if (!simultaneous && !Acceptable(segment))
+            {
+                SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+                // An old duplicate (the peer missed our ACK) was taken already; one past the window is dropped.
+                return After(segment.Sequence, _rcvNxt) ? StackDropReason.OutOfOrder : null;
+            }
             // RFC 5961 5: an ACK below SND.UNA − MAX.SND.WND acknowledges nothing a peer could
             // have seen: drop the segment, data and all, and challenge.
             if (State != TcpState.SynReceived && Before(segment.Acknowledgment, _sndUna - (uint)Math.Max(_maxSndWnd, 1)))
@@ -613,8 +637,15 @@ public sealed class TcpConnection
                     return null;
                 }
             }
-            OnAcknowledgment(segment);
+            if (!OnAcknowledgment(segment))
+            {
+                // RFC 9293 3.10.7.4 and RFC 5961 5.2: an ACK of what was never sent — acknowledged
+                // (by OnAcknowledgment), and the segment dropped, data, FIN and all: its data was
+                // delivered, so a blind sender needed only a sequence number (found by review).
+                return StackDropReason.Stale;
+            }
             if (State == TcpState.Closed) return null;
+            if (simultaneous) SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
 
             var accepted = true;
             if (segment.Payload.Length > 0 || segment.Has(TcpSegmentFlags.Fin)) accepted = OnData(segment);
@@ -627,12 +658,6 @@ public sealed class TcpConnection
                 // grew with the transfer. Never backwards: a duplicate ACK a later one overtook
                 // passes PAWS (DisorderedAck) but leaves TS.Recent where the later one put it.
                 _tsRecent = acked;
-            }
-            else if (segment.Sequence == _rcvNxt - 1 && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
-            {
-                // A keepalive probe (RFC 9293 3.8.4: an empty segment at the byte before the next
-                // expected, not acceptable): answered with an ACK, or the prober gives up on us.
-                SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             }
             Output();
             return accepted ? null : StackDropReason.OutOfOrder;
@@ -828,8 +853,7 @@ public sealed class TcpConnection
             _sndScale = scale;
             _rcvScale = OwnWindowScale;
         }
-        _sndWnd = segment.Window; // a SYN's window is never scaled
-        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+        SetWindow(segment, segment.Window); // a SYN's window is never scaled
         if (segment.TryGetTimestamps(out var value, out var echo))
         {
             _timestamps = true;
@@ -856,9 +880,16 @@ public sealed class TcpConnection
         }
     }
 
-    private void OnAcknowledgment(in TcpSegment segment)
+    // False when the ACK acknowledges what was never sent: answered with an ACK, nothing of the
+    // segment taken (the caller drops it).
+    private bool OnAcknowledgment(in TcpSegment segment)
     {
         var ack = segment.Acknowledgment;
+        if (After(ack, _sndMax))
+        {
+            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // acknowledges something never sent
+            return false;
+        }
         _probesUnanswered = 0; // the peer is there
         var window = PeerWindow(segment);
         if (_sndWnd == 0 && window > 0 && _sndMax == _sndUna + (_probeOut ? 1u : 0u))
@@ -873,11 +904,6 @@ public sealed class TcpConnection
             // The window opened: a probe byte the peer did not take goes again, with what follows it.
             if (ack == _sndUna && _sndNxt == _sndUna + 1) _sndNxt = _sndUna;
             _probeOut = false;
-        }
-        if (After(ack, _sndMax))
-        {
-            SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0); // acknowledges something never sent
-            return;
         }
         var sackedBefore = _inRecovery ? SackedBytes() : 0;
         var sackedNew = _sack && Score(segment, ack);
@@ -898,8 +924,7 @@ public sealed class TcpConnection
             _bufferSeq += (uint)dataAcked;
             _sndUna = ack;
             if (Before(_sndNxt, _sndUna)) _sndNxt = _sndUna; // acknowledged beyond a go-back point
-            _sndWnd = window;
-            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            SetWindow(segment, window); // an ACK that moves SND.UNA is the newest (as Linux's tcp_may_update_window)
             // An ACK in or ending a repair (after duplicate ACKs or a timeout) may cover a whole
             // flight the peer held behind a hole: it counts as one segment's, or the growth would
             // undo the halving. Inside a SACK recovery the window stays at the threshold (RFC 6675).
@@ -912,12 +937,18 @@ public sealed class TcpConnection
             _tlpSpent = false; // _tlpAt stays: re-armed below from this ACK, later, with no second call to the stack
             _retries = 0;
             uint echo = 0;
-            if (_timestamps && segment.TryGetTimestamps(out _, out echo)) SampleRoundTrip(echo);
-            else _rtt.Reset();
+            var stamped = _timestamps && segment.TryGetTimestamps(out _, out echo);
+            if (stamped) SampleRoundTrip(echo);
             if (_timing && !Before(ack, _timedEnd))
             {
-                _minRoundTrip = Math.Min(_minRoundTrip, _stack.Time.GetTimestamp() - _timedAt);
+                var taken = _stack.Time.GetTimestamp() - _timedAt;
+                _minRoundTrip = Math.Min(_minRoundTrip, taken);
                 _timing = false;
+                // Without timestamps the timed segment is the only measure (RFC 6298 3; Karn's
+                // rule: a retransmission stopped its timing). Until it comes a backed-off timeout
+                // stays backed off (RFC 6298 5.7). Each ACK used to reset the timeout to the
+                // initial 200 ms instead: a 300 ms path timed out every flight (found by review).
+                if (!stamped) _rtt.Sample(taken / (double)_stack.Time.TimestampFrequency, floor: 1.0 / _stack.Time.TimestampFrequency);
             }
             if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss), cwndLimited);
             if (bufferBound) GrowSendBuffer();
@@ -938,14 +969,19 @@ public sealed class TcpConnection
                 {
                     case TcpState.FinWait1: State = TcpState.FinWait2; break;
                     case TcpState.Closing: EnterTimeWait(); break;
-                    case TcpState.LastAck: Finish(null); return;
+                    case TcpState.LastAck: Finish(null); return true;
                 }
             }
-            return;
+            return true;
         }
         var windowChanged = window != _sndWnd;
-        _sndWnd = window;
-        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+        // The window of an ACK that moves nothing counts only if it is no older than the one that
+        // set it (RFC 9293 3.10.7.4's SND.WL1 and SND.WL2): an ACK overtaken by a later one, or
+        // one below SND.UNA, would reopen a window the peer has since closed (found by review).
+        if (ack == _sndUna && (After(segment.Sequence, _sndWl1) || segment.Sequence == _sndWl1 && !Before(ack, _sndWl2)))
+        {
+            SetWindow(segment, window);
+        }
         // A duplicate ACK (RFC 5681 2): no data, no FIN, the same window — or, with SACK, one
         // that reports new data held above the hole, whatever else it carries: the peer's data
         // riding on it, or a window its buffer tuning grew (as Linux counts SACKed segments and
@@ -982,6 +1018,7 @@ public sealed class TcpConnection
                 RecoverySend(delivered, unaAdvanced: false);
             }
         }
+        return true;
     }
 
     // Duplicate ACKs (or the reorder timer) say the segment at SND.UNA was lost.
@@ -1486,8 +1523,11 @@ public sealed class TcpConnection
         var sequence = segment.Sequence;
         if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
         {
-            // Data or FIN after the peer's FIN (a retransmission): acknowledge again.
+            // Data or FIN after the peer's FIN (a retransmission): acknowledge again. In
+            // TIME-WAIT the peer's FIN again says our last ACK was lost: the wait starts over
+            // (RFC 9293 3.10.7.4), or its next retransmission met a reset.
             SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
+            if (State == TcpState.TimeWait && segment.Has(TcpSegmentFlags.Fin)) EnterTimeWait();
             return true;
         }
         if (After(sequence, _rcvNxt))
@@ -1919,6 +1959,26 @@ public sealed class TcpConnection
         }
     }
 
+    // The peer's window from `segment`, which acknowledged up to SND.UNA or further; the segment
+    // noted as the one that set it (SND.WL1, SND.WL2).
+    private void SetWindow(in TcpSegment segment, int window)
+    {
+        _sndWnd = window;
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+        _sndWl1 = segment.Sequence;
+        _sndWl2 = segment.Acknowledgment;
+    }
+
+    // RFC 9293 3.10.7.4's acceptability test, as Linux's tcp_sequence: the segment overlaps the
+    // receive window, or — a window shut, or an empty segment — begins at RCV.NXT. The window is
+    // the larger of the one last offered and the buffer's room (what the out-of-order queue takes).
+    private bool Acceptable(in TcpSegment segment)
+    {
+        var length = (uint)segment.Payload.Length + (segment.Has(TcpSegmentFlags.Fin) ? 1u : 0u);
+        var window = (uint)Math.Max(Math.Max(0, (int)(_windowEdge - _rcvNxt)), _receive.Free);
+        return !Before(segment.Sequence + length, _rcvNxt) && !After(segment.Sequence, _rcvNxt + window);
+    }
+
     // The peer's window in bytes: scaled, except on a SYN (RFC 7323 2.2).
     private int PeerWindow(in TcpSegment segment) =>
         segment.Has(TcpSegmentFlags.Syn) ? segment.Window : (int)Math.Min((long)segment.Window << _sndScale, int.MaxValue);
@@ -2016,7 +2076,11 @@ public sealed class TcpConnection
     // Established: a SYN that left once timed the round trip on the stack's own clock.
     private void TimeHandshake()
     {
-        if (_synSends == 1) _rcvRtt = _handshakeRtt = Math.Max(_stack.Time.GetTimestamp() - _synSentAt, 1);
+        if (_synSends != 1) return;
+        _rcvRtt = _handshakeRtt = Math.Max(_stack.Time.GetTimestamp() - _synSentAt, 1);
+        // Where no timestamps will measure the data's round trips, the handshake's sets the first
+        // flight's timer as a first sample would (RFC 6298 2.2, as Linux's SYN round trip).
+        if (!_timestamps) _rtt.Seed(_handshakeRtt / (double)_stack.Time.TimestampFrequency);
     }
 
     // After the application read `n` bytes: once a round trip, grows the buffer to twice what

@@ -60,9 +60,26 @@ public class FieldCheckTests
         withOptions[14] = 0x46; // IHL 6: options
         Assert.Equal(FieldVerdict.CheckFields, Check(VlanIpUdp53, withOptions));
         Assert.Equal(FieldVerdict.CheckFields, Check(VlanIpUdp53, TestFrames.Udp(Mac, "fd00::1", 53, new byte[8])));
-        Assert.Equal(FieldVerdict.CheckFields, Check(VlanIpUdp53, TestFrames.ArpRequest("10.0.0.1")));
         var overflow = new FieldCheck(FieldCheckOptions.Ports | FieldCheckOptions.Udp | FieldCheckOptions.Overflow, 0, 0, 0);
         Assert.Equal(FieldVerdict.CheckFields, Check(overflow, TestFrames.Udp(Mac, "10.0.0.1", 53, new byte[8])));
+    }
+
+    [Fact]
+    public void A_frame_neither_ipv4_nor_ipv6_has_no_address_or_port_to_check_and_passes_without_the_filter()
+    {
+        // Decided here, not by the filter (one object fewer read a frame): ARP and a VM's own
+        // EtherType pass an IP-and-port rule, as the filter lets them — overflowing rules too.
+        var overflow = new FieldCheck(FieldCheckOptions.Ports | FieldCheckOptions.Udp | FieldCheckOptions.Overflow, 0, 0, 0);
+        var experimental = TestFrames.Udp(Mac, "10.0.0.1", 53, new byte[8]);
+        experimental[12] = 0x88;
+        experimental[13] = 0xB5;
+        foreach (var check in new[] { VlanIpUdp53, overflow })
+        {
+            Assert.Equal(FieldVerdict.Match, Check(check, TestFrames.ArpRequest("10.0.0.1")));
+            Assert.Equal(FieldVerdict.Match, Check(check, experimental));
+        }
+        // The VLAN still decides first.
+        Assert.Equal(FieldVerdict.NoMatch, Check(VlanIpUdp53, TestFrames.Tag(TestFrames.ArpRequest("10.0.0.1"), 9)));
     }
 
     [Fact]

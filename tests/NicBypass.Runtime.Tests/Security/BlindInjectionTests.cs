@@ -77,6 +77,58 @@ public class BlindInjectionTests
         Assert.Equal(PeerIss + 1, LastSegment(wires).AcknowledgmentNumber);
     }
 
+    [Fact]
+    public void Data_carrying_an_ack_of_data_never_sent_is_acknowledged_and_dropped()
+    {
+        // RFC 9293 3.10.7.4 (the ACK of something not yet sent) and RFC 5961 5.2: an ACK, and
+        // the segment dropped. It was acknowledged and then delivered: with no timestamps a blind
+        // sender needed only a sequence number in the window, half of all ACK values passing.
+        var (host, wires, connection, ourNext) = Established();
+        var frames = wires["e0"].Frames.Count;
+
+        host.Send("e0", Segment(PeerIss + 1, ourNext + 0x4000_0000, ack: true, payload: "evil"u8.ToArray()));
+
+        Assert.Equal(0, connection.Read(new byte[64]));
+        Assert.Equal(frames + 1, wires["e0"].Frames.Count);
+        Assert.Equal(PeerIss + 1, LastSegment(wires).AcknowledgmentNumber); // RCV.NXT did not move
+        host.Send("e0", Segment(PeerIss + 1, ourNext, ack: true, payload: "honest"u8.ToArray()));
+        var buffer = new byte[64];
+        Assert.Equal("honest", System.Text.Encoding.ASCII.GetString(buffer, 0, connection.Read(buffer)));
+    }
+
+    [Fact]
+    public void An_ack_inside_the_flight_on_a_segment_outside_the_window_acknowledges_nothing()
+    {
+        // RFC 9293 3.10.7.4's first check comes before the ACK is read: a segment outside the
+        // receive window is acknowledged and dropped. Its ACK discarded data the peer never got,
+        // and the real ACKs, now below SND.UNA, never repaired it (found by review).
+        var (host, wires, connection, ourNext) = Established();
+        connection.Send(new byte[3000]);
+        host.Pump();
+        Assert.Equal(3000, connection.Unacknowledged);
+
+        host.Send("e0", Segment(PeerIss + 1 + 0x2000_0000, ourNext + 1000, ack: true));
+
+        Assert.Equal(3000, connection.Unacknowledged);
+        Assert.Equal(PeerIss + 1, LastSegment(wires).AcknowledgmentNumber); // answered with where we are
+        host.Send("e0", Segment(PeerIss + 1, ourNext + 1000, ack: true)); // the peer's own
+        Assert.Equal(2000, connection.Unacknowledged);
+    }
+
+    [Fact]
+    public void A_keepalive_probe_one_byte_before_the_window_is_answered_and_moves_nothing()
+    {
+        // RFC 9293 3.8.4: an empty segment at RCV.NXT − 1 is not acceptable, and gets an ACK.
+        var (host, wires, connection, ourNext) = Established();
+        var frames = wires["e0"].Frames.Count;
+
+        host.Send("e0", Segment(PeerIss, ourNext, ack: true));
+
+        Assert.Equal(frames + 1, wires["e0"].Frames.Count);
+        Assert.Equal(PeerIss + 1, LastSegment(wires).AcknowledgmentNumber);
+        Assert.Equal(TcpState.Established, connection.State);
+    }
+
     // A connection the peer opened with a hand-made handshake; returns our next sequence number.
     internal static (Runtime.Virtualization.NetworkHost Host, Dictionary<string, CapturingWire> Wires, TcpConnection Connection, uint OurNext) Established()
     {

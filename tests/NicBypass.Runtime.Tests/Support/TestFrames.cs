@@ -16,7 +16,7 @@ internal static class TestFrames
     public static readonly IPAddress PeerIp = IPAddress.Parse("192.168.10.1");
     public static readonly IPAddress PeerIp6 = IPAddress.Parse("fd00::1");
 
-    private const ulong PeerMac = 0x02AA_0000_0001UL;
+    internal const ulong PeerMac = 0x02AA_0000_0001UL;
 
     /// <summary>An ICMPv6 message (<paramref name="icmp"/>, its checksum filled in here) in an IPv6 frame from <paramref name="source"/> to <paramref name="destination"/>.</summary>
     public static byte[] IcmpV6(ulong srcMac, ulong dstMac, string source, string destination, byte hopLimit, byte[] icmp)
