@@ -97,20 +97,24 @@ public static class FrameTrace
             else if (delta.Dropped.ContainsKey("no-match") && vnic.SoftwareCheck is { } check && EthernetHeader.TryRead(frame, out var read))
             {
                 var field = check.Rejected(frame, read);
-                text += $" — the frame's {FieldNames(field == Runtime.Classification.ClassifierMatch.None ? check.Fields : field)} is not one of its own; " +
-                        "checked in software (the hardware classifier cannot match it)";
+                text += " — " + RejectedText(host, vnic, frame, read, field == Runtime.Classification.ClassifierMatch.None ? check.Fields : field) +
+                        "; checked in software (the hardware classifier cannot match it)";
             }
             steps.Add(new($"VNIC {vnic.Name}", text));
             if (delta.Delivered == 0) continue;
+            // An answer to a sender whose link-layer address the stack does not hold waits for it:
+            // the solicitation goes out instead, and the trace says so (it named an answer the
+            // wire never showed: found by a new user's drive).
+            var soliciting = wires.Values.Any(w => w.Frames.Any(IsSolicitation));
             if (vnic.Interface is { } guest)
             {
                 steps.Add(new($"interface {vnic.Name}", guest.Transform == PacketTransform.ReverseBits ? "reverse-bits: each byte's bit order flipped into VM memory" : "copied into VM memory"));
-                steps.Add(new($"VM {vnic.Name} guest stack", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
+                steps.Add(new($"VM {vnic.Name} guest stack", StackText(after.Stacks[vnic] - before.Stacks[vnic], soliciting)));
             }
             else if (host.NetworkStackOf(vnic) is { } vns)
             {
                 var policy = vns.Policy == SerializationPolicy.Concurrent ? "concurrent: UDP only, threads in parallel" : "one thread at a time: TCP in order";
-                steps.Add(new($"VNS {vnic.Name} ({policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic])));
+                steps.Add(new($"VNS {vnic.Name} ({policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic], soliciting)));
             }
             else
             {
@@ -166,9 +170,85 @@ public static class FrameTrace
                 ? $" (ARP request: who has {new IPAddress(payload.Slice(24, 4))}, tell {new IPAddress(payload.Slice(14, 4))})"
                 : $" (ARP reply: {new IPAddress(payload.Slice(14, 4))} is at {EthernetHeader.FormatMac(EthernetHeader.ReadMac(payload.Slice(8)))})"),
             0x0800 when payload.Length >= 20 => text + $" (IPv4 {new IPAddress(payload.Slice(12, 4))} → {new IPAddress(payload.Slice(16, 4))}, {Transport(payload[9], payload.Slice(Math.Min(payload.Length, (payload[0] & 0x0F) * 4)))})",
-            0x86DD when payload.Length >= 40 => text + $" (IPv6 {new IPAddress(payload.Slice(8, 16))} → {new IPAddress(payload.Slice(24, 16))}, {Transport(payload[6], payload.Slice(40))})",
+            0x86DD when payload.Length >= 40 => text + $" (IPv6 {new IPAddress(payload.Slice(8, 16))} → {new IPAddress(payload.Slice(24, 16))}, {Ipv6Transport(payload)})",
             _ => text,
         };
+    }
+
+    // What an IPv6 packet carries, through the extension headers the stack walks (the transport
+    // read "protocol 0" behind a hop-by-hop header: found by a new user's drive), a fragment's
+    // header and a routing header it stops at.
+    private static string Ipv6Transport(ReadOnlySpan<byte> packet)
+    {
+        if (!Ipv6Header.TryRead(packet, out var ip)) return Transport(packet[6], packet.Slice(40));
+        var behind = ip.NextHeader != packet[6] || ip.AtomicFragment ? " behind extension headers" : "";
+        var next = ip.Payload;
+        switch (ip.NextHeader)
+        {
+            case 44 when next.Length >= 8: // a fragment: the first carries the transport's header
+                var offset = BinaryPrimitives.ReadUInt16BigEndian(next.Slice(2)) & 0xFFF8;
+                var more = (next[3] & 1) != 0;
+                return offset == 0
+                    ? $"first fragment{(more ? "" : " (alone)")}, {Transport(next[0], next.Slice(8))}{behind}"
+                    : $"fragment at offset {offset}{(more ? "" : ", the last")}{behind}";
+            case 43 when next.Length >= 4:
+                return $"routing header type {next[2]}, {next[3]} segment{(next[3] == 1 ? "" : "s")} left{behind}";
+            default:
+                return Transport(ip.NextHeader, next) + behind;
+        }
+    }
+
+    // An ARP request or an IPv6 neighbour solicitation.
+    private static bool IsSolicitation(byte[] frame)
+    {
+        if (!EthernetHeader.TryRead(frame, out var header)) return false;
+        var payload = frame.AsSpan(header.PayloadOffset);
+        return header.EtherType switch
+        {
+            0x0806 => payload.Length >= 8 && BinaryPrimitives.ReadUInt16BigEndian(payload.Slice(6)) == 1,
+            0x86DD => Ipv6Header.TryRead(payload, out var ip) && ip.NextHeader == 58 && ip.Payload.Length >= 1 && ip.Payload[0] == 135,
+            _ => false,
+        };
+    }
+
+    // Why a VNIC's software check refused a frame, in the words of docs/dsl.md's rules: a tag in
+    // the tag (QinQ) is nobody's, whatever the outer VLAN; a transport the stack does not serve is
+    // its protocol, not its port (both were "the frame's VLAN/port is not one of its own": found
+    // by a new user's drive).
+    private static string RejectedText(NetworkHost host, Vnic vnic, byte[] frame, in EthernetHeader header, Runtime.Classification.ClassifierMatch field)
+    {
+        if (field == Runtime.Classification.ClassifierMatch.Vlan && header.Vlan == vnic.Vlan && EthernetHeader.IsTagType(header.EtherType))
+        {
+            return "the frame carries a second VLAN tag inside the first (802.1ad QinQ), which belongs to no VNIC";
+        }
+        if (field == Runtime.Classification.ClassifierMatch.Port && host.NetworkStackOf(vnic)?.Stack.Settings.Protocols is { } served
+            && TransportOf(frame.AsSpan(header.PayloadOffset), header.EtherType) is var (name, protocol) && (served & protocol) == 0)
+        {
+            return $"the frame is {name}, a transport it does not serve (it serves {ProtocolNames(served)})";
+        }
+        return $"the frame's {FieldNames(field)} is not one of its own";
+    }
+
+    private static (string Name, Runtime.Stacks.StackProtocols Protocol)? TransportOf(ReadOnlySpan<byte> packet, ushort etherType)
+    {
+        byte protocol;
+        if (etherType == 0x0800 && packet.Length >= 20) protocol = packet[9];
+        else if (etherType == 0x86DD && Ipv6Header.TryRead(packet, out var ip)) protocol = ip.NextHeader == 44 && ip.Payload.Length >= 8 ? ip.Payload[0] : ip.NextHeader;
+        else return null;
+        return protocol switch
+        {
+            6 => ("TCP", Runtime.Stacks.StackProtocols.Tcp),
+            17 => ("UDP", Runtime.Stacks.StackProtocols.Udp),
+            _ => null,
+        };
+    }
+
+    private static string ProtocolNames(Runtime.Stacks.StackProtocols served)
+    {
+        var names = new List<string>();
+        if ((served & Runtime.Stacks.StackProtocols.Tcp) != 0) names.Add("tcp");
+        if ((served & Runtime.Stacks.StackProtocols.Udp) != 0) names.Add("udp");
+        return names.Count == 0 ? "neither tcp nor udp" : string.Join(" and ", names);
     }
 
     private static string Transport(byte protocol, ReadOnlySpan<byte> segment) => protocol switch
@@ -177,6 +257,10 @@ public static class FrameTrace
         58 when segment.Length >= 1 => segment[0] switch { 128 => "ICMPv6 echo request", 129 => "ICMPv6 echo reply", 135 => "neighbour solicitation", 136 => "neighbour advertisement", 1 => "ICMPv6 destination unreachable", var t => $"ICMPv6 type {t}" },
         17 when segment.Length >= 8 => $"UDP {BinaryPrimitives.ReadUInt16BigEndian(segment)} → {BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(2))}",
         6 when segment.Length >= 14 => $"TCP {BinaryPrimitives.ReadUInt16BigEndian(segment)} → {BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(2))} [{TcpFlagsText(segment[13])}]",
+        0 => "hop-by-hop options header",
+        60 => "destination options header",
+        43 => "routing header",
+        44 => "fragment header",
         _ => $"protocol {protocol}",
     };
 
@@ -186,7 +270,7 @@ public static class FrameTrace
         return names.Count == 0 ? "no flags" : string.Join(" ", names);
     }
 
-    private static string StackText(StackDelta delta)
+    private static string StackText(StackDelta delta, bool soliciting = false)
     {
         var parts = new List<string>();
         if (delta.ArpRepliesSent > 0) parts.Add("answered the ARP request");
@@ -198,6 +282,10 @@ public static class FrameTrace
         if (delta.ResetsSent > 0) parts.Add("answered with RST");
         if (delta.Delivered > 0) parts.Add("delivered to a socket or connection");
         if (delta.Answered > 0 && parts.Count == 0) parts.Add("handled by the stack");
+        if (soliciting && parts.Count > 0 && !parts[0].StartsWith("delivered", StringComparison.Ordinal))
+        {
+            parts[0] += " (which waits for the sender's link-layer address: the solicitation below goes first)";
+        }
         foreach (var (reason, count) in delta.Drops) parts.Add($"dropped ({reason}{(count > 1 ? " ×" + count : "")})");
         return parts.Count == 0 ? "nothing yet (waiting in its queue)" : string.Join("; ", parts);
     }

@@ -2,8 +2,9 @@ namespace NicBypass.Hosting;
 
 /// <summary>
 /// Synthetic traffic for <see cref="TrafficSimulation"/>: every VNIC is offered
-/// <see cref="RateBitsPerSecond"/> (default: twice its inbound allocation, else the link speed
-/// split evenly between the NIC's VNICs) of <see cref="FrameSize"/>-byte frames for
+/// <see cref="RateBitsPerSecond"/> (default: twice its inbound allocation, else an even share of
+/// what the link carries — its speed less the 24 bytes each frame takes beside its own, and the
+/// 1% of noise with <see cref="Mix"/>) of <see cref="FrameSize"/>-byte frames for
 /// <see cref="Seconds"/> of virtual time. <see cref="Mix"/> adds unknown unicast, broadcast and
 /// malformed frames (1% of the NIC's offered frames). <see cref="Offers"/> sets the rate offered
 /// to named VNICs, overriding the rest. Frames are offered to each NIC's link, which carries them

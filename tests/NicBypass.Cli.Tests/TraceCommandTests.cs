@@ -104,7 +104,12 @@ public class TraceCommandTests
         var (exit, output, error) = CliRunner.Run("trace", topology, "--frame", Convert.ToHexString(frame));
 
         Assert.True(exit == 0, error);
-        Assert.Contains("VNS c (concurrent: UDP only, threads in parallel): answered with an ICMPv6 parameter problem; dropped (unsupported)", output);
+        // The sender's MAC is not learned from a packet the stack discards: the answer waits for
+        // neighbour discovery, and the trace says so (it named an answer the wire never showed:
+        // found by a new user's drive).
+        Assert.Contains("VNS c (concurrent: UDP only, threads in parallel): answered with an ICMPv6 parameter problem (which waits for the sender's link-layer address: the solicitation below goes first); dropped (unsupported)", output);
+        Assert.Contains("(IPv6 fd00::9 → fd00::3, destination options header)", output);
+        Assert.Contains("ff02::1:ff00:9, neighbour solicitation)", output);
     }
 
     [Fact]
@@ -143,6 +148,58 @@ public class TraceCommandTests
         (exit, _, error) = CliRunner.Run("trace", topology, "--capture", capture, "--frame-number", "1");
         Assert.Equal(2, exit);
         Assert.Contains("two.pcap: error:", error);
+    }
+
+    [Fact]
+    public void A_tcp_segment_to_a_declared_port_of_a_udp_only_container_is_blamed_on_its_transport()
+    {
+        // Port 53 is declared; TCP is what c does not serve (the trace blamed the port: found by a new user's drive).
+        var frame = NicBypass.Runtime.Packets.Frames.Tcp("02:aa:00:00:00:09", "02:00:00:00:00:03", "10.0.0.9:40000", "10.0.0.3:53", NicBypass.Runtime.Packets.TcpSegmentFlags.Syn);
+
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", Convert.ToHexString(frame));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("VNIC c: received; not delivered; dropped (no-match) — the frame is TCP, a transport it does not serve (it serves udp)", output);
+    }
+
+    [Fact]
+    public void A_tag_inside_a_priority_tag_is_blamed_on_the_second_tag_not_the_vlan()
+    {
+        // Outer tag VID 0 (priority-tagged, which c takes) and a second tag inside it: QinQ is no
+        // VNIC's (the trace said "the frame's VLAN is not one of its own": found by a new user's drive).
+        var udp = Convert.FromHexString(UdpTo53.Replace(" ", ""));
+        var frame = new byte[udp.Length + 8];
+        udp.AsSpan(0, 12).CopyTo(frame);
+        Convert.FromHexString("81000000" + "81000000").CopyTo(frame, 12);
+        udp.AsSpan(12).CopyTo(frame.AsSpan(20));
+
+        var (exit, output, _) = CliRunner.Run("trace", CliRunner.TempFile(Topology), "--frame", Convert.ToHexString(frame));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("the frame carries a second VLAN tag inside the first (802.1ad QinQ), which belongs to no VNIC", output);
+    }
+
+    [Fact]
+    public void An_ipv6_frame_is_described_through_its_extension_headers()
+    {
+        // Hop-by-hop options, then UDP to port 99: the frame line said "protocol 0", so the port
+        // the drop names could not be read off the trace (found by a new user's drive).
+        var topology = CliRunner.TempFile("host t {\n    nic e0 { model simnic-1g; rx-rings 1 }\n    container c on e0 { mac 02:00:00:00:00:03; ip fd00::3; protocols udp; ports 53 }\n}\n");
+        var plain = NicBypass.Runtime.Packets.Frames.Udp("02:aa:00:00:00:09", "02:00:00:00:00:03", "[fd00::9]:40000", "[fd00::3]:99", new byte[8]);
+        var frame = new byte[plain.Length + 8];
+        plain.AsSpan(0, 54).CopyTo(frame);
+        frame[54] = 17; // next header: UDP; the rest of the hop-by-hop header is PadN
+        frame[56] = 1;
+        frame[57] = 4;
+        plain.AsSpan(54).CopyTo(frame.AsSpan(62));
+        frame[20] = 0;  // hop-by-hop options
+        frame[19] += 8; // payload length
+
+        var (exit, output, error) = CliRunner.Run("trace", topology, "--frame", Convert.ToHexString(frame));
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("(IPv6 fd00::9 → fd00::3, UDP 40000 → 99 behind extension headers)", output);
+        Assert.Contains("the frame's port is not one of its own", output);
     }
 
     [Fact]

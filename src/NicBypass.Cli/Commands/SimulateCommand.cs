@@ -18,7 +18,7 @@ internal static class SimulateCommand
     {
         var topology = new Argument<string>("topology") { Description = "the .nicdsl file" };
         var seconds = new Option<double>("--seconds") { Description = "virtual seconds to simulate", DefaultValueFactory = _ => 1, CustomParser = InvariantNumber.Double };
-        var rate = new Option<string?>("--rate") { Description = "rate offered to every VNIC, e.g. 500M (default: twice its allocation, else the link split evenly)" };
+        var rate = new Option<string?>("--rate") { Description = "rate offered to every VNIC, e.g. 500M (default: twice its allocation, else an even share of what the link carries)" };
         var frameSize = new Option<int>("--frame-size") { Description = "bytes per frame, 60..9018 (a NIC's frames are cut to what it carries untagged, its MTU + 14, with a note)", DefaultValueFactory = _ => 1000, CustomParser = InvariantNumber.Int32 };
         var mix = new Option<string>("--mix") { Description = "all (adds unknown MACs, broadcast and malformed frames) or unicast", DefaultValueFactory = _ => "all" };
         mix.AcceptOnlyFromAmong("all", "unicast");
@@ -121,6 +121,13 @@ internal static class SimulateCommand
             // The simulation cuts the frames to what the NIC's MTU lets through: said, not silent.
             error.WriteLine($"note: NIC '{nic.Name}' carries frames of at most {nic.Device.MaxFrameLength - 4} bytes (MTU {nic.Device.MaxFrameLength - 18}): its frames are that long, not {options.FrameSize}");
         }
+        var undeliverable = host.Vnics.Select(v => (Vnic: v, Why: TrafficSimulation.WhyNotDatagrams(host, v, options))).Where(v => v.Why is not null).ToList();
+        foreach (var (vnic, why) in undeliverable.Take(MaxSparseNotes))
+        {
+            // Frames its stack drops, every one: said, not left to the report's unsupported count.
+            error.WriteLine($"note: VNIC '{vnic.Name}' is offered frames of an EtherType its stack does not serve, not datagrams, because {why}: its stack drops them as unsupported");
+        }
+        if (undeliverable.Count > MaxSparseNotes) error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"note: and {undeliverable.Count - MaxSparseNotes:N0} more VNICs are offered such frames for the same reasons"));
         var sparse = TrafficSimulation.OfferedFrames(host, options).Where(o => o.Frames < 1).ToList();
         foreach (var (vnic, offered, spacing) in sparse.Count > MaxSparseNotes ? sparse.Take(MaxSparseNotes - 1) : sparse)
         {

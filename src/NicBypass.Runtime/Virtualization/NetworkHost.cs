@@ -394,7 +394,10 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     public long Offer(TimeSpan span, int frameSize, params (string Vnic, long BitsPerSecond)[] offers)
     {
         ArgumentNullException.ThrowIfNull(offers);
-        if (frameSize < 64) throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, "a frame is at least 64 bytes");
+        // 60: the least Ethernet carries without its FCS, which frames here leave out (the link
+        // adds it with the preamble and the gap) — as simulate's --frame-size (it said 64: found
+        // by a new user's drive).
+        if (frameSize < 60) throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, "a frame is at least 60 bytes (without its FCS)");
         if (span < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(span), span, "the span of virtual time cannot be negative");
         if (Time is not VirtualClock clock) throw new InvalidOperationException($"Offer runs on virtual time: build host '{Name}' with a VirtualClock");
         var spanNanoseconds = checked(span.Ticks * 100);
@@ -416,7 +419,13 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             // lone stream: evenly spaced), computed exactly (no accumulated rounding); those before
             // the span's end are offered — at most one per interval that starts before it.
             var count = (long)(((Int128)spanNanoseconds * rate + unit - 1) / unit);
-            streams[i] = (target, OfferedFrame(target, frameSize), rate, count);
+            var frame = OfferedFrame(target, frameSize);
+            if (frame.Length - (target.Vlan == 0 ? 0 : 4) > frameSize)
+            {
+                // Its headers alone are larger (IPv6 and UDP: 62 bytes; TCP: 74 or 94): refused, not offered larger than asked.
+                throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, $"frames to VNIC '{name}' carry {frame.Length - (target.Vlan == 0 ? 0 : 4)} bytes of headers at least; offer {frame.Length - (target.Vlan == 0 ? 0 : 4)} bytes or more");
+            }
+            streams[i] = (target, frame, rate, count);
             total += count;
             if (total > MaxOfferedFrames) throw new ArgumentOutOfRangeException(nameof(offers), $"{total:N0} frames: more than {MaxOfferedFrames:N0} in one offer; lower the rates or the span");
         }
