@@ -379,7 +379,7 @@ public sealed class TcpConnection
     {
         lock (_sync)
         {
-            var closedWindow = _receive.Free < _mss;
+            var closedWindow = _receive.Free < SillyWindowStep;
             var n = _receive.Read(into);
             if (n > 0) AdjustReceiveSpace(n);
             // Tell the peer the window opened again, or it would wait for its persist timer; and
@@ -387,7 +387,9 @@ public sealed class TcpConnection
             // tcp_cleanup_rbuf), since a peer held by it waits otherwise for a held ACK's timer.
             var told = (int)(_windowEdge - _rcvNxt);
             var window = OfferedWindowUnits() << _rcvScale; // what an ACK now would say
-            var opened = closedWindow ? _receive.Free >= _mss : window >= 2 * Math.Max(told, 1) && window >= _mss;
+            // (A segment, or half a buffer smaller than one: a 1,024-byte buffer never told the
+            // peer of a window it opened, and the peer waited for its persist timer.)
+            var opened = closedWindow ? _receive.Free >= SillyWindowStep : window >= 2 * Math.Max(told, 1) && window >= SillyWindowStep;
             if (n > 0 && opened && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             return n;
         }
@@ -1994,6 +1996,8 @@ public sealed class TcpConnection
     /// edge move left, by less than a unit. A buffer too small for the reserve to leave a window
     /// offers what it has.
     /// </summary>
+    private int SillyWindowStep => Math.Min(_mss, _receive.Capacity / 2);
+
     private int OfferedWindowUnits()
     {
         var free = _receive.Free;
@@ -2002,6 +2006,14 @@ public sealed class TcpConnection
         if (units == 0) units = free >> _rcvScale;
         var open = (long)(int)(_windowEdge - _rcvNxt); // what the last segment left open
         if (open > (long)units << _rcvScale) units = (int)Math.Min((open + (1L << _rcvScale) - 1) >> _rcvScale, free >> _rcvScale);
+        else if (((long)units << _rcvScale) - Math.Max(open, 0) < SillyWindowStep)
+        {
+            // Receiver-side silly window avoidance (RFC 1122 4.2.3.3, RFC 9293 3.8.6.2.2): the
+            // right edge moves on only by a segment, or half the buffer, at once. A window shut and
+            // opened by reads of 100 bytes was offered 100 bytes at a time, and the sender sent
+            // 100-byte segments into it (found by review).
+            units = (int)Math.Min((Math.Max(open, 0) + (1L << _rcvScale) - 1) >> _rcvScale, free >> _rcvScale);
+        }
         return Math.Min(units, 65535);
     }
 

@@ -164,6 +164,35 @@ public class TcpConformanceTests
     }
 
     [Fact]
+    public void A_shut_window_opens_again_by_a_segment_at_least_not_by_each_small_read()
+    {
+        // Receiver-side silly window avoidance (RFC 1122 4.2.3.3): reads of 100 bytes from a
+        // full buffer offered 100-byte windows, and a sender filled each with a 100-byte segment.
+        var c = Establish(new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: 4096));
+        var sequence = Data;
+        foreach (var length in new[] { 1000, 1000, 1000, 1096 })
+        {
+            c.Send(BlindSegment(c, sequence, new byte[length], psh: true));
+            sequence += (uint)length;
+        }
+        Assert.Equal(0, LastSegment(c).WindowSize); // full
+
+        Assert.Equal(100, c.Connection.Read(new byte[100]));
+        c.Host.Pump();
+        c.Send(BlindSegment(c, sequence, new byte[1], psh: false)); // the peer's zero-window probe
+        sequence++;
+        var answer = LastSegment(c);
+        Assert.Equal(sequence, answer.AcknowledgmentNumber);
+        Assert.Equal(0, answer.WindowSize); // 99 bytes free: not worth offering
+
+        var sent = c.Wire.Frames.Count;
+        Assert.Equal(2000, c.Connection.Read(new byte[2000]));
+        c.Host.Pump();
+        Assert.Equal(sent + 1, c.Wire.Frames.Count); // the window update, at once
+        Assert.InRange(LastSegment(c).WindowSize, 1460, 4096);
+    }
+
+    [Fact]
     public void Initial_sequence_numbers_of_consecutive_connections_do_not_tell_each_other()
     {
         // RFC 6528: ISN = M + F(addresses, ports, secret). They were a counter times a constant
