@@ -81,9 +81,21 @@ public sealed partial class NetworkStack
         var length = fragment.Data.Length;
         if (length == 0 || fragment.More && (length & 7) != 0) return 4;
         if (fragment.Offset + length > (fragment.IsV6 ? 65535 : 65535 - Ipv4Header.MinLength)) return 6;
-        var upper = fragment.Protocol switch { IpProtocol.Tcp => 20, IpProtocol.Udp => 8, IpProtocol.IcmpV6 => 4, _ => 0 };
-        if (fragment.IsV6 && fragment.Offset == 0 && length < upper) return -1;
-        return null;
+        if (!fragment.IsV6 || fragment.Offset != 0) return null;
+        // The whole header chain must be in the first fragment (RFC 7112 5): the extension
+        // headers after the fragment header are walked to the upper layer's (one hidden behind
+        // destination options got through, and past a NIC's port check: found by review).
+        var next = fragment.Protocol;
+        var at = 0;
+        for (var walked = 0; next is 0 or 43 or 60 && walked < Ipv6Header.MaxExtensionHeaders; walked++)
+        {
+            if (at + 2 > length) return -1;
+            var extension = (fragment.Data[at + 1] + 1) * 8;
+            next = fragment.Data[at];
+            at += extension;
+        }
+        var upper = next switch { IpProtocol.Tcp => 20, IpProtocol.Udp => 8, IpProtocol.IcmpV6 => 4, 0 or 43 or 60 => int.MaxValue, _ => 0 };
+        return at > length || length - at < upper ? -1 : null;
     }
 
     /// <summary>
@@ -125,10 +137,10 @@ public sealed partial class NetworkStack
                 ReceiveIcmpV6(frame, v6.Payload, from, to, unicast, v6.HopLimit);
                 break;
             case IpProtocol.Udp:
-                ReceiveUdp(v6.Packet, v6.Payload, from, to, LinkGroup(frame));
+                ReceiveUdp(v6.Packet, v6.Payload, from, to, ToGroup(frame, to));
                 break;
             case IpProtocol.Tcp when unicast:
-                ReceiveTcp(v6.Packet, v6.Payload, from, to, LinkGroup(frame));
+                ReceiveTcp(v6.Packet, v6.Payload, from, to, ToGroup(frame, to));
                 break;
             default:
                 Counters.Drop(unicast ? StackDropReason.Unsupported : StackDropReason.NotForUs);
@@ -157,9 +169,13 @@ public sealed partial class NetworkStack
             && protocol switch
             {
                 IpProtocol.Tcp => TooBigForSegment(mtu, from, to, transport),
-                IpProtocol.Udp => (Settings.EchoUdp || _udp.ContainsKey(BinaryPrimitives.ReadUInt16BigEndian(transport))) && LearnPathMtu(to, mtu),
-                IpProtocol.Icmp => !v6 && transport[0] is 0 or 8 && LearnPathMtu(to, mtu),
-                IpProtocol.IcmpV6 => v6 && transport[0] is 128 or 129 && LearnPathMtu(to, mtu),
+                // Quoting no TCP segment, a message needs no secret to forge: it sizes what goes
+                // next (the cache expires), never the segments of connections already open, which
+                // shrink for good and only for a segment they have in flight (RFC 5927; an echo's
+                // quote shrank every connection to the peer: found by review).
+                IpProtocol.Udp => (Settings.EchoUdp || _udp.ContainsKey(BinaryPrimitives.ReadUInt16BigEndian(transport))) && LearnPathMtu(to, mtu, connections: false),
+                IpProtocol.Icmp => !v6 && transport[0] is 0 or 8 && LearnPathMtu(to, mtu, connections: false),
+                IpProtocol.IcmpV6 => v6 && transport[0] is 128 or 129 && LearnPathMtu(to, mtu, connections: false),
                 _ => false,
             })
         {
@@ -259,10 +275,11 @@ public sealed partial class NetworkStack
 
     // Learns the destination's path MTU; when it is new, the connections open to it size their
     // next segments by it too (Linux's tcp_sync_mss), each under its own lock.
-    private bool LearnPathMtu(NetworkAddress destination, int mtu)
+    private bool LearnPathMtu(NetworkAddress destination, int mtu, bool connections = true)
     {
         var now = Time.GetTimestamp();
         if (!_pathMtus.Learn(destination, mtu, Mtu, now, (long)(PathMtuCache.Lifetime.TotalSeconds * Time.TimestampFrequency))) return false;
+        if (!connections) return true;
         var (pathMtu, locked) = _pathMtus.For(destination, Mtu, now);
         foreach (var connection in Volatile.Read(ref _timedConnections))
         {

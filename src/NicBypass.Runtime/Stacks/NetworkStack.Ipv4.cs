@@ -55,8 +55,8 @@ public sealed partial class NetworkStack
         {
             case IpProtocol.Icmp: ReceiveIcmpV4(frame, ip.Payload, source, destination); break;
             case IpProtocol.Udp or IpProtocol.Tcp when TransportEntry is { } entry && !entry.Submit(frame): break; // waits in the VSQ
-            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined, sealedByStack); break;
-            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame) || joined, sealedByStack); break;
+            case IpProtocol.Udp: ReceiveUdp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination), sealedByStack); break;
+            case IpProtocol.Tcp: ReceiveTcp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination), sealedByStack); break;
             default: Counters.Drop(StackDropReason.Unsupported); break;
         }
     }
@@ -99,7 +99,12 @@ public sealed partial class NetworkStack
     // too): nothing answers it — no echo, no ICMP error, no RST (an echo would go from a broadcast
     // address).
     // (Its own address first: for the usual unicast packet that is the one look, not a scan of the subnets.)
-    private bool ToGroup(ReadOnlySpan<byte> frame, NetworkAddress destination) => LinkGroup(frame) || !Owns(destination) && IsBroadcastV4(destination);
+    // A datagram to a group — by its frame, or by its IP destination (a multicast group or a
+    // broadcast address, in a unicast frame too) — gets no port unreachable and no echo, and is
+    // never answered from the group's address (RFC 1122 3.2.2, RFC 4443 2.4(e.3); a unicast frame
+    // to a joined group was answered from it, on every path but the direct IPv4 one: found by review).
+    private bool ToGroup(ReadOnlySpan<byte> frame, NetworkAddress destination) =>
+        LinkGroup(frame) || destination.IsGroup || !Owns(destination) && IsBroadcastV4(destination);
 
     // The limited broadcast, or the broadcast address of one of its IPv4 subnets.
     private bool IsBroadcastV4(NetworkAddress address) => !address.IsV6 && ((uint)address.Value == 0xFFFF_FFFF || IsSubnetBroadcast(address));

@@ -29,7 +29,10 @@ public sealed partial class NetworkStack
         var source = NetworkAddress.Read(ip.Source);
         // A multicast source is never valid (RFC 4291 2.7); the unspecified one only in neighbour
         // discovery (duplicate address detection); our own only from ourselves (LAND).
-        if (source.Value >> 120 == 0xFF || Owns(source) || source.Value == 0 && ip.NextHeader != IpProtocol.IcmpV6)
+        // Loopback (::1) and IPv4-mapped (::ffff:0:0/96) sources never come off a wire (RFC 4291
+        // 2.5.3, 2.5.5.2): dropped, as Linux drops them, not answered (found by review).
+        if (source.Value >> 120 == 0xFF || Owns(source) || source.Value == 0 && ip.NextHeader != IpProtocol.IcmpV6
+            || source.Value == 1 || source.Value >> 32 == 0xFFFF)
         {
             Counters.Drop(StackDropReason.InvalidSource);
             return;
@@ -38,7 +41,10 @@ public sealed partial class NetworkStack
         {
             // An option or routing header a host cannot process (RFC 8200 4.2, 4.4): dropped, and
             // answered when its type asks — never to a link-layer group frame (no smurf amplifier).
-            var answer = ip.Problem.Kind == Ipv6ProblemKind.ParameterProblem || ip.Problem.Kind == Ipv6ProblemKind.ParameterProblemUnlessMulticast && unicast;
+            // To a group address only code 2, an option whose type asks for it even then (RFC 4443
+            // 2.4(e.3)); a routing header's code 0 about a multicast packet was answered (review).
+            var answer = ip.Problem.Kind == Ipv6ProblemKind.ParameterProblem && (unicast || ip.Problem.Code == 2)
+                         || ip.Problem.Kind == Ipv6ProblemKind.ParameterProblemUnlessMulticast && unicast;
             if (answer && !LinkGroup(frame)) SendParameterProblem(ip.Packet, source, destination, ip.Problem.Code, ip.Problem.Pointer);
             Counters.Drop(StackDropReason.Unsupported);
             return;
@@ -58,11 +64,11 @@ public sealed partial class NetworkStack
                 return; // waits in the VSQ
             case IpProtocol.Udp when unicast || joined:
                 Glean(source, frame);
-                ReceiveUdp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame), sealedByStack);
+                ReceiveUdp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination), sealedByStack);
                 return;
             case IpProtocol.Tcp when unicast:
                 Glean(source, frame);
-                ReceiveTcp(ip.Packet, ip.Payload, source, destination, LinkGroup(frame), sealedByStack);
+                ReceiveTcp(ip.Packet, ip.Payload, source, destination, ToGroup(frame, destination), sealedByStack);
                 return;
             case IpProtocol.Ipv6Fragment when ip.Payload.Length >= 8 && (unicast || joined):
                 Glean(source, frame);
@@ -93,7 +99,12 @@ public sealed partial class NetworkStack
             return;
         }
         var solicitorMac = EthernetHeader.ReadMac(frame.Slice(6));
-        if (icmp[0] is 135 or 136 && icmp.Length >= 24 && hopLimit == 255 && Volatile.Read(ref _slaac) is { } detecting
+        if (icmp[0] is 135 or 136 && icmp.Length >= 24 && InvalidNeighborDiscovery(icmp, source, destination, hopLimit) is { } invalid)
+        {
+            Counters.Drop(invalid);
+            return;
+        }
+        if (icmp[0] is 135 or 136 && icmp.Length >= 24 && Volatile.Read(ref _slaac) is { } detecting
             && detecting.DuplicateSeen(icmp[0], NetworkAddress.Read(icmp.Slice(8, 16)), source, solicitorMac))
         {
             Counters.Add(ref Counters._delivered); // duplicate address detection: the tentative address is another node's
@@ -101,30 +112,19 @@ public sealed partial class NetworkStack
         }
         switch (icmp[0])
         {
-            case 135 when icmp.Length >= 24 && hopLimit != 255:
-                // RFC 4861 7.1.1: a solicitation that was routed (hop limit below 255) is discarded,
-                // unanswered (Linux drops it too).
-                Counters.Drop(StackDropReason.InvalidSource);
-                return;
             case 135 when icmp.Length >= 24 && Owns(NetworkAddress.Read(icmp.Slice(8, 16))):
                 Counters.Add(ref Counters._answered);
                 if (source.Value != 0) _neighbors.Observe(source, LinkLayerOption(icmp.Slice(24), 1) ?? solicitorMac);
                 AdvertiseNeighbor(solicitorMac, source, NetworkAddress.Read(icmp.Slice(8, 16)));
                 return;
             case 136 when icmp.Length >= 24:
-                if (hopLimit != 255)
-                {
-                    // RFC 4861 7.1.2: an advertisement that was routed (hop limit below 255) is off-link: forged.
-                    Counters.Drop(StackDropReason.InvalidSource);
-                    return;
-                }
                 Counters.Add(ref Counters._answered);
                 var target = NetworkAddress.Read(icmp.Slice(8, 16));
                 var advertised = LinkLayerOption(icmp.Slice(24), 2) ?? solicitorMac;
                 if ((icmp[4] & 0x40) != 0) _neighbors.Answered(target, advertised);    // solicited: an answer, if we asked
                 else if ((icmp[4] & 0x20) != 0) _neighbors.Unsolicited(target, advertised); // override, unasked: a stale entry only
                 return;
-            case 128 when unicast || AllNodesOrJoined(destination):
+            case 128 when source.Value != 0 && (unicast || AllNodesOrJoined(destination)): // never a reply to :: (RFC 4291 2.5.2)
                 // To a group — all nodes (ping -6 ff02::1%eth0, the usual way to see who is on a
                 // link) or one it joined — the reply comes from one of its own addresses of the
                 // requester's scope (RFC 4443 4.2), as Linux answers by default.
@@ -184,6 +184,24 @@ public sealed partial class NetworkStack
         SealTransport(reply, 2);
         EthernetHeader.WriteMac(reply, unspecified ? 0x3333_0000_0001UL : solicitorMac);
         if (SendReply(reply)) Counters.Add(ref Counters._neighborAdvertisements);
+    }
+
+    // RFC 4861 7.1.1 and 7.1.2's validity checks of a solicitation or advertisement, or null when
+    // it passes: one that was routed (hop limit below 255) is off-link, forged, as Linux drops it;
+    // a code other than 0, an option of length 0, a solicitation from :: (duplicate address
+    // detection) to anything but a solicited-node group or carrying its link-layer address, and an
+    // advertisement to a group that says it was solicited are malformed (all were taken: review).
+    private StackDropReason? InvalidNeighborDiscovery(ReadOnlySpan<byte> icmp, NetworkAddress source, NetworkAddress destination, int hopLimit)
+    {
+        if (hopLimit != 255) return StackDropReason.InvalidSource;
+        if (icmp[1] != 0) return StackDropReason.Malformed;
+        for (var options = icmp.Slice(24); options.Length >= 2; options = options.Slice(Math.Min(options.Length, options[1] * 8)))
+        {
+            if (options[1] == 0) return StackDropReason.Malformed;
+        }
+        if (icmp[0] == 135 && source.Value == 0 && (SolicitedNode(destination) != destination || LinkLayerOption(icmp.Slice(24), 1) is not null)) return StackDropReason.Malformed;
+        if (icmp[0] == 136 && destination.IsGroup && (icmp[4] & 0x40) != 0) return StackDropReason.Malformed;
+        return null;
     }
 
     private static ulong? LinkLayerOption(ReadOnlySpan<byte> options, byte type)

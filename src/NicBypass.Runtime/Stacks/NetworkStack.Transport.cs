@@ -151,6 +151,12 @@ public sealed partial class NetworkStack
     // An ICMP (or ICMPv6) error of `type` and `code` to `source`, quoting `packet`; `detail` fills bytes 4..7 (a Parameter Problem's pointer).
     private void SendIcmpError(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination, byte type, byte code, uint detail, ref long sent)
     {
+        // Never to a group or the unspecified address (RFC 1122 3.2.2, RFC 4291 2.5.2), and from one
+        // of our unicast addresses: the packet's destination when it is ours, else the address
+        // we would send to its source from (an error about a packet to a group went from the
+        // group's address: found by review).
+        if (source.IsGroup || source.Value == 0) return;
+        if (!Owns(destination) && !TrySourceFor(source, out destination)) return;
         if (!TakeErrorToken())
         {
             Counters.DropSend(StackDropReason.RateLimited);

@@ -187,8 +187,13 @@ public class PathMtuCacheTests
     }
 
     [Fact]
-    public void A_tcp_connection_already_open_sizes_its_next_segments_by_a_path_mtu_learned_from_a_datagram()
+    public void A_message_quoting_a_datagram_sizes_what_goes_next_but_never_a_connection_already_open()
     {
+        // A message quoting no TCP segment needs no secret to forge (the datagram, or an echo,
+        // is easily made up): it shrank every connection to the peer for good (found by review;
+        // it used to, as Linux's tcp_sync_mss, whose sockets grow back when the route expires).
+        // Datagrams to the peer fit the path it names; a connection shrinks only for a segment of
+        // its own in flight (RFC 5927).
         var c = HandMadePeer.Establish(new StackSettings(StackProtocols.Tcp | StackProtocols.Udp, new[] { 80, 53 }));
         var socket = c.Host.NetworkStack("web").Stack.BindUdp(53);
         socket.TrySendTo(new NetworkEndpoint(NetworkAddress.Parse(HandMadePeer.Peer), 5000), new byte[1400]);
@@ -198,14 +203,15 @@ public class PathMtuCacheTests
 
         c.Wire.Frames.Clear();
         c.Connection.Send(new byte[3000]);
+        socket.TrySendTo(new NetworkEndpoint(NetworkAddress.Parse(HandMadePeer.Peer), 5000), new byte[1400]);
         c.Host.Pump();
 
-        // As Linux's tcp_sync_mss: the connection's segments fit the path now, whole (not cut by IP).
-        Assert.Equal(1000 - 40, c.Connection.SendMss);
-        var data = c.Wire.Frames.Where(f => f[23] == 6 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) > 40).ToList();
-        Assert.NotEmpty(data);
-        Assert.All(data, f => Assert.True(BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) <= 1000));
-        Assert.All(data, f => Assert.Equal(0x40, f[14 + 6] & 0x40)); // with don't-fragment, not fragments
+        Assert.Equal(1460, c.Connection.SendMss);
+        var segments = c.Wire.Frames.Where(f => f[23] == 6 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) > 40).ToList();
+        Assert.Contains(segments, f => BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) == 1500);
+        var datagram = c.Wire.Frames.Where(f => f[23] == 17).ToList();
+        Assert.True(datagram.Count >= 2, "the datagram goes in fragments that fit the path");
+        Assert.All(datagram, f => Assert.True(BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(14 + 2)) <= 1000));
     }
 
     // --- a container with a UDP port and a hand-made peer on the wire ---

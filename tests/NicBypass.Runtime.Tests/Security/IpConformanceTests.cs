@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Net;
+using NicBypass.Runtime.Packets;
+using NicBypass.Runtime.Stacks;
+using PacketDotNet;
+
+namespace NicBypass.Runtime.Tests;
+
+/// <summary>
+/// The IP layer's rules a review found broken: no answer about (or from) a group address, the
+/// whole header chain in a first fragment, neighbour discovery's validity checks, and sources
+/// that never come off a wire.
+/// </summary>
+public class IpConformanceTests
+{
+    private const string Topology = """
+        host s {
+            nic e0 { model simnic-10g; rx-rings 2 }
+            container web on e0 { mac 02:00:00:00:00:01; ip fd00::20; ip 192.168.10.20/24; protocols udp tcp; ports 53 80 }
+        }
+        """;
+
+    private const string WebMac = "02:00:00:00:00:01";
+
+    // The stack itself, fed frames its VNIC's own checks would stop first (a VNIC with declared
+    // addresses takes no unicast frame to a group address): the IP layer's rules, on their own.
+    private static (Runtime.Virtualization.NetworkHost Host, NetworkStack Stack, CapturingWire Wire) Stack()
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var stack = host.NetworkStack("web").Stack;
+        stack.Receive(TestFrames.Ping6(WebMac, "fd00::20")); // the peer is known: an answer would leave at once
+        host.Pump();
+        wires["e0"].Frames.Clear();
+        return (host, stack, wires["e0"]);
+    }
+
+    [Fact]
+    public void A_parameter_problem_about_a_group_packet_goes_only_for_an_option_that_asks_and_from_a_unicast_address()
+    {
+        // RFC 4443 2.4(e.3): about a packet to a group only code 2 (an option whose type asks
+        // even then); RFC 4443 2.2: from a unicast address of ours, never the group's.
+        var (host, stack, wire) = Stack();
+        var toAllNodes = TestFrames.Udp(WebMac, "ff02::1", 53, new byte[8]);
+
+        stack.Receive(WithExtension(toAllNodes, 43, segmentsLeft: 2)); // a routing header with segments left: code 0
+        host.Pump();
+        Assert.Empty(wire.Frames);
+
+        var option = WithExtension(toAllNodes, 60);
+        option[14 + 40 + 2] = 0xBE; // discard, and answer even a group packet
+        stack.Receive(option);
+        host.Pump();
+        var problem = TestFrames.Parse(Assert.Single(wire.Frames)).Extract<IPv6Packet>();
+        Assert.Equal(IPAddress.Parse("fd00::20"), problem.SourceAddress);
+        Assert.Equal((4, 2), ((int)problem.Extract<IcmpV6Packet>().Type, (int)problem.Extract<IcmpV6Packet>().Code));
+    }
+
+    [Fact]
+    public void A_first_fragment_without_the_whole_header_chain_is_dropped_with_a_parameter_problem()
+    {
+        // RFC 7112 5: a first fragment whose upper-layer header is not in it (here behind
+        // destination options) — the TCP header would come in the second, past any check of ports.
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        host.Send("e0", TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]));
+        wires["e0"].Frames.Clear();
+        var udp = TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]);
+        var frame = new byte[14 + 40 + 8 + 8];
+        udp.AsSpan(0, 54).CopyTo(frame);
+        frame[20] = 44;                 // a fragment header follows
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(18), 16);
+        frame[54] = 60;                 // fragment: next header destination options, offset 0, more to come
+        frame[57] = 1;
+        frame[61] = 7;                  // identification
+        frame[62] = 6;                  // destination options: next header TCP, 8 bytes, PadN
+        frame[64] = 1;
+        frame[65] = 4;
+
+        host.Send("e0", frame);
+
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Malformed));
+        Assert.Equal(0, web.Counters.FragmentsHeld);
+        var problem = TestFrames.Parse(Assert.Single(wires["e0"].Frames)).Extract<IcmpV6Packet>();
+        Assert.Equal((4, 3), ((int)problem.Type, (int)problem.Code));
+    }
+
+    [Fact]
+    public void A_solicitation_from_the_unspecified_address_carrying_a_link_layer_address_is_not_answered()
+    {
+        // RFC 4861 7.1.1: duplicate address detection's solicitation (from ::) carries no
+        // source link-layer address option; one that does is invalid. It was answered.
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+
+        host.Send("e0", Frames.NeighborSolicitation(TestFrames.PeerMac, IPAddress.IPv6Any, IPAddress.Parse("fd00::20")));
+
+        Assert.DoesNotContain(wires["e0"].Frames, f => TestFrames.Parse(f).Extract<IcmpV6Packet>() is { Type: IcmpV6Type.NeighborAdvertisement });
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Malformed));
+    }
+
+    [Theory]
+    [InlineData("::1")]
+    [InlineData("::ffff:192.168.10.1")]
+    [InlineData("::")]
+    public void An_echo_request_from_an_address_that_never_comes_off_a_wire_is_not_answered(string source)
+    {
+        // RFC 4291 2.5.2, 2.5.3, 2.5.5.2: loopback and IPv4-mapped sources are dropped (as Linux
+        // drops them), and nothing is ever sent to ::.
+        var (host, wires) = TestHost.Build(Topology);
+
+        host.Send("e0", Frames.EchoRequest(TestFrames.PeerMac, Frames.Mac(WebMac), IPAddress.Parse(source), IPAddress.Parse("fd00::20")));
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(0, host.NetworkStack("web").Counters.EchoRepliesSent);
+    }
+
+    // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
+    private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0)
+    {
+        var result = new byte[frame.Length + 8];
+        frame.AsSpan(0, 54).CopyTo(result);
+        frame.AsSpan(54).CopyTo(result.AsSpan(62));
+        result[54] = frame[20];
+        if (type == 43)
+        {
+            result[57] = segmentsLeft;
+        }
+        else
+        {
+            result[56] = 1; // PadN covering the rest
+            result[57] = 4;
+        }
+        result[20] = type;
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(18), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(18)) + 8));
+        return result;
+    }
+}
