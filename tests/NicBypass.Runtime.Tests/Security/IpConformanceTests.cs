@@ -114,6 +114,25 @@ public class IpConformanceTests
         Assert.Equal(0, host.NetworkStack("web").Counters.EchoRepliesSent);
     }
 
+    [Fact]
+    public void A_gratuitous_arp_moves_an_entry_never_confirmed_to_the_announced_mac()
+    {
+        // RFC 5227 3 and RFC 826's merge: an announcement (sender = target) updates the entry of a
+        // host that moved. It was dropped as not for us, and traffic went to the old MAC until
+        // the entry's probes gave up on it.
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web").Stack;
+        host.Send("e0", TestFrames.Ping(WebMac, "192.168.10.20")); // 192.168.10.1 gleaned at 02:aa:00:00:00:01
+        const ulong moved = 0x02AA_0000_0099UL;
+
+        host.Send("e0", Frames.ArpRequest(moved, IPAddress.Parse("192.168.10.1"), IPAddress.Parse("192.168.10.1")));
+        wires["e0"].Frames.Clear();
+        web.BindUdp(53).TrySendTo(new NetworkEndpoint(NetworkAddress.Parse("192.168.10.1"), 5000), new byte[8]);
+        host.Pump();
+
+        Assert.Equal(moved, EthernetHeader.ReadMac(Assert.Single(wires["e0"].Frames)));
+    }
+
     // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
     private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0)
     {
