@@ -133,6 +133,36 @@ public class IpConformanceTests
         Assert.Equal(moved, EthernetHeader.ReadMac(Assert.Single(wires["e0"].Frames)));
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x94, 4, 0, 0 }, true, null)]                            // router alert: taken
+    [InlineData(new byte[] { 1, 1, 1, 0 }, true, null)]                               // no-operations, end of list
+    [InlineData(new byte[] { 0x83, 7, 4, 10, 0, 0, 9, 0 }, false, StackDropReason.Unsupported)] // a loose source route
+    [InlineData(new byte[] { 0x89, 7, 4, 10, 0, 0, 9, 0 }, false, StackDropReason.Unsupported)] // a strict one
+    [InlineData(new byte[] { 7, 40, 4, 0 }, false, StackDropReason.Malformed)]       // record route running past the header
+    [InlineData(new byte[] { 7, 1, 0, 0 }, false, StackDropReason.Malformed)]        // a length below 2
+    public void Ipv4_options_are_walked_and_a_source_route_refused(byte[] options, bool delivered, StackDropReason? dropped)
+    {
+        // RFC 7126 4.3, 4.4 (Linux's accept_source_route = 0): source-routed datagrams are
+        // dropped; options whose lengths do not add up make the packet malformed. Options went unread.
+        var (host, _) = TestHost.Build(Topology);
+        var vns = host.NetworkStack("web");
+        var socket = vns.Stack.BindUdp(53);
+        var plain = TestFrames.Udp(WebMac, "192.168.10.20", 53, new byte[8]);
+        var frame = new byte[plain.Length + options.Length];
+        plain.AsSpan(0, 34).CopyTo(frame);
+        options.CopyTo(frame, 34);
+        plain.AsSpan(34).CopyTo(frame.AsSpan(34 + options.Length));
+        frame[14] = (byte)(0x40 | (20 + options.Length) / 4);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(plain.AsSpan(16)) + options.Length));
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), 0);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), InternetChecksum.Compute(frame.AsSpan(14, 20 + options.Length)));
+
+        host.Send("e0", frame);
+
+        Assert.Equal(delivered ? 1 : 0, socket.Received);
+        if (dropped is { } reason) Assert.Equal(1, vns.Counters.Dropped(reason));
+    }
+
     // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
     private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0)
     {
