@@ -168,6 +168,12 @@ internal sealed class DhcpClient
                     _announceAt = now + AnnounceIntervalSeconds * _stack.Time.TimestampFrequency; // and again two seconds on (RFC 5227 2.3)
                     Volatile.Write(ref _due, Math.Min(_t1, _announceAt));
                     break;
+                case DhcpState.Bound or DhcpState.Renewing when now >= _expiry:
+                    // The lease ran out before its renewal could even start (a stalled clock): the
+                    // address goes at once (RFC 2131 4.4.5), not after a request sent from it.
+                    Release();
+                    StartOver(now);
+                    break;
                 case DhcpState.Bound when _announceAt <= now:
                     _announceAt = long.MaxValue;
                     _stack.SendArp(sender: Lease!.Address, target: Lease.Address);
@@ -306,8 +312,9 @@ internal sealed class DhcpClient
     // An address a host may have: not 0/8, loopback, multicast or class E (RFC 1122 3.2.1.3).
     private static bool Usable(NetworkAddress address) => (uint)address.Value >> 24 is not (0 or 127) && (uint)address.Value >> 28 < 0xE;
 
-    // The shortest lease taken (a server's 0 would renew without pause).
-    private const uint MinimumLeaseSeconds = 10;
+    // The shortest lease taken (a server's 0 would renew without pause); the VNIC's snooping
+    // counts a lease the same (a lease of 4 s ended there while the client kept it 10).
+    internal const uint MinimumLeaseSeconds = 10;
 
     private void Bind(NetworkAddress address, in Options options, long now)
     {
@@ -318,9 +325,10 @@ internal sealed class DhcpClient
         // defaults (half and seven eighths of the lease), as ISC's dhclient does.
         var infinite = lease == uint.MaxValue;
         var defaultT2 = infinite ? uint.MaxValue : (uint)(lease * 7UL / 8);
-        var t2 = options.RebindSeconds is { } rebind && (rebind < lease || infinite) ? rebind : defaultT2;
+        // A T1 or T2 of 0 is set aside too: the client renewed once a round trip, for ever (review).
+        var t2 = options.RebindSeconds is { } rebind && rebind > 0 && (rebind < lease || infinite) ? rebind : defaultT2;
         var defaultT1 = infinite ? uint.MaxValue : Math.Min(lease / 2, t2);
-        var t1 = options.RenewSeconds is { } renew && (renew < t2 || t2 == uint.MaxValue) ? renew : defaultT1;
+        var t1 = options.RenewSeconds is { } renew && renew > 0 && (renew < t2 || t2 == uint.MaxValue) ? renew : defaultT1;
         _expiry = At(lease);
         _t2 = At(t2);
         _t1 = At(t1);

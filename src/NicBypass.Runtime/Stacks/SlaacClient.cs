@@ -109,7 +109,21 @@ internal sealed class SlaacClient
             _tentative.Remove(target);
             Volatile.Write(ref _detecting, _tentative.Count);
             Interlocked.Increment(ref _duplicates);
-            if (target == LinkLocal) _stopped = true; // RFC 4862 5.4.5: IPv6 autoconfiguration stops on this link
+            if (target == LinkLocal)
+            {
+                // RFC 4862 5.4.5: IPv6 autoconfiguration stops on this link — altogether: what is
+                // still tentative (a global address of the same interface identifier, a duplicate
+                // too) is never taken, and a router an earlier advertisement gave is forgotten
+                // (both were kept: found by review).
+                _stopped = true;
+                _tentative.Clear();
+                Volatile.Write(ref _detecting, 0);
+                if (_router is not null)
+                {
+                    _router = null;
+                    _stack.SetAutoconfiguredRouter(null);
+                }
+            }
             Reschedule(_stack.Time.GetTimestamp());
             return true;
         }

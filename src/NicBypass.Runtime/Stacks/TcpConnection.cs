@@ -610,8 +610,8 @@ public sealed class TcpConnection
             if (!simultaneous && !Acceptable(segment))
             {
                 SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
-                // An old duplicate (the peer missed our ACK) was taken already; one past the window is dropped.
-                return After(segment.Sequence, _rcvNxt) ? StackDropReason.OutOfOrder : null;
+                // Far behind (no peer of ours resends from there: made up) or past the window: dropped.
+                return After(segment.Sequence, _rcvNxt) ? StackDropReason.OutOfOrder : StackDropReason.Stale;
             }
             // RFC 5961 5: an ACK below SND.UNA − MAX.SND.WND acknowledges nothing a peer could
             // have seen: drop the segment, data and all, and challenge.
@@ -660,6 +660,12 @@ public sealed class TcpConnection
                 // grew with the transfer. Never backwards: a duplicate ACK a later one overtook
                 // passes PAWS (DisorderedAck) but leaves TS.Recent where the later one put it.
                 _tsRecent = acked;
+            }
+            else if (!simultaneous && segment.Sequence == _rcvNxt - 1 && segment.Payload.Length == 0 && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
+            {
+                // A keepalive probe (RFC 9293 3.8.4: an empty segment at the byte before the next
+                // expected, not acceptable): answered with an ACK, or the prober gives up on us.
+                SendSegment(_sndNxt, TcpSegmentFlags.Ack, 0, 0);
             }
             Output();
             return accepted ? null : StackDropReason.OutOfOrder;
@@ -1971,14 +1977,19 @@ public sealed class TcpConnection
         _sndWl2 = segment.Acknowledgment;
     }
 
-    // RFC 9293 3.10.7.4's acceptability test, as Linux's tcp_sequence: the segment overlaps the
-    // receive window, or — a window shut, or an empty segment — begins at RCV.NXT. The window is
+    // RFC 9293 3.10.7.4's acceptability test, widened backwards as Linux's tcp_sequence is (by
+    // its rcv_wup): the segment begins no further on than the receive window's edge, and ends no
+    // further back than a buffer's worth behind RCV.NXT. A peer that went back to resend keeps
+    // acknowledging from its resend point, behind what we hold (this stack does: its pure ACKs
+    // carry the sequence number it resends from) — its ACKs read only at exactly RCV.NXT stalled
+    // a lossy transfer until both sides gave up (found by the loss property test). The window is
     // the larger of the one last offered and the buffer's room (what the out-of-order queue takes).
     private bool Acceptable(in TcpSegment segment)
     {
         var length = (uint)segment.Payload.Length + (segment.Has(TcpSegmentFlags.Fin) ? 1u : 0u);
         var window = (uint)Math.Max(Math.Max(0, (int)(_windowEdge - _rcvNxt)), _receive.Free);
-        return !Before(segment.Sequence + length, _rcvNxt) && !After(segment.Sequence, _rcvNxt + window);
+        var behind = (uint)Math.Max(window, _receive.Capacity);
+        return !Before(segment.Sequence + length, _rcvNxt - behind) && !After(segment.Sequence, _rcvNxt + window);
     }
 
     // The peer's window in bytes: scaled, except on a SYN (RFC 7323 2.2).

@@ -886,8 +886,10 @@ public sealed class Vnic : IReceiveRingClient, IPollingConsumer
         if (message.Type == BootpMessage.Ack && message.YourAddress != 0)
         {
             var clock = Clock;
+            // As long as the client keeps it: at least its shortest lease (a 4-second lease ended
+            // here while the client kept the address 10 s, and its renewals were dropped as spoofed).
             var ends = message.LeaseSeconds is { } seconds and not uint.MaxValue
-                ? clock.GetTimestamp() + (long)(seconds * (double)clock.TimestampFrequency)
+                ? clock.GetTimestamp() + (long)(Math.Max(seconds, Stacks.DhcpClient.MinimumLeaseSeconds) * (double)clock.TimestampFrequency)
                 : long.MaxValue;
             Volatile.Write(ref _leases[index].Ends, ends);
             Volatile.Write(ref _leases[index].Address, message.YourAddress);

@@ -361,6 +361,61 @@ public class DhcpClientTests
     }
 
     [Fact]
+    public void A_t1_of_zero_is_set_aside_for_half_the_lease_not_a_renewal_every_round_trip()
+    {
+        // A server's T1 of 0: the client renewed at once, and again at each ACK, for ever (review).
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var bound = clock.Nanoseconds;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 600, renew: 0);
+        wires["e0"].Frames.Clear();
+
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], 0x0200_0000_0005UL).Count == 1, TimeSpan.FromSeconds(400)));
+
+        Assert.InRange((clock.Nanoseconds - bound) / 1e9, 300, 300.01);
+    }
+
+    [Fact]
+    public void A_lease_shorter_than_the_clients_least_is_the_vnics_to_send_from_as_long_as_the_client_keeps_it()
+    {
+        // The client keeps a lease at least 10 s; the VNIC's snooping ended a 4-second one at 4 s,
+        // and dropped as spoofed everything sent from it after — its renewals too (review).
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 4);
+        guest.AddNeighbor(NetworkAddress.Parse("10.0.0.9"), 0x02AA_0000_0009UL);
+        host.RunUntil(() => false, TimeSpan.FromSeconds(2)); // the check took 4 s: 6 s from the ACK, past the lease's 4, before the client's 10
+        wires["e0"].Frames.Clear();
+
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.50") }, V4(guest));
+        guest.BindUdp(7000).TrySendTo(NetworkEndpoint.Parse("10.0.0.9", 9), new byte[8]);
+        host.Pump();
+
+        Assert.Equal(0, host.Vnic("guest").TransmitCounters.Dropped(Accounting.DropReason.Spoofed));
+        Assert.Contains(wires["e0"].Frames, f => f.Length > 14 + 20 && f[23] == 17 && f[30] == 10 && f[33] == 9);
+    }
+
+    [Fact]
+    public void A_lease_whose_end_passed_while_the_host_stood_still_is_dropped_not_renewed_from()
+    {
+        // RFC 2131 4.4.5: at the lease's end the address goes. A clock that jumped past it (a
+        // stalled host) sent a renewal, then a rebinding, from the expired address first (review).
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wires["e0"], 0x0200_0000_0005UL, "10.0.0.50", lease: 600);
+        wires["e0"].Frames.Clear();
+
+        clock.Advance(TimeSpan.FromSeconds(700));
+        host.Pump();
+
+        Assert.Empty(V4(guest));
+        Assert.DoesNotContain(guest.Dhcp!.State, new[] { DhcpState.Bound, DhcpState.Renewing, DhcpState.Rebinding }); // started over
+        Assert.Equal(0, host.Vnic("guest").TransmitCounters.Dropped(Accounting.DropReason.Spoofed)); // nothing went from the expired address
+    }
+
+    [Fact]
     public void A_lease_nobody_renews_ends_and_the_address_goes_and_a_nak_starts_over()
     {
         var clock = new VirtualClock();

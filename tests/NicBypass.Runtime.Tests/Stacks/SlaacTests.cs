@@ -195,6 +195,26 @@ public class SlaacTests
         Assert.Null(guest.Autoconfigured.Router);
     }
 
+    [Fact]
+    public void A_link_local_duplicate_found_after_an_advertisement_takes_neither_its_global_address_nor_its_router()
+    {
+        // RFC 4862 5.4.5: the advertisement came while the link-local address was still being
+        // checked; its global address (the same interface identifier, a duplicate too) was taken
+        // a second later all the same, and its router kept (found by review).
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        host.RunUntil(() => false, TimeSpan.FromMilliseconds(300));
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300));
+        host.RunUntil(() => false, TimeSpan.FromMilliseconds(200));
+
+        host.Send("e0", Dad(0x02BB_0000_0001UL, GuestLinkLocal));
+        host.RunUntil(() => false, TimeSpan.FromSeconds(3));
+
+        Assert.DoesNotContain(guest.Addresses, a => a.IsV6);
+        Assert.Null(guest.Autoconfigured.Router);
+    }
+
     // Another node's duplicate address detection: a neighbour solicitation for `target` from ::, to its solicited-node group.
     private static byte[] Dad(ulong mac, NetworkAddress target)
     {
