@@ -39,6 +39,10 @@ internal sealed class DhcpClient
     // RFC 5227's PROBE_NUM, PROBE_MIN (the probes' spacing) and ANNOUNCE_WAIT; RFC 2131 3.1's wait after a DECLINE.
     private const int Probes = 3;
     private const int ProbeSpacingSeconds = 1, LastProbeWaitSeconds = 2, AfterDeclineSeconds = 10;
+
+    // RFC 5227 2.1.1: past MAX_CONFLICTS conflicts in a row, one new address per RATE_LIMIT_INTERVAL.
+    private const int MaxConflicts = 10, RateLimitSeconds = 60;
+    private int _conflicts; // addresses declined since one was last taken
     private const uint MagicCookie = 0x63825363;
     private const int MessageLength = 300; // BOOTP's minimum, which some servers insist on
 
@@ -164,6 +168,7 @@ internal sealed class DhcpClient
                         break;
                     }
                     Bind(_offered, _acked, _ackedAt);
+                    _conflicts = 0;
                     _stack.SendArp(sender: _offered, target: _offered); // no one has it: announced as ours,
                     _announceAt = now + AnnounceIntervalSeconds * _stack.Time.TimestampFrequency; // and again two seconds on (RFC 5227 2.3)
                     Volatile.Write(ref _due, Math.Min(_t1, _announceAt));
@@ -355,7 +360,10 @@ internal sealed class DhcpClient
     {
         Send(Decline, Everyone, Unspecified, client: Unspecified);
         Interlocked.Increment(ref _declined);
-        StartOver(now + AfterDeclineSeconds * _stack.Time.TimestampFrequency);
+        // A server that keeps offering an address another host holds was asked again every
+        // 14 s for ever (found by review): from the tenth conflict in a row, once a minute.
+        _conflicts++;
+        StartOver(now + (_conflicts >= MaxConflicts ? RateLimitSeconds : AfterDeclineSeconds) * _stack.Time.TimestampFrequency);
     }
 
     private void StartOver(long now)

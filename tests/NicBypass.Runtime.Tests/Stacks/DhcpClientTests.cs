@@ -97,6 +97,36 @@ public class DhcpClientTests
     private static List<NetworkAddress> V4(NetworkStack stack) => stack.Addresses.Where(a => !a.IsV6).ToList();
 
     // The exchange up to the ACK of `address` for `mac` (the address then being checked); the transaction ID.
+    [Fact]
+    public void From_the_tenth_conflict_in_a_row_the_client_asks_for_an_address_once_a_minute()
+    {
+        // RFC 5227 2.1.1 (MAX_CONFLICTS 10, RATE_LIMIT_INTERVAL 60 s): a server that keeps
+        // offering an address another host holds was asked again 10 s after each decline, for ever.
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var guest = host.VirtualMachine("guest").Stack;
+        var wire = wires["e0"];
+        const ulong mac = 0x0200_0000_0005UL;
+        host.Pump();
+        var waits = new List<double>();
+        for (var conflict = 1; conflict <= 11; conflict++)
+        {
+            var xid = Sent(wire, mac).Last(m => m.Type == Discover).Xid;
+            wire.Frames.Clear();
+            host.Send("e0", Answer(Offer, xid, mac, "10.0.0.50"));
+            host.Send("e0", Answer(Ack, xid, mac, "10.0.0.50"));
+            host.Send("e0", Packets.Frames.ArpReply(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.50"), mac, IPAddress.Any));
+            Assert.Equal(conflict, guest.Dhcp!.Declined);
+            var declinedAt = clock.Nanoseconds;
+            wire.Frames.Clear();
+            Assert.True(host.RunUntil(() => Sent(wire, mac).Any(m => m.Type == Discover), TimeSpan.FromSeconds(120)));
+            waits.Add((clock.Nanoseconds - declinedAt) / 1e9);
+        }
+
+        Assert.All(waits.Take(9), w => Assert.InRange(w, 10, 10.01));
+        Assert.All(waits.Skip(9), w => Assert.InRange(w, 60, 60.01));
+    }
+
     private static uint Acked(Virtualization.NetworkHost host, CapturingWire wire, ulong mac, string address, uint lease = 3600, uint? renew = null)
     {
         host.Pump();
