@@ -232,11 +232,12 @@ internal sealed class NeighborCache
     }
 
     /// <summary>An unsolicited answer (an ARP reply or advertisement nobody asked for): updates an existing entry that was never confirmed only.</summary>
-    public void Unsolicited(NetworkAddress address, ulong mac)
+    public bool Unsolicited(NetworkAddress address, ulong mac)
     {
-        if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return;
-        if (Volatile.Read(ref entry.Mac) == 0 || Volatile.Read(ref entry.Mac) == mac || !Movable(entry)) return;
+        if (!Learnable(address, mac) || !_entries.TryGetValue(address, out var entry) || entry.Static) return false;
+        if (Volatile.Read(ref entry.Mac) == 0 || Volatile.Read(ref entry.Mac) == mac || !Movable(entry)) return false;
         Update(entry, mac, confirmed: false);
+        return true;
     }
 
     // Whether unsolicited news may move an entry's MAC: only one that no answer of ours ever

@@ -47,13 +47,12 @@ public sealed partial class NetworkStack
             // RELEASE waited for the server's MAC): it still answers what we solicited, as Linux
             // updates an entry it resolves whatever the reply's target; nothing else is learned.
             if (operation == ArpHeader.Reply && EthernetHeader.ReadMac(arp.Packet.Slice(18)) == Mac) _neighbors.Answered(sender, senderMac);
-            else if (known && sender == target && sender.Value != 0)
+            else if (known && sender == target && sender.Value != 0 && _neighbors.Unsolicited(sender, senderMac))
             {
                 // A gratuitous ARP, an announcement (RFC 5227 3: a host that moved, a failover):
                 // it updates an entry we hold — one never confirmed, as any unsolicited news
                 // does — as RFC 826's merge step and Linux do; it went unread (found by review).
-                _neighbors.Unsolicited(sender, senderMac);
-                Counters.Add(ref Counters._delivered);
+                Counters.Add(ref Counters._delivered); // taken: it moved an entry (else not for us, as before)
                 return;
             }
             Counters.Drop(StackDropReason.NotForUs);

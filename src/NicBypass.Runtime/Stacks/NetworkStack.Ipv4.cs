@@ -13,11 +13,6 @@ public sealed partial class NetworkStack
             Counters.Drop(StackDropReason.Malformed);
             return;
         }
-        if (ip.HeaderLength > Ipv4Header.MinLength && OptionsRefused(ip.Packet.Slice(Ipv4Header.MinLength, ip.HeaderLength - Ipv4Header.MinLength)) is { } refused)
-        {
-            Counters.Drop(refused);
-            return;
-        }
         var destination = NetworkAddress.Read(ip.Destination);
         if (_dhcp is not null && IsDhcpAnswer(ip))
         {
@@ -31,6 +26,11 @@ public sealed partial class NetworkStack
         {
             // Not ours, or a group of ours carrying anything but UDP (nothing here answers a group over TCP or ICMP).
             Counters.Drop(StackDropReason.NotForUs);
+            return;
+        }
+        if (ip.HeaderLength > Ipv4Header.MinLength && OptionsRefused(ip.Packet.Slice(Ipv4Header.MinLength, ip.HeaderLength - Ipv4Header.MinLength)) is { } refused)
+        {
+            Counters.Drop(refused);
             return;
         }
         if (ip.TimeToLive == 0)

@@ -98,9 +98,7 @@ public sealed partial class NetworkStack
             SynCookie.Minutes(now, Time.TimestampFrequency));
         int? scale = null;
         var sack = false;
-        // An echo of 0 answers a SYN-ACK that carried no timestamps (the SYN had none, so neither
-        // scaling nor SACK went either): the ACK's stamps are not negotiated (RFC 7323 3.2).
-        if (index < 0 || ack.TryGetTimestamps(out _, out var echo) && echo != 0 && !SynCookie.TryReadTimestamp(echo, Settings.SelectiveAcknowledgment, out scale, out sack))
+        if (index < 0 || ack.TryGetTimestamps(out _, out var echo) && !SynCookie.TryReadTimestamp(echo, Settings.SelectiveAcknowledgment, out scale, out sack))
         {
             Interlocked.Increment(ref Counters._synCookiesRejected);
             return false;

@@ -61,7 +61,6 @@ internal sealed class RoundTripEstimator
         Timeout = Computed();
     }
 
-    /// <summary>A timeout fired: double the timeout, up to the maximum (RFC 6298 5.5).</summary>
     /// <summary>
     /// Before any sample: the timeout a first sample of <paramref name="seconds"/> would give
     /// (RFC 6298 2.2: three times it), without taking it as the smoothed round trip — the
@@ -74,6 +73,7 @@ internal sealed class RoundTripEstimator
         Timeout = rto < _min ? _min : rto > _max ? _max : rto;
     }
 
+    /// <summary>A timeout fired: double the timeout, up to the maximum (RFC 6298 5.5).</summary>
     public void BackOff() => Timeout = Timeout * 2 > _max ? _max : Timeout * 2;
 
     /// <summary>An ACK made progress without a sample: undo the back-off (RFC 6298 5.7's spirit).</summary>

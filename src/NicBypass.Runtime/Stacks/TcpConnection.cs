@@ -533,9 +533,7 @@ public sealed class TcpConnection
                 _sndScale = scale;
                 _rcvScale = OwnWindowScale;
             }
-            // Timestamps only if the SYN-ACK carried them (its stamp comes back; ours are never 0):
-            // a stamped ACK to an unstamped SYN-ACK turned them on, and scaling with them (review).
-            if (ack.TryGetTimestamps(out var value, out var echo) && echo != 0)
+            if (ack.TryGetTimestamps(out var value, out var echo))
             {
                 _timestamps = true;
                 _tsRecent = value;
@@ -2007,7 +2005,19 @@ public sealed class TcpConnection
     /// edge move left, by less than a unit. A buffer too small for the reserve to leave a window
     /// offers what it has.
     /// </summary>
-    private int SillyWindowStep => Math.Min(_mss, _receive.Capacity / 2);
+    // A segment, or half the buffer — and never more than the buffer can offer at all: under a
+    // large scale a small buffer's whole window may be one unit, less than half of it, and a rule
+    // wanting more kept the window shut for good (found by review).
+    private int SillyWindowStep
+    {
+        get
+        {
+            var capacity = _receive.Capacity;
+            var reserve = _rcvScale == 0 ? 0 : Math.Min((8 << _rcvScale) - 1, capacity / 16);
+            var most = Math.Max(Math.Max(0, capacity - reserve) >> _rcvScale, capacity >> _rcvScale == 0 ? 0 : 1) << _rcvScale;
+            return Math.Min(Math.Min(_mss, capacity / 2), most);
+        }
+    }
 
     private int OfferedWindowUnits()
     {

@@ -131,6 +131,10 @@ public class IpConformanceTests
         host.Pump();
 
         Assert.Equal(moved, EthernetHeader.ReadMac(Assert.Single(wires["e0"].Frames)));
+        // One about a host it holds no entry for moves nothing: not for us, as before.
+        var notForUs = host.NetworkStack("web").Counters.Dropped(StackDropReason.NotForUs);
+        host.Send("e0", Frames.ArpRequest(moved, IPAddress.Parse("192.168.10.77"), IPAddress.Parse("192.168.10.77")));
+        Assert.Equal(notForUs + 1, host.NetworkStack("web").Counters.Dropped(StackDropReason.NotForUs));
     }
 
     [Theory]

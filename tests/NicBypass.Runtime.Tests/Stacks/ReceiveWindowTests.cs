@@ -86,6 +86,21 @@ public class ReceiveWindowTests
         Assert.True(clock.Nanoseconds - start < 1_000_000_000, $"32 KB took {(clock.Nanoseconds - start) / 1e6:N0} ms of virtual time");
     }
 
+    [Fact]
+    public void A_small_buffer_whose_whole_window_is_one_unit_of_a_large_scale_still_opens()
+    {
+        // (Review of session 33's silly window avoidance) 1,050 bytes under a 20 MiB limit's scale
+        // (9: units of 512 bytes): the whole window the buffer can offer is one unit, less than
+        // the half buffer the rule waited for, and the window stayed shut for good.
+        var (host, clock, _, client, server) = TestHost.ConnectedPair("unit",
+            new StackSettings(StackProtocols.Tcp, new[] { 80 }, TcpBuffer: 1050, TcpBufferLimit: 20 * 1024 * 1024), TimeSpan.FromMilliseconds(1));
+        var data = StackHarness.Pattern(16 * 1024, 7);
+        var start = clock.Nanoseconds;
+
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
+        Assert.True(clock.Nanoseconds - start < 5_000_000_000, $"16 KB took {(clock.Nanoseconds - start) / 1e6:N0} ms of virtual time");
+    }
+
     // The shift in a SYN's window scale option (kind 3), or -1.
     private static int WindowScaleOption(ReadOnlySpan<byte> tcp)
     {
