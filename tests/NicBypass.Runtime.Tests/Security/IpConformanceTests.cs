@@ -167,24 +167,5 @@ public class IpConformanceTests
         if (dropped is { } reason) Assert.Equal(1, vns.Counters.Dropped(reason));
     }
 
-    // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
-    private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0)
-    {
-        var result = new byte[frame.Length + 8];
-        frame.AsSpan(0, 54).CopyTo(result);
-        frame.AsSpan(54).CopyTo(result.AsSpan(62));
-        result[54] = frame[20];
-        if (type == 43)
-        {
-            result[57] = segmentsLeft;
-        }
-        else
-        {
-            result[56] = 1; // PadN covering the rest
-            result[57] = 4;
-        }
-        result[20] = type;
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(18), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(18)) + 8));
-        return result;
-    }
+    private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0) => Ipv6ExtensionHeaderTests.WithExtension(frame, type, segmentsLeft);
 }

@@ -106,7 +106,7 @@ public class Ipv6ExtensionHeaderTests
     }
 
     // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
-    private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0, bool fragmentMore = false)
+    internal static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0, bool fragmentMore = false)
     {
         var result = new byte[frame.Length + 8];
         frame.AsSpan(0, 54).CopyTo(result);
