@@ -94,6 +94,11 @@ internal sealed class SlaacClient
 
     private bool _begun; // its link-local address's detection has begun
 
+    // Addresses another node was found to hold: never tried again (RFC 4862 5.4.5: a duplicate
+    // MUST NOT be assigned; each later advertisement started a new detection, and a lost answer
+    // to its one solicitation took the duplicate: found by review). At most 64.
+    private readonly HashSet<NetworkAddress> _failed = new();
+
     /// <summary>
     /// A neighbour solicitation (135) or advertisement (136) for <paramref name="target"/> from
     /// <paramref name="senderMac"/>: true when it shows a tentative address is another node's — an
@@ -107,6 +112,7 @@ internal sealed class SlaacClient
         {
             if (senderMac == _stack.Mac || !_tentative.ContainsKey(target) || type == 135 && source.Value != 0) return false;
             _tentative.Remove(target);
+            if (_failed.Count < 64) _failed.Add(target); // bounded: a forger defending prefix after prefix grows it no further
             Volatile.Write(ref _detecting, _tentative.Count);
             Interlocked.Increment(ref _duplicates);
             if (target == LinkLocal)
@@ -246,7 +252,7 @@ internal sealed class SlaacClient
                         {
                             _valid[address] = Renewed(until, valid, now);
                         }
-                        else if (valid > 0 && _valid.Count + _tentative.Count - (_tentative.ContainsKey(LinkLocal) ? 1 : 0) < MaxAddresses)
+                        else if (valid > 0 && !_failed.Contains(address) && _valid.Count + _tentative.Count - (_tentative.ContainsKey(LinkLocal) ? 1 : 0) < MaxAddresses)
                         {
                             Tentative(address, (rest[3] & 0x80) != 0 ? 64 : 128, Until(valid), now); // on-link: its /64; otherwise the address alone
                         }

@@ -215,6 +215,28 @@ public class SlaacTests
         Assert.Null(guest.Autoconfigured.Router);
     }
 
+    [Fact]
+    public void An_address_found_to_be_a_duplicate_is_not_tried_again_at_the_next_advertisement()
+    {
+        // RFC 4862 5.4.5: a duplicate MUST NOT be assigned. Each later advertisement started a
+        // new detection, and with nobody answering its one solicitation this time (the other node
+        // busy, the answer lost) the duplicate was taken (found by review).
+        var (host, _) = TestHost.Build(Topology, new VirtualClock());
+        var guest = host.VirtualMachine("guest").Stack;
+        host.Pump();
+        host.RunUntil(() => false, TimeSpan.FromSeconds(2)); // the link-local address is taken
+        var global = NetworkAddress.Parse("fd77::ff:fe00:5");
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300));
+        host.Send("e0", Dad(0x02BB_0000_0001UL, global)); // another node detects it too: a duplicate
+        host.RunUntil(() => false, TimeSpan.FromSeconds(2));
+        Assert.DoesNotContain(global, guest.Addresses);
+
+        host.Send("e0", Advertisement(1800, "fd77::", 600, 300));
+        host.RunUntil(() => false, TimeSpan.FromSeconds(3));
+
+        Assert.DoesNotContain(global, guest.Addresses);
+    }
+
     // Another node's duplicate address detection: a neighbour solicitation for `target` from ::, to its solicited-node group.
     private static byte[] Dad(ulong mac, NetworkAddress target)
     {
