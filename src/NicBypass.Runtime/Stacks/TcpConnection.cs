@@ -1994,6 +1994,22 @@ public sealed class TcpConnection
     private int PeerWindow(in TcpSegment segment) =>
         segment.Has(TcpSegmentFlags.Syn) ? segment.Window : (int)Math.Min((long)segment.Window << _sndScale, int.MaxValue);
 
+    // A segment, or half the buffer — and never more than the buffer can offer at all: under a
+    // large scale a small buffer's whole window may be one unit, less than half of it, and a rule
+    // wanting more kept the window shut for good (found by review).
+    private int SillyWindowStep
+    {
+        get
+        {
+            var capacity = _receive.Capacity;
+            var most = Math.Max(Math.Max(0, capacity - WindowReserve) >> _rcvScale, capacity >> _rcvScale == 0 ? 0 : 1) << _rcvScale;
+            return Math.Min(Math.Min(_mss, capacity / 2), most);
+        }
+    }
+
+    // Bytes left unoffered for the creep rounding the edge up makes (see OfferedWindowUnits).
+    private int WindowReserve => _rcvScale == 0 ? 0 : Math.Min((8 << _rcvScale) - 1, _receive.Capacity / 16);
+
     /// <summary>
     /// The window to offer, in the scale's units (RFC 7323 2.2). A receiver SHOULD NOT move the
     /// right edge it offered left (RFC 9293 3.8.6), and the scale's rounding would, by up to a
@@ -2005,24 +2021,10 @@ public sealed class TcpConnection
     /// edge move left, by less than a unit. A buffer too small for the reserve to leave a window
     /// offers what it has.
     /// </summary>
-    // A segment, or half the buffer — and never more than the buffer can offer at all: under a
-    // large scale a small buffer's whole window may be one unit, less than half of it, and a rule
-    // wanting more kept the window shut for good (found by review).
-    private int SillyWindowStep
-    {
-        get
-        {
-            var capacity = _receive.Capacity;
-            var reserve = _rcvScale == 0 ? 0 : Math.Min((8 << _rcvScale) - 1, capacity / 16);
-            var most = Math.Max(Math.Max(0, capacity - reserve) >> _rcvScale, capacity >> _rcvScale == 0 ? 0 : 1) << _rcvScale;
-            return Math.Min(Math.Min(_mss, capacity / 2), most);
-        }
-    }
-
     private int OfferedWindowUnits()
     {
         var free = _receive.Free;
-        var reserve = _rcvScale == 0 ? 0 : Math.Min((8 << _rcvScale) - 1, _receive.Capacity / 16);
+        var reserve = WindowReserve;
         var units = Math.Max(0, free - reserve) >> _rcvScale;
         if (units == 0) units = free >> _rcvScale;
         var open = (long)(int)(_windowEdge - _rcvNxt); // what the last segment left open

@@ -420,10 +420,11 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
             // the span's end are offered — at most one per interval that starts before it.
             var count = (long)(((Int128)spanNanoseconds * rate + unit - 1) / unit);
             var frame = OfferedFrame(target, frameSize);
-            if (frame.Length - (target.Vlan == 0 ? 0 : 4) > frameSize)
+            var least = frame.Length - (target.Vlan == 0 ? 0 : 4); // its headers, the tag aside (added beside the size asked)
+            if (least > frameSize)
             {
                 // Its headers alone are larger (IPv6 and UDP: 62 bytes; TCP: 74 or 94): refused, not offered larger than asked.
-                throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, $"frames to VNIC '{name}' carry {frame.Length - (target.Vlan == 0 ? 0 : 4)} bytes of headers at least; offer {frame.Length - (target.Vlan == 0 ? 0 : 4)} bytes or more");
+                throw new ArgumentOutOfRangeException(nameof(frameSize), frameSize, $"frames to VNIC '{name}' carry {least} bytes of headers at least; offer {least} bytes or more");
             }
             streams[i] = (target, frame, rate, count);
             total += count;
