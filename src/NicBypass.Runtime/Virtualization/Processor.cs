@@ -201,7 +201,21 @@ public sealed class Processor : IInterruptTarget
 
     // Deterministic mode: the interrupt is its work (pending, serviced before any poller), not
     // a poller's: the pollers it gives work to (a VSQ's worker) are woken by name as it does.
-    private void WakeForInterrupt() => _runQueue?.Wake(_runIndex);
+    private void WakeForInterrupt() => WakeUnlessBusy();
+
+    // Deterministic mode: a processor busy past now takes new work when it frees up — woken now,
+    // it would only find itself busy and go back to sleep. Asleep (on the rounds' thread), it is
+    // left asleep with its deadline brought forward to that time if it was later; any other is woken.
+    private void WakeUnlessBusy()
+    {
+        if (_runQueue is not { } queue) return;
+        if (!_free && Clock is { } clock && _busyUntil > VirtualClock.ToNanoseconds(clock, clock.GetTimestamp())
+            && queue.SleepUntilAtMost(_runIndex, _busyUntil))
+        {
+            return;
+        }
+        queue.Wake(_runIndex);
+    }
 
     // Threaded mode: an interrupt wakes the processor's thread, unless a real wire's burst is
     // being read on this thread (then the burst's end runs it or wakes it).
@@ -283,7 +297,7 @@ public sealed class Processor : IInterruptTarget
     {
         if (Threaded) return;
         MarkAllReady();
-        _runQueue?.Wake(_runIndex);
+        WakeUnlessBusy();
     }
 
     /// <summary>Deterministic mode: poller <paramref name="poller"/> (as <see cref="AddPoller"/> numbered it) has work now; it runs in the next round.</summary>
@@ -291,7 +305,7 @@ public sealed class Processor : IInterruptTarget
     {
         if (Threaded) return;
         MarkReady(poller);
-        _runQueue?.Wake(_runIndex);
+        WakeUnlessBusy();
     }
 
     /// <summary>No poller's turn is named by the wake: at its next step it runs every one.</summary>
@@ -348,18 +362,13 @@ public sealed class Processor : IInterruptTarget
     /// <see cref="RingsOnly"/> for a ring it polls itself.</param>
     internal void AwakenToPoll(int poller = -1)
     {
-        if (Threaded || _runQueue is not { } queue) return;
+        if (Threaded) return;
         MarkReady(poller);
-        if (!_free && Clock is { } clock && _busyUntil > VirtualClock.ToNanoseconds(clock, clock.GetTimestamp())
-            && queue.SleepsUntilAtMost(_runIndex, _busyUntil))
-        {
-            return;
-        }
-        queue.Wake(_runIndex);
+        WakeUnlessBusy();
     }
 
     /// <summary>It has work it can do now but did not take in its last step (free, with interrupts pending or backlogged rings to poll).</summary>
-    internal bool HasWorkNow(long now) => now >= _busyUntil && (!_pending.IsEmpty || _polled.Count > 0 || AnyPollerReady);
+    internal bool HasWorkNow(long now) => now >= _busyUntil && WorkWaits;
 
     // A poller marked to run (deterministic mode with costs: see _ready).
     private bool AnyPollerReady
@@ -778,9 +787,16 @@ public sealed class Processor : IInterruptTarget
     /// <summary>When something it runs next has work that only time brings; <see cref="long.MaxValue"/> for none.</summary>
     internal long NextDue(long now)
     {
-        // Busy: nothing it runs can happen before it is free. Free: the earliest of its pollers'
-        // times still to come (one already due has been run by the pump, or cannot run yet).
-        if (_busyUntil > now) return _busyUntil;
+        // Busy: nothing it runs can happen before it is free — and if nothing waits for it then
+        // (no interrupt pending, no backlogged ring, no poller marked or due by then), it sleeps
+        // on to its pollers' next time: a run as it frees up would find nothing (it used to run
+        // all the same, one run in two of a lightly loaded host's). Free: the earliest of its
+        // pollers' times still to come (one already due has been run by the pump, or cannot run yet).
+        if (_busyUntil > now)
+        {
+            if (!UsesDueTimes || WorkWaits || _earliestPollerDue <= _busyUntil) return _busyUntil;
+            return _earliestPollerDue; // no poller marked: at most the earliest of their times
+        }
         if (!UsesDueTimes || Volatile.Read(ref _readyAll) != 0) return NextDueOfPollers(now);
         var due = long.MaxValue;
         var times = _pollerDue;
@@ -796,15 +812,18 @@ public sealed class Processor : IInterruptTarget
     /// <summary><see cref="NextDue"/> as the pollers tell it now (the Debug check of sleepers: a time that moved without a wake shows).</summary>
     internal long NextDueOfPollers(long now)
     {
-        if (_busyUntil > now) return _busyUntil;
         var due = long.MaxValue;
         foreach (var poller in _pollers)
         {
             var next = poller.NextDue();
             if (next > now && next < due) due = next;
         }
+        if (_busyUntil > now && (!UsesDueTimes || WorkWaits || due <= _busyUntil)) return _busyUntil;
         return due;
     }
+
+    // Work it would take as soon as it is free: an interrupt pending, a backlogged ring, a poller marked.
+    private bool WorkWaits => !_pending.IsEmpty || _polled.Count > 0 || AnyPollerReady;
 
     /// <summary>Threaded mode: waits until an interrupt arrives or <paramref name="timeout"/> passes.</summary>
     internal bool Wait(TimeSpan timeout, CancellationToken cancellation)

@@ -50,8 +50,24 @@ internal sealed class RunQueue
 
     public bool IsAwake(int index) => (_awake[index >> 6] & 1UL << index) != 0;
 
-    /// <summary>Asleep until <paramref name="time"/> or earlier: it will look by then without being woken.</summary>
-    public bool SleepsUntilAtMost(int index, long time) => !IsAwake(index) && _sleepingUntil[index] <= time;
+    /// <summary>
+    /// A sleeping processor (busy until <paramref name="time"/>) was given work: it stays asleep,
+    /// until <paramref name="time"/> at the latest. False, changing nothing, if it is awake or the
+    /// caller is not the rounds' thread (the heap is the rounds'): the caller wakes it then.
+    /// </summary>
+    public bool SleepUntilAtMost(int index, long time)
+    {
+        if (IsAwake(index) || !Rounds.IsCurrent) return false;
+        if (_sleepingUntil[index] <= time) return true;
+        _sleepingUntil[index] = time;
+        if (_lastQueued[index] != time)
+        {
+            _deadlines.Enqueue(index, time);
+            _lastQueued[index] = time;
+            if (_deadlines.Count > 4 * _processors.Length + 64) Compact();
+        }
+        return true;
+    }
 
     /// <summary>Some processor is awake (has work now, or has not looked yet).</summary>
     public bool AnyAwake

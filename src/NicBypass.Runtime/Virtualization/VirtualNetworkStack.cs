@@ -181,12 +181,19 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
             }
         }
         running.ChargeStack(frames - t_queued);
+        // Deterministic: its worker runs in the next round if the batch left it work — packets
+        // queued in the VSQ, replies in the outbound one (a timer armed wakes it by itself, as
+        // does a ring handed over to its polling). A batch taken inline to the end leaves none:
+        // the worker used to run after every batch all the same, to find nothing. Threaded: its
+        // thread drains what was queued.
+        var owed = Outbound.Count > 0;
         for (var i = 0; i < _workers.Count; i++)
         {
-            // Threaded: its thread drains what was queued. Deterministic: it runs in the next
-            // round — the batch may have queued packets, armed timers or queued replies it owns.
             var worker = _workers[i];
-            if (!worker.Threaded) worker.AwakenPoller(_workerPollers[i]);
+            if (!worker.Threaded)
+            {
+                if (t_queued > 0 || owed) worker.AwakenPoller(_workerPollers[i]);
+            }
             else if (t_queued > 0) worker.Wake();
         }
     }
@@ -232,6 +239,7 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     void IFlowControlledConsumer.Backlogged()
     {
         if (Inbound.Count == 0) Interlocked.Increment(ref _backlogs);
+        WakeWorkers(); // they pull from the ring now
     }
 
     // One batch of the backlog, inside the VSQ (under mutual exclusion, a worker finding another

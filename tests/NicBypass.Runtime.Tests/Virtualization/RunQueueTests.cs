@@ -48,6 +48,65 @@ public class RunQueueTests
     }
 
     [Fact]
+    public void A_processor_that_frees_up_with_nothing_waiting_is_not_run_then()
+    {
+        // 125 frames 80 µs apart, each taken in a microsecond or two: a frame is an interrupt on
+        // each processor on its way (the NIC's ring, the software ring behind it, the VNIC's),
+        // and each runs once for it. The VNIC's used to run a second time as it freed up, to find
+        // nothing: its VSQ's worker was woken after every batch, though the batch went inline.
+        var host = LargeHost(200);
+        var target = host.Vnic("t101");
+        var serving = host.Nic("e0").AllReceiveRings()
+            .Where(r => r.Client is not null)
+            .Select(r => r.InterruptTarget switch { MsiVector v => v.Processor, Processor p => p, _ => null })
+            .OfType<Processor>().Append(target.Processor).Distinct().ToList();
+        var before = serving.ToDictionary(p => p, p => p.Runs);
+
+        var offered = host.Offer("t101", 100_000_000, TimeSpan.FromMilliseconds(10));
+
+        Assert.Equal(offered, host.NetworkStack("t101").Counters.Received);
+        foreach (var processor in serving)
+        {
+            // Every processor looks when the offer starts and as it ends; between, one run an interrupt.
+            var runs = processor.Runs - before[processor];
+            var interrupts = processor.HardwareInterrupts + processor.SoftwareInterrupts;
+            Assert.True(runs <= interrupts + 2, $"{processor} ran {runs} times for {interrupts} interrupts ({offered} frames)");
+        }
+        Assert.Equal(3 * offered, serving.Sum(p => p.HardwareInterrupts + p.SoftwareInterrupts));
+    }
+
+    [Fact]
+    public void An_interrupt_for_a_busy_processor_waits_for_it_to_free_up_without_a_run()
+    {
+        // 100-byte frames every ~450 ns into one VM's ring, whose processor takes a microsecond
+        // an interrupt: most frames land while it is busy. It takes each interrupt (or polls the
+        // ring it switched to polling) as it frees up; a frame that woke it at once only found it
+        // busy and put it back to sleep, a run that did nothing.
+        var (host, _) = TestHost.Build("""
+            host h {
+                cpus 2
+                nic e0 { model simnic-10g; rx-rings 1 }
+                vm a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1; cpu 1 }
+            }
+            """, new VirtualClock());
+        host.Costs = CostTable.Default;
+        var cpu = host.Processors[host.Nic("e0").AllReceiveRings().Single(r => r.Client is not null).InterruptTarget switch
+        {
+            MsiVector v => v.Processor.Id,
+            Processor p => p.Id,
+            _ => throw new InvalidOperationException("no interrupt target"),
+        }];
+        var before = (cpu.Runs, cpu.HardwareInterrupts, cpu.Polls);
+
+        var offered = host.Offer("a", 2_000_000_000, TimeSpan.FromMicroseconds(100), frameSize: 100);
+
+        Assert.InRange(host.Vnic("a").Counters.Delivered, offered - 1, offered); // the last may still wait for the processor
+        var runs = cpu.Runs - before.Runs;
+        var steps = cpu.HardwareInterrupts - before.HardwareInterrupts + cpu.Polls - before.Polls;
+        Assert.True(runs <= steps + 2, $"{cpu} ran {runs} times for {steps} interrupts and polls ({offered} frames)");
+    }
+
+    [Fact]
     public void RunUntil_runs_between_events_only_the_processors_a_tcp_transfer_uses()
     {
         // A VM sends 200 KB to a container over a hairpin on a 32-processor host: every step of
