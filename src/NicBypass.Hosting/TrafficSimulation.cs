@@ -128,9 +128,13 @@ public static class TrafficSimulation
         var sinceProgress = 0L;
         host.RunTo(clock.Nanoseconds); // the whole host looks once; from here on only offers happen between runs
         var due = host.NextDueAwake();
-        while (queue.TryDequeue(out var index, out var at))
+        while (queue.TryPeek(out var index, out var at))
         {
-            if (at >= end) continue;
+            if (at >= end)
+            {
+                queue.Dequeue();
+                continue;
+            }
             // Whatever falls due before this frame is offered (a frame landing off the wire, a
             // processor finishing a step, a timer) runs first, each at its time; otherwise the
             // clock just moves. Only what has work runs (the host's scheduler).
@@ -146,7 +150,7 @@ public static class TrafficSimulation
             var stream = streams[index];
             stream.Nic.Device.Offer(stream.Next());
             due = Math.Min(due, stream.Nic.Device.NextLanding);
-            queue.Enqueue(index, stream.Interval * (stream.Offered + spacing.NextDouble()));
+            queue.DequeueEnqueue(index, stream.Interval * (stream.Offered + spacing.NextDouble())); // one sift for both
             if (progress is not null && (long)at - sinceProgress > end / 100)
             {
                 sinceProgress = (long)at;
