@@ -706,12 +706,14 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                 $"host '{Name}': Pump, RunTo or RunUntil called from inside the datapath (a socket handler, tap or hook); the datapath is not re-entrant — send or queue the work there and let the running pump take it");
         }
         _pumping = true;
+        var outer = _runQueue!.EnterDatapath();
         try
         {
             return PumpAwakeOnce(until);
         }
         finally
         {
+            RunQueue.ExitDatapath(outer);
             _pumping = false;
             // The waits a run's application started that this pump finished: made now, outside
             // the datapath, whoever pumps (a later RunUntil or Run too).
@@ -999,7 +1001,15 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
     private bool LandOnly()
     {
         if (_runQueue!.Rounds.Claim()) PoolsTakeLocks();
-        foreach (var nic in _nicArray) nic.Device.Land();
+        var outer = _runQueue.EnterDatapath();
+        try
+        {
+            foreach (var nic in _nicArray) nic.Device.Land();
+        }
+        finally
+        {
+            RunQueue.ExitDatapath(outer);
+        }
         if (_runQueue!.AnyAwake) return false;
         _runQueue.CheckSleepers(); // Debug builds: the landing forgot no wake-up
         return true;

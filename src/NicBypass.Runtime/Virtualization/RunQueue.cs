@@ -50,14 +50,29 @@ internal sealed class RunQueue
 
     public bool IsAwake(int index) => (_awake[index >> 6] & 1UL << index) != 0;
 
+    // The run queue whose pump or landing runs on this thread now (EnterDatapath). Being the
+    // rounds' thread (Rounds.IsCurrent) is not enough: that is the thread that pumped last, and an
+    // application's continuation on it may send while another thread has begun to pump.
+    [ThreadStatic] private static RunQueue? t_inDatapath;
+
+    /// <summary>This thread runs this host's datapath (a pump, a landing) until <see cref="ExitDatapath"/> with what this returns.</summary>
+    public RunQueue? EnterDatapath()
+    {
+        var outer = t_inDatapath;
+        t_inDatapath = this;
+        return outer;
+    }
+
+    public static void ExitDatapath(RunQueue? outer) => t_inDatapath = outer;
+
     /// <summary>
     /// A sleeping processor (busy until <paramref name="time"/>) was given work: it stays asleep,
     /// until <paramref name="time"/> at the latest. False, changing nothing, if it is awake or the
-    /// caller is not the rounds' thread (the heap is the rounds'): the caller wakes it then.
+    /// caller is not inside this host's pump or landing (the heap is the rounds'): the caller wakes it then.
     /// </summary>
     public bool SleepUntilAtMost(int index, long time)
     {
-        if (IsAwake(index) || !Rounds.IsCurrent) return false;
+        if (IsAwake(index) || t_inDatapath != this) return false;
         if (_sleepingUntil[index] <= time) return true;
         _sleepingUntil[index] = time;
         if (_lastQueued[index] != time)
