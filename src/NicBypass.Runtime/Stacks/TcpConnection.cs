@@ -26,7 +26,11 @@ namespace NicBypass.Runtime.Stacks;
 public sealed class TcpConnection
 {
     private const int MaxRetries = 15; // as Linux's tcp_retries2
-    private static readonly TimeSpan MaxRetransmissionTimeout = TimeSpan.FromSeconds(10);
+    private const int MaxSynRetries = 6; // a SYN nobody answers: Linux's tcp_syn_retries
+    private const int MaxSynAckRetries = 5; // a SYN-ACK: Linux's tcp_synack_retries (a half-open connection holds a place in the SYN queue)
+    // The back-off's ceiling: RFC 6298 2.5 allows one of at least 60 s; Linux's TCP_RTO_MAX. With
+    // 15 retries a dead peer is given up after about 15 minutes, as Linux does (it was 10 s: 113 s).
+    private static readonly TimeSpan MaxRetransmissionTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan MinRetransmissionTimeout = TimeSpan.FromMilliseconds(200); // as Linux
     private const int TimestampsLength = 12; // NOP, NOP, kind 8, length 10, value, echo
 
@@ -769,9 +773,15 @@ public sealed class TcpConnection
         // retransmissions — a peer that answers them, even with window zero forever, is alive.
         // Only probes that get no answer at all count towards giving up.
         var probing = _sndWnd == 0 && (_sndNxt == _sndUna || _probeOut && _sndNxt == _sndUna + 1);
-        if (probing ? ++_probesUnanswered > MaxRetries : ++_retries > MaxRetries)
+        var limit = State switch { TcpState.SynSent => MaxSynRetries, TcpState.SynReceived => MaxSynAckRetries, _ => MaxRetries };
+        if (probing ? ++_probesUnanswered > MaxRetries : ++_retries > limit)
         {
-            SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
+            // A handshake given up ends without a RST, as Linux's does: a connect has nothing the
+            // peer holds to reset (a SYN-ACK to it is answered with one anyway), and a request's
+            // peer may still be retrying its SYN (its next is a new request; a RST would fail its
+            // connect as reset). A peer whose ACK of our SYN-ACK was lost thinks itself connected
+            // until it sends: the stack answers that with a RST, as Linux's does.
+            if (State is not (TcpState.SynSent or TcpState.SynReceived)) SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
             Finish(TcpError.TimedOut);
             return true;
         }

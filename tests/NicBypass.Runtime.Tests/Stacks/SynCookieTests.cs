@@ -288,6 +288,22 @@ public class SynCookieTests
     }
 
     [Fact]
+    public void An_unanswered_syn_ack_goes_five_times_more_and_the_request_is_dropped_without_a_reset()
+    {
+        // Linux's tcp_synack_retries: 5, then the request is dropped and its place in the SYN
+        // queue freed. The peer may still be retrying its SYN: a RST would fail its connect.
+        var c = Listening(new StackSettings(StackProtocols.Tcp, new[] { 80 }, RetransmissionTimeout: TimeSpan.FromMilliseconds(100)));
+        c.Wire.Frames.Clear();
+        c.Send(Syn(50000, 7000));
+
+        Assert.True(c.Host.RunUntil(() => c.Listener.HalfOpen == 0, TimeSpan.FromMinutes(5)));
+        var segments = c.Wire.Frames.Select(f => TestFrames.Parse(f).Extract<TcpPacket>()).OfType<TcpPacket>().ToList();
+        Assert.Equal(6, segments.Count);
+        Assert.All(segments, s => Assert.True(s.Synchronize && s.Acknowledgment && !s.Reset));
+        Assert.Equal(0, c.Stack.Stack.ConnectionCount);
+    }
+
+    [Fact]
     public void A_full_queue_with_cookies_off_pushes_out_only_a_connection_still_half_open()
     {
         var c = Listening(new StackSettings(StackProtocols.Tcp, new[] { 80 }, SynBacklog: 2, SynCookies: SynCookieMode.Off));

@@ -572,9 +572,36 @@ public class TransportExchangeTests(ITestOutputHelper output)
 
         harness.Cable.LossRate = 1.0; // the cable is cut
         client.Send(new byte[1000]);
+        // The timeout doubles up to 120 s (RFC 6298 2.5: a ceiling of at least 60 s; Linux's
+        // TCP_RTO_MAX), so 15 retries take about a quarter of an hour, as Linux's tcp_retries2
+        // does. With the ceiling at 10 s the connection was given up after 113 s.
+        var cut = harness.Clock.GetUtcNow();
+        Assert.False(harness.RunUntil(() => client.State == TcpState.Closed, seconds: 600));
+        Assert.True(client.Retransmissions < 15, $"{client.Retransmissions} retransmissions in 10 minutes");
+        Assert.True(harness.RunUntil(() => client.State == TcpState.Closed, seconds: 600));
+        Assert.Equal(TcpError.TimedOut, client.Error);
+        Assert.Equal(15, client.Retransmissions);
+        Assert.InRange((harness.Clock.GetUtcNow() - cut).TotalSeconds, 800, 1100);
+    }
+
+    [Fact]
+    public void A_syn_nobody_answers_is_given_up_after_six_retries()
+    {
+        // Linux's tcp_syn_retries: 6, doubling from the initial timeout (200 ms here: retries at
+        // 0.2 … 12.6 s, given up at 25.4 s; from Linux's 1 s, 127 s). By the data's rule, 15
+        // retries up to the 120 s ceiling, a connect to a dead host would take twenty minutes to fail.
+        var harness = new StackHarness();
+        harness.Web.Stack.AddNeighbor(NetworkAddress.Parse("10.0.0.3"), 0x02_00_00_00_00_03);
+        harness.Cable.LossRate = 1.0;
+        var start = harness.Clock.GetUtcNow();
+
+        var client = harness.Web.Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.3", 5432));
+
         Assert.True(harness.RunUntil(() => client.State == TcpState.Closed, seconds: 300));
         Assert.Equal(TcpError.TimedOut, client.Error);
-        Assert.True(client.Retransmissions >= 12);
+        Assert.Equal(6, client.Retransmissions);
+        Assert.InRange((harness.Clock.GetUtcNow() - start).TotalSeconds, 25, 26);
+        Assert.Equal(7, harness.Cable.Frames); // the seven SYNs, and no RST as it gives up: the peer holds nothing to reset
     }
 
     // A connection's receive buffer, the largest window it offers.
@@ -659,7 +686,7 @@ public class TransportExchangeTests(ITestOutputHelper output)
             while ((n = server.Read(buffer)) > 0) atServer.Write(buffer, 0, n);
             while ((n = client.Read(buffer)) > 0) atClient.Write(buffer, 0, n);
             return atServer.Length == upstream.Length && atClient.Length == downstream.Length && server.EndOfStream && client.EndOfStream;
-        }, seconds: 600);
+        }, seconds: 3600); // (heavy loss: a timeout backs off to 120 s, and a handshake whose ACKs were lost starts with one of tens of seconds)
         Assert.True(finished, $"exchange stalled: server has {atServer.Length}/{upstream.Length}, client {atClient.Length}/{downstream.Length}; client {client.State}, server {server.State}");
         return (atServer.ToArray(), atClient.ToArray());
     }
