@@ -58,7 +58,9 @@ internal sealed class DhcpClient
     private NetworkAddress _offered, _server;
     private long _t1, _t2, _expiry;
     private Options _acked;  // the ACK of the address being checked,
-    private long _ackedAt;   // and when it came (the lease's times count from it)
+    private long _ackedAt;   // and when the REQUEST it answers went (the lease's times count from it)
+    private long _requestedAt; // when this exchange's first REQUEST went (RFC 2131 4.4.1: a lease counts from the original request)
+    private (uint Xid, DhcpState State) _requestedIn = (0, DhcpState.Init); // the exchange it went in (a retransmission keeps both)
     private int _probed;     // ARP probes sent for it
     private long _declined;
     private long _defendedAt = long.MinValue; // when it last announced its bound address against another's ARP
@@ -244,16 +246,18 @@ internal sealed class DhcpClient
                     break;
                 case Ack when _state == DhcpState.Requesting && Usable(yours):
                     // A new address: checked before it is taken.
+                    // Its times count from the REQUEST it answers (RFC 2131 4.4.1), not from its
+                    // arrival: a slow server's answer would end the lease later than the server does.
                     _offered = yours;
                     _acked = options;
-                    _ackedAt = now;
+                    _ackedAt = Math.Min(_requestedAt, now);
                     _probed = 0;
                     _state = DhcpState.Checking;
                     Volatile.Write(ref _due, now);
                     armed = true;
                     break;
                 case Ack when _state is DhcpState.Renewing or DhcpState.Rebinding && Usable(yours):
-                    Bind(yours, options, now);
+                    Bind(yours, options, Math.Min(_requestedAt, now));
                     armed = true;
                     break;
                 case Nak when _state is DhcpState.Requesting or DhcpState.Renewing or DhcpState.Rebinding:
@@ -404,6 +408,13 @@ internal sealed class DhcpClient
         // renewing or rebinding: the leased address as ciaddr, and neither option.
         var leased = Lease?.Address ?? Unspecified;
         Send(Request, broadcast ? Everyone : _server, fromLease ? leased : Unspecified, client: fromLease ? leased : Unspecified);
+        if (_requestedIn != (_xid, _state))
+        {
+            // The original request of this exchange: an ACK to any of its retransmissions counts
+            // from it, so the lease never ends later than the server's does.
+            _requestedIn = (_xid, _state);
+            _requestedAt = _stack.Time.GetTimestamp();
+        }
         Again();
     }
 

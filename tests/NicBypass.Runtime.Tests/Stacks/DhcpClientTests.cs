@@ -513,6 +513,33 @@ public class DhcpClientTests
     }
 
     [Fact]
+    public void A_lease_counts_from_the_request_not_from_a_slow_servers_ack()
+    {
+        // RFC 2131 4.4.1: the lease's end is the original request's time plus the lease. A server
+        // that answers 5 s late has started the lease at the request: counted from its ACK, the
+        // client would renew, and give the address up, 5 s after the server thinks it should.
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var wire = wires["e0"];
+        const ulong mac = 0x0200_0000_0005UL;
+        host.Pump();
+        var xid = Sent(wire, mac).Single().Xid;
+        host.Send("e0", Answer(Offer, xid, mac, "10.0.0.50")); // the REQUEST goes now
+        var requested = clock.Nanoseconds;
+        Assert.Equal(Request, Sent(wire, mac).Last().Type);
+        clock.Advance(TimeSpan.FromSeconds(5)); // (its retransmission is due later)
+        host.Send("e0", Answer(Ack, xid, mac, "10.0.0.50", lease: 60)); // the ACK, 5 s late
+        var guest = host.VirtualMachine("guest").Stack;
+        Assert.True(host.RunUntil(() => guest.DhcpLease is not null, TimeSpan.FromSeconds(10)));
+        wire.Frames.Clear();
+
+        Assert.True(host.RunUntil(() => Sent(wire, mac).Any(m => m.Type == Request), TimeSpan.FromSeconds(60)), "it renews");
+        Assert.InRange((clock.Nanoseconds - requested) / 1e9, 30, 30.01); // T1: half the lease from the request
+        Assert.True(host.RunUntil(() => V4(guest).Count == 0, TimeSpan.FromSeconds(60)), "the lease ends");
+        Assert.InRange((clock.Nanoseconds - requested) / 1e9, 60, 60.01);
+    }
+
+    [Fact]
     public void Lease_times_are_kept_in_order_and_a_connection_on_a_lost_address_is_aborted()
     {
         var clock = new VirtualClock();
