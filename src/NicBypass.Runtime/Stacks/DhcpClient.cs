@@ -244,8 +244,11 @@ internal sealed class DhcpClient
                     _attempts = 0;
                     SendRequest(broadcast: true, fromLease: false);
                     break;
-                case Ack when _state == DhcpState.Requesting && Usable(yours):
-                    // A new address: checked before it is taken.
+                case Ack when _state == DhcpState.Requesting && Usable(yours)
+                    || _state is DhcpState.Renewing or DhcpState.Rebinding && Usable(yours) && Lease is { } held && held.Address != yours:
+                    // A new address: checked before it is taken (RFC 2131 4.4.1) — one a renewal's
+                    // ACK names instead of the leased one too (the server moved it: the old goes now).
+                    if (_state != DhcpState.Requesting) Release();
                     // Its times count from the REQUEST it answers (RFC 2131 4.4.1), not from its
                     // arrival: a slow server's answer would end the lease later than the server does.
                     _offered = yours;

@@ -540,6 +540,53 @@ public class DhcpClientTests
     }
 
     [Fact]
+    public void A_renewal_acknowledged_with_another_address_gives_the_old_up_and_checks_the_new_one()
+    {
+        // RFC 2131 4.4.1: a client checks an address before it takes it — also one a renewal's
+        // ACK names instead of the leased one. It used to take it at once, unchecked.
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var wire = wires["e0"];
+        const ulong mac = 0x0200_0000_0005UL;
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wire, mac, "10.0.0.50", lease: 60);
+        wire.Frames.Clear();
+        Assert.True(host.RunUntil(() => Sent(wire, mac).Any(m => m.Type == Request), TimeSpan.FromSeconds(60)), "it renews");
+        var xid = Sent(wire, mac).Last().Xid;
+        wire.Frames.Clear();
+
+        host.Send("e0", Answer(Ack, xid, mac, "10.0.0.51", lease: 60, toMac: mac, to: "10.0.0.50"));
+
+        Assert.Empty(V4(guest)); // the old address is the server's again
+        Assert.True(host.RunUntil(() => guest.DhcpLease is not null, TimeSpan.FromSeconds(10)), "the check ends and the new address is taken");
+        Assert.Equal(NetworkAddress.Parse("10.0.0.51"), guest.DhcpLease!.Value.Address);
+        Assert.Equal(new[] { NetworkAddress.Parse("10.0.0.51") }, V4(guest));
+        var probes = Arps(wire, mac).Where(a => a.Sender.Equals(IPAddress.Any) && a.Target.Equals(IPAddress.Parse("10.0.0.51"))).ToList();
+        Assert.True(probes.Count >= 2, $"{probes.Count} ARP probes of the new address");
+    }
+
+    [Fact]
+    public void A_renewal_acknowledged_with_an_address_another_host_holds_is_declined()
+    {
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        var wire = wires["e0"];
+        const ulong mac = 0x0200_0000_0005UL;
+        var guest = host.VirtualMachine("guest").Stack;
+        Lease(host, wire, mac, "10.0.0.50", lease: 60);
+        wire.Frames.Clear();
+        Assert.True(host.RunUntil(() => Sent(wire, mac).Any(m => m.Type == Request), TimeSpan.FromSeconds(60)), "it renews");
+        var xid = Sent(wire, mac).Last().Xid;
+
+        host.Send("e0", Answer(Ack, xid, mac, "10.0.0.51", lease: 60, toMac: mac, to: "10.0.0.50"));
+        host.Send("e0", Packets.Frames.ArpReply(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.51"), mac, IPAddress.Any)); // someone has it
+
+        Assert.Equal(1, guest.Dhcp!.Declined);
+        Assert.Null(guest.DhcpLease);
+        Assert.Empty(V4(guest));
+    }
+
+    [Fact]
     public void Lease_times_are_kept_in_order_and_a_connection_on_a_lost_address_is_aborted()
     {
         var clock = new VirtualClock();
