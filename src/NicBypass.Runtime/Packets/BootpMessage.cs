@@ -23,10 +23,13 @@ internal readonly ref struct BootpMessage
         YourAddress = BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(16));
         Transaction = BinaryPrimitives.ReadUInt32BigEndian(bootp.Slice(4));
         FromServer = bootp[0] == 2;
-        ReadOptions(bootp.Slice(240), out var type, out var lease, out var identifier);
-        Type = type;
-        LeaseSeconds = lease;
-        ClientIdentifierMac = identifier;
+        // As the runtime's client reads them (DhcpOptions): overloaded fields and split options too.
+        Type = DhcpOptions.Byte(bootp, 53) ?? 0;
+        LeaseSeconds = DhcpOptions.UInt32(bootp, 51);
+        Span<byte> identifier = stackalloc byte[7];
+        ClientIdentifierMac = DhcpOptions.TryFind(bootp, 61, identifier, out var length) && length == 7 && identifier[0] == 1
+            ? EthernetHeader.ReadMac(identifier.Slice(1))
+            : null;
     }
 
     /// <summary>A server's reply (BOOTREPLY, from port 67), else a client's request.</summary>
@@ -41,7 +44,7 @@ internal readonly ref struct BootpMessage
     /// <summary>xid: the client's transaction the message belongs to.</summary>
     public uint Transaction { get; }
 
-    /// <summary>Option 53, the DHCP message type (0 when absent; the last one counts, as the runtime's client reads it).</summary>
+    /// <summary>Option 53, the DHCP message type (0 when absent or not one byte long, as the runtime's client reads it).</summary>
     public byte Type { get; }
 
     /// <summary>Option 51, the lease time in seconds, if given (0xFFFFFFFF: for ever).</summary>
@@ -77,27 +80,5 @@ internal readonly ref struct BootpMessage
         }
         message = new BootpMessage(bootp);
         return true;
-    }
-
-    private static void ReadOptions(ReadOnlySpan<byte> options, out byte type, out uint? lease, out ulong? identifier)
-    {
-        type = 0;
-        lease = null;
-        identifier = null;
-        for (var i = 0; i < options.Length;)
-        {
-            var code = options[i];
-            if (code == 255) break;
-            if (code == 0)
-            {
-                i++;
-                continue;
-            }
-            if (i + 1 >= options.Length || i + 2 + options[i + 1] > options.Length) break;
-            if (code == 53 && options[i + 1] == 1) type = options[i + 2];
-            else if (code == 51 && options[i + 1] == 4) lease = BinaryPrimitives.ReadUInt32BigEndian(options.Slice(i + 2));
-            else if (code == 61 && options[i + 1] == 7 && options[i + 2] == 1) identifier = EthernetHeader.ReadMac(options.Slice(i + 3));
-            i += 2 + options[i + 1];
-        }
     }
 }

@@ -226,7 +226,7 @@ internal sealed class DhcpClient
         {
             return false;
         }
-        var options = Options.Read(bootp.Slice(240));
+        var options = Options.Read(bootp);
         var now = _stack.Time.GetTimestamp();
         var armed = false;
         lock (_lock)
@@ -475,34 +475,20 @@ internal sealed class DhcpClient
         public uint? RenewSeconds { get; private init; }
         public uint? RebindSeconds { get; private init; }
 
-        public static Options Read(ReadOnlySpan<byte> field)
+        // Read as RFC 2131's clients must: through the file and sname fields where option 52
+        // overloads them, each option's pieces joined (RFC 3396) — DhcpOptions, as link protection reads it.
+        public static Options Read(ReadOnlySpan<byte> bootp)
         {
-            int type = 0;
-            uint? mask = null, lease = null, renew = null, rebind = null;
-            NetworkAddress? router = null, server = null;
-            for (var i = 0; i < field.Length;)
-            {
-                var code = field[i];
-                if (code == 255) break;
-                if (code == 0)
-                {
-                    i++;
-                    continue;
-                }
-                if (i + 1 >= field.Length || i + 2 + field[i + 1] > field.Length) break; // truncated: what came before stands
-                var value = field.Slice(i + 2, field[i + 1]);
-                switch (code)
-                {
-                    case 53 when value.Length == 1: type = value[0]; break;
-                    case 1 when value.Length == 4: mask = BinaryPrimitives.ReadUInt32BigEndian(value); break;
-                    case 3 when value.Length >= 4: router = new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(value), false); break;
-                    case 54 when value.Length == 4: server = new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(value), false); break;
-                    case 51 when value.Length == 4: lease = BinaryPrimitives.ReadUInt32BigEndian(value); break;
-                    case 58 when value.Length == 4: renew = BinaryPrimitives.ReadUInt32BigEndian(value); break;
-                    case 59 when value.Length == 4: rebind = BinaryPrimitives.ReadUInt32BigEndian(value); break;
-                }
-                i += 2 + value.Length;
-            }
+            var type = DhcpOptions.Byte(bootp, 53) ?? 0;
+            var mask = DhcpOptions.UInt32(bootp, 1);
+            Span<byte> first = stackalloc byte[4];
+            NetworkAddress? router = DhcpOptions.TryFind(bootp, 3, first, out var routers) && routers >= 4
+                ? new NetworkAddress(BinaryPrimitives.ReadUInt32BigEndian(first), false) // the first of the list
+                : null;
+            NetworkAddress? server = DhcpOptions.UInt32(bootp, 54) is { } id ? new NetworkAddress(id, false) : null;
+            var lease = DhcpOptions.UInt32(bootp, 51);
+            var renew = DhcpOptions.UInt32(bootp, 58);
+            var rebind = DhcpOptions.UInt32(bootp, 59);
             // A mask that is not a run of ones from the top is no prefix: taken as none.
             if (mask is { } m && (~m & (~m + 1)) != 0) mask = null;
             return new Options { Type = type, SubnetMask = mask, Router = router, Server = server, LeaseSeconds = lease, RenewSeconds = renew, RebindSeconds = rebind };

@@ -540,6 +540,55 @@ public class DhcpClientTests
     }
 
     [Fact]
+    public void An_ack_with_options_in_its_file_and_sname_fields_and_a_split_mask_is_read_whole()
+    {
+        // RFC 2132 9.3 (option 52: the file and sname fields hold options too) and RFC 3396 (an
+        // option in pieces, joined in order). The message type sits in sname, the lease and
+        // router in file, the mask in two pieces: both the client and the VNIC's link protection
+        // must read them all — the client to bind, the VNIC to let the leased address send.
+        var clock = new VirtualClock();
+        var (host, wires) = TestHost.Build(Topology, clock);
+        const ulong mac = 0x0200_0000_0005UL;
+        var vm = host.VirtualMachine("guest");
+        var xid = Acked(host, wires["e0"], mac, "10.0.0.50"); // an ordinary ACK: checking
+        Assert.True(host.RunUntil(() => vm.Stack.DhcpLease is not null, TimeSpan.FromSeconds(10)));
+        wires["e0"].Frames.Clear();
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], mac).Any(m => m.Type == Request), TimeSpan.FromSeconds(3600)), "it renews");
+        xid = Sent(wires["e0"], mac).Last().Xid;
+        var renewedAt = clock.Nanoseconds;
+
+        var bootp = new byte[300];
+        bootp[0] = 2;
+        bootp[1] = 1;
+        bootp[2] = 6;
+        BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(4), xid);
+        IPAddress.Parse("10.0.0.50").GetAddressBytes().CopyTo(bootp, 16);
+        Packets.EthernetHeader.WriteMac(bootp.AsSpan(28), mac);
+        byte[] sname = [53, 1, Ack, 255];
+        sname.CopyTo(bootp, 44);
+        byte[] file = [51, 4, 0, 0, 0, 120, 3, 4, 10, 0, 0, 253, 255]; // a lease of 120 s, router 10.0.0.253
+        file.CopyTo(bootp, 108);
+        BinaryPrimitives.WriteUInt32BigEndian(bootp.AsSpan(236), 0x63825363);
+        byte[] options = [52, 1, 3, 54, 4, .. Server.GetAddressBytes(), 1, 2, 255, 255, 1, 2, 255, 0, 255]; // 255.255.255.0 in two pieces
+        options.CopyTo(bootp, 240);
+        host.Send("e0", Packets.Frames.Udp(ServerMac, mac, new IPEndPoint(Server, 67), new IPEndPoint(IPAddress.Parse("10.0.0.50"), 68), bootp));
+
+        Assert.Equal(DhcpState.Bound, vm.Stack.Dhcp!.State);
+        Assert.Equal((NetworkAddress.Parse("10.0.0.50"), 24), vm.Stack.DhcpLease);
+        Assert.Equal(NetworkAddress.Parse("10.0.0.253"), vm.Stack.Dhcp.Lease!.Router);
+        wires["e0"].Frames.Clear();
+        Assert.True(host.RunUntil(() => Sent(wires["e0"], mac).Any(m => m.Type == Request), TimeSpan.FromSeconds(3600)), "it renews again");
+        // (Nobody here answers the ARP for the server, whose entry the first renewal's unanswered
+        // probes removed, so the unicast renewal at T1 never leaves: the broadcast at T2, seven
+        // eighths of the 120 s in the file field, is the first seen.)
+        Assert.InRange((clock.Nanoseconds - renewedAt) / 1e9, 105, 105.01);
+
+        host.Send("e0", Packets.Frames.EchoRequest("02:aa:00:00:00:fe", "02:00:00:00:00:05", "10.0.0.1", "10.0.0.50"));
+        Assert.Equal(1, vm.Counters.EchoRepliesSent);
+        Assert.Equal(0, vm.Vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed)); // the VNIC read the ACK too
+    }
+
+    [Fact]
     public void A_renewal_acknowledged_with_another_address_gives_the_old_up_and_checks_the_new_one()
     {
         // RFC 2131 4.4.1: a client checks an address before it takes it — also one a renewal's
