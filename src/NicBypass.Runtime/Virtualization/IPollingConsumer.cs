@@ -13,6 +13,13 @@ internal interface IPollingConsumer
     /// </summary>
     bool HasMoreNow => true;
 
+    /// <summary>
+    /// Frames wait for it that it would take if it ran now (a VSQ's backlog, a ring it polls that
+    /// holds frames and may be polled now) — what keeps a ring's interrupts from starving it
+    /// (<see cref="Processor"/>'s dynamic polling). Without an answer of its own: none.
+    /// </summary>
+    bool FramesWaiting => false;
+
     /// <summary>When it next has work that only time brings (a timer, credit for a waiting frame), in the host clock's timestamps; <see cref="long.MaxValue"/> for none.</summary>
     long NextDue() => long.MaxValue;
 }

@@ -45,6 +45,9 @@ internal sealed class RingPoller : IPollingConsumer
     /// <summary>When it will poll again for a frame waiting for credit (ns on the limiter's clock); <see cref="long.MaxValue"/> when nothing waits for time.</summary>
     public long NextDue() => _notBefore != 0 && Vnic.Ring is { Count: > 0 } ? _notBefore : long.MaxValue;
 
+    /// <summary>Its ring holds frames and no allocation holds the next back (a poller waiting for credit waits on time, not on the processor).</summary>
+    public bool FramesWaiting => _notBefore == 0 && Vnic.Ring is { Count: > 0 };
+
     public bool Poll() => Poll(int.MaxValue);
 
     /// <summary>

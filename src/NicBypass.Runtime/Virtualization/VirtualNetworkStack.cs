@@ -401,6 +401,11 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
 
     bool IPollingConsumer.Poll() => Poll();
 
+    // A backlog in its VSQ, or frames in its ring where it polls the ring (mode polling, or a ring
+    // handed to it) with room to take them.
+    bool IPollingConsumer.FramesWaiting =>
+        Inbound.Count > 0 || (_poller is { } poller ? poller.FramesWaiting && Room > 0 : Vnic.Ring is { InterruptsEnabled: false, Count: > 0 } && Room > 0);
+
     /// <summary>Polls that entered the VSQ to run the stack's timers (one may be due): a cost to keep to when one is.</summary>
     internal long TimerPasses => Volatile.Read(ref _timerPasses);
 

@@ -70,16 +70,45 @@ public class LivelockTests
     }
 
     [Fact]
+    public void A_vm_whose_ring_keeps_up_does_not_starve_a_container_on_its_processor()
+    {
+        // One processor, a VM and a container on hardware rings of their own, each offered half of
+        // a 100G link: more than the processor can take. The VM's ring kept up batch by batch, so
+        // its interrupts — served before any poller — came as fast as the processor freed up, and
+        // the container's ring, handed to its VSQ's polling, was polled 3 times in 0.1 s: 90 of
+        // 610,351 frames delivered (found by a new user's drive). With other work waiting, the
+        // VM's ring now goes to polling too and the two take turns.
+        const string topology = """
+            host t {
+                nic e0 { model simnic-100g; rx-rings 2 }
+                vm a on e0 { mac 02:00:00:00:04:01; ip 10.4.0.1 }
+                container c on e0 { mac 02:00:00:00:04:02; ip 10.4.0.2; protocols udp; ports 53 }
+            }
+            """;
+        var (_, report) = CostModelSimulation.Run(topology, new SimulationOptions(Seconds: 0.01, Mix: false));
+        var (vm, container) = (report.Nics[0].Vnics.Single(v => v.Name == "a"), report.Nics[0].Vnics.Single(v => v.Name == "c"));
+        Assert.True(report.Cpus![0].Busy > 0.99); // saturated: the processor is what is shared
+        foreach (var vnic in new[] { vm, container })
+        {
+            Assert.True(vnic.Delivered > 0.4 * vnic.Received, $"{vnic.Name}: {vnic.Delivered} of {vnic.Received}");
+        }
+        Assert.InRange((double)container.Delivered / vm.Delivered, 0.8, 1.25);
+    }
+
+    [Fact]
     public void A_polling_vnic_behind_the_software_ring_does_not_send_its_hardware_ring_to_polling_at_light_load()
     {
         // A VNIC in mode polling keeps its SRR's interrupts off for good; read as "backed up", it
         // sent the hardware ring to polling at every interrupt, at any load (found by review).
+        // The ring still goes to polling when frames really wait for the processor elsewhere — a
+        // frame in that SRR not yet polled when the next interrupt comes (two frames close
+        // together): a few times in the run, not at every interrupt.
         var topology = SharedRing.Replace("ip 10.0.0.1; protocols udp; ports 7; cpu 0 }", "ip 10.0.0.1; protocols udp; ports 7; cpu 0; mode polling }");
         Assert.NotEqual(SharedRing, topology);
         var (host, report) = CostModelSimulation.Run(topology, new SimulationOptions(Seconds: 0.02, FrameSize: 64, Mix: false, RateBitsPerSecond: 10_000_000));
         var hrr = host.Nic("e0").Device.ReceiveRings[0];
         Assert.True(hrr.Interrupts > 100, $"{hrr.Interrupts} interrupts");
-        Assert.Equal(0, hrr.PollingSwitches);
+        Assert.True(hrr.PollingSwitches < 0.1 * hrr.Interrupts, $"{hrr.PollingSwitches} switches to polling in {hrr.Interrupts} interrupts");
         Assert.All(report.Nics[0].Vnics, v => Assert.Equal(v.Received, v.Delivered + v.Queued));
     }
 
