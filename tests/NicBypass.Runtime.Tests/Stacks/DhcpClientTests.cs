@@ -588,23 +588,29 @@ public class DhcpClientTests
         Assert.Equal(0, vm.Vnic.TransmitCounters.Dropped(Accounting.DropReason.Spoofed)); // the VNIC read the ACK too
     }
 
-    [Fact]
-    public void A_renewal_acknowledged_with_another_address_gives_the_old_up_and_checks_the_new_one()
+    // The guest leases 10.0.0.50 for 60 s and renews at 30 s; the server's ACK names `address`
+    // instead. The wire is cleared just before the ACK.
+    private static (Virtualization.NetworkHost Host, CapturingWire Wire, NetworkStack Guest) RenewedWithAnotherAddress(string address)
     {
-        // RFC 2131 4.4.1: a client checks an address before it takes it — also one a renewal's
-        // ACK names instead of the leased one. It used to take it at once, unchecked.
-        var clock = new VirtualClock();
-        var (host, wires) = TestHost.Build(Topology, clock);
+        var (host, wires) = TestHost.Build(Topology, new VirtualClock());
         var wire = wires["e0"];
         const ulong mac = 0x0200_0000_0005UL;
-        var guest = host.VirtualMachine("guest").Stack;
         Lease(host, wire, mac, "10.0.0.50", lease: 60);
         wire.Frames.Clear();
         Assert.True(host.RunUntil(() => Sent(wire, mac).Any(m => m.Type == Request), TimeSpan.FromSeconds(60)), "it renews");
         var xid = Sent(wire, mac).Last().Xid;
         wire.Frames.Clear();
+        host.Send("e0", Answer(Ack, xid, mac, address, lease: 60, toMac: mac, to: "10.0.0.50"));
+        return (host, wire, host.VirtualMachine("guest").Stack);
+    }
 
-        host.Send("e0", Answer(Ack, xid, mac, "10.0.0.51", lease: 60, toMac: mac, to: "10.0.0.50"));
+    [Fact]
+    public void A_renewal_acknowledged_with_another_address_gives_the_old_up_and_checks_the_new_one()
+    {
+        // RFC 2131 4.4.1: a client checks an address before it takes it — also one a renewal's
+        // ACK names instead of the leased one. It used to take it at once, unchecked.
+        var (host, wire, guest) = RenewedWithAnotherAddress("10.0.0.51");
+        const ulong mac = 0x0200_0000_0005UL;
 
         Assert.Empty(V4(guest)); // the old address is the server's again
         Assert.True(host.RunUntil(() => guest.DhcpLease is not null, TimeSpan.FromSeconds(10)), "the check ends and the new address is taken");
@@ -617,17 +623,8 @@ public class DhcpClientTests
     [Fact]
     public void A_renewal_acknowledged_with_an_address_another_host_holds_is_declined()
     {
-        var clock = new VirtualClock();
-        var (host, wires) = TestHost.Build(Topology, clock);
-        var wire = wires["e0"];
+        var (host, _, guest) = RenewedWithAnotherAddress("10.0.0.51");
         const ulong mac = 0x0200_0000_0005UL;
-        var guest = host.VirtualMachine("guest").Stack;
-        Lease(host, wire, mac, "10.0.0.50", lease: 60);
-        wire.Frames.Clear();
-        Assert.True(host.RunUntil(() => Sent(wire, mac).Any(m => m.Type == Request), TimeSpan.FromSeconds(60)), "it renews");
-        var xid = Sent(wire, mac).Last().Xid;
-
-        host.Send("e0", Answer(Ack, xid, mac, "10.0.0.51", lease: 60, toMac: mac, to: "10.0.0.50"));
         host.Send("e0", Packets.Frames.ArpReply(0x02BB_0000_0001UL, IPAddress.Parse("10.0.0.51"), mac, IPAddress.Any)); // someone has it
 
         Assert.Equal(1, guest.Dhcp!.Declined);
