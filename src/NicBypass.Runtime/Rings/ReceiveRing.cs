@@ -46,7 +46,7 @@ public abstract class ReceiveRing
     /// <summary>Interrupts this ring raised.</summary>
     public long Interrupts { get; private set; }
 
-    /// <summary>Times its processor switched it to polling because it could not keep up (dynamic polling).</summary>
+    /// <summary>Times its processor switched it to polling (dynamic polling): because it could not keep up, or, though it kept up, to take turns with frames waiting on that processor for other work.</summary>
     public long PollingSwitches { get; internal set; }
 
     public bool InterruptsEnabled { get; private set; } = true;

@@ -548,7 +548,7 @@ public sealed class Processor : IInterruptTarget
                 ring.InterruptControl(false);
                 ring.PollingSwitches++;
                 if (client.PollsItself) client.Backlogged();
-                else if (!_polled.Contains(ring)) _polled.Add(ring);
+                else AddPolled(ring);
                 ring.InterruptServiced();
                 return true;
             }
@@ -574,7 +574,7 @@ public sealed class Processor : IInterruptTarget
             // drained.
             ring.InterruptControl(false);
             ring.PollingSwitches++;
-            if (!_polled.Contains(ring)) _polled.Add(ring);
+            AddPolled(ring);
         }
         else if (othersWaited && ring.InterruptsEnabled)
         {
@@ -588,21 +588,40 @@ public sealed class Processor : IInterruptTarget
             ring.InterruptControl(false);
             ring.PollingSwitches++;
             if (client.PollsItself) client.Backlogged();
-            else if (!_polled.Contains(ring)) _polled.Add(ring);
+            else AddPolled(ring);
         }
         ring.InterruptServiced();
         return true;
     }
 
+    // A ring joins those it polls just behind the turn: every other backlogged ring goes before
+    // it. Appended where the turn stood, a ring that drained at once and interrupted again took
+    // every turn — two VMs on one processor, one got 169 of 61,035 frames (found by review).
+    private void AddPolled(ReceiveRing ring)
+    {
+        if (_polled.Contains(ring)) return;
+        if (_nextPolled > _polled.Count) _nextPolled = _polled.Count;
+        _polled.Insert(_nextPolled, ring);
+        _nextPolled++;
+    }
+
     // Frames wait on this processor for something other than an interrupt: in a ring it polls, or
-    // for a poller marked to run (only marked ones are asked: a poller with work is marked).
+    // for a poller marked to run (only marked ones are asked: a poller with work is marked; in
+    // the threaded mode, which keeps no marks, every poller is asked).
     private bool FramesWaitElsewhere()
     {
         foreach (var polled in _polled)
         {
             if (polled.Count > 0) return true;
         }
-        if (!UsesDueTimes) return false;
+        if (!UsesDueTimes)
+        {
+            foreach (var poller in _pollers)
+            {
+                if (poller.FramesWaiting) return true;
+            }
+            return false;
+        }
         var all = Volatile.Read(ref _readyAll) != 0;
         for (var w = 0; w < _ready.Length; w++)
         {

@@ -45,8 +45,12 @@ internal sealed class RingPoller : IPollingConsumer
     /// <summary>When it will poll again for a frame waiting for credit (ns on the limiter's clock); <see cref="long.MaxValue"/> when nothing waits for time.</summary>
     public long NextDue() => _notBefore != 0 && Vnic.Ring is { Count: > 0 } ? _notBefore : long.MaxValue;
 
-    /// <summary>Its ring holds frames and no allocation holds the next back (a poller waiting for credit waits on time, not on the processor).</summary>
-    public bool FramesWaiting => _notBefore == 0 && Vnic.Ring is { Count: > 0 };
+    /// <summary>
+    /// Its ring holds frames and no allocation holds the next back (a poller waiting for credit
+    /// waits on time, not on the processor) — or the credit's time has come: a poller that has not
+    /// run since still reads as waiting for it (interrupts kept its processor from it: found by review).
+    /// </summary>
+    public bool FramesWaiting => Vnic.Ring is { Count: > 0 } && (_notBefore == 0 || Limiter is not { } limiter || limiter.Timestamp >= _notBefore);
 
     public bool Poll() => Poll(int.MaxValue);
 

@@ -238,7 +238,9 @@ public sealed class VirtualNetworkStack : IFlowControlledConsumer, IPollingConsu
     // backlog, unless the VSQ already held one.
     void IFlowControlledConsumer.Backlogged()
     {
-        if (Inbound.Count == 0) Interlocked.Increment(ref _backlogs);
+        // A backlog where frames wait in the ring (a ring that drained and is handed over only to
+        // take turns with other work on its processor is none).
+        if (Inbound.Count == 0 && Vnic.Ring is { Count: > 0 }) Interlocked.Increment(ref _backlogs);
         WakeWorkers(); // they pull from the ring now
     }
 

@@ -51,11 +51,14 @@ public class BypassExperimentTests
     }
 
     [Fact]
-    public void Past_what_one_processor_classifies_bypass_delivers_three_times_as_much_for_under_half_the_host_time_a_frame()
+    public void Past_what_one_processor_classifies_bypass_delivers_twice_as_much_for_under_half_the_host_time_a_frame()
     {
+        // (Three times as much before session 34: the shared ring, keeping up batch by batch,
+        // took an interrupt for each batch; with frames waiting in the software ring's SRRs it
+        // now goes to polling and takes its turn with them, a poll instead of an interrupt.)
         var (bypass, bypassDelivered) = Run(rings: 4, mppsPerVm: 20);
         var (classified, classifiedDelivered) = Run(rings: 1, mppsPerVm: 20);
-        Assert.True(bypassDelivered >= 3 * classifiedDelivered, $"bypass delivered {bypassDelivered}, host-classified {classifiedDelivered}");
+        Assert.True(bypassDelivered >= 2 * classifiedDelivered, $"bypass delivered {bypassDelivered}, host-classified {classifiedDelivered}");
         Assert.True(bypass <= 0.5 * classified, $"host ns per frame: bypass {bypass:F0}, host-classified {classified:F0}");
     }
 }

@@ -34,11 +34,14 @@ public class NoisyNeighbourExperimentTests
     }
 
     [Fact]
-    public void Behind_one_software_ring_the_flood_costs_the_quiet_vm_frames_and_latency()
+    public void Behind_one_software_ring_the_flood_costs_the_quiet_vm_latency_beyond_twice_its_idle_p99()
     {
+        // Its frames wait behind the flood's in the shared hardware ring. (Until session 34 the
+        // ring, keeping up batch by batch, took an interrupt a batch and overflowed: the quiet VM
+        // lost a quarter to a third of its frames and waited 47× its idle p99. Polled in turns
+        // with the software ring's SRRs, the processor keeps up and the quiet VM loses none.)
         var idle = Quiet(rings: 1, noisy: 1_000_000);
         var flooded = Quiet(rings: 1, noisy: 10_240_000_000);
-        Assert.True(flooded.Delivered < 0.95, $"quiet delivered {flooded.Delivered:P2}");
-        Assert.True(flooded.P99 > 10 * idle.P99, $"quiet p99 {flooded.P99} µs flooded, {idle.P99} µs idle");
+        Assert.True(flooded.P99 > 2 * idle.P99, $"quiet p99 {flooded.P99} µs flooded, {idle.P99} µs idle");
     }
 }
