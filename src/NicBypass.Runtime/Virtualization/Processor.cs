@@ -495,12 +495,23 @@ public sealed class Processor : IInterruptTarget
         _charged = 0;
         _stepStart = now;
         // Interrupts first, then the rings it polls because they backed up, then its pollers.
-        // Backlogged rings and the pollers take turns, so a flooded ring cannot starve the timers
-        // and outbound queues of the other tenants on this processor.
+        // Backlogged rings and the pollers take turns — each ring one, then the pollers one — so
+        // a flooded ring cannot starve the timers and outbound queues of the other tenants on
+        // this processor, and the pollers (a VSQ's worker pulling its own ring) get a tenant's
+        // share, not one turn in two whatever the number of rings (two VMs and a container got
+        // 23, 23 and 41 thousand frames: found by review).
         bool progress;
         if (_pending.TryDequeue(out var ring)) progress = ServiceBatch(ring);
-        else if (_polled.Count > 0 && (_pollers.Count == 0 || (_pollersTurn = !_pollersTurn))) progress = PollBacklogged();
-        else progress = RunPollers();
+        else if (_polled.Count > 0 && (_pollers.Count == 0 || !_pollersTurn))
+        {
+            progress = PollBacklogged();
+            if (_nextPolled >= _polled.Count) _pollersTurn = true; // every backlogged ring had its turn
+        }
+        else
+        {
+            progress = RunPollers();
+            _pollersTurn = false;
+        }
         if (_charged > 0)
         {
             var busy = (long)Math.Ceiling(_charged);
