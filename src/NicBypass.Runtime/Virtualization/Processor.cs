@@ -528,7 +528,7 @@ public sealed class Processor : IInterruptTarget
     {
         // Work that waited on this processor before this batch (not what the batch itself gives
         // a poller: a polling VNIC behind a software ring is marked by every frame it gets).
-        var othersWaited = DynamicPolling && !_free && FramesWaitElsewhere();
+        var othersWaited = DynamicPolling && !_free && ring.InterruptsEnabled && FramesWaitElsewhere();
         _charged += Costs.InterruptNanoseconds;
         var client = ring.Client!;
         // Interrupts only, nothing switches to polling: the handler takes a batch whether or not
@@ -553,13 +553,8 @@ public sealed class Processor : IInterruptTarget
         {
             if (DynamicPolling && ring.InterruptsEnabled)
             {
-                // It could not keep up: poll the ring until it drains, with its interrupt off —
-                // by its client, if that polls for itself (a VNS: when its VSQ has drained), or
-                // by this processor.
-                ring.InterruptControl(false);
-                ring.PollingSwitches++;
-                if (client.PollsItself) client.Backlogged();
-                else AddPolled(ring);
+                // It could not keep up: poll the ring until it drains, with its interrupt off.
+                SwitchToPolling(ring, client);
                 ring.InterruptServiced();
                 return true;
             }
@@ -574,35 +569,30 @@ public sealed class Processor : IInterruptTarget
             ring.PollingSwitches++;
             client.Backlogged();
         }
-        else if (DynamicPolling && ring.InterruptsEnabled && client.BackedUp)
+        else if (DynamicPolling && ring.InterruptsEnabled && (client.BackedUp || othersWaited))
         {
             // The ring kept up, but what it feeds did not (a software ring's SRR went to polling:
-            // a consumer behind it cannot keep up). Its interrupts, served first, would leave that
-            // consumer no turn — the frames classified into its full SRR only to be dropped while
-            // its VSQ never drains (found by a new user's drive: two containers behind a software
-            // ring delivered nothing at 0.8 Gbit/s of 64-byte frames, and all again at 3). It
-            // goes to polling too, taking turns with the pollers, and back to interrupts once
-            // drained.
-            ring.InterruptControl(false);
-            ring.PollingSwitches++;
-            AddPolled(ring);
-        }
-        else if (othersWaited && ring.InterruptsEnabled)
-        {
-            // The ring kept up, but other work waits on this processor (a ring it polls, a VSQ's
-            // worker with packets): interrupts, served first, would keep it from them for as long
-            // as this ring's frames come faster than the processor frees up. The ring goes to
-            // polling and takes its turn with them, back to interrupts once drained — or one busy
-            // VM on a processor starved a container beside it: its ring switched to its VSQ's
-            // polling and was polled 3 times in 0.1 s, delivering 90 of 610,351 frames (found by
-            // a new user's drive; receive livelock of a poller, Mogul & Ramakrishnan).
-            ring.InterruptControl(false);
-            ring.PollingSwitches++;
-            if (client.PollsItself) client.Backlogged();
-            else AddPolled(ring);
+            // a consumer behind it cannot keep up), or other work waited on this processor (a
+            // ring it polls, a VSQ's worker with packets). Its interrupts, served first, would
+            // leave that work no turn for as long as its frames come faster than the processor
+            // frees up: two containers behind a software ring delivered nothing at 0.8 Gbit/s of
+            // 64-byte frames, and a busy VM starved a container on its processor, 90 of 610,351
+            // frames (both found by new users' drives; receive livelock of a poller, Mogul &
+            // Ramakrishnan). It goes to polling too, taking turns, and back to interrupts once drained.
+            SwitchToPolling(ring, client);
         }
         ring.InterruptServiced();
         return true;
+    }
+
+    // Dynamic polling: the ring's interrupt off, polled until it drains — by its client, if that
+    // polls for itself (a VNS: when its VSQ has drained), or by this processor.
+    private void SwitchToPolling(ReceiveRing ring, IReceiveRingClient client)
+    {
+        ring.InterruptControl(false);
+        ring.PollingSwitches++;
+        if (client.PollsItself) client.Backlogged();
+        else AddPolled(ring);
     }
 
     // A ring joins those it polls just behind the turn: every other backlogged ring goes before

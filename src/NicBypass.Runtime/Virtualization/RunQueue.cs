@@ -73,14 +73,7 @@ internal sealed class RunQueue
     public bool SleepUntilAtMost(int index, long time)
     {
         if (IsAwake(index) || t_inDatapath != this) return false;
-        if (_sleepingUntil[index] <= time) return true;
-        _sleepingUntil[index] = time;
-        if (_lastQueued[index] != time)
-        {
-            _deadlines.Enqueue(index, time);
-            _lastQueued[index] = time;
-            if (_deadlines.Count > 4 * _processors.Length + 64) Compact();
-        }
+        if (_sleepingUntil[index] > time) SleepUntil(index, time);
         return true;
     }
 
@@ -157,7 +150,12 @@ internal sealed class RunQueue
             Interlocked.Or(ref _awake[index >> 6], 1UL << index);
             return;
         }
-        var due = _processors[index].NextDue(now);
+        SleepUntil(index, _processors[index].NextDue(now));
+    }
+
+    // The sleeping processor looks by `due`: its deadline, in the heap.
+    private void SleepUntil(int index, long due)
+    {
         _sleepingUntil[index] = due;
         // A processor that sleeps again and again until the same deadline (a stack timer far
         // ahead) has one entry for it, not one per sleep.
