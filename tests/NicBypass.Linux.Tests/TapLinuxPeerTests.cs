@@ -183,6 +183,28 @@ public class TapLinuxPeerTests
     }
 
     [Fact]
+    public async Task Linuxs_ping_with_record_route_and_timestamps_shows_the_vnic_in_the_reply()
+    {
+        await using var peer = TapPeer.Start();
+        NetNamespace.Tool("ip", $"netns exec {peer.Namespace.Name} ping -c 1 -W 5 {TapPeer.Vm}"); // neighbours learned both ways
+
+        foreach (var (ip, name) in new[] { (TapPeer.Vm, "vm"), (TapPeer.Container, "container") })
+        {
+            // iputils ping -R: Linux records itself going out and coming back, the VNIC as the
+            // request came in and as the reply went out (RFC 1122 3.2.2.6), and prints the route.
+            var output = NetNamespace.Tool("ip", $"netns exec {peer.Namespace.Name} ping -R -c 1 -W 5 {ip}");
+            var route = System.Text.RegularExpressions.Regex.Match(output, @"RR:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)");
+            Assert.True(route.Success, $"{name}: {output}");
+            Assert.Equal(new[] { TapPeer.LinuxIp.ToString(), ip.ToString(), ip.ToString(), TapPeer.LinuxIp.ToString() }, route.Groups.Values.Skip(1).Select(g => g.Value));
+
+            // ping -T tsandaddr: each stamp with the address that made it, ours among them.
+            var stamps = NetNamespace.Tool("ip", $"netns exec {peer.Namespace.Name} ping -T tsandaddr -c 1 -W 5 {ip}");
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(stamps, $@"TS:\s+{System.Text.RegularExpressions.Regex.Escape(TapPeer.LinuxIp.ToString())}\s+\d+ absolute\s+{System.Text.RegularExpressions.Regex.Escape(ip.ToString())}\s+-?\d+\s+{System.Text.RegularExpressions.Regex.Escape(ip.ToString())}\s+-?\d+"), $"{name}: {stamps}");
+        }
+        Assert.Equal(0, peer.Wire.WriteFailures);
+    }
+
+    [Fact]
     public async Task Twenty_megabytes_sent_by_linux_over_tcp_come_back_from_the_containers_echo_byte_identical()
     {
         var data = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);

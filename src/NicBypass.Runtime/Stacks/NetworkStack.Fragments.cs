@@ -320,6 +320,26 @@ public sealed partial class NetworkStack
         return TransmitFrame(buffer.AsSpan(0, frame.Length), reply);
     }
 
+    // Options without the copied flag (RFC 791 3.1: Record Route and Timestamp among them) go in
+    // the first fragment only: in the others they become no-operations, the header keeping its
+    // length, as Linux's ip_options_fragment writes them.
+    private static void KeepCopiedOptions(Span<byte> options)
+    {
+        var at = 0;
+        while (at < options.Length && options[at] != 0)
+        {
+            if (options[at] == 1)
+            {
+                at++;
+                continue;
+            }
+            var length = at + 1 < options.Length ? options[at + 1] : 0;
+            if (length < 2 || length > options.Length - at) return;
+            if ((options[at] & 0x80) == 0) options.Slice(at, length).Fill(1);
+            at += length;
+        }
+    }
+
     /// <summary>An ICMP (or ICMPv6) Time Exceeded, code 1, quoting the first fragment of a datagram whose reassembly ran out of time.</summary>
     internal void SendTimeExceeded(ReadOnlySpan<byte> quote, NetworkAddress source, NetworkAddress destination) =>
         SendIcmpError(quote, source, destination, source.IsV6 ? (byte)3 : (byte)11, 1, 0, ref Counters._timeExceeded);
@@ -370,6 +390,7 @@ public sealed partial class NetworkStack
             {
                 BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(headerLength + length));
                 BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(6), (ushort)((more ? 0x2000 : 0) | offset >> 3)); // don't-fragment cleared
+                if (i > 0 && headerLength > Ipv4Header.MinLength) KeepCopiedOptions(ip.Slice(Ipv4Header.MinLength, headerLength - Ipv4Header.MinLength));
                 BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), 0);
                 BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), InternetChecksum.Compute(ip.Slice(0, headerLength)));
             }

@@ -28,9 +28,14 @@ public sealed partial class NetworkStack
             Counters.Drop(StackDropReason.NotForUs);
             return;
         }
-        if (ip.HeaderLength > Ipv4Header.MinLength && OptionsRefused(ip.Packet.Slice(Ipv4Header.MinLength, ip.HeaderLength - Ipv4Header.MinLength)) is { } refused)
+        if (ip.HeaderLength > Ipv4Header.MinLength && OptionsRefused(ip.Packet.Slice(Ipv4Header.MinLength, ip.HeaderLength - Ipv4Header.MinLength), out var fault) is { } refused)
         {
             Counters.Drop(refused);
+            // Options at fault: a Parameter Problem pointing at the byte, to a sender that can be
+            // answered (never about a group's packet, RFC 1122 3.2.2), as Linux's.
+            var sender = NetworkAddress.Read(ip.Source);
+            if (fault >= 0 && !joined && !LinkGroup(frame) && IsValidSourceV4((uint)sender.Value) && !Owns(sender) && !IsSubnetBroadcast(sender))
+                SendParameterProblemV4(ip.Packet, sender, destination, Ipv4Header.MinLength + fault);
             return;
         }
         if (ip.TimeToLive == 0)
@@ -100,28 +105,6 @@ public sealed partial class NetworkStack
     // 4.2.3.10 forbid answering it with an ICMP error or a RST (a smurf or fraggle amplifier).
     private static bool LinkGroup(ReadOnlySpan<byte> frame) => (frame[0] & 1) != 0;
 
-    // IPv4 options (RFC 791 3.1), walked: an option whose length runs past the header, or is
-    // below 2, makes the packet `malformed`; a loose or strict source route (131, 137) is refused
-    // as `unsupported` — RFC 7126 4.3 and 4.4, as Linux's accept_source_route = 0 drops it (the
-    // options went unread, and such packets were delivered: found by review). Null: taken.
-    private static StackDropReason? OptionsRefused(ReadOnlySpan<byte> options)
-    {
-        while (!options.IsEmpty)
-        {
-            var type = options[0];
-            if (type == 0) return null;         // end of the option list
-            if (type == 1)                      // no-operation
-            {
-                options = options.Slice(1);
-                continue;
-            }
-            if (options.Length < 2 || options[1] < 2 || options[1] > options.Length) return StackDropReason.Malformed;
-            if (type is 131 or 137) return StackDropReason.Unsupported;
-            options = options.Slice(options[1]);
-        }
-        return null;
-    }
-
     // Addressed to a group by the link layer, or by IPv4's broadcast addresses (in a unicast frame
     // too): nothing answers it — no echo, no ICMP error, no RST (an echo would go from a broadcast
     // address).
@@ -146,8 +129,17 @@ public sealed partial class NetworkStack
         switch (icmp[0])
         {
             case 8:
+                // Record Route and Timestamp come back updated (RFC 1122 3.2.2.6).
+                Span<byte> options = stackalloc byte[40];
+                var headerLength = (frame[EthernetHeader.Length] & 0x0F) * 4;
+                var optionsLength = headerLength == Ipv4Header.MinLength ? 0 : EchoOptions(frame.Slice(EthernetHeader.Length + Ipv4Header.MinLength, headerLength - Ipv4Header.MinLength), options, destination);
+                if (optionsLength < 0 || icmp.Length > 65535 - Ipv4Header.MinLength - optionsLength)
+                {
+                    Counters.Drop(StackDropReason.Malformed);
+                    return;
+                }
                 Counters.Add(ref Counters._answered);
-                var reply = BuildIp(destination, source, IpProtocol.Icmp, icmp.Length, out var body);
+                var reply = BuildIp(destination, source, IpProtocol.Icmp, icmp.Length, out var body, options: options.Slice(0, optionsLength));
                 icmp.CopyTo(body);
                 body[0] = 0;
                 BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), 0);

@@ -51,11 +51,13 @@ public sealed partial class NetworkStack
     /// packet into this thread's buffer; returns the frame, with <paramref name="payload"/> its
     /// transport part.
     /// </summary>
-    internal Span<byte> BuildIp(NetworkAddress source, NetworkAddress destination, byte protocol, int payloadLength, out Span<byte> payload, byte hopLimit = 64, bool dontFragment = true)
+    internal Span<byte> BuildIp(NetworkAddress source, NetworkAddress destination, byte protocol, int payloadLength, out Span<byte> payload, byte hopLimit = 64, bool dontFragment = true, ReadOnlySpan<byte> options = default)
     {
-        var headerLength = destination.IsV6 ? 40 : 20;
+        // IPv4 options (a multiple of 4 bytes, at most 40) follow the fixed header.
+        System.Diagnostics.Debug.Assert(options.IsEmpty || !destination.IsV6 && options.Length % 4 == 0 && options.Length <= 40);
+        var headerLength = destination.IsV6 ? 40 : 20 + options.Length;
         // IPv4's total length and IPv6's payload length are 16 bits.
-        if (payloadLength > (destination.IsV6 ? 65535 : 65535 - 20)) throw new ArgumentOutOfRangeException(nameof(payloadLength), $"{payloadLength} bytes do not fit one IP packet");
+        if (payloadLength > (destination.IsV6 ? 65535 : 65535 - headerLength)) throw new ArgumentOutOfRangeException(nameof(payloadLength), $"{payloadLength} bytes do not fit one IP packet");
         var frame = Scratch(EthernetHeader.Length + headerLength + payloadLength).AsSpan(0, EthernetHeader.Length + headerLength + payloadLength);
         EthernetHeader.WriteMac(frame.Slice(6), Mac);
         BinaryPrimitives.WriteUInt16BigEndian(frame.Slice(12), destination.IsV6 ? EtherType.Ipv6 : EtherType.Ipv4);
@@ -72,14 +74,15 @@ public sealed partial class NetworkStack
         }
         else
         {
-            ip[0] = 0x45;
-            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(20 + payloadLength));
+            ip[0] = (byte)(0x40 | headerLength / 4);
+            BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(2), (ushort)(headerLength + payloadLength));
             BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(4), (ushort)Interlocked.Increment(ref _ipId));
             if (dontFragment) ip[6] = 0x40;
             ip[8] = hopLimit;
             ip[9] = protocol;
             source.Write(ip.Slice(12));
             destination.Write(ip.Slice(16));
+            options.CopyTo(ip.Slice(20));
             BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(10), InternetChecksum.Compute(ip));
         }
         payload = frame.Slice(EthernetHeader.Length + headerLength);
