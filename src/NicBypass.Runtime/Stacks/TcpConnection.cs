@@ -119,6 +119,12 @@ public sealed class TcpConnection
     private List<(uint Start, uint End)>? _scoreboard;
     private bool _inRecovery;
     private uint _recoveryPoint, _rexmitNext;
+    // A recovery with no SACK information (NewReno, RFC 6582, as Linux's Reno emulation): the
+    // duplicate ACKs since it began, in bytes, count as segments the peer holds (Linux's
+    // sacked_out), out of the pipe; the hole is the segment at SND.UNA, marked lost again after
+    // each partial ACK.
+    private bool _renoRecovery;
+    private int _renoHeld;
     // Proportional rate reduction in a SACK recovery (RFC 6937, its slow-start reduction bound):
     // what the peer took since it began (cumulatively and by SACK), what this side sent in it,
     // the pipe when it began; and, while a recovery's ACK sends, what new data may still go.
@@ -933,6 +939,14 @@ public sealed class TcpConnection
             var unsent = _send.Count - (int)(_sndMax - _bufferSeq) > 0;
             var cwndLimited = (int)(_sndMax - _sndUna) + 3 * _mss >= _cwnd || unsent && _sndWnd >= _cwnd;
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
+            if (_renoRecovery)
+            {
+                // The duplicate ACKs counted as delivered what they said the peer held: a
+                // cumulative ACK delivers the rest, and at least a segment (Linux's tcp_remove_reno_sacks).
+                var acked = (int)(ack - _sndUna);
+                delivered = Math.Max(acked - _renoHeld, _mss);
+                _renoHeld = Math.Max(0, _renoHeld - Math.Max(0, acked - _mss));
+            }
             // Before this ACK frees it: was the send buffer full, and all of it in flight?
             var bufferBound = _send.Count + 2 * _mss >= _send.Capacity && (int)(_sndMax - _sndUna) + 2 * _mss >= _send.Count;
             if (dataAcked > 0) ConfirmProgress();
@@ -975,8 +989,14 @@ public sealed class TcpConnection
             {
                 // A partial ACK: what proportional rate reduction lets go, holes first; an ACK
                 // past the recovery point ends it (the window was left at the threshold).
-                if (Before(ack, _recoveryPoint)) RecoverySend(delivered, unaAdvanced: true, echo);
-                else _inRecovery = false;
+                if (Before(ack, _recoveryPoint))
+                {
+                    // Without SACK a partial ACK says the segment now at SND.UNA was lost too
+                    // (RFC 6582 3.2 step 5; Linux's tcp_newreno_mark_lost): it goes first.
+                    if (_renoRecovery) MarkHeadLost();
+                    RecoverySend(delivered, unaAdvanced: true, echo);
+                }
+                else EndRecovery();
             }
             if (dataAcked > 0) WakeWriters();
             if (_finSent && ack == _finSeq + 1)
@@ -1012,7 +1032,15 @@ public sealed class TcpConnection
             // above the hole say it was lost however few ACKs said so (one ACK may SACK several,
             // and one that also moved SND.UNA started the count afresh).
             var threshold = DuplicateThreshold();
-            if (_inRecovery && !_dupAckRepair)
+            if (_renoRecovery)
+            {
+                // NewReno: each duplicate ACK says a segment above the hole left the network (RFC
+                // 6582 3.2 step 4's inflation, as proportional rate reduction counts it): it is
+                // out of the pipe, and what the reduction lets goes — new data, the hole having gone.
+                _renoHeld = Math.Min(_renoHeld + _mss, Math.Max(0, (int)(_sndMax - _sndUna) - _mss));
+                RecoverySend(_mss, unaAdvanced: false);
+            }
+            else if (_inRecovery && !_dupAckRepair)
             {
                 // In a SACK recovery every ACK with news goes on with it (RFC 6675 5 (C)): holes
                 // now below SACKed data go — after a partial ACK the board may have been empty —
@@ -1061,13 +1089,19 @@ public sealed class TcpConnection
             _halvedFlight = _reducedFlight = true;
             _halvedUpTo = _sndMax;
         }
-        if (_scoreboard is { Count: > 0 })
+        if (_scoreboard is { Count: > 0 } || newFlight)
         {
+            // With the peer's SACK blocks the holes below them go again (RFC 6675); without, only
+            // the segment at SND.UNA (NewReno, RFC 6582: everything from it went again before,
+            // the peer's copies of what it held bringing duplicate ACKs of their own).
+            _renoRecovery = _scoreboard is not { Count: > 0 };
+            _renoHeld = _renoRecovery ? Math.Min(_dupAcks * _mss, Math.Max(0, (int)(_sndMax - _sndUna) - _mss)) : 0;
             _inRecovery = true;
             _recoveryPoint = _sndMax;
             _rexmitNext = _sndUna;
             _lostBelow = _sndUna;
             _lostSentBefore = long.MinValue;
+            if (_renoRecovery) MarkHeadLost();
             _recoverFs = Math.Max(Pipe(), _mss);
             _resent?.Clear();
             _prrDelivered = 0;
@@ -1077,6 +1111,23 @@ public sealed class TcpConnection
         {
             RetransmitFromUna();
         }
+    }
+
+    // NewReno's hole: the segment at SND.UNA counts as lost (RetransmitNextHole sends it, Pipe
+    // takes it out until it goes).
+    private void MarkHeadLost()
+    {
+        var segment = (uint)(_mss - (_timestamps ? TimestampsLength : 0));
+        _lostBelow = Before(_sndUna + segment, _sndMax) ? _sndUna + segment : _sndMax;
+        _rexmitNext = _sndUna;
+    }
+
+    // A recovery is over: its cumulative ACK passed the recovery point, or the go-back of a timeout began.
+    private void EndRecovery()
+    {
+        _inRecovery = false;
+        _renoRecovery = false;
+        _renoHeld = 0;
     }
 
     // RACK's reordering window, simply (RFC 8985 6.2): the peer SACKed data sent after the hole
@@ -1303,7 +1354,7 @@ public sealed class TcpConnection
             return 0; // (a hole further on is tried again at the next ACK with news: the scan did not move)
         }
         if (next == _sndUna && _inRecovery) WatchRetransmission();
-        if (_inRecovery && !fin) // (a FIN sent again and lost again is the timeout's)
+        if (_inRecovery && !fin && !_renoRecovery) // (a FIN sent again and lost again is the timeout's; without SACK nothing shows what arrived after a copy)
         {
             var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow, uint Stamp, long SentAt)>();
             // The hole at SND.UNA may go again (the watch): its older entry would say it lost again.
@@ -1355,7 +1406,9 @@ public sealed class TcpConnection
         // moved SND.UNA (a "safe" one), else what it delivered alone.
         if (delivered <= 0) return;
         _prrDelivered += delivered;
-        ReadTakenRetransmissions(echo); // before the pipe: what it finds lost is out of it
+        // Before the pipe: what it finds lost is out of it. (RACK's rules need SACK to tell what
+        // arrived: without, NewReno's partial ACKs alone say what was lost, as Linux's Reno.)
+        if (!_renoRecovery) ReadTakenRetransmissions(echo);
         var pipe = Pipe();
         long count = pipe > _ssthresh
             ? (_prrDelivered * _ssthresh + _recoverFs - 1) / _recoverFs - _prrOut
@@ -1514,7 +1567,7 @@ public sealed class TcpConnection
         // Past the highest SACKed byte, up to RACK's edge.
         var tail = After(scan, cursor) ? scan : cursor;
         if (After(edge, tail)) lost += edge - tail;
-        return (int)Math.Clamp(flight - sacked - lost, 0, int.MaxValue);
+        return (int)Math.Clamp(flight - sacked - lost - _renoHeld, 0, int.MaxValue);
     }
 
     // The probe (ArmTailLossProbe): a new segment if the windows let one go, else the last again.
@@ -1947,7 +2000,7 @@ public sealed class TcpConnection
     {
         // Going back forgets the scoreboard: the peer may have discarded what it SACKed (RFC 2018 8).
         _scoreboard?.Clear();
-        _inRecovery = false;
+        EndRecovery();
         _reorderAt = 0; // what a reorder or retransmission watch was for is going again anyway
         _tlpAt = 0;
         _sndNxt = _sndUna;

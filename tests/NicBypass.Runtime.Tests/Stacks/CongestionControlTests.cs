@@ -668,6 +668,39 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void Without_sack_a_fast_retransmit_sends_only_the_lost_segment_and_a_partial_ack_the_next_one()
+    {
+        // NewReno (RFC 6582), as Linux's Reno recovery: three duplicate ACKs send the segment at
+        // SND.UNA again, alone; the partial ACK its arrival brings sends the flight's second loss;
+        // new data goes on meanwhile as the duplicate ACKs say segments left. Going back to SND.UNA
+        // instead resent what the peer held — a window's worth for two lost segments.
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, SelectiveAcknowledgment: false);
+        var resent = new Dictionary<uint, int>();
+        var (host, _, cable, client, server) = TestHost.ConnectedPair("newreno", settings, TimeSpan.FromMilliseconds(1),
+            cable => cable.Tap = (_, frame) =>
+            {
+                var span = frame.Span;
+                if (span.Length < 54 || span[14 + 9] != 6 || BinaryPrimitives.ReadUInt16BigEndian(span.Slice(14 + 20 + 2)) != 80) return;
+                var payload = BinaryPrimitives.ReadUInt16BigEndian(span.Slice(16)) - 20 - (span[14 + 20 + 12] >> 4) * 4;
+                if (payload <= 0) return;
+                var sequence = BinaryPrimitives.ReadUInt32BigEndian(span.Slice(14 + 20 + 4));
+                resent[sequence] = resent.GetValueOrDefault(sequence) + 1;
+            });
+        cable.LoseWhen = LoseData(80, index => index is 40 or 45); // two segments of one flight (the window is past 40 by then)
+        var timeouts = host.NetworkStack("a").Counters.RetransmissionTimeouts;
+
+        var data = StackHarness.Pattern(1 << 20, 10);
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
+
+        // The cable's tap sees what crossed it (not what it lost): no segment crossed twice.
+        var twice = resent.Count(kv => kv.Value > 1);
+        Assert.True(twice == 0, $"{twice} segments crossed twice: copies of what the peer held");
+        Assert.Equal(2, client.Retransmissions); // the two lost ones, once each
+        Assert.Equal(timeouts, host.NetworkStack("a").Counters.RetransmissionTimeouts); // no timeout
+        Assert.Equal(2, cable.Lost);
+    }
+
+    [Fact]
     public void A_lost_syn_restarts_the_window_but_leaves_the_threshold_unset()
     {
         var harness = new StackHarness();

@@ -72,10 +72,13 @@ internal sealed class StackHarness
     }
 
     /// <summary>Every stack's counters add up: received = delivered + answered + dropped (+ IP fragments joined into datagrams or held).</summary>
-    public void AssertBalanced()
+    public void AssertBalanced() => AssertBalanced(Host);
+
+    /// <summary>The host's counters add up (<see cref="TestHost.AssertBalanced"/>), and every stack's: each frame received was delivered, answered, dropped or held as a fragment.</summary>
+    public static void AssertBalanced(NetworkHost host)
     {
-        Host.AssertBalanced();
-        foreach (var stack in Host.NetworkStacks.Select(s => (s.Name, s.Counters)).Concat(Host.VirtualMachines.Select(v => (v.Name, v.Counters))))
+        host.AssertBalanced();
+        foreach (var stack in host.NetworkStacks.Select(s => (s.Name, s.Counters)).Concat(host.VirtualMachines.Select(v => (v.Name, v.Counters))))
         {
             var c = stack.Counters;
             Assert.True(c.Received == c.Delivered + c.Answered + c.DroppedTotal + c.FragmentsJoined + c.FragmentsHeld,

@@ -670,13 +670,16 @@ public class TransportExchangeTests(ITestOutputHelper output)
     }
 
     // Drives both directions until each side has what the other sent, then closes both.
-    internal static (byte[] AtServer, byte[] AtClient) Exchange(StackHarness harness, TcpConnection client, TcpConnection server, byte[] upstream, byte[] downstream)
+    internal static (byte[] AtServer, byte[] AtClient) Exchange(StackHarness harness, TcpConnection client, TcpConnection server, byte[] upstream, byte[] downstream) =>
+        Exchange(harness.Host, client, server, upstream, downstream);
+
+    internal static (byte[] AtServer, byte[] AtClient) Exchange(Runtime.Virtualization.NetworkHost host, TcpConnection client, TcpConnection server, byte[] upstream, byte[] downstream)
     {
         var atServer = new MemoryStream();
         var atClient = new MemoryStream();
         int up = 0, down = 0;
         var buffer = new byte[16384];
-        var finished = harness.RunUntil(() =>
+        var finished = host.RunUntil(() =>
         {
             if (up < upstream.Length) up += client.Send(upstream.AsSpan(up));
             else if (client.State == TcpState.Established && client.Unacknowledged == 0) client.Close();
@@ -686,7 +689,7 @@ public class TransportExchangeTests(ITestOutputHelper output)
             while ((n = server.Read(buffer)) > 0) atServer.Write(buffer, 0, n);
             while ((n = client.Read(buffer)) > 0) atClient.Write(buffer, 0, n);
             return atServer.Length == upstream.Length && atClient.Length == downstream.Length && server.EndOfStream && client.EndOfStream;
-        }, seconds: 3600); // (heavy loss: a timeout backs off to 120 s, and a handshake whose ACKs were lost starts with one of tens of seconds)
+        }, TimeSpan.FromSeconds(3600)); // (heavy loss: a timeout backs off to 120 s, and a handshake whose ACKs were lost starts with one of tens of seconds)
         Assert.True(finished, $"exchange stalled: server has {atServer.Length}/{upstream.Length}, client {atClient.Length}/{downstream.Length}; client {client.State}, server {server.State}");
         return (atServer.ToArray(), atClient.ToArray());
     }
