@@ -32,9 +32,11 @@ public sealed partial class NetworkStack
         {
             Counters.Drop(refused);
             // Options at fault: a Parameter Problem pointing at the byte, to a sender that can be
-            // answered (never about a group's packet, RFC 1122 3.2.2), as Linux's.
+            // answered — never about a group's packet, a fragment past the first or an ICMP error
+            // (RFC 1122 3.2.2, as Linux's __icmp_send).
             var sender = NetworkAddress.Read(ip.Source);
-            if (fault >= 0 && !joined && !LinkGroup(frame) && IsValidSourceV4((uint)sender.Value) && !Owns(sender) && !IsSubnetBroadcast(sender))
+            if (fault >= 0 && !joined && !LinkGroup(frame) && IsValidSourceV4((uint)sender.Value) && !Owns(sender) && !IsSubnetBroadcast(sender)
+                && ip.FragmentOffset == 0 && !IsIcmpError(ip))
                 SendParameterProblemV4(ip.Packet, sender, destination, Ipv4Header.MinLength + fault);
             return;
         }

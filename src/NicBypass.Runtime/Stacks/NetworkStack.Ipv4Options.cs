@@ -17,12 +17,14 @@ public sealed partial class NetworkStack
     // header or is below 2, a Record Route or Timestamp whose pointer is below its first slot or
     // points into a slot that does not fit, a Timestamp whose overflow count would pass 15, a second
     // Record Route or Timestamp: `malformed`, with a Parameter Problem pointing at the byte, as
-    // Linux's. A loose or strict source route (131, 137) is `unsupported`, silently — RFC 7126 4.3
-    // and 4.4, as Linux's accept_source_route = 0 drops it. Other options are passed over.
+    // Linux's (so is a source route shorter than 3 bytes, pointing below 4 or a second one, and a
+    // router alert shorter than 4). A well-formed loose or strict source route (131, 137) is
+    // `unsupported`, silently, once the rest are checked — RFC 7126 4.3 and 4.4, as Linux's
+    // accept_source_route = 0 drops it after ip_options_compile. Other options are passed over.
     private static StackDropReason? OptionsRefused(ReadOnlySpan<byte> options, out int fault)
     {
         var at = 0;
-        bool recordRoute = false, timestamp = false;
+        bool recordRoute = false, timestamp = false, sourceRoute = false;
         while (at < options.Length)
         {
             var type = options[at];
@@ -39,8 +41,17 @@ public sealed partial class NetworkStack
             switch (type)
             {
                 case 131 or 137:
-                    fault = -1;
-                    return StackDropReason.Unsupported;
+                    if (length < 3 || option[2] < 4)
+                    {
+                        fault = at + (length < 3 ? 1 : 2);
+                        return StackDropReason.Malformed;
+                    }
+                    if (sourceRoute) return StackDropReason.Malformed;
+                    sourceRoute = true;
+                    break;
+                case 148 when length < 4: // router alert
+                    fault = at + 1;
+                    return StackDropReason.Malformed;
                 case OptionRecordRoute:
                     if (recordRoute) return StackDropReason.Malformed;
                     recordRoute = true;
@@ -80,7 +91,7 @@ public sealed partial class NetworkStack
             at += length;
         }
         fault = -1;
-        return null;
+        return sourceRoute ? StackDropReason.Unsupported : null;
     }
 
     // The options of an echo reply to a request with `options` to `local` (one of ours): its Record
@@ -176,6 +187,11 @@ public sealed partial class NetworkStack
         }
         return default;
     }
+
+    // An ICMP message that is an error (destination unreachable, source quench, redirect, time
+    // exceeded, parameter problem), of a type no one knows, or too short to say: no error about it.
+    private static bool IsIcmpError(in Ipv4Header ip) =>
+        ip.Protocol == IpProtocol.Icmp && (ip.Payload.IsEmpty || ip.Payload[0] is 3 or 4 or 5 or 11 or 12 or > 18);
 
     // An ICMP Parameter Problem (RFC 792, type 12 code 0) about `packet`, pointing at its byte `pointer`.
     private void SendParameterProblemV4(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination, int pointer) =>

@@ -27,7 +27,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected, _retransmissionTimeouts, _checksumsOffloaded;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected, _retransmissionTimeouts, _checksumsOffloaded, _slowStartTrainExits, _slowStartDelayExits;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -90,6 +90,12 @@ public sealed class StackCounters
 
     /// <summary>TCP retransmission timeouts that fired on data (Linux's TCPTimeouts; a zero window's probes are not counted): each a loss the faster repairs did not find.</summary>
     public long RetransmissionTimeouts => Volatile.Read(ref _retransmissionTimeouts);
+
+    /// <summary>TCP slow starts HyStart ended by a round's ACK train lasting the least round trip (Linux's TCPHystartTrainDetect).</summary>
+    public long SlowStartTrainExits => Volatile.Read(ref _slowStartTrainExits);
+
+    /// <summary>TCP slow starts HyStart ended by a round's round trips growing by a queue (Linux's TCPHystartDelayDetect).</summary>
+    public long SlowStartDelayExits => Volatile.Read(ref _slowStartDelayExits);
 
     /// <summary>TCP segments ahead of a gap held in a connection's out-of-order queue until the gap filled (each is also delivered).</summary>
     public long OutOfOrderHeld => Volatile.Read(ref _outOfOrderHeld);

@@ -16,9 +16,10 @@ namespace NicBypass.Runtime.Stacks;
 /// <param name="SynBacklog">Half-open TCP connections a listener holds (Linux's tcp_max_syn_backlog; 1,024, Linux's least on a machine with memory to speak of: a burst of 1,000 connections gets no cookies, whose lost first ACK and data lost the connection — found by a user's drive); a SYN past it gets a SYN cookie (<paramref name="SynCookies"/>), or with cookies off pushes out the oldest.</param>
 /// <param name="TcpBufferLimit">How far a connection's buffers may grow (Linux's buffer autotuning, up to tcp_rmem's and tcp_wmem's maxima; <see cref="DefaultTcpBufferLimit"/>): the receive buffer with what its application reads each round trip, the send buffer while it alone holds the flight back; a <paramref name="TcpBuffer"/> at or above it is not tuned.</param>
 /// <param name="TcpBufferBudget">Bytes all of the stack's connections together may grow their buffers by beyond <paramref name="TcpBuffer"/> (Linux's tcp_mem, per stack here; <see cref="DefaultTcpBufferBudget"/>): past it a buffer stays as it is until a grown connection ends.</param>
-/// <param name="SelectiveAcknowledgment">Whether TCP offers and accepts SACK (RFC 2018; Linux's tcp_sack): off, a loss is repaired by going back to the oldest unacknowledged byte.</param>
+/// <param name="SelectiveAcknowledgment">Whether TCP offers and accepts SACK (RFC 2018; Linux's tcp_sack): off, a loss is repaired by NewReno (RFC 6582): the lost segment alone, then each partial ACK's.</param>
 /// <param name="SynCookies">When a listener answers a SYN with a SYN cookie instead of a half-open connection (Linux's tcp_syncookies; <see cref="SynCookieMode.OnOverflow"/>: when the SYN queue is full).</param>
 /// <param name="DelayedAcknowledgment">How long TCP may hold the ACK of one full-sized segment waiting for a second (RFC 1122 4.2.3.2; <see cref="DefaultDelayedAcknowledgment"/>, at most half the retransmission floor); zero: every batch's data is acknowledged at its end.</param>
+/// <param name="HybridSlowStart">Whether TCP leaves slow start when the path is full — a round's ACK train lasting the least round trip, or its round trips growing by a queue (HyStart, as Linux's CUBIC runs it: <c>hystart=1</c>) — instead of at the first loss.</param>
 /// <param name="CongestionControl">How TCP's congestion window grows past the slow-start threshold and falls on a loss (Linux's tcp_congestion_control): <see cref="CongestionControl.Cubic"/>, Linux's default, or <see cref="CongestionControl.Reno"/>.</param>
 public sealed record StackSettings(
     StackProtocols Protocols = StackProtocols.Tcp | StackProtocols.Udp,
@@ -37,7 +38,8 @@ public sealed record StackSettings(
     long? TcpBufferBudget = null,
     bool SelectiveAcknowledgment = true,
     SynCookieMode SynCookies = SynCookieMode.OnOverflow,
-    CongestionControl CongestionControl = CongestionControl.Cubic)
+    CongestionControl CongestionControl = CongestionControl.Cubic,
+    bool HybridSlowStart = true)
 {
     /// <summary>How far a TCP connection's buffers may grow: <see cref="TcpBufferLimit"/>, and never below <see cref="TcpBuffer"/>.</summary>
     internal int TcpBufferCeiling => Math.Max(TcpBuffer, TcpBufferLimit ?? DefaultTcpBufferLimit);

@@ -85,6 +85,7 @@ public sealed class TcpConnection
     private int _ssthresh = int.MaxValue; // "arbitrarily high" until the first loss (RFC 5681 3.1)
     private int _avoidanceBytes;          // bytes acknowledged towards the next segment of growth in avoidance
     private readonly CubicWindow? _cubic; // CUBIC's window function (StackSettings.CongestionControl); null: Reno
+    private readonly HybridSlowStart? _hystart; // HyStart for slow start (StackSettings.HybridSlowStart); null: off
     private double _cubicCredit;          // bytes of CUBIC's growth not yet whole
     private long _lastDataSentAt;         // when data last left (clock timestamp): the restart after idle
     private bool _fragmentable;           // an IPv4 path below 552 bytes: segments go without don't-fragment
@@ -192,6 +193,7 @@ public sealed class TcpConnection
         _rcvSpace = Math.Min(stack.Settings.TcpBuffer, InitialWindowSegments * _mss);
         _sndWnd = _mss;
         if (stack.Settings.CongestionControl == CongestionControl.Cubic) _cubic = new CubicWindow();
+        if (stack.Settings.HybridSlowStart) _hystart = new HybridSlowStart();
         var initialTimeout = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
         _rtt = new RoundTripEstimator(initialTimeout, MinRetransmissionTimeout, MaxRetransmissionTimeout);
         // Held at most half the smallest retransmission timeout, so a peer set up like this stack
@@ -741,7 +743,7 @@ public sealed class TcpConnection
         {
             _reorderAt = 0;
             var retransmitted = Retransmissions;
-            if (State != TcpState.Closed && _sndMax != _sndUna && SackedBytes() > 0)
+            if (State != TcpState.Closed && _sndMax != _sndUna && (SackedBytes() > 0 || _renoRecovery))
             {
                 if (_inRecovery)
                 {
@@ -811,8 +813,10 @@ public sealed class TcpConnection
                 _ssthresh = ReducedThreshold();
                 _reducedFlight = true;
             }
-            // CUBIC's epoch ends with the timeout either way (Linux's bictcp_state on entering loss).
+            // CUBIC's epoch ends with the timeout either way (Linux's bictcp_state on entering loss),
+            // and HyStart watches the slow start that follows afresh.
             _cubic?.Restart();
+            _hystart?.Restart();
             _cubicCredit = 0;
             _cwnd = _mss;
             _avoidanceBytes = 0;
@@ -944,8 +948,8 @@ public sealed class TcpConnection
                 // The duplicate ACKs counted as delivered what they said the peer held: a
                 // cumulative ACK delivers the rest, and at least a segment (Linux's tcp_remove_reno_sacks).
                 var acked = (int)(ack - _sndUna);
-                delivered = Math.Max(acked - _renoHeld, _mss);
-                _renoHeld = Math.Max(0, _renoHeld - Math.Max(0, acked - _mss));
+                delivered = Math.Max(acked - _renoHeld, SegmentPayload);
+                _renoHeld = Math.Max(0, _renoHeld - Math.Max(0, acked - SegmentPayload));
             }
             // Before this ACK frees it: was the send buffer full, and all of it in flight?
             var bufferBound = _send.Count + 2 * _mss >= _send.Capacity && (int)(_sndMax - _sndUna) + 2 * _mss >= _send.Count;
@@ -979,6 +983,21 @@ public sealed class TcpConnection
                 // stays backed off (RFC 6298 5.7). Each ACK used to reset the timeout to the
                 // initial 200 ms instead: a 300 ms path timed out every flight (found by review).
                 if (!stamped) _rtt.Sample(taken / (double)_stack.Time.TimestampFrequency, floor: 1.0 / _stack.Time.TimestampFrequency);
+            }
+            if (_hystart is { Found: false } hystart && _cwnd < _ssthresh && !repairing && dataAcked > 0)
+            {
+                // In slow start HyStart watches each round's ACK train and round trips (Linux's CUBIC).
+                var frequency = _stack.Time.TimestampFrequency;
+                hystart.Acknowledged(ack, _sndNxt, _stack.Time.GetTimestamp(), frequency, _cwnd, _mss,
+                    stamped && echo != 0 && echo != _cookieStamp ? (Clock() - echo) / 1000.0 : -1,
+                    _minRoundTrip != long.MaxValue ? _minRoundTrip / (double)frequency : _handshakeRtt / (double)frequency,
+                    paced: _stack.Time is VirtualClock && _rtt.SmoothedSeconds > 0);
+                if (hystart.Found)
+                {
+                    _ssthresh = Math.Max(_cwnd, 2 * _mss); // the path is full: avoidance from here
+                    if (hystart.ByDelay) StackCounters.AddShared(ref _stack.Counters._slowStartDelayExits);
+                    else StackCounters.AddShared(ref _stack.Counters._slowStartTrainExits);
+                }
             }
             if (!_inRecovery) Grow(Math.Min(dataAcked, repairing ? _mss : MaxStretchSegments * _mss), cwndLimited);
             if (bufferBound) GrowSendBuffer();
@@ -1037,8 +1056,12 @@ public sealed class TcpConnection
                 // NewReno: each duplicate ACK says a segment above the hole left the network (RFC
                 // 6582 3.2 step 4's inflation, as proportional rate reduction counts it): it is
                 // out of the pipe, and what the reduction lets goes — new data, the hole having gone.
-                _renoHeld = Math.Min(_renoHeld + _mss, Math.Max(0, (int)(_sndMax - _sndUna) - _mss));
-                RecoverySend(_mss, unaAdvanced: false);
+                // Only while the flight holds segments it could be (Linux's tcp_limit_reno_sacked):
+                // a duplicate past them (a duplicated frame, a keepalive) delivers nothing.
+                var held = Math.Min(_renoHeld + SegmentPayload, Math.Max(0, (int)(_sndMax - _sndUna) - SegmentPayload));
+                var news = held - _renoHeld;
+                _renoHeld = held;
+                if (news > 0) RecoverySend(news, unaAdvanced: false);
             }
             else if (_inRecovery && !_dupAckRepair)
             {
@@ -1089,13 +1112,14 @@ public sealed class TcpConnection
             _halvedFlight = _reducedFlight = true;
             _halvedUpTo = _sndMax;
         }
-        if (_scoreboard is { Count: > 0 } || newFlight)
+        if (_scoreboard is { Count: > 0 } || newFlight && !_sack)
         {
-            // With the peer's SACK blocks the holes below them go again (RFC 6675); without, only
-            // the segment at SND.UNA (NewReno, RFC 6582: everything from it went again before,
-            // the peer's copies of what it held bringing duplicate ACKs of their own).
-            _renoRecovery = _scoreboard is not { Count: > 0 };
-            _renoHeld = _renoRecovery ? Math.Min(_dupAcks * _mss, Math.Max(0, (int)(_sndMax - _sndUna) - _mss)) : 0;
+            // With the peer's SACK blocks the holes below them go again (RFC 6675); without SACK,
+            // only the segment at SND.UNA (NewReno, RFC 6582: everything from it went again before,
+            // the peer's copies of what it held bringing duplicate ACKs of their own). (With SACK
+            // on and duplicate ACKs that carry no blocks, the go-back below, as before.)
+            _renoRecovery = !_sack;
+            _renoHeld = _renoRecovery ? Math.Min(_dupAcks * SegmentPayload, Math.Max(0, (int)(_sndMax - _sndUna) - SegmentPayload)) : 0;
             _inRecovery = true;
             _recoveryPoint = _sndMax;
             _rexmitNext = _sndUna;
@@ -1117,10 +1141,13 @@ public sealed class TcpConnection
     // takes it out until it goes).
     private void MarkHeadLost()
     {
-        var segment = (uint)(_mss - (_timestamps ? TimestampsLength : 0));
+        var segment = (uint)SegmentPayload;
         _lostBelow = Before(_sndUna + segment, _sndMax) ? _sndUna + segment : _sndMax;
         _rexmitNext = _sndUna;
     }
+
+    // The data a full-sized segment carries: the MSS less the timestamps option when it is on.
+    private int SegmentPayload => _mss - (_timestamps ? TimestampsLength : 0);
 
     // A recovery is over: its cumulative ACK passed the recovery point, or the go-back of a timeout began.
     private void EndRecovery()

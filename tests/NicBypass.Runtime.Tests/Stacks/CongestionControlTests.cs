@@ -701,6 +701,25 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void Without_sack_a_lost_fast_retransmission_goes_again_after_a_round_trip_not_the_timeout()
+    {
+        // The segment at SND.UNA is lost, and so is its fast retransmission: no ACK covers it
+        // within a round trip and a reordering window, so it goes a third time (the watch a SACK
+        // recovery keeps) — without SACK it waited for the 200 ms timeout and its go-back.
+        var settings = new StackSettings(StackProtocols.Tcp, new[] { 80 }, SelectiveAcknowledgment: false);
+        var (host, _, cable, client, server) = TestHost.ConnectedPair("newreno-watch", settings, TimeSpan.FromMilliseconds(1));
+        cable.LoseWhen = LoseSends(80, (index, count) => index == 40 && count <= 1);
+        var timeouts = host.NetworkStack("a").Counters.RetransmissionTimeouts;
+
+        var data = StackHarness.Pattern(1 << 20, 11);
+        Assert.Equal(data, TestHost.Stream(host, client, server, data));
+
+        Assert.Equal(2, cable.Lost);
+        Assert.Equal(2, client.Retransmissions);
+        Assert.Equal(timeouts, host.NetworkStack("a").Counters.RetransmissionTimeouts);
+    }
+
+    [Fact]
     public void A_lost_syn_restarts_the_window_but_leaves_the_threshold_unset()
     {
         var harness = new StackHarness();

@@ -155,6 +155,74 @@ public class Ipv4OptionEchoTests
         Assert.Equal(1, stack.Counters.EchoRepliesSent); // the first ping's only
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x83, 7, 4, 10, 0, 0, 9, 7, 7, 3, 0, 0, 0, 0, 0 }, 29, StackDropReason.Malformed)] // a source route, then a record route at fault
+    [InlineData(new byte[] { 0x83, 7, 3, 10, 0, 0, 9, 0 }, 22, StackDropReason.Malformed)]                    // a source route pointing before its first slot
+    [InlineData(new byte[] { 0x83, 2, 0x89, 2 }, 21, StackDropReason.Malformed)]                              // a source route too short for its pointer
+    [InlineData(new byte[] { 0x94, 3, 0, 0 }, 21, StackDropReason.Malformed)]                                 // a router alert shorter than 4
+    [InlineData(new byte[] { 0x83, 7, 4, 10, 0, 0, 9, 0 }, -1, StackDropReason.Unsupported)]                  // a source route alone: refused, silently
+    public void Every_option_is_checked_before_a_source_route_is_refused(byte[] options, int pointer, StackDropReason reason)
+    {
+        // As Linux's ip_options_compile, then its accept_source_route = 0 check.
+        var (host, wires) = TestHost.Build(Topology);
+        host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"));
+        wires["e0"].Frames.Clear();
+
+        host.Send("e0", WithOptions(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), options));
+
+        Assert.Equal(1, host.NetworkStack("web").Counters.Dropped(reason));
+        if (pointer < 0) Assert.Empty(wires["e0"].Frames);
+        else Assert.Equal(pointer, Ipv4Payload(Assert.Single(wires["e0"].Frames))[4]);
+    }
+
+    [Fact]
+    public void A_timestamp_with_room_to_point_at_a_slot_it_cannot_hold_gets_no_reply()
+    {
+        // Ten bytes: stamped as it came in, its pointer (9) then points at a slot of two bytes —
+        // Linux's ip_options_echo fails and no reply goes; dropped as malformed.
+        var (host, wires) = TestHost.Build(Topology);
+        host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"));
+        wires["e0"].Frames.Clear();
+
+        host.Send("e0", WithOptions(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), [68, 10, 5, 0, 0, 0, 0, 0, 0, 0]));
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(1, host.NetworkStack("web").Counters.Dropped(StackDropReason.Malformed));
+        Assert.Equal(1, host.NetworkStack("web").Counters.EchoRepliesSent); // the first ping's only
+    }
+
+    [Fact]
+    public void No_parameter_problem_goes_about_a_fragment_past_the_first_or_an_icmp_error()
+    {
+        // RFC 1122 3.2.2 (Linux's __icmp_send): never about a non-initial fragment, nor about an
+        // ICMP error message; both still dropped as malformed.
+        var (host, wires) = TestHost.Build(Topology);
+        host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"));
+        wires["e0"].Frames.Clear();
+        var badRoute = new byte[] { 7, 7, 3, 0, 0, 0, 0, 0 };
+
+        // Into the stack itself: the IP layer's rule, whatever its VNIC makes of such frames.
+        var stack = host.NetworkStack("web").Stack;
+        var later = Fragmenter.Piece(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20", dataLength: 3000), 1480, 2960);
+        stack.Receive(WithOptions(later, badRoute));
+        host.Pump();
+        Assert.Equal(1, host.NetworkStack("web").Counters.Dropped(StackDropReason.Malformed));
+        var unreachable = TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20");
+        unreachable[34] = 3; // destination unreachable, its checksum left wrong: the options are read first
+        stack.Receive(WithOptions(unreachable, badRoute));
+        host.Pump();
+
+        Assert.Empty(wires["e0"].Frames);
+        Assert.Equal(2, host.NetworkStack("web").Counters.Dropped(StackDropReason.Malformed));
+        Assert.Equal(0, host.NetworkStack("web").Counters.ParameterProblemsSent);
+    }
+
+    private static byte[] Ipv4Payload(byte[] frame)
+    {
+        Assert.True(Ipv4Header.TryRead(frame.AsSpan(14), out var ip));
+        return ip.Payload.ToArray();
+    }
+
     [Fact]
     public void A_broadcast_frame_with_options_at_fault_gets_no_parameter_problem()
     {
