@@ -10,8 +10,9 @@ namespace NicBypass.Runtime.Stacks;
 /// <item>the ACK train: ACKs that come at most <see cref="AckSpacing"/> apart, the train lasting
 /// past the least round trip (half of it unpaced) plus an allowance for a burst's ACKs
 /// (<c>hystart_ack_delay</c>) — the window has filled the path;</item>
-/// <item>the delay: the least of a round's first <see cref="MinSamples"/> round trips above the
-/// connection's least by <c>clamp(least / 8, 4 ms, 16 ms)</c> — the queue is filling.</item>
+/// <item>the delay: the least of a round's round trips, once it has more than
+/// <see cref="MinSamples"/>, above the connection's least by <c>clamp(least / 8, 4 ms, 16 ms)</c>
+/// — the queue is filling.</item>
 /// </list>
 /// Without it slow start ran until a loss and overshot a short queue by hundreds of segments.
 /// Round trips per ACK are TCP timestamps' (RFC 7323, milliseconds here, as the stack's clock
@@ -34,7 +35,7 @@ internal sealed class HybridSlowStart
     private bool _started;
     private uint _roundEnd;
     private long _roundStart, _lastAck; // clock ticks
-    private double _roundLeast = double.MaxValue; // seconds: the least round trip of this round's first samples
+    private double _roundLeast = double.MaxValue; // seconds: the least round trip of this round's samples
     private double _least = double.MaxValue;      // seconds: the least round trip of any sample
     private int _samples;
 
@@ -44,12 +45,17 @@ internal sealed class HybridSlowStart
     /// <summary>Found by the round trips' growth (else by the ACK train).</summary>
     public bool ByDelay { get; private set; }
 
-    /// <summary>A timeout restarts slow start: watched afresh (Linux's bictcp_state on loss).</summary>
+    /// <summary>Whether a timeout restarted it (what was measured before does not count).</summary>
+    public bool Restarted { get; private set; }
+
+    /// <summary>A timeout restarts slow start: watched afresh, the least round trip learned again (Linux's bictcp_state on loss resets delay_min).</summary>
     public void Restart()
     {
         Found = false;
         ByDelay = false;
         _started = false;
+        _least = double.MaxValue;
+        Restarted = true;
     }
 
     /// <summary>
@@ -58,7 +64,8 @@ internal sealed class HybridSlowStart
     /// a second), the window <paramref name="window"/> bytes of <paramref name="segment"/>-byte
     /// segments; <paramref name="roundTrip"/>: the round trip it measured, seconds (negative:
     /// none); <paramref name="leastRoundTrip"/>: the least measured on the connection, seconds
-    /// (negative: none yet); <paramref name="paced"/>: whether its segments leave paced.
+    /// (0: none yet, and no ACK train is watched); <paramref name="paced"/>: whether its segments
+    /// leave paced (else the threaded mode's, whose workers wake once a millisecond).
     /// </summary>
     public void Acknowledged(uint ack, uint next, long now, long frequency, int window, int segment, double roundTrip, double leastRoundTrip, bool paced)
     {
@@ -81,7 +88,9 @@ internal sealed class HybridSlowStart
             // as the pacing rate (twice the window a round trip) grows (hystart_ack_delay).
             var rate = 2.0 * window / leastRoundTrip;
             var threshold = leastRoundTrip + Math.Min(0.001, 4 * 65536 / rate);
-            if (!paced) threshold /= 2; // unpaced, a round's segments leave in half a round trip's burst
+            // Unpaced, a round's segments leave in half a round trip's burst — and in the threaded
+            // mode ACKs are taken up to a poll (a millisecond) late, together: that much more.
+            if (!paced) threshold = (threshold + 0.001) / 2;
             if (now - _roundStart > threshold * frequency)
             {
                 Found = true;

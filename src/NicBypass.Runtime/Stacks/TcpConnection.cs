@@ -85,7 +85,8 @@ public sealed class TcpConnection
     private int _ssthresh = int.MaxValue; // "arbitrarily high" until the first loss (RFC 5681 3.1)
     private int _avoidanceBytes;          // bytes acknowledged towards the next segment of growth in avoidance
     private readonly CubicWindow? _cubic; // CUBIC's window function (StackSettings.CongestionControl); null: Reno
-    private readonly HybridSlowStart? _hystart; // HyStart for slow start (StackSettings.HybridSlowStart); null: off
+    private readonly HybridSlowStart? _hystart; // HyStart for slow start (StackSettings.HybridSlowStart, CUBIC only); null: off
+    private long _slowStartLeast = long.MaxValue; // the least round trip timed since the connection began or a timeout restarted slow start (HyStart's delay_min), ticks
     private double _cubicCredit;          // bytes of CUBIC's growth not yet whole
     private long _lastDataSentAt;         // when data last left (clock timestamp): the restart after idle
     private bool _fragmentable;           // an IPv4 path below 552 bytes: segments go without don't-fragment
@@ -193,7 +194,7 @@ public sealed class TcpConnection
         _rcvSpace = Math.Min(stack.Settings.TcpBuffer, InitialWindowSegments * _mss);
         _sndWnd = _mss;
         if (stack.Settings.CongestionControl == CongestionControl.Cubic) _cubic = new CubicWindow();
-        if (stack.Settings.HybridSlowStart) _hystart = new HybridSlowStart();
+        if (stack.Settings.HybridSlowStart && _cubic is not null) _hystart = new HybridSlowStart(); // CUBIC's, as Linux's: Reno slow-starts to the loss
         var initialTimeout = stack.Settings.RetransmissionTimeout ?? StackSettings.DefaultRetransmissionTimeout;
         _rtt = new RoundTripEstimator(initialTimeout, MinRetransmissionTimeout, MaxRetransmissionTimeout);
         // Held at most half the smallest retransmission timeout, so a peer set up like this stack
@@ -817,6 +818,7 @@ public sealed class TcpConnection
             // and HyStart watches the slow start that follows afresh.
             _cubic?.Restart();
             _hystart?.Restart();
+            _slowStartLeast = long.MaxValue;
             _cubicCredit = 0;
             _cwnd = _mss;
             _avoidanceBytes = 0;
@@ -977,6 +979,7 @@ public sealed class TcpConnection
             {
                 var taken = _stack.Time.GetTimestamp() - _timedAt;
                 _minRoundTrip = Math.Min(_minRoundTrip, taken);
+                _slowStartLeast = Math.Min(_slowStartLeast, taken);
                 _timing = false;
                 // Without timestamps the timed segment is the only measure (RFC 6298 3; Karn's
                 // rule: a retransmission stopped its timing). Until it comes a backed-off timeout
@@ -984,13 +987,20 @@ public sealed class TcpConnection
                 // initial 200 ms instead: a 300 ms path timed out every flight (found by review).
                 if (!stamped) _rtt.Sample(taken / (double)_stack.Time.TimestampFrequency, floor: 1.0 / _stack.Time.TimestampFrequency);
             }
-            if (_hystart is { Found: false } hystart && _cwnd < _ssthresh && !repairing && dataAcked > 0)
+            if (_hystart is { Found: false } hystart && _cwnd < _ssthresh && !repairing && dataAcked > 0 && cwndLimited)
             {
-                // In slow start HyStart watches each round's ACK train and round trips (Linux's CUBIC).
+                // In slow start HyStart watches each round's ACK train and round trips (Linux's
+                // CUBIC) — only while the window holds the flight back: an application's own pace
+                // makes a train that says nothing of the path (Linux watches those too).
                 var frequency = _stack.Time.TimestampFrequency;
+                // The least round trip a segment was timed at; before the first, the handshake's
+                // (not after a timeout: learned again). Not the lesser of the two: a path that
+                // grew after the handshake would leave slow start at once (a 10 ms path whose
+                // handshake crossed in microseconds).
+                var least = _slowStartLeast != long.MaxValue ? _slowStartLeast : _handshakeRtt > 0 && !hystart.Restarted ? _handshakeRtt : long.MaxValue;
                 hystart.Acknowledged(ack, _sndNxt, _stack.Time.GetTimestamp(), frequency, _cwnd, _mss,
                     stamped && echo != 0 && echo != _cookieStamp ? (Clock() - echo) / 1000.0 : -1,
-                    _minRoundTrip != long.MaxValue ? _minRoundTrip / (double)frequency : _handshakeRtt / (double)frequency,
+                    least == long.MaxValue ? 0 : least / (double)frequency,
                     paced: _stack.Time is VirtualClock && _rtt.SmoothedSeconds > 0);
                 if (hystart.Found)
                 {

@@ -76,11 +76,13 @@ public class HybridSlowStartTests
     [Fact]
     public void A_train_longer_than_the_least_round_trip_and_its_allowance_is_found_paced_and_half_of_it_unpaced()
     {
-        // 10 ms least round trip; the allowance (hystart_ack_delay) is a millisecond at this rate.
+        // 10 ms least round trip; the allowance (hystart_ack_delay) is a millisecond at this rate;
+        // unpaced (the threaded mode) half of it and of a millisecond's poll more: 6 ms.
         Assert.False(Train(100, 0.0001, 0.010, paced: true).Found);        // a 9.9 ms train
         Assert.True(Train(120, 0.0001, 0.010, paced: true).Found);         // 11.9 ms
-        Assert.False(Train(50, 0.0001, 0.010, paced: false).Found);        // 4.9 ms: under half of 11
-        Assert.True(Train(60, 0.0001, 0.010, paced: false).Found);         // 5.9 ms
+        Assert.False(Train(60, 0.0001, 0.010, paced: false).Found);        // 5.9 ms
+        Assert.True(Train(62, 0.0001, 0.010, paced: false).Found);         // 6.1 ms
+        Assert.False(Train(120, 0.0001, 0, paced: true).Found);            // no least round trip yet: no train
         Assert.False(Train(120, 0.0001, 0.010, paced: true, windowSegments: 15).Found); // below 16 segments: not watched
     }
 
@@ -110,13 +112,38 @@ public class HybridSlowStartTests
     }
 
     [Fact]
-    public void A_timeout_restarts_the_watch()
+    public void A_timeout_restarts_the_watch_and_the_least_round_trip_is_learned_again()
     {
-        var hystart = Train(120, 0.0001, 0.010, paced: true);
-        Assert.True(hystart.Found);
+        const long ms = 1_000_000;
+        var hystart = new HybridSlowStart();
+        hystart.Acknowledged(1, 100, 0, 1000 * ms, 100 * 1448, 1448, 0.010, 0.010, true); // 10 ms learned
+        for (var i = 0; i < 9; i++) hystart.Acknowledged((uint)(101 + i), 1000, 3 * ms * (i + 1), 1000 * ms, 100 * 1448, 1448, 0.016, 0.010, true);
+        Assert.True(hystart.Found && hystart.ByDelay); // 16 ms is 6 ms up
+        Assert.False(hystart.Restarted);
+
         hystart.Restart();
         Assert.False(hystart.Found);
-        hystart.Acknowledged(5000, 6000, 0, 1_000_000_000, 100 * 1448, 1448, -1, 0.010, true);
+        Assert.True(hystart.Restarted);
+        // After the timeout a standing queue makes 16 ms the least: no longer a rise.
+        hystart.Acknowledged(2000, 3000, 100 * ms, 1000 * ms, 100 * 1448, 1448, 0.016, 0, true);
+        for (var i = 0; i < 20; i++) hystart.Acknowledged((uint)(3001 + i), 9000, 100 * ms + 3 * ms * (i + 1), 1000 * ms, 100 * 1448, 1448, 0.017, 0, true);
         Assert.False(hystart.Found);
+    }
+
+    [Fact]
+    public void Reno_slow_starts_to_the_loss_as_linuxs_does()
+    {
+        // Linux's HyStart is CUBIC's: with Reno the queue overflows as before.
+        var clock = new VirtualClock();
+        var host = TestHost.TwoContainers("reno", new StackSettings(StackProtocols.Tcp, new[] { 80 }, CongestionControl: CongestionControl.Reno), clock);
+        var cable = host.AddCable(SimulatedCable.Hairpin(host.Nic("e0").Device).WithLatency(TimeSpan.FromMilliseconds(5), clock).WithRate(1_000_000_000L, clock, 1000));
+        var listener = host.NetworkStack("b").Stack.ListenTcp(80);
+        var client = host.NetworkStack("a").Stack.ConnectTcp(NetworkEndpoint.Parse("10.0.0.2", 80));
+        TcpConnection? server = null;
+        Assert.True(host.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(10)));
+        var data = StackHarness.Pattern(16 << 20, 3);
+        Assert.Equal(data, TestHost.Stream(host, client, server!, data));
+        Assert.True(cable.Overflowed > 300, $"{cable.Overflowed} overflowed");
+        Assert.Equal(0, host.NetworkStack("a").Counters.SlowStartTrainExits + host.NetworkStack("a").Counters.SlowStartDelayExits);
     }
 }
