@@ -45,7 +45,7 @@ public sealed partial class NetworkStack
             // 2.4(e.3)); a routing header's code 0 about a multicast packet was answered (review).
             var answer = ip.Problem.Kind == Ipv6ProblemKind.ParameterProblem && (unicast || ip.Problem.Code == 2)
                          || ip.Problem.Kind == Ipv6ProblemKind.ParameterProblemUnlessMulticast && unicast;
-            if (answer && !LinkGroup(frame)) SendParameterProblem(ip.Packet, source, destination, ip.Problem.Code, ip.Problem.Pointer);
+            if (answer && !LinkGroup(frame) && !AboutIcmpV6Error(ip.Packet)) SendParameterProblem(ip.Packet, source, destination, ip.Problem.Code, ip.Problem.Pointer);
             Counters.Drop(StackDropReason.Unsupported);
             return;
         }
@@ -231,5 +231,25 @@ public sealed partial class NetworkStack
             if (own.IsV6 && SolicitedNode(own) == address) return true;
         }
         return false;
+    }
+    // RFC 4443 2.4(e.1): no error about an ICMPv6 error message, found past the extension headers
+    // (the header at fault stopped the walk before its upper layer), as Linux's is_ineligible
+    // skips them: an ICMPv6 header whose type is an error's (below 128), or none at all in a
+    // packet that is not a later fragment. A chain cut short, ending in no next header or in a
+    // later fragment is answered.
+    private static bool AboutIcmpV6Error(ReadOnlySpan<byte> packet)
+    {
+        var next = packet[6];
+        var offset = Ipv6Header.Length;
+        for (var walked = 0; next is 0 or 43 or 44 or 51 or 60; walked++)
+        {
+            if (walked == 16 || packet.Length - offset < 8) return false;
+            if (next == 44 && (BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(offset + 2)) & 0xFFF8) != 0) return false;
+            var length = next switch { 44 => 8, 51 => (packet[offset + 1] + 2) * 4, _ => (packet[offset + 1] + 1) * 8 };
+            if (packet.Length - offset < length) return false;
+            next = packet[offset];
+            offset += length;
+        }
+        return next == IpProtocol.IcmpV6 && (offset >= packet.Length || packet[offset] < 128);
     }
 }

@@ -105,6 +105,28 @@ public class Ipv6ExtensionHeaderTests
         }
     }
 
+    [Theory]
+    [InlineData(1, false)]   // destination unreachable: an error, not answered
+    [InlineData(4, false)]   // parameter problem: an error
+    [InlineData(128, true)]  // echo request: informational, answered
+    public void No_parameter_problem_goes_about_an_icmpv6_error_behind_an_option_that_asks_for_one(byte type, bool answered)
+    {
+        // RFC 4443 2.4(e.1), as Linux's is_ineligible: the ICMPv6 header is found past the
+        // extension headers the option stopped the walk at.
+        var (host, wires) = TestHost.Build(Topology);
+        host.Send("e0", TestFrames.Ping6("02:00:00:00:00:01", "fd00::20")); // the peer learned
+        wires["e0"].Frames.Clear();
+        var frame = WithExtension(TestFrames.Ping6("02:00:00:00:00:01", "fd00::20"), type: 60);
+        frame[14 + 40 + 2] = 0xBE; // discard, and send a Parameter Problem
+        frame[14 + 48] = type;
+
+        host.Send("e0", frame);
+
+        Assert.Equal(1, host.NetworkStack("web").Counters.Dropped(StackDropReason.Unsupported));
+        Assert.Equal(answered ? 1 : 0, wires["e0"].Frames.Count);
+        Assert.Equal(answered ? 1 : 0, host.NetworkStack("web").Counters.ParameterProblemsSent);
+    }
+
     // Inserts an 8-byte extension header of `type` right after the IPv6 fixed header.
     internal static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0, bool fragmentMore = false)
     {
