@@ -109,12 +109,12 @@ public static class FrameTrace
             if (vnic.Interface is { } guest)
             {
                 steps.Add(new($"interface {vnic.Name}", guest.Transform == PacketTransform.ReverseBits ? "reverse-bits: each byte's bit order flipped into VM memory" : "copied into VM memory"));
-                steps.Add(new($"VM {vnic.Name} guest stack", StackText(after.Stacks[vnic] - before.Stacks[vnic], soliciting)));
+                steps.Add(new($"VM {vnic.Name} guest stack", StackText(after.Stacks[vnic] - before.Stacks[vnic], soliciting, IsIpv4(frame))));
             }
             else if (host.NetworkStackOf(vnic) is { } vns)
             {
                 var policy = vns.Policy == SerializationPolicy.Concurrent ? "concurrent: UDP only, threads in parallel" : "one thread at a time: TCP in order";
-                steps.Add(new($"VNS {vnic.Name} ({policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic], soliciting)));
+                steps.Add(new($"VNS {vnic.Name} ({policy})", StackText(after.Stacks[vnic] - before.Stacks[vnic], soliciting, IsIpv4(frame))));
             }
             else
             {
@@ -270,7 +270,10 @@ public static class FrameTrace
         return names.Count == 0 ? "no flags" : string.Join(" ", names);
     }
 
-    private static string StackText(StackDelta delta, bool soliciting = false)
+    // An IPv4 frame (ICMP answers it; ICMPv6 an IPv6 one), past any VLAN tags.
+    private static bool IsIpv4(ReadOnlySpan<byte> frame) => EthernetHeader.TryRead(frame, out var ethernet) && ethernet.EtherType == EtherType.Ipv4;
+
+    private static string StackText(StackDelta delta, bool soliciting = false, bool ipv4 = false)
     {
         var parts = new List<string>();
         if (delta.ArpRepliesSent > 0) parts.Add("answered the ARP request");
@@ -278,7 +281,7 @@ public static class FrameTrace
         if (delta.EchoRepliesSent > 0) parts.Add("answered with an echo reply");
         if (delta.UdpEchoesSent > 0) parts.Add("echoed the datagram (the guest's echo service)");
         if (delta.PortUnreachablesSent > 0) parts.Add("answered with port unreachable");
-        if (delta.ParameterProblemsSent > 0) parts.Add("answered with an ICMPv6 parameter problem");
+        if (delta.ParameterProblemsSent > 0) parts.Add(ipv4 ? "answered with an ICMP parameter problem" : "answered with an ICMPv6 parameter problem");
         if (delta.ResetsSent > 0) parts.Add("answered with RST");
         if (delta.Delivered > 0) parts.Add("delivered to a socket or connection");
         if (delta.Answered > 0 && parts.Count == 0) parts.Add("handled by the stack");
