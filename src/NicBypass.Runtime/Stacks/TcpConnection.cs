@@ -1295,7 +1295,13 @@ public sealed class TcpConnection
         var outstanding = (flight + _mss - 1) / _mss;
         if (outstanding is < 2 or >= 4) return 3; // one segment out brings no duplicate of its own
         var unsent = _send.Count - (int)(_sndMax - _bufferSeq);
-        var canSendNew = unsent > 0 && flight < _sndWnd && flight < _cwnd;
+        // New data goes only as Output would send it: a piece of a full segment, the rest of the
+        // data, or half the peer's largest window — sender-side silly window avoidance holds a
+        // smaller one while data is out. A window a few hundred bytes past the flight counted as
+        // room, three duplicates were awaited where the flight could bring two, and the loss
+        // waited for the tail-loss probe and the timeout (a real peer's drive: 200 ms stalls).
+        var piece = Math.Min(Math.Min(_sndWnd, _cwnd) - flight, unsent);
+        var canSendNew = piece > 0 && (piece >= SegmentPayload || piece == unsent || piece >= _maxSndWnd / 2);
         return canSendNew ? 3 : outstanding - 1;
     }
 
@@ -1607,11 +1613,17 @@ public sealed class TcpConnection
         return (int)Math.Clamp(flight - sacked - lost - _renoHeld, 0, int.MaxValue);
     }
 
-    // The probe (ArmTailLossProbe): a new segment if the windows let one go, else the last again.
+    // The probe (ArmTailLossProbe): a new segment if the peer's window lets one go — whatever the
+    // congestion window says (RFC 8985 7.3; Linux's tcp_send_loss_probe writes one past it) — else
+    // the last again. A flight that filled the congestion window probed with its last segment,
+    // whose ACK (a duplicate, its hole earlier) could not make the third that starts a repair.
     private bool SendTailLossProbe()
     {
         var max = _sndMax;
+        var cwnd = _cwnd;
+        _cwnd = Math.Max(_cwnd, (int)Math.Min(_sndMax - _sndUna + (uint)SegmentPayload, (uint)MaxCongestionWindow)); // room for one segment more
         Output();
+        _cwnd = cwnd;
         if (_sndMax != max) return true;
         var flight = (int)(_sndMax - _sndUna);
         var length = Math.Min(Math.Min(_mss - (_timestamps ? TimestampsLength : 0), flight), _send.Count);

@@ -720,6 +720,58 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void The_tail_loss_probe_sends_a_new_segment_past_a_full_congestion_window()
+    {
+        // RFC 8985 7.3, as Linux's tcp_send_loss_probe: unsent data and a peer's window that takes
+        // it make the probe a new segment, even with the congestion window full; it used to send
+        // the last segment again.
+        var peer = new TimestampPeer();
+        Assert.Equal(30 * (Mss - 12), peer.Connection.Send(new byte[20 * (Mss - 12)]) + peer.Connection.Send(new byte[10 * (Mss - 12)]));
+        Assert.True(peer.Host.RunUntil(() => peer.Sends(peer.At(9)) == 1, TimeSpan.FromMilliseconds(50)));
+        var first = peer.Stamp(peer.At(0), 0);
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        peer.Receive(peer.Ack(peer.At(1), first)); // a round trip measured; slow start sends two more
+        Assert.True(peer.Host.RunUntil(() => peer.Sends(peer.At(11)) == 1, TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(0, peer.Sends(peer.At(12))); // the congestion window is full
+        var retransmissions = peer.Connection.Retransmissions;
+
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(30)); // past the probe's time (2 round trips, at least 10 ms), before the timeout
+        peer.Host.Pump();
+
+        Assert.Equal(1, peer.Sends(peer.At(12))); // the probe: new data
+        Assert.Equal(1, peer.Sends(peer.At(11))); // not the last again
+        Assert.Equal(retransmissions, peer.Connection.Retransmissions);
+    }
+
+    [Fact]
+    public void A_window_with_room_for_less_than_a_segment_counts_as_none_for_early_retransmit()
+    {
+        // Three segments out, the peer's window 700 bytes past them: silly window avoidance sends
+        // nothing new, so the first segment's loss brings two duplicates, not three. Early
+        // Retransmit (RFC 5827) goes on the second; it waited for a third that could not come,
+        // then for the tail-loss probe and the timeout.
+        var c = HandMadePeer.Establish();
+        const int mss = 1460;
+        Assert.Equal(20 * mss, c.Connection.Send(new byte[20 * mss]));
+        c.Host.Pump();
+        uint At(int i) => c.OurNext + (uint)(i * mss);
+        byte[] Ack(int segment, ushort window) => Runtime.Packets.Frames.Tcp(0x02AA_0000_0001UL, HandMadePeer.Mac,
+            new System.Net.IPEndPoint(System.Net.IPAddress.Parse(HandMadePeer.Peer), 40000), new System.Net.IPEndPoint(System.Net.IPAddress.Parse("192.168.10.20"), 80),
+            TcpSegmentFlags.Ack, HandMadePeer.Data, At(segment), window: window);
+        int Sends(int i) => c.Wire.Frames.Count(f => TestFrames.Parse(f).Extract<PacketDotNet.TcpPacket>() is { PayloadData.Length: > 0 } t && t.SequenceNumber == At(i));
+        Assert.Equal(1, Sends(9));
+        Assert.Equal(0, Sends(10));
+
+        const ushort window = 3 * mss + 700;
+        c.Send(Ack(7, window));   // 7 segments taken; 7, 8 and 9 out, 700 bytes of room past them
+        Assert.Equal(0, Sends(10)); // nothing new: less than a segment
+        c.Send(Ack(7, window));   // 8 arrived, 7 did not
+        c.Send(Ack(7, window));   // 9 arrived
+
+        Assert.Equal(2, Sends(7));
+    }
+
+    [Fact]
     public void A_lost_syn_restarts_the_window_but_leaves_the_threshold_unset()
     {
         var harness = new StackHarness();
