@@ -223,6 +223,7 @@ public static class TrafficReportWriter
                         guest.Busy, guest.VirtualInterrupts, guest.GuestRingHighWater, guest.Blocked),
                     stack is null ? null : string.Format(culture, "guest stack received {0:N0}, to sockets {1:N0}, answered {2:N0}, sent {3:N0}, dropped {4}",
                         stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
+                        + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, ", IP fragments joined {0:N0} (all but each datagram's last), waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
                         + (stack.Waiting > 0 ? string.Format(culture, ", {0:N0} still in its guest ring", stack.Waiting) : "")
                         + (stack.SendDropped is { Count: > 0 } sendDropped ? ", not sent " + Drops(sendDropped) : ""),
                 }.Where(part => part is not null)));
