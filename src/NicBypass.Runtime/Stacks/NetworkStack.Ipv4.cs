@@ -141,7 +141,8 @@ public sealed partial class NetworkStack
                     return;
                 }
                 Counters.Add(ref Counters._answered);
-                var reply = BuildIp(destination, source, IpProtocol.Icmp, icmp.Length, out var body, options: options.Slice(0, optionsLength));
+                // Without don't-fragment, as Linux's ICMP replies go (its ICMP socket is IP_PMTUDISC_DONT).
+                var reply = BuildIp(destination, source, IpProtocol.Icmp, icmp.Length, out var body, dontFragment: false, options: options.Slice(0, optionsLength));
                 icmp.CopyTo(body);
                 body[0] = 0;
                 BinaryPrimitives.WriteUInt16BigEndian(body.Slice(2), 0);

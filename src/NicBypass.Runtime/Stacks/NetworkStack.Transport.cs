@@ -165,7 +165,7 @@ public sealed partial class NetworkStack
         // ICMP carries the offending IP header and the first 8 bytes of its payload; ICMPv6 as
         // much of the packet as fits in the minimum IPv6 MTU.
         var quoted = source.IsV6 ? packet.Slice(0, Math.Min(packet.Length, 1280 - 48)) : packet.Slice(0, Math.Min(packet.Length, (packet[0] & 0x0F) * 4 + 8));
-        var frame = BuildIp(destination, source, source.IsV6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp, 8 + quoted.Length, out var icmp);
+        var frame = BuildIp(destination, source, source.IsV6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp, 8 + quoted.Length, out var icmp, dontFragment: false); // as Linux's ICMP (IP_PMTUDISC_DONT)
         icmp.Slice(0, 8).Clear();
         icmp[0] = type;
         icmp[1] = code;

@@ -1620,10 +1620,13 @@ public sealed class TcpConnection
     private bool SendTailLossProbe()
     {
         var max = _sndMax;
-        var cwnd = _cwnd;
-        _cwnd = Math.Max(_cwnd, (int)Math.Min(_sndMax - _sndUna + (uint)SegmentPayload, (uint)MaxCongestionWindow)); // room for one segment more
-        Output();
-        _cwnd = cwnd;
+        if (_sndNxt == _sndMax)
+        {
+            var cwnd = _cwnd;
+            _cwnd = Math.Max(_cwnd, (int)Math.Min(_sndMax - _sndUna + (uint)SegmentPayload, (uint)MaxCongestionWindow)); // room for one segment more
+            Output();
+            _cwnd = cwnd;
+        }
         if (_sndMax != max) return true;
         var flight = (int)(_sndMax - _sndUna);
         var length = Math.Min(Math.Min(_mss - (_timestamps ? TimestampsLength : 0), flight), _send.Count);
@@ -2040,7 +2043,10 @@ public sealed class TcpConnection
     // recovery (or on its way into one) or after a timeout.
     // Not with SACKed data out either (Linux probes only in its Open state): the last segment
     // sent again may be one the peer holds already (found by a test of what goes after a timeout).
-    private bool MayProbe => _timestamps && !_tlpSpent && !_inRecovery && !_dupAckRepair && _retries == 0 && _sndMax != _sndUna && _scoreboard is not { Count: > 0 };
+    // (Not while a timeout's go-back is still under way either — Linux's Loss state: SND.NXT below
+    // SND.MAX — nor before its flight is acknowledged: a review found the probe's one segment more
+    // could then be a burst of the go-back's.)
+    private bool MayProbe => _timestamps && !_tlpSpent && !_inRecovery && !_dupAckRepair && _retries == 0 && !_slowRepair && _sndNxt == _sndMax && _sndMax != _sndUna && _scoreboard is not { Count: > 0 };
 
     private long _tlpAt;   // when the tail-loss probe goes (0: not armed)
     private bool _tlpSpent; // one probe a flight: set when it went, cleared when an ACK moves SND.UNA

@@ -744,6 +744,34 @@ public class CongestionControlTests
     }
 
     [Fact]
+    public void No_tail_loss_probe_goes_while_a_timeouts_go_back_is_under_way()
+    {
+        // After a timeout the flight goes again from SND.UNA, a congestion window at a time; an
+        // ACK of the first copy re-armed the probe, and the probe's segment "past the window"
+        // was then the go-back's next ones at once (found by review). Linux probes only in its
+        // Open state: not until the timeout's flight is acknowledged.
+        var peer = new TimestampPeer();
+        peer.FirstWindow();
+        Assert.Equal(20 * (Mss - 12), peer.Connection.Send(new byte[20 * (Mss - 12)])); // more to send, behind the window
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        peer.Receive(peer.Ack(peer.At(1), peer.Stamp(peer.At(0), 0))); // a round trip measured (5 ms); two new segments go
+        Assert.True(peer.Host.RunUntil(() => peer.Sends(peer.At(11)) == 1, TimeSpan.FromMilliseconds(20)));
+        // Nothing more comes back: the probe, then the timeout, whose go-back resends At(1).
+        Assert.True(peer.Host.RunUntil(() => peer.Sends(peer.At(1)) == 2, TimeSpan.FromSeconds(2)));
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        peer.Receive(peer.Ack(peer.At(2), peer.Stamp(peer.At(1), 1))); // the go-back's first copy taken
+        int Sent() => Enumerable.Range(0, 31).Sum(i => peer.Sends(peer.At(i)));
+        Assert.False(peer.Host.RunUntil(() => false, TimeSpan.FromMilliseconds(2))); // 2 ms on: the go-back's paced pair goes
+        var sent = Sent();
+
+        peer.Clock.Advance(TimeSpan.FromMilliseconds(30)); // past a probe's time (2 round trips), before the timeout again
+        peer.Host.Pump();
+
+        // Nothing past what the window let the go-back send after that ACK.
+        Assert.Equal(sent, Sent());
+    }
+
+    [Fact]
     public void A_window_with_room_for_less_than_a_segment_counts_as_none_for_early_retransmit()
     {
         // Three segments out, the peer's window 700 bytes past them: silly window avoidance sends

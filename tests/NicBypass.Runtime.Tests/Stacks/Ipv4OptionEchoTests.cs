@@ -38,6 +38,7 @@ public class Ipv4OptionEchoTests
         var reply = Assert.Single(wires["e0"].Frames, f => f.Length > 14 + 9 && f[14 + 9] == IpProtocol.Icmp);
         Assert.True(Ipv4Header.TryRead(reply.AsSpan(14), out var ip) && ip.HeaderChecksumValid);
         Assert.True(ip.Payload[0] == 0, $"type {ip.Payload[0]} pointer {ip.Payload[4]} header {Convert.ToHexString(reply.AsSpan(14, ip.HeaderLength))}"); // an echo reply
+        Assert.Equal(0, reply[14 + 6] & 0x40); // without don't-fragment, as Linux's ICMP
         Assert.Equal(0, InternetChecksum.Compute(ip.Payload));
         return (reply.AsSpan(34, ip.HeaderLength - 20).ToArray(), reply, host.NetworkStack("web").Stack);
     }
@@ -149,6 +150,7 @@ public class Ipv4OptionEchoTests
         Assert.Equal(Peer, ip.Destination.ToArray());
         Assert.Equal(new byte[] { 12, 0 }, ip.Payload[..2].ToArray());
         Assert.Equal(pointer, ip.Payload[4]);
+        Assert.Equal(0, problem[14 + 6] & 0x40); // without don't-fragment, as Linux's ICMP
         Assert.Equal(request.AsSpan(14, 20 + options.Length + 8).ToArray(), ip.Payload[8..].ToArray()); // the header and 8 bytes quoted
         Assert.Equal(1, stack.Counters.Dropped(StackDropReason.Malformed));
         Assert.Equal(1, stack.Counters.ParameterProblemsSent);
