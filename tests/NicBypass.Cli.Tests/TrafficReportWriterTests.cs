@@ -66,6 +66,43 @@ public class TrafficReportWriterTests
         Assert.Contains("IP fragments joined 2 (all but each datagram's last), waiting for the rest 0", text.ToString());
     }
 
+    [Fact]
+    public void The_parameter_problems_a_stack_sent_show_in_both_reports()
+    {
+        // A ping whose record route points before its first slot: dropped as malformed and
+        // answered with a Parameter Problem — which the report did not show (a real-peer drive).
+        const string topology = """
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container web on e0 { mac 02:00:00:00:00:0a; ip 10.0.0.10/24; protocols udp; ports 53 }
+            }
+            """;
+        var (_, host) = HostLoader.Load([new SourceFile("h.nicdsl", topology)], time: new VirtualClock());
+        var ping = Frames.EchoRequest(0x02AA_0000_0001UL, 0x0200_0000_000AUL, System.Net.IPAddress.Parse("10.0.0.1"), System.Net.IPAddress.Parse("10.0.0.10"));
+        var bad = new byte[ping.Length + 8];
+        ping.AsSpan(0, 34).CopyTo(bad);
+        new byte[] { 7, 7, 3, 0, 0, 0, 0, 0 }.CopyTo(bad, 34);
+        ping.AsSpan(34).CopyTo(bad.AsSpan(42));
+        bad[14] = 0x47;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bad.AsSpan(16), (ushort)(bad.Length - 14));
+        bad[24] = bad[25] = 0;
+        var checksum = InternetChecksum.Compute(bad.AsSpan(14, 28));
+        bad[24] = (byte)(checksum >> 8);
+        bad[25] = (byte)checksum;
+        host!.Nic("e0").Device.Receive(bad);
+        host.Pump();
+        var report = host.Report();
+
+        var json = new StringWriter();
+        TrafficReportWriter.WriteJson(report, json);
+        var stack = JsonDocument.Parse(json.ToString()).RootElement.GetProperty("nics")[0].GetProperty("vnics")[0].GetProperty("stack");
+        Assert.Equal(1, stack.GetProperty("parameterProblemsSent").GetInt64());
+        Assert.Equal(1, stack.GetProperty("dropped").GetProperty("malformed").GetInt64());
+        var text = new StringWriter();
+        TrafficReportWriter.WriteText(report, "simulated", text);
+        Assert.Contains("parameter problems sent 1 (about packets dropped)", text.ToString());
+    }
+
     // An IPv4 frame's data in fragments of `each` bytes (a multiple of 8), option-less headers.
     private static IEnumerable<byte[]> Fragments(byte[] frame, int each)
     {

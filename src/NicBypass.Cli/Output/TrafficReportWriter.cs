@@ -137,6 +137,7 @@ public static class TrafficReportWriter
         if (stack.SynCookiesSent > 0) json.WriteNumber("synCookiesSent", stack.SynCookiesSent);
         if (stack.SynCookiesAccepted > 0) json.WriteNumber("synCookiesAccepted", stack.SynCookiesAccepted);
         if (stack.Waiting > 0) json.WriteNumber("waiting", stack.Waiting);
+        if (stack.ParameterProblemsSent > 0) json.WriteNumber("parameterProblemsSent", stack.ParameterProblemsSent);
         if (stack.SendDropped is { Count: > 0 } sendDropped)
         {
             // What it was asked to send and dropped (an extension: written only when not empty).
@@ -197,6 +198,7 @@ public static class TrafficReportWriter
                     + (stack.SynQueueOverflows > 0 ? string.Format(culture, "; {0:N0} half-open connections pushed out of a full SYN queue", stack.SynQueueOverflows) : "")
                     + (stack.SynCookiesSent > 0 ? string.Format(culture, "; SYN cookies sent {0:N0}, {1:N0} came back as connections", stack.SynCookiesSent, stack.SynCookiesAccepted) : "")
                     + (stack.Waiting > 0 ? string.Format(culture, "; {0:N0} still waiting in its inbound VSQ", stack.Waiting) : "")
+                    + (stack.ParameterProblemsSent > 0 ? string.Format(culture, "; parameter problems sent {0:N0} (about packets dropped)", stack.ParameterProblemsSent) : "")
                     + (stack.SendDropped is { Count: > 0 } sendDropped ? "; not sent " + Drops(sendDropped) : ""));
                 if (vnic.Vsq is { } vsq && (vsq.InboundQueued > 0 || vsq.PollingSwitches > 0 || vsq.OutboundQueued > 0))
                 {
@@ -225,6 +227,7 @@ public static class TrafficReportWriter
                         stack.Received, stack.Delivered, stack.Answered, stack.Sent, Drops(stack.Dropped))
                         + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, ", IP fragments joined {0:N0} (all but each datagram's last), waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
                         + (stack.Waiting > 0 ? string.Format(culture, ", {0:N0} still in its guest ring", stack.Waiting) : "")
+                        + (stack.ParameterProblemsSent > 0 ? string.Format(culture, ", parameter problems sent {0:N0} (about packets dropped)", stack.ParameterProblemsSent) : "")
                         + (stack.SendDropped is { Count: > 0 } sendDropped ? ", not sent " + Drops(sendDropped) : ""),
                 }.Where(part => part is not null)));
             }

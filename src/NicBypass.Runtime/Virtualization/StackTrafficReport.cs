@@ -9,8 +9,10 @@ namespace NicBypass.Runtime.Virtualization;
 /// report was made), so that received = delivered + answered + dropped + joined + held + waiting;
 /// SYN cookies sent (their SYNs counted as answered) and the connections made from them; and
 /// what it was asked to send and dropped, by reason (<see cref="SendDropped"/>: a neighbour that
-/// never answered, a full output, a spoofed source…; they were only in its counters).
+/// never answered, a full output, a spoofed source…; they were only in its counters); and the
+/// ICMP and ICMPv6 Parameter Problems it sent (<see cref="ParameterProblemsSent"/>: each about a
+/// packet it dropped, as malformed or unsupported — counted there, not in answered).
 /// </summary>
 public sealed record StackTrafficReport(long Received, long Delivered, long Answered, long Sent, IReadOnlyList<KeyValuePair<string, long>> Dropped, long SynQueueOverflows = 0,
     long FragmentsJoined = 0, long FragmentsHeld = 0, long SynCookiesSent = 0, long SynCookiesAccepted = 0, long Waiting = 0,
-    IReadOnlyList<KeyValuePair<string, long>>? SendDropped = null);
+    IReadOnlyList<KeyValuePair<string, long>>? SendDropped = null, long ParameterProblemsSent = 0);
