@@ -62,7 +62,7 @@ public sealed partial class NetworkStack
                 // at fault) and RFC 7112 (a first fragment without the upper-layer header: code 3).
                 var code = pointer < 0 ? (byte)3 : (byte)0;
                 var at = pointer < 0 ? 0 : pointer == 4 ? 4 : ip.Packet.Length - header.Length + 2;
-                if (answerable) SendParameterProblem(ip.Packet, source, destination, code, at);
+                if (answerable && !AboutIcmpV6Error(ip.Packet)) SendParameterProblem(ip.Packet, source, destination, code, at); // (none about an ICMPv6 error, RFC 4443 2.4(e.1))
                 Counters.Drop(StackDropReason.Malformed);
                 return;
             }

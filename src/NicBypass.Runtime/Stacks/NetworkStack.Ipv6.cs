@@ -235,21 +235,24 @@ public sealed partial class NetworkStack
     // RFC 4443 2.4(e.1): no error about an ICMPv6 error message, found past the extension headers
     // (the header at fault stopped the walk before its upper layer), as Linux's is_ineligible
     // skips them: an ICMPv6 header whose type is an error's (below 128), or none at all in a
-    // packet that is not a later fragment. A chain cut short, ending in no next header or in a
+    // packet with no fragment header (a first fragment whose ICMPv6 header is missing is answered,
+    // as Linux's `!tp && frag_off != 0`). A chain cut short, ending in no next header or in a
     // later fragment is answered.
-    private static bool AboutIcmpV6Error(ReadOnlySpan<byte> packet)
+    internal static bool AboutIcmpV6Error(ReadOnlySpan<byte> packet)
     {
         var next = packet[6];
         var offset = Ipv6Header.Length;
+        var fragmentField = 0;
         for (var walked = 0; next is 0 or 43 or 44 or 51 or 60; walked++)
         {
             if (walked == 16 || packet.Length - offset < 8) return false;
-            if (next == 44 && (BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(offset + 2)) & 0xFFF8) != 0) return false;
+            if (next == 44) fragmentField |= BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(offset + 2));
+            if (next == 44 && (fragmentField & 0xFFF8) != 0) return false;
             var length = next switch { 44 => 8, 51 => (packet[offset + 1] + 2) * 4, _ => (packet[offset + 1] + 1) * 8 };
             if (packet.Length - offset < length) return false;
             next = packet[offset];
             offset += length;
         }
-        return next == IpProtocol.IcmpV6 && (offset >= packet.Length || packet[offset] < 128);
+        return next == IpProtocol.IcmpV6 && (offset >= packet.Length ? fragmentField == 0 : packet[offset] < 128);
     }
 }

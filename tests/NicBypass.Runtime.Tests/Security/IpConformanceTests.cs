@@ -84,6 +84,36 @@ public class IpConformanceTests
         Assert.Equal((4, 3), ((int)problem.Type, (int)problem.Code));
     }
 
+    [Theory]
+    [InlineData(1, false)]   // destination unreachable, cut short: no error about an error (RFC 4443 2.4(e.1))
+    [InlineData(128, true)]  // echo request, cut short: code 3
+    public void A_first_fragment_cut_short_in_its_icmpv6_header_is_answered_only_if_not_an_error(byte type, bool answered)
+    {
+        var (host, wires) = TestHost.Build(Topology);
+        var web = host.NetworkStack("web");
+        host.Send("e0", TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]));
+        wires["e0"].Frames.Clear();
+        var udp = TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]);
+        var frame = new byte[14 + 40 + 8 + 8 + 2];
+        udp.AsSpan(0, 54).CopyTo(frame);
+        frame[20] = 44;                 // a fragment header follows
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(18), 18);
+        frame[54] = 60;                 // fragment: next header destination options, offset 0, more to come
+        frame[57] = 1;
+        frame[61] = 7;                  // identification
+        frame[62] = 58;                 // destination options: next header ICMPv6, 8 bytes, PadN
+        frame[64] = 1;
+        frame[65] = 4;
+        frame[70] = type;               // two bytes of an ICMPv6 header of four
+        frame[71] = 0;
+
+        host.Send("e0", frame);
+
+        Assert.Equal(1, web.Counters.Dropped(StackDropReason.Malformed));
+        Assert.Equal(answered ? 1 : 0, wires["e0"].Frames.Count);
+        Assert.Equal(answered ? 1 : 0, web.Counters.ParameterProblemsSent);
+    }
+
     [Fact]
     public void A_solicitation_from_the_unspecified_address_carrying_a_link_layer_address_is_not_answered()
     {
