@@ -103,6 +103,38 @@ public class TrafficReportWriterTests
         Assert.Contains("parameter problems sent 1 (about packets dropped)", text.ToString());
     }
 
+    [Fact]
+    public void A_connect_nobody_answers_shows_as_a_connection_given_up_in_both_reports()
+    {
+        // Its SYN goes seven times into a cable that loses everything, then the connect fails as
+        // timed out: the report said nothing of it (a handshake given up left no trace).
+        const string topology = """
+            host h {
+                nic e0 { model simnic-10g; rx-rings 2 }
+                container a on e0 { mac 02:00:00:00:00:01; ip 10.0.0.1/24; protocols tcp; ports 80 }
+                container b on e0 { mac 02:00:00:00:00:02; ip 10.0.0.2/24; protocols tcp; ports 80 }
+            }
+            """;
+        var (_, loaded) = HostLoader.Load([new SourceFile("h.nicdsl", topology)], time: new VirtualClock());
+        var host = loaded!;
+        var cable = host.AddCable(NicBypass.Runtime.Devices.SimulatedCable.Hairpin(host.Nic("e0").Device));
+        host.NetworkStack("a").Stack.SendEchoRequest(NicBypass.Runtime.Stacks.NetworkAddress.Parse("10.0.0.2"), 1, 1); // neighbours learned
+        Assert.True(host.RunUntil(() => host.NetworkStack("a").Counters.EchoRepliesReceived == 1, TimeSpan.FromSeconds(1)));
+        cable.LossRate = 1.0; // then the peer is gone
+        var client = host.NetworkStack("a").Stack.ConnectTcp(NicBypass.Runtime.Stacks.NetworkEndpoint.Parse("10.0.0.2", 80));
+        Assert.True(host.RunUntil(() => client.State == NicBypass.Runtime.Stacks.TcpState.Closed, TimeSpan.FromSeconds(600)));
+        Assert.Equal(NicBypass.Runtime.Stacks.TcpError.TimedOut, client.Error);
+        var report = host.Report();
+
+        var json = new StringWriter();
+        TrafficReportWriter.WriteJson(report, json);
+        var stack = JsonDocument.Parse(json.ToString()).RootElement.GetProperty("nics")[0].GetProperty("vnics")[0].GetProperty("stack");
+        Assert.Equal(1, stack.GetProperty("connectionsTimedOut").GetInt64());
+        var text = new StringWriter();
+        TrafficReportWriter.WriteText(report, "simulated", text);
+        Assert.Contains("TCP connections given up on a timeout 1 (handshakes included)", text.ToString());
+    }
+
     // An IPv4 frame's data in fragments of `each` bytes (a multiple of 8), option-less headers.
     private static IEnumerable<byte[]> Fragments(byte[] frame, int each)
     {

@@ -138,6 +138,7 @@ public static class TrafficReportWriter
         if (stack.SynCookiesAccepted > 0) json.WriteNumber("synCookiesAccepted", stack.SynCookiesAccepted);
         if (stack.Waiting > 0) json.WriteNumber("waiting", stack.Waiting);
         if (stack.ParameterProblemsSent > 0) json.WriteNumber("parameterProblemsSent", stack.ParameterProblemsSent);
+        if (stack.ConnectionsTimedOut > 0) json.WriteNumber("connectionsTimedOut", stack.ConnectionsTimedOut);
         if (stack.SendDropped is { Count: > 0 } sendDropped)
         {
             // What it was asked to send and dropped (an extension: written only when not empty).
@@ -199,6 +200,7 @@ public static class TrafficReportWriter
                     + (stack.SynCookiesSent > 0 ? string.Format(culture, "; SYN cookies sent {0:N0}, {1:N0} came back as connections", stack.SynCookiesSent, stack.SynCookiesAccepted) : "")
                     + (stack.Waiting > 0 ? string.Format(culture, "; {0:N0} still waiting in its inbound VSQ", stack.Waiting) : "")
                     + (stack.ParameterProblemsSent > 0 ? string.Format(culture, "; parameter problems sent {0:N0} (about packets dropped)", stack.ParameterProblemsSent) : "")
+                    + (stack.ConnectionsTimedOut > 0 ? string.Format(culture, "; TCP connections given up on a timeout {0:N0} (handshakes included)", stack.ConnectionsTimedOut) : "")
                     + (stack.SendDropped is { Count: > 0 } sendDropped ? "; not sent " + Drops(sendDropped) : ""));
                 if (vnic.Vsq is { } vsq && (vsq.InboundQueued > 0 || vsq.PollingSwitches > 0 || vsq.OutboundQueued > 0))
                 {
@@ -228,6 +230,7 @@ public static class TrafficReportWriter
                         + (stack.FragmentsJoined + stack.FragmentsHeld > 0 ? string.Format(culture, ", IP fragments joined {0:N0} (all but each datagram's last), waiting for the rest {1:N0}", stack.FragmentsJoined, stack.FragmentsHeld) : "")
                         + (stack.Waiting > 0 ? string.Format(culture, ", {0:N0} still in its guest ring", stack.Waiting) : "")
                         + (stack.ParameterProblemsSent > 0 ? string.Format(culture, ", parameter problems sent {0:N0} (about packets dropped)", stack.ParameterProblemsSent) : "")
+                        + (stack.ConnectionsTimedOut > 0 ? string.Format(culture, ", TCP connections given up on a timeout {0:N0} (handshakes included)", stack.ConnectionsTimedOut) : "")
                         + (stack.SendDropped is { Count: > 0 } sendDropped ? ", not sent " + Drops(sendDropped) : ""),
                 }.Where(part => part is not null)));
             }

@@ -27,7 +27,7 @@ public sealed class StackCounters
 
     private readonly long[] _dropped = new long[StackDropReasons.All.Length];
     private readonly long[] _sendDropped = new long[StackDropReasons.All.Length];
-    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected, _retransmissionTimeouts, _checksumsOffloaded, _slowStartTrainExits, _slowStartDelayExits;
+    internal long _received, _delivered, _answered, _sent, _arpReplies, _echoReplies, _udpEchoes, _neighborAdvertisements, _portUnreachables, _resets, _retransmissions, _outOfOrderHeld, _echoRepliesReceived, _synQueueOverflows, _neighborsUnreachable, _parameterProblems, _timeExceeded, _fragmentsHeld, _fragmentsJoined, _reassembled, _fragmented, _packetTooBig, _synCookiesSent, _synCookiesAccepted, _synCookiesRejected, _retransmissionTimeouts, _checksumsOffloaded, _slowStartTrainExits, _slowStartDelayExits, _connectionsTimedOut;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -90,6 +90,9 @@ public sealed class StackCounters
 
     /// <summary>TCP retransmission timeouts that fired on data (Linux's TCPTimeouts; a zero window's probes are not counted): each a loss the faster repairs did not find.</summary>
     public long RetransmissionTimeouts => Volatile.Read(ref _retransmissionTimeouts);
+
+    /// <summary>TCP connections given up after their retransmissions went unanswered — established ones, and handshakes (a connect's SYN after 6 tries, a request's SYN-ACK after 5): Linux's TCPAbortOnTimeout.</summary>
+    public long ConnectionsTimedOut => Volatile.Read(ref _connectionsTimedOut);
 
     /// <summary>TCP slow starts HyStart ended by a round's ACK train lasting the least round trip (Linux's TCPHystartTrainDetect).</summary>
     public long SlowStartTrainExits => Volatile.Read(ref _slowStartTrainExits);

@@ -791,6 +791,7 @@ public sealed class TcpConnection
             // connect as reset). A peer whose ACK of our SYN-ACK was lost thinks itself connected
             // until it sends: the stack answers that with a RST, as Linux's does.
             if (State is not (TcpState.SynSent or TcpState.SynReceived)) SendSegment(_sndNxt, TcpSegmentFlags.Rst | TcpSegmentFlags.Ack, 0, 0);
+            StackCounters.AddShared(ref _stack.Counters._connectionsTimedOut);
             Finish(TcpError.TimedOut);
             return true;
         }

@@ -1522,7 +1522,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                 v.Name, v.Ring?.Name ?? "-", v.Counters.Received, v.Counters.Delivered, v.Counters.DeliveredBytes, v.Counters.Drops(),
                 NetworkStackOf(v) is { } vns
                     ? new StackTrafficReport(vns.Counters.Received, vns.Counters.Delivered, vns.Counters.Answered, vns.Counters.Sent, vns.Counters.Drops(), vns.Counters.SynQueueOverflows,
-                        vns.Counters.FragmentsJoined, vns.Counters.FragmentsHeld, vns.Counters.SynCookiesSent, vns.Counters.SynCookiesAccepted, vns.Inbound.Count, vns.Counters.SendDrops(), vns.Counters.ParameterProblemsSent)
+                        vns.Counters.FragmentsJoined, vns.Counters.FragmentsHeld, vns.Counters.SynCookiesSent, vns.Counters.SynCookiesAccepted, vns.Inbound.Count, vns.Counters.SendDrops(), vns.Counters.ParameterProblemsSent, vns.Counters.ConnectionsTimedOut)
                     : null,
                 v.Latency.Count > 0
                     ? new LatencyReport(v.Latency.Percentile(0.5) / 1e3, v.Latency.Percentile(0.99) / 1e3, v.Latency.Max / 1e3)
@@ -1540,7 +1540,7 @@ public sealed class NetworkHost : IReceiveBurst, IDisposable
                 // A VM's guest stack drops too (a socket nobody reads fills): in the report, not only in its counters (found by a new user's drive).
                 guests.GetValueOrDefault(v) is { } vm
                     ? new StackTrafficReport(vm.Counters.Received, vm.Counters.Delivered, vm.Counters.Answered, vm.Counters.Sent, vm.Counters.Drops(), vm.Counters.SynQueueOverflows,
-                        vm.Counters.FragmentsJoined, vm.Counters.FragmentsHeld, vm.Counters.SynCookiesSent, vm.Counters.SynCookiesAccepted, _threads is null ? vm.GuestRingCount : 0, vm.Counters.SendDrops(), vm.Counters.ParameterProblemsSent)
+                        vm.Counters.FragmentsJoined, vm.Counters.FragmentsHeld, vm.Counters.SynCookiesSent, vm.Counters.SynCookiesAccepted, _threads is null ? vm.GuestRingCount : 0, vm.Counters.SendDrops(), vm.Counters.ParameterProblemsSent, vm.Counters.ConnectionsTimedOut)
                     : null)).ToReportList(),
             new WireTrafficReport(nic.Device.Link.Offered, nic.Device.Link.Carried, nic.Device.Link.Dropped),
             nic.Device.Counters.Replicated + nic.SoftwareRings.Sum(s => s.Counters.Replicated),
