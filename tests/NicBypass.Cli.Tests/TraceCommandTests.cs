@@ -92,16 +92,7 @@ public class TraceCommandTests
         var topology = CliRunner.TempFile("host t {\n    nic e0 { model simnic-1g; rx-rings 1 }\n    container c on e0 { mac 02:00:00:00:00:03; ip 10.0.0.3/24; protocols udp; ports 53 }\n}\n");
         var plain = NicBypass.Runtime.Packets.Frames.Udp("02:aa:00:00:00:09", "02:00:00:00:00:03", "10.0.0.9:40000", "10.0.0.3:53", new byte[8]);
         // A record route (7) whose pointer, 3, is below its first slot: a Parameter Problem at byte 22.
-        var frame = new byte[plain.Length + 8];
-        plain.AsSpan(0, 34).CopyTo(frame);
-        new byte[] { 7, 7, 3, 0, 0, 0, 0, 0 }.CopyTo(frame, 34);
-        plain.AsSpan(34).CopyTo(frame.AsSpan(42));
-        frame[14] = 0x47;  // 28 bytes of header
-        frame[17] += 8;    // total length
-        frame[24] = frame[25] = 0;
-        var checksum = NicBypass.Runtime.Packets.InternetChecksum.Compute(frame.AsSpan(14, 28));
-        frame[24] = (byte)(checksum >> 8);
-        frame[25] = (byte)checksum;
+        var frame = NicBypass.Runtime.Packets.Frames.WithIpv4Options(plain, [7, 7, 3, 0, 0, 0, 0, 0]);
 
         var (exit, output, error) = CliRunner.Run("trace", topology, "--frame", Convert.ToHexString(frame));
 

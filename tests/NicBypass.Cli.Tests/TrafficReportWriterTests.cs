@@ -79,17 +79,7 @@ public class TrafficReportWriterTests
             """;
         var (_, host) = HostLoader.Load([new SourceFile("h.nicdsl", topology)], time: new VirtualClock());
         var ping = Frames.EchoRequest(0x02AA_0000_0001UL, 0x0200_0000_000AUL, System.Net.IPAddress.Parse("10.0.0.1"), System.Net.IPAddress.Parse("10.0.0.10"));
-        var bad = new byte[ping.Length + 8];
-        ping.AsSpan(0, 34).CopyTo(bad);
-        new byte[] { 7, 7, 3, 0, 0, 0, 0, 0 }.CopyTo(bad, 34);
-        ping.AsSpan(34).CopyTo(bad.AsSpan(42));
-        bad[14] = 0x47;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bad.AsSpan(16), (ushort)(bad.Length - 14));
-        bad[24] = bad[25] = 0;
-        var checksum = InternetChecksum.Compute(bad.AsSpan(14, 28));
-        bad[24] = (byte)(checksum >> 8);
-        bad[25] = (byte)checksum;
-        host!.Nic("e0").Device.Receive(bad);
+        host!.Nic("e0").Device.Receive(Frames.WithIpv4Options(ping, [7, 7, 3, 0, 0, 0, 0, 0]));
         host.Pump();
         var report = host.Report();
 

@@ -207,6 +207,30 @@ public static class Frames
         return tagged;
     }
 
+    /// <summary>
+    /// <paramref name="frame"/> (an untagged IPv4 one, without options) with IPv4
+    /// <paramref name="options"/> after its fixed header (RFC 791 3.1), padded with end-of-options
+    /// to a multiple of 4 bytes: header length, total length and header checksum made right
+    /// again. A new array; the frame is not changed.
+    /// </summary>
+    public static byte[] WithIpv4Options(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> options)
+    {
+        const int ip = EthernetHeader.Length, header = ip + Ipv4Header.MinLength;
+        if (frame.Length < header || BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12)) != EtherType.Ipv4 || frame[ip] != 0x45)
+            throw new ArgumentException("an untagged IPv4 frame with a 20-byte header", nameof(frame));
+        var padded = (options.Length + 3) & ~3;
+        if (padded > 40) throw new ArgumentOutOfRangeException(nameof(options), options.Length, "IPv4 options take at most 40 bytes");
+        var result = new byte[frame.Length + padded];
+        frame.Slice(0, header).CopyTo(result);
+        options.CopyTo(result.AsSpan(header));
+        frame.Slice(header).CopyTo(result.AsSpan(header + padded));
+        result[ip] = (byte)(0x40 | (Ipv4Header.MinLength + padded) / 4);
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(ip + 2), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(ip + 2)) + padded));
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(ip + 10), 0);
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(ip + 10), InternetChecksum.Compute(result.AsSpan(ip, Ipv4Header.MinLength + padded)));
+        return result;
+    }
+
     /// <summary>A MAC written <c>02:00:00:00:00:01</c> (or with <c>-</c>) as a 48-bit integer.</summary>
     public static ulong Mac(string text)
     {

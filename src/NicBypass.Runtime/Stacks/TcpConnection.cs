@@ -121,11 +121,10 @@ public sealed class TcpConnection
     private List<(uint Start, uint End)>? _scoreboard;
     private bool _inRecovery;
     private uint _recoveryPoint, _rexmitNext;
-    // A recovery with no SACK information (NewReno, RFC 6582, as Linux's Reno emulation): the
-    // duplicate ACKs since it began, in bytes, count as segments the peer holds (Linux's
-    // sacked_out), out of the pipe; the hole is the segment at SND.UNA, marked lost again after
-    // each partial ACK.
-    private bool _renoRecovery;
+    // A recovery without SACK (NewReno, RFC 6582, as Linux's Reno emulation): the duplicate ACKs
+    // since it began, in bytes, count as segments the peer holds (Linux's sacked_out), out of the
+    // pipe; the hole is the segment at SND.UNA, marked lost again after each partial ACK.
+    private bool RenoRecovery => _inRecovery && !_sack;
     private int _renoHeld;
     // Proportional rate reduction in a SACK recovery (RFC 6937, its slow-start reduction bound):
     // what the peer took since it began (cumulatively and by SACK), what this side sent in it,
@@ -744,7 +743,7 @@ public sealed class TcpConnection
         {
             _reorderAt = 0;
             var retransmitted = Retransmissions;
-            if (State != TcpState.Closed && _sndMax != _sndUna && (SackedBytes() > 0 || _renoRecovery))
+            if (State != TcpState.Closed && _sndMax != _sndUna && (SackedBytes() > 0 || RenoRecovery))
             {
                 if (_inRecovery)
                 {
@@ -946,7 +945,7 @@ public sealed class TcpConnection
             var unsent = _send.Count - (int)(_sndMax - _bufferSeq) > 0;
             var cwndLimited = (int)(_sndMax - _sndUna) + 3 * _mss >= _cwnd || unsent && _sndWnd >= _cwnd;
             var dataAcked = (int)Math.Clamp((long)(int)(ack - _bufferSeq), 0, _send.Count);
-            if (_renoRecovery)
+            if (RenoRecovery)
             {
                 // The duplicate ACKs counted as delivered what they said the peer held: a
                 // cumulative ACK delivers the rest, and at least a segment (Linux's tcp_remove_reno_sacks).
@@ -1023,7 +1022,7 @@ public sealed class TcpConnection
                 {
                     // Without SACK a partial ACK says the segment now at SND.UNA was lost too
                     // (RFC 6582 3.2 step 5; Linux's tcp_newreno_mark_lost): it goes first.
-                    if (_renoRecovery) MarkHeadLost();
+                    if (RenoRecovery) MarkHeadLost();
                     RecoverySend(delivered, unaAdvanced: true, echo);
                 }
                 else EndRecovery();
@@ -1062,7 +1061,7 @@ public sealed class TcpConnection
             // above the hole say it was lost however few ACKs said so (one ACK may SACK several,
             // and one that also moved SND.UNA started the count afresh).
             var threshold = DuplicateThreshold();
-            if (_renoRecovery)
+            if (RenoRecovery)
             {
                 // NewReno: each duplicate ACK says a segment above the hole left the network (RFC
                 // 6582 3.2 step 4's inflation, as proportional rate reduction counts it): it is
@@ -1129,14 +1128,13 @@ public sealed class TcpConnection
             // only the segment at SND.UNA (NewReno, RFC 6582: everything from it went again before,
             // the peer's copies of what it held bringing duplicate ACKs of their own). (With SACK
             // on and duplicate ACKs that carry no blocks, the go-back below, as before.)
-            _renoRecovery = !_sack;
-            _renoHeld = _renoRecovery ? Math.Min(_dupAcks * SegmentPayload, Math.Max(0, (int)(_sndMax - _sndUna) - SegmentPayload)) : 0;
+            _renoHeld = !_sack ? Math.Min(_dupAcks * SegmentPayload, Math.Max(0, (int)(_sndMax - _sndUna) - SegmentPayload)) : 0;
             _inRecovery = true;
             _recoveryPoint = _sndMax;
             _rexmitNext = _sndUna;
             _lostBelow = _sndUna;
             _lostSentBefore = long.MinValue;
-            if (_renoRecovery) MarkHeadLost();
+            if (RenoRecovery) MarkHeadLost();
             _recoverFs = Math.Max(Pipe(), _mss);
             _resent?.Clear();
             _prrDelivered = 0;
@@ -1164,7 +1162,6 @@ public sealed class TcpConnection
     private void EndRecovery()
     {
         _inRecovery = false;
-        _renoRecovery = false;
         _renoHeld = 0;
     }
 
@@ -1398,7 +1395,7 @@ public sealed class TcpConnection
             return 0; // (a hole further on is tried again at the next ACK with news: the scan did not move)
         }
         if (next == _sndUna && _inRecovery) WatchRetransmission();
-        if (_inRecovery && !fin && !_renoRecovery) // (a FIN sent again and lost again is the timeout's; without SACK nothing shows what arrived after a copy)
+        if (_inRecovery && !fin && !RenoRecovery) // (a FIN sent again and lost again is the timeout's; without SACK nothing shows what arrived after a copy)
         {
             var resent = _resent ??= new List<(uint Start, uint End, uint SentBelow, uint Stamp, long SentAt)>();
             // The hole at SND.UNA may go again (the watch): its older entry would say it lost again.
@@ -1452,7 +1449,7 @@ public sealed class TcpConnection
         _prrDelivered += delivered;
         // Before the pipe: what it finds lost is out of it. (RACK's rules need SACK to tell what
         // arrived: without, NewReno's partial ACKs alone say what was lost, as Linux's Reno.)
-        if (!_renoRecovery) ReadTakenRetransmissions(echo);
+        if (!RenoRecovery) ReadTakenRetransmissions(echo);
         var pipe = Pipe();
         long count = pipe > _ssthresh
             ? (_prrDelivered * _ssthresh + _recoverFs - 1) / _recoverFs - _prrOut
@@ -1620,14 +1617,11 @@ public sealed class TcpConnection
     // whose ACK (a duplicate, its hole earlier) could not make the third that starts a repair.
     private bool SendTailLossProbe()
     {
-        var max = _sndMax;
-        if (_sndNxt == _sndMax)
-        {
-            var cwnd = _cwnd;
-            _cwnd = Math.Max(_cwnd, (int)Math.Min(_sndMax - _sndUna + (uint)SegmentPayload, (uint)MaxCongestionWindow)); // room for one segment more
-            Output();
-            _cwnd = cwnd;
-        }
+        var max = _sndMax; // (MayProbe: SND.NXT is SND.MAX, no go-back under way)
+        var cwnd = _cwnd;
+        _cwnd = Math.Max(_cwnd, (int)Math.Min(_sndMax - _sndUna + (uint)SegmentPayload, (uint)MaxCongestionWindow)); // room for one segment more
+        Output();
+        _cwnd = cwnd;
         if (_sndMax != max) return true;
         var flight = (int)(_sndMax - _sndUna);
         var length = Math.Min(Math.Min(_mss - (_timestamps ? TimestampsLength : 0), flight), _send.Count);

@@ -43,6 +43,24 @@ public class FramesTests
     }
 
     [Fact]
+    public void Ipv4_options_are_inserted_padded_with_the_lengths_and_checksum_made_right()
+    {
+        var ping = Frames.EchoRequest("02:aa:00:00:00:01", "02:00:00:00:00:01", "10.0.0.9", "10.0.0.1");
+
+        var frame = Frames.WithIpv4Options(ping, [7, 7, 4, 0, 0, 0, 0]); // a record route of one slot: 7 bytes, padded to 8
+
+        var ip = TestFrames.Parse(frame).Extract<IPv4Packet>();
+        Assert.Equal(28, ip.HeaderLength * 4);
+        Assert.True(ip.ValidIPChecksum);
+        Assert.Equal(ping.Length - 14 + 8, ip.TotalLength);
+        Assert.Equal(new byte[] { 7, 7, 4, 0, 0, 0, 0, 0 }, frame[34..42]); // the option, then end-of-options
+        Assert.Equal(ping[34..], frame[42..]);                            // the ICMP message as it was
+        Assert.Throws<ArgumentOutOfRangeException>(() => Frames.WithIpv4Options(ping, new byte[41]));
+        Assert.Throws<ArgumentException>(() => Frames.WithIpv4Options(frame, [1]));                  // options already there
+        Assert.Throws<ArgumentException>(() => Frames.WithIpv4Options(Frames.Tag(ping, 7), [1]));    // tagged
+    }
+
+    [Fact]
     public void Tcp_segments_arp_replies_neighbour_discovery_and_tags_are_what_packetdotnet_reads()
     {
         var data = TestFrames.Parse(Frames.Tcp("02:aa:00:00:00:01", "02:00:00:00:00:02", "10.0.0.9:40000", "10.0.0.2:80",

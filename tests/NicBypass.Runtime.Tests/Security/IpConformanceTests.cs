@@ -181,15 +181,7 @@ public class IpConformanceTests
         var (host, _) = TestHost.Build(Topology);
         var vns = host.NetworkStack("web");
         var socket = vns.Stack.BindUdp(53);
-        var plain = TestFrames.Udp(WebMac, "192.168.10.20", 53, new byte[8]);
-        var frame = new byte[plain.Length + options.Length];
-        plain.AsSpan(0, 34).CopyTo(frame);
-        options.CopyTo(frame, 34);
-        plain.AsSpan(34).CopyTo(frame.AsSpan(34 + options.Length));
-        frame[14] = (byte)(0x40 | (20 + options.Length) / 4);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(plain.AsSpan(16)) + options.Length));
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), 0);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), InternetChecksum.Compute(frame.AsSpan(14, 20 + options.Length)));
+        var frame = Frames.WithIpv4Options(TestFrames.Udp(WebMac, "192.168.10.20", 53, new byte[8]), options);
 
         host.Send("e0", frame);
 

@@ -33,7 +33,7 @@ public class Ipv4OptionEchoTests
         host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20")); // the peer learned: the answer leaves at once
         wires["e0"].Frames.Clear();
 
-        host.Send("e0", WithOptions(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), options));
+        host.Send("e0", Frames.WithIpv4Options(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), options));
 
         var reply = Assert.Single(wires["e0"].Frames, f => f.Length > 14 + 9 && f[14 + 9] == IpProtocol.Icmp);
         Assert.True(Ipv4Header.TryRead(reply.AsSpan(14), out var ip) && ip.HeaderChecksumValid);
@@ -142,7 +142,7 @@ public class Ipv4OptionEchoTests
         wires["e0"].Frames.Clear();
         var stack = host.NetworkStack("web");
 
-        var request = WithOptions(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), options);
+        var request = Frames.WithIpv4Options(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), options);
         host.Send("e0", request);
 
         var problem = Assert.Single(wires["e0"].Frames);
@@ -170,7 +170,7 @@ public class Ipv4OptionEchoTests
         host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"));
         wires["e0"].Frames.Clear();
 
-        host.Send("e0", WithOptions(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), options));
+        host.Send("e0", Frames.WithIpv4Options(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), options));
 
         Assert.Equal(1, host.NetworkStack("web").Counters.Dropped(reason));
         if (pointer < 0) Assert.Empty(wires["e0"].Frames);
@@ -186,7 +186,7 @@ public class Ipv4OptionEchoTests
         host.Send("e0", TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"));
         wires["e0"].Frames.Clear();
 
-        host.Send("e0", WithOptions(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), [68, 10, 5, 0, 0, 0, 0, 0, 0, 0]));
+        host.Send("e0", Frames.WithIpv4Options(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), [68, 10, 5, 0, 0, 0, 0, 0, 0, 0]));
 
         Assert.Empty(wires["e0"].Frames);
         Assert.Equal(1, host.NetworkStack("web").Counters.Dropped(StackDropReason.Malformed));
@@ -206,12 +206,12 @@ public class Ipv4OptionEchoTests
         // Into the stack itself: the IP layer's rule, whatever its VNIC makes of such frames.
         var stack = host.NetworkStack("web").Stack;
         var later = Fragmenter.Piece(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20", dataLength: 3000), 1480, 2960);
-        stack.Receive(WithOptions(later, badRoute));
+        stack.Receive(Frames.WithIpv4Options(later, badRoute));
         host.Pump();
         Assert.Equal(1, host.NetworkStack("web").Counters.Dropped(StackDropReason.Malformed));
         var unreachable = TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20");
         unreachable[34] = 3; // destination unreachable, its checksum left wrong: the options are read first
-        stack.Receive(WithOptions(unreachable, badRoute));
+        stack.Receive(Frames.WithIpv4Options(unreachable, badRoute));
         host.Pump();
 
         Assert.Empty(wires["e0"].Frames);
@@ -229,7 +229,7 @@ public class Ipv4OptionEchoTests
     public void A_broadcast_frame_with_options_at_fault_gets_no_parameter_problem()
     {
         var (host, wires) = TestHost.Build(Topology);
-        var request = WithOptions(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), [7, 7, 3, 0, 0, 0, 0, 0]);
+        var request = Frames.WithIpv4Options(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20"), [7, 7, 3, 0, 0, 0, 0, 0]);
         request.AsSpan(0, 6).Fill(0xFF);
 
         host.Send("e0", request);
@@ -249,7 +249,7 @@ public class Ipv4OptionEchoTests
 
         // 3,000 bytes of data, in fragments; the first carries the record route (ping -R -s 3000).
         var pieces = Fragmenter.Split(TestFrames.Ping("02:00:00:00:00:01", "192.168.10.20", dataLength: 3000), 1400).ToList();
-        pieces[0] = WithOptions(pieces[0], RecordRoute(9, Peer));
+        pieces[0] = Frames.WithIpv4Options(pieces[0], RecordRoute(9, Peer));
         foreach (var piece in pieces) host.Send("e0", piece);
 
         var fragments = wires["e0"].Frames.Where(f => f[14 + 9] == IpProtocol.Icmp).ToList();
@@ -279,20 +279,5 @@ public class Ipv4OptionEchoTests
         option[2] = 8;
         recorded.CopyTo(option, 3);
         return option;
-    }
-
-    // `frame` (an IPv4 one) with `options` after its fixed header, padded to a multiple of 4 with end-of-options.
-    internal static byte[] WithOptions(byte[] frame, byte[] options)
-    {
-        var padded = (options.Length + 3) & ~3;
-        var result = new byte[frame.Length + padded];
-        frame.AsSpan(0, 34).CopyTo(result);
-        options.CopyTo(result, 34);
-        frame.AsSpan(34).CopyTo(result.AsSpan(34 + padded));
-        result[14] = (byte)(0x40 | (20 + padded) / 4);
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(16), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(16)) + padded));
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(24), 0);
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(24), InternetChecksum.Compute(result.AsSpan(14, 20 + padded)));
-        return result;
     }
 }
