@@ -189,9 +189,11 @@ public sealed partial class NetworkStack
     }
 
     // An ICMP message that is an error (destination unreachable, source quench, redirect, time
-    // exceeded, parameter problem), of a type no one knows, or too short to say: no error about it.
-    private static bool IsIcmpError(in Ipv4Header ip) =>
-        ip.Protocol == IpProtocol.Icmp && (ip.Payload.IsEmpty || ip.Payload[0] is 3 or 4 or 5 or 11 or 12 or > 18);
+    // exceeded, parameter problem), of a type no one knows, or too short to say: no error about
+    // it (RFC 1122 3.2.2, as Linux's icmp_send). The reassembly's Time Exceeded asks too.
+    internal static bool IsIcmpV4Error(ReadOnlySpan<byte> icmp) => icmp.IsEmpty || icmp[0] is 3 or 4 or 5 or 11 or 12 or > 18;
+
+    private static bool IsIcmpError(in Ipv4Header ip) => ip.Protocol == IpProtocol.Icmp && IsIcmpV4Error(ip.Payload);
 
     // An ICMP Parameter Problem (RFC 792, type 12 code 0) about `packet`, pointing at its byte `pointer`.
     private void SendParameterProblemV4(ReadOnlySpan<byte> packet, NetworkAddress source, NetworkAddress destination, int pointer) =>

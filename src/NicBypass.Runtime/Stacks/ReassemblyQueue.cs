@@ -278,7 +278,7 @@ internal sealed class ReassemblyQueue
             if (IsV6) Protocol = f.Protocol; // the datagram's next header: the first fragment's
             // A Time Exceeded may answer it: not a group's, not a link-layer group frame's, not an
             // ICMP error's (RFC 1122 3.2.2, RFC 4443 2.4(e)).
-            var icmpError = f.Protocol == IpProtocol.Icmp && f.Data.Length > 0 && f.Data[0] is 3 or 4 or 5 or 11 or 12
+            var icmpError = f.Protocol == IpProtocol.Icmp && NetworkStack.IsIcmpV4Error(f.Data)
                 || f.Protocol == IpProtocol.IcmpV6 && f.Data.Length > 0 && f.Data[0] < 128;
             _answerable = f.Answerable && !icmpError;
         }

@@ -64,19 +64,7 @@ public class IpConformanceTests
         var web = host.NetworkStack("web");
         host.Send("e0", TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]));
         wires["e0"].Frames.Clear();
-        var udp = TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]);
-        var frame = new byte[14 + 40 + 8 + 8];
-        udp.AsSpan(0, 54).CopyTo(frame);
-        frame[20] = 44;                 // a fragment header follows
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(18), 16);
-        frame[54] = 60;                 // fragment: next header destination options, offset 0, more to come
-        frame[57] = 1;
-        frame[61] = 7;                  // identification
-        frame[62] = 6;                  // destination options: next header TCP, 8 bytes, PadN
-        frame[64] = 1;
-        frame[65] = 4;
-
-        host.Send("e0", frame);
+        host.Send("e0", FirstFragmentBehindOptions(IpProtocol.Tcp, []));
 
         Assert.Equal(1, web.Counters.Dropped(StackDropReason.Malformed));
         Assert.Equal(0, web.Counters.FragmentsHeld);
@@ -93,21 +81,7 @@ public class IpConformanceTests
         var web = host.NetworkStack("web");
         host.Send("e0", TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]));
         wires["e0"].Frames.Clear();
-        var udp = TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]);
-        var frame = new byte[14 + 40 + 8 + 8 + 2];
-        udp.AsSpan(0, 54).CopyTo(frame);
-        frame[20] = 44;                 // a fragment header follows
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(18), 18);
-        frame[54] = 60;                 // fragment: next header destination options, offset 0, more to come
-        frame[57] = 1;
-        frame[61] = 7;                  // identification
-        frame[62] = 58;                 // destination options: next header ICMPv6, 8 bytes, PadN
-        frame[64] = 1;
-        frame[65] = 4;
-        frame[70] = type;               // two bytes of an ICMPv6 header of four
-        frame[71] = 0;
-
-        host.Send("e0", frame);
+        host.Send("e0", FirstFragmentBehindOptions(IpProtocol.IcmpV6, [type, 0])); // two bytes of an ICMPv6 header of four
 
         Assert.Equal(1, web.Counters.Dropped(StackDropReason.Malformed));
         Assert.Equal(answered ? 1 : 0, wires["e0"].Frames.Count);
@@ -187,6 +161,25 @@ public class IpConformanceTests
 
         Assert.Equal(delivered ? 1 : 0, socket.Received);
         if (dropped is { } reason) Assert.Equal(1, vns.Counters.Dropped(reason));
+    }
+
+    // An IPv6 first fragment (offset 0, more to come) to web, its fragment header followed by an
+    // 8-byte destination options header whose next header is `upper`, then only `upper`'s first bytes.
+    private static byte[] FirstFragmentBehindOptions(byte upper, byte[] upperBytes)
+    {
+        var udp = TestFrames.Udp(WebMac, "fd00::20", 53, new byte[8]);
+        var frame = new byte[14 + 40 + 8 + 8 + upperBytes.Length];
+        udp.AsSpan(0, 54).CopyTo(frame);
+        frame[20] = 44;                 // a fragment header follows
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(18), (ushort)(16 + upperBytes.Length));
+        frame[54] = 60;                 // fragment: next header destination options, offset 0, more to come
+        frame[57] = 1;
+        frame[61] = 7;                  // identification
+        frame[62] = upper;              // destination options: 8 bytes, PadN
+        frame[64] = 1;
+        frame[65] = 4;
+        upperBytes.CopyTo(frame, 70);
+        return frame;
     }
 
     private static byte[] WithExtension(byte[] frame, byte type, byte segmentsLeft = 0) => Ipv6ExtensionHeaderTests.WithExtension(frame, type, segmentsLeft);
